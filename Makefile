@@ -1,0 +1,66 @@
+# tornado.h: build, test, demo, bench. Everything lands in build/.
+#   make            examples and tests
+#   make test       every check and test (tests/run.py): amalgamation, compile matrix,
+#                   symbol check, unit + network tests normally, on the poll backend and
+#                   under ASan+UBSan, examples compiled
+#   make demo       start the demo server on 127.0.0.1:8888
+#   make bench      benchmarks with side-by-side peers
+#   make amalgamate regenerate tornado.h from src/
+#   make fuzz SECONDS=N   run each fuzz harness for N seconds (clang + libFuzzer)
+
+CC      ?= cc
+PY      ?= python3
+WARN    := -std=c99 -Wall -Wextra -Wpedantic -Wundef -Werror
+OPT     ?= -O2 -g
+TOPT    := -O1 -g -DTORNADO_LINE_DIRECTIVES
+SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LIBS    := -lpthread
+SECONDS ?= 30
+
+TESTS    := $(patsubst tests/%.c,%,$(wildcard tests/test_*.c))
+EXAMPLES := $(patsubst examples/%.c,%,$(wildcard examples/*.c))
+BENCHES  := $(patsubst bench/%.c,%,$(wildcard bench/*.c))
+DEPS     := tornado.h tests/tn_test.h
+
+.PHONY: all test demo bench amalgamate fuzz clean examples tests
+all: examples tests
+examples: $(addprefix build/examples/,$(EXAMPLES))
+tests: $(addprefix build/tests/,$(TESTS))
+
+amalgamate:
+	$(PY) amalgamate.py
+
+build/tests/%: tests/%.c $(DEPS)
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(TOPT) -o $@ $< $(LIBS)
+
+build/tests-poll/%: tests/%.c $(DEPS)
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(TOPT) -DTORNADO_POLL_POLL -o $@ $< $(LIBS)
+
+build/asan/%: tests/%.c $(DEPS)
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(TOPT) $(SAN) -o $@ $< $(LIBS)
+
+build/examples/%: examples/%.c tornado.h
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(OPT) -o $@ $< $(LIBS)
+
+build/bench/%: bench/%.c tornado.h
+	@mkdir -p $(@D)
+	$(CC) $(WARN) -O2 -DNDEBUG -o $@ $< $(LIBS)
+
+test:
+	$(PY) tests/run.py
+
+demo: build/examples/echo_server
+	./build/examples/echo_server --port 8888
+
+bench: $(addprefix build/bench/,$(BENCHES)) build/examples/echo_server
+	$(PY) bench/run.py
+
+fuzz:
+	$(PY) tests/fuzz/run.py --seconds $(SECONDS)
+
+clean:
+	rm -rf build

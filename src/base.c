@@ -1,0 +1,127 @@
+/* base.c: result code names, tn_str helpers, allocator wrappers, logging. */
+#include "base.h"
+
+TN_API const char *tn_strerror(int code) {
+    switch (code) {
+    case TN_OK: return "success";
+#define TN__ERR_TEXT(name, value, text) case name: return text;
+    TN__ERRORS(TN__ERR_TEXT)
+#undef TN__ERR_TEXT
+    default: return "unknown error";
+    }
+}
+
+TN_API const char *tn_err_name(int code) {
+    switch (code) {
+    case TN_OK: return "TN_OK";
+#define TN__ERR_NAME(name, value, text) case name: return #name;
+    TN__ERRORS(TN__ERR_NAME)
+#undef TN__ERR_NAME
+    default: return "?";
+    }
+}
+
+TN_API tn_str tn_str_make(const char *ptr, size_t len) {
+    tn_str s;
+    s.ptr = ptr;
+    s.len = len;
+    return s;
+}
+
+TN_API tn_str tn_str_c(const char *cstr) { return tn_str_make(cstr, cstr ? strlen(cstr) : 0); }
+
+TN_API int tn_str_eq(tn_str a, tn_str b) {
+    return a.len == b.len && (a.len == 0 || memcmp(a.ptr, b.ptr, a.len) == 0);
+}
+
+TN__PRIVATE int tn__lower(int c) { return (c >= 'A' && c <= 'Z') ? c + 32 : c; }
+
+TN_API int tn_str_ieq(tn_str a, tn_str b) {
+    size_t i;
+    if (a.len != b.len) return 0;
+    for (i = 0; i < a.len; i++)
+        if (tn__lower((unsigned char)a.ptr[i]) != tn__lower((unsigned char)b.ptr[i])) return 0;
+    return 1;
+}
+
+TN_API int tn_str_eq_c(tn_str a, const char *cstr) { return tn_str_eq(a, tn_str_c(cstr)); }
+
+/* ---- allocator ----
+   A resolved allocator always has all three functions; tn__allocator_resolve fills libc. */
+TN__PRIVATE void *tn__libc_alloc(size_t n, void *u) { (void)u; return malloc(n ? n : 1); }
+TN__PRIVATE void *tn__libc_realloc(void *p, size_t n, void *u) { (void)u; return realloc(p, n ? n : 1); }
+TN__PRIVATE void tn__libc_free(void *p, void *u) { (void)u; free(p); }
+
+TN__PRIVATE int tn__allocator_resolve(const tn_allocator *in, tn_allocator *out) {
+    if (in == NULL || (!in->alloc && !in->realloc && !in->free)) {
+        out->alloc = tn__libc_alloc;
+        out->realloc = tn__libc_realloc;
+        out->free = tn__libc_free;
+        out->user = NULL;
+        return TN_OK;
+    }
+    if (!in->alloc || !in->realloc || !in->free) return TN_EINVAL;
+    *out = *in;
+    return TN_OK;
+}
+
+TN__PRIVATE void *tn__alloc(const tn_allocator *a, size_t n) { return a->alloc(n ? n : 1, a->user); }
+
+TN__PRIVATE void *tn__calloc(const tn_allocator *a, size_t n) {
+    void *p = a->alloc(n ? n : 1, a->user);
+    if (p) memset(p, 0, n);
+    return p;
+}
+
+TN__PRIVATE void *tn__realloc(const tn_allocator *a, void *p, size_t n) {
+    return a->realloc(p, n ? n : 1, a->user);
+}
+
+/* Frees and preserves errno (libuv's rule), so cleanup never hides the real error. */
+TN__PRIVATE void tn__free(const tn_allocator *a, void *p) {
+    if (p) {
+        int saved = errno;
+        a->free(p, a->user);
+        errno = saved;
+    }
+}
+
+/* Grow an array of elem-sized items to hold at least need items (capacity doubles). */
+TN__PRIVATE int tn__grow(const tn_allocator *a, void **arr, size_t *cap, size_t need, size_t elem) {
+    size_t ncap;
+    void *p;
+    if (need <= *cap) return TN_OK;
+    ncap = *cap ? *cap : 8;
+    while (ncap < need) {
+        if (ncap > ((size_t)-1) / 2 / elem) return TN_ENOMEM;
+        ncap *= 2;
+    }
+    p = tn__realloc(a, *arr, ncap * elem);
+    if (!p) return TN_ENOMEM;
+    *arr = p;
+    *cap = ncap;
+    return TN_OK;
+}
+
+/* ---- logging ---- */
+#if TN_HAS_LOG
+TN__PRIVATE void tn__log_at(const tn_logger *lg, int level, int code, const char *file, int line,
+                            const char *fmt, ...)
+#if defined(__GNUC__) || defined(__clang__)
+    __attribute__((format(printf, 6, 7)))
+#endif
+    ;
+TN__PRIVATE void tn__log_at(const tn_logger *lg, int level, int code, const char *file, int line,
+                            const char *fmt, ...) {
+    char msg[512];
+    va_list ap;
+    if (!lg || !lg->func || level > TN__DEF(lg->level, TN_LOG_INFO)) return;
+    va_start(ap, fmt);
+    (void)vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    lg->func(lg->user, level, code, msg, file, line);
+}
+#  define TN__LOG(lg, level, code, ...) tn__log_at((lg), (level), (code), __FILE__, __LINE__, __VA_ARGS__)
+#else
+#  define TN__LOG(lg, level, code, ...) ((void)(lg), (void)(level), (void)(code))
+#endif

@@ -1,0 +1,169 @@
+/* config.h: compile-time toggles and limits, version, and the user guide. */
+/*
+   QUICK START
+   -----------
+   Do this in exactly one C or C++ file:
+
+       #define TORNADO_IMPLEMENTATION
+       #include "tornado.h"
+
+   Other files include "tornado.h" without the define. A TCP echo server:
+
+       static void on_read(tn_stream *s, int status, tn_str data, void *user);
+       static void start_read(tn_stream *s) {
+           tn_stream_read_bytes(s, 65536, TN_READ_PARTIAL, on_read, NULL);
+       }
+       static void on_read(tn_stream *s, int status, tn_str data, void *user) {
+           (void)user;
+           if (status < 0) return;                  // closed: the stream frees itself
+           tn_stream_write(s, data.ptr, data.len, NULL, NULL);   // copies
+           start_read(s);
+       }
+       static void on_conn(tn_tcp_server *srv, tn_stream *s, const tn_addr *peer, void *user) {
+           (void)srv; (void)peer; (void)user;
+           start_read(s);
+       }
+       int main(void) {
+           tn_loop *loop;
+           tn_tcp_server *srv;
+           if (tn_loop_new(NULL, &loop) != 0) return 1;          // NULL options = defaults
+           if (tn_tcp_server_new(loop, NULL, on_conn, NULL, &srv) != 0) return 1;
+           if (tn_tcp_server_listen(srv, "127.0.0.1", 8888) != 0) return 1;
+           return tn_loop_run(loop);         // or tn_loop_run_once(loop, 0) once per frame
+       }
+
+   CONVENTIONS
+   -----------
+   - Fallible calls return 0 (TN_OK) or a negative TN_E* code; tn_strerror(code) names it.
+   - Options structs work zeroed: 0 means "the default" (documented above each struct).
+   - Callbacks are never called from inside the call that scheduled them; they run from the
+     loop. If a call that takes a callback fails, the callback is never called; otherwise it
+     is called exactly once (streaming reads: once per chunk, then once more to finish).
+   - Data handed to a callback as tn_str is borrowed: valid until the callback returns.
+   - Writes copy: the caller's memory is free again when the call returns.
+   - Objects close with tn_x_close(obj, cb, user), callable from any callback; memory is
+     released after the close callback. No callback of an object fires after its close cb.
+
+   TOGGLES  (define before including; the same set in every file that includes tornado.h)
+   -------
+     macro                      default   effect
+     TORNADO_IMPLEMENTATION     off       compile the implementation into this file
+     TORNADO_STATIC             off       make every function static (private copy per file)
+     TORNADO_NO_THREADS         off       no pthread: no locks, no threaded resolver;
+                                          tn_loop_post is then loop-thread only
+     TORNADO_NO_LOG             off       compile logging out
+     TORNADO_POLL_EPOLL         auto      force the epoll backend (Linux; default there)
+     TORNADO_POLL_POLL          auto      force the poll() backend (default elsewhere)
+     TORNADO_LINE_DIRECTIVES    off       #line directives pointing into src/ (development)
+     TN_ASSERT(x)               assert()  checks for programmer errors (never peer input)
+
+   LIMITS AND DEFAULTS  (each overridable with -D; options structs override per object)
+   -------------------
+     macro                               default      what
+     TORNADO_MAX_BUFFER_SIZE             104857600    stream read buffer cap (100 MB)
+     TORNADO_READ_CHUNK_SIZE             65536        bytes asked of the kernel per read
+     TORNADO_MAX_WRITE_BUFFER_SIZE       0            stream write buffer cap (0 = none)
+     TORNADO_BACKLOG                     128          listen() backlog
+     TORNADO_ACCEPT_BATCH                128          accepts per readable event
+     TORNADO_MAX_DEFERRED_PER_ITER       4096         deferred callbacks run per iteration
+     TORNADO_CONNECT_TIMEOUT_MS          20000        tcp connect (resolve included)
+     TORNADO_HAPPY_EYEBALLS_DELAY_MS     300          head start of the first family
+     TORNADO_RESOLVER_THREADS            4            threads of the threaded resolver
+     TORNADO_MAX_POLL_WAIT_MS            3600000      longest single wait in the poller
+
+   ALLOCATOR
+   ---------
+   tn_loop_opts.allocator = { alloc, realloc, free, user }: every object of that loop
+   allocates through it (all NULL = libc; a partial set is TN_EINVAL). Out of memory is
+   TN_ENOMEM for the operation that needed memory, never a crash. With threads, post() and
+   the threaded resolver may call the allocator from other threads.
+
+   ERRORS & LOGGING
+   ----------------
+   Codes: the TN__ERRORS list in >>base.h. tn_loop_opts.logger = { func, user } receives
+   (user, level, code, message, file, line); the library is silent without one.
+
+   THREADING
+   ---------
+   One thread per loop. tn_loop_post() is the one call safe from any thread; tn_async_send()
+   is safe from any thread and from signal handlers. Everything else: the loop's thread.
+*/
+/* The implementation needs POSIX and a few GNU calls (accept4, pipe2). Ask glibc for them
+   when the includer has not; this works when tornado.h comes before any system header in
+   the file that defines TORNADO_IMPLEMENTATION (or compile with -D_GNU_SOURCE). */
+#if defined(TORNADO_IMPLEMENTATION) && defined(__linux__) && !defined(_GNU_SOURCE)
+#  define _GNU_SOURCE 1
+#endif
+
+#ifndef TORNADO_VERSION
+#define TORNADO_VERSION_MAJOR 0
+#define TORNADO_VERSION_MINOR 1
+#define TORNADO_VERSION_PATCH 0
+#define TORNADO_VERSION "0.1.0"
+#endif
+
+/* ---- feature toggles → internal 0/1 macros (only these are tested in code) ---- */
+#if defined(TORNADO_NO_THREADS)
+#  define TN_HAS_THREADS 0
+#else
+#  define TN_HAS_THREADS 1
+#endif
+
+#if defined(TORNADO_NO_LOG)
+#  define TN_HAS_LOG 0
+#else
+#  define TN_HAS_LOG 1
+#endif
+
+/* ---- poller backend: autodetect, or forced by TORNADO_POLL_* ---- */
+#if defined(TORNADO_POLL_EPOLL) && defined(TORNADO_POLL_POLL)
+#  error "tornado.h: define at most one TORNADO_POLL_* backend"
+#endif
+#if defined(TORNADO_POLL_EPOLL)
+#  if !defined(__linux__)
+#    error "tornado.h: TORNADO_POLL_EPOLL needs Linux"
+#  endif
+#  define TN__POLL_EPOLL 1
+#  define TN__POLL_POLL 0
+#elif defined(TORNADO_POLL_POLL)
+#  define TN__POLL_EPOLL 0
+#  define TN__POLL_POLL 1
+#elif defined(__linux__)
+#  define TN__POLL_EPOLL 1
+#  define TN__POLL_POLL 0
+#else
+#  define TN__POLL_EPOLL 0
+#  define TN__POLL_POLL 1
+#endif
+
+/* ---- limits (0 in an options struct means: use these) ---- */
+#ifndef TORNADO_MAX_BUFFER_SIZE
+#define TORNADO_MAX_BUFFER_SIZE 104857600u
+#endif
+#ifndef TORNADO_READ_CHUNK_SIZE
+#define TORNADO_READ_CHUNK_SIZE 65536u
+#endif
+#ifndef TORNADO_MAX_WRITE_BUFFER_SIZE
+#define TORNADO_MAX_WRITE_BUFFER_SIZE 0u
+#endif
+#ifndef TORNADO_BACKLOG
+#define TORNADO_BACKLOG 128
+#endif
+#ifndef TORNADO_ACCEPT_BATCH
+#define TORNADO_ACCEPT_BATCH 128
+#endif
+#ifndef TORNADO_MAX_DEFERRED_PER_ITER
+#define TORNADO_MAX_DEFERRED_PER_ITER 4096
+#endif
+#ifndef TORNADO_CONNECT_TIMEOUT_MS
+#define TORNADO_CONNECT_TIMEOUT_MS 20000u
+#endif
+#ifndef TORNADO_HAPPY_EYEBALLS_DELAY_MS
+#define TORNADO_HAPPY_EYEBALLS_DELAY_MS 300u
+#endif
+#ifndef TORNADO_RESOLVER_THREADS
+#define TORNADO_RESOLVER_THREADS 4
+#endif
+#ifndef TORNADO_MAX_POLL_WAIT_MS
+#define TORNADO_MAX_POLL_WAIT_MS 3600000u
+#endif

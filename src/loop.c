@@ -1,0 +1,834 @@
+/* loop.c: the event loop: handles, deferred queue, timer heap, fd table, wakeup, run. */
+#include "loop.h"
+
+/* ---- private types shared with the modules above (stream, net, tcp) ---- */
+
+/* A deferred-callback node. Objects embed theirs (no allocation per deferral); the public
+   tn_loop_defer/tn_loop_post allocate one. owner (may be NULL) cannot be finalised while
+   one of its nodes is queued, so a deferred call never sees freed memory. */
+typedef struct tn__defer tn__defer;
+struct tn__defer {
+    tn__defer *next;
+    void (*fn)(tn__defer *d);
+    struct tn__handle *owner;
+    int queued;
+};
+
+/* The base of every object a loop tracks (stream, server, async, resolver, ...).
+   Closing is deferred: tn__handle_close queues the handle; the closing phase calls
+   finalize (which calls the user's close callback and frees the object) once no deferred
+   node of the handle is queued. */
+typedef struct tn__handle tn__handle;
+struct tn__handle {
+    tn_loop *loop;
+    tn__handle *prev, *next;          /* the loop's live list */
+    tn__handle *close_next;           /* the loop's closing queue */
+    const char *kind;                 /* "stream", "tcp_server", ... for reports */
+    int closing;                      /* close requested (queued or finalised) */
+    unsigned pending;                 /* deferred nodes of this handle still queued */
+    void (*finalize)(tn__handle *h);  /* close callback + free; runs once */
+};
+
+typedef struct tn__fdw {              /* one fd watcher */
+    tn_fd_cb cb;
+    void *user;
+    int events;                       /* what the user asked for */
+    int in_backend;                   /* registered with the poller (events != 0) */
+    int active;
+    int internal;                     /* the loop's own wakeup fd: not counted as alive */
+    uint64_t iter_added;              /* skip events polled before it was added */
+} tn__fdw;
+
+typedef struct tn__fired { int fd; int events; } tn__fired;
+
+typedef struct tn__timer {
+    uint64_t when;
+    uint64_t seq;                     /* FIFO among equal deadlines */
+    uint64_t interval;                /* > 0: periodic */
+    tn_cb cb;
+    void *user;
+    uint32_t gen;                     /* bumped on release: stale ids never match */
+    int32_t heap_pos;                 /* index in the heap, -1 when not queued */
+    uint32_t next_free;               /* free-list link (slot index + 1, 0 = end) */
+    int firing;                       /* its callback is running now */
+    int cancelled;                    /* cancelled while firing */
+} tn__timer;
+
+typedef struct tn__user_defer { tn__defer d; tn_cb cb; void *user; tn_loop *loop; } tn__user_defer;
+
+struct tn_async {
+    tn__handle h;
+    tn_cb cb;
+    void *user;
+    tn_cb close_cb;
+    void *close_user;
+    volatile sig_atomic_t pending;
+    tn_async *anext, *aprev;
+};
+
+struct tn_loop {
+    tn_loop_opts opts;                /* resolved */
+    tn_allocator *a;                  /* &opts.allocator */
+    void *user;
+    uint64_t now;
+    uint64_t iter;
+    int running;
+    int stop;
+    int freeing;
+
+    /* objects */
+    tn__handle *live;
+    size_t live_count;
+    tn__handle *closing_head, *closing_tail;
+
+    /* deferred queue */
+    tn__defer *dq_head, *dq_tail;
+
+    /* fd table */
+    tn__fdw *fds;
+    size_t nfds;
+    size_t user_fds;
+    tn__fired *fired;
+    size_t fired_cap;
+    void *backend;                    /* the poller's state */
+
+    /* timers: slots + binary min-heap of slot indices */
+    tn__timer *timers;
+    size_t ntimers, timers_cap;
+    uint32_t timer_free;              /* free-list head (slot index + 1) */
+    uint32_t *heap;
+    size_t heap_len, heap_cap;
+    uint64_t timer_seq;
+
+    /* wakeup and cross-thread posts */
+    int wake_fd[2];                   /* eventfd: [0] == [1]; pipe: read, write */
+    tn__mutex post_lock;
+    tn__defer *post_head, *post_tail;
+    int wake_pending;
+    int post_closed;
+    tn_async *asyncs;
+};
+
+/* ---- the poller backend contract (one backend compiled in; see poll_*.c) ---- */
+TN__PRIVATE int tn__poll_init(tn_loop *loop);
+TN__PRIVATE void tn__poll_free(tn_loop *loop);
+TN__PRIVATE int tn__poll_add(tn_loop *loop, int fd, int events);
+TN__PRIVATE int tn__poll_mod(tn_loop *loop, int fd, int events);
+TN__PRIVATE int tn__poll_del(tn_loop *loop, int fd);
+/* Wait up to timeout_ms (-1 = forever) and fill loop->fired; returns the count or an error. */
+TN__PRIVATE int tn__poll_wait(tn_loop *loop, int timeout_ms);
+TN__PRIVATE const char *tn__poll_name(void);
+
+/* Make room for n fired events. */
+TN__PRIVATE int tn__loop_fired_reserve(tn_loop *loop, size_t n) {
+    return tn__grow(loop->a, (void **)&loop->fired, &loop->fired_cap, n, sizeof(tn__fired));
+}
+
+#define TN__LLOG(loop, level, code, ...) TN__LOG(&(loop)->opts.logger, level, code, __VA_ARGS__)
+
+/* ---- handles ---- */
+TN__PRIVATE void tn__handle_init(tn_loop *loop, tn__handle *h, const char *kind, void (*finalize)(tn__handle *)) {
+    memset(h, 0, sizeof *h);
+    h->loop = loop;
+    h->kind = kind;
+    h->finalize = finalize;
+    h->next = loop->live;
+    if (loop->live) loop->live->prev = h;
+    loop->live = h;
+    loop->live_count++;
+}
+
+/* Request close: the finalizer runs in the closing phase. Returns TN_ECLOSED if already. */
+TN__PRIVATE int tn__handle_close(tn__handle *h) {
+    tn_loop *loop = h->loop;
+    if (h->closing) return TN_ECLOSED;
+    h->closing = 1;
+    h->close_next = NULL;
+    if (loop->closing_tail) loop->closing_tail->close_next = h;
+    else loop->closing_head = h;
+    loop->closing_tail = h;
+    return TN_OK;
+}
+
+TN__PRIVATE void tn__handle_unlink(tn__handle *h) {
+    tn_loop *loop = h->loop;
+    if (h->prev) h->prev->next = h->next;
+    else loop->live = h->next;
+    if (h->next) h->next->prev = h->prev;
+    h->prev = h->next = NULL;
+    loop->live_count--;
+}
+
+/* The closing phase: finalise every closed handle with no queued deferred node. Handles
+   closed by a finalizer are handled in the same phase; ones still waiting stay queued. */
+TN__PRIVATE int tn__loop_run_closing(tn_loop *loop) {
+    tn__handle *h, *waiting_head = NULL, *waiting_tail = NULL;
+    int n = 0;
+    while ((h = loop->closing_head) != NULL) {
+        loop->closing_head = h->close_next;
+        if (!loop->closing_head) loop->closing_tail = NULL;
+        h->close_next = NULL;
+        if (h->pending > 0) {
+            if (waiting_tail) waiting_tail->close_next = h;
+            else waiting_head = h;
+            waiting_tail = h;
+            continue;
+        }
+        tn__handle_unlink(h);
+        h->finalize(h);   /* frees h */
+        n++;
+    }
+    loop->closing_head = waiting_head;
+    loop->closing_tail = waiting_tail;
+    return n;
+}
+
+/* ---- deferred queue ---- */
+TN__PRIVATE void tn__defer_init(tn__defer *d, void (*fn)(tn__defer *), tn__handle *owner) {
+    d->next = NULL;
+    d->fn = fn;
+    d->owner = owner;
+    d->queued = 0;
+}
+
+/* Queue d (no-op if already queued). Never fails: the node is caller-owned. */
+TN__PRIVATE void tn__defer_queue(tn_loop *loop, tn__defer *d) {
+    if (d->queued) return;
+    d->queued = 1;
+    d->next = NULL;
+    if (d->owner) d->owner->pending++;
+    if (loop->dq_tail) loop->dq_tail->next = d;
+    else loop->dq_head = d;
+    loop->dq_tail = d;
+}
+
+/* Run the nodes queued before this phase began, at most max of them. */
+TN__PRIVATE int tn__loop_run_deferred(tn_loop *loop, int max) {
+    tn__defer *last = loop->dq_tail, *d;
+    int n = 0;
+    while ((d = loop->dq_head) != NULL && n < max) {
+        int was_last;
+        loop->dq_head = d->next;
+        if (!loop->dq_head) loop->dq_tail = NULL;
+        was_last = (d == last);
+        d->next = NULL;
+        d->queued = 0;
+        if (d->owner) d->owner->pending--;
+        n++;
+        d->fn(d);   /* may free d (public nodes) */
+        if (was_last) break;
+    }
+    return n;
+}
+
+TN__PRIVATE void tn__user_defer_run(tn__defer *d) {
+    tn__user_defer *u = (tn__user_defer *)d;
+    tn_loop *loop = u->loop;
+    tn_cb cb = u->cb;
+    void *user = u->user;
+    tn__free(loop->a, u);
+    cb(loop, user);
+}
+
+TN_API int tn_loop_defer(tn_loop *loop, tn_cb cb, void *user) {
+    tn__user_defer *u;
+    if (!loop || !cb) return TN_EINVAL;
+    u = (tn__user_defer *)tn__alloc(loop->a, sizeof *u);
+    if (!u) return TN_ENOMEM;
+    tn__defer_init(&u->d, tn__user_defer_run, NULL);
+    u->cb = cb;
+    u->user = user;
+    u->loop = loop;
+    tn__defer_queue(loop, &u->d);
+    return TN_OK;
+}
+
+/* ---- wakeup ---- */
+TN__PRIVATE void tn__loop_wake(tn_loop *loop) {
+    /* async-signal-safe: one write(2); a full pipe or counter already means "awake" */
+    int saved = errno;
+#if defined(__linux__)
+    uint64_t one = 1;
+    ssize_t r;
+    do r = write(loop->wake_fd[1], &one, sizeof one); while (r < 0 && errno == EINTR);
+#else
+    char c = 1;
+    ssize_t r;
+    do r = write(loop->wake_fd[1], &c, 1); while (r < 0 && errno == EINTR);
+#endif
+    (void)r;
+    errno = saved;
+}
+
+TN_API int tn_loop_post(tn_loop *loop, tn_cb cb, void *user) {
+    tn__user_defer *u;
+    int wake = 0;
+    if (!loop || !cb) return TN_EINVAL;
+    u = (tn__user_defer *)tn__alloc(loop->a, sizeof *u);
+    if (!u) return TN_ENOMEM;
+    tn__defer_init(&u->d, tn__user_defer_run, NULL);
+    u->cb = cb;
+    u->user = user;
+    u->loop = loop;
+    tn__mutex_lock(&loop->post_lock);
+    if (loop->post_closed) {
+        tn__mutex_unlock(&loop->post_lock);
+        tn__free(loop->a, u);
+        return TN_ECLOSED;
+    }
+    if (loop->post_tail) loop->post_tail->next = &u->d;
+    else loop->post_head = &u->d;
+    loop->post_tail = &u->d;
+    if (!loop->wake_pending) {
+        loop->wake_pending = 1;
+        wake = 1;
+    }
+    /* wake under the lock: the loop cannot be freed between unlock and write */
+    if (wake) tn__loop_wake(loop);
+    tn__mutex_unlock(&loop->post_lock);
+    return TN_OK;
+}
+
+TN__PRIVATE int tn__async_take(tn_async *a) {
+#if defined(__GNUC__) || defined(__clang__)
+    return __atomic_exchange_n(&a->pending, 0, __ATOMIC_ACQ_REL) != 0;
+#else
+    int p = a->pending;
+    a->pending = 0;
+    return p != 0;
+#endif
+}
+
+TN__PRIVATE void tn__loop_on_wake(tn_loop *loop, tn_socket fd, int events, void *user) {
+    char drain[64];
+    ssize_t r;
+    tn__defer *head, *d;
+    tn_async *a, *anext;
+    (void)events;
+    (void)user;
+    tn__mutex_lock(&loop->post_lock);
+    loop->wake_pending = 0;
+    head = loop->post_head;
+    loop->post_head = loop->post_tail = NULL;
+    tn__mutex_unlock(&loop->post_lock);
+    do r = read(fd, drain, sizeof drain); while (r > 0 || (r < 0 && errno == EINTR));
+    while ((d = head) != NULL) {
+        head = d->next;
+        tn__defer_queue(loop, d);
+    }
+    for (a = loop->asyncs; a; a = anext) {
+        anext = a->anext;
+        if (!a->h.closing && tn__async_take(a)) a->cb(loop, a->user);
+    }
+}
+
+/* ---- async handles ---- */
+TN__PRIVATE void tn__async_finalize(tn__handle *h) {
+    tn_async *a = (tn_async *)h;
+    tn_loop *loop = h->loop;
+    if (a->close_cb) a->close_cb(loop, a->close_user);
+    tn__free(loop->a, a);
+}
+
+TN_API int tn_async_new(tn_loop *loop, tn_cb cb, void *user, tn_async **out) {
+    tn_async *a;
+    if (!loop || !cb || !out) return TN_EINVAL;
+    a = (tn_async *)tn__calloc(loop->a, sizeof *a);
+    if (!a) return TN_ENOMEM;
+    tn__handle_init(loop, &a->h, "async", tn__async_finalize);
+    a->cb = cb;
+    a->user = user;
+    a->anext = loop->asyncs;
+    if (loop->asyncs) loop->asyncs->aprev = a;
+    loop->asyncs = a;
+    *out = a;
+    return TN_OK;
+}
+
+TN_API int tn_async_send(tn_async *a) {
+    if (a->h.closing) return TN_ECLOSED;
+#if defined(__GNUC__) || defined(__clang__)
+    if (__atomic_exchange_n(&a->pending, 1, __ATOMIC_ACQ_REL) == 0) tn__loop_wake(a->h.loop);
+#else
+    if (!a->pending) { a->pending = 1; tn__loop_wake(a->h.loop); }
+#endif
+    return TN_OK;
+}
+
+TN_API int tn_async_close(tn_async *a, tn_cb cb, void *user) {
+    tn_loop *loop;
+    if (!a) return TN_EINVAL;
+    if (a->h.closing) return TN_ECLOSED;
+    loop = a->h.loop;
+    if (a->aprev) a->aprev->anext = a->anext;
+    else loop->asyncs = a->anext;
+    if (a->anext) a->anext->aprev = a->aprev;
+    a->close_cb = cb;
+    a->close_user = user;
+    return tn__handle_close(&a->h);
+}
+
+/* ---- fd watchers ---- */
+TN__PRIVATE tn__fdw *tn__loop_fdw(const tn_loop *loop, tn_socket fd) {
+    if (fd < 0 || (size_t)fd >= loop->nfds || !loop->fds[fd].active) return NULL;
+    return &loop->fds[fd];
+}
+
+/* Register or re-register fd with the poller after its interest changed. Interest 0 is
+   taken out of the poller entirely, so a hung-up fd nobody reads cannot spin the loop. */
+TN__PRIVATE int tn__loop_sync_fd(tn_loop *loop, int fd, tn__fdw *w, int events) {
+    int rc = TN_OK;
+    int want = events & (TN_EV_READ | TN_EV_WRITE);
+    if (want == 0) {
+        if (w->in_backend) rc = tn__poll_del(loop, fd);
+        w->in_backend = 0;
+    } else if (!w->in_backend) {
+        rc = tn__poll_add(loop, fd, want);
+        if (rc == TN_OK) w->in_backend = 1;
+    } else if (want != (w->events & (TN_EV_READ | TN_EV_WRITE))) {
+        rc = tn__poll_mod(loop, fd, want);
+    }
+    if (rc == TN_OK) w->events = want;
+    return rc;
+}
+
+TN__PRIVATE int tn__loop_add_fd(tn_loop *loop, tn_socket fd, int events, tn_fd_cb cb, void *user, int internal) {
+    tn__fdw *w;
+    int rc;
+    if (fd < 0 || !cb) return TN_EINVAL;
+    if ((size_t)fd >= loop->nfds) {
+        size_t old = loop->nfds, ncap = old;
+        rc = tn__grow(loop->a, (void **)&loop->fds, &ncap, (size_t)fd + 1, sizeof(tn__fdw));
+        if (rc != 0) return rc;
+        memset(loop->fds + old, 0, (ncap - old) * sizeof(tn__fdw));
+        loop->nfds = ncap;
+    }
+    w = &loop->fds[fd];
+    if (w->active) return TN_EEXIST;
+    memset(w, 0, sizeof *w);
+    if ((rc = tn__loop_sync_fd(loop, fd, w, events)) != 0) return rc;
+    w->cb = cb;
+    w->user = user;
+    w->active = 1;
+    w->internal = internal;
+    w->iter_added = loop->iter;
+    if (!internal) loop->user_fds++;
+    return TN_OK;
+}
+
+TN_API int tn_loop_add_fd(tn_loop *loop, tn_socket fd, int events, tn_fd_cb cb, void *user) {
+    if (!loop) return TN_EINVAL;
+    return tn__loop_add_fd(loop, fd, events, cb, user, 0);
+}
+
+TN_API int tn_loop_update_fd(tn_loop *loop, tn_socket fd, int events) {
+    tn__fdw *w = loop ? tn__loop_fdw(loop, fd) : NULL;
+    if (!w) return TN_ENOENT;
+    return tn__loop_sync_fd(loop, fd, w, events);
+}
+
+TN_API int tn_loop_remove_fd(tn_loop *loop, tn_socket fd) {
+    tn__fdw *w = loop ? tn__loop_fdw(loop, fd) : NULL;
+    if (!w) return TN_ENOENT;
+    if (w->in_backend) (void)tn__poll_del(loop, fd);
+    if (!w->internal) loop->user_fds--;
+    memset(w, 0, sizeof *w);
+    return TN_OK;
+}
+
+TN__PRIVATE int tn__loop_dispatch_io(tn_loop *loop, int nfired) {
+    int i, n = 0;
+    for (i = 0; i < nfired; i++) {
+        int fd = loop->fired[i].fd, ev = loop->fired[i].events, mask;
+        tn__fdw *w = tn__loop_fdw(loop, fd);
+        /* re-check: an earlier callback may have removed this watcher, or removed it and
+           added a new one on a reused fd number (which must not see these stale events) */
+        if (!w || w->iter_added == loop->iter) continue;
+        mask = ev & w->events;
+        if ((ev & TN_EV_ERROR) && w->events) mask |= TN_EV_ERROR;
+        if (!mask) continue;
+        w->cb(loop, fd, mask, w->user);
+        n++;
+    }
+    return n;
+}
+
+/* ---- timers ---- */
+TN__PRIVATE int tn__timer_less(const tn_loop *loop, uint32_t a, uint32_t b) {
+    const tn__timer *x = &loop->timers[a], *y = &loop->timers[b];
+    return x->when < y->when || (x->when == y->when && x->seq < y->seq);
+}
+
+TN__PRIVATE void tn__heap_set(tn_loop *loop, size_t pos, uint32_t slot) {
+    loop->heap[pos] = slot;
+    loop->timers[slot].heap_pos = (int32_t)pos;
+}
+
+TN__PRIVATE void tn__heap_up(tn_loop *loop, size_t pos) {
+    uint32_t slot = loop->heap[pos];
+    while (pos > 0) {
+        size_t parent = (pos - 1) / 2;
+        if (!tn__timer_less(loop, slot, loop->heap[parent])) break;
+        tn__heap_set(loop, pos, loop->heap[parent]);
+        pos = parent;
+    }
+    tn__heap_set(loop, pos, slot);
+}
+
+TN__PRIVATE void tn__heap_down(tn_loop *loop, size_t pos) {
+    uint32_t slot = loop->heap[pos];
+    for (;;) {
+        size_t l = 2 * pos + 1, r = l + 1, m = pos;
+        uint32_t ms = slot;
+        if (l < loop->heap_len && tn__timer_less(loop, loop->heap[l], ms)) { m = l; ms = loop->heap[l]; }
+        if (r < loop->heap_len && tn__timer_less(loop, loop->heap[r], ms)) { m = r; ms = loop->heap[r]; }
+        if (m == pos) break;
+        tn__heap_set(loop, pos, ms);
+        pos = m;
+    }
+    tn__heap_set(loop, pos, slot);
+}
+
+TN__PRIVATE void tn__heap_remove(tn_loop *loop, uint32_t slot) {
+    size_t pos = (size_t)loop->timers[slot].heap_pos;
+    uint32_t last = loop->heap[--loop->heap_len];
+    loop->timers[slot].heap_pos = -1;
+    if (pos == loop->heap_len) return;
+    tn__heap_set(loop, pos, last);
+    tn__heap_up(loop, pos);
+    tn__heap_down(loop, (size_t)loop->timers[last].heap_pos);
+}
+
+TN__PRIVATE int tn__heap_push(tn_loop *loop, uint32_t slot) {
+    int rc = tn__grow(loop->a, (void **)&loop->heap, &loop->heap_cap, loop->heap_len + 1, sizeof(uint32_t));
+    if (rc != 0) return rc;
+    loop->timers[slot].seq = loop->timer_seq++;
+    tn__heap_set(loop, loop->heap_len++, slot);
+    tn__heap_up(loop, loop->heap_len - 1);
+    return TN_OK;
+}
+
+TN__PRIVATE void tn__timer_release(tn_loop *loop, uint32_t slot) {
+    tn__timer *t = &loop->timers[slot];
+    t->gen++;
+    t->cb = NULL;
+    t->heap_pos = -1;
+    t->firing = t->cancelled = 0;
+    t->next_free = loop->timer_free;
+    loop->timer_free = slot + 1;
+}
+
+TN__PRIVATE tn_timer_id tn__timer_id(const tn_loop *loop, uint32_t slot) {
+    return ((uint64_t)loop->timers[slot].gen << 32) | (uint64_t)(slot + 1);
+}
+
+/* The slot of a live timer id, or -1. */
+TN__PRIVATE long tn__timer_slot(const tn_loop *loop, tn_timer_id id) {
+    uint64_t s = id & 0xffffffffu;
+    const tn__timer *t;
+    if (s == 0 || s > loop->ntimers) return -1;
+    t = &loop->timers[s - 1];
+    if (t->gen != (uint32_t)(id >> 32) || !t->cb) return -1;
+    return (long)(s - 1);
+}
+
+TN__PRIVATE int tn__timer_add(tn_loop *loop, uint64_t when, uint64_t interval, tn_cb cb, void *user, tn_timer_id *out) {
+    uint32_t slot;
+    tn__timer *t;
+    int rc;
+    if (!loop || !cb) return TN_EINVAL;
+    if (loop->timer_free) {
+        slot = loop->timer_free - 1;
+    } else {
+        if (loop->ntimers >= 0xfffffff0u) return TN_ENOMEM;
+        rc = tn__grow(loop->a, (void **)&loop->timers, &loop->timers_cap, loop->ntimers + 1, sizeof(tn__timer));
+        if (rc != 0) return rc;
+        slot = (uint32_t)loop->ntimers;
+        memset(&loop->timers[slot], 0, sizeof(tn__timer));
+        loop->timers[slot].gen = 1;
+        loop->timers[slot].heap_pos = -1;
+        loop->ntimers++;
+        loop->timers[slot].next_free = loop->timer_free;
+        loop->timer_free = slot + 1;
+    }
+    t = &loop->timers[slot];
+    t->when = when;
+    t->interval = interval;
+    t->cb = cb;
+    t->user = user;
+    if ((rc = tn__heap_push(loop, slot)) != 0) {
+        t->cb = NULL;
+        return rc;
+    }
+    loop->timer_free = t->next_free;
+    t->next_free = 0;
+    if (out) *out = tn__timer_id(loop, slot);
+    return TN_OK;
+}
+
+TN_API int tn_loop_call_at(tn_loop *loop, uint64_t when_ms, tn_cb cb, void *user, tn_timer_id *out) {
+    return tn__timer_add(loop, when_ms, 0, cb, user, out);
+}
+
+TN_API int tn_loop_call_later(tn_loop *loop, uint64_t delay_ms, tn_cb cb, void *user, tn_timer_id *out) {
+    if (!loop) return TN_EINVAL;
+    return tn__timer_add(loop, loop->now + delay_ms, 0, cb, user, out);
+}
+
+TN_API int tn_loop_call_every(tn_loop *loop, uint64_t interval_ms, tn_cb cb, void *user, tn_timer_id *out) {
+    if (!loop || interval_ms == 0) return TN_EINVAL;
+    return tn__timer_add(loop, loop->now + interval_ms, interval_ms, cb, user, out);
+}
+
+TN_API int tn_loop_cancel(tn_loop *loop, tn_timer_id id) {
+    long s = loop ? tn__timer_slot(loop, id) : -1;
+    tn__timer *t;
+    if (s < 0) return TN_ENOENT;
+    t = &loop->timers[s];
+    if (t->firing) {
+        if (t->cancelled || t->interval == 0) return TN_ENOENT;  /* a one-shot is already spent */
+        t->cancelled = 1;
+        return TN_OK;
+    }
+    tn__heap_remove(loop, (uint32_t)s);
+    tn__timer_release(loop, (uint32_t)s);
+    return TN_OK;
+}
+
+TN_API int tn_loop_timer_pending(const tn_loop *loop, tn_timer_id id) {
+    long s = loop ? tn__timer_slot(loop, id) : -1;
+    const tn__timer *t;
+    if (s < 0) return 0;
+    t = &loop->timers[s];
+    if (t->firing) return t->interval > 0 && !t->cancelled;
+    return 1;
+}
+
+/* Fire due timers that existed when the phase began (seq below the snapshot). */
+TN__PRIVATE int tn__loop_run_timers(tn_loop *loop) {
+    uint64_t seq_limit = loop->timer_seq;
+    int n = 0;
+    while (loop->heap_len > 0) {
+        uint32_t slot = loop->heap[0];
+        tn__timer *t = &loop->timers[slot];
+        if (t->when > loop->now || t->seq >= seq_limit) break;
+        tn__heap_remove(loop, slot);
+        t->firing = 1;
+        n++;
+        t->cb(loop, t->user);
+        t = &loop->timers[slot];   /* the callback may have grown the slot array */
+        if (t->interval > 0 && !t->cancelled && t->cb) {
+            /* periodic: next beat on the original grid; missed beats are skipped */
+            uint64_t next = t->when + t->interval;
+            if (next <= loop->now) next += ((loop->now - next) / t->interval + 1) * t->interval;
+            t->when = next;
+            t->firing = 0;
+            if (tn__heap_push(loop, slot) != 0) {
+                TN__LLOG(loop, TN_LOG_ERROR, TN_ENOMEM, "periodic timer dropped: out of memory");
+                tn__timer_release(loop, slot);
+            }
+        } else {
+            tn__timer_release(loop, slot);
+        }
+    }
+    return n;
+}
+
+/* ---- loop lifecycle ---- */
+TN__PRIVATE uint64_t tn__loop_clock(const tn_loop *loop) {
+    return loop->opts.clock ? loop->opts.clock(loop->opts.clock_user) : tn_time_ms();
+}
+
+TN_API uint64_t tn_loop_now(const tn_loop *loop) { return loop->now; }
+
+TN_API uint64_t tn_loop_update_time(tn_loop *loop) {
+    uint64_t t = tn__loop_clock(loop);
+    if (t > loop->now) loop->now = t;   /* never goes backwards */
+    return loop->now;
+}
+
+TN__PRIVATE void tn__loop_close_wake(tn_loop *loop) {
+    if (loop->wake_fd[0] >= 0) {
+        (void)tn_loop_remove_fd(loop, loop->wake_fd[0]);
+        tn__fd_close(loop->wake_fd[0]);
+    }
+    if (loop->wake_fd[1] >= 0 && loop->wake_fd[1] != loop->wake_fd[0]) tn__fd_close(loop->wake_fd[1]);
+    loop->wake_fd[0] = loop->wake_fd[1] = -1;
+}
+
+TN__PRIVATE void tn__loop_release(tn_loop *loop) {
+    tn_allocator a = loop->opts.allocator;
+    tn__loop_close_wake(loop);
+    tn__poll_free(loop);
+    tn__mutex_destroy(&loop->post_lock);
+    tn__free(&a, loop->fds);
+    tn__free(&a, loop->fired);
+    tn__free(&a, loop->timers);
+    tn__free(&a, loop->heap);
+    tn__free(&a, loop);
+}
+
+TN_API int tn_loop_new(const tn_loop_opts *opts, tn_loop **out) {
+    tn_allocator a;
+    tn_loop *loop;
+    int rc;
+    if (!out) return TN_EINVAL;
+    *out = NULL;
+    if ((rc = tn__allocator_resolve(opts ? &opts->allocator : NULL, &a)) != 0) return rc;
+    loop = (tn_loop *)tn__calloc(&a, sizeof *loop);
+    if (!loop) return TN_ENOMEM;
+    if (opts) loop->opts = *opts;
+    loop->opts.allocator = a;
+    loop->a = &loop->opts.allocator;
+    loop->opts.max_deferred_per_iter = TN__DEF(loop->opts.max_deferred_per_iter, TORNADO_MAX_DEFERRED_PER_ITER);
+    if (loop->opts.max_deferred_per_iter < 1) loop->opts.max_deferred_per_iter = 1;
+    loop->opts.logger.level = TN__DEF(loop->opts.logger.level, TN_LOG_INFO);
+    loop->wake_fd[0] = loop->wake_fd[1] = -1;
+    if ((rc = tn__mutex_init(&loop->post_lock)) != 0) {
+        tn__free(&a, loop);
+        return rc;
+    }
+    if ((rc = tn__poll_init(loop)) != 0) {
+        tn__mutex_destroy(&loop->post_lock);
+        tn__free(&a, loop);
+        return rc;
+    }
+    tn__ignore_sigpipe_once();   /* pipes have no MSG_NOSIGNAL */
+#if defined(__linux__)
+    {
+        int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+        if (fd < 0) rc = tn__last_err();
+        loop->wake_fd[0] = loop->wake_fd[1] = fd;
+    }
+#else
+    rc = tn__pipe(loop->wake_fd);
+#endif
+    if (rc == TN_OK) rc = tn__loop_add_fd(loop, loop->wake_fd[0], TN_EV_READ, tn__loop_on_wake, NULL, 1);
+    if (rc != TN_OK) {
+        tn__loop_release(loop);
+        return rc;
+    }
+    loop->now = tn__loop_clock(loop);
+    *out = loop;
+    return TN_OK;
+}
+
+TN_API size_t tn_loop_alive(const tn_loop *loop) { return loop->live_count + loop->user_fds; }
+TN_API const tn_loop_opts *tn_loop_get_opts(const tn_loop *loop) { return &loop->opts; }
+TN_API const char *tn_loop_backend(const tn_loop *loop) { (void)loop; return tn__poll_name(); }
+TN_API void tn_loop_set_user(tn_loop *loop, void *user) { loop->user = user; }
+TN_API void *tn_loop_get_user(const tn_loop *loop) { return loop->user; }
+
+TN_API int tn_loop_free(tn_loop *loop) {
+    int round;
+    tn__defer *d;
+    if (!loop) return TN_EINVAL;
+    if (loop->running) return TN_EINVAL;
+    /* finish closes already requested: their deferred nodes run, then their finalizers */
+    for (round = 0; round < 64 && loop->closing_head; round++) {
+        (void)tn__loop_run_deferred(loop, loop->opts.max_deferred_per_iter);
+        (void)tn__loop_run_closing(loop);
+    }
+    if (tn_loop_alive(loop) > 0) {
+        tn__handle *h;
+        size_t i;
+        TN__LLOG(loop, TN_LOG_WARN, TN_EBUSY, "tn_loop_free: %lu objects still alive",
+                 (unsigned long)tn_loop_alive(loop));
+        for (h = loop->live; h; h = h->next)
+            TN__LLOG(loop, TN_LOG_WARN, TN_EBUSY, "  alive: %s%s", h->kind, h->closing ? " (closing)" : "");
+        for (i = 0; i < loop->nfds; i++)
+            if (loop->fds[i].active && !loop->fds[i].internal)
+                TN__LLOG(loop, TN_LOG_WARN, TN_EBUSY, "  alive: fd watcher on fd %lu", (unsigned long)i);
+        return TN_EBUSY;
+    }
+    /* no more posts from other threads; drop what is queued without calling it */
+    tn__mutex_lock(&loop->post_lock);
+    loop->post_closed = 1;
+    d = loop->post_head;
+    loop->post_head = loop->post_tail = NULL;
+    tn__mutex_unlock(&loop->post_lock);
+    while (d) {
+        tn__defer *n = d->next;
+        tn__free(loop->a, d);   /* posted nodes are always tn__user_defer */
+        d = n;
+    }
+    while ((d = loop->dq_head) != NULL) {
+        loop->dq_head = d->next;
+        d->queued = 0;
+        if (d->owner) d->owner->pending--;
+        if (d->fn == tn__user_defer_run) tn__free(loop->a, d);
+    }
+    loop->dq_tail = NULL;
+    tn__loop_release(loop);
+    return TN_OK;
+}
+
+TN_API void tn_loop_stop(tn_loop *loop) { loop->stop = 1; }
+
+TN__PRIVATE int tn__loop_poll_timeout(tn_loop *loop, int timeout_ms) {
+    uint64_t t = TORNADO_MAX_POLL_WAIT_MS;
+    if (loop->dq_head || loop->closing_head || loop->stop) return 0;
+    if (loop->heap_len > 0) {
+        uint64_t when = loop->timers[loop->heap[0]].when;
+        t = when > loop->now ? when - loop->now : 0;
+        if (t > TORNADO_MAX_POLL_WAIT_MS) t = TORNADO_MAX_POLL_WAIT_MS;
+    }
+    if (timeout_ms >= 0 && (uint64_t)timeout_ms < t) t = (uint64_t)timeout_ms;
+    return (int)t;
+}
+
+TN_API int tn_loop_run_once(tn_loop *loop, int timeout_ms) {
+    int n = 0, rc, wait;
+    if (!loop) return TN_EINVAL;
+    loop->running++;
+    loop->iter++;
+    tn_loop_update_time(loop);
+    n += tn__loop_run_timers(loop);
+    wait = tn__loop_poll_timeout(loop, timeout_ms);
+    rc = tn__poll_wait(loop, wait);
+    if (rc < 0) {
+        loop->running--;
+        return rc;
+    }
+    tn_loop_update_time(loop);
+    n += tn__loop_dispatch_io(loop, rc);
+    n += tn__loop_run_timers(loop);
+    n += tn__loop_run_deferred(loop, loop->opts.max_deferred_per_iter);
+    n += tn__loop_run_closing(loop);
+    loop->running--;
+    return n;
+}
+
+TN_API int tn_loop_run(tn_loop *loop) {
+    int rc = TN_OK;
+    if (!loop) return TN_EINVAL;
+    while (!loop->stop) {
+        rc = tn_loop_run_once(loop, -1);
+        if (rc < 0) break;
+        rc = TN_OK;
+    }
+    loop->stop = 0;
+    return rc;
+}
+
+TN_API int tn_loop_run_until(tn_loop *loop, const volatile int *flag, uint64_t timeout_ms) {
+    uint64_t deadline;
+    int rc;
+    if (!loop || !flag) return TN_EINVAL;
+    deadline = tn_loop_update_time(loop) + timeout_ms;
+    for (;;) {
+        int wait = -1;
+        if (*flag) return TN_OK;
+        if (loop->stop) {
+            loop->stop = 0;
+            return TN_ECANCELED;
+        }
+        if (timeout_ms) {
+            uint64_t now = tn_loop_update_time(loop);
+            if (now >= deadline) return TN_ETIMEOUT;
+            wait = (int)TN__MIN(deadline - now, (uint64_t)TORNADO_MAX_POLL_WAIT_MS);
+        }
+        rc = tn_loop_run_once(loop, wait);
+        if (rc < 0) return rc;
+    }
+}

@@ -1,0 +1,95 @@
+/* poll_epoll.c: the epoll backend (Linux, level-triggered). */
+#include "loop.h"
+
+#if TN__POLL_EPOLL
+
+#define TN__EPOLL_BATCH 1024
+
+typedef struct tn__epoll {
+    int epfd;
+    struct epoll_event events[TN__EPOLL_BATCH];
+} tn__epoll;
+
+TN__PRIVATE const char *tn__poll_name(void) { return "epoll"; }
+
+TN__PRIVATE int tn__poll_init(tn_loop *loop) {
+    tn__epoll *p = (tn__epoll *)tn__calloc(loop->a, sizeof *p);
+    if (!p) return TN_ENOMEM;
+    p->epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (p->epfd < 0) {
+        int rc = tn__last_err();
+        tn__free(loop->a, p);
+        return rc;
+    }
+    if (tn__loop_fired_reserve(loop, TN__EPOLL_BATCH) != 0) {
+        tn__fd_close(p->epfd);
+        tn__free(loop->a, p);
+        return TN_ENOMEM;
+    }
+    loop->backend = p;
+    return TN_OK;
+}
+
+TN__PRIVATE void tn__poll_free(tn_loop *loop) {
+    tn__epoll *p = (tn__epoll *)loop->backend;
+    if (!p) return;
+    tn__fd_close(p->epfd);
+    tn__free(loop->a, p);
+    loop->backend = NULL;
+}
+
+TN__PRIVATE uint32_t tn__epoll_mask(int events) {
+    uint32_t m = 0;
+    if (events & TN_EV_READ) m |= (uint32_t)EPOLLIN;
+    if (events & TN_EV_WRITE) m |= (uint32_t)EPOLLOUT;
+    return m;
+}
+
+TN__PRIVATE int tn__epoll_ctl(tn_loop *loop, int op, int fd, int events) {
+    tn__epoll *p = (tn__epoll *)loop->backend;
+    struct epoll_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.events = tn__epoll_mask(events);
+    ev.data.fd = fd;
+    if (epoll_ctl(p->epfd, op, fd, &ev) != 0) return tn__last_err();
+    return TN_OK;
+}
+
+TN__PRIVATE int tn__poll_add(tn_loop *loop, int fd, int events) {
+    int rc = tn__epoll_ctl(loop, EPOLL_CTL_ADD, fd, events);
+    /* an fd closed without remove_fd leaves a stale registration on a reused number */
+    if (rc == TN_EEXIST) rc = tn__epoll_ctl(loop, EPOLL_CTL_MOD, fd, events);
+    return rc;
+}
+
+TN__PRIVATE int tn__poll_mod(tn_loop *loop, int fd, int events) {
+    return tn__epoll_ctl(loop, EPOLL_CTL_MOD, fd, events);
+}
+
+TN__PRIVATE int tn__poll_del(tn_loop *loop, int fd) {
+    tn__epoll *p = (tn__epoll *)loop->backend;
+    struct epoll_event ev;
+    memset(&ev, 0, sizeof ev);
+    if (epoll_ctl(p->epfd, EPOLL_CTL_DEL, fd, &ev) != 0 && errno != ENOENT && errno != EBADF)
+        return tn__last_err();
+    return TN_OK;
+}
+
+TN__PRIVATE int tn__poll_wait(tn_loop *loop, int timeout_ms) {
+    tn__epoll *p = (tn__epoll *)loop->backend;
+    int n, i;
+    n = epoll_wait(p->epfd, p->events, TN__EPOLL_BATCH, timeout_ms);
+    if (n < 0) return errno == EINTR ? 0 : tn__last_err();
+    for (i = 0; i < n; i++) {
+        uint32_t e = p->events[i].events;
+        int ev = 0;
+        if (e & (EPOLLIN | EPOLLPRI | EPOLLRDHUP)) ev |= TN_EV_READ;
+        if (e & EPOLLOUT) ev |= TN_EV_WRITE;
+        if (e & (EPOLLERR | EPOLLHUP)) ev |= TN_EV_ERROR | TN_EV_READ;
+        loop->fired[i].fd = p->events[i].data.fd;
+        loop->fired[i].events = ev;
+    }
+    return n;
+}
+
+#endif /* TN__POLL_EPOLL */

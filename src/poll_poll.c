@@ -1,0 +1,97 @@
+/* poll_poll.c: the portable poll() backend (any POSIX system; also the test reference). */
+#include "loop.h"
+
+#if TN__POLL_POLL
+
+typedef struct tn__pollset {
+    struct pollfd *pfds;      /* the set handed to poll() */
+    size_t n, cap;
+    int *index;               /* fd → position in pfds, -1 when absent */
+    size_t index_cap;
+} tn__pollset;
+
+TN__PRIVATE const char *tn__poll_name(void) { return "poll"; }
+
+TN__PRIVATE int tn__poll_init(tn_loop *loop) {
+    tn__pollset *p = (tn__pollset *)tn__calloc(loop->a, sizeof *p);
+    if (!p) return TN_ENOMEM;
+    loop->backend = p;
+    return TN_OK;
+}
+
+TN__PRIVATE void tn__poll_free(tn_loop *loop) {
+    tn__pollset *p = (tn__pollset *)loop->backend;
+    if (!p) return;
+    tn__free(loop->a, p->pfds);
+    tn__free(loop->a, p->index);
+    tn__free(loop->a, p);
+    loop->backend = NULL;
+}
+
+TN__PRIVATE short tn__poll_mask(int events) {
+    return (short)(((events & TN_EV_READ) ? POLLIN : 0) | ((events & TN_EV_WRITE) ? POLLOUT : 0));
+}
+
+TN__PRIVATE int tn__poll_add(tn_loop *loop, int fd, int events) {
+    tn__pollset *p = (tn__pollset *)loop->backend;
+    int rc;
+    if ((size_t)fd >= p->index_cap) {
+        size_t old = p->index_cap, i;
+        rc = tn__grow(loop->a, (void **)&p->index, &p->index_cap, (size_t)fd + 1, sizeof(int));
+        if (rc != 0) return rc;
+        for (i = old; i < p->index_cap; i++) p->index[i] = -1;
+    }
+    if (p->index[fd] >= 0) {
+        p->pfds[p->index[fd]].events = tn__poll_mask(events);
+        return TN_OK;
+    }
+    if ((rc = tn__grow(loop->a, (void **)&p->pfds, &p->cap, p->n + 1, sizeof(struct pollfd))) != 0) return rc;
+    if ((rc = tn__loop_fired_reserve(loop, p->n + 1)) != 0) return rc;
+    p->pfds[p->n].fd = fd;
+    p->pfds[p->n].events = tn__poll_mask(events);
+    p->pfds[p->n].revents = 0;
+    p->index[fd] = (int)p->n++;
+    return TN_OK;
+}
+
+TN__PRIVATE int tn__poll_mod(tn_loop *loop, int fd, int events) {
+    tn__pollset *p = (tn__pollset *)loop->backend;
+    if ((size_t)fd >= p->index_cap || p->index[fd] < 0) return TN_ENOENT;
+    p->pfds[p->index[fd]].events = tn__poll_mask(events);
+    return TN_OK;
+}
+
+TN__PRIVATE int tn__poll_del(tn_loop *loop, int fd) {
+    tn__pollset *p = (tn__pollset *)loop->backend;
+    int pos;
+    if ((size_t)fd >= p->index_cap || (pos = p->index[fd]) < 0) return TN_OK;
+    p->n--;
+    if ((size_t)pos != p->n) {
+        p->pfds[pos] = p->pfds[p->n];
+        p->index[p->pfds[pos].fd] = pos;
+    }
+    p->index[fd] = -1;
+    return TN_OK;
+}
+
+TN__PRIVATE int tn__poll_wait(tn_loop *loop, int timeout_ms) {
+    tn__pollset *p = (tn__pollset *)loop->backend;
+    size_t i;
+    int n, k = 0;
+    n = poll(p->pfds, (nfds_t)p->n, timeout_ms);
+    if (n < 0) return errno == EINTR ? 0 : tn__last_err();
+    for (i = 0; i < p->n && k < n; i++) {
+        short r = p->pfds[i].revents;
+        int ev = 0;
+        if (!r) continue;
+        if (r & (POLLIN | POLLPRI)) ev |= TN_EV_READ;
+        if (r & POLLOUT) ev |= TN_EV_WRITE;
+        if (r & (POLLERR | POLLHUP | POLLNVAL)) ev |= TN_EV_ERROR | TN_EV_READ;
+        loop->fired[k].fd = p->pfds[i].fd;
+        loop->fired[k].events = ev;
+        k++;
+    }
+    return k;
+}
+
+#endif /* TN__POLL_POLL */

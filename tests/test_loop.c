@@ -1,0 +1,528 @@
+/* test_loop.c: the event loop: timers, periodic skip, deferred, post, async, fd watchers,
+   run modes, allocator accounting. */
+#define TORNADO_IMPLEMENTATION
+#include "../tornado.h"
+#include "tn_test.h"
+#include <pthread.h>
+
+/* ---- a counting allocator: every allocation must be freed by tn_loop_free ---- */
+typedef struct counting_alloc {
+    long live;
+    long total;
+    long fail_after;   /* > 0: the n-th allocation from now fails */
+} counting_alloc;
+
+static void *ca_alloc(size_t n, void *u) {
+    counting_alloc *c = (counting_alloc *)u;
+    void *p;
+    if (c->fail_after > 0 && --c->fail_after == 0) return NULL;
+    p = malloc(n);
+    if (p) { c->live++; c->total++; }
+    return p;
+}
+static void *ca_realloc(void *p, size_t n, void *u) {
+    counting_alloc *c = (counting_alloc *)u;
+    void *q;
+    if (c->fail_after > 0 && --c->fail_after == 0) return NULL;
+    q = realloc(p, n);
+    if (q && !p) { c->live++; c->total++; }
+    return q;
+}
+static void ca_free(void *p, void *u) {
+    counting_alloc *c = (counting_alloc *)u;
+    if (p) c->live--;
+    free(p);
+}
+
+static tn_loop *new_counted_loop(counting_alloc *ca) {
+    tn_loop_opts o;
+    tn_loop *loop = NULL;
+    memset(&o, 0, sizeof o);
+    o.allocator.alloc = ca_alloc;
+    o.allocator.realloc = ca_realloc;
+    o.allocator.free = ca_free;
+    o.allocator.user = ca;
+    TN_OK_RC(tn_loop_new(&o, &loop));
+    return loop;
+}
+
+static tn_loop *new_loop(void) {
+    tn_loop *loop = NULL;
+    TN_OK_RC(tn_loop_new(NULL, &loop));
+    return loop;
+}
+
+/* ---- timers ---- */
+typedef struct rec {
+    int order[32];
+    int n;
+    tn_loop *loop;
+    tn_timer_id ids[8];
+    int stop_at;
+} rec;
+
+typedef struct tag { rec *r; int id; } tag;
+
+static void record(tn_loop *loop, void *user) {
+    tag *t = (tag *)user;
+    (void)loop;
+    t->r->order[t->r->n++] = t->id;
+}
+
+TN_TEST(timer_order) {
+    tn_loop *loop = new_loop();
+    rec r;
+    tag t[6];
+    int i, done = 0;
+    memset(&r, 0, sizeof r);
+    for (i = 0; i < 6; i++) { t[i].r = &r; t[i].id = i; }
+    /* deadlines 30, 10, 20, 10, 0: equal deadlines fire in the order they were added */
+    TN_OK_RC(tn_loop_call_later(loop, 30, record, &t[0], NULL));
+    TN_OK_RC(tn_loop_call_later(loop, 10, record, &t[1], NULL));
+    TN_OK_RC(tn_loop_call_later(loop, 20, record, &t[2], NULL));
+    TN_OK_RC(tn_loop_call_later(loop, 10, record, &t[3], NULL));
+    TN_OK_RC(tn_loop_call_at(loop, 0, record, &t[4], NULL));   /* in the past: fires first */
+    while (r.n < 5 && done++ < 1000) TN_CHECK(tn_loop_run_once(loop, 100) >= 0);
+    TN_EQ_INT(r.n, 5);
+    TN_EQ_INT(r.order[0], 4);
+    TN_EQ_INT(r.order[1], 1);
+    TN_EQ_INT(r.order[2], 3);
+    TN_EQ_INT(r.order[3], 2);
+    TN_EQ_INT(r.order[4], 0);
+    TN_OK_RC(tn_loop_free(loop));
+}
+
+TN_TEST(timer_fires_on_time) {
+    tn_loop *loop = new_loop();
+    rec r;
+    tag t;
+    uint64_t t0 = tn_time_ms(), el;
+    memset(&r, 0, sizeof r);
+    t.r = &r; t.id = 1;
+    TN_OK_RC(tn_loop_call_later(loop, 50, record, &t, NULL));
+    while (r.n == 0) TN_CHECK(tn_loop_run_once(loop, -1) >= 0);
+    el = tn_time_ms() - t0;
+    TN_CHECKF(el >= 50 && el < 500, "fired after %lu ms", (unsigned long)el);
+    TN_OK_RC(tn_loop_free(loop));
+}
+
+static void cancel_others(tn_loop *loop, void *user) {
+    rec *r = (rec *)user;
+    r->order[r->n++] = 100;
+    TN_OK_RC(tn_loop_cancel(loop, r->ids[1]));           /* due later: cancelled */
+    TN_EQ_RC(tn_loop_cancel(loop, r->ids[0]), TN_ENOENT); /* itself, a one-shot firing now */
+}
+
+TN_TEST(timer_cancel) {
+    tn_loop *loop = new_loop();
+    rec r;
+    tag t[3];
+    int i, spins = 0;
+    memset(&r, 0, sizeof r);
+    for (i = 0; i < 3; i++) { t[i].r = &r; t[i].id = i; }
+    /* cancel before it fires */
+    TN_OK_RC(tn_loop_call_later(loop, 5, record, &t[0], &r.ids[2]));
+    TN_EQ_INT(tn_loop_timer_pending(loop, r.ids[2]), 1);
+    TN_OK_RC(tn_loop_cancel(loop, r.ids[2]));
+    TN_EQ_INT(tn_loop_timer_pending(loop, r.ids[2]), 0);
+    TN_EQ_RC(tn_loop_cancel(loop, r.ids[2]), TN_ENOENT);   /* twice: harmless */
+    TN_EQ_RC(tn_loop_cancel(loop, 0), TN_ENOENT);
+    /* cancel from inside a callback, including the firing timer itself */
+    TN_OK_RC(tn_loop_call_later(loop, 1, cancel_others, &r, &r.ids[0]));
+    TN_OK_RC(tn_loop_call_later(loop, 30, record, &t[1], &r.ids[1]));
+    /* cancel after fire: the id is stale, even when its slot is reused */
+    TN_OK_RC(tn_loop_call_later(loop, 0, record, &t[2], &r.ids[3]));
+    while (r.n < 2 && spins++ < 100) TN_CHECK(tn_loop_run_once(loop, 10) >= 0);
+    TN_EQ_RC(tn_loop_cancel(loop, r.ids[3]), TN_ENOENT);
+    TN_OK_RC(tn_loop_call_later(loop, 1000, record, &t[2], &r.ids[4]));   /* reuses a slot */
+    TN_EQ_RC(tn_loop_cancel(loop, r.ids[3]), TN_ENOENT);
+    TN_EQ_INT(tn_loop_timer_pending(loop, r.ids[4]), 1);
+    {   /* run past the 30 ms timer: it must not fire */
+        uint64_t end = tn_time_ms() + 60;
+        while (tn_time_ms() < end) TN_CHECK(tn_loop_run_once(loop, 10) >= 0);
+    }
+    TN_EQ_INT(r.n, 2);
+    TN_EQ_INT(r.order[0] == 100 ? r.order[1] : r.order[0], 2);
+    TN_OK_RC(tn_loop_cancel(loop, r.ids[4]));
+    TN_OK_RC(tn_loop_free(loop));
+}
+
+/* ---- periodic: skip semantics on a fake clock ---- */
+typedef struct fake_clock { uint64_t now; } fake_clock;
+static uint64_t fake_now(void *u) { return ((fake_clock *)u)->now; }
+
+typedef struct per { int calls; uint64_t at[16]; fake_clock *clk; uint64_t overrun; tn_timer_id id; int cancel_at; } per;
+
+static void on_beat(tn_loop *loop, void *user) {
+    per *p = (per *)user;
+    p->at[p->calls++] = tn_loop_now(loop);
+    p->clk->now += p->overrun;   /* the callback "takes" this long */
+    p->overrun = 0;
+    if (p->cancel_at && p->calls == p->cancel_at) TN_OK_RC(tn_loop_cancel(loop, p->id));
+}
+
+TN_TEST(periodic_skips_missed_beats) {
+    fake_clock clk;
+    tn_loop_opts o;
+    tn_loop *loop;
+    per p;
+    memset(&o, 0, sizeof o);
+    memset(&p, 0, sizeof p);
+    clk.now = 1000;
+    o.clock = fake_now;
+    o.clock_user = &clk;
+    TN_OK_RC(tn_loop_new(&o, &loop));
+    p.clk = &clk;
+    TN_OK_RC(tn_loop_call_every(loop, 100, on_beat, &p, &p.id));
+    clk.now = 1100;
+    TN_CHECK(tn_loop_run_once(loop, 0) >= 0);
+    TN_EQ_INT(p.calls, 1);
+    TN_EQ_UINT(p.at[0], 1100);
+    /* the next beat overruns by 250 ms: beats at 1300 and 1400 are skipped, not replayed */
+    clk.now = 1200;
+    p.overrun = 250;
+    TN_CHECK(tn_loop_run_once(loop, 0) >= 0);
+    TN_EQ_INT(p.calls, 2);
+    TN_CHECK(tn_loop_run_once(loop, 0) >= 0);   /* now = 1450: nothing due until 1500 */
+    TN_EQ_INT(p.calls, 2);
+    clk.now = 1499;
+    TN_CHECK(tn_loop_run_once(loop, 0) >= 0);
+    TN_EQ_INT(p.calls, 2);
+    clk.now = 1500;
+    TN_CHECK(tn_loop_run_once(loop, 0) >= 0);
+    TN_EQ_INT(p.calls, 3);
+    TN_EQ_UINT(p.at[2], 1500);
+    /* a clock jump of ten intervals fires once, and stays on the 100 ms grid */
+    clk.now = 2550;
+    TN_CHECK(tn_loop_run_once(loop, 0) >= 0);
+    TN_CHECK(tn_loop_run_once(loop, 0) >= 0);
+    TN_EQ_INT(p.calls, 4);
+    clk.now = 2599;
+    TN_CHECK(tn_loop_run_once(loop, 0) >= 0);
+    TN_EQ_INT(p.calls, 4);
+    clk.now = 2600;
+    TN_CHECK(tn_loop_run_once(loop, 0) >= 0);
+    TN_EQ_INT(p.calls, 5);
+    /* cancelled from inside its own callback: no more beats */
+    p.cancel_at = 6;
+    clk.now = 2700;
+    TN_CHECK(tn_loop_run_once(loop, 0) >= 0);
+    TN_EQ_INT(p.calls, 6);
+    TN_EQ_INT(tn_loop_timer_pending(loop, p.id), 0);
+    clk.now = 5000;
+    TN_CHECK(tn_loop_run_once(loop, 0) >= 0);
+    TN_EQ_INT(p.calls, 6);
+    TN_EQ_RC(tn_loop_call_every(loop, 0, on_beat, &p, NULL), TN_EINVAL);
+    TN_OK_RC(tn_loop_free(loop));
+}
+
+/* ---- deferred callbacks ---- */
+typedef struct dctx { int n; int order[8]; tn_loop *loop; int self_requeue; } dctx;
+static void d_a(tn_loop *loop, void *u) { dctx *d = (dctx *)u; (void)loop; d->order[d->n++] = 1; }
+static void d_b(tn_loop *loop, void *u) { dctx *d = (dctx *)u; (void)loop; d->order[d->n++] = 2; }
+static void d_self(tn_loop *loop, void *u) {
+    dctx *d = (dctx *)u;
+    d->self_requeue++;
+    TN_OK_RC(tn_loop_defer(loop, d_self, d));   /* runs next iteration, not this one */
+}
+
+TN_TEST(defer_fifo_and_bounded) {
+    tn_loop *loop = new_loop();
+    dctx d;
+    int rc;
+    memset(&d, 0, sizeof d);
+    TN_OK_RC(tn_loop_defer(loop, d_a, &d));
+    TN_OK_RC(tn_loop_defer(loop, d_b, &d));
+    TN_EQ_INT(d.n, 0);   /* never inside the call */
+    rc = tn_loop_run_once(loop, 0);
+    TN_EQ_INT(rc, 2);
+    TN_EQ_INT(d.order[0], 1);
+    TN_EQ_INT(d.order[1], 2);
+    /* a callback that re-defers itself runs once per iteration and does not block */
+    TN_OK_RC(tn_loop_defer(loop, d_self, &d));
+    TN_CHECK(tn_loop_run_once(loop, 1000) >= 0);
+    TN_CHECK(tn_loop_run_once(loop, 1000) >= 0);
+    TN_CHECK(tn_loop_run_once(loop, 1000) >= 0);
+    TN_EQ_INT(d.self_requeue, 3);
+    TN_OK_RC(tn_loop_free(loop));   /* the pending one is dropped */
+}
+
+TN_TEST(run_once_zero_returns_at_once) {
+    tn_loop *loop = new_loop();
+    uint64_t t0;
+    int i;
+    TN_OK_RC(tn_loop_call_later(loop, 10000, d_a, NULL, NULL));
+    t0 = tn_time_ns();
+    for (i = 0; i < 100; i++) TN_EQ_INT(tn_loop_run_once(loop, 0), 0);
+    TN_CHECKF(tn_time_ns() - t0 < 50000000u, "100 empty run_once(0) took %lu us",
+              (unsigned long)((tn_time_ns() - t0) / 1000));
+    TN_OK_RC(tn_loop_free(loop));
+}
+
+/* ---- post from another thread wakes a loop blocked in poll ---- */
+typedef struct xt { tn_loop *loop; uint64_t sent_ns; uint64_t got_ns; volatile int done; int count; } xt;
+
+static void on_posted(tn_loop *loop, void *u) {
+    xt *x = (xt *)u;
+    (void)loop;
+    x->got_ns = tn_time_ns();
+    x->count++;
+    x->done = 1;
+}
+
+static void *poster(void *u) {
+    xt *x = (xt *)u;
+    struct timespec ts = {0, 50 * 1000000};
+    nanosleep(&ts, NULL);   /* let the loop block first */
+    x->sent_ns = tn_time_ns();
+    if (tn_loop_post(x->loop, on_posted, x) != 0) abort();
+    return NULL;
+}
+
+TN_TEST(post_wakes_blocked_loop) {
+    tn_loop *loop = new_loop();
+    xt x;
+    pthread_t th;
+    int rc;
+    memset(&x, 0, sizeof x);
+    x.loop = loop;
+    TN_CHECK(pthread_create(&th, NULL, poster, &x) == 0);
+    rc = tn_loop_run_once(loop, 5000);   /* blocks until the post */
+    TN_CHECK(pthread_join(th, NULL) == 0);
+    if (!x.done) rc = tn_loop_run_once(loop, 5000);
+    TN_CHECK(rc >= 0);
+    TN_EQ_INT(x.count, 1);
+    TN_CHECKF(x.got_ns - x.sent_ns < 20000000u, "woke after %lu us",
+              (unsigned long)((x.got_ns - x.sent_ns) / 1000));
+    TN_OK_RC(tn_loop_free(loop));
+}
+
+/* many threads post many callbacks: all arrive, each exactly once */
+typedef struct many { tn_loop *loop; int count; } many;
+static void on_many(tn_loop *loop, void *u) { (void)loop; ((many *)u)->count++; }
+static void *many_poster(void *u) {
+    many *m = (many *)u;
+    int i;
+    for (i = 0; i < 2000; i++)
+        while (tn_loop_post(m->loop, on_many, m) != 0) {}
+    return NULL;
+}
+
+TN_TEST(post_many_threads) {
+    tn_loop *loop = new_loop();
+    many m;
+    pthread_t th[4];
+    int i;
+    uint64_t end;
+    m.loop = loop;
+    m.count = 0;
+    for (i = 0; i < 4; i++) TN_CHECK(pthread_create(&th[i], NULL, many_poster, &m) == 0);
+    end = tn_time_ms() + 10000;
+    while (m.count < 8000 && tn_time_ms() < end) TN_CHECK(tn_loop_run_once(loop, 100) >= 0);
+    for (i = 0; i < 4; i++) TN_CHECK(pthread_join(th[i], NULL) == 0);
+    TN_CHECK(tn_loop_run_once(loop, 0) >= 0);
+    TN_EQ_INT(m.count, 8000);
+    TN_OK_RC(tn_loop_free(loop));
+}
+
+/* ---- async handle from a signal handler ---- */
+static tn_async *g_async;
+static void on_sig(int sig) { (void)sig; (void)tn_async_send(g_async); }
+static void on_async(tn_loop *loop, void *u) { (void)loop; (*(int *)u)++; }
+static void on_async_closed(tn_loop *loop, void *u) { (void)loop; *(int *)u = 1; }
+
+TN_TEST(async_from_signal) {
+    tn_loop *loop = new_loop();
+    int calls = 0, closed = 0;
+    struct sigaction sa;
+    TN_OK_RC(tn_async_new(loop, on_async, &calls, &g_async));
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sig;
+    sigemptyset(&sa.sa_mask);
+    TN_CHECK(sigaction(SIGUSR1, &sa, NULL) == 0);
+    TN_CHECK(raise(SIGUSR1) == 0);
+    TN_CHECK(raise(SIGUSR1) == 0);   /* coalesces with the first */
+    TN_CHECK(tn_loop_run_once(loop, 1000) >= 0);
+    TN_EQ_INT(calls, 1);
+    TN_EQ_UINT(tn_loop_alive(loop), 1);
+    TN_EQ_RC(tn_loop_free(loop), TN_EBUSY);   /* the async is still open */
+    TN_OK_RC(tn_async_close(g_async, on_async_closed, &closed));
+    TN_EQ_RC(tn_async_close(g_async, NULL, NULL), TN_ECLOSED);
+    TN_EQ_INT(closed, 0);   /* deferred */
+    TN_CHECK(tn_loop_run_once(loop, 0) >= 0);
+    TN_EQ_INT(closed, 1);
+    TN_OK_RC(tn_loop_free(loop));
+}
+
+/* ---- fd watchers ---- */
+typedef struct fdctx { int fds[2]; int reads; int other_fd; tn_loop *loop; int removed_other; } fdctx;
+
+static void on_readable(tn_loop *loop, tn_socket fd, int ev, void *u) {
+    fdctx *c = (fdctx *)u;
+    char buf[16];
+    TN_CHECK(ev & TN_EV_READ);
+    (void)read(fd, buf, sizeof buf);
+    c->reads++;
+    /* remove another watcher whose event is already pending in this iteration */
+    if (c->other_fd >= 0 && !c->removed_other) {
+        TN_OK_RC(tn_loop_remove_fd(loop, c->other_fd));
+        c->removed_other = 1;
+    }
+    TN_OK_RC(tn_loop_remove_fd(loop, fd));   /* removing itself from its own callback */
+}
+
+TN_TEST(fd_watchers) {
+    tn_loop *loop = new_loop();
+    fdctx a, b;
+    memset(&a, 0, sizeof a);
+    memset(&b, 0, sizeof b);
+    TN_CHECK(pipe(a.fds) == 0);
+    TN_CHECK(pipe(b.fds) == 0);
+    a.other_fd = b.fds[0];
+    b.other_fd = a.fds[0];
+    TN_OK_RC(tn_loop_add_fd(loop, a.fds[0], TN_EV_READ, on_readable, &a));
+    TN_EQ_RC(tn_loop_add_fd(loop, a.fds[0], TN_EV_READ, on_readable, &a), TN_EEXIST);
+    TN_OK_RC(tn_loop_add_fd(loop, b.fds[0], TN_EV_READ, on_readable, &b));
+    TN_EQ_UINT(tn_loop_alive(loop), 2);
+    TN_CHECK(write(a.fds[1], "x", 1) == 1);
+    TN_CHECK(write(b.fds[1], "y", 1) == 1);
+    TN_CHECK(tn_loop_run_once(loop, 1000) >= 0);
+    /* exactly one of them ran: the first removed the other before its turn */
+    TN_EQ_INT(a.reads + b.reads, 1);
+    TN_EQ_UINT(tn_loop_alive(loop), 0);
+    TN_EQ_RC(tn_loop_remove_fd(loop, a.fds[0]), TN_ENOENT);
+    TN_EQ_RC(tn_loop_update_fd(loop, a.fds[0], TN_EV_READ), TN_ENOENT);
+    close(a.fds[0]); close(a.fds[1]); close(b.fds[0]); close(b.fds[1]);
+    TN_OK_RC(tn_loop_free(loop));
+}
+
+static void count_write(tn_loop *loop, tn_socket fd, int ev, void *u) {
+    (void)loop; (void)fd;
+    if (ev & TN_EV_WRITE) (*(int *)u)++;
+}
+
+TN_TEST(fd_update_pause) {
+    tn_loop *loop = new_loop();
+    int fds[2], n = 0;
+    TN_CHECK(pipe(fds) == 0);
+    TN_OK_RC(tn_loop_add_fd(loop, fds[1], TN_EV_WRITE, count_write, &n));
+    TN_CHECK(tn_loop_run_once(loop, 100) >= 0);
+    TN_EQ_INT(n, 1);
+    TN_OK_RC(tn_loop_update_fd(loop, fds[1], 0));   /* paused: no event, no spin */
+    TN_EQ_INT(tn_loop_run_once(loop, 20), 0);
+    TN_EQ_INT(n, 1);
+    TN_OK_RC(tn_loop_update_fd(loop, fds[1], TN_EV_WRITE));
+    TN_CHECK(tn_loop_run_once(loop, 100) >= 0);
+    TN_EQ_INT(n, 2);
+    TN_OK_RC(tn_loop_remove_fd(loop, fds[1]));
+    close(fds[0]); close(fds[1]);
+    TN_OK_RC(tn_loop_free(loop));
+}
+
+/* ---- run / stop / run_until ---- */
+static void do_stop(tn_loop *loop, void *u) { (void)u; tn_loop_stop(loop); }
+static void set_flag(tn_loop *loop, void *u) { (void)loop; *(volatile int *)u = 1; }
+
+TN_TEST(run_stop_run_until) {
+    tn_loop *loop = new_loop();
+    volatile int flag = 0;
+    uint64_t t0;
+    TN_OK_RC(tn_loop_call_later(loop, 5, do_stop, NULL, NULL));
+    TN_OK_RC(tn_loop_run(loop));
+    tn_loop_stop(loop);            /* stop before run: run returns at once */
+    TN_OK_RC(tn_loop_run(loop));
+    TN_OK_RC(tn_loop_call_later(loop, 10, set_flag, (void *)&flag, NULL));
+    TN_OK_RC(tn_loop_run_until(loop, &flag, 5000));
+    TN_EQ_INT(flag, 1);
+    flag = 0;
+    t0 = tn_time_ms();
+    TN_EQ_RC(tn_loop_run_until(loop, &flag, 50), TN_ETIMEOUT);
+    TN_CHECK(tn_time_ms() - t0 >= 50 && tn_time_ms() - t0 < 1000);
+    TN_OK_RC(tn_loop_free(loop));
+}
+
+/* ---- allocator ---- */
+TN_TEST(allocator_counts_balance) {
+    counting_alloc ca;
+    tn_loop *loop;
+    tn_async *a;
+    int i;
+    memset(&ca, 0, sizeof ca);
+    loop = new_counted_loop(&ca);
+    for (i = 0; i < 100; i++) TN_OK_RC(tn_loop_call_later(loop, (uint64_t)i, d_a, NULL, NULL));
+    TN_OK_RC(tn_loop_defer(loop, d_a, NULL));
+    TN_OK_RC(tn_loop_post(loop, d_a, NULL));
+    TN_OK_RC(tn_async_new(loop, on_async, NULL, &a));
+    TN_OK_RC(tn_async_close(a, NULL, NULL));
+    TN_CHECK(ca.live > 0);
+    TN_OK_RC(tn_loop_free(loop));
+    TN_EQ_INT(ca.live, 0);
+    TN_CHECK(ca.total > 3);
+}
+
+TN_TEST(allocator_failure_is_enomem) {
+    counting_alloc ca;
+    tn_loop_opts o;
+    tn_loop *loop = NULL;
+    long n;
+    int ok = 0;
+    /* every allocation of tn_loop_new failing in turn gives TN_ENOMEM and no leak */
+    for (n = 1; n < 50 && !ok; n++) {
+        int rc;
+        memset(&ca, 0, sizeof ca);
+        memset(&o, 0, sizeof o);
+        o.allocator.alloc = ca_alloc;
+        o.allocator.realloc = ca_realloc;
+        o.allocator.free = ca_free;
+        o.allocator.user = &ca;
+        ca.fail_after = n;
+        rc = tn_loop_new(&o, &loop);
+        if (rc == 0) {
+            ok = 1;
+            TN_OK_RC(tn_loop_free(loop));
+        } else {
+            TN_EQ_RC(rc, TN_ENOMEM);
+        }
+        TN_EQ_INT(ca.live, 0);
+    }
+    TN_CHECK(ok);
+    /* failures after creation: a timer or defer reports TN_ENOMEM and the loop lives on */
+    memset(&ca, 0, sizeof ca);
+    loop = new_counted_loop(&ca);
+    ca.fail_after = 1;
+    TN_EQ_RC(tn_loop_defer(loop, d_a, NULL), TN_ENOMEM);
+    ca.fail_after = 1;
+    TN_EQ_RC(tn_loop_call_later(loop, 1, d_a, NULL, NULL), TN_ENOMEM);
+    TN_OK_RC(tn_loop_call_later(loop, 1, d_a, NULL, NULL));
+    /* a partial allocator is rejected */
+    memset(&o, 0, sizeof o);
+    o.allocator.alloc = ca_alloc;
+    TN_EQ_RC(tn_loop_new(&o, &loop), TN_EINVAL);
+    TN_OK_RC(tn_loop_free(loop));
+}
+
+TN_TEST(strerror_names) {
+    TN_EQ_STR(tn_err_name(TN_ETIMEOUT), "TN_ETIMEOUT");
+    TN_EQ_STR(tn_strerror(TN_OK), "success");
+    TN_EQ_STR(tn_strerror(12345), "unknown error");
+    TN_EQ_STR(tn_err_name(-9999), "?");
+    TN_CHECK(tn_loop_backend(NULL) != NULL);
+}
+
+TN_TESTS(
+    TN_CASE(timer_order),
+    TN_CASE(timer_fires_on_time),
+    TN_CASE(timer_cancel),
+    TN_CASE(periodic_skips_missed_beats),
+    TN_CASE(defer_fifo_and_bounded),
+    TN_CASE(run_once_zero_returns_at_once),
+    TN_CASE(post_wakes_blocked_loop),
+    TN_CASE(post_many_threads),
+    TN_CASE(async_from_signal),
+    TN_CASE(fd_watchers),
+    TN_CASE(fd_update_pause),
+    TN_CASE(run_stop_run_until),
+    TN_CASE(allocator_counts_balance),
+    TN_CASE(allocator_failure_is_enomem),
+    TN_CASE(strerror_names)
+)

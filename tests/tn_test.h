@@ -1,0 +1,209 @@
+/* tn_test.h: the test harness: typed asserts, a case table, one child process per case.
+
+   A test file:
+       #define TORNADO_IMPLEMENTATION
+       #include "../tornado.h"
+       #include "tn_test.h"
+       TN_TEST(adds) { TN_EQ_INT(1 + 1, 2); }
+       TN_TESTS(TN_CASE(adds))
+
+   The binary runs each case in a forked child with an alarm (TN_TEST_TIMEOUT seconds,
+   default 60; a case may set its own with TN_CASE_T(name, seconds)) and prints one line per
+   case: "ok NAME (ms)", "FAIL NAME: why", "skip NAME: why". Arguments filter cases by name
+   substring; -l lists them. tests/run.py runs every binary and prints the totals. */
+#ifndef TN_TEST_H
+#define TN_TEST_H
+
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#if defined(__GNUC__) || defined(__clang__)
+#  define TN_TEST_UNUSED __attribute__((unused))
+#else
+#  define TN_TEST_UNUSED
+#endif
+
+typedef struct tn_test_case {
+    const char *name;
+    void (*fn)(void);
+    int timeout_s;  /* 0 = default */
+} tn_test_case;
+
+#define TN_TEST(name) static void test_##name(void)
+#define TN_CASE(name) { #name, test_##name, 0 }
+#define TN_CASE_T(name, seconds) { #name, test_##name, seconds }
+
+#define TN_SKIP_EXIT 77
+
+static const char *tn_test_current = "?";
+
+TN_TEST_UNUSED static void tn_test_fail(const char *file, int line, const char *fmt, ...) {
+    va_list ap;
+    fprintf(stderr, "  %s:%d: ", file, line);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\n");
+    fflush(stderr);
+    _exit(1);
+}
+
+static const char *tn_test_prog = "?";
+
+/* Skip this case (a missing optional peer): say what to install. */
+TN_TEST_UNUSED static void tn_test_skip(const char *fmt, ...) {
+    va_list ap;
+    printf("skip %s.%s: ", tn_test_prog, tn_test_current);
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+    printf("\n");
+    fflush(stdout);
+    _exit(TN_SKIP_EXIT);
+}
+#define TN_SKIP(...) tn_test_skip(__VA_ARGS__)
+
+#define TN_CHECK(cond)                                                                  \
+    do {                                                                                \
+        if (!(cond)) tn_test_fail(__FILE__, __LINE__, "check failed: %s", #cond);       \
+    } while (0)
+
+#define TN_CHECKF(cond, ...)                                                            \
+    do {                                                                                \
+        if (!(cond)) tn_test_fail(__FILE__, __LINE__, __VA_ARGS__);                     \
+    } while (0)
+
+#define TN_EQ_INT(a, b)                                                                 \
+    do {                                                                                \
+        long long tn_a_ = (long long)(a), tn_b_ = (long long)(b);                       \
+        if (tn_a_ != tn_b_)                                                             \
+            tn_test_fail(__FILE__, __LINE__, "%s == %s: %lld != %lld", #a, #b, tn_a_, tn_b_); \
+    } while (0)
+
+#define TN_EQ_UINT(a, b)                                                                \
+    do {                                                                                \
+        unsigned long long tn_a_ = (unsigned long long)(a), tn_b_ = (unsigned long long)(b); \
+        if (tn_a_ != tn_b_)                                                             \
+            tn_test_fail(__FILE__, __LINE__, "%s == %s: %llu != %llu", #a, #b, tn_a_, tn_b_); \
+    } while (0)
+
+/* Compare result codes and print their names. */
+#define TN_EQ_RC(a, b)                                                                  \
+    do {                                                                                \
+        int tn_a_ = (int)(a), tn_b_ = (int)(b);                                         \
+        if (tn_a_ != tn_b_)                                                             \
+            tn_test_fail(__FILE__, __LINE__, "%s == %s: %s (%d) != %s (%d)", #a, #b,    \
+                         tn_err_name(tn_a_), tn_a_, tn_err_name(tn_b_), tn_b_);         \
+    } while (0)
+
+#define TN_OK_RC(a) TN_EQ_RC(a, 0)
+
+#define TN_EQ_STR(a, b)                                                                 \
+    do {                                                                                \
+        const char *tn_a_ = (a), *tn_b_ = (b);                                          \
+        if (!tn_a_ || !tn_b_ || strcmp(tn_a_, tn_b_) != 0)                              \
+            tn_test_fail(__FILE__, __LINE__, "%s == %s: \"%s\" != \"%s\"", #a, #b,      \
+                         tn_a_ ? tn_a_ : "(null)", tn_b_ ? tn_b_ : "(null)");           \
+    } while (0)
+
+/* A tn_str equal to a C string. */
+#define TN_EQ_TSTR(s, cstr)                                                             \
+    do {                                                                                \
+        tn_str tn_s_ = (s);                                                             \
+        const char *tn_c_ = (cstr);                                                     \
+        if (tn_s_.len != strlen(tn_c_) || (tn_s_.len && memcmp(tn_s_.ptr, tn_c_, tn_s_.len) != 0)) \
+            tn_test_fail(__FILE__, __LINE__, "%s == \"%s\": got \"%.*s\"", #s, tn_c_,   \
+                         (int)(tn_s_.len > 200 ? 200 : tn_s_.len), tn_s_.ptr ? tn_s_.ptr : ""); \
+    } while (0)
+
+#define TN_EQ_MEM(a, b, n)                                                              \
+    do {                                                                                \
+        if (memcmp((a), (b), (n)) != 0)                                                 \
+            tn_test_fail(__FILE__, __LINE__, "memory %s != %s (%lu bytes)", #a, #b,     \
+                         (unsigned long)(n));                                           \
+    } while (0)
+
+TN_TEST_UNUSED static double tn_test_ms(void) {
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    return tv.tv_sec * 1000.0 + tv.tv_usec / 1000.0;
+}
+
+static int tn_test_run_one(const tn_test_case *c, const char *prog) {
+    int default_timeout = getenv("TN_TEST_TIMEOUT") ? atoi(getenv("TN_TEST_TIMEOUT")) : 60;
+    int timeout = c->timeout_s ? c->timeout_s : default_timeout;
+    double t0 = tn_test_ms();
+    int status = 0;
+    pid_t pid;
+    fflush(stdout);
+    fflush(stderr);
+    pid = fork();
+    if (pid < 0) {
+        printf("FAIL %s.%s: fork failed\n", prog, c->name);
+        return 1;
+    }
+    if (pid == 0) {
+        tn_test_current = c->name;
+        tn_test_prog = prog;
+        alarm((unsigned)timeout);
+        c->fn();
+        fflush(stdout);
+        fflush(stderr);
+        exit(0);   /* exit, not _exit: LeakSanitizer checks at exit */
+    }
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+        printf("ok %s.%s (%.0f ms)\n", prog, c->name, tn_test_ms() - t0);
+        return 0;
+    }
+    if (WIFEXITED(status) && WEXITSTATUS(status) == TN_SKIP_EXIT) {
+        return 2;   /* the child printed the reason */
+    }
+    if (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM)
+        printf("FAIL %s.%s: timed out after %d s\n", prog, c->name, timeout);
+    else if (WIFSIGNALED(status))
+        printf("FAIL %s.%s: killed by signal %d\n", prog, c->name, WTERMSIG(status));
+    else
+        printf("FAIL %s.%s: exit status %d\n", prog, c->name, WEXITSTATUS(status));
+    return 1;
+}
+
+static int tn_test_main(int argc, char **argv, const tn_test_case *cases, size_t n) {
+    const char *prog = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
+    size_t i;
+    int a, failed = 0, passed = 0, skipped = 0;
+    if (argc > 1 && strcmp(argv[1], "-l") == 0) {
+        for (i = 0; i < n; i++) printf("%s\n", cases[i].name);
+        return 0;
+    }
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    for (i = 0; i < n; i++) {
+        int run = argc <= 1, r;
+        for (a = 1; a < argc; a++)
+            if (strstr(cases[i].name, argv[a])) run = 1;
+        if (!run) continue;
+        r = tn_test_run_one(&cases[i], prog);
+        if (r == 0) passed++;
+        else if (r == 2) skipped++;
+        else failed++;
+    }
+    printf("%s: %d passed, %d failed, %d skipped\n", prog, passed, failed, skipped);
+    return failed ? 1 : 0;
+}
+
+#define TN_TESTS(...)                                                                   \
+    static const tn_test_case tn_test_cases[] = { __VA_ARGS__ };                        \
+    int main(int argc, char **argv) {                                                   \
+        return tn_test_main(argc, argv, tn_test_cases,                                  \
+                            sizeof tn_test_cases / sizeof tn_test_cases[0]);            \
+    }
+
+#endif /* TN_TEST_H */
