@@ -306,12 +306,13 @@ TN__PRIVATE void tn__loop_on_wake(tn_loop *loop, tn_socket fd, int events, void 
     tn_async *a, *anext;
     (void)events;
     (void)user;
+    /* drain first, then take the list: a post that lands after the drain wakes us again */
+    do r = read(fd, drain, sizeof drain); while (r > 0 || (r < 0 && errno == EINTR));
     tn__mutex_lock(&loop->post_lock);
     loop->wake_pending = 0;
     head = loop->post_head;
     loop->post_head = loop->post_tail = NULL;
     tn__mutex_unlock(&loop->post_lock);
-    do r = read(fd, drain, sizeof drain); while (r > 0 || (r < 0 && errno == EINTR));
     while ((d = head) != NULL) {
         head = d->next;
         tn__defer_queue(loop, d);
@@ -618,8 +619,10 @@ TN__PRIVATE int tn__loop_run_timers(tn_loop *loop) {
         t->cb(loop, t->user);
         t = &loop->timers[slot];   /* the callback may have grown the slot array */
         if (t->interval > 0 && !t->cancelled && t->cb) {
-            /* periodic: next beat on the original grid; missed beats are skipped */
+            /* periodic: next beat on the original grid, after the time the callback took;
+               missed beats are skipped */
             uint64_t next = t->when + t->interval;
+            tn_loop_update_time(loop);
             if (next <= loop->now) next += ((loop->now - next) / t->interval + 1) * t->interval;
             t->when = next;
             t->firing = 0;
@@ -719,15 +722,39 @@ TN_API const char *tn_loop_backend(const tn_loop *loop) { (void)loop; return tn_
 TN_API void tn_loop_set_user(tn_loop *loop, void *user) { loop->user = user; }
 TN_API void *tn_loop_get_user(const tn_loop *loop) { return loop->user; }
 
+/* Drop every queued deferred node without calling it (loop teardown). */
+TN__PRIVATE void tn__loop_drop_deferred(tn_loop *loop) {
+    tn__defer *d;
+    while ((d = loop->dq_head) != NULL) {
+        loop->dq_head = d->next;
+        d->queued = 0;
+        d->next = NULL;
+        if (d->owner) d->owner->pending--;
+        if (d->fn == tn__user_defer_run) tn__free(loop->a, d);
+    }
+    loop->dq_tail = NULL;
+}
+
+/* Objects still open: live handles not closing, plus user fd watchers. */
+TN__PRIVATE size_t tn__loop_open_count(const tn_loop *loop) {
+    const tn__handle *h;
+    size_t n = loop->user_fds;
+    for (h = loop->live; h; h = h->next)
+        if (!h->closing) n++;
+    return n;
+}
+
 TN_API int tn_loop_free(tn_loop *loop) {
     int round;
     tn__defer *d;
     if (!loop) return TN_EINVAL;
     if (loop->running) return TN_EINVAL;
-    /* finish closes already requested: their deferred nodes run, then their finalizers */
-    for (round = 0; round < 64 && loop->closing_head; round++) {
-        (void)tn__loop_run_deferred(loop, loop->opts.max_deferred_per_iter);
-        (void)tn__loop_run_closing(loop);
+    if (tn__loop_open_count(loop) == 0) {
+        /* finalise what was closed (close callbacks run); deferred calls are dropped */
+        for (round = 0; round < 64 && (loop->closing_head || loop->dq_head); round++) {
+            tn__loop_drop_deferred(loop);
+            (void)tn__loop_run_closing(loop);
+        }
     }
     if (tn_loop_alive(loop) > 0) {
         tn__handle *h;
@@ -752,13 +779,7 @@ TN_API int tn_loop_free(tn_loop *loop) {
         tn__free(loop->a, d);   /* posted nodes are always tn__user_defer */
         d = n;
     }
-    while ((d = loop->dq_head) != NULL) {
-        loop->dq_head = d->next;
-        d->queued = 0;
-        if (d->owner) d->owner->pending--;
-        if (d->fn == tn__user_defer_run) tn__free(loop->a, d);
-    }
-    loop->dq_tail = NULL;
+    tn__loop_drop_deferred(loop);
     tn__loop_release(loop);
     return TN_OK;
 }

@@ -494,11 +494,13 @@ TN_TEST(allocator_failure_is_enomem) {
     ca.fail_after = 1;
     TN_EQ_RC(tn_loop_call_later(loop, 1, d_a, NULL, NULL), TN_ENOMEM);
     TN_OK_RC(tn_loop_call_later(loop, 1, d_a, NULL, NULL));
+    TN_OK_RC(tn_loop_free(loop));
+    TN_EQ_INT(ca.live, 0);
     /* a partial allocator is rejected */
     memset(&o, 0, sizeof o);
     o.allocator.alloc = ca_alloc;
     TN_EQ_RC(tn_loop_new(&o, &loop), TN_EINVAL);
-    TN_OK_RC(tn_loop_free(loop));
+    TN_CHECK(loop == NULL);
 }
 
 TN_TEST(strerror_names) {
