@@ -25,6 +25,9 @@ DECLS = [
     "base.h",
     "buf.h",
     "loop.h",
+    "net.h",
+    "stream.h",
+    "tcp.h",
 ]
 
 # Implementation, in dependency order: compiled only under TORNADO_IMPLEMENTATION.
@@ -35,6 +38,9 @@ IMPLS = [
     "loop.c",
     "poll_epoll.c",
     "poll_poll.c",
+    "net.c",
+    "stream.c",
+    "tcp.c",
 ]
 
 INCLUDE_RE = re.compile(r'^()#\s*include\s+"([^"]+)"(.*)$')  # column 0 only: never inside comments

@@ -8,6 +8,9 @@
        >>base.h         result codes, allocator and logger hooks, monotonic clock, tn_str slices.
        >>buf.h          tn_buf, a growable byte buffer with a consumable front.
        >>loop.h         event loop: fd watchers, timer heap, deferred callbacks, thread-safe post, run modes.
+       >>net.h          sockets: addresses, binding (v4/v6, reuse_port, unix), resolvers (blocking, threaded, override table).
+       >>stream.h       buffered async byte streams over a transport (socket, pipe; TLS later).
+       >>tcp.h          TCP server (listen, accept, connection cap, multi-process) and client connect (happy eyeballs).
      implementation (compiled where TORNADO_IMPLEMENTATION is defined)
        >>platform.c     system includes, private macros, errno mapping, fd flags, clock, locks.
        >>base.c         result code names, tn_str helpers, allocator wrappers, logging.
@@ -15,6 +18,9 @@
        >>loop.c         the event loop: handles, deferred queue, timer heap, fd table, wakeup, run.
        >>poll_epoll.c   the epoll backend (Linux, level-triggered).
        >>poll_poll.c    the portable poll() backend (any POSIX system; also the test reference).
+       >>net.c          addresses, bind/listen, unix sockets, accept, resolvers.
+       >>stream.c       tn_stream: lazy buffered reads, queued writes, deferred close, transports.
+       >>tcp.c          tcp server (accept batches, connection cap), fork_processes, happy-eyeballs connect.
 
    QUICK START, TOGGLES, LIMITS, ALLOCATOR, ERRORS & LOGGING, THREADING: see >>config.h below. */
 
@@ -366,10 +372,11 @@ typedef struct tn_buf {
     size_t head;      /* first unconsumed byte */
     size_t len;       /* one past the last byte */
     size_t cap;       /* allocated bytes */
-    tn_allocator a;   /* resolved allocator */
+    const tn_allocator *a;   /* the allocator (not copied: it must outlive the buffer) */
 } tn_buf;
 
-/* Initialise (alloc may be NULL for libc). Returns TN_OK or TN_EINVAL (partial allocator). */
+/* Initialise. alloc may be NULL (libc); otherwise it must be complete (all three functions)
+   and outlive the buffer. Returns TN_OK or TN_EINVAL (partial allocator). */
 TN_API int tn_buf_init(tn_buf *b, const tn_allocator *alloc);
 /* Release the storage; the buffer stays usable (empty). */
 TN_API void tn_buf_free(tn_buf *b);
@@ -523,6 +530,352 @@ TN_API int tn_async_close(tn_async *a, tn_cb cb, void *user);
 
 TN__END_DECLS
 /* <<loop.h  end of src/loop.h */
+
+/* ======================================================================== */
+/* >>net.h  (src/net.h)                                                     */
+/* ======================================================================== */
+#ifdef TORNADO_LINE_DIRECTIVES
+#line 1 "src/net.h"
+#endif
+/* net.h: sockets: addresses, binding (v4/v6, reuse_port, unix), resolvers (blocking, threaded, override table). */
+/* #include "loop.h" (inlined above) */
+
+TN__BEGIN_DECLS
+
+/* ---- addresses ---- */
+enum { TN_AF_UNSPEC = 0, TN_AF_UNIX = 1, TN_AF_INET = 4, TN_AF_INET6 = 6 };
+
+/* tn_addr: a socket address of any family (holds a struct sockaddr_storage). */
+typedef struct tn_addr {
+    union { uint64_t align_; unsigned char bytes[128]; } u;   /* the sockaddr */
+    uint32_t len;                                            /* its length; 0 = empty */
+} tn_addr;
+
+/* Room for any text tn_addr_format writes (a unix path included). */
+#define TN_ADDR_STRLEN 128
+
+/* An address from an IP literal ("127.0.0.1", "::1", "[::1]") and a port.
+   Returns TN_OK or TN_EINVAL (not an IP literal, or port outside 0..65535). */
+TN_API int tn_addr_from_ip(const char *ip, int port, tn_addr *out);
+/* An AF_UNIX address. Returns TN_OK or TN_EINVAL (path empty or too long). */
+TN_API int tn_addr_from_unix(const char *path, tn_addr *out);
+/* TN_AF_INET, TN_AF_INET6, TN_AF_UNIX, or TN_AF_UNSPEC (empty/unknown). */
+TN_API int tn_addr_family(const tn_addr *a);
+/* The port, or -1 for families without one. */
+TN_API int tn_addr_port(const tn_addr *a);
+/* Set the port of an IP address. Returns TN_OK or TN_EINVAL. */
+TN_API int tn_addr_set_port(tn_addr *a, int port);
+/* The IP as text ("::1", no brackets), or the unix path. Returns the length or TN_EINVAL
+   (TN_EBUFFER_FULL if n is too small; TN_ADDR_STRLEN always suffices). */
+TN_API int tn_addr_ip(const tn_addr *a, char *buf, size_t n);
+/* "127.0.0.1:8888", "[::1]:8888" or "unix:/path". Returns the length or an error as above. */
+TN_API int tn_addr_format(const tn_addr *a, char *buf, size_t n);
+/* 1 if two addresses are the same family, IP and port (or path), else 0. */
+TN_API int tn_addr_equal(const tn_addr *a, const tn_addr *b);
+/* 1 if s is an IPv4 or IPv6 literal (no brackets, no port); 0 otherwise ("" included). */
+TN_API int tn_is_valid_ip(const char *s);
+
+/* ---- sockets ---- */
+/* Close a socket (EINTR is not retried: the fd is gone either way). */
+TN_API void tn_socket_close(tn_socket fd);
+/* The local / peer address of a socket. Returns TN_OK or an error code. */
+TN_API int tn_socket_local_addr(tn_socket fd, tn_addr *out);
+TN_API int tn_socket_peer_addr(tn_socket fd, tn_addr *out);
+
+/* tn_bind_opts: options for tn_bind_sockets; zero-init gives Tornado's defaults.
+     family      TN_AF_UNSPEC: every address the host resolves to (v4 and v6)
+     backlog     0 = TORNADO_BACKLOG (128)
+     reuse_port  SO_REUSEPORT (several processes share the port); TN_ENOTSUP if missing
+     dual_stack  0: IPv6 sockets are v6-only (IPV6_V6ONLY, as Tornado); 1: also accept v4 */
+typedef struct tn_bind_opts {
+    int family;
+    int backlog;
+    int reuse_port;
+    int dual_stack;
+} tn_bind_opts;
+
+/* Create listening sockets for host:port, one per resolved address (duplicates skipped).
+   host NULL or "" = all interfaces (v4 and v6); a name listens on all its addresses.
+   port 0 picks a free port, the same one for every family. Sockets are non-blocking,
+   close-on-exec, SO_REUSEADDR. Up to cap fds are stored in out and *n_out is set.
+   Blocking (getaddrinfo): call before the loop runs. Returns TN_OK, TN_ERESOLVE,
+   TN_EADDRINUSE, TN_EACCES, TN_ENOTSUP (reuse_port), TN_ELIMIT (more than cap), ...
+   On error no socket is left open. */
+TN_API int tn_bind_sockets(const char *host, int port, const tn_bind_opts *opts,
+                           tn_socket *out, size_t cap, size_t *n_out);
+/* A listening unix socket at path: a stale socket file there is removed; any other kind
+   of file is TN_EEXIST. mode 0 = 0600; backlog 0 = 128. */
+TN_API int tn_bind_unix(const char *path, int mode, int backlog, tn_socket *out);
+
+/* ---- resolvers ---- */
+typedef struct tn_resolver tn_resolver;
+typedef struct tn_resolve_req tn_resolve_req;
+
+/* Result of a resolve: status TN_OK with n >= 1 addresses (port filled in), or an error
+   (TN_ERESOLVE, TN_ECANCELED, TN_ENOMEM) with n = 0. addrs is borrowed: valid until the
+   callback returns. */
+typedef void (*tn_resolve_cb)(int status, const tn_addr *addrs, size_t n, void *user);
+
+enum { TN_RESOLVER_BLOCKING = 0, TN_RESOLVER_THREADED = 1 };
+
+/* tn_resolver_opts: zero-init = a blocking resolver.
+     kind     TN_RESOLVER_BLOCKING: getaddrinfo on the loop thread (blocks the loop; the
+              result is delivered on a later iteration, like Tornado's BlockingResolver).
+              TN_RESOLVER_THREADED: a pool of threads, results posted back to the loop
+              (TN_ENOTSUP under TORNADO_NO_THREADS).
+     threads  pool size, 0 = TORNADO_RESOLVER_THREADS (4) */
+typedef struct tn_resolver_opts {
+    int kind;
+    int threads;
+} tn_resolver_opts;
+
+TN_API int tn_resolver_new(tn_loop *loop, const tn_resolver_opts *opts, tn_resolver **out);
+/* Map a name before resolving (Tornado's OverrideResolver; tests and firmware).
+   from: "host" (any port) or "host:port" (that port only; wins over "host").
+   to:   one or more comma-separated targets, each "ip", "ip:port", "[v6]:port", or a host
+         name (resolved normally, port kept unless given). Order is kept.
+   Returns TN_OK, TN_EINVAL, TN_ENOMEM. */
+TN_API int tn_resolver_add_override(tn_resolver *r, const char *from, const char *to);
+/* Resolve host for a TCP connection on port. family TN_AF_UNSPEC, TN_AF_INET or
+   TN_AF_INET6. IP literals resolve without a lookup. cb is called exactly once on a later
+   iteration (never inside this call). *out (may be NULL) identifies the request for
+   tn_resolve_cancel until cb runs. r may be NULL: a blocking lookup without overrides on
+   loop. Returns TN_OK (cb will run), TN_EINVAL, TN_ENOMEM, TN_ECLOSED. */
+TN_API int tn_resolve(tn_loop *loop, tn_resolver *r, const char *host, int port, int family,
+                      tn_resolve_cb cb, void *user, tn_resolve_req **out);
+/* Cancel a request whose callback has not run: it will run with TN_ECANCELED. */
+TN_API void tn_resolve_cancel(tn_resolve_req *req);
+/* Close: pending requests finish with TN_ECANCELED, worker threads stop, then cb (may be
+   NULL) runs in the closing phase and the resolver is freed. */
+TN_API int tn_resolver_close(tn_resolver *r, tn_cb cb, void *user);
+
+TN__END_DECLS
+/* <<net.h  end of src/net.h */
+
+/* ======================================================================== */
+/* >>stream.h  (src/stream.h)                                               */
+/* ======================================================================== */
+#ifdef TORNADO_LINE_DIRECTIVES
+#line 1 "src/stream.h"
+#endif
+/* stream.h: buffered async byte streams over a transport (socket, pipe; TLS later). */
+/* #include "net.h" (inlined above) */
+
+TN__BEGIN_DECLS
+
+/* tn_stream: Tornado's IOStream. Reads are lazy: the stream reads from its transport only
+   while a read is pending and the buffer cannot satisfy it, which gives backpressure for
+   free; an idle stream holds no read buffer. One read may be pending at a time; writes
+   queue without limit unless max_write_buffer_size is set.
+
+   Lifetime: a stream closes itself on EOF (when a pending read cannot be satisfied from
+   what is buffered), on errors and limits, or when the owner calls tn_stream_close or
+   tn_stream_abort. Then, in order: the pending read callback runs with an error, pending
+   write callbacks run with an error, the close callback runs with the cause, and the
+   stream is freed. No callback of the stream runs after its close callback. */
+typedef struct tn_stream tn_stream;
+
+/* tn_stream_opts: zero-init gives Tornado's defaults.
+     max_buffer_size        0 = TORNADO_MAX_BUFFER_SIZE (100 MB): most bytes buffered for a
+                            read; a read that needs more closes the stream (TN_EBUFFER_FULL)
+     read_chunk_size        0 = TORNADO_READ_CHUNK_SIZE (64 KB), at most max_buffer_size/2:
+                            bytes asked of the transport per read
+     max_write_buffer_size  0 = unlimited: tn_stream_write fails with TN_EBUFFER_FULL when
+                            unsent bytes would exceed it
+     idle_timeout_ms        0 = none: close with TN_ETIMEOUT after this long without a byte
+                            read or written (tn_stream_set_idle_timeout changes it) */
+typedef struct tn_stream_opts {
+    size_t max_buffer_size;
+    size_t read_chunk_size;
+    size_t max_write_buffer_size;
+    uint64_t idle_timeout_ms;
+} tn_stream_opts;
+
+/* Read flags. */
+enum {
+    TN_READ_PARTIAL = 1,    /* complete with whatever is available (at least 1 byte) */
+    TN_READ_STREAMING = 2   /* deliver chunks as they arrive (status TN_MORE), then TN_OK */
+};
+/* Status of a streaming chunk that has more to follow (a positive, non-error status). */
+#define TN_MORE 1
+
+/* A read completed. status: TN_OK (data is the result), TN_MORE (a streaming chunk; the
+   callback will run again), or an error with empty data: TN_EEOF (closed before the read
+   could complete), TN_ELIMIT (read_until max_bytes), TN_EBUFFER_FULL, TN_ERESET,
+   TN_ETIMEOUT, TN_ECLOSED (closed locally). data is borrowed: valid until the callback
+   returns. The callback may start the next read, write, or close the stream. */
+typedef void (*tn_read_cb)(tn_stream *s, int status, tn_str data, void *user);
+/* A write's bytes were handed to the transport (TN_OK), or the stream closed first. */
+typedef void (*tn_write_cb)(tn_stream *s, int status, void *user);
+/* The stream closed. cause: TN_OK (tn_stream_close), TN_EEOF (peer closed), TN_ERESET,
+   TN_ETIMEOUT, TN_ELIMIT, TN_EBUFFER_FULL, TN_ENOMEM, or the code given to tn_stream_abort.
+   The stream is freed when this returns. */
+typedef void (*tn_close_cb)(tn_stream *s, int cause, void *user);
+
+/* Wrap a connected socket (takes ownership of fd on success; it is made non-blocking).
+   opts may be NULL. Returns TN_OK, TN_EINVAL, TN_ENOMEM, TN_EEXIST (fd already watched). */
+TN_API int tn_stream_new_socket(tn_loop *loop, tn_socket fd, const tn_stream_opts *opts, tn_stream **out);
+/* Wrap one end of a pipe (or any fd read() and write() work on). Takes ownership. */
+TN_API int tn_stream_new_pipe(tn_loop *loop, int fd, const tn_stream_opts *opts, tn_stream **out);
+
+/* Read exactly n bytes (TN_READ_PARTIAL: 1..n bytes as soon as any are there;
+   TN_READ_STREAMING: chunks as they arrive, then an empty TN_OK). n may be 0.
+   Returns TN_OK (cb will run), TN_EBUSY (a read is pending), TN_ECLOSED, TN_EINVAL. */
+TN_API int tn_stream_read_bytes(tn_stream *s, size_t n, int flags, tn_read_cb cb, void *user);
+/* Read up to and including the first occurrence of delim (1..64 bytes). If it is not
+   found within max_bytes (0 = no limit but max_buffer_size), the read fails with
+   TN_ELIMIT and the stream closes. Returns as tn_stream_read_bytes. */
+TN_API int tn_stream_read_until(tn_stream *s, const void *delim, size_t delim_len, size_t max_bytes,
+                                tn_read_cb cb, void *user);
+/* Read into the caller's buffer buf[0..n) (exactly n bytes; TN_READ_PARTIAL: as soon as
+   any). buf must stay valid until cb runs; data in cb points into buf. When the stream's
+   buffer is empty the transport reads straight into buf (no copy). */
+TN_API int tn_stream_read_into(tn_stream *s, void *buf, size_t n, int flags, tn_read_cb cb, void *user);
+/* Read until the peer closes: the whole content with TN_OK (bounded by max_buffer_size),
+   or with TN_READ_STREAMING chunks (TN_MORE) and then an empty TN_OK at EOF. */
+TN_API int tn_stream_read_until_close(tn_stream *s, int flags, tn_read_cb cb, void *user);
+
+/* Queue n bytes (copied: data is free again when this returns); sends at once when
+   possible. cb (may be NULL) runs once these bytes went to the transport, or with an error
+   if the stream closes first. Returns TN_OK, TN_ECLOSED, TN_EBUFFER_FULL (over
+   max_write_buffer_size: nothing queued), TN_ENOMEM. */
+TN_API int tn_stream_write(tn_stream *s, const void *data, size_t n, tn_write_cb cb, void *user);
+
+/* Register the close callback (replaces an earlier one). */
+TN_API void tn_stream_set_close_cb(tn_stream *s, tn_close_cb cb, void *user);
+/* Close now (unsent data is dropped; use write callbacks to flush first). cb, if not NULL,
+   replaces the close callback. Returns TN_OK or TN_ECLOSED (already closing). */
+TN_API int tn_stream_close(tn_stream *s, tn_close_cb cb, void *user);
+/* Close now with a cause (an error code the close callback and pending callbacks see). */
+TN_API int tn_stream_abort(tn_stream *s, int cause);
+
+/* Close with TN_ETIMEOUT after ms without a byte moving (0 = off). */
+TN_API void tn_stream_set_idle_timeout(tn_stream *s, uint64_t ms);
+/* TCP_NODELAY on a socket stream. Returns TN_OK or an error (ignored on closed streams). */
+TN_API int tn_stream_set_nodelay(tn_stream *s, int on);
+
+TN_API int tn_stream_closed(const tn_stream *s);            /* 1 once closing */
+TN_API int tn_stream_reading(const tn_stream *s);           /* 1 while a read is pending */
+TN_API int tn_stream_writing(const tn_stream *s);           /* 1 while bytes wait to be sent */
+TN_API size_t tn_stream_read_buffer_size(const tn_stream *s);   /* bytes buffered, unread */
+TN_API size_t tn_stream_write_buffer_size(const tn_stream *s);  /* bytes queued, unsent */
+TN_API tn_socket tn_stream_fd(const tn_stream *s);
+TN_API tn_loop *tn_stream_loop(const tn_stream *s);
+TN_API const tn_stream_opts *tn_stream_get_opts(const tn_stream *s);
+TN_API void tn_stream_set_user(tn_stream *s, void *user);
+TN_API void *tn_stream_get_user(const tn_stream *s);
+
+TN__END_DECLS
+/* <<stream.h  end of src/stream.h */
+
+/* ======================================================================== */
+/* >>tcp.h  (src/tcp.h)                                                     */
+/* ======================================================================== */
+#ifdef TORNADO_LINE_DIRECTIVES
+#line 1 "src/tcp.h"
+#endif
+/* tcp.h: TCP server (listen, accept, connection cap, multi-process) and client connect (happy eyeballs). */
+/* #include "stream.h" (inlined above) */
+
+TN__BEGIN_DECLS
+
+/* ---- server ---- */
+typedef struct tn_tcp_server tn_tcp_server;
+
+/* A new connection. s is ready for reads and writes and owned by the caller from now on
+   (close it when done); peer is borrowed for the duration of the call. */
+typedef void (*tn_tcp_conn_cb)(tn_tcp_server *srv, tn_stream *s, const tn_addr *peer, void *user);
+
+/* tn_tcp_server_opts: zero-init gives the defaults.
+     stream           options of every accepted stream
+     bind             options for tn_tcp_server_listen (family, backlog, reuse_port, ...)
+     max_connections  0 = unlimited; at the cap the server stops accepting (connections
+                      wait in the kernel's backlog) until one of its streams closes
+     accept_batch     0 = TORNADO_ACCEPT_BATCH (128): accepts per readiness event
+     nodelay          1: TCP_NODELAY on accepted sockets */
+typedef struct tn_tcp_server_opts {
+    tn_stream_opts stream;
+    tn_bind_opts bind;
+    size_t max_connections;
+    int accept_batch;
+    int nodelay;
+} tn_tcp_server_opts;
+
+/* Create a server; it accepts nothing until a listen or add_socket.
+   Returns TN_OK, TN_EINVAL, TN_ENOMEM. */
+TN_API int tn_tcp_server_new(tn_loop *loop, const tn_tcp_server_opts *opts, tn_tcp_conn_cb cb, void *user,
+                             tn_tcp_server **out);
+/* Bind host:port (see tn_bind_sockets: NULL/"" = all interfaces, port 0 = a free port)
+   and start accepting. May be called several times. Returns TN_OK or a bind error. */
+TN_API int tn_tcp_server_listen(tn_tcp_server *srv, const char *host, int port);
+/* Listen on a unix socket (mode 0 = 0600). */
+TN_API int tn_tcp_server_listen_unix(tn_tcp_server *srv, const char *path, int mode);
+/* Adopt an already-listening socket (e.g. bound before tn_fork_processes). The server owns
+   it from now on. Returns TN_OK, TN_EINVAL, TN_ENOMEM, TN_EEXIST. */
+TN_API int tn_tcp_server_add_socket(tn_tcp_server *srv, tn_socket fd);
+/* The port of the first listening socket (-1 if none). */
+TN_API int tn_tcp_server_port(const tn_tcp_server *srv);
+/* Connections accepted and still open. */
+TN_API size_t tn_tcp_server_connections(const tn_tcp_server *srv);
+/* Stop accepting and close the listening sockets; open connections go on. */
+TN_API void tn_tcp_server_stop(tn_tcp_server *srv);
+/* Stop, then free the server once its last connection has closed: cb (may be NULL) runs
+   then. Returns TN_OK or TN_ECLOSED. */
+TN_API int tn_tcp_server_close(tn_tcp_server *srv, tn_cb cb, void *user);
+TN_API void tn_tcp_server_set_user(tn_tcp_server *srv, void *user);
+TN_API void *tn_tcp_server_get_user(const tn_tcp_server *srv);
+
+/* ---- multi-process (POSIX) ---- */
+/* Tornado's fork_processes: fork n children (n <= 0: one per CPU) and return in each child
+   with *task_id in 0..n-1. The parent stays here: a child that exits abnormally (signal
+   or non-zero status) is restarted with the same task id, at most max_restarts times in
+   all (0 = 100). When every child has exited normally the parent returns TN_OK with
+   *task_id = -1 (it should then exit). Too many restarts: TN_ELIMIT in the parent. Create
+   loops only after this call. Returns TN_OK, TN_EINVAL, TN_ESYS (fork failed). */
+TN_API int tn_fork_processes(int n, int max_restarts, int *task_id);
+/* The task id given by tn_fork_processes in this process, or -1. */
+TN_API int tn_task_id(void);
+/* Online CPUs (at least 1). */
+TN_API int tn_cpu_count(void);
+
+/* ---- client ---- */
+typedef struct tn_connector tn_connector;
+
+/* The connection is up (status TN_OK, s owned by the caller), or failed: TN_ETIMEOUT,
+   TN_EREFUSED, TN_EUNREACH, TN_ERESOLVE, TN_ECANCELED, ... with s NULL. */
+typedef void (*tn_connect_cb)(int status, tn_stream *s, void *user);
+
+/* tn_connect_opts: zero-init gives the defaults.
+     family            TN_AF_UNSPEC (both), TN_AF_INET or TN_AF_INET6
+     timeout_ms        0 = TORNADO_CONNECT_TIMEOUT_MS (20 s) for resolve + connect
+     fallback_delay_ms 0 = TORNADO_HAPPY_EYEBALLS_DELAY_MS (300): head start of the first
+                       address family before the other family is tried in parallel
+     source_ip         NULL = any; else bind to this local IP before connecting
+     source_port       0 = any
+     resolver          NULL = blocking getaddrinfo; else the resolver (with its overrides)
+     stream            options of the new stream */
+typedef struct tn_connect_opts {
+    int family;
+    uint64_t timeout_ms;
+    uint64_t fallback_delay_ms;
+    const char *source_ip;
+    int source_port;
+    tn_resolver *resolver;
+    tn_stream_opts stream;
+} tn_connect_opts;
+
+/* Connect to host:port. Addresses are split by family: the first address's family goes
+   first, address by address; the other family starts after fallback_delay_ms or as soon
+   as the first family has failed; the first connection up wins and the others are closed
+   (Tornado's TCPClient). cb runs exactly once, from the loop. *out (may be NULL) is valid
+   until cb runs, for tn_tcp_connect_cancel. Returns TN_OK, TN_EINVAL, TN_ENOMEM. */
+TN_API int tn_tcp_connect(tn_loop *loop, const char *host, int port, const tn_connect_opts *opts,
+                          tn_connect_cb cb, void *user, tn_connector **out);
+/* Give up: cb runs with TN_ECANCELED (unless it already ran). */
+TN_API void tn_tcp_connect_cancel(tn_connector *c);
+
+TN__END_DECLS
+/* <<tcp.h  end of src/tcp.h */
 
 #endif /* TORNADO_H_INCLUDED */
 
@@ -899,13 +1252,20 @@ TN__PRIVATE void tn__log_at(const tn_logger *lg, int level, int code, const char
 /* buf.c: tn_buf implementation. */
 /* #include "buf.h" (inlined above) */
 
+static const tn_allocator tn__libc_allocator = { tn__libc_alloc, tn__libc_realloc, tn__libc_free, NULL };
+
 TN_API int tn_buf_init(tn_buf *b, const tn_allocator *alloc) {
     memset(b, 0, sizeof *b);
-    return tn__allocator_resolve(alloc, &b->a);
+    if (alloc && (!alloc->alloc || !alloc->realloc || !alloc->free)) {
+        b->a = &tn__libc_allocator;
+        return (alloc->alloc || alloc->realloc || alloc->free) ? TN_EINVAL : TN_OK;
+    }
+    b->a = alloc ? alloc : &tn__libc_allocator;
+    return TN_OK;
 }
 
 TN_API void tn_buf_free(tn_buf *b) {
-    tn__free(&b->a, b->data);
+    tn__free(b->a, b->data);
     b->data = NULL;
     b->head = b->len = b->cap = 0;
 }
@@ -927,12 +1287,12 @@ TN_API int tn_buf_reserve(tn_buf *b, size_t n) {
     ncap = (ncap + 4095u) & ~(size_t)4095u;
     if (b->head > 0) {
         /* allocate fresh and copy only the live bytes */
-        p = (char *)tn__alloc(&b->a, ncap);
+        p = (char *)tn__alloc(b->a, ncap);
         if (!p) return TN_ENOMEM;
         if (used) memcpy(p, b->data + b->head, used);
-        tn__free(&b->a, b->data);
+        tn__free(b->a, b->data);
     } else {
-        p = (char *)tn__realloc(&b->a, b->data, ncap);
+        p = (char *)tn__realloc(b->a, b->data, ncap);
         if (!p) return TN_ENOMEM;
     }
     b->data = p;
@@ -1758,9 +2118,18 @@ TN_API int tn_loop_free(tn_loop *loop) {
 
 TN_API void tn_loop_stop(tn_loop *loop) { loop->stop = 1; }
 
+/* 1 if a closed handle can be finalised now (one still waiting on its deferred nodes or,
+   for a server, on its connections, must not make the loop spin). */
+TN__PRIVATE int tn__loop_closing_ready(const tn_loop *loop) {
+    const tn__handle *h;
+    for (h = loop->closing_head; h; h = h->close_next)
+        if (h->pending == 0) return 1;
+    return 0;
+}
+
 TN__PRIVATE int tn__loop_poll_timeout(tn_loop *loop, int timeout_ms) {
     uint64_t t = TORNADO_MAX_POLL_WAIT_MS;
-    if (loop->dq_head || loop->closing_head || loop->stop) return 0;
+    if (loop->dq_head || loop->stop || tn__loop_closing_ready(loop)) return 0;
     if (loop->heap_len > 0) {
         uint64_t when = loop->timers[loop->heap[0]].when;
         t = when > loop->now ? when - loop->now : 0;
@@ -2034,5 +2403,1926 @@ TN__PRIVATE int tn__poll_wait(tn_loop *loop, int timeout_ms) {
 
 #endif /* TN__POLL_POLL */
 /* <<poll_poll.c  end of src/poll_poll.c */
+
+/* ======================================================================== */
+/* >>net.c  (src/net.c)                                                     */
+/* ======================================================================== */
+#ifdef TORNADO_LINE_DIRECTIVES
+#line 1 "src/net.c"
+#endif
+/* net.c: addresses, bind/listen, unix sockets, accept, resolvers. */
+/* #include "net.h" (inlined above) */
+
+/* ---- addresses ---- */
+TN__PRIVATE struct sockaddr *tn__sa(tn_addr *a) { return (struct sockaddr *)(void *)a->u.bytes; }
+TN__PRIVATE const struct sockaddr *tn__csa(const tn_addr *a) { return (const struct sockaddr *)(const void *)a->u.bytes; }
+
+TN__PRIVATE void tn__addr_set(tn_addr *a, const void *sa, size_t len) {
+    memset(a, 0, sizeof *a);
+    if (len > sizeof a->u.bytes) len = sizeof a->u.bytes;
+    memcpy(a->u.bytes, sa, len);
+    a->len = (uint32_t)len;
+}
+
+TN_API int tn_addr_family(const tn_addr *a) {
+    if (!a || a->len == 0) return TN_AF_UNSPEC;
+    switch (tn__csa(a)->sa_family) {
+    case AF_INET: return TN_AF_INET;
+    case AF_INET6: return TN_AF_INET6;
+    case AF_UNIX: return TN_AF_UNIX;
+    default: return TN_AF_UNSPEC;
+    }
+}
+
+TN_API int tn_addr_port(const tn_addr *a) {
+    switch (tn_addr_family(a)) {
+    case TN_AF_INET: return ntohs(((const struct sockaddr_in *)(const void *)a->u.bytes)->sin_port);
+    case TN_AF_INET6: return ntohs(((const struct sockaddr_in6 *)(const void *)a->u.bytes)->sin6_port);
+    default: return -1;
+    }
+}
+
+TN_API int tn_addr_set_port(tn_addr *a, int port) {
+    if (port < 0 || port > 65535) return TN_EINVAL;
+    switch (tn_addr_family(a)) {
+    case TN_AF_INET: ((struct sockaddr_in *)(void *)a->u.bytes)->sin_port = htons((uint16_t)port); return TN_OK;
+    case TN_AF_INET6: ((struct sockaddr_in6 *)(void *)a->u.bytes)->sin6_port = htons((uint16_t)port); return TN_OK;
+    default: return TN_EINVAL;
+    }
+}
+
+TN_API int tn_addr_from_ip(const char *ip, int port, tn_addr *out) {
+    struct sockaddr_in v4;
+    struct sockaddr_in6 v6;
+    char tmp[64];
+    size_t n;
+    if (!ip || !out || port < 0 || port > 65535) return TN_EINVAL;
+    n = strlen(ip);
+    if (n >= 2 && ip[0] == '[' && ip[n - 1] == ']') {   /* "[::1]" */
+        if (n - 2 >= sizeof tmp) return TN_EINVAL;
+        memcpy(tmp, ip + 1, n - 2);
+        tmp[n - 2] = 0;
+        ip = tmp;
+        if (strchr(ip, ':') == NULL) return TN_EINVAL;
+    }
+    memset(&v4, 0, sizeof v4);
+    if (inet_pton(AF_INET, ip, &v4.sin_addr) == 1) {
+        v4.sin_family = AF_INET;
+        v4.sin_port = htons((uint16_t)port);
+        tn__addr_set(out, &v4, sizeof v4);
+        return TN_OK;
+    }
+    memset(&v6, 0, sizeof v6);
+    if (inet_pton(AF_INET6, ip, &v6.sin6_addr) == 1) {
+        v6.sin6_family = AF_INET6;
+        v6.sin6_port = htons((uint16_t)port);
+        tn__addr_set(out, &v6, sizeof v6);
+        return TN_OK;
+    }
+    return TN_EINVAL;
+}
+
+TN_API int tn_addr_from_unix(const char *path, tn_addr *out) {
+    struct sockaddr_un un;
+    size_t n;
+    if (!path || !out) return TN_EINVAL;
+    n = strlen(path);
+    if (n == 0 || n >= sizeof un.sun_path) return TN_EINVAL;
+    memset(&un, 0, sizeof un);
+    un.sun_family = AF_UNIX;
+    memcpy(un.sun_path, path, n + 1);
+    tn__addr_set(out, &un, offsetof(struct sockaddr_un, sun_path) + n + 1);
+    return TN_OK;
+}
+
+TN_API int tn_is_valid_ip(const char *s) {
+    unsigned char b[16];
+    if (!s || !*s) return 0;
+    return inet_pton(AF_INET, s, b) == 1 || inet_pton(AF_INET6, s, b) == 1;
+}
+
+TN__PRIVATE int tn__put(char *buf, size_t n, const char *s) {
+    size_t len = strlen(s);
+    if (len >= n) return TN_EBUFFER_FULL;
+    memcpy(buf, s, len + 1);
+    return (int)len;
+}
+
+TN_API int tn_addr_ip(const tn_addr *a, char *buf, size_t n) {
+    char tmp[TN_ADDR_STRLEN];
+    if (!a || !buf) return TN_EINVAL;
+    switch (tn_addr_family(a)) {
+    case TN_AF_INET:
+        if (!inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)a->u.bytes)->sin_addr, tmp, sizeof tmp))
+            return TN_EINVAL;
+        return tn__put(buf, n, tmp);
+    case TN_AF_INET6:
+        if (!inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)a->u.bytes)->sin6_addr, tmp, sizeof tmp))
+            return TN_EINVAL;
+        return tn__put(buf, n, tmp);
+    case TN_AF_UNIX: {
+        const struct sockaddr_un *un = (const struct sockaddr_un *)(const void *)a->u.bytes;
+        size_t off = offsetof(struct sockaddr_un, sun_path), len = 0;
+        while (off + len < a->len && len < sizeof un->sun_path && un->sun_path[len]) len++;
+        if (len >= n) return TN_EBUFFER_FULL;
+        memcpy(buf, un->sun_path, len);
+        buf[len] = 0;
+        return (int)len;
+    }
+    default:
+        return TN_EINVAL;
+    }
+}
+
+TN_API int tn_addr_format(const tn_addr *a, char *buf, size_t n) {
+    char ip[TN_ADDR_STRLEN], tmp[TN_ADDR_STRLEN + 16];
+    int rc = tn_addr_ip(a, ip, sizeof ip);
+    if (rc < 0) return rc;
+    switch (tn_addr_family(a)) {
+    case TN_AF_INET: snprintf(tmp, sizeof tmp, "%s:%d", ip, tn_addr_port(a)); break;
+    case TN_AF_INET6: snprintf(tmp, sizeof tmp, "[%s]:%d", ip, tn_addr_port(a)); break;
+    default: snprintf(tmp, sizeof tmp, "unix:%s", ip); break;
+    }
+    return tn__put(buf, n, tmp);
+}
+
+TN_API int tn_addr_equal(const tn_addr *a, const tn_addr *b) {
+    int fa = tn_addr_family(a);
+    if (fa != tn_addr_family(b) || fa == TN_AF_UNSPEC) return 0;
+    if (fa == TN_AF_INET) {
+        const struct sockaddr_in *x = (const struct sockaddr_in *)(const void *)a->u.bytes;
+        const struct sockaddr_in *y = (const struct sockaddr_in *)(const void *)b->u.bytes;
+        return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
+    }
+    if (fa == TN_AF_INET6) {
+        const struct sockaddr_in6 *x = (const struct sockaddr_in6 *)(const void *)a->u.bytes;
+        const struct sockaddr_in6 *y = (const struct sockaddr_in6 *)(const void *)b->u.bytes;
+        return x->sin6_port == y->sin6_port && memcmp(&x->sin6_addr, &y->sin6_addr, sizeof x->sin6_addr) == 0 &&
+               x->sin6_scope_id == y->sin6_scope_id;
+    }
+    return a->len == b->len && memcmp(a->u.bytes, b->u.bytes, a->len) == 0;
+}
+
+/* ---- sockets ---- */
+TN_API void tn_socket_close(tn_socket fd) { tn__fd_close(fd); }
+
+TN_API int tn_socket_local_addr(tn_socket fd, tn_addr *out) {
+    socklen_t len = (socklen_t)sizeof out->u.bytes;
+    memset(out, 0, sizeof *out);
+    if (getsockname(fd, tn__sa(out), &len) != 0) return tn__last_err();
+    out->len = (uint32_t)len;
+    return TN_OK;
+}
+
+TN_API int tn_socket_peer_addr(tn_socket fd, tn_addr *out) {
+    socklen_t len = (socklen_t)sizeof out->u.bytes;
+    memset(out, 0, sizeof *out);
+    if (getpeername(fd, tn__sa(out), &len) != 0) return tn__last_err();
+    out->len = (uint32_t)len;
+    return TN_OK;
+}
+
+/* Accept one connection: non-blocking and close-on-exec. TN_EAGAIN when none is queued. */
+TN__PRIVATE int tn__accept(int lfd, int *out, tn_addr *peer) {
+    socklen_t len = (socklen_t)sizeof peer->u.bytes;
+    int fd = -1;
+    memset(peer, 0, sizeof *peer);
+    for (;;) {
+#if TN__HAVE_GNU
+        fd = accept4(lfd, tn__sa(peer), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+#else
+        fd = accept(lfd, tn__sa(peer), &len);
+#endif
+        if (fd >= 0) break;
+        if (errno == EINTR) continue;
+        return tn__last_err();
+    }
+#if !TN__HAVE_GNU
+    {
+        int rc = tn__fd_setup(fd);
+        if (rc != 0) { tn__fd_close(fd); return rc; }
+    }
+#endif
+#if defined(SO_NOSIGPIPE)
+    { int one = 1; (void)setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one); }
+#endif
+    peer->len = (uint32_t)len;
+    *out = fd;
+    return TN_OK;
+}
+
+/* Map a getaddrinfo failure. */
+TN__PRIVATE int tn__gai_err(int e) {
+    switch (e) {
+    case EAI_MEMORY: return TN_ENOMEM;
+#if defined(EAI_SYSTEM)
+    case EAI_SYSTEM: return tn__last_err();
+#endif
+    default: return TN_ERESOLVE;
+    }
+}
+
+TN__PRIVATE int tn__af(int family) {
+    return family == TN_AF_INET ? AF_INET : family == TN_AF_INET6 ? AF_INET6 : AF_UNSPEC;
+}
+
+/* Resolve host:port into a fresh array (allocated with a; free with tn__free). Literal IPs
+   skip the lookup. Duplicate addresses are dropped; order is kept. */
+TN__PRIVATE int tn__getaddrinfo(const tn_allocator *a, const char *host, int port, int family, int passive,
+                                tn_addr **out, size_t *n_out) {
+    struct addrinfo hints, *res = NULL, *ai;
+    char portstr[16];
+    tn_addr *arr;
+    size_t n = 0, cap = 0, i;
+    int rc;
+    *out = NULL;
+    *n_out = 0;
+    if (port < 0 || port > 65535) return TN_EINVAL;
+    if (host && *host) {
+        tn_addr lit;
+        if (tn_addr_from_ip(host, port, &lit) == TN_OK) {
+            int f = tn_addr_family(&lit);
+            if (family != TN_AF_UNSPEC && family != f) return TN_ERESOLVE;
+            arr = (tn_addr *)tn__alloc(a, sizeof *arr);
+            if (!arr) return TN_ENOMEM;
+            *arr = lit;
+            *out = arr;
+            *n_out = 1;
+            return TN_OK;
+        }
+    }
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = tn__af(family);
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = passive ? AI_PASSIVE : 0;
+    snprintf(portstr, sizeof portstr, "%d", port);
+    rc = getaddrinfo((host && *host) ? host : NULL, portstr, &hints, &res);
+    if (rc != 0) return tn__gai_err(rc);
+    for (ai = res; ai; ai = ai->ai_next) cap++;
+    arr = (tn_addr *)tn__alloc(a, (cap ? cap : 1) * sizeof *arr);
+    if (!arr) {
+        freeaddrinfo(res);
+        return TN_ENOMEM;
+    }
+    for (ai = res; ai; ai = ai->ai_next) {
+        tn_addr cur;
+        int dup = 0;
+        if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6) continue;
+        tn__addr_set(&cur, ai->ai_addr, ai->ai_addrlen);
+        for (i = 0; i < n && !dup; i++) dup = tn_addr_equal(&arr[i], &cur);
+        if (!dup) arr[n++] = cur;
+    }
+    freeaddrinfo(res);
+    if (n == 0) {
+        tn__free(a, arr);
+        return TN_ERESOLVE;
+    }
+    *out = arr;
+    *n_out = n;
+    return TN_OK;
+}
+
+TN__PRIVATE int tn__listen_on(const tn_addr *addr, const tn_bind_opts *o, int backlog, int *out) {
+    int fd = -1, rc, one = 1;
+    int fam = tn__csa(addr)->sa_family;
+    if ((rc = tn__socket(fam, SOCK_STREAM, &fd)) != 0) return rc;
+    (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (o->reuse_port) {
+#if defined(SO_REUSEPORT)
+        if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
+            rc = tn__last_err();
+            tn__fd_close(fd);
+            return rc == TN_ESYS ? TN_ENOTSUP : rc;
+        }
+#else
+        tn__fd_close(fd);
+        return TN_ENOTSUP;
+#endif
+    }
+    if (fam == AF_INET6) {
+        int v6only = o->dual_stack ? 0 : 1;
+        (void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof v6only);
+    }
+    if (bind(fd, tn__csa(addr), (socklen_t)addr->len) != 0 || listen(fd, backlog) != 0) {
+        rc = tn__last_err();
+        tn__fd_close(fd);
+        return rc;
+    }
+    *out = fd;
+    return TN_OK;
+}
+
+TN_API int tn_bind_sockets(const char *host, int port, const tn_bind_opts *opts,
+                           tn_socket *out, size_t cap, size_t *n_out) {
+    tn_bind_opts o;
+    tn_allocator a;
+    tn_addr *addrs;
+    size_t n, i, made = 0;
+    int rc, backlog, chosen = port;
+    if (!out || !n_out || port < 0 || port > 65535) return TN_EINVAL;
+    *n_out = 0;
+    memset(&o, 0, sizeof o);
+    if (opts) o = *opts;
+    backlog = TN__DEF(o.backlog, TORNADO_BACKLOG);
+    (void)tn__allocator_resolve(NULL, &a);
+    rc = tn__getaddrinfo(&a, host, port, o.family, 1, &addrs, &n);
+    if (rc != 0) return rc;
+    for (i = 0; i < n; i++) {
+        int fd = -1;
+        if (made >= cap) {
+            rc = TN_ELIMIT;
+            break;
+        }
+        /* port 0: the first socket picks a port; the others bind the same one */
+        if (chosen != 0) (void)tn_addr_set_port(&addrs[i], chosen);
+        rc = tn__listen_on(&addrs[i], &o, backlog, &fd);
+        if (rc == TN_EADDRNOTAVAIL && n > 1 && tn_addr_family(&addrs[i]) == TN_AF_INET6) {
+            rc = TN_OK;   /* a host without working IPv6: skip that family (Tornado 3.1) */
+            continue;
+        }
+        if (rc != 0) break;
+        out[made++] = fd;
+        if (chosen == 0) {
+            tn_addr bound;
+            if ((rc = tn_socket_local_addr(fd, &bound)) != 0) break;
+            chosen = tn_addr_port(&bound);
+        }
+    }
+    tn__free(&a, addrs);
+    if (rc == 0 && made == 0) rc = TN_EADDRNOTAVAIL;
+    if (rc != 0) {
+        for (i = 0; i < made; i++) tn__fd_close(out[i]);
+        return rc;
+    }
+    *n_out = made;
+    return TN_OK;
+}
+
+TN_API int tn_bind_unix(const char *path, int mode, int backlog, tn_socket *out) {
+    tn_addr addr;
+    struct stat st;
+    int fd = -1, rc;
+    if (!out || (rc = tn_addr_from_unix(path, &addr)) != 0) return TN_EINVAL;
+    if (lstat(path, &st) == 0) {
+        if (!S_ISSOCK(st.st_mode)) return TN_EEXIST;
+        if (unlink(path) != 0) return tn__last_err();   /* a stale socket */
+    } else if (errno != ENOENT) {
+        return tn__last_err();
+    }
+    if ((rc = tn__socket(AF_UNIX, SOCK_STREAM, &fd)) != 0) return rc;
+    if (bind(fd, tn__csa(&addr), (socklen_t)addr.len) != 0 ||
+        chmod(path, (mode_t)(mode ? mode : 0600)) != 0 ||
+        listen(fd, backlog ? backlog : TORNADO_BACKLOG) != 0) {
+        rc = tn__last_err();
+        tn__fd_close(fd);
+        return rc;
+    }
+    *out = fd;
+    return TN_OK;
+}
+
+/* ---- resolvers ---- */
+typedef struct tn__override {
+    char *host;          /* lower-case host */
+    int port;            /* -1: any port */
+    char *to;            /* target list text */
+    struct tn__override *next;
+} tn__override;
+
+struct tn_resolve_req {
+    tn__handle h;                   /* a live object until its callback ran */
+    tn__defer d;                    /* blocking mode: the deferred lookup */
+    tn_resolver *r;                 /* NULL: a plain blocking lookup */
+    tn_resolve_cb cb;
+    void *user;
+    char *host;                     /* after override: the first name to look up */
+    char *targets;                  /* override target list (owned), or NULL */
+    int port;
+    int family;
+    int cancelled;
+    int status;
+    tn_addr *addrs;
+    size_t naddrs;
+    tn_resolve_req *qnext;          /* threaded: job / done queues */
+};
+
+struct tn_resolver {
+    tn__handle h;
+    tn_resolver_opts opts;
+    tn__override *overrides;
+    tn_cb close_cb;
+    void *close_user;
+#if TN_HAS_THREADS
+    pthread_t *threads;
+    int nthreads;
+    pthread_cond_t cond;
+    tn__mutex lock;
+    tn_resolve_req *jobs_head, *jobs_tail;
+    tn_resolve_req *done_head, *done_tail;
+    int stopping;
+    tn_async *async;                /* workers wake the loop through it */
+#endif
+};
+
+TN__PRIVATE char *tn__strdup(const tn_allocator *a, const char *s) {
+    size_t n = strlen(s) + 1;
+    char *p = (char *)tn__alloc(a, n);
+    if (p) memcpy(p, s, n);
+    return p;
+}
+
+TN__PRIVATE char *tn__strndup(const tn_allocator *a, const char *s, size_t n) {
+    char *p = (char *)tn__alloc(a, n + 1);
+    if (p) {
+        memcpy(p, s, n);
+        p[n] = 0;
+    }
+    return p;
+}
+
+/* Split "host", "host:port", "[v6]", "[v6]:port", "v6literal" into host and port (-1 if none). */
+TN__PRIVATE int tn__split_host_port(const char *s, size_t len, const char **host, size_t *hlen, int *port) {
+    const char *colon = NULL;
+    size_t i;
+    *port = -1;
+    if (len == 0) return TN_EINVAL;
+    if (s[0] == '[') {
+        const char *close = (const char *)memchr(s, ']', len);
+        if (!close) return TN_EINVAL;
+        *host = s + 1;
+        *hlen = (size_t)(close - s - 1);
+        if ((size_t)(close - s) + 1 == len) return TN_OK;
+        if (close[1] != ':') return TN_EINVAL;
+        colon = close + 1;
+    } else {
+        int ncolon = 0;
+        for (i = 0; i < len; i++)
+            if (s[i] == ':') { ncolon++; colon = s + i; }
+        *host = s;
+        if (ncolon != 1) {   /* none, or a bare IPv6 literal */
+            *hlen = len;
+            return TN_OK;
+        }
+        *hlen = (size_t)(colon - s);
+    }
+    {
+        const char *p = colon + 1, *end = s + len;
+        long v = 0;
+        if (p == end) return TN_EINVAL;
+        for (; p < end; p++) {
+            if (*p < '0' || *p > '9') return TN_EINVAL;
+            v = v * 10 + (*p - '0');
+            if (v > 65535) return TN_EINVAL;
+        }
+        *port = (int)v;
+    }
+    return TN_OK;
+}
+
+TN_API int tn_resolver_add_override(tn_resolver *r, const char *from, const char *to) {
+    const char *h;
+    size_t hl, i;
+    int port;
+    tn__override *o;
+    tn_allocator *a;
+    if (!r || !from || !to || !*to || r->h.closing) return TN_EINVAL;
+    if (tn__split_host_port(from, strlen(from), &h, &hl, &port) != 0 || hl == 0) return TN_EINVAL;
+    a = r->h.loop->a;
+    o = (tn__override *)tn__calloc(a, sizeof *o);
+    if (!o) return TN_ENOMEM;
+    o->host = tn__strndup(a, h, hl);
+    o->to = tn__strdup(a, to);
+    if (!o->host || !o->to) {
+        tn__free(a, o->host);
+        tn__free(a, o->to);
+        tn__free(a, o);
+        return TN_ENOMEM;
+    }
+    for (i = 0; i < hl; i++) o->host[i] = (char)tn__lower((unsigned char)o->host[i]);
+    o->port = port;
+    o->next = r->overrides;
+    r->overrides = o;
+    return TN_OK;
+}
+
+TN__PRIVATE const tn__override *tn__override_find(const tn_resolver *r, const char *host, int port) {
+    const tn__override *o, *any = NULL;
+    size_t hl = strlen(host);
+    for (o = r->overrides; o; o = o->next) {
+        if (strlen(o->host) != hl || !tn_str_ieq(tn_str_make(o->host, hl), tn_str_make(host, hl))) continue;
+        if (o->port == port) return o;
+        if (o->port < 0 && !any) any = o;
+    }
+    return any;
+}
+
+/* Append addresses to req (growing its array). */
+TN__PRIVATE int tn__req_add_addrs(tn_resolve_req *q, const tn_allocator *a, const tn_addr *add, size_t n) {
+    size_t i, j;
+    tn_addr *arr = (tn_addr *)tn__realloc(a, q->addrs, (q->naddrs + n) * sizeof *arr);
+    if (!arr) return TN_ENOMEM;
+    q->addrs = arr;
+    for (i = 0; i < n; i++) {
+        int dup = 0;
+        for (j = 0; j < q->naddrs && !dup; j++) dup = tn_addr_equal(&arr[j], &add[i]);
+        if (!dup) arr[q->naddrs++] = add[i];
+    }
+    return TN_OK;
+}
+
+/* Do the lookup(s) of a request; safe on a worker thread (touches only the request and
+   the allocator). With override targets, each target is an IP (used as is) or a name. */
+TN__PRIVATE void tn__req_lookup(tn_resolve_req *q, const tn_allocator *a) {
+    int rc = TN_OK, any = 0;
+    if (q->targets) {
+        const char *p = q->targets;
+        while (*p && rc != TN_ENOMEM) {
+            const char *end = strchr(p, ','), *h;
+            size_t len, hl;
+            int tport;
+            char *name;
+            if (!end) end = p + strlen(p);
+            while (p < end && (*p == ' ' || *p == '\t')) p++;
+            len = (size_t)(end - p);
+            while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t')) len--;
+            if (len > 0 && tn__split_host_port(p, len, &h, &hl, &tport) == 0 && hl > 0 &&
+                (name = tn__strndup(a, h, hl)) != NULL) {
+                tn_addr *res;
+                size_t n;
+                int r2 = tn__getaddrinfo(a, name, tport >= 0 ? tport : q->port, q->family, 0, &res, &n);
+                tn__free(a, name);
+                if (r2 == 0) {
+                    r2 = tn__req_add_addrs(q, a, res, n);
+                    tn__free(a, res);
+                    if (r2 == 0) any = 1;
+                }
+                if (r2 == TN_ENOMEM) rc = TN_ENOMEM;
+            } else if (len > 0) {
+                rc = TN_ERESOLVE;   /* a malformed target: reported unless another works */
+            }
+            p = *end ? end + 1 : end;
+        }
+        q->status = any ? TN_OK : (rc == TN_OK ? TN_ERESOLVE : rc);
+        return;
+    }
+    q->status = tn__getaddrinfo(a, q->host, q->port, q->family, 0, &q->addrs, &q->naddrs);
+}
+
+TN__PRIVATE void tn__req_finalize(tn__handle *h) {
+    tn_resolve_req *q = (tn_resolve_req *)h;
+    tn_allocator *a = h->loop->a;
+    tn__free(a, q->addrs);
+    tn__free(a, q->host);
+    tn__free(a, q->targets);
+    tn__free(a, q);
+}
+
+/* Deliver a finished request on the loop thread, then retire it. A resolver is not
+   finalised while it has requests in flight (each holds one count of r->h.pending). */
+TN__PRIVATE void tn__req_complete(tn_resolve_req *q) {
+    int status = q->cancelled ? TN_ECANCELED : q->status;
+    tn_resolver *r = q->r;
+    q->cb(status, status == TN_OK ? q->addrs : NULL, status == TN_OK ? q->naddrs : 0, q->user);
+    (void)tn__handle_close(&q->h);
+    if (r) r->h.pending--;
+}
+
+#define TN__REQ_OF(dp) ((tn_resolve_req *)(void *)((char *)(dp) - offsetof(tn_resolve_req, d)))
+
+TN__PRIVATE void tn__req_run_blocking(tn__defer *d) {
+    tn_resolve_req *q = TN__REQ_OF(d);
+    if (!q->cancelled) tn__req_lookup(q, q->h.loop->a);
+    tn__req_complete(q);
+}
+
+TN__PRIVATE void tn__req_run_done(tn__defer *d) { tn__req_complete(TN__REQ_OF(d)); }
+
+#if TN_HAS_THREADS
+TN__PRIVATE void *tn__resolver_worker(void *arg) {
+    tn_resolver *r = (tn_resolver *)arg;
+    const tn_allocator *a = r->h.loop->a;
+    for (;;) {
+        tn_resolve_req *q;
+        tn__mutex_lock(&r->lock);
+        while (!r->jobs_head && !r->stopping) pthread_cond_wait(&r->cond, &r->lock);
+        int stopping;
+        q = r->jobs_head;
+        if (!q) {   /* stopping and nothing left */
+            tn__mutex_unlock(&r->lock);
+            return NULL;
+        }
+        r->jobs_head = q->qnext;
+        if (!r->jobs_head) r->jobs_tail = NULL;
+        q->qnext = NULL;
+        stopping = r->stopping;
+        tn__mutex_unlock(&r->lock);
+        if (!stopping) tn__req_lookup(q, a);   /* q->cancelled is read on the loop side */
+        else q->status = TN_ECANCELED;
+        tn__mutex_lock(&r->lock);
+        if (r->done_tail) r->done_tail->qnext = q;
+        else r->done_head = q;
+        r->done_tail = q;
+        tn__mutex_unlock(&r->lock);
+        (void)tn_async_send(r->async);
+    }
+}
+
+TN__PRIVATE void tn__resolver_on_async(tn_loop *loop, void *user) {
+    tn_resolver *r = (tn_resolver *)user;
+    tn_resolve_req *q;
+    (void)loop;
+    tn__mutex_lock(&r->lock);
+    q = r->done_head;
+    r->done_head = r->done_tail = NULL;
+    tn__mutex_unlock(&r->lock);
+    while (q) {
+        tn_resolve_req *next = q->qnext;
+        tn__req_complete(q);
+        q = next;
+    }
+}
+
+TN__PRIVATE int tn__resolver_start_threads(tn_resolver *r) {
+    int i, want = r->opts.threads;
+    if (r->threads) return TN_OK;
+    r->threads = (pthread_t *)tn__calloc(r->h.loop->a, (size_t)want * sizeof(pthread_t));
+    if (!r->threads) return TN_ENOMEM;
+    for (i = 0; i < want; i++) {
+        if (pthread_create(&r->threads[i], NULL, tn__resolver_worker, r) != 0) break;
+        r->nthreads++;
+    }
+    return r->nthreads > 0 ? TN_OK : TN_ESYS;
+}
+#endif
+
+TN__PRIVATE void tn__resolver_finalize(tn__handle *h) {
+    tn_resolver *r = (tn_resolver *)h;
+    tn_loop *loop = h->loop;
+    tn__override *o = r->overrides;
+    while (o) {
+        tn__override *n = o->next;
+        tn__free(loop->a, o->host);
+        tn__free(loop->a, o->to);
+        tn__free(loop->a, o);
+        o = n;
+    }
+#if TN_HAS_THREADS
+    if (r->opts.kind == TN_RESOLVER_THREADED) {
+        pthread_cond_destroy(&r->cond);
+        tn__mutex_destroy(&r->lock);
+        tn__free(loop->a, r->threads);
+    }
+#endif
+    if (r->close_cb) r->close_cb(loop, r->close_user);
+    tn__free(loop->a, r);
+}
+
+TN_API int tn_resolver_new(tn_loop *loop, const tn_resolver_opts *opts, tn_resolver **out) {
+    tn_resolver *r;
+    if (!loop || !out) return TN_EINVAL;
+    *out = NULL;
+    r = (tn_resolver *)tn__calloc(loop->a, sizeof *r);
+    if (!r) return TN_ENOMEM;
+    if (opts) r->opts = *opts;
+    r->opts.threads = TN__DEF(r->opts.threads, TORNADO_RESOLVER_THREADS);
+    if (r->opts.kind != TN_RESOLVER_BLOCKING && r->opts.kind != TN_RESOLVER_THREADED) {
+        tn__free(loop->a, r);
+        return TN_EINVAL;
+    }
+    if (r->opts.kind == TN_RESOLVER_THREADED) {
+#if TN_HAS_THREADS
+        int rc;
+        if (pthread_cond_init(&r->cond, NULL) != 0) {
+            tn__free(loop->a, r);
+            return TN_ESYS;
+        }
+        if ((rc = tn__mutex_init(&r->lock)) != 0 ||
+            (rc = tn_async_new(loop, tn__resolver_on_async, r, &r->async)) != 0) {
+            pthread_cond_destroy(&r->cond);
+            tn__mutex_destroy(&r->lock);
+            tn__free(loop->a, r);
+            return rc;
+        }
+#else
+        tn__free(loop->a, r);
+        return TN_ENOTSUP;
+#endif
+    }
+    tn__handle_init(loop, &r->h, "resolver", tn__resolver_finalize);
+    *out = r;
+    return TN_OK;
+}
+
+TN_API int tn_resolve(tn_loop *loop, tn_resolver *r, const char *host, int port, int family,
+                      tn_resolve_cb cb, void *user, tn_resolve_req **out) {
+    tn_resolve_req *q;
+    tn_allocator *a;
+    const tn__override *o = NULL;
+    if (out) *out = NULL;
+    if (!loop || !host || !cb || port < 0 || port > 65535) return TN_EINVAL;
+    if (family != TN_AF_UNSPEC && family != TN_AF_INET && family != TN_AF_INET6) return TN_EINVAL;
+    if (r && (r->h.closing || r->h.loop != loop)) return r->h.closing ? TN_ECLOSED : TN_EINVAL;
+    a = loop->a;
+    q = (tn_resolve_req *)tn__calloc(a, sizeof *q);
+    if (!q) return TN_ENOMEM;
+    q->r = r;
+    q->cb = cb;
+    q->user = user;
+    q->port = port;
+    q->family = family;
+    if (r) o = tn__override_find(r, host, port);
+    if (o) q->targets = tn__strdup(a, o->to);
+    else q->host = tn__strdup(a, host);
+    if (!q->targets && !q->host) {
+        tn__free(a, q);
+        return TN_ENOMEM;
+    }
+#if TN_HAS_THREADS
+    if (r && r->opts.kind == TN_RESOLVER_THREADED) {
+        int rc = tn__resolver_start_threads(r);
+        if (rc != 0) {
+            tn__free(a, q->targets);
+            tn__free(a, q->host);
+            tn__free(a, q);
+            return rc;
+        }
+        tn__handle_init(loop, &q->h, "resolve request", tn__req_finalize);
+        tn__mutex_lock(&r->lock);
+        if (r->jobs_tail) r->jobs_tail->qnext = q;
+        else r->jobs_head = q;
+        r->jobs_tail = q;
+        pthread_cond_signal(&r->cond);
+        tn__mutex_unlock(&r->lock);
+        r->h.pending++;
+        if (out) *out = q;
+        return TN_OK;
+    }
+#endif
+    tn__handle_init(loop, &q->h, "resolve request", tn__req_finalize);
+    tn__defer_init(&q->d, tn__req_run_blocking, &q->h);
+    tn__defer_queue(loop, &q->d);
+    if (r) r->h.pending++;
+    if (out) *out = q;
+    return TN_OK;
+}
+
+TN_API void tn_resolve_cancel(tn_resolve_req *req) {
+    if (req) req->cancelled = 1;
+}
+
+TN_API int tn_resolver_close(tn_resolver *r, tn_cb cb, void *user) {
+    if (!r) return TN_EINVAL;
+    if (r->h.closing) return TN_ECLOSED;
+    r->close_cb = cb;
+    r->close_user = user;
+#if TN_HAS_THREADS
+    if (r->opts.kind == TN_RESOLVER_THREADED) {
+        int i;
+        tn_resolve_req *q;
+        /* queued jobs finish as cancelled; running lookups complete, then workers exit */
+        tn__mutex_lock(&r->lock);
+        for (q = r->jobs_head; q; q = q->qnext) q->cancelled = 1;
+        r->stopping = 1;
+        pthread_cond_broadcast(&r->cond);
+        tn__mutex_unlock(&r->lock);
+        for (i = 0; i < r->nthreads; i++) (void)pthread_join(r->threads[i], NULL);
+        r->nthreads = 0;
+        /* what finished is delivered from the loop, never inside this call */
+        tn__mutex_lock(&r->lock);
+        q = r->done_head;
+        r->done_head = r->done_tail = NULL;
+        tn__mutex_unlock(&r->lock);
+        while (q) {
+            tn_resolve_req *next = q->qnext;
+            tn__defer_init(&q->d, tn__req_run_done, &q->h);
+            tn__defer_queue(r->h.loop, &q->d);
+            q = next;
+        }
+        (void)tn_async_close(r->async, NULL, NULL);
+    }
+#endif
+    return tn__handle_close(&r->h);
+}
+/* <<net.c  end of src/net.c */
+
+/* ======================================================================== */
+/* >>stream.c  (src/stream.c)                                               */
+/* ======================================================================== */
+#ifdef TORNADO_LINE_DIRECTIVES
+#line 1 "src/stream.c"
+#endif
+/* stream.c: tn_stream: lazy buffered reads, queued writes, deferred close, transports. */
+/* #include "stream.h" (inlined above) */
+
+/* A transport moves bytes for a stream. read/write return > 0 bytes, 0 (read: EOF), or a
+   negative TN_E* code (TN_EAGAIN: try again when the fd is ready). TLS plugs in here. */
+typedef struct tn__transport_ops {
+    long (*read)(tn_stream *s, void *buf, size_t n);
+    long (*write)(tn_stream *s, const void *buf, size_t n);
+} tn__transport_ops;
+
+enum { TN__RD_NONE = 0, TN__RD_BYTES, TN__RD_UNTIL, TN__RD_INTO, TN__RD_CLOSE };
+
+#define TN__DELIM_INLINE 8
+#define TN__PUMP_ROUNDS 64
+
+typedef struct tn__wcb { uint64_t end; tn_write_cb cb; void *user; } tn__wcb;
+
+struct tn_stream {
+    tn__handle h;
+    tn__defer dispatch;            /* deferred pump: completions never run inside API calls */
+    const tn__transport_ops *ops;
+    int fd;
+    int events;                    /* interest registered with the loop */
+    tn_stream_opts opts;           /* resolved */
+
+    /* the pending read */
+    int rkind;
+    int rflags;
+    size_t rn;                     /* bytes wanted (BYTES, INTO) or max_bytes (UNTIL) */
+    size_t rdone;                  /* streaming: delivered; INTO: filled */
+    size_t rscan;                  /* UNTIL: bytes already searched */
+    size_t dlen;
+    char *delim;                   /* dinline, or allocated when longer */
+    char dinline[TN__DELIM_INLINE];
+    char *rinto;
+    tn_read_cb rcb;
+    void *ruser;
+    tn_buf rbuf;                   /* storage released whenever it empties */
+
+    /* writes */
+    tn_buf wbuf;
+    uint64_t wqueued, wsent;       /* byte totals */
+    tn__wcb *wcbs;                 /* callbacks waiting for their bytes, in order */
+    size_t wcb_head, wcb_len, wcb_cap;
+
+    /* closing */
+    int closed;
+    int eof;
+    int cause;
+    int reported;
+    tn_close_cb ccb;
+    void *cuser;
+
+    tn_timer_id idle_timer;
+    uint64_t last_io;
+    void *user;
+    void (*on_free)(tn_stream *s, void *ctx);   /* owner hook (tcp server bookkeeping) */
+    void *on_free_ctx;
+};
+
+/* ---- transports ---- */
+TN__PRIVATE long tn__sock_read(tn_stream *s, void *buf, size_t n) {
+    for (;;) {
+        ssize_t r = recv(s->fd, buf, n, 0);
+        if (r >= 0) return (long)r;
+        if (errno != EINTR) return tn__last_err();
+    }
+}
+
+TN__PRIVATE long tn__sock_write(tn_stream *s, const void *buf, size_t n) {
+    for (;;) {
+        ssize_t r = send(s->fd, buf, n, TN__SEND_FLAGS);
+        if (r >= 0) return (long)r;
+        if (errno != EINTR) return tn__last_err();
+    }
+}
+
+TN__PRIVATE long tn__fd_read(tn_stream *s, void *buf, size_t n) {
+    for (;;) {
+        ssize_t r = read(s->fd, buf, n);
+        if (r >= 0) return (long)r;
+        if (errno != EINTR) return tn__last_err();
+    }
+}
+
+TN__PRIVATE long tn__fd_write(tn_stream *s, const void *buf, size_t n) {
+    for (;;) {
+        ssize_t r = write(s->fd, buf, n);
+        if (r >= 0) return (long)r;
+        if (errno != EINTR) return tn__last_err();
+    }
+}
+
+static const tn__transport_ops tn__socket_ops = { tn__sock_read, tn__sock_write };
+static const tn__transport_ops tn__pipe_ops = { tn__fd_read, tn__fd_write };
+
+/* ---- closing ---- */
+TN__PRIVATE void tn__stream_queue(tn_stream *s) { tn__defer_queue(s->h.loop, &s->dispatch); }
+
+TN__PRIVATE void tn__stream_close_now(tn_stream *s, int cause) {
+    tn_loop *loop = s->h.loop;
+    if (s->closed) return;
+    s->closed = 1;
+    s->cause = cause;
+    if (s->fd >= 0) {
+        (void)tn_loop_remove_fd(loop, s->fd);
+        tn__fd_close(s->fd);
+        s->fd = -1;
+    }
+    if (s->idle_timer) {
+        (void)tn_loop_cancel(loop, s->idle_timer);
+        s->idle_timer = 0;
+    }
+    tn_buf_free(&s->wbuf);   /* unsent data is dropped now, not at finalise */
+    tn__stream_queue(s);
+}
+
+/* Complete write callbacks whose bytes are sent; stops if a callback closes the stream. */
+TN__PRIVATE void tn__stream_complete_writes(tn_stream *s) {
+    while (s->wcb_len > 0 && s->wcbs[s->wcb_head].end <= s->wsent && !s->reported) {
+        tn__wcb w = s->wcbs[s->wcb_head];
+        s->wcb_head = (s->wcb_head + 1) % s->wcb_cap;
+        s->wcb_len--;
+        w.cb(s, TN_OK, w.user);
+        if (s->closed) break;
+    }
+}
+
+/* The close sequence, run from the loop: the pending read fails, written bytes report OK,
+   the rest fail, the close callback runs, then the stream is finalised. */
+TN__PRIVATE void tn__stream_finish_close(tn_stream *s) {
+    int err = s->cause ? s->cause : TN_ECLOSED;
+    if (s->reported) return;
+    if (s->rkind != TN__RD_NONE) {
+        tn_read_cb cb = s->rcb;
+        void *u = s->ruser;
+        s->rkind = TN__RD_NONE;
+        cb(s, err, tn_str_make(NULL, 0), u);
+    }
+    tn__stream_complete_writes(s);
+    s->reported = 1;
+    while (s->wcb_len > 0) {
+        tn__wcb w = s->wcbs[s->wcb_head];
+        s->wcb_head = (s->wcb_head + 1) % s->wcb_cap;
+        s->wcb_len--;
+        w.cb(s, err, w.user);
+    }
+    if (s->ccb) s->ccb(s, s->cause, s->cuser);
+    (void)tn__handle_close(&s->h);
+}
+
+TN__PRIVATE void tn__stream_finalize(tn__handle *h) {
+    tn_stream *s = (tn_stream *)h;
+    tn_allocator *a = h->loop->a;
+    if (s->on_free) s->on_free(s, s->on_free_ctx);
+    tn_buf_free(&s->rbuf);
+    tn_buf_free(&s->wbuf);
+    if (s->delim != s->dinline) tn__free(a, s->delim);
+    tn__free(a, s->wcbs);
+    tn__free(a, s);
+}
+
+/* ---- events ---- */
+TN__PRIVATE void tn__stream_update_events(tn_stream *s) {
+    int want = 0;
+    if (s->closed) return;
+    if (s->rkind != TN__RD_NONE && !s->eof) want |= TN_EV_READ;
+    if (tn_buf_size(&s->wbuf) > 0) want |= TN_EV_WRITE;
+    if (want != s->events) {
+        int rc = tn_loop_update_fd(s->h.loop, s->fd, want);
+        if (rc != 0) {
+            tn__stream_close_now(s, rc);
+            return;
+        }
+        s->events = want;
+    }
+}
+
+/* Send what is buffered until the transport would block. */
+TN__PRIVATE void tn__stream_flush(tn_stream *s) {
+    while (!s->closed && tn_buf_size(&s->wbuf) > 0) {
+        long r = s->ops->write(s, tn_buf_ptr(&s->wbuf), tn_buf_size(&s->wbuf));
+        if (r > 0) {
+            tn_buf_consume(&s->wbuf, (size_t)r);
+            s->wsent += (uint64_t)r;
+            s->last_io = s->h.loop->now;
+        } else if (r == TN_EAGAIN || r == 0) {
+            break;
+        } else {
+            tn__stream_close_now(s, r == TN_EPIPE ? TN_ERESET : (int)r);
+            return;
+        }
+    }
+    if (tn_buf_size(&s->wbuf) == 0) tn_buf_free(&s->wbuf);
+}
+
+/* Release the read buffer's storage once it holds nothing (idle streams hold none). */
+TN__PRIVATE void tn__stream_trim(tn_stream *s) {
+    if (tn_buf_size(&s->rbuf) == 0 && s->rbuf.data) tn_buf_free(&s->rbuf);
+}
+
+/* Finish (or continue) the pending read with data from the read buffer. */
+TN__PRIVATE void tn__stream_deliver(tn_stream *s, int status, const char *p, size_t n, int from_buf, int finished) {
+    tn_read_cb cb = s->rcb;
+    void *u = s->ruser;
+    if (finished) {
+        s->rkind = TN__RD_NONE;
+        if (s->delim && s->delim != s->dinline) {
+            tn__free(s->h.loop->a, s->delim);
+        }
+        s->delim = NULL;
+    }
+    cb(s, status, tn_str_make(p, n), u);
+    if (from_buf) {
+        tn_buf_consume(&s->rbuf, n);
+        tn__stream_trim(s);
+    }
+}
+
+/* Position of the delimiter in hay[0..n), or -1. */
+TN__PRIVATE long tn__find(const char *hay, size_t n, const char *needle, size_t m) {
+    const char *p = hay, *end = hay + n;
+    if (m == 0 || n < m) return -1;
+    while ((size_t)(end - p) >= m) {
+        p = (const char *)memchr(p, (unsigned char)needle[0], (size_t)(end - p) - m + 1);
+        if (!p) return -1;
+        if (memcmp(p, needle, m) == 0) return (long)(p - hay);
+        p++;
+    }
+    return -1;
+}
+
+/* Try to complete the pending read from what is buffered. Returns 1 if a callback ran, 0
+   if more bytes are needed (or the stream closed on a limit or at EOF). */
+TN__PRIVATE int tn__stream_try_read(tn_stream *s) {
+    size_t avail = tn_buf_size(&s->rbuf);
+    const char *p = tn_buf_ptr(&s->rbuf);
+    switch (s->rkind) {
+    case TN__RD_BYTES:
+        if (s->rflags & TN_READ_STREAMING) {
+            size_t left = s->rn - s->rdone, take;
+            if (left == 0) {
+                tn__stream_deliver(s, TN_OK, NULL, 0, 0, 1);
+                return 1;
+            }
+            if (avail == 0) break;
+            take = TN__MIN(avail, left);
+            s->rdone += take;
+            tn__stream_deliver(s, TN_MORE, p, take, 1, 0);
+            return 1;
+        }
+        if (avail >= s->rn) {
+            tn__stream_deliver(s, TN_OK, p, s->rn, 1, 1);
+            return 1;
+        }
+        if ((s->rflags & TN_READ_PARTIAL) && avail > 0) {
+            tn__stream_deliver(s, TN_OK, p, avail, 1, 1);
+            return 1;
+        }
+        break;
+    case TN__RD_UNTIL: {
+        size_t from = s->rscan > s->dlen - 1 ? s->rscan - (s->dlen - 1) : 0;
+        long at = tn__find(p + from, avail - from, s->delim, s->dlen);
+        if (at >= 0) {
+            size_t total = from + (size_t)at + s->dlen;
+            if (s->rn && total > s->rn) {
+                tn__stream_close_now(s, TN_ELIMIT);
+                return 0;
+            }
+            s->rscan = 0;
+            tn__stream_deliver(s, TN_OK, p, total, 1, 1);
+            return 1;
+        }
+        s->rscan = avail;
+        if (s->rn && avail > s->rn) tn__stream_close_now(s, TN_ELIMIT);
+        break;
+    }
+    case TN__RD_INTO: {
+        size_t take = TN__MIN(avail, s->rn - s->rdone);
+        if (take > 0) {
+            memcpy(s->rinto + s->rdone, p, take);
+            s->rdone += take;
+            tn_buf_consume(&s->rbuf, take);
+            tn__stream_trim(s);
+        }
+        if (s->rdone == s->rn || ((s->rflags & TN_READ_PARTIAL) && s->rdone > 0)) {
+            tn__stream_deliver(s, TN_OK, s->rinto, s->rdone, 0, 1);
+            return 1;
+        }
+        break;
+    }
+    case TN__RD_CLOSE:
+        if ((s->rflags & TN_READ_STREAMING) && avail > 0) {
+            tn__stream_deliver(s, TN_MORE, p, avail, 1, 0);
+            return 1;
+        }
+        if (s->eof) {
+            if (s->rflags & TN_READ_STREAMING) tn__stream_deliver(s, TN_OK, NULL, 0, 0, 1);
+            else tn__stream_deliver(s, TN_OK, p, avail, 1, 1);
+            tn__stream_close_now(s, TN_EEOF);
+            return 1;
+        }
+        break;
+    default:
+        return 0;
+    }
+    if (s->eof && !s->closed) tn__stream_close_now(s, TN_EEOF);   /* cannot complete */
+    return 0;
+}
+
+/* Run completions: sent writes, then reads the buffer can satisfy (bounded, so a callback
+   that keeps asking for zero bytes cannot spin here), then re-arm interest. */
+TN__PRIVATE void tn__stream_pump(tn_stream *s) {
+    int rounds = 0;
+    if (s->closed) {
+        tn__stream_finish_close(s);
+        return;
+    }
+    tn__stream_complete_writes(s);
+    while (!s->closed && s->rkind != TN__RD_NONE) {
+        if (++rounds > TN__PUMP_ROUNDS) {
+            tn__stream_queue(s);
+            break;
+        }
+        if (!tn__stream_try_read(s)) break;
+    }
+    if (s->closed) tn__stream_queue(s);   /* the close sequence runs from the loop */
+    else tn__stream_update_events(s);
+}
+
+TN__PRIVATE void tn__stream_on_dispatch(tn__defer *d) {
+    tn_stream *s = (tn_stream *)(void *)((char *)d - offsetof(tn_stream, dispatch));
+    tn__stream_pump(s);
+}
+
+/* Read from the transport once: into the caller's buffer for read_into when nothing is
+   buffered, otherwise into the read buffer (bounded by max_buffer_size). */
+TN__PRIVATE void tn__stream_read_some(tn_stream *s) {
+    long r;
+    if (s->rkind == TN__RD_INTO && tn_buf_size(&s->rbuf) == 0) {
+        r = s->ops->read(s, s->rinto + s->rdone, s->rn - s->rdone);
+        if (r > 0) s->rdone += (size_t)r;
+    } else {
+        size_t have = tn_buf_size(&s->rbuf), room;
+        if (have >= s->opts.max_buffer_size) {
+            tn__stream_close_now(s, TN_EBUFFER_FULL);
+            return;
+        }
+        room = TN__MIN(s->opts.read_chunk_size, s->opts.max_buffer_size - have);
+        if (tn_buf_reserve(&s->rbuf, room) != 0) {
+            tn__stream_close_now(s, TN_ENOMEM);
+            return;
+        }
+        room = TN__MIN(s->rbuf.cap - s->rbuf.len, s->opts.max_buffer_size - have);
+        r = s->ops->read(s, s->rbuf.data + s->rbuf.len, room);
+        if (r > 0) s->rbuf.len += (size_t)r;
+    }
+    if (r > 0) {
+        s->last_io = s->h.loop->now;
+    } else if (r == 0) {
+        s->eof = 1;
+        tn__stream_trim(s);
+    } else if (r != TN_EAGAIN) {
+        tn__stream_close_now(s, r == TN_EPIPE ? TN_ERESET : (int)r);
+    } else {
+        tn__stream_trim(s);
+    }
+}
+
+TN__PRIVATE void tn__stream_on_io(tn_loop *loop, tn_socket fd, int events, void *user) {
+    tn_stream *s = (tn_stream *)user;
+    (void)loop;
+    (void)fd;
+    if (events & TN_EV_WRITE) tn__stream_flush(s);
+    if (!s->closed && (events & (TN_EV_READ | TN_EV_ERROR)) && s->rkind != TN__RD_NONE && !s->eof)
+        tn__stream_read_some(s);
+    if (!s->closed && (events & TN_EV_ERROR) && s->rkind == TN__RD_NONE && tn_buf_size(&s->wbuf) == 0) {
+        int err = 0;
+        socklen_t len = (socklen_t)sizeof err;
+        if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err != 0)
+            tn__stream_close_now(s, tn__err_from_errno(err));
+    }
+    tn__stream_pump(s);
+}
+
+TN__PRIVATE void tn__stream_on_idle(tn_loop *loop, void *user) {
+    tn_stream *s = (tn_stream *)user;
+    uint64_t idle = loop->now - s->last_io, ms = s->opts.idle_timeout_ms;
+    s->idle_timer = 0;
+    if (s->closed || ms == 0) return;
+    if (idle >= ms) {
+        tn__stream_close_now(s, TN_ETIMEOUT);
+        return;
+    }
+    if (tn_loop_call_later(loop, ms - idle, tn__stream_on_idle, s, &s->idle_timer) != 0)
+        tn__stream_close_now(s, TN_ENOMEM);
+}
+
+TN_API void tn_stream_set_idle_timeout(tn_stream *s, uint64_t ms) {
+    tn_loop *loop = s->h.loop;
+    if (s->closed) return;
+    if (s->idle_timer) (void)tn_loop_cancel(loop, s->idle_timer);
+    s->idle_timer = 0;
+    s->opts.idle_timeout_ms = ms;
+    s->last_io = loop->now;
+    if (ms && tn_loop_call_later(loop, ms, tn__stream_on_idle, s, &s->idle_timer) != 0)
+        tn__stream_close_now(s, TN_ENOMEM);
+}
+
+/* ---- construction ---- */
+TN__PRIVATE int tn__stream_new(tn_loop *loop, int fd, const tn__transport_ops *ops, const tn_stream_opts *opts,
+                               tn_stream **out) {
+    tn_stream *s;
+    int rc;
+    if (!loop || fd < 0 || !out) return TN_EINVAL;
+    *out = NULL;
+    if ((rc = tn__fd_setup(fd)) != 0) return rc;
+    s = (tn_stream *)tn__calloc(loop->a, sizeof *s);
+    if (!s) return TN_ENOMEM;
+    if (opts) s->opts = *opts;
+    s->opts.max_buffer_size = TN__DEF(s->opts.max_buffer_size, TORNADO_MAX_BUFFER_SIZE);
+    s->opts.read_chunk_size = TN__DEF(s->opts.read_chunk_size, TORNADO_READ_CHUNK_SIZE);
+    if (s->opts.read_chunk_size > s->opts.max_buffer_size / 2)
+        s->opts.read_chunk_size = TN__MAX(s->opts.max_buffer_size / 2, 1);
+    s->opts.max_write_buffer_size = TN__DEF(s->opts.max_write_buffer_size, TORNADO_MAX_WRITE_BUFFER_SIZE);
+    s->fd = fd;
+    s->ops = ops;
+    (void)tn_buf_init(&s->rbuf, loop->a);
+    (void)tn_buf_init(&s->wbuf, loop->a);
+    /* internal watcher: the stream is counted as a live handle, not as a user fd */
+    if ((rc = tn__loop_add_fd(loop, fd, 0, tn__stream_on_io, s, 1)) != 0) {
+        tn__free(loop->a, s);
+        return rc;
+    }
+    tn__handle_init(loop, &s->h, "stream", tn__stream_finalize);
+    tn__defer_init(&s->dispatch, tn__stream_on_dispatch, &s->h);
+    s->last_io = loop->now;
+    if (s->opts.idle_timeout_ms) tn_stream_set_idle_timeout(s, s->opts.idle_timeout_ms);
+    *out = s;
+    return TN_OK;
+}
+
+TN_API int tn_stream_new_socket(tn_loop *loop, tn_socket fd, const tn_stream_opts *opts, tn_stream **out) {
+    return tn__stream_new(loop, fd, &tn__socket_ops, opts, out);
+}
+
+TN_API int tn_stream_new_pipe(tn_loop *loop, int fd, const tn_stream_opts *opts, tn_stream **out) {
+    return tn__stream_new(loop, fd, &tn__pipe_ops, opts, out);
+}
+
+/* ---- reads ---- */
+TN__PRIVATE int tn__stream_start_read(tn_stream *s, int kind, int flags, size_t n, tn_read_cb cb, void *user) {
+    if (!s || !cb) return TN_EINVAL;
+    if (s->closed) return TN_ECLOSED;
+    if (s->rkind != TN__RD_NONE) return TN_EBUSY;
+    s->rkind = kind;
+    s->rflags = flags;
+    s->rn = n;
+    s->rdone = 0;
+    s->rscan = 0;
+    s->rcb = cb;
+    s->ruser = user;
+    tn__stream_queue(s);   /* completes from the loop, never inside this call */
+    return TN_OK;
+}
+
+TN_API int tn_stream_read_bytes(tn_stream *s, size_t n, int flags, tn_read_cb cb, void *user) {
+    if (s && !(flags & TN_READ_STREAMING) && n > s->opts.max_buffer_size) return TN_EBUFFER_FULL;
+    return tn__stream_start_read(s, TN__RD_BYTES, flags, n, cb, user);
+}
+
+TN_API int tn_stream_read_until(tn_stream *s, const void *delim, size_t delim_len, size_t max_bytes,
+                                tn_read_cb cb, void *user) {
+    int rc;
+    char *d;
+    if (!s || !delim || delim_len == 0 || delim_len > 64) return TN_EINVAL;
+    if (s->rkind != TN__RD_NONE) return TN_EBUSY;
+    if (delim_len <= TN__DELIM_INLINE) {
+        d = s->dinline;
+    } else {
+        d = (char *)tn__alloc(s->h.loop->a, delim_len);
+        if (!d) return TN_ENOMEM;
+    }
+    rc = tn__stream_start_read(s, TN__RD_UNTIL, 0, max_bytes, cb, user);
+    if (rc != 0) {
+        if (d != s->dinline) tn__free(s->h.loop->a, d);
+        return rc;
+    }
+    memcpy(d, delim, delim_len);
+    s->delim = d;
+    s->dlen = delim_len;
+    return TN_OK;
+}
+
+TN_API int tn_stream_read_into(tn_stream *s, void *buf, size_t n, int flags, tn_read_cb cb, void *user) {
+    int rc;
+    if (!buf && n > 0) return TN_EINVAL;
+    rc = tn__stream_start_read(s, TN__RD_INTO, flags & TN_READ_PARTIAL, n, cb, user);
+    if (rc == 0) s->rinto = (char *)buf;
+    return rc;
+}
+
+TN_API int tn_stream_read_until_close(tn_stream *s, int flags, tn_read_cb cb, void *user) {
+    return tn__stream_start_read(s, TN__RD_CLOSE, flags & TN_READ_STREAMING, 0, cb, user);
+}
+
+/* ---- writes ---- */
+TN_API int tn_stream_write(tn_stream *s, const void *data, size_t n, tn_write_cb cb, void *user) {
+    const char *p = (const char *)data;
+    size_t sent = 0;
+    int err = 0;
+    if (!s || (!data && n > 0)) return TN_EINVAL;
+    if (s->closed) return TN_ECLOSED;
+    if (s->opts.max_write_buffer_size && tn_buf_size(&s->wbuf) + n > s->opts.max_write_buffer_size)
+        return TN_EBUFFER_FULL;
+    if (cb && s->wcb_len == s->wcb_cap) {   /* grow the callback ring, unrolled to 0..len */
+        size_t ncap = s->wcb_cap ? s->wcb_cap * 2 : 4, i;
+        tn__wcb *w = (tn__wcb *)tn__alloc(s->h.loop->a, ncap * sizeof *w);
+        if (!w) return TN_ENOMEM;
+        for (i = 0; i < s->wcb_len; i++) w[i] = s->wcbs[(s->wcb_head + i) % s->wcb_cap];
+        tn__free(s->h.loop->a, s->wcbs);
+        s->wcbs = w;
+        s->wcb_head = 0;
+        s->wcb_cap = ncap;
+    }
+    if (tn_buf_size(&s->wbuf) == 0) {
+        /* nothing queued: hand it to the transport right away */
+        while (sent < n) {
+            long r = s->ops->write(s, p + sent, n - sent);
+            if (r > 0) {
+                sent += (size_t)r;
+            } else if (r == TN_EAGAIN || r == 0) {
+                break;
+            } else {
+                err = r == TN_EPIPE ? TN_ERESET : (int)r;
+                break;
+            }
+        }
+        if (sent > 0) {
+            s->wsent += sent;
+            s->last_io = s->h.loop->now;
+        }
+    }
+    if (!err && sent < n && tn_buf_append(&s->wbuf, p + sent, n - sent) != 0) {
+        if (sent == 0) return TN_ENOMEM;
+        err = TN_ENOMEM;   /* part went out: the byte stream is broken */
+    }
+    s->wqueued += n;
+    if (cb) {
+        tn__wcb *w = &s->wcbs[(s->wcb_head + s->wcb_len) % s->wcb_cap];
+        w->end = s->wqueued;
+        w->cb = cb;
+        w->user = user;
+        s->wcb_len++;
+    }
+    if (err) tn__stream_close_now(s, err);   /* cb (if any) then reports err */
+    if (s->closed || (cb && s->wsent >= s->wqueued)) tn__stream_queue(s);
+    else tn__stream_update_events(s);
+    return TN_OK;
+}
+
+/* ---- close and accessors ---- */
+TN_API void tn_stream_set_close_cb(tn_stream *s, tn_close_cb cb, void *user) {
+    s->ccb = cb;
+    s->cuser = user;
+}
+
+TN_API int tn_stream_close(tn_stream *s, tn_close_cb cb, void *user) {
+    if (!s) return TN_EINVAL;
+    if (s->closed) return TN_ECLOSED;
+    if (cb) tn_stream_set_close_cb(s, cb, user);
+    tn__stream_close_now(s, TN_OK);
+    return TN_OK;
+}
+
+TN_API int tn_stream_abort(tn_stream *s, int cause) {
+    if (!s) return TN_EINVAL;
+    if (s->closed) return TN_ECLOSED;
+    tn__stream_close_now(s, cause);
+    return TN_OK;
+}
+
+TN_API int tn_stream_set_nodelay(tn_stream *s, int on) {
+    int v = on ? 1 : 0;
+    if (s->closed) return TN_ECLOSED;
+    if (setsockopt(s->fd, IPPROTO_TCP, TCP_NODELAY, &v, sizeof v) != 0) {
+        int rc = tn__last_err();
+        return rc == TN_ERESET || rc == TN_EINVAL ? TN_OK : rc;   /* reset peers: ignored */
+    }
+    return TN_OK;
+}
+
+TN_API int tn_stream_closed(const tn_stream *s) { return s->closed; }
+TN_API int tn_stream_reading(const tn_stream *s) { return s->rkind != TN__RD_NONE; }
+TN_API int tn_stream_writing(const tn_stream *s) { return tn_buf_size(&s->wbuf) > 0; }
+TN_API size_t tn_stream_read_buffer_size(const tn_stream *s) { return tn_buf_size(&s->rbuf); }
+TN_API size_t tn_stream_write_buffer_size(const tn_stream *s) { return tn_buf_size(&s->wbuf); }
+TN_API tn_socket tn_stream_fd(const tn_stream *s) { return s->fd; }
+TN_API tn_loop *tn_stream_loop(const tn_stream *s) { return s->h.loop; }
+TN_API const tn_stream_opts *tn_stream_get_opts(const tn_stream *s) { return &s->opts; }
+TN_API void tn_stream_set_user(tn_stream *s, void *user) { s->user = user; }
+TN_API void *tn_stream_get_user(const tn_stream *s) { return s->user; }
+/* <<stream.c  end of src/stream.c */
+
+/* ======================================================================== */
+/* >>tcp.c  (src/tcp.c)                                                     */
+/* ======================================================================== */
+#ifdef TORNADO_LINE_DIRECTIVES
+#line 1 "src/tcp.c"
+#endif
+/* tcp.c: tcp server (accept batches, connection cap), fork_processes, happy-eyeballs connect. */
+/* #include "tcp.h" (inlined above) */
+
+/* ---- server ---- */
+struct tn_tcp_server {
+    tn__handle h;                  /* h.pending counts open connections: no finalise before 0 */
+    tn_tcp_server_opts opts;
+    tn_tcp_conn_cb cb;
+    void *user;
+    int *fds;                      /* listening sockets */
+    size_t nfds, fds_cap;
+    size_t conns;
+    int paused;                    /* not accepting: at the cap, or waiting out EMFILE */
+    int stopped;
+    tn_timer_id retry_timer;
+    tn_cb close_cb;
+    void *close_user;
+    void *uptr;
+};
+
+#define TN__ACCEPT_RETRY_MS 100
+
+TN__PRIVATE void tn__srv_set_accepting(tn_tcp_server *srv, int on) {
+    size_t i;
+    srv->paused = !on;
+    for (i = 0; i < srv->nfds; i++) (void)tn_loop_update_fd(srv->h.loop, srv->fds[i], on ? TN_EV_READ : 0);
+}
+
+TN__PRIVATE int tn__srv_at_cap(const tn_tcp_server *srv) {
+    return srv->opts.max_connections && srv->conns >= srv->opts.max_connections;
+}
+
+TN__PRIVATE void tn__srv_retry(tn_loop *loop, void *user) {
+    tn_tcp_server *srv = (tn_tcp_server *)user;
+    (void)loop;
+    srv->retry_timer = 0;
+    if (!srv->stopped && !tn__srv_at_cap(srv)) tn__srv_set_accepting(srv, 1);
+}
+
+TN__PRIVATE void tn__srv_conn_freed(tn_stream *s, void *ctx) {
+    tn_tcp_server *srv = (tn_tcp_server *)ctx;
+    (void)s;
+    srv->conns--;
+    srv->h.pending--;
+    if (srv->paused && !srv->stopped && !srv->retry_timer && !tn__srv_at_cap(srv)) tn__srv_set_accepting(srv, 1);
+}
+
+TN__PRIVATE void tn__srv_on_accept(tn_loop *loop, tn_socket lfd, int events, void *user) {
+    tn_tcp_server *srv = (tn_tcp_server *)user;
+    int i;
+    (void)events;
+    for (i = 0; i < srv->opts.accept_batch && !srv->stopped; i++) {
+        tn_addr peer;
+        tn_stream *s;
+        int fd = -1, rc;
+        if (tn__srv_at_cap(srv)) {
+            tn__srv_set_accepting(srv, 0);
+            break;
+        }
+        rc = tn__accept(lfd, &fd, &peer);
+        if (rc == TN_EAGAIN) break;
+        if (rc == TN_ERESET) continue;   /* aborted before we got to it */
+        if (rc != TN_OK) {
+            /* out of fds or memory: pause instead of spinning on a level-triggered fd */
+            TN__LLOG(loop, TN_LOG_WARN, rc, "accept failed (%s); pausing %d ms", tn_strerror(rc), TN__ACCEPT_RETRY_MS);
+            tn__srv_set_accepting(srv, 0);
+            if (tn_loop_call_later(loop, TN__ACCEPT_RETRY_MS, tn__srv_retry, srv, &srv->retry_timer) != 0)
+                tn__srv_set_accepting(srv, 1);
+            break;
+        }
+        if ((rc = tn_stream_new_socket(loop, fd, &srv->opts.stream, &s)) != 0) {
+            TN__LLOG(loop, TN_LOG_WARN, rc, "dropping connection: %s", tn_strerror(rc));
+            tn__fd_close(fd);
+            continue;
+        }
+        if (srv->opts.nodelay) (void)tn_stream_set_nodelay(s, 1);
+        s->on_free = tn__srv_conn_freed;
+        s->on_free_ctx = srv;
+        srv->conns++;
+        srv->h.pending++;
+        srv->cb(srv, s, &peer, srv->user);
+    }
+}
+
+TN__PRIVATE void tn__srv_finalize(tn__handle *h) {
+    tn_tcp_server *srv = (tn_tcp_server *)h;
+    tn_loop *loop = h->loop;
+    if (srv->close_cb) srv->close_cb(loop, srv->close_user);
+    tn__free(loop->a, srv->fds);
+    tn__free(loop->a, srv);
+}
+
+TN_API int tn_tcp_server_new(tn_loop *loop, const tn_tcp_server_opts *opts, tn_tcp_conn_cb cb, void *user,
+                             tn_tcp_server **out) {
+    tn_tcp_server *srv;
+    if (!loop || !cb || !out) return TN_EINVAL;
+    *out = NULL;
+    srv = (tn_tcp_server *)tn__calloc(loop->a, sizeof *srv);
+    if (!srv) return TN_ENOMEM;
+    if (opts) srv->opts = *opts;
+    srv->opts.accept_batch = TN__DEF(srv->opts.accept_batch, TORNADO_ACCEPT_BATCH);
+    if (srv->opts.accept_batch < 1) srv->opts.accept_batch = 1;
+    srv->cb = cb;
+    srv->user = user;
+    tn__handle_init(loop, &srv->h, "tcp_server", tn__srv_finalize);
+    *out = srv;
+    return TN_OK;
+}
+
+TN_API int tn_tcp_server_add_socket(tn_tcp_server *srv, tn_socket fd) {
+    int rc;
+    if (!srv || fd < 0) return TN_EINVAL;
+    if (srv->h.closing) return TN_ECLOSED;
+    if ((rc = tn__grow(srv->h.loop->a, (void **)&srv->fds, &srv->fds_cap, srv->nfds + 1, sizeof(int))) != 0) return rc;
+    if ((rc = tn__fd_setup(fd)) != 0) return rc;
+    rc = tn__loop_add_fd(srv->h.loop, fd, srv->paused ? 0 : TN_EV_READ, tn__srv_on_accept, srv, 1);
+    if (rc != 0) return rc;
+    srv->fds[srv->nfds++] = fd;
+    srv->stopped = 0;
+    return TN_OK;
+}
+
+TN_API int tn_tcp_server_listen(tn_tcp_server *srv, const char *host, int port) {
+    tn_socket fds[16];
+    size_t n = 0, i;
+    int rc;
+    if (!srv) return TN_EINVAL;
+    if ((rc = tn_bind_sockets(host, port, &srv->opts.bind, fds, 16, &n)) != 0) return rc;
+    for (i = 0; i < n; i++) {
+        if ((rc = tn_tcp_server_add_socket(srv, fds[i])) != 0) {
+            size_t j;
+            for (j = i; j < n; j++) tn__fd_close(fds[j]);
+            return rc;
+        }
+    }
+    return TN_OK;
+}
+
+TN_API int tn_tcp_server_listen_unix(tn_tcp_server *srv, const char *path, int mode) {
+    tn_socket fd;
+    int rc;
+    if (!srv) return TN_EINVAL;
+    if ((rc = tn_bind_unix(path, mode, srv->opts.bind.backlog, &fd)) != 0) return rc;
+    if ((rc = tn_tcp_server_add_socket(srv, fd)) != 0) tn__fd_close(fd);
+    return rc;
+}
+
+TN_API int tn_tcp_server_port(const tn_tcp_server *srv) {
+    tn_addr a;
+    if (!srv || srv->nfds == 0 || tn_socket_local_addr(srv->fds[0], &a) != 0) return -1;
+    return tn_addr_port(&a);
+}
+
+TN_API size_t tn_tcp_server_connections(const tn_tcp_server *srv) { return srv->conns; }
+
+TN_API void tn_tcp_server_stop(tn_tcp_server *srv) {
+    size_t i;
+    if (!srv) return;
+    for (i = 0; i < srv->nfds; i++) {
+        (void)tn_loop_remove_fd(srv->h.loop, srv->fds[i]);
+        tn__fd_close(srv->fds[i]);
+    }
+    srv->nfds = 0;
+    srv->stopped = 1;
+    if (srv->retry_timer) (void)tn_loop_cancel(srv->h.loop, srv->retry_timer);
+    srv->retry_timer = 0;
+}
+
+TN_API int tn_tcp_server_close(tn_tcp_server *srv, tn_cb cb, void *user) {
+    if (!srv) return TN_EINVAL;
+    if (srv->h.closing) return TN_ECLOSED;
+    tn_tcp_server_stop(srv);
+    srv->close_cb = cb;
+    srv->close_user = user;
+    return tn__handle_close(&srv->h);
+}
+
+TN_API void tn_tcp_server_set_user(tn_tcp_server *srv, void *user) { srv->uptr = user; }
+TN_API void *tn_tcp_server_get_user(const tn_tcp_server *srv) { return srv->uptr; }
+
+/* ---- fork_processes ---- */
+static int tn__task_id_value = -1;
+
+TN_API int tn_task_id(void) { return tn__task_id_value; }
+
+TN_API int tn_cpu_count(void) {
+    long n = -1;
+#if defined(_SC_NPROCESSORS_ONLN)
+    n = sysconf(_SC_NPROCESSORS_ONLN);
+#endif
+    return n > 0 ? (int)n : 1;
+}
+
+TN_API int tn_fork_processes(int n, int max_restarts, int *task_id) {
+    pid_t *pids;
+    int i, alive = 0, restarts = 0;
+    if (!task_id || tn__task_id_value >= 0) return TN_EINVAL;
+    if (n <= 0) n = tn_cpu_count();
+    if (max_restarts <= 0) max_restarts = 100;
+    *task_id = -1;
+    pids = (pid_t *)calloc((size_t)n, sizeof *pids);
+    if (!pids) return TN_ENOMEM;
+    for (i = 0; i < n; i++) {
+        pid_t pid = fork();
+        if (pid < 0) {
+            free(pids);
+            return tn__last_err();
+        }
+        if (pid == 0) {
+            free(pids);
+            tn__task_id_value = i;
+            *task_id = i;
+            return TN_OK;
+        }
+        pids[i] = pid;
+        alive++;
+    }
+    while (alive > 0) {
+        int status = 0, id = -1, j;
+        pid_t pid = waitpid(-1, &status, 0);
+        if (pid < 0) {
+            if (errno == EINTR) continue;
+            break;
+        }
+        for (j = 0; j < n; j++)
+            if (pids[j] == pid) id = j;
+        if (id < 0) continue;   /* not one of ours */
+        pids[id] = 0;
+        alive--;
+        if (WIFEXITED(status) && WEXITSTATUS(status) == 0) continue;   /* clean exit: not restarted */
+        if (++restarts > max_restarts) {
+            free(pids);
+            return TN_ELIMIT;
+        }
+        pid = fork();
+        if (pid < 0) {
+            free(pids);
+            return tn__last_err();
+        }
+        if (pid == 0) {
+            free(pids);
+            tn__task_id_value = id;
+            *task_id = id;
+            return TN_OK;
+        }
+        pids[id] = pid;
+        alive++;
+    }
+    free(pids);
+    return TN_OK;
+}
+
+/* ---- client: happy-eyeballs connect ---- */
+struct tn_connector {
+    tn__handle h;                  /* h.pending: the resolve request while it is out */
+    tn__defer done_d;              /* delivers the result from the loop */
+    tn_connect_opts opts;
+    char *source_ip;
+    tn_connect_cb cb;
+    void *user;
+    tn_resolve_req *req;
+    tn_addr *addrs;
+    size_t naddrs;
+    size_t *chain[2];              /* address indices: [0] first family, [1] the other */
+    size_t len[2], pos[2];
+    int started[2];
+    int fd[2];                     /* attempt in flight per chain, -1 if none */
+    tn_timer_id timeout_timer, fallback_timer;
+    int last_err;
+    int done;
+    int status;
+    tn_stream *result;
+};
+
+TN__PRIVATE void tn__conn_try(tn_connector *c, int chain);
+
+TN__PRIVATE void tn__conn_drop_attempt(tn_connector *c, int chain) {
+    if (c->fd[chain] >= 0) {
+        (void)tn_loop_remove_fd(c->h.loop, c->fd[chain]);
+        tn__fd_close(c->fd[chain]);
+        c->fd[chain] = -1;
+    }
+}
+
+/* Settle the connector (once): attempts and timers go, the callback is deferred. */
+TN__PRIVATE void tn__conn_finish(tn_connector *c, int status, tn_stream *s) {
+    tn_loop *loop = c->h.loop;
+    if (c->done) return;
+    c->done = 1;
+    c->status = status;
+    c->result = s;
+    tn__conn_drop_attempt(c, 0);
+    tn__conn_drop_attempt(c, 1);
+    if (c->timeout_timer) (void)tn_loop_cancel(loop, c->timeout_timer);
+    if (c->fallback_timer) (void)tn_loop_cancel(loop, c->fallback_timer);
+    c->timeout_timer = c->fallback_timer = 0;
+    if (c->req) tn_resolve_cancel(c->req);
+    tn__defer_queue(loop, &c->done_d);
+}
+
+TN__PRIVATE void tn__conn_on_done(tn__defer *d) {
+    tn_connector *c = (tn_connector *)(void *)((char *)d - offsetof(tn_connector, done_d));
+    c->cb(c->status, c->result, c->user);
+    (void)tn__handle_close(&c->h);
+}
+
+TN__PRIVATE void tn__conn_finalize(tn__handle *h) {
+    tn_connector *c = (tn_connector *)h;
+    tn_allocator *a = h->loop->a;
+    tn__free(a, c->source_ip);
+    tn__free(a, c->addrs);
+    tn__free(a, c->chain[0]);
+    tn__free(a, c->chain[1]);
+    tn__free(a, c);
+}
+
+TN__PRIVATE void tn__conn_success(tn_connector *c, int chain, int fd) {
+    tn_stream *s;
+    int rc;
+    (void)tn_loop_remove_fd(c->h.loop, fd);
+    if (c->fd[chain] == fd) c->fd[chain] = -1;
+    rc = tn_stream_new_socket(c->h.loop, fd, &c->opts.stream, &s);
+    if (rc != 0) {
+        tn__fd_close(fd);
+        tn__conn_finish(c, rc, NULL);
+        return;
+    }
+    tn__conn_finish(c, TN_OK, s);
+}
+
+TN__PRIVATE void tn__conn_on_writable(tn_connector *c, int chain) {
+    int fd = c->fd[chain], err = 0;
+    socklen_t len = (socklen_t)sizeof err;
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
+    if (err == 0) {
+        tn__conn_success(c, chain, fd);
+        return;
+    }
+    c->last_err = tn__err_from_errno(err);
+    tn__conn_drop_attempt(c, chain);
+    tn__conn_try(c, chain);
+}
+
+TN__PRIVATE void tn__conn_on_w0(tn_loop *loop, tn_socket fd, int ev, void *u) {
+    (void)loop; (void)fd; (void)ev;
+    tn__conn_on_writable((tn_connector *)u, 0);
+}
+
+TN__PRIVATE void tn__conn_on_w1(tn_loop *loop, tn_socket fd, int ev, void *u) {
+    (void)loop; (void)fd; (void)ev;
+    tn__conn_on_writable((tn_connector *)u, 1);
+}
+
+TN__PRIVATE void tn__conn_start_chain(tn_connector *c, int chain) {
+    if (c->started[chain] || c->len[chain] == 0) return;
+    c->started[chain] = 1;
+    tn__conn_try(c, chain);
+}
+
+/* Start the next address of a chain; when the chain runs out, start the other chain at
+   once, or fail if nothing is left in flight. */
+TN__PRIVATE void tn__conn_try(tn_connector *c, int chain) {
+    tn_loop *loop = c->h.loop;
+    while (!c->done && c->pos[chain] < c->len[chain]) {
+        const tn_addr *a = &c->addrs[c->chain[chain][c->pos[chain]++]];
+        int fd = -1, rc;
+        if ((rc = tn__socket(tn__csa(a)->sa_family, SOCK_STREAM, &fd)) != 0) {
+            c->last_err = rc;
+            continue;
+        }
+        if (c->source_ip) {
+            tn_addr src;
+            if (tn_addr_from_ip(c->source_ip, c->opts.source_port, &src) != 0 ||
+                tn_addr_family(&src) != tn_addr_family(a)) {
+                c->last_err = TN_EADDRNOTAVAIL;
+                tn__fd_close(fd);
+                continue;
+            }
+            if (bind(fd, tn__csa(&src), (socklen_t)src.len) != 0) {
+                c->last_err = tn__last_err();
+                tn__fd_close(fd);
+                continue;
+            }
+        }
+        if (connect(fd, tn__csa(a), (socklen_t)a->len) == 0) {
+            c->fd[chain] = fd;
+            tn__conn_success(c, chain, fd);   /* immediate (e.g. unix-like loopback paths) */
+            return;
+        }
+        if (errno == EINPROGRESS || errno == EINTR) {
+            rc = tn__loop_add_fd(loop, fd, TN_EV_WRITE, chain ? tn__conn_on_w1 : tn__conn_on_w0, c, 1);
+            if (rc == 0) {
+                c->fd[chain] = fd;
+                return;
+            }
+        } else {
+            rc = tn__last_err();
+        }
+        c->last_err = rc;
+        tn__fd_close(fd);
+    }
+    if (c->done) return;
+    /* this chain is spent: the other family starts now rather than after the delay */
+    if (!c->started[1 - chain] && c->len[1 - chain] > 0) {
+        if (c->fallback_timer) (void)tn_loop_cancel(loop, c->fallback_timer);
+        c->fallback_timer = 0;
+        tn__conn_start_chain(c, 1 - chain);
+        return;
+    }
+    if (c->fd[0] < 0 && c->fd[1] < 0 && c->pos[0] >= c->len[0] && c->pos[1] >= c->len[1])
+        tn__conn_finish(c, c->last_err ? c->last_err : TN_EREFUSED, NULL);
+}
+
+TN__PRIVATE void tn__conn_on_fallback(tn_loop *loop, void *user) {
+    tn_connector *c = (tn_connector *)user;
+    (void)loop;
+    c->fallback_timer = 0;
+    tn__conn_start_chain(c, 1);
+}
+
+TN__PRIVATE void tn__conn_on_timeout(tn_loop *loop, void *user) {
+    tn_connector *c = (tn_connector *)user;
+    (void)loop;
+    c->timeout_timer = 0;
+    tn__conn_finish(c, TN_ETIMEOUT, NULL);
+}
+
+TN__PRIVATE void tn__conn_on_resolved(int status, const tn_addr *addrs, size_t n, void *user) {
+    tn_connector *c = (tn_connector *)user;
+    tn_allocator *a = c->h.loop->a;
+    size_t i;
+    int first;
+    c->h.pending--;
+    c->req = NULL;
+    if (c->done) return;
+    if (status != TN_OK) {
+        tn__conn_finish(c, status, NULL);
+        return;
+    }
+    c->addrs = (tn_addr *)tn__alloc(a, n * sizeof *addrs);
+    c->chain[0] = (size_t *)tn__alloc(a, n * sizeof(size_t));
+    c->chain[1] = (size_t *)tn__alloc(a, n * sizeof(size_t));
+    if (!c->addrs || !c->chain[0] || !c->chain[1]) {
+        tn__conn_finish(c, TN_ENOMEM, NULL);
+        return;
+    }
+    memcpy(c->addrs, addrs, n * sizeof *addrs);
+    c->naddrs = n;
+    first = tn_addr_family(&addrs[0]);
+    for (i = 0; i < n; i++) {
+        int ch = tn_addr_family(&addrs[i]) == first ? 0 : 1;
+        c->chain[ch][c->len[ch]++] = i;
+    }
+    if (c->len[1] > 0 &&
+        tn_loop_call_later(c->h.loop, c->opts.fallback_delay_ms, tn__conn_on_fallback, c, &c->fallback_timer) != 0) {
+        tn__conn_finish(c, TN_ENOMEM, NULL);
+        return;
+    }
+    tn__conn_start_chain(c, 0);
+}
+
+TN_API int tn_tcp_connect(tn_loop *loop, const char *host, int port, const tn_connect_opts *opts,
+                          tn_connect_cb cb, void *user, tn_connector **out) {
+    tn_connector *c;
+    int rc;
+    if (out) *out = NULL;
+    if (!loop || !host || !cb || port <= 0 || port > 65535) return TN_EINVAL;
+    c = (tn_connector *)tn__calloc(loop->a, sizeof *c);
+    if (!c) return TN_ENOMEM;
+    if (opts) c->opts = *opts;
+    c->opts.timeout_ms = TN__DEF(c->opts.timeout_ms, TORNADO_CONNECT_TIMEOUT_MS);
+    c->opts.fallback_delay_ms = TN__DEF(c->opts.fallback_delay_ms, TORNADO_HAPPY_EYEBALLS_DELAY_MS);
+    c->fd[0] = c->fd[1] = -1;
+    c->cb = cb;
+    c->user = user;
+    if (c->opts.source_ip && !(c->source_ip = tn__strdup(loop->a, c->opts.source_ip))) {
+        tn__free(loop->a, c);
+        return TN_ENOMEM;
+    }
+    c->opts.source_ip = NULL;
+    if ((rc = tn_loop_call_later(loop, c->opts.timeout_ms, tn__conn_on_timeout, c, &c->timeout_timer)) != 0) {
+        tn__free(loop->a, c->source_ip);
+        tn__free(loop->a, c);
+        return rc;
+    }
+    rc = tn_resolve(loop, c->opts.resolver, host, port, c->opts.family, tn__conn_on_resolved, c, &c->req);
+    if (rc != 0) {
+        (void)tn_loop_cancel(loop, c->timeout_timer);
+        tn__free(loop->a, c->source_ip);
+        tn__free(loop->a, c);
+        return rc;
+    }
+    tn__handle_init(loop, &c->h, "tcp_connector", tn__conn_finalize);
+    tn__defer_init(&c->done_d, tn__conn_on_done, &c->h);
+    c->h.pending++;   /* the resolve callback still refers to c */
+    if (out) *out = c;
+    return TN_OK;
+}
+
+TN_API void tn_tcp_connect_cancel(tn_connector *c) {
+    if (c) tn__conn_finish(c, TN_ECANCELED, NULL);
+}
+/* <<tcp.c  end of src/tcp.c */
 
 #endif /* TORNADO_IMPLEMENTATION */

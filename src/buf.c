@@ -1,13 +1,20 @@
 /* buf.c: tn_buf implementation. */
 #include "buf.h"
 
+static const tn_allocator tn__libc_allocator = { tn__libc_alloc, tn__libc_realloc, tn__libc_free, NULL };
+
 TN_API int tn_buf_init(tn_buf *b, const tn_allocator *alloc) {
     memset(b, 0, sizeof *b);
-    return tn__allocator_resolve(alloc, &b->a);
+    if (alloc && (!alloc->alloc || !alloc->realloc || !alloc->free)) {
+        b->a = &tn__libc_allocator;
+        return (alloc->alloc || alloc->realloc || alloc->free) ? TN_EINVAL : TN_OK;
+    }
+    b->a = alloc ? alloc : &tn__libc_allocator;
+    return TN_OK;
 }
 
 TN_API void tn_buf_free(tn_buf *b) {
-    tn__free(&b->a, b->data);
+    tn__free(b->a, b->data);
     b->data = NULL;
     b->head = b->len = b->cap = 0;
 }
@@ -29,12 +36,12 @@ TN_API int tn_buf_reserve(tn_buf *b, size_t n) {
     ncap = (ncap + 4095u) & ~(size_t)4095u;
     if (b->head > 0) {
         /* allocate fresh and copy only the live bytes */
-        p = (char *)tn__alloc(&b->a, ncap);
+        p = (char *)tn__alloc(b->a, ncap);
         if (!p) return TN_ENOMEM;
         if (used) memcpy(p, b->data + b->head, used);
-        tn__free(&b->a, b->data);
+        tn__free(b->a, b->data);
     } else {
-        p = (char *)tn__realloc(&b->a, b->data, ncap);
+        p = (char *)tn__realloc(b->a, b->data, ncap);
         if (!p) return TN_ENOMEM;
     }
     b->data = p;

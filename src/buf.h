@@ -11,10 +11,11 @@ typedef struct tn_buf {
     size_t head;      /* first unconsumed byte */
     size_t len;       /* one past the last byte */
     size_t cap;       /* allocated bytes */
-    tn_allocator a;   /* resolved allocator */
+    const tn_allocator *a;   /* the allocator (not copied: it must outlive the buffer) */
 } tn_buf;
 
-/* Initialise (alloc may be NULL for libc). Returns TN_OK or TN_EINVAL (partial allocator). */
+/* Initialise. alloc may be NULL (libc); otherwise it must be complete (all three functions)
+   and outlive the buffer. Returns TN_OK or TN_EINVAL (partial allocator). */
 TN_API int tn_buf_init(tn_buf *b, const tn_allocator *alloc);
 /* Release the storage; the buffer stays usable (empty). */
 TN_API void tn_buf_free(tn_buf *b);

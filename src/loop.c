@@ -786,9 +786,18 @@ TN_API int tn_loop_free(tn_loop *loop) {
 
 TN_API void tn_loop_stop(tn_loop *loop) { loop->stop = 1; }
 
+/* 1 if a closed handle can be finalised now (one still waiting on its deferred nodes or,
+   for a server, on its connections, must not make the loop spin). */
+TN__PRIVATE int tn__loop_closing_ready(const tn_loop *loop) {
+    const tn__handle *h;
+    for (h = loop->closing_head; h; h = h->close_next)
+        if (h->pending == 0) return 1;
+    return 0;
+}
+
 TN__PRIVATE int tn__loop_poll_timeout(tn_loop *loop, int timeout_ms) {
     uint64_t t = TORNADO_MAX_POLL_WAIT_MS;
-    if (loop->dq_head || loop->closing_head || loop->stop) return 0;
+    if (loop->dq_head || loop->stop || tn__loop_closing_ready(loop)) return 0;
     if (loop->heap_len > 0) {
         uint64_t when = loop->timers[loop->heap[0]].when;
         t = when > loop->now ? when - loop->now : 0;

@@ -92,12 +92,12 @@ def compile_matrix(pool):
             continue
         for tag, flags in combos:
             exe = "build/matrix/%s-%s" % (cc, tag)
-            cmd = [cc] + WARN + ["-O1"] + flags + ["-o", exe, "tests/compile_c.c", "-lpthread"]
+            cmd = [cc] + WARN + ["-O2"] + flags + ["-o", exe, "tests/compile_c.c", "-lpthread"]
             jobs.append(pool.submit(lambda c=cmd, e=exe, n="compile.%s.%s" % (cc, tag):
                                     step(n, ["sh", "-c", " ".join(c) + " && ./" + e])))
     if have("g++"):
         exe = "build/matrix/gxx"
-        cmd = ["g++", "-x", "c++"] + CXXWARN + ["-O1", "-o", exe, "tests/compile_cpp.cpp", "-lpthread"]
+        cmd = ["g++", "-x", "c++"] + CXXWARN + ["-O2", "-o", exe, "tests/compile_cpp.cpp", "-lpthread"]
         jobs.append(pool.submit(lambda: step("compile.g++", ["sh", "-c", " ".join(cmd) + " && ./" + exe])))
     return jobs
 

@@ -1,0 +1,602 @@
+/* stream.c: tn_stream: lazy buffered reads, queued writes, deferred close, transports. */
+#include "stream.h"
+
+/* A transport moves bytes for a stream. read/write return > 0 bytes, 0 (read: EOF), or a
+   negative TN_E* code (TN_EAGAIN: try again when the fd is ready). TLS plugs in here. */
+typedef struct tn__transport_ops {
+    long (*read)(tn_stream *s, void *buf, size_t n);
+    long (*write)(tn_stream *s, const void *buf, size_t n);
+} tn__transport_ops;
+
+enum { TN__RD_NONE = 0, TN__RD_BYTES, TN__RD_UNTIL, TN__RD_INTO, TN__RD_CLOSE };
+
+#define TN__DELIM_INLINE 8
+#define TN__PUMP_ROUNDS 64
+
+typedef struct tn__wcb { uint64_t end; tn_write_cb cb; void *user; } tn__wcb;
+
+struct tn_stream {
+    tn__handle h;
+    tn__defer dispatch;            /* deferred pump: completions never run inside API calls */
+    const tn__transport_ops *ops;
+    int fd;
+    int events;                    /* interest registered with the loop */
+    tn_stream_opts opts;           /* resolved */
+
+    /* the pending read */
+    int rkind;
+    int rflags;
+    size_t rn;                     /* bytes wanted (BYTES, INTO) or max_bytes (UNTIL) */
+    size_t rdone;                  /* streaming: delivered; INTO: filled */
+    size_t rscan;                  /* UNTIL: bytes already searched */
+    size_t dlen;
+    char *delim;                   /* dinline, or allocated when longer */
+    char dinline[TN__DELIM_INLINE];
+    char *rinto;
+    tn_read_cb rcb;
+    void *ruser;
+    tn_buf rbuf;                   /* storage released whenever it empties */
+
+    /* writes */
+    tn_buf wbuf;
+    uint64_t wqueued, wsent;       /* byte totals */
+    tn__wcb *wcbs;                 /* callbacks waiting for their bytes, in order */
+    size_t wcb_head, wcb_len, wcb_cap;
+
+    /* closing */
+    int closed;
+    int eof;
+    int cause;
+    int reported;
+    tn_close_cb ccb;
+    void *cuser;
+
+    tn_timer_id idle_timer;
+    uint64_t last_io;
+    void *user;
+    void (*on_free)(tn_stream *s, void *ctx);   /* owner hook (tcp server bookkeeping) */
+    void *on_free_ctx;
+};
+
+/* ---- transports ---- */
+TN__PRIVATE long tn__sock_read(tn_stream *s, void *buf, size_t n) {
+    for (;;) {
+        ssize_t r = recv(s->fd, buf, n, 0);
+        if (r >= 0) return (long)r;
+        if (errno != EINTR) return tn__last_err();
+    }
+}
+
+TN__PRIVATE long tn__sock_write(tn_stream *s, const void *buf, size_t n) {
+    for (;;) {
+        ssize_t r = send(s->fd, buf, n, TN__SEND_FLAGS);
+        if (r >= 0) return (long)r;
+        if (errno != EINTR) return tn__last_err();
+    }
+}
+
+TN__PRIVATE long tn__fd_read(tn_stream *s, void *buf, size_t n) {
+    for (;;) {
+        ssize_t r = read(s->fd, buf, n);
+        if (r >= 0) return (long)r;
+        if (errno != EINTR) return tn__last_err();
+    }
+}
+
+TN__PRIVATE long tn__fd_write(tn_stream *s, const void *buf, size_t n) {
+    for (;;) {
+        ssize_t r = write(s->fd, buf, n);
+        if (r >= 0) return (long)r;
+        if (errno != EINTR) return tn__last_err();
+    }
+}
+
+static const tn__transport_ops tn__socket_ops = { tn__sock_read, tn__sock_write };
+static const tn__transport_ops tn__pipe_ops = { tn__fd_read, tn__fd_write };
+
+/* ---- closing ---- */
+TN__PRIVATE void tn__stream_queue(tn_stream *s) { tn__defer_queue(s->h.loop, &s->dispatch); }
+
+TN__PRIVATE void tn__stream_close_now(tn_stream *s, int cause) {
+    tn_loop *loop = s->h.loop;
+    if (s->closed) return;
+    s->closed = 1;
+    s->cause = cause;
+    if (s->fd >= 0) {
+        (void)tn_loop_remove_fd(loop, s->fd);
+        tn__fd_close(s->fd);
+        s->fd = -1;
+    }
+    if (s->idle_timer) {
+        (void)tn_loop_cancel(loop, s->idle_timer);
+        s->idle_timer = 0;
+    }
+    tn_buf_free(&s->wbuf);   /* unsent data is dropped now, not at finalise */
+    tn__stream_queue(s);
+}
+
+/* Complete write callbacks whose bytes are sent; stops if a callback closes the stream. */
+TN__PRIVATE void tn__stream_complete_writes(tn_stream *s) {
+    while (s->wcb_len > 0 && s->wcbs[s->wcb_head].end <= s->wsent && !s->reported) {
+        tn__wcb w = s->wcbs[s->wcb_head];
+        s->wcb_head = (s->wcb_head + 1) % s->wcb_cap;
+        s->wcb_len--;
+        w.cb(s, TN_OK, w.user);
+        if (s->closed) break;
+    }
+}
+
+/* The close sequence, run from the loop: the pending read fails, written bytes report OK,
+   the rest fail, the close callback runs, then the stream is finalised. */
+TN__PRIVATE void tn__stream_finish_close(tn_stream *s) {
+    int err = s->cause ? s->cause : TN_ECLOSED;
+    if (s->reported) return;
+    if (s->rkind != TN__RD_NONE) {
+        tn_read_cb cb = s->rcb;
+        void *u = s->ruser;
+        s->rkind = TN__RD_NONE;
+        cb(s, err, tn_str_make(NULL, 0), u);
+    }
+    tn__stream_complete_writes(s);
+    s->reported = 1;
+    while (s->wcb_len > 0) {
+        tn__wcb w = s->wcbs[s->wcb_head];
+        s->wcb_head = (s->wcb_head + 1) % s->wcb_cap;
+        s->wcb_len--;
+        w.cb(s, err, w.user);
+    }
+    if (s->ccb) s->ccb(s, s->cause, s->cuser);
+    (void)tn__handle_close(&s->h);
+}
+
+TN__PRIVATE void tn__stream_finalize(tn__handle *h) {
+    tn_stream *s = (tn_stream *)h;
+    tn_allocator *a = h->loop->a;
+    if (s->on_free) s->on_free(s, s->on_free_ctx);
+    tn_buf_free(&s->rbuf);
+    tn_buf_free(&s->wbuf);
+    if (s->delim != s->dinline) tn__free(a, s->delim);
+    tn__free(a, s->wcbs);
+    tn__free(a, s);
+}
+
+/* ---- events ---- */
+TN__PRIVATE void tn__stream_update_events(tn_stream *s) {
+    int want = 0;
+    if (s->closed) return;
+    if (s->rkind != TN__RD_NONE && !s->eof) want |= TN_EV_READ;
+    if (tn_buf_size(&s->wbuf) > 0) want |= TN_EV_WRITE;
+    if (want != s->events) {
+        int rc = tn_loop_update_fd(s->h.loop, s->fd, want);
+        if (rc != 0) {
+            tn__stream_close_now(s, rc);
+            return;
+        }
+        s->events = want;
+    }
+}
+
+/* Send what is buffered until the transport would block. */
+TN__PRIVATE void tn__stream_flush(tn_stream *s) {
+    while (!s->closed && tn_buf_size(&s->wbuf) > 0) {
+        long r = s->ops->write(s, tn_buf_ptr(&s->wbuf), tn_buf_size(&s->wbuf));
+        if (r > 0) {
+            tn_buf_consume(&s->wbuf, (size_t)r);
+            s->wsent += (uint64_t)r;
+            s->last_io = s->h.loop->now;
+        } else if (r == TN_EAGAIN || r == 0) {
+            break;
+        } else {
+            tn__stream_close_now(s, r == TN_EPIPE ? TN_ERESET : (int)r);
+            return;
+        }
+    }
+    if (tn_buf_size(&s->wbuf) == 0) tn_buf_free(&s->wbuf);
+}
+
+/* Release the read buffer's storage once it holds nothing (idle streams hold none). */
+TN__PRIVATE void tn__stream_trim(tn_stream *s) {
+    if (tn_buf_size(&s->rbuf) == 0 && s->rbuf.data) tn_buf_free(&s->rbuf);
+}
+
+/* Finish (or continue) the pending read with data from the read buffer. */
+TN__PRIVATE void tn__stream_deliver(tn_stream *s, int status, const char *p, size_t n, int from_buf, int finished) {
+    tn_read_cb cb = s->rcb;
+    void *u = s->ruser;
+    if (finished) {
+        s->rkind = TN__RD_NONE;
+        if (s->delim && s->delim != s->dinline) {
+            tn__free(s->h.loop->a, s->delim);
+        }
+        s->delim = NULL;
+    }
+    cb(s, status, tn_str_make(p, n), u);
+    if (from_buf) {
+        tn_buf_consume(&s->rbuf, n);
+        tn__stream_trim(s);
+    }
+}
+
+/* Position of the delimiter in hay[0..n), or -1. */
+TN__PRIVATE long tn__find(const char *hay, size_t n, const char *needle, size_t m) {
+    const char *p = hay, *end = hay + n;
+    if (m == 0 || n < m) return -1;
+    while ((size_t)(end - p) >= m) {
+        p = (const char *)memchr(p, (unsigned char)needle[0], (size_t)(end - p) - m + 1);
+        if (!p) return -1;
+        if (memcmp(p, needle, m) == 0) return (long)(p - hay);
+        p++;
+    }
+    return -1;
+}
+
+/* Try to complete the pending read from what is buffered. Returns 1 if a callback ran, 0
+   if more bytes are needed (or the stream closed on a limit or at EOF). */
+TN__PRIVATE int tn__stream_try_read(tn_stream *s) {
+    size_t avail = tn_buf_size(&s->rbuf);
+    const char *p = tn_buf_ptr(&s->rbuf);
+    switch (s->rkind) {
+    case TN__RD_BYTES:
+        if (s->rflags & TN_READ_STREAMING) {
+            size_t left = s->rn - s->rdone, take;
+            if (left == 0) {
+                tn__stream_deliver(s, TN_OK, NULL, 0, 0, 1);
+                return 1;
+            }
+            if (avail == 0) break;
+            take = TN__MIN(avail, left);
+            s->rdone += take;
+            tn__stream_deliver(s, TN_MORE, p, take, 1, 0);
+            return 1;
+        }
+        if (avail >= s->rn) {
+            tn__stream_deliver(s, TN_OK, p, s->rn, 1, 1);
+            return 1;
+        }
+        if ((s->rflags & TN_READ_PARTIAL) && avail > 0) {
+            tn__stream_deliver(s, TN_OK, p, avail, 1, 1);
+            return 1;
+        }
+        break;
+    case TN__RD_UNTIL: {
+        size_t from = s->rscan > s->dlen - 1 ? s->rscan - (s->dlen - 1) : 0;
+        long at = tn__find(p + from, avail - from, s->delim, s->dlen);
+        if (at >= 0) {
+            size_t total = from + (size_t)at + s->dlen;
+            if (s->rn && total > s->rn) {
+                tn__stream_close_now(s, TN_ELIMIT);
+                return 0;
+            }
+            s->rscan = 0;
+            tn__stream_deliver(s, TN_OK, p, total, 1, 1);
+            return 1;
+        }
+        s->rscan = avail;
+        if (s->rn && avail > s->rn) tn__stream_close_now(s, TN_ELIMIT);
+        break;
+    }
+    case TN__RD_INTO: {
+        size_t take = TN__MIN(avail, s->rn - s->rdone);
+        if (take > 0) {
+            memcpy(s->rinto + s->rdone, p, take);
+            s->rdone += take;
+            tn_buf_consume(&s->rbuf, take);
+            tn__stream_trim(s);
+        }
+        if (s->rdone == s->rn || ((s->rflags & TN_READ_PARTIAL) && s->rdone > 0)) {
+            tn__stream_deliver(s, TN_OK, s->rinto, s->rdone, 0, 1);
+            return 1;
+        }
+        break;
+    }
+    case TN__RD_CLOSE:
+        if ((s->rflags & TN_READ_STREAMING) && avail > 0) {
+            tn__stream_deliver(s, TN_MORE, p, avail, 1, 0);
+            return 1;
+        }
+        if (s->eof) {
+            if (s->rflags & TN_READ_STREAMING) tn__stream_deliver(s, TN_OK, NULL, 0, 0, 1);
+            else tn__stream_deliver(s, TN_OK, p, avail, 1, 1);
+            tn__stream_close_now(s, TN_EEOF);
+            return 1;
+        }
+        break;
+    default:
+        return 0;
+    }
+    if (s->eof && !s->closed) tn__stream_close_now(s, TN_EEOF);   /* cannot complete */
+    return 0;
+}
+
+/* Run completions: sent writes, then reads the buffer can satisfy (bounded, so a callback
+   that keeps asking for zero bytes cannot spin here), then re-arm interest. */
+TN__PRIVATE void tn__stream_pump(tn_stream *s) {
+    int rounds = 0;
+    if (s->closed) {
+        tn__stream_finish_close(s);
+        return;
+    }
+    tn__stream_complete_writes(s);
+    while (!s->closed && s->rkind != TN__RD_NONE) {
+        if (++rounds > TN__PUMP_ROUNDS) {
+            tn__stream_queue(s);
+            break;
+        }
+        if (!tn__stream_try_read(s)) break;
+    }
+    if (s->closed) tn__stream_queue(s);   /* the close sequence runs from the loop */
+    else tn__stream_update_events(s);
+}
+
+TN__PRIVATE void tn__stream_on_dispatch(tn__defer *d) {
+    tn_stream *s = (tn_stream *)(void *)((char *)d - offsetof(tn_stream, dispatch));
+    tn__stream_pump(s);
+}
+
+/* Read from the transport once: into the caller's buffer for read_into when nothing is
+   buffered, otherwise into the read buffer (bounded by max_buffer_size). */
+TN__PRIVATE void tn__stream_read_some(tn_stream *s) {
+    long r;
+    if (s->rkind == TN__RD_INTO && tn_buf_size(&s->rbuf) == 0) {
+        r = s->ops->read(s, s->rinto + s->rdone, s->rn - s->rdone);
+        if (r > 0) s->rdone += (size_t)r;
+    } else {
+        size_t have = tn_buf_size(&s->rbuf), room;
+        if (have >= s->opts.max_buffer_size) {
+            tn__stream_close_now(s, TN_EBUFFER_FULL);
+            return;
+        }
+        room = TN__MIN(s->opts.read_chunk_size, s->opts.max_buffer_size - have);
+        if (tn_buf_reserve(&s->rbuf, room) != 0) {
+            tn__stream_close_now(s, TN_ENOMEM);
+            return;
+        }
+        room = TN__MIN(s->rbuf.cap - s->rbuf.len, s->opts.max_buffer_size - have);
+        r = s->ops->read(s, s->rbuf.data + s->rbuf.len, room);
+        if (r > 0) s->rbuf.len += (size_t)r;
+    }
+    if (r > 0) {
+        s->last_io = s->h.loop->now;
+    } else if (r == 0) {
+        s->eof = 1;
+        tn__stream_trim(s);
+    } else if (r != TN_EAGAIN) {
+        tn__stream_close_now(s, r == TN_EPIPE ? TN_ERESET : (int)r);
+    } else {
+        tn__stream_trim(s);
+    }
+}
+
+TN__PRIVATE void tn__stream_on_io(tn_loop *loop, tn_socket fd, int events, void *user) {
+    tn_stream *s = (tn_stream *)user;
+    (void)loop;
+    (void)fd;
+    if (events & TN_EV_WRITE) tn__stream_flush(s);
+    if (!s->closed && (events & (TN_EV_READ | TN_EV_ERROR)) && s->rkind != TN__RD_NONE && !s->eof)
+        tn__stream_read_some(s);
+    if (!s->closed && (events & TN_EV_ERROR) && s->rkind == TN__RD_NONE && tn_buf_size(&s->wbuf) == 0) {
+        int err = 0;
+        socklen_t len = (socklen_t)sizeof err;
+        if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err != 0)
+            tn__stream_close_now(s, tn__err_from_errno(err));
+    }
+    tn__stream_pump(s);
+}
+
+TN__PRIVATE void tn__stream_on_idle(tn_loop *loop, void *user) {
+    tn_stream *s = (tn_stream *)user;
+    uint64_t idle = loop->now - s->last_io, ms = s->opts.idle_timeout_ms;
+    s->idle_timer = 0;
+    if (s->closed || ms == 0) return;
+    if (idle >= ms) {
+        tn__stream_close_now(s, TN_ETIMEOUT);
+        return;
+    }
+    if (tn_loop_call_later(loop, ms - idle, tn__stream_on_idle, s, &s->idle_timer) != 0)
+        tn__stream_close_now(s, TN_ENOMEM);
+}
+
+TN_API void tn_stream_set_idle_timeout(tn_stream *s, uint64_t ms) {
+    tn_loop *loop = s->h.loop;
+    if (s->closed) return;
+    if (s->idle_timer) (void)tn_loop_cancel(loop, s->idle_timer);
+    s->idle_timer = 0;
+    s->opts.idle_timeout_ms = ms;
+    s->last_io = loop->now;
+    if (ms && tn_loop_call_later(loop, ms, tn__stream_on_idle, s, &s->idle_timer) != 0)
+        tn__stream_close_now(s, TN_ENOMEM);
+}
+
+/* ---- construction ---- */
+TN__PRIVATE int tn__stream_new(tn_loop *loop, int fd, const tn__transport_ops *ops, const tn_stream_opts *opts,
+                               tn_stream **out) {
+    tn_stream *s;
+    int rc;
+    if (!loop || fd < 0 || !out) return TN_EINVAL;
+    *out = NULL;
+    if ((rc = tn__fd_setup(fd)) != 0) return rc;
+    s = (tn_stream *)tn__calloc(loop->a, sizeof *s);
+    if (!s) return TN_ENOMEM;
+    if (opts) s->opts = *opts;
+    s->opts.max_buffer_size = TN__DEF(s->opts.max_buffer_size, TORNADO_MAX_BUFFER_SIZE);
+    s->opts.read_chunk_size = TN__DEF(s->opts.read_chunk_size, TORNADO_READ_CHUNK_SIZE);
+    if (s->opts.read_chunk_size > s->opts.max_buffer_size / 2)
+        s->opts.read_chunk_size = TN__MAX(s->opts.max_buffer_size / 2, 1);
+    s->opts.max_write_buffer_size = TN__DEF(s->opts.max_write_buffer_size, TORNADO_MAX_WRITE_BUFFER_SIZE);
+    s->fd = fd;
+    s->ops = ops;
+    (void)tn_buf_init(&s->rbuf, loop->a);
+    (void)tn_buf_init(&s->wbuf, loop->a);
+    /* internal watcher: the stream is counted as a live handle, not as a user fd */
+    if ((rc = tn__loop_add_fd(loop, fd, 0, tn__stream_on_io, s, 1)) != 0) {
+        tn__free(loop->a, s);
+        return rc;
+    }
+    tn__handle_init(loop, &s->h, "stream", tn__stream_finalize);
+    tn__defer_init(&s->dispatch, tn__stream_on_dispatch, &s->h);
+    s->last_io = loop->now;
+    if (s->opts.idle_timeout_ms) tn_stream_set_idle_timeout(s, s->opts.idle_timeout_ms);
+    *out = s;
+    return TN_OK;
+}
+
+TN_API int tn_stream_new_socket(tn_loop *loop, tn_socket fd, const tn_stream_opts *opts, tn_stream **out) {
+    return tn__stream_new(loop, fd, &tn__socket_ops, opts, out);
+}
+
+TN_API int tn_stream_new_pipe(tn_loop *loop, int fd, const tn_stream_opts *opts, tn_stream **out) {
+    return tn__stream_new(loop, fd, &tn__pipe_ops, opts, out);
+}
+
+/* ---- reads ---- */
+TN__PRIVATE int tn__stream_start_read(tn_stream *s, int kind, int flags, size_t n, tn_read_cb cb, void *user) {
+    if (!s || !cb) return TN_EINVAL;
+    if (s->closed) return TN_ECLOSED;
+    if (s->rkind != TN__RD_NONE) return TN_EBUSY;
+    s->rkind = kind;
+    s->rflags = flags;
+    s->rn = n;
+    s->rdone = 0;
+    s->rscan = 0;
+    s->rcb = cb;
+    s->ruser = user;
+    tn__stream_queue(s);   /* completes from the loop, never inside this call */
+    return TN_OK;
+}
+
+TN_API int tn_stream_read_bytes(tn_stream *s, size_t n, int flags, tn_read_cb cb, void *user) {
+    if (s && !(flags & TN_READ_STREAMING) && n > s->opts.max_buffer_size) return TN_EBUFFER_FULL;
+    return tn__stream_start_read(s, TN__RD_BYTES, flags, n, cb, user);
+}
+
+TN_API int tn_stream_read_until(tn_stream *s, const void *delim, size_t delim_len, size_t max_bytes,
+                                tn_read_cb cb, void *user) {
+    int rc;
+    char *d;
+    if (!s || !delim || delim_len == 0 || delim_len > 64) return TN_EINVAL;
+    if (s->rkind != TN__RD_NONE) return TN_EBUSY;
+    if (delim_len <= TN__DELIM_INLINE) {
+        d = s->dinline;
+    } else {
+        d = (char *)tn__alloc(s->h.loop->a, delim_len);
+        if (!d) return TN_ENOMEM;
+    }
+    rc = tn__stream_start_read(s, TN__RD_UNTIL, 0, max_bytes, cb, user);
+    if (rc != 0) {
+        if (d != s->dinline) tn__free(s->h.loop->a, d);
+        return rc;
+    }
+    memcpy(d, delim, delim_len);
+    s->delim = d;
+    s->dlen = delim_len;
+    return TN_OK;
+}
+
+TN_API int tn_stream_read_into(tn_stream *s, void *buf, size_t n, int flags, tn_read_cb cb, void *user) {
+    int rc;
+    if (!buf && n > 0) return TN_EINVAL;
+    rc = tn__stream_start_read(s, TN__RD_INTO, flags & TN_READ_PARTIAL, n, cb, user);
+    if (rc == 0) s->rinto = (char *)buf;
+    return rc;
+}
+
+TN_API int tn_stream_read_until_close(tn_stream *s, int flags, tn_read_cb cb, void *user) {
+    return tn__stream_start_read(s, TN__RD_CLOSE, flags & TN_READ_STREAMING, 0, cb, user);
+}
+
+/* ---- writes ---- */
+TN_API int tn_stream_write(tn_stream *s, const void *data, size_t n, tn_write_cb cb, void *user) {
+    const char *p = (const char *)data;
+    size_t sent = 0;
+    int err = 0;
+    if (!s || (!data && n > 0)) return TN_EINVAL;
+    if (s->closed) return TN_ECLOSED;
+    if (s->opts.max_write_buffer_size && tn_buf_size(&s->wbuf) + n > s->opts.max_write_buffer_size)
+        return TN_EBUFFER_FULL;
+    if (cb && s->wcb_len == s->wcb_cap) {   /* grow the callback ring, unrolled to 0..len */
+        size_t ncap = s->wcb_cap ? s->wcb_cap * 2 : 4, i;
+        tn__wcb *w = (tn__wcb *)tn__alloc(s->h.loop->a, ncap * sizeof *w);
+        if (!w) return TN_ENOMEM;
+        for (i = 0; i < s->wcb_len; i++) w[i] = s->wcbs[(s->wcb_head + i) % s->wcb_cap];
+        tn__free(s->h.loop->a, s->wcbs);
+        s->wcbs = w;
+        s->wcb_head = 0;
+        s->wcb_cap = ncap;
+    }
+    if (tn_buf_size(&s->wbuf) == 0) {
+        /* nothing queued: hand it to the transport right away */
+        while (sent < n) {
+            long r = s->ops->write(s, p + sent, n - sent);
+            if (r > 0) {
+                sent += (size_t)r;
+            } else if (r == TN_EAGAIN || r == 0) {
+                break;
+            } else {
+                err = r == TN_EPIPE ? TN_ERESET : (int)r;
+                break;
+            }
+        }
+        if (sent > 0) {
+            s->wsent += sent;
+            s->last_io = s->h.loop->now;
+        }
+    }
+    if (!err && sent < n && tn_buf_append(&s->wbuf, p + sent, n - sent) != 0) {
+        if (sent == 0) return TN_ENOMEM;
+        err = TN_ENOMEM;   /* part went out: the byte stream is broken */
+    }
+    s->wqueued += n;
+    if (cb) {
+        tn__wcb *w = &s->wcbs[(s->wcb_head + s->wcb_len) % s->wcb_cap];
+        w->end = s->wqueued;
+        w->cb = cb;
+        w->user = user;
+        s->wcb_len++;
+    }
+    if (err) tn__stream_close_now(s, err);   /* cb (if any) then reports err */
+    if (s->closed || (cb && s->wsent >= s->wqueued)) tn__stream_queue(s);
+    else tn__stream_update_events(s);
+    return TN_OK;
+}
+
+/* ---- close and accessors ---- */
+TN_API void tn_stream_set_close_cb(tn_stream *s, tn_close_cb cb, void *user) {
+    s->ccb = cb;
+    s->cuser = user;
+}
+
+TN_API int tn_stream_close(tn_stream *s, tn_close_cb cb, void *user) {
+    if (!s) return TN_EINVAL;
+    if (s->closed) return TN_ECLOSED;
+    if (cb) tn_stream_set_close_cb(s, cb, user);
+    tn__stream_close_now(s, TN_OK);
+    return TN_OK;
+}
+
+TN_API int tn_stream_abort(tn_stream *s, int cause) {
+    if (!s) return TN_EINVAL;
+    if (s->closed) return TN_ECLOSED;
+    tn__stream_close_now(s, cause);
+    return TN_OK;
+}
+
+TN_API int tn_stream_set_nodelay(tn_stream *s, int on) {
+    int v = on ? 1 : 0;
+    if (s->closed) return TN_ECLOSED;
+    if (setsockopt(s->fd, IPPROTO_TCP, TCP_NODELAY, &v, sizeof v) != 0) {
+        int rc = tn__last_err();
+        return rc == TN_ERESET || rc == TN_EINVAL ? TN_OK : rc;   /* reset peers: ignored */
+    }
+    return TN_OK;
+}
+
+TN_API int tn_stream_closed(const tn_stream *s) { return s->closed; }
+TN_API int tn_stream_reading(const tn_stream *s) { return s->rkind != TN__RD_NONE; }
+TN_API int tn_stream_writing(const tn_stream *s) { return tn_buf_size(&s->wbuf) > 0; }
+TN_API size_t tn_stream_read_buffer_size(const tn_stream *s) { return tn_buf_size(&s->rbuf); }
+TN_API size_t tn_stream_write_buffer_size(const tn_stream *s) { return tn_buf_size(&s->wbuf); }
+TN_API tn_socket tn_stream_fd(const tn_stream *s) { return s->fd; }
+TN_API tn_loop *tn_stream_loop(const tn_stream *s) { return s->h.loop; }
+TN_API const tn_stream_opts *tn_stream_get_opts(const tn_stream *s) { return &s->opts; }
+TN_API void tn_stream_set_user(tn_stream *s, void *user) { s->user = user; }
+TN_API void *tn_stream_get_user(const tn_stream *s) { return s->user; }
