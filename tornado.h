@@ -98,7 +98,8 @@
      TORNADO_MAX_BUFFER_SIZE             104857600    stream read buffer cap (100 MB)
      TORNADO_READ_CHUNK_SIZE             65536        bytes asked of the kernel per read
      TORNADO_MAX_WRITE_BUFFER_SIZE       0            stream write buffer cap (0 = none)
-     TORNADO_BACKLOG                     128          listen() backlog
+     TORNADO_BACKLOG                     1024         listen() backlog (Tornado: 128; bursts of
+                                                      connects overflow that, Linux caps it at somaxconn)
      TORNADO_ACCEPT_BATCH                128          accepts per readable event
      TORNADO_MAX_DEFERRED_PER_ITER       4096         deferred callbacks run per iteration
      TORNADO_CONNECT_TIMEOUT_MS          20000        tcp connect (resolve included)
@@ -182,7 +183,7 @@
 #define TORNADO_MAX_WRITE_BUFFER_SIZE 0u
 #endif
 #ifndef TORNADO_BACKLOG
-#define TORNADO_BACKLOG 128
+#define TORNADO_BACKLOG 1024
 #endif
 #ifndef TORNADO_ACCEPT_BATCH
 #define TORNADO_ACCEPT_BATCH 128
@@ -214,7 +215,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#if defined(TORNADO_STATIC)
+#if defined(TORNADO_STATIC) && (defined(__GNUC__) || defined(__clang__))
+#  define TN_API static __attribute__((unused))   /* a private copy: unused parts are fine */
+#elif defined(TORNADO_STATIC)
 #  define TN_API static
 #else
 #  define TN_API extern
@@ -492,7 +495,8 @@ TN_API int tn_loop_remove_fd(tn_loop *loop, tn_socket fd);
    never a valid id. */
 typedef uint64_t tn_timer_id;
 
-/* Call cb once, delay_ms from now (tn_loop_now). out may be NULL.
+/* Call cb once, delay_ms from now (the clock is read afresh, so a timer set after a slow
+   callback never fires early). out may be NULL.
    Returns TN_OK or TN_ENOMEM (cb is then never called). */
 TN_API int tn_loop_call_later(tn_loop *loop, uint64_t delay_ms, tn_cb cb, void *user, tn_timer_id *out);
 /* Call cb once at loop time when_ms (a time in the past fires on the next timer phase). */
@@ -584,7 +588,7 @@ TN_API int tn_socket_peer_addr(tn_socket fd, tn_addr *out);
 
 /* tn_bind_opts: options for tn_bind_sockets; zero-init gives Tornado's defaults.
      family      TN_AF_UNSPEC: every address the host resolves to (v4 and v6)
-     backlog     0 = TORNADO_BACKLOG (128)
+     backlog     0 = TORNADO_BACKLOG (1024)
      reuse_port  SO_REUSEPORT (several processes share the port); TN_ENOTSUP if missing
      dual_stack  0: IPv6 sockets are v6-only (IPV6_V6ONLY, as Tornado); 1: also accept v4 */
 typedef struct tn_bind_opts {
@@ -604,7 +608,7 @@ typedef struct tn_bind_opts {
 TN_API int tn_bind_sockets(const char *host, int port, const tn_bind_opts *opts,
                            tn_socket *out, size_t cap, size_t *n_out);
 /* A listening unix socket at path: a stale socket file there is removed; any other kind
-   of file is TN_EEXIST. mode 0 = 0600; backlog 0 = 128. */
+   of file is TN_EEXIST. mode 0 = 0600; backlog 0 = TORNADO_BACKLOG. */
 TN_API int tn_bind_unix(const char *path, int mode, int backlog, tn_socket *out);
 
 /* ---- resolvers ---- */
@@ -1903,14 +1907,16 @@ TN_API int tn_loop_call_at(tn_loop *loop, uint64_t when_ms, tn_cb cb, void *user
     return tn__timer_add(loop, when_ms, 0, cb, user, out);
 }
 
+/* Relative timers count from the current time, not the iteration's cached time, so a
+   timer set after a slow callback or a pause outside the loop never fires early. */
 TN_API int tn_loop_call_later(tn_loop *loop, uint64_t delay_ms, tn_cb cb, void *user, tn_timer_id *out) {
     if (!loop) return TN_EINVAL;
-    return tn__timer_add(loop, loop->now + delay_ms, 0, cb, user, out);
+    return tn__timer_add(loop, tn_loop_update_time(loop) + delay_ms, 0, cb, user, out);
 }
 
 TN_API int tn_loop_call_every(tn_loop *loop, uint64_t interval_ms, tn_cb cb, void *user, tn_timer_id *out) {
     if (!loop || interval_ms == 0) return TN_EINVAL;
-    return tn__timer_add(loop, loop->now + interval_ms, interval_ms, cb, user, out);
+    return tn__timer_add(loop, tn_loop_update_time(loop) + interval_ms, interval_ms, cb, user, out);
 }
 
 TN_API int tn_loop_cancel(tn_loop *loop, tn_timer_id id) {

@@ -63,7 +63,8 @@
      TORNADO_MAX_BUFFER_SIZE             104857600    stream read buffer cap (100 MB)
      TORNADO_READ_CHUNK_SIZE             65536        bytes asked of the kernel per read
      TORNADO_MAX_WRITE_BUFFER_SIZE       0            stream write buffer cap (0 = none)
-     TORNADO_BACKLOG                     128          listen() backlog
+     TORNADO_BACKLOG                     1024         listen() backlog (Tornado: 128; bursts of
+                                                      connects overflow that, Linux caps it at somaxconn)
      TORNADO_ACCEPT_BATCH                128          accepts per readable event
      TORNADO_MAX_DEFERRED_PER_ITER       4096         deferred callbacks run per iteration
      TORNADO_CONNECT_TIMEOUT_MS          20000        tcp connect (resolve included)
@@ -147,7 +148,7 @@
 #define TORNADO_MAX_WRITE_BUFFER_SIZE 0u
 #endif
 #ifndef TORNADO_BACKLOG
-#define TORNADO_BACKLOG 128
+#define TORNADO_BACKLOG 1024
 #endif
 #ifndef TORNADO_ACCEPT_BATCH
 #define TORNADO_ACCEPT_BATCH 128

@@ -571,14 +571,16 @@ TN_API int tn_loop_call_at(tn_loop *loop, uint64_t when_ms, tn_cb cb, void *user
     return tn__timer_add(loop, when_ms, 0, cb, user, out);
 }
 
+/* Relative timers count from the current time, not the iteration's cached time, so a
+   timer set after a slow callback or a pause outside the loop never fires early. */
 TN_API int tn_loop_call_later(tn_loop *loop, uint64_t delay_ms, tn_cb cb, void *user, tn_timer_id *out) {
     if (!loop) return TN_EINVAL;
-    return tn__timer_add(loop, loop->now + delay_ms, 0, cb, user, out);
+    return tn__timer_add(loop, tn_loop_update_time(loop) + delay_ms, 0, cb, user, out);
 }
 
 TN_API int tn_loop_call_every(tn_loop *loop, uint64_t interval_ms, tn_cb cb, void *user, tn_timer_id *out) {
     if (!loop || interval_ms == 0) return TN_EINVAL;
-    return tn__timer_add(loop, loop->now + interval_ms, interval_ms, cb, user, out);
+    return tn__timer_add(loop, tn_loop_update_time(loop) + interval_ms, interval_ms, cb, user, out);
 }
 
 TN_API int tn_loop_cancel(tn_loop *loop, tn_timer_id id) {

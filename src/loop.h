@@ -91,7 +91,8 @@ TN_API int tn_loop_remove_fd(tn_loop *loop, tn_socket fd);
    never a valid id. */
 typedef uint64_t tn_timer_id;
 
-/* Call cb once, delay_ms from now (tn_loop_now). out may be NULL.
+/* Call cb once, delay_ms from now (the clock is read afresh, so a timer set after a slow
+   callback never fires early). out may be NULL.
    Returns TN_OK or TN_ENOMEM (cb is then never called). */
 TN_API int tn_loop_call_later(tn_loop *loop, uint64_t delay_ms, tn_cb cb, void *user, tn_timer_id *out);
 /* Call cb once at loop time when_ms (a time in the past fires on the next timer phase). */

@@ -45,7 +45,7 @@ TN_API int tn_socket_peer_addr(tn_socket fd, tn_addr *out);
 
 /* tn_bind_opts: options for tn_bind_sockets; zero-init gives Tornado's defaults.
      family      TN_AF_UNSPEC: every address the host resolves to (v4 and v6)
-     backlog     0 = TORNADO_BACKLOG (128)
+     backlog     0 = TORNADO_BACKLOG (1024)
      reuse_port  SO_REUSEPORT (several processes share the port); TN_ENOTSUP if missing
      dual_stack  0: IPv6 sockets are v6-only (IPV6_V6ONLY, as Tornado); 1: also accept v4 */
 typedef struct tn_bind_opts {
@@ -65,7 +65,7 @@ typedef struct tn_bind_opts {
 TN_API int tn_bind_sockets(const char *host, int port, const tn_bind_opts *opts,
                            tn_socket *out, size_t cap, size_t *n_out);
 /* A listening unix socket at path: a stale socket file there is removed; any other kind
-   of file is TN_EEXIST. mode 0 = 0600; backlog 0 = 128. */
+   of file is TN_EEXIST. mode 0 = 0600; backlog 0 = TORNADO_BACKLOG. */
 TN_API int tn_bind_unix(const char *path, int mode, int backlog, tn_socket *out);
 
 /* ---- resolvers ---- */

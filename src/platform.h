@@ -2,7 +2,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#if defined(TORNADO_STATIC)
+#if defined(TORNADO_STATIC) && (defined(__GNUC__) || defined(__clang__))
+#  define TN_API static __attribute__((unused))   /* a private copy: unused parts are fine */
+#elif defined(TORNADO_STATIC)
 #  define TN_API static
 #else
 #  define TN_API extern
