@@ -1368,8 +1368,9 @@ struct tn__handle {
 typedef struct tn__fdw {              /* one fd watcher */
     tn_fd_cb cb;
     void *user;
-    int events;                       /* what the user asked for */
-    int in_backend;                   /* registered with the poller (events != 0) */
+    int events;                       /* what the user asked for (TN_EV_READ|TN_EV_WRITE) */
+    int backend_events;               /* what the poller has (0 = not registered) */
+    int dirty;                        /* queued in loop->dirty for the next flush */
     int active;
     int internal;                     /* the loop's own wakeup fd: not counted as alive */
     uint64_t iter_added;              /* skip events polled before it was added */
@@ -1426,6 +1427,8 @@ struct tn_loop {
     size_t user_fds;
     tn__fired *fired;
     size_t fired_cap;
+    int *dirty;                       /* fds whose interest changed since the last poll */
+    size_t ndirty, dirty_cap;
     void *backend;                    /* the poller's state */
 
     /* timers: slots + binary min-heap of slot indices */
@@ -1711,22 +1714,61 @@ TN__PRIVATE tn__fdw *tn__loop_fdw(const tn_loop *loop, tn_socket fd) {
     return &loop->fds[fd];
 }
 
-/* Register or re-register fd with the poller after its interest changed. Interest 0 is
-   taken out of the poller entirely, so a hung-up fd nobody reads cannot spin the loop. */
-TN__PRIVATE int tn__loop_sync_fd(tn_loop *loop, int fd, tn__fdw *w, int events) {
-    int rc = TN_OK;
-    int want = events & (TN_EV_READ | TN_EV_WRITE);
-    if (want == 0) {
-        if (w->in_backend) rc = tn__poll_del(loop, fd);
-        w->in_backend = 0;
-    } else if (!w->in_backend) {
-        rc = tn__poll_add(loop, fd, want);
-        if (rc == TN_OK) w->in_backend = 1;
-    } else if (want != (w->events & (TN_EV_READ | TN_EV_WRITE))) {
-        rc = tn__poll_mod(loop, fd, want);
-    }
-    if (rc == TN_OK) w->events = want;
+/* Bring the poller in line with a watcher's interest. Interest 0 takes the fd out of the
+   poller entirely, so a hung-up fd nobody reads cannot spin the loop. */
+TN__PRIVATE int tn__loop_sync_fd(tn_loop *loop, int fd, tn__fdw *w) {
+    int rc = TN_OK, want = w->events;
+    if (want == w->backend_events) return TN_OK;
+    if (want == 0) rc = tn__poll_del(loop, fd);
+    else if (w->backend_events == 0) rc = tn__poll_add(loop, fd, want);
+    else rc = tn__poll_mod(loop, fd, want);
+    if (rc == TN_OK) w->backend_events = want;
     return rc;
+}
+
+/* Interest changes are applied lazily, right before the next poll: a watcher that drops
+   READ and takes it back within one iteration (the usual read-callback-starts-next-read
+   pattern) costs no system call. If the list cannot grow, sync at once. */
+TN__PRIVATE int tn__loop_mark_dirty(tn_loop *loop, int fd, tn__fdw *w) {
+    if (w->dirty) return TN_OK;
+    if (w->events == w->backend_events) return TN_OK;
+    if (tn__grow(loop->a, (void **)&loop->dirty, &loop->dirty_cap, loop->ndirty + 1, sizeof(int)) != 0)
+        return tn__loop_sync_fd(loop, fd, w);
+    loop->dirty[loop->ndirty++] = fd;
+    w->dirty = 1;
+    return TN_OK;
+}
+
+/* Apply pending interest changes. Fds the poller refused (e.g. closed without
+   tn_loop_remove_fd) stay listed, to be reported after the wait. */
+TN__PRIVATE void tn__loop_flush_dirty(tn_loop *loop) {
+    size_t i, kept = 0;
+    for (i = 0; i < loop->ndirty; i++) {
+        int fd = loop->dirty[i];
+        tn__fdw *w;
+        if ((size_t)fd >= loop->nfds) continue;
+        w = &loop->fds[fd];
+        if (!w->active || !w->dirty) continue;
+        w->dirty = 0;
+        if (tn__loop_sync_fd(loop, fd, w) != TN_OK && w->events) loop->dirty[kept++] = fd;
+    }
+    loop->ndirty = kept;
+}
+
+/* After the wait: refused watchers get TN_EV_ERROR, so their owners hear of it. */
+TN__PRIVATE int tn__loop_report_refused(tn_loop *loop, int nfired) {
+    size_t i;
+    for (i = 0; i < loop->ndirty; i++) {
+        int fd = loop->dirty[i];
+        tn__fdw *w = &loop->fds[fd];
+        if (w->active && w->events && tn__loop_fired_reserve(loop, (size_t)nfired + 1) == TN_OK) {
+            loop->fired[nfired].fd = fd;
+            loop->fired[nfired].events = TN_EV_ERROR | w->events;
+            nfired++;
+        }
+    }
+    loop->ndirty = 0;
+    return nfired;
 }
 
 TN__PRIVATE int tn__loop_add_fd(tn_loop *loop, tn_socket fd, int events, tn_fd_cb cb, void *user, int internal) {
@@ -1743,7 +1785,8 @@ TN__PRIVATE int tn__loop_add_fd(tn_loop *loop, tn_socket fd, int events, tn_fd_c
     w = &loop->fds[fd];
     if (w->active) return TN_EEXIST;
     memset(w, 0, sizeof *w);
-    if ((rc = tn__loop_sync_fd(loop, fd, w, events)) != 0) return rc;
+    w->events = events & (TN_EV_READ | TN_EV_WRITE);
+    if ((rc = tn__loop_sync_fd(loop, fd, w)) != 0) return rc;   /* report EBADF etc. now */
     w->cb = cb;
     w->user = user;
     w->active = 1;
@@ -1761,13 +1804,14 @@ TN_API int tn_loop_add_fd(tn_loop *loop, tn_socket fd, int events, tn_fd_cb cb, 
 TN_API int tn_loop_update_fd(tn_loop *loop, tn_socket fd, int events) {
     tn__fdw *w = loop ? tn__loop_fdw(loop, fd) : NULL;
     if (!w) return TN_ENOENT;
-    return tn__loop_sync_fd(loop, fd, w, events);
+    w->events = events & (TN_EV_READ | TN_EV_WRITE);
+    return tn__loop_mark_dirty(loop, fd, w);
 }
 
 TN_API int tn_loop_remove_fd(tn_loop *loop, tn_socket fd) {
     tn__fdw *w = loop ? tn__loop_fdw(loop, fd) : NULL;
     if (!w) return TN_ENOENT;
-    if (w->in_backend) (void)tn__poll_del(loop, fd);
+    if (w->backend_events) (void)tn__poll_del(loop, fd);
     if (!w->internal) loop->user_fds--;
     memset(w, 0, sizeof *w);
     return TN_OK;
@@ -2004,6 +2048,7 @@ TN__PRIVATE void tn__loop_release(tn_loop *loop) {
     tn__mutex_destroy(&loop->post_lock);
     tn__free(&a, loop->fds);
     tn__free(&a, loop->fired);
+    tn__free(&a, loop->dirty);
     tn__free(&a, loop->timers);
     tn__free(&a, loop->heap);
     tn__free(&a, loop);
@@ -2153,7 +2198,10 @@ TN_API int tn_loop_run_once(tn_loop *loop, int timeout_ms) {
     tn_loop_update_time(loop);
     n += tn__loop_run_timers(loop);
     wait = tn__loop_poll_timeout(loop, timeout_ms);
+    if (loop->ndirty) tn__loop_flush_dirty(loop);
+    if (loop->ndirty) wait = 0;   /* refusals to report */
     rc = tn__poll_wait(loop, wait);
+    if (rc >= 0 && loop->ndirty) rc = tn__loop_report_refused(loop, rc);
     if (rc < 0) {
         loop->running--;
         return rc;

@@ -128,6 +128,31 @@ def symbol_check():
         emit("ok", name)
 
 
+def quickstart_check():
+    """The quick starts in README.md and in the header compile (docs cannot rot)."""
+    name = "docs.quickstart"
+    if FILTER and FILTER not in name:
+        return
+    readme = open("README.md", encoding="utf-8").read()
+    m = re.search(r"```c\n(.*?)```", readme, re.S)
+    cfg = open("src/config.h", encoding="utf-8").read()
+    blk = cfg[cfg.index("       #define TORNADO_IMPLEMENTATION"):cfg.index("   CONVENTIONS")]
+    hdr = "\n".join(l[7:] if l.startswith("       ") else "" for l in blk.split("\n"))
+    os.makedirs("build/matrix", exist_ok=True)
+    bad = []
+    for tag, code in (("readme", m.group(1) if m else ""), ("header", hdr)):
+        path = "build/matrix/quickstart_%s.c" % tag
+        with open(path, "w") as f:
+            f.write(code.replace('#include "tornado.h"', '#include "../../tornado.h"'))
+        rc, out = sh(["cc"] + WARN + ["-Wno-unused-parameter", "-c", "-o", path + ".o", path])
+        if rc != 0 or "TORNADO_IMPLEMENTATION" not in code:
+            bad.append(tag + ":\n" + tail(out))
+    if bad:
+        emit("FAIL", name, "\n".join(bad))
+    else:
+        emit("ok", name)
+
+
 def run_test_binary(variant, test):
     target = "build/%s/%s" % (variant, test)
     label = "%s/%s" % (variant, test)
@@ -186,6 +211,7 @@ def main():
     with cf.ThreadPoolExecutor(max_workers=ncpu) as pool:
         jobs = compile_matrix(pool)
         jobs.append(pool.submit(symbol_check))
+        jobs.append(pool.submit(quickstart_check))
         for ex in examples:
             jobs.append(pool.submit(lambda e=ex: step("example." + e, ["make", "-s", "build/examples/" + e])))
         for v in variants:
