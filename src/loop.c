@@ -42,14 +42,23 @@ typedef struct tn__fdw {              /* one fd watcher */
 
 typedef struct tn__fired { int fd; int events; } tn__fired;
 
-typedef struct tn__timer {
+/* Timers: a slot array (the id names a slot and its generation) and a binary min-heap of
+   self-contained entries, so sifting touches only the heap. Cancel is O(1): the slot is
+   released and its heap entry, now stale (generation mismatch), is skipped when it
+   surfaces; the heap is rebuilt when stale entries outnumber live ones. */
+typedef struct tn__heapent {
     uint64_t when;
     uint64_t seq;                     /* FIFO among equal deadlines */
+    uint32_t slot;
+    uint32_t gen;                     /* the slot's generation when pushed */
+} tn__heapent;
+
+typedef struct tn__timer {
+    uint64_t when;
     uint64_t interval;                /* > 0: periodic */
-    tn_cb cb;
+    tn_cb cb;                         /* NULL: the slot is free */
     void *user;
-    uint32_t gen;                     /* bumped on release: stale ids never match */
-    int32_t heap_pos;                 /* index in the heap, -1 when not queued */
+    uint32_t gen;                     /* bumped on release: stale ids and entries never match */
     uint32_t next_free;               /* free-list link (slot index + 1, 0 = end) */
     int firing;                       /* its callback is running now */
     int cancelled;                    /* cancelled while firing */
@@ -95,12 +104,13 @@ struct tn_loop {
     size_t ndirty, dirty_cap;
     void *backend;                    /* the poller's state */
 
-    /* timers: slots + binary min-heap of slot indices */
+    /* timers */
     tn__timer *timers;
     size_t ntimers, timers_cap;
     uint32_t timer_free;              /* free-list head (slot index + 1) */
-    uint32_t *heap;
+    tn__heapent *heap;
     size_t heap_len, heap_cap;
+    size_t heap_stale;                /* entries of released slots still in the heap */
     uint64_t timer_seq;
 
     /* wakeup and cross-thread posts */
@@ -499,68 +509,87 @@ TN__PRIVATE int tn__loop_dispatch_io(tn_loop *loop, int nfired) {
 }
 
 /* ---- timers ---- */
-TN__PRIVATE int tn__timer_less(const tn_loop *loop, uint32_t a, uint32_t b) {
-    const tn__timer *x = &loop->timers[a], *y = &loop->timers[b];
+TN__PRIVATE int tn__heap_less(const tn__heapent *x, const tn__heapent *y) {
     return x->when < y->when || (x->when == y->when && x->seq < y->seq);
 }
 
-TN__PRIVATE void tn__heap_set(tn_loop *loop, size_t pos, uint32_t slot) {
-    loop->heap[pos] = slot;
-    loop->timers[slot].heap_pos = (int32_t)pos;
-}
-
-TN__PRIVATE void tn__heap_up(tn_loop *loop, size_t pos) {
-    uint32_t slot = loop->heap[pos];
+TN__PRIVATE void tn__heap_up(tn__heapent *h, size_t pos) {
+    tn__heapent e = h[pos];
     while (pos > 0) {
         size_t parent = (pos - 1) / 2;
-        if (!tn__timer_less(loop, slot, loop->heap[parent])) break;
-        tn__heap_set(loop, pos, loop->heap[parent]);
+        if (!tn__heap_less(&e, &h[parent])) break;
+        h[pos] = h[parent];
         pos = parent;
     }
-    tn__heap_set(loop, pos, slot);
+    h[pos] = e;
 }
 
-TN__PRIVATE void tn__heap_down(tn_loop *loop, size_t pos) {
-    uint32_t slot = loop->heap[pos];
+TN__PRIVATE void tn__heap_down(tn__heapent *h, size_t len, size_t pos) {
+    tn__heapent e = h[pos];
     for (;;) {
-        size_t l = 2 * pos + 1, r = l + 1, m = pos;
-        uint32_t ms = slot;
-        if (l < loop->heap_len && tn__timer_less(loop, loop->heap[l], ms)) { m = l; ms = loop->heap[l]; }
-        if (r < loop->heap_len && tn__timer_less(loop, loop->heap[r], ms)) { m = r; ms = loop->heap[r]; }
-        if (m == pos) break;
-        tn__heap_set(loop, pos, ms);
+        size_t l = 2 * pos + 1, m;
+        if (l >= len) break;
+        m = (l + 1 < len && tn__heap_less(&h[l + 1], &h[l])) ? l + 1 : l;
+        if (!tn__heap_less(&h[m], &e)) break;
+        h[pos] = h[m];
         pos = m;
     }
-    tn__heap_set(loop, pos, slot);
+    h[pos] = e;
 }
 
-TN__PRIVATE void tn__heap_remove(tn_loop *loop, uint32_t slot) {
-    size_t pos = (size_t)loop->timers[slot].heap_pos;
-    uint32_t last = loop->heap[--loop->heap_len];
-    loop->timers[slot].heap_pos = -1;
-    if (pos == loop->heap_len) return;
-    tn__heap_set(loop, pos, last);
-    tn__heap_up(loop, pos);
-    tn__heap_down(loop, (size_t)loop->timers[last].heap_pos);
+TN__PRIVATE void tn__heap_pop(tn_loop *loop) {
+    loop->heap[0] = loop->heap[--loop->heap_len];
+    if (loop->heap_len > 0) tn__heap_down(loop->heap, loop->heap_len, 0);
+}
+
+TN__PRIVATE int tn__heap_stale_entry(const tn_loop *loop, const tn__heapent *e) {
+    return loop->timers[e->slot].gen != e->gen;
+}
+
+/* Drop stale entries from the top, so heap[0] (if any) is a live timer. */
+TN__PRIVATE void tn__heap_prune_top(tn_loop *loop) {
+    while (loop->heap_len > 0 && tn__heap_stale_entry(loop, &loop->heap[0])) {
+        tn__heap_pop(loop);
+        loop->heap_stale--;
+    }
+}
+
+/* Rebuild without stale entries once they outnumber the live ones (amortised O(1)). */
+TN__PRIVATE void tn__heap_compact(tn_loop *loop) {
+    size_t i, n = 0;
+    if (loop->heap_stale < 1024 || loop->heap_stale * 2 < loop->heap_len) return;
+    for (i = 0; i < loop->heap_len; i++)
+        if (!tn__heap_stale_entry(loop, &loop->heap[i])) loop->heap[n++] = loop->heap[i];
+    loop->heap_len = n;
+    loop->heap_stale = 0;
+    for (i = n / 2; i-- > 0;) tn__heap_down(loop->heap, n, i);
 }
 
 TN__PRIVATE int tn__heap_push(tn_loop *loop, uint32_t slot) {
-    int rc = tn__grow(loop->a, (void **)&loop->heap, &loop->heap_cap, loop->heap_len + 1, sizeof(uint32_t));
+    tn__heapent *e;
+    int rc = tn__grow(loop->a, (void **)&loop->heap, &loop->heap_cap, loop->heap_len + 1, sizeof(tn__heapent));
     if (rc != 0) return rc;
-    loop->timers[slot].seq = loop->timer_seq++;
-    tn__heap_set(loop, loop->heap_len++, slot);
-    tn__heap_up(loop, loop->heap_len - 1);
+    e = &loop->heap[loop->heap_len++];
+    e->when = loop->timers[slot].when;
+    e->seq = loop->timer_seq++;
+    e->slot = slot;
+    e->gen = loop->timers[slot].gen;
+    tn__heap_up(loop->heap, loop->heap_len - 1);
     return TN_OK;
 }
 
-TN__PRIVATE void tn__timer_release(tn_loop *loop, uint32_t slot) {
+/* Free a slot; queued is 1 when its heap entry is still in the heap (it becomes stale). */
+TN__PRIVATE void tn__timer_release(tn_loop *loop, uint32_t slot, int queued) {
     tn__timer *t = &loop->timers[slot];
     t->gen++;
     t->cb = NULL;
-    t->heap_pos = -1;
     t->firing = t->cancelled = 0;
     t->next_free = loop->timer_free;
     loop->timer_free = slot + 1;
+    if (queued) {
+        loop->heap_stale++;
+        tn__heap_compact(loop);
+    }
 }
 
 TN__PRIVATE tn_timer_id tn__timer_id(const tn_loop *loop, uint32_t slot) {
@@ -582,29 +611,23 @@ TN__PRIVATE int tn__timer_add(tn_loop *loop, uint64_t when, uint64_t interval, t
     tn__timer *t;
     int rc;
     if (!loop || !cb) return TN_EINVAL;
-    if (loop->timer_free) {
-        slot = loop->timer_free - 1;
-    } else {
+    if (!loop->timer_free) {
         if (loop->ntimers >= 0xfffffff0u) return TN_ENOMEM;
         rc = tn__grow(loop->a, (void **)&loop->timers, &loop->timers_cap, loop->ntimers + 1, sizeof(tn__timer));
         if (rc != 0) return rc;
-        slot = (uint32_t)loop->ntimers;
+        slot = (uint32_t)loop->ntimers++;
         memset(&loop->timers[slot], 0, sizeof(tn__timer));
         loop->timers[slot].gen = 1;
-        loop->timers[slot].heap_pos = -1;
-        loop->ntimers++;
         loop->timers[slot].next_free = loop->timer_free;
         loop->timer_free = slot + 1;
     }
+    slot = loop->timer_free - 1;
     t = &loop->timers[slot];
     t->when = when;
     t->interval = interval;
+    if ((rc = tn__heap_push(loop, slot)) != 0) return rc;   /* the slot stays free */
     t->cb = cb;
     t->user = user;
-    if ((rc = tn__heap_push(loop, slot)) != 0) {
-        t->cb = NULL;
-        return rc;
-    }
     loop->timer_free = t->next_free;
     t->next_free = 0;
     if (out) *out = tn__timer_id(loop, slot);
@@ -637,8 +660,7 @@ TN_API int tn_loop_cancel(tn_loop *loop, tn_timer_id id) {
         t->cancelled = 1;
         return TN_OK;
     }
-    tn__heap_remove(loop, (uint32_t)s);
-    tn__timer_release(loop, (uint32_t)s);
+    tn__timer_release(loop, (uint32_t)s, 1);
     return TN_OK;
 }
 
@@ -655,16 +677,20 @@ TN_API int tn_loop_timer_pending(const tn_loop *loop, tn_timer_id id) {
 TN__PRIVATE int tn__loop_run_timers(tn_loop *loop) {
     uint64_t seq_limit = loop->timer_seq;
     int n = 0;
-    while (loop->heap_len > 0) {
-        uint32_t slot = loop->heap[0];
-        tn__timer *t = &loop->timers[slot];
-        if (t->when > loop->now || t->seq >= seq_limit) break;
-        tn__heap_remove(loop, slot);
+    for (;;) {
+        tn__heapent top;
+        tn__timer *t;
+        tn__heap_prune_top(loop);
+        if (loop->heap_len == 0) break;
+        top = loop->heap[0];
+        if (top.when > loop->now || top.seq >= seq_limit) break;
+        tn__heap_pop(loop);
+        t = &loop->timers[top.slot];
         t->firing = 1;
         n++;
         t->cb(loop, t->user);
-        t = &loop->timers[slot];   /* the callback may have grown the slot array */
-        if (t->interval > 0 && !t->cancelled && t->cb) {
+        t = &loop->timers[top.slot];   /* the callback may have grown the slot array */
+        if (t->interval > 0 && !t->cancelled) {
             /* periodic: next beat on the original grid, after the time the callback took;
                missed beats are skipped */
             uint64_t next = t->when + t->interval;
@@ -672,12 +698,12 @@ TN__PRIVATE int tn__loop_run_timers(tn_loop *loop) {
             if (next <= loop->now) next += ((loop->now - next) / t->interval + 1) * t->interval;
             t->when = next;
             t->firing = 0;
-            if (tn__heap_push(loop, slot) != 0) {
+            if (tn__heap_push(loop, top.slot) != 0) {
                 TN__LLOG(loop, TN_LOG_ERROR, TN_ENOMEM, "periodic timer dropped: out of memory");
-                tn__timer_release(loop, slot);
+                tn__timer_release(loop, top.slot, 0);
             }
         } else {
-            tn__timer_release(loop, slot);
+            tn__timer_release(loop, top.slot, 0);
         }
     }
     return n;
@@ -845,8 +871,9 @@ TN__PRIVATE int tn__loop_closing_ready(const tn_loop *loop) {
 TN__PRIVATE int tn__loop_poll_timeout(tn_loop *loop, int timeout_ms) {
     uint64_t t = TORNADO_MAX_POLL_WAIT_MS;
     if (loop->dq_head || loop->stop || tn__loop_closing_ready(loop)) return 0;
+    tn__heap_prune_top(loop);
     if (loop->heap_len > 0) {
-        uint64_t when = loop->timers[loop->heap[0]].when;
+        uint64_t when = loop->heap[0].when;
         t = when > loop->now ? when - loop->now : 0;
         if (t > TORNADO_MAX_POLL_WAIT_MS) t = TORNADO_MAX_POLL_WAIT_MS;
     }

@@ -147,6 +147,37 @@ TN_TEST(timer_cancel) {
     TN_OK_RC(tn_loop_free(loop));
 }
 
+/* many timers, most cancelled: the rest fire in deadline order and the heap sheds the
+   cancelled entries instead of growing without bound */
+typedef struct many_t { uint64_t last; int fired; int out_of_order; } many_t;
+static void many_fire(tn_loop *loop, void *user) {
+    many_t *m = (many_t *)user;
+    uint64_t now = tn_loop_now(loop);
+    if (now < m->last) m->out_of_order++;
+    m->last = now;
+    m->fired++;
+}
+
+TN_TEST(timer_cancel_many_compacts) {
+    tn_loop *loop = new_loop();
+    static tn_timer_id ids[20000];
+    many_t m;
+    int i, round;
+    memset(&m, 0, sizeof m);
+    for (round = 0; round < 5; round++) {
+        for (i = 0; i < 20000; i++) TN_OK_RC(tn_loop_call_later(loop, 60000 + (uint64_t)(i % 97), many_fire, &m, &ids[i]));
+        for (i = 0; i < 20000; i++) TN_OK_RC(tn_loop_cancel(loop, ids[i]));
+    }
+    TN_CHECKF(loop->heap_len < 30000, "heap holds %lu entries for 0 live timers", (unsigned long)loop->heap_len);
+    for (i = 0; i < 3000; i++) TN_OK_RC(tn_loop_call_later(loop, (uint64_t)(i % 40), many_fire, &m, &ids[i]));
+    for (i = 0; i < 3000; i += 3) TN_OK_RC(tn_loop_cancel(loop, ids[i]));
+    while (m.fired < 2000) TN_CHECK(tn_loop_run_once(loop, 100) >= 0);
+    TN_EQ_INT(m.fired, 2000);
+    TN_EQ_INT(m.out_of_order, 0);
+    TN_EQ_INT(tn_loop_run_once(loop, 50), 0);   /* nothing else fires */
+    TN_OK_RC(tn_loop_free(loop));
+}
+
 /* ---- periodic: skip semantics on a fake clock ---- */
 typedef struct fake_clock { uint64_t now; } fake_clock;
 static uint64_t fake_now(void *u) { return ((fake_clock *)u)->now; }
@@ -515,6 +546,7 @@ TN_TESTS(
     TN_CASE(timer_order),
     TN_CASE(timer_fires_on_time),
     TN_CASE(timer_cancel),
+    TN_CASE(timer_cancel_many_compacts),
     TN_CASE(periodic_skips_missed_beats),
     TN_CASE(defer_fifo_and_bounded),
     TN_CASE(run_once_zero_returns_at_once),
