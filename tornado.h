@@ -446,8 +446,8 @@ typedef struct tn_loop_opts {
    Returns: TN_OK, TN_EINVAL (partial allocator), TN_ENOMEM, TN_ESYS/TN_EMFILE (poller). */
 TN_API int tn_loop_new(const tn_loop_opts *opts, tn_loop **out);
 /* Free a loop that is not running. Objects already closed are finalised first (their
-   close callbacks run). Pending timers and deferred callbacks are dropped without being
-   called. If objects are still alive (fd watchers, streams, servers, ...) the loop is not
+   close callbacks run). Pending timers and tn_loop_defer/tn_loop_post callbacks are
+   dropped without being called. If objects are still alive (fd watchers, streams, servers, ...) the loop is not
    freed: each is logged at TN_LOG_WARN and TN_EBUSY is returned; close them and call
    again. Returns: TN_OK, TN_EBUSY, TN_EINVAL (called while running). */
 TN_API int tn_loop_free(tn_loop *loop);
@@ -2131,17 +2131,20 @@ TN_API const char *tn_loop_backend(const tn_loop *loop) { (void)loop; return tn_
 TN_API void tn_loop_set_user(tn_loop *loop, void *user) { loop->user = user; }
 TN_API void *tn_loop_get_user(const tn_loop *loop) { return loop->user; }
 
-/* Drop every queued deferred node without calling it (loop teardown). */
-TN__PRIVATE void tn__loop_drop_deferred(tn_loop *loop) {
+/* Loop teardown: the user's deferred callbacks are dropped without being called; the
+   objects' own nodes (close sequences, failure reports) still run, so every close
+   callback is delivered. */
+TN__PRIVATE void tn__loop_settle_deferred(tn_loop *loop) {
     tn__defer *d;
     while ((d = loop->dq_head) != NULL) {
         loop->dq_head = d->next;
+        if (!loop->dq_head) loop->dq_tail = NULL;
         d->queued = 0;
         d->next = NULL;
         if (d->owner) d->owner->pending--;
         if (d->fn == tn__user_defer_run) tn__free(loop->a, d);
+        else d->fn(d);
     }
-    loop->dq_tail = NULL;
 }
 
 /* Objects still open: live handles not closing, plus user fd watchers. */
@@ -2161,7 +2164,7 @@ TN_API int tn_loop_free(tn_loop *loop) {
     if (tn__loop_open_count(loop) == 0) {
         /* finalise what was closed (close callbacks run); deferred calls are dropped */
         for (round = 0; round < 64 && (loop->closing_head || loop->dq_head); round++) {
-            tn__loop_drop_deferred(loop);
+            tn__loop_settle_deferred(loop);
             (void)tn__loop_run_closing(loop);
         }
     }
@@ -2188,7 +2191,7 @@ TN_API int tn_loop_free(tn_loop *loop) {
         tn__free(loop->a, d);   /* posted nodes are always tn__user_defer */
         d = n;
     }
-    tn__loop_drop_deferred(loop);
+    tn__loop_settle_deferred(loop);
     tn__loop_release(loop);
     return TN_OK;
 }
@@ -3406,7 +3409,8 @@ TN__PRIVATE void tn__stream_close_now(tn_stream *s, int cause) {
         s->idle_timer = 0;
     }
     tn_buf_free(&s->wbuf);   /* unsent data is dropped now, not at finalise */
-    tn__stream_queue(s);
+    tn__stream_queue(s);      /* the close sequence (callbacks) runs from the loop ... */
+    (void)tn__handle_close(&s->h);   /* ... and the memory goes after it (pending node) */
 }
 
 /* Complete write callbacks whose bytes are sent; stops if a callback closes the stream. */
@@ -3440,7 +3444,6 @@ TN__PRIVATE void tn__stream_finish_close(tn_stream *s) {
         w.cb(s, err, w.user);
     }
     if (s->ccb) s->ccb(s, s->cause, s->cuser);
-    (void)tn__handle_close(&s->h);
 }
 
 TN__PRIVATE void tn__stream_finalize(tn__handle *h) {
@@ -4199,13 +4202,13 @@ TN__PRIVATE void tn__conn_finish(tn_connector *c, int status, tn_stream *s) {
     if (c->fallback_timer) (void)tn_loop_cancel(loop, c->fallback_timer);
     c->timeout_timer = c->fallback_timer = 0;
     if (c->req) tn_resolve_cancel(c->req);
-    tn__defer_queue(loop, &c->done_d);
+    tn__defer_queue(loop, &c->done_d);   /* the callback runs from the loop ... */
+    (void)tn__handle_close(&c->h);        /* ... and the memory goes after it */
 }
 
 TN__PRIVATE void tn__conn_on_done(tn__defer *d) {
     tn_connector *c = (tn_connector *)(void *)((char *)d - offsetof(tn_connector, done_d));
     c->cb(c->status, c->result, c->user);
-    (void)tn__handle_close(&c->h);
 }
 
 TN__PRIVATE void tn__conn_finalize(tn__handle *h) {

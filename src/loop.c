@@ -795,17 +795,20 @@ TN_API const char *tn_loop_backend(const tn_loop *loop) { (void)loop; return tn_
 TN_API void tn_loop_set_user(tn_loop *loop, void *user) { loop->user = user; }
 TN_API void *tn_loop_get_user(const tn_loop *loop) { return loop->user; }
 
-/* Drop every queued deferred node without calling it (loop teardown). */
-TN__PRIVATE void tn__loop_drop_deferred(tn_loop *loop) {
+/* Loop teardown: the user's deferred callbacks are dropped without being called; the
+   objects' own nodes (close sequences, failure reports) still run, so every close
+   callback is delivered. */
+TN__PRIVATE void tn__loop_settle_deferred(tn_loop *loop) {
     tn__defer *d;
     while ((d = loop->dq_head) != NULL) {
         loop->dq_head = d->next;
+        if (!loop->dq_head) loop->dq_tail = NULL;
         d->queued = 0;
         d->next = NULL;
         if (d->owner) d->owner->pending--;
         if (d->fn == tn__user_defer_run) tn__free(loop->a, d);
+        else d->fn(d);
     }
-    loop->dq_tail = NULL;
 }
 
 /* Objects still open: live handles not closing, plus user fd watchers. */
@@ -825,7 +828,7 @@ TN_API int tn_loop_free(tn_loop *loop) {
     if (tn__loop_open_count(loop) == 0) {
         /* finalise what was closed (close callbacks run); deferred calls are dropped */
         for (round = 0; round < 64 && (loop->closing_head || loop->dq_head); round++) {
-            tn__loop_drop_deferred(loop);
+            tn__loop_settle_deferred(loop);
             (void)tn__loop_run_closing(loop);
         }
     }
@@ -852,7 +855,7 @@ TN_API int tn_loop_free(tn_loop *loop) {
         tn__free(loop->a, d);   /* posted nodes are always tn__user_defer */
         d = n;
     }
-    tn__loop_drop_deferred(loop);
+    tn__loop_settle_deferred(loop);
     tn__loop_release(loop);
     return TN_OK;
 }

@@ -42,8 +42,8 @@ typedef struct tn_loop_opts {
    Returns: TN_OK, TN_EINVAL (partial allocator), TN_ENOMEM, TN_ESYS/TN_EMFILE (poller). */
 TN_API int tn_loop_new(const tn_loop_opts *opts, tn_loop **out);
 /* Free a loop that is not running. Objects already closed are finalised first (their
-   close callbacks run). Pending timers and deferred callbacks are dropped without being
-   called. If objects are still alive (fd watchers, streams, servers, ...) the loop is not
+   close callbacks run). Pending timers and tn_loop_defer/tn_loop_post callbacks are
+   dropped without being called. If objects are still alive (fd watchers, streams, servers, ...) the loop is not
    freed: each is logged at TN_LOG_WARN and TN_EBUSY is returned; close them and call
    again. Returns: TN_OK, TN_EBUSY, TN_EINVAL (called while running). */
 TN_API int tn_loop_free(tn_loop *loop);

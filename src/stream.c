@@ -112,7 +112,8 @@ TN__PRIVATE void tn__stream_close_now(tn_stream *s, int cause) {
         s->idle_timer = 0;
     }
     tn_buf_free(&s->wbuf);   /* unsent data is dropped now, not at finalise */
-    tn__stream_queue(s);
+    tn__stream_queue(s);      /* the close sequence (callbacks) runs from the loop ... */
+    (void)tn__handle_close(&s->h);   /* ... and the memory goes after it (pending node) */
 }
 
 /* Complete write callbacks whose bytes are sent; stops if a callback closes the stream. */
@@ -146,7 +147,6 @@ TN__PRIVATE void tn__stream_finish_close(tn_stream *s) {
         w.cb(s, err, w.user);
     }
     if (s->ccb) s->ccb(s, s->cause, s->cuser);
-    (void)tn__handle_close(&s->h);
 }
 
 TN__PRIVATE void tn__stream_finalize(tn__handle *h) {

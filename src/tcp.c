@@ -295,13 +295,13 @@ TN__PRIVATE void tn__conn_finish(tn_connector *c, int status, tn_stream *s) {
     if (c->fallback_timer) (void)tn_loop_cancel(loop, c->fallback_timer);
     c->timeout_timer = c->fallback_timer = 0;
     if (c->req) tn_resolve_cancel(c->req);
-    tn__defer_queue(loop, &c->done_d);
+    tn__defer_queue(loop, &c->done_d);   /* the callback runs from the loop ... */
+    (void)tn__handle_close(&c->h);        /* ... and the memory goes after it */
 }
 
 TN__PRIVATE void tn__conn_on_done(tn__defer *d) {
     tn_connector *c = (tn_connector *)(void *)((char *)d - offsetof(tn_connector, done_d));
     c->cb(c->status, c->result, c->user);
-    (void)tn__handle_close(&c->h);
 }
 
 TN__PRIVATE void tn__conn_finalize(tn__handle *h) {

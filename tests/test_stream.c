@@ -525,7 +525,65 @@ TN_TEST(pipe_stream) {
     TN_OK_RC(tn_loop_free(loop));
 }
 
+/* a pipe whose reader is gone: no SIGPIPE death, a close cause instead */
+TN_TEST(pipe_reader_gone_no_sigpipe) {
+    tn_loop *loop;
+    tn_stream *w;
+    int fds[2];
+    ctx c;
+    memset(&c, 0, sizeof c);
+    signal(SIGPIPE, SIG_DFL);   /* as a fresh program has it */
+    TN_OK_RC(tn_loop_new(NULL, &loop));
+    c.loop = loop;
+    TN_CHECK(pipe(fds) == 0);
+    TN_OK_RC(tn_stream_new_pipe(loop, fds[1], NULL, &w));
+    tn_stream_set_close_cb(w, on_close, &c);
+    close(fds[0]);
+    TN_OK_RC(tn_stream_write(w, "lost", 4, on_write, &c));   /* accepted; fails from the loop */
+    run_until(&c, &c.closed, 1);
+    TN_EQ_RC(c.cause, TN_ERESET);
+    TN_EQ_INT(c.writes_err, 1);
+    TN_CHECK(tn_loop_run_once(loop, 0) >= 0);
+    TN_OK_RC(tn_loop_free(loop));
+}
+
+/* tn_loop_free refuses while objects live, and says which through the logger */
+typedef struct logcap { int warn; int busy_code; char last[256]; int saw_stream; } logcap;
+static void capture_log(void *user, int level, int code, const char *msg, const char *file, int line) {
+    logcap *l = (logcap *)user;
+    (void)file; (void)line;
+    if (level == TN_LOG_WARN) l->warn++;
+    if (code == TN_EBUSY) l->busy_code++;
+    if (strstr(msg, "alive: stream")) l->saw_stream = 1;
+    snprintf(l->last, sizeof l->last, "%s", msg);
+}
+
+TN_TEST(loop_free_reports_live_objects) {
+    tn_loop_opts o;
+    tn_loop *loop;
+    tn_stream *s;
+    logcap l;
+    int sv[2];
+    memset(&o, 0, sizeof o);
+    memset(&l, 0, sizeof l);
+    o.logger.func = capture_log;
+    o.logger.user = &l;
+    TN_OK_RC(tn_loop_new(&o, &loop));
+    TN_CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+    TN_OK_RC(tn_stream_new_socket(loop, sv[0], NULL, &s));
+    TN_EQ_UINT(tn_loop_alive(loop), 1);
+    TN_EQ_RC(tn_loop_free(loop), TN_EBUSY);
+    TN_CHECK(l.warn >= 2);
+    TN_CHECK(l.busy_code >= 2);
+    TN_CHECK(l.saw_stream);
+    TN_OK_RC(tn_stream_close(s, NULL, NULL));
+    TN_OK_RC(tn_loop_free(loop));   /* the close is finished by free itself */
+    close(sv[1]);
+}
+
 TN_TESTS(
+    TN_CASE(pipe_reader_gone_no_sigpipe),
+    TN_CASE(loop_free_reports_live_objects),
     TN_CASE(read_bytes_exact_partial_zero),
     TN_CASE(read_bytes_streaming),
     TN_CASE(read_until_split_delimiter),
