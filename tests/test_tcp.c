@@ -468,6 +468,109 @@ TN_TEST(connect_source_address_and_unix_server) {
     TN_OK_RC(tn_loop_free(loop));
 }
 
+/* ---- every allocation of a loop with servers, streams, connectors and resolvers is
+   freed at loop close; an allocation failure mid-stream is a close cause, not a crash ---- */
+typedef struct counting { long live, total, fail_after; } counting;
+static void *c_alloc(size_t n, void *u) {
+    counting *c = (counting *)u;
+    void *p;
+    if (c->fail_after > 0 && --c->fail_after == 0) return NULL;
+    p = malloc(n);
+    if (p) { c->live++; c->total++; }
+    return p;
+}
+static void *c_realloc(void *p, size_t n, void *u) {
+    counting *c = (counting *)u;
+    void *q;
+    if (c->fail_after > 0 && --c->fail_after == 0) return NULL;
+    q = realloc(p, n);
+    if (q && !p) { c->live++; c->total++; }
+    return q;
+}
+static void c_free(void *p, void *u) {
+    if (p) ((counting *)u)->live--;
+    free(p);
+}
+
+typedef struct bal { tn_stream *cli; int got; int closed; int cause; char buf[16]; } bal;
+static void bal_read(tn_stream *s, int status, tn_str data, void *user) {
+    bal *b = (bal *)user;
+    (void)s; (void)data;
+    if (status == TN_OK) b->got++;
+}
+static void bal_close(tn_stream *s, int cause, void *user) {
+    bal *b = (bal *)user;
+    (void)s;
+    b->closed++;
+    b->cause = cause;
+}
+static void bal_connected(int status, tn_stream *s, void *user) {
+    bal *b = (bal *)user;
+    TN_OK_RC(status);
+    b->cli = s;
+    tn_stream_set_close_cb(s, bal_close, b);
+    TN_OK_RC(tn_stream_write(s, "ping", 4, NULL, NULL));
+    TN_OK_RC(tn_stream_read_bytes(s, 4, 0, bal_read, b));
+}
+
+TN_TEST(allocator_balance_with_network_objects) {
+    counting ca;
+    tn_loop_opts o;
+    tn_loop *loop;
+    tn_tcp_server *srv;
+    tn_resolver *rv;
+    tn_resolver_opts ro;
+    tn_connect_opts co;
+    bal b;
+    uint64_t end;
+    memset(&ca, 0, sizeof ca);
+    memset(&o, 0, sizeof o);
+    memset(&b, 0, sizeof b);
+    o.allocator.alloc = c_alloc;
+    o.allocator.realloc = c_realloc;
+    o.allocator.free = c_free;
+    o.allocator.user = &ca;
+    TN_OK_RC(tn_loop_new(&o, &loop));
+    TN_OK_RC(tn_tcp_server_new(loop, NULL, echo_conn, NULL, &srv));
+    TN_OK_RC(tn_tcp_server_listen(srv, "127.0.0.1", 0));
+    memset(&ro, 0, sizeof ro);
+    ro.kind = TN_RESOLVER_THREADED;
+    TN_OK_RC(tn_resolver_new(loop, &ro, &rv));
+    TN_OK_RC(tn_resolver_add_override(rv, "echo.test", "127.0.0.1"));
+    memset(&co, 0, sizeof co);
+    co.resolver = rv;
+    TN_OK_RC(tn_tcp_connect(loop, "echo.test", tn_tcp_server_port(srv), &co, bal_connected, &b, NULL));
+    end = tn_time_ms() + 5000;
+    while (b.got == 0 && tn_time_ms() < end) TN_CHECK(tn_loop_run_once(loop, 10) >= 0);
+    TN_EQ_INT(b.got, 1);
+    tn_stream_close(b.cli, NULL, NULL);
+    {   /* a read buffer that cannot be had: the stream closes with TN_ENOMEM, the loop lives */
+        int sv[2];
+        tn_stream *s;
+        bal b2;
+        memset(&b2, 0, sizeof b2);
+        TN_CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+        TN_OK_RC(tn_stream_new_socket(loop, sv[0], NULL, &s));
+        tn_stream_set_close_cb(s, bal_close, &b2);
+        TN_OK_RC(tn_stream_read_bytes(s, 4, 0, bal_read, &b2));
+        TN_CHECK(tn_loop_run_once(loop, 0) >= 0);
+        ca.fail_after = 1;
+        TN_CHECK(write(sv[1], "data", 4) == 4);
+        while (b2.closed == 0 && tn_time_ms() < end) TN_CHECK(tn_loop_run_once(loop, 10) >= 0);
+        TN_EQ_RC(b2.cause, TN_ENOMEM);
+        TN_EQ_INT(b2.got, 0);
+        ca.fail_after = 0;
+        close(sv[1]);
+    }
+    while (tn_tcp_server_connections(srv) > 0 && tn_time_ms() < end) TN_CHECK(tn_loop_run_once(loop, 10) >= 0);
+    TN_OK_RC(tn_tcp_server_close(srv, NULL, NULL));
+    TN_OK_RC(tn_resolver_close(rv, NULL, NULL));
+    TN_CHECK(ca.live > 0);
+    TN_OK_RC(tn_loop_free(loop));
+    TN_EQ_INT(ca.live, 0);
+    TN_CHECK(ca.total > 10);
+}
+
 /* ---- fork_processes: task ids, restart after an abnormal exit ---- */
 TN_TEST(fork_processes_restarts) {
     char dir[64], path[96];
@@ -521,6 +624,7 @@ TN_TESTS(
     TN_CASE(happy_eyeballs_refused_first_family_starts_other_at_once),
     TN_CASE(connect_refused_timeout_cancel_resolve_error),
     TN_CASE(connect_source_address_and_unix_server),
+    TN_CASE(allocator_balance_with_network_objects),
     TN_CASE(fork_processes_restarts),
     TN_CASE(fork_processes_gives_up)
 )
