@@ -25,6 +25,7 @@ DECLS = [
     "base.h",
     "buf.h",
     "loop.h",
+    "http_parse.h",
 ]
 
 # Implementation, in dependency order: compiled only under TORNADO_IMPLEMENTATION.
@@ -35,6 +36,7 @@ IMPLS = [
     "loop.c",
     "poll_epoll.c",
     "poll_poll.c",
+    "http_parse.c",
 ]
 
 INCLUDE_RE = re.compile(r'^()#\s*include\s+"([^"]+)"(.*)$')  # column 0 only: never inside comments
