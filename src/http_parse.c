@@ -128,17 +128,29 @@ TN__PRIVATE int tn__http_crlf(const char *p, const char *end, int other) {
     return *p == '\n' ? TN_EPARSE : other;
 }
 
+/* Where an incomplete parse stopped: the next call resumes scanning at `scan` with the
+   scanner named by `phase` and reparses the line only once that scanner stops early. */
+enum { TN__PH_LINE = 0, TN__PH_TOKEN = 1, TN__PH_TARGET = 2, TN__PH_VALUE = 3 };
+typedef struct tn__http_stop {
+    const char *scan;
+    int phase;
+} tn__http_stop;
+
 /* Parse field lines from *pp until the empty line. Returns 1 (complete; *pp after the empty
-   line), TN_EINCOMPLETE (*pp at the start of the incomplete line; complete lines before it
-   are stored), or an error. */
-TN__PRIVATE int tn__http_fields(const char **pp, const char *end, tn_http_header *h, size_t max, size_t *num) {
+   line), TN_EINCOMPLETE (*pp at the start of the incomplete line, complete lines before it
+   stored, *stop says how far the line was validated), or an error. */
+TN__PRIVATE int tn__http_fields(const char **pp, const char *end, tn_http_header *h, size_t max, size_t *num,
+                                tn__http_stop *stop) {
     const char *p = *pp;
+    stop->scan = end;
     for (;;) {
         const char *line = p, *name, *vstart, *vend;
         size_t n;
         *pp = line;
+        stop->phase = TN__PH_TOKEN;
         if (TN__UNLIKELY(p == end)) return TN_EINCOMPLETE;
         if (*p == '\r') {
+            stop->phase = TN__PH_LINE;
             if (p + 1 == end) return TN_EINCOMPLETE;
             if (p[1] != '\n') return TN_EPARSE;
             *pp = p + 2;
@@ -154,6 +166,7 @@ TN__PRIVATE int tn__http_fields(const char **pp, const char *end, tn_http_header
         }
         n = (size_t)(p - name);
         p++;
+        stop->phase = TN__PH_VALUE;
         while (p < end && TN__HTTP_WS(*p)) p++;
         vstart = p;
         for (;;) {
@@ -163,7 +176,10 @@ TN__PRIVATE int tn__http_fields(const char **pp, const char *end, tn_http_header
             p++;
         }
         if (TN__LIKELY(*p == '\r')) {
-            if (p + 1 == end) return TN_EINCOMPLETE;
+            if (p + 1 == end) {
+                stop->phase = TN__PH_LINE;
+                return TN_EINCOMPLETE;
+            }
             if (p[1] != '\n') return TN_EBAD_HEADER_VALUE;   /* bare CR */
         } else {
             return *p == '\n' ? TN_EPARSE : TN_EBAD_HEADER_VALUE;
@@ -183,7 +199,10 @@ TN__PRIVATE int tn__http_fields(const char **pp, const char *end, tn_http_header
 /* What the framing fields of a head say. */
 typedef struct tn__http_framing {
     unsigned flags;
-    int te_bad, te_others, te_last_chunked;
+    int te_bad;            /* syntax error in a Transfer-Encoding list */
+    int te_others;         /* codings other than chunked */
+    int te_chunked;        /* how many times chunked appears */
+    int te_last_chunked;   /* the final coding is chunked */
     int cl_bad;
     uint64_t cl;
     int hosts, upgrade, expect_continue;
@@ -225,10 +244,11 @@ TN__PRIVATE void tn__http_transfer_encoding(tn_str v, tn__http_framing *f) {
         p = tn__http_scan_token(p, end);
         n = (size_t)(p - t);
         if (n == 0) { f->te_bad = 1; return; }
-        if (f->te_last_chunked) f->te_bad = 1;   /* a coding after chunked */
         if (tn__http_ieq_lit(t, n, "chunked", 7)) {
             f->te_last_chunked = 1;
+            f->te_chunked++;
         } else {
+            f->te_last_chunked = 0;
             f->te_others++;
         }
         while (p < end && TN__HTTP_WS(*p)) p++;
@@ -317,36 +337,58 @@ TN__PRIVATE size_t tn__http_max_head(size_t v) {
     return m > 0x3fffffffu ? 0x3fffffffu : m;
 }
 
-/* Resume bookkeeping shared by both parsers. Returns 1 to (re)parse from st->pos, or
-   TN_EINCOMPLETE when the current header line is still unterminated. */
-TN__PRIVATE int tn__http_resume(tn__http_pstate *st, const char *buf, size_t len, size_t *num_headers, size_t max_head) {
+/* Resume bookkeeping shared by both parsers. Returns 1 to (re)parse from st->pos, or a
+   result when the new bytes do not finish the scan that stopped the previous call (each
+   byte is then scanned once, so a head arriving a byte at a time costs linear time). */
+TN__PRIVATE int tn__http_resume(tn__http_pstate *st, const char *buf, size_t len, size_t *num_headers,
+                                size_t max_head, size_t max_target) {
+    const char *p, *end = buf + len;
     if (st->base != buf || st->pos > len || st->scan > len) {
         st->base = buf;
         st->pos = 0;
         st->scan = 0;
+        st->mark = 0;
         st->state = 0;
+        st->phase = 0;
         *num_headers = 0;
         return 1;
     }
-    if (st->state == 1 && st->scan > st->pos && memchr(buf + st->scan, '\n', len - st->scan) == NULL) {
-        st->scan = len;
-        if (len > max_head) {
+    if (st->phase == TN__PH_LINE) return 1;
+    p = buf + st->scan;
+    if (st->phase == TN__PH_TOKEN) {
+        p = tn__http_scan_token(p, end);
+    } else if (st->phase == TN__PH_TARGET) {
+        p = tn__http_scan_target(p, end);
+        if ((size_t)(p - (buf + st->mark)) > max_target) {
             st->base = NULL;
-            return TN_EHEADER_TOO_LARGE;
+            return TN_EURI_TOO_LONG;
         }
-        return TN_EINCOMPLETE;
+    } else {
+        for (;;) {
+            p = tn__http_scan_value(p, end);
+            if (p == end || *p != '\t') break;
+            p++;
+        }
     }
-    return 1;
+    if (p != end) return 1;
+    st->scan = len;
+    if (len > max_head) {
+        st->base = NULL;
+        return TN_EHEADER_TOO_LARGE;
+    }
+    return TN_EINCOMPLETE;
 }
 
-TN__PRIVATE int tn__http_incomplete(tn__http_pstate *st, const char *buf, size_t len, const char *line, int state, size_t max_head) {
+TN__PRIVATE int tn__http_incomplete(tn__http_pstate *st, const char *buf, size_t len, const char *line, int state,
+                                    int phase, const char *scan, size_t max_head) {
     if (len > max_head) {
         st->base = NULL;
         return TN_EHEADER_TOO_LARGE;
     }
     st->pos = (size_t)(line - buf);
-    st->scan = len;
+    st->scan = (size_t)(scan - buf);
     st->state = state;
+    st->phase = phase;
     return TN_EINCOMPLETE;
 }
 
@@ -379,61 +421,77 @@ TN__PRIVATE int tn__http_target_form(tn_str method, tn_str t) {
     return TN_EBAD_TARGET;
 }
 
+/* Skip empty lines (CRLF) before a start line (RFC 9112 §2.2). Returns 1 with *pp at the
+   first other byte, TN_EINCOMPLETE (a CR at the end) or TN_EPARSE. */
+TN__PRIVATE int tn__http_skip_empty(const char **pp, const char *end) {
+    const char *p = *pp;
+    while (p < end && *p == '\r') {
+        if (p + 1 == end) {
+            *pp = p;
+            return TN_EINCOMPLETE;
+        }
+        if (p[1] != '\n') return TN_EPARSE;
+        p += 2;
+    }
+    *pp = p;
+    if (p < end && *p == '\n') return TN_EPARSE;
+    return 1;
+}
+
+#define TN__HTTP_FAIL(rc) do { st->base = NULL; return (rc); } while (0)
+
 TN_API int tn_http_parse_request(const char *buf, size_t len, tn_http_request *req) {
     tn__http_pstate *st = &req->_st;
     const char *end = buf + len, *p, *line;
     size_t max_head = tn__http_max_head(req->max_header_bytes);
     size_t max_target = TN__DEF(req->max_target_length, (size_t)TORNADO_MAX_TARGET_LENGTH);
     tn__http_framing f;
+    tn__http_stop stop;
     int rc, consumed;
 
     if (buf == NULL) return len ? TN_EINVAL : TN_EINCOMPLETE;
-    rc = tn__http_resume(st, buf, len, &req->num_headers, max_head);
+    rc = tn__http_resume(st, buf, len, &req->num_headers, max_head, max_target);
     if (rc != 1) return rc;
     p = buf + st->pos;
 
     if (st->state == 0) {
-        const char *m, *t;
-        /* RFC 9112 §2.2: ignore empty lines (CRLF) before the request-line */
-        while (p < end && *p == '\r') {
-            if (p + 1 == end) return tn__http_incomplete(st, buf, len, buf, 0, max_head);
-            if (p[1] != '\n') { st->base = NULL; return TN_EPARSE; }
-            p += 2;
-        }
-        line = buf;
-        m = p;
+        const char *t;
+        rc = tn__http_skip_empty(&p, end);
+        if (rc == TN_EINCOMPLETE) return tn__http_incomplete(st, buf, len, p, 0, TN__PH_LINE, p, max_head);
+        if (rc < 0) TN__HTTP_FAIL(rc);
+        line = p;
         p = tn__http_scan_token(p, end);
-        if (p == end) return tn__http_incomplete(st, buf, len, line, 0, max_head);
-        if (*p != ' ' || p == m) { st->base = NULL; return (p == m && *p == '\n') ? TN_EPARSE : TN_EBAD_METHOD; }
-        req->method.ptr = m;
-        req->method.len = (size_t)(p - m);
+        if (p == end) return tn__http_incomplete(st, buf, len, line, 0, TN__PH_TOKEN, end, max_head);
+        if (*p != ' ' || p == line) TN__HTTP_FAIL((p == line && *p == '\n') ? TN_EPARSE : TN_EBAD_METHOD);
+        req->method.ptr = line;
+        req->method.len = (size_t)(p - line);
         t = ++p;
         p = tn__http_scan_target(p, end);
-        if ((size_t)(p - t) > max_target) { st->base = NULL; return TN_EURI_TOO_LONG; }
-        if (p == end) return tn__http_incomplete(st, buf, len, line, 0, max_head);
-        if (*p != ' ' || p == t) {
-            st->base = NULL;
-            return (p != t && (*p == '\r' || *p == '\n')) ? TN_EBAD_VERSION : TN_EBAD_TARGET;
+        if ((size_t)(p - t) > max_target) TN__HTTP_FAIL(TN_EURI_TOO_LONG);
+        if (p == end) {
+            st->mark = (size_t)(t - buf);
+            return tn__http_incomplete(st, buf, len, line, 0, TN__PH_TARGET, end, max_head);
         }
+        if (*p != ' ' || p == t) TN__HTTP_FAIL((p != t && (*p == '\r' || *p == '\n')) ? TN_EBAD_VERSION : TN_EBAD_TARGET);
         req->target.ptr = t;
         req->target.len = (size_t)(p - t);
         p++;
         rc = tn__http_version(p, end, &req->version);
-        if (rc == TN_EINCOMPLETE) return tn__http_incomplete(st, buf, len, line, 0, max_head);
-        if (rc < 0) { st->base = NULL; return rc; }
+        if (rc == TN_EINCOMPLETE) return tn__http_incomplete(st, buf, len, line, 0, TN__PH_LINE, p, max_head);
+        if (rc < 0) TN__HTTP_FAIL(rc);
         p += rc;
         rc = tn__http_crlf(p, end, TN_EBAD_VERSION);
-        if (rc == TN_EINCOMPLETE) return tn__http_incomplete(st, buf, len, line, 0, max_head);
-        if (rc < 0) { st->base = NULL; return rc; }
+        if (rc == TN_EINCOMPLETE) return tn__http_incomplete(st, buf, len, line, 0, TN__PH_LINE, p, max_head);
+        if (rc < 0) TN__HTTP_FAIL(rc);
         p += rc;
         rc = tn__http_target_form(req->method, req->target);
-        if (rc < 0) { st->base = NULL; return rc; }
+        if (rc < 0) TN__HTTP_FAIL(rc);
         req->target_form = rc;
         req->num_headers = 0;
     }
 
-    rc = tn__http_fields(&p, end, req->headers, req->headers ? req->max_headers : 0, &req->num_headers);
-    if (rc == TN_EINCOMPLETE) return tn__http_incomplete(st, buf, len, p, 1, max_head);
+    rc = tn__http_fields(&p, end, req->headers, req->headers ? req->max_headers : 0, &req->num_headers, &stop);
+    if (rc == TN_EINCOMPLETE) return tn__http_incomplete(st, buf, len, p, 1, stop.phase, stop.scan, max_head);
     st->base = NULL;   /* complete or failed: the next call starts afresh */
     if (rc < 0) return rc;
     if ((size_t)(p - buf) > max_head) return TN_EHEADER_TOO_LARGE;
@@ -441,7 +499,8 @@ TN_API int tn_http_parse_request(const char *buf, size_t len, tn_http_request *r
 
     tn__http_collect(req->headers, req->num_headers, &f);
     if ((rc = tn__http_check_framing(&f, req->version)) != 0) return rc;
-    if ((f.flags & TN_HTTP_F_TRANSFER_ENCODING) && !f.te_last_chunked) return TN_EBAD_TRANSFER_ENCODING;
+    /* RFC 9112 §6.3: a request whose final coding is not chunked cannot be framed: 400 */
+    if ((f.flags & TN_HTTP_F_TRANSFER_ENCODING) && (!f.te_last_chunked || f.te_chunked > 1)) return TN_EBAD_TRANSFER_ENCODING;
     if (f.te_others) return TN_EUNSUPPORTED_TE;
     if (f.hosts > 1) return TN_EBAD_HEADER_VALUE;   /* RFC 9112 §3.2: more than one Host */
     if (f.hosts == 1) f.flags |= TN_HTTP_F_HOST;
@@ -452,11 +511,13 @@ TN_API int tn_http_parse_request(const char *buf, size_t len, tn_http_request *r
     } else if ((f.flags & TN_HTTP_F_CONN_KEEP_ALIVE) && !(f.flags & TN_HTTP_F_CONN_CLOSE)) {
         f.flags |= TN_HTTP_F_KEEP_ALIVE;
     }
-    if (req->target_form == TN_HTTP_TARGET_AUTHORITY) f.flags |= TN_HTTP_F_UPGRADE;
     req->flags = f.flags;
     req->content_length = 0;
     req->body_kind = TN_HTTP_BODY_NONE;
-    if (f.flags & TN_HTTP_F_CHUNKED) {
+    if (req->target_form == TN_HTTP_TARGET_AUTHORITY) {
+        /* CONNECT: no content (RFC 9110 §9.3.6); the tunnel starts after the head */
+        req->flags |= TN_HTTP_F_UPGRADE;
+    } else if (f.flags & TN_HTTP_F_CHUNKED) {
         req->body_kind = TN_HTTP_BODY_CHUNKED;
     } else if (f.flags & TN_HTTP_F_CONTENT_LENGTH) {
         req->content_length = f.cl;
@@ -467,61 +528,63 @@ TN_API int tn_http_parse_request(const char *buf, size_t len, tn_http_request *r
 
 TN_API int tn_http_parse_response(const char *buf, size_t len, tn_http_response *res) {
     tn__http_pstate *st = &res->_st;
-    const char *end = buf + len, *p;
+    const char *end = buf + len, *p, *line;
     size_t max_head = tn__http_max_head(res->max_header_bytes);
     tn__http_framing f;
+    tn__http_stop stop;
     int rc, consumed;
 
     if (buf == NULL) return len ? TN_EINVAL : TN_EINCOMPLETE;
-    rc = tn__http_resume(st, buf, len, &res->num_headers, max_head);
+    rc = tn__http_resume(st, buf, len, &res->num_headers, max_head, 0);
     if (rc != 1) return rc;
     p = buf + st->pos;
 
     if (st->state == 0) {
+        static const char pat[] = " ###";
         const char *r;
+        int i, status = 0;
+        rc = tn__http_skip_empty(&p, end);
+        if (rc == TN_EINCOMPLETE) return tn__http_incomplete(st, buf, len, p, 0, TN__PH_LINE, p, max_head);
+        if (rc < 0) TN__HTTP_FAIL(rc);
+        line = p;
         rc = tn__http_version(p, end, &res->version);
-        if (rc == TN_EINCOMPLETE) return tn__http_incomplete(st, buf, len, buf, 0, max_head);
-        if (rc < 0) { st->base = NULL; return rc; }
+        if (rc == TN_EINCOMPLETE) return tn__http_incomplete(st, buf, len, line, 0, TN__PH_LINE, line, max_head);
+        if (rc < 0) TN__HTTP_FAIL(rc);
         p += rc;
         /* SP 3DIGIT [SP reason] CRLF; the SP before an empty reason may be missing */
-        {
-            static const char pat[] = " ###";
-            int i, status = 0;
-            for (i = 0; i < 4; i++) {
-                if (p + i == end) return tn__http_incomplete(st, buf, len, buf, 0, max_head);
-                if (pat[i] == '#') {
-                    if (p[i] < '0' || p[i] > '9') { st->base = NULL; return TN_EBAD_STATUS; }
-                    status = status * 10 + (p[i] - '0');
-                } else if (p[i] != ' ') {
-                    st->base = NULL;
-                    return TN_EBAD_VERSION;
-                }
+        for (i = 0; i < 4; i++) {
+            if (p + i == end) return tn__http_incomplete(st, buf, len, line, 0, TN__PH_LINE, line, max_head);
+            if (pat[i] == '#') {
+                if (p[i] < '0' || p[i] > '9') TN__HTTP_FAIL(TN_EBAD_STATUS);
+                status = status * 10 + (p[i] - '0');
+            } else if (p[i] != ' ') {
+                TN__HTTP_FAIL(TN_EBAD_VERSION);
             }
-            if (status < 100) { st->base = NULL; return TN_EBAD_STATUS; }
-            res->status = status;
-            p += 4;
         }
-        if (p == end) return tn__http_incomplete(st, buf, len, buf, 0, max_head);
+        if (status < 100) TN__HTTP_FAIL(TN_EBAD_STATUS);
+        res->status = status;
+        p += 4;
+        if (p == end) return tn__http_incomplete(st, buf, len, line, 0, TN__PH_LINE, line, max_head);
         if (*p == ' ') p++;
-        else if (*p != '\r' && *p != '\n') { st->base = NULL; return TN_EBAD_STATUS; }
+        else if (*p != '\r' && *p != '\n') TN__HTTP_FAIL(TN_EBAD_STATUS);
         r = p;
         for (;;) {
             p = tn__http_scan_value(p, end);
-            if (p == end) return tn__http_incomplete(st, buf, len, buf, 0, max_head);
+            if (p == end) return tn__http_incomplete(st, buf, len, line, 0, TN__PH_VALUE, end, max_head);
             if (*p != '\t') break;
             p++;
         }
         res->reason.ptr = r;
         res->reason.len = (size_t)(p - r);
         rc = tn__http_crlf(p, end, TN_EBAD_STATUS);
-        if (rc == TN_EINCOMPLETE) return tn__http_incomplete(st, buf, len, buf, 0, max_head);
-        if (rc < 0) { st->base = NULL; return rc; }
+        if (rc == TN_EINCOMPLETE) return tn__http_incomplete(st, buf, len, line, 0, TN__PH_LINE, line, max_head);
+        if (rc < 0) TN__HTTP_FAIL(rc);
         p += rc;
         res->num_headers = 0;
     }
 
-    rc = tn__http_fields(&p, end, res->headers, res->headers ? res->max_headers : 0, &res->num_headers);
-    if (rc == TN_EINCOMPLETE) return tn__http_incomplete(st, buf, len, p, 1, max_head);
+    rc = tn__http_fields(&p, end, res->headers, res->headers ? res->max_headers : 0, &res->num_headers, &stop);
+    if (rc == TN_EINCOMPLETE) return tn__http_incomplete(st, buf, len, p, 1, stop.phase, stop.scan, max_head);
     st->base = NULL;
     if (rc < 0) return rc;
     if ((size_t)(p - buf) > max_head) return TN_EHEADER_TOO_LARGE;
@@ -529,7 +592,9 @@ TN_API int tn_http_parse_response(const char *buf, size_t len, tn_http_response 
 
     tn__http_collect(res->headers, res->num_headers, &f);
     if ((rc = tn__http_check_framing(&f, res->version)) != 0) return rc;
-    if (f.te_last_chunked && f.te_others) return TN_EUNSUPPORTED_TE;
+    /* RFC 9112 §6.3: chunked not final (or applied twice) → the body runs until close */
+    if (f.te_last_chunked && f.te_chunked > 1) f.flags &= ~(unsigned)TN_HTTP_F_CHUNKED;
+    if ((f.flags & TN_HTTP_F_CHUNKED) && f.te_others) return TN_EUNSUPPORTED_TE;
     if (res->status == 101) f.flags |= TN_HTTP_F_UPGRADE;
     if (tn_str_eq_c(res->request_method, "CONNECT") && res->status / 100 == 2) f.flags |= TN_HTTP_F_UPGRADE;
     res->flags = f.flags;

@@ -65,7 +65,9 @@ typedef struct tn__http_pstate {
     const char *base;   /* buffer seen on the previous call (a moved buffer restarts the parse) */
     size_t pos;         /* offset of the first line not yet accepted */
     size_t scan;        /* bytes already scanned without finding the end of the current line */
+    size_t mark;        /* offset of the request-target (limit check while incomplete) */
     int state;          /* 0 start line, 1 header fields */
+    int phase;          /* which scanner resumes at scan */
 } tn__http_pstate;
 
 /* tn_http_request: a parsed request head (a value type, zero-initialise it).
