@@ -30,6 +30,24 @@ TN__PRIVATE int tn__http_ieq_lit(const char *s, size_t n, const char *lit, size_
     return 1;
 }
 
+/* A field name (a token) equal to a lowercase literal of letters and '-': 8 bytes at a time.
+   OR-ing 0x20 maps only A-Z onto a-z among token bytes, so the test is exact. */
+TN__PRIVATE int tn__http_name_is(const char *s, size_t n, const char *lit, size_t litn) {
+    if (n != litn) return 0;
+    while (n >= 8) {
+        uint64_t a, b;
+        memcpy(&a, s, 8);
+        memcpy(&b, lit, 8);
+        if ((a | 0x2020202020202020ull) != b) return 0;
+        s += 8;
+        lit += 8;
+        n -= 8;
+    }
+    while (n--)
+        if ((*s++ | 0x20) != *lit++) return 0;
+    return 1;
+}
+
 /* Same for a tn_str against any C string (both sides folded). */
 TN__PRIVATE int tn__http_ieq_c(tn_str s, const char *c) {
     size_t i;
@@ -87,15 +105,34 @@ TN__PRIVATE const char *tn__http_scan_target(const char *p, const char *end) {
     return end;
 }
 
-/* First non-tchar byte in [p, end), else end (names are short: a table loop, unrolled). */
+/* First non-tchar byte in [p, end), else end. SSE2: a byte is a tchar when it is in
+   0x21..0x7E and not one of the delimiters "(),/:;<=>?@[\]{} (RFC 9110 §5.6.2). */
 TN__PRIVATE const char *tn__http_scan_token(const char *p, const char *end) {
-    while (end - p >= 4) {
-        if (!TN__HTTP_TCHAR(p[0])) return p;
-        if (!TN__HTTP_TCHAR(p[1])) return p + 1;
-        if (!TN__HTTP_TCHAR(p[2])) return p + 2;
-        if (!TN__HTTP_TCHAR(p[3])) return p + 3;
-        p += 4;
+#if TN__HAVE_SSE2
+    while (end - p >= 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+        __m128i vis = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(0x20)), _mm_cmplt_epi8(v, _mm_set1_epi8(0x7f)));
+        __m128i d = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(0x27)), _mm_cmplt_epi8(v, _mm_set1_epi8(0x2a)));
+        int mask;
+        d = _mm_or_si128(d, _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(0x39)), _mm_cmplt_epi8(v, _mm_set1_epi8(0x41))));
+        d = _mm_or_si128(d, _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(0x5a)), _mm_cmplt_epi8(v, _mm_set1_epi8(0x5e))));
+        d = _mm_or_si128(d, _mm_cmpeq_epi8(v, _mm_set1_epi8(0x22)));
+        d = _mm_or_si128(d, _mm_cmpeq_epi8(v, _mm_set1_epi8(0x2c)));
+        d = _mm_or_si128(d, _mm_cmpeq_epi8(v, _mm_set1_epi8(0x2f)));
+        d = _mm_or_si128(d, _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7b)));
+        d = _mm_or_si128(d, _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7d)));
+        mask = (_mm_movemask_epi8(vis) ^ 0xffff) | _mm_movemask_epi8(d);
+        if (mask) return p + __builtin_ctz((unsigned)mask);
+        p += 16;
     }
+#else
+    const unsigned char *t = tn__http_tchar;
+    while (end - p >= 8) {   /* 8 lookups ANDed: one branch per 8 bytes */
+        const unsigned char *u = (const unsigned char *)p;
+        if (!(t[u[0]] & t[u[1]] & t[u[2]] & t[u[3]] & t[u[4]] & t[u[5]] & t[u[6]] & t[u[7]])) break;
+        p += 8;
+    }
+#endif
     while (p < end && TN__HTTP_TCHAR(*p)) p++;
     return p;
 }
@@ -283,39 +320,50 @@ TN__PRIVATE void tn__http_transfer_encoding(tn_str v, tn__http_framing *f) {
     }
 }
 
+/* Connection options (RFC 9110 §7.6.1): one pass over the list for close, keep-alive, upgrade. */
+TN__PRIVATE void tn__http_connection(tn_str v, tn__http_framing *f) {
+    const char *p = v.ptr, *end = v.ptr + v.len;
+    while (p < end) {
+        const char *s, *e;
+        size_t n;
+        while (p < end && (TN__HTTP_WS(*p) || *p == ',')) p++;
+        s = p;
+        while (p < end && *p != ',') p++;
+        e = p;
+        while (e > s && TN__HTTP_WS(e[-1])) e--;
+        n = (size_t)(e - s);
+        if (n == 5 && tn__http_ieq_lit(s, 5, "close", 5)) f->flags |= TN_HTTP_F_CONN_CLOSE;
+        else if (n == 10 && tn__http_ieq_lit(s, 10, "keep-alive", 10)) f->flags |= TN_HTTP_F_CONN_KEEP_ALIVE;
+        else if (n == 7 && tn__http_ieq_lit(s, 7, "upgrade", 7)) f->flags |= TN_HTTP_F_CONN_UPGRADE;
+    }
+}
+
 /* Scan the stored fields for the ones that decide framing and connection handling. */
 TN__PRIVATE void tn__http_collect(const tn_http_header *h, size_t num, tn__http_framing *f) {
+    /* name lengths that matter: 4 host, 6 expect, 7 upgrade, 10 connection, 14 content-length,
+       17 transfer-encoding; everything else is skipped with one test */
+    const uint32_t lens = (1u << 4) | (1u << 6) | (1u << 7) | (1u << 10) | (1u << 14) | (1u << 17);
     size_t i;
     memset(f, 0, sizeof *f);
     for (i = 0; i < num; i++) {
         const char *nm = h[i].name.ptr;
-        switch (h[i].name.len) {
-        case 4:
-            if (tn__http_ieq_lit(nm, 4, "host", 4)) f->hosts++;
-            break;
-        case 6:
-            if (tn__http_ieq_lit(nm, 6, "expect", 6) &&
+        size_t n = h[i].name.len;
+        int c;
+        if (n > 17 || !((lens >> n) & 1u)) continue;
+        c = nm[0] | 0x20;
+        if (c == 'c') {
+            if (n == 14 && tn__http_name_is(nm, 14, "content-length", 14)) tn__http_content_length(h[i].value, f);
+            else if (n == 10 && tn__http_name_is(nm, 10, "connection", 10)) tn__http_connection(h[i].value, f);
+        } else if (c == 't') {
+            if (n == 17 && tn__http_name_is(nm, 17, "transfer-encoding", 17)) tn__http_transfer_encoding(h[i].value, f);
+        } else if (c == 'h') {
+            if (n == 4 && tn__http_name_is(nm, 4, "host", 4)) f->hosts++;
+        } else if (c == 'u') {
+            if (n == 7 && tn__http_name_is(nm, 7, "upgrade", 7)) f->upgrade = 1;
+        } else if (c == 'e') {
+            if (n == 6 && tn__http_name_is(nm, 6, "expect", 6) &&
                 tn__http_ieq_lit(h[i].value.ptr, h[i].value.len, "100-continue", 12))
                 f->expect_continue = 1;
-            break;
-        case 7:
-            if (tn__http_ieq_lit(nm, 7, "upgrade", 7)) f->upgrade = 1;
-            break;
-        case 10:
-            if (tn__http_ieq_lit(nm, 10, "connection", 10)) {
-                if (tn_http_token_list_has(h[i].value, "close")) f->flags |= TN_HTTP_F_CONN_CLOSE;
-                if (tn_http_token_list_has(h[i].value, "keep-alive")) f->flags |= TN_HTTP_F_CONN_KEEP_ALIVE;
-                if (tn_http_token_list_has(h[i].value, "upgrade")) f->flags |= TN_HTTP_F_CONN_UPGRADE;
-            }
-            break;
-        case 14:
-            if (tn__http_ieq_lit(nm, 14, "content-length", 14)) tn__http_content_length(h[i].value, f);
-            break;
-        case 17:
-            if (tn__http_ieq_lit(nm, 17, "transfer-encoding", 17)) tn__http_transfer_encoding(h[i].value, f);
-            break;
-        default:
-            break;
         }
     }
     if (f->te_last_chunked && !f->te_bad) f->flags |= TN_HTTP_F_CHUNKED;
