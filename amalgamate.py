@@ -28,6 +28,7 @@ DECLS = [
     "net.h",
     "stream.h",
     "tcp.h",
+    "http_parse.h",
 ]
 
 # Implementation, in dependency order: compiled only under TORNADO_IMPLEMENTATION.
@@ -41,6 +42,7 @@ IMPLS = [
     "net.c",
     "stream.c",
     "tcp.c",
+    "http_parse.c",
 ]
 
 INCLUDE_RE = re.compile(r'^()#\s*include\s+"([^"]+)"(.*)$')  # column 0 only: never inside comments

@@ -11,6 +11,7 @@
        >>net.h          sockets: addresses, binding (v4/v6, reuse_port, unix), resolvers (blocking, threaded, override table).
        >>stream.h       buffered async byte streams over a transport (socket, pipe; TLS later).
        >>tcp.h          TCP server (listen, accept, connection cap, multi-process) and client connect (happy eyeballs).
+       >>http_parse.h   HTTP/1.1 request/response parser, framing rules, chunked codec, header utilities (no I/O).
      implementation (compiled where TORNADO_IMPLEMENTATION is defined)
        >>platform.c     system includes, private macros, errno mapping, fd flags, clock, locks.
        >>base.c         result code names, tn_str helpers, allocator wrappers, logging.
@@ -21,6 +22,7 @@
        >>net.c          addresses, bind/listen, unix sockets, accept, resolvers.
        >>stream.c       tn_stream: lazy buffered reads, queued writes, deferred close, transports.
        >>tcp.c          tcp server (accept batches, connection cap), fork_processes, happy-eyeballs connect.
+       >>http_parse.c   strict incremental HTTP/1.1 head parser, framing, chunked codec, header utilities.
 
    QUICK START, TOGGLES, LIMITS, ALLOCATOR, ERRORS & LOGGING, THREADING: see >>config.h below. */
 
@@ -881,6 +883,231 @@ TN_API void tn_tcp_connect_cancel(tn_connector *c);
 TN__END_DECLS
 /* <<tcp.h  end of src/tcp.h */
 
+/* ======================================================================== */
+/* >>http_parse.h  (src/http_parse.h)                                       */
+/* ======================================================================== */
+#ifdef TORNADO_LINE_DIRECTIVES
+#line 1 "src/http_parse.h"
+#endif
+/* http_parse.h: HTTP/1.1 request/response parser, framing rules, chunked codec, header utilities (no I/O). */
+/* #include "base.h" (inlined above) */
+
+TN__BEGIN_DECLS
+
+/* ---- limits (each overridable; 0 in a parser struct means "use the macro") ---- */
+#ifndef TORNADO_MAX_HEADER_BYTES
+#define TORNADO_MAX_HEADER_BYTES 65536u      /* start line + fields + blank line (Tornado: 64 KiB) */
+#endif
+#ifndef TORNADO_MAX_TARGET_LENGTH
+#define TORNADO_MAX_TARGET_LENGTH 8192u      /* request-target bytes (RFC 9112 §3: >= 8000) */
+#endif
+#ifndef TORNADO_MAX_BODY_BYTES
+#define TORNADO_MAX_BODY_BYTES 104857600u    /* decoded chunked body bytes (Tornado: 100 MiB) */
+#endif
+#ifndef TORNADO_MAX_CHUNK_LINE
+#define TORNADO_MAX_CHUNK_LINE 4096u         /* chunk-size line incl. extensions and CRLF */
+#endif
+#ifndef TORNADO_MAX_TRAILER_BYTES
+#define TORNADO_MAX_TRAILER_BYTES 8192u      /* trailer section incl. final CRLF */
+#endif
+
+/* tn_http_header: one field line, both slices point into the parsed buffer.
+   name: the field name as received (a token, never empty); value: the field value with
+   leading and trailing whitespace removed (may be empty). */
+typedef struct tn_http_header {
+    tn_str name;
+    tn_str value;
+} tn_http_header;
+
+/* How the message body is delimited (RFC 9112 §6.3). */
+enum {
+    TN_HTTP_BODY_NONE = 0,      /* no body (length 0, HEAD response, 1xx/204/304, CONNECT 2xx) */
+    TN_HTTP_BODY_LENGTH = 1,    /* exactly content_length bytes follow */
+    TN_HTTP_BODY_CHUNKED = 2,   /* chunked coding: use tn_http_decode_chunked */
+    TN_HTTP_BODY_UNTIL_CLOSE = 3 /* responses only: read until the server closes */
+};
+
+/* Request-target forms (RFC 9112 §3.2). */
+enum {
+    TN_HTTP_TARGET_ORIGIN = 1,     /* "/path?query" */
+    TN_HTTP_TARGET_ABSOLUTE = 2,   /* "http://host/path" (proxies) */
+    TN_HTTP_TARGET_AUTHORITY = 3,  /* "host:port", CONNECT only */
+    TN_HTTP_TARGET_ASTERISK = 4    /* "*", OPTIONS only */
+};
+
+/* Message flags, set once the header section is complete. */
+enum {
+    TN_HTTP_F_KEEP_ALIVE = 1u << 0,       /* the connection may carry another message after this one */
+    TN_HTTP_F_CONN_CLOSE = 1u << 1,       /* Connection: close seen */
+    TN_HTTP_F_CONN_KEEP_ALIVE = 1u << 2,  /* Connection: keep-alive seen */
+    TN_HTTP_F_CONN_UPGRADE = 1u << 3,     /* Connection: upgrade seen */
+    TN_HTTP_F_UPGRADE = 1u << 4,          /* protocol switch after this message: request with
+                                             Connection: upgrade + Upgrade, CONNECT request, 101
+                                             response, 2xx response to CONNECT */
+    TN_HTTP_F_EXPECT_CONTINUE = 1u << 5,  /* HTTP/1.1 request with Expect: 100-continue */
+    TN_HTTP_F_CONTENT_LENGTH = 1u << 6,   /* a (valid) Content-Length was present */
+    TN_HTTP_F_CHUNKED = 1u << 7,          /* Transfer-Encoding ends in chunked */
+    TN_HTTP_F_HOST = 1u << 8,             /* exactly one Host field was present (requests) */
+    TN_HTTP_F_TRANSFER_ENCODING = 1u << 9 /* a Transfer-Encoding field was present */
+};
+
+/* Private resume state shared by both parsers (fields are internal; zero = fresh start). */
+typedef struct tn__http_pstate {
+    const char *base;   /* buffer seen on the previous call (a moved buffer restarts the parse) */
+    size_t pos;         /* offset of the first line not yet accepted */
+    size_t scan;        /* bytes already scanned without finding the end of the current line */
+    size_t mark;        /* offset of the request-target (limit check while incomplete) */
+    int state;          /* 0 start line, 1 header fields */
+    int phase;          /* which scanner resumes at scan */
+} tn__http_pstate;
+
+/* tn_http_request: a parsed request head (a value type, zero-initialise it).
+   Inputs, set before the first call and kept while resuming:
+     headers, max_headers    the caller's header array and its capacity (0 = no headers allowed)
+     max_header_bytes        limit on the head, default TORNADO_MAX_HEADER_BYTES
+     max_target_length       limit on the request-target, default TORNADO_MAX_TARGET_LENGTH
+   Outputs: every tn_str points into the buffer given to tn_http_parse_request and is valid as
+   long as that buffer is unchanged. To parse the next message, zero the struct again (or call
+   tn_http_request_reset, which keeps the inputs). */
+typedef struct tn_http_request {
+    tn_http_header *headers;     /* in: caller's array; out: filled with num_headers fields */
+    size_t max_headers;          /* in: capacity of headers */
+    size_t max_header_bytes;     /* in: 0 = TORNADO_MAX_HEADER_BYTES */
+    size_t max_target_length;    /* in: 0 = TORNADO_MAX_TARGET_LENGTH */
+    tn_str method;               /* out: e.g. "GET" (case-sensitive token) */
+    tn_str target;               /* out: request-target as received */
+    int target_form;             /* out: TN_HTTP_TARGET_* */
+    int version;                 /* out: 10 (HTTP/1.0) or 11 (HTTP/1.1 and 1.2..1.9) */
+    size_t num_headers;          /* out: fields stored in headers */
+    unsigned flags;              /* out: TN_HTTP_F_* */
+    int body_kind;               /* out: TN_HTTP_BODY_NONE, _LENGTH or _CHUNKED */
+    uint64_t content_length;     /* out: body bytes when body_kind is TN_HTTP_BODY_LENGTH */
+    tn__http_pstate _st;         /* private */
+} tn_http_request;
+
+/* tn_http_response: a parsed response head (zero-initialise it). Inputs as for
+   tn_http_request, plus request_method: the method of the request this answers (empty = not
+   HEAD/CONNECT), which decides the body framing. Outputs point into the parsed buffer. */
+typedef struct tn_http_response {
+    tn_http_header *headers;     /* in/out: as in tn_http_request */
+    size_t max_headers;          /* in */
+    size_t max_header_bytes;     /* in: 0 = TORNADO_MAX_HEADER_BYTES */
+    tn_str request_method;       /* in: method of the matching request ("HEAD" → no body) */
+    int version;                 /* out: 10 or 11 */
+    int status;                  /* out: 100..999 */
+    tn_str reason;               /* out: reason phrase (may be empty) */
+    size_t num_headers;          /* out */
+    unsigned flags;              /* out: TN_HTTP_F_* */
+    int body_kind;               /* out: TN_HTTP_BODY_* */
+    uint64_t content_length;     /* out: when body_kind is TN_HTTP_BODY_LENGTH */
+    tn__http_pstate _st;         /* private */
+} tn_http_response;
+
+/* Parse a request head from buf[0..len). Call again with the same (grown) buffer after more
+   bytes arrive: lines already accepted are not rescanned (a buffer at a new address restarts
+   from its beginning, which is correct but slower).
+   Policy: strict RFC 9112. Lines must end in CRLF (a bare LF or bare CR is rejected); empty
+   lines (CRLF) before the request line are skipped and counted in the result; obs-fold,
+   whitespace before a colon, control bytes in names/values, and ambiguous framing are errors.
+   Returns: bytes consumed by the head (> 0; the body, if any, starts there), TN_EINCOMPLETE,
+   or: TN_EBAD_METHOD, TN_EBAD_TARGET, TN_EBAD_VERSION, TN_EBAD_HEADER_NAME,
+   TN_EBAD_HEADER_VALUE, TN_EPARSE (bad line terminator), TN_ETOO_MANY_HEADERS,
+   TN_EHEADER_TOO_LARGE, TN_EURI_TOO_LONG, TN_EBAD_CONTENT_LENGTH, TN_EBAD_TRANSFER_ENCODING,
+   TN_EUNSUPPORTED_TE. Map a code to a status with tn_http_error_status. */
+TN_API int tn_http_parse_request(const char *buf, size_t len, tn_http_request *req);
+
+/* Parse a response head from buf[0..len); resumable like tn_http_parse_request.
+   Returns: bytes consumed (> 0), TN_EINCOMPLETE, or TN_EBAD_VERSION, TN_EBAD_STATUS,
+   TN_EBAD_HEADER_NAME, TN_EBAD_HEADER_VALUE, TN_EPARSE, TN_ETOO_MANY_HEADERS,
+   TN_EHEADER_TOO_LARGE, TN_EBAD_CONTENT_LENGTH, TN_EBAD_TRANSFER_ENCODING, TN_EUNSUPPORTED_TE.
+   A 1xx response other than 101 is a complete interim message: parse the next head after it. */
+TN_API int tn_http_parse_response(const char *buf, size_t len, tn_http_response *res);
+
+/* Clear outputs and resume state, keeping the inputs (headers, limits, request_method). */
+TN_API void tn_http_request_reset(tn_http_request *req);
+TN_API void tn_http_response_reset(tn_http_response *res);
+
+/* The HTTP status a server should answer a parse error with: 400, 413 (TN_EBODY_TOO_LARGE),
+   414 (TN_EURI_TOO_LONG), 431 (TN_EHEADER_TOO_LARGE, TN_ETOO_MANY_HEADERS), 501
+   (TN_EUNSUPPORTED_TE). Returns 0 for TN_OK, TN_EINCOMPLETE and positive values. */
+TN_API int tn_http_error_status(int code);
+
+/* ---- framing helpers (pure functions of a parsed head) ---- */
+
+/* 1 if the connection may be reused after this request: HTTP/1.1 without Connection: close, or
+   HTTP/1.0 with Connection: keep-alive (and without close). Same as TN_HTTP_F_KEEP_ALIVE. */
+TN_API int tn_http_request_keep_alive(const tn_http_request *req);
+/* 1 if the connection may be reused after this response (as above, and the body is not
+   delimited by close). */
+TN_API int tn_http_response_keep_alive(const tn_http_response *res);
+/* Body framing of a response to a request with method `request_method` (RFC 9112 §6.3):
+   HEAD, 1xx, 204, 304 and 2xx-to-CONNECT have no body. Writes the length for
+   TN_HTTP_BODY_LENGTH into *length (may be NULL). Returns TN_HTTP_BODY_*. */
+TN_API int tn_http_response_body(const tn_http_response *res, tn_str request_method, uint64_t *length);
+
+/* ---- chunked transfer coding ---- */
+
+/* tn_http_chunked: an incremental chunked-body decoder (zero-initialise it; set the limits
+   before the first call if the defaults do not suit).
+     max_body_bytes      decoded data limit, default TORNADO_MAX_BODY_BYTES
+     max_chunk_line      chunk-size line limit (size, extensions, CRLF), default TORNADO_MAX_CHUNK_LINE
+     max_trailer_bytes   trailer section limit, default TORNADO_MAX_TRAILER_BYTES
+   Trailer fields are validated like header fields and then discarded. Chunk extensions are
+   validated (token[=token|quoted-string]) and discarded. */
+typedef struct tn_http_chunked {
+    uint64_t max_body_bytes;     /* in: 0 = TORNADO_MAX_BODY_BYTES */
+    size_t max_chunk_line;       /* in: 0 = TORNADO_MAX_CHUNK_LINE */
+    size_t max_trailer_bytes;    /* in: 0 = TORNADO_MAX_TRAILER_BYTES */
+    uint64_t body_bytes;         /* out: data bytes decoded so far */
+    uint64_t num_chunks;         /* out: non-empty chunks started so far */
+    int _state;                  /* private */
+    int _sub;
+    uint64_t _left;
+    size_t _count;
+} tn_http_chunked;
+
+/* Decode chunked data in place. buf[0..*len) holds received bytes (after what earlier calls
+   consumed); on return buf[0..*len) holds the decoded body data from this call.
+   Returns: TN_EINCOMPLETE (all input used, more needed); a value >= 0 when the body is
+   complete: that many bytes followed the body and were moved to buf[*len..*len+ret) (the
+   next message); or TN_EBAD_CHUNK (bad size, extension or missing CRLF), TN_EBODY_TOO_LARGE,
+   TN_EHEADER_TOO_LARGE (trailers), TN_EBAD_HEADER_NAME / TN_EBAD_HEADER_VALUE (trailers). */
+TN_API int tn_http_decode_chunked(tn_http_chunked *dec, char *buf, size_t *len);
+
+/* Write a chunk header "<hex size>\r\n" for a chunk of `size` (> 0) bytes into out[0..cap).
+   The chunk's data must be followed by "\r\n". Returns the bytes written, TN_EINVAL (size 0:
+   use tn_http_format_chunk_end) or TN_EBUFFER_FULL (20 bytes always suffice). */
+TN_API int tn_http_format_chunk_header(char *out, size_t cap, uint64_t size);
+/* Write the last chunk "0\r\n", each trailer "Name: value\r\n", and the final "\r\n".
+   Names must be tokens and values must not contain CR, LF or NUL (no injection).
+   Returns bytes written, TN_EBAD_HEADER_NAME, TN_EBAD_HEADER_VALUE or TN_EBUFFER_FULL. */
+TN_API int tn_http_format_chunk_end(char *out, size_t cap, const tn_http_header *trailers, size_t num_trailers);
+
+/* ---- header utilities (ASCII case-insensitive names, fields in received order) ---- */
+
+/* Index of the first field named `name` at or after index `from`, or num if none.
+   Iterate all values: for (i = tn_http_header_next(h, n, "Set-Cookie", 0); i < n;
+   i = tn_http_header_next(h, n, "Set-Cookie", i + 1)) use h[i].value. */
+TN_API size_t tn_http_header_next(const tn_http_header *headers, size_t num, const char *name, size_t from);
+/* The first field named `name`, or NULL. The pointer is into `headers`. */
+TN_API const tn_http_header *tn_http_header_find(const tn_http_header *headers, size_t num, const char *name);
+/* The value of the first field named `name` in *value. Returns TN_OK or TN_ENOENT (*value empty). */
+TN_API int tn_http_header_get(const tn_http_header *headers, size_t num, const char *name, tn_str *value);
+/* Number of fields named `name`. */
+TN_API size_t tn_http_header_count(const tn_http_header *headers, size_t num, const char *name);
+/* All values of `name` joined with ", " into out[0..cap), NUL-terminated; *out_len (may be
+   NULL) gets the length without the NUL. Returns TN_OK, TN_ENOENT or TN_EBUFFER_FULL. */
+TN_API int tn_http_header_join(const tn_http_header *headers, size_t num, const char *name, char *out, size_t cap, size_t *out_len);
+/* 1 if the comma-separated list `value` has the element `token` (case-insensitive; parameters
+   after ';' and surrounding whitespace are ignored), else 0. */
+TN_API int tn_http_token_list_has(tn_str value, const char *token);
+/* 1 if any field named `name` contains the list element `token`, e.g.
+   tn_http_header_has_token(h, n, "Connection", "upgrade"). */
+TN_API int tn_http_header_has_token(const tn_http_header *headers, size_t num, const char *name, const char *token);
+
+TN__END_DECLS
+/* <<http_parse.h  end of src/http_parse.h */
+
 #endif /* TORNADO_H_INCLUDED */
 
 #if (defined(TORNADO_IMPLEMENTATION) || defined(__INTELLISENSE__) || defined(__CDT_PARSER__)) \
@@ -923,6 +1150,13 @@ TN__END_DECLS
 #endif
 #if TN_HAS_THREADS
 #  include <pthread.h>
+#endif
+/* SSE2 scanning in the HTTP parser; TORNADO_NO_SIMD forces the portable fallback. */
+#if defined(__SSE2__) && (defined(__GNUC__) || defined(__clang__)) && !defined(TORNADO_NO_SIMD)
+#  include <emmintrin.h>
+#  define TN__HAVE_SSE2 1
+#else
+#  define TN__HAVE_SSE2 0
 #endif
 
 #if defined(__GLIBC__) && !defined(__USE_POSIX199309)
@@ -4408,5 +4642,1017 @@ TN_API void tn_tcp_connect_cancel(tn_connector *c) {
     if (c) tn__conn_finish(c, TN_ECANCELED, NULL);
 }
 /* <<tcp.c  end of src/tcp.c */
+
+/* ======================================================================== */
+/* >>http_parse.c  (src/http_parse.c)                                       */
+/* ======================================================================== */
+#ifdef TORNADO_LINE_DIRECTIVES
+#line 1 "src/http_parse.c"
+#endif
+/* http_parse.c: strict incremental HTTP/1.1 head parser, framing, chunked codec, header utilities. */
+/* #include "base.h" (inlined above) */
+/* #include "http_parse.h" (inlined above) */
+
+/* ---- character classes ---- */
+
+/* tchar (RFC 9110 §5.6.2): "!#$%&'*+-.^_`|~", DIGIT, ALPHA. */
+static const unsigned char tn__http_tchar[256] = {
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,1,0,1,1,1,1,1,0,0,1,1,0,1,1,0,1,1,1,1,1,1,1,1,1,1,0,0,0,0,0,0,
+    0,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,0,0,0,1,1,
+    1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,0,1,0,1,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+};
+
+#define TN__HTTP_TCHAR(c) (tn__http_tchar[(unsigned char)(c)])
+#define TN__HTTP_WS(c) ((c) == ' ' || (c) == '\t')
+
+TN__PRIVATE int tn__http_lc(int c) { return (c >= 'A' && c <= 'Z') ? c + 32 : c; }
+
+/* ASCII case-insensitive equality of s[0..n) and a lowercase literal lit[0..n). */
+TN__PRIVATE int tn__http_ieq_lit(const char *s, size_t n, const char *lit, size_t litn) {
+    size_t i;
+    if (n != litn) return 0;
+    for (i = 0; i < n; i++)
+        if (tn__http_lc((unsigned char)s[i]) != (unsigned char)lit[i]) return 0;
+    return 1;
+}
+
+/* A field name (a token) equal to a lowercase literal of letters and '-': 8 bytes at a time.
+   OR-ing 0x20 maps only A-Z onto a-z among token bytes, so the test is exact. */
+TN__PRIVATE int tn__http_name_is(const char *s, size_t n, const char *lit, size_t litn) {
+    if (n != litn) return 0;
+    while (n >= 8) {
+        uint64_t a, b;
+        memcpy(&a, s, 8);
+        memcpy(&b, lit, 8);
+        if ((a | 0x2020202020202020ull) != b) return 0;
+        s += 8;
+        lit += 8;
+        n -= 8;
+    }
+    while (n--)
+        if ((*s++ | 0x20) != *lit++) return 0;
+    return 1;
+}
+
+/* Same for a tn_str against any C string (both sides folded). */
+TN__PRIVATE int tn__http_ieq_c(tn_str s, const char *c) {
+    size_t i;
+    for (i = 0; i < s.len; i++) {
+        if (c[i] == 0) return 0;
+        if (tn__http_lc((unsigned char)s.ptr[i]) != tn__http_lc((unsigned char)c[i])) return 0;
+    }
+    return c[i] == 0;
+}
+
+/* ---- scanners: SSE2 when available, a scalar loop with identical results otherwise ---- */
+
+/* First byte in [p, end) that is a control byte (< 0x20) or DEL, else end. Used for field
+   values and reason phrases: HTAB, CR and LF stop the scan and are judged by the caller;
+   obs-text (>= 0x80) passes. */
+TN__PRIVATE const char *tn__http_scan_value(const char *p, const char *end) {
+#if TN__HAVE_SSE2
+    const __m128i lim = _mm_set1_epi8(0x1f);
+    const __m128i del = _mm_set1_epi8(0x7f);
+    while (end - p >= 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+        __m128i ctl = _mm_cmpeq_epi8(_mm_min_epu8(v, lim), v);
+        int mask = _mm_movemask_epi8(_mm_or_si128(ctl, _mm_cmpeq_epi8(v, del)));
+        if (mask) return p + __builtin_ctz((unsigned)mask);
+        p += 16;
+    }
+#endif
+    while (p < end) {
+        unsigned char c = (unsigned char)*p;
+        if (c < 0x20 || c == 0x7f) return p;
+        p++;
+    }
+    return end;
+}
+
+/* First byte in [p, end) that cannot be in a request-target: control, SP, DEL or >= 0x80. */
+TN__PRIVATE const char *tn__http_scan_target(const char *p, const char *end) {
+#if TN__HAVE_SSE2
+    const __m128i sp1 = _mm_set1_epi8(0x21);
+    const __m128i del = _mm_set1_epi8(0x7f);
+    while (end - p >= 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+        /* signed compare: bytes >= 0x80 are negative, so they count as < 0x21 too */
+        __m128i bad = _mm_or_si128(_mm_cmplt_epi8(v, sp1), _mm_cmpeq_epi8(v, del));
+        int mask = _mm_movemask_epi8(bad);
+        if (mask) return p + __builtin_ctz((unsigned)mask);
+        p += 16;
+    }
+#endif
+    while (p < end) {
+        unsigned char c = (unsigned char)*p;
+        if (c <= 0x20 || c >= 0x7f) return p;
+        p++;
+    }
+    return end;
+}
+
+/* First non-tchar byte in [p, end), else end. SSE2: a byte is a tchar when it is in
+   0x21..0x7E and not one of the delimiters "(),/:;<=>?@[\]{} (RFC 9110 §5.6.2). */
+TN__PRIVATE const char *tn__http_scan_token(const char *p, const char *end) {
+#if TN__HAVE_SSE2
+    while (end - p >= 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+        __m128i vis = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(0x20)), _mm_cmplt_epi8(v, _mm_set1_epi8(0x7f)));
+        __m128i d = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(0x27)), _mm_cmplt_epi8(v, _mm_set1_epi8(0x2a)));
+        int mask;
+        d = _mm_or_si128(d, _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(0x39)), _mm_cmplt_epi8(v, _mm_set1_epi8(0x41))));
+        d = _mm_or_si128(d, _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(0x5a)), _mm_cmplt_epi8(v, _mm_set1_epi8(0x5e))));
+        d = _mm_or_si128(d, _mm_cmpeq_epi8(v, _mm_set1_epi8(0x22)));
+        d = _mm_or_si128(d, _mm_cmpeq_epi8(v, _mm_set1_epi8(0x2c)));
+        d = _mm_or_si128(d, _mm_cmpeq_epi8(v, _mm_set1_epi8(0x2f)));
+        d = _mm_or_si128(d, _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7b)));
+        d = _mm_or_si128(d, _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7d)));
+        mask = (_mm_movemask_epi8(vis) ^ 0xffff) | _mm_movemask_epi8(d);
+        if (mask) return p + __builtin_ctz((unsigned)mask);
+        p += 16;
+    }
+#else
+    const unsigned char *t = tn__http_tchar;
+    while (end - p >= 8) {   /* 8 lookups ANDed: one branch per 8 bytes */
+        const unsigned char *u = (const unsigned char *)p;
+        if (!(t[u[0]] & t[u[1]] & t[u[2]] & t[u[3]] & t[u[4]] & t[u[5]] & t[u[6]] & t[u[7]])) break;
+        p += 8;
+    }
+#endif
+    while (p < end && TN__HTTP_TCHAR(*p)) p++;
+    return p;
+}
+
+/* ---- head parsing ---- */
+
+/* "HTTP/1.x" at p. Returns 8, TN_EINCOMPLETE or TN_EBAD_VERSION; *version = 10 or 11. */
+TN__PRIVATE int tn__http_version(const char *p, const char *end, int *version) {
+    static const char pat[] = "HTTP/1.#";
+    size_t i;
+    if (TN__LIKELY(end - p >= 8) && memcmp(p, "HTTP/1.", 7) == 0 && p[7] >= '0' && p[7] <= '9') {
+        *version = p[7] == '0' ? 10 : 11;
+        return 8;
+    }
+    for (i = 0; i < 8; i++) {
+        if (p + i == end) return TN_EINCOMPLETE;
+        if (pat[i] == '#' ? (p[i] < '0' || p[i] > '9') : p[i] != pat[i]) return TN_EBAD_VERSION;
+    }
+    *version = p[7] == '0' ? 10 : 11;
+    return 8;
+}
+
+/* CRLF at p. Returns 2, TN_EINCOMPLETE, TN_EPARSE (bare CR or bare LF) or `other`. */
+TN__PRIVATE int tn__http_crlf(const char *p, const char *end, int other) {
+    if (p == end) return TN_EINCOMPLETE;
+    if (*p == '\r') {
+        if (p + 1 == end) return TN_EINCOMPLETE;
+        return p[1] == '\n' ? 2 : TN_EPARSE;
+    }
+    return *p == '\n' ? TN_EPARSE : other;
+}
+
+/* Where an incomplete parse stopped: the next call resumes scanning at `scan` with the
+   scanner named by `phase` and reparses the line only once that scanner stops early. */
+enum { TN__PH_LINE = 0, TN__PH_TOKEN = 1, TN__PH_TARGET = 2, TN__PH_VALUE = 3 };
+typedef struct tn__http_stop {
+    const char *scan;
+    int phase;
+} tn__http_stop;
+
+/* Parse field lines from *pp until the empty line. Returns 1 (complete; *pp after the empty
+   line), TN_EINCOMPLETE (*pp at the start of the incomplete line, complete lines before it
+   stored, *stop says how far the line was validated), or an error. */
+TN__PRIVATE int tn__http_fields(const char **pp, const char *end, tn_http_header *h, size_t max, size_t *num,
+                                tn__http_stop *stop) {
+    const char *p = *pp;
+    stop->scan = end;
+    for (;;) {
+        const char *line = p, *name, *vstart, *vend;
+        size_t n;
+        *pp = line;
+        stop->phase = TN__PH_TOKEN;
+        if (TN__UNLIKELY(p == end)) return TN_EINCOMPLETE;
+        if (*p == '\r') {
+            stop->phase = TN__PH_LINE;
+            if (p + 1 == end) return TN_EINCOMPLETE;
+            if (p[1] != '\n') return TN_EPARSE;
+            *pp = p + 2;
+            return 1;
+        }
+        name = p;
+        p = tn__http_scan_token(p, end);
+        if (TN__UNLIKELY(p == end)) return TN_EINCOMPLETE;
+        if (TN__UNLIKELY(*p != ':' || p == name)) {
+            if (p == name && *p == '\n') return TN_EPARSE;
+            if (p == name && TN__HTTP_WS(*p)) return *num ? TN_EBAD_HEADER_VALUE : TN_EBAD_HEADER_NAME;
+            return TN_EBAD_HEADER_NAME;
+        }
+        n = (size_t)(p - name);
+        p++;
+        stop->phase = TN__PH_VALUE;
+        while (p < end && TN__HTTP_WS(*p)) p++;
+        vstart = p;
+        for (;;) {
+            p = tn__http_scan_value(p, end);
+            if (TN__UNLIKELY(p == end)) return TN_EINCOMPLETE;
+            if (*p != '\t') break;
+            p++;
+        }
+        if (TN__LIKELY(*p == '\r')) {
+            if (p + 1 == end) {
+                stop->phase = TN__PH_LINE;
+                return TN_EINCOMPLETE;
+            }
+            if (p[1] != '\n') return TN_EBAD_HEADER_VALUE;   /* bare CR */
+        } else {
+            return *p == '\n' ? TN_EPARSE : TN_EBAD_HEADER_VALUE;
+        }
+        vend = p;
+        while (vend > vstart && TN__HTTP_WS(vend[-1])) vend--;
+        p += 2;
+        if (TN__UNLIKELY(*num >= max)) return TN_ETOO_MANY_HEADERS;
+        h[*num].name.ptr = name;
+        h[*num].name.len = n;
+        h[*num].value.ptr = vstart;
+        h[*num].value.len = (size_t)(vend - vstart);
+        ++*num;
+    }
+}
+
+/* What the framing fields of a head say. */
+typedef struct tn__http_framing {
+    unsigned flags;
+    int te_bad;            /* syntax error in a Transfer-Encoding list */
+    int te_others;         /* codings other than chunked */
+    int te_chunked;        /* how many times chunked appears */
+    int te_last_chunked;   /* the final coding is chunked */
+    int cl_bad;
+    uint64_t cl;
+    int hosts, upgrade, expect_continue;
+} tn__http_framing;
+
+/* One Content-Length field: a list of equal decimal values (RFC 9110 §8.6, RFC 9112 §6.3). */
+TN__PRIVATE void tn__http_content_length(tn_str v, tn__http_framing *f) {
+    const char *p = v.ptr, *end = v.ptr + v.len;
+    if (v.len == 0) { f->cl_bad = 1; return; }
+    for (;;) {
+        uint64_t x = 0;
+        const char *d = p;
+        while (p < end && *p >= '0' && *p <= '9') {
+            unsigned dig = (unsigned)(*p - '0');
+            if (x > (UINT64_MAX - dig) / 10) { f->cl_bad = 1; return; }
+            x = x * 10 + dig;
+            p++;
+        }
+        if (p == d || x > (uint64_t)INT64_MAX) { f->cl_bad = 1; return; }
+        if ((f->flags & TN_HTTP_F_CONTENT_LENGTH) && f->cl != x) { f->cl_bad = 1; return; }
+        f->cl = x;
+        f->flags |= TN_HTTP_F_CONTENT_LENGTH;
+        while (p < end && TN__HTTP_WS(*p)) p++;
+        if (p == end) return;
+        if (*p != ',') { f->cl_bad = 1; return; }
+        p++;
+        while (p < end && TN__HTTP_WS(*p)) p++;
+    }
+}
+
+/* One Transfer-Encoding field: a list of codings; chunked must be last and appear once. */
+TN__PRIVATE void tn__http_transfer_encoding(tn_str v, tn__http_framing *f) {
+    const char *p = v.ptr, *end = v.ptr + v.len;
+    f->flags |= TN_HTTP_F_TRANSFER_ENCODING;
+    if (v.len == 0) { f->te_bad = 1; return; }
+    for (;;) {
+        const char *t = p;
+        size_t n;
+        p = tn__http_scan_token(p, end);
+        n = (size_t)(p - t);
+        if (n == 0) { f->te_bad = 1; return; }
+        if (tn__http_ieq_lit(t, n, "chunked", 7)) {
+            f->te_last_chunked = 1;
+            f->te_chunked++;
+        } else {
+            f->te_last_chunked = 0;
+            f->te_others++;
+        }
+        while (p < end && TN__HTTP_WS(*p)) p++;
+        /* parameters: only on codings other than chunked; token=(token|quoted) */
+        while (p < end && *p == ';') {
+            if (f->te_last_chunked) { f->te_bad = 1; return; }
+            p++;
+            while (p < end && TN__HTTP_WS(*p)) p++;
+            t = p;
+            p = tn__http_scan_token(p, end);
+            if (p == t || p == end || *p != '=') { f->te_bad = 1; return; }
+            p++;
+            if (p < end && *p == '"') {
+                p++;
+                while (p < end && *p != '"') {
+                    if (*p == '\\' && p + 1 < end) p++;
+                    p++;
+                }
+                if (p >= end) { f->te_bad = 1; return; }
+                p++;
+            } else {
+                t = p;
+                p = tn__http_scan_token(p, end);
+                if (p == t) { f->te_bad = 1; return; }
+            }
+            while (p < end && TN__HTTP_WS(*p)) p++;
+        }
+        if (p == end) return;
+        if (*p != ',') { f->te_bad = 1; return; }
+        p++;
+        while (p < end && TN__HTTP_WS(*p)) p++;
+    }
+}
+
+/* Connection options (RFC 9110 §7.6.1): one pass over the list for close, keep-alive, upgrade. */
+TN__PRIVATE void tn__http_connection(tn_str v, tn__http_framing *f) {
+    const char *p = v.ptr, *end = v.ptr + v.len;
+    while (p < end) {
+        const char *s, *e;
+        size_t n;
+        while (p < end && (TN__HTTP_WS(*p) || *p == ',')) p++;
+        s = p;
+        while (p < end && *p != ',') p++;
+        e = p;
+        while (e > s && TN__HTTP_WS(e[-1])) e--;
+        n = (size_t)(e - s);
+        if (n == 5 && tn__http_ieq_lit(s, 5, "close", 5)) f->flags |= TN_HTTP_F_CONN_CLOSE;
+        else if (n == 10 && tn__http_ieq_lit(s, 10, "keep-alive", 10)) f->flags |= TN_HTTP_F_CONN_KEEP_ALIVE;
+        else if (n == 7 && tn__http_ieq_lit(s, 7, "upgrade", 7)) f->flags |= TN_HTTP_F_CONN_UPGRADE;
+    }
+}
+
+/* Scan the stored fields for the ones that decide framing and connection handling. */
+TN__PRIVATE void tn__http_collect(const tn_http_header *h, size_t num, tn__http_framing *f) {
+    /* name lengths that matter: 4 host, 6 expect, 7 upgrade, 10 connection, 14 content-length,
+       17 transfer-encoding; everything else is skipped with one test */
+    const uint32_t lens = (1u << 4) | (1u << 6) | (1u << 7) | (1u << 10) | (1u << 14) | (1u << 17);
+    size_t i;
+    memset(f, 0, sizeof *f);
+    for (i = 0; i < num; i++) {
+        const char *nm = h[i].name.ptr;
+        size_t n = h[i].name.len;
+        int c;
+        if (n > 17 || !((lens >> n) & 1u)) continue;
+        c = nm[0] | 0x20;
+        if (c == 'c') {
+            if (n == 14 && tn__http_name_is(nm, 14, "content-length", 14)) tn__http_content_length(h[i].value, f);
+            else if (n == 10 && tn__http_name_is(nm, 10, "connection", 10)) tn__http_connection(h[i].value, f);
+        } else if (c == 't') {
+            if (n == 17 && tn__http_name_is(nm, 17, "transfer-encoding", 17)) tn__http_transfer_encoding(h[i].value, f);
+        } else if (c == 'h') {
+            if (n == 4 && tn__http_name_is(nm, 4, "host", 4)) f->hosts++;
+        } else if (c == 'u') {
+            if (n == 7 && tn__http_name_is(nm, 7, "upgrade", 7)) f->upgrade = 1;
+        } else if (c == 'e') {
+            if (n == 6 && tn__http_name_is(nm, 6, "expect", 6) &&
+                tn__http_ieq_lit(h[i].value.ptr, h[i].value.len, "100-continue", 12))
+                f->expect_continue = 1;
+        }
+    }
+    if (f->te_last_chunked && !f->te_bad) f->flags |= TN_HTTP_F_CHUNKED;
+}
+
+/* Rules common to requests and responses (RFC 9112 §6.1, §6.3): CL+TE, TE in HTTP/1.0. */
+TN__PRIVATE int tn__http_check_framing(const tn__http_framing *f, int version) {
+    if (f->cl_bad) return TN_EBAD_CONTENT_LENGTH;
+    if (f->flags & TN_HTTP_F_TRANSFER_ENCODING) {
+        if (f->flags & TN_HTTP_F_CONTENT_LENGTH) return TN_EBAD_TRANSFER_ENCODING;
+        if (version < 11) return TN_EBAD_TRANSFER_ENCODING;
+        if (f->te_bad) return TN_EBAD_TRANSFER_ENCODING;
+    }
+    return TN_OK;
+}
+
+TN__PRIVATE size_t tn__http_max_head(size_t v) {
+    size_t m = TN__DEF(v, (size_t)TORNADO_MAX_HEADER_BYTES);
+    return m > 0x3fffffffu ? 0x3fffffffu : m;
+}
+
+/* Resume bookkeeping shared by both parsers. Returns 1 to (re)parse from st->pos, or a
+   result when the new bytes do not finish the scan that stopped the previous call (each
+   byte is then scanned once, so a head arriving a byte at a time costs linear time). */
+TN__PRIVATE int tn__http_resume(tn__http_pstate *st, const char *buf, size_t len, size_t *num_headers,
+                                size_t max_head, size_t max_target) {
+    const char *p, *end = buf + len;
+    if (st->base != buf || st->pos > len || st->scan > len) {
+        st->base = buf;
+        st->pos = 0;
+        st->scan = 0;
+        st->mark = 0;
+        st->state = 0;
+        st->phase = 0;
+        *num_headers = 0;
+        return 1;
+    }
+    if (st->phase == TN__PH_LINE) return 1;
+    p = buf + st->scan;
+    if (st->phase == TN__PH_TOKEN) {
+        p = tn__http_scan_token(p, end);
+    } else if (st->phase == TN__PH_TARGET) {
+        p = tn__http_scan_target(p, end);
+        if ((size_t)(p - (buf + st->mark)) > max_target) {
+            st->base = NULL;
+            return TN_EURI_TOO_LONG;
+        }
+    } else {
+        for (;;) {
+            p = tn__http_scan_value(p, end);
+            if (p == end || *p != '\t') break;
+            p++;
+        }
+    }
+    if (p != end) return 1;
+    st->scan = len;
+    if (len > max_head) {
+        st->base = NULL;
+        return TN_EHEADER_TOO_LARGE;
+    }
+    return TN_EINCOMPLETE;
+}
+
+TN__PRIVATE int tn__http_incomplete(tn__http_pstate *st, const char *buf, size_t len, const char *line, int state,
+                                    int phase, const char *scan, size_t max_head) {
+    if (len > max_head) {
+        st->base = NULL;
+        return TN_EHEADER_TOO_LARGE;
+    }
+    st->pos = (size_t)(line - buf);
+    st->scan = (size_t)(scan - buf);
+    st->state = state;
+    st->phase = phase;
+    return TN_EINCOMPLETE;
+}
+
+TN__PRIVATE int tn__http_target_form(tn_str method, tn_str t) {
+    size_t i;
+    if (tn_str_eq_c(method, "CONNECT")) {
+        /* authority-form: host ":" port, nothing else */
+        size_t colon = t.len;
+        if (t.ptr[0] == '/' || t.ptr[0] == '@') return TN_EBAD_TARGET;
+        for (i = 0; i < t.len; i++) {
+            if (t.ptr[i] == '/' || t.ptr[i] == '?' || t.ptr[i] == '#' || t.ptr[i] == '@') return TN_EBAD_TARGET;
+            if (t.ptr[i] == ':') colon = i;
+        }
+        if (colon == 0 || colon + 1 >= t.len) return TN_EBAD_TARGET;
+        for (i = colon + 1; i < t.len; i++)
+            if (t.ptr[i] < '0' || t.ptr[i] > '9') return TN_EBAD_TARGET;
+        return TN_HTTP_TARGET_AUTHORITY;
+    }
+    if (t.ptr[0] == '/') return TN_HTTP_TARGET_ORIGIN;
+    if (t.len == 1 && t.ptr[0] == '*')
+        return tn_str_eq_c(method, "OPTIONS") ? (int)TN_HTTP_TARGET_ASTERISK : (int)TN_EBAD_TARGET;
+    /* absolute-form: scheme ":" ..., scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) */
+    if (!((t.ptr[0] | 0x20) >= 'a' && (t.ptr[0] | 0x20) <= 'z')) return TN_EBAD_TARGET;
+    for (i = 1; i < t.len; i++) {
+        char c = t.ptr[i];
+        if (c == ':') return i + 1 < t.len ? (int)TN_HTTP_TARGET_ABSOLUTE : (int)TN_EBAD_TARGET;
+        if (!(((c | 0x20) >= 'a' && (c | 0x20) <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.'))
+            return TN_EBAD_TARGET;
+    }
+    return TN_EBAD_TARGET;
+}
+
+/* Skip empty lines (CRLF) before a start line (RFC 9112 §2.2). Returns 1 with *pp at the
+   first other byte, TN_EINCOMPLETE (a CR at the end) or TN_EPARSE. */
+TN__PRIVATE int tn__http_skip_empty(const char **pp, const char *end) {
+    const char *p = *pp;
+    while (p < end && *p == '\r') {
+        if (p + 1 == end) {
+            *pp = p;
+            return TN_EINCOMPLETE;
+        }
+        if (p[1] != '\n') return TN_EPARSE;
+        p += 2;
+    }
+    *pp = p;
+    if (p < end && *p == '\n') return TN_EPARSE;
+    return 1;
+}
+
+#define TN__HTTP_FAIL(rc) do { st->base = NULL; return (rc); } while (0)
+
+TN_API int tn_http_parse_request(const char *buf, size_t len, tn_http_request *req) {
+    tn__http_pstate *st = &req->_st;
+    const char *end = buf + len, *p, *line;
+    size_t max_head = tn__http_max_head(req->max_header_bytes);
+    size_t max_target = TN__DEF(req->max_target_length, (size_t)TORNADO_MAX_TARGET_LENGTH);
+    tn__http_framing f;
+    tn__http_stop stop;
+    int rc, consumed;
+
+    if (buf == NULL) return len ? TN_EINVAL : TN_EINCOMPLETE;
+    rc = tn__http_resume(st, buf, len, &req->num_headers, max_head, max_target);
+    if (rc != 1) return rc;
+    p = buf + st->pos;
+
+    if (st->state == 0) {
+        const char *t;
+        rc = tn__http_skip_empty(&p, end);
+        if (rc == TN_EINCOMPLETE) return tn__http_incomplete(st, buf, len, p, 0, TN__PH_LINE, p, max_head);
+        if (rc < 0) TN__HTTP_FAIL(rc);
+        line = p;
+        p = tn__http_scan_token(p, end);
+        if (p == end) return tn__http_incomplete(st, buf, len, line, 0, TN__PH_TOKEN, end, max_head);
+        if (*p != ' ' || p == line) TN__HTTP_FAIL((p == line && *p == '\n') ? TN_EPARSE : TN_EBAD_METHOD);
+        req->method.ptr = line;
+        req->method.len = (size_t)(p - line);
+        t = ++p;
+        p = tn__http_scan_target(p, end);
+        if ((size_t)(p - t) > max_target) TN__HTTP_FAIL(TN_EURI_TOO_LONG);
+        if (p == end) {
+            st->mark = (size_t)(t - buf);
+            return tn__http_incomplete(st, buf, len, line, 0, TN__PH_TARGET, end, max_head);
+        }
+        if (*p != ' ' || p == t) TN__HTTP_FAIL((p != t && (*p == '\r' || *p == '\n')) ? TN_EBAD_VERSION : TN_EBAD_TARGET);
+        req->target.ptr = t;
+        req->target.len = (size_t)(p - t);
+        p++;
+        rc = tn__http_version(p, end, &req->version);
+        if (rc == TN_EINCOMPLETE) return tn__http_incomplete(st, buf, len, line, 0, TN__PH_LINE, p, max_head);
+        if (rc < 0) TN__HTTP_FAIL(rc);
+        p += rc;
+        rc = tn__http_crlf(p, end, TN_EBAD_VERSION);
+        if (rc == TN_EINCOMPLETE) return tn__http_incomplete(st, buf, len, line, 0, TN__PH_LINE, p, max_head);
+        if (rc < 0) TN__HTTP_FAIL(rc);
+        p += rc;
+        rc = tn__http_target_form(req->method, req->target);
+        if (rc < 0) TN__HTTP_FAIL(rc);
+        req->target_form = rc;
+        req->num_headers = 0;
+    }
+
+    rc = tn__http_fields(&p, end, req->headers, req->headers ? req->max_headers : 0, &req->num_headers, &stop);
+    if (rc == TN_EINCOMPLETE) return tn__http_incomplete(st, buf, len, p, 1, stop.phase, stop.scan, max_head);
+    st->base = NULL;   /* complete or failed: the next call starts afresh */
+    if (rc < 0) return rc;
+    if ((size_t)(p - buf) > max_head) return TN_EHEADER_TOO_LARGE;
+    consumed = (int)(p - buf);
+
+    tn__http_collect(req->headers, req->num_headers, &f);
+    if ((rc = tn__http_check_framing(&f, req->version)) != 0) return rc;
+    /* RFC 9112 §6.3: a request whose final coding is not chunked cannot be framed: 400 */
+    if ((f.flags & TN_HTTP_F_TRANSFER_ENCODING) && (!f.te_last_chunked || f.te_chunked > 1)) return TN_EBAD_TRANSFER_ENCODING;
+    if (f.te_others) return TN_EUNSUPPORTED_TE;
+    if (f.hosts > 1) return TN_EBAD_HEADER_VALUE;   /* RFC 9112 §3.2: more than one Host */
+    if (f.hosts == 1) f.flags |= TN_HTTP_F_HOST;
+    if (req->version >= 11) {
+        if (f.expect_continue) f.flags |= TN_HTTP_F_EXPECT_CONTINUE;
+        if (f.upgrade && (f.flags & TN_HTTP_F_CONN_UPGRADE)) f.flags |= TN_HTTP_F_UPGRADE;
+        if (!(f.flags & TN_HTTP_F_CONN_CLOSE)) f.flags |= TN_HTTP_F_KEEP_ALIVE;
+    } else if ((f.flags & TN_HTTP_F_CONN_KEEP_ALIVE) && !(f.flags & TN_HTTP_F_CONN_CLOSE)) {
+        f.flags |= TN_HTTP_F_KEEP_ALIVE;
+    }
+    req->flags = f.flags;
+    req->content_length = 0;
+    req->body_kind = TN_HTTP_BODY_NONE;
+    if (req->target_form == TN_HTTP_TARGET_AUTHORITY) {
+        /* CONNECT: no content (RFC 9110 §9.3.6); the tunnel starts after the head */
+        req->flags |= TN_HTTP_F_UPGRADE;
+    } else if (f.flags & TN_HTTP_F_CHUNKED) {
+        req->body_kind = TN_HTTP_BODY_CHUNKED;
+    } else if (f.flags & TN_HTTP_F_CONTENT_LENGTH) {
+        req->content_length = f.cl;
+        if (f.cl) req->body_kind = TN_HTTP_BODY_LENGTH;
+    }
+    return consumed;
+}
+
+TN_API int tn_http_parse_response(const char *buf, size_t len, tn_http_response *res) {
+    tn__http_pstate *st = &res->_st;
+    const char *end = buf + len, *p, *line;
+    size_t max_head = tn__http_max_head(res->max_header_bytes);
+    tn__http_framing f;
+    tn__http_stop stop;
+    int rc, consumed;
+
+    if (buf == NULL) return len ? TN_EINVAL : TN_EINCOMPLETE;
+    rc = tn__http_resume(st, buf, len, &res->num_headers, max_head, 0);
+    if (rc != 1) return rc;
+    p = buf + st->pos;
+
+    if (st->state == 0) {
+        static const char pat[] = " ###";
+        const char *r;
+        int i, status = 0;
+        rc = tn__http_skip_empty(&p, end);
+        if (rc == TN_EINCOMPLETE) return tn__http_incomplete(st, buf, len, p, 0, TN__PH_LINE, p, max_head);
+        if (rc < 0) TN__HTTP_FAIL(rc);
+        line = p;
+        rc = tn__http_version(p, end, &res->version);
+        if (rc == TN_EINCOMPLETE) return tn__http_incomplete(st, buf, len, line, 0, TN__PH_LINE, line, max_head);
+        if (rc < 0) TN__HTTP_FAIL(rc);
+        p += rc;
+        /* SP 3DIGIT [SP reason] CRLF; the SP before an empty reason may be missing */
+        for (i = 0; i < 4; i++) {
+            if (p + i == end) return tn__http_incomplete(st, buf, len, line, 0, TN__PH_LINE, line, max_head);
+            if (pat[i] == '#') {
+                if (p[i] < '0' || p[i] > '9') TN__HTTP_FAIL(TN_EBAD_STATUS);
+                status = status * 10 + (p[i] - '0');
+            } else if (p[i] != ' ') {
+                TN__HTTP_FAIL(TN_EBAD_VERSION);
+            }
+        }
+        if (status < 100) TN__HTTP_FAIL(TN_EBAD_STATUS);
+        res->status = status;
+        p += 4;
+        if (p == end) return tn__http_incomplete(st, buf, len, line, 0, TN__PH_LINE, line, max_head);
+        if (*p == ' ') p++;
+        else if (*p != '\r' && *p != '\n') TN__HTTP_FAIL(TN_EBAD_STATUS);
+        r = p;
+        for (;;) {
+            p = tn__http_scan_value(p, end);
+            if (p == end) return tn__http_incomplete(st, buf, len, line, 0, TN__PH_VALUE, end, max_head);
+            if (*p != '\t') break;
+            p++;
+        }
+        res->reason.ptr = r;
+        res->reason.len = (size_t)(p - r);
+        rc = tn__http_crlf(p, end, TN_EBAD_STATUS);
+        if (rc == TN_EINCOMPLETE) return tn__http_incomplete(st, buf, len, line, 0, TN__PH_LINE, line, max_head);
+        if (rc < 0) TN__HTTP_FAIL(rc);
+        p += rc;
+        res->num_headers = 0;
+    }
+
+    rc = tn__http_fields(&p, end, res->headers, res->headers ? res->max_headers : 0, &res->num_headers, &stop);
+    if (rc == TN_EINCOMPLETE) return tn__http_incomplete(st, buf, len, p, 1, stop.phase, stop.scan, max_head);
+    st->base = NULL;
+    if (rc < 0) return rc;
+    if ((size_t)(p - buf) > max_head) return TN_EHEADER_TOO_LARGE;
+    consumed = (int)(p - buf);
+
+    tn__http_collect(res->headers, res->num_headers, &f);
+    if ((rc = tn__http_check_framing(&f, res->version)) != 0) return rc;
+    /* RFC 9112 §6.3: chunked not final (or applied twice) → the body runs until close */
+    if (f.te_last_chunked && f.te_chunked > 1) f.flags &= ~(unsigned)TN_HTTP_F_CHUNKED;
+    if ((f.flags & TN_HTTP_F_CHUNKED) && f.te_others) return TN_EUNSUPPORTED_TE;
+    if (res->status == 101) f.flags |= TN_HTTP_F_UPGRADE;
+    if (tn_str_eq_c(res->request_method, "CONNECT") && res->status / 100 == 2) f.flags |= TN_HTTP_F_UPGRADE;
+    res->flags = f.flags;
+    res->content_length = f.cl;
+    res->body_kind = tn_http_response_body(res, res->request_method, &res->content_length);
+    if (res->version >= 11 ? !(f.flags & TN_HTTP_F_CONN_CLOSE)
+                           : ((f.flags & TN_HTTP_F_CONN_KEEP_ALIVE) && !(f.flags & TN_HTTP_F_CONN_CLOSE))) {
+        if (res->body_kind != TN_HTTP_BODY_UNTIL_CLOSE) res->flags |= TN_HTTP_F_KEEP_ALIVE;
+    }
+    return consumed;
+}
+
+TN_API void tn_http_request_reset(tn_http_request *req) {
+    tn_http_request keep = *req;
+    memset(req, 0, sizeof *req);
+    req->headers = keep.headers;
+    req->max_headers = keep.max_headers;
+    req->max_header_bytes = keep.max_header_bytes;
+    req->max_target_length = keep.max_target_length;
+}
+
+TN_API void tn_http_response_reset(tn_http_response *res) {
+    tn_http_response keep = *res;
+    memset(res, 0, sizeof *res);
+    res->headers = keep.headers;
+    res->max_headers = keep.max_headers;
+    res->max_header_bytes = keep.max_header_bytes;
+    res->request_method = keep.request_method;
+}
+
+TN_API int tn_http_error_status(int code) {
+    switch (code) {
+    case TN_EBODY_TOO_LARGE: return 413;
+    case TN_EURI_TOO_LONG: return 414;
+    case TN_EHEADER_TOO_LARGE:
+    case TN_ETOO_MANY_HEADERS: return 431;
+    case TN_EUNSUPPORTED_TE: return 501;
+    default: return code < 0 && code != TN_EINCOMPLETE ? 400 : 0;
+    }
+}
+
+TN_API int tn_http_request_keep_alive(const tn_http_request *req) {
+    return (req->flags & TN_HTTP_F_KEEP_ALIVE) ? 1 : 0;
+}
+
+TN_API int tn_http_response_keep_alive(const tn_http_response *res) {
+    return (res->flags & TN_HTTP_F_KEEP_ALIVE) ? 1 : 0;
+}
+
+TN_API int tn_http_response_body(const tn_http_response *res, tn_str request_method, uint64_t *length) {
+    int kind;
+    uint64_t n = 0;
+    if (tn_str_eq_c(request_method, "HEAD") || res->status < 200 || res->status == 204 || res->status == 304 ||
+        (tn_str_eq_c(request_method, "CONNECT") && res->status / 100 == 2)) {
+        kind = TN_HTTP_BODY_NONE;
+    } else if (res->flags & TN_HTTP_F_TRANSFER_ENCODING) {
+        kind = (res->flags & TN_HTTP_F_CHUNKED) ? TN_HTTP_BODY_CHUNKED : TN_HTTP_BODY_UNTIL_CLOSE;
+    } else if (res->flags & TN_HTTP_F_CONTENT_LENGTH) {
+        n = res->content_length;
+        kind = n ? TN_HTTP_BODY_LENGTH : TN_HTTP_BODY_NONE;
+    } else {
+        kind = TN_HTTP_BODY_UNTIL_CLOSE;
+    }
+    if (length) *length = n;
+    return kind;
+}
+
+/* ---- chunked coding ---- */
+
+enum {
+    TN__CK_SIZE = 0, TN__CK_EXT_NAME0, TN__CK_EXT_NAME, TN__CK_EXT_VAL0, TN__CK_EXT_VAL,
+    TN__CK_EXT_QUOTED, TN__CK_EXT_QESC, TN__CK_EXT_VALEND, TN__CK_SIZE_LF, TN__CK_DATA,
+    TN__CK_DATA_CR, TN__CK_DATA_LF, TN__CK_TR_START, TN__CK_TR_NAME, TN__CK_TR_VALUE,
+    TN__CK_TR_LF, TN__CK_FINAL_LF, TN__CK_DONE, TN__CK_ERROR
+};
+
+TN__PRIVATE int tn__http_hexval(int c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    c |= 0x20;
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+}
+
+/* End of the chunk-size line's size part (at ';' or CR): check the body limit. */
+TN__PRIVATE int tn__http_chunk_size_end(tn_http_chunked *d) {
+    uint64_t max = TN__DEF(d->max_body_bytes, (uint64_t)TORNADO_MAX_BODY_BYTES);
+    if (d->_sub == 0) return TN_EBAD_CHUNK;
+    if (d->_left > max || d->body_bytes > max - d->_left) return TN_EBODY_TOO_LARGE;
+    return TN_OK;
+}
+
+TN_API int tn_http_decode_chunked(tn_http_chunked *d, char *buf, size_t *len) {
+    size_t n = *len, src = 0, dst = 0;
+    size_t max_line = TN__DEF(d->max_chunk_line, (size_t)TORNADO_MAX_CHUNK_LINE);
+    size_t max_trailer = TN__DEF(d->max_trailer_bytes, (size_t)TORNADO_MAX_TRAILER_BYTES);
+    int rc = TN_OK;
+
+    if (d->_state == TN__CK_ERROR) { *len = 0; return TN_EBAD_CHUNK; }
+    if (d->_state == TN__CK_DONE) { *len = 0; return n > 0x7fffffffu ? 0x7fffffff : (int)n; }
+    if (n > 0x7fffffffu) return TN_EINVAL;
+    for (;;) {
+        unsigned char c;
+        if (d->_state == TN__CK_DATA) {
+            size_t take = n - src;
+            if ((uint64_t)take > d->_left) take = (size_t)d->_left;
+            if (take) {
+                if (dst != src) memmove(buf + dst, buf + src, take);
+                dst += take;
+                src += take;
+                d->_left -= take;
+                d->body_bytes += take;
+            }
+            if (d->_left) break;
+            d->_state = TN__CK_DATA_CR;
+            continue;
+        }
+        if (src == n) break;
+        c = (unsigned char)buf[src++];
+        if (d->_state < TN__CK_DATA) {
+            if (++d->_count > max_line) { rc = TN_EBAD_CHUNK; goto fail; }
+        } else if (d->_state >= TN__CK_TR_START) {
+            if (++d->_count > max_trailer) { rc = TN_EHEADER_TOO_LARGE; goto fail; }
+        }
+        switch (d->_state) {
+        case TN__CK_SIZE: {
+            int v = tn__http_hexval(c);
+            if (v >= 0) {
+                if (d->_left >> 60) { rc = TN_EBAD_CHUNK; goto fail; }   /* overflow */
+                d->_left = (d->_left << 4) | (uint64_t)v;
+                d->_sub++;
+            } else if (c == ';' || c == '\r') {
+                if ((rc = tn__http_chunk_size_end(d)) != 0) goto fail;
+                d->_state = c == ';' ? TN__CK_EXT_NAME0 : TN__CK_SIZE_LF;
+            } else {
+                rc = TN_EBAD_CHUNK;
+                goto fail;
+            }
+            break;
+        }
+        case TN__CK_EXT_NAME0:
+            if (!TN__HTTP_TCHAR(c)) { rc = TN_EBAD_CHUNK; goto fail; }
+            d->_state = TN__CK_EXT_NAME;
+            break;
+        case TN__CK_EXT_NAME:
+            if (TN__HTTP_TCHAR(c)) break;
+            if (c == '=') d->_state = TN__CK_EXT_VAL0;
+            else if (c == ';') d->_state = TN__CK_EXT_NAME0;
+            else if (c == '\r') d->_state = TN__CK_SIZE_LF;
+            else { rc = TN_EBAD_CHUNK; goto fail; }
+            break;
+        case TN__CK_EXT_VAL0:
+            if (c == '"') d->_state = TN__CK_EXT_QUOTED;
+            else if (TN__HTTP_TCHAR(c)) d->_state = TN__CK_EXT_VAL;
+            else { rc = TN_EBAD_CHUNK; goto fail; }
+            break;
+        case TN__CK_EXT_VAL:
+            if (TN__HTTP_TCHAR(c)) break;
+            if (c == ';') d->_state = TN__CK_EXT_NAME0;
+            else if (c == '\r') d->_state = TN__CK_SIZE_LF;
+            else { rc = TN_EBAD_CHUNK; goto fail; }
+            break;
+        case TN__CK_EXT_QUOTED:
+            if (c == '"') d->_state = TN__CK_EXT_VALEND;
+            else if (c == '\\') d->_state = TN__CK_EXT_QESC;
+            else if (c == '\t' || (c >= 0x20 && c != 0x7f)) break;
+            else { rc = TN_EBAD_CHUNK; goto fail; }
+            break;
+        case TN__CK_EXT_QESC:
+            if (c == '\t' || (c >= 0x20 && c != 0x7f)) d->_state = TN__CK_EXT_QUOTED;
+            else { rc = TN_EBAD_CHUNK; goto fail; }
+            break;
+        case TN__CK_EXT_VALEND:
+            if (c == ';') d->_state = TN__CK_EXT_NAME0;
+            else if (c == '\r') d->_state = TN__CK_SIZE_LF;
+            else { rc = TN_EBAD_CHUNK; goto fail; }
+            break;
+        case TN__CK_SIZE_LF:
+            if (c != '\n') { rc = TN_EBAD_CHUNK; goto fail; }
+            d->_count = 0;
+            if (d->_left == 0) {
+                d->_state = TN__CK_TR_START;
+            } else {
+                d->num_chunks++;
+                d->_state = TN__CK_DATA;
+            }
+            break;
+        case TN__CK_DATA_CR:
+            if (c != '\r') { rc = TN_EBAD_CHUNK; goto fail; }
+            d->_state = TN__CK_DATA_LF;
+            break;
+        case TN__CK_DATA_LF:
+            if (c != '\n') { rc = TN_EBAD_CHUNK; goto fail; }
+            d->_state = TN__CK_SIZE;
+            d->_count = 0;
+            d->_sub = 0;
+            d->_left = 0;
+            break;
+        case TN__CK_TR_START:
+            if (c == '\r') d->_state = TN__CK_FINAL_LF;
+            else if (TN__HTTP_TCHAR(c)) d->_state = TN__CK_TR_NAME;
+            else { rc = c == '\n' ? TN_EBAD_CHUNK : TN_EBAD_HEADER_NAME; goto fail; }
+            break;
+        case TN__CK_TR_NAME:
+            if (TN__HTTP_TCHAR(c)) break;
+            if (c == ':') d->_state = TN__CK_TR_VALUE;
+            else { rc = TN_EBAD_HEADER_NAME; goto fail; }
+            break;
+        case TN__CK_TR_VALUE:
+            if (c == '\r') d->_state = TN__CK_TR_LF;
+            else if (c == '\t' || (c >= 0x20 && c != 0x7f)) break;
+            else { rc = TN_EBAD_HEADER_VALUE; goto fail; }
+            break;
+        case TN__CK_TR_LF:
+            if (c != '\n') { rc = TN_EBAD_HEADER_VALUE; goto fail; }
+            d->_state = TN__CK_TR_START;
+            break;
+        case TN__CK_FINAL_LF:
+            if (c != '\n') { rc = TN_EBAD_CHUNK; goto fail; }
+            d->_state = TN__CK_DONE;
+            if (dst != src) memmove(buf + dst, buf + src, n - src);
+            *len = dst;
+            return (int)(n - src);
+        default:
+            rc = TN_EBAD_CHUNK;
+            goto fail;
+        }
+    }
+    *len = dst;
+    return TN_EINCOMPLETE;
+fail:
+    d->_state = TN__CK_ERROR;
+    *len = dst;
+    return rc;
+}
+
+TN_API int tn_http_format_chunk_header(char *out, size_t cap, uint64_t size) {
+    static const char hex[] = "0123456789abcdef";
+    char tmp[20];
+    size_t n = 0, i;
+    if (size == 0) return TN_EINVAL;
+    while (size) {
+        tmp[n++] = hex[size & 15];
+        size >>= 4;
+    }
+    if (cap < n + 2) return TN_EBUFFER_FULL;
+    for (i = 0; i < n; i++) out[i] = tmp[n - 1 - i];
+    out[n] = '\r';
+    out[n + 1] = '\n';
+    return (int)(n + 2);
+}
+
+TN_API int tn_http_format_chunk_end(char *out, size_t cap, const tn_http_header *trailers, size_t num_trailers) {
+    size_t need = 5, pos = 0, i, j;
+    for (i = 0; i < num_trailers; i++) {
+        tn_str nm = trailers[i].name, v = trailers[i].value;
+        if (nm.len == 0) return TN_EBAD_HEADER_NAME;
+        for (j = 0; j < nm.len; j++)
+            if (!TN__HTTP_TCHAR(nm.ptr[j])) return TN_EBAD_HEADER_NAME;
+        for (j = 0; j < v.len; j++) {
+            unsigned char c = (unsigned char)v.ptr[j];
+            if ((c < 0x20 && c != '\t') || c == 0x7f) return TN_EBAD_HEADER_VALUE;
+        }
+        need += nm.len + v.len + 4;
+    }
+    if (need > cap || need > 0x7fffffffu) return TN_EBUFFER_FULL;
+    memcpy(out, "0\r\n", 3);
+    pos = 3;
+    for (i = 0; i < num_trailers; i++) {
+        memcpy(out + pos, trailers[i].name.ptr, trailers[i].name.len);
+        pos += trailers[i].name.len;
+        out[pos++] = ':';
+        out[pos++] = ' ';
+        if (trailers[i].value.len) memcpy(out + pos, trailers[i].value.ptr, trailers[i].value.len);
+        pos += trailers[i].value.len;
+        out[pos++] = '\r';
+        out[pos++] = '\n';
+    }
+    out[pos++] = '\r';
+    out[pos++] = '\n';
+    return (int)pos;
+}
+
+/* ---- header utilities ---- */
+
+TN_API size_t tn_http_header_next(const tn_http_header *headers, size_t num, const char *name, size_t from) {
+    size_t i, n = strlen(name);
+    for (i = from; i < num; i++)
+        if (headers[i].name.len == n && tn__http_ieq_c(headers[i].name, name)) return i;
+    return num;
+}
+
+TN_API const tn_http_header *tn_http_header_find(const tn_http_header *headers, size_t num, const char *name) {
+    size_t i = tn_http_header_next(headers, num, name, 0);
+    return i < num ? &headers[i] : NULL;
+}
+
+TN_API int tn_http_header_get(const tn_http_header *headers, size_t num, const char *name, tn_str *value) {
+    const tn_http_header *h = tn_http_header_find(headers, num, name);
+    if (!h) {
+        value->ptr = NULL;
+        value->len = 0;
+        return TN_ENOENT;
+    }
+    *value = h->value;
+    return TN_OK;
+}
+
+TN_API size_t tn_http_header_count(const tn_http_header *headers, size_t num, const char *name) {
+    size_t i, c = 0;
+    for (i = tn_http_header_next(headers, num, name, 0); i < num; i = tn_http_header_next(headers, num, name, i + 1))
+        c++;
+    return c;
+}
+
+TN_API int tn_http_header_join(const tn_http_header *headers, size_t num, const char *name, char *out, size_t cap, size_t *out_len) {
+    size_t i, pos = 0;
+    int found = 0;
+    if (out_len) *out_len = 0;
+    if (cap) out[0] = 0;
+    for (i = tn_http_header_next(headers, num, name, 0); i < num; i = tn_http_header_next(headers, num, name, i + 1)) {
+        size_t need = headers[i].value.len + (found ? 2 : 0);
+        if (pos + need + 1 > cap) return TN_EBUFFER_FULL;
+        if (found) {
+            out[pos++] = ',';
+            out[pos++] = ' ';
+        }
+        if (headers[i].value.len) memcpy(out + pos, headers[i].value.ptr, headers[i].value.len);
+        pos += headers[i].value.len;
+        found = 1;
+    }
+    if (!found) return TN_ENOENT;
+    out[pos] = 0;
+    if (out_len) *out_len = pos;
+    return TN_OK;
+}
+
+TN_API int tn_http_token_list_has(tn_str value, const char *token) {
+    const char *p = value.ptr, *end = value.ptr + value.len;
+    size_t tn = strlen(token);
+    if (value.len == 0) return 0;
+    while (p < end) {
+        const char *s, *e;
+        while (p < end && (TN__HTTP_WS(*p) || *p == ',')) p++;
+        s = p;
+        while (p < end && *p != ',' && *p != ';') p++;
+        e = p;
+        while (e > s && TN__HTTP_WS(e[-1])) e--;
+        if ((size_t)(e - s) == tn && tn__http_ieq_c(tn_str_make(s, tn), token)) return 1;
+        while (p < end && *p != ',') p++;   /* skip parameters */
+    }
+    return 0;
+}
+
+TN_API int tn_http_header_has_token(const tn_http_header *headers, size_t num, const char *name, const char *token) {
+    size_t i;
+    for (i = tn_http_header_next(headers, num, name, 0); i < num; i = tn_http_header_next(headers, num, name, i + 1))
+        if (tn_http_token_list_has(headers[i].value, token)) return 1;
+    return 0;
+}
+/* <<http_parse.c  end of src/http_parse.c */
 
 #endif /* TORNADO_IMPLEMENTATION */

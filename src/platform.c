@@ -29,6 +29,13 @@
 #if TN_HAS_THREADS
 #  include <pthread.h>
 #endif
+/* SSE2 scanning in the HTTP parser; TORNADO_NO_SIMD forces the portable fallback. */
+#if defined(__SSE2__) && (defined(__GNUC__) || defined(__clang__)) && !defined(TORNADO_NO_SIMD)
+#  include <emmintrin.h>
+#  define TN__HAVE_SSE2 1
+#else
+#  define TN__HAVE_SSE2 0
+#endif
 
 #if defined(__GLIBC__) && !defined(__USE_POSIX199309)
 #  error "tornado.h: POSIX is hidden (strict -std=c99 and a system header came first). Include tornado.h before system headers where TORNADO_IMPLEMENTATION is defined, or build with -D_GNU_SOURCE."
