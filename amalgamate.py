@@ -25,6 +25,8 @@ DECLS = [
     "base.h",
     "buf.h",
     "loop.h",
+    "crypto.h",
+    "http_cookie.h",
 ]
 
 # Implementation, in dependency order: compiled only under TORNADO_IMPLEMENTATION.
@@ -35,6 +37,8 @@ IMPLS = [
     "loop.c",
     "poll_epoll.c",
     "poll_poll.c",
+    "crypto.c",
+    "http_cookie.c",
 ]
 
 INCLUDE_RE = re.compile(r'^()#\s*include\s+"([^"]+)"(.*)$')  # column 0 only: never inside comments
