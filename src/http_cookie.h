@@ -8,8 +8,9 @@ TN__BEGIN_DECLS
    the header is split at ';'; a chunk is split at its first '=' (a chunk without '=' is a
    value with an empty name); name and value are trimmed of ASCII whitespace (space, HT,
    LF, VT, FF, CR and 0x1C..0x1F, as Python's str.strip); a chunk whose name and value are
-   both empty is skipped; a value of two or more bytes that starts and ends with '"' loses
-   those quotes. Nothing is rejected: malformed pairs come back as Tornado would see them. */
+   both empty is skipped (checked before unquoting, so a bare "" is a pair with empty name
+   and value); a value of two or more bytes that starts and ends with '"' loses those
+   quotes. Nothing is rejected: malformed pairs come back as Tornado would see them. */
 
 /* tn_cookie: one name/value pair, both slices into the header passed in (valid as long as
    the header's bytes are). */

@@ -83,6 +83,7 @@ TN_TEST(cookie_parse_basic) {
     pair p6[] = {{"a b", "c d", 0}};
     pair p7[] = {{"sessionid", "2|1:0|10:1700000000|4:user|8:YWxpY2U=|abc", 0}};
     pair p8[] = {{"a", "\"\\054\\\"\"x", 0}};
+    pair p9[] = {{"a", "1", 0}, {"", "", 1}, {"b", "2", 0}};   /* a bare "" is kept, as in Tornado */
     expect_pairs("a=1; b=2", p1, 2);
     expect_pairs("  a = 1 ;;b=2; ;  ", p2, 2);
     expect_pairs("novalue; x=", p3, 2);
@@ -91,6 +92,7 @@ TN_TEST(cookie_parse_basic) {
     expect_pairs("\ta b\t=\tc d\r\n", p6, 1);
     expect_pairs("sessionid=2|1:0|10:1700000000|4:user|8:YWxpY2U=|abc", p7, 1);
     expect_pairs("a=\"\\054\\\"\"x", p8, 1);
+    expect_pairs("a=1; \"\"; b=2", p9, 3);
     expect_pairs("", NULL, 0);
     expect_pairs(";;; ; \x1c\x1f ;", NULL, 0);
 }
@@ -170,7 +172,7 @@ TN_TEST(cookie_parse_vs_tornado) {
         "a=1; b=2", "  a = 1 ;;b=2; ;  ", "novalue; x=", "=x; a=b=c; =", "a=\"q v\"; b=\"\"; c=\"",
         "a=\"\\054\\073\\\"\\\\\\351\"", "a=1; a=2; b=3; a=4", "\ta b\t=\tc d\r\n", "a=\"x\\\ny\"",
         "a=\"end\\\"", "k=\"\\400\\08\"", "x=\"\"\"\"", ";;;", "", "\x1c a=b \x1f",
-        "name=value; Path=/; HttpOnly", "__Host-x=1;__Secure-y=2",
+        "name=value; Path=/; HttpOnly", "__Host-x=1;__Secure-y=2", "a=1; \"\"; b=2",
     };
     enum { NH = sizeof headers / sizeof headers[0], NR = 300 };
     static char hdrs[NH + NR][40];
