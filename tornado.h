@@ -793,8 +793,11 @@ typedef struct tn_set_cookie_opts {
    not contain control bytes, space or DEL (Tornado's rule) and, unless opts->quote, only
    RFC 6265 cookie-octets; domain and path may not contain control bytes, ';' or bytes
    >= 0x7F (domain: no space or ',' either).
+   Browser rules that would silently drop the cookie are refused too: SameSite=None needs
+   secure; a "__Secure-" name needs secure; a "__Host-" name needs secure, no domain and
+   Path=/ (prefixes matched case-insensitively, RFC 6265bis).
    Returns: TN_OK; TN_EINVAL (bad name, value, domain, path, expires range, same_site, or
-   SameSite=None without Secure); TN_EBUFFER_FULL (out contents then unspecified). */
+   a broken browser rule above); TN_EBUFFER_FULL (out contents then unspecified). */
 TN_API int tn_set_cookie_format(tn_str name, tn_str value, const tn_set_cookie_opts *opts,
                                 char *out, size_t cap, size_t *out_len);
 
@@ -3242,6 +3245,14 @@ TN_API int tn_set_cookie_format(tn_str name, tn_str value, const tn_set_cookie_o
         return TN_EINVAL;
     if (opts->same_site < TN_SAMESITE_OMIT || opts->same_site > TN_SAMESITE_NONE) return TN_EINVAL;
     if (opts->same_site == TN_SAMESITE_NONE && !opts->secure) return TN_EINVAL;
+    /* cookie name prefixes (RFC 6265bis section 4.1.3): browsers drop cookies that break
+       these rules, so refuse them here where the mistake is visible */
+    if (name.len >= 9 && tn_str_ieq(tn_str_make(name.ptr, 9), tn_str_c("__Secure-")) && !opts->secure)
+        return TN_EINVAL;
+    if (name.len >= 7 && tn_str_ieq(tn_str_make(name.ptr, 7), tn_str_c("__Host-")) &&
+        (!opts->secure || opts->domain.len || opts->no_path ||
+         (opts->path.len && !tn_str_eq(opts->path, tn_str_c("/")))))
+        return TN_EINVAL;
 
     w.p = out;
     w.cap = cap;
@@ -3432,7 +3443,7 @@ TN_API int tn_signed_value_decode(tn_str secret, tn_str name, tn_str signed_valu
     if (!tn_ct_str_equal(pp.sig, tn_str_make(hex, sizeof hex))) return TN_EBAD_SIGNATURE;
     if (!tn_str_eq(pp.name, name)) return TN_EBAD_SIGNATURE;
     if (tn__sv_int(pp.timestamp, 1, &ts) != TN_OK) return TN_EPARSE;
-    if (max_age_days <= 0) max_age_days = TN_SIGNED_VALUE_MAX_AGE_DAYS;
+    if (!(max_age_days > 0)) max_age_days = TN_SIGNED_VALUE_MAX_AGE_DAYS;   /* also NaN */
     if ((double)ts < (double)now - max_age_days * 86400.0) return TN_EEXPIRED;
     if (pp.value.len % 4 != 0) return TN_EBAD_ENCODING;
     need = tn_base64_decoded_max(pp.value.len);

@@ -233,6 +233,14 @@ TN_API int tn_set_cookie_format(tn_str name, tn_str value, const tn_set_cookie_o
         return TN_EINVAL;
     if (opts->same_site < TN_SAMESITE_OMIT || opts->same_site > TN_SAMESITE_NONE) return TN_EINVAL;
     if (opts->same_site == TN_SAMESITE_NONE && !opts->secure) return TN_EINVAL;
+    /* cookie name prefixes (RFC 6265bis section 4.1.3): browsers drop cookies that break
+       these rules, so refuse them here where the mistake is visible */
+    if (name.len >= 9 && tn_str_ieq(tn_str_make(name.ptr, 9), tn_str_c("__Secure-")) && !opts->secure)
+        return TN_EINVAL;
+    if (name.len >= 7 && tn_str_ieq(tn_str_make(name.ptr, 7), tn_str_c("__Host-")) &&
+        (!opts->secure || opts->domain.len || opts->no_path ||
+         (opts->path.len && !tn_str_eq(opts->path, tn_str_c("/")))))
+        return TN_EINVAL;
 
     w.p = out;
     w.cap = cap;
@@ -423,7 +431,7 @@ TN_API int tn_signed_value_decode(tn_str secret, tn_str name, tn_str signed_valu
     if (!tn_ct_str_equal(pp.sig, tn_str_make(hex, sizeof hex))) return TN_EBAD_SIGNATURE;
     if (!tn_str_eq(pp.name, name)) return TN_EBAD_SIGNATURE;
     if (tn__sv_int(pp.timestamp, 1, &ts) != TN_OK) return TN_EPARSE;
-    if (max_age_days <= 0) max_age_days = TN_SIGNED_VALUE_MAX_AGE_DAYS;
+    if (!(max_age_days > 0)) max_age_days = TN_SIGNED_VALUE_MAX_AGE_DAYS;   /* also NaN */
     if ((double)ts < (double)now - max_age_days * 86400.0) return TN_EEXPIRED;
     if (pp.value.len % 4 != 0) return TN_EBAD_ENCODING;
     need = tn_base64_decoded_max(pp.value.len);

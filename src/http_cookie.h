@@ -75,8 +75,11 @@ typedef struct tn_set_cookie_opts {
    not contain control bytes, space or DEL (Tornado's rule) and, unless opts->quote, only
    RFC 6265 cookie-octets; domain and path may not contain control bytes, ';' or bytes
    >= 0x7F (domain: no space or ',' either).
+   Browser rules that would silently drop the cookie are refused too: SameSite=None needs
+   secure; a "__Secure-" name needs secure; a "__Host-" name needs secure, no domain and
+   Path=/ (prefixes matched case-insensitively, RFC 6265bis).
    Returns: TN_OK; TN_EINVAL (bad name, value, domain, path, expires range, same_site, or
-   SameSite=None without Secure); TN_EBUFFER_FULL (out contents then unspecified). */
+   a broken browser rule above); TN_EBUFFER_FULL (out contents then unspecified). */
 TN_API int tn_set_cookie_format(tn_str name, tn_str value, const tn_set_cookie_opts *opts,
                                 char *out, size_t cap, size_t *out_len);
 

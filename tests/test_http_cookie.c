@@ -5,6 +5,7 @@
 #define TORNADO_IMPLEMENTATION
 #include "../tornado.h"
 #include "tn_test.h"
+#include <math.h>
 #include <time.h>
 
 #define PY "/usr/bin/python3"
@@ -357,6 +358,26 @@ TN_TEST(set_cookie_attribute_injection) {
     fmt_ok("a", "b", &o, "a=b; Path=/a b,c");
     o.same_site = TN_SAMESITE_NONE;   /* without Secure: browsers drop it, so we refuse */
     TN_EQ_RC(tn_set_cookie_format(tn_str_c("a"), tn_str_c("b"), &o, out, sizeof out, NULL), TN_EINVAL);
+    /* name prefixes */
+    memset(&o, 0, sizeof o);
+    TN_EQ_RC(tn_set_cookie_format(tn_str_c("__Secure-a"), tn_str_c("b"), &o, out, sizeof out, NULL), TN_EINVAL);
+    TN_EQ_RC(tn_set_cookie_format(tn_str_c("__secure-a"), tn_str_c("b"), &o, out, sizeof out, NULL), TN_EINVAL);
+    TN_EQ_RC(tn_set_cookie_format(tn_str_c("__Host-a"), tn_str_c("b"), &o, out, sizeof out, NULL), TN_EINVAL);
+    o.secure = 1;
+    fmt_ok("__Secure-a", "b", &o, "__Secure-a=b; Path=/; Secure");
+    fmt_ok("__Host-a", "b", &o, "__Host-a=b; Path=/; Secure");
+    o.path = tn_str_c("/");
+    fmt_ok("__Host-a", "b", &o, "__Host-a=b; Path=/; Secure");
+    o.path = tn_str_c("/x");
+    TN_EQ_RC(tn_set_cookie_format(tn_str_c("__Host-a"), tn_str_c("b"), &o, out, sizeof out, NULL), TN_EINVAL);
+    o.path = tn_str_c("");
+    o.no_path = 1;
+    TN_EQ_RC(tn_set_cookie_format(tn_str_c("__Host-a"), tn_str_c("b"), &o, out, sizeof out, NULL), TN_EINVAL);
+    o.no_path = 0;
+    o.domain = tn_str_c("example.com");
+    TN_EQ_RC(tn_set_cookie_format(tn_str_c("__HOST-a"), tn_str_c("b"), &o, out, sizeof out, NULL), TN_EINVAL);
+    fmt_ok("__Secure-a", "b", &o, "__Secure-a=b; Path=/; Domain=example.com; Secure");
+    o.domain = tn_str_c("");
     o.same_site = 4;
     o.secure = 1;
     TN_EQ_RC(tn_set_cookie_format(tn_str_c("a"), tn_str_c("b"), &o, out, sizeof out, NULL), TN_EINVAL);
@@ -495,6 +516,9 @@ TN_TEST(signed_value_failures) {
     TN_EQ_RC(tn_signed_value_decode(sec, name, tn_str_c(SV1), ts + 86401, 1, out, sizeof out, &n), TN_EEXPIRED);
     TN_EQ_RC(tn_signed_value_decode(sec, name, tn_str_c(SV1), ts + 43201, 0.5, out, sizeof out, &n), TN_EEXPIRED);
     TN_OK_RC(tn_signed_value_decode(sec, name, tn_str_c(SV1), ts - 1000000, 0, out, sizeof out, &n)); /* future: ok */
+    TN_OK_RC(tn_signed_value_decode(sec, name, tn_str_c(SV1), ts + 31 * 86400, -5, out, sizeof out, &n)); /* <= 0: 31 */
+    TN_EQ_RC(tn_signed_value_decode(sec, name, tn_str_c(SV1), ts + 31 * 86400 + 1, NAN, out, sizeof out, &n), TN_EEXPIRED);
+    TN_OK_RC(tn_signed_value_decode(sec, name, tn_str_c(SV1), ts + 3650 * 86400, 3650, out, sizeof out, &n));
     /* wrong secret, wrong name */
     TN_EQ_RC(tn_signed_value_decode(tn_str_c("secret_kez"), name, tn_str_c(SV1), ts, 0, out, sizeof out, &n), TN_EBAD_SIGNATURE);
     TN_EQ_RC(tn_signed_value_decode(sec, tn_str_c("usr"), tn_str_c(SV1), ts, 0, out, sizeof out, &n), TN_EBAD_SIGNATURE);
