@@ -2377,27 +2377,27 @@ TN__PRIVATE int tn__poll_wait(tn_loop *loop, int timeout_ms) {
 /* #include "crypto.h" (inlined above) */
 
 /* ---- byte order helpers (the compiler turns these into single loads / bswaps) ---- */
-TN__PRIVATE uint32_t tn__load_be32(const unsigned char *p) {
+TN__PRIVATE uint32_t tn__cr_load_be32(const unsigned char *p) {
     return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | (uint32_t)p[3];
 }
 
-TN__PRIVATE void tn__store_be32(unsigned char *p, uint32_t v) {
+TN__PRIVATE void tn__cr_store_be32(unsigned char *p, uint32_t v) {
     p[0] = (unsigned char)(v >> 24);
     p[1] = (unsigned char)(v >> 16);
     p[2] = (unsigned char)(v >> 8);
     p[3] = (unsigned char)v;
 }
 
-TN__PRIVATE void tn__store_be64(unsigned char *p, uint64_t v) {
-    tn__store_be32(p, (uint32_t)(v >> 32));
-    tn__store_be32(p + 4, (uint32_t)v);
+TN__PRIVATE void tn__cr_store_be64(unsigned char *p, uint64_t v) {
+    tn__cr_store_be32(p, (uint32_t)(v >> 32));
+    tn__cr_store_be32(p + 4, (uint32_t)v);
 }
 
-#define TN__ROTL32(x, n) (((x) << (n)) | ((x) >> (32 - (n))))
-#define TN__ROTR32(x, n) (((x) >> (n)) | ((x) << (32 - (n))))
+#define TN__CR_ROTL32(x, n) (((x) << (n)) | ((x) >> (32 - (n))))
+#define TN__CR_ROTR32(x, n) (((x) >> (n)) | ((x) << (32 - (n))))
 
 /* Wipe memory the optimiser may not remove (key material). */
-TN__PRIVATE void tn__wipe(void *p, size_t n) {
+TN__PRIVATE void tn__cr_wipe(void *p, size_t n) {
     volatile unsigned char *v = (volatile unsigned char *)p;
     while (n--) *v++ = 0;
 }
@@ -2409,12 +2409,12 @@ TN__PRIVATE void tn__sha1_blocks(uint32_t h[5], const unsigned char *p, size_t n
     while (nblocks--) {
         uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], t;
         int i;
-        for (i = 0; i < 16; i++) w[i] = tn__load_be32(p + 4 * i);
+        for (i = 0; i < 16; i++) w[i] = tn__cr_load_be32(p + 4 * i);
         for (i = 0; i < 80; i++) {
             uint32_t f, k;
             if (i >= 16) {
                 uint32_t x = w[(i + 13) & 15] ^ w[(i + 8) & 15] ^ w[(i + 2) & 15] ^ w[i & 15];
-                w[i & 15] = TN__ROTL32(x, 1);
+                w[i & 15] = TN__CR_ROTL32(x, 1);
             }
             if (i < 20) {
                 f = (b & c) | (~b & d);
@@ -2429,10 +2429,10 @@ TN__PRIVATE void tn__sha1_blocks(uint32_t h[5], const unsigned char *p, size_t n
                 f = b ^ c ^ d;
                 k = 0xca62c1d6u;
             }
-            t = TN__ROTL32(a, 5) + f + e + k + w[i & 15];
+            t = TN__CR_ROTL32(a, 5) + f + e + k + w[i & 15];
             e = d;
             d = c;
-            c = TN__ROTL32(b, 30);
+            c = TN__CR_ROTL32(b, 30);
             b = a;
             a = t;
         }
@@ -2490,9 +2490,9 @@ TN_API void tn_sha1_final(tn_sha1_ctx *ctx, unsigned char out[TN_SHA1_SIZE]) {
         ctx->_nbuf = 0;
     }
     memset(ctx->_buf + ctx->_nbuf, 0, 56 - ctx->_nbuf);
-    tn__store_be64(ctx->_buf + 56, bits);
+    tn__cr_store_be64(ctx->_buf + 56, bits);
     tn__sha1_blocks(ctx->_h, ctx->_buf, 1);
-    for (i = 0; i < 5; i++) tn__store_be32(out + 4 * i, ctx->_h[i]);
+    for (i = 0; i < 5; i++) tn__cr_store_be32(out + 4 * i, ctx->_h[i]);
     ctx->_nbuf = 0;
 }
 
@@ -2525,10 +2525,10 @@ static const uint32_t tn__sha256_k[64] = {
     0x90befffau, 0xa4506cebu, 0xbef9a3f7u, 0xc67178f2u,
 };
 
-#define TN__S256_S0(x) (TN__ROTR32(x, 2) ^ TN__ROTR32(x, 13) ^ TN__ROTR32(x, 22))
-#define TN__S256_S1(x) (TN__ROTR32(x, 6) ^ TN__ROTR32(x, 11) ^ TN__ROTR32(x, 25))
-#define TN__S256_G0(x) (TN__ROTR32(x, 7) ^ TN__ROTR32(x, 18) ^ ((x) >> 3))
-#define TN__S256_G1(x) (TN__ROTR32(x, 17) ^ TN__ROTR32(x, 19) ^ ((x) >> 10))
+#define TN__S256_S0(x) (TN__CR_ROTR32(x, 2) ^ TN__CR_ROTR32(x, 13) ^ TN__CR_ROTR32(x, 22))
+#define TN__S256_S1(x) (TN__CR_ROTR32(x, 6) ^ TN__CR_ROTR32(x, 11) ^ TN__CR_ROTR32(x, 25))
+#define TN__S256_G0(x) (TN__CR_ROTR32(x, 7) ^ TN__CR_ROTR32(x, 18) ^ ((x) >> 3))
+#define TN__S256_G1(x) (TN__CR_ROTR32(x, 17) ^ TN__CR_ROTR32(x, 19) ^ ((x) >> 10))
 #define TN__S256_CH(x, y, z) ((z) ^ ((x) & ((y) ^ (z))))
 #define TN__S256_MAJ(x, y, z) (((x) & (y)) | ((z) & ((x) | (y))))
 /* One round i with working variables named in rotated order. */
@@ -2546,7 +2546,7 @@ TN__PRIVATE void tn__sha256_blocks(uint32_t st[8], const unsigned char *p, size_
         uint32_t a = st[0], b = st[1], c = st[2], d = st[3];
         uint32_t e = st[4], f = st[5], g = st[6], h = st[7];
         int i;
-        for (i = 0; i < 16; i++) w[i] = tn__load_be32(p + 4 * i);
+        for (i = 0; i < 16; i++) w[i] = tn__cr_load_be32(p + 4 * i);
         for (i = 16; i < 64; i++)
             w[i] = TN__S256_G1(w[i - 2]) + w[i - 7] + TN__S256_G0(w[i - 15]) + w[i - 16];
         for (i = 0; i < 64; i += 8) {
@@ -2619,9 +2619,9 @@ TN_API void tn_sha256_final(tn_sha256_ctx *ctx, unsigned char out[TN_SHA256_SIZE
         ctx->_nbuf = 0;
     }
     memset(ctx->_buf + ctx->_nbuf, 0, 56 - ctx->_nbuf);
-    tn__store_be64(ctx->_buf + 56, bits);
+    tn__cr_store_be64(ctx->_buf + 56, bits);
     tn__sha256_blocks(ctx->_h, ctx->_buf, 1);
-    for (i = 0; i < 8; i++) tn__store_be32(out + 4 * i, ctx->_h[i]);
+    for (i = 0; i < 8; i++) tn__cr_store_be32(out + 4 * i, ctx->_h[i]);
     ctx->_nbuf = 0;
 }
 
@@ -2647,8 +2647,8 @@ TN_API void tn_hmac_sha256_init(tn_hmac_sha256_ctx *ctx, const void *key, size_t
     for (i = 0; i < 64; i++) pad[i] = (unsigned char)(k[i] ^ 0x5c);
     tn_sha256_init(&ctx->_outer);
     tn_sha256_update(&ctx->_outer, pad, 64);
-    tn__wipe(k, sizeof k);
-    tn__wipe(pad, sizeof pad);
+    tn__cr_wipe(k, sizeof k);
+    tn__cr_wipe(pad, sizeof pad);
 }
 
 TN_API void tn_hmac_sha256_update(tn_hmac_sha256_ctx *ctx, const void *data, size_t n) {
@@ -2660,7 +2660,7 @@ TN_API void tn_hmac_sha256_final(tn_hmac_sha256_ctx *ctx, unsigned char out[TN_S
     tn_sha256_final(&ctx->_inner, ih);
     tn_sha256_update(&ctx->_outer, ih, sizeof ih);
     tn_sha256_final(&ctx->_outer, out);
-    tn__wipe(ctx, sizeof *ctx);
+    tn__cr_wipe(ctx, sizeof *ctx);
 }
 
 TN_API void tn_hmac_sha256(const void *key, size_t key_len, const void *data, size_t n,
@@ -2683,8 +2683,8 @@ TN_API void tn_hmac_sha1_init(tn_hmac_sha1_ctx *ctx, const void *key, size_t key
     for (i = 0; i < 64; i++) pad[i] = (unsigned char)(k[i] ^ 0x5c);
     tn_sha1_init(&ctx->_outer);
     tn_sha1_update(&ctx->_outer, pad, 64);
-    tn__wipe(k, sizeof k);
-    tn__wipe(pad, sizeof pad);
+    tn__cr_wipe(k, sizeof k);
+    tn__cr_wipe(pad, sizeof pad);
 }
 
 TN_API void tn_hmac_sha1_update(tn_hmac_sha1_ctx *ctx, const void *data, size_t n) {
@@ -2696,7 +2696,7 @@ TN_API void tn_hmac_sha1_final(tn_hmac_sha1_ctx *ctx, unsigned char out[TN_SHA1_
     tn_sha1_final(&ctx->_inner, ih);
     tn_sha1_update(&ctx->_outer, ih, sizeof ih);
     tn_sha1_final(&ctx->_outer, out);
-    tn__wipe(ctx, sizeof *ctx);
+    tn__cr_wipe(ctx, sizeof *ctx);
 }
 
 TN_API void tn_hmac_sha1(const void *key, size_t key_len, const void *data, size_t n,
@@ -3014,23 +3014,23 @@ TN_API int tn_random_bytes(void *buf, size_t n) {
 /* #include "http_cookie.h" (inlined above) */
 
 /* ---- a bounded writer that keeps counting past the end, so callers learn the size ---- */
-typedef struct tn__wr {
+typedef struct tn__ck_wr {
     char *p;
     size_t cap;
     size_t len;
-} tn__wr;
+} tn__ck_wr;
 
-TN__PRIVATE void tn__wr_put(tn__wr *w, const char *s, size_t n) {
+TN__PRIVATE void tn__ck_wr_put(tn__ck_wr *w, const char *s, size_t n) {
     if (w->len <= w->cap && n <= w->cap - w->len && n) memcpy(w->p + w->len, s, n);
     w->len += n;
 }
 
-TN__PRIVATE void tn__wr_str(tn__wr *w, tn_str s) { tn__wr_put(w, s.ptr, s.len); }
-TN__PRIVATE void tn__wr_cstr(tn__wr *w, const char *s) { tn__wr_put(w, s, strlen(s)); }
-TN__PRIVATE void tn__wr_byte(tn__wr *w, char c) { tn__wr_put(w, &c, 1); }
+TN__PRIVATE void tn__ck_wr_str(tn__ck_wr *w, tn_str s) { tn__ck_wr_put(w, s.ptr, s.len); }
+TN__PRIVATE void tn__ck_wr_cstr(tn__ck_wr *w, const char *s) { tn__ck_wr_put(w, s, strlen(s)); }
+TN__PRIVATE void tn__ck_wr_byte(tn__ck_wr *w, char c) { tn__ck_wr_put(w, &c, 1); }
 
 /* Decimal of a signed 64-bit value. */
-TN__PRIVATE void tn__wr_i64(tn__wr *w, int64_t v) {
+TN__PRIVATE void tn__ck_wr_i64(tn__ck_wr *w, int64_t v) {
     char tmp[24];
     size_t i = sizeof tmp;
     uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
@@ -3039,21 +3039,21 @@ TN__PRIVATE void tn__wr_i64(tn__wr *w, int64_t v) {
         u /= 10;
     } while (u);
     if (v < 0) tmp[--i] = '-';
-    tn__wr_put(w, tmp + i, sizeof tmp - i);
+    tn__ck_wr_put(w, tmp + i, sizeof tmp - i);
 }
 
-TN__PRIVATE void tn__wr_u64(tn__wr *w, uint64_t u) {
+TN__PRIVATE void tn__ck_wr_u64(tn__ck_wr *w, uint64_t u) {
     char tmp[24];
     size_t i = sizeof tmp;
     do {
         tmp[--i] = (char)('0' + (int)(u % 10));
         u /= 10;
     } while (u);
-    tn__wr_put(w, tmp + i, sizeof tmp - i);
+    tn__ck_wr_put(w, tmp + i, sizeof tmp - i);
 }
 
 /* Finish: NUL when room remains, report the length, map overflow to TN_EBUFFER_FULL. */
-TN__PRIVATE int tn__wr_done(tn__wr *w, size_t *out_len) {
+TN__PRIVATE int tn__ck_wr_done(tn__ck_wr *w, size_t *out_len) {
     if (out_len) *out_len = w->len;
     if (w->len > w->cap) return TN_EBUFFER_FULL;
     if (w->len < w->cap) w->p[w->len] = '\0';
@@ -3158,7 +3158,7 @@ TN_API int tn_cookie_unquote(tn_str value, char *out, size_t cap, size_t *out_le
    Set-Cookie */
 
 /* RFC 7230 tchar: the characters of a cookie name. */
-TN__PRIVATE int tn__is_tchar(unsigned char c) {
+TN__PRIVATE int tn__ck_is_tchar(unsigned char c) {
     if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return 1;
     return c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL;
 }
@@ -3172,14 +3172,14 @@ TN__PRIVATE int tn__is_cookie_octet(unsigned char c) {
 /* IMF-fixdate (RFC 7231 section 7.1.1.1) of t seconds after the epoch into out[29].
    The day count is split into 400-, 100-, 4- and 1-year cycles counted from 0000-03-01,
    which puts the leap day at the end of each cycle. t must be in 0..253402300799. */
-TN__PRIVATE void tn__imf_fixdate(int64_t t, char out[29]) {
+TN__PRIVATE void tn__ck_imf_fixdate(int64_t t, char out[29]) {
     static const char wd[] = "ThuFriSatSunMonTueWed";   /* 1970-01-01 was a Thursday */
     static const char mn[] = "MarAprMayJunJulAugSepOctNovDecJanFeb";
     static const int mlen[12] = {31, 30, 31, 30, 31, 31, 30, 31, 30, 31, 31, 29};
     int64_t days = t / 86400, secs = t % 86400, d;
     int64_t year, c400, c100, c4, c1;
     int month = 0, i;
-    tn__wr w;
+    tn__ck_wr w;
     w.p = out;
     w.cap = 29;
     w.len = 0;
@@ -3191,30 +3191,30 @@ TN__PRIVATE void tn__imf_fixdate(int64_t t, char out[29]) {
     year = c400 * 400 + c100 * 100 + c4 * 4 + c1;   /* the March-based year */
     while (month < 11 && d >= mlen[month]) d -= mlen[month++];
     if (month >= 10) year++;                        /* January and February */
-    tn__wr_put(&w, wd + 3 * (int)(days % 7), 3);
-    tn__wr_put(&w, ", ", 2);
-    tn__wr_byte(&w, (char)('0' + (int)(d + 1) / 10));
-    tn__wr_byte(&w, (char)('0' + (int)(d + 1) % 10));
-    tn__wr_byte(&w, ' ');
-    tn__wr_put(&w, mn + 3 * month, 3);
-    tn__wr_byte(&w, ' ');
-    for (i = 1000; i > 0; i /= 10) tn__wr_byte(&w, (char)('0' + (int)(year / i % 10)));
-    tn__wr_byte(&w, ' ');
-    tn__wr_byte(&w, (char)('0' + (int)(secs / 36000)));
-    tn__wr_byte(&w, (char)('0' + (int)(secs / 3600 % 10)));
-    tn__wr_byte(&w, ':');
-    tn__wr_byte(&w, (char)('0' + (int)(secs % 3600 / 600)));
-    tn__wr_byte(&w, (char)('0' + (int)(secs % 3600 / 60 % 10)));
-    tn__wr_byte(&w, ':');
-    tn__wr_byte(&w, (char)('0' + (int)(secs % 60 / 10)));
-    tn__wr_byte(&w, (char)('0' + (int)(secs % 10)));
-    tn__wr_put(&w, " GMT", 4);
+    tn__ck_wr_put(&w, wd + 3 * (int)(days % 7), 3);
+    tn__ck_wr_put(&w, ", ", 2);
+    tn__ck_wr_byte(&w, (char)('0' + (int)(d + 1) / 10));
+    tn__ck_wr_byte(&w, (char)('0' + (int)(d + 1) % 10));
+    tn__ck_wr_byte(&w, ' ');
+    tn__ck_wr_put(&w, mn + 3 * month, 3);
+    tn__ck_wr_byte(&w, ' ');
+    for (i = 1000; i > 0; i /= 10) tn__ck_wr_byte(&w, (char)('0' + (int)(year / i % 10)));
+    tn__ck_wr_byte(&w, ' ');
+    tn__ck_wr_byte(&w, (char)('0' + (int)(secs / 36000)));
+    tn__ck_wr_byte(&w, (char)('0' + (int)(secs / 3600 % 10)));
+    tn__ck_wr_byte(&w, ':');
+    tn__ck_wr_byte(&w, (char)('0' + (int)(secs % 3600 / 600)));
+    tn__ck_wr_byte(&w, (char)('0' + (int)(secs % 3600 / 60 % 10)));
+    tn__ck_wr_byte(&w, ':');
+    tn__ck_wr_byte(&w, (char)('0' + (int)(secs % 60 / 10)));
+    tn__ck_wr_byte(&w, (char)('0' + (int)(secs % 10)));
+    tn__ck_wr_put(&w, " GMT", 4);
 }
 
 TN_API int tn_set_cookie_format(tn_str name, tn_str value, const tn_set_cookie_opts *opts,
                                 char *out, size_t cap, size_t *out_len) {
     tn_set_cookie_opts def;
-    tn__wr w;
+    tn__ck_wr w;
     size_t i;
     int needs_quote = 0;
     if (out_len) *out_len = 0;
@@ -3225,7 +3225,7 @@ TN_API int tn_set_cookie_format(tn_str name, tn_str value, const tn_set_cookie_o
     /* name: a token */
     if (name.len == 0) return TN_EINVAL;
     for (i = 0; i < name.len; i++)
-        if (!tn__is_tchar((unsigned char)name.ptr[i])) return TN_EINVAL;
+        if (!tn__ck_is_tchar((unsigned char)name.ptr[i])) return TN_EINVAL;
     /* value: never CTL, space or DEL; otherwise cookie-octets, or quoted */
     for (i = 0; i < value.len; i++) {
         unsigned char c = (unsigned char)value.ptr[i];
@@ -3257,81 +3257,71 @@ TN_API int tn_set_cookie_format(tn_str name, tn_str value, const tn_set_cookie_o
     w.p = out;
     w.cap = cap;
     w.len = 0;
-    tn__wr_str(&w, name);
-    tn__wr_byte(&w, '=');
+    tn__ck_wr_str(&w, name);
+    tn__ck_wr_byte(&w, '=');
     if (!needs_quote) {
-        tn__wr_str(&w, value);
+        tn__ck_wr_str(&w, value);
     } else {
-        tn__wr_byte(&w, '"');
+        tn__ck_wr_byte(&w, '"');
         for (i = 0; i < value.len; i++) {
             unsigned char c = (unsigned char)value.ptr[i];
             if (tn__is_cookie_octet(c)) {
-                tn__wr_byte(&w, (char)c);
+                tn__ck_wr_byte(&w, (char)c);
             } else if (c == '"' || c == '\\') {
-                tn__wr_byte(&w, '\\');
-                tn__wr_byte(&w, (char)c);
+                tn__ck_wr_byte(&w, '\\');
+                tn__ck_wr_byte(&w, (char)c);
             } else {
                 char esc[4];
                 esc[0] = '\\';
                 esc[1] = (char)('0' + (c >> 6));
                 esc[2] = (char)('0' + ((c >> 3) & 7));
                 esc[3] = (char)('0' + (c & 7));
-                tn__wr_put(&w, esc, 4);
+                tn__ck_wr_put(&w, esc, 4);
             }
         }
-        tn__wr_byte(&w, '"');
+        tn__ck_wr_byte(&w, '"');
     }
     if (opts->has_expires) {
         char date[29];
-        tn__imf_fixdate(opts->expires, date);
-        tn__wr_cstr(&w, "; Expires=");
-        tn__wr_put(&w, date, sizeof date);
+        tn__ck_imf_fixdate(opts->expires, date);
+        tn__ck_wr_cstr(&w, "; Expires=");
+        tn__ck_wr_put(&w, date, sizeof date);
     }
     if (!opts->no_path) {
-        tn__wr_cstr(&w, "; Path=");
-        if (opts->path.len) tn__wr_str(&w, opts->path);
-        else tn__wr_byte(&w, '/');
+        tn__ck_wr_cstr(&w, "; Path=");
+        if (opts->path.len) tn__ck_wr_str(&w, opts->path);
+        else tn__ck_wr_byte(&w, '/');
     }
     if (opts->domain.len) {
-        tn__wr_cstr(&w, "; Domain=");
-        tn__wr_str(&w, opts->domain);
+        tn__ck_wr_cstr(&w, "; Domain=");
+        tn__ck_wr_str(&w, opts->domain);
     }
     if (opts->has_max_age) {
-        tn__wr_cstr(&w, "; Max-Age=");
-        tn__wr_i64(&w, opts->max_age);
+        tn__ck_wr_cstr(&w, "; Max-Age=");
+        tn__ck_wr_i64(&w, opts->max_age);
     }
-    if (opts->secure) tn__wr_cstr(&w, "; Secure");
-    if (opts->http_only) tn__wr_cstr(&w, "; HttpOnly");
-    if (opts->same_site == TN_SAMESITE_STRICT) tn__wr_cstr(&w, "; SameSite=Strict");
-    else if (opts->same_site == TN_SAMESITE_LAX) tn__wr_cstr(&w, "; SameSite=Lax");
-    else if (opts->same_site == TN_SAMESITE_NONE) tn__wr_cstr(&w, "; SameSite=None");
-    return tn__wr_done(&w, out_len);
+    if (opts->secure) tn__ck_wr_cstr(&w, "; Secure");
+    if (opts->http_only) tn__ck_wr_cstr(&w, "; HttpOnly");
+    if (opts->same_site == TN_SAMESITE_STRICT) tn__ck_wr_cstr(&w, "; SameSite=Strict");
+    else if (opts->same_site == TN_SAMESITE_LAX) tn__ck_wr_cstr(&w, "; SameSite=Lax");
+    else if (opts->same_site == TN_SAMESITE_NONE) tn__ck_wr_cstr(&w, "; SameSite=None");
+    return tn__ck_wr_done(&w, out_len);
 }
 
 /* ======================================================================================
    Signed values, version 2 */
 
-/* Number of decimal digits of u. */
-TN__PRIVATE size_t tn__dec_len(uint64_t u) {
-    size_t n = 1;
-    while (u >= 10) {
-        u /= 10;
-        n++;
-    }
-    return n;
-}
-
-TN__PRIVATE void tn__wr_field(tn__wr *w, const char *s, size_t n) {
-    tn__wr_u64(w, (uint64_t)n);
-    tn__wr_byte(w, ':');
-    tn__wr_put(w, s, n);
-    tn__wr_byte(w, '|');
+TN__PRIVATE void tn__ck_wr_field(tn__ck_wr *w, const char *s, size_t n) {
+    tn__ck_wr_u64(w, (uint64_t)n);
+    tn__ck_wr_byte(w, ':');
+    tn__ck_wr_put(w, s, n);
+    tn__ck_wr_byte(w, '|');
 }
 
 TN_API int tn_signed_value_create(tn_str secret, tn_str name, tn_str value, int64_t timestamp,
                                   unsigned key_version, char *out, size_t cap, size_t *out_len) {
     char num[24];
-    tn__wr w, nw;
+    tn__ck_wr w, nw;
     size_t b64 = tn_base64_encoded_size(value.len, TN_BASE64_STD), start;
     unsigned char mac[TN_SHA256_SIZE];
     if (out_len) *out_len = 0;
@@ -3339,22 +3329,22 @@ TN_API int tn_signed_value_create(tn_str secret, tn_str name, tn_str value, int6
     w.p = out;
     w.cap = cap;
     w.len = 0;
-    tn__wr_put(&w, "2|", 2);
+    tn__ck_wr_put(&w, "2|", 2);
     nw.p = num;
     nw.cap = sizeof num;
     nw.len = 0;
-    tn__wr_u64(&nw, key_version);
-    tn__wr_field(&w, num, nw.len);
+    tn__ck_wr_u64(&nw, key_version);
+    tn__ck_wr_field(&w, num, nw.len);
     nw.len = 0;
-    tn__wr_i64(&nw, timestamp);
-    tn__wr_field(&w, num, nw.len);
-    tn__wr_field(&w, name.ptr, name.len);
+    tn__ck_wr_i64(&nw, timestamp);
+    tn__ck_wr_field(&w, num, nw.len);
+    tn__ck_wr_field(&w, name.ptr, name.len);
     /* the base64 field is written in place once we know it fits */
-    tn__wr_u64(&w, (uint64_t)b64);
-    tn__wr_byte(&w, ':');
+    tn__ck_wr_u64(&w, (uint64_t)b64);
+    tn__ck_wr_byte(&w, ':');
     start = w.len;
     w.len += b64;
-    tn__wr_byte(&w, '|');
+    tn__ck_wr_byte(&w, '|');
     if (w.len + 2 * TN_SHA256_SIZE > cap) {
         if (out_len) *out_len = w.len + 2 * TN_SHA256_SIZE;
         return TN_EBUFFER_FULL;
@@ -3363,7 +3353,7 @@ TN_API int tn_signed_value_create(tn_str secret, tn_str name, tn_str value, int6
     tn_hmac_sha256(secret.ptr, secret.len, out, w.len, mac);
     (void)tn_hex_encode(mac, sizeof mac, out + w.len, cap - w.len, NULL);
     w.len += 2 * TN_SHA256_SIZE;
-    return tn__wr_done(&w, out_len);
+    return tn__ck_wr_done(&w, out_len);
 }
 
 /* Parse "<len>:<field>|" at *pos in v, Python's _consume_field with digits only.

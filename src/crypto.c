@@ -2,27 +2,27 @@
 #include "crypto.h"
 
 /* ---- byte order helpers (the compiler turns these into single loads / bswaps) ---- */
-TN__PRIVATE uint32_t tn__load_be32(const unsigned char *p) {
+TN__PRIVATE uint32_t tn__cr_load_be32(const unsigned char *p) {
     return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | (uint32_t)p[3];
 }
 
-TN__PRIVATE void tn__store_be32(unsigned char *p, uint32_t v) {
+TN__PRIVATE void tn__cr_store_be32(unsigned char *p, uint32_t v) {
     p[0] = (unsigned char)(v >> 24);
     p[1] = (unsigned char)(v >> 16);
     p[2] = (unsigned char)(v >> 8);
     p[3] = (unsigned char)v;
 }
 
-TN__PRIVATE void tn__store_be64(unsigned char *p, uint64_t v) {
-    tn__store_be32(p, (uint32_t)(v >> 32));
-    tn__store_be32(p + 4, (uint32_t)v);
+TN__PRIVATE void tn__cr_store_be64(unsigned char *p, uint64_t v) {
+    tn__cr_store_be32(p, (uint32_t)(v >> 32));
+    tn__cr_store_be32(p + 4, (uint32_t)v);
 }
 
-#define TN__ROTL32(x, n) (((x) << (n)) | ((x) >> (32 - (n))))
-#define TN__ROTR32(x, n) (((x) >> (n)) | ((x) << (32 - (n))))
+#define TN__CR_ROTL32(x, n) (((x) << (n)) | ((x) >> (32 - (n))))
+#define TN__CR_ROTR32(x, n) (((x) >> (n)) | ((x) << (32 - (n))))
 
 /* Wipe memory the optimiser may not remove (key material). */
-TN__PRIVATE void tn__wipe(void *p, size_t n) {
+TN__PRIVATE void tn__cr_wipe(void *p, size_t n) {
     volatile unsigned char *v = (volatile unsigned char *)p;
     while (n--) *v++ = 0;
 }
@@ -34,12 +34,12 @@ TN__PRIVATE void tn__sha1_blocks(uint32_t h[5], const unsigned char *p, size_t n
     while (nblocks--) {
         uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], t;
         int i;
-        for (i = 0; i < 16; i++) w[i] = tn__load_be32(p + 4 * i);
+        for (i = 0; i < 16; i++) w[i] = tn__cr_load_be32(p + 4 * i);
         for (i = 0; i < 80; i++) {
             uint32_t f, k;
             if (i >= 16) {
                 uint32_t x = w[(i + 13) & 15] ^ w[(i + 8) & 15] ^ w[(i + 2) & 15] ^ w[i & 15];
-                w[i & 15] = TN__ROTL32(x, 1);
+                w[i & 15] = TN__CR_ROTL32(x, 1);
             }
             if (i < 20) {
                 f = (b & c) | (~b & d);
@@ -54,10 +54,10 @@ TN__PRIVATE void tn__sha1_blocks(uint32_t h[5], const unsigned char *p, size_t n
                 f = b ^ c ^ d;
                 k = 0xca62c1d6u;
             }
-            t = TN__ROTL32(a, 5) + f + e + k + w[i & 15];
+            t = TN__CR_ROTL32(a, 5) + f + e + k + w[i & 15];
             e = d;
             d = c;
-            c = TN__ROTL32(b, 30);
+            c = TN__CR_ROTL32(b, 30);
             b = a;
             a = t;
         }
@@ -115,9 +115,9 @@ TN_API void tn_sha1_final(tn_sha1_ctx *ctx, unsigned char out[TN_SHA1_SIZE]) {
         ctx->_nbuf = 0;
     }
     memset(ctx->_buf + ctx->_nbuf, 0, 56 - ctx->_nbuf);
-    tn__store_be64(ctx->_buf + 56, bits);
+    tn__cr_store_be64(ctx->_buf + 56, bits);
     tn__sha1_blocks(ctx->_h, ctx->_buf, 1);
-    for (i = 0; i < 5; i++) tn__store_be32(out + 4 * i, ctx->_h[i]);
+    for (i = 0; i < 5; i++) tn__cr_store_be32(out + 4 * i, ctx->_h[i]);
     ctx->_nbuf = 0;
 }
 
@@ -150,10 +150,10 @@ static const uint32_t tn__sha256_k[64] = {
     0x90befffau, 0xa4506cebu, 0xbef9a3f7u, 0xc67178f2u,
 };
 
-#define TN__S256_S0(x) (TN__ROTR32(x, 2) ^ TN__ROTR32(x, 13) ^ TN__ROTR32(x, 22))
-#define TN__S256_S1(x) (TN__ROTR32(x, 6) ^ TN__ROTR32(x, 11) ^ TN__ROTR32(x, 25))
-#define TN__S256_G0(x) (TN__ROTR32(x, 7) ^ TN__ROTR32(x, 18) ^ ((x) >> 3))
-#define TN__S256_G1(x) (TN__ROTR32(x, 17) ^ TN__ROTR32(x, 19) ^ ((x) >> 10))
+#define TN__S256_S0(x) (TN__CR_ROTR32(x, 2) ^ TN__CR_ROTR32(x, 13) ^ TN__CR_ROTR32(x, 22))
+#define TN__S256_S1(x) (TN__CR_ROTR32(x, 6) ^ TN__CR_ROTR32(x, 11) ^ TN__CR_ROTR32(x, 25))
+#define TN__S256_G0(x) (TN__CR_ROTR32(x, 7) ^ TN__CR_ROTR32(x, 18) ^ ((x) >> 3))
+#define TN__S256_G1(x) (TN__CR_ROTR32(x, 17) ^ TN__CR_ROTR32(x, 19) ^ ((x) >> 10))
 #define TN__S256_CH(x, y, z) ((z) ^ ((x) & ((y) ^ (z))))
 #define TN__S256_MAJ(x, y, z) (((x) & (y)) | ((z) & ((x) | (y))))
 /* One round i with working variables named in rotated order. */
@@ -171,7 +171,7 @@ TN__PRIVATE void tn__sha256_blocks(uint32_t st[8], const unsigned char *p, size_
         uint32_t a = st[0], b = st[1], c = st[2], d = st[3];
         uint32_t e = st[4], f = st[5], g = st[6], h = st[7];
         int i;
-        for (i = 0; i < 16; i++) w[i] = tn__load_be32(p + 4 * i);
+        for (i = 0; i < 16; i++) w[i] = tn__cr_load_be32(p + 4 * i);
         for (i = 16; i < 64; i++)
             w[i] = TN__S256_G1(w[i - 2]) + w[i - 7] + TN__S256_G0(w[i - 15]) + w[i - 16];
         for (i = 0; i < 64; i += 8) {
@@ -244,9 +244,9 @@ TN_API void tn_sha256_final(tn_sha256_ctx *ctx, unsigned char out[TN_SHA256_SIZE
         ctx->_nbuf = 0;
     }
     memset(ctx->_buf + ctx->_nbuf, 0, 56 - ctx->_nbuf);
-    tn__store_be64(ctx->_buf + 56, bits);
+    tn__cr_store_be64(ctx->_buf + 56, bits);
     tn__sha256_blocks(ctx->_h, ctx->_buf, 1);
-    for (i = 0; i < 8; i++) tn__store_be32(out + 4 * i, ctx->_h[i]);
+    for (i = 0; i < 8; i++) tn__cr_store_be32(out + 4 * i, ctx->_h[i]);
     ctx->_nbuf = 0;
 }
 
@@ -272,8 +272,8 @@ TN_API void tn_hmac_sha256_init(tn_hmac_sha256_ctx *ctx, const void *key, size_t
     for (i = 0; i < 64; i++) pad[i] = (unsigned char)(k[i] ^ 0x5c);
     tn_sha256_init(&ctx->_outer);
     tn_sha256_update(&ctx->_outer, pad, 64);
-    tn__wipe(k, sizeof k);
-    tn__wipe(pad, sizeof pad);
+    tn__cr_wipe(k, sizeof k);
+    tn__cr_wipe(pad, sizeof pad);
 }
 
 TN_API void tn_hmac_sha256_update(tn_hmac_sha256_ctx *ctx, const void *data, size_t n) {
@@ -285,7 +285,7 @@ TN_API void tn_hmac_sha256_final(tn_hmac_sha256_ctx *ctx, unsigned char out[TN_S
     tn_sha256_final(&ctx->_inner, ih);
     tn_sha256_update(&ctx->_outer, ih, sizeof ih);
     tn_sha256_final(&ctx->_outer, out);
-    tn__wipe(ctx, sizeof *ctx);
+    tn__cr_wipe(ctx, sizeof *ctx);
 }
 
 TN_API void tn_hmac_sha256(const void *key, size_t key_len, const void *data, size_t n,
@@ -308,8 +308,8 @@ TN_API void tn_hmac_sha1_init(tn_hmac_sha1_ctx *ctx, const void *key, size_t key
     for (i = 0; i < 64; i++) pad[i] = (unsigned char)(k[i] ^ 0x5c);
     tn_sha1_init(&ctx->_outer);
     tn_sha1_update(&ctx->_outer, pad, 64);
-    tn__wipe(k, sizeof k);
-    tn__wipe(pad, sizeof pad);
+    tn__cr_wipe(k, sizeof k);
+    tn__cr_wipe(pad, sizeof pad);
 }
 
 TN_API void tn_hmac_sha1_update(tn_hmac_sha1_ctx *ctx, const void *data, size_t n) {
@@ -321,7 +321,7 @@ TN_API void tn_hmac_sha1_final(tn_hmac_sha1_ctx *ctx, unsigned char out[TN_SHA1_
     tn_sha1_final(&ctx->_inner, ih);
     tn_sha1_update(&ctx->_outer, ih, sizeof ih);
     tn_sha1_final(&ctx->_outer, out);
-    tn__wipe(ctx, sizeof *ctx);
+    tn__cr_wipe(ctx, sizeof *ctx);
 }
 
 TN_API void tn_hmac_sha1(const void *key, size_t key_len, const void *data, size_t n,

@@ -2,23 +2,23 @@
 #include "http_cookie.h"
 
 /* ---- a bounded writer that keeps counting past the end, so callers learn the size ---- */
-typedef struct tn__wr {
+typedef struct tn__ck_wr {
     char *p;
     size_t cap;
     size_t len;
-} tn__wr;
+} tn__ck_wr;
 
-TN__PRIVATE void tn__wr_put(tn__wr *w, const char *s, size_t n) {
+TN__PRIVATE void tn__ck_wr_put(tn__ck_wr *w, const char *s, size_t n) {
     if (w->len <= w->cap && n <= w->cap - w->len && n) memcpy(w->p + w->len, s, n);
     w->len += n;
 }
 
-TN__PRIVATE void tn__wr_str(tn__wr *w, tn_str s) { tn__wr_put(w, s.ptr, s.len); }
-TN__PRIVATE void tn__wr_cstr(tn__wr *w, const char *s) { tn__wr_put(w, s, strlen(s)); }
-TN__PRIVATE void tn__wr_byte(tn__wr *w, char c) { tn__wr_put(w, &c, 1); }
+TN__PRIVATE void tn__ck_wr_str(tn__ck_wr *w, tn_str s) { tn__ck_wr_put(w, s.ptr, s.len); }
+TN__PRIVATE void tn__ck_wr_cstr(tn__ck_wr *w, const char *s) { tn__ck_wr_put(w, s, strlen(s)); }
+TN__PRIVATE void tn__ck_wr_byte(tn__ck_wr *w, char c) { tn__ck_wr_put(w, &c, 1); }
 
 /* Decimal of a signed 64-bit value. */
-TN__PRIVATE void tn__wr_i64(tn__wr *w, int64_t v) {
+TN__PRIVATE void tn__ck_wr_i64(tn__ck_wr *w, int64_t v) {
     char tmp[24];
     size_t i = sizeof tmp;
     uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
@@ -27,21 +27,21 @@ TN__PRIVATE void tn__wr_i64(tn__wr *w, int64_t v) {
         u /= 10;
     } while (u);
     if (v < 0) tmp[--i] = '-';
-    tn__wr_put(w, tmp + i, sizeof tmp - i);
+    tn__ck_wr_put(w, tmp + i, sizeof tmp - i);
 }
 
-TN__PRIVATE void tn__wr_u64(tn__wr *w, uint64_t u) {
+TN__PRIVATE void tn__ck_wr_u64(tn__ck_wr *w, uint64_t u) {
     char tmp[24];
     size_t i = sizeof tmp;
     do {
         tmp[--i] = (char)('0' + (int)(u % 10));
         u /= 10;
     } while (u);
-    tn__wr_put(w, tmp + i, sizeof tmp - i);
+    tn__ck_wr_put(w, tmp + i, sizeof tmp - i);
 }
 
 /* Finish: NUL when room remains, report the length, map overflow to TN_EBUFFER_FULL. */
-TN__PRIVATE int tn__wr_done(tn__wr *w, size_t *out_len) {
+TN__PRIVATE int tn__ck_wr_done(tn__ck_wr *w, size_t *out_len) {
     if (out_len) *out_len = w->len;
     if (w->len > w->cap) return TN_EBUFFER_FULL;
     if (w->len < w->cap) w->p[w->len] = '\0';
@@ -146,7 +146,7 @@ TN_API int tn_cookie_unquote(tn_str value, char *out, size_t cap, size_t *out_le
    Set-Cookie */
 
 /* RFC 7230 tchar: the characters of a cookie name. */
-TN__PRIVATE int tn__is_tchar(unsigned char c) {
+TN__PRIVATE int tn__ck_is_tchar(unsigned char c) {
     if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return 1;
     return c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL;
 }
@@ -160,14 +160,14 @@ TN__PRIVATE int tn__is_cookie_octet(unsigned char c) {
 /* IMF-fixdate (RFC 7231 section 7.1.1.1) of t seconds after the epoch into out[29].
    The day count is split into 400-, 100-, 4- and 1-year cycles counted from 0000-03-01,
    which puts the leap day at the end of each cycle. t must be in 0..253402300799. */
-TN__PRIVATE void tn__imf_fixdate(int64_t t, char out[29]) {
+TN__PRIVATE void tn__ck_imf_fixdate(int64_t t, char out[29]) {
     static const char wd[] = "ThuFriSatSunMonTueWed";   /* 1970-01-01 was a Thursday */
     static const char mn[] = "MarAprMayJunJulAugSepOctNovDecJanFeb";
     static const int mlen[12] = {31, 30, 31, 30, 31, 31, 30, 31, 30, 31, 31, 29};
     int64_t days = t / 86400, secs = t % 86400, d;
     int64_t year, c400, c100, c4, c1;
     int month = 0, i;
-    tn__wr w;
+    tn__ck_wr w;
     w.p = out;
     w.cap = 29;
     w.len = 0;
@@ -179,30 +179,30 @@ TN__PRIVATE void tn__imf_fixdate(int64_t t, char out[29]) {
     year = c400 * 400 + c100 * 100 + c4 * 4 + c1;   /* the March-based year */
     while (month < 11 && d >= mlen[month]) d -= mlen[month++];
     if (month >= 10) year++;                        /* January and February */
-    tn__wr_put(&w, wd + 3 * (int)(days % 7), 3);
-    tn__wr_put(&w, ", ", 2);
-    tn__wr_byte(&w, (char)('0' + (int)(d + 1) / 10));
-    tn__wr_byte(&w, (char)('0' + (int)(d + 1) % 10));
-    tn__wr_byte(&w, ' ');
-    tn__wr_put(&w, mn + 3 * month, 3);
-    tn__wr_byte(&w, ' ');
-    for (i = 1000; i > 0; i /= 10) tn__wr_byte(&w, (char)('0' + (int)(year / i % 10)));
-    tn__wr_byte(&w, ' ');
-    tn__wr_byte(&w, (char)('0' + (int)(secs / 36000)));
-    tn__wr_byte(&w, (char)('0' + (int)(secs / 3600 % 10)));
-    tn__wr_byte(&w, ':');
-    tn__wr_byte(&w, (char)('0' + (int)(secs % 3600 / 600)));
-    tn__wr_byte(&w, (char)('0' + (int)(secs % 3600 / 60 % 10)));
-    tn__wr_byte(&w, ':');
-    tn__wr_byte(&w, (char)('0' + (int)(secs % 60 / 10)));
-    tn__wr_byte(&w, (char)('0' + (int)(secs % 10)));
-    tn__wr_put(&w, " GMT", 4);
+    tn__ck_wr_put(&w, wd + 3 * (int)(days % 7), 3);
+    tn__ck_wr_put(&w, ", ", 2);
+    tn__ck_wr_byte(&w, (char)('0' + (int)(d + 1) / 10));
+    tn__ck_wr_byte(&w, (char)('0' + (int)(d + 1) % 10));
+    tn__ck_wr_byte(&w, ' ');
+    tn__ck_wr_put(&w, mn + 3 * month, 3);
+    tn__ck_wr_byte(&w, ' ');
+    for (i = 1000; i > 0; i /= 10) tn__ck_wr_byte(&w, (char)('0' + (int)(year / i % 10)));
+    tn__ck_wr_byte(&w, ' ');
+    tn__ck_wr_byte(&w, (char)('0' + (int)(secs / 36000)));
+    tn__ck_wr_byte(&w, (char)('0' + (int)(secs / 3600 % 10)));
+    tn__ck_wr_byte(&w, ':');
+    tn__ck_wr_byte(&w, (char)('0' + (int)(secs % 3600 / 600)));
+    tn__ck_wr_byte(&w, (char)('0' + (int)(secs % 3600 / 60 % 10)));
+    tn__ck_wr_byte(&w, ':');
+    tn__ck_wr_byte(&w, (char)('0' + (int)(secs % 60 / 10)));
+    tn__ck_wr_byte(&w, (char)('0' + (int)(secs % 10)));
+    tn__ck_wr_put(&w, " GMT", 4);
 }
 
 TN_API int tn_set_cookie_format(tn_str name, tn_str value, const tn_set_cookie_opts *opts,
                                 char *out, size_t cap, size_t *out_len) {
     tn_set_cookie_opts def;
-    tn__wr w;
+    tn__ck_wr w;
     size_t i;
     int needs_quote = 0;
     if (out_len) *out_len = 0;
@@ -213,7 +213,7 @@ TN_API int tn_set_cookie_format(tn_str name, tn_str value, const tn_set_cookie_o
     /* name: a token */
     if (name.len == 0) return TN_EINVAL;
     for (i = 0; i < name.len; i++)
-        if (!tn__is_tchar((unsigned char)name.ptr[i])) return TN_EINVAL;
+        if (!tn__ck_is_tchar((unsigned char)name.ptr[i])) return TN_EINVAL;
     /* value: never CTL, space or DEL; otherwise cookie-octets, or quoted */
     for (i = 0; i < value.len; i++) {
         unsigned char c = (unsigned char)value.ptr[i];
@@ -245,81 +245,71 @@ TN_API int tn_set_cookie_format(tn_str name, tn_str value, const tn_set_cookie_o
     w.p = out;
     w.cap = cap;
     w.len = 0;
-    tn__wr_str(&w, name);
-    tn__wr_byte(&w, '=');
+    tn__ck_wr_str(&w, name);
+    tn__ck_wr_byte(&w, '=');
     if (!needs_quote) {
-        tn__wr_str(&w, value);
+        tn__ck_wr_str(&w, value);
     } else {
-        tn__wr_byte(&w, '"');
+        tn__ck_wr_byte(&w, '"');
         for (i = 0; i < value.len; i++) {
             unsigned char c = (unsigned char)value.ptr[i];
             if (tn__is_cookie_octet(c)) {
-                tn__wr_byte(&w, (char)c);
+                tn__ck_wr_byte(&w, (char)c);
             } else if (c == '"' || c == '\\') {
-                tn__wr_byte(&w, '\\');
-                tn__wr_byte(&w, (char)c);
+                tn__ck_wr_byte(&w, '\\');
+                tn__ck_wr_byte(&w, (char)c);
             } else {
                 char esc[4];
                 esc[0] = '\\';
                 esc[1] = (char)('0' + (c >> 6));
                 esc[2] = (char)('0' + ((c >> 3) & 7));
                 esc[3] = (char)('0' + (c & 7));
-                tn__wr_put(&w, esc, 4);
+                tn__ck_wr_put(&w, esc, 4);
             }
         }
-        tn__wr_byte(&w, '"');
+        tn__ck_wr_byte(&w, '"');
     }
     if (opts->has_expires) {
         char date[29];
-        tn__imf_fixdate(opts->expires, date);
-        tn__wr_cstr(&w, "; Expires=");
-        tn__wr_put(&w, date, sizeof date);
+        tn__ck_imf_fixdate(opts->expires, date);
+        tn__ck_wr_cstr(&w, "; Expires=");
+        tn__ck_wr_put(&w, date, sizeof date);
     }
     if (!opts->no_path) {
-        tn__wr_cstr(&w, "; Path=");
-        if (opts->path.len) tn__wr_str(&w, opts->path);
-        else tn__wr_byte(&w, '/');
+        tn__ck_wr_cstr(&w, "; Path=");
+        if (opts->path.len) tn__ck_wr_str(&w, opts->path);
+        else tn__ck_wr_byte(&w, '/');
     }
     if (opts->domain.len) {
-        tn__wr_cstr(&w, "; Domain=");
-        tn__wr_str(&w, opts->domain);
+        tn__ck_wr_cstr(&w, "; Domain=");
+        tn__ck_wr_str(&w, opts->domain);
     }
     if (opts->has_max_age) {
-        tn__wr_cstr(&w, "; Max-Age=");
-        tn__wr_i64(&w, opts->max_age);
+        tn__ck_wr_cstr(&w, "; Max-Age=");
+        tn__ck_wr_i64(&w, opts->max_age);
     }
-    if (opts->secure) tn__wr_cstr(&w, "; Secure");
-    if (opts->http_only) tn__wr_cstr(&w, "; HttpOnly");
-    if (opts->same_site == TN_SAMESITE_STRICT) tn__wr_cstr(&w, "; SameSite=Strict");
-    else if (opts->same_site == TN_SAMESITE_LAX) tn__wr_cstr(&w, "; SameSite=Lax");
-    else if (opts->same_site == TN_SAMESITE_NONE) tn__wr_cstr(&w, "; SameSite=None");
-    return tn__wr_done(&w, out_len);
+    if (opts->secure) tn__ck_wr_cstr(&w, "; Secure");
+    if (opts->http_only) tn__ck_wr_cstr(&w, "; HttpOnly");
+    if (opts->same_site == TN_SAMESITE_STRICT) tn__ck_wr_cstr(&w, "; SameSite=Strict");
+    else if (opts->same_site == TN_SAMESITE_LAX) tn__ck_wr_cstr(&w, "; SameSite=Lax");
+    else if (opts->same_site == TN_SAMESITE_NONE) tn__ck_wr_cstr(&w, "; SameSite=None");
+    return tn__ck_wr_done(&w, out_len);
 }
 
 /* ======================================================================================
    Signed values, version 2 */
 
-/* Number of decimal digits of u. */
-TN__PRIVATE size_t tn__dec_len(uint64_t u) {
-    size_t n = 1;
-    while (u >= 10) {
-        u /= 10;
-        n++;
-    }
-    return n;
-}
-
-TN__PRIVATE void tn__wr_field(tn__wr *w, const char *s, size_t n) {
-    tn__wr_u64(w, (uint64_t)n);
-    tn__wr_byte(w, ':');
-    tn__wr_put(w, s, n);
-    tn__wr_byte(w, '|');
+TN__PRIVATE void tn__ck_wr_field(tn__ck_wr *w, const char *s, size_t n) {
+    tn__ck_wr_u64(w, (uint64_t)n);
+    tn__ck_wr_byte(w, ':');
+    tn__ck_wr_put(w, s, n);
+    tn__ck_wr_byte(w, '|');
 }
 
 TN_API int tn_signed_value_create(tn_str secret, tn_str name, tn_str value, int64_t timestamp,
                                   unsigned key_version, char *out, size_t cap, size_t *out_len) {
     char num[24];
-    tn__wr w, nw;
+    tn__ck_wr w, nw;
     size_t b64 = tn_base64_encoded_size(value.len, TN_BASE64_STD), start;
     unsigned char mac[TN_SHA256_SIZE];
     if (out_len) *out_len = 0;
@@ -327,22 +317,22 @@ TN_API int tn_signed_value_create(tn_str secret, tn_str name, tn_str value, int6
     w.p = out;
     w.cap = cap;
     w.len = 0;
-    tn__wr_put(&w, "2|", 2);
+    tn__ck_wr_put(&w, "2|", 2);
     nw.p = num;
     nw.cap = sizeof num;
     nw.len = 0;
-    tn__wr_u64(&nw, key_version);
-    tn__wr_field(&w, num, nw.len);
+    tn__ck_wr_u64(&nw, key_version);
+    tn__ck_wr_field(&w, num, nw.len);
     nw.len = 0;
-    tn__wr_i64(&nw, timestamp);
-    tn__wr_field(&w, num, nw.len);
-    tn__wr_field(&w, name.ptr, name.len);
+    tn__ck_wr_i64(&nw, timestamp);
+    tn__ck_wr_field(&w, num, nw.len);
+    tn__ck_wr_field(&w, name.ptr, name.len);
     /* the base64 field is written in place once we know it fits */
-    tn__wr_u64(&w, (uint64_t)b64);
-    tn__wr_byte(&w, ':');
+    tn__ck_wr_u64(&w, (uint64_t)b64);
+    tn__ck_wr_byte(&w, ':');
     start = w.len;
     w.len += b64;
-    tn__wr_byte(&w, '|');
+    tn__ck_wr_byte(&w, '|');
     if (w.len + 2 * TN_SHA256_SIZE > cap) {
         if (out_len) *out_len = w.len + 2 * TN_SHA256_SIZE;
         return TN_EBUFFER_FULL;
@@ -351,7 +341,7 @@ TN_API int tn_signed_value_create(tn_str secret, tn_str name, tn_str value, int6
     tn_hmac_sha256(secret.ptr, secret.len, out, w.len, mac);
     (void)tn_hex_encode(mac, sizeof mac, out + w.len, cap - w.len, NULL);
     w.len += 2 * TN_SHA256_SIZE;
-    return tn__wr_done(&w, out_len);
+    return tn__ck_wr_done(&w, out_len);
 }
 
 /* Parse "<len>:<field>|" at *pos in v, Python's _consume_field with digits only.
