@@ -808,7 +808,8 @@ TN_API int tn_set_cookie_format(tn_str name, tn_str value, const tn_set_cookie_o
    timestamp are decimal, base64 is standard with padding, and <sig> is the lower-case hex
    HMAC-SHA256, keyed with the secret, of everything before it (final '|' included).
    The clock is the caller's (seconds since the Unix epoch), so results are reproducible.
-   Version 1 values (HMAC-SHA1, no version prefix) are not accepted. Names are compared as
+   Version 1 values (HMAC-SHA1, no version prefix) are not accepted here; see
+   tn_signed_value_decode_v1 for reading legacy cookies. Names are compared as
    bytes; Tornado counts a non-ASCII name in characters, so keep names ASCII for interop. */
 #define TN_SIGNED_VALUE_MAX_AGE_DAYS 31     /* Tornado's get_secure_cookie default */
 
@@ -830,6 +831,15 @@ TN_API int tn_signed_value_create(tn_str secret, tn_str name, tn_str value, int6
    TN_EBUFFER_FULL (cap too small; *out_len is the size needed). */
 TN_API int tn_signed_value_decode(tn_str secret, tn_str name, tn_str signed_value, int64_t now,
                                   double max_age_days, char *out, size_t cap, size_t *out_len);
+/* Legacy: check and decode a version 1 signed value ("base64(value)|timestamp|hex HMAC-SHA1
+   of name, base64 value and timestamp concatenated"), as Tornado's decode_signed_value does
+   when min_version is 1 (its default). v1 has no separators inside the MAC, which is why
+   Tornado added the future-timestamp and leading-zero checks reproduced here and why v2
+   exists: accept v1 only to read cookies from old deployments.
+   Returns: as tn_signed_value_decode; TN_EBAD_SIGNATURE also for a timestamp more than 31
+   days in the future or with a leading zero (Tornado's tampering checks). */
+TN_API int tn_signed_value_decode_v1(tn_str secret, tn_str name, tn_str signed_value, int64_t now,
+                                     double max_age_days, char *out, size_t cap, size_t *out_len);
 /* The key version field of a v2 signed value, without checking the signature: pick the
    secret with it (Tornado's get_signature_key_version), then call tn_signed_value_decode.
    Returns: TN_OK or TN_EPARSE. */
@@ -3444,6 +3454,46 @@ TN_API int tn_signed_value_decode(tn_str secret, tn_str name, tn_str signed_valu
         return TN_EBUFFER_FULL;
     }
     return tn_base64_decode(pp.value.ptr, pp.value.len, out, cap, out_len, TN_BASE64_STD);
+}
+
+TN_API int tn_signed_value_decode_v1(tn_str secret, tn_str name, tn_str signed_value, int64_t now,
+                                     double max_age_days, char *out, size_t cap, size_t *out_len) {
+    const char *p = signed_value.ptr, *bar1, *bar2;
+    size_t n = signed_value.len, need;
+    tn_str val, tsf, sig;
+    tn_hmac_sha1_ctx h;
+    unsigned char mac[TN_SHA1_SIZE];
+    char hex[2 * TN_SHA1_SIZE];
+    int64_t ts;
+    if (out_len) *out_len = 0;
+    bar1 = n ? (const char *)memchr(p, '|', n) : NULL;
+    if (!bar1) return TN_EPARSE;
+    bar2 = (const char *)memchr(bar1 + 1, '|', n - (size_t)(bar1 + 1 - p));
+    if (!bar2 || memchr(bar2 + 1, '|', n - (size_t)(bar2 + 1 - p))) return TN_EPARSE;
+    val = tn_str_make(p, (size_t)(bar1 - p));
+    tsf = tn_str_make(bar1 + 1, (size_t)(bar2 - bar1 - 1));
+    sig = tn_str_make(bar2 + 1, n - (size_t)(bar2 + 1 - p));
+    tn_hmac_sha1_init(&h, secret.ptr, secret.len);
+    tn_hmac_sha1_update(&h, name.ptr, name.len);
+    tn_hmac_sha1_update(&h, val.ptr, val.len);
+    tn_hmac_sha1_update(&h, tsf.ptr, tsf.len);
+    tn_hmac_sha1_final(&h, mac);
+    (void)tn_hex_encode(mac, sizeof mac, hex, sizeof hex, NULL);
+    if (!tn_ct_str_equal(sig, tn_str_make(hex, sizeof hex))) return TN_EBAD_SIGNATURE;
+    if (tn__sv_int(tsf, 1, &ts) != TN_OK) return TN_EPARSE;
+    if (!(max_age_days > 0)) max_age_days = TN_SIGNED_VALUE_MAX_AGE_DAYS;
+    if ((double)ts < (double)now - max_age_days * 86400.0) return TN_EEXPIRED;
+    if ((double)ts > (double)now + 31 * 86400.0) return TN_EBAD_SIGNATURE;
+    if (tsf.ptr[0] == '0') return TN_EBAD_SIGNATURE;
+    if (val.len % 4 != 0) return TN_EBAD_ENCODING;
+    need = tn_base64_decoded_max(val.len);
+    if (val.len && val.ptr[val.len - 1] == '=') need--;
+    if (val.len > 1 && val.ptr[val.len - 2] == '=') need--;
+    if (need > cap) {
+        if (out_len) *out_len = need;
+        return TN_EBUFFER_FULL;
+    }
+    return tn_base64_decode(val.ptr, val.len, out, cap, out_len, TN_BASE64_STD);
 }
 
 /* ======================================================================================

@@ -90,7 +90,8 @@ TN_API int tn_set_cookie_format(tn_str name, tn_str value, const tn_set_cookie_o
    timestamp are decimal, base64 is standard with padding, and <sig> is the lower-case hex
    HMAC-SHA256, keyed with the secret, of everything before it (final '|' included).
    The clock is the caller's (seconds since the Unix epoch), so results are reproducible.
-   Version 1 values (HMAC-SHA1, no version prefix) are not accepted. Names are compared as
+   Version 1 values (HMAC-SHA1, no version prefix) are not accepted here; see
+   tn_signed_value_decode_v1 for reading legacy cookies. Names are compared as
    bytes; Tornado counts a non-ASCII name in characters, so keep names ASCII for interop. */
 #define TN_SIGNED_VALUE_MAX_AGE_DAYS 31     /* Tornado's get_secure_cookie default */
 
@@ -112,6 +113,15 @@ TN_API int tn_signed_value_create(tn_str secret, tn_str name, tn_str value, int6
    TN_EBUFFER_FULL (cap too small; *out_len is the size needed). */
 TN_API int tn_signed_value_decode(tn_str secret, tn_str name, tn_str signed_value, int64_t now,
                                   double max_age_days, char *out, size_t cap, size_t *out_len);
+/* Legacy: check and decode a version 1 signed value ("base64(value)|timestamp|hex HMAC-SHA1
+   of name, base64 value and timestamp concatenated"), as Tornado's decode_signed_value does
+   when min_version is 1 (its default). v1 has no separators inside the MAC, which is why
+   Tornado added the future-timestamp and leading-zero checks reproduced here and why v2
+   exists: accept v1 only to read cookies from old deployments.
+   Returns: as tn_signed_value_decode; TN_EBAD_SIGNATURE also for a timestamp more than 31
+   days in the future or with a leading zero (Tornado's tampering checks). */
+TN_API int tn_signed_value_decode_v1(tn_str secret, tn_str name, tn_str signed_value, int64_t now,
+                                     double max_age_days, char *out, size_t cap, size_t *out_len);
 /* The key version field of a v2 signed value, without checking the signature: pick the
    secret with it (Tornado's get_signature_key_version), then call tn_signed_value_decode.
    Returns: TN_OK or TN_EPARSE. */

@@ -604,6 +604,49 @@ TN_TEST(signed_value_round_trips) {
     }
 }
 
+/* Version 1 (legacy): vectors from Python Tornado 6.2,
+     create_signed_value("secret_key", "user", "alice", version=1, clock=lambda: 1700000000)
+     create_signed_value("k", "n", "", version=1, clock=lambda: 1700000000) */
+TN_TEST(signed_value_v1) {
+    static const char *V1 = "YWxpY2U=|1700000000|93a7f1d6bbeb8527b5ffac56c615b4dddd877ff4";
+    static const char *V1E = "|1700000000|0799730c032adf619a0c277c4e110e77a7ee66a7";
+    tn_str sec = tn_str_c("secret_key"), name = tn_str_c("user");
+    char out[128], t[128], hex[41];
+    unsigned char mac[20];
+    size_t n, i, len = strlen(V1);
+    int64_t ts = 1700000000;
+    TN_OK_RC(tn_signed_value_decode_v1(sec, name, tn_str_c(V1), ts + 10, 0, out, sizeof out, &n));
+    TN_EQ_UINT(n, 5);
+    TN_EQ_MEM(out, "alice", 5);
+    TN_OK_RC(tn_signed_value_decode_v1(tn_str_c("k"), tn_str_c("n"), tn_str_c(V1E), ts, 0, out, sizeof out, &n));
+    TN_EQ_UINT(n, 0);
+    /* v2 decoder refuses v1 and vice versa */
+    TN_EQ_RC(tn_signed_value_decode(sec, name, tn_str_c(V1), ts, 0, out, sizeof out, &n), TN_EPARSE);
+    TN_EQ_RC(tn_signed_value_decode_v1(sec, name, tn_str_c(SV1), ts, 0, out, sizeof out, &n), TN_EPARSE);
+    /* expiry and Tornado's anti-tampering checks */
+    TN_EQ_RC(tn_signed_value_decode_v1(sec, name, tn_str_c(V1), ts + 31 * 86400 + 1, 0, out, sizeof out, &n), TN_EEXPIRED);
+    TN_OK_RC(tn_signed_value_decode_v1(sec, name, tn_str_c(V1), ts - 31 * 86400, 0, out, sizeof out, &n));
+    TN_EQ_RC(tn_signed_value_decode_v1(sec, name, tn_str_c(V1), ts - 31 * 86400 - 1, 0, out, sizeof out, &n), TN_EBAD_SIGNATURE);
+    TN_EQ_RC(tn_signed_value_decode_v1(sec, tn_str_c("use"), tn_str_c(V1), ts, 0, out, sizeof out, &n), TN_EBAD_SIGNATURE);
+    for (i = 0; i < len; i++) {
+        int rc;
+        memcpy(t, V1, len);
+        t[i] = (char)(t[i] ^ 0x04);
+        rc = tn_signed_value_decode_v1(sec, name, tn_str_make(t, len), ts, 0, out, sizeof out, &n);
+        TN_CHECKF(rc == TN_EBAD_SIGNATURE || rc == TN_EPARSE, "flip at %u: %s", (unsigned)i, tn_err_name(rc));
+    }
+    /* a genuinely signed leading-zero timestamp is still refused (the v1 digit-shift attack) */
+    tn_hmac_sha1("secret_key", 10, "userYWxpY2U=01700000000", 23, mac);
+    to_hex(mac, 20, hex);
+    snprintf(t, sizeof t, "YWxpY2U=|01700000000|%s", hex);
+    TN_EQ_RC(tn_signed_value_decode_v1(sec, name, tn_str_c(t), ts, 0, out, sizeof out, &n), TN_EBAD_SIGNATURE);
+    TN_EQ_RC(tn_signed_value_decode_v1(sec, name, tn_str_c("a|b"), ts, 0, out, sizeof out, &n), TN_EPARSE);
+    TN_EQ_RC(tn_signed_value_decode_v1(sec, name, tn_str_c("a|b|c|d"), ts, 0, out, sizeof out, &n), TN_EPARSE);
+    TN_EQ_RC(tn_signed_value_decode_v1(sec, name, tn_str_c(""), ts, 0, out, sizeof out, &n), TN_EPARSE);
+    TN_EQ_RC(tn_signed_value_decode_v1(sec, name, tn_str_c(V1), ts, 0, out, 4, &n), TN_EBUFFER_FULL);
+    TN_EQ_UINT(n, 5);
+}
+
 /* Python Tornado makes, we decode. */
 TN_TEST(signed_value_interop_from_tornado) {
     struct { const char *secret, *name, *value; long long ts; unsigned kv; } v[] = {
@@ -636,6 +679,17 @@ TN_TEST(signed_value_interop_from_tornado) {
         TN_EQ_RC(tn_signed_value_decode(tn_str_c(v[i].secret), tn_str_c(v[i].name), tn_str_c(py),
                                         (int64_t)v[i].ts + 31 * 86400 + 1, 0, out, sizeof out, &n),
                  TN_EEXPIRED);
+        /* the same through Tornado's legacy version 1 */
+        snprintf(cmd, sizeof cmd,
+                 PY " -c 'import sys,binascii\nfrom tornado.web import create_signed_value as c\na=sys.argv[1:]\n"
+                    "print(c(binascii.unhexlify(a[0]), a[1], binascii.unhexlify(a[2]), clock=lambda: int(a[3]),"
+                    " version=1).decode())' %s %s '%s' %lld",
+                 hs, v[i].name, hv, v[i].ts);
+        TN_EQ_INT(run_cmd(cmd, py, sizeof py), 0);
+        TN_OK_RC(tn_signed_value_decode_v1(tn_str_c(v[i].secret), tn_str_c(v[i].name), tn_str_c(py),
+                                           (int64_t)v[i].ts + 100, 0, out, sizeof out, &n));
+        TN_EQ_UINT(n, strlen(v[i].value));
+        TN_EQ_MEM(out, v[i].value, n);
     }
 }
 
@@ -762,6 +816,7 @@ TN_TESTS(TN_CASE(cookie_parse_basic), TN_CASE(cookie_get_last_wins), TN_CASE(coo
          TN_CASE(set_cookie_attribute_injection), TN_CASE(set_cookie_buffer),
          TN_CASE(set_cookie_quote_round_trip), TN_CASE(set_cookie_quote_vs_python),
          TN_CASE(signed_value_known_vectors), TN_CASE(signed_value_failures),
-         TN_CASE(signed_value_round_trips), TN_CASE(signed_value_interop_from_tornado),
+         TN_CASE(signed_value_round_trips), TN_CASE(signed_value_v1),
+         TN_CASE(signed_value_interop_from_tornado),
          TN_CASE(signed_value_interop_to_tornado), TN_CASE(basic_auth_round_trip),
          TN_CASE(basic_auth_bad_inputs))

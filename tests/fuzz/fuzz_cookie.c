@@ -164,6 +164,15 @@ static void fz_signed(const char *in, size_t n, char *buf, size_t cap) {
     FZ_CHECK(rc == TN_OK || rc == TN_EPARSE || rc == TN_EBAD_SIGNATURE || rc == TN_EEXPIRED ||
              rc == TN_EBAD_ENCODING);
     if (rc != TN_EPARSE) FZ_CHECK(tn_signed_value_key_version(tn_str_make(in, n), &kv) == TN_OK);
+    {   /* legacy v1 decoder: only its documented codes; a success fits the bound */
+        size_t l1 = 0;
+        int r1 = tn_signed_value_decode_v1(sec, name, tn_str_make(in, n), 1700000000, 0, buf, cap, &l1);
+        FZ_CHECK(r1 == TN_OK || r1 == TN_EPARSE || r1 == TN_EBAD_SIGNATURE || r1 == TN_EEXPIRED ||
+                 r1 == TN_EBAD_ENCODING);
+        if (r1 == TN_OK) FZ_CHECK(l1 <= tn_base64_decoded_max(n));
+    }
+    /* decode v2 again: the v1 call above reused buf */
+    rc = tn_signed_value_decode(sec, name, tn_str_make(in, n), 1700000000, 0, buf, cap, &dl);
     if (rc == TN_OK) {
         /* only a genuine signature gets here: re-signing must reproduce the input, given the
            timestamp, which we recover by trying the field between the 2nd and 3rd '|' */
