@@ -162,7 +162,7 @@ TN_TEST(sha_streaming_splits) {
     }
 }
 
-/* Throughput, printed for information (asserted only loosely: > 20 MB/s unoptimised). */
+/* Throughput, printed for information (asserted only loosely: > 8 MB/s, for ASan on a busy machine). */
 TN_TEST(sha_speed) {
     static unsigned char buf[1 << 20];
     unsigned char d[32];
@@ -180,7 +180,7 @@ TN_TEST(sha_speed) {
     mshmac = tn_test_ms() - t0;
     fprintf(stderr, "  sha256 %.0f MB/s, sha1 %.0f MB/s, hmac-sha256(64 B) %.0f k/s\n",
             32 * 1000.0 / (ms256 + 0.001), 32 * 1000.0 / (ms1 + 0.001), 100000 / (mshmac + 0.001));
-    TN_CHECKF(ms256 < 1600, "sha256 too slow: 32 MB in %.0f ms", ms256);
+    TN_CHECKF(ms256 < 4000, "sha256 too slow: 32 MB in %.0f ms", ms256);   /* loose: shared CI, ASan */
 }
 
 /* ---- HMAC ---- */
