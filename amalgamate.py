@@ -28,7 +28,9 @@ DECLS = [
     "net.h",
     "stream.h",
     "tcp.h",
+    "crypto.h",
     "http_parse.h",
+    "http_cookie.h",
 ]
 
 # Implementation, in dependency order: compiled only under TORNADO_IMPLEMENTATION.
@@ -42,7 +44,9 @@ IMPLS = [
     "net.c",
     "stream.c",
     "tcp.c",
+    "crypto.c",
     "http_parse.c",
+    "http_cookie.c",
 ]
 
 INCLUDE_RE = re.compile(r'^()#\s*include\s+"([^"]+)"(.*)$')  # column 0 only: never inside comments

@@ -11,7 +11,9 @@
        >>net.h          sockets: addresses, binding (v4/v6, reuse_port, unix), resolvers (blocking, threaded, override table).
        >>stream.h       buffered async byte streams over a transport (socket, pipe; TLS later).
        >>tcp.h          TCP server (listen, accept, connection cap, multi-process) and client connect (happy eyeballs).
+       >>crypto.h       SHA-1, SHA-256, HMAC, constant-time compare, base64, hex, UTF-8 validation, random bytes.
        >>http_parse.h   HTTP/1.1 request/response parser, framing rules, chunked codec, header utilities (no I/O).
+       >>http_cookie.h  Cookie header parsing, Set-Cookie formatting, Tornado signed values (v2), HTTP Basic auth.
      implementation (compiled where TORNADO_IMPLEMENTATION is defined)
        >>platform.c     system includes, private macros, errno mapping, fd flags, clock, locks.
        >>base.c         result code names, tn_str helpers, allocator wrappers, logging.
@@ -22,7 +24,9 @@
        >>net.c          addresses, bind/listen, unix sockets, accept, resolvers.
        >>stream.c       tn_stream: lazy buffered reads, queued writes, deferred close, transports.
        >>tcp.c          tcp server (accept batches, connection cap), fork_processes, happy-eyeballs connect.
+       >>crypto.c       SHA-1, SHA-256, HMAC, constant-time compare, base64, hex, UTF-8 validation, random bytes.
        >>http_parse.c   strict incremental HTTP/1.1 head parser, framing, chunked codec, header utilities.
+       >>http_cookie.c  Cookie header parsing, Set-Cookie formatting, Tornado signed values (v2), HTTP Basic auth.
 
    QUICK START, TOGGLES, LIMITS, ALLOCATOR, ERRORS & LOGGING, THREADING: see >>config.h below. */
 
@@ -884,6 +888,188 @@ TN__END_DECLS
 /* <<tcp.h  end of src/tcp.h */
 
 /* ======================================================================== */
+/* >>crypto.h  (src/crypto.h)                                               */
+/* ======================================================================== */
+#ifdef TORNADO_LINE_DIRECTIVES
+#line 1 "src/crypto.h"
+#endif
+/* crypto.h: SHA-1, SHA-256, HMAC, constant-time compare, base64, hex, UTF-8 validation, random bytes. */
+/* #include "base.h" (inlined above) */
+
+TN__BEGIN_DECLS
+
+/* ---- SHA-1 (FIPS 180-4) ---------------------------------------------------------------
+   For the WebSocket handshake and HMAC-SHA1; not for new security designs.
+   Streaming: tn_sha1_init, tn_sha1_update (any number of times, any split), tn_sha1_final.
+   The context needs no cleanup; after final it must be re-initialised before reuse. */
+#define TN_SHA1_SIZE 20        /* digest bytes */
+#define TN_SHA1_BLOCK 64       /* block bytes */
+
+/* tn_sha1_ctx: a SHA-1 context. Fields are private (leading underscore); set up by tn_sha1_init. */
+typedef struct tn_sha1_ctx {
+    uint32_t _h[5];            /* chaining state */
+    uint64_t _len;             /* total bytes hashed so far */
+    unsigned char _buf[64];    /* partial block */
+    size_t _nbuf;              /* bytes in _buf */
+} tn_sha1_ctx;
+
+/* Start a SHA-1 computation. */
+TN_API void tn_sha1_init(tn_sha1_ctx *ctx);
+/* Hash n more bytes (data may be NULL when n is 0). */
+TN_API void tn_sha1_update(tn_sha1_ctx *ctx, const void *data, size_t n);
+/* Finish: write the 20-byte digest to out. */
+TN_API void tn_sha1_final(tn_sha1_ctx *ctx, unsigned char out[TN_SHA1_SIZE]);
+/* One-shot SHA-1 of n bytes into out (20 bytes). */
+TN_API void tn_sha1(const void *data, size_t n, unsigned char out[TN_SHA1_SIZE]);
+
+/* ---- SHA-256 (FIPS 180-4) ------------------------------------------------------------- */
+#define TN_SHA256_SIZE 32      /* digest bytes */
+#define TN_SHA256_BLOCK 64     /* block bytes */
+
+/* tn_sha256_ctx: a SHA-256 context. Fields are private; set up by tn_sha256_init. */
+typedef struct tn_sha256_ctx {
+    uint32_t _h[8];            /* chaining state */
+    uint64_t _len;             /* total bytes hashed so far */
+    unsigned char _buf[64];    /* partial block */
+    size_t _nbuf;              /* bytes in _buf */
+} tn_sha256_ctx;
+
+/* Start a SHA-256 computation. */
+TN_API void tn_sha256_init(tn_sha256_ctx *ctx);
+/* Hash n more bytes (data may be NULL when n is 0). */
+TN_API void tn_sha256_update(tn_sha256_ctx *ctx, const void *data, size_t n);
+/* Finish: write the 32-byte digest to out. */
+TN_API void tn_sha256_final(tn_sha256_ctx *ctx, unsigned char out[TN_SHA256_SIZE]);
+/* One-shot SHA-256 of n bytes into out (32 bytes). */
+TN_API void tn_sha256(const void *data, size_t n, unsigned char out[TN_SHA256_SIZE]);
+
+/* ---- HMAC (RFC 2104) over SHA-256 and SHA-1 -------------------------------------------
+   Keys of any length (longer than 64 bytes are hashed first, as the RFC says).
+   Streaming: _init with the key, _update any number of times, _final. */
+
+/* tn_hmac_sha256_ctx: an HMAC-SHA256 context (inner and outer hash). Fields are private. */
+typedef struct tn_hmac_sha256_ctx {
+    tn_sha256_ctx _inner;
+    tn_sha256_ctx _outer;
+} tn_hmac_sha256_ctx;
+
+/* Start an HMAC-SHA256 with key (key may be NULL when key_len is 0). */
+TN_API void tn_hmac_sha256_init(tn_hmac_sha256_ctx *ctx, const void *key, size_t key_len);
+/* Authenticate n more bytes. */
+TN_API void tn_hmac_sha256_update(tn_hmac_sha256_ctx *ctx, const void *data, size_t n);
+/* Finish: write the 32-byte MAC to out and wipe the key material from ctx. */
+TN_API void tn_hmac_sha256_final(tn_hmac_sha256_ctx *ctx, unsigned char out[TN_SHA256_SIZE]);
+/* One-shot HMAC-SHA256 into out (32 bytes). */
+TN_API void tn_hmac_sha256(const void *key, size_t key_len, const void *data, size_t n,
+                           unsigned char out[TN_SHA256_SIZE]);
+
+/* tn_hmac_sha1_ctx: an HMAC-SHA1 context. Fields are private. */
+typedef struct tn_hmac_sha1_ctx {
+    tn_sha1_ctx _inner;
+    tn_sha1_ctx _outer;
+} tn_hmac_sha1_ctx;
+
+/* Start an HMAC-SHA1 with key. */
+TN_API void tn_hmac_sha1_init(tn_hmac_sha1_ctx *ctx, const void *key, size_t key_len);
+/* Authenticate n more bytes. */
+TN_API void tn_hmac_sha1_update(tn_hmac_sha1_ctx *ctx, const void *data, size_t n);
+/* Finish: write the 20-byte MAC to out and wipe the key material from ctx. */
+TN_API void tn_hmac_sha1_final(tn_hmac_sha1_ctx *ctx, unsigned char out[TN_SHA1_SIZE]);
+/* One-shot HMAC-SHA1 into out (20 bytes). */
+TN_API void tn_hmac_sha1(const void *key, size_t key_len, const void *data, size_t n,
+                         unsigned char out[TN_SHA1_SIZE]);
+
+/* ---- constant-time comparison ----------------------------------------------------------
+   Time depends only on n (or on the lengths), never on where the bytes differ: use it to
+   compare MACs and tokens. */
+
+/* 1 if the n bytes at a and b are equal, else 0. */
+TN_API int tn_ct_equal(const void *a, const void *b, size_t n);
+/* 1 if a and b are equal, else 0. Lengths are not secret: different lengths return 0 at
+   once; equal lengths are compared in constant time. */
+TN_API int tn_ct_str_equal(tn_str a, tn_str b);
+
+/* ---- base64 (RFC 4648) -----------------------------------------------------------------
+   flags: TN_BASE64_STD (0) is the standard alphabet with '=' padding; TN_BASE64_URL selects
+   the URL-safe alphabet ('-' and '_'); TN_BASE64_NOPAD leaves padding out when encoding and
+   requires it to be absent when decoding. Decoding is strict: no whitespace, no characters
+   outside the alphabet, padding exactly as the flags say, and unused bits of the last
+   character must be zero (so every input has one encoding; RFC 4648 section 3.5). */
+enum { TN_BASE64_STD = 0, TN_BASE64_URL = 1, TN_BASE64_NOPAD = 2 };
+
+/* Length of the encoding of n bytes under flags (without a NUL). SIZE_MAX on overflow. */
+TN_API size_t tn_base64_encoded_size(size_t n, int flags);
+/* An upper bound of the bytes decoded from n characters (exact for padded input with no
+   padding characters). */
+TN_API size_t tn_base64_decoded_max(size_t n);
+/* Encode n bytes of src into out (cap bytes). *out_len (may be NULL) receives the encoded
+   length; a NUL is written after it when cap leaves room (not counted).
+   Returns: TN_OK; TN_EBUFFER_FULL if cap < tn_base64_encoded_size(n, flags) (nothing is
+   written; *out_len is the size needed); TN_EINVAL for unknown flags. */
+TN_API int tn_base64_encode(const void *src, size_t n, char *out, size_t cap, size_t *out_len,
+                            int flags);
+/* Decode n characters of src into out (cap bytes). *out_len (may be NULL) receives the
+   decoded length. out may equal src (in-place decoding works: output never passes input).
+   Returns: TN_OK; TN_EBAD_ENCODING for a character outside the alphabet, bad padding, a
+   bad length or non-zero trailing bits; TN_EBUFFER_FULL if cap is too small (check against
+   tn_base64_decoded_max(n) to avoid it); TN_EINVAL for unknown flags. */
+TN_API int tn_base64_decode(const char *src, size_t n, void *out, size_t cap, size_t *out_len,
+                            int flags);
+
+/* ---- hex --------------------------------------------------------------------------------- */
+/* Lower-case hex of n bytes: writes 2*n characters to out (cap bytes), plus a NUL when cap
+   leaves room. *out_len (may be NULL) receives 2*n.
+   Returns: TN_OK; TN_EBUFFER_FULL if cap < 2*n (nothing written). */
+TN_API int tn_hex_encode(const void *src, size_t n, char *out, size_t cap, size_t *out_len);
+
+/* ---- UTF-8 validation (RFC 3629) ----------------------------------------------------------
+   Accepts exactly the well-formed UTF-8 of RFC 3629: rejects overlong forms, surrogates
+   (U+D800..U+DFFF), code points above U+10FFFF, stray continuation bytes and bytes F5..FF.
+   Incremental: a message split into fragments at any byte positions (WebSocket text
+   frames) is fed piece by piece; tn_utf8_finish then rejects a sequence cut short at the
+   end. Fast path for ASCII runs. */
+
+/* tn_utf8_state: zero-initialise (or tn_utf8_init) before the first fragment. Private. */
+typedef struct tn_utf8_state {
+    unsigned _need;            /* continuation bytes still expected */
+    unsigned char _lo, _hi;    /* allowed range of the next continuation byte */
+    unsigned char _bad;        /* sticky: an error was seen */
+} tn_utf8_state;
+
+/* Reset st to the start of a message. */
+TN_API void tn_utf8_init(tn_utf8_state *st);
+/* Validate the next fragment (data may be NULL when n is 0).
+   Returns: TN_OK (valid so far) or TN_EBAD_ENCODING (and every later call fails until
+   tn_utf8_init). */
+TN_API int tn_utf8_feed(tn_utf8_state *st, const void *data, size_t n);
+/* End of message: TN_OK if everything fed was valid and no sequence is left incomplete,
+   else TN_EBAD_ENCODING. Either way st is reset for the next message. */
+TN_API int tn_utf8_finish(tn_utf8_state *st);
+/* One-shot: TN_OK if the n bytes are valid UTF-8, else TN_EBAD_ENCODING. */
+TN_API int tn_utf8_validate(const void *data, size_t n);
+
+/* ---- random bytes ------------------------------------------------------------------------
+   Cryptographically secure bytes for WebSocket masks and keys, XSRF tokens, secrets.
+   Source: the user hook if one is set; otherwise getrandom() on Linux (falling back to
+   /dev/urandom when the kernel lacks it), arc4random_buf() on the BSDs and Apple,
+   BCryptGenRandom() on Windows, /dev/urandom elsewhere. */
+
+/* A user source (firmware: a hardware RNG): fill buf with n random bytes, return TN_OK or a
+   negative TN_E* code. user is the pointer given to tn_random_set_source. */
+typedef int (*tn_random_fn)(void *buf, size_t n, void *user);
+
+/* Install (fn non-NULL) or remove (fn NULL) the user source. Process-wide; set it once at
+   start-up, before other threads call tn_random_bytes. */
+TN_API void tn_random_set_source(tn_random_fn fn, void *user);
+/* Fill buf with n random bytes.
+   Returns: TN_OK; TN_ESYS (or the system error) when the OS source fails; the hook's code
+   when a user source fails. On failure buf holds no usable randomness. */
+TN_API int tn_random_bytes(void *buf, size_t n);
+
+TN__END_DECLS
+/* <<crypto.h  end of src/crypto.h */
+
+/* ======================================================================== */
 /* >>http_parse.h  (src/http_parse.h)                                       */
 /* ======================================================================== */
 #ifdef TORNADO_LINE_DIRECTIVES
@@ -1108,6 +1294,161 @@ TN_API int tn_http_header_has_token(const tn_http_header *headers, size_t num, c
 TN__END_DECLS
 /* <<http_parse.h  end of src/http_parse.h */
 
+/* ======================================================================== */
+/* >>http_cookie.h  (src/http_cookie.h)                                     */
+/* ======================================================================== */
+#ifdef TORNADO_LINE_DIRECTIVES
+#line 1 "src/http_cookie.h"
+#endif
+/* http_cookie.h: Cookie header parsing, Set-Cookie formatting, Tornado signed values (v2), HTTP Basic auth. */
+/* #include "crypto.h" (inlined above) */
+
+TN__BEGIN_DECLS
+
+/* ---- Cookie request header --------------------------------------------------------------
+   Parsed the way browsers, Django and Tornado (httputil.parse_cookie) do, not by the RFC:
+   the header is split at ';'; a chunk is split at its first '=' (a chunk without '=' is a
+   value with an empty name); name and value are trimmed of ASCII whitespace (space, HT,
+   LF, VT, FF, CR and 0x1C..0x1F, as Python's str.strip); a chunk whose name and value are
+   both empty is skipped (checked before unquoting, so a bare "" is a pair with empty name
+   and value); a value of two or more bytes that starts and ends with '"' loses those
+   quotes. Nothing is rejected: malformed pairs come back as Tornado would see them. */
+
+/* tn_cookie: one name/value pair, both slices into the header passed in (valid as long as
+   the header's bytes are). */
+typedef struct tn_cookie {
+    tn_str name;     /* trimmed; may be empty */
+    tn_str value;    /* trimmed; enclosing double quotes removed; escapes still encoded */
+    int quoted;      /* 1 if the quotes were removed: the value may hold \" \\ or \ooo escapes,
+                        which tn_cookie_unquote decodes */
+} tn_cookie;
+
+/* Iterate over the pairs of a Cookie header. *pos is the cursor: set it to 0 first.
+   Returns: 1 with the next pair in *out, or 0 at the end (out untouched). */
+TN_API int tn_cookie_next(tn_str header, size_t *pos, tn_cookie *out);
+/* Find a cookie by exact (case-sensitive) name. When a name repeats, the last pair wins,
+   as in Tornado's dict. Returns: 1 with the pair in *out (may be NULL), or 0. */
+TN_API int tn_cookie_get(tn_str header, tn_str name, tn_cookie *out);
+/* Decode the escapes of a quoted value (tn_cookie.value with quoted = 1), as Python's
+   http.cookies does: \ooo (octal 000..377) is that byte, a backslash before any other
+   byte except LF is that byte; anything else is copied. Output is never longer than the
+   input; out may equal value.ptr. *out_len (may be NULL) receives the length.
+   Returns: TN_OK or TN_EBUFFER_FULL (cap < value.len suffices to need it; *out_len then
+   holds the exact size needed). */
+TN_API int tn_cookie_unquote(tn_str value, char *out, size_t cap, size_t *out_len);
+
+/* ---- Set-Cookie response header value ----------------------------------------------------
+   tn_set_cookie_opts: attributes for tn_set_cookie_format. Zero-init (or NULL) gives
+   Tornado's set_cookie defaults: Path=/ and nothing else.
+     domain       Domain attribute; empty = omitted
+     path         Path attribute; empty = "/" (Tornado's default); see no_path
+     no_path      1 = no Path attribute at all
+     has_expires  1 = Expires from `expires` (Unix seconds, 0..253402300799, written as an
+                  IMF-fixdate, e.g. "Sun, 06 Nov 1994 08:49:37 GMT")
+     has_max_age  1 = Max-Age from `max_age` (seconds; 0 or negative expire at once)
+     secure       1 = Secure
+     http_only    1 = HttpOnly
+     same_site    TN_SAMESITE_OMIT (0) | _STRICT | _LAX | _NONE (NONE requires secure)
+     quote        1 = a value with '"', ',', ';', '\' or bytes >= 0x80 is written in double
+                  quotes with Python's escapes (\" \\ \ooo), as Tornado's SimpleCookie does;
+                  0 = such a value is rejected
+   Attributes appear in the order of Python's Morsel: Expires, Path, Domain, Max-Age,
+   Secure, HttpOnly, SameSite. */
+enum { TN_SAMESITE_OMIT = 0, TN_SAMESITE_STRICT = 1, TN_SAMESITE_LAX = 2, TN_SAMESITE_NONE = 3 };
+
+typedef struct tn_set_cookie_opts {
+    tn_str domain;       /* empty = omitted */
+    tn_str path;         /* empty = "/" */
+    int no_path;         /* 1 = omit Path */
+    int has_expires;     /* 1 = write Expires */
+    int64_t expires;     /* Unix seconds */
+    int has_max_age;     /* 1 = write Max-Age */
+    int64_t max_age;     /* seconds */
+    int secure;          /* 1 = Secure */
+    int http_only;       /* 1 = HttpOnly */
+    int same_site;       /* TN_SAMESITE_* */
+    int quote;           /* 1 = quote values that need it instead of rejecting them */
+} tn_set_cookie_opts;
+
+/* Format the value of a Set-Cookie header ("name=value; Path=/; ...", no header name, no
+   CRLF) into out (cap bytes; a NUL follows when room remains). *out_len (may be NULL)
+   receives the length, also on TN_EBUFFER_FULL (call with cap 0 to learn the size).
+   Cookie injection is refused: the name must be a non-empty RFC 7230 token; the value may
+   not contain control bytes, space or DEL (Tornado's rule) and, unless opts->quote, only
+   RFC 6265 cookie-octets; domain and path may not contain control bytes, ';' or bytes
+   >= 0x7F (domain: no space or ',' either).
+   Browser rules that would silently drop the cookie are refused too: SameSite=None needs
+   secure; a "__Secure-" name needs secure; a "__Host-" name needs secure, no domain and
+   Path=/ (prefixes matched case-insensitively, RFC 6265bis).
+   Returns: TN_OK; TN_EINVAL (bad name, value, domain, path, expires range, same_site, or
+   a broken browser rule above); TN_EBUFFER_FULL (out contents then unspecified). */
+TN_API int tn_set_cookie_format(tn_str name, tn_str value, const tn_set_cookie_opts *opts,
+                                char *out, size_t cap, size_t *out_len);
+
+/* ---- signed values (Tornado's create_signed_value / decode_signed_value, version 2) -----
+   Layout, byte for byte as Tornado writes it:
+       2|<len>:<key_version>|<len>:<timestamp>|<len>:<name>|<len>:<base64(value)>|<sig>
+   where each <len> is the decimal byte length of the field after the ':', key_version and
+   timestamp are decimal, base64 is standard with padding, and <sig> is the lower-case hex
+   HMAC-SHA256, keyed with the secret, of everything before it (final '|' included).
+   The clock is the caller's (seconds since the Unix epoch), so results are reproducible.
+   Version 1 values (HMAC-SHA1, no version prefix) are not accepted here; see
+   tn_signed_value_decode_v1 for reading legacy cookies. Names are compared as
+   bytes; Tornado counts a non-ASCII name in characters, so keep names ASCII for interop. */
+#define TN_SIGNED_VALUE_MAX_AGE_DAYS 31     /* Tornado's get_secure_cookie default */
+
+/* Sign value under name with secret, stamped with timestamp, into out (cap bytes; a NUL
+   follows when room remains). key_version is Tornado's key_version setting (0 when not
+   rotating keys). *out_len (may be NULL) receives the length, also on TN_EBUFFER_FULL
+   (call with cap 0 to learn the size).
+   Returns: TN_OK or TN_EBUFFER_FULL. */
+TN_API int tn_signed_value_create(tn_str secret, tn_str name, tn_str value, int64_t timestamp,
+                                  unsigned key_version, char *out, size_t cap, size_t *out_len);
+/* Check and decode a signed value made for name with secret at time now. max_age_days
+   (<= 0 means TN_SIGNED_VALUE_MAX_AGE_DAYS) bounds its age, as Tornado's max_age_days; a
+   timestamp in the future is accepted, as in Tornado v2. The decoded value goes to out
+   (cap bytes; tn_base64_decoded_max(signed_value.len) always suffices); *out_len (may be
+   NULL) receives its length. The checks run in Tornado's order.
+   Returns: TN_OK; TN_EPARSE (not a well-formed v2 value); TN_EBAD_SIGNATURE (the HMAC does
+   not match, or the value was signed for another name); TN_EEXPIRED (older than
+   max_age_days); TN_EBAD_ENCODING (the signed payload is not valid base64);
+   TN_EBUFFER_FULL (cap too small; *out_len is the size needed). */
+TN_API int tn_signed_value_decode(tn_str secret, tn_str name, tn_str signed_value, int64_t now,
+                                  double max_age_days, char *out, size_t cap, size_t *out_len);
+/* Legacy: check and decode a version 1 signed value ("base64(value)|timestamp|hex HMAC-SHA1
+   of name, base64 value and timestamp concatenated"), as Tornado's decode_signed_value does
+   when min_version is 1 (its default). v1 has no separators inside the MAC, which is why
+   Tornado added the future-timestamp and leading-zero checks reproduced here and why v2
+   exists: accept v1 only to read cookies from old deployments.
+   Returns: as tn_signed_value_decode; TN_EBAD_SIGNATURE also for a timestamp more than 31
+   days in the future or with a leading zero (Tornado's tampering checks). */
+TN_API int tn_signed_value_decode_v1(tn_str secret, tn_str name, tn_str signed_value, int64_t now,
+                                     double max_age_days, char *out, size_t cap, size_t *out_len);
+/* The key version field of a v2 signed value, without checking the signature: pick the
+   secret with it (Tornado's get_signature_key_version), then call tn_signed_value_decode.
+   Returns: TN_OK or TN_EPARSE. */
+TN_API int tn_signed_value_key_version(tn_str signed_value, unsigned *key_version);
+
+/* ---- HTTP Basic authentication (RFC 7617) ------------------------------------------------ */
+/* Write the Authorization header value "Basic base64(user:pass)" into out (cap bytes; a NUL
+   follows when room remains). *out_len (may be NULL) receives the length, also on
+   TN_EBUFFER_FULL.
+   Returns: TN_OK; TN_EINVAL (user contains ':', or either contains a control byte);
+   TN_EBUFFER_FULL. */
+TN_API int tn_basic_auth_encode(tn_str user, tn_str pass, char *out, size_t cap,
+                                size_t *out_len);
+/* Parse an Authorization header value "Basic <base64>" (scheme case-insensitive, surrounding
+   whitespace allowed). The credentials are decoded into buf (cap bytes;
+   tn_base64_decoded_max(header.len) suffices) and split at the first ':' into *user and
+   *pass, which point into buf.
+   Returns: TN_OK; TN_ENOTSUP (another scheme, e.g. Bearer); TN_EPARSE (no credentials, junk
+   after them, or no ':'); TN_EBAD_ENCODING (bad base64); TN_EBUFFER_FULL. */
+TN_API int tn_basic_auth_decode(tn_str header, char *buf, size_t cap, tn_str *user,
+                                tn_str *pass);
+
+TN__END_DECLS
+/* <<http_cookie.h  end of src/http_cookie.h */
+
 #endif /* TORNADO_H_INCLUDED */
 
 #if (defined(TORNADO_IMPLEMENTATION) || defined(__INTELLISENSE__) || defined(__CDT_PARSER__)) \
@@ -1157,6 +1498,28 @@ TN__END_DECLS
 #  define TN__HAVE_SSE2 1
 #else
 #  define TN__HAVE_SSE2 0
+#endif
+/* Random bytes (crypto.c): getrandom() where glibc has it (2.25+), arc4random_buf() on the
+   BSDs and Apple (declared in <stdlib.h>), BCryptGenRandom() on Windows. */
+#if defined(__linux__) && defined(__GLIBC__) && \
+    (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 25))
+#  include <sys/random.h>
+#  define TN__HAVE_GETRANDOM 1
+#else
+#  define TN__HAVE_GETRANDOM 0
+#endif
+#if defined(__APPLE__) || defined(__FreeBSD__) || defined(__OpenBSD__) || defined(__NetBSD__) || \
+    defined(__DragonFly__)
+#  define TN__HAVE_ARC4RANDOM 1
+#else
+#  define TN__HAVE_ARC4RANDOM 0
+#endif
+#if defined(_WIN32)
+#  include <windows.h>
+#  include <bcrypt.h>
+#  if defined(_MSC_VER)
+#    pragma comment(lib, "bcrypt")
+#  endif
 #endif
 
 #if defined(__GLIBC__) && !defined(__USE_POSIX199309)
@@ -4644,6 +5007,643 @@ TN_API void tn_tcp_connect_cancel(tn_connector *c) {
 /* <<tcp.c  end of src/tcp.c */
 
 /* ======================================================================== */
+/* >>crypto.c  (src/crypto.c)                                               */
+/* ======================================================================== */
+#ifdef TORNADO_LINE_DIRECTIVES
+#line 1 "src/crypto.c"
+#endif
+/* crypto.c: SHA-1, SHA-256, HMAC, constant-time compare, base64, hex, UTF-8 validation, random bytes. */
+/* #include "crypto.h" (inlined above) */
+
+/* ---- byte order helpers (the compiler turns these into single loads / bswaps) ---- */
+TN__PRIVATE uint32_t tn__cr_load_be32(const unsigned char *p) {
+    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | (uint32_t)p[3];
+}
+
+TN__PRIVATE void tn__cr_store_be32(unsigned char *p, uint32_t v) {
+    p[0] = (unsigned char)(v >> 24);
+    p[1] = (unsigned char)(v >> 16);
+    p[2] = (unsigned char)(v >> 8);
+    p[3] = (unsigned char)v;
+}
+
+TN__PRIVATE void tn__cr_store_be64(unsigned char *p, uint64_t v) {
+    tn__cr_store_be32(p, (uint32_t)(v >> 32));
+    tn__cr_store_be32(p + 4, (uint32_t)v);
+}
+
+#define TN__CR_ROTL32(x, n) (((x) << (n)) | ((x) >> (32 - (n))))
+#define TN__CR_ROTR32(x, n) (((x) >> (n)) | ((x) << (32 - (n))))
+
+/* Wipe memory the optimiser may not remove (key material). */
+TN__PRIVATE void tn__cr_wipe(void *p, size_t n) {
+    volatile unsigned char *v = (volatile unsigned char *)p;
+    while (n--) *v++ = 0;
+}
+
+/* ======================================================================================
+   SHA-1 (FIPS 180-4 section 6.1). The message schedule is kept in a 16-word ring. */
+TN__PRIVATE void tn__sha1_blocks(uint32_t h[5], const unsigned char *p, size_t nblocks) {
+    uint32_t w[16];
+    while (nblocks--) {
+        uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], t;
+        int i;
+        for (i = 0; i < 16; i++) w[i] = tn__cr_load_be32(p + 4 * i);
+        for (i = 0; i < 80; i++) {
+            uint32_t f, k;
+            if (i >= 16) {
+                uint32_t x = w[(i + 13) & 15] ^ w[(i + 8) & 15] ^ w[(i + 2) & 15] ^ w[i & 15];
+                w[i & 15] = TN__CR_ROTL32(x, 1);
+            }
+            if (i < 20) {
+                f = (b & c) | (~b & d);
+                k = 0x5a827999u;
+            } else if (i < 40) {
+                f = b ^ c ^ d;
+                k = 0x6ed9eba1u;
+            } else if (i < 60) {
+                f = (b & c) | (b & d) | (c & d);
+                k = 0x8f1bbcdcu;
+            } else {
+                f = b ^ c ^ d;
+                k = 0xca62c1d6u;
+            }
+            t = TN__CR_ROTL32(a, 5) + f + e + k + w[i & 15];
+            e = d;
+            d = c;
+            c = TN__CR_ROTL32(b, 30);
+            b = a;
+            a = t;
+        }
+        h[0] += a;
+        h[1] += b;
+        h[2] += c;
+        h[3] += d;
+        h[4] += e;
+        p += 64;
+    }
+}
+
+TN_API void tn_sha1_init(tn_sha1_ctx *ctx) {
+    ctx->_h[0] = 0x67452301u;
+    ctx->_h[1] = 0xefcdab89u;
+    ctx->_h[2] = 0x98badcfeu;
+    ctx->_h[3] = 0x10325476u;
+    ctx->_h[4] = 0xc3d2e1f0u;
+    ctx->_len = 0;
+    ctx->_nbuf = 0;
+}
+
+TN_API void tn_sha1_update(tn_sha1_ctx *ctx, const void *data, size_t n) {
+    const unsigned char *p = (const unsigned char *)data;
+    if (n == 0) return;
+    ctx->_len += n;
+    if (ctx->_nbuf) {
+        size_t take = TN__MIN(n, 64 - ctx->_nbuf);
+        memcpy(ctx->_buf + ctx->_nbuf, p, take);
+        ctx->_nbuf += take;
+        p += take;
+        n -= take;
+        if (ctx->_nbuf < 64) return;
+        tn__sha1_blocks(ctx->_h, ctx->_buf, 1);
+        ctx->_nbuf = 0;
+    }
+    if (n >= 64) {
+        tn__sha1_blocks(ctx->_h, p, n / 64);
+        p += n & ~(size_t)63;
+        n &= 63;
+    }
+    if (n) {
+        memcpy(ctx->_buf, p, n);
+        ctx->_nbuf = n;
+    }
+}
+
+TN_API void tn_sha1_final(tn_sha1_ctx *ctx, unsigned char out[TN_SHA1_SIZE]) {
+    uint64_t bits = ctx->_len * 8;
+    int i;
+    ctx->_buf[ctx->_nbuf++] = 0x80;
+    if (ctx->_nbuf > 56) {
+        memset(ctx->_buf + ctx->_nbuf, 0, 64 - ctx->_nbuf);
+        tn__sha1_blocks(ctx->_h, ctx->_buf, 1);
+        ctx->_nbuf = 0;
+    }
+    memset(ctx->_buf + ctx->_nbuf, 0, 56 - ctx->_nbuf);
+    tn__cr_store_be64(ctx->_buf + 56, bits);
+    tn__sha1_blocks(ctx->_h, ctx->_buf, 1);
+    for (i = 0; i < 5; i++) tn__cr_store_be32(out + 4 * i, ctx->_h[i]);
+    ctx->_nbuf = 0;
+}
+
+TN_API void tn_sha1(const void *data, size_t n, unsigned char out[TN_SHA1_SIZE]) {
+    tn_sha1_ctx c;
+    tn_sha1_init(&c);
+    tn_sha1_update(&c, data, n);
+    tn_sha1_final(&c, out);
+}
+
+/* ======================================================================================
+   SHA-256 (FIPS 180-4 section 6.2). Rounds are unrolled by eight with rotating variable
+   names, so no register shuffling is needed. */
+static const uint32_t tn__sha256_k[64] = {
+    0x428a2f98u, 0x71374491u, 0xb5c0fbcfu, 0xe9b5dba5u,
+    0x3956c25bu, 0x59f111f1u, 0x923f82a4u, 0xab1c5ed5u,
+    0xd807aa98u, 0x12835b01u, 0x243185beu, 0x550c7dc3u,
+    0x72be5d74u, 0x80deb1feu, 0x9bdc06a7u, 0xc19bf174u,
+    0xe49b69c1u, 0xefbe4786u, 0x0fc19dc6u, 0x240ca1ccu,
+    0x2de92c6fu, 0x4a7484aau, 0x5cb0a9dcu, 0x76f988dau,
+    0x983e5152u, 0xa831c66du, 0xb00327c8u, 0xbf597fc7u,
+    0xc6e00bf3u, 0xd5a79147u, 0x06ca6351u, 0x14292967u,
+    0x27b70a85u, 0x2e1b2138u, 0x4d2c6dfcu, 0x53380d13u,
+    0x650a7354u, 0x766a0abbu, 0x81c2c92eu, 0x92722c85u,
+    0xa2bfe8a1u, 0xa81a664bu, 0xc24b8b70u, 0xc76c51a3u,
+    0xd192e819u, 0xd6990624u, 0xf40e3585u, 0x106aa070u,
+    0x19a4c116u, 0x1e376c08u, 0x2748774cu, 0x34b0bcb5u,
+    0x391c0cb3u, 0x4ed8aa4au, 0x5b9cca4fu, 0x682e6ff3u,
+    0x748f82eeu, 0x78a5636fu, 0x84c87814u, 0x8cc70208u,
+    0x90befffau, 0xa4506cebu, 0xbef9a3f7u, 0xc67178f2u,
+};
+
+#define TN__S256_S0(x) (TN__CR_ROTR32(x, 2) ^ TN__CR_ROTR32(x, 13) ^ TN__CR_ROTR32(x, 22))
+#define TN__S256_S1(x) (TN__CR_ROTR32(x, 6) ^ TN__CR_ROTR32(x, 11) ^ TN__CR_ROTR32(x, 25))
+#define TN__S256_G0(x) (TN__CR_ROTR32(x, 7) ^ TN__CR_ROTR32(x, 18) ^ ((x) >> 3))
+#define TN__S256_G1(x) (TN__CR_ROTR32(x, 17) ^ TN__CR_ROTR32(x, 19) ^ ((x) >> 10))
+#define TN__S256_CH(x, y, z) ((z) ^ ((x) & ((y) ^ (z))))
+#define TN__S256_MAJ(x, y, z) (((x) & (y)) | ((z) & ((x) | (y))))
+/* One round i with working variables named in rotated order. */
+#define TN__S256_ROUND(a, b, c, d, e, f, g, h, i)                                             \
+    do {                                                                                      \
+        uint32_t t1_ = (h) + TN__S256_S1(e) + TN__S256_CH(e, f, g) + tn__sha256_k[i] + w[i];  \
+        uint32_t t2_ = TN__S256_S0(a) + TN__S256_MAJ(a, b, c);                                \
+        (d) += t1_;                                                                           \
+        (h) = t1_ + t2_;                                                                      \
+    } while (0)
+
+TN__PRIVATE void tn__sha256_blocks(uint32_t st[8], const unsigned char *p, size_t nblocks) {
+    uint32_t w[64];
+    while (nblocks--) {
+        uint32_t a = st[0], b = st[1], c = st[2], d = st[3];
+        uint32_t e = st[4], f = st[5], g = st[6], h = st[7];
+        int i;
+        for (i = 0; i < 16; i++) w[i] = tn__cr_load_be32(p + 4 * i);
+        for (i = 16; i < 64; i++)
+            w[i] = TN__S256_G1(w[i - 2]) + w[i - 7] + TN__S256_G0(w[i - 15]) + w[i - 16];
+        for (i = 0; i < 64; i += 8) {
+            TN__S256_ROUND(a, b, c, d, e, f, g, h, i + 0);
+            TN__S256_ROUND(h, a, b, c, d, e, f, g, i + 1);
+            TN__S256_ROUND(g, h, a, b, c, d, e, f, i + 2);
+            TN__S256_ROUND(f, g, h, a, b, c, d, e, i + 3);
+            TN__S256_ROUND(e, f, g, h, a, b, c, d, i + 4);
+            TN__S256_ROUND(d, e, f, g, h, a, b, c, i + 5);
+            TN__S256_ROUND(c, d, e, f, g, h, a, b, i + 6);
+            TN__S256_ROUND(b, c, d, e, f, g, h, a, i + 7);
+        }
+        st[0] += a;
+        st[1] += b;
+        st[2] += c;
+        st[3] += d;
+        st[4] += e;
+        st[5] += f;
+        st[6] += g;
+        st[7] += h;
+        p += 64;
+    }
+}
+
+TN_API void tn_sha256_init(tn_sha256_ctx *ctx) {
+    ctx->_h[0] = 0x6a09e667u;
+    ctx->_h[1] = 0xbb67ae85u;
+    ctx->_h[2] = 0x3c6ef372u;
+    ctx->_h[3] = 0xa54ff53au;
+    ctx->_h[4] = 0x510e527fu;
+    ctx->_h[5] = 0x9b05688cu;
+    ctx->_h[6] = 0x1f83d9abu;
+    ctx->_h[7] = 0x5be0cd19u;
+    ctx->_len = 0;
+    ctx->_nbuf = 0;
+}
+
+TN_API void tn_sha256_update(tn_sha256_ctx *ctx, const void *data, size_t n) {
+    const unsigned char *p = (const unsigned char *)data;
+    if (n == 0) return;
+    ctx->_len += n;
+    if (ctx->_nbuf) {
+        size_t take = TN__MIN(n, 64 - ctx->_nbuf);
+        memcpy(ctx->_buf + ctx->_nbuf, p, take);
+        ctx->_nbuf += take;
+        p += take;
+        n -= take;
+        if (ctx->_nbuf < 64) return;
+        tn__sha256_blocks(ctx->_h, ctx->_buf, 1);
+        ctx->_nbuf = 0;
+    }
+    if (n >= 64) {
+        tn__sha256_blocks(ctx->_h, p, n / 64);
+        p += n & ~(size_t)63;
+        n &= 63;
+    }
+    if (n) {
+        memcpy(ctx->_buf, p, n);
+        ctx->_nbuf = n;
+    }
+}
+
+TN_API void tn_sha256_final(tn_sha256_ctx *ctx, unsigned char out[TN_SHA256_SIZE]) {
+    uint64_t bits = ctx->_len * 8;
+    int i;
+    ctx->_buf[ctx->_nbuf++] = 0x80;
+    if (ctx->_nbuf > 56) {
+        memset(ctx->_buf + ctx->_nbuf, 0, 64 - ctx->_nbuf);
+        tn__sha256_blocks(ctx->_h, ctx->_buf, 1);
+        ctx->_nbuf = 0;
+    }
+    memset(ctx->_buf + ctx->_nbuf, 0, 56 - ctx->_nbuf);
+    tn__cr_store_be64(ctx->_buf + 56, bits);
+    tn__sha256_blocks(ctx->_h, ctx->_buf, 1);
+    for (i = 0; i < 8; i++) tn__cr_store_be32(out + 4 * i, ctx->_h[i]);
+    ctx->_nbuf = 0;
+}
+
+TN_API void tn_sha256(const void *data, size_t n, unsigned char out[TN_SHA256_SIZE]) {
+    tn_sha256_ctx c;
+    tn_sha256_init(&c);
+    tn_sha256_update(&c, data, n);
+    tn_sha256_final(&c, out);
+}
+
+/* ======================================================================================
+   HMAC (RFC 2104): H((K ^ opad) || H((K ^ ipad) || m)). Both hash states are primed with
+   their padded key block at init, so update/final are plain hash calls. */
+TN_API void tn_hmac_sha256_init(tn_hmac_sha256_ctx *ctx, const void *key, size_t key_len) {
+    unsigned char k[64], pad[64];
+    size_t i;
+    memset(k, 0, sizeof k);
+    if (key_len > 64) tn_sha256(key, key_len, k);
+    else if (key_len) memcpy(k, key, key_len);
+    for (i = 0; i < 64; i++) pad[i] = (unsigned char)(k[i] ^ 0x36);
+    tn_sha256_init(&ctx->_inner);
+    tn_sha256_update(&ctx->_inner, pad, 64);
+    for (i = 0; i < 64; i++) pad[i] = (unsigned char)(k[i] ^ 0x5c);
+    tn_sha256_init(&ctx->_outer);
+    tn_sha256_update(&ctx->_outer, pad, 64);
+    tn__cr_wipe(k, sizeof k);
+    tn__cr_wipe(pad, sizeof pad);
+}
+
+TN_API void tn_hmac_sha256_update(tn_hmac_sha256_ctx *ctx, const void *data, size_t n) {
+    tn_sha256_update(&ctx->_inner, data, n);
+}
+
+TN_API void tn_hmac_sha256_final(tn_hmac_sha256_ctx *ctx, unsigned char out[TN_SHA256_SIZE]) {
+    unsigned char ih[TN_SHA256_SIZE];
+    tn_sha256_final(&ctx->_inner, ih);
+    tn_sha256_update(&ctx->_outer, ih, sizeof ih);
+    tn_sha256_final(&ctx->_outer, out);
+    tn__cr_wipe(ctx, sizeof *ctx);
+}
+
+TN_API void tn_hmac_sha256(const void *key, size_t key_len, const void *data, size_t n,
+                           unsigned char out[TN_SHA256_SIZE]) {
+    tn_hmac_sha256_ctx c;
+    tn_hmac_sha256_init(&c, key, key_len);
+    tn_hmac_sha256_update(&c, data, n);
+    tn_hmac_sha256_final(&c, out);
+}
+
+TN_API void tn_hmac_sha1_init(tn_hmac_sha1_ctx *ctx, const void *key, size_t key_len) {
+    unsigned char k[64], pad[64];
+    size_t i;
+    memset(k, 0, sizeof k);
+    if (key_len > 64) tn_sha1(key, key_len, k);
+    else if (key_len) memcpy(k, key, key_len);
+    for (i = 0; i < 64; i++) pad[i] = (unsigned char)(k[i] ^ 0x36);
+    tn_sha1_init(&ctx->_inner);
+    tn_sha1_update(&ctx->_inner, pad, 64);
+    for (i = 0; i < 64; i++) pad[i] = (unsigned char)(k[i] ^ 0x5c);
+    tn_sha1_init(&ctx->_outer);
+    tn_sha1_update(&ctx->_outer, pad, 64);
+    tn__cr_wipe(k, sizeof k);
+    tn__cr_wipe(pad, sizeof pad);
+}
+
+TN_API void tn_hmac_sha1_update(tn_hmac_sha1_ctx *ctx, const void *data, size_t n) {
+    tn_sha1_update(&ctx->_inner, data, n);
+}
+
+TN_API void tn_hmac_sha1_final(tn_hmac_sha1_ctx *ctx, unsigned char out[TN_SHA1_SIZE]) {
+    unsigned char ih[TN_SHA1_SIZE];
+    tn_sha1_final(&ctx->_inner, ih);
+    tn_sha1_update(&ctx->_outer, ih, sizeof ih);
+    tn_sha1_final(&ctx->_outer, out);
+    tn__cr_wipe(ctx, sizeof *ctx);
+}
+
+TN_API void tn_hmac_sha1(const void *key, size_t key_len, const void *data, size_t n,
+                         unsigned char out[TN_SHA1_SIZE]) {
+    tn_hmac_sha1_ctx c;
+    tn_hmac_sha1_init(&c, key, key_len);
+    tn_hmac_sha1_update(&c, data, n);
+    tn_hmac_sha1_final(&c, out);
+}
+
+/* ======================================================================================
+   Constant-time comparison: OR together every difference, branch only at the end. */
+TN_API int tn_ct_equal(const void *a, const void *b, size_t n) {
+    const volatile unsigned char *x = (const volatile unsigned char *)a;
+    const volatile unsigned char *y = (const volatile unsigned char *)b;
+    unsigned diff = 0;
+    size_t i;
+    for (i = 0; i < n; i++) diff |= (unsigned)(x[i] ^ y[i]);
+    return (int)(1 & ((diff - 1) >> 8));
+}
+
+TN_API int tn_ct_str_equal(tn_str a, tn_str b) {
+    if (a.len != b.len) return 0;
+    if (a.len == 0) return 1;
+    return tn_ct_equal(a.ptr, b.ptr, a.len);
+}
+
+/* ======================================================================================
+   base64 (RFC 4648 sections 4 and 5). */
+static const char tn__b64_std[65] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+static const char tn__b64_url[65] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/* The value (0..63) of c in the alphabet, or -1. Branches on the character class only,
+   so no table needs initialising (and the function is thread-safe). */
+TN__PRIVATE int tn__b64_value(unsigned char c, int url) {
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (url) {
+        if (c == '-') return 62;
+        if (c == '_') return 63;
+    } else {
+        if (c == '+') return 62;
+        if (c == '/') return 63;
+    }
+    return -1;
+}
+
+TN_API size_t tn_base64_encoded_size(size_t n, int flags) {
+    size_t full = n / 3, rem = n % 3;
+    if (full > (((size_t)-1) - 4) / 4) return (size_t)-1;
+    if (rem == 0) return full * 4;
+    if (flags & TN_BASE64_NOPAD) return full * 4 + rem + 1;
+    return full * 4 + 4;
+}
+
+TN_API size_t tn_base64_decoded_max(size_t n) { return (n / 4) * 3 + ((n % 4) ? 3 : 0); }
+
+TN_API int tn_base64_encode(const void *src, size_t n, char *out, size_t cap, size_t *out_len,
+                            int flags) {
+    const unsigned char *p = (const unsigned char *)src;
+    const char *al;
+    size_t need, i, o = 0;
+    if (flags & ~(TN_BASE64_URL | TN_BASE64_NOPAD)) return TN_EINVAL;
+    al = (flags & TN_BASE64_URL) ? tn__b64_url : tn__b64_std;
+    need = tn_base64_encoded_size(n, flags);
+    if (out_len) *out_len = need;
+    if (need == (size_t)-1 || cap < need) return TN_EBUFFER_FULL;
+    for (i = 0; i + 3 <= n; i += 3) {
+        uint32_t v = ((uint32_t)p[i] << 16) | ((uint32_t)p[i + 1] << 8) | p[i + 2];
+        out[o++] = al[v >> 18];
+        out[o++] = al[(v >> 12) & 63];
+        out[o++] = al[(v >> 6) & 63];
+        out[o++] = al[v & 63];
+    }
+    if (n - i == 1) {
+        uint32_t v = (uint32_t)p[i] << 16;
+        out[o++] = al[v >> 18];
+        out[o++] = al[(v >> 12) & 63];
+        if (!(flags & TN_BASE64_NOPAD)) {
+            out[o++] = '=';
+            out[o++] = '=';
+        }
+    } else if (n - i == 2) {
+        uint32_t v = ((uint32_t)p[i] << 16) | ((uint32_t)p[i + 1] << 8);
+        out[o++] = al[v >> 18];
+        out[o++] = al[(v >> 12) & 63];
+        out[o++] = al[(v >> 6) & 63];
+        if (!(flags & TN_BASE64_NOPAD)) out[o++] = '=';
+    }
+    if (o < cap) out[o] = '\0';
+    return TN_OK;
+}
+
+TN_API int tn_base64_decode(const char *src, size_t n, void *out, size_t cap, size_t *out_len,
+                            int flags) {
+    const unsigned char *p = (const unsigned char *)src;
+    unsigned char *q = (unsigned char *)out;
+    int url = (flags & TN_BASE64_URL) != 0;
+    size_t body = n, tail, need, i, o = 0;
+    if (out_len) *out_len = 0;
+    if (flags & ~(TN_BASE64_URL | TN_BASE64_NOPAD)) return TN_EINVAL;
+    if (flags & TN_BASE64_NOPAD) {
+        if (n % 4 == 1) return TN_EBAD_ENCODING;
+    } else {
+        if (n % 4 != 0) return TN_EBAD_ENCODING;
+        /* strip at most two '=' at the very end; any other '=' is rejected below */
+        if (body && p[body - 1] == '=') body--;
+        if (body && p[body - 1] == '=') body--;
+        if (n - body && body % 4 < 2) return TN_EBAD_ENCODING;   /* "====", "x===" */
+    }
+    tail = body % 4;   /* 0, 2 or 3 characters in the last, partial group */
+    need = (body / 4) * 3 + (tail ? tail - 1 : 0);
+    if (need > cap) {
+        if (out_len) *out_len = need;
+        return TN_EBUFFER_FULL;
+    }
+    for (i = 0; i + 4 <= body; i += 4) {
+        int a = tn__b64_value(p[i], url), b = tn__b64_value(p[i + 1], url);
+        int c = tn__b64_value(p[i + 2], url), d = tn__b64_value(p[i + 3], url);
+        uint32_t v;
+        if ((a | b | c | d) < 0) return TN_EBAD_ENCODING;
+        v = ((uint32_t)a << 18) | ((uint32_t)b << 12) | ((uint32_t)c << 6) | (uint32_t)d;
+        q[o++] = (unsigned char)(v >> 16);
+        q[o++] = (unsigned char)(v >> 8);
+        q[o++] = (unsigned char)v;
+    }
+    if (tail) {
+        int a = tn__b64_value(p[i], url), b = tn__b64_value(p[i + 1], url);
+        int c = tail == 3 ? tn__b64_value(p[i + 2], url) : 0;
+        uint32_t v;
+        if ((a | b | c) < 0) return TN_EBAD_ENCODING;
+        v = ((uint32_t)a << 18) | ((uint32_t)b << 12) | ((uint32_t)c << 6);
+        /* canonical form: the bits past the last whole byte must be zero */
+        if (tail == 2 ? (v & 0xffffu) != 0 : (v & 0xffu) != 0) return TN_EBAD_ENCODING;
+        q[o++] = (unsigned char)(v >> 16);
+        if (tail == 3) q[o++] = (unsigned char)(v >> 8);
+    }
+    if (out_len) *out_len = o;
+    return TN_OK;
+}
+
+/* ======================================================================================
+   hex */
+TN_API int tn_hex_encode(const void *src, size_t n, char *out, size_t cap, size_t *out_len) {
+    static const char digits[] = "0123456789abcdef";
+    const unsigned char *p = (const unsigned char *)src;
+    size_t i;
+    if (out_len) *out_len = n * 2;
+    if (n > ((size_t)-1) / 2 || cap < n * 2) return TN_EBUFFER_FULL;
+    for (i = 0; i < n; i++) {
+        out[2 * i] = digits[p[i] >> 4];
+        out[2 * i + 1] = digits[p[i] & 15];
+    }
+    if (2 * n < cap) out[2 * n] = '\0';
+    return TN_OK;
+}
+
+/* ======================================================================================
+   UTF-8 validation (RFC 3629 section 4 grammar). The state is the number of continuation
+   bytes still expected and the allowed range of the next one: the range is narrowed only
+   for the first continuation after E0, ED, F0 and F4, which is exactly what excludes
+   overlongs, surrogates and code points above U+10FFFF. */
+TN_API void tn_utf8_init(tn_utf8_state *st) {
+    st->_need = 0;
+    st->_lo = 0x80;
+    st->_hi = 0xbf;
+    st->_bad = 0;
+}
+
+TN_API int tn_utf8_feed(tn_utf8_state *st, const void *data, size_t n) {
+    const unsigned char *p = (const unsigned char *)data;
+    const unsigned char *end = p + n;
+    unsigned need = st->_need;
+    unsigned lo = st->_lo ? st->_lo : 0x80, hi = st->_hi ? st->_hi : 0xbf;
+    if (st->_bad) return TN_EBAD_ENCODING;
+    if (n == 0) return TN_OK;
+    while (p < end) {
+        unsigned c;
+        if (need == 0) {
+            /* ASCII fast path: eight bytes at a time */
+            while ((size_t)(end - p) >= 8) {
+                uint64_t w;
+                memcpy(&w, p, 8);
+                if (w & 0x8080808080808080ull) break;
+                p += 8;
+            }
+            while (p < end && *p < 0x80) p++;
+            if (p == end) break;
+            c = *p++;
+            if (c >= 0xc2 && c <= 0xdf) {
+                need = 1;
+                lo = 0x80; hi = 0xbf;
+            } else if (c >= 0xe0 && c <= 0xef) {
+                need = 2;
+                lo = c == 0xe0 ? 0xa0 : 0x80;
+                hi = c == 0xed ? 0x9f : 0xbf;
+            } else if (c >= 0xf0 && c <= 0xf4) {
+                need = 3;
+                lo = c == 0xf0 ? 0x90 : 0x80;
+                hi = c == 0xf4 ? 0x8f : 0xbf;
+            } else {
+                st->_bad = 1;   /* 80..C1 (stray continuation, overlong lead) or F5..FF */
+                return TN_EBAD_ENCODING;
+            }
+        } else {
+            c = *p++;
+            if (c < lo || c > hi) {
+                st->_bad = 1;
+                return TN_EBAD_ENCODING;
+            }
+            need--;
+            lo = 0x80;
+            hi = 0xbf;
+        }
+    }
+    st->_need = need;
+    st->_lo = (unsigned char)lo;
+    st->_hi = (unsigned char)hi;
+    return TN_OK;
+}
+
+TN_API int tn_utf8_finish(tn_utf8_state *st) {
+    int ok = !st->_bad && st->_need == 0;
+    tn_utf8_init(st);
+    return ok ? TN_OK : TN_EBAD_ENCODING;
+}
+
+TN_API int tn_utf8_validate(const void *data, size_t n) {
+    tn_utf8_state st;
+    tn_utf8_init(&st);
+    if (tn_utf8_feed(&st, data, n) != TN_OK) return TN_EBAD_ENCODING;
+    return tn_utf8_finish(&st);
+}
+
+/* ======================================================================================
+   Random bytes. */
+static tn_random_fn tn__random_hook = NULL;
+static void *tn__random_user = NULL;
+
+TN_API void tn_random_set_source(tn_random_fn fn, void *user) {
+    tn__random_hook = fn;
+    tn__random_user = fn ? user : NULL;
+}
+
+#if !defined(_WIN32) && !TN__HAVE_ARC4RANDOM
+/* Read n bytes from /dev/urandom (the fallback everywhere on POSIX). */
+TN__PRIVATE int tn__random_urandom(unsigned char *p, size_t n) {
+    int fd, flags = O_RDONLY;
+#if defined(O_CLOEXEC)
+    flags |= O_CLOEXEC;
+#endif
+    do {
+        fd = open("/dev/urandom", flags);
+    } while (fd < 0 && errno == EINTR);
+    if (fd < 0) return tn__last_err();
+    while (n > 0) {
+        ssize_t r = read(fd, p, n);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) {
+            int rc = r < 0 ? tn__last_err() : TN_ESYS;
+            tn__fd_close(fd);
+            return rc;
+        }
+        p += r;
+        n -= (size_t)r;
+    }
+    tn__fd_close(fd);
+    return TN_OK;
+}
+#endif
+
+TN_API int tn_random_bytes(void *buf, size_t n) {
+    unsigned char *p = (unsigned char *)buf;
+    if (tn__random_hook) return tn__random_hook(buf, n, tn__random_user);
+    if (n == 0) return TN_OK;
+#if defined(_WIN32)
+    while (n > 0) {
+        ULONG chunk = n > 0x40000000u ? 0x40000000u : (ULONG)n;
+        if (!BCRYPT_SUCCESS(BCryptGenRandom(NULL, p, chunk, BCRYPT_USE_SYSTEM_PREFERRED_RNG)))
+            return TN_ESYS;
+        p += chunk;
+        n -= chunk;
+    }
+    return TN_OK;
+#elif TN__HAVE_ARC4RANDOM
+    arc4random_buf(p, n);
+    return TN_OK;
+#else
+#  if TN__HAVE_GETRANDOM
+    while (n > 0) {
+        ssize_t r = getrandom(p, n, 0);
+        if (r < 0) {
+            if (errno == EINTR) continue;
+            if (errno == ENOSYS) break;   /* kernel older than 3.17: use the device */
+            return tn__last_err();
+        }
+        p += r;
+        n -= (size_t)r;
+    }
+    if (n == 0) return TN_OK;
+#  endif
+    return tn__random_urandom(p, n);
+#endif
+}
+/* <<crypto.c  end of src/crypto.c */
+
+/* ======================================================================== */
 /* >>http_parse.c  (src/http_parse.c)                                       */
 /* ======================================================================== */
 #ifdef TORNADO_LINE_DIRECTIVES
@@ -5654,5 +6654,556 @@ TN_API int tn_http_header_has_token(const tn_http_header *headers, size_t num, c
     return 0;
 }
 /* <<http_parse.c  end of src/http_parse.c */
+
+/* ======================================================================== */
+/* >>http_cookie.c  (src/http_cookie.c)                                     */
+/* ======================================================================== */
+#ifdef TORNADO_LINE_DIRECTIVES
+#line 1 "src/http_cookie.c"
+#endif
+/* http_cookie.c: Cookie header parsing, Set-Cookie formatting, Tornado signed values (v2), HTTP Basic auth. */
+/* #include "http_cookie.h" (inlined above) */
+
+/* ---- a bounded writer that keeps counting past the end, so callers learn the size ---- */
+typedef struct tn__ck_wr {
+    char *p;
+    size_t cap;
+    size_t len;
+} tn__ck_wr;
+
+TN__PRIVATE void tn__ck_wr_put(tn__ck_wr *w, const char *s, size_t n) {
+    if (w->len <= w->cap && n <= w->cap - w->len && n) memcpy(w->p + w->len, s, n);
+    w->len += n;
+}
+
+TN__PRIVATE void tn__ck_wr_str(tn__ck_wr *w, tn_str s) { tn__ck_wr_put(w, s.ptr, s.len); }
+TN__PRIVATE void tn__ck_wr_cstr(tn__ck_wr *w, const char *s) { tn__ck_wr_put(w, s, strlen(s)); }
+TN__PRIVATE void tn__ck_wr_byte(tn__ck_wr *w, char c) { tn__ck_wr_put(w, &c, 1); }
+
+/* Decimal of a signed 64-bit value. */
+TN__PRIVATE void tn__ck_wr_i64(tn__ck_wr *w, int64_t v) {
+    char tmp[24];
+    size_t i = sizeof tmp;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do {
+        tmp[--i] = (char)('0' + (int)(u % 10));
+        u /= 10;
+    } while (u);
+    if (v < 0) tmp[--i] = '-';
+    tn__ck_wr_put(w, tmp + i, sizeof tmp - i);
+}
+
+TN__PRIVATE void tn__ck_wr_u64(tn__ck_wr *w, uint64_t u) {
+    char tmp[24];
+    size_t i = sizeof tmp;
+    do {
+        tmp[--i] = (char)('0' + (int)(u % 10));
+        u /= 10;
+    } while (u);
+    tn__ck_wr_put(w, tmp + i, sizeof tmp - i);
+}
+
+/* Finish: NUL when room remains, report the length, map overflow to TN_EBUFFER_FULL. */
+TN__PRIVATE int tn__ck_wr_done(tn__ck_wr *w, size_t *out_len) {
+    if (out_len) *out_len = w->len;
+    if (w->len > w->cap) return TN_EBUFFER_FULL;
+    if (w->len < w->cap) w->p[w->len] = '\0';
+    return TN_OK;
+}
+
+/* ======================================================================================
+   Cookie header */
+TN__PRIVATE int tn__cookie_space(unsigned char c) {
+    return c == ' ' || (c >= 0x09 && c <= 0x0d) || (c >= 0x1c && c <= 0x1f);
+}
+
+TN__PRIVATE tn_str tn__cookie_trim(const char *p, size_t n) {
+    while (n && tn__cookie_space((unsigned char)p[0])) { p++; n--; }
+    while (n && tn__cookie_space((unsigned char)p[n - 1])) n--;
+    return tn_str_make(p, n);
+}
+
+TN_API int tn_cookie_next(tn_str header, size_t *pos, tn_cookie *out) {
+    while (*pos < header.len) {
+        const char *chunk = header.ptr + *pos;
+        size_t rest = header.len - *pos, clen;
+        const char *semi = (const char *)memchr(chunk, ';', rest);
+        const char *eq;
+        tn_str name, value;
+        clen = semi ? (size_t)(semi - chunk) : rest;
+        *pos += semi ? clen + 1 : clen;
+        eq = clen ? (const char *)memchr(chunk, '=', clen) : NULL;
+        if (eq) {
+            name = tn__cookie_trim(chunk, (size_t)(eq - chunk));
+            value = tn__cookie_trim(eq + 1, clen - (size_t)(eq - chunk) - 1);
+        } else {
+            name = tn_str_make(chunk, 0);
+            value = tn__cookie_trim(chunk, clen);
+        }
+        if (name.len == 0 && value.len == 0) continue;
+        out->name = name;
+        out->quoted = 0;
+        if (value.len >= 2 && value.ptr[0] == '"' && value.ptr[value.len - 1] == '"') {
+            value.ptr++;
+            value.len -= 2;
+            out->quoted = 1;
+        }
+        out->value = value;
+        return 1;
+    }
+    return 0;
+}
+
+TN_API int tn_cookie_get(tn_str header, tn_str name, tn_cookie *out) {
+    size_t pos = 0;
+    int found = 0;
+    tn_cookie c, last;
+    memset(&last, 0, sizeof last);
+    while (tn_cookie_next(header, &pos, &c)) {
+        if (tn_str_eq(c.name, name)) {
+            last = c;
+            found = 1;
+        }
+    }
+    if (found && out) *out = last;
+    return found;
+}
+
+TN_API int tn_cookie_unquote(tn_str value, char *out, size_t cap, size_t *out_len) {
+    const unsigned char *p = (const unsigned char *)value.ptr;
+    size_t i = 0, o = 0, need = 0;
+    /* first pass: the exact size (so TN_EBUFFER_FULL can report it without writing) */
+    while (i < value.len) {
+        if (p[i] == '\\' && i + 3 < value.len && p[i + 1] >= '0' && p[i + 1] <= '3' &&
+            p[i + 2] >= '0' && p[i + 2] <= '7' && p[i + 3] >= '0' && p[i + 3] <= '7') {
+            i += 4;
+        } else if (p[i] == '\\' && i + 1 < value.len && p[i + 1] != '\n') {
+            i += 2;
+        } else {
+            i += 1;
+        }
+        need++;
+    }
+    if (out_len) *out_len = need;
+    if (need > cap) return TN_EBUFFER_FULL;
+    i = 0;
+    while (i < value.len) {
+        unsigned char c = p[i];
+        if (c == '\\' && i + 3 < value.len && p[i + 1] >= '0' && p[i + 1] <= '3' &&
+            p[i + 2] >= '0' && p[i + 2] <= '7' && p[i + 3] >= '0' && p[i + 3] <= '7') {
+            c = (unsigned char)(((p[i + 1] - '0') << 6) | ((p[i + 2] - '0') << 3) | (p[i + 3] - '0'));
+            i += 4;
+        } else if (c == '\\' && i + 1 < value.len && p[i + 1] != '\n') {
+            c = p[i + 1];
+            i += 2;
+        } else {
+            i += 1;
+        }
+        out[o++] = (char)c;
+    }
+    if (o < cap) out[o] = '\0';
+    return TN_OK;
+}
+
+/* ======================================================================================
+   Set-Cookie */
+
+/* RFC 7230 tchar: the characters of a cookie name. */
+TN__PRIVATE int tn__ck_is_tchar(unsigned char c) {
+    if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return 1;
+    return c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+}
+
+/* RFC 6265 cookie-octet: %x21 / %x23-2B / %x2D-3A / %x3C-5B / %x5D-7E. These are also
+   exactly the printable bytes Python's http.cookies leaves unescaped inside quotes. */
+TN__PRIVATE int tn__is_cookie_octet(unsigned char c) {
+    return c >= 0x21 && c <= 0x7e && c != '"' && c != ',' && c != ';' && c != '\\';
+}
+
+/* IMF-fixdate (RFC 7231 section 7.1.1.1) of t seconds after the epoch into out[29].
+   The day count is split into 400-, 100-, 4- and 1-year cycles counted from 0000-03-01,
+   which puts the leap day at the end of each cycle. t must be in 0..253402300799. */
+TN__PRIVATE void tn__ck_imf_fixdate(int64_t t, char out[29]) {
+    static const char wd[] = "ThuFriSatSunMonTueWed";   /* 1970-01-01 was a Thursday */
+    static const char mn[] = "MarAprMayJunJulAugSepOctNovDecJanFeb";
+    static const int mlen[12] = {31, 30, 31, 30, 31, 31, 30, 31, 30, 31, 31, 29};
+    int64_t days = t / 86400, secs = t % 86400, d;
+    int64_t year, c400, c100, c4, c1;
+    int month = 0, i;
+    tn__ck_wr w;
+    w.p = out;
+    w.cap = 29;
+    w.len = 0;
+    d = days + 719468;   /* days from 0000-03-01 to 1970-01-01 */
+    c400 = d / 146097; d %= 146097;
+    c100 = d / 36524; if (c100 == 4) c100 = 3; d -= c100 * 36524;
+    c4 = d / 1461; d %= 1461;
+    c1 = d / 365; if (c1 == 4) c1 = 3; d -= c1 * 365;
+    year = c400 * 400 + c100 * 100 + c4 * 4 + c1;   /* the March-based year */
+    while (month < 11 && d >= mlen[month]) d -= mlen[month++];
+    if (month >= 10) year++;                        /* January and February */
+    tn__ck_wr_put(&w, wd + 3 * (int)(days % 7), 3);
+    tn__ck_wr_put(&w, ", ", 2);
+    tn__ck_wr_byte(&w, (char)('0' + (int)(d + 1) / 10));
+    tn__ck_wr_byte(&w, (char)('0' + (int)(d + 1) % 10));
+    tn__ck_wr_byte(&w, ' ');
+    tn__ck_wr_put(&w, mn + 3 * month, 3);
+    tn__ck_wr_byte(&w, ' ');
+    for (i = 1000; i > 0; i /= 10) tn__ck_wr_byte(&w, (char)('0' + (int)(year / i % 10)));
+    tn__ck_wr_byte(&w, ' ');
+    tn__ck_wr_byte(&w, (char)('0' + (int)(secs / 36000)));
+    tn__ck_wr_byte(&w, (char)('0' + (int)(secs / 3600 % 10)));
+    tn__ck_wr_byte(&w, ':');
+    tn__ck_wr_byte(&w, (char)('0' + (int)(secs % 3600 / 600)));
+    tn__ck_wr_byte(&w, (char)('0' + (int)(secs % 3600 / 60 % 10)));
+    tn__ck_wr_byte(&w, ':');
+    tn__ck_wr_byte(&w, (char)('0' + (int)(secs % 60 / 10)));
+    tn__ck_wr_byte(&w, (char)('0' + (int)(secs % 10)));
+    tn__ck_wr_put(&w, " GMT", 4);
+}
+
+TN_API int tn_set_cookie_format(tn_str name, tn_str value, const tn_set_cookie_opts *opts,
+                                char *out, size_t cap, size_t *out_len) {
+    tn_set_cookie_opts def;
+    tn__ck_wr w;
+    size_t i;
+    int needs_quote = 0;
+    if (out_len) *out_len = 0;
+    if (!opts) {
+        memset(&def, 0, sizeof def);
+        opts = &def;
+    }
+    /* name: a token */
+    if (name.len == 0) return TN_EINVAL;
+    for (i = 0; i < name.len; i++)
+        if (!tn__ck_is_tchar((unsigned char)name.ptr[i])) return TN_EINVAL;
+    /* value: never CTL, space or DEL; otherwise cookie-octets, or quoted */
+    for (i = 0; i < value.len; i++) {
+        unsigned char c = (unsigned char)value.ptr[i];
+        if (c <= 0x20 || c == 0x7f) return TN_EINVAL;
+        if (!tn__is_cookie_octet(c)) needs_quote = 1;
+    }
+    if (needs_quote && !opts->quote) return TN_EINVAL;
+    for (i = 0; i < opts->domain.len; i++) {
+        unsigned char c = (unsigned char)opts->domain.ptr[i];
+        if (c <= 0x20 || c >= 0x7f || c == ';' || c == ',') return TN_EINVAL;
+    }
+    for (i = 0; i < opts->path.len; i++) {
+        unsigned char c = (unsigned char)opts->path.ptr[i];
+        if (c < 0x20 || c >= 0x7f || c == ';') return TN_EINVAL;
+    }
+    if (opts->has_expires && (opts->expires < 0 || opts->expires > INT64_C(253402300799)))
+        return TN_EINVAL;
+    if (opts->same_site < TN_SAMESITE_OMIT || opts->same_site > TN_SAMESITE_NONE) return TN_EINVAL;
+    if (opts->same_site == TN_SAMESITE_NONE && !opts->secure) return TN_EINVAL;
+    /* cookie name prefixes (RFC 6265bis section 4.1.3): browsers drop cookies that break
+       these rules, so refuse them here where the mistake is visible */
+    if (name.len >= 9 && tn_str_ieq(tn_str_make(name.ptr, 9), tn_str_c("__Secure-")) && !opts->secure)
+        return TN_EINVAL;
+    if (name.len >= 7 && tn_str_ieq(tn_str_make(name.ptr, 7), tn_str_c("__Host-")) &&
+        (!opts->secure || opts->domain.len || opts->no_path ||
+         (opts->path.len && !tn_str_eq(opts->path, tn_str_c("/")))))
+        return TN_EINVAL;
+
+    w.p = out;
+    w.cap = cap;
+    w.len = 0;
+    tn__ck_wr_str(&w, name);
+    tn__ck_wr_byte(&w, '=');
+    if (!needs_quote) {
+        tn__ck_wr_str(&w, value);
+    } else {
+        tn__ck_wr_byte(&w, '"');
+        for (i = 0; i < value.len; i++) {
+            unsigned char c = (unsigned char)value.ptr[i];
+            if (tn__is_cookie_octet(c)) {
+                tn__ck_wr_byte(&w, (char)c);
+            } else if (c == '"' || c == '\\') {
+                tn__ck_wr_byte(&w, '\\');
+                tn__ck_wr_byte(&w, (char)c);
+            } else {
+                char esc[4];
+                esc[0] = '\\';
+                esc[1] = (char)('0' + (c >> 6));
+                esc[2] = (char)('0' + ((c >> 3) & 7));
+                esc[3] = (char)('0' + (c & 7));
+                tn__ck_wr_put(&w, esc, 4);
+            }
+        }
+        tn__ck_wr_byte(&w, '"');
+    }
+    if (opts->has_expires) {
+        char date[29];
+        tn__ck_imf_fixdate(opts->expires, date);
+        tn__ck_wr_cstr(&w, "; Expires=");
+        tn__ck_wr_put(&w, date, sizeof date);
+    }
+    if (!opts->no_path) {
+        tn__ck_wr_cstr(&w, "; Path=");
+        if (opts->path.len) tn__ck_wr_str(&w, opts->path);
+        else tn__ck_wr_byte(&w, '/');
+    }
+    if (opts->domain.len) {
+        tn__ck_wr_cstr(&w, "; Domain=");
+        tn__ck_wr_str(&w, opts->domain);
+    }
+    if (opts->has_max_age) {
+        tn__ck_wr_cstr(&w, "; Max-Age=");
+        tn__ck_wr_i64(&w, opts->max_age);
+    }
+    if (opts->secure) tn__ck_wr_cstr(&w, "; Secure");
+    if (opts->http_only) tn__ck_wr_cstr(&w, "; HttpOnly");
+    if (opts->same_site == TN_SAMESITE_STRICT) tn__ck_wr_cstr(&w, "; SameSite=Strict");
+    else if (opts->same_site == TN_SAMESITE_LAX) tn__ck_wr_cstr(&w, "; SameSite=Lax");
+    else if (opts->same_site == TN_SAMESITE_NONE) tn__ck_wr_cstr(&w, "; SameSite=None");
+    return tn__ck_wr_done(&w, out_len);
+}
+
+/* ======================================================================================
+   Signed values, version 2 */
+
+TN__PRIVATE void tn__ck_wr_field(tn__ck_wr *w, const char *s, size_t n) {
+    tn__ck_wr_u64(w, (uint64_t)n);
+    tn__ck_wr_byte(w, ':');
+    tn__ck_wr_put(w, s, n);
+    tn__ck_wr_byte(w, '|');
+}
+
+TN_API int tn_signed_value_create(tn_str secret, tn_str name, tn_str value, int64_t timestamp,
+                                  unsigned key_version, char *out, size_t cap, size_t *out_len) {
+    char num[24];
+    tn__ck_wr w, nw;
+    size_t b64 = tn_base64_encoded_size(value.len, TN_BASE64_STD), start;
+    unsigned char mac[TN_SHA256_SIZE];
+    if (out_len) *out_len = 0;
+    if (b64 == (size_t)-1) return TN_EBUFFER_FULL;
+    w.p = out;
+    w.cap = cap;
+    w.len = 0;
+    tn__ck_wr_put(&w, "2|", 2);
+    nw.p = num;
+    nw.cap = sizeof num;
+    nw.len = 0;
+    tn__ck_wr_u64(&nw, key_version);
+    tn__ck_wr_field(&w, num, nw.len);
+    nw.len = 0;
+    tn__ck_wr_i64(&nw, timestamp);
+    tn__ck_wr_field(&w, num, nw.len);
+    tn__ck_wr_field(&w, name.ptr, name.len);
+    /* the base64 field is written in place once we know it fits */
+    tn__ck_wr_u64(&w, (uint64_t)b64);
+    tn__ck_wr_byte(&w, ':');
+    start = w.len;
+    w.len += b64;
+    tn__ck_wr_byte(&w, '|');
+    if (w.len + 2 * TN_SHA256_SIZE > cap) {
+        if (out_len) *out_len = w.len + 2 * TN_SHA256_SIZE;
+        return TN_EBUFFER_FULL;
+    }
+    (void)tn_base64_encode(value.ptr, value.len, out + start, b64, NULL, TN_BASE64_STD);
+    tn_hmac_sha256(secret.ptr, secret.len, out, w.len, mac);
+    (void)tn_hex_encode(mac, sizeof mac, out + w.len, cap - w.len, NULL);
+    w.len += 2 * TN_SHA256_SIZE;
+    return tn__ck_wr_done(&w, out_len);
+}
+
+/* Parse "<len>:<field>|" at *pos in v, Python's _consume_field with digits only.
+   Returns TN_OK with the field, or TN_EPARSE. */
+TN__PRIVATE int tn__sv_field(tn_str v, size_t *pos, tn_str *field) {
+    size_t i = *pos, n = 0, digits = 0;
+    while (i < v.len && v.ptr[i] >= '0' && v.ptr[i] <= '9') {
+        if (++digits > 9) return TN_EPARSE;
+        n = n * 10 + (size_t)(v.ptr[i] - '0');
+        i++;
+    }
+    if (digits == 0 || i >= v.len || v.ptr[i] != ':') return TN_EPARSE;
+    i++;
+    if (n > v.len - i || n == v.len - i || v.ptr[i + n] != '|') return TN_EPARSE;
+    *field = tn_str_make(v.ptr + i, n);
+    *pos = i + n + 1;
+    return TN_OK;
+}
+
+/* A decimal integer field (optional '-' when allow_neg), at most 18 digits. */
+TN__PRIVATE int tn__sv_int(tn_str f, int allow_neg, int64_t *out) {
+    size_t i = 0;
+    int neg = 0;
+    int64_t v = 0;
+    if (allow_neg && f.len && f.ptr[0] == '-') {
+        neg = 1;
+        i = 1;
+    }
+    if (i == f.len || f.len - i > 18) return TN_EPARSE;
+    for (; i < f.len; i++) {
+        if (f.ptr[i] < '0' || f.ptr[i] > '9') return TN_EPARSE;
+        v = v * 10 + (f.ptr[i] - '0');
+    }
+    *out = neg ? -v : v;
+    return TN_OK;
+}
+
+typedef struct tn__sv_parts {
+    int64_t key_version;
+    tn_str timestamp, name, value, sig;
+    size_t signed_len;   /* bytes covered by the signature */
+} tn__sv_parts;
+
+TN__PRIVATE int tn__sv_parse(tn_str v, tn__sv_parts *pp) {
+    size_t pos = 2;
+    tn_str kv;
+    if (v.len < 2 || v.ptr[0] != '2' || v.ptr[1] != '|') return TN_EPARSE;
+    if (tn__sv_field(v, &pos, &kv) != TN_OK || tn__sv_int(kv, 0, &pp->key_version) != TN_OK ||
+        pp->key_version > 0xffffffffu)
+        return TN_EPARSE;
+    if (tn__sv_field(v, &pos, &pp->timestamp) != TN_OK) return TN_EPARSE;
+    if (tn__sv_field(v, &pos, &pp->name) != TN_OK) return TN_EPARSE;
+    if (tn__sv_field(v, &pos, &pp->value) != TN_OK) return TN_EPARSE;
+    pp->signed_len = pos;
+    pp->sig = tn_str_make(v.ptr + pos, v.len - pos);
+    return TN_OK;
+}
+
+TN_API int tn_signed_value_key_version(tn_str signed_value, unsigned *key_version) {
+    tn__sv_parts pp;
+    if (tn__sv_parse(signed_value, &pp) != TN_OK) return TN_EPARSE;
+    if (key_version) *key_version = (unsigned)pp.key_version;
+    return TN_OK;
+}
+
+TN_API int tn_signed_value_decode(tn_str secret, tn_str name, tn_str signed_value, int64_t now,
+                                  double max_age_days, char *out, size_t cap, size_t *out_len) {
+    tn__sv_parts pp;
+    unsigned char mac[TN_SHA256_SIZE];
+    char hex[2 * TN_SHA256_SIZE];
+    int64_t ts;
+    size_t need;
+    if (out_len) *out_len = 0;
+    if (tn__sv_parse(signed_value, &pp) != TN_OK) return TN_EPARSE;
+    tn_hmac_sha256(secret.ptr, secret.len, signed_value.ptr, pp.signed_len, mac);
+    (void)tn_hex_encode(mac, sizeof mac, hex, sizeof hex, NULL);
+    if (!tn_ct_str_equal(pp.sig, tn_str_make(hex, sizeof hex))) return TN_EBAD_SIGNATURE;
+    if (!tn_str_eq(pp.name, name)) return TN_EBAD_SIGNATURE;
+    if (tn__sv_int(pp.timestamp, 1, &ts) != TN_OK) return TN_EPARSE;
+    if (!(max_age_days > 0)) max_age_days = TN_SIGNED_VALUE_MAX_AGE_DAYS;   /* also NaN */
+    if ((double)ts < (double)now - max_age_days * 86400.0) return TN_EEXPIRED;
+    if (pp.value.len % 4 != 0) return TN_EBAD_ENCODING;
+    need = tn_base64_decoded_max(pp.value.len);
+    if (pp.value.len && pp.value.ptr[pp.value.len - 1] == '=') need--;
+    if (pp.value.len > 1 && pp.value.ptr[pp.value.len - 2] == '=') need--;
+    if (need > cap) {
+        if (out_len) *out_len = need;
+        return TN_EBUFFER_FULL;
+    }
+    return tn_base64_decode(pp.value.ptr, pp.value.len, out, cap, out_len, TN_BASE64_STD);
+}
+
+TN_API int tn_signed_value_decode_v1(tn_str secret, tn_str name, tn_str signed_value, int64_t now,
+                                     double max_age_days, char *out, size_t cap, size_t *out_len) {
+    const char *p = signed_value.ptr, *bar1, *bar2;
+    size_t n = signed_value.len, need;
+    tn_str val, tsf, sig;
+    tn_hmac_sha1_ctx h;
+    unsigned char mac[TN_SHA1_SIZE];
+    char hex[2 * TN_SHA1_SIZE];
+    int64_t ts;
+    if (out_len) *out_len = 0;
+    bar1 = n ? (const char *)memchr(p, '|', n) : NULL;
+    if (!bar1) return TN_EPARSE;
+    bar2 = (const char *)memchr(bar1 + 1, '|', n - (size_t)(bar1 + 1 - p));
+    if (!bar2 || memchr(bar2 + 1, '|', n - (size_t)(bar2 + 1 - p))) return TN_EPARSE;
+    val = tn_str_make(p, (size_t)(bar1 - p));
+    tsf = tn_str_make(bar1 + 1, (size_t)(bar2 - bar1 - 1));
+    sig = tn_str_make(bar2 + 1, n - (size_t)(bar2 + 1 - p));
+    tn_hmac_sha1_init(&h, secret.ptr, secret.len);
+    tn_hmac_sha1_update(&h, name.ptr, name.len);
+    tn_hmac_sha1_update(&h, val.ptr, val.len);
+    tn_hmac_sha1_update(&h, tsf.ptr, tsf.len);
+    tn_hmac_sha1_final(&h, mac);
+    (void)tn_hex_encode(mac, sizeof mac, hex, sizeof hex, NULL);
+    if (!tn_ct_str_equal(sig, tn_str_make(hex, sizeof hex))) return TN_EBAD_SIGNATURE;
+    if (tn__sv_int(tsf, 1, &ts) != TN_OK) return TN_EPARSE;
+    if (!(max_age_days > 0)) max_age_days = TN_SIGNED_VALUE_MAX_AGE_DAYS;
+    if ((double)ts < (double)now - max_age_days * 86400.0) return TN_EEXPIRED;
+    if ((double)ts > (double)now + 31 * 86400.0) return TN_EBAD_SIGNATURE;
+    if (tsf.ptr[0] == '0') return TN_EBAD_SIGNATURE;
+    if (val.len % 4 != 0) return TN_EBAD_ENCODING;
+    need = tn_base64_decoded_max(val.len);
+    if (val.len && val.ptr[val.len - 1] == '=') need--;
+    if (val.len > 1 && val.ptr[val.len - 2] == '=') need--;
+    if (need > cap) {
+        if (out_len) *out_len = need;
+        return TN_EBUFFER_FULL;
+    }
+    return tn_base64_decode(val.ptr, val.len, out, cap, out_len, TN_BASE64_STD);
+}
+
+/* ======================================================================================
+   HTTP Basic authentication */
+TN_API int tn_basic_auth_encode(tn_str user, tn_str pass, char *out, size_t cap,
+                                size_t *out_len) {
+    size_t i, raw, b64, need, o;
+    if (out_len) *out_len = 0;
+    for (i = 0; i < user.len; i++) {
+        unsigned char c = (unsigned char)user.ptr[i];
+        if (c == ':' || c < 0x20 || c == 0x7f) return TN_EINVAL;
+    }
+    for (i = 0; i < pass.len; i++) {
+        unsigned char c = (unsigned char)pass.ptr[i];
+        if (c < 0x20 || c == 0x7f) return TN_EINVAL;
+    }
+    raw = user.len + 1 + pass.len;
+    if (raw < user.len) return TN_EBUFFER_FULL;
+    b64 = tn_base64_encoded_size(raw, TN_BASE64_STD);
+    if (b64 == (size_t)-1 || b64 > ((size_t)-1) - 6) return TN_EBUFFER_FULL;
+    need = 6 + b64;
+    if (out_len) *out_len = need;
+    if (need > cap) return TN_EBUFFER_FULL;
+    /* encode user ":" pass in 3-byte groups without a temporary copy: stage each group */
+    memcpy(out, "Basic ", 6);
+    o = 6;
+    {
+        unsigned char grp[3];
+        size_t g = 0, k;
+        for (k = 0; k < raw; k++) {
+            grp[g++] = (unsigned char)(k < user.len ? user.ptr[k]
+                                       : k == user.len ? ':' : pass.ptr[k - user.len - 1]);
+            if (g == 3 || k + 1 == raw) {
+                size_t wrote = 0;
+                (void)tn_base64_encode(grp, g, out + o, cap - o, &wrote, TN_BASE64_STD);
+                o += wrote;
+                g = 0;
+            }
+        }
+    }
+    if (o < cap) out[o] = '\0';
+    return TN_OK;
+}
+
+TN_API int tn_basic_auth_decode(tn_str header, char *buf, size_t cap, tn_str *user,
+                                tn_str *pass) {
+    const char *p = header.ptr, *end = header.ptr + header.len, *tok, *colon;
+    size_t n = 0;
+    int rc;
+    while (p < end && (*p == ' ' || *p == '\t')) p++;
+    while (end > p && (end[-1] == ' ' || end[-1] == '\t')) end--;
+    tok = p;
+    while (p < end && *p != ' ' && *p != '\t') p++;
+    if (!tn_str_ieq(tn_str_make(tok, (size_t)(p - tok)), tn_str_c("Basic"))) {
+        return p == tok ? TN_EPARSE : TN_ENOTSUP;
+    }
+    while (p < end && (*p == ' ' || *p == '\t')) p++;
+    if (p == end) return TN_EPARSE;
+    tok = p;
+    while (p < end && *p != ' ' && *p != '\t') p++;
+    if (p != end) return TN_EPARSE;
+    rc = tn_base64_decode(tok, (size_t)(end - tok), buf, cap, &n, TN_BASE64_STD);
+    if (rc != TN_OK) return rc;
+    colon = n ? (const char *)memchr(buf, ':', n) : NULL;
+    if (!colon) return TN_EPARSE;
+    if (user) *user = tn_str_make(buf, (size_t)(colon - buf));
+    if (pass) *pass = tn_str_make(colon + 1, n - (size_t)(colon - buf) - 1);
+    return TN_OK;
+}
+/* <<http_cookie.c  end of src/http_cookie.c */
 
 #endif /* TORNADO_IMPLEMENTATION */

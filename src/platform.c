@@ -36,6 +36,28 @@
 #else
 #  define TN__HAVE_SSE2 0
 #endif
+/* Random bytes (crypto.c): getrandom() where glibc has it (2.25+), arc4random_buf() on the
+   BSDs and Apple (declared in <stdlib.h>), BCryptGenRandom() on Windows. */
+#if defined(__linux__) && defined(__GLIBC__) && \
+    (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 25))
+#  include <sys/random.h>
+#  define TN__HAVE_GETRANDOM 1
+#else
+#  define TN__HAVE_GETRANDOM 0
+#endif
+#if defined(__APPLE__) || defined(__FreeBSD__) || defined(__OpenBSD__) || defined(__NetBSD__) || \
+    defined(__DragonFly__)
+#  define TN__HAVE_ARC4RANDOM 1
+#else
+#  define TN__HAVE_ARC4RANDOM 0
+#endif
+#if defined(_WIN32)
+#  include <windows.h>
+#  include <bcrypt.h>
+#  if defined(_MSC_VER)
+#    pragma comment(lib, "bcrypt")
+#  endif
+#endif
 
 #if defined(__GLIBC__) && !defined(__USE_POSIX199309)
 #  error "tornado.h: POSIX is hidden (strict -std=c99 and a system header came first). Include tornado.h before system headers where TORNADO_IMPLEMENTATION is defined, or build with -D_GNU_SOURCE."
