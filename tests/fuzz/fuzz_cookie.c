@@ -17,7 +17,7 @@
      clang -g -O1 -fsanitize=fuzzer,address,undefined tests/fuzz/fuzz_cookie.c -o /tmp/fc
      /tmp/fc -max_total_time=60 corpus_copy/
    Replay without libFuzzer (gcc or clang):
-     cc -g -DTN_FUZZ_MAIN tests/fuzz/fuzz_cookie.c -o /tmp/fcr && /tmp/fcr tests/fuzz/corpus/fuzz_cookie/ */
+     cc -g -DTN_FUZZ_MAIN tests/fuzz/fuzz_cookie.c -o /tmp/fcr && /tmp/fcr tests/fuzz/corpus/cookie/ */
 #define TORNADO_IMPLEMENTATION
 #include "../../tornado.h"
 #include <stdio.h>
@@ -271,61 +271,4 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     return 0;
 }
 
-#ifdef TN_FUZZ_MAIN
-#include <dirent.h>
-#include <sys/stat.h>
-
-static int fz_replay_file(const char *path) {
-    FILE *f = fopen(path, "rb");
-    long len;
-    unsigned char *buf;
-    if (!f) {
-        fprintf(stderr, "fuzz_cookie: cannot open %s\n", path);
-        return 1;
-    }
-    fseek(f, 0, SEEK_END);
-    len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    buf = (unsigned char *)malloc(len > 0 ? (size_t)len : 1);
-    if (!buf || (len > 0 && fread(buf, 1, (size_t)len, f) != (size_t)len)) {
-        fclose(f);
-        free(buf);
-        return 1;
-    }
-    fclose(f);
-    LLVMFuzzerTestOneInput(buf, (size_t)(len > 0 ? len : 0));
-    free(buf);
-    return 0;
-}
-
-static int fz_replay(const char *path, int *count) {
-    struct stat st;
-    if (stat(path, &st) != 0) {
-        fprintf(stderr, "fuzz_cookie: cannot stat %s\n", path);
-        return 1;
-    }
-    if (S_ISDIR(st.st_mode)) {
-        DIR *d = opendir(path);
-        struct dirent *e;
-        int bad = 0;
-        if (!d) return 1;
-        while ((e = readdir(d)) != NULL) {
-            char sub[4096];
-            if (e->d_name[0] == '.') continue;
-            snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
-            bad |= fz_replay(sub, count);
-        }
-        closedir(d);
-        return bad;
-    }
-    (*count)++;
-    return fz_replay_file(path);
-}
-
-int main(int argc, char **argv) {
-    int i, bad = 0, count = 0;
-    for (i = 1; i < argc; i++) bad |= fz_replay(argv[i], &count);
-    printf("fuzz_cookie: replayed %d inputs%s\n", count, bad ? " (some unreadable)" : "");
-    return bad;
-}
-#endif
+#include "fuzz_main.h"

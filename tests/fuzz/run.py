@@ -71,6 +71,9 @@ def replay():
         if rc != 0:
             print("FAIL fuzz.%s: replay exit %d\n%s" % (name, rc, out[-4000:]))
             failed += 1
+        elif n == 0:
+            print("FAIL fuzz.%s: no corpus in tests/fuzz/corpus/%s" % (name, name))
+            failed += 1
         else:
             print("ok fuzz.%s: %d inputs replayed" % (name, n))
     print("fuzz replay: %d harnesses, %d inputs, %d failed" % (len(names), total, failed))
