@@ -6,7 +6,10 @@
 typedef struct tn__transport_ops {
     long (*read)(tn_stream *s, void *buf, size_t n);
     long (*write)(tn_stream *s, const void *buf, size_t n);
+    long (*writev)(tn_stream *s, const tn_str *bufs, int n);   /* gather write, n <= TN__IOV_MAX */
 } tn__transport_ops;
+
+#define TN__IOV_MAX 16
 
 enum { TN__RD_NONE = 0, TN__RD_BYTES, TN__RD_UNTIL, TN__RD_INTO, TN__RD_CLOSE };
 
@@ -91,8 +94,39 @@ TN__PRIVATE long tn__fd_write(tn_stream *s, const void *buf, size_t n) {
     }
 }
 
-static const tn__transport_ops tn__socket_ops = { tn__sock_read, tn__sock_write };
-static const tn__transport_ops tn__pipe_ops = { tn__fd_read, tn__fd_write };
+TN__PRIVATE int tn__to_iov(struct iovec *iov, const tn_str *bufs, int n) {
+    int i;
+    for (i = 0; i < n; i++) {
+        iov[i].iov_base = (void *)(uintptr_t)bufs[i].ptr;
+        iov[i].iov_len = bufs[i].len;
+    }
+    return n;
+}
+
+TN__PRIVATE long tn__sock_writev(tn_stream *s, const tn_str *bufs, int n) {
+    struct iovec iov[TN__IOV_MAX];
+    struct msghdr msg;
+    memset(&msg, 0, sizeof msg);
+    msg.msg_iov = iov;
+    msg.msg_iovlen = (size_t)tn__to_iov(iov, bufs, n);
+    for (;;) {
+        ssize_t r = sendmsg(s->fd, &msg, TN__SEND_FLAGS);
+        if (r >= 0) return (long)r;
+        if (errno != EINTR) return tn__last_err();
+    }
+}
+
+TN__PRIVATE long tn__fd_writev(tn_stream *s, const tn_str *bufs, int n) {
+    struct iovec iov[TN__IOV_MAX];
+    for (;;) {
+        ssize_t r = writev(s->fd, iov, tn__to_iov(iov, bufs, n));
+        if (r >= 0) return (long)r;
+        if (errno != EINTR) return tn__last_err();
+    }
+}
+
+static const tn__transport_ops tn__socket_ops = { tn__sock_read, tn__sock_write, tn__sock_writev };
+static const tn__transport_ops tn__pipe_ops = { tn__fd_read, tn__fd_write, tn__fd_writev };
 
 /* ---- closing ---- */
 TN__PRIVATE void tn__stream_queue(tn_stream *s) { tn__defer_queue(s->h.loop, &s->dispatch); }
@@ -505,16 +539,19 @@ TN_API int tn_stream_read_until_close(tn_stream *s, int flags, tn_read_cb cb, vo
 }
 
 /* ---- writes ---- */
-TN_API int tn_stream_write(tn_stream *s, const void *data, size_t n, tn_write_cb cb, void *user) {
-    const char *p = (const char *)data;
-    size_t sent = 0;
+TN_API int tn_stream_writev(tn_stream *s, const tn_str *bufs, size_t nbufs, tn_write_cb cb, void *user) {
+    size_t total = 0, sent = 0, i;
     int err = 0;
-    if (!s || (!data && n > 0)) return TN_EINVAL;
+    if (!s || (!bufs && nbufs > 0)) return TN_EINVAL;
     if (s->closed) return TN_ECLOSED;
-    if (s->opts.max_write_buffer_size && tn_buf_size(&s->wbuf) + n > s->opts.max_write_buffer_size)
+    for (i = 0; i < nbufs; i++) {
+        if (!bufs[i].ptr && bufs[i].len) return TN_EINVAL;
+        total += bufs[i].len;
+    }
+    if (s->opts.max_write_buffer_size && tn_buf_size(&s->wbuf) + total > s->opts.max_write_buffer_size)
         return TN_EBUFFER_FULL;
     if (cb && s->wcb_len == s->wcb_cap) {   /* grow the callback ring, unrolled to 0..len */
-        size_t ncap = s->wcb_cap ? s->wcb_cap * 2 : 4, i;
+        size_t ncap = s->wcb_cap ? s->wcb_cap * 2 : 4;
         tn__wcb *w = (tn__wcb *)tn__alloc(s->h.loop->a, ncap * sizeof *w);
         if (!w) return TN_ENOMEM;
         for (i = 0; i < s->wcb_len; i++) w[i] = s->wcbs[(s->wcb_head + i) % s->wcb_cap];
@@ -523,10 +560,22 @@ TN_API int tn_stream_write(tn_stream *s, const void *data, size_t n, tn_write_cb
         s->wcb_head = 0;
         s->wcb_cap = ncap;
     }
-    if (tn_buf_size(&s->wbuf) == 0) {
-        /* nothing queued: hand it to the transport right away */
-        while (sent < n) {
-            long r = s->ops->write(s, p + sent, n - sent);
+    if (tn_buf_size(&s->wbuf) == 0 && total > 0) {
+        /* nothing queued: hand it to the transport right away, in one gather write */
+        while (sent < total) {
+            tn_str v[TN__IOV_MAX];
+            size_t skip = sent;
+            int nv = 0;
+            long r;
+            for (i = 0; i < nbufs && nv < TN__IOV_MAX; i++) {
+                if (skip >= bufs[i].len) {
+                    skip -= bufs[i].len;
+                    continue;
+                }
+                v[nv++] = tn_str_make(bufs[i].ptr + skip, bufs[i].len - skip);
+                skip = 0;
+            }
+            r = nv == 1 ? s->ops->write(s, v[0].ptr, v[0].len) : s->ops->writev(s, v, nv);
             if (r > 0) {
                 sent += (size_t)r;
             } else if (r == TN_EAGAIN || r == 0) {
@@ -541,11 +590,24 @@ TN_API int tn_stream_write(tn_stream *s, const void *data, size_t n, tn_write_cb
             s->last_io = s->h.loop->now;
         }
     }
-    if (!err && sent < n && tn_buf_append(&s->wbuf, p + sent, n - sent) != 0) {
-        if (sent == 0) return TN_ENOMEM;
-        err = TN_ENOMEM;   /* part went out: the byte stream is broken */
+    if (!err && sent < total) {
+        /* queue what is left (all or nothing, so a failure leaves the stream consistent) */
+        size_t skip = sent, need = total - sent;
+        if (tn_buf_reserve(&s->wbuf, need) != 0) {
+            if (sent == 0) return TN_ENOMEM;
+            err = TN_ENOMEM;   /* part went out: the byte stream is broken */
+        } else {
+            for (i = 0; i < nbufs; i++) {
+                if (skip >= bufs[i].len) {
+                    skip -= bufs[i].len;
+                    continue;
+                }
+                (void)tn_buf_append(&s->wbuf, bufs[i].ptr + skip, bufs[i].len - skip);
+                skip = 0;
+            }
+        }
     }
-    s->wqueued += n;
+    s->wqueued += total;
     if (cb) {
         tn__wcb *w = &s->wcbs[(s->wcb_head + s->wcb_len) % s->wcb_cap];
         w->end = s->wqueued;
@@ -557,6 +619,13 @@ TN_API int tn_stream_write(tn_stream *s, const void *data, size_t n, tn_write_cb
     if (s->closed || (cb && s->wsent >= s->wqueued)) tn__stream_queue(s);
     else tn__stream_update_events(s);
     return TN_OK;
+}
+
+TN_API int tn_stream_write(tn_stream *s, const void *data, size_t n, tn_write_cb cb, void *user) {
+    tn_str b;
+    b.ptr = (const char *)data;
+    b.len = n;
+    return tn_stream_writev(s, &b, 1, cb, user);
 }
 
 /* ---- close and accessors ---- */

@@ -80,6 +80,9 @@ TN_API int tn_stream_read_until_close(tn_stream *s, int flags, tn_read_cb cb, vo
    if the stream closes first. Returns TN_OK, TN_ECLOSED, TN_EBUFFER_FULL (over
    max_write_buffer_size: nothing queued), TN_ENOMEM. */
 TN_API int tn_stream_write(tn_stream *s, const void *data, size_t n, tn_write_cb cb, void *user);
+/* Queue several buffers as one write (sent with one gather system call when possible,
+   e.g. a response head and its body). Same contract as tn_stream_write. */
+TN_API int tn_stream_writev(tn_stream *s, const tn_str *bufs, size_t nbufs, tn_write_cb cb, void *user);
 
 /* Register the close callback (replaces an earlier one). */
 TN_API void tn_stream_set_close_cb(tn_stream *s, tn_close_cb cb, void *user);

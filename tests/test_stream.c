@@ -310,6 +310,43 @@ TN_TEST(writes_complete_in_order) {
     teardown(&c);
 }
 
+TN_TEST(writev_gathers_in_order) {
+    ctx c;
+    static char big[300000];
+    tn_str v[20];
+    char want[64 * 20 + 300000], *got;
+    size_t i, off = 0, total, have = 0;
+    setup(&c, NULL);
+    for (i = 0; i < 20; i++) {   /* more buffers than one gather call takes; some empty */
+        static char parts[20][64];
+        size_t n = (i % 5 == 0) ? 0 : 10 + i;
+        memset(parts[i], 'a' + (int)i, n);
+        v[i] = tn_str_make(parts[i], n);
+        memcpy(want + off, parts[i], n);
+        off += n;
+    }
+    memset(big, 'Z', sizeof big);
+    memcpy(want + off, big, sizeof big);
+    total = off + sizeof big;
+    c.in_call = 1;
+    TN_OK_RC(tn_stream_writev(c.s, v, 20, on_write, &c));
+    v[0] = tn_str_make(big, sizeof big);   /* more than the socket takes at once: buffered */
+    TN_OK_RC(tn_stream_writev(c.s, v, 1, on_write, &c));
+    c.in_call = 0;
+    got = (char *)malloc(total);
+    TN_CHECK(got != NULL);
+    (void)fcntl(c.peer, F_SETFL, O_NONBLOCK);
+    while (have < total) {
+        ssize_t n = read(c.peer, got + have, total - have);
+        if (n > 0) have += (size_t)n;
+        TN_CHECK(tn_loop_run_once(c.loop, 5) >= 0);
+    }
+    run_until(&c, &c.writes_ok, 2);
+    TN_EQ_MEM(got, want, total);
+    free(got);
+    teardown(&c);
+}
+
 TN_TEST(write_buffer_limit_and_backpressure) {
     ctx c;
     tn_stream_opts o;
@@ -594,6 +631,7 @@ TN_TESTS(
     TN_CASE(read_until_close_plain_and_streaming),
     TN_CASE(eof_before_read_completes),
     TN_CASE(writes_complete_in_order),
+    TN_CASE(writev_gathers_in_order),
     TN_CASE(write_buffer_limit_and_backpressure),
     TN_CASE(peer_reset_mid_write),
     TN_CASE(close_from_own_and_other_callbacks),
