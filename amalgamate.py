@@ -25,6 +25,8 @@ DECLS = [
     "base.h",
     "buf.h",
     "loop.h",
+    "http_util.h",
+    "multipart.h",
 ]
 
 # Implementation, in dependency order: compiled only under TORNADO_IMPLEMENTATION.
@@ -35,6 +37,8 @@ IMPLS = [
     "loop.c",
     "poll_epoll.c",
     "poll_poll.c",
+    "http_util.c",
+    "multipart.c",
 ]
 
 INCLUDE_RE = re.compile(r'^()#\s*include\s+"([^"]+)"(.*)$')  # column 0 only: never inside comments
