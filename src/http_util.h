@@ -258,7 +258,7 @@ TN_API int tn_range_parse(tn_str header, uint64_t size, tn_range *out, size_t ca
 
 /* Format a Content-Range value: "bytes 0-499/1234", or with r NULL the 416 form
    "bytes " '*' "/1234" (an asterisk for the range). Returns: TN_OK; TN_EINVAL (r->last < r->first); TN_EBUFFER_FULL (see
-   the formatter contract; 64 bytes always suffice). */
+   the formatter contract; 72 bytes always suffice). */
 TN_API int tn_content_range_format(const tn_range *r, uint64_t size, char *out, size_t cap,
                                    size_t *out_len);
 
