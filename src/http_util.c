@@ -306,6 +306,126 @@ fail:
     return rc ? rc : TN_EBAD_URL;
 }
 
+/* RFC 3986 5.2.4 remove_dot_segments over s[0..n), in place (the output never gets
+   ahead of the input). Returns the new length. */
+TN__PRIVATE size_t tn__remove_dot_segments(char *s, size_t n) {
+    size_t i = 0, o = 0;
+    while (i < n) {
+        size_t rest = n - i;
+        if (rest >= 3 && memcmp(s + i, "../", 3) == 0) {
+            i += 3;
+        } else if (rest >= 2 && memcmp(s + i, "./", 2) == 0) {
+            i += 2;
+        } else if (rest >= 3 && memcmp(s + i, "/./", 3) == 0) {
+            i += 2;                                    /* input now starts at the last '/' */
+        } else if (rest == 2 && memcmp(s + i, "/.", 2) == 0) {
+            s[o++] = '/';
+            i = n;
+        } else if ((rest >= 4 && memcmp(s + i, "/../", 4) == 0) ||
+                   (rest == 3 && memcmp(s + i, "/..", 3) == 0)) {
+            while (o > 0 && s[o - 1] != '/') o--;      /* drop the last output segment */
+            if (o > 0) o--;                            /* and its '/' */
+            if (rest == 3) {
+                s[o++] = '/';
+                i = n;
+            } else {
+                i += 3;
+            }
+        } else if ((rest == 1 && s[i] == '.') || (rest == 2 && memcmp(s + i, "..", 2) == 0)) {
+            i = n;
+        } else {
+            if (s[i] == '/') s[o++] = s[i++];
+            while (i < n && s[i] != '/') s[o++] = s[i++];
+        }
+    }
+    return o;
+}
+
+/* Resolve into out, which holds at least base.len + ref.len + 8 bytes. */
+TN__PRIVATE size_t tn__url_resolve_into(const tn_url *b, const tn_url *r, char *out) {
+    size_t n = 0, ps;
+    const tn_url *auth_from = r, *query_from = r;
+    tn_str path;
+#define TN__OUT(p, l) do { if (l) memcpy(out + n, (p), (l)); n += (l); } while (0)
+    if (r->flags & TN_URL_HAS_SCHEME) {
+        TN__OUT(r->scheme.ptr, r->scheme.len);
+    } else {
+        TN__OUT(b->scheme.ptr, b->scheme.len);
+        if (!(r->flags & TN_URL_HAS_AUTHORITY)) auth_from = b;
+    }
+    out[n++] = ':';
+    if (auth_from->flags & TN_URL_HAS_AUTHORITY) {
+        out[n++] = '/';
+        out[n++] = '/';
+        TN__OUT(auth_from->authority.ptr, auth_from->authority.len);
+    }
+    ps = n;
+    if (auth_from == r) {
+        path = r->path;
+        TN__OUT(path.ptr, path.len);
+    } else if (r->path.len == 0) {
+        TN__OUT(b->path.ptr, b->path.len);
+        if (!(r->flags & TN_URL_HAS_QUERY)) query_from = b;
+    } else if (r->path.ptr[0] == '/') {
+        TN__OUT(r->path.ptr, r->path.len);
+    } else {
+        /* merge: the base path up to its last '/', then the reference path */
+        if ((b->flags & TN_URL_HAS_AUTHORITY) && b->path.len == 0) {
+            out[n++] = '/';
+        } else {
+            size_t k = b->path.len;
+            while (k > 0 && b->path.ptr[k - 1] != '/') k--;
+            TN__OUT(b->path.ptr, k);
+        }
+        TN__OUT(r->path.ptr, r->path.len);
+    }
+    if (auth_from == r || r->path.len != 0)   /* an empty reference path keeps the base's */
+        n = ps + tn__remove_dot_segments(out + ps, n - ps);
+    if (query_from->flags & TN_URL_HAS_QUERY) {
+        out[n++] = '?';
+        TN__OUT(query_from->query.ptr, query_from->query.len);
+    }
+    if (r->flags & TN_URL_HAS_FRAGMENT) {
+        out[n++] = '#';
+        TN__OUT(r->fragment.ptr, r->fragment.len);
+    }
+#undef TN__OUT
+    out[n] = '\0';
+    return n;
+}
+
+TN__PRIVATE int tn__url_resolve_parse(tn_str base, tn_str ref, tn_url *b, tn_url *r) {
+    int rc;
+    if ((rc = tn_url_parse(base, b)) != 0) return rc;
+    if (!(b->flags & TN_URL_HAS_SCHEME)) return TN_EBAD_URL;
+    return tn_url_parse(ref, r);
+}
+
+TN_API int tn_url_resolve(tn_str base, tn_str ref, char *out, size_t cap, size_t *out_len) {
+    tn_url b, r;
+    size_t bound = base.len + ref.len + 8;
+    int rc = tn__url_resolve_parse(base, ref, &b, &r);
+    if (rc) return rc;
+    if (!out || cap < bound) {
+        if (out_len) *out_len = bound;
+        return TN_EBUFFER_FULL;
+    }
+    bound = tn__url_resolve_into(&b, &r, out);
+    if (out_len) *out_len = bound;
+    return TN_OK;
+}
+
+TN_API int tn_url_resolve_buf(tn_buf *buf, tn_str base, tn_str ref) {
+    tn_url b, r;
+    size_t bound = base.len + ref.len + 8;
+    int rc = tn__url_resolve_parse(base, ref, &b, &r);
+    if (rc) return rc;
+    if (!buf) return TN_EINVAL;
+    if ((rc = tn_buf_reserve(buf, bound)) != 0) return rc;
+    buf->len += tn__url_resolve_into(&b, &r, buf->data + buf->len);
+    return TN_OK;
+}
+
 TN_API int tn_split_host_port(tn_str netloc, tn_str *host, int *port) {
     const char *s = netloc.ptr;
     size_t n = netloc.len, i, colons = 0, last = 0;

@@ -72,6 +72,19 @@ enum {
    TN_EINVAL (out NULL). On error *out is zeroed. */
 TN_API int tn_url_parse(tn_str url, tn_url *out);
 
+/* Resolve a URI reference against an absolute base URI (RFC 3986 section 5.2: what
+   urljoin does for a redirect's relative Location). Both are parsed with tn_url_parse;
+   dot segments are removed from the resulting path; the fragment comes from ref.
+   "ref" with its own scheme is taken as is (strict resolver: "http:g" stays "http:g").
+   out receives the result NUL-terminated; cap >= base.len + ref.len + 8 always suffices,
+   and a smaller cap is refused (TN_EBUFFER_FULL, *out_len = that bound) even when the
+   result would fit. Returns: TN_OK; TN_EBAD_URL (base or ref malformed, or base without
+   a scheme); TN_EURI_TOO_LONG; TN_EBUFFER_FULL. */
+TN_API int tn_url_resolve(tn_str base, tn_str ref, char *out, size_t cap, size_t *out_len);
+/* tn_url_resolve appending to a tn_buf. Returns: TN_OK; TN_EBAD_URL; TN_EURI_TOO_LONG;
+   TN_ENOMEM. */
+TN_API int tn_url_resolve_buf(tn_buf *b, tn_str base, tn_str ref);
+
 /* Split "host:port", "[v6]:port", "host" or "[v6]" (Tornado's split_host_and_port).
    *host: slice of netloc (IPv6 without brackets). *port: 0..65535, or -1 when absent or
    empty ("host:"). An unbracketed string with several ':' (a bare IPv6 address) is all

@@ -319,6 +319,60 @@ TN_TEST(url_llhttp_cases) {
     }
 }
 
+TN_TEST(url_resolve) {
+    /* RFC 3986 sections 5.4.1 (normal) and 5.4.2 (abnormal), base "http://a/b/c/d;p?q" */
+    static const char *const cases[][2] = {
+        { "g:h", "g:h" }, { "g", "http://a/b/c/g" }, { "./g", "http://a/b/c/g" },
+        { "g/", "http://a/b/c/g/" }, { "/g", "http://a/g" }, { "//g", "http://g" },
+        { "?y", "http://a/b/c/d;p?y" }, { "g?y", "http://a/b/c/g?y" },
+        { "#s", "http://a/b/c/d;p?q#s" }, { "g#s", "http://a/b/c/g#s" },
+        { "g?y#s", "http://a/b/c/g?y#s" }, { ";x", "http://a/b/c/;x" },
+        { "g;x", "http://a/b/c/g;x" }, { "g;x?y#s", "http://a/b/c/g;x?y#s" },
+        { "", "http://a/b/c/d;p?q" }, { ".", "http://a/b/c/" }, { "./", "http://a/b/c/" },
+        { "..", "http://a/b/" }, { "../", "http://a/b/" }, { "../g", "http://a/b/g" },
+        { "../..", "http://a/" }, { "../../", "http://a/" }, { "../../g", "http://a/g" },
+        { "../../../g", "http://a/g" }, { "../../../../g", "http://a/g" },
+        { "/./g", "http://a/g" }, { "/../g", "http://a/g" }, { "g.", "http://a/b/c/g." },
+        { ".g", "http://a/b/c/.g" }, { "g..", "http://a/b/c/g.." }, { "..g", "http://a/b/c/..g" },
+        { "./../g", "http://a/b/g" }, { "./g/.", "http://a/b/c/g/" }, { "g/./h", "http://a/b/c/g/h" },
+        { "g/../h", "http://a/b/c/h" }, { "g;x=1/./y", "http://a/b/c/g;x=1/y" },
+        { "g;x=1/../y", "http://a/b/c/y" }, { "g?y/./x", "http://a/b/c/g?y/./x" },
+        { "g?y/../x", "http://a/b/c/g?y/../x" }, { "g#s/./x", "http://a/b/c/g#s/./x" },
+        { "g#s/../x", "http://a/b/c/g#s/../x" }, { "http:g", "http:g" },
+    };
+    size_t i, n;
+    char out[256];
+    tn_buf b;
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int rc = tn_url_resolve(S("http://a/b/c/d;p?q"), S(cases[i][0]), out, sizeof out, &n);
+        TN_CHECKF(rc == 0, "\"%s\": %s", cases[i][0], tn_err_name(rc));
+        TN_CHECKF(strcmp(out, cases[i][1]) == 0, "\"%s\" → \"%s\", want \"%s\"", cases[i][0], out, cases[i][1]);
+        TN_EQ_UINT(n, strlen(cases[i][1]));
+    }
+    TN_OK_RC(tn_url_resolve(S("http://h"), S("x/y"), out, sizeof out, &n));   /* empty base path */
+    TN_EQ_STR(out, "http://h/x/y");
+    TN_OK_RC(tn_url_resolve(S("http://u@[::1]:8/a/b"), S("../c?d#e"), out, sizeof out, &n));
+    TN_EQ_STR(out, "http://u@[::1]:8/c?d#e");
+    TN_OK_RC(tn_url_resolve(S("https://h/p?q"), S("http://o/./a/../b"), out, sizeof out, &n));
+    TN_EQ_STR(out, "http://o/b");
+    TN_OK_RC(tn_url_resolve(S("https://h/p"), S("//o/x/../y"), out, sizeof out, &n));
+    TN_EQ_STR(out, "https://o/y");
+    TN_OK_RC(tn_url_resolve(S("mailto:a@b"), S("#f"), out, sizeof out, &n));
+    TN_EQ_STR(out, "mailto:a@b#f");
+    TN_EQ_RC(tn_url_resolve(S("/relative"), S("g"), out, sizeof out, &n), TN_EBAD_URL);
+    TN_EQ_RC(tn_url_resolve(S("http://a/"), S("g h"), out, sizeof out, &n), TN_EBAD_URL);
+    TN_EQ_RC(tn_url_resolve(S("http://a/"), S("g"), out, 10, &n), TN_EBUFFER_FULL);
+    TN_EQ_UINT(n, 9 + 1 + 8);
+    TN_EQ_RC(tn_url_resolve(S("http://a/"), S("g"), NULL, 0, &n), TN_EBUFFER_FULL);
+    TN_OK_RC(tn_buf_init(&b, NULL));
+    TN_OK_RC(tn_buf_append(&b, ">", 1));
+    TN_OK_RC(tn_url_resolve_buf(&b, S("http://a/b/c/d;p?q"), S("../g?x")));
+    TN_EQ_UINT(tn_buf_size(&b), strlen(">http://a/b/g?x"));
+    TN_EQ_MEM(tn_buf_ptr(&b), ">http://a/b/g?x", tn_buf_size(&b));
+    TN_EQ_RC(tn_url_resolve_buf(&b, S("x"), S("g")), TN_EBAD_URL);
+    tn_buf_free(&b);
+}
+
 TN_TEST(split_host_port) {
     tn_str h;
     int p;
@@ -1315,7 +1369,7 @@ TN_TEST(multipart_boundary_helper) {
 
 TN_TESTS(TN_CASE(url_parse_rfc3986_examples), TN_CASE(url_parse_rfc3986_references),
          TN_CASE(url_parse_details), TN_CASE(url_parse_limit), TN_CASE(url_llhttp_cases),
-         TN_CASE(split_host_port), TN_CASE(url_escape), TN_CASE(url_unescape), TN_CASE(url_concat),
+         TN_CASE(url_resolve), TN_CASE(split_host_port), TN_CASE(url_escape), TN_CASE(url_unescape), TN_CASE(url_concat),
          TN_CASE(form_encode), TN_CASE(buf_variants_enomem), TN_CASE(query_iter_raw),
          TN_CASE(query_iter_decoded), TN_CASE(query_iter_limit), TN_CASE(header_params),
          TN_CASE(date_format_known), TN_CASE(date_roundtrip_vs_gmtime), TN_CASE(date_parse_forms),

@@ -82,6 +82,27 @@ static void check_url(const char *p, size_t n) {
     }
 }
 
+/* Resolution against fixed bases, and with the input as the base: the result fits the
+   documented bound, is NUL-terminated, keeps the scheme, and has no control bytes. */
+static void check_resolve(const char *p, size_t n) {
+    static const char *bases[] = { "http://a/b/c/d;p?q", "http://h", "mailto:x", "https://[::1]:8/p/../q/" };
+    static const char *refs[] = { "../g?y#z", "", "//o/./x", ".." };
+    size_t i, k, len;
+    size_t cap = n + 64;
+    char *out = (char *)malloc(cap);
+    for (i = 0; i < 8; i++) {
+        tn_str base = i < 4 ? tn_str_c(bases[i]) : tn_str_make(p, n);
+        tn_str ref = i < 4 ? tn_str_make(p, n) : tn_str_c(refs[i - 4]);
+        int rc = tn_url_resolve(base, ref, out, cap, &len);
+        CHECK(rc == 0 || rc == TN_EBAD_URL || rc == TN_EURI_TOO_LONG);
+        if (rc != 0) continue;
+        CHECK(len <= base.len + ref.len + 8 && out[len] == 0);
+        CHECK(memchr(out, ':', len) != NULL);
+        for (k = 0; k < len; k++) CHECK((unsigned char)out[k] > 0x20 && out[k] != 0x7f);
+    }
+    free(out);
+}
+
 static void check_escape(const char *p, size_t n) {
     unsigned flags[2] = { 0, TN_URL_PLUS };
     int i;
@@ -238,6 +259,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     g_lo = p;
     g_hi = p + size;
     check_url(p, size);
+    check_resolve(p, size);
     check_escape(p, size);
     check_query(p, size);
     check_params(p, size);
