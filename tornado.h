@@ -600,7 +600,9 @@ enum {
      - accepted as is: bytes >= 0x80 and characters such as | { } ^ in path/query/fragment,
        malformed %-escapes (decode with tn_url_unescape, which can be strict), a '#' or
        '?' inside the fragment, IPv6 zone ids with or without "%25" ("[fe80::1%eth0]").
-     - "scheme:/path" (no authority) is a valid URI here (llhttp rejects it).
+     - "scheme:/path" (no authority) is a valid URI here (llhttp rejects it), and so
+       "host:443" parses as scheme "host": for CONNECT's authority-form target use
+       tn_split_host_port instead.
    The parts reassemble to the input exactly: scheme ":" "//" userinfo "@" host (in []
    when TN_URL_IPV6) ":" port_str path "?" query "#" fragment, each delimiter present
    iff its TN_URL_HAS_* bit is set.

@@ -194,6 +194,22 @@ TN_TEST(url_parse_details) {
     u = parse_ok("*");   /* asterisk-form request target */
     TN_EQ_TSTR(u.path, "*");
 
+    {   /* every control byte, space and DEL is refused in every component */
+        static const char tmpl[] = "http://u@h:1/p?q#f";
+        size_t pos;
+        int c;
+        for (c = 0; c <= 0x7f; c = (c == 0x20) ? 0x7f : c + 1) {
+            for (pos = 0; pos <= sizeof tmpl - 1; pos++) {
+                char s[32];
+                tn_url v;
+                memcpy(s, tmpl, pos);
+                s[pos] = (char)c;
+                memcpy(s + pos + 1, tmpl + pos, sizeof tmpl - 1 - pos);
+                TN_EQ_RC(tn_url_parse(tn_str_make(s, sizeof tmpl), &v), TN_EBAD_URL);
+            }
+            if (c == 0x7f) break;
+        }
+    }
     parse_bad("http://a b/", TN_EBAD_URL);
     parse_bad("/a\rb", TN_EBAD_URL);
     parse_bad("/a\nb", TN_EBAD_URL);
