@@ -29,6 +29,8 @@ DECLS = [
     "stream.h",
     "tcp.h",
     "crypto.h",
+    "http_util.h",
+    "multipart.h",
     "http_parse.h",
     "http_cookie.h",
 ]
@@ -45,6 +47,8 @@ IMPLS = [
     "stream.c",
     "tcp.c",
     "crypto.c",
+    "http_util.c",
+    "multipart.c",
     "http_parse.c",
     "http_cookie.c",
 ]
