@@ -178,6 +178,10 @@ TN_TEST(request_basic) {
     TN_EQ_INT(r.version, 10);
     TN_EQ_TSTR(h[0].value, "caf\xc3\xa9");
     TN_CHECK(!(r.flags & TN_HTTP_F_KEEP_ALIVE));
+    /* no buffer */
+    req_init(&r, h);
+    TN_EQ_RC(tn_http_parse_request(NULL, 0, &r), TN_EINCOMPLETE);
+    TN_EQ_RC(tn_http_parse_request(NULL, 5, &r), TN_EINVAL);
     /* HTTP/1.2 is treated as 1.1 (RFC 9110 §6.2) */
     TN_CHECK(parse_req_s("GET / HTTP/1.2\r\n\r\n", &r, h) > 0);
     TN_EQ_INT(r.version, 11);
