@@ -1523,6 +1523,24 @@ TN__END_DECLS
 
 TN__BEGIN_DECLS
 
+/* ---- policy ----------------------------------------------------------------------------
+   Strict RFC 9110/9112 parsing, chosen so that two hops cannot frame a message differently
+   (request smuggling):
+   - Bare LF: rejected (TN_EPARSE). RFC 9112 §2.2 lets a recipient accept a lone LF as a line
+     terminator (MAY); we do not, because a hop that does not split on a lone LF would see
+     "X: a\nTransfer-Encoding: chunked" as one field while we would see two, and the same holds
+     for chunk-size lines. (Tornado itself accepts bare LF; no mainstream client sends it.)
+   - Bare CR, NUL and other control bytes (except HTAB in values) in any line: rejected.
+   - obs-fold (a field line starting with SP/HTAB): rejected in requests and responses (a
+     zero-copy parser cannot replace it with SP as RFC 9112 §5.2 requires for responses).
+   - Whitespace between a field name and its colon: rejected (RFC 9112 §5.1).
+   - Content-Length with Transfer-Encoding, differing or malformed Content-Length values, more
+     than one Host, Transfer-Encoding in HTTP/1.0, a request whose final transfer coding is
+     not chunked (400) or which uses codings other than chunked (501): rejected.
+   - Empty lines (CRLF) before a start line are skipped (RFC 9112 §2.2), within the head limit.
+   - Any token is a method (RFC 9110 §9.1); "*" only with OPTIONS; CONNECT needs host:port.
+   - HTTP/1.0 and HTTP/1.1 are parsed (HTTP/1.2..1.9 as 1.1); other versions are TN_EBAD_VERSION. */
+
 /* ---- limits (each overridable; 0 in a parser struct means "use the macro") ---- */
 #ifndef TORNADO_MAX_HEADER_BYTES
 #define TORNADO_MAX_HEADER_BYTES 65536u      /* start line + fields + blank line (Tornado: 64 KiB) */

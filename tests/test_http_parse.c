@@ -178,6 +178,10 @@ TN_TEST(request_basic) {
     TN_EQ_INT(r.version, 10);
     TN_EQ_TSTR(h[0].value, "caf\xc3\xa9");
     TN_CHECK(!(r.flags & TN_HTTP_F_KEEP_ALIVE));
+    /* no buffer */
+    req_init(&r, h);
+    TN_EQ_RC(tn_http_parse_request(NULL, 0, &r), TN_EINCOMPLETE);
+    TN_EQ_RC(tn_http_parse_request(NULL, 5, &r), TN_EINVAL);
     /* HTTP/1.2 is treated as 1.1 (RFC 9110 §6.2) */
     TN_CHECK(parse_req_s("GET / HTTP/1.2\r\n\r\n", &r, h) > 0);
     TN_EQ_INT(r.version, 11);
@@ -268,6 +272,29 @@ TN_TEST(request_dribble_is_linear) {
     TN_EQ_INT(rc, (int)n);
     TN_EQ_INT(r.num_headers, 12);
     TN_CHECKF(tn_test_ms() - t0 < 2000, "dribbled parse took %.0f ms", tn_test_ms() - t0);
+    /* the same for a 30 KB field name, a 30 KB method, an 8 KB target and a 30 KB reason */
+    {
+        static const char *const shapes[4] = {"GET / HTTP/1.1\r\n%s: v\r\n\r\n", "%s / HTTP/1.1\r\n\r\n",
+                                              "GET /%s HTTP/1.1\r\n\r\n", "HTTP/1.1 200 %s\r\n\r\n"};
+        int shape;
+        char *fill = (char *)malloc(30001);
+        for (shape = 0; shape < 4; shape++) {
+            size_t fl = shape == 2 ? 8000 : 30000;
+            tn_http_response rs;
+            memset(fill, 'n', fl);
+            fill[fl] = 0;
+            n = (size_t)sprintf(s, shapes[shape], fill);
+            req_init(&r, h);
+            res_init(&rs, h);
+            rc = TN_EINCOMPLETE;
+            t0 = tn_test_ms();
+            for (k = 1; k <= n && rc == TN_EINCOMPLETE; k++)
+                rc = shape == 3 ? tn_http_parse_response(s, k, &rs) : tn_http_parse_request(s, k, &r);
+            TN_EQ_INT(rc, (int)n);
+            TN_CHECKF(tn_test_ms() - t0 < 2000, "dribbled shape %d took %.0f ms", shape, tn_test_ms() - t0);
+        }
+        free(fill);
+    }
     free(s);
 }
 
