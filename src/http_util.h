@@ -87,6 +87,12 @@ TN_API int tn_url_resolve(tn_str base, tn_str ref, char *out, size_t cap, size_t
    TN_ENOMEM. */
 TN_API int tn_url_resolve_buf(tn_buf *b, tn_str base, tn_str ref);
 
+/* RFC 3986 5.2.4 remove_dot_segments on path[0..len), in place: "/a/b/../c/./d" →
+   "/a/c/d"; ".." never climbs above the start ("/../x" → "/x"). Works on the raw path:
+   percent-decode afterwards only if "%2E%2E" must not count as "..", which it does not
+   here. Returns the new length (<= len; no NUL is added). */
+TN_API size_t tn_url_remove_dot_segments(char *path, size_t len);
+
 /* Split "host:port", "[v6]:port", "host" or "[v6]" (Tornado's split_host_and_port).
    *host: slice of netloc (IPv6 without brackets). *port: 0..65535, or -1 when absent or
    empty ("host:"). An unbracketed string with several ':' (a bare IPv6 address) is all
