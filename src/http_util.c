@@ -426,6 +426,10 @@ TN_API int tn_url_resolve_buf(tn_buf *buf, tn_str base, tn_str ref) {
     return TN_OK;
 }
 
+TN_API size_t tn_url_remove_dot_segments(char *path, size_t len) {
+    return path ? tn__remove_dot_segments(path, len) : 0;
+}
+
 TN_API int tn_split_host_port(tn_str netloc, tn_str *host, int *port) {
     const char *s = netloc.ptr;
     size_t n = netloc.len, i, colons = 0, last = 0;

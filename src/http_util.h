@@ -87,6 +87,13 @@ TN_API int tn_url_resolve(tn_str base, tn_str ref, char *out, size_t cap, size_t
    TN_ENOMEM. */
 TN_API int tn_url_resolve_buf(tn_buf *b, tn_str base, tn_str ref);
 
+/* RFC 3986 5.2.4 remove_dot_segments on path[0..len), in place: "/a/b/../c/./d" →
+   "/a/c/d"; ".." never climbs above the start ("/../x" → "/x"). Only literal "." and
+   ".." segments count ("%2E%2E" does not): for a file-system path, percent-decode first
+   (refusing a decoded NUL), then call this. Returns the new length (<= len; no NUL is
+   added). */
+TN_API size_t tn_url_remove_dot_segments(char *path, size_t len);
+
 /* Split "host:port", "[v6]:port", "host" or "[v6]" (Tornado's split_host_and_port).
    *host: slice of netloc (IPv6 without brackets). *port: 0..65535, or -1 when absent or
    empty ("host:"). An unbracketed string with several ':' (a bare IPv6 address) is all
@@ -272,8 +279,9 @@ TN_API int tn_range_parse(tn_str header, uint64_t size, tn_range *out, size_t ca
                           size_t *count);
 
 /* Format a Content-Range value: "bytes 0-499/1234", or with r NULL the 416 form
-   "bytes " '*' "/1234" (an asterisk for the range). Returns: TN_OK; TN_EINVAL (r->last < r->first); TN_EBUFFER_FULL (see
-   the formatter contract; 72 bytes always suffice). */
+   (an asterisk in place of the range, then "/1234").
+   Returns: TN_OK; TN_EINVAL (r->last < r->first); TN_EBUFFER_FULL (see the formatter
+   contract; 72 bytes always suffice). */
 TN_API int tn_content_range_format(const tn_range *r, uint64_t size, char *out, size_t cap,
                                    size_t *out_len);
 

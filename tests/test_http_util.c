@@ -389,6 +389,25 @@ TN_TEST(url_resolve) {
     tn_buf_free(&b);
 }
 
+TN_TEST(remove_dot_segments) {
+    static const char *const cases[][2] = {
+        { "/a/b/c/./../../g", "/a/g" }, { "mid/content=5/../6", "mid/6" }, { "/../x", "/x" },
+        { "/a/..", "/" }, { "/a/.", "/a/" }, { "/a/b/..", "/a/" }, { "..", "" }, { ".", "" },
+        { "../../a", "a" }, { "./a/./b/", "a/b/" }, { "/a//../b", "/a/b" }, { "/.../x", "/.../x" },
+        { "/a/..b/c", "/a/..b/c" }, { "/a/%2e%2e/b", "/a/%2e%2e/b" }, { "", "" }, { "/", "/" },
+        { "/static/../../etc/passwd", "/etc/passwd" },
+    };
+    size_t i, n;
+    char buf[64];
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        strcpy(buf, cases[i][0]);
+        n = tn_url_remove_dot_segments(buf, strlen(buf));
+        buf[n] = 0;
+        TN_CHECKF(strcmp(buf, cases[i][1]) == 0, "\"%s\" → \"%s\", want \"%s\"", cases[i][0], buf, cases[i][1]);
+    }
+    TN_EQ_UINT(tn_url_remove_dot_segments(NULL, 3), 0);
+}
+
 TN_TEST(split_host_port) {
     tn_str h;
     int p;
@@ -1385,7 +1404,7 @@ TN_TEST(multipart_boundary_helper) {
 
 TN_TESTS(TN_CASE(url_parse_rfc3986_examples), TN_CASE(url_parse_rfc3986_references),
          TN_CASE(url_parse_details), TN_CASE(url_parse_limit), TN_CASE(url_llhttp_cases),
-         TN_CASE(url_resolve), TN_CASE(split_host_port), TN_CASE(url_escape), TN_CASE(url_unescape), TN_CASE(url_concat),
+         TN_CASE(url_resolve), TN_CASE(remove_dot_segments), TN_CASE(split_host_port), TN_CASE(url_escape), TN_CASE(url_unescape), TN_CASE(url_concat),
          TN_CASE(form_encode), TN_CASE(buf_variants_enomem), TN_CASE(query_iter_raw),
          TN_CASE(query_iter_decoded), TN_CASE(query_iter_limit), TN_CASE(header_params),
          TN_CASE(date_format_known), TN_CASE(date_roundtrip_vs_gmtime), TN_CASE(date_parse_forms),

@@ -103,6 +103,26 @@ static void check_resolve(const char *p, size_t n) {
     free(out);
 }
 
+/* remove_dot_segments: never grows, is idempotent, and leaves no "." or ".." segment
+   (other than a leading one, which cannot occur: they are dropped). */
+static void check_dots(const char *p, size_t n) {
+    char *a = (char *)malloc(n + 1);
+    size_t m, m2, i, s;
+    if (n) memcpy(a, p, n);
+    m = tn_url_remove_dot_segments(a, n);
+    CHECK(m <= n);
+    m2 = tn_url_remove_dot_segments(a, m);
+    CHECK(m2 == m);
+    for (i = 0, s = 0; i <= m; i++) {
+        if (i == m || a[i] == '/') {
+            size_t len = i - s;
+            CHECK(!(len == 1 && a[s] == '.') && !(len == 2 && a[s] == '.' && a[s + 1] == '.'));
+            s = i + 1;
+        }
+    }
+    free(a);
+}
+
 static void check_escape(const char *p, size_t n) {
     unsigned flags[2] = { 0, TN_URL_PLUS };
     int i;
@@ -260,6 +280,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     g_hi = p + size;
     check_url(p, size);
     check_resolve(p, size);
+    check_dots(p, size);
     check_escape(p, size);
     check_query(p, size);
     check_params(p, size);
