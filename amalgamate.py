@@ -33,6 +33,7 @@ DECLS = [
     "multipart.h",
     "http_parse.h",
     "http_cookie.h",
+    "http_server.h",
 ]
 
 # Implementation, in dependency order: compiled only under TORNADO_IMPLEMENTATION.
@@ -51,6 +52,7 @@ IMPLS = [
     "multipart.c",
     "http_parse.c",
     "http_cookie.c",
+    "http_server.c",
 ]
 
 INCLUDE_RE = re.compile(r'^()#\s*include\s+"([^"]+)"(.*)$')  # column 0 only: never inside comments

@@ -51,6 +51,7 @@
      TORNADO_STATIC             off       make every function static (private copy per file)
      TORNADO_NO_THREADS         off       no pthread: no locks, no threaded resolver;
                                           tn_loop_post is then loop-thread only
+     TORNADO_NO_HTTP_SERVER     off       leave the HTTP server out
      TORNADO_NO_LOG             off       compile logging out
      TORNADO_POLL_EPOLL         auto      force the epoll backend (Linux; default there)
      TORNADO_POLL_POLL          auto      force the poll() backend (default elsewhere)
@@ -71,6 +72,12 @@
      TORNADO_HAPPY_EYEBALLS_DELAY_MS     300          head start of the first family
      TORNADO_RESOLVER_THREADS            4            threads of the threaded resolver
      TORNADO_MAX_POLL_WAIT_MS            3600000      longest single wait in the poller
+     TORNADO_MAX_HEADER_BYTES            65536        HTTP head (start line + fields) → 431
+     TORNADO_MAX_HEADERS                 100          HTTP header fields per message → 431
+     TORNADO_MAX_TARGET_LENGTH           8192         request-target bytes → 414
+     TORNADO_MAX_BODY_BYTES              104857600    request body (100 MiB) → 413
+     TORNADO_HTTP_IDLE_TIMEOUT_MS        3600000      keep-alive idle connection (Tornado's)
+     TORNADO_HTTP_HEADER_TIMEOUT_MS      30000        a head must arrive within this (slowloris)
 
    ALLOCATOR
    ---------
@@ -108,6 +115,12 @@
 #  define TN_HAS_THREADS 0
 #else
 #  define TN_HAS_THREADS 1
+#endif
+
+#if defined(TORNADO_NO_HTTP_SERVER)
+#  define TN_HAS_HTTP_SERVER 0
+#else
+#  define TN_HAS_HTTP_SERVER 1
 #endif
 
 #if defined(TORNADO_NO_LOG)
@@ -164,6 +177,15 @@
 #endif
 #ifndef TORNADO_RESOLVER_THREADS
 #define TORNADO_RESOLVER_THREADS 4
+#endif
+#ifndef TORNADO_MAX_HEADERS
+#define TORNADO_MAX_HEADERS 100
+#endif
+#ifndef TORNADO_HTTP_IDLE_TIMEOUT_MS
+#define TORNADO_HTTP_IDLE_TIMEOUT_MS 3600000u
+#endif
+#ifndef TORNADO_HTTP_HEADER_TIMEOUT_MS
+#define TORNADO_HTTP_HEADER_TIMEOUT_MS 30000u
 #endif
 #ifndef TORNADO_MAX_POLL_WAIT_MS
 #define TORNADO_MAX_POLL_WAIT_MS 3600000u

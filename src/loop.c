@@ -42,6 +42,12 @@ typedef struct tn__fdw {              /* one fd watcher */
 
 typedef struct tn__fired { int fd; int events; } tn__fired;
 
+/* Internal interest: the peer closed (or half-closed) the connection, reported without
+   reading (epoll EPOLLRDHUP, poll POLLRDHUP). Lets a stream notice a departed client while
+   it deliberately reads nothing (backpressure). Where unsupported it never fires. */
+#define TN__EV_RDHUP 0x2000
+#define TN__EV_INTEREST (TN_EV_READ | TN_EV_WRITE | TN__EV_RDHUP)
+
 /* Timers: a slot array (the id names a slot and its generation) and a binary min-heap of
    self-contained entries, so sifting touches only the heap. Cancel is O(1): the slot is
    released and its heap entry, now stale (generation mismatch), is skipped when it
@@ -459,7 +465,7 @@ TN__PRIVATE int tn__loop_add_fd(tn_loop *loop, tn_socket fd, int events, tn_fd_c
     w = &loop->fds[fd];
     if (w->active) return TN_EEXIST;
     memset(w, 0, sizeof *w);
-    w->events = events & (TN_EV_READ | TN_EV_WRITE);
+    w->events = events & TN__EV_INTEREST;
     if ((rc = tn__loop_sync_fd(loop, fd, w)) != 0) return rc;   /* report EBADF etc. now */
     w->cb = cb;
     w->user = user;
@@ -478,7 +484,7 @@ TN_API int tn_loop_add_fd(tn_loop *loop, tn_socket fd, int events, tn_fd_cb cb, 
 TN_API int tn_loop_update_fd(tn_loop *loop, tn_socket fd, int events) {
     tn__fdw *w = loop ? tn__loop_fdw(loop, fd) : NULL;
     if (!w) return TN_ENOENT;
-    w->events = events & (TN_EV_READ | TN_EV_WRITE);
+    w->events = events & TN__EV_INTEREST;
     return tn__loop_mark_dirty(loop, fd, w);
 }
 

@@ -42,6 +42,7 @@ TN__PRIVATE uint32_t tn__epoll_mask(int events) {
     uint32_t m = 0;
     if (events & TN_EV_READ) m |= (uint32_t)EPOLLIN;
     if (events & TN_EV_WRITE) m |= (uint32_t)EPOLLOUT;
+    if (events & TN__EV_RDHUP) m |= (uint32_t)EPOLLRDHUP;
     return m;
 }
 
@@ -86,6 +87,7 @@ TN__PRIVATE int tn__poll_wait(tn_loop *loop, int timeout_ms) {
         if (e & (EPOLLIN | EPOLLPRI | EPOLLRDHUP)) ev |= TN_EV_READ;
         if (e & EPOLLOUT) ev |= TN_EV_WRITE;
         if (e & (EPOLLERR | EPOLLHUP)) ev |= TN_EV_ERROR | TN_EV_READ;
+        if (e & (EPOLLRDHUP | EPOLLERR | EPOLLHUP)) ev |= TN__EV_RDHUP;
         loop->fired[i].fd = p->events[i].data.fd;
         loop->fired[i].events = ev;
     }

@@ -29,7 +29,11 @@ TN__PRIVATE void tn__poll_free(tn_loop *loop) {
 }
 
 TN__PRIVATE short tn__poll_mask(int events) {
-    return (short)(((events & TN_EV_READ) ? POLLIN : 0) | ((events & TN_EV_WRITE) ? POLLOUT : 0));
+    int m = ((events & TN_EV_READ) ? POLLIN : 0) | ((events & TN_EV_WRITE) ? POLLOUT : 0);
+#if defined(POLLRDHUP)
+    if (events & TN__EV_RDHUP) m |= POLLRDHUP;
+#endif
+    return (short)m;
 }
 
 TN__PRIVATE int tn__poll_add(tn_loop *loop, int fd, int events) {
@@ -86,7 +90,10 @@ TN__PRIVATE int tn__poll_wait(tn_loop *loop, int timeout_ms) {
         if (!r) continue;
         if (r & (POLLIN | POLLPRI)) ev |= TN_EV_READ;
         if (r & POLLOUT) ev |= TN_EV_WRITE;
-        if (r & (POLLERR | POLLHUP | POLLNVAL)) ev |= TN_EV_ERROR | TN_EV_READ;
+        if (r & (POLLERR | POLLHUP | POLLNVAL)) ev |= TN_EV_ERROR | TN_EV_READ | TN__EV_RDHUP;
+#if defined(POLLRDHUP)
+        if (r & POLLRDHUP) ev |= TN__EV_RDHUP | TN_EV_READ;
+#endif
         loop->fired[k].fd = p->pfds[i].fd;
         loop->fired[k].events = ev;
         k++;

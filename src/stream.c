@@ -11,7 +11,10 @@ typedef struct tn__transport_ops {
 
 #define TN__IOV_MAX 16
 
-enum { TN__RD_NONE = 0, TN__RD_BYTES, TN__RD_UNTIL, TN__RD_INTO, TN__RD_CLOSE };
+/* TN__RD_FILL (internal, for protocol layers that parse in place): completes as soon as
+   the buffer holds more than rn bytes; the callback sees everything buffered and nothing
+   is consumed (tn__stream_consume does that). */
+enum { TN__RD_NONE = 0, TN__RD_BYTES, TN__RD_UNTIL, TN__RD_INTO, TN__RD_CLOSE, TN__RD_FILL };
 
 #define TN__DELIM_INLINE 8
 #define TN__PUMP_ROUNDS 64
@@ -49,6 +52,7 @@ struct tn_stream {
     /* closing */
     int closed;
     int eof;
+    int watch_close;               /* idle (no read pending): still notice the peer leaving */
     int cause;
     int reported;
     tn_close_cb ccb;
@@ -199,6 +203,7 @@ TN__PRIVATE void tn__stream_update_events(tn_stream *s) {
     int want = 0;
     if (s->closed) return;
     if (s->rkind != TN__RD_NONE && !s->eof) want |= TN_EV_READ;
+    else if (s->watch_close && !s->eof) want |= TN__EV_RDHUP;
     if (tn_buf_size(&s->wbuf) > 0) want |= TN_EV_WRITE;
     if (want != s->events) {
         int rc = tn_loop_update_fd(s->h.loop, s->fd, want);
@@ -323,6 +328,12 @@ TN__PRIVATE int tn__stream_try_read(tn_stream *s) {
         }
         break;
     }
+    case TN__RD_FILL:
+        if (avail > s->rn) {
+            tn__stream_deliver(s, TN_OK, p, avail, 0, 1);
+            return 1;
+        }
+        break;
     case TN__RD_CLOSE:
         if ((s->rflags & TN_READ_STREAMING) && avail > 0) {
             tn__stream_deliver(s, TN_MORE, p, avail, 1, 0);
@@ -408,6 +419,8 @@ TN__PRIVATE void tn__stream_on_io(tn_loop *loop, tn_socket fd, int events, void 
     if (events & TN_EV_WRITE) tn__stream_flush(s);
     if (!s->closed && (events & (TN_EV_READ | TN_EV_ERROR)) && s->rkind != TN__RD_NONE && !s->eof)
         tn__stream_read_some(s);
+    else if (!s->closed && (events & TN__EV_RDHUP) && s->rkind == TN__RD_NONE && s->watch_close)
+        tn__stream_close_now(s, TN_EEOF);   /* the peer left while we were not reading */
     if (!s->closed && (events & TN_EV_ERROR) && s->rkind == TN__RD_NONE && tn_buf_size(&s->wbuf) == 0) {
         int err = 0;
         socklen_t len = (socklen_t)sizeof err;
@@ -626,6 +639,32 @@ TN_API int tn_stream_write(tn_stream *s, const void *data, size_t n, tn_write_cb
     b.ptr = (const char *)data;
     b.len = n;
     return tn_stream_writev(s, &b, 1, cb, user);
+}
+
+/* ---- internal API for protocol layers (same translation unit) ---- */
+
+/* Wait until the buffer holds more than `seen` bytes; cb sees all buffered bytes, none
+   consumed. Returns as tn_stream_read_bytes. */
+TN__PRIVATE int tn__stream_fill(tn_stream *s, size_t seen, tn_read_cb cb, void *user) {
+    return tn__stream_start_read(s, TN__RD_FILL, 0, seen, cb, user);
+}
+
+/* Drop n bytes from the front of the read buffer (storage released when empty). */
+TN__PRIVATE void tn__stream_consume(tn_stream *s, size_t n) {
+    tn_buf_consume(&s->rbuf, n);
+    tn__stream_trim(s);
+}
+
+/* The unconsumed bytes (borrowed; valid until the next read or consume). */
+TN__PRIVATE tn_str tn__stream_peek(const tn_stream *s) {
+    return tn_str_make(tn_buf_ptr(&s->rbuf), tn_buf_size(&s->rbuf));
+}
+
+/* While no read is pending, still watch for the peer closing (on platforms that report
+   it without reading); the stream then closes with TN_EEOF. */
+TN__PRIVATE void tn__stream_watch_close(tn_stream *s, int on) {
+    s->watch_close = on;
+    if (!s->closed) tn__stream_update_events(s);
 }
 
 /* ---- close and accessors ---- */

@@ -1,0 +1,1054 @@
+/* http_server.c: HTTP/1.1 server connections: parse in place, bodies, responses, timeouts. */
+#include "http_server.h"
+
+#if TN_HAS_HTTP_SERVER
+
+/* Connection states. */
+enum { TN__HC_HEAD = 1, TN__HC_BODY, TN__HC_HANDLER, TN__HC_DRAIN, TN__HC_CLOSING };
+
+typedef struct tn__hconn tn__hconn;
+
+struct tn_request {
+    tn__hconn *conn;               /* NULL once the connection is gone */
+    tn_http_server *srv;
+    tn_http_request p;             /* the parsed head: slices into the stream buffer or own */
+    size_t head_len;               /* bytes of the head in the stream buffer */
+    size_t held;                   /* stream bytes the request still occupies (head + body) */
+    const char *base;              /* where p's slices point (to rebase after a move) */
+    tn_str body;
+    tn_http_chunked chunked;       /* buffered chunked body: decoder state */
+    size_t dec_end;                /* chunked: end of the decoded body (offset in buffer) */
+    char *own;                     /* streamed bodies: the head copied out of the buffer */
+    tn_buf out;                    /* response header lines set by the handler */
+    tn_request_cb close_cb;
+    void *close_user;
+    tn_body_cb body_cb;
+    void *body_user;
+    void *user;
+    uint64_t body_left;            /* streamed length-delimited body still to come */
+    uint64_t body_seen;            /* streamed body bytes delivered */
+    uint64_t start_ns;
+    int64_t out_length;            /* Content-Length sent, -1 chunked/close-delimited */
+    uint64_t out_sent;             /* body bytes written */
+    int status;
+    int in_on_headers;
+    int dispatched;                /* the handler has it */
+    int started;                   /* response head written */
+    int finished;
+    int out_chunked;
+    int head_only;                 /* HEAD: no body on the wire */
+    int close_after;               /* the connection ends with this response */
+    int paused;
+    int streaming_done;
+    unsigned pending_writes;       /* response writes whose callback has not run yet */
+    char remote_ip[TN_ADDR_STRLEN];
+    const char *protocol;
+    tn_request *next_free;
+    /* the header array (max_headers entries) follows the struct in the same allocation */
+};
+
+struct tn__hconn {
+    tn_http_server *srv;
+    tn_stream *s;
+    tn__hconn *prev, *next;
+    tn_request *req;               /* being read or handled; NULL when idle */
+    tn__defer next_d;              /* deferred start of the next request (pipelining) */
+    tn_addr peer;
+    int state;
+    int reading;                   /* a fill is pending */
+    uint64_t deadline;             /* loop time; 0 = none */
+    uint64_t timer_at;
+    tn_timer_id timer;
+};
+
+struct tn_http_server {
+    tn_loop *loop;
+    tn_tcp_server *tcp;
+    tn_http_server_opts opts;      /* resolved */
+    char *server_header;           /* owned copy */
+    tn_request_cb on_request;
+    void *user;
+    tn__hconn *conns;
+    size_t nconns;
+    tn_request *free_reqs;         /* reusable request objects */
+    size_t nfree;
+    tn_request *orphans;           /* handled requests whose client left (freed at close) */
+    size_t req_size;
+    int64_t date_sec;
+    char date_line[48];            /* "Date: ...\r\n" */
+    size_t date_len;
+    int closing;
+    tn_timer_id close_timer;
+    tn_cb close_cb;
+    void *close_user;
+};
+
+#define TN__REQ_CACHE 256
+
+TN__PRIVATE void tn__hc_next(tn__hconn *c);
+TN__PRIVATE void tn__hc_process(tn__hconn *c);
+TN__PRIVATE void tn__hc_fail(tn__hconn *c, int status);
+
+/* ---- small formatting helpers ---- */
+TN__PRIVATE char *tn__put_str(char *p, const char *s, size_t n) {
+    memcpy(p, s, n);
+    return p + n;
+}
+
+TN__PRIVATE char *tn__put_u64(char *p, uint64_t v) {
+    char tmp[24];
+    int n = 0;
+    do tmp[n++] = (char)('0' + v % 10); while ((v /= 10) != 0);
+    while (n > 0) *p++ = tmp[--n];
+    return p;
+}
+
+TN__PRIVATE int tn__hdr_token_ok(const char *s) {
+    size_t i;
+    if (!s || !*s) return 0;
+    for (i = 0; s[i]; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch <= 32 || ch >= 127 || strchr("()<>@,;:\\\"/[]?={}", ch)) return 0;
+    }
+    return 1;
+}
+
+TN__PRIVATE int tn__hdr_value_ok(const char *s) {
+    for (; s && *s; s++)
+        if (*s == '\r' || *s == '\n') return 0;
+    return s != NULL;
+}
+
+/* ---- requests: a small cache so the steady state allocates nothing ---- */
+TN__PRIVATE tn_request *tn__req_get(tn_http_server *srv) {
+    tn_request *r = srv->free_reqs;
+    tn_buf keep;
+    if (r) {
+        srv->free_reqs = r->next_free;
+        srv->nfree--;
+        keep = r->out;
+    } else {
+        r = (tn_request *)tn__alloc(srv->loop->a, srv->req_size);
+        if (!r) return NULL;
+        (void)tn_buf_init(&keep, srv->loop->a);
+    }
+    memset(r, 0, sizeof *r);
+    r->out = keep;
+    tn_buf_consume(&r->out, tn_buf_size(&r->out));
+    r->srv = srv;
+    r->p.headers = (tn_http_header *)(void *)(r + 1);
+    r->p.max_headers = srv->opts.max_headers;
+    r->p.max_header_bytes = srv->opts.max_header_size;
+    r->p.max_target_length = srv->opts.max_target_length;
+    r->out_length = -1;
+    r->start_ns = tn_time_ns();
+    return r;
+}
+
+TN__PRIVATE void tn__req_put(tn_request *r) {
+    tn_http_server *srv = r->srv;
+    tn_allocator *a = srv->loop->a;
+    if (r->pending_writes > 0) return;   /* the last write callback releases it */
+    tn__free(a, r->own);
+    r->own = NULL;
+    if (srv->nfree < TN__REQ_CACHE && tn_buf_size(&r->out) < 4096 && r->out.cap <= 16384) {
+        r->next_free = srv->free_reqs;
+        srv->free_reqs = r;
+        srv->nfree++;
+        return;
+    }
+    tn_buf_free(&r->out);
+    tn__free(a, r);
+}
+
+/* Point every slice of the parsed head at a new copy of the bytes. */
+TN__PRIVATE void tn__req_rebase(tn_request *r, const char *nb) {
+    const char *ob = r->base;
+    size_t i;
+    if (ob == nb) return;
+#define TN__MOVE(str) do { if ((str).ptr) (str).ptr = nb + ((str).ptr - ob); } while (0)
+    TN__MOVE(r->p.method);
+    TN__MOVE(r->p.target);
+    for (i = 0; i < r->p.num_headers; i++) {
+        TN__MOVE(r->p.headers[i].name);
+        TN__MOVE(r->p.headers[i].value);
+    }
+#undef TN__MOVE
+    r->base = nb;
+}
+
+/* ---- timers: one per connection, re-armed lazily ---- */
+TN__PRIVATE void tn__hc_on_timer(tn_loop *loop, void *user) {
+    tn__hconn *c = (tn__hconn *)user;
+    c->timer = 0;
+    if (!c->deadline) return;
+    if (loop->now >= c->deadline) {
+        c->deadline = 0;
+        (void)tn_stream_abort(c->s, TN_ETIMEOUT);
+        return;
+    }
+    c->timer_at = c->deadline;
+    (void)tn_loop_call_at(loop, c->deadline, tn__hc_on_timer, c, &c->timer);
+}
+
+/* ms from now (0 = no deadline). */
+TN__PRIVATE void tn__hc_deadline(tn__hconn *c, uint64_t ms) {
+    tn_loop *loop = c->srv->loop;
+    if (ms == 0) {
+        c->deadline = 0;
+        return;
+    }
+    c->deadline = tn_loop_update_time(loop) + ms;
+    if (c->timer && c->timer_at <= c->deadline) return;   /* fires first, then re-arms */
+    if (c->timer) (void)tn_loop_cancel(loop, c->timer);
+    c->timer = 0;
+    c->timer_at = c->deadline;
+    if (tn_loop_call_at(loop, c->deadline, tn__hc_on_timer, c, &c->timer) != 0)
+        (void)tn_stream_abort(c->s, TN_ENOMEM);
+}
+
+/* ---- the response ---- */
+TN__PRIVATE void tn__srv_date(tn_http_server *srv) {
+    int64_t now = (int64_t)time(NULL);
+    char d[32];
+    if (now == srv->date_sec) return;
+    srv->date_sec = now;
+    if (tn_http_date_format(now, d) < 0) strcpy(d, "Thu, 01 Jan 1970 00:00:00 GMT");
+    srv->date_len = (size_t)snprintf(srv->date_line, sizeof srv->date_line, "Date: %s\r\n", d);
+}
+
+/* Format the response head into buf (at least 512 bytes + the handler's header lines).
+   Returns the length. */
+TN__PRIVATE size_t tn__req_format_head(tn_request *r, char *buf, int status, int64_t length) {
+    tn_http_server *srv = r->srv;
+    const char *reason = tn_http_reason(status);
+    char *p = buf;
+    p = tn__put_str(p, "HTTP/1.1 ", 9);
+    p = tn__put_u64(p, (uint64_t)status);
+    *p++ = ' ';
+    p = tn__put_str(p, reason, strlen(reason));
+    p = tn__put_str(p, "\r\n", 2);
+    tn__srv_date(srv);
+    p = tn__put_str(p, srv->date_line, srv->date_len);
+    if (srv->server_header[0]) {
+        p = tn__put_str(p, "Server: ", 8);
+        p = tn__put_str(p, srv->server_header, strlen(srv->server_header));
+        p = tn__put_str(p, "\r\n", 2);
+    }
+    if (status >= 200 && status != 204 && status != 304) {
+        if (length >= 0) {
+            p = tn__put_str(p, "Content-Length: ", 16);
+            p = tn__put_u64(p, (uint64_t)length);
+            p = tn__put_str(p, "\r\n", 2);
+        } else if (r->out_chunked) {
+            p = tn__put_str(p, "Transfer-Encoding: chunked\r\n", 28);
+        }
+    }
+    if (status == 101) {
+        /* the handler sets Upgrade and Connection itself */
+    } else if (r->close_after) {
+        p = tn__put_str(p, "Connection: close\r\n", 19);
+    } else if (r->p.version == 10) {
+        p = tn__put_str(p, "Connection: keep-alive\r\n", 24);
+    }
+    p = tn__put_str(p, tn_buf_ptr(&r->out) ? tn_buf_ptr(&r->out) : "", tn_buf_size(&r->out));
+    p = tn__put_str(p, "\r\n", 2);
+    return (size_t)(p - buf);
+}
+
+/* Write the head (and a first piece of body) in one gather write. */
+TN__PRIVATE int tn__req_send_head(tn_request *r, int status, int64_t length, const void *body, size_t blen,
+                                  tn_write_cb cb, void *user) {
+    char stack[1024];
+    char *buf = stack;
+    size_t need = 512 + tn_buf_size(&r->out) + (r->srv->server_header ? strlen(r->srv->server_header) : 0);
+    tn_str v[2];
+    int rc;
+    if (need > sizeof stack) {
+        buf = (char *)tn__alloc(r->srv->loop->a, need);
+        if (!buf) return TN_ENOMEM;
+    }
+    v[0] = tn_str_make(buf, tn__req_format_head(r, buf, status, length));
+    v[1] = tn_str_make((const char *)body, blen);
+    rc = tn_stream_writev(r->conn->s, v, blen ? 2 : 1, cb, user);
+    if (buf != stack) tn__free(r->srv->loop->a, buf);
+    return rc;
+}
+
+TN__PRIVATE void tn__hc_after_write(tn_stream *s, int status, void *user);
+
+/* The response is complete: log, release the request, and go on with the connection. */
+TN__PRIVATE void tn__req_done(tn_request *r) {
+    tn__hconn *c = r->conn;
+    tn_http_server *srv = r->srv;
+    if (srv->opts.access_log)
+        srv->opts.access_log(r, r->status, r->out_sent, (tn_time_ns() - r->start_ns) / 1000, srv->opts.access_log_user);
+    r->finished = 1;
+    if (!c) {
+        tn__req_put(r);
+        return;
+    }
+    c->req = NULL;
+    if (r->held) tn__stream_consume(c->s, r->held);
+    if (r->close_after || srv->closing) {
+        c->state = TN__HC_CLOSING;
+        tn__req_put(r);
+        /* close once the response is out */
+        if (tn_stream_write(c->s, "", 0, tn__hc_after_write, c) != 0) (void)tn_stream_close(c->s, NULL, NULL);
+        return;
+    }
+    tn__req_put(r);
+    tn__stream_watch_close(c->s, 0);
+    if (tn_stream_write_buffer_size(c->s) > 0) {
+        /* backpressure: the next request waits until this response has left */
+        c->state = TN__HC_DRAIN;
+        if (tn_stream_write(c->s, "", 0, tn__hc_after_write, c) != 0) (void)tn_stream_close(c->s, NULL, NULL);
+        return;
+    }
+    tn__defer_queue(srv->loop, &c->next_d);
+}
+
+TN__PRIVATE void tn__hc_after_write(tn_stream *s, int status, void *user) {
+    tn__hconn *c = (tn__hconn *)user;
+    if (status != TN_OK) return;   /* the stream is closing; the close callback cleans up */
+    if (c->state == TN__HC_CLOSING) {
+        (void)tn_stream_close(s, NULL, NULL);
+    } else if (c->state == TN__HC_DRAIN) {
+        tn__defer_queue(c->srv->loop, &c->next_d);
+    }
+}
+
+TN__PRIVATE int tn__req_check(const tn_request *r) {
+    if (!r || r->finished) return TN_EINVAL;
+    return TN_OK;
+}
+
+/* A request whose client is gone: the handler's call fails, and the request is released. */
+TN__PRIVATE int tn__req_gone(tn_request *r) {
+    tn_http_server *srv = r->srv;
+    tn_request **pp;
+    for (pp = &srv->orphans; *pp; pp = &(*pp)->next_free)
+        if (*pp == r) {
+            *pp = r->next_free;
+            break;
+        }
+    r->finished = 1;
+    tn__req_put(r);
+    return TN_ECLOSED;
+}
+
+TN__PRIVATE int tn__add_header(tn_request *r, const char *name, const char *value) {
+    size_t nl = strlen(name), vl = strlen(value);
+    if (tn_buf_reserve(&r->out, nl + vl + 4) != 0) return TN_ENOMEM;
+    (void)tn_buf_append(&r->out, name, nl);
+    (void)tn_buf_append(&r->out, ": ", 2);
+    (void)tn_buf_append(&r->out, value, vl);
+    (void)tn_buf_append(&r->out, "\r\n", 2);
+    return TN_OK;
+}
+
+TN_API int tn_response_clear_header(tn_request *req, const char *name) {
+    size_t nl, i = 0, n;
+    char *p;
+    int found = 0;
+    if (tn__req_check(req) != 0 || !name || req->started) return TN_EINVAL;
+    nl = strlen(name);
+    p = tn_buf_ptr(&req->out);
+    n = tn_buf_size(&req->out);
+    while (i < n) {
+        char *eol = (char *)memchr(p + i, '\n', n - i);
+        size_t end = eol ? (size_t)(eol - p) + 1 : n;
+        if (end - i > nl && p[i + nl] == ':' && tn_str_ieq(tn_str_make(p + i, nl), tn_str_make(name, nl))) {
+            memmove(p + i, p + end, n - end);
+            n -= end - i;
+            req->out.len -= end - i;
+            found = 1;
+            continue;
+        }
+        i = end;
+    }
+    return found ? TN_OK : TN_ENOENT;
+}
+
+TN_API int tn_response_add_header(tn_request *req, const char *name, const char *value) {
+    if (tn__req_check(req) != 0 || req->started) return TN_EINVAL;
+    if (!tn__hdr_token_ok(name) || !tn__hdr_value_ok(value)) return TN_EINVAL;
+    return tn__add_header(req, name, value);
+}
+
+TN_API int tn_response_set_header(tn_request *req, const char *name, const char *value) {
+    if (tn__req_check(req) != 0 || req->started) return TN_EINVAL;
+    if (!tn__hdr_token_ok(name) || !tn__hdr_value_ok(value)) return TN_EINVAL;
+    (void)tn_response_clear_header(req, name);
+    return tn__add_header(req, name, value);
+}
+
+TN_API int tn_respond(tn_request *req, int status, const char *content_type, const void *body, size_t len) {
+    int rc;
+    if (tn__req_check(req) != 0 || status < 100 || status > 999 || (!body && len)) return TN_EINVAL;
+    if (req->started) return TN_EBUSY;
+    if (content_type && !tn__hdr_value_ok(content_type)) return TN_EINVAL;
+    if (!req->conn) return tn__req_gone(req);
+    if (content_type && (rc = tn_response_set_header(req, "Content-Type", content_type)) != 0) return rc;
+    req->started = 1;
+    req->status = status;
+    req->out_length = (int64_t)len;
+    rc = tn__req_send_head(req, status, (int64_t)len, body, req->head_only ? 0 : len, NULL, NULL);
+    if (rc != 0 && rc != TN_ECLOSED) return rc;
+    req->out_sent = req->head_only ? 0 : len;
+    tn__req_done(req);
+    return TN_OK;
+}
+
+TN_API int tn_response_start(tn_request *req, int status, int64_t content_length) {
+    int rc;
+    if (tn__req_check(req) != 0 || status < 100 || status > 999) return TN_EINVAL;
+    if (req->started) return TN_EBUSY;
+    if (!req->conn) return tn__req_gone(req);
+    req->status = status;
+    req->out_length = content_length;
+    if (content_length < 0 && status >= 200 && status != 204 && status != 304 && !req->head_only) {
+        if (req->p.version >= 11) req->out_chunked = 1;
+        else req->close_after = 1;   /* HTTP/1.0: the end of the body is the end of the connection */
+    }
+    rc = tn__req_send_head(req, status, content_length, NULL, 0, NULL, NULL);
+    if (rc != 0) return rc;
+    req->started = 1;
+    return TN_OK;
+}
+
+typedef struct tn__wctx { tn_response_cb cb; void *user; tn_request *req; } tn__wctx;
+
+/* A streamed write reached the socket (or failed): tell the handler. The request stays
+   allocated until its last write callback has run, even if it was finished meanwhile. */
+TN__PRIVATE void tn__req_on_written(tn_stream *s, int status, void *u) {
+    tn__wctx *w = (tn__wctx *)u;
+    tn_request *r = w->req;
+    tn_response_cb cb = w->cb;
+    void *user = w->user;
+    (void)s;
+    tn__free(r->srv->loop->a, w);
+    r->pending_writes--;
+    cb(r, status, user);
+    if (r->finished && r->pending_writes == 0) tn__req_put(r);
+}
+
+TN_API int tn_response_write(tn_request *req, const void *data, size_t len, tn_response_cb cb, void *user) {
+    char hdr[24];
+    tn_str v[3];
+    size_t nv = 0;
+    tn__wctx *w = NULL;
+    int rc;
+    if (tn__req_check(req) != 0 || !req->started || (!data && len)) return TN_EINVAL;
+    if (!req->conn) return TN_ECLOSED;
+    if (req->out_length >= 0 && req->out_sent + len > (uint64_t)req->out_length) return TN_EINVAL;
+    if (!req->head_only && len > 0) {
+        if (req->out_chunked) {
+            int h = tn_http_format_chunk_header(hdr, sizeof hdr, len);
+            if (h < 0) return h;
+            v[nv++] = tn_str_make(hdr, (size_t)h);
+        }
+        v[nv++] = tn_str_make((const char *)data, len);
+        if (req->out_chunked) v[nv++] = tn_str_make("\r\n", 2);
+    }
+    if (cb) {
+        w = (tn__wctx *)tn__alloc(req->srv->loop->a, sizeof *w);
+        if (!w) return TN_ENOMEM;
+        w->cb = cb;
+        w->user = user;
+        w->req = req;
+    }
+    /* an empty gather write still reports, in order, once everything before it left */
+    rc = tn_stream_writev(req->conn->s, v, nv, w ? tn__req_on_written : NULL, w);
+    if (rc != 0) {
+        tn__free(req->srv->loop->a, w);
+        return rc;
+    }
+    if (w) req->pending_writes++;
+    req->out_sent += len;
+    return TN_OK;
+}
+
+TN_API int tn_response_finish(tn_request *req) {
+    if (tn__req_check(req) != 0) return TN_EINVAL;
+    if (!req->conn) return tn__req_gone(req);
+    if (!req->started) return TN_EINVAL;
+    if (req->out_length >= 0 && req->out_sent < (uint64_t)req->out_length && !req->head_only) {
+        req->close_after = 1;   /* short body: the framing is broken, end the connection */
+        (void)tn_stream_abort(req->conn->s, TN_EINVAL);
+        return TN_EINVAL;
+    }
+    if (req->out_chunked && !req->head_only) {
+        int rc = tn_stream_write(req->conn->s, "0\r\n\r\n", 5, NULL, NULL);
+        if (rc != 0 && rc != TN_ECLOSED) return rc;
+    }
+    tn__req_done(req);
+    return TN_OK;
+}
+
+TN_API int tn_request_detach(tn_request *req, tn_stream **stream) {
+    tn__hconn *c;
+    if (tn__req_check(req) != 0 || !stream) return TN_EINVAL;
+    if (!req->conn) return tn__req_gone(req);
+    if (req->started && req->status != 101) return TN_EINVAL;
+    c = req->conn;
+    *stream = c->s;
+    req->finished = 1;
+    if (req->held) tn__stream_consume(c->s, req->held);
+    tn__req_put(req);
+    c->req = NULL;
+    /* the stream forgets us: the connection object goes, the stream stays open */
+    tn__stream_watch_close(c->s, 0);
+    tn_stream_set_close_cb(c->s, NULL, NULL);
+    c->state = TN__HC_CLOSING;
+    c->s = NULL;
+    if (c->timer) (void)tn_loop_cancel(c->srv->loop, c->timer);
+    c->timer = 0;
+    /* the tcp server still counts this stream; it is released when the stream closes */
+    {
+        tn_http_server *srv = c->srv;
+        if (c->prev) c->prev->next = c->next;
+        else srv->conns = c->next;
+        if (c->next) c->next->prev = c->prev;
+        srv->nconns--;
+        if (c->next_d.queued) {
+            /* cannot happen while a request is in the handler; be safe anyway */
+            c->next_d.fn = NULL;
+        }
+        tn__free(srv->loop->a, c);
+    }
+    return TN_OK;
+}
+
+/* ---- errors on the wire ---- */
+TN__PRIVATE void tn__hc_fail(tn__hconn *c, int status) {
+    char buf[256], *p = buf;
+    const char *reason = tn_http_reason(status);
+    tn_http_server *srv = c->srv;
+    if (c->req) {
+        tn__req_put(c->req);
+        c->req = NULL;
+    }
+    c->state = TN__HC_CLOSING;
+    tn__hc_deadline(c, 0);
+    tn__srv_date(srv);
+    p = tn__put_str(p, "HTTP/1.1 ", 9);
+    p = tn__put_u64(p, (uint64_t)status);
+    *p++ = ' ';
+    p = tn__put_str(p, reason, strlen(reason));
+    p = tn__put_str(p, "\r\n", 2);
+    p = tn__put_str(p, srv->date_line, srv->date_len);
+    p = tn__put_str(p, "Content-Length: 0\r\nConnection: close\r\n\r\n", 40);
+    if (tn_stream_write(c->s, buf, (size_t)(p - buf), tn__hc_after_write, c) != 0) (void)tn_stream_close(c->s, NULL, NULL);
+}
+
+/* ---- reading requests ---- */
+TN__PRIVATE void tn__hc_on_data(tn_stream *s, int status, tn_str data, void *user);
+
+TN__PRIVATE void tn__hc_fill(tn__hconn *c, size_t seen) {
+    int rc = tn__stream_fill(c->s, seen, tn__hc_on_data, c);
+    if (rc == TN_OK) c->reading = 1;
+    else if (rc != TN_ECLOSED) (void)tn_stream_abort(c->s, rc);
+}
+
+TN__PRIVATE void tn__hc_on_data(tn_stream *s, int status, tn_str data, void *user) {
+    tn__hconn *c = (tn__hconn *)user;
+    (void)s;
+    (void)data;
+    c->reading = 0;
+    if (status != TN_OK) return;   /* closing: the close callback cleans up */
+    tn__hc_process(c);
+}
+
+TN__PRIVATE void tn__hc_dispatch(tn__hconn *c) {
+    tn_request *r = c->req;
+    c->state = TN__HC_HANDLER;
+    r->dispatched = 1;
+    tn__hc_deadline(c, 0);
+    tn__stream_watch_close(c->s, 1);   /* notice a client that leaves while we work */
+    c->srv->on_request(r, c->srv->user);
+}
+
+TN__PRIVATE const char *tn__first_token(tn_str v, size_t *len) {
+    size_t i = 0, j;
+    while (i < v.len && (v.ptr[i] == ' ' || v.ptr[i] == '\t')) i++;
+    j = i;
+    while (j < v.len && v.ptr[j] != ',' && v.ptr[j] != ' ' && v.ptr[j] != '\t') j++;
+    *len = j - i;
+    return v.ptr + i;
+}
+
+TN__PRIVATE void tn__req_apply_xheaders(tn_request *r) {
+    tn_str v;
+    char ip[TN_ADDR_STRLEN];
+    if (tn_http_header_get(r->p.headers, r->p.num_headers, "X-Real-Ip", &v) == TN_OK ||
+        tn_http_header_get(r->p.headers, r->p.num_headers, "X-Forwarded-For", &v) == TN_OK) {
+        /* X-Forwarded-For: the last entry is the one our proxy added */
+        size_t start = v.len, end = v.len;
+        while (end > 0 && (v.ptr[end - 1] == ' ' || v.ptr[end - 1] == '\t')) end--;
+        start = end;
+        while (start > 0 && v.ptr[start - 1] != ',') start--;
+        while (start < end && (v.ptr[start] == ' ' || v.ptr[start] == '\t')) start++;
+        if (end > start && end - start < sizeof ip) {
+            memcpy(ip, v.ptr + start, end - start);
+            ip[end - start] = 0;
+            if (tn_is_valid_ip(ip)) memcpy(r->remote_ip, ip, end - start + 1);
+        }
+    }
+    if (tn_http_header_get(r->p.headers, r->p.num_headers, "X-Scheme", &v) == TN_OK ||
+        tn_http_header_get(r->p.headers, r->p.num_headers, "X-Forwarded-Proto", &v) == TN_OK) {
+        size_t n;
+        const char *t = tn__first_token(v, &n);
+        if (tn_str_ieq(tn_str_make(t, n), tn_str_c("https"))) r->protocol = "https";
+        else if (tn_str_ieq(tn_str_make(t, n), tn_str_c("http"))) r->protocol = "http";
+    }
+}
+
+/* The head is complete: check it, decide the body, and hand over or read on. */
+TN__PRIVATE void tn__hc_head_done(tn__hconn *c, const char *base, size_t head_len) {
+    tn_request *r = c->req;
+    tn_http_server *srv = c->srv;
+    r->head_len = head_len;
+    r->held = head_len;
+    r->base = base;
+    if (r->p.version >= 11 && !(r->p.flags & TN_HTTP_F_HOST)) {
+        tn__hc_fail(c, 400);   /* RFC 9112 §3.2: exactly one Host */
+        return;
+    }
+    if (r->p.target_form == TN_HTTP_TARGET_AUTHORITY) {
+        tn__hc_fail(c, 405);   /* CONNECT: not a proxy */
+        return;
+    }
+    if (r->p.body_kind == TN_HTTP_BODY_LENGTH && r->p.content_length > srv->opts.max_body_size) {
+        tn__hc_fail(c, 413);
+        return;
+    }
+    r->head_only = tn_str_eq_c(r->p.method, "HEAD");
+    r->close_after = srv->opts.no_keep_alive || !(r->p.flags & TN_HTTP_F_KEEP_ALIVE);
+    r->protocol = "http";
+    if (tn_addr_ip(&c->peer, r->remote_ip, sizeof r->remote_ip) < 0) strcpy(r->remote_ip, "unix");
+    if (tn_addr_family(&c->peer) == TN_AF_UNIX) strcpy(r->remote_ip, "unix");
+    if (srv->opts.xheaders) tn__req_apply_xheaders(r);
+    r->chunked.max_body_bytes = srv->opts.max_body_size;
+    r->dec_end = head_len;
+    if (srv->opts.on_headers) {
+        r->in_on_headers = 1;
+        srv->opts.on_headers(r, srv->user);
+        r->in_on_headers = 0;
+        if (!c->req) return;   /* answered (or detached) from on_headers */
+    }
+    if (r->p.body_kind != TN_HTTP_BODY_NONE && (r->p.flags & TN_HTTP_F_EXPECT_CONTINUE) &&
+        tn__stream_peek(c->s).len == head_len) {
+        (void)tn_stream_write(c->s, "HTTP/1.1 100 Continue\r\n\r\n", 25, NULL, NULL);
+    }
+    if (r->body_cb) {
+        /* streamed body: the head moves out of the buffer so the body can be consumed */
+        r->own = (char *)tn__alloc(srv->loop->a, head_len);
+        if (!r->own) {
+            tn__hc_fail(c, 503);
+            return;
+        }
+        memcpy(r->own, base, head_len);
+        tn__req_rebase(r, r->own);
+        tn__stream_consume(c->s, head_len);
+        r->held = 0;
+        r->body_left = r->p.body_kind == TN_HTTP_BODY_LENGTH ? r->p.content_length : 0;
+    }
+    if (r->p.body_kind == TN_HTTP_BODY_NONE) {
+        if (r->body_cb) {
+            r->streaming_done = 1;
+            c->state = TN__HC_HANDLER;
+            r->dispatched = 1;
+            r->body_cb(r, TN_OK, tn_str_make(NULL, 0), r->body_user);
+            return;
+        }
+        tn__hc_dispatch(c);
+        return;
+    }
+    c->state = TN__HC_BODY;
+    if (srv->opts.body_timeout_ms) tn__hc_deadline(c, srv->opts.body_timeout_ms);
+    else tn__hc_deadline(c, 0);
+    if (r->body_cb) {
+        r->dispatched = 1;   /* the handler owns it from on_headers on */
+        tn__stream_watch_close(c->s, 0);
+    }
+    tn__hc_process(c);
+}
+
+/* Streamed body: hand out what is buffered, consuming it. Returns 1 when the body ended. */
+TN__PRIVATE int tn__hc_stream_body(tn__hconn *c, tn_str data) {
+    tn_request *r = c->req;
+    if (r->p.body_kind == TN_HTTP_BODY_LENGTH) {
+        size_t take = (size_t)TN__MIN((uint64_t)data.len, r->body_left);
+        if (take > 0) {
+            r->body_left -= take;
+            r->body_seen += take;
+            r->body_cb(r, TN_MORE, tn_str_make(data.ptr, take), r->body_user);
+            if (c->req != r || !r->conn) return 1;
+            tn__stream_consume(c->s, take);
+        }
+        return r->body_left == 0;
+    } else {
+        size_t len = data.len;
+        int rc = tn_http_decode_chunked(&r->chunked, (char *)(uintptr_t)data.ptr, &len);
+        if (rc < 0 && rc != TN_EINCOMPLETE) {
+            r->body_cb(r, rc, tn_str_make(NULL, 0), r->body_user);
+            if (c->req == r) (void)tn_stream_abort(c->s, rc);
+            return 1;
+        }
+        if (len > 0) {
+            r->body_seen += len;
+            r->body_cb(r, TN_MORE, tn_str_make(data.ptr, len), r->body_user);
+            if (c->req != r || !r->conn) return 1;
+        }
+        if (rc == TN_EINCOMPLETE) {
+            tn__stream_consume(c->s, data.len);
+            return 0;
+        }
+        /* complete: the rc bytes after the body (the next request) sit at data.ptr + len */
+        tn__stream_consume(c->s, len);
+        return 1;
+    }
+}
+
+/* Work on whatever the stream holds, by state; read more when needed. */
+TN__PRIVATE void tn__hc_process(tn__hconn *c) {
+    tn_http_server *srv = c->srv;
+    tn_str data = tn__stream_peek(c->s);
+    tn_request *r;
+    int rc;
+    if (c->state == TN__HC_HEAD) {
+        if (data.len == 0) {
+            tn__hc_deadline(c, srv->opts.idle_timeout_ms);
+            tn__hc_fill(c, 0);
+            return;
+        }
+        if (!c->req) {
+            /* the first byte of a request: it must now arrive whole in header_timeout */
+            if (!(c->req = tn__req_get(srv))) {
+                tn__hc_fail(c, 503);
+                return;
+            }
+            c->req->conn = c;
+            tn__hc_deadline(c, srv->opts.header_timeout_ms);
+        }
+        r = c->req;
+        rc = tn_http_parse_request(data.ptr, data.len, &r->p);
+        if (rc == TN_EINCOMPLETE) {
+            tn__hc_fill(c, data.len);
+            return;
+        }
+        if (rc < 0) {
+            int st = tn_http_error_status(rc);
+            tn__hc_fail(c, st ? st : 400);
+            return;
+        }
+        tn__hc_head_done(c, data.ptr, (size_t)rc);
+        return;
+    }
+    if (c->state != TN__HC_BODY) return;
+    r = c->req;
+    if (r->body_cb) {
+        if (data.len > 0 && !r->paused) {
+            int ended = tn__hc_stream_body(c, data);
+            if (c->req != r) return;
+            if (ended) {
+                if (!r->conn) return;
+                r->streaming_done = 1;
+                r->held = 0;
+                c->state = TN__HC_HANDLER;
+                tn__stream_watch_close(c->s, 1);
+                tn__hc_deadline(c, 0);
+                r->body_cb(r, TN_OK, tn_str_make(NULL, 0), r->body_user);
+                return;
+            }
+            data = tn__stream_peek(c->s);
+        }
+        if (!r->paused) tn__hc_fill(c, data.len);
+        return;
+    }
+    if (data.ptr != r->base) tn__req_rebase(r, data.ptr);   /* the buffer grew and moved */
+    if (r->p.body_kind == TN_HTTP_BODY_LENGTH) {
+        if (data.len - r->head_len >= r->p.content_length) {
+            r->body = tn_str_make(data.ptr + r->head_len, (size_t)r->p.content_length);
+            r->held = r->head_len + (size_t)r->p.content_length;
+            tn__hc_dispatch(c);
+            return;
+        }
+        tn__hc_fill(c, data.len);
+        return;
+    }
+    /* buffered chunked body: decode in place right after the decoded part */
+    if (data.len > r->dec_end) {
+        char *raw = (char *)(uintptr_t)data.ptr + r->dec_end;
+        size_t len = data.len - r->dec_end;
+        rc = tn_http_decode_chunked(&r->chunked, raw, &len);
+        if (rc < 0 && rc != TN_EINCOMPLETE) {
+            tn__hc_fail(c, rc == TN_EBODY_TOO_LARGE ? 413 : 400);
+            return;
+        }
+        r->dec_end += len;
+        /* keep the decoded body and (when complete) the next request's bytes; drop the rest */
+        c->s->rbuf.len = c->s->rbuf.head + r->dec_end + (rc >= 0 ? (size_t)rc : 0);
+        if (rc >= 0) {
+            r->body = tn_str_make(data.ptr + r->head_len, r->dec_end - r->head_len);
+            r->held = r->dec_end;
+            tn__hc_dispatch(c);
+            return;
+        }
+    }
+    tn__hc_fill(c, r->dec_end);
+}
+
+/* Start on the next request of a keep-alive connection (pipelined bytes first). */
+TN__PRIVATE void tn__hc_next(tn__hconn *c) {
+    c->state = TN__HC_HEAD;
+    tn__hc_process(c);
+}
+
+TN__PRIVATE void tn__hc_on_next(tn__defer *d) {
+    tn__hconn *c = (tn__hconn *)(void *)((char *)d - offsetof(tn__hconn, next_d));
+    if (c->s && !tn_stream_closed(c->s) && c->state != TN__HC_CLOSING) tn__hc_next(c);
+}
+
+/* ---- connections ---- */
+TN__PRIVATE void tn__srv_maybe_done(tn_http_server *srv);
+
+TN__PRIVATE void tn__hc_on_close(tn_stream *s, int cause, void *user) {
+    tn__hconn *c = (tn__hconn *)user;
+    tn_http_server *srv = c->srv;
+    tn_request *r = c->req;
+    (void)s;
+    (void)cause;
+    if (c->timer) (void)tn_loop_cancel(srv->loop, c->timer);
+    if (r) {
+        r->conn = NULL;
+        if (!r->dispatched) {
+            tn__req_put(r);
+        } else if (r->close_cb) {
+            r->close_cb(r, r->close_user);
+            if (!r->finished) {
+                r->finished = 1;
+                tn__req_put(r);
+            }
+        } else if (r->body_cb && !r->streaming_done) {
+            r->body_cb(r, cause ? cause : TN_ECLOSED, tn_str_make(NULL, 0), r->body_user);
+            r->next_free = srv->orphans;
+            srv->orphans = r;
+        } else {
+            /* the handler still holds it: released when it answers (or at server close) */
+            r->next_free = srv->orphans;
+            srv->orphans = r;
+        }
+    }
+    if (c->prev) c->prev->next = c->next;
+    else srv->conns = c->next;
+    if (c->next) c->next->prev = c->prev;
+    srv->nconns--;
+    /* next_d belongs to the connection: it is not queued here (the stream closed first) */
+    if (c->next_d.queued) {
+        tn__defer *d, **pp;
+        for (pp = &srv->loop->dq_head, d = *pp; d; d = *pp) {
+            if (d == &c->next_d) {
+                *pp = d->next;
+                if (srv->loop->dq_tail == d) {
+                    tn__defer *t = srv->loop->dq_head;
+                    while (t && t->next) t = t->next;
+                    srv->loop->dq_tail = t;
+                }
+                break;
+            }
+            pp = &d->next;
+        }
+    }
+    tn__free(srv->loop->a, c);
+    tn__srv_maybe_done(srv);
+}
+
+TN__PRIVATE void tn__srv_on_conn(tn_tcp_server *tcp, tn_stream *s, const tn_addr *peer, void *user) {
+    tn_http_server *srv = (tn_http_server *)user;
+    tn__hconn *c = (tn__hconn *)tn__calloc(srv->loop->a, sizeof *c);
+    (void)tcp;
+    if (!c) {
+        (void)tn_stream_close(s, NULL, NULL);
+        return;
+    }
+    c->srv = srv;
+    c->s = s;
+    c->peer = *peer;
+    c->state = TN__HC_HEAD;
+    tn__defer_init(&c->next_d, tn__hc_on_next, NULL);
+    c->next = srv->conns;
+    if (srv->conns) srv->conns->prev = c;
+    srv->conns = c;
+    srv->nconns++;
+    tn_stream_set_close_cb(s, tn__hc_on_close, c);
+    tn__hc_process(c);
+}
+
+/* ---- server ---- */
+TN__PRIVATE void tn__srv_free(tn_http_server *srv) {
+    tn_allocator *a = srv->loop->a;
+    while (srv->free_reqs) {
+        tn_request *r = srv->free_reqs;
+        srv->free_reqs = r->next_free;
+        tn_buf_free(&r->out);
+        tn__free(a, r);
+    }
+    while (srv->orphans) {
+        tn_request *r = srv->orphans;
+        srv->orphans = r->next_free;
+        tn_buf_free(&r->out);
+        tn__free(a, r->own);
+        tn__free(a, r);
+    }
+    tn__free(a, srv->server_header);
+    tn__free(a, srv);
+}
+
+TN__PRIVATE void tn__srv_on_tcp_closed(tn_loop *loop, void *user) {
+    tn_http_server *srv = (tn_http_server *)user;
+    tn_cb cb = srv->close_cb;
+    void *cu = srv->close_user;
+    tn__srv_free(srv);
+    if (cb) cb(loop, cu);
+}
+
+TN__PRIVATE void tn__srv_maybe_done(tn_http_server *srv) {
+    (void)srv;   /* the tcp server frees itself (and calls back) once its last stream is gone */
+}
+
+TN__PRIVATE void tn__srv_on_deadline(tn_loop *loop, void *user) {
+    tn_http_server *srv = (tn_http_server *)user;
+    tn__hconn *c, *n;
+    (void)loop;
+    srv->close_timer = 0;
+    for (c = srv->conns; c; c = n) {
+        n = c->next;
+        (void)tn_stream_abort(c->s, TN_ETIMEOUT);
+    }
+}
+
+TN_API int tn_http_server_new(tn_loop *loop, const tn_http_server_opts *opts, tn_request_cb on_request,
+                              void *user, tn_http_server **out) {
+    tn_http_server *srv;
+    const char *sh;
+    int rc;
+    if (!loop || !on_request || !out) return TN_EINVAL;
+    *out = NULL;
+    srv = (tn_http_server *)tn__calloc(loop->a, sizeof *srv);
+    if (!srv) return TN_ENOMEM;
+    if (opts) srv->opts = *opts;
+    srv->loop = loop;
+    srv->on_request = on_request;
+    srv->user = user;
+    srv->opts.max_header_size = TN__DEF(srv->opts.max_header_size, TORNADO_MAX_HEADER_BYTES);
+    srv->opts.max_headers = TN__DEF(srv->opts.max_headers, TORNADO_MAX_HEADERS);
+    srv->opts.max_target_length = TN__DEF(srv->opts.max_target_length, TORNADO_MAX_TARGET_LENGTH);
+    srv->opts.max_body_size = TN__DEF(srv->opts.max_body_size, TORNADO_MAX_BODY_BYTES);
+    srv->opts.idle_timeout_ms = TN__DEF(srv->opts.idle_timeout_ms, TORNADO_HTTP_IDLE_TIMEOUT_MS);
+    srv->opts.header_timeout_ms = TN__DEF(srv->opts.header_timeout_ms, TORNADO_HTTP_HEADER_TIMEOUT_MS);
+    /* the stream buffer holds a head and a buffered body at once */
+    if (!srv->opts.tcp.stream.max_buffer_size)
+        srv->opts.tcp.stream.max_buffer_size = (size_t)TN__MIN((uint64_t)((size_t)-1 / 2),
+                                                               srv->opts.max_body_size + srv->opts.max_header_size + 65536);
+    sh = srv->opts.server_header ? srv->opts.server_header : "tornado.h/" TORNADO_VERSION;
+    if (!tn__hdr_value_ok(sh) || !(srv->server_header = tn__strdup(loop->a, sh))) {
+        tn__free(loop->a, srv);
+        return TN_EINVAL;
+    }
+    srv->opts.server_header = srv->server_header;
+    srv->req_size = sizeof(tn_request) + srv->opts.max_headers * sizeof(tn_http_header);
+    srv->date_sec = -1;
+    if ((rc = tn_tcp_server_new(loop, &srv->opts.tcp, tn__srv_on_conn, srv, &srv->tcp)) != 0) {
+        tn__free(loop->a, srv->server_header);
+        tn__free(loop->a, srv);
+        return rc;
+    }
+    *out = srv;
+    return TN_OK;
+}
+
+TN_API int tn_http_server_listen(tn_http_server *srv, const char *host, int port) {
+    return srv ? tn_tcp_server_listen(srv->tcp, host, port) : TN_EINVAL;
+}
+TN_API int tn_http_server_listen_unix(tn_http_server *srv, const char *path, int mode) {
+    return srv ? tn_tcp_server_listen_unix(srv->tcp, path, mode) : TN_EINVAL;
+}
+TN_API int tn_http_server_add_socket(tn_http_server *srv, tn_socket fd) {
+    return srv ? tn_tcp_server_add_socket(srv->tcp, fd) : TN_EINVAL;
+}
+TN_API int tn_http_server_port(const tn_http_server *srv) { return tn_tcp_server_port(srv->tcp); }
+TN_API size_t tn_http_server_connections(const tn_http_server *srv) { return srv->nconns; }
+TN_API const tn_http_server_opts *tn_http_server_get_opts(const tn_http_server *srv) { return &srv->opts; }
+
+TN_API int tn_http_server_close(tn_http_server *srv, uint64_t deadline_ms, tn_cb cb, void *user) {
+    tn__hconn *c, *n;
+    int rc;
+    if (!srv) return TN_EINVAL;
+    if (srv->closing) return TN_ECLOSED;
+    srv->closing = 1;
+    srv->close_cb = cb;
+    srv->close_user = user;
+    /* idle connections go now; busy ones after their response (or at the deadline) */
+    for (c = srv->conns; c; c = n) {
+        n = c->next;
+        if (!c->req && c->state != TN__HC_DRAIN) (void)tn_stream_close(c->s, NULL, NULL);
+        else if (c->req) c->req->close_after = 1;
+    }
+    if (deadline_ms && srv->nconns > 0)
+        (void)tn_loop_call_later(srv->loop, deadline_ms, tn__srv_on_deadline, srv, &srv->close_timer);
+    rc = tn_tcp_server_close(srv->tcp, tn__srv_on_tcp_closed, srv);
+    return rc;
+}
+
+/* ---- request accessors ---- */
+TN_API tn_str tn_request_method(const tn_request *req) { return req->p.method; }
+TN_API tn_str tn_request_target(const tn_request *req) { return req->p.target; }
+TN_API tn_str tn_request_path(const tn_request *req) {
+    const char *q = req->p.target.len ? (const char *)memchr(req->p.target.ptr, '?', req->p.target.len) : NULL;
+    return tn_str_make(req->p.target.ptr, q ? (size_t)(q - req->p.target.ptr) : req->p.target.len);
+}
+TN_API tn_str tn_request_query(const tn_request *req) {
+    const char *q = req->p.target.len ? (const char *)memchr(req->p.target.ptr, '?', req->p.target.len) : NULL;
+    if (!q) return tn_str_make(NULL, 0);
+    return tn_str_make(q + 1, req->p.target.len - (size_t)(q + 1 - req->p.target.ptr));
+}
+TN_API int tn_request_version(const tn_request *req) { return req->p.version; }
+TN_API const tn_http_header *tn_request_headers(const tn_request *req, size_t *n) {
+    if (n) *n = req->p.num_headers;
+    return req->p.headers;
+}
+TN_API int tn_request_header(const tn_request *req, const char *name, tn_str *value) {
+    return tn_http_header_get(req->p.headers, req->p.num_headers, name, value);
+}
+TN_API tn_str tn_request_body(const tn_request *req) { return req->body; }
+TN_API const char *tn_request_remote_ip(const tn_request *req) { return req->remote_ip; }
+TN_API const char *tn_request_protocol(const tn_request *req) { return req->protocol; }
+TN_API const tn_addr *tn_request_peer(const tn_request *req) { return req->conn ? &req->conn->peer : NULL; }
+TN_API tn_http_server *tn_request_server(const tn_request *req) { return req->srv; }
+TN_API void tn_request_set_user(tn_request *req, void *user) { req->user = user; }
+TN_API void *tn_request_get_user(const tn_request *req) { return req->user; }
+TN_API void tn_request_set_close_cb(tn_request *req, tn_request_cb cb, void *user) {
+    req->close_cb = cb;
+    req->close_user = user;
+}
+
+TN_API int tn_request_stream_body(tn_request *req, tn_body_cb cb, void *user) {
+    if (!req || !cb || !req->in_on_headers) return TN_EINVAL;
+    if (req->body_cb) return TN_EBUSY;
+    req->body_cb = cb;
+    req->body_user = user;
+    return TN_OK;
+}
+
+TN_API void tn_request_pause(tn_request *req) { req->paused = 1; }
+
+TN_API void tn_request_resume(tn_request *req) {
+    if (!req->paused) return;
+    req->paused = 0;
+    if (req->conn && req->conn->state == TN__HC_BODY && !req->conn->reading)
+        tn__defer_queue(req->srv->loop, &req->conn->next_d);
+}
+
+#endif /* TN_HAS_HTTP_SERVER */
