@@ -428,9 +428,8 @@ TN__PRIVATE void tn__req_on_written(tn_stream *s, int status, void *u) {
     void *user = w->user;
     (void)s;
     tn__free(r->srv->loop->a, w);
-    r->pending_writes--;
-    cb(r, status, user);
-    if (r->finished && r->pending_writes == 0) tn__req_put(r);
+    cb(r, status, user);   /* may finish the response: this write still holds the request */
+    if (--r->pending_writes == 0 && r->finished) tn__req_put(r);
 }
 
 TN_API int tn_response_write(tn_request *req, const void *data, size_t len, tn_response_cb cb, void *user) {

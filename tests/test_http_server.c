@@ -1,0 +1,809 @@
+/* test_http_server.c: the HTTP/1.1 server over real sockets on 127.0.0.1: keep-alive,
+   pipelining, bodies (length, chunked, streamed, 100-continue), responses (whole, streamed,
+   HEAD), every limit and timeout, slow clients, clients that leave, graceful close,
+   detach, xheaders; and interop with curl and Python Tornado's HTTP client.
+
+   The server runs its loop on a thread of its own; the tests are blocking clients. */
+#define TORNADO_IMPLEMENTATION
+#include "../tornado.h"
+#include "tn_test.h"
+#include <pthread.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+
+/* ---- the server under test ---- */
+typedef struct server {
+    tn_loop *loop;
+    tn_http_server *srv;
+    pthread_t th;
+    int port;
+    volatile int handled;
+    volatile int closed_cbs;
+    volatile int logged;
+    volatile int last_status;
+    tn_request *held;          /* a request the handler keeps (async / never answers) */
+    char last_ip[TN_ADDR_STRLEN];
+    char last_proto[16];
+    uint64_t streamed_bytes;
+    volatile int stream_done;
+    volatile int stream_status;
+} server;
+
+static server *g;   /* the handlers below read their settings from here */
+
+static void on_close_req(tn_request *req, void *user) {
+    (void)req;
+    ((server *)user)->closed_cbs++;
+}
+
+static void async_answer(tn_loop *loop, void *user) {
+    server *s = (server *)user;
+    (void)loop;
+    if (s->held) tn_respond(s->held, 200, "text/plain", "later", 5);
+    s->held = NULL;
+}
+
+static void on_written(tn_request *req, int status, void *user);
+
+typedef struct streamer { int left; } streamer;
+static streamer g_streamer;
+
+static void on_written(tn_request *req, int status, void *user) {
+    streamer *st = (streamer *)user;
+    char chunk[1000];
+    if (status != TN_OK) return;
+    if (st->left == 0) {
+        tn_response_finish(req);
+        return;
+    }
+    memset(chunk, 'a' + st->left % 26, sizeof chunk);
+    st->left--;
+    TN_OK_RC(tn_response_write(req, chunk, sizeof chunk, on_written, st));
+}
+
+static void handler(tn_request *req, void *user) {
+    server *s = (server *)user;
+    tn_str path = tn_request_path(req), body = tn_request_body(req), v;
+    char buf[512];
+    s->handled++;
+    snprintf(s->last_ip, sizeof s->last_ip, "%s", tn_request_remote_ip(req));
+    snprintf(s->last_proto, sizeof s->last_proto, "%s", tn_request_protocol(req));
+    if (tn_str_eq_c(path, "/")) {
+        tn_respond(req, 200, "text/plain", "Hello, world", 12);
+    } else if (tn_str_eq_c(path, "/echo")) {
+        /* the body back, with its method and length */
+        snprintf(buf, sizeof buf, "%.*s %lu ", (int)tn_request_method(req).len, tn_request_method(req).ptr,
+                 (unsigned long)body.len);
+        {
+            size_t hl = strlen(buf);
+            char *out = (char *)malloc(hl + body.len + 1);
+            memcpy(out, buf, hl);
+            if (body.len) memcpy(out + hl, body.ptr, body.len);
+            tn_respond(req, 200, "text/plain", out, hl + body.len);
+            free(out);
+        }
+    } else if (tn_str_eq_c(path, "/header")) {
+        if (tn_request_header(req, "X-Test", &v) != TN_OK) v = tn_str_c("none");
+        TN_EQ_RC(tn_response_set_header(req, "X-Bad", "a\r\nInjected: yes"), TN_EINVAL);
+        TN_EQ_RC(tn_response_set_header(req, "Bad Name", "v"), TN_EINVAL);
+        TN_OK_RC(tn_response_add_header(req, "X-Multi", "1"));
+        TN_OK_RC(tn_response_add_header(req, "X-Multi", "2"));
+        TN_OK_RC(tn_response_set_header(req, "X-Gone", "x"));
+        TN_OK_RC(tn_response_clear_header(req, "x-gone"));
+        TN_OK_RC(tn_response_set_header(req, "Set-Cookie", "a=1"));
+        tn_respond(req, 200, "text/plain", v.ptr, v.len);
+    } else if (tn_str_eq_c(path, "/stream")) {
+        g_streamer.left = 50;   /* 50 KB in 1 KB chunks, each after the previous left */
+        TN_OK_RC(tn_response_start(req, 200, -1));
+        on_written(req, TN_OK, &g_streamer);
+    } else if (tn_str_eq_c(path, "/length")) {
+        TN_OK_RC(tn_response_start(req, 200, 10));
+        TN_OK_RC(tn_response_write(req, "01234", 5, NULL, NULL));
+        TN_EQ_RC(tn_response_write(req, "567890", 6, NULL, NULL), TN_EINVAL);   /* over the length */
+        TN_OK_RC(tn_response_write(req, "56789", 5, NULL, NULL));
+        TN_OK_RC(tn_response_finish(req));
+    } else if (tn_str_eq_c(path, "/async")) {
+        s->held = req;
+        tn_request_set_close_cb(req, on_close_req, s);
+        tn_loop_call_later(s->loop, 50, async_answer, s, NULL);
+    } else if (tn_str_eq_c(path, "/never")) {
+        s->held = req;   /* never answered; the client will leave */
+        tn_request_set_close_cb(req, on_close_req, s);
+    } else if (tn_str_eq_c(path, "/slow")) {
+        s->held = req;
+        tn_request_set_close_cb(req, on_close_req, s);
+        tn_loop_call_later(s->loop, 300, async_answer, s, NULL);
+    } else if (tn_str_eq_c(path, "/status")) {
+        tn_respond(req, 204, NULL, NULL, 0);
+    } else {
+        tn_respond(req, 404, "text/plain", "Not Found", 9);
+    }
+}
+
+static void on_body(tn_request *req, int status, tn_str data, void *user) {
+    server *s = (server *)user;
+    if (status == TN_MORE) {
+        s->streamed_bytes += data.len;
+        return;
+    }
+    s->stream_status = status;
+    s->stream_done = 1;
+    if (status == TN_OK) {
+        char buf[64];
+        int n = snprintf(buf, sizeof buf, "streamed %lu", (unsigned long)s->streamed_bytes);
+        tn_respond(req, 200, "text/plain", buf, (size_t)n);
+    }
+}
+
+static void on_headers(tn_request *req, void *user) {
+    server *s = (server *)user;
+    if (tn_str_eq_c(tn_request_path(req), "/upload")) TN_OK_RC(tn_request_stream_body(req, on_body, s));
+}
+
+static void access_log(const tn_request *req, int status, uint64_t bytes, uint64_t usec, void *user) {
+    server *s = (server *)user;
+    (void)req; (void)bytes; (void)usec;
+    s->logged++;
+    s->last_status = status;
+}
+
+static void *server_thread(void *u) {
+    server *s = (server *)u;
+    tn_loop_run(s->loop);
+    return NULL;
+}
+
+static server *start_server(const tn_http_server_opts *o_in) {
+    server *s = (server *)calloc(1, sizeof *s);
+    tn_http_server_opts o;
+    memset(&o, 0, sizeof o);
+    if (o_in) o = *o_in;
+    if (!o.on_headers) o.on_headers = on_headers;
+    o.access_log = access_log;
+    o.access_log_user = s;
+    TN_OK_RC(tn_loop_new(NULL, &s->loop));
+    TN_OK_RC(tn_http_server_new(s->loop, &o, handler, s, &s->srv));
+    TN_OK_RC(tn_http_server_listen(s->srv, "127.0.0.1", 0));
+    s->port = tn_http_server_port(s->srv);
+    g = s;
+    TN_CHECK(pthread_create(&s->th, NULL, server_thread, s) == 0);
+    return s;
+}
+
+static void on_srv_closed(tn_loop *loop, void *user) {
+    (void)user;
+    tn_loop_stop(loop);
+}
+static void close_srv(tn_loop *loop, void *user) {
+    server *s = (server *)user;
+    (void)loop;
+    TN_OK_RC(tn_http_server_close(s->srv, 2000, on_srv_closed, s));
+}
+
+/* Graceful stop from the test thread; every object must be gone afterwards. */
+static void stop_server(server *s) {
+    TN_OK_RC(tn_loop_post(s->loop, close_srv, s));
+    TN_CHECK(pthread_join(s->th, NULL) == 0);
+    TN_OK_RC(tn_loop_free(s->loop));
+    free(s);
+}
+
+/* ---- a blocking client ---- */
+static int cli_connect(int port) {
+    struct sockaddr_in sa;
+    int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons((uint16_t)port);
+    sa.sin_addr.s_addr = htonl(0x7f000001);
+    TN_CHECK(connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0);
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    return fd;
+}
+
+static void cli_send(int fd, const char *s, size_t n) {
+    size_t off = 0;
+    while (off < n) {
+        ssize_t k = send(fd, s + off, n - off, MSG_NOSIGNAL);
+        TN_CHECK(k > 0);
+        off += (size_t)k;
+    }
+}
+
+static void cli_sends(int fd, const char *s) { cli_send(fd, s, strlen(s)); }
+
+/* Complete responses at the start of buf (parsed with our own response parser). */
+static int complete_responses(const char *buf, size_t len) {
+    int n = 0;
+    size_t off = 0;
+    for (;;) {
+        tn_http_response r;
+        tn_http_header h[64];
+        int rc;
+        memset(&r, 0, sizeof r);
+        r.headers = h;
+        r.max_headers = 64;
+        rc = tn_http_parse_response(buf + off, len - off, &r);
+        if (rc <= 0) return n;
+        if (r.status == 100) {
+            off += (size_t)rc;
+            continue;
+        }
+        off += (size_t)rc;
+        if (r.body_kind == TN_HTTP_BODY_LENGTH) {
+            if (len - off < r.content_length) return n;
+            off += (size_t)r.content_length;
+        } else if (r.body_kind == TN_HTTP_BODY_CHUNKED) {
+            char *copy = (char *)malloc(len - off + 1);
+            tn_http_chunked dec;
+            size_t l = len - off;
+            memset(&dec, 0, sizeof dec);
+            memcpy(copy, buf + off, l);
+            rc = tn_http_decode_chunked(&dec, copy, &l);
+            free(copy);
+            if (rc < 0) return n;
+            off = len - (size_t)rc;
+        } else if (r.body_kind == TN_HTTP_BODY_UNTIL_CLOSE) {
+            return n;
+        }
+        n++;
+    }
+}
+
+/* Read until `want` responses are complete (0: until the peer closes), the peer closes, or
+   timeout_ms passes. Returns bytes read; *closed says if the peer closed. */
+static size_t cli_recv_n(int fd, char *buf, size_t cap, int timeout_ms, int *closed, int want) {
+    size_t len = 0;
+    uint64_t end = tn_time_ms() + (uint64_t)timeout_ms;
+    *closed = 0;
+    while (len < cap - 1) {
+        struct pollfd p;
+        int wait = (int)(end > tn_time_ms() ? end - tn_time_ms() : 0);
+        ssize_t k;
+        if (want > 0 && complete_responses(buf, len) >= want) break;
+        p.fd = fd;
+        p.events = POLLIN;
+        if (wait <= 0 || poll(&p, 1, wait) <= 0) break;
+        k = recv(fd, buf + len, cap - 1 - len, 0);
+        if (k <= 0) {
+            *closed = 1;
+            break;
+        }
+        len += (size_t)k;
+        buf[len] = 0;
+    }
+    buf[len] = 0;
+    return len;
+}
+
+static size_t cli_recv(int fd, char *buf, size_t cap, int timeout_ms, int *closed) {
+    return cli_recv_n(fd, buf, cap, timeout_ms, closed, 0);
+}
+
+/* Count "HTTP/1.1 NNN" status lines with the given code. */
+static int count_status(const char *buf, int code) {
+    char pat[32];
+    int n = 0;
+    const char *p = buf;
+    snprintf(pat, sizeof pat, "HTTP/1.1 %d ", code);
+    while ((p = strstr(p, pat)) != NULL) {
+        n++;
+        p++;
+    }
+    return n;
+}
+
+/* One request on a fresh connection: returns the response (up to cap) and whether the
+   server closed the connection. */
+static size_t exchange(int port, const char *req, char *buf, size_t cap, int wait_ms, int *closed) {
+    int fd = cli_connect(port);
+    size_t n;
+    cli_send(fd, req, strlen(req));
+    n = cli_recv(fd, buf, cap, wait_ms, closed);
+    close(fd);
+    return n;
+}
+
+/* ---- tests ---- */
+TN_TEST(keep_alive_and_pipelining_in_order) {
+    server *s = start_server(NULL);
+    char buf[8192];
+    int fd = cli_connect(s->port), closed, i;
+    /* three requests, one at a time, on one connection */
+    for (i = 0; i < 3; i++) {
+        cli_sends(fd, "GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+        cli_recv_n(fd, buf, sizeof buf, 2000, &closed, 1);
+        TN_EQ_INT(closed, 0);
+        TN_EQ_INT(count_status(buf, 200), 1);
+        TN_CHECK(strstr(buf, "Content-Length: 12\r\n") != NULL);
+        TN_CHECK(strstr(buf, "Date: ") != NULL && strstr(buf, " GMT\r\n") != NULL);
+        TN_CHECK(strstr(buf, "Server: tornado.h/") != NULL);
+        TN_CHECK(strstr(buf, "\r\n\r\nHello, world") != NULL);
+    }
+    /* pipelined: three in one write, answered in order */
+    cli_sends(fd, "GET /status HTTP/1.1\r\nHost: t\r\n\r\nGET /missing HTTP/1.1\r\nHost: t\r\n\r\n"
+                 "GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+    cli_recv_n(fd, buf, sizeof buf, 2000, &closed, 3);
+    TN_EQ_INT(closed, 0);
+    TN_CHECK(strstr(buf, "HTTP/1.1 204") != NULL);
+    TN_CHECKF(strstr(buf, "HTTP/1.1 404") && strstr(buf, "HTTP/1.1 200"), "got: %s", buf);
+    TN_CHECK(strstr(buf, "HTTP/1.1 204") < strstr(buf, "HTTP/1.1 404"));
+    TN_CHECK(strstr(buf, "HTTP/1.1 404") < strstr(buf, "HTTP/1.1 200"));
+    TN_CHECK(strstr(buf, "HTTP/1.1 204 No Content\r\n") && !strstr(strstr(buf, "204"), "Content-Length: 0\r\n\r\nHTTP/1.1 404"));
+    /* Connection: close is honoured */
+    cli_sends(fd, "GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+    cli_recv(fd, buf, sizeof buf, 1000, &closed);
+    TN_EQ_INT(closed, 1);
+    TN_CHECK(strstr(buf, "Connection: close\r\n") != NULL);
+    close(fd);
+    TN_EQ_INT(s->handled, 7);
+    stop_server(s);
+}
+
+TN_TEST(http10_and_head_and_one_byte_writes) {
+    server *s = start_server(NULL);
+    char buf[4096];
+    int closed, fd, i;
+    const char *req = "GET / HTTP/1.1\r\nHost: t\r\nX-Pad: 0123456789\r\n\r\n";
+    /* HTTP/1.0: closes unless keep-alive is asked for */
+    exchange(s->port, "GET / HTTP/1.0\r\n\r\n", buf, sizeof buf, 1000, &closed);
+    TN_EQ_INT(closed, 1);
+    TN_EQ_INT(count_status(buf, 200), 1);
+    fd = cli_connect(s->port);
+    cli_sends(fd, "GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+    cli_recv(fd, buf, sizeof buf, 150, &closed);
+    TN_EQ_INT(closed, 0);
+    TN_CHECK(strstr(buf, "Connection: keep-alive\r\n") != NULL);
+    close(fd);
+    /* HEAD: the length of the body, but no body */
+    exchange(s->port, "HEAD / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", buf, sizeof buf, 1000, &closed);
+    TN_CHECK(strstr(buf, "Content-Length: 12\r\n") != NULL);
+    TN_CHECK(strstr(buf, "Hello") == NULL);
+    /* a request dribbled one byte per write is still served */
+    fd = cli_connect(s->port);
+    for (i = 0; req[i]; i++) {
+        cli_send(fd, req + i, 1);
+        usleep(500);
+    }
+    cli_recv(fd, buf, sizeof buf, 500, &closed);
+    TN_EQ_INT(count_status(buf, 200), 1);
+    close(fd);
+    stop_server(s);
+}
+
+TN_TEST(request_bodies_length_chunked_continue) {
+    server *s = start_server(NULL);
+    char buf[8192];
+    int closed, fd;
+    exchange(s->port, "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 11\r\nConnection: close\r\n\r\nhello world",
+             buf, sizeof buf, 1000, &closed);
+    TN_CHECK(strstr(buf, "\r\n\r\nPOST 11 hello world") != NULL);
+    exchange(s->port, "PUT /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+                      "5\r\nhello\r\n1;ext=1\r\n \r\n5\r\nworld\r\n0\r\nTrailer: x\r\n\r\n",
+             buf, sizeof buf, 1000, &closed);
+    TN_CHECK(strstr(buf, "\r\n\r\nPUT 11 hello world") != NULL);
+    /* a chunked body followed by a pipelined request on the same connection */
+    fd = cli_connect(s->port);
+    cli_sends(fd, "POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"
+                 "GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+    cli_recv(fd, buf, sizeof buf, 300, &closed);
+    TN_CHECK(strstr(buf, "POST 3 abc") != NULL);
+    TN_CHECK(strstr(buf, "Hello, world") != NULL);
+    close(fd);
+    /* Expect: 100-continue: the interim response comes before the body is sent */
+    fd = cli_connect(s->port);
+    cli_sends(fd, "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n");
+    cli_recv(fd, buf, sizeof buf, 200, &closed);
+    TN_EQ_STR(buf, "HTTP/1.1 100 Continue\r\n\r\n");
+    cli_sends(fd, "data");
+    cli_recv(fd, buf, sizeof buf, 300, &closed);
+    TN_CHECK(strstr(buf, "POST 4 data") != NULL);
+    close(fd);
+    /* a body split over many packets */
+    fd = cli_connect(s->port);
+    cli_sends(fd, "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 6\r\n\r\nab");
+    usleep(20000);
+    cli_sends(fd, "cd");
+    usleep(20000);
+    cli_sends(fd, "ef");
+    cli_recv(fd, buf, sizeof buf, 300, &closed);
+    TN_CHECK(strstr(buf, "POST 6 abcdef") != NULL);
+    close(fd);
+    stop_server(s);
+}
+
+TN_TEST(malformed_and_limits_get_status_then_close) {
+    tn_http_server_opts o;
+    server *s;
+    char buf[8192], big[20000];
+    int closed, i;
+    struct { const char *req; int status; } cases[] = {
+        {"GARBAGE\r\n\r\n", 400},
+        {"GET / HTTP/1.1\r\n\r\n", 400},                                     /* no Host */
+        {"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400},               /* two Hosts */
+        {"GET / HTTP/1.1\r\nHost: a\r\nBad Header: x\r\n\r\n", 400},
+        {"GET / HTTP/1.1\nHost: a\n\n", 400},                                 /* bare LF */
+        {"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n", 400},
+        {"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n", 400},   /* RFC 9112 6.3: not chunked last */
+        {"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 501},
+        {"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 2000\r\n\r\n", 413},   /* over max_body_size */
+        {"GET / HTTP/2.0\r\nHost: a\r\n\r\n", 400},
+        {"CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n", 405},
+    };
+    memset(&o, 0, sizeof o);
+    o.max_body_size = 1000;
+    o.max_header_size = 4096;
+    o.max_headers = 10;
+    o.max_target_length = 100;
+    s = start_server(&o);
+    for (i = 0; i < (int)(sizeof cases / sizeof cases[0]); i++) {
+        exchange(s->port, cases[i].req, buf, sizeof buf, 2000, &closed);
+        TN_CHECKF(count_status(buf, cases[i].status) == 1, "case %d: wanted %d, got: %.60s", i, cases[i].status, buf);
+        TN_CHECKF(closed, "case %d: connection left open", i);
+        TN_CHECK(strstr(buf, "Connection: close\r\n") != NULL);
+    }
+    /* 414: target over 100 bytes */
+    memset(big, 'a', 200);
+    memcpy(big, "GET /", 5);
+    strcpy(big + 200, " HTTP/1.1\r\nHost: a\r\n\r\n");
+    exchange(s->port, big, buf, sizeof buf, 2000, &closed);
+    TN_EQ_INT(count_status(buf, 414), 1);
+    /* 431: too many fields, and a head over 4 KB */
+    strcpy(big, "GET / HTTP/1.1\r\nHost: a\r\n");
+    for (i = 0; i < 12; i++) strcat(big, "X-F: 1\r\n");
+    strcat(big, "\r\n");
+    exchange(s->port, big, buf, sizeof buf, 2000, &closed);
+    TN_EQ_INT(count_status(buf, 431), 1);
+    strcpy(big, "GET / HTTP/1.1\r\nHost: a\r\nX-Big: ");
+    memset(big + strlen(big), 'b', 5000);
+    strcpy(big + 32 + 5000, "\r\n\r\n");
+    exchange(s->port, big, buf, sizeof buf, 2000, &closed);
+    TN_EQ_INT(count_status(buf, 431), 1);
+    /* 413 for a chunked body that grows past the limit */
+    {
+        int fd = cli_connect(s->port);
+        char chunk[700];
+        cli_sends(fd, "POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n");
+        memset(chunk, 'c', sizeof chunk);
+        for (i = 0; i < 2; i++) {
+            cli_sends(fd, "2bc\r\n");
+            cli_send(fd, chunk, sizeof chunk);
+            cli_sends(fd, "\r\n");
+        }
+        cli_recv(fd, buf, sizeof buf, 2000, &closed);
+        TN_EQ_INT(count_status(buf, 413), 1);
+        TN_EQ_INT(closed, 1);
+        close(fd);
+    }
+    TN_EQ_INT(s->handled, 0);   /* none of these reached the handler */
+    stop_server(s);
+}
+
+TN_TEST(responses_streamed_fixed_and_headers) {
+    server *s = start_server(NULL);
+    static char buf[200000];
+    int closed;
+    size_t n;
+    char *body;
+    n = exchange(s->port, "GET /stream HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", buf, sizeof buf, 3000, &closed);
+    TN_CHECK(strstr(buf, "Transfer-Encoding: chunked\r\n") != NULL);
+    TN_CHECK(n > 50000 + 50 * 7);   /* 50 chunks of 1000 bytes, each framed */
+    TN_CHECK(strstr(buf, "\r\n0\r\n\r\n") != NULL);
+    {   /* decode the chunked body with our own decoder: 50 chunks of 1000 bytes */
+        tn_http_chunked dec;
+        size_t len;
+        int rc;
+        memset(&dec, 0, sizeof dec);
+        body = strstr(buf, "\r\n\r\n") + 4;
+        len = n - (size_t)(body - buf);
+        rc = tn_http_decode_chunked(&dec, body, &len);
+        TN_EQ_INT(rc, 0);
+        TN_EQ_UINT(len, 50000);
+        TN_EQ_UINT(dec.num_chunks, 50);
+    }
+    exchange(s->port, "GET /length HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", buf, sizeof buf, 1000, &closed);
+    TN_CHECKF(strstr(buf, "Content-Length: 10\r\n") && strstr(buf, "\r\n\r\n0123456789"), "got %s", buf);
+    /* an HTTP/1.0 client gets a close-delimited stream */
+    exchange(s->port, "GET /stream HTTP/1.0\r\n\r\n", buf, sizeof buf, 3000, &closed);
+    TN_EQ_INT(closed, 1);
+    TN_CHECK(strstr(buf, "Transfer-Encoding") == NULL);
+    TN_CHECK(strstr(buf, "Connection: close\r\n") != NULL);
+    exchange(s->port, "GET /header HTTP/1.1\r\nHost: t\r\nX-Test: yes\r\nConnection: close\r\n\r\n", buf, sizeof buf, 1000, &closed);
+    TN_CHECK(strstr(buf, "X-Multi: 1\r\nX-Multi: 2\r\n") != NULL);
+    TN_CHECK(strstr(buf, "Set-Cookie: a=1\r\n") != NULL);
+    TN_CHECK(strstr(buf, "X-Gone") == NULL);
+    TN_CHECK(strstr(buf, "Injected") == NULL);
+    TN_CHECK(strstr(buf, "\r\n\r\nyes") != NULL);
+    stop_server(s);
+}
+
+TN_TEST(streamed_request_body) {
+    server *s = start_server(NULL);
+    char buf[4096], chunk[10000];
+    int closed, fd, i;
+    fd = cli_connect(s->port);
+    cli_sends(fd, "PUT /upload HTTP/1.1\r\nHost: t\r\nContent-Length: 100000\r\n\r\n");
+    memset(chunk, 'u', sizeof chunk);
+    for (i = 0; i < 10; i++) cli_send(fd, chunk, sizeof chunk);
+    cli_recv(fd, buf, sizeof buf, 1000, &closed);
+    TN_CHECK(strstr(buf, "streamed 100000") != NULL);
+    /* chunked, then the next request on the same connection */
+    s->streamed_bytes = 0;
+    cli_sends(fd, "PUT /upload HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+                 "a\r\n0123456789\r\n5\r\nabcde\r\n0\r\n\r\nGET / HTTP/1.1\r\nHost: t\r\n\r\n");
+    cli_recv(fd, buf, sizeof buf, 500, &closed);
+    TN_CHECK(strstr(buf, "streamed 15") != NULL);
+    TN_CHECK(strstr(buf, "Hello, world") != NULL);
+    close(fd);
+    stop_server(s);
+}
+
+TN_TEST(async_handler_and_client_that_leaves) {
+    server *s = start_server(NULL);
+    char buf[4096];
+    int closed, fd;
+    uint64_t end;
+    exchange(s->port, "GET /async HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", buf, sizeof buf, 1000, &closed);
+    TN_CHECK(strstr(buf, "\r\n\r\nlater") != NULL);
+    TN_EQ_INT(s->closed_cbs, 0);
+    /* a handler that never answers: once the client leaves, the connection is released and
+       the request's close callback runs */
+    fd = cli_connect(s->port);
+    cli_sends(fd, "GET /never HTTP/1.1\r\nHost: t\r\n\r\n");
+    usleep(50000);
+    TN_EQ_UINT(tn_http_server_connections(s->srv), 1);
+    close(fd);
+    end = tn_time_ms() + 2000;
+    while (s->closed_cbs == 0 && tn_time_ms() < end) usleep(2000);
+    TN_EQ_INT(s->closed_cbs, 1);
+    end = tn_time_ms() + 2000;
+    while (tn_http_server_connections(s->srv) > 0 && tn_time_ms() < end) usleep(2000);
+    TN_EQ_UINT(tn_http_server_connections(s->srv), 0);
+    stop_server(s);
+}
+
+TN_TEST(idle_header_and_body_timeouts) {
+    tn_http_server_opts o;
+    server *s;
+    char buf[4096];
+    int closed, slow, fd, i;
+    uint64_t t0;
+    memset(&o, 0, sizeof o);
+    o.idle_timeout_ms = 300;
+    o.header_timeout_ms = 400;
+    o.body_timeout_ms = 400;
+    s = start_server(&o);
+    /* idle keep-alive connection: closed after ~300 ms */
+    fd = cli_connect(s->port);
+    t0 = tn_time_ms();
+    cli_recv(fd, buf, sizeof buf, 3000, &closed);
+    TN_EQ_INT(closed, 1);
+    TN_CHECK(tn_time_ms() - t0 >= 250 && tn_time_ms() - t0 < 2000);
+    close(fd);
+    /* slowloris: a head dribbled forever is cut at the header timeout, while a normal client
+       is still served at once */
+    slow = cli_connect(s->port);
+    cli_sends(slow, "GET / HTTP/1.1\r\n");
+    t0 = tn_time_ms();
+    for (i = 0; i < 20; i++) {
+        char line[32];
+        struct pollfd p;
+        snprintf(line, sizeof line, "X-%d: y\r\n", i);
+        if (send(slow, line, strlen(line), MSG_NOSIGNAL) <= 0) break;
+        p.fd = slow;
+        p.events = POLLIN;
+        if (poll(&p, 1, 0) > 0) break;   /* closed on us */
+        if (i == 3) {
+            uint64_t q = tn_time_ms();
+            exchange(s->port, "GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", buf, sizeof buf, 1000, &closed);
+            TN_EQ_INT(count_status(buf, 200), 1);
+            TN_CHECK(tn_time_ms() - q < 200);
+        }
+        usleep(100000);
+    }
+    cli_recv(slow, buf, sizeof buf, 2000, &closed);
+    TN_EQ_INT(closed, 1);
+    TN_CHECKF(tn_time_ms() - t0 < 1500, "slow client held %lu ms", (unsigned long)(tn_time_ms() - t0));
+    close(slow);
+    /* body timeout */
+    fd = cli_connect(s->port);
+    cli_sends(fd, "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\nonly a bit");
+    t0 = tn_time_ms();
+    cli_recv(fd, buf, sizeof buf, 3000, &closed);
+    TN_EQ_INT(closed, 1);
+    TN_CHECK(tn_time_ms() - t0 >= 300 && tn_time_ms() - t0 < 2000);
+    close(fd);
+    stop_server(s);
+}
+
+TN_TEST(no_keep_alive_max_connections_xheaders) {
+    tn_http_server_opts o;
+    server *s;
+    char buf[4096];
+    int closed, fds[3], i;
+    memset(&o, 0, sizeof o);
+    o.no_keep_alive = 1;
+    o.xheaders = 1;
+    o.tcp.max_connections = 2;
+    s = start_server(&o);
+    exchange(s->port, "GET / HTTP/1.1\r\nHost: t\r\n\r\n", buf, sizeof buf, 1000, &closed);
+    TN_EQ_INT(closed, 1);   /* one request per connection */
+    exchange(s->port, "GET / HTTP/1.1\r\nHost: t\r\nX-Forwarded-For: 10.0.0.1, 192.0.2.7\r\nX-Forwarded-Proto: https\r\n\r\n",
+             buf, sizeof buf, 1000, &closed);
+    TN_EQ_STR(s->last_ip, "192.0.2.7");
+    TN_EQ_STR(s->last_proto, "https");
+    exchange(s->port, "GET / HTTP/1.1\r\nHost: t\r\nX-Real-Ip: not-an-ip\r\n\r\n", buf, sizeof buf, 1000, &closed);
+    TN_EQ_STR(s->last_ip, "127.0.0.1");
+    /* two connections held open: the third waits until one goes */
+    for (i = 0; i < 3; i++) fds[i] = cli_connect(s->port);
+    usleep(100000);
+    cli_send(fds[2], "GET / HTTP/1.1\r\nHost: t\r\n\r\n", 27);
+    cli_recv(fds[2], buf, sizeof buf, 200, &closed);
+    TN_EQ_INT((int)strlen(buf), 0);   /* not accepted yet */
+    close(fds[0]);
+    cli_recv(fds[2], buf, sizeof buf, 2000, &closed);
+    TN_EQ_INT(count_status(buf, 200), 1);
+    close(fds[1]);
+    close(fds[2]);
+    stop_server(s);
+}
+
+/* graceful close: a request in flight finishes; new connections are refused */
+TN_TEST(graceful_shutdown) {
+    server *s = start_server(NULL);
+    char buf[4096];
+    int closed, fd = cli_connect(s->port);
+    cli_sends(fd, "GET /slow HTTP/1.1\r\nHost: t\r\n\r\n");
+    usleep(50000);
+    TN_OK_RC(tn_loop_post(s->loop, close_srv, s));
+    cli_recv(fd, buf, sizeof buf, 3000, &closed);
+    TN_CHECK(strstr(buf, "\r\n\r\nlater") != NULL);
+    TN_CHECK(strstr(buf, "Connection: close\r\n") != NULL);
+    TN_EQ_INT(closed, 1);
+    close(fd);
+    TN_CHECK(pthread_join(s->th, NULL) == 0);
+    TN_OK_RC(tn_loop_free(s->loop));
+    free(s);
+}
+
+TN_TEST(access_log_sees_every_request) {
+    server *s = start_server(NULL);
+    char buf[4096];
+    int closed;
+    exchange(s->port, "GET /missing HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", buf, sizeof buf, 1000, &closed);
+    usleep(20000);
+    TN_EQ_INT(s->logged, 1);
+    TN_EQ_INT(s->last_status, 404);
+    stop_server(s);
+}
+
+/* ---- interop ---- */
+static int have_cmd(const char *cmd) {
+    char line[256];
+    snprintf(line, sizeof line, "command -v %s >/dev/null 2>&1", cmd);
+    return system(line) == 0;
+}
+
+static size_t run_cmd(const char *cmd, char *out, size_t cap) {
+    FILE *p = popen(cmd, "r");
+    size_t n = 0;
+    TN_CHECK(p != NULL);
+    while (n < cap - 1) {
+        size_t k = fread(out + n, 1, cap - 1 - n, p);
+        if (k == 0) break;
+        n += k;
+    }
+    out[n] = 0;
+    pclose(p);
+    return n;
+}
+
+TN_TEST(curl_interop) {
+    server *s;
+    char cmd[1024], out[8192], path[64];
+    FILE *f;
+    int i;
+    if (!have_cmd("curl")) TN_SKIP("curl not found (apt-get install curl)");
+    s = start_server(NULL);
+    /* keep-alive reuse: two URLs, one connection */
+    snprintf(cmd, sizeof cmd, "curl -s -o /dev/null -o /dev/null -w '%%{http_code} %%{num_connects}\\n' http://127.0.0.1:%d/ http://127.0.0.1:%d/ 2>&1", s->port, s->port);
+    run_cmd(cmd, out, sizeof out);
+    TN_EQ_STR(out, "200 1\n200 0\n");
+    /* chunked upload from stdin (-T -) */
+    snprintf(cmd, sizeof cmd, "printf 'uploaded via chunks' | curl -s -T - http://127.0.0.1:%d/echo 2>&1", s->port);
+    run_cmd(cmd, out, sizeof out);
+    TN_EQ_STR(out, "PUT 19 uploaded via chunks");
+    /* a large body: curl sends Expect: 100-continue and waits for it */
+    snprintf(path, sizeof path, "/tmp/tn_http_body_%d", (int)getpid());
+    f = fopen(path, "w");
+    for (i = 0; i < 200000; i++) fputc('a' + i % 26, f);
+    fclose(f);
+    snprintf(cmd, sizeof cmd, "curl -s -v -H 'Expect: 100-continue' --expect100-timeout 5 --data-binary @%s http://127.0.0.1:%d/echo 2>&1 | grep -c -e '100 Continue' -e 'POST 200000 abc'", path, s->port);
+    run_cmd(cmd, out, sizeof out);
+    TN_EQ_STR(out, "2\n");
+    unlink(path);
+    /* HEAD */
+    snprintf(cmd, sizeof cmd, "curl -s -I http://127.0.0.1:%d/ 2>&1 | tr -d '\\r' | grep -e '^HTTP' -e '^Content-Length'", s->port);
+    run_cmd(cmd, out, sizeof out);
+    TN_EQ_STR(out, "HTTP/1.1 200 OK\nContent-Length: 12\n");
+    /* a streamed (chunked) response */
+    snprintf(cmd, sizeof cmd, "curl -s http://127.0.0.1:%d/stream | wc -c", s->port);
+    run_cmd(cmd, out, sizeof out);
+    TN_EQ_INT(atoi(out), 50000);
+    stop_server(s);
+}
+
+TN_TEST(python_tornado_client_interop) {
+    server *s;
+    char cmd[2048], out[4096];
+    if (system("/usr/bin/python3 -c 'import tornado' >/dev/null 2>&1") != 0)
+        TN_SKIP("Python Tornado not found (apt-get install python3-tornado)");
+    s = start_server(NULL);
+    snprintf(cmd, sizeof cmd,
+             "/usr/bin/python3 -c \"\n"
+             "from tornado.httpclient import HTTPClient\n"
+             "c = HTTPClient()\n"
+             "r = c.fetch('http://127.0.0.1:%d/')\n"
+             "print(r.code, r.body.decode())\n"
+             "r = c.fetch('http://127.0.0.1:%d/echo', method='POST', body=b'x' * 70000)\n"
+             "print(r.code, r.body[:11].decode(), len(r.body))\n"
+             "r = c.fetch('http://127.0.0.1:%d/stream')\n"
+             "print(r.code, len(r.body))\n"
+             "r = c.fetch('http://127.0.0.1:%d/missing', raise_error=False)\n"
+             "print(r.code)\n"
+             "\" 2>&1", s->port, s->port, s->port, s->port);
+    run_cmd(cmd, out, sizeof out);
+    TN_EQ_STR(out, "200 Hello, world\n200 POST 70000  70011\n200 50000\n404\n");
+    stop_server(s);
+}
+
+/* ---- 9000 keep-alive connections held open, each served ---- */
+TN_TEST(nine_thousand_keep_alive_connections) {
+    enum { N = 9000 };
+    server *s;
+    struct rlimit rl;
+    static int fds[N];
+    char buf[512];
+    int i, ok = 0;
+    getrlimit(RLIMIT_NOFILE, &rl);
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+    getrlimit(RLIMIT_NOFILE, &rl);
+    if (rl.rlim_cur < 2 * N + 100) TN_SKIP("needs %d open files (ulimit -n); have %lu", 2 * N + 100, (unsigned long)rl.rlim_cur);
+    s = start_server(NULL);
+    for (i = 0; i < N; i++) {
+        fds[i] = cli_connect(s->port);
+        cli_send(fds[i], "GET / HTTP/1.1\r\nHost: t\r\n\r\n", 27);
+    }
+    /* every one answered, and every one still open afterwards */
+    for (i = 0; i < N; i++) {
+        int closed;
+        size_t n = cli_recv_n(fds[i], buf, sizeof buf, 10000, &closed, 1);
+        (void)n;
+        if (count_status(buf, 200) == 1 && !closed) ok++;
+    }
+    TN_EQ_INT(ok, N);
+    TN_EQ_UINT(tn_http_server_connections(s->srv), N);
+    for (i = 0; i < N; i++) close(fds[i]);
+    stop_server(s);
+}
+
+TN_TESTS(
+    TN_CASE(keep_alive_and_pipelining_in_order),
+    TN_CASE(http10_and_head_and_one_byte_writes),
+    TN_CASE(request_bodies_length_chunked_continue),
+    TN_CASE(malformed_and_limits_get_status_then_close),
+    TN_CASE(responses_streamed_fixed_and_headers),
+    TN_CASE(streamed_request_body),
+    TN_CASE(async_handler_and_client_that_leaves),
+    TN_CASE(idle_header_and_body_timeouts),
+    TN_CASE(no_keep_alive_max_connections_xheaders),
+    TN_CASE(graceful_shutdown),
+    TN_CASE(access_log_sees_every_request),
+    TN_CASE(curl_interop),
+    TN_CASE(python_tornado_client_interop),
+    TN_CASE_T(nine_thousand_keep_alive_connections, 180)
+)
