@@ -31,6 +31,7 @@ DECLS = [
     "crypto.h",
     "http_parse.h",
     "http_cookie.h",
+    "router.h",
 ]
 
 # Implementation, in dependency order: compiled only under TORNADO_IMPLEMENTATION.
@@ -47,6 +48,7 @@ IMPLS = [
     "crypto.c",
     "http_parse.c",
     "http_cookie.c",
+    "router.c",
 ]
 
 INCLUDE_RE = re.compile(r'^()#\s*include\s+"([^"]+)"(.*)$')  # column 0 only: never inside comments

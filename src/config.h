@@ -52,6 +52,7 @@
      TORNADO_NO_THREADS         off       no pthread: no locks, no threaded resolver;
                                           tn_loop_post is then loop-thread only
      TORNADO_NO_LOG             off       compile logging out
+     TORNADO_NO_WEB             off       leave out the web layer (router)
      TORNADO_POLL_EPOLL         auto      force the epoll backend (Linux; default there)
      TORNADO_POLL_POLL          auto      force the poll() backend (default elsewhere)
      TORNADO_LINE_DIRECTIVES    off       #line directives pointing into src/ (development)
@@ -71,6 +72,7 @@
      TORNADO_HAPPY_EYEBALLS_DELAY_MS     300          head start of the first family
      TORNADO_RESOLVER_THREADS            4            threads of the threaded resolver
      TORNADO_MAX_POLL_WAIT_MS            3600000      longest single wait in the poller
+     TORNADO_MAX_ROUTE_CAPTURES          16           captures ({name}, {name*}) per route
 
    ALLOCATOR
    ---------
@@ -114,6 +116,12 @@
 #  define TN_HAS_LOG 0
 #else
 #  define TN_HAS_LOG 1
+#endif
+
+#if defined(TORNADO_NO_WEB)
+#  define TN_HAS_WEB 0
+#else
+#  define TN_HAS_WEB 1
 #endif
 
 /* ---- poller backend: autodetect, or forced by TORNADO_POLL_* ---- */
@@ -167,4 +175,7 @@
 #endif
 #ifndef TORNADO_MAX_POLL_WAIT_MS
 #define TORNADO_MAX_POLL_WAIT_MS 3600000u
+#endif
+#ifndef TORNADO_MAX_ROUTE_CAPTURES
+#define TORNADO_MAX_ROUTE_CAPTURES 16
 #endif
