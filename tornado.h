@@ -7903,6 +7903,12 @@ TN_API int tn_router_add(tn_router *r, const char *methods, const char *pattern,
     }
     rc = tn__rt_parse_pattern(r, pattern, base_len, NULL, &nsegs, &ncaps);
     if (rc != 0) return rc;   /* the message quotes the whole pattern; offsets agree */
+    if (opt) {
+        size_t k = base_len;
+        while (k > 0 && pattern[k - 1] != '/') k--;
+        if (pattern[base_len - 1] == '*' || (pattern[base_len - 1] == '}' && pattern[base_len - 2] == '*'))
+            return tn__rt_fail(r, TN_EINVAL, "pattern", pattern, k, "\"/?\" cannot follow a rest capture");
+    }
     /* one block: custom[ncustom] | segs[nsegs] | pattern NUL | methods NUL */
     off_segs = ncustom * sizeof(tn_str);
     off_text = off_segs + nsegs * sizeof(tn__rt_seg);
