@@ -1507,7 +1507,10 @@ TN__BEGIN_DECLS
 
    METHODS  compared case-sensitively (RFC 9110 §9.1). A HEAD request matches a GET route
    when no route for the path names HEAD itself (explicitly, or with "*"), because servers
-   answer HEAD like GET (RFC 9110 §9.3.2); the server then sends no body. */
+   answer HEAD like GET (RFC 9110 §9.3.2); the server then sends no body.
+
+   THREADS  adding needs the router to itself; once built, a router may be matched from
+   several threads at once (tn_router_match and tn_router_allow only read it). */
 typedef struct tn_router tn_router;
 
 /* tn_route_capture: one named capture of a match. Both slices stay valid as long as the
@@ -7458,11 +7461,26 @@ TN__PRIVATE int tn__rt_tchar(unsigned char c) {
 
 /* The standard-method bit of a method, or 0 for any other. */
 TN__PRIVATE uint32_t tn__rt_method_bit(const char *p, size_t n) {
-    uint32_t i;
-    if (n < 3 || n > 7) return 0;
-    for (i = 0; i < TN__RT_NSTD; i++)
-        if (strlen(tn__rt_std[i]) == n && memcmp(tn__rt_std[i], p, n) == 0) return 1u << i;
-    return 0;
+    switch (n) {
+    case 3:
+        if (memcmp(p, "GET", 3) == 0) return 1u << 0;
+        if (memcmp(p, "PUT", 3) == 0) return 1u << 3;
+        return 0;
+    case 4:
+        if (memcmp(p, "HEAD", 4) == 0) return 1u << 1;
+        if (memcmp(p, "POST", 4) == 0) return 1u << 2;
+        return 0;
+    case 5:
+        if (memcmp(p, "PATCH", 5) == 0) return 1u << 5;
+        if (memcmp(p, "TRACE", 5) == 0) return 1u << 7;
+        return 0;
+    case 6: return memcmp(p, "DELETE", 6) == 0 ? 1u << 4 : 0;
+    case 7:
+        if (memcmp(p, "OPTIONS", 7) == 0) return 1u << 6;
+        if (memcmp(p, "CONNECT", 7) == 0) return 1u << 8;
+        return 0;
+    default: return 0;
+    }
 }
 
 /* ---- errors from tn_router_add ---- */

@@ -36,7 +36,10 @@ TN__BEGIN_DECLS
 
    METHODS  compared case-sensitively (RFC 9110 §9.1). A HEAD request matches a GET route
    when no route for the path names HEAD itself (explicitly, or with "*"), because servers
-   answer HEAD like GET (RFC 9110 §9.3.2); the server then sends no body. */
+   answer HEAD like GET (RFC 9110 §9.3.2); the server then sends no body.
+
+   THREADS  adding needs the router to itself; once built, a router may be matched from
+   several threads at once (tn_router_match and tn_router_allow only read it). */
 typedef struct tn_router tn_router;
 
 /* tn_route_capture: one named capture of a match. Both slices stay valid as long as the
