@@ -114,6 +114,7 @@ TN_TEST(literals) {
     EXPECT_RC(r, "GET", "/a/b/c", TN_ENOENT);
     TN_EQ_UINT(tn_router_count(r), 6);
     tn_router_free(r);
+    tn_router_free(NULL);   /* harmless */
 }
 
 TN_TEST(segment_captures) {
