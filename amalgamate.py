@@ -34,6 +34,7 @@ DECLS = [
     "http_parse.h",
     "http_cookie.h",
     "http_server.h",
+    "router.h",
 ]
 
 # Implementation, in dependency order: compiled only under TORNADO_IMPLEMENTATION.
@@ -53,6 +54,7 @@ IMPLS = [
     "http_parse.c",
     "http_cookie.c",
     "http_server.c",
+    "router.c",
 ]
 
 INCLUDE_RE = re.compile(r'^()#\s*include\s+"([^"]+)"(.*)$')  # column 0 only: never inside comments

@@ -52,7 +52,8 @@ TN__BEGIN_DECLS
     X(TN_EBAD_MULTIPART,    -43, "invalid multipart body")                            \
     X(TN_EBAD_SIGNATURE,    -44, "signature mismatch")                                \
     X(TN_EEXPIRED,          -45, "expired")                                           \
-    X(TN_EBAD_RANGE,        -46, "invalid or unsatisfiable range")
+    X(TN_EBAD_RANGE,        -46, "invalid or unsatisfiable range")                    \
+    X(TN_EMETHOD_NOT_ALLOWED, -47, "method not allowed")
 
 enum {
     TN_OK = 0,

@@ -53,6 +53,7 @@
                                           tn_loop_post is then loop-thread only
      TORNADO_NO_HTTP_SERVER     off       leave the HTTP server out
      TORNADO_NO_LOG             off       compile logging out
+     TORNADO_NO_WEB             off       leave out the web layer (router)
      TORNADO_POLL_EPOLL         auto      force the epoll backend (Linux; default there)
      TORNADO_POLL_POLL          auto      force the poll() backend (default elsewhere)
      TORNADO_LINE_DIRECTIVES    off       #line directives pointing into src/ (development)
@@ -78,6 +79,7 @@
      TORNADO_MAX_BODY_BYTES              104857600    request body (100 MiB) → 413
      TORNADO_HTTP_IDLE_TIMEOUT_MS        3600000      keep-alive idle connection (Tornado's)
      TORNADO_HTTP_HEADER_TIMEOUT_MS      30000        a head must arrive within this (slowloris)
+     TORNADO_MAX_ROUTE_CAPTURES          16           captures ({name}, {name*}) per route
 
    ALLOCATOR
    ---------
@@ -127,6 +129,12 @@
 #  define TN_HAS_LOG 0
 #else
 #  define TN_HAS_LOG 1
+#endif
+
+#if defined(TORNADO_NO_WEB)
+#  define TN_HAS_WEB 0
+#else
+#  define TN_HAS_WEB 1
 #endif
 
 /* ---- poller backend: autodetect, or forced by TORNADO_POLL_* ---- */
@@ -189,4 +197,7 @@
 #endif
 #ifndef TORNADO_MAX_POLL_WAIT_MS
 #define TORNADO_MAX_POLL_WAIT_MS 3600000u
+#endif
+#ifndef TORNADO_MAX_ROUTE_CAPTURES
+#define TORNADO_MAX_ROUTE_CAPTURES 16
 #endif

@@ -84,6 +84,7 @@ def compile_matrix(pool):
         ("no-threads", ["-DTORNADO_NO_THREADS"]),
         ("no-log", ["-DTORNADO_NO_LOG"]),
         ("static", ["-DTORNADO_STATIC"]),
+        ("no-web", ["-DTORNADO_NO_WEB"]),
     ]
     for cc in ("gcc", "clang"):
         if not have(cc):
