@@ -56,7 +56,7 @@ test:
 demo: build/examples/echo_server
 	./build/examples/echo_server --port 8888
 
-bench: $(addprefix build/bench/,$(BENCHES)) build/examples/echo_server
+bench: $(addprefix build/bench/,$(BENCHES)) build/examples/echo_server build/examples/hello
 	$(PY) bench/run.py
 
 fuzz:

@@ -4765,6 +4765,7 @@ struct tn_stream {
     int closed;
     int eof;
     int watch_close;               /* idle (no read pending): still notice the peer leaving */
+    int corked;                    /* writes queue without being sent (see tn__stream_cork) */
     int cause;
     int reported;
     tn_close_cb ccb;
@@ -4916,7 +4917,7 @@ TN__PRIVATE void tn__stream_update_events(tn_stream *s) {
     if (s->closed) return;
     if (s->rkind != TN__RD_NONE && !s->eof) want |= TN_EV_READ;
     else if (s->watch_close && !s->eof) want |= TN__EV_RDHUP;
-    if (tn_buf_size(&s->wbuf) > 0) want |= TN_EV_WRITE;
+    if (tn_buf_size(&s->wbuf) > 0 && !s->corked) want |= TN_EV_WRITE;
     if (want != s->events) {
         int rc = tn_loop_update_fd(s->h.loop, s->fd, want);
         if (rc != 0) {
@@ -5167,13 +5168,14 @@ TN_API void tn_stream_set_idle_timeout(tn_stream *s, uint64_t ms) {
 }
 
 /* ---- construction ---- */
+/* setup: make fd non-blocking and close-on-exec (0 for sockets we created that way). */
 TN__PRIVATE int tn__stream_new(tn_loop *loop, int fd, const tn__transport_ops *ops, const tn_stream_opts *opts,
-                               tn_stream **out) {
+                               int setup, tn_stream **out) {
     tn_stream *s;
     int rc;
     if (!loop || fd < 0 || !out) return TN_EINVAL;
     *out = NULL;
-    if ((rc = tn__fd_setup(fd)) != 0) return rc;
+    if (setup && (rc = tn__fd_setup(fd)) != 0) return rc;
     s = (tn_stream *)tn__calloc(loop->a, sizeof *s);
     if (!s) return TN_ENOMEM;
     if (opts) s->opts = *opts;
@@ -5200,11 +5202,16 @@ TN__PRIVATE int tn__stream_new(tn_loop *loop, int fd, const tn__transport_ops *o
 }
 
 TN_API int tn_stream_new_socket(tn_loop *loop, tn_socket fd, const tn_stream_opts *opts, tn_stream **out) {
-    return tn__stream_new(loop, fd, &tn__socket_ops, opts, out);
+    return tn__stream_new(loop, fd, &tn__socket_ops, opts, 1, out);
 }
 
 TN_API int tn_stream_new_pipe(tn_loop *loop, int fd, const tn_stream_opts *opts, tn_stream **out) {
-    return tn__stream_new(loop, fd, &tn__pipe_ops, opts, out);
+    return tn__stream_new(loop, fd, &tn__pipe_ops, opts, 1, out);
+}
+
+/* A socket from tn__accept / tn__socket: already non-blocking and close-on-exec. */
+TN__PRIVATE int tn__stream_new_own_socket(tn_loop *loop, int fd, const tn_stream_opts *opts, tn_stream **out) {
+    return tn__stream_new(loop, fd, &tn__socket_ops, opts, 0, out);
 }
 
 /* ---- reads ---- */
@@ -5219,7 +5226,10 @@ TN__PRIVATE int tn__stream_start_read(tn_stream *s, int kind, int flags, size_t 
     s->rscan = 0;
     s->rcb = cb;
     s->ruser = user;
-    tn__stream_queue(s);   /* completes from the loop, never inside this call */
+    if (tn_buf_size(&s->rbuf) > 0 || s->eof || (n == 0 && (kind == TN__RD_BYTES || kind == TN__RD_INTO)))
+        tn__stream_queue(s);           /* may complete now: from the loop, never inside this call */
+    else
+        tn__stream_update_events(s);   /* only new bytes can complete it: just watch the fd */
     return TN_OK;
 }
 
@@ -5285,7 +5295,7 @@ TN_API int tn_stream_writev(tn_stream *s, const tn_str *bufs, size_t nbufs, tn_w
         s->wcb_head = 0;
         s->wcb_cap = ncap;
     }
-    if (tn_buf_size(&s->wbuf) == 0 && total > 0) {
+    if (tn_buf_size(&s->wbuf) == 0 && total > 0 && !s->corked) {
         /* nothing queued: hand it to the transport right away, in one gather write */
         while (sent < total) {
             tn_str v[TN__IOV_MAX];
@@ -5370,6 +5380,20 @@ TN__PRIVATE void tn__stream_consume(tn_stream *s, size_t n) {
 /* The unconsumed bytes (borrowed; valid until the next read or consume). */
 TN__PRIVATE tn_str tn__stream_peek(const tn_stream *s) {
     return tn_str_make(tn_buf_ptr(&s->rbuf), tn_buf_size(&s->rbuf));
+}
+
+/* Cork: queue writes without sending them (e.g. responses to pipelined requests, sent
+   together in one system call); uncorking sends what is queued at once. */
+TN__PRIVATE void tn__stream_cork(tn_stream *s, int on) {
+    if (s->closed || s->corked == on) return;
+    s->corked = on;
+    if (!on) {
+        tn__stream_flush(s);
+        if (!s->closed) {
+            if (s->wcb_len > 0 && s->wsent >= s->wcbs[s->wcb_head].end) tn__stream_queue(s);
+            tn__stream_update_events(s);
+        }
+    }
 }
 
 /* While no read is pending, still watch for the peer closing (on platforms that report
@@ -5498,7 +5522,7 @@ TN__PRIVATE void tn__srv_on_accept(tn_loop *loop, tn_socket lfd, int events, voi
                 tn__srv_set_accepting(srv, 1);
             break;
         }
-        if ((rc = tn_stream_new_socket(loop, fd, &srv->opts.stream, &s)) != 0) {
+        if ((rc = tn__stream_new_own_socket(loop, fd, &srv->opts.stream, &s)) != 0) {
             TN__LLOG(loop, TN_LOG_WARN, rc, "dropping connection: %s", tn_strerror(rc));
             tn__fd_close(fd);
             continue;
@@ -5749,7 +5773,7 @@ TN__PRIVATE void tn__conn_success(tn_connector *c, int chain, int fd) {
     int rc;
     (void)tn_loop_remove_fd(c->h.loop, fd);
     if (c->fd[chain] == fd) c->fd[chain] = -1;
-    rc = tn_stream_new_socket(c->h.loop, fd, &c->opts.stream, &s);
+    rc = tn__stream_new_own_socket(c->h.loop, fd, &c->opts.stream, &s);
     if (rc != 0) {
         tn__fd_close(fd);
         tn__conn_finish(c, rc, NULL);
@@ -9864,7 +9888,7 @@ TN__PRIVATE tn_request *tn__req_get(tn_http_server *srv) {
     r->p.max_header_bytes = srv->opts.max_header_size;
     r->p.max_target_length = srv->opts.max_target_length;
     r->out_length = -1;
-    r->start_ns = tn_time_ns();
+    if (srv->opts.access_log) r->start_ns = tn_time_ns();
     return r;
 }
 
@@ -9921,7 +9945,7 @@ TN__PRIVATE void tn__hc_deadline(tn__hconn *c, uint64_t ms) {
         c->deadline = 0;
         return;
     }
-    c->deadline = tn_loop_update_time(loop) + ms;
+    c->deadline = tn_loop_now(loop) + ms;   /* the iteration's time: no clock read per request */
     if (c->timer && c->timer_at <= c->deadline) return;   /* fires first, then re-arms */
     if (c->timer) (void)tn_loop_cancel(loop, c->timer);
     c->timer = 0;
@@ -10022,7 +10046,10 @@ TN__PRIVATE void tn__req_done(tn_request *r) {
     }
     tn__req_put(r);
     tn__stream_watch_close(c->s, 0);
-    if (tn_stream_write_buffer_size(c->s) > 0) {
+    /* more requests already buffered (pipelining): hold the responses and send them
+       together once the buffer runs dry */
+    if (tn__stream_peek(c->s).len > 0) tn__stream_cork(c->s, 1);
+    if (tn_stream_write_buffer_size(c->s) > 0 && !c->s->corked) {
         /* backpressure: the next request waits until this response has left */
         c->state = TN__HC_DRAIN;
         if (tn_stream_write(c->s, "", 0, tn__hc_after_write, c) != 0) (void)tn_stream_close(c->s, NULL, NULL);
@@ -10268,7 +10295,9 @@ TN__PRIVATE void tn__hc_fail(tn__hconn *c, int status) {
 TN__PRIVATE void tn__hc_on_data(tn_stream *s, int status, tn_str data, void *user);
 
 TN__PRIVATE void tn__hc_fill(tn__hconn *c, size_t seen) {
-    int rc = tn__stream_fill(c->s, seen, tn__hc_on_data, c);
+    int rc;
+    tn__stream_cork(c->s, 0);   /* about to wait for the client: send what is held */
+    rc = tn__stream_fill(c->s, seen, tn__hc_on_data, c);
     if (rc == TN_OK) c->reading = 1;
     else if (rc != TN_ECLOSED) (void)tn_stream_abort(c->s, rc);
 }
@@ -10284,11 +10313,14 @@ TN__PRIVATE void tn__hc_on_data(tn_stream *s, int status, tn_str data, void *use
 
 TN__PRIVATE void tn__hc_dispatch(tn__hconn *c) {
     tn_request *r = c->req;
+    /* pipelined requests behind this one: hold responses, send them together */
+    if (tn__stream_peek(c->s).len > r->held) tn__stream_cork(c->s, 1);
     c->state = TN__HC_HANDLER;
     r->dispatched = 1;
     tn__hc_deadline(c, 0);
     tn__stream_watch_close(c->s, 1);   /* notice a client that leaves while we work */
     c->srv->on_request(r, c->srv->user);
+    if (c->req == r && c->s) tn__stream_cork(c->s, 0);   /* answered later: do not hold earlier responses */
 }
 
 TN__PRIVATE const char *tn__first_token(tn_str v, size_t *len) {
@@ -10348,9 +10380,7 @@ TN__PRIVATE void tn__hc_head_done(tn__hconn *c, const char *base, size_t head_le
     r->head_only = tn_str_eq_c(r->p.method, "HEAD");
     r->close_after = srv->opts.no_keep_alive || !(r->p.flags & TN_HTTP_F_KEEP_ALIVE);
     r->protocol = "http";
-    if (tn_addr_ip(&c->peer, r->remote_ip, sizeof r->remote_ip) < 0) strcpy(r->remote_ip, "unix");
-    if (tn_addr_family(&c->peer) == TN_AF_UNIX) strcpy(r->remote_ip, "unix");
-    if (srv->opts.xheaders) tn__req_apply_xheaders(r);
+    if (srv->opts.xheaders) tn__req_apply_xheaders(r);   /* else remote_ip is filled on demand */
     r->chunked.max_body_bytes = srv->opts.max_body_size;
     r->dec_end = head_len;
     if (srv->opts.on_headers) {
@@ -10427,7 +10457,9 @@ TN__PRIVATE int tn__hc_stream_body(tn__hconn *c, tn_str data) {
             tn__stream_consume(c->s, data.len);
             return 0;
         }
-        /* complete: the rc bytes after the body (the next request) sit at data.ptr + len */
+        /* complete: the rc bytes after the body (the next request) sit at data.ptr + len;
+           what lies beyond them is spent chunk framing */
+        c->s->rbuf.len = c->s->rbuf.head + len + (size_t)rc;
         tn__stream_consume(c->s, len);
         return 1;
     }
@@ -10605,6 +10637,8 @@ TN__PRIVATE void tn__srv_on_conn(tn_tcp_server *tcp, tn_stream *s, const tn_addr
     srv->conns = c;
     srv->nconns++;
     tn_stream_set_close_cb(s, tn__hc_on_close, c);
+    /* responses leave in one write each: Nagle would only delay them (as nginx, nodelay) */
+    (void)tn_stream_set_nodelay(s, 1);
     tn__hc_process(c);
 }
 
@@ -10745,7 +10779,15 @@ TN_API int tn_request_header(const tn_request *req, const char *name, tn_str *va
     return tn_http_header_get(req->p.headers, req->p.num_headers, name, value);
 }
 TN_API tn_str tn_request_body(const tn_request *req) { return req->body; }
-TN_API const char *tn_request_remote_ip(const tn_request *req) { return req->remote_ip; }
+TN_API const char *tn_request_remote_ip(const tn_request *req) {
+    tn_request *r = (tn_request *)(uintptr_t)req;   /* filled on first use: formatting costs */
+    if (!r->remote_ip[0]) {
+        if (!r->conn || tn_addr_family(&r->conn->peer) == TN_AF_UNIX ||
+            tn_addr_ip(&r->conn->peer, r->remote_ip, sizeof r->remote_ip) < 0)
+            strcpy(r->remote_ip, "unix");
+    }
+    return r->remote_ip;
+}
 TN_API const char *tn_request_protocol(const tn_request *req) { return req->protocol; }
 TN_API const tn_addr *tn_request_peer(const tn_request *req) { return req->conn ? &req->conn->peer : NULL; }
 TN_API tn_http_server *tn_request_server(const tn_request *req) { return req->srv; }

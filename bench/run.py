@@ -4,8 +4,10 @@ peer it names, and printed with the ratio (these machines are noisy: compare rat
 absolute numbers across runs).
 
 Peers: Python Tornado (Debian python3-tornado, run with /usr/bin/python3) for the event
-loop and the TCP echo server. Parser figures come from build/bench/bench_parse when built.
-A missing peer is reported, not fatal.
+loop, the TCP echo server and the HTTP hello world; nginx (Debian, one worker, access_log
+off, `return 200 "Hello, world"`) for the HTTP server, driven by wrk (Debian). Parser and
+router figures come from build/bench/bench_parse and bench_router. A missing peer or tool
+is reported, not fatal.
 """
 import os
 import re
@@ -151,6 +153,120 @@ def bench_echo(peer_ok):
         print("  %-34s %12s %14s %8s   %s" % ("  " + name, fmt(pa), fmt(pb), ratio, label))
 
 
+NGINX_CONF = """worker_processes 1;
+daemon off;
+pid %(dir)s/nginx.pid;
+error_log %(dir)s/error.log;
+events { worker_connections 20000; }
+http {
+  access_log off;
+  client_body_temp_path %(dir)s; proxy_temp_path %(dir)s; fastcgi_temp_path %(dir)s;
+  uwsgi_temp_path %(dir)s; scgi_temp_path %(dir)s;
+  server { listen 127.0.0.1:%(port)d; location / { return 200 "Hello, world"; } }
+}
+"""
+
+
+def wrk(port, pipeline):
+    cmd = ["wrk", "-t1", "-c64", "-d5s", "--latency", "http://127.0.0.1:%d/" % port]
+    if pipeline:
+        cmd[1:1] = ["-s", "bench/pipeline.lua"]
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", p.stdout)
+    reqs = re.search(r"(\d+) requests in", p.stdout)
+    p99 = re.search(r"\s99%\s+([\d.]+)(us|ms|s)", p.stdout)
+    lat = None
+    if p99:
+        lat = float(p99.group(1)) * {"us": 1e-3, "ms": 1.0, "s": 1e3}[p99.group(2)]
+    return (float(rps.group(1)) if rps else None, int(reqs.group(1)) if reqs else None, lat)
+
+
+def server_runs(name, cmd, port, pid_of=None):
+    """Start a server, run the wrk cases and the idle-connection probe against it."""
+    out = {}
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        if not wait_port(port):
+            print("  (%s did not start)" % name)
+            return out
+        pid = pid_of() if pid_of else proc.pid
+        for case, pipe in (("keep-alive", False), ("pipelined", True)):
+            c0 = cpu_seconds(pid)
+            rps, reqs, p99 = wrk(port, pipe)
+            cpu = cpu_seconds(pid) - c0
+            out[case] = (rps, p99, cpu / reqs * 1e6 if reqs else None)
+        p = subprocess.run([sys.executable, "bench/idle_conns.py", str(port), "5000", str(pid)],
+                           capture_output=True, text=True, timeout=120)
+        m = re.match(r"idle (-?\d+)", p.stdout.strip())
+        out["idle"] = int(m.group(1)) if m else None
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    return out
+
+
+def bench_http(peer_ok):
+    if not shutil.which("wrk"):
+        print("\n== HTTP hello world: skipped (wrk not found: apt-get install wrk) ==")
+        return
+    results = {}
+    p = free_port()
+    results["tornado.h"] = server_runs("tornado.h", ["build/examples/hello", "--port", str(p)], p)
+    nginx = shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None)
+    if nginx:
+        d = os.path.join(ROOT, "build", "bench", "nginx")
+        os.makedirs(d, exist_ok=True)
+        p = free_port()
+        with open(os.path.join(d, "nginx.conf"), "w") as f:
+            f.write(NGINX_CONF % {"dir": d, "port": p})
+
+        def worker_pid():
+            with open(os.path.join(d, "nginx.pid")) as f:
+                master = int(f.read().strip())
+            kids = subprocess.run(["pgrep", "-P", str(master)], capture_output=True, text=True).stdout.split()
+            return int(kids[0]) if kids else master
+        time.sleep(0.2)
+        results["nginx"] = server_runs("nginx", [nginx, "-c", os.path.join(d, "nginx.conf")], p, worker_pid)
+    else:
+        print("(nginx not found: apt-get install nginx-light; its column stays empty)")
+    if peer_ok:
+        p = free_port()
+        results["Py Tornado"] = server_runs("Python Tornado", [PYTORNADO, "bench/tornado_hello.py", str(p)], p)
+    print("\n== HTTP hello world: wrk -t1 -c64 -d5s, one server process each ==")
+    print("  %-30s %12s %12s %12s %10s %10s" % ("figure", "tornado.h", "nginx", "Py Tornado", "vs nginx", "vs Tornado"))
+    ours = results.get("tornado.h", {})
+
+    def line(label, get, higher_better=True):
+        a = get(ours)
+        b = get(results.get("nginx", {}))
+        c = get(results.get("Py Tornado", {}))
+        def ratio(x, y):
+            if not x or not y:
+                return "-"
+            return "%.2fx" % ((x / y) if higher_better else (y / x))
+        print("  %-30s %12s %12s %12s %10s %10s" % (label, fmt(a), fmt(b), fmt(c), ratio(a, b), ratio(a, c)))
+
+    for case in ("keep-alive", "pipelined"):
+        line("%s requests/s" % case, lambda r, k=case: (r.get(k) or (None,))[0])
+        line("%s p99 latency ms" % case, lambda r, k=case: (r.get(k) or (None, None))[1], False)
+        line("%s CPU us/request" % case, lambda r, k=case: (r.get(k) or (None, None, None))[2], False)
+    line("RSS bytes per idle connection", lambda r: r.get("idle"), False)
+    print("  (ratios: higher is better for tornado.h; wrk shares the 2 cores with the server, so")
+    print("   requests/s saturate at wrk's own speed: CPU us/request is the server's own cost)")
+
+
+def bench_router():
+    if not os.path.exists("build/bench/bench_router"):
+        return
+    print("\n== router (build/bench/bench_router) ==")
+    out = subprocess.run(["build/bench/bench_router"], capture_output=True, text=True, timeout=60).stdout
+    for l in out.splitlines():
+        print("  " + l)
+
+
 def bench_parse():
     if not os.path.exists("build/bench/bench_parse"):
         return
@@ -168,6 +284,8 @@ def main():
     bench_loop(peer_ok)
     bench_echo(peer_ok)
     bench_parse()
+    bench_router()
+    bench_http(peer_ok)
     return 0
 
 

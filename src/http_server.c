@@ -141,7 +141,7 @@ TN__PRIVATE tn_request *tn__req_get(tn_http_server *srv) {
     r->p.max_header_bytes = srv->opts.max_header_size;
     r->p.max_target_length = srv->opts.max_target_length;
     r->out_length = -1;
-    r->start_ns = tn_time_ns();
+    if (srv->opts.access_log) r->start_ns = tn_time_ns();
     return r;
 }
 
@@ -198,7 +198,7 @@ TN__PRIVATE void tn__hc_deadline(tn__hconn *c, uint64_t ms) {
         c->deadline = 0;
         return;
     }
-    c->deadline = tn_loop_update_time(loop) + ms;
+    c->deadline = tn_loop_now(loop) + ms;   /* the iteration's time: no clock read per request */
     if (c->timer && c->timer_at <= c->deadline) return;   /* fires first, then re-arms */
     if (c->timer) (void)tn_loop_cancel(loop, c->timer);
     c->timer = 0;
@@ -299,7 +299,10 @@ TN__PRIVATE void tn__req_done(tn_request *r) {
     }
     tn__req_put(r);
     tn__stream_watch_close(c->s, 0);
-    if (tn_stream_write_buffer_size(c->s) > 0) {
+    /* more requests already buffered (pipelining): hold the responses and send them
+       together once the buffer runs dry */
+    if (tn__stream_peek(c->s).len > 0) tn__stream_cork(c->s, 1);
+    if (tn_stream_write_buffer_size(c->s) > 0 && !c->s->corked) {
         /* backpressure: the next request waits until this response has left */
         c->state = TN__HC_DRAIN;
         if (tn_stream_write(c->s, "", 0, tn__hc_after_write, c) != 0) (void)tn_stream_close(c->s, NULL, NULL);
@@ -545,7 +548,9 @@ TN__PRIVATE void tn__hc_fail(tn__hconn *c, int status) {
 TN__PRIVATE void tn__hc_on_data(tn_stream *s, int status, tn_str data, void *user);
 
 TN__PRIVATE void tn__hc_fill(tn__hconn *c, size_t seen) {
-    int rc = tn__stream_fill(c->s, seen, tn__hc_on_data, c);
+    int rc;
+    tn__stream_cork(c->s, 0);   /* about to wait for the client: send what is held */
+    rc = tn__stream_fill(c->s, seen, tn__hc_on_data, c);
     if (rc == TN_OK) c->reading = 1;
     else if (rc != TN_ECLOSED) (void)tn_stream_abort(c->s, rc);
 }
@@ -561,11 +566,14 @@ TN__PRIVATE void tn__hc_on_data(tn_stream *s, int status, tn_str data, void *use
 
 TN__PRIVATE void tn__hc_dispatch(tn__hconn *c) {
     tn_request *r = c->req;
+    /* pipelined requests behind this one: hold responses, send them together */
+    if (tn__stream_peek(c->s).len > r->held) tn__stream_cork(c->s, 1);
     c->state = TN__HC_HANDLER;
     r->dispatched = 1;
     tn__hc_deadline(c, 0);
     tn__stream_watch_close(c->s, 1);   /* notice a client that leaves while we work */
     c->srv->on_request(r, c->srv->user);
+    if (c->req == r && c->s) tn__stream_cork(c->s, 0);   /* answered later: do not hold earlier responses */
 }
 
 TN__PRIVATE const char *tn__first_token(tn_str v, size_t *len) {
@@ -625,9 +633,7 @@ TN__PRIVATE void tn__hc_head_done(tn__hconn *c, const char *base, size_t head_le
     r->head_only = tn_str_eq_c(r->p.method, "HEAD");
     r->close_after = srv->opts.no_keep_alive || !(r->p.flags & TN_HTTP_F_KEEP_ALIVE);
     r->protocol = "http";
-    if (tn_addr_ip(&c->peer, r->remote_ip, sizeof r->remote_ip) < 0) strcpy(r->remote_ip, "unix");
-    if (tn_addr_family(&c->peer) == TN_AF_UNIX) strcpy(r->remote_ip, "unix");
-    if (srv->opts.xheaders) tn__req_apply_xheaders(r);
+    if (srv->opts.xheaders) tn__req_apply_xheaders(r);   /* else remote_ip is filled on demand */
     r->chunked.max_body_bytes = srv->opts.max_body_size;
     r->dec_end = head_len;
     if (srv->opts.on_headers) {
@@ -704,7 +710,9 @@ TN__PRIVATE int tn__hc_stream_body(tn__hconn *c, tn_str data) {
             tn__stream_consume(c->s, data.len);
             return 0;
         }
-        /* complete: the rc bytes after the body (the next request) sit at data.ptr + len */
+        /* complete: the rc bytes after the body (the next request) sit at data.ptr + len;
+           what lies beyond them is spent chunk framing */
+        c->s->rbuf.len = c->s->rbuf.head + len + (size_t)rc;
         tn__stream_consume(c->s, len);
         return 1;
     }
@@ -882,6 +890,8 @@ TN__PRIVATE void tn__srv_on_conn(tn_tcp_server *tcp, tn_stream *s, const tn_addr
     srv->conns = c;
     srv->nconns++;
     tn_stream_set_close_cb(s, tn__hc_on_close, c);
+    /* responses leave in one write each: Nagle would only delay them (as nginx, nodelay) */
+    (void)tn_stream_set_nodelay(s, 1);
     tn__hc_process(c);
 }
 
@@ -1022,7 +1032,15 @@ TN_API int tn_request_header(const tn_request *req, const char *name, tn_str *va
     return tn_http_header_get(req->p.headers, req->p.num_headers, name, value);
 }
 TN_API tn_str tn_request_body(const tn_request *req) { return req->body; }
-TN_API const char *tn_request_remote_ip(const tn_request *req) { return req->remote_ip; }
+TN_API const char *tn_request_remote_ip(const tn_request *req) {
+    tn_request *r = (tn_request *)(uintptr_t)req;   /* filled on first use: formatting costs */
+    if (!r->remote_ip[0]) {
+        if (!r->conn || tn_addr_family(&r->conn->peer) == TN_AF_UNIX ||
+            tn_addr_ip(&r->conn->peer, r->remote_ip, sizeof r->remote_ip) < 0)
+            strcpy(r->remote_ip, "unix");
+    }
+    return r->remote_ip;
+}
 TN_API const char *tn_request_protocol(const tn_request *req) { return req->protocol; }
 TN_API const tn_addr *tn_request_peer(const tn_request *req) { return req->conn ? &req->conn->peer : NULL; }
 TN_API tn_http_server *tn_request_server(const tn_request *req) { return req->srv; }

@@ -53,6 +53,7 @@ struct tn_stream {
     int closed;
     int eof;
     int watch_close;               /* idle (no read pending): still notice the peer leaving */
+    int corked;                    /* writes queue without being sent (see tn__stream_cork) */
     int cause;
     int reported;
     tn_close_cb ccb;
@@ -204,7 +205,7 @@ TN__PRIVATE void tn__stream_update_events(tn_stream *s) {
     if (s->closed) return;
     if (s->rkind != TN__RD_NONE && !s->eof) want |= TN_EV_READ;
     else if (s->watch_close && !s->eof) want |= TN__EV_RDHUP;
-    if (tn_buf_size(&s->wbuf) > 0) want |= TN_EV_WRITE;
+    if (tn_buf_size(&s->wbuf) > 0 && !s->corked) want |= TN_EV_WRITE;
     if (want != s->events) {
         int rc = tn_loop_update_fd(s->h.loop, s->fd, want);
         if (rc != 0) {
@@ -455,13 +456,14 @@ TN_API void tn_stream_set_idle_timeout(tn_stream *s, uint64_t ms) {
 }
 
 /* ---- construction ---- */
+/* setup: make fd non-blocking and close-on-exec (0 for sockets we created that way). */
 TN__PRIVATE int tn__stream_new(tn_loop *loop, int fd, const tn__transport_ops *ops, const tn_stream_opts *opts,
-                               tn_stream **out) {
+                               int setup, tn_stream **out) {
     tn_stream *s;
     int rc;
     if (!loop || fd < 0 || !out) return TN_EINVAL;
     *out = NULL;
-    if ((rc = tn__fd_setup(fd)) != 0) return rc;
+    if (setup && (rc = tn__fd_setup(fd)) != 0) return rc;
     s = (tn_stream *)tn__calloc(loop->a, sizeof *s);
     if (!s) return TN_ENOMEM;
     if (opts) s->opts = *opts;
@@ -488,11 +490,16 @@ TN__PRIVATE int tn__stream_new(tn_loop *loop, int fd, const tn__transport_ops *o
 }
 
 TN_API int tn_stream_new_socket(tn_loop *loop, tn_socket fd, const tn_stream_opts *opts, tn_stream **out) {
-    return tn__stream_new(loop, fd, &tn__socket_ops, opts, out);
+    return tn__stream_new(loop, fd, &tn__socket_ops, opts, 1, out);
 }
 
 TN_API int tn_stream_new_pipe(tn_loop *loop, int fd, const tn_stream_opts *opts, tn_stream **out) {
-    return tn__stream_new(loop, fd, &tn__pipe_ops, opts, out);
+    return tn__stream_new(loop, fd, &tn__pipe_ops, opts, 1, out);
+}
+
+/* A socket from tn__accept / tn__socket: already non-blocking and close-on-exec. */
+TN__PRIVATE int tn__stream_new_own_socket(tn_loop *loop, int fd, const tn_stream_opts *opts, tn_stream **out) {
+    return tn__stream_new(loop, fd, &tn__socket_ops, opts, 0, out);
 }
 
 /* ---- reads ---- */
@@ -507,7 +514,10 @@ TN__PRIVATE int tn__stream_start_read(tn_stream *s, int kind, int flags, size_t 
     s->rscan = 0;
     s->rcb = cb;
     s->ruser = user;
-    tn__stream_queue(s);   /* completes from the loop, never inside this call */
+    if (tn_buf_size(&s->rbuf) > 0 || s->eof || (n == 0 && (kind == TN__RD_BYTES || kind == TN__RD_INTO)))
+        tn__stream_queue(s);           /* may complete now: from the loop, never inside this call */
+    else
+        tn__stream_update_events(s);   /* only new bytes can complete it: just watch the fd */
     return TN_OK;
 }
 
@@ -573,7 +583,7 @@ TN_API int tn_stream_writev(tn_stream *s, const tn_str *bufs, size_t nbufs, tn_w
         s->wcb_head = 0;
         s->wcb_cap = ncap;
     }
-    if (tn_buf_size(&s->wbuf) == 0 && total > 0) {
+    if (tn_buf_size(&s->wbuf) == 0 && total > 0 && !s->corked) {
         /* nothing queued: hand it to the transport right away, in one gather write */
         while (sent < total) {
             tn_str v[TN__IOV_MAX];
@@ -658,6 +668,20 @@ TN__PRIVATE void tn__stream_consume(tn_stream *s, size_t n) {
 /* The unconsumed bytes (borrowed; valid until the next read or consume). */
 TN__PRIVATE tn_str tn__stream_peek(const tn_stream *s) {
     return tn_str_make(tn_buf_ptr(&s->rbuf), tn_buf_size(&s->rbuf));
+}
+
+/* Cork: queue writes without sending them (e.g. responses to pipelined requests, sent
+   together in one system call); uncorking sends what is queued at once. */
+TN__PRIVATE void tn__stream_cork(tn_stream *s, int on) {
+    if (s->closed || s->corked == on) return;
+    s->corked = on;
+    if (!on) {
+        tn__stream_flush(s);
+        if (!s->closed) {
+            if (s->wcb_len > 0 && s->wsent >= s->wcbs[s->wcb_head].end) tn__stream_queue(s);
+            tn__stream_update_events(s);
+        }
+    }
 }
 
 /* While no read is pending, still watch for the peer closing (on platforms that report

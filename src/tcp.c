@@ -68,7 +68,7 @@ TN__PRIVATE void tn__srv_on_accept(tn_loop *loop, tn_socket lfd, int events, voi
                 tn__srv_set_accepting(srv, 1);
             break;
         }
-        if ((rc = tn_stream_new_socket(loop, fd, &srv->opts.stream, &s)) != 0) {
+        if ((rc = tn__stream_new_own_socket(loop, fd, &srv->opts.stream, &s)) != 0) {
             TN__LLOG(loop, TN_LOG_WARN, rc, "dropping connection: %s", tn_strerror(rc));
             tn__fd_close(fd);
             continue;
@@ -319,7 +319,7 @@ TN__PRIVATE void tn__conn_success(tn_connector *c, int chain, int fd) {
     int rc;
     (void)tn_loop_remove_fd(c->h.loop, fd);
     if (c->fd[chain] == fd) c->fd[chain] = -1;
-    rc = tn_stream_new_socket(c->h.loop, fd, &c->opts.stream, &s);
+    rc = tn__stream_new_own_socket(c->h.loop, fd, &c->opts.stream, &s);
     if (rc != 0) {
         tn__fd_close(fd);
         tn__conn_finish(c, rc, NULL);
