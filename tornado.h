@@ -2063,8 +2063,9 @@ TN_API tn_str tn_request_body(const tn_request *req);
 TN_API const char *tn_request_remote_ip(const tn_request *req);
 /* "http" or "https" (xheaders may say https). */
 TN_API const char *tn_request_protocol(const tn_request *req);
-/* The peer's socket address. */
-TN_API const tn_addr *tn_request_peer(const tn_request *req);
+/* The peer's socket address (IP and port; family only for unix sockets).
+   Returns TN_OK or TN_ECLOSED (the client is gone). */
+TN_API int tn_request_peer(const tn_request *req, tn_addr *out);
 TN_API tn_http_server *tn_request_server(const tn_request *req);
 TN_API void tn_request_set_user(tn_request *req, void *user);
 TN_API void *tn_request_get_user(const tn_request *req);
@@ -2765,15 +2766,15 @@ struct tn__handle {
     void (*finalize)(tn__handle *h);  /* close callback + free; runs once */
 };
 
-typedef struct tn__fdw {              /* one fd watcher */
+typedef struct tn__fdw {              /* one fd watcher (24 bytes: one per open socket) */
     tn_fd_cb cb;
     void *user;
-    int events;                       /* what the user asked for (TN_EV_READ|TN_EV_WRITE) */
-    int backend_events;               /* what the poller has (0 = not registered) */
-    int dirty;                        /* queued in loop->dirty for the next flush */
-    int active;
-    int internal;                     /* the loop's own wakeup fd: not counted as alive */
-    uint64_t iter_added;              /* skip events polled before it was added */
+    uint32_t iter_added;              /* skip events polled before it was added (low bits) */
+    uint16_t events;                  /* what the owner asked for (TN__EV_INTEREST bits) */
+    uint16_t backend_events;          /* what the poller has (0 = not registered) */
+    unsigned char dirty;              /* queued in loop->dirty for the next flush */
+    unsigned char active;
+    unsigned char internal;           /* not counted as alive (owned by a handle or the loop) */
 } tn__fdw;
 
 typedef struct tn__fired { int fd; int events; } tn__fired;
@@ -3138,7 +3139,7 @@ TN__PRIVATE int tn__loop_sync_fd(tn_loop *loop, int fd, tn__fdw *w) {
     if (want == 0) rc = tn__poll_del(loop, fd);
     else if (w->backend_events == 0) rc = tn__poll_add(loop, fd, want);
     else rc = tn__poll_mod(loop, fd, want);
-    if (rc == TN_OK) w->backend_events = want;
+    if (rc == TN_OK) w->backend_events = (uint16_t)want;
     return rc;
 }
 
@@ -3201,13 +3202,13 @@ TN__PRIVATE int tn__loop_add_fd(tn_loop *loop, tn_socket fd, int events, tn_fd_c
     w = &loop->fds[fd];
     if (w->active) return TN_EEXIST;
     memset(w, 0, sizeof *w);
-    w->events = events & TN__EV_INTEREST;
+    w->events = (uint16_t)(events & TN__EV_INTEREST);
     if ((rc = tn__loop_sync_fd(loop, fd, w)) != 0) return rc;   /* report EBADF etc. now */
     w->cb = cb;
     w->user = user;
     w->active = 1;
     w->internal = internal;
-    w->iter_added = loop->iter;
+    w->iter_added = (uint32_t)loop->iter;
     if (!internal) loop->user_fds++;
     return TN_OK;
 }
@@ -3220,7 +3221,7 @@ TN_API int tn_loop_add_fd(tn_loop *loop, tn_socket fd, int events, tn_fd_cb cb, 
 TN_API int tn_loop_update_fd(tn_loop *loop, tn_socket fd, int events) {
     tn__fdw *w = loop ? tn__loop_fdw(loop, fd) : NULL;
     if (!w) return TN_ENOENT;
-    w->events = events & TN__EV_INTEREST;
+    w->events = (uint16_t)(events & TN__EV_INTEREST);
     return tn__loop_mark_dirty(loop, fd, w);
 }
 
@@ -3240,7 +3241,7 @@ TN__PRIVATE int tn__loop_dispatch_io(tn_loop *loop, int nfired) {
         tn__fdw *w = tn__loop_fdw(loop, fd);
         /* re-check: an earlier callback may have removed this watcher, or removed it and
            added a new one on a reused fd number (which must not see these stale events) */
-        if (!w || w->iter_added == loop->iter) continue;
+        if (!w || w->iter_added == (uint32_t)loop->iter) continue;
         mask = ev & w->events;
         if ((ev & TN_EV_ERROR) && w->events) mask |= TN_EV_ERROR;
         if (!mask) continue;
@@ -4739,15 +4740,21 @@ struct tn_stream {
     const tn__transport_ops *ops;
     int fd;
     int events;                    /* interest registered with the loop */
+    int cause;
+    unsigned char rkind;           /* the pending read (TN__RD_*) */
+    unsigned char rflags;
+    unsigned char closed;
+    unsigned char eof;
+    unsigned char watch_close;     /* idle (no read pending): still notice the peer leaving */
+    unsigned char corked;          /* writes queue without being sent (see tn__stream_cork) */
+    unsigned char reported;        /* the close sequence ran */
+    unsigned char dlen;            /* read_until: delimiter length (1..64) */
     tn_stream_opts opts;           /* resolved */
 
     /* the pending read */
-    int rkind;
-    int rflags;
     size_t rn;                     /* bytes wanted (BYTES, INTO) or max_bytes (UNTIL) */
     size_t rdone;                  /* streaming: delivered; INTO: filled */
     size_t rscan;                  /* UNTIL: bytes already searched */
-    size_t dlen;
     char *delim;                   /* dinline, or allocated when longer */
     char dinline[TN__DELIM_INLINE];
     char *rinto;
@@ -4758,19 +4765,11 @@ struct tn_stream {
     /* writes */
     tn_buf wbuf;
     uint64_t wqueued, wsent;       /* byte totals */
-    tn__wcb *wcbs;                 /* callbacks waiting for their bytes, in order */
-    size_t wcb_head, wcb_len, wcb_cap;
+    tn__wcb *wcbs;                 /* callbacks waiting for their bytes, in order (a ring) */
+    uint32_t wcb_head, wcb_len, wcb_cap;
 
-    /* closing */
-    int closed;
-    int eof;
-    int watch_close;               /* idle (no read pending): still notice the peer leaving */
-    int corked;                    /* writes queue without being sent (see tn__stream_cork) */
-    int cause;
-    int reported;
     tn_close_cb ccb;
     void *cuser;
-
     tn_timer_id idle_timer;
     uint64_t last_io;
     void *user;
@@ -5011,10 +5010,10 @@ TN__PRIVATE int tn__stream_try_read(tn_stream *s) {
         }
         break;
     case TN__RD_UNTIL: {
-        size_t from = s->rscan > s->dlen - 1 ? s->rscan - (s->dlen - 1) : 0;
-        long at = tn__find(p + from, avail - from, s->delim, s->dlen);
+        size_t dl = s->dlen, from = s->rscan > dl - 1 ? s->rscan - (dl - 1) : 0;
+        long at = tn__find(p + from, avail - from, s->delim, dl);
         if (at >= 0) {
-            size_t total = from + (size_t)at + s->dlen;
+            size_t total = from + (size_t)at + dl;
             if (s->rn && total > s->rn) {
                 tn__stream_close_now(s, TN_ELIMIT);
                 return 0;
@@ -5219,8 +5218,8 @@ TN__PRIVATE int tn__stream_start_read(tn_stream *s, int kind, int flags, size_t 
     if (!s || !cb) return TN_EINVAL;
     if (s->closed) return TN_ECLOSED;
     if (s->rkind != TN__RD_NONE) return TN_EBUSY;
-    s->rkind = kind;
-    s->rflags = flags;
+    s->rkind = (unsigned char)kind;
+    s->rflags = (unsigned char)flags;
     s->rn = n;
     s->rdone = 0;
     s->rscan = 0;
@@ -5257,7 +5256,7 @@ TN_API int tn_stream_read_until(tn_stream *s, const void *delim, size_t delim_le
     }
     memcpy(d, delim, delim_len);
     s->delim = d;
-    s->dlen = delim_len;
+    s->dlen = (unsigned char)delim_len;
     return TN_OK;
 }
 
@@ -5293,7 +5292,7 @@ TN_API int tn_stream_writev(tn_stream *s, const tn_str *bufs, size_t nbufs, tn_w
         tn__free(s->h.loop->a, s->wcbs);
         s->wcbs = w;
         s->wcb_head = 0;
-        s->wcb_cap = ncap;
+        s->wcb_cap = (uint32_t)ncap;
     }
     if (tn_buf_size(&s->wbuf) == 0 && total > 0 && !s->corked) {
         /* nothing queued: hand it to the transport right away, in one gather write */
@@ -5386,7 +5385,7 @@ TN__PRIVATE tn_str tn__stream_peek(const tn_stream *s) {
    together in one system call); uncorking sends what is queued at once. */
 TN__PRIVATE void tn__stream_cork(tn_stream *s, int on) {
     if (s->closed || s->corked == on) return;
-    s->corked = on;
+    s->corked = (unsigned char)on;
     if (!on) {
         tn__stream_flush(s);
         if (!s->closed) {
@@ -5399,7 +5398,7 @@ TN__PRIVATE void tn__stream_cork(tn_stream *s, int on) {
 /* While no read is pending, still watch for the peer closing (on platforms that report
    it without reading); the stream then closes with TN_EEOF. */
 TN__PRIVATE void tn__stream_watch_close(tn_stream *s, int on) {
-    s->watch_close = on;
+    s->watch_close = (unsigned char)on;
     if (!s->closed) tn__stream_update_events(s);
 }
 
@@ -9800,12 +9799,14 @@ struct tn__hconn {
     tn__hconn *prev, *next;
     tn_request *req;               /* being read or handled; NULL when idle */
     tn__defer next_d;              /* deferred start of the next request (pipelining) */
-    tn_addr peer;
+    unsigned char peer_family;     /* the peer in 20 bytes, not a 132-byte tn_addr: idle */
+    unsigned char peer_ip[16];     /* connections should cost little memory */
+    uint16_t peer_port;
     int state;
     int reading;                   /* a fill is pending */
-    uint64_t deadline;             /* loop time; 0 = none */
-    uint64_t timer_at;
-    tn_timer_id timer;
+    int tq;                        /* timeout queue it is in, or TN__TQ_NONE */
+    tn__hconn *tq_prev, *tq_next;
+    uint64_t deadline;             /* loop time */
 };
 
 struct tn_http_server {
@@ -9824,6 +9825,11 @@ struct tn_http_server {
     int64_t date_sec;
     char date_line[48];            /* "Date: ...\r\n" */
     size_t date_len;
+    /* Timeouts without a timer per connection: each kind has one fixed duration, so a queue
+       kept in arrival order is sorted by deadline; one server timer serves all queues. */
+    tn__hconn *tq_head[3], *tq_tail[3];
+    tn_timer_id tq_timer;
+    uint64_t tq_timer_at;
     int closing;
     tn_timer_id close_timer;
     tn_cb close_cb;
@@ -9924,34 +9930,70 @@ TN__PRIVATE void tn__req_rebase(tn_request *r, const char *nb) {
     r->base = nb;
 }
 
-/* ---- timers: one per connection, re-armed lazily ---- */
-TN__PRIVATE void tn__hc_on_timer(tn_loop *loop, void *user) {
-    tn__hconn *c = (tn__hconn *)user;
-    c->timer = 0;
-    if (!c->deadline) return;
-    if (loop->now >= c->deadline) {
-        c->deadline = 0;
-        (void)tn_stream_abort(c->s, TN_ETIMEOUT);
-        return;
-    }
-    c->timer_at = c->deadline;
-    (void)tn_loop_call_at(loop, c->deadline, tn__hc_on_timer, c, &c->timer);
+/* ---- timeouts: per-server queues (idle, head, body) and one timer ---- */
+enum { TN__TQ_NONE = -1, TN__TQ_IDLE = 0, TN__TQ_HEADER = 1, TN__TQ_BODY = 2 };
+
+TN__PRIVATE uint64_t tn__tq_ms(const tn_http_server *srv, int kind) {
+    return kind == TN__TQ_IDLE ? srv->opts.idle_timeout_ms
+         : kind == TN__TQ_HEADER ? srv->opts.header_timeout_ms : srv->opts.body_timeout_ms;
 }
 
-/* ms from now (0 = no deadline). */
-TN__PRIVATE void tn__hc_deadline(tn__hconn *c, uint64_t ms) {
-    tn_loop *loop = c->srv->loop;
-    if (ms == 0) {
-        c->deadline = 0;
-        return;
+TN__PRIVATE void tn__tq_unlink(tn__hconn *c) {
+    tn_http_server *srv = c->srv;
+    int k = c->tq;
+    if (k == TN__TQ_NONE) return;
+    if (c->tq_prev) c->tq_prev->tq_next = c->tq_next;
+    else srv->tq_head[k] = c->tq_next;
+    if (c->tq_next) c->tq_next->tq_prev = c->tq_prev;
+    else srv->tq_tail[k] = c->tq_prev;
+    c->tq_prev = c->tq_next = NULL;
+    c->tq = TN__TQ_NONE;
+}
+
+TN__PRIVATE void tn__tq_arm(tn_http_server *srv);
+
+TN__PRIVATE void tn__tq_on_timer(tn_loop *loop, void *user) {
+    tn_http_server *srv = (tn_http_server *)user;
+    int k;
+    srv->tq_timer = 0;
+    for (k = 0; k < 3; k++) {
+        tn__hconn *c;
+        while ((c = srv->tq_head[k]) != NULL && c->deadline <= loop->now) {
+            tn__tq_unlink(c);
+            (void)tn_stream_abort(c->s, TN_ETIMEOUT);
+        }
     }
-    c->deadline = tn_loop_now(loop) + ms;   /* the iteration's time: no clock read per request */
-    if (c->timer && c->timer_at <= c->deadline) return;   /* fires first, then re-arms */
-    if (c->timer) (void)tn_loop_cancel(loop, c->timer);
-    c->timer = 0;
-    c->timer_at = c->deadline;
-    if (tn_loop_call_at(loop, c->deadline, tn__hc_on_timer, c, &c->timer) != 0)
-        (void)tn_stream_abort(c->s, TN_ENOMEM);
+    tn__tq_arm(srv);
+}
+
+/* Arm the server's timer for the earliest deadline, unless it already fires by then. */
+TN__PRIVATE void tn__tq_arm(tn_http_server *srv) {
+    uint64_t first = 0;
+    int k;
+    for (k = 0; k < 3; k++)
+        if (srv->tq_head[k] && (!first || srv->tq_head[k]->deadline < first)) first = srv->tq_head[k]->deadline;
+    if (!first) return;
+    if (srv->tq_timer && srv->tq_timer_at <= first) return;
+    if (srv->tq_timer) (void)tn_loop_cancel(srv->loop, srv->tq_timer);
+    srv->tq_timer = 0;
+    srv->tq_timer_at = first;
+    if (tn_loop_call_at(srv->loop, first, tn__tq_on_timer, srv, &srv->tq_timer) != 0)
+        TN__LLOG(srv->loop, TN_LOG_ERROR, TN_ENOMEM, "http server: timeouts not armed (out of memory)");
+}
+
+/* Put the connection under one kind of timeout (counted from now), or none. */
+TN__PRIVATE void tn__hc_deadline(tn__hconn *c, int kind) {
+    tn_http_server *srv = c->srv;
+    uint64_t ms;
+    tn__tq_unlink(c);
+    if (kind == TN__TQ_NONE || (ms = tn__tq_ms(srv, kind)) == 0) return;
+    c->deadline = tn_loop_now(srv->loop) + ms;   /* the iteration's time: no clock read */
+    c->tq = kind;
+    c->tq_prev = srv->tq_tail[kind];
+    if (srv->tq_tail[kind]) srv->tq_tail[kind]->tq_next = c;
+    else srv->tq_head[kind] = c;
+    srv->tq_tail[kind] = c;
+    if (!srv->tq_timer || c->deadline < srv->tq_timer_at) tn__tq_arm(srv);
 }
 
 /* ---- the response ---- */
@@ -10251,8 +10293,7 @@ TN_API int tn_request_detach(tn_request *req, tn_stream **stream) {
     tn_stream_set_close_cb(c->s, NULL, NULL);
     c->state = TN__HC_CLOSING;
     c->s = NULL;
-    if (c->timer) (void)tn_loop_cancel(c->srv->loop, c->timer);
-    c->timer = 0;
+    tn__tq_unlink(c);
     /* the tcp server still counts this stream; it is released when the stream closes */
     {
         tn_http_server *srv = c->srv;
@@ -10279,7 +10320,7 @@ TN__PRIVATE void tn__hc_fail(tn__hconn *c, int status) {
         c->req = NULL;
     }
     c->state = TN__HC_CLOSING;
-    tn__hc_deadline(c, 0);
+    tn__hc_deadline(c, TN__TQ_NONE);
     tn__srv_date(srv);
     p = tn__put_str(p, "HTTP/1.1 ", 9);
     p = tn__put_u64(p, (uint64_t)status);
@@ -10317,7 +10358,7 @@ TN__PRIVATE void tn__hc_dispatch(tn__hconn *c) {
     if (tn__stream_peek(c->s).len > r->held) tn__stream_cork(c->s, 1);
     c->state = TN__HC_HANDLER;
     r->dispatched = 1;
-    tn__hc_deadline(c, 0);
+    tn__hc_deadline(c, TN__TQ_NONE);
     tn__stream_watch_close(c->s, 1);   /* notice a client that leaves while we work */
     c->srv->on_request(r, c->srv->user);
     if (c->req == r && c->s) tn__stream_cork(c->s, 0);   /* answered later: do not hold earlier responses */
@@ -10418,8 +10459,7 @@ TN__PRIVATE void tn__hc_head_done(tn__hconn *c, const char *base, size_t head_le
         return;
     }
     c->state = TN__HC_BODY;
-    if (srv->opts.body_timeout_ms) tn__hc_deadline(c, srv->opts.body_timeout_ms);
-    else tn__hc_deadline(c, 0);
+    tn__hc_deadline(c, TN__TQ_BODY);
     if (r->body_cb) {
         r->dispatched = 1;   /* the handler owns it from on_headers on */
         tn__stream_watch_close(c->s, 0);
@@ -10473,7 +10513,7 @@ TN__PRIVATE void tn__hc_process(tn__hconn *c) {
     int rc;
     if (c->state == TN__HC_HEAD) {
         if (data.len == 0) {
-            tn__hc_deadline(c, srv->opts.idle_timeout_ms);
+            tn__hc_deadline(c, TN__TQ_IDLE);
             tn__hc_fill(c, 0);
             return;
         }
@@ -10484,7 +10524,7 @@ TN__PRIVATE void tn__hc_process(tn__hconn *c) {
                 return;
             }
             c->req->conn = c;
-            tn__hc_deadline(c, srv->opts.header_timeout_ms);
+            tn__hc_deadline(c, TN__TQ_HEADER);
         }
         r = c->req;
         rc = tn_http_parse_request(data.ptr, data.len, &r->p);
@@ -10512,7 +10552,7 @@ TN__PRIVATE void tn__hc_process(tn__hconn *c) {
                 r->held = 0;
                 c->state = TN__HC_HANDLER;
                 tn__stream_watch_close(c->s, 1);
-                tn__hc_deadline(c, 0);
+                tn__hc_deadline(c, TN__TQ_NONE);
                 r->body_cb(r, TN_OK, tn_str_make(NULL, 0), r->body_user);
                 return;
             }
@@ -10574,7 +10614,7 @@ TN__PRIVATE void tn__hc_on_close(tn_stream *s, int cause, void *user) {
     tn_request *r = c->req;
     (void)s;
     (void)cause;
-    if (c->timer) (void)tn_loop_cancel(srv->loop, c->timer);
+    tn__tq_unlink(c);
     if (r) {
         r->conn = NULL;
         if (!r->dispatched) {
@@ -10619,6 +10659,41 @@ TN__PRIVATE void tn__hc_on_close(tn_stream *s, int cause, void *user) {
     tn__srv_maybe_done(srv);
 }
 
+TN__PRIVATE void tn__hc_set_peer(tn__hconn *c, const tn_addr *a) {
+    int fam = tn_addr_family(a);
+    c->peer_family = (unsigned char)fam;
+    c->peer_port = (uint16_t)(fam == TN_AF_INET || fam == TN_AF_INET6 ? tn_addr_port(a) : 0);
+    if (fam == TN_AF_INET) memcpy(c->peer_ip, &((const struct sockaddr_in *)(const void *)a->u.bytes)->sin_addr, 4);
+    else if (fam == TN_AF_INET6) memcpy(c->peer_ip, &((const struct sockaddr_in6 *)(const void *)a->u.bytes)->sin6_addr, 16);
+}
+
+TN__PRIVATE int tn__hc_get_peer(const tn__hconn *c, tn_addr *out) {
+    memset(out, 0, sizeof *out);
+    if (c->peer_family == TN_AF_INET) {
+        struct sockaddr_in v4;
+        memset(&v4, 0, sizeof v4);
+        v4.sin_family = AF_INET;
+        v4.sin_port = htons(c->peer_port);
+        memcpy(&v4.sin_addr, c->peer_ip, 4);
+        tn__addr_set(out, &v4, sizeof v4);
+    } else if (c->peer_family == TN_AF_INET6) {
+        struct sockaddr_in6 v6;
+        memset(&v6, 0, sizeof v6);
+        v6.sin6_family = AF_INET6;
+        v6.sin6_port = htons(c->peer_port);
+        memcpy(&v6.sin6_addr, c->peer_ip, 16);
+        tn__addr_set(out, &v6, sizeof v6);
+    } else if (c->peer_family == TN_AF_UNIX) {
+        struct sockaddr_un un;
+        memset(&un, 0, sizeof un);
+        un.sun_family = AF_UNIX;
+        tn__addr_set(out, &un, offsetof(struct sockaddr_un, sun_path));
+    } else {
+        return TN_ENOENT;
+    }
+    return TN_OK;
+}
+
 TN__PRIVATE void tn__srv_on_conn(tn_tcp_server *tcp, tn_stream *s, const tn_addr *peer, void *user) {
     tn_http_server *srv = (tn_http_server *)user;
     tn__hconn *c = (tn__hconn *)tn__calloc(srv->loop->a, sizeof *c);
@@ -10629,8 +10704,9 @@ TN__PRIVATE void tn__srv_on_conn(tn_tcp_server *tcp, tn_stream *s, const tn_addr
     }
     c->srv = srv;
     c->s = s;
-    c->peer = *peer;
+    tn__hc_set_peer(c, peer);
     c->state = TN__HC_HEAD;
+    c->tq = TN__TQ_NONE;
     tn__defer_init(&c->next_d, tn__hc_on_next, NULL);
     c->next = srv->conns;
     if (srv->conns) srv->conns->prev = c;
@@ -10645,6 +10721,8 @@ TN__PRIVATE void tn__srv_on_conn(tn_tcp_server *tcp, tn_stream *s, const tn_addr
 /* ---- server ---- */
 TN__PRIVATE void tn__srv_free(tn_http_server *srv) {
     tn_allocator *a = srv->loop->a;
+    if (srv->tq_timer) (void)tn_loop_cancel(srv->loop, srv->tq_timer);
+    if (srv->close_timer) (void)tn_loop_cancel(srv->loop, srv->close_timer);
     while (srv->free_reqs) {
         tn_request *r = srv->free_reqs;
         srv->free_reqs = r->next_free;
@@ -10782,14 +10860,18 @@ TN_API tn_str tn_request_body(const tn_request *req) { return req->body; }
 TN_API const char *tn_request_remote_ip(const tn_request *req) {
     tn_request *r = (tn_request *)(uintptr_t)req;   /* filled on first use: formatting costs */
     if (!r->remote_ip[0]) {
-        if (!r->conn || tn_addr_family(&r->conn->peer) == TN_AF_UNIX ||
-            tn_addr_ip(&r->conn->peer, r->remote_ip, sizeof r->remote_ip) < 0)
+        tn_addr a;
+        if (!r->conn || tn__hc_get_peer(r->conn, &a) != TN_OK || tn_addr_family(&a) == TN_AF_UNIX ||
+            tn_addr_ip(&a, r->remote_ip, sizeof r->remote_ip) < 0)
             strcpy(r->remote_ip, "unix");
     }
     return r->remote_ip;
 }
 TN_API const char *tn_request_protocol(const tn_request *req) { return req->protocol; }
-TN_API const tn_addr *tn_request_peer(const tn_request *req) { return req->conn ? &req->conn->peer : NULL; }
+TN_API int tn_request_peer(const tn_request *req, tn_addr *out) {
+    if (!req->conn) return TN_ECLOSED;
+    return tn__hc_get_peer(req->conn, out);
+}
 TN_API tn_http_server *tn_request_server(const tn_request *req) { return req->srv; }
 TN_API void tn_request_set_user(tn_request *req, void *user) { req->user = user; }
 TN_API void *tn_request_get_user(const tn_request *req) { return req->user; }

@@ -99,8 +99,9 @@ TN_API tn_str tn_request_body(const tn_request *req);
 TN_API const char *tn_request_remote_ip(const tn_request *req);
 /* "http" or "https" (xheaders may say https). */
 TN_API const char *tn_request_protocol(const tn_request *req);
-/* The peer's socket address. */
-TN_API const tn_addr *tn_request_peer(const tn_request *req);
+/* The peer's socket address (IP and port; family only for unix sockets).
+   Returns TN_OK or TN_ECLOSED (the client is gone). */
+TN_API int tn_request_peer(const tn_request *req, tn_addr *out);
 TN_API tn_http_server *tn_request_server(const tn_request *req);
 TN_API void tn_request_set_user(tn_request *req, void *user);
 TN_API void *tn_request_get_user(const tn_request *req);

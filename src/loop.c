@@ -29,15 +29,15 @@ struct tn__handle {
     void (*finalize)(tn__handle *h);  /* close callback + free; runs once */
 };
 
-typedef struct tn__fdw {              /* one fd watcher */
+typedef struct tn__fdw {              /* one fd watcher (24 bytes: one per open socket) */
     tn_fd_cb cb;
     void *user;
-    int events;                       /* what the user asked for (TN_EV_READ|TN_EV_WRITE) */
-    int backend_events;               /* what the poller has (0 = not registered) */
-    int dirty;                        /* queued in loop->dirty for the next flush */
-    int active;
-    int internal;                     /* the loop's own wakeup fd: not counted as alive */
-    uint64_t iter_added;              /* skip events polled before it was added */
+    uint32_t iter_added;              /* skip events polled before it was added (low bits) */
+    uint16_t events;                  /* what the owner asked for (TN__EV_INTEREST bits) */
+    uint16_t backend_events;          /* what the poller has (0 = not registered) */
+    unsigned char dirty;              /* queued in loop->dirty for the next flush */
+    unsigned char active;
+    unsigned char internal;           /* not counted as alive (owned by a handle or the loop) */
 } tn__fdw;
 
 typedef struct tn__fired { int fd; int events; } tn__fired;
@@ -402,7 +402,7 @@ TN__PRIVATE int tn__loop_sync_fd(tn_loop *loop, int fd, tn__fdw *w) {
     if (want == 0) rc = tn__poll_del(loop, fd);
     else if (w->backend_events == 0) rc = tn__poll_add(loop, fd, want);
     else rc = tn__poll_mod(loop, fd, want);
-    if (rc == TN_OK) w->backend_events = want;
+    if (rc == TN_OK) w->backend_events = (uint16_t)want;
     return rc;
 }
 
@@ -465,13 +465,13 @@ TN__PRIVATE int tn__loop_add_fd(tn_loop *loop, tn_socket fd, int events, tn_fd_c
     w = &loop->fds[fd];
     if (w->active) return TN_EEXIST;
     memset(w, 0, sizeof *w);
-    w->events = events & TN__EV_INTEREST;
+    w->events = (uint16_t)(events & TN__EV_INTEREST);
     if ((rc = tn__loop_sync_fd(loop, fd, w)) != 0) return rc;   /* report EBADF etc. now */
     w->cb = cb;
     w->user = user;
     w->active = 1;
     w->internal = internal;
-    w->iter_added = loop->iter;
+    w->iter_added = (uint32_t)loop->iter;
     if (!internal) loop->user_fds++;
     return TN_OK;
 }
@@ -484,7 +484,7 @@ TN_API int tn_loop_add_fd(tn_loop *loop, tn_socket fd, int events, tn_fd_cb cb, 
 TN_API int tn_loop_update_fd(tn_loop *loop, tn_socket fd, int events) {
     tn__fdw *w = loop ? tn__loop_fdw(loop, fd) : NULL;
     if (!w) return TN_ENOENT;
-    w->events = events & TN__EV_INTEREST;
+    w->events = (uint16_t)(events & TN__EV_INTEREST);
     return tn__loop_mark_dirty(loop, fd, w);
 }
 
@@ -504,7 +504,7 @@ TN__PRIVATE int tn__loop_dispatch_io(tn_loop *loop, int nfired) {
         tn__fdw *w = tn__loop_fdw(loop, fd);
         /* re-check: an earlier callback may have removed this watcher, or removed it and
            added a new one on a reused fd number (which must not see these stale events) */
-        if (!w || w->iter_added == loop->iter) continue;
+        if (!w || w->iter_added == (uint32_t)loop->iter) continue;
         mask = ev & w->events;
         if ((ev & TN_EV_ERROR) && w->events) mask |= TN_EV_ERROR;
         if (!mask) continue;

@@ -27,15 +27,21 @@ struct tn_stream {
     const tn__transport_ops *ops;
     int fd;
     int events;                    /* interest registered with the loop */
+    int cause;
+    unsigned char rkind;           /* the pending read (TN__RD_*) */
+    unsigned char rflags;
+    unsigned char closed;
+    unsigned char eof;
+    unsigned char watch_close;     /* idle (no read pending): still notice the peer leaving */
+    unsigned char corked;          /* writes queue without being sent (see tn__stream_cork) */
+    unsigned char reported;        /* the close sequence ran */
+    unsigned char dlen;            /* read_until: delimiter length (1..64) */
     tn_stream_opts opts;           /* resolved */
 
     /* the pending read */
-    int rkind;
-    int rflags;
     size_t rn;                     /* bytes wanted (BYTES, INTO) or max_bytes (UNTIL) */
     size_t rdone;                  /* streaming: delivered; INTO: filled */
     size_t rscan;                  /* UNTIL: bytes already searched */
-    size_t dlen;
     char *delim;                   /* dinline, or allocated when longer */
     char dinline[TN__DELIM_INLINE];
     char *rinto;
@@ -46,19 +52,11 @@ struct tn_stream {
     /* writes */
     tn_buf wbuf;
     uint64_t wqueued, wsent;       /* byte totals */
-    tn__wcb *wcbs;                 /* callbacks waiting for their bytes, in order */
-    size_t wcb_head, wcb_len, wcb_cap;
+    tn__wcb *wcbs;                 /* callbacks waiting for their bytes, in order (a ring) */
+    uint32_t wcb_head, wcb_len, wcb_cap;
 
-    /* closing */
-    int closed;
-    int eof;
-    int watch_close;               /* idle (no read pending): still notice the peer leaving */
-    int corked;                    /* writes queue without being sent (see tn__stream_cork) */
-    int cause;
-    int reported;
     tn_close_cb ccb;
     void *cuser;
-
     tn_timer_id idle_timer;
     uint64_t last_io;
     void *user;
@@ -299,10 +297,10 @@ TN__PRIVATE int tn__stream_try_read(tn_stream *s) {
         }
         break;
     case TN__RD_UNTIL: {
-        size_t from = s->rscan > s->dlen - 1 ? s->rscan - (s->dlen - 1) : 0;
-        long at = tn__find(p + from, avail - from, s->delim, s->dlen);
+        size_t dl = s->dlen, from = s->rscan > dl - 1 ? s->rscan - (dl - 1) : 0;
+        long at = tn__find(p + from, avail - from, s->delim, dl);
         if (at >= 0) {
-            size_t total = from + (size_t)at + s->dlen;
+            size_t total = from + (size_t)at + dl;
             if (s->rn && total > s->rn) {
                 tn__stream_close_now(s, TN_ELIMIT);
                 return 0;
@@ -507,8 +505,8 @@ TN__PRIVATE int tn__stream_start_read(tn_stream *s, int kind, int flags, size_t 
     if (!s || !cb) return TN_EINVAL;
     if (s->closed) return TN_ECLOSED;
     if (s->rkind != TN__RD_NONE) return TN_EBUSY;
-    s->rkind = kind;
-    s->rflags = flags;
+    s->rkind = (unsigned char)kind;
+    s->rflags = (unsigned char)flags;
     s->rn = n;
     s->rdone = 0;
     s->rscan = 0;
@@ -545,7 +543,7 @@ TN_API int tn_stream_read_until(tn_stream *s, const void *delim, size_t delim_le
     }
     memcpy(d, delim, delim_len);
     s->delim = d;
-    s->dlen = delim_len;
+    s->dlen = (unsigned char)delim_len;
     return TN_OK;
 }
 
@@ -581,7 +579,7 @@ TN_API int tn_stream_writev(tn_stream *s, const tn_str *bufs, size_t nbufs, tn_w
         tn__free(s->h.loop->a, s->wcbs);
         s->wcbs = w;
         s->wcb_head = 0;
-        s->wcb_cap = ncap;
+        s->wcb_cap = (uint32_t)ncap;
     }
     if (tn_buf_size(&s->wbuf) == 0 && total > 0 && !s->corked) {
         /* nothing queued: hand it to the transport right away, in one gather write */
@@ -674,7 +672,7 @@ TN__PRIVATE tn_str tn__stream_peek(const tn_stream *s) {
    together in one system call); uncorking sends what is queued at once. */
 TN__PRIVATE void tn__stream_cork(tn_stream *s, int on) {
     if (s->closed || s->corked == on) return;
-    s->corked = on;
+    s->corked = (unsigned char)on;
     if (!on) {
         tn__stream_flush(s);
         if (!s->closed) {
@@ -687,7 +685,7 @@ TN__PRIVATE void tn__stream_cork(tn_stream *s, int on) {
 /* While no read is pending, still watch for the peer closing (on platforms that report
    it without reading); the stream then closes with TN_EEOF. */
 TN__PRIVATE void tn__stream_watch_close(tn_stream *s, int on) {
-    s->watch_close = on;
+    s->watch_close = (unsigned char)on;
     if (!s->closed) tn__stream_update_events(s);
 }
 
