@@ -53,8 +53,8 @@ build/bench/%: bench/%.c tornado.h
 test:
 	$(PY) tests/run.py
 
-demo: build/examples/echo_server
-	./build/examples/echo_server --port 8888
+demo: build/examples/hello
+	./build/examples/hello --port 8888
 
 bench: $(addprefix build/bench/,$(BENCHES)) build/examples/echo_server build/examples/hello
 	$(PY) bench/run.py

@@ -4,7 +4,14 @@
 #if TN_HAS_HTTP_SERVER
 
 /* Connection states. */
-enum { TN__HC_HEAD = 1, TN__HC_BODY, TN__HC_HANDLER, TN__HC_DRAIN, TN__HC_CLOSING };
+enum { TN__HC_HEAD = 1, TN__HC_BODY, TN__HC_HANDLER, TN__HC_DRAIN, TN__HC_CLOSING, TN__HC_LINGER };
+
+/* After an error response the client may still be sending (a body we refused): closing at
+   once would reset the connection and could destroy the response before the client reads
+   it. So the write side is shut, input is read and discarded for a bounded time and size,
+   then the connection closes (nginx's lingering close). */
+#define TN__LINGER_MS 2000
+#define TN__LINGER_BYTES (1024u * 1024u)
 
 typedef struct tn__hconn tn__hconn;
 
@@ -60,7 +67,7 @@ struct tn__hconn {
     int reading;                   /* a fill is pending */
     int tq;                        /* timeout queue it is in, or TN__TQ_NONE */
     tn__hconn *tq_prev, *tq_next;
-    uint64_t deadline;             /* loop time */
+    uint64_t deadline;             /* loop time (in a timeout queue); lingering: bytes discarded */
 };
 
 struct tn_http_server {
@@ -354,10 +361,25 @@ TN__PRIVATE void tn__req_done(tn_request *r) {
     tn__defer_queue(srv->loop, &c->next_d);
 }
 
+TN__PRIVATE void tn__hc_on_linger(tn_stream *s, int status, tn_str data, void *user) {
+    tn__hconn *c = (tn__hconn *)user;
+    if (status != TN_MORE) return;   /* EOF or error: the stream closes by itself */
+    if ((size_t)c->deadline + data.len > TN__LINGER_BYTES) (void)tn_stream_close(s, NULL, NULL);
+    else c->deadline += data.len;     /* bytes discarded so far */
+}
+
 TN__PRIVATE void tn__hc_after_write(tn_stream *s, int status, void *user) {
     tn__hconn *c = (tn__hconn *)user;
     if (status != TN_OK) return;   /* the stream is closing; the close callback cleans up */
-    if (c->state == TN__HC_CLOSING) {
+    if (c->state == TN__HC_LINGER) {
+        tn__tq_unlink(c);
+        c->deadline = 0;
+        (void)shutdown(s->fd, SHUT_WR);
+        tn__stream_consume(s, tn__stream_peek(s).len);
+        tn_stream_set_idle_timeout(s, TN__LINGER_MS);
+        if (tn_stream_read_until_close(s, TN_READ_STREAMING, tn__hc_on_linger, c) != TN_OK)
+            (void)tn_stream_close(s, NULL, NULL);
+    } else if (c->state == TN__HC_CLOSING) {
         (void)tn_stream_close(s, NULL, NULL);
     } else if (c->state == TN__HC_DRAIN) {
         tn__defer_queue(c->srv->loop, &c->next_d);
@@ -573,7 +595,7 @@ TN__PRIVATE void tn__hc_fail(tn__hconn *c, int status) {
         tn__req_put(c->req);
         c->req = NULL;
     }
-    c->state = TN__HC_CLOSING;
+    c->state = TN__HC_LINGER;
     tn__hc_deadline(c, TN__TQ_NONE);
     tn__srv_date(srv);
     p = tn__put_str(p, "HTTP/1.1 ", 9);
@@ -856,7 +878,7 @@ TN__PRIVATE void tn__hc_next(tn__hconn *c) {
 
 TN__PRIVATE void tn__hc_on_next(tn__defer *d) {
     tn__hconn *c = (tn__hconn *)(void *)((char *)d - offsetof(tn__hconn, next_d));
-    if (c->s && !tn_stream_closed(c->s) && c->state != TN__HC_CLOSING) tn__hc_next(c);
+    if (c->s && !tn_stream_closed(c->s) && c->state != TN__HC_CLOSING && c->state != TN__HC_LINGER) tn__hc_next(c);
 }
 
 /* ---- connections ---- */
