@@ -2291,8 +2291,10 @@ TN__BEGIN_DECLS
      301  a directory without its trailing slash: Location = request path + "/".
      403  a path that tries to leave the root ("..", encoded or not; a backslash; NUL; an
           absolute path; a symlink pointing out of the root unless follow_symlinks_out),
-          something that is not a regular file, or a directory without a default file.
-     404  no such file.  405  any other method (Allow: GET, HEAD).
+          something that is not a regular file, or a directory when default_filename is "".
+     404  no such file (a directory without its default file too, as Tornado).
+     405  any other method (Allow: GET, HEAD).
+     500  the file cannot be opened for another reason (EMFILE, EIO, ...).
    Every answer is complete when the call returns or streams on by itself; the caller does
    not touch the request again once tn_static_serve* returned TN_OK.
 
