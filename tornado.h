@@ -11906,8 +11906,9 @@ TN__PRIVATE void tn__st_pump(tn__st_send *st) {
 #endif
     }
     if (rc != TN_OK) {
-        /* a short body aborts the connection; tn__st_on_close runs from the loop */
-        if (tn_response_finish(req) == TN_ECLOSED) tn__st_free(st);
+        /* finishing short of the Content-Length aborts the connection; tn__st_on_close then
+           frees the transfer (the connection is still there: pump runs only while it is) */
+        (void)tn_response_finish(req);
         return;
     }
     st->off += n;

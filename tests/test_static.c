@@ -885,6 +885,73 @@ TN_TEST(slow_reader_bounded_and_leavers) {
     rm_tree();
 }
 
+/* ---- the stream's file segment: order around buffered writes, callbacks, close ---- */
+typedef struct sf_log { int order[8]; int status[8]; int n; } sf_log;
+static sf_log g_sf;
+static void sf_cb(tn_stream *st, int status, void *user) {
+    (void)st;
+    g_sf.order[g_sf.n] = (int)(intptr_t)user;
+    g_sf.status[g_sf.n++] = status;
+}
+
+TN_TEST(stream_sendfile_ordering) {
+    tn_loop *loop;
+    tn_stream *st;
+    int sv[2], ffd, sz = 4096, i;
+    size_t want = 200000 + 1000000 + 1000, got = 0;
+    unsigned char *in = (unsigned char *)malloc(want), *a = (unsigned char *)malloc(200000), b[1000];
+    char path[400];
+    if (!TN__HAVE_SENDFILE) TN_SKIP("no sendfile(2) on this platform: the read + write path is used");
+    make_tree();
+    snprintf(path, sizeof path, "%s/big.bin", g_root);
+    ffd = open(path, O_RDONLY);
+    TN_CHECK(ffd >= 0);
+    TN_CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+    setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &sz, sizeof sz);
+    TN_OK_RC(tn_loop_new(NULL, &loop));
+    TN_OK_RC(tn_stream_new_socket(loop, sv[0], NULL, &st));
+    memset(a, 'A', 200000);
+    memset(b, 'B', sizeof b);
+    memset(&g_sf, 0, sizeof g_sf);
+    /* buffered bytes, then a file segment (from offset 5), then more buffered bytes */
+    TN_OK_RC(tn_stream_write(st, a, 200000, sf_cb, (void *)1));
+    TN_OK_RC(tn__stream_sendfile(st, ffd, 5, 1000000, sf_cb, (void *)2));
+    TN_EQ_RC(tn__stream_sendfile(st, ffd, 0, 10, sf_cb, (void *)9), TN_EBUSY);
+    TN_OK_RC(tn_stream_write(st, b, sizeof b, sf_cb, (void *)3));
+    TN_CHECK(tn_stream_write_buffer_size(st) > 1000000);   /* the segment counts as queued */
+    TN_EQ_INT(g_sf.n, 0);                                  /* never inside the call */
+    fcntl(sv[1], F_SETFL, O_NONBLOCK);
+    for (i = 0; i < 100000 && got < want; i++) {
+        ssize_t k = recv(sv[1], in + got, want - got, 0);
+        if (k > 0) got += (size_t)k;
+        tn_loop_run_once(loop, 0);
+    }
+    TN_EQ_UINT(got, want);
+    for (i = 0; i < 10 && g_sf.n < 3; i++) tn_loop_run_once(loop, 0);
+    TN_CHECK(memcmp(in, a, 200000) == 0);
+    TN_CHECK(memcmp(in + 200000, g_big + 5, 1000000) == 0);
+    TN_CHECK(memcmp(in + 1200000, b, sizeof b) == 0);
+    TN_EQ_INT(g_sf.n, 3);
+    for (i = 0; i < 3; i++) {
+        TN_EQ_INT(g_sf.order[i], i + 1);
+        TN_EQ_RC(g_sf.status[i], TN_OK);
+    }
+    /* a segment cut short by close: its callback reports the cause, once */
+    memset(&g_sf, 0, sizeof g_sf);
+    TN_OK_RC(tn__stream_sendfile(st, ffd, 0, BIG_SIZE, sf_cb, (void *)4));
+    tn_loop_run_once(loop, 0);
+    TN_OK_RC(tn_stream_abort(st, TN_ECANCELED));
+    for (i = 0; i < 5; i++) tn_loop_run_once(loop, 0);
+    TN_EQ_INT(g_sf.n, 1);
+    TN_EQ_RC(g_sf.status[0], TN_ECANCELED);
+    TN_OK_RC(tn_loop_free(loop));
+    close(sv[1]);
+    close(ffd);
+    free(in);
+    free(a);
+    rm_tree();
+}
+
 /* ---- interop ---- */
 static int have_cmd(const char *cmd) {
     char line[256];
@@ -1004,6 +1071,7 @@ TN_TESTS(
     TN_CASE(traversal_refused),
     TN_CASE(assets_same_rules),
     TN_CASE(slow_reader_bounded_and_leavers),
+    TN_CASE(stream_sendfile_ordering),
     TN_CASE(curl_interop),
     TN_CASE(embed_assets_tool)
 )
