@@ -2296,7 +2296,9 @@ TN__BEGIN_DECLS
      405  any other method (Allow: GET, HEAD).
      500  the file cannot be opened for another reason (EMFILE, EIO, ...).
    Every answer is complete when the call returns or streams on by itself; the caller does
-   not touch the request again once tn_static_serve* returned TN_OK.
+   not touch the request again once tn_static_serve* returned TN_OK. While a body streams,
+   the request's close callback is taken over (one set earlier still runs if the client
+   leaves first).
 
    Files are sent in 64 KiB pieces, each written when the previous one reached the socket
    (memory stays bounded however slow the client), or with sendfile(2) on Linux plain
@@ -11832,6 +11834,8 @@ typedef struct tn__st_send {
     uint64_t off, left;
     int use_sendfile;
     char *buf;                     /* TN__ST_CHUNK bytes (file read path) */
+    tn_request_cb prev_close;      /* the close callback set before ours (chained) */
+    void *prev_close_user;
 } tn__st_send;
 
 TN__PRIVATE tn_allocator *tn__st_alloc(tn_request *req) { return req->srv->loop->a; }
@@ -11850,10 +11854,14 @@ TN__PRIVATE void tn__st_free(tn__st_send *st) {
     tn__free(st->a, st);
 }
 
-/* The connection went away mid-transfer (the server releases the request after this). */
+/* The connection went away mid-transfer (the server releases the request after this).
+   A close callback the caller had set runs too. */
 TN__PRIVATE void tn__st_on_close(tn_request *req, void *user) {
-    (void)req;
-    tn__st_free((tn__st_send *)user);
+    tn__st_send *st = (tn__st_send *)user;
+    tn_request_cb prev = st->prev_close;
+    void *prev_user = st->prev_close_user;
+    tn__st_free(st);
+    if (prev) prev(req, prev_user);
 }
 
 TN__PRIVATE void tn__st_pump(tn__st_send *st);
@@ -11871,7 +11879,7 @@ TN__PRIVATE void tn__st_pump(tn__st_send *st) {
     uint64_t n;
     int rc;
     if (st->left == 0) {
-        tn_request_set_close_cb(req, NULL, NULL);
+        tn_request_set_close_cb(req, st->prev_close, st->prev_close_user);
         (void)tn_response_finish(req);
         tn__st_free(st);
         return;
@@ -12113,6 +12121,8 @@ TN__PRIVATE int tn__st_send_entity(tn_request *req, const tn_static_opts *opts, 
         tn__st_free(st);
         return rc;
     }
+    st->prev_close = req->close_cb;
+    st->prev_close_user = req->close_user;
     tn_request_set_close_cb(req, tn__st_on_close, st);
     tn__st_pump(st);
     return TN_OK;

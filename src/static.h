@@ -27,7 +27,9 @@ TN__BEGIN_DECLS
      405  any other method (Allow: GET, HEAD).
      500  the file cannot be opened for another reason (EMFILE, EIO, ...).
    Every answer is complete when the call returns or streams on by itself; the caller does
-   not touch the request again once tn_static_serve* returned TN_OK.
+   not touch the request again once tn_static_serve* returned TN_OK. While a body streams,
+   the request's close callback is taken over (one set earlier still runs if the client
+   leaves first).
 
    Files are sent in 64 KiB pieces, each written when the previous one reached the socket
    (memory stays bounded however slow the client), or with sendfile(2) on Linux plain

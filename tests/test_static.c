@@ -164,7 +164,13 @@ typedef struct server {
     volatile size_t max_wbuf;   /* largest stream write buffer (memory) seen by the sampler */
     volatile int saw_sendfile;  /* the sampler saw a file segment queued (sendfile path) */
     volatile int last_rc;
+    volatile int user_close_cbs;  /* close callbacks the application set (chained) */
 } server;
+
+static void user_close(tn_request *req, void *user) {
+    (void)req;
+    ((server *)user)->user_close_cbs++;
+}
 
 static void route(tn_request *req, void *user) {
     server *s = (server *)user;
@@ -182,6 +188,9 @@ static void route(tn_request *req, void *user) {
         o.no_sendfile = 1;
         o.max_age = 60;
         s->last_rc = tn_static_serve(req, &o, REST("/nosf/"));
+    } else if (PFX("/chain/")) {   /* the application has its own close callback */
+        tn_request_set_close_cb(req, user_close, s);
+        s->last_rc = tn_static_serve(req, &o, REST("/chain/"));
     } else if (PFX("/out/")) {
         o.follow_symlinks_out = 1;
         s->last_rc = tn_static_serve(req, &o, REST("/out/"));
@@ -857,14 +866,20 @@ TN_TEST(slow_reader_bounded_and_leavers) {
         free(all);
     }
     /* leavers: read a little of a big file (and of an asset), then close or reset */
-    for (k = 0; k < 6; k++) {
-        static const char *t[3] = {"/static/big.bin", "/nosf/big.bin", "/assets/big.bin"};
+    {   /* a finished transfer does not call the application's close callback */
+        resp r;
+        req(s, "GET", "/chain/hello.txt", "", &r);
+        expect_body(&r, 200, "Hello, static\n");
+        resp_free(&r);
+    }
+    for (k = 0; k < 8; k++) {
+        static const char *t[4] = {"/static/big.bin", "/nosf/big.bin", "/assets/big.bin", "/chain/big.bin"};
         char buf[4096];
         int fd = cli_connect(s->port, 8192);
-        snprintf(buf, sizeof buf, "GET %s HTTP/1.1\r\nHost: t\r\n\r\n", t[k % 3]);
+        snprintf(buf, sizeof buf, "GET %s HTTP/1.1\r\nHost: t\r\n\r\n", t[k % 4]);
         cli_send(fd, buf);
         TN_CHECK(recv(fd, buf, sizeof buf, 0) > 0);
-        if (k >= 3) {
+        if (k >= 4) {
             struct linger lg;
             lg.l_onoff = 1;
             lg.l_linger = 0;   /* RST */
@@ -876,6 +891,7 @@ TN_TEST(slow_reader_bounded_and_leavers) {
         int waited = 0;
         while (tn_http_server_connections(s->srv) > 0 && waited++ < 400) usleep(5000);
         TN_EQ_UINT(tn_http_server_connections(s->srv), 0);
+        TN_EQ_INT(s->user_close_cbs, 2);   /* the two /chain/ leavers */
     }
     stop_server(s);
     TN_EQ_INT(count_fds(), fds0);
