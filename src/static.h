@@ -19,7 +19,8 @@ TN__BEGIN_DECLS
           file gets 200 (as Tornado: some browsers dislike 206 for "bytes=0-").
           Several ranges: the whole file with 200 (no multipart/byteranges).
      416  nothing satisfiable, with Content-Range "bytes <asterisk>/N".
-     301  a directory without its trailing slash: Location = request path + "/".
+     301  a directory without its trailing slash: Location = request path + "/" (query
+          kept; a request path starting with "//" gets 403 instead: no open redirect).
      403  a path that tries to leave the root ("..", encoded or not; a backslash; NUL; an
           absolute path; a symlink pointing out of the root unless follow_symlinks_out),
           something that is not a regular file, or a directory when default_filename is "".
@@ -30,6 +31,14 @@ TN__BEGIN_DECLS
    not touch the request again once tn_static_serve* returned TN_OK. While a body streams,
    the request's close callback is taken over (one set earlier still runs if the client
    leaves first).
+
+   Path safety: rel_path is percent-decoded exactly once ("%252e%252e" names a file
+   called "%2e%2e"), then refused if it holds NUL, a backslash, a leading '/', or a ".."
+   segment; "." and empty segments are dropped. The file is then opened one component at
+   a time with openat(2) relative to the previous directory, each with O_NOFOLLOW, so no
+   symlink is followed unchecked; a symlink met on the way is resolved with realpath(3)
+   and followed only if it stays inside the root's real path (or follow_symlinks_out).
+   Only regular files are served.
 
    Files are sent in 64 KiB pieces, each written when the previous one reached the socket
    (memory stays bounded however slow the client), or with sendfile(2) on Linux plain
