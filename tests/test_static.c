@@ -901,6 +901,59 @@ TN_TEST(slow_reader_bounded_and_leavers) {
     rm_tree();
 }
 
+/* Several clients download at once, read round-robin: every body intact. */
+TN_TEST(concurrent_downloads) {
+    enum { N = 6 };
+    server *s;
+    int fd[N], i, open_n = N;
+    unsigned char *buf[N];
+    size_t len[N];
+    static const char *t[3] = {"/static/big.bin", "/nosf/big.bin", "/assets/big.bin"};
+    for (i = 0; i < (int)sizeof g_asset_big; i++) g_asset_big[i] = (unsigned char)(i * 13);
+    make_tree();
+    s = start_server();
+    for (i = 0; i < N; i++) {
+        char rq[256];
+        fd[i] = cli_connect(s->port, 0);
+        snprintf(rq, sizeof rq, "GET %s HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", t[i % 3]);
+        cli_send(fd[i], rq);
+        buf[i] = (unsigned char *)malloc(BIG_SIZE + 4096);
+        len[i] = 0;
+    }
+    while (open_n > 0) {
+        struct pollfd pf[N];
+        for (i = 0; i < N; i++) {
+            pf[i].fd = fd[i];
+            pf[i].events = POLLIN;
+        }
+        TN_CHECKF(poll(pf, N, 10000) > 0, "stalled");
+        for (i = 0; i < N; i++) {
+            ssize_t k;
+            if (fd[i] < 0 || !(pf[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+            k = recv(fd[i], buf[i] + len[i], TN__MIN((size_t)16384, BIG_SIZE + 4096 - len[i]), 0);
+            if (k > 0) {
+                len[i] += (size_t)k;
+            } else {
+                close(fd[i]);
+                fd[i] = -1;
+                open_n--;
+            }
+        }
+    }
+    for (i = 0; i < N; i++) {
+        unsigned char *body = (unsigned char *)memmem(buf[i], len[i], "\r\n\r\n", 4);
+        const unsigned char *want = i % 3 == 2 ? g_asset_big : g_big;
+        size_t wlen = i % 3 == 2 ? sizeof g_asset_big : BIG_SIZE;
+        TN_CHECK(body != NULL);
+        body += 4;
+        TN_EQ_UINT(len[i] - (size_t)(body - buf[i]), wlen);
+        TN_CHECKF(memcmp(body, want, wlen) == 0, "client %d: body differs", i);
+        free(buf[i]);
+    }
+    stop_server(s);
+    rm_tree();
+}
+
 /* ---- the stream's file segment: order around buffered writes, callbacks, close ---- */
 typedef struct sf_log { int order[8]; int status[8]; int n; } sf_log;
 static sf_log g_sf;
@@ -1087,6 +1140,7 @@ TN_TESTS(
     TN_CASE(traversal_refused),
     TN_CASE(assets_same_rules),
     TN_CASE(slow_reader_bounded_and_leavers),
+    TN_CASE(concurrent_downloads),
     TN_CASE(stream_sendfile_ordering),
     TN_CASE(curl_interop),
     TN_CASE(embed_assets_tool)
