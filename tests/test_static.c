@@ -3,8 +3,9 @@
    If-Modified-Since → 304, ranges → 206 / 416, index files and the trailing-slash
    redirect, 403 / 404 / 405, path traversal attempts (plain, encoded, NUL, absolute,
    backslash, symlinks out of the root), compiled-in assets with the same checks, a slow
-   reader (the server's write buffer stays bounded), clients that leave mid-file, curl
-   interop, and tools/embed_assets.py.
+   reader (the server's write buffer stays bounded), clients that leave mid-file,
+   concurrent downloads, the stream's sendfile segment ordered between buffered writes,
+   curl interop, and tools/embed_assets.py.
 
    The server runs its loop on a thread of its own; the tests are blocking clients. The
    served tree is made by the test in a temporary directory. */
