@@ -53,7 +53,9 @@
                                           tn_loop_post is then loop-thread only
      TORNADO_NO_HTTP_SERVER     off       leave the HTTP server out
      TORNADO_NO_LOG             off       compile logging out
-     TORNADO_NO_WEB             off       leave out the web layer (router)
+     TORNADO_NO_WEB             off       leave out the web layer (router, static files)
+     TORNADO_NO_FILESYSTEM      off       no file system: static files only from compiled-in
+                                          asset tables (tn_static_serve_assets); no sendfile
      TORNADO_POLL_EPOLL         auto      force the epoll backend (Linux; default there)
      TORNADO_POLL_POLL          auto      force the poll() backend (default elsewhere)
      TORNADO_LINE_DIRECTIVES    off       #line directives pointing into src/ (development)
@@ -135,6 +137,12 @@
 #  define TN_HAS_WEB 0
 #else
 #  define TN_HAS_WEB 1
+#endif
+
+#if defined(TORNADO_NO_FILESYSTEM)
+#  define TN_HAS_FILESYSTEM 0
+#else
+#  define TN_HAS_FILESYSTEM 1
 #endif
 
 /* ---- poller backend: autodetect, or forced by TORNADO_POLL_* ---- */

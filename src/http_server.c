@@ -536,6 +536,36 @@ TN_API int tn_response_write(tn_request *req, const void *data, size_t len, tn_r
     return TN_OK;
 }
 
+#if TN_HAS_FILESYSTEM
+/* Internal (static files): like tn_response_write, but the body bytes are count bytes of
+   file_fd from offset, sent with sendfile(2) (tn__stream_sendfile). file_fd must stay open
+   until cb has run. Not for HEAD or chunked responses. Returns TN_OK, TN_EINVAL,
+   TN_ECLOSED, TN_ENOTSUP (no sendfile for this connection: write the bytes instead),
+   TN_EBUSY, TN_ENOMEM. */
+TN__PRIVATE int tn__response_sendfile(tn_request *req, int file_fd, int64_t offset, uint64_t count,
+                                      tn_response_cb cb, void *user) {
+    tn__wctx *w;
+    int rc;
+    if (tn__req_check(req) != 0 || !req->started || !cb || count == 0) return TN_EINVAL;
+    if (!req->conn) return TN_ECLOSED;
+    if (req->head_only || req->out_chunked) return TN_ENOTSUP;
+    if (req->out_length >= 0 && req->out_sent + count > (uint64_t)req->out_length) return TN_EINVAL;
+    w = (tn__wctx *)tn__alloc(req->srv->loop->a, sizeof *w);
+    if (!w) return TN_ENOMEM;
+    w->cb = cb;
+    w->user = user;
+    w->req = req;
+    rc = tn__stream_sendfile(req->conn->s, file_fd, offset, count, tn__req_on_written, w);
+    if (rc != 0) {
+        tn__free(req->srv->loop->a, w);
+        return rc;
+    }
+    req->pending_writes++;
+    req->out_sent += count;
+    return TN_OK;
+}
+#endif
+
 TN_API int tn_response_finish(tn_request *req) {
     if (tn__req_check(req) != 0) return TN_EINVAL;
     if (!req->conn) return tn__req_gone(req);

@@ -30,6 +30,19 @@
 #if TN_HAS_THREADS
 #  include <pthread.h>
 #endif
+/* sendfile(2) for static files on plain sockets (Linux); elsewhere read + write. */
+#if TN_HAS_FILESYSTEM && defined(__linux__)
+#  include <sys/sendfile.h>
+#  define TN__HAVE_SENDFILE 1
+#else
+#  define TN__HAVE_SENDFILE 0
+#endif
+/* Nanoseconds of a struct stat's modification time (static files' ETag). */
+#if defined(__APPLE__)
+#  define TN__STAT_MTIME_NSEC(st) ((int64_t)(st)->st_mtimespec.tv_nsec)
+#else
+#  define TN__STAT_MTIME_NSEC(st) ((int64_t)(st)->st_mtim.tv_nsec)
+#endif
 /* SSE2 scanning in the HTTP parser; TORNADO_NO_SIMD forces the portable fallback. */
 #if defined(__SSE2__) && (defined(__GNUC__) || defined(__clang__)) && !defined(TORNADO_NO_SIMD)
 #  include <emmintrin.h>

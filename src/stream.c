@@ -54,6 +54,11 @@ struct tn_stream {
     uint64_t wqueued, wsent;       /* byte totals */
     tn__wcb *wcbs;                 /* callbacks waiting for their bytes, in order (a ring) */
     uint32_t wcb_head, wcb_len, wcb_cap;
+    /* one queued file segment (tn__stream_sendfile): byte-stream positions [sf_at, sf_end)
+       come from sf_fd at sf_off; buffered bytes before sf_at go first, those after it later */
+    int sf_fd;                     /* -1: none pending (the stream does not own it) */
+    int64_t sf_off;
+    uint64_t sf_at, sf_end;
 
     tn_close_cb ccb;
     void *cuser;
@@ -134,6 +139,13 @@ static const tn__transport_ops tn__pipe_ops = { tn__fd_read, tn__fd_write, tn__f
 /* ---- closing ---- */
 TN__PRIVATE void tn__stream_queue(tn_stream *s) { tn__defer_queue(s->h.loop, &s->dispatch); }
 
+/* Bytes queued and not yet sent: buffered bytes plus what is left of a file segment. */
+TN__PRIVATE uint64_t tn__stream_unsent(const tn_stream *s) {
+    uint64_t n = tn_buf_size(&s->wbuf);
+    if (s->sf_fd >= 0) n += s->sf_end - TN__MAX(s->wsent, s->sf_at);
+    return n;
+}
+
 TN__PRIVATE void tn__stream_close_now(tn_stream *s, int cause) {
     tn_loop *loop = s->h.loop;
     if (s->closed) return;
@@ -149,6 +161,7 @@ TN__PRIVATE void tn__stream_close_now(tn_stream *s, int cause) {
         s->idle_timer = 0;
     }
     tn_buf_free(&s->wbuf);   /* unsent data is dropped now, not at finalise */
+    s->sf_fd = -1;            /* a queued file segment too (its callback reports the cause) */
     tn__stream_queue(s);      /* the close sequence (callbacks) runs from the loop ... */
     (void)tn__handle_close(&s->h);   /* ... and the memory goes after it (pending node) */
 }
@@ -203,7 +216,7 @@ TN__PRIVATE void tn__stream_update_events(tn_stream *s) {
     if (s->closed) return;
     if (s->rkind != TN__RD_NONE && !s->eof) want |= TN_EV_READ;
     else if (s->watch_close && !s->eof) want |= TN__EV_RDHUP;
-    if (tn_buf_size(&s->wbuf) > 0 && !s->corked) want |= TN_EV_WRITE;
+    if (tn__stream_unsent(s) > 0 && !s->corked) want |= TN_EV_WRITE;
     if (want != s->events) {
         int rc = tn_loop_update_fd(s->h.loop, s->fd, want);
         if (rc != 0) {
@@ -214,10 +227,42 @@ TN__PRIVATE void tn__stream_update_events(tn_stream *s) {
     }
 }
 
-/* Send what is buffered until the transport would block. */
+/* Send a piece of the queued file segment (sendfile(2); only queued where it exists). */
+TN__PRIVATE long tn__stream_send_file(tn_stream *s) {
+#if TN__HAVE_SENDFILE
+    uint64_t done = s->wsent - s->sf_at, left = s->sf_end - s->wsent;
+    size_t n = (size_t)TN__MIN(left, (uint64_t)(1u << 30));
+    off_t off = (off_t)(s->sf_off + (int64_t)done);
+    for (;;) {
+        ssize_t r = sendfile(s->fd, s->sf_fd, &off, n);
+        if (r > 0) return (long)r;
+        if (r == 0) return TN_ESYS;   /* the file shrank: the promised length cannot be met */
+        if (errno != EINTR) return tn__last_err();
+    }
+#else
+    (void)s;
+    return TN_ENOTSUP;
+#endif
+}
+
+/* Send what is queued until the transport would block: buffered bytes, with a queued file
+   segment spliced in at its position in the byte stream. */
 TN__PRIVATE void tn__stream_flush(tn_stream *s) {
-    while (!s->closed && tn_buf_size(&s->wbuf) > 0) {
-        long r = s->ops->write(s, tn_buf_ptr(&s->wbuf), tn_buf_size(&s->wbuf));
+    while (!s->closed && tn__stream_unsent(s) > 0) {
+        long r;
+        size_t nbuf = tn_buf_size(&s->wbuf);
+        if (s->sf_fd >= 0 && s->wsent >= s->sf_at) {
+            r = tn__stream_send_file(s);
+            if (r > 0) {
+                s->wsent += (uint64_t)r;
+                s->last_io = s->h.loop->now;
+                if (s->wsent >= s->sf_end) s->sf_fd = -1;
+                continue;
+            }
+        } else {
+            if (s->sf_fd >= 0) nbuf = (size_t)TN__MIN((uint64_t)nbuf, s->sf_at - s->wsent);
+            r = s->ops->write(s, tn_buf_ptr(&s->wbuf), nbuf);
+        }
         if (r > 0) {
             tn_buf_consume(&s->wbuf, (size_t)r);
             s->wsent += (uint64_t)r;
@@ -420,7 +465,7 @@ TN__PRIVATE void tn__stream_on_io(tn_loop *loop, tn_socket fd, int events, void 
         tn__stream_read_some(s);
     else if (!s->closed && (events & TN__EV_RDHUP) && s->rkind == TN__RD_NONE && s->watch_close)
         tn__stream_close_now(s, TN_EEOF);   /* the peer left while we were not reading */
-    if (!s->closed && (events & TN_EV_ERROR) && s->rkind == TN__RD_NONE && tn_buf_size(&s->wbuf) == 0) {
+    if (!s->closed && (events & TN_EV_ERROR) && s->rkind == TN__RD_NONE && tn__stream_unsent(s) == 0) {
         int err = 0;
         socklen_t len = (socklen_t)sizeof err;
         if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err != 0)
@@ -471,6 +516,7 @@ TN__PRIVATE int tn__stream_new(tn_loop *loop, int fd, const tn__transport_ops *o
         s->opts.read_chunk_size = TN__MAX(s->opts.max_buffer_size / 2, 1);
     s->opts.max_write_buffer_size = TN__DEF(s->opts.max_write_buffer_size, TORNADO_MAX_WRITE_BUFFER_SIZE);
     s->fd = fd;
+    s->sf_fd = -1;
     s->ops = ops;
     (void)tn_buf_init(&s->rbuf, loop->a);
     (void)tn_buf_init(&s->wbuf, loop->a);
@@ -581,7 +627,7 @@ TN_API int tn_stream_writev(tn_stream *s, const tn_str *bufs, size_t nbufs, tn_w
         s->wcb_head = 0;
         s->wcb_cap = (uint32_t)ncap;
     }
-    if (tn_buf_size(&s->wbuf) == 0 && total > 0 && !s->corked) {
+    if (tn__stream_unsent(s) == 0 && total > 0 && !s->corked) {
         /* nothing queued: hand it to the transport right away, in one gather write */
         while (sent < total) {
             tn_str v[TN__IOV_MAX];
@@ -689,6 +735,47 @@ TN__PRIVATE void tn__stream_watch_close(tn_stream *s, int on) {
     if (!s->closed) tn__stream_update_events(s);
 }
 
+/* Queue count bytes of file_fd from offset after everything queued so far; they go out
+   with sendfile(2) when the socket is writable, and writes queued later follow them. The
+   caller keeps file_fd open until cb has run (exactly once: TN_OK once the bytes went to
+   the socket, or the close cause). One file segment may be queued at a time. Only plain
+   sockets on platforms with sendfile: otherwise TN_ENOTSUP and nothing is queued (the
+   caller reads and writes instead). A file that turns out shorter than count closes the
+   stream (TN_ESYS). Returns TN_OK, TN_EINVAL, TN_ECLOSED, TN_EBUSY, TN_ENOTSUP, TN_ENOMEM. */
+TN__PRIVATE int tn__stream_sendfile(tn_stream *s, int file_fd, int64_t offset, uint64_t count, tn_write_cb cb,
+                                    void *user) {
+    if (!s || file_fd < 0 || offset < 0 || count == 0 || !cb) return TN_EINVAL;
+    if (s->closed) return TN_ECLOSED;
+    if (!TN__HAVE_SENDFILE || s->ops != &tn__socket_ops) return TN_ENOTSUP;
+    if (s->sf_fd >= 0) return TN_EBUSY;
+    if (s->wcb_len == s->wcb_cap) {   /* room for the callback (same growth as writev) */
+        size_t ncap = s->wcb_cap ? s->wcb_cap * 2 : 4, i;
+        tn__wcb *w = (tn__wcb *)tn__alloc(s->h.loop->a, ncap * sizeof *w);
+        if (!w) return TN_ENOMEM;
+        for (i = 0; i < s->wcb_len; i++) w[i] = s->wcbs[(s->wcb_head + i) % s->wcb_cap];
+        tn__free(s->h.loop->a, s->wcbs);
+        s->wcbs = w;
+        s->wcb_head = 0;
+        s->wcb_cap = ncap;
+    }
+    s->sf_fd = file_fd;
+    s->sf_off = offset;
+    s->sf_at = s->wqueued;
+    s->wqueued += count;
+    s->sf_end = s->wqueued;
+    {
+        tn__wcb *w = &s->wcbs[(s->wcb_head + s->wcb_len) % s->wcb_cap];
+        w->end = s->wqueued;
+        w->cb = cb;
+        w->user = user;
+        s->wcb_len++;
+    }
+    if (tn_buf_size(&s->wbuf) == 0) tn__stream_flush(s);   /* nothing ahead of it: send now */
+    if (s->closed || s->wsent >= s->wqueued) tn__stream_queue(s);
+    else tn__stream_update_events(s);
+    return TN_OK;
+}
+
 /* ---- close and accessors ---- */
 TN_API void tn_stream_set_close_cb(tn_stream *s, tn_close_cb cb, void *user) {
     s->ccb = cb;
@@ -722,9 +809,9 @@ TN_API int tn_stream_set_nodelay(tn_stream *s, int on) {
 
 TN_API int tn_stream_closed(const tn_stream *s) { return s->closed; }
 TN_API int tn_stream_reading(const tn_stream *s) { return s->rkind != TN__RD_NONE; }
-TN_API int tn_stream_writing(const tn_stream *s) { return tn_buf_size(&s->wbuf) > 0; }
+TN_API int tn_stream_writing(const tn_stream *s) { return tn__stream_unsent(s) > 0; }
 TN_API size_t tn_stream_read_buffer_size(const tn_stream *s) { return tn_buf_size(&s->rbuf); }
-TN_API size_t tn_stream_write_buffer_size(const tn_stream *s) { return tn_buf_size(&s->wbuf); }
+TN_API size_t tn_stream_write_buffer_size(const tn_stream *s) { return (size_t)tn__stream_unsent(s); }
 TN_API tn_socket tn_stream_fd(const tn_stream *s) { return s->fd; }
 TN_API tn_loop *tn_stream_loop(const tn_stream *s) { return s->h.loop; }
 TN_API const tn_stream_opts *tn_stream_get_opts(const tn_stream *s) { return &s->opts; }
