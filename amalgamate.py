@@ -35,6 +35,7 @@ DECLS = [
     "http_cookie.h",
     "http_server.h",
     "router.h",
+    "web.h",
 ]
 
 # Implementation, in dependency order: compiled only under TORNADO_IMPLEMENTATION.
@@ -55,6 +56,7 @@ IMPLS = [
     "http_cookie.c",
     "http_server.c",
     "router.c",
+    "web.c",
 ]
 
 INCLUDE_RE = re.compile(r'^()#\s*include\s+"([^"]+)"(.*)$')  # column 0 only: never inside comments

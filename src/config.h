@@ -53,7 +53,7 @@
                                           tn_loop_post is then loop-thread only
      TORNADO_NO_HTTP_SERVER     off       leave the HTTP server out
      TORNADO_NO_LOG             off       compile logging out
-     TORNADO_NO_WEB             off       leave out the web layer (router)
+     TORNADO_NO_WEB             off       leave out the web layer (router, tn_app)
      TORNADO_POLL_EPOLL         auto      force the epoll backend (Linux; default there)
      TORNADO_POLL_POLL          auto      force the poll() backend (default elsewhere)
      TORNADO_LINE_DIRECTIVES    off       #line directives pointing into src/ (development)
@@ -135,6 +135,9 @@
 #  define TN_HAS_WEB 0
 #else
 #  define TN_HAS_WEB 1
+#endif
+#if TN_HAS_WEB && !TN_HAS_HTTP_SERVER
+#  error "tornado.h: the web layer needs the HTTP server: define TORNADO_NO_WEB with TORNADO_NO_HTTP_SERVER"
 #endif
 
 /* ---- poller backend: autodetect, or forced by TORNADO_POLL_* ---- */
