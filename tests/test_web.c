@@ -18,10 +18,19 @@
 #define SECRET "a secret only the tests know"
 
 /* ---- a counting allocator (server thread only) ---- */
-static volatile long g_allocs;
-static void *c_alloc(size_t n, void *u) { (void)u; g_allocs++; return malloc(n); }
-static void *c_realloc(void *p, size_t n, void *u) { (void)u; g_allocs++; return realloc(p, n); }
-static void c_free(void *p, void *u) { (void)u; free(p); }
+static volatile long g_allocs, g_live;
+static void *c_alloc(size_t n, void *u) { (void)u; g_allocs++; g_live++; return malloc(n); }
+static void *c_realloc(void *p, size_t n, void *u) {
+    (void)u;
+    g_allocs++;
+    if (!p) g_live++;
+    return realloc(p, n);
+}
+static void c_free(void *p, void *u) {
+    (void)u;
+    if (p) g_live--;
+    free(p);
+}
 
 /* ---- the app under test ---- */
 typedef struct app_t {
@@ -212,8 +221,10 @@ static void finish_later(tn_loop *loop, void *user) {
     a->held = NULL;
 }
 
+static volatile int g_gone;
 static void on_gone(tn_request *req, void *user) {
     (void)req;
+    g_gone++;
     ((app_t *)user)->closed_cbs++;
     ((app_t *)user)->held = NULL;
 }
@@ -280,6 +291,16 @@ static void error_page(tn_request *req, int status, const char *reason, void *us
     tn_web_writef(req, "oops %d %s", status, reason);
 }
 
+static void h_detach(tn_request *req, const tn_route_match *m, void *user) {
+    tn_stream *s;
+    (void)m; (void)user;
+    w(req, "never sent");
+    TN_OK_RC(tn_web_detach(req, &s));
+    TN_EQ_RC(tn_web_write_str(req, "x"), TN_EINVAL);   /* the app let go of it */
+    TN_OK_RC(tn_stream_write(s, "RAW BYTES", 9, NULL, NULL));
+    TN_OK_RC(tn_stream_close(s, NULL, NULL));
+}
+
 static void *app_thread(void *u) {
     app_t *a = (app_t *)u;
     tn_loop_run(a->loop);
@@ -323,6 +344,7 @@ static app_t *start_app(int flags) {
     TN_OK_RC(tn_app_route(a->app, "GET", "/url", h_url, a));
     TN_OK_RC(tn_app_route(a->app, "GET,POST", "/form", h_form, a));
     TN_OK_RC(tn_app_route(a->app, "*", "/post", h_post, a));
+    TN_OK_RC(tn_app_route(a->app, "GET", "/detach", h_detach, a));
     TN_EQ_RC(tn_app_route(a->app, "GET", "/bad/{x", h_hello, a), TN_EINVAL);
     TN_CHECK(strstr(tn_router_last_error(tn_app_router(a->app)), "not closed") != NULL);
     if (flags & F_CUSTOM) {
@@ -344,7 +366,8 @@ static void on_app_closed(tn_loop *loop, void *user) {
 static void close_app(tn_loop *loop, void *user) {
     app_t *a = (app_t *)user;
     (void)loop;
-    TN_OK_RC(tn_app_close(a->app, 2000, on_app_closed, a));
+    TN_OK_RC(tn_app_close(a->app, 300, on_app_closed, a));
+    TN_EQ_RC(tn_app_close(a->app, 300, on_app_closed, a), TN_ECLOSED);
 }
 static void stop_app(app_t *a) {
     TN_OK_RC(tn_loop_post(a->loop, close_app, a));
@@ -884,6 +907,31 @@ TN_TEST(steady_state_allocates_nothing) {
     TN_EQ_INT(g_allocs - before, base);
     close(fd);
     stop_app(a);
+    TN_EQ_INT(g_live, 0);   /* the app, its contexts and scratch all went back */
+}
+
+/* Closing the app with requests in flight: a held async request is cut at the deadline
+   (its close callback runs), a detached connection is the handler's; nothing leaks. */
+TN_TEST(close_with_requests_in_flight_and_detach) {
+    app_t *a = start_app(F_COUNT);
+    char buf[256];
+    int fd, fd2, i;
+    ssize_t k;
+    size_t n = 0;
+    fd = cli_connect(a->port);
+    cli_send(fd, GET("/never"), strlen(GET("/never")));
+    fd2 = cli_connect(a->port);
+    cli_send(fd2, GET("/detach"), strlen(GET("/detach")));
+    while (n < 9 && (k = recv(fd2, buf + n, sizeof buf - 1 - n, 0)) > 0) n += (size_t)k;
+    buf[n] = 0;
+    TN_EQ_STR(buf, "RAW BYTES");
+    close(fd2);
+    for (i = 0; i < 100 && !g->held; i++) usleep(5000);
+    TN_CHECK(a->held != NULL);
+    stop_app(a);   /* the app closes with a 300 ms deadline: /never is cut then */
+    close(fd);
+    TN_EQ_INT(g_gone, 1);
+    TN_EQ_INT(g_live, 0);
 }
 
 /* ---- interop ---- */
@@ -991,6 +1039,7 @@ TN_TESTS(
     TN_CASE(headers_json_flush_async),
     TN_CASE(bad_input_is_4xx),
     TN_CASE(steady_state_allocates_nothing),
+    TN_CASE(close_with_requests_in_flight_and_detach),
     TN_CASE(python_tornado_signed_cookies_both_ways),
     TN_CASE(curl_form_and_multipart_upload)
 )
