@@ -83,6 +83,23 @@
            return tn_loop_run(loop);         // or tn_loop_run_once(loop, 0) once per frame
        }
 
+   A web app (routes, arguments, cookies; see web.h and examples/web_app.c):
+
+       static void hello(tn_request *req, const tn_route_match *m, void *user) {
+           tn_str name;
+           (void)m; (void)user;
+           tn_web_path_arg(req, "name", &name);            // percent-decoded capture
+           tn_web_writef(req, "Hello, %.*s", (int)name.len, name.ptr);
+       }                                                   // finished when it returns
+       int main(void) {
+           tn_loop *loop;
+           tn_app *app;
+           if (tn_loop_new(NULL, &loop) != 0 || tn_app_new(loop, NULL, &app) != 0) return 1;
+           tn_app_route(app, "GET", "/hello/{name}", hello, NULL);
+           if (tn_app_listen(app, "127.0.0.1", 8888) != 0) return 1;
+           return tn_loop_run(loop);
+       }
+
    CONVENTIONS
    -----------
    - Fallible calls return 0 (TN_OK) or a negative TN_E* code; tn_strerror(code) names it.
@@ -12527,7 +12544,7 @@ TN_API tn_str tn_web_full_url(tn_request *req) {
     size_t pl = strlen(proto), n;
     char *d;
     if (!c) return tn_str_make("", 0);
-    if (tn_request_header(req, "Host", &host) != TN_OK) host = tn_str_make("", 0);
+    if (tn_request_header(req, "Host", &host) != TN_OK || host.len == 0) host = tn_str_c("127.0.0.1");   /* Tornado */
     n = pl + 3 + host.len + target.len;
     if (!(d = tn__web_scratch(c, n + 1))) return tn_str_make("", 0);
     memcpy(d, proto, pl);

@@ -768,7 +768,7 @@ TN_API tn_str tn_web_full_url(tn_request *req) {
     size_t pl = strlen(proto), n;
     char *d;
     if (!c) return tn_str_make("", 0);
-    if (tn_request_header(req, "Host", &host) != TN_OK) host = tn_str_make("", 0);
+    if (tn_request_header(req, "Host", &host) != TN_OK || host.len == 0) host = tn_str_c("127.0.0.1");   /* Tornado */
     n = pl + 3 + host.len + target.len;
     if (!(d = tn__web_scratch(c, n + 1))) return tn_str_make("", 0);
     memcpy(d, proto, pl);
