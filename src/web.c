@@ -1089,6 +1089,25 @@ TN_API int tn_web_clear_cookie(tn_request *req, const char *name, const tn_set_c
     return tn__web_set_cookie(c, name, tn_str_make("", 0), &o);
 }
 
+TN_API int tn_web_clear_all_cookies(tn_request *req, const tn_set_cookie_opts *opts) {
+    tn__web_ctx *c = tn__web_ctx_of(req);
+    tn_str hdr;
+    tn_cookie ck;
+    size_t pos = 0;
+    int rc = TN_OK;
+    if (!c) return TN_EINVAL;
+    if (tn_request_header(req, "Cookie", &hdr) != TN_OK) return TN_OK;
+    while (tn_cookie_next(hdr, &pos, &ck)) {
+        tn_str name = tn__web_copy(c, ck.name.ptr, ck.name.len);
+        int r;
+        if (!name.ptr) return TN_ENOMEM;
+        if (name.len == 0) continue;
+        r = tn_web_clear_cookie(req, name.ptr, opts);
+        if (r == TN_ENOMEM) rc = r;   /* a name no Set-Cookie can carry is skipped */
+    }
+    return rc;
+}
+
 TN_API int tn_web_set_secure_cookie(tn_request *req, const char *name, tn_str value, const tn_set_cookie_opts *opts) {
     tn__web_ctx *c = tn__web_ctx_of(req);
     tn_set_cookie_opts o;

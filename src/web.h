@@ -201,6 +201,10 @@ TN_API int tn_web_set_cookie(tn_request *req, const char *name, tn_str value, co
 /* Expire the cookie (value "", Expires one year ago). Path and domain must match the
    ones it was set with; opts NULL = Path=/. */
 TN_API int tn_web_clear_cookie(tn_request *req, const char *name, const tn_set_cookie_opts *opts);
+/* Expire every cookie the request carried (Tornado's clear_all_cookies); opts as for
+   tn_web_clear_cookie; names no Set-Cookie can carry are skipped. Returns: TN_OK;
+   TN_EINVAL (bad opts or req); TN_ENOMEM. */
+TN_API int tn_web_clear_all_cookies(tn_request *req, const tn_set_cookie_opts *opts);
 /* Sign value (Tornado v2, cookie_secret, now) and set it. opts NULL: Path=/ and Expires
    in 30 days (Tornado's expires_days=30); with opts, its attributes as given.
    Returns: TN_OK; TN_EINVAL (no cookie_secret, bad name); TN_ENOMEM. */

@@ -131,6 +131,7 @@ static void h_cookie(tn_request *req, const tn_route_match *m, void *user) {
     }
     TN_EQ_RC(tn_web_set_cookie(req, "bad", tn_str_c("a;b\r\nX: y"), NULL), TN_EINVAL);
     TN_OK_RC(tn_web_clear_cookie(req, "gone", NULL));
+    if (tn_web_get_cookie(req, "clearall", &v) == TN_OK) TN_OK_RC(tn_web_clear_all_cookies(req, NULL));
 }
 
 static void h_setsecure(tn_request *req, const tn_route_match *m, void *user) {
@@ -682,6 +683,17 @@ TN_TEST(cookies_and_signed_cookies) {
     TN_CHECK(set_cookie_value(&r, "bad") == NULL);
     roundtrip(a->port, GET("/cookie"), &r);
     TN_EQ_STR(r.body, "no c");
+    /* clear_all_cookies expires what the request carried (a bad name is skipped) */
+    roundtrip(a->port, "GET /cookie HTTP/1.1\r\nHost: t\r\nCookie: clearall=1; x=2; out=3; b@d=4\r\n\r\n", &r);
+    TN_EQ_STR(set_cookie_value(&r, "clearall"), "");
+    TN_EQ_STR(set_cookie_value(&r, "x"), "");
+    TN_EQ_STR(set_cookie_value(&r, "out"), "");   /* replaced the one set earlier */
+    {
+        int i2;
+        const char *sc;
+        for (i2 = 0; (sc = hdr_n(&r, "Set-Cookie", i2)) != NULL; i2++)
+            if (strncmp(sc, "x=", 2) == 0) TN_CHECK(strstr(sc, "Expires=") != NULL);
+    }
     /* signed cookie: set, then sent back */
     roundtrip(a->port, GET("/setsecure?v=hello%7Cworld%00%FF"), &r);
     TN_EQ_INT(r.status, 200);
@@ -984,6 +996,20 @@ TN_TEST(python_tornado_signed_cookies_both_ways) {
     snprintf(req, sizeof req, "GET /getsecure HTTP/1.1\r\nHost: t\r\nCookie: s=%s\r\n\r\n", out);
     roundtrip(a->port, req, &r);
     TN_EQ_STR(r.body, "s=from python \xc3\xa9");
+    /* our XSRF cookie and the masked form token carry the same secret for Tornado */
+    roundtrip(a->port, GET("/form"), &r);
+    {
+        static char ck[256], tok[256];
+        const char *p = strstr(r.body, "value=\"");
+        snprintf(ck, sizeof ck, "%s", set_cookie_value(&r, "_xsrf"));
+        TN_CHECK(p != NULL);
+        snprintf(tok, sizeof tok, "%.*s", (int)(strchr(p + 7, '"') - p - 7), p + 7);
+        snprintf(cmd, sizeof cmd,
+                 "/usr/bin/python3 -c \"import tornado.web as w; d = w.RequestHandler._decode_xsrf_token; "
+                 "a = d(None, '%s'); b = d(None, '%s'); print(a[0], b[0], len(a[1]), a[1] == b[1])\" 2>&1", ck, tok);
+        run_cmd(cmd, out, sizeof out);
+        TN_EQ_STR(out, "2 2 16 True\n");
+    }
     /* and Python's cookie signed for another name is refused */
     snprintf(cmd, sizeof cmd,
              "/usr/bin/python3 -c \"import tornado.web as w; "
