@@ -32,7 +32,7 @@
            return tn_loop_run(loop);         // or tn_loop_run_once(loop, 0) once per frame
        }
 
-   A web app (routes, arguments, cookies; see web.h and examples/web_app.c):
+   A web app (routes, arguments, cookies, XSRF; see web.h and examples/web_app.c):
 
        static void hello(tn_request *req, const tn_route_match *m, void *user) {
            tn_str name;
@@ -40,10 +40,9 @@
            tn_web_path_arg(req, "name", &name);            // percent-decoded capture
            tn_web_writef(req, "Hello, %.*s", (int)name.len, name.ptr);
        }                                                   // finished when it returns
-       int main(void) {
-           tn_loop *loop;
+       int serve_web(tn_loop *loop) {                      // from main(), after tn_loop_new
            tn_app *app;
-           if (tn_loop_new(NULL, &loop) != 0 || tn_app_new(loop, NULL, &app) != 0) return 1;
+           if (tn_app_new(loop, NULL, &app) != 0) return 1;
            tn_app_route(app, "GET", "/hello/{name}", hello, NULL);
            if (tn_app_listen(app, "127.0.0.1", 8888) != 0) return 1;
            return tn_loop_run(loop);
