@@ -704,7 +704,9 @@ TN__PRIVATE int tn__hc_stream_body(tn__hconn *c, tn_str data) {
             tn__stream_consume(c->s, data.len);
             return 0;
         }
-        /* complete: the rc bytes after the body (the next request) sit at data.ptr + len */
+        /* complete: the rc bytes after the body (the next request) sit at data.ptr + len;
+           drop the raw chunk framing left behind them, then the decoded body */
+        c->s->rbuf.len = c->s->rbuf.head + len + (size_t)rc;
         tn__stream_consume(c->s, len);
         return 1;
     }
