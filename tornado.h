@@ -2332,7 +2332,7 @@ typedef void (*tn_error_page_fn)(tn_request *req, int status, const char *reason
 
 /* tn_app_opts: zero-init gives the defaults.
      server          options for the server tn_app_listen creates (on_headers must be NULL:
-                     the app takes whole bodies; access_log is honoured)
+                     the app uses it for streaming routes; access_log is honoured)
      cookie_secret   HMAC key for signed cookies (copied); NULL: tn_web_*_secure_cookie
                      return TN_EINVAL
      key_version     Tornado's key_version written into signed values (0 = none)
@@ -2356,6 +2356,18 @@ TN_API int tn_app_new(tn_loop *loop, const tn_app_opts *opts, tn_app **out);
    Returns: TN_OK; TN_EINVAL (bad pattern or methods: tn_router_last_error(tn_app_router(app))
    says why; fn NULL); TN_ELIMIT; TN_ENOMEM. */
 TN_API int tn_app_route(tn_app *app, const char *methods, const char *pattern, tn_handler_fn fn, void *user);
+/* A chunk of a streamed request body (Tornado's data_received): borrowed, valid during the
+   call. May be called zero times (empty body). tn_request_pause / tn_request_resume give
+   flow control. */
+typedef void (*tn_data_fn)(tn_request *req, tn_str chunk, void *user);
+/* Add a streaming route (Tornado's @stream_request_body): the route is matched as soon as
+   the head arrives, on_data gets the body chunk by chunk (nothing is buffered, so
+   max_body_size can be large), then fn runs as for tn_app_route. Body arguments and files
+   are not parsed for these requests; with xsrf_cookies the token must come in a header
+   (or the query).
+   Returns: as tn_app_route (also TN_EINVAL when on_data is NULL). */
+TN_API int tn_app_route_stream(tn_app *app, const char *methods, const char *pattern, tn_data_fn on_data,
+                               tn_handler_fn fn, void *user);
 /* Handle requests no route matches (default: tn_web_send_error 404). fn NULL restores it.
    m has no captures and route -1. No XSRF check runs before it. */
 TN_API void tn_app_set_not_found(tn_app *app, tn_handler_fn fn, void *user);
@@ -10681,7 +10693,9 @@ TN__PRIVATE int tn__hc_stream_body(tn__hconn *c, tn_str data) {
             tn__stream_consume(c->s, data.len);
             return 0;
         }
-        /* complete: the rc bytes after the body (the next request) sit at data.ptr + len */
+        /* complete: the rc bytes after the body (the next request) sit at data.ptr + len;
+           drop the raw chunk framing left behind them, then the decoded body */
+        c->s->rbuf.len = c->s->rbuf.head + len + (size_t)rc;
         tn__stream_consume(c->s, len);
         return 1;
     }
@@ -11785,6 +11799,7 @@ TN_API int tn_router_allow(const tn_router *r, tn_str path, char *out, size_t ca
 /* ---- private types ---- */
 typedef struct tn__web_route {
     tn_handler_fn fn;               /* function pointers live in a record: the router holds void * */
+    tn_data_fn on_data;             /* streaming routes: body chunks */
     void *user;
     struct tn__web_route *next;
 } tn__web_route;
@@ -11827,6 +11842,8 @@ struct tn__web_ctx {
     int xsrf_state;                 /* 0 not read, 1 from the cookie, 2 generated */
     int status;
     int refs;                       /* > 0 while the app is inside a call for this request */
+    int xsrf_failed;                /* streaming route: answer 403 once the body is drained */
+    int rematched;                  /* streaming route: captures re-pointed after the head moved */
     int args_parsed;
     int async;
     int started;                    /* head flushed */
@@ -11848,6 +11865,8 @@ struct tn_app {
     size_t nfree;
     tn_access_log_cb user_log;
     void *user_log_user;
+    tn_multipart *mp;               /* one parser, reused (parsing never spans a callback) */
+    size_t nstream;                 /* streaming routes */
     int closing;
     tn_cb close_cb;
     void *close_user;
@@ -11964,7 +11983,8 @@ TN__PRIVATE void tn__web_release(tn__web_ctx *c) {
     c->xsrf = tn_str_make(NULL, 0);
     c->xsrf_raw_len = 0;
     c->xsrf_state = 0;
-    c->refs = c->args_parsed = c->async = c->started = c->finished = 0;
+    c->refs = c->args_parsed = c->async = c->started = c->finished = c->xsrf_failed = 0;
+    c->rematched = 0;
     c->next_free = app->free_ctx;
     app->free_ctx = c;
     app->nfree++;
@@ -12100,15 +12120,10 @@ TN__PRIVATE int tn__web_is_safe_method(tn_str m) {
 
 TN__PRIVATE int tn__web_error(tn__web_ctx *c, int status, const char *reason, const char *allow);
 
-TN__PRIVATE void tn__web_on_request(tn_request *req, void *user) {
-    tn_app *app = (tn_app *)user;
+/* Attach a fresh context to req and match its route. */
+TN__PRIVATE tn__web_ctx *tn__web_attach(tn_app *app, tn_request *req, int *rc) {
     tn__web_ctx *c = tn__web_ctx_get(app);
-    tn_str method = tn_request_method(req);
-    int rc;
-    if (!c) {
-        (void)tn_respond(req, 503, "text/plain", "Service Unavailable", 19);
-        return;
-    }
+    if (!c) return NULL;
     c->req = req;
     c->status = 200;
     c->refs = 1;
@@ -12117,7 +12132,19 @@ TN__PRIVATE void tn__web_on_request(tn_request *req, void *user) {
     memset(&c->m, 0, sizeof c->m);
     c->m.captures = c->caps;
     c->m.max_captures = TORNADO_MAX_ROUTE_CAPTURES;
-    rc = tn_router_match(app->router, method, tn_request_path(req), &c->m);
+    *rc = tn_router_match(app->router, tn_request_method(req), tn_request_path(req), &c->m);
+    return c;
+}
+
+TN__PRIVATE void tn__web_on_request(tn_request *req, void *user) {
+    tn_app *app = (tn_app *)user;
+    tn_str method = tn_request_method(req);
+    int rc;
+    tn__web_ctx *c = tn__web_attach(app, req, &rc);
+    if (!c) {
+        (void)tn_respond(req, 503, "text/plain", "Service Unavailable", 19);
+        return;
+    }
     if (rc == TN_OK) {
         const tn__web_route *r = (const tn__web_route *)c->m.handler;
         if (app->opts.xsrf_cookies && !tn__web_is_safe_method(method) && tn_web_check_xsrf(req) != TN_OK)
@@ -12140,6 +12167,67 @@ TN__PRIVATE void tn__web_on_request(tn_request *req, void *user) {
     /* a synchronous handler's response ends when it returns */
     if (!c->finished && !c->async && c->req) (void)tn__web_finish(c);
     tn__web_unref(c);
+}
+
+/* Streaming routes (Tornado's stream_request_body): the route is matched when the head
+   arrives; body chunks go to on_data as they come; the handler runs at the end. */
+TN__PRIVATE void tn__web_on_body(tn_request *req, int status, tn_str data, void *user) {
+    tn__web_ctx *c = (tn__web_ctx *)user;
+    const tn__web_route *r;
+    if (c->req != req || c->finished) return;
+    if (!c->rematched) {
+        /* the server moved the head out of its buffer after on_headers: match again so
+           the captures point at the moved path */
+        c->rematched = 1;
+        (void)tn_router_match(c->app->router, tn_request_method(req), tn_request_path(req), &c->m);
+    }
+    r = (const tn__web_route *)c->m.handler;
+    c->refs++;
+    if (status == TN_MORE) {
+        if (!c->xsrf_failed) r->on_data(req, data, r->user);
+    } else if (status == TN_OK) {
+        if (c->xsrf_failed) (void)tn__web_error(c, 403, NULL, NULL);
+        else r->fn(req, &c->m, r->user);
+        if (!c->finished && !c->async && c->req) (void)tn__web_finish(c);
+    }
+    /* errors: the connection closes next and the close callback ends the request */
+    tn__web_unref(c);
+}
+
+TN__PRIVATE void tn__web_on_headers(tn_request *req, void *user) {
+    tn_app *app = (tn_app *)user;
+    tn__web_ctx *c;
+    const tn__web_route *r;
+    tn_route_capture caps[TORNADO_MAX_ROUTE_CAPTURES];
+    tn_route_match m;
+    tn_str method = tn_request_method(req);
+    int rc;
+    if (app->nstream == 0) return;
+    memset(&m, 0, sizeof m);
+    m.captures = caps;
+    m.max_captures = TORNADO_MAX_ROUTE_CAPTURES;
+    if (tn_router_match(app->router, method, tn_request_path(req), &m) != TN_OK) return;
+    r = (const tn__web_route *)m.handler;
+    if (!r->on_data) return;   /* an ordinary route: dispatched with its whole body */
+    /* an empty length-delimited body goes the ordinary way (no chunk, then the handler):
+       the server does not end a streamed body of Content-Length 0 by itself */
+    {
+        tn_str cl;
+        if (tn_request_header(req, "Content-Length", &cl) == TN_OK && tn_str_eq_c(cl, "0")) return;
+    }
+    if (!(c = tn__web_attach(app, req, &rc))) return;
+    if (tn_request_stream_body(req, tn__web_on_body, c) != TN_OK) {
+        c->finished = 1;
+        c->req = NULL;
+        tn_request_set_user(req, NULL);
+        tn_request_set_close_cb(req, NULL, NULL);
+        tn__web_unref(c);
+        return;
+    }
+    /* the token can only come from a header here: body arguments are not parsed */
+    if (app->opts.xsrf_cookies && !tn__web_is_safe_method(method) && tn_web_check_xsrf(req) != TN_OK)
+        c->xsrf_failed = 1;
+    tn__web_unref(c);   /* refs 0, not finished: the context lives on with the request */
 }
 
 /* ---- the app ---- */
@@ -12189,6 +12277,26 @@ TN_API int tn_app_route(tn_app *app, const char *methods, const char *pattern, t
     return TN_OK;
 }
 
+TN_API int tn_app_route_stream(tn_app *app, const char *methods, const char *pattern, tn_data_fn on_data,
+                               tn_handler_fn fn, void *user) {
+    tn__web_route *r;
+    int rc;
+    if (!app || !fn || !on_data || app->closing) return TN_EINVAL;
+    r = (tn__web_route *)tn__calloc(app->a, sizeof *r);
+    if (!r) return TN_ENOMEM;
+    r->fn = fn;
+    r->on_data = on_data;
+    r->user = user;
+    if ((rc = tn_router_add(app->router, methods, pattern, r, user)) != 0) {
+        tn__free(app->a, r);
+        return rc;
+    }
+    r->next = app->routes;
+    app->routes = r;
+    app->nstream++;
+    return TN_OK;
+}
+
 TN_API void tn_app_set_not_found(tn_app *app, tn_handler_fn fn, void *user) {
     app->not_found.fn = fn;
     app->not_found.user = user;
@@ -12204,7 +12312,7 @@ TN_API int tn_app_listen(tn_app *app, const char *host, int port) {
     if (!app || app->closing) return TN_EINVAL;
     if (!app->srv) {
         tn_http_server_opts so = app->opts.server;
-        so.on_headers = NULL;
+        so.on_headers = tn__web_on_headers;
         so.access_log = tn__web_on_log;
         so.access_log_user = app;
         if ((rc = tn_http_server_new(app->loop, &so, tn__web_on_request, app, &app->srv)) != 0) return rc;
@@ -12229,6 +12337,7 @@ TN__PRIVATE void tn__web_app_free(tn_app *app) {
         tn__web_ctx_free(a, c);
     }
     tn_router_free(app->router);
+    tn__free(a, app->mp);
     tn__free(a, app->secret);
     tn__free(a, app);
 }
@@ -12413,14 +12522,13 @@ TN__PRIVATE int tn__web_parse_args(tn__web_ctx *c) {
         int rc;
         if (!bbuf) return TN_ENOMEM;
         if (tn_multipart_boundary(ct, bbuf, ct.len + 1, &boundary) != TN_OK) return TN_OK;
-        mp = (tn_multipart *)tn__alloc(c->app->a, sizeof *mp);
-        if (!mp) return TN_ENOMEM;
+        if (!c->app->mp && !(c->app->mp = (tn_multipart *)tn__alloc(c->app->a, sizeof *mp))) return TN_ENOMEM;
+        mp = c->app->mp;
         memset(&st, 0, sizeof st);
         st.c = c;
         rc = tn_multipart_init(mp, boundary, NULL, tn__web_mp_cb, &st);
         if (rc == TN_OK) rc = tn_multipart_feed(mp, body.ptr, body.len);
         if (rc == TN_OK) rc = tn_multipart_finish(mp);
-        tn__free(c->app->a, mp);
         if (rc == TN_ENOMEM) return rc;
     }
     return TN_OK;

@@ -52,7 +52,7 @@ typedef void (*tn_error_page_fn)(tn_request *req, int status, const char *reason
 
 /* tn_app_opts: zero-init gives the defaults.
      server          options for the server tn_app_listen creates (on_headers must be NULL:
-                     the app takes whole bodies; access_log is honoured)
+                     the app uses it for streaming routes; access_log is honoured)
      cookie_secret   HMAC key for signed cookies (copied); NULL: tn_web_*_secure_cookie
                      return TN_EINVAL
      key_version     Tornado's key_version written into signed values (0 = none)
@@ -76,6 +76,18 @@ TN_API int tn_app_new(tn_loop *loop, const tn_app_opts *opts, tn_app **out);
    Returns: TN_OK; TN_EINVAL (bad pattern or methods: tn_router_last_error(tn_app_router(app))
    says why; fn NULL); TN_ELIMIT; TN_ENOMEM. */
 TN_API int tn_app_route(tn_app *app, const char *methods, const char *pattern, tn_handler_fn fn, void *user);
+/* A chunk of a streamed request body (Tornado's data_received): borrowed, valid during the
+   call. May be called zero times (empty body). tn_request_pause / tn_request_resume give
+   flow control. */
+typedef void (*tn_data_fn)(tn_request *req, tn_str chunk, void *user);
+/* Add a streaming route (Tornado's @stream_request_body): the route is matched as soon as
+   the head arrives, on_data gets the body chunk by chunk (nothing is buffered, so
+   max_body_size can be large), then fn runs as for tn_app_route. Body arguments and files
+   are not parsed for these requests; with xsrf_cookies the token must come in a header
+   (or the query).
+   Returns: as tn_app_route (also TN_EINVAL when on_data is NULL). */
+TN_API int tn_app_route_stream(tn_app *app, const char *methods, const char *pattern, tn_data_fn on_data,
+                               tn_handler_fn fn, void *user);
 /* Handle requests no route matches (default: tn_web_send_error 404). fn NULL restores it.
    m has no captures and route -1. No XSRF check runs before it. */
 TN_API void tn_app_set_not_found(tn_app *app, tn_handler_fn fn, void *user);
