@@ -12157,7 +12157,7 @@ TN__PRIVATE void tn__web_on_request(tn_request *req, void *user) {
         if (app->not_found.fn) app->not_found.fn(req, &c->m, app->not_found.user);
         else (void)tn__web_error(c, 404, NULL, NULL);
     } else if (rc == TN_EMETHOD_NOT_ALLOWED) {
-        char allow[256];
+        char allow[512];
         size_t al = 0;
         if (tn_router_allow(app->router, tn_request_path(req), allow, sizeof allow, &al) != TN_OK) allow[0] = 0;
         (void)tn__web_error(c, 405, NULL, allow[0] ? allow : NULL);
