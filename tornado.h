@@ -2434,7 +2434,8 @@ TN_API const tn_web_file *tn_web_get_file(tn_request *req, const char *name);
 /* A request cookie by name (last wins, quoted values decoded).
    Returns: TN_OK; TN_ENOENT; TN_ENOMEM. */
 TN_API int tn_web_get_cookie(tn_request *req, const char *name, tn_str *value);
-/* A signed cookie (Tornado v2, cookie_secret) no older than max_age_days (<= 0: 31).
+/* A signed cookie (Tornado v2, cookie_secret) no older than max_age_days (<= 0: 31);
+   legacy version 1 values are read too, as Tornado's default min_version=1 does.
    Returns: TN_OK with the decoded value; TN_ENOENT (absent); TN_EBAD_SIGNATURE, TN_EPARSE,
    TN_EEXPIRED, TN_EBAD_ENCODING (forged, malformed or old: treat as absent; *value empty);
    TN_EINVAL (no cookie_secret); TN_ENOMEM. */
@@ -12642,6 +12643,10 @@ TN_API int tn_web_get_secure_cookie(tn_request *req, const char *name, double ma
     if (!(d = tn__web_scratch(c, cap))) return TN_ENOMEM;
     rc = tn_signed_value_decode(tn_str_c(c->app->secret), tn_str_c(name), raw, (int64_t)time(NULL), max_age_days, d,
                                 cap, &n);
+    if (rc == TN_EPARSE && !(raw.len > 1 && raw.ptr[0] >= '1' && raw.ptr[0] <= '9' && raw.ptr[1] == '|'))
+        /* no version prefix: a version 1 value, which Tornado still reads by default */
+        rc = tn_signed_value_decode_v1(tn_str_c(c->app->secret), tn_str_c(name), raw, (int64_t)time(NULL),
+                                       max_age_days, d, cap, &n);
     if (rc != TN_OK) return rc;
     d[n] = 0;
     *value = tn_str_make(d, n);

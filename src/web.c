@@ -849,6 +849,10 @@ TN_API int tn_web_get_secure_cookie(tn_request *req, const char *name, double ma
     if (!(d = tn__web_scratch(c, cap))) return TN_ENOMEM;
     rc = tn_signed_value_decode(tn_str_c(c->app->secret), tn_str_c(name), raw, (int64_t)time(NULL), max_age_days, d,
                                 cap, &n);
+    if (rc == TN_EPARSE && !(raw.len > 1 && raw.ptr[0] >= '1' && raw.ptr[0] <= '9' && raw.ptr[1] == '|'))
+        /* no version prefix: a version 1 value, which Tornado still reads by default */
+        rc = tn_signed_value_decode_v1(tn_str_c(c->app->secret), tn_str_c(name), raw, (int64_t)time(NULL),
+                                       max_age_days, d, cap, &n);
     if (rc != TN_OK) return rc;
     d[n] = 0;
     *value = tn_str_make(d, n);

@@ -154,7 +154,8 @@ TN_API const tn_web_file *tn_web_get_file(tn_request *req, const char *name);
 /* A request cookie by name (last wins, quoted values decoded).
    Returns: TN_OK; TN_ENOENT; TN_ENOMEM. */
 TN_API int tn_web_get_cookie(tn_request *req, const char *name, tn_str *value);
-/* A signed cookie (Tornado v2, cookie_secret) no older than max_age_days (<= 0: 31).
+/* A signed cookie (Tornado v2, cookie_secret) no older than max_age_days (<= 0: 31);
+   legacy version 1 values are read too, as Tornado's default min_version=1 does.
    Returns: TN_OK with the decoded value; TN_ENOENT (absent); TN_EBAD_SIGNATURE, TN_EPARSE,
    TN_EEXPIRED, TN_EBAD_ENCODING (forged, malformed or old: treat as absent; *value empty);
    TN_EINVAL (no cookie_secret); TN_ENOMEM. */

@@ -1117,6 +1117,16 @@ TN_TEST(python_tornado_signed_cookies_both_ways) {
         run_cmd(cmd, out, sizeof out);
         TN_EQ_STR(out, "2 2 16 True\n");
     }
+    /* a legacy version 1 value from Python is still read (Tornado's min_version=1) */
+    snprintf(cmd, sizeof cmd,
+             "/usr/bin/python3 -c \"import tornado.web as w; "
+             "print(w.create_signed_value('%s', 's', 'old v1', version=1).decode())\" 2>&1", SECRET);
+    run_cmd(cmd, out, sizeof out);
+    out[strcspn(out, "\n")] = 0;
+    TN_CHECK(strncmp(out, "2|", 2) != 0);
+    snprintf(req, sizeof req, "GET /getsecure HTTP/1.1\r\nHost: t\r\nCookie: s=%s\r\n\r\n", out);
+    roundtrip(a->port, req, &r);
+    TN_EQ_STR(r.body, "s=old v1");
     /* and Python's cookie signed for another name is refused */
     snprintf(cmd, sizeof cmd,
              "/usr/bin/python3 -c \"import tornado.web as w; "
