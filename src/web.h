@@ -31,6 +31,8 @@ TN__BEGIN_DECLS
    tn_web_flush or the finish; at the finish a 200 GET/HEAD response gets an ETag (quoted
    SHA-1 hex of the body, as Tornado) unless one was set, and If-None-Match turns it into a
    304 without a body; a body without Content-Type gets "text/html; charset=UTF-8".
+   A handler that streams with the server's tn_response_start / tn_response_write itself
+   must call tn_web_async first (the app cannot see that a response was started).
 
    PER-REQUEST STATE lives in a context the app keeps in the request's user slot
    (tn_request_set_user): in app handlers use tn_web_set_data / tn_web_get_data and
@@ -165,7 +167,9 @@ TN_API tn_str tn_web_full_url(tn_request *req);
 
 /* ---- response helpers ---- */
 /* Status for the response (default 200). Returns: TN_OK; TN_EINVAL (not 100..999 or after
-   the head was flushed). The status line carries the standard reason phrase. */
+   the head was flushed). The status line carries the standard reason phrase (the server
+   has no custom reasons yet; "Unknown" for unregistered codes); tn_web_send_error can put
+   a custom reason in the error page. */
 TN_API int tn_web_set_status(tn_request *req, int status);
 TN_API int tn_web_get_status(const tn_request *req);
 /* Set (replace, case-insensitive) / add / remove response headers before the head is
