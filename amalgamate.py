@@ -36,6 +36,7 @@ DECLS = [
     "http_server.h",
     "router.h",
     "static.h",
+    "web.h",
 ]
 
 # Implementation, in dependency order: compiled only under TORNADO_IMPLEMENTATION.
@@ -57,6 +58,7 @@ IMPLS = [
     "http_server.c",
     "router.c",
     "static.c",
+    "web.c",
 ]
 
 INCLUDE_RE = re.compile(r'^()#\s*include\s+"([^"]+)"(.*)$')  # column 0 only: never inside comments

@@ -32,6 +32,22 @@
            return tn_loop_run(loop);         // or tn_loop_run_once(loop, 0) once per frame
        }
 
+   A web app (routes, arguments, cookies, XSRF; see web.h and examples/web_app.c):
+
+       static void hello(tn_request *req, const tn_route_match *m, void *user) {
+           tn_str name;
+           (void)m; (void)user;
+           tn_web_path_arg(req, "name", &name);            // percent-decoded capture
+           tn_web_writef(req, "Hello, %.*s", (int)name.len, name.ptr);
+       }                                                   // finished when it returns
+       int serve_web(tn_loop *loop) {                      // from main(), after tn_loop_new
+           tn_app *app;
+           if (tn_app_new(loop, NULL, &app) != 0) return 1;
+           tn_app_route(app, "GET", "/hello/{name}", hello, NULL);
+           if (tn_app_listen(app, "127.0.0.1", 8888) != 0) return 1;
+           return tn_loop_run(loop);
+       }
+
    CONVENTIONS
    -----------
    - Fallible calls return 0 (TN_OK) or a negative TN_E* code; tn_strerror(code) names it.
@@ -53,7 +69,7 @@
                                           tn_loop_post is then loop-thread only
      TORNADO_NO_HTTP_SERVER     off       leave the HTTP server out
      TORNADO_NO_LOG             off       compile logging out
-     TORNADO_NO_WEB             off       leave out the web layer (router, static files)
+     TORNADO_NO_WEB             off       leave out the web layer (router, tn_app, static files)
      TORNADO_NO_FILESYSTEM      off       no file system: static files only from compiled-in
                                           asset tables (tn_static_serve_assets); no sendfile
      TORNADO_POLL_EPOLL         auto      force the epoll backend (Linux; default there)
@@ -137,6 +153,9 @@
 #  define TN_HAS_WEB 0
 #else
 #  define TN_HAS_WEB 1
+#endif
+#if TN_HAS_WEB && !TN_HAS_HTTP_SERVER
+#  error "tornado.h: the web layer needs the HTTP server: define TORNADO_NO_WEB with TORNADO_NO_HTTP_SERVER"
 #endif
 
 #if defined(TORNADO_NO_FILESYSTEM)

@@ -64,7 +64,9 @@ struct tn__hconn {
     unsigned char peer_ip[16];     /* connections should cost little memory */
     uint16_t peer_port;
     int state;
-    int reading;                   /* a fill is pending */
+    unsigned char reading;         /* a fill is pending */
+    unsigned char dispatching;     /* inside on_request: a detach defers freeing us */
+    unsigned char detached;
     int tq;                        /* timeout queue it is in, or TN__TQ_NONE */
     tn__hconn *tq_prev, *tq_next;
     uint64_t deadline;             /* loop time (in a timeout queue); lingering: bytes discarded */
@@ -607,11 +609,9 @@ TN_API int tn_request_detach(tn_request *req, tn_stream **stream) {
         else srv->conns = c->next;
         if (c->next) c->next->prev = c->prev;
         srv->nconns--;
-        if (c->next_d.queued) {
-            /* cannot happen while a request is in the handler; be safe anyway */
-            c->next_d.fn = NULL;
-        }
-        tn__free(srv->loop->a, c);
+        tn__defer_unqueue(srv->loop, &c->next_d);
+        if (c->dispatching) c->detached = 1;   /* freed when on_request returns */
+        else tn__free(srv->loop->a, c);
     }
     return TN_OK;
 }
@@ -666,7 +666,13 @@ TN__PRIVATE void tn__hc_dispatch(tn__hconn *c) {
     r->dispatched = 1;
     tn__hc_deadline(c, TN__TQ_NONE);
     tn__stream_watch_close(c->s, 1);   /* notice a client that leaves while we work */
+    c->dispatching = 1;
     c->srv->on_request(r, c->srv->user);
+    c->dispatching = 0;
+    if (c->detached) {   /* the handler took the stream: the connection object goes now */
+        tn__free(c->srv->loop->a, c);
+        return;
+    }
     if (c->req == r && c->s) tn__stream_cork(c->s, 0);   /* answered later: do not hold earlier responses */
 }
 
@@ -912,8 +918,6 @@ TN__PRIVATE void tn__hc_on_next(tn__defer *d) {
 }
 
 /* ---- connections ---- */
-TN__PRIVATE void tn__srv_maybe_done(tn_http_server *srv);
-
 TN__PRIVATE void tn__hc_on_close(tn_stream *s, int cause, void *user) {
     tn__hconn *c = (tn__hconn *)user;
     tn_http_server *srv = c->srv;
@@ -945,24 +949,8 @@ TN__PRIVATE void tn__hc_on_close(tn_stream *s, int cause, void *user) {
     else srv->conns = c->next;
     if (c->next) c->next->prev = c->prev;
     srv->nconns--;
-    /* next_d belongs to the connection: it is not queued here (the stream closed first) */
-    if (c->next_d.queued) {
-        tn__defer *d, **pp;
-        for (pp = &srv->loop->dq_head, d = *pp; d; d = *pp) {
-            if (d == &c->next_d) {
-                *pp = d->next;
-                if (srv->loop->dq_tail == d) {
-                    tn__defer *t = srv->loop->dq_head;
-                    while (t && t->next) t = t->next;
-                    srv->loop->dq_tail = t;
-                }
-                break;
-            }
-            pp = &d->next;
-        }
-    }
+    tn__defer_unqueue(srv->loop, &c->next_d);   /* its owner goes now */
     tn__free(srv->loop->a, c);
-    tn__srv_maybe_done(srv);
 }
 
 TN__PRIVATE void tn__hc_set_peer(tn__hconn *c, const tn_addr *a) {
@@ -1052,10 +1040,6 @@ TN__PRIVATE void tn__srv_on_tcp_closed(tn_loop *loop, void *user) {
     void *cu = srv->close_user;
     tn__srv_free(srv);
     if (cb) cb(loop, cu);
-}
-
-TN__PRIVATE void tn__srv_maybe_done(tn_http_server *srv) {
-    (void)srv;   /* the tcp server frees itself (and calls back) once its last stream is gone */
 }
 
 TN__PRIVATE void tn__srv_on_deadline(tn_loop *loop, void *user) {

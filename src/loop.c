@@ -221,6 +221,22 @@ TN__PRIVATE void tn__defer_queue(tn_loop *loop, tn__defer *d) {
     loop->dq_tail = d;
 }
 
+/* Take d out of the queue if it is queued (its owner is about to go away). O(queue). */
+TN__PRIVATE void tn__defer_unqueue(tn_loop *loop, tn__defer *d) {
+    tn__defer **pp, *prev = NULL;
+    if (!d->queued) return;
+    for (pp = &loop->dq_head; *pp; prev = *pp, pp = &(*pp)->next) {
+        if (*pp == d) {
+            *pp = d->next;
+            if (loop->dq_tail == d) loop->dq_tail = prev;
+            d->next = NULL;
+            d->queued = 0;
+            if (d->owner) d->owner->pending--;
+            return;
+        }
+    }
+}
+
 /* Run the nodes queued before this phase began, at most max of them. */
 TN__PRIVATE int tn__loop_run_deferred(tn_loop *loop, int max) {
     tn__defer *last = loop->dq_tail, *d;

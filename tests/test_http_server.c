@@ -548,6 +548,11 @@ TN_TEST(streamed_request_body) {
     cli_recv(fd, buf, sizeof buf, 500, &closed);
     TN_CHECK(strstr(buf, "streamed 15") != NULL);
     TN_CHECK(strstr(buf, "Hello, world") != NULL);
+    /* an empty streamed body still ends */
+    s->streamed_bytes = 0;
+    cli_sends(fd, "PUT /upload HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n");
+    cli_recv_n(fd, buf, sizeof buf, 2000, &closed, 1);
+    TN_CHECK(strstr(buf, "streamed 0") != NULL);
     close(fd);
     stop_server(s);
 }
