@@ -847,7 +847,8 @@ TN_API size_t tn_stream_read_buffer_size(const tn_stream *s);   /* bytes buffere
 TN_API size_t tn_stream_write_buffer_size(const tn_stream *s);  /* bytes queued, unsent */
 TN_API tn_socket tn_stream_fd(const tn_stream *s);
 TN_API tn_loop *tn_stream_loop(const tn_stream *s);
-TN_API const tn_stream_opts *tn_stream_get_opts(const tn_stream *s);
+/* The resolved options (defaults filled in). */
+TN_API void tn_stream_get_opts(const tn_stream *s, tn_stream_opts *out);
 TN_API void tn_stream_set_user(tn_stream *s, void *user);
 TN_API void *tn_stream_get_user(const tn_stream *s);
 
@@ -2118,6 +2119,9 @@ TN_API void tn_request_resume(tn_request *req);
 /* Set (replace) / add a response header before the response starts. */
 TN_API int tn_response_set_header(tn_request *req, const char *name, const char *value);
 TN_API int tn_response_add_header(tn_request *req, const char *name, const char *value);
+/* A reason phrase other than the standard one for the status (before the response starts;
+   at most 63 bytes, no control characters). Returns TN_OK or TN_EINVAL. */
+TN_API int tn_response_set_reason(tn_request *req, const char *reason);
 /* Remove every header of that name set so far. Returns TN_OK or TN_ENOENT. */
 TN_API int tn_response_clear_header(tn_request *req, const char *name);
 /* The whole response in one call: status line, headers, body (copied), finished.
@@ -3172,8 +3176,7 @@ struct tn__defer {
 typedef struct tn__handle tn__handle;
 struct tn__handle {
     tn_loop *loop;
-    tn__handle *prev, *next;          /* the loop's live list */
-    tn__handle *close_next;           /* the loop's closing queue */
+    tn__handle *prev, *next;          /* the live list; once closing, next links the closing queue */
     const char *kind;                 /* "stream", "tcp_server", ... for reports */
     int closing;                      /* close requested (queued or finalised) */
     unsigned pending;                 /* deferred nodes of this handle still queued */
@@ -3184,11 +3187,11 @@ typedef struct tn__fdw {              /* one fd watcher (24 bytes: one per open 
     tn_fd_cb cb;
     void *user;
     uint32_t iter_added;              /* skip events polled before it was added (low bits) */
-    uint16_t events;                  /* what the owner asked for (TN__EV_INTEREST bits) */
-    uint16_t backend_events;          /* what the poller has (0 = not registered) */
-    unsigned char dirty;              /* queued in loop->dirty for the next flush */
-    unsigned char active;
-    unsigned char internal;           /* not counted as alive (owned by a handle or the loop) */
+    unsigned char events;             /* what the owner asked for (TN__EV_INTEREST bits) */
+    unsigned char backend_events;     /* what the poller has (0 = not registered) */
+    unsigned int dirty : 1;           /* queued in loop->dirty for the next flush */
+    unsigned int active : 1;
+    unsigned int internal : 1;        /* not counted as alive (owned by a handle or the loop) */
 } tn__fdw;
 
 typedef struct tn__fired { int fd; int events; } tn__fired;
@@ -3196,7 +3199,7 @@ typedef struct tn__fired { int fd; int events; } tn__fired;
 /* Internal interest: the peer closed (or half-closed) the connection, reported without
    reading (epoll EPOLLRDHUP, poll POLLRDHUP). Lets a stream notice a departed client while
    it deliberately reads nothing (backpressure). Where unsupported it never fires. */
-#define TN__EV_RDHUP 0x2000
+#define TN__EV_RDHUP 0x010
 #define TN__EV_INTEREST (TN_EV_READ | TN_EV_WRITE | TN__EV_RDHUP)
 
 /* Timers: a slot array (the id names a slot and its generation) and a binary min-heap of
@@ -3308,25 +3311,20 @@ TN__PRIVATE void tn__handle_init(tn_loop *loop, tn__handle *h, const char *kind,
     loop->live_count++;
 }
 
-/* Request close: the finalizer runs in the closing phase. Returns TN_ECLOSED if already. */
+/* Request close: the handle moves from the live list to the closing queue (it still counts
+   as alive); the finalizer runs in the closing phase. Returns TN_ECLOSED if already. */
 TN__PRIVATE int tn__handle_close(tn__handle *h) {
     tn_loop *loop = h->loop;
     if (h->closing) return TN_ECLOSED;
     h->closing = 1;
-    h->close_next = NULL;
-    if (loop->closing_tail) loop->closing_tail->close_next = h;
-    else loop->closing_head = h;
-    loop->closing_tail = h;
-    return TN_OK;
-}
-
-TN__PRIVATE void tn__handle_unlink(tn__handle *h) {
-    tn_loop *loop = h->loop;
     if (h->prev) h->prev->next = h->next;
     else loop->live = h->next;
     if (h->next) h->next->prev = h->prev;
     h->prev = h->next = NULL;
-    loop->live_count--;
+    if (loop->closing_tail) loop->closing_tail->next = h;
+    else loop->closing_head = h;
+    loop->closing_tail = h;
+    return TN_OK;
 }
 
 /* The closing phase: finalise every closed handle with no queued deferred node. Handles
@@ -3335,16 +3333,16 @@ TN__PRIVATE int tn__loop_run_closing(tn_loop *loop) {
     tn__handle *h, *waiting_head = NULL, *waiting_tail = NULL;
     int n = 0;
     while ((h = loop->closing_head) != NULL) {
-        loop->closing_head = h->close_next;
+        loop->closing_head = h->next;
         if (!loop->closing_head) loop->closing_tail = NULL;
-        h->close_next = NULL;
+        h->next = NULL;
         if (h->pending > 0) {
-            if (waiting_tail) waiting_tail->close_next = h;
+            if (waiting_tail) waiting_tail->next = h;
             else waiting_head = h;
             waiting_tail = h;
             continue;
         }
-        tn__handle_unlink(h);
+        loop->live_count--;
         h->finalize(h);   /* frees h */
         n++;
     }
@@ -3569,7 +3567,7 @@ TN__PRIVATE int tn__loop_sync_fd(tn_loop *loop, int fd, tn__fdw *w) {
     if (want == 0) rc = tn__poll_del(loop, fd);
     else if (w->backend_events == 0) rc = tn__poll_add(loop, fd, want);
     else rc = tn__poll_mod(loop, fd, want);
-    if (rc == TN_OK) w->backend_events = (uint16_t)want;
+    if (rc == TN_OK) w->backend_events = (unsigned char)want;
     return rc;
 }
 
@@ -3632,7 +3630,7 @@ TN__PRIVATE int tn__loop_add_fd(tn_loop *loop, tn_socket fd, int events, tn_fd_c
     w = &loop->fds[fd];
     if (w->active) return TN_EEXIST;
     memset(w, 0, sizeof *w);
-    w->events = (uint16_t)(events & TN__EV_INTEREST);
+    w->events = (unsigned char)(events & TN__EV_INTEREST);
     if ((rc = tn__loop_sync_fd(loop, fd, w)) != 0) return rc;   /* report EBADF etc. now */
     w->cb = cb;
     w->user = user;
@@ -3651,7 +3649,7 @@ TN_API int tn_loop_add_fd(tn_loop *loop, tn_socket fd, int events, tn_fd_cb cb, 
 TN_API int tn_loop_update_fd(tn_loop *loop, tn_socket fd, int events) {
     tn__fdw *w = loop ? tn__loop_fdw(loop, fd) : NULL;
     if (!w) return TN_ENOENT;
-    w->events = (uint16_t)(events & TN__EV_INTEREST);
+    w->events = (unsigned char)(events & TN__EV_INTEREST);
     return tn__loop_mark_dirty(loop, fd, w);
 }
 
@@ -3988,8 +3986,7 @@ TN__PRIVATE void tn__loop_settle_deferred(tn_loop *loop) {
 TN__PRIVATE size_t tn__loop_open_count(const tn_loop *loop) {
     const tn__handle *h;
     size_t n = loop->user_fds;
-    for (h = loop->live; h; h = h->next)
-        if (!h->closing) n++;
+    for (h = loop->live; h; h = h->next) n++;   /* closing handles are in the closing queue */
     return n;
 }
 
@@ -4011,7 +4008,9 @@ TN_API int tn_loop_free(tn_loop *loop) {
         TN__LLOG(loop, TN_LOG_WARN, TN_EBUSY, "tn_loop_free: %lu objects still alive",
                  (unsigned long)tn_loop_alive(loop));
         for (h = loop->live; h; h = h->next)
-            TN__LLOG(loop, TN_LOG_WARN, TN_EBUSY, "  alive: %s%s", h->kind, h->closing ? " (closing)" : "");
+            TN__LLOG(loop, TN_LOG_WARN, TN_EBUSY, "  alive: %s", h->kind);
+        for (h = loop->closing_head; h; h = h->next)
+            TN__LLOG(loop, TN_LOG_WARN, TN_EBUSY, "  alive: %s (closing)", h->kind);
         for (i = 0; i < loop->nfds; i++)
             if (loop->fds[i].active && !loop->fds[i].internal)
                 TN__LLOG(loop, TN_LOG_WARN, TN_EBUSY, "  alive: fd watcher on fd %lu", (unsigned long)i);
@@ -4039,7 +4038,7 @@ TN_API void tn_loop_stop(tn_loop *loop) { loop->stop = 1; }
    for a server, on its connections, must not make the loop spin). */
 TN__PRIVATE int tn__loop_closing_ready(const tn_loop *loop) {
     const tn__handle *h;
-    for (h = loop->closing_head; h; h = h->close_next)
+    for (h = loop->closing_head; h; h = h->next)
         if (h->pending == 0) return 1;
     return 0;
 }
@@ -5179,12 +5178,16 @@ struct tn_stream {
     unsigned char corked;          /* writes queue without being sent (see tn__stream_cork) */
     unsigned char reported;        /* the close sequence ran */
     unsigned char dlen;            /* read_until: delimiter length (1..64) */
-    tn_stream_opts opts;           /* resolved */
+    struct {                       /* resolved options, stored compactly (see tn_stream_get_opts) */
+        size_t max_buffer_size;
+        size_t max_write_buffer_size;
+        uint32_t read_chunk_size;
+        uint32_t idle_timeout_ms;  /* clamped to ~49 days */
+    } opts;
 
     /* the pending read */
     size_t rn;                     /* bytes wanted (BYTES, INTO) or max_bytes (UNTIL) */
-    size_t rdone;                  /* streaming: delivered; INTO: filled */
-    size_t rscan;                  /* UNTIL: bytes already searched */
+    size_t rdone;                  /* streaming: delivered; INTO: filled; UNTIL: bytes searched */
     char *delim;                   /* dinline, or allocated when longer */
     char dinline[TN__DELIM_INLINE];
     char *rinto;
@@ -5197,11 +5200,7 @@ struct tn_stream {
     uint64_t wqueued, wsent;       /* byte totals */
     tn__wcb *wcbs;                 /* callbacks waiting for their bytes, in order (a ring) */
     uint32_t wcb_head, wcb_len, wcb_cap;
-    /* one queued file segment (tn__stream_sendfile): byte-stream positions [sf_at, sf_end)
-       come from sf_fd at sf_off; buffered bytes before sf_at go first, those after it later */
-    int sf_fd;                     /* -1: none pending (the stream does not own it) */
-    int64_t sf_off;
-    uint64_t sf_at, sf_end;
+    struct tn__sfseg *sf;          /* a queued file segment (tn__stream_sendfile), or NULL */
 
     tn_close_cb ccb;
     void *cuser;
@@ -5279,13 +5278,27 @@ TN__PRIVATE long tn__fd_writev(tn_stream *s, const tn_str *bufs, int n) {
 static const tn__transport_ops tn__socket_ops = { tn__sock_read, tn__sock_write, tn__sock_writev };
 static const tn__transport_ops tn__pipe_ops = { tn__fd_read, tn__fd_write, tn__fd_writev };
 
+/* One queued file segment (tn__stream_sendfile): byte-stream positions [at, end) come from
+   fd at off; buffered bytes before `at` go first, those after it later. Allocated only
+   while a file is being sent, so idle streams do not carry it. */
+typedef struct tn__sfseg {
+    int fd;                        /* not owned by the stream */
+    int64_t off;
+    uint64_t at, end;
+} tn__sfseg;
+
 /* ---- closing ---- */
 TN__PRIVATE void tn__stream_queue(tn_stream *s) { tn__defer_queue(s->h.loop, &s->dispatch); }
+
+TN__PRIVATE void tn__stream_sf_done(tn_stream *s) {
+    tn__free(s->h.loop->a, s->sf);
+    s->sf = NULL;
+}
 
 /* Bytes queued and not yet sent: buffered bytes plus what is left of a file segment. */
 TN__PRIVATE uint64_t tn__stream_unsent(const tn_stream *s) {
     uint64_t n = tn_buf_size(&s->wbuf);
-    if (s->sf_fd >= 0) n += s->sf_end - TN__MAX(s->wsent, s->sf_at);
+    if (s->sf) n += s->sf->end - TN__MAX(s->wsent, s->sf->at);
     return n;
 }
 
@@ -5304,7 +5317,7 @@ TN__PRIVATE void tn__stream_close_now(tn_stream *s, int cause) {
         s->idle_timer = 0;
     }
     tn_buf_free(&s->wbuf);   /* unsent data is dropped now, not at finalise */
-    s->sf_fd = -1;            /* a queued file segment too (its callback reports the cause) */
+    tn__stream_sf_done(s);    /* a queued file segment too (its callback reports the cause) */
     tn__stream_queue(s);      /* the close sequence (callbacks) runs from the loop ... */
     (void)tn__handle_close(&s->h);   /* ... and the memory goes after it (pending node) */
 }
@@ -5373,11 +5386,11 @@ TN__PRIVATE void tn__stream_update_events(tn_stream *s) {
 /* Send a piece of the queued file segment (sendfile(2); only queued where it exists). */
 TN__PRIVATE long tn__stream_send_file(tn_stream *s) {
 #if TN__HAVE_SENDFILE
-    uint64_t done = s->wsent - s->sf_at, left = s->sf_end - s->wsent;
+    uint64_t done = s->wsent - s->sf->at, left = s->sf->end - s->wsent;
     size_t n = (size_t)TN__MIN(left, (uint64_t)(1u << 30));
-    off_t off = (off_t)(s->sf_off + (int64_t)done);
+    off_t off = (off_t)(s->sf->off + (int64_t)done);
     for (;;) {
-        ssize_t r = sendfile(s->fd, s->sf_fd, &off, n);
+        ssize_t r = sendfile(s->fd, s->sf->fd, &off, n);
         if (r > 0) return (long)r;
         if (r == 0) return TN_ESYS;   /* the file shrank: the promised length cannot be met */
         if (errno != EINTR) return tn__last_err();
@@ -5394,16 +5407,16 @@ TN__PRIVATE void tn__stream_flush(tn_stream *s) {
     while (!s->closed && tn__stream_unsent(s) > 0) {
         long r;
         size_t nbuf = tn_buf_size(&s->wbuf);
-        if (s->sf_fd >= 0 && s->wsent >= s->sf_at) {
+        if (s->sf && s->wsent >= s->sf->at) {
             r = tn__stream_send_file(s);
             if (r > 0) {
                 s->wsent += (uint64_t)r;
                 s->last_io = s->h.loop->now;
-                if (s->wsent >= s->sf_end) s->sf_fd = -1;
+                if (s->wsent >= s->sf->end) tn__stream_sf_done(s);
                 continue;
             }
         } else {
-            if (s->sf_fd >= 0) nbuf = (size_t)TN__MIN((uint64_t)nbuf, s->sf_at - s->wsent);
+            if (s->sf) nbuf = (size_t)TN__MIN((uint64_t)nbuf, s->sf->at - s->wsent);
             r = s->ops->write(s, tn_buf_ptr(&s->wbuf), nbuf);
         }
         if (r > 0) {
@@ -5485,7 +5498,7 @@ TN__PRIVATE int tn__stream_try_read(tn_stream *s) {
         }
         break;
     case TN__RD_UNTIL: {
-        size_t dl = s->dlen, from = s->rscan > dl - 1 ? s->rscan - (dl - 1) : 0;
+        size_t dl = s->dlen, from = s->rdone > dl - 1 ? s->rdone - (dl - 1) : 0;
         long at = tn__find(p + from, avail - from, s->delim, dl);
         if (at >= 0) {
             size_t total = from + (size_t)at + dl;
@@ -5493,11 +5506,11 @@ TN__PRIVATE int tn__stream_try_read(tn_stream *s) {
                 tn__stream_close_now(s, TN_ELIMIT);
                 return 0;
             }
-            s->rscan = 0;
+            s->rdone = 0;
             tn__stream_deliver(s, TN_OK, p, total, 1, 1);
             return 1;
         }
-        s->rscan = avail;
+        s->rdone = avail;
         if (s->rn && avail > s->rn) tn__stream_close_now(s, TN_ELIMIT);
         break;
     }
@@ -5635,31 +5648,41 @@ TN_API void tn_stream_set_idle_timeout(tn_stream *s, uint64_t ms) {
     if (s->closed) return;
     if (s->idle_timer) (void)tn_loop_cancel(loop, s->idle_timer);
     s->idle_timer = 0;
-    s->opts.idle_timeout_ms = ms;
+    if (ms > 0xffffffffu) ms = 0xffffffffu;
+    s->opts.idle_timeout_ms = (uint32_t)ms;
     s->last_io = loop->now;
     if (ms && tn_loop_call_later(loop, ms, tn__stream_on_idle, s, &s->idle_timer) != 0)
         tn__stream_close_now(s, TN_ENOMEM);
 }
 
 /* ---- construction ---- */
-/* setup: make fd non-blocking and close-on-exec (0 for sockets we created that way). */
+/* The stream's size rounded for an owner's area right after it (tn__stream_extra). */
+#define TN__STREAM_SIZE ((sizeof(tn_stream) + 7u) & ~(size_t)7u)   /* owner state: 8-byte aligned */
+
+/* setup: make fd non-blocking and close-on-exec (0 for sockets we created that way).
+   extra: bytes for the owner's per-connection state in the same allocation. */
 TN__PRIVATE int tn__stream_new(tn_loop *loop, int fd, const tn__transport_ops *ops, const tn_stream_opts *opts,
-                               int setup, tn_stream **out) {
+                               int setup, size_t extra, tn_stream **out) {
     tn_stream *s;
     int rc;
     if (!loop || fd < 0 || !out) return TN_EINVAL;
     *out = NULL;
     if (setup && (rc = tn__fd_setup(fd)) != 0) return rc;
-    s = (tn_stream *)tn__calloc(loop->a, sizeof *s);
+    s = (tn_stream *)tn__calloc(loop->a, TN__STREAM_SIZE + extra);
     if (!s) return TN_ENOMEM;
-    if (opts) s->opts = *opts;
-    s->opts.max_buffer_size = TN__DEF(s->opts.max_buffer_size, TORNADO_MAX_BUFFER_SIZE);
-    s->opts.read_chunk_size = TN__DEF(s->opts.read_chunk_size, TORNADO_READ_CHUNK_SIZE);
-    if (s->opts.read_chunk_size > s->opts.max_buffer_size / 2)
-        s->opts.read_chunk_size = TN__MAX(s->opts.max_buffer_size / 2, 1);
-    s->opts.max_write_buffer_size = TN__DEF(s->opts.max_write_buffer_size, TORNADO_MAX_WRITE_BUFFER_SIZE);
+    {
+        tn_stream_opts o;
+        size_t chunk;
+        memset(&o, 0, sizeof o);
+        if (opts) o = *opts;
+        s->opts.max_buffer_size = TN__DEF(o.max_buffer_size, TORNADO_MAX_BUFFER_SIZE);
+        chunk = TN__DEF(o.read_chunk_size, TORNADO_READ_CHUNK_SIZE);
+        if (chunk > s->opts.max_buffer_size / 2) chunk = TN__MAX(s->opts.max_buffer_size / 2, 1);
+        s->opts.read_chunk_size = (uint32_t)TN__MIN(chunk, (size_t)0x40000000u);
+        s->opts.max_write_buffer_size = TN__DEF(o.max_write_buffer_size, TORNADO_MAX_WRITE_BUFFER_SIZE);
+        s->opts.idle_timeout_ms = (uint32_t)TN__MIN(o.idle_timeout_ms, (uint64_t)0xffffffffu);
+    }
     s->fd = fd;
-    s->sf_fd = -1;
     s->ops = ops;
     (void)tn_buf_init(&s->rbuf, loop->a);
     (void)tn_buf_init(&s->wbuf, loop->a);
@@ -5677,17 +5700,21 @@ TN__PRIVATE int tn__stream_new(tn_loop *loop, int fd, const tn__transport_ops *o
 }
 
 TN_API int tn_stream_new_socket(tn_loop *loop, tn_socket fd, const tn_stream_opts *opts, tn_stream **out) {
-    return tn__stream_new(loop, fd, &tn__socket_ops, opts, 1, out);
+    return tn__stream_new(loop, fd, &tn__socket_ops, opts, 1, 0, out);
 }
 
 TN_API int tn_stream_new_pipe(tn_loop *loop, int fd, const tn_stream_opts *opts, tn_stream **out) {
-    return tn__stream_new(loop, fd, &tn__pipe_ops, opts, 1, out);
+    return tn__stream_new(loop, fd, &tn__pipe_ops, opts, 1, 0, out);
 }
 
 /* A socket from tn__accept / tn__socket: already non-blocking and close-on-exec. */
-TN__PRIVATE int tn__stream_new_own_socket(tn_loop *loop, int fd, const tn_stream_opts *opts, tn_stream **out) {
-    return tn__stream_new(loop, fd, &tn__socket_ops, opts, 0, out);
+TN__PRIVATE int tn__stream_new_own_socket(tn_loop *loop, int fd, const tn_stream_opts *opts, size_t extra,
+                                          tn_stream **out) {
+    return tn__stream_new(loop, fd, &tn__socket_ops, opts, 0, extra, out);
 }
+
+/* The owner's area allocated with the stream (zeroed; lives exactly as long as the stream). */
+TN__PRIVATE void *tn__stream_extra(tn_stream *s) { return (char *)s + TN__STREAM_SIZE; }
 
 /* ---- reads ---- */
 TN__PRIVATE int tn__stream_start_read(tn_stream *s, int kind, int flags, size_t n, tn_read_cb cb, void *user) {
@@ -5698,7 +5725,6 @@ TN__PRIVATE int tn__stream_start_read(tn_stream *s, int kind, int flags, size_t 
     s->rflags = (unsigned char)flags;
     s->rn = n;
     s->rdone = 0;
-    s->rscan = 0;
     s->rcb = cb;
     s->ruser = user;
     if (tn_buf_size(&s->rbuf) > 0 || s->eof || (n == 0 && (kind == TN__RD_BYTES || kind == TN__RD_INTO)))
@@ -5749,6 +5775,31 @@ TN_API int tn_stream_read_until_close(tn_stream *s, int flags, tn_read_cb cb, vo
 }
 
 /* ---- writes ---- */
+/* Room for one more write callback in the ring (grown by doubling, unrolled to 0..len). */
+TN__PRIVATE int tn__stream_wcb_reserve(tn_stream *s) {
+    size_t ncap, i;
+    tn__wcb *w;
+    if (s->wcb_len < s->wcb_cap) return TN_OK;
+    ncap = s->wcb_cap ? (size_t)s->wcb_cap * 2 : 4;
+    w = (tn__wcb *)tn__alloc(s->h.loop->a, ncap * sizeof *w);
+    if (!w) return TN_ENOMEM;
+    for (i = 0; i < s->wcb_len; i++) w[i] = s->wcbs[(s->wcb_head + i) % s->wcb_cap];
+    tn__free(s->h.loop->a, s->wcbs);
+    s->wcbs = w;
+    s->wcb_head = 0;
+    s->wcb_cap = (uint32_t)ncap;
+    return TN_OK;
+}
+
+/* The callback for everything queued so far (the ring has room: tn__stream_wcb_reserve). */
+TN__PRIVATE void tn__stream_wcb_push(tn_stream *s, tn_write_cb cb, void *user) {
+    tn__wcb *w = &s->wcbs[(s->wcb_head + s->wcb_len) % s->wcb_cap];
+    w->end = s->wqueued;
+    w->cb = cb;
+    w->user = user;
+    s->wcb_len++;
+}
+
 TN_API int tn_stream_writev(tn_stream *s, const tn_str *bufs, size_t nbufs, tn_write_cb cb, void *user) {
     size_t total = 0, sent = 0, i;
     int err = 0;
@@ -5760,16 +5811,7 @@ TN_API int tn_stream_writev(tn_stream *s, const tn_str *bufs, size_t nbufs, tn_w
     }
     if (s->opts.max_write_buffer_size && tn_buf_size(&s->wbuf) + total > s->opts.max_write_buffer_size)
         return TN_EBUFFER_FULL;
-    if (cb && s->wcb_len == s->wcb_cap) {   /* grow the callback ring, unrolled to 0..len */
-        size_t ncap = s->wcb_cap ? s->wcb_cap * 2 : 4;
-        tn__wcb *w = (tn__wcb *)tn__alloc(s->h.loop->a, ncap * sizeof *w);
-        if (!w) return TN_ENOMEM;
-        for (i = 0; i < s->wcb_len; i++) w[i] = s->wcbs[(s->wcb_head + i) % s->wcb_cap];
-        tn__free(s->h.loop->a, s->wcbs);
-        s->wcbs = w;
-        s->wcb_head = 0;
-        s->wcb_cap = (uint32_t)ncap;
-    }
+    if (cb && tn__stream_wcb_reserve(s) != 0) return TN_ENOMEM;
     if (tn__stream_unsent(s) == 0 && total > 0 && !s->corked) {
         /* nothing queued: hand it to the transport right away, in one gather write */
         while (sent < total) {
@@ -5818,13 +5860,7 @@ TN_API int tn_stream_writev(tn_stream *s, const tn_str *bufs, size_t nbufs, tn_w
         }
     }
     s->wqueued += total;
-    if (cb) {
-        tn__wcb *w = &s->wcbs[(s->wcb_head + s->wcb_len) % s->wcb_cap];
-        w->end = s->wqueued;
-        w->cb = cb;
-        w->user = user;
-        s->wcb_len++;
-    }
+    if (cb) tn__stream_wcb_push(s, cb, user);
     if (err) tn__stream_close_now(s, err);   /* cb (if any) then reports err */
     if (s->closed || (cb && s->wsent >= s->wqueued)) tn__stream_queue(s);
     else tn__stream_update_events(s);
@@ -5890,29 +5926,15 @@ TN__PRIVATE int tn__stream_sendfile(tn_stream *s, int file_fd, int64_t offset, u
     if (!s || file_fd < 0 || offset < 0 || count == 0 || !cb) return TN_EINVAL;
     if (s->closed) return TN_ECLOSED;
     if (!TN__HAVE_SENDFILE || s->ops != &tn__socket_ops) return TN_ENOTSUP;
-    if (s->sf_fd >= 0) return TN_EBUSY;
-    if (s->wcb_len == s->wcb_cap) {   /* room for the callback (same growth as writev) */
-        size_t ncap = s->wcb_cap ? s->wcb_cap * 2 : 4, i;
-        tn__wcb *w = (tn__wcb *)tn__alloc(s->h.loop->a, ncap * sizeof *w);
-        if (!w) return TN_ENOMEM;
-        for (i = 0; i < s->wcb_len; i++) w[i] = s->wcbs[(s->wcb_head + i) % s->wcb_cap];
-        tn__free(s->h.loop->a, s->wcbs);
-        s->wcbs = w;
-        s->wcb_head = 0;
-        s->wcb_cap = ncap;
-    }
-    s->sf_fd = file_fd;
-    s->sf_off = offset;
-    s->sf_at = s->wqueued;
+    if (s->sf) return TN_EBUSY;
+    if (tn__stream_wcb_reserve(s) != 0) return TN_ENOMEM;
+    if (!(s->sf = (tn__sfseg *)tn__alloc(s->h.loop->a, sizeof *s->sf))) return TN_ENOMEM;
+    s->sf->fd = file_fd;
+    s->sf->off = offset;
+    s->sf->at = s->wqueued;
     s->wqueued += count;
-    s->sf_end = s->wqueued;
-    {
-        tn__wcb *w = &s->wcbs[(s->wcb_head + s->wcb_len) % s->wcb_cap];
-        w->end = s->wqueued;
-        w->cb = cb;
-        w->user = user;
-        s->wcb_len++;
-    }
+    s->sf->end = s->wqueued;
+    tn__stream_wcb_push(s, cb, user);
     if (tn_buf_size(&s->wbuf) == 0) tn__stream_flush(s);   /* nothing ahead of it: send now */
     if (s->closed || s->wsent >= s->wqueued) tn__stream_queue(s);
     else tn__stream_update_events(s);
@@ -5957,7 +5979,13 @@ TN_API size_t tn_stream_read_buffer_size(const tn_stream *s) { return tn_buf_siz
 TN_API size_t tn_stream_write_buffer_size(const tn_stream *s) { return (size_t)tn__stream_unsent(s); }
 TN_API tn_socket tn_stream_fd(const tn_stream *s) { return s->fd; }
 TN_API tn_loop *tn_stream_loop(const tn_stream *s) { return s->h.loop; }
-TN_API const tn_stream_opts *tn_stream_get_opts(const tn_stream *s) { return &s->opts; }
+TN_API void tn_stream_get_opts(const tn_stream *s, tn_stream_opts *out) {
+    memset(out, 0, sizeof *out);
+    out->max_buffer_size = s->opts.max_buffer_size;
+    out->read_chunk_size = s->opts.read_chunk_size;
+    out->max_write_buffer_size = s->opts.max_write_buffer_size;
+    out->idle_timeout_ms = s->opts.idle_timeout_ms;
+}
 TN_API void tn_stream_set_user(tn_stream *s, void *user) { s->user = user; }
 TN_API void *tn_stream_get_user(const tn_stream *s) { return s->user; }
 /* <<stream.c  end of src/stream.c */
@@ -5983,6 +6011,8 @@ struct tn_tcp_server {
     int paused;                    /* not accepting: at the cap, or waiting out EMFILE */
     int stopped;
     tn_timer_id retry_timer;
+    size_t conn_extra;             /* bytes allocated with each accepted stream for a protocol
+                                      layer's connection state (tn__stream_extra) */
     tn_cb close_cb;
     void *close_user;
     void *uptr;
@@ -6038,7 +6068,7 @@ TN__PRIVATE void tn__srv_on_accept(tn_loop *loop, tn_socket lfd, int events, voi
                 tn__srv_set_accepting(srv, 1);
             break;
         }
-        if ((rc = tn__stream_new_own_socket(loop, fd, &srv->opts.stream, &s)) != 0) {
+        if ((rc = tn__stream_new_own_socket(loop, fd, &srv->opts.stream, srv->conn_extra, &s)) != 0) {
             TN__LLOG(loop, TN_LOG_WARN, rc, "dropping connection: %s", tn_strerror(rc));
             tn__fd_close(fd);
             continue;
@@ -6289,7 +6319,7 @@ TN__PRIVATE void tn__conn_success(tn_connector *c, int chain, int fd) {
     int rc;
     (void)tn_loop_remove_fd(c->h.loop, fd);
     if (c->fd[chain] == fd) c->fd[chain] = -1;
-    rc = tn__stream_new_own_socket(c->h.loop, fd, &c->opts.stream, &s);
+    rc = tn__stream_new_own_socket(c->h.loop, fd, &c->opts.stream, 0, &s);
     if (rc != 0) {
         tn__fd_close(fd);
         tn__conn_finish(c, rc, NULL);
@@ -10267,7 +10297,8 @@ TN_API int tn_basic_auth_decode(tn_str header, char *buf, size_t cap, tn_str *us
 #if TN_HAS_HTTP_SERVER
 
 /* Connection states. */
-enum { TN__HC_HEAD = 1, TN__HC_BODY, TN__HC_HANDLER, TN__HC_DRAIN, TN__HC_CLOSING, TN__HC_LINGER };
+enum { TN__HC_HEAD = 1, TN__HC_BODY, TN__HC_HANDLER, TN__HC_DRAIN, TN__HC_CLOSING, TN__HC_LINGER,
+       TN__HC_DETACHED };
 
 /* After an error response the client may still be sending (a body we refused): closing at
    once would reset the connection and could destroy the response before the client reads
@@ -10312,27 +10343,27 @@ struct tn_request {
     int streaming_done;
     unsigned pending_writes;       /* response writes whose callback has not run yet */
     char remote_ip[TN_ADDR_STRLEN];
+    char reason[64];               /* a custom reason phrase, "" = the standard one */
     const char *protocol;
     tn_request *next_free;
     /* the header array (max_headers entries) follows the struct in the same allocation */
 };
 
+/* A connection's state lives in its stream's allocation, right after the stream
+   (tn__stream_extra): the stream and the server are derived, not stored. */
 struct tn__hconn {
-    tn_http_server *srv;
-    tn_stream *s;
     tn__hconn *prev, *next;
     tn_request *req;               /* being read or handled; NULL when idle */
-    tn__defer next_d;              /* deferred start of the next request (pipelining) */
-    unsigned char peer_family;     /* the peer in 20 bytes, not a 132-byte tn_addr: idle */
-    unsigned char peer_ip[16];     /* connections should cost little memory */
-    uint16_t peer_port;
-    int state;
-    unsigned char reading;         /* a fill is pending */
-    unsigned char dispatching;     /* inside on_request: a detach defers freeing us */
-    unsigned char detached;
-    int tq;                        /* timeout queue it is in, or TN__TQ_NONE */
+    tn__hconn *ready_next;         /* in the server's ready list (next request to start) */
     tn__hconn *tq_prev, *tq_next;
     uint64_t deadline;             /* loop time (in a timeout queue); lingering: bytes discarded */
+    unsigned char state;           /* TN__HC_* */
+    unsigned char reading;         /* a fill is pending */
+    unsigned char ready;           /* queued in the server's ready list */
+    signed char tq;                /* timeout queue it is in, or TN__TQ_NONE */
+    unsigned char peer_family;     /* the peer in 20 bytes, not a 132-byte tn_addr: idle */
+    uint16_t peer_port;            /* connections should cost little memory */
+    unsigned char peer_ip[16];
 };
 
 struct tn_http_server {
@@ -10347,6 +10378,8 @@ struct tn_http_server {
     tn_request *free_reqs;         /* reusable request objects */
     size_t nfree;
     tn_request *orphans;           /* handled requests whose client left (freed at close) */
+    tn__defer ready_d;             /* starts the next request of the connections below */
+    tn__hconn *ready_head, *ready_tail;
     size_t req_size;
     int64_t date_sec;
     char date_line[48];            /* "Date: ...\r\n" */
@@ -10363,6 +10396,10 @@ struct tn_http_server {
 };
 
 #define TN__REQ_CACHE 256
+
+/* The connection's stream (the allocation it lives in) and server (the tcp server's user). */
+#define TN__HC_S(c) ((tn_stream *)(void *)((char *)(c) - TN__STREAM_SIZE))
+#define TN__HC_SRV(c) ((tn_http_server *)((tn_tcp_server *)TN__HC_S(c)->on_free_ctx)->user)
 
 TN__PRIVATE void tn__hc_next(tn__hconn *c);
 TN__PRIVATE void tn__hc_process(tn__hconn *c);
@@ -10465,7 +10502,7 @@ TN__PRIVATE uint64_t tn__tq_ms(const tn_http_server *srv, int kind) {
 }
 
 TN__PRIVATE void tn__tq_unlink(tn__hconn *c) {
-    tn_http_server *srv = c->srv;
+    tn_http_server *srv = TN__HC_SRV(c);
     int k = c->tq;
     if (k == TN__TQ_NONE) return;
     if (c->tq_prev) c->tq_prev->tq_next = c->tq_next;
@@ -10486,7 +10523,7 @@ TN__PRIVATE void tn__tq_on_timer(tn_loop *loop, void *user) {
         tn__hconn *c;
         while ((c = srv->tq_head[k]) != NULL && c->deadline <= loop->now) {
             tn__tq_unlink(c);
-            (void)tn_stream_abort(c->s, TN_ETIMEOUT);
+            (void)tn_stream_abort(TN__HC_S(c), TN_ETIMEOUT);
         }
     }
     tn__tq_arm(srv);
@@ -10509,12 +10546,12 @@ TN__PRIVATE void tn__tq_arm(tn_http_server *srv) {
 
 /* Put the connection under one kind of timeout (counted from now), or none. */
 TN__PRIVATE void tn__hc_deadline(tn__hconn *c, int kind) {
-    tn_http_server *srv = c->srv;
+    tn_http_server *srv = TN__HC_SRV(c);
     uint64_t ms;
     tn__tq_unlink(c);
     if (kind == TN__TQ_NONE || (ms = tn__tq_ms(srv, kind)) == 0) return;
     c->deadline = tn_loop_now(srv->loop) + ms;   /* the iteration's time: no clock read */
-    c->tq = kind;
+    c->tq = (signed char)kind;
     c->tq_prev = srv->tq_tail[kind];
     if (srv->tq_tail[kind]) srv->tq_tail[kind]->tq_next = c;
     else srv->tq_head[kind] = c;
@@ -10536,7 +10573,7 @@ TN__PRIVATE void tn__srv_date(tn_http_server *srv) {
    Returns the length. */
 TN__PRIVATE size_t tn__req_format_head(tn_request *r, char *buf, int status, int64_t length) {
     tn_http_server *srv = r->srv;
-    const char *reason = tn_http_reason(status);
+    const char *reason = r->reason[0] ? r->reason : tn_http_reason(status);
     char *p = buf;
     p = tn__put_str(p, "HTTP/1.1 ", 9);
     p = tn__put_u64(p, (uint64_t)status);
@@ -10585,12 +10622,39 @@ TN__PRIVATE int tn__req_send_head(tn_request *r, int status, int64_t length, con
     }
     v[0] = tn_str_make(buf, tn__req_format_head(r, buf, status, length));
     v[1] = tn_str_make((const char *)body, blen);
-    rc = tn_stream_writev(r->conn->s, v, blen ? 2 : 1, cb, user);
+    rc = tn_stream_writev(TN__HC_S(r->conn), v, blen ? 2 : 1, cb, user);
     if (buf != stack) tn__free(r->srv->loop->a, buf);
     return rc;
 }
 
 TN__PRIVATE void tn__hc_after_write(tn_stream *s, int status, void *user);
+
+/* Start the connection's next request from the loop (never from inside the handler's call:
+   pipelined requests would otherwise recurse). One deferred node serves every connection. */
+TN__PRIVATE void tn__hc_schedule(tn__hconn *c) {
+    tn_http_server *srv = TN__HC_SRV(c);
+    if (c->ready) return;
+    c->ready = 1;
+    c->ready_next = NULL;
+    if (srv->ready_tail) srv->ready_tail->ready_next = c;
+    else srv->ready_head = c;
+    srv->ready_tail = c;
+    tn__defer_queue(srv->loop, &srv->ready_d);
+}
+
+TN__PRIVATE void tn__hc_unschedule(tn__hconn *c) {
+    tn_http_server *srv = TN__HC_SRV(c);
+    tn__hconn **pp, *prev = NULL;
+    if (!c->ready) return;
+    for (pp = &srv->ready_head; *pp; prev = *pp, pp = &(*pp)->ready_next) {
+        if (*pp == c) {
+            *pp = c->ready_next;
+            if (srv->ready_tail == c) srv->ready_tail = prev;
+            break;
+        }
+    }
+    c->ready = 0;
+}
 
 /* The response is complete: log, release the request, and go on with the connection. */
 TN__PRIVATE void tn__req_done(tn_request *r) {
@@ -10604,26 +10668,26 @@ TN__PRIVATE void tn__req_done(tn_request *r) {
         return;
     }
     c->req = NULL;
-    if (r->held) tn__stream_consume(c->s, r->held);
+    if (r->held) tn__stream_consume(TN__HC_S(c), r->held);
     if (r->close_after || srv->closing) {
         c->state = TN__HC_CLOSING;
         tn__req_put(r);
         /* close once the response is out */
-        if (tn_stream_write(c->s, "", 0, tn__hc_after_write, c) != 0) (void)tn_stream_close(c->s, NULL, NULL);
+        if (tn_stream_write(TN__HC_S(c), "", 0, tn__hc_after_write, c) != 0) (void)tn_stream_close(TN__HC_S(c), NULL, NULL);
         return;
     }
     tn__req_put(r);
-    tn__stream_watch_close(c->s, 0);
+    tn__stream_watch_close(TN__HC_S(c), 0);
     /* more requests already buffered (pipelining): hold the responses and send them
        together once the buffer runs dry */
-    if (tn__stream_peek(c->s).len > 0) tn__stream_cork(c->s, 1);
-    if (tn_stream_write_buffer_size(c->s) > 0 && !c->s->corked) {
+    if (tn__stream_peek(TN__HC_S(c)).len > 0) tn__stream_cork(TN__HC_S(c), 1);
+    if (tn_stream_write_buffer_size(TN__HC_S(c)) > 0 && !TN__HC_S(c)->corked) {
         /* backpressure: the next request waits until this response has left */
         c->state = TN__HC_DRAIN;
-        if (tn_stream_write(c->s, "", 0, tn__hc_after_write, c) != 0) (void)tn_stream_close(c->s, NULL, NULL);
+        if (tn_stream_write(TN__HC_S(c), "", 0, tn__hc_after_write, c) != 0) (void)tn_stream_close(TN__HC_S(c), NULL, NULL);
         return;
     }
-    tn__defer_queue(srv->loop, &c->next_d);
+    tn__hc_schedule(c);
 }
 
 TN__PRIVATE void tn__hc_on_linger(tn_stream *s, int status, tn_str data, void *user) {
@@ -10647,7 +10711,7 @@ TN__PRIVATE void tn__hc_after_write(tn_stream *s, int status, void *user) {
     } else if (c->state == TN__HC_CLOSING) {
         (void)tn_stream_close(s, NULL, NULL);
     } else if (c->state == TN__HC_DRAIN) {
-        tn__defer_queue(c->srv->loop, &c->next_d);
+        tn__hc_schedule(c);
     }
 }
 
@@ -10714,6 +10778,19 @@ TN_API int tn_response_set_header(tn_request *req, const char *name, const char 
     if (!tn__hdr_token_ok(name) || !tn__hdr_value_ok(value)) return TN_EINVAL;
     (void)tn_response_clear_header(req, name);
     return tn__add_header(req, name, value);
+}
+
+TN_API int tn_response_set_reason(tn_request *req, const char *reason) {
+    size_t n, i;
+    if (tn__req_check(req) != 0 || req->started || !reason) return TN_EINVAL;
+    n = strlen(reason);
+    if (n >= sizeof req->reason) return TN_EINVAL;
+    for (i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)reason[i];
+        if ((ch < 32 && ch != '\t') || ch == 127) return TN_EINVAL;   /* no CR/LF: no splitting */
+    }
+    memcpy(req->reason, reason, n + 1);
+    return TN_OK;
 }
 
 TN_API int tn_respond(tn_request *req, int status, const char *content_type, const void *body, size_t len) {
@@ -10791,7 +10868,7 @@ TN_API int tn_response_write(tn_request *req, const void *data, size_t len, tn_r
         w->req = req;
     }
     /* an empty gather write still reports, in order, once everything before it left */
-    rc = tn_stream_writev(req->conn->s, v, nv, w ? tn__req_on_written : NULL, w);
+    rc = tn_stream_writev(TN__HC_S(req->conn), v, nv, w ? tn__req_on_written : NULL, w);
     if (rc != 0) {
         tn__free(req->srv->loop->a, w);
         return rc;
@@ -10820,7 +10897,7 @@ TN__PRIVATE int tn__response_sendfile(tn_request *req, int file_fd, int64_t offs
     w->cb = cb;
     w->user = user;
     w->req = req;
-    rc = tn__stream_sendfile(req->conn->s, file_fd, offset, count, tn__req_on_written, w);
+    rc = tn__stream_sendfile(TN__HC_S(req->conn), file_fd, offset, count, tn__req_on_written, w);
     if (rc != 0) {
         tn__free(req->srv->loop->a, w);
         return rc;
@@ -10837,11 +10914,11 @@ TN_API int tn_response_finish(tn_request *req) {
     if (!req->started) return TN_EINVAL;
     if (req->out_length >= 0 && req->out_sent < (uint64_t)req->out_length && !req->head_only) {
         req->close_after = 1;   /* short body: the framing is broken, end the connection */
-        (void)tn_stream_abort(req->conn->s, TN_EINVAL);
+        (void)tn_stream_abort(TN__HC_S(req->conn), TN_EINVAL);
         return TN_EINVAL;
     }
     if (req->out_chunked && !req->head_only) {
-        int rc = tn_stream_write(req->conn->s, "0\r\n\r\n", 5, NULL, NULL);
+        int rc = tn_stream_write(TN__HC_S(req->conn), "0\r\n\r\n", 5, NULL, NULL);
         if (rc != 0 && rc != TN_ECLOSED) return rc;
     }
     tn__req_done(req);
@@ -10854,27 +10931,25 @@ TN_API int tn_request_detach(tn_request *req, tn_stream **stream) {
     if (!req->conn) return tn__req_gone(req);
     if (req->started && req->status != 101) return TN_EINVAL;
     c = req->conn;
-    *stream = c->s;
+    *stream = TN__HC_S(c);
     req->finished = 1;
-    if (req->held) tn__stream_consume(c->s, req->held);
+    if (req->held) tn__stream_consume(TN__HC_S(c), req->held);
     tn__req_put(req);
     c->req = NULL;
-    /* the stream forgets us: the connection object goes, the stream stays open */
-    tn__stream_watch_close(c->s, 0);
-    tn_stream_set_close_cb(c->s, NULL, NULL);
+    /* the stream forgets us (our state stays inert in its memory); it stays open */
+    tn__stream_watch_close(TN__HC_S(c), 0);
+    tn_stream_set_close_cb(TN__HC_S(c), NULL, NULL);
     c->state = TN__HC_CLOSING;
-    c->s = NULL;
+    c->state = TN__HC_DETACHED;
     tn__tq_unlink(c);
     /* the tcp server still counts this stream; it is released when the stream closes */
     {
-        tn_http_server *srv = c->srv;
+        tn_http_server *srv = TN__HC_SRV(c);
         if (c->prev) c->prev->next = c->next;
         else srv->conns = c->next;
         if (c->next) c->next->prev = c->prev;
         srv->nconns--;
-        tn__defer_unqueue(srv->loop, &c->next_d);
-        if (c->dispatching) c->detached = 1;   /* freed when on_request returns */
-        else tn__free(srv->loop->a, c);
+        tn__hc_unschedule(c);   /* its memory stays with the stream, now the caller's */
     }
     return TN_OK;
 }
@@ -10883,7 +10958,7 @@ TN_API int tn_request_detach(tn_request *req, tn_stream **stream) {
 TN__PRIVATE void tn__hc_fail(tn__hconn *c, int status) {
     char buf[256], *p = buf;
     const char *reason = tn_http_reason(status);
-    tn_http_server *srv = c->srv;
+    tn_http_server *srv = TN__HC_SRV(c);
     if (c->req) {
         tn__req_put(c->req);
         c->req = NULL;
@@ -10898,7 +10973,7 @@ TN__PRIVATE void tn__hc_fail(tn__hconn *c, int status) {
     p = tn__put_str(p, "\r\n", 2);
     p = tn__put_str(p, srv->date_line, srv->date_len);
     p = tn__put_str(p, "Content-Length: 0\r\nConnection: close\r\n\r\n", 40);
-    if (tn_stream_write(c->s, buf, (size_t)(p - buf), tn__hc_after_write, c) != 0) (void)tn_stream_close(c->s, NULL, NULL);
+    if (tn_stream_write(TN__HC_S(c), buf, (size_t)(p - buf), tn__hc_after_write, c) != 0) (void)tn_stream_close(TN__HC_S(c), NULL, NULL);
 }
 
 /* ---- reading requests ---- */
@@ -10906,10 +10981,10 @@ TN__PRIVATE void tn__hc_on_data(tn_stream *s, int status, tn_str data, void *use
 
 TN__PRIVATE void tn__hc_fill(tn__hconn *c, size_t seen) {
     int rc;
-    tn__stream_cork(c->s, 0);   /* about to wait for the client: send what is held */
-    rc = tn__stream_fill(c->s, seen, tn__hc_on_data, c);
+    tn__stream_cork(TN__HC_S(c), 0);   /* about to wait for the client: send what is held */
+    rc = tn__stream_fill(TN__HC_S(c), seen, tn__hc_on_data, c);
     if (rc == TN_OK) c->reading = 1;
-    else if (rc != TN_ECLOSED) (void)tn_stream_abort(c->s, rc);
+    else if (rc != TN_ECLOSED) (void)tn_stream_abort(TN__HC_S(c), rc);
 }
 
 TN__PRIVATE void tn__hc_on_data(tn_stream *s, int status, tn_str data, void *user) {
@@ -10924,19 +10999,14 @@ TN__PRIVATE void tn__hc_on_data(tn_stream *s, int status, tn_str data, void *use
 TN__PRIVATE void tn__hc_dispatch(tn__hconn *c) {
     tn_request *r = c->req;
     /* pipelined requests behind this one: hold responses, send them together */
-    if (tn__stream_peek(c->s).len > r->held) tn__stream_cork(c->s, 1);
+    if (tn__stream_peek(TN__HC_S(c)).len > r->held) tn__stream_cork(TN__HC_S(c), 1);
     c->state = TN__HC_HANDLER;
     r->dispatched = 1;
     tn__hc_deadline(c, TN__TQ_NONE);
-    tn__stream_watch_close(c->s, 1);   /* notice a client that leaves while we work */
-    c->dispatching = 1;
-    c->srv->on_request(r, c->srv->user);
-    c->dispatching = 0;
-    if (c->detached) {   /* the handler took the stream: the connection object goes now */
-        tn__free(c->srv->loop->a, c);
-        return;
-    }
-    if (c->req == r && c->s) tn__stream_cork(c->s, 0);   /* answered later: do not hold earlier responses */
+    tn__stream_watch_close(TN__HC_S(c), 1);   /* notice a client that leaves while we work */
+    TN__HC_SRV(c)->on_request(r, TN__HC_SRV(c)->user);
+    if (c->state == TN__HC_DETACHED) return;   /* the handler owns the stream now */
+    if (c->req == r) tn__stream_cork(TN__HC_S(c), 0);   /* answered later: do not hold earlier responses */
 }
 
 TN__PRIVATE const char *tn__first_token(tn_str v, size_t *len) {
@@ -10977,7 +11047,7 @@ TN__PRIVATE void tn__req_apply_xheaders(tn_request *r) {
 /* The head is complete: check it, decide the body, and hand over or read on. */
 TN__PRIVATE void tn__hc_head_done(tn__hconn *c, const char *base, size_t head_len) {
     tn_request *r = c->req;
-    tn_http_server *srv = c->srv;
+    tn_http_server *srv = TN__HC_SRV(c);
     r->head_len = head_len;
     r->held = head_len;
     r->base = base;
@@ -11006,8 +11076,8 @@ TN__PRIVATE void tn__hc_head_done(tn__hconn *c, const char *base, size_t head_le
         if (!c->req) return;   /* answered (or detached) from on_headers */
     }
     if (r->p.body_kind != TN_HTTP_BODY_NONE && (r->p.flags & TN_HTTP_F_EXPECT_CONTINUE) &&
-        tn__stream_peek(c->s).len == head_len) {
-        (void)tn_stream_write(c->s, "HTTP/1.1 100 Continue\r\n\r\n", 25, NULL, NULL);
+        tn__stream_peek(TN__HC_S(c)).len == head_len) {
+        (void)tn_stream_write(TN__HC_S(c), "HTTP/1.1 100 Continue\r\n\r\n", 25, NULL, NULL);
     }
     if (r->body_cb) {
         /* streamed body: the head moves out of the buffer so the body can be consumed */
@@ -11018,7 +11088,7 @@ TN__PRIVATE void tn__hc_head_done(tn__hconn *c, const char *base, size_t head_le
         }
         memcpy(r->own, base, head_len);
         tn__req_rebase(r, r->own);
-        tn__stream_consume(c->s, head_len);
+        tn__stream_consume(TN__HC_S(c), head_len);
         r->held = 0;
         r->body_left = r->p.body_kind == TN_HTTP_BODY_LENGTH ? r->p.content_length : 0;
     }
@@ -11037,7 +11107,7 @@ TN__PRIVATE void tn__hc_head_done(tn__hconn *c, const char *base, size_t head_le
     tn__hc_deadline(c, TN__TQ_BODY);
     if (r->body_cb) {
         r->dispatched = 1;   /* the handler owns it from on_headers on */
-        tn__stream_watch_close(c->s, 0);
+        tn__stream_watch_close(TN__HC_S(c), 0);
     }
     tn__hc_process(c);
 }
@@ -11052,7 +11122,7 @@ TN__PRIVATE int tn__hc_stream_body(tn__hconn *c, tn_str data) {
             r->body_seen += take;
             r->body_cb(r, TN_MORE, tn_str_make(data.ptr, take), r->body_user);
             if (c->req != r || !r->conn) return 1;
-            tn__stream_consume(c->s, take);
+            tn__stream_consume(TN__HC_S(c), take);
         }
         return r->body_left == 0;
     } else {
@@ -11060,7 +11130,7 @@ TN__PRIVATE int tn__hc_stream_body(tn__hconn *c, tn_str data) {
         int rc = tn_http_decode_chunked(&r->chunked, (char *)(uintptr_t)data.ptr, &len);
         if (rc < 0 && rc != TN_EINCOMPLETE) {
             r->body_cb(r, rc, tn_str_make(NULL, 0), r->body_user);
-            if (c->req == r) (void)tn_stream_abort(c->s, rc);
+            if (c->req == r) (void)tn_stream_abort(TN__HC_S(c), rc);
             return 1;
         }
         if (len > 0) {
@@ -11069,21 +11139,21 @@ TN__PRIVATE int tn__hc_stream_body(tn__hconn *c, tn_str data) {
             if (c->req != r || !r->conn) return 1;
         }
         if (rc == TN_EINCOMPLETE) {
-            tn__stream_consume(c->s, data.len);
+            tn__stream_consume(TN__HC_S(c), data.len);
             return 0;
         }
         /* complete: the rc bytes after the body (the next request) sit at data.ptr + len;
            what lies beyond them is spent chunk framing */
-        c->s->rbuf.len = c->s->rbuf.head + len + (size_t)rc;
-        tn__stream_consume(c->s, len);
+        TN__HC_S(c)->rbuf.len = TN__HC_S(c)->rbuf.head + len + (size_t)rc;
+        tn__stream_consume(TN__HC_S(c), len);
         return 1;
     }
 }
 
 /* Work on whatever the stream holds, by state; read more when needed. */
 TN__PRIVATE void tn__hc_process(tn__hconn *c) {
-    tn_http_server *srv = c->srv;
-    tn_str data = tn__stream_peek(c->s);
+    tn_http_server *srv = TN__HC_SRV(c);
+    tn_str data = tn__stream_peek(TN__HC_S(c));
     tn_request *r;
     int rc;
     if (c->state == TN__HC_HEAD) {
@@ -11126,12 +11196,12 @@ TN__PRIVATE void tn__hc_process(tn__hconn *c) {
                 r->streaming_done = 1;
                 r->held = 0;
                 c->state = TN__HC_HANDLER;
-                tn__stream_watch_close(c->s, 1);
+                tn__stream_watch_close(TN__HC_S(c), 1);
                 tn__hc_deadline(c, TN__TQ_NONE);
                 r->body_cb(r, TN_OK, tn_str_make(NULL, 0), r->body_user);
                 return;
             }
-            data = tn__stream_peek(c->s);
+            data = tn__stream_peek(TN__HC_S(c));
         }
         if (!r->paused) tn__hc_fill(c, data.len);
         return;
@@ -11158,7 +11228,7 @@ TN__PRIVATE void tn__hc_process(tn__hconn *c) {
         }
         r->dec_end += len;
         /* keep the decoded body and (when complete) the next request's bytes; drop the rest */
-        c->s->rbuf.len = c->s->rbuf.head + r->dec_end + (rc >= 0 ? (size_t)rc : 0);
+        TN__HC_S(c)->rbuf.len = TN__HC_S(c)->rbuf.head + r->dec_end + (rc >= 0 ? (size_t)rc : 0);
         if (rc >= 0) {
             r->body = tn_str_make(data.ptr + r->head_len, r->dec_end - r->head_len);
             r->held = r->dec_end;
@@ -11175,15 +11245,27 @@ TN__PRIVATE void tn__hc_next(tn__hconn *c) {
     tn__hc_process(c);
 }
 
-TN__PRIVATE void tn__hc_on_next(tn__defer *d) {
-    tn__hconn *c = (tn__hconn *)(void *)((char *)d - offsetof(tn__hconn, next_d));
-    if (c->s && !tn_stream_closed(c->s) && c->state != TN__HC_CLOSING && c->state != TN__HC_LINGER) tn__hc_next(c);
+TN__PRIVATE void tn__srv_on_ready(tn__defer *d) {
+    tn_http_server *srv = (tn_http_server *)(void *)((char *)d - offsetof(tn_http_server, ready_d));
+    tn__hconn *c = srv->ready_head, *last = srv->ready_tail;
+    /* only those scheduled before this pass: a connection rescheduled now waits a turn */
+    srv->ready_head = srv->ready_tail = NULL;
+    while (c) {
+        tn__hconn *next = c->ready_next;
+        int was_last = c == last;
+        c->ready = 0;
+        if (c->state != TN__HC_DETACHED && !tn_stream_closed(TN__HC_S(c)) && c->state != TN__HC_CLOSING &&
+            c->state != TN__HC_LINGER)
+            tn__hc_next(c);
+        if (was_last) break;
+        c = next;
+    }
 }
 
 /* ---- connections ---- */
 TN__PRIVATE void tn__hc_on_close(tn_stream *s, int cause, void *user) {
     tn__hconn *c = (tn__hconn *)user;
-    tn_http_server *srv = c->srv;
+    tn_http_server *srv = TN__HC_SRV(c);
     tn_request *r = c->req;
     (void)s;
     (void)cause;
@@ -11212,8 +11294,7 @@ TN__PRIVATE void tn__hc_on_close(tn_stream *s, int cause, void *user) {
     else srv->conns = c->next;
     if (c->next) c->next->prev = c->prev;
     srv->nconns--;
-    tn__defer_unqueue(srv->loop, &c->next_d);   /* its owner goes now */
-    tn__free(srv->loop->a, c);
+    tn__hc_unschedule(c);   /* the connection's memory goes with the stream, after this */
 }
 
 TN__PRIVATE void tn__hc_set_peer(tn__hconn *c, const tn_addr *a) {
@@ -11253,18 +11334,11 @@ TN__PRIVATE int tn__hc_get_peer(const tn__hconn *c, tn_addr *out) {
 
 TN__PRIVATE void tn__srv_on_conn(tn_tcp_server *tcp, tn_stream *s, const tn_addr *peer, void *user) {
     tn_http_server *srv = (tn_http_server *)user;
-    tn__hconn *c = (tn__hconn *)tn__calloc(srv->loop->a, sizeof *c);
+    tn__hconn *c = (tn__hconn *)tn__stream_extra(s);   /* allocated (zeroed) with the stream */
     (void)tcp;
-    if (!c) {
-        (void)tn_stream_close(s, NULL, NULL);
-        return;
-    }
-    c->srv = srv;
-    c->s = s;
     tn__hc_set_peer(c, peer);
     c->state = TN__HC_HEAD;
     c->tq = TN__TQ_NONE;
-    tn__defer_init(&c->next_d, tn__hc_on_next, NULL);
     c->next = srv->conns;
     if (srv->conns) srv->conns->prev = c;
     srv->conns = c;
@@ -11280,6 +11354,7 @@ TN__PRIVATE void tn__srv_free(tn_http_server *srv) {
     tn_allocator *a = srv->loop->a;
     if (srv->tq_timer) (void)tn_loop_cancel(srv->loop, srv->tq_timer);
     if (srv->close_timer) (void)tn_loop_cancel(srv->loop, srv->close_timer);
+    tn__defer_unqueue(srv->loop, &srv->ready_d);
     while (srv->free_reqs) {
         tn_request *r = srv->free_reqs;
         srv->free_reqs = r->next_free;
@@ -11312,7 +11387,7 @@ TN__PRIVATE void tn__srv_on_deadline(tn_loop *loop, void *user) {
     srv->close_timer = 0;
     for (c = srv->conns; c; c = n) {
         n = c->next;
-        (void)tn_stream_abort(c->s, TN_ETIMEOUT);
+        (void)tn_stream_abort(TN__HC_S(c), TN_ETIMEOUT);
     }
 }
 
@@ -11352,6 +11427,8 @@ TN_API int tn_http_server_new(tn_loop *loop, const tn_http_server_opts *opts, tn
         tn__free(loop->a, srv);
         return rc;
     }
+    srv->tcp->conn_extra = sizeof(tn__hconn);
+    tn__defer_init(&srv->ready_d, tn__srv_on_ready, NULL);
     *out = srv;
     return TN_OK;
 }
@@ -11380,7 +11457,7 @@ TN_API int tn_http_server_close(tn_http_server *srv, uint64_t deadline_ms, tn_cb
     /* idle connections go now; busy ones after their response (or at the deadline) */
     for (c = srv->conns; c; c = n) {
         n = c->next;
-        if (!c->req && c->state != TN__HC_DRAIN) (void)tn_stream_close(c->s, NULL, NULL);
+        if (!c->req && c->state != TN__HC_DRAIN) (void)tn_stream_close(TN__HC_S(c), NULL, NULL);
         else if (c->req) c->req->close_after = 1;
     }
     if (deadline_ms && srv->nconns > 0)
@@ -11447,7 +11524,7 @@ TN_API void tn_request_resume(tn_request *req) {
     if (!req->paused) return;
     req->paused = 0;
     if (req->conn && req->conn->state == TN__HC_BODY && !req->conn->reading)
-        tn__defer_queue(req->srv->loop, &req->conn->next_d);
+        tn__hc_schedule(req->conn);
 }
 
 #endif /* TN_HAS_HTTP_SERVER */

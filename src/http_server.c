@@ -4,7 +4,8 @@
 #if TN_HAS_HTTP_SERVER
 
 /* Connection states. */
-enum { TN__HC_HEAD = 1, TN__HC_BODY, TN__HC_HANDLER, TN__HC_DRAIN, TN__HC_CLOSING, TN__HC_LINGER };
+enum { TN__HC_HEAD = 1, TN__HC_BODY, TN__HC_HANDLER, TN__HC_DRAIN, TN__HC_CLOSING, TN__HC_LINGER,
+       TN__HC_DETACHED };
 
 /* After an error response the client may still be sending (a body we refused): closing at
    once would reset the connection and could destroy the response before the client reads
@@ -49,27 +50,27 @@ struct tn_request {
     int streaming_done;
     unsigned pending_writes;       /* response writes whose callback has not run yet */
     char remote_ip[TN_ADDR_STRLEN];
+    char reason[64];               /* a custom reason phrase, "" = the standard one */
     const char *protocol;
     tn_request *next_free;
     /* the header array (max_headers entries) follows the struct in the same allocation */
 };
 
+/* A connection's state lives in its stream's allocation, right after the stream
+   (tn__stream_extra): the stream and the server are derived, not stored. */
 struct tn__hconn {
-    tn_http_server *srv;
-    tn_stream *s;
     tn__hconn *prev, *next;
     tn_request *req;               /* being read or handled; NULL when idle */
-    tn__defer next_d;              /* deferred start of the next request (pipelining) */
-    unsigned char peer_family;     /* the peer in 20 bytes, not a 132-byte tn_addr: idle */
-    unsigned char peer_ip[16];     /* connections should cost little memory */
-    uint16_t peer_port;
-    int state;
-    unsigned char reading;         /* a fill is pending */
-    unsigned char dispatching;     /* inside on_request: a detach defers freeing us */
-    unsigned char detached;
-    int tq;                        /* timeout queue it is in, or TN__TQ_NONE */
+    tn__hconn *ready_next;         /* in the server's ready list (next request to start) */
     tn__hconn *tq_prev, *tq_next;
     uint64_t deadline;             /* loop time (in a timeout queue); lingering: bytes discarded */
+    unsigned char state;           /* TN__HC_* */
+    unsigned char reading;         /* a fill is pending */
+    unsigned char ready;           /* queued in the server's ready list */
+    signed char tq;                /* timeout queue it is in, or TN__TQ_NONE */
+    unsigned char peer_family;     /* the peer in 20 bytes, not a 132-byte tn_addr: idle */
+    uint16_t peer_port;            /* connections should cost little memory */
+    unsigned char peer_ip[16];
 };
 
 struct tn_http_server {
@@ -84,6 +85,8 @@ struct tn_http_server {
     tn_request *free_reqs;         /* reusable request objects */
     size_t nfree;
     tn_request *orphans;           /* handled requests whose client left (freed at close) */
+    tn__defer ready_d;             /* starts the next request of the connections below */
+    tn__hconn *ready_head, *ready_tail;
     size_t req_size;
     int64_t date_sec;
     char date_line[48];            /* "Date: ...\r\n" */
@@ -100,6 +103,10 @@ struct tn_http_server {
 };
 
 #define TN__REQ_CACHE 256
+
+/* The connection's stream (the allocation it lives in) and server (the tcp server's user). */
+#define TN__HC_S(c) ((tn_stream *)(void *)((char *)(c) - TN__STREAM_SIZE))
+#define TN__HC_SRV(c) ((tn_http_server *)((tn_tcp_server *)TN__HC_S(c)->on_free_ctx)->user)
 
 TN__PRIVATE void tn__hc_next(tn__hconn *c);
 TN__PRIVATE void tn__hc_process(tn__hconn *c);
@@ -202,7 +209,7 @@ TN__PRIVATE uint64_t tn__tq_ms(const tn_http_server *srv, int kind) {
 }
 
 TN__PRIVATE void tn__tq_unlink(tn__hconn *c) {
-    tn_http_server *srv = c->srv;
+    tn_http_server *srv = TN__HC_SRV(c);
     int k = c->tq;
     if (k == TN__TQ_NONE) return;
     if (c->tq_prev) c->tq_prev->tq_next = c->tq_next;
@@ -223,7 +230,7 @@ TN__PRIVATE void tn__tq_on_timer(tn_loop *loop, void *user) {
         tn__hconn *c;
         while ((c = srv->tq_head[k]) != NULL && c->deadline <= loop->now) {
             tn__tq_unlink(c);
-            (void)tn_stream_abort(c->s, TN_ETIMEOUT);
+            (void)tn_stream_abort(TN__HC_S(c), TN_ETIMEOUT);
         }
     }
     tn__tq_arm(srv);
@@ -246,12 +253,12 @@ TN__PRIVATE void tn__tq_arm(tn_http_server *srv) {
 
 /* Put the connection under one kind of timeout (counted from now), or none. */
 TN__PRIVATE void tn__hc_deadline(tn__hconn *c, int kind) {
-    tn_http_server *srv = c->srv;
+    tn_http_server *srv = TN__HC_SRV(c);
     uint64_t ms;
     tn__tq_unlink(c);
     if (kind == TN__TQ_NONE || (ms = tn__tq_ms(srv, kind)) == 0) return;
     c->deadline = tn_loop_now(srv->loop) + ms;   /* the iteration's time: no clock read */
-    c->tq = kind;
+    c->tq = (signed char)kind;
     c->tq_prev = srv->tq_tail[kind];
     if (srv->tq_tail[kind]) srv->tq_tail[kind]->tq_next = c;
     else srv->tq_head[kind] = c;
@@ -273,7 +280,7 @@ TN__PRIVATE void tn__srv_date(tn_http_server *srv) {
    Returns the length. */
 TN__PRIVATE size_t tn__req_format_head(tn_request *r, char *buf, int status, int64_t length) {
     tn_http_server *srv = r->srv;
-    const char *reason = tn_http_reason(status);
+    const char *reason = r->reason[0] ? r->reason : tn_http_reason(status);
     char *p = buf;
     p = tn__put_str(p, "HTTP/1.1 ", 9);
     p = tn__put_u64(p, (uint64_t)status);
@@ -322,12 +329,39 @@ TN__PRIVATE int tn__req_send_head(tn_request *r, int status, int64_t length, con
     }
     v[0] = tn_str_make(buf, tn__req_format_head(r, buf, status, length));
     v[1] = tn_str_make((const char *)body, blen);
-    rc = tn_stream_writev(r->conn->s, v, blen ? 2 : 1, cb, user);
+    rc = tn_stream_writev(TN__HC_S(r->conn), v, blen ? 2 : 1, cb, user);
     if (buf != stack) tn__free(r->srv->loop->a, buf);
     return rc;
 }
 
 TN__PRIVATE void tn__hc_after_write(tn_stream *s, int status, void *user);
+
+/* Start the connection's next request from the loop (never from inside the handler's call:
+   pipelined requests would otherwise recurse). One deferred node serves every connection. */
+TN__PRIVATE void tn__hc_schedule(tn__hconn *c) {
+    tn_http_server *srv = TN__HC_SRV(c);
+    if (c->ready) return;
+    c->ready = 1;
+    c->ready_next = NULL;
+    if (srv->ready_tail) srv->ready_tail->ready_next = c;
+    else srv->ready_head = c;
+    srv->ready_tail = c;
+    tn__defer_queue(srv->loop, &srv->ready_d);
+}
+
+TN__PRIVATE void tn__hc_unschedule(tn__hconn *c) {
+    tn_http_server *srv = TN__HC_SRV(c);
+    tn__hconn **pp, *prev = NULL;
+    if (!c->ready) return;
+    for (pp = &srv->ready_head; *pp; prev = *pp, pp = &(*pp)->ready_next) {
+        if (*pp == c) {
+            *pp = c->ready_next;
+            if (srv->ready_tail == c) srv->ready_tail = prev;
+            break;
+        }
+    }
+    c->ready = 0;
+}
 
 /* The response is complete: log, release the request, and go on with the connection. */
 TN__PRIVATE void tn__req_done(tn_request *r) {
@@ -341,26 +375,26 @@ TN__PRIVATE void tn__req_done(tn_request *r) {
         return;
     }
     c->req = NULL;
-    if (r->held) tn__stream_consume(c->s, r->held);
+    if (r->held) tn__stream_consume(TN__HC_S(c), r->held);
     if (r->close_after || srv->closing) {
         c->state = TN__HC_CLOSING;
         tn__req_put(r);
         /* close once the response is out */
-        if (tn_stream_write(c->s, "", 0, tn__hc_after_write, c) != 0) (void)tn_stream_close(c->s, NULL, NULL);
+        if (tn_stream_write(TN__HC_S(c), "", 0, tn__hc_after_write, c) != 0) (void)tn_stream_close(TN__HC_S(c), NULL, NULL);
         return;
     }
     tn__req_put(r);
-    tn__stream_watch_close(c->s, 0);
+    tn__stream_watch_close(TN__HC_S(c), 0);
     /* more requests already buffered (pipelining): hold the responses and send them
        together once the buffer runs dry */
-    if (tn__stream_peek(c->s).len > 0) tn__stream_cork(c->s, 1);
-    if (tn_stream_write_buffer_size(c->s) > 0 && !c->s->corked) {
+    if (tn__stream_peek(TN__HC_S(c)).len > 0) tn__stream_cork(TN__HC_S(c), 1);
+    if (tn_stream_write_buffer_size(TN__HC_S(c)) > 0 && !TN__HC_S(c)->corked) {
         /* backpressure: the next request waits until this response has left */
         c->state = TN__HC_DRAIN;
-        if (tn_stream_write(c->s, "", 0, tn__hc_after_write, c) != 0) (void)tn_stream_close(c->s, NULL, NULL);
+        if (tn_stream_write(TN__HC_S(c), "", 0, tn__hc_after_write, c) != 0) (void)tn_stream_close(TN__HC_S(c), NULL, NULL);
         return;
     }
-    tn__defer_queue(srv->loop, &c->next_d);
+    tn__hc_schedule(c);
 }
 
 TN__PRIVATE void tn__hc_on_linger(tn_stream *s, int status, tn_str data, void *user) {
@@ -384,7 +418,7 @@ TN__PRIVATE void tn__hc_after_write(tn_stream *s, int status, void *user) {
     } else if (c->state == TN__HC_CLOSING) {
         (void)tn_stream_close(s, NULL, NULL);
     } else if (c->state == TN__HC_DRAIN) {
-        tn__defer_queue(c->srv->loop, &c->next_d);
+        tn__hc_schedule(c);
     }
 }
 
@@ -451,6 +485,19 @@ TN_API int tn_response_set_header(tn_request *req, const char *name, const char 
     if (!tn__hdr_token_ok(name) || !tn__hdr_value_ok(value)) return TN_EINVAL;
     (void)tn_response_clear_header(req, name);
     return tn__add_header(req, name, value);
+}
+
+TN_API int tn_response_set_reason(tn_request *req, const char *reason) {
+    size_t n, i;
+    if (tn__req_check(req) != 0 || req->started || !reason) return TN_EINVAL;
+    n = strlen(reason);
+    if (n >= sizeof req->reason) return TN_EINVAL;
+    for (i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)reason[i];
+        if ((ch < 32 && ch != '\t') || ch == 127) return TN_EINVAL;   /* no CR/LF: no splitting */
+    }
+    memcpy(req->reason, reason, n + 1);
+    return TN_OK;
 }
 
 TN_API int tn_respond(tn_request *req, int status, const char *content_type, const void *body, size_t len) {
@@ -528,7 +575,7 @@ TN_API int tn_response_write(tn_request *req, const void *data, size_t len, tn_r
         w->req = req;
     }
     /* an empty gather write still reports, in order, once everything before it left */
-    rc = tn_stream_writev(req->conn->s, v, nv, w ? tn__req_on_written : NULL, w);
+    rc = tn_stream_writev(TN__HC_S(req->conn), v, nv, w ? tn__req_on_written : NULL, w);
     if (rc != 0) {
         tn__free(req->srv->loop->a, w);
         return rc;
@@ -557,7 +604,7 @@ TN__PRIVATE int tn__response_sendfile(tn_request *req, int file_fd, int64_t offs
     w->cb = cb;
     w->user = user;
     w->req = req;
-    rc = tn__stream_sendfile(req->conn->s, file_fd, offset, count, tn__req_on_written, w);
+    rc = tn__stream_sendfile(TN__HC_S(req->conn), file_fd, offset, count, tn__req_on_written, w);
     if (rc != 0) {
         tn__free(req->srv->loop->a, w);
         return rc;
@@ -574,11 +621,11 @@ TN_API int tn_response_finish(tn_request *req) {
     if (!req->started) return TN_EINVAL;
     if (req->out_length >= 0 && req->out_sent < (uint64_t)req->out_length && !req->head_only) {
         req->close_after = 1;   /* short body: the framing is broken, end the connection */
-        (void)tn_stream_abort(req->conn->s, TN_EINVAL);
+        (void)tn_stream_abort(TN__HC_S(req->conn), TN_EINVAL);
         return TN_EINVAL;
     }
     if (req->out_chunked && !req->head_only) {
-        int rc = tn_stream_write(req->conn->s, "0\r\n\r\n", 5, NULL, NULL);
+        int rc = tn_stream_write(TN__HC_S(req->conn), "0\r\n\r\n", 5, NULL, NULL);
         if (rc != 0 && rc != TN_ECLOSED) return rc;
     }
     tn__req_done(req);
@@ -591,27 +638,25 @@ TN_API int tn_request_detach(tn_request *req, tn_stream **stream) {
     if (!req->conn) return tn__req_gone(req);
     if (req->started && req->status != 101) return TN_EINVAL;
     c = req->conn;
-    *stream = c->s;
+    *stream = TN__HC_S(c);
     req->finished = 1;
-    if (req->held) tn__stream_consume(c->s, req->held);
+    if (req->held) tn__stream_consume(TN__HC_S(c), req->held);
     tn__req_put(req);
     c->req = NULL;
-    /* the stream forgets us: the connection object goes, the stream stays open */
-    tn__stream_watch_close(c->s, 0);
-    tn_stream_set_close_cb(c->s, NULL, NULL);
+    /* the stream forgets us (our state stays inert in its memory); it stays open */
+    tn__stream_watch_close(TN__HC_S(c), 0);
+    tn_stream_set_close_cb(TN__HC_S(c), NULL, NULL);
     c->state = TN__HC_CLOSING;
-    c->s = NULL;
+    c->state = TN__HC_DETACHED;
     tn__tq_unlink(c);
     /* the tcp server still counts this stream; it is released when the stream closes */
     {
-        tn_http_server *srv = c->srv;
+        tn_http_server *srv = TN__HC_SRV(c);
         if (c->prev) c->prev->next = c->next;
         else srv->conns = c->next;
         if (c->next) c->next->prev = c->prev;
         srv->nconns--;
-        tn__defer_unqueue(srv->loop, &c->next_d);
-        if (c->dispatching) c->detached = 1;   /* freed when on_request returns */
-        else tn__free(srv->loop->a, c);
+        tn__hc_unschedule(c);   /* its memory stays with the stream, now the caller's */
     }
     return TN_OK;
 }
@@ -620,7 +665,7 @@ TN_API int tn_request_detach(tn_request *req, tn_stream **stream) {
 TN__PRIVATE void tn__hc_fail(tn__hconn *c, int status) {
     char buf[256], *p = buf;
     const char *reason = tn_http_reason(status);
-    tn_http_server *srv = c->srv;
+    tn_http_server *srv = TN__HC_SRV(c);
     if (c->req) {
         tn__req_put(c->req);
         c->req = NULL;
@@ -635,7 +680,7 @@ TN__PRIVATE void tn__hc_fail(tn__hconn *c, int status) {
     p = tn__put_str(p, "\r\n", 2);
     p = tn__put_str(p, srv->date_line, srv->date_len);
     p = tn__put_str(p, "Content-Length: 0\r\nConnection: close\r\n\r\n", 40);
-    if (tn_stream_write(c->s, buf, (size_t)(p - buf), tn__hc_after_write, c) != 0) (void)tn_stream_close(c->s, NULL, NULL);
+    if (tn_stream_write(TN__HC_S(c), buf, (size_t)(p - buf), tn__hc_after_write, c) != 0) (void)tn_stream_close(TN__HC_S(c), NULL, NULL);
 }
 
 /* ---- reading requests ---- */
@@ -643,10 +688,10 @@ TN__PRIVATE void tn__hc_on_data(tn_stream *s, int status, tn_str data, void *use
 
 TN__PRIVATE void tn__hc_fill(tn__hconn *c, size_t seen) {
     int rc;
-    tn__stream_cork(c->s, 0);   /* about to wait for the client: send what is held */
-    rc = tn__stream_fill(c->s, seen, tn__hc_on_data, c);
+    tn__stream_cork(TN__HC_S(c), 0);   /* about to wait for the client: send what is held */
+    rc = tn__stream_fill(TN__HC_S(c), seen, tn__hc_on_data, c);
     if (rc == TN_OK) c->reading = 1;
-    else if (rc != TN_ECLOSED) (void)tn_stream_abort(c->s, rc);
+    else if (rc != TN_ECLOSED) (void)tn_stream_abort(TN__HC_S(c), rc);
 }
 
 TN__PRIVATE void tn__hc_on_data(tn_stream *s, int status, tn_str data, void *user) {
@@ -661,19 +706,14 @@ TN__PRIVATE void tn__hc_on_data(tn_stream *s, int status, tn_str data, void *use
 TN__PRIVATE void tn__hc_dispatch(tn__hconn *c) {
     tn_request *r = c->req;
     /* pipelined requests behind this one: hold responses, send them together */
-    if (tn__stream_peek(c->s).len > r->held) tn__stream_cork(c->s, 1);
+    if (tn__stream_peek(TN__HC_S(c)).len > r->held) tn__stream_cork(TN__HC_S(c), 1);
     c->state = TN__HC_HANDLER;
     r->dispatched = 1;
     tn__hc_deadline(c, TN__TQ_NONE);
-    tn__stream_watch_close(c->s, 1);   /* notice a client that leaves while we work */
-    c->dispatching = 1;
-    c->srv->on_request(r, c->srv->user);
-    c->dispatching = 0;
-    if (c->detached) {   /* the handler took the stream: the connection object goes now */
-        tn__free(c->srv->loop->a, c);
-        return;
-    }
-    if (c->req == r && c->s) tn__stream_cork(c->s, 0);   /* answered later: do not hold earlier responses */
+    tn__stream_watch_close(TN__HC_S(c), 1);   /* notice a client that leaves while we work */
+    TN__HC_SRV(c)->on_request(r, TN__HC_SRV(c)->user);
+    if (c->state == TN__HC_DETACHED) return;   /* the handler owns the stream now */
+    if (c->req == r) tn__stream_cork(TN__HC_S(c), 0);   /* answered later: do not hold earlier responses */
 }
 
 TN__PRIVATE const char *tn__first_token(tn_str v, size_t *len) {
@@ -714,7 +754,7 @@ TN__PRIVATE void tn__req_apply_xheaders(tn_request *r) {
 /* The head is complete: check it, decide the body, and hand over or read on. */
 TN__PRIVATE void tn__hc_head_done(tn__hconn *c, const char *base, size_t head_len) {
     tn_request *r = c->req;
-    tn_http_server *srv = c->srv;
+    tn_http_server *srv = TN__HC_SRV(c);
     r->head_len = head_len;
     r->held = head_len;
     r->base = base;
@@ -743,8 +783,8 @@ TN__PRIVATE void tn__hc_head_done(tn__hconn *c, const char *base, size_t head_le
         if (!c->req) return;   /* answered (or detached) from on_headers */
     }
     if (r->p.body_kind != TN_HTTP_BODY_NONE && (r->p.flags & TN_HTTP_F_EXPECT_CONTINUE) &&
-        tn__stream_peek(c->s).len == head_len) {
-        (void)tn_stream_write(c->s, "HTTP/1.1 100 Continue\r\n\r\n", 25, NULL, NULL);
+        tn__stream_peek(TN__HC_S(c)).len == head_len) {
+        (void)tn_stream_write(TN__HC_S(c), "HTTP/1.1 100 Continue\r\n\r\n", 25, NULL, NULL);
     }
     if (r->body_cb) {
         /* streamed body: the head moves out of the buffer so the body can be consumed */
@@ -755,7 +795,7 @@ TN__PRIVATE void tn__hc_head_done(tn__hconn *c, const char *base, size_t head_le
         }
         memcpy(r->own, base, head_len);
         tn__req_rebase(r, r->own);
-        tn__stream_consume(c->s, head_len);
+        tn__stream_consume(TN__HC_S(c), head_len);
         r->held = 0;
         r->body_left = r->p.body_kind == TN_HTTP_BODY_LENGTH ? r->p.content_length : 0;
     }
@@ -774,7 +814,7 @@ TN__PRIVATE void tn__hc_head_done(tn__hconn *c, const char *base, size_t head_le
     tn__hc_deadline(c, TN__TQ_BODY);
     if (r->body_cb) {
         r->dispatched = 1;   /* the handler owns it from on_headers on */
-        tn__stream_watch_close(c->s, 0);
+        tn__stream_watch_close(TN__HC_S(c), 0);
     }
     tn__hc_process(c);
 }
@@ -789,7 +829,7 @@ TN__PRIVATE int tn__hc_stream_body(tn__hconn *c, tn_str data) {
             r->body_seen += take;
             r->body_cb(r, TN_MORE, tn_str_make(data.ptr, take), r->body_user);
             if (c->req != r || !r->conn) return 1;
-            tn__stream_consume(c->s, take);
+            tn__stream_consume(TN__HC_S(c), take);
         }
         return r->body_left == 0;
     } else {
@@ -797,7 +837,7 @@ TN__PRIVATE int tn__hc_stream_body(tn__hconn *c, tn_str data) {
         int rc = tn_http_decode_chunked(&r->chunked, (char *)(uintptr_t)data.ptr, &len);
         if (rc < 0 && rc != TN_EINCOMPLETE) {
             r->body_cb(r, rc, tn_str_make(NULL, 0), r->body_user);
-            if (c->req == r) (void)tn_stream_abort(c->s, rc);
+            if (c->req == r) (void)tn_stream_abort(TN__HC_S(c), rc);
             return 1;
         }
         if (len > 0) {
@@ -806,21 +846,21 @@ TN__PRIVATE int tn__hc_stream_body(tn__hconn *c, tn_str data) {
             if (c->req != r || !r->conn) return 1;
         }
         if (rc == TN_EINCOMPLETE) {
-            tn__stream_consume(c->s, data.len);
+            tn__stream_consume(TN__HC_S(c), data.len);
             return 0;
         }
         /* complete: the rc bytes after the body (the next request) sit at data.ptr + len;
            what lies beyond them is spent chunk framing */
-        c->s->rbuf.len = c->s->rbuf.head + len + (size_t)rc;
-        tn__stream_consume(c->s, len);
+        TN__HC_S(c)->rbuf.len = TN__HC_S(c)->rbuf.head + len + (size_t)rc;
+        tn__stream_consume(TN__HC_S(c), len);
         return 1;
     }
 }
 
 /* Work on whatever the stream holds, by state; read more when needed. */
 TN__PRIVATE void tn__hc_process(tn__hconn *c) {
-    tn_http_server *srv = c->srv;
-    tn_str data = tn__stream_peek(c->s);
+    tn_http_server *srv = TN__HC_SRV(c);
+    tn_str data = tn__stream_peek(TN__HC_S(c));
     tn_request *r;
     int rc;
     if (c->state == TN__HC_HEAD) {
@@ -863,12 +903,12 @@ TN__PRIVATE void tn__hc_process(tn__hconn *c) {
                 r->streaming_done = 1;
                 r->held = 0;
                 c->state = TN__HC_HANDLER;
-                tn__stream_watch_close(c->s, 1);
+                tn__stream_watch_close(TN__HC_S(c), 1);
                 tn__hc_deadline(c, TN__TQ_NONE);
                 r->body_cb(r, TN_OK, tn_str_make(NULL, 0), r->body_user);
                 return;
             }
-            data = tn__stream_peek(c->s);
+            data = tn__stream_peek(TN__HC_S(c));
         }
         if (!r->paused) tn__hc_fill(c, data.len);
         return;
@@ -895,7 +935,7 @@ TN__PRIVATE void tn__hc_process(tn__hconn *c) {
         }
         r->dec_end += len;
         /* keep the decoded body and (when complete) the next request's bytes; drop the rest */
-        c->s->rbuf.len = c->s->rbuf.head + r->dec_end + (rc >= 0 ? (size_t)rc : 0);
+        TN__HC_S(c)->rbuf.len = TN__HC_S(c)->rbuf.head + r->dec_end + (rc >= 0 ? (size_t)rc : 0);
         if (rc >= 0) {
             r->body = tn_str_make(data.ptr + r->head_len, r->dec_end - r->head_len);
             r->held = r->dec_end;
@@ -912,15 +952,27 @@ TN__PRIVATE void tn__hc_next(tn__hconn *c) {
     tn__hc_process(c);
 }
 
-TN__PRIVATE void tn__hc_on_next(tn__defer *d) {
-    tn__hconn *c = (tn__hconn *)(void *)((char *)d - offsetof(tn__hconn, next_d));
-    if (c->s && !tn_stream_closed(c->s) && c->state != TN__HC_CLOSING && c->state != TN__HC_LINGER) tn__hc_next(c);
+TN__PRIVATE void tn__srv_on_ready(tn__defer *d) {
+    tn_http_server *srv = (tn_http_server *)(void *)((char *)d - offsetof(tn_http_server, ready_d));
+    tn__hconn *c = srv->ready_head, *last = srv->ready_tail;
+    /* only those scheduled before this pass: a connection rescheduled now waits a turn */
+    srv->ready_head = srv->ready_tail = NULL;
+    while (c) {
+        tn__hconn *next = c->ready_next;
+        int was_last = c == last;
+        c->ready = 0;
+        if (c->state != TN__HC_DETACHED && !tn_stream_closed(TN__HC_S(c)) && c->state != TN__HC_CLOSING &&
+            c->state != TN__HC_LINGER)
+            tn__hc_next(c);
+        if (was_last) break;
+        c = next;
+    }
 }
 
 /* ---- connections ---- */
 TN__PRIVATE void tn__hc_on_close(tn_stream *s, int cause, void *user) {
     tn__hconn *c = (tn__hconn *)user;
-    tn_http_server *srv = c->srv;
+    tn_http_server *srv = TN__HC_SRV(c);
     tn_request *r = c->req;
     (void)s;
     (void)cause;
@@ -949,8 +1001,7 @@ TN__PRIVATE void tn__hc_on_close(tn_stream *s, int cause, void *user) {
     else srv->conns = c->next;
     if (c->next) c->next->prev = c->prev;
     srv->nconns--;
-    tn__defer_unqueue(srv->loop, &c->next_d);   /* its owner goes now */
-    tn__free(srv->loop->a, c);
+    tn__hc_unschedule(c);   /* the connection's memory goes with the stream, after this */
 }
 
 TN__PRIVATE void tn__hc_set_peer(tn__hconn *c, const tn_addr *a) {
@@ -990,18 +1041,11 @@ TN__PRIVATE int tn__hc_get_peer(const tn__hconn *c, tn_addr *out) {
 
 TN__PRIVATE void tn__srv_on_conn(tn_tcp_server *tcp, tn_stream *s, const tn_addr *peer, void *user) {
     tn_http_server *srv = (tn_http_server *)user;
-    tn__hconn *c = (tn__hconn *)tn__calloc(srv->loop->a, sizeof *c);
+    tn__hconn *c = (tn__hconn *)tn__stream_extra(s);   /* allocated (zeroed) with the stream */
     (void)tcp;
-    if (!c) {
-        (void)tn_stream_close(s, NULL, NULL);
-        return;
-    }
-    c->srv = srv;
-    c->s = s;
     tn__hc_set_peer(c, peer);
     c->state = TN__HC_HEAD;
     c->tq = TN__TQ_NONE;
-    tn__defer_init(&c->next_d, tn__hc_on_next, NULL);
     c->next = srv->conns;
     if (srv->conns) srv->conns->prev = c;
     srv->conns = c;
@@ -1017,6 +1061,7 @@ TN__PRIVATE void tn__srv_free(tn_http_server *srv) {
     tn_allocator *a = srv->loop->a;
     if (srv->tq_timer) (void)tn_loop_cancel(srv->loop, srv->tq_timer);
     if (srv->close_timer) (void)tn_loop_cancel(srv->loop, srv->close_timer);
+    tn__defer_unqueue(srv->loop, &srv->ready_d);
     while (srv->free_reqs) {
         tn_request *r = srv->free_reqs;
         srv->free_reqs = r->next_free;
@@ -1049,7 +1094,7 @@ TN__PRIVATE void tn__srv_on_deadline(tn_loop *loop, void *user) {
     srv->close_timer = 0;
     for (c = srv->conns; c; c = n) {
         n = c->next;
-        (void)tn_stream_abort(c->s, TN_ETIMEOUT);
+        (void)tn_stream_abort(TN__HC_S(c), TN_ETIMEOUT);
     }
 }
 
@@ -1089,6 +1134,8 @@ TN_API int tn_http_server_new(tn_loop *loop, const tn_http_server_opts *opts, tn
         tn__free(loop->a, srv);
         return rc;
     }
+    srv->tcp->conn_extra = sizeof(tn__hconn);
+    tn__defer_init(&srv->ready_d, tn__srv_on_ready, NULL);
     *out = srv;
     return TN_OK;
 }
@@ -1117,7 +1164,7 @@ TN_API int tn_http_server_close(tn_http_server *srv, uint64_t deadline_ms, tn_cb
     /* idle connections go now; busy ones after their response (or at the deadline) */
     for (c = srv->conns; c; c = n) {
         n = c->next;
-        if (!c->req && c->state != TN__HC_DRAIN) (void)tn_stream_close(c->s, NULL, NULL);
+        if (!c->req && c->state != TN__HC_DRAIN) (void)tn_stream_close(TN__HC_S(c), NULL, NULL);
         else if (c->req) c->req->close_after = 1;
     }
     if (deadline_ms && srv->nconns > 0)
@@ -1184,7 +1231,7 @@ TN_API void tn_request_resume(tn_request *req) {
     if (!req->paused) return;
     req->paused = 0;
     if (req->conn && req->conn->state == TN__HC_BODY && !req->conn->reading)
-        tn__defer_queue(req->srv->loop, &req->conn->next_d);
+        tn__hc_schedule(req->conn);
 }
 
 #endif /* TN_HAS_HTTP_SERVER */

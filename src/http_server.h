@@ -123,6 +123,9 @@ TN_API void tn_request_resume(tn_request *req);
 /* Set (replace) / add a response header before the response starts. */
 TN_API int tn_response_set_header(tn_request *req, const char *name, const char *value);
 TN_API int tn_response_add_header(tn_request *req, const char *name, const char *value);
+/* A reason phrase other than the standard one for the status (before the response starts;
+   at most 63 bytes, no control characters). Returns TN_OK or TN_EINVAL. */
+TN_API int tn_response_set_reason(tn_request *req, const char *reason);
 /* Remove every header of that name set so far. Returns TN_OK or TN_ENOENT. */
 TN_API int tn_response_clear_header(tn_request *req, const char *name);
 /* The whole response in one call: status line, headers, body (copied), finished.

@@ -21,8 +21,7 @@ struct tn__defer {
 typedef struct tn__handle tn__handle;
 struct tn__handle {
     tn_loop *loop;
-    tn__handle *prev, *next;          /* the loop's live list */
-    tn__handle *close_next;           /* the loop's closing queue */
+    tn__handle *prev, *next;          /* the live list; once closing, next links the closing queue */
     const char *kind;                 /* "stream", "tcp_server", ... for reports */
     int closing;                      /* close requested (queued or finalised) */
     unsigned pending;                 /* deferred nodes of this handle still queued */
@@ -33,11 +32,11 @@ typedef struct tn__fdw {              /* one fd watcher (24 bytes: one per open 
     tn_fd_cb cb;
     void *user;
     uint32_t iter_added;              /* skip events polled before it was added (low bits) */
-    uint16_t events;                  /* what the owner asked for (TN__EV_INTEREST bits) */
-    uint16_t backend_events;          /* what the poller has (0 = not registered) */
-    unsigned char dirty;              /* queued in loop->dirty for the next flush */
-    unsigned char active;
-    unsigned char internal;           /* not counted as alive (owned by a handle or the loop) */
+    unsigned char events;             /* what the owner asked for (TN__EV_INTEREST bits) */
+    unsigned char backend_events;     /* what the poller has (0 = not registered) */
+    unsigned int dirty : 1;           /* queued in loop->dirty for the next flush */
+    unsigned int active : 1;
+    unsigned int internal : 1;        /* not counted as alive (owned by a handle or the loop) */
 } tn__fdw;
 
 typedef struct tn__fired { int fd; int events; } tn__fired;
@@ -45,7 +44,7 @@ typedef struct tn__fired { int fd; int events; } tn__fired;
 /* Internal interest: the peer closed (or half-closed) the connection, reported without
    reading (epoll EPOLLRDHUP, poll POLLRDHUP). Lets a stream notice a departed client while
    it deliberately reads nothing (backpressure). Where unsupported it never fires. */
-#define TN__EV_RDHUP 0x2000
+#define TN__EV_RDHUP 0x010
 #define TN__EV_INTEREST (TN_EV_READ | TN_EV_WRITE | TN__EV_RDHUP)
 
 /* Timers: a slot array (the id names a slot and its generation) and a binary min-heap of
@@ -157,25 +156,20 @@ TN__PRIVATE void tn__handle_init(tn_loop *loop, tn__handle *h, const char *kind,
     loop->live_count++;
 }
 
-/* Request close: the finalizer runs in the closing phase. Returns TN_ECLOSED if already. */
+/* Request close: the handle moves from the live list to the closing queue (it still counts
+   as alive); the finalizer runs in the closing phase. Returns TN_ECLOSED if already. */
 TN__PRIVATE int tn__handle_close(tn__handle *h) {
     tn_loop *loop = h->loop;
     if (h->closing) return TN_ECLOSED;
     h->closing = 1;
-    h->close_next = NULL;
-    if (loop->closing_tail) loop->closing_tail->close_next = h;
-    else loop->closing_head = h;
-    loop->closing_tail = h;
-    return TN_OK;
-}
-
-TN__PRIVATE void tn__handle_unlink(tn__handle *h) {
-    tn_loop *loop = h->loop;
     if (h->prev) h->prev->next = h->next;
     else loop->live = h->next;
     if (h->next) h->next->prev = h->prev;
     h->prev = h->next = NULL;
-    loop->live_count--;
+    if (loop->closing_tail) loop->closing_tail->next = h;
+    else loop->closing_head = h;
+    loop->closing_tail = h;
+    return TN_OK;
 }
 
 /* The closing phase: finalise every closed handle with no queued deferred node. Handles
@@ -184,16 +178,16 @@ TN__PRIVATE int tn__loop_run_closing(tn_loop *loop) {
     tn__handle *h, *waiting_head = NULL, *waiting_tail = NULL;
     int n = 0;
     while ((h = loop->closing_head) != NULL) {
-        loop->closing_head = h->close_next;
+        loop->closing_head = h->next;
         if (!loop->closing_head) loop->closing_tail = NULL;
-        h->close_next = NULL;
+        h->next = NULL;
         if (h->pending > 0) {
-            if (waiting_tail) waiting_tail->close_next = h;
+            if (waiting_tail) waiting_tail->next = h;
             else waiting_head = h;
             waiting_tail = h;
             continue;
         }
-        tn__handle_unlink(h);
+        loop->live_count--;
         h->finalize(h);   /* frees h */
         n++;
     }
@@ -418,7 +412,7 @@ TN__PRIVATE int tn__loop_sync_fd(tn_loop *loop, int fd, tn__fdw *w) {
     if (want == 0) rc = tn__poll_del(loop, fd);
     else if (w->backend_events == 0) rc = tn__poll_add(loop, fd, want);
     else rc = tn__poll_mod(loop, fd, want);
-    if (rc == TN_OK) w->backend_events = (uint16_t)want;
+    if (rc == TN_OK) w->backend_events = (unsigned char)want;
     return rc;
 }
 
@@ -481,7 +475,7 @@ TN__PRIVATE int tn__loop_add_fd(tn_loop *loop, tn_socket fd, int events, tn_fd_c
     w = &loop->fds[fd];
     if (w->active) return TN_EEXIST;
     memset(w, 0, sizeof *w);
-    w->events = (uint16_t)(events & TN__EV_INTEREST);
+    w->events = (unsigned char)(events & TN__EV_INTEREST);
     if ((rc = tn__loop_sync_fd(loop, fd, w)) != 0) return rc;   /* report EBADF etc. now */
     w->cb = cb;
     w->user = user;
@@ -500,7 +494,7 @@ TN_API int tn_loop_add_fd(tn_loop *loop, tn_socket fd, int events, tn_fd_cb cb, 
 TN_API int tn_loop_update_fd(tn_loop *loop, tn_socket fd, int events) {
     tn__fdw *w = loop ? tn__loop_fdw(loop, fd) : NULL;
     if (!w) return TN_ENOENT;
-    w->events = (uint16_t)(events & TN__EV_INTEREST);
+    w->events = (unsigned char)(events & TN__EV_INTEREST);
     return tn__loop_mark_dirty(loop, fd, w);
 }
 
@@ -837,8 +831,7 @@ TN__PRIVATE void tn__loop_settle_deferred(tn_loop *loop) {
 TN__PRIVATE size_t tn__loop_open_count(const tn_loop *loop) {
     const tn__handle *h;
     size_t n = loop->user_fds;
-    for (h = loop->live; h; h = h->next)
-        if (!h->closing) n++;
+    for (h = loop->live; h; h = h->next) n++;   /* closing handles are in the closing queue */
     return n;
 }
 
@@ -860,7 +853,9 @@ TN_API int tn_loop_free(tn_loop *loop) {
         TN__LLOG(loop, TN_LOG_WARN, TN_EBUSY, "tn_loop_free: %lu objects still alive",
                  (unsigned long)tn_loop_alive(loop));
         for (h = loop->live; h; h = h->next)
-            TN__LLOG(loop, TN_LOG_WARN, TN_EBUSY, "  alive: %s%s", h->kind, h->closing ? " (closing)" : "");
+            TN__LLOG(loop, TN_LOG_WARN, TN_EBUSY, "  alive: %s", h->kind);
+        for (h = loop->closing_head; h; h = h->next)
+            TN__LLOG(loop, TN_LOG_WARN, TN_EBUSY, "  alive: %s (closing)", h->kind);
         for (i = 0; i < loop->nfds; i++)
             if (loop->fds[i].active && !loop->fds[i].internal)
                 TN__LLOG(loop, TN_LOG_WARN, TN_EBUSY, "  alive: fd watcher on fd %lu", (unsigned long)i);
@@ -888,7 +883,7 @@ TN_API void tn_loop_stop(tn_loop *loop) { loop->stop = 1; }
    for a server, on its connections, must not make the loop spin). */
 TN__PRIVATE int tn__loop_closing_ready(const tn_loop *loop) {
     const tn__handle *h;
-    for (h = loop->closing_head; h; h = h->close_next)
+    for (h = loop->closing_head; h; h = h->next)
         if (h->pending == 0) return 1;
     return 0;
 }

@@ -36,12 +36,16 @@ struct tn_stream {
     unsigned char corked;          /* writes queue without being sent (see tn__stream_cork) */
     unsigned char reported;        /* the close sequence ran */
     unsigned char dlen;            /* read_until: delimiter length (1..64) */
-    tn_stream_opts opts;           /* resolved */
+    struct {                       /* resolved options, stored compactly (see tn_stream_get_opts) */
+        size_t max_buffer_size;
+        size_t max_write_buffer_size;
+        uint32_t read_chunk_size;
+        uint32_t idle_timeout_ms;  /* clamped to ~49 days */
+    } opts;
 
     /* the pending read */
     size_t rn;                     /* bytes wanted (BYTES, INTO) or max_bytes (UNTIL) */
-    size_t rdone;                  /* streaming: delivered; INTO: filled */
-    size_t rscan;                  /* UNTIL: bytes already searched */
+    size_t rdone;                  /* streaming: delivered; INTO: filled; UNTIL: bytes searched */
     char *delim;                   /* dinline, or allocated when longer */
     char dinline[TN__DELIM_INLINE];
     char *rinto;
@@ -54,11 +58,7 @@ struct tn_stream {
     uint64_t wqueued, wsent;       /* byte totals */
     tn__wcb *wcbs;                 /* callbacks waiting for their bytes, in order (a ring) */
     uint32_t wcb_head, wcb_len, wcb_cap;
-    /* one queued file segment (tn__stream_sendfile): byte-stream positions [sf_at, sf_end)
-       come from sf_fd at sf_off; buffered bytes before sf_at go first, those after it later */
-    int sf_fd;                     /* -1: none pending (the stream does not own it) */
-    int64_t sf_off;
-    uint64_t sf_at, sf_end;
+    struct tn__sfseg *sf;          /* a queued file segment (tn__stream_sendfile), or NULL */
 
     tn_close_cb ccb;
     void *cuser;
@@ -136,13 +136,27 @@ TN__PRIVATE long tn__fd_writev(tn_stream *s, const tn_str *bufs, int n) {
 static const tn__transport_ops tn__socket_ops = { tn__sock_read, tn__sock_write, tn__sock_writev };
 static const tn__transport_ops tn__pipe_ops = { tn__fd_read, tn__fd_write, tn__fd_writev };
 
+/* One queued file segment (tn__stream_sendfile): byte-stream positions [at, end) come from
+   fd at off; buffered bytes before `at` go first, those after it later. Allocated only
+   while a file is being sent, so idle streams do not carry it. */
+typedef struct tn__sfseg {
+    int fd;                        /* not owned by the stream */
+    int64_t off;
+    uint64_t at, end;
+} tn__sfseg;
+
 /* ---- closing ---- */
 TN__PRIVATE void tn__stream_queue(tn_stream *s) { tn__defer_queue(s->h.loop, &s->dispatch); }
+
+TN__PRIVATE void tn__stream_sf_done(tn_stream *s) {
+    tn__free(s->h.loop->a, s->sf);
+    s->sf = NULL;
+}
 
 /* Bytes queued and not yet sent: buffered bytes plus what is left of a file segment. */
 TN__PRIVATE uint64_t tn__stream_unsent(const tn_stream *s) {
     uint64_t n = tn_buf_size(&s->wbuf);
-    if (s->sf_fd >= 0) n += s->sf_end - TN__MAX(s->wsent, s->sf_at);
+    if (s->sf) n += s->sf->end - TN__MAX(s->wsent, s->sf->at);
     return n;
 }
 
@@ -161,7 +175,7 @@ TN__PRIVATE void tn__stream_close_now(tn_stream *s, int cause) {
         s->idle_timer = 0;
     }
     tn_buf_free(&s->wbuf);   /* unsent data is dropped now, not at finalise */
-    s->sf_fd = -1;            /* a queued file segment too (its callback reports the cause) */
+    tn__stream_sf_done(s);    /* a queued file segment too (its callback reports the cause) */
     tn__stream_queue(s);      /* the close sequence (callbacks) runs from the loop ... */
     (void)tn__handle_close(&s->h);   /* ... and the memory goes after it (pending node) */
 }
@@ -230,11 +244,11 @@ TN__PRIVATE void tn__stream_update_events(tn_stream *s) {
 /* Send a piece of the queued file segment (sendfile(2); only queued where it exists). */
 TN__PRIVATE long tn__stream_send_file(tn_stream *s) {
 #if TN__HAVE_SENDFILE
-    uint64_t done = s->wsent - s->sf_at, left = s->sf_end - s->wsent;
+    uint64_t done = s->wsent - s->sf->at, left = s->sf->end - s->wsent;
     size_t n = (size_t)TN__MIN(left, (uint64_t)(1u << 30));
-    off_t off = (off_t)(s->sf_off + (int64_t)done);
+    off_t off = (off_t)(s->sf->off + (int64_t)done);
     for (;;) {
-        ssize_t r = sendfile(s->fd, s->sf_fd, &off, n);
+        ssize_t r = sendfile(s->fd, s->sf->fd, &off, n);
         if (r > 0) return (long)r;
         if (r == 0) return TN_ESYS;   /* the file shrank: the promised length cannot be met */
         if (errno != EINTR) return tn__last_err();
@@ -251,16 +265,16 @@ TN__PRIVATE void tn__stream_flush(tn_stream *s) {
     while (!s->closed && tn__stream_unsent(s) > 0) {
         long r;
         size_t nbuf = tn_buf_size(&s->wbuf);
-        if (s->sf_fd >= 0 && s->wsent >= s->sf_at) {
+        if (s->sf && s->wsent >= s->sf->at) {
             r = tn__stream_send_file(s);
             if (r > 0) {
                 s->wsent += (uint64_t)r;
                 s->last_io = s->h.loop->now;
-                if (s->wsent >= s->sf_end) s->sf_fd = -1;
+                if (s->wsent >= s->sf->end) tn__stream_sf_done(s);
                 continue;
             }
         } else {
-            if (s->sf_fd >= 0) nbuf = (size_t)TN__MIN((uint64_t)nbuf, s->sf_at - s->wsent);
+            if (s->sf) nbuf = (size_t)TN__MIN((uint64_t)nbuf, s->sf->at - s->wsent);
             r = s->ops->write(s, tn_buf_ptr(&s->wbuf), nbuf);
         }
         if (r > 0) {
@@ -342,7 +356,7 @@ TN__PRIVATE int tn__stream_try_read(tn_stream *s) {
         }
         break;
     case TN__RD_UNTIL: {
-        size_t dl = s->dlen, from = s->rscan > dl - 1 ? s->rscan - (dl - 1) : 0;
+        size_t dl = s->dlen, from = s->rdone > dl - 1 ? s->rdone - (dl - 1) : 0;
         long at = tn__find(p + from, avail - from, s->delim, dl);
         if (at >= 0) {
             size_t total = from + (size_t)at + dl;
@@ -350,11 +364,11 @@ TN__PRIVATE int tn__stream_try_read(tn_stream *s) {
                 tn__stream_close_now(s, TN_ELIMIT);
                 return 0;
             }
-            s->rscan = 0;
+            s->rdone = 0;
             tn__stream_deliver(s, TN_OK, p, total, 1, 1);
             return 1;
         }
-        s->rscan = avail;
+        s->rdone = avail;
         if (s->rn && avail > s->rn) tn__stream_close_now(s, TN_ELIMIT);
         break;
     }
@@ -492,31 +506,41 @@ TN_API void tn_stream_set_idle_timeout(tn_stream *s, uint64_t ms) {
     if (s->closed) return;
     if (s->idle_timer) (void)tn_loop_cancel(loop, s->idle_timer);
     s->idle_timer = 0;
-    s->opts.idle_timeout_ms = ms;
+    if (ms > 0xffffffffu) ms = 0xffffffffu;
+    s->opts.idle_timeout_ms = (uint32_t)ms;
     s->last_io = loop->now;
     if (ms && tn_loop_call_later(loop, ms, tn__stream_on_idle, s, &s->idle_timer) != 0)
         tn__stream_close_now(s, TN_ENOMEM);
 }
 
 /* ---- construction ---- */
-/* setup: make fd non-blocking and close-on-exec (0 for sockets we created that way). */
+/* The stream's size rounded for an owner's area right after it (tn__stream_extra). */
+#define TN__STREAM_SIZE ((sizeof(tn_stream) + 7u) & ~(size_t)7u)   /* owner state: 8-byte aligned */
+
+/* setup: make fd non-blocking and close-on-exec (0 for sockets we created that way).
+   extra: bytes for the owner's per-connection state in the same allocation. */
 TN__PRIVATE int tn__stream_new(tn_loop *loop, int fd, const tn__transport_ops *ops, const tn_stream_opts *opts,
-                               int setup, tn_stream **out) {
+                               int setup, size_t extra, tn_stream **out) {
     tn_stream *s;
     int rc;
     if (!loop || fd < 0 || !out) return TN_EINVAL;
     *out = NULL;
     if (setup && (rc = tn__fd_setup(fd)) != 0) return rc;
-    s = (tn_stream *)tn__calloc(loop->a, sizeof *s);
+    s = (tn_stream *)tn__calloc(loop->a, TN__STREAM_SIZE + extra);
     if (!s) return TN_ENOMEM;
-    if (opts) s->opts = *opts;
-    s->opts.max_buffer_size = TN__DEF(s->opts.max_buffer_size, TORNADO_MAX_BUFFER_SIZE);
-    s->opts.read_chunk_size = TN__DEF(s->opts.read_chunk_size, TORNADO_READ_CHUNK_SIZE);
-    if (s->opts.read_chunk_size > s->opts.max_buffer_size / 2)
-        s->opts.read_chunk_size = TN__MAX(s->opts.max_buffer_size / 2, 1);
-    s->opts.max_write_buffer_size = TN__DEF(s->opts.max_write_buffer_size, TORNADO_MAX_WRITE_BUFFER_SIZE);
+    {
+        tn_stream_opts o;
+        size_t chunk;
+        memset(&o, 0, sizeof o);
+        if (opts) o = *opts;
+        s->opts.max_buffer_size = TN__DEF(o.max_buffer_size, TORNADO_MAX_BUFFER_SIZE);
+        chunk = TN__DEF(o.read_chunk_size, TORNADO_READ_CHUNK_SIZE);
+        if (chunk > s->opts.max_buffer_size / 2) chunk = TN__MAX(s->opts.max_buffer_size / 2, 1);
+        s->opts.read_chunk_size = (uint32_t)TN__MIN(chunk, (size_t)0x40000000u);
+        s->opts.max_write_buffer_size = TN__DEF(o.max_write_buffer_size, TORNADO_MAX_WRITE_BUFFER_SIZE);
+        s->opts.idle_timeout_ms = (uint32_t)TN__MIN(o.idle_timeout_ms, (uint64_t)0xffffffffu);
+    }
     s->fd = fd;
-    s->sf_fd = -1;
     s->ops = ops;
     (void)tn_buf_init(&s->rbuf, loop->a);
     (void)tn_buf_init(&s->wbuf, loop->a);
@@ -534,17 +558,21 @@ TN__PRIVATE int tn__stream_new(tn_loop *loop, int fd, const tn__transport_ops *o
 }
 
 TN_API int tn_stream_new_socket(tn_loop *loop, tn_socket fd, const tn_stream_opts *opts, tn_stream **out) {
-    return tn__stream_new(loop, fd, &tn__socket_ops, opts, 1, out);
+    return tn__stream_new(loop, fd, &tn__socket_ops, opts, 1, 0, out);
 }
 
 TN_API int tn_stream_new_pipe(tn_loop *loop, int fd, const tn_stream_opts *opts, tn_stream **out) {
-    return tn__stream_new(loop, fd, &tn__pipe_ops, opts, 1, out);
+    return tn__stream_new(loop, fd, &tn__pipe_ops, opts, 1, 0, out);
 }
 
 /* A socket from tn__accept / tn__socket: already non-blocking and close-on-exec. */
-TN__PRIVATE int tn__stream_new_own_socket(tn_loop *loop, int fd, const tn_stream_opts *opts, tn_stream **out) {
-    return tn__stream_new(loop, fd, &tn__socket_ops, opts, 0, out);
+TN__PRIVATE int tn__stream_new_own_socket(tn_loop *loop, int fd, const tn_stream_opts *opts, size_t extra,
+                                          tn_stream **out) {
+    return tn__stream_new(loop, fd, &tn__socket_ops, opts, 0, extra, out);
 }
+
+/* The owner's area allocated with the stream (zeroed; lives exactly as long as the stream). */
+TN__PRIVATE void *tn__stream_extra(tn_stream *s) { return (char *)s + TN__STREAM_SIZE; }
 
 /* ---- reads ---- */
 TN__PRIVATE int tn__stream_start_read(tn_stream *s, int kind, int flags, size_t n, tn_read_cb cb, void *user) {
@@ -555,7 +583,6 @@ TN__PRIVATE int tn__stream_start_read(tn_stream *s, int kind, int flags, size_t 
     s->rflags = (unsigned char)flags;
     s->rn = n;
     s->rdone = 0;
-    s->rscan = 0;
     s->rcb = cb;
     s->ruser = user;
     if (tn_buf_size(&s->rbuf) > 0 || s->eof || (n == 0 && (kind == TN__RD_BYTES || kind == TN__RD_INTO)))
@@ -606,6 +633,31 @@ TN_API int tn_stream_read_until_close(tn_stream *s, int flags, tn_read_cb cb, vo
 }
 
 /* ---- writes ---- */
+/* Room for one more write callback in the ring (grown by doubling, unrolled to 0..len). */
+TN__PRIVATE int tn__stream_wcb_reserve(tn_stream *s) {
+    size_t ncap, i;
+    tn__wcb *w;
+    if (s->wcb_len < s->wcb_cap) return TN_OK;
+    ncap = s->wcb_cap ? (size_t)s->wcb_cap * 2 : 4;
+    w = (tn__wcb *)tn__alloc(s->h.loop->a, ncap * sizeof *w);
+    if (!w) return TN_ENOMEM;
+    for (i = 0; i < s->wcb_len; i++) w[i] = s->wcbs[(s->wcb_head + i) % s->wcb_cap];
+    tn__free(s->h.loop->a, s->wcbs);
+    s->wcbs = w;
+    s->wcb_head = 0;
+    s->wcb_cap = (uint32_t)ncap;
+    return TN_OK;
+}
+
+/* The callback for everything queued so far (the ring has room: tn__stream_wcb_reserve). */
+TN__PRIVATE void tn__stream_wcb_push(tn_stream *s, tn_write_cb cb, void *user) {
+    tn__wcb *w = &s->wcbs[(s->wcb_head + s->wcb_len) % s->wcb_cap];
+    w->end = s->wqueued;
+    w->cb = cb;
+    w->user = user;
+    s->wcb_len++;
+}
+
 TN_API int tn_stream_writev(tn_stream *s, const tn_str *bufs, size_t nbufs, tn_write_cb cb, void *user) {
     size_t total = 0, sent = 0, i;
     int err = 0;
@@ -617,16 +669,7 @@ TN_API int tn_stream_writev(tn_stream *s, const tn_str *bufs, size_t nbufs, tn_w
     }
     if (s->opts.max_write_buffer_size && tn_buf_size(&s->wbuf) + total > s->opts.max_write_buffer_size)
         return TN_EBUFFER_FULL;
-    if (cb && s->wcb_len == s->wcb_cap) {   /* grow the callback ring, unrolled to 0..len */
-        size_t ncap = s->wcb_cap ? s->wcb_cap * 2 : 4;
-        tn__wcb *w = (tn__wcb *)tn__alloc(s->h.loop->a, ncap * sizeof *w);
-        if (!w) return TN_ENOMEM;
-        for (i = 0; i < s->wcb_len; i++) w[i] = s->wcbs[(s->wcb_head + i) % s->wcb_cap];
-        tn__free(s->h.loop->a, s->wcbs);
-        s->wcbs = w;
-        s->wcb_head = 0;
-        s->wcb_cap = (uint32_t)ncap;
-    }
+    if (cb && tn__stream_wcb_reserve(s) != 0) return TN_ENOMEM;
     if (tn__stream_unsent(s) == 0 && total > 0 && !s->corked) {
         /* nothing queued: hand it to the transport right away, in one gather write */
         while (sent < total) {
@@ -675,13 +718,7 @@ TN_API int tn_stream_writev(tn_stream *s, const tn_str *bufs, size_t nbufs, tn_w
         }
     }
     s->wqueued += total;
-    if (cb) {
-        tn__wcb *w = &s->wcbs[(s->wcb_head + s->wcb_len) % s->wcb_cap];
-        w->end = s->wqueued;
-        w->cb = cb;
-        w->user = user;
-        s->wcb_len++;
-    }
+    if (cb) tn__stream_wcb_push(s, cb, user);
     if (err) tn__stream_close_now(s, err);   /* cb (if any) then reports err */
     if (s->closed || (cb && s->wsent >= s->wqueued)) tn__stream_queue(s);
     else tn__stream_update_events(s);
@@ -747,29 +784,15 @@ TN__PRIVATE int tn__stream_sendfile(tn_stream *s, int file_fd, int64_t offset, u
     if (!s || file_fd < 0 || offset < 0 || count == 0 || !cb) return TN_EINVAL;
     if (s->closed) return TN_ECLOSED;
     if (!TN__HAVE_SENDFILE || s->ops != &tn__socket_ops) return TN_ENOTSUP;
-    if (s->sf_fd >= 0) return TN_EBUSY;
-    if (s->wcb_len == s->wcb_cap) {   /* room for the callback (same growth as writev) */
-        size_t ncap = s->wcb_cap ? s->wcb_cap * 2 : 4, i;
-        tn__wcb *w = (tn__wcb *)tn__alloc(s->h.loop->a, ncap * sizeof *w);
-        if (!w) return TN_ENOMEM;
-        for (i = 0; i < s->wcb_len; i++) w[i] = s->wcbs[(s->wcb_head + i) % s->wcb_cap];
-        tn__free(s->h.loop->a, s->wcbs);
-        s->wcbs = w;
-        s->wcb_head = 0;
-        s->wcb_cap = ncap;
-    }
-    s->sf_fd = file_fd;
-    s->sf_off = offset;
-    s->sf_at = s->wqueued;
+    if (s->sf) return TN_EBUSY;
+    if (tn__stream_wcb_reserve(s) != 0) return TN_ENOMEM;
+    if (!(s->sf = (tn__sfseg *)tn__alloc(s->h.loop->a, sizeof *s->sf))) return TN_ENOMEM;
+    s->sf->fd = file_fd;
+    s->sf->off = offset;
+    s->sf->at = s->wqueued;
     s->wqueued += count;
-    s->sf_end = s->wqueued;
-    {
-        tn__wcb *w = &s->wcbs[(s->wcb_head + s->wcb_len) % s->wcb_cap];
-        w->end = s->wqueued;
-        w->cb = cb;
-        w->user = user;
-        s->wcb_len++;
-    }
+    s->sf->end = s->wqueued;
+    tn__stream_wcb_push(s, cb, user);
     if (tn_buf_size(&s->wbuf) == 0) tn__stream_flush(s);   /* nothing ahead of it: send now */
     if (s->closed || s->wsent >= s->wqueued) tn__stream_queue(s);
     else tn__stream_update_events(s);
@@ -814,6 +837,12 @@ TN_API size_t tn_stream_read_buffer_size(const tn_stream *s) { return tn_buf_siz
 TN_API size_t tn_stream_write_buffer_size(const tn_stream *s) { return (size_t)tn__stream_unsent(s); }
 TN_API tn_socket tn_stream_fd(const tn_stream *s) { return s->fd; }
 TN_API tn_loop *tn_stream_loop(const tn_stream *s) { return s->h.loop; }
-TN_API const tn_stream_opts *tn_stream_get_opts(const tn_stream *s) { return &s->opts; }
+TN_API void tn_stream_get_opts(const tn_stream *s, tn_stream_opts *out) {
+    memset(out, 0, sizeof *out);
+    out->max_buffer_size = s->opts.max_buffer_size;
+    out->read_chunk_size = s->opts.read_chunk_size;
+    out->max_write_buffer_size = s->opts.max_write_buffer_size;
+    out->idle_timeout_ms = s->opts.idle_timeout_ms;
+}
 TN_API void tn_stream_set_user(tn_stream *s, void *user) { s->user = user; }
 TN_API void *tn_stream_get_user(const tn_stream *s) { return s->user; }

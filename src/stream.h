@@ -104,7 +104,8 @@ TN_API size_t tn_stream_read_buffer_size(const tn_stream *s);   /* bytes buffere
 TN_API size_t tn_stream_write_buffer_size(const tn_stream *s);  /* bytes queued, unsent */
 TN_API tn_socket tn_stream_fd(const tn_stream *s);
 TN_API tn_loop *tn_stream_loop(const tn_stream *s);
-TN_API const tn_stream_opts *tn_stream_get_opts(const tn_stream *s);
+/* The resolved options (defaults filled in). */
+TN_API void tn_stream_get_opts(const tn_stream *s, tn_stream_opts *out);
 TN_API void tn_stream_set_user(tn_stream *s, void *user);
 TN_API void *tn_stream_get_user(const tn_stream *s);
 

@@ -13,6 +13,8 @@ struct tn_tcp_server {
     int paused;                    /* not accepting: at the cap, or waiting out EMFILE */
     int stopped;
     tn_timer_id retry_timer;
+    size_t conn_extra;             /* bytes allocated with each accepted stream for a protocol
+                                      layer's connection state (tn__stream_extra) */
     tn_cb close_cb;
     void *close_user;
     void *uptr;
@@ -68,7 +70,7 @@ TN__PRIVATE void tn__srv_on_accept(tn_loop *loop, tn_socket lfd, int events, voi
                 tn__srv_set_accepting(srv, 1);
             break;
         }
-        if ((rc = tn__stream_new_own_socket(loop, fd, &srv->opts.stream, &s)) != 0) {
+        if ((rc = tn__stream_new_own_socket(loop, fd, &srv->opts.stream, srv->conn_extra, &s)) != 0) {
             TN__LLOG(loop, TN_LOG_WARN, rc, "dropping connection: %s", tn_strerror(rc));
             tn__fd_close(fd);
             continue;
@@ -319,7 +321,7 @@ TN__PRIVATE void tn__conn_success(tn_connector *c, int chain, int fd) {
     int rc;
     (void)tn_loop_remove_fd(c->h.loop, fd);
     if (c->fd[chain] == fd) c->fd[chain] = -1;
-    rc = tn__stream_new_own_socket(c->h.loop, fd, &c->opts.stream, &s);
+    rc = tn__stream_new_own_socket(c->h.loop, fd, &c->opts.stream, 0, &s);
     if (rc != 0) {
         tn__fd_close(fd);
         tn__conn_finish(c, rc, NULL);

@@ -118,6 +118,10 @@ static void handler(tn_request *req, void *user) {
         tn_loop_call_later(s->loop, 300, async_answer, s, NULL);
     } else if (tn_str_eq_c(path, "/status")) {
         tn_respond(req, 204, NULL, NULL, 0);
+    } else if (tn_str_eq_c(path, "/teapot")) {
+        TN_EQ_RC(tn_response_set_reason(req, "Bad\r\nX: y"), TN_EINVAL);
+        TN_OK_RC(tn_response_set_reason(req, "I'm a teapot"));
+        tn_respond(req, 418, "text/plain", "short and stout", 15);
     } else {
         tn_respond(req, 404, "text/plain", "Not Found", 9);
     }
@@ -528,6 +532,8 @@ TN_TEST(responses_streamed_fixed_and_headers) {
     TN_CHECK(strstr(buf, "X-Gone") == NULL);
     TN_CHECK(strstr(buf, "Injected") == NULL);
     TN_CHECK(strstr(buf, "\r\n\r\nyes") != NULL);
+    exchange(s->port, "GET /teapot HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", buf, sizeof buf, 1000, &closed);
+    TN_CHECK(strncmp(buf, "HTTP/1.1 418 I'm a teapot\r\n", 27) == 0);
     stop_server(s);
 }
 

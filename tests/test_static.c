@@ -216,8 +216,9 @@ static void sample(tn_loop *loop, void *user) {
     (void)loop;
     for (c = s->srv->conns; c; c = c->next)
     {
-        if (c->s && tn_buf_size(&c->s->wbuf) > s->max_wbuf) s->max_wbuf = tn_buf_size(&c->s->wbuf);
-        if (c->s && c->s->sf_fd >= 0) s->saw_sendfile = 1;
+        tn_stream *st = TN__HC_S(c);
+        if (tn_buf_size(&st->wbuf) > s->max_wbuf) s->max_wbuf = tn_buf_size(&st->wbuf);
+        if (st->sf) s->saw_sendfile = 1;
     }
 }
 

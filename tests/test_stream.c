@@ -191,7 +191,12 @@ TN_TEST(max_buffer_size_closes) {
     o.max_buffer_size = 4096;
     setup(&c, &o);
     tn_stream_set_close_cb(c.s, on_close, &c);
-    TN_EQ_UINT(tn_stream_get_opts(c.s)->read_chunk_size, 2048);   /* capped at half */
+    {
+        tn_stream_opts got;
+        tn_stream_get_opts(c.s, &got);
+        TN_EQ_UINT(got.read_chunk_size, 2048);   /* capped at half */
+        TN_EQ_UINT(got.max_buffer_size, 4096);
+    }
     TN_EQ_RC(tn_stream_read_bytes(c.s, 5000, 0, on_read, &c), TN_EBUFFER_FULL);
     TN_OK_RC(tn_stream_read_until(c.s, "\n", 1, 0, on_read, &c));
     memset(big, 'x', sizeof big);
