@@ -180,7 +180,7 @@ static void post(tn_request *req, const tn_route_match *m, void *user) {
     static pair p[MAX_PAIRS];
     size_t n = 0, nfiles = 0, i;
     const tn_web_file *files = tn_web_get_files(req, &nfiles);
-    char *scratch = NULL;
+    char *scratch = NULL, bbuf[256];
     form *f = NULL;
     tn_buf b;
     (void)m; (void)user;
@@ -188,16 +188,24 @@ static void post(tn_request *req, const tn_route_match *m, void *user) {
     tn_request_header(req, "Content-Type", &ct);
     if (ct.len >= 33 && tn_str_ieq(tn_str_make(ct.ptr, 33), tn_str_c("application/x-www-form-urlencoded"))) {
         if ((scratch = (char *)malloc(body.len + 1)) != NULL) n = parse_form(body, scratch, p, MAX_PAIRS);
-    } else if (tn_multipart_boundary(ct, NULL, 0, &boundary) == TN_OK && (f = (form *)calloc(1, sizeof *f))) {
+    } else if (tn_multipart_boundary(ct, bbuf, sizeof bbuf, &boundary) == TN_OK && (f = (form *)calloc(1, sizeof *f))) {
         tn_multipart *mp = (tn_multipart *)malloc(sizeof *mp);   /* about 8.5 KB: not on the stack */
         tn_buf_init(&f->data, NULL);
-        if (mp && tn_multipart_init(mp, boundary, NULL, on_part, f) == TN_OK &&
-            tn_multipart_feed(mp, body.ptr, body.len) == TN_OK && tn_multipart_finish(mp) == TN_OK)
-            for (; n < f->n; n++) {
-                p[n].k = tn_str_make(tn_buf_ptr(&f->data) + f->at[n][0], f->at[n][1]);
-                p[n].v = tn_str_make(tn_buf_ptr(&f->data) + f->at[n][2], f->at[n][3]);
-            }
+        if (!mp || tn_multipart_init(mp, boundary, NULL, on_part, f) != TN_OK ||
+            tn_multipart_feed(mp, body.ptr, body.len) != TN_OK || tn_multipart_finish(mp) != TN_OK) {
+            tn_web_send_error(req, 400, "Malformed multipart body");
+            n = MAX_PAIRS + 1;
+        }
+        for (; n < f->n; n++) {
+            p[n].k = tn_str_make(tn_buf_ptr(&f->data) + f->at[n][0], f->at[n][1]);
+            p[n].v = tn_str_make(tn_buf_ptr(&f->data) + f->at[n][2], f->at[n][3]);
+        }
         free(mp);
+    }
+    if (n > MAX_PAIRS) {   /* answered with 400 */
+        tn_buf_free(&f->data);
+        free(f);
+        return;
     }
     put(&b, "{\"form\": ");
     put_pairs(&b, p, n);
