@@ -362,6 +362,10 @@ def demo_upload(u, tmp):
             if want not in html:
                 raise AssertionError("%s not in %r" % (want, html[-600:]))
     eq(status_of("-b", jar, "-F", "file=@" + a, u + "/upload"), 403, "upload without the token")
+    big = os.path.join(tmp, "big.bin")
+    with open(big, "wb") as f:
+        f.truncate(17 * 1024 * 1024)   # over the demo's 16 MiB limit
+    eq(status_of("-b", jar, "-F", "_xsrf=" + token, "-F", "file=@" + big, u + "/upload"), 413, "too large")
 
 
 def demo_assets(u):
