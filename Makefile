@@ -3,7 +3,8 @@
 #   make test       every check and test (tests/run.py): amalgamation, compile matrix,
 #                   symbol check, unit + network tests normally, on the poll backend and
 #                   under ASan+UBSan, examples compiled
-#   make demo       start the demo server on 127.0.0.1:8888
+#   make demo       build and start the demo site on 127.0.0.1:8888 (examples/demo.c)
+#   make demo-assets regenerate examples/demo_assets.h from examples/demo_assets/
 #   make bench      benchmarks with side-by-side peers
 #   make amalgamate regenerate tornado.h from src/
 #   make fuzz SECONDS=N   run each fuzz harness for N seconds (clang + libFuzzer)
@@ -22,7 +23,7 @@ EXAMPLES := $(patsubst examples/%.c,%,$(wildcard examples/*.c))
 BENCHES  := $(patsubst bench/%.c,%,$(wildcard bench/*.c))
 DEPS     := tornado.h tests/tn_test.h
 
-.PHONY: all test demo bench amalgamate fuzz clean examples tests
+.PHONY: all test demo demo-assets bench amalgamate fuzz clean examples tests
 all: examples tests
 examples: $(addprefix build/examples/,$(EXAMPLES))
 tests: $(addprefix build/tests/,$(TESTS))
@@ -46,6 +47,14 @@ build/examples/%: examples/%.c tornado.h
 	@mkdir -p $(@D)
 	$(CC) $(WARN) $(OPT) -o $@ $< $(LIBS)
 
+# the demo carries its web files: examples/demo_assets.h is generated and committed
+# (make test checks it is up to date)
+build/examples/demo: examples/demo_assets.h
+
+demo-assets:
+	$(PY) tools/embed_assets.py examples/demo_assets --name demo_assets --no-mtime > examples/demo_assets.h.tmp
+	mv examples/demo_assets.h.tmp examples/demo_assets.h
+
 build/bench/%: bench/%.c tornado.h
 	@mkdir -p $(@D)
 	$(CC) $(WARN) -O2 -DNDEBUG -o $@ $< $(LIBS)
@@ -53,8 +62,8 @@ build/bench/%: bench/%.c tornado.h
 test:
 	$(PY) tests/run.py
 
-demo: build/examples/hello
-	./build/examples/hello --port 8888
+demo: build/examples/demo
+	./build/examples/demo --port 8888
 
 bench: $(addprefix build/bench/,$(BENCHES)) build/examples/echo_server build/examples/hello
 	$(PY) bench/run.py

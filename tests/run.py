@@ -4,7 +4,8 @@
 Steps: amalgamate.py --check; the compile matrix (gcc and clang as C99 with -Wundef -Werror,
 g++ as C++, each poller backend, TORNADO_NO_THREADS, TORNADO_NO_LOG); a check that the
 implementation exports only tn_ symbols; every example compiled; every tests/test_*.c built
-and run three ways (default backend, poll backend, ASan+UBSan); fuzz corpora replayed.
+and run three ways (default backend, poll backend, ASan+UBSan); every tests/test_*.py run once
+(the examples against curl and Python Tornado); fuzz corpora replayed.
 Jobs run in parallel (one per core). Options: -k SUBSTR (only matching names), -v (show
 output of passing steps too), --no-asan, --no-poll.
 """
@@ -182,6 +183,11 @@ def run_test_binary(variant, test):
     except subprocess.TimeoutExpired as e:
         out = (e.stdout or b"").decode("utf-8", "replace") + "\n(binary timed out)"
         emit("FAIL", label, "timed out")
+    parse_cases(out, variant, label, t0)
+
+
+def parse_cases(out, variant, label, t0):
+    """Count the "ok|FAIL|skip NAME" lines of a test program's output as variant/NAME."""
     seen = 0
     pending = []   # output lines belonging to the next case line (child stderr)
     for line in out.split("\n"):
@@ -205,6 +211,25 @@ def run_test_binary(variant, test):
         emit("FAIL", label, "no test ran (%.0f s)\n%s" % (time.time() - t0, tail(out)))
 
 
+def run_py_test(test, wait_for=()):
+    """tests/test_*.py: a Python-driven test (the examples against curl and Python Tornado),
+    run once (not per variant), its cases counted like a C binary's, under the same limit."""
+    label = "py/" + test
+    names = sh([sys.executable, "tests/%s.py" % test, "-l"], timeout=60)[1].split()
+    if FILTER and FILTER not in label and not any(FILTER in n for n in names):
+        return
+    for j in wait_for:   # the examples it runs are being built by other jobs: let them finish
+        j.result()
+    cmd = [sys.executable, "tests/%s.py" % test]
+    if FILTER and FILTER not in label:
+        cmd.append(FILTER)
+    t0 = time.time()
+    rc, out = sh(cmd, timeout=900)
+    if rc == -999:
+        emit("FAIL", label, "timed out")
+    parse_cases(out, "py", label, t0)
+
+
 def main():
     t0 = time.time()
     # 1. the committed header must be what amalgamate.py makes
@@ -221,8 +246,11 @@ def main():
         jobs = compile_matrix(pool)
         jobs.append(pool.submit(symbol_check))
         jobs.append(pool.submit(quickstart_check))
-        for ex in examples:
-            jobs.append(pool.submit(lambda e=ex: step("example." + e, ["make", "-s", "build/examples/" + e])))
+        ex_jobs = [pool.submit(lambda e=ex: step("example." + e, ["make", "-s", "build/examples/" + e]))
+                   for ex in examples]
+        jobs += ex_jobs
+        for t in sorted(os.path.basename(p)[:-3] for p in glob.glob("tests/test_*.py")):
+            jobs.append(pool.submit(run_py_test, t, ex_jobs))
         for v in variants:
             for t in tests:
                 jobs.append(pool.submit(run_test_binary, v, t))
