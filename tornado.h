@@ -3414,15 +3414,21 @@ TN__PRIVATE void tn__user_defer_run(tn__defer *d) {
     cb(loop, user);
 }
 
-TN_API int tn_loop_defer(tn_loop *loop, tn_cb cb, void *user) {
-    tn__user_defer *u;
-    if (!loop || !cb) return TN_EINVAL;
-    u = (tn__user_defer *)tn__alloc(loop->a, sizeof *u);
-    if (!u) return TN_ENOMEM;
+/* A node carrying a user's callback (tn_loop_defer, tn_loop_post); NULL when out of memory. */
+TN__PRIVATE tn__user_defer *tn__user_defer_new(tn_loop *loop, tn_cb cb, void *user) {
+    tn__user_defer *u = (tn__user_defer *)tn__alloc(loop->a, sizeof *u);
+    if (!u) return NULL;
     tn__defer_init(&u->d, tn__user_defer_run, NULL);
     u->cb = cb;
     u->user = user;
     u->loop = loop;
+    return u;
+}
+
+TN_API int tn_loop_defer(tn_loop *loop, tn_cb cb, void *user) {
+    tn__user_defer *u;
+    if (!loop || !cb) return TN_EINVAL;
+    if (!(u = tn__user_defer_new(loop, cb, user))) return TN_ENOMEM;
     tn__defer_queue(loop, &u->d);
     return TN_OK;
 }
@@ -3448,12 +3454,7 @@ TN_API int tn_loop_post(tn_loop *loop, tn_cb cb, void *user) {
     tn__user_defer *u;
     int wake = 0;
     if (!loop || !cb) return TN_EINVAL;
-    u = (tn__user_defer *)tn__alloc(loop->a, sizeof *u);
-    if (!u) return TN_ENOMEM;
-    tn__defer_init(&u->d, tn__user_defer_run, NULL);
-    u->cb = cb;
-    u->user = user;
-    u->loop = loop;
+    if (!(u = tn__user_defer_new(loop, cb, user))) return TN_ENOMEM;
     tn__mutex_lock(&loop->post_lock);
     if (loop->post_closed) {
         tn__mutex_unlock(&loop->post_lock);
@@ -10429,10 +10430,13 @@ TN__PRIVATE int tn__hdr_token_ok(const char *s) {
     return 1;
 }
 
+/* Response header values: no byte below 0x20 (CR and LF above all: no response splitting)
+   and no DEL, as Tornado rejects them. */
 TN__PRIVATE int tn__hdr_value_ok(const char *s) {
-    for (; s && *s; s++)
-        if (*s == '\r' || *s == '\n') return 0;
-    return s != NULL;
+    if (!s) return 0;
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f) return 0;
+    return 1;
 }
 
 /* ---- requests: a small cache so the steady state allocates nothing ---- */
@@ -13048,23 +13052,7 @@ TN__PRIVATE tn__web_ctx *tn__web_ctx_of(const tn_request *req) {
 }
 
 /* ---- response headers: "name\0value\0" pairs ---- */
-TN__PRIVATE int tn__web_token_ok(const char *s) {
-    size_t i;
-    if (!s || !*s) return 0;
-    for (i = 0; s[i]; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        if (ch <= 32 || ch >= 127 || strchr("()<>@,;:\\\"/[]?={}", ch)) return 0;
-    }
-    return 1;
-}
-
-/* Tornado rejects every byte in \x00-\x1f (and we add DEL): no response splitting. */
-TN__PRIVATE int tn__web_value_ok(const char *s) {
-    if (!s) return 0;
-    for (; *s; s++)
-        if ((unsigned char)*s < 0x20 || *s == 0x7f) return 0;
-    return 1;
-}
+/* Names and values are checked by the server's rules (tn__hdr_token_ok, tn__hdr_value_ok). */
 
 /* Find the next pair at or after *pos whose name equals name (case-insensitive).
    Returns its offset or (size_t)-1; *next gets the offset after it. */
@@ -13118,7 +13106,7 @@ TN__PRIVATE const char *tn__web_hdr_get(const tn_buf *h, const char *name) {
 }
 
 TN__PRIVATE int tn__web_hdr_check(const char *name, const char *value) {
-    if (!tn__web_token_ok(name) || !tn__web_value_ok(value)) return TN_EINVAL;
+    if (!tn__hdr_token_ok(name) || !tn__hdr_value_ok(value)) return TN_EINVAL;
     /* framing is the server's business */
     if (tn_str_ieq(tn_str_c(name), tn_str_c("Content-Length")) ||
         tn_str_ieq(tn_str_c(name), tn_str_c("Transfer-Encoding")))
@@ -13920,7 +13908,7 @@ TN_API int tn_web_redirect(tn_request *req, const char *url, int status) {
     int rc;
     if (!c || c->started || !url) return TN_EINVAL;
     if (status == 0) status = 302;
-    if (status < 300 || status > 399 || !tn__web_value_ok(url)) return TN_EINVAL;
+    if (status < 300 || status > 399 || !tn__hdr_value_ok(url)) return TN_EINVAL;
     if ((rc = tn_web_set_header(req, "Location", url)) != 0) return rc;
     c->status = status;
     return tn__web_finish(c);

@@ -178,6 +178,7 @@ def wrk(port, pipeline):
     lat = None
     if p99:
         lat = float(p99.group(1)) * {"us": 1e-3, "ms": 1.0, "s": 1e3}[p99.group(2)]
+        lat = lat or None   # wrk records no latency for scripted (pipelined) requests
     return (float(rps.group(1)) if rps else None, int(reqs.group(1)) if reqs else None, lat)
 
 

@@ -136,10 +136,13 @@ TN__PRIVATE int tn__hdr_token_ok(const char *s) {
     return 1;
 }
 
+/* Response header values: no byte below 0x20 (CR and LF above all: no response splitting)
+   and no DEL, as Tornado rejects them. */
 TN__PRIVATE int tn__hdr_value_ok(const char *s) {
-    for (; s && *s; s++)
-        if (*s == '\r' || *s == '\n') return 0;
-    return s != NULL;
+    if (!s) return 0;
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f) return 0;
+    return 1;
 }
 
 /* ---- requests: a small cache so the steady state allocates nothing ---- */

@@ -259,15 +259,21 @@ TN__PRIVATE void tn__user_defer_run(tn__defer *d) {
     cb(loop, user);
 }
 
-TN_API int tn_loop_defer(tn_loop *loop, tn_cb cb, void *user) {
-    tn__user_defer *u;
-    if (!loop || !cb) return TN_EINVAL;
-    u = (tn__user_defer *)tn__alloc(loop->a, sizeof *u);
-    if (!u) return TN_ENOMEM;
+/* A node carrying a user's callback (tn_loop_defer, tn_loop_post); NULL when out of memory. */
+TN__PRIVATE tn__user_defer *tn__user_defer_new(tn_loop *loop, tn_cb cb, void *user) {
+    tn__user_defer *u = (tn__user_defer *)tn__alloc(loop->a, sizeof *u);
+    if (!u) return NULL;
     tn__defer_init(&u->d, tn__user_defer_run, NULL);
     u->cb = cb;
     u->user = user;
     u->loop = loop;
+    return u;
+}
+
+TN_API int tn_loop_defer(tn_loop *loop, tn_cb cb, void *user) {
+    tn__user_defer *u;
+    if (!loop || !cb) return TN_EINVAL;
+    if (!(u = tn__user_defer_new(loop, cb, user))) return TN_ENOMEM;
     tn__defer_queue(loop, &u->d);
     return TN_OK;
 }
@@ -293,12 +299,7 @@ TN_API int tn_loop_post(tn_loop *loop, tn_cb cb, void *user) {
     tn__user_defer *u;
     int wake = 0;
     if (!loop || !cb) return TN_EINVAL;
-    u = (tn__user_defer *)tn__alloc(loop->a, sizeof *u);
-    if (!u) return TN_ENOMEM;
-    tn__defer_init(&u->d, tn__user_defer_run, NULL);
-    u->cb = cb;
-    u->user = user;
-    u->loop = loop;
+    if (!(u = tn__user_defer_new(loop, cb, user))) return TN_ENOMEM;
     tn__mutex_lock(&loop->post_lock);
     if (loop->post_closed) {
         tn__mutex_unlock(&loop->post_lock);

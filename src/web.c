@@ -209,23 +209,7 @@ TN__PRIVATE tn__web_ctx *tn__web_ctx_of(const tn_request *req) {
 }
 
 /* ---- response headers: "name\0value\0" pairs ---- */
-TN__PRIVATE int tn__web_token_ok(const char *s) {
-    size_t i;
-    if (!s || !*s) return 0;
-    for (i = 0; s[i]; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        if (ch <= 32 || ch >= 127 || strchr("()<>@,;:\\\"/[]?={}", ch)) return 0;
-    }
-    return 1;
-}
-
-/* Tornado rejects every byte in \x00-\x1f (and we add DEL): no response splitting. */
-TN__PRIVATE int tn__web_value_ok(const char *s) {
-    if (!s) return 0;
-    for (; *s; s++)
-        if ((unsigned char)*s < 0x20 || *s == 0x7f) return 0;
-    return 1;
-}
+/* Names and values are checked by the server's rules (tn__hdr_token_ok, tn__hdr_value_ok). */
 
 /* Find the next pair at or after *pos whose name equals name (case-insensitive).
    Returns its offset or (size_t)-1; *next gets the offset after it. */
@@ -279,7 +263,7 @@ TN__PRIVATE const char *tn__web_hdr_get(const tn_buf *h, const char *name) {
 }
 
 TN__PRIVATE int tn__web_hdr_check(const char *name, const char *value) {
-    if (!tn__web_token_ok(name) || !tn__web_value_ok(value)) return TN_EINVAL;
+    if (!tn__hdr_token_ok(name) || !tn__hdr_value_ok(value)) return TN_EINVAL;
     /* framing is the server's business */
     if (tn_str_ieq(tn_str_c(name), tn_str_c("Content-Length")) ||
         tn_str_ieq(tn_str_c(name), tn_str_c("Transfer-Encoding")))
@@ -1081,7 +1065,7 @@ TN_API int tn_web_redirect(tn_request *req, const char *url, int status) {
     int rc;
     if (!c || c->started || !url) return TN_EINVAL;
     if (status == 0) status = 302;
-    if (status < 300 || status > 399 || !tn__web_value_ok(url)) return TN_EINVAL;
+    if (status < 300 || status > 399 || !tn__hdr_value_ok(url)) return TN_EINVAL;
     if ((rc = tn_web_set_header(req, "Location", url)) != 0) return rc;
     c->status = status;
     return tn__web_finish(c);

@@ -5,43 +5,11 @@
 #include "tn_test.h"
 #include <pthread.h>
 
-/* ---- a counting allocator: every allocation must be freed by tn_loop_free ---- */
-typedef struct counting_alloc {
-    long live;
-    long total;
-    long fail_after;   /* > 0: the n-th allocation from now fails */
-} counting_alloc;
-
-static void *ca_alloc(size_t n, void *u) {
-    counting_alloc *c = (counting_alloc *)u;
-    void *p;
-    if (c->fail_after > 0 && --c->fail_after == 0) return NULL;
-    p = malloc(n);
-    if (p) { c->live++; c->total++; }
-    return p;
-}
-static void *ca_realloc(void *p, size_t n, void *u) {
-    counting_alloc *c = (counting_alloc *)u;
-    void *q;
-    if (c->fail_after > 0 && --c->fail_after == 0) return NULL;
-    q = realloc(p, n);
-    if (q && !p) { c->live++; c->total++; }
-    return q;
-}
-static void ca_free(void *p, void *u) {
-    counting_alloc *c = (counting_alloc *)u;
-    if (p) c->live--;
-    free(p);
-}
-
 static tn_loop *new_counted_loop(counting_alloc *ca) {
     tn_loop_opts o;
     tn_loop *loop = NULL;
     memset(&o, 0, sizeof o);
-    o.allocator.alloc = ca_alloc;
-    o.allocator.realloc = ca_realloc;
-    o.allocator.free = ca_free;
-    o.allocator.user = ca;
+    o.allocator = tn_test_counting(ca);
     TN_OK_RC(tn_loop_new(&o, &loop));
     return loop;
 }
@@ -502,10 +470,7 @@ TN_TEST(allocator_failure_is_enomem) {
         int rc;
         memset(&ca, 0, sizeof ca);
         memset(&o, 0, sizeof o);
-        o.allocator.alloc = ca_alloc;
-        o.allocator.realloc = ca_realloc;
-        o.allocator.free = ca_free;
-        o.allocator.user = &ca;
+        o.allocator = tn_test_counting(&ca);
         ca.fail_after = n;
         rc = tn_loop_new(&o, &loop);
         if (rc == 0) {

@@ -5,35 +5,6 @@
 #include "../tornado.h"
 #include "tn_test.h"
 
-/* ---- a counting allocator ---- */
-typedef struct counting_alloc {
-    long live;
-    long total;
-    long fail_after;   /* > 0: the n-th allocation from now fails */
-} counting_alloc;
-
-static void *ca_alloc(size_t n, void *u) {
-    counting_alloc *c = (counting_alloc *)u;
-    void *p;
-    if (c->fail_after > 0 && --c->fail_after == 0) return NULL;
-    p = malloc(n);
-    if (p) { c->live++; c->total++; }
-    return p;
-}
-static void *ca_realloc(void *p, size_t n, void *u) {
-    counting_alloc *c = (counting_alloc *)u;
-    void *q;
-    if (c->fail_after > 0 && --c->fail_after == 0) return NULL;
-    q = realloc(p, n);
-    if (q && !p) { c->live++; c->total++; }
-    return q;
-}
-static void ca_free(void *p, void *u) {
-    counting_alloc *c = (counting_alloc *)u;
-    if (p) c->live--;
-    free(p);
-}
-
 /* Handlers are opaque pointers: tags make them easy to tell apart. */
 static int H[64];
 #define HD(i) ((void *)&H[i])

@@ -470,28 +470,6 @@ TN_TEST(connect_source_address_and_unix_server) {
 
 /* ---- every allocation of a loop with servers, streams, connectors and resolvers is
    freed at loop close; an allocation failure mid-stream is a close cause, not a crash ---- */
-typedef struct counting { long live, total, fail_after; } counting;
-static void *c_alloc(size_t n, void *u) {
-    counting *c = (counting *)u;
-    void *p;
-    if (c->fail_after > 0 && --c->fail_after == 0) return NULL;
-    p = malloc(n);
-    if (p) { c->live++; c->total++; }
-    return p;
-}
-static void *c_realloc(void *p, size_t n, void *u) {
-    counting *c = (counting *)u;
-    void *q;
-    if (c->fail_after > 0 && --c->fail_after == 0) return NULL;
-    q = realloc(p, n);
-    if (q && !p) { c->live++; c->total++; }
-    return q;
-}
-static void c_free(void *p, void *u) {
-    if (p) ((counting *)u)->live--;
-    free(p);
-}
-
 typedef struct bal { tn_stream *cli; int got; int closed; int cause; char buf[16]; } bal;
 static void bal_read(tn_stream *s, int status, tn_str data, void *user) {
     bal *b = (bal *)user;
@@ -514,7 +492,7 @@ static void bal_connected(int status, tn_stream *s, void *user) {
 }
 
 TN_TEST(allocator_balance_with_network_objects) {
-    counting ca;
+    counting_alloc ca;
     tn_loop_opts o;
     tn_loop *loop;
     tn_tcp_server *srv;
@@ -526,10 +504,7 @@ TN_TEST(allocator_balance_with_network_objects) {
     memset(&ca, 0, sizeof ca);
     memset(&o, 0, sizeof o);
     memset(&b, 0, sizeof b);
-    o.allocator.alloc = c_alloc;
-    o.allocator.realloc = c_realloc;
-    o.allocator.free = c_free;
-    o.allocator.user = &ca;
+    o.allocator = tn_test_counting(&ca);
     TN_OK_RC(tn_loop_new(&o, &loop));
     TN_OK_RC(tn_tcp_server_new(loop, NULL, echo_conn, NULL, &srv));
     TN_OK_RC(tn_tcp_server_listen(srv, "127.0.0.1", 0));

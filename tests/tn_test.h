@@ -199,6 +199,46 @@ static int tn_test_main(int argc, char **argv, const tn_test_case *cases, size_t
     return failed ? 1 : 0;
 }
 
+/* ---- a counting allocator (tests that check every allocation is freed, or inject
+   failures): plug it into tn_loop_opts.allocator with tn_test_counting(&ca). ---- */
+#ifdef TORNADO_H_INCLUDED
+typedef struct counting_alloc {
+    long live;         /* allocations not yet freed */
+    long total;        /* allocations made */
+    long fail_after;   /* > 0: the n-th allocation or reallocation from now fails */
+} counting_alloc;
+
+TN_TEST_UNUSED static void *ca_alloc(size_t n, void *u) {
+    counting_alloc *c = (counting_alloc *)u;
+    void *p;
+    if (c->fail_after > 0 && --c->fail_after == 0) return NULL;
+    p = malloc(n);
+    if (p) { c->live++; c->total++; }
+    return p;
+}
+TN_TEST_UNUSED static void *ca_realloc(void *p, size_t n, void *u) {
+    counting_alloc *c = (counting_alloc *)u;
+    void *q;
+    if (c->fail_after > 0 && --c->fail_after == 0) return NULL;
+    q = realloc(p, n);
+    if (q && !p) { c->live++; c->total++; }
+    return q;
+}
+TN_TEST_UNUSED static void ca_free(void *p, void *u) {
+    counting_alloc *c = (counting_alloc *)u;
+    if (p) c->live--;
+    free(p);
+}
+TN_TEST_UNUSED static tn_allocator tn_test_counting(counting_alloc *c) {
+    tn_allocator a;
+    a.alloc = ca_alloc;
+    a.realloc = ca_realloc;
+    a.free = ca_free;
+    a.user = c;
+    return a;
+}
+#endif
+
 #define TN_TESTS(...)                                                                   \
     static const tn_test_case tn_test_cases[] = { __VA_ARGS__ };                        \
     int main(int argc, char **argv) {                                                   \
