@@ -382,6 +382,7 @@ TN__PRIVATE void tn__req_done(tn_request *r) {
     if (r->close_after || srv->closing) {
         c->state = TN__HC_CLOSING;
         tn__req_put(r);
+        tn__stream_cork(TN__HC_S(c), 0);   /* held pipelined responses go out first */
         /* close once the response is out */
         if (tn_stream_write(TN__HC_S(c), "", 0, tn__hc_after_write, c) != 0) (void)tn_stream_close(TN__HC_S(c), NULL, NULL);
         return;
@@ -683,6 +684,7 @@ TN__PRIVATE void tn__hc_fail(tn__hconn *c, int status) {
     p = tn__put_str(p, "\r\n", 2);
     p = tn__put_str(p, srv->date_line, srv->date_len);
     p = tn__put_str(p, "Content-Length: 0\r\nConnection: close\r\n\r\n", 40);
+    tn__stream_cork(TN__HC_S(c), 0);   /* responses to earlier pipelined requests go first */
     if (tn_stream_write(TN__HC_S(c), buf, (size_t)(p - buf), tn__hc_after_write, c) != 0) (void)tn_stream_close(TN__HC_S(c), NULL, NULL);
 }
 

@@ -348,13 +348,21 @@ TN_TEST(keep_alive_and_pipelining_in_order) {
     TN_CHECK(strstr(buf, "HTTP/1.1 204") < strstr(buf, "HTTP/1.1 404"));
     TN_CHECK(strstr(buf, "HTTP/1.1 404") < strstr(buf, "HTTP/1.1 200"));
     TN_CHECK(strstr(buf, "HTTP/1.1 204 No Content\r\n") && !strstr(strstr(buf, "204"), "Content-Length: 0\r\n\r\nHTTP/1.1 404"));
+    /* pipelined, the last one asking to close: every response arrives, then the close */
+    cli_sends(fd, "GET / HTTP/1.1\r\nHost: t\r\n\r\nGET /status HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+    cli_recv(fd, buf, sizeof buf, 2000, &closed);
+    TN_EQ_INT(closed, 1);
+    TN_EQ_INT(count_status(buf, 200), 1);
+    TN_EQ_INT(count_status(buf, 204), 1);
+    close(fd);
+    fd = cli_connect(s->port);
     /* Connection: close is honoured */
     cli_sends(fd, "GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
     cli_recv(fd, buf, sizeof buf, 1000, &closed);
     TN_EQ_INT(closed, 1);
     TN_CHECK(strstr(buf, "Connection: close\r\n") != NULL);
     close(fd);
-    TN_EQ_INT(s->handled, 7);
+    TN_EQ_INT(s->handled, 9);
     stop_server(s);
 }
 
@@ -782,6 +790,115 @@ TN_TEST(python_tornado_client_interop) {
     stop_server(s);
 }
 
+/* ---- unix-socket serving ---- */
+TN_TEST(unix_socket_serving) {
+    tn_loop *loop;
+    tn_http_server *srv;
+    server st;
+    char path[64], buf[2048];
+    struct sockaddr_un un;
+    int fd, closed;
+    pthread_t th;
+    memset(&st, 0, sizeof st);
+    snprintf(path, sizeof path, "/tmp/tn_http_%d.sock", (int)getpid());
+    TN_OK_RC(tn_loop_new(NULL, &loop));
+    st.loop = loop;
+    TN_OK_RC(tn_http_server_new(loop, NULL, handler, &st, &srv));
+    TN_OK_RC(tn_http_server_listen_unix(srv, path, 0));
+    st.srv = srv;
+    g = &st;
+    TN_CHECK(pthread_create(&th, NULL, server_thread, &st) == 0);
+    fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    memset(&un, 0, sizeof un);
+    un.sun_family = AF_UNIX;
+    strcpy(un.sun_path, path);
+    TN_CHECK(connect(fd, (struct sockaddr *)&un, sizeof un) == 0);
+    cli_sends(fd, "GET / HTTP/1.1\r\nHost: t\r\n\r\nGET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+    cli_recv(fd, buf, sizeof buf, 2000, &closed);
+    TN_CHECKF(count_status(buf, 200) == 2, "got %d bytes, closed %d: %s", (int)strlen(buf), closed, buf);
+    TN_EQ_STR(st.last_ip, "unix");
+    close(fd);
+    TN_OK_RC(tn_loop_post(loop, close_srv, &st));
+    TN_CHECK(pthread_join(th, NULL) == 0);
+    TN_OK_RC(tn_loop_free(loop));
+    unlink(path);
+}
+
+/* ---- several worker processes on one listening socket (tn_fork_processes) ---- */
+static tn_loop *g_worker_loop;
+
+static void worker_stop(tn_loop *loop, void *user) {
+    (void)user;
+    tn_loop_stop(loop);
+}
+
+static void pid_handler(tn_request *req, void *user) {
+    char body[32];
+    int n = snprintf(body, sizeof body, "%d", (int)getpid());
+    int quit = tn_str_eq_c(tn_request_path(req), "/quit");   /* req is gone after tn_respond */
+    (void)user;
+    tn_respond(req, 200, "text/plain", body, (size_t)n);
+    if (quit) tn_loop_call_later(g_worker_loop, 50, worker_stop, NULL, NULL);
+}
+
+/* One request on a new connection: the answering worker's pid, or -1. */
+static int ask_pid(int port, const char *path) {
+    char req[128], buf[1024];
+    int closed;
+    const char *body;
+    snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", path);
+    exchange(port, req, buf, sizeof buf, 3000, &closed);
+    if (count_status(buf, 200) != 1 || !(body = strstr(buf, "\r\n\r\n"))) return -1;
+    return atoi(body + 4);
+}
+
+TN_TEST(multi_process_workers) {
+    tn_socket fds[4];
+    size_t nfds, i;
+    tn_addr a;
+    pid_t sup;
+    int port, quit[2] = {0, 0}, nquit = 0, k, status = 0, done = 0;
+    uint64_t end;
+    TN_OK_RC(tn_bind_sockets("127.0.0.1", 0, NULL, fds, 4, &nfds));
+    TN_OK_RC(tn_socket_local_addr(fds[0], &a));
+    port = tn_addr_port(&a);
+    sup = fork();
+    TN_CHECK(sup >= 0);
+    if (sup == 0) {
+        /* the supervisor: two workers, restarted if they fail, done when both exit cleanly */
+        int task = -2, rc;
+        tn_http_server *srv;
+        setpgid(0, 0);
+        rc = tn_fork_processes(2, 3, &task);
+        if (task < 0) _exit(rc == TN_OK ? 0 : 1);
+        if (tn_loop_new(NULL, &g_worker_loop) != 0 ||
+            tn_http_server_new(g_worker_loop, NULL, pid_handler, NULL, &srv) != 0) _exit(2);
+        for (i = 0; i < nfds; i++)
+            if (tn_http_server_add_socket(srv, fds[i]) != 0) _exit(3);
+        tn_loop_run(g_worker_loop);
+        _exit(0);
+    }
+    for (i = 0; i < nfds; i++) tn_socket_close(fds[i]);
+    for (k = 0; k < 20; k++) TN_CHECK(ask_pid(port, "/") > 0);   /* the workers answer */
+    /* a worker stops after answering /quit, so the next /quit reaches the other one; the
+       supervisor returns cleanly once both have exited */
+    end = tn_time_ms() + 20000;
+    while (!done && tn_time_ms() < end) {
+        int p = ask_pid(port, "/quit");
+        if (p > 0 && p != quit[0] && p != quit[1] && nquit < 2) quit[nquit++] = p;
+        if (p < 0) usleep(20000);
+        done = waitpid(sup, &status, WNOHANG) == sup;
+    }
+    if (!done) {
+        kill(-sup, SIGKILL);
+        waitpid(sup, &status, 0);
+    }
+    TN_CHECK(done);
+    TN_EQ_INT(nquit, 2);   /* two different worker processes answered */
+    TN_CHECK(WIFEXITED(status));
+    TN_EQ_INT(WEXITSTATUS(status), 0);
+}
+
 /* ---- 9000 keep-alive connections held open, each served ---- */
 TN_TEST(nine_thousand_keep_alive_connections) {
     enum { N = 9000 };
@@ -827,5 +944,7 @@ TN_TESTS(
     TN_CASE(access_log_sees_every_request),
     TN_CASE(curl_interop),
     TN_CASE(python_tornado_client_interop),
+    TN_CASE(unix_socket_serving),
+    TN_CASE(multi_process_workers),
     TN_CASE_T(nine_thousand_keep_alive_connections, 180)
 )
