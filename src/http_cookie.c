@@ -1,5 +1,6 @@
 /* http_cookie.c: Cookie header parsing, Set-Cookie formatting, Tornado signed values (v2), HTTP Basic auth. */
 #include "http_cookie.h"
+#include "http_util.h"
 
 /* ---- a bounded writer that keeps counting past the end, so callers learn the size ---- */
 typedef struct tn__ck_wr {
@@ -157,48 +158,6 @@ TN__PRIVATE int tn__is_cookie_octet(unsigned char c) {
     return c >= 0x21 && c <= 0x7e && c != '"' && c != ',' && c != ';' && c != '\\';
 }
 
-/* IMF-fixdate (RFC 7231 section 7.1.1.1) of t seconds after the epoch into out[29].
-   The day count is split into 400-, 100-, 4- and 1-year cycles counted from 0000-03-01,
-   which puts the leap day at the end of each cycle. t must be in 0..253402300799. */
-TN__PRIVATE void tn__ck_imf_fixdate(int64_t t, char out[29]) {
-    static const char wd[] = "ThuFriSatSunMonTueWed";   /* 1970-01-01 was a Thursday */
-    static const char mn[] = "MarAprMayJunJulAugSepOctNovDecJanFeb";
-    static const int mlen[12] = {31, 30, 31, 30, 31, 31, 30, 31, 30, 31, 31, 29};
-    int64_t days = t / 86400, secs = t % 86400, d;
-    int64_t year, c400, c100, c4, c1;
-    int month = 0, i;
-    tn__ck_wr w;
-    w.p = out;
-    w.cap = 29;
-    w.len = 0;
-    d = days + 719468;   /* days from 0000-03-01 to 1970-01-01 */
-    c400 = d / 146097; d %= 146097;
-    c100 = d / 36524; if (c100 == 4) c100 = 3; d -= c100 * 36524;
-    c4 = d / 1461; d %= 1461;
-    c1 = d / 365; if (c1 == 4) c1 = 3; d -= c1 * 365;
-    year = c400 * 400 + c100 * 100 + c4 * 4 + c1;   /* the March-based year */
-    while (month < 11 && d >= mlen[month]) d -= mlen[month++];
-    if (month >= 10) year++;                        /* January and February */
-    tn__ck_wr_put(&w, wd + 3 * (int)(days % 7), 3);
-    tn__ck_wr_put(&w, ", ", 2);
-    tn__ck_wr_byte(&w, (char)('0' + (int)(d + 1) / 10));
-    tn__ck_wr_byte(&w, (char)('0' + (int)(d + 1) % 10));
-    tn__ck_wr_byte(&w, ' ');
-    tn__ck_wr_put(&w, mn + 3 * month, 3);
-    tn__ck_wr_byte(&w, ' ');
-    for (i = 1000; i > 0; i /= 10) tn__ck_wr_byte(&w, (char)('0' + (int)(year / i % 10)));
-    tn__ck_wr_byte(&w, ' ');
-    tn__ck_wr_byte(&w, (char)('0' + (int)(secs / 36000)));
-    tn__ck_wr_byte(&w, (char)('0' + (int)(secs / 3600 % 10)));
-    tn__ck_wr_byte(&w, ':');
-    tn__ck_wr_byte(&w, (char)('0' + (int)(secs % 3600 / 600)));
-    tn__ck_wr_byte(&w, (char)('0' + (int)(secs % 3600 / 60 % 10)));
-    tn__ck_wr_byte(&w, ':');
-    tn__ck_wr_byte(&w, (char)('0' + (int)(secs % 60 / 10)));
-    tn__ck_wr_byte(&w, (char)('0' + (int)(secs % 10)));
-    tn__ck_wr_put(&w, " GMT", 4);
-}
-
 TN_API int tn_set_cookie_format(tn_str name, tn_str value, const tn_set_cookie_opts *opts,
                                 char *out, size_t cap, size_t *out_len) {
     tn_set_cookie_opts def;
@@ -270,10 +229,10 @@ TN_API int tn_set_cookie_format(tn_str name, tn_str value, const tn_set_cookie_o
         tn__ck_wr_byte(&w, '"');
     }
     if (opts->has_expires) {
-        char date[29];
-        tn__ck_imf_fixdate(opts->expires, date);
+        char date[TN_HTTP_DATE_LEN + 1];
+        if (tn_http_date_format(opts->expires, date) < 0) return TN_EINVAL;   /* the shared formatter */
         tn__ck_wr_cstr(&w, "; Expires=");
-        tn__ck_wr_put(&w, date, sizeof date);
+        tn__ck_wr_put(&w, date, TN_HTTP_DATE_LEN);
     }
     if (!opts->no_path) {
         tn__ck_wr_cstr(&w, "; Path=");
