@@ -451,28 +451,12 @@ TN_API int tn_app_new(tn_loop *loop, const tn_app_opts *opts, tn_app **out) {
     return TN_OK;
 }
 
-TN_API int tn_app_route(tn_app *app, const char *methods, const char *pattern, tn_handler_fn fn, void *user) {
+/* Both route kinds: a plain handler, or a streamed-body handler (on_data not NULL). */
+TN__PRIVATE int tn__web_add_route(tn_app *app, const char *methods, const char *pattern, tn_data_fn on_data,
+                                  tn_handler_fn fn, void *user) {
     tn__web_route *r;
     int rc;
     if (!app || !fn || app->closing) return TN_EINVAL;
-    r = (tn__web_route *)tn__calloc(app->a, sizeof *r);
-    if (!r) return TN_ENOMEM;
-    r->fn = fn;
-    r->user = user;
-    if ((rc = tn_router_add(app->router, methods, pattern, r, user)) != 0) {
-        tn__free(app->a, r);
-        return rc;
-    }
-    r->next = app->routes;
-    app->routes = r;
-    return TN_OK;
-}
-
-TN_API int tn_app_route_stream(tn_app *app, const char *methods, const char *pattern, tn_data_fn on_data,
-                               tn_handler_fn fn, void *user) {
-    tn__web_route *r;
-    int rc;
-    if (!app || !fn || !on_data || app->closing) return TN_EINVAL;
     r = (tn__web_route *)tn__calloc(app->a, sizeof *r);
     if (!r) return TN_ENOMEM;
     r->fn = fn;
@@ -484,8 +468,18 @@ TN_API int tn_app_route_stream(tn_app *app, const char *methods, const char *pat
     }
     r->next = app->routes;
     app->routes = r;
-    app->nstream++;
+    if (on_data) app->nstream++;
     return TN_OK;
+}
+
+TN_API int tn_app_route(tn_app *app, const char *methods, const char *pattern, tn_handler_fn fn, void *user) {
+    return tn__web_add_route(app, methods, pattern, NULL, fn, user);
+}
+
+TN_API int tn_app_route_stream(tn_app *app, const char *methods, const char *pattern, tn_data_fn on_data,
+                               tn_handler_fn fn, void *user) {
+    if (!on_data) return TN_EINVAL;
+    return tn__web_add_route(app, methods, pattern, on_data, fn, user);
 }
 
 TN_API void tn_app_set_not_found(tn_app *app, tn_handler_fn fn, void *user) {
