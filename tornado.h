@@ -766,7 +766,8 @@ typedef struct tn_stream tn_stream;
      max_write_buffer_size  0 = unlimited: tn_stream_write fails with TN_EBUFFER_FULL when
                             unsent bytes would exceed it
      idle_timeout_ms        0 = none: close with TN_ETIMEOUT after this long without a byte
-                            read or written (tn_stream_set_idle_timeout changes it) */
+                            read or written (tn_stream_set_idle_timeout changes it)
+   A stream keeps these in 32 bits: larger values are clamped (4 GiB - 1 bytes, ~49 days). */
 typedef struct tn_stream_opts {
     size_t max_buffer_size;
     size_t read_chunk_size;
@@ -2773,6 +2774,8 @@ TN__END_DECLS
 #define TN__MIN(a, b) ((a) < (b) ? (a) : (b))
 #define TN__MAX(a, b) ((a) > (b) ? (a) : (b))
 #define TN__UNUSED(x) ((void)(x))
+/* Sizes and durations stored in 32 bits (per-connection state stays small). */
+TN__PRIVATE uint32_t tn__clamp_u32(uint64_t v) { return v > 0xffffffffu ? 0xffffffffu : (uint32_t)v; }
 
 #if defined(MSG_NOSIGNAL)
 #  define TN__SEND_FLAGS MSG_NOSIGNAL
@@ -3174,13 +3177,16 @@ struct tn__defer {
    finalize (which calls the user's close callback and frees the object) once no deferred
    node of the handle is queued. */
 typedef struct tn__handle tn__handle;
+typedef struct tn__handle_type {      /* one static instance per kind of handle */
+    const char *kind;                 /* "stream", "tcp_server", ... for reports */
+    void (*finalize)(tn__handle *h);  /* close callback + free; runs once */
+} tn__handle_type;
 struct tn__handle {
     tn_loop *loop;
     tn__handle *prev, *next;          /* the live list; once closing, next links the closing queue */
-    const char *kind;                 /* "stream", "tcp_server", ... for reports */
+    const tn__handle_type *type;
     int closing;                      /* close requested (queued or finalised) */
     unsigned pending;                 /* deferred nodes of this handle still queued */
-    void (*finalize)(tn__handle *h);  /* close callback + free; runs once */
 };
 
 typedef struct tn__fdw {              /* one fd watcher (24 bytes: one per open socket) */
@@ -3256,7 +3262,8 @@ struct tn_loop {
 
     /* fd table */
     tn__fdw *fds;
-    size_t nfds;
+    size_t nfds;                      /* entries initialised: one past the highest fd seen */
+    size_t fds_cap;
     size_t user_fds;
     tn__fired *fired;
     size_t fired_cap;
@@ -3300,11 +3307,10 @@ TN__PRIVATE int tn__loop_fired_reserve(tn_loop *loop, size_t n) {
 #define TN__LLOG(loop, level, code, ...) TN__LOG(&(loop)->opts.logger, level, code, __VA_ARGS__)
 
 /* ---- handles ---- */
-TN__PRIVATE void tn__handle_init(tn_loop *loop, tn__handle *h, const char *kind, void (*finalize)(tn__handle *)) {
+TN__PRIVATE void tn__handle_init(tn_loop *loop, tn__handle *h, const tn__handle_type *type) {
     memset(h, 0, sizeof *h);
     h->loop = loop;
-    h->kind = kind;
-    h->finalize = finalize;
+    h->type = type;
     h->next = loop->live;
     if (loop->live) loop->live->prev = h;
     loop->live = h;
@@ -3343,7 +3349,7 @@ TN__PRIVATE int tn__loop_run_closing(tn_loop *loop) {
             continue;
         }
         loop->live_count--;
-        h->finalize(h);   /* frees h */
+        h->type->finalize(h);   /* frees h */
         n++;
     }
     loop->closing_head = waiting_head;
@@ -3515,13 +3521,14 @@ TN__PRIVATE void tn__async_finalize(tn__handle *h) {
     if (a->close_cb) a->close_cb(loop, a->close_user);
     tn__free(loop->a, a);
 }
+static const tn__handle_type tn__async_type = { "async", tn__async_finalize };
 
 TN_API int tn_async_new(tn_loop *loop, tn_cb cb, void *user, tn_async **out) {
     tn_async *a;
     if (!loop || !cb || !out) return TN_EINVAL;
     a = (tn_async *)tn__calloc(loop->a, sizeof *a);
     if (!a) return TN_ENOMEM;
-    tn__handle_init(loop, &a->h, "async", tn__async_finalize);
+    tn__handle_init(loop, &a->h, &tn__async_type);
     a->cb = cb;
     a->user = user;
     a->anext = loop->asyncs;
@@ -3622,11 +3629,12 @@ TN__PRIVATE int tn__loop_add_fd(tn_loop *loop, tn_socket fd, int events, tn_fd_c
     int rc;
     if (fd < 0 || !cb) return TN_EINVAL;
     if ((size_t)fd >= loop->nfds) {
-        size_t old = loop->nfds, ncap = old;
-        rc = tn__grow(loop->a, (void **)&loop->fds, &ncap, (size_t)fd + 1, sizeof(tn__fdw));
+        /* zero only up to this fd: capacity beyond the highest fd seen stays untouched
+           (not resident) until used */
+        rc = tn__grow(loop->a, (void **)&loop->fds, &loop->fds_cap, (size_t)fd + 1, sizeof(tn__fdw));
         if (rc != 0) return rc;
-        memset(loop->fds + old, 0, (ncap - old) * sizeof(tn__fdw));
-        loop->nfds = ncap;
+        memset(loop->fds + loop->nfds, 0, ((size_t)fd + 1 - loop->nfds) * sizeof(tn__fdw));
+        loop->nfds = (size_t)fd + 1;
     }
     w = &loop->fds[fd];
     if (w->active) return TN_EEXIST;
@@ -4009,9 +4017,9 @@ TN_API int tn_loop_free(tn_loop *loop) {
         TN__LLOG(loop, TN_LOG_WARN, TN_EBUSY, "tn_loop_free: %lu objects still alive",
                  (unsigned long)tn_loop_alive(loop));
         for (h = loop->live; h; h = h->next)
-            TN__LLOG(loop, TN_LOG_WARN, TN_EBUSY, "  alive: %s", h->kind);
+            TN__LLOG(loop, TN_LOG_WARN, TN_EBUSY, "  alive: %s", h->type->kind);
         for (h = loop->closing_head; h; h = h->next)
-            TN__LLOG(loop, TN_LOG_WARN, TN_EBUSY, "  alive: %s (closing)", h->kind);
+            TN__LLOG(loop, TN_LOG_WARN, TN_EBUSY, "  alive: %s (closing)", h->type->kind);
         for (i = 0; i < loop->nfds; i++)
             if (loop->fds[i].active && !loop->fds[i].internal)
                 TN__LLOG(loop, TN_LOG_WARN, TN_EBUSY, "  alive: fd watcher on fd %lu", (unsigned long)i);
@@ -4906,6 +4914,7 @@ TN__PRIVATE void tn__req_finalize(tn__handle *h) {
     tn__free(a, q->targets);
     tn__free(a, q);
 }
+static const tn__handle_type tn__resolve_req_type = { "resolve request", tn__req_finalize };
 
 /* Deliver a finished request on the loop thread, then retire it. A resolver is not
    finalised while it has requests in flight (each holds one count of r->h.pending). */
@@ -5006,6 +5015,7 @@ TN__PRIVATE void tn__resolver_finalize(tn__handle *h) {
     if (r->close_cb) r->close_cb(loop, r->close_user);
     tn__free(loop->a, r);
 }
+static const tn__handle_type tn__resolver_type = { "resolver", tn__resolver_finalize };
 
 TN_API int tn_resolver_new(tn_loop *loop, const tn_resolver_opts *opts, tn_resolver **out) {
     tn_resolver *r;
@@ -5038,7 +5048,7 @@ TN_API int tn_resolver_new(tn_loop *loop, const tn_resolver_opts *opts, tn_resol
         return TN_ENOTSUP;
 #endif
     }
-    tn__handle_init(loop, &r->h, "resolver", tn__resolver_finalize);
+    tn__handle_init(loop, &r->h, &tn__resolver_type);
     *out = r;
     return TN_OK;
 }
@@ -5076,7 +5086,7 @@ TN_API int tn_resolve(tn_loop *loop, tn_resolver *r, const char *host, int port,
             tn__free(a, q);
             return rc;
         }
-        tn__handle_init(loop, &q->h, "resolve request", tn__req_finalize);
+        tn__handle_init(loop, &q->h, &tn__resolve_req_type);
         tn__mutex_lock(&r->lock);
         if (r->jobs_tail) r->jobs_tail->qnext = q;
         else r->jobs_head = q;
@@ -5088,7 +5098,7 @@ TN_API int tn_resolve(tn_loop *loop, tn_resolver *r, const char *host, int port,
         return TN_OK;
     }
 #endif
-    tn__handle_init(loop, &q->h, "resolve request", tn__req_finalize);
+    tn__handle_init(loop, &q->h, &tn__resolve_req_type);
     tn__defer_init(&q->d, tn__req_run_blocking, &q->h);
     tn__defer_queue(loop, &q->d);
     if (r) r->h.pending++;
@@ -5164,34 +5174,26 @@ enum { TN__RD_NONE = 0, TN__RD_BYTES, TN__RD_UNTIL, TN__RD_INTO, TN__RD_CLOSE, T
 
 typedef struct tn__wcb { uint64_t end; tn_write_cb cb; void *user; } tn__wcb;
 
+/* The owner of a stream (a tcp server) learns when the stream's memory goes. */
+typedef struct tn__stream_owner tn__stream_owner;
+struct tn__stream_owner { void (*on_free)(tn_stream *s, tn__stream_owner *o); };
+
+/* Pointers first, then 32-bit fields, then bytes: no padding holes. Every idle server
+   connection holds one of these, so each field has to earn its place. */
 struct tn_stream {
     tn__handle h;
     tn__defer dispatch;            /* deferred pump: completions never run inside API calls */
     const tn__transport_ops *ops;
-    int fd;
-    int events;                    /* interest registered with the loop */
-    int cause;
-    unsigned char rkind;           /* the pending read (TN__RD_*) */
-    unsigned char rflags;
-    unsigned char closed;
-    unsigned char eof;
-    unsigned char watch_close;     /* idle (no read pending): still notice the peer leaving */
-    unsigned char corked;          /* writes queue without being sent (see tn__stream_cork) */
-    unsigned char reported;        /* the close sequence ran */
-    unsigned char dlen;            /* read_until: delimiter length (1..64) */
-    struct {                       /* resolved options, stored compactly (see tn_stream_get_opts) */
-        size_t max_buffer_size;
-        size_t max_write_buffer_size;
-        uint32_t read_chunk_size;
-        uint32_t idle_timeout_ms;  /* clamped to ~49 days */
-    } opts;
+    tn__stream_owner *owner;       /* bookkeeping hook of the tcp server, or NULL */
 
     /* the pending read */
     size_t rn;                     /* bytes wanted (BYTES, INTO) or max_bytes (UNTIL) */
     size_t rdone;                  /* streaming: delivered; INTO: filled; UNTIL: bytes searched */
-    char *delim;                   /* dinline, or allocated when longer */
+    union {
+        char *delim;               /* UNTIL: dinline, or allocated when longer */
+        char *into;                /* INTO: the caller's buffer */
+    } rp;
     char dinline[TN__DELIM_INLINE];
-    char *rinto;
     tn_read_cb rcb;
     void *ruser;
     tn_buf rbuf;                   /* storage released whenever it empties */
@@ -5200,16 +5202,32 @@ struct tn_stream {
     tn_buf wbuf;
     uint64_t wqueued, wsent;       /* byte totals */
     tn__wcb *wcbs;                 /* callbacks waiting for their bytes, in order (a ring) */
-    uint32_t wcb_head, wcb_len, wcb_cap;
     struct tn__sfseg *sf;          /* a queued file segment (tn__stream_sendfile), or NULL */
 
     tn_close_cb ccb;
     void *cuser;
     tn_timer_id idle_timer;
-    uint64_t last_io;
     void *user;
-    void (*on_free)(tn_stream *s, void *ctx);   /* owner hook (tcp server bookkeeping) */
-    void *on_free_ctx;
+
+    int fd;
+    int cause;
+    struct {                       /* resolved options, stored compactly (see tn_stream_get_opts) */
+        uint32_t max_buffer_size;  /* sizes are clamped to 4 GiB - 1 */
+        uint32_t max_write_buffer_size;
+        uint32_t read_chunk_size;
+        uint32_t idle_timeout_ms;  /* clamped to ~49 days */
+    } opts;
+    uint32_t wcb_head, wcb_len, wcb_cap;
+    uint32_t last_io;              /* loop time of the last byte moved, low 32 bits (idle timeout) */
+    unsigned char events;          /* interest registered with the loop (TN_EV_*) */
+    unsigned char rkind;           /* the pending read (TN__RD_*) */
+    unsigned char rflags;
+    unsigned char dlen;            /* read_until: delimiter length (1..64) */
+    unsigned int closed : 1;
+    unsigned int eof : 1;
+    unsigned int watch_close : 1;  /* idle (no read pending): still notice the peer leaving */
+    unsigned int corked : 1;       /* writes queue without being sent (see tn__stream_cork) */
+    unsigned int reported : 1;     /* the close sequence ran */
 };
 
 /* ---- transports ---- */
@@ -5334,6 +5352,13 @@ TN__PRIVATE void tn__stream_complete_writes(tn_stream *s) {
     }
 }
 
+/* End the pending read (its callback is the caller's business): a long delimiter's storage goes. */
+TN__PRIVATE void tn__stream_end_read(tn_stream *s) {
+    if (s->rkind == TN__RD_UNTIL && s->rp.delim != s->dinline) tn__free(s->h.loop->a, s->rp.delim);
+    s->rp.delim = NULL;
+    s->rkind = TN__RD_NONE;
+}
+
 /* The close sequence, run from the loop: the pending read fails, written bytes report OK,
    the rest fail, the close callback runs, then the stream is finalised. */
 TN__PRIVATE void tn__stream_finish_close(tn_stream *s) {
@@ -5342,7 +5367,7 @@ TN__PRIVATE void tn__stream_finish_close(tn_stream *s) {
     if (s->rkind != TN__RD_NONE) {
         tn_read_cb cb = s->rcb;
         void *u = s->ruser;
-        s->rkind = TN__RD_NONE;
+        tn__stream_end_read(s);
         cb(s, err, tn_str_make(NULL, 0), u);
     }
     tn__stream_complete_writes(s);
@@ -5359,13 +5384,14 @@ TN__PRIVATE void tn__stream_finish_close(tn_stream *s) {
 TN__PRIVATE void tn__stream_finalize(tn__handle *h) {
     tn_stream *s = (tn_stream *)h;
     tn_allocator *a = h->loop->a;
-    if (s->on_free) s->on_free(s, s->on_free_ctx);
+    if (s->owner) s->owner->on_free(s, s->owner);
+    tn__stream_end_read(s);
     tn_buf_free(&s->rbuf);
     tn_buf_free(&s->wbuf);
-    if (s->delim != s->dinline) tn__free(a, s->delim);
     tn__free(a, s->wcbs);
     tn__free(a, s);
 }
+static const tn__handle_type tn__stream_type = { "stream", tn__stream_finalize };
 
 /* ---- events ---- */
 TN__PRIVATE void tn__stream_update_events(tn_stream *s) {
@@ -5380,7 +5406,7 @@ TN__PRIVATE void tn__stream_update_events(tn_stream *s) {
             tn__stream_close_now(s, rc);
             return;
         }
-        s->events = want;
+        s->events = (unsigned char)want;
     }
 }
 
@@ -5412,7 +5438,7 @@ TN__PRIVATE void tn__stream_flush(tn_stream *s) {
             r = tn__stream_send_file(s);
             if (r > 0) {
                 s->wsent += (uint64_t)r;
-                s->last_io = s->h.loop->now;
+                s->last_io = (uint32_t)s->h.loop->now;
                 if (s->wsent >= s->sf->end) tn__stream_sf_done(s);
                 continue;
             }
@@ -5423,7 +5449,7 @@ TN__PRIVATE void tn__stream_flush(tn_stream *s) {
         if (r > 0) {
             tn_buf_consume(&s->wbuf, (size_t)r);
             s->wsent += (uint64_t)r;
-            s->last_io = s->h.loop->now;
+            s->last_io = (uint32_t)s->h.loop->now;
         } else if (r == TN_EAGAIN || r == 0) {
             break;
         } else {
@@ -5443,13 +5469,7 @@ TN__PRIVATE void tn__stream_trim(tn_stream *s) {
 TN__PRIVATE void tn__stream_deliver(tn_stream *s, int status, const char *p, size_t n, int from_buf, int finished) {
     tn_read_cb cb = s->rcb;
     void *u = s->ruser;
-    if (finished) {
-        s->rkind = TN__RD_NONE;
-        if (s->delim && s->delim != s->dinline) {
-            tn__free(s->h.loop->a, s->delim);
-        }
-        s->delim = NULL;
-    }
+    if (finished) tn__stream_end_read(s);
     cb(s, status, tn_str_make(p, n), u);
     if (from_buf) {
         tn_buf_consume(&s->rbuf, n);
@@ -5500,7 +5520,7 @@ TN__PRIVATE int tn__stream_try_read(tn_stream *s) {
         break;
     case TN__RD_UNTIL: {
         size_t dl = s->dlen, from = s->rdone > dl - 1 ? s->rdone - (dl - 1) : 0;
-        long at = tn__find(p + from, avail - from, s->delim, dl);
+        long at = tn__find(p + from, avail - from, s->rp.delim, dl);
         if (at >= 0) {
             size_t total = from + (size_t)at + dl;
             if (s->rn && total > s->rn) {
@@ -5518,13 +5538,13 @@ TN__PRIVATE int tn__stream_try_read(tn_stream *s) {
     case TN__RD_INTO: {
         size_t take = TN__MIN(avail, s->rn - s->rdone);
         if (take > 0) {
-            memcpy(s->rinto + s->rdone, p, take);
+            memcpy(s->rp.into + s->rdone, p, take);
             s->rdone += take;
             tn_buf_consume(&s->rbuf, take);
             tn__stream_trim(s);
         }
         if (s->rdone == s->rn || ((s->rflags & TN_READ_PARTIAL) && s->rdone > 0)) {
-            tn__stream_deliver(s, TN_OK, s->rinto, s->rdone, 0, 1);
+            tn__stream_deliver(s, TN_OK, s->rp.into, s->rdone, 0, 1);
             return 1;
         }
         break;
@@ -5584,7 +5604,7 @@ TN__PRIVATE void tn__stream_on_dispatch(tn__defer *d) {
 TN__PRIVATE void tn__stream_read_some(tn_stream *s) {
     long r;
     if (s->rkind == TN__RD_INTO && tn_buf_size(&s->rbuf) == 0) {
-        r = s->ops->read(s, s->rinto + s->rdone, s->rn - s->rdone);
+        r = s->ops->read(s, s->rp.into + s->rdone, s->rn - s->rdone);
         if (r > 0) s->rdone += (size_t)r;
     } else {
         size_t have = tn_buf_size(&s->rbuf), room;
@@ -5602,7 +5622,7 @@ TN__PRIVATE void tn__stream_read_some(tn_stream *s) {
         if (r > 0) s->rbuf.len += (size_t)r;
     }
     if (r > 0) {
-        s->last_io = s->h.loop->now;
+        s->last_io = (uint32_t)s->h.loop->now;
     } else if (r == 0) {
         s->eof = 1;
         tn__stream_trim(s);
@@ -5633,7 +5653,7 @@ TN__PRIVATE void tn__stream_on_io(tn_loop *loop, tn_socket fd, int events, void 
 
 TN__PRIVATE void tn__stream_on_idle(tn_loop *loop, void *user) {
     tn_stream *s = (tn_stream *)user;
-    uint64_t idle = loop->now - s->last_io, ms = s->opts.idle_timeout_ms;
+    uint64_t idle = (uint32_t)((uint32_t)loop->now - s->last_io), ms = s->opts.idle_timeout_ms;
     s->idle_timer = 0;
     if (s->closed || ms == 0) return;
     if (idle >= ms) {
@@ -5649,9 +5669,9 @@ TN_API void tn_stream_set_idle_timeout(tn_stream *s, uint64_t ms) {
     if (s->closed) return;
     if (s->idle_timer) (void)tn_loop_cancel(loop, s->idle_timer);
     s->idle_timer = 0;
-    if (ms > 0xffffffffu) ms = 0xffffffffu;
-    s->opts.idle_timeout_ms = (uint32_t)ms;
-    s->last_io = loop->now;
+    s->opts.idle_timeout_ms = tn__clamp_u32(ms);
+    ms = s->opts.idle_timeout_ms;
+    s->last_io = (uint32_t)loop->now;
     if (ms && tn_loop_call_later(loop, ms, tn__stream_on_idle, s, &s->idle_timer) != 0)
         tn__stream_close_now(s, TN_ENOMEM);
 }
@@ -5676,12 +5696,12 @@ TN__PRIVATE int tn__stream_new(tn_loop *loop, int fd, const tn__transport_ops *o
         size_t chunk;
         memset(&o, 0, sizeof o);
         if (opts) o = *opts;
-        s->opts.max_buffer_size = TN__DEF(o.max_buffer_size, TORNADO_MAX_BUFFER_SIZE);
+        s->opts.max_buffer_size = tn__clamp_u32(TN__DEF(o.max_buffer_size, TORNADO_MAX_BUFFER_SIZE));
         chunk = TN__DEF(o.read_chunk_size, TORNADO_READ_CHUNK_SIZE);
         if (chunk > s->opts.max_buffer_size / 2) chunk = TN__MAX(s->opts.max_buffer_size / 2, 1);
         s->opts.read_chunk_size = (uint32_t)TN__MIN(chunk, (size_t)0x40000000u);
-        s->opts.max_write_buffer_size = TN__DEF(o.max_write_buffer_size, TORNADO_MAX_WRITE_BUFFER_SIZE);
-        s->opts.idle_timeout_ms = (uint32_t)TN__MIN(o.idle_timeout_ms, (uint64_t)0xffffffffu);
+        s->opts.max_write_buffer_size = tn__clamp_u32(TN__DEF(o.max_write_buffer_size, TORNADO_MAX_WRITE_BUFFER_SIZE));
+        s->opts.idle_timeout_ms = tn__clamp_u32(o.idle_timeout_ms);
     }
     s->fd = fd;
     s->ops = ops;
@@ -5692,9 +5712,9 @@ TN__PRIVATE int tn__stream_new(tn_loop *loop, int fd, const tn__transport_ops *o
         tn__free(loop->a, s);
         return rc;
     }
-    tn__handle_init(loop, &s->h, "stream", tn__stream_finalize);
+    tn__handle_init(loop, &s->h, &tn__stream_type);
     tn__defer_init(&s->dispatch, tn__stream_on_dispatch, &s->h);
-    s->last_io = loop->now;
+    s->last_io = (uint32_t)loop->now;
     if (s->opts.idle_timeout_ms) tn_stream_set_idle_timeout(s, s->opts.idle_timeout_ms);
     *out = s;
     return TN_OK;
@@ -5758,7 +5778,7 @@ TN_API int tn_stream_read_until(tn_stream *s, const void *delim, size_t delim_le
         return rc;
     }
     memcpy(d, delim, delim_len);
-    s->delim = d;
+    s->rp.delim = d;
     s->dlen = (unsigned char)delim_len;
     return TN_OK;
 }
@@ -5767,7 +5787,7 @@ TN_API int tn_stream_read_into(tn_stream *s, void *buf, size_t n, int flags, tn_
     int rc;
     if (!buf && n > 0) return TN_EINVAL;
     rc = tn__stream_start_read(s, TN__RD_INTO, flags & TN_READ_PARTIAL, n, cb, user);
-    if (rc == 0) s->rinto = (char *)buf;
+    if (rc == 0) s->rp.into = (char *)buf;
     return rc;
 }
 
@@ -5840,7 +5860,7 @@ TN_API int tn_stream_writev(tn_stream *s, const tn_str *bufs, size_t nbufs, tn_w
         }
         if (sent > 0) {
             s->wsent += sent;
-            s->last_io = s->h.loop->now;
+            s->last_io = (uint32_t)s->h.loop->now;
         }
     }
     if (!err && sent < total) {
@@ -5898,7 +5918,7 @@ TN__PRIVATE tn_str tn__stream_peek(const tn_stream *s) {
    together in one system call); uncorking sends what is queued at once. */
 TN__PRIVATE void tn__stream_cork(tn_stream *s, int on) {
     if (s->closed || s->corked == on) return;
-    s->corked = (unsigned char)on;
+    s->corked = on != 0;
     if (!on) {
         tn__stream_flush(s);
         if (!s->closed) {
@@ -5911,7 +5931,7 @@ TN__PRIVATE void tn__stream_cork(tn_stream *s, int on) {
 /* While no read is pending, still watch for the peer closing (on platforms that report
    it without reading); the stream then closes with TN_EEOF. */
 TN__PRIVATE void tn__stream_watch_close(tn_stream *s, int on) {
-    s->watch_close = (unsigned char)on;
+    s->watch_close = on != 0;
     if (!s->closed) tn__stream_update_events(s);
 }
 
@@ -6003,6 +6023,7 @@ TN_API void *tn_stream_get_user(const tn_stream *s) { return s->user; }
 /* ---- server ---- */
 struct tn_tcp_server {
     tn__handle h;                  /* h.pending counts open connections: no finalise before 0 */
+    tn__stream_owner owner;        /* each accepted stream points here */
     tn_tcp_server_opts opts;
     tn_tcp_conn_cb cb;
     void *user;
@@ -6038,9 +6059,23 @@ TN__PRIVATE void tn__srv_retry(tn_loop *loop, void *user) {
     if (!srv->stopped && !tn__srv_at_cap(srv)) tn__srv_set_accepting(srv, 1);
 }
 
-TN__PRIVATE void tn__srv_conn_freed(tn_stream *s, void *ctx) {
-    tn_tcp_server *srv = (tn_tcp_server *)ctx;
-    (void)s;
+/* The server that accepted s, or NULL. */
+TN__PRIVATE tn_tcp_server *tn__tcp_conn_server(const tn_stream *s) {
+    return s->owner ? (tn_tcp_server *)(void *)((char *)s->owner - offsetof(tn_tcp_server, owner)) : NULL;
+}
+
+/* Call fn for each open connection of srv (fn may close the one it is given). */
+TN__PRIVATE void tn__tcp_server_each(tn_tcp_server *srv, void (*fn)(tn_stream *s, void *ctx), void *ctx) {
+    tn__handle *h, *next;
+    for (h = srv->h.loop->live; h; h = next) {
+        next = h->next;
+        if (h->type == &tn__stream_type && ((tn_stream *)h)->owner == &srv->owner) fn((tn_stream *)h, ctx);
+    }
+}
+
+TN__PRIVATE void tn__srv_conn_freed(tn_stream *s, tn__stream_owner *o) {
+    tn_tcp_server *srv = tn__tcp_conn_server(s);
+    (void)o;
     srv->conns--;
     srv->h.pending--;
     if (srv->paused && !srv->stopped && !srv->retry_timer && !tn__srv_at_cap(srv)) tn__srv_set_accepting(srv, 1);
@@ -6075,8 +6110,7 @@ TN__PRIVATE void tn__srv_on_accept(tn_loop *loop, tn_socket lfd, int events, voi
             continue;
         }
         if (srv->opts.nodelay) (void)tn_stream_set_nodelay(s, 1);
-        s->on_free = tn__srv_conn_freed;
-        s->on_free_ctx = srv;
+        s->owner = &srv->owner;
         srv->conns++;
         srv->h.pending++;
         srv->cb(srv, s, &peer, srv->user);
@@ -6090,6 +6124,7 @@ TN__PRIVATE void tn__srv_finalize(tn__handle *h) {
     tn__free(loop->a, srv->fds);
     tn__free(loop->a, srv);
 }
+static const tn__handle_type tn__tcp_server_type = { "tcp_server", tn__srv_finalize };
 
 TN_API int tn_tcp_server_new(tn_loop *loop, const tn_tcp_server_opts *opts, tn_tcp_conn_cb cb, void *user,
                              tn_tcp_server **out) {
@@ -6103,7 +6138,8 @@ TN_API int tn_tcp_server_new(tn_loop *loop, const tn_tcp_server_opts *opts, tn_t
     if (srv->opts.accept_batch < 1) srv->opts.accept_batch = 1;
     srv->cb = cb;
     srv->user = user;
-    tn__handle_init(loop, &srv->h, "tcp_server", tn__srv_finalize);
+    srv->owner.on_free = tn__srv_conn_freed;
+    tn__handle_init(loop, &srv->h, &tn__tcp_server_type);
     *out = srv;
     return TN_OK;
 }
@@ -6314,6 +6350,7 @@ TN__PRIVATE void tn__conn_finalize(tn__handle *h) {
     tn__free(a, c->chain[1]);
     tn__free(a, c);
 }
+static const tn__handle_type tn__tcp_connector_type = { "tcp_connector", tn__conn_finalize };
 
 TN__PRIVATE void tn__conn_success(tn_connector *c, int chain, int fd) {
     tn_stream *s;
@@ -6491,7 +6528,7 @@ TN_API int tn_tcp_connect(tn_loop *loop, const char *host, int port, const tn_co
         tn__free(loop->a, c);
         return rc;
     }
-    tn__handle_init(loop, &c->h, "tcp_connector", tn__conn_finalize);
+    tn__handle_init(loop, &c->h, &tn__tcp_connector_type);
     tn__defer_init(&c->done_d, tn__conn_on_done, &c->h);
     c->h.pending++;   /* the resolve callback still refers to c */
     if (out) *out = c;
@@ -10311,8 +10348,7 @@ struct tn_request {
 
 /* A connection's state lives in its stream's allocation, right after the stream
    (tn__stream_extra): the stream and the server are derived, not stored. */
-struct tn__hconn {
-    tn__hconn *prev, *next;
+struct tn__hconn {                 /* in the stream's allocation: kept small (idle connections) */
     tn_request *req;               /* being read or handled; NULL when idle */
     tn__hconn *ready_next;         /* in the server's ready list (next request to start) */
     tn__hconn *tq_prev, *tq_next;
@@ -10333,8 +10369,7 @@ struct tn_http_server {
     char *server_header;           /* owned copy */
     tn_request_cb on_request;
     void *user;
-    tn__hconn *conns;
-    size_t nconns;
+    size_t nconns;                 /* connections (not detached): the tcp server lists them */
     tn_request *free_reqs;         /* reusable request objects */
     size_t nfree;
     tn_request *orphans;           /* handled requests whose client left (freed at close) */
@@ -10359,7 +10394,7 @@ struct tn_http_server {
 
 /* The connection's stream (the allocation it lives in) and server (the tcp server's user). */
 #define TN__HC_S(c) ((tn_stream *)(void *)((char *)(c) - TN__STREAM_SIZE))
-#define TN__HC_SRV(c) ((tn_http_server *)((tn_tcp_server *)TN__HC_S(c)->on_free_ctx)->user)
+#define TN__HC_SRV(c) ((tn_http_server *)tn__tcp_conn_server(TN__HC_S(c))->user)
 
 TN__PRIVATE void tn__hc_next(tn__hconn *c);
 TN__PRIVATE void tn__hc_process(tn__hconn *c);
@@ -10903,16 +10938,11 @@ TN_API int tn_request_detach(tn_request *req, tn_stream **stream) {
     /* the stream forgets us (our state stays inert in its memory); it stays open */
     tn__stream_watch_close(TN__HC_S(c), 0);
     tn_stream_set_close_cb(TN__HC_S(c), NULL, NULL);
-    c->state = TN__HC_CLOSING;
     c->state = TN__HC_DETACHED;
     tn__tq_unlink(c);
     /* the tcp server still counts this stream; it is released when the stream closes */
     {
-        tn_http_server *srv = TN__HC_SRV(c);
-        if (c->prev) c->prev->next = c->next;
-        else srv->conns = c->next;
-        if (c->next) c->next->prev = c->prev;
-        srv->nconns--;
+        TN__HC_SRV(c)->nconns--;
         tn__hc_unschedule(c);   /* its memory stays with the stream, now the caller's */
     }
     return TN_OK;
@@ -11255,9 +11285,6 @@ TN__PRIVATE void tn__hc_on_close(tn_stream *s, int cause, void *user) {
             srv->orphans = r;
         }
     }
-    if (c->prev) c->prev->next = c->next;
-    else srv->conns = c->next;
-    if (c->next) c->next->prev = c->prev;
     srv->nconns--;
     tn__hc_unschedule(c);   /* the connection's memory goes with the stream, after this */
 }
@@ -11304,9 +11331,6 @@ TN__PRIVATE void tn__srv_on_conn(tn_tcp_server *tcp, tn_stream *s, const tn_addr
     tn__hc_set_peer(c, peer);
     c->state = TN__HC_HEAD;
     c->tq = TN__TQ_NONE;
-    c->next = srv->conns;
-    if (srv->conns) srv->conns->prev = c;
-    srv->conns = c;
     srv->nconns++;
     tn_stream_set_close_cb(s, tn__hc_on_close, c);
     /* responses leave in one write each: Nagle would only delay them (as nginx, nodelay) */
@@ -11345,15 +11369,25 @@ TN__PRIVATE void tn__srv_on_tcp_closed(tn_loop *loop, void *user) {
     if (cb) cb(loop, cu);
 }
 
+/* Graceful close, for each connection: idle ones go now, busy ones after their response. */
+TN__PRIVATE void tn__srv_close_conn(tn_stream *s, void *ctx) {
+    tn__hconn *c = (tn__hconn *)tn__stream_extra(s);
+    (void)ctx;
+    if (c->state == TN__HC_DETACHED) return;
+    if (!c->req && c->state != TN__HC_DRAIN) (void)tn_stream_close(s, NULL, NULL);
+    else if (c->req) c->req->close_after = 1;
+}
+
+TN__PRIVATE void tn__srv_abort_conn(tn_stream *s, void *ctx) {
+    (void)ctx;
+    if (((tn__hconn *)tn__stream_extra(s))->state != TN__HC_DETACHED) (void)tn_stream_abort(s, TN_ETIMEOUT);
+}
+
 TN__PRIVATE void tn__srv_on_deadline(tn_loop *loop, void *user) {
     tn_http_server *srv = (tn_http_server *)user;
-    tn__hconn *c, *n;
     (void)loop;
     srv->close_timer = 0;
-    for (c = srv->conns; c; c = n) {
-        n = c->next;
-        (void)tn_stream_abort(TN__HC_S(c), TN_ETIMEOUT);
-    }
+    tn__tcp_server_each(srv->tcp, tn__srv_abort_conn, NULL);
 }
 
 TN_API int tn_http_server_new(tn_loop *loop, const tn_http_server_opts *opts, tn_request_cb on_request,
@@ -11412,7 +11446,6 @@ TN_API size_t tn_http_server_connections(const tn_http_server *srv) { return srv
 TN_API const tn_http_server_opts *tn_http_server_get_opts(const tn_http_server *srv) { return &srv->opts; }
 
 TN_API int tn_http_server_close(tn_http_server *srv, uint64_t deadline_ms, tn_cb cb, void *user) {
-    tn__hconn *c, *n;
     int rc;
     if (!srv) return TN_EINVAL;
     if (srv->closing) return TN_ECLOSED;
@@ -11420,11 +11453,7 @@ TN_API int tn_http_server_close(tn_http_server *srv, uint64_t deadline_ms, tn_cb
     srv->close_cb = cb;
     srv->close_user = user;
     /* idle connections go now; busy ones after their response (or at the deadline) */
-    for (c = srv->conns; c; c = n) {
-        n = c->next;
-        if (!c->req && c->state != TN__HC_DRAIN) (void)tn_stream_close(TN__HC_S(c), NULL, NULL);
-        else if (c->req) c->req->close_after = 1;
-    }
+    tn__tcp_server_each(srv->tcp, tn__srv_close_conn, NULL);
     if (deadline_ms && srv->nconns > 0)
         (void)tn_loop_call_later(srv->loop, deadline_ms, tn__srv_on_deadline, srv, &srv->close_timer);
     rc = tn_tcp_server_close(srv->tcp, tn__srv_on_tcp_closed, srv);

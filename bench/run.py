@@ -11,6 +11,7 @@ is reported, not fatal.
 """
 import os
 import re
+import resource
 import shutil
 import socket
 import subprocess
@@ -93,11 +94,17 @@ def echo_client(mode, port, conns, amount):
     return float(m.group(1)) if p.returncode == 0 and m else None
 
 
-def cpu_seconds(pid):
-    """user + system CPU time of a process so far (from /proc)."""
+def cpu_seconds(pid, user_only=False):
+    """user + system (or user only) CPU time of a process so far (from /proc)."""
     with open("/proc/%d/stat" % pid) as f:
         fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + (0 if user_only else int(fields[12]))) / os.sysconf("SC_CLK_TCK")
+
+
+def children_cpu():
+    """CPU seconds used so far by waited-for child processes (here: wrk)."""
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
 
 
 def with_server(cmd, port, fn):
@@ -167,11 +174,17 @@ http {
 """
 
 
+WRK_SECONDS = 5
+
+
 def wrk(port, pipeline):
-    cmd = ["wrk", "-t1", "-c64", "-d5s", "--latency", "http://127.0.0.1:%d/" % port]
+    """Returns (requests/s, requests, p99 ms, wrk's CPU share of one core)."""
+    cmd = ["wrk", "-t1", "-c64", "-d%ds" % WRK_SECONDS, "--latency", "http://127.0.0.1:%d/" % port]
     if pipeline:
         cmd[1:1] = ["-s", "bench/pipeline.lua"]
+    c0 = children_cpu()
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    busy = (children_cpu() - c0) / WRK_SECONDS
     rps = re.search(r"Requests/sec:\s+([\d.]+)", p.stdout)
     reqs = re.search(r"(\d+) requests in", p.stdout)
     p99 = re.search(r"\s99%\s+([\d.]+)(us|ms|s)", p.stdout)
@@ -179,7 +192,7 @@ def wrk(port, pipeline):
     if p99:
         lat = float(p99.group(1)) * {"us": 1e-3, "ms": 1.0, "s": 1e3}[p99.group(2)]
         lat = lat or None   # wrk records no latency for scripted (pipelined) requests
-    return (float(rps.group(1)) if rps else None, int(reqs.group(1)) if reqs else None, lat)
+    return (float(rps.group(1)) if rps else None, int(reqs.group(1)) if reqs else None, lat, busy)
 
 
 def server_runs(name, cmd, port, pid_of=None):
@@ -192,10 +205,11 @@ def server_runs(name, cmd, port, pid_of=None):
             return out
         pid = pid_of() if pid_of else proc.pid
         for case, pipe in (("keep-alive", False), ("pipelined", True)):
-            c0 = cpu_seconds(pid)
-            rps, reqs, p99 = wrk(port, pipe)
-            cpu = cpu_seconds(pid) - c0
-            out[case] = (rps, p99, cpu / reqs * 1e6 if reqs else None)
+            c0, u0 = cpu_seconds(pid), cpu_seconds(pid, True)
+            rps, reqs, p99, busy = wrk(port, pipe)
+            cpu, user = cpu_seconds(pid) - c0, cpu_seconds(pid, True) - u0
+            out[case] = (rps, p99, cpu / reqs * 1e6 if reqs else None,
+                         user / reqs * 1e6 if reqs else None, busy * 100)
         p = subprocess.run([sys.executable, "bench/idle_conns.py", str(port), "5000", str(pid)],
                            capture_output=True, text=True, timeout=120)
         m = re.match(r"idle (-?\d+)", p.stdout.strip())
@@ -247,16 +261,21 @@ def bench_http(peer_ok):
         def ratio(x, y):
             if not x or not y:
                 return "-"
+            if higher_better is None:   # context, not a score
+                return "-"
             return "%.2fx" % ((x / y) if higher_better else (y / x))
         print("  %-30s %12s %12s %12s %10s %10s" % (label, fmt(a), fmt(b), fmt(c), ratio(a, b), ratio(a, c)))
 
     for case in ("keep-alive", "pipelined"):
         line("%s requests/s" % case, lambda r, k=case: (r.get(k) or (None,))[0])
         line("%s p99 latency ms" % case, lambda r, k=case: (r.get(k) or (None, None))[1], False)
-        line("%s CPU us/request" % case, lambda r, k=case: (r.get(k) or (None, None, None))[2], False)
+        line("%s CPU us/request" % case, lambda r, k=case: (r.get(k) or (None,) * 5)[2], False)
+        line("  of which user space", lambda r, k=case: (r.get(k) or (None,) * 5)[3], False)
+        line("  wrk's own CPU % of a core", lambda r, k=case: (r.get(k) or (None,) * 5)[4], None)
     line("RSS bytes per idle connection", lambda r: r.get("idle"), False)
-    print("  (ratios: higher is better for tornado.h; wrk shares the 2 cores with the server, so")
-    print("   requests/s saturate at wrk's own speed: CPU us/request is the server's own cost)")
+    print("  (ratios: higher is better for tornado.h. wrk shares the 2 cores with the server: when")
+    print("   wrk's own CPU nears 100%, keep-alive requests/s measure wrk, not the server. Kernel TCP")
+    print("   work is the same for every server; user-space CPU per request is the server's own code)")
 
 
 def bench_router():

@@ -58,8 +58,7 @@ struct tn_request {
 
 /* A connection's state lives in its stream's allocation, right after the stream
    (tn__stream_extra): the stream and the server are derived, not stored. */
-struct tn__hconn {
-    tn__hconn *prev, *next;
+struct tn__hconn {                 /* in the stream's allocation: kept small (idle connections) */
     tn_request *req;               /* being read or handled; NULL when idle */
     tn__hconn *ready_next;         /* in the server's ready list (next request to start) */
     tn__hconn *tq_prev, *tq_next;
@@ -80,8 +79,7 @@ struct tn_http_server {
     char *server_header;           /* owned copy */
     tn_request_cb on_request;
     void *user;
-    tn__hconn *conns;
-    size_t nconns;
+    size_t nconns;                 /* connections (not detached): the tcp server lists them */
     tn_request *free_reqs;         /* reusable request objects */
     size_t nfree;
     tn_request *orphans;           /* handled requests whose client left (freed at close) */
@@ -106,7 +104,7 @@ struct tn_http_server {
 
 /* The connection's stream (the allocation it lives in) and server (the tcp server's user). */
 #define TN__HC_S(c) ((tn_stream *)(void *)((char *)(c) - TN__STREAM_SIZE))
-#define TN__HC_SRV(c) ((tn_http_server *)((tn_tcp_server *)TN__HC_S(c)->on_free_ctx)->user)
+#define TN__HC_SRV(c) ((tn_http_server *)tn__tcp_conn_server(TN__HC_S(c))->user)
 
 TN__PRIVATE void tn__hc_next(tn__hconn *c);
 TN__PRIVATE void tn__hc_process(tn__hconn *c);
@@ -650,16 +648,11 @@ TN_API int tn_request_detach(tn_request *req, tn_stream **stream) {
     /* the stream forgets us (our state stays inert in its memory); it stays open */
     tn__stream_watch_close(TN__HC_S(c), 0);
     tn_stream_set_close_cb(TN__HC_S(c), NULL, NULL);
-    c->state = TN__HC_CLOSING;
     c->state = TN__HC_DETACHED;
     tn__tq_unlink(c);
     /* the tcp server still counts this stream; it is released when the stream closes */
     {
-        tn_http_server *srv = TN__HC_SRV(c);
-        if (c->prev) c->prev->next = c->next;
-        else srv->conns = c->next;
-        if (c->next) c->next->prev = c->prev;
-        srv->nconns--;
+        TN__HC_SRV(c)->nconns--;
         tn__hc_unschedule(c);   /* its memory stays with the stream, now the caller's */
     }
     return TN_OK;
@@ -1002,9 +995,6 @@ TN__PRIVATE void tn__hc_on_close(tn_stream *s, int cause, void *user) {
             srv->orphans = r;
         }
     }
-    if (c->prev) c->prev->next = c->next;
-    else srv->conns = c->next;
-    if (c->next) c->next->prev = c->prev;
     srv->nconns--;
     tn__hc_unschedule(c);   /* the connection's memory goes with the stream, after this */
 }
@@ -1051,9 +1041,6 @@ TN__PRIVATE void tn__srv_on_conn(tn_tcp_server *tcp, tn_stream *s, const tn_addr
     tn__hc_set_peer(c, peer);
     c->state = TN__HC_HEAD;
     c->tq = TN__TQ_NONE;
-    c->next = srv->conns;
-    if (srv->conns) srv->conns->prev = c;
-    srv->conns = c;
     srv->nconns++;
     tn_stream_set_close_cb(s, tn__hc_on_close, c);
     /* responses leave in one write each: Nagle would only delay them (as nginx, nodelay) */
@@ -1092,15 +1079,25 @@ TN__PRIVATE void tn__srv_on_tcp_closed(tn_loop *loop, void *user) {
     if (cb) cb(loop, cu);
 }
 
+/* Graceful close, for each connection: idle ones go now, busy ones after their response. */
+TN__PRIVATE void tn__srv_close_conn(tn_stream *s, void *ctx) {
+    tn__hconn *c = (tn__hconn *)tn__stream_extra(s);
+    (void)ctx;
+    if (c->state == TN__HC_DETACHED) return;
+    if (!c->req && c->state != TN__HC_DRAIN) (void)tn_stream_close(s, NULL, NULL);
+    else if (c->req) c->req->close_after = 1;
+}
+
+TN__PRIVATE void tn__srv_abort_conn(tn_stream *s, void *ctx) {
+    (void)ctx;
+    if (((tn__hconn *)tn__stream_extra(s))->state != TN__HC_DETACHED) (void)tn_stream_abort(s, TN_ETIMEOUT);
+}
+
 TN__PRIVATE void tn__srv_on_deadline(tn_loop *loop, void *user) {
     tn_http_server *srv = (tn_http_server *)user;
-    tn__hconn *c, *n;
     (void)loop;
     srv->close_timer = 0;
-    for (c = srv->conns; c; c = n) {
-        n = c->next;
-        (void)tn_stream_abort(TN__HC_S(c), TN_ETIMEOUT);
-    }
+    tn__tcp_server_each(srv->tcp, tn__srv_abort_conn, NULL);
 }
 
 TN_API int tn_http_server_new(tn_loop *loop, const tn_http_server_opts *opts, tn_request_cb on_request,
@@ -1159,7 +1156,6 @@ TN_API size_t tn_http_server_connections(const tn_http_server *srv) { return srv
 TN_API const tn_http_server_opts *tn_http_server_get_opts(const tn_http_server *srv) { return &srv->opts; }
 
 TN_API int tn_http_server_close(tn_http_server *srv, uint64_t deadline_ms, tn_cb cb, void *user) {
-    tn__hconn *c, *n;
     int rc;
     if (!srv) return TN_EINVAL;
     if (srv->closing) return TN_ECLOSED;
@@ -1167,11 +1163,7 @@ TN_API int tn_http_server_close(tn_http_server *srv, uint64_t deadline_ms, tn_cb
     srv->close_cb = cb;
     srv->close_user = user;
     /* idle connections go now; busy ones after their response (or at the deadline) */
-    for (c = srv->conns; c; c = n) {
-        n = c->next;
-        if (!c->req && c->state != TN__HC_DRAIN) (void)tn_stream_close(TN__HC_S(c), NULL, NULL);
-        else if (c->req) c->req->close_after = 1;
-    }
+    tn__tcp_server_each(srv->tcp, tn__srv_close_conn, NULL);
     if (deadline_ms && srv->nconns > 0)
         (void)tn_loop_call_later(srv->loop, deadline_ms, tn__srv_on_deadline, srv, &srv->close_timer);
     rc = tn_tcp_server_close(srv->tcp, tn__srv_on_tcp_closed, srv);

@@ -19,13 +19,16 @@ struct tn__defer {
    finalize (which calls the user's close callback and frees the object) once no deferred
    node of the handle is queued. */
 typedef struct tn__handle tn__handle;
+typedef struct tn__handle_type {      /* one static instance per kind of handle */
+    const char *kind;                 /* "stream", "tcp_server", ... for reports */
+    void (*finalize)(tn__handle *h);  /* close callback + free; runs once */
+} tn__handle_type;
 struct tn__handle {
     tn_loop *loop;
     tn__handle *prev, *next;          /* the live list; once closing, next links the closing queue */
-    const char *kind;                 /* "stream", "tcp_server", ... for reports */
+    const tn__handle_type *type;
     int closing;                      /* close requested (queued or finalised) */
     unsigned pending;                 /* deferred nodes of this handle still queued */
-    void (*finalize)(tn__handle *h);  /* close callback + free; runs once */
 };
 
 typedef struct tn__fdw {              /* one fd watcher (24 bytes: one per open socket) */
@@ -101,7 +104,8 @@ struct tn_loop {
 
     /* fd table */
     tn__fdw *fds;
-    size_t nfds;
+    size_t nfds;                      /* entries initialised: one past the highest fd seen */
+    size_t fds_cap;
     size_t user_fds;
     tn__fired *fired;
     size_t fired_cap;
@@ -145,11 +149,10 @@ TN__PRIVATE int tn__loop_fired_reserve(tn_loop *loop, size_t n) {
 #define TN__LLOG(loop, level, code, ...) TN__LOG(&(loop)->opts.logger, level, code, __VA_ARGS__)
 
 /* ---- handles ---- */
-TN__PRIVATE void tn__handle_init(tn_loop *loop, tn__handle *h, const char *kind, void (*finalize)(tn__handle *)) {
+TN__PRIVATE void tn__handle_init(tn_loop *loop, tn__handle *h, const tn__handle_type *type) {
     memset(h, 0, sizeof *h);
     h->loop = loop;
-    h->kind = kind;
-    h->finalize = finalize;
+    h->type = type;
     h->next = loop->live;
     if (loop->live) loop->live->prev = h;
     loop->live = h;
@@ -188,7 +191,7 @@ TN__PRIVATE int tn__loop_run_closing(tn_loop *loop) {
             continue;
         }
         loop->live_count--;
-        h->finalize(h);   /* frees h */
+        h->type->finalize(h);   /* frees h */
         n++;
     }
     loop->closing_head = waiting_head;
@@ -360,13 +363,14 @@ TN__PRIVATE void tn__async_finalize(tn__handle *h) {
     if (a->close_cb) a->close_cb(loop, a->close_user);
     tn__free(loop->a, a);
 }
+static const tn__handle_type tn__async_type = { "async", tn__async_finalize };
 
 TN_API int tn_async_new(tn_loop *loop, tn_cb cb, void *user, tn_async **out) {
     tn_async *a;
     if (!loop || !cb || !out) return TN_EINVAL;
     a = (tn_async *)tn__calloc(loop->a, sizeof *a);
     if (!a) return TN_ENOMEM;
-    tn__handle_init(loop, &a->h, "async", tn__async_finalize);
+    tn__handle_init(loop, &a->h, &tn__async_type);
     a->cb = cb;
     a->user = user;
     a->anext = loop->asyncs;
@@ -467,11 +471,12 @@ TN__PRIVATE int tn__loop_add_fd(tn_loop *loop, tn_socket fd, int events, tn_fd_c
     int rc;
     if (fd < 0 || !cb) return TN_EINVAL;
     if ((size_t)fd >= loop->nfds) {
-        size_t old = loop->nfds, ncap = old;
-        rc = tn__grow(loop->a, (void **)&loop->fds, &ncap, (size_t)fd + 1, sizeof(tn__fdw));
+        /* zero only up to this fd: capacity beyond the highest fd seen stays untouched
+           (not resident) until used */
+        rc = tn__grow(loop->a, (void **)&loop->fds, &loop->fds_cap, (size_t)fd + 1, sizeof(tn__fdw));
         if (rc != 0) return rc;
-        memset(loop->fds + old, 0, (ncap - old) * sizeof(tn__fdw));
-        loop->nfds = ncap;
+        memset(loop->fds + loop->nfds, 0, ((size_t)fd + 1 - loop->nfds) * sizeof(tn__fdw));
+        loop->nfds = (size_t)fd + 1;
     }
     w = &loop->fds[fd];
     if (w->active) return TN_EEXIST;
@@ -854,9 +859,9 @@ TN_API int tn_loop_free(tn_loop *loop) {
         TN__LLOG(loop, TN_LOG_WARN, TN_EBUSY, "tn_loop_free: %lu objects still alive",
                  (unsigned long)tn_loop_alive(loop));
         for (h = loop->live; h; h = h->next)
-            TN__LLOG(loop, TN_LOG_WARN, TN_EBUSY, "  alive: %s", h->kind);
+            TN__LLOG(loop, TN_LOG_WARN, TN_EBUSY, "  alive: %s", h->type->kind);
         for (h = loop->closing_head; h; h = h->next)
-            TN__LLOG(loop, TN_LOG_WARN, TN_EBUSY, "  alive: %s (closing)", h->kind);
+            TN__LLOG(loop, TN_LOG_WARN, TN_EBUSY, "  alive: %s (closing)", h->type->kind);
         for (i = 0; i < loop->nfds; i++)
             if (loop->fds[i].active && !loop->fds[i].internal)
                 TN__LLOG(loop, TN_LOG_WARN, TN_EBUSY, "  alive: fd watcher on fd %lu", (unsigned long)i);

@@ -564,6 +564,7 @@ TN__PRIVATE void tn__req_finalize(tn__handle *h) {
     tn__free(a, q->targets);
     tn__free(a, q);
 }
+static const tn__handle_type tn__resolve_req_type = { "resolve request", tn__req_finalize };
 
 /* Deliver a finished request on the loop thread, then retire it. A resolver is not
    finalised while it has requests in flight (each holds one count of r->h.pending). */
@@ -664,6 +665,7 @@ TN__PRIVATE void tn__resolver_finalize(tn__handle *h) {
     if (r->close_cb) r->close_cb(loop, r->close_user);
     tn__free(loop->a, r);
 }
+static const tn__handle_type tn__resolver_type = { "resolver", tn__resolver_finalize };
 
 TN_API int tn_resolver_new(tn_loop *loop, const tn_resolver_opts *opts, tn_resolver **out) {
     tn_resolver *r;
@@ -696,7 +698,7 @@ TN_API int tn_resolver_new(tn_loop *loop, const tn_resolver_opts *opts, tn_resol
         return TN_ENOTSUP;
 #endif
     }
-    tn__handle_init(loop, &r->h, "resolver", tn__resolver_finalize);
+    tn__handle_init(loop, &r->h, &tn__resolver_type);
     *out = r;
     return TN_OK;
 }
@@ -734,7 +736,7 @@ TN_API int tn_resolve(tn_loop *loop, tn_resolver *r, const char *host, int port,
             tn__free(a, q);
             return rc;
         }
-        tn__handle_init(loop, &q->h, "resolve request", tn__req_finalize);
+        tn__handle_init(loop, &q->h, &tn__resolve_req_type);
         tn__mutex_lock(&r->lock);
         if (r->jobs_tail) r->jobs_tail->qnext = q;
         else r->jobs_head = q;
@@ -746,7 +748,7 @@ TN_API int tn_resolve(tn_loop *loop, tn_resolver *r, const char *host, int port,
         return TN_OK;
     }
 #endif
-    tn__handle_init(loop, &q->h, "resolve request", tn__req_finalize);
+    tn__handle_init(loop, &q->h, &tn__resolve_req_type);
     tn__defer_init(&q->d, tn__req_run_blocking, &q->h);
     tn__defer_queue(loop, &q->d);
     if (r) r->h.pending++;

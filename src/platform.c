@@ -102,6 +102,8 @@
 #define TN__MIN(a, b) ((a) < (b) ? (a) : (b))
 #define TN__MAX(a, b) ((a) > (b) ? (a) : (b))
 #define TN__UNUSED(x) ((void)(x))
+/* Sizes and durations stored in 32 bits (per-connection state stays small). */
+TN__PRIVATE uint32_t tn__clamp_u32(uint64_t v) { return v > 0xffffffffu ? 0xffffffffu : (uint32_t)v; }
 
 #if defined(MSG_NOSIGNAL)
 #  define TN__SEND_FLAGS MSG_NOSIGNAL

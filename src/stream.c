@@ -21,34 +21,26 @@ enum { TN__RD_NONE = 0, TN__RD_BYTES, TN__RD_UNTIL, TN__RD_INTO, TN__RD_CLOSE, T
 
 typedef struct tn__wcb { uint64_t end; tn_write_cb cb; void *user; } tn__wcb;
 
+/* The owner of a stream (a tcp server) learns when the stream's memory goes. */
+typedef struct tn__stream_owner tn__stream_owner;
+struct tn__stream_owner { void (*on_free)(tn_stream *s, tn__stream_owner *o); };
+
+/* Pointers first, then 32-bit fields, then bytes: no padding holes. Every idle server
+   connection holds one of these, so each field has to earn its place. */
 struct tn_stream {
     tn__handle h;
     tn__defer dispatch;            /* deferred pump: completions never run inside API calls */
     const tn__transport_ops *ops;
-    int fd;
-    int events;                    /* interest registered with the loop */
-    int cause;
-    unsigned char rkind;           /* the pending read (TN__RD_*) */
-    unsigned char rflags;
-    unsigned char closed;
-    unsigned char eof;
-    unsigned char watch_close;     /* idle (no read pending): still notice the peer leaving */
-    unsigned char corked;          /* writes queue without being sent (see tn__stream_cork) */
-    unsigned char reported;        /* the close sequence ran */
-    unsigned char dlen;            /* read_until: delimiter length (1..64) */
-    struct {                       /* resolved options, stored compactly (see tn_stream_get_opts) */
-        size_t max_buffer_size;
-        size_t max_write_buffer_size;
-        uint32_t read_chunk_size;
-        uint32_t idle_timeout_ms;  /* clamped to ~49 days */
-    } opts;
+    tn__stream_owner *owner;       /* bookkeeping hook of the tcp server, or NULL */
 
     /* the pending read */
     size_t rn;                     /* bytes wanted (BYTES, INTO) or max_bytes (UNTIL) */
     size_t rdone;                  /* streaming: delivered; INTO: filled; UNTIL: bytes searched */
-    char *delim;                   /* dinline, or allocated when longer */
+    union {
+        char *delim;               /* UNTIL: dinline, or allocated when longer */
+        char *into;                /* INTO: the caller's buffer */
+    } rp;
     char dinline[TN__DELIM_INLINE];
-    char *rinto;
     tn_read_cb rcb;
     void *ruser;
     tn_buf rbuf;                   /* storage released whenever it empties */
@@ -57,16 +49,32 @@ struct tn_stream {
     tn_buf wbuf;
     uint64_t wqueued, wsent;       /* byte totals */
     tn__wcb *wcbs;                 /* callbacks waiting for their bytes, in order (a ring) */
-    uint32_t wcb_head, wcb_len, wcb_cap;
     struct tn__sfseg *sf;          /* a queued file segment (tn__stream_sendfile), or NULL */
 
     tn_close_cb ccb;
     void *cuser;
     tn_timer_id idle_timer;
-    uint64_t last_io;
     void *user;
-    void (*on_free)(tn_stream *s, void *ctx);   /* owner hook (tcp server bookkeeping) */
-    void *on_free_ctx;
+
+    int fd;
+    int cause;
+    struct {                       /* resolved options, stored compactly (see tn_stream_get_opts) */
+        uint32_t max_buffer_size;  /* sizes are clamped to 4 GiB - 1 */
+        uint32_t max_write_buffer_size;
+        uint32_t read_chunk_size;
+        uint32_t idle_timeout_ms;  /* clamped to ~49 days */
+    } opts;
+    uint32_t wcb_head, wcb_len, wcb_cap;
+    uint32_t last_io;              /* loop time of the last byte moved, low 32 bits (idle timeout) */
+    unsigned char events;          /* interest registered with the loop (TN_EV_*) */
+    unsigned char rkind;           /* the pending read (TN__RD_*) */
+    unsigned char rflags;
+    unsigned char dlen;            /* read_until: delimiter length (1..64) */
+    unsigned int closed : 1;
+    unsigned int eof : 1;
+    unsigned int watch_close : 1;  /* idle (no read pending): still notice the peer leaving */
+    unsigned int corked : 1;       /* writes queue without being sent (see tn__stream_cork) */
+    unsigned int reported : 1;     /* the close sequence ran */
 };
 
 /* ---- transports ---- */
@@ -191,6 +199,13 @@ TN__PRIVATE void tn__stream_complete_writes(tn_stream *s) {
     }
 }
 
+/* End the pending read (its callback is the caller's business): a long delimiter's storage goes. */
+TN__PRIVATE void tn__stream_end_read(tn_stream *s) {
+    if (s->rkind == TN__RD_UNTIL && s->rp.delim != s->dinline) tn__free(s->h.loop->a, s->rp.delim);
+    s->rp.delim = NULL;
+    s->rkind = TN__RD_NONE;
+}
+
 /* The close sequence, run from the loop: the pending read fails, written bytes report OK,
    the rest fail, the close callback runs, then the stream is finalised. */
 TN__PRIVATE void tn__stream_finish_close(tn_stream *s) {
@@ -199,7 +214,7 @@ TN__PRIVATE void tn__stream_finish_close(tn_stream *s) {
     if (s->rkind != TN__RD_NONE) {
         tn_read_cb cb = s->rcb;
         void *u = s->ruser;
-        s->rkind = TN__RD_NONE;
+        tn__stream_end_read(s);
         cb(s, err, tn_str_make(NULL, 0), u);
     }
     tn__stream_complete_writes(s);
@@ -216,13 +231,14 @@ TN__PRIVATE void tn__stream_finish_close(tn_stream *s) {
 TN__PRIVATE void tn__stream_finalize(tn__handle *h) {
     tn_stream *s = (tn_stream *)h;
     tn_allocator *a = h->loop->a;
-    if (s->on_free) s->on_free(s, s->on_free_ctx);
+    if (s->owner) s->owner->on_free(s, s->owner);
+    tn__stream_end_read(s);
     tn_buf_free(&s->rbuf);
     tn_buf_free(&s->wbuf);
-    if (s->delim != s->dinline) tn__free(a, s->delim);
     tn__free(a, s->wcbs);
     tn__free(a, s);
 }
+static const tn__handle_type tn__stream_type = { "stream", tn__stream_finalize };
 
 /* ---- events ---- */
 TN__PRIVATE void tn__stream_update_events(tn_stream *s) {
@@ -237,7 +253,7 @@ TN__PRIVATE void tn__stream_update_events(tn_stream *s) {
             tn__stream_close_now(s, rc);
             return;
         }
-        s->events = want;
+        s->events = (unsigned char)want;
     }
 }
 
@@ -269,7 +285,7 @@ TN__PRIVATE void tn__stream_flush(tn_stream *s) {
             r = tn__stream_send_file(s);
             if (r > 0) {
                 s->wsent += (uint64_t)r;
-                s->last_io = s->h.loop->now;
+                s->last_io = (uint32_t)s->h.loop->now;
                 if (s->wsent >= s->sf->end) tn__stream_sf_done(s);
                 continue;
             }
@@ -280,7 +296,7 @@ TN__PRIVATE void tn__stream_flush(tn_stream *s) {
         if (r > 0) {
             tn_buf_consume(&s->wbuf, (size_t)r);
             s->wsent += (uint64_t)r;
-            s->last_io = s->h.loop->now;
+            s->last_io = (uint32_t)s->h.loop->now;
         } else if (r == TN_EAGAIN || r == 0) {
             break;
         } else {
@@ -300,13 +316,7 @@ TN__PRIVATE void tn__stream_trim(tn_stream *s) {
 TN__PRIVATE void tn__stream_deliver(tn_stream *s, int status, const char *p, size_t n, int from_buf, int finished) {
     tn_read_cb cb = s->rcb;
     void *u = s->ruser;
-    if (finished) {
-        s->rkind = TN__RD_NONE;
-        if (s->delim && s->delim != s->dinline) {
-            tn__free(s->h.loop->a, s->delim);
-        }
-        s->delim = NULL;
-    }
+    if (finished) tn__stream_end_read(s);
     cb(s, status, tn_str_make(p, n), u);
     if (from_buf) {
         tn_buf_consume(&s->rbuf, n);
@@ -357,7 +367,7 @@ TN__PRIVATE int tn__stream_try_read(tn_stream *s) {
         break;
     case TN__RD_UNTIL: {
         size_t dl = s->dlen, from = s->rdone > dl - 1 ? s->rdone - (dl - 1) : 0;
-        long at = tn__find(p + from, avail - from, s->delim, dl);
+        long at = tn__find(p + from, avail - from, s->rp.delim, dl);
         if (at >= 0) {
             size_t total = from + (size_t)at + dl;
             if (s->rn && total > s->rn) {
@@ -375,13 +385,13 @@ TN__PRIVATE int tn__stream_try_read(tn_stream *s) {
     case TN__RD_INTO: {
         size_t take = TN__MIN(avail, s->rn - s->rdone);
         if (take > 0) {
-            memcpy(s->rinto + s->rdone, p, take);
+            memcpy(s->rp.into + s->rdone, p, take);
             s->rdone += take;
             tn_buf_consume(&s->rbuf, take);
             tn__stream_trim(s);
         }
         if (s->rdone == s->rn || ((s->rflags & TN_READ_PARTIAL) && s->rdone > 0)) {
-            tn__stream_deliver(s, TN_OK, s->rinto, s->rdone, 0, 1);
+            tn__stream_deliver(s, TN_OK, s->rp.into, s->rdone, 0, 1);
             return 1;
         }
         break;
@@ -441,7 +451,7 @@ TN__PRIVATE void tn__stream_on_dispatch(tn__defer *d) {
 TN__PRIVATE void tn__stream_read_some(tn_stream *s) {
     long r;
     if (s->rkind == TN__RD_INTO && tn_buf_size(&s->rbuf) == 0) {
-        r = s->ops->read(s, s->rinto + s->rdone, s->rn - s->rdone);
+        r = s->ops->read(s, s->rp.into + s->rdone, s->rn - s->rdone);
         if (r > 0) s->rdone += (size_t)r;
     } else {
         size_t have = tn_buf_size(&s->rbuf), room;
@@ -459,7 +469,7 @@ TN__PRIVATE void tn__stream_read_some(tn_stream *s) {
         if (r > 0) s->rbuf.len += (size_t)r;
     }
     if (r > 0) {
-        s->last_io = s->h.loop->now;
+        s->last_io = (uint32_t)s->h.loop->now;
     } else if (r == 0) {
         s->eof = 1;
         tn__stream_trim(s);
@@ -490,7 +500,7 @@ TN__PRIVATE void tn__stream_on_io(tn_loop *loop, tn_socket fd, int events, void 
 
 TN__PRIVATE void tn__stream_on_idle(tn_loop *loop, void *user) {
     tn_stream *s = (tn_stream *)user;
-    uint64_t idle = loop->now - s->last_io, ms = s->opts.idle_timeout_ms;
+    uint64_t idle = (uint32_t)((uint32_t)loop->now - s->last_io), ms = s->opts.idle_timeout_ms;
     s->idle_timer = 0;
     if (s->closed || ms == 0) return;
     if (idle >= ms) {
@@ -506,9 +516,9 @@ TN_API void tn_stream_set_idle_timeout(tn_stream *s, uint64_t ms) {
     if (s->closed) return;
     if (s->idle_timer) (void)tn_loop_cancel(loop, s->idle_timer);
     s->idle_timer = 0;
-    if (ms > 0xffffffffu) ms = 0xffffffffu;
-    s->opts.idle_timeout_ms = (uint32_t)ms;
-    s->last_io = loop->now;
+    s->opts.idle_timeout_ms = tn__clamp_u32(ms);
+    ms = s->opts.idle_timeout_ms;
+    s->last_io = (uint32_t)loop->now;
     if (ms && tn_loop_call_later(loop, ms, tn__stream_on_idle, s, &s->idle_timer) != 0)
         tn__stream_close_now(s, TN_ENOMEM);
 }
@@ -533,12 +543,12 @@ TN__PRIVATE int tn__stream_new(tn_loop *loop, int fd, const tn__transport_ops *o
         size_t chunk;
         memset(&o, 0, sizeof o);
         if (opts) o = *opts;
-        s->opts.max_buffer_size = TN__DEF(o.max_buffer_size, TORNADO_MAX_BUFFER_SIZE);
+        s->opts.max_buffer_size = tn__clamp_u32(TN__DEF(o.max_buffer_size, TORNADO_MAX_BUFFER_SIZE));
         chunk = TN__DEF(o.read_chunk_size, TORNADO_READ_CHUNK_SIZE);
         if (chunk > s->opts.max_buffer_size / 2) chunk = TN__MAX(s->opts.max_buffer_size / 2, 1);
         s->opts.read_chunk_size = (uint32_t)TN__MIN(chunk, (size_t)0x40000000u);
-        s->opts.max_write_buffer_size = TN__DEF(o.max_write_buffer_size, TORNADO_MAX_WRITE_BUFFER_SIZE);
-        s->opts.idle_timeout_ms = (uint32_t)TN__MIN(o.idle_timeout_ms, (uint64_t)0xffffffffu);
+        s->opts.max_write_buffer_size = tn__clamp_u32(TN__DEF(o.max_write_buffer_size, TORNADO_MAX_WRITE_BUFFER_SIZE));
+        s->opts.idle_timeout_ms = tn__clamp_u32(o.idle_timeout_ms);
     }
     s->fd = fd;
     s->ops = ops;
@@ -549,9 +559,9 @@ TN__PRIVATE int tn__stream_new(tn_loop *loop, int fd, const tn__transport_ops *o
         tn__free(loop->a, s);
         return rc;
     }
-    tn__handle_init(loop, &s->h, "stream", tn__stream_finalize);
+    tn__handle_init(loop, &s->h, &tn__stream_type);
     tn__defer_init(&s->dispatch, tn__stream_on_dispatch, &s->h);
-    s->last_io = loop->now;
+    s->last_io = (uint32_t)loop->now;
     if (s->opts.idle_timeout_ms) tn_stream_set_idle_timeout(s, s->opts.idle_timeout_ms);
     *out = s;
     return TN_OK;
@@ -615,7 +625,7 @@ TN_API int tn_stream_read_until(tn_stream *s, const void *delim, size_t delim_le
         return rc;
     }
     memcpy(d, delim, delim_len);
-    s->delim = d;
+    s->rp.delim = d;
     s->dlen = (unsigned char)delim_len;
     return TN_OK;
 }
@@ -624,7 +634,7 @@ TN_API int tn_stream_read_into(tn_stream *s, void *buf, size_t n, int flags, tn_
     int rc;
     if (!buf && n > 0) return TN_EINVAL;
     rc = tn__stream_start_read(s, TN__RD_INTO, flags & TN_READ_PARTIAL, n, cb, user);
-    if (rc == 0) s->rinto = (char *)buf;
+    if (rc == 0) s->rp.into = (char *)buf;
     return rc;
 }
 
@@ -697,7 +707,7 @@ TN_API int tn_stream_writev(tn_stream *s, const tn_str *bufs, size_t nbufs, tn_w
         }
         if (sent > 0) {
             s->wsent += sent;
-            s->last_io = s->h.loop->now;
+            s->last_io = (uint32_t)s->h.loop->now;
         }
     }
     if (!err && sent < total) {
@@ -755,7 +765,7 @@ TN__PRIVATE tn_str tn__stream_peek(const tn_stream *s) {
    together in one system call); uncorking sends what is queued at once. */
 TN__PRIVATE void tn__stream_cork(tn_stream *s, int on) {
     if (s->closed || s->corked == on) return;
-    s->corked = (unsigned char)on;
+    s->corked = on != 0;
     if (!on) {
         tn__stream_flush(s);
         if (!s->closed) {
@@ -768,7 +778,7 @@ TN__PRIVATE void tn__stream_cork(tn_stream *s, int on) {
 /* While no read is pending, still watch for the peer closing (on platforms that report
    it without reading); the stream then closes with TN_EEOF. */
 TN__PRIVATE void tn__stream_watch_close(tn_stream *s, int on) {
-    s->watch_close = (unsigned char)on;
+    s->watch_close = on != 0;
     if (!s->closed) tn__stream_update_events(s);
 }
 

@@ -23,7 +23,8 @@ typedef struct tn_stream tn_stream;
      max_write_buffer_size  0 = unlimited: tn_stream_write fails with TN_EBUFFER_FULL when
                             unsent bytes would exceed it
      idle_timeout_ms        0 = none: close with TN_ETIMEOUT after this long without a byte
-                            read or written (tn_stream_set_idle_timeout changes it) */
+                            read or written (tn_stream_set_idle_timeout changes it)
+   A stream keeps these in 32 bits: larger values are clamped (4 GiB - 1 bytes, ~49 days). */
 typedef struct tn_stream_opts {
     size_t max_buffer_size;
     size_t read_chunk_size;

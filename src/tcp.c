@@ -4,6 +4,7 @@
 /* ---- server ---- */
 struct tn_tcp_server {
     tn__handle h;                  /* h.pending counts open connections: no finalise before 0 */
+    tn__stream_owner owner;        /* each accepted stream points here */
     tn_tcp_server_opts opts;
     tn_tcp_conn_cb cb;
     void *user;
@@ -39,9 +40,23 @@ TN__PRIVATE void tn__srv_retry(tn_loop *loop, void *user) {
     if (!srv->stopped && !tn__srv_at_cap(srv)) tn__srv_set_accepting(srv, 1);
 }
 
-TN__PRIVATE void tn__srv_conn_freed(tn_stream *s, void *ctx) {
-    tn_tcp_server *srv = (tn_tcp_server *)ctx;
-    (void)s;
+/* The server that accepted s, or NULL. */
+TN__PRIVATE tn_tcp_server *tn__tcp_conn_server(const tn_stream *s) {
+    return s->owner ? (tn_tcp_server *)(void *)((char *)s->owner - offsetof(tn_tcp_server, owner)) : NULL;
+}
+
+/* Call fn for each open connection of srv (fn may close the one it is given). */
+TN__PRIVATE void tn__tcp_server_each(tn_tcp_server *srv, void (*fn)(tn_stream *s, void *ctx), void *ctx) {
+    tn__handle *h, *next;
+    for (h = srv->h.loop->live; h; h = next) {
+        next = h->next;
+        if (h->type == &tn__stream_type && ((tn_stream *)h)->owner == &srv->owner) fn((tn_stream *)h, ctx);
+    }
+}
+
+TN__PRIVATE void tn__srv_conn_freed(tn_stream *s, tn__stream_owner *o) {
+    tn_tcp_server *srv = tn__tcp_conn_server(s);
+    (void)o;
     srv->conns--;
     srv->h.pending--;
     if (srv->paused && !srv->stopped && !srv->retry_timer && !tn__srv_at_cap(srv)) tn__srv_set_accepting(srv, 1);
@@ -76,8 +91,7 @@ TN__PRIVATE void tn__srv_on_accept(tn_loop *loop, tn_socket lfd, int events, voi
             continue;
         }
         if (srv->opts.nodelay) (void)tn_stream_set_nodelay(s, 1);
-        s->on_free = tn__srv_conn_freed;
-        s->on_free_ctx = srv;
+        s->owner = &srv->owner;
         srv->conns++;
         srv->h.pending++;
         srv->cb(srv, s, &peer, srv->user);
@@ -91,6 +105,7 @@ TN__PRIVATE void tn__srv_finalize(tn__handle *h) {
     tn__free(loop->a, srv->fds);
     tn__free(loop->a, srv);
 }
+static const tn__handle_type tn__tcp_server_type = { "tcp_server", tn__srv_finalize };
 
 TN_API int tn_tcp_server_new(tn_loop *loop, const tn_tcp_server_opts *opts, tn_tcp_conn_cb cb, void *user,
                              tn_tcp_server **out) {
@@ -104,7 +119,8 @@ TN_API int tn_tcp_server_new(tn_loop *loop, const tn_tcp_server_opts *opts, tn_t
     if (srv->opts.accept_batch < 1) srv->opts.accept_batch = 1;
     srv->cb = cb;
     srv->user = user;
-    tn__handle_init(loop, &srv->h, "tcp_server", tn__srv_finalize);
+    srv->owner.on_free = tn__srv_conn_freed;
+    tn__handle_init(loop, &srv->h, &tn__tcp_server_type);
     *out = srv;
     return TN_OK;
 }
@@ -315,6 +331,7 @@ TN__PRIVATE void tn__conn_finalize(tn__handle *h) {
     tn__free(a, c->chain[1]);
     tn__free(a, c);
 }
+static const tn__handle_type tn__tcp_connector_type = { "tcp_connector", tn__conn_finalize };
 
 TN__PRIVATE void tn__conn_success(tn_connector *c, int chain, int fd) {
     tn_stream *s;
@@ -492,7 +509,7 @@ TN_API int tn_tcp_connect(tn_loop *loop, const char *host, int port, const tn_co
         tn__free(loop->a, c);
         return rc;
     }
-    tn__handle_init(loop, &c->h, "tcp_connector", tn__conn_finalize);
+    tn__handle_init(loop, &c->h, &tn__tcp_connector_type);
     tn__defer_init(&c->done_d, tn__conn_on_done, &c->h);
     c->h.pending++;   /* the resolve callback still refers to c */
     if (out) *out = c;

@@ -210,16 +210,16 @@ static void route(tn_request *req, void *user) {
 }
 
 /* Every 5 ms: the largest write buffer (bytes held in memory) of any connection. */
+static void sample_conn(tn_stream *st, void *user) {
+    server *s = (server *)user;
+    if (tn_buf_size(&st->wbuf) > s->max_wbuf) s->max_wbuf = tn_buf_size(&st->wbuf);
+    if (st->sf) s->saw_sendfile = 1;
+}
+
 static void sample(tn_loop *loop, void *user) {
     server *s = (server *)user;
-    tn__hconn *c;
     (void)loop;
-    for (c = s->srv->conns; c; c = c->next)
-    {
-        tn_stream *st = TN__HC_S(c);
-        if (tn_buf_size(&st->wbuf) > s->max_wbuf) s->max_wbuf = tn_buf_size(&st->wbuf);
-        if (st->sf) s->saw_sendfile = 1;
-    }
+    tn__tcp_server_each(s->srv->tcp, sample_conn, s);
 }
 
 static void *server_thread(void *u) {

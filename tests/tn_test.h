@@ -206,28 +206,44 @@ typedef struct counting_alloc {
     long live;         /* allocations not yet freed */
     long total;        /* allocations made */
     long fail_after;   /* > 0: the n-th allocation or reallocation from now fails */
+    long bytes;        /* bytes held (what was asked for, live allocations only) */
 } counting_alloc;
 
+/* Each block carries its size in a 16-byte header (alignment kept) so bytes can be counted. */
+#define TN_CA_HDR 16
 TN_TEST_UNUSED static void *ca_alloc(size_t n, void *u) {
     counting_alloc *c = (counting_alloc *)u;
-    void *p;
+    char *p;
     if (c->fail_after > 0 && --c->fail_after == 0) return NULL;
-    p = malloc(n);
-    if (p) { c->live++; c->total++; }
-    return p;
+    p = (char *)malloc(n + TN_CA_HDR);
+    if (!p) return NULL;
+    memcpy(p, &n, sizeof n);
+    c->live++;
+    c->total++;
+    c->bytes += (long)n;
+    return p + TN_CA_HDR;
 }
 TN_TEST_UNUSED static void *ca_realloc(void *p, size_t n, void *u) {
     counting_alloc *c = (counting_alloc *)u;
-    void *q;
+    char *q;
+    size_t old = 0;
+    if (!p) return ca_alloc(n, u);
     if (c->fail_after > 0 && --c->fail_after == 0) return NULL;
-    q = realloc(p, n);
-    if (q && !p) { c->live++; c->total++; }
-    return q;
+    memcpy(&old, (char *)p - TN_CA_HDR, sizeof old);
+    q = (char *)realloc((char *)p - TN_CA_HDR, n + TN_CA_HDR);
+    if (!q) return NULL;
+    memcpy(q, &n, sizeof n);
+    c->bytes += (long)n - (long)old;
+    return q + TN_CA_HDR;
 }
 TN_TEST_UNUSED static void ca_free(void *p, void *u) {
     counting_alloc *c = (counting_alloc *)u;
-    if (p) c->live--;
-    free(p);
+    size_t n;
+    if (!p) return;
+    memcpy(&n, (char *)p - TN_CA_HDR, sizeof n);
+    c->live--;
+    c->bytes -= (long)n;
+    free((char *)p - TN_CA_HDR);
 }
 TN_TEST_UNUSED static tn_allocator tn_test_counting(counting_alloc *c) {
     tn_allocator a;
