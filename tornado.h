@@ -3045,6 +3045,29 @@ TN__PRIVATE int tn__grow(const tn_allocator *a, void **arr, size_t *cap, size_t 
     return TN_OK;
 }
 
+/* Make room for one more item in a FIFO ring (items[(head + i) % cap] for i < len): a full
+   ring moves, unwrapped, into storage twice the size (4 items at first). */
+TN__PRIVATE int tn__ring_grow(const tn_allocator *a, void **items, uint32_t *head, uint32_t len, uint32_t *cap,
+                              size_t elem) {
+    size_t ncap, first;
+    char *p;
+    if (len < *cap) return TN_OK;
+    ncap = *cap ? (size_t)*cap * 2 : 4;
+    if (ncap > 0xffffffffu || ncap > ((size_t)-1) / elem) return TN_ENOMEM;
+    p = (char *)tn__alloc(a, ncap * elem);
+    if (!p) return TN_ENOMEM;
+    if (len > 0) {
+        first = TN__MIN((size_t)len, (size_t)(*cap - *head));
+        memcpy(p, (char *)*items + (size_t)*head * elem, first * elem);
+        memcpy(p + first * elem, *items, (len - first) * elem);
+    }
+    tn__free(a, *items);
+    *items = p;
+    *head = 0;
+    *cap = (uint32_t)ncap;
+    return TN_OK;
+}
+
 /* ---- logging ---- */
 #if TN_HAS_LOG
 TN__PRIVATE void tn__log_at(const tn_logger *lg, int level, int code, const char *file, int line,
@@ -5798,18 +5821,7 @@ TN_API int tn_stream_read_until_close(tn_stream *s, int flags, tn_read_cb cb, vo
 /* ---- writes ---- */
 /* Room for one more write callback in the ring (grown by doubling, unrolled to 0..len). */
 TN__PRIVATE int tn__stream_wcb_reserve(tn_stream *s) {
-    size_t ncap, i;
-    tn__wcb *w;
-    if (s->wcb_len < s->wcb_cap) return TN_OK;
-    ncap = s->wcb_cap ? (size_t)s->wcb_cap * 2 : 4;
-    w = (tn__wcb *)tn__alloc(s->h.loop->a, ncap * sizeof *w);
-    if (!w) return TN_ENOMEM;
-    for (i = 0; i < s->wcb_len; i++) w[i] = s->wcbs[(s->wcb_head + i) % s->wcb_cap];
-    tn__free(s->h.loop->a, s->wcbs);
-    s->wcbs = w;
-    s->wcb_head = 0;
-    s->wcb_cap = (uint32_t)ncap;
-    return TN_OK;
+    return tn__ring_grow(s->h.loop->a, (void **)&s->wcbs, &s->wcb_head, s->wcb_len, &s->wcb_cap, sizeof *s->wcbs);
 }
 
 /* The callback for everything queued so far (the ring has room: tn__stream_wcb_reserve). */
@@ -10306,6 +10318,8 @@ enum { TN__HC_HEAD = 1, TN__HC_BODY, TN__HC_HANDLER, TN__HC_DRAIN, TN__HC_CLOSIN
 
 typedef struct tn__hconn tn__hconn;
 
+typedef struct tn__rcb { tn_response_cb cb; void *user; } tn__rcb;
+
 struct tn_request {
     tn__hconn *conn;               /* NULL once the connection is gone */
     tn_http_server *srv;
@@ -10338,7 +10352,9 @@ struct tn_request {
     int close_after;               /* the connection ends with this response */
     int paused;
     int streaming_done;
-    unsigned pending_writes;       /* response writes whose callback has not run yet */
+    tn__rcb *wcbs;                 /* response write callbacks not run yet, in order (a ring) */
+    uint32_t wcb_head, wcb_len, wcb_cap;
+    uint32_t in_wcb;               /* a write callback is running: the request stays */
     char remote_ip[TN_ADDR_STRLEN];
     char reason[64];               /* a custom reason phrase, "" = the standard one */
     const char *protocol;
@@ -10437,10 +10453,14 @@ TN__PRIVATE int tn__hdr_value_ok(const char *s) {
 TN__PRIVATE tn_request *tn__req_get(tn_http_server *srv) {
     tn_request *r = srv->free_reqs;
     tn_buf keep;
+    tn__rcb *keep_wcbs = NULL;     /* storage kept with a cached request (the ring is empty) */
+    uint32_t keep_cap = 0;
     if (r) {
         srv->free_reqs = r->next_free;
         srv->nfree--;
         keep = r->out;
+        keep_wcbs = r->wcbs;
+        keep_cap = r->wcb_cap;
     } else {
         r = (tn_request *)tn__alloc(srv->loop->a, srv->req_size);
         if (!r) return NULL;
@@ -10448,6 +10468,8 @@ TN__PRIVATE tn_request *tn__req_get(tn_http_server *srv) {
     }
     memset(r, 0, sizeof *r);
     r->out = keep;
+    r->wcbs = keep_wcbs;
+    r->wcb_cap = keep_cap;
     tn_buf_consume(&r->out, tn_buf_size(&r->out));
     r->srv = srv;
     r->p.headers = (tn_http_header *)(void *)(r + 1);
@@ -10459,20 +10481,25 @@ TN__PRIVATE tn_request *tn__req_get(tn_http_server *srv) {
     return r;
 }
 
+TN__PRIVATE void tn__req_free(tn_allocator *a, tn_request *r) {
+    tn_buf_free(&r->out);
+    tn__free(a, r->wcbs);
+    tn__free(a, r);
+}
+
 TN__PRIVATE void tn__req_put(tn_request *r) {
     tn_http_server *srv = r->srv;
     tn_allocator *a = srv->loop->a;
-    if (r->pending_writes > 0) return;   /* the last write callback releases it */
+    if (r->wcb_len > 0 || r->in_wcb > 0) return;   /* the last write callback releases it */
     tn__free(a, r->own);
     r->own = NULL;
-    if (srv->nfree < TN__REQ_CACHE && tn_buf_size(&r->out) < 4096 && r->out.cap <= 16384) {
+    if (srv->nfree < TN__REQ_CACHE && tn_buf_size(&r->out) < 4096 && r->out.cap <= 16384 && r->wcb_cap <= 64) {
         r->next_free = srv->free_reqs;
         srv->free_reqs = r;
         srv->nfree++;
         return;
     }
-    tn_buf_free(&r->out);
-    tn__free(a, r);
+    tn__req_free(a, r);
 }
 
 /* Point every slice of the parsed head at a new copy of the bytes. */
@@ -10826,26 +10853,36 @@ TN_API int tn_response_start(tn_request *req, int status, int64_t content_length
     return TN_OK;
 }
 
-typedef struct tn__wctx { tn_response_cb cb; void *user; tn_request *req; } tn__wctx;
+/* A response write's callback waits in the request's ring; the stream calls back with the
+   request, and callbacks come in write order. */
+TN__PRIVATE int tn__req_wcb_push(tn_request *r, tn_response_cb cb, void *user) {
+    tn__rcb *w;
+    if (tn__ring_grow(r->srv->loop->a, (void **)&r->wcbs, &r->wcb_head, r->wcb_len, &r->wcb_cap, sizeof *r->wcbs) != 0)
+        return TN_ENOMEM;
+    w = &r->wcbs[(r->wcb_head + r->wcb_len) % r->wcb_cap];
+    w->cb = cb;
+    w->user = user;
+    r->wcb_len++;
+    return TN_OK;
+}
 
 /* A streamed write reached the socket (or failed): tell the handler. The request stays
    allocated until its last write callback has run, even if it was finished meanwhile. */
 TN__PRIVATE void tn__req_on_written(tn_stream *s, int status, void *u) {
-    tn__wctx *w = (tn__wctx *)u;
-    tn_request *r = w->req;
-    tn_response_cb cb = w->cb;
-    void *user = w->user;
+    tn_request *r = (tn_request *)u;
+    tn__rcb w = r->wcbs[r->wcb_head];
     (void)s;
-    tn__free(r->srv->loop->a, w);
-    cb(r, status, user);   /* may finish the response: this write still holds the request */
-    if (--r->pending_writes == 0 && r->finished) tn__req_put(r);
+    r->wcb_head = (r->wcb_head + 1) % r->wcb_cap;
+    r->wcb_len--;
+    r->in_wcb++;               /* the callback may write more, or finish the response */
+    w.cb(r, status, w.user);
+    if (--r->in_wcb == 0 && r->wcb_len == 0 && r->finished) tn__req_put(r);
 }
 
 TN_API int tn_response_write(tn_request *req, const void *data, size_t len, tn_response_cb cb, void *user) {
     char hdr[24];
     tn_str v[3];
     size_t nv = 0;
-    tn__wctx *w = NULL;
     int rc;
     if (tn__req_check(req) != 0 || !req->started || (!data && len)) return TN_EINVAL;
     if (!req->conn) return TN_ECLOSED;
@@ -10859,20 +10896,13 @@ TN_API int tn_response_write(tn_request *req, const void *data, size_t len, tn_r
         v[nv++] = tn_str_make((const char *)data, len);
         if (req->out_chunked) v[nv++] = tn_str_make("\r\n", 2);
     }
-    if (cb) {
-        w = (tn__wctx *)tn__alloc(req->srv->loop->a, sizeof *w);
-        if (!w) return TN_ENOMEM;
-        w->cb = cb;
-        w->user = user;
-        w->req = req;
-    }
+    if (cb && tn__req_wcb_push(req, cb, user) != 0) return TN_ENOMEM;
     /* an empty gather write still reports, in order, once everything before it left */
-    rc = tn_stream_writev(TN__HC_S(req->conn), v, nv, w ? tn__req_on_written : NULL, w);
+    rc = tn_stream_writev(TN__HC_S(req->conn), v, nv, cb ? tn__req_on_written : NULL, req);
     if (rc != 0) {
-        tn__free(req->srv->loop->a, w);
+        if (cb) req->wcb_len--;   /* the callback just pushed: it is the newest */
         return rc;
     }
-    if (w) req->pending_writes++;
     req->out_sent += len;
     return TN_OK;
 }
@@ -10885,23 +10915,17 @@ TN_API int tn_response_write(tn_request *req, const void *data, size_t len, tn_r
    TN_EBUSY, TN_ENOMEM. */
 TN__PRIVATE int tn__response_sendfile(tn_request *req, int file_fd, int64_t offset, uint64_t count,
                                       tn_response_cb cb, void *user) {
-    tn__wctx *w;
     int rc;
     if (tn__req_check(req) != 0 || !req->started || !cb || count == 0) return TN_EINVAL;
     if (!req->conn) return TN_ECLOSED;
     if (req->head_only || req->out_chunked) return TN_ENOTSUP;
     if (req->out_length >= 0 && req->out_sent + count > (uint64_t)req->out_length) return TN_EINVAL;
-    w = (tn__wctx *)tn__alloc(req->srv->loop->a, sizeof *w);
-    if (!w) return TN_ENOMEM;
-    w->cb = cb;
-    w->user = user;
-    w->req = req;
-    rc = tn__stream_sendfile(TN__HC_S(req->conn), file_fd, offset, count, tn__req_on_written, w);
+    if (tn__req_wcb_push(req, cb, user) != 0) return TN_ENOMEM;
+    rc = tn__stream_sendfile(TN__HC_S(req->conn), file_fd, offset, count, tn__req_on_written, req);
     if (rc != 0) {
-        tn__free(req->srv->loop->a, w);
+        req->wcb_len--;
         return rc;
     }
-    req->pending_writes++;
     req->out_sent += count;
     return TN_OK;
 }
@@ -11347,15 +11371,13 @@ TN__PRIVATE void tn__srv_free(tn_http_server *srv) {
     while (srv->free_reqs) {
         tn_request *r = srv->free_reqs;
         srv->free_reqs = r->next_free;
-        tn_buf_free(&r->out);
-        tn__free(a, r);
+        tn__req_free(a, r);
     }
     while (srv->orphans) {
         tn_request *r = srv->orphans;
         srv->orphans = r->next_free;
-        tn_buf_free(&r->out);
         tn__free(a, r->own);
-        tn__free(a, r);
+        tn__req_free(a, r);
     }
     tn__free(a, srv->server_header);
     tn__free(a, srv);

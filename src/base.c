@@ -103,6 +103,29 @@ TN__PRIVATE int tn__grow(const tn_allocator *a, void **arr, size_t *cap, size_t 
     return TN_OK;
 }
 
+/* Make room for one more item in a FIFO ring (items[(head + i) % cap] for i < len): a full
+   ring moves, unwrapped, into storage twice the size (4 items at first). */
+TN__PRIVATE int tn__ring_grow(const tn_allocator *a, void **items, uint32_t *head, uint32_t len, uint32_t *cap,
+                              size_t elem) {
+    size_t ncap, first;
+    char *p;
+    if (len < *cap) return TN_OK;
+    ncap = *cap ? (size_t)*cap * 2 : 4;
+    if (ncap > 0xffffffffu || ncap > ((size_t)-1) / elem) return TN_ENOMEM;
+    p = (char *)tn__alloc(a, ncap * elem);
+    if (!p) return TN_ENOMEM;
+    if (len > 0) {
+        first = TN__MIN((size_t)len, (size_t)(*cap - *head));
+        memcpy(p, (char *)*items + (size_t)*head * elem, first * elem);
+        memcpy(p + first * elem, *items, (len - first) * elem);
+    }
+    tn__free(a, *items);
+    *items = p;
+    *head = 0;
+    *cap = (uint32_t)ncap;
+    return TN_OK;
+}
+
 /* ---- logging ---- */
 #if TN_HAS_LOG
 TN__PRIVATE void tn__log_at(const tn_logger *lg, int level, int code, const char *file, int line,

@@ -16,6 +16,8 @@ enum { TN__HC_HEAD = 1, TN__HC_BODY, TN__HC_HANDLER, TN__HC_DRAIN, TN__HC_CLOSIN
 
 typedef struct tn__hconn tn__hconn;
 
+typedef struct tn__rcb { tn_response_cb cb; void *user; } tn__rcb;
+
 struct tn_request {
     tn__hconn *conn;               /* NULL once the connection is gone */
     tn_http_server *srv;
@@ -48,7 +50,9 @@ struct tn_request {
     int close_after;               /* the connection ends with this response */
     int paused;
     int streaming_done;
-    unsigned pending_writes;       /* response writes whose callback has not run yet */
+    tn__rcb *wcbs;                 /* response write callbacks not run yet, in order (a ring) */
+    uint32_t wcb_head, wcb_len, wcb_cap;
+    uint32_t in_wcb;               /* a write callback is running: the request stays */
     char remote_ip[TN_ADDR_STRLEN];
     char reason[64];               /* a custom reason phrase, "" = the standard one */
     const char *protocol;
@@ -147,10 +151,14 @@ TN__PRIVATE int tn__hdr_value_ok(const char *s) {
 TN__PRIVATE tn_request *tn__req_get(tn_http_server *srv) {
     tn_request *r = srv->free_reqs;
     tn_buf keep;
+    tn__rcb *keep_wcbs = NULL;     /* storage kept with a cached request (the ring is empty) */
+    uint32_t keep_cap = 0;
     if (r) {
         srv->free_reqs = r->next_free;
         srv->nfree--;
         keep = r->out;
+        keep_wcbs = r->wcbs;
+        keep_cap = r->wcb_cap;
     } else {
         r = (tn_request *)tn__alloc(srv->loop->a, srv->req_size);
         if (!r) return NULL;
@@ -158,6 +166,8 @@ TN__PRIVATE tn_request *tn__req_get(tn_http_server *srv) {
     }
     memset(r, 0, sizeof *r);
     r->out = keep;
+    r->wcbs = keep_wcbs;
+    r->wcb_cap = keep_cap;
     tn_buf_consume(&r->out, tn_buf_size(&r->out));
     r->srv = srv;
     r->p.headers = (tn_http_header *)(void *)(r + 1);
@@ -169,20 +179,25 @@ TN__PRIVATE tn_request *tn__req_get(tn_http_server *srv) {
     return r;
 }
 
+TN__PRIVATE void tn__req_free(tn_allocator *a, tn_request *r) {
+    tn_buf_free(&r->out);
+    tn__free(a, r->wcbs);
+    tn__free(a, r);
+}
+
 TN__PRIVATE void tn__req_put(tn_request *r) {
     tn_http_server *srv = r->srv;
     tn_allocator *a = srv->loop->a;
-    if (r->pending_writes > 0) return;   /* the last write callback releases it */
+    if (r->wcb_len > 0 || r->in_wcb > 0) return;   /* the last write callback releases it */
     tn__free(a, r->own);
     r->own = NULL;
-    if (srv->nfree < TN__REQ_CACHE && tn_buf_size(&r->out) < 4096 && r->out.cap <= 16384) {
+    if (srv->nfree < TN__REQ_CACHE && tn_buf_size(&r->out) < 4096 && r->out.cap <= 16384 && r->wcb_cap <= 64) {
         r->next_free = srv->free_reqs;
         srv->free_reqs = r;
         srv->nfree++;
         return;
     }
-    tn_buf_free(&r->out);
-    tn__free(a, r);
+    tn__req_free(a, r);
 }
 
 /* Point every slice of the parsed head at a new copy of the bytes. */
@@ -536,26 +551,36 @@ TN_API int tn_response_start(tn_request *req, int status, int64_t content_length
     return TN_OK;
 }
 
-typedef struct tn__wctx { tn_response_cb cb; void *user; tn_request *req; } tn__wctx;
+/* A response write's callback waits in the request's ring; the stream calls back with the
+   request, and callbacks come in write order. */
+TN__PRIVATE int tn__req_wcb_push(tn_request *r, tn_response_cb cb, void *user) {
+    tn__rcb *w;
+    if (tn__ring_grow(r->srv->loop->a, (void **)&r->wcbs, &r->wcb_head, r->wcb_len, &r->wcb_cap, sizeof *r->wcbs) != 0)
+        return TN_ENOMEM;
+    w = &r->wcbs[(r->wcb_head + r->wcb_len) % r->wcb_cap];
+    w->cb = cb;
+    w->user = user;
+    r->wcb_len++;
+    return TN_OK;
+}
 
 /* A streamed write reached the socket (or failed): tell the handler. The request stays
    allocated until its last write callback has run, even if it was finished meanwhile. */
 TN__PRIVATE void tn__req_on_written(tn_stream *s, int status, void *u) {
-    tn__wctx *w = (tn__wctx *)u;
-    tn_request *r = w->req;
-    tn_response_cb cb = w->cb;
-    void *user = w->user;
+    tn_request *r = (tn_request *)u;
+    tn__rcb w = r->wcbs[r->wcb_head];
     (void)s;
-    tn__free(r->srv->loop->a, w);
-    cb(r, status, user);   /* may finish the response: this write still holds the request */
-    if (--r->pending_writes == 0 && r->finished) tn__req_put(r);
+    r->wcb_head = (r->wcb_head + 1) % r->wcb_cap;
+    r->wcb_len--;
+    r->in_wcb++;               /* the callback may write more, or finish the response */
+    w.cb(r, status, w.user);
+    if (--r->in_wcb == 0 && r->wcb_len == 0 && r->finished) tn__req_put(r);
 }
 
 TN_API int tn_response_write(tn_request *req, const void *data, size_t len, tn_response_cb cb, void *user) {
     char hdr[24];
     tn_str v[3];
     size_t nv = 0;
-    tn__wctx *w = NULL;
     int rc;
     if (tn__req_check(req) != 0 || !req->started || (!data && len)) return TN_EINVAL;
     if (!req->conn) return TN_ECLOSED;
@@ -569,20 +594,13 @@ TN_API int tn_response_write(tn_request *req, const void *data, size_t len, tn_r
         v[nv++] = tn_str_make((const char *)data, len);
         if (req->out_chunked) v[nv++] = tn_str_make("\r\n", 2);
     }
-    if (cb) {
-        w = (tn__wctx *)tn__alloc(req->srv->loop->a, sizeof *w);
-        if (!w) return TN_ENOMEM;
-        w->cb = cb;
-        w->user = user;
-        w->req = req;
-    }
+    if (cb && tn__req_wcb_push(req, cb, user) != 0) return TN_ENOMEM;
     /* an empty gather write still reports, in order, once everything before it left */
-    rc = tn_stream_writev(TN__HC_S(req->conn), v, nv, w ? tn__req_on_written : NULL, w);
+    rc = tn_stream_writev(TN__HC_S(req->conn), v, nv, cb ? tn__req_on_written : NULL, req);
     if (rc != 0) {
-        tn__free(req->srv->loop->a, w);
+        if (cb) req->wcb_len--;   /* the callback just pushed: it is the newest */
         return rc;
     }
-    if (w) req->pending_writes++;
     req->out_sent += len;
     return TN_OK;
 }
@@ -595,23 +613,17 @@ TN_API int tn_response_write(tn_request *req, const void *data, size_t len, tn_r
    TN_EBUSY, TN_ENOMEM. */
 TN__PRIVATE int tn__response_sendfile(tn_request *req, int file_fd, int64_t offset, uint64_t count,
                                       tn_response_cb cb, void *user) {
-    tn__wctx *w;
     int rc;
     if (tn__req_check(req) != 0 || !req->started || !cb || count == 0) return TN_EINVAL;
     if (!req->conn) return TN_ECLOSED;
     if (req->head_only || req->out_chunked) return TN_ENOTSUP;
     if (req->out_length >= 0 && req->out_sent + count > (uint64_t)req->out_length) return TN_EINVAL;
-    w = (tn__wctx *)tn__alloc(req->srv->loop->a, sizeof *w);
-    if (!w) return TN_ENOMEM;
-    w->cb = cb;
-    w->user = user;
-    w->req = req;
-    rc = tn__stream_sendfile(TN__HC_S(req->conn), file_fd, offset, count, tn__req_on_written, w);
+    if (tn__req_wcb_push(req, cb, user) != 0) return TN_ENOMEM;
+    rc = tn__stream_sendfile(TN__HC_S(req->conn), file_fd, offset, count, tn__req_on_written, req);
     if (rc != 0) {
-        tn__free(req->srv->loop->a, w);
+        req->wcb_len--;
         return rc;
     }
-    req->pending_writes++;
     req->out_sent += count;
     return TN_OK;
 }
@@ -1057,15 +1069,13 @@ TN__PRIVATE void tn__srv_free(tn_http_server *srv) {
     while (srv->free_reqs) {
         tn_request *r = srv->free_reqs;
         srv->free_reqs = r->next_free;
-        tn_buf_free(&r->out);
-        tn__free(a, r);
+        tn__req_free(a, r);
     }
     while (srv->orphans) {
         tn_request *r = srv->orphans;
         srv->orphans = r->next_free;
-        tn_buf_free(&r->out);
         tn__free(a, r->own);
-        tn__free(a, r);
+        tn__req_free(a, r);
     }
     tn__free(a, srv->server_header);
     tn__free(a, srv);

@@ -645,18 +645,7 @@ TN_API int tn_stream_read_until_close(tn_stream *s, int flags, tn_read_cb cb, vo
 /* ---- writes ---- */
 /* Room for one more write callback in the ring (grown by doubling, unrolled to 0..len). */
 TN__PRIVATE int tn__stream_wcb_reserve(tn_stream *s) {
-    size_t ncap, i;
-    tn__wcb *w;
-    if (s->wcb_len < s->wcb_cap) return TN_OK;
-    ncap = s->wcb_cap ? (size_t)s->wcb_cap * 2 : 4;
-    w = (tn__wcb *)tn__alloc(s->h.loop->a, ncap * sizeof *w);
-    if (!w) return TN_ENOMEM;
-    for (i = 0; i < s->wcb_len; i++) w[i] = s->wcbs[(s->wcb_head + i) % s->wcb_cap];
-    tn__free(s->h.loop->a, s->wcbs);
-    s->wcbs = w;
-    s->wcb_head = 0;
-    s->wcb_cap = (uint32_t)ncap;
-    return TN_OK;
+    return tn__ring_grow(s->h.loop->a, (void **)&s->wcbs, &s->wcb_head, s->wcb_len, &s->wcb_cap, sizeof *s->wcbs);
 }
 
 /* The callback for everything queued so far (the ring has room: tn__stream_wcb_reserve). */
