@@ -155,6 +155,63 @@ TN_TEST(read_until_split_delimiter) {
     teardown(&c);
 }
 
+/* A pending read ended by the peer leaving: a long delimiter's storage is released (leak
+   check under ASan), and a read_into buffer stays the caller's (never freed by the stream). */
+TN_TEST(pending_reads_end_with_close) {
+    ctx c;
+    static char into[32];
+    char stack_into[32];
+    setup(&c, NULL);
+    tn_stream_set_close_cb(c.s, on_close, &c);
+    TN_OK_RC(tn_stream_read_until(c.s, "--a-delimiter-longer-than-eight--", 33, 0, on_read, &c));
+    peer_send(&c, "no delimiter here");
+    close(c.peer);
+    c.peer = -1;
+    run_until(&c, &c.closed, 1);
+    TN_EQ_INT(c.reads, 1);
+    TN_EQ_RC(c.status, TN_EEOF);   /* the read fails: the peer left first */
+    teardown(&c);
+    /* read_into (static and stack buffers), the stream closed by us and by the peer */
+    setup(&c, NULL);
+    tn_stream_set_close_cb(c.s, on_close, &c);
+    TN_OK_RC(tn_stream_read_into(c.s, into, sizeof into, 0, on_read, &c));
+    peer_send(&c, "part");
+    TN_CHECK(tn_loop_run_once(c.loop, 30) >= 0);
+    TN_OK_RC(tn_stream_close(c.s, NULL, NULL));
+    run_until(&c, &c.closed, 1);
+    TN_EQ_INT(c.reads, 1);
+    TN_CHECK(c.status != TN_OK);
+    teardown(&c);
+    setup(&c, NULL);
+    tn_stream_set_close_cb(c.s, on_close, &c);
+    TN_OK_RC(tn_stream_read_into(c.s, stack_into, sizeof stack_into, 0, on_read, &c));
+    close(c.peer);
+    c.peer = -1;
+    run_until(&c, &c.closed, 1);
+    TN_EQ_INT(c.reads, 1);
+    TN_CHECK(c.status != TN_OK);
+    teardown(&c);
+}
+
+/* Options are kept in 32 bits: larger sizes and durations are clamped, 0 stays "none". */
+TN_TEST(options_clamped_to_32_bits) {
+    ctx c;
+    tn_stream_opts o, got;
+    memset(&o, 0, sizeof o);
+    o.max_buffer_size = (size_t)-1;
+    o.max_write_buffer_size = 0;
+    o.idle_timeout_ms = (uint64_t)1 << 40;
+    setup(&c, &o);
+    tn_stream_get_opts(c.s, &got);
+    TN_EQ_UINT(got.max_buffer_size, sizeof(size_t) > 4 ? 0xffffffffu : (size_t)-1);
+    TN_EQ_UINT(got.max_write_buffer_size, 0);
+    TN_EQ_UINT(got.idle_timeout_ms, 0xffffffffu);
+    tn_stream_set_idle_timeout(c.s, 0);
+    tn_stream_get_opts(c.s, &got);
+    TN_EQ_UINT(got.idle_timeout_ms, 0);
+    teardown(&c);
+}
+
 TN_TEST(read_until_max_bytes_closes) {
     ctx c;
     setup(&c, NULL);
@@ -633,6 +690,8 @@ TN_TESTS(
     TN_CASE(read_until_max_bytes_closes),
     TN_CASE(max_buffer_size_closes),
     TN_CASE(read_into_direct_and_buffered),
+    TN_CASE(pending_reads_end_with_close),
+    TN_CASE(options_clamped_to_32_bits),
     TN_CASE(read_until_close_plain_and_streaming),
     TN_CASE(eof_before_read_completes),
     TN_CASE(writes_complete_in_order),
