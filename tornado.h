@@ -2017,8 +2017,9 @@ typedef struct tn_request tn_request;
 /* The request is ready (head and buffered body), or (on_headers) its head is. */
 typedef void (*tn_request_cb)(tn_request *req, void *user);
 /* A streamed request body chunk: status TN_MORE with data, then TN_OK (empty) at the end,
-   or an error (TN_ECLOSED, TN_ETIMEOUT, TN_EBODY_TOO_LARGE, TN_EBAD_CHUNK, ...). data is
-   borrowed until the callback returns. */
+   or an error (TN_ECLOSED, TN_ETIMEOUT, TN_EBODY_TOO_LARGE, TN_EBAD_CHUNK, ...), exactly
+   once, after which no call follows and the connection closes (no response can be sent).
+   data is borrowed until the callback returns. */
 typedef void (*tn_body_cb)(tn_request *req, int status, tn_str data, void *user);
 /* A streamed response write went to the socket (TN_OK) or the connection closed first. */
 typedef void (*tn_response_cb)(tn_request *req, int status, void *user);
@@ -11131,7 +11132,8 @@ TN__PRIVATE void tn__hc_head_done(tn__hconn *c, const char *base, size_t head_le
     tn__hc_process(c);
 }
 
-/* Streamed body: hand out what is buffered, consuming it. Returns 1 when the body ended. */
+/* Streamed body: hand out what is buffered, consuming it. Returns 1 when the body ended,
+   0 when more is to come, -1 after a framing error (reported; the connection is closing). */
 TN__PRIVATE int tn__hc_stream_body(tn__hconn *c, tn_str data) {
     tn_request *r = c->req;
     if (r->p.body_kind == TN_HTTP_BODY_LENGTH) {
@@ -11148,9 +11150,10 @@ TN__PRIVATE int tn__hc_stream_body(tn__hconn *c, tn_str data) {
         size_t len = data.len;
         int rc = tn_http_decode_chunked(&r->chunked, (char *)(uintptr_t)data.ptr, &len);
         if (rc < 0 && rc != TN_EINCOMPLETE) {
+            r->streaming_done = 1;   /* reported once: neither the close nor TN_OK follow */
             r->body_cb(r, rc, tn_str_make(NULL, 0), r->body_user);
             if (c->req == r) (void)tn_stream_abort(TN__HC_S(c), rc);
-            return 1;
+            return -1;
         }
         if (len > 0) {
             r->body_seen += len;
@@ -11209,7 +11212,7 @@ TN__PRIVATE void tn__hc_process(tn__hconn *c) {
     if (r->body_cb) {
         if (data.len > 0 && !r->paused) {
             int ended = tn__hc_stream_body(c, data);
-            if (c->req != r) return;
+            if (ended < 0 || c->req != r) return;
             if (ended) {
                 if (!r->conn) return;
                 r->streaming_done = 1;

@@ -829,7 +829,8 @@ TN__PRIVATE void tn__hc_head_done(tn__hconn *c, const char *base, size_t head_le
     tn__hc_process(c);
 }
 
-/* Streamed body: hand out what is buffered, consuming it. Returns 1 when the body ended. */
+/* Streamed body: hand out what is buffered, consuming it. Returns 1 when the body ended,
+   0 when more is to come, -1 after a framing error (reported; the connection is closing). */
 TN__PRIVATE int tn__hc_stream_body(tn__hconn *c, tn_str data) {
     tn_request *r = c->req;
     if (r->p.body_kind == TN_HTTP_BODY_LENGTH) {
@@ -846,9 +847,10 @@ TN__PRIVATE int tn__hc_stream_body(tn__hconn *c, tn_str data) {
         size_t len = data.len;
         int rc = tn_http_decode_chunked(&r->chunked, (char *)(uintptr_t)data.ptr, &len);
         if (rc < 0 && rc != TN_EINCOMPLETE) {
+            r->streaming_done = 1;   /* reported once: neither the close nor TN_OK follow */
             r->body_cb(r, rc, tn_str_make(NULL, 0), r->body_user);
             if (c->req == r) (void)tn_stream_abort(TN__HC_S(c), rc);
-            return 1;
+            return -1;
         }
         if (len > 0) {
             r->body_seen += len;
@@ -907,7 +909,7 @@ TN__PRIVATE void tn__hc_process(tn__hconn *c) {
     if (r->body_cb) {
         if (data.len > 0 && !r->paused) {
             int ended = tn__hc_stream_body(c, data);
-            if (c->req != r) return;
+            if (ended < 0 || c->req != r) return;
             if (ended) {
                 if (!r->conn) return;
                 r->streaming_done = 1;

@@ -20,8 +20,9 @@ typedef struct tn_request tn_request;
 /* The request is ready (head and buffered body), or (on_headers) its head is. */
 typedef void (*tn_request_cb)(tn_request *req, void *user);
 /* A streamed request body chunk: status TN_MORE with data, then TN_OK (empty) at the end,
-   or an error (TN_ECLOSED, TN_ETIMEOUT, TN_EBODY_TOO_LARGE, TN_EBAD_CHUNK, ...). data is
-   borrowed until the callback returns. */
+   or an error (TN_ECLOSED, TN_ETIMEOUT, TN_EBODY_TOO_LARGE, TN_EBAD_CHUNK, ...), exactly
+   once, after which no call follows and the connection closes (no response can be sent).
+   data is borrowed until the callback returns. */
 typedef void (*tn_body_cb)(tn_request *req, int status, tn_str data, void *user);
 /* A streamed response write went to the socket (TN_OK) or the connection closed first. */
 typedef void (*tn_response_cb)(tn_request *req, int status, void *user);
