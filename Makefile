@@ -21,7 +21,7 @@ SECONDS ?= 30
 TESTS    := $(patsubst tests/%.c,%,$(wildcard tests/test_*.c))
 EXAMPLES := $(patsubst examples/%.c,%,$(wildcard examples/*.c))
 BENCHES  := $(patsubst bench/%.c,%,$(wildcard bench/*.c))
-DEPS     := tornado.h tests/tn_test.h
+DEPS     := tornado.h tests/tn_test.h tests/tn_test_client.h
 
 .PHONY: all test demo demo-assets bench amalgamate fuzz clean examples tests
 all: examples tests

@@ -7,11 +7,10 @@
 #define TORNADO_IMPLEMENTATION
 #include "../tornado.h"
 #include "tn_test.h"
+#include "tn_test_client.h"
 #include <pthread.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <poll.h>
 
 /* ---- the server under test ---- */
@@ -204,108 +203,7 @@ static void stop_server(server *s) {
     free(s);
 }
 
-/* ---- a blocking client ---- */
-static int cli_connect(int port) {
-    struct sockaddr_in sa;
-    int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
-    memset(&sa, 0, sizeof sa);
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons((uint16_t)port);
-    sa.sin_addr.s_addr = htonl(0x7f000001);
-    TN_CHECK(connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0);
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    return fd;
-}
-
-static void cli_send(int fd, const char *s, size_t n) {
-    size_t off = 0;
-    while (off < n) {
-        ssize_t k = send(fd, s + off, n - off, MSG_NOSIGNAL);
-        TN_CHECK(k > 0);
-        off += (size_t)k;
-    }
-}
-
-static void cli_sends(int fd, const char *s) { cli_send(fd, s, strlen(s)); }
-
-/* Send as much as the server takes: it may answer (413, 431, ...) and close before the
-   client is done sending, which is its right. */
-static void cli_send_lenient(int fd, const char *s, size_t n) {
-    size_t off = 0;
-    while (off < n) {
-        ssize_t k = send(fd, s + off, n - off, MSG_NOSIGNAL);
-        if (k <= 0) return;
-        off += (size_t)k;
-    }
-}
-
-/* Complete responses at the start of buf (parsed with our own response parser). */
-static int complete_responses(const char *buf, size_t len) {
-    int n = 0;
-    size_t off = 0;
-    for (;;) {
-        tn_http_response r;
-        tn_http_header h[64];
-        int rc;
-        memset(&r, 0, sizeof r);
-        r.headers = h;
-        r.max_headers = 64;
-        rc = tn_http_parse_response(buf + off, len - off, &r);
-        if (rc <= 0) return n;
-        if (r.status == 100) {
-            off += (size_t)rc;
-            continue;
-        }
-        off += (size_t)rc;
-        if (r.body_kind == TN_HTTP_BODY_LENGTH) {
-            if (len - off < r.content_length) return n;
-            off += (size_t)r.content_length;
-        } else if (r.body_kind == TN_HTTP_BODY_CHUNKED) {
-            char *copy = (char *)malloc(len - off + 1);
-            tn_http_chunked dec;
-            size_t l = len - off;
-            memset(&dec, 0, sizeof dec);
-            memcpy(copy, buf + off, l);
-            rc = tn_http_decode_chunked(&dec, copy, &l);
-            free(copy);
-            if (rc < 0) return n;
-            off = len - (size_t)rc;
-        } else if (r.body_kind == TN_HTTP_BODY_UNTIL_CLOSE) {
-            return n;
-        }
-        n++;
-    }
-}
-
-/* Read until `want` responses are complete (0: until the peer closes), the peer closes, or
-   timeout_ms passes. Returns bytes read; *closed says if the peer closed. */
-static size_t cli_recv_n(int fd, char *buf, size_t cap, int timeout_ms, int *closed, int want) {
-    size_t len = 0;
-    uint64_t end = tn_time_ms() + (uint64_t)timeout_ms;
-    *closed = 0;
-    while (len < cap - 1) {
-        struct pollfd p;
-        int wait = (int)(end > tn_time_ms() ? end - tn_time_ms() : 0);
-        ssize_t k;
-        if (want > 0 && complete_responses(buf, len) >= want) break;
-        p.fd = fd;
-        p.events = POLLIN;
-        if (wait <= 0 || poll(&p, 1, wait) <= 0) break;
-        k = recv(fd, buf + len, cap - 1 - len, 0);
-        if (k <= 0) {
-            *closed = 1;
-            break;
-        }
-        len += (size_t)k;
-        buf[len] = 0;
-    }
-    buf[len] = 0;
-    return len;
-}
-
-static size_t cli_recv(int fd, char *buf, size_t cap, int timeout_ms, int *closed) {
-    return cli_recv_n(fd, buf, cap, timeout_ms, closed, 0);
-}
+/* ---- client helpers (the blocking client is in tn_test_client.h) ---- */
 
 /* Count "HTTP/1.1 NNN" status lines with the given code. */
 static int count_status(const char *buf, int code) {
@@ -323,7 +221,7 @@ static int count_status(const char *buf, int code) {
 /* One request on a fresh connection: returns the response (up to cap) and whether the
    server closed the connection. */
 static size_t exchange(int port, const char *req, char *buf, size_t cap, int wait_ms, int *closed) {
-    int fd = cli_connect(port);
+    int fd = cli_connect(port, 0);
     size_t n;
     cli_send_lenient(fd, req, strlen(req));
     n = cli_recv(fd, buf, cap, wait_ms, closed);
@@ -335,7 +233,7 @@ static size_t exchange(int port, const char *req, char *buf, size_t cap, int wai
 TN_TEST(keep_alive_and_pipelining_in_order) {
     server *s = start_server(NULL);
     char buf[8192];
-    int fd = cli_connect(s->port), closed, i;
+    int fd = cli_connect(s->port, 0), closed, i;
     /* three requests, one at a time, on one connection */
     for (i = 0; i < 3; i++) {
         cli_sends(fd, "GET / HTTP/1.1\r\nHost: t\r\n\r\n");
@@ -364,7 +262,7 @@ TN_TEST(keep_alive_and_pipelining_in_order) {
     TN_EQ_INT(count_status(buf, 200), 1);
     TN_EQ_INT(count_status(buf, 204), 1);
     close(fd);
-    fd = cli_connect(s->port);
+    fd = cli_connect(s->port, 0);
     /* Connection: close is honoured */
     cli_sends(fd, "GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
     cli_recv(fd, buf, sizeof buf, 1000, &closed);
@@ -384,7 +282,7 @@ TN_TEST(http10_and_head_and_one_byte_writes) {
     exchange(s->port, "GET / HTTP/1.0\r\n\r\n", buf, sizeof buf, 1000, &closed);
     TN_EQ_INT(closed, 1);
     TN_EQ_INT(count_status(buf, 200), 1);
-    fd = cli_connect(s->port);
+    fd = cli_connect(s->port, 0);
     cli_sends(fd, "GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
     cli_recv(fd, buf, sizeof buf, 150, &closed);
     TN_EQ_INT(closed, 0);
@@ -395,7 +293,7 @@ TN_TEST(http10_and_head_and_one_byte_writes) {
     TN_CHECK(strstr(buf, "Content-Length: 12\r\n") != NULL);
     TN_CHECK(strstr(buf, "Hello") == NULL);
     /* a request dribbled one byte per write is still served */
-    fd = cli_connect(s->port);
+    fd = cli_connect(s->port, 0);
     for (i = 0; req[i]; i++) {
         cli_send(fd, req + i, 1);
         usleep(500);
@@ -418,7 +316,7 @@ TN_TEST(request_bodies_length_chunked_continue) {
              buf, sizeof buf, 1000, &closed);
     TN_CHECK(strstr(buf, "\r\n\r\nPUT 11 hello world") != NULL);
     /* a chunked body followed by a pipelined request on the same connection */
-    fd = cli_connect(s->port);
+    fd = cli_connect(s->port, 0);
     cli_sends(fd, "POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"
                  "GET / HTTP/1.1\r\nHost: t\r\n\r\n");
     cli_recv(fd, buf, sizeof buf, 300, &closed);
@@ -426,7 +324,7 @@ TN_TEST(request_bodies_length_chunked_continue) {
     TN_CHECK(strstr(buf, "Hello, world") != NULL);
     close(fd);
     /* Expect: 100-continue: the interim response comes before the body is sent */
-    fd = cli_connect(s->port);
+    fd = cli_connect(s->port, 0);
     cli_sends(fd, "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n");
     cli_recv(fd, buf, sizeof buf, 200, &closed);
     TN_EQ_STR(buf, "HTTP/1.1 100 Continue\r\n\r\n");
@@ -435,7 +333,7 @@ TN_TEST(request_bodies_length_chunked_continue) {
     TN_CHECK(strstr(buf, "POST 4 data") != NULL);
     close(fd);
     /* a body split over many packets */
-    fd = cli_connect(s->port);
+    fd = cli_connect(s->port, 0);
     cli_sends(fd, "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 6\r\n\r\nab");
     usleep(20000);
     cli_sends(fd, "cd");
@@ -496,7 +394,7 @@ TN_TEST(malformed_and_limits_get_status_then_close) {
     TN_EQ_INT(count_status(buf, 431), 1);
     /* 413 for a chunked body that grows past the limit */
     {
-        int fd = cli_connect(s->port);
+        int fd = cli_connect(s->port, 0);
         char chunk[700];
         cli_sends(fd, "POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n");
         memset(chunk, 'c', sizeof chunk);
@@ -558,7 +456,7 @@ TN_TEST(streamed_request_body) {
     server *s = start_server(NULL);
     char buf[4096], chunk[10000];
     int closed, fd, i;
-    fd = cli_connect(s->port);
+    fd = cli_connect(s->port, 0);
     cli_sends(fd, "PUT /upload HTTP/1.1\r\nHost: t\r\nContent-Length: 100000\r\n\r\n");
     memset(chunk, 'u', sizeof chunk);
     for (i = 0; i < 10; i++) cli_send(fd, chunk, sizeof chunk);
@@ -590,7 +488,7 @@ TN_TEST(async_handler_and_client_that_leaves) {
     TN_EQ_INT(s->closed_cbs, 0);
     /* a handler that never answers: once the client leaves, the connection is released and
        the request's close callback runs */
-    fd = cli_connect(s->port);
+    fd = cli_connect(s->port, 0);
     cli_sends(fd, "GET /never HTTP/1.1\r\nHost: t\r\n\r\n");
     usleep(50000);
     TN_EQ_UINT(tn_http_server_connections(s->srv), 1);
@@ -616,7 +514,7 @@ TN_TEST(idle_header_and_body_timeouts) {
     o.body_timeout_ms = 400;
     s = start_server(&o);
     /* idle keep-alive connection: closed after ~300 ms */
-    fd = cli_connect(s->port);
+    fd = cli_connect(s->port, 0);
     t0 = tn_time_ms();
     cli_recv(fd, buf, sizeof buf, 3000, &closed);
     TN_EQ_INT(closed, 1);
@@ -624,7 +522,7 @@ TN_TEST(idle_header_and_body_timeouts) {
     close(fd);
     /* slowloris: a head dribbled forever is cut at the header timeout, while a normal client
        is still served at once */
-    slow = cli_connect(s->port);
+    slow = cli_connect(s->port, 0);
     cli_sends(slow, "GET / HTTP/1.1\r\n");
     t0 = tn_time_ms();
     for (i = 0; i < 20; i++) {
@@ -648,7 +546,7 @@ TN_TEST(idle_header_and_body_timeouts) {
     TN_CHECKF(tn_time_ms() - t0 < 1500, "slow client held %lu ms", (unsigned long)(tn_time_ms() - t0));
     close(slow);
     /* body timeout */
-    fd = cli_connect(s->port);
+    fd = cli_connect(s->port, 0);
     cli_sends(fd, "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\nonly a bit");
     t0 = tn_time_ms();
     cli_recv(fd, buf, sizeof buf, 3000, &closed);
@@ -677,7 +575,7 @@ TN_TEST(no_keep_alive_max_connections_xheaders) {
     exchange(s->port, "GET / HTTP/1.1\r\nHost: t\r\nX-Real-Ip: not-an-ip\r\n\r\n", buf, sizeof buf, 1000, &closed);
     TN_EQ_STR(s->last_ip, "127.0.0.1");
     /* two connections held open: the third waits until one goes */
-    for (i = 0; i < 3; i++) fds[i] = cli_connect(s->port);
+    for (i = 0; i < 3; i++) fds[i] = cli_connect(s->port, 0);
     usleep(100000);
     cli_send(fds[2], "GET / HTTP/1.1\r\nHost: t\r\n\r\n", 27);
     cli_recv(fds[2], buf, sizeof buf, 200, &closed);
@@ -694,7 +592,7 @@ TN_TEST(no_keep_alive_max_connections_xheaders) {
 TN_TEST(graceful_shutdown) {
     server *s = start_server(NULL);
     char buf[4096];
-    int closed, fd = cli_connect(s->port);
+    int closed, fd = cli_connect(s->port, 0);
     cli_sends(fd, "GET /slow HTTP/1.1\r\nHost: t\r\n\r\n");
     usleep(50000);
     TN_OK_RC(tn_loop_post(s->loop, close_srv, s));
@@ -914,7 +812,7 @@ static int serve_batch(int *fds, int from, int to, int port) {
     char buf[512];
     int i, ok = 0;
     for (i = from; i < to; i++) {
-        fds[i] = cli_connect(port);
+        fds[i] = cli_connect(port, 0);
         cli_send(fds[i], "GET / HTTP/1.1\r\nHost: t\r\n\r\n", 27);
     }
     for (i = from; i < to; i++) {

@@ -12,12 +12,11 @@
 #define TORNADO_IMPLEMENTATION
 #include "../tornado.h"
 #include "tn_test.h"
+#include "tn_test_client.h"
 #include <pthread.h>
 #include <dirent.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <poll.h>
 
 #define BIG_SIZE (8u * 1024 * 1024 + 12345)
@@ -270,59 +269,43 @@ static int count_fds(void) {
     return n;
 }
 
-/* ---- a blocking client ---- */
-static int cli_connect(int port, int rcvbuf) {
-    struct sockaddr_in sa;
-    int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
-    if (rcvbuf) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
-    memset(&sa, 0, sizeof sa);
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons((uint16_t)port);
-    sa.sin_addr.s_addr = htonl(0x7f000001);
-    TN_CHECK(connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0);
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    return fd;
-}
+/* ---- client helpers (the blocking client is in tn_test_client.h) ---- */
 
-static void cli_send(int fd, const char *s) {
-    size_t off = 0, n = strlen(s);
-    while (off < n) {
-        ssize_t k = send(fd, s + off, n - off, MSG_NOSIGNAL);
-        TN_CHECK(k > 0);
-        off += (size_t)k;
-    }
-}
-
+/* A response read until the server closes: the first head, as text and parsed, and every
+   byte after it (the body, and any responses pipelined after it), which may be megabytes. */
 typedef struct resp {
     int status;
-    char head[8192];
-    unsigned char *body;
+    char head[8192];                     /* NUL-terminated */
+    tn_http_header h[CLI_MAX_HEADERS];   /* into head */
+    size_t nh;
+    unsigned char *body;                 /* NUL-terminated */
     size_t body_len;
 } resp;
 
 /* Read until the server closes (the requests say Connection: close). */
 static void read_all(int fd, resp *r) {
-    size_t cap = 1 << 16, len = 0;
+    size_t cap = 1 << 16, len = 0, hlen;
     unsigned char *buf = (unsigned char *)malloc(cap);
+    tn_http_response p;
     char *sep;
     for (;;) {
-        ssize_t k;
-        struct pollfd pf;
-        pf.fd = fd;
-        pf.events = POLLIN;
-        TN_CHECKF(poll(&pf, 1, 10000) == 1, "no answer within 10 s");
+        long k;
         if (len == cap) buf = (unsigned char *)realloc(buf, cap *= 2);
-        k = recv(fd, buf + len, cap - len, 0);
-        if (k <= 0) break;
+        k = cli_recv_some(fd, buf + len, cap - len, 10000);
+        TN_CHECKF(k >= 0, "no answer within 10 s");
+        if (k == 0) break;
         len += (size_t)k;
     }
     memset(r, 0, sizeof *r);
     sep = len ? (char *)memmem(buf, len, "\r\n\r\n", 4) : NULL;
     TN_CHECKF(sep != NULL, "no complete head (%lu bytes)", (unsigned long)len);
-    TN_CHECK((size_t)(sep - (char *)buf) + 4 < sizeof r->head);
-    memcpy(r->head, buf, (size_t)(sep - (char *)buf) + 4);
-    r->status = atoi(r->head + 9);
-    r->body_len = len - ((size_t)(sep - (char *)buf) + 4);
+    hlen = (size_t)(sep - (char *)buf) + 4;
+    TN_CHECK(hlen < sizeof r->head);
+    memcpy(r->head, buf, hlen);
+    TN_EQ_INT(cli_parse_head(r->head, hlen, 0, &p, r->h), hlen);
+    r->status = p.status;
+    r->nh = p.num_headers;
+    r->body_len = len - hlen;
     r->body = (unsigned char *)malloc(r->body_len + 1);
     memcpy(r->body, sep + 4, r->body_len);
     r->body[r->body_len] = 0;
@@ -335,7 +318,7 @@ static void req(server *s, const char *method, const char *target, const char *e
     char buf[4096];
     int fd = cli_connect(s->port, 0);
     snprintf(buf, sizeof buf, "%s %s HTTP/1.1\r\nHost: t\r\nConnection: close\r\n%s\r\n", method, target, extra);
-    cli_send(fd, buf);
+    cli_sends(fd, buf);
     read_all(fd, r);
     close(fd);
 }
@@ -344,14 +327,15 @@ static void resp_free(resp *r) { free(r->body); }
 
 /* The value of header name (case-sensitive as we send them), or "" when absent. */
 static const char *hdr(const resp *r, const char *name, char *out, size_t cap) {
-    char pat[128];
-    const char *p, *e;
-    snprintf(pat, sizeof pat, "\r\n%s: ", name);
+    const tn_http_header *f;
+    int i;
     out[0] = 0;
-    if (!(p = strstr(r->head, pat))) return out;
-    p += strlen(pat);
-    e = strstr(p, "\r\n");
-    snprintf(out, cap, "%.*s", (int)(e - p), p);
+    for (i = 0; (f = cli_find_hdr(r->h, r->nh, name, i)) != NULL; i++) {
+        if (tn_str_eq_c(f->name, name)) {
+            snprintf(out, cap, "%.*s", (int)f->value.len, f->value.ptr);
+            break;
+        }
+    }
     return out;
 }
 
@@ -446,10 +430,10 @@ TN_TEST(files_types_lengths_bodies) {
     /* several files on one keep-alive connection, pipelined, one of them big */
     {
         int fd = cli_connect(s->port, 0);
-        cli_send(fd, "GET /static/hello.txt HTTP/1.1\r\nHost: t\r\n\r\n"
-                     "GET /static/big.bin HTTP/1.1\r\nHost: t\r\n\r\n"
-                     "GET /nosf/big.bin HTTP/1.1\r\nHost: t\r\n\r\n"
-                     "GET /static/page.html HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+        cli_sends(fd, "GET /static/hello.txt HTTP/1.1\r\nHost: t\r\n\r\n"
+                      "GET /static/big.bin HTTP/1.1\r\nHost: t\r\n\r\n"
+                      "GET /nosf/big.bin HTTP/1.1\r\nHost: t\r\n\r\n"
+                      "GET /static/page.html HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
         read_all(fd, &r);
         close(fd);
         TN_EQ_INT(r.status, 200);
@@ -728,7 +712,7 @@ TN_TEST(traversal_refused) {
     /* raw backslashes in the target, if the parser lets them through */
     {
         int fd = cli_connect(s->port, 0);
-        cli_send(fd, "GET /static/..\\secret.txt HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+        cli_sends(fd, "GET /static/..\\secret.txt HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
         read_all(fd, &r);
         close(fd);
         TN_CHECK(r.status == 400 || r.status == 403 || r.status == 404);
@@ -838,7 +822,7 @@ TN_TEST(slow_reader_bounded_and_leavers) {
         s->max_wbuf = 0;
         s->saw_sendfile = 0;
         snprintf(buf, sizeof buf, "GET %s HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", paths[k]);
-        cli_send(fd, buf);
+        cli_sends(fd, buf);
         for (i = 0; i < 40; i++) {   /* ~1 s at ~32 KB/s */
             ssize_t n = recv(fd, all + got, 1024, 0);
             TN_CHECK(n > 0);
@@ -852,10 +836,10 @@ TN_TEST(slow_reader_bounded_and_leavers) {
         TN_EQ_INT(s->saw_sendfile, k == 0 && TN__HAVE_SENDFILE);
         TN_CHECKF(s->max_wbuf <= 2 * 65536, "%s: write buffer reached %lu bytes", paths[k], (unsigned long)s->max_wbuf);
         TN_CHECKF(peak <= 1024 * 1024, "%s: allocator peak %lu bytes", paths[k], (unsigned long)peak);
-        for (;;) {   /* the rest at full speed, intact */
-            ssize_t n = recv(fd, all + got, BIG_SIZE + 8192 - got, 0);
-            if (n <= 0) break;
-            got += (size_t)n;
+        {   /* the rest at full speed, intact */
+            int closed;
+            got += cli_recv(fd, (char *)all + got, BIG_SIZE + 8192 - got, 30000, &closed);
+            TN_CHECK(closed);
         }
         close(fd);
         {
@@ -879,7 +863,7 @@ TN_TEST(slow_reader_bounded_and_leavers) {
         char buf[4096];
         int fd = cli_connect(s->port, 8192);
         snprintf(buf, sizeof buf, "GET %s HTTP/1.1\r\nHost: t\r\n\r\n", t[k % 4]);
-        cli_send(fd, buf);
+        cli_sends(fd, buf);
         TN_CHECK(recv(fd, buf, sizeof buf, 0) > 0);
         if (k >= 4) {
             struct linger lg;
@@ -918,7 +902,7 @@ TN_TEST(concurrent_downloads) {
         char rq[256];
         fd[i] = cli_connect(s->port, 0);
         snprintf(rq, sizeof rq, "GET %s HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", t[i % 3]);
-        cli_send(fd[i], rq);
+        cli_sends(fd[i], rq);
         buf[i] = (unsigned char *)malloc(BIG_SIZE + 4096);
         len[i] = 0;
     }

@@ -9,11 +9,9 @@
 #define TORNADO_IMPLEMENTATION
 #include "../tornado.h"
 #include "tn_test.h"
+#include "tn_test_client.h"
 #include <pthread.h>
 #include <sys/socket.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
 
 #define SECRET "a secret only the tests know"
 
@@ -397,138 +395,37 @@ static void stop_app(app_t *a) {
     free(a);
 }
 
-/* ---- a blocking client ---- */
-static int cli_connect(int port) {
-    struct sockaddr_in sa;
-    int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
-    memset(&sa, 0, sizeof sa);
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons((uint16_t)port);
-    sa.sin_addr.s_addr = htonl(0x7f000001);
-    TN_CHECK(connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0);
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    return fd;
-}
-
-static void cli_send(int fd, const char *s, size_t n) {
-    size_t off = 0;
-    while (off < n) {
-        ssize_t k = send(fd, s + off, n - off, MSG_NOSIGNAL);
-        TN_CHECK(k > 0);
-        off += (size_t)k;
-    }
-}
-
-/* A parsed response: status, headers, body (decoded if chunked). */
-typedef struct resp {
-    int status;
-    tn_http_header h[64];
-    size_t nh;
-    char body[16384];
-    size_t blen;
-    size_t used;   /* bytes of the input this response took */
-} resp;
-
-/* Parse one complete response at buf; returns 1 when complete. */
-static int parse_resp(const char *buf, size_t len, resp *r, int head) {
-    tn_http_response p;
-    int rc;
-    size_t off;
-    memset(&p, 0, sizeof p);
-    p.headers = r->h;
-    p.max_headers = 64;
-    rc = tn_http_parse_response(buf, len, &p);
-    if (rc <= 0) return 0;
-    off = (size_t)rc;
-    r->status = p.status;
-    r->nh = p.num_headers;
-    r->blen = 0;
-    if (head || p.status == 304 || p.status == 204) {
-        r->used = off;
-    } else if (p.body_kind == TN_HTTP_BODY_LENGTH) {
-        if (len - off < p.content_length) return 0;
-        TN_CHECK(p.content_length < sizeof r->body);
-        memcpy(r->body, buf + off, (size_t)p.content_length);
-        r->blen = (size_t)p.content_length;
-        r->used = off + (size_t)p.content_length;
-    } else if (p.body_kind == TN_HTTP_BODY_CHUNKED) {
-        tn_http_chunked dec;
-        size_t l = len - off;
-        char *copy = (char *)malloc(l + 1);
-        memset(&dec, 0, sizeof dec);
-        memcpy(copy, buf + off, l);
-        rc = tn_http_decode_chunked(&dec, copy, &l);
-        if (rc < 0) {
-            free(copy);
-            return 0;
-        }
-        TN_CHECK(l < sizeof r->body);
-        memcpy(r->body, copy, l);
-        r->blen = l;
-        r->used = len - (size_t)rc;
-        free(copy);
-    } else {
-        r->used = off;
-    }
-    r->body[r->blen] = 0;
-    return 1;
-}
-
+/* ---- client helpers (the blocking client is in tn_test_client.h) ---- */
 static char g_raw[65536];
 
 /* Send a request on fd and read one response into r. */
-static void roundtrip_fd(int fd, const char *req, resp *r, int head) {
-    size_t len = 0;
-    uint64_t end = tn_time_ms() + 5000;
-    cli_send(fd, req, strlen(req));
-    for (;;) {
-        struct pollfd p;
-        ssize_t k;
-        if (len && parse_resp(g_raw, len, r, head)) return;
-        p.fd = fd;
-        p.events = POLLIN;
-        TN_CHECKF(tn_time_ms() < end && poll(&p, 1, (int)(end - tn_time_ms())) > 0, "no response to %.60s", req);
-        k = recv(fd, g_raw + len, sizeof g_raw - 1 - len, 0);
-        TN_CHECKF(k > 0, "connection closed before a response to %.60s", req);
-        len += (size_t)k;
-        g_raw[len] = 0;
-    }
+static void roundtrip_fd(int fd, const char *req, cli_resp *r, int head) {
+    int closed;
+    size_t len;
+    cli_sends(fd, req);
+    len = cli_recv_resp(fd, g_raw, sizeof g_raw, 5000, &closed, 1, head);
+    TN_CHECKF(cli_parse_resp(g_raw, len, head, closed, r) > 0, "%s %.60s",
+              closed ? "connection closed before a response to" : "no response to", req);
 }
 
-static void roundtrip(int port, const char *req, resp *r) {
-    int fd = cli_connect(port);
+static void roundtrip(int port, const char *req, cli_resp *r) {
+    int fd = cli_connect(port, 0);
     roundtrip_fd(fd, req, r, strncmp(req, "HEAD ", 5) == 0);
     close(fd);
 }
-
-/* The n-th (0-based) header value named name, NUL-terminated in a static buffer, or NULL. */
-static const char *hdr_n(resp *r, const char *name, int n) {
-    static char out[4][1024];
-    static int slot;
-    size_t i;
-    for (i = 0; i < r->nh; i++) {
-        if (tn_str_ieq(r->h[i].name, tn_str_c(name)) && n-- == 0) {
-            char *o = out[slot++ % 4];
-            snprintf(o, 1024, "%.*s", (int)r->h[i].value.len, r->h[i].value.ptr);
-            return o;
-        }
-    }
-    return NULL;
-}
-static const char *hdr(resp *r, const char *name) { return hdr_n(r, name, 0); }
 
 #define GET(path) "GET " path " HTTP/1.1\r\nHost: t\r\n\r\n"
 
 /* ---- tests ---- */
 TN_TEST(routing_captures_404_405_head) {
     app_t *a = start_app(0);
-    static resp r;
+    static cli_resp r;
     char req[512];
     roundtrip(a->port, GET("/hello"), &r);
     TN_EQ_INT(r.status, 200);
     TN_EQ_STR(r.body, "Hello, world");
-    TN_EQ_STR(hdr(&r, "Content-Type"), "text/html; charset=UTF-8");
-    TN_EQ_STR(hdr(&r, "Etag"), "\"e02aa1b106d5c7c6a98def2b13005d5b84fd8dc8\"");   /* sha1("Hello, world") */
+    TN_EQ_STR(cli_hdr(&r, "Content-Type"), "text/html; charset=UTF-8");
+    TN_EQ_STR(cli_hdr(&r, "Etag"), "\"e02aa1b106d5c7c6a98def2b13005d5b84fd8dc8\"");   /* sha1("Hello, world") */
     /* captures are percent-decoded, '+' stays */
     roundtrip(a->port, GET("/users/J%C3%BCrgen%20a+b%2Fc"), &r);
     TN_EQ_INT(r.status, 200);
@@ -537,23 +434,23 @@ TN_TEST(routing_captures_404_405_head) {
     roundtrip(a->port, GET("/missing"), &r);
     TN_EQ_INT(r.status, 404);
     TN_EQ_STR(r.body, "<html><title>404: Not Found</title><body>404: Not Found</body></html>");
-    TN_EQ_STR(hdr(&r, "Content-Type"), "text/html; charset=UTF-8");
+    TN_EQ_STR(cli_hdr(&r, "Content-Type"), "text/html; charset=UTF-8");
     /* 405 with Allow */
     roundtrip(a->port, "DELETE /hello HTTP/1.1\r\nHost: t\r\n\r\n", &r);
     TN_EQ_INT(r.status, 405);
-    TN_EQ_STR(hdr(&r, "Allow"), "GET, HEAD");
+    TN_EQ_STR(cli_hdr(&r, "Allow"), "GET, HEAD");
     TN_CHECK(strstr(r.body, "405: Method Not Allowed") != NULL);
     roundtrip(a->port, "POST /hello HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n", &r);
     TN_EQ_INT(r.status, 405);
     /* HEAD is answered by the GET handler, without a body but with its length and ETag */
     roundtrip(a->port, "HEAD /hello HTTP/1.1\r\nHost: t\r\n\r\n", &r);
     TN_EQ_INT(r.status, 200);
-    TN_EQ_STR(hdr(&r, "Content-Length"), "12");
-    TN_EQ_STR(hdr(&r, "Etag"), "\"e02aa1b106d5c7c6a98def2b13005d5b84fd8dc8\"");
+    TN_EQ_STR(cli_hdr(&r, "Content-Length"), "12");
+    TN_EQ_STR(cli_hdr(&r, "Etag"), "\"e02aa1b106d5c7c6a98def2b13005d5b84fd8dc8\"");
     TN_EQ_INT(r.blen, 0);
     /* a raw tn_respond inside an app handler works, also on a keep-alive connection */
     {
-        int fd = cli_connect(a->port), i;
+        int fd = cli_connect(a->port, 0), i;
         for (i = 0; i < 3; i++) {
             roundtrip_fd(fd, GET("/raw"), &r, 0);
             TN_EQ_INT(r.status, 200);
@@ -572,37 +469,37 @@ TN_TEST(routing_captures_404_405_head) {
 
 TN_TEST(custom_not_found_and_error_page) {
     app_t *a = start_app(F_CUSTOM);
-    static resp r;
+    static cli_resp r;
     roundtrip(a->port, GET("/nowhere/%41"), &r);
     TN_EQ_INT(r.status, 404);
     TN_EQ_STR(r.body, "custom 404 for /nowhere/%41");
     roundtrip(a->port, GET("/error"), &r);
     TN_EQ_INT(r.status, 503);
     TN_EQ_STR(r.body, "oops 503 <b>Busy</b> & 'x'");
-    TN_EQ_STR(hdr(&r, "Content-Type"), "text/plain");
+    TN_EQ_STR(cli_hdr(&r, "Content-Type"), "text/plain");
     roundtrip(a->port, "PUT /hello HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n", &r);
     TN_EQ_INT(r.status, 405);
     TN_EQ_STR(r.body, "oops 405 Method Not Allowed");
-    TN_EQ_STR(hdr(&r, "Allow"), "GET, HEAD");
+    TN_EQ_STR(cli_hdr(&r, "Allow"), "GET, HEAD");
     stop_app(a);
 }
 
 TN_TEST(send_error_page_escapes_and_discards) {
     app_t *a = start_app(0);
-    static resp r;
+    static cli_resp r;
     roundtrip(a->port, GET("/error"), &r);
     TN_EQ_INT(r.status, 503);
     TN_EQ_STR(r.body, "<html><title>503: &lt;b&gt;Busy&lt;/b&gt; &amp; &#39;x&#39;</title>"
                       "<body>503: &lt;b&gt;Busy&lt;/b&gt; &amp; &#39;x&#39;</body></html>");
-    TN_CHECK(hdr(&r, "X-Gone") == NULL);                  /* headers were reset */
-    TN_EQ_STR(hdr(&r, "Set-Cookie"), "kept=1; Path=/");   /* cookies survive, as in Tornado */
-    TN_CHECK(hdr(&r, "Etag") == NULL);
+    TN_CHECK(cli_hdr(&r, "X-Gone") == NULL);                  /* headers were reset */
+    TN_EQ_STR(cli_hdr(&r, "Set-Cookie"), "kept=1; Path=/");   /* cookies survive, as in Tornado */
+    TN_CHECK(cli_hdr(&r, "Etag") == NULL);
     stop_app(a);
 }
 
 TN_TEST(arguments_query_form_multipart_missing) {
     app_t *a = start_app(0);
-    static resp r;
+    static cli_resp r;
     static char req[4096];
     const char *mp;
     /* query: repeated keys, last wins; '+' and %XX decoded; whitespace stripped */
@@ -666,12 +563,12 @@ TN_TEST(arguments_query_form_multipart_missing) {
 }
 
 /* The value of Set-Cookie `name` (up to ';') from r. */
-static const char *set_cookie_value(resp *r, const char *name) {
+static const char *set_cookie_value(const cli_resp *r, const char *name) {
     static char out[1024];
     int i;
     const char *v;
     size_t nl = strlen(name);
-    for (i = 0; (v = hdr_n(r, "Set-Cookie", i)) != NULL; i++) {
+    for (i = 0; (v = cli_hdr_n(r, "Set-Cookie", i)) != NULL; i++) {
         if (strncmp(v, name, nl) == 0 && v[nl] == '=') {
             const char *e = strchr(v, ';');
             size_t n = e ? (size_t)(e - v - nl - 1) : strlen(v + nl + 1);
@@ -684,13 +581,13 @@ static const char *set_cookie_value(resp *r, const char *name) {
 
 TN_TEST(cookies_and_signed_cookies) {
     app_t *a = start_app(0);
-    static resp r;
+    static cli_resp r;
     static char req[4096], sv[1024];
     int i, n_out = 0;
     const char *v;
     roundtrip(a->port, "GET /cookie HTTP/1.1\r\nHost: t\r\nCookie: a=1; c=\"q\\\"v\"; z=2\r\n\r\n", &r);
     TN_EQ_STR(r.body, "c=q\"v");
-    for (i = 0; (v = hdr_n(&r, "Set-Cookie", i)) != NULL; i++) {
+    for (i = 0; (v = cli_hdr_n(&r, "Set-Cookie", i)) != NULL; i++) {
         if (strncmp(v, "out=", 4) == 0) {
             n_out++;
             TN_EQ_STR(v, "out=v2; Path=/");
@@ -698,7 +595,7 @@ TN_TEST(cookies_and_signed_cookies) {
     }
     TN_EQ_INT(n_out, 1);
     TN_CHECK(set_cookie_value(&r, "other") != NULL);
-    TN_CHECK(strstr(hdr_n(&r, "Set-Cookie", 1), "HttpOnly") != NULL);
+    TN_CHECK(strstr(cli_hdr_n(&r, "Set-Cookie", 1), "HttpOnly") != NULL);
     TN_EQ_STR(set_cookie_value(&r, "gone"), "");
     TN_CHECK(set_cookie_value(&r, "bad") == NULL);
     roundtrip(a->port, GET("/cookie"), &r);
@@ -711,13 +608,13 @@ TN_TEST(cookies_and_signed_cookies) {
     {
         int i2;
         const char *sc;
-        for (i2 = 0; (sc = hdr_n(&r, "Set-Cookie", i2)) != NULL; i2++)
+        for (i2 = 0; (sc = cli_hdr_n(&r, "Set-Cookie", i2)) != NULL; i2++)
             if (strncmp(sc, "x=", 2) == 0) TN_CHECK(strstr(sc, "Expires=") != NULL);
     }
     /* signed cookie: set, then sent back */
     roundtrip(a->port, GET("/setsecure?v=hello%7Cworld%00%FF"), &r);
     TN_EQ_INT(r.status, 200);
-    v = hdr(&r, "Set-Cookie");
+    v = cli_hdr(&r, "Set-Cookie");
     TN_CHECKF(v != NULL, "no Set-Cookie");
     TN_CHECK(strncmp(v, "s=2|1:0|10:", 11) == 0);
     TN_CHECK(strstr(v, "Expires=") != NULL);
@@ -744,7 +641,7 @@ TN_TEST(cookies_and_signed_cookies) {
 
 TN_TEST(redirects_each_code) {
     app_t *a = start_app(0);
-    static resp r;
+    static cli_resp r;
     static const int codes[] = {301, 302, 303, 307, 308};
     size_t i;
     char req[256];
@@ -752,9 +649,9 @@ TN_TEST(redirects_each_code) {
         snprintf(req, sizeof req, "GET /redirect/%d HTTP/1.1\r\nHost: t\r\n\r\n", codes[i]);
         roundtrip(a->port, req, &r);
         TN_EQ_INT(r.status, codes[i]);
-        TN_EQ_STR(hdr(&r, "Location"), "/target?x=1");
+        TN_EQ_STR(cli_hdr(&r, "Location"), "/target?x=1");
         TN_EQ_INT(r.blen, 0);
-        TN_CHECK(hdr(&r, "Set-Cookie") == NULL);
+        TN_CHECK(cli_hdr(&r, "Set-Cookie") == NULL);
     }
     roundtrip(a->port, GET("/redirect/0"), &r);   /* 0 = default 302 */
     TN_EQ_INT(r.status, 302);
@@ -763,14 +660,14 @@ TN_TEST(redirects_each_code) {
 
 TN_TEST(etag_and_if_none_match) {
     app_t *a = start_app(0);
-    static resp r;
+    static cli_resp r;
     const char *tag = "\"e02aa1b106d5c7c6a98def2b13005d5b84fd8dc8\"";
     char req[512];
     snprintf(req, sizeof req, "GET /hello HTTP/1.1\r\nHost: t\r\nIf-None-Match: %s\r\n\r\n", tag);
     roundtrip(a->port, req, &r);
     TN_EQ_INT(r.status, 304);
-    TN_EQ_STR(hdr(&r, "Etag"), tag);
-    TN_CHECK(hdr(&r, "Content-Length") == NULL && hdr(&r, "Content-Type") == NULL);
+    TN_EQ_STR(cli_hdr(&r, "Etag"), tag);
+    TN_CHECK(cli_hdr(&r, "Content-Length") == NULL && cli_hdr(&r, "Content-Type") == NULL);
     /* weak comparison, lists, '*' */
     snprintf(req, sizeof req, "GET /hello HTTP/1.1\r\nHost: t\r\nIf-None-Match: \"zzz\", W/%s\r\n\r\n", tag);
     roundtrip(a->port, req, &r);
@@ -785,19 +682,19 @@ TN_TEST(etag_and_if_none_match) {
     /* a handler's own Etag is kept and not compared (Tornado) */
     roundtrip(a->port, "GET /etag-custom HTTP/1.1\r\nHost: t\r\nIf-None-Match: \"mine\"\r\n\r\n", &r);
     TN_EQ_INT(r.status, 200);
-    TN_EQ_STR(hdr(&r, "Etag"), "\"mine\"");
+    TN_EQ_STR(cli_hdr(&r, "Etag"), "\"mine\"");
     /* not for other methods or statuses */
     roundtrip(a->port, "POST /post HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\nIf-None-Match: *\r\n\r\n", &r);
     TN_EQ_INT(r.status, 200);
-    TN_CHECK(hdr(&r, "Etag") == NULL);
+    TN_CHECK(cli_hdr(&r, "Etag") == NULL);
     roundtrip(a->port, GET("/missing"), &r);
-    TN_CHECK(hdr(&r, "Etag") == NULL);
+    TN_CHECK(cli_hdr(&r, "Etag") == NULL);
     stop_app(a);
 }
 
 TN_TEST(xsrf_accept_and_reject) {
     app_t *a = start_app(F_XSRF);
-    static resp r;
+    static cli_resp r;
     static char req[2048], cookie[256], token[256], token2[256];
     const char *v, *p;
     /* GET is exempt and hands out the cookie and a masked token */
@@ -857,38 +754,38 @@ TN_TEST(xsrf_accept_and_reject) {
 
 TN_TEST(headers_json_flush_async) {
     app_t *a = start_app(0);
-    static resp r;
+    static cli_resp r;
     int fd, i;
     roundtrip(a->port, GET("/headers"), &r);
     TN_EQ_INT(r.status, 201);
     TN_EQ_STR(r.body, "headers");
-    TN_EQ_STR(hdr_n(&r, "X-Multi", 0), "1");
-    TN_EQ_STR(hdr_n(&r, "X-Multi", 1), "2");
-    TN_EQ_STR(hdr(&r, "X-Set"), "new");
-    TN_CHECK(hdr_n(&r, "X-Set", 1) == NULL);
-    TN_CHECK(hdr(&r, "X-Gone") == NULL && hdr(&r, "X-Bad") == NULL && hdr(&r, "Injected") == NULL);
-    TN_EQ_STR(hdr(&r, "Content-Type"), "text/plain");
-    TN_EQ_STR(hdr(&r, "Content-Length"), "7");
+    TN_EQ_STR(cli_hdr_n(&r, "X-Multi", 0), "1");
+    TN_EQ_STR(cli_hdr_n(&r, "X-Multi", 1), "2");
+    TN_EQ_STR(cli_hdr(&r, "X-Set"), "new");
+    TN_CHECK(cli_hdr_n(&r, "X-Set", 1) == NULL);
+    TN_CHECK(cli_hdr(&r, "X-Gone") == NULL && cli_hdr(&r, "X-Bad") == NULL && cli_hdr(&r, "Injected") == NULL);
+    TN_EQ_STR(cli_hdr(&r, "Content-Type"), "text/plain");
+    TN_EQ_STR(cli_hdr(&r, "Content-Length"), "7");
     /* JSON */
     roundtrip(a->port, GET("/json"), &r);
     TN_EQ_STR(r.body, "{\"s\": \"q\\\"b\\\\s<\\/script>\\n\\u0001\"}");
-    TN_EQ_STR(hdr(&r, "Content-Type"), "application/json; charset=UTF-8");
+    TN_EQ_STR(cli_hdr(&r, "Content-Type"), "application/json; charset=UTF-8");
     /* flush: the head goes early, chunked */
     roundtrip(a->port, GET("/flush"), &r);
     TN_EQ_INT(r.status, 200);
     TN_EQ_STR(r.body, "first,second");
-    TN_EQ_STR(hdr(&r, "Transfer-Encoding"), "chunked");
-    TN_CHECK(hdr(&r, "Etag") == NULL);
+    TN_EQ_STR(cli_hdr(&r, "Transfer-Encoding"), "chunked");
+    TN_CHECK(cli_hdr(&r, "Etag") == NULL);
     /* async: answered later, on a keep-alive connection, several times */
-    fd = cli_connect(a->port);
+    fd = cli_connect(a->port, 0);
     for (i = 0; i < 3; i++) {
         roundtrip_fd(fd, GET("/async"), &r, 0);
         TN_EQ_STR(r.body, "later");
     }
     close(fd);
     /* a client that leaves an async request: the close callback runs once */
-    fd = cli_connect(a->port);
-    cli_send(fd, GET("/never"), strlen(GET("/never")));
+    fd = cli_connect(a->port, 0);
+    cli_sends(fd, GET("/never"));
     usleep(50000);
     close(fd);
     for (i = 0; i < 100 && a->closed_cbs == 0; i++) usleep(10000);
@@ -900,7 +797,7 @@ TN_TEST(headers_json_flush_async) {
 
 TN_TEST(streamed_request_body_route) {
     app_t *a = start_app(0);
-    static resp r;
+    static cli_resp r;
     static char req[300000];
     int fd, n;
     /* length-delimited, big: delivered in chunks, never buffered whole */
@@ -911,7 +808,7 @@ TN_TEST(streamed_request_body_route) {
     TN_EQ_INT(r.status, 200);
     TN_EQ_STR(r.body, "a b got 200000 bytes");
     /* chunked, then an empty body, on one keep-alive connection, then an ordinary route */
-    fd = cli_connect(a->port);
+    fd = cli_connect(a->port, 0);
     roundtrip_fd(fd, "PUT /stream/c HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
                      "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n", &r, 0);
     TN_EQ_STR(r.body, "c got 11 bytes");
@@ -924,7 +821,7 @@ TN_TEST(streamed_request_body_route) {
     /* 405 for a streaming route's path is decided by the ordinary dispatch */
     roundtrip(a->port, "DELETE /stream/x HTTP/1.1\r\nHost: t\r\n\r\n", &r);
     TN_EQ_INT(r.status, 405);
-    TN_EQ_STR(hdr(&r, "Allow"), "POST, PUT");
+    TN_EQ_STR(cli_hdr(&r, "Allow"), "POST, PUT");
     stop_app(a);
     /* with XSRF: the body is drained, then 403; a header token passes */
     a = start_app(F_XSRF);
@@ -941,11 +838,11 @@ TN_TEST(streamed_request_body_route) {
    HTTP framing): every request gets an answer, nothing crashes (run under ASan too). */
 TN_TEST(random_input_is_answered) {
     app_t *a = start_app(F_XSRF);
-    static resp r;
+    static cli_resp r;
     static char req[8192], q[200], hv[200], body[1200];
     static const char qs[] = "a=&%+;,0fzZ_x2|\"'<>";
     static const char mps[] = "-\r\n:;=\"aXyZform-dataname";
-    int fd = cli_connect(a->port), i, j, n;
+    int fd = cli_connect(a->port, 0), i, j, n;
     unsigned seed = 12345;
 #define RND() (seed = seed * 1103515245u + 12345u, (seed >> 16) & 0x7fff)
     for (i = 0; i < 300; i++) {
@@ -987,7 +884,7 @@ TN_TEST(random_input_is_answered) {
 
 TN_TEST(bad_input_is_4xx) {
     app_t *a = start_app(0);
-    static resp r;
+    static cli_resp r;
     roundtrip(a->port, "OPTIONS * HTTP/1.1\r\nHost: t\r\n\r\n", &r);
     TN_EQ_INT(r.status, 400);
     roundtrip(a->port, GET("/args?%zz=%%&a=%ff%00x&&=&a"), &r);
@@ -1003,8 +900,8 @@ TN_TEST(bad_input_is_4xx) {
    that went idle between requests, by design). */
 TN_TEST(steady_state_allocates_nothing) {
     app_t *a = start_app(F_COUNT);
-    static resp r;
-    int fd = cli_connect(a->port), i;
+    static cli_resp r;
+    int fd = cli_connect(a->port, 0), i;
     long before, base;
     const char *reqs = "GET /args?a=1&a=2&b=3 HTTP/1.1\r\nHost: t\r\nCookie: c=1\r\n\r\n";
     for (i = 0; i < 20; i++) {
@@ -1037,10 +934,10 @@ TN_TEST(close_with_requests_in_flight_and_detach) {
     int fd, fd2, i;
     ssize_t k;
     size_t n = 0;
-    fd = cli_connect(a->port);
-    cli_send(fd, GET("/never"), strlen(GET("/never")));
-    fd2 = cli_connect(a->port);
-    cli_send(fd2, GET("/detach"), strlen(GET("/detach")));
+    fd = cli_connect(a->port, 0);
+    cli_sends(fd, GET("/never"));
+    fd2 = cli_connect(a->port, 0);
+    cli_sends(fd2, GET("/detach"));
     while (n < 9 && (k = recv(fd2, buf + n, sizeof buf - 1 - n, 0)) > 0) n += (size_t)k;
     buf[n] = 0;
     TN_EQ_STR(buf, "RAW BYTES");
@@ -1076,7 +973,7 @@ static size_t run_cmd(const char *cmd, char *out, size_t cap) {
 
 TN_TEST(python_tornado_signed_cookies_both_ways) {
     app_t *a;
-    static resp r;
+    static cli_resp r;
     static char cmd[4096], out[4096], sv[1024], req[8192];
     if (system("/usr/bin/python3 -c 'import tornado.web' >/dev/null 2>&1") != 0)
         TN_SKIP("Python Tornado not found (apt-get install python3-tornado)");
