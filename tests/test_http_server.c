@@ -29,6 +29,7 @@ typedef struct server {
     uint64_t streamed_bytes;
     volatile int stream_done;
     volatile int stream_status;
+    volatile int stream_ends;  /* final body callbacks (TN_OK or an error): one per request */
 } server;
 
 static server *g;   /* the handlers below read their settings from here */
@@ -134,6 +135,7 @@ static void on_body(tn_request *req, int status, tn_str data, void *user) {
     }
     s->stream_status = status;
     s->stream_done = 1;
+    s->stream_ends++;
     if (status == TN_OK) {
         char buf[64];
         int n = snprintf(buf, sizeof buf, "streamed %lu", (unsigned long)s->streamed_bytes);
@@ -474,6 +476,20 @@ TN_TEST(streamed_request_body) {
     cli_sends(fd, "PUT /upload HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n");
     cli_recv_n(fd, buf, sizeof buf, 2000, &closed, 1);
     TN_CHECK(strstr(buf, "streamed 0") != NULL);
+    close(fd);
+    /* bad chunk framing: reported once as an error, the handler never sees TN_OK, and the
+       connection closes without a response */
+    s->stream_ends = 0;
+    s->stream_status = 0;
+    fd = cli_connect(s->port, 0);
+    cli_sends(fd, "PUT /upload HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+                 "5\r\nhello\r\nZZ\r\n");
+    cli_recv(fd, buf, sizeof buf, 2000, &closed);
+    TN_CHECK(closed);
+    TN_EQ_INT((int)strlen(buf), 0);
+    usleep(50000);
+    TN_EQ_INT(s->stream_ends, 1);
+    TN_EQ_RC(s->stream_status, TN_EBAD_CHUNK);
     close(fd);
     stop_server(s);
 }
