@@ -6590,6 +6590,51 @@ TN__PRIVATE void tn__cr_wipe(void *p, size_t n) {
 
 /* ======================================================================================
    SHA-1 (FIPS 180-4 section 6.1). The message schedule is kept in a 16-word ring. */
+/* SHA-1 and SHA-256 buffer input and pad the same way (64-byte blocks, big-endian bit
+   length); only the block function and the digest width differ. */
+typedef void (*tn__md_blocks_fn)(uint32_t *h, const unsigned char *p, size_t nblocks);
+
+TN__PRIVATE void tn__md_update(uint32_t *h, unsigned char buf[64], size_t *nbuf, uint64_t *len,
+                               tn__md_blocks_fn blocks, const unsigned char *p, size_t n) {
+    if (n == 0) return;
+    *len += n;
+    if (*nbuf) {
+        size_t take = TN__MIN(n, 64 - *nbuf);
+        memcpy(buf + *nbuf, p, take);
+        *nbuf += take;
+        p += take;
+        n -= take;
+        if (*nbuf < 64) return;
+        blocks(h, buf, 1);
+        *nbuf = 0;
+    }
+    if (n >= 64) {
+        blocks(h, p, n / 64);
+        p += n & ~(size_t)63;
+        n &= 63;
+    }
+    if (n) {
+        memcpy(buf, p, n);
+        *nbuf = n;
+    }
+}
+
+TN__PRIVATE void tn__md_final(uint32_t *h, unsigned char buf[64], size_t *nbuf, uint64_t len,
+                              tn__md_blocks_fn blocks, int words, unsigned char *out) {
+    int i;
+    buf[(*nbuf)++] = 0x80;
+    if (*nbuf > 56) {
+        memset(buf + *nbuf, 0, 64 - *nbuf);
+        blocks(h, buf, 1);
+        *nbuf = 0;
+    }
+    memset(buf + *nbuf, 0, 56 - *nbuf);
+    tn__cr_store_be64(buf + 56, len * 8);
+    blocks(h, buf, 1);
+    for (i = 0; i < words; i++) tn__cr_store_be32(out + 4 * i, h[i]);
+    *nbuf = 0;
+}
+
 TN__PRIVATE void tn__sha1_blocks(uint32_t h[5], const unsigned char *p, size_t nblocks) {
     uint32_t w[16];
     while (nblocks--) {
@@ -6642,44 +6687,11 @@ TN_API void tn_sha1_init(tn_sha1_ctx *ctx) {
 }
 
 TN_API void tn_sha1_update(tn_sha1_ctx *ctx, const void *data, size_t n) {
-    const unsigned char *p = (const unsigned char *)data;
-    if (n == 0) return;
-    ctx->_len += n;
-    if (ctx->_nbuf) {
-        size_t take = TN__MIN(n, 64 - ctx->_nbuf);
-        memcpy(ctx->_buf + ctx->_nbuf, p, take);
-        ctx->_nbuf += take;
-        p += take;
-        n -= take;
-        if (ctx->_nbuf < 64) return;
-        tn__sha1_blocks(ctx->_h, ctx->_buf, 1);
-        ctx->_nbuf = 0;
-    }
-    if (n >= 64) {
-        tn__sha1_blocks(ctx->_h, p, n / 64);
-        p += n & ~(size_t)63;
-        n &= 63;
-    }
-    if (n) {
-        memcpy(ctx->_buf, p, n);
-        ctx->_nbuf = n;
-    }
+    tn__md_update(ctx->_h, ctx->_buf, &ctx->_nbuf, &ctx->_len, tn__sha1_blocks, (const unsigned char *)data, n);
 }
 
 TN_API void tn_sha1_final(tn_sha1_ctx *ctx, unsigned char out[TN_SHA1_SIZE]) {
-    uint64_t bits = ctx->_len * 8;
-    int i;
-    ctx->_buf[ctx->_nbuf++] = 0x80;
-    if (ctx->_nbuf > 56) {
-        memset(ctx->_buf + ctx->_nbuf, 0, 64 - ctx->_nbuf);
-        tn__sha1_blocks(ctx->_h, ctx->_buf, 1);
-        ctx->_nbuf = 0;
-    }
-    memset(ctx->_buf + ctx->_nbuf, 0, 56 - ctx->_nbuf);
-    tn__cr_store_be64(ctx->_buf + 56, bits);
-    tn__sha1_blocks(ctx->_h, ctx->_buf, 1);
-    for (i = 0; i < 5; i++) tn__cr_store_be32(out + 4 * i, ctx->_h[i]);
-    ctx->_nbuf = 0;
+    tn__md_final(ctx->_h, ctx->_buf, &ctx->_nbuf, ctx->_len, tn__sha1_blocks, 5, out);
 }
 
 TN_API void tn_sha1(const void *data, size_t n, unsigned char out[TN_SHA1_SIZE]) {
@@ -6771,44 +6783,11 @@ TN_API void tn_sha256_init(tn_sha256_ctx *ctx) {
 }
 
 TN_API void tn_sha256_update(tn_sha256_ctx *ctx, const void *data, size_t n) {
-    const unsigned char *p = (const unsigned char *)data;
-    if (n == 0) return;
-    ctx->_len += n;
-    if (ctx->_nbuf) {
-        size_t take = TN__MIN(n, 64 - ctx->_nbuf);
-        memcpy(ctx->_buf + ctx->_nbuf, p, take);
-        ctx->_nbuf += take;
-        p += take;
-        n -= take;
-        if (ctx->_nbuf < 64) return;
-        tn__sha256_blocks(ctx->_h, ctx->_buf, 1);
-        ctx->_nbuf = 0;
-    }
-    if (n >= 64) {
-        tn__sha256_blocks(ctx->_h, p, n / 64);
-        p += n & ~(size_t)63;
-        n &= 63;
-    }
-    if (n) {
-        memcpy(ctx->_buf, p, n);
-        ctx->_nbuf = n;
-    }
+    tn__md_update(ctx->_h, ctx->_buf, &ctx->_nbuf, &ctx->_len, tn__sha256_blocks, (const unsigned char *)data, n);
 }
 
 TN_API void tn_sha256_final(tn_sha256_ctx *ctx, unsigned char out[TN_SHA256_SIZE]) {
-    uint64_t bits = ctx->_len * 8;
-    int i;
-    ctx->_buf[ctx->_nbuf++] = 0x80;
-    if (ctx->_nbuf > 56) {
-        memset(ctx->_buf + ctx->_nbuf, 0, 64 - ctx->_nbuf);
-        tn__sha256_blocks(ctx->_h, ctx->_buf, 1);
-        ctx->_nbuf = 0;
-    }
-    memset(ctx->_buf + ctx->_nbuf, 0, 56 - ctx->_nbuf);
-    tn__cr_store_be64(ctx->_buf + 56, bits);
-    tn__sha256_blocks(ctx->_h, ctx->_buf, 1);
-    for (i = 0; i < 8; i++) tn__cr_store_be32(out + 4 * i, ctx->_h[i]);
-    ctx->_nbuf = 0;
+    tn__md_final(ctx->_h, ctx->_buf, &ctx->_nbuf, ctx->_len, tn__sha256_blocks, 8, out);
 }
 
 TN_API void tn_sha256(const void *data, size_t n, unsigned char out[TN_SHA256_SIZE]) {
