@@ -951,26 +951,6 @@ TN_TEST(close_with_requests_in_flight_and_detach) {
 }
 
 /* ---- interop ---- */
-static int have_cmd(const char *cmd) {
-    char line[256];
-    snprintf(line, sizeof line, "command -v %s >/dev/null 2>&1", cmd);
-    return system(line) == 0;
-}
-
-static size_t run_cmd(const char *cmd, char *out, size_t cap) {
-    FILE *p = popen(cmd, "r");
-    size_t n = 0;
-    TN_CHECK(p != NULL);
-    while (n < cap - 1) {
-        size_t k = fread(out + n, 1, cap - 1 - n, p);
-        if (k == 0) break;
-        n += k;
-    }
-    out[n] = 0;
-    pclose(p);
-    return n;
-}
-
 TN_TEST(python_tornado_signed_cookies_both_ways) {
     app_t *a;
     static cli_resp r;

@@ -232,4 +232,26 @@ TN_TEST_UNUSED static const char *cli_hdr_n(const cli_resp *r, const char *name,
 
 TN_TEST_UNUSED static const char *cli_hdr(const cli_resp *r, const char *name) { return cli_hdr_n(r, name, 0); }
 
+/* ---- external peers (curl, python3): interop tests skip when one is missing ---- */
+TN_TEST_UNUSED static int have_cmd(const char *cmd) {
+    char line[256];
+    snprintf(line, sizeof line, "command -v %s >/dev/null 2>&1", cmd);
+    return system(line) == 0;
+}
+
+/* Run a shell command; its standard output (up to cap - 1 bytes, NUL-terminated) into out. */
+TN_TEST_UNUSED static size_t run_cmd(const char *cmd, char *out, size_t cap) {
+    FILE *p = popen(cmd, "r");
+    size_t n = 0;
+    TN_CHECK(p != NULL);
+    while (n < cap - 1) {
+        size_t k = fread(out + n, 1, cap - 1 - n, p);
+        if (k == 0) break;
+        n += k;
+    }
+    out[n] = 0;
+    pclose(p);
+    return n;
+}
+
 #endif /* TN_TEST_CLIENT_H */
