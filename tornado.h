@@ -822,7 +822,11 @@ TN_API int tn_stream_read_until_close(tn_stream *s, int flags, tn_read_cb cb, vo
 /* Queue n bytes (copied: data is free again when this returns); sends at once when
    possible. cb (may be NULL) runs once these bytes went to the transport, or with an error
    if the stream closes first. Returns TN_OK, TN_ECLOSED, TN_EBUFFER_FULL (over
-   max_write_buffer_size: nothing queued), TN_ENOMEM. */
+   max_write_buffer_size: nothing queued), TN_ENOMEM.
+   Backpressure: writes queue without limit unless max_write_buffer_size is set, so a peer
+   that sends but never reads would grow the queue. A program that reads and writes back
+   (an echo, a proxy) starts its next read from the write callback: then at most one
+   read's worth waits per stream, and a slow reader slows the sender (TCP flow control). */
 TN_API int tn_stream_write(tn_stream *s, const void *data, size_t n, tn_write_cb cb, void *user);
 /* Queue several buffers as one write (sent with one gather system call when possible,
    e.g. a response head and its body). Same contract as tn_stream_write. */
@@ -847,6 +851,9 @@ TN_API int tn_stream_writing(const tn_stream *s);           /* 1 while bytes wai
 TN_API size_t tn_stream_read_buffer_size(const tn_stream *s);   /* bytes buffered, unread */
 TN_API size_t tn_stream_write_buffer_size(const tn_stream *s);  /* bytes queued, unsent */
 TN_API tn_socket tn_stream_fd(const tn_stream *s);
+/* The peer's socket address (a socket stream). Returns TN_OK, TN_ECLOSED, or the system's
+   error (e.g. TN_ENOTCONN once the peer reset the connection). */
+TN_API int tn_stream_peer(const tn_stream *s, tn_addr *out);
 TN_API tn_loop *tn_stream_loop(const tn_stream *s);
 /* The resolved options (defaults filled in). */
 TN_API void tn_stream_get_opts(const tn_stream *s, tn_stream_opts *out);
@@ -2032,11 +2039,16 @@ typedef void (*tn_access_log_cb)(const tn_request *req, int status, uint64_t bod
      max_headers         0 = TORNADO_MAX_HEADERS (100): more fields get 431
      max_target_length   0 = TORNADO_MAX_TARGET_LENGTH (8 KiB): longer targets get 414
      max_body_size       0 = TORNADO_MAX_BODY_BYTES (100 MiB): larger bodies get 413
-     idle_timeout_ms     0 = TORNADO_HTTP_IDLE_TIMEOUT_MS (3600 s, Tornado's): an idle
-                         keep-alive connection is closed after this long
+     idle_connection_timeout_ms
+                         0 = TORNADO_HTTP_IDLE_TIMEOUT_MS (3600 s, Tornado's
+                         idle_connection_timeout): a keep-alive connection waiting for its
+                         next request is closed after this long. (Not tcp.stream.idle_timeout_ms,
+                         the stream's own timer, which counts time without any byte moving
+                         whatever the connection is doing; it is off by default.)
      header_timeout_ms   0 = TORNADO_HTTP_HEADER_TIMEOUT_MS (30 s): a head must arrive whole
                          within this long of its first byte (slowloris)
      body_timeout_ms     0 = none: the body must arrive within this long of the head
+                         (these three are clamped to 2^31 - 1 ms, ~24.8 days)
      no_keep_alive       1: one request per connection
      xheaders            1: trust X-Real-Ip / X-Forwarded-For (last entry) and
                          X-Forwarded-Proto / X-Scheme from a fronting proxy
@@ -2050,7 +2062,7 @@ typedef struct tn_http_server_opts {
     size_t max_headers;
     size_t max_target_length;
     uint64_t max_body_size;
-    uint64_t idle_timeout_ms;
+    uint64_t idle_connection_timeout_ms;
     uint64_t header_timeout_ms;
     uint64_t body_timeout_ms;
     int no_keep_alive;
@@ -2078,6 +2090,7 @@ TN_API size_t tn_http_server_connections(const tn_http_server *srv);
    closed; then cb (may be NULL) runs and the server is freed. Returns TN_OK or TN_ECLOSED. */
 TN_API int tn_http_server_close(tn_http_server *srv, uint64_t deadline_ms, tn_cb cb, void *user);
 TN_API const tn_http_server_opts *tn_http_server_get_opts(const tn_http_server *srv);
+TN_API tn_loop *tn_http_server_loop(const tn_http_server *srv);
 
 /* ---- the request ----
    Every tn_str returned here points into memory the request owns: valid until the response
@@ -2093,7 +2106,9 @@ TN_API const tn_http_header *tn_request_headers(const tn_request *req, size_t *n
 TN_API int tn_request_header(const tn_request *req, const char *name, tn_str *value);
 /* The buffered body (empty while streaming or when there is none). */
 TN_API tn_str tn_request_body(const tn_request *req);
-/* The client's IP ("127.0.0.1", "::1"; "unix" for unix sockets), after xheaders. */
+/* The client's IP ("127.0.0.1", "::1"; "unix" for unix sockets), after xheaders. Asked
+   of the socket on first use (idle connections do not store it): "" if the client was
+   already gone then. */
 TN_API const char *tn_request_remote_ip(const tn_request *req);
 /* "http" or "https" (xheaders may say https). */
 TN_API const char *tn_request_protocol(const tn_request *req);
@@ -2107,6 +2122,11 @@ TN_API void *tn_request_get_user(const tn_request *req);
    timeout, shutdown). After it returns the request is gone: do not touch it again.
    A handler that answers asynchronously should set one. */
 TN_API void tn_request_set_close_cb(tn_request *req, tn_request_cb cb, void *user);
+/* Runs once when the handler's part ends: the response was finished (tn_respond,
+   tn_response_finish), the request was detached, or a response call found the client gone
+   (TN_ECLOSED). It runs inside that call, just before the request is released (Tornado's
+   on_finish). Exactly one of the close and finish callbacks runs for a dispatched request. */
+TN_API void tn_request_set_finish_cb(tn_request *req, tn_request_cb cb, void *user);
 /* From on_headers only: deliver the body in chunks to cb instead of buffering it.
    Returns TN_OK, TN_EINVAL (not in on_headers), TN_EBUSY (already streaming). */
 TN_API int tn_request_stream_body(tn_request *req, tn_body_cb cb, void *user);
@@ -2115,12 +2135,27 @@ TN_API void tn_request_pause(tn_request *req);
 TN_API void tn_request_resume(tn_request *req);
 
 /* ---- the response ----
-   Header names must be tokens and values free of CR, LF and NUL (no response splitting):
-   otherwise TN_EINVAL. Date and Server are added; Content-Length or chunked framing and
-   Connection are managed by the server. */
+   The server keeps the response headers (one store for the server and the web layer).
+   Header names must be tokens and values free of control characters (no response
+   splitting): otherwise TN_EINVAL. Date and Server are added. Framing is the server's:
+   Content-Length and Transfer-Encoding follow from tn_respond's length or
+   tn_response_start's content_length, and setting them is refused (TN_EINVAL and a warning
+   in the loop's log); "Connection: close" makes this the connection's last response (the
+   server writes the one Connection line), "Connection: Upgrade" is sent with a 101 only,
+   and other Connection values are refused.
+
+   When the client is gone, every response call (tn_respond, tn_response_start,
+   tn_response_write, tn_response_finish, tn_request_detach) follows one rule: it returns
+   TN_ECLOSED and the request is released (the finish callback runs; the close callback
+   does not): do not touch the request again. */
 /* Set (replace) / add a response header before the response starts. */
 TN_API int tn_response_set_header(tn_request *req, const char *name, const char *value);
 TN_API int tn_response_add_header(tn_request *req, const char *name, const char *value);
+/* The first value set for name (borrowed: valid until headers change). TN_OK or TN_ENOENT. */
+TN_API int tn_response_get_header(const tn_request *req, const char *name, tn_str *value);
+/* Remove every header set so far except those named keep (NULL: all), e.g. an error page
+   that keeps the Set-Cookie lines. Returns TN_OK or TN_EINVAL (started). */
+TN_API int tn_response_clear_headers(tn_request *req, const char *keep);
 /* A reason phrase other than the standard one for the status (before the response starts;
    at most 63 bytes, no control characters). Returns TN_OK or TN_EINVAL. */
 TN_API int tn_response_set_reason(tn_request *req, const char *reason);
@@ -2129,8 +2164,12 @@ TN_API int tn_response_clear_header(tn_request *req, const char *name);
 /* The whole response in one call: status line, headers, body (copied), finished.
    content_type may be NULL (no Content-Type). HEAD requests get the head only.
    Returns TN_OK, TN_EINVAL, TN_EBUSY (already started), TN_ECLOSED (client gone: the
-   request is finished and released all the same), TN_ENOMEM. */
+   request is released), TN_ENOMEM. */
 TN_API int tn_respond(tn_request *req, int status, const char *content_type, const void *body, size_t len);
+/* An error response with Tornado's default page ("<html><title>404: Not Found</title>
+   <body>404: Not Found</body></html>", text/html); reason NULL = the standard phrase.
+   Returns as tn_respond. */
+TN_API int tn_respond_error(tn_request *req, int status, const char *reason);
 /* Start a streamed response: content_length >= 0 sends Content-Length; -1 streams with
    chunked coding (HTTP/1.1) or until close (HTTP/1.0). */
 TN_API int tn_response_start(tn_request *req, int status, int64_t content_length);
@@ -3324,6 +3363,9 @@ TN__PRIVATE int tn__poll_wait(tn_loop *loop, int timeout_ms);
 TN__PRIVATE const char *tn__poll_name(void);
 
 /* Make room for n fired events. */
+/* The loop's allocator, for the objects of every module on this loop. */
+TN__PRIVATE tn_allocator *tn__loop_alloc(const tn_loop *loop) { return loop->a; }
+
 TN__PRIVATE int tn__loop_fired_reserve(tn_loop *loop, size_t n) {
     return tn__grow(loop->a, (void **)&loop->fired, &loop->fired_cap, n, sizeof(tn__fired));
 }
@@ -4849,7 +4891,7 @@ TN_API int tn_resolver_add_override(tn_resolver *r, const char *from, const char
     tn_allocator *a;
     if (!r || !from || !to || !*to || r->h.closing) return TN_EINVAL;
     if (tn__split_host_port(from, strlen(from), &h, &hl, &port) != 0 || hl == 0) return TN_EINVAL;
-    a = r->h.loop->a;
+    a = tn__loop_alloc(r->h.loop);
     o = (tn__override *)tn__calloc(a, sizeof *o);
     if (!o) return TN_ENOMEM;
     o->host = tn__strndup(a, h, hl);
@@ -4932,7 +4974,7 @@ TN__PRIVATE void tn__req_lookup(tn_resolve_req *q, const tn_allocator *a) {
 
 TN__PRIVATE void tn__req_finalize(tn__handle *h) {
     tn_resolve_req *q = (tn_resolve_req *)h;
-    tn_allocator *a = h->loop->a;
+    tn_allocator *a = tn__loop_alloc(h->loop);
     tn__free(a, q->addrs);
     tn__free(a, q->host);
     tn__free(a, q->targets);
@@ -4954,7 +4996,7 @@ TN__PRIVATE void tn__req_complete(tn_resolve_req *q) {
 
 TN__PRIVATE void tn__req_run_blocking(tn__defer *d) {
     tn_resolve_req *q = TN__REQ_OF(d);
-    if (!q->cancelled) tn__req_lookup(q, q->h.loop->a);
+    if (!q->cancelled) tn__req_lookup(q, tn__loop_alloc(q->h.loop));
     tn__req_complete(q);
 }
 
@@ -4963,7 +5005,7 @@ TN__PRIVATE void tn__req_run_done(tn__defer *d) { tn__req_complete(TN__REQ_OF(d)
 #if TN_HAS_THREADS
 TN__PRIVATE void *tn__resolver_worker(void *arg) {
     tn_resolver *r = (tn_resolver *)arg;
-    const tn_allocator *a = r->h.loop->a;
+    const tn_allocator *a = tn__loop_alloc(r->h.loop);
     for (;;) {
         tn_resolve_req *q;
         tn__mutex_lock(&r->lock);
@@ -5008,7 +5050,7 @@ TN__PRIVATE void tn__resolver_on_async(tn_loop *loop, void *user) {
 TN__PRIVATE int tn__resolver_start_threads(tn_resolver *r) {
     int i, want = r->opts.threads;
     if (r->threads) return TN_OK;
-    r->threads = (pthread_t *)tn__calloc(r->h.loop->a, (size_t)want * sizeof(pthread_t));
+    r->threads = (pthread_t *)tn__calloc(tn__loop_alloc(r->h.loop), (size_t)want * sizeof(pthread_t));
     if (!r->threads) return TN_ENOMEM;
     for (i = 0; i < want; i++) {
         if (pthread_create(&r->threads[i], NULL, tn__resolver_worker, r) != 0) break;
@@ -5024,20 +5066,20 @@ TN__PRIVATE void tn__resolver_finalize(tn__handle *h) {
     tn__override *o = r->overrides;
     while (o) {
         tn__override *n = o->next;
-        tn__free(loop->a, o->host);
-        tn__free(loop->a, o->to);
-        tn__free(loop->a, o);
+        tn__free(tn__loop_alloc(loop), o->host);
+        tn__free(tn__loop_alloc(loop), o->to);
+        tn__free(tn__loop_alloc(loop), o);
         o = n;
     }
 #if TN_HAS_THREADS
     if (r->opts.kind == TN_RESOLVER_THREADED) {
         pthread_cond_destroy(&r->cond);
         tn__mutex_destroy(&r->lock);
-        tn__free(loop->a, r->threads);
+        tn__free(tn__loop_alloc(loop), r->threads);
     }
 #endif
     if (r->close_cb) r->close_cb(loop, r->close_user);
-    tn__free(loop->a, r);
+    tn__free(tn__loop_alloc(loop), r);
 }
 static const tn__handle_type tn__resolver_type = { "resolver", tn__resolver_finalize };
 
@@ -5045,30 +5087,30 @@ TN_API int tn_resolver_new(tn_loop *loop, const tn_resolver_opts *opts, tn_resol
     tn_resolver *r;
     if (!loop || !out) return TN_EINVAL;
     *out = NULL;
-    r = (tn_resolver *)tn__calloc(loop->a, sizeof *r);
+    r = (tn_resolver *)tn__calloc(tn__loop_alloc(loop), sizeof *r);
     if (!r) return TN_ENOMEM;
     if (opts) r->opts = *opts;
     r->opts.threads = TN__DEF(r->opts.threads, TORNADO_RESOLVER_THREADS);
     if (r->opts.kind != TN_RESOLVER_BLOCKING && r->opts.kind != TN_RESOLVER_THREADED) {
-        tn__free(loop->a, r);
+        tn__free(tn__loop_alloc(loop), r);
         return TN_EINVAL;
     }
     if (r->opts.kind == TN_RESOLVER_THREADED) {
 #if TN_HAS_THREADS
         int rc;
         if (pthread_cond_init(&r->cond, NULL) != 0) {
-            tn__free(loop->a, r);
+            tn__free(tn__loop_alloc(loop), r);
             return TN_ESYS;
         }
         if ((rc = tn__mutex_init(&r->lock)) != 0 ||
             (rc = tn_async_new(loop, tn__resolver_on_async, r, &r->async)) != 0) {
             pthread_cond_destroy(&r->cond);
             tn__mutex_destroy(&r->lock);
-            tn__free(loop->a, r);
+            tn__free(tn__loop_alloc(loop), r);
             return rc;
         }
 #else
-        tn__free(loop->a, r);
+        tn__free(tn__loop_alloc(loop), r);
         return TN_ENOTSUP;
 #endif
     }
@@ -5086,7 +5128,7 @@ TN_API int tn_resolve(tn_loop *loop, tn_resolver *r, const char *host, int port,
     if (!loop || !host || !cb || port < 0 || port > 65535) return TN_EINVAL;
     if (family != TN_AF_UNSPEC && family != TN_AF_INET && family != TN_AF_INET6) return TN_EINVAL;
     if (r && (r->h.closing || r->h.loop != loop)) return r->h.closing ? TN_ECLOSED : TN_EINVAL;
-    a = loop->a;
+    a = tn__loop_alloc(loop);
     q = (tn_resolve_req *)tn__calloc(a, sizeof *q);
     if (!q) return TN_ENOMEM;
     q->r = r;
@@ -5178,12 +5220,18 @@ TN_API int tn_resolver_close(tn_resolver *r, tn_cb cb, void *user) {
 /* stream.c: tn_stream: lazy buffered reads, queued writes, deferred close, transports. */
 /* #include "stream.h" (inlined above) */
 
-/* A transport moves bytes for a stream. read/write return > 0 bytes, 0 (read: EOF), or a
-   negative TN_E* code (TN_EAGAIN: try again when the fd is ready). TLS plugs in here. */
+/* A transport moves bytes for a stream: the plain socket and pipe transports below, TLS
+   later. read/write return > 0 bytes, 0 (read: EOF), or a negative TN_E* code (TN_EAGAIN:
+   try again when the fd is ready). shutdown ends the write side (a socket's FIN; a TLS
+   transport sends close_notify first); free releases the transport's state (the stream's
+   transport slot, tn__stream_transport) when the stream goes. Every caller above the stream
+   goes through these, so a transport plugs in under all of them unchanged. */
 typedef struct tn__transport_ops {
     long (*read)(tn_stream *s, void *buf, size_t n);
     long (*write)(tn_stream *s, const void *buf, size_t n);
     long (*writev)(tn_stream *s, const tn_str *bufs, int n);   /* gather write, n <= TN__IOV_MAX */
+    int (*shutdown)(tn_stream *s);
+    void (*free)(tn_stream *s);                                 /* may be NULL */
 } tn__transport_ops;
 
 #define TN__IOV_MAX 16
@@ -5198,7 +5246,8 @@ enum { TN__RD_NONE = 0, TN__RD_BYTES, TN__RD_UNTIL, TN__RD_INTO, TN__RD_CLOSE, T
 
 typedef struct tn__wcb { uint64_t end; tn_write_cb cb; void *user; } tn__wcb;
 
-/* The owner of a stream (a tcp server) learns when the stream's memory goes. */
+/* The owner of a stream (a tcp server) learns when the stream's memory goes
+   (tn__stream_set_owner). */
 typedef struct tn__stream_owner tn__stream_owner;
 struct tn__stream_owner { void (*on_free)(tn_stream *s, tn__stream_owner *o); };
 
@@ -5208,16 +5257,17 @@ struct tn_stream {
     tn__handle h;
     tn__defer dispatch;            /* deferred pump: completions never run inside API calls */
     const tn__transport_ops *ops;
+    void *tp;                      /* the transport's state (TLS), or NULL: tn__stream_transport */
     tn__stream_owner *owner;       /* bookkeeping hook of the tcp server, or NULL */
 
     /* the pending read */
     size_t rn;                     /* bytes wanted (BYTES, INTO) or max_bytes (UNTIL) */
     size_t rdone;                  /* streaming: delivered; INTO: filled; UNTIL: bytes searched */
     union {
-        char *delim;               /* UNTIL: dinline, or allocated when longer */
+        char inl[TN__DELIM_INLINE];   /* UNTIL: a delimiter of up to 8 bytes, held here */
+        char *delim;               /* UNTIL: a longer delimiter (allocated) */
         char *into;                /* INTO: the caller's buffer */
     } rp;
-    char dinline[TN__DELIM_INLINE];
     tn_read_cb rcb;
     void *ruser;
     tn_buf rbuf;                   /* storage released whenever it empties */
@@ -5255,7 +5305,7 @@ struct tn_stream {
 };
 
 /* ---- transports ---- */
-TN__PRIVATE long tn__sock_read(tn_stream *s, void *buf, size_t n) {
+TN__PRIVATE long tn__stream_sock_read(tn_stream *s, void *buf, size_t n) {
     for (;;) {
         ssize_t r = recv(s->fd, buf, n, 0);
         if (r >= 0) return (long)r;
@@ -5263,7 +5313,7 @@ TN__PRIVATE long tn__sock_read(tn_stream *s, void *buf, size_t n) {
     }
 }
 
-TN__PRIVATE long tn__sock_write(tn_stream *s, const void *buf, size_t n) {
+TN__PRIVATE long tn__stream_sock_write(tn_stream *s, const void *buf, size_t n) {
     for (;;) {
         ssize_t r = send(s->fd, buf, n, TN__SEND_FLAGS);
         if (r >= 0) return (long)r;
@@ -5271,7 +5321,7 @@ TN__PRIVATE long tn__sock_write(tn_stream *s, const void *buf, size_t n) {
     }
 }
 
-TN__PRIVATE long tn__fd_read(tn_stream *s, void *buf, size_t n) {
+TN__PRIVATE long tn__stream_fd_read(tn_stream *s, void *buf, size_t n) {
     for (;;) {
         ssize_t r = read(s->fd, buf, n);
         if (r >= 0) return (long)r;
@@ -5279,7 +5329,7 @@ TN__PRIVATE long tn__fd_read(tn_stream *s, void *buf, size_t n) {
     }
 }
 
-TN__PRIVATE long tn__fd_write(tn_stream *s, const void *buf, size_t n) {
+TN__PRIVATE long tn__stream_fd_write(tn_stream *s, const void *buf, size_t n) {
     for (;;) {
         ssize_t r = write(s->fd, buf, n);
         if (r >= 0) return (long)r;
@@ -5287,7 +5337,7 @@ TN__PRIVATE long tn__fd_write(tn_stream *s, const void *buf, size_t n) {
     }
 }
 
-TN__PRIVATE int tn__to_iov(struct iovec *iov, const tn_str *bufs, int n) {
+TN__PRIVATE int tn__stream_iov(struct iovec *iov, const tn_str *bufs, int n) {
     int i;
     for (i = 0; i < n; i++) {
         iov[i].iov_base = (void *)(uintptr_t)bufs[i].ptr;
@@ -5296,12 +5346,12 @@ TN__PRIVATE int tn__to_iov(struct iovec *iov, const tn_str *bufs, int n) {
     return n;
 }
 
-TN__PRIVATE long tn__sock_writev(tn_stream *s, const tn_str *bufs, int n) {
+TN__PRIVATE long tn__stream_sock_writev(tn_stream *s, const tn_str *bufs, int n) {
     struct iovec iov[TN__IOV_MAX];
     struct msghdr msg;
     memset(&msg, 0, sizeof msg);
     msg.msg_iov = iov;
-    msg.msg_iovlen = (size_t)tn__to_iov(iov, bufs, n);
+    msg.msg_iovlen = (size_t)tn__stream_iov(iov, bufs, n);
     for (;;) {
         ssize_t r = sendmsg(s->fd, &msg, TN__SEND_FLAGS);
         if (r >= 0) return (long)r;
@@ -5309,17 +5359,31 @@ TN__PRIVATE long tn__sock_writev(tn_stream *s, const tn_str *bufs, int n) {
     }
 }
 
-TN__PRIVATE long tn__fd_writev(tn_stream *s, const tn_str *bufs, int n) {
+TN__PRIVATE long tn__stream_fd_writev(tn_stream *s, const tn_str *bufs, int n) {
     struct iovec iov[TN__IOV_MAX];
     for (;;) {
-        ssize_t r = writev(s->fd, iov, tn__to_iov(iov, bufs, n));
+        ssize_t r = writev(s->fd, iov, tn__stream_iov(iov, bufs, n));
         if (r >= 0) return (long)r;
         if (errno != EINTR) return tn__last_err();
     }
 }
 
-static const tn__transport_ops tn__socket_ops = { tn__sock_read, tn__sock_write, tn__sock_writev };
-static const tn__transport_ops tn__pipe_ops = { tn__fd_read, tn__fd_write, tn__fd_writev };
+TN__PRIVATE int tn__stream_sock_shutdown(tn_stream *s) {
+    return shutdown(s->fd, SHUT_WR) == 0 ? TN_OK : tn__last_err();
+}
+
+/* A pipe's write side ends when its fd closes: nothing to do before that. */
+TN__PRIVATE int tn__stream_fd_shutdown(tn_stream *s) {
+    (void)s;
+    return TN_OK;
+}
+
+static const tn__transport_ops tn__stream_socket_ops = {
+    tn__stream_sock_read, tn__stream_sock_write, tn__stream_sock_writev, tn__stream_sock_shutdown, NULL
+};
+static const tn__transport_ops tn__stream_pipe_ops = {
+    tn__stream_fd_read, tn__stream_fd_write, tn__stream_fd_writev, tn__stream_fd_shutdown, NULL
+};
 
 /* One queued file segment (tn__stream_sendfile): byte-stream positions [at, end) come from
    fd at off; buffered bytes before `at` go first, those after it later. Allocated only
@@ -5334,7 +5398,7 @@ typedef struct tn__sfseg {
 TN__PRIVATE void tn__stream_queue(tn_stream *s) { tn__defer_queue(s->h.loop, &s->dispatch); }
 
 TN__PRIVATE void tn__stream_sf_done(tn_stream *s) {
-    tn__free(s->h.loop->a, s->sf);
+    tn__free(tn__loop_alloc(s->h.loop), s->sf);
     s->sf = NULL;
 }
 
@@ -5378,8 +5442,8 @@ TN__PRIVATE void tn__stream_complete_writes(tn_stream *s) {
 
 /* End the pending read (its callback is the caller's business): a long delimiter's storage goes. */
 TN__PRIVATE void tn__stream_end_read(tn_stream *s) {
-    if (s->rkind == TN__RD_UNTIL && s->rp.delim != s->dinline) tn__free(s->h.loop->a, s->rp.delim);
-    s->rp.delim = NULL;
+    if (s->rkind == TN__RD_UNTIL && s->dlen > TN__DELIM_INLINE) tn__free(tn__loop_alloc(s->h.loop), s->rp.delim);
+    memset(&s->rp, 0, sizeof s->rp);
     s->rkind = TN__RD_NONE;
 }
 
@@ -5407,8 +5471,9 @@ TN__PRIVATE void tn__stream_finish_close(tn_stream *s) {
 
 TN__PRIVATE void tn__stream_finalize(tn__handle *h) {
     tn_stream *s = (tn_stream *)h;
-    tn_allocator *a = h->loop->a;
+    tn_allocator *a = tn__loop_alloc(h->loop);
     if (s->owner) s->owner->on_free(s, s->owner);
+    if (s->ops->free) s->ops->free(s);
     tn__stream_end_read(s);
     tn_buf_free(&s->rbuf);
     tn_buf_free(&s->wbuf);
@@ -5462,7 +5527,7 @@ TN__PRIVATE void tn__stream_flush(tn_stream *s) {
             r = tn__stream_send_file(s);
             if (r > 0) {
                 s->wsent += (uint64_t)r;
-                s->last_io = (uint32_t)s->h.loop->now;
+                s->last_io = (uint32_t)tn_loop_now(s->h.loop);
                 if (s->wsent >= s->sf->end) tn__stream_sf_done(s);
                 continue;
             }
@@ -5473,7 +5538,7 @@ TN__PRIVATE void tn__stream_flush(tn_stream *s) {
         if (r > 0) {
             tn_buf_consume(&s->wbuf, (size_t)r);
             s->wsent += (uint64_t)r;
-            s->last_io = (uint32_t)s->h.loop->now;
+            s->last_io = (uint32_t)tn_loop_now(s->h.loop);
         } else if (r == TN_EAGAIN || r == 0) {
             break;
         } else {
@@ -5502,7 +5567,7 @@ TN__PRIVATE void tn__stream_deliver(tn_stream *s, int status, const char *p, siz
 }
 
 /* Position of the delimiter in hay[0..n), or -1. */
-TN__PRIVATE long tn__find(const char *hay, size_t n, const char *needle, size_t m) {
+TN__PRIVATE long tn__stream_find(const char *hay, size_t n, const char *needle, size_t m) {
     const char *p = hay, *end = hay + n;
     if (m == 0 || n < m) return -1;
     while ((size_t)(end - p) >= m) {
@@ -5544,7 +5609,7 @@ TN__PRIVATE int tn__stream_try_read(tn_stream *s) {
         break;
     case TN__RD_UNTIL: {
         size_t dl = s->dlen, from = s->rdone > dl - 1 ? s->rdone - (dl - 1) : 0;
-        long at = tn__find(p + from, avail - from, s->rp.delim, dl);
+        long at = tn__stream_find(p + from, avail - from, dl > TN__DELIM_INLINE ? s->rp.delim : s->rp.inl, dl);
         if (at >= 0) {
             size_t total = from + (size_t)at + dl;
             if (s->rn && total > s->rn) {
@@ -5646,7 +5711,7 @@ TN__PRIVATE void tn__stream_read_some(tn_stream *s) {
         if (r > 0) s->rbuf.len += (size_t)r;
     }
     if (r > 0) {
-        s->last_io = (uint32_t)s->h.loop->now;
+        s->last_io = (uint32_t)tn_loop_now(s->h.loop);
     } else if (r == 0) {
         s->eof = 1;
         tn__stream_trim(s);
@@ -5677,7 +5742,7 @@ TN__PRIVATE void tn__stream_on_io(tn_loop *loop, tn_socket fd, int events, void 
 
 TN__PRIVATE void tn__stream_on_idle(tn_loop *loop, void *user) {
     tn_stream *s = (tn_stream *)user;
-    uint64_t idle = (uint32_t)((uint32_t)loop->now - s->last_io), ms = s->opts.idle_timeout_ms;
+    uint64_t idle = (uint32_t)((uint32_t)tn_loop_now(loop) - s->last_io), ms = s->opts.idle_timeout_ms;
     s->idle_timer = 0;
     if (s->closed || ms == 0) return;
     if (idle >= ms) {
@@ -5695,7 +5760,7 @@ TN_API void tn_stream_set_idle_timeout(tn_stream *s, uint64_t ms) {
     s->idle_timer = 0;
     s->opts.idle_timeout_ms = tn__clamp_u32(ms);
     ms = s->opts.idle_timeout_ms;
-    s->last_io = (uint32_t)loop->now;
+    s->last_io = (uint32_t)tn_loop_now(loop);
     if (ms && tn_loop_call_later(loop, ms, tn__stream_on_idle, s, &s->idle_timer) != 0)
         tn__stream_close_now(s, TN_ENOMEM);
 }
@@ -5713,7 +5778,7 @@ TN__PRIVATE int tn__stream_new(tn_loop *loop, int fd, const tn__transport_ops *o
     if (!loop || fd < 0 || !out) return TN_EINVAL;
     *out = NULL;
     if (setup && (rc = tn__fd_setup(fd)) != 0) return rc;
-    s = (tn_stream *)tn__calloc(loop->a, TN__STREAM_SIZE + extra);
+    s = (tn_stream *)tn__calloc(tn__loop_alloc(loop), TN__STREAM_SIZE + extra);
     if (!s) return TN_ENOMEM;
     {
         tn_stream_opts o;
@@ -5729,37 +5794,54 @@ TN__PRIVATE int tn__stream_new(tn_loop *loop, int fd, const tn__transport_ops *o
     }
     s->fd = fd;
     s->ops = ops;
-    (void)tn_buf_init(&s->rbuf, loop->a);
-    (void)tn_buf_init(&s->wbuf, loop->a);
+    (void)tn_buf_init(&s->rbuf, tn__loop_alloc(loop));
+    (void)tn_buf_init(&s->wbuf, tn__loop_alloc(loop));
     /* internal watcher: the stream is counted as a live handle, not as a user fd */
     if ((rc = tn__loop_add_fd(loop, fd, 0, tn__stream_on_io, s, 1)) != 0) {
-        tn__free(loop->a, s);
+        tn__free(tn__loop_alloc(loop), s);
         return rc;
     }
     tn__handle_init(loop, &s->h, &tn__stream_type);
     tn__defer_init(&s->dispatch, tn__stream_on_dispatch, &s->h);
-    s->last_io = (uint32_t)loop->now;
+    s->last_io = (uint32_t)tn_loop_now(loop);
     if (s->opts.idle_timeout_ms) tn_stream_set_idle_timeout(s, s->opts.idle_timeout_ms);
     *out = s;
     return TN_OK;
 }
 
 TN_API int tn_stream_new_socket(tn_loop *loop, tn_socket fd, const tn_stream_opts *opts, tn_stream **out) {
-    return tn__stream_new(loop, fd, &tn__socket_ops, opts, 1, 0, out);
+    return tn__stream_new(loop, fd, &tn__stream_socket_ops, opts, 1, 0, out);
 }
 
 TN_API int tn_stream_new_pipe(tn_loop *loop, int fd, const tn_stream_opts *opts, tn_stream **out) {
-    return tn__stream_new(loop, fd, &tn__pipe_ops, opts, 1, 0, out);
+    return tn__stream_new(loop, fd, &tn__stream_pipe_ops, opts, 1, 0, out);
 }
 
 /* A socket from tn__accept / tn__socket: already non-blocking and close-on-exec. */
 TN__PRIVATE int tn__stream_new_own_socket(tn_loop *loop, int fd, const tn_stream_opts *opts, size_t extra,
                                           tn_stream **out) {
-    return tn__stream_new(loop, fd, &tn__socket_ops, opts, 0, extra, out);
+    return tn__stream_new(loop, fd, &tn__stream_socket_ops, opts, 0, extra, out);
 }
 
-/* The owner's area allocated with the stream (zeroed; lives exactly as long as the stream). */
+/* The owner's area allocated with the stream (zeroed; lives exactly as long as the stream),
+   and back from that area to its stream. */
 TN__PRIVATE void *tn__stream_extra(tn_stream *s) { return (char *)s + TN__STREAM_SIZE; }
+TN__PRIVATE tn_stream *tn__stream_from_extra(void *extra) {
+    return (tn_stream *)(void *)((char *)extra - TN__STREAM_SIZE);
+}
+
+/* The stream's owner (the tcp server that accepted it), told when the memory goes. */
+TN__PRIVATE void tn__stream_set_owner(tn_stream *s, tn__stream_owner *o) { s->owner = o; }
+TN__PRIVATE tn__stream_owner *tn__stream_get_owner(const tn_stream *s) { return s->owner; }
+
+/* Put a transport under the stream (e.g. TLS over an accepted socket): its ops and state
+   (freed by ops->free with the stream). Buffered bytes stay; later reads and writes go
+   through the new transport. */
+TN__PRIVATE void tn__stream_set_transport(tn_stream *s, const tn__transport_ops *ops, void *state) {
+    s->ops = ops;
+    s->tp = state;
+}
+TN__PRIVATE void *tn__stream_transport(const tn_stream *s) { return s->tp; }
 
 /* ---- reads ---- */
 TN__PRIVATE int tn__stream_start_read(tn_stream *s, int kind, int flags, size_t n, tn_read_cb cb, void *user) {
@@ -5787,22 +5869,17 @@ TN_API int tn_stream_read_bytes(tn_stream *s, size_t n, int flags, tn_read_cb cb
 TN_API int tn_stream_read_until(tn_stream *s, const void *delim, size_t delim_len, size_t max_bytes,
                                 tn_read_cb cb, void *user) {
     int rc;
-    char *d;
+    char *d = NULL;
     if (!s || !delim || delim_len == 0 || delim_len > 64) return TN_EINVAL;
     if (s->rkind != TN__RD_NONE) return TN_EBUSY;
-    if (delim_len <= TN__DELIM_INLINE) {
-        d = s->dinline;
-    } else {
-        d = (char *)tn__alloc(s->h.loop->a, delim_len);
-        if (!d) return TN_ENOMEM;
-    }
+    if (delim_len > TN__DELIM_INLINE && !(d = (char *)tn__alloc(tn__loop_alloc(s->h.loop), delim_len))) return TN_ENOMEM;
     rc = tn__stream_start_read(s, TN__RD_UNTIL, 0, max_bytes, cb, user);
     if (rc != 0) {
-        if (d != s->dinline) tn__free(s->h.loop->a, d);
+        tn__free(tn__loop_alloc(s->h.loop), d);
         return rc;
     }
-    memcpy(d, delim, delim_len);
-    s->rp.delim = d;
+    if (d) s->rp.delim = d;
+    memcpy(d ? d : s->rp.inl, delim, delim_len);
     s->dlen = (unsigned char)delim_len;
     return TN_OK;
 }
@@ -5822,7 +5899,7 @@ TN_API int tn_stream_read_until_close(tn_stream *s, int flags, tn_read_cb cb, vo
 /* ---- writes ---- */
 /* Room for one more write callback in the ring (grown by doubling, unrolled to 0..len). */
 TN__PRIVATE int tn__stream_wcb_reserve(tn_stream *s) {
-    return tn__ring_grow(s->h.loop->a, (void **)&s->wcbs, &s->wcb_head, s->wcb_len, &s->wcb_cap, sizeof *s->wcbs);
+    return tn__ring_grow(tn__loop_alloc(s->h.loop), (void **)&s->wcbs, &s->wcb_head, s->wcb_len, &s->wcb_cap, sizeof *s->wcbs);
 }
 
 /* The callback for everything queued so far (the ring has room: tn__stream_wcb_reserve). */
@@ -5873,7 +5950,7 @@ TN_API int tn_stream_writev(tn_stream *s, const tn_str *bufs, size_t nbufs, tn_w
         }
         if (sent > 0) {
             s->wsent += sent;
-            s->last_io = (uint32_t)s->h.loop->now;
+            s->last_io = (uint32_t)tn_loop_now(s->h.loop);
         }
     }
     if (!err && sent < total) {
@@ -5922,6 +5999,13 @@ TN__PRIVATE void tn__stream_consume(tn_stream *s, size_t n) {
     tn__stream_trim(s);
 }
 
+/* Keep only the first n unconsumed bytes (n <= what is buffered): a protocol layer that
+   decoded in place drops the spent framing behind what it keeps. */
+TN__PRIVATE void tn__stream_truncate(tn_stream *s, size_t n) {
+    if (n < tn_buf_size(&s->rbuf)) s->rbuf.len = s->rbuf.head + n;
+    tn__stream_trim(s);
+}
+
 /* The unconsumed bytes (borrowed; valid until the next read or consume). */
 TN__PRIVATE tn_str tn__stream_peek(const tn_stream *s) {
     return tn_str_make(tn_buf_ptr(&s->rbuf), tn_buf_size(&s->rbuf));
@@ -5939,6 +6023,15 @@ TN__PRIVATE void tn__stream_cork(tn_stream *s, int on) {
             tn__stream_update_events(s);
         }
     }
+}
+
+TN__PRIVATE int tn__stream_corked(const tn_stream *s) { return s->corked; }
+
+/* End the write side through the transport (a socket's FIN; TLS: close_notify first) once
+   everything queued is sent: call it from a write callback. Reads go on. */
+TN__PRIVATE int tn__stream_shutdown_write(tn_stream *s) {
+    if (s->closed) return TN_ECLOSED;
+    return s->ops->shutdown(s);
 }
 
 /* While no read is pending, still watch for the peer closing (on platforms that report
@@ -5959,10 +6052,10 @@ TN__PRIVATE int tn__stream_sendfile(tn_stream *s, int file_fd, int64_t offset, u
                                     void *user) {
     if (!s || file_fd < 0 || offset < 0 || count == 0 || !cb) return TN_EINVAL;
     if (s->closed) return TN_ECLOSED;
-    if (!TN__HAVE_SENDFILE || s->ops != &tn__socket_ops) return TN_ENOTSUP;
+    if (!TN__HAVE_SENDFILE || s->ops != &tn__stream_socket_ops) return TN_ENOTSUP;
     if (s->sf) return TN_EBUSY;
     if (tn__stream_wcb_reserve(s) != 0) return TN_ENOMEM;
-    if (!(s->sf = (tn__sfseg *)tn__alloc(s->h.loop->a, sizeof *s->sf))) return TN_ENOMEM;
+    if (!(s->sf = (tn__sfseg *)tn__alloc(tn__loop_alloc(s->h.loop), sizeof *s->sf))) return TN_ENOMEM;
     s->sf->fd = file_fd;
     s->sf->off = offset;
     s->sf->at = s->wqueued;
@@ -6012,6 +6105,10 @@ TN_API int tn_stream_writing(const tn_stream *s) { return tn__stream_unsent(s) >
 TN_API size_t tn_stream_read_buffer_size(const tn_stream *s) { return tn_buf_size(&s->rbuf); }
 TN_API size_t tn_stream_write_buffer_size(const tn_stream *s) { return (size_t)tn__stream_unsent(s); }
 TN_API tn_socket tn_stream_fd(const tn_stream *s) { return s->fd; }
+TN_API int tn_stream_peer(const tn_stream *s, tn_addr *out) {
+    if (s->closed) return TN_ECLOSED;
+    return tn_socket_peer_addr(s->fd, out);
+}
 TN_API tn_loop *tn_stream_loop(const tn_stream *s) { return s->h.loop; }
 TN_API void tn_stream_get_opts(const tn_stream *s, tn_stream_opts *out) {
     memset(out, 0, sizeof *out);
@@ -6034,6 +6131,13 @@ TN_API void *tn_stream_get_user(const tn_stream *s) { return s->user; }
 /* #include "tcp.h" (inlined above) */
 
 /* ---- server ---- */
+/* Each accepted connection carries the server's record at the start of the area allocated
+   with its stream (tn__stream_extra): the links of the server's connection list. A protocol
+   layer's per-connection state follows it (tn__tcp_server_set_conn_extra, tn__tcp_conn_state). */
+typedef struct tn__tcp_conn tn__tcp_conn;
+struct tn__tcp_conn { tn__tcp_conn *prev, *next; };
+#define TN__TCP_CONN_SIZE ((sizeof(tn__tcp_conn) + 7u) & ~(size_t)7u)   /* keeps the state 8-byte aligned */
+
 struct tn_tcp_server {
     tn__handle h;                  /* h.pending counts open connections: no finalise before 0 */
     tn__stream_owner owner;        /* each accepted stream points here */
@@ -6043,11 +6147,12 @@ struct tn_tcp_server {
     int *fds;                      /* listening sockets */
     size_t nfds, fds_cap;
     size_t conns;
+    tn__tcp_conn *first;           /* open connections (O(1) insert and remove) */
     int paused;                    /* not accepting: at the cap, or waiting out EMFILE */
     int stopped;
     tn_timer_id retry_timer;
     size_t conn_extra;             /* bytes allocated with each accepted stream for a protocol
-                                      layer's connection state (tn__stream_extra) */
+                                      layer's connection state (tn__tcp_conn_state) */
     tn_cb close_cb;
     void *close_user;
     void *uptr;
@@ -6055,55 +6160,73 @@ struct tn_tcp_server {
 
 #define TN__ACCEPT_RETRY_MS 100
 
-TN__PRIVATE void tn__srv_set_accepting(tn_tcp_server *srv, int on) {
+TN__PRIVATE void tn__tcp_srv_set_accepting(tn_tcp_server *srv, int on) {
     size_t i;
     srv->paused = !on;
     for (i = 0; i < srv->nfds; i++) (void)tn_loop_update_fd(srv->h.loop, srv->fds[i], on ? TN_EV_READ : 0);
 }
 
-TN__PRIVATE int tn__srv_at_cap(const tn_tcp_server *srv) {
+TN__PRIVATE int tn__tcp_srv_at_cap(const tn_tcp_server *srv) {
     return srv->opts.max_connections && srv->conns >= srv->opts.max_connections;
 }
 
-TN__PRIVATE void tn__srv_retry(tn_loop *loop, void *user) {
+TN__PRIVATE void tn__tcp_srv_retry(tn_loop *loop, void *user) {
     tn_tcp_server *srv = (tn_tcp_server *)user;
     (void)loop;
     srv->retry_timer = 0;
-    if (!srv->stopped && !tn__srv_at_cap(srv)) tn__srv_set_accepting(srv, 1);
+    if (!srv->stopped && !tn__tcp_srv_at_cap(srv)) tn__tcp_srv_set_accepting(srv, 1);
+}
+
+/* Bytes of protocol state to allocate (zeroed) with each accepted connection from now on. */
+TN__PRIVATE void tn__tcp_server_set_conn_extra(tn_tcp_server *srv, size_t n) { srv->conn_extra = n; }
+
+/* A connection's record, its stream, and the protocol state after the record. */
+TN__PRIVATE tn__tcp_conn *tn__tcp_conn_of(tn_stream *s) { return (tn__tcp_conn *)tn__stream_extra(s); }
+TN__PRIVATE tn_stream *tn__tcp_conn_stream_of(tn__tcp_conn *c) { return tn__stream_from_extra(c); }
+TN__PRIVATE void *tn__tcp_conn_state(tn_stream *s) { return (char *)tn__stream_extra(s) + TN__TCP_CONN_SIZE; }
+TN__PRIVATE tn_stream *tn__tcp_conn_stream(void *state) {
+    return tn__tcp_conn_stream_of((tn__tcp_conn *)(void *)((char *)state - TN__TCP_CONN_SIZE));
 }
 
 /* The server that accepted s, or NULL. */
 TN__PRIVATE tn_tcp_server *tn__tcp_conn_server(const tn_stream *s) {
-    return s->owner ? (tn_tcp_server *)(void *)((char *)s->owner - offsetof(tn_tcp_server, owner)) : NULL;
+    tn__stream_owner *o = tn__stream_get_owner(s);
+    return o ? (tn_tcp_server *)(void *)((char *)o - offsetof(tn_tcp_server, owner)) : NULL;
 }
 
-/* Call fn for each open connection of srv (fn may close the one it is given). */
+/* Call fn for each open connection of srv (fn may close the one it is given: streams are
+   freed only in the loop's closing phase, after this returns). */
 TN__PRIVATE void tn__tcp_server_each(tn_tcp_server *srv, void (*fn)(tn_stream *s, void *ctx), void *ctx) {
-    tn__handle *h, *next;
-    for (h = srv->h.loop->live; h; h = next) {
-        next = h->next;
-        if (h->type == &tn__stream_type && ((tn_stream *)h)->owner == &srv->owner) fn((tn_stream *)h, ctx);
+    tn__tcp_conn *c, *next;
+    for (c = srv->first; c; c = next) {
+        next = c->next;
+        fn(tn__tcp_conn_stream_of(c), ctx);
     }
 }
 
-TN__PRIVATE void tn__srv_conn_freed(tn_stream *s, tn__stream_owner *o) {
+TN__PRIVATE void tn__tcp_srv_conn_freed(tn_stream *s, tn__stream_owner *o) {
     tn_tcp_server *srv = tn__tcp_conn_server(s);
+    tn__tcp_conn *c = tn__tcp_conn_of(s);
     (void)o;
+    if (c->prev) c->prev->next = c->next;
+    else srv->first = c->next;
+    if (c->next) c->next->prev = c->prev;
     srv->conns--;
     srv->h.pending--;
-    if (srv->paused && !srv->stopped && !srv->retry_timer && !tn__srv_at_cap(srv)) tn__srv_set_accepting(srv, 1);
+    if (srv->paused && !srv->stopped && !srv->retry_timer && !tn__tcp_srv_at_cap(srv)) tn__tcp_srv_set_accepting(srv, 1);
 }
 
-TN__PRIVATE void tn__srv_on_accept(tn_loop *loop, tn_socket lfd, int events, void *user) {
+TN__PRIVATE void tn__tcp_srv_on_accept(tn_loop *loop, tn_socket lfd, int events, void *user) {
     tn_tcp_server *srv = (tn_tcp_server *)user;
     int i;
     (void)events;
     for (i = 0; i < srv->opts.accept_batch && !srv->stopped; i++) {
         tn_addr peer;
         tn_stream *s;
+        tn__tcp_conn *c;
         int fd = -1, rc;
-        if (tn__srv_at_cap(srv)) {
-            tn__srv_set_accepting(srv, 0);
+        if (tn__tcp_srv_at_cap(srv)) {
+            tn__tcp_srv_set_accepting(srv, 0);
             break;
         }
         rc = tn__accept(lfd, &fd, &peer);
@@ -6112,46 +6235,51 @@ TN__PRIVATE void tn__srv_on_accept(tn_loop *loop, tn_socket lfd, int events, voi
         if (rc != TN_OK) {
             /* out of fds or memory: pause instead of spinning on a level-triggered fd */
             TN__LLOG(loop, TN_LOG_WARN, rc, "accept failed (%s); pausing %d ms", tn_strerror(rc), TN__ACCEPT_RETRY_MS);
-            tn__srv_set_accepting(srv, 0);
-            if (tn_loop_call_later(loop, TN__ACCEPT_RETRY_MS, tn__srv_retry, srv, &srv->retry_timer) != 0)
-                tn__srv_set_accepting(srv, 1);
+            tn__tcp_srv_set_accepting(srv, 0);
+            if (tn_loop_call_later(loop, TN__ACCEPT_RETRY_MS, tn__tcp_srv_retry, srv, &srv->retry_timer) != 0)
+                tn__tcp_srv_set_accepting(srv, 1);
             break;
         }
-        if ((rc = tn__stream_new_own_socket(loop, fd, &srv->opts.stream, srv->conn_extra, &s)) != 0) {
+        rc = tn__stream_new_own_socket(loop, fd, &srv->opts.stream, TN__TCP_CONN_SIZE + srv->conn_extra, &s);
+        if (rc != 0) {
             TN__LLOG(loop, TN_LOG_WARN, rc, "dropping connection: %s", tn_strerror(rc));
             tn__fd_close(fd);
             continue;
         }
         if (srv->opts.nodelay) (void)tn_stream_set_nodelay(s, 1);
-        s->owner = &srv->owner;
+        tn__stream_set_owner(s, &srv->owner);
+        c = tn__tcp_conn_of(s);
+        c->next = srv->first;
+        if (srv->first) srv->first->prev = c;
+        srv->first = c;
         srv->conns++;
         srv->h.pending++;
         srv->cb(srv, s, &peer, srv->user);
     }
 }
 
-TN__PRIVATE void tn__srv_finalize(tn__handle *h) {
+TN__PRIVATE void tn__tcp_srv_finalize(tn__handle *h) {
     tn_tcp_server *srv = (tn_tcp_server *)h;
     tn_loop *loop = h->loop;
     if (srv->close_cb) srv->close_cb(loop, srv->close_user);
-    tn__free(loop->a, srv->fds);
-    tn__free(loop->a, srv);
+    tn__free(tn__loop_alloc(loop), srv->fds);
+    tn__free(tn__loop_alloc(loop), srv);
 }
-static const tn__handle_type tn__tcp_server_type = { "tcp_server", tn__srv_finalize };
+static const tn__handle_type tn__tcp_server_type = { "tcp_server", tn__tcp_srv_finalize };
 
 TN_API int tn_tcp_server_new(tn_loop *loop, const tn_tcp_server_opts *opts, tn_tcp_conn_cb cb, void *user,
                              tn_tcp_server **out) {
     tn_tcp_server *srv;
     if (!loop || !cb || !out) return TN_EINVAL;
     *out = NULL;
-    srv = (tn_tcp_server *)tn__calloc(loop->a, sizeof *srv);
+    srv = (tn_tcp_server *)tn__calloc(tn__loop_alloc(loop), sizeof *srv);
     if (!srv) return TN_ENOMEM;
     if (opts) srv->opts = *opts;
     srv->opts.accept_batch = TN__DEF(srv->opts.accept_batch, TORNADO_ACCEPT_BATCH);
     if (srv->opts.accept_batch < 1) srv->opts.accept_batch = 1;
     srv->cb = cb;
     srv->user = user;
-    srv->owner.on_free = tn__srv_conn_freed;
+    srv->owner.on_free = tn__tcp_srv_conn_freed;
     tn__handle_init(loop, &srv->h, &tn__tcp_server_type);
     *out = srv;
     return TN_OK;
@@ -6161,9 +6289,9 @@ TN_API int tn_tcp_server_add_socket(tn_tcp_server *srv, tn_socket fd) {
     int rc;
     if (!srv || fd < 0) return TN_EINVAL;
     if (srv->h.closing) return TN_ECLOSED;
-    if ((rc = tn__grow(srv->h.loop->a, (void **)&srv->fds, &srv->fds_cap, srv->nfds + 1, sizeof(int))) != 0) return rc;
+    if ((rc = tn__grow(tn__loop_alloc(srv->h.loop), (void **)&srv->fds, &srv->fds_cap, srv->nfds + 1, sizeof(int))) != 0) return rc;
     if ((rc = tn__fd_setup(fd)) != 0) return rc;
-    rc = tn__loop_add_fd(srv->h.loop, fd, srv->paused ? 0 : TN_EV_READ, tn__srv_on_accept, srv, 1);
+    rc = tn__loop_add_fd(srv->h.loop, fd, srv->paused ? 0 : TN_EV_READ, tn__tcp_srv_on_accept, srv, 1);
     if (rc != 0) return rc;
     srv->fds[srv->nfds++] = fd;
     srv->stopped = 0;
@@ -6322,9 +6450,9 @@ struct tn_connector {
     tn_stream *result;
 };
 
-TN__PRIVATE void tn__conn_try(tn_connector *c, int chain);
+TN__PRIVATE void tn__tcp_cx_try(tn_connector *c, int chain);
 
-TN__PRIVATE void tn__conn_drop_attempt(tn_connector *c, int chain) {
+TN__PRIVATE void tn__tcp_cx_drop_attempt(tn_connector *c, int chain) {
     if (c->fd[chain] >= 0) {
         (void)tn_loop_remove_fd(c->h.loop, c->fd[chain]);
         tn__fd_close(c->fd[chain]);
@@ -6333,14 +6461,14 @@ TN__PRIVATE void tn__conn_drop_attempt(tn_connector *c, int chain) {
 }
 
 /* Settle the connector (once): attempts and timers go, the callback is deferred. */
-TN__PRIVATE void tn__conn_finish(tn_connector *c, int status, tn_stream *s) {
+TN__PRIVATE void tn__tcp_cx_finish(tn_connector *c, int status, tn_stream *s) {
     tn_loop *loop = c->h.loop;
     if (c->done) return;
     c->done = 1;
     c->status = status;
     c->result = s;
-    tn__conn_drop_attempt(c, 0);
-    tn__conn_drop_attempt(c, 1);
+    tn__tcp_cx_drop_attempt(c, 0);
+    tn__tcp_cx_drop_attempt(c, 1);
     if (c->timeout_timer) (void)tn_loop_cancel(loop, c->timeout_timer);
     if (c->fallback_timer) (void)tn_loop_cancel(loop, c->fallback_timer);
     c->timeout_timer = c->fallback_timer = 0;
@@ -6349,23 +6477,23 @@ TN__PRIVATE void tn__conn_finish(tn_connector *c, int status, tn_stream *s) {
     (void)tn__handle_close(&c->h);        /* ... and the memory goes after it */
 }
 
-TN__PRIVATE void tn__conn_on_done(tn__defer *d) {
+TN__PRIVATE void tn__tcp_cx_on_done(tn__defer *d) {
     tn_connector *c = (tn_connector *)(void *)((char *)d - offsetof(tn_connector, done_d));
     c->cb(c->status, c->result, c->user);
 }
 
-TN__PRIVATE void tn__conn_finalize(tn__handle *h) {
+TN__PRIVATE void tn__tcp_cx_finalize(tn__handle *h) {
     tn_connector *c = (tn_connector *)h;
-    tn_allocator *a = h->loop->a;
+    tn_allocator *a = tn__loop_alloc(h->loop);
     tn__free(a, c->source_ip);
     tn__free(a, c->addrs);
     tn__free(a, c->chain[0]);
     tn__free(a, c->chain[1]);
     tn__free(a, c);
 }
-static const tn__handle_type tn__tcp_connector_type = { "tcp_connector", tn__conn_finalize };
+static const tn__handle_type tn__tcp_connector_type = { "tcp_connector", tn__tcp_cx_finalize };
 
-TN__PRIVATE void tn__conn_success(tn_connector *c, int chain, int fd) {
+TN__PRIVATE void tn__tcp_cx_success(tn_connector *c, int chain, int fd) {
     tn_stream *s;
     int rc;
     (void)tn_loop_remove_fd(c->h.loop, fd);
@@ -6373,44 +6501,44 @@ TN__PRIVATE void tn__conn_success(tn_connector *c, int chain, int fd) {
     rc = tn__stream_new_own_socket(c->h.loop, fd, &c->opts.stream, 0, &s);
     if (rc != 0) {
         tn__fd_close(fd);
-        tn__conn_finish(c, rc, NULL);
+        tn__tcp_cx_finish(c, rc, NULL);
         return;
     }
-    tn__conn_finish(c, TN_OK, s);
+    tn__tcp_cx_finish(c, TN_OK, s);
 }
 
-TN__PRIVATE void tn__conn_on_writable(tn_connector *c, int chain) {
+TN__PRIVATE void tn__tcp_cx_on_writable(tn_connector *c, int chain) {
     int fd = c->fd[chain], err = 0;
     socklen_t len = (socklen_t)sizeof err;
     if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
     if (err == 0) {
-        tn__conn_success(c, chain, fd);
+        tn__tcp_cx_success(c, chain, fd);
         return;
     }
     c->last_err = tn__err_from_errno(err);
-    tn__conn_drop_attempt(c, chain);
-    tn__conn_try(c, chain);
+    tn__tcp_cx_drop_attempt(c, chain);
+    tn__tcp_cx_try(c, chain);
 }
 
-TN__PRIVATE void tn__conn_on_w0(tn_loop *loop, tn_socket fd, int ev, void *u) {
+TN__PRIVATE void tn__tcp_cx_on_w0(tn_loop *loop, tn_socket fd, int ev, void *u) {
     (void)loop; (void)fd; (void)ev;
-    tn__conn_on_writable((tn_connector *)u, 0);
+    tn__tcp_cx_on_writable((tn_connector *)u, 0);
 }
 
-TN__PRIVATE void tn__conn_on_w1(tn_loop *loop, tn_socket fd, int ev, void *u) {
+TN__PRIVATE void tn__tcp_cx_on_w1(tn_loop *loop, tn_socket fd, int ev, void *u) {
     (void)loop; (void)fd; (void)ev;
-    tn__conn_on_writable((tn_connector *)u, 1);
+    tn__tcp_cx_on_writable((tn_connector *)u, 1);
 }
 
-TN__PRIVATE void tn__conn_start_chain(tn_connector *c, int chain) {
+TN__PRIVATE void tn__tcp_cx_start_chain(tn_connector *c, int chain) {
     if (c->started[chain] || c->len[chain] == 0) return;
     c->started[chain] = 1;
-    tn__conn_try(c, chain);
+    tn__tcp_cx_try(c, chain);
 }
 
 /* Start the next address of a chain; when the chain runs out, start the other chain at
    once, or fail if nothing is left in flight. */
-TN__PRIVATE void tn__conn_try(tn_connector *c, int chain) {
+TN__PRIVATE void tn__tcp_cx_try(tn_connector *c, int chain) {
     tn_loop *loop = c->h.loop;
     while (!c->done && c->pos[chain] < c->len[chain]) {
         const tn_addr *a = &c->addrs[c->chain[chain][c->pos[chain]++]];
@@ -6435,11 +6563,11 @@ TN__PRIVATE void tn__conn_try(tn_connector *c, int chain) {
         }
         if (connect(fd, tn__csa(a), (socklen_t)a->len) == 0) {
             c->fd[chain] = fd;
-            tn__conn_success(c, chain, fd);   /* immediate (e.g. unix-like loopback paths) */
+            tn__tcp_cx_success(c, chain, fd);   /* immediate (e.g. unix-like loopback paths) */
             return;
         }
         if (errno == EINPROGRESS || errno == EINTR) {
-            rc = tn__loop_add_fd(loop, fd, TN_EV_WRITE, chain ? tn__conn_on_w1 : tn__conn_on_w0, c, 1);
+            rc = tn__loop_add_fd(loop, fd, TN_EV_WRITE, chain ? tn__tcp_cx_on_w1 : tn__tcp_cx_on_w0, c, 1);
             if (rc == 0) {
                 c->fd[chain] = fd;
                 return;
@@ -6455,44 +6583,44 @@ TN__PRIVATE void tn__conn_try(tn_connector *c, int chain) {
     if (!c->started[1 - chain] && c->len[1 - chain] > 0) {
         if (c->fallback_timer) (void)tn_loop_cancel(loop, c->fallback_timer);
         c->fallback_timer = 0;
-        tn__conn_start_chain(c, 1 - chain);
+        tn__tcp_cx_start_chain(c, 1 - chain);
         return;
     }
     if (c->fd[0] < 0 && c->fd[1] < 0 && c->pos[0] >= c->len[0] && c->pos[1] >= c->len[1])
-        tn__conn_finish(c, c->last_err ? c->last_err : TN_EREFUSED, NULL);
+        tn__tcp_cx_finish(c, c->last_err ? c->last_err : TN_EREFUSED, NULL);
 }
 
-TN__PRIVATE void tn__conn_on_fallback(tn_loop *loop, void *user) {
+TN__PRIVATE void tn__tcp_cx_on_fallback(tn_loop *loop, void *user) {
     tn_connector *c = (tn_connector *)user;
     (void)loop;
     c->fallback_timer = 0;
-    tn__conn_start_chain(c, 1);
+    tn__tcp_cx_start_chain(c, 1);
 }
 
-TN__PRIVATE void tn__conn_on_timeout(tn_loop *loop, void *user) {
+TN__PRIVATE void tn__tcp_cx_on_timeout(tn_loop *loop, void *user) {
     tn_connector *c = (tn_connector *)user;
     (void)loop;
     c->timeout_timer = 0;
-    tn__conn_finish(c, TN_ETIMEOUT, NULL);
+    tn__tcp_cx_finish(c, TN_ETIMEOUT, NULL);
 }
 
-TN__PRIVATE void tn__conn_on_resolved(int status, const tn_addr *addrs, size_t n, void *user) {
+TN__PRIVATE void tn__tcp_cx_on_resolved(int status, const tn_addr *addrs, size_t n, void *user) {
     tn_connector *c = (tn_connector *)user;
-    tn_allocator *a = c->h.loop->a;
+    tn_allocator *a = tn__loop_alloc(c->h.loop);
     size_t i;
     int first;
     c->h.pending--;
     c->req = NULL;
     if (c->done) return;
     if (status != TN_OK) {
-        tn__conn_finish(c, status, NULL);
+        tn__tcp_cx_finish(c, status, NULL);
         return;
     }
     c->addrs = (tn_addr *)tn__alloc(a, n * sizeof *addrs);
     c->chain[0] = (size_t *)tn__alloc(a, n * sizeof(size_t));
     c->chain[1] = (size_t *)tn__alloc(a, n * sizeof(size_t));
     if (!c->addrs || !c->chain[0] || !c->chain[1]) {
-        tn__conn_finish(c, TN_ENOMEM, NULL);
+        tn__tcp_cx_finish(c, TN_ENOMEM, NULL);
         return;
     }
     memcpy(c->addrs, addrs, n * sizeof *addrs);
@@ -6503,11 +6631,11 @@ TN__PRIVATE void tn__conn_on_resolved(int status, const tn_addr *addrs, size_t n
         c->chain[ch][c->len[ch]++] = i;
     }
     if (c->len[1] > 0 &&
-        tn_loop_call_later(c->h.loop, c->opts.fallback_delay_ms, tn__conn_on_fallback, c, &c->fallback_timer) != 0) {
-        tn__conn_finish(c, TN_ENOMEM, NULL);
+        tn_loop_call_later(c->h.loop, c->opts.fallback_delay_ms, tn__tcp_cx_on_fallback, c, &c->fallback_timer) != 0) {
+        tn__tcp_cx_finish(c, TN_ENOMEM, NULL);
         return;
     }
-    tn__conn_start_chain(c, 0);
+    tn__tcp_cx_start_chain(c, 0);
 }
 
 TN_API int tn_tcp_connect(tn_loop *loop, const char *host, int port, const tn_connect_opts *opts,
@@ -6516,7 +6644,7 @@ TN_API int tn_tcp_connect(tn_loop *loop, const char *host, int port, const tn_co
     int rc;
     if (out) *out = NULL;
     if (!loop || !host || !cb || port <= 0 || port > 65535) return TN_EINVAL;
-    c = (tn_connector *)tn__calloc(loop->a, sizeof *c);
+    c = (tn_connector *)tn__calloc(tn__loop_alloc(loop), sizeof *c);
     if (!c) return TN_ENOMEM;
     if (opts) c->opts = *opts;
     c->opts.timeout_ms = TN__DEF(c->opts.timeout_ms, TORNADO_CONNECT_TIMEOUT_MS);
@@ -6524,32 +6652,32 @@ TN_API int tn_tcp_connect(tn_loop *loop, const char *host, int port, const tn_co
     c->fd[0] = c->fd[1] = -1;
     c->cb = cb;
     c->user = user;
-    if (c->opts.source_ip && !(c->source_ip = tn__strdup(loop->a, c->opts.source_ip))) {
-        tn__free(loop->a, c);
+    if (c->opts.source_ip && !(c->source_ip = tn__strdup(tn__loop_alloc(loop), c->opts.source_ip))) {
+        tn__free(tn__loop_alloc(loop), c);
         return TN_ENOMEM;
     }
     c->opts.source_ip = NULL;
-    if ((rc = tn_loop_call_later(loop, c->opts.timeout_ms, tn__conn_on_timeout, c, &c->timeout_timer)) != 0) {
-        tn__free(loop->a, c->source_ip);
-        tn__free(loop->a, c);
+    if ((rc = tn_loop_call_later(loop, c->opts.timeout_ms, tn__tcp_cx_on_timeout, c, &c->timeout_timer)) != 0) {
+        tn__free(tn__loop_alloc(loop), c->source_ip);
+        tn__free(tn__loop_alloc(loop), c);
         return rc;
     }
-    rc = tn_resolve(loop, c->opts.resolver, host, port, c->opts.family, tn__conn_on_resolved, c, &c->req);
+    rc = tn_resolve(loop, c->opts.resolver, host, port, c->opts.family, tn__tcp_cx_on_resolved, c, &c->req);
     if (rc != 0) {
         (void)tn_loop_cancel(loop, c->timeout_timer);
-        tn__free(loop->a, c->source_ip);
-        tn__free(loop->a, c);
+        tn__free(tn__loop_alloc(loop), c->source_ip);
+        tn__free(tn__loop_alloc(loop), c);
         return rc;
     }
     tn__handle_init(loop, &c->h, &tn__tcp_connector_type);
-    tn__defer_init(&c->done_d, tn__conn_on_done, &c->h);
+    tn__defer_init(&c->done_d, tn__tcp_cx_on_done, &c->h);
     c->h.pending++;   /* the resolve callback still refers to c */
     if (out) *out = c;
     return TN_OK;
 }
 
 TN_API void tn_tcp_connect_cancel(tn_connector *c) {
-    if (c) tn__conn_finish(c, TN_ECANCELED, NULL);
+    if (c) tn__tcp_cx_finish(c, TN_ECANCELED, NULL);
 }
 /* <<tcp.c  end of src/tcp.c */
 
@@ -10314,6 +10442,8 @@ struct tn_request {
     tn_buf out;                    /* response header lines set by the handler */
     tn_request_cb close_cb;
     void *close_user;
+    tn_request_cb finish_cb;
+    void *finish_user;
     tn_body_cb body_cb;
     void *body_user;
     void *user;
@@ -10330,6 +10460,8 @@ struct tn_request {
     int out_chunked;
     int head_only;                 /* HEAD: no body on the wire */
     int close_after;               /* the connection ends with this response */
+    int conn_upgrade;              /* the handler asked for "Connection: Upgrade" (101 only) */
+    int remote_ip_known;           /* remote_ip is filled (xheaders, or asked of the socket) */
     int paused;
     int streaming_done;
     tn__rcb *wcbs;                 /* response write callbacks not run yet, in order (a ring) */
@@ -10342,20 +10474,21 @@ struct tn_request {
     /* the header array (max_headers entries) follows the struct in the same allocation */
 };
 
-/* A connection's state lives in its stream's allocation, right after the stream
-   (tn__stream_extra): the stream and the server are derived, not stored. */
-struct tn__hconn {                 /* in the stream's allocation: kept small (idle connections) */
+/* A connection's state lives in its stream's allocation, after the tcp server's record
+   (tn__tcp_conn_state): one allocation per connection, reached only through the tcp
+   server's accessors (tn__hc_stream). Every idle connection holds one: kept small (the
+   peer's address is asked of the socket when a handler wants it, not stored). */
+struct tn__hconn {
+    tn_http_server *srv;
     tn_request *req;               /* being read or handled; NULL when idle */
     tn__hconn *ready_next;         /* in the server's ready list (next request to start) */
     tn__hconn *tq_prev, *tq_next;
-    uint64_t deadline;             /* loop time (in a timeout queue); lingering: bytes discarded */
+    uint32_t deadline;             /* in a timeout queue: loop time, low 32 bits (tn__hs_tq_left);
+                                      lingering: bytes discarded */
     unsigned char state;           /* TN__HC_* */
     unsigned char reading;         /* a fill is pending */
     unsigned char ready;           /* queued in the server's ready list */
     signed char tq;                /* timeout queue it is in, or TN__TQ_NONE */
-    unsigned char peer_family;     /* the peer in 20 bytes, not a 132-byte tn_addr: idle */
-    uint16_t peer_port;            /* connections should cost little memory */
-    unsigned char peer_ip[16];
 };
 
 struct tn_http_server {
@@ -10386,23 +10519,22 @@ struct tn_http_server {
     void *close_user;
 };
 
-#define TN__REQ_CACHE 256
+#define TN__HS_REQ_CACHE 256
 
-/* The connection's stream (the allocation it lives in) and server (the tcp server's user). */
-#define TN__HC_S(c) ((tn_stream *)(void *)((char *)(c) - TN__STREAM_SIZE))
-#define TN__HC_SRV(c) ((tn_http_server *)tn__tcp_conn_server(TN__HC_S(c))->user)
+/* The connection's stream (the allocation its state lives in). */
+TN__PRIVATE tn_stream *tn__hc_stream(tn__hconn *c) { return tn__tcp_conn_stream(c); }
 
 TN__PRIVATE void tn__hc_next(tn__hconn *c);
 TN__PRIVATE void tn__hc_process(tn__hconn *c);
 TN__PRIVATE void tn__hc_fail(tn__hconn *c, int status);
 
 /* ---- small formatting helpers ---- */
-TN__PRIVATE char *tn__put_str(char *p, const char *s, size_t n) {
+TN__PRIVATE char *tn__hs_put_str(char *p, const char *s, size_t n) {
     memcpy(p, s, n);
     return p + n;
 }
 
-TN__PRIVATE char *tn__put_u64(char *p, uint64_t v) {
+TN__PRIVATE char *tn__hs_put_u64(char *p, uint64_t v) {
     char tmp[24];
     int n = 0;
     do tmp[n++] = (char)('0' + v % 10); while ((v /= 10) != 0);
@@ -10410,7 +10542,7 @@ TN__PRIVATE char *tn__put_u64(char *p, uint64_t v) {
     return p;
 }
 
-TN__PRIVATE int tn__hdr_token_ok(const char *s) {
+TN__PRIVATE int tn__hs_hdr_token_ok(const char *s) {
     size_t i;
     if (!s || !*s) return 0;
     for (i = 0; s[i]; i++) {
@@ -10422,7 +10554,7 @@ TN__PRIVATE int tn__hdr_token_ok(const char *s) {
 
 /* Response header values: no byte below 0x20 (CR and LF above all: no response splitting)
    and no DEL, as Tornado rejects them. */
-TN__PRIVATE int tn__hdr_value_ok(const char *s) {
+TN__PRIVATE int tn__hs_hdr_value_ok(const char *s) {
     if (!s) return 0;
     for (; *s; s++)
         if ((unsigned char)*s < 0x20 || *s == 0x7f) return 0;
@@ -10430,7 +10562,7 @@ TN__PRIVATE int tn__hdr_value_ok(const char *s) {
 }
 
 /* ---- requests: a small cache so the steady state allocates nothing ---- */
-TN__PRIVATE tn_request *tn__req_get(tn_http_server *srv) {
+TN__PRIVATE tn_request *tn__hs_req_get(tn_http_server *srv) {
     tn_request *r = srv->free_reqs;
     tn_buf keep;
     tn__rcb *keep_wcbs = NULL;     /* storage kept with a cached request (the ring is empty) */
@@ -10442,9 +10574,9 @@ TN__PRIVATE tn_request *tn__req_get(tn_http_server *srv) {
         keep_wcbs = r->wcbs;
         keep_cap = r->wcb_cap;
     } else {
-        r = (tn_request *)tn__alloc(srv->loop->a, srv->req_size);
+        r = (tn_request *)tn__alloc(tn__loop_alloc(srv->loop), srv->req_size);
         if (!r) return NULL;
-        (void)tn_buf_init(&keep, srv->loop->a);
+        (void)tn_buf_init(&keep, tn__loop_alloc(srv->loop));
     }
     memset(r, 0, sizeof *r);
     r->out = keep;
@@ -10461,29 +10593,29 @@ TN__PRIVATE tn_request *tn__req_get(tn_http_server *srv) {
     return r;
 }
 
-TN__PRIVATE void tn__req_free(tn_allocator *a, tn_request *r) {
+TN__PRIVATE void tn__hs_req_free(tn_allocator *a, tn_request *r) {
     tn_buf_free(&r->out);
     tn__free(a, r->wcbs);
     tn__free(a, r);
 }
 
-TN__PRIVATE void tn__req_put(tn_request *r) {
+TN__PRIVATE void tn__hs_req_put(tn_request *r) {
     tn_http_server *srv = r->srv;
-    tn_allocator *a = srv->loop->a;
+    tn_allocator *a = tn__loop_alloc(srv->loop);
     if (r->wcb_len > 0 || r->in_wcb > 0) return;   /* the last write callback releases it */
     tn__free(a, r->own);
     r->own = NULL;
-    if (srv->nfree < TN__REQ_CACHE && tn_buf_size(&r->out) < 4096 && r->out.cap <= 16384 && r->wcb_cap <= 64) {
+    if (srv->nfree < TN__HS_REQ_CACHE && tn_buf_size(&r->out) < 4096 && r->out.cap <= 16384 && r->wcb_cap <= 64) {
         r->next_free = srv->free_reqs;
         srv->free_reqs = r;
         srv->nfree++;
         return;
     }
-    tn__req_free(a, r);
+    tn__hs_req_free(a, r);
 }
 
 /* Point every slice of the parsed head at a new copy of the bytes. */
-TN__PRIVATE void tn__req_rebase(tn_request *r, const char *nb) {
+TN__PRIVATE void tn__hs_req_rebase(tn_request *r, const char *nb) {
     const char *ob = r->base;
     size_t i;
     if (ob == nb) return;
@@ -10501,13 +10633,24 @@ TN__PRIVATE void tn__req_rebase(tn_request *r, const char *nb) {
 /* ---- timeouts: per-server queues (idle, head, body) and one timer ---- */
 enum { TN__TQ_NONE = -1, TN__TQ_IDLE = 0, TN__TQ_HEADER = 1, TN__TQ_BODY = 2 };
 
-TN__PRIVATE uint64_t tn__tq_ms(const tn_http_server *srv, int kind) {
-    return kind == TN__TQ_IDLE ? srv->opts.idle_timeout_ms
-         : kind == TN__TQ_HEADER ? srv->opts.header_timeout_ms : srv->opts.body_timeout_ms;
+/* Deadlines are kept in 32 bits (every idle connection holds one) and compared by their
+   signed distance from now, so a timeout is at most 2^31 - 1 ms (~24.8 days): longer ones
+   are clamped. */
+#define TN__HS_TQ_MAX_MS 0x7fffffffu
+
+TN__PRIVATE uint64_t tn__hs_tq_ms(const tn_http_server *srv, int kind) {
+    uint64_t ms = kind == TN__TQ_IDLE ? srv->opts.idle_connection_timeout_ms
+                : kind == TN__TQ_HEADER ? srv->opts.header_timeout_ms : srv->opts.body_timeout_ms;
+    return TN__MIN(ms, (uint64_t)TN__HS_TQ_MAX_MS);
 }
 
-TN__PRIVATE void tn__tq_unlink(tn__hconn *c) {
-    tn_http_server *srv = TN__HC_SRV(c);
+/* Milliseconds from now to the connection's deadline (<= 0: due). */
+TN__PRIVATE int64_t tn__hs_tq_left(const tn__hconn *c, uint64_t now) {
+    return (int32_t)(c->deadline - (uint32_t)now);
+}
+
+TN__PRIVATE void tn__hs_tq_unlink(tn__hconn *c) {
+    tn_http_server *srv = c->srv;
     int k = c->tq;
     if (k == TN__TQ_NONE) return;
     if (c->tq_prev) c->tq_prev->tq_next = c->tq_next;
@@ -10518,54 +10661,60 @@ TN__PRIVATE void tn__tq_unlink(tn__hconn *c) {
     c->tq = TN__TQ_NONE;
 }
 
-TN__PRIVATE void tn__tq_arm(tn_http_server *srv);
+TN__PRIVATE void tn__hs_tq_arm(tn_http_server *srv);
 
-TN__PRIVATE void tn__tq_on_timer(tn_loop *loop, void *user) {
+TN__PRIVATE void tn__hs_tq_on_timer(tn_loop *loop, void *user) {
     tn_http_server *srv = (tn_http_server *)user;
     int k;
     srv->tq_timer = 0;
     for (k = 0; k < 3; k++) {
         tn__hconn *c;
-        while ((c = srv->tq_head[k]) != NULL && c->deadline <= loop->now) {
-            tn__tq_unlink(c);
-            (void)tn_stream_abort(TN__HC_S(c), TN_ETIMEOUT);
+        while ((c = srv->tq_head[k]) != NULL && tn__hs_tq_left(c, tn_loop_now(loop)) <= 0) {
+            tn__hs_tq_unlink(c);
+            (void)tn_stream_abort(tn__hc_stream(c), TN_ETIMEOUT);
         }
     }
-    tn__tq_arm(srv);
+    tn__hs_tq_arm(srv);
 }
 
 /* Arm the server's timer for the earliest deadline, unless it already fires by then. */
-TN__PRIVATE void tn__tq_arm(tn_http_server *srv) {
-    uint64_t first = 0;
-    int k;
-    for (k = 0; k < 3; k++)
-        if (srv->tq_head[k] && (!first || srv->tq_head[k]->deadline < first)) first = srv->tq_head[k]->deadline;
-    if (!first) return;
+TN__PRIVATE void tn__hs_tq_arm(tn_http_server *srv) {
+    uint64_t now = tn_loop_now(srv->loop), first = 0;
+    int k, any = 0;
+    for (k = 0; k < 3; k++) {
+        if (srv->tq_head[k]) {
+            int64_t left = tn__hs_tq_left(srv->tq_head[k], now);
+            uint64_t at = now + (uint64_t)(left > 0 ? left : 0);
+            if (!any || at < first) first = at;
+            any = 1;
+        }
+    }
+    if (!any) return;
     if (srv->tq_timer && srv->tq_timer_at <= first) return;
     if (srv->tq_timer) (void)tn_loop_cancel(srv->loop, srv->tq_timer);
     srv->tq_timer = 0;
     srv->tq_timer_at = first;
-    if (tn_loop_call_at(srv->loop, first, tn__tq_on_timer, srv, &srv->tq_timer) != 0)
+    if (tn_loop_call_at(srv->loop, first, tn__hs_tq_on_timer, srv, &srv->tq_timer) != 0)
         TN__LLOG(srv->loop, TN_LOG_ERROR, TN_ENOMEM, "http server: timeouts not armed (out of memory)");
 }
 
 /* Put the connection under one kind of timeout (counted from now), or none. */
 TN__PRIVATE void tn__hc_deadline(tn__hconn *c, int kind) {
-    tn_http_server *srv = TN__HC_SRV(c);
+    tn_http_server *srv = c->srv;
     uint64_t ms;
-    tn__tq_unlink(c);
-    if (kind == TN__TQ_NONE || (ms = tn__tq_ms(srv, kind)) == 0) return;
-    c->deadline = tn_loop_now(srv->loop) + ms;   /* the iteration's time: no clock read */
+    tn__hs_tq_unlink(c);
+    if (kind == TN__TQ_NONE || (ms = tn__hs_tq_ms(srv, kind)) == 0) return;
+    c->deadline = (uint32_t)(tn_loop_now(srv->loop) + ms);   /* the iteration's time: no clock read */
     c->tq = (signed char)kind;
     c->tq_prev = srv->tq_tail[kind];
     if (srv->tq_tail[kind]) srv->tq_tail[kind]->tq_next = c;
     else srv->tq_head[kind] = c;
     srv->tq_tail[kind] = c;
-    if (!srv->tq_timer || c->deadline < srv->tq_timer_at) tn__tq_arm(srv);
+    if (!srv->tq_timer || tn_loop_now(srv->loop) + ms < srv->tq_timer_at) tn__hs_tq_arm(srv);
 }
 
 /* ---- the response ---- */
-TN__PRIVATE void tn__srv_date(tn_http_server *srv) {
+TN__PRIVATE void tn__hs_date(tn_http_server *srv) {
     int64_t now = (int64_t)time(NULL);
     char d[32];
     if (now == srv->date_sec) return;
@@ -10576,45 +10725,45 @@ TN__PRIVATE void tn__srv_date(tn_http_server *srv) {
 
 /* Format the response head into buf (at least 512 bytes + the handler's header lines).
    Returns the length. */
-TN__PRIVATE size_t tn__req_format_head(tn_request *r, char *buf, int status, int64_t length) {
+TN__PRIVATE size_t tn__hs_req_format_head(tn_request *r, char *buf, int status, int64_t length) {
     tn_http_server *srv = r->srv;
     const char *reason = r->reason[0] ? r->reason : tn_http_reason(status);
     char *p = buf;
-    p = tn__put_str(p, "HTTP/1.1 ", 9);
-    p = tn__put_u64(p, (uint64_t)status);
+    p = tn__hs_put_str(p, "HTTP/1.1 ", 9);
+    p = tn__hs_put_u64(p, (uint64_t)status);
     *p++ = ' ';
-    p = tn__put_str(p, reason, strlen(reason));
-    p = tn__put_str(p, "\r\n", 2);
-    tn__srv_date(srv);
-    p = tn__put_str(p, srv->date_line, srv->date_len);
+    p = tn__hs_put_str(p, reason, strlen(reason));
+    p = tn__hs_put_str(p, "\r\n", 2);
+    tn__hs_date(srv);
+    p = tn__hs_put_str(p, srv->date_line, srv->date_len);
     if (srv->server_header[0]) {
-        p = tn__put_str(p, "Server: ", 8);
-        p = tn__put_str(p, srv->server_header, strlen(srv->server_header));
-        p = tn__put_str(p, "\r\n", 2);
+        p = tn__hs_put_str(p, "Server: ", 8);
+        p = tn__hs_put_str(p, srv->server_header, strlen(srv->server_header));
+        p = tn__hs_put_str(p, "\r\n", 2);
     }
     if (status >= 200 && status != 204 && status != 304) {
         if (length >= 0) {
-            p = tn__put_str(p, "Content-Length: ", 16);
-            p = tn__put_u64(p, (uint64_t)length);
-            p = tn__put_str(p, "\r\n", 2);
+            p = tn__hs_put_str(p, "Content-Length: ", 16);
+            p = tn__hs_put_u64(p, (uint64_t)length);
+            p = tn__hs_put_str(p, "\r\n", 2);
         } else if (r->out_chunked) {
-            p = tn__put_str(p, "Transfer-Encoding: chunked\r\n", 28);
+            p = tn__hs_put_str(p, "Transfer-Encoding: chunked\r\n", 28);
         }
     }
     if (status == 101) {
-        /* the handler sets Upgrade and Connection itself */
+        if (r->conn_upgrade) p = tn__hs_put_str(p, "Connection: Upgrade\r\n", 21);   /* Upgrade: the handler's */
     } else if (r->close_after) {
-        p = tn__put_str(p, "Connection: close\r\n", 19);
+        p = tn__hs_put_str(p, "Connection: close\r\n", 19);
     } else if (r->p.version == 10) {
-        p = tn__put_str(p, "Connection: keep-alive\r\n", 24);
+        p = tn__hs_put_str(p, "Connection: keep-alive\r\n", 24);
     }
-    p = tn__put_str(p, tn_buf_ptr(&r->out) ? tn_buf_ptr(&r->out) : "", tn_buf_size(&r->out));
-    p = tn__put_str(p, "\r\n", 2);
+    p = tn__hs_put_str(p, tn_buf_ptr(&r->out) ? tn_buf_ptr(&r->out) : "", tn_buf_size(&r->out));
+    p = tn__hs_put_str(p, "\r\n", 2);
     return (size_t)(p - buf);
 }
 
 /* Write the head (and a first piece of body) in one gather write. */
-TN__PRIVATE int tn__req_send_head(tn_request *r, int status, int64_t length, const void *body, size_t blen,
+TN__PRIVATE int tn__hs_req_send_head(tn_request *r, int status, int64_t length, const void *body, size_t blen,
                                   tn_write_cb cb, void *user) {
     char stack[1024];
     char *buf = stack;
@@ -10622,13 +10771,13 @@ TN__PRIVATE int tn__req_send_head(tn_request *r, int status, int64_t length, con
     tn_str v[2];
     int rc;
     if (need > sizeof stack) {
-        buf = (char *)tn__alloc(r->srv->loop->a, need);
+        buf = (char *)tn__alloc(tn__loop_alloc(r->srv->loop), need);
         if (!buf) return TN_ENOMEM;
     }
-    v[0] = tn_str_make(buf, tn__req_format_head(r, buf, status, length));
+    v[0] = tn_str_make(buf, tn__hs_req_format_head(r, buf, status, length));
     v[1] = tn_str_make((const char *)body, blen);
-    rc = tn_stream_writev(TN__HC_S(r->conn), v, blen ? 2 : 1, cb, user);
-    if (buf != stack) tn__free(r->srv->loop->a, buf);
+    rc = tn_stream_writev(tn__hc_stream(r->conn), v, blen ? 2 : 1, cb, user);
+    if (buf != stack) tn__free(tn__loop_alloc(r->srv->loop), buf);
     return rc;
 }
 
@@ -10637,7 +10786,7 @@ TN__PRIVATE void tn__hc_after_write(tn_stream *s, int status, void *user);
 /* Start the connection's next request from the loop (never from inside the handler's call:
    pipelined requests would otherwise recurse). One deferred node serves every connection. */
 TN__PRIVATE void tn__hc_schedule(tn__hconn *c) {
-    tn_http_server *srv = TN__HC_SRV(c);
+    tn_http_server *srv = c->srv;
     if (c->ready) return;
     c->ready = 1;
     c->ready_next = NULL;
@@ -10648,7 +10797,7 @@ TN__PRIVATE void tn__hc_schedule(tn__hconn *c) {
 }
 
 TN__PRIVATE void tn__hc_unschedule(tn__hconn *c) {
-    tn_http_server *srv = TN__HC_SRV(c);
+    tn_http_server *srv = c->srv;
     tn__hconn **pp, *prev = NULL;
     if (!c->ready) return;
     for (pp = &srv->ready_head; *pp; prev = *pp, pp = &(*pp)->ready_next) {
@@ -10661,36 +10810,45 @@ TN__PRIVATE void tn__hc_unschedule(tn__hconn *c) {
     c->ready = 0;
 }
 
+/* The handler is done with the request (its response finished, it was detached, or a
+   response call found the client gone): the finish callback runs, once. */
+TN__PRIVATE void tn__hs_req_end(tn_request *r) {
+    tn_request_cb cb = r->finish_cb;
+    r->finished = 1;
+    r->finish_cb = NULL;
+    if (cb) cb(r, r->finish_user);
+}
+
 /* The response is complete: log, release the request, and go on with the connection. */
-TN__PRIVATE void tn__req_done(tn_request *r) {
+TN__PRIVATE void tn__hs_req_done(tn_request *r) {
     tn__hconn *c = r->conn;
     tn_http_server *srv = r->srv;
     if (srv->opts.access_log)
         srv->opts.access_log(r, r->status, r->out_sent, (tn_time_ns() - r->start_ns) / 1000, srv->opts.access_log_user);
-    r->finished = 1;
+    tn__hs_req_end(r);
     if (!c) {
-        tn__req_put(r);
+        tn__hs_req_put(r);
         return;
     }
     c->req = NULL;
-    if (r->held) tn__stream_consume(TN__HC_S(c), r->held);
+    if (r->held) tn__stream_consume(tn__hc_stream(c), r->held);
     if (r->close_after || srv->closing) {
         c->state = TN__HC_CLOSING;
-        tn__req_put(r);
-        tn__stream_cork(TN__HC_S(c), 0);   /* held pipelined responses go out first */
+        tn__hs_req_put(r);
+        tn__stream_cork(tn__hc_stream(c), 0);   /* held pipelined responses go out first */
         /* close once the response is out */
-        if (tn_stream_write(TN__HC_S(c), "", 0, tn__hc_after_write, c) != 0) (void)tn_stream_close(TN__HC_S(c), NULL, NULL);
+        if (tn_stream_write(tn__hc_stream(c), "", 0, tn__hc_after_write, c) != 0) (void)tn_stream_close(tn__hc_stream(c), NULL, NULL);
         return;
     }
-    tn__req_put(r);
-    tn__stream_watch_close(TN__HC_S(c), 0);
+    tn__hs_req_put(r);
+    tn__stream_watch_close(tn__hc_stream(c), 0);
     /* more requests already buffered (pipelining): hold the responses and send them
        together once the buffer runs dry */
-    if (tn__stream_peek(TN__HC_S(c)).len > 0) tn__stream_cork(TN__HC_S(c), 1);
-    if (tn_stream_write_buffer_size(TN__HC_S(c)) > 0 && !TN__HC_S(c)->corked) {
+    if (tn__stream_peek(tn__hc_stream(c)).len > 0) tn__stream_cork(tn__hc_stream(c), 1);
+    if (tn_stream_write_buffer_size(tn__hc_stream(c)) > 0 && !tn__stream_corked(tn__hc_stream(c))) {
         /* backpressure: the next request waits until this response has left */
         c->state = TN__HC_DRAIN;
-        if (tn_stream_write(TN__HC_S(c), "", 0, tn__hc_after_write, c) != 0) (void)tn_stream_close(TN__HC_S(c), NULL, NULL);
+        if (tn_stream_write(tn__hc_stream(c), "", 0, tn__hc_after_write, c) != 0) (void)tn_stream_close(tn__hc_stream(c), NULL, NULL);
         return;
     }
     tn__hc_schedule(c);
@@ -10700,16 +10858,16 @@ TN__PRIVATE void tn__hc_on_linger(tn_stream *s, int status, tn_str data, void *u
     tn__hconn *c = (tn__hconn *)user;
     if (status != TN_MORE) return;   /* EOF or error: the stream closes by itself */
     if ((size_t)c->deadline + data.len > TN__LINGER_BYTES) (void)tn_stream_close(s, NULL, NULL);
-    else c->deadline += data.len;     /* bytes discarded so far */
+    else c->deadline += (uint32_t)data.len;     /* bytes discarded so far */
 }
 
 TN__PRIVATE void tn__hc_after_write(tn_stream *s, int status, void *user) {
     tn__hconn *c = (tn__hconn *)user;
     if (status != TN_OK) return;   /* the stream is closing; the close callback cleans up */
     if (c->state == TN__HC_LINGER) {
-        tn__tq_unlink(c);
+        tn__hs_tq_unlink(c);
         c->deadline = 0;
-        (void)shutdown(s->fd, SHUT_WR);
+        (void)tn__stream_shutdown_write(s);
         tn__stream_consume(s, tn__stream_peek(s).len);
         tn_stream_set_idle_timeout(s, TN__LINGER_MS);
         if (tn_stream_read_until_close(s, TN_READ_STREAMING, tn__hc_on_linger, c) != TN_OK)
@@ -10721,26 +10879,108 @@ TN__PRIVATE void tn__hc_after_write(tn_stream *s, int status, void *user) {
     }
 }
 
-TN__PRIVATE int tn__req_check(const tn_request *r) {
+TN__PRIVATE int tn__hs_req_check(const tn_request *r) {
     if (!r || r->finished) return TN_EINVAL;
     return TN_OK;
 }
 
-/* A request whose client is gone: the handler's call fails, and the request is released. */
-TN__PRIVATE int tn__req_gone(tn_request *r) {
+/* Misuse a handler should hear about (a header after the response started, a framing
+   header): a warning in the loop's log, and the call fails with TN_EINVAL. */
+TN__PRIVATE int tn__hs_misuse(const tn_request *r, const char *what, const char *name) {
+    TN__LLOG(r->srv->loop, TN_LOG_WARN, TN_EINVAL, "http response: %s%s%s", what, name ? ": " : "", name ? name : "");
+    return TN_EINVAL;
+}
+
+/* The client is gone: the connection closed, or is closing. Every response call follows
+   one rule then: it fails with TN_ECLOSED and the request ends there (its finish callback
+   runs; its close callback, if it has not run, never will) and is released. */
+TN__PRIVATE int tn__hs_req_gone(tn_request *r) {
     tn_http_server *srv = r->srv;
-    tn_request **pp;
-    for (pp = &srv->orphans; *pp; pp = &(*pp)->next_free)
-        if (*pp == r) {
-            *pp = r->next_free;
-            break;
-        }
-    r->finished = 1;
-    tn__req_put(r);
+    tn__hconn *c = r->conn;
+    if (c) {
+        c->req = NULL;   /* the stream is closing: its close callback must not see r */
+        r->conn = NULL;
+    } else {
+        tn_request **pp;
+        for (pp = &srv->orphans; *pp; pp = &(*pp)->next_free)
+            if (*pp == r) {
+                *pp = r->next_free;
+                break;
+            }
+    }
+    tn__hs_req_end(r);
+    tn__hs_req_put(r);
     return TN_ECLOSED;
 }
 
-TN__PRIVATE int tn__add_header(tn_request *r, const char *name, const char *value) {
+/* 1 while the request's client can still get a response. */
+TN__PRIVATE int tn__hs_req_live(const tn_request *r) {
+    return r->conn && !tn_stream_closed(tn__hc_stream(r->conn));
+}
+
+/* ---- response headers: the server's one store, "Name: value\r\n" lines in r->out ---- */
+/* Find the next line at or after *pos named name (and, with prefix, whose value starts
+   with it). Returns its offset or (size_t)-1; *end gets the offset after it, *value the
+   value. */
+TN__PRIVATE size_t tn__hs_hdr_find(const tn_request *r, size_t pos, const char *name, const char *prefix,
+                                   size_t *end, tn_str *value) {
+    const char *p = tn_buf_ptr(&r->out);
+    size_t n = tn_buf_size(&r->out), nl = strlen(name), pl = prefix ? strlen(prefix) : 0;
+    while (pos < n) {
+        const char *eol = (const char *)memchr(p + pos, '\n', n - pos);
+        size_t e = eol ? (size_t)(eol - p) + 1 : n;
+        if (e - pos >= nl + 4 && p[pos + nl] == ':' && tn_str_ieq(tn_str_make(p + pos, nl), tn_str_make(name, nl))) {
+            tn_str v = tn_str_make(p + pos + nl + 2, e - pos - nl - 4);
+            if (!prefix || (v.len >= pl && memcmp(v.ptr, prefix, pl) == 0)) {
+                if (end) *end = e;
+                if (value) *value = v;
+                return pos;
+            }
+        }
+        pos = e;
+    }
+    return (size_t)-1;
+}
+
+/* Remove every line named name (with prefix: whose value starts with it). Returns 1 if any. */
+TN__PRIVATE int tn__response_remove_header(tn_request *r, const char *name, const char *prefix) {
+    size_t at, pos = 0, end;
+    int found = 0;
+    while ((at = tn__hs_hdr_find(r, pos, name, prefix, &end, NULL)) != (size_t)-1) {
+        char *p = tn_buf_ptr(&r->out);
+        memmove(p + at, p + end, tn_buf_size(&r->out) - end);
+        r->out.len -= end - at;
+        found = 1;
+        pos = at;
+    }
+    return found;
+}
+
+/* Framing is the server's: Content-Length and Transfer-Encoding follow from how the
+   response is sent (tn_respond's length, tn_response_start's content_length), Connection
+   from keep-alive. A handler may ask for "Connection: close" (the connection ends after
+   this response) and, for a 101 response, "Connection: Upgrade"; other framing headers are
+   refused. Returns 1 when the header was handled here, 0 to store it, or TN_EINVAL. */
+TN__PRIVATE int tn__hs_hdr_framing(tn_request *r, const char *name, const char *value) {
+    tn_str n = tn_str_c(name);
+    if (tn_str_ieq(n, tn_str_c("Content-Length")) || tn_str_ieq(n, tn_str_c("Transfer-Encoding")))
+        return tn__hs_misuse(r, "framing is the server's (the length given to tn_respond or tn_response_start)", name);
+    if (!tn_str_ieq(n, tn_str_c("Connection"))) return 0;
+    if (tn_http_token_list_has(tn_str_c(value), "close")) r->close_after = 1;
+    else if (tn_http_token_list_has(tn_str_c(value), "upgrade")) r->conn_upgrade = 1;
+    else return tn__hs_misuse(r, "Connection is the server's (only \"close\" or, for 101, \"upgrade\")", value);
+    return 1;
+}
+
+TN__PRIVATE int tn__hs_hdr_check(tn_request *r, const char *name, const char *value) {
+    if (tn__hs_req_check(r) != 0 || !name || !value) return TN_EINVAL;
+    if (r->started) return tn__hs_misuse(r, "header set after the response started", name);
+    if (!tn__hs_hdr_token_ok(name)) return tn__hs_misuse(r, "header name is not a token", name);
+    if (!tn__hs_hdr_value_ok(value)) return tn__hs_misuse(r, "header value has control characters", name);
+    return tn__hs_hdr_framing(r, name, value);
+}
+
+TN__PRIVATE int tn__hs_add_header(tn_request *r, const char *name, const char *value) {
     size_t nl = strlen(name), vl = strlen(value);
     if (tn_buf_reserve(&r->out, nl + vl + 4) != 0) return TN_ENOMEM;
     (void)tn_buf_append(&r->out, name, nl);
@@ -10751,44 +10991,53 @@ TN__PRIVATE int tn__add_header(tn_request *r, const char *name, const char *valu
 }
 
 TN_API int tn_response_clear_header(tn_request *req, const char *name) {
-    size_t nl, i = 0, n;
-    char *p;
-    int found = 0;
-    if (tn__req_check(req) != 0 || !name || req->started) return TN_EINVAL;
-    nl = strlen(name);
-    p = tn_buf_ptr(&req->out);
-    n = tn_buf_size(&req->out);
-    while (i < n) {
-        char *eol = (char *)memchr(p + i, '\n', n - i);
-        size_t end = eol ? (size_t)(eol - p) + 1 : n;
-        if (end - i > nl && p[i + nl] == ':' && tn_str_ieq(tn_str_make(p + i, nl), tn_str_make(name, nl))) {
-            memmove(p + i, p + end, n - end);
-            n -= end - i;
-            req->out.len -= end - i;
-            found = 1;
+    if (tn__hs_req_check(req) != 0 || !name || req->started) return TN_EINVAL;
+    if (tn_str_ieq(tn_str_c(name), tn_str_c("Connection")) && (req->close_after || req->conn_upgrade)) {
+        req->conn_upgrade = 0;   /* a Connection: close asked for stays: the server decides */
+        return TN_OK;
+    }
+    return tn__response_remove_header(req, name, NULL) ? TN_OK : TN_ENOENT;
+}
+
+TN_API int tn_response_clear_headers(tn_request *req, const char *keep) {
+    size_t pos = 0;
+    if (tn__hs_req_check(req) != 0 || req->started) return TN_EINVAL;
+    while (pos < tn_buf_size(&req->out)) {
+        char *p = tn_buf_ptr(&req->out);
+        const char *eol = (const char *)memchr(p + pos, '\n', tn_buf_size(&req->out) - pos);
+        size_t end = eol ? (size_t)(eol - p) + 1 : tn_buf_size(&req->out), kl = keep ? strlen(keep) : 0;
+        if (keep && end - pos > kl && p[pos + kl] == ':' && tn_str_ieq(tn_str_make(p + pos, kl), tn_str_make(keep, kl))) {
+            pos = end;
             continue;
         }
-        i = end;
+        memmove(p + pos, p + end, tn_buf_size(&req->out) - end);
+        req->out.len -= end - pos;
     }
-    return found ? TN_OK : TN_ENOENT;
+    req->conn_upgrade = 0;
+    return TN_OK;
+}
+
+TN_API int tn_response_get_header(const tn_request *req, const char *name, tn_str *value) {
+    if (!req || !name || !value) return TN_EINVAL;
+    return tn__hs_hdr_find(req, 0, name, NULL, NULL, value) != (size_t)-1 ? TN_OK : TN_ENOENT;
 }
 
 TN_API int tn_response_add_header(tn_request *req, const char *name, const char *value) {
-    if (tn__req_check(req) != 0 || req->started) return TN_EINVAL;
-    if (!tn__hdr_token_ok(name) || !tn__hdr_value_ok(value)) return TN_EINVAL;
-    return tn__add_header(req, name, value);
+    int rc = tn__hs_hdr_check(req, name, value);
+    if (rc != 0) return rc < 0 ? rc : TN_OK;
+    return tn__hs_add_header(req, name, value);
 }
 
 TN_API int tn_response_set_header(tn_request *req, const char *name, const char *value) {
-    if (tn__req_check(req) != 0 || req->started) return TN_EINVAL;
-    if (!tn__hdr_token_ok(name) || !tn__hdr_value_ok(value)) return TN_EINVAL;
-    (void)tn_response_clear_header(req, name);
-    return tn__add_header(req, name, value);
+    int rc = tn__hs_hdr_check(req, name, value);
+    if (rc != 0) return rc < 0 ? rc : TN_OK;
+    (void)tn__response_remove_header(req, name, NULL);
+    return tn__hs_add_header(req, name, value);
 }
 
 TN_API int tn_response_set_reason(tn_request *req, const char *reason) {
     size_t n, i;
-    if (tn__req_check(req) != 0 || req->started || !reason) return TN_EINVAL;
+    if (tn__hs_req_check(req) != 0 || req->started || !reason) return TN_EINVAL;
     n = strlen(reason);
     if (n >= sizeof req->reason) return TN_EINVAL;
     for (i = 0; i < n; i++) {
@@ -10801,33 +11050,62 @@ TN_API int tn_response_set_reason(tn_request *req, const char *reason) {
 
 TN_API int tn_respond(tn_request *req, int status, const char *content_type, const void *body, size_t len) {
     int rc;
-    if (tn__req_check(req) != 0 || status < 100 || status > 999 || (!body && len)) return TN_EINVAL;
+    if (tn__hs_req_check(req) != 0 || status < 100 || status > 999 || (!body && len)) return TN_EINVAL;
     if (req->started) return TN_EBUSY;
-    if (content_type && !tn__hdr_value_ok(content_type)) return TN_EINVAL;
-    if (!req->conn) return tn__req_gone(req);
+    if (content_type && !tn__hs_hdr_value_ok(content_type)) return TN_EINVAL;
+    if (!tn__hs_req_live(req)) return tn__hs_req_gone(req);
     if (content_type && (rc = tn_response_set_header(req, "Content-Type", content_type)) != 0) return rc;
     req->started = 1;
     req->status = status;
     req->out_length = (int64_t)len;
-    rc = tn__req_send_head(req, status, (int64_t)len, body, req->head_only ? 0 : len, NULL, NULL);
-    if (rc != 0 && rc != TN_ECLOSED) return rc;
+    rc = tn__hs_req_send_head(req, status, (int64_t)len, body, req->head_only ? 0 : len, NULL, NULL);
+    if (rc != 0) {
+        req->started = 0;
+        return rc;
+    }
     req->out_sent = req->head_only ? 0 : len;
-    tn__req_done(req);
+    tn__hs_req_done(req);
     return TN_OK;
+}
+
+/* Tornado's default error page: "<html><title>404: Not Found</title><body>404: Not
+   Found</body></html>", the reason escaped. One page for the app's and static files' errors. */
+TN__PRIVATE int tn__response_error_html(tn_buf *out, int status, const char *reason) {
+    char code[16];
+    int i, n = snprintf(code, sizeof code, "%d: ", status);
+    static const char *const parts[3] = { "<html><title>", "</title><body>", "</body></html>" };
+    for (i = 0; i < 2; i++) {
+        if (tn_buf_append(out, parts[i], strlen(parts[i])) != 0 || tn_buf_append(out, code, (size_t)n) != 0 ||
+            tn_xhtml_escape_buf(out, tn_str_c(reason)) != 0)
+            return TN_ENOMEM;
+    }
+    return tn_buf_append(out, parts[2], strlen(parts[2]));
+}
+
+TN_API int tn_respond_error(tn_request *req, int status, const char *reason) {
+    tn_buf page;
+    int rc;
+    if (tn__hs_req_check(req) != 0 || status < 100 || status > 999) return TN_EINVAL;
+    (void)tn_buf_init(&page, tn__loop_alloc(req->srv->loop));
+    if (!reason) reason = tn_http_reason(status);
+    rc = tn__response_error_html(&page, status, reason);
+    if (rc == TN_OK) rc = tn_respond(req, status, "text/html; charset=UTF-8", tn_buf_ptr(&page), tn_buf_size(&page));
+    tn_buf_free(&page);
+    return rc;
 }
 
 TN_API int tn_response_start(tn_request *req, int status, int64_t content_length) {
     int rc;
-    if (tn__req_check(req) != 0 || status < 100 || status > 999) return TN_EINVAL;
+    if (tn__hs_req_check(req) != 0 || status < 100 || status > 999) return TN_EINVAL;
     if (req->started) return TN_EBUSY;
-    if (!req->conn) return tn__req_gone(req);
+    if (!tn__hs_req_live(req)) return tn__hs_req_gone(req);
     req->status = status;
     req->out_length = content_length;
     if (content_length < 0 && status >= 200 && status != 204 && status != 304 && !req->head_only) {
         if (req->p.version >= 11) req->out_chunked = 1;
         else req->close_after = 1;   /* HTTP/1.0: the end of the body is the end of the connection */
     }
-    rc = tn__req_send_head(req, status, content_length, NULL, 0, NULL, NULL);
+    rc = tn__hs_req_send_head(req, status, content_length, NULL, 0, NULL, NULL);
     if (rc != 0) return rc;
     req->started = 1;
     return TN_OK;
@@ -10835,9 +11113,9 @@ TN_API int tn_response_start(tn_request *req, int status, int64_t content_length
 
 /* A response write's callback waits in the request's ring; the stream calls back with the
    request, and callbacks come in write order. */
-TN__PRIVATE int tn__req_wcb_push(tn_request *r, tn_response_cb cb, void *user) {
+TN__PRIVATE int tn__hs_req_wcb_push(tn_request *r, tn_response_cb cb, void *user) {
     tn__rcb *w;
-    if (tn__ring_grow(r->srv->loop->a, (void **)&r->wcbs, &r->wcb_head, r->wcb_len, &r->wcb_cap, sizeof *r->wcbs) != 0)
+    if (tn__ring_grow(tn__loop_alloc(r->srv->loop), (void **)&r->wcbs, &r->wcb_head, r->wcb_len, &r->wcb_cap, sizeof *r->wcbs) != 0)
         return TN_ENOMEM;
     w = &r->wcbs[(r->wcb_head + r->wcb_len) % r->wcb_cap];
     w->cb = cb;
@@ -10848,7 +11126,7 @@ TN__PRIVATE int tn__req_wcb_push(tn_request *r, tn_response_cb cb, void *user) {
 
 /* A streamed write reached the socket (or failed): tell the handler. The request stays
    allocated until its last write callback has run, even if it was finished meanwhile. */
-TN__PRIVATE void tn__req_on_written(tn_stream *s, int status, void *u) {
+TN__PRIVATE void tn__hs_req_on_written(tn_stream *s, int status, void *u) {
     tn_request *r = (tn_request *)u;
     tn__rcb w = r->wcbs[r->wcb_head];
     (void)s;
@@ -10856,7 +11134,7 @@ TN__PRIVATE void tn__req_on_written(tn_stream *s, int status, void *u) {
     r->wcb_len--;
     r->in_wcb++;               /* the callback may write more, or finish the response */
     w.cb(r, status, w.user);
-    if (--r->in_wcb == 0 && r->wcb_len == 0 && r->finished) tn__req_put(r);
+    if (--r->in_wcb == 0 && r->wcb_len == 0 && r->finished) tn__hs_req_put(r);
 }
 
 TN_API int tn_response_write(tn_request *req, const void *data, size_t len, tn_response_cb cb, void *user) {
@@ -10864,8 +11142,8 @@ TN_API int tn_response_write(tn_request *req, const void *data, size_t len, tn_r
     tn_str v[3];
     size_t nv = 0;
     int rc;
-    if (tn__req_check(req) != 0 || !req->started || (!data && len)) return TN_EINVAL;
-    if (!req->conn) return TN_ECLOSED;
+    if (tn__hs_req_check(req) != 0 || !req->started || (!data && len)) return TN_EINVAL;
+    if (!tn__hs_req_live(req)) return tn__hs_req_gone(req);
     if (req->out_length >= 0 && req->out_sent + len > (uint64_t)req->out_length) return TN_EINVAL;
     if (!req->head_only && len > 0) {
         if (req->out_chunked) {
@@ -10876,9 +11154,9 @@ TN_API int tn_response_write(tn_request *req, const void *data, size_t len, tn_r
         v[nv++] = tn_str_make((const char *)data, len);
         if (req->out_chunked) v[nv++] = tn_str_make("\r\n", 2);
     }
-    if (cb && tn__req_wcb_push(req, cb, user) != 0) return TN_ENOMEM;
+    if (cb && tn__hs_req_wcb_push(req, cb, user) != 0) return TN_ENOMEM;
     /* an empty gather write still reports, in order, once everything before it left */
-    rc = tn_stream_writev(TN__HC_S(req->conn), v, nv, cb ? tn__req_on_written : NULL, req);
+    rc = tn_stream_writev(tn__hc_stream(req->conn), v, nv, cb ? tn__hs_req_on_written : NULL, req);
     if (rc != 0) {
         if (cb) req->wcb_len--;   /* the callback just pushed: it is the newest */
         return rc;
@@ -10896,12 +11174,12 @@ TN_API int tn_response_write(tn_request *req, const void *data, size_t len, tn_r
 TN__PRIVATE int tn__response_sendfile(tn_request *req, int file_fd, int64_t offset, uint64_t count,
                                       tn_response_cb cb, void *user) {
     int rc;
-    if (tn__req_check(req) != 0 || !req->started || !cb || count == 0) return TN_EINVAL;
-    if (!req->conn) return TN_ECLOSED;
+    if (tn__hs_req_check(req) != 0 || !req->started || !cb || count == 0) return TN_EINVAL;
+    if (!tn__hs_req_live(req)) return tn__hs_req_gone(req);
     if (req->head_only || req->out_chunked) return TN_ENOTSUP;
     if (req->out_length >= 0 && req->out_sent + count > (uint64_t)req->out_length) return TN_EINVAL;
-    if (tn__req_wcb_push(req, cb, user) != 0) return TN_ENOMEM;
-    rc = tn__stream_sendfile(TN__HC_S(req->conn), file_fd, offset, count, tn__req_on_written, req);
+    if (tn__hs_req_wcb_push(req, cb, user) != 0) return TN_ENOMEM;
+    rc = tn__stream_sendfile(tn__hc_stream(req->conn), file_fd, offset, count, tn__hs_req_on_written, req);
     if (rc != 0) {
         req->wcb_len--;
         return rc;
@@ -10912,41 +11190,41 @@ TN__PRIVATE int tn__response_sendfile(tn_request *req, int file_fd, int64_t offs
 #endif
 
 TN_API int tn_response_finish(tn_request *req) {
-    if (tn__req_check(req) != 0) return TN_EINVAL;
-    if (!req->conn) return tn__req_gone(req);
+    if (tn__hs_req_check(req) != 0) return TN_EINVAL;
+    if (!tn__hs_req_live(req)) return tn__hs_req_gone(req);
     if (!req->started) return TN_EINVAL;
     if (req->out_length >= 0 && req->out_sent < (uint64_t)req->out_length && !req->head_only) {
         req->close_after = 1;   /* short body: the framing is broken, end the connection */
-        (void)tn_stream_abort(TN__HC_S(req->conn), TN_EINVAL);
+        (void)tn_stream_abort(tn__hc_stream(req->conn), TN_EINVAL);
         return TN_EINVAL;
     }
     if (req->out_chunked && !req->head_only) {
-        int rc = tn_stream_write(TN__HC_S(req->conn), "0\r\n\r\n", 5, NULL, NULL);
-        if (rc != 0 && rc != TN_ECLOSED) return rc;
+        int rc = tn_stream_write(tn__hc_stream(req->conn), "0\r\n\r\n", 5, NULL, NULL);
+        if (rc != 0) return rc;
     }
-    tn__req_done(req);
+    tn__hs_req_done(req);
     return TN_OK;
 }
 
 TN_API int tn_request_detach(tn_request *req, tn_stream **stream) {
     tn__hconn *c;
-    if (tn__req_check(req) != 0 || !stream) return TN_EINVAL;
-    if (!req->conn) return tn__req_gone(req);
+    if (tn__hs_req_check(req) != 0 || !stream) return TN_EINVAL;
+    if (!tn__hs_req_live(req)) return tn__hs_req_gone(req);
     if (req->started && req->status != 101) return TN_EINVAL;
     c = req->conn;
-    *stream = TN__HC_S(c);
-    req->finished = 1;
-    if (req->held) tn__stream_consume(TN__HC_S(c), req->held);
-    tn__req_put(req);
+    *stream = tn__hc_stream(c);
+    tn__hs_req_end(req);
+    if (req->held) tn__stream_consume(tn__hc_stream(c), req->held);
+    tn__hs_req_put(req);
     c->req = NULL;
     /* the stream forgets us (our state stays inert in its memory); it stays open */
-    tn__stream_watch_close(TN__HC_S(c), 0);
-    tn_stream_set_close_cb(TN__HC_S(c), NULL, NULL);
+    tn__stream_watch_close(tn__hc_stream(c), 0);
+    tn_stream_set_close_cb(tn__hc_stream(c), NULL, NULL);
     c->state = TN__HC_DETACHED;
-    tn__tq_unlink(c);
+    tn__hs_tq_unlink(c);
     /* the tcp server still counts this stream; it is released when the stream closes */
     {
-        TN__HC_SRV(c)->nconns--;
+        c->srv->nconns--;
         tn__hc_unschedule(c);   /* its memory stays with the stream, now the caller's */
     }
     return TN_OK;
@@ -10956,23 +11234,23 @@ TN_API int tn_request_detach(tn_request *req, tn_stream **stream) {
 TN__PRIVATE void tn__hc_fail(tn__hconn *c, int status) {
     char buf[256], *p = buf;
     const char *reason = tn_http_reason(status);
-    tn_http_server *srv = TN__HC_SRV(c);
+    tn_http_server *srv = c->srv;
     if (c->req) {
-        tn__req_put(c->req);
+        tn__hs_req_put(c->req);
         c->req = NULL;
     }
     c->state = TN__HC_LINGER;
     tn__hc_deadline(c, TN__TQ_NONE);
-    tn__srv_date(srv);
-    p = tn__put_str(p, "HTTP/1.1 ", 9);
-    p = tn__put_u64(p, (uint64_t)status);
+    tn__hs_date(srv);
+    p = tn__hs_put_str(p, "HTTP/1.1 ", 9);
+    p = tn__hs_put_u64(p, (uint64_t)status);
     *p++ = ' ';
-    p = tn__put_str(p, reason, strlen(reason));
-    p = tn__put_str(p, "\r\n", 2);
-    p = tn__put_str(p, srv->date_line, srv->date_len);
-    p = tn__put_str(p, "Content-Length: 0\r\nConnection: close\r\n\r\n", 40);
-    tn__stream_cork(TN__HC_S(c), 0);   /* responses to earlier pipelined requests go first */
-    if (tn_stream_write(TN__HC_S(c), buf, (size_t)(p - buf), tn__hc_after_write, c) != 0) (void)tn_stream_close(TN__HC_S(c), NULL, NULL);
+    p = tn__hs_put_str(p, reason, strlen(reason));
+    p = tn__hs_put_str(p, "\r\n", 2);
+    p = tn__hs_put_str(p, srv->date_line, srv->date_len);
+    p = tn__hs_put_str(p, "Content-Length: 0\r\nConnection: close\r\n\r\n", 40);
+    tn__stream_cork(tn__hc_stream(c), 0);   /* responses to earlier pipelined requests go first */
+    if (tn_stream_write(tn__hc_stream(c), buf, (size_t)(p - buf), tn__hc_after_write, c) != 0) (void)tn_stream_close(tn__hc_stream(c), NULL, NULL);
 }
 
 /* ---- reading requests ---- */
@@ -10980,10 +11258,10 @@ TN__PRIVATE void tn__hc_on_data(tn_stream *s, int status, tn_str data, void *use
 
 TN__PRIVATE void tn__hc_fill(tn__hconn *c, size_t seen) {
     int rc;
-    tn__stream_cork(TN__HC_S(c), 0);   /* about to wait for the client: send what is held */
-    rc = tn__stream_fill(TN__HC_S(c), seen, tn__hc_on_data, c);
+    tn__stream_cork(tn__hc_stream(c), 0);   /* about to wait for the client: send what is held */
+    rc = tn__stream_fill(tn__hc_stream(c), seen, tn__hc_on_data, c);
     if (rc == TN_OK) c->reading = 1;
-    else if (rc != TN_ECLOSED) (void)tn_stream_abort(TN__HC_S(c), rc);
+    else if (rc != TN_ECLOSED) (void)tn_stream_abort(tn__hc_stream(c), rc);
 }
 
 TN__PRIVATE void tn__hc_on_data(tn_stream *s, int status, tn_str data, void *user) {
@@ -10998,17 +11276,17 @@ TN__PRIVATE void tn__hc_on_data(tn_stream *s, int status, tn_str data, void *use
 TN__PRIVATE void tn__hc_dispatch(tn__hconn *c) {
     tn_request *r = c->req;
     /* pipelined requests behind this one: hold responses, send them together */
-    if (tn__stream_peek(TN__HC_S(c)).len > r->held) tn__stream_cork(TN__HC_S(c), 1);
+    if (tn__stream_peek(tn__hc_stream(c)).len > r->held) tn__stream_cork(tn__hc_stream(c), 1);
     c->state = TN__HC_HANDLER;
     r->dispatched = 1;
     tn__hc_deadline(c, TN__TQ_NONE);
-    tn__stream_watch_close(TN__HC_S(c), 1);   /* notice a client that leaves while we work */
-    TN__HC_SRV(c)->on_request(r, TN__HC_SRV(c)->user);
+    tn__stream_watch_close(tn__hc_stream(c), 1);   /* notice a client that leaves while we work */
+    c->srv->on_request(r, c->srv->user);
     if (c->state == TN__HC_DETACHED) return;   /* the handler owns the stream now */
-    if (c->req == r) tn__stream_cork(TN__HC_S(c), 0);   /* answered later: do not hold earlier responses */
+    if (c->req == r) tn__stream_cork(tn__hc_stream(c), 0);   /* answered later: do not hold earlier responses */
 }
 
-TN__PRIVATE const char *tn__first_token(tn_str v, size_t *len) {
+TN__PRIVATE const char *tn__hs_first_token(tn_str v, size_t *len) {
     size_t i = 0, j;
     while (i < v.len && (v.ptr[i] == ' ' || v.ptr[i] == '\t')) i++;
     j = i;
@@ -11017,7 +11295,7 @@ TN__PRIVATE const char *tn__first_token(tn_str v, size_t *len) {
     return v.ptr + i;
 }
 
-TN__PRIVATE void tn__req_apply_xheaders(tn_request *r) {
+TN__PRIVATE void tn__hs_req_apply_xheaders(tn_request *r) {
     tn_str v;
     char ip[TN_ADDR_STRLEN];
     if (tn_http_header_get(r->p.headers, r->p.num_headers, "X-Real-Ip", &v) == TN_OK ||
@@ -11031,13 +11309,16 @@ TN__PRIVATE void tn__req_apply_xheaders(tn_request *r) {
         if (end > start && end - start < sizeof ip) {
             memcpy(ip, v.ptr + start, end - start);
             ip[end - start] = 0;
-            if (tn_is_valid_ip(ip)) memcpy(r->remote_ip, ip, end - start + 1);
+            if (tn_is_valid_ip(ip)) {
+                memcpy(r->remote_ip, ip, end - start + 1);
+                r->remote_ip_known = 1;
+            }
         }
     }
     if (tn_http_header_get(r->p.headers, r->p.num_headers, "X-Scheme", &v) == TN_OK ||
         tn_http_header_get(r->p.headers, r->p.num_headers, "X-Forwarded-Proto", &v) == TN_OK) {
         size_t n;
-        const char *t = tn__first_token(v, &n);
+        const char *t = tn__hs_first_token(v, &n);
         if (tn_str_ieq(tn_str_make(t, n), tn_str_c("https"))) r->protocol = "https";
         else if (tn_str_ieq(tn_str_make(t, n), tn_str_c("http"))) r->protocol = "http";
     }
@@ -11046,7 +11327,7 @@ TN__PRIVATE void tn__req_apply_xheaders(tn_request *r) {
 /* The head is complete: check it, decide the body, and hand over or read on. */
 TN__PRIVATE void tn__hc_head_done(tn__hconn *c, const char *base, size_t head_len) {
     tn_request *r = c->req;
-    tn_http_server *srv = TN__HC_SRV(c);
+    tn_http_server *srv = c->srv;
     r->head_len = head_len;
     r->held = head_len;
     r->base = base;
@@ -11065,7 +11346,7 @@ TN__PRIVATE void tn__hc_head_done(tn__hconn *c, const char *base, size_t head_le
     r->head_only = tn_str_eq_c(r->p.method, "HEAD");
     r->close_after = srv->opts.no_keep_alive || !(r->p.flags & TN_HTTP_F_KEEP_ALIVE);
     r->protocol = "http";
-    if (srv->opts.xheaders) tn__req_apply_xheaders(r);   /* else remote_ip is filled on demand */
+    if (srv->opts.xheaders) tn__hs_req_apply_xheaders(r);   /* else remote_ip is filled on demand */
     r->chunked.max_body_bytes = srv->opts.max_body_size;
     r->dec_end = head_len;
     if (srv->opts.on_headers) {
@@ -11075,19 +11356,19 @@ TN__PRIVATE void tn__hc_head_done(tn__hconn *c, const char *base, size_t head_le
         if (!c->req) return;   /* answered (or detached) from on_headers */
     }
     if (r->p.body_kind != TN_HTTP_BODY_NONE && (r->p.flags & TN_HTTP_F_EXPECT_CONTINUE) &&
-        tn__stream_peek(TN__HC_S(c)).len == head_len) {
-        (void)tn_stream_write(TN__HC_S(c), "HTTP/1.1 100 Continue\r\n\r\n", 25, NULL, NULL);
+        tn__stream_peek(tn__hc_stream(c)).len == head_len) {
+        (void)tn_stream_write(tn__hc_stream(c), "HTTP/1.1 100 Continue\r\n\r\n", 25, NULL, NULL);
     }
     if (r->body_cb) {
         /* streamed body: the head moves out of the buffer so the body can be consumed */
-        r->own = (char *)tn__alloc(srv->loop->a, head_len);
+        r->own = (char *)tn__alloc(tn__loop_alloc(srv->loop), head_len);
         if (!r->own) {
             tn__hc_fail(c, 503);
             return;
         }
         memcpy(r->own, base, head_len);
-        tn__req_rebase(r, r->own);
-        tn__stream_consume(TN__HC_S(c), head_len);
+        tn__hs_req_rebase(r, r->own);
+        tn__stream_consume(tn__hc_stream(c), head_len);
         r->held = 0;
         r->body_left = r->p.body_kind == TN_HTTP_BODY_LENGTH ? r->p.content_length : 0;
     }
@@ -11106,7 +11387,7 @@ TN__PRIVATE void tn__hc_head_done(tn__hconn *c, const char *base, size_t head_le
     tn__hc_deadline(c, TN__TQ_BODY);
     if (r->body_cb) {
         r->dispatched = 1;   /* the handler owns it from on_headers on */
-        tn__stream_watch_close(TN__HC_S(c), 0);
+        tn__stream_watch_close(tn__hc_stream(c), 0);
     }
     tn__hc_process(c);
 }
@@ -11122,7 +11403,7 @@ TN__PRIVATE int tn__hc_stream_body(tn__hconn *c, tn_str data) {
             r->body_seen += take;
             r->body_cb(r, TN_MORE, tn_str_make(data.ptr, take), r->body_user);
             if (c->req != r || !r->conn) return 1;
-            tn__stream_consume(TN__HC_S(c), take);
+            tn__stream_consume(tn__hc_stream(c), take);
         }
         return r->body_left == 0;
     } else {
@@ -11131,7 +11412,7 @@ TN__PRIVATE int tn__hc_stream_body(tn__hconn *c, tn_str data) {
         if (rc < 0 && rc != TN_EINCOMPLETE) {
             r->streaming_done = 1;   /* reported once: neither the close nor TN_OK follow */
             r->body_cb(r, rc, tn_str_make(NULL, 0), r->body_user);
-            if (c->req == r) (void)tn_stream_abort(TN__HC_S(c), rc);
+            if (c->req == r) (void)tn_stream_abort(tn__hc_stream(c), rc);
             return -1;
         }
         if (len > 0) {
@@ -11140,21 +11421,21 @@ TN__PRIVATE int tn__hc_stream_body(tn__hconn *c, tn_str data) {
             if (c->req != r || !r->conn) return 1;
         }
         if (rc == TN_EINCOMPLETE) {
-            tn__stream_consume(TN__HC_S(c), data.len);
+            tn__stream_consume(tn__hc_stream(c), data.len);
             return 0;
         }
         /* complete: the rc bytes after the body (the next request) sit at data.ptr + len;
            what lies beyond them is spent chunk framing */
-        TN__HC_S(c)->rbuf.len = TN__HC_S(c)->rbuf.head + len + (size_t)rc;
-        tn__stream_consume(TN__HC_S(c), len);
+        tn__stream_truncate(tn__hc_stream(c), len + (size_t)rc);
+        tn__stream_consume(tn__hc_stream(c), len);
         return 1;
     }
 }
 
 /* Work on whatever the stream holds, by state; read more when needed. */
 TN__PRIVATE void tn__hc_process(tn__hconn *c) {
-    tn_http_server *srv = TN__HC_SRV(c);
-    tn_str data = tn__stream_peek(TN__HC_S(c));
+    tn_http_server *srv = c->srv;
+    tn_str data = tn__stream_peek(tn__hc_stream(c));
     tn_request *r;
     int rc;
     if (c->state == TN__HC_HEAD) {
@@ -11165,7 +11446,7 @@ TN__PRIVATE void tn__hc_process(tn__hconn *c) {
         }
         if (!c->req) {
             /* the first byte of a request: it must now arrive whole in header_timeout */
-            if (!(c->req = tn__req_get(srv))) {
+            if (!(c->req = tn__hs_req_get(srv))) {
                 tn__hc_fail(c, 503);
                 return;
             }
@@ -11197,17 +11478,17 @@ TN__PRIVATE void tn__hc_process(tn__hconn *c) {
                 r->streaming_done = 1;
                 r->held = 0;
                 c->state = TN__HC_HANDLER;
-                tn__stream_watch_close(TN__HC_S(c), 1);
+                tn__stream_watch_close(tn__hc_stream(c), 1);
                 tn__hc_deadline(c, TN__TQ_NONE);
                 r->body_cb(r, TN_OK, tn_str_make(NULL, 0), r->body_user);
                 return;
             }
-            data = tn__stream_peek(TN__HC_S(c));
+            data = tn__stream_peek(tn__hc_stream(c));
         }
         if (!r->paused) tn__hc_fill(c, data.len);
         return;
     }
-    if (data.ptr != r->base) tn__req_rebase(r, data.ptr);   /* the buffer grew and moved */
+    if (data.ptr != r->base) tn__hs_req_rebase(r, data.ptr);   /* the buffer grew and moved */
     if (r->p.body_kind == TN_HTTP_BODY_LENGTH) {
         if (data.len - r->head_len >= r->p.content_length) {
             r->body = tn_str_make(data.ptr + r->head_len, (size_t)r->p.content_length);
@@ -11229,7 +11510,7 @@ TN__PRIVATE void tn__hc_process(tn__hconn *c) {
         }
         r->dec_end += len;
         /* keep the decoded body and (when complete) the next request's bytes; drop the rest */
-        TN__HC_S(c)->rbuf.len = TN__HC_S(c)->rbuf.head + r->dec_end + (rc >= 0 ? (size_t)rc : 0);
+        tn__stream_truncate(tn__hc_stream(c), r->dec_end + (rc >= 0 ? (size_t)rc : 0));
         if (rc >= 0) {
             r->body = tn_str_make(data.ptr + r->head_len, r->dec_end - r->head_len);
             r->held = r->dec_end;
@@ -11246,7 +11527,7 @@ TN__PRIVATE void tn__hc_next(tn__hconn *c) {
     tn__hc_process(c);
 }
 
-TN__PRIVATE void tn__srv_on_ready(tn__defer *d) {
+TN__PRIVATE void tn__hs_on_ready(tn__defer *d) {
     tn_http_server *srv = (tn_http_server *)(void *)((char *)d - offsetof(tn_http_server, ready_d));
     tn__hconn *c = srv->ready_head, *last = srv->ready_tail;
     /* only those scheduled before this pass: a connection rescheduled now waits a turn */
@@ -11255,7 +11536,7 @@ TN__PRIVATE void tn__srv_on_ready(tn__defer *d) {
         tn__hconn *next = c->ready_next;
         int was_last = c == last;
         c->ready = 0;
-        if (c->state != TN__HC_DETACHED && !tn_stream_closed(TN__HC_S(c)) && c->state != TN__HC_CLOSING &&
+        if (c->state != TN__HC_DETACHED && !tn_stream_closed(tn__hc_stream(c)) && c->state != TN__HC_CLOSING &&
             c->state != TN__HC_LINGER)
             tn__hc_next(c);
         if (was_last) break;
@@ -11266,20 +11547,20 @@ TN__PRIVATE void tn__srv_on_ready(tn__defer *d) {
 /* ---- connections ---- */
 TN__PRIVATE void tn__hc_on_close(tn_stream *s, int cause, void *user) {
     tn__hconn *c = (tn__hconn *)user;
-    tn_http_server *srv = TN__HC_SRV(c);
+    tn_http_server *srv = c->srv;
     tn_request *r = c->req;
     (void)s;
     (void)cause;
-    tn__tq_unlink(c);
+    tn__hs_tq_unlink(c);
     if (r) {
         r->conn = NULL;
-        if (!r->dispatched) {
-            tn__req_put(r);
+        if (!r->dispatched || r->finished) {
+            tn__hs_req_put(r);
         } else if (r->close_cb) {
             r->close_cb(r, r->close_user);
             if (!r->finished) {
                 r->finished = 1;
-                tn__req_put(r);
+                tn__hs_req_put(r);
             }
         } else if (r->body_cb && !r->streaming_done) {
             r->body_cb(r, cause ? cause : TN_ECLOSED, tn_str_make(NULL, 0), r->body_user);
@@ -11295,46 +11576,12 @@ TN__PRIVATE void tn__hc_on_close(tn_stream *s, int cause, void *user) {
     tn__hc_unschedule(c);   /* the connection's memory goes with the stream, after this */
 }
 
-TN__PRIVATE void tn__hc_set_peer(tn__hconn *c, const tn_addr *a) {
-    int fam = tn_addr_family(a);
-    c->peer_family = (unsigned char)fam;
-    c->peer_port = (uint16_t)(fam == TN_AF_INET || fam == TN_AF_INET6 ? tn_addr_port(a) : 0);
-    if (fam == TN_AF_INET) memcpy(c->peer_ip, &((const struct sockaddr_in *)(const void *)a->u.bytes)->sin_addr, 4);
-    else if (fam == TN_AF_INET6) memcpy(c->peer_ip, &((const struct sockaddr_in6 *)(const void *)a->u.bytes)->sin6_addr, 16);
-}
-
-TN__PRIVATE int tn__hc_get_peer(const tn__hconn *c, tn_addr *out) {
-    memset(out, 0, sizeof *out);
-    if (c->peer_family == TN_AF_INET) {
-        struct sockaddr_in v4;
-        memset(&v4, 0, sizeof v4);
-        v4.sin_family = AF_INET;
-        v4.sin_port = htons(c->peer_port);
-        memcpy(&v4.sin_addr, c->peer_ip, 4);
-        tn__addr_set(out, &v4, sizeof v4);
-    } else if (c->peer_family == TN_AF_INET6) {
-        struct sockaddr_in6 v6;
-        memset(&v6, 0, sizeof v6);
-        v6.sin6_family = AF_INET6;
-        v6.sin6_port = htons(c->peer_port);
-        memcpy(&v6.sin6_addr, c->peer_ip, 16);
-        tn__addr_set(out, &v6, sizeof v6);
-    } else if (c->peer_family == TN_AF_UNIX) {
-        struct sockaddr_un un;
-        memset(&un, 0, sizeof un);
-        un.sun_family = AF_UNIX;
-        tn__addr_set(out, &un, offsetof(struct sockaddr_un, sun_path));
-    } else {
-        return TN_ENOENT;
-    }
-    return TN_OK;
-}
-
-TN__PRIVATE void tn__srv_on_conn(tn_tcp_server *tcp, tn_stream *s, const tn_addr *peer, void *user) {
+TN__PRIVATE void tn__hs_on_conn(tn_tcp_server *tcp, tn_stream *s, const tn_addr *peer, void *user) {
     tn_http_server *srv = (tn_http_server *)user;
-    tn__hconn *c = (tn__hconn *)tn__stream_extra(s);   /* allocated (zeroed) with the stream */
+    tn__hconn *c = (tn__hconn *)tn__tcp_conn_state(s);   /* allocated (zeroed) with the stream */
     (void)tcp;
-    tn__hc_set_peer(c, peer);
+    (void)peer;
+    c->srv = srv;
     c->state = TN__HC_HEAD;
     c->tq = TN__TQ_NONE;
     srv->nconns++;
@@ -11345,53 +11592,53 @@ TN__PRIVATE void tn__srv_on_conn(tn_tcp_server *tcp, tn_stream *s, const tn_addr
 }
 
 /* ---- server ---- */
-TN__PRIVATE void tn__srv_free(tn_http_server *srv) {
-    tn_allocator *a = srv->loop->a;
+TN__PRIVATE void tn__hs_free(tn_http_server *srv) {
+    tn_allocator *a = tn__loop_alloc(srv->loop);
     if (srv->tq_timer) (void)tn_loop_cancel(srv->loop, srv->tq_timer);
     if (srv->close_timer) (void)tn_loop_cancel(srv->loop, srv->close_timer);
     tn__defer_unqueue(srv->loop, &srv->ready_d);
     while (srv->free_reqs) {
         tn_request *r = srv->free_reqs;
         srv->free_reqs = r->next_free;
-        tn__req_free(a, r);
+        tn__hs_req_free(a, r);
     }
     while (srv->orphans) {
         tn_request *r = srv->orphans;
         srv->orphans = r->next_free;
         tn__free(a, r->own);
-        tn__req_free(a, r);
+        tn__hs_req_free(a, r);
     }
     tn__free(a, srv->server_header);
     tn__free(a, srv);
 }
 
-TN__PRIVATE void tn__srv_on_tcp_closed(tn_loop *loop, void *user) {
+TN__PRIVATE void tn__hs_on_tcp_closed(tn_loop *loop, void *user) {
     tn_http_server *srv = (tn_http_server *)user;
     tn_cb cb = srv->close_cb;
     void *cu = srv->close_user;
-    tn__srv_free(srv);
+    tn__hs_free(srv);
     if (cb) cb(loop, cu);
 }
 
 /* Graceful close, for each connection: idle ones go now, busy ones after their response. */
-TN__PRIVATE void tn__srv_close_conn(tn_stream *s, void *ctx) {
-    tn__hconn *c = (tn__hconn *)tn__stream_extra(s);
+TN__PRIVATE void tn__hs_close_conn(tn_stream *s, void *ctx) {
+    tn__hconn *c = (tn__hconn *)tn__tcp_conn_state(s);
     (void)ctx;
     if (c->state == TN__HC_DETACHED) return;
     if (!c->req && c->state != TN__HC_DRAIN) (void)tn_stream_close(s, NULL, NULL);
     else if (c->req) c->req->close_after = 1;
 }
 
-TN__PRIVATE void tn__srv_abort_conn(tn_stream *s, void *ctx) {
+TN__PRIVATE void tn__hs_abort_conn(tn_stream *s, void *ctx) {
     (void)ctx;
-    if (((tn__hconn *)tn__stream_extra(s))->state != TN__HC_DETACHED) (void)tn_stream_abort(s, TN_ETIMEOUT);
+    if (((tn__hconn *)tn__tcp_conn_state(s))->state != TN__HC_DETACHED) (void)tn_stream_abort(s, TN_ETIMEOUT);
 }
 
-TN__PRIVATE void tn__srv_on_deadline(tn_loop *loop, void *user) {
+TN__PRIVATE void tn__hs_on_deadline(tn_loop *loop, void *user) {
     tn_http_server *srv = (tn_http_server *)user;
     (void)loop;
     srv->close_timer = 0;
-    tn__tcp_server_each(srv->tcp, tn__srv_abort_conn, NULL);
+    tn__tcp_server_each(srv->tcp, tn__hs_abort_conn, NULL);
 }
 
 TN_API int tn_http_server_new(tn_loop *loop, const tn_http_server_opts *opts, tn_request_cb on_request,
@@ -11401,7 +11648,7 @@ TN_API int tn_http_server_new(tn_loop *loop, const tn_http_server_opts *opts, tn
     int rc;
     if (!loop || !on_request || !out) return TN_EINVAL;
     *out = NULL;
-    srv = (tn_http_server *)tn__calloc(loop->a, sizeof *srv);
+    srv = (tn_http_server *)tn__calloc(tn__loop_alloc(loop), sizeof *srv);
     if (!srv) return TN_ENOMEM;
     if (opts) srv->opts = *opts;
     srv->loop = loop;
@@ -11411,27 +11658,27 @@ TN_API int tn_http_server_new(tn_loop *loop, const tn_http_server_opts *opts, tn
     srv->opts.max_headers = TN__DEF(srv->opts.max_headers, TORNADO_MAX_HEADERS);
     srv->opts.max_target_length = TN__DEF(srv->opts.max_target_length, TORNADO_MAX_TARGET_LENGTH);
     srv->opts.max_body_size = TN__DEF(srv->opts.max_body_size, TORNADO_MAX_BODY_BYTES);
-    srv->opts.idle_timeout_ms = TN__DEF(srv->opts.idle_timeout_ms, TORNADO_HTTP_IDLE_TIMEOUT_MS);
+    srv->opts.idle_connection_timeout_ms = TN__DEF(srv->opts.idle_connection_timeout_ms, TORNADO_HTTP_IDLE_TIMEOUT_MS);
     srv->opts.header_timeout_ms = TN__DEF(srv->opts.header_timeout_ms, TORNADO_HTTP_HEADER_TIMEOUT_MS);
     /* the stream buffer holds a head and a buffered body at once */
     if (!srv->opts.tcp.stream.max_buffer_size)
         srv->opts.tcp.stream.max_buffer_size = (size_t)TN__MIN((uint64_t)((size_t)-1 / 2),
                                                                srv->opts.max_body_size + srv->opts.max_header_size + 65536);
     sh = srv->opts.server_header ? srv->opts.server_header : "tornado.h/" TORNADO_VERSION;
-    if (!tn__hdr_value_ok(sh) || !(srv->server_header = tn__strdup(loop->a, sh))) {
-        tn__free(loop->a, srv);
+    if (!tn__hs_hdr_value_ok(sh) || !(srv->server_header = tn__strdup(tn__loop_alloc(loop), sh))) {
+        tn__free(tn__loop_alloc(loop), srv);
         return TN_EINVAL;
     }
     srv->opts.server_header = srv->server_header;
     srv->req_size = sizeof(tn_request) + srv->opts.max_headers * sizeof(tn_http_header);
     srv->date_sec = -1;
-    if ((rc = tn_tcp_server_new(loop, &srv->opts.tcp, tn__srv_on_conn, srv, &srv->tcp)) != 0) {
-        tn__free(loop->a, srv->server_header);
-        tn__free(loop->a, srv);
+    if ((rc = tn_tcp_server_new(loop, &srv->opts.tcp, tn__hs_on_conn, srv, &srv->tcp)) != 0) {
+        tn__free(tn__loop_alloc(loop), srv->server_header);
+        tn__free(tn__loop_alloc(loop), srv);
         return rc;
     }
-    srv->tcp->conn_extra = sizeof(tn__hconn);
-    tn__defer_init(&srv->ready_d, tn__srv_on_ready, NULL);
+    tn__tcp_server_set_conn_extra(srv->tcp, sizeof(tn__hconn));
+    tn__defer_init(&srv->ready_d, tn__hs_on_ready, NULL);
     *out = srv;
     return TN_OK;
 }
@@ -11448,6 +11695,7 @@ TN_API int tn_http_server_add_socket(tn_http_server *srv, tn_socket fd) {
 TN_API int tn_http_server_port(const tn_http_server *srv) { return tn_tcp_server_port(srv->tcp); }
 TN_API size_t tn_http_server_connections(const tn_http_server *srv) { return srv->nconns; }
 TN_API const tn_http_server_opts *tn_http_server_get_opts(const tn_http_server *srv) { return &srv->opts; }
+TN_API tn_loop *tn_http_server_loop(const tn_http_server *srv) { return srv->loop; }
 
 TN_API int tn_http_server_close(tn_http_server *srv, uint64_t deadline_ms, tn_cb cb, void *user) {
     int rc;
@@ -11457,10 +11705,10 @@ TN_API int tn_http_server_close(tn_http_server *srv, uint64_t deadline_ms, tn_cb
     srv->close_cb = cb;
     srv->close_user = user;
     /* idle connections go now; busy ones after their response (or at the deadline) */
-    tn__tcp_server_each(srv->tcp, tn__srv_close_conn, NULL);
+    tn__tcp_server_each(srv->tcp, tn__hs_close_conn, NULL);
     if (deadline_ms && srv->nconns > 0)
-        (void)tn_loop_call_later(srv->loop, deadline_ms, tn__srv_on_deadline, srv, &srv->close_timer);
-    rc = tn_tcp_server_close(srv->tcp, tn__srv_on_tcp_closed, srv);
+        (void)tn_loop_call_later(srv->loop, deadline_ms, tn__hs_on_deadline, srv, &srv->close_timer);
+    rc = tn_tcp_server_close(srv->tcp, tn__hs_on_tcp_closed, srv);
     return rc;
 }
 
@@ -11486,11 +11734,12 @@ TN_API int tn_request_header(const tn_request *req, const char *name, tn_str *va
 }
 TN_API tn_str tn_request_body(const tn_request *req) { return req->body; }
 TN_API const char *tn_request_remote_ip(const tn_request *req) {
-    tn_request *r = (tn_request *)(uintptr_t)req;   /* filled on first use: formatting costs */
-    if (!r->remote_ip[0]) {
+    tn_request *r = (tn_request *)(uintptr_t)req;   /* filled on first use: a system call */
+    if (!r->remote_ip_known) {
         tn_addr a;
-        if (!r->conn || tn__hc_get_peer(r->conn, &a) != TN_OK || tn_addr_family(&a) == TN_AF_UNIX ||
-            tn_addr_ip(&a, r->remote_ip, sizeof r->remote_ip) < 0)
+        r->remote_ip_known = 1;   /* "" if the client is already gone */
+        if (tn_request_peer(r, &a) == TN_OK &&
+            (tn_addr_family(&a) == TN_AF_UNIX || tn_addr_ip(&a, r->remote_ip, sizeof r->remote_ip) < 0))
             strcpy(r->remote_ip, "unix");
     }
     return r->remote_ip;
@@ -11498,7 +11747,7 @@ TN_API const char *tn_request_remote_ip(const tn_request *req) {
 TN_API const char *tn_request_protocol(const tn_request *req) { return req->protocol; }
 TN_API int tn_request_peer(const tn_request *req, tn_addr *out) {
     if (!req->conn) return TN_ECLOSED;
-    return tn__hc_get_peer(req->conn, out);
+    return tn_stream_peer(tn__hc_stream(req->conn), out);
 }
 TN_API tn_http_server *tn_request_server(const tn_request *req) { return req->srv; }
 TN_API void tn_request_set_user(tn_request *req, void *user) { req->user = user; }
@@ -11506,6 +11755,10 @@ TN_API void *tn_request_get_user(const tn_request *req) { return req->user; }
 TN_API void tn_request_set_close_cb(tn_request *req, tn_request_cb cb, void *user) {
     req->close_cb = cb;
     req->close_user = user;
+}
+TN_API void tn_request_set_finish_cb(tn_request *req, tn_request_cb cb, void *user) {
+    req->finish_cb = cb;
+    req->finish_user = user;
 }
 
 TN_API int tn_request_stream_body(tn_request *req, tn_body_cb cb, void *user) {
@@ -12339,7 +12592,7 @@ typedef struct tn__st_send {
     void *prev_close_user;
 } tn__st_send;
 
-TN__PRIVATE tn_allocator *tn__st_alloc(tn_request *req) { return req->srv->loop->a; }
+TN__PRIVATE tn_allocator *tn__st_alloc(tn_request *req) { return tn__loop_alloc(tn_http_server_loop(tn_request_server(req))); }
 
 TN__PRIVATE void tn__st_close_fd(int fd) {
 #if TN_HAS_FILESYSTEM
@@ -12488,10 +12741,8 @@ TN__PRIVATE int tn__st_versioned(tn_request *req) {
 }
 
 TN__PRIVATE int tn__st_error(tn_request *req, int status) {
-    char body[64];
-    int n = snprintf(body, sizeof body, "%d: %s", status, tn_http_reason(status));
     if (status == 405) (void)tn_response_set_header(req, "Allow", "GET, HEAD");
-    return tn_respond(req, status, "text/plain; charset=utf-8", body, (size_t)n);
+    return tn_respond_error(req, status, NULL);   /* the same page as the app's errors */
 }
 
 /* GET or HEAD (1 = HEAD); other methods get 405 from the caller. */
@@ -12869,7 +13120,6 @@ struct tn__web_ctx {
     tn__web_ctx *next_free;
     tn_route_match m;
     tn_route_capture caps[TORNADO_MAX_ROUTE_CAPTURES];
-    tn_buf hdrs;                    /* response headers: "name\0value\0" pairs */
     tn_buf body;                    /* buffered response body */
     tn__web_block *blocks;
     tn__web_arg *args;
@@ -12907,8 +13157,6 @@ struct tn_app {
     void *error_user;
     tn__web_ctx *free_ctx;
     size_t nfree;
-    tn_access_log_cb user_log;
-    void *user_log_user;
     tn_multipart *mp;               /* one parser, reused (parsing never spans a callback) */
     size_t nstream;                 /* streaming routes */
     int closing;
@@ -12958,7 +13206,6 @@ TN__PRIVATE void tn__web_ctx_free(const tn_allocator *a, tn__web_ctx *c) {
         c->blocks = b->next;
         tn__free(a, b);
     }
-    tn_buf_free(&c->hdrs);
     tn_buf_free(&c->body);
     tn__free(a, c->args);
     tn__free(a, c->files);
@@ -12975,7 +13222,6 @@ TN__PRIVATE tn__web_ctx *tn__web_ctx_get(tn_app *app) {
     c = (tn__web_ctx *)tn__calloc(app->a, sizeof *c);
     if (!c) return NULL;
     c->app = app;
-    (void)tn_buf_init(&c->hdrs, app->a);
     (void)tn_buf_init(&c->body, app->a);
     return c;
 }
@@ -13006,8 +13252,6 @@ TN__PRIVATE void tn__web_release(tn__web_ctx *c) {
             c->blocks = NULL;
         }
     }
-    tn_buf_consume(&c->hdrs, tn_buf_size(&c->hdrs));
-    if (c->hdrs.cap > TN__WEB_KEEP_BYTES) tn_buf_free(&c->hdrs);
     tn_buf_consume(&c->body, tn_buf_size(&c->body));
     if (c->body.cap > TN__WEB_KEEP_BYTES) tn_buf_free(&c->body);
     if (c->args_cap > 256) {
@@ -13045,82 +13289,6 @@ TN__PRIVATE tn__web_ctx *tn__web_ctx_of(const tn_request *req) {
     return c;
 }
 
-/* ---- response headers: "name\0value\0" pairs ---- */
-/* Names and values are checked by the server's rules (tn__hdr_token_ok, tn__hdr_value_ok). */
-
-/* Find the next pair at or after *pos whose name equals name (case-insensitive).
-   Returns its offset or (size_t)-1; *next gets the offset after it. */
-TN__PRIVATE size_t tn__web_hdr_find(const tn_buf *h, size_t pos, const char *name, size_t *next) {
-    const char *p = tn_buf_ptr(h);
-    size_t n = tn_buf_size(h), nl = strlen(name);
-    while (pos < n) {
-        size_t kl = strlen(p + pos), vl = strlen(p + pos + kl + 1);
-        size_t end = pos + kl + 1 + vl + 1;
-        if (kl == nl && tn_str_ieq(tn_str_make(p + pos, kl), tn_str_make(name, nl))) {
-            if (next) *next = end;
-            return pos;
-        }
-        pos = end;
-    }
-    return (size_t)-1;
-}
-
-/* Remove every pair named name (and, with prefix, whose value starts with it). */
-TN__PRIVATE int tn__web_hdr_remove(tn_buf *h, const char *name, const char *prefix, size_t plen) {
-    size_t pos = 0, next, at;
-    int found = 0;
-    while ((at = tn__web_hdr_find(h, pos, name, &next)) != (size_t)-1) {
-        char *p = tn_buf_ptr(h);
-        const char *v = p + at + strlen(p + at) + 1;
-        if (prefix && strncmp(v, prefix, plen) != 0) {
-            pos = next;
-            continue;
-        }
-        memmove(p + at, p + next, tn_buf_size(h) - next);
-        h->len -= next - at;
-        found = 1;
-        pos = at;
-    }
-    return found;
-}
-
-TN__PRIVATE int tn__web_hdr_add(tn_buf *h, const char *name, const char *value) {
-    size_t nl = strlen(name), vl = strlen(value);
-    if (tn_buf_reserve(h, nl + vl + 2) != 0) return TN_ENOMEM;
-    (void)tn_buf_append(h, name, nl + 1);
-    (void)tn_buf_append(h, value, vl + 1);
-    return TN_OK;
-}
-
-TN__PRIVATE const char *tn__web_hdr_get(const tn_buf *h, const char *name) {
-    size_t at = tn__web_hdr_find(h, 0, name, NULL);
-    const char *p = tn_buf_ptr(h);
-    if (at == (size_t)-1) return NULL;
-    return p + at + strlen(p + at) + 1;
-}
-
-TN__PRIVATE int tn__web_hdr_check(const char *name, const char *value) {
-    if (!tn__hdr_token_ok(name) || !tn__hdr_value_ok(value)) return TN_EINVAL;
-    /* framing is the server's business */
-    if (tn_str_ieq(tn_str_c(name), tn_str_c("Content-Length")) ||
-        tn_str_ieq(tn_str_c(name), tn_str_c("Transfer-Encoding")))
-        return TN_EINVAL;
-    return TN_OK;
-}
-
-/* Hand the header list to the server. */
-TN__PRIVATE int tn__web_apply_headers(tn__web_ctx *c) {
-    const char *p = tn_buf_ptr(&c->hdrs);
-    size_t pos = 0, n = tn_buf_size(&c->hdrs);
-    while (pos < n) {
-        const char *k = p + pos, *v = k + strlen(k) + 1;
-        int rc = tn_response_add_header(c->req, k, v);
-        if (rc != 0) return rc;
-        pos = (size_t)(v - p) + strlen(v) + 1;
-    }
-    return TN_OK;
-}
-
 /* ---- dispatch ---- */
 TN__PRIVATE void tn__web_on_close(tn_request *req, void *user) {
     tn__web_ctx *c = (tn__web_ctx *)user;
@@ -13131,14 +13299,14 @@ TN__PRIVATE void tn__web_on_close(tn_request *req, void *user) {
     if (c->refs == 0) tn__web_release(c);
 }
 
-/* The server's access log sees every finished response: that is how the app learns that
-   a handler answered with tn_respond or tn_response_finish. */
-TN__PRIVATE void tn__web_on_log(const tn_request *req, int status, uint64_t bytes, uint64_t usec, void *user) {
-    tn_app *app = (tn_app *)user;
-    tn__web_ctx *c = tn__web_ctx_of(req);
-    if (app->user_log) app->user_log(req, status, bytes, usec, app->user_log_user);
-    if (!c) return;
+/* The server says the handler's part is over (the response finished, the request was
+   detached, or a response call found the client gone), however the handler got there:
+   through this layer or with the server's calls directly. */
+TN__PRIVATE void tn__web_on_finish(tn_request *req, void *user) {
+    tn__web_ctx *c = (tn__web_ctx *)user;
+    if (c->req != req) return;
     c->finished = 1;
+    c->req = NULL;
     if (c->refs == 0) tn__web_release(c);
 }
 
@@ -13157,6 +13325,7 @@ TN__PRIVATE tn__web_ctx *tn__web_attach(tn_app *app, tn_request *req, int *rc) {
     c->refs = 1;
     tn_request_set_user(req, c);
     tn_request_set_close_cb(req, tn__web_on_close, c);
+    tn_request_set_finish_cb(req, tn__web_on_finish, c);
     memset(&c->m, 0, sizeof c->m);
     c->m.captures = c->caps;
     c->m.max_captures = TORNADO_MAX_ROUTE_CAPTURES;
@@ -13249,6 +13418,7 @@ TN__PRIVATE void tn__web_on_headers(tn_request *req, void *user) {
         c->req = NULL;
         tn_request_set_user(req, NULL);
         tn_request_set_close_cb(req, NULL, NULL);
+        tn_request_set_finish_cb(req, NULL, NULL);
         tn__web_unref(c);
         return;
     }
@@ -13265,10 +13435,10 @@ TN_API int tn_app_new(tn_loop *loop, const tn_app_opts *opts, tn_app **out) {
     if (!loop || !out) return TN_EINVAL;
     *out = NULL;
     if (opts && opts->server.on_headers) return TN_EINVAL;
-    app = (tn_app *)tn__calloc(loop->a, sizeof *app);
+    app = (tn_app *)tn__calloc(tn__loop_alloc(loop), sizeof *app);
     if (!app) return TN_ENOMEM;
     app->loop = loop;
-    app->a = loop->a;
+    app->a = tn__loop_alloc(loop);
     if (opts) app->opts = *opts;
     if (app->opts.cookie_secret) {
         if (!(app->secret = tn__strdup(app->a, app->opts.cookie_secret))) {
@@ -13277,8 +13447,6 @@ TN_API int tn_app_new(tn_loop *loop, const tn_app_opts *opts, tn_app **out) {
         }
         app->opts.cookie_secret = app->secret;
     }
-    app->user_log = app->opts.server.access_log;
-    app->user_log_user = app->opts.server.access_log_user;
     if ((rc = tn_router_new(app->a, &app->router)) != 0) {
         tn__free(app->a, app->secret);
         tn__free(app->a, app);
@@ -13335,8 +13503,6 @@ TN_API int tn_app_listen(tn_app *app, const char *host, int port) {
     if (!app->srv) {
         tn_http_server_opts so = app->opts.server;
         so.on_headers = tn__web_on_headers;
-        so.access_log = tn__web_on_log;
-        so.access_log_user = app;
         if ((rc = tn_http_server_new(app->loop, &so, tn__web_on_request, app, &app->srv)) != 0) return rc;
     }
     return tn_http_server_listen(app->srv, host, port);
@@ -13704,30 +13870,28 @@ TN_API int tn_web_get_status(const tn_request *req) {
     return c ? c->status : 0;
 }
 
+/* Response headers live in the server's store (tn_response_set_header and friends), which
+   also refuses framing headers; these only add "not after the head went out". */
 TN_API int tn_web_set_header(tn_request *req, const char *name, const char *value) {
     tn__web_ctx *c = tn__web_ctx_of(req);
-    int rc;
     if (!c || c->started) return TN_EINVAL;
-    if ((rc = tn__web_hdr_check(name, value)) != 0) return rc;
-    (void)tn__web_hdr_remove(&c->hdrs, name, NULL, 0);
-    return tn__web_hdr_add(&c->hdrs, name, value);
+    return tn_response_set_header(req, name, value);
 }
 TN_API int tn_web_add_header(tn_request *req, const char *name, const char *value) {
     tn__web_ctx *c = tn__web_ctx_of(req);
-    int rc;
     if (!c || c->started) return TN_EINVAL;
-    if ((rc = tn__web_hdr_check(name, value)) != 0) return rc;
-    return tn__web_hdr_add(&c->hdrs, name, value);
+    return tn_response_add_header(req, name, value);
 }
 TN_API int tn_web_clear_header(tn_request *req, const char *name) {
     tn__web_ctx *c = tn__web_ctx_of(req);
     if (!c || c->started || !name) return TN_EINVAL;
-    return tn__web_hdr_remove(&c->hdrs, name, NULL, 0) ? TN_OK : TN_ENOENT;
+    return tn_response_clear_header(req, name);
 }
 TN_API const char *tn_web_get_header(const tn_request *req, const char *name) {
     tn__web_ctx *c = tn__web_ctx_of(req);
-    if (!c || !name) return NULL;
-    return tn__web_hdr_get(&c->hdrs, name);
+    tn_str v;
+    if (!c || !name || tn_response_get_header(req, name, &v) != TN_OK) return NULL;
+    return tn__web_copy(c, v.ptr, v.len).ptr;   /* NUL-terminated, valid for the request */
 }
 
 TN_API int tn_web_write(tn_request *req, const void *data, size_t len) {
@@ -13754,6 +13918,14 @@ TN_API int tn_web_writef(tn_request *req, const char *fmt, ...) {
     return TN_OK;
 }
 
+/* JSON bodies say so (Tornado sets the type when write() gets a dict), unless the
+   handler chose a type or the head already went out. */
+TN__PRIVATE int tn__web_json_type(tn__web_ctx *c) {
+    tn_str v;
+    if (c->started || tn_response_get_header(c->req, "Content-Type", &v) == TN_OK) return TN_OK;
+    return tn_response_set_header(c->req, "Content-Type", "application/json; charset=UTF-8");
+}
+
 TN_API int tn_web_write_json_str(tn_request *req, tn_str s) {
     tn__web_ctx *c = tn__web_ctx_of(req);
     size_t before;
@@ -13764,7 +13936,7 @@ TN_API int tn_web_write_json_str(tn_request *req, tn_str s) {
         c->body.len = before;
         return TN_ENOMEM;
     }
-    return TN_OK;
+    return tn__web_json_type(c);
 }
 
 TN_API int tn_web_write_json(tn_request *req, const char *json, size_t len) {
@@ -13772,13 +13944,13 @@ TN_API int tn_web_write_json(tn_request *req, const char *json, size_t len) {
     int rc;
     if (!c) return TN_EINVAL;
     if ((rc = tn_web_write(req, json, len)) != 0) return rc;
-    if (!c->started) return tn_web_set_header(req, "Content-Type", "application/json; charset=UTF-8");
-    return TN_OK;
+    return tn__web_json_type(c);
 }
 
 TN__PRIVATE void tn__web_default_ctype(tn__web_ctx *c) {
-    if (tn_buf_size(&c->body) > 0 && !tn__web_hdr_get(&c->hdrs, "Content-Type"))
-        (void)tn__web_hdr_add(&c->hdrs, "Content-Type", "text/html; charset=UTF-8");
+    tn_str v;
+    if (tn_buf_size(&c->body) > 0 && tn_response_get_header(c->req, "Content-Type", &v) != TN_OK)
+        (void)tn_response_set_header(c->req, "Content-Type", "text/html; charset=UTF-8");
 }
 
 TN__PRIVATE int tn__web_flush(tn__web_ctx *c, tn_response_cb cb, void *user) {
@@ -13786,7 +13958,7 @@ TN__PRIVATE int tn__web_flush(tn__web_ctx *c, tn_response_cb cb, void *user) {
     c->refs++;
     if (!c->started) {
         tn__web_default_ctype(c);
-        if ((rc = tn__web_apply_headers(c)) == TN_OK) rc = tn_response_start(c->req, c->status, -1);
+        rc = tn_response_start(c->req, c->status, -1);
         if (rc == TN_OK) c->started = 1;
     }
     if (rc == TN_OK && (tn_buf_size(&c->body) > 0 || cb)) {
@@ -13844,8 +14016,9 @@ TN__PRIVATE int tn__web_finish(tn__web_ctx *c) {
     if (!c->started) {
         tn_str method = tn_request_method(c->req);
         int status = c->status;
+        tn_str have;
         if (status == 200 && (tn_str_eq_c(method, "GET") || tn_str_eq_c(method, "HEAD")) &&
-            !tn__web_hdr_get(&c->hdrs, "Etag")) {
+            tn_response_get_header(c->req, "ETag", &have) != TN_OK) {
             unsigned char dig[TN_SHA1_SIZE];
             char etag[2 * TN_SHA1_SIZE + 3];
             tn_str inm;
@@ -13854,21 +14027,20 @@ TN__PRIVATE int tn__web_finish(tn__web_ctx *c) {
             (void)tn_hex_encode(dig, sizeof dig, etag + 1, 2 * TN_SHA1_SIZE + 1, NULL);
             etag[2 * TN_SHA1_SIZE + 1] = '"';
             etag[2 * TN_SHA1_SIZE + 2] = 0;
-            (void)tn__web_hdr_add(&c->hdrs, "Etag", etag);
+            (void)tn_response_set_header(c->req, "ETag", etag);
             if (tn_request_header(c->req, "If-None-Match", &inm) == TN_OK &&
                 tn__web_etag_matches(inm, tn_str_make(etag, sizeof etag - 1)))
                 status = c->status = 304;
         }
         if (status == 204 || status == 304 || status < 200) {
             tn_buf_consume(&c->body, tn_buf_size(&c->body));
-            (void)tn__web_hdr_remove(&c->hdrs, "Content-Type", NULL, 0);
-            (void)tn__web_hdr_remove(&c->hdrs, "Content-Encoding", NULL, 0);
-            (void)tn__web_hdr_remove(&c->hdrs, "Content-Language", NULL, 0);
+            (void)tn_response_clear_header(c->req, "Content-Type");
+            (void)tn_response_clear_header(c->req, "Content-Encoding");
+            (void)tn_response_clear_header(c->req, "Content-Language");
         } else {
             tn__web_default_ctype(c);
         }
-        rc = tn__web_apply_headers(c);
-        if (rc == TN_OK) rc = tn_respond(c->req, status, NULL, tn_buf_ptr(&c->body), tn_buf_size(&c->body));
+        rc = tn_respond(c->req, status, NULL, tn_buf_ptr(&c->body), tn_buf_size(&c->body));
     } else {
         rc = TN_OK;
         if (tn_buf_size(&c->body) > 0)
@@ -13896,7 +14068,7 @@ TN_API int tn_web_redirect(tn_request *req, const char *url, int status) {
     int rc;
     if (!c || c->started || !url) return TN_EINVAL;
     if (status == 0) status = 302;
-    if (status < 300 || status > 399 || !tn__hdr_value_ok(url)) return TN_EINVAL;
+    if (status < 300 || status > 399) return TN_EINVAL;
     if ((rc = tn_web_set_header(req, "Location", url)) != 0) return rc;
     c->status = status;
     return tn__web_finish(c);
@@ -13908,35 +14080,16 @@ TN__PRIVATE int tn__web_error(tn__web_ctx *c, int status, const char *reason, co
     if (c->finished || !c->req) return TN_EINVAL;
     if (c->started) return tn__web_finish(c);
     c->refs++;
-    {
-        tn_buf *h = &c->hdrs;
-        size_t pos = 0;
-        while (pos < tn_buf_size(h)) {
-            char *p = tn_buf_ptr(h);
-            size_t kl = strlen(p + pos), vl = strlen(p + pos + kl + 1), end = pos + kl + vl + 2;
-            if (tn_str_ieq(tn_str_make(p + pos, kl), tn_str_c("Set-Cookie"))) {
-                pos = end;
-                continue;
-            }
-            memmove(p + pos, p + end, tn_buf_size(h) - end);
-            h->len -= end - pos;
-        }
-    }
+    (void)tn_response_clear_headers(c->req, "Set-Cookie");
     tn_buf_consume(&c->body, tn_buf_size(&c->body));
     c->status = status;
-    if (allow) (void)tn__web_hdr_add(&c->hdrs, "Allow", allow);
+    if (allow) (void)tn_response_set_header(c->req, "Allow", allow);
     if (!reason) reason = tn_http_reason(status);
     if (status != 304) {
         if (c->app->error_fn) {
             c->app->error_fn(c->req, status, reason, c->app->error_user);
         } else {
-            (void)tn_buf_append(&c->body, "<html><title>", 13);
-            (void)tn_web_writef(c->req, "%d: ", status);
-            (void)tn_xhtml_escape_buf(&c->body, tn_str_c(reason));
-            (void)tn_buf_append(&c->body, "</title><body>", 14);
-            (void)tn_web_writef(c->req, "%d: ", status);
-            (void)tn_xhtml_escape_buf(&c->body, tn_str_c(reason));
-            (void)tn_buf_append(&c->body, "</body></html>", 14);
+            (void)tn__response_error_html(&c->body, status, reason);
         }
     }
     rc = (!c->finished && c->req) ? tn__web_finish(c) : TN_OK;
@@ -13955,10 +14108,7 @@ TN_API int tn_web_detach(tn_request *req, tn_stream **stream) {
     int rc;
     if (!c) return TN_EINVAL;
     if ((rc = tn_request_detach(req, stream)) != TN_OK) return rc;
-    c->finished = 1;
-    c->req = NULL;
-    if (c->refs == 0) tn__web_release(c);
-    return TN_OK;
+    return TN_OK;   /* the finish callback ended the context */
 }
 
 /* ---- cookies out ---- */
@@ -13980,8 +14130,8 @@ TN__PRIVATE int tn__web_set_cookie(tn__web_ctx *c, const char *name, tn_str valu
     memcpy(prefix, name, nl);
     prefix[nl] = '=';
     prefix[nl + 1] = 0;
-    (void)tn__web_hdr_remove(&c->hdrs, "Set-Cookie", prefix, nl + 1);
-    return tn__web_hdr_add(&c->hdrs, "Set-Cookie", out);
+    (void)tn__response_remove_header(c->req, "Set-Cookie", prefix);
+    return tn_response_add_header(c->req, "Set-Cookie", out);
 }
 
 TN_API int tn_web_set_cookie(tn_request *req, const char *name, tn_str value, const tn_set_cookie_opts *opts) {

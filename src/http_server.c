@@ -32,6 +32,8 @@ struct tn_request {
     tn_buf out;                    /* response header lines set by the handler */
     tn_request_cb close_cb;
     void *close_user;
+    tn_request_cb finish_cb;
+    void *finish_user;
     tn_body_cb body_cb;
     void *body_user;
     void *user;
@@ -48,6 +50,8 @@ struct tn_request {
     int out_chunked;
     int head_only;                 /* HEAD: no body on the wire */
     int close_after;               /* the connection ends with this response */
+    int conn_upgrade;              /* the handler asked for "Connection: Upgrade" (101 only) */
+    int remote_ip_known;           /* remote_ip is filled (xheaders, or asked of the socket) */
     int paused;
     int streaming_done;
     tn__rcb *wcbs;                 /* response write callbacks not run yet, in order (a ring) */
@@ -60,20 +64,21 @@ struct tn_request {
     /* the header array (max_headers entries) follows the struct in the same allocation */
 };
 
-/* A connection's state lives in its stream's allocation, right after the stream
-   (tn__stream_extra): the stream and the server are derived, not stored. */
-struct tn__hconn {                 /* in the stream's allocation: kept small (idle connections) */
+/* A connection's state lives in its stream's allocation, after the tcp server's record
+   (tn__tcp_conn_state): one allocation per connection, reached only through the tcp
+   server's accessors (tn__hc_stream). Every idle connection holds one: kept small (the
+   peer's address is asked of the socket when a handler wants it, not stored). */
+struct tn__hconn {
+    tn_http_server *srv;
     tn_request *req;               /* being read or handled; NULL when idle */
     tn__hconn *ready_next;         /* in the server's ready list (next request to start) */
     tn__hconn *tq_prev, *tq_next;
-    uint64_t deadline;             /* loop time (in a timeout queue); lingering: bytes discarded */
+    uint32_t deadline;             /* in a timeout queue: loop time, low 32 bits (tn__hs_tq_left);
+                                      lingering: bytes discarded */
     unsigned char state;           /* TN__HC_* */
     unsigned char reading;         /* a fill is pending */
     unsigned char ready;           /* queued in the server's ready list */
     signed char tq;                /* timeout queue it is in, or TN__TQ_NONE */
-    unsigned char peer_family;     /* the peer in 20 bytes, not a 132-byte tn_addr: idle */
-    uint16_t peer_port;            /* connections should cost little memory */
-    unsigned char peer_ip[16];
 };
 
 struct tn_http_server {
@@ -104,23 +109,22 @@ struct tn_http_server {
     void *close_user;
 };
 
-#define TN__REQ_CACHE 256
+#define TN__HS_REQ_CACHE 256
 
-/* The connection's stream (the allocation it lives in) and server (the tcp server's user). */
-#define TN__HC_S(c) ((tn_stream *)(void *)((char *)(c) - TN__STREAM_SIZE))
-#define TN__HC_SRV(c) ((tn_http_server *)tn__tcp_conn_server(TN__HC_S(c))->user)
+/* The connection's stream (the allocation its state lives in). */
+TN__PRIVATE tn_stream *tn__hc_stream(tn__hconn *c) { return tn__tcp_conn_stream(c); }
 
 TN__PRIVATE void tn__hc_next(tn__hconn *c);
 TN__PRIVATE void tn__hc_process(tn__hconn *c);
 TN__PRIVATE void tn__hc_fail(tn__hconn *c, int status);
 
 /* ---- small formatting helpers ---- */
-TN__PRIVATE char *tn__put_str(char *p, const char *s, size_t n) {
+TN__PRIVATE char *tn__hs_put_str(char *p, const char *s, size_t n) {
     memcpy(p, s, n);
     return p + n;
 }
 
-TN__PRIVATE char *tn__put_u64(char *p, uint64_t v) {
+TN__PRIVATE char *tn__hs_put_u64(char *p, uint64_t v) {
     char tmp[24];
     int n = 0;
     do tmp[n++] = (char)('0' + v % 10); while ((v /= 10) != 0);
@@ -128,7 +132,7 @@ TN__PRIVATE char *tn__put_u64(char *p, uint64_t v) {
     return p;
 }
 
-TN__PRIVATE int tn__hdr_token_ok(const char *s) {
+TN__PRIVATE int tn__hs_hdr_token_ok(const char *s) {
     size_t i;
     if (!s || !*s) return 0;
     for (i = 0; s[i]; i++) {
@@ -140,7 +144,7 @@ TN__PRIVATE int tn__hdr_token_ok(const char *s) {
 
 /* Response header values: no byte below 0x20 (CR and LF above all: no response splitting)
    and no DEL, as Tornado rejects them. */
-TN__PRIVATE int tn__hdr_value_ok(const char *s) {
+TN__PRIVATE int tn__hs_hdr_value_ok(const char *s) {
     if (!s) return 0;
     for (; *s; s++)
         if ((unsigned char)*s < 0x20 || *s == 0x7f) return 0;
@@ -148,7 +152,7 @@ TN__PRIVATE int tn__hdr_value_ok(const char *s) {
 }
 
 /* ---- requests: a small cache so the steady state allocates nothing ---- */
-TN__PRIVATE tn_request *tn__req_get(tn_http_server *srv) {
+TN__PRIVATE tn_request *tn__hs_req_get(tn_http_server *srv) {
     tn_request *r = srv->free_reqs;
     tn_buf keep;
     tn__rcb *keep_wcbs = NULL;     /* storage kept with a cached request (the ring is empty) */
@@ -160,9 +164,9 @@ TN__PRIVATE tn_request *tn__req_get(tn_http_server *srv) {
         keep_wcbs = r->wcbs;
         keep_cap = r->wcb_cap;
     } else {
-        r = (tn_request *)tn__alloc(srv->loop->a, srv->req_size);
+        r = (tn_request *)tn__alloc(tn__loop_alloc(srv->loop), srv->req_size);
         if (!r) return NULL;
-        (void)tn_buf_init(&keep, srv->loop->a);
+        (void)tn_buf_init(&keep, tn__loop_alloc(srv->loop));
     }
     memset(r, 0, sizeof *r);
     r->out = keep;
@@ -179,29 +183,29 @@ TN__PRIVATE tn_request *tn__req_get(tn_http_server *srv) {
     return r;
 }
 
-TN__PRIVATE void tn__req_free(tn_allocator *a, tn_request *r) {
+TN__PRIVATE void tn__hs_req_free(tn_allocator *a, tn_request *r) {
     tn_buf_free(&r->out);
     tn__free(a, r->wcbs);
     tn__free(a, r);
 }
 
-TN__PRIVATE void tn__req_put(tn_request *r) {
+TN__PRIVATE void tn__hs_req_put(tn_request *r) {
     tn_http_server *srv = r->srv;
-    tn_allocator *a = srv->loop->a;
+    tn_allocator *a = tn__loop_alloc(srv->loop);
     if (r->wcb_len > 0 || r->in_wcb > 0) return;   /* the last write callback releases it */
     tn__free(a, r->own);
     r->own = NULL;
-    if (srv->nfree < TN__REQ_CACHE && tn_buf_size(&r->out) < 4096 && r->out.cap <= 16384 && r->wcb_cap <= 64) {
+    if (srv->nfree < TN__HS_REQ_CACHE && tn_buf_size(&r->out) < 4096 && r->out.cap <= 16384 && r->wcb_cap <= 64) {
         r->next_free = srv->free_reqs;
         srv->free_reqs = r;
         srv->nfree++;
         return;
     }
-    tn__req_free(a, r);
+    tn__hs_req_free(a, r);
 }
 
 /* Point every slice of the parsed head at a new copy of the bytes. */
-TN__PRIVATE void tn__req_rebase(tn_request *r, const char *nb) {
+TN__PRIVATE void tn__hs_req_rebase(tn_request *r, const char *nb) {
     const char *ob = r->base;
     size_t i;
     if (ob == nb) return;
@@ -219,13 +223,24 @@ TN__PRIVATE void tn__req_rebase(tn_request *r, const char *nb) {
 /* ---- timeouts: per-server queues (idle, head, body) and one timer ---- */
 enum { TN__TQ_NONE = -1, TN__TQ_IDLE = 0, TN__TQ_HEADER = 1, TN__TQ_BODY = 2 };
 
-TN__PRIVATE uint64_t tn__tq_ms(const tn_http_server *srv, int kind) {
-    return kind == TN__TQ_IDLE ? srv->opts.idle_timeout_ms
-         : kind == TN__TQ_HEADER ? srv->opts.header_timeout_ms : srv->opts.body_timeout_ms;
+/* Deadlines are kept in 32 bits (every idle connection holds one) and compared by their
+   signed distance from now, so a timeout is at most 2^31 - 1 ms (~24.8 days): longer ones
+   are clamped. */
+#define TN__HS_TQ_MAX_MS 0x7fffffffu
+
+TN__PRIVATE uint64_t tn__hs_tq_ms(const tn_http_server *srv, int kind) {
+    uint64_t ms = kind == TN__TQ_IDLE ? srv->opts.idle_connection_timeout_ms
+                : kind == TN__TQ_HEADER ? srv->opts.header_timeout_ms : srv->opts.body_timeout_ms;
+    return TN__MIN(ms, (uint64_t)TN__HS_TQ_MAX_MS);
 }
 
-TN__PRIVATE void tn__tq_unlink(tn__hconn *c) {
-    tn_http_server *srv = TN__HC_SRV(c);
+/* Milliseconds from now to the connection's deadline (<= 0: due). */
+TN__PRIVATE int64_t tn__hs_tq_left(const tn__hconn *c, uint64_t now) {
+    return (int32_t)(c->deadline - (uint32_t)now);
+}
+
+TN__PRIVATE void tn__hs_tq_unlink(tn__hconn *c) {
+    tn_http_server *srv = c->srv;
     int k = c->tq;
     if (k == TN__TQ_NONE) return;
     if (c->tq_prev) c->tq_prev->tq_next = c->tq_next;
@@ -236,54 +251,60 @@ TN__PRIVATE void tn__tq_unlink(tn__hconn *c) {
     c->tq = TN__TQ_NONE;
 }
 
-TN__PRIVATE void tn__tq_arm(tn_http_server *srv);
+TN__PRIVATE void tn__hs_tq_arm(tn_http_server *srv);
 
-TN__PRIVATE void tn__tq_on_timer(tn_loop *loop, void *user) {
+TN__PRIVATE void tn__hs_tq_on_timer(tn_loop *loop, void *user) {
     tn_http_server *srv = (tn_http_server *)user;
     int k;
     srv->tq_timer = 0;
     for (k = 0; k < 3; k++) {
         tn__hconn *c;
-        while ((c = srv->tq_head[k]) != NULL && c->deadline <= loop->now) {
-            tn__tq_unlink(c);
-            (void)tn_stream_abort(TN__HC_S(c), TN_ETIMEOUT);
+        while ((c = srv->tq_head[k]) != NULL && tn__hs_tq_left(c, tn_loop_now(loop)) <= 0) {
+            tn__hs_tq_unlink(c);
+            (void)tn_stream_abort(tn__hc_stream(c), TN_ETIMEOUT);
         }
     }
-    tn__tq_arm(srv);
+    tn__hs_tq_arm(srv);
 }
 
 /* Arm the server's timer for the earliest deadline, unless it already fires by then. */
-TN__PRIVATE void tn__tq_arm(tn_http_server *srv) {
-    uint64_t first = 0;
-    int k;
-    for (k = 0; k < 3; k++)
-        if (srv->tq_head[k] && (!first || srv->tq_head[k]->deadline < first)) first = srv->tq_head[k]->deadline;
-    if (!first) return;
+TN__PRIVATE void tn__hs_tq_arm(tn_http_server *srv) {
+    uint64_t now = tn_loop_now(srv->loop), first = 0;
+    int k, any = 0;
+    for (k = 0; k < 3; k++) {
+        if (srv->tq_head[k]) {
+            int64_t left = tn__hs_tq_left(srv->tq_head[k], now);
+            uint64_t at = now + (uint64_t)(left > 0 ? left : 0);
+            if (!any || at < first) first = at;
+            any = 1;
+        }
+    }
+    if (!any) return;
     if (srv->tq_timer && srv->tq_timer_at <= first) return;
     if (srv->tq_timer) (void)tn_loop_cancel(srv->loop, srv->tq_timer);
     srv->tq_timer = 0;
     srv->tq_timer_at = first;
-    if (tn_loop_call_at(srv->loop, first, tn__tq_on_timer, srv, &srv->tq_timer) != 0)
+    if (tn_loop_call_at(srv->loop, first, tn__hs_tq_on_timer, srv, &srv->tq_timer) != 0)
         TN__LLOG(srv->loop, TN_LOG_ERROR, TN_ENOMEM, "http server: timeouts not armed (out of memory)");
 }
 
 /* Put the connection under one kind of timeout (counted from now), or none. */
 TN__PRIVATE void tn__hc_deadline(tn__hconn *c, int kind) {
-    tn_http_server *srv = TN__HC_SRV(c);
+    tn_http_server *srv = c->srv;
     uint64_t ms;
-    tn__tq_unlink(c);
-    if (kind == TN__TQ_NONE || (ms = tn__tq_ms(srv, kind)) == 0) return;
-    c->deadline = tn_loop_now(srv->loop) + ms;   /* the iteration's time: no clock read */
+    tn__hs_tq_unlink(c);
+    if (kind == TN__TQ_NONE || (ms = tn__hs_tq_ms(srv, kind)) == 0) return;
+    c->deadline = (uint32_t)(tn_loop_now(srv->loop) + ms);   /* the iteration's time: no clock read */
     c->tq = (signed char)kind;
     c->tq_prev = srv->tq_tail[kind];
     if (srv->tq_tail[kind]) srv->tq_tail[kind]->tq_next = c;
     else srv->tq_head[kind] = c;
     srv->tq_tail[kind] = c;
-    if (!srv->tq_timer || c->deadline < srv->tq_timer_at) tn__tq_arm(srv);
+    if (!srv->tq_timer || tn_loop_now(srv->loop) + ms < srv->tq_timer_at) tn__hs_tq_arm(srv);
 }
 
 /* ---- the response ---- */
-TN__PRIVATE void tn__srv_date(tn_http_server *srv) {
+TN__PRIVATE void tn__hs_date(tn_http_server *srv) {
     int64_t now = (int64_t)time(NULL);
     char d[32];
     if (now == srv->date_sec) return;
@@ -294,45 +315,45 @@ TN__PRIVATE void tn__srv_date(tn_http_server *srv) {
 
 /* Format the response head into buf (at least 512 bytes + the handler's header lines).
    Returns the length. */
-TN__PRIVATE size_t tn__req_format_head(tn_request *r, char *buf, int status, int64_t length) {
+TN__PRIVATE size_t tn__hs_req_format_head(tn_request *r, char *buf, int status, int64_t length) {
     tn_http_server *srv = r->srv;
     const char *reason = r->reason[0] ? r->reason : tn_http_reason(status);
     char *p = buf;
-    p = tn__put_str(p, "HTTP/1.1 ", 9);
-    p = tn__put_u64(p, (uint64_t)status);
+    p = tn__hs_put_str(p, "HTTP/1.1 ", 9);
+    p = tn__hs_put_u64(p, (uint64_t)status);
     *p++ = ' ';
-    p = tn__put_str(p, reason, strlen(reason));
-    p = tn__put_str(p, "\r\n", 2);
-    tn__srv_date(srv);
-    p = tn__put_str(p, srv->date_line, srv->date_len);
+    p = tn__hs_put_str(p, reason, strlen(reason));
+    p = tn__hs_put_str(p, "\r\n", 2);
+    tn__hs_date(srv);
+    p = tn__hs_put_str(p, srv->date_line, srv->date_len);
     if (srv->server_header[0]) {
-        p = tn__put_str(p, "Server: ", 8);
-        p = tn__put_str(p, srv->server_header, strlen(srv->server_header));
-        p = tn__put_str(p, "\r\n", 2);
+        p = tn__hs_put_str(p, "Server: ", 8);
+        p = tn__hs_put_str(p, srv->server_header, strlen(srv->server_header));
+        p = tn__hs_put_str(p, "\r\n", 2);
     }
     if (status >= 200 && status != 204 && status != 304) {
         if (length >= 0) {
-            p = tn__put_str(p, "Content-Length: ", 16);
-            p = tn__put_u64(p, (uint64_t)length);
-            p = tn__put_str(p, "\r\n", 2);
+            p = tn__hs_put_str(p, "Content-Length: ", 16);
+            p = tn__hs_put_u64(p, (uint64_t)length);
+            p = tn__hs_put_str(p, "\r\n", 2);
         } else if (r->out_chunked) {
-            p = tn__put_str(p, "Transfer-Encoding: chunked\r\n", 28);
+            p = tn__hs_put_str(p, "Transfer-Encoding: chunked\r\n", 28);
         }
     }
     if (status == 101) {
-        /* the handler sets Upgrade and Connection itself */
+        if (r->conn_upgrade) p = tn__hs_put_str(p, "Connection: Upgrade\r\n", 21);   /* Upgrade: the handler's */
     } else if (r->close_after) {
-        p = tn__put_str(p, "Connection: close\r\n", 19);
+        p = tn__hs_put_str(p, "Connection: close\r\n", 19);
     } else if (r->p.version == 10) {
-        p = tn__put_str(p, "Connection: keep-alive\r\n", 24);
+        p = tn__hs_put_str(p, "Connection: keep-alive\r\n", 24);
     }
-    p = tn__put_str(p, tn_buf_ptr(&r->out) ? tn_buf_ptr(&r->out) : "", tn_buf_size(&r->out));
-    p = tn__put_str(p, "\r\n", 2);
+    p = tn__hs_put_str(p, tn_buf_ptr(&r->out) ? tn_buf_ptr(&r->out) : "", tn_buf_size(&r->out));
+    p = tn__hs_put_str(p, "\r\n", 2);
     return (size_t)(p - buf);
 }
 
 /* Write the head (and a first piece of body) in one gather write. */
-TN__PRIVATE int tn__req_send_head(tn_request *r, int status, int64_t length, const void *body, size_t blen,
+TN__PRIVATE int tn__hs_req_send_head(tn_request *r, int status, int64_t length, const void *body, size_t blen,
                                   tn_write_cb cb, void *user) {
     char stack[1024];
     char *buf = stack;
@@ -340,13 +361,13 @@ TN__PRIVATE int tn__req_send_head(tn_request *r, int status, int64_t length, con
     tn_str v[2];
     int rc;
     if (need > sizeof stack) {
-        buf = (char *)tn__alloc(r->srv->loop->a, need);
+        buf = (char *)tn__alloc(tn__loop_alloc(r->srv->loop), need);
         if (!buf) return TN_ENOMEM;
     }
-    v[0] = tn_str_make(buf, tn__req_format_head(r, buf, status, length));
+    v[0] = tn_str_make(buf, tn__hs_req_format_head(r, buf, status, length));
     v[1] = tn_str_make((const char *)body, blen);
-    rc = tn_stream_writev(TN__HC_S(r->conn), v, blen ? 2 : 1, cb, user);
-    if (buf != stack) tn__free(r->srv->loop->a, buf);
+    rc = tn_stream_writev(tn__hc_stream(r->conn), v, blen ? 2 : 1, cb, user);
+    if (buf != stack) tn__free(tn__loop_alloc(r->srv->loop), buf);
     return rc;
 }
 
@@ -355,7 +376,7 @@ TN__PRIVATE void tn__hc_after_write(tn_stream *s, int status, void *user);
 /* Start the connection's next request from the loop (never from inside the handler's call:
    pipelined requests would otherwise recurse). One deferred node serves every connection. */
 TN__PRIVATE void tn__hc_schedule(tn__hconn *c) {
-    tn_http_server *srv = TN__HC_SRV(c);
+    tn_http_server *srv = c->srv;
     if (c->ready) return;
     c->ready = 1;
     c->ready_next = NULL;
@@ -366,7 +387,7 @@ TN__PRIVATE void tn__hc_schedule(tn__hconn *c) {
 }
 
 TN__PRIVATE void tn__hc_unschedule(tn__hconn *c) {
-    tn_http_server *srv = TN__HC_SRV(c);
+    tn_http_server *srv = c->srv;
     tn__hconn **pp, *prev = NULL;
     if (!c->ready) return;
     for (pp = &srv->ready_head; *pp; prev = *pp, pp = &(*pp)->ready_next) {
@@ -379,36 +400,45 @@ TN__PRIVATE void tn__hc_unschedule(tn__hconn *c) {
     c->ready = 0;
 }
 
+/* The handler is done with the request (its response finished, it was detached, or a
+   response call found the client gone): the finish callback runs, once. */
+TN__PRIVATE void tn__hs_req_end(tn_request *r) {
+    tn_request_cb cb = r->finish_cb;
+    r->finished = 1;
+    r->finish_cb = NULL;
+    if (cb) cb(r, r->finish_user);
+}
+
 /* The response is complete: log, release the request, and go on with the connection. */
-TN__PRIVATE void tn__req_done(tn_request *r) {
+TN__PRIVATE void tn__hs_req_done(tn_request *r) {
     tn__hconn *c = r->conn;
     tn_http_server *srv = r->srv;
     if (srv->opts.access_log)
         srv->opts.access_log(r, r->status, r->out_sent, (tn_time_ns() - r->start_ns) / 1000, srv->opts.access_log_user);
-    r->finished = 1;
+    tn__hs_req_end(r);
     if (!c) {
-        tn__req_put(r);
+        tn__hs_req_put(r);
         return;
     }
     c->req = NULL;
-    if (r->held) tn__stream_consume(TN__HC_S(c), r->held);
+    if (r->held) tn__stream_consume(tn__hc_stream(c), r->held);
     if (r->close_after || srv->closing) {
         c->state = TN__HC_CLOSING;
-        tn__req_put(r);
-        tn__stream_cork(TN__HC_S(c), 0);   /* held pipelined responses go out first */
+        tn__hs_req_put(r);
+        tn__stream_cork(tn__hc_stream(c), 0);   /* held pipelined responses go out first */
         /* close once the response is out */
-        if (tn_stream_write(TN__HC_S(c), "", 0, tn__hc_after_write, c) != 0) (void)tn_stream_close(TN__HC_S(c), NULL, NULL);
+        if (tn_stream_write(tn__hc_stream(c), "", 0, tn__hc_after_write, c) != 0) (void)tn_stream_close(tn__hc_stream(c), NULL, NULL);
         return;
     }
-    tn__req_put(r);
-    tn__stream_watch_close(TN__HC_S(c), 0);
+    tn__hs_req_put(r);
+    tn__stream_watch_close(tn__hc_stream(c), 0);
     /* more requests already buffered (pipelining): hold the responses and send them
        together once the buffer runs dry */
-    if (tn__stream_peek(TN__HC_S(c)).len > 0) tn__stream_cork(TN__HC_S(c), 1);
-    if (tn_stream_write_buffer_size(TN__HC_S(c)) > 0 && !TN__HC_S(c)->corked) {
+    if (tn__stream_peek(tn__hc_stream(c)).len > 0) tn__stream_cork(tn__hc_stream(c), 1);
+    if (tn_stream_write_buffer_size(tn__hc_stream(c)) > 0 && !tn__stream_corked(tn__hc_stream(c))) {
         /* backpressure: the next request waits until this response has left */
         c->state = TN__HC_DRAIN;
-        if (tn_stream_write(TN__HC_S(c), "", 0, tn__hc_after_write, c) != 0) (void)tn_stream_close(TN__HC_S(c), NULL, NULL);
+        if (tn_stream_write(tn__hc_stream(c), "", 0, tn__hc_after_write, c) != 0) (void)tn_stream_close(tn__hc_stream(c), NULL, NULL);
         return;
     }
     tn__hc_schedule(c);
@@ -418,16 +448,16 @@ TN__PRIVATE void tn__hc_on_linger(tn_stream *s, int status, tn_str data, void *u
     tn__hconn *c = (tn__hconn *)user;
     if (status != TN_MORE) return;   /* EOF or error: the stream closes by itself */
     if ((size_t)c->deadline + data.len > TN__LINGER_BYTES) (void)tn_stream_close(s, NULL, NULL);
-    else c->deadline += data.len;     /* bytes discarded so far */
+    else c->deadline += (uint32_t)data.len;     /* bytes discarded so far */
 }
 
 TN__PRIVATE void tn__hc_after_write(tn_stream *s, int status, void *user) {
     tn__hconn *c = (tn__hconn *)user;
     if (status != TN_OK) return;   /* the stream is closing; the close callback cleans up */
     if (c->state == TN__HC_LINGER) {
-        tn__tq_unlink(c);
+        tn__hs_tq_unlink(c);
         c->deadline = 0;
-        (void)shutdown(s->fd, SHUT_WR);
+        (void)tn__stream_shutdown_write(s);
         tn__stream_consume(s, tn__stream_peek(s).len);
         tn_stream_set_idle_timeout(s, TN__LINGER_MS);
         if (tn_stream_read_until_close(s, TN_READ_STREAMING, tn__hc_on_linger, c) != TN_OK)
@@ -439,26 +469,108 @@ TN__PRIVATE void tn__hc_after_write(tn_stream *s, int status, void *user) {
     }
 }
 
-TN__PRIVATE int tn__req_check(const tn_request *r) {
+TN__PRIVATE int tn__hs_req_check(const tn_request *r) {
     if (!r || r->finished) return TN_EINVAL;
     return TN_OK;
 }
 
-/* A request whose client is gone: the handler's call fails, and the request is released. */
-TN__PRIVATE int tn__req_gone(tn_request *r) {
+/* Misuse a handler should hear about (a header after the response started, a framing
+   header): a warning in the loop's log, and the call fails with TN_EINVAL. */
+TN__PRIVATE int tn__hs_misuse(const tn_request *r, const char *what, const char *name) {
+    TN__LLOG(r->srv->loop, TN_LOG_WARN, TN_EINVAL, "http response: %s%s%s", what, name ? ": " : "", name ? name : "");
+    return TN_EINVAL;
+}
+
+/* The client is gone: the connection closed, or is closing. Every response call follows
+   one rule then: it fails with TN_ECLOSED and the request ends there (its finish callback
+   runs; its close callback, if it has not run, never will) and is released. */
+TN__PRIVATE int tn__hs_req_gone(tn_request *r) {
     tn_http_server *srv = r->srv;
-    tn_request **pp;
-    for (pp = &srv->orphans; *pp; pp = &(*pp)->next_free)
-        if (*pp == r) {
-            *pp = r->next_free;
-            break;
-        }
-    r->finished = 1;
-    tn__req_put(r);
+    tn__hconn *c = r->conn;
+    if (c) {
+        c->req = NULL;   /* the stream is closing: its close callback must not see r */
+        r->conn = NULL;
+    } else {
+        tn_request **pp;
+        for (pp = &srv->orphans; *pp; pp = &(*pp)->next_free)
+            if (*pp == r) {
+                *pp = r->next_free;
+                break;
+            }
+    }
+    tn__hs_req_end(r);
+    tn__hs_req_put(r);
     return TN_ECLOSED;
 }
 
-TN__PRIVATE int tn__add_header(tn_request *r, const char *name, const char *value) {
+/* 1 while the request's client can still get a response. */
+TN__PRIVATE int tn__hs_req_live(const tn_request *r) {
+    return r->conn && !tn_stream_closed(tn__hc_stream(r->conn));
+}
+
+/* ---- response headers: the server's one store, "Name: value\r\n" lines in r->out ---- */
+/* Find the next line at or after *pos named name (and, with prefix, whose value starts
+   with it). Returns its offset or (size_t)-1; *end gets the offset after it, *value the
+   value. */
+TN__PRIVATE size_t tn__hs_hdr_find(const tn_request *r, size_t pos, const char *name, const char *prefix,
+                                   size_t *end, tn_str *value) {
+    const char *p = tn_buf_ptr(&r->out);
+    size_t n = tn_buf_size(&r->out), nl = strlen(name), pl = prefix ? strlen(prefix) : 0;
+    while (pos < n) {
+        const char *eol = (const char *)memchr(p + pos, '\n', n - pos);
+        size_t e = eol ? (size_t)(eol - p) + 1 : n;
+        if (e - pos >= nl + 4 && p[pos + nl] == ':' && tn_str_ieq(tn_str_make(p + pos, nl), tn_str_make(name, nl))) {
+            tn_str v = tn_str_make(p + pos + nl + 2, e - pos - nl - 4);
+            if (!prefix || (v.len >= pl && memcmp(v.ptr, prefix, pl) == 0)) {
+                if (end) *end = e;
+                if (value) *value = v;
+                return pos;
+            }
+        }
+        pos = e;
+    }
+    return (size_t)-1;
+}
+
+/* Remove every line named name (with prefix: whose value starts with it). Returns 1 if any. */
+TN__PRIVATE int tn__response_remove_header(tn_request *r, const char *name, const char *prefix) {
+    size_t at, pos = 0, end;
+    int found = 0;
+    while ((at = tn__hs_hdr_find(r, pos, name, prefix, &end, NULL)) != (size_t)-1) {
+        char *p = tn_buf_ptr(&r->out);
+        memmove(p + at, p + end, tn_buf_size(&r->out) - end);
+        r->out.len -= end - at;
+        found = 1;
+        pos = at;
+    }
+    return found;
+}
+
+/* Framing is the server's: Content-Length and Transfer-Encoding follow from how the
+   response is sent (tn_respond's length, tn_response_start's content_length), Connection
+   from keep-alive. A handler may ask for "Connection: close" (the connection ends after
+   this response) and, for a 101 response, "Connection: Upgrade"; other framing headers are
+   refused. Returns 1 when the header was handled here, 0 to store it, or TN_EINVAL. */
+TN__PRIVATE int tn__hs_hdr_framing(tn_request *r, const char *name, const char *value) {
+    tn_str n = tn_str_c(name);
+    if (tn_str_ieq(n, tn_str_c("Content-Length")) || tn_str_ieq(n, tn_str_c("Transfer-Encoding")))
+        return tn__hs_misuse(r, "framing is the server's (the length given to tn_respond or tn_response_start)", name);
+    if (!tn_str_ieq(n, tn_str_c("Connection"))) return 0;
+    if (tn_http_token_list_has(tn_str_c(value), "close")) r->close_after = 1;
+    else if (tn_http_token_list_has(tn_str_c(value), "upgrade")) r->conn_upgrade = 1;
+    else return tn__hs_misuse(r, "Connection is the server's (only \"close\" or, for 101, \"upgrade\")", value);
+    return 1;
+}
+
+TN__PRIVATE int tn__hs_hdr_check(tn_request *r, const char *name, const char *value) {
+    if (tn__hs_req_check(r) != 0 || !name || !value) return TN_EINVAL;
+    if (r->started) return tn__hs_misuse(r, "header set after the response started", name);
+    if (!tn__hs_hdr_token_ok(name)) return tn__hs_misuse(r, "header name is not a token", name);
+    if (!tn__hs_hdr_value_ok(value)) return tn__hs_misuse(r, "header value has control characters", name);
+    return tn__hs_hdr_framing(r, name, value);
+}
+
+TN__PRIVATE int tn__hs_add_header(tn_request *r, const char *name, const char *value) {
     size_t nl = strlen(name), vl = strlen(value);
     if (tn_buf_reserve(&r->out, nl + vl + 4) != 0) return TN_ENOMEM;
     (void)tn_buf_append(&r->out, name, nl);
@@ -469,44 +581,53 @@ TN__PRIVATE int tn__add_header(tn_request *r, const char *name, const char *valu
 }
 
 TN_API int tn_response_clear_header(tn_request *req, const char *name) {
-    size_t nl, i = 0, n;
-    char *p;
-    int found = 0;
-    if (tn__req_check(req) != 0 || !name || req->started) return TN_EINVAL;
-    nl = strlen(name);
-    p = tn_buf_ptr(&req->out);
-    n = tn_buf_size(&req->out);
-    while (i < n) {
-        char *eol = (char *)memchr(p + i, '\n', n - i);
-        size_t end = eol ? (size_t)(eol - p) + 1 : n;
-        if (end - i > nl && p[i + nl] == ':' && tn_str_ieq(tn_str_make(p + i, nl), tn_str_make(name, nl))) {
-            memmove(p + i, p + end, n - end);
-            n -= end - i;
-            req->out.len -= end - i;
-            found = 1;
+    if (tn__hs_req_check(req) != 0 || !name || req->started) return TN_EINVAL;
+    if (tn_str_ieq(tn_str_c(name), tn_str_c("Connection")) && (req->close_after || req->conn_upgrade)) {
+        req->conn_upgrade = 0;   /* a Connection: close asked for stays: the server decides */
+        return TN_OK;
+    }
+    return tn__response_remove_header(req, name, NULL) ? TN_OK : TN_ENOENT;
+}
+
+TN_API int tn_response_clear_headers(tn_request *req, const char *keep) {
+    size_t pos = 0;
+    if (tn__hs_req_check(req) != 0 || req->started) return TN_EINVAL;
+    while (pos < tn_buf_size(&req->out)) {
+        char *p = tn_buf_ptr(&req->out);
+        const char *eol = (const char *)memchr(p + pos, '\n', tn_buf_size(&req->out) - pos);
+        size_t end = eol ? (size_t)(eol - p) + 1 : tn_buf_size(&req->out), kl = keep ? strlen(keep) : 0;
+        if (keep && end - pos > kl && p[pos + kl] == ':' && tn_str_ieq(tn_str_make(p + pos, kl), tn_str_make(keep, kl))) {
+            pos = end;
             continue;
         }
-        i = end;
+        memmove(p + pos, p + end, tn_buf_size(&req->out) - end);
+        req->out.len -= end - pos;
     }
-    return found ? TN_OK : TN_ENOENT;
+    req->conn_upgrade = 0;
+    return TN_OK;
+}
+
+TN_API int tn_response_get_header(const tn_request *req, const char *name, tn_str *value) {
+    if (!req || !name || !value) return TN_EINVAL;
+    return tn__hs_hdr_find(req, 0, name, NULL, NULL, value) != (size_t)-1 ? TN_OK : TN_ENOENT;
 }
 
 TN_API int tn_response_add_header(tn_request *req, const char *name, const char *value) {
-    if (tn__req_check(req) != 0 || req->started) return TN_EINVAL;
-    if (!tn__hdr_token_ok(name) || !tn__hdr_value_ok(value)) return TN_EINVAL;
-    return tn__add_header(req, name, value);
+    int rc = tn__hs_hdr_check(req, name, value);
+    if (rc != 0) return rc < 0 ? rc : TN_OK;
+    return tn__hs_add_header(req, name, value);
 }
 
 TN_API int tn_response_set_header(tn_request *req, const char *name, const char *value) {
-    if (tn__req_check(req) != 0 || req->started) return TN_EINVAL;
-    if (!tn__hdr_token_ok(name) || !tn__hdr_value_ok(value)) return TN_EINVAL;
-    (void)tn_response_clear_header(req, name);
-    return tn__add_header(req, name, value);
+    int rc = tn__hs_hdr_check(req, name, value);
+    if (rc != 0) return rc < 0 ? rc : TN_OK;
+    (void)tn__response_remove_header(req, name, NULL);
+    return tn__hs_add_header(req, name, value);
 }
 
 TN_API int tn_response_set_reason(tn_request *req, const char *reason) {
     size_t n, i;
-    if (tn__req_check(req) != 0 || req->started || !reason) return TN_EINVAL;
+    if (tn__hs_req_check(req) != 0 || req->started || !reason) return TN_EINVAL;
     n = strlen(reason);
     if (n >= sizeof req->reason) return TN_EINVAL;
     for (i = 0; i < n; i++) {
@@ -519,33 +640,62 @@ TN_API int tn_response_set_reason(tn_request *req, const char *reason) {
 
 TN_API int tn_respond(tn_request *req, int status, const char *content_type, const void *body, size_t len) {
     int rc;
-    if (tn__req_check(req) != 0 || status < 100 || status > 999 || (!body && len)) return TN_EINVAL;
+    if (tn__hs_req_check(req) != 0 || status < 100 || status > 999 || (!body && len)) return TN_EINVAL;
     if (req->started) return TN_EBUSY;
-    if (content_type && !tn__hdr_value_ok(content_type)) return TN_EINVAL;
-    if (!req->conn) return tn__req_gone(req);
+    if (content_type && !tn__hs_hdr_value_ok(content_type)) return TN_EINVAL;
+    if (!tn__hs_req_live(req)) return tn__hs_req_gone(req);
     if (content_type && (rc = tn_response_set_header(req, "Content-Type", content_type)) != 0) return rc;
     req->started = 1;
     req->status = status;
     req->out_length = (int64_t)len;
-    rc = tn__req_send_head(req, status, (int64_t)len, body, req->head_only ? 0 : len, NULL, NULL);
-    if (rc != 0 && rc != TN_ECLOSED) return rc;
+    rc = tn__hs_req_send_head(req, status, (int64_t)len, body, req->head_only ? 0 : len, NULL, NULL);
+    if (rc != 0) {
+        req->started = 0;
+        return rc;
+    }
     req->out_sent = req->head_only ? 0 : len;
-    tn__req_done(req);
+    tn__hs_req_done(req);
     return TN_OK;
+}
+
+/* Tornado's default error page: "<html><title>404: Not Found</title><body>404: Not
+   Found</body></html>", the reason escaped. One page for the app's and static files' errors. */
+TN__PRIVATE int tn__response_error_html(tn_buf *out, int status, const char *reason) {
+    char code[16];
+    int i, n = snprintf(code, sizeof code, "%d: ", status);
+    static const char *const parts[3] = { "<html><title>", "</title><body>", "</body></html>" };
+    for (i = 0; i < 2; i++) {
+        if (tn_buf_append(out, parts[i], strlen(parts[i])) != 0 || tn_buf_append(out, code, (size_t)n) != 0 ||
+            tn_xhtml_escape_buf(out, tn_str_c(reason)) != 0)
+            return TN_ENOMEM;
+    }
+    return tn_buf_append(out, parts[2], strlen(parts[2]));
+}
+
+TN_API int tn_respond_error(tn_request *req, int status, const char *reason) {
+    tn_buf page;
+    int rc;
+    if (tn__hs_req_check(req) != 0 || status < 100 || status > 999) return TN_EINVAL;
+    (void)tn_buf_init(&page, tn__loop_alloc(req->srv->loop));
+    if (!reason) reason = tn_http_reason(status);
+    rc = tn__response_error_html(&page, status, reason);
+    if (rc == TN_OK) rc = tn_respond(req, status, "text/html; charset=UTF-8", tn_buf_ptr(&page), tn_buf_size(&page));
+    tn_buf_free(&page);
+    return rc;
 }
 
 TN_API int tn_response_start(tn_request *req, int status, int64_t content_length) {
     int rc;
-    if (tn__req_check(req) != 0 || status < 100 || status > 999) return TN_EINVAL;
+    if (tn__hs_req_check(req) != 0 || status < 100 || status > 999) return TN_EINVAL;
     if (req->started) return TN_EBUSY;
-    if (!req->conn) return tn__req_gone(req);
+    if (!tn__hs_req_live(req)) return tn__hs_req_gone(req);
     req->status = status;
     req->out_length = content_length;
     if (content_length < 0 && status >= 200 && status != 204 && status != 304 && !req->head_only) {
         if (req->p.version >= 11) req->out_chunked = 1;
         else req->close_after = 1;   /* HTTP/1.0: the end of the body is the end of the connection */
     }
-    rc = tn__req_send_head(req, status, content_length, NULL, 0, NULL, NULL);
+    rc = tn__hs_req_send_head(req, status, content_length, NULL, 0, NULL, NULL);
     if (rc != 0) return rc;
     req->started = 1;
     return TN_OK;
@@ -553,9 +703,9 @@ TN_API int tn_response_start(tn_request *req, int status, int64_t content_length
 
 /* A response write's callback waits in the request's ring; the stream calls back with the
    request, and callbacks come in write order. */
-TN__PRIVATE int tn__req_wcb_push(tn_request *r, tn_response_cb cb, void *user) {
+TN__PRIVATE int tn__hs_req_wcb_push(tn_request *r, tn_response_cb cb, void *user) {
     tn__rcb *w;
-    if (tn__ring_grow(r->srv->loop->a, (void **)&r->wcbs, &r->wcb_head, r->wcb_len, &r->wcb_cap, sizeof *r->wcbs) != 0)
+    if (tn__ring_grow(tn__loop_alloc(r->srv->loop), (void **)&r->wcbs, &r->wcb_head, r->wcb_len, &r->wcb_cap, sizeof *r->wcbs) != 0)
         return TN_ENOMEM;
     w = &r->wcbs[(r->wcb_head + r->wcb_len) % r->wcb_cap];
     w->cb = cb;
@@ -566,7 +716,7 @@ TN__PRIVATE int tn__req_wcb_push(tn_request *r, tn_response_cb cb, void *user) {
 
 /* A streamed write reached the socket (or failed): tell the handler. The request stays
    allocated until its last write callback has run, even if it was finished meanwhile. */
-TN__PRIVATE void tn__req_on_written(tn_stream *s, int status, void *u) {
+TN__PRIVATE void tn__hs_req_on_written(tn_stream *s, int status, void *u) {
     tn_request *r = (tn_request *)u;
     tn__rcb w = r->wcbs[r->wcb_head];
     (void)s;
@@ -574,7 +724,7 @@ TN__PRIVATE void tn__req_on_written(tn_stream *s, int status, void *u) {
     r->wcb_len--;
     r->in_wcb++;               /* the callback may write more, or finish the response */
     w.cb(r, status, w.user);
-    if (--r->in_wcb == 0 && r->wcb_len == 0 && r->finished) tn__req_put(r);
+    if (--r->in_wcb == 0 && r->wcb_len == 0 && r->finished) tn__hs_req_put(r);
 }
 
 TN_API int tn_response_write(tn_request *req, const void *data, size_t len, tn_response_cb cb, void *user) {
@@ -582,8 +732,8 @@ TN_API int tn_response_write(tn_request *req, const void *data, size_t len, tn_r
     tn_str v[3];
     size_t nv = 0;
     int rc;
-    if (tn__req_check(req) != 0 || !req->started || (!data && len)) return TN_EINVAL;
-    if (!req->conn) return TN_ECLOSED;
+    if (tn__hs_req_check(req) != 0 || !req->started || (!data && len)) return TN_EINVAL;
+    if (!tn__hs_req_live(req)) return tn__hs_req_gone(req);
     if (req->out_length >= 0 && req->out_sent + len > (uint64_t)req->out_length) return TN_EINVAL;
     if (!req->head_only && len > 0) {
         if (req->out_chunked) {
@@ -594,9 +744,9 @@ TN_API int tn_response_write(tn_request *req, const void *data, size_t len, tn_r
         v[nv++] = tn_str_make((const char *)data, len);
         if (req->out_chunked) v[nv++] = tn_str_make("\r\n", 2);
     }
-    if (cb && tn__req_wcb_push(req, cb, user) != 0) return TN_ENOMEM;
+    if (cb && tn__hs_req_wcb_push(req, cb, user) != 0) return TN_ENOMEM;
     /* an empty gather write still reports, in order, once everything before it left */
-    rc = tn_stream_writev(TN__HC_S(req->conn), v, nv, cb ? tn__req_on_written : NULL, req);
+    rc = tn_stream_writev(tn__hc_stream(req->conn), v, nv, cb ? tn__hs_req_on_written : NULL, req);
     if (rc != 0) {
         if (cb) req->wcb_len--;   /* the callback just pushed: it is the newest */
         return rc;
@@ -614,12 +764,12 @@ TN_API int tn_response_write(tn_request *req, const void *data, size_t len, tn_r
 TN__PRIVATE int tn__response_sendfile(tn_request *req, int file_fd, int64_t offset, uint64_t count,
                                       tn_response_cb cb, void *user) {
     int rc;
-    if (tn__req_check(req) != 0 || !req->started || !cb || count == 0) return TN_EINVAL;
-    if (!req->conn) return TN_ECLOSED;
+    if (tn__hs_req_check(req) != 0 || !req->started || !cb || count == 0) return TN_EINVAL;
+    if (!tn__hs_req_live(req)) return tn__hs_req_gone(req);
     if (req->head_only || req->out_chunked) return TN_ENOTSUP;
     if (req->out_length >= 0 && req->out_sent + count > (uint64_t)req->out_length) return TN_EINVAL;
-    if (tn__req_wcb_push(req, cb, user) != 0) return TN_ENOMEM;
-    rc = tn__stream_sendfile(TN__HC_S(req->conn), file_fd, offset, count, tn__req_on_written, req);
+    if (tn__hs_req_wcb_push(req, cb, user) != 0) return TN_ENOMEM;
+    rc = tn__stream_sendfile(tn__hc_stream(req->conn), file_fd, offset, count, tn__hs_req_on_written, req);
     if (rc != 0) {
         req->wcb_len--;
         return rc;
@@ -630,41 +780,41 @@ TN__PRIVATE int tn__response_sendfile(tn_request *req, int file_fd, int64_t offs
 #endif
 
 TN_API int tn_response_finish(tn_request *req) {
-    if (tn__req_check(req) != 0) return TN_EINVAL;
-    if (!req->conn) return tn__req_gone(req);
+    if (tn__hs_req_check(req) != 0) return TN_EINVAL;
+    if (!tn__hs_req_live(req)) return tn__hs_req_gone(req);
     if (!req->started) return TN_EINVAL;
     if (req->out_length >= 0 && req->out_sent < (uint64_t)req->out_length && !req->head_only) {
         req->close_after = 1;   /* short body: the framing is broken, end the connection */
-        (void)tn_stream_abort(TN__HC_S(req->conn), TN_EINVAL);
+        (void)tn_stream_abort(tn__hc_stream(req->conn), TN_EINVAL);
         return TN_EINVAL;
     }
     if (req->out_chunked && !req->head_only) {
-        int rc = tn_stream_write(TN__HC_S(req->conn), "0\r\n\r\n", 5, NULL, NULL);
-        if (rc != 0 && rc != TN_ECLOSED) return rc;
+        int rc = tn_stream_write(tn__hc_stream(req->conn), "0\r\n\r\n", 5, NULL, NULL);
+        if (rc != 0) return rc;
     }
-    tn__req_done(req);
+    tn__hs_req_done(req);
     return TN_OK;
 }
 
 TN_API int tn_request_detach(tn_request *req, tn_stream **stream) {
     tn__hconn *c;
-    if (tn__req_check(req) != 0 || !stream) return TN_EINVAL;
-    if (!req->conn) return tn__req_gone(req);
+    if (tn__hs_req_check(req) != 0 || !stream) return TN_EINVAL;
+    if (!tn__hs_req_live(req)) return tn__hs_req_gone(req);
     if (req->started && req->status != 101) return TN_EINVAL;
     c = req->conn;
-    *stream = TN__HC_S(c);
-    req->finished = 1;
-    if (req->held) tn__stream_consume(TN__HC_S(c), req->held);
-    tn__req_put(req);
+    *stream = tn__hc_stream(c);
+    tn__hs_req_end(req);
+    if (req->held) tn__stream_consume(tn__hc_stream(c), req->held);
+    tn__hs_req_put(req);
     c->req = NULL;
     /* the stream forgets us (our state stays inert in its memory); it stays open */
-    tn__stream_watch_close(TN__HC_S(c), 0);
-    tn_stream_set_close_cb(TN__HC_S(c), NULL, NULL);
+    tn__stream_watch_close(tn__hc_stream(c), 0);
+    tn_stream_set_close_cb(tn__hc_stream(c), NULL, NULL);
     c->state = TN__HC_DETACHED;
-    tn__tq_unlink(c);
+    tn__hs_tq_unlink(c);
     /* the tcp server still counts this stream; it is released when the stream closes */
     {
-        TN__HC_SRV(c)->nconns--;
+        c->srv->nconns--;
         tn__hc_unschedule(c);   /* its memory stays with the stream, now the caller's */
     }
     return TN_OK;
@@ -674,23 +824,23 @@ TN_API int tn_request_detach(tn_request *req, tn_stream **stream) {
 TN__PRIVATE void tn__hc_fail(tn__hconn *c, int status) {
     char buf[256], *p = buf;
     const char *reason = tn_http_reason(status);
-    tn_http_server *srv = TN__HC_SRV(c);
+    tn_http_server *srv = c->srv;
     if (c->req) {
-        tn__req_put(c->req);
+        tn__hs_req_put(c->req);
         c->req = NULL;
     }
     c->state = TN__HC_LINGER;
     tn__hc_deadline(c, TN__TQ_NONE);
-    tn__srv_date(srv);
-    p = tn__put_str(p, "HTTP/1.1 ", 9);
-    p = tn__put_u64(p, (uint64_t)status);
+    tn__hs_date(srv);
+    p = tn__hs_put_str(p, "HTTP/1.1 ", 9);
+    p = tn__hs_put_u64(p, (uint64_t)status);
     *p++ = ' ';
-    p = tn__put_str(p, reason, strlen(reason));
-    p = tn__put_str(p, "\r\n", 2);
-    p = tn__put_str(p, srv->date_line, srv->date_len);
-    p = tn__put_str(p, "Content-Length: 0\r\nConnection: close\r\n\r\n", 40);
-    tn__stream_cork(TN__HC_S(c), 0);   /* responses to earlier pipelined requests go first */
-    if (tn_stream_write(TN__HC_S(c), buf, (size_t)(p - buf), tn__hc_after_write, c) != 0) (void)tn_stream_close(TN__HC_S(c), NULL, NULL);
+    p = tn__hs_put_str(p, reason, strlen(reason));
+    p = tn__hs_put_str(p, "\r\n", 2);
+    p = tn__hs_put_str(p, srv->date_line, srv->date_len);
+    p = tn__hs_put_str(p, "Content-Length: 0\r\nConnection: close\r\n\r\n", 40);
+    tn__stream_cork(tn__hc_stream(c), 0);   /* responses to earlier pipelined requests go first */
+    if (tn_stream_write(tn__hc_stream(c), buf, (size_t)(p - buf), tn__hc_after_write, c) != 0) (void)tn_stream_close(tn__hc_stream(c), NULL, NULL);
 }
 
 /* ---- reading requests ---- */
@@ -698,10 +848,10 @@ TN__PRIVATE void tn__hc_on_data(tn_stream *s, int status, tn_str data, void *use
 
 TN__PRIVATE void tn__hc_fill(tn__hconn *c, size_t seen) {
     int rc;
-    tn__stream_cork(TN__HC_S(c), 0);   /* about to wait for the client: send what is held */
-    rc = tn__stream_fill(TN__HC_S(c), seen, tn__hc_on_data, c);
+    tn__stream_cork(tn__hc_stream(c), 0);   /* about to wait for the client: send what is held */
+    rc = tn__stream_fill(tn__hc_stream(c), seen, tn__hc_on_data, c);
     if (rc == TN_OK) c->reading = 1;
-    else if (rc != TN_ECLOSED) (void)tn_stream_abort(TN__HC_S(c), rc);
+    else if (rc != TN_ECLOSED) (void)tn_stream_abort(tn__hc_stream(c), rc);
 }
 
 TN__PRIVATE void tn__hc_on_data(tn_stream *s, int status, tn_str data, void *user) {
@@ -716,17 +866,17 @@ TN__PRIVATE void tn__hc_on_data(tn_stream *s, int status, tn_str data, void *use
 TN__PRIVATE void tn__hc_dispatch(tn__hconn *c) {
     tn_request *r = c->req;
     /* pipelined requests behind this one: hold responses, send them together */
-    if (tn__stream_peek(TN__HC_S(c)).len > r->held) tn__stream_cork(TN__HC_S(c), 1);
+    if (tn__stream_peek(tn__hc_stream(c)).len > r->held) tn__stream_cork(tn__hc_stream(c), 1);
     c->state = TN__HC_HANDLER;
     r->dispatched = 1;
     tn__hc_deadline(c, TN__TQ_NONE);
-    tn__stream_watch_close(TN__HC_S(c), 1);   /* notice a client that leaves while we work */
-    TN__HC_SRV(c)->on_request(r, TN__HC_SRV(c)->user);
+    tn__stream_watch_close(tn__hc_stream(c), 1);   /* notice a client that leaves while we work */
+    c->srv->on_request(r, c->srv->user);
     if (c->state == TN__HC_DETACHED) return;   /* the handler owns the stream now */
-    if (c->req == r) tn__stream_cork(TN__HC_S(c), 0);   /* answered later: do not hold earlier responses */
+    if (c->req == r) tn__stream_cork(tn__hc_stream(c), 0);   /* answered later: do not hold earlier responses */
 }
 
-TN__PRIVATE const char *tn__first_token(tn_str v, size_t *len) {
+TN__PRIVATE const char *tn__hs_first_token(tn_str v, size_t *len) {
     size_t i = 0, j;
     while (i < v.len && (v.ptr[i] == ' ' || v.ptr[i] == '\t')) i++;
     j = i;
@@ -735,7 +885,7 @@ TN__PRIVATE const char *tn__first_token(tn_str v, size_t *len) {
     return v.ptr + i;
 }
 
-TN__PRIVATE void tn__req_apply_xheaders(tn_request *r) {
+TN__PRIVATE void tn__hs_req_apply_xheaders(tn_request *r) {
     tn_str v;
     char ip[TN_ADDR_STRLEN];
     if (tn_http_header_get(r->p.headers, r->p.num_headers, "X-Real-Ip", &v) == TN_OK ||
@@ -749,13 +899,16 @@ TN__PRIVATE void tn__req_apply_xheaders(tn_request *r) {
         if (end > start && end - start < sizeof ip) {
             memcpy(ip, v.ptr + start, end - start);
             ip[end - start] = 0;
-            if (tn_is_valid_ip(ip)) memcpy(r->remote_ip, ip, end - start + 1);
+            if (tn_is_valid_ip(ip)) {
+                memcpy(r->remote_ip, ip, end - start + 1);
+                r->remote_ip_known = 1;
+            }
         }
     }
     if (tn_http_header_get(r->p.headers, r->p.num_headers, "X-Scheme", &v) == TN_OK ||
         tn_http_header_get(r->p.headers, r->p.num_headers, "X-Forwarded-Proto", &v) == TN_OK) {
         size_t n;
-        const char *t = tn__first_token(v, &n);
+        const char *t = tn__hs_first_token(v, &n);
         if (tn_str_ieq(tn_str_make(t, n), tn_str_c("https"))) r->protocol = "https";
         else if (tn_str_ieq(tn_str_make(t, n), tn_str_c("http"))) r->protocol = "http";
     }
@@ -764,7 +917,7 @@ TN__PRIVATE void tn__req_apply_xheaders(tn_request *r) {
 /* The head is complete: check it, decide the body, and hand over or read on. */
 TN__PRIVATE void tn__hc_head_done(tn__hconn *c, const char *base, size_t head_len) {
     tn_request *r = c->req;
-    tn_http_server *srv = TN__HC_SRV(c);
+    tn_http_server *srv = c->srv;
     r->head_len = head_len;
     r->held = head_len;
     r->base = base;
@@ -783,7 +936,7 @@ TN__PRIVATE void tn__hc_head_done(tn__hconn *c, const char *base, size_t head_le
     r->head_only = tn_str_eq_c(r->p.method, "HEAD");
     r->close_after = srv->opts.no_keep_alive || !(r->p.flags & TN_HTTP_F_KEEP_ALIVE);
     r->protocol = "http";
-    if (srv->opts.xheaders) tn__req_apply_xheaders(r);   /* else remote_ip is filled on demand */
+    if (srv->opts.xheaders) tn__hs_req_apply_xheaders(r);   /* else remote_ip is filled on demand */
     r->chunked.max_body_bytes = srv->opts.max_body_size;
     r->dec_end = head_len;
     if (srv->opts.on_headers) {
@@ -793,19 +946,19 @@ TN__PRIVATE void tn__hc_head_done(tn__hconn *c, const char *base, size_t head_le
         if (!c->req) return;   /* answered (or detached) from on_headers */
     }
     if (r->p.body_kind != TN_HTTP_BODY_NONE && (r->p.flags & TN_HTTP_F_EXPECT_CONTINUE) &&
-        tn__stream_peek(TN__HC_S(c)).len == head_len) {
-        (void)tn_stream_write(TN__HC_S(c), "HTTP/1.1 100 Continue\r\n\r\n", 25, NULL, NULL);
+        tn__stream_peek(tn__hc_stream(c)).len == head_len) {
+        (void)tn_stream_write(tn__hc_stream(c), "HTTP/1.1 100 Continue\r\n\r\n", 25, NULL, NULL);
     }
     if (r->body_cb) {
         /* streamed body: the head moves out of the buffer so the body can be consumed */
-        r->own = (char *)tn__alloc(srv->loop->a, head_len);
+        r->own = (char *)tn__alloc(tn__loop_alloc(srv->loop), head_len);
         if (!r->own) {
             tn__hc_fail(c, 503);
             return;
         }
         memcpy(r->own, base, head_len);
-        tn__req_rebase(r, r->own);
-        tn__stream_consume(TN__HC_S(c), head_len);
+        tn__hs_req_rebase(r, r->own);
+        tn__stream_consume(tn__hc_stream(c), head_len);
         r->held = 0;
         r->body_left = r->p.body_kind == TN_HTTP_BODY_LENGTH ? r->p.content_length : 0;
     }
@@ -824,7 +977,7 @@ TN__PRIVATE void tn__hc_head_done(tn__hconn *c, const char *base, size_t head_le
     tn__hc_deadline(c, TN__TQ_BODY);
     if (r->body_cb) {
         r->dispatched = 1;   /* the handler owns it from on_headers on */
-        tn__stream_watch_close(TN__HC_S(c), 0);
+        tn__stream_watch_close(tn__hc_stream(c), 0);
     }
     tn__hc_process(c);
 }
@@ -840,7 +993,7 @@ TN__PRIVATE int tn__hc_stream_body(tn__hconn *c, tn_str data) {
             r->body_seen += take;
             r->body_cb(r, TN_MORE, tn_str_make(data.ptr, take), r->body_user);
             if (c->req != r || !r->conn) return 1;
-            tn__stream_consume(TN__HC_S(c), take);
+            tn__stream_consume(tn__hc_stream(c), take);
         }
         return r->body_left == 0;
     } else {
@@ -849,7 +1002,7 @@ TN__PRIVATE int tn__hc_stream_body(tn__hconn *c, tn_str data) {
         if (rc < 0 && rc != TN_EINCOMPLETE) {
             r->streaming_done = 1;   /* reported once: neither the close nor TN_OK follow */
             r->body_cb(r, rc, tn_str_make(NULL, 0), r->body_user);
-            if (c->req == r) (void)tn_stream_abort(TN__HC_S(c), rc);
+            if (c->req == r) (void)tn_stream_abort(tn__hc_stream(c), rc);
             return -1;
         }
         if (len > 0) {
@@ -858,21 +1011,21 @@ TN__PRIVATE int tn__hc_stream_body(tn__hconn *c, tn_str data) {
             if (c->req != r || !r->conn) return 1;
         }
         if (rc == TN_EINCOMPLETE) {
-            tn__stream_consume(TN__HC_S(c), data.len);
+            tn__stream_consume(tn__hc_stream(c), data.len);
             return 0;
         }
         /* complete: the rc bytes after the body (the next request) sit at data.ptr + len;
            what lies beyond them is spent chunk framing */
-        TN__HC_S(c)->rbuf.len = TN__HC_S(c)->rbuf.head + len + (size_t)rc;
-        tn__stream_consume(TN__HC_S(c), len);
+        tn__stream_truncate(tn__hc_stream(c), len + (size_t)rc);
+        tn__stream_consume(tn__hc_stream(c), len);
         return 1;
     }
 }
 
 /* Work on whatever the stream holds, by state; read more when needed. */
 TN__PRIVATE void tn__hc_process(tn__hconn *c) {
-    tn_http_server *srv = TN__HC_SRV(c);
-    tn_str data = tn__stream_peek(TN__HC_S(c));
+    tn_http_server *srv = c->srv;
+    tn_str data = tn__stream_peek(tn__hc_stream(c));
     tn_request *r;
     int rc;
     if (c->state == TN__HC_HEAD) {
@@ -883,7 +1036,7 @@ TN__PRIVATE void tn__hc_process(tn__hconn *c) {
         }
         if (!c->req) {
             /* the first byte of a request: it must now arrive whole in header_timeout */
-            if (!(c->req = tn__req_get(srv))) {
+            if (!(c->req = tn__hs_req_get(srv))) {
                 tn__hc_fail(c, 503);
                 return;
             }
@@ -915,17 +1068,17 @@ TN__PRIVATE void tn__hc_process(tn__hconn *c) {
                 r->streaming_done = 1;
                 r->held = 0;
                 c->state = TN__HC_HANDLER;
-                tn__stream_watch_close(TN__HC_S(c), 1);
+                tn__stream_watch_close(tn__hc_stream(c), 1);
                 tn__hc_deadline(c, TN__TQ_NONE);
                 r->body_cb(r, TN_OK, tn_str_make(NULL, 0), r->body_user);
                 return;
             }
-            data = tn__stream_peek(TN__HC_S(c));
+            data = tn__stream_peek(tn__hc_stream(c));
         }
         if (!r->paused) tn__hc_fill(c, data.len);
         return;
     }
-    if (data.ptr != r->base) tn__req_rebase(r, data.ptr);   /* the buffer grew and moved */
+    if (data.ptr != r->base) tn__hs_req_rebase(r, data.ptr);   /* the buffer grew and moved */
     if (r->p.body_kind == TN_HTTP_BODY_LENGTH) {
         if (data.len - r->head_len >= r->p.content_length) {
             r->body = tn_str_make(data.ptr + r->head_len, (size_t)r->p.content_length);
@@ -947,7 +1100,7 @@ TN__PRIVATE void tn__hc_process(tn__hconn *c) {
         }
         r->dec_end += len;
         /* keep the decoded body and (when complete) the next request's bytes; drop the rest */
-        TN__HC_S(c)->rbuf.len = TN__HC_S(c)->rbuf.head + r->dec_end + (rc >= 0 ? (size_t)rc : 0);
+        tn__stream_truncate(tn__hc_stream(c), r->dec_end + (rc >= 0 ? (size_t)rc : 0));
         if (rc >= 0) {
             r->body = tn_str_make(data.ptr + r->head_len, r->dec_end - r->head_len);
             r->held = r->dec_end;
@@ -964,7 +1117,7 @@ TN__PRIVATE void tn__hc_next(tn__hconn *c) {
     tn__hc_process(c);
 }
 
-TN__PRIVATE void tn__srv_on_ready(tn__defer *d) {
+TN__PRIVATE void tn__hs_on_ready(tn__defer *d) {
     tn_http_server *srv = (tn_http_server *)(void *)((char *)d - offsetof(tn_http_server, ready_d));
     tn__hconn *c = srv->ready_head, *last = srv->ready_tail;
     /* only those scheduled before this pass: a connection rescheduled now waits a turn */
@@ -973,7 +1126,7 @@ TN__PRIVATE void tn__srv_on_ready(tn__defer *d) {
         tn__hconn *next = c->ready_next;
         int was_last = c == last;
         c->ready = 0;
-        if (c->state != TN__HC_DETACHED && !tn_stream_closed(TN__HC_S(c)) && c->state != TN__HC_CLOSING &&
+        if (c->state != TN__HC_DETACHED && !tn_stream_closed(tn__hc_stream(c)) && c->state != TN__HC_CLOSING &&
             c->state != TN__HC_LINGER)
             tn__hc_next(c);
         if (was_last) break;
@@ -984,20 +1137,20 @@ TN__PRIVATE void tn__srv_on_ready(tn__defer *d) {
 /* ---- connections ---- */
 TN__PRIVATE void tn__hc_on_close(tn_stream *s, int cause, void *user) {
     tn__hconn *c = (tn__hconn *)user;
-    tn_http_server *srv = TN__HC_SRV(c);
+    tn_http_server *srv = c->srv;
     tn_request *r = c->req;
     (void)s;
     (void)cause;
-    tn__tq_unlink(c);
+    tn__hs_tq_unlink(c);
     if (r) {
         r->conn = NULL;
-        if (!r->dispatched) {
-            tn__req_put(r);
+        if (!r->dispatched || r->finished) {
+            tn__hs_req_put(r);
         } else if (r->close_cb) {
             r->close_cb(r, r->close_user);
             if (!r->finished) {
                 r->finished = 1;
-                tn__req_put(r);
+                tn__hs_req_put(r);
             }
         } else if (r->body_cb && !r->streaming_done) {
             r->body_cb(r, cause ? cause : TN_ECLOSED, tn_str_make(NULL, 0), r->body_user);
@@ -1013,46 +1166,12 @@ TN__PRIVATE void tn__hc_on_close(tn_stream *s, int cause, void *user) {
     tn__hc_unschedule(c);   /* the connection's memory goes with the stream, after this */
 }
 
-TN__PRIVATE void tn__hc_set_peer(tn__hconn *c, const tn_addr *a) {
-    int fam = tn_addr_family(a);
-    c->peer_family = (unsigned char)fam;
-    c->peer_port = (uint16_t)(fam == TN_AF_INET || fam == TN_AF_INET6 ? tn_addr_port(a) : 0);
-    if (fam == TN_AF_INET) memcpy(c->peer_ip, &((const struct sockaddr_in *)(const void *)a->u.bytes)->sin_addr, 4);
-    else if (fam == TN_AF_INET6) memcpy(c->peer_ip, &((const struct sockaddr_in6 *)(const void *)a->u.bytes)->sin6_addr, 16);
-}
-
-TN__PRIVATE int tn__hc_get_peer(const tn__hconn *c, tn_addr *out) {
-    memset(out, 0, sizeof *out);
-    if (c->peer_family == TN_AF_INET) {
-        struct sockaddr_in v4;
-        memset(&v4, 0, sizeof v4);
-        v4.sin_family = AF_INET;
-        v4.sin_port = htons(c->peer_port);
-        memcpy(&v4.sin_addr, c->peer_ip, 4);
-        tn__addr_set(out, &v4, sizeof v4);
-    } else if (c->peer_family == TN_AF_INET6) {
-        struct sockaddr_in6 v6;
-        memset(&v6, 0, sizeof v6);
-        v6.sin6_family = AF_INET6;
-        v6.sin6_port = htons(c->peer_port);
-        memcpy(&v6.sin6_addr, c->peer_ip, 16);
-        tn__addr_set(out, &v6, sizeof v6);
-    } else if (c->peer_family == TN_AF_UNIX) {
-        struct sockaddr_un un;
-        memset(&un, 0, sizeof un);
-        un.sun_family = AF_UNIX;
-        tn__addr_set(out, &un, offsetof(struct sockaddr_un, sun_path));
-    } else {
-        return TN_ENOENT;
-    }
-    return TN_OK;
-}
-
-TN__PRIVATE void tn__srv_on_conn(tn_tcp_server *tcp, tn_stream *s, const tn_addr *peer, void *user) {
+TN__PRIVATE void tn__hs_on_conn(tn_tcp_server *tcp, tn_stream *s, const tn_addr *peer, void *user) {
     tn_http_server *srv = (tn_http_server *)user;
-    tn__hconn *c = (tn__hconn *)tn__stream_extra(s);   /* allocated (zeroed) with the stream */
+    tn__hconn *c = (tn__hconn *)tn__tcp_conn_state(s);   /* allocated (zeroed) with the stream */
     (void)tcp;
-    tn__hc_set_peer(c, peer);
+    (void)peer;
+    c->srv = srv;
     c->state = TN__HC_HEAD;
     c->tq = TN__TQ_NONE;
     srv->nconns++;
@@ -1063,53 +1182,53 @@ TN__PRIVATE void tn__srv_on_conn(tn_tcp_server *tcp, tn_stream *s, const tn_addr
 }
 
 /* ---- server ---- */
-TN__PRIVATE void tn__srv_free(tn_http_server *srv) {
-    tn_allocator *a = srv->loop->a;
+TN__PRIVATE void tn__hs_free(tn_http_server *srv) {
+    tn_allocator *a = tn__loop_alloc(srv->loop);
     if (srv->tq_timer) (void)tn_loop_cancel(srv->loop, srv->tq_timer);
     if (srv->close_timer) (void)tn_loop_cancel(srv->loop, srv->close_timer);
     tn__defer_unqueue(srv->loop, &srv->ready_d);
     while (srv->free_reqs) {
         tn_request *r = srv->free_reqs;
         srv->free_reqs = r->next_free;
-        tn__req_free(a, r);
+        tn__hs_req_free(a, r);
     }
     while (srv->orphans) {
         tn_request *r = srv->orphans;
         srv->orphans = r->next_free;
         tn__free(a, r->own);
-        tn__req_free(a, r);
+        tn__hs_req_free(a, r);
     }
     tn__free(a, srv->server_header);
     tn__free(a, srv);
 }
 
-TN__PRIVATE void tn__srv_on_tcp_closed(tn_loop *loop, void *user) {
+TN__PRIVATE void tn__hs_on_tcp_closed(tn_loop *loop, void *user) {
     tn_http_server *srv = (tn_http_server *)user;
     tn_cb cb = srv->close_cb;
     void *cu = srv->close_user;
-    tn__srv_free(srv);
+    tn__hs_free(srv);
     if (cb) cb(loop, cu);
 }
 
 /* Graceful close, for each connection: idle ones go now, busy ones after their response. */
-TN__PRIVATE void tn__srv_close_conn(tn_stream *s, void *ctx) {
-    tn__hconn *c = (tn__hconn *)tn__stream_extra(s);
+TN__PRIVATE void tn__hs_close_conn(tn_stream *s, void *ctx) {
+    tn__hconn *c = (tn__hconn *)tn__tcp_conn_state(s);
     (void)ctx;
     if (c->state == TN__HC_DETACHED) return;
     if (!c->req && c->state != TN__HC_DRAIN) (void)tn_stream_close(s, NULL, NULL);
     else if (c->req) c->req->close_after = 1;
 }
 
-TN__PRIVATE void tn__srv_abort_conn(tn_stream *s, void *ctx) {
+TN__PRIVATE void tn__hs_abort_conn(tn_stream *s, void *ctx) {
     (void)ctx;
-    if (((tn__hconn *)tn__stream_extra(s))->state != TN__HC_DETACHED) (void)tn_stream_abort(s, TN_ETIMEOUT);
+    if (((tn__hconn *)tn__tcp_conn_state(s))->state != TN__HC_DETACHED) (void)tn_stream_abort(s, TN_ETIMEOUT);
 }
 
-TN__PRIVATE void tn__srv_on_deadline(tn_loop *loop, void *user) {
+TN__PRIVATE void tn__hs_on_deadline(tn_loop *loop, void *user) {
     tn_http_server *srv = (tn_http_server *)user;
     (void)loop;
     srv->close_timer = 0;
-    tn__tcp_server_each(srv->tcp, tn__srv_abort_conn, NULL);
+    tn__tcp_server_each(srv->tcp, tn__hs_abort_conn, NULL);
 }
 
 TN_API int tn_http_server_new(tn_loop *loop, const tn_http_server_opts *opts, tn_request_cb on_request,
@@ -1119,7 +1238,7 @@ TN_API int tn_http_server_new(tn_loop *loop, const tn_http_server_opts *opts, tn
     int rc;
     if (!loop || !on_request || !out) return TN_EINVAL;
     *out = NULL;
-    srv = (tn_http_server *)tn__calloc(loop->a, sizeof *srv);
+    srv = (tn_http_server *)tn__calloc(tn__loop_alloc(loop), sizeof *srv);
     if (!srv) return TN_ENOMEM;
     if (opts) srv->opts = *opts;
     srv->loop = loop;
@@ -1129,27 +1248,27 @@ TN_API int tn_http_server_new(tn_loop *loop, const tn_http_server_opts *opts, tn
     srv->opts.max_headers = TN__DEF(srv->opts.max_headers, TORNADO_MAX_HEADERS);
     srv->opts.max_target_length = TN__DEF(srv->opts.max_target_length, TORNADO_MAX_TARGET_LENGTH);
     srv->opts.max_body_size = TN__DEF(srv->opts.max_body_size, TORNADO_MAX_BODY_BYTES);
-    srv->opts.idle_timeout_ms = TN__DEF(srv->opts.idle_timeout_ms, TORNADO_HTTP_IDLE_TIMEOUT_MS);
+    srv->opts.idle_connection_timeout_ms = TN__DEF(srv->opts.idle_connection_timeout_ms, TORNADO_HTTP_IDLE_TIMEOUT_MS);
     srv->opts.header_timeout_ms = TN__DEF(srv->opts.header_timeout_ms, TORNADO_HTTP_HEADER_TIMEOUT_MS);
     /* the stream buffer holds a head and a buffered body at once */
     if (!srv->opts.tcp.stream.max_buffer_size)
         srv->opts.tcp.stream.max_buffer_size = (size_t)TN__MIN((uint64_t)((size_t)-1 / 2),
                                                                srv->opts.max_body_size + srv->opts.max_header_size + 65536);
     sh = srv->opts.server_header ? srv->opts.server_header : "tornado.h/" TORNADO_VERSION;
-    if (!tn__hdr_value_ok(sh) || !(srv->server_header = tn__strdup(loop->a, sh))) {
-        tn__free(loop->a, srv);
+    if (!tn__hs_hdr_value_ok(sh) || !(srv->server_header = tn__strdup(tn__loop_alloc(loop), sh))) {
+        tn__free(tn__loop_alloc(loop), srv);
         return TN_EINVAL;
     }
     srv->opts.server_header = srv->server_header;
     srv->req_size = sizeof(tn_request) + srv->opts.max_headers * sizeof(tn_http_header);
     srv->date_sec = -1;
-    if ((rc = tn_tcp_server_new(loop, &srv->opts.tcp, tn__srv_on_conn, srv, &srv->tcp)) != 0) {
-        tn__free(loop->a, srv->server_header);
-        tn__free(loop->a, srv);
+    if ((rc = tn_tcp_server_new(loop, &srv->opts.tcp, tn__hs_on_conn, srv, &srv->tcp)) != 0) {
+        tn__free(tn__loop_alloc(loop), srv->server_header);
+        tn__free(tn__loop_alloc(loop), srv);
         return rc;
     }
-    srv->tcp->conn_extra = sizeof(tn__hconn);
-    tn__defer_init(&srv->ready_d, tn__srv_on_ready, NULL);
+    tn__tcp_server_set_conn_extra(srv->tcp, sizeof(tn__hconn));
+    tn__defer_init(&srv->ready_d, tn__hs_on_ready, NULL);
     *out = srv;
     return TN_OK;
 }
@@ -1166,6 +1285,7 @@ TN_API int tn_http_server_add_socket(tn_http_server *srv, tn_socket fd) {
 TN_API int tn_http_server_port(const tn_http_server *srv) { return tn_tcp_server_port(srv->tcp); }
 TN_API size_t tn_http_server_connections(const tn_http_server *srv) { return srv->nconns; }
 TN_API const tn_http_server_opts *tn_http_server_get_opts(const tn_http_server *srv) { return &srv->opts; }
+TN_API tn_loop *tn_http_server_loop(const tn_http_server *srv) { return srv->loop; }
 
 TN_API int tn_http_server_close(tn_http_server *srv, uint64_t deadline_ms, tn_cb cb, void *user) {
     int rc;
@@ -1175,10 +1295,10 @@ TN_API int tn_http_server_close(tn_http_server *srv, uint64_t deadline_ms, tn_cb
     srv->close_cb = cb;
     srv->close_user = user;
     /* idle connections go now; busy ones after their response (or at the deadline) */
-    tn__tcp_server_each(srv->tcp, tn__srv_close_conn, NULL);
+    tn__tcp_server_each(srv->tcp, tn__hs_close_conn, NULL);
     if (deadline_ms && srv->nconns > 0)
-        (void)tn_loop_call_later(srv->loop, deadline_ms, tn__srv_on_deadline, srv, &srv->close_timer);
-    rc = tn_tcp_server_close(srv->tcp, tn__srv_on_tcp_closed, srv);
+        (void)tn_loop_call_later(srv->loop, deadline_ms, tn__hs_on_deadline, srv, &srv->close_timer);
+    rc = tn_tcp_server_close(srv->tcp, tn__hs_on_tcp_closed, srv);
     return rc;
 }
 
@@ -1204,11 +1324,12 @@ TN_API int tn_request_header(const tn_request *req, const char *name, tn_str *va
 }
 TN_API tn_str tn_request_body(const tn_request *req) { return req->body; }
 TN_API const char *tn_request_remote_ip(const tn_request *req) {
-    tn_request *r = (tn_request *)(uintptr_t)req;   /* filled on first use: formatting costs */
-    if (!r->remote_ip[0]) {
+    tn_request *r = (tn_request *)(uintptr_t)req;   /* filled on first use: a system call */
+    if (!r->remote_ip_known) {
         tn_addr a;
-        if (!r->conn || tn__hc_get_peer(r->conn, &a) != TN_OK || tn_addr_family(&a) == TN_AF_UNIX ||
-            tn_addr_ip(&a, r->remote_ip, sizeof r->remote_ip) < 0)
+        r->remote_ip_known = 1;   /* "" if the client is already gone */
+        if (tn_request_peer(r, &a) == TN_OK &&
+            (tn_addr_family(&a) == TN_AF_UNIX || tn_addr_ip(&a, r->remote_ip, sizeof r->remote_ip) < 0))
             strcpy(r->remote_ip, "unix");
     }
     return r->remote_ip;
@@ -1216,7 +1337,7 @@ TN_API const char *tn_request_remote_ip(const tn_request *req) {
 TN_API const char *tn_request_protocol(const tn_request *req) { return req->protocol; }
 TN_API int tn_request_peer(const tn_request *req, tn_addr *out) {
     if (!req->conn) return TN_ECLOSED;
-    return tn__hc_get_peer(req->conn, out);
+    return tn_stream_peer(tn__hc_stream(req->conn), out);
 }
 TN_API tn_http_server *tn_request_server(const tn_request *req) { return req->srv; }
 TN_API void tn_request_set_user(tn_request *req, void *user) { req->user = user; }
@@ -1224,6 +1345,10 @@ TN_API void *tn_request_get_user(const tn_request *req) { return req->user; }
 TN_API void tn_request_set_close_cb(tn_request *req, tn_request_cb cb, void *user) {
     req->close_cb = cb;
     req->close_user = user;
+}
+TN_API void tn_request_set_finish_cb(tn_request *req, tn_request_cb cb, void *user) {
+    req->finish_cb = cb;
+    req->finish_user = user;
 }
 
 TN_API int tn_request_stream_body(tn_request *req, tn_body_cb cb, void *user) {

@@ -35,11 +35,16 @@ typedef void (*tn_access_log_cb)(const tn_request *req, int status, uint64_t bod
      max_headers         0 = TORNADO_MAX_HEADERS (100): more fields get 431
      max_target_length   0 = TORNADO_MAX_TARGET_LENGTH (8 KiB): longer targets get 414
      max_body_size       0 = TORNADO_MAX_BODY_BYTES (100 MiB): larger bodies get 413
-     idle_timeout_ms     0 = TORNADO_HTTP_IDLE_TIMEOUT_MS (3600 s, Tornado's): an idle
-                         keep-alive connection is closed after this long
+     idle_connection_timeout_ms
+                         0 = TORNADO_HTTP_IDLE_TIMEOUT_MS (3600 s, Tornado's
+                         idle_connection_timeout): a keep-alive connection waiting for its
+                         next request is closed after this long. (Not tcp.stream.idle_timeout_ms,
+                         the stream's own timer, which counts time without any byte moving
+                         whatever the connection is doing; it is off by default.)
      header_timeout_ms   0 = TORNADO_HTTP_HEADER_TIMEOUT_MS (30 s): a head must arrive whole
                          within this long of its first byte (slowloris)
      body_timeout_ms     0 = none: the body must arrive within this long of the head
+                         (these three are clamped to 2^31 - 1 ms, ~24.8 days)
      no_keep_alive       1: one request per connection
      xheaders            1: trust X-Real-Ip / X-Forwarded-For (last entry) and
                          X-Forwarded-Proto / X-Scheme from a fronting proxy
@@ -53,7 +58,7 @@ typedef struct tn_http_server_opts {
     size_t max_headers;
     size_t max_target_length;
     uint64_t max_body_size;
-    uint64_t idle_timeout_ms;
+    uint64_t idle_connection_timeout_ms;
     uint64_t header_timeout_ms;
     uint64_t body_timeout_ms;
     int no_keep_alive;
@@ -81,6 +86,7 @@ TN_API size_t tn_http_server_connections(const tn_http_server *srv);
    closed; then cb (may be NULL) runs and the server is freed. Returns TN_OK or TN_ECLOSED. */
 TN_API int tn_http_server_close(tn_http_server *srv, uint64_t deadline_ms, tn_cb cb, void *user);
 TN_API const tn_http_server_opts *tn_http_server_get_opts(const tn_http_server *srv);
+TN_API tn_loop *tn_http_server_loop(const tn_http_server *srv);
 
 /* ---- the request ----
    Every tn_str returned here points into memory the request owns: valid until the response
@@ -96,7 +102,9 @@ TN_API const tn_http_header *tn_request_headers(const tn_request *req, size_t *n
 TN_API int tn_request_header(const tn_request *req, const char *name, tn_str *value);
 /* The buffered body (empty while streaming or when there is none). */
 TN_API tn_str tn_request_body(const tn_request *req);
-/* The client's IP ("127.0.0.1", "::1"; "unix" for unix sockets), after xheaders. */
+/* The client's IP ("127.0.0.1", "::1"; "unix" for unix sockets), after xheaders. Asked
+   of the socket on first use (idle connections do not store it): "" if the client was
+   already gone then. */
 TN_API const char *tn_request_remote_ip(const tn_request *req);
 /* "http" or "https" (xheaders may say https). */
 TN_API const char *tn_request_protocol(const tn_request *req);
@@ -110,6 +118,11 @@ TN_API void *tn_request_get_user(const tn_request *req);
    timeout, shutdown). After it returns the request is gone: do not touch it again.
    A handler that answers asynchronously should set one. */
 TN_API void tn_request_set_close_cb(tn_request *req, tn_request_cb cb, void *user);
+/* Runs once when the handler's part ends: the response was finished (tn_respond,
+   tn_response_finish), the request was detached, or a response call found the client gone
+   (TN_ECLOSED). It runs inside that call, just before the request is released (Tornado's
+   on_finish). Exactly one of the close and finish callbacks runs for a dispatched request. */
+TN_API void tn_request_set_finish_cb(tn_request *req, tn_request_cb cb, void *user);
 /* From on_headers only: deliver the body in chunks to cb instead of buffering it.
    Returns TN_OK, TN_EINVAL (not in on_headers), TN_EBUSY (already streaming). */
 TN_API int tn_request_stream_body(tn_request *req, tn_body_cb cb, void *user);
@@ -118,12 +131,27 @@ TN_API void tn_request_pause(tn_request *req);
 TN_API void tn_request_resume(tn_request *req);
 
 /* ---- the response ----
-   Header names must be tokens and values free of CR, LF and NUL (no response splitting):
-   otherwise TN_EINVAL. Date and Server are added; Content-Length or chunked framing and
-   Connection are managed by the server. */
+   The server keeps the response headers (one store for the server and the web layer).
+   Header names must be tokens and values free of control characters (no response
+   splitting): otherwise TN_EINVAL. Date and Server are added. Framing is the server's:
+   Content-Length and Transfer-Encoding follow from tn_respond's length or
+   tn_response_start's content_length, and setting them is refused (TN_EINVAL and a warning
+   in the loop's log); "Connection: close" makes this the connection's last response (the
+   server writes the one Connection line), "Connection: Upgrade" is sent with a 101 only,
+   and other Connection values are refused.
+
+   When the client is gone, every response call (tn_respond, tn_response_start,
+   tn_response_write, tn_response_finish, tn_request_detach) follows one rule: it returns
+   TN_ECLOSED and the request is released (the finish callback runs; the close callback
+   does not): do not touch the request again. */
 /* Set (replace) / add a response header before the response starts. */
 TN_API int tn_response_set_header(tn_request *req, const char *name, const char *value);
 TN_API int tn_response_add_header(tn_request *req, const char *name, const char *value);
+/* The first value set for name (borrowed: valid until headers change). TN_OK or TN_ENOENT. */
+TN_API int tn_response_get_header(const tn_request *req, const char *name, tn_str *value);
+/* Remove every header set so far except those named keep (NULL: all), e.g. an error page
+   that keeps the Set-Cookie lines. Returns TN_OK or TN_EINVAL (started). */
+TN_API int tn_response_clear_headers(tn_request *req, const char *keep);
 /* A reason phrase other than the standard one for the status (before the response starts;
    at most 63 bytes, no control characters). Returns TN_OK or TN_EINVAL. */
 TN_API int tn_response_set_reason(tn_request *req, const char *reason);
@@ -132,8 +160,12 @@ TN_API int tn_response_clear_header(tn_request *req, const char *name);
 /* The whole response in one call: status line, headers, body (copied), finished.
    content_type may be NULL (no Content-Type). HEAD requests get the head only.
    Returns TN_OK, TN_EINVAL, TN_EBUSY (already started), TN_ECLOSED (client gone: the
-   request is finished and released all the same), TN_ENOMEM. */
+   request is released), TN_ENOMEM. */
 TN_API int tn_respond(tn_request *req, int status, const char *content_type, const void *body, size_t len);
+/* An error response with Tornado's default page ("<html><title>404: Not Found</title>
+   <body>404: Not Found</body></html>", text/html); reason NULL = the standard phrase.
+   Returns as tn_respond. */
+TN_API int tn_respond_error(tn_request *req, int status, const char *reason);
 /* Start a streamed response: content_length >= 0 sends Content-Length; -1 streams with
    chunked coding (HTTP/1.1) or until close (HTTP/1.0). */
 TN_API int tn_response_start(tn_request *req, int status, int64_t content_length);

@@ -142,6 +142,9 @@ TN__PRIVATE int tn__poll_wait(tn_loop *loop, int timeout_ms);
 TN__PRIVATE const char *tn__poll_name(void);
 
 /* Make room for n fired events. */
+/* The loop's allocator, for the objects of every module on this loop. */
+TN__PRIVATE tn_allocator *tn__loop_alloc(const tn_loop *loop) { return loop->a; }
+
 TN__PRIVATE int tn__loop_fired_reserve(tn_loop *loop, size_t n) {
     return tn__grow(loop->a, (void **)&loop->fired, &loop->fired_cap, n, sizeof(tn__fired));
 }

@@ -475,7 +475,7 @@ TN_API int tn_resolver_add_override(tn_resolver *r, const char *from, const char
     tn_allocator *a;
     if (!r || !from || !to || !*to || r->h.closing) return TN_EINVAL;
     if (tn__split_host_port(from, strlen(from), &h, &hl, &port) != 0 || hl == 0) return TN_EINVAL;
-    a = r->h.loop->a;
+    a = tn__loop_alloc(r->h.loop);
     o = (tn__override *)tn__calloc(a, sizeof *o);
     if (!o) return TN_ENOMEM;
     o->host = tn__strndup(a, h, hl);
@@ -558,7 +558,7 @@ TN__PRIVATE void tn__req_lookup(tn_resolve_req *q, const tn_allocator *a) {
 
 TN__PRIVATE void tn__req_finalize(tn__handle *h) {
     tn_resolve_req *q = (tn_resolve_req *)h;
-    tn_allocator *a = h->loop->a;
+    tn_allocator *a = tn__loop_alloc(h->loop);
     tn__free(a, q->addrs);
     tn__free(a, q->host);
     tn__free(a, q->targets);
@@ -580,7 +580,7 @@ TN__PRIVATE void tn__req_complete(tn_resolve_req *q) {
 
 TN__PRIVATE void tn__req_run_blocking(tn__defer *d) {
     tn_resolve_req *q = TN__REQ_OF(d);
-    if (!q->cancelled) tn__req_lookup(q, q->h.loop->a);
+    if (!q->cancelled) tn__req_lookup(q, tn__loop_alloc(q->h.loop));
     tn__req_complete(q);
 }
 
@@ -589,7 +589,7 @@ TN__PRIVATE void tn__req_run_done(tn__defer *d) { tn__req_complete(TN__REQ_OF(d)
 #if TN_HAS_THREADS
 TN__PRIVATE void *tn__resolver_worker(void *arg) {
     tn_resolver *r = (tn_resolver *)arg;
-    const tn_allocator *a = r->h.loop->a;
+    const tn_allocator *a = tn__loop_alloc(r->h.loop);
     for (;;) {
         tn_resolve_req *q;
         tn__mutex_lock(&r->lock);
@@ -634,7 +634,7 @@ TN__PRIVATE void tn__resolver_on_async(tn_loop *loop, void *user) {
 TN__PRIVATE int tn__resolver_start_threads(tn_resolver *r) {
     int i, want = r->opts.threads;
     if (r->threads) return TN_OK;
-    r->threads = (pthread_t *)tn__calloc(r->h.loop->a, (size_t)want * sizeof(pthread_t));
+    r->threads = (pthread_t *)tn__calloc(tn__loop_alloc(r->h.loop), (size_t)want * sizeof(pthread_t));
     if (!r->threads) return TN_ENOMEM;
     for (i = 0; i < want; i++) {
         if (pthread_create(&r->threads[i], NULL, tn__resolver_worker, r) != 0) break;
@@ -650,20 +650,20 @@ TN__PRIVATE void tn__resolver_finalize(tn__handle *h) {
     tn__override *o = r->overrides;
     while (o) {
         tn__override *n = o->next;
-        tn__free(loop->a, o->host);
-        tn__free(loop->a, o->to);
-        tn__free(loop->a, o);
+        tn__free(tn__loop_alloc(loop), o->host);
+        tn__free(tn__loop_alloc(loop), o->to);
+        tn__free(tn__loop_alloc(loop), o);
         o = n;
     }
 #if TN_HAS_THREADS
     if (r->opts.kind == TN_RESOLVER_THREADED) {
         pthread_cond_destroy(&r->cond);
         tn__mutex_destroy(&r->lock);
-        tn__free(loop->a, r->threads);
+        tn__free(tn__loop_alloc(loop), r->threads);
     }
 #endif
     if (r->close_cb) r->close_cb(loop, r->close_user);
-    tn__free(loop->a, r);
+    tn__free(tn__loop_alloc(loop), r);
 }
 static const tn__handle_type tn__resolver_type = { "resolver", tn__resolver_finalize };
 
@@ -671,30 +671,30 @@ TN_API int tn_resolver_new(tn_loop *loop, const tn_resolver_opts *opts, tn_resol
     tn_resolver *r;
     if (!loop || !out) return TN_EINVAL;
     *out = NULL;
-    r = (tn_resolver *)tn__calloc(loop->a, sizeof *r);
+    r = (tn_resolver *)tn__calloc(tn__loop_alloc(loop), sizeof *r);
     if (!r) return TN_ENOMEM;
     if (opts) r->opts = *opts;
     r->opts.threads = TN__DEF(r->opts.threads, TORNADO_RESOLVER_THREADS);
     if (r->opts.kind != TN_RESOLVER_BLOCKING && r->opts.kind != TN_RESOLVER_THREADED) {
-        tn__free(loop->a, r);
+        tn__free(tn__loop_alloc(loop), r);
         return TN_EINVAL;
     }
     if (r->opts.kind == TN_RESOLVER_THREADED) {
 #if TN_HAS_THREADS
         int rc;
         if (pthread_cond_init(&r->cond, NULL) != 0) {
-            tn__free(loop->a, r);
+            tn__free(tn__loop_alloc(loop), r);
             return TN_ESYS;
         }
         if ((rc = tn__mutex_init(&r->lock)) != 0 ||
             (rc = tn_async_new(loop, tn__resolver_on_async, r, &r->async)) != 0) {
             pthread_cond_destroy(&r->cond);
             tn__mutex_destroy(&r->lock);
-            tn__free(loop->a, r);
+            tn__free(tn__loop_alloc(loop), r);
             return rc;
         }
 #else
-        tn__free(loop->a, r);
+        tn__free(tn__loop_alloc(loop), r);
         return TN_ENOTSUP;
 #endif
     }
@@ -712,7 +712,7 @@ TN_API int tn_resolve(tn_loop *loop, tn_resolver *r, const char *host, int port,
     if (!loop || !host || !cb || port < 0 || port > 65535) return TN_EINVAL;
     if (family != TN_AF_UNSPEC && family != TN_AF_INET && family != TN_AF_INET6) return TN_EINVAL;
     if (r && (r->h.closing || r->h.loop != loop)) return r->h.closing ? TN_ECLOSED : TN_EINVAL;
-    a = loop->a;
+    a = tn__loop_alloc(loop);
     q = (tn_resolve_req *)tn__calloc(a, sizeof *q);
     if (!q) return TN_ENOMEM;
     q->r = r;

@@ -62,7 +62,7 @@ typedef struct tn__st_send {
     void *prev_close_user;
 } tn__st_send;
 
-TN__PRIVATE tn_allocator *tn__st_alloc(tn_request *req) { return req->srv->loop->a; }
+TN__PRIVATE tn_allocator *tn__st_alloc(tn_request *req) { return tn__loop_alloc(tn_http_server_loop(tn_request_server(req))); }
 
 TN__PRIVATE void tn__st_close_fd(int fd) {
 #if TN_HAS_FILESYSTEM
@@ -211,10 +211,8 @@ TN__PRIVATE int tn__st_versioned(tn_request *req) {
 }
 
 TN__PRIVATE int tn__st_error(tn_request *req, int status) {
-    char body[64];
-    int n = snprintf(body, sizeof body, "%d: %s", status, tn_http_reason(status));
     if (status == 405) (void)tn_response_set_header(req, "Allow", "GET, HEAD");
-    return tn_respond(req, status, "text/plain; charset=utf-8", body, (size_t)n);
+    return tn_respond_error(req, status, NULL);   /* the same page as the app's errors */
 }
 
 /* GET or HEAD (1 = HEAD); other methods get 405 from the caller. */

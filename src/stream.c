@@ -1,12 +1,18 @@
 /* stream.c: tn_stream: lazy buffered reads, queued writes, deferred close, transports. */
 #include "stream.h"
 
-/* A transport moves bytes for a stream. read/write return > 0 bytes, 0 (read: EOF), or a
-   negative TN_E* code (TN_EAGAIN: try again when the fd is ready). TLS plugs in here. */
+/* A transport moves bytes for a stream: the plain socket and pipe transports below, TLS
+   later. read/write return > 0 bytes, 0 (read: EOF), or a negative TN_E* code (TN_EAGAIN:
+   try again when the fd is ready). shutdown ends the write side (a socket's FIN; a TLS
+   transport sends close_notify first); free releases the transport's state (the stream's
+   transport slot, tn__stream_transport) when the stream goes. Every caller above the stream
+   goes through these, so a transport plugs in under all of them unchanged. */
 typedef struct tn__transport_ops {
     long (*read)(tn_stream *s, void *buf, size_t n);
     long (*write)(tn_stream *s, const void *buf, size_t n);
     long (*writev)(tn_stream *s, const tn_str *bufs, int n);   /* gather write, n <= TN__IOV_MAX */
+    int (*shutdown)(tn_stream *s);
+    void (*free)(tn_stream *s);                                 /* may be NULL */
 } tn__transport_ops;
 
 #define TN__IOV_MAX 16
@@ -21,7 +27,8 @@ enum { TN__RD_NONE = 0, TN__RD_BYTES, TN__RD_UNTIL, TN__RD_INTO, TN__RD_CLOSE, T
 
 typedef struct tn__wcb { uint64_t end; tn_write_cb cb; void *user; } tn__wcb;
 
-/* The owner of a stream (a tcp server) learns when the stream's memory goes. */
+/* The owner of a stream (a tcp server) learns when the stream's memory goes
+   (tn__stream_set_owner). */
 typedef struct tn__stream_owner tn__stream_owner;
 struct tn__stream_owner { void (*on_free)(tn_stream *s, tn__stream_owner *o); };
 
@@ -31,16 +38,17 @@ struct tn_stream {
     tn__handle h;
     tn__defer dispatch;            /* deferred pump: completions never run inside API calls */
     const tn__transport_ops *ops;
+    void *tp;                      /* the transport's state (TLS), or NULL: tn__stream_transport */
     tn__stream_owner *owner;       /* bookkeeping hook of the tcp server, or NULL */
 
     /* the pending read */
     size_t rn;                     /* bytes wanted (BYTES, INTO) or max_bytes (UNTIL) */
     size_t rdone;                  /* streaming: delivered; INTO: filled; UNTIL: bytes searched */
     union {
-        char *delim;               /* UNTIL: dinline, or allocated when longer */
+        char inl[TN__DELIM_INLINE];   /* UNTIL: a delimiter of up to 8 bytes, held here */
+        char *delim;               /* UNTIL: a longer delimiter (allocated) */
         char *into;                /* INTO: the caller's buffer */
     } rp;
-    char dinline[TN__DELIM_INLINE];
     tn_read_cb rcb;
     void *ruser;
     tn_buf rbuf;                   /* storage released whenever it empties */
@@ -78,7 +86,7 @@ struct tn_stream {
 };
 
 /* ---- transports ---- */
-TN__PRIVATE long tn__sock_read(tn_stream *s, void *buf, size_t n) {
+TN__PRIVATE long tn__stream_sock_read(tn_stream *s, void *buf, size_t n) {
     for (;;) {
         ssize_t r = recv(s->fd, buf, n, 0);
         if (r >= 0) return (long)r;
@@ -86,7 +94,7 @@ TN__PRIVATE long tn__sock_read(tn_stream *s, void *buf, size_t n) {
     }
 }
 
-TN__PRIVATE long tn__sock_write(tn_stream *s, const void *buf, size_t n) {
+TN__PRIVATE long tn__stream_sock_write(tn_stream *s, const void *buf, size_t n) {
     for (;;) {
         ssize_t r = send(s->fd, buf, n, TN__SEND_FLAGS);
         if (r >= 0) return (long)r;
@@ -94,7 +102,7 @@ TN__PRIVATE long tn__sock_write(tn_stream *s, const void *buf, size_t n) {
     }
 }
 
-TN__PRIVATE long tn__fd_read(tn_stream *s, void *buf, size_t n) {
+TN__PRIVATE long tn__stream_fd_read(tn_stream *s, void *buf, size_t n) {
     for (;;) {
         ssize_t r = read(s->fd, buf, n);
         if (r >= 0) return (long)r;
@@ -102,7 +110,7 @@ TN__PRIVATE long tn__fd_read(tn_stream *s, void *buf, size_t n) {
     }
 }
 
-TN__PRIVATE long tn__fd_write(tn_stream *s, const void *buf, size_t n) {
+TN__PRIVATE long tn__stream_fd_write(tn_stream *s, const void *buf, size_t n) {
     for (;;) {
         ssize_t r = write(s->fd, buf, n);
         if (r >= 0) return (long)r;
@@ -110,7 +118,7 @@ TN__PRIVATE long tn__fd_write(tn_stream *s, const void *buf, size_t n) {
     }
 }
 
-TN__PRIVATE int tn__to_iov(struct iovec *iov, const tn_str *bufs, int n) {
+TN__PRIVATE int tn__stream_iov(struct iovec *iov, const tn_str *bufs, int n) {
     int i;
     for (i = 0; i < n; i++) {
         iov[i].iov_base = (void *)(uintptr_t)bufs[i].ptr;
@@ -119,12 +127,12 @@ TN__PRIVATE int tn__to_iov(struct iovec *iov, const tn_str *bufs, int n) {
     return n;
 }
 
-TN__PRIVATE long tn__sock_writev(tn_stream *s, const tn_str *bufs, int n) {
+TN__PRIVATE long tn__stream_sock_writev(tn_stream *s, const tn_str *bufs, int n) {
     struct iovec iov[TN__IOV_MAX];
     struct msghdr msg;
     memset(&msg, 0, sizeof msg);
     msg.msg_iov = iov;
-    msg.msg_iovlen = (size_t)tn__to_iov(iov, bufs, n);
+    msg.msg_iovlen = (size_t)tn__stream_iov(iov, bufs, n);
     for (;;) {
         ssize_t r = sendmsg(s->fd, &msg, TN__SEND_FLAGS);
         if (r >= 0) return (long)r;
@@ -132,17 +140,31 @@ TN__PRIVATE long tn__sock_writev(tn_stream *s, const tn_str *bufs, int n) {
     }
 }
 
-TN__PRIVATE long tn__fd_writev(tn_stream *s, const tn_str *bufs, int n) {
+TN__PRIVATE long tn__stream_fd_writev(tn_stream *s, const tn_str *bufs, int n) {
     struct iovec iov[TN__IOV_MAX];
     for (;;) {
-        ssize_t r = writev(s->fd, iov, tn__to_iov(iov, bufs, n));
+        ssize_t r = writev(s->fd, iov, tn__stream_iov(iov, bufs, n));
         if (r >= 0) return (long)r;
         if (errno != EINTR) return tn__last_err();
     }
 }
 
-static const tn__transport_ops tn__socket_ops = { tn__sock_read, tn__sock_write, tn__sock_writev };
-static const tn__transport_ops tn__pipe_ops = { tn__fd_read, tn__fd_write, tn__fd_writev };
+TN__PRIVATE int tn__stream_sock_shutdown(tn_stream *s) {
+    return shutdown(s->fd, SHUT_WR) == 0 ? TN_OK : tn__last_err();
+}
+
+/* A pipe's write side ends when its fd closes: nothing to do before that. */
+TN__PRIVATE int tn__stream_fd_shutdown(tn_stream *s) {
+    (void)s;
+    return TN_OK;
+}
+
+static const tn__transport_ops tn__stream_socket_ops = {
+    tn__stream_sock_read, tn__stream_sock_write, tn__stream_sock_writev, tn__stream_sock_shutdown, NULL
+};
+static const tn__transport_ops tn__stream_pipe_ops = {
+    tn__stream_fd_read, tn__stream_fd_write, tn__stream_fd_writev, tn__stream_fd_shutdown, NULL
+};
 
 /* One queued file segment (tn__stream_sendfile): byte-stream positions [at, end) come from
    fd at off; buffered bytes before `at` go first, those after it later. Allocated only
@@ -157,7 +179,7 @@ typedef struct tn__sfseg {
 TN__PRIVATE void tn__stream_queue(tn_stream *s) { tn__defer_queue(s->h.loop, &s->dispatch); }
 
 TN__PRIVATE void tn__stream_sf_done(tn_stream *s) {
-    tn__free(s->h.loop->a, s->sf);
+    tn__free(tn__loop_alloc(s->h.loop), s->sf);
     s->sf = NULL;
 }
 
@@ -201,8 +223,8 @@ TN__PRIVATE void tn__stream_complete_writes(tn_stream *s) {
 
 /* End the pending read (its callback is the caller's business): a long delimiter's storage goes. */
 TN__PRIVATE void tn__stream_end_read(tn_stream *s) {
-    if (s->rkind == TN__RD_UNTIL && s->rp.delim != s->dinline) tn__free(s->h.loop->a, s->rp.delim);
-    s->rp.delim = NULL;
+    if (s->rkind == TN__RD_UNTIL && s->dlen > TN__DELIM_INLINE) tn__free(tn__loop_alloc(s->h.loop), s->rp.delim);
+    memset(&s->rp, 0, sizeof s->rp);
     s->rkind = TN__RD_NONE;
 }
 
@@ -230,8 +252,9 @@ TN__PRIVATE void tn__stream_finish_close(tn_stream *s) {
 
 TN__PRIVATE void tn__stream_finalize(tn__handle *h) {
     tn_stream *s = (tn_stream *)h;
-    tn_allocator *a = h->loop->a;
+    tn_allocator *a = tn__loop_alloc(h->loop);
     if (s->owner) s->owner->on_free(s, s->owner);
+    if (s->ops->free) s->ops->free(s);
     tn__stream_end_read(s);
     tn_buf_free(&s->rbuf);
     tn_buf_free(&s->wbuf);
@@ -285,7 +308,7 @@ TN__PRIVATE void tn__stream_flush(tn_stream *s) {
             r = tn__stream_send_file(s);
             if (r > 0) {
                 s->wsent += (uint64_t)r;
-                s->last_io = (uint32_t)s->h.loop->now;
+                s->last_io = (uint32_t)tn_loop_now(s->h.loop);
                 if (s->wsent >= s->sf->end) tn__stream_sf_done(s);
                 continue;
             }
@@ -296,7 +319,7 @@ TN__PRIVATE void tn__stream_flush(tn_stream *s) {
         if (r > 0) {
             tn_buf_consume(&s->wbuf, (size_t)r);
             s->wsent += (uint64_t)r;
-            s->last_io = (uint32_t)s->h.loop->now;
+            s->last_io = (uint32_t)tn_loop_now(s->h.loop);
         } else if (r == TN_EAGAIN || r == 0) {
             break;
         } else {
@@ -325,7 +348,7 @@ TN__PRIVATE void tn__stream_deliver(tn_stream *s, int status, const char *p, siz
 }
 
 /* Position of the delimiter in hay[0..n), or -1. */
-TN__PRIVATE long tn__find(const char *hay, size_t n, const char *needle, size_t m) {
+TN__PRIVATE long tn__stream_find(const char *hay, size_t n, const char *needle, size_t m) {
     const char *p = hay, *end = hay + n;
     if (m == 0 || n < m) return -1;
     while ((size_t)(end - p) >= m) {
@@ -367,7 +390,7 @@ TN__PRIVATE int tn__stream_try_read(tn_stream *s) {
         break;
     case TN__RD_UNTIL: {
         size_t dl = s->dlen, from = s->rdone > dl - 1 ? s->rdone - (dl - 1) : 0;
-        long at = tn__find(p + from, avail - from, s->rp.delim, dl);
+        long at = tn__stream_find(p + from, avail - from, dl > TN__DELIM_INLINE ? s->rp.delim : s->rp.inl, dl);
         if (at >= 0) {
             size_t total = from + (size_t)at + dl;
             if (s->rn && total > s->rn) {
@@ -469,7 +492,7 @@ TN__PRIVATE void tn__stream_read_some(tn_stream *s) {
         if (r > 0) s->rbuf.len += (size_t)r;
     }
     if (r > 0) {
-        s->last_io = (uint32_t)s->h.loop->now;
+        s->last_io = (uint32_t)tn_loop_now(s->h.loop);
     } else if (r == 0) {
         s->eof = 1;
         tn__stream_trim(s);
@@ -500,7 +523,7 @@ TN__PRIVATE void tn__stream_on_io(tn_loop *loop, tn_socket fd, int events, void 
 
 TN__PRIVATE void tn__stream_on_idle(tn_loop *loop, void *user) {
     tn_stream *s = (tn_stream *)user;
-    uint64_t idle = (uint32_t)((uint32_t)loop->now - s->last_io), ms = s->opts.idle_timeout_ms;
+    uint64_t idle = (uint32_t)((uint32_t)tn_loop_now(loop) - s->last_io), ms = s->opts.idle_timeout_ms;
     s->idle_timer = 0;
     if (s->closed || ms == 0) return;
     if (idle >= ms) {
@@ -518,7 +541,7 @@ TN_API void tn_stream_set_idle_timeout(tn_stream *s, uint64_t ms) {
     s->idle_timer = 0;
     s->opts.idle_timeout_ms = tn__clamp_u32(ms);
     ms = s->opts.idle_timeout_ms;
-    s->last_io = (uint32_t)loop->now;
+    s->last_io = (uint32_t)tn_loop_now(loop);
     if (ms && tn_loop_call_later(loop, ms, tn__stream_on_idle, s, &s->idle_timer) != 0)
         tn__stream_close_now(s, TN_ENOMEM);
 }
@@ -536,7 +559,7 @@ TN__PRIVATE int tn__stream_new(tn_loop *loop, int fd, const tn__transport_ops *o
     if (!loop || fd < 0 || !out) return TN_EINVAL;
     *out = NULL;
     if (setup && (rc = tn__fd_setup(fd)) != 0) return rc;
-    s = (tn_stream *)tn__calloc(loop->a, TN__STREAM_SIZE + extra);
+    s = (tn_stream *)tn__calloc(tn__loop_alloc(loop), TN__STREAM_SIZE + extra);
     if (!s) return TN_ENOMEM;
     {
         tn_stream_opts o;
@@ -552,37 +575,54 @@ TN__PRIVATE int tn__stream_new(tn_loop *loop, int fd, const tn__transport_ops *o
     }
     s->fd = fd;
     s->ops = ops;
-    (void)tn_buf_init(&s->rbuf, loop->a);
-    (void)tn_buf_init(&s->wbuf, loop->a);
+    (void)tn_buf_init(&s->rbuf, tn__loop_alloc(loop));
+    (void)tn_buf_init(&s->wbuf, tn__loop_alloc(loop));
     /* internal watcher: the stream is counted as a live handle, not as a user fd */
     if ((rc = tn__loop_add_fd(loop, fd, 0, tn__stream_on_io, s, 1)) != 0) {
-        tn__free(loop->a, s);
+        tn__free(tn__loop_alloc(loop), s);
         return rc;
     }
     tn__handle_init(loop, &s->h, &tn__stream_type);
     tn__defer_init(&s->dispatch, tn__stream_on_dispatch, &s->h);
-    s->last_io = (uint32_t)loop->now;
+    s->last_io = (uint32_t)tn_loop_now(loop);
     if (s->opts.idle_timeout_ms) tn_stream_set_idle_timeout(s, s->opts.idle_timeout_ms);
     *out = s;
     return TN_OK;
 }
 
 TN_API int tn_stream_new_socket(tn_loop *loop, tn_socket fd, const tn_stream_opts *opts, tn_stream **out) {
-    return tn__stream_new(loop, fd, &tn__socket_ops, opts, 1, 0, out);
+    return tn__stream_new(loop, fd, &tn__stream_socket_ops, opts, 1, 0, out);
 }
 
 TN_API int tn_stream_new_pipe(tn_loop *loop, int fd, const tn_stream_opts *opts, tn_stream **out) {
-    return tn__stream_new(loop, fd, &tn__pipe_ops, opts, 1, 0, out);
+    return tn__stream_new(loop, fd, &tn__stream_pipe_ops, opts, 1, 0, out);
 }
 
 /* A socket from tn__accept / tn__socket: already non-blocking and close-on-exec. */
 TN__PRIVATE int tn__stream_new_own_socket(tn_loop *loop, int fd, const tn_stream_opts *opts, size_t extra,
                                           tn_stream **out) {
-    return tn__stream_new(loop, fd, &tn__socket_ops, opts, 0, extra, out);
+    return tn__stream_new(loop, fd, &tn__stream_socket_ops, opts, 0, extra, out);
 }
 
-/* The owner's area allocated with the stream (zeroed; lives exactly as long as the stream). */
+/* The owner's area allocated with the stream (zeroed; lives exactly as long as the stream),
+   and back from that area to its stream. */
 TN__PRIVATE void *tn__stream_extra(tn_stream *s) { return (char *)s + TN__STREAM_SIZE; }
+TN__PRIVATE tn_stream *tn__stream_from_extra(void *extra) {
+    return (tn_stream *)(void *)((char *)extra - TN__STREAM_SIZE);
+}
+
+/* The stream's owner (the tcp server that accepted it), told when the memory goes. */
+TN__PRIVATE void tn__stream_set_owner(tn_stream *s, tn__stream_owner *o) { s->owner = o; }
+TN__PRIVATE tn__stream_owner *tn__stream_get_owner(const tn_stream *s) { return s->owner; }
+
+/* Put a transport under the stream (e.g. TLS over an accepted socket): its ops and state
+   (freed by ops->free with the stream). Buffered bytes stay; later reads and writes go
+   through the new transport. */
+TN__PRIVATE void tn__stream_set_transport(tn_stream *s, const tn__transport_ops *ops, void *state) {
+    s->ops = ops;
+    s->tp = state;
+}
+TN__PRIVATE void *tn__stream_transport(const tn_stream *s) { return s->tp; }
 
 /* ---- reads ---- */
 TN__PRIVATE int tn__stream_start_read(tn_stream *s, int kind, int flags, size_t n, tn_read_cb cb, void *user) {
@@ -610,22 +650,17 @@ TN_API int tn_stream_read_bytes(tn_stream *s, size_t n, int flags, tn_read_cb cb
 TN_API int tn_stream_read_until(tn_stream *s, const void *delim, size_t delim_len, size_t max_bytes,
                                 tn_read_cb cb, void *user) {
     int rc;
-    char *d;
+    char *d = NULL;
     if (!s || !delim || delim_len == 0 || delim_len > 64) return TN_EINVAL;
     if (s->rkind != TN__RD_NONE) return TN_EBUSY;
-    if (delim_len <= TN__DELIM_INLINE) {
-        d = s->dinline;
-    } else {
-        d = (char *)tn__alloc(s->h.loop->a, delim_len);
-        if (!d) return TN_ENOMEM;
-    }
+    if (delim_len > TN__DELIM_INLINE && !(d = (char *)tn__alloc(tn__loop_alloc(s->h.loop), delim_len))) return TN_ENOMEM;
     rc = tn__stream_start_read(s, TN__RD_UNTIL, 0, max_bytes, cb, user);
     if (rc != 0) {
-        if (d != s->dinline) tn__free(s->h.loop->a, d);
+        tn__free(tn__loop_alloc(s->h.loop), d);
         return rc;
     }
-    memcpy(d, delim, delim_len);
-    s->rp.delim = d;
+    if (d) s->rp.delim = d;
+    memcpy(d ? d : s->rp.inl, delim, delim_len);
     s->dlen = (unsigned char)delim_len;
     return TN_OK;
 }
@@ -645,7 +680,7 @@ TN_API int tn_stream_read_until_close(tn_stream *s, int flags, tn_read_cb cb, vo
 /* ---- writes ---- */
 /* Room for one more write callback in the ring (grown by doubling, unrolled to 0..len). */
 TN__PRIVATE int tn__stream_wcb_reserve(tn_stream *s) {
-    return tn__ring_grow(s->h.loop->a, (void **)&s->wcbs, &s->wcb_head, s->wcb_len, &s->wcb_cap, sizeof *s->wcbs);
+    return tn__ring_grow(tn__loop_alloc(s->h.loop), (void **)&s->wcbs, &s->wcb_head, s->wcb_len, &s->wcb_cap, sizeof *s->wcbs);
 }
 
 /* The callback for everything queued so far (the ring has room: tn__stream_wcb_reserve). */
@@ -696,7 +731,7 @@ TN_API int tn_stream_writev(tn_stream *s, const tn_str *bufs, size_t nbufs, tn_w
         }
         if (sent > 0) {
             s->wsent += sent;
-            s->last_io = (uint32_t)s->h.loop->now;
+            s->last_io = (uint32_t)tn_loop_now(s->h.loop);
         }
     }
     if (!err && sent < total) {
@@ -745,6 +780,13 @@ TN__PRIVATE void tn__stream_consume(tn_stream *s, size_t n) {
     tn__stream_trim(s);
 }
 
+/* Keep only the first n unconsumed bytes (n <= what is buffered): a protocol layer that
+   decoded in place drops the spent framing behind what it keeps. */
+TN__PRIVATE void tn__stream_truncate(tn_stream *s, size_t n) {
+    if (n < tn_buf_size(&s->rbuf)) s->rbuf.len = s->rbuf.head + n;
+    tn__stream_trim(s);
+}
+
 /* The unconsumed bytes (borrowed; valid until the next read or consume). */
 TN__PRIVATE tn_str tn__stream_peek(const tn_stream *s) {
     return tn_str_make(tn_buf_ptr(&s->rbuf), tn_buf_size(&s->rbuf));
@@ -762,6 +804,15 @@ TN__PRIVATE void tn__stream_cork(tn_stream *s, int on) {
             tn__stream_update_events(s);
         }
     }
+}
+
+TN__PRIVATE int tn__stream_corked(const tn_stream *s) { return s->corked; }
+
+/* End the write side through the transport (a socket's FIN; TLS: close_notify first) once
+   everything queued is sent: call it from a write callback. Reads go on. */
+TN__PRIVATE int tn__stream_shutdown_write(tn_stream *s) {
+    if (s->closed) return TN_ECLOSED;
+    return s->ops->shutdown(s);
 }
 
 /* While no read is pending, still watch for the peer closing (on platforms that report
@@ -782,10 +833,10 @@ TN__PRIVATE int tn__stream_sendfile(tn_stream *s, int file_fd, int64_t offset, u
                                     void *user) {
     if (!s || file_fd < 0 || offset < 0 || count == 0 || !cb) return TN_EINVAL;
     if (s->closed) return TN_ECLOSED;
-    if (!TN__HAVE_SENDFILE || s->ops != &tn__socket_ops) return TN_ENOTSUP;
+    if (!TN__HAVE_SENDFILE || s->ops != &tn__stream_socket_ops) return TN_ENOTSUP;
     if (s->sf) return TN_EBUSY;
     if (tn__stream_wcb_reserve(s) != 0) return TN_ENOMEM;
-    if (!(s->sf = (tn__sfseg *)tn__alloc(s->h.loop->a, sizeof *s->sf))) return TN_ENOMEM;
+    if (!(s->sf = (tn__sfseg *)tn__alloc(tn__loop_alloc(s->h.loop), sizeof *s->sf))) return TN_ENOMEM;
     s->sf->fd = file_fd;
     s->sf->off = offset;
     s->sf->at = s->wqueued;
@@ -835,6 +886,10 @@ TN_API int tn_stream_writing(const tn_stream *s) { return tn__stream_unsent(s) >
 TN_API size_t tn_stream_read_buffer_size(const tn_stream *s) { return tn_buf_size(&s->rbuf); }
 TN_API size_t tn_stream_write_buffer_size(const tn_stream *s) { return (size_t)tn__stream_unsent(s); }
 TN_API tn_socket tn_stream_fd(const tn_stream *s) { return s->fd; }
+TN_API int tn_stream_peer(const tn_stream *s, tn_addr *out) {
+    if (s->closed) return TN_ECLOSED;
+    return tn_socket_peer_addr(s->fd, out);
+}
 TN_API tn_loop *tn_stream_loop(const tn_stream *s) { return s->h.loop; }
 TN_API void tn_stream_get_opts(const tn_stream *s, tn_stream_opts *out) {
     memset(out, 0, sizeof *out);

@@ -79,7 +79,11 @@ TN_API int tn_stream_read_until_close(tn_stream *s, int flags, tn_read_cb cb, vo
 /* Queue n bytes (copied: data is free again when this returns); sends at once when
    possible. cb (may be NULL) runs once these bytes went to the transport, or with an error
    if the stream closes first. Returns TN_OK, TN_ECLOSED, TN_EBUFFER_FULL (over
-   max_write_buffer_size: nothing queued), TN_ENOMEM. */
+   max_write_buffer_size: nothing queued), TN_ENOMEM.
+   Backpressure: writes queue without limit unless max_write_buffer_size is set, so a peer
+   that sends but never reads would grow the queue. A program that reads and writes back
+   (an echo, a proxy) starts its next read from the write callback: then at most one
+   read's worth waits per stream, and a slow reader slows the sender (TCP flow control). */
 TN_API int tn_stream_write(tn_stream *s, const void *data, size_t n, tn_write_cb cb, void *user);
 /* Queue several buffers as one write (sent with one gather system call when possible,
    e.g. a response head and its body). Same contract as tn_stream_write. */
@@ -104,6 +108,9 @@ TN_API int tn_stream_writing(const tn_stream *s);           /* 1 while bytes wai
 TN_API size_t tn_stream_read_buffer_size(const tn_stream *s);   /* bytes buffered, unread */
 TN_API size_t tn_stream_write_buffer_size(const tn_stream *s);  /* bytes queued, unsent */
 TN_API tn_socket tn_stream_fd(const tn_stream *s);
+/* The peer's socket address (a socket stream). Returns TN_OK, TN_ECLOSED, or the system's
+   error (e.g. TN_ENOTCONN once the peer reset the connection). */
+TN_API int tn_stream_peer(const tn_stream *s, tn_addr *out);
 TN_API tn_loop *tn_stream_loop(const tn_stream *s);
 /* The resolved options (defaults filled in). */
 TN_API void tn_stream_get_opts(const tn_stream *s, tn_stream_opts *out);

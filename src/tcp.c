@@ -2,6 +2,13 @@
 #include "tcp.h"
 
 /* ---- server ---- */
+/* Each accepted connection carries the server's record at the start of the area allocated
+   with its stream (tn__stream_extra): the links of the server's connection list. A protocol
+   layer's per-connection state follows it (tn__tcp_server_set_conn_extra, tn__tcp_conn_state). */
+typedef struct tn__tcp_conn tn__tcp_conn;
+struct tn__tcp_conn { tn__tcp_conn *prev, *next; };
+#define TN__TCP_CONN_SIZE ((sizeof(tn__tcp_conn) + 7u) & ~(size_t)7u)   /* keeps the state 8-byte aligned */
+
 struct tn_tcp_server {
     tn__handle h;                  /* h.pending counts open connections: no finalise before 0 */
     tn__stream_owner owner;        /* each accepted stream points here */
@@ -11,11 +18,12 @@ struct tn_tcp_server {
     int *fds;                      /* listening sockets */
     size_t nfds, fds_cap;
     size_t conns;
+    tn__tcp_conn *first;           /* open connections (O(1) insert and remove) */
     int paused;                    /* not accepting: at the cap, or waiting out EMFILE */
     int stopped;
     tn_timer_id retry_timer;
     size_t conn_extra;             /* bytes allocated with each accepted stream for a protocol
-                                      layer's connection state (tn__stream_extra) */
+                                      layer's connection state (tn__tcp_conn_state) */
     tn_cb close_cb;
     void *close_user;
     void *uptr;
@@ -23,55 +31,73 @@ struct tn_tcp_server {
 
 #define TN__ACCEPT_RETRY_MS 100
 
-TN__PRIVATE void tn__srv_set_accepting(tn_tcp_server *srv, int on) {
+TN__PRIVATE void tn__tcp_srv_set_accepting(tn_tcp_server *srv, int on) {
     size_t i;
     srv->paused = !on;
     for (i = 0; i < srv->nfds; i++) (void)tn_loop_update_fd(srv->h.loop, srv->fds[i], on ? TN_EV_READ : 0);
 }
 
-TN__PRIVATE int tn__srv_at_cap(const tn_tcp_server *srv) {
+TN__PRIVATE int tn__tcp_srv_at_cap(const tn_tcp_server *srv) {
     return srv->opts.max_connections && srv->conns >= srv->opts.max_connections;
 }
 
-TN__PRIVATE void tn__srv_retry(tn_loop *loop, void *user) {
+TN__PRIVATE void tn__tcp_srv_retry(tn_loop *loop, void *user) {
     tn_tcp_server *srv = (tn_tcp_server *)user;
     (void)loop;
     srv->retry_timer = 0;
-    if (!srv->stopped && !tn__srv_at_cap(srv)) tn__srv_set_accepting(srv, 1);
+    if (!srv->stopped && !tn__tcp_srv_at_cap(srv)) tn__tcp_srv_set_accepting(srv, 1);
+}
+
+/* Bytes of protocol state to allocate (zeroed) with each accepted connection from now on. */
+TN__PRIVATE void tn__tcp_server_set_conn_extra(tn_tcp_server *srv, size_t n) { srv->conn_extra = n; }
+
+/* A connection's record, its stream, and the protocol state after the record. */
+TN__PRIVATE tn__tcp_conn *tn__tcp_conn_of(tn_stream *s) { return (tn__tcp_conn *)tn__stream_extra(s); }
+TN__PRIVATE tn_stream *tn__tcp_conn_stream_of(tn__tcp_conn *c) { return tn__stream_from_extra(c); }
+TN__PRIVATE void *tn__tcp_conn_state(tn_stream *s) { return (char *)tn__stream_extra(s) + TN__TCP_CONN_SIZE; }
+TN__PRIVATE tn_stream *tn__tcp_conn_stream(void *state) {
+    return tn__tcp_conn_stream_of((tn__tcp_conn *)(void *)((char *)state - TN__TCP_CONN_SIZE));
 }
 
 /* The server that accepted s, or NULL. */
 TN__PRIVATE tn_tcp_server *tn__tcp_conn_server(const tn_stream *s) {
-    return s->owner ? (tn_tcp_server *)(void *)((char *)s->owner - offsetof(tn_tcp_server, owner)) : NULL;
+    tn__stream_owner *o = tn__stream_get_owner(s);
+    return o ? (tn_tcp_server *)(void *)((char *)o - offsetof(tn_tcp_server, owner)) : NULL;
 }
 
-/* Call fn for each open connection of srv (fn may close the one it is given). */
+/* Call fn for each open connection of srv (fn may close the one it is given: streams are
+   freed only in the loop's closing phase, after this returns). */
 TN__PRIVATE void tn__tcp_server_each(tn_tcp_server *srv, void (*fn)(tn_stream *s, void *ctx), void *ctx) {
-    tn__handle *h, *next;
-    for (h = srv->h.loop->live; h; h = next) {
-        next = h->next;
-        if (h->type == &tn__stream_type && ((tn_stream *)h)->owner == &srv->owner) fn((tn_stream *)h, ctx);
+    tn__tcp_conn *c, *next;
+    for (c = srv->first; c; c = next) {
+        next = c->next;
+        fn(tn__tcp_conn_stream_of(c), ctx);
     }
 }
 
-TN__PRIVATE void tn__srv_conn_freed(tn_stream *s, tn__stream_owner *o) {
+TN__PRIVATE void tn__tcp_srv_conn_freed(tn_stream *s, tn__stream_owner *o) {
     tn_tcp_server *srv = tn__tcp_conn_server(s);
+    tn__tcp_conn *c = tn__tcp_conn_of(s);
     (void)o;
+    if (c->prev) c->prev->next = c->next;
+    else srv->first = c->next;
+    if (c->next) c->next->prev = c->prev;
     srv->conns--;
     srv->h.pending--;
-    if (srv->paused && !srv->stopped && !srv->retry_timer && !tn__srv_at_cap(srv)) tn__srv_set_accepting(srv, 1);
+    if (srv->paused && !srv->stopped && !srv->retry_timer && !tn__tcp_srv_at_cap(srv)) tn__tcp_srv_set_accepting(srv, 1);
 }
 
-TN__PRIVATE void tn__srv_on_accept(tn_loop *loop, tn_socket lfd, int events, void *user) {
+TN__PRIVATE void tn__tcp_srv_on_accept(tn_loop *loop, tn_socket lfd, int events, void *user) {
     tn_tcp_server *srv = (tn_tcp_server *)user;
     int i;
     (void)events;
     for (i = 0; i < srv->opts.accept_batch && !srv->stopped; i++) {
         tn_addr peer;
         tn_stream *s;
+        tn__tcp_conn *c;
         int fd = -1, rc;
-        if (tn__srv_at_cap(srv)) {
-            tn__srv_set_accepting(srv, 0);
+        if (tn__tcp_srv_at_cap(srv)) {
+            tn__tcp_srv_set_accepting(srv, 0);
             break;
         }
         rc = tn__accept(lfd, &fd, &peer);
@@ -80,46 +106,51 @@ TN__PRIVATE void tn__srv_on_accept(tn_loop *loop, tn_socket lfd, int events, voi
         if (rc != TN_OK) {
             /* out of fds or memory: pause instead of spinning on a level-triggered fd */
             TN__LLOG(loop, TN_LOG_WARN, rc, "accept failed (%s); pausing %d ms", tn_strerror(rc), TN__ACCEPT_RETRY_MS);
-            tn__srv_set_accepting(srv, 0);
-            if (tn_loop_call_later(loop, TN__ACCEPT_RETRY_MS, tn__srv_retry, srv, &srv->retry_timer) != 0)
-                tn__srv_set_accepting(srv, 1);
+            tn__tcp_srv_set_accepting(srv, 0);
+            if (tn_loop_call_later(loop, TN__ACCEPT_RETRY_MS, tn__tcp_srv_retry, srv, &srv->retry_timer) != 0)
+                tn__tcp_srv_set_accepting(srv, 1);
             break;
         }
-        if ((rc = tn__stream_new_own_socket(loop, fd, &srv->opts.stream, srv->conn_extra, &s)) != 0) {
+        rc = tn__stream_new_own_socket(loop, fd, &srv->opts.stream, TN__TCP_CONN_SIZE + srv->conn_extra, &s);
+        if (rc != 0) {
             TN__LLOG(loop, TN_LOG_WARN, rc, "dropping connection: %s", tn_strerror(rc));
             tn__fd_close(fd);
             continue;
         }
         if (srv->opts.nodelay) (void)tn_stream_set_nodelay(s, 1);
-        s->owner = &srv->owner;
+        tn__stream_set_owner(s, &srv->owner);
+        c = tn__tcp_conn_of(s);
+        c->next = srv->first;
+        if (srv->first) srv->first->prev = c;
+        srv->first = c;
         srv->conns++;
         srv->h.pending++;
         srv->cb(srv, s, &peer, srv->user);
     }
 }
 
-TN__PRIVATE void tn__srv_finalize(tn__handle *h) {
+TN__PRIVATE void tn__tcp_srv_finalize(tn__handle *h) {
     tn_tcp_server *srv = (tn_tcp_server *)h;
     tn_loop *loop = h->loop;
     if (srv->close_cb) srv->close_cb(loop, srv->close_user);
-    tn__free(loop->a, srv->fds);
-    tn__free(loop->a, srv);
+    tn__free(tn__loop_alloc(loop), srv->fds);
+    tn__free(tn__loop_alloc(loop), srv);
 }
-static const tn__handle_type tn__tcp_server_type = { "tcp_server", tn__srv_finalize };
+static const tn__handle_type tn__tcp_server_type = { "tcp_server", tn__tcp_srv_finalize };
 
 TN_API int tn_tcp_server_new(tn_loop *loop, const tn_tcp_server_opts *opts, tn_tcp_conn_cb cb, void *user,
                              tn_tcp_server **out) {
     tn_tcp_server *srv;
     if (!loop || !cb || !out) return TN_EINVAL;
     *out = NULL;
-    srv = (tn_tcp_server *)tn__calloc(loop->a, sizeof *srv);
+    srv = (tn_tcp_server *)tn__calloc(tn__loop_alloc(loop), sizeof *srv);
     if (!srv) return TN_ENOMEM;
     if (opts) srv->opts = *opts;
     srv->opts.accept_batch = TN__DEF(srv->opts.accept_batch, TORNADO_ACCEPT_BATCH);
     if (srv->opts.accept_batch < 1) srv->opts.accept_batch = 1;
     srv->cb = cb;
     srv->user = user;
-    srv->owner.on_free = tn__srv_conn_freed;
+    srv->owner.on_free = tn__tcp_srv_conn_freed;
     tn__handle_init(loop, &srv->h, &tn__tcp_server_type);
     *out = srv;
     return TN_OK;
@@ -129,9 +160,9 @@ TN_API int tn_tcp_server_add_socket(tn_tcp_server *srv, tn_socket fd) {
     int rc;
     if (!srv || fd < 0) return TN_EINVAL;
     if (srv->h.closing) return TN_ECLOSED;
-    if ((rc = tn__grow(srv->h.loop->a, (void **)&srv->fds, &srv->fds_cap, srv->nfds + 1, sizeof(int))) != 0) return rc;
+    if ((rc = tn__grow(tn__loop_alloc(srv->h.loop), (void **)&srv->fds, &srv->fds_cap, srv->nfds + 1, sizeof(int))) != 0) return rc;
     if ((rc = tn__fd_setup(fd)) != 0) return rc;
-    rc = tn__loop_add_fd(srv->h.loop, fd, srv->paused ? 0 : TN_EV_READ, tn__srv_on_accept, srv, 1);
+    rc = tn__loop_add_fd(srv->h.loop, fd, srv->paused ? 0 : TN_EV_READ, tn__tcp_srv_on_accept, srv, 1);
     if (rc != 0) return rc;
     srv->fds[srv->nfds++] = fd;
     srv->stopped = 0;
@@ -290,9 +321,9 @@ struct tn_connector {
     tn_stream *result;
 };
 
-TN__PRIVATE void tn__conn_try(tn_connector *c, int chain);
+TN__PRIVATE void tn__tcp_cx_try(tn_connector *c, int chain);
 
-TN__PRIVATE void tn__conn_drop_attempt(tn_connector *c, int chain) {
+TN__PRIVATE void tn__tcp_cx_drop_attempt(tn_connector *c, int chain) {
     if (c->fd[chain] >= 0) {
         (void)tn_loop_remove_fd(c->h.loop, c->fd[chain]);
         tn__fd_close(c->fd[chain]);
@@ -301,14 +332,14 @@ TN__PRIVATE void tn__conn_drop_attempt(tn_connector *c, int chain) {
 }
 
 /* Settle the connector (once): attempts and timers go, the callback is deferred. */
-TN__PRIVATE void tn__conn_finish(tn_connector *c, int status, tn_stream *s) {
+TN__PRIVATE void tn__tcp_cx_finish(tn_connector *c, int status, tn_stream *s) {
     tn_loop *loop = c->h.loop;
     if (c->done) return;
     c->done = 1;
     c->status = status;
     c->result = s;
-    tn__conn_drop_attempt(c, 0);
-    tn__conn_drop_attempt(c, 1);
+    tn__tcp_cx_drop_attempt(c, 0);
+    tn__tcp_cx_drop_attempt(c, 1);
     if (c->timeout_timer) (void)tn_loop_cancel(loop, c->timeout_timer);
     if (c->fallback_timer) (void)tn_loop_cancel(loop, c->fallback_timer);
     c->timeout_timer = c->fallback_timer = 0;
@@ -317,23 +348,23 @@ TN__PRIVATE void tn__conn_finish(tn_connector *c, int status, tn_stream *s) {
     (void)tn__handle_close(&c->h);        /* ... and the memory goes after it */
 }
 
-TN__PRIVATE void tn__conn_on_done(tn__defer *d) {
+TN__PRIVATE void tn__tcp_cx_on_done(tn__defer *d) {
     tn_connector *c = (tn_connector *)(void *)((char *)d - offsetof(tn_connector, done_d));
     c->cb(c->status, c->result, c->user);
 }
 
-TN__PRIVATE void tn__conn_finalize(tn__handle *h) {
+TN__PRIVATE void tn__tcp_cx_finalize(tn__handle *h) {
     tn_connector *c = (tn_connector *)h;
-    tn_allocator *a = h->loop->a;
+    tn_allocator *a = tn__loop_alloc(h->loop);
     tn__free(a, c->source_ip);
     tn__free(a, c->addrs);
     tn__free(a, c->chain[0]);
     tn__free(a, c->chain[1]);
     tn__free(a, c);
 }
-static const tn__handle_type tn__tcp_connector_type = { "tcp_connector", tn__conn_finalize };
+static const tn__handle_type tn__tcp_connector_type = { "tcp_connector", tn__tcp_cx_finalize };
 
-TN__PRIVATE void tn__conn_success(tn_connector *c, int chain, int fd) {
+TN__PRIVATE void tn__tcp_cx_success(tn_connector *c, int chain, int fd) {
     tn_stream *s;
     int rc;
     (void)tn_loop_remove_fd(c->h.loop, fd);
@@ -341,44 +372,44 @@ TN__PRIVATE void tn__conn_success(tn_connector *c, int chain, int fd) {
     rc = tn__stream_new_own_socket(c->h.loop, fd, &c->opts.stream, 0, &s);
     if (rc != 0) {
         tn__fd_close(fd);
-        tn__conn_finish(c, rc, NULL);
+        tn__tcp_cx_finish(c, rc, NULL);
         return;
     }
-    tn__conn_finish(c, TN_OK, s);
+    tn__tcp_cx_finish(c, TN_OK, s);
 }
 
-TN__PRIVATE void tn__conn_on_writable(tn_connector *c, int chain) {
+TN__PRIVATE void tn__tcp_cx_on_writable(tn_connector *c, int chain) {
     int fd = c->fd[chain], err = 0;
     socklen_t len = (socklen_t)sizeof err;
     if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
     if (err == 0) {
-        tn__conn_success(c, chain, fd);
+        tn__tcp_cx_success(c, chain, fd);
         return;
     }
     c->last_err = tn__err_from_errno(err);
-    tn__conn_drop_attempt(c, chain);
-    tn__conn_try(c, chain);
+    tn__tcp_cx_drop_attempt(c, chain);
+    tn__tcp_cx_try(c, chain);
 }
 
-TN__PRIVATE void tn__conn_on_w0(tn_loop *loop, tn_socket fd, int ev, void *u) {
+TN__PRIVATE void tn__tcp_cx_on_w0(tn_loop *loop, tn_socket fd, int ev, void *u) {
     (void)loop; (void)fd; (void)ev;
-    tn__conn_on_writable((tn_connector *)u, 0);
+    tn__tcp_cx_on_writable((tn_connector *)u, 0);
 }
 
-TN__PRIVATE void tn__conn_on_w1(tn_loop *loop, tn_socket fd, int ev, void *u) {
+TN__PRIVATE void tn__tcp_cx_on_w1(tn_loop *loop, tn_socket fd, int ev, void *u) {
     (void)loop; (void)fd; (void)ev;
-    tn__conn_on_writable((tn_connector *)u, 1);
+    tn__tcp_cx_on_writable((tn_connector *)u, 1);
 }
 
-TN__PRIVATE void tn__conn_start_chain(tn_connector *c, int chain) {
+TN__PRIVATE void tn__tcp_cx_start_chain(tn_connector *c, int chain) {
     if (c->started[chain] || c->len[chain] == 0) return;
     c->started[chain] = 1;
-    tn__conn_try(c, chain);
+    tn__tcp_cx_try(c, chain);
 }
 
 /* Start the next address of a chain; when the chain runs out, start the other chain at
    once, or fail if nothing is left in flight. */
-TN__PRIVATE void tn__conn_try(tn_connector *c, int chain) {
+TN__PRIVATE void tn__tcp_cx_try(tn_connector *c, int chain) {
     tn_loop *loop = c->h.loop;
     while (!c->done && c->pos[chain] < c->len[chain]) {
         const tn_addr *a = &c->addrs[c->chain[chain][c->pos[chain]++]];
@@ -403,11 +434,11 @@ TN__PRIVATE void tn__conn_try(tn_connector *c, int chain) {
         }
         if (connect(fd, tn__csa(a), (socklen_t)a->len) == 0) {
             c->fd[chain] = fd;
-            tn__conn_success(c, chain, fd);   /* immediate (e.g. unix-like loopback paths) */
+            tn__tcp_cx_success(c, chain, fd);   /* immediate (e.g. unix-like loopback paths) */
             return;
         }
         if (errno == EINPROGRESS || errno == EINTR) {
-            rc = tn__loop_add_fd(loop, fd, TN_EV_WRITE, chain ? tn__conn_on_w1 : tn__conn_on_w0, c, 1);
+            rc = tn__loop_add_fd(loop, fd, TN_EV_WRITE, chain ? tn__tcp_cx_on_w1 : tn__tcp_cx_on_w0, c, 1);
             if (rc == 0) {
                 c->fd[chain] = fd;
                 return;
@@ -423,44 +454,44 @@ TN__PRIVATE void tn__conn_try(tn_connector *c, int chain) {
     if (!c->started[1 - chain] && c->len[1 - chain] > 0) {
         if (c->fallback_timer) (void)tn_loop_cancel(loop, c->fallback_timer);
         c->fallback_timer = 0;
-        tn__conn_start_chain(c, 1 - chain);
+        tn__tcp_cx_start_chain(c, 1 - chain);
         return;
     }
     if (c->fd[0] < 0 && c->fd[1] < 0 && c->pos[0] >= c->len[0] && c->pos[1] >= c->len[1])
-        tn__conn_finish(c, c->last_err ? c->last_err : TN_EREFUSED, NULL);
+        tn__tcp_cx_finish(c, c->last_err ? c->last_err : TN_EREFUSED, NULL);
 }
 
-TN__PRIVATE void tn__conn_on_fallback(tn_loop *loop, void *user) {
+TN__PRIVATE void tn__tcp_cx_on_fallback(tn_loop *loop, void *user) {
     tn_connector *c = (tn_connector *)user;
     (void)loop;
     c->fallback_timer = 0;
-    tn__conn_start_chain(c, 1);
+    tn__tcp_cx_start_chain(c, 1);
 }
 
-TN__PRIVATE void tn__conn_on_timeout(tn_loop *loop, void *user) {
+TN__PRIVATE void tn__tcp_cx_on_timeout(tn_loop *loop, void *user) {
     tn_connector *c = (tn_connector *)user;
     (void)loop;
     c->timeout_timer = 0;
-    tn__conn_finish(c, TN_ETIMEOUT, NULL);
+    tn__tcp_cx_finish(c, TN_ETIMEOUT, NULL);
 }
 
-TN__PRIVATE void tn__conn_on_resolved(int status, const tn_addr *addrs, size_t n, void *user) {
+TN__PRIVATE void tn__tcp_cx_on_resolved(int status, const tn_addr *addrs, size_t n, void *user) {
     tn_connector *c = (tn_connector *)user;
-    tn_allocator *a = c->h.loop->a;
+    tn_allocator *a = tn__loop_alloc(c->h.loop);
     size_t i;
     int first;
     c->h.pending--;
     c->req = NULL;
     if (c->done) return;
     if (status != TN_OK) {
-        tn__conn_finish(c, status, NULL);
+        tn__tcp_cx_finish(c, status, NULL);
         return;
     }
     c->addrs = (tn_addr *)tn__alloc(a, n * sizeof *addrs);
     c->chain[0] = (size_t *)tn__alloc(a, n * sizeof(size_t));
     c->chain[1] = (size_t *)tn__alloc(a, n * sizeof(size_t));
     if (!c->addrs || !c->chain[0] || !c->chain[1]) {
-        tn__conn_finish(c, TN_ENOMEM, NULL);
+        tn__tcp_cx_finish(c, TN_ENOMEM, NULL);
         return;
     }
     memcpy(c->addrs, addrs, n * sizeof *addrs);
@@ -471,11 +502,11 @@ TN__PRIVATE void tn__conn_on_resolved(int status, const tn_addr *addrs, size_t n
         c->chain[ch][c->len[ch]++] = i;
     }
     if (c->len[1] > 0 &&
-        tn_loop_call_later(c->h.loop, c->opts.fallback_delay_ms, tn__conn_on_fallback, c, &c->fallback_timer) != 0) {
-        tn__conn_finish(c, TN_ENOMEM, NULL);
+        tn_loop_call_later(c->h.loop, c->opts.fallback_delay_ms, tn__tcp_cx_on_fallback, c, &c->fallback_timer) != 0) {
+        tn__tcp_cx_finish(c, TN_ENOMEM, NULL);
         return;
     }
-    tn__conn_start_chain(c, 0);
+    tn__tcp_cx_start_chain(c, 0);
 }
 
 TN_API int tn_tcp_connect(tn_loop *loop, const char *host, int port, const tn_connect_opts *opts,
@@ -484,7 +515,7 @@ TN_API int tn_tcp_connect(tn_loop *loop, const char *host, int port, const tn_co
     int rc;
     if (out) *out = NULL;
     if (!loop || !host || !cb || port <= 0 || port > 65535) return TN_EINVAL;
-    c = (tn_connector *)tn__calloc(loop->a, sizeof *c);
+    c = (tn_connector *)tn__calloc(tn__loop_alloc(loop), sizeof *c);
     if (!c) return TN_ENOMEM;
     if (opts) c->opts = *opts;
     c->opts.timeout_ms = TN__DEF(c->opts.timeout_ms, TORNADO_CONNECT_TIMEOUT_MS);
@@ -492,30 +523,30 @@ TN_API int tn_tcp_connect(tn_loop *loop, const char *host, int port, const tn_co
     c->fd[0] = c->fd[1] = -1;
     c->cb = cb;
     c->user = user;
-    if (c->opts.source_ip && !(c->source_ip = tn__strdup(loop->a, c->opts.source_ip))) {
-        tn__free(loop->a, c);
+    if (c->opts.source_ip && !(c->source_ip = tn__strdup(tn__loop_alloc(loop), c->opts.source_ip))) {
+        tn__free(tn__loop_alloc(loop), c);
         return TN_ENOMEM;
     }
     c->opts.source_ip = NULL;
-    if ((rc = tn_loop_call_later(loop, c->opts.timeout_ms, tn__conn_on_timeout, c, &c->timeout_timer)) != 0) {
-        tn__free(loop->a, c->source_ip);
-        tn__free(loop->a, c);
+    if ((rc = tn_loop_call_later(loop, c->opts.timeout_ms, tn__tcp_cx_on_timeout, c, &c->timeout_timer)) != 0) {
+        tn__free(tn__loop_alloc(loop), c->source_ip);
+        tn__free(tn__loop_alloc(loop), c);
         return rc;
     }
-    rc = tn_resolve(loop, c->opts.resolver, host, port, c->opts.family, tn__conn_on_resolved, c, &c->req);
+    rc = tn_resolve(loop, c->opts.resolver, host, port, c->opts.family, tn__tcp_cx_on_resolved, c, &c->req);
     if (rc != 0) {
         (void)tn_loop_cancel(loop, c->timeout_timer);
-        tn__free(loop->a, c->source_ip);
-        tn__free(loop->a, c);
+        tn__free(tn__loop_alloc(loop), c->source_ip);
+        tn__free(tn__loop_alloc(loop), c);
         return rc;
     }
     tn__handle_init(loop, &c->h, &tn__tcp_connector_type);
-    tn__defer_init(&c->done_d, tn__conn_on_done, &c->h);
+    tn__defer_init(&c->done_d, tn__tcp_cx_on_done, &c->h);
     c->h.pending++;   /* the resolve callback still refers to c */
     if (out) *out = c;
     return TN_OK;
 }
 
 TN_API void tn_tcp_connect_cancel(tn_connector *c) {
-    if (c) tn__conn_finish(c, TN_ECANCELED, NULL);
+    if (c) tn__tcp_cx_finish(c, TN_ECANCELED, NULL);
 }

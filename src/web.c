@@ -32,7 +32,6 @@ struct tn__web_ctx {
     tn__web_ctx *next_free;
     tn_route_match m;
     tn_route_capture caps[TORNADO_MAX_ROUTE_CAPTURES];
-    tn_buf hdrs;                    /* response headers: "name\0value\0" pairs */
     tn_buf body;                    /* buffered response body */
     tn__web_block *blocks;
     tn__web_arg *args;
@@ -70,8 +69,6 @@ struct tn_app {
     void *error_user;
     tn__web_ctx *free_ctx;
     size_t nfree;
-    tn_access_log_cb user_log;
-    void *user_log_user;
     tn_multipart *mp;               /* one parser, reused (parsing never spans a callback) */
     size_t nstream;                 /* streaming routes */
     int closing;
@@ -121,7 +118,6 @@ TN__PRIVATE void tn__web_ctx_free(const tn_allocator *a, tn__web_ctx *c) {
         c->blocks = b->next;
         tn__free(a, b);
     }
-    tn_buf_free(&c->hdrs);
     tn_buf_free(&c->body);
     tn__free(a, c->args);
     tn__free(a, c->files);
@@ -138,7 +134,6 @@ TN__PRIVATE tn__web_ctx *tn__web_ctx_get(tn_app *app) {
     c = (tn__web_ctx *)tn__calloc(app->a, sizeof *c);
     if (!c) return NULL;
     c->app = app;
-    (void)tn_buf_init(&c->hdrs, app->a);
     (void)tn_buf_init(&c->body, app->a);
     return c;
 }
@@ -169,8 +164,6 @@ TN__PRIVATE void tn__web_release(tn__web_ctx *c) {
             c->blocks = NULL;
         }
     }
-    tn_buf_consume(&c->hdrs, tn_buf_size(&c->hdrs));
-    if (c->hdrs.cap > TN__WEB_KEEP_BYTES) tn_buf_free(&c->hdrs);
     tn_buf_consume(&c->body, tn_buf_size(&c->body));
     if (c->body.cap > TN__WEB_KEEP_BYTES) tn_buf_free(&c->body);
     if (c->args_cap > 256) {
@@ -208,82 +201,6 @@ TN__PRIVATE tn__web_ctx *tn__web_ctx_of(const tn_request *req) {
     return c;
 }
 
-/* ---- response headers: "name\0value\0" pairs ---- */
-/* Names and values are checked by the server's rules (tn__hdr_token_ok, tn__hdr_value_ok). */
-
-/* Find the next pair at or after *pos whose name equals name (case-insensitive).
-   Returns its offset or (size_t)-1; *next gets the offset after it. */
-TN__PRIVATE size_t tn__web_hdr_find(const tn_buf *h, size_t pos, const char *name, size_t *next) {
-    const char *p = tn_buf_ptr(h);
-    size_t n = tn_buf_size(h), nl = strlen(name);
-    while (pos < n) {
-        size_t kl = strlen(p + pos), vl = strlen(p + pos + kl + 1);
-        size_t end = pos + kl + 1 + vl + 1;
-        if (kl == nl && tn_str_ieq(tn_str_make(p + pos, kl), tn_str_make(name, nl))) {
-            if (next) *next = end;
-            return pos;
-        }
-        pos = end;
-    }
-    return (size_t)-1;
-}
-
-/* Remove every pair named name (and, with prefix, whose value starts with it). */
-TN__PRIVATE int tn__web_hdr_remove(tn_buf *h, const char *name, const char *prefix, size_t plen) {
-    size_t pos = 0, next, at;
-    int found = 0;
-    while ((at = tn__web_hdr_find(h, pos, name, &next)) != (size_t)-1) {
-        char *p = tn_buf_ptr(h);
-        const char *v = p + at + strlen(p + at) + 1;
-        if (prefix && strncmp(v, prefix, plen) != 0) {
-            pos = next;
-            continue;
-        }
-        memmove(p + at, p + next, tn_buf_size(h) - next);
-        h->len -= next - at;
-        found = 1;
-        pos = at;
-    }
-    return found;
-}
-
-TN__PRIVATE int tn__web_hdr_add(tn_buf *h, const char *name, const char *value) {
-    size_t nl = strlen(name), vl = strlen(value);
-    if (tn_buf_reserve(h, nl + vl + 2) != 0) return TN_ENOMEM;
-    (void)tn_buf_append(h, name, nl + 1);
-    (void)tn_buf_append(h, value, vl + 1);
-    return TN_OK;
-}
-
-TN__PRIVATE const char *tn__web_hdr_get(const tn_buf *h, const char *name) {
-    size_t at = tn__web_hdr_find(h, 0, name, NULL);
-    const char *p = tn_buf_ptr(h);
-    if (at == (size_t)-1) return NULL;
-    return p + at + strlen(p + at) + 1;
-}
-
-TN__PRIVATE int tn__web_hdr_check(const char *name, const char *value) {
-    if (!tn__hdr_token_ok(name) || !tn__hdr_value_ok(value)) return TN_EINVAL;
-    /* framing is the server's business */
-    if (tn_str_ieq(tn_str_c(name), tn_str_c("Content-Length")) ||
-        tn_str_ieq(tn_str_c(name), tn_str_c("Transfer-Encoding")))
-        return TN_EINVAL;
-    return TN_OK;
-}
-
-/* Hand the header list to the server. */
-TN__PRIVATE int tn__web_apply_headers(tn__web_ctx *c) {
-    const char *p = tn_buf_ptr(&c->hdrs);
-    size_t pos = 0, n = tn_buf_size(&c->hdrs);
-    while (pos < n) {
-        const char *k = p + pos, *v = k + strlen(k) + 1;
-        int rc = tn_response_add_header(c->req, k, v);
-        if (rc != 0) return rc;
-        pos = (size_t)(v - p) + strlen(v) + 1;
-    }
-    return TN_OK;
-}
-
 /* ---- dispatch ---- */
 TN__PRIVATE void tn__web_on_close(tn_request *req, void *user) {
     tn__web_ctx *c = (tn__web_ctx *)user;
@@ -294,14 +211,14 @@ TN__PRIVATE void tn__web_on_close(tn_request *req, void *user) {
     if (c->refs == 0) tn__web_release(c);
 }
 
-/* The server's access log sees every finished response: that is how the app learns that
-   a handler answered with tn_respond or tn_response_finish. */
-TN__PRIVATE void tn__web_on_log(const tn_request *req, int status, uint64_t bytes, uint64_t usec, void *user) {
-    tn_app *app = (tn_app *)user;
-    tn__web_ctx *c = tn__web_ctx_of(req);
-    if (app->user_log) app->user_log(req, status, bytes, usec, app->user_log_user);
-    if (!c) return;
+/* The server says the handler's part is over (the response finished, the request was
+   detached, or a response call found the client gone), however the handler got there:
+   through this layer or with the server's calls directly. */
+TN__PRIVATE void tn__web_on_finish(tn_request *req, void *user) {
+    tn__web_ctx *c = (tn__web_ctx *)user;
+    if (c->req != req) return;
     c->finished = 1;
+    c->req = NULL;
     if (c->refs == 0) tn__web_release(c);
 }
 
@@ -320,6 +237,7 @@ TN__PRIVATE tn__web_ctx *tn__web_attach(tn_app *app, tn_request *req, int *rc) {
     c->refs = 1;
     tn_request_set_user(req, c);
     tn_request_set_close_cb(req, tn__web_on_close, c);
+    tn_request_set_finish_cb(req, tn__web_on_finish, c);
     memset(&c->m, 0, sizeof c->m);
     c->m.captures = c->caps;
     c->m.max_captures = TORNADO_MAX_ROUTE_CAPTURES;
@@ -412,6 +330,7 @@ TN__PRIVATE void tn__web_on_headers(tn_request *req, void *user) {
         c->req = NULL;
         tn_request_set_user(req, NULL);
         tn_request_set_close_cb(req, NULL, NULL);
+        tn_request_set_finish_cb(req, NULL, NULL);
         tn__web_unref(c);
         return;
     }
@@ -428,10 +347,10 @@ TN_API int tn_app_new(tn_loop *loop, const tn_app_opts *opts, tn_app **out) {
     if (!loop || !out) return TN_EINVAL;
     *out = NULL;
     if (opts && opts->server.on_headers) return TN_EINVAL;
-    app = (tn_app *)tn__calloc(loop->a, sizeof *app);
+    app = (tn_app *)tn__calloc(tn__loop_alloc(loop), sizeof *app);
     if (!app) return TN_ENOMEM;
     app->loop = loop;
-    app->a = loop->a;
+    app->a = tn__loop_alloc(loop);
     if (opts) app->opts = *opts;
     if (app->opts.cookie_secret) {
         if (!(app->secret = tn__strdup(app->a, app->opts.cookie_secret))) {
@@ -440,8 +359,6 @@ TN_API int tn_app_new(tn_loop *loop, const tn_app_opts *opts, tn_app **out) {
         }
         app->opts.cookie_secret = app->secret;
     }
-    app->user_log = app->opts.server.access_log;
-    app->user_log_user = app->opts.server.access_log_user;
     if ((rc = tn_router_new(app->a, &app->router)) != 0) {
         tn__free(app->a, app->secret);
         tn__free(app->a, app);
@@ -498,8 +415,6 @@ TN_API int tn_app_listen(tn_app *app, const char *host, int port) {
     if (!app->srv) {
         tn_http_server_opts so = app->opts.server;
         so.on_headers = tn__web_on_headers;
-        so.access_log = tn__web_on_log;
-        so.access_log_user = app;
         if ((rc = tn_http_server_new(app->loop, &so, tn__web_on_request, app, &app->srv)) != 0) return rc;
     }
     return tn_http_server_listen(app->srv, host, port);
@@ -867,30 +782,28 @@ TN_API int tn_web_get_status(const tn_request *req) {
     return c ? c->status : 0;
 }
 
+/* Response headers live in the server's store (tn_response_set_header and friends), which
+   also refuses framing headers; these only add "not after the head went out". */
 TN_API int tn_web_set_header(tn_request *req, const char *name, const char *value) {
     tn__web_ctx *c = tn__web_ctx_of(req);
-    int rc;
     if (!c || c->started) return TN_EINVAL;
-    if ((rc = tn__web_hdr_check(name, value)) != 0) return rc;
-    (void)tn__web_hdr_remove(&c->hdrs, name, NULL, 0);
-    return tn__web_hdr_add(&c->hdrs, name, value);
+    return tn_response_set_header(req, name, value);
 }
 TN_API int tn_web_add_header(tn_request *req, const char *name, const char *value) {
     tn__web_ctx *c = tn__web_ctx_of(req);
-    int rc;
     if (!c || c->started) return TN_EINVAL;
-    if ((rc = tn__web_hdr_check(name, value)) != 0) return rc;
-    return tn__web_hdr_add(&c->hdrs, name, value);
+    return tn_response_add_header(req, name, value);
 }
 TN_API int tn_web_clear_header(tn_request *req, const char *name) {
     tn__web_ctx *c = tn__web_ctx_of(req);
     if (!c || c->started || !name) return TN_EINVAL;
-    return tn__web_hdr_remove(&c->hdrs, name, NULL, 0) ? TN_OK : TN_ENOENT;
+    return tn_response_clear_header(req, name);
 }
 TN_API const char *tn_web_get_header(const tn_request *req, const char *name) {
     tn__web_ctx *c = tn__web_ctx_of(req);
-    if (!c || !name) return NULL;
-    return tn__web_hdr_get(&c->hdrs, name);
+    tn_str v;
+    if (!c || !name || tn_response_get_header(req, name, &v) != TN_OK) return NULL;
+    return tn__web_copy(c, v.ptr, v.len).ptr;   /* NUL-terminated, valid for the request */
 }
 
 TN_API int tn_web_write(tn_request *req, const void *data, size_t len) {
@@ -917,6 +830,14 @@ TN_API int tn_web_writef(tn_request *req, const char *fmt, ...) {
     return TN_OK;
 }
 
+/* JSON bodies say so (Tornado sets the type when write() gets a dict), unless the
+   handler chose a type or the head already went out. */
+TN__PRIVATE int tn__web_json_type(tn__web_ctx *c) {
+    tn_str v;
+    if (c->started || tn_response_get_header(c->req, "Content-Type", &v) == TN_OK) return TN_OK;
+    return tn_response_set_header(c->req, "Content-Type", "application/json; charset=UTF-8");
+}
+
 TN_API int tn_web_write_json_str(tn_request *req, tn_str s) {
     tn__web_ctx *c = tn__web_ctx_of(req);
     size_t before;
@@ -927,7 +848,7 @@ TN_API int tn_web_write_json_str(tn_request *req, tn_str s) {
         c->body.len = before;
         return TN_ENOMEM;
     }
-    return TN_OK;
+    return tn__web_json_type(c);
 }
 
 TN_API int tn_web_write_json(tn_request *req, const char *json, size_t len) {
@@ -935,13 +856,13 @@ TN_API int tn_web_write_json(tn_request *req, const char *json, size_t len) {
     int rc;
     if (!c) return TN_EINVAL;
     if ((rc = tn_web_write(req, json, len)) != 0) return rc;
-    if (!c->started) return tn_web_set_header(req, "Content-Type", "application/json; charset=UTF-8");
-    return TN_OK;
+    return tn__web_json_type(c);
 }
 
 TN__PRIVATE void tn__web_default_ctype(tn__web_ctx *c) {
-    if (tn_buf_size(&c->body) > 0 && !tn__web_hdr_get(&c->hdrs, "Content-Type"))
-        (void)tn__web_hdr_add(&c->hdrs, "Content-Type", "text/html; charset=UTF-8");
+    tn_str v;
+    if (tn_buf_size(&c->body) > 0 && tn_response_get_header(c->req, "Content-Type", &v) != TN_OK)
+        (void)tn_response_set_header(c->req, "Content-Type", "text/html; charset=UTF-8");
 }
 
 TN__PRIVATE int tn__web_flush(tn__web_ctx *c, tn_response_cb cb, void *user) {
@@ -949,7 +870,7 @@ TN__PRIVATE int tn__web_flush(tn__web_ctx *c, tn_response_cb cb, void *user) {
     c->refs++;
     if (!c->started) {
         tn__web_default_ctype(c);
-        if ((rc = tn__web_apply_headers(c)) == TN_OK) rc = tn_response_start(c->req, c->status, -1);
+        rc = tn_response_start(c->req, c->status, -1);
         if (rc == TN_OK) c->started = 1;
     }
     if (rc == TN_OK && (tn_buf_size(&c->body) > 0 || cb)) {
@@ -1007,8 +928,9 @@ TN__PRIVATE int tn__web_finish(tn__web_ctx *c) {
     if (!c->started) {
         tn_str method = tn_request_method(c->req);
         int status = c->status;
+        tn_str have;
         if (status == 200 && (tn_str_eq_c(method, "GET") || tn_str_eq_c(method, "HEAD")) &&
-            !tn__web_hdr_get(&c->hdrs, "Etag")) {
+            tn_response_get_header(c->req, "ETag", &have) != TN_OK) {
             unsigned char dig[TN_SHA1_SIZE];
             char etag[2 * TN_SHA1_SIZE + 3];
             tn_str inm;
@@ -1017,21 +939,20 @@ TN__PRIVATE int tn__web_finish(tn__web_ctx *c) {
             (void)tn_hex_encode(dig, sizeof dig, etag + 1, 2 * TN_SHA1_SIZE + 1, NULL);
             etag[2 * TN_SHA1_SIZE + 1] = '"';
             etag[2 * TN_SHA1_SIZE + 2] = 0;
-            (void)tn__web_hdr_add(&c->hdrs, "Etag", etag);
+            (void)tn_response_set_header(c->req, "ETag", etag);
             if (tn_request_header(c->req, "If-None-Match", &inm) == TN_OK &&
                 tn__web_etag_matches(inm, tn_str_make(etag, sizeof etag - 1)))
                 status = c->status = 304;
         }
         if (status == 204 || status == 304 || status < 200) {
             tn_buf_consume(&c->body, tn_buf_size(&c->body));
-            (void)tn__web_hdr_remove(&c->hdrs, "Content-Type", NULL, 0);
-            (void)tn__web_hdr_remove(&c->hdrs, "Content-Encoding", NULL, 0);
-            (void)tn__web_hdr_remove(&c->hdrs, "Content-Language", NULL, 0);
+            (void)tn_response_clear_header(c->req, "Content-Type");
+            (void)tn_response_clear_header(c->req, "Content-Encoding");
+            (void)tn_response_clear_header(c->req, "Content-Language");
         } else {
             tn__web_default_ctype(c);
         }
-        rc = tn__web_apply_headers(c);
-        if (rc == TN_OK) rc = tn_respond(c->req, status, NULL, tn_buf_ptr(&c->body), tn_buf_size(&c->body));
+        rc = tn_respond(c->req, status, NULL, tn_buf_ptr(&c->body), tn_buf_size(&c->body));
     } else {
         rc = TN_OK;
         if (tn_buf_size(&c->body) > 0)
@@ -1059,7 +980,7 @@ TN_API int tn_web_redirect(tn_request *req, const char *url, int status) {
     int rc;
     if (!c || c->started || !url) return TN_EINVAL;
     if (status == 0) status = 302;
-    if (status < 300 || status > 399 || !tn__hdr_value_ok(url)) return TN_EINVAL;
+    if (status < 300 || status > 399) return TN_EINVAL;
     if ((rc = tn_web_set_header(req, "Location", url)) != 0) return rc;
     c->status = status;
     return tn__web_finish(c);
@@ -1071,35 +992,16 @@ TN__PRIVATE int tn__web_error(tn__web_ctx *c, int status, const char *reason, co
     if (c->finished || !c->req) return TN_EINVAL;
     if (c->started) return tn__web_finish(c);
     c->refs++;
-    {
-        tn_buf *h = &c->hdrs;
-        size_t pos = 0;
-        while (pos < tn_buf_size(h)) {
-            char *p = tn_buf_ptr(h);
-            size_t kl = strlen(p + pos), vl = strlen(p + pos + kl + 1), end = pos + kl + vl + 2;
-            if (tn_str_ieq(tn_str_make(p + pos, kl), tn_str_c("Set-Cookie"))) {
-                pos = end;
-                continue;
-            }
-            memmove(p + pos, p + end, tn_buf_size(h) - end);
-            h->len -= end - pos;
-        }
-    }
+    (void)tn_response_clear_headers(c->req, "Set-Cookie");
     tn_buf_consume(&c->body, tn_buf_size(&c->body));
     c->status = status;
-    if (allow) (void)tn__web_hdr_add(&c->hdrs, "Allow", allow);
+    if (allow) (void)tn_response_set_header(c->req, "Allow", allow);
     if (!reason) reason = tn_http_reason(status);
     if (status != 304) {
         if (c->app->error_fn) {
             c->app->error_fn(c->req, status, reason, c->app->error_user);
         } else {
-            (void)tn_buf_append(&c->body, "<html><title>", 13);
-            (void)tn_web_writef(c->req, "%d: ", status);
-            (void)tn_xhtml_escape_buf(&c->body, tn_str_c(reason));
-            (void)tn_buf_append(&c->body, "</title><body>", 14);
-            (void)tn_web_writef(c->req, "%d: ", status);
-            (void)tn_xhtml_escape_buf(&c->body, tn_str_c(reason));
-            (void)tn_buf_append(&c->body, "</body></html>", 14);
+            (void)tn__response_error_html(&c->body, status, reason);
         }
     }
     rc = (!c->finished && c->req) ? tn__web_finish(c) : TN_OK;
@@ -1118,10 +1020,7 @@ TN_API int tn_web_detach(tn_request *req, tn_stream **stream) {
     int rc;
     if (!c) return TN_EINVAL;
     if ((rc = tn_request_detach(req, stream)) != TN_OK) return rc;
-    c->finished = 1;
-    c->req = NULL;
-    if (c->refs == 0) tn__web_release(c);
-    return TN_OK;
+    return TN_OK;   /* the finish callback ended the context */
 }
 
 /* ---- cookies out ---- */
@@ -1143,8 +1042,8 @@ TN__PRIVATE int tn__web_set_cookie(tn__web_ctx *c, const char *name, tn_str valu
     memcpy(prefix, name, nl);
     prefix[nl] = '=';
     prefix[nl + 1] = 0;
-    (void)tn__web_hdr_remove(&c->hdrs, "Set-Cookie", prefix, nl + 1);
-    return tn__web_hdr_add(&c->hdrs, "Set-Cookie", out);
+    (void)tn__response_remove_header(c->req, "Set-Cookie", prefix);
+    return tn_response_add_header(c->req, "Set-Cookie", out);
 }
 
 TN_API int tn_web_set_cookie(tn_request *req, const char *name, tn_str value, const tn_set_cookie_opts *opts) {

@@ -64,6 +64,51 @@ static void on_written(tn_request *req, int status, void *user) {
     TN_OK_RC(tn_response_write(req, chunk, sizeof chunk, on_written, st));
 }
 
+/* ---- the response model: framing headers, one header store, finish and gone ---- */
+static struct {
+    volatile int finished;     /* finish callbacks run */
+    volatile int closed;       /* close callbacks run */
+    volatile int gone_rc;      /* what the late write returned */
+    volatile int late_done;
+    tn_request *held;
+} g_rm;
+
+static void rm_on_finish(tn_request *req, void *user) {
+    (void)req; (void)user;
+    g_rm.finished++;
+}
+static void rm_on_close(tn_request *req, void *user) {
+    (void)req; (void)user;
+    g_rm.closed++;
+}
+static void rm_late_write(tn_loop *loop, void *user) {
+    (void)loop; (void)user;
+    g_rm.gone_rc = tn_response_write(g_rm.held, "late", 4, NULL, NULL);   /* the client left */
+    g_rm.held = NULL;   /* released by that call: not touched again */
+    g_rm.late_done = 1;
+}
+
+static void framing_handler(tn_request *req) {
+    tn_str v;
+    /* framing is the server's: refused at the server level, not only by the web layer */
+    TN_EQ_RC(tn_response_set_header(req, "Content-Length", "5"), TN_EINVAL);
+    TN_EQ_RC(tn_response_add_header(req, "transfer-encoding", "chunked"), TN_EINVAL);
+    TN_EQ_RC(tn_response_set_header(req, "Connection", "keep-alive"), TN_EINVAL);
+    TN_OK_RC(tn_response_set_header(req, "X-A", "1"));
+    TN_OK_RC(tn_response_add_header(req, "Set-Cookie", "a=1"));
+    TN_OK_RC(tn_response_add_header(req, "Set-Cookie", "b=2"));
+    TN_OK_RC(tn_response_get_header(req, "x-a", &v));
+    TN_CHECK(tn_str_eq_c(v, "1"));
+    TN_OK_RC(tn_response_clear_headers(req, "Set-Cookie"));
+    TN_EQ_RC(tn_response_get_header(req, "X-A", &v), TN_ENOENT);
+    TN_OK_RC(tn_response_get_header(req, "Set-Cookie", &v));
+    TN_CHECK(tn_str_eq_c(v, "a=1"));
+    /* asking to close: the server writes its one Connection line and closes after */
+    TN_OK_RC(tn_response_set_header(req, "Connection", "close"));
+    tn_request_set_finish_cb(req, rm_on_finish, NULL);
+    TN_OK_RC(tn_respond(req, 200, "text/plain", "Hello, world", 12));
+}
+
 static void handler(tn_request *req, void *user) {
     server *s = (server *)user;
     tn_str path = tn_request_path(req), body = tn_request_body(req), v;
@@ -116,6 +161,18 @@ static void handler(tn_request *req, void *user) {
         s->held = req;
         tn_request_set_close_cb(req, on_close_req, s);
         tn_loop_call_later(s->loop, 300, async_answer, s, NULL);
+    } else if (tn_str_eq_c(path, "/framing")) {
+        framing_handler(req);
+    } else if (tn_str_eq_c(path, "/gone")) {
+        /* started, then the client leaves; written to later */
+        g_rm.held = req;
+        tn_request_set_finish_cb(req, rm_on_finish, NULL);
+        TN_OK_RC(tn_response_start(req, 200, -1));
+        tn_loop_call_later(s->loop, 300, rm_late_write, NULL, NULL);
+    } else if (tn_str_eq_c(path, "/leave")) {
+        /* never answered, with both callbacks: the close callback runs, the finish one not */
+        tn_request_set_finish_cb(req, rm_on_finish, NULL);
+        tn_request_set_close_cb(req, rm_on_close, NULL);
     } else if (tn_str_eq_c(path, "/status")) {
         tn_respond(req, 204, NULL, NULL, 0);
     } else if (tn_str_eq_c(path, "/teapot")) {
@@ -525,7 +582,7 @@ TN_TEST(idle_header_and_body_timeouts) {
     int closed, slow, fd, i;
     uint64_t t0;
     memset(&o, 0, sizeof o);
-    o.idle_timeout_ms = 300;
+    o.idle_connection_timeout_ms = 300;
     o.header_timeout_ms = 400;
     o.body_timeout_ms = 400;
     s = start_server(&o);
@@ -802,6 +859,57 @@ TN_TEST(multi_process_workers) {
     TN_EQ_INT(WEXITSTATUS(status), 0);
 }
 
+/* Framing headers from a handler are refused by the server itself; the response carries
+   exactly one Content-Length and one Connection line; the finish callback runs once. */
+TN_TEST(response_framing_is_the_servers) {
+    server *s = start_server(NULL);
+    char buf[4096];
+    int closed;
+    size_t n;
+    memset(&g_rm, 0, sizeof g_rm);
+    n = exchange(s->port, "GET /framing HTTP/1.1\r\nHost: t\r\n\r\n", buf, sizeof buf - 1, 3000, &closed);
+    buf[n] = 0;
+    TN_EQ_INT(count_status(buf, 200), 1);
+    TN_CHECKF(strstr(buf, "Content-Length: 12\r\n") && !strstr(strstr(buf, "Content-Length") + 1, "Content-Length"),
+              "one Content-Length: %s", buf);
+    TN_CHECKF(!strstr(buf, "Transfer-Encoding"), "%s", buf);
+    TN_CHECKF(strstr(buf, "Connection: close\r\n") && !strstr(strstr(buf, "Connection") + 1, "Connection"),
+              "one Connection line: %s", buf);
+    TN_CHECKF(strstr(buf, "Set-Cookie: a=1\r\n") && strstr(buf, "Set-Cookie: b=2\r\n") && !strstr(buf, "X-A:"),
+              "%s", buf);
+    TN_EQ_INT(closed, 1);   /* Connection: close was honoured */
+    TN_EQ_INT(g_rm.finished, 1);
+    stop_server(s);
+}
+
+/* One rule after the client left: the call returns TN_ECLOSED and the request is released
+   (its finish callback runs once); a request whose close callback is set gets that instead. */
+TN_TEST(response_calls_after_client_left) {
+    server *s = start_server(NULL);
+    char buf[2048];
+    int fd, closed, i;
+    memset(&g_rm, 0, sizeof g_rm);
+    fd = cli_connect(s->port, 0);
+    cli_sends(fd, "GET /gone HTTP/1.1\r\nHost: t\r\n\r\n");
+    cli_recv_some(fd, buf, sizeof buf, 2000);   /* the head */
+    close(fd);
+    for (i = 0; i < 300 && !g_rm.late_done; i++) usleep(10000);
+    TN_EQ_INT(g_rm.late_done, 1);
+    TN_EQ_RC(g_rm.gone_rc, TN_ECLOSED);
+    TN_EQ_INT(g_rm.finished, 1);
+    TN_EQ_INT(g_rm.closed, 0);
+    /* the close callback, not the finish one, when the handler set one and never answered */
+    fd = cli_connect(s->port, 0);
+    cli_sends(fd, "GET /leave HTTP/1.1\r\nHost: t\r\n\r\n");
+    usleep(100000);
+    close(fd);
+    for (i = 0; i < 300 && !g_rm.closed; i++) usleep(10000);
+    TN_EQ_INT(g_rm.closed, 1);
+    TN_EQ_INT(g_rm.finished, 1);
+    (void)closed;
+    stop_server(s);
+}
+
 /* ---- 9000 keep-alive connections held open, each served; memory per idle connection ---- */
 /* Open, request and read the answers of connections [from, to); count the good ones. */
 static int serve_batch(int *fds, int from, int to, int port) {
@@ -858,6 +966,8 @@ TN_TEST(nine_thousand_keep_alive_connections) {
 }
 
 TN_TESTS(
+    TN_CASE(response_framing_is_the_servers),
+    TN_CASE(response_calls_after_client_left),
     TN_CASE(keep_alive_and_pipelining_in_order),
     TN_CASE(http10_and_head_and_one_byte_writes),
     TN_CASE(request_bodies_length_chunked_continue),

@@ -662,6 +662,9 @@ TN_TEST(index_redirect_404_403) {
     resp_free(&r);
     req(s, "GET", "/static/", "", &r);            /* the root has no index.html (Tornado: 404) */
     TN_EQ_INT(r.status, 404);
+    /* the same HTML error page as the app's (Tornado's write_error) */
+    EXPECT_HDR(&r, "Content-Type", "text/html; charset=UTF-8");
+    TN_EQ_STR((const char *)r.body, "<html><title>404: Not Found</title><body>404: Not Found</body></html>");
     resp_free(&r);
     req(s, "GET", "/static/emptydir/", "", &r);
     TN_EQ_INT(r.status, 404);

@@ -202,6 +202,12 @@ static void h_json(tn_request *req, const tn_route_match *m, void *user) {
     TN_OK_RC(tn_web_write_str(req, "}"));
 }
 
+/* A JSON string alone is JSON too (tn_web_write_json_str sets the type as tn_web_write_json does). */
+static void h_json_str(tn_request *req, const tn_route_match *m, void *user) {
+    (void)m; (void)user;
+    TN_OK_RC(tn_web_write_json_str(req, tn_str_c("just a string")));
+}
+
 static void h_flush(tn_request *req, const tn_route_match *m, void *user) {
     (void)m; (void)user;
     TN_OK_RC(tn_web_set_header(req, "Content-Type", "text/plain"));
@@ -353,6 +359,7 @@ static app_t *start_app(int flags) {
     TN_OK_RC(tn_app_route(a->app, "GET", "/error", h_error, a));
     TN_OK_RC(tn_app_route(a->app, "GET", "/headers", h_headers, a));
     TN_OK_RC(tn_app_route(a->app, "GET", "/json", h_json, a));
+    TN_OK_RC(tn_app_route(a->app, "GET", "/json_str", h_json_str, a));
     TN_OK_RC(tn_app_route(a->app, "GET", "/flush", h_flush, a));
     TN_OK_RC(tn_app_route(a->app, "GET", "/async", h_async, a));
     TN_OK_RC(tn_app_route(a->app, "GET", "/never", h_never, a));
@@ -426,6 +433,8 @@ TN_TEST(routing_captures_404_405_head) {
     TN_EQ_STR(r.body, "Hello, world");
     TN_EQ_STR(cli_hdr(&r, "Content-Type"), "text/html; charset=UTF-8");
     TN_EQ_STR(cli_hdr(&r, "Etag"), "\"e02aa1b106d5c7c6a98def2b13005d5b84fd8dc8\"");   /* sha1("Hello, world") */
+    TN_CHECK(cli_find_hdr(r.h, r.nh, "ETag", 0) && tn_str_eq_c(cli_find_hdr(r.h, r.nh, "ETag", 0)->name, "ETag"));
+    /* (spelled "ETag", as static files spell it) */
     /* captures are percent-decoded, '+' stays */
     roundtrip(a->port, GET("/users/J%C3%BCrgen%20a+b%2Fc"), &r);
     TN_EQ_INT(r.status, 200);
@@ -769,6 +778,9 @@ TN_TEST(headers_json_flush_async) {
     /* JSON */
     roundtrip(a->port, GET("/json"), &r);
     TN_EQ_STR(r.body, "{\"s\": \"q\\\"b\\\\s<\\/script>\\n\\u0001\"}");
+    TN_EQ_STR(cli_hdr(&r, "Content-Type"), "application/json; charset=UTF-8");
+    roundtrip(a->port, GET("/json_str"), &r);
+    TN_EQ_STR(r.body, "\"just a string\"");
     TN_EQ_STR(cli_hdr(&r, "Content-Type"), "application/json; charset=UTF-8");
     /* flush: the head goes early, chunked */
     roundtrip(a->port, GET("/flush"), &r);
