@@ -41,6 +41,7 @@ DECLS = [
 
 # Implementation, in dependency order: compiled only under TORNADO_IMPLEMENTATION.
 IMPLS = [
+    "internal.h",
     "platform.c",
     "base.c",
     "buf.c",
@@ -59,6 +60,8 @@ IMPLS = [
     "router.c",
     "static.c",
     "web.c",
+    "web_args.c",
+    "web_cookie.c",
 ]
 
 INCLUDE_RE = re.compile(r'^()#\s*include\s+"([^"]+)"(.*)$')  # column 0 only: never inside comments

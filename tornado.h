@@ -21,7 +21,8 @@
        >>static.h       static files (Tornado's StaticFileHandler) from a directory or compiled-in assets.
        >>web.h          web application layer: tn_app (routes, handlers), arguments, files, cookies, signed cookies, XSRF, ETag, errors.
      implementation (compiled where TORNADO_IMPLEMENTATION is defined)
-       >>platform.c     system includes, private macros, errno mapping, fd flags, clock, locks.
+       >>internal.h     the implementation's private prelude (system headers, TN__PRIVATE and friends): internal, not API.
+       >>platform.c     errno mapping, fd flags, sockets, clock, locks (the system includes are in internal.h).
        >>base.c         result code names, tn_str helpers, allocator wrappers, logging.
        >>buf.c          tn_buf implementation.
        >>loop.c         the event loop: handles, deferred queue, timer heap, fd table, wakeup, run.
@@ -38,7 +39,9 @@
        >>http_server.c  HTTP/1.1 server connections: parse in place, bodies, responses, timeouts.
        >>router.c       web router: patterns compiled into segments, a literal-segment trie, first match wins.
        >>static.c       static files: safe path resolution, conditional GET, ranges, streaming, sendfile.
-       >>web.c          web application layer: dispatch, per-request context, arguments, cookies, XSRF, ETag, errors.
+       >>web.c          web application layer: the app, routes, dispatch, per-request context, the response (headers, body, ETag, errors, redirects).
+       >>web_args.c     the web layer's request side: data slot, arguments (query, form, multipart), files, cookies in, URLs.
+       >>web_cookie.c   the web layer's cookies out, signed cookies and XSRF tokens.
 
    QUICK START, TOGGLES, LIMITS, ALLOCATOR, ERRORS & LOGGING, THREADING: see >>config.h below. */
 
@@ -52,6 +55,8 @@
 #line 1 "src/config.h"
 #endif
 /* config.h: compile-time toggles and limits, version, and the user guide. */
+#ifndef TN_CONFIG_H
+#define TN_CONFIG_H
 /*
    QUICK START
    -----------
@@ -281,6 +286,8 @@
 #ifndef TORNADO_MAX_ROUTE_CAPTURES
 #define TORNADO_MAX_ROUTE_CAPTURES 16
 #endif
+
+#endif /* TN_CONFIG_H */
 /* <<config.h  end of src/config.h */
 
 /* ======================================================================== */
@@ -290,6 +297,9 @@
 #line 1 "src/platform.h"
 #endif
 /* platform.h: public platform types (sockets), API decoration, C++ linkage. */
+#ifndef TN_PLATFORM_H
+#define TN_PLATFORM_H
+/* #include "config.h" (inlined above) */
 #include <stddef.h>
 #include <stdint.h>
 
@@ -316,6 +326,8 @@ typedef int tn_socket;
 #define TN_INVALID_SOCKET (-1)
 
 TN__END_DECLS
+
+#endif /* TN_PLATFORM_H */
 /* <<platform.h  end of src/platform.h */
 
 /* ======================================================================== */
@@ -325,6 +337,8 @@ TN__END_DECLS
 #line 1 "src/base.h"
 #endif
 /* base.h: result codes, allocator and logger hooks, monotonic clock, tn_str slices. */
+#ifndef TN_BASE_H
+#define TN_BASE_H
 /* #include "platform.h" (inlined above) */
 
 TN__BEGIN_DECLS
@@ -433,6 +447,8 @@ TN_API uint64_t tn_time_ms(void);
 TN_API uint64_t tn_time_ns(void);
 
 TN__END_DECLS
+
+#endif /* TN_BASE_H */
 /* <<base.h  end of src/base.h */
 
 /* ======================================================================== */
@@ -442,6 +458,8 @@ TN__END_DECLS
 #line 1 "src/buf.h"
 #endif
 /* buf.h: tn_buf, a growable byte buffer with a consumable front. */
+#ifndef TN_BUF_H
+#define TN_BUF_H
 /* #include "base.h" (inlined above) */
 
 TN__BEGIN_DECLS
@@ -473,6 +491,8 @@ TN_API char *tn_buf_ptr(const tn_buf *b);
 TN_API size_t tn_buf_size(const tn_buf *b);
 
 TN__END_DECLS
+
+#endif /* TN_BUF_H */
 /* <<buf.h  end of src/buf.h */
 
 /* ======================================================================== */
@@ -482,6 +502,8 @@ TN__END_DECLS
 #line 1 "src/loop.h"
 #endif
 /* loop.h: event loop: fd watchers, timer heap, deferred callbacks, thread-safe post, run modes. */
+#ifndef TN_LOOP_H
+#define TN_LOOP_H
 /* #include "buf.h" (inlined above) */
 
 TN__BEGIN_DECLS
@@ -612,6 +634,8 @@ TN_API int tn_async_send(tn_async *a);
 TN_API int tn_async_close(tn_async *a, tn_cb cb, void *user);
 
 TN__END_DECLS
+
+#endif /* TN_LOOP_H */
 /* <<loop.h  end of src/loop.h */
 
 /* ======================================================================== */
@@ -621,6 +645,8 @@ TN__END_DECLS
 #line 1 "src/net.h"
 #endif
 /* net.h: sockets: addresses, binding (v4/v6, reuse_port, unix), resolvers (blocking, threaded, override table). */
+#ifndef TN_NET_H
+#define TN_NET_H
 /* #include "loop.h" (inlined above) */
 
 TN__BEGIN_DECLS
@@ -733,6 +759,8 @@ TN_API void tn_resolve_cancel(tn_resolve_req *req);
 TN_API int tn_resolver_close(tn_resolver *r, tn_cb cb, void *user);
 
 TN__END_DECLS
+
+#endif /* TN_NET_H */
 /* <<net.h  end of src/net.h */
 
 /* ======================================================================== */
@@ -742,6 +770,8 @@ TN__END_DECLS
 #line 1 "src/stream.h"
 #endif
 /* stream.h: buffered async byte streams over a transport (socket, pipe; TLS later). */
+#ifndef TN_STREAM_H
+#define TN_STREAM_H
 /* #include "net.h" (inlined above) */
 
 TN__BEGIN_DECLS
@@ -861,6 +891,8 @@ TN_API void tn_stream_set_user(tn_stream *s, void *user);
 TN_API void *tn_stream_get_user(const tn_stream *s);
 
 TN__END_DECLS
+
+#endif /* TN_STREAM_H */
 /* <<stream.h  end of src/stream.h */
 
 /* ======================================================================== */
@@ -870,6 +902,8 @@ TN__END_DECLS
 #line 1 "src/tcp.h"
 #endif
 /* tcp.h: TCP server (listen, accept, connection cap, multi-process) and client connect (happy eyeballs). */
+#ifndef TN_TCP_H
+#define TN_TCP_H
 /* #include "stream.h" (inlined above) */
 
 TN__BEGIN_DECLS
@@ -970,6 +1004,8 @@ TN_API int tn_tcp_connect(tn_loop *loop, const char *host, int port, const tn_co
 TN_API void tn_tcp_connect_cancel(tn_connector *c);
 
 TN__END_DECLS
+
+#endif /* TN_TCP_H */
 /* <<tcp.h  end of src/tcp.h */
 
 /* ======================================================================== */
@@ -979,6 +1015,8 @@ TN__END_DECLS
 #line 1 "src/crypto.h"
 #endif
 /* crypto.h: SHA-1, SHA-256, HMAC, constant-time compare, base64, hex, UTF-8 validation, random bytes. */
+#ifndef TN_CRYPTO_H
+#define TN_CRYPTO_H
 /* #include "base.h" (inlined above) */
 
 TN__BEGIN_DECLS
@@ -1152,6 +1190,8 @@ TN_API void tn_random_set_source(tn_random_fn fn, void *user);
 TN_API int tn_random_bytes(void *buf, size_t n);
 
 TN__END_DECLS
+
+#endif /* TN_CRYPTO_H */
 /* <<crypto.h  end of src/crypto.h */
 
 /* ======================================================================== */
@@ -1161,6 +1201,8 @@ TN__END_DECLS
 #line 1 "src/http_util.h"
 #endif
 /* http_util.h: URLs, escaping, query/form args, header params, dates, Range, reasons. */
+#ifndef TN_HTTP_UTIL_H
+#define TN_HTTP_UTIL_H
 /* #include "buf.h" (inlined above) */
 
 TN__BEGIN_DECLS
@@ -1471,6 +1513,8 @@ TN_API int tn_json_escape(tn_str in, char *out, size_t cap, size_t *out_len);
 TN_API int tn_json_escape_buf(tn_buf *b, tn_str in);
 
 TN__END_DECLS
+
+#endif /* TN_HTTP_UTIL_H */
 /* <<http_util.h  end of src/http_util.h */
 
 /* ======================================================================== */
@@ -1480,6 +1524,8 @@ TN__END_DECLS
 #line 1 "src/multipart.h"
 #endif
 /* multipart.h: incremental multipart/form-data (RFC 7578) push parser. */
+#ifndef TN_MULTIPART_H
+#define TN_MULTIPART_H
 /* #include "http_util.h" (inlined above) */
 
 TN__BEGIN_DECLS
@@ -1596,6 +1642,8 @@ TN_API int tn_multipart_feed(tn_multipart *mp, const char *data, size_t len);
 TN_API int tn_multipart_finish(tn_multipart *mp);
 
 TN__END_DECLS
+
+#endif /* TN_MULTIPART_H */
 /* <<multipart.h  end of src/multipart.h */
 
 /* ======================================================================== */
@@ -1605,6 +1653,8 @@ TN__END_DECLS
 #line 1 "src/http_parse.h"
 #endif
 /* http_parse.h: HTTP/1.1 request/response parser, framing rules, chunked codec, header utilities (no I/O). */
+#ifndef TN_HTTP_PARSE_H
+#define TN_HTTP_PARSE_H
 /* #include "base.h" (inlined above) */
 
 TN__BEGIN_DECLS
@@ -1839,6 +1889,8 @@ TN_API int tn_http_token_list_has(tn_str value, const char *token);
 TN_API int tn_http_header_has_token(const tn_http_header *headers, size_t num, const char *name, const char *token);
 
 TN__END_DECLS
+
+#endif /* TN_HTTP_PARSE_H */
 /* <<http_parse.h  end of src/http_parse.h */
 
 /* ======================================================================== */
@@ -1848,6 +1900,8 @@ TN__END_DECLS
 #line 1 "src/http_cookie.h"
 #endif
 /* http_cookie.h: Cookie header parsing, Set-Cookie formatting, Tornado signed values (v2), HTTP Basic auth. */
+#ifndef TN_HTTP_COOKIE_H
+#define TN_HTTP_COOKIE_H
 /* #include "crypto.h" (inlined above) */
 
 TN__BEGIN_DECLS
@@ -1994,6 +2048,8 @@ TN_API int tn_basic_auth_decode(tn_str header, char *buf, size_t cap, tn_str *us
                                 tn_str *pass);
 
 TN__END_DECLS
+
+#endif /* TN_HTTP_COOKIE_H */
 /* <<http_cookie.h  end of src/http_cookie.h */
 
 /* ======================================================================== */
@@ -2003,6 +2059,9 @@ TN__END_DECLS
 #line 1 "src/http_server.h"
 #endif
 /* http_server.h: HTTP/1.1 server: keep-alive, pipelining, 100-continue, bodies, limits, timeouts. */
+#ifndef TN_HTTP_SERVER_H
+#define TN_HTTP_SERVER_H
+/* #include "tcp.h" (inlined above) */
 /* #include "http_parse.h" (inlined above) */
 
 #if TN_HAS_HTTP_SERVER
@@ -2188,6 +2247,8 @@ TN_API int tn_request_detach(tn_request *req, tn_stream **stream);
 
 TN__END_DECLS
 #endif /* TN_HAS_HTTP_SERVER */
+
+#endif /* TN_HTTP_SERVER_H */
 /* <<http_server.h  end of src/http_server.h */
 
 /* ======================================================================== */
@@ -2197,6 +2258,8 @@ TN__END_DECLS
 #line 1 "src/router.h"
 #endif
 /* router.h: web router: method + path patterns with named captures, first match wins, 404/405. */
+#ifndef TN_ROUTER_H
+#define TN_ROUTER_H
 /* #include "base.h" (inlined above) */
 
 #if TN_HAS_WEB
@@ -2326,6 +2389,8 @@ TN_API size_t tn_router_count(const tn_router *router);
 
 TN__END_DECLS
 #endif /* TN_HAS_WEB */
+
+#endif /* TN_ROUTER_H */
 /* <<router.h  end of src/router.h */
 
 /* ======================================================================== */
@@ -2335,7 +2400,9 @@ TN__END_DECLS
 #line 1 "src/static.h"
 #endif
 /* static.h: static files (Tornado's StaticFileHandler) from a directory or compiled-in assets. */
-/* #include "router.h" (inlined above) */
+#ifndef TN_STATIC_H
+#define TN_STATIC_H
+/* #include "http_server.h" (inlined above) */
 
 #if TN_HAS_WEB && TN_HAS_HTTP_SERVER
 TN__BEGIN_DECLS
@@ -2446,6 +2513,8 @@ TN_API const char *tn_static_mime_type(tn_str path);
 
 TN__END_DECLS
 #endif /* TN_HAS_WEB && TN_HAS_HTTP_SERVER */
+
+#endif /* TN_STATIC_H */
 /* <<static.h  end of src/static.h */
 
 /* ======================================================================== */
@@ -2455,6 +2524,8 @@ TN__END_DECLS
 #line 1 "src/web.h"
 #endif
 /* web.h: web application layer: tn_app (routes, handlers), arguments, files, cookies, signed cookies, XSRF, ETag, errors. */
+#ifndef TN_WEB_H
+#define TN_WEB_H
 /* #include "router.h" (inlined above) */
 /* #include "http_server.h" (inlined above) */
 /* #include "http_cookie.h" (inlined above) */
@@ -2696,6 +2767,8 @@ TN_API int tn_web_check_xsrf(tn_request *req);
 
 TN__END_DECLS
 #endif /* TN_HAS_WEB */
+
+#endif /* TN_WEB_H */
 /* <<web.h  end of src/web.h */
 
 #endif /* TORNADO_H_INCLUDED */
@@ -2705,12 +2778,18 @@ TN__END_DECLS
 #define TORNADO_IMPLEMENTATION_INCLUDED
 
 /* ======================================================================== */
-/* >>platform.c  (src/platform.c)                                           */
+/* >>internal.h  (src/internal.h)                                           */
 /* ======================================================================== */
 #ifdef TORNADO_LINE_DIRECTIVES
-#line 1 "src/platform.c"
+#line 1 "src/internal.h"
 #endif
-/* platform.c: system includes, private macros, errno mapping, fd flags, clock, locks. */
+/* internal.h: the implementation's private prelude (system headers, TN__PRIVATE and friends): internal, not API. */
+#ifndef TN_INTERNAL_H
+#define TN_INTERNAL_H
+/* Everything below is compiled only with TORNADO_IMPLEMENTATION, before any module's
+   implementation: system headers are included here and nowhere else, and the private
+   decoration (TN__PRIVATE: static and unused-tolerant) and helper macros every module
+   uses are defined once. Nothing here is part of the API; names may change at any time. */
 /* #include "base.h" (inlined above) */
 
 #include <assert.h>
@@ -2814,14 +2893,27 @@ TN__END_DECLS
 #define TN__MIN(a, b) ((a) < (b) ? (a) : (b))
 #define TN__MAX(a, b) ((a) > (b) ? (a) : (b))
 #define TN__UNUSED(x) ((void)(x))
-/* Sizes and durations stored in 32 bits (per-connection state stays small). */
-TN__PRIVATE uint32_t tn__clamp_u32(uint64_t v) { return v > 0xffffffffu ? 0xffffffffu : (uint32_t)v; }
 
 #if defined(MSG_NOSIGNAL)
 #  define TN__SEND_FLAGS MSG_NOSIGNAL
 #else
 #  define TN__SEND_FLAGS 0
 #endif
+
+#endif /* TN_INTERNAL_H */
+/* <<internal.h  end of src/internal.h */
+
+/* ======================================================================== */
+/* >>platform.c  (src/platform.c)                                           */
+/* ======================================================================== */
+#ifdef TORNADO_LINE_DIRECTIVES
+#line 1 "src/platform.c"
+#endif
+/* platform.c: errno mapping, fd flags, sockets, clock, locks (the system includes are in internal.h). */
+/* #include "internal.h" (inlined above) */
+
+/* Sizes and durations stored in 32 bits (per-connection state stays small). */
+TN__PRIVATE uint32_t tn__clamp_u32(uint64_t v) { return v > 0xffffffffu ? 0xffffffffu : (uint32_t)v; }
 
 /* Map an errno value to a TN_E* code. Callers never read errno after a tn_ call. */
 TN__PRIVATE int tn__err_from_errno(int e) {
@@ -3990,6 +4082,16 @@ TN__PRIVATE void tn__loop_release(tn_loop *loop) {
     tn__free(&a, loop);
 }
 
+/* The options with their defaults; a is the resolved allocator (tn__allocator_resolve). */
+TN__PRIVATE void tn__loop_opts_resolve(const tn_loop_opts *in, const tn_allocator *a, tn_loop_opts *o) {
+    memset(o, 0, sizeof *o);
+    if (in) *o = *in;
+    o->allocator = *a;
+    o->max_deferred_per_iter = TN__DEF(o->max_deferred_per_iter, TORNADO_MAX_DEFERRED_PER_ITER);
+    if (o->max_deferred_per_iter < 1) o->max_deferred_per_iter = 1;
+    o->logger.level = TN__DEF(o->logger.level, TN_LOG_INFO);
+}
+
 TN_API int tn_loop_new(const tn_loop_opts *opts, tn_loop **out) {
     tn_allocator a;
     tn_loop *loop;
@@ -3999,12 +4101,8 @@ TN_API int tn_loop_new(const tn_loop_opts *opts, tn_loop **out) {
     if ((rc = tn__allocator_resolve(opts ? &opts->allocator : NULL, &a)) != 0) return rc;
     loop = (tn_loop *)tn__calloc(&a, sizeof *loop);
     if (!loop) return TN_ENOMEM;
-    if (opts) loop->opts = *opts;
-    loop->opts.allocator = a;
+    tn__loop_opts_resolve(opts, &a, &loop->opts);
     loop->a = &loop->opts.allocator;
-    loop->opts.max_deferred_per_iter = TN__DEF(loop->opts.max_deferred_per_iter, TORNADO_MAX_DEFERRED_PER_ITER);
-    if (loop->opts.max_deferred_per_iter < 1) loop->opts.max_deferred_per_iter = 1;
-    loop->opts.logger.level = TN__DEF(loop->opts.logger.level, TN_LOG_INFO);
     loop->wake_fd[0] = loop->wake_fd[1] = -1;
     if ((rc = tn__mutex_init(&loop->post_lock)) != 0) {
         tn__free(&a, loop);
@@ -5769,6 +5867,20 @@ TN_API void tn_stream_set_idle_timeout(tn_stream *s, uint64_t ms) {
 /* The stream's size rounded for an owner's area right after it (tn__stream_extra). */
 #define TN__STREAM_SIZE ((sizeof(tn_stream) + 7u) & ~(size_t)7u)   /* owner state: 8-byte aligned */
 
+/* The options with their defaults, stored compactly in s (see tn_stream_get_opts). */
+TN__PRIVATE void tn__stream_opts_resolve(const tn_stream_opts *opts, tn_stream *s) {
+    tn_stream_opts o;
+    size_t chunk;
+    memset(&o, 0, sizeof o);
+    if (opts) o = *opts;
+    s->opts.max_buffer_size = tn__clamp_u32(TN__DEF(o.max_buffer_size, TORNADO_MAX_BUFFER_SIZE));
+    chunk = TN__DEF(o.read_chunk_size, TORNADO_READ_CHUNK_SIZE);
+    if (chunk > s->opts.max_buffer_size / 2) chunk = TN__MAX(s->opts.max_buffer_size / 2, 1);
+    s->opts.read_chunk_size = (uint32_t)TN__MIN(chunk, (size_t)0x40000000u);
+    s->opts.max_write_buffer_size = tn__clamp_u32(TN__DEF(o.max_write_buffer_size, TORNADO_MAX_WRITE_BUFFER_SIZE));
+    s->opts.idle_timeout_ms = tn__clamp_u32(o.idle_timeout_ms);
+}
+
 /* setup: make fd non-blocking and close-on-exec (0 for sockets we created that way).
    extra: bytes for the owner's per-connection state in the same allocation. */
 TN__PRIVATE int tn__stream_new(tn_loop *loop, int fd, const tn__transport_ops *ops, const tn_stream_opts *opts,
@@ -5780,18 +5892,7 @@ TN__PRIVATE int tn__stream_new(tn_loop *loop, int fd, const tn__transport_ops *o
     if (setup && (rc = tn__fd_setup(fd)) != 0) return rc;
     s = (tn_stream *)tn__calloc(tn__loop_alloc(loop), TN__STREAM_SIZE + extra);
     if (!s) return TN_ENOMEM;
-    {
-        tn_stream_opts o;
-        size_t chunk;
-        memset(&o, 0, sizeof o);
-        if (opts) o = *opts;
-        s->opts.max_buffer_size = tn__clamp_u32(TN__DEF(o.max_buffer_size, TORNADO_MAX_BUFFER_SIZE));
-        chunk = TN__DEF(o.read_chunk_size, TORNADO_READ_CHUNK_SIZE);
-        if (chunk > s->opts.max_buffer_size / 2) chunk = TN__MAX(s->opts.max_buffer_size / 2, 1);
-        s->opts.read_chunk_size = (uint32_t)TN__MIN(chunk, (size_t)0x40000000u);
-        s->opts.max_write_buffer_size = tn__clamp_u32(TN__DEF(o.max_write_buffer_size, TORNADO_MAX_WRITE_BUFFER_SIZE));
-        s->opts.idle_timeout_ms = tn__clamp_u32(o.idle_timeout_ms);
-    }
+    tn__stream_opts_resolve(opts, s);
     s->fd = fd;
     s->ops = ops;
     (void)tn_buf_init(&s->rbuf, tn__loop_alloc(loop));
@@ -6267,6 +6368,13 @@ TN__PRIVATE void tn__tcp_srv_finalize(tn__handle *h) {
 }
 static const tn__handle_type tn__tcp_server_type = { "tcp_server", tn__tcp_srv_finalize };
 
+TN__PRIVATE void tn__tcp_server_opts_resolve(const tn_tcp_server_opts *in, tn_tcp_server_opts *o) {
+    memset(o, 0, sizeof *o);
+    if (in) *o = *in;
+    o->accept_batch = TN__DEF(o->accept_batch, TORNADO_ACCEPT_BATCH);
+    if (o->accept_batch < 1) o->accept_batch = 1;
+}
+
 TN_API int tn_tcp_server_new(tn_loop *loop, const tn_tcp_server_opts *opts, tn_tcp_conn_cb cb, void *user,
                              tn_tcp_server **out) {
     tn_tcp_server *srv;
@@ -6274,9 +6382,7 @@ TN_API int tn_tcp_server_new(tn_loop *loop, const tn_tcp_server_opts *opts, tn_t
     *out = NULL;
     srv = (tn_tcp_server *)tn__calloc(tn__loop_alloc(loop), sizeof *srv);
     if (!srv) return TN_ENOMEM;
-    if (opts) srv->opts = *opts;
-    srv->opts.accept_batch = TN__DEF(srv->opts.accept_batch, TORNADO_ACCEPT_BATCH);
-    if (srv->opts.accept_batch < 1) srv->opts.accept_batch = 1;
+    tn__tcp_server_opts_resolve(opts, &srv->opts);
     srv->cb = cb;
     srv->user = user;
     srv->owner.on_free = tn__tcp_srv_conn_freed;
@@ -6303,7 +6409,11 @@ TN_API int tn_tcp_server_listen(tn_tcp_server *srv, const char *host, int port) 
     size_t n = 0, i;
     int rc;
     if (!srv) return TN_EINVAL;
-    if ((rc = tn_bind_sockets(host, port, &srv->opts.bind, fds, 16, &n)) != 0) return rc;
+    if ((rc = tn_bind_sockets(host, port, &srv->opts.bind, fds, 16, &n)) != 0) {
+        TN__LLOG(srv->h.loop, TN_LOG_WARN, rc, "listen on %s port %d failed: %s", host && *host ? host : "*", port,
+                 tn_strerror(rc));
+        return rc;
+    }
     for (i = 0; i < n; i++) {
         if ((rc = tn_tcp_server_add_socket(srv, fds[i])) != 0) {
             size_t j;
@@ -6318,7 +6428,10 @@ TN_API int tn_tcp_server_listen_unix(tn_tcp_server *srv, const char *path, int m
     tn_socket fd;
     int rc;
     if (!srv) return TN_EINVAL;
-    if ((rc = tn_bind_unix(path, mode, srv->opts.bind.backlog, &fd)) != 0) return rc;
+    if ((rc = tn_bind_unix(path, mode, srv->opts.bind.backlog, &fd)) != 0) {
+        TN__LLOG(srv->h.loop, TN_LOG_WARN, rc, "listen on unix socket %s failed: %s", path ? path : "(null)", tn_strerror(rc));
+        return rc;
+    }
     if ((rc = tn_tcp_server_add_socket(srv, fd)) != 0) tn__fd_close(fd);
     return rc;
 }
@@ -6638,6 +6751,13 @@ TN__PRIVATE void tn__tcp_cx_on_resolved(int status, const tn_addr *addrs, size_t
     tn__tcp_cx_start_chain(c, 0);
 }
 
+TN__PRIVATE void tn__tcp_connect_opts_resolve(const tn_connect_opts *in, tn_connect_opts *o) {
+    memset(o, 0, sizeof *o);
+    if (in) *o = *in;
+    o->timeout_ms = TN__DEF(o->timeout_ms, TORNADO_CONNECT_TIMEOUT_MS);
+    o->fallback_delay_ms = TN__DEF(o->fallback_delay_ms, TORNADO_HAPPY_EYEBALLS_DELAY_MS);
+}
+
 TN_API int tn_tcp_connect(tn_loop *loop, const char *host, int port, const tn_connect_opts *opts,
                           tn_connect_cb cb, void *user, tn_connector **out) {
     tn_connector *c;
@@ -6646,9 +6766,7 @@ TN_API int tn_tcp_connect(tn_loop *loop, const char *host, int port, const tn_co
     if (!loop || !host || !cb || port <= 0 || port > 65535) return TN_EINVAL;
     c = (tn_connector *)tn__calloc(tn__loop_alloc(loop), sizeof *c);
     if (!c) return TN_ENOMEM;
-    if (opts) c->opts = *opts;
-    c->opts.timeout_ms = TN__DEF(c->opts.timeout_ms, TORNADO_CONNECT_TIMEOUT_MS);
-    c->opts.fallback_delay_ms = TN__DEF(c->opts.fallback_delay_ms, TORNADO_HAPPY_EYEBALLS_DELAY_MS);
+    tn__tcp_connect_opts_resolve(opts, &c->opts);
     c->fd[0] = c->fd[1] = -1;
     c->cb = cb;
     c->user = user;
@@ -10887,6 +11005,7 @@ TN__PRIVATE int tn__hs_req_check(const tn_request *r) {
 /* Misuse a handler should hear about (a header after the response started, a framing
    header): a warning in the loop's log, and the call fails with TN_EINVAL. */
 TN__PRIVATE int tn__hs_misuse(const tn_request *r, const char *what, const char *name) {
+    (void)r; (void)what; (void)name;   /* TORNADO_NO_LOG */
     TN__LLOG(r->srv->loop, TN_LOG_WARN, TN_EINVAL, "http response: %s%s%s", what, name ? ": " : "", name ? name : "");
     return TN_EINVAL;
 }
@@ -11332,6 +11451,7 @@ TN__PRIVATE void tn__hc_head_done(tn__hconn *c, const char *base, size_t head_le
     r->held = head_len;
     r->base = base;
     if (r->p.version >= 11 && !(r->p.flags & TN_HTTP_F_HOST)) {
+        TN__LLOG(srv->loop, TN_LOG_DEBUG, TN_EPARSE, "http: HTTP/1.1 request without one Host: answered 400");
         tn__hc_fail(c, 400);   /* RFC 9112 §3.2: exactly one Host */
         return;
     }
@@ -11340,6 +11460,8 @@ TN__PRIVATE void tn__hc_head_done(tn__hconn *c, const char *base, size_t head_le
         return;
     }
     if (r->p.body_kind == TN_HTTP_BODY_LENGTH && r->p.content_length > srv->opts.max_body_size) {
+        TN__LLOG(srv->loop, TN_LOG_DEBUG, TN_EBODY_TOO_LARGE, "http: Content-Length %llu over max_body_size %llu: answered 413",
+                 (unsigned long long)r->p.content_length, (unsigned long long)srv->opts.max_body_size);
         tn__hc_fail(c, 413);
         return;
     }
@@ -11461,6 +11583,7 @@ TN__PRIVATE void tn__hc_process(tn__hconn *c) {
         }
         if (rc < 0) {
             int st = tn_http_error_status(rc);
+            TN__LLOG(srv->loop, TN_LOG_DEBUG, rc, "http: bad request (%s): answered %d", tn_strerror(rc), st ? st : 400);
             tn__hc_fail(c, st ? st : 400);
             return;
         }
@@ -11641,6 +11764,22 @@ TN__PRIVATE void tn__hs_on_deadline(tn_loop *loop, void *user) {
     tn__tcp_server_each(srv->tcp, tn__hs_abort_conn, NULL);
 }
 
+/* The options with their defaults (server_header is copied by the caller). */
+TN__PRIVATE void tn__hs_opts_resolve(const tn_http_server_opts *in, tn_http_server_opts *o) {
+    memset(o, 0, sizeof *o);
+    if (in) *o = *in;
+    o->max_header_size = TN__DEF(o->max_header_size, TORNADO_MAX_HEADER_BYTES);
+    o->max_headers = TN__DEF(o->max_headers, TORNADO_MAX_HEADERS);
+    o->max_target_length = TN__DEF(o->max_target_length, TORNADO_MAX_TARGET_LENGTH);
+    o->max_body_size = TN__DEF(o->max_body_size, TORNADO_MAX_BODY_BYTES);
+    o->idle_connection_timeout_ms = TN__DEF(o->idle_connection_timeout_ms, TORNADO_HTTP_IDLE_TIMEOUT_MS);
+    o->header_timeout_ms = TN__DEF(o->header_timeout_ms, TORNADO_HTTP_HEADER_TIMEOUT_MS);
+    /* the stream buffer holds a head and a buffered body at once */
+    if (!o->tcp.stream.max_buffer_size)
+        o->tcp.stream.max_buffer_size = (size_t)TN__MIN((uint64_t)((size_t)-1 / 2), o->max_body_size + o->max_header_size + 65536);
+    if (!o->server_header) o->server_header = "tornado.h/" TORNADO_VERSION;
+}
+
 TN_API int tn_http_server_new(tn_loop *loop, const tn_http_server_opts *opts, tn_request_cb on_request,
                               void *user, tn_http_server **out) {
     tn_http_server *srv;
@@ -11650,21 +11789,11 @@ TN_API int tn_http_server_new(tn_loop *loop, const tn_http_server_opts *opts, tn
     *out = NULL;
     srv = (tn_http_server *)tn__calloc(tn__loop_alloc(loop), sizeof *srv);
     if (!srv) return TN_ENOMEM;
-    if (opts) srv->opts = *opts;
+    tn__hs_opts_resolve(opts, &srv->opts);
     srv->loop = loop;
     srv->on_request = on_request;
     srv->user = user;
-    srv->opts.max_header_size = TN__DEF(srv->opts.max_header_size, TORNADO_MAX_HEADER_BYTES);
-    srv->opts.max_headers = TN__DEF(srv->opts.max_headers, TORNADO_MAX_HEADERS);
-    srv->opts.max_target_length = TN__DEF(srv->opts.max_target_length, TORNADO_MAX_TARGET_LENGTH);
-    srv->opts.max_body_size = TN__DEF(srv->opts.max_body_size, TORNADO_MAX_BODY_BYTES);
-    srv->opts.idle_connection_timeout_ms = TN__DEF(srv->opts.idle_connection_timeout_ms, TORNADO_HTTP_IDLE_TIMEOUT_MS);
-    srv->opts.header_timeout_ms = TN__DEF(srv->opts.header_timeout_ms, TORNADO_HTTP_HEADER_TIMEOUT_MS);
-    /* the stream buffer holds a head and a buffered body at once */
-    if (!srv->opts.tcp.stream.max_buffer_size)
-        srv->opts.tcp.stream.max_buffer_size = (size_t)TN__MIN((uint64_t)((size_t)-1 / 2),
-                                                               srv->opts.max_body_size + srv->opts.max_header_size + 65536);
-    sh = srv->opts.server_header ? srv->opts.server_header : "tornado.h/" TORNADO_VERSION;
+    sh = srv->opts.server_header;
     if (!tn__hs_hdr_value_ok(sh) || !(srv->server_header = tn__strdup(tn__loop_alloc(loop), sh))) {
         tn__free(tn__loop_alloc(loop), srv);
         return TN_EINVAL;
@@ -13086,7 +13215,7 @@ TN_API int tn_static_serve_assets(tn_request *req, const tn_static_asset *table,
 #ifdef TORNADO_LINE_DIRECTIVES
 #line 1 "src/web.c"
 #endif
-/* web.c: web application layer: dispatch, per-request context, arguments, cookies, XSRF, ETag, errors. */
+/* web.c: web application layer: the app, routes, dispatch, per-request context, the response (headers, body, ETag, errors, redirects). */
 /* #include "web.h" (inlined above) */
 
 #if TN_HAS_WEB
@@ -13548,6 +13677,273 @@ TN_API int tn_app_close(tn_app *app, uint64_t deadline_ms, tn_cb cb, void *user)
     return tn_loop_defer(app->loop, tn__web_app_closed, app);
 }
 
+/* ---- response helpers ---- */
+TN_API int tn_web_set_status(tn_request *req, int status) {
+    tn__web_ctx *c = tn__web_ctx_of(req);
+    if (!c || c->started || status < 100 || status > 999) return TN_EINVAL;
+    c->status = status;
+    return TN_OK;
+}
+TN_API int tn_web_get_status(const tn_request *req) {
+    tn__web_ctx *c = tn__web_ctx_of(req);
+    return c ? c->status : 0;
+}
+
+/* Response headers live in the server's store (tn_response_set_header and friends), which
+   also refuses framing headers; these only add "not after the head went out". */
+TN_API int tn_web_set_header(tn_request *req, const char *name, const char *value) {
+    tn__web_ctx *c = tn__web_ctx_of(req);
+    if (!c || c->started) return TN_EINVAL;
+    return tn_response_set_header(req, name, value);
+}
+TN_API int tn_web_add_header(tn_request *req, const char *name, const char *value) {
+    tn__web_ctx *c = tn__web_ctx_of(req);
+    if (!c || c->started) return TN_EINVAL;
+    return tn_response_add_header(req, name, value);
+}
+TN_API int tn_web_clear_header(tn_request *req, const char *name) {
+    tn__web_ctx *c = tn__web_ctx_of(req);
+    if (!c || c->started || !name) return TN_EINVAL;
+    return tn_response_clear_header(req, name);
+}
+TN_API const char *tn_web_get_header(const tn_request *req, const char *name) {
+    tn__web_ctx *c = tn__web_ctx_of(req);
+    tn_str v;
+    if (!c || !name || tn_response_get_header(req, name, &v) != TN_OK) return NULL;
+    return tn__web_copy(c, v.ptr, v.len).ptr;   /* NUL-terminated, valid for the request */
+}
+
+TN_API int tn_web_write(tn_request *req, const void *data, size_t len) {
+    tn__web_ctx *c = tn__web_ctx_of(req);
+    if (!c || (!data && len)) return TN_EINVAL;
+    return tn_buf_append(&c->body, data, len);
+}
+TN_API int tn_web_write_str(tn_request *req, const char *s) { return tn_web_write(req, s, s ? strlen(s) : 0); }
+
+TN_API int tn_web_writef(tn_request *req, const char *fmt, ...) {
+    tn__web_ctx *c = tn__web_ctx_of(req);
+    va_list ap;
+    int n;
+    if (!c || !fmt) return TN_EINVAL;
+    va_start(ap, fmt);
+    n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0) return TN_EINVAL;
+    if (tn_buf_reserve(&c->body, (size_t)n + 1) != 0) return TN_ENOMEM;
+    va_start(ap, fmt);
+    (void)vsnprintf(tn_buf_ptr(&c->body) + tn_buf_size(&c->body), (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    c->body.len += (size_t)n;
+    return TN_OK;
+}
+
+/* JSON bodies say so (Tornado sets the type when write() gets a dict), unless the
+   handler chose a type or the head already went out. */
+TN__PRIVATE int tn__web_json_type(tn__web_ctx *c) {
+    tn_str v;
+    if (c->started || tn_response_get_header(c->req, "Content-Type", &v) == TN_OK) return TN_OK;
+    return tn_response_set_header(c->req, "Content-Type", "application/json; charset=UTF-8");
+}
+
+TN_API int tn_web_write_json_str(tn_request *req, tn_str s) {
+    tn__web_ctx *c = tn__web_ctx_of(req);
+    size_t before;
+    if (!c) return TN_EINVAL;
+    before = c->body.len;
+    if (tn_buf_append(&c->body, "\"", 1) != 0 || tn_json_escape_buf(&c->body, s) != 0 ||
+        tn_buf_append(&c->body, "\"", 1) != 0) {
+        c->body.len = before;
+        return TN_ENOMEM;
+    }
+    return tn__web_json_type(c);
+}
+
+TN_API int tn_web_write_json(tn_request *req, const char *json, size_t len) {
+    tn__web_ctx *c = tn__web_ctx_of(req);
+    int rc;
+    if (!c) return TN_EINVAL;
+    if ((rc = tn_web_write(req, json, len)) != 0) return rc;
+    return tn__web_json_type(c);
+}
+
+TN__PRIVATE void tn__web_default_ctype(tn__web_ctx *c) {
+    tn_str v;
+    if (tn_buf_size(&c->body) > 0 && tn_response_get_header(c->req, "Content-Type", &v) != TN_OK)
+        (void)tn_response_set_header(c->req, "Content-Type", "text/html; charset=UTF-8");
+}
+
+TN__PRIVATE int tn__web_flush(tn__web_ctx *c, tn_response_cb cb, void *user) {
+    int rc = TN_OK;
+    c->refs++;
+    if (!c->started) {
+        tn__web_default_ctype(c);
+        rc = tn_response_start(c->req, c->status, -1);
+        if (rc == TN_OK) c->started = 1;
+    }
+    if (rc == TN_OK && (tn_buf_size(&c->body) > 0 || cb)) {
+        rc = tn_response_write(c->req, tn_buf_ptr(&c->body), tn_buf_size(&c->body), cb, user);
+        tn_buf_consume(&c->body, tn_buf_size(&c->body));
+    }
+    tn__web_unref(c);
+    return rc;
+}
+
+TN_API int tn_web_flush(tn_request *req, tn_response_cb cb, void *user) {
+    tn__web_ctx *c = tn__web_ctx_of(req);
+    if (!c) return TN_EINVAL;
+    return tn__web_flush(c, cb, user);
+}
+
+/* If-None-Match against etag (Tornado's check_etag_header: the header's entity-tags are
+   found anywhere in it, '*' counts only first, comparison is weak). */
+TN__PRIVATE int tn__web_etag_matches(tn_str inm, tn_str etag) {
+    size_t i = 0;
+    int first = 1;
+    tn_str want = etag;
+    if (want.len >= 2 && want.ptr[0] == 'W' && want.ptr[1] == '/') want = tn_str_make(want.ptr + 2, want.len - 2);
+    while (i < inm.len) {
+        size_t start = i, q;
+        if (inm.ptr[i] == '*') {
+            if (first) return 1;
+            first = 0;
+            i++;
+            continue;
+        }
+        if (inm.ptr[i] == 'W' && i + 1 < inm.len && inm.ptr[i + 1] == '/' && i + 2 < inm.len && inm.ptr[i + 2] == '"')
+            i += 2;
+        if (inm.ptr[i] != '"') {
+            i = start + 1;
+            continue;
+        }
+        q = i + 1;
+        while (q < inm.len && inm.ptr[q] != '"') q++;
+        if (q >= inm.len) {
+            i = start + 1;
+            continue;
+        }
+        first = 0;
+        if (tn_str_eq(tn_str_make(inm.ptr + i, q + 1 - i), want)) return 1;
+        i = q + 1;
+    }
+    return 0;
+}
+
+TN__PRIVATE int tn__web_finish(tn__web_ctx *c) {
+    int rc;
+    if (c->finished || !c->req) return TN_EINVAL;
+    c->refs++;
+    if (!c->started) {
+        tn_str method = tn_request_method(c->req);
+        int status = c->status;
+        tn_str have;
+        if (status == 200 && (tn_str_eq_c(method, "GET") || tn_str_eq_c(method, "HEAD")) &&
+            tn_response_get_header(c->req, "ETag", &have) != TN_OK) {
+            unsigned char dig[TN_SHA1_SIZE];
+            char etag[2 * TN_SHA1_SIZE + 3];
+            tn_str inm;
+            tn_sha1(tn_buf_ptr(&c->body), tn_buf_size(&c->body), dig);
+            etag[0] = '"';
+            (void)tn_hex_encode(dig, sizeof dig, etag + 1, 2 * TN_SHA1_SIZE + 1, NULL);
+            etag[2 * TN_SHA1_SIZE + 1] = '"';
+            etag[2 * TN_SHA1_SIZE + 2] = 0;
+            (void)tn_response_set_header(c->req, "ETag", etag);
+            if (tn_request_header(c->req, "If-None-Match", &inm) == TN_OK &&
+                tn__web_etag_matches(inm, tn_str_make(etag, sizeof etag - 1)))
+                status = c->status = 304;
+        }
+        if (status == 204 || status == 304 || status < 200) {
+            tn_buf_consume(&c->body, tn_buf_size(&c->body));
+            (void)tn_response_clear_header(c->req, "Content-Type");
+            (void)tn_response_clear_header(c->req, "Content-Encoding");
+            (void)tn_response_clear_header(c->req, "Content-Language");
+        } else {
+            tn__web_default_ctype(c);
+        }
+        rc = tn_respond(c->req, status, NULL, tn_buf_ptr(&c->body), tn_buf_size(&c->body));
+    } else {
+        rc = TN_OK;
+        if (tn_buf_size(&c->body) > 0)
+            rc = tn_response_write(c->req, tn_buf_ptr(&c->body), tn_buf_size(&c->body), NULL, NULL);
+        if (rc == TN_OK || rc == TN_ECLOSED) rc = tn_response_finish(c->req);
+    }
+    if (rc == TN_OK || rc == TN_ECLOSED) c->finished = 1;
+    tn__web_unref(c);
+    return rc;
+}
+
+TN_API int tn_web_finish(tn_request *req) {
+    tn__web_ctx *c = tn__web_ctx_of(req);
+    if (!c) return TN_EINVAL;
+    return tn__web_finish(c);
+}
+
+TN_API void tn_web_async(tn_request *req) {
+    tn__web_ctx *c = tn__web_ctx_of(req);
+    if (c) c->async = 1;
+}
+
+TN_API int tn_web_redirect(tn_request *req, const char *url, int status) {
+    tn__web_ctx *c = tn__web_ctx_of(req);
+    int rc;
+    if (!c || c->started || !url) return TN_EINVAL;
+    if (status == 0) status = 302;
+    if (status < 300 || status > 399) return TN_EINVAL;
+    if ((rc = tn_web_set_header(req, "Location", url)) != 0) return rc;
+    c->status = status;
+    return tn__web_finish(c);
+}
+
+/* send_error: keep the Set-Cookie lines (Tornado keeps its cookie jar), drop the rest. */
+TN__PRIVATE int tn__web_error(tn__web_ctx *c, int status, const char *reason, const char *allow) {
+    int rc;
+    if (c->finished || !c->req) return TN_EINVAL;
+    if (c->started) return tn__web_finish(c);
+    c->refs++;
+    (void)tn_response_clear_headers(c->req, "Set-Cookie");
+    tn_buf_consume(&c->body, tn_buf_size(&c->body));
+    c->status = status;
+    if (allow) (void)tn_response_set_header(c->req, "Allow", allow);
+    if (!reason) reason = tn_http_reason(status);
+    if (status != 304) {
+        if (c->app->error_fn) {
+            c->app->error_fn(c->req, status, reason, c->app->error_user);
+        } else {
+            (void)tn__response_error_html(&c->body, status, reason);
+        }
+    }
+    rc = (!c->finished && c->req) ? tn__web_finish(c) : TN_OK;
+    tn__web_unref(c);
+    return rc;
+}
+
+TN_API int tn_web_send_error(tn_request *req, int status, const char *reason) {
+    tn__web_ctx *c = tn__web_ctx_of(req);
+    if (!c || status < 100 || status > 999) return TN_EINVAL;
+    return tn__web_error(c, status, reason, NULL);
+}
+
+TN_API int tn_web_detach(tn_request *req, tn_stream **stream) {
+    tn__web_ctx *c = tn__web_ctx_of(req);
+    int rc;
+    if (!c) return TN_EINVAL;
+    if ((rc = tn_request_detach(req, stream)) != TN_OK) return rc;
+    return TN_OK;   /* the finish callback ended the context */
+}
+
+#endif /* TN_HAS_WEB */
+/* <<web.c  end of src/web.c */
+
+/* ======================================================================== */
+/* >>web_args.c  (src/web_args.c)                                           */
+/* ======================================================================== */
+#ifdef TORNADO_LINE_DIRECTIVES
+#line 1 "src/web_args.c"
+#endif
+/* web_args.c: the web layer's request side: data slot, arguments (query, form, multipart), files, cookies in, URLs. */
+/* #include "web.h" (inlined above) */
+
+#if TN_HAS_WEB
+
 /* ---- request helpers ---- */
 TN_API void tn_web_set_data(tn_request *req, void *data) {
     tn__web_ctx *c = tn__web_ctx_of(req);
@@ -13858,258 +14254,19 @@ TN_API tn_str tn_web_full_url(tn_request *req) {
     return tn_str_make(d, n);
 }
 
-/* ---- response helpers ---- */
-TN_API int tn_web_set_status(tn_request *req, int status) {
-    tn__web_ctx *c = tn__web_ctx_of(req);
-    if (!c || c->started || status < 100 || status > 999) return TN_EINVAL;
-    c->status = status;
-    return TN_OK;
-}
-TN_API int tn_web_get_status(const tn_request *req) {
-    tn__web_ctx *c = tn__web_ctx_of(req);
-    return c ? c->status : 0;
-}
+#endif /* TN_HAS_WEB */
+/* <<web_args.c  end of src/web_args.c */
 
-/* Response headers live in the server's store (tn_response_set_header and friends), which
-   also refuses framing headers; these only add "not after the head went out". */
-TN_API int tn_web_set_header(tn_request *req, const char *name, const char *value) {
-    tn__web_ctx *c = tn__web_ctx_of(req);
-    if (!c || c->started) return TN_EINVAL;
-    return tn_response_set_header(req, name, value);
-}
-TN_API int tn_web_add_header(tn_request *req, const char *name, const char *value) {
-    tn__web_ctx *c = tn__web_ctx_of(req);
-    if (!c || c->started) return TN_EINVAL;
-    return tn_response_add_header(req, name, value);
-}
-TN_API int tn_web_clear_header(tn_request *req, const char *name) {
-    tn__web_ctx *c = tn__web_ctx_of(req);
-    if (!c || c->started || !name) return TN_EINVAL;
-    return tn_response_clear_header(req, name);
-}
-TN_API const char *tn_web_get_header(const tn_request *req, const char *name) {
-    tn__web_ctx *c = tn__web_ctx_of(req);
-    tn_str v;
-    if (!c || !name || tn_response_get_header(req, name, &v) != TN_OK) return NULL;
-    return tn__web_copy(c, v.ptr, v.len).ptr;   /* NUL-terminated, valid for the request */
-}
+/* ======================================================================== */
+/* >>web_cookie.c  (src/web_cookie.c)                                       */
+/* ======================================================================== */
+#ifdef TORNADO_LINE_DIRECTIVES
+#line 1 "src/web_cookie.c"
+#endif
+/* web_cookie.c: the web layer's cookies out, signed cookies and XSRF tokens. */
+/* #include "web.h" (inlined above) */
 
-TN_API int tn_web_write(tn_request *req, const void *data, size_t len) {
-    tn__web_ctx *c = tn__web_ctx_of(req);
-    if (!c || (!data && len)) return TN_EINVAL;
-    return tn_buf_append(&c->body, data, len);
-}
-TN_API int tn_web_write_str(tn_request *req, const char *s) { return tn_web_write(req, s, s ? strlen(s) : 0); }
-
-TN_API int tn_web_writef(tn_request *req, const char *fmt, ...) {
-    tn__web_ctx *c = tn__web_ctx_of(req);
-    va_list ap;
-    int n;
-    if (!c || !fmt) return TN_EINVAL;
-    va_start(ap, fmt);
-    n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n < 0) return TN_EINVAL;
-    if (tn_buf_reserve(&c->body, (size_t)n + 1) != 0) return TN_ENOMEM;
-    va_start(ap, fmt);
-    (void)vsnprintf(tn_buf_ptr(&c->body) + tn_buf_size(&c->body), (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    c->body.len += (size_t)n;
-    return TN_OK;
-}
-
-/* JSON bodies say so (Tornado sets the type when write() gets a dict), unless the
-   handler chose a type or the head already went out. */
-TN__PRIVATE int tn__web_json_type(tn__web_ctx *c) {
-    tn_str v;
-    if (c->started || tn_response_get_header(c->req, "Content-Type", &v) == TN_OK) return TN_OK;
-    return tn_response_set_header(c->req, "Content-Type", "application/json; charset=UTF-8");
-}
-
-TN_API int tn_web_write_json_str(tn_request *req, tn_str s) {
-    tn__web_ctx *c = tn__web_ctx_of(req);
-    size_t before;
-    if (!c) return TN_EINVAL;
-    before = c->body.len;
-    if (tn_buf_append(&c->body, "\"", 1) != 0 || tn_json_escape_buf(&c->body, s) != 0 ||
-        tn_buf_append(&c->body, "\"", 1) != 0) {
-        c->body.len = before;
-        return TN_ENOMEM;
-    }
-    return tn__web_json_type(c);
-}
-
-TN_API int tn_web_write_json(tn_request *req, const char *json, size_t len) {
-    tn__web_ctx *c = tn__web_ctx_of(req);
-    int rc;
-    if (!c) return TN_EINVAL;
-    if ((rc = tn_web_write(req, json, len)) != 0) return rc;
-    return tn__web_json_type(c);
-}
-
-TN__PRIVATE void tn__web_default_ctype(tn__web_ctx *c) {
-    tn_str v;
-    if (tn_buf_size(&c->body) > 0 && tn_response_get_header(c->req, "Content-Type", &v) != TN_OK)
-        (void)tn_response_set_header(c->req, "Content-Type", "text/html; charset=UTF-8");
-}
-
-TN__PRIVATE int tn__web_flush(tn__web_ctx *c, tn_response_cb cb, void *user) {
-    int rc = TN_OK;
-    c->refs++;
-    if (!c->started) {
-        tn__web_default_ctype(c);
-        rc = tn_response_start(c->req, c->status, -1);
-        if (rc == TN_OK) c->started = 1;
-    }
-    if (rc == TN_OK && (tn_buf_size(&c->body) > 0 || cb)) {
-        rc = tn_response_write(c->req, tn_buf_ptr(&c->body), tn_buf_size(&c->body), cb, user);
-        tn_buf_consume(&c->body, tn_buf_size(&c->body));
-    }
-    tn__web_unref(c);
-    return rc;
-}
-
-TN_API int tn_web_flush(tn_request *req, tn_response_cb cb, void *user) {
-    tn__web_ctx *c = tn__web_ctx_of(req);
-    if (!c) return TN_EINVAL;
-    return tn__web_flush(c, cb, user);
-}
-
-/* If-None-Match against etag (Tornado's check_etag_header: the header's entity-tags are
-   found anywhere in it, '*' counts only first, comparison is weak). */
-TN__PRIVATE int tn__web_etag_matches(tn_str inm, tn_str etag) {
-    size_t i = 0;
-    int first = 1;
-    tn_str want = etag;
-    if (want.len >= 2 && want.ptr[0] == 'W' && want.ptr[1] == '/') want = tn_str_make(want.ptr + 2, want.len - 2);
-    while (i < inm.len) {
-        size_t start = i, q;
-        if (inm.ptr[i] == '*') {
-            if (first) return 1;
-            first = 0;
-            i++;
-            continue;
-        }
-        if (inm.ptr[i] == 'W' && i + 1 < inm.len && inm.ptr[i + 1] == '/' && i + 2 < inm.len && inm.ptr[i + 2] == '"')
-            i += 2;
-        if (inm.ptr[i] != '"') {
-            i = start + 1;
-            continue;
-        }
-        q = i + 1;
-        while (q < inm.len && inm.ptr[q] != '"') q++;
-        if (q >= inm.len) {
-            i = start + 1;
-            continue;
-        }
-        first = 0;
-        if (tn_str_eq(tn_str_make(inm.ptr + i, q + 1 - i), want)) return 1;
-        i = q + 1;
-    }
-    return 0;
-}
-
-TN__PRIVATE int tn__web_finish(tn__web_ctx *c) {
-    int rc;
-    if (c->finished || !c->req) return TN_EINVAL;
-    c->refs++;
-    if (!c->started) {
-        tn_str method = tn_request_method(c->req);
-        int status = c->status;
-        tn_str have;
-        if (status == 200 && (tn_str_eq_c(method, "GET") || tn_str_eq_c(method, "HEAD")) &&
-            tn_response_get_header(c->req, "ETag", &have) != TN_OK) {
-            unsigned char dig[TN_SHA1_SIZE];
-            char etag[2 * TN_SHA1_SIZE + 3];
-            tn_str inm;
-            tn_sha1(tn_buf_ptr(&c->body), tn_buf_size(&c->body), dig);
-            etag[0] = '"';
-            (void)tn_hex_encode(dig, sizeof dig, etag + 1, 2 * TN_SHA1_SIZE + 1, NULL);
-            etag[2 * TN_SHA1_SIZE + 1] = '"';
-            etag[2 * TN_SHA1_SIZE + 2] = 0;
-            (void)tn_response_set_header(c->req, "ETag", etag);
-            if (tn_request_header(c->req, "If-None-Match", &inm) == TN_OK &&
-                tn__web_etag_matches(inm, tn_str_make(etag, sizeof etag - 1)))
-                status = c->status = 304;
-        }
-        if (status == 204 || status == 304 || status < 200) {
-            tn_buf_consume(&c->body, tn_buf_size(&c->body));
-            (void)tn_response_clear_header(c->req, "Content-Type");
-            (void)tn_response_clear_header(c->req, "Content-Encoding");
-            (void)tn_response_clear_header(c->req, "Content-Language");
-        } else {
-            tn__web_default_ctype(c);
-        }
-        rc = tn_respond(c->req, status, NULL, tn_buf_ptr(&c->body), tn_buf_size(&c->body));
-    } else {
-        rc = TN_OK;
-        if (tn_buf_size(&c->body) > 0)
-            rc = tn_response_write(c->req, tn_buf_ptr(&c->body), tn_buf_size(&c->body), NULL, NULL);
-        if (rc == TN_OK || rc == TN_ECLOSED) rc = tn_response_finish(c->req);
-    }
-    if (rc == TN_OK || rc == TN_ECLOSED) c->finished = 1;
-    tn__web_unref(c);
-    return rc;
-}
-
-TN_API int tn_web_finish(tn_request *req) {
-    tn__web_ctx *c = tn__web_ctx_of(req);
-    if (!c) return TN_EINVAL;
-    return tn__web_finish(c);
-}
-
-TN_API void tn_web_async(tn_request *req) {
-    tn__web_ctx *c = tn__web_ctx_of(req);
-    if (c) c->async = 1;
-}
-
-TN_API int tn_web_redirect(tn_request *req, const char *url, int status) {
-    tn__web_ctx *c = tn__web_ctx_of(req);
-    int rc;
-    if (!c || c->started || !url) return TN_EINVAL;
-    if (status == 0) status = 302;
-    if (status < 300 || status > 399) return TN_EINVAL;
-    if ((rc = tn_web_set_header(req, "Location", url)) != 0) return rc;
-    c->status = status;
-    return tn__web_finish(c);
-}
-
-/* send_error: keep the Set-Cookie lines (Tornado keeps its cookie jar), drop the rest. */
-TN__PRIVATE int tn__web_error(tn__web_ctx *c, int status, const char *reason, const char *allow) {
-    int rc;
-    if (c->finished || !c->req) return TN_EINVAL;
-    if (c->started) return tn__web_finish(c);
-    c->refs++;
-    (void)tn_response_clear_headers(c->req, "Set-Cookie");
-    tn_buf_consume(&c->body, tn_buf_size(&c->body));
-    c->status = status;
-    if (allow) (void)tn_response_set_header(c->req, "Allow", allow);
-    if (!reason) reason = tn_http_reason(status);
-    if (status != 304) {
-        if (c->app->error_fn) {
-            c->app->error_fn(c->req, status, reason, c->app->error_user);
-        } else {
-            (void)tn__response_error_html(&c->body, status, reason);
-        }
-    }
-    rc = (!c->finished && c->req) ? tn__web_finish(c) : TN_OK;
-    tn__web_unref(c);
-    return rc;
-}
-
-TN_API int tn_web_send_error(tn_request *req, int status, const char *reason) {
-    tn__web_ctx *c = tn__web_ctx_of(req);
-    if (!c || status < 100 || status > 999) return TN_EINVAL;
-    return tn__web_error(c, status, reason, NULL);
-}
-
-TN_API int tn_web_detach(tn_request *req, tn_stream **stream) {
-    tn__web_ctx *c = tn__web_ctx_of(req);
-    int rc;
-    if (!c) return TN_EINVAL;
-    if ((rc = tn_request_detach(req, stream)) != TN_OK) return rc;
-    return TN_OK;   /* the finish callback ended the context */
-}
+#if TN_HAS_WEB
 
 /* ---- cookies out ---- */
 TN__PRIVATE int tn__web_set_cookie(tn__web_ctx *c, const char *name, tn_str value, const tn_set_cookie_opts *o) {
@@ -14334,6 +14491,6 @@ TN_API int tn_web_check_xsrf(tn_request *req) {
 }
 
 #endif /* TN_HAS_WEB */
-/* <<web.c  end of src/web.c */
+/* <<web_cookie.c  end of src/web_cookie.c */
 
 #endif /* TORNADO_IMPLEMENTATION */

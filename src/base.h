@@ -1,4 +1,6 @@
 /* base.h: result codes, allocator and logger hooks, monotonic clock, tn_str slices. */
+#ifndef TN_BASE_H
+#define TN_BASE_H
 #include "platform.h"
 
 TN__BEGIN_DECLS
@@ -107,3 +109,5 @@ TN_API uint64_t tn_time_ms(void);
 TN_API uint64_t tn_time_ns(void);
 
 TN__END_DECLS
+
+#endif /* TN_BASE_H */

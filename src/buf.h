@@ -1,4 +1,6 @@
 /* buf.h: tn_buf, a growable byte buffer with a consumable front. */
+#ifndef TN_BUF_H
+#define TN_BUF_H
 #include "base.h"
 
 TN__BEGIN_DECLS
@@ -30,3 +32,5 @@ TN_API char *tn_buf_ptr(const tn_buf *b);
 TN_API size_t tn_buf_size(const tn_buf *b);
 
 TN__END_DECLS
+
+#endif /* TN_BUF_H */

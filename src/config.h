@@ -1,4 +1,6 @@
 /* config.h: compile-time toggles and limits, version, and the user guide. */
+#ifndef TN_CONFIG_H
+#define TN_CONFIG_H
 /*
    QUICK START
    -----------
@@ -228,3 +230,5 @@
 #ifndef TORNADO_MAX_ROUTE_CAPTURES
 #define TORNADO_MAX_ROUTE_CAPTURES 16
 #endif
+
+#endif /* TN_CONFIG_H */

@@ -1,4 +1,6 @@
 /* crypto.h: SHA-1, SHA-256, HMAC, constant-time compare, base64, hex, UTF-8 validation, random bytes. */
+#ifndef TN_CRYPTO_H
+#define TN_CRYPTO_H
 #include "base.h"
 
 TN__BEGIN_DECLS
@@ -172,3 +174,5 @@ TN_API void tn_random_set_source(tn_random_fn fn, void *user);
 TN_API int tn_random_bytes(void *buf, size_t n);
 
 TN__END_DECLS
+
+#endif /* TN_CRYPTO_H */

@@ -1,4 +1,6 @@
 /* http_cookie.h: Cookie header parsing, Set-Cookie formatting, Tornado signed values (v2), HTTP Basic auth. */
+#ifndef TN_HTTP_COOKIE_H
+#define TN_HTTP_COOKIE_H
 #include "crypto.h"
 
 TN__BEGIN_DECLS
@@ -145,3 +147,5 @@ TN_API int tn_basic_auth_decode(tn_str header, char *buf, size_t cap, tn_str *us
                                 tn_str *pass);
 
 TN__END_DECLS
+
+#endif /* TN_HTTP_COOKIE_H */

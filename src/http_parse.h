@@ -1,4 +1,6 @@
 /* http_parse.h: HTTP/1.1 request/response parser, framing rules, chunked codec, header utilities (no I/O). */
+#ifndef TN_HTTP_PARSE_H
+#define TN_HTTP_PARSE_H
 #include "base.h"
 
 TN__BEGIN_DECLS
@@ -233,3 +235,5 @@ TN_API int tn_http_token_list_has(tn_str value, const char *token);
 TN_API int tn_http_header_has_token(const tn_http_header *headers, size_t num, const char *name, const char *token);
 
 TN__END_DECLS
+
+#endif /* TN_HTTP_PARSE_H */

@@ -477,6 +477,7 @@ TN__PRIVATE int tn__hs_req_check(const tn_request *r) {
 /* Misuse a handler should hear about (a header after the response started, a framing
    header): a warning in the loop's log, and the call fails with TN_EINVAL. */
 TN__PRIVATE int tn__hs_misuse(const tn_request *r, const char *what, const char *name) {
+    (void)r; (void)what; (void)name;   /* TORNADO_NO_LOG */
     TN__LLOG(r->srv->loop, TN_LOG_WARN, TN_EINVAL, "http response: %s%s%s", what, name ? ": " : "", name ? name : "");
     return TN_EINVAL;
 }
@@ -922,6 +923,7 @@ TN__PRIVATE void tn__hc_head_done(tn__hconn *c, const char *base, size_t head_le
     r->held = head_len;
     r->base = base;
     if (r->p.version >= 11 && !(r->p.flags & TN_HTTP_F_HOST)) {
+        TN__LLOG(srv->loop, TN_LOG_DEBUG, TN_EPARSE, "http: HTTP/1.1 request without one Host: answered 400");
         tn__hc_fail(c, 400);   /* RFC 9112 §3.2: exactly one Host */
         return;
     }
@@ -930,6 +932,8 @@ TN__PRIVATE void tn__hc_head_done(tn__hconn *c, const char *base, size_t head_le
         return;
     }
     if (r->p.body_kind == TN_HTTP_BODY_LENGTH && r->p.content_length > srv->opts.max_body_size) {
+        TN__LLOG(srv->loop, TN_LOG_DEBUG, TN_EBODY_TOO_LARGE, "http: Content-Length %llu over max_body_size %llu: answered 413",
+                 (unsigned long long)r->p.content_length, (unsigned long long)srv->opts.max_body_size);
         tn__hc_fail(c, 413);
         return;
     }
@@ -1051,6 +1055,7 @@ TN__PRIVATE void tn__hc_process(tn__hconn *c) {
         }
         if (rc < 0) {
             int st = tn_http_error_status(rc);
+            TN__LLOG(srv->loop, TN_LOG_DEBUG, rc, "http: bad request (%s): answered %d", tn_strerror(rc), st ? st : 400);
             tn__hc_fail(c, st ? st : 400);
             return;
         }
@@ -1231,6 +1236,22 @@ TN__PRIVATE void tn__hs_on_deadline(tn_loop *loop, void *user) {
     tn__tcp_server_each(srv->tcp, tn__hs_abort_conn, NULL);
 }
 
+/* The options with their defaults (server_header is copied by the caller). */
+TN__PRIVATE void tn__hs_opts_resolve(const tn_http_server_opts *in, tn_http_server_opts *o) {
+    memset(o, 0, sizeof *o);
+    if (in) *o = *in;
+    o->max_header_size = TN__DEF(o->max_header_size, TORNADO_MAX_HEADER_BYTES);
+    o->max_headers = TN__DEF(o->max_headers, TORNADO_MAX_HEADERS);
+    o->max_target_length = TN__DEF(o->max_target_length, TORNADO_MAX_TARGET_LENGTH);
+    o->max_body_size = TN__DEF(o->max_body_size, TORNADO_MAX_BODY_BYTES);
+    o->idle_connection_timeout_ms = TN__DEF(o->idle_connection_timeout_ms, TORNADO_HTTP_IDLE_TIMEOUT_MS);
+    o->header_timeout_ms = TN__DEF(o->header_timeout_ms, TORNADO_HTTP_HEADER_TIMEOUT_MS);
+    /* the stream buffer holds a head and a buffered body at once */
+    if (!o->tcp.stream.max_buffer_size)
+        o->tcp.stream.max_buffer_size = (size_t)TN__MIN((uint64_t)((size_t)-1 / 2), o->max_body_size + o->max_header_size + 65536);
+    if (!o->server_header) o->server_header = "tornado.h/" TORNADO_VERSION;
+}
+
 TN_API int tn_http_server_new(tn_loop *loop, const tn_http_server_opts *opts, tn_request_cb on_request,
                               void *user, tn_http_server **out) {
     tn_http_server *srv;
@@ -1240,21 +1261,11 @@ TN_API int tn_http_server_new(tn_loop *loop, const tn_http_server_opts *opts, tn
     *out = NULL;
     srv = (tn_http_server *)tn__calloc(tn__loop_alloc(loop), sizeof *srv);
     if (!srv) return TN_ENOMEM;
-    if (opts) srv->opts = *opts;
+    tn__hs_opts_resolve(opts, &srv->opts);
     srv->loop = loop;
     srv->on_request = on_request;
     srv->user = user;
-    srv->opts.max_header_size = TN__DEF(srv->opts.max_header_size, TORNADO_MAX_HEADER_BYTES);
-    srv->opts.max_headers = TN__DEF(srv->opts.max_headers, TORNADO_MAX_HEADERS);
-    srv->opts.max_target_length = TN__DEF(srv->opts.max_target_length, TORNADO_MAX_TARGET_LENGTH);
-    srv->opts.max_body_size = TN__DEF(srv->opts.max_body_size, TORNADO_MAX_BODY_BYTES);
-    srv->opts.idle_connection_timeout_ms = TN__DEF(srv->opts.idle_connection_timeout_ms, TORNADO_HTTP_IDLE_TIMEOUT_MS);
-    srv->opts.header_timeout_ms = TN__DEF(srv->opts.header_timeout_ms, TORNADO_HTTP_HEADER_TIMEOUT_MS);
-    /* the stream buffer holds a head and a buffered body at once */
-    if (!srv->opts.tcp.stream.max_buffer_size)
-        srv->opts.tcp.stream.max_buffer_size = (size_t)TN__MIN((uint64_t)((size_t)-1 / 2),
-                                                               srv->opts.max_body_size + srv->opts.max_header_size + 65536);
-    sh = srv->opts.server_header ? srv->opts.server_header : "tornado.h/" TORNADO_VERSION;
+    sh = srv->opts.server_header;
     if (!tn__hs_hdr_value_ok(sh) || !(srv->server_header = tn__strdup(tn__loop_alloc(loop), sh))) {
         tn__free(tn__loop_alloc(loop), srv);
         return TN_EINVAL;

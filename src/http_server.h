@@ -1,4 +1,7 @@
 /* http_server.h: HTTP/1.1 server: keep-alive, pipelining, 100-continue, bodies, limits, timeouts. */
+#ifndef TN_HTTP_SERVER_H
+#define TN_HTTP_SERVER_H
+#include "tcp.h"
 #include "http_parse.h"
 
 #if TN_HAS_HTTP_SERVER
@@ -184,3 +187,5 @@ TN_API int tn_request_detach(tn_request *req, tn_stream **stream);
 
 TN__END_DECLS
 #endif /* TN_HAS_HTTP_SERVER */
+
+#endif /* TN_HTTP_SERVER_H */

@@ -1,4 +1,6 @@
 /* http_util.h: URLs, escaping, query/form args, header params, dates, Range, reasons. */
+#ifndef TN_HTTP_UTIL_H
+#define TN_HTTP_UTIL_H
 #include "buf.h"
 
 TN__BEGIN_DECLS
@@ -309,3 +311,5 @@ TN_API int tn_json_escape(tn_str in, char *out, size_t cap, size_t *out_len);
 TN_API int tn_json_escape_buf(tn_buf *b, tn_str in);
 
 TN__END_DECLS
+
+#endif /* TN_HTTP_UTIL_H */

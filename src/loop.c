@@ -769,6 +769,16 @@ TN__PRIVATE void tn__loop_release(tn_loop *loop) {
     tn__free(&a, loop);
 }
 
+/* The options with their defaults; a is the resolved allocator (tn__allocator_resolve). */
+TN__PRIVATE void tn__loop_opts_resolve(const tn_loop_opts *in, const tn_allocator *a, tn_loop_opts *o) {
+    memset(o, 0, sizeof *o);
+    if (in) *o = *in;
+    o->allocator = *a;
+    o->max_deferred_per_iter = TN__DEF(o->max_deferred_per_iter, TORNADO_MAX_DEFERRED_PER_ITER);
+    if (o->max_deferred_per_iter < 1) o->max_deferred_per_iter = 1;
+    o->logger.level = TN__DEF(o->logger.level, TN_LOG_INFO);
+}
+
 TN_API int tn_loop_new(const tn_loop_opts *opts, tn_loop **out) {
     tn_allocator a;
     tn_loop *loop;
@@ -778,12 +788,8 @@ TN_API int tn_loop_new(const tn_loop_opts *opts, tn_loop **out) {
     if ((rc = tn__allocator_resolve(opts ? &opts->allocator : NULL, &a)) != 0) return rc;
     loop = (tn_loop *)tn__calloc(&a, sizeof *loop);
     if (!loop) return TN_ENOMEM;
-    if (opts) loop->opts = *opts;
-    loop->opts.allocator = a;
+    tn__loop_opts_resolve(opts, &a, &loop->opts);
     loop->a = &loop->opts.allocator;
-    loop->opts.max_deferred_per_iter = TN__DEF(loop->opts.max_deferred_per_iter, TORNADO_MAX_DEFERRED_PER_ITER);
-    if (loop->opts.max_deferred_per_iter < 1) loop->opts.max_deferred_per_iter = 1;
-    loop->opts.logger.level = TN__DEF(loop->opts.logger.level, TN_LOG_INFO);
     loop->wake_fd[0] = loop->wake_fd[1] = -1;
     if ((rc = tn__mutex_init(&loop->post_lock)) != 0) {
         tn__free(&a, loop);

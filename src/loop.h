@@ -1,4 +1,6 @@
 /* loop.h: event loop: fd watchers, timer heap, deferred callbacks, thread-safe post, run modes. */
+#ifndef TN_LOOP_H
+#define TN_LOOP_H
 #include "buf.h"
 
 TN__BEGIN_DECLS
@@ -129,3 +131,5 @@ TN_API int tn_async_send(tn_async *a);
 TN_API int tn_async_close(tn_async *a, tn_cb cb, void *user);
 
 TN__END_DECLS
+
+#endif /* TN_LOOP_H */

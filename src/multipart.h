@@ -1,4 +1,6 @@
 /* multipart.h: incremental multipart/form-data (RFC 7578) push parser. */
+#ifndef TN_MULTIPART_H
+#define TN_MULTIPART_H
 #include "http_util.h"
 
 TN__BEGIN_DECLS
@@ -115,3 +117,5 @@ TN_API int tn_multipart_feed(tn_multipart *mp, const char *data, size_t len);
 TN_API int tn_multipart_finish(tn_multipart *mp);
 
 TN__END_DECLS
+
+#endif /* TN_MULTIPART_H */

@@ -1,4 +1,6 @@
 /* net.h: sockets: addresses, binding (v4/v6, reuse_port, unix), resolvers (blocking, threaded, override table). */
+#ifndef TN_NET_H
+#define TN_NET_H
 #include "loop.h"
 
 TN__BEGIN_DECLS
@@ -111,3 +113,5 @@ TN_API void tn_resolve_cancel(tn_resolve_req *req);
 TN_API int tn_resolver_close(tn_resolver *r, tn_cb cb, void *user);
 
 TN__END_DECLS
+
+#endif /* TN_NET_H */

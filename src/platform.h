@@ -1,4 +1,7 @@
 /* platform.h: public platform types (sockets), API decoration, C++ linkage. */
+#ifndef TN_PLATFORM_H
+#define TN_PLATFORM_H
+#include "config.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,3 +28,5 @@ typedef int tn_socket;
 #define TN_INVALID_SOCKET (-1)
 
 TN__END_DECLS
+
+#endif /* TN_PLATFORM_H */

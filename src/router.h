@@ -1,4 +1,6 @@
 /* router.h: web router: method + path patterns with named captures, first match wins, 404/405. */
+#ifndef TN_ROUTER_H
+#define TN_ROUTER_H
 #include "base.h"
 
 #if TN_HAS_WEB
@@ -128,3 +130,5 @@ TN_API size_t tn_router_count(const tn_router *router);
 
 TN__END_DECLS
 #endif /* TN_HAS_WEB */
+
+#endif /* TN_ROUTER_H */

@@ -1,5 +1,7 @@
 /* static.h: static files (Tornado's StaticFileHandler) from a directory or compiled-in assets. */
-#include "router.h"
+#ifndef TN_STATIC_H
+#define TN_STATIC_H
+#include "http_server.h"
 
 #if TN_HAS_WEB && TN_HAS_HTTP_SERVER
 TN__BEGIN_DECLS
@@ -110,3 +112,5 @@ TN_API const char *tn_static_mime_type(tn_str path);
 
 TN__END_DECLS
 #endif /* TN_HAS_WEB && TN_HAS_HTTP_SERVER */
+
+#endif /* TN_STATIC_H */

@@ -550,6 +550,20 @@ TN_API void tn_stream_set_idle_timeout(tn_stream *s, uint64_t ms) {
 /* The stream's size rounded for an owner's area right after it (tn__stream_extra). */
 #define TN__STREAM_SIZE ((sizeof(tn_stream) + 7u) & ~(size_t)7u)   /* owner state: 8-byte aligned */
 
+/* The options with their defaults, stored compactly in s (see tn_stream_get_opts). */
+TN__PRIVATE void tn__stream_opts_resolve(const tn_stream_opts *opts, tn_stream *s) {
+    tn_stream_opts o;
+    size_t chunk;
+    memset(&o, 0, sizeof o);
+    if (opts) o = *opts;
+    s->opts.max_buffer_size = tn__clamp_u32(TN__DEF(o.max_buffer_size, TORNADO_MAX_BUFFER_SIZE));
+    chunk = TN__DEF(o.read_chunk_size, TORNADO_READ_CHUNK_SIZE);
+    if (chunk > s->opts.max_buffer_size / 2) chunk = TN__MAX(s->opts.max_buffer_size / 2, 1);
+    s->opts.read_chunk_size = (uint32_t)TN__MIN(chunk, (size_t)0x40000000u);
+    s->opts.max_write_buffer_size = tn__clamp_u32(TN__DEF(o.max_write_buffer_size, TORNADO_MAX_WRITE_BUFFER_SIZE));
+    s->opts.idle_timeout_ms = tn__clamp_u32(o.idle_timeout_ms);
+}
+
 /* setup: make fd non-blocking and close-on-exec (0 for sockets we created that way).
    extra: bytes for the owner's per-connection state in the same allocation. */
 TN__PRIVATE int tn__stream_new(tn_loop *loop, int fd, const tn__transport_ops *ops, const tn_stream_opts *opts,
@@ -561,18 +575,7 @@ TN__PRIVATE int tn__stream_new(tn_loop *loop, int fd, const tn__transport_ops *o
     if (setup && (rc = tn__fd_setup(fd)) != 0) return rc;
     s = (tn_stream *)tn__calloc(tn__loop_alloc(loop), TN__STREAM_SIZE + extra);
     if (!s) return TN_ENOMEM;
-    {
-        tn_stream_opts o;
-        size_t chunk;
-        memset(&o, 0, sizeof o);
-        if (opts) o = *opts;
-        s->opts.max_buffer_size = tn__clamp_u32(TN__DEF(o.max_buffer_size, TORNADO_MAX_BUFFER_SIZE));
-        chunk = TN__DEF(o.read_chunk_size, TORNADO_READ_CHUNK_SIZE);
-        if (chunk > s->opts.max_buffer_size / 2) chunk = TN__MAX(s->opts.max_buffer_size / 2, 1);
-        s->opts.read_chunk_size = (uint32_t)TN__MIN(chunk, (size_t)0x40000000u);
-        s->opts.max_write_buffer_size = tn__clamp_u32(TN__DEF(o.max_write_buffer_size, TORNADO_MAX_WRITE_BUFFER_SIZE));
-        s->opts.idle_timeout_ms = tn__clamp_u32(o.idle_timeout_ms);
-    }
+    tn__stream_opts_resolve(opts, s);
     s->fd = fd;
     s->ops = ops;
     (void)tn_buf_init(&s->rbuf, tn__loop_alloc(loop));

@@ -1,4 +1,6 @@
 /* stream.h: buffered async byte streams over a transport (socket, pipe; TLS later). */
+#ifndef TN_STREAM_H
+#define TN_STREAM_H
 #include "net.h"
 
 TN__BEGIN_DECLS
@@ -118,3 +120,5 @@ TN_API void tn_stream_set_user(tn_stream *s, void *user);
 TN_API void *tn_stream_get_user(const tn_stream *s);
 
 TN__END_DECLS
+
+#endif /* TN_STREAM_H */

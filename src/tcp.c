@@ -138,6 +138,13 @@ TN__PRIVATE void tn__tcp_srv_finalize(tn__handle *h) {
 }
 static const tn__handle_type tn__tcp_server_type = { "tcp_server", tn__tcp_srv_finalize };
 
+TN__PRIVATE void tn__tcp_server_opts_resolve(const tn_tcp_server_opts *in, tn_tcp_server_opts *o) {
+    memset(o, 0, sizeof *o);
+    if (in) *o = *in;
+    o->accept_batch = TN__DEF(o->accept_batch, TORNADO_ACCEPT_BATCH);
+    if (o->accept_batch < 1) o->accept_batch = 1;
+}
+
 TN_API int tn_tcp_server_new(tn_loop *loop, const tn_tcp_server_opts *opts, tn_tcp_conn_cb cb, void *user,
                              tn_tcp_server **out) {
     tn_tcp_server *srv;
@@ -145,9 +152,7 @@ TN_API int tn_tcp_server_new(tn_loop *loop, const tn_tcp_server_opts *opts, tn_t
     *out = NULL;
     srv = (tn_tcp_server *)tn__calloc(tn__loop_alloc(loop), sizeof *srv);
     if (!srv) return TN_ENOMEM;
-    if (opts) srv->opts = *opts;
-    srv->opts.accept_batch = TN__DEF(srv->opts.accept_batch, TORNADO_ACCEPT_BATCH);
-    if (srv->opts.accept_batch < 1) srv->opts.accept_batch = 1;
+    tn__tcp_server_opts_resolve(opts, &srv->opts);
     srv->cb = cb;
     srv->user = user;
     srv->owner.on_free = tn__tcp_srv_conn_freed;
@@ -174,7 +179,11 @@ TN_API int tn_tcp_server_listen(tn_tcp_server *srv, const char *host, int port) 
     size_t n = 0, i;
     int rc;
     if (!srv) return TN_EINVAL;
-    if ((rc = tn_bind_sockets(host, port, &srv->opts.bind, fds, 16, &n)) != 0) return rc;
+    if ((rc = tn_bind_sockets(host, port, &srv->opts.bind, fds, 16, &n)) != 0) {
+        TN__LLOG(srv->h.loop, TN_LOG_WARN, rc, "listen on %s port %d failed: %s", host && *host ? host : "*", port,
+                 tn_strerror(rc));
+        return rc;
+    }
     for (i = 0; i < n; i++) {
         if ((rc = tn_tcp_server_add_socket(srv, fds[i])) != 0) {
             size_t j;
@@ -189,7 +198,10 @@ TN_API int tn_tcp_server_listen_unix(tn_tcp_server *srv, const char *path, int m
     tn_socket fd;
     int rc;
     if (!srv) return TN_EINVAL;
-    if ((rc = tn_bind_unix(path, mode, srv->opts.bind.backlog, &fd)) != 0) return rc;
+    if ((rc = tn_bind_unix(path, mode, srv->opts.bind.backlog, &fd)) != 0) {
+        TN__LLOG(srv->h.loop, TN_LOG_WARN, rc, "listen on unix socket %s failed: %s", path ? path : "(null)", tn_strerror(rc));
+        return rc;
+    }
     if ((rc = tn_tcp_server_add_socket(srv, fd)) != 0) tn__fd_close(fd);
     return rc;
 }
@@ -509,6 +521,13 @@ TN__PRIVATE void tn__tcp_cx_on_resolved(int status, const tn_addr *addrs, size_t
     tn__tcp_cx_start_chain(c, 0);
 }
 
+TN__PRIVATE void tn__tcp_connect_opts_resolve(const tn_connect_opts *in, tn_connect_opts *o) {
+    memset(o, 0, sizeof *o);
+    if (in) *o = *in;
+    o->timeout_ms = TN__DEF(o->timeout_ms, TORNADO_CONNECT_TIMEOUT_MS);
+    o->fallback_delay_ms = TN__DEF(o->fallback_delay_ms, TORNADO_HAPPY_EYEBALLS_DELAY_MS);
+}
+
 TN_API int tn_tcp_connect(tn_loop *loop, const char *host, int port, const tn_connect_opts *opts,
                           tn_connect_cb cb, void *user, tn_connector **out) {
     tn_connector *c;
@@ -517,9 +536,7 @@ TN_API int tn_tcp_connect(tn_loop *loop, const char *host, int port, const tn_co
     if (!loop || !host || !cb || port <= 0 || port > 65535) return TN_EINVAL;
     c = (tn_connector *)tn__calloc(tn__loop_alloc(loop), sizeof *c);
     if (!c) return TN_ENOMEM;
-    if (opts) c->opts = *opts;
-    c->opts.timeout_ms = TN__DEF(c->opts.timeout_ms, TORNADO_CONNECT_TIMEOUT_MS);
-    c->opts.fallback_delay_ms = TN__DEF(c->opts.fallback_delay_ms, TORNADO_HAPPY_EYEBALLS_DELAY_MS);
+    tn__tcp_connect_opts_resolve(opts, &c->opts);
     c->fd[0] = c->fd[1] = -1;
     c->cb = cb;
     c->user = user;

@@ -1,4 +1,6 @@
 /* tcp.h: TCP server (listen, accept, connection cap, multi-process) and client connect (happy eyeballs). */
+#ifndef TN_TCP_H
+#define TN_TCP_H
 #include "stream.h"
 
 TN__BEGIN_DECLS
@@ -99,3 +101,5 @@ TN_API int tn_tcp_connect(tn_loop *loop, const char *host, int port, const tn_co
 TN_API void tn_tcp_connect_cancel(tn_connector *c);
 
 TN__END_DECLS
+
+#endif /* TN_TCP_H */

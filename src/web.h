@@ -1,4 +1,6 @@
 /* web.h: web application layer: tn_app (routes, handlers), arguments, files, cookies, signed cookies, XSRF, ETag, errors. */
+#ifndef TN_WEB_H
+#define TN_WEB_H
 #include "router.h"
 #include "http_server.h"
 #include "http_cookie.h"
@@ -240,3 +242,5 @@ TN_API int tn_web_check_xsrf(tn_request *req);
 
 TN__END_DECLS
 #endif /* TN_HAS_WEB */
+
+#endif /* TN_WEB_H */
