@@ -2181,6 +2181,9 @@ TN_API void *tn_request_get_user(const tn_request *req);
    timeout, shutdown). After it returns the request is gone: do not touch it again.
    A handler that answers asynchronously should set one. */
 TN_API void tn_request_set_close_cb(tn_request *req, tn_request_cb cb, void *user);
+/* The close callback set now (e.g. to chain it: a layer that takes the close callback over
+   for a while and calls the previous one). */
+TN_API void tn_request_get_close_cb(const tn_request *req, tn_request_cb *cb, void **user);
 /* Runs once when the handler's part ends: the response was finished (tn_respond,
    tn_response_finish), the request was detached, or a response call found the client gone
    (TN_ECLOSED). It runs inside that call, just before the request is released (Tornado's
@@ -11885,6 +11888,10 @@ TN_API void tn_request_set_close_cb(tn_request *req, tn_request_cb cb, void *use
     req->close_cb = cb;
     req->close_user = user;
 }
+TN_API void tn_request_get_close_cb(const tn_request *req, tn_request_cb *cb, void **user) {
+    *cb = req->close_cb;
+    *user = req->close_user;
+}
 TN_API void tn_request_set_finish_cb(tn_request *req, tn_request_cb cb, void *user) {
     req->finish_cb = cb;
     req->finish_user = user;
@@ -12796,9 +12803,13 @@ TN__PRIVATE void tn__st_pump(tn__st_send *st) {
         rc = TN_EINVAL;
 #endif
     }
+    if (rc == TN_ECLOSED) {
+        tn__st_free(st);   /* the client is gone and the request released: no close callback follows */
+        return;
+    }
     if (rc != TN_OK) {
         /* finishing short of the Content-Length aborts the connection; tn__st_on_close then
-           frees the transfer (the connection is still there: pump runs only while it is) */
+           frees the transfer (the connection is still there) */
         (void)tn_response_finish(req);
         return;
     }
@@ -13002,8 +13013,7 @@ TN__PRIVATE int tn__st_send_entity(tn_request *req, const tn_static_opts *opts, 
         tn__st_free(st);
         return rc;
     }
-    st->prev_close = req->close_cb;
-    st->prev_close_user = req->close_user;
+    tn_request_get_close_cb(req, &st->prev_close, &st->prev_close_user);
     tn_request_set_close_cb(req, tn__st_on_close, st);
     tn__st_pump(st);
     return TN_OK;
@@ -13864,7 +13874,7 @@ TN__PRIVATE int tn__web_finish(tn__web_ctx *c) {
         rc = TN_OK;
         if (tn_buf_size(&c->body) > 0)
             rc = tn_response_write(c->req, tn_buf_ptr(&c->body), tn_buf_size(&c->body), NULL, NULL);
-        if (rc == TN_OK || rc == TN_ECLOSED) rc = tn_response_finish(c->req);
+        if (rc == TN_OK) rc = tn_response_finish(c->req);   /* TN_ECLOSED: already released */
     }
     if (rc == TN_OK || rc == TN_ECLOSED) c->finished = 1;
     tn__web_unref(c);

@@ -1357,6 +1357,10 @@ TN_API void tn_request_set_close_cb(tn_request *req, tn_request_cb cb, void *use
     req->close_cb = cb;
     req->close_user = user;
 }
+TN_API void tn_request_get_close_cb(const tn_request *req, tn_request_cb *cb, void **user) {
+    *cb = req->close_cb;
+    *user = req->close_user;
+}
 TN_API void tn_request_set_finish_cb(tn_request *req, tn_request_cb cb, void *user) {
     req->finish_cb = cb;
     req->finish_user = user;

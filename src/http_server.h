@@ -121,6 +121,9 @@ TN_API void *tn_request_get_user(const tn_request *req);
    timeout, shutdown). After it returns the request is gone: do not touch it again.
    A handler that answers asynchronously should set one. */
 TN_API void tn_request_set_close_cb(tn_request *req, tn_request_cb cb, void *user);
+/* The close callback set now (e.g. to chain it: a layer that takes the close callback over
+   for a while and calls the previous one). */
+TN_API void tn_request_get_close_cb(const tn_request *req, tn_request_cb *cb, void **user);
 /* Runs once when the handler's part ends: the response was finished (tn_respond,
    tn_response_finish), the request was detached, or a response call found the client gone
    (TN_ECLOSED). It runs inside that call, just before the request is released (Tornado's

@@ -137,9 +137,13 @@ TN__PRIVATE void tn__st_pump(tn__st_send *st) {
         rc = TN_EINVAL;
 #endif
     }
+    if (rc == TN_ECLOSED) {
+        tn__st_free(st);   /* the client is gone and the request released: no close callback follows */
+        return;
+    }
     if (rc != TN_OK) {
         /* finishing short of the Content-Length aborts the connection; tn__st_on_close then
-           frees the transfer (the connection is still there: pump runs only while it is) */
+           frees the transfer (the connection is still there) */
         (void)tn_response_finish(req);
         return;
     }
@@ -343,8 +347,7 @@ TN__PRIVATE int tn__st_send_entity(tn_request *req, const tn_static_opts *opts, 
         tn__st_free(st);
         return rc;
     }
-    st->prev_close = req->close_cb;
-    st->prev_close_user = req->close_user;
+    tn_request_get_close_cb(req, &st->prev_close, &st->prev_close_user);
     tn_request_set_close_cb(req, tn__st_on_close, st);
     tn__st_pump(st);
     return TN_OK;

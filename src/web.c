@@ -647,7 +647,7 @@ TN__PRIVATE int tn__web_finish(tn__web_ctx *c) {
         rc = TN_OK;
         if (tn_buf_size(&c->body) > 0)
             rc = tn_response_write(c->req, tn_buf_ptr(&c->body), tn_buf_size(&c->body), NULL, NULL);
-        if (rc == TN_OK || rc == TN_ECLOSED) rc = tn_response_finish(c->req);
+        if (rc == TN_OK) rc = tn_response_finish(c->req);   /* TN_ECLOSED: already released */
     }
     if (rc == TN_OK || rc == TN_ECLOSED) c->finished = 1;
     tn__web_unref(c);
