@@ -681,15 +681,16 @@ TN_TEST(python_tornado_client_interop) {
              "c = HTTPClient()\n"
              "r = c.fetch('http://127.0.0.1:%d/')\n"
              "print(r.code, r.body.decode())\n"
-             "r = c.fetch('http://127.0.0.1:%d/echo', method='POST', body=b'x' * 70000)\n"
-             "print(r.code, r.body[:11].decode(), len(r.body))\n"
+             "body = bytes(range(256)) * 273 + bytes(range(112))\n"
+             "r = c.fetch('http://127.0.0.1:%d/echo', method='POST', body=body)\n"
+             "print(r.code, len(body), r.body == b'POST 70000 ' + body, len(r.body))\n"
              "r = c.fetch('http://127.0.0.1:%d/stream')\n"
              "print(r.code, len(r.body))\n"
              "r = c.fetch('http://127.0.0.1:%d/missing', raise_error=False)\n"
              "print(r.code)\n"
              "\" 2>&1", s->port, s->port, s->port, s->port);
     run_cmd(cmd, out, sizeof out);
-    TN_EQ_STR(out, "200 Hello, world\n200 POST 70000  70011\n200 50000\n404\n");
+    TN_EQ_STR(out, "200 Hello, world\n200 70000 True 70011\n200 50000\n404\n");
     stop_server(s);
 }
 
