@@ -604,14 +604,37 @@ TN_TEST(no_keep_alive_max_connections_xheaders) {
     stop_server(s);
 }
 
+static void set_flag(tn_loop *loop, void *user) {
+    (void)loop;
+    *(volatile int *)user = 1;
+}
+
 /* graceful close: a request in flight finishes; new connections are refused */
 TN_TEST(graceful_shutdown) {
     server *s = start_server(NULL);
     char buf[4096];
-    int closed, fd = cli_connect(s->port, 0);
+    volatile int closing = 0;
+    int closed, fd = cli_connect(s->port, 0), fd2, rc, err;
+    struct sockaddr_in sa;
+    uint64_t end;
     cli_sends(fd, "GET /slow HTTP/1.1\r\nHost: t\r\n\r\n");
     usleep(50000);
     TN_OK_RC(tn_loop_post(s->loop, close_srv, s));
+    TN_OK_RC(tn_loop_post(s->loop, set_flag, (void *)&closing));   /* runs after close_srv */
+    end = tn_time_ms() + 2000;
+    while (!closing && tn_time_ms() < end) usleep(1000);
+    TN_CHECK(closing);
+    /* the /slow answer is still 250 ms away: a new connection now is refused */
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons((uint16_t)s->port);
+    sa.sin_addr.s_addr = htonl(0x7f000001);
+    fd2 = socket(AF_INET, SOCK_STREAM, 0);
+    TN_CHECK(fd2 >= 0);
+    rc = connect(fd2, (struct sockaddr *)&sa, sizeof sa);
+    err = errno;
+    close(fd2);
+    TN_CHECKF(rc < 0 && err == ECONNREFUSED, "connect during shutdown: rc %d, %s", rc, strerror(err));
     cli_recv(fd, buf, sizeof buf, 3000, &closed);
     TN_CHECK(strstr(buf, "\r\n\r\nlater") != NULL);
     TN_CHECK(strstr(buf, "Connection: close\r\n") != NULL);
