@@ -23,6 +23,8 @@ typedef struct server {
     volatile int closed_cbs;
     volatile int logged;
     volatile int last_status;
+    pthread_mutex_t log_mu;    /* guards logged and log[] (written on the server thread) */
+    struct { int status; uint64_t bytes, usec; char method[16], path[32]; } log[16];
     tn_request *held;          /* a request the handler keeps (async / never answers) */
     char last_ip[TN_ADDR_STRLEN];
     char last_proto[16];
@@ -150,9 +152,18 @@ static void on_headers(tn_request *req, void *user) {
 
 static void access_log(const tn_request *req, int status, uint64_t bytes, uint64_t usec, void *user) {
     server *s = (server *)user;
-    (void)req; (void)bytes; (void)usec;
+    tn_str m = tn_request_method(req), p = tn_request_path(req);
+    pthread_mutex_lock(&s->log_mu);
+    if (s->logged < 16) {
+        s->log[s->logged].status = status;
+        s->log[s->logged].bytes = bytes;
+        s->log[s->logged].usec = usec;
+        snprintf(s->log[s->logged].method, sizeof s->log[0].method, "%.*s", (int)m.len, m.ptr ? m.ptr : "");
+        snprintf(s->log[s->logged].path, sizeof s->log[0].path, "%.*s", (int)p.len, p.ptr ? p.ptr : "");
+    }
     s->logged++;
     s->last_status = status;
+    pthread_mutex_unlock(&s->log_mu);
 }
 
 static void *server_thread(void *u) {
@@ -171,6 +182,7 @@ static server *start_server(const tn_http_server_opts *o_in) {
     if (!o.on_headers) o.on_headers = on_headers;
     o.access_log = access_log;
     o.access_log_user = s;
+    pthread_mutex_init(&s->log_mu, NULL);
     if (g_loop_ca) {
         tn_loop_opts lo;
         memset(&lo, 0, sizeof lo);
@@ -645,14 +657,72 @@ TN_TEST(graceful_shutdown) {
     free(s);
 }
 
+/* Wait (bounded) until n requests are logged; the response can reach the client first. */
+static int wait_logged(server *s, int n) {
+    uint64_t end = tn_time_ms() + 2000;
+    int got;
+    for (;;) {
+        pthread_mutex_lock(&s->log_mu);
+        got = s->logged;
+        pthread_mutex_unlock(&s->log_mu);
+        if (got >= n || tn_time_ms() > end) return got;
+        usleep(1000);
+    }
+}
+
+/* Every request is logged with its status, the body bytes sent and the time it took,
+   including the error replies the server sends itself (Tornado logs every request). */
 TN_TEST(access_log_sees_every_request) {
-    server *s = start_server(NULL);
-    char buf[4096];
-    int closed;
+    tn_http_server_opts o;
+    server *s;
+    char buf[65536];
+    int closed, i;
+    memset(&o, 0, sizeof o);
+    o.max_body_size = 1000;
+    o.max_header_size = 4096;
+    s = start_server(&o);
     exchange(s->port, "GET /missing HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", buf, sizeof buf, 1000, &closed);
-    usleep(20000);
-    TN_EQ_INT(s->logged, 1);
-    TN_EQ_INT(s->last_status, 404);
+    TN_EQ_INT(wait_logged(s, 1), 1);
+    exchange(s->port, "POST /echo HTTP/1.1\r\nHost: t\r\nConnection: close\r\nContent-Length: 5\r\n\r\nhello", buf, sizeof buf, 1000, &closed);
+    TN_EQ_INT(wait_logged(s, 2), 2);
+    exchange(s->port, "GET /stream HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", buf, sizeof buf, 2000, &closed);
+    TN_EQ_INT(wait_logged(s, 3), 3);
+    exchange(s->port, "GET /slow HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", buf, sizeof buf, 2000, &closed);
+    TN_EQ_INT(wait_logged(s, 4), 4);
+    /* the server's own replies: a malformed request, a body over the limit, a head over it */
+    exchange(s->port, "GARBAGE\r\n\r\n", buf, sizeof buf, 1000, &closed);
+    TN_EQ_INT(count_status(buf, 400), 1);
+    TN_EQ_INT(wait_logged(s, 5), 5);
+    exchange(s->port, "PUT /up HTTP/1.1\r\nHost: t\r\nContent-Length: 2000\r\n\r\n", buf, sizeof buf, 1000, &closed);
+    TN_EQ_INT(count_status(buf, 413), 1);
+    TN_EQ_INT(wait_logged(s, 6), 6);
+    {
+        static char big[6000];
+        strcpy(big, "GET /h HTTP/1.1\r\nHost: t\r\nX-Big: ");
+        memset(big + strlen(big), 'b', 5000);
+        strcat(big, "\r\n\r\n");
+        exchange(s->port, big, buf, sizeof buf, 1000, &closed);
+        TN_EQ_INT(count_status(buf, 431), 1);
+    }
+    TN_EQ_INT(wait_logged(s, 7), 7);   /* (entries below logged are final: written first, under the lock) */
+    {
+        static const struct { int status; uint64_t bytes; const char *method, *path; } want[] = {
+            {404, 9, "GET", "/missing"}, {200, 12, "POST", "/echo"}, {200, 50000, "GET", "/stream"},
+            {200, 5, "GET", "/slow"}, {400, 0, NULL, NULL}, {413, 0, "PUT", "/up"}, {431, 0, NULL, NULL}};
+        for (i = 0; i < 7; i++) {
+            TN_CHECKF(s->log[i].status == want[i].status && s->log[i].bytes == want[i].bytes,
+                      "entry %d: %d %lu bytes, want %d %lu", i, s->log[i].status, (unsigned long)s->log[i].bytes,
+                      want[i].status, (unsigned long)want[i].bytes);
+            if (want[i].method) {
+                TN_EQ_STR(s->log[i].method, want[i].method);
+                TN_EQ_STR(s->log[i].path, want[i].path);
+            }
+            TN_CHECKF(s->log[i].usec < 5000000, "entry %d took %lu us", i, (unsigned long)s->log[i].usec);
+        }
+        /* /slow answers 300 ms after it arrived, and its log says so */
+        TN_CHECKF(s->log[3].usec >= 250000, "/slow logged %lu us", (unsigned long)s->log[3].usec);
+        TN_CHECKF(s->log[2].usec > 0, "/stream (50 writes) logged 0 us");
+    }
     stop_server(s);
 }
 
