@@ -2,7 +2,7 @@
 #   make            examples and tests
 #   make test       every check and test (tests/run.py): amalgamation, compile matrix,
 #                   symbol check, unit + network tests normally, on the poll backend and
-#                   under ASan+UBSan, examples compiled
+#                   under ASan+UBSan, examples compiled, the runner's own self-test
 #   make demo       build and start the demo site on 127.0.0.1:8888 (examples/demo.c)
 #   make demo-assets regenerate examples/demo_assets.h from examples/demo_assets/
 #   make bench      benchmarks with side-by-side peers
@@ -42,6 +42,11 @@ build/tests-poll/%: tests/%.c $(DEPS)
 build/asan/%: tests/%.c $(DEPS)
 	@mkdir -p $(@D)
 	$(CC) $(WARN) $(TOPT) $(SAN) -o $@ $< $(LIBS)
+
+# throwaway programs the runner's self-test judges (tests/run.py --selftest)
+build/runner_selftest/%: tests/runner_selftest/%.c tests/tn_test.h
+	@mkdir -p $(@D)
+	$(CC) $(WARN) -O0 -o $@ $<
 
 build/examples/%: examples/%.c tornado.h
 	@mkdir -p $(@D)

@@ -2089,7 +2089,12 @@ typedef void (*tn_request_cb)(tn_request *req, void *user);
 typedef void (*tn_body_cb)(tn_request *req, int status, tn_str data, void *user);
 /* A streamed response write went to the socket (TN_OK) or the connection closed first. */
 typedef void (*tn_response_cb)(tn_request *req, int status, void *user);
-/* One line per finished request: status sent, body bytes sent, microseconds taken. */
+/* One call per finished request, like Tornado's log_request: the status sent, the body
+   bytes written (chunk framing not counted), and the microseconds from the request's
+   first byte to its response being queued. Error replies the server sends itself (400,
+   405, 413, 414, 431, 503, ...) are logged too, with whatever of the request was parsed
+   (method and target may be empty); a connection that could not get a request object
+   (out of memory), timed out, or closed before a response is not logged. */
 typedef void (*tn_access_log_cb)(const tn_request *req, int status, uint64_t body_bytes, uint64_t usec, void *user);
 
 /* tn_http_server_opts: zero-init gives the defaults.
@@ -2114,7 +2119,7 @@ typedef void (*tn_access_log_cb)(const tn_request *req, int status, uint64_t bod
      server_header       NULL = "tornado.h/<version>"; "" = no Server header
      on_headers          optional: runs when a head has arrived, before its body; may call
                          tn_request_stream_body to take the body in chunks
-     access_log          optional: one call per finished request */
+     access_log          optional: one call per finished request, error replies included */
 typedef struct tn_http_server_opts {
     tn_tcp_server_opts tcp;
     size_t max_header_size;
@@ -11358,6 +11363,11 @@ TN__PRIVATE void tn__hc_fail(tn__hconn *c, int status) {
     const char *reason = tn_http_reason(status);
     tn_http_server *srv = c->srv;
     if (c->req) {
+        /* the server's own error replies are logged too (Tornado logs every request); a
+           handler that had the request from on_headers hears that its part is over */
+        if (srv->opts.access_log)
+            srv->opts.access_log(c->req, status, 0, (tn_time_ns() - c->req->start_ns) / 1000, srv->opts.access_log_user);
+        tn__hs_req_end(c->req);
         tn__hs_req_put(c->req);
         c->req = NULL;
     }

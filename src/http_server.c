@@ -827,6 +827,11 @@ TN__PRIVATE void tn__hc_fail(tn__hconn *c, int status) {
     const char *reason = tn_http_reason(status);
     tn_http_server *srv = c->srv;
     if (c->req) {
+        /* the server's own error replies are logged too (Tornado logs every request); a
+           handler that had the request from on_headers hears that its part is over */
+        if (srv->opts.access_log)
+            srv->opts.access_log(c->req, status, 0, (tn_time_ns() - c->req->start_ns) / 1000, srv->opts.access_log_user);
+        tn__hs_req_end(c->req);
         tn__hs_req_put(c->req);
         c->req = NULL;
     }

@@ -2,20 +2,33 @@
 """tests/run.py: everything `make test` checks, counted; ends with "N passed, N failed, N skipped".
 
 Steps: amalgamate.py --check; the compile matrix (gcc and clang as C99 with -Wundef -Werror,
-g++ as C++, each poller backend, TORNADO_NO_THREADS, TORNADO_NO_LOG); a check that the
-implementation exports only tn_ symbols; every example compiled; every tests/test_*.c built
-and run three ways (default backend, poll backend, ASan+UBSan); every tests/test_*.py run once
-(the examples against curl and Python Tornado); fuzz corpora replayed.
+g++ as C++, each poller backend, each toggle in the combinations config.h allows); a check
+that the implementation exports only tn_ symbols; every example compiled; every
+tests/test_*.c built and run three ways (default backend, poll backend, ASan+UBSan); every
+tests/test_*.py run once (the examples against curl and Python Tornado); fuzz corpora
+replayed; the runner's own self-test (tests/runner_selftest/).
 Jobs run in parallel (one per core). Options: -k SUBSTR (only matching names), -v (show
-output of passing steps too), --no-asan, --no-poll.
+output of passing steps too), --no-asan, --no-poll, --timeout S (limit per test program,
+default 900), --only BIN... (run just these built test binaries, nothing else),
+--selftest (the runner self-test alone).
+
+A test program passes only when it exits 0 (1 is accepted when it reported a failed case),
+was not killed by a signal or the time limit, and printed exactly one result line for each
+case it declares (`PROG -l` lists them; with -k, those the filter selects) plus its summary
+line. Result lines are matched exactly as tests/tn_test.h prints them:
+    ok PROG.CASE (N ms)        FAIL PROG.CASE: why        skip PROG.CASE: why
+    PROG: N passed, N failed, N skipped
+Anything else a program prints is output, never a result.
 """
 import concurrent.futures as cf
 import glob
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -29,6 +42,7 @@ failures = []
 args = sys.argv[1:]
 VERBOSE = "-v" in args
 FILTER = args[args.index("-k") + 1] if "-k" in args else None
+TIMEOUT = float(args[args.index("--timeout") + 1]) if "--timeout" in args else 900
 
 
 def emit(kind, name, detail=""):
@@ -42,14 +56,34 @@ def emit(kind, name, detail=""):
             failures.append(name)
 
 
+def run_program(cmd, timeout, env=None):
+    """Run cmd in a session of its own, stdout and stderr to one file (not a pipe: a process
+    it leaves behind cannot hold the run open). Returns (rc, output, timed_out): rc is the
+    exit status, or -N when a signal killed it. At the end, timed out or not, everything
+    left in its process group (hung cases, stray servers) is killed."""
+    with tempfile.TemporaryFile() as f:
+        p = subprocess.Popen(cmd, stdout=f, stderr=subprocess.STDOUT, env=env, cwd=ROOT,
+                             start_new_session=True)
+        timed_out = False
+        try:
+            p.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except OSError:
+            pass   # the group is gone already
+        p.wait()
+        f.seek(0)
+        out = f.read().decode("utf-8", "replace")
+    return p.returncode, out, timed_out
+
+
 def sh(cmd, timeout=600, env=None):
-    try:
-        p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout,
-                           env=env, cwd=ROOT)
-        return p.returncode, p.stdout.decode("utf-8", "replace")
-    except subprocess.TimeoutExpired as e:
-        out = (e.stdout or b"").decode("utf-8", "replace")
+    rc, out, timed_out = run_program(cmd, timeout, env)
+    if timed_out:
         return -999, out + "\n(timed out after %d s)" % timeout
+    return rc, out
 
 
 def tail(out, n=40):
@@ -75,27 +109,79 @@ def have(tool):
     return shutil.which(tool) is not None
 
 
+# ---- compile matrix ----------------------------------------------------------------------
+# What config.h demands along with a toggle (its #error rules): a toggle brings these too.
+# Say here when a new module depends on another (e.g. a WebSocket server on the HTTP server).
+IMPLIES = {
+    "TORNADO_NO_HTTP_SERVER": ["TORNADO_NO_WEB"],
+}
+# (tag, macros defined, extra link flags): one build per entry, for gcc and clang. Every
+# TORNADO_NO_* / _WITH_* / _POLL_* / TORNADO_STATIC macro src/ tests must appear in one
+# (matrix.covers_config checks). To add a toggle: one line here, its rule in IMPLIES.
+#   e.g. ("no-deflate", ["TORNADO_NO_DEFLATE"], []),
+#        ("openssl", ["TORNADO_WITH_OPENSSL"], ["-lssl", "-lcrypto"]),
+COMBOS = [
+    ("default", [], []),
+    ("poll", ["TORNADO_POLL_POLL"], []),
+    ("epoll", ["TORNADO_POLL_EPOLL"], []),
+    ("no-threads", ["TORNADO_NO_THREADS"], []),
+    ("no-log", ["TORNADO_NO_LOG"], []),
+    ("static", ["TORNADO_STATIC"], []),
+    ("no-web", ["TORNADO_NO_WEB"], []),
+    ("no-filesystem", ["TORNADO_NO_FILESYSTEM"], []),
+    ("no-simd", ["TORNADO_NO_SIMD"], []),
+    ("no-http-server", ["TORNADO_NO_HTTP_SERVER"], []),
+    # everything optional left out at once: the smallest build
+    ("minimal", ["TORNADO_NO_HTTP_SERVER", "TORNADO_NO_THREADS", "TORNADO_NO_LOG",
+                 "TORNADO_NO_FILESYSTEM", "TORNADO_NO_SIMD"], []),
+]
+# Macros config.h reads that are not feature toggles.
+NOT_TOGGLES = {"TORNADO_IMPLEMENTATION", "TORNADO_LINE_DIRECTIVES", "TORNADO_VERSION", "TORNADO_H_INCLUDED"}
+
+
+def with_implied(macros):
+    out = []
+    todo = list(macros)
+    while todo:
+        m = todo.pop(0)
+        if m not in out:
+            out.append(m)
+            todo += IMPLIES.get(m, [])
+    return out
+
+
+def matrix_covers_config():
+    """Every toggle src/ tests is built by some COMBOS entry ("every toggle" stays true
+    as modules add theirs)."""
+    name = "matrix.covers_config"
+    if FILTER and FILTER not in name:
+        return
+    known = set()
+    for path in glob.glob("src/*.[ch]"):
+        src = open(path, encoding="utf-8").read()
+        pat = r"(?:defined\s*\(?|#\s*ifn?def)\s*(TORNADO_(?:(?:NO|WITH|POLL)_\w+|STATIC)\b)"
+        known |= set(re.findall(pat, src))
+    built = set(m for _, macros, _ in COMBOS for m in with_implied(macros))
+    missing = sorted(known - built - NOT_TOGGLES)
+    if missing:
+        emit("FAIL", name, "toggles in src/ that no compile-matrix build defines: %s (add them to COMBOS "
+             "in tests/run.py)" % ", ".join(missing))
+    else:
+        emit("ok", name)
+
+
 def compile_matrix(pool):
     os.makedirs("build/matrix", exist_ok=True)
-    jobs = []
-    combos = [
-        ("default", []),
-        ("poll", ["-DTORNADO_POLL_POLL"]),
-        ("epoll", ["-DTORNADO_POLL_EPOLL"]),
-        ("no-threads", ["-DTORNADO_NO_THREADS"]),
-        ("no-log", ["-DTORNADO_NO_LOG"]),
-        ("static", ["-DTORNADO_STATIC"]),
-        ("no-web", ["-DTORNADO_NO_WEB"]),
-        ("no-filesystem", ["-DTORNADO_NO_FILESYSTEM"]),
-    ]
+    jobs = [pool.submit(matrix_covers_config)]
     for cc in ("gcc", "clang"):
         if not have(cc):
             emit("FAIL" if os.environ.get("CI") else "skip", "compile.%s" % cc,
                  "%s not found (apt-get install %s)" % (cc, cc))
             continue
-        for tag, flags in combos:
+        for tag, macros, libs in COMBOS:
             exe = "build/matrix/%s-%s" % (cc, tag)
-            cmd = [cc] + WARN + ["-O2"] + flags + ["-o", exe, "tests/compile_c.c", "-lpthread"]
+            flags = ["-D" + m for m in with_implied(macros)]
+            cmd = [cc] + WARN + ["-O2"] + flags + ["-o", exe, "tests/compile_c.c", "-lpthread"] + libs
             jobs.append(pool.submit(lambda c=cmd, e=exe, n="compile.%s.%s" % (cc, tag):
                                     step(n, ["sh", "-c", " ".join(c) + " && ./" + e])))
     if have("g++"):
@@ -156,7 +242,127 @@ def quickstart_check():
         emit("ok", name)
 
 
-def case_names(test):
+# ---- test programs: run, then judge ---------------------------------------------------------
+
+def list_cases(cmd, prog):
+    """The cases a test program declares (`cmd -l`), without the "PROG." prefix that
+    test_examples.py puts on its names. Returns (names, None) or (None, why)."""
+    rc, out, timed_out = run_program(cmd + ["-l"], 60)
+    if rc != 0 or timed_out:
+        return None, "-l %s\n%s" % ("timed out" if timed_out else "exit %d" % rc, tail(out))
+    names = [l.strip() for l in out.split("\n") if l.strip()]
+    return [n[len(prog) + 1:] if n.startswith(prog + ".") else n for n in names], None
+
+
+def describe_exit(rc):
+    if rc < 0:
+        try:
+            return "killed by signal %d (%s)" % (-rc, signal.Signals(-rc).name)
+        except ValueError:
+            return "killed by signal %d" % -rc
+    return "exit status %d" % rc
+
+
+def judge(label, variant, prog, out, rc, timed_out, expected, timeout):
+    """The verdict on one run of a test program: a list of (kind, name, detail) to emit.
+
+    label names the program in the results (e.g. "asan/test_loop"); each case is reported
+    as variant/PROG.CASE. out is everything it printed, rc its exit status (-N: signal N),
+    expected the cases it must report (declared, filtered like the program filters them).
+    Used by real runs and by the self-test alike."""
+    ok_re = re.compile(r"^ok %s\.(\S+) \(\d+ ms\)$" % re.escape(prog))
+    fail_re = re.compile(r"^FAIL %s\.(\S+): (.*)$" % re.escape(prog))
+    skip_re = re.compile(r"^skip %s\.(\S+): (.*)$" % re.escape(prog))
+    sum_re = re.compile(r"^%s: (\d+) passed, (\d+) failed, (\d+) skipped$" % re.escape(prog))
+    results = []
+    seen = {}
+    counts = {"ok": 0, "FAIL": 0, "skip": 0}
+    summary = None
+    problems = []
+    pending = []   # output lines before the next result line (a failing child's stderr)
+    for line in out.split("\n"):
+        m_ok, m_fail, m_skip = ok_re.match(line), fail_re.match(line), skip_re.match(line)
+        m = m_ok or m_fail or m_skip
+        if m:
+            kind = "ok" if m_ok else "FAIL" if m_fail else "skip"
+            case = m.group(1)
+            name = "%s/%s.%s" % (variant, prog, case)
+            if case in seen:
+                problems.append("%s reported twice (%s, then %s)" % (case, seen[case], kind))
+            elif case not in expected and kind != "FAIL":
+                problems.append("%s reported %s but not declared (-l) or not selected" % (case, kind))
+            else:
+                seen[case] = kind
+                counts[kind] += 1
+                if kind == "FAIL":
+                    ctx = "\n" + "\n".join("    " + l for l in pending[-40:]) if pending else ""
+                    results.append(("FAIL", name, m.group(2) + ctx))
+                elif kind == "skip":
+                    results.append(("skip", name, m.group(2)))
+                else:
+                    results.append(("ok", name, line[line.rindex(" ("):].strip()))
+            pending = []
+        elif sum_re.match(line):
+            summary = tuple(int(x) for x in sum_re.match(line).groups())
+            pending = []
+        elif line.strip():
+            pending.append(line)
+    if timed_out:
+        problems.append("timed out after %g s" % timeout)
+    elif rc < 0:
+        problems.append(describe_exit(rc))
+    elif rc != 0 and not (rc == 1 and counts["FAIL"]):
+        problems.append(describe_exit(rc) + (" with every case passing" if not counts["FAIL"] else ""))
+    elif rc == 0 and counts["FAIL"]:
+        problems.append("exit status 0 although cases failed")
+    missing = [c for c in expected if c not in seen]
+    if missing:
+        problems.append("%d of %d declared cases never reported: %s" % (
+            len(missing), len(expected), ", ".join(missing[:10]) + (", ..." if len(missing) > 10 else "")))
+    if not problems:
+        if summary is None:
+            problems.append("no summary line")
+        elif summary != (counts["ok"], counts["FAIL"], counts["skip"]):
+            problems.append("summary says %d passed, %d failed, %d skipped; the result lines say %d, %d, %d"
+                            % (summary + (counts["ok"], counts["FAIL"], counts["skip"])))
+    if problems:
+        results.append(("FAIL", label, "; ".join(problems) + "\n" + tail(out)))
+    return results
+
+
+def run_and_judge(label, variant, prog, cmd, filter_name=None, env=None):
+    """Run one test program (cmd) and emit its verdict. filter_name(case) is the string the
+    program matches -k against (None: no filter passed, every declared case runs)."""
+    t0 = time.time()
+    names, why = list_cases(cmd, prog)
+    if names is None:
+        emit("FAIL", label, "cannot list its cases: " + why)
+        return
+    if not names:
+        emit("FAIL", label, "declares no cases (-l)")
+        return
+    expected = names
+    run_cmd = list(cmd)
+    if filter_name:
+        expected = [c for c in names if FILTER in filter_name(c)]
+        run_cmd.append(FILTER)
+    rc, out, timed_out = run_program(run_cmd, TIMEOUT, env)
+    for kind, name, detail in judge(label, variant, prog, out, rc, timed_out, expected, TIMEOUT):
+        emit(kind, name, detail)
+    if VERBOSE:
+        print("    (%s: %.1f s)" % (label, time.time() - t0))
+
+
+def sanitizer_env():
+    env = dict(os.environ)
+    env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0:allocator_may_return_null=1")
+    env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1")
+    return env
+
+
+def c_case_names(test):
+    """Case names from the source: only to decide, before building, whether -k selects any
+    case of this file (the cases judged are what the built binary lists with -l)."""
     src = open("tests/%s.c" % test, encoding="utf-8", errors="replace").read()
     return re.findall(r"TN_CASE(?:_T)?\((\w+)", src)
 
@@ -164,74 +370,117 @@ def case_names(test):
 def run_test_binary(variant, test):
     target = "build/%s/%s" % (variant, test)
     label = "%s/%s" % (variant, test)
-    if FILTER and FILTER not in label and not any(FILTER in c for c in case_names(test)):
+    if FILTER and FILTER not in label and not any(FILTER in c for c in c_case_names(test)):
         return
     rc, out = sh(["make", "-s", target], timeout=900)
     if rc != 0:
         emit("FAIL", label + ".build", "\n" + tail(out))
         return
-    env = dict(os.environ)
-    env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0:allocator_may_return_null=1")
-    env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1")
-    cmd = ["./" + target]
-    if FILTER and FILTER not in label:
-        cmd.append(FILTER)   # some of its cases match
-    t0 = time.time()
-    try:
-        p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=900, env=env)
-        out = p.stdout.decode("utf-8", "replace")
-    except subprocess.TimeoutExpired as e:
-        out = (e.stdout or b"").decode("utf-8", "replace") + "\n(binary timed out)"
-        emit("FAIL", label, "timed out")
-    parse_cases(out, variant, label, t0)
-
-
-def parse_cases(out, variant, label, t0):
-    """Count the "ok|FAIL|skip NAME" lines of a test program's output as variant/NAME."""
-    seen = 0
-    pending = []   # output lines belonging to the next case line (child stderr)
-    for line in out.split("\n"):
-        m = re.match(r"^(ok|FAIL|skip) (\S+)(.*)$", line)
-        if m:
-            seen += 1
-            kind, cname, rest = m.group(1), m.group(2), m.group(3).strip()
-            cname = variant + "/" + cname
-            if kind == "FAIL":
-                emit("FAIL", cname, rest.lstrip(": ") + ("\n" + "\n".join("    " + l for l in pending[-40:]) if pending else ""))
-            elif kind == "skip":
-                emit("skip", cname, rest.lstrip(": "))
-            else:
-                emit("ok", cname, rest)
-            pending = []
-        elif re.match(r"^\S+: \d+ passed, \d+ failed, \d+ skipped$", line):
-            pending = []
-        elif line.strip():
-            pending.append(line)
-    if seen == 0:
-        emit("FAIL", label, "no test ran (%.0f s)\n%s" % (time.time() - t0, tail(out)))
+    # tn_test.h runs the cases whose name contains an argument
+    run_and_judge(label, variant, test, ["./" + target],
+                  (lambda c: c) if FILTER and FILTER not in label else None, sanitizer_env())
 
 
 def run_py_test(test, wait_for=()):
     """tests/test_*.py: a Python-driven test (the examples against curl and Python Tornado),
-    run once (not per variant), its cases counted like a C binary's, under the same limit."""
+    run once (not per variant), judged like a C binary, under the same limit."""
     label = "py/" + test
-    names = sh([sys.executable, "tests/%s.py" % test, "-l"], timeout=60)[1].split()
-    if FILTER and FILTER not in label and not any(FILTER in n for n in names):
-        return
-    for j in wait_for:   # the examples it runs are being built by other jobs: let them finish
-        j.result()
     cmd = [sys.executable, "tests/%s.py" % test]
     if FILTER and FILTER not in label:
-        cmd.append(FILTER)
-    t0 = time.time()
-    rc, out = sh(cmd, timeout=900)
-    if rc == -999:
-        emit("FAIL", label, "timed out")
-    parse_cases(out, "py", label, t0)
+        names, _ = list_cases(cmd, test)
+        if names is not None and not any(FILTER in "%s.%s" % (test, n) for n in names):
+            return
+    for j in wait_for:   # the examples it runs are being built by other jobs: let them finish
+        j.result()
+    # it runs the cases whose "PROG.CASE" contains its argument
+    run_and_judge(label, "py", test, cmd,
+                  (lambda c: "%s.%s" % (test, c)) if FILTER and FILTER not in label else None)
+
+
+def run_only(paths):
+    """--only BIN...: judge just these built test programs (labels: their path under build/)."""
+    for path in paths:
+        rel = os.path.relpath(path, "build") if not os.path.relpath(path, "build").startswith("..") else path
+        variant = os.path.dirname(rel) or "."
+        prog = os.path.basename(path)
+        run_and_judge(rel, variant, prog, [os.path.abspath(path)],
+                      (lambda c: c) if FILTER else None)
+
+
+# ---- the runner's self-test ------------------------------------------------------------------
+# Each throwaway program in tests/runner_selftest/ is judged by a separate `run.py --only`
+# with a short limit: the bad ones must fail the run and be named in its "failed:" line.
+SELFTEST = [
+    # (program, run.py must pass, text its output must show)
+    ("crash", False, "killed by signal 11 (SIGSEGV)"),
+    ("exit1", False, "exit status 1 with every case passing"),
+    ("hang", False, "timed out after 2 s"),
+    ("short", False, "1 of 3 declared cases never reported: three"),
+    ("good", True, "2 passed, 0 failed, 1 skipped"),
+]
+
+
+def selftest():
+    names = [n for n, _, _ in SELFTEST]
+    rc, out = sh(["make", "-s"] + ["build/runner_selftest/" + n for n in names], timeout=300)
+    if rc != 0:
+        print("runner self-test: building tests/runner_selftest failed\n" + tail(out))
+        return 1
+
+    def one(entry):
+        name, should_pass, want = entry
+        t0 = time.time()
+        rc, out = sh([sys.executable, "tests/run.py", "--only", "build/runner_selftest/" + name,
+                      "--timeout", "2"], timeout=60)
+        failed_line = [l for l in out.split("\n") if l.startswith("failed: ")]
+        named = bool(failed_line) and ("runner_selftest/" + name) in failed_line[0].split(": ", 1)[1].split(", ")
+        bad = []
+        if should_pass:
+            if rc != 0 or failed_line:
+                bad.append("the run failed (exit %d)" % rc)
+        else:
+            if rc != 1:
+                bad.append("the run exited %d, not 1" % rc)
+            if not named:
+                bad.append("runner_selftest/%s is not named in the failed: line" % name)
+        if want not in out:
+            bad.append("the output lacks %r" % want)
+        if time.time() - t0 > 20:
+            bad.append("took %.0f s" % (time.time() - t0))
+        return name, bad, out
+
+    status = 0
+    with cf.ThreadPoolExecutor(max_workers=len(SELFTEST)) as pool:
+        for name, bad, out in pool.map(one, SELFTEST):
+            if bad:
+                status = 1
+                print("FAIL runner_selftest/%s: %s\n%s" % (name, "; ".join(bad), tail(out)))
+            else:
+                print("ok runner_selftest/%s" % name)
+    return status
+
+
+def summary(t0):
+    print()
+    if failures:
+        print("failed: " + ", ".join(failures))
+    print("(%.0f s)" % (time.time() - t0))
+    print("%d passed, %d failed, %d skipped" % (totals["passed"], totals["failed"], totals["skipped"]))
+    return 1 if totals["failed"] else 0
 
 
 def main():
     t0 = time.time()
+    if "--selftest" in args:
+        return selftest()
+    if "--only" in args:
+        i = args.index("--only") + 1
+        paths = []
+        while i < len(args) and not args[i].startswith("-"):
+            paths.append(args[i])
+            i += 1
+        run_only(paths)
+        return summary(t0)
     # 1. the committed header must be what amalgamate.py makes
     step("amalgamate.check", [sys.executable, "amalgamate.py", "--check"])
     ncpu = os.cpu_count() or 2
@@ -243,7 +492,9 @@ def main():
     if "--no-asan" not in args:
         variants.append("asan")
     with cf.ThreadPoolExecutor(max_workers=ncpu) as pool:
-        jobs = compile_matrix(pool)
+        # the runner judges itself first: a runner that passes crashes makes the rest moot
+        jobs = [pool.submit(step, "runner.selftest", [sys.executable, "tests/run.py", "--selftest"], 120)]
+        jobs += compile_matrix(pool)
         jobs.append(pool.submit(symbol_check))
         jobs.append(pool.submit(quickstart_check))
         ex_jobs = [pool.submit(lambda e=ex: step("example." + e, ["make", "-s", "build/examples/" + e]))
@@ -258,12 +509,7 @@ def main():
             jobs.append(pool.submit(lambda: step("fuzz.replay", [sys.executable, "tests/fuzz/run.py", "--replay"])))
         for j in jobs:
             j.result()
-    print()
-    if failures:
-        print("failed: " + ", ".join(failures))
-    print("(%.0f s)" % (time.time() - t0))
-    print("%d passed, %d failed, %d skipped" % (totals["passed"], totals["failed"], totals["skipped"]))
-    return 1 if totals["failed"] else 0
+    return summary(t0)
 
 
 if __name__ == "__main__":

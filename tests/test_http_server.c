@@ -23,6 +23,8 @@ typedef struct server {
     volatile int closed_cbs;
     volatile int logged;
     volatile int last_status;
+    pthread_mutex_t log_mu;    /* guards logged and log[] (written on the server thread) */
+    struct { int status; uint64_t bytes, usec; char method[16], path[32]; } log[16];
     tn_request *held;          /* a request the handler keeps (async / never answers) */
     char last_ip[TN_ADDR_STRLEN];
     char last_proto[16];
@@ -207,9 +209,18 @@ static void on_headers(tn_request *req, void *user) {
 
 static void access_log(const tn_request *req, int status, uint64_t bytes, uint64_t usec, void *user) {
     server *s = (server *)user;
-    (void)req; (void)bytes; (void)usec;
+    tn_str m = tn_request_method(req), p = tn_request_path(req);
+    pthread_mutex_lock(&s->log_mu);
+    if (s->logged < 16) {
+        s->log[s->logged].status = status;
+        s->log[s->logged].bytes = bytes;
+        s->log[s->logged].usec = usec;
+        snprintf(s->log[s->logged].method, sizeof s->log[0].method, "%.*s", (int)m.len, m.ptr ? m.ptr : "");
+        snprintf(s->log[s->logged].path, sizeof s->log[0].path, "%.*s", (int)p.len, p.ptr ? p.ptr : "");
+    }
     s->logged++;
     s->last_status = status;
+    pthread_mutex_unlock(&s->log_mu);
 }
 
 static void *server_thread(void *u) {
@@ -228,6 +239,7 @@ static server *start_server(const tn_http_server_opts *o_in) {
     if (!o.on_headers) o.on_headers = on_headers;
     o.access_log = access_log;
     o.access_log_user = s;
+    pthread_mutex_init(&s->log_mu, NULL);
     if (g_loop_ca) {
         tn_loop_opts lo;
         memset(&lo, 0, sizeof lo);
@@ -661,14 +673,37 @@ TN_TEST(no_keep_alive_max_connections_xheaders) {
     stop_server(s);
 }
 
+static void set_flag(tn_loop *loop, void *user) {
+    (void)loop;
+    *(volatile int *)user = 1;
+}
+
 /* graceful close: a request in flight finishes; new connections are refused */
 TN_TEST(graceful_shutdown) {
     server *s = start_server(NULL);
     char buf[4096];
-    int closed, fd = cli_connect(s->port, 0);
+    volatile int closing = 0;
+    int closed, fd = cli_connect(s->port, 0), fd2, rc, err;
+    struct sockaddr_in sa;
+    uint64_t end;
     cli_sends(fd, "GET /slow HTTP/1.1\r\nHost: t\r\n\r\n");
     usleep(50000);
     TN_OK_RC(tn_loop_post(s->loop, close_srv, s));
+    TN_OK_RC(tn_loop_post(s->loop, set_flag, (void *)&closing));   /* runs after close_srv */
+    end = tn_time_ms() + 2000;
+    while (!closing && tn_time_ms() < end) usleep(1000);
+    TN_CHECK(closing);
+    /* the /slow answer is still 250 ms away: a new connection now is refused */
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons((uint16_t)s->port);
+    sa.sin_addr.s_addr = htonl(0x7f000001);
+    fd2 = socket(AF_INET, SOCK_STREAM, 0);
+    TN_CHECK(fd2 >= 0);
+    rc = connect(fd2, (struct sockaddr *)&sa, sizeof sa);
+    err = errno;
+    close(fd2);
+    TN_CHECKF(rc < 0 && err == ECONNREFUSED, "connect during shutdown: rc %d, %s", rc, strerror(err));
     cli_recv(fd, buf, sizeof buf, 3000, &closed);
     TN_CHECK(strstr(buf, "\r\n\r\nlater") != NULL);
     TN_CHECK(strstr(buf, "Connection: close\r\n") != NULL);
@@ -679,14 +714,72 @@ TN_TEST(graceful_shutdown) {
     free(s);
 }
 
+/* Wait (bounded) until n requests are logged; the response can reach the client first. */
+static int wait_logged(server *s, int n) {
+    uint64_t end = tn_time_ms() + 2000;
+    int got;
+    for (;;) {
+        pthread_mutex_lock(&s->log_mu);
+        got = s->logged;
+        pthread_mutex_unlock(&s->log_mu);
+        if (got >= n || tn_time_ms() > end) return got;
+        usleep(1000);
+    }
+}
+
+/* Every request is logged with its status, the body bytes sent and the time it took,
+   including the error replies the server sends itself (Tornado logs every request). */
 TN_TEST(access_log_sees_every_request) {
-    server *s = start_server(NULL);
-    char buf[4096];
-    int closed;
+    tn_http_server_opts o;
+    server *s;
+    char buf[65536];
+    int closed, i;
+    memset(&o, 0, sizeof o);
+    o.max_body_size = 1000;
+    o.max_header_size = 4096;
+    s = start_server(&o);
     exchange(s->port, "GET /missing HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", buf, sizeof buf, 1000, &closed);
-    usleep(20000);
-    TN_EQ_INT(s->logged, 1);
-    TN_EQ_INT(s->last_status, 404);
+    TN_EQ_INT(wait_logged(s, 1), 1);
+    exchange(s->port, "POST /echo HTTP/1.1\r\nHost: t\r\nConnection: close\r\nContent-Length: 5\r\n\r\nhello", buf, sizeof buf, 1000, &closed);
+    TN_EQ_INT(wait_logged(s, 2), 2);
+    exchange(s->port, "GET /stream HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", buf, sizeof buf, 2000, &closed);
+    TN_EQ_INT(wait_logged(s, 3), 3);
+    exchange(s->port, "GET /slow HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", buf, sizeof buf, 2000, &closed);
+    TN_EQ_INT(wait_logged(s, 4), 4);
+    /* the server's own replies: a malformed request, a body over the limit, a head over it */
+    exchange(s->port, "GARBAGE\r\n\r\n", buf, sizeof buf, 1000, &closed);
+    TN_EQ_INT(count_status(buf, 400), 1);
+    TN_EQ_INT(wait_logged(s, 5), 5);
+    exchange(s->port, "PUT /up HTTP/1.1\r\nHost: t\r\nContent-Length: 2000\r\n\r\n", buf, sizeof buf, 1000, &closed);
+    TN_EQ_INT(count_status(buf, 413), 1);
+    TN_EQ_INT(wait_logged(s, 6), 6);
+    {
+        static char big[6000];
+        strcpy(big, "GET /h HTTP/1.1\r\nHost: t\r\nX-Big: ");
+        memset(big + strlen(big), 'b', 5000);
+        strcat(big, "\r\n\r\n");
+        exchange(s->port, big, buf, sizeof buf, 1000, &closed);
+        TN_EQ_INT(count_status(buf, 431), 1);
+    }
+    TN_EQ_INT(wait_logged(s, 7), 7);   /* (entries below logged are final: written first, under the lock) */
+    {
+        static const struct { int status; uint64_t bytes; const char *method, *path; } want[] = {
+            {404, 9, "GET", "/missing"}, {200, 12, "POST", "/echo"}, {200, 50000, "GET", "/stream"},
+            {200, 5, "GET", "/slow"}, {400, 0, NULL, NULL}, {413, 0, "PUT", "/up"}, {431, 0, NULL, NULL}};
+        for (i = 0; i < 7; i++) {
+            TN_CHECKF(s->log[i].status == want[i].status && s->log[i].bytes == want[i].bytes,
+                      "entry %d: %d %lu bytes, want %d %lu", i, s->log[i].status, (unsigned long)s->log[i].bytes,
+                      want[i].status, (unsigned long)want[i].bytes);
+            if (want[i].method) {
+                TN_EQ_STR(s->log[i].method, want[i].method);
+                TN_EQ_STR(s->log[i].path, want[i].path);
+            }
+            TN_CHECKF(s->log[i].usec < 5000000, "entry %d took %lu us", i, (unsigned long)s->log[i].usec);
+        }
+        /* /slow answers 300 ms after it arrived, and its log says so */
+        TN_CHECKF(s->log[3].usec >= 250000, "/slow logged %lu us", (unsigned long)s->log[3].usec);
+        TN_CHECKF(s->log[2].usec > 0, "/stream (50 writes) logged 0 us");
+    }
     stop_server(s);
 }
 
@@ -738,15 +831,16 @@ TN_TEST(python_tornado_client_interop) {
              "c = HTTPClient()\n"
              "r = c.fetch('http://127.0.0.1:%d/')\n"
              "print(r.code, r.body.decode())\n"
-             "r = c.fetch('http://127.0.0.1:%d/echo', method='POST', body=b'x' * 70000)\n"
-             "print(r.code, r.body[:11].decode(), len(r.body))\n"
+             "body = bytes(range(256)) * 273 + bytes(range(112))\n"
+             "r = c.fetch('http://127.0.0.1:%d/echo', method='POST', body=body)\n"
+             "print(r.code, len(body), r.body == b'POST 70000 ' + body, len(r.body))\n"
              "r = c.fetch('http://127.0.0.1:%d/stream')\n"
              "print(r.code, len(r.body))\n"
              "r = c.fetch('http://127.0.0.1:%d/missing', raise_error=False)\n"
              "print(r.code)\n"
              "\" 2>&1", s->port, s->port, s->port, s->port);
     run_cmd(cmd, out, sizeof out);
-    TN_EQ_STR(out, "200 Hello, world\n200 POST 70000  70011\n200 50000\n404\n");
+    TN_EQ_STR(out, "200 Hello, world\n200 70000 True 70011\n200 50000\n404\n");
     stop_server(s);
 }
 

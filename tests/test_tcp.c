@@ -4,6 +4,7 @@
 #define TORNADO_IMPLEMENTATION
 #include "../tornado.h"
 #include "tn_test.h"
+#include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
@@ -586,10 +587,28 @@ TN_TEST(fork_processes_restarts) {
 }
 
 TN_TEST(fork_processes_gives_up) {
-    int task = -2, rc = tn_fork_processes(2, 3, &task);
-    if (task >= 0) _exit(1);   /* every run fails */
+    /* 2 workers whose every run fails, 3 restarts allowed: 2 first runs + 3 restarts, and
+       the 4th failure gives up (the last restarted worker is reaped after) */
+    char path[64], ch;
+    int task = -2, rc, fd, runs = 0;
+    snprintf(path, sizeof path, "/tmp/tn_fork_gives_up_%d", (int)getpid());
+    fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_APPEND, 0600);
+    TN_CHECK(fd >= 0);
+    rc = tn_fork_processes(2, 3, &task);
+    if (task >= 0) {
+        ch = (char)('0' + task);
+        _exit(write(fd, &ch, 1) == 1 ? 1 : 2);   /* log the run (one atomic append), then fail */
+    }
     TN_EQ_RC(rc, TN_ELIMIT);
     while (wait(NULL) > 0) {}
+    TN_CHECK(lseek(fd, 0, SEEK_SET) == 0);
+    while (read(fd, &ch, 1) == 1) {
+        TN_CHECK(ch == '0' || ch == '1');
+        runs++;
+    }
+    close(fd);
+    unlink(path);
+    TN_EQ_INT(runs, 2 + 3);
 }
 
 TN_TESTS(

@@ -10,7 +10,9 @@
    The binary runs each case in a forked child with an alarm (TN_TEST_TIMEOUT seconds,
    default 60; a case may set its own with TN_CASE_T(name, seconds)) and prints one line per
    case: "ok NAME (ms)", "FAIL NAME: why", "skip NAME: why". Arguments filter cases by name
-   substring; -l lists them. tests/run.py runs every binary and prints the totals. */
+   substring; -l lists them. tests/run.py runs every binary and prints the totals; it takes
+   only these exact lines as results, and fails a binary that exits non-zero (1 with a FAIL
+   excepted), dies on a signal, times out, or leaves a case -l declares unreported. */
 #ifndef TN_TEST_H
 #define TN_TEST_H
 
