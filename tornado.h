@@ -427,6 +427,15 @@ typedef struct tn_logger {
     int level;   /* most verbose level delivered; 0 = TN_LOG_INFO */
 } tn_logger;
 
+/* A ready logger for tn_logger.func: one line per message on stderr, e.g.
+       tornado: warn TN_EINVAL: tn_app_route: pattern "/a/:id" at byte 3: ... (web.c:481)
+   level, the code's name (left out when code is 0), the message, and the source file's
+   base name and line. user is not used. The line is formatted first and written with one
+   call, so lines from loops on different threads do not mix mid-line. Turn it on with
+       opts.logger.func = tn_log_stderr;  opts.logger.level = TN_LOG_DEBUG;
+   It exists under TORNADO_NO_LOG too; the library then just never calls it. */
+TN_API void tn_log_stderr(void *user, int level, int code, const char *msg, const char *file, int line);
+
 /* ---- clock -------------------------------------------------------------------------- */
 /* Monotonic time in milliseconds / nanoseconds from an unspecified start. */
 TN_API uint64_t tn_time_ms(void);
@@ -3070,6 +3079,21 @@ TN__PRIVATE int tn__ring_grow(const tn_allocator *a, void **items, uint32_t *hea
 }
 
 /* ---- logging ---- */
+TN_API void tn_log_stderr(void *user, int level, int code, const char *msg, const char *file, int line) {
+    static const char *const names[] = {"log", "error", "warn", "info", "debug"};
+    char out[640];
+    const char *base = file ? file : "?", *p;
+    int n;
+    (void)user;
+    for (p = base; *p; p++)
+        if (*p == '/' || *p == '\\') base = p + 1;
+    n = snprintf(out, sizeof out, "tornado: %s%s%s: %s (%s:%d)\n", names[level >= 1 && level <= 4 ? level : 0],
+                 code ? " " : "", code ? tn_err_name(code) : "", msg ? msg : "", base, line);
+    if (n < 0) return;
+    if ((size_t)n >= sizeof out) memcpy(out + sizeof out - 5, "...\n", 5);   /* cut, still one line */
+    fputs(out, stderr);
+}
+
 #if TN_HAS_LOG
 TN__PRIVATE void tn__log_at(const tn_logger *lg, int level, int code, const char *file, int line,
                             const char *fmt, ...)
