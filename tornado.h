@@ -67,28 +67,43 @@
 
    Other files include "tornado.h" without the define. A TCP echo server:
 
+       #include <string.h>                      // after tornado.h, for memset
        static void on_read(tn_stream *s, int status, tn_str data, void *user);
        static void start_read(tn_stream *s) {
            tn_stream_read_bytes(s, 65536, TN_READ_PARTIAL, on_read, NULL);
        }
+       static void on_written(tn_stream *s, int status, void *user) {
+           (void)user;
+           if (status == 0) start_read(s);      // the echo left: only now read more
+       }
        static void on_read(tn_stream *s, int status, tn_str data, void *user) {
            (void)user;
-           if (status < 0) return;                  // closed: the stream frees itself
-           tn_stream_write(s, data.ptr, data.len, NULL, NULL);   // copies
-           start_read(s);
+           if (status < 0) return;              // closed: the stream frees itself
+           if (tn_stream_write(s, data.ptr, data.len, on_written, NULL) != 0)   // copies
+               tn_stream_close(s, NULL, NULL);
        }
        static void on_conn(tn_tcp_server *srv, tn_stream *s, const tn_addr *peer, void *user) {
            (void)srv; (void)peer; (void)user;
            start_read(s);
        }
        int main(void) {
+           tn_loop_opts opts;
            tn_loop *loop;
            tn_tcp_server *srv;
-           if (tn_loop_new(NULL, &loop) != 0) return 1;          // NULL options = defaults
+           memset(&opts, 0, sizeof opts);       // zeroed options = every default
+           opts.logger.func = tn_log_stderr;    // the library's log lines on stderr
+           opts.logger.level = TN_LOG_DEBUG;    // (default level: TN_LOG_INFO)
+           if (tn_loop_new(&opts, &loop) != 0) return 1;
            if (tn_tcp_server_new(loop, NULL, on_conn, NULL, &srv) != 0) return 1;
            if (tn_tcp_server_listen(srv, "127.0.0.1", 8888) != 0) return 1;
            return tn_loop_run(loop);         // or tn_loop_run_once(loop, 0) once per frame
        }
+
+   Backpressure: the next read starts from the write callback, once the echo has gone to
+   the kernel. Reads are lazy (bytes are read only while a read is pending), so a client
+   that sends without reading stalls in its own socket buffers. Reading again straight
+   from on_read would queue all it sends in the server's memory. (Or cap the queue with
+   tn_tcp_server_opts.stream.max_write_buffer_size: writes past it fail TN_EBUFFER_FULL.)
 
    A web app (routes, arguments, cookies, XSRF; see web.h and examples/web_app.c):
 
@@ -125,9 +140,10 @@
      TORNADO_STATIC             off       make every function static (private copy per file)
      TORNADO_NO_THREADS         off       no pthread: no locks, no threaded resolver;
                                           tn_loop_post is then loop-thread only
-     TORNADO_NO_HTTP_SERVER     off       leave the HTTP server out
+     TORNADO_NO_HTTP_SERVER     off       leave the HTTP server out (needs TORNADO_NO_WEB too)
      TORNADO_NO_LOG             off       compile logging out
      TORNADO_NO_WEB             off       leave out the web layer (router, tn_app, static files)
+     TORNADO_NO_SIMD            off       portable scanning instead of SSE2 in the HTTP parser
      TORNADO_NO_FILESYSTEM      off       no file system: static files only from compiled-in
                                           asset tables (tn_static_serve_assets); no sendfile
      TORNADO_POLL_EPOLL         auto      force the epoll backend (Linux; default there)
@@ -155,6 +171,13 @@
      TORNADO_MAX_BODY_BYTES              104857600    request body (100 MiB) → 413
      TORNADO_HTTP_IDLE_TIMEOUT_MS        3600000      keep-alive idle connection (Tornado's)
      TORNADO_HTTP_HEADER_TIMEOUT_MS      30000        a head must arrive within this (slowloris)
+     TORNADO_MAX_CHUNK_LINE              4096         chunk-size line, extensions included
+     TORNADO_MAX_TRAILER_BYTES           8192         trailer section of a chunked body
+     TORNADO_MAX_URL_BYTES               65536        URL tn_url_parse accepts
+     TORNADO_MAX_QUERY_PAIRS             10000        query/form pairs parsed (then TN_ELIMIT)
+     TORNADO_MULTIPART_MAX_HEADER_BYTES  4096         one multipart part's header block
+     TORNADO_MULTIPART_MAX_PARTS         1000         parts in one multipart body
+     TORNADO_MAX_RANGES                  16           ranges in one Range header (beyond: 200)
      TORNADO_MAX_ROUTE_CAPTURES          16           captures ({name}, {name*}) per route
 
    ALLOCATOR
@@ -166,13 +189,21 @@
 
    ERRORS & LOGGING
    ----------------
-   Codes: the TN__ERRORS list in >>base.h. tn_loop_opts.logger = { func, user } receives
-   (user, level, code, message, file, line); the library is silent without one.
+   Codes: the TN__ERRORS list in >>base.h. tn_loop_opts.logger = { func, user, level }
+   receives (user, level, code, message, file, line) for messages up to level (0 =
+   TN_LOG_INFO); the library is silent without one. tn_log_stderr is a ready func that
+   prints one line per message ("tornado: warn TN_EINVAL: route not added: ...").
 
    THREADING
    ---------
    One thread per loop. tn_loop_post() is the one call safe from any thread; tn_async_send()
    is safe from any thread and from signal handlers. Everything else: the loop's thread.
+
+   PLATFORMS AND STATE
+   -------------------
+   Built and tested on Linux (epoll and poll backends), gcc and clang, C99 and C++.
+   Not built yet: the HTTP client, WebSocket, TLS (OpenSSL), compression, and other
+   platforms (kqueue for the BSDs and macOS, WSAPoll for Windows).
 */
 /* The implementation needs POSIX and a few GNU calls (accept4, pipe2). Ask glibc for them
    when the includer has not; this works when tornado.h comes before any system header in
@@ -440,6 +471,15 @@ typedef struct tn_logger {
     void *user;
     int level;   /* most verbose level delivered; 0 = TN_LOG_INFO */
 } tn_logger;
+
+/* A ready logger for tn_logger.func: one line per message on stderr, e.g.
+       tornado: warn TN_EINVAL: route not added: pattern "/a/:id" at byte 3: ... (tornado.h:LINE)
+   level, the code's name (left out when code is 0), the message, and the source file's
+   base name and line (src/web.c with TORNADO_LINE_DIRECTIVES). user is not used. The line is formatted first and written with one
+   call, so lines from loops on different threads do not mix mid-line. Turn it on with
+       opts.logger.func = tn_log_stderr;  opts.logger.level = TN_LOG_DEBUG;
+   It exists under TORNADO_NO_LOG too; the library then just never calls it. */
+TN_API void tn_log_stderr(void *user, int level, int code, const char *msg, const char *file, int line);
 
 /* ---- clock -------------------------------------------------------------------------- */
 /* Monotonic time in milliseconds / nanoseconds from an unspecified start. */
@@ -2292,7 +2332,9 @@ TN__BEGIN_DECLS
    Names are [A-Za-z_][A-Za-z0-9_]*, unique within a pattern, at most
    TORNADO_MAX_ROUTE_CAPTURES per pattern. Literal bytes are RFC 3986 path characters
    (A-Z a-z 0-9 - . _ ~ ! $ & ' ( ) + , ; = : @) and %HH escapes; '*' only as a whole last
-   segment; no empty segment except the last ("/a/" is a route of its own).
+   segment; no empty segment except the last ("/a/" is a route of its own). A segment may
+   not start with ':' followed by a name ("/users/:id" is TN_EINVAL: write "/users/{id}");
+   ':' anywhere else is a literal ("/v1/{name}:cancel").
 
    TRAILING SLASH  strict by default: "/a" and "/a/" are different routes; add "/a/?" to
    accept both with one route.
@@ -2611,7 +2653,7 @@ TN_API int tn_app_new(tn_loop *loop, const tn_app_opts *opts, tn_app **out);
 /* Add a route: methods and pattern as in tn_router_add ("GET", "GET,POST", "*" or NULL;
    "/users/{id}", "/static/{path*}"). Routes match in the order they were added.
    Returns: TN_OK; TN_EINVAL (bad pattern or methods: tn_router_last_error(tn_app_router(app))
-   says why; fn NULL); TN_ELIMIT; TN_ENOMEM. */
+   says why, and the loop's logger gets it at TN_LOG_WARN; fn NULL); TN_ELIMIT; TN_ENOMEM. */
 TN_API int tn_app_route(tn_app *app, const char *methods, const char *pattern, tn_handler_fn fn, void *user);
 /* A chunk of a streamed request body (Tornado's data_received): borrowed, valid during the
    call. May be called zero times (empty body). tn_request_pause / tn_request_resume give
@@ -3209,6 +3251,21 @@ TN__PRIVATE int tn__ring_grow(const tn_allocator *a, void **items, uint32_t *hea
 }
 
 /* ---- logging ---- */
+TN_API void tn_log_stderr(void *user, int level, int code, const char *msg, const char *file, int line) {
+    static const char *const names[] = {"log", "error", "warn", "info", "debug"};
+    char out[640];
+    const char *base = file ? file : "?", *p;
+    int n;
+    (void)user;
+    for (p = base; *p; p++)
+        if (*p == '/' || *p == '\\') base = p + 1;
+    n = snprintf(out, sizeof out, "tornado: %s%s%s: %s (%s:%d)\n", names[level >= 1 && level <= 4 ? level : 0],
+                 code ? " " : "", code ? tn_err_name(code) : "", msg ? msg : "", base, line);
+    if (n < 0) return;
+    if ((size_t)n >= sizeof out) memcpy(out + sizeof out - 5, "...\n", 5);   /* cut, still one line */
+    fputs(out, stderr);
+}
+
 #if TN_HAS_LOG
 TN__PRIVATE void tn__log_at(const tn_logger *lg, int level, int code, const char *file, int line,
                             const char *fmt, ...)
@@ -12128,6 +12185,24 @@ TN__PRIVATE int tn__rt_parse_pattern(tn_router *r, const char *pat, size_t n, tn
             sg.name_len = 0;
             if (e < n) return tn__rt_fail(r, TN_EINVAL, "pattern", pat, s, "'*' must be the last segment");
         } else {
+            /* ":name" starting a segment is how Express, Sinatra and Rails spell a capture;
+               here it would be a literal that only the path "/users/:id" matches: a route
+               that silently never fires. ':' is a legal pchar (RFC 3986
+               §3.3), and Tornado's regex routes treat it as a literal too, so only this
+               shape is refused: ':' first in a segment and a name start after it. ':'
+               elsewhere ("/v1/{name}:cancel", "/a:b") and before anything else (":8080",
+               "::", ":{x}") stays literal. A real path segment like ":id" can still be
+               routed with a capture ("/{seg}") that the handler checks. */
+            if (e - s >= 2 && pat[s] == ':' && tn__rt_namechar((unsigned char)pat[s + 1], 1)) {
+                char why[78];   /* with the rest of the message, fits r->err */
+                size_t k = s + 1;
+                int nl;
+                while (k < e && tn__rt_namechar((unsigned char)pat[k], 0)) k++;
+                nl = (int)TN__MIN(k - s - 1, 20);
+                snprintf(why, sizeof why, "\":%.*s\" is not a capture here: write {%.*s}", nl, pat + s + 1, nl,
+                         pat + s + 1);
+                return tn__rt_fail(r, TN_EINVAL, "pattern", pat, s, why);
+            }
             /* literal bytes up to '{' or the segment end */
             for (i = s; i < e && pat[i] != '{'; i++) {
                 unsigned char c = (unsigned char)pat[i];
@@ -13617,6 +13692,9 @@ TN__PRIVATE int tn__web_add_route(tn_app *app, const char *methods, const char *
     r->on_data = on_data;
     r->user = user;
     if ((rc = tn_router_add(app->router, methods, pattern, r, user)) != 0) {
+        const char *why = tn_router_last_error(app->router);   /* quotes the pattern, says where */
+        if (why[0]) TN__LLOG(app->loop, TN_LOG_WARN, rc, "route not added: %s", why);
+        else TN__LLOG(app->loop, TN_LOG_WARN, rc, "route \"%s\" not added: %s", pattern, tn_strerror(rc));
         tn__free(app->a, r);
         return rc;
     }

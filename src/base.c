@@ -127,6 +127,21 @@ TN__PRIVATE int tn__ring_grow(const tn_allocator *a, void **items, uint32_t *hea
 }
 
 /* ---- logging ---- */
+TN_API void tn_log_stderr(void *user, int level, int code, const char *msg, const char *file, int line) {
+    static const char *const names[] = {"log", "error", "warn", "info", "debug"};
+    char out[640];
+    const char *base = file ? file : "?", *p;
+    int n;
+    (void)user;
+    for (p = base; *p; p++)
+        if (*p == '/' || *p == '\\') base = p + 1;
+    n = snprintf(out, sizeof out, "tornado: %s%s%s: %s (%s:%d)\n", names[level >= 1 && level <= 4 ? level : 0],
+                 code ? " " : "", code ? tn_err_name(code) : "", msg ? msg : "", base, line);
+    if (n < 0) return;
+    if ((size_t)n >= sizeof out) memcpy(out + sizeof out - 5, "...\n", 5);   /* cut, still one line */
+    fputs(out, stderr);
+}
+
 #if TN_HAS_LOG
 TN__PRIVATE void tn__log_at(const tn_logger *lg, int level, int code, const char *file, int line,
                             const char *fmt, ...)

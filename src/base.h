@@ -103,6 +103,15 @@ typedef struct tn_logger {
     int level;   /* most verbose level delivered; 0 = TN_LOG_INFO */
 } tn_logger;
 
+/* A ready logger for tn_logger.func: one line per message on stderr, e.g.
+       tornado: warn TN_EINVAL: route not added: pattern "/a/:id" at byte 3: ... (tornado.h:LINE)
+   level, the code's name (left out when code is 0), the message, and the source file's
+   base name and line (src/web.c with TORNADO_LINE_DIRECTIVES). user is not used. The line is formatted first and written with one
+   call, so lines from loops on different threads do not mix mid-line. Turn it on with
+       opts.logger.func = tn_log_stderr;  opts.logger.level = TN_LOG_DEBUG;
+   It exists under TORNADO_NO_LOG too; the library then just never calls it. */
+TN_API void tn_log_stderr(void *user, int level, int code, const char *msg, const char *file, int line);
+
 /* ---- clock -------------------------------------------------------------------------- */
 /* Monotonic time in milliseconds / nanoseconds from an unspecified start. */
 TN_API uint64_t tn_time_ms(void);

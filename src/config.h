@@ -11,28 +11,43 @@
 
    Other files include "tornado.h" without the define. A TCP echo server:
 
+       #include <string.h>                      // after tornado.h, for memset
        static void on_read(tn_stream *s, int status, tn_str data, void *user);
        static void start_read(tn_stream *s) {
            tn_stream_read_bytes(s, 65536, TN_READ_PARTIAL, on_read, NULL);
        }
+       static void on_written(tn_stream *s, int status, void *user) {
+           (void)user;
+           if (status == 0) start_read(s);      // the echo left: only now read more
+       }
        static void on_read(tn_stream *s, int status, tn_str data, void *user) {
            (void)user;
-           if (status < 0) return;                  // closed: the stream frees itself
-           tn_stream_write(s, data.ptr, data.len, NULL, NULL);   // copies
-           start_read(s);
+           if (status < 0) return;              // closed: the stream frees itself
+           if (tn_stream_write(s, data.ptr, data.len, on_written, NULL) != 0)   // copies
+               tn_stream_close(s, NULL, NULL);
        }
        static void on_conn(tn_tcp_server *srv, tn_stream *s, const tn_addr *peer, void *user) {
            (void)srv; (void)peer; (void)user;
            start_read(s);
        }
        int main(void) {
+           tn_loop_opts opts;
            tn_loop *loop;
            tn_tcp_server *srv;
-           if (tn_loop_new(NULL, &loop) != 0) return 1;          // NULL options = defaults
+           memset(&opts, 0, sizeof opts);       // zeroed options = every default
+           opts.logger.func = tn_log_stderr;    // the library's log lines on stderr
+           opts.logger.level = TN_LOG_DEBUG;    // (default level: TN_LOG_INFO)
+           if (tn_loop_new(&opts, &loop) != 0) return 1;
            if (tn_tcp_server_new(loop, NULL, on_conn, NULL, &srv) != 0) return 1;
            if (tn_tcp_server_listen(srv, "127.0.0.1", 8888) != 0) return 1;
            return tn_loop_run(loop);         // or tn_loop_run_once(loop, 0) once per frame
        }
+
+   Backpressure: the next read starts from the write callback, once the echo has gone to
+   the kernel. Reads are lazy (bytes are read only while a read is pending), so a client
+   that sends without reading stalls in its own socket buffers. Reading again straight
+   from on_read would queue all it sends in the server's memory. (Or cap the queue with
+   tn_tcp_server_opts.stream.max_write_buffer_size: writes past it fail TN_EBUFFER_FULL.)
 
    A web app (routes, arguments, cookies, XSRF; see web.h and examples/web_app.c):
 
@@ -69,9 +84,10 @@
      TORNADO_STATIC             off       make every function static (private copy per file)
      TORNADO_NO_THREADS         off       no pthread: no locks, no threaded resolver;
                                           tn_loop_post is then loop-thread only
-     TORNADO_NO_HTTP_SERVER     off       leave the HTTP server out
+     TORNADO_NO_HTTP_SERVER     off       leave the HTTP server out (needs TORNADO_NO_WEB too)
      TORNADO_NO_LOG             off       compile logging out
      TORNADO_NO_WEB             off       leave out the web layer (router, tn_app, static files)
+     TORNADO_NO_SIMD            off       portable scanning instead of SSE2 in the HTTP parser
      TORNADO_NO_FILESYSTEM      off       no file system: static files only from compiled-in
                                           asset tables (tn_static_serve_assets); no sendfile
      TORNADO_POLL_EPOLL         auto      force the epoll backend (Linux; default there)
@@ -99,6 +115,13 @@
      TORNADO_MAX_BODY_BYTES              104857600    request body (100 MiB) → 413
      TORNADO_HTTP_IDLE_TIMEOUT_MS        3600000      keep-alive idle connection (Tornado's)
      TORNADO_HTTP_HEADER_TIMEOUT_MS      30000        a head must arrive within this (slowloris)
+     TORNADO_MAX_CHUNK_LINE              4096         chunk-size line, extensions included
+     TORNADO_MAX_TRAILER_BYTES           8192         trailer section of a chunked body
+     TORNADO_MAX_URL_BYTES               65536        URL tn_url_parse accepts
+     TORNADO_MAX_QUERY_PAIRS             10000        query/form pairs parsed (then TN_ELIMIT)
+     TORNADO_MULTIPART_MAX_HEADER_BYTES  4096         one multipart part's header block
+     TORNADO_MULTIPART_MAX_PARTS         1000         parts in one multipart body
+     TORNADO_MAX_RANGES                  16           ranges in one Range header (beyond: 200)
      TORNADO_MAX_ROUTE_CAPTURES          16           captures ({name}, {name*}) per route
 
    ALLOCATOR
@@ -110,13 +133,21 @@
 
    ERRORS & LOGGING
    ----------------
-   Codes: the TN__ERRORS list in >>base.h. tn_loop_opts.logger = { func, user } receives
-   (user, level, code, message, file, line); the library is silent without one.
+   Codes: the TN__ERRORS list in >>base.h. tn_loop_opts.logger = { func, user, level }
+   receives (user, level, code, message, file, line) for messages up to level (0 =
+   TN_LOG_INFO); the library is silent without one. tn_log_stderr is a ready func that
+   prints one line per message ("tornado: warn TN_EINVAL: route not added: ...").
 
    THREADING
    ---------
    One thread per loop. tn_loop_post() is the one call safe from any thread; tn_async_send()
    is safe from any thread and from signal handlers. Everything else: the loop's thread.
+
+   PLATFORMS AND STATE
+   -------------------
+   Built and tested on Linux (epoll and poll backends), gcc and clang, C99 and C++.
+   Not built yet: the HTTP client, WebSocket, TLS (OpenSSL), compression, and other
+   platforms (kqueue for the BSDs and macOS, WSAPoll for Windows).
 */
 /* The implementation needs POSIX and a few GNU calls (accept4, pipe2). Ask glibc for them
    when the includer has not; this works when tornado.h comes before any system header in

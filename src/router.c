@@ -193,6 +193,24 @@ TN__PRIVATE int tn__rt_parse_pattern(tn_router *r, const char *pat, size_t n, tn
             sg.name_len = 0;
             if (e < n) return tn__rt_fail(r, TN_EINVAL, "pattern", pat, s, "'*' must be the last segment");
         } else {
+            /* ":name" starting a segment is how Express, Sinatra and Rails spell a capture;
+               here it would be a literal that only the path "/users/:id" matches: a route
+               that silently never fires. ':' is a legal pchar (RFC 3986
+               §3.3), and Tornado's regex routes treat it as a literal too, so only this
+               shape is refused: ':' first in a segment and a name start after it. ':'
+               elsewhere ("/v1/{name}:cancel", "/a:b") and before anything else (":8080",
+               "::", ":{x}") stays literal. A real path segment like ":id" can still be
+               routed with a capture ("/{seg}") that the handler checks. */
+            if (e - s >= 2 && pat[s] == ':' && tn__rt_namechar((unsigned char)pat[s + 1], 1)) {
+                char why[78];   /* with the rest of the message, fits r->err */
+                size_t k = s + 1;
+                int nl;
+                while (k < e && tn__rt_namechar((unsigned char)pat[k], 0)) k++;
+                nl = (int)TN__MIN(k - s - 1, 20);
+                snprintf(why, sizeof why, "\":%.*s\" is not a capture here: write {%.*s}", nl, pat + s + 1, nl,
+                         pat + s + 1);
+                return tn__rt_fail(r, TN_EINVAL, "pattern", pat, s, why);
+            }
             /* literal bytes up to '{' or the segment end */
             for (i = s; i < e && pat[i] != '{'; i++) {
                 unsigned char c = (unsigned char)pat[i];

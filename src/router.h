@@ -25,7 +25,9 @@ TN__BEGIN_DECLS
    Names are [A-Za-z_][A-Za-z0-9_]*, unique within a pattern, at most
    TORNADO_MAX_ROUTE_CAPTURES per pattern. Literal bytes are RFC 3986 path characters
    (A-Z a-z 0-9 - . _ ~ ! $ & ' ( ) + , ; = : @) and %HH escapes; '*' only as a whole last
-   segment; no empty segment except the last ("/a/" is a route of its own).
+   segment; no empty segment except the last ("/a/" is a route of its own). A segment may
+   not start with ':' followed by a name ("/users/:id" is TN_EINVAL: write "/users/{id}");
+   ':' anywhere else is a literal ("/v1/{name}:cancel").
 
    TRAILING SLASH  strict by default: "/a" and "/a/" are different routes; add "/a/?" to
    accept both with one route.

@@ -78,7 +78,7 @@ TN_API int tn_app_new(tn_loop *loop, const tn_app_opts *opts, tn_app **out);
 /* Add a route: methods and pattern as in tn_router_add ("GET", "GET,POST", "*" or NULL;
    "/users/{id}", "/static/{path*}"). Routes match in the order they were added.
    Returns: TN_OK; TN_EINVAL (bad pattern or methods: tn_router_last_error(tn_app_router(app))
-   says why; fn NULL); TN_ELIMIT; TN_ENOMEM. */
+   says why, and the loop's logger gets it at TN_LOG_WARN; fn NULL); TN_ELIMIT; TN_ENOMEM. */
 TN_API int tn_app_route(tn_app *app, const char *methods, const char *pattern, tn_handler_fn fn, void *user);
 /* A chunk of a streamed request body (Tornado's data_received): borrowed, valid during the
    call. May be called zero times (empty body). tn_request_pause / tn_request_resume give

@@ -513,6 +513,55 @@ TN_TEST(strerror_names) {
     TN_CHECK(tn_loop_backend(NULL) != NULL);
 }
 
+/* ---- the ready stderr logger ---- */
+static void fd_noop(tn_loop *loop, tn_socket fd, int events, void *user) {
+    (void)loop; (void)fd; (void)events; (void)user;
+}
+
+TN_TEST(log_stderr_prints_lines) {
+    static const char want[] = "tornado: warn TN_EBUSY: two things (loop.c:42)\n"
+                               "tornado: debug: no code (x.c:7)\n"
+                               "tornado: error TN_ENOMEM: xxx";
+    char path[] = "/tmp/tn_test_logXXXXXX", text[4096], big[1000];
+    int fd = mkstemp(path), saved = dup(2), fds[2];
+    ssize_t n;
+    tn_loop_opts o;
+    tn_loop *loop;
+    TN_CHECK(fd >= 0 && saved >= 0);
+    unlink(path);
+    fflush(stderr);
+    TN_CHECK(dup2(fd, 2) == 2);
+    /* directly: level, code name, message, base name of the file and the line */
+    tn_log_stderr(NULL, TN_LOG_WARN, TN_EBUSY, "two things", "src/loop.c", 42);
+    tn_log_stderr(NULL, TN_LOG_DEBUG, 0, "no code", "x.c", 7);
+    memset(big, 'x', sizeof big - 1);
+    big[sizeof big - 1] = 0;
+    tn_log_stderr(NULL, TN_LOG_ERROR, TN_ENOMEM, big, NULL, 1);   /* cut, still one line */
+    /* through a loop: tn_loop_free's warnings about a live fd watcher */
+    memset(&o, 0, sizeof o);
+    o.logger.func = tn_log_stderr;
+    o.logger.level = TN_LOG_DEBUG;
+    TN_OK_RC(tn_loop_new(&o, &loop));
+    TN_CHECK(pipe(fds) == 0);
+    TN_OK_RC(tn_loop_add_fd(loop, fds[0], TN_EV_READ, fd_noop, NULL));
+    TN_EQ_RC(tn_loop_free(loop), TN_EBUSY);
+    TN_OK_RC(tn_loop_remove_fd(loop, fds[0]));
+    TN_OK_RC(tn_loop_free(loop));
+    fflush(stderr);
+    TN_CHECK(dup2(saved, 2) == 2);
+    close(saved);
+    close(fds[0]);
+    close(fds[1]);
+    n = pread(fd, text, sizeof text - 1, 0);
+    close(fd);
+    TN_CHECK(n > 0);
+    text[n] = 0;
+    TN_CHECKF(strncmp(text, want, strlen(want)) == 0, "got:\n%s", text);
+    TN_CHECKF(strstr(text, "xxx...\ntornado: warn TN_EBUSY: tn_loop_free: 1 objects still alive (") != NULL,
+              "got:\n%s", text);
+    TN_CHECKF(strstr(text, "tornado: warn TN_EBUSY:   alive: fd watcher on fd ") != NULL, "got:\n%s", text);
+}
+
 TN_TESTS(
     TN_CASE(timer_order),
     TN_CASE(timer_fires_on_time),
@@ -529,5 +578,6 @@ TN_TESTS(
     TN_CASE(run_stop_run_until),
     TN_CASE(allocator_counts_balance),
     TN_CASE(allocator_failure_is_enomem),
-    TN_CASE(strerror_names)
+    TN_CASE(strerror_names),
+    TN_CASE(log_stderr_prints_lines)
 )

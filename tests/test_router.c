@@ -468,6 +468,11 @@ TN_TEST(invalid_patterns) {
         {"/a%zz", TN_EINVAL, "two hex digits"},
         {"/{a}%g0", TN_EINVAL, "two hex digits"},
         {"/{a} ", TN_EINVAL, "byte not allowed"},
+        {"/users/:id", TN_EINVAL, "\":id\" is not a capture here: write {id}"},
+        {"/:id", TN_EINVAL, "write {id}"},
+        {"/files/:name.txt", TN_EINVAL, "write {name}"},
+        {"/a/:_x1/b", TN_EINVAL, "write {_x1}"},
+        {"/a/:id/?", TN_EINVAL, "write {id}"},
     };
     tn_router *r = new_router();
     size_t i;
@@ -487,6 +492,34 @@ TN_TEST(invalid_patterns) {
     TN_EQ_STR(tn_router_last_error(r), "pattern \"/a/{x\" at byte 3: '{' is not closed");
     add(r, "GET", "/ok", 0);
     TN_EQ_STR(tn_router_last_error(r), "");
+    TN_EQ_RC(tn_router_add(r, "GET", "/users/:id", HD(0), NULL), TN_EINVAL);
+    TN_EQ_STR(tn_router_last_error(r), "pattern \"/users/:id\" at byte 7: \":id\" is not a capture here: write {id}");
+    tn_router_free(r);
+}
+
+/* ':' is a path character (RFC 3986 pchar): only ":name" starting a segment is refused */
+TN_TEST(colon_literals) {
+    tn_route_match m;
+    tn_router *r = new_router();
+    add(r, "GET", "/v1/{name}:cancel", 0);   /* Google-style custom method */
+    add(r, "GET", "/a:b", 1);
+    add(r, "GET", "/port/:8080", 2);
+    add(r, "GET", "/c/::", 3);
+    add(r, "GET", "/c/:", 4);
+    add(r, "GET", "/verb/:{v}", 5);          /* a capture after a literal ':' */
+    add(r, "GET", "/{seg}", 6);               /* how to route a real ":id" segment */
+    EXPECT(r, "GET", "/v1/job7:cancel", 0);
+    TN_EQ_RC(match(r, "GET", "/v1/job7:cancel", &m), TN_OK);
+    TN_EQ_TSTR(m.captures[0].value, "job7");
+    EXPECT(r, "GET", "/a:b", 1);
+    EXPECT(r, "GET", "/port/:8080", 2);
+    EXPECT(r, "GET", "/c/::", 3);
+    EXPECT(r, "GET", "/c/:", 4);
+    EXPECT(r, "GET", "/verb/:run", 5);
+    TN_EQ_RC(match(r, "GET", "/verb/:run", &m), TN_OK);
+    TN_EQ_TSTR(m.captures[0].value, "run");
+    EXPECT(r, "GET", "/:id", 6);
+    TN_EQ_UINT(tn_router_count(r), 7);
     tn_router_free(r);
 }
 
@@ -681,5 +714,5 @@ TN_TEST(out_of_memory) {
 TN_TESTS(TN_CASE(literals), TN_CASE(segment_captures), TN_CASE(mixed_segment_captures), TN_CASE(rest_captures),
          TN_CASE(catch_all), TN_CASE(optional_trailing_slash), TN_CASE(first_match_wins), TN_CASE(methods),
          TN_CASE(head_falls_back_to_get), TN_CASE(not_found_and_not_allowed), TN_CASE(bad_requests),
-         TN_CASE(capture_capacity), TN_CASE(invalid_patterns), TN_CASE(invalid_methods), TN_CASE(many_routes),
+         TN_CASE(capture_capacity), TN_CASE(invalid_patterns), TN_CASE(colon_literals), TN_CASE(invalid_methods), TN_CASE(many_routes),
          TN_CASE(deep_literals), TN_CASE(allocator_accounting), TN_CASE(out_of_memory))

@@ -1060,8 +1060,50 @@ TN_TEST(curl_form_and_multipart_upload) {
     stop_app(a);
 }
 
+/* A route that cannot be added says why through the loop's logger, not only as TN_EINVAL. */
+typedef struct logcap { int n, level, code; char msg[512]; } logcap;
+static void capture_log(void *user, int level, int code, const char *msg, const char *file, int line) {
+    logcap *l = (logcap *)user;
+    (void)file; (void)line;
+    l->n++;
+    l->level = level;
+    l->code = code;
+    snprintf(l->msg, sizeof l->msg, "%s", msg);
+}
+static void set_flag(tn_loop *loop, void *user) { (void)loop; *(int *)user = 1; }
+
+TN_TEST(bad_route_is_logged) {
+    tn_loop_opts lo;
+    tn_loop *loop;
+    tn_app *app;
+    logcap l;
+    int done = 0;
+    memset(&lo, 0, sizeof lo);
+    memset(&l, 0, sizeof l);
+    lo.logger.func = capture_log;
+    lo.logger.user = &l;
+    TN_OK_RC(tn_loop_new(&lo, &loop));
+    TN_OK_RC(tn_app_new(loop, NULL, &app));
+    TN_EQ_RC(tn_app_route(app, "GET", "/users/:id", h_hello, NULL), TN_EINVAL);
+    TN_EQ_INT(l.n, 1);
+    TN_EQ_INT(l.level, TN_LOG_WARN);
+    TN_EQ_RC(l.code, TN_EINVAL);
+    TN_EQ_STR(l.msg, "route not added: pattern \"/users/:id\" at byte 7: \":id\" is not a capture here: write {id}");
+    TN_EQ_RC(tn_app_route(app, "GET", "users", h_hello, NULL), TN_EINVAL);
+    TN_EQ_STR(l.msg, "route not added: pattern \"users\" at byte 0: must start with '/'");
+    TN_EQ_RC(tn_app_route_stream(app, "GET POST", "/up", on_data, h_streamed, NULL), TN_EINVAL);
+    TN_EQ_STR(l.msg, "route not added: methods \"GET POST\" at byte 4: expected ','");
+    TN_EQ_INT(l.n, 3);
+    TN_OK_RC(tn_app_route(app, "GET", "/users/{id}", h_hello, NULL));   /* a good one is quiet */
+    TN_EQ_INT(l.n, 3);
+    TN_OK_RC(tn_app_close(app, 0, set_flag, &done));
+    TN_OK_RC(tn_loop_run_until(loop, &done, 5000));
+    TN_OK_RC(tn_loop_free(loop));
+}
+
 TN_TESTS(
     TN_CASE(routing_captures_404_405_head),
+    TN_CASE(bad_route_is_logged),
     TN_CASE(custom_not_found_and_error_page),
     TN_CASE(send_error_page_escapes_and_discards),
     TN_CASE(arguments_query_form_multipart_missing),

@@ -102,6 +102,7 @@ static int fz_ref_valid_pattern(const char *p) {
             if (p[k] == '{') { nl++; lb = k; }
             if (p[k] == '}') { nr++; rb = k; }
         }
+        if (e - s >= 2 && p[s] == ':' && fz_ident(p + s + 1, 1)) return 0;   /* "/:id": write {id} */
         if (e - s == 1 && p[s] == '*') {
             if (!last) return 0;
             is_cap = rest = 1;
