@@ -11007,7 +11007,8 @@ TN__PRIVATE void tn__hs_req_done(tn_request *r) {
     tn__hconn *c = r->conn;
     tn_http_server *srv = r->srv;
     if (srv->opts.access_log)
-        srv->opts.access_log(r, r->status, r->out_sent, (tn_time_ns() - r->start_ns) / 1000, srv->opts.access_log_user);
+        srv->opts.access_log(r, r->status, r->head_only ? 0 : r->out_sent, (tn_time_ns() - r->start_ns) / 1000,
+                             srv->opts.access_log_user);   /* HEAD: out_sent counts the length promised, none sent */
     tn__hs_req_end(r);
     if (!c) {
         tn__hs_req_put(r);
