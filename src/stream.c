@@ -441,6 +441,9 @@ TN__PRIVATE int tn__stream_try_read(tn_stream *s) {
         return 0;
     }
     if (s->eof && !s->closed) tn__stream_close_now(s, TN_EEOF);   /* cannot complete */
+    /* a full buffer that does not satisfy the read never will: fail now rather than when
+       (if ever) the peer sends another byte */
+    else if (!s->closed && tn_buf_size(&s->rbuf) >= s->opts.max_buffer_size) tn__stream_close_now(s, TN_EBUFFER_FULL);
     return 0;
 }
 

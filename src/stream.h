@@ -19,7 +19,8 @@ typedef struct tn_stream tn_stream;
 
 /* tn_stream_opts: zero-init gives Tornado's defaults.
      max_buffer_size        0 = TORNADO_MAX_BUFFER_SIZE (100 MB): most bytes buffered for a
-                            read; a read that needs more closes the stream (TN_EBUFFER_FULL)
+                            read; a read the full buffer does not satisfy fails and closes
+                            the stream (TN_EBUFFER_FULL)
      read_chunk_size        0 = TORNADO_READ_CHUNK_SIZE (64 KB), at most max_buffer_size/2:
                             bytes asked of the transport per read
      max_write_buffer_size  0 = unlimited: tn_stream_write fails with TN_EBUFFER_FULL when
@@ -63,7 +64,8 @@ TN_API int tn_stream_new_pipe(tn_loop *loop, int fd, const tn_stream_opts *opts,
 
 /* Read exactly n bytes (TN_READ_PARTIAL: 1..n bytes as soon as any are there;
    TN_READ_STREAMING: chunks as they arrive, then an empty TN_OK). n may be 0.
-   Returns TN_OK (cb will run), TN_EBUSY (a read is pending), TN_ECLOSED, TN_EINVAL. */
+   Returns TN_OK (cb will run), TN_EBUSY (a read is pending), TN_ECLOSED, TN_EINVAL,
+   TN_EBUFFER_FULL (n > max_buffer_size without TN_READ_STREAMING: no read starts). */
 TN_API int tn_stream_read_bytes(tn_stream *s, size_t n, int flags, tn_read_cb cb, void *user);
 /* Read up to and including the first occurrence of delim (1..64 bytes). If it is not
    found within max_bytes (0 = no limit but max_buffer_size), the read fails with
