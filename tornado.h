@@ -11704,7 +11704,7 @@ TN__PRIVATE void tn__hc_process(tn__hconn *c) {
         size_t len = data.len - r->dec_end;
         rc = tn_http_decode_chunked(&r->chunked, raw, &len);
         if (rc < 0 && rc != TN_EINCOMPLETE) {
-            tn__hc_fail(c, rc == TN_EBODY_TOO_LARGE ? 413 : 400);
+            tn__hc_fail(c, tn_http_error_status(rc));   /* 413 body, 431 trailer, 400 framing */
             return;
         }
         r->dec_end += len;
