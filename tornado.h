@@ -833,7 +833,8 @@ typedef struct tn_stream tn_stream;
                             read; a read the full buffer does not satisfy fails and closes
                             the stream (TN_EBUFFER_FULL)
      read_chunk_size        0 = TORNADO_READ_CHUNK_SIZE (64 KB), at most max_buffer_size/2:
-                            bytes asked of the transport per read
+                            room made in the read buffer before each read (a read then
+                            takes as much as the buffer has room for, one system call)
      max_write_buffer_size  0 = unlimited: tn_stream_write fails with TN_EBUFFER_FULL when
                             unsent bytes would exceed it
      idle_timeout_ms        0 = none: close with TN_ETIMEOUT after this long without a byte
