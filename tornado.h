@@ -2979,6 +2979,14 @@ TN_API int tn_str_eq(tn_str a, tn_str b) {
 
 TN__PRIVATE int tn__lower(int c) { return (c >= 'A' && c <= 'Z') ? c + 32 : c; }
 
+/* The value of a hex digit (0-9, a-f, A-F), or -1: the one copy for every module. */
+TN__PRIVATE int tn__hexval(int c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    c |= 0x20;
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+}
+
 TN_API int tn_str_ieq(tn_str a, tn_str b) {
     size_t i;
     if (a.len != b.len) return 0;
@@ -7182,12 +7190,6 @@ TN_API int tn_random_bytes(void *buf, size_t n) {
 TN__PRIVATE int tn__is_alpha(int c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 TN__PRIVATE int tn__is_digit(int c) { return c >= '0' && c <= '9'; }
 TN__PRIVATE int tn__is_alnum(int c) { return tn__is_alpha(c) || tn__is_digit(c); }
-TN__PRIVATE int tn__hexval(int c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
 TN__PRIVATE int tn__is_unreserved(int c) {
     return tn__is_alnum(c) || c == '-' || c == '.' || c == '_' || c == '~';
 }
@@ -9479,13 +9481,6 @@ enum {
     TN__CK_TR_LF, TN__CK_FINAL_LF, TN__CK_DONE, TN__CK_ERROR
 };
 
-TN__PRIVATE int tn__http_hexval(int c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    c |= 0x20;
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    return -1;
-}
-
 /* End of the chunk-size line's size part (at ';' or CR): check the body limit. */
 TN__PRIVATE int tn__http_chunk_size_end(tn_http_chunked *d) {
     uint64_t max = TN__DEF(d->max_body_bytes, (uint64_t)TORNADO_MAX_BODY_BYTES);
@@ -9528,7 +9523,7 @@ TN_API int tn_http_decode_chunked(tn_http_chunked *d, char *buf, size_t *len) {
         }
         switch (d->_state) {
         case TN__CK_SIZE: {
-            int v = tn__http_hexval(c);
+            int v = tn__hexval(c);
             if (v >= 0) {
                 if (d->_left >> 60) { rc = TN_EBAD_CHUNK; goto fail; }   /* overflow */
                 d->_left = (d->_left << 4) | (uint64_t)v;
@@ -11615,10 +11610,6 @@ TN__PRIVATE int tn__rt_litchar(unsigned char c) {
            (c != 0 && strchr("-._~!$&'()+,;=:@", c) != NULL);
 }
 
-TN__PRIVATE int tn__rt_hex(unsigned char c) {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
 TN__PRIVATE int tn__rt_namechar(unsigned char c, int first) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || (!first && c >= '0' && c <= '9');
 }
@@ -11733,7 +11724,7 @@ TN__PRIVATE int tn__rt_parse_pattern(tn_router *r, const char *pat, size_t n, tn
             for (i = s; i < e && pat[i] != '{'; i++) {
                 unsigned char c = (unsigned char)pat[i];
                 if (c == '%') {
-                    if (i + 2 >= e || !tn__rt_hex((unsigned char)pat[i + 1]) || !tn__rt_hex((unsigned char)pat[i + 2]))
+                    if (i + 2 >= e || tn__hexval((unsigned char)pat[i + 1]) < 0 || tn__hexval((unsigned char)pat[i + 2]) < 0)
                         return tn__rt_fail(r, TN_EINVAL, "pattern", pat, i, "'%' must be followed by two hex digits");
                     i += 2;
                 } else if (c == '}') {
@@ -11775,8 +11766,8 @@ TN__PRIVATE int tn__rt_parse_pattern(tn_router *r, const char *pat, size_t n, tn
                         unsigned char c = (unsigned char)pat[k];
                         if (c == '{') return tn__rt_fail(r, TN_EINVAL, "pattern", pat, k, "two captures in one segment");
                         if (c == '%') {
-                            if (k + 2 >= e || !tn__rt_hex((unsigned char)pat[k + 1]) ||
-                                !tn__rt_hex((unsigned char)pat[k + 2]))
+                            if (k + 2 >= e || tn__hexval((unsigned char)pat[k + 1]) < 0 ||
+                                tn__hexval((unsigned char)pat[k + 2]) < 0)
                                 return tn__rt_fail(r, TN_EINVAL, "pattern", pat, k,
                                                    "'%' must be followed by two hex digits");
                             k += 2;
@@ -14051,13 +14042,8 @@ TN__PRIVATE int tn__web_unhex(tn_str s, unsigned char *out, size_t cap, size_t *
     for (i = 0; i < s.len; i += 2) {
         int hi, lo, k;
         int v[2];
-        for (k = 0; k < 2; k++) {
-            char ch = s.ptr[i + (size_t)k];
-            if (ch >= '0' && ch <= '9') v[k] = ch - '0';
-            else if (ch >= 'a' && ch <= 'f') v[k] = ch - 'a' + 10;
-            else if (ch >= 'A' && ch <= 'F') v[k] = ch - 'A' + 10;
-            else return TN_EPARSE;
-        }
+        for (k = 0; k < 2; k++)
+            if ((v[k] = tn__hexval((unsigned char)s.ptr[i + (size_t)k])) < 0) return TN_EPARSE;
         hi = v[0];
         lo = v[1];
         out[i / 2] = (unsigned char)(hi * 16 + lo);

@@ -719,13 +719,6 @@ enum {
     TN__CK_TR_LF, TN__CK_FINAL_LF, TN__CK_DONE, TN__CK_ERROR
 };
 
-TN__PRIVATE int tn__http_hexval(int c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    c |= 0x20;
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    return -1;
-}
-
 /* End of the chunk-size line's size part (at ';' or CR): check the body limit. */
 TN__PRIVATE int tn__http_chunk_size_end(tn_http_chunked *d) {
     uint64_t max = TN__DEF(d->max_body_bytes, (uint64_t)TORNADO_MAX_BODY_BYTES);
@@ -768,7 +761,7 @@ TN_API int tn_http_decode_chunked(tn_http_chunked *d, char *buf, size_t *len) {
         }
         switch (d->_state) {
         case TN__CK_SIZE: {
-            int v = tn__http_hexval(c);
+            int v = tn__hexval(c);
             if (v >= 0) {
                 if (d->_left >> 60) { rc = TN_EBAD_CHUNK; goto fail; }   /* overflow */
                 d->_left = (d->_left << 4) | (uint64_t)v;

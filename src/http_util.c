@@ -5,12 +5,6 @@
 TN__PRIVATE int tn__is_alpha(int c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 TN__PRIVATE int tn__is_digit(int c) { return c >= '0' && c <= '9'; }
 TN__PRIVATE int tn__is_alnum(int c) { return tn__is_alpha(c) || tn__is_digit(c); }
-TN__PRIVATE int tn__hexval(int c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
 TN__PRIVATE int tn__is_unreserved(int c) {
     return tn__is_alnum(c) || c == '-' || c == '.' || c == '_' || c == '~';
 }

@@ -1214,13 +1214,8 @@ TN__PRIVATE int tn__web_unhex(tn_str s, unsigned char *out, size_t cap, size_t *
     for (i = 0; i < s.len; i += 2) {
         int hi, lo, k;
         int v[2];
-        for (k = 0; k < 2; k++) {
-            char ch = s.ptr[i + (size_t)k];
-            if (ch >= '0' && ch <= '9') v[k] = ch - '0';
-            else if (ch >= 'a' && ch <= 'f') v[k] = ch - 'a' + 10;
-            else if (ch >= 'A' && ch <= 'F') v[k] = ch - 'A' + 10;
-            else return TN_EPARSE;
-        }
+        for (k = 0; k < 2; k++)
+            if ((v[k] = tn__hexval((unsigned char)s.ptr[i + (size_t)k])) < 0) return TN_EPARSE;
         hi = v[0];
         lo = v[1];
         out[i / 2] = (unsigned char)(hi * 16 + lo);
