@@ -13,8 +13,8 @@
        >>tcp.h          TCP server (listen, accept, connection cap, multi-process) and client connect (happy eyeballs).
        >>crypto.h       SHA-1, SHA-256, HMAC, constant-time compare, base64, hex, UTF-8 validation, random bytes.
        >>http_util.h    URLs, escaping, query/form args, header params, dates, Range, reasons.
-       >>multipart.h    incremental multipart/form-data (RFC 7578) push parser.
        >>http_parse.h   HTTP/1.1 request/response parser, framing rules, chunked codec, header utilities (no I/O).
+       >>multipart.h    incremental multipart/form-data (RFC 7578) push parser.
        >>http_cookie.h  Cookie header parsing, Set-Cookie formatting, Tornado signed values (v2), HTTP Basic auth.
        >>http_server.h  HTTP/1.1 server: keep-alive, pipelining, 100-continue, bodies, limits, timeouts.
        >>router.h       web router: method + path patterns with named captures, first match wins, 404/405.
@@ -32,8 +32,8 @@
        >>tcp.c          tcp server (accept batches, connection cap), fork_processes, happy-eyeballs connect.
        >>crypto.c       SHA-1, SHA-256, HMAC, constant-time compare, base64, hex, UTF-8 validation, random bytes.
        >>http_util.c    URL, escaping, query, header-parameter, date, Range and reason code.
-       >>multipart.c    the multipart/form-data push parser.
        >>http_parse.c   strict incremental HTTP/1.1 head parser, framing, chunked codec, header utilities.
+       >>multipart.c    the multipart/form-data push parser.
        >>http_cookie.c  Cookie header parsing, Set-Cookie formatting, Tornado signed values (v2), HTTP Basic auth.
        >>http_server.c  HTTP/1.1 server connections: parse in place, bodies, responses, timeouts.
        >>router.c       web router: patterns compiled into segments, a literal-segment trie, first match wins.
@@ -1467,131 +1467,6 @@ TN__END_DECLS
 /* <<http_util.h  end of src/http_util.h */
 
 /* ======================================================================== */
-/* >>multipart.h  (src/multipart.h)                                         */
-/* ======================================================================== */
-#ifdef TORNADO_LINE_DIRECTIVES
-#line 1 "src/multipart.h"
-#endif
-/* multipart.h: incremental multipart/form-data (RFC 7578) push parser. */
-/* #include "http_util.h" (inlined above) */
-
-TN__BEGIN_DECLS
-
-/* Most bytes of one part's header block, including its closing empty line; also the
-   size of two internal buffers in tn_multipart (beyond: TN_EHEADER_TOO_LARGE). */
-#ifndef TORNADO_MULTIPART_MAX_HEADER_BYTES
-#define TORNADO_MULTIPART_MAX_HEADER_BYTES 4096
-#endif
-/* Most parts in one body (beyond: TN_ELIMIT). */
-#ifndef TORNADO_MULTIPART_MAX_PARTS
-#define TORNADO_MULTIPART_MAX_PARTS 1000u
-#endif
-/* Longest boundary accepted (RFC 2046 says 70; some clients go further). */
-#define TN_MULTIPART_MAX_BOUNDARY 200
-
-/* Events delivered to a tn_multipart_cb, in this order for each part:
-   PART_BEGIN, PART_DATA (zero or more), PART_END; then DONE once after the close
-   delimiter "--boundary--". */
-enum {
-    TN_MULTIPART_PART_BEGIN = 1,
-    TN_MULTIPART_PART_DATA = 2,
-    TN_MULTIPART_PART_END = 3,
-    TN_MULTIPART_DONE = 4
-};
-
-/* Bits of tn_multipart_part.flags. */
-enum {
-    TN_MULTIPART_HAS_NAME = 1u << 0,      /* a name= parameter was present */
-    TN_MULTIPART_HAS_FILENAME = 1u << 1   /* a filename= or filename*= parameter */
-};
-
-/* tn_multipart_part: one part's headers. Valid from its PART_BEGIN until its PART_END
-   callback returns (the strings point into the parser's buffers).
-   Tornado keeps a part only when disposition is "form-data" and name is non-empty, and
-   treats it as a file only when filename is non-empty (content type defaulting to
-   "application/unknown"); the parser reports every part and leaves that choice to you. */
-typedef struct tn_multipart_part {
-    tn_str name;          /* decoded name parameter of Content-Disposition ("" if none) */
-    tn_str filename;      /* decoded filename (filename* preferred); "" if none */
-    tn_str content_type;  /* Content-Type value, trimmed; "" when absent */
-    tn_str disposition;   /* Content-Disposition main value, e.g. "form-data"; "" if absent */
-    tn_str headers;       /* raw header block: each line with its CRLF, no closing blank line */
-    unsigned index;       /* 0 for the first part */
-    unsigned flags;       /* TN_MULTIPART_HAS_* */
-} tn_multipart_part;
-
-/* Called synchronously from tn_multipart_feed. event is a TN_MULTIPART_* value; part is
-   the current part (NULL for DONE); data holds PART_DATA bytes: a slice of the fed input
-   whenever possible (zero-copy), or of the parser's own copy of the delimiter when bytes
-   held back at the end of a previous feed turned out to be content. data is valid only
-   during the call; empty chunks are never delivered. Return 0 to continue; anything else
-   stops the parser, and tn_multipart_feed returns it (a positive value becomes
-   TN_ECANCELED). */
-typedef int (*tn_multipart_cb)(int event, const tn_multipart_part *part, tn_str data, void *user);
-
-/* tn_multipart_opts: limits; zero-initialise, 0 means the default.
-     max_header_bytes  default and maximum TORNADO_MULTIPART_MAX_HEADER_BYTES (4096)
-     max_parts         default TORNADO_MULTIPART_MAX_PARTS (1000) */
-typedef struct tn_multipart_opts {
-    size_t max_header_bytes;  /* per part header block, including the blank line */
-    size_t max_parts;         /* parts per body */
-} tn_multipart_opts;
-
-/* tn_multipart: parser state, caller-allocated (about 8.5 KB with the default limits:
-   no allocation happens). Initialise with tn_multipart_init; fields are private. */
-typedef struct tn_multipart {
-    tn_multipart_cb _cb;
-    void *_user;
-    int _state;
-    int _err;
-    size_t _match;        /* delimiter bytes matched at the end of the previous feed */
-    size_t _dlen;         /* strlen("\r\n--") + boundary length */
-    size_t _hlen;         /* header bytes buffered */
-    size_t _max_header;
-    size_t _max_parts;
-    size_t _parts;
-    tn_multipart_part _part;
-    char _delim[4 + TN_MULTIPART_MAX_BOUNDARY];
-    char _hdr[TORNADO_MULTIPART_MAX_HEADER_BYTES];
-    char _dec[TORNADO_MULTIPART_MAX_HEADER_BYTES];
-} tn_multipart;
-
-/* Get the boundary from a Content-Type value. The media type must be
-   multipart/form-data (ASCII case-insensitive); quotes around the boundary are removed.
-   *boundary points into content_type, or into buf if unescaping was needed (cap >=
-   content_type.len suffices; buf may be NULL otherwise).
-   Returns: TN_OK; TN_ENOTSUP (another media type); TN_EBAD_MULTIPART (no boundary, or a
-   malformed parameter list); TN_EBUFFER_FULL. */
-TN_API int tn_multipart_boundary(tn_str content_type, char *buf, size_t cap, tn_str *boundary);
-
-/* Start parsing a body with this boundary (without the leading "--"). The boundary is
-   copied. opts may be NULL. Bytes before the first delimiter (preamble) and after the
-   close delimiter (epilogue, including trailing garbage, as Tornado 2.3) are ignored.
-   Returns: TN_OK; TN_EBAD_MULTIPART (boundary empty, longer than
-   TN_MULTIPART_MAX_BOUNDARY, or holding control or non-ASCII bytes); TN_EINVAL (mp or cb
-   NULL). */
-TN_API int tn_multipart_init(tn_multipart *mp, tn_str boundary, const tn_multipart_opts *opts,
-                             tn_multipart_cb cb, void *user);
-
-/* Feed the next slice of the body (any split works; len 0 is fine). Consumes everything:
-   up to boundary-length + 3 trailing bytes that might start a delimiter are remembered
-   by state (not copied) until the next feed decides. After DONE, input is ignored.
-   Returns: TN_OK; TN_EBAD_MULTIPART (malformed: bad delimiter line, header line without
-   ':' or with control bytes, folded header, malformed Content-Disposition parameters);
-   TN_EHEADER_TOO_LARGE (part header block over max_header_bytes); TN_ELIMIT (more than
-   max_parts parts); or a callback's stop value. Errors are sticky: later feeds return
-   the same code without calling back. */
-TN_API int tn_multipart_feed(tn_multipart *mp, const char *data, size_t len);
-
-/* Declare the end of the body. Returns: TN_OK if the close delimiter was seen (DONE was
-   delivered); the sticky error if one occurred; TN_EBAD_MULTIPART otherwise (truncated
-   body: no PART_END or DONE is delivered). */
-TN_API int tn_multipart_finish(tn_multipart *mp);
-
-TN__END_DECLS
-/* <<multipart.h  end of src/multipart.h */
-
-/* ======================================================================== */
 /* >>http_parse.h  (src/http_parse.h)                                       */
 /* ======================================================================== */
 #ifdef TORNADO_LINE_DIRECTIVES
@@ -1824,6 +1699,9 @@ TN_API size_t tn_http_header_count(const tn_http_header *headers, size_t num, co
 /* All values of `name` joined with ", " into out[0..cap), NUL-terminated; *out_len (may be
    NULL) gets the length without the NUL. Returns TN_OK, TN_ENOENT or TN_EBUFFER_FULL. */
 TN_API int tn_http_header_join(const tn_http_header *headers, size_t num, const char *name, char *out, size_t cap, size_t *out_len);
+/* 1 if s is a token (RFC 9110 §5.6.2): one or more of A-Z a-z 0-9 !#$%&'*+-.^_`|~, the
+   syntax of field names, methods, transfer codings and cookie names. */
+TN_API int tn_http_is_token(tn_str s);
 /* 1 if the comma-separated list `value` has the element `token` (case-insensitive; parameters
    after ';' and surrounding whitespace are ignored), else 0. */
 TN_API int tn_http_token_list_has(tn_str value, const char *token);
@@ -1833,6 +1711,131 @@ TN_API int tn_http_header_has_token(const tn_http_header *headers, size_t num, c
 
 TN__END_DECLS
 /* <<http_parse.h  end of src/http_parse.h */
+
+/* ======================================================================== */
+/* >>multipart.h  (src/multipart.h)                                         */
+/* ======================================================================== */
+#ifdef TORNADO_LINE_DIRECTIVES
+#line 1 "src/multipart.h"
+#endif
+/* multipart.h: incremental multipart/form-data (RFC 7578) push parser. */
+/* #include "http_util.h" (inlined above) */
+
+TN__BEGIN_DECLS
+
+/* Most bytes of one part's header block, including its closing empty line; also the
+   size of two internal buffers in tn_multipart (beyond: TN_EHEADER_TOO_LARGE). */
+#ifndef TORNADO_MULTIPART_MAX_HEADER_BYTES
+#define TORNADO_MULTIPART_MAX_HEADER_BYTES 4096
+#endif
+/* Most parts in one body (beyond: TN_ELIMIT). */
+#ifndef TORNADO_MULTIPART_MAX_PARTS
+#define TORNADO_MULTIPART_MAX_PARTS 1000u
+#endif
+/* Longest boundary accepted (RFC 2046 says 70; some clients go further). */
+#define TN_MULTIPART_MAX_BOUNDARY 200
+
+/* Events delivered to a tn_multipart_cb, in this order for each part:
+   PART_BEGIN, PART_DATA (zero or more), PART_END; then DONE once after the close
+   delimiter "--boundary--". */
+enum {
+    TN_MULTIPART_PART_BEGIN = 1,
+    TN_MULTIPART_PART_DATA = 2,
+    TN_MULTIPART_PART_END = 3,
+    TN_MULTIPART_DONE = 4
+};
+
+/* Bits of tn_multipart_part.flags. */
+enum {
+    TN_MULTIPART_HAS_NAME = 1u << 0,      /* a name= parameter was present */
+    TN_MULTIPART_HAS_FILENAME = 1u << 1   /* a filename= or filename*= parameter */
+};
+
+/* tn_multipart_part: one part's headers. Valid from its PART_BEGIN until its PART_END
+   callback returns (the strings point into the parser's buffers).
+   Tornado keeps a part only when disposition is "form-data" and name is non-empty, and
+   treats it as a file only when filename is non-empty (content type defaulting to
+   "application/unknown"); the parser reports every part and leaves that choice to you. */
+typedef struct tn_multipart_part {
+    tn_str name;          /* decoded name parameter of Content-Disposition ("" if none) */
+    tn_str filename;      /* decoded filename (filename* preferred); "" if none */
+    tn_str content_type;  /* Content-Type value, trimmed; "" when absent */
+    tn_str disposition;   /* Content-Disposition main value, e.g. "form-data"; "" if absent */
+    tn_str headers;       /* raw header block: each line with its CRLF, no closing blank line */
+    unsigned index;       /* 0 for the first part */
+    unsigned flags;       /* TN_MULTIPART_HAS_* */
+} tn_multipart_part;
+
+/* Called synchronously from tn_multipart_feed. event is a TN_MULTIPART_* value; part is
+   the current part (NULL for DONE); data holds PART_DATA bytes: a slice of the fed input
+   whenever possible (zero-copy), or of the parser's own copy of the delimiter when bytes
+   held back at the end of a previous feed turned out to be content. data is valid only
+   during the call; empty chunks are never delivered. Return 0 to continue; anything else
+   stops the parser, and tn_multipart_feed returns it (a positive value becomes
+   TN_ECANCELED). */
+typedef int (*tn_multipart_cb)(int event, const tn_multipart_part *part, tn_str data, void *user);
+
+/* tn_multipart_opts: limits; zero-initialise, 0 means the default.
+     max_header_bytes  default and maximum TORNADO_MULTIPART_MAX_HEADER_BYTES (4096)
+     max_parts         default TORNADO_MULTIPART_MAX_PARTS (1000) */
+typedef struct tn_multipart_opts {
+    size_t max_header_bytes;  /* per part header block, including the blank line */
+    size_t max_parts;         /* parts per body */
+} tn_multipart_opts;
+
+/* tn_multipart: parser state, caller-allocated (about 8.5 KB with the default limits:
+   no allocation happens). Initialise with tn_multipart_init; fields are private. */
+typedef struct tn_multipart {
+    tn_multipart_cb _cb;
+    void *_user;
+    int _state;
+    int _err;
+    size_t _match;        /* delimiter bytes matched at the end of the previous feed */
+    size_t _dlen;         /* strlen("\r\n--") + boundary length */
+    size_t _hlen;         /* header bytes buffered */
+    size_t _max_header;
+    size_t _max_parts;
+    size_t _parts;
+    tn_multipart_part _part;
+    char _delim[4 + TN_MULTIPART_MAX_BOUNDARY];
+    char _hdr[TORNADO_MULTIPART_MAX_HEADER_BYTES];
+    char _dec[TORNADO_MULTIPART_MAX_HEADER_BYTES];
+} tn_multipart;
+
+/* Get the boundary from a Content-Type value. The media type must be
+   multipart/form-data (ASCII case-insensitive); quotes around the boundary are removed.
+   *boundary points into content_type, or into buf if unescaping was needed (cap >=
+   content_type.len suffices; buf may be NULL otherwise).
+   Returns: TN_OK; TN_ENOTSUP (another media type); TN_EBAD_MULTIPART (no boundary, or a
+   malformed parameter list); TN_EBUFFER_FULL. */
+TN_API int tn_multipart_boundary(tn_str content_type, char *buf, size_t cap, tn_str *boundary);
+
+/* Start parsing a body with this boundary (without the leading "--"). The boundary is
+   copied. opts may be NULL. Bytes before the first delimiter (preamble) and after the
+   close delimiter (epilogue, including trailing garbage, as Tornado 2.3) are ignored.
+   Returns: TN_OK; TN_EBAD_MULTIPART (boundary empty, longer than
+   TN_MULTIPART_MAX_BOUNDARY, or holding control or non-ASCII bytes); TN_EINVAL (mp or cb
+   NULL). */
+TN_API int tn_multipart_init(tn_multipart *mp, tn_str boundary, const tn_multipart_opts *opts,
+                             tn_multipart_cb cb, void *user);
+
+/* Feed the next slice of the body (any split works; len 0 is fine). Consumes everything:
+   up to boundary-length + 3 trailing bytes that might start a delimiter are remembered
+   by state (not copied) until the next feed decides. After DONE, input is ignored.
+   Returns: TN_OK; TN_EBAD_MULTIPART (malformed: bad delimiter line, header line without
+   ':' or with control bytes, folded header, malformed Content-Disposition parameters);
+   TN_EHEADER_TOO_LARGE (part header block over max_header_bytes); TN_ELIMIT (more than
+   max_parts parts); or a callback's stop value. Errors are sticky: later feeds return
+   the same code without calling back. */
+TN_API int tn_multipart_feed(tn_multipart *mp, const char *data, size_t len);
+
+/* Declare the end of the body. Returns: TN_OK if the close delimiter was seen (DONE was
+   delivered); the sticky error if one occurred; TN_EBAD_MULTIPART otherwise (truncated
+   body: no PART_END or DONE is delivered). */
+TN_API int tn_multipart_finish(tn_multipart *mp);
+
+TN__END_DECLS
+/* <<multipart.h  end of src/multipart.h */
 
 /* ======================================================================== */
 /* >>http_cookie.h  (src/http_cookie.h)                                     */
@@ -8461,300 +8464,6 @@ TN_API int tn_json_escape_buf(tn_buf *b, tn_str in) {
 /* <<http_util.c  end of src/http_util.c */
 
 /* ======================================================================== */
-/* >>multipart.c  (src/multipart.c)                                         */
-/* ======================================================================== */
-#ifdef TORNADO_LINE_DIRECTIVES
-#line 1 "src/multipart.c"
-#endif
-/* multipart.c: the multipart/form-data push parser. */
-/* #include "multipart.h" (inlined above) */
-
-/* States. The body is scanned for the delimiter "\r\n--boundary"; the parser starts as
-   if a CRLF preceded the body, so a body that opens with "--boundary" matches at once. */
-enum {
-    TN__MP_PREAMBLE = 0,  /* before the first delimiter: bytes are discarded */
-    TN__MP_BODY,          /* inside a part: bytes are delivered */
-    TN__MP_AFTER,         /* just after a delimiter: "--", padding or CRLF */
-    TN__MP_DASH2,         /* after "--boundary-": expect the second '-' */
-    TN__MP_PAD,           /* transport padding (SP / HTAB) before CRLF */
-    TN__MP_LF,            /* after CR: expect LF */
-    TN__MP_HEADERS,       /* buffering a part's header block */
-    TN__MP_DONE,          /* after the close delimiter: epilogue, ignored */
-    TN__MP_ERROR
-};
-
-TN__PRIVATE int tn__mp_call(tn_multipart *mp, int ev, const tn_multipart_part *part,
-                            const char *p, size_t n) {
-    int r;
-    if (ev == TN_MULTIPART_PART_DATA && n == 0) return TN_OK;
-    r = mp->_cb(ev, part, tn_str_make(p, n), mp->_user);
-    if (r > 0) r = TN_ECANCELED;
-    return r;
-}
-
-TN_API int tn_multipart_boundary(tn_str content_type, char *buf, size_t cap, tn_str *boundary) {
-    tn_str mt = tn_header_value(content_type, NULL);
-    int rc;
-    if (!boundary) return TN_EINVAL;
-    if (!tn_str_ieq(mt, tn_str_c("multipart/form-data"))) return TN_ENOTSUP;
-    rc = tn_header_param(content_type, "boundary", buf, cap, boundary);
-    if (rc == TN_ENOENT || rc == TN_EPARSE || (rc == TN_OK && boundary->len == 0))
-        return TN_EBAD_MULTIPART;
-    return rc;
-}
-
-TN_API int tn_multipart_init(tn_multipart *mp, tn_str boundary, const tn_multipart_opts *opts,
-                             tn_multipart_cb cb, void *user) {
-    size_t i;
-    if (!mp || !cb) return TN_EINVAL;
-    memset(mp, 0, sizeof *mp);
-    mp->_state = TN__MP_ERROR;
-    mp->_err = TN_EBAD_MULTIPART;
-    if (boundary.len == 0 || boundary.len > TN_MULTIPART_MAX_BOUNDARY) return TN_EBAD_MULTIPART;
-    for (i = 0; i < boundary.len; i++) {
-        unsigned char c = (unsigned char)boundary.ptr[i];
-        if (c < 0x20 || c >= 0x7f) return TN_EBAD_MULTIPART;
-    }
-    mp->_cb = cb;
-    mp->_user = user;
-    memcpy(mp->_delim, "\r\n--", 4);
-    memcpy(mp->_delim + 4, boundary.ptr, boundary.len);
-    mp->_dlen = 4 + boundary.len;
-    mp->_max_header = TORNADO_MULTIPART_MAX_HEADER_BYTES;
-    mp->_max_parts = TORNADO_MULTIPART_MAX_PARTS;
-    if (opts && opts->max_header_bytes && opts->max_header_bytes < mp->_max_header)
-        mp->_max_header = opts->max_header_bytes;
-    if (opts && opts->max_parts) mp->_max_parts = opts->max_parts;
-    mp->_state = TN__MP_PREAMBLE;
-    mp->_err = TN_OK;
-    mp->_match = 2;   /* the virtual CRLF before the body */
-    return TN_OK;
-}
-
-/* A complete delimiter was just consumed. */
-TN__PRIVATE int tn__mp_delimiter(tn_multipart *mp) {
-    int was_body = mp->_state == TN__MP_BODY;
-    mp->_state = TN__MP_AFTER;
-    if (was_body) return tn__mp_call(mp, TN_MULTIPART_PART_END, &mp->_part, NULL, 0);
-    return TN_OK;
-}
-
-/* Scan p[0..n) for the delimiter in PREAMBLE or BODY state; *used gets the bytes consumed.
-   Only delim[0] is '\r' (the boundary has no control bytes), so after a failed partial
-   match no suffix of the matched bytes can start a delimiter: scanning resumes at the
-   byte that failed. */
-TN__PRIVATE int tn__mp_scan(tn_multipart *mp, const char *p, size_t n, size_t *used) {
-    const char *d = mp->_delim;
-    size_t D = mp->_dlen, i = 0, ds = 0;
-    int emit = mp->_state == TN__MP_BODY, rc;
-    if (mp->_match) {
-        size_t j = mp->_match;
-        while (j < D && i < n && p[i] == d[j]) {
-            i++;
-            j++;
-        }
-        if (j == D) {
-            mp->_match = 0;
-            *used = i;
-            return tn__mp_delimiter(mp);
-        }
-        if (i == n) {
-            mp->_match = j;
-            *used = n;
-            return TN_OK;
-        }
-        /* the held bytes were content after all: deliver them from our delimiter copy */
-        if (emit && (rc = tn__mp_call(mp, TN_MULTIPART_PART_DATA, &mp->_part, d, mp->_match)) != 0)
-            return rc;
-        mp->_match = 0;
-    }
-    for (;;) {
-        const char *r = i < n ? (const char *)memchr(p + i, '\r', n - i) : NULL;
-        size_t ri, k = 0;
-        if (!r) {
-            *used = n;
-            return emit ? tn__mp_call(mp, TN_MULTIPART_PART_DATA, &mp->_part, p + ds, n - ds) : TN_OK;
-        }
-        ri = (size_t)(r - p);
-        while (k < D && ri + k < n && p[ri + k] == d[k]) k++;
-        if (k == D || ri + k == n) {
-            if (emit && (rc = tn__mp_call(mp, TN_MULTIPART_PART_DATA, &mp->_part, p + ds, ri - ds)) != 0)
-                return rc;
-            if (k == D) {
-                *used = ri + D;
-                return tn__mp_delimiter(mp);
-            }
-            mp->_match = k;   /* a possible delimiter runs off the end of this slice */
-            *used = n;
-            return TN_OK;
-        }
-        i = ri + 1;
-    }
-}
-
-TN__PRIVATE int tn__is_tchar(int c) {
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return 1;
-    return c && strchr("!#$%&'*+-.^_`|~", c) != NULL;
-}
-
-/* Parse the buffered header block (mp->_hdr[0..len), every line ending in CRLF) into
-   mp->_part. */
-TN__PRIVATE int tn__mp_parse_headers(tn_multipart *mp, size_t len) {
-    const char *h = mp->_hdr;
-    size_t pos = 0, dec_used = 0;
-    int have_cd = 0, have_ct = 0, rc;
-    tn_multipart_part *pt = &mp->_part;
-    memset(pt, 0, sizeof *pt);
-    pt->headers = tn_str_make(h, len);
-    pt->index = (unsigned)mp->_parts;
-    pt->name = pt->filename = pt->content_type = pt->disposition = tn_str_make(h, 0);
-    while (pos < len) {
-        size_t ls = pos, le, k;
-        tn_str name, value;
-        const char *lf = (const char *)memchr(h + pos, '\n', len - pos);
-        if (!lf) return TN_EBAD_MULTIPART;
-        le = (size_t)(lf - h);
-        if (le == ls || h[le - 1] != '\r') return TN_EBAD_MULTIPART;   /* bare LF */
-        pos = le + 1;
-        le--;   /* drop CR */
-        for (k = ls; k < le && tn__is_tchar((unsigned char)h[k]); k++) {}
-        if (k == ls || k >= le || h[k] != ':') return TN_EBAD_MULTIPART;   /* incl. folding */
-        name = tn_str_make(h + ls, k - ls);
-        value = tn_str_make(h + k + 1, le - k - 1);
-        for (k = 0; k < value.len; k++) {
-            unsigned char c = (unsigned char)value.ptr[k];
-            if ((c < 0x20 && c != '\t') || c == 0x7f) return TN_EBAD_MULTIPART;
-        }
-        while (value.len && (value.ptr[0] == ' ' || value.ptr[0] == '\t')) {
-            value.ptr++;
-            value.len--;
-        }
-        while (value.len && (value.ptr[value.len - 1] == ' ' || value.ptr[value.len - 1] == '\t'))
-            value.len--;
-        if (!have_cd && tn_str_ieq(name, tn_str_c("Content-Disposition"))) {
-            tn_str v;
-            have_cd = 1;
-            pt->disposition = tn_header_value(value, NULL);
-            rc = tn_header_param(value, "name", mp->_dec + dec_used, sizeof mp->_dec - dec_used, &v);
-            if (rc == TN_OK) {
-                pt->name = v;
-                pt->flags |= TN_MULTIPART_HAS_NAME;
-                if (v.ptr == mp->_dec + dec_used) dec_used += v.len;   /* decoded into _dec */
-            } else if (rc != TN_ENOENT) {
-                return TN_EBAD_MULTIPART;
-            }
-            rc = tn_header_param(value, "filename", mp->_dec + dec_used, sizeof mp->_dec - dec_used, &v);
-            if (rc == TN_OK) {
-                pt->filename = v;
-                pt->flags |= TN_MULTIPART_HAS_FILENAME;
-            } else if (rc != TN_ENOENT) {
-                return TN_EBAD_MULTIPART;
-            }
-        } else if (!have_ct && tn_str_ieq(name, tn_str_c("Content-Type"))) {
-            have_ct = 1;
-            pt->content_type = value;
-        }
-    }
-    return TN_OK;
-}
-
-TN_API int tn_multipart_feed(tn_multipart *mp, const char *data, size_t len) {
-    size_t i = 0, used;
-    int rc = TN_OK;
-    if (!mp) return TN_EINVAL;
-    if (mp->_err) return mp->_err;
-    if (len && !data) return TN_EINVAL;
-    while (i < len && rc == TN_OK) {
-        char c;
-        switch (mp->_state) {
-        case TN__MP_PREAMBLE:
-        case TN__MP_BODY:
-            used = 0;
-            rc = tn__mp_scan(mp, data + i, len - i, &used);
-            i += used;
-            break;
-        case TN__MP_AFTER:
-            c = data[i++];
-            if (c == '-') mp->_state = TN__MP_DASH2;
-            else if (c == ' ' || c == '\t') mp->_state = TN__MP_PAD;
-            else if (c == '\r') mp->_state = TN__MP_LF;
-            else rc = TN_EBAD_MULTIPART;
-            break;
-        case TN__MP_DASH2:
-            if (data[i++] != '-') {
-                rc = TN_EBAD_MULTIPART;
-                break;
-            }
-            mp->_state = TN__MP_DONE;
-            rc = tn__mp_call(mp, TN_MULTIPART_DONE, NULL, NULL, 0);
-            break;
-        case TN__MP_PAD:
-            c = data[i++];
-            if (c == '\r') mp->_state = TN__MP_LF;
-            else if (c != ' ' && c != '\t') rc = TN_EBAD_MULTIPART;
-            break;
-        case TN__MP_LF:
-            if (data[i++] != '\n') {
-                rc = TN_EBAD_MULTIPART;
-                break;
-            }
-            if (mp->_parts >= mp->_max_parts) {
-                rc = TN_ELIMIT;
-                break;
-            }
-            mp->_hlen = 0;
-            mp->_state = TN__MP_HEADERS;
-            break;
-        case TN__MP_HEADERS: {
-            /* copy up to the end of the header block (a blank line) */
-            size_t h;
-            while (i < len) {
-                if (mp->_hlen >= mp->_max_header) {
-                    rc = TN_EHEADER_TOO_LARGE;
-                    break;
-                }
-                c = data[i++];
-                mp->_hdr[mp->_hlen++] = c;
-                if (c != '\n') continue;
-                h = mp->_hlen;
-                if ((h == 2 && mp->_hdr[0] == '\r') ||
-                    (h >= 4 && memcmp(mp->_hdr + h - 4, "\r\n\r\n", 4) == 0)) {
-                    rc = tn__mp_parse_headers(mp, h - 2);
-                    if (rc) break;
-                    mp->_parts++;
-                    mp->_state = TN__MP_BODY;
-                    mp->_match = 0;
-                    rc = tn__mp_call(mp, TN_MULTIPART_PART_BEGIN, &mp->_part, NULL, 0);
-                    break;
-                }
-            }
-            break;
-        }
-        case TN__MP_DONE:
-            return TN_OK;
-        default:
-            rc = TN_EBAD_MULTIPART;
-            break;
-        }
-    }
-    if (rc) {
-        mp->_err = rc;
-        mp->_state = TN__MP_ERROR;
-    }
-    return rc;
-}
-
-TN_API int tn_multipart_finish(tn_multipart *mp) {
-    if (!mp) return TN_EINVAL;
-    if (mp->_err) return mp->_err;
-    if (mp->_state == TN__MP_DONE) return TN_OK;
-    mp->_err = TN_EBAD_MULTIPART;
-    mp->_state = TN__MP_ERROR;
-    return TN_EBAD_MULTIPART;
-}
-/* <<multipart.c  end of src/multipart.c */
-
-/* ======================================================================== */
 /* >>http_parse.c  (src/http_parse.c)                                       */
 /* ======================================================================== */
 #ifdef TORNADO_LINE_DIRECTIVES
@@ -8779,6 +8488,10 @@ static const unsigned char tn__http_tchar[256] = {
 };
 
 #define TN__HTTP_TCHAR(c) (tn__http_tchar[(unsigned char)(c)])
+
+/* 1 if c is a tchar. The one tchar check: later modules (multipart, cookies, router,
+   server) call this rather than keep their own copy. */
+TN__PRIVATE int tn__http_is_tchar(int c) { return tn__http_tchar[(unsigned char)c]; }
 #define TN__HTTP_WS(c) ((c) == ' ' || (c) == '\t')
 
 TN__PRIVATE int tn__http_lc(int c) { return (c >= 'A' && c <= 'Z') ? c + 32 : c; }
@@ -8897,6 +8610,10 @@ TN__PRIVATE const char *tn__http_scan_token(const char *p, const char *end) {
 #endif
     while (p < end && TN__HTTP_TCHAR(*p)) p++;
     return p;
+}
+
+TN_API int tn_http_is_token(tn_str s) {
+    return s.len > 0 && tn__http_scan_token(s.ptr, s.ptr + s.len) == s.ptr + s.len;
 }
 
 /* ---- head parsing ---- */
@@ -9760,6 +9477,296 @@ TN_API int tn_http_header_has_token(const tn_http_header *headers, size_t num, c
 /* <<http_parse.c  end of src/http_parse.c */
 
 /* ======================================================================== */
+/* >>multipart.c  (src/multipart.c)                                         */
+/* ======================================================================== */
+#ifdef TORNADO_LINE_DIRECTIVES
+#line 1 "src/multipart.c"
+#endif
+/* multipart.c: the multipart/form-data push parser. */
+/* #include "multipart.h" (inlined above) */
+/* #include "http_parse.h" (inlined above) */
+
+/* States. The body is scanned for the delimiter "\r\n--boundary"; the parser starts as
+   if a CRLF preceded the body, so a body that opens with "--boundary" matches at once. */
+enum {
+    TN__MP_PREAMBLE = 0,  /* before the first delimiter: bytes are discarded */
+    TN__MP_BODY,          /* inside a part: bytes are delivered */
+    TN__MP_AFTER,         /* just after a delimiter: "--", padding or CRLF */
+    TN__MP_DASH2,         /* after "--boundary-": expect the second '-' */
+    TN__MP_PAD,           /* transport padding (SP / HTAB) before CRLF */
+    TN__MP_LF,            /* after CR: expect LF */
+    TN__MP_HEADERS,       /* buffering a part's header block */
+    TN__MP_DONE,          /* after the close delimiter: epilogue, ignored */
+    TN__MP_ERROR
+};
+
+TN__PRIVATE int tn__mp_call(tn_multipart *mp, int ev, const tn_multipart_part *part,
+                            const char *p, size_t n) {
+    int r;
+    if (ev == TN_MULTIPART_PART_DATA && n == 0) return TN_OK;
+    r = mp->_cb(ev, part, tn_str_make(p, n), mp->_user);
+    if (r > 0) r = TN_ECANCELED;
+    return r;
+}
+
+TN_API int tn_multipart_boundary(tn_str content_type, char *buf, size_t cap, tn_str *boundary) {
+    tn_str mt = tn_header_value(content_type, NULL);
+    int rc;
+    if (!boundary) return TN_EINVAL;
+    if (!tn_str_ieq(mt, tn_str_c("multipart/form-data"))) return TN_ENOTSUP;
+    rc = tn_header_param(content_type, "boundary", buf, cap, boundary);
+    if (rc == TN_ENOENT || rc == TN_EPARSE || (rc == TN_OK && boundary->len == 0))
+        return TN_EBAD_MULTIPART;
+    return rc;
+}
+
+TN_API int tn_multipart_init(tn_multipart *mp, tn_str boundary, const tn_multipart_opts *opts,
+                             tn_multipart_cb cb, void *user) {
+    size_t i;
+    if (!mp || !cb) return TN_EINVAL;
+    memset(mp, 0, sizeof *mp);
+    mp->_state = TN__MP_ERROR;
+    mp->_err = TN_EBAD_MULTIPART;
+    if (boundary.len == 0 || boundary.len > TN_MULTIPART_MAX_BOUNDARY) return TN_EBAD_MULTIPART;
+    for (i = 0; i < boundary.len; i++) {
+        unsigned char c = (unsigned char)boundary.ptr[i];
+        if (c < 0x20 || c >= 0x7f) return TN_EBAD_MULTIPART;
+    }
+    mp->_cb = cb;
+    mp->_user = user;
+    memcpy(mp->_delim, "\r\n--", 4);
+    memcpy(mp->_delim + 4, boundary.ptr, boundary.len);
+    mp->_dlen = 4 + boundary.len;
+    mp->_max_header = TORNADO_MULTIPART_MAX_HEADER_BYTES;
+    mp->_max_parts = TORNADO_MULTIPART_MAX_PARTS;
+    if (opts && opts->max_header_bytes && opts->max_header_bytes < mp->_max_header)
+        mp->_max_header = opts->max_header_bytes;
+    if (opts && opts->max_parts) mp->_max_parts = opts->max_parts;
+    mp->_state = TN__MP_PREAMBLE;
+    mp->_err = TN_OK;
+    mp->_match = 2;   /* the virtual CRLF before the body */
+    return TN_OK;
+}
+
+/* A complete delimiter was just consumed. */
+TN__PRIVATE int tn__mp_delimiter(tn_multipart *mp) {
+    int was_body = mp->_state == TN__MP_BODY;
+    mp->_state = TN__MP_AFTER;
+    if (was_body) return tn__mp_call(mp, TN_MULTIPART_PART_END, &mp->_part, NULL, 0);
+    return TN_OK;
+}
+
+/* Scan p[0..n) for the delimiter in PREAMBLE or BODY state; *used gets the bytes consumed.
+   Only delim[0] is '\r' (the boundary has no control bytes), so after a failed partial
+   match no suffix of the matched bytes can start a delimiter: scanning resumes at the
+   byte that failed. */
+TN__PRIVATE int tn__mp_scan(tn_multipart *mp, const char *p, size_t n, size_t *used) {
+    const char *d = mp->_delim;
+    size_t D = mp->_dlen, i = 0, ds = 0;
+    int emit = mp->_state == TN__MP_BODY, rc;
+    if (mp->_match) {
+        size_t j = mp->_match;
+        while (j < D && i < n && p[i] == d[j]) {
+            i++;
+            j++;
+        }
+        if (j == D) {
+            mp->_match = 0;
+            *used = i;
+            return tn__mp_delimiter(mp);
+        }
+        if (i == n) {
+            mp->_match = j;
+            *used = n;
+            return TN_OK;
+        }
+        /* the held bytes were content after all: deliver them from our delimiter copy */
+        if (emit && (rc = tn__mp_call(mp, TN_MULTIPART_PART_DATA, &mp->_part, d, mp->_match)) != 0)
+            return rc;
+        mp->_match = 0;
+    }
+    for (;;) {
+        const char *r = i < n ? (const char *)memchr(p + i, '\r', n - i) : NULL;
+        size_t ri, k = 0;
+        if (!r) {
+            *used = n;
+            return emit ? tn__mp_call(mp, TN_MULTIPART_PART_DATA, &mp->_part, p + ds, n - ds) : TN_OK;
+        }
+        ri = (size_t)(r - p);
+        while (k < D && ri + k < n && p[ri + k] == d[k]) k++;
+        if (k == D || ri + k == n) {
+            if (emit && (rc = tn__mp_call(mp, TN_MULTIPART_PART_DATA, &mp->_part, p + ds, ri - ds)) != 0)
+                return rc;
+            if (k == D) {
+                *used = ri + D;
+                return tn__mp_delimiter(mp);
+            }
+            mp->_match = k;   /* a possible delimiter runs off the end of this slice */
+            *used = n;
+            return TN_OK;
+        }
+        i = ri + 1;
+    }
+}
+
+/* Parse the buffered header block (mp->_hdr[0..len), every line ending in CRLF) into
+   mp->_part. */
+TN__PRIVATE int tn__mp_parse_headers(tn_multipart *mp, size_t len) {
+    const char *h = mp->_hdr;
+    size_t pos = 0, dec_used = 0;
+    int have_cd = 0, have_ct = 0, rc;
+    tn_multipart_part *pt = &mp->_part;
+    memset(pt, 0, sizeof *pt);
+    pt->headers = tn_str_make(h, len);
+    pt->index = (unsigned)mp->_parts;
+    pt->name = pt->filename = pt->content_type = pt->disposition = tn_str_make(h, 0);
+    while (pos < len) {
+        size_t ls = pos, le, k;
+        tn_str name, value;
+        const char *lf = (const char *)memchr(h + pos, '\n', len - pos);
+        if (!lf) return TN_EBAD_MULTIPART;
+        le = (size_t)(lf - h);
+        if (le == ls || h[le - 1] != '\r') return TN_EBAD_MULTIPART;   /* bare LF */
+        pos = le + 1;
+        le--;   /* drop CR */
+        for (k = ls; k < le && tn__http_is_tchar((unsigned char)h[k]); k++) {}
+        if (k == ls || k >= le || h[k] != ':') return TN_EBAD_MULTIPART;   /* incl. folding */
+        name = tn_str_make(h + ls, k - ls);
+        value = tn_str_make(h + k + 1, le - k - 1);
+        for (k = 0; k < value.len; k++) {
+            unsigned char c = (unsigned char)value.ptr[k];
+            if ((c < 0x20 && c != '\t') || c == 0x7f) return TN_EBAD_MULTIPART;
+        }
+        while (value.len && (value.ptr[0] == ' ' || value.ptr[0] == '\t')) {
+            value.ptr++;
+            value.len--;
+        }
+        while (value.len && (value.ptr[value.len - 1] == ' ' || value.ptr[value.len - 1] == '\t'))
+            value.len--;
+        if (!have_cd && tn_str_ieq(name, tn_str_c("Content-Disposition"))) {
+            tn_str v;
+            have_cd = 1;
+            pt->disposition = tn_header_value(value, NULL);
+            rc = tn_header_param(value, "name", mp->_dec + dec_used, sizeof mp->_dec - dec_used, &v);
+            if (rc == TN_OK) {
+                pt->name = v;
+                pt->flags |= TN_MULTIPART_HAS_NAME;
+                if (v.ptr == mp->_dec + dec_used) dec_used += v.len;   /* decoded into _dec */
+            } else if (rc != TN_ENOENT) {
+                return TN_EBAD_MULTIPART;
+            }
+            rc = tn_header_param(value, "filename", mp->_dec + dec_used, sizeof mp->_dec - dec_used, &v);
+            if (rc == TN_OK) {
+                pt->filename = v;
+                pt->flags |= TN_MULTIPART_HAS_FILENAME;
+            } else if (rc != TN_ENOENT) {
+                return TN_EBAD_MULTIPART;
+            }
+        } else if (!have_ct && tn_str_ieq(name, tn_str_c("Content-Type"))) {
+            have_ct = 1;
+            pt->content_type = value;
+        }
+    }
+    return TN_OK;
+}
+
+TN_API int tn_multipart_feed(tn_multipart *mp, const char *data, size_t len) {
+    size_t i = 0, used;
+    int rc = TN_OK;
+    if (!mp) return TN_EINVAL;
+    if (mp->_err) return mp->_err;
+    if (len && !data) return TN_EINVAL;
+    while (i < len && rc == TN_OK) {
+        char c;
+        switch (mp->_state) {
+        case TN__MP_PREAMBLE:
+        case TN__MP_BODY:
+            used = 0;
+            rc = tn__mp_scan(mp, data + i, len - i, &used);
+            i += used;
+            break;
+        case TN__MP_AFTER:
+            c = data[i++];
+            if (c == '-') mp->_state = TN__MP_DASH2;
+            else if (c == ' ' || c == '\t') mp->_state = TN__MP_PAD;
+            else if (c == '\r') mp->_state = TN__MP_LF;
+            else rc = TN_EBAD_MULTIPART;
+            break;
+        case TN__MP_DASH2:
+            if (data[i++] != '-') {
+                rc = TN_EBAD_MULTIPART;
+                break;
+            }
+            mp->_state = TN__MP_DONE;
+            rc = tn__mp_call(mp, TN_MULTIPART_DONE, NULL, NULL, 0);
+            break;
+        case TN__MP_PAD:
+            c = data[i++];
+            if (c == '\r') mp->_state = TN__MP_LF;
+            else if (c != ' ' && c != '\t') rc = TN_EBAD_MULTIPART;
+            break;
+        case TN__MP_LF:
+            if (data[i++] != '\n') {
+                rc = TN_EBAD_MULTIPART;
+                break;
+            }
+            if (mp->_parts >= mp->_max_parts) {
+                rc = TN_ELIMIT;
+                break;
+            }
+            mp->_hlen = 0;
+            mp->_state = TN__MP_HEADERS;
+            break;
+        case TN__MP_HEADERS: {
+            /* copy up to the end of the header block (a blank line) */
+            size_t h;
+            while (i < len) {
+                if (mp->_hlen >= mp->_max_header) {
+                    rc = TN_EHEADER_TOO_LARGE;
+                    break;
+                }
+                c = data[i++];
+                mp->_hdr[mp->_hlen++] = c;
+                if (c != '\n') continue;
+                h = mp->_hlen;
+                if ((h == 2 && mp->_hdr[0] == '\r') ||
+                    (h >= 4 && memcmp(mp->_hdr + h - 4, "\r\n\r\n", 4) == 0)) {
+                    rc = tn__mp_parse_headers(mp, h - 2);
+                    if (rc) break;
+                    mp->_parts++;
+                    mp->_state = TN__MP_BODY;
+                    mp->_match = 0;
+                    rc = tn__mp_call(mp, TN_MULTIPART_PART_BEGIN, &mp->_part, NULL, 0);
+                    break;
+                }
+            }
+            break;
+        }
+        case TN__MP_DONE:
+            return TN_OK;
+        default:
+            rc = TN_EBAD_MULTIPART;
+            break;
+        }
+    }
+    if (rc) {
+        mp->_err = rc;
+        mp->_state = TN__MP_ERROR;
+    }
+    return rc;
+}
+
+TN_API int tn_multipart_finish(tn_multipart *mp) {
+    if (!mp) return TN_EINVAL;
+    if (mp->_err) return mp->_err;
+    if (mp->_state == TN__MP_DONE) return TN_OK;
+    mp->_err = TN_EBAD_MULTIPART;
+    mp->_state = TN__MP_ERROR;
+    return TN_EBAD_MULTIPART;
+}
+/* <<multipart.c  end of src/multipart.c */
+
+/* ======================================================================== */
 /* >>http_cookie.c  (src/http_cookie.c)                                     */
 /* ======================================================================== */
 #ifdef TORNADO_LINE_DIRECTIVES
@@ -9768,6 +9775,7 @@ TN_API int tn_http_header_has_token(const tn_http_header *headers, size_t num, c
 /* http_cookie.c: Cookie header parsing, Set-Cookie formatting, Tornado signed values (v2), HTTP Basic auth. */
 /* #include "http_cookie.h" (inlined above) */
 /* #include "http_util.h" (inlined above) */
+/* #include "http_parse.h" (inlined above) */
 
 /* ---- a bounded writer that keeps counting past the end, so callers learn the size ---- */
 typedef struct tn__ck_wr {
@@ -9913,12 +9921,6 @@ TN_API int tn_cookie_unquote(tn_str value, char *out, size_t cap, size_t *out_le
 /* ======================================================================================
    Set-Cookie */
 
-/* RFC 7230 tchar: the characters of a cookie name. */
-TN__PRIVATE int tn__ck_is_tchar(unsigned char c) {
-    if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return 1;
-    return c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL;
-}
-
 /* RFC 6265 cookie-octet: %x21 / %x23-2B / %x2D-3A / %x3C-5B / %x5D-7E. These are also
    exactly the printable bytes Python's http.cookies leaves unescaped inside quotes. */
 TN__PRIVATE int tn__is_cookie_octet(unsigned char c) {
@@ -9937,9 +9939,7 @@ TN_API int tn_set_cookie_format(tn_str name, tn_str value, const tn_set_cookie_o
         opts = &def;
     }
     /* name: a token */
-    if (name.len == 0) return TN_EINVAL;
-    for (i = 0; i < name.len; i++)
-        if (!tn__ck_is_tchar((unsigned char)name.ptr[i])) return TN_EINVAL;
+    if (!tn_http_is_token(name)) return TN_EINVAL;
     /* value: never CTL, space or DEL; otherwise cookie-octets, or quoted */
     for (i = 0; i < value.len; i++) {
         unsigned char c = (unsigned char)value.ptr[i];
@@ -10406,13 +10406,7 @@ TN__PRIVATE char *tn__put_u64(char *p, uint64_t v) {
 }
 
 TN__PRIVATE int tn__hdr_token_ok(const char *s) {
-    size_t i;
-    if (!s || !*s) return 0;
-    for (i = 0; s[i]; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        if (ch <= 32 || ch >= 127 || strchr("()<>@,;:\\\"/[]?={}", ch)) return 0;
-    }
-    return 1;
+    return s && tn_http_is_token(tn_str_c(s));
 }
 
 /* Response header values: no byte below 0x20 (CR and LF above all: no response splitting)
@@ -11531,6 +11525,7 @@ TN_API void tn_request_resume(tn_request *req) {
 #endif
 /* router.c: web router: patterns compiled into segments, a literal-segment trie, first match wins. */
 /* #include "router.h" (inlined above) */
+/* #include "http_parse.h" (inlined above) */
 
 #if TN_HAS_WEB
 
@@ -11614,12 +11609,6 @@ TN__PRIVATE int tn__rt_namechar(unsigned char c, int first) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || (!first && c >= '0' && c <= '9');
 }
 
-/* tchar (RFC 9110 §5.6.2). */
-TN__PRIVATE int tn__rt_tchar(unsigned char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           (c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL);
-}
-
 /* The standard-method bit of a method, or 0 for any other. */
 TN__PRIVATE uint32_t tn__rt_method_bit(const char *p, size_t n) {
     switch (n) {
@@ -11674,7 +11663,7 @@ TN__PRIVATE int tn__rt_parse_methods(tn_router *r, const char *text, size_t n, u
         while (i < n && (text[i] == ' ' || text[i] == '\t')) i++;
         s = i;
         while (i < n && text[i] != ',' && text[i] != ' ' && text[i] != '\t') {
-            if (!tn__rt_tchar((unsigned char)text[i]))
+            if (!tn__http_is_tchar((unsigned char)text[i]))
                 return tn__rt_fail(r, TN_EINVAL, "methods", text, i, "not a token character");
             i++;
         }

@@ -1,6 +1,7 @@
 /* http_cookie.c: Cookie header parsing, Set-Cookie formatting, Tornado signed values (v2), HTTP Basic auth. */
 #include "http_cookie.h"
 #include "http_util.h"
+#include "http_parse.h"
 
 /* ---- a bounded writer that keeps counting past the end, so callers learn the size ---- */
 typedef struct tn__ck_wr {
@@ -146,12 +147,6 @@ TN_API int tn_cookie_unquote(tn_str value, char *out, size_t cap, size_t *out_le
 /* ======================================================================================
    Set-Cookie */
 
-/* RFC 7230 tchar: the characters of a cookie name. */
-TN__PRIVATE int tn__ck_is_tchar(unsigned char c) {
-    if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return 1;
-    return c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL;
-}
-
 /* RFC 6265 cookie-octet: %x21 / %x23-2B / %x2D-3A / %x3C-5B / %x5D-7E. These are also
    exactly the printable bytes Python's http.cookies leaves unescaped inside quotes. */
 TN__PRIVATE int tn__is_cookie_octet(unsigned char c) {
@@ -170,9 +165,7 @@ TN_API int tn_set_cookie_format(tn_str name, tn_str value, const tn_set_cookie_o
         opts = &def;
     }
     /* name: a token */
-    if (name.len == 0) return TN_EINVAL;
-    for (i = 0; i < name.len; i++)
-        if (!tn__ck_is_tchar((unsigned char)name.ptr[i])) return TN_EINVAL;
+    if (!tn_http_is_token(name)) return TN_EINVAL;
     /* value: never CTL, space or DEL; otherwise cookie-octets, or quoted */
     for (i = 0; i < value.len; i++) {
         unsigned char c = (unsigned char)value.ptr[i];

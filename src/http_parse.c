@@ -17,6 +17,10 @@ static const unsigned char tn__http_tchar[256] = {
 };
 
 #define TN__HTTP_TCHAR(c) (tn__http_tchar[(unsigned char)(c)])
+
+/* 1 if c is a tchar. The one tchar check: later modules (multipart, cookies, router,
+   server) call this rather than keep their own copy. */
+TN__PRIVATE int tn__http_is_tchar(int c) { return tn__http_tchar[(unsigned char)c]; }
 #define TN__HTTP_WS(c) ((c) == ' ' || (c) == '\t')
 
 TN__PRIVATE int tn__http_lc(int c) { return (c >= 'A' && c <= 'Z') ? c + 32 : c; }
@@ -135,6 +139,10 @@ TN__PRIVATE const char *tn__http_scan_token(const char *p, const char *end) {
 #endif
     while (p < end && TN__HTTP_TCHAR(*p)) p++;
     return p;
+}
+
+TN_API int tn_http_is_token(tn_str s) {
+    return s.len > 0 && tn__http_scan_token(s.ptr, s.ptr + s.len) == s.ptr + s.len;
 }
 
 /* ---- head parsing ---- */

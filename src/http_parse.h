@@ -225,6 +225,9 @@ TN_API size_t tn_http_header_count(const tn_http_header *headers, size_t num, co
 /* All values of `name` joined with ", " into out[0..cap), NUL-terminated; *out_len (may be
    NULL) gets the length without the NUL. Returns TN_OK, TN_ENOENT or TN_EBUFFER_FULL. */
 TN_API int tn_http_header_join(const tn_http_header *headers, size_t num, const char *name, char *out, size_t cap, size_t *out_len);
+/* 1 if s is a token (RFC 9110 §5.6.2): one or more of A-Z a-z 0-9 !#$%&'*+-.^_`|~, the
+   syntax of field names, methods, transfer codings and cookie names. */
+TN_API int tn_http_is_token(tn_str s);
 /* 1 if the comma-separated list `value` has the element `token` (case-insensitive; parameters
    after ';' and surrounding whitespace are ignored), else 0. */
 TN_API int tn_http_token_list_has(tn_str value, const char *token);

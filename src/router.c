@@ -1,5 +1,6 @@
 /* router.c: web router: patterns compiled into segments, a literal-segment trie, first match wins. */
 #include "router.h"
+#include "http_parse.h"
 
 #if TN_HAS_WEB
 
@@ -83,12 +84,6 @@ TN__PRIVATE int tn__rt_namechar(unsigned char c, int first) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || (!first && c >= '0' && c <= '9');
 }
 
-/* tchar (RFC 9110 §5.6.2). */
-TN__PRIVATE int tn__rt_tchar(unsigned char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           (c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL);
-}
-
 /* The standard-method bit of a method, or 0 for any other. */
 TN__PRIVATE uint32_t tn__rt_method_bit(const char *p, size_t n) {
     switch (n) {
@@ -143,7 +138,7 @@ TN__PRIVATE int tn__rt_parse_methods(tn_router *r, const char *text, size_t n, u
         while (i < n && (text[i] == ' ' || text[i] == '\t')) i++;
         s = i;
         while (i < n && text[i] != ',' && text[i] != ' ' && text[i] != '\t') {
-            if (!tn__rt_tchar((unsigned char)text[i]))
+            if (!tn__http_is_tchar((unsigned char)text[i]))
                 return tn__rt_fail(r, TN_EINVAL, "methods", text, i, "not a token character");
             i++;
         }

@@ -883,6 +883,25 @@ TN_TEST(header_utils) {
     TN_EQ_TSTR(h[5].name, "Accept");
 }
 
+TN_TEST(is_token) {
+    /* every byte against the RFC 9110 §5.6.2 tchar set, through tn_http_is_token (which uses
+       the scanner: SSE2 for 16+ bytes, scalar otherwise, so test both lengths) */
+    int c;
+    char buf[40];
+    for (c = 0; c < 256; c++) {
+        int want = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                   (c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+        buf[0] = (char)c;
+        TN_CHECKF(tn_http_is_token(tn_str_make(buf, 1)) == want, "byte %d", c);
+        memset(buf, 'a', sizeof buf);
+        buf[23] = (char)c;
+        TN_CHECKF(tn_http_is_token(tn_str_make(buf, sizeof buf)) == want, "byte %d at 23", c);
+    }
+    TN_CHECK(!tn_http_is_token(tn_str_make("", 0)));
+    TN_CHECK(tn_http_is_token(tn_str_c("Content-Type")));
+    TN_CHECK(!tn_http_is_token(tn_str_c("a b")));
+}
+
 TN_TEST(reset_keeps_inputs) {
     tn_http_header h[NH];
     tn_http_request r;
@@ -1307,4 +1326,4 @@ TN_TESTS(TN_CASE(request_basic), TN_CASE(request_target_forms), TN_CASE(request_
          TN_CASE(request_errors), TN_CASE(nul_bytes), TN_CASE(limits), TN_CASE(error_status_map),
          TN_CASE(smuggling_suite), TN_CASE(framing_requests), TN_CASE(framing_responses),
          TN_CASE(chunked_decode), TN_CASE(chunked_errors_and_limits), TN_CASE(chunked_encode_roundtrip),
-         TN_CASE(header_utils), TN_CASE(reset_keeps_inputs), TN_CASE(llhttp_conformance))
+         TN_CASE(header_utils), TN_CASE(is_token), TN_CASE(reset_keeps_inputs), TN_CASE(llhttp_conformance))
