@@ -1,5 +1,6 @@
 /* static.c: static files: safe path resolution, conditional GET, ranges, streaming, sendfile. */
 #include "static.h"
+#include "url.h"
 
 #if TN_HAS_WEB && TN_HAS_HTTP_SERVER
 

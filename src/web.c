@@ -1,5 +1,6 @@
 /* web.c: web application layer: dispatch, per-request context, arguments, cookies, XSRF, ETag, errors. */
 #include "web.h"
+#include "url.h"
 
 #if TN_HAS_WEB
 
