@@ -636,6 +636,14 @@ typedef struct tn_addr {
     uint32_t len;                                            /* its length; 0 = empty */
 } tn_addr;
 
+/* Split "host:port", "[v6]:port", "host" or "[v6]" (Tornado's split_host_and_port).
+   *host: slice of netloc (IPv6 without brackets). *port: 0..65535, or -1 when absent or
+   empty ("host:"). An unbracketed string with several ':' (a bare IPv6 address) is all
+   host. The host is not checked (tn_url_parse_host_port does that). Returns: TN_OK;
+   TN_EBAD_URL (non-digit or out-of-range port, unclosed '[', bytes after ']').
+   Unlike Tornado, "h:abc" is an error rather than a host named "h:abc". */
+TN_API int tn_split_host_port(tn_str netloc, tn_str *host, int *port);
+
 /* Room for any text tn_addr_format writes (a unix path included). */
 #define TN_ADDR_STRLEN 128
 
@@ -1226,7 +1234,7 @@ enum {
        '?' inside the fragment, IPv6 zone ids with or without "%25" ("[fe80::1%eth0]").
      - "scheme:/path" (no authority) is a valid URI here (llhttp rejects it), and so
        "host:443" parses as scheme "host": for CONNECT's authority-form target use
-       tn_split_host_port instead.
+       tn_url_parse_host_port instead.
    The parts reassemble to the input exactly: scheme ":" "//" userinfo "@" host (in []
    when TN_URL_IPV6) ":" port_str path "?" query "#" fragment, each delimiter present
    iff its TN_URL_HAS_* bit is set.
@@ -1254,12 +1262,16 @@ TN_API int tn_url_resolve_buf(tn_buf *b, tn_str base, tn_str ref);
    added). */
 TN_API size_t tn_url_remove_dot_segments(char *path, size_t len);
 
-/* Split "host:port", "[v6]:port", "host" or "[v6]" (Tornado's split_host_and_port).
-   *host: slice of netloc (IPv6 without brackets). *port: 0..65535, or -1 when absent or
-   empty ("host:"). An unbracketed string with several ':' (a bare IPv6 address) is all
-   host. Returns: TN_OK; TN_EBAD_URL (non-digit or out-of-range port, unclosed '[').
-   Unlike Tornado, "h:abc" is an error rather than a host named "h:abc". */
-TN_API int tn_split_host_port(tn_str netloc, tn_str *host, int *port);
+/* Check and split host [":" port] by RFC 3986 (section 3.2.2-3.2.3): the syntax of the Host
+   header field (RFC 9110 section 7.2) and, with a port, of CONNECT's authority-form target.
+   host: a reg-name (unreserved, sub-delims and %XX escapes, ASCII only; IPv4 addresses are
+   reg-names too) or an IP-literal in brackets (IPv6 or IPvFuture, no zone id). port: digits
+   up to 65535, possibly empty ("host:"). Rejected: userinfo ("a@b"), spaces and controls,
+   non-ASCII bytes, a bad %-escape, a malformed IP literal, a bare IPv6 address, a bad port.
+   An empty s is a valid empty host (RFC 9112 section 3.2 allows "Host:" without a value).
+   *host (IPv6 without brackets) and *port (-1 when absent or empty) as tn_split_host_port;
+   both may be NULL. Returns: TN_OK; TN_EBAD_URL. */
+TN_API int tn_url_parse_host_port(tn_str s, tn_str *host, int *port);
 
 /* Escaping flags for tn_url_escape / tn_url_unescape / tn_query_iter_init. */
 enum {
@@ -1516,11 +1528,14 @@ TN__BEGIN_DECLS
    - obs-fold (a field line starting with SP/HTAB): rejected in requests and responses (a
      zero-copy parser cannot replace it with SP as RFC 9112 §5.2 requires for responses).
    - Whitespace between a field name and its colon: rejected (RFC 9112 §5.1).
+   - A Host value that is not an RFC 3986 host[:port] (tn_url_parse_host_port: no spaces,
+     userinfo, bad port or IP literal, non-ASCII): rejected, as RFC 9112 §3.2 requires (400).
    - Content-Length with Transfer-Encoding, differing or malformed Content-Length values, more
      than one Host, Transfer-Encoding in HTTP/1.0, a request whose final transfer coding is
      not chunked (400) or which uses codings other than chunked (501): rejected.
    - Empty lines (CRLF) before a start line are skipped (RFC 9112 §2.2), within the head limit.
-   - Any token is a method (RFC 9110 §9.1); "*" only with OPTIONS; CONNECT needs host:port.
+   - Any token is a method (RFC 9110 §9.1); "*" only with OPTIONS; CONNECT needs host:port
+     (checked like Host).
    - HTTP/1.0 and HTTP/1.1 are parsed (HTTP/1.2..1.9 as 1.1); other versions are TN_EBAD_VERSION. */
 
 /* ---- limits (each overridable; 0 in a parser struct means "use the macro") ---- */
@@ -4494,6 +4509,51 @@ TN__PRIVATE void tn__addr_set(tn_addr *a, const void *sa, size_t len) {
     a->len = (uint32_t)len;
 }
 
+/* Port digits: 0..65535, empty → -1; anything else → TN_EBAD_URL. */
+TN__PRIVATE int tn__net_parse_port(const char *s, size_t n, int *port) {
+    size_t i;
+    long v = 0;
+    *port = -1;
+    if (n == 0) return TN_OK;
+    for (i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9') return TN_EBAD_URL;
+        v = v * 10 + (s[i] - '0');
+        if (v > 65535) return TN_EBAD_URL;
+    }
+    *port = (int)v;
+    return TN_OK;
+}
+
+/* The one host:port splitter (the resolver, url.c's authority and Host checks use it). */
+TN_API int tn_split_host_port(tn_str netloc, tn_str *host, int *port) {
+    const char *s = netloc.ptr;
+    size_t n = netloc.len, i, colons = 0, last = 0;
+    tn_str h;
+    int p = -1, rc;
+    h.ptr = s;
+    h.len = n;
+    if (n && s[0] == '[') {
+        const char *close = (const char *)memchr(s, ']', n);
+        if (!close) return TN_EBAD_URL;
+        i = (size_t)(close - s);
+        h = tn_str_make(s + 1, i - 1);
+        if (i + 1 < n) {
+            if (s[i + 1] != ':') return TN_EBAD_URL;
+            if ((rc = tn__net_parse_port(s + i + 2, n - i - 2, &p)) != 0) return rc;
+        }
+    } else {
+        for (i = 0; i < n; i++)
+            if (s[i] == ':') { colons++; last = i; }
+        if (colons == 1) {
+            h = tn_str_make(s, last);
+            if ((rc = tn__net_parse_port(s + last + 1, n - last - 1, &p)) != 0) return rc;
+        }
+    }
+    if (host) *host = h;
+    if (port) *port = p;
+    return TN_OK;
+}
+
 TN_API int tn_addr_family(const tn_addr *a) {
     if (!a || a->len == 0) return TN_AF_UNSPEC;
     switch (tn__csa(a)->sa_family) {
@@ -4910,53 +4970,17 @@ TN__PRIVATE char *tn__strndup(const tn_allocator *a, const char *s, size_t n) {
     return p;
 }
 
-/* Split "host", "host:port", "[v6]", "[v6]:port", "v6literal" into host and port (-1 if none). */
-TN__PRIVATE int tn__split_host_port(const char *s, size_t len, const char **host, size_t *hlen, int *port) {
-    const char *colon = NULL;
-    size_t i;
-    *port = -1;
-    if (len == 0) return TN_EINVAL;
-    if (s[0] == '[') {
-        const char *close = (const char *)memchr(s, ']', len);
-        if (!close) return TN_EINVAL;
-        *host = s + 1;
-        *hlen = (size_t)(close - s - 1);
-        if ((size_t)(close - s) + 1 == len) return TN_OK;
-        if (close[1] != ':') return TN_EINVAL;
-        colon = close + 1;
-    } else {
-        int ncolon = 0;
-        for (i = 0; i < len; i++)
-            if (s[i] == ':') { ncolon++; colon = s + i; }
-        *host = s;
-        if (ncolon != 1) {   /* none, or a bare IPv6 literal */
-            *hlen = len;
-            return TN_OK;
-        }
-        *hlen = (size_t)(colon - s);
-    }
-    {
-        const char *p = colon + 1, *end = s + len;
-        long v = 0;
-        if (p == end) return TN_EINVAL;
-        for (; p < end; p++) {
-            if (*p < '0' || *p > '9') return TN_EINVAL;
-            v = v * 10 + (*p - '0');
-            if (v > 65535) return TN_EINVAL;
-        }
-        *port = (int)v;
-    }
-    return TN_OK;
-}
-
 TN_API int tn_resolver_add_override(tn_resolver *r, const char *from, const char *to) {
+    tn_str hs;
     const char *h;
     size_t hl, i;
     int port;
     tn__override *o;
     tn_allocator *a;
     if (!r || !from || !to || !*to || r->h.closing) return TN_EINVAL;
-    if (tn__split_host_port(from, strlen(from), &h, &hl, &port) != 0 || hl == 0) return TN_EINVAL;
+    if (tn_split_host_port(tn_str_c(from), &hs, &port) != 0 || hs.len == 0) return TN_EINVAL;
+    h = hs.ptr;
+    hl = hs.len;
     a = r->h.loop->a;
     o = (tn__override *)tn__calloc(a, sizeof *o);
     if (!o) return TN_ENOMEM;
@@ -5007,16 +5031,17 @@ TN__PRIVATE void tn__req_lookup(tn_resolve_req *q, const tn_allocator *a) {
     if (q->targets) {
         const char *p = q->targets;
         while (*p && rc != TN_ENOMEM) {
-            const char *end = strchr(p, ','), *h;
-            size_t len, hl;
+            const char *end = strchr(p, ',');
+            size_t len;
+            tn_str h;
             int tport;
             char *name;
             if (!end) end = p + strlen(p);
             while (p < end && (*p == ' ' || *p == '\t')) p++;
             len = (size_t)(end - p);
             while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t')) len--;
-            if (len > 0 && tn__split_host_port(p, len, &h, &hl, &tport) == 0 && hl > 0 &&
-                (name = tn__strndup(a, h, hl)) != NULL) {
+            if (len > 0 && tn_split_host_port(tn_str_make(p, len), &h, &tport) == 0 && h.len > 0 &&
+                (name = tn__strndup(a, h.ptr, h.len)) != NULL) {
                 tn_addr *res;
                 size_t n;
                 int r2 = tn__getaddrinfo(a, name, tport >= 0 ? tport : q->port, q->family, 0, &res, &n);
@@ -7285,6 +7310,7 @@ TN_API int tn_random_bytes(void *buf, size_t n) {
 #endif
 /* url.c: URL parsing and resolution (RFC 3986), host:port, percent-escaping, query strings and forms. */
 /* #include "url.h" (inlined above) */
+/* #include "net.h" (inlined above) */
 
 /* ---- character classes (RFC 3986 section 2) ---- */
 TN__PRIVATE int tn__url_is_unreserved(int c) {
@@ -7389,24 +7415,52 @@ TN__PRIVATE int tn__url_valid_ip_literal(const char *s, size_t n) {
     return tn__url_valid_ipv6(s, pct);
 }
 
-/* Port digits → 0..65535; empty → -1; anything else → TN_EBAD_URL. */
-TN__PRIVATE int tn__url_parse_port(const char *s, size_t n, int *port) {
+/* A host without its port: an IP-literal when it was bracketed, else a reg-name. strict:
+   the Host header's rules (ASCII only, well-formed %XX, no IPv6 zone id); otherwise
+   tn_url_parse's (bytes >= 0x80 for raw IDNs, any '%', zone ids). */
+TN__PRIVATE int tn__url_host_ok(tn_str h, int bracketed, int strict) {
     size_t i;
-    long v = 0;
-    *port = -1;
-    if (n == 0) return TN_OK;
-    for (i = 0; i < n; i++) {
-        if (!tn__is_digit((unsigned char)s[i])) return TN_EBAD_URL;
-        v = v * 10 + (s[i] - '0');
-        if (v > 65535) return TN_EBAD_URL;
+    if (bracketed) {
+        if (strict && h.len && memchr(h.ptr, '%', h.len)) return 0;
+        return tn__url_valid_ip_literal(h.ptr, h.len);
     }
-    *port = (int)v;
+    for (i = 0; i < h.len; i++) {
+        int c = (unsigned char)h.ptr[i];
+        if (tn__url_is_unreserved(c) || tn__url_is_subdelim(c)) continue;
+        if (c == '%' && strict) {
+            if (h.len - i < 3 || tn__hexval((unsigned char)h.ptr[i + 1]) < 0 ||
+                tn__hexval((unsigned char)h.ptr[i + 2]) < 0)
+                return 0;
+            i += 2;
+            continue;
+        }
+        if (!strict && (c == '%' || c >= 0x80)) continue;
+        return 0;
+    }
+    return 1;
+}
+
+/* host [":" port]: split by the one splitter (net's tn_split_host_port), then check the host. */
+TN__PRIVATE int tn__url_host_port(tn_str s, int strict, tn_str *host, int *port, int *bracketed) {
+    int rc = tn_split_host_port(s, host, port);
+    if (rc != 0) return rc;
+    *bracketed = s.len > 0 && s.ptr[0] == '[';
+    return tn__url_host_ok(*host, *bracketed, strict) ? TN_OK : TN_EBAD_URL;
+}
+
+TN_API int tn_url_parse_host_port(tn_str s, tn_str *host, int *port) {
+    tn_str h;
+    int p, br, rc;
+    if (!s.ptr) s = tn_str_make("", 0);
+    if ((rc = tn__url_host_port(s, 1, &h, &p, &br)) != 0) return rc;
+    if (host) *host = h;
+    if (port) *port = p;
     return TN_OK;
 }
 
 TN__PRIVATE int tn__url_parse_authority(const char *a, size_t m, tn_url *u) {
-    size_t k, at = (size_t)-1, hs, he, ps;
-    int rc;
+    size_t k, at = (size_t)-1, hs, ps;
+    int rc, br;
     for (k = 0; k < m; k++) {
         if (a[k] == '@') {
             if (at != (size_t)-1) return TN_EBAD_URL;   /* "a:b@@host" */
@@ -7424,27 +7478,12 @@ TN__PRIVATE int tn__url_parse_authority(const char *a, size_t m, tn_url *u) {
         u->flags |= TN_URL_HAS_USERINFO;
         hs = at + 1;
     }
-    if (hs < m && a[hs] == '[') {
-        for (he = hs + 1; he < m && a[he] != ']'; he++) {}
-        if (he >= m) return TN_EBAD_URL;
-        if (!tn__url_valid_ip_literal(a + hs + 1, he - hs - 1)) return TN_EBAD_URL;
-        u->host = tn_str_make(a + hs + 1, he - hs - 1);
-        u->flags |= TN_URL_IPV6;
-        ps = he + 1;
-        if (ps < m && a[ps] != ':') return TN_EBAD_URL;
-    } else {
-        for (he = hs; he < m && a[he] != ':'; he++) {
-            int c = (unsigned char)a[he];
-            if (!(tn__url_is_unreserved(c) || tn__url_is_subdelim(c) || c == '%' || c >= 0x80))
-                return TN_EBAD_URL;
-        }
-        u->host = tn_str_make(a + hs, he - hs);
-        ps = he;
-    }
+    if ((rc = tn__url_host_port(tn_str_make(a + hs, m - hs), 0, &u->host, &u->port, &br)) != 0) return rc;
+    if (br) u->flags |= TN_URL_IPV6;
+    ps = (size_t)(u->host.ptr + u->host.len - a) + (size_t)br;   /* just after the host (and ']') */
     if (ps < m) {   /* a[ps] == ':' */
         u->flags |= TN_URL_HAS_PORT;
         u->port_str = tn_str_make(a + ps + 1, m - ps - 1);
-        if ((rc = tn__url_parse_port(a + ps + 1, m - ps - 1, &u->port)) != 0) return rc;
     }
     return TN_OK;
 }
@@ -7632,34 +7671,6 @@ TN_API int tn_url_resolve_buf(tn_buf *buf, tn_str base, tn_str ref) {
 
 TN_API size_t tn_url_remove_dot_segments(char *path, size_t len) {
     return path ? tn__url_remove_dots(path, len) : 0;
-}
-
-TN_API int tn_split_host_port(tn_str netloc, tn_str *host, int *port) {
-    const char *s = netloc.ptr;
-    size_t n = netloc.len, i, colons = 0, last = 0;
-    tn_str h;
-    int p = -1, rc;
-    h.ptr = s;
-    h.len = n;
-    if (n && s[0] == '[') {
-        for (i = 1; i < n && s[i] != ']'; i++) {}
-        if (i >= n) return TN_EBAD_URL;
-        h = tn_str_make(s + 1, i - 1);
-        if (i + 1 < n) {
-            if (s[i + 1] != ':') return TN_EBAD_URL;
-            if ((rc = tn__url_parse_port(s + i + 2, n - i - 2, &p)) != 0) return rc;
-        }
-    } else {
-        for (i = 0; i < n; i++)
-            if (s[i] == ':') { colons++; last = i; }
-        if (colons == 1) {
-            h = tn_str_make(s, last);
-            if ((rc = tn__url_parse_port(s + last + 1, n - last - 1, &p)) != 0) return rc;
-        }
-    }
-    if (host) *host = h;
-    if (port) *port = p;
-    return TN_OK;
 }
 
 /* ---- escaping ---- */
@@ -8515,6 +8526,7 @@ TN_API int tn_json_escape_buf(tn_buf *b, tn_str in) {
 /* http_parse.c: strict incremental HTTP/1.1 head parser, framing, chunked codec, header utilities. */
 /* #include "base.h" (inlined above) */
 /* #include "http_parse.h" (inlined above) */
+/* #include "url.h" (inlined above) */
 
 /* ---- character classes ---- */
 
@@ -8764,7 +8776,7 @@ typedef struct tn__http_framing {
     int te_last_chunked;   /* the final coding is chunked */
     int cl_bad;
     uint64_t cl;
-    int hosts, upgrade, expect_continue;
+    int hosts, host_bad, upgrade, expect_continue;
 } tn__http_framing;
 
 /* One Content-Length field: a list of equal decimal values (RFC 9110 §8.6, RFC 9112 §6.3). */
@@ -8879,7 +8891,10 @@ TN__PRIVATE void tn__http_collect(const tn_http_header *h, size_t num, tn__http_
         } else if (c == 't') {
             if (n == 17 && tn__http_name_is(nm, 17, "transfer-encoding", 17)) tn__http_transfer_encoding(h[i].value, f);
         } else if (c == 'h') {
-            if (n == 4 && tn__http_name_is(nm, 4, "host", 4)) f->hosts++;
+            if (n == 4 && tn__http_name_is(nm, 4, "host", 4)) {
+                f->hosts++;
+                if (tn_url_parse_host_port(h[i].value, NULL, NULL) != 0) f->host_bad = 1;
+            }
         } else if (c == 'u') {
             if (n == 7 && tn__http_name_is(nm, 7, "upgrade", 7)) f->upgrade = 1;
         } else if (c == 'e') {
@@ -8965,16 +8980,10 @@ TN__PRIVATE int tn__http_incomplete(tn__http_pstate *st, const char *buf, size_t
 TN__PRIVATE int tn__http_target_form(tn_str method, tn_str t) {
     size_t i;
     if (tn_str_eq_c(method, "CONNECT")) {
-        /* authority-form: host ":" port, nothing else */
-        size_t colon = t.len;
-        if (t.ptr[0] == '/' || t.ptr[0] == '@') return TN_EBAD_TARGET;
-        for (i = 0; i < t.len; i++) {
-            if (t.ptr[i] == '/' || t.ptr[i] == '?' || t.ptr[i] == '#' || t.ptr[i] == '@') return TN_EBAD_TARGET;
-            if (t.ptr[i] == ':') colon = i;
-        }
-        if (colon == 0 || colon + 1 >= t.len) return TN_EBAD_TARGET;
-        for (i = colon + 1; i < t.len; i++)
-            if (t.ptr[i] < '0' || t.ptr[i] > '9') return TN_EBAD_TARGET;
+        /* authority-form (RFC 9112 §3.2.3): uri-host ":" port, nothing else */
+        tn_str host;
+        int port;
+        if (tn_url_parse_host_port(t, &host, &port) != 0 || host.len == 0 || port < 0) return TN_EBAD_TARGET;
         return TN_HTTP_TARGET_AUTHORITY;
     }
     if (t.ptr[0] == '/') return TN_HTTP_TARGET_ORIGIN;
@@ -9073,6 +9082,7 @@ TN_API int tn_http_parse_request(const char *buf, size_t len, tn_http_request *r
     if ((f.flags & TN_HTTP_F_TRANSFER_ENCODING) && (!f.te_last_chunked || f.te_chunked > 1)) return TN_EBAD_TRANSFER_ENCODING;
     if (f.te_others) return TN_EUNSUPPORTED_TE;
     if (f.hosts > 1) return TN_EBAD_HEADER_VALUE;   /* RFC 9112 §3.2: more than one Host */
+    if (f.host_bad) return TN_EBAD_HEADER_VALUE;    /* RFC 9112 §3.2: Host is not host[:port] */
     if (f.hosts == 1) f.flags |= TN_HTTP_F_HOST;
     if (req->version >= 11) {
         if (f.expect_continue) f.flags |= TN_HTTP_F_EXPECT_CONTINUE;

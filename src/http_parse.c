@@ -1,6 +1,7 @@
 /* http_parse.c: strict incremental HTTP/1.1 head parser, framing, chunked codec, header utilities. */
 #include "base.h"
 #include "http_parse.h"
+#include "url.h"
 
 /* ---- character classes ---- */
 
@@ -250,7 +251,7 @@ typedef struct tn__http_framing {
     int te_last_chunked;   /* the final coding is chunked */
     int cl_bad;
     uint64_t cl;
-    int hosts, upgrade, expect_continue;
+    int hosts, host_bad, upgrade, expect_continue;
 } tn__http_framing;
 
 /* One Content-Length field: a list of equal decimal values (RFC 9110 §8.6, RFC 9112 §6.3). */
@@ -365,7 +366,10 @@ TN__PRIVATE void tn__http_collect(const tn_http_header *h, size_t num, tn__http_
         } else if (c == 't') {
             if (n == 17 && tn__http_name_is(nm, 17, "transfer-encoding", 17)) tn__http_transfer_encoding(h[i].value, f);
         } else if (c == 'h') {
-            if (n == 4 && tn__http_name_is(nm, 4, "host", 4)) f->hosts++;
+            if (n == 4 && tn__http_name_is(nm, 4, "host", 4)) {
+                f->hosts++;
+                if (tn_url_parse_host_port(h[i].value, NULL, NULL) != 0) f->host_bad = 1;
+            }
         } else if (c == 'u') {
             if (n == 7 && tn__http_name_is(nm, 7, "upgrade", 7)) f->upgrade = 1;
         } else if (c == 'e') {
@@ -451,16 +455,10 @@ TN__PRIVATE int tn__http_incomplete(tn__http_pstate *st, const char *buf, size_t
 TN__PRIVATE int tn__http_target_form(tn_str method, tn_str t) {
     size_t i;
     if (tn_str_eq_c(method, "CONNECT")) {
-        /* authority-form: host ":" port, nothing else */
-        size_t colon = t.len;
-        if (t.ptr[0] == '/' || t.ptr[0] == '@') return TN_EBAD_TARGET;
-        for (i = 0; i < t.len; i++) {
-            if (t.ptr[i] == '/' || t.ptr[i] == '?' || t.ptr[i] == '#' || t.ptr[i] == '@') return TN_EBAD_TARGET;
-            if (t.ptr[i] == ':') colon = i;
-        }
-        if (colon == 0 || colon + 1 >= t.len) return TN_EBAD_TARGET;
-        for (i = colon + 1; i < t.len; i++)
-            if (t.ptr[i] < '0' || t.ptr[i] > '9') return TN_EBAD_TARGET;
+        /* authority-form (RFC 9112 §3.2.3): uri-host ":" port, nothing else */
+        tn_str host;
+        int port;
+        if (tn_url_parse_host_port(t, &host, &port) != 0 || host.len == 0 || port < 0) return TN_EBAD_TARGET;
         return TN_HTTP_TARGET_AUTHORITY;
     }
     if (t.ptr[0] == '/') return TN_HTTP_TARGET_ORIGIN;
@@ -559,6 +557,7 @@ TN_API int tn_http_parse_request(const char *buf, size_t len, tn_http_request *r
     if ((f.flags & TN_HTTP_F_TRANSFER_ENCODING) && (!f.te_last_chunked || f.te_chunked > 1)) return TN_EBAD_TRANSFER_ENCODING;
     if (f.te_others) return TN_EUNSUPPORTED_TE;
     if (f.hosts > 1) return TN_EBAD_HEADER_VALUE;   /* RFC 9112 §3.2: more than one Host */
+    if (f.host_bad) return TN_EBAD_HEADER_VALUE;    /* RFC 9112 §3.2: Host is not host[:port] */
     if (f.hosts == 1) f.flags |= TN_HTTP_F_HOST;
     if (req->version >= 11) {
         if (f.expect_continue) f.flags |= TN_HTTP_F_EXPECT_CONTINUE;

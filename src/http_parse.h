@@ -14,11 +14,14 @@ TN__BEGIN_DECLS
    - obs-fold (a field line starting with SP/HTAB): rejected in requests and responses (a
      zero-copy parser cannot replace it with SP as RFC 9112 §5.2 requires for responses).
    - Whitespace between a field name and its colon: rejected (RFC 9112 §5.1).
+   - A Host value that is not an RFC 3986 host[:port] (tn_url_parse_host_port: no spaces,
+     userinfo, bad port or IP literal, non-ASCII): rejected, as RFC 9112 §3.2 requires (400).
    - Content-Length with Transfer-Encoding, differing or malformed Content-Length values, more
      than one Host, Transfer-Encoding in HTTP/1.0, a request whose final transfer coding is
      not chunked (400) or which uses codings other than chunked (501): rejected.
    - Empty lines (CRLF) before a start line are skipped (RFC 9112 §2.2), within the head limit.
-   - Any token is a method (RFC 9110 §9.1); "*" only with OPTIONS; CONNECT needs host:port.
+   - Any token is a method (RFC 9110 §9.1); "*" only with OPTIONS; CONNECT needs host:port
+     (checked like Host).
    - HTTP/1.0 and HTTP/1.1 are parsed (HTTP/1.2..1.9 as 1.1); other versions are TN_EBAD_VERSION. */
 
 /* ---- limits (each overridable; 0 in a parser struct means "use the macro") ---- */

@@ -12,6 +12,51 @@ TN__PRIVATE void tn__addr_set(tn_addr *a, const void *sa, size_t len) {
     a->len = (uint32_t)len;
 }
 
+/* Port digits: 0..65535, empty → -1; anything else → TN_EBAD_URL. */
+TN__PRIVATE int tn__net_parse_port(const char *s, size_t n, int *port) {
+    size_t i;
+    long v = 0;
+    *port = -1;
+    if (n == 0) return TN_OK;
+    for (i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9') return TN_EBAD_URL;
+        v = v * 10 + (s[i] - '0');
+        if (v > 65535) return TN_EBAD_URL;
+    }
+    *port = (int)v;
+    return TN_OK;
+}
+
+/* The one host:port splitter (the resolver, url.c's authority and Host checks use it). */
+TN_API int tn_split_host_port(tn_str netloc, tn_str *host, int *port) {
+    const char *s = netloc.ptr;
+    size_t n = netloc.len, i, colons = 0, last = 0;
+    tn_str h;
+    int p = -1, rc;
+    h.ptr = s;
+    h.len = n;
+    if (n && s[0] == '[') {
+        const char *close = (const char *)memchr(s, ']', n);
+        if (!close) return TN_EBAD_URL;
+        i = (size_t)(close - s);
+        h = tn_str_make(s + 1, i - 1);
+        if (i + 1 < n) {
+            if (s[i + 1] != ':') return TN_EBAD_URL;
+            if ((rc = tn__net_parse_port(s + i + 2, n - i - 2, &p)) != 0) return rc;
+        }
+    } else {
+        for (i = 0; i < n; i++)
+            if (s[i] == ':') { colons++; last = i; }
+        if (colons == 1) {
+            h = tn_str_make(s, last);
+            if ((rc = tn__net_parse_port(s + last + 1, n - last - 1, &p)) != 0) return rc;
+        }
+    }
+    if (host) *host = h;
+    if (port) *port = p;
+    return TN_OK;
+}
+
 TN_API int tn_addr_family(const tn_addr *a) {
     if (!a || a->len == 0) return TN_AF_UNSPEC;
     switch (tn__csa(a)->sa_family) {
@@ -428,53 +473,17 @@ TN__PRIVATE char *tn__strndup(const tn_allocator *a, const char *s, size_t n) {
     return p;
 }
 
-/* Split "host", "host:port", "[v6]", "[v6]:port", "v6literal" into host and port (-1 if none). */
-TN__PRIVATE int tn__split_host_port(const char *s, size_t len, const char **host, size_t *hlen, int *port) {
-    const char *colon = NULL;
-    size_t i;
-    *port = -1;
-    if (len == 0) return TN_EINVAL;
-    if (s[0] == '[') {
-        const char *close = (const char *)memchr(s, ']', len);
-        if (!close) return TN_EINVAL;
-        *host = s + 1;
-        *hlen = (size_t)(close - s - 1);
-        if ((size_t)(close - s) + 1 == len) return TN_OK;
-        if (close[1] != ':') return TN_EINVAL;
-        colon = close + 1;
-    } else {
-        int ncolon = 0;
-        for (i = 0; i < len; i++)
-            if (s[i] == ':') { ncolon++; colon = s + i; }
-        *host = s;
-        if (ncolon != 1) {   /* none, or a bare IPv6 literal */
-            *hlen = len;
-            return TN_OK;
-        }
-        *hlen = (size_t)(colon - s);
-    }
-    {
-        const char *p = colon + 1, *end = s + len;
-        long v = 0;
-        if (p == end) return TN_EINVAL;
-        for (; p < end; p++) {
-            if (*p < '0' || *p > '9') return TN_EINVAL;
-            v = v * 10 + (*p - '0');
-            if (v > 65535) return TN_EINVAL;
-        }
-        *port = (int)v;
-    }
-    return TN_OK;
-}
-
 TN_API int tn_resolver_add_override(tn_resolver *r, const char *from, const char *to) {
+    tn_str hs;
     const char *h;
     size_t hl, i;
     int port;
     tn__override *o;
     tn_allocator *a;
     if (!r || !from || !to || !*to || r->h.closing) return TN_EINVAL;
-    if (tn__split_host_port(from, strlen(from), &h, &hl, &port) != 0 || hl == 0) return TN_EINVAL;
+    if (tn_split_host_port(tn_str_c(from), &hs, &port) != 0 || hs.len == 0) return TN_EINVAL;
+    h = hs.ptr;
+    hl = hs.len;
     a = r->h.loop->a;
     o = (tn__override *)tn__calloc(a, sizeof *o);
     if (!o) return TN_ENOMEM;
@@ -525,16 +534,17 @@ TN__PRIVATE void tn__req_lookup(tn_resolve_req *q, const tn_allocator *a) {
     if (q->targets) {
         const char *p = q->targets;
         while (*p && rc != TN_ENOMEM) {
-            const char *end = strchr(p, ','), *h;
-            size_t len, hl;
+            const char *end = strchr(p, ',');
+            size_t len;
+            tn_str h;
             int tport;
             char *name;
             if (!end) end = p + strlen(p);
             while (p < end && (*p == ' ' || *p == '\t')) p++;
             len = (size_t)(end - p);
             while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t')) len--;
-            if (len > 0 && tn__split_host_port(p, len, &h, &hl, &tport) == 0 && hl > 0 &&
-                (name = tn__strndup(a, h, hl)) != NULL) {
+            if (len > 0 && tn_split_host_port(tn_str_make(p, len), &h, &tport) == 0 && h.len > 0 &&
+                (name = tn__strndup(a, h.ptr, h.len)) != NULL) {
                 tn_addr *res;
                 size_t n;
                 int r2 = tn__getaddrinfo(a, name, tport >= 0 ? tport : q->port, q->family, 0, &res, &n);

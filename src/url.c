@@ -1,5 +1,6 @@
 /* url.c: URL parsing and resolution (RFC 3986), host:port, percent-escaping, query strings and forms. */
 #include "url.h"
+#include "net.h"
 
 /* ---- character classes (RFC 3986 section 2) ---- */
 TN__PRIVATE int tn__url_is_unreserved(int c) {
@@ -104,24 +105,52 @@ TN__PRIVATE int tn__url_valid_ip_literal(const char *s, size_t n) {
     return tn__url_valid_ipv6(s, pct);
 }
 
-/* Port digits → 0..65535; empty → -1; anything else → TN_EBAD_URL. */
-TN__PRIVATE int tn__url_parse_port(const char *s, size_t n, int *port) {
+/* A host without its port: an IP-literal when it was bracketed, else a reg-name. strict:
+   the Host header's rules (ASCII only, well-formed %XX, no IPv6 zone id); otherwise
+   tn_url_parse's (bytes >= 0x80 for raw IDNs, any '%', zone ids). */
+TN__PRIVATE int tn__url_host_ok(tn_str h, int bracketed, int strict) {
     size_t i;
-    long v = 0;
-    *port = -1;
-    if (n == 0) return TN_OK;
-    for (i = 0; i < n; i++) {
-        if (!tn__is_digit((unsigned char)s[i])) return TN_EBAD_URL;
-        v = v * 10 + (s[i] - '0');
-        if (v > 65535) return TN_EBAD_URL;
+    if (bracketed) {
+        if (strict && h.len && memchr(h.ptr, '%', h.len)) return 0;
+        return tn__url_valid_ip_literal(h.ptr, h.len);
     }
-    *port = (int)v;
+    for (i = 0; i < h.len; i++) {
+        int c = (unsigned char)h.ptr[i];
+        if (tn__url_is_unreserved(c) || tn__url_is_subdelim(c)) continue;
+        if (c == '%' && strict) {
+            if (h.len - i < 3 || tn__hexval((unsigned char)h.ptr[i + 1]) < 0 ||
+                tn__hexval((unsigned char)h.ptr[i + 2]) < 0)
+                return 0;
+            i += 2;
+            continue;
+        }
+        if (!strict && (c == '%' || c >= 0x80)) continue;
+        return 0;
+    }
+    return 1;
+}
+
+/* host [":" port]: split by the one splitter (net's tn_split_host_port), then check the host. */
+TN__PRIVATE int tn__url_host_port(tn_str s, int strict, tn_str *host, int *port, int *bracketed) {
+    int rc = tn_split_host_port(s, host, port);
+    if (rc != 0) return rc;
+    *bracketed = s.len > 0 && s.ptr[0] == '[';
+    return tn__url_host_ok(*host, *bracketed, strict) ? TN_OK : TN_EBAD_URL;
+}
+
+TN_API int tn_url_parse_host_port(tn_str s, tn_str *host, int *port) {
+    tn_str h;
+    int p, br, rc;
+    if (!s.ptr) s = tn_str_make("", 0);
+    if ((rc = tn__url_host_port(s, 1, &h, &p, &br)) != 0) return rc;
+    if (host) *host = h;
+    if (port) *port = p;
     return TN_OK;
 }
 
 TN__PRIVATE int tn__url_parse_authority(const char *a, size_t m, tn_url *u) {
-    size_t k, at = (size_t)-1, hs, he, ps;
-    int rc;
+    size_t k, at = (size_t)-1, hs, ps;
+    int rc, br;
     for (k = 0; k < m; k++) {
         if (a[k] == '@') {
             if (at != (size_t)-1) return TN_EBAD_URL;   /* "a:b@@host" */
@@ -139,27 +168,12 @@ TN__PRIVATE int tn__url_parse_authority(const char *a, size_t m, tn_url *u) {
         u->flags |= TN_URL_HAS_USERINFO;
         hs = at + 1;
     }
-    if (hs < m && a[hs] == '[') {
-        for (he = hs + 1; he < m && a[he] != ']'; he++) {}
-        if (he >= m) return TN_EBAD_URL;
-        if (!tn__url_valid_ip_literal(a + hs + 1, he - hs - 1)) return TN_EBAD_URL;
-        u->host = tn_str_make(a + hs + 1, he - hs - 1);
-        u->flags |= TN_URL_IPV6;
-        ps = he + 1;
-        if (ps < m && a[ps] != ':') return TN_EBAD_URL;
-    } else {
-        for (he = hs; he < m && a[he] != ':'; he++) {
-            int c = (unsigned char)a[he];
-            if (!(tn__url_is_unreserved(c) || tn__url_is_subdelim(c) || c == '%' || c >= 0x80))
-                return TN_EBAD_URL;
-        }
-        u->host = tn_str_make(a + hs, he - hs);
-        ps = he;
-    }
+    if ((rc = tn__url_host_port(tn_str_make(a + hs, m - hs), 0, &u->host, &u->port, &br)) != 0) return rc;
+    if (br) u->flags |= TN_URL_IPV6;
+    ps = (size_t)(u->host.ptr + u->host.len - a) + (size_t)br;   /* just after the host (and ']') */
     if (ps < m) {   /* a[ps] == ':' */
         u->flags |= TN_URL_HAS_PORT;
         u->port_str = tn_str_make(a + ps + 1, m - ps - 1);
-        if ((rc = tn__url_parse_port(a + ps + 1, m - ps - 1, &u->port)) != 0) return rc;
     }
     return TN_OK;
 }
@@ -347,34 +361,6 @@ TN_API int tn_url_resolve_buf(tn_buf *buf, tn_str base, tn_str ref) {
 
 TN_API size_t tn_url_remove_dot_segments(char *path, size_t len) {
     return path ? tn__url_remove_dots(path, len) : 0;
-}
-
-TN_API int tn_split_host_port(tn_str netloc, tn_str *host, int *port) {
-    const char *s = netloc.ptr;
-    size_t n = netloc.len, i, colons = 0, last = 0;
-    tn_str h;
-    int p = -1, rc;
-    h.ptr = s;
-    h.len = n;
-    if (n && s[0] == '[') {
-        for (i = 1; i < n && s[i] != ']'; i++) {}
-        if (i >= n) return TN_EBAD_URL;
-        h = tn_str_make(s + 1, i - 1);
-        if (i + 1 < n) {
-            if (s[i + 1] != ':') return TN_EBAD_URL;
-            if ((rc = tn__url_parse_port(s + i + 2, n - i - 2, &p)) != 0) return rc;
-        }
-    } else {
-        for (i = 0; i < n; i++)
-            if (s[i] == ':') { colons++; last = i; }
-        if (colons == 1) {
-            h = tn_str_make(s, last);
-            if ((rc = tn__url_parse_port(s + last + 1, n - last - 1, &p)) != 0) return rc;
-        }
-    }
-    if (host) *host = h;
-    if (port) *port = p;
-    return TN_OK;
 }
 
 /* ---- escaping ---- */

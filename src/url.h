@@ -69,7 +69,7 @@ enum {
        '?' inside the fragment, IPv6 zone ids with or without "%25" ("[fe80::1%eth0]").
      - "scheme:/path" (no authority) is a valid URI here (llhttp rejects it), and so
        "host:443" parses as scheme "host": for CONNECT's authority-form target use
-       tn_split_host_port instead.
+       tn_url_parse_host_port instead.
    The parts reassemble to the input exactly: scheme ":" "//" userinfo "@" host (in []
    when TN_URL_IPV6) ":" port_str path "?" query "#" fragment, each delimiter present
    iff its TN_URL_HAS_* bit is set.
@@ -97,12 +97,16 @@ TN_API int tn_url_resolve_buf(tn_buf *b, tn_str base, tn_str ref);
    added). */
 TN_API size_t tn_url_remove_dot_segments(char *path, size_t len);
 
-/* Split "host:port", "[v6]:port", "host" or "[v6]" (Tornado's split_host_and_port).
-   *host: slice of netloc (IPv6 without brackets). *port: 0..65535, or -1 when absent or
-   empty ("host:"). An unbracketed string with several ':' (a bare IPv6 address) is all
-   host. Returns: TN_OK; TN_EBAD_URL (non-digit or out-of-range port, unclosed '[').
-   Unlike Tornado, "h:abc" is an error rather than a host named "h:abc". */
-TN_API int tn_split_host_port(tn_str netloc, tn_str *host, int *port);
+/* Check and split host [":" port] by RFC 3986 (section 3.2.2-3.2.3): the syntax of the Host
+   header field (RFC 9110 section 7.2) and, with a port, of CONNECT's authority-form target.
+   host: a reg-name (unreserved, sub-delims and %XX escapes, ASCII only; IPv4 addresses are
+   reg-names too) or an IP-literal in brackets (IPv6 or IPvFuture, no zone id). port: digits
+   up to 65535, possibly empty ("host:"). Rejected: userinfo ("a@b"), spaces and controls,
+   non-ASCII bytes, a bad %-escape, a malformed IP literal, a bare IPv6 address, a bad port.
+   An empty s is a valid empty host (RFC 9112 section 3.2 allows "Host:" without a value).
+   *host (IPv6 without brackets) and *port (-1 when absent or empty) as tn_split_host_port;
+   both may be NULL. Returns: TN_OK; TN_EBAD_URL. */
+TN_API int tn_url_parse_host_port(tn_str s, tn_str *host, int *port);
 
 /* Escaping flags for tn_url_escape / tn_url_unescape / tn_query_iter_init. */
 enum {

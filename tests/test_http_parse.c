@@ -208,6 +208,52 @@ TN_TEST(request_target_forms) {
     TN_EQ_RC(parse_req_s("GET /a\x7f HTTP/1.1\r\n\r\n", &r, h), TN_EBAD_TARGET);
 }
 
+/* RFC 9112 §3.2: a Host that is not uri-host [":" port] (RFC 3986) is a 400. */
+TN_TEST(request_host_authority) {
+    static const char *good[] = {
+        "a.example", "a.example:8080", "A.EXAMPLE:0", "127.0.0.1", "127.0.0.1:65535", "[::1]", "[::1]:80",
+        "[2001:db8::7]:443", "[v1.x:y]", "", "a.example:", "xn--bcher-kva.example", "%41b.example",
+        "a!$&'()*+,;=-._~b", "999.1.1.1",
+    };
+    static const char *bad[] = {
+        "a b", "a@b", "u:p@a.example", "a:b", "a:80x", "a:-1", "a:99999", "a:1:2", "::1", "[::1", "[::1]x",
+        "[::1]:8x", "[zz::1]", "[1:2:3:4:5:6:7:8:9]", "[]", "[fe80::1%25eth0]", "a/b", "a?b", "a#b", "a\\b",
+        "a\"b", "<a>", "a{b}", "a|b", "a^b", "a`b", "a[b", "%zz.example", "a%4", "caf\xc3\xa9.example", "a\tb",
+    };
+    size_t i;
+    char buf[256];
+    for (i = 0; i < sizeof good / sizeof good[0]; i++) {
+        tn_http_header h[NH];
+        tn_http_request r;
+        int rc;
+        snprintf(buf, sizeof buf, "GET / HTTP/1.1\r\nHost: %s\r\n\r\n", good[i]);
+        rc = parse_req_s(buf, &r, h);
+        TN_CHECKF(rc > 0, "Host: %s: %s", good[i], tn_err_name(rc));
+        TN_CHECK(r.flags & TN_HTTP_F_HOST);
+    }
+    for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        tn_http_header h[NH];
+        tn_http_request r;
+        int rc;
+        snprintf(buf, sizeof buf, "GET / HTTP/1.1\r\nHost: %s\r\n\r\n", bad[i]);
+        rc = parse_req_s(buf, &r, h);
+        TN_CHECKF(rc == TN_EBAD_HEADER_VALUE, "Host: %s: %s", bad[i], tn_err_name(rc));
+        TN_EQ_INT(tn_http_error_status(rc), 400);
+        snprintf(buf, sizeof buf, "GET / HTTP/1.0\r\nHost: %s\r\n\r\n", bad[i]);   /* 1.0 too */
+        TN_CHECKF(parse_req_s(buf, &r, h) == TN_EBAD_HEADER_VALUE, "HTTP/1.0 Host: %s", bad[i]);
+    }
+    {   /* CONNECT's authority-form is checked the same way (and needs a port) */
+        tn_http_header h[NH];
+        tn_http_request r;
+        TN_EQ_RC(parse_req_s("CONNECT u@a.example:443 HTTP/1.1\r\n\r\n", &r, h), TN_EBAD_TARGET);
+        TN_EQ_RC(parse_req_s("CONNECT a.example:99999 HTTP/1.1\r\n\r\n", &r, h), TN_EBAD_TARGET);
+        TN_EQ_RC(parse_req_s("CONNECT [::1:443 HTTP/1.1\r\n\r\n", &r, h), TN_EBAD_TARGET);
+        TN_EQ_RC(parse_req_s("CONNECT a.example: HTTP/1.1\r\n\r\n", &r, h), TN_EBAD_TARGET);
+        TN_EQ_RC(parse_req_s("CONNECT :443 HTTP/1.1\r\n\r\n", &r, h), TN_EBAD_TARGET);
+        TN_CHECK(parse_req_s("CONNECT 10.0.0.1:443 HTTP/1.1\r\n\r\n", &r, h) > 0);
+    }
+}
+
 TN_TEST(request_prefixes_and_resume) {
     static const char *ok[] = {
         "GET / HTTP/1.1\r\nHost: a\r\n\r\n",
@@ -1321,7 +1367,7 @@ TN_TEST(llhttp_conformance) {
     TN_EQ_INT(failed, 0);
 }
 
-TN_TESTS(TN_CASE(request_basic), TN_CASE(request_target_forms), TN_CASE(request_prefixes_and_resume),
+TN_TESTS(TN_CASE(request_basic), TN_CASE(request_target_forms), TN_CASE(request_host_authority), TN_CASE(request_prefixes_and_resume),
          TN_CASE(request_resume_moved_buffer), TN_CASE(request_dribble_is_linear), TN_CASE(response_basic),
          TN_CASE(request_errors), TN_CASE(nul_bytes), TN_CASE(limits), TN_CASE(error_status_map),
          TN_CASE(smuggling_suite), TN_CASE(framing_requests), TN_CASE(framing_responses),

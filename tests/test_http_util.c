@@ -440,6 +440,54 @@ TN_TEST(split_host_port) {
     TN_EQ_RC(tn_split_host_port(S("[::1]:x"), &h, &p), TN_EBAD_URL);
 }
 
+/* The Host header's syntax (RFC 9110 §7.2, RFC 3986 §3.2.2-3.2.3): split and checked. */
+TN_TEST(url_parse_host_port) {
+    static const char *bad[] = {
+        "a b", "a@b", "u:p@a", "a:b", "a:80x", "a:99999", "a:1:2", "::1", "[::1", "[::1]x", "[zz::1]",
+        "[]", "[fe80::1%25eth0]", "[v1.]", "a/b", "a?b", "a#b", "a\"b", "a<b", "a>b", "a{b", "a|b",
+        "a\\b", "a^b", "a`b", "a[b", "a]b", "%zz", "a%4", "a%", "caf\xc3\xa9", "a\x7f", "a\tb",
+    };
+    tn_str h;
+    int p;
+    size_t i;
+    TN_OK_RC(tn_url_parse_host_port(S("example.com:8080"), &h, &p));
+    TN_EQ_TSTR(h, "example.com");
+    TN_EQ_INT(p, 8080);
+    TN_OK_RC(tn_url_parse_host_port(S("[2001:db8::1]:443"), &h, &p));
+    TN_EQ_TSTR(h, "2001:db8::1");
+    TN_EQ_INT(p, 443);
+    TN_OK_RC(tn_url_parse_host_port(S("[::ffff:1.2.3.4]"), &h, &p));
+    TN_EQ_INT(p, -1);
+    TN_OK_RC(tn_url_parse_host_port(S("[v7.a:b]"), &h, &p));
+    TN_OK_RC(tn_url_parse_host_port(S("10.0.0.1"), &h, &p));
+    TN_OK_RC(tn_url_parse_host_port(S("h:"), &h, &p));   /* port = *DIGIT: empty is valid */
+    TN_EQ_TSTR(h, "h");
+    TN_EQ_INT(p, -1);
+    TN_OK_RC(tn_url_parse_host_port(S(""), &h, &p));
+    TN_EQ_INT(h.len, 0);
+    TN_OK_RC(tn_url_parse_host_port(tn_str_make(NULL, 0), NULL, NULL));
+    TN_OK_RC(tn_url_parse_host_port(S("%7Euser.example"), NULL, NULL));
+    TN_OK_RC(tn_url_parse_host_port(S("a-b_c~d!$&'()*+,;=.example"), NULL, NULL));
+    for (i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        TN_CHECKF(tn_url_parse_host_port(S(bad[i]), &h, &p) == TN_EBAD_URL, "\"%s\" accepted", bad[i]);
+    /* tn_url_parse stays lenient where it was (raw IDN bytes, zone ids) and shares the split */
+    {
+        tn_url u;
+        TN_OK_RC(tn_url_parse(S("http://caf\xc3\xa9.example:81/"), &u));
+        TN_EQ_INT(u.port, 81);
+        TN_OK_RC(tn_url_parse(S("http://[fe80::1%25eth0]:8080/x"), &u));
+        TN_EQ_TSTR(u.host, "fe80::1%25eth0");
+        TN_EQ_TSTR(u.port_str, "8080");
+        TN_CHECK(u.flags & TN_URL_IPV6);
+        TN_OK_RC(tn_url_parse(S("http://u@[::1]:/"), &u));
+        TN_CHECK(u.flags & TN_URL_HAS_PORT);
+        TN_EQ_INT(u.port_str.len, 0);
+        TN_EQ_INT(u.port, -1);
+        TN_EQ_RC(tn_url_parse(S("http://h:1:2/"), &u), TN_EBAD_URL);
+        TN_EQ_RC(tn_url_parse(S("http://[::1]x/"), &u), TN_EBAD_URL);
+    }
+}
+
 /* ---- escaping ---- */
 TN_TEST(url_escape) {
     char out[128];
@@ -1404,7 +1452,7 @@ TN_TEST(multipart_boundary_helper) {
 
 TN_TESTS(TN_CASE(url_parse_rfc3986_examples), TN_CASE(url_parse_rfc3986_references),
          TN_CASE(url_parse_details), TN_CASE(url_parse_limit), TN_CASE(url_llhttp_cases),
-         TN_CASE(url_resolve), TN_CASE(remove_dot_segments), TN_CASE(split_host_port), TN_CASE(url_escape), TN_CASE(url_unescape), TN_CASE(url_concat),
+         TN_CASE(url_resolve), TN_CASE(remove_dot_segments), TN_CASE(split_host_port), TN_CASE(url_parse_host_port), TN_CASE(url_escape), TN_CASE(url_unescape), TN_CASE(url_concat),
          TN_CASE(form_encode), TN_CASE(buf_variants_enomem), TN_CASE(query_iter_raw),
          TN_CASE(query_iter_decoded), TN_CASE(query_iter_limit), TN_CASE(header_params),
          TN_CASE(date_format_known), TN_CASE(date_roundtrip_vs_gmtime), TN_CASE(date_parse_forms),
