@@ -7448,11 +7448,41 @@ TN__PRIVATE int tn__url_host_port(tn_str s, int strict, tn_str *host, int *port,
     return tn__url_host_ok(*host, *bracketed, strict) ? TN_OK : TN_EBAD_URL;
 }
 
+/* reg-name bytes without '%' (RFC 3986 3.2.2: unreserved / sub-delims), for the fast path. */
+static const unsigned char tn__url_regname[256] = {
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,1,0,0,1,0,1,1,1,1,1,1,1,1,1,0,1,1,1,1,1,1,1,1,1,1,0,1,0,1,0,0,
+    0,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,0,0,0,0,1,
+    0,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,0,0,0,1,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+};
+
 TN_API int tn_url_parse_host_port(tn_str s, tn_str *host, int *port) {
     tn_str h;
-    int p, br, rc;
+    int p = -1, br, rc;
+    size_t i = 0, j;
     if (!s.ptr) s = tn_str_make("", 0);
-    if ((rc = tn__url_host_port(s, 1, &h, &p, &br)) != 0) return rc;
+    /* fast path (every request's Host): plain reg-name bytes, then nothing or ":" digits */
+    while (s.len - i >= 8) {   /* 8 lookups ANDed: one branch per 8 bytes */
+        const unsigned char *u = (const unsigned char *)s.ptr + i, *t = tn__url_regname;
+        if (!(t[u[0]] & t[u[1]] & t[u[2]] & t[u[3]] & t[u[4]] & t[u[5]] & t[u[6]] & t[u[7]])) break;
+        i += 8;
+    }
+    while (i < s.len && tn__url_regname[(unsigned char)s.ptr[i]]) i++;
+    h = tn_str_make(s.ptr, i);
+    if (i < s.len && s.ptr[i] == ':' && s.len - i <= 6) {
+        int v = 0;
+        for (j = i + 1; j < s.len && tn__is_digit((unsigned char)s.ptr[j]); j++) v = v * 10 + (s.ptr[j] - '0');
+        if (j == s.len && v <= 65535) {
+            p = j > i + 1 ? v : -1;
+            i = s.len;
+        }
+    }
+    /* anything else (%XX, [IP-literal], errors): the general path decides */
+    if (i != s.len && (rc = tn__url_host_port(s, 1, &h, &p, &br)) != 0) return rc;
     if (host) *host = h;
     if (port) *port = p;
     return TN_OK;
