@@ -8643,26 +8643,48 @@ TN__PRIVATE const char *tn__http_scan_value(const char *p, const char *end) {
     return end;
 }
 
-/* First byte in [p, end) that cannot be in a request-target: control, SP, DEL or >= 0x80. */
+/* Bytes a request-target may hold (RFC 3986 section 2 and RFC 9112 section 3.2): the visible
+   ASCII bytes except " # < > \ ^ ` { | }, which no URI contains; '%' is allowed unchecked. */
+static const unsigned char tn__http_target_ok[256] = {
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,1,0,0,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,0,1,0,1,
+    1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,0,1,0,1,
+    0,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,0,0,0,1,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+};
+
+/* First byte in [p, end) that cannot be in a request-target (tn__http_target_ok), else end.
+   SSE2, five compares: a signed v < 0x21 finds controls, SP and bytes >= 0x80; v > 'z' finds
+   { | } ~ DEL; (v | 0x62) == 0x7e finds < > \ ^ | ~ (and some controls); (v | 1) == '#' finds
+   " #; then '`'. '~' is the one allowed byte the masks catch: it is taken out at the end. */
 TN__PRIVATE const char *tn__http_scan_target(const char *p, const char *end) {
 #if TN__HAVE_SSE2
-    const __m128i sp1 = _mm_set1_epi8(0x21);
-    const __m128i del = _mm_set1_epi8(0x7f);
+    const __m128i sp1 = _mm_set1_epi8(0x21), z = _mm_set1_epi8(0x7a), tilde = _mm_set1_epi8(0x7e);
+    const __m128i m62 = _mm_set1_epi8(0x62), one = _mm_set1_epi8(0x01), hash = _mm_set1_epi8(0x23);
+    const __m128i btick = _mm_set1_epi8(0x60);
     while (end - p >= 16) {
         __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-        /* signed compare: bytes >= 0x80 are negative, so they count as < 0x21 too */
-        __m128i bad = _mm_or_si128(_mm_cmplt_epi8(v, sp1), _mm_cmpeq_epi8(v, del));
-        int mask = _mm_movemask_epi8(bad);
+        __m128i bad = _mm_or_si128(_mm_cmplt_epi8(v, sp1), _mm_cmpgt_epi8(v, z));
+        int mask;
+        bad = _mm_or_si128(bad, _mm_cmpeq_epi8(_mm_or_si128(v, m62), tilde));
+        bad = _mm_or_si128(bad, _mm_or_si128(_mm_cmpeq_epi8(_mm_or_si128(v, one), hash), _mm_cmpeq_epi8(v, btick)));
+        mask = _mm_movemask_epi8(_mm_andnot_si128(_mm_cmpeq_epi8(v, tilde), bad));
         if (mask) return p + __builtin_ctz((unsigned)mask);
         p += 16;
     }
-#endif
-    while (p < end) {
-        unsigned char c = (unsigned char)*p;
-        if (c <= 0x20 || c >= 0x7f) return p;
-        p++;
+#else
+    const unsigned char *t = tn__http_target_ok;
+    while (end - p >= 8) {   /* 8 lookups ANDed: one branch per 8 bytes */
+        const unsigned char *u = (const unsigned char *)p;
+        if (!(t[u[0]] & t[u[1]] & t[u[2]] & t[u[3]] & t[u[4]] & t[u[5]] & t[u[6]] & t[u[7]])) break;
+        p += 8;
     }
-    return end;
+#endif
+    while (p < end && tn__http_target_ok[(unsigned char)*p]) p++;
+    return p;
 }
 
 /* First non-tchar byte in [p, end), else end. SSE2: a byte is a tchar when it is in

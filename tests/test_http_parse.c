@@ -208,6 +208,56 @@ TN_TEST(request_target_forms) {
     TN_EQ_RC(parse_req_s("GET /a\x7f HTTP/1.1\r\n\r\n", &r, h), TN_EBAD_TARGET);
 }
 
+/* RFC 3986 excludes " # < > \ ^ ` { | } (and controls, space, DEL, non-ASCII) from a URI: a
+   request-target holding one is a 400, found by the scanner wherever it stands (SSE2 block,
+   scalar tail, or a resumed scan when the target arrives a byte at a time). */
+TN_TEST(request_target_bytes) {
+    static const char excluded[] = "\"#<>\\^`{|}";
+    static const size_t at[] = { 1, 2, 7, 15, 16, 17, 31, 40 };
+    char line[128];
+    int c;
+    size_t i, k;
+    for (c = 0x21; c < 0x7f; c++) {   /* every other visible byte is accepted */
+        tn_http_header h[NH];
+        tn_http_request r;
+        int rc;
+        if (strchr(excluded, c)) continue;
+        snprintf(line, sizeof line, "GET /aaaaaaaaaaaaaaaaaaaaaa%caaaaaaaaaaaaaa%c HTTP/1.1\r\n\r\n", c, c);
+        rc = parse_req_s(line, &r, h);
+        TN_CHECKF(rc > 0, "byte %#x refused: %s", c, tn_err_name(rc));
+    }
+    for (i = 0; excluded[i]; i++) {
+        for (k = 0; k < sizeof at / sizeof at[0]; k++) {
+            tn_http_header h[NH];
+            tn_http_request r;
+            size_t n, len;
+            int rc;
+            memset(line, 0, sizeof line);
+            memcpy(line, "GET /", 5);
+            memset(line + 5, 'a', 48);
+            line[4 + at[k]] = excluded[i];
+            memcpy(line + 53, " HTTP/1.1\r\n\r\n", 14);
+            len = strlen(line);
+            rc = parse_req(line, len, &r, h);
+            TN_CHECKF(rc == TN_EBAD_TARGET, "'%c' at %lu: %s", excluded[i], (unsigned long)at[k], tn_err_name(rc));
+            /* dribbled into one buffer: refused as soon as the byte arrives */
+            req_init(&r, h);
+            for (n = 1; n <= len; n++)
+                if ((rc = tn_http_parse_request(line, n, &r)) != TN_EINCOMPLETE) break;
+            TN_CHECKF(rc == TN_EBAD_TARGET && n == 5 + at[k], "'%c' at %lu dribbled: %s at %lu", excluded[i],
+                      (unsigned long)at[k], tn_err_name(rc), (unsigned long)n);
+        }
+    }
+    {
+        tn_http_header h[NH];
+        tn_http_request r;
+        TN_EQ_RC(parse_req_s("GET /a#frag HTTP/1.1\r\nHost: a\r\n\r\n", &r, h), TN_EBAD_TARGET);
+        TN_EQ_RC(parse_req_s("GET http://a/b#c HTTP/1.1\r\nHost: a\r\n\r\n", &r, h), TN_EBAD_TARGET);
+        TN_EQ_RC(parse_req_s("GET /?q={\"a\":1} HTTP/1.1\r\nHost: a\r\n\r\n", &r, h), TN_EBAD_TARGET);
+        TN_CHECK(parse_req_s("GET /a%7Cb?c=%22d%22&e=[f]:@!$&'()*+,;= HTTP/1.1\r\nHost: a\r\n\r\n", &r, h) > 0);
+    }
+}
+
 /* RFC 9112 §3.2: a Host that is not uri-host [":" port] (RFC 3986) is a 400. */
 TN_TEST(request_host_authority) {
     static const char *good[] = {
@@ -1063,6 +1113,12 @@ static const llh_diff llh_stricter[] = {
      "RFC 9112 §7.1: chunk-size/ext/data lines end in CRLF exactly; no whitespace after chunk-size (funky-chunks class)"},
     {"test/request/transfer-encoding.md:1218",
      "RFC 9112 §7.1: chunk-size/ext/data lines end in CRLF exactly; no whitespace after chunk-size (funky-chunks class)"},
+    {"test/request/uri.md:7",
+     "RFC 3986 §2 (RFC 9112 §3.2): '\"' cannot appear in a URI; a request-target holding it is a 400"},
+    {"test/request/uri.md:105",
+     "RFC 3986 §2 (RFC 9112 §3.2): '|' cannot appear in a URI (send %7C); a request-target holding it is a 400"},
+    {"test/request/uri.md:168",
+     "RFC 9112 §3.2: a request-target has no fragment ('#' is excluded); a request-target holding it is a 400"},
     {"test/response/connection.md:196",
      "connection not persistent (RFC 9112 §9.3); bytes after the final message are an error, not a new message"},
     {"test/response/connection.md:263",
@@ -1367,7 +1423,7 @@ TN_TEST(llhttp_conformance) {
     TN_EQ_INT(failed, 0);
 }
 
-TN_TESTS(TN_CASE(request_basic), TN_CASE(request_target_forms), TN_CASE(request_host_authority), TN_CASE(request_prefixes_and_resume),
+TN_TESTS(TN_CASE(request_basic), TN_CASE(request_target_forms), TN_CASE(request_host_authority), TN_CASE(request_target_bytes), TN_CASE(request_prefixes_and_resume),
          TN_CASE(request_resume_moved_buffer), TN_CASE(request_dribble_is_linear), TN_CASE(response_basic),
          TN_CASE(request_errors), TN_CASE(nul_bytes), TN_CASE(limits), TN_CASE(error_status_map),
          TN_CASE(smuggling_suite), TN_CASE(framing_requests), TN_CASE(framing_responses),
