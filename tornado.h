@@ -1697,7 +1697,8 @@ TN_API int tn_http_response_body(const tn_http_response *res, tn_str request_met
      max_chunk_line      chunk-size line limit (size, extensions, CRLF), default TORNADO_MAX_CHUNK_LINE
      max_trailer_bytes   trailer section limit, default TORNADO_MAX_TRAILER_BYTES
    Trailer fields are validated like header fields and then discarded. Chunk extensions are
-   validated (token[=token|quoted-string]) and discarded. */
+   validated (";" token ["=" token / quoted-string], with SP/HTAB allowed around ';' and '='
+   as RFC 9112 §7.1.1 says, but not at the end of the line) and discarded. */
 typedef struct tn_http_chunked {
     uint64_t max_body_bytes;     /* in: 0 = TORNADO_MAX_BODY_BYTES */
     size_t max_chunk_line;       /* in: 0 = TORNADO_MAX_CHUNK_LINE */
@@ -9298,7 +9299,7 @@ TN_API int tn_http_response_body(const tn_http_response *res, tn_str request_met
 
 enum {
     TN__CK_SIZE = 0, TN__CK_EXT_NAME0, TN__CK_EXT_NAME, TN__CK_EXT_VAL0, TN__CK_EXT_VAL,
-    TN__CK_EXT_QUOTED, TN__CK_EXT_QESC, TN__CK_EXT_VALEND, TN__CK_SIZE_LF, TN__CK_DATA,
+    TN__CK_EXT_QUOTED, TN__CK_EXT_QESC, TN__CK_EXT_VALEND, TN__CK_EXT_SEMI, TN__CK_EXT_EQ, TN__CK_SIZE_LF, TN__CK_DATA,
     TN__CK_DATA_CR, TN__CK_DATA_LF, TN__CK_TR_START, TN__CK_TR_NAME, TN__CK_TR_VALUE,
     TN__CK_TR_LF, TN__CK_FINAL_LF, TN__CK_DONE, TN__CK_ERROR
 };
@@ -9350,16 +9351,19 @@ TN_API int tn_http_decode_chunked(tn_http_chunked *d, char *buf, size_t *len) {
                 if (d->_left >> 60) { rc = TN_EBAD_CHUNK; goto fail; }   /* overflow */
                 d->_left = (d->_left << 4) | (uint64_t)v;
                 d->_sub++;
-            } else if (c == ';' || c == '\r') {
+            } else if (c == ';' || c == '\r' || TN__HTTP_WS(c)) {
                 if ((rc = tn__http_chunk_size_end(d)) != 0) goto fail;
-                d->_state = c == ';' ? TN__CK_EXT_NAME0 : TN__CK_SIZE_LF;
+                d->_state = c == ';' ? TN__CK_EXT_NAME0 : c == '\r' ? TN__CK_SIZE_LF : TN__CK_EXT_SEMI;
             } else {
                 rc = TN_EBAD_CHUNK;
                 goto fail;
             }
             break;
         }
+        /* chunk-ext = *( BWS ";" BWS name [ BWS "=" BWS value ] ) (RFC 9112 §7.1.1): BWS (SP,
+           HTAB) only where a ';' or '=' follows, so a line never ends in whitespace */
         case TN__CK_EXT_NAME0:
+            if (TN__HTTP_WS(c)) break;
             if (!TN__HTTP_TCHAR(c)) { rc = TN_EBAD_CHUNK; goto fail; }
             d->_state = TN__CK_EXT_NAME;
             break;
@@ -9368,9 +9372,17 @@ TN_API int tn_http_decode_chunked(tn_http_chunked *d, char *buf, size_t *len) {
             if (c == '=') d->_state = TN__CK_EXT_VAL0;
             else if (c == ';') d->_state = TN__CK_EXT_NAME0;
             else if (c == '\r') d->_state = TN__CK_SIZE_LF;
+            else if (TN__HTTP_WS(c)) d->_state = TN__CK_EXT_EQ;
+            else { rc = TN_EBAD_CHUNK; goto fail; }
+            break;
+        case TN__CK_EXT_EQ:
+            if (TN__HTTP_WS(c)) break;
+            if (c == '=') d->_state = TN__CK_EXT_VAL0;
+            else if (c == ';') d->_state = TN__CK_EXT_NAME0;
             else { rc = TN_EBAD_CHUNK; goto fail; }
             break;
         case TN__CK_EXT_VAL0:
+            if (TN__HTTP_WS(c)) break;
             if (c == '"') d->_state = TN__CK_EXT_QUOTED;
             else if (TN__HTTP_TCHAR(c)) d->_state = TN__CK_EXT_VAL;
             else { rc = TN_EBAD_CHUNK; goto fail; }
@@ -9379,6 +9391,7 @@ TN_API int tn_http_decode_chunked(tn_http_chunked *d, char *buf, size_t *len) {
             if (TN__HTTP_TCHAR(c)) break;
             if (c == ';') d->_state = TN__CK_EXT_NAME0;
             else if (c == '\r') d->_state = TN__CK_SIZE_LF;
+            else if (TN__HTTP_WS(c)) d->_state = TN__CK_EXT_SEMI;
             else { rc = TN_EBAD_CHUNK; goto fail; }
             break;
         case TN__CK_EXT_QUOTED:
@@ -9394,6 +9407,12 @@ TN_API int tn_http_decode_chunked(tn_http_chunked *d, char *buf, size_t *len) {
         case TN__CK_EXT_VALEND:
             if (c == ';') d->_state = TN__CK_EXT_NAME0;
             else if (c == '\r') d->_state = TN__CK_SIZE_LF;
+            else if (TN__HTTP_WS(c)) d->_state = TN__CK_EXT_SEMI;
+            else { rc = TN_EBAD_CHUNK; goto fail; }
+            break;
+        case TN__CK_EXT_SEMI:   /* BWS after the size or a value: the next extension's ';' */
+            if (TN__HTTP_WS(c)) break;
+            if (c == ';') d->_state = TN__CK_EXT_NAME0;
             else { rc = TN_EBAD_CHUNK; goto fail; }
             break;
         case TN__CK_SIZE_LF:

@@ -183,7 +183,8 @@ TN_API int tn_http_response_body(const tn_http_response *res, tn_str request_met
      max_chunk_line      chunk-size line limit (size, extensions, CRLF), default TORNADO_MAX_CHUNK_LINE
      max_trailer_bytes   trailer section limit, default TORNADO_MAX_TRAILER_BYTES
    Trailer fields are validated like header fields and then discarded. Chunk extensions are
-   validated (token[=token|quoted-string]) and discarded. */
+   validated (";" token ["=" token / quoted-string], with SP/HTAB allowed around ';' and '='
+   as RFC 9112 §7.1.1 says, but not at the end of the line) and discarded. */
 typedef struct tn_http_chunked {
     uint64_t max_body_bytes;     /* in: 0 = TORNADO_MAX_BODY_BYTES */
     size_t max_chunk_line;       /* in: 0 = TORNADO_MAX_CHUNK_LINE */

@@ -796,6 +796,10 @@ TN_TEST(chunked_decode) {
     check_chunked("A;name=val;x=\"q\\\"s; \"\r\n0123456789\r\n000\r\nTrailer: v\r\nT2:\r\n\r\nGET", "0123456789", "GET");
     check_chunked("00001\r\nx\r\n0\r\n\r\n", "x", "");
     check_chunked("0\r\n\r\n", "", "");
+    /* RFC 9112 §7.1.1: chunk-ext = *( BWS ";" BWS name [ BWS "=" BWS value ] ), BWS = *( SP / HTAB ) */
+    check_chunked("6 ; name=value\r\nhello!\r\n0\r\n\r\n", "hello!", "");
+    check_chunked("6;name = value\r\nhello!\r\n0\r\n\r\n", "hello!", "");
+    check_chunked("6\t;\tname\t=\t\"v a\"\t ;  b ;c= d\r\nhello!\r\n0 ; last\r\n\r\n", "hello!", "");
     {
         tn_http_chunked d;
         char buf[64];
@@ -816,9 +820,20 @@ static const err_case chunked_errors[] = {
     E("+5\r\nhello\r\n0\r\n\r\n", TN_EBAD_CHUNK),
     E("-5\r\nhello\r\n0\r\n\r\n", TN_EBAD_CHUNK),
     E(" 5\r\nhello\r\n0\r\n\r\n", TN_EBAD_CHUNK),
-    E("5 \r\nhello\r\n0\r\n\r\n", TN_EBAD_CHUNK),
-    E("5 ;ext\r\nhello\r\n0\r\n\r\n", TN_EBAD_CHUNK),
-    E("5\t;ext\r\nhello\r\n0\r\n\r\n", TN_EBAD_CHUNK),
+    E("5 \r\nhello\r\n0\r\n\r\n", TN_EBAD_CHUNK),       /* BWS only before ';' or '=' */
+    E("5;a \r\nhello\r\n0\r\n\r\n", TN_EBAD_CHUNK),
+    E("5;a=b \r\nhello\r\n0\r\n\r\n", TN_EBAD_CHUNK),
+    E("5;a=\"b\" \r\nhello\r\n0\r\n\r\n", TN_EBAD_CHUNK),
+    E("5 ; \r\nhello\r\n0\r\n\r\n", TN_EBAD_CHUNK),
+    E("5;a = \r\nhello\r\n0\r\n\r\n", TN_EBAD_CHUNK),
+    E("5 ;a\nhello\r\n0\r\n\r\n", TN_EBAD_CHUNK),       /* bare LF */
+    E("5 ;a\rb\r\nhello\r\n0\r\n\r\n", TN_EBAD_CHUNK), /* bare CR */
+    E("5 \r;a\r\nhello\r\n0\r\n\r\n", TN_EBAD_CHUNK),
+    E("5; a b\r\nhello\r\n0\r\n\r\n", TN_EBAD_CHUNK),
+    E("5 ;a@b\r\nhello\r\n0\r\n\r\n", TN_EBAD_CHUNK),   /* not a token */
+    E("5 ;a=b@\r\nhello\r\n0\r\n\r\n", TN_EBAD_CHUNK),
+    E("5 \v;a\r\nhello\r\n0\r\n\r\n", TN_EBAD_CHUNK),   /* only SP and HTAB are BWS */
+    E(" 5;a\r\nhello\r\n0\r\n\r\n", TN_EBAD_CHUNK),
     E("5;\r\nhello\r\n0\r\n\r\n", TN_EBAD_CHUNK),
     E("5;a=\r\nhello\r\n0\r\n\r\n", TN_EBAD_CHUNK),
     E("5;a=\"x\r\nhello\r\n0\r\n\r\n", TN_EBAD_CHUNK),
@@ -1108,11 +1123,11 @@ static const llh_diff llh_stricter[] = {
     {"test/request/transfer-encoding.md:796",
      "RFC 9112 §6.1: transfer codings other than chunked are not implemented → 501 (TN_EUNSUPPORTED_TE)"},
     {"test/request/transfer-encoding.md:1029",
-     "RFC 9112 §7.1: chunk-size/ext/data lines end in CRLF exactly; no whitespace after chunk-size (funky-chunks class)"},
+     "RFC 9112 §7.1: chunk-size/ext/data lines end in CRLF exactly; whitespace after chunk-size only as BWS before a ';' (funky-chunks class)"},
     {"test/request/transfer-encoding.md:1144",
-     "RFC 9112 §7.1: chunk-size/ext/data lines end in CRLF exactly; no whitespace after chunk-size (funky-chunks class)"},
+     "RFC 9112 §7.1: chunk-size/ext/data lines end in CRLF exactly; whitespace after chunk-size only as BWS before a ';' (funky-chunks class)"},
     {"test/request/transfer-encoding.md:1218",
-     "RFC 9112 §7.1: chunk-size/ext/data lines end in CRLF exactly; no whitespace after chunk-size (funky-chunks class)"},
+     "RFC 9112 §7.1: chunk-size/ext/data lines end in CRLF exactly; whitespace after chunk-size only as BWS before a ';' (funky-chunks class)"},
     {"test/request/uri.md:7",
      "RFC 3986 §2 (RFC 9112 §3.2): '\"' cannot appear in a URI; a request-target holding it is a 400"},
     {"test/request/uri.md:105",
