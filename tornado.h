@@ -1479,6 +1479,26 @@ TN_API int tn_content_range_format(const tn_range *r, uint64_t size, char *out, 
                                    size_t *out_len);
 
 /* ======================================================================================
+   Entity-tags: If-None-Match, If-Match (RFC 9110 sections 8.8.3, 13.1.1, 13.1.2)
+   ====================================================================================== */
+
+/* Comparison for tn_http_etag_match. */
+enum {
+    TN_ETAG_WEAK = 0,    /* If-None-Match (13.1.2): the opaque-tags are equal, W/ ignored */
+    TN_ETAG_STRONG = 1   /* If-Match (13.1.1): both tags strong and equal */
+};
+
+/* 1 if the If-None-Match or If-Match field value `list` matches the entity-tag `etag` (as
+   sent in ETag: quotes included, optionally "W/"-prefixed), else 0. `list` is "*", which
+   matches any current representation (call only when there is one), or a comma-separated
+   list of entity-tags [W/]"opaque" with optional whitespace around commas and empty
+   elements allowed (RFC 9110 5.6.1). A malformed list (an unquoted or unterminated tag, a
+   '*' inside a list, a control byte) or a malformed `etag` matches nothing, so the
+   condition fails safe: If-None-Match serves the full response, If-Match refuses. A request
+   with several If-None-Match fields matches when any field does. */
+TN_API int tn_http_etag_match(tn_str list, tn_str etag, int comparison);
+
+/* ======================================================================================
    Status reasons, HTML and JSON escaping
    ====================================================================================== */
 
@@ -8372,6 +8392,50 @@ TN_API int tn_content_range_format(const tn_range *r, uint64_t size, char *out, 
 }
 
 /* ======================================================================================
+   Entity-tags
+   ====================================================================================== */
+
+/* entity-tag = [ "W/" ] DQUOTE *etagc DQUOTE, etagc = %x21 / %x23-7E / obs-text, at s[i..n).
+   Returns the index just after it (*opaque = the bytes between the quotes), or 0. */
+TN__PRIVATE size_t tn__hu_etag(const char *s, size_t n, size_t i, int *weak, tn_str *opaque) {
+    size_t q;
+    *weak = 0;
+    if (n - i >= 2 && s[i] == 'W' && s[i + 1] == '/') {
+        *weak = 1;
+        i += 2;
+    }
+    if (i >= n || s[i] != '"') return 0;
+    for (q = i + 1; q < n && s[q] != '"'; q++) {
+        unsigned char c = (unsigned char)s[q];
+        if (c < 0x21 || c == 0x7f) return 0;
+    }
+    if (q >= n) return 0;
+    *opaque = tn_str_make(s + i + 1, q - i - 1);
+    return q + 1;
+}
+
+TN_API int tn_http_etag_match(tn_str list, tn_str etag, int comparison) {
+    tn_str ours, theirs;
+    int our_weak, their_weak, found = 0;
+    size_t i = 0, e;
+    if (!etag.ptr || !list.ptr) return 0;
+    e = tn__hu_etag(etag.ptr, etag.len, 0, &our_weak, &ours);
+    if (e == 0 || e != etag.len) return 0;
+    list = tn__hu_trim(list);
+    if (list.len == 1 && list.ptr[0] == '*') return 1;
+    for (;;) {
+        while (i < list.len && (tn__hu_is_ows((unsigned char)list.ptr[i]) || list.ptr[i] == ',')) i++;
+        if (i >= list.len) break;
+        if ((e = tn__hu_etag(list.ptr, list.len, i, &their_weak, &theirs)) == 0) return 0;
+        if (tn_str_eq(theirs, ours) && (comparison != TN_ETAG_STRONG || (!our_weak && !their_weak))) found = 1;
+        i = e;
+        while (i < list.len && tn__hu_is_ows((unsigned char)list.ptr[i])) i++;
+        if (i < list.len && list.ptr[i] != ',') return 0;
+    }
+    return found;
+}
+
+/* ======================================================================================
    Reasons and escaping
    ====================================================================================== */
 
@@ -12551,35 +12615,9 @@ TN__PRIVATE tn_str tn__st_trim(tn_str s) {
     return s;
 }
 
-/* Strip a weak prefix "W/". */
-TN__PRIVATE tn_str tn__st_unweak(tn_str t) {
-    if (t.len >= 2 && t.ptr[0] == 'W' && t.ptr[1] == '/') t.ptr += 2, t.len -= 2;
-    return t;
-}
-
-/* If-None-Match value against our ETag: "*", or any listed tag equal by weak comparison. */
+/* If-None-Match value against our ETag (http_util's matcher: "*", or a weak match in the list). */
 TN__PRIVATE int tn__st_inm_match(tn_str v, const char *etag) {
-    tn_str ours = tn__st_unweak(tn_str_c(etag));
-    size_t i = 0;
-    v = tn__st_trim(v);
-    if (v.len == 1 && v.ptr[0] == '*') return 1;
-    while (i < v.len) {
-        size_t start;
-        tn_str tag;
-        while (i < v.len && (v.ptr[i] == ' ' || v.ptr[i] == '\t' || v.ptr[i] == ',')) i++;
-        if (i >= v.len) break;
-        start = i;
-        if (v.len - i >= 2 && v.ptr[i] == 'W' && v.ptr[i + 1] == '/') i += 2;
-        if (i < v.len && v.ptr[i] == '"') {
-            const char *q = (const char *)memchr(v.ptr + i + 1, '"', v.len - i - 1);
-            i = q ? (size_t)(q - v.ptr) + 1 : v.len;
-        } else {
-            while (i < v.len && v.ptr[i] != ',') i++;
-        }
-        tag = tn__st_unweak(tn__st_trim(tn_str_make(v.ptr + start, i - start)));
-        if (tn_str_eq(tag, ours)) return 1;
-    }
-    return 0;
+    return tn_http_etag_match(v, tn_str_c(etag), TN_ETAG_WEAK);
 }
 
 /* A "v" query argument with a value (Tornado's static_url versioning). */
@@ -13909,40 +13947,6 @@ TN_API int tn_web_flush(tn_request *req, tn_response_cb cb, void *user) {
     return tn__web_flush(c, cb, user);
 }
 
-/* If-None-Match against etag (Tornado's check_etag_header: the header's entity-tags are
-   found anywhere in it, '*' counts only first, comparison is weak). */
-TN__PRIVATE int tn__web_etag_matches(tn_str inm, tn_str etag) {
-    size_t i = 0;
-    int first = 1;
-    tn_str want = etag;
-    if (want.len >= 2 && want.ptr[0] == 'W' && want.ptr[1] == '/') want = tn_str_make(want.ptr + 2, want.len - 2);
-    while (i < inm.len) {
-        size_t start = i, q;
-        if (inm.ptr[i] == '*') {
-            if (first) return 1;
-            first = 0;
-            i++;
-            continue;
-        }
-        if (inm.ptr[i] == 'W' && i + 1 < inm.len && inm.ptr[i + 1] == '/' && i + 2 < inm.len && inm.ptr[i + 2] == '"')
-            i += 2;
-        if (inm.ptr[i] != '"') {
-            i = start + 1;
-            continue;
-        }
-        q = i + 1;
-        while (q < inm.len && inm.ptr[q] != '"') q++;
-        if (q >= inm.len) {
-            i = start + 1;
-            continue;
-        }
-        first = 0;
-        if (tn_str_eq(tn_str_make(inm.ptr + i, q + 1 - i), want)) return 1;
-        i = q + 1;
-    }
-    return 0;
-}
-
 TN__PRIVATE int tn__web_finish(tn__web_ctx *c) {
     int rc;
     if (c->finished || !c->req) return TN_EINVAL;
@@ -13962,7 +13966,7 @@ TN__PRIVATE int tn__web_finish(tn__web_ctx *c) {
             etag[2 * TN_SHA1_SIZE + 2] = 0;
             (void)tn__web_hdr_add(&c->hdrs, "Etag", etag);
             if (tn_request_header(c->req, "If-None-Match", &inm) == TN_OK &&
-                tn__web_etag_matches(inm, tn_str_make(etag, sizeof etag - 1)))
+                tn_http_etag_match(inm, tn_str_make(etag, sizeof etag - 1), TN_ETAG_WEAK))
                 status = c->status = 304;
         }
         if (status == 204 || status == 304 || status < 200) {

@@ -438,6 +438,50 @@ TN_API int tn_content_range_format(const tn_range *r, uint64_t size, char *out, 
 }
 
 /* ======================================================================================
+   Entity-tags
+   ====================================================================================== */
+
+/* entity-tag = [ "W/" ] DQUOTE *etagc DQUOTE, etagc = %x21 / %x23-7E / obs-text, at s[i..n).
+   Returns the index just after it (*opaque = the bytes between the quotes), or 0. */
+TN__PRIVATE size_t tn__hu_etag(const char *s, size_t n, size_t i, int *weak, tn_str *opaque) {
+    size_t q;
+    *weak = 0;
+    if (n - i >= 2 && s[i] == 'W' && s[i + 1] == '/') {
+        *weak = 1;
+        i += 2;
+    }
+    if (i >= n || s[i] != '"') return 0;
+    for (q = i + 1; q < n && s[q] != '"'; q++) {
+        unsigned char c = (unsigned char)s[q];
+        if (c < 0x21 || c == 0x7f) return 0;
+    }
+    if (q >= n) return 0;
+    *opaque = tn_str_make(s + i + 1, q - i - 1);
+    return q + 1;
+}
+
+TN_API int tn_http_etag_match(tn_str list, tn_str etag, int comparison) {
+    tn_str ours, theirs;
+    int our_weak, their_weak, found = 0;
+    size_t i = 0, e;
+    if (!etag.ptr || !list.ptr) return 0;
+    e = tn__hu_etag(etag.ptr, etag.len, 0, &our_weak, &ours);
+    if (e == 0 || e != etag.len) return 0;
+    list = tn__hu_trim(list);
+    if (list.len == 1 && list.ptr[0] == '*') return 1;
+    for (;;) {
+        while (i < list.len && (tn__hu_is_ows((unsigned char)list.ptr[i]) || list.ptr[i] == ',')) i++;
+        if (i >= list.len) break;
+        if ((e = tn__hu_etag(list.ptr, list.len, i, &their_weak, &theirs)) == 0) return 0;
+        if (tn_str_eq(theirs, ours) && (comparison != TN_ETAG_STRONG || (!our_weak && !their_weak))) found = 1;
+        i = e;
+        while (i < list.len && tn__hu_is_ows((unsigned char)list.ptr[i])) i++;
+        if (i < list.len && list.ptr[i] != ',') return 0;
+    }
+    return found;
+}
+
+/* ======================================================================================
    Reasons and escaping
    ====================================================================================== */
 

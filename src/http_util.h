@@ -116,6 +116,26 @@ TN_API int tn_content_range_format(const tn_range *r, uint64_t size, char *out, 
                                    size_t *out_len);
 
 /* ======================================================================================
+   Entity-tags: If-None-Match, If-Match (RFC 9110 sections 8.8.3, 13.1.1, 13.1.2)
+   ====================================================================================== */
+
+/* Comparison for tn_http_etag_match. */
+enum {
+    TN_ETAG_WEAK = 0,    /* If-None-Match (13.1.2): the opaque-tags are equal, W/ ignored */
+    TN_ETAG_STRONG = 1   /* If-Match (13.1.1): both tags strong and equal */
+};
+
+/* 1 if the If-None-Match or If-Match field value `list` matches the entity-tag `etag` (as
+   sent in ETag: quotes included, optionally "W/"-prefixed), else 0. `list` is "*", which
+   matches any current representation (call only when there is one), or a comma-separated
+   list of entity-tags [W/]"opaque" with optional whitespace around commas and empty
+   elements allowed (RFC 9110 5.6.1). A malformed list (an unquoted or unterminated tag, a
+   '*' inside a list, a control byte) or a malformed `etag` matches nothing, so the
+   condition fails safe: If-None-Match serves the full response, If-Match refuses. A request
+   with several If-None-Match fields matches when any field does. */
+TN_API int tn_http_etag_match(tn_str list, tn_str etag, int comparison);
+
+/* ======================================================================================
    Status reasons, HTML and JSON escaping
    ====================================================================================== */
 

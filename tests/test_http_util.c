@@ -1013,6 +1013,45 @@ TN_TEST(content_range_format) {
    Reasons, xhtml, JSON
    ====================================================================================== */
 
+/* RFC 9110 §8.8.3 (entity-tag), §13.1.1 (If-Match: strong), §13.1.2 (If-None-Match: weak). */
+TN_TEST(etag_match) {
+    static const struct { const char *list, *etag; int weak, strong; } cases[] = {
+        {"\"abc\"", "\"abc\"", 1, 1},
+        {"W/\"abc\"", "\"abc\"", 1, 0},             /* weak matches weakly only */
+        {"\"abc\"", "W/\"abc\"", 1, 0},
+        {"W/\"abc\"", "W/\"abc\"", 1, 0},
+        {"\"abd\"", "\"abc\"", 0, 0},
+        {"\"ABC\"", "\"abc\"", 0, 0},               /* case-sensitive */
+        {"*", "\"abc\"", 1, 1},
+        {" \t* ", "W/\"abc\"", 1, 1},
+        {"\"x\", \"abc\"", "\"abc\"", 1, 1},
+        {"\"x\",W/\"abc\"", "\"abc\"", 1, 0},
+        {"  \"x\" ,\t\"abc\"  ", "\"abc\"", 1, 1},
+        {", ,\"abc\",,", "\"abc\"", 1, 1},          /* empty list elements (§5.6.1) */
+        {"\"a,b\", \"c\"", "\"a,b\"", 1, 1},       /* a comma inside a tag */
+        {"\"\"", "\"\"", 1, 1},                     /* empty opaque-tag */
+        {"\"abc\" junk", "\"abc\"", 0, 0},          /* malformed lists match nothing */
+        {"\"abc\", junk", "\"abc\"", 0, 0},
+        {"abc", "\"abc\"", 0, 0},
+        {"\"abc", "\"abc\"", 0, 0},
+        {"*, \"abc\"", "\"abc\"", 0, 0},
+        {"\"abc\", *", "\"abc\"", 0, 0},
+        {"w/\"abc\"", "\"abc\"", 0, 0},             /* W/ is case-sensitive */
+        {"\"a c\"", "\"a c\"", 0, 0},               /* SP is not etagc */
+        {"", "\"abc\"", 0, 0},
+        {"\"abc\"", "abc", 0, 0},                     /* our tag malformed */
+        {"*", "", 0, 0},
+    };
+    size_t i;
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        TN_CHECKF(tn_http_etag_match(S(cases[i].list), S(cases[i].etag), TN_ETAG_WEAK) == cases[i].weak,
+                  "weak: [%s] vs [%s]", cases[i].list, cases[i].etag);
+        TN_CHECKF(tn_http_etag_match(S(cases[i].list), S(cases[i].etag), TN_ETAG_STRONG) == cases[i].strong,
+                  "strong: [%s] vs [%s]", cases[i].list, cases[i].etag);
+    }
+    TN_CHECK(!tn_http_etag_match(tn_str_make(NULL, 0), S("\"a\""), TN_ETAG_WEAK));
+}
+
 TN_TEST(reasons) {
     static const int registered[] = {
         100, 101, 102, 103, 200, 201, 202, 203, 204, 205, 206, 207, 208, 226, 300, 301, 302,
@@ -1456,7 +1495,7 @@ TN_TESTS(TN_CASE(url_parse_rfc3986_examples), TN_CASE(url_parse_rfc3986_referenc
          TN_CASE(form_encode), TN_CASE(buf_variants_enomem), TN_CASE(query_iter_raw),
          TN_CASE(query_iter_decoded), TN_CASE(query_iter_limit), TN_CASE(header_params),
          TN_CASE(date_format_known), TN_CASE(date_roundtrip_vs_gmtime), TN_CASE(date_parse_forms),
-         TN_CASE(range_parse), TN_CASE(content_range_format), TN_CASE(reasons), TN_CASE(xhtml_escape),
+         TN_CASE(range_parse), TN_CASE(content_range_format), TN_CASE(etag_match), TN_CASE(reasons), TN_CASE(xhtml_escape),
          TN_CASE(json_escape), TN_CASE(multipart_tornado_cases), TN_CASE(multipart_special_filenames),
          TN_CASE(multipart_complex), TN_CASE(multipart_errors), TN_CASE(multipart_long_boundary_and_stop),
          TN_CASE(multipart_large_streaming), TN_CASE(multipart_boundary_helper))
