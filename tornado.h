@@ -4520,7 +4520,7 @@ TN__PRIVATE int tn__poll_wait(tn_loop *loop, int timeout_ms) {
 /* #include "net.h" (inlined above) */
 
 /* ---- addresses ---- */
-TN__PRIVATE struct sockaddr *tn__sa(tn_addr *a) { return (struct sockaddr *)(void *)a->u.bytes; }
+TN__PRIVATE struct sockaddr *tn__net_sa(tn_addr *a) { return (struct sockaddr *)(void *)a->u.bytes; }
 TN__PRIVATE const struct sockaddr *tn__csa(const tn_addr *a) { return (const struct sockaddr *)(const void *)a->u.bytes; }
 
 TN__PRIVATE void tn__addr_set(tn_addr *a, const void *sa, size_t len) {
@@ -4652,7 +4652,7 @@ TN_API int tn_is_valid_ip(const char *s) {
     return inet_pton(AF_INET, s, b) == 1 || inet_pton(AF_INET6, s, b) == 1;
 }
 
-TN__PRIVATE int tn__put(char *buf, size_t n, const char *s) {
+TN__PRIVATE int tn__net_put(char *buf, size_t n, const char *s) {
     size_t len = strlen(s);
     if (len >= n) return TN_EBUFFER_FULL;
     memcpy(buf, s, len + 1);
@@ -4666,11 +4666,11 @@ TN_API int tn_addr_ip(const tn_addr *a, char *buf, size_t n) {
     case TN_AF_INET:
         if (!inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)a->u.bytes)->sin_addr, tmp, sizeof tmp))
             return TN_EINVAL;
-        return tn__put(buf, n, tmp);
+        return tn__net_put(buf, n, tmp);
     case TN_AF_INET6:
         if (!inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)a->u.bytes)->sin6_addr, tmp, sizeof tmp))
             return TN_EINVAL;
-        return tn__put(buf, n, tmp);
+        return tn__net_put(buf, n, tmp);
     case TN_AF_UNIX: {
         const struct sockaddr_un *un = (const struct sockaddr_un *)(const void *)a->u.bytes;
         size_t off = offsetof(struct sockaddr_un, sun_path), len = 0;
@@ -4694,7 +4694,7 @@ TN_API int tn_addr_format(const tn_addr *a, char *buf, size_t n) {
     case TN_AF_INET6: snprintf(tmp, sizeof tmp, "[%s]:%d", ip, tn_addr_port(a)); break;
     default: snprintf(tmp, sizeof tmp, "unix:%s", ip); break;
     }
-    return tn__put(buf, n, tmp);
+    return tn__net_put(buf, n, tmp);
 }
 
 TN_API int tn_addr_equal(const tn_addr *a, const tn_addr *b) {
@@ -4720,7 +4720,7 @@ TN_API void tn_socket_close(tn_socket fd) { tn__fd_close(fd); }
 TN_API int tn_socket_local_addr(tn_socket fd, tn_addr *out) {
     socklen_t len = (socklen_t)sizeof out->u.bytes;
     memset(out, 0, sizeof *out);
-    if (getsockname(fd, tn__sa(out), &len) != 0) return tn__last_err();
+    if (getsockname(fd, tn__net_sa(out), &len) != 0) return tn__last_err();
     out->len = (uint32_t)len;
     return TN_OK;
 }
@@ -4728,7 +4728,7 @@ TN_API int tn_socket_local_addr(tn_socket fd, tn_addr *out) {
 TN_API int tn_socket_peer_addr(tn_socket fd, tn_addr *out) {
     socklen_t len = (socklen_t)sizeof out->u.bytes;
     memset(out, 0, sizeof *out);
-    if (getpeername(fd, tn__sa(out), &len) != 0) return tn__last_err();
+    if (getpeername(fd, tn__net_sa(out), &len) != 0) return tn__last_err();
     out->len = (uint32_t)len;
     return TN_OK;
 }
@@ -4740,9 +4740,9 @@ TN__PRIVATE int tn__accept(int lfd, int *out, tn_addr *peer) {
     memset(peer, 0, sizeof *peer);
     for (;;) {
 #if TN__HAVE_GNU
-        fd = accept4(lfd, tn__sa(peer), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        fd = accept4(lfd, tn__net_sa(peer), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
 #else
-        fd = accept(lfd, tn__sa(peer), &len);
+        fd = accept(lfd, tn__net_sa(peer), &len);
 #endif
         if (fd >= 0) break;
         if (errno == EINTR) continue;
@@ -4763,7 +4763,7 @@ TN__PRIVATE int tn__accept(int lfd, int *out, tn_addr *peer) {
 }
 
 /* Map a getaddrinfo failure. */
-TN__PRIVATE int tn__gai_err(int e) {
+TN__PRIVATE int tn__net_gai_err(int e) {
     switch (e) {
     case EAI_MEMORY: return TN_ENOMEM;
 #if defined(EAI_SYSTEM)
@@ -4773,13 +4773,13 @@ TN__PRIVATE int tn__gai_err(int e) {
     }
 }
 
-TN__PRIVATE int tn__af(int family) {
+TN__PRIVATE int tn__net_af(int family) {
     return family == TN_AF_INET ? AF_INET : family == TN_AF_INET6 ? AF_INET6 : AF_UNSPEC;
 }
 
 /* Resolve host:port into a fresh array (allocated with a; free with tn__free). Literal IPs
    skip the lookup. Duplicate addresses are dropped; order is kept. */
-TN__PRIVATE int tn__getaddrinfo(const tn_allocator *a, const char *host, int port, int family, int passive,
+TN__PRIVATE int tn__net_getaddrinfo(const tn_allocator *a, const char *host, int port, int family, int passive,
                                 tn_addr **out, size_t *n_out) {
     struct addrinfo hints, *res = NULL, *ai;
     char portstr[16];
@@ -4803,12 +4803,12 @@ TN__PRIVATE int tn__getaddrinfo(const tn_allocator *a, const char *host, int por
         }
     }
     memset(&hints, 0, sizeof hints);
-    hints.ai_family = tn__af(family);
+    hints.ai_family = tn__net_af(family);
     hints.ai_socktype = SOCK_STREAM;
     hints.ai_flags = passive ? AI_PASSIVE : 0;
     snprintf(portstr, sizeof portstr, "%d", port);
     rc = getaddrinfo((host && *host) ? host : NULL, portstr, &hints, &res);
-    if (rc != 0) return tn__gai_err(rc);
+    if (rc != 0) return tn__net_gai_err(rc);
     for (ai = res; ai; ai = ai->ai_next) cap++;
     arr = (tn_addr *)tn__alloc(a, (cap ? cap : 1) * sizeof *arr);
     if (!arr) {
@@ -4833,7 +4833,7 @@ TN__PRIVATE int tn__getaddrinfo(const tn_allocator *a, const char *host, int por
     return TN_OK;
 }
 
-TN__PRIVATE int tn__listen_on(const tn_addr *addr, const tn_bind_opts *o, int backlog, int *out) {
+TN__PRIVATE int tn__net_listen_on(const tn_addr *addr, const tn_bind_opts *o, int backlog, int *out) {
     int fd = -1, rc, one = 1;
     int fam = tn__csa(addr)->sa_family;
     if ((rc = tn__socket(fam, SOCK_STREAM, &fd)) != 0) return rc;
@@ -4876,7 +4876,7 @@ TN_API int tn_bind_sockets(const char *host, int port, const tn_bind_opts *opts,
     if (opts) o = *opts;
     backlog = TN__DEF(o.backlog, TORNADO_BACKLOG);
     (void)tn__allocator_resolve(NULL, &a);
-    rc = tn__getaddrinfo(&a, host, port, o.family, 1, &addrs, &n);
+    rc = tn__net_getaddrinfo(&a, host, port, o.family, 1, &addrs, &n);
     if (rc != 0) return rc;
     for (i = 0; i < n; i++) {
         int fd = -1;
@@ -4886,7 +4886,7 @@ TN_API int tn_bind_sockets(const char *host, int port, const tn_bind_opts *opts,
         }
         /* port 0: the first socket picks a port; the others bind the same one */
         if (chosen != 0) (void)tn_addr_set_port(&addrs[i], chosen);
-        rc = tn__listen_on(&addrs[i], &o, backlog, &fd);
+        rc = tn__net_listen_on(&addrs[i], &o, backlog, &fd);
         if (rc == TN_EADDRNOTAVAIL && n > 1 && tn_addr_family(&addrs[i]) == TN_AF_INET6) {
             rc = TN_OK;   /* a host without working IPv6: skip that family (Tornado 3.1) */
             continue;
@@ -4933,12 +4933,12 @@ TN_API int tn_bind_unix(const char *path, int mode, int backlog, tn_socket *out)
 }
 
 /* ---- resolvers ---- */
-typedef struct tn__override {
+typedef struct tn__net_override {
     char *host;          /* lower-case host */
     int port;            /* -1: any port */
     char *to;            /* target list text */
-    struct tn__override *next;
-} tn__override;
+    struct tn__net_override *next;
+} tn__net_override;
 
 struct tn_resolve_req {
     tn__handle h;                   /* a live object until its callback ran */
@@ -4960,7 +4960,7 @@ struct tn_resolve_req {
 struct tn_resolver {
     tn__handle h;
     tn_resolver_opts opts;
-    tn__override *overrides;
+    tn__net_override *overrides;
     tn_cb close_cb;
     void *close_user;
 #if TN_HAS_THREADS
@@ -4982,7 +4982,7 @@ TN__PRIVATE char *tn__strdup(const tn_allocator *a, const char *s) {
     return p;
 }
 
-TN__PRIVATE char *tn__strndup(const tn_allocator *a, const char *s, size_t n) {
+TN__PRIVATE char *tn__net_strndup(const tn_allocator *a, const char *s, size_t n) {
     char *p = (char *)tn__alloc(a, n + 1);
     if (p) {
         memcpy(p, s, n);
@@ -4996,16 +4996,16 @@ TN_API int tn_resolver_add_override(tn_resolver *r, const char *from, const char
     const char *h;
     size_t hl, i;
     int port;
-    tn__override *o;
+    tn__net_override *o;
     tn_allocator *a;
     if (!r || !from || !to || !*to || r->h.closing) return TN_EINVAL;
     if (tn_split_host_port(tn_str_c(from), &hs, &port) != 0 || hs.len == 0) return TN_EINVAL;
     h = hs.ptr;
     hl = hs.len;
     a = r->h.loop->a;
-    o = (tn__override *)tn__calloc(a, sizeof *o);
+    o = (tn__net_override *)tn__calloc(a, sizeof *o);
     if (!o) return TN_ENOMEM;
-    o->host = tn__strndup(a, h, hl);
+    o->host = tn__net_strndup(a, h, hl);
     o->to = tn__strdup(a, to);
     if (!o->host || !o->to) {
         tn__free(a, o->host);
@@ -5020,8 +5020,8 @@ TN_API int tn_resolver_add_override(tn_resolver *r, const char *from, const char
     return TN_OK;
 }
 
-TN__PRIVATE const tn__override *tn__override_find(const tn_resolver *r, const char *host, int port) {
-    const tn__override *o, *any = NULL;
+TN__PRIVATE const tn__net_override *tn__net_override_find(const tn_resolver *r, const char *host, int port) {
+    const tn__net_override *o, *any = NULL;
     size_t hl = strlen(host);
     for (o = r->overrides; o; o = o->next) {
         if (strlen(o->host) != hl || !tn_str_ieq(tn_str_make(o->host, hl), tn_str_make(host, hl))) continue;
@@ -5032,7 +5032,7 @@ TN__PRIVATE const tn__override *tn__override_find(const tn_resolver *r, const ch
 }
 
 /* Append addresses to req (growing its array). */
-TN__PRIVATE int tn__req_add_addrs(tn_resolve_req *q, const tn_allocator *a, const tn_addr *add, size_t n) {
+TN__PRIVATE int tn__net_req_add_addrs(tn_resolve_req *q, const tn_allocator *a, const tn_addr *add, size_t n) {
     size_t i, j;
     tn_addr *arr = (tn_addr *)tn__realloc(a, q->addrs, (q->naddrs + n) * sizeof *arr);
     if (!arr) return TN_ENOMEM;
@@ -5047,7 +5047,7 @@ TN__PRIVATE int tn__req_add_addrs(tn_resolve_req *q, const tn_allocator *a, cons
 
 /* Do the lookup(s) of a request; safe on a worker thread (touches only the request and
    the allocator). With override targets, each target is an IP (used as is) or a name. */
-TN__PRIVATE void tn__req_lookup(tn_resolve_req *q, const tn_allocator *a) {
+TN__PRIVATE void tn__net_req_lookup(tn_resolve_req *q, const tn_allocator *a) {
     int rc = TN_OK, any = 0;
     if (q->targets) {
         const char *p = q->targets;
@@ -5062,13 +5062,13 @@ TN__PRIVATE void tn__req_lookup(tn_resolve_req *q, const tn_allocator *a) {
             len = (size_t)(end - p);
             while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t')) len--;
             if (len > 0 && tn_split_host_port(tn_str_make(p, len), &h, &tport) == 0 && h.len > 0 &&
-                (name = tn__strndup(a, h.ptr, h.len)) != NULL) {
+                (name = tn__net_strndup(a, h.ptr, h.len)) != NULL) {
                 tn_addr *res;
                 size_t n;
-                int r2 = tn__getaddrinfo(a, name, tport >= 0 ? tport : q->port, q->family, 0, &res, &n);
+                int r2 = tn__net_getaddrinfo(a, name, tport >= 0 ? tport : q->port, q->family, 0, &res, &n);
                 tn__free(a, name);
                 if (r2 == 0) {
-                    r2 = tn__req_add_addrs(q, a, res, n);
+                    r2 = tn__net_req_add_addrs(q, a, res, n);
                     tn__free(a, res);
                     if (r2 == 0) any = 1;
                 }
@@ -5081,10 +5081,10 @@ TN__PRIVATE void tn__req_lookup(tn_resolve_req *q, const tn_allocator *a) {
         q->status = any ? TN_OK : (rc == TN_OK ? TN_ERESOLVE : rc);
         return;
     }
-    q->status = tn__getaddrinfo(a, q->host, q->port, q->family, 0, &q->addrs, &q->naddrs);
+    q->status = tn__net_getaddrinfo(a, q->host, q->port, q->family, 0, &q->addrs, &q->naddrs);
 }
 
-TN__PRIVATE void tn__req_finalize(tn__handle *h) {
+TN__PRIVATE void tn__net_req_finalize(tn__handle *h) {
     tn_resolve_req *q = (tn_resolve_req *)h;
     tn_allocator *a = h->loop->a;
     tn__free(a, q->addrs);
@@ -5092,11 +5092,11 @@ TN__PRIVATE void tn__req_finalize(tn__handle *h) {
     tn__free(a, q->targets);
     tn__free(a, q);
 }
-static const tn__handle_type tn__resolve_req_type = { "resolve request", tn__req_finalize };
+static const tn__handle_type tn__net_resolve_req_type = { "resolve request", tn__net_req_finalize };
 
 /* Deliver a finished request on the loop thread, then retire it. A resolver is not
    finalised while it has requests in flight (each holds one count of r->h.pending). */
-TN__PRIVATE void tn__req_complete(tn_resolve_req *q) {
+TN__PRIVATE void tn__net_req_complete(tn_resolve_req *q) {
     int status = q->cancelled ? TN_ECANCELED : q->status;
     tn_resolver *r = q->r;
     q->cb(status, status == TN_OK ? q->addrs : NULL, status == TN_OK ? q->naddrs : 0, q->user);
@@ -5104,18 +5104,18 @@ TN__PRIVATE void tn__req_complete(tn_resolve_req *q) {
     if (r) r->h.pending--;
 }
 
-#define TN__REQ_OF(dp) ((tn_resolve_req *)(void *)((char *)(dp) - offsetof(tn_resolve_req, d)))
+#define TN__NET_REQ_OF(dp) ((tn_resolve_req *)(void *)((char *)(dp) - offsetof(tn_resolve_req, d)))
 
-TN__PRIVATE void tn__req_run_blocking(tn__defer *d) {
-    tn_resolve_req *q = TN__REQ_OF(d);
-    if (!q->cancelled) tn__req_lookup(q, q->h.loop->a);
-    tn__req_complete(q);
+TN__PRIVATE void tn__net_req_run_blocking(tn__defer *d) {
+    tn_resolve_req *q = TN__NET_REQ_OF(d);
+    if (!q->cancelled) tn__net_req_lookup(q, q->h.loop->a);
+    tn__net_req_complete(q);
 }
 
-TN__PRIVATE void tn__req_run_done(tn__defer *d) { tn__req_complete(TN__REQ_OF(d)); }
+TN__PRIVATE void tn__net_req_run_done(tn__defer *d) { tn__net_req_complete(TN__NET_REQ_OF(d)); }
 
 #if TN_HAS_THREADS
-TN__PRIVATE void *tn__resolver_worker(void *arg) {
+TN__PRIVATE void *tn__net_resolver_worker(void *arg) {
     tn_resolver *r = (tn_resolver *)arg;
     const tn_allocator *a = r->h.loop->a;
     for (;;) {
@@ -5133,7 +5133,7 @@ TN__PRIVATE void *tn__resolver_worker(void *arg) {
         q->qnext = NULL;
         stopping = r->stopping;
         tn__mutex_unlock(&r->lock);
-        if (!stopping) tn__req_lookup(q, a);   /* q->cancelled is read on the loop side */
+        if (!stopping) tn__net_req_lookup(q, a);   /* q->cancelled is read on the loop side */
         else q->status = TN_ECANCELED;
         tn__mutex_lock(&r->lock);
         if (r->done_tail) r->done_tail->qnext = q;
@@ -5144,7 +5144,7 @@ TN__PRIVATE void *tn__resolver_worker(void *arg) {
     }
 }
 
-TN__PRIVATE void tn__resolver_on_async(tn_loop *loop, void *user) {
+TN__PRIVATE void tn__net_resolver_on_async(tn_loop *loop, void *user) {
     tn_resolver *r = (tn_resolver *)user;
     tn_resolve_req *q;
     (void)loop;
@@ -5154,30 +5154,30 @@ TN__PRIVATE void tn__resolver_on_async(tn_loop *loop, void *user) {
     tn__mutex_unlock(&r->lock);
     while (q) {
         tn_resolve_req *next = q->qnext;
-        tn__req_complete(q);
+        tn__net_req_complete(q);
         q = next;
     }
 }
 
-TN__PRIVATE int tn__resolver_start_threads(tn_resolver *r) {
+TN__PRIVATE int tn__net_resolver_start_threads(tn_resolver *r) {
     int i, want = r->opts.threads;
     if (r->threads) return TN_OK;
     r->threads = (pthread_t *)tn__calloc(r->h.loop->a, (size_t)want * sizeof(pthread_t));
     if (!r->threads) return TN_ENOMEM;
     for (i = 0; i < want; i++) {
-        if (pthread_create(&r->threads[i], NULL, tn__resolver_worker, r) != 0) break;
+        if (pthread_create(&r->threads[i], NULL, tn__net_resolver_worker, r) != 0) break;
         r->nthreads++;
     }
     return r->nthreads > 0 ? TN_OK : TN_ESYS;
 }
 #endif
 
-TN__PRIVATE void tn__resolver_finalize(tn__handle *h) {
+TN__PRIVATE void tn__net_resolver_finalize(tn__handle *h) {
     tn_resolver *r = (tn_resolver *)h;
     tn_loop *loop = h->loop;
-    tn__override *o = r->overrides;
+    tn__net_override *o = r->overrides;
     while (o) {
-        tn__override *n = o->next;
+        tn__net_override *n = o->next;
         tn__free(loop->a, o->host);
         tn__free(loop->a, o->to);
         tn__free(loop->a, o);
@@ -5193,7 +5193,7 @@ TN__PRIVATE void tn__resolver_finalize(tn__handle *h) {
     if (r->close_cb) r->close_cb(loop, r->close_user);
     tn__free(loop->a, r);
 }
-static const tn__handle_type tn__resolver_type = { "resolver", tn__resolver_finalize };
+static const tn__handle_type tn__net_resolver_type = { "resolver", tn__net_resolver_finalize };
 
 TN_API int tn_resolver_new(tn_loop *loop, const tn_resolver_opts *opts, tn_resolver **out) {
     tn_resolver *r;
@@ -5215,7 +5215,7 @@ TN_API int tn_resolver_new(tn_loop *loop, const tn_resolver_opts *opts, tn_resol
             return TN_ESYS;
         }
         if ((rc = tn__mutex_init(&r->lock)) != 0 ||
-            (rc = tn_async_new(loop, tn__resolver_on_async, r, &r->async)) != 0) {
+            (rc = tn_async_new(loop, tn__net_resolver_on_async, r, &r->async)) != 0) {
             pthread_cond_destroy(&r->cond);
             tn__mutex_destroy(&r->lock);
             tn__free(loop->a, r);
@@ -5226,7 +5226,7 @@ TN_API int tn_resolver_new(tn_loop *loop, const tn_resolver_opts *opts, tn_resol
         return TN_ENOTSUP;
 #endif
     }
-    tn__handle_init(loop, &r->h, &tn__resolver_type);
+    tn__handle_init(loop, &r->h, &tn__net_resolver_type);
     *out = r;
     return TN_OK;
 }
@@ -5235,7 +5235,7 @@ TN_API int tn_resolve(tn_loop *loop, tn_resolver *r, const char *host, int port,
                       tn_resolve_cb cb, void *user, tn_resolve_req **out) {
     tn_resolve_req *q;
     tn_allocator *a;
-    const tn__override *o = NULL;
+    const tn__net_override *o = NULL;
     if (out) *out = NULL;
     if (!loop || !host || !cb || port < 0 || port > 65535) return TN_EINVAL;
     if (family != TN_AF_UNSPEC && family != TN_AF_INET && family != TN_AF_INET6) return TN_EINVAL;
@@ -5248,7 +5248,7 @@ TN_API int tn_resolve(tn_loop *loop, tn_resolver *r, const char *host, int port,
     q->user = user;
     q->port = port;
     q->family = family;
-    if (r) o = tn__override_find(r, host, port);
+    if (r) o = tn__net_override_find(r, host, port);
     if (o) q->targets = tn__strdup(a, o->to);
     else q->host = tn__strdup(a, host);
     if (!q->targets && !q->host) {
@@ -5257,14 +5257,14 @@ TN_API int tn_resolve(tn_loop *loop, tn_resolver *r, const char *host, int port,
     }
 #if TN_HAS_THREADS
     if (r && r->opts.kind == TN_RESOLVER_THREADED) {
-        int rc = tn__resolver_start_threads(r);
+        int rc = tn__net_resolver_start_threads(r);
         if (rc != 0) {
             tn__free(a, q->targets);
             tn__free(a, q->host);
             tn__free(a, q);
             return rc;
         }
-        tn__handle_init(loop, &q->h, &tn__resolve_req_type);
+        tn__handle_init(loop, &q->h, &tn__net_resolve_req_type);
         tn__mutex_lock(&r->lock);
         if (r->jobs_tail) r->jobs_tail->qnext = q;
         else r->jobs_head = q;
@@ -5276,8 +5276,8 @@ TN_API int tn_resolve(tn_loop *loop, tn_resolver *r, const char *host, int port,
         return TN_OK;
     }
 #endif
-    tn__handle_init(loop, &q->h, &tn__resolve_req_type);
-    tn__defer_init(&q->d, tn__req_run_blocking, &q->h);
+    tn__handle_init(loop, &q->h, &tn__net_resolve_req_type);
+    tn__defer_init(&q->d, tn__net_req_run_blocking, &q->h);
     tn__defer_queue(loop, &q->d);
     if (r) r->h.pending++;
     if (out) *out = q;
@@ -5312,7 +5312,7 @@ TN_API int tn_resolver_close(tn_resolver *r, tn_cb cb, void *user) {
         tn__mutex_unlock(&r->lock);
         while (q) {
             tn_resolve_req *next = q->qnext;
-            tn__defer_init(&q->d, tn__req_run_done, &q->h);
+            tn__defer_init(&q->d, tn__net_req_run_done, &q->h);
             tn__defer_queue(r->h.loop, &q->d);
             q = next;
         }
@@ -8818,7 +8818,7 @@ TN__PRIVATE int tn__http_crlf(const char *p, const char *end, int other) {
 
 /* Where an incomplete parse stopped: the next call resumes scanning at `scan` with the
    scanner named by `phase` and reparses the line only once that scanner stops early. */
-enum { TN__PH_LINE = 0, TN__PH_TOKEN = 1, TN__PH_TARGET = 2, TN__PH_VALUE = 3 };
+enum { TN__HTTP_PH_LINE = 0, TN__HTTP_PH_TOKEN = 1, TN__HTTP_PH_TARGET = 2, TN__HTTP_PH_VALUE = 3 };
 typedef struct tn__http_stop {
     const char *scan;
     int phase;
@@ -8835,10 +8835,10 @@ TN__PRIVATE int tn__http_fields(const char **pp, const char *end, tn_http_header
         const char *line = p, *name, *vstart, *vend;
         size_t n;
         *pp = line;
-        stop->phase = TN__PH_TOKEN;
+        stop->phase = TN__HTTP_PH_TOKEN;
         if (TN__UNLIKELY(p == end)) return TN_EINCOMPLETE;
         if (*p == '\r') {
-            stop->phase = TN__PH_LINE;
+            stop->phase = TN__HTTP_PH_LINE;
             if (p + 1 == end) return TN_EINCOMPLETE;
             if (p[1] != '\n') return TN_EPARSE;
             *pp = p + 2;
@@ -8854,7 +8854,7 @@ TN__PRIVATE int tn__http_fields(const char **pp, const char *end, tn_http_header
         }
         n = (size_t)(p - name);
         p++;
-        stop->phase = TN__PH_VALUE;
+        stop->phase = TN__HTTP_PH_VALUE;
         while (p < end && TN__HTTP_WS(*p)) p++;
         vstart = p;
         for (;;) {
@@ -8865,7 +8865,7 @@ TN__PRIVATE int tn__http_fields(const char **pp, const char *end, tn_http_header
         }
         if (TN__LIKELY(*p == '\r')) {
             if (p + 1 == end) {
-                stop->phase = TN__PH_LINE;
+                stop->phase = TN__HTTP_PH_LINE;
                 return TN_EINCOMPLETE;
             }
             if (p[1] != '\n') return TN_EBAD_HEADER_VALUE;   /* bare CR */
@@ -9055,11 +9055,11 @@ TN__PRIVATE int tn__http_resume(tn__http_pstate *st, const char *buf, size_t len
         *num_headers = 0;
         return 1;
     }
-    if (st->phase == TN__PH_LINE) return 1;
+    if (st->phase == TN__HTTP_PH_LINE) return 1;
     p = buf + st->scan;
-    if (st->phase == TN__PH_TOKEN) {
+    if (st->phase == TN__HTTP_PH_TOKEN) {
         p = tn__http_scan_token(p, end);
-    } else if (st->phase == TN__PH_TARGET) {
+    } else if (st->phase == TN__HTTP_PH_TARGET) {
         p = tn__http_scan_target(p, end);
         if ((size_t)(p - (buf + st->mark)) > max_target) {
             st->base = NULL;
@@ -9153,11 +9153,11 @@ TN_API int tn_http_parse_request(const char *buf, size_t len, tn_http_request *r
     if (st->state == 0) {
         const char *t;
         rc = tn__http_skip_empty(&p, end);
-        if (rc == TN_EINCOMPLETE) return tn__http_incomplete(st, buf, len, p, 0, TN__PH_LINE, p, max_head);
+        if (rc == TN_EINCOMPLETE) return tn__http_incomplete(st, buf, len, p, 0, TN__HTTP_PH_LINE, p, max_head);
         if (rc < 0) TN__HTTP_FAIL(rc);
         line = p;
         p = tn__http_scan_token(p, end);
-        if (p == end) return tn__http_incomplete(st, buf, len, line, 0, TN__PH_TOKEN, end, max_head);
+        if (p == end) return tn__http_incomplete(st, buf, len, line, 0, TN__HTTP_PH_TOKEN, end, max_head);
         if (*p != ' ' || p == line) TN__HTTP_FAIL((p == line && *p == '\n') ? TN_EPARSE : TN_EBAD_METHOD);
         req->method.ptr = line;
         req->method.len = (size_t)(p - line);
@@ -9166,18 +9166,18 @@ TN_API int tn_http_parse_request(const char *buf, size_t len, tn_http_request *r
         if ((size_t)(p - t) > max_target) TN__HTTP_FAIL(TN_EURI_TOO_LONG);
         if (p == end) {
             st->mark = (size_t)(t - buf);
-            return tn__http_incomplete(st, buf, len, line, 0, TN__PH_TARGET, end, max_head);
+            return tn__http_incomplete(st, buf, len, line, 0, TN__HTTP_PH_TARGET, end, max_head);
         }
         if (*p != ' ' || p == t) TN__HTTP_FAIL((p != t && (*p == '\r' || *p == '\n')) ? TN_EBAD_VERSION : TN_EBAD_TARGET);
         req->target.ptr = t;
         req->target.len = (size_t)(p - t);
         p++;
         rc = tn__http_version(p, end, &req->version);
-        if (rc == TN_EINCOMPLETE) return tn__http_incomplete(st, buf, len, line, 0, TN__PH_LINE, p, max_head);
+        if (rc == TN_EINCOMPLETE) return tn__http_incomplete(st, buf, len, line, 0, TN__HTTP_PH_LINE, p, max_head);
         if (rc < 0) TN__HTTP_FAIL(rc);
         p += rc;
         rc = tn__http_crlf(p, end, TN_EBAD_VERSION);
-        if (rc == TN_EINCOMPLETE) return tn__http_incomplete(st, buf, len, line, 0, TN__PH_LINE, p, max_head);
+        if (rc == TN_EINCOMPLETE) return tn__http_incomplete(st, buf, len, line, 0, TN__HTTP_PH_LINE, p, max_head);
         if (rc < 0) TN__HTTP_FAIL(rc);
         p += rc;
         rc = tn__http_target_form(req->method, req->target);
@@ -9241,16 +9241,16 @@ TN_API int tn_http_parse_response(const char *buf, size_t len, tn_http_response 
         const char *r;
         int i, status = 0;
         rc = tn__http_skip_empty(&p, end);
-        if (rc == TN_EINCOMPLETE) return tn__http_incomplete(st, buf, len, p, 0, TN__PH_LINE, p, max_head);
+        if (rc == TN_EINCOMPLETE) return tn__http_incomplete(st, buf, len, p, 0, TN__HTTP_PH_LINE, p, max_head);
         if (rc < 0) TN__HTTP_FAIL(rc);
         line = p;
         rc = tn__http_version(p, end, &res->version);
-        if (rc == TN_EINCOMPLETE) return tn__http_incomplete(st, buf, len, line, 0, TN__PH_LINE, line, max_head);
+        if (rc == TN_EINCOMPLETE) return tn__http_incomplete(st, buf, len, line, 0, TN__HTTP_PH_LINE, line, max_head);
         if (rc < 0) TN__HTTP_FAIL(rc);
         p += rc;
         /* SP 3DIGIT [SP reason] CRLF; the SP before an empty reason may be missing */
         for (i = 0; i < 4; i++) {
-            if (p + i == end) return tn__http_incomplete(st, buf, len, line, 0, TN__PH_LINE, line, max_head);
+            if (p + i == end) return tn__http_incomplete(st, buf, len, line, 0, TN__HTTP_PH_LINE, line, max_head);
             if (pat[i] == '#') {
                 if (p[i] < '0' || p[i] > '9') TN__HTTP_FAIL(TN_EBAD_STATUS);
                 status = status * 10 + (p[i] - '0');
@@ -9261,20 +9261,20 @@ TN_API int tn_http_parse_response(const char *buf, size_t len, tn_http_response 
         if (status < 100) TN__HTTP_FAIL(TN_EBAD_STATUS);
         res->status = status;
         p += 4;
-        if (p == end) return tn__http_incomplete(st, buf, len, line, 0, TN__PH_LINE, line, max_head);
+        if (p == end) return tn__http_incomplete(st, buf, len, line, 0, TN__HTTP_PH_LINE, line, max_head);
         if (*p == ' ') p++;
         else if (*p != '\r' && *p != '\n') TN__HTTP_FAIL(TN_EBAD_STATUS);
         r = p;
         for (;;) {
             p = tn__http_scan_value(p, end);
-            if (p == end) return tn__http_incomplete(st, buf, len, line, 0, TN__PH_VALUE, end, max_head);
+            if (p == end) return tn__http_incomplete(st, buf, len, line, 0, TN__HTTP_PH_VALUE, end, max_head);
             if (*p != '\t') break;
             p++;
         }
         res->reason.ptr = r;
         res->reason.len = (size_t)(p - r);
         rc = tn__http_crlf(p, end, TN_EBAD_STATUS);
-        if (rc == TN_EINCOMPLETE) return tn__http_incomplete(st, buf, len, line, 0, TN__PH_LINE, line, max_head);
+        if (rc == TN_EINCOMPLETE) return tn__http_incomplete(st, buf, len, line, 0, TN__HTTP_PH_LINE, line, max_head);
         if (rc < 0) TN__HTTP_FAIL(rc);
         p += rc;
         res->num_headers = 0;
@@ -9362,10 +9362,11 @@ TN_API int tn_http_response_body(const tn_http_response *res, tn_str request_met
 /* ---- chunked coding ---- */
 
 enum {
-    TN__CK_SIZE = 0, TN__CK_EXT_NAME0, TN__CK_EXT_NAME, TN__CK_EXT_VAL0, TN__CK_EXT_VAL,
-    TN__CK_EXT_QUOTED, TN__CK_EXT_QESC, TN__CK_EXT_VALEND, TN__CK_EXT_SEMI, TN__CK_EXT_EQ, TN__CK_SIZE_LF, TN__CK_DATA,
-    TN__CK_DATA_CR, TN__CK_DATA_LF, TN__CK_TR_START, TN__CK_TR_NAME, TN__CK_TR_VALUE,
-    TN__CK_TR_LF, TN__CK_FINAL_LF, TN__CK_DONE, TN__CK_ERROR
+    TN__HTTP_CK_SIZE = 0, TN__HTTP_CK_EXT_NAME0, TN__HTTP_CK_EXT_NAME, TN__HTTP_CK_EXT_VAL0,
+    TN__HTTP_CK_EXT_VAL, TN__HTTP_CK_EXT_QUOTED, TN__HTTP_CK_EXT_QESC, TN__HTTP_CK_EXT_VALEND,
+    TN__HTTP_CK_EXT_SEMI, TN__HTTP_CK_EXT_EQ, TN__HTTP_CK_SIZE_LF, TN__HTTP_CK_DATA, TN__HTTP_CK_DATA_CR,
+    TN__HTTP_CK_DATA_LF, TN__HTTP_CK_TR_START, TN__HTTP_CK_TR_NAME, TN__HTTP_CK_TR_VALUE, TN__HTTP_CK_TR_LF,
+    TN__HTTP_CK_FINAL_LF, TN__HTTP_CK_DONE, TN__HTTP_CK_ERROR
 };
 
 /* End of the chunk-size line's size part (at ';' or CR): check the body limit. */
@@ -9382,12 +9383,12 @@ TN_API int tn_http_decode_chunked(tn_http_chunked *d, char *buf, size_t *len) {
     size_t max_trailer = TN__DEF(d->max_trailer_bytes, (size_t)TORNADO_MAX_TRAILER_BYTES);
     int rc = TN_OK;
 
-    if (d->_state == TN__CK_ERROR) { *len = 0; return TN_EBAD_CHUNK; }
-    if (d->_state == TN__CK_DONE) { *len = 0; return n > 0x7fffffffu ? 0x7fffffff : (int)n; }
+    if (d->_state == TN__HTTP_CK_ERROR) { *len = 0; return TN_EBAD_CHUNK; }
+    if (d->_state == TN__HTTP_CK_DONE) { *len = 0; return n > 0x7fffffffu ? 0x7fffffff : (int)n; }
     if (n > 0x7fffffffu) return TN_EINVAL;
     for (;;) {
         unsigned char c;
-        if (d->_state == TN__CK_DATA) {
+        if (d->_state == TN__HTTP_CK_DATA) {
             size_t take = n - src;
             if ((uint64_t)take > d->_left) take = (size_t)d->_left;
             if (take) {
@@ -9398,18 +9399,18 @@ TN_API int tn_http_decode_chunked(tn_http_chunked *d, char *buf, size_t *len) {
                 d->body_bytes += take;
             }
             if (d->_left) break;
-            d->_state = TN__CK_DATA_CR;
+            d->_state = TN__HTTP_CK_DATA_CR;
             continue;
         }
         if (src == n) break;
         c = (unsigned char)buf[src++];
-        if (d->_state < TN__CK_DATA) {
+        if (d->_state < TN__HTTP_CK_DATA) {
             if (++d->_count > max_line) { rc = TN_EBAD_CHUNK; goto fail; }
-        } else if (d->_state >= TN__CK_TR_START) {
+        } else if (d->_state >= TN__HTTP_CK_TR_START) {
             if (++d->_count > max_trailer) { rc = TN_EHEADER_TOO_LARGE; goto fail; }
         }
         switch (d->_state) {
-        case TN__CK_SIZE: {
+        case TN__HTTP_CK_SIZE: {
             int v = tn__hexval(c);
             if (v >= 0) {
                 if (d->_left >> 60) { rc = TN_EBAD_CHUNK; goto fail; }   /* overflow */
@@ -9417,7 +9418,7 @@ TN_API int tn_http_decode_chunked(tn_http_chunked *d, char *buf, size_t *len) {
                 d->_sub++;
             } else if (c == ';' || c == '\r' || TN__HTTP_WS(c)) {
                 if ((rc = tn__http_chunk_size_end(d)) != 0) goto fail;
-                d->_state = c == ';' ? TN__CK_EXT_NAME0 : c == '\r' ? TN__CK_SIZE_LF : TN__CK_EXT_SEMI;
+                d->_state = c == ';' ? TN__HTTP_CK_EXT_NAME0 : c == '\r' ? TN__HTTP_CK_SIZE_LF : TN__HTTP_CK_EXT_SEMI;
             } else {
                 rc = TN_EBAD_CHUNK;
                 goto fail;
@@ -9426,102 +9427,102 @@ TN_API int tn_http_decode_chunked(tn_http_chunked *d, char *buf, size_t *len) {
         }
         /* chunk-ext = *( BWS ";" BWS name [ BWS "=" BWS value ] ) (RFC 9112 §7.1.1): BWS (SP,
            HTAB) only where a ';' or '=' follows, so a line never ends in whitespace */
-        case TN__CK_EXT_NAME0:
+        case TN__HTTP_CK_EXT_NAME0:
             if (TN__HTTP_WS(c)) break;
             if (!TN__HTTP_TCHAR(c)) { rc = TN_EBAD_CHUNK; goto fail; }
-            d->_state = TN__CK_EXT_NAME;
+            d->_state = TN__HTTP_CK_EXT_NAME;
             break;
-        case TN__CK_EXT_NAME:
+        case TN__HTTP_CK_EXT_NAME:
             if (TN__HTTP_TCHAR(c)) break;
-            if (c == '=') d->_state = TN__CK_EXT_VAL0;
-            else if (c == ';') d->_state = TN__CK_EXT_NAME0;
-            else if (c == '\r') d->_state = TN__CK_SIZE_LF;
-            else if (TN__HTTP_WS(c)) d->_state = TN__CK_EXT_EQ;
+            if (c == '=') d->_state = TN__HTTP_CK_EXT_VAL0;
+            else if (c == ';') d->_state = TN__HTTP_CK_EXT_NAME0;
+            else if (c == '\r') d->_state = TN__HTTP_CK_SIZE_LF;
+            else if (TN__HTTP_WS(c)) d->_state = TN__HTTP_CK_EXT_EQ;
             else { rc = TN_EBAD_CHUNK; goto fail; }
             break;
-        case TN__CK_EXT_EQ:
+        case TN__HTTP_CK_EXT_EQ:
             if (TN__HTTP_WS(c)) break;
-            if (c == '=') d->_state = TN__CK_EXT_VAL0;
-            else if (c == ';') d->_state = TN__CK_EXT_NAME0;
+            if (c == '=') d->_state = TN__HTTP_CK_EXT_VAL0;
+            else if (c == ';') d->_state = TN__HTTP_CK_EXT_NAME0;
             else { rc = TN_EBAD_CHUNK; goto fail; }
             break;
-        case TN__CK_EXT_VAL0:
+        case TN__HTTP_CK_EXT_VAL0:
             if (TN__HTTP_WS(c)) break;
-            if (c == '"') d->_state = TN__CK_EXT_QUOTED;
-            else if (TN__HTTP_TCHAR(c)) d->_state = TN__CK_EXT_VAL;
+            if (c == '"') d->_state = TN__HTTP_CK_EXT_QUOTED;
+            else if (TN__HTTP_TCHAR(c)) d->_state = TN__HTTP_CK_EXT_VAL;
             else { rc = TN_EBAD_CHUNK; goto fail; }
             break;
-        case TN__CK_EXT_VAL:
+        case TN__HTTP_CK_EXT_VAL:
             if (TN__HTTP_TCHAR(c)) break;
-            if (c == ';') d->_state = TN__CK_EXT_NAME0;
-            else if (c == '\r') d->_state = TN__CK_SIZE_LF;
-            else if (TN__HTTP_WS(c)) d->_state = TN__CK_EXT_SEMI;
+            if (c == ';') d->_state = TN__HTTP_CK_EXT_NAME0;
+            else if (c == '\r') d->_state = TN__HTTP_CK_SIZE_LF;
+            else if (TN__HTTP_WS(c)) d->_state = TN__HTTP_CK_EXT_SEMI;
             else { rc = TN_EBAD_CHUNK; goto fail; }
             break;
-        case TN__CK_EXT_QUOTED:
-            if (c == '"') d->_state = TN__CK_EXT_VALEND;
-            else if (c == '\\') d->_state = TN__CK_EXT_QESC;
+        case TN__HTTP_CK_EXT_QUOTED:
+            if (c == '"') d->_state = TN__HTTP_CK_EXT_VALEND;
+            else if (c == '\\') d->_state = TN__HTTP_CK_EXT_QESC;
             else if (c == '\t' || (c >= 0x20 && c != 0x7f)) break;
             else { rc = TN_EBAD_CHUNK; goto fail; }
             break;
-        case TN__CK_EXT_QESC:
-            if (c == '\t' || (c >= 0x20 && c != 0x7f)) d->_state = TN__CK_EXT_QUOTED;
+        case TN__HTTP_CK_EXT_QESC:
+            if (c == '\t' || (c >= 0x20 && c != 0x7f)) d->_state = TN__HTTP_CK_EXT_QUOTED;
             else { rc = TN_EBAD_CHUNK; goto fail; }
             break;
-        case TN__CK_EXT_VALEND:
-            if (c == ';') d->_state = TN__CK_EXT_NAME0;
-            else if (c == '\r') d->_state = TN__CK_SIZE_LF;
-            else if (TN__HTTP_WS(c)) d->_state = TN__CK_EXT_SEMI;
+        case TN__HTTP_CK_EXT_VALEND:
+            if (c == ';') d->_state = TN__HTTP_CK_EXT_NAME0;
+            else if (c == '\r') d->_state = TN__HTTP_CK_SIZE_LF;
+            else if (TN__HTTP_WS(c)) d->_state = TN__HTTP_CK_EXT_SEMI;
             else { rc = TN_EBAD_CHUNK; goto fail; }
             break;
-        case TN__CK_EXT_SEMI:   /* BWS after the size or a value: the next extension's ';' */
+        case TN__HTTP_CK_EXT_SEMI:   /* BWS after the size or a value: the next extension's ';' */
             if (TN__HTTP_WS(c)) break;
-            if (c == ';') d->_state = TN__CK_EXT_NAME0;
+            if (c == ';') d->_state = TN__HTTP_CK_EXT_NAME0;
             else { rc = TN_EBAD_CHUNK; goto fail; }
             break;
-        case TN__CK_SIZE_LF:
+        case TN__HTTP_CK_SIZE_LF:
             if (c != '\n') { rc = TN_EBAD_CHUNK; goto fail; }
             d->_count = 0;
             if (d->_left == 0) {
-                d->_state = TN__CK_TR_START;
+                d->_state = TN__HTTP_CK_TR_START;
             } else {
                 d->num_chunks++;
-                d->_state = TN__CK_DATA;
+                d->_state = TN__HTTP_CK_DATA;
             }
             break;
-        case TN__CK_DATA_CR:
+        case TN__HTTP_CK_DATA_CR:
             if (c != '\r') { rc = TN_EBAD_CHUNK; goto fail; }
-            d->_state = TN__CK_DATA_LF;
+            d->_state = TN__HTTP_CK_DATA_LF;
             break;
-        case TN__CK_DATA_LF:
+        case TN__HTTP_CK_DATA_LF:
             if (c != '\n') { rc = TN_EBAD_CHUNK; goto fail; }
-            d->_state = TN__CK_SIZE;
+            d->_state = TN__HTTP_CK_SIZE;
             d->_count = 0;
             d->_sub = 0;
             d->_left = 0;
             break;
-        case TN__CK_TR_START:
-            if (c == '\r') d->_state = TN__CK_FINAL_LF;
-            else if (TN__HTTP_TCHAR(c)) d->_state = TN__CK_TR_NAME;
+        case TN__HTTP_CK_TR_START:
+            if (c == '\r') d->_state = TN__HTTP_CK_FINAL_LF;
+            else if (TN__HTTP_TCHAR(c)) d->_state = TN__HTTP_CK_TR_NAME;
             else { rc = c == '\n' ? TN_EBAD_CHUNK : TN_EBAD_HEADER_NAME; goto fail; }
             break;
-        case TN__CK_TR_NAME:
+        case TN__HTTP_CK_TR_NAME:
             if (TN__HTTP_TCHAR(c)) break;
-            if (c == ':') d->_state = TN__CK_TR_VALUE;
+            if (c == ':') d->_state = TN__HTTP_CK_TR_VALUE;
             else { rc = TN_EBAD_HEADER_NAME; goto fail; }
             break;
-        case TN__CK_TR_VALUE:
-            if (c == '\r') d->_state = TN__CK_TR_LF;
+        case TN__HTTP_CK_TR_VALUE:
+            if (c == '\r') d->_state = TN__HTTP_CK_TR_LF;
             else if (c == '\t' || (c >= 0x20 && c != 0x7f)) break;
             else { rc = TN_EBAD_HEADER_VALUE; goto fail; }
             break;
-        case TN__CK_TR_LF:
+        case TN__HTTP_CK_TR_LF:
             if (c != '\n') { rc = TN_EBAD_HEADER_VALUE; goto fail; }
-            d->_state = TN__CK_TR_START;
+            d->_state = TN__HTTP_CK_TR_START;
             break;
-        case TN__CK_FINAL_LF:
+        case TN__HTTP_CK_FINAL_LF:
             if (c != '\n') { rc = TN_EBAD_CHUNK; goto fail; }
-            d->_state = TN__CK_DONE;
+            d->_state = TN__HTTP_CK_DONE;
             if (dst != src) memmove(buf + dst, buf + src, n - src);
             *len = dst;
             return (int)(n - src);
@@ -9533,7 +9534,7 @@ TN_API int tn_http_decode_chunked(tn_http_chunked *d, char *buf, size_t *len) {
     *len = dst;
     return TN_EINCOMPLETE;
 fail:
-    d->_state = TN__CK_ERROR;
+    d->_state = TN__HTTP_CK_ERROR;
     *len = dst;
     return rc;
 }
@@ -10014,13 +10015,13 @@ TN__PRIVATE int tn__ck_wr_done(tn__ck_wr *w, size_t *out_len) {
 
 /* ======================================================================================
    Cookie header */
-TN__PRIVATE int tn__cookie_space(unsigned char c) {
+TN__PRIVATE int tn__ck_space(unsigned char c) {
     return c == ' ' || (c >= 0x09 && c <= 0x0d) || (c >= 0x1c && c <= 0x1f);
 }
 
-TN__PRIVATE tn_str tn__cookie_trim(const char *p, size_t n) {
-    while (n && tn__cookie_space((unsigned char)p[0])) { p++; n--; }
-    while (n && tn__cookie_space((unsigned char)p[n - 1])) n--;
+TN__PRIVATE tn_str tn__ck_trim(const char *p, size_t n) {
+    while (n && tn__ck_space((unsigned char)p[0])) { p++; n--; }
+    while (n && tn__ck_space((unsigned char)p[n - 1])) n--;
     return tn_str_make(p, n);
 }
 
@@ -10035,11 +10036,11 @@ TN_API int tn_cookie_next(tn_str header, size_t *pos, tn_cookie *out) {
         *pos += semi ? clen + 1 : clen;
         eq = clen ? (const char *)memchr(chunk, '=', clen) : NULL;
         if (eq) {
-            name = tn__cookie_trim(chunk, (size_t)(eq - chunk));
-            value = tn__cookie_trim(eq + 1, clen - (size_t)(eq - chunk) - 1);
+            name = tn__ck_trim(chunk, (size_t)(eq - chunk));
+            value = tn__ck_trim(eq + 1, clen - (size_t)(eq - chunk) - 1);
         } else {
             name = tn_str_make(chunk, 0);
-            value = tn__cookie_trim(chunk, clen);
+            value = tn__ck_trim(chunk, clen);
         }
         if (name.len == 0 && value.len == 0) continue;
         out->name = name;
@@ -10111,7 +10112,7 @@ TN_API int tn_cookie_unquote(tn_str value, char *out, size_t cap, size_t *out_le
 
 /* RFC 6265 cookie-octet: %x21 / %x23-2B / %x2D-3A / %x3C-5B / %x5D-7E. These are also
    exactly the printable bytes Python's http.cookies leaves unescaped inside quotes. */
-TN__PRIVATE int tn__is_cookie_octet(unsigned char c) {
+TN__PRIVATE int tn__ck_is_cookie_octet(unsigned char c) {
     return c >= 0x21 && c <= 0x7e && c != '"' && c != ',' && c != ';' && c != '\\';
 }
 
@@ -10132,7 +10133,7 @@ TN_API int tn_set_cookie_format(tn_str name, tn_str value, const tn_set_cookie_o
     for (i = 0; i < value.len; i++) {
         unsigned char c = (unsigned char)value.ptr[i];
         if (c <= 0x20 || c == 0x7f) return TN_EINVAL;
-        if (!tn__is_cookie_octet(c)) needs_quote = 1;
+        if (!tn__ck_is_cookie_octet(c)) needs_quote = 1;
     }
     if (needs_quote && !opts->quote) return TN_EINVAL;
     for (i = 0; i < opts->domain.len; i++) {
@@ -10167,7 +10168,7 @@ TN_API int tn_set_cookie_format(tn_str name, tn_str value, const tn_set_cookie_o
         tn__ck_wr_byte(&w, '"');
         for (i = 0; i < value.len; i++) {
             unsigned char c = (unsigned char)value.ptr[i];
-            if (tn__is_cookie_octet(c)) {
+            if (tn__ck_is_cookie_octet(c)) {
                 tn__ck_wr_byte(&w, (char)c);
             } else if (c == '"' || c == '\\') {
                 tn__ck_wr_byte(&w, '\\');
@@ -10260,7 +10261,7 @@ TN_API int tn_signed_value_create(tn_str secret, tn_str name, tn_str value, int6
 
 /* Parse "<len>:<field>|" at *pos in v, Python's _consume_field with digits only.
    Returns TN_OK with the field, or TN_EPARSE. */
-TN__PRIVATE int tn__sv_field(tn_str v, size_t *pos, tn_str *field) {
+TN__PRIVATE int tn__ck_sv_field(tn_str v, size_t *pos, tn_str *field) {
     size_t i = *pos, n = 0, digits = 0;
     while (i < v.len && v.ptr[i] >= '0' && v.ptr[i] <= '9') {
         if (++digits > 9) return TN_EPARSE;
@@ -10276,7 +10277,7 @@ TN__PRIVATE int tn__sv_field(tn_str v, size_t *pos, tn_str *field) {
 }
 
 /* A decimal integer field (optional '-' when allow_neg), at most 18 digits. */
-TN__PRIVATE int tn__sv_int(tn_str f, int allow_neg, int64_t *out) {
+TN__PRIVATE int tn__ck_sv_int(tn_str f, int allow_neg, int64_t *out) {
     size_t i = 0;
     int neg = 0;
     int64_t v = 0;
@@ -10293,48 +10294,48 @@ TN__PRIVATE int tn__sv_int(tn_str f, int allow_neg, int64_t *out) {
     return TN_OK;
 }
 
-typedef struct tn__sv_parts {
+typedef struct tn__ck_sv_parts {
     int64_t key_version;
     tn_str timestamp, name, value, sig;
     size_t signed_len;   /* bytes covered by the signature */
-} tn__sv_parts;
+} tn__ck_sv_parts;
 
-TN__PRIVATE int tn__sv_parse(tn_str v, tn__sv_parts *pp) {
+TN__PRIVATE int tn__ck_sv_parse(tn_str v, tn__ck_sv_parts *pp) {
     size_t pos = 2;
     tn_str kv;
     if (v.len < 2 || v.ptr[0] != '2' || v.ptr[1] != '|') return TN_EPARSE;
-    if (tn__sv_field(v, &pos, &kv) != TN_OK || tn__sv_int(kv, 0, &pp->key_version) != TN_OK ||
+    if (tn__ck_sv_field(v, &pos, &kv) != TN_OK || tn__ck_sv_int(kv, 0, &pp->key_version) != TN_OK ||
         pp->key_version > 0xffffffffu)
         return TN_EPARSE;
-    if (tn__sv_field(v, &pos, &pp->timestamp) != TN_OK) return TN_EPARSE;
-    if (tn__sv_field(v, &pos, &pp->name) != TN_OK) return TN_EPARSE;
-    if (tn__sv_field(v, &pos, &pp->value) != TN_OK) return TN_EPARSE;
+    if (tn__ck_sv_field(v, &pos, &pp->timestamp) != TN_OK) return TN_EPARSE;
+    if (tn__ck_sv_field(v, &pos, &pp->name) != TN_OK) return TN_EPARSE;
+    if (tn__ck_sv_field(v, &pos, &pp->value) != TN_OK) return TN_EPARSE;
     pp->signed_len = pos;
     pp->sig = tn_str_make(v.ptr + pos, v.len - pos);
     return TN_OK;
 }
 
 TN_API int tn_signed_value_key_version(tn_str signed_value, unsigned *key_version) {
-    tn__sv_parts pp;
-    if (tn__sv_parse(signed_value, &pp) != TN_OK) return TN_EPARSE;
+    tn__ck_sv_parts pp;
+    if (tn__ck_sv_parse(signed_value, &pp) != TN_OK) return TN_EPARSE;
     if (key_version) *key_version = (unsigned)pp.key_version;
     return TN_OK;
 }
 
 TN_API int tn_signed_value_decode(tn_str secret, tn_str name, tn_str signed_value, int64_t now,
                                   double max_age_days, char *out, size_t cap, size_t *out_len) {
-    tn__sv_parts pp;
+    tn__ck_sv_parts pp;
     unsigned char mac[TN_SHA256_SIZE];
     char hex[2 * TN_SHA256_SIZE];
     int64_t ts;
     size_t need;
     if (out_len) *out_len = 0;
-    if (tn__sv_parse(signed_value, &pp) != TN_OK) return TN_EPARSE;
+    if (tn__ck_sv_parse(signed_value, &pp) != TN_OK) return TN_EPARSE;
     tn_hmac_sha256(secret.ptr, secret.len, signed_value.ptr, pp.signed_len, mac);
     (void)tn_hex_encode(mac, sizeof mac, hex, sizeof hex, NULL);
     if (!tn_ct_str_equal(pp.sig, tn_str_make(hex, sizeof hex))) return TN_EBAD_SIGNATURE;
     if (!tn_str_eq(pp.name, name)) return TN_EBAD_SIGNATURE;
-    if (tn__sv_int(pp.timestamp, 1, &ts) != TN_OK) return TN_EPARSE;
+    if (tn__ck_sv_int(pp.timestamp, 1, &ts) != TN_OK) return TN_EPARSE;
     if (!(max_age_days > 0)) max_age_days = TN_SIGNED_VALUE_MAX_AGE_DAYS;   /* also NaN */
     if ((double)ts < (double)now - max_age_days * 86400.0) return TN_EEXPIRED;
     if (pp.value.len % 4 != 0) return TN_EBAD_ENCODING;
@@ -10372,7 +10373,7 @@ TN_API int tn_signed_value_decode_v1(tn_str secret, tn_str name, tn_str signed_v
     tn_hmac_sha1_final(&h, mac);
     (void)tn_hex_encode(mac, sizeof mac, hex, sizeof hex, NULL);
     if (!tn_ct_str_equal(sig, tn_str_make(hex, sizeof hex))) return TN_EBAD_SIGNATURE;
-    if (tn__sv_int(tsf, 1, &ts) != TN_OK) return TN_EPARSE;
+    if (tn__ck_sv_int(tsf, 1, &ts) != TN_OK) return TN_EPARSE;
     if (!(max_age_days > 0)) max_age_days = TN_SIGNED_VALUE_MAX_AGE_DAYS;
     if ((double)ts < (double)now - max_age_days * 86400.0) return TN_EEXPIRED;
     if ((double)ts > (double)now + 31 * 86400.0) return TN_EBAD_SIGNATURE;

@@ -198,7 +198,7 @@ TN__PRIVATE int tn__http_crlf(const char *p, const char *end, int other) {
 
 /* Where an incomplete parse stopped: the next call resumes scanning at `scan` with the
    scanner named by `phase` and reparses the line only once that scanner stops early. */
-enum { TN__PH_LINE = 0, TN__PH_TOKEN = 1, TN__PH_TARGET = 2, TN__PH_VALUE = 3 };
+enum { TN__HTTP_PH_LINE = 0, TN__HTTP_PH_TOKEN = 1, TN__HTTP_PH_TARGET = 2, TN__HTTP_PH_VALUE = 3 };
 typedef struct tn__http_stop {
     const char *scan;
     int phase;
@@ -215,10 +215,10 @@ TN__PRIVATE int tn__http_fields(const char **pp, const char *end, tn_http_header
         const char *line = p, *name, *vstart, *vend;
         size_t n;
         *pp = line;
-        stop->phase = TN__PH_TOKEN;
+        stop->phase = TN__HTTP_PH_TOKEN;
         if (TN__UNLIKELY(p == end)) return TN_EINCOMPLETE;
         if (*p == '\r') {
-            stop->phase = TN__PH_LINE;
+            stop->phase = TN__HTTP_PH_LINE;
             if (p + 1 == end) return TN_EINCOMPLETE;
             if (p[1] != '\n') return TN_EPARSE;
             *pp = p + 2;
@@ -234,7 +234,7 @@ TN__PRIVATE int tn__http_fields(const char **pp, const char *end, tn_http_header
         }
         n = (size_t)(p - name);
         p++;
-        stop->phase = TN__PH_VALUE;
+        stop->phase = TN__HTTP_PH_VALUE;
         while (p < end && TN__HTTP_WS(*p)) p++;
         vstart = p;
         for (;;) {
@@ -245,7 +245,7 @@ TN__PRIVATE int tn__http_fields(const char **pp, const char *end, tn_http_header
         }
         if (TN__LIKELY(*p == '\r')) {
             if (p + 1 == end) {
-                stop->phase = TN__PH_LINE;
+                stop->phase = TN__HTTP_PH_LINE;
                 return TN_EINCOMPLETE;
             }
             if (p[1] != '\n') return TN_EBAD_HEADER_VALUE;   /* bare CR */
@@ -435,11 +435,11 @@ TN__PRIVATE int tn__http_resume(tn__http_pstate *st, const char *buf, size_t len
         *num_headers = 0;
         return 1;
     }
-    if (st->phase == TN__PH_LINE) return 1;
+    if (st->phase == TN__HTTP_PH_LINE) return 1;
     p = buf + st->scan;
-    if (st->phase == TN__PH_TOKEN) {
+    if (st->phase == TN__HTTP_PH_TOKEN) {
         p = tn__http_scan_token(p, end);
-    } else if (st->phase == TN__PH_TARGET) {
+    } else if (st->phase == TN__HTTP_PH_TARGET) {
         p = tn__http_scan_target(p, end);
         if ((size_t)(p - (buf + st->mark)) > max_target) {
             st->base = NULL;
@@ -533,11 +533,11 @@ TN_API int tn_http_parse_request(const char *buf, size_t len, tn_http_request *r
     if (st->state == 0) {
         const char *t;
         rc = tn__http_skip_empty(&p, end);
-        if (rc == TN_EINCOMPLETE) return tn__http_incomplete(st, buf, len, p, 0, TN__PH_LINE, p, max_head);
+        if (rc == TN_EINCOMPLETE) return tn__http_incomplete(st, buf, len, p, 0, TN__HTTP_PH_LINE, p, max_head);
         if (rc < 0) TN__HTTP_FAIL(rc);
         line = p;
         p = tn__http_scan_token(p, end);
-        if (p == end) return tn__http_incomplete(st, buf, len, line, 0, TN__PH_TOKEN, end, max_head);
+        if (p == end) return tn__http_incomplete(st, buf, len, line, 0, TN__HTTP_PH_TOKEN, end, max_head);
         if (*p != ' ' || p == line) TN__HTTP_FAIL((p == line && *p == '\n') ? TN_EPARSE : TN_EBAD_METHOD);
         req->method.ptr = line;
         req->method.len = (size_t)(p - line);
@@ -546,18 +546,18 @@ TN_API int tn_http_parse_request(const char *buf, size_t len, tn_http_request *r
         if ((size_t)(p - t) > max_target) TN__HTTP_FAIL(TN_EURI_TOO_LONG);
         if (p == end) {
             st->mark = (size_t)(t - buf);
-            return tn__http_incomplete(st, buf, len, line, 0, TN__PH_TARGET, end, max_head);
+            return tn__http_incomplete(st, buf, len, line, 0, TN__HTTP_PH_TARGET, end, max_head);
         }
         if (*p != ' ' || p == t) TN__HTTP_FAIL((p != t && (*p == '\r' || *p == '\n')) ? TN_EBAD_VERSION : TN_EBAD_TARGET);
         req->target.ptr = t;
         req->target.len = (size_t)(p - t);
         p++;
         rc = tn__http_version(p, end, &req->version);
-        if (rc == TN_EINCOMPLETE) return tn__http_incomplete(st, buf, len, line, 0, TN__PH_LINE, p, max_head);
+        if (rc == TN_EINCOMPLETE) return tn__http_incomplete(st, buf, len, line, 0, TN__HTTP_PH_LINE, p, max_head);
         if (rc < 0) TN__HTTP_FAIL(rc);
         p += rc;
         rc = tn__http_crlf(p, end, TN_EBAD_VERSION);
-        if (rc == TN_EINCOMPLETE) return tn__http_incomplete(st, buf, len, line, 0, TN__PH_LINE, p, max_head);
+        if (rc == TN_EINCOMPLETE) return tn__http_incomplete(st, buf, len, line, 0, TN__HTTP_PH_LINE, p, max_head);
         if (rc < 0) TN__HTTP_FAIL(rc);
         p += rc;
         rc = tn__http_target_form(req->method, req->target);
@@ -621,16 +621,16 @@ TN_API int tn_http_parse_response(const char *buf, size_t len, tn_http_response 
         const char *r;
         int i, status = 0;
         rc = tn__http_skip_empty(&p, end);
-        if (rc == TN_EINCOMPLETE) return tn__http_incomplete(st, buf, len, p, 0, TN__PH_LINE, p, max_head);
+        if (rc == TN_EINCOMPLETE) return tn__http_incomplete(st, buf, len, p, 0, TN__HTTP_PH_LINE, p, max_head);
         if (rc < 0) TN__HTTP_FAIL(rc);
         line = p;
         rc = tn__http_version(p, end, &res->version);
-        if (rc == TN_EINCOMPLETE) return tn__http_incomplete(st, buf, len, line, 0, TN__PH_LINE, line, max_head);
+        if (rc == TN_EINCOMPLETE) return tn__http_incomplete(st, buf, len, line, 0, TN__HTTP_PH_LINE, line, max_head);
         if (rc < 0) TN__HTTP_FAIL(rc);
         p += rc;
         /* SP 3DIGIT [SP reason] CRLF; the SP before an empty reason may be missing */
         for (i = 0; i < 4; i++) {
-            if (p + i == end) return tn__http_incomplete(st, buf, len, line, 0, TN__PH_LINE, line, max_head);
+            if (p + i == end) return tn__http_incomplete(st, buf, len, line, 0, TN__HTTP_PH_LINE, line, max_head);
             if (pat[i] == '#') {
                 if (p[i] < '0' || p[i] > '9') TN__HTTP_FAIL(TN_EBAD_STATUS);
                 status = status * 10 + (p[i] - '0');
@@ -641,20 +641,20 @@ TN_API int tn_http_parse_response(const char *buf, size_t len, tn_http_response 
         if (status < 100) TN__HTTP_FAIL(TN_EBAD_STATUS);
         res->status = status;
         p += 4;
-        if (p == end) return tn__http_incomplete(st, buf, len, line, 0, TN__PH_LINE, line, max_head);
+        if (p == end) return tn__http_incomplete(st, buf, len, line, 0, TN__HTTP_PH_LINE, line, max_head);
         if (*p == ' ') p++;
         else if (*p != '\r' && *p != '\n') TN__HTTP_FAIL(TN_EBAD_STATUS);
         r = p;
         for (;;) {
             p = tn__http_scan_value(p, end);
-            if (p == end) return tn__http_incomplete(st, buf, len, line, 0, TN__PH_VALUE, end, max_head);
+            if (p == end) return tn__http_incomplete(st, buf, len, line, 0, TN__HTTP_PH_VALUE, end, max_head);
             if (*p != '\t') break;
             p++;
         }
         res->reason.ptr = r;
         res->reason.len = (size_t)(p - r);
         rc = tn__http_crlf(p, end, TN_EBAD_STATUS);
-        if (rc == TN_EINCOMPLETE) return tn__http_incomplete(st, buf, len, line, 0, TN__PH_LINE, line, max_head);
+        if (rc == TN_EINCOMPLETE) return tn__http_incomplete(st, buf, len, line, 0, TN__HTTP_PH_LINE, line, max_head);
         if (rc < 0) TN__HTTP_FAIL(rc);
         p += rc;
         res->num_headers = 0;
@@ -742,10 +742,11 @@ TN_API int tn_http_response_body(const tn_http_response *res, tn_str request_met
 /* ---- chunked coding ---- */
 
 enum {
-    TN__CK_SIZE = 0, TN__CK_EXT_NAME0, TN__CK_EXT_NAME, TN__CK_EXT_VAL0, TN__CK_EXT_VAL,
-    TN__CK_EXT_QUOTED, TN__CK_EXT_QESC, TN__CK_EXT_VALEND, TN__CK_EXT_SEMI, TN__CK_EXT_EQ, TN__CK_SIZE_LF, TN__CK_DATA,
-    TN__CK_DATA_CR, TN__CK_DATA_LF, TN__CK_TR_START, TN__CK_TR_NAME, TN__CK_TR_VALUE,
-    TN__CK_TR_LF, TN__CK_FINAL_LF, TN__CK_DONE, TN__CK_ERROR
+    TN__HTTP_CK_SIZE = 0, TN__HTTP_CK_EXT_NAME0, TN__HTTP_CK_EXT_NAME, TN__HTTP_CK_EXT_VAL0,
+    TN__HTTP_CK_EXT_VAL, TN__HTTP_CK_EXT_QUOTED, TN__HTTP_CK_EXT_QESC, TN__HTTP_CK_EXT_VALEND,
+    TN__HTTP_CK_EXT_SEMI, TN__HTTP_CK_EXT_EQ, TN__HTTP_CK_SIZE_LF, TN__HTTP_CK_DATA, TN__HTTP_CK_DATA_CR,
+    TN__HTTP_CK_DATA_LF, TN__HTTP_CK_TR_START, TN__HTTP_CK_TR_NAME, TN__HTTP_CK_TR_VALUE, TN__HTTP_CK_TR_LF,
+    TN__HTTP_CK_FINAL_LF, TN__HTTP_CK_DONE, TN__HTTP_CK_ERROR
 };
 
 /* End of the chunk-size line's size part (at ';' or CR): check the body limit. */
@@ -762,12 +763,12 @@ TN_API int tn_http_decode_chunked(tn_http_chunked *d, char *buf, size_t *len) {
     size_t max_trailer = TN__DEF(d->max_trailer_bytes, (size_t)TORNADO_MAX_TRAILER_BYTES);
     int rc = TN_OK;
 
-    if (d->_state == TN__CK_ERROR) { *len = 0; return TN_EBAD_CHUNK; }
-    if (d->_state == TN__CK_DONE) { *len = 0; return n > 0x7fffffffu ? 0x7fffffff : (int)n; }
+    if (d->_state == TN__HTTP_CK_ERROR) { *len = 0; return TN_EBAD_CHUNK; }
+    if (d->_state == TN__HTTP_CK_DONE) { *len = 0; return n > 0x7fffffffu ? 0x7fffffff : (int)n; }
     if (n > 0x7fffffffu) return TN_EINVAL;
     for (;;) {
         unsigned char c;
-        if (d->_state == TN__CK_DATA) {
+        if (d->_state == TN__HTTP_CK_DATA) {
             size_t take = n - src;
             if ((uint64_t)take > d->_left) take = (size_t)d->_left;
             if (take) {
@@ -778,18 +779,18 @@ TN_API int tn_http_decode_chunked(tn_http_chunked *d, char *buf, size_t *len) {
                 d->body_bytes += take;
             }
             if (d->_left) break;
-            d->_state = TN__CK_DATA_CR;
+            d->_state = TN__HTTP_CK_DATA_CR;
             continue;
         }
         if (src == n) break;
         c = (unsigned char)buf[src++];
-        if (d->_state < TN__CK_DATA) {
+        if (d->_state < TN__HTTP_CK_DATA) {
             if (++d->_count > max_line) { rc = TN_EBAD_CHUNK; goto fail; }
-        } else if (d->_state >= TN__CK_TR_START) {
+        } else if (d->_state >= TN__HTTP_CK_TR_START) {
             if (++d->_count > max_trailer) { rc = TN_EHEADER_TOO_LARGE; goto fail; }
         }
         switch (d->_state) {
-        case TN__CK_SIZE: {
+        case TN__HTTP_CK_SIZE: {
             int v = tn__hexval(c);
             if (v >= 0) {
                 if (d->_left >> 60) { rc = TN_EBAD_CHUNK; goto fail; }   /* overflow */
@@ -797,7 +798,7 @@ TN_API int tn_http_decode_chunked(tn_http_chunked *d, char *buf, size_t *len) {
                 d->_sub++;
             } else if (c == ';' || c == '\r' || TN__HTTP_WS(c)) {
                 if ((rc = tn__http_chunk_size_end(d)) != 0) goto fail;
-                d->_state = c == ';' ? TN__CK_EXT_NAME0 : c == '\r' ? TN__CK_SIZE_LF : TN__CK_EXT_SEMI;
+                d->_state = c == ';' ? TN__HTTP_CK_EXT_NAME0 : c == '\r' ? TN__HTTP_CK_SIZE_LF : TN__HTTP_CK_EXT_SEMI;
             } else {
                 rc = TN_EBAD_CHUNK;
                 goto fail;
@@ -806,102 +807,102 @@ TN_API int tn_http_decode_chunked(tn_http_chunked *d, char *buf, size_t *len) {
         }
         /* chunk-ext = *( BWS ";" BWS name [ BWS "=" BWS value ] ) (RFC 9112 §7.1.1): BWS (SP,
            HTAB) only where a ';' or '=' follows, so a line never ends in whitespace */
-        case TN__CK_EXT_NAME0:
+        case TN__HTTP_CK_EXT_NAME0:
             if (TN__HTTP_WS(c)) break;
             if (!TN__HTTP_TCHAR(c)) { rc = TN_EBAD_CHUNK; goto fail; }
-            d->_state = TN__CK_EXT_NAME;
+            d->_state = TN__HTTP_CK_EXT_NAME;
             break;
-        case TN__CK_EXT_NAME:
+        case TN__HTTP_CK_EXT_NAME:
             if (TN__HTTP_TCHAR(c)) break;
-            if (c == '=') d->_state = TN__CK_EXT_VAL0;
-            else if (c == ';') d->_state = TN__CK_EXT_NAME0;
-            else if (c == '\r') d->_state = TN__CK_SIZE_LF;
-            else if (TN__HTTP_WS(c)) d->_state = TN__CK_EXT_EQ;
+            if (c == '=') d->_state = TN__HTTP_CK_EXT_VAL0;
+            else if (c == ';') d->_state = TN__HTTP_CK_EXT_NAME0;
+            else if (c == '\r') d->_state = TN__HTTP_CK_SIZE_LF;
+            else if (TN__HTTP_WS(c)) d->_state = TN__HTTP_CK_EXT_EQ;
             else { rc = TN_EBAD_CHUNK; goto fail; }
             break;
-        case TN__CK_EXT_EQ:
+        case TN__HTTP_CK_EXT_EQ:
             if (TN__HTTP_WS(c)) break;
-            if (c == '=') d->_state = TN__CK_EXT_VAL0;
-            else if (c == ';') d->_state = TN__CK_EXT_NAME0;
+            if (c == '=') d->_state = TN__HTTP_CK_EXT_VAL0;
+            else if (c == ';') d->_state = TN__HTTP_CK_EXT_NAME0;
             else { rc = TN_EBAD_CHUNK; goto fail; }
             break;
-        case TN__CK_EXT_VAL0:
+        case TN__HTTP_CK_EXT_VAL0:
             if (TN__HTTP_WS(c)) break;
-            if (c == '"') d->_state = TN__CK_EXT_QUOTED;
-            else if (TN__HTTP_TCHAR(c)) d->_state = TN__CK_EXT_VAL;
+            if (c == '"') d->_state = TN__HTTP_CK_EXT_QUOTED;
+            else if (TN__HTTP_TCHAR(c)) d->_state = TN__HTTP_CK_EXT_VAL;
             else { rc = TN_EBAD_CHUNK; goto fail; }
             break;
-        case TN__CK_EXT_VAL:
+        case TN__HTTP_CK_EXT_VAL:
             if (TN__HTTP_TCHAR(c)) break;
-            if (c == ';') d->_state = TN__CK_EXT_NAME0;
-            else if (c == '\r') d->_state = TN__CK_SIZE_LF;
-            else if (TN__HTTP_WS(c)) d->_state = TN__CK_EXT_SEMI;
+            if (c == ';') d->_state = TN__HTTP_CK_EXT_NAME0;
+            else if (c == '\r') d->_state = TN__HTTP_CK_SIZE_LF;
+            else if (TN__HTTP_WS(c)) d->_state = TN__HTTP_CK_EXT_SEMI;
             else { rc = TN_EBAD_CHUNK; goto fail; }
             break;
-        case TN__CK_EXT_QUOTED:
-            if (c == '"') d->_state = TN__CK_EXT_VALEND;
-            else if (c == '\\') d->_state = TN__CK_EXT_QESC;
+        case TN__HTTP_CK_EXT_QUOTED:
+            if (c == '"') d->_state = TN__HTTP_CK_EXT_VALEND;
+            else if (c == '\\') d->_state = TN__HTTP_CK_EXT_QESC;
             else if (c == '\t' || (c >= 0x20 && c != 0x7f)) break;
             else { rc = TN_EBAD_CHUNK; goto fail; }
             break;
-        case TN__CK_EXT_QESC:
-            if (c == '\t' || (c >= 0x20 && c != 0x7f)) d->_state = TN__CK_EXT_QUOTED;
+        case TN__HTTP_CK_EXT_QESC:
+            if (c == '\t' || (c >= 0x20 && c != 0x7f)) d->_state = TN__HTTP_CK_EXT_QUOTED;
             else { rc = TN_EBAD_CHUNK; goto fail; }
             break;
-        case TN__CK_EXT_VALEND:
-            if (c == ';') d->_state = TN__CK_EXT_NAME0;
-            else if (c == '\r') d->_state = TN__CK_SIZE_LF;
-            else if (TN__HTTP_WS(c)) d->_state = TN__CK_EXT_SEMI;
+        case TN__HTTP_CK_EXT_VALEND:
+            if (c == ';') d->_state = TN__HTTP_CK_EXT_NAME0;
+            else if (c == '\r') d->_state = TN__HTTP_CK_SIZE_LF;
+            else if (TN__HTTP_WS(c)) d->_state = TN__HTTP_CK_EXT_SEMI;
             else { rc = TN_EBAD_CHUNK; goto fail; }
             break;
-        case TN__CK_EXT_SEMI:   /* BWS after the size or a value: the next extension's ';' */
+        case TN__HTTP_CK_EXT_SEMI:   /* BWS after the size or a value: the next extension's ';' */
             if (TN__HTTP_WS(c)) break;
-            if (c == ';') d->_state = TN__CK_EXT_NAME0;
+            if (c == ';') d->_state = TN__HTTP_CK_EXT_NAME0;
             else { rc = TN_EBAD_CHUNK; goto fail; }
             break;
-        case TN__CK_SIZE_LF:
+        case TN__HTTP_CK_SIZE_LF:
             if (c != '\n') { rc = TN_EBAD_CHUNK; goto fail; }
             d->_count = 0;
             if (d->_left == 0) {
-                d->_state = TN__CK_TR_START;
+                d->_state = TN__HTTP_CK_TR_START;
             } else {
                 d->num_chunks++;
-                d->_state = TN__CK_DATA;
+                d->_state = TN__HTTP_CK_DATA;
             }
             break;
-        case TN__CK_DATA_CR:
+        case TN__HTTP_CK_DATA_CR:
             if (c != '\r') { rc = TN_EBAD_CHUNK; goto fail; }
-            d->_state = TN__CK_DATA_LF;
+            d->_state = TN__HTTP_CK_DATA_LF;
             break;
-        case TN__CK_DATA_LF:
+        case TN__HTTP_CK_DATA_LF:
             if (c != '\n') { rc = TN_EBAD_CHUNK; goto fail; }
-            d->_state = TN__CK_SIZE;
+            d->_state = TN__HTTP_CK_SIZE;
             d->_count = 0;
             d->_sub = 0;
             d->_left = 0;
             break;
-        case TN__CK_TR_START:
-            if (c == '\r') d->_state = TN__CK_FINAL_LF;
-            else if (TN__HTTP_TCHAR(c)) d->_state = TN__CK_TR_NAME;
+        case TN__HTTP_CK_TR_START:
+            if (c == '\r') d->_state = TN__HTTP_CK_FINAL_LF;
+            else if (TN__HTTP_TCHAR(c)) d->_state = TN__HTTP_CK_TR_NAME;
             else { rc = c == '\n' ? TN_EBAD_CHUNK : TN_EBAD_HEADER_NAME; goto fail; }
             break;
-        case TN__CK_TR_NAME:
+        case TN__HTTP_CK_TR_NAME:
             if (TN__HTTP_TCHAR(c)) break;
-            if (c == ':') d->_state = TN__CK_TR_VALUE;
+            if (c == ':') d->_state = TN__HTTP_CK_TR_VALUE;
             else { rc = TN_EBAD_HEADER_NAME; goto fail; }
             break;
-        case TN__CK_TR_VALUE:
-            if (c == '\r') d->_state = TN__CK_TR_LF;
+        case TN__HTTP_CK_TR_VALUE:
+            if (c == '\r') d->_state = TN__HTTP_CK_TR_LF;
             else if (c == '\t' || (c >= 0x20 && c != 0x7f)) break;
             else { rc = TN_EBAD_HEADER_VALUE; goto fail; }
             break;
-        case TN__CK_TR_LF:
+        case TN__HTTP_CK_TR_LF:
             if (c != '\n') { rc = TN_EBAD_HEADER_VALUE; goto fail; }
-            d->_state = TN__CK_TR_START;
+            d->_state = TN__HTTP_CK_TR_START;
             break;
-        case TN__CK_FINAL_LF:
+        case TN__HTTP_CK_FINAL_LF:
             if (c != '\n') { rc = TN_EBAD_CHUNK; goto fail; }
-            d->_state = TN__CK_DONE;
+            d->_state = TN__HTTP_CK_DONE;
             if (dst != src) memmove(buf + dst, buf + src, n - src);
             *len = dst;
             return (int)(n - src);
@@ -913,7 +914,7 @@ TN_API int tn_http_decode_chunked(tn_http_chunked *d, char *buf, size_t *len) {
     *len = dst;
     return TN_EINCOMPLETE;
 fail:
-    d->_state = TN__CK_ERROR;
+    d->_state = TN__HTTP_CK_ERROR;
     *len = dst;
     return rc;
 }
