@@ -8644,14 +8644,12 @@ static const unsigned char tn__http_tchar[256] = {
 TN__PRIVATE int tn__http_is_tchar(int c) { return tn__http_tchar[(unsigned char)c]; }
 #define TN__HTTP_WS(c) ((c) == ' ' || (c) == '\t')
 
-TN__PRIVATE int tn__http_lc(int c) { return (c >= 'A' && c <= 'Z') ? c + 32 : c; }
-
 /* ASCII case-insensitive equality of s[0..n) and a lowercase literal lit[0..n). */
 TN__PRIVATE int tn__http_ieq_lit(const char *s, size_t n, const char *lit, size_t litn) {
     size_t i;
     if (n != litn) return 0;
     for (i = 0; i < n; i++)
-        if (tn__http_lc((unsigned char)s[i]) != (unsigned char)lit[i]) return 0;
+        if (tn__lower((unsigned char)s[i]) != (unsigned char)lit[i]) return 0;
     return 1;
 }
 
@@ -8678,7 +8676,7 @@ TN__PRIVATE int tn__http_ieq_c(tn_str s, const char *c) {
     size_t i;
     for (i = 0; i < s.len; i++) {
         if (c[i] == 0) return 0;
-        if (tn__http_lc((unsigned char)s.ptr[i]) != tn__http_lc((unsigned char)c[i])) return 0;
+        if (tn__lower((unsigned char)s.ptr[i]) != tn__lower((unsigned char)c[i])) return 0;
     }
     return c[i] == 0;
 }
