@@ -12,9 +12,10 @@
        >>stream.h       buffered async byte streams over a transport (socket, pipe; TLS later).
        >>tcp.h          TCP server (listen, accept, connection cap, multi-process) and client connect (happy eyeballs).
        >>crypto.h       SHA-1, SHA-256, HMAC, constant-time compare, base64, hex, UTF-8 validation, random bytes.
-       >>http_util.h    URLs, escaping, query/form args, header params, dates, Range, reasons.
-       >>multipart.h    incremental multipart/form-data (RFC 7578) push parser.
+       >>url.h          URLs (RFC 3986): parse, resolve, host:port, percent-escaping, query strings and forms.
+       >>http_util.h    header parameters, HTTP dates, Range, status reasons, HTML/JSON escaping.
        >>http_parse.h   HTTP/1.1 request/response parser, framing rules, chunked codec, header utilities (no I/O).
+       >>multipart.h    incremental multipart/form-data (RFC 7578) push parser.
        >>http_cookie.h  Cookie header parsing, Set-Cookie formatting, Tornado signed values (v2), HTTP Basic auth.
        >>http_server.h  HTTP/1.1 server: keep-alive, pipelining, 100-continue, bodies, limits, timeouts.
        >>router.h       web router: method + path patterns with named captures, first match wins, 404/405.
@@ -32,9 +33,10 @@
        >>stream.c       tn_stream: lazy buffered reads, queued writes, deferred close, transports.
        >>tcp.c          tcp server (accept batches, connection cap), fork_processes, happy-eyeballs connect.
        >>crypto.c       SHA-1, SHA-256, HMAC, constant-time compare, base64, hex, UTF-8 validation, random bytes.
-       >>http_util.c    URL, escaping, query, header-parameter, date, Range and reason code.
-       >>multipart.c    the multipart/form-data push parser.
+       >>url.c          URL parsing and resolution (RFC 3986), host:port, percent-escaping, query strings and forms.
+       >>http_util.c    header parameters, HTTP dates, Range, status reasons, HTML and JSON escaping.
        >>http_parse.c   strict incremental HTTP/1.1 head parser, framing, chunked codec, header utilities.
+       >>multipart.c    the multipart/form-data push parser.
        >>http_cookie.c  Cookie header parsing, Set-Cookie formatting, Tornado signed values (v2), HTTP Basic auth.
        >>http_server.c  HTTP/1.1 server connections: parse in place, bodies, responses, timeouts.
        >>router.c       web router: patterns compiled into segments, a literal-segment trie, first match wins.
@@ -700,6 +702,14 @@ typedef struct tn_addr {
     uint32_t len;                                            /* its length; 0 = empty */
 } tn_addr;
 
+/* Split "host:port", "[v6]:port", "host" or "[v6]" (Tornado's split_host_and_port).
+   *host: slice of netloc (IPv6 without brackets). *port: 0..65535, or -1 when absent or
+   empty ("host:"). An unbracketed string with several ':' (a bare IPv6 address) is all
+   host. The host is not checked (tn_url_parse_host_port does that). Returns: TN_OK;
+   TN_EBAD_URL (non-digit or out-of-range port, unclosed '[', bytes after ']').
+   Unlike Tornado, "h:abc" is an error rather than a host named "h:abc". */
+TN_API int tn_split_host_port(tn_str netloc, tn_str *host, int *port);
+
 /* Room for any text tn_addr_format writes (a unix path included). */
 #define TN_ADDR_STRLEN 128
 
@@ -1187,6 +1197,10 @@ TN_API int tn_base64_decode(const char *src, size_t n, void *out, size_t cap, si
    leaves room. *out_len (may be NULL) receives 2*n.
    Returns: TN_OK; TN_EBUFFER_FULL if cap < 2*n (nothing written). */
 TN_API int tn_hex_encode(const void *src, size_t n, char *out, size_t cap, size_t *out_len);
+/* Bytes from hex (either case): writes in.len/2 bytes to out (cap bytes); *out_len (may be
+   NULL) receives that count.
+   Returns: TN_OK; TN_EPARSE (odd length or a non-hex character); TN_EBUFFER_FULL. */
+TN_API int tn_hex_decode(tn_str in, void *out, size_t cap, size_t *out_len);
 
 /* ---- UTF-8 validation (RFC 3629) ----------------------------------------------------------
    Accepts exactly the well-formed UTF-8 of RFC 3629: rejects overlong forms, surrogates
@@ -1238,20 +1252,21 @@ TN__END_DECLS
 /* <<crypto.h  end of src/crypto.h */
 
 /* ======================================================================== */
-/* >>http_util.h  (src/http_util.h)                                         */
+/* >>url.h  (src/url.h)                                                     */
 /* ======================================================================== */
 #ifdef TORNADO_LINE_DIRECTIVES
-#line 1 "src/http_util.h"
+#line 1 "src/url.h"
 #endif
-/* http_util.h: URLs, escaping, query/form args, header params, dates, Range, reasons. */
-#ifndef TN_HTTP_UTIL_H
-#define TN_HTTP_UTIL_H
+/* url.h: URLs (RFC 3986): parse, resolve, host:port, percent-escaping, query strings and forms. */
+#ifndef TN_URL_H
+#define TN_URL_H
 /* #include "buf.h" (inlined above) */
 
 TN__BEGIN_DECLS
 
 /* Pure functions over bytes: no I/O, no allocation (except the *_buf variants, which
-   append to a caller's tn_buf). Parsers return tn_str slices into their input.
+   append to a caller's tn_buf). Parsers return tn_str slices into their input. http_util.h
+   follows the same conventions.
 
    Formatters come in two forms with the same output:
      tn_x(..., char *out, size_t cap, size_t *out_len)
@@ -1313,7 +1328,7 @@ enum {
        '?' inside the fragment, IPv6 zone ids with or without "%25" ("[fe80::1%eth0]").
      - "scheme:/path" (no authority) is a valid URI here (llhttp rejects it), and so
        "host:443" parses as scheme "host": for CONNECT's authority-form target use
-       tn_split_host_port instead.
+       tn_url_parse_host_port instead.
    The parts reassemble to the input exactly: scheme ":" "//" userinfo "@" host (in []
    when TN_URL_IPV6) ":" port_str path "?" query "#" fragment, each delimiter present
    iff its TN_URL_HAS_* bit is set.
@@ -1341,12 +1356,16 @@ TN_API int tn_url_resolve_buf(tn_buf *b, tn_str base, tn_str ref);
    added). */
 TN_API size_t tn_url_remove_dot_segments(char *path, size_t len);
 
-/* Split "host:port", "[v6]:port", "host" or "[v6]" (Tornado's split_host_and_port).
-   *host: slice of netloc (IPv6 without brackets). *port: 0..65535, or -1 when absent or
-   empty ("host:"). An unbracketed string with several ':' (a bare IPv6 address) is all
-   host. Returns: TN_OK; TN_EBAD_URL (non-digit or out-of-range port, unclosed '[').
-   Unlike Tornado, "h:abc" is an error rather than a host named "h:abc". */
-TN_API int tn_split_host_port(tn_str netloc, tn_str *host, int *port);
+/* Check and split host [":" port] by RFC 3986 (section 3.2.2-3.2.3): the syntax of the Host
+   header field (RFC 9110 section 7.2) and, with a port, of CONNECT's authority-form target.
+   host: a reg-name (unreserved, sub-delims and %XX escapes, ASCII only; IPv4 addresses are
+   reg-names too) or an IP-literal in brackets (IPv6 or IPvFuture, no zone id). port: digits
+   up to 65535, possibly empty ("host:"). Rejected: userinfo ("a@b"), spaces and controls,
+   non-ASCII bytes, a bad %-escape, a malformed IP literal, a bare IPv6 address, a bad port.
+   An empty s is a valid empty host (RFC 9112 section 3.2 allows "Host:" without a value).
+   *host (IPv6 without brackets) and *port (-1 when absent or empty) as tn_split_host_port;
+   both may be NULL. Returns: TN_OK; TN_EBAD_URL. */
+TN_API int tn_url_parse_host_port(tn_str s, tn_str *host, int *port);
 
 /* Escaping flags for tn_url_escape / tn_url_unescape / tn_query_iter_init. */
 enum {
@@ -1424,6 +1443,27 @@ TN_API int tn_query_next(tn_query_iter *it, tn_str *key, tn_str *value);
    TN_EBAD_ENCODING (strict mode; the pair is skipped, iteration may continue). */
 TN_API int tn_query_next_decoded(tn_query_iter *it, char *buf, size_t cap, tn_str *key,
                                  tn_str *value);
+
+TN__END_DECLS
+
+#endif /* TN_URL_H */
+/* <<url.h  end of src/url.h */
+
+/* ======================================================================== */
+/* >>http_util.h  (src/http_util.h)                                         */
+/* ======================================================================== */
+#ifdef TORNADO_LINE_DIRECTIVES
+#line 1 "src/http_util.h"
+#endif
+/* http_util.h: header parameters, HTTP dates, Range, status reasons, HTML/JSON escaping. */
+#ifndef TN_HTTP_UTIL_H
+#define TN_HTTP_UTIL_H
+/* #include "buf.h" (inlined above) */
+
+TN__BEGIN_DECLS
+
+/* Pure functions over bytes, with the parser and formatter conventions described at the top
+   of url.h (tn_x into a caller's buffer with *out_len, or tn_x_buf appending to a tn_buf). */
 
 /* ======================================================================================
    Header parameters: Content-Type / Content-Disposition style  value *( ";" name=value )
@@ -1533,6 +1573,26 @@ TN_API int tn_content_range_format(const tn_range *r, uint64_t size, char *out, 
                                    size_t *out_len);
 
 /* ======================================================================================
+   Entity-tags: If-None-Match, If-Match (RFC 9110 sections 8.8.3, 13.1.1, 13.1.2)
+   ====================================================================================== */
+
+/* Comparison for tn_http_etag_match. */
+enum {
+    TN_ETAG_WEAK = 0,    /* If-None-Match (13.1.2): the opaque-tags are equal, W/ ignored */
+    TN_ETAG_STRONG = 1   /* If-Match (13.1.1): both tags strong and equal */
+};
+
+/* 1 if the If-None-Match or If-Match field value `list` matches the entity-tag `etag` (as
+   sent in ETag: quotes included, optionally "W/"-prefixed), else 0. `list` is "*", which
+   matches any current representation (call only when there is one), or a comma-separated
+   list of entity-tags [W/]"opaque" with optional whitespace around commas and empty
+   elements allowed (RFC 9110 5.6.1). A malformed list (an unquoted or unterminated tag, a
+   '*' inside a list, a control byte) or a malformed `etag` matches nothing, so the
+   condition fails safe: If-None-Match serves the full response, If-Match refuses. A request
+   with several If-None-Match fields matches when any field does. */
+TN_API int tn_http_etag_match(tn_str list, tn_str etag, int comparison);
+
+/* ======================================================================================
    Status reasons, HTML and JSON escaping
    ====================================================================================== */
 
@@ -1561,135 +1621,6 @@ TN__END_DECLS
 /* <<http_util.h  end of src/http_util.h */
 
 /* ======================================================================== */
-/* >>multipart.h  (src/multipart.h)                                         */
-/* ======================================================================== */
-#ifdef TORNADO_LINE_DIRECTIVES
-#line 1 "src/multipart.h"
-#endif
-/* multipart.h: incremental multipart/form-data (RFC 7578) push parser. */
-#ifndef TN_MULTIPART_H
-#define TN_MULTIPART_H
-/* #include "http_util.h" (inlined above) */
-
-TN__BEGIN_DECLS
-
-/* Most bytes of one part's header block, including its closing empty line; also the
-   size of two internal buffers in tn_multipart (beyond: TN_EHEADER_TOO_LARGE). */
-#ifndef TORNADO_MULTIPART_MAX_HEADER_BYTES
-#define TORNADO_MULTIPART_MAX_HEADER_BYTES 4096
-#endif
-/* Most parts in one body (beyond: TN_ELIMIT). */
-#ifndef TORNADO_MULTIPART_MAX_PARTS
-#define TORNADO_MULTIPART_MAX_PARTS 1000u
-#endif
-/* Longest boundary accepted (RFC 2046 says 70; some clients go further). */
-#define TN_MULTIPART_MAX_BOUNDARY 200
-
-/* Events delivered to a tn_multipart_cb, in this order for each part:
-   PART_BEGIN, PART_DATA (zero or more), PART_END; then DONE once after the close
-   delimiter "--boundary--". */
-enum {
-    TN_MULTIPART_PART_BEGIN = 1,
-    TN_MULTIPART_PART_DATA = 2,
-    TN_MULTIPART_PART_END = 3,
-    TN_MULTIPART_DONE = 4
-};
-
-/* Bits of tn_multipart_part.flags. */
-enum {
-    TN_MULTIPART_HAS_NAME = 1u << 0,      /* a name= parameter was present */
-    TN_MULTIPART_HAS_FILENAME = 1u << 1   /* a filename= or filename*= parameter */
-};
-
-/* tn_multipart_part: one part's headers. Valid from its PART_BEGIN until its PART_END
-   callback returns (the strings point into the parser's buffers).
-   Tornado keeps a part only when disposition is "form-data" and name is non-empty, and
-   treats it as a file only when filename is non-empty (content type defaulting to
-   "application/unknown"); the parser reports every part and leaves that choice to you. */
-typedef struct tn_multipart_part {
-    tn_str name;          /* decoded name parameter of Content-Disposition ("" if none) */
-    tn_str filename;      /* decoded filename (filename* preferred); "" if none */
-    tn_str content_type;  /* Content-Type value, trimmed; "" when absent */
-    tn_str disposition;   /* Content-Disposition main value, e.g. "form-data"; "" if absent */
-    tn_str headers;       /* raw header block: each line with its CRLF, no closing blank line */
-    unsigned index;       /* 0 for the first part */
-    unsigned flags;       /* TN_MULTIPART_HAS_* */
-} tn_multipart_part;
-
-/* Called synchronously from tn_multipart_feed. event is a TN_MULTIPART_* value; part is
-   the current part (NULL for DONE); data holds PART_DATA bytes: a slice of the fed input
-   whenever possible (zero-copy), or of the parser's own copy of the delimiter when bytes
-   held back at the end of a previous feed turned out to be content. data is valid only
-   during the call; empty chunks are never delivered. Return 0 to continue; anything else
-   stops the parser, and tn_multipart_feed returns it (a positive value becomes
-   TN_ECANCELED). */
-typedef int (*tn_multipart_cb)(int event, const tn_multipart_part *part, tn_str data, void *user);
-
-/* tn_multipart_opts: limits; zero-initialise, 0 means the default.
-     max_header_bytes  default and maximum TORNADO_MULTIPART_MAX_HEADER_BYTES (4096)
-     max_parts         default TORNADO_MULTIPART_MAX_PARTS (1000) */
-typedef struct tn_multipart_opts {
-    size_t max_header_bytes;  /* per part header block, including the blank line */
-    size_t max_parts;         /* parts per body */
-} tn_multipart_opts;
-
-/* tn_multipart: parser state, caller-allocated (about 8.5 KB with the default limits:
-   no allocation happens). Initialise with tn_multipart_init; fields are private. */
-typedef struct tn_multipart {
-    tn_multipart_cb _cb;
-    void *_user;
-    int _state;
-    int _err;
-    size_t _match;        /* delimiter bytes matched at the end of the previous feed */
-    size_t _dlen;         /* strlen("\r\n--") + boundary length */
-    size_t _hlen;         /* header bytes buffered */
-    size_t _max_header;
-    size_t _max_parts;
-    size_t _parts;
-    tn_multipart_part _part;
-    char _delim[4 + TN_MULTIPART_MAX_BOUNDARY];
-    char _hdr[TORNADO_MULTIPART_MAX_HEADER_BYTES];
-    char _dec[TORNADO_MULTIPART_MAX_HEADER_BYTES];
-} tn_multipart;
-
-/* Get the boundary from a Content-Type value. The media type must be
-   multipart/form-data (ASCII case-insensitive); quotes around the boundary are removed.
-   *boundary points into content_type, or into buf if unescaping was needed (cap >=
-   content_type.len suffices; buf may be NULL otherwise).
-   Returns: TN_OK; TN_ENOTSUP (another media type); TN_EBAD_MULTIPART (no boundary, or a
-   malformed parameter list); TN_EBUFFER_FULL. */
-TN_API int tn_multipart_boundary(tn_str content_type, char *buf, size_t cap, tn_str *boundary);
-
-/* Start parsing a body with this boundary (without the leading "--"). The boundary is
-   copied. opts may be NULL. Bytes before the first delimiter (preamble) and after the
-   close delimiter (epilogue, including trailing garbage, as Tornado 2.3) are ignored.
-   Returns: TN_OK; TN_EBAD_MULTIPART (boundary empty, longer than
-   TN_MULTIPART_MAX_BOUNDARY, or holding control or non-ASCII bytes); TN_EINVAL (mp or cb
-   NULL). */
-TN_API int tn_multipart_init(tn_multipart *mp, tn_str boundary, const tn_multipart_opts *opts,
-                             tn_multipart_cb cb, void *user);
-
-/* Feed the next slice of the body (any split works; len 0 is fine). Consumes everything:
-   up to boundary-length + 3 trailing bytes that might start a delimiter are remembered
-   by state (not copied) until the next feed decides. After DONE, input is ignored.
-   Returns: TN_OK; TN_EBAD_MULTIPART (malformed: bad delimiter line, header line without
-   ':' or with control bytes, folded header, malformed Content-Disposition parameters);
-   TN_EHEADER_TOO_LARGE (part header block over max_header_bytes); TN_ELIMIT (more than
-   max_parts parts); or a callback's stop value. Errors are sticky: later feeds return
-   the same code without calling back. */
-TN_API int tn_multipart_feed(tn_multipart *mp, const char *data, size_t len);
-
-/* Declare the end of the body. Returns: TN_OK if the close delimiter was seen (DONE was
-   delivered); the sticky error if one occurred; TN_EBAD_MULTIPART otherwise (truncated
-   body: no PART_END or DONE is delivered). */
-TN_API int tn_multipart_finish(tn_multipart *mp);
-
-TN__END_DECLS
-
-#endif /* TN_MULTIPART_H */
-/* <<multipart.h  end of src/multipart.h */
-
-/* ======================================================================== */
 /* >>http_parse.h  (src/http_parse.h)                                       */
 /* ======================================================================== */
 #ifdef TORNADO_LINE_DIRECTIVES
@@ -1713,11 +1644,14 @@ TN__BEGIN_DECLS
    - obs-fold (a field line starting with SP/HTAB): rejected in requests and responses (a
      zero-copy parser cannot replace it with SP as RFC 9112 §5.2 requires for responses).
    - Whitespace between a field name and its colon: rejected (RFC 9112 §5.1).
+   - A Host value that is not an RFC 3986 host[:port] (tn_url_parse_host_port: no spaces,
+     userinfo, bad port or IP literal, non-ASCII): rejected, as RFC 9112 §3.2 requires (400).
    - Content-Length with Transfer-Encoding, differing or malformed Content-Length values, more
      than one Host, Transfer-Encoding in HTTP/1.0, a request whose final transfer coding is
      not chunked (400) or which uses codings other than chunked (501): rejected.
    - Empty lines (CRLF) before a start line are skipped (RFC 9112 §2.2), within the head limit.
-   - Any token is a method (RFC 9110 §9.1); "*" only with OPTIONS; CONNECT needs host:port.
+   - Any token is a method (RFC 9110 §9.1); "*" only with OPTIONS; CONNECT needs host:port
+     (checked like Host).
    - HTTP/1.0 and HTTP/1.1 are parsed (HTTP/1.2..1.9 as 1.1); other versions are TN_EBAD_VERSION. */
 
 /* ---- limits (each overridable; 0 in a parser struct means "use the macro") ---- */
@@ -1879,7 +1813,8 @@ TN_API int tn_http_response_body(const tn_http_response *res, tn_str request_met
      max_chunk_line      chunk-size line limit (size, extensions, CRLF), default TORNADO_MAX_CHUNK_LINE
      max_trailer_bytes   trailer section limit, default TORNADO_MAX_TRAILER_BYTES
    Trailer fields are validated like header fields and then discarded. Chunk extensions are
-   validated (token[=token|quoted-string]) and discarded. */
+   validated (";" token ["=" token / quoted-string], with SP/HTAB allowed around ';' and '='
+   as RFC 9112 §7.1.1 says, but not at the end of the line) and discarded. */
 typedef struct tn_http_chunked {
     uint64_t max_body_bytes;     /* in: 0 = TORNADO_MAX_BODY_BYTES */
     size_t max_chunk_line;       /* in: 0 = TORNADO_MAX_CHUNK_LINE */
@@ -1924,6 +1859,9 @@ TN_API size_t tn_http_header_count(const tn_http_header *headers, size_t num, co
 /* All values of `name` joined with ", " into out[0..cap), NUL-terminated; *out_len (may be
    NULL) gets the length without the NUL. Returns TN_OK, TN_ENOENT or TN_EBUFFER_FULL. */
 TN_API int tn_http_header_join(const tn_http_header *headers, size_t num, const char *name, char *out, size_t cap, size_t *out_len);
+/* 1 if s is a token (RFC 9110 §5.6.2): one or more of A-Z a-z 0-9 !#$%&'*+-.^_`|~, the
+   syntax of field names, methods, transfer codings and cookie names. */
+TN_API int tn_http_is_token(tn_str s);
 /* 1 if the comma-separated list `value` has the element `token` (case-insensitive; parameters
    after ';' and surrounding whitespace are ignored), else 0. */
 TN_API int tn_http_token_list_has(tn_str value, const char *token);
@@ -1935,6 +1873,135 @@ TN__END_DECLS
 
 #endif /* TN_HTTP_PARSE_H */
 /* <<http_parse.h  end of src/http_parse.h */
+
+/* ======================================================================== */
+/* >>multipart.h  (src/multipart.h)                                         */
+/* ======================================================================== */
+#ifdef TORNADO_LINE_DIRECTIVES
+#line 1 "src/multipart.h"
+#endif
+/* multipart.h: incremental multipart/form-data (RFC 7578) push parser. */
+#ifndef TN_MULTIPART_H
+#define TN_MULTIPART_H
+/* #include "http_util.h" (inlined above) */
+
+TN__BEGIN_DECLS
+
+/* Most bytes of one part's header block, including its closing empty line; also the
+   size of two internal buffers in tn_multipart (beyond: TN_EHEADER_TOO_LARGE). */
+#ifndef TORNADO_MULTIPART_MAX_HEADER_BYTES
+#define TORNADO_MULTIPART_MAX_HEADER_BYTES 4096
+#endif
+/* Most parts in one body (beyond: TN_ELIMIT). */
+#ifndef TORNADO_MULTIPART_MAX_PARTS
+#define TORNADO_MULTIPART_MAX_PARTS 1000u
+#endif
+/* Longest boundary accepted (RFC 2046 says 70; some clients go further). */
+#define TN_MULTIPART_MAX_BOUNDARY 200
+
+/* Events delivered to a tn_multipart_cb, in this order for each part:
+   PART_BEGIN, PART_DATA (zero or more), PART_END; then DONE once after the close
+   delimiter "--boundary--". */
+enum {
+    TN_MULTIPART_PART_BEGIN = 1,
+    TN_MULTIPART_PART_DATA = 2,
+    TN_MULTIPART_PART_END = 3,
+    TN_MULTIPART_DONE = 4
+};
+
+/* Bits of tn_multipart_part.flags. */
+enum {
+    TN_MULTIPART_HAS_NAME = 1u << 0,      /* a name= parameter was present */
+    TN_MULTIPART_HAS_FILENAME = 1u << 1   /* a filename= or filename*= parameter */
+};
+
+/* tn_multipart_part: one part's headers. Valid from its PART_BEGIN until its PART_END
+   callback returns (the strings point into the parser's buffers).
+   Tornado keeps a part only when disposition is "form-data" and name is non-empty, and
+   treats it as a file only when filename is non-empty (content type defaulting to
+   "application/unknown"); the parser reports every part and leaves that choice to you. */
+typedef struct tn_multipart_part {
+    tn_str name;          /* decoded name parameter of Content-Disposition ("" if none) */
+    tn_str filename;      /* decoded filename (filename* preferred); "" if none */
+    tn_str content_type;  /* Content-Type value, trimmed; "" when absent */
+    tn_str disposition;   /* Content-Disposition main value, e.g. "form-data"; "" if absent */
+    tn_str headers;       /* raw header block: each line with its CRLF, no closing blank line */
+    unsigned index;       /* 0 for the first part */
+    unsigned flags;       /* TN_MULTIPART_HAS_* */
+} tn_multipart_part;
+
+/* Called synchronously from tn_multipart_feed. event is a TN_MULTIPART_* value; part is
+   the current part (NULL for DONE); data holds PART_DATA bytes: a slice of the fed input
+   whenever possible (zero-copy), or of the parser's own copy of the delimiter when bytes
+   held back at the end of a previous feed turned out to be content. data is valid only
+   during the call; empty chunks are never delivered. Return 0 to continue; anything else
+   stops the parser, and tn_multipart_feed returns it (a positive value becomes
+   TN_ECANCELED). */
+typedef int (*tn_multipart_cb)(int event, const tn_multipart_part *part, tn_str data, void *user);
+
+/* tn_multipart_opts: limits; zero-initialise, 0 means the default.
+     max_header_bytes  default and maximum TORNADO_MULTIPART_MAX_HEADER_BYTES (4096)
+     max_parts         default TORNADO_MULTIPART_MAX_PARTS (1000) */
+typedef struct tn_multipart_opts {
+    size_t max_header_bytes;  /* per part header block, including the blank line */
+    size_t max_parts;         /* parts per body */
+} tn_multipart_opts;
+
+/* tn_multipart: parser state, caller-allocated (about 8.5 KB with the default limits:
+   no allocation happens). Initialise with tn_multipart_init; fields are private. */
+typedef struct tn_multipart {
+    tn_multipart_cb _cb;
+    void *_user;
+    int _state;
+    int _err;
+    size_t _match;        /* delimiter bytes matched at the end of the previous feed */
+    size_t _dlen;         /* strlen("\r\n--") + boundary length */
+    size_t _hlen;         /* header bytes buffered */
+    size_t _max_header;
+    size_t _max_parts;
+    size_t _parts;
+    tn_multipart_part _part;
+    char _delim[4 + TN_MULTIPART_MAX_BOUNDARY];
+    char _hdr[TORNADO_MULTIPART_MAX_HEADER_BYTES];
+    char _dec[TORNADO_MULTIPART_MAX_HEADER_BYTES];
+} tn_multipart;
+
+/* Get the boundary from a Content-Type value. The media type must be
+   multipart/form-data (ASCII case-insensitive); quotes around the boundary are removed.
+   *boundary points into content_type, or into buf if unescaping was needed (cap >=
+   content_type.len suffices; buf may be NULL otherwise).
+   Returns: TN_OK; TN_ENOTSUP (another media type); TN_EBAD_MULTIPART (no boundary, or a
+   malformed parameter list); TN_EBUFFER_FULL. */
+TN_API int tn_multipart_boundary(tn_str content_type, char *buf, size_t cap, tn_str *boundary);
+
+/* Start parsing a body with this boundary (without the leading "--"). The boundary is
+   copied. opts may be NULL. Bytes before the first delimiter (preamble) and after the
+   close delimiter (epilogue, including trailing garbage, as Tornado 2.3) are ignored.
+   Returns: TN_OK; TN_EBAD_MULTIPART (boundary empty, longer than
+   TN_MULTIPART_MAX_BOUNDARY, or holding control or non-ASCII bytes); TN_EINVAL (mp or cb
+   NULL). */
+TN_API int tn_multipart_init(tn_multipart *mp, tn_str boundary, const tn_multipart_opts *opts,
+                             tn_multipart_cb cb, void *user);
+
+/* Feed the next slice of the body (any split works; len 0 is fine). Consumes everything:
+   up to boundary-length + 3 trailing bytes that might start a delimiter are remembered
+   by state (not copied) until the next feed decides. After DONE, input is ignored.
+   Returns: TN_OK; TN_EBAD_MULTIPART (malformed: bad delimiter line, header line without
+   ':' or with control bytes, folded header, malformed Content-Disposition parameters);
+   TN_EHEADER_TOO_LARGE (part header block over max_header_bytes); TN_ELIMIT (more than
+   max_parts parts); or a callback's stop value. Errors are sticky: later feeds return
+   the same code without calling back. */
+TN_API int tn_multipart_feed(tn_multipart *mp, const char *data, size_t len);
+
+/* Declare the end of the body. Returns: TN_OK if the close delimiter was seen (DONE was
+   delivered); the sticky error if one occurred; TN_EBAD_MULTIPART otherwise (truncated
+   body: no PART_END or DONE is delivered). */
+TN_API int tn_multipart_finish(tn_multipart *mp);
+
+TN__END_DECLS
+
+#endif /* TN_MULTIPART_H */
+/* <<multipart.h  end of src/multipart.h */
 
 /* ======================================================================== */
 /* >>http_cookie.h  (src/http_cookie.h)                                     */
@@ -3163,6 +3230,19 @@ TN_API int tn_str_eq(tn_str a, tn_str b) {
 
 TN__PRIVATE int tn__lower(int c) { return (c >= 'A' && c <= 'Z') ? c + 32 : c; }
 
+/* ASCII classes shared by the parsers (url, http_util, ...). */
+TN__PRIVATE int tn__is_alpha(int c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+TN__PRIVATE int tn__is_digit(int c) { return c >= '0' && c <= '9'; }
+TN__PRIVATE int tn__is_alnum(int c) { return tn__is_alpha(c) || tn__is_digit(c); }
+
+/* The value of a hex digit (0-9, a-f, A-F), or -1: the one copy for every module. */
+TN__PRIVATE int tn__hexval(int c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    c |= 0x20;
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+}
+
 TN_API int tn_str_ieq(tn_str a, tn_str b) {
     size_t i;
     if (a.len != b.len) return 0;
@@ -3371,6 +3451,70 @@ TN_API void tn_buf_consume(tn_buf *b, size_t n) {
 
 TN_API char *tn_buf_ptr(const tn_buf *b) { return b->data ? b->data + b->head : NULL; }
 TN_API size_t tn_buf_size(const tn_buf *b) { return b->len - b->head; }
+
+/* ---- formatter output (url, http_util): counts always, writes while the caller's buffer
+   has room. The *_buf variants of a formatter run it twice: once to size (p NULL), then into reserved
+   tn_buf space, so a tn_buf is never left half-written. */
+typedef struct tn__buf_w {
+    char *p;
+    size_t cap;
+    size_t n;
+    int full;
+} tn__buf_w;
+
+TN__PRIVATE void tn__buf_w_init(tn__buf_w *w, char *p, size_t cap) {
+    w->p = p;
+    w->cap = cap;
+    w->n = 0;
+    w->full = 0;
+}
+
+TN__PRIVATE void tn__buf_w_put(tn__buf_w *w, const char *s, size_t k) {
+    if (w->p && !w->full) {
+        if (k <= w->cap - w->n) {
+            if (k) memcpy(w->p + w->n, s, k);
+        } else {
+            w->full = 1;
+        }
+    }
+    w->n += k;
+}
+
+TN__PRIVATE void tn__buf_w_ch(tn__buf_w *w, char c) {
+    if (w->p && !w->full) {
+        if (w->n < w->cap) w->p[w->n] = c;
+        else w->full = 1;
+    }
+    w->n++;
+}
+
+TN__PRIVATE int tn__buf_w_end(tn__buf_w *w, size_t *out_len) {
+    if (out_len) *out_len = w->n;
+    if (!w->p) return TN_OK;
+    if (w->full || w->n > w->cap) return TN_EBUFFER_FULL;
+    if (w->n < w->cap) w->p[w->n] = '\0';
+    return TN_OK;
+}
+
+/* Reserve room for n bytes (+1 spare) at the end of b and set up a writer over it. */
+TN__PRIVATE int tn__buf_w_reserve(tn__buf_w *w, tn_buf *b, size_t n) {
+    int rc;
+    if (!b) return TN_EINVAL;
+    if (n == (size_t)-1) return TN_ENOMEM;
+    if ((rc = tn_buf_reserve(b, n + 1)) != 0) return rc;
+    tn__buf_w_init(w, b->data + b->len, n + 1);
+    return TN_OK;
+}
+
+TN__PRIVATE void tn__buf_w_u64(tn__buf_w *w, uint64_t v) {
+    char tmp[24];
+    size_t i = sizeof tmp;
+    do {
+        tmp[--i] = (char)('0' + (int)(v % 10u));
+        v /= 10u;
+    } while (v);
+    tn__buf_w_put(w, tmp + i, sizeof tmp - i);
+}
 /* <<buf.c  end of src/buf.c */
 
 /* ======================================================================== */
@@ -4584,7 +4728,7 @@ TN__PRIVATE int tn__poll_wait(tn_loop *loop, int timeout_ms) {
 /* #include "net.h" (inlined above) */
 
 /* ---- addresses ---- */
-TN__PRIVATE struct sockaddr *tn__sa(tn_addr *a) { return (struct sockaddr *)(void *)a->u.bytes; }
+TN__PRIVATE struct sockaddr *tn__net_sa(tn_addr *a) { return (struct sockaddr *)(void *)a->u.bytes; }
 TN__PRIVATE const struct sockaddr *tn__csa(const tn_addr *a) { return (const struct sockaddr *)(const void *)a->u.bytes; }
 
 TN__PRIVATE void tn__addr_set(tn_addr *a, const void *sa, size_t len) {
@@ -4592,6 +4736,51 @@ TN__PRIVATE void tn__addr_set(tn_addr *a, const void *sa, size_t len) {
     if (len > sizeof a->u.bytes) len = sizeof a->u.bytes;
     memcpy(a->u.bytes, sa, len);
     a->len = (uint32_t)len;
+}
+
+/* Port digits: 0..65535, empty → -1; anything else → TN_EBAD_URL. */
+TN__PRIVATE int tn__net_parse_port(const char *s, size_t n, int *port) {
+    size_t i;
+    long v = 0;
+    *port = -1;
+    if (n == 0) return TN_OK;
+    for (i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9') return TN_EBAD_URL;
+        v = v * 10 + (s[i] - '0');
+        if (v > 65535) return TN_EBAD_URL;
+    }
+    *port = (int)v;
+    return TN_OK;
+}
+
+/* The one host:port splitter (the resolver, url.c's authority and Host checks use it). */
+TN_API int tn_split_host_port(tn_str netloc, tn_str *host, int *port) {
+    const char *s = netloc.ptr;
+    size_t n = netloc.len, i, colons = 0, last = 0;
+    tn_str h;
+    int p = -1, rc;
+    h.ptr = s;
+    h.len = n;
+    if (n && s[0] == '[') {
+        const char *close = (const char *)memchr(s, ']', n);
+        if (!close) return TN_EBAD_URL;
+        i = (size_t)(close - s);
+        h = tn_str_make(s + 1, i - 1);
+        if (i + 1 < n) {
+            if (s[i + 1] != ':') return TN_EBAD_URL;
+            if ((rc = tn__net_parse_port(s + i + 2, n - i - 2, &p)) != 0) return rc;
+        }
+    } else {
+        for (i = 0; i < n; i++)
+            if (s[i] == ':') { colons++; last = i; }
+        if (colons == 1) {
+            h = tn_str_make(s, last);
+            if ((rc = tn__net_parse_port(s + last + 1, n - last - 1, &p)) != 0) return rc;
+        }
+    }
+    if (host) *host = h;
+    if (port) *port = p;
+    return TN_OK;
 }
 
 TN_API int tn_addr_family(const tn_addr *a) {
@@ -4671,7 +4860,7 @@ TN_API int tn_is_valid_ip(const char *s) {
     return inet_pton(AF_INET, s, b) == 1 || inet_pton(AF_INET6, s, b) == 1;
 }
 
-TN__PRIVATE int tn__put(char *buf, size_t n, const char *s) {
+TN__PRIVATE int tn__net_put(char *buf, size_t n, const char *s) {
     size_t len = strlen(s);
     if (len >= n) return TN_EBUFFER_FULL;
     memcpy(buf, s, len + 1);
@@ -4685,11 +4874,11 @@ TN_API int tn_addr_ip(const tn_addr *a, char *buf, size_t n) {
     case TN_AF_INET:
         if (!inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)a->u.bytes)->sin_addr, tmp, sizeof tmp))
             return TN_EINVAL;
-        return tn__put(buf, n, tmp);
+        return tn__net_put(buf, n, tmp);
     case TN_AF_INET6:
         if (!inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)a->u.bytes)->sin6_addr, tmp, sizeof tmp))
             return TN_EINVAL;
-        return tn__put(buf, n, tmp);
+        return tn__net_put(buf, n, tmp);
     case TN_AF_UNIX: {
         const struct sockaddr_un *un = (const struct sockaddr_un *)(const void *)a->u.bytes;
         size_t off = offsetof(struct sockaddr_un, sun_path), len = 0;
@@ -4713,7 +4902,7 @@ TN_API int tn_addr_format(const tn_addr *a, char *buf, size_t n) {
     case TN_AF_INET6: snprintf(tmp, sizeof tmp, "[%s]:%d", ip, tn_addr_port(a)); break;
     default: snprintf(tmp, sizeof tmp, "unix:%s", ip); break;
     }
-    return tn__put(buf, n, tmp);
+    return tn__net_put(buf, n, tmp);
 }
 
 TN_API int tn_addr_equal(const tn_addr *a, const tn_addr *b) {
@@ -4739,7 +4928,7 @@ TN_API void tn_socket_close(tn_socket fd) { tn__fd_close(fd); }
 TN_API int tn_socket_local_addr(tn_socket fd, tn_addr *out) {
     socklen_t len = (socklen_t)sizeof out->u.bytes;
     memset(out, 0, sizeof *out);
-    if (getsockname(fd, tn__sa(out), &len) != 0) return tn__last_err();
+    if (getsockname(fd, tn__net_sa(out), &len) != 0) return tn__last_err();
     out->len = (uint32_t)len;
     return TN_OK;
 }
@@ -4747,7 +4936,7 @@ TN_API int tn_socket_local_addr(tn_socket fd, tn_addr *out) {
 TN_API int tn_socket_peer_addr(tn_socket fd, tn_addr *out) {
     socklen_t len = (socklen_t)sizeof out->u.bytes;
     memset(out, 0, sizeof *out);
-    if (getpeername(fd, tn__sa(out), &len) != 0) return tn__last_err();
+    if (getpeername(fd, tn__net_sa(out), &len) != 0) return tn__last_err();
     out->len = (uint32_t)len;
     return TN_OK;
 }
@@ -4759,9 +4948,9 @@ TN__PRIVATE int tn__accept(int lfd, int *out, tn_addr *peer) {
     memset(peer, 0, sizeof *peer);
     for (;;) {
 #if TN__HAVE_GNU
-        fd = accept4(lfd, tn__sa(peer), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        fd = accept4(lfd, tn__net_sa(peer), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
 #else
-        fd = accept(lfd, tn__sa(peer), &len);
+        fd = accept(lfd, tn__net_sa(peer), &len);
 #endif
         if (fd >= 0) break;
         if (errno == EINTR) continue;
@@ -4782,7 +4971,7 @@ TN__PRIVATE int tn__accept(int lfd, int *out, tn_addr *peer) {
 }
 
 /* Map a getaddrinfo failure. */
-TN__PRIVATE int tn__gai_err(int e) {
+TN__PRIVATE int tn__net_gai_err(int e) {
     switch (e) {
     case EAI_MEMORY: return TN_ENOMEM;
 #if defined(EAI_SYSTEM)
@@ -4792,13 +4981,13 @@ TN__PRIVATE int tn__gai_err(int e) {
     }
 }
 
-TN__PRIVATE int tn__af(int family) {
+TN__PRIVATE int tn__net_af(int family) {
     return family == TN_AF_INET ? AF_INET : family == TN_AF_INET6 ? AF_INET6 : AF_UNSPEC;
 }
 
 /* Resolve host:port into a fresh array (allocated with a; free with tn__free). Literal IPs
    skip the lookup. Duplicate addresses are dropped; order is kept. */
-TN__PRIVATE int tn__getaddrinfo(const tn_allocator *a, const char *host, int port, int family, int passive,
+TN__PRIVATE int tn__net_getaddrinfo(const tn_allocator *a, const char *host, int port, int family, int passive,
                                 tn_addr **out, size_t *n_out) {
     struct addrinfo hints, *res = NULL, *ai;
     char portstr[16];
@@ -4822,12 +5011,12 @@ TN__PRIVATE int tn__getaddrinfo(const tn_allocator *a, const char *host, int por
         }
     }
     memset(&hints, 0, sizeof hints);
-    hints.ai_family = tn__af(family);
+    hints.ai_family = tn__net_af(family);
     hints.ai_socktype = SOCK_STREAM;
     hints.ai_flags = passive ? AI_PASSIVE : 0;
     snprintf(portstr, sizeof portstr, "%d", port);
     rc = getaddrinfo((host && *host) ? host : NULL, portstr, &hints, &res);
-    if (rc != 0) return tn__gai_err(rc);
+    if (rc != 0) return tn__net_gai_err(rc);
     for (ai = res; ai; ai = ai->ai_next) cap++;
     arr = (tn_addr *)tn__alloc(a, (cap ? cap : 1) * sizeof *arr);
     if (!arr) {
@@ -4852,7 +5041,7 @@ TN__PRIVATE int tn__getaddrinfo(const tn_allocator *a, const char *host, int por
     return TN_OK;
 }
 
-TN__PRIVATE int tn__listen_on(const tn_addr *addr, const tn_bind_opts *o, int backlog, int *out) {
+TN__PRIVATE int tn__net_listen_on(const tn_addr *addr, const tn_bind_opts *o, int backlog, int *out) {
     int fd = -1, rc, one = 1;
     int fam = tn__csa(addr)->sa_family;
     if ((rc = tn__socket(fam, SOCK_STREAM, &fd)) != 0) return rc;
@@ -4895,7 +5084,7 @@ TN_API int tn_bind_sockets(const char *host, int port, const tn_bind_opts *opts,
     if (opts) o = *opts;
     backlog = TN__DEF(o.backlog, TORNADO_BACKLOG);
     (void)tn__allocator_resolve(NULL, &a);
-    rc = tn__getaddrinfo(&a, host, port, o.family, 1, &addrs, &n);
+    rc = tn__net_getaddrinfo(&a, host, port, o.family, 1, &addrs, &n);
     if (rc != 0) return rc;
     for (i = 0; i < n; i++) {
         int fd = -1;
@@ -4905,7 +5094,7 @@ TN_API int tn_bind_sockets(const char *host, int port, const tn_bind_opts *opts,
         }
         /* port 0: the first socket picks a port; the others bind the same one */
         if (chosen != 0) (void)tn_addr_set_port(&addrs[i], chosen);
-        rc = tn__listen_on(&addrs[i], &o, backlog, &fd);
+        rc = tn__net_listen_on(&addrs[i], &o, backlog, &fd);
         if (rc == TN_EADDRNOTAVAIL && n > 1 && tn_addr_family(&addrs[i]) == TN_AF_INET6) {
             rc = TN_OK;   /* a host without working IPv6: skip that family (Tornado 3.1) */
             continue;
@@ -4952,12 +5141,12 @@ TN_API int tn_bind_unix(const char *path, int mode, int backlog, tn_socket *out)
 }
 
 /* ---- resolvers ---- */
-typedef struct tn__override {
+typedef struct tn__net_override {
     char *host;          /* lower-case host */
     int port;            /* -1: any port */
     char *to;            /* target list text */
-    struct tn__override *next;
-} tn__override;
+    struct tn__net_override *next;
+} tn__net_override;
 
 struct tn_resolve_req {
     tn__handle h;                   /* a live object until its callback ran */
@@ -4979,7 +5168,7 @@ struct tn_resolve_req {
 struct tn_resolver {
     tn__handle h;
     tn_resolver_opts opts;
-    tn__override *overrides;
+    tn__net_override *overrides;
     tn_cb close_cb;
     void *close_user;
 #if TN_HAS_THREADS
@@ -5001,7 +5190,7 @@ TN__PRIVATE char *tn__strdup(const tn_allocator *a, const char *s) {
     return p;
 }
 
-TN__PRIVATE char *tn__strndup(const tn_allocator *a, const char *s, size_t n) {
+TN__PRIVATE char *tn__net_strndup(const tn_allocator *a, const char *s, size_t n) {
     char *p = (char *)tn__alloc(a, n + 1);
     if (p) {
         memcpy(p, s, n);
@@ -5010,57 +5199,21 @@ TN__PRIVATE char *tn__strndup(const tn_allocator *a, const char *s, size_t n) {
     return p;
 }
 
-/* Split "host", "host:port", "[v6]", "[v6]:port", "v6literal" into host and port (-1 if none). */
-TN__PRIVATE int tn__split_host_port(const char *s, size_t len, const char **host, size_t *hlen, int *port) {
-    const char *colon = NULL;
-    size_t i;
-    *port = -1;
-    if (len == 0) return TN_EINVAL;
-    if (s[0] == '[') {
-        const char *close = (const char *)memchr(s, ']', len);
-        if (!close) return TN_EINVAL;
-        *host = s + 1;
-        *hlen = (size_t)(close - s - 1);
-        if ((size_t)(close - s) + 1 == len) return TN_OK;
-        if (close[1] != ':') return TN_EINVAL;
-        colon = close + 1;
-    } else {
-        int ncolon = 0;
-        for (i = 0; i < len; i++)
-            if (s[i] == ':') { ncolon++; colon = s + i; }
-        *host = s;
-        if (ncolon != 1) {   /* none, or a bare IPv6 literal */
-            *hlen = len;
-            return TN_OK;
-        }
-        *hlen = (size_t)(colon - s);
-    }
-    {
-        const char *p = colon + 1, *end = s + len;
-        long v = 0;
-        if (p == end) return TN_EINVAL;
-        for (; p < end; p++) {
-            if (*p < '0' || *p > '9') return TN_EINVAL;
-            v = v * 10 + (*p - '0');
-            if (v > 65535) return TN_EINVAL;
-        }
-        *port = (int)v;
-    }
-    return TN_OK;
-}
-
 TN_API int tn_resolver_add_override(tn_resolver *r, const char *from, const char *to) {
+    tn_str hs;
     const char *h;
     size_t hl, i;
     int port;
-    tn__override *o;
+    tn__net_override *o;
     tn_allocator *a;
     if (!r || !from || !to || !*to || r->h.closing) return TN_EINVAL;
-    if (tn__split_host_port(from, strlen(from), &h, &hl, &port) != 0 || hl == 0) return TN_EINVAL;
+    if (tn_split_host_port(tn_str_c(from), &hs, &port) != 0 || hs.len == 0) return TN_EINVAL;
+    h = hs.ptr;
+    hl = hs.len;
     a = tn__loop_alloc(r->h.loop);
-    o = (tn__override *)tn__calloc(a, sizeof *o);
+    o = (tn__net_override *)tn__calloc(a, sizeof *o);
     if (!o) return TN_ENOMEM;
-    o->host = tn__strndup(a, h, hl);
+    o->host = tn__net_strndup(a, h, hl);
     o->to = tn__strdup(a, to);
     if (!o->host || !o->to) {
         tn__free(a, o->host);
@@ -5075,8 +5228,8 @@ TN_API int tn_resolver_add_override(tn_resolver *r, const char *from, const char
     return TN_OK;
 }
 
-TN__PRIVATE const tn__override *tn__override_find(const tn_resolver *r, const char *host, int port) {
-    const tn__override *o, *any = NULL;
+TN__PRIVATE const tn__net_override *tn__net_override_find(const tn_resolver *r, const char *host, int port) {
+    const tn__net_override *o, *any = NULL;
     size_t hl = strlen(host);
     for (o = r->overrides; o; o = o->next) {
         if (strlen(o->host) != hl || !tn_str_ieq(tn_str_make(o->host, hl), tn_str_make(host, hl))) continue;
@@ -5087,7 +5240,7 @@ TN__PRIVATE const tn__override *tn__override_find(const tn_resolver *r, const ch
 }
 
 /* Append addresses to req (growing its array). */
-TN__PRIVATE int tn__req_add_addrs(tn_resolve_req *q, const tn_allocator *a, const tn_addr *add, size_t n) {
+TN__PRIVATE int tn__net_req_add_addrs(tn_resolve_req *q, const tn_allocator *a, const tn_addr *add, size_t n) {
     size_t i, j;
     tn_addr *arr = (tn_addr *)tn__realloc(a, q->addrs, (q->naddrs + n) * sizeof *arr);
     if (!arr) return TN_ENOMEM;
@@ -5102,27 +5255,28 @@ TN__PRIVATE int tn__req_add_addrs(tn_resolve_req *q, const tn_allocator *a, cons
 
 /* Do the lookup(s) of a request; safe on a worker thread (touches only the request and
    the allocator). With override targets, each target is an IP (used as is) or a name. */
-TN__PRIVATE void tn__req_lookup(tn_resolve_req *q, const tn_allocator *a) {
+TN__PRIVATE void tn__net_req_lookup(tn_resolve_req *q, const tn_allocator *a) {
     int rc = TN_OK, any = 0;
     if (q->targets) {
         const char *p = q->targets;
         while (*p && rc != TN_ENOMEM) {
-            const char *end = strchr(p, ','), *h;
-            size_t len, hl;
+            const char *end = strchr(p, ',');
+            size_t len;
+            tn_str h;
             int tport;
             char *name;
             if (!end) end = p + strlen(p);
             while (p < end && (*p == ' ' || *p == '\t')) p++;
             len = (size_t)(end - p);
             while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t')) len--;
-            if (len > 0 && tn__split_host_port(p, len, &h, &hl, &tport) == 0 && hl > 0 &&
-                (name = tn__strndup(a, h, hl)) != NULL) {
+            if (len > 0 && tn_split_host_port(tn_str_make(p, len), &h, &tport) == 0 && h.len > 0 &&
+                (name = tn__net_strndup(a, h.ptr, h.len)) != NULL) {
                 tn_addr *res;
                 size_t n;
-                int r2 = tn__getaddrinfo(a, name, tport >= 0 ? tport : q->port, q->family, 0, &res, &n);
+                int r2 = tn__net_getaddrinfo(a, name, tport >= 0 ? tport : q->port, q->family, 0, &res, &n);
                 tn__free(a, name);
                 if (r2 == 0) {
-                    r2 = tn__req_add_addrs(q, a, res, n);
+                    r2 = tn__net_req_add_addrs(q, a, res, n);
                     tn__free(a, res);
                     if (r2 == 0) any = 1;
                 }
@@ -5135,10 +5289,10 @@ TN__PRIVATE void tn__req_lookup(tn_resolve_req *q, const tn_allocator *a) {
         q->status = any ? TN_OK : (rc == TN_OK ? TN_ERESOLVE : rc);
         return;
     }
-    q->status = tn__getaddrinfo(a, q->host, q->port, q->family, 0, &q->addrs, &q->naddrs);
+    q->status = tn__net_getaddrinfo(a, q->host, q->port, q->family, 0, &q->addrs, &q->naddrs);
 }
 
-TN__PRIVATE void tn__req_finalize(tn__handle *h) {
+TN__PRIVATE void tn__net_req_finalize(tn__handle *h) {
     tn_resolve_req *q = (tn_resolve_req *)h;
     tn_allocator *a = tn__loop_alloc(h->loop);
     tn__free(a, q->addrs);
@@ -5146,11 +5300,11 @@ TN__PRIVATE void tn__req_finalize(tn__handle *h) {
     tn__free(a, q->targets);
     tn__free(a, q);
 }
-static const tn__handle_type tn__resolve_req_type = { "resolve request", tn__req_finalize };
+static const tn__handle_type tn__net_resolve_req_type = { "resolve request", tn__net_req_finalize };
 
 /* Deliver a finished request on the loop thread, then retire it. A resolver is not
    finalised while it has requests in flight (each holds one count of r->h.pending). */
-TN__PRIVATE void tn__req_complete(tn_resolve_req *q) {
+TN__PRIVATE void tn__net_req_complete(tn_resolve_req *q) {
     int status = q->cancelled ? TN_ECANCELED : q->status;
     tn_resolver *r = q->r;
     q->cb(status, status == TN_OK ? q->addrs : NULL, status == TN_OK ? q->naddrs : 0, q->user);
@@ -5158,18 +5312,18 @@ TN__PRIVATE void tn__req_complete(tn_resolve_req *q) {
     if (r) r->h.pending--;
 }
 
-#define TN__REQ_OF(dp) ((tn_resolve_req *)(void *)((char *)(dp) - offsetof(tn_resolve_req, d)))
+#define TN__NET_REQ_OF(dp) ((tn_resolve_req *)(void *)((char *)(dp) - offsetof(tn_resolve_req, d)))
 
-TN__PRIVATE void tn__req_run_blocking(tn__defer *d) {
-    tn_resolve_req *q = TN__REQ_OF(d);
-    if (!q->cancelled) tn__req_lookup(q, tn__loop_alloc(q->h.loop));
-    tn__req_complete(q);
+TN__PRIVATE void tn__net_req_run_blocking(tn__defer *d) {
+    tn_resolve_req *q = TN__NET_REQ_OF(d);
+    if (!q->cancelled) tn__net_req_lookup(q, tn__loop_alloc(q->h.loop));
+    tn__net_req_complete(q);
 }
 
-TN__PRIVATE void tn__req_run_done(tn__defer *d) { tn__req_complete(TN__REQ_OF(d)); }
+TN__PRIVATE void tn__net_req_run_done(tn__defer *d) { tn__net_req_complete(TN__NET_REQ_OF(d)); }
 
 #if TN_HAS_THREADS
-TN__PRIVATE void *tn__resolver_worker(void *arg) {
+TN__PRIVATE void *tn__net_resolver_worker(void *arg) {
     tn_resolver *r = (tn_resolver *)arg;
     const tn_allocator *a = tn__loop_alloc(r->h.loop);
     for (;;) {
@@ -5187,7 +5341,7 @@ TN__PRIVATE void *tn__resolver_worker(void *arg) {
         q->qnext = NULL;
         stopping = r->stopping;
         tn__mutex_unlock(&r->lock);
-        if (!stopping) tn__req_lookup(q, a);   /* q->cancelled is read on the loop side */
+        if (!stopping) tn__net_req_lookup(q, a);   /* q->cancelled is read on the loop side */
         else q->status = TN_ECANCELED;
         tn__mutex_lock(&r->lock);
         if (r->done_tail) r->done_tail->qnext = q;
@@ -5198,7 +5352,7 @@ TN__PRIVATE void *tn__resolver_worker(void *arg) {
     }
 }
 
-TN__PRIVATE void tn__resolver_on_async(tn_loop *loop, void *user) {
+TN__PRIVATE void tn__net_resolver_on_async(tn_loop *loop, void *user) {
     tn_resolver *r = (tn_resolver *)user;
     tn_resolve_req *q;
     (void)loop;
@@ -5208,30 +5362,30 @@ TN__PRIVATE void tn__resolver_on_async(tn_loop *loop, void *user) {
     tn__mutex_unlock(&r->lock);
     while (q) {
         tn_resolve_req *next = q->qnext;
-        tn__req_complete(q);
+        tn__net_req_complete(q);
         q = next;
     }
 }
 
-TN__PRIVATE int tn__resolver_start_threads(tn_resolver *r) {
+TN__PRIVATE int tn__net_resolver_start_threads(tn_resolver *r) {
     int i, want = r->opts.threads;
     if (r->threads) return TN_OK;
     r->threads = (pthread_t *)tn__calloc(tn__loop_alloc(r->h.loop), (size_t)want * sizeof(pthread_t));
     if (!r->threads) return TN_ENOMEM;
     for (i = 0; i < want; i++) {
-        if (pthread_create(&r->threads[i], NULL, tn__resolver_worker, r) != 0) break;
+        if (pthread_create(&r->threads[i], NULL, tn__net_resolver_worker, r) != 0) break;
         r->nthreads++;
     }
     return r->nthreads > 0 ? TN_OK : TN_ESYS;
 }
 #endif
 
-TN__PRIVATE void tn__resolver_finalize(tn__handle *h) {
+TN__PRIVATE void tn__net_resolver_finalize(tn__handle *h) {
     tn_resolver *r = (tn_resolver *)h;
     tn_loop *loop = h->loop;
-    tn__override *o = r->overrides;
+    tn__net_override *o = r->overrides;
     while (o) {
-        tn__override *n = o->next;
+        tn__net_override *n = o->next;
         tn__free(tn__loop_alloc(loop), o->host);
         tn__free(tn__loop_alloc(loop), o->to);
         tn__free(tn__loop_alloc(loop), o);
@@ -5247,7 +5401,7 @@ TN__PRIVATE void tn__resolver_finalize(tn__handle *h) {
     if (r->close_cb) r->close_cb(loop, r->close_user);
     tn__free(tn__loop_alloc(loop), r);
 }
-static const tn__handle_type tn__resolver_type = { "resolver", tn__resolver_finalize };
+static const tn__handle_type tn__net_resolver_type = { "resolver", tn__net_resolver_finalize };
 
 TN_API int tn_resolver_new(tn_loop *loop, const tn_resolver_opts *opts, tn_resolver **out) {
     tn_resolver *r;
@@ -5269,7 +5423,7 @@ TN_API int tn_resolver_new(tn_loop *loop, const tn_resolver_opts *opts, tn_resol
             return TN_ESYS;
         }
         if ((rc = tn__mutex_init(&r->lock)) != 0 ||
-            (rc = tn_async_new(loop, tn__resolver_on_async, r, &r->async)) != 0) {
+            (rc = tn_async_new(loop, tn__net_resolver_on_async, r, &r->async)) != 0) {
             pthread_cond_destroy(&r->cond);
             tn__mutex_destroy(&r->lock);
             tn__free(tn__loop_alloc(loop), r);
@@ -5280,7 +5434,7 @@ TN_API int tn_resolver_new(tn_loop *loop, const tn_resolver_opts *opts, tn_resol
         return TN_ENOTSUP;
 #endif
     }
-    tn__handle_init(loop, &r->h, &tn__resolver_type);
+    tn__handle_init(loop, &r->h, &tn__net_resolver_type);
     *out = r;
     return TN_OK;
 }
@@ -5289,7 +5443,7 @@ TN_API int tn_resolve(tn_loop *loop, tn_resolver *r, const char *host, int port,
                       tn_resolve_cb cb, void *user, tn_resolve_req **out) {
     tn_resolve_req *q;
     tn_allocator *a;
-    const tn__override *o = NULL;
+    const tn__net_override *o = NULL;
     if (out) *out = NULL;
     if (!loop || !host || !cb || port < 0 || port > 65535) return TN_EINVAL;
     if (family != TN_AF_UNSPEC && family != TN_AF_INET && family != TN_AF_INET6) return TN_EINVAL;
@@ -5302,7 +5456,7 @@ TN_API int tn_resolve(tn_loop *loop, tn_resolver *r, const char *host, int port,
     q->user = user;
     q->port = port;
     q->family = family;
-    if (r) o = tn__override_find(r, host, port);
+    if (r) o = tn__net_override_find(r, host, port);
     if (o) q->targets = tn__strdup(a, o->to);
     else q->host = tn__strdup(a, host);
     if (!q->targets && !q->host) {
@@ -5311,14 +5465,14 @@ TN_API int tn_resolve(tn_loop *loop, tn_resolver *r, const char *host, int port,
     }
 #if TN_HAS_THREADS
     if (r && r->opts.kind == TN_RESOLVER_THREADED) {
-        int rc = tn__resolver_start_threads(r);
+        int rc = tn__net_resolver_start_threads(r);
         if (rc != 0) {
             tn__free(a, q->targets);
             tn__free(a, q->host);
             tn__free(a, q);
             return rc;
         }
-        tn__handle_init(loop, &q->h, &tn__resolve_req_type);
+        tn__handle_init(loop, &q->h, &tn__net_resolve_req_type);
         tn__mutex_lock(&r->lock);
         if (r->jobs_tail) r->jobs_tail->qnext = q;
         else r->jobs_head = q;
@@ -5330,8 +5484,8 @@ TN_API int tn_resolve(tn_loop *loop, tn_resolver *r, const char *host, int port,
         return TN_OK;
     }
 #endif
-    tn__handle_init(loop, &q->h, &tn__resolve_req_type);
-    tn__defer_init(&q->d, tn__req_run_blocking, &q->h);
+    tn__handle_init(loop, &q->h, &tn__net_resolve_req_type);
+    tn__defer_init(&q->d, tn__net_req_run_blocking, &q->h);
     tn__defer_queue(loop, &q->d);
     if (r) r->h.pending++;
     if (out) *out = q;
@@ -5366,7 +5520,7 @@ TN_API int tn_resolver_close(tn_resolver *r, tn_cb cb, void *user) {
         tn__mutex_unlock(&r->lock);
         while (q) {
             tn_resolve_req *next = q->qnext;
-            tn__defer_init(&q->d, tn__req_run_done, &q->h);
+            tn__defer_init(&q->d, tn__net_req_run_done, &q->h);
             tn__defer_queue(r->h.loop, &q->d);
             q = next;
         }
@@ -7337,6 +7491,20 @@ TN_API int tn_hex_encode(const void *src, size_t n, char *out, size_t cap, size_
     return TN_OK;
 }
 
+TN_API int tn_hex_decode(tn_str in, void *out, size_t cap, size_t *out_len) {
+    unsigned char *o = (unsigned char *)out;
+    size_t i;
+    if (in.len % 2) return TN_EPARSE;
+    if (in.len / 2 > cap) return TN_EBUFFER_FULL;
+    for (i = 0; i < in.len; i += 2) {
+        int hi = tn__hexval((unsigned char)in.ptr[i]), lo = tn__hexval((unsigned char)in.ptr[i + 1]);
+        if (hi < 0 || lo < 0) return TN_EPARSE;
+        o[i / 2] = (unsigned char)(hi * 16 + lo);
+    }
+    if (out_len) *out_len = in.len / 2;
+    return TN_OK;
+}
+
 /* ======================================================================================
    UTF-8 validation (RFC 3629 section 4 grammar). The state is the number of continuation
    bytes still expected and the allowed range of the next one: the range is narrowed only
@@ -7487,28 +7655,20 @@ TN_API int tn_random_bytes(void *buf, size_t n) {
 /* <<crypto.c  end of src/crypto.c */
 
 /* ======================================================================== */
-/* >>http_util.c  (src/http_util.c)                                         */
+/* >>url.c  (src/url.c)                                                     */
 /* ======================================================================== */
 #ifdef TORNADO_LINE_DIRECTIVES
-#line 1 "src/http_util.c"
+#line 1 "src/url.c"
 #endif
-/* http_util.c: URL, escaping, query, header-parameter, date, Range and reason code. */
-/* #include "http_util.h" (inlined above) */
+/* url.c: URL parsing and resolution (RFC 3986), host:port, percent-escaping, query strings and forms. */
+/* #include "url.h" (inlined above) */
+/* #include "net.h" (inlined above) */
 
-/* ---- character classes ---- */
-TN__PRIVATE int tn__is_alpha(int c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-TN__PRIVATE int tn__is_digit(int c) { return c >= '0' && c <= '9'; }
-TN__PRIVATE int tn__is_alnum(int c) { return tn__is_alpha(c) || tn__is_digit(c); }
-TN__PRIVATE int tn__hexval(int c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-TN__PRIVATE int tn__is_unreserved(int c) {
+/* ---- character classes (RFC 3986 section 2) ---- */
+TN__PRIVATE int tn__url_is_unreserved(int c) {
     return tn__is_alnum(c) || c == '-' || c == '.' || c == '_' || c == '~';
 }
-TN__PRIVATE int tn__is_subdelim(int c) {
+TN__PRIVATE int tn__url_is_subdelim(int c) {
     switch (c) {
     case '!': case '$': case '&': case '\'': case '(': case ')':
     case '*': case '+': case ',': case ';': case '=':
@@ -7517,86 +7677,14 @@ TN__PRIVATE int tn__is_subdelim(int c) {
         return 0;
     }
 }
-TN__PRIVATE int tn__is_ows(int c) { return c == ' ' || c == '\t'; }
 
-static const char tn__hex_upper[] = "0123456789ABCDEF";
-static const char tn__hex_lower[] = "0123456789abcdef";
-
-TN__PRIVATE tn_str tn__trim(tn_str s) {
-    while (s.len && tn__is_ows((unsigned char)s.ptr[0])) { s.ptr++; s.len--; }
-    while (s.len && tn__is_ows((unsigned char)s.ptr[s.len - 1])) s.len--;
-    return s;
-}
-
-/* ---- output writer: counts always, writes while the caller's buffer has room ----
-   The *_buf variants run a formatter twice: once to size (p NULL), then into reserved
-   tn_buf space, so a tn_buf is never left half-written. */
-typedef struct tn__w {
-    char *p;
-    size_t cap;
-    size_t n;
-    int full;
-} tn__w;
-
-TN__PRIVATE void tn__w_init(tn__w *w, char *p, size_t cap) {
-    w->p = p;
-    w->cap = cap;
-    w->n = 0;
-    w->full = 0;
-}
-
-TN__PRIVATE void tn__w_put(tn__w *w, const char *s, size_t k) {
-    if (w->p && !w->full) {
-        if (k <= w->cap - w->n) {
-            if (k) memcpy(w->p + w->n, s, k);
-        } else {
-            w->full = 1;
-        }
-    }
-    w->n += k;
-}
-
-TN__PRIVATE void tn__w_ch(tn__w *w, char c) {
-    if (w->p && !w->full) {
-        if (w->n < w->cap) w->p[w->n] = c;
-        else w->full = 1;
-    }
-    w->n++;
-}
-
-TN__PRIVATE int tn__w_end(tn__w *w, size_t *out_len) {
-    if (out_len) *out_len = w->n;
-    if (!w->p) return TN_OK;
-    if (w->full || w->n > w->cap) return TN_EBUFFER_FULL;
-    if (w->n < w->cap) w->p[w->n] = '\0';
-    return TN_OK;
-}
-
-/* Reserve room for n bytes (+1 spare) at the end of b and set up a writer over it. */
-TN__PRIVATE int tn__w_buf_begin(tn__w *w, tn_buf *b, size_t n) {
-    int rc;
-    if (!b) return TN_EINVAL;
-    if (n == (size_t)-1) return TN_ENOMEM;
-    if ((rc = tn_buf_reserve(b, n + 1)) != 0) return rc;
-    tn__w_init(w, b->data + b->len, n + 1);
-    return TN_OK;
-}
-
-TN__PRIVATE void tn__w_u64(tn__w *w, uint64_t v) {
-    char tmp[24];
-    size_t i = sizeof tmp;
-    do {
-        tmp[--i] = (char)('0' + (int)(v % 10u));
-        v /= 10u;
-    } while (v);
-    tn__w_put(w, tmp + i, sizeof tmp - i);
-}
+static const char tn__url_hex_upper[] = "0123456789ABCDEF";
 
 /* ======================================================================================
    URLs
    ====================================================================================== */
 
-TN__PRIVATE int tn__valid_ipv4(const char *s, size_t n) {
+TN__PRIVATE int tn__url_valid_ipv4(const char *s, size_t n) {
     size_t i = 0;
     int part;
     for (part = 0; part < 4; part++) {
@@ -7616,7 +7704,7 @@ TN__PRIVATE int tn__valid_ipv4(const char *s, size_t n) {
     return i == n;
 }
 
-TN__PRIVATE int tn__valid_ipv6(const char *s, size_t n) {
+TN__PRIVATE int tn__url_valid_ipv6(const char *s, size_t n) {
     size_t i = 0, j;
     int groups = 0, dbl = 0;
     if (n >= 2 && s[0] == ':' && s[1] == ':') {
@@ -7630,7 +7718,7 @@ TN__PRIVATE int tn__valid_ipv6(const char *s, size_t n) {
         j = i;
         while (j < n && tn__hexval((unsigned char)s[j]) >= 0) j++;
         if (j < n && s[j] == '.') {   /* an embedded IPv4 address ends the literal */
-            if (!tn__valid_ipv4(s + i, n - i)) return 0;
+            if (!tn__url_valid_ipv4(s + i, n - i)) return 0;
             groups += 2;
             break;
         }
@@ -7655,7 +7743,7 @@ TN__PRIVATE int tn__valid_ipv6(const char *s, size_t n) {
 
 /* The inside of "[...]": IPv6 (optionally with a zone id "%25eth0" or "%eth0") or
    IPvFuture ("v1.x"). */
-TN__PRIVATE int tn__valid_ip_literal(const char *s, size_t n) {
+TN__PRIVATE int tn__url_valid_ip_literal(const char *s, size_t n) {
     size_t i, pct;
     if (n >= 1 && (s[0] == 'v' || s[0] == 'V')) {
         i = 1;
@@ -7664,7 +7752,7 @@ TN__PRIVATE int tn__valid_ip_literal(const char *s, size_t n) {
         if (++i == n) return 0;
         for (; i < n; i++) {
             int c = (unsigned char)s[i];
-            if (!tn__is_unreserved(c) && !tn__is_subdelim(c) && c != ':') return 0;
+            if (!tn__url_is_unreserved(c) && !tn__url_is_subdelim(c) && c != ':') return 0;
         }
         return 1;
     }
@@ -7673,30 +7761,88 @@ TN__PRIVATE int tn__valid_ip_literal(const char *s, size_t n) {
         if (pct + 1 == n) return 0;   /* empty zone id */
         for (i = pct + 1; i < n; i++) {
             int c = (unsigned char)s[i];
-            if (!tn__is_unreserved(c) && c != '%') return 0;
+            if (!tn__url_is_unreserved(c) && c != '%') return 0;
         }
     }
-    return tn__valid_ipv6(s, pct);
+    return tn__url_valid_ipv6(s, pct);
 }
 
-/* Port digits → 0..65535; empty → -1; anything else → TN_EBAD_URL. */
-TN__PRIVATE int tn__parse_port(const char *s, size_t n, int *port) {
+/* A host without its port: an IP-literal when it was bracketed, else a reg-name. strict:
+   the Host header's rules (ASCII only, well-formed %XX, no IPv6 zone id); otherwise
+   tn_url_parse's (bytes >= 0x80 for raw IDNs, any '%', zone ids). */
+TN__PRIVATE int tn__url_host_ok(tn_str h, int bracketed, int strict) {
     size_t i;
-    long v = 0;
-    *port = -1;
-    if (n == 0) return TN_OK;
-    for (i = 0; i < n; i++) {
-        if (!tn__is_digit((unsigned char)s[i])) return TN_EBAD_URL;
-        v = v * 10 + (s[i] - '0');
-        if (v > 65535) return TN_EBAD_URL;
+    if (bracketed) {
+        if (strict && h.len && memchr(h.ptr, '%', h.len)) return 0;
+        return tn__url_valid_ip_literal(h.ptr, h.len);
     }
-    *port = (int)v;
+    for (i = 0; i < h.len; i++) {
+        int c = (unsigned char)h.ptr[i];
+        if (tn__url_is_unreserved(c) || tn__url_is_subdelim(c)) continue;
+        if (c == '%' && strict) {
+            if (h.len - i < 3 || tn__hexval((unsigned char)h.ptr[i + 1]) < 0 ||
+                tn__hexval((unsigned char)h.ptr[i + 2]) < 0)
+                return 0;
+            i += 2;
+            continue;
+        }
+        if (!strict && (c == '%' || c >= 0x80)) continue;
+        return 0;
+    }
+    return 1;
+}
+
+/* host [":" port]: split by the one splitter (net's tn_split_host_port), then check the host. */
+TN__PRIVATE int tn__url_host_port(tn_str s, int strict, tn_str *host, int *port, int *bracketed) {
+    int rc = tn_split_host_port(s, host, port);
+    if (rc != 0) return rc;
+    *bracketed = s.len > 0 && s.ptr[0] == '[';
+    return tn__url_host_ok(*host, *bracketed, strict) ? TN_OK : TN_EBAD_URL;
+}
+
+/* reg-name bytes without '%' (RFC 3986 3.2.2: unreserved / sub-delims), for the fast path. */
+static const unsigned char tn__url_regname[256] = {
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,1,0,0,1,0,1,1,1,1,1,1,1,1,1,0,1,1,1,1,1,1,1,1,1,1,0,1,0,1,0,0,
+    0,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,0,0,0,0,1,
+    0,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,0,0,0,1,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+};
+
+TN_API int tn_url_parse_host_port(tn_str s, tn_str *host, int *port) {
+    tn_str h;
+    int p = -1, br, rc;
+    size_t i = 0, j;
+    if (!s.ptr) s = tn_str_make("", 0);
+    /* fast path (every request's Host): plain reg-name bytes, then nothing or ":" digits */
+    while (s.len - i >= 8) {   /* 8 lookups ANDed: one branch per 8 bytes */
+        const unsigned char *u = (const unsigned char *)s.ptr + i, *t = tn__url_regname;
+        if (!(t[u[0]] & t[u[1]] & t[u[2]] & t[u[3]] & t[u[4]] & t[u[5]] & t[u[6]] & t[u[7]])) break;
+        i += 8;
+    }
+    while (i < s.len && tn__url_regname[(unsigned char)s.ptr[i]]) i++;
+    h = tn_str_make(s.ptr, i);
+    if (i < s.len && s.ptr[i] == ':' && s.len - i <= 6) {
+        int v = 0;
+        for (j = i + 1; j < s.len && tn__is_digit((unsigned char)s.ptr[j]); j++) v = v * 10 + (s.ptr[j] - '0');
+        if (j == s.len && v <= 65535) {
+            p = j > i + 1 ? v : -1;
+            i = s.len;
+        }
+    }
+    /* anything else (%XX, [IP-literal], errors): the general path decides */
+    if (i != s.len && (rc = tn__url_host_port(s, 1, &h, &p, &br)) != 0) return rc;
+    if (host) *host = h;
+    if (port) *port = p;
     return TN_OK;
 }
 
-TN__PRIVATE int tn__parse_authority(const char *a, size_t m, tn_url *u) {
-    size_t k, at = (size_t)-1, hs, he, ps;
-    int rc;
+TN__PRIVATE int tn__url_parse_authority(const char *a, size_t m, tn_url *u) {
+    size_t k, at = (size_t)-1, hs, ps;
+    int rc, br;
     for (k = 0; k < m; k++) {
         if (a[k] == '@') {
             if (at != (size_t)-1) return TN_EBAD_URL;   /* "a:b@@host" */
@@ -7707,34 +7853,19 @@ TN__PRIVATE int tn__parse_authority(const char *a, size_t m, tn_url *u) {
     if (at != (size_t)-1) {
         for (k = 0; k < at; k++) {
             int c = (unsigned char)a[k];
-            if (!(tn__is_unreserved(c) || tn__is_subdelim(c) || c == ':' || c == '%' || c >= 0x80))
+            if (!(tn__url_is_unreserved(c) || tn__url_is_subdelim(c) || c == ':' || c == '%' || c >= 0x80))
                 return TN_EBAD_URL;
         }
         u->userinfo = tn_str_make(a, at);
         u->flags |= TN_URL_HAS_USERINFO;
         hs = at + 1;
     }
-    if (hs < m && a[hs] == '[') {
-        for (he = hs + 1; he < m && a[he] != ']'; he++) {}
-        if (he >= m) return TN_EBAD_URL;
-        if (!tn__valid_ip_literal(a + hs + 1, he - hs - 1)) return TN_EBAD_URL;
-        u->host = tn_str_make(a + hs + 1, he - hs - 1);
-        u->flags |= TN_URL_IPV6;
-        ps = he + 1;
-        if (ps < m && a[ps] != ':') return TN_EBAD_URL;
-    } else {
-        for (he = hs; he < m && a[he] != ':'; he++) {
-            int c = (unsigned char)a[he];
-            if (!(tn__is_unreserved(c) || tn__is_subdelim(c) || c == '%' || c >= 0x80))
-                return TN_EBAD_URL;
-        }
-        u->host = tn_str_make(a + hs, he - hs);
-        ps = he;
-    }
+    if ((rc = tn__url_host_port(tn_str_make(a + hs, m - hs), 0, &u->host, &u->port, &br)) != 0) return rc;
+    if (br) u->flags |= TN_URL_IPV6;
+    ps = (size_t)(u->host.ptr + u->host.len - a) + (size_t)br;   /* just after the host (and ']') */
     if (ps < m) {   /* a[ps] == ':' */
         u->flags |= TN_URL_HAS_PORT;
         u->port_str = tn_str_make(a + ps + 1, m - ps - 1);
-        if ((rc = tn__parse_port(a + ps + 1, m - ps - 1, &u->port)) != 0) return rc;
     }
     return TN_OK;
 }
@@ -7776,7 +7907,7 @@ TN_API int tn_url_parse(tn_str url, tn_url *out) {
         for (j = i; j < n && s[j] != '/' && s[j] != '?' && s[j] != '#'; j++) {}
         out->flags |= TN_URL_HAS_AUTHORITY;
         out->authority = tn_str_make(s + i, j - i);
-        if ((rc = tn__parse_authority(s + i, j - i, out)) != 0) goto fail;
+        if ((rc = tn__url_parse_authority(s + i, j - i, out)) != 0) goto fail;
         i = j;
     }
     for (j = i; j < n && s[j] != '?' && s[j] != '#'; j++) {}
@@ -7802,7 +7933,7 @@ fail:
 
 /* RFC 3986 5.2.4 remove_dot_segments over s[0..n), in place (the output never gets
    ahead of the input). Returns the new length. */
-TN__PRIVATE size_t tn__remove_dot_segments(char *s, size_t n) {
+TN__PRIVATE size_t tn__url_remove_dots(char *s, size_t n) {
     size_t i = 0, o = 0;
     while (i < n) {
         size_t rest = n - i;
@@ -7874,7 +8005,7 @@ TN__PRIVATE size_t tn__url_resolve_into(const tn_url *b, const tn_url *r, char *
         TN__OUT(r->path.ptr, r->path.len);
     }
     if (auth_from == r || r->path.len != 0)   /* an empty reference path keeps the base's */
-        n = ps + tn__remove_dot_segments(out + ps, n - ps);
+        n = ps + tn__url_remove_dots(out + ps, n - ps);
     if (query_from->flags & TN_URL_HAS_QUERY) {
         out[n++] = '?';
         TN__OUT(query_from->query.ptr, query_from->query.len);
@@ -7921,83 +8052,55 @@ TN_API int tn_url_resolve_buf(tn_buf *buf, tn_str base, tn_str ref) {
 }
 
 TN_API size_t tn_url_remove_dot_segments(char *path, size_t len) {
-    return path ? tn__remove_dot_segments(path, len) : 0;
-}
-
-TN_API int tn_split_host_port(tn_str netloc, tn_str *host, int *port) {
-    const char *s = netloc.ptr;
-    size_t n = netloc.len, i, colons = 0, last = 0;
-    tn_str h;
-    int p = -1, rc;
-    h.ptr = s;
-    h.len = n;
-    if (n && s[0] == '[') {
-        for (i = 1; i < n && s[i] != ']'; i++) {}
-        if (i >= n) return TN_EBAD_URL;
-        h = tn_str_make(s + 1, i - 1);
-        if (i + 1 < n) {
-            if (s[i + 1] != ':') return TN_EBAD_URL;
-            if ((rc = tn__parse_port(s + i + 2, n - i - 2, &p)) != 0) return rc;
-        }
-    } else {
-        for (i = 0; i < n; i++)
-            if (s[i] == ':') { colons++; last = i; }
-        if (colons == 1) {
-            h = tn_str_make(s, last);
-            if ((rc = tn__parse_port(s + last + 1, n - last - 1, &p)) != 0) return rc;
-        }
-    }
-    if (host) *host = h;
-    if (port) *port = p;
-    return TN_OK;
+    return path ? tn__url_remove_dots(path, len) : 0;
 }
 
 /* ---- escaping ---- */
-TN__PRIVATE void tn__url_escape_w(tn__w *w, tn_str in, unsigned flags) {
+TN__PRIVATE void tn__url_escape_w(tn__buf_w *w, tn_str in, unsigned flags) {
     size_t i, run = 0;
     int plus = (flags & TN_URL_PLUS) != 0;
     if (!in.len) return;
     for (i = 0; i < in.len; i++) {
         unsigned char c = (unsigned char)in.ptr[i];
         char esc[3];
-        if (tn__is_unreserved(c) || (c == '/' && !plus)) {
+        if (tn__url_is_unreserved(c) || (c == '/' && !plus)) {
             run++;
             continue;
         }
-        tn__w_put(w, in.ptr + i - run, run);
+        tn__buf_w_put(w, in.ptr + i - run, run);
         run = 0;
         if (c == ' ' && plus) {
-            tn__w_ch(w, '+');
+            tn__buf_w_ch(w, '+');
         } else {
             esc[0] = '%';
-            esc[1] = tn__hex_upper[c >> 4];
-            esc[2] = tn__hex_upper[c & 15];
-            tn__w_put(w, esc, 3);
+            esc[1] = tn__url_hex_upper[c >> 4];
+            esc[2] = tn__url_hex_upper[c & 15];
+            tn__buf_w_put(w, esc, 3);
         }
     }
-    tn__w_put(w, in.ptr + in.len - run, run);
+    tn__buf_w_put(w, in.ptr + in.len - run, run);
 }
 
 TN_API int tn_url_escape(tn_str in, unsigned flags, char *out, size_t cap, size_t *out_len) {
-    tn__w w;
-    tn__w_init(&w, out, cap);
+    tn__buf_w w;
+    tn__buf_w_init(&w, out, cap);
     tn__url_escape_w(&w, in, flags);
-    return tn__w_end(&w, out_len);
+    return tn__buf_w_end(&w, out_len);
 }
 
 TN_API int tn_url_escape_buf(tn_buf *b, tn_str in, unsigned flags) {
-    tn__w w;
+    tn__buf_w w;
     int rc;
-    tn__w_init(&w, NULL, 0);
+    tn__buf_w_init(&w, NULL, 0);
     tn__url_escape_w(&w, in, flags);
-    if ((rc = tn__w_buf_begin(&w, b, w.n)) != 0) return rc;
+    if ((rc = tn__buf_w_reserve(&w, b, w.n)) != 0) return rc;
     tn__url_escape_w(&w, in, flags);
     b->len += w.n;
     return TN_OK;
 }
 
 /* Decoded length of in; -1 (via *bad) for a malformed escape in strict mode. */
-TN__PRIVATE size_t tn__unescape_len(tn_str in, unsigned flags, int *bad) {
+TN__PRIVATE size_t tn__url_unescape_len(tn_str in, unsigned flags, int *bad) {
     size_t i, n = 0;
     *bad = 0;
     for (i = 0; i < in.len; i++, n++) {
@@ -8013,7 +8116,7 @@ TN__PRIVATE size_t tn__unescape_len(tn_str in, unsigned flags, int *bad) {
 }
 
 /* Decode in → out (out may equal in.ptr); out has room for the decoded length. */
-TN__PRIVATE size_t tn__unescape_into(tn_str in, unsigned flags, char *out) {
+TN__PRIVATE size_t tn__url_unescape_into(tn_str in, unsigned flags, char *out) {
     size_t i, o = 0;
     for (i = 0; i < in.len; i++) {
         char c = in.ptr[i];
@@ -8032,58 +8135,58 @@ TN__PRIVATE size_t tn__unescape_into(tn_str in, unsigned flags, char *out) {
 
 TN_API int tn_url_unescape(tn_str in, unsigned flags, char *out, size_t cap, size_t *out_len) {
     int bad;
-    size_t n = tn__unescape_len(in, flags, &bad);
+    size_t n = tn__url_unescape_len(in, flags, &bad);
     if (out_len) *out_len = n;
     if (bad) return TN_EBAD_ENCODING;
     if (!out) return TN_OK;
     if (n > cap) return TN_EBUFFER_FULL;
-    tn__unescape_into(in, flags, out);
+    tn__url_unescape_into(in, flags, out);
     if (n < cap) out[n] = '\0';
     return TN_OK;
 }
 
-TN__PRIVATE void tn__pairs_w(tn__w *w, const tn_str *pairs, size_t npairs) {
+TN__PRIVATE void tn__url_pairs_w(tn__buf_w *w, const tn_str *pairs, size_t npairs) {
     size_t i;
     for (i = 0; i < npairs; i++) {
-        if (i) tn__w_ch(w, '&');
+        if (i) tn__buf_w_ch(w, '&');
         tn__url_escape_w(w, pairs[2 * i], TN_URL_PLUS);
-        tn__w_ch(w, '=');
+        tn__buf_w_ch(w, '=');
         tn__url_escape_w(w, pairs[2 * i + 1], TN_URL_PLUS);
     }
 }
 
-TN__PRIVATE void tn__url_concat_w(tn__w *w, tn_str url, const tn_str *pairs, size_t npairs) {
+TN__PRIVATE void tn__url_concat_w(tn__buf_w *w, tn_str url, const tn_str *pairs, size_t npairs) {
     const char *hash, *q;
     size_t base;
     if (!url.ptr) url = tn_str_make("", 0);
     if (npairs == 0 || !pairs) {
-        tn__w_put(w, url.ptr, url.len);
+        tn__buf_w_put(w, url.ptr, url.len);
         return;
     }
     hash = url.len ? (const char *)memchr(url.ptr, '#', url.len) : NULL;
     base = hash ? (size_t)(hash - url.ptr) : url.len;
     q = base ? (const char *)memchr(url.ptr, '?', base) : NULL;
-    tn__w_put(w, url.ptr, base);
-    if (!q) tn__w_ch(w, '?');
-    else if (url.ptr[base - 1] != '?' && url.ptr[base - 1] != '&') tn__w_ch(w, '&');
-    tn__pairs_w(w, pairs, npairs);
-    tn__w_put(w, url.ptr + base, url.len - base);
+    tn__buf_w_put(w, url.ptr, base);
+    if (!q) tn__buf_w_ch(w, '?');
+    else if (url.ptr[base - 1] != '?' && url.ptr[base - 1] != '&') tn__buf_w_ch(w, '&');
+    tn__url_pairs_w(w, pairs, npairs);
+    tn__buf_w_put(w, url.ptr + base, url.len - base);
 }
 
 TN_API int tn_url_concat(tn_str url, const tn_str *pairs, size_t npairs, char *out, size_t cap,
                          size_t *out_len) {
-    tn__w w;
-    tn__w_init(&w, out, cap);
+    tn__buf_w w;
+    tn__buf_w_init(&w, out, cap);
     tn__url_concat_w(&w, url, pairs, npairs);
-    return tn__w_end(&w, out_len);
+    return tn__buf_w_end(&w, out_len);
 }
 
 TN_API int tn_url_concat_buf(tn_buf *b, tn_str url, const tn_str *pairs, size_t npairs) {
-    tn__w w;
+    tn__buf_w w;
     int rc;
-    tn__w_init(&w, NULL, 0);
+    tn__buf_w_init(&w, NULL, 0);
     tn__url_concat_w(&w, url, pairs, npairs);
-    if ((rc = tn__w_buf_begin(&w, b, w.n)) != 0) return rc;
+    if ((rc = tn__buf_w_reserve(&w, b, w.n)) != 0) return rc;
     tn__url_concat_w(&w, url, pairs, npairs);
     b->len += w.n;
     return TN_OK;
@@ -8091,19 +8194,19 @@ TN_API int tn_url_concat_buf(tn_buf *b, tn_str url, const tn_str *pairs, size_t 
 
 TN_API int tn_form_encode(const tn_str *pairs, size_t npairs, char *out, size_t cap,
                           size_t *out_len) {
-    tn__w w;
-    tn__w_init(&w, out, cap);
-    if (pairs) tn__pairs_w(&w, pairs, npairs);
-    return tn__w_end(&w, out_len);
+    tn__buf_w w;
+    tn__buf_w_init(&w, out, cap);
+    if (pairs) tn__url_pairs_w(&w, pairs, npairs);
+    return tn__buf_w_end(&w, out_len);
 }
 
 TN_API int tn_form_encode_buf(tn_buf *b, const tn_str *pairs, size_t npairs) {
-    tn__w w;
+    tn__buf_w w;
     int rc;
-    tn__w_init(&w, NULL, 0);
-    if (pairs) tn__pairs_w(&w, pairs, npairs);
-    if ((rc = tn__w_buf_begin(&w, b, w.n)) != 0) return rc;
-    if (pairs) tn__pairs_w(&w, pairs, npairs);
+    tn__buf_w_init(&w, NULL, 0);
+    if (pairs) tn__url_pairs_w(&w, pairs, npairs);
+    if ((rc = tn__buf_w_reserve(&w, b, w.n)) != 0) return rc;
+    if (pairs) tn__url_pairs_w(&w, pairs, npairs);
     b->len += w.n;
     return TN_OK;
 }
@@ -8154,23 +8257,44 @@ TN_API int tn_query_next_decoded(tn_query_iter *it, char *buf, size_t cap, tn_st
     unsigned fl = (it->_flags & TN_URL_STRICT) | TN_URL_PLUS;
     int r = tn_query_next(it, &k, &v);
     if (r != 1) return r;
-    kn = tn__unescape_len(k, fl, &bad1);
-    vn = tn__unescape_len(v, fl, &bad2);
+    kn = tn__url_unescape_len(k, fl, &bad1);
+    vn = tn__url_unescape_len(v, fl, &bad2);
     if (bad1 || bad2) return TN_EBAD_ENCODING;
     if (buf) {
         if (kn > cap || vn > cap - kn) return TN_EBUFFER_FULL;
-        tn__unescape_into(k, fl, buf);
-        tn__unescape_into(v, fl, buf + kn);
+        tn__url_unescape_into(k, fl, buf);
+        tn__url_unescape_into(v, fl, buf + kn);
         *key = tn_str_make(buf, kn);
         *value = tn_str_make(buf + kn, vn);
     } else {
         /* in place: the caller promised the query bytes are writable */
-        tn__unescape_into(k, fl, (char *)(uintptr_t)k.ptr);
-        tn__unescape_into(v, fl, (char *)(uintptr_t)v.ptr);
+        tn__url_unescape_into(k, fl, (char *)(uintptr_t)k.ptr);
+        tn__url_unescape_into(v, fl, (char *)(uintptr_t)v.ptr);
         *key = tn_str_make(k.ptr, kn);
         *value = tn_str_make(v.ptr, vn);
     }
     return 1;
+}
+/* <<url.c  end of src/url.c */
+
+/* ======================================================================== */
+/* >>http_util.c  (src/http_util.c)                                         */
+/* ======================================================================== */
+#ifdef TORNADO_LINE_DIRECTIVES
+#line 1 "src/http_util.c"
+#endif
+/* http_util.c: header parameters, HTTP dates, Range, status reasons, HTML and JSON escaping. */
+/* #include "http_util.h" (inlined above) */
+
+/* ---- character classes ---- */
+TN__PRIVATE int tn__hu_is_ows(int c) { return c == ' ' || c == '\t'; }
+
+static const char tn__hu_hex_lower[] = "0123456789abcdef";
+
+TN__PRIVATE tn_str tn__hu_trim(tn_str s) {
+    while (s.len && tn__hu_is_ows((unsigned char)s.ptr[0])) { s.ptr++; s.len--; }
+    while (s.len && tn__hu_is_ows((unsigned char)s.ptr[s.len - 1])) s.len--;
+    return s;
 }
 
 /* ======================================================================================
@@ -8185,7 +8309,7 @@ TN_API tn_str tn_header_value(tn_str header, tn_param_iter *it) {
         it->_len = header.ptr ? header.len : 0;
         it->_pos = end;
     }
-    return tn__trim(tn_str_make(header.ptr, end));
+    return tn__hu_trim(tn_str_make(header.ptr, end));
 }
 
 TN_API int tn_param_next(tn_param_iter *it, tn_str *name, tn_str *raw) {
@@ -8193,7 +8317,7 @@ TN_API int tn_param_next(tn_param_iter *it, tn_str *name, tn_str *raw) {
     size_t n = it->_len, pos = it->_pos;
     for (;;) {
         size_t ns, ne, vs;
-        while (pos < n && (tn__is_ows((unsigned char)p[pos]) || p[pos] == ';')) pos++;
+        while (pos < n && (tn__hu_is_ows((unsigned char)p[pos]) || p[pos] == ';')) pos++;
         if (pos >= n) {
             it->_pos = n;
             return 0;
@@ -8201,7 +8325,7 @@ TN_API int tn_param_next(tn_param_iter *it, tn_str *name, tn_str *raw) {
         ns = pos;
         while (pos < n && p[pos] != '=' && p[pos] != ';') pos++;
         ne = pos;
-        while (ne > ns && tn__is_ows((unsigned char)p[ne - 1])) ne--;
+        while (ne > ns && tn__hu_is_ows((unsigned char)p[ne - 1])) ne--;
         if (pos >= n || p[pos] == ';' || ne == ns) {
             /* no '=' (or no name): skipped, as Tornado does; skip a value too */
             if (pos < n && p[pos] == '=') {
@@ -8210,7 +8334,7 @@ TN_API int tn_param_next(tn_param_iter *it, tn_str *name, tn_str *raw) {
             continue;
         }
         pos++;   /* '=' */
-        while (pos < n && tn__is_ows((unsigned char)p[pos])) pos++;
+        while (pos < n && tn__hu_is_ows((unsigned char)p[pos])) pos++;
         vs = pos;
         if (pos < n && p[pos] == '"') {
             pos++;
@@ -8221,7 +8345,7 @@ TN_API int tn_param_next(tn_param_iter *it, tn_str *name, tn_str *raw) {
             }
             pos++;
             *raw = tn_str_make(p + vs, pos - vs);
-            while (pos < n && tn__is_ows((unsigned char)p[pos])) pos++;
+            while (pos < n && tn__hu_is_ows((unsigned char)p[pos])) pos++;
             if (pos < n && p[pos] != ';') {
                 it->_pos = n;
                 return TN_EPARSE;
@@ -8230,7 +8354,7 @@ TN_API int tn_param_next(tn_param_iter *it, tn_str *name, tn_str *raw) {
             size_t ve;
             while (pos < n && p[pos] != ';') pos++;
             ve = pos;
-            while (ve > vs && tn__is_ows((unsigned char)p[ve - 1])) ve--;
+            while (ve > vs && tn__hu_is_ows((unsigned char)p[ve - 1])) ve--;
             *raw = tn_str_make(p + vs, ve - vs);
         }
         *name = tn_str_make(p + ns, ne - ns);
@@ -8264,7 +8388,7 @@ TN_API int tn_param_unquote(tn_str raw, char *buf, size_t cap, tn_str *value) {
 }
 
 /* RFC 8187 ext-value: charset "'" [ language ] "'" value-chars. */
-TN__PRIVATE int tn__ext_value_decode(tn_str raw, char *buf, size_t cap, tn_str *value) {
+TN__PRIVATE int tn__hu_ext_value_decode(tn_str raw, char *buf, size_t cap, tn_str *value) {
     const char *s = raw.ptr;
     size_t n = raw.len, q1, q2, i, o, need = 0;
     int latin1;
@@ -8328,7 +8452,7 @@ TN_API int tn_header_param(tn_str header, const char *name, char *buf, size_t ca
     }
     if (r < 0) return r;
     if (have_ext) {
-        r = tn__ext_value_decode(ext, buf, cap, value);
+        r = tn__hu_ext_value_decode(ext, buf, cap, value);
         if (r == TN_OK || r == TN_EBUFFER_FULL || !have_plain) return r;
     }
     if (have_plain) return tn_param_unquote(plain, buf, cap, value);
@@ -8339,22 +8463,22 @@ TN_API int tn_header_param(tn_str header, const char *name, char *buf, size_t ca
    HTTP dates
    ====================================================================================== */
 
-static const char tn__wday_names[7][4] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
-static const char *const tn__wday_long[7] = { "Sunday", "Monday", "Tuesday", "Wednesday",
+static const char tn__hu_wday_names[7][4] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
+static const char *const tn__hu_wday_long[7] = { "Sunday", "Monday", "Tuesday", "Wednesday",
                                               "Thursday", "Friday", "Saturday" };
-static const char tn__mon_names[12][4] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+static const char tn__hu_mon_names[12][4] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
 
-TN__PRIVATE int tn__is_leap(int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+TN__PRIVATE int tn__hu_is_leap(int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
 
-TN__PRIVATE int tn__days_in_month(int64_t y, int m) {
+TN__PRIVATE int tn__hu_days_in_month(int64_t y, int m) {
     static const unsigned char dim[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-    return m == 2 && tn__is_leap(y) ? 29 : dim[m - 1];
+    return m == 2 && tn__hu_is_leap(y) ? 29 : dim[m - 1];
 }
 
 /* Days since 1970-01-01 of a proleptic Gregorian date. Years are counted from March so
    that February (and its leap day) ends the year; 400-year eras repeat exactly. */
-TN__PRIVATE int64_t tn__days_from_civil(int64_t y, int m, int d) {
+TN__PRIVATE int64_t tn__hu_days_from_civil(int64_t y, int m, int d) {
     int64_t era, yoe, doy, doe;
     if (m <= 2) y--;
     era = (y >= 0 ? y : y - 399) / 400;
@@ -8364,8 +8488,8 @@ TN__PRIVATE int64_t tn__days_from_civil(int64_t y, int m, int d) {
     return era * 146097 + doe - 719468;                         /* 719468: 0000-03-01 → 1970 */
 }
 
-/* The inverse of tn__days_from_civil. */
-TN__PRIVATE void tn__civil_from_days(int64_t z, int64_t *y, int *m, int *d) {
+/* The inverse of tn__hu_days_from_civil. */
+TN__PRIVATE void tn__hu_civil_from_days(int64_t z, int64_t *y, int *m, int *d) {
     int64_t era, doe, yoe, doy, mp;
     z += 719468;
     era = (z >= 0 ? z : z - 146096) / 146097;
@@ -8378,7 +8502,7 @@ TN__PRIVATE void tn__civil_from_days(int64_t z, int64_t *y, int *m, int *d) {
     *y = yoe + era * 400 + (*m <= 2 ? 1 : 0);
 }
 
-TN__PRIVATE void tn__put2(char *p, int v) {
+TN__PRIVATE void tn__hu_put2(char *p, int v) {
     p[0] = (char)('0' + v / 10);
     p[1] = (char)('0' + v % 10);
 }
@@ -8395,41 +8519,41 @@ TN_API int tn_http_date_format(int64_t t, char *out) {
         secs += 86400;
         days--;
     }
-    tn__civil_from_days(days, &y, &m, &d);
+    tn__hu_civil_from_days(days, &y, &m, &d);
     wd = (int)(((days % 7) + 11) % 7);   /* 1970-01-01 was a Thursday (4) */
-    memcpy(out, tn__wday_names[wd], 3);
+    memcpy(out, tn__hu_wday_names[wd], 3);
     out[3] = ',';
     out[4] = ' ';
-    tn__put2(out + 5, d);
+    tn__hu_put2(out + 5, d);
     out[7] = ' ';
-    memcpy(out + 8, tn__mon_names[m - 1], 3);
+    memcpy(out + 8, tn__hu_mon_names[m - 1], 3);
     out[11] = ' ';
-    tn__put2(out + 12, (int)(y / 100));
-    tn__put2(out + 14, (int)(y % 100));
+    tn__hu_put2(out + 12, (int)(y / 100));
+    tn__hu_put2(out + 14, (int)(y % 100));
     out[16] = ' ';
-    tn__put2(out + 17, (int)(secs / 3600));
+    tn__hu_put2(out + 17, (int)(secs / 3600));
     out[19] = ':';
-    tn__put2(out + 20, (int)(secs / 60 % 60));
+    tn__hu_put2(out + 20, (int)(secs / 60 % 60));
     out[22] = ':';
-    tn__put2(out + 23, (int)(secs % 60));
+    tn__hu_put2(out + 23, (int)(secs % 60));
     memcpy(out + 25, " GMT", 5);   /* with the NUL */
     return TN_OK;
 }
 
-typedef struct tn__cur {
+typedef struct tn__hu_cur {
     const char *p;
     size_t n;
     size_t i;
-} tn__cur;
+} tn__hu_cur;
 
-TN__PRIVATE int tn__cur_lit(tn__cur *c, const char *lit) {
+TN__PRIVATE int tn__hu_cur_lit(tn__hu_cur *c, const char *lit) {
     size_t k = strlen(lit);
     if (c->n - c->i < k || memcmp(c->p + c->i, lit, k) != 0) return 0;
     c->i += k;
     return 1;
 }
 
-TN__PRIVATE int tn__cur_digits(tn__cur *c, size_t k, int *v) {
+TN__PRIVATE int tn__hu_cur_digits(tn__hu_cur *c, size_t k, int *v) {
     size_t j;
     int r = 0;
     if (c->n - c->i < k) return 0;
@@ -8444,7 +8568,7 @@ TN__PRIVATE int tn__cur_digits(tn__cur *c, size_t k, int *v) {
 }
 
 /* One of `names` (ASCII case-insensitive); returns its index or -1. */
-TN__PRIVATE int tn__cur_name(tn__cur *c, const char *const *names, int count) {
+TN__PRIVATE int tn__hu_cur_name(tn__hu_cur *c, const char *const *names, int count) {
     int k;
     for (k = 0; k < count; k++) {
         size_t len = strlen(names[k]);
@@ -8456,51 +8580,51 @@ TN__PRIVATE int tn__cur_name(tn__cur *c, const char *const *names, int count) {
     return -1;
 }
 
-TN__PRIVATE int tn__cur_time(tn__cur *c, int *hh, int *mm, int *ss) {
-    return tn__cur_digits(c, 2, hh) && tn__cur_lit(c, ":") && tn__cur_digits(c, 2, mm) &&
-           tn__cur_lit(c, ":") && tn__cur_digits(c, 2, ss);
+TN__PRIVATE int tn__hu_cur_time(tn__hu_cur *c, int *hh, int *mm, int *ss) {
+    return tn__hu_cur_digits(c, 2, hh) && tn__hu_cur_lit(c, ":") && tn__hu_cur_digits(c, 2, mm) &&
+           tn__hu_cur_lit(c, ":") && tn__hu_cur_digits(c, 2, ss);
 }
 
 TN_API int tn_http_date_parse(tn_str s, int64_t *out) {
     static const char *const wd3[7] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
     static const char *const mon[12] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                          "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
-    tn__cur c;
+    tn__hu_cur c;
     int y = 0, m = 1, d = 0, hh = 0, mm = 0, ss = 0, ok;
     size_t namelen;
     if (!out) return TN_EINVAL;
-    s = tn__trim(s);
+    s = tn__hu_trim(s);
     c.p = s.ptr;
     c.n = s.len;
     c.i = 0;
     for (namelen = 0; namelen < s.len && tn__is_alpha((unsigned char)s.ptr[namelen]); namelen++) {}
     if (namelen == 3 && namelen < s.len && s.ptr[3] == ',') {
         /* IMF-fixdate: Sun, 06 Nov 1994 08:49:37 GMT */
-        ok = tn__cur_name(&c, wd3, 7) >= 0 && tn__cur_lit(&c, ", ") && tn__cur_digits(&c, 2, &d) &&
-             tn__cur_lit(&c, " ") && (m = tn__cur_name(&c, mon, 12) + 1) > 0 &&
-             tn__cur_lit(&c, " ") && tn__cur_digits(&c, 4, &y) && tn__cur_lit(&c, " ") &&
-             tn__cur_time(&c, &hh, &mm, &ss) && tn__cur_lit(&c, " GMT");
+        ok = tn__hu_cur_name(&c, wd3, 7) >= 0 && tn__hu_cur_lit(&c, ", ") && tn__hu_cur_digits(&c, 2, &d) &&
+             tn__hu_cur_lit(&c, " ") && (m = tn__hu_cur_name(&c, mon, 12) + 1) > 0 &&
+             tn__hu_cur_lit(&c, " ") && tn__hu_cur_digits(&c, 4, &y) && tn__hu_cur_lit(&c, " ") &&
+             tn__hu_cur_time(&c, &hh, &mm, &ss) && tn__hu_cur_lit(&c, " GMT");
     } else if (namelen > 3 && namelen < s.len && s.ptr[namelen] == ',') {
         /* RFC 850: Sunday, 06-Nov-94 08:49:37 GMT */
-        int k = tn__cur_name(&c, tn__wday_long, 7);
-        ok = k >= 0 && c.i == namelen && tn__cur_lit(&c, ", ") && tn__cur_digits(&c, 2, &d) &&
-             tn__cur_lit(&c, "-") && (m = tn__cur_name(&c, mon, 12) + 1) > 0 &&
-             tn__cur_lit(&c, "-") && tn__cur_digits(&c, 2, &y) && tn__cur_lit(&c, " ") &&
-             tn__cur_time(&c, &hh, &mm, &ss) && tn__cur_lit(&c, " GMT");
+        int k = tn__hu_cur_name(&c, tn__hu_wday_long, 7);
+        ok = k >= 0 && c.i == namelen && tn__hu_cur_lit(&c, ", ") && tn__hu_cur_digits(&c, 2, &d) &&
+             tn__hu_cur_lit(&c, "-") && (m = tn__hu_cur_name(&c, mon, 12) + 1) > 0 &&
+             tn__hu_cur_lit(&c, "-") && tn__hu_cur_digits(&c, 2, &y) && tn__hu_cur_lit(&c, " ") &&
+             tn__hu_cur_time(&c, &hh, &mm, &ss) && tn__hu_cur_lit(&c, " GMT");
         y += y < 70 ? 2000 : 1900;
     } else if (namelen == 3 && namelen < s.len && s.ptr[3] == ' ') {
         /* asctime: Sun Nov  6 08:49:37 1994 */
-        ok = tn__cur_name(&c, wd3, 7) >= 0 && tn__cur_lit(&c, " ") &&
-             (m = tn__cur_name(&c, mon, 12) + 1) > 0 && tn__cur_lit(&c, " ") &&
-             (tn__cur_lit(&c, " ") ? tn__cur_digits(&c, 1, &d) : tn__cur_digits(&c, 2, &d)) &&
-             tn__cur_lit(&c, " ") && tn__cur_time(&c, &hh, &mm, &ss) && tn__cur_lit(&c, " ") &&
-             tn__cur_digits(&c, 4, &y);
+        ok = tn__hu_cur_name(&c, wd3, 7) >= 0 && tn__hu_cur_lit(&c, " ") &&
+             (m = tn__hu_cur_name(&c, mon, 12) + 1) > 0 && tn__hu_cur_lit(&c, " ") &&
+             (tn__hu_cur_lit(&c, " ") ? tn__hu_cur_digits(&c, 1, &d) : tn__hu_cur_digits(&c, 2, &d)) &&
+             tn__hu_cur_lit(&c, " ") && tn__hu_cur_time(&c, &hh, &mm, &ss) && tn__hu_cur_lit(&c, " ") &&
+             tn__hu_cur_digits(&c, 4, &y);
     } else {
         return TN_EPARSE;
     }
     if (!ok || c.i != c.n) return TN_EPARSE;
-    if (d < 1 || d > tn__days_in_month(y, m) || hh > 23 || mm > 59 || ss > 60) return TN_EPARSE;
-    *out = tn__days_from_civil(y, m, d) * 86400 + hh * 3600 + mm * 60 + ss;
+    if (d < 1 || d > tn__hu_days_in_month(y, m) || hh > 23 || mm > 59 || ss > 60) return TN_EPARSE;
+    *out = tn__hu_days_from_civil(y, m, d) * 86400 + hh * 3600 + mm * 60 + ss;
     return TN_OK;
 }
 
@@ -8509,7 +8633,7 @@ TN_API int tn_http_date_parse(tn_str s, int64_t *out) {
    ====================================================================================== */
 
 /* 1*DIGIT with saturation at UINT64_MAX; returns digits consumed. */
-TN__PRIVATE size_t tn__digits_u64(const char *s, size_t n, uint64_t *v) {
+TN__PRIVATE size_t tn__hu_digits_u64(const char *s, size_t n, uint64_t *v) {
     size_t i = 0;
     uint64_t r = 0;
     while (i < n && tn__is_digit((unsigned char)s[i])) {
@@ -8528,7 +8652,7 @@ TN_API int tn_range_parse(tn_str header, uint64_t size, tn_range *out, size_t ca
     size_t n, i, limit, specs = 0, got = 0;
     if (!out || !count || cap == 0) return TN_EINVAL;
     *count = 0;
-    header = tn__trim(header);
+    header = tn__hu_trim(header);
     s = header.ptr;
     n = header.len;
     if (n < 6 || !tn_str_ieq(tn_str_make(s, 6), tn_str_c("bytes="))) return TN_EPARSE;
@@ -8539,12 +8663,12 @@ TN_API int tn_range_parse(tn_str header, uint64_t size, tn_range *out, size_t ca
         uint64_t first, last;
         while (i < n && s[i] != ',') i++;
         ee = i;
-        while (es < ee && tn__is_ows((unsigned char)s[es])) es++;
-        while (ee > es && tn__is_ows((unsigned char)s[ee - 1])) ee--;
+        while (es < ee && tn__hu_is_ows((unsigned char)s[es])) es++;
+        while (ee > es && tn__hu_is_ows((unsigned char)s[ee - 1])) ee--;
         if (es < ee) {
             if (++specs > limit) return TN_ELIMIT;
             if (s[es] == '-') {   /* suffix-range: "-" suffix-length */
-                k = tn__digits_u64(s + es + 1, ee - es - 1, &last);
+                k = tn__hu_digits_u64(s + es + 1, ee - es - 1, &last);
                 if (k == 0 || es + 1 + k != ee) return TN_EPARSE;
                 if (last > 0 && size > 0) {
                     out[got].first = last >= size ? 0 : size - last;
@@ -8552,12 +8676,12 @@ TN_API int tn_range_parse(tn_str header, uint64_t size, tn_range *out, size_t ca
                     got++;
                 }
             } else {              /* int-range: first-pos "-" [ last-pos ] */
-                k = tn__digits_u64(s + es, ee - es, &first);
+                k = tn__hu_digits_u64(s + es, ee - es, &first);
                 if (k == 0 || es + k >= ee || s[es + k] != '-') return TN_EPARSE;
                 es += k + 1;
                 last = UINT64_MAX;
                 if (es < ee) {
-                    k = tn__digits_u64(s + es, ee - es, &last);
+                    k = tn__hu_digits_u64(s + es, ee - es, &last);
                     if (k == 0 || es + k != ee) return TN_EPARSE;
                     if (last < first) return TN_EPARSE;
                 }
@@ -8576,26 +8700,70 @@ TN_API int tn_range_parse(tn_str header, uint64_t size, tn_range *out, size_t ca
     return got ? TN_OK : TN_EBAD_RANGE;
 }
 
-TN__PRIVATE void tn__content_range_w(tn__w *w, const tn_range *r, uint64_t size) {
-    tn__w_put(w, "bytes ", 6);
+TN__PRIVATE void tn__hu_content_range_w(tn__buf_w *w, const tn_range *r, uint64_t size) {
+    tn__buf_w_put(w, "bytes ", 6);
     if (r) {
-        tn__w_u64(w, r->first);
-        tn__w_ch(w, '-');
-        tn__w_u64(w, r->last);
+        tn__buf_w_u64(w, r->first);
+        tn__buf_w_ch(w, '-');
+        tn__buf_w_u64(w, r->last);
     } else {
-        tn__w_ch(w, '*');
+        tn__buf_w_ch(w, '*');
     }
-    tn__w_ch(w, '/');
-    tn__w_u64(w, size);
+    tn__buf_w_ch(w, '/');
+    tn__buf_w_u64(w, size);
 }
 
 TN_API int tn_content_range_format(const tn_range *r, uint64_t size, char *out, size_t cap,
                                    size_t *out_len) {
-    tn__w w;
+    tn__buf_w w;
     if (r && r->last < r->first) return TN_EINVAL;
-    tn__w_init(&w, out, cap);
-    tn__content_range_w(&w, r, size);
-    return tn__w_end(&w, out_len);
+    tn__buf_w_init(&w, out, cap);
+    tn__hu_content_range_w(&w, r, size);
+    return tn__buf_w_end(&w, out_len);
+}
+
+/* ======================================================================================
+   Entity-tags
+   ====================================================================================== */
+
+/* entity-tag = [ "W/" ] DQUOTE *etagc DQUOTE, etagc = %x21 / %x23-7E / obs-text, at s[i..n).
+   Returns the index just after it (*opaque = the bytes between the quotes), or 0. */
+TN__PRIVATE size_t tn__hu_etag(const char *s, size_t n, size_t i, int *weak, tn_str *opaque) {
+    size_t q;
+    *weak = 0;
+    if (n - i >= 2 && s[i] == 'W' && s[i + 1] == '/') {
+        *weak = 1;
+        i += 2;
+    }
+    if (i >= n || s[i] != '"') return 0;
+    for (q = i + 1; q < n && s[q] != '"'; q++) {
+        unsigned char c = (unsigned char)s[q];
+        if (c < 0x21 || c == 0x7f) return 0;
+    }
+    if (q >= n) return 0;
+    *opaque = tn_str_make(s + i + 1, q - i - 1);
+    return q + 1;
+}
+
+TN_API int tn_http_etag_match(tn_str list, tn_str etag, int comparison) {
+    tn_str ours, theirs;
+    int our_weak, their_weak, found = 0;
+    size_t i = 0, e;
+    if (!etag.ptr || !list.ptr) return 0;
+    e = tn__hu_etag(etag.ptr, etag.len, 0, &our_weak, &ours);
+    if (e == 0 || e != etag.len) return 0;
+    list = tn__hu_trim(list);
+    if (list.len == 1 && list.ptr[0] == '*') return 1;
+    for (;;) {
+        while (i < list.len && (tn__hu_is_ows((unsigned char)list.ptr[i]) || list.ptr[i] == ',')) i++;
+        if (i >= list.len) break;
+        if ((e = tn__hu_etag(list.ptr, list.len, i, &their_weak, &theirs)) == 0) return 0;
+        if (tn_str_eq(theirs, ours) && (comparison != TN_ETAG_STRONG || (!our_weak && !their_weak))) found = 1;
+        i = e;
+        while (i < list.len && tn__hu_is_ows((unsigned char)list.ptr[i])) i++;
+        if (i < list.len && list.ptr[i] != ',') return 0;
+    }
+    return found;
 }
 
 /* ======================================================================================
@@ -8671,7 +8839,7 @@ TN_API const char *tn_http_reason(int status) {
     }
 }
 
-TN__PRIVATE void tn__xhtml_escape_w(tn__w *w, tn_str in) {
+TN__PRIVATE void tn__hu_xhtml_escape_w(tn__buf_w *w, tn_str in) {
     size_t i, run = 0;
     if (!in.len) return;
     for (i = 0; i < in.len; i++) {
@@ -8684,32 +8852,32 @@ TN__PRIVATE void tn__xhtml_escape_w(tn__w *w, tn_str in) {
         case '\'': rep = "&#39;"; break;
         default: run++; continue;
         }
-        tn__w_put(w, in.ptr + i - run, run);
+        tn__buf_w_put(w, in.ptr + i - run, run);
         run = 0;
-        tn__w_put(w, rep, strlen(rep));
+        tn__buf_w_put(w, rep, strlen(rep));
     }
-    tn__w_put(w, in.ptr + in.len - run, run);
+    tn__buf_w_put(w, in.ptr + in.len - run, run);
 }
 
 TN_API int tn_xhtml_escape(tn_str in, char *out, size_t cap, size_t *out_len) {
-    tn__w w;
-    tn__w_init(&w, out, cap);
-    tn__xhtml_escape_w(&w, in);
-    return tn__w_end(&w, out_len);
+    tn__buf_w w;
+    tn__buf_w_init(&w, out, cap);
+    tn__hu_xhtml_escape_w(&w, in);
+    return tn__buf_w_end(&w, out_len);
 }
 
 TN_API int tn_xhtml_escape_buf(tn_buf *b, tn_str in) {
-    tn__w w;
+    tn__buf_w w;
     int rc;
-    tn__w_init(&w, NULL, 0);
-    tn__xhtml_escape_w(&w, in);
-    if ((rc = tn__w_buf_begin(&w, b, w.n)) != 0) return rc;
-    tn__xhtml_escape_w(&w, in);
+    tn__buf_w_init(&w, NULL, 0);
+    tn__hu_xhtml_escape_w(&w, in);
+    if ((rc = tn__buf_w_reserve(&w, b, w.n)) != 0) return rc;
+    tn__hu_xhtml_escape_w(&w, in);
     b->len += w.n;
     return TN_OK;
 }
 
-TN__PRIVATE void tn__json_escape_w(tn__w *w, tn_str in) {
+TN__PRIVATE void tn__hu_json_escape_w(tn__buf_w *w, tn_str in) {
     size_t i, run = 0;
     const unsigned char *s = (const unsigned char *)in.ptr;
     if (!in.len) return;
@@ -8731,17 +8899,17 @@ TN__PRIVATE void tn__json_escape_w(tn__w *w, tn_str in) {
             esc[1] = 'u';
             esc[2] = '0';
             esc[3] = '0';
-            esc[4] = tn__hex_lower[c >> 4];
-            esc[5] = tn__hex_lower[c & 15];
+            esc[4] = tn__hu_hex_lower[c >> 4];
+            esc[5] = tn__hu_hex_lower[c & 15];
             rep = esc;
             replen = 6;
         } else if (c == 0xE2 && i + 2 < in.len && s[i + 1] == 0x80 &&
                    (s[i + 2] == 0xA8 || s[i + 2] == 0xA9)) {
             rep = s[i + 2] == 0xA8 ? "\\u2028" : "\\u2029";
             replen = 6;
-            tn__w_put(w, in.ptr + i - run, run);
+            tn__buf_w_put(w, in.ptr + i - run, run);
             run = 0;
-            tn__w_put(w, rep, replen);
+            tn__buf_w_put(w, rep, replen);
             i += 2;
             continue;
         }
@@ -8749,31 +8917,1082 @@ TN__PRIVATE void tn__json_escape_w(tn__w *w, tn_str in) {
             run++;
             continue;
         }
-        tn__w_put(w, in.ptr + i - run, run);
+        tn__buf_w_put(w, in.ptr + i - run, run);
         run = 0;
-        tn__w_put(w, rep, replen);
+        tn__buf_w_put(w, rep, replen);
     }
-    tn__w_put(w, in.ptr + in.len - run, run);
+    tn__buf_w_put(w, in.ptr + in.len - run, run);
 }
 
 TN_API int tn_json_escape(tn_str in, char *out, size_t cap, size_t *out_len) {
-    tn__w w;
-    tn__w_init(&w, out, cap);
-    tn__json_escape_w(&w, in);
-    return tn__w_end(&w, out_len);
+    tn__buf_w w;
+    tn__buf_w_init(&w, out, cap);
+    tn__hu_json_escape_w(&w, in);
+    return tn__buf_w_end(&w, out_len);
 }
 
 TN_API int tn_json_escape_buf(tn_buf *b, tn_str in) {
-    tn__w w;
+    tn__buf_w w;
     int rc;
-    tn__w_init(&w, NULL, 0);
-    tn__json_escape_w(&w, in);
-    if ((rc = tn__w_buf_begin(&w, b, w.n)) != 0) return rc;
-    tn__json_escape_w(&w, in);
+    tn__buf_w_init(&w, NULL, 0);
+    tn__hu_json_escape_w(&w, in);
+    if ((rc = tn__buf_w_reserve(&w, b, w.n)) != 0) return rc;
+    tn__hu_json_escape_w(&w, in);
     b->len += w.n;
     return TN_OK;
 }
 /* <<http_util.c  end of src/http_util.c */
+
+/* ======================================================================== */
+/* >>http_parse.c  (src/http_parse.c)                                       */
+/* ======================================================================== */
+#ifdef TORNADO_LINE_DIRECTIVES
+#line 1 "src/http_parse.c"
+#endif
+/* http_parse.c: strict incremental HTTP/1.1 head parser, framing, chunked codec, header utilities. */
+/* #include "base.h" (inlined above) */
+/* #include "http_parse.h" (inlined above) */
+/* #include "url.h" (inlined above) */
+
+/* ---- character classes ---- */
+
+/* tchar (RFC 9110 §5.6.2): "!#$%&'*+-.^_`|~", DIGIT, ALPHA. */
+static const unsigned char tn__http_tchar[256] = {
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,1,0,1,1,1,1,1,0,0,1,1,0,1,1,0,1,1,1,1,1,1,1,1,1,1,0,0,0,0,0,0,
+    0,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,0,0,0,1,1,
+    1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,0,1,0,1,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+};
+
+#define TN__HTTP_TCHAR(c) (tn__http_tchar[(unsigned char)(c)])
+
+/* 1 if c is a tchar. The one tchar check: later modules (multipart, cookies, router,
+   server) call this rather than keep their own copy. */
+TN__PRIVATE int tn__http_is_tchar(int c) { return tn__http_tchar[(unsigned char)c]; }
+#define TN__HTTP_WS(c) ((c) == ' ' || (c) == '\t')
+
+/* ASCII case-insensitive equality of s[0..n) and a lowercase literal lit[0..n). */
+TN__PRIVATE int tn__http_ieq_lit(const char *s, size_t n, const char *lit, size_t litn) {
+    size_t i;
+    if (n != litn) return 0;
+    for (i = 0; i < n; i++)
+        if (tn__lower((unsigned char)s[i]) != (unsigned char)lit[i]) return 0;
+    return 1;
+}
+
+/* A field name (a token) equal to a lowercase literal of letters and '-': 8 bytes at a time.
+   OR-ing 0x20 maps only A-Z onto a-z among token bytes, so the test is exact. */
+TN__PRIVATE int tn__http_name_is(const char *s, size_t n, const char *lit, size_t litn) {
+    if (n != litn) return 0;
+    while (n >= 8) {
+        uint64_t a, b;
+        memcpy(&a, s, 8);
+        memcpy(&b, lit, 8);
+        if ((a | 0x2020202020202020ull) != b) return 0;
+        s += 8;
+        lit += 8;
+        n -= 8;
+    }
+    while (n--)
+        if ((*s++ | 0x20) != *lit++) return 0;
+    return 1;
+}
+
+/* Same for a tn_str against any C string (both sides folded). */
+TN__PRIVATE int tn__http_ieq_c(tn_str s, const char *c) {
+    size_t i;
+    for (i = 0; i < s.len; i++) {
+        if (c[i] == 0) return 0;
+        if (tn__lower((unsigned char)s.ptr[i]) != tn__lower((unsigned char)c[i])) return 0;
+    }
+    return c[i] == 0;
+}
+
+/* ---- scanners: SSE2 when available, a scalar loop with identical results otherwise ---- */
+
+/* First byte in [p, end) that is a control byte (< 0x20) or DEL, else end. Used for field
+   values and reason phrases: HTAB, CR and LF stop the scan and are judged by the caller;
+   obs-text (>= 0x80) passes. */
+TN__PRIVATE const char *tn__http_scan_value(const char *p, const char *end) {
+#if TN__HAVE_SSE2
+    const __m128i lim = _mm_set1_epi8(0x1f);
+    const __m128i del = _mm_set1_epi8(0x7f);
+    while (end - p >= 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+        __m128i ctl = _mm_cmpeq_epi8(_mm_min_epu8(v, lim), v);
+        int mask = _mm_movemask_epi8(_mm_or_si128(ctl, _mm_cmpeq_epi8(v, del)));
+        if (mask) return p + __builtin_ctz((unsigned)mask);
+        p += 16;
+    }
+#endif
+    while (p < end) {
+        unsigned char c = (unsigned char)*p;
+        if (c < 0x20 || c == 0x7f) return p;
+        p++;
+    }
+    return end;
+}
+
+/* Bytes a request-target may hold (RFC 3986 section 2 and RFC 9112 section 3.2): the visible
+   ASCII bytes except " # < > \ ^ ` { | }, which no URI contains; '%' is allowed unchecked. */
+static const unsigned char tn__http_target_ok[256] = {
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,1,0,0,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,0,1,0,1,
+    1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,0,1,0,1,
+    0,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,0,0,0,1,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+};
+
+/* First byte in [p, end) that cannot be in a request-target (tn__http_target_ok), else end.
+   SSE2, five compares: a signed v < 0x21 finds controls, SP and bytes >= 0x80; v > 'z' finds
+   { | } ~ DEL; (v | 0x62) == 0x7e finds < > \ ^ | ~ (and some controls); (v | 1) == '#' finds
+   " #; then '`'. '~' is the one allowed byte the masks catch: it is taken out at the end. */
+TN__PRIVATE const char *tn__http_scan_target(const char *p, const char *end) {
+#if TN__HAVE_SSE2
+    const __m128i sp1 = _mm_set1_epi8(0x21), z = _mm_set1_epi8(0x7a), tilde = _mm_set1_epi8(0x7e);
+    const __m128i m62 = _mm_set1_epi8(0x62), one = _mm_set1_epi8(0x01), hash = _mm_set1_epi8(0x23);
+    const __m128i btick = _mm_set1_epi8(0x60);
+    while (end - p >= 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+        __m128i bad = _mm_or_si128(_mm_cmplt_epi8(v, sp1), _mm_cmpgt_epi8(v, z));
+        int mask;
+        bad = _mm_or_si128(bad, _mm_cmpeq_epi8(_mm_or_si128(v, m62), tilde));
+        bad = _mm_or_si128(bad, _mm_or_si128(_mm_cmpeq_epi8(_mm_or_si128(v, one), hash), _mm_cmpeq_epi8(v, btick)));
+        mask = _mm_movemask_epi8(_mm_andnot_si128(_mm_cmpeq_epi8(v, tilde), bad));
+        if (mask) return p + __builtin_ctz((unsigned)mask);
+        p += 16;
+    }
+#else
+    const unsigned char *t = tn__http_target_ok;
+    while (end - p >= 8) {   /* 8 lookups ANDed: one branch per 8 bytes */
+        const unsigned char *u = (const unsigned char *)p;
+        if (!(t[u[0]] & t[u[1]] & t[u[2]] & t[u[3]] & t[u[4]] & t[u[5]] & t[u[6]] & t[u[7]])) break;
+        p += 8;
+    }
+#endif
+    while (p < end && tn__http_target_ok[(unsigned char)*p]) p++;
+    return p;
+}
+
+/* First non-tchar byte in [p, end), else end. SSE2: a byte is a tchar when it is in
+   0x21..0x7E and not one of the delimiters "(),/:;<=>?@[\]{} (RFC 9110 §5.6.2). */
+TN__PRIVATE const char *tn__http_scan_token(const char *p, const char *end) {
+#if TN__HAVE_SSE2
+    while (end - p >= 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+        __m128i vis = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(0x20)), _mm_cmplt_epi8(v, _mm_set1_epi8(0x7f)));
+        __m128i d = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(0x27)), _mm_cmplt_epi8(v, _mm_set1_epi8(0x2a)));
+        int mask;
+        d = _mm_or_si128(d, _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(0x39)), _mm_cmplt_epi8(v, _mm_set1_epi8(0x41))));
+        d = _mm_or_si128(d, _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(0x5a)), _mm_cmplt_epi8(v, _mm_set1_epi8(0x5e))));
+        d = _mm_or_si128(d, _mm_cmpeq_epi8(v, _mm_set1_epi8(0x22)));
+        d = _mm_or_si128(d, _mm_cmpeq_epi8(v, _mm_set1_epi8(0x2c)));
+        d = _mm_or_si128(d, _mm_cmpeq_epi8(v, _mm_set1_epi8(0x2f)));
+        d = _mm_or_si128(d, _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7b)));
+        d = _mm_or_si128(d, _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7d)));
+        mask = (_mm_movemask_epi8(vis) ^ 0xffff) | _mm_movemask_epi8(d);
+        if (mask) return p + __builtin_ctz((unsigned)mask);
+        p += 16;
+    }
+#else
+    const unsigned char *t = tn__http_tchar;
+    while (end - p >= 8) {   /* 8 lookups ANDed: one branch per 8 bytes */
+        const unsigned char *u = (const unsigned char *)p;
+        if (!(t[u[0]] & t[u[1]] & t[u[2]] & t[u[3]] & t[u[4]] & t[u[5]] & t[u[6]] & t[u[7]])) break;
+        p += 8;
+    }
+#endif
+    while (p < end && TN__HTTP_TCHAR(*p)) p++;
+    return p;
+}
+
+TN_API int tn_http_is_token(tn_str s) {
+    return s.len > 0 && tn__http_scan_token(s.ptr, s.ptr + s.len) == s.ptr + s.len;
+}
+
+/* ---- head parsing ---- */
+
+/* "HTTP/1.x" at p. Returns 8, TN_EINCOMPLETE or TN_EBAD_VERSION; *version = 10 or 11. */
+TN__PRIVATE int tn__http_version(const char *p, const char *end, int *version) {
+    static const char pat[] = "HTTP/1.#";
+    size_t i;
+    if (TN__LIKELY(end - p >= 8) && memcmp(p, "HTTP/1.", 7) == 0 && p[7] >= '0' && p[7] <= '9') {
+        *version = p[7] == '0' ? 10 : 11;
+        return 8;
+    }
+    for (i = 0; i < 8; i++) {
+        if (p + i == end) return TN_EINCOMPLETE;
+        if (pat[i] == '#' ? (p[i] < '0' || p[i] > '9') : p[i] != pat[i]) return TN_EBAD_VERSION;
+    }
+    *version = p[7] == '0' ? 10 : 11;
+    return 8;
+}
+
+/* CRLF at p. Returns 2, TN_EINCOMPLETE, TN_EPARSE (bare CR or bare LF) or `other`. */
+TN__PRIVATE int tn__http_crlf(const char *p, const char *end, int other) {
+    if (p == end) return TN_EINCOMPLETE;
+    if (*p == '\r') {
+        if (p + 1 == end) return TN_EINCOMPLETE;
+        return p[1] == '\n' ? 2 : TN_EPARSE;
+    }
+    return *p == '\n' ? TN_EPARSE : other;
+}
+
+/* Where an incomplete parse stopped: the next call resumes scanning at `scan` with the
+   scanner named by `phase` and reparses the line only once that scanner stops early. */
+enum { TN__HTTP_PH_LINE = 0, TN__HTTP_PH_TOKEN = 1, TN__HTTP_PH_TARGET = 2, TN__HTTP_PH_VALUE = 3 };
+typedef struct tn__http_stop {
+    const char *scan;
+    int phase;
+} tn__http_stop;
+
+/* Parse field lines from *pp until the empty line. Returns 1 (complete; *pp after the empty
+   line), TN_EINCOMPLETE (*pp at the start of the incomplete line, complete lines before it
+   stored, *stop says how far the line was validated), or an error. */
+TN__PRIVATE int tn__http_fields(const char **pp, const char *end, tn_http_header *h, size_t max, size_t *num,
+                                tn__http_stop *stop) {
+    const char *p = *pp;
+    stop->scan = end;
+    for (;;) {
+        const char *line = p, *name, *vstart, *vend;
+        size_t n;
+        *pp = line;
+        stop->phase = TN__HTTP_PH_TOKEN;
+        if (TN__UNLIKELY(p == end)) return TN_EINCOMPLETE;
+        if (*p == '\r') {
+            stop->phase = TN__HTTP_PH_LINE;
+            if (p + 1 == end) return TN_EINCOMPLETE;
+            if (p[1] != '\n') return TN_EPARSE;
+            *pp = p + 2;
+            return 1;
+        }
+        name = p;
+        p = tn__http_scan_token(p, end);
+        if (TN__UNLIKELY(p == end)) return TN_EINCOMPLETE;
+        if (TN__UNLIKELY(*p != ':' || p == name)) {
+            if (p == name && *p == '\n') return TN_EPARSE;
+            if (p == name && TN__HTTP_WS(*p)) return *num ? TN_EBAD_HEADER_VALUE : TN_EBAD_HEADER_NAME;
+            return TN_EBAD_HEADER_NAME;
+        }
+        n = (size_t)(p - name);
+        p++;
+        stop->phase = TN__HTTP_PH_VALUE;
+        while (p < end && TN__HTTP_WS(*p)) p++;
+        vstart = p;
+        for (;;) {
+            p = tn__http_scan_value(p, end);
+            if (TN__UNLIKELY(p == end)) return TN_EINCOMPLETE;
+            if (*p != '\t') break;
+            p++;
+        }
+        if (TN__LIKELY(*p == '\r')) {
+            if (p + 1 == end) {
+                stop->phase = TN__HTTP_PH_LINE;
+                return TN_EINCOMPLETE;
+            }
+            if (p[1] != '\n') return TN_EBAD_HEADER_VALUE;   /* bare CR */
+        } else {
+            return *p == '\n' ? TN_EPARSE : TN_EBAD_HEADER_VALUE;
+        }
+        vend = p;
+        while (vend > vstart && TN__HTTP_WS(vend[-1])) vend--;
+        p += 2;
+        if (TN__UNLIKELY(*num >= max)) return TN_ETOO_MANY_HEADERS;
+        h[*num].name.ptr = name;
+        h[*num].name.len = n;
+        h[*num].value.ptr = vstart;
+        h[*num].value.len = (size_t)(vend - vstart);
+        ++*num;
+    }
+}
+
+/* What the framing fields of a head say. */
+typedef struct tn__http_framing {
+    unsigned flags;
+    int te_bad;            /* syntax error in a Transfer-Encoding list */
+    int te_others;         /* codings other than chunked */
+    int te_chunked;        /* how many times chunked appears */
+    int te_last_chunked;   /* the final coding is chunked */
+    int cl_bad;
+    uint64_t cl;
+    int hosts, host_bad, upgrade, expect_continue;
+} tn__http_framing;
+
+/* One Content-Length field: a list of equal decimal values (RFC 9110 §8.6, RFC 9112 §6.3). */
+TN__PRIVATE void tn__http_content_length(tn_str v, tn__http_framing *f) {
+    const char *p = v.ptr, *end = v.ptr + v.len;
+    if (v.len == 0) { f->cl_bad = 1; return; }
+    for (;;) {
+        uint64_t x = 0;
+        const char *d = p;
+        while (p < end && *p >= '0' && *p <= '9') {
+            unsigned dig = (unsigned)(*p - '0');
+            if (x > (UINT64_MAX - dig) / 10) { f->cl_bad = 1; return; }
+            x = x * 10 + dig;
+            p++;
+        }
+        if (p == d || x > (uint64_t)INT64_MAX) { f->cl_bad = 1; return; }
+        if ((f->flags & TN_HTTP_F_CONTENT_LENGTH) && f->cl != x) { f->cl_bad = 1; return; }
+        f->cl = x;
+        f->flags |= TN_HTTP_F_CONTENT_LENGTH;
+        while (p < end && TN__HTTP_WS(*p)) p++;
+        if (p == end) return;
+        if (*p != ',') { f->cl_bad = 1; return; }
+        p++;
+        while (p < end && TN__HTTP_WS(*p)) p++;
+    }
+}
+
+/* One Transfer-Encoding field: a list of codings; chunked must be last and appear once. */
+TN__PRIVATE void tn__http_transfer_encoding(tn_str v, tn__http_framing *f) {
+    const char *p = v.ptr, *end = v.ptr + v.len;
+    f->flags |= TN_HTTP_F_TRANSFER_ENCODING;
+    if (v.len == 0) { f->te_bad = 1; return; }
+    for (;;) {
+        const char *t = p;
+        size_t n;
+        p = tn__http_scan_token(p, end);
+        n = (size_t)(p - t);
+        if (n == 0) { f->te_bad = 1; return; }
+        if (tn__http_ieq_lit(t, n, "chunked", 7)) {
+            f->te_last_chunked = 1;
+            f->te_chunked++;
+        } else {
+            f->te_last_chunked = 0;
+            f->te_others++;
+        }
+        while (p < end && TN__HTTP_WS(*p)) p++;
+        /* parameters: only on codings other than chunked; token=(token|quoted) */
+        while (p < end && *p == ';') {
+            if (f->te_last_chunked) { f->te_bad = 1; return; }
+            p++;
+            while (p < end && TN__HTTP_WS(*p)) p++;
+            t = p;
+            p = tn__http_scan_token(p, end);
+            if (p == t || p == end || *p != '=') { f->te_bad = 1; return; }
+            p++;
+            if (p < end && *p == '"') {
+                p++;
+                while (p < end && *p != '"') {
+                    if (*p == '\\' && p + 1 < end) p++;
+                    p++;
+                }
+                if (p >= end) { f->te_bad = 1; return; }
+                p++;
+            } else {
+                t = p;
+                p = tn__http_scan_token(p, end);
+                if (p == t) { f->te_bad = 1; return; }
+            }
+            while (p < end && TN__HTTP_WS(*p)) p++;
+        }
+        if (p == end) return;
+        if (*p != ',') { f->te_bad = 1; return; }
+        p++;
+        while (p < end && TN__HTTP_WS(*p)) p++;
+    }
+}
+
+/* Connection options (RFC 9110 §7.6.1): one pass over the list for close, keep-alive, upgrade. */
+TN__PRIVATE void tn__http_connection(tn_str v, tn__http_framing *f) {
+    const char *p = v.ptr, *end = v.ptr + v.len;
+    while (p < end) {
+        const char *s, *e;
+        size_t n;
+        while (p < end && (TN__HTTP_WS(*p) || *p == ',')) p++;
+        s = p;
+        while (p < end && *p != ',') p++;
+        e = p;
+        while (e > s && TN__HTTP_WS(e[-1])) e--;
+        n = (size_t)(e - s);
+        if (n == 5 && tn__http_ieq_lit(s, 5, "close", 5)) f->flags |= TN_HTTP_F_CONN_CLOSE;
+        else if (n == 10 && tn__http_ieq_lit(s, 10, "keep-alive", 10)) f->flags |= TN_HTTP_F_CONN_KEEP_ALIVE;
+        else if (n == 7 && tn__http_ieq_lit(s, 7, "upgrade", 7)) f->flags |= TN_HTTP_F_CONN_UPGRADE;
+    }
+}
+
+/* Scan the stored fields for the ones that decide framing and connection handling. */
+TN__PRIVATE void tn__http_collect(const tn_http_header *h, size_t num, tn__http_framing *f) {
+    /* name lengths that matter: 4 host, 6 expect, 7 upgrade, 10 connection, 14 content-length,
+       17 transfer-encoding; everything else is skipped with one test */
+    const uint32_t lens = (1u << 4) | (1u << 6) | (1u << 7) | (1u << 10) | (1u << 14) | (1u << 17);
+    size_t i;
+    memset(f, 0, sizeof *f);
+    for (i = 0; i < num; i++) {
+        const char *nm = h[i].name.ptr;
+        size_t n = h[i].name.len;
+        int c;
+        if (n > 17 || !((lens >> n) & 1u)) continue;
+        c = nm[0] | 0x20;
+        if (c == 'c') {
+            if (n == 14 && tn__http_name_is(nm, 14, "content-length", 14)) tn__http_content_length(h[i].value, f);
+            else if (n == 10 && tn__http_name_is(nm, 10, "connection", 10)) tn__http_connection(h[i].value, f);
+        } else if (c == 't') {
+            if (n == 17 && tn__http_name_is(nm, 17, "transfer-encoding", 17)) tn__http_transfer_encoding(h[i].value, f);
+        } else if (c == 'h') {
+            if (n == 4 && tn__http_name_is(nm, 4, "host", 4)) {
+                f->hosts++;
+                if (tn_url_parse_host_port(h[i].value, NULL, NULL) != 0) f->host_bad = 1;
+            }
+        } else if (c == 'u') {
+            if (n == 7 && tn__http_name_is(nm, 7, "upgrade", 7)) f->upgrade = 1;
+        } else if (c == 'e') {
+            if (n == 6 && tn__http_name_is(nm, 6, "expect", 6) &&
+                tn__http_ieq_lit(h[i].value.ptr, h[i].value.len, "100-continue", 12))
+                f->expect_continue = 1;
+        }
+    }
+    if (f->te_last_chunked && !f->te_bad) f->flags |= TN_HTTP_F_CHUNKED;
+}
+
+/* Rules common to requests and responses (RFC 9112 §6.1, §6.3): CL+TE, TE in HTTP/1.0. */
+TN__PRIVATE int tn__http_check_framing(const tn__http_framing *f, int version) {
+    if (f->cl_bad) return TN_EBAD_CONTENT_LENGTH;
+    if (f->flags & TN_HTTP_F_TRANSFER_ENCODING) {
+        if (f->flags & TN_HTTP_F_CONTENT_LENGTH) return TN_EBAD_TRANSFER_ENCODING;
+        if (version < 11) return TN_EBAD_TRANSFER_ENCODING;
+        if (f->te_bad) return TN_EBAD_TRANSFER_ENCODING;
+    }
+    return TN_OK;
+}
+
+TN__PRIVATE size_t tn__http_max_head(size_t v) {
+    size_t m = TN__DEF(v, (size_t)TORNADO_MAX_HEADER_BYTES);
+    return m > 0x3fffffffu ? 0x3fffffffu : m;
+}
+
+/* Resume bookkeeping shared by both parsers. Returns 1 to (re)parse from st->pos, or a
+   result when the new bytes do not finish the scan that stopped the previous call (each
+   byte is then scanned once, so a head arriving a byte at a time costs linear time). */
+TN__PRIVATE int tn__http_resume(tn__http_pstate *st, const char *buf, size_t len, size_t *num_headers,
+                                size_t max_head, size_t max_target) {
+    const char *p, *end = buf + len;
+    if (st->base != buf || st->pos > len || st->scan > len) {
+        st->base = buf;
+        st->pos = 0;
+        st->scan = 0;
+        st->mark = 0;
+        st->state = 0;
+        st->phase = 0;
+        *num_headers = 0;
+        return 1;
+    }
+    if (st->phase == TN__HTTP_PH_LINE) return 1;
+    p = buf + st->scan;
+    if (st->phase == TN__HTTP_PH_TOKEN) {
+        p = tn__http_scan_token(p, end);
+    } else if (st->phase == TN__HTTP_PH_TARGET) {
+        p = tn__http_scan_target(p, end);
+        if ((size_t)(p - (buf + st->mark)) > max_target) {
+            st->base = NULL;
+            return TN_EURI_TOO_LONG;
+        }
+    } else {
+        for (;;) {
+            p = tn__http_scan_value(p, end);
+            if (p == end || *p != '\t') break;
+            p++;
+        }
+    }
+    if (p != end) return 1;
+    st->scan = len;
+    if (len > max_head) {
+        st->base = NULL;
+        return TN_EHEADER_TOO_LARGE;
+    }
+    return TN_EINCOMPLETE;
+}
+
+TN__PRIVATE int tn__http_incomplete(tn__http_pstate *st, const char *buf, size_t len, const char *line, int state,
+                                    int phase, const char *scan, size_t max_head) {
+    if (len > max_head) {
+        st->base = NULL;
+        return TN_EHEADER_TOO_LARGE;
+    }
+    st->pos = (size_t)(line - buf);
+    st->scan = (size_t)(scan - buf);
+    st->state = state;
+    st->phase = phase;
+    return TN_EINCOMPLETE;
+}
+
+TN__PRIVATE int tn__http_target_form(tn_str method, tn_str t) {
+    size_t i;
+    if (tn_str_eq_c(method, "CONNECT")) {
+        /* authority-form (RFC 9112 §3.2.3): uri-host ":" port, nothing else */
+        tn_str host;
+        int port;
+        if (tn_url_parse_host_port(t, &host, &port) != 0 || host.len == 0 || port < 0) return TN_EBAD_TARGET;
+        return TN_HTTP_TARGET_AUTHORITY;
+    }
+    if (t.ptr[0] == '/') return TN_HTTP_TARGET_ORIGIN;
+    if (t.len == 1 && t.ptr[0] == '*')
+        return tn_str_eq_c(method, "OPTIONS") ? (int)TN_HTTP_TARGET_ASTERISK : (int)TN_EBAD_TARGET;
+    /* absolute-form: scheme ":" ..., scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) */
+    if (!((t.ptr[0] | 0x20) >= 'a' && (t.ptr[0] | 0x20) <= 'z')) return TN_EBAD_TARGET;
+    for (i = 1; i < t.len; i++) {
+        char c = t.ptr[i];
+        if (c == ':') return i + 1 < t.len ? (int)TN_HTTP_TARGET_ABSOLUTE : (int)TN_EBAD_TARGET;
+        if (!(((c | 0x20) >= 'a' && (c | 0x20) <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.'))
+            return TN_EBAD_TARGET;
+    }
+    return TN_EBAD_TARGET;
+}
+
+/* Skip empty lines (CRLF) before a start line (RFC 9112 §2.2). Returns 1 with *pp at the
+   first other byte, TN_EINCOMPLETE (a CR at the end) or TN_EPARSE. */
+TN__PRIVATE int tn__http_skip_empty(const char **pp, const char *end) {
+    const char *p = *pp;
+    while (p < end && *p == '\r') {
+        if (p + 1 == end) {
+            *pp = p;
+            return TN_EINCOMPLETE;
+        }
+        if (p[1] != '\n') return TN_EPARSE;
+        p += 2;
+    }
+    *pp = p;
+    if (p < end && *p == '\n') return TN_EPARSE;
+    return 1;
+}
+
+#define TN__HTTP_FAIL(rc) do { st->base = NULL; return (rc); } while (0)
+
+TN_API int tn_http_parse_request(const char *buf, size_t len, tn_http_request *req) {
+    tn__http_pstate *st = &req->_st;
+    const char *end = buf + len, *p, *line;
+    size_t max_head = tn__http_max_head(req->max_header_bytes);
+    size_t max_target = TN__DEF(req->max_target_length, (size_t)TORNADO_MAX_TARGET_LENGTH);
+    tn__http_framing f;
+    tn__http_stop stop;
+    int rc, consumed;
+
+    if (buf == NULL) return len ? TN_EINVAL : TN_EINCOMPLETE;
+    rc = tn__http_resume(st, buf, len, &req->num_headers, max_head, max_target);
+    if (rc != 1) return rc;
+    p = buf + st->pos;
+
+    if (st->state == 0) {
+        const char *t;
+        rc = tn__http_skip_empty(&p, end);
+        if (rc == TN_EINCOMPLETE) return tn__http_incomplete(st, buf, len, p, 0, TN__HTTP_PH_LINE, p, max_head);
+        if (rc < 0) TN__HTTP_FAIL(rc);
+        line = p;
+        p = tn__http_scan_token(p, end);
+        if (p == end) return tn__http_incomplete(st, buf, len, line, 0, TN__HTTP_PH_TOKEN, end, max_head);
+        if (*p != ' ' || p == line) TN__HTTP_FAIL((p == line && *p == '\n') ? TN_EPARSE : TN_EBAD_METHOD);
+        req->method.ptr = line;
+        req->method.len = (size_t)(p - line);
+        t = ++p;
+        p = tn__http_scan_target(p, end);
+        if ((size_t)(p - t) > max_target) TN__HTTP_FAIL(TN_EURI_TOO_LONG);
+        if (p == end) {
+            st->mark = (size_t)(t - buf);
+            return tn__http_incomplete(st, buf, len, line, 0, TN__HTTP_PH_TARGET, end, max_head);
+        }
+        if (*p != ' ' || p == t) TN__HTTP_FAIL((p != t && (*p == '\r' || *p == '\n')) ? TN_EBAD_VERSION : TN_EBAD_TARGET);
+        req->target.ptr = t;
+        req->target.len = (size_t)(p - t);
+        p++;
+        rc = tn__http_version(p, end, &req->version);
+        if (rc == TN_EINCOMPLETE) return tn__http_incomplete(st, buf, len, line, 0, TN__HTTP_PH_LINE, p, max_head);
+        if (rc < 0) TN__HTTP_FAIL(rc);
+        p += rc;
+        rc = tn__http_crlf(p, end, TN_EBAD_VERSION);
+        if (rc == TN_EINCOMPLETE) return tn__http_incomplete(st, buf, len, line, 0, TN__HTTP_PH_LINE, p, max_head);
+        if (rc < 0) TN__HTTP_FAIL(rc);
+        p += rc;
+        rc = tn__http_target_form(req->method, req->target);
+        if (rc < 0) TN__HTTP_FAIL(rc);
+        req->target_form = rc;
+        req->num_headers = 0;
+    }
+
+    rc = tn__http_fields(&p, end, req->headers, req->headers ? req->max_headers : 0, &req->num_headers, &stop);
+    if (rc == TN_EINCOMPLETE) return tn__http_incomplete(st, buf, len, p, 1, stop.phase, stop.scan, max_head);
+    st->base = NULL;   /* complete or failed: the next call starts afresh */
+    if (rc < 0) return rc;
+    if ((size_t)(p - buf) > max_head) return TN_EHEADER_TOO_LARGE;
+    consumed = (int)(p - buf);
+
+    tn__http_collect(req->headers, req->num_headers, &f);
+    if ((rc = tn__http_check_framing(&f, req->version)) != 0) return rc;
+    /* RFC 9112 §6.3: a request whose final coding is not chunked cannot be framed: 400 */
+    if ((f.flags & TN_HTTP_F_TRANSFER_ENCODING) && (!f.te_last_chunked || f.te_chunked > 1)) return TN_EBAD_TRANSFER_ENCODING;
+    if (f.te_others) return TN_EUNSUPPORTED_TE;
+    if (f.hosts > 1) return TN_EBAD_HEADER_VALUE;   /* RFC 9112 §3.2: more than one Host */
+    if (f.host_bad) return TN_EBAD_HEADER_VALUE;    /* RFC 9112 §3.2: Host is not host[:port] */
+    if (f.hosts == 1) f.flags |= TN_HTTP_F_HOST;
+    if (req->version >= 11) {
+        if (f.expect_continue) f.flags |= TN_HTTP_F_EXPECT_CONTINUE;
+        if (f.upgrade && (f.flags & TN_HTTP_F_CONN_UPGRADE)) f.flags |= TN_HTTP_F_UPGRADE;
+        if (!(f.flags & TN_HTTP_F_CONN_CLOSE)) f.flags |= TN_HTTP_F_KEEP_ALIVE;
+    } else if ((f.flags & TN_HTTP_F_CONN_KEEP_ALIVE) && !(f.flags & TN_HTTP_F_CONN_CLOSE)) {
+        f.flags |= TN_HTTP_F_KEEP_ALIVE;
+    }
+    req->flags = f.flags;
+    req->content_length = 0;
+    req->body_kind = TN_HTTP_BODY_NONE;
+    if (req->target_form == TN_HTTP_TARGET_AUTHORITY) {
+        /* CONNECT: no content (RFC 9110 §9.3.6); the tunnel starts after the head */
+        req->flags |= TN_HTTP_F_UPGRADE;
+    } else if (f.flags & TN_HTTP_F_CHUNKED) {
+        req->body_kind = TN_HTTP_BODY_CHUNKED;
+    } else if (f.flags & TN_HTTP_F_CONTENT_LENGTH) {
+        req->content_length = f.cl;
+        if (f.cl) req->body_kind = TN_HTTP_BODY_LENGTH;
+    }
+    return consumed;
+}
+
+TN_API int tn_http_parse_response(const char *buf, size_t len, tn_http_response *res) {
+    tn__http_pstate *st = &res->_st;
+    const char *end = buf + len, *p, *line;
+    size_t max_head = tn__http_max_head(res->max_header_bytes);
+    tn__http_framing f;
+    tn__http_stop stop;
+    int rc, consumed;
+
+    if (buf == NULL) return len ? TN_EINVAL : TN_EINCOMPLETE;
+    rc = tn__http_resume(st, buf, len, &res->num_headers, max_head, 0);
+    if (rc != 1) return rc;
+    p = buf + st->pos;
+
+    if (st->state == 0) {
+        static const char pat[] = " ###";
+        const char *r;
+        int i, status = 0;
+        rc = tn__http_skip_empty(&p, end);
+        if (rc == TN_EINCOMPLETE) return tn__http_incomplete(st, buf, len, p, 0, TN__HTTP_PH_LINE, p, max_head);
+        if (rc < 0) TN__HTTP_FAIL(rc);
+        line = p;
+        rc = tn__http_version(p, end, &res->version);
+        if (rc == TN_EINCOMPLETE) return tn__http_incomplete(st, buf, len, line, 0, TN__HTTP_PH_LINE, line, max_head);
+        if (rc < 0) TN__HTTP_FAIL(rc);
+        p += rc;
+        /* SP 3DIGIT [SP reason] CRLF; the SP before an empty reason may be missing */
+        for (i = 0; i < 4; i++) {
+            if (p + i == end) return tn__http_incomplete(st, buf, len, line, 0, TN__HTTP_PH_LINE, line, max_head);
+            if (pat[i] == '#') {
+                if (p[i] < '0' || p[i] > '9') TN__HTTP_FAIL(TN_EBAD_STATUS);
+                status = status * 10 + (p[i] - '0');
+            } else if (p[i] != ' ') {
+                TN__HTTP_FAIL(TN_EBAD_VERSION);
+            }
+        }
+        if (status < 100) TN__HTTP_FAIL(TN_EBAD_STATUS);
+        res->status = status;
+        p += 4;
+        if (p == end) return tn__http_incomplete(st, buf, len, line, 0, TN__HTTP_PH_LINE, line, max_head);
+        if (*p == ' ') p++;
+        else if (*p != '\r' && *p != '\n') TN__HTTP_FAIL(TN_EBAD_STATUS);
+        r = p;
+        for (;;) {
+            p = tn__http_scan_value(p, end);
+            if (p == end) return tn__http_incomplete(st, buf, len, line, 0, TN__HTTP_PH_VALUE, end, max_head);
+            if (*p != '\t') break;
+            p++;
+        }
+        res->reason.ptr = r;
+        res->reason.len = (size_t)(p - r);
+        rc = tn__http_crlf(p, end, TN_EBAD_STATUS);
+        if (rc == TN_EINCOMPLETE) return tn__http_incomplete(st, buf, len, line, 0, TN__HTTP_PH_LINE, line, max_head);
+        if (rc < 0) TN__HTTP_FAIL(rc);
+        p += rc;
+        res->num_headers = 0;
+    }
+
+    rc = tn__http_fields(&p, end, res->headers, res->headers ? res->max_headers : 0, &res->num_headers, &stop);
+    if (rc == TN_EINCOMPLETE) return tn__http_incomplete(st, buf, len, p, 1, stop.phase, stop.scan, max_head);
+    st->base = NULL;
+    if (rc < 0) return rc;
+    if ((size_t)(p - buf) > max_head) return TN_EHEADER_TOO_LARGE;
+    consumed = (int)(p - buf);
+
+    tn__http_collect(res->headers, res->num_headers, &f);
+    if ((rc = tn__http_check_framing(&f, res->version)) != 0) return rc;
+    /* RFC 9112 §6.3: chunked not final (or applied twice) → the body runs until close */
+    if (f.te_last_chunked && f.te_chunked > 1) f.flags &= ~(unsigned)TN_HTTP_F_CHUNKED;
+    if ((f.flags & TN_HTTP_F_CHUNKED) && f.te_others) return TN_EUNSUPPORTED_TE;
+    if (res->status == 101) f.flags |= TN_HTTP_F_UPGRADE;
+    if (tn_str_eq_c(res->request_method, "CONNECT") && res->status / 100 == 2) f.flags |= TN_HTTP_F_UPGRADE;
+    res->flags = f.flags;
+    res->content_length = f.cl;
+    res->body_kind = tn_http_response_body(res, res->request_method, &res->content_length);
+    if (res->version >= 11 ? !(f.flags & TN_HTTP_F_CONN_CLOSE)
+                           : ((f.flags & TN_HTTP_F_CONN_KEEP_ALIVE) && !(f.flags & TN_HTTP_F_CONN_CLOSE))) {
+        if (res->body_kind != TN_HTTP_BODY_UNTIL_CLOSE) res->flags |= TN_HTTP_F_KEEP_ALIVE;
+    }
+    return consumed;
+}
+
+TN_API void tn_http_request_reset(tn_http_request *req) {
+    tn_http_request keep = *req;
+    memset(req, 0, sizeof *req);
+    req->headers = keep.headers;
+    req->max_headers = keep.max_headers;
+    req->max_header_bytes = keep.max_header_bytes;
+    req->max_target_length = keep.max_target_length;
+}
+
+TN_API void tn_http_response_reset(tn_http_response *res) {
+    tn_http_response keep = *res;
+    memset(res, 0, sizeof *res);
+    res->headers = keep.headers;
+    res->max_headers = keep.max_headers;
+    res->max_header_bytes = keep.max_header_bytes;
+    res->request_method = keep.request_method;
+}
+
+TN_API int tn_http_error_status(int code) {
+    switch (code) {
+    case TN_EBODY_TOO_LARGE: return 413;
+    case TN_EURI_TOO_LONG: return 414;
+    case TN_EHEADER_TOO_LARGE:
+    case TN_ETOO_MANY_HEADERS: return 431;
+    case TN_EUNSUPPORTED_TE: return 501;
+    default: return code < 0 && code != TN_EINCOMPLETE ? 400 : 0;
+    }
+}
+
+TN_API int tn_http_request_keep_alive(const tn_http_request *req) {
+    return (req->flags & TN_HTTP_F_KEEP_ALIVE) ? 1 : 0;
+}
+
+TN_API int tn_http_response_keep_alive(const tn_http_response *res) {
+    return (res->flags & TN_HTTP_F_KEEP_ALIVE) ? 1 : 0;
+}
+
+TN_API int tn_http_response_body(const tn_http_response *res, tn_str request_method, uint64_t *length) {
+    int kind;
+    uint64_t n = 0;
+    if (tn_str_eq_c(request_method, "HEAD") || res->status < 200 || res->status == 204 || res->status == 304 ||
+        (tn_str_eq_c(request_method, "CONNECT") && res->status / 100 == 2)) {
+        kind = TN_HTTP_BODY_NONE;
+    } else if (res->flags & TN_HTTP_F_TRANSFER_ENCODING) {
+        kind = (res->flags & TN_HTTP_F_CHUNKED) ? TN_HTTP_BODY_CHUNKED : TN_HTTP_BODY_UNTIL_CLOSE;
+    } else if (res->flags & TN_HTTP_F_CONTENT_LENGTH) {
+        n = res->content_length;
+        kind = n ? TN_HTTP_BODY_LENGTH : TN_HTTP_BODY_NONE;
+    } else {
+        kind = TN_HTTP_BODY_UNTIL_CLOSE;
+    }
+    if (length) *length = n;
+    return kind;
+}
+
+/* ---- chunked coding ---- */
+
+enum {
+    TN__HTTP_CK_SIZE = 0, TN__HTTP_CK_EXT_NAME0, TN__HTTP_CK_EXT_NAME, TN__HTTP_CK_EXT_VAL0,
+    TN__HTTP_CK_EXT_VAL, TN__HTTP_CK_EXT_QUOTED, TN__HTTP_CK_EXT_QESC, TN__HTTP_CK_EXT_VALEND,
+    TN__HTTP_CK_EXT_SEMI, TN__HTTP_CK_EXT_EQ, TN__HTTP_CK_SIZE_LF, TN__HTTP_CK_DATA, TN__HTTP_CK_DATA_CR,
+    TN__HTTP_CK_DATA_LF, TN__HTTP_CK_TR_START, TN__HTTP_CK_TR_NAME, TN__HTTP_CK_TR_VALUE, TN__HTTP_CK_TR_LF,
+    TN__HTTP_CK_FINAL_LF, TN__HTTP_CK_DONE, TN__HTTP_CK_ERROR
+};
+
+/* End of the chunk-size line's size part (at ';' or CR): check the body limit. */
+TN__PRIVATE int tn__http_chunk_size_end(tn_http_chunked *d) {
+    uint64_t max = TN__DEF(d->max_body_bytes, (uint64_t)TORNADO_MAX_BODY_BYTES);
+    if (d->_sub == 0) return TN_EBAD_CHUNK;
+    if (d->_left > max || d->body_bytes > max - d->_left) return TN_EBODY_TOO_LARGE;
+    return TN_OK;
+}
+
+TN_API int tn_http_decode_chunked(tn_http_chunked *d, char *buf, size_t *len) {
+    size_t n = *len, src = 0, dst = 0;
+    size_t max_line = TN__DEF(d->max_chunk_line, (size_t)TORNADO_MAX_CHUNK_LINE);
+    size_t max_trailer = TN__DEF(d->max_trailer_bytes, (size_t)TORNADO_MAX_TRAILER_BYTES);
+    int rc = TN_OK;
+
+    if (d->_state == TN__HTTP_CK_ERROR) { *len = 0; return TN_EBAD_CHUNK; }
+    if (d->_state == TN__HTTP_CK_DONE) { *len = 0; return n > 0x7fffffffu ? 0x7fffffff : (int)n; }
+    if (n > 0x7fffffffu) return TN_EINVAL;
+    for (;;) {
+        unsigned char c;
+        if (d->_state == TN__HTTP_CK_DATA) {
+            size_t take = n - src;
+            if ((uint64_t)take > d->_left) take = (size_t)d->_left;
+            if (take) {
+                if (dst != src) memmove(buf + dst, buf + src, take);
+                dst += take;
+                src += take;
+                d->_left -= take;
+                d->body_bytes += take;
+            }
+            if (d->_left) break;
+            d->_state = TN__HTTP_CK_DATA_CR;
+            continue;
+        }
+        if (src == n) break;
+        c = (unsigned char)buf[src++];
+        if (d->_state < TN__HTTP_CK_DATA) {
+            if (++d->_count > max_line) { rc = TN_EBAD_CHUNK; goto fail; }
+        } else if (d->_state >= TN__HTTP_CK_TR_START) {
+            if (++d->_count > max_trailer) { rc = TN_EHEADER_TOO_LARGE; goto fail; }
+        }
+        switch (d->_state) {
+        case TN__HTTP_CK_SIZE: {
+            int v = tn__hexval(c);
+            if (v >= 0) {
+                if (d->_left >> 60) { rc = TN_EBAD_CHUNK; goto fail; }   /* overflow */
+                d->_left = (d->_left << 4) | (uint64_t)v;
+                d->_sub++;
+            } else if (c == ';' || c == '\r' || TN__HTTP_WS(c)) {
+                if ((rc = tn__http_chunk_size_end(d)) != 0) goto fail;
+                d->_state = c == ';' ? TN__HTTP_CK_EXT_NAME0 : c == '\r' ? TN__HTTP_CK_SIZE_LF : TN__HTTP_CK_EXT_SEMI;
+            } else {
+                rc = TN_EBAD_CHUNK;
+                goto fail;
+            }
+            break;
+        }
+        /* chunk-ext = *( BWS ";" BWS name [ BWS "=" BWS value ] ) (RFC 9112 §7.1.1): BWS (SP,
+           HTAB) only where a ';' or '=' follows, so a line never ends in whitespace */
+        case TN__HTTP_CK_EXT_NAME0:
+            if (TN__HTTP_WS(c)) break;
+            if (!TN__HTTP_TCHAR(c)) { rc = TN_EBAD_CHUNK; goto fail; }
+            d->_state = TN__HTTP_CK_EXT_NAME;
+            break;
+        case TN__HTTP_CK_EXT_NAME:
+            if (TN__HTTP_TCHAR(c)) break;
+            if (c == '=') d->_state = TN__HTTP_CK_EXT_VAL0;
+            else if (c == ';') d->_state = TN__HTTP_CK_EXT_NAME0;
+            else if (c == '\r') d->_state = TN__HTTP_CK_SIZE_LF;
+            else if (TN__HTTP_WS(c)) d->_state = TN__HTTP_CK_EXT_EQ;
+            else { rc = TN_EBAD_CHUNK; goto fail; }
+            break;
+        case TN__HTTP_CK_EXT_EQ:
+            if (TN__HTTP_WS(c)) break;
+            if (c == '=') d->_state = TN__HTTP_CK_EXT_VAL0;
+            else if (c == ';') d->_state = TN__HTTP_CK_EXT_NAME0;
+            else { rc = TN_EBAD_CHUNK; goto fail; }
+            break;
+        case TN__HTTP_CK_EXT_VAL0:
+            if (TN__HTTP_WS(c)) break;
+            if (c == '"') d->_state = TN__HTTP_CK_EXT_QUOTED;
+            else if (TN__HTTP_TCHAR(c)) d->_state = TN__HTTP_CK_EXT_VAL;
+            else { rc = TN_EBAD_CHUNK; goto fail; }
+            break;
+        case TN__HTTP_CK_EXT_VAL:
+            if (TN__HTTP_TCHAR(c)) break;
+            if (c == ';') d->_state = TN__HTTP_CK_EXT_NAME0;
+            else if (c == '\r') d->_state = TN__HTTP_CK_SIZE_LF;
+            else if (TN__HTTP_WS(c)) d->_state = TN__HTTP_CK_EXT_SEMI;
+            else { rc = TN_EBAD_CHUNK; goto fail; }
+            break;
+        case TN__HTTP_CK_EXT_QUOTED:
+            if (c == '"') d->_state = TN__HTTP_CK_EXT_VALEND;
+            else if (c == '\\') d->_state = TN__HTTP_CK_EXT_QESC;
+            else if (c == '\t' || (c >= 0x20 && c != 0x7f)) break;
+            else { rc = TN_EBAD_CHUNK; goto fail; }
+            break;
+        case TN__HTTP_CK_EXT_QESC:
+            if (c == '\t' || (c >= 0x20 && c != 0x7f)) d->_state = TN__HTTP_CK_EXT_QUOTED;
+            else { rc = TN_EBAD_CHUNK; goto fail; }
+            break;
+        case TN__HTTP_CK_EXT_VALEND:
+            if (c == ';') d->_state = TN__HTTP_CK_EXT_NAME0;
+            else if (c == '\r') d->_state = TN__HTTP_CK_SIZE_LF;
+            else if (TN__HTTP_WS(c)) d->_state = TN__HTTP_CK_EXT_SEMI;
+            else { rc = TN_EBAD_CHUNK; goto fail; }
+            break;
+        case TN__HTTP_CK_EXT_SEMI:   /* BWS after the size or a value: the next extension's ';' */
+            if (TN__HTTP_WS(c)) break;
+            if (c == ';') d->_state = TN__HTTP_CK_EXT_NAME0;
+            else { rc = TN_EBAD_CHUNK; goto fail; }
+            break;
+        case TN__HTTP_CK_SIZE_LF:
+            if (c != '\n') { rc = TN_EBAD_CHUNK; goto fail; }
+            d->_count = 0;
+            if (d->_left == 0) {
+                d->_state = TN__HTTP_CK_TR_START;
+            } else {
+                d->num_chunks++;
+                d->_state = TN__HTTP_CK_DATA;
+            }
+            break;
+        case TN__HTTP_CK_DATA_CR:
+            if (c != '\r') { rc = TN_EBAD_CHUNK; goto fail; }
+            d->_state = TN__HTTP_CK_DATA_LF;
+            break;
+        case TN__HTTP_CK_DATA_LF:
+            if (c != '\n') { rc = TN_EBAD_CHUNK; goto fail; }
+            d->_state = TN__HTTP_CK_SIZE;
+            d->_count = 0;
+            d->_sub = 0;
+            d->_left = 0;
+            break;
+        case TN__HTTP_CK_TR_START:
+            if (c == '\r') d->_state = TN__HTTP_CK_FINAL_LF;
+            else if (TN__HTTP_TCHAR(c)) d->_state = TN__HTTP_CK_TR_NAME;
+            else { rc = c == '\n' ? TN_EBAD_CHUNK : TN_EBAD_HEADER_NAME; goto fail; }
+            break;
+        case TN__HTTP_CK_TR_NAME:
+            if (TN__HTTP_TCHAR(c)) break;
+            if (c == ':') d->_state = TN__HTTP_CK_TR_VALUE;
+            else { rc = TN_EBAD_HEADER_NAME; goto fail; }
+            break;
+        case TN__HTTP_CK_TR_VALUE:
+            if (c == '\r') d->_state = TN__HTTP_CK_TR_LF;
+            else if (c == '\t' || (c >= 0x20 && c != 0x7f)) break;
+            else { rc = TN_EBAD_HEADER_VALUE; goto fail; }
+            break;
+        case TN__HTTP_CK_TR_LF:
+            if (c != '\n') { rc = TN_EBAD_HEADER_VALUE; goto fail; }
+            d->_state = TN__HTTP_CK_TR_START;
+            break;
+        case TN__HTTP_CK_FINAL_LF:
+            if (c != '\n') { rc = TN_EBAD_CHUNK; goto fail; }
+            d->_state = TN__HTTP_CK_DONE;
+            if (dst != src) memmove(buf + dst, buf + src, n - src);
+            *len = dst;
+            return (int)(n - src);
+        default:
+            rc = TN_EBAD_CHUNK;
+            goto fail;
+        }
+    }
+    *len = dst;
+    return TN_EINCOMPLETE;
+fail:
+    d->_state = TN__HTTP_CK_ERROR;
+    *len = dst;
+    return rc;
+}
+
+TN_API int tn_http_format_chunk_header(char *out, size_t cap, uint64_t size) {
+    static const char hex[] = "0123456789abcdef";
+    char tmp[20];
+    size_t n = 0, i;
+    if (size == 0) return TN_EINVAL;
+    while (size) {
+        tmp[n++] = hex[size & 15];
+        size >>= 4;
+    }
+    if (cap < n + 2) return TN_EBUFFER_FULL;
+    for (i = 0; i < n; i++) out[i] = tmp[n - 1 - i];
+    out[n] = '\r';
+    out[n + 1] = '\n';
+    return (int)(n + 2);
+}
+
+TN_API int tn_http_format_chunk_end(char *out, size_t cap, const tn_http_header *trailers, size_t num_trailers) {
+    size_t need = 5, pos = 0, i, j;
+    for (i = 0; i < num_trailers; i++) {
+        tn_str nm = trailers[i].name, v = trailers[i].value;
+        if (nm.len == 0) return TN_EBAD_HEADER_NAME;
+        for (j = 0; j < nm.len; j++)
+            if (!TN__HTTP_TCHAR(nm.ptr[j])) return TN_EBAD_HEADER_NAME;
+        for (j = 0; j < v.len; j++) {
+            unsigned char c = (unsigned char)v.ptr[j];
+            if ((c < 0x20 && c != '\t') || c == 0x7f) return TN_EBAD_HEADER_VALUE;
+        }
+        need += nm.len + v.len + 4;
+    }
+    if (need > cap || need > 0x7fffffffu) return TN_EBUFFER_FULL;
+    memcpy(out, "0\r\n", 3);
+    pos = 3;
+    for (i = 0; i < num_trailers; i++) {
+        memcpy(out + pos, trailers[i].name.ptr, trailers[i].name.len);
+        pos += trailers[i].name.len;
+        out[pos++] = ':';
+        out[pos++] = ' ';
+        if (trailers[i].value.len) memcpy(out + pos, trailers[i].value.ptr, trailers[i].value.len);
+        pos += trailers[i].value.len;
+        out[pos++] = '\r';
+        out[pos++] = '\n';
+    }
+    out[pos++] = '\r';
+    out[pos++] = '\n';
+    return (int)pos;
+}
+
+/* ---- header utilities ---- */
+
+TN_API size_t tn_http_header_next(const tn_http_header *headers, size_t num, const char *name, size_t from) {
+    size_t i, n = strlen(name);
+    for (i = from; i < num; i++)
+        if (headers[i].name.len == n && tn__http_ieq_c(headers[i].name, name)) return i;
+    return num;
+}
+
+TN_API const tn_http_header *tn_http_header_find(const tn_http_header *headers, size_t num, const char *name) {
+    size_t i = tn_http_header_next(headers, num, name, 0);
+    return i < num ? &headers[i] : NULL;
+}
+
+TN_API int tn_http_header_get(const tn_http_header *headers, size_t num, const char *name, tn_str *value) {
+    const tn_http_header *h = tn_http_header_find(headers, num, name);
+    if (!h) {
+        value->ptr = NULL;
+        value->len = 0;
+        return TN_ENOENT;
+    }
+    *value = h->value;
+    return TN_OK;
+}
+
+TN_API size_t tn_http_header_count(const tn_http_header *headers, size_t num, const char *name) {
+    size_t i, c = 0;
+    for (i = tn_http_header_next(headers, num, name, 0); i < num; i = tn_http_header_next(headers, num, name, i + 1))
+        c++;
+    return c;
+}
+
+TN_API int tn_http_header_join(const tn_http_header *headers, size_t num, const char *name, char *out, size_t cap, size_t *out_len) {
+    size_t i, pos = 0;
+    int found = 0;
+    if (out_len) *out_len = 0;
+    if (cap) out[0] = 0;
+    for (i = tn_http_header_next(headers, num, name, 0); i < num; i = tn_http_header_next(headers, num, name, i + 1)) {
+        size_t need = headers[i].value.len + (found ? 2 : 0);
+        if (pos + need + 1 > cap) return TN_EBUFFER_FULL;
+        if (found) {
+            out[pos++] = ',';
+            out[pos++] = ' ';
+        }
+        if (headers[i].value.len) memcpy(out + pos, headers[i].value.ptr, headers[i].value.len);
+        pos += headers[i].value.len;
+        found = 1;
+    }
+    if (!found) return TN_ENOENT;
+    out[pos] = 0;
+    if (out_len) *out_len = pos;
+    return TN_OK;
+}
+
+TN_API int tn_http_token_list_has(tn_str value, const char *token) {
+    const char *p = value.ptr, *end = value.ptr + value.len;
+    size_t tn = strlen(token);
+    if (value.len == 0) return 0;
+    while (p < end) {
+        const char *s, *e;
+        while (p < end && (TN__HTTP_WS(*p) || *p == ',')) p++;
+        s = p;
+        while (p < end && *p != ',' && *p != ';') p++;
+        e = p;
+        while (e > s && TN__HTTP_WS(e[-1])) e--;
+        if ((size_t)(e - s) == tn && tn__http_ieq_c(tn_str_make(s, tn), token)) return 1;
+        while (p < end && *p != ',') p++;   /* skip parameters */
+    }
+    return 0;
+}
+
+TN_API int tn_http_header_has_token(const tn_http_header *headers, size_t num, const char *name, const char *token) {
+    size_t i;
+    for (i = tn_http_header_next(headers, num, name, 0); i < num; i = tn_http_header_next(headers, num, name, i + 1))
+        if (tn_http_token_list_has(headers[i].value, token)) return 1;
+    return 0;
+}
+/* <<http_parse.c  end of src/http_parse.c */
 
 /* ======================================================================== */
 /* >>multipart.c  (src/multipart.c)                                         */
@@ -8783,6 +10002,7 @@ TN_API int tn_json_escape_buf(tn_buf *b, tn_str in) {
 #endif
 /* multipart.c: the multipart/form-data push parser. */
 /* #include "multipart.h" (inlined above) */
+/* #include "http_parse.h" (inlined above) */
 
 /* States. The body is scanned for the delimiter "\r\n--boundary"; the parser starts as
    if a CRLF preceded the body, so a body that opens with "--boundary" matches at once. */
@@ -8907,11 +10127,6 @@ TN__PRIVATE int tn__mp_scan(tn_multipart *mp, const char *p, size_t n, size_t *u
     }
 }
 
-TN__PRIVATE int tn__is_tchar(int c) {
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return 1;
-    return c && strchr("!#$%&'*+-.^_`|~", c) != NULL;
-}
-
 /* Parse the buffered header block (mp->_hdr[0..len), every line ending in CRLF) into
    mp->_part. */
 TN__PRIVATE int tn__mp_parse_headers(tn_multipart *mp, size_t len) {
@@ -8932,7 +10147,7 @@ TN__PRIVATE int tn__mp_parse_headers(tn_multipart *mp, size_t len) {
         if (le == ls || h[le - 1] != '\r') return TN_EBAD_MULTIPART;   /* bare LF */
         pos = le + 1;
         le--;   /* drop CR */
-        for (k = ls; k < le && tn__is_tchar((unsigned char)h[k]); k++) {}
+        for (k = ls; k < le && tn__http_is_tchar((unsigned char)h[k]); k++) {}
         if (k == ls || k >= le || h[k] != ':') return TN_EBAD_MULTIPART;   /* incl. folding */
         name = tn_str_make(h + ls, k - ls);
         value = tn_str_make(h + k + 1, le - k - 1);
@@ -9070,1018 +10285,6 @@ TN_API int tn_multipart_finish(tn_multipart *mp) {
 /* <<multipart.c  end of src/multipart.c */
 
 /* ======================================================================== */
-/* >>http_parse.c  (src/http_parse.c)                                       */
-/* ======================================================================== */
-#ifdef TORNADO_LINE_DIRECTIVES
-#line 1 "src/http_parse.c"
-#endif
-/* http_parse.c: strict incremental HTTP/1.1 head parser, framing, chunked codec, header utilities. */
-/* #include "base.h" (inlined above) */
-/* #include "http_parse.h" (inlined above) */
-
-/* ---- character classes ---- */
-
-/* tchar (RFC 9110 §5.6.2): "!#$%&'*+-.^_`|~", DIGIT, ALPHA. */
-static const unsigned char tn__http_tchar[256] = {
-    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
-    0,1,0,1,1,1,1,1,0,0,1,1,0,1,1,0,1,1,1,1,1,1,1,1,1,1,0,0,0,0,0,0,
-    0,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,0,0,0,1,1,
-    1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,0,1,0,1,0,
-    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
-    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
-    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
-    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
-};
-
-#define TN__HTTP_TCHAR(c) (tn__http_tchar[(unsigned char)(c)])
-#define TN__HTTP_WS(c) ((c) == ' ' || (c) == '\t')
-
-TN__PRIVATE int tn__http_lc(int c) { return (c >= 'A' && c <= 'Z') ? c + 32 : c; }
-
-/* ASCII case-insensitive equality of s[0..n) and a lowercase literal lit[0..n). */
-TN__PRIVATE int tn__http_ieq_lit(const char *s, size_t n, const char *lit, size_t litn) {
-    size_t i;
-    if (n != litn) return 0;
-    for (i = 0; i < n; i++)
-        if (tn__http_lc((unsigned char)s[i]) != (unsigned char)lit[i]) return 0;
-    return 1;
-}
-
-/* A field name (a token) equal to a lowercase literal of letters and '-': 8 bytes at a time.
-   OR-ing 0x20 maps only A-Z onto a-z among token bytes, so the test is exact. */
-TN__PRIVATE int tn__http_name_is(const char *s, size_t n, const char *lit, size_t litn) {
-    if (n != litn) return 0;
-    while (n >= 8) {
-        uint64_t a, b;
-        memcpy(&a, s, 8);
-        memcpy(&b, lit, 8);
-        if ((a | 0x2020202020202020ull) != b) return 0;
-        s += 8;
-        lit += 8;
-        n -= 8;
-    }
-    while (n--)
-        if ((*s++ | 0x20) != *lit++) return 0;
-    return 1;
-}
-
-/* Same for a tn_str against any C string (both sides folded). */
-TN__PRIVATE int tn__http_ieq_c(tn_str s, const char *c) {
-    size_t i;
-    for (i = 0; i < s.len; i++) {
-        if (c[i] == 0) return 0;
-        if (tn__http_lc((unsigned char)s.ptr[i]) != tn__http_lc((unsigned char)c[i])) return 0;
-    }
-    return c[i] == 0;
-}
-
-/* ---- scanners: SSE2 when available, a scalar loop with identical results otherwise ---- */
-
-/* First byte in [p, end) that is a control byte (< 0x20) or DEL, else end. Used for field
-   values and reason phrases: HTAB, CR and LF stop the scan and are judged by the caller;
-   obs-text (>= 0x80) passes. */
-TN__PRIVATE const char *tn__http_scan_value(const char *p, const char *end) {
-#if TN__HAVE_SSE2
-    const __m128i lim = _mm_set1_epi8(0x1f);
-    const __m128i del = _mm_set1_epi8(0x7f);
-    while (end - p >= 16) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-        __m128i ctl = _mm_cmpeq_epi8(_mm_min_epu8(v, lim), v);
-        int mask = _mm_movemask_epi8(_mm_or_si128(ctl, _mm_cmpeq_epi8(v, del)));
-        if (mask) return p + __builtin_ctz((unsigned)mask);
-        p += 16;
-    }
-#endif
-    while (p < end) {
-        unsigned char c = (unsigned char)*p;
-        if (c < 0x20 || c == 0x7f) return p;
-        p++;
-    }
-    return end;
-}
-
-/* First byte in [p, end) that cannot be in a request-target: control, SP, DEL or >= 0x80. */
-TN__PRIVATE const char *tn__http_scan_target(const char *p, const char *end) {
-#if TN__HAVE_SSE2
-    const __m128i sp1 = _mm_set1_epi8(0x21);
-    const __m128i del = _mm_set1_epi8(0x7f);
-    while (end - p >= 16) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-        /* signed compare: bytes >= 0x80 are negative, so they count as < 0x21 too */
-        __m128i bad = _mm_or_si128(_mm_cmplt_epi8(v, sp1), _mm_cmpeq_epi8(v, del));
-        int mask = _mm_movemask_epi8(bad);
-        if (mask) return p + __builtin_ctz((unsigned)mask);
-        p += 16;
-    }
-#endif
-    while (p < end) {
-        unsigned char c = (unsigned char)*p;
-        if (c <= 0x20 || c >= 0x7f) return p;
-        p++;
-    }
-    return end;
-}
-
-/* First non-tchar byte in [p, end), else end. SSE2: a byte is a tchar when it is in
-   0x21..0x7E and not one of the delimiters "(),/:;<=>?@[\]{} (RFC 9110 §5.6.2). */
-TN__PRIVATE const char *tn__http_scan_token(const char *p, const char *end) {
-#if TN__HAVE_SSE2
-    while (end - p >= 16) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-        __m128i vis = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(0x20)), _mm_cmplt_epi8(v, _mm_set1_epi8(0x7f)));
-        __m128i d = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(0x27)), _mm_cmplt_epi8(v, _mm_set1_epi8(0x2a)));
-        int mask;
-        d = _mm_or_si128(d, _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(0x39)), _mm_cmplt_epi8(v, _mm_set1_epi8(0x41))));
-        d = _mm_or_si128(d, _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(0x5a)), _mm_cmplt_epi8(v, _mm_set1_epi8(0x5e))));
-        d = _mm_or_si128(d, _mm_cmpeq_epi8(v, _mm_set1_epi8(0x22)));
-        d = _mm_or_si128(d, _mm_cmpeq_epi8(v, _mm_set1_epi8(0x2c)));
-        d = _mm_or_si128(d, _mm_cmpeq_epi8(v, _mm_set1_epi8(0x2f)));
-        d = _mm_or_si128(d, _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7b)));
-        d = _mm_or_si128(d, _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7d)));
-        mask = (_mm_movemask_epi8(vis) ^ 0xffff) | _mm_movemask_epi8(d);
-        if (mask) return p + __builtin_ctz((unsigned)mask);
-        p += 16;
-    }
-#else
-    const unsigned char *t = tn__http_tchar;
-    while (end - p >= 8) {   /* 8 lookups ANDed: one branch per 8 bytes */
-        const unsigned char *u = (const unsigned char *)p;
-        if (!(t[u[0]] & t[u[1]] & t[u[2]] & t[u[3]] & t[u[4]] & t[u[5]] & t[u[6]] & t[u[7]])) break;
-        p += 8;
-    }
-#endif
-    while (p < end && TN__HTTP_TCHAR(*p)) p++;
-    return p;
-}
-
-/* ---- head parsing ---- */
-
-/* "HTTP/1.x" at p. Returns 8, TN_EINCOMPLETE or TN_EBAD_VERSION; *version = 10 or 11. */
-TN__PRIVATE int tn__http_version(const char *p, const char *end, int *version) {
-    static const char pat[] = "HTTP/1.#";
-    size_t i;
-    if (TN__LIKELY(end - p >= 8) && memcmp(p, "HTTP/1.", 7) == 0 && p[7] >= '0' && p[7] <= '9') {
-        *version = p[7] == '0' ? 10 : 11;
-        return 8;
-    }
-    for (i = 0; i < 8; i++) {
-        if (p + i == end) return TN_EINCOMPLETE;
-        if (pat[i] == '#' ? (p[i] < '0' || p[i] > '9') : p[i] != pat[i]) return TN_EBAD_VERSION;
-    }
-    *version = p[7] == '0' ? 10 : 11;
-    return 8;
-}
-
-/* CRLF at p. Returns 2, TN_EINCOMPLETE, TN_EPARSE (bare CR or bare LF) or `other`. */
-TN__PRIVATE int tn__http_crlf(const char *p, const char *end, int other) {
-    if (p == end) return TN_EINCOMPLETE;
-    if (*p == '\r') {
-        if (p + 1 == end) return TN_EINCOMPLETE;
-        return p[1] == '\n' ? 2 : TN_EPARSE;
-    }
-    return *p == '\n' ? TN_EPARSE : other;
-}
-
-/* Where an incomplete parse stopped: the next call resumes scanning at `scan` with the
-   scanner named by `phase` and reparses the line only once that scanner stops early. */
-enum { TN__PH_LINE = 0, TN__PH_TOKEN = 1, TN__PH_TARGET = 2, TN__PH_VALUE = 3 };
-typedef struct tn__http_stop {
-    const char *scan;
-    int phase;
-} tn__http_stop;
-
-/* Parse field lines from *pp until the empty line. Returns 1 (complete; *pp after the empty
-   line), TN_EINCOMPLETE (*pp at the start of the incomplete line, complete lines before it
-   stored, *stop says how far the line was validated), or an error. */
-TN__PRIVATE int tn__http_fields(const char **pp, const char *end, tn_http_header *h, size_t max, size_t *num,
-                                tn__http_stop *stop) {
-    const char *p = *pp;
-    stop->scan = end;
-    for (;;) {
-        const char *line = p, *name, *vstart, *vend;
-        size_t n;
-        *pp = line;
-        stop->phase = TN__PH_TOKEN;
-        if (TN__UNLIKELY(p == end)) return TN_EINCOMPLETE;
-        if (*p == '\r') {
-            stop->phase = TN__PH_LINE;
-            if (p + 1 == end) return TN_EINCOMPLETE;
-            if (p[1] != '\n') return TN_EPARSE;
-            *pp = p + 2;
-            return 1;
-        }
-        name = p;
-        p = tn__http_scan_token(p, end);
-        if (TN__UNLIKELY(p == end)) return TN_EINCOMPLETE;
-        if (TN__UNLIKELY(*p != ':' || p == name)) {
-            if (p == name && *p == '\n') return TN_EPARSE;
-            if (p == name && TN__HTTP_WS(*p)) return *num ? TN_EBAD_HEADER_VALUE : TN_EBAD_HEADER_NAME;
-            return TN_EBAD_HEADER_NAME;
-        }
-        n = (size_t)(p - name);
-        p++;
-        stop->phase = TN__PH_VALUE;
-        while (p < end && TN__HTTP_WS(*p)) p++;
-        vstart = p;
-        for (;;) {
-            p = tn__http_scan_value(p, end);
-            if (TN__UNLIKELY(p == end)) return TN_EINCOMPLETE;
-            if (*p != '\t') break;
-            p++;
-        }
-        if (TN__LIKELY(*p == '\r')) {
-            if (p + 1 == end) {
-                stop->phase = TN__PH_LINE;
-                return TN_EINCOMPLETE;
-            }
-            if (p[1] != '\n') return TN_EBAD_HEADER_VALUE;   /* bare CR */
-        } else {
-            return *p == '\n' ? TN_EPARSE : TN_EBAD_HEADER_VALUE;
-        }
-        vend = p;
-        while (vend > vstart && TN__HTTP_WS(vend[-1])) vend--;
-        p += 2;
-        if (TN__UNLIKELY(*num >= max)) return TN_ETOO_MANY_HEADERS;
-        h[*num].name.ptr = name;
-        h[*num].name.len = n;
-        h[*num].value.ptr = vstart;
-        h[*num].value.len = (size_t)(vend - vstart);
-        ++*num;
-    }
-}
-
-/* What the framing fields of a head say. */
-typedef struct tn__http_framing {
-    unsigned flags;
-    int te_bad;            /* syntax error in a Transfer-Encoding list */
-    int te_others;         /* codings other than chunked */
-    int te_chunked;        /* how many times chunked appears */
-    int te_last_chunked;   /* the final coding is chunked */
-    int cl_bad;
-    uint64_t cl;
-    int hosts, upgrade, expect_continue;
-} tn__http_framing;
-
-/* One Content-Length field: a list of equal decimal values (RFC 9110 §8.6, RFC 9112 §6.3). */
-TN__PRIVATE void tn__http_content_length(tn_str v, tn__http_framing *f) {
-    const char *p = v.ptr, *end = v.ptr + v.len;
-    if (v.len == 0) { f->cl_bad = 1; return; }
-    for (;;) {
-        uint64_t x = 0;
-        const char *d = p;
-        while (p < end && *p >= '0' && *p <= '9') {
-            unsigned dig = (unsigned)(*p - '0');
-            if (x > (UINT64_MAX - dig) / 10) { f->cl_bad = 1; return; }
-            x = x * 10 + dig;
-            p++;
-        }
-        if (p == d || x > (uint64_t)INT64_MAX) { f->cl_bad = 1; return; }
-        if ((f->flags & TN_HTTP_F_CONTENT_LENGTH) && f->cl != x) { f->cl_bad = 1; return; }
-        f->cl = x;
-        f->flags |= TN_HTTP_F_CONTENT_LENGTH;
-        while (p < end && TN__HTTP_WS(*p)) p++;
-        if (p == end) return;
-        if (*p != ',') { f->cl_bad = 1; return; }
-        p++;
-        while (p < end && TN__HTTP_WS(*p)) p++;
-    }
-}
-
-/* One Transfer-Encoding field: a list of codings; chunked must be last and appear once. */
-TN__PRIVATE void tn__http_transfer_encoding(tn_str v, tn__http_framing *f) {
-    const char *p = v.ptr, *end = v.ptr + v.len;
-    f->flags |= TN_HTTP_F_TRANSFER_ENCODING;
-    if (v.len == 0) { f->te_bad = 1; return; }
-    for (;;) {
-        const char *t = p;
-        size_t n;
-        p = tn__http_scan_token(p, end);
-        n = (size_t)(p - t);
-        if (n == 0) { f->te_bad = 1; return; }
-        if (tn__http_ieq_lit(t, n, "chunked", 7)) {
-            f->te_last_chunked = 1;
-            f->te_chunked++;
-        } else {
-            f->te_last_chunked = 0;
-            f->te_others++;
-        }
-        while (p < end && TN__HTTP_WS(*p)) p++;
-        /* parameters: only on codings other than chunked; token=(token|quoted) */
-        while (p < end && *p == ';') {
-            if (f->te_last_chunked) { f->te_bad = 1; return; }
-            p++;
-            while (p < end && TN__HTTP_WS(*p)) p++;
-            t = p;
-            p = tn__http_scan_token(p, end);
-            if (p == t || p == end || *p != '=') { f->te_bad = 1; return; }
-            p++;
-            if (p < end && *p == '"') {
-                p++;
-                while (p < end && *p != '"') {
-                    if (*p == '\\' && p + 1 < end) p++;
-                    p++;
-                }
-                if (p >= end) { f->te_bad = 1; return; }
-                p++;
-            } else {
-                t = p;
-                p = tn__http_scan_token(p, end);
-                if (p == t) { f->te_bad = 1; return; }
-            }
-            while (p < end && TN__HTTP_WS(*p)) p++;
-        }
-        if (p == end) return;
-        if (*p != ',') { f->te_bad = 1; return; }
-        p++;
-        while (p < end && TN__HTTP_WS(*p)) p++;
-    }
-}
-
-/* Connection options (RFC 9110 §7.6.1): one pass over the list for close, keep-alive, upgrade. */
-TN__PRIVATE void tn__http_connection(tn_str v, tn__http_framing *f) {
-    const char *p = v.ptr, *end = v.ptr + v.len;
-    while (p < end) {
-        const char *s, *e;
-        size_t n;
-        while (p < end && (TN__HTTP_WS(*p) || *p == ',')) p++;
-        s = p;
-        while (p < end && *p != ',') p++;
-        e = p;
-        while (e > s && TN__HTTP_WS(e[-1])) e--;
-        n = (size_t)(e - s);
-        if (n == 5 && tn__http_ieq_lit(s, 5, "close", 5)) f->flags |= TN_HTTP_F_CONN_CLOSE;
-        else if (n == 10 && tn__http_ieq_lit(s, 10, "keep-alive", 10)) f->flags |= TN_HTTP_F_CONN_KEEP_ALIVE;
-        else if (n == 7 && tn__http_ieq_lit(s, 7, "upgrade", 7)) f->flags |= TN_HTTP_F_CONN_UPGRADE;
-    }
-}
-
-/* Scan the stored fields for the ones that decide framing and connection handling. */
-TN__PRIVATE void tn__http_collect(const tn_http_header *h, size_t num, tn__http_framing *f) {
-    /* name lengths that matter: 4 host, 6 expect, 7 upgrade, 10 connection, 14 content-length,
-       17 transfer-encoding; everything else is skipped with one test */
-    const uint32_t lens = (1u << 4) | (1u << 6) | (1u << 7) | (1u << 10) | (1u << 14) | (1u << 17);
-    size_t i;
-    memset(f, 0, sizeof *f);
-    for (i = 0; i < num; i++) {
-        const char *nm = h[i].name.ptr;
-        size_t n = h[i].name.len;
-        int c;
-        if (n > 17 || !((lens >> n) & 1u)) continue;
-        c = nm[0] | 0x20;
-        if (c == 'c') {
-            if (n == 14 && tn__http_name_is(nm, 14, "content-length", 14)) tn__http_content_length(h[i].value, f);
-            else if (n == 10 && tn__http_name_is(nm, 10, "connection", 10)) tn__http_connection(h[i].value, f);
-        } else if (c == 't') {
-            if (n == 17 && tn__http_name_is(nm, 17, "transfer-encoding", 17)) tn__http_transfer_encoding(h[i].value, f);
-        } else if (c == 'h') {
-            if (n == 4 && tn__http_name_is(nm, 4, "host", 4)) f->hosts++;
-        } else if (c == 'u') {
-            if (n == 7 && tn__http_name_is(nm, 7, "upgrade", 7)) f->upgrade = 1;
-        } else if (c == 'e') {
-            if (n == 6 && tn__http_name_is(nm, 6, "expect", 6) &&
-                tn__http_ieq_lit(h[i].value.ptr, h[i].value.len, "100-continue", 12))
-                f->expect_continue = 1;
-        }
-    }
-    if (f->te_last_chunked && !f->te_bad) f->flags |= TN_HTTP_F_CHUNKED;
-}
-
-/* Rules common to requests and responses (RFC 9112 §6.1, §6.3): CL+TE, TE in HTTP/1.0. */
-TN__PRIVATE int tn__http_check_framing(const tn__http_framing *f, int version) {
-    if (f->cl_bad) return TN_EBAD_CONTENT_LENGTH;
-    if (f->flags & TN_HTTP_F_TRANSFER_ENCODING) {
-        if (f->flags & TN_HTTP_F_CONTENT_LENGTH) return TN_EBAD_TRANSFER_ENCODING;
-        if (version < 11) return TN_EBAD_TRANSFER_ENCODING;
-        if (f->te_bad) return TN_EBAD_TRANSFER_ENCODING;
-    }
-    return TN_OK;
-}
-
-TN__PRIVATE size_t tn__http_max_head(size_t v) {
-    size_t m = TN__DEF(v, (size_t)TORNADO_MAX_HEADER_BYTES);
-    return m > 0x3fffffffu ? 0x3fffffffu : m;
-}
-
-/* Resume bookkeeping shared by both parsers. Returns 1 to (re)parse from st->pos, or a
-   result when the new bytes do not finish the scan that stopped the previous call (each
-   byte is then scanned once, so a head arriving a byte at a time costs linear time). */
-TN__PRIVATE int tn__http_resume(tn__http_pstate *st, const char *buf, size_t len, size_t *num_headers,
-                                size_t max_head, size_t max_target) {
-    const char *p, *end = buf + len;
-    if (st->base != buf || st->pos > len || st->scan > len) {
-        st->base = buf;
-        st->pos = 0;
-        st->scan = 0;
-        st->mark = 0;
-        st->state = 0;
-        st->phase = 0;
-        *num_headers = 0;
-        return 1;
-    }
-    if (st->phase == TN__PH_LINE) return 1;
-    p = buf + st->scan;
-    if (st->phase == TN__PH_TOKEN) {
-        p = tn__http_scan_token(p, end);
-    } else if (st->phase == TN__PH_TARGET) {
-        p = tn__http_scan_target(p, end);
-        if ((size_t)(p - (buf + st->mark)) > max_target) {
-            st->base = NULL;
-            return TN_EURI_TOO_LONG;
-        }
-    } else {
-        for (;;) {
-            p = tn__http_scan_value(p, end);
-            if (p == end || *p != '\t') break;
-            p++;
-        }
-    }
-    if (p != end) return 1;
-    st->scan = len;
-    if (len > max_head) {
-        st->base = NULL;
-        return TN_EHEADER_TOO_LARGE;
-    }
-    return TN_EINCOMPLETE;
-}
-
-TN__PRIVATE int tn__http_incomplete(tn__http_pstate *st, const char *buf, size_t len, const char *line, int state,
-                                    int phase, const char *scan, size_t max_head) {
-    if (len > max_head) {
-        st->base = NULL;
-        return TN_EHEADER_TOO_LARGE;
-    }
-    st->pos = (size_t)(line - buf);
-    st->scan = (size_t)(scan - buf);
-    st->state = state;
-    st->phase = phase;
-    return TN_EINCOMPLETE;
-}
-
-TN__PRIVATE int tn__http_target_form(tn_str method, tn_str t) {
-    size_t i;
-    if (tn_str_eq_c(method, "CONNECT")) {
-        /* authority-form: host ":" port, nothing else */
-        size_t colon = t.len;
-        if (t.ptr[0] == '/' || t.ptr[0] == '@') return TN_EBAD_TARGET;
-        for (i = 0; i < t.len; i++) {
-            if (t.ptr[i] == '/' || t.ptr[i] == '?' || t.ptr[i] == '#' || t.ptr[i] == '@') return TN_EBAD_TARGET;
-            if (t.ptr[i] == ':') colon = i;
-        }
-        if (colon == 0 || colon + 1 >= t.len) return TN_EBAD_TARGET;
-        for (i = colon + 1; i < t.len; i++)
-            if (t.ptr[i] < '0' || t.ptr[i] > '9') return TN_EBAD_TARGET;
-        return TN_HTTP_TARGET_AUTHORITY;
-    }
-    if (t.ptr[0] == '/') return TN_HTTP_TARGET_ORIGIN;
-    if (t.len == 1 && t.ptr[0] == '*')
-        return tn_str_eq_c(method, "OPTIONS") ? (int)TN_HTTP_TARGET_ASTERISK : (int)TN_EBAD_TARGET;
-    /* absolute-form: scheme ":" ..., scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) */
-    if (!((t.ptr[0] | 0x20) >= 'a' && (t.ptr[0] | 0x20) <= 'z')) return TN_EBAD_TARGET;
-    for (i = 1; i < t.len; i++) {
-        char c = t.ptr[i];
-        if (c == ':') return i + 1 < t.len ? (int)TN_HTTP_TARGET_ABSOLUTE : (int)TN_EBAD_TARGET;
-        if (!(((c | 0x20) >= 'a' && (c | 0x20) <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.'))
-            return TN_EBAD_TARGET;
-    }
-    return TN_EBAD_TARGET;
-}
-
-/* Skip empty lines (CRLF) before a start line (RFC 9112 §2.2). Returns 1 with *pp at the
-   first other byte, TN_EINCOMPLETE (a CR at the end) or TN_EPARSE. */
-TN__PRIVATE int tn__http_skip_empty(const char **pp, const char *end) {
-    const char *p = *pp;
-    while (p < end && *p == '\r') {
-        if (p + 1 == end) {
-            *pp = p;
-            return TN_EINCOMPLETE;
-        }
-        if (p[1] != '\n') return TN_EPARSE;
-        p += 2;
-    }
-    *pp = p;
-    if (p < end && *p == '\n') return TN_EPARSE;
-    return 1;
-}
-
-#define TN__HTTP_FAIL(rc) do { st->base = NULL; return (rc); } while (0)
-
-TN_API int tn_http_parse_request(const char *buf, size_t len, tn_http_request *req) {
-    tn__http_pstate *st = &req->_st;
-    const char *end = buf + len, *p, *line;
-    size_t max_head = tn__http_max_head(req->max_header_bytes);
-    size_t max_target = TN__DEF(req->max_target_length, (size_t)TORNADO_MAX_TARGET_LENGTH);
-    tn__http_framing f;
-    tn__http_stop stop;
-    int rc, consumed;
-
-    if (buf == NULL) return len ? TN_EINVAL : TN_EINCOMPLETE;
-    rc = tn__http_resume(st, buf, len, &req->num_headers, max_head, max_target);
-    if (rc != 1) return rc;
-    p = buf + st->pos;
-
-    if (st->state == 0) {
-        const char *t;
-        rc = tn__http_skip_empty(&p, end);
-        if (rc == TN_EINCOMPLETE) return tn__http_incomplete(st, buf, len, p, 0, TN__PH_LINE, p, max_head);
-        if (rc < 0) TN__HTTP_FAIL(rc);
-        line = p;
-        p = tn__http_scan_token(p, end);
-        if (p == end) return tn__http_incomplete(st, buf, len, line, 0, TN__PH_TOKEN, end, max_head);
-        if (*p != ' ' || p == line) TN__HTTP_FAIL((p == line && *p == '\n') ? TN_EPARSE : TN_EBAD_METHOD);
-        req->method.ptr = line;
-        req->method.len = (size_t)(p - line);
-        t = ++p;
-        p = tn__http_scan_target(p, end);
-        if ((size_t)(p - t) > max_target) TN__HTTP_FAIL(TN_EURI_TOO_LONG);
-        if (p == end) {
-            st->mark = (size_t)(t - buf);
-            return tn__http_incomplete(st, buf, len, line, 0, TN__PH_TARGET, end, max_head);
-        }
-        if (*p != ' ' || p == t) TN__HTTP_FAIL((p != t && (*p == '\r' || *p == '\n')) ? TN_EBAD_VERSION : TN_EBAD_TARGET);
-        req->target.ptr = t;
-        req->target.len = (size_t)(p - t);
-        p++;
-        rc = tn__http_version(p, end, &req->version);
-        if (rc == TN_EINCOMPLETE) return tn__http_incomplete(st, buf, len, line, 0, TN__PH_LINE, p, max_head);
-        if (rc < 0) TN__HTTP_FAIL(rc);
-        p += rc;
-        rc = tn__http_crlf(p, end, TN_EBAD_VERSION);
-        if (rc == TN_EINCOMPLETE) return tn__http_incomplete(st, buf, len, line, 0, TN__PH_LINE, p, max_head);
-        if (rc < 0) TN__HTTP_FAIL(rc);
-        p += rc;
-        rc = tn__http_target_form(req->method, req->target);
-        if (rc < 0) TN__HTTP_FAIL(rc);
-        req->target_form = rc;
-        req->num_headers = 0;
-    }
-
-    rc = tn__http_fields(&p, end, req->headers, req->headers ? req->max_headers : 0, &req->num_headers, &stop);
-    if (rc == TN_EINCOMPLETE) return tn__http_incomplete(st, buf, len, p, 1, stop.phase, stop.scan, max_head);
-    st->base = NULL;   /* complete or failed: the next call starts afresh */
-    if (rc < 0) return rc;
-    if ((size_t)(p - buf) > max_head) return TN_EHEADER_TOO_LARGE;
-    consumed = (int)(p - buf);
-
-    tn__http_collect(req->headers, req->num_headers, &f);
-    if ((rc = tn__http_check_framing(&f, req->version)) != 0) return rc;
-    /* RFC 9112 §6.3: a request whose final coding is not chunked cannot be framed: 400 */
-    if ((f.flags & TN_HTTP_F_TRANSFER_ENCODING) && (!f.te_last_chunked || f.te_chunked > 1)) return TN_EBAD_TRANSFER_ENCODING;
-    if (f.te_others) return TN_EUNSUPPORTED_TE;
-    if (f.hosts > 1) return TN_EBAD_HEADER_VALUE;   /* RFC 9112 §3.2: more than one Host */
-    if (f.hosts == 1) f.flags |= TN_HTTP_F_HOST;
-    if (req->version >= 11) {
-        if (f.expect_continue) f.flags |= TN_HTTP_F_EXPECT_CONTINUE;
-        if (f.upgrade && (f.flags & TN_HTTP_F_CONN_UPGRADE)) f.flags |= TN_HTTP_F_UPGRADE;
-        if (!(f.flags & TN_HTTP_F_CONN_CLOSE)) f.flags |= TN_HTTP_F_KEEP_ALIVE;
-    } else if ((f.flags & TN_HTTP_F_CONN_KEEP_ALIVE) && !(f.flags & TN_HTTP_F_CONN_CLOSE)) {
-        f.flags |= TN_HTTP_F_KEEP_ALIVE;
-    }
-    req->flags = f.flags;
-    req->content_length = 0;
-    req->body_kind = TN_HTTP_BODY_NONE;
-    if (req->target_form == TN_HTTP_TARGET_AUTHORITY) {
-        /* CONNECT: no content (RFC 9110 §9.3.6); the tunnel starts after the head */
-        req->flags |= TN_HTTP_F_UPGRADE;
-    } else if (f.flags & TN_HTTP_F_CHUNKED) {
-        req->body_kind = TN_HTTP_BODY_CHUNKED;
-    } else if (f.flags & TN_HTTP_F_CONTENT_LENGTH) {
-        req->content_length = f.cl;
-        if (f.cl) req->body_kind = TN_HTTP_BODY_LENGTH;
-    }
-    return consumed;
-}
-
-TN_API int tn_http_parse_response(const char *buf, size_t len, tn_http_response *res) {
-    tn__http_pstate *st = &res->_st;
-    const char *end = buf + len, *p, *line;
-    size_t max_head = tn__http_max_head(res->max_header_bytes);
-    tn__http_framing f;
-    tn__http_stop stop;
-    int rc, consumed;
-
-    if (buf == NULL) return len ? TN_EINVAL : TN_EINCOMPLETE;
-    rc = tn__http_resume(st, buf, len, &res->num_headers, max_head, 0);
-    if (rc != 1) return rc;
-    p = buf + st->pos;
-
-    if (st->state == 0) {
-        static const char pat[] = " ###";
-        const char *r;
-        int i, status = 0;
-        rc = tn__http_skip_empty(&p, end);
-        if (rc == TN_EINCOMPLETE) return tn__http_incomplete(st, buf, len, p, 0, TN__PH_LINE, p, max_head);
-        if (rc < 0) TN__HTTP_FAIL(rc);
-        line = p;
-        rc = tn__http_version(p, end, &res->version);
-        if (rc == TN_EINCOMPLETE) return tn__http_incomplete(st, buf, len, line, 0, TN__PH_LINE, line, max_head);
-        if (rc < 0) TN__HTTP_FAIL(rc);
-        p += rc;
-        /* SP 3DIGIT [SP reason] CRLF; the SP before an empty reason may be missing */
-        for (i = 0; i < 4; i++) {
-            if (p + i == end) return tn__http_incomplete(st, buf, len, line, 0, TN__PH_LINE, line, max_head);
-            if (pat[i] == '#') {
-                if (p[i] < '0' || p[i] > '9') TN__HTTP_FAIL(TN_EBAD_STATUS);
-                status = status * 10 + (p[i] - '0');
-            } else if (p[i] != ' ') {
-                TN__HTTP_FAIL(TN_EBAD_VERSION);
-            }
-        }
-        if (status < 100) TN__HTTP_FAIL(TN_EBAD_STATUS);
-        res->status = status;
-        p += 4;
-        if (p == end) return tn__http_incomplete(st, buf, len, line, 0, TN__PH_LINE, line, max_head);
-        if (*p == ' ') p++;
-        else if (*p != '\r' && *p != '\n') TN__HTTP_FAIL(TN_EBAD_STATUS);
-        r = p;
-        for (;;) {
-            p = tn__http_scan_value(p, end);
-            if (p == end) return tn__http_incomplete(st, buf, len, line, 0, TN__PH_VALUE, end, max_head);
-            if (*p != '\t') break;
-            p++;
-        }
-        res->reason.ptr = r;
-        res->reason.len = (size_t)(p - r);
-        rc = tn__http_crlf(p, end, TN_EBAD_STATUS);
-        if (rc == TN_EINCOMPLETE) return tn__http_incomplete(st, buf, len, line, 0, TN__PH_LINE, line, max_head);
-        if (rc < 0) TN__HTTP_FAIL(rc);
-        p += rc;
-        res->num_headers = 0;
-    }
-
-    rc = tn__http_fields(&p, end, res->headers, res->headers ? res->max_headers : 0, &res->num_headers, &stop);
-    if (rc == TN_EINCOMPLETE) return tn__http_incomplete(st, buf, len, p, 1, stop.phase, stop.scan, max_head);
-    st->base = NULL;
-    if (rc < 0) return rc;
-    if ((size_t)(p - buf) > max_head) return TN_EHEADER_TOO_LARGE;
-    consumed = (int)(p - buf);
-
-    tn__http_collect(res->headers, res->num_headers, &f);
-    if ((rc = tn__http_check_framing(&f, res->version)) != 0) return rc;
-    /* RFC 9112 §6.3: chunked not final (or applied twice) → the body runs until close */
-    if (f.te_last_chunked && f.te_chunked > 1) f.flags &= ~(unsigned)TN_HTTP_F_CHUNKED;
-    if ((f.flags & TN_HTTP_F_CHUNKED) && f.te_others) return TN_EUNSUPPORTED_TE;
-    if (res->status == 101) f.flags |= TN_HTTP_F_UPGRADE;
-    if (tn_str_eq_c(res->request_method, "CONNECT") && res->status / 100 == 2) f.flags |= TN_HTTP_F_UPGRADE;
-    res->flags = f.flags;
-    res->content_length = f.cl;
-    res->body_kind = tn_http_response_body(res, res->request_method, &res->content_length);
-    if (res->version >= 11 ? !(f.flags & TN_HTTP_F_CONN_CLOSE)
-                           : ((f.flags & TN_HTTP_F_CONN_KEEP_ALIVE) && !(f.flags & TN_HTTP_F_CONN_CLOSE))) {
-        if (res->body_kind != TN_HTTP_BODY_UNTIL_CLOSE) res->flags |= TN_HTTP_F_KEEP_ALIVE;
-    }
-    return consumed;
-}
-
-TN_API void tn_http_request_reset(tn_http_request *req) {
-    tn_http_request keep = *req;
-    memset(req, 0, sizeof *req);
-    req->headers = keep.headers;
-    req->max_headers = keep.max_headers;
-    req->max_header_bytes = keep.max_header_bytes;
-    req->max_target_length = keep.max_target_length;
-}
-
-TN_API void tn_http_response_reset(tn_http_response *res) {
-    tn_http_response keep = *res;
-    memset(res, 0, sizeof *res);
-    res->headers = keep.headers;
-    res->max_headers = keep.max_headers;
-    res->max_header_bytes = keep.max_header_bytes;
-    res->request_method = keep.request_method;
-}
-
-TN_API int tn_http_error_status(int code) {
-    switch (code) {
-    case TN_EBODY_TOO_LARGE: return 413;
-    case TN_EURI_TOO_LONG: return 414;
-    case TN_EHEADER_TOO_LARGE:
-    case TN_ETOO_MANY_HEADERS: return 431;
-    case TN_EUNSUPPORTED_TE: return 501;
-    default: return code < 0 && code != TN_EINCOMPLETE ? 400 : 0;
-    }
-}
-
-TN_API int tn_http_request_keep_alive(const tn_http_request *req) {
-    return (req->flags & TN_HTTP_F_KEEP_ALIVE) ? 1 : 0;
-}
-
-TN_API int tn_http_response_keep_alive(const tn_http_response *res) {
-    return (res->flags & TN_HTTP_F_KEEP_ALIVE) ? 1 : 0;
-}
-
-TN_API int tn_http_response_body(const tn_http_response *res, tn_str request_method, uint64_t *length) {
-    int kind;
-    uint64_t n = 0;
-    if (tn_str_eq_c(request_method, "HEAD") || res->status < 200 || res->status == 204 || res->status == 304 ||
-        (tn_str_eq_c(request_method, "CONNECT") && res->status / 100 == 2)) {
-        kind = TN_HTTP_BODY_NONE;
-    } else if (res->flags & TN_HTTP_F_TRANSFER_ENCODING) {
-        kind = (res->flags & TN_HTTP_F_CHUNKED) ? TN_HTTP_BODY_CHUNKED : TN_HTTP_BODY_UNTIL_CLOSE;
-    } else if (res->flags & TN_HTTP_F_CONTENT_LENGTH) {
-        n = res->content_length;
-        kind = n ? TN_HTTP_BODY_LENGTH : TN_HTTP_BODY_NONE;
-    } else {
-        kind = TN_HTTP_BODY_UNTIL_CLOSE;
-    }
-    if (length) *length = n;
-    return kind;
-}
-
-/* ---- chunked coding ---- */
-
-enum {
-    TN__CK_SIZE = 0, TN__CK_EXT_NAME0, TN__CK_EXT_NAME, TN__CK_EXT_VAL0, TN__CK_EXT_VAL,
-    TN__CK_EXT_QUOTED, TN__CK_EXT_QESC, TN__CK_EXT_VALEND, TN__CK_SIZE_LF, TN__CK_DATA,
-    TN__CK_DATA_CR, TN__CK_DATA_LF, TN__CK_TR_START, TN__CK_TR_NAME, TN__CK_TR_VALUE,
-    TN__CK_TR_LF, TN__CK_FINAL_LF, TN__CK_DONE, TN__CK_ERROR
-};
-
-TN__PRIVATE int tn__http_hexval(int c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    c |= 0x20;
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    return -1;
-}
-
-/* End of the chunk-size line's size part (at ';' or CR): check the body limit. */
-TN__PRIVATE int tn__http_chunk_size_end(tn_http_chunked *d) {
-    uint64_t max = TN__DEF(d->max_body_bytes, (uint64_t)TORNADO_MAX_BODY_BYTES);
-    if (d->_sub == 0) return TN_EBAD_CHUNK;
-    if (d->_left > max || d->body_bytes > max - d->_left) return TN_EBODY_TOO_LARGE;
-    return TN_OK;
-}
-
-TN_API int tn_http_decode_chunked(tn_http_chunked *d, char *buf, size_t *len) {
-    size_t n = *len, src = 0, dst = 0;
-    size_t max_line = TN__DEF(d->max_chunk_line, (size_t)TORNADO_MAX_CHUNK_LINE);
-    size_t max_trailer = TN__DEF(d->max_trailer_bytes, (size_t)TORNADO_MAX_TRAILER_BYTES);
-    int rc = TN_OK;
-
-    if (d->_state == TN__CK_ERROR) { *len = 0; return TN_EBAD_CHUNK; }
-    if (d->_state == TN__CK_DONE) { *len = 0; return n > 0x7fffffffu ? 0x7fffffff : (int)n; }
-    if (n > 0x7fffffffu) return TN_EINVAL;
-    for (;;) {
-        unsigned char c;
-        if (d->_state == TN__CK_DATA) {
-            size_t take = n - src;
-            if ((uint64_t)take > d->_left) take = (size_t)d->_left;
-            if (take) {
-                if (dst != src) memmove(buf + dst, buf + src, take);
-                dst += take;
-                src += take;
-                d->_left -= take;
-                d->body_bytes += take;
-            }
-            if (d->_left) break;
-            d->_state = TN__CK_DATA_CR;
-            continue;
-        }
-        if (src == n) break;
-        c = (unsigned char)buf[src++];
-        if (d->_state < TN__CK_DATA) {
-            if (++d->_count > max_line) { rc = TN_EBAD_CHUNK; goto fail; }
-        } else if (d->_state >= TN__CK_TR_START) {
-            if (++d->_count > max_trailer) { rc = TN_EHEADER_TOO_LARGE; goto fail; }
-        }
-        switch (d->_state) {
-        case TN__CK_SIZE: {
-            int v = tn__http_hexval(c);
-            if (v >= 0) {
-                if (d->_left >> 60) { rc = TN_EBAD_CHUNK; goto fail; }   /* overflow */
-                d->_left = (d->_left << 4) | (uint64_t)v;
-                d->_sub++;
-            } else if (c == ';' || c == '\r') {
-                if ((rc = tn__http_chunk_size_end(d)) != 0) goto fail;
-                d->_state = c == ';' ? TN__CK_EXT_NAME0 : TN__CK_SIZE_LF;
-            } else {
-                rc = TN_EBAD_CHUNK;
-                goto fail;
-            }
-            break;
-        }
-        case TN__CK_EXT_NAME0:
-            if (!TN__HTTP_TCHAR(c)) { rc = TN_EBAD_CHUNK; goto fail; }
-            d->_state = TN__CK_EXT_NAME;
-            break;
-        case TN__CK_EXT_NAME:
-            if (TN__HTTP_TCHAR(c)) break;
-            if (c == '=') d->_state = TN__CK_EXT_VAL0;
-            else if (c == ';') d->_state = TN__CK_EXT_NAME0;
-            else if (c == '\r') d->_state = TN__CK_SIZE_LF;
-            else { rc = TN_EBAD_CHUNK; goto fail; }
-            break;
-        case TN__CK_EXT_VAL0:
-            if (c == '"') d->_state = TN__CK_EXT_QUOTED;
-            else if (TN__HTTP_TCHAR(c)) d->_state = TN__CK_EXT_VAL;
-            else { rc = TN_EBAD_CHUNK; goto fail; }
-            break;
-        case TN__CK_EXT_VAL:
-            if (TN__HTTP_TCHAR(c)) break;
-            if (c == ';') d->_state = TN__CK_EXT_NAME0;
-            else if (c == '\r') d->_state = TN__CK_SIZE_LF;
-            else { rc = TN_EBAD_CHUNK; goto fail; }
-            break;
-        case TN__CK_EXT_QUOTED:
-            if (c == '"') d->_state = TN__CK_EXT_VALEND;
-            else if (c == '\\') d->_state = TN__CK_EXT_QESC;
-            else if (c == '\t' || (c >= 0x20 && c != 0x7f)) break;
-            else { rc = TN_EBAD_CHUNK; goto fail; }
-            break;
-        case TN__CK_EXT_QESC:
-            if (c == '\t' || (c >= 0x20 && c != 0x7f)) d->_state = TN__CK_EXT_QUOTED;
-            else { rc = TN_EBAD_CHUNK; goto fail; }
-            break;
-        case TN__CK_EXT_VALEND:
-            if (c == ';') d->_state = TN__CK_EXT_NAME0;
-            else if (c == '\r') d->_state = TN__CK_SIZE_LF;
-            else { rc = TN_EBAD_CHUNK; goto fail; }
-            break;
-        case TN__CK_SIZE_LF:
-            if (c != '\n') { rc = TN_EBAD_CHUNK; goto fail; }
-            d->_count = 0;
-            if (d->_left == 0) {
-                d->_state = TN__CK_TR_START;
-            } else {
-                d->num_chunks++;
-                d->_state = TN__CK_DATA;
-            }
-            break;
-        case TN__CK_DATA_CR:
-            if (c != '\r') { rc = TN_EBAD_CHUNK; goto fail; }
-            d->_state = TN__CK_DATA_LF;
-            break;
-        case TN__CK_DATA_LF:
-            if (c != '\n') { rc = TN_EBAD_CHUNK; goto fail; }
-            d->_state = TN__CK_SIZE;
-            d->_count = 0;
-            d->_sub = 0;
-            d->_left = 0;
-            break;
-        case TN__CK_TR_START:
-            if (c == '\r') d->_state = TN__CK_FINAL_LF;
-            else if (TN__HTTP_TCHAR(c)) d->_state = TN__CK_TR_NAME;
-            else { rc = c == '\n' ? TN_EBAD_CHUNK : TN_EBAD_HEADER_NAME; goto fail; }
-            break;
-        case TN__CK_TR_NAME:
-            if (TN__HTTP_TCHAR(c)) break;
-            if (c == ':') d->_state = TN__CK_TR_VALUE;
-            else { rc = TN_EBAD_HEADER_NAME; goto fail; }
-            break;
-        case TN__CK_TR_VALUE:
-            if (c == '\r') d->_state = TN__CK_TR_LF;
-            else if (c == '\t' || (c >= 0x20 && c != 0x7f)) break;
-            else { rc = TN_EBAD_HEADER_VALUE; goto fail; }
-            break;
-        case TN__CK_TR_LF:
-            if (c != '\n') { rc = TN_EBAD_HEADER_VALUE; goto fail; }
-            d->_state = TN__CK_TR_START;
-            break;
-        case TN__CK_FINAL_LF:
-            if (c != '\n') { rc = TN_EBAD_CHUNK; goto fail; }
-            d->_state = TN__CK_DONE;
-            if (dst != src) memmove(buf + dst, buf + src, n - src);
-            *len = dst;
-            return (int)(n - src);
-        default:
-            rc = TN_EBAD_CHUNK;
-            goto fail;
-        }
-    }
-    *len = dst;
-    return TN_EINCOMPLETE;
-fail:
-    d->_state = TN__CK_ERROR;
-    *len = dst;
-    return rc;
-}
-
-TN_API int tn_http_format_chunk_header(char *out, size_t cap, uint64_t size) {
-    static const char hex[] = "0123456789abcdef";
-    char tmp[20];
-    size_t n = 0, i;
-    if (size == 0) return TN_EINVAL;
-    while (size) {
-        tmp[n++] = hex[size & 15];
-        size >>= 4;
-    }
-    if (cap < n + 2) return TN_EBUFFER_FULL;
-    for (i = 0; i < n; i++) out[i] = tmp[n - 1 - i];
-    out[n] = '\r';
-    out[n + 1] = '\n';
-    return (int)(n + 2);
-}
-
-TN_API int tn_http_format_chunk_end(char *out, size_t cap, const tn_http_header *trailers, size_t num_trailers) {
-    size_t need = 5, pos = 0, i, j;
-    for (i = 0; i < num_trailers; i++) {
-        tn_str nm = trailers[i].name, v = trailers[i].value;
-        if (nm.len == 0) return TN_EBAD_HEADER_NAME;
-        for (j = 0; j < nm.len; j++)
-            if (!TN__HTTP_TCHAR(nm.ptr[j])) return TN_EBAD_HEADER_NAME;
-        for (j = 0; j < v.len; j++) {
-            unsigned char c = (unsigned char)v.ptr[j];
-            if ((c < 0x20 && c != '\t') || c == 0x7f) return TN_EBAD_HEADER_VALUE;
-        }
-        need += nm.len + v.len + 4;
-    }
-    if (need > cap || need > 0x7fffffffu) return TN_EBUFFER_FULL;
-    memcpy(out, "0\r\n", 3);
-    pos = 3;
-    for (i = 0; i < num_trailers; i++) {
-        memcpy(out + pos, trailers[i].name.ptr, trailers[i].name.len);
-        pos += trailers[i].name.len;
-        out[pos++] = ':';
-        out[pos++] = ' ';
-        if (trailers[i].value.len) memcpy(out + pos, trailers[i].value.ptr, trailers[i].value.len);
-        pos += trailers[i].value.len;
-        out[pos++] = '\r';
-        out[pos++] = '\n';
-    }
-    out[pos++] = '\r';
-    out[pos++] = '\n';
-    return (int)pos;
-}
-
-/* ---- header utilities ---- */
-
-TN_API size_t tn_http_header_next(const tn_http_header *headers, size_t num, const char *name, size_t from) {
-    size_t i, n = strlen(name);
-    for (i = from; i < num; i++)
-        if (headers[i].name.len == n && tn__http_ieq_c(headers[i].name, name)) return i;
-    return num;
-}
-
-TN_API const tn_http_header *tn_http_header_find(const tn_http_header *headers, size_t num, const char *name) {
-    size_t i = tn_http_header_next(headers, num, name, 0);
-    return i < num ? &headers[i] : NULL;
-}
-
-TN_API int tn_http_header_get(const tn_http_header *headers, size_t num, const char *name, tn_str *value) {
-    const tn_http_header *h = tn_http_header_find(headers, num, name);
-    if (!h) {
-        value->ptr = NULL;
-        value->len = 0;
-        return TN_ENOENT;
-    }
-    *value = h->value;
-    return TN_OK;
-}
-
-TN_API size_t tn_http_header_count(const tn_http_header *headers, size_t num, const char *name) {
-    size_t i, c = 0;
-    for (i = tn_http_header_next(headers, num, name, 0); i < num; i = tn_http_header_next(headers, num, name, i + 1))
-        c++;
-    return c;
-}
-
-TN_API int tn_http_header_join(const tn_http_header *headers, size_t num, const char *name, char *out, size_t cap, size_t *out_len) {
-    size_t i, pos = 0;
-    int found = 0;
-    if (out_len) *out_len = 0;
-    if (cap) out[0] = 0;
-    for (i = tn_http_header_next(headers, num, name, 0); i < num; i = tn_http_header_next(headers, num, name, i + 1)) {
-        size_t need = headers[i].value.len + (found ? 2 : 0);
-        if (pos + need + 1 > cap) return TN_EBUFFER_FULL;
-        if (found) {
-            out[pos++] = ',';
-            out[pos++] = ' ';
-        }
-        if (headers[i].value.len) memcpy(out + pos, headers[i].value.ptr, headers[i].value.len);
-        pos += headers[i].value.len;
-        found = 1;
-    }
-    if (!found) return TN_ENOENT;
-    out[pos] = 0;
-    if (out_len) *out_len = pos;
-    return TN_OK;
-}
-
-TN_API int tn_http_token_list_has(tn_str value, const char *token) {
-    const char *p = value.ptr, *end = value.ptr + value.len;
-    size_t tn = strlen(token);
-    if (value.len == 0) return 0;
-    while (p < end) {
-        const char *s, *e;
-        while (p < end && (TN__HTTP_WS(*p) || *p == ',')) p++;
-        s = p;
-        while (p < end && *p != ',' && *p != ';') p++;
-        e = p;
-        while (e > s && TN__HTTP_WS(e[-1])) e--;
-        if ((size_t)(e - s) == tn && tn__http_ieq_c(tn_str_make(s, tn), token)) return 1;
-        while (p < end && *p != ',') p++;   /* skip parameters */
-    }
-    return 0;
-}
-
-TN_API int tn_http_header_has_token(const tn_http_header *headers, size_t num, const char *name, const char *token) {
-    size_t i;
-    for (i = tn_http_header_next(headers, num, name, 0); i < num; i = tn_http_header_next(headers, num, name, i + 1))
-        if (tn_http_token_list_has(headers[i].value, token)) return 1;
-    return 0;
-}
-/* <<http_parse.c  end of src/http_parse.c */
-
-/* ======================================================================== */
 /* >>http_cookie.c  (src/http_cookie.c)                                     */
 /* ======================================================================== */
 #ifdef TORNADO_LINE_DIRECTIVES
@@ -10090,6 +10293,7 @@ TN_API int tn_http_header_has_token(const tn_http_header *headers, size_t num, c
 /* http_cookie.c: Cookie header parsing, Set-Cookie formatting, Tornado signed values (v2), HTTP Basic auth. */
 /* #include "http_cookie.h" (inlined above) */
 /* #include "http_util.h" (inlined above) */
+/* #include "http_parse.h" (inlined above) */
 
 /* ---- a bounded writer that keeps counting past the end, so callers learn the size ---- */
 typedef struct tn__ck_wr {
@@ -10140,13 +10344,13 @@ TN__PRIVATE int tn__ck_wr_done(tn__ck_wr *w, size_t *out_len) {
 
 /* ======================================================================================
    Cookie header */
-TN__PRIVATE int tn__cookie_space(unsigned char c) {
+TN__PRIVATE int tn__ck_space(unsigned char c) {
     return c == ' ' || (c >= 0x09 && c <= 0x0d) || (c >= 0x1c && c <= 0x1f);
 }
 
-TN__PRIVATE tn_str tn__cookie_trim(const char *p, size_t n) {
-    while (n && tn__cookie_space((unsigned char)p[0])) { p++; n--; }
-    while (n && tn__cookie_space((unsigned char)p[n - 1])) n--;
+TN__PRIVATE tn_str tn__ck_trim(const char *p, size_t n) {
+    while (n && tn__ck_space((unsigned char)p[0])) { p++; n--; }
+    while (n && tn__ck_space((unsigned char)p[n - 1])) n--;
     return tn_str_make(p, n);
 }
 
@@ -10161,11 +10365,11 @@ TN_API int tn_cookie_next(tn_str header, size_t *pos, tn_cookie *out) {
         *pos += semi ? clen + 1 : clen;
         eq = clen ? (const char *)memchr(chunk, '=', clen) : NULL;
         if (eq) {
-            name = tn__cookie_trim(chunk, (size_t)(eq - chunk));
-            value = tn__cookie_trim(eq + 1, clen - (size_t)(eq - chunk) - 1);
+            name = tn__ck_trim(chunk, (size_t)(eq - chunk));
+            value = tn__ck_trim(eq + 1, clen - (size_t)(eq - chunk) - 1);
         } else {
             name = tn_str_make(chunk, 0);
-            value = tn__cookie_trim(chunk, clen);
+            value = tn__ck_trim(chunk, clen);
         }
         if (name.len == 0 && value.len == 0) continue;
         out->name = name;
@@ -10235,15 +10439,9 @@ TN_API int tn_cookie_unquote(tn_str value, char *out, size_t cap, size_t *out_le
 /* ======================================================================================
    Set-Cookie */
 
-/* RFC 7230 tchar: the characters of a cookie name. */
-TN__PRIVATE int tn__ck_is_tchar(unsigned char c) {
-    if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return 1;
-    return c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL;
-}
-
 /* RFC 6265 cookie-octet: %x21 / %x23-2B / %x2D-3A / %x3C-5B / %x5D-7E. These are also
    exactly the printable bytes Python's http.cookies leaves unescaped inside quotes. */
-TN__PRIVATE int tn__is_cookie_octet(unsigned char c) {
+TN__PRIVATE int tn__ck_is_cookie_octet(unsigned char c) {
     return c >= 0x21 && c <= 0x7e && c != '"' && c != ',' && c != ';' && c != '\\';
 }
 
@@ -10259,14 +10457,12 @@ TN_API int tn_set_cookie_format(tn_str name, tn_str value, const tn_set_cookie_o
         opts = &def;
     }
     /* name: a token */
-    if (name.len == 0) return TN_EINVAL;
-    for (i = 0; i < name.len; i++)
-        if (!tn__ck_is_tchar((unsigned char)name.ptr[i])) return TN_EINVAL;
+    if (!tn_http_is_token(name)) return TN_EINVAL;
     /* value: never CTL, space or DEL; otherwise cookie-octets, or quoted */
     for (i = 0; i < value.len; i++) {
         unsigned char c = (unsigned char)value.ptr[i];
         if (c <= 0x20 || c == 0x7f) return TN_EINVAL;
-        if (!tn__is_cookie_octet(c)) needs_quote = 1;
+        if (!tn__ck_is_cookie_octet(c)) needs_quote = 1;
     }
     if (needs_quote && !opts->quote) return TN_EINVAL;
     for (i = 0; i < opts->domain.len; i++) {
@@ -10301,7 +10497,7 @@ TN_API int tn_set_cookie_format(tn_str name, tn_str value, const tn_set_cookie_o
         tn__ck_wr_byte(&w, '"');
         for (i = 0; i < value.len; i++) {
             unsigned char c = (unsigned char)value.ptr[i];
-            if (tn__is_cookie_octet(c)) {
+            if (tn__ck_is_cookie_octet(c)) {
                 tn__ck_wr_byte(&w, (char)c);
             } else if (c == '"' || c == '\\') {
                 tn__ck_wr_byte(&w, '\\');
@@ -10394,7 +10590,7 @@ TN_API int tn_signed_value_create(tn_str secret, tn_str name, tn_str value, int6
 
 /* Parse "<len>:<field>|" at *pos in v, Python's _consume_field with digits only.
    Returns TN_OK with the field, or TN_EPARSE. */
-TN__PRIVATE int tn__sv_field(tn_str v, size_t *pos, tn_str *field) {
+TN__PRIVATE int tn__ck_sv_field(tn_str v, size_t *pos, tn_str *field) {
     size_t i = *pos, n = 0, digits = 0;
     while (i < v.len && v.ptr[i] >= '0' && v.ptr[i] <= '9') {
         if (++digits > 9) return TN_EPARSE;
@@ -10410,7 +10606,7 @@ TN__PRIVATE int tn__sv_field(tn_str v, size_t *pos, tn_str *field) {
 }
 
 /* A decimal integer field (optional '-' when allow_neg), at most 18 digits. */
-TN__PRIVATE int tn__sv_int(tn_str f, int allow_neg, int64_t *out) {
+TN__PRIVATE int tn__ck_sv_int(tn_str f, int allow_neg, int64_t *out) {
     size_t i = 0;
     int neg = 0;
     int64_t v = 0;
@@ -10427,48 +10623,48 @@ TN__PRIVATE int tn__sv_int(tn_str f, int allow_neg, int64_t *out) {
     return TN_OK;
 }
 
-typedef struct tn__sv_parts {
+typedef struct tn__ck_sv_parts {
     int64_t key_version;
     tn_str timestamp, name, value, sig;
     size_t signed_len;   /* bytes covered by the signature */
-} tn__sv_parts;
+} tn__ck_sv_parts;
 
-TN__PRIVATE int tn__sv_parse(tn_str v, tn__sv_parts *pp) {
+TN__PRIVATE int tn__ck_sv_parse(tn_str v, tn__ck_sv_parts *pp) {
     size_t pos = 2;
     tn_str kv;
     if (v.len < 2 || v.ptr[0] != '2' || v.ptr[1] != '|') return TN_EPARSE;
-    if (tn__sv_field(v, &pos, &kv) != TN_OK || tn__sv_int(kv, 0, &pp->key_version) != TN_OK ||
+    if (tn__ck_sv_field(v, &pos, &kv) != TN_OK || tn__ck_sv_int(kv, 0, &pp->key_version) != TN_OK ||
         pp->key_version > 0xffffffffu)
         return TN_EPARSE;
-    if (tn__sv_field(v, &pos, &pp->timestamp) != TN_OK) return TN_EPARSE;
-    if (tn__sv_field(v, &pos, &pp->name) != TN_OK) return TN_EPARSE;
-    if (tn__sv_field(v, &pos, &pp->value) != TN_OK) return TN_EPARSE;
+    if (tn__ck_sv_field(v, &pos, &pp->timestamp) != TN_OK) return TN_EPARSE;
+    if (tn__ck_sv_field(v, &pos, &pp->name) != TN_OK) return TN_EPARSE;
+    if (tn__ck_sv_field(v, &pos, &pp->value) != TN_OK) return TN_EPARSE;
     pp->signed_len = pos;
     pp->sig = tn_str_make(v.ptr + pos, v.len - pos);
     return TN_OK;
 }
 
 TN_API int tn_signed_value_key_version(tn_str signed_value, unsigned *key_version) {
-    tn__sv_parts pp;
-    if (tn__sv_parse(signed_value, &pp) != TN_OK) return TN_EPARSE;
+    tn__ck_sv_parts pp;
+    if (tn__ck_sv_parse(signed_value, &pp) != TN_OK) return TN_EPARSE;
     if (key_version) *key_version = (unsigned)pp.key_version;
     return TN_OK;
 }
 
 TN_API int tn_signed_value_decode(tn_str secret, tn_str name, tn_str signed_value, int64_t now,
                                   double max_age_days, char *out, size_t cap, size_t *out_len) {
-    tn__sv_parts pp;
+    tn__ck_sv_parts pp;
     unsigned char mac[TN_SHA256_SIZE];
     char hex[2 * TN_SHA256_SIZE];
     int64_t ts;
     size_t need;
     if (out_len) *out_len = 0;
-    if (tn__sv_parse(signed_value, &pp) != TN_OK) return TN_EPARSE;
+    if (tn__ck_sv_parse(signed_value, &pp) != TN_OK) return TN_EPARSE;
     tn_hmac_sha256(secret.ptr, secret.len, signed_value.ptr, pp.signed_len, mac);
     (void)tn_hex_encode(mac, sizeof mac, hex, sizeof hex, NULL);
     if (!tn_ct_str_equal(pp.sig, tn_str_make(hex, sizeof hex))) return TN_EBAD_SIGNATURE;
     if (!tn_str_eq(pp.name, name)) return TN_EBAD_SIGNATURE;
-    if (tn__sv_int(pp.timestamp, 1, &ts) != TN_OK) return TN_EPARSE;
+    if (tn__ck_sv_int(pp.timestamp, 1, &ts) != TN_OK) return TN_EPARSE;
     if (!(max_age_days > 0)) max_age_days = TN_SIGNED_VALUE_MAX_AGE_DAYS;   /* also NaN */
     if ((double)ts < (double)now - max_age_days * 86400.0) return TN_EEXPIRED;
     if (pp.value.len % 4 != 0) return TN_EBAD_ENCODING;
@@ -10506,7 +10702,7 @@ TN_API int tn_signed_value_decode_v1(tn_str secret, tn_str name, tn_str signed_v
     tn_hmac_sha1_final(&h, mac);
     (void)tn_hex_encode(mac, sizeof mac, hex, sizeof hex, NULL);
     if (!tn_ct_str_equal(sig, tn_str_make(hex, sizeof hex))) return TN_EBAD_SIGNATURE;
-    if (tn__sv_int(tsf, 1, &ts) != TN_OK) return TN_EPARSE;
+    if (tn__ck_sv_int(tsf, 1, &ts) != TN_OK) return TN_EPARSE;
     if (!(max_age_days > 0)) max_age_days = TN_SIGNED_VALUE_MAX_AGE_DAYS;
     if ((double)ts < (double)now - max_age_days * 86400.0) return TN_EEXPIRED;
     if ((double)ts > (double)now + 31 * 86400.0) return TN_EBAD_SIGNATURE;
@@ -10732,13 +10928,7 @@ TN__PRIVATE char *tn__hs_put_u64(char *p, uint64_t v) {
 }
 
 TN__PRIVATE int tn__hs_hdr_token_ok(const char *s) {
-    size_t i;
-    if (!s || !*s) return 0;
-    for (i = 0; s[i]; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        if (ch <= 32 || ch >= 127 || strchr("()<>@,;:\\\"/[]?={}", ch)) return 0;
-    }
-    return 1;
+    return s && tn_http_is_token(tn_str_c(s));
 }
 
 /* Response header values: no byte below 0x20 (CR and LF above all: no response splitting)
@@ -11999,6 +12189,7 @@ TN_API void tn_request_resume(tn_request *req) {
 #endif
 /* router.c: web router: patterns compiled into segments, a literal-segment trie, first match wins. */
 /* #include "router.h" (inlined above) */
+/* #include "http_parse.h" (inlined above) */
 
 #if TN_HAS_WEB
 
@@ -12078,18 +12269,8 @@ TN__PRIVATE int tn__rt_litchar(unsigned char c) {
            (c != 0 && strchr("-._~!$&'()+,;=:@", c) != NULL);
 }
 
-TN__PRIVATE int tn__rt_hex(unsigned char c) {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
 TN__PRIVATE int tn__rt_namechar(unsigned char c, int first) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || (!first && c >= '0' && c <= '9');
-}
-
-/* tchar (RFC 9110 §5.6.2). */
-TN__PRIVATE int tn__rt_tchar(unsigned char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           (c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL);
 }
 
 /* The standard-method bit of a method, or 0 for any other. */
@@ -12146,7 +12327,7 @@ TN__PRIVATE int tn__rt_parse_methods(tn_router *r, const char *text, size_t n, u
         while (i < n && (text[i] == ' ' || text[i] == '\t')) i++;
         s = i;
         while (i < n && text[i] != ',' && text[i] != ' ' && text[i] != '\t') {
-            if (!tn__rt_tchar((unsigned char)text[i]))
+            if (!tn__http_is_tchar((unsigned char)text[i]))
                 return tn__rt_fail(r, TN_EINVAL, "methods", text, i, "not a token character");
             i++;
         }
@@ -12214,7 +12395,7 @@ TN__PRIVATE int tn__rt_parse_pattern(tn_router *r, const char *pat, size_t n, tn
             for (i = s; i < e && pat[i] != '{'; i++) {
                 unsigned char c = (unsigned char)pat[i];
                 if (c == '%') {
-                    if (i + 2 >= e || !tn__rt_hex((unsigned char)pat[i + 1]) || !tn__rt_hex((unsigned char)pat[i + 2]))
+                    if (i + 2 >= e || tn__hexval((unsigned char)pat[i + 1]) < 0 || tn__hexval((unsigned char)pat[i + 2]) < 0)
                         return tn__rt_fail(r, TN_EINVAL, "pattern", pat, i, "'%' must be followed by two hex digits");
                     i += 2;
                 } else if (c == '}') {
@@ -12256,8 +12437,8 @@ TN__PRIVATE int tn__rt_parse_pattern(tn_router *r, const char *pat, size_t n, tn
                         unsigned char c = (unsigned char)pat[k];
                         if (c == '{') return tn__rt_fail(r, TN_EINVAL, "pattern", pat, k, "two captures in one segment");
                         if (c == '%') {
-                            if (k + 2 >= e || !tn__rt_hex((unsigned char)pat[k + 1]) ||
-                                !tn__rt_hex((unsigned char)pat[k + 2]))
+                            if (k + 2 >= e || tn__hexval((unsigned char)pat[k + 1]) < 0 ||
+                                tn__hexval((unsigned char)pat[k + 2]) < 0)
                                 return tn__rt_fail(r, TN_EINVAL, "pattern", pat, k,
                                                    "'%' must be followed by two hex digits");
                             k += 2;
@@ -12758,6 +12939,7 @@ TN_API int tn_router_allow(const tn_router *r, tn_str path, char *out, size_t ca
 #endif
 /* static.c: static files: safe path resolution, conditional GET, ranges, streaming, sendfile. */
 /* #include "static.h" (inlined above) */
+/* #include "url.h" (inlined above) */
 
 #if TN_HAS_WEB && TN_HAS_HTTP_SERVER
 
@@ -12931,35 +13113,9 @@ TN__PRIVATE tn_str tn__st_trim(tn_str s) {
     return s;
 }
 
-/* Strip a weak prefix "W/". */
-TN__PRIVATE tn_str tn__st_unweak(tn_str t) {
-    if (t.len >= 2 && t.ptr[0] == 'W' && t.ptr[1] == '/') t.ptr += 2, t.len -= 2;
-    return t;
-}
-
-/* If-None-Match value against our ETag: "*", or any listed tag equal by weak comparison. */
+/* If-None-Match value against our ETag (http_util's matcher: "*", or a weak match in the list). */
 TN__PRIVATE int tn__st_inm_match(tn_str v, const char *etag) {
-    tn_str ours = tn__st_unweak(tn_str_c(etag));
-    size_t i = 0;
-    v = tn__st_trim(v);
-    if (v.len == 1 && v.ptr[0] == '*') return 1;
-    while (i < v.len) {
-        size_t start;
-        tn_str tag;
-        while (i < v.len && (v.ptr[i] == ' ' || v.ptr[i] == '\t' || v.ptr[i] == ',')) i++;
-        if (i >= v.len) break;
-        start = i;
-        if (v.len - i >= 2 && v.ptr[i] == 'W' && v.ptr[i + 1] == '/') i += 2;
-        if (i < v.len && v.ptr[i] == '"') {
-            const char *q = (const char *)memchr(v.ptr + i + 1, '"', v.len - i - 1);
-            i = q ? (size_t)(q - v.ptr) + 1 : v.len;
-        } else {
-            while (i < v.len && v.ptr[i] != ',') i++;
-        }
-        tag = tn__st_unweak(tn__st_trim(tn_str_make(v.ptr + start, i - start)));
-        if (tn_str_eq(tag, ours)) return 1;
-    }
-    return 0;
+    return tn_http_etag_match(v, tn_str_c(etag), TN_ETAG_WEAK);
 }
 
 /* A "v" query argument with a value (Tornado's static_url versioning). */
@@ -13319,6 +13475,7 @@ TN_API int tn_static_serve_assets(tn_request *req, const tn_static_asset *table,
 #endif
 /* web.c: web application layer: the app, routes, dispatch, per-request context, the response (headers, body, ETag, errors, redirects). */
 /* #include "web.h" (inlined above) */
+/* #include "url.h" (inlined above) */
 
 #if TN_HAS_WEB
 
@@ -13899,40 +14056,6 @@ TN_API int tn_web_flush(tn_request *req, tn_response_cb cb, void *user) {
     return tn__web_flush(c, cb, user);
 }
 
-/* If-None-Match against etag (Tornado's check_etag_header: the header's entity-tags are
-   found anywhere in it, '*' counts only first, comparison is weak). */
-TN__PRIVATE int tn__web_etag_matches(tn_str inm, tn_str etag) {
-    size_t i = 0;
-    int first = 1;
-    tn_str want = etag;
-    if (want.len >= 2 && want.ptr[0] == 'W' && want.ptr[1] == '/') want = tn_str_make(want.ptr + 2, want.len - 2);
-    while (i < inm.len) {
-        size_t start = i, q;
-        if (inm.ptr[i] == '*') {
-            if (first) return 1;
-            first = 0;
-            i++;
-            continue;
-        }
-        if (inm.ptr[i] == 'W' && i + 1 < inm.len && inm.ptr[i + 1] == '/' && i + 2 < inm.len && inm.ptr[i + 2] == '"')
-            i += 2;
-        if (inm.ptr[i] != '"') {
-            i = start + 1;
-            continue;
-        }
-        q = i + 1;
-        while (q < inm.len && inm.ptr[q] != '"') q++;
-        if (q >= inm.len) {
-            i = start + 1;
-            continue;
-        }
-        first = 0;
-        if (tn_str_eq(tn_str_make(inm.ptr + i, q + 1 - i), want)) return 1;
-        i = q + 1;
-    }
-    return 0;
-}
-
 TN__PRIVATE int tn__web_finish(tn__web_ctx *c) {
     int rc;
     if (c->finished || !c->req) return TN_EINVAL;
@@ -13953,7 +14076,7 @@ TN__PRIVATE int tn__web_finish(tn__web_ctx *c) {
             etag[2 * TN_SHA1_SIZE + 2] = 0;
             (void)tn_response_set_header(c->req, "ETag", etag);
             if (tn_request_header(c->req, "If-None-Match", &inm) == TN_OK &&
-                tn__web_etag_matches(inm, tn_str_make(etag, sizeof etag - 1)))
+                tn_http_etag_match(inm, tn_str_make(etag, sizeof etag - 1), TN_ETAG_WEAK))
                 status = c->status = 304;
         }
         if (status == 204 || status == 304 || status < 200) {
@@ -14046,6 +14169,7 @@ TN_API int tn_web_detach(tn_request *req, tn_stream **stream) {
 #endif
 /* web_args.c: the web layer's request side: data slot, arguments (query, form, multipart), files, cookies in, URLs. */
 /* #include "web.h" (inlined above) */
+/* #include "url.h" (inlined above) */
 
 #if TN_HAS_WEB
 
@@ -14457,27 +14581,6 @@ TN_API int tn_web_set_secure_cookie(tn_request *req, const char *name, tn_str va
 }
 
 /* ---- XSRF (Tornado's v2 masked tokens; v1 hex and raw tokens are read too) ---- */
-TN__PRIVATE int tn__web_unhex(tn_str s, unsigned char *out, size_t cap, size_t *n) {
-    size_t i;
-    if (s.len % 2 || s.len / 2 > cap) return TN_EPARSE;
-    for (i = 0; i < s.len; i += 2) {
-        int hi, lo, k;
-        int v[2];
-        for (k = 0; k < 2; k++) {
-            char ch = s.ptr[i + (size_t)k];
-            if (ch >= '0' && ch <= '9') v[k] = ch - '0';
-            else if (ch >= 'a' && ch <= 'f') v[k] = ch - 'a' + 10;
-            else if (ch >= 'A' && ch <= 'F') v[k] = ch - 'A' + 10;
-            else return TN_EPARSE;
-        }
-        hi = v[0];
-        lo = v[1];
-        out[i / 2] = (unsigned char)(hi * 16 + lo);
-    }
-    *n = s.len / 2;
-    return TN_OK;
-}
-
 /* Tornado's _decode_xsrf_token: the raw token bytes (and timestamp) of a cookie or a
    submitted token. Returns TN_OK or TN_EPARSE. */
 TN__PRIVATE int tn__web_xsrf_decode(tn_str tok, unsigned char *raw, size_t cap, size_t *n, int64_t *ts) {
@@ -14500,8 +14603,8 @@ TN__PRIVATE int tn__web_xsrf_decode(tn_str tok, unsigned char *raw, size_t cap, 
             }
         }
         if (k != 4) return TN_EPARSE;
-        if (tn__web_unhex(f[1], mask, sizeof mask, &ml) != TN_OK || ml != 4) return TN_EPARSE;
-        if (tn__web_unhex(f[2], raw, cap, n) != TN_OK) return TN_EPARSE;
+        if (tn_hex_decode(f[1], mask, sizeof mask, &ml) != TN_OK || ml != 4) return TN_EPARSE;
+        if (tn_hex_decode(f[2], raw, cap, n) != TN_OK) return TN_EPARSE;
         for (j = 0; j < *n; j++) raw[j] ^= mask[j % 4];
         if (f[3].len == 0 || f[3].len > 18) return TN_EPARSE;
         for (j = 0; j < f[3].len; j++) {
@@ -14512,7 +14615,7 @@ TN__PRIVATE int tn__web_xsrf_decode(tn_str tok, unsigned char *raw, size_t cap, 
         return TN_OK;
     }
     /* version 1: hex, or the bytes as they are */
-    if (tn__web_unhex(tok, raw, cap, n) == TN_OK) return TN_OK;
+    if (tn_hex_decode(tok, raw, cap, n) == TN_OK) return TN_OK;
     if (tok.len > cap) return TN_EPARSE;
     if (tok.len) memcpy(raw, tok.ptr, tok.len);
     *n = tok.len;

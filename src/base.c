@@ -36,6 +36,19 @@ TN_API int tn_str_eq(tn_str a, tn_str b) {
 
 TN__PRIVATE int tn__lower(int c) { return (c >= 'A' && c <= 'Z') ? c + 32 : c; }
 
+/* ASCII classes shared by the parsers (url, http_util, ...). */
+TN__PRIVATE int tn__is_alpha(int c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+TN__PRIVATE int tn__is_digit(int c) { return c >= '0' && c <= '9'; }
+TN__PRIVATE int tn__is_alnum(int c) { return tn__is_alpha(c) || tn__is_digit(c); }
+
+/* The value of a hex digit (0-9, a-f, A-F), or -1: the one copy for every module. */
+TN__PRIVATE int tn__hexval(int c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    c |= 0x20;
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+}
+
 TN_API int tn_str_ieq(tn_str a, tn_str b) {
     size_t i;
     if (a.len != b.len) return 0;

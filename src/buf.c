@@ -71,3 +71,67 @@ TN_API void tn_buf_consume(tn_buf *b, size_t n) {
 
 TN_API char *tn_buf_ptr(const tn_buf *b) { return b->data ? b->data + b->head : NULL; }
 TN_API size_t tn_buf_size(const tn_buf *b) { return b->len - b->head; }
+
+/* ---- formatter output (url, http_util): counts always, writes while the caller's buffer
+   has room. The *_buf variants of a formatter run it twice: once to size (p NULL), then into reserved
+   tn_buf space, so a tn_buf is never left half-written. */
+typedef struct tn__buf_w {
+    char *p;
+    size_t cap;
+    size_t n;
+    int full;
+} tn__buf_w;
+
+TN__PRIVATE void tn__buf_w_init(tn__buf_w *w, char *p, size_t cap) {
+    w->p = p;
+    w->cap = cap;
+    w->n = 0;
+    w->full = 0;
+}
+
+TN__PRIVATE void tn__buf_w_put(tn__buf_w *w, const char *s, size_t k) {
+    if (w->p && !w->full) {
+        if (k <= w->cap - w->n) {
+            if (k) memcpy(w->p + w->n, s, k);
+        } else {
+            w->full = 1;
+        }
+    }
+    w->n += k;
+}
+
+TN__PRIVATE void tn__buf_w_ch(tn__buf_w *w, char c) {
+    if (w->p && !w->full) {
+        if (w->n < w->cap) w->p[w->n] = c;
+        else w->full = 1;
+    }
+    w->n++;
+}
+
+TN__PRIVATE int tn__buf_w_end(tn__buf_w *w, size_t *out_len) {
+    if (out_len) *out_len = w->n;
+    if (!w->p) return TN_OK;
+    if (w->full || w->n > w->cap) return TN_EBUFFER_FULL;
+    if (w->n < w->cap) w->p[w->n] = '\0';
+    return TN_OK;
+}
+
+/* Reserve room for n bytes (+1 spare) at the end of b and set up a writer over it. */
+TN__PRIVATE int tn__buf_w_reserve(tn__buf_w *w, tn_buf *b, size_t n) {
+    int rc;
+    if (!b) return TN_EINVAL;
+    if (n == (size_t)-1) return TN_ENOMEM;
+    if ((rc = tn_buf_reserve(b, n + 1)) != 0) return rc;
+    tn__buf_w_init(w, b->data + b->len, n + 1);
+    return TN_OK;
+}
+
+TN__PRIVATE void tn__buf_w_u64(tn__buf_w *w, uint64_t v) {
+    char tmp[24];
+    size_t i = sizeof tmp;
+    do {
+        tmp[--i] = (char)('0' + (int)(v % 10u));
+        v /= 10u;
+    } while (v);
+    tn__buf_w_put(w, tmp + i, sizeof tmp - i);
+}

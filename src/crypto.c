@@ -459,6 +459,20 @@ TN_API int tn_hex_encode(const void *src, size_t n, char *out, size_t cap, size_
     return TN_OK;
 }
 
+TN_API int tn_hex_decode(tn_str in, void *out, size_t cap, size_t *out_len) {
+    unsigned char *o = (unsigned char *)out;
+    size_t i;
+    if (in.len % 2) return TN_EPARSE;
+    if (in.len / 2 > cap) return TN_EBUFFER_FULL;
+    for (i = 0; i < in.len; i += 2) {
+        int hi = tn__hexval((unsigned char)in.ptr[i]), lo = tn__hexval((unsigned char)in.ptr[i + 1]);
+        if (hi < 0 || lo < 0) return TN_EPARSE;
+        o[i / 2] = (unsigned char)(hi * 16 + lo);
+    }
+    if (out_len) *out_len = in.len / 2;
+    return TN_OK;
+}
+
 /* ======================================================================================
    UTF-8 validation (RFC 3629 section 4 grammar). The state is the number of continuation
    bytes still expected and the allowed range of the next one: the range is narrowed only

@@ -128,6 +128,10 @@ TN_API int tn_base64_decode(const char *src, size_t n, void *out, size_t cap, si
    leaves room. *out_len (may be NULL) receives 2*n.
    Returns: TN_OK; TN_EBUFFER_FULL if cap < 2*n (nothing written). */
 TN_API int tn_hex_encode(const void *src, size_t n, char *out, size_t cap, size_t *out_len);
+/* Bytes from hex (either case): writes in.len/2 bytes to out (cap bytes); *out_len (may be
+   NULL) receives that count.
+   Returns: TN_OK; TN_EPARSE (odd length or a non-hex character); TN_EBUFFER_FULL. */
+TN_API int tn_hex_decode(tn_str in, void *out, size_t cap, size_t *out_len);
 
 /* ---- UTF-8 validation (RFC 3629) ----------------------------------------------------------
    Accepts exactly the well-formed UTF-8 of RFC 3629: rejects overlong forms, surrogates

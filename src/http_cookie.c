@@ -1,6 +1,7 @@
 /* http_cookie.c: Cookie header parsing, Set-Cookie formatting, Tornado signed values (v2), HTTP Basic auth. */
 #include "http_cookie.h"
 #include "http_util.h"
+#include "http_parse.h"
 
 /* ---- a bounded writer that keeps counting past the end, so callers learn the size ---- */
 typedef struct tn__ck_wr {
@@ -51,13 +52,13 @@ TN__PRIVATE int tn__ck_wr_done(tn__ck_wr *w, size_t *out_len) {
 
 /* ======================================================================================
    Cookie header */
-TN__PRIVATE int tn__cookie_space(unsigned char c) {
+TN__PRIVATE int tn__ck_space(unsigned char c) {
     return c == ' ' || (c >= 0x09 && c <= 0x0d) || (c >= 0x1c && c <= 0x1f);
 }
 
-TN__PRIVATE tn_str tn__cookie_trim(const char *p, size_t n) {
-    while (n && tn__cookie_space((unsigned char)p[0])) { p++; n--; }
-    while (n && tn__cookie_space((unsigned char)p[n - 1])) n--;
+TN__PRIVATE tn_str tn__ck_trim(const char *p, size_t n) {
+    while (n && tn__ck_space((unsigned char)p[0])) { p++; n--; }
+    while (n && tn__ck_space((unsigned char)p[n - 1])) n--;
     return tn_str_make(p, n);
 }
 
@@ -72,11 +73,11 @@ TN_API int tn_cookie_next(tn_str header, size_t *pos, tn_cookie *out) {
         *pos += semi ? clen + 1 : clen;
         eq = clen ? (const char *)memchr(chunk, '=', clen) : NULL;
         if (eq) {
-            name = tn__cookie_trim(chunk, (size_t)(eq - chunk));
-            value = tn__cookie_trim(eq + 1, clen - (size_t)(eq - chunk) - 1);
+            name = tn__ck_trim(chunk, (size_t)(eq - chunk));
+            value = tn__ck_trim(eq + 1, clen - (size_t)(eq - chunk) - 1);
         } else {
             name = tn_str_make(chunk, 0);
-            value = tn__cookie_trim(chunk, clen);
+            value = tn__ck_trim(chunk, clen);
         }
         if (name.len == 0 && value.len == 0) continue;
         out->name = name;
@@ -146,15 +147,9 @@ TN_API int tn_cookie_unquote(tn_str value, char *out, size_t cap, size_t *out_le
 /* ======================================================================================
    Set-Cookie */
 
-/* RFC 7230 tchar: the characters of a cookie name. */
-TN__PRIVATE int tn__ck_is_tchar(unsigned char c) {
-    if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return 1;
-    return c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL;
-}
-
 /* RFC 6265 cookie-octet: %x21 / %x23-2B / %x2D-3A / %x3C-5B / %x5D-7E. These are also
    exactly the printable bytes Python's http.cookies leaves unescaped inside quotes. */
-TN__PRIVATE int tn__is_cookie_octet(unsigned char c) {
+TN__PRIVATE int tn__ck_is_cookie_octet(unsigned char c) {
     return c >= 0x21 && c <= 0x7e && c != '"' && c != ',' && c != ';' && c != '\\';
 }
 
@@ -170,14 +165,12 @@ TN_API int tn_set_cookie_format(tn_str name, tn_str value, const tn_set_cookie_o
         opts = &def;
     }
     /* name: a token */
-    if (name.len == 0) return TN_EINVAL;
-    for (i = 0; i < name.len; i++)
-        if (!tn__ck_is_tchar((unsigned char)name.ptr[i])) return TN_EINVAL;
+    if (!tn_http_is_token(name)) return TN_EINVAL;
     /* value: never CTL, space or DEL; otherwise cookie-octets, or quoted */
     for (i = 0; i < value.len; i++) {
         unsigned char c = (unsigned char)value.ptr[i];
         if (c <= 0x20 || c == 0x7f) return TN_EINVAL;
-        if (!tn__is_cookie_octet(c)) needs_quote = 1;
+        if (!tn__ck_is_cookie_octet(c)) needs_quote = 1;
     }
     if (needs_quote && !opts->quote) return TN_EINVAL;
     for (i = 0; i < opts->domain.len; i++) {
@@ -212,7 +205,7 @@ TN_API int tn_set_cookie_format(tn_str name, tn_str value, const tn_set_cookie_o
         tn__ck_wr_byte(&w, '"');
         for (i = 0; i < value.len; i++) {
             unsigned char c = (unsigned char)value.ptr[i];
-            if (tn__is_cookie_octet(c)) {
+            if (tn__ck_is_cookie_octet(c)) {
                 tn__ck_wr_byte(&w, (char)c);
             } else if (c == '"' || c == '\\') {
                 tn__ck_wr_byte(&w, '\\');
@@ -305,7 +298,7 @@ TN_API int tn_signed_value_create(tn_str secret, tn_str name, tn_str value, int6
 
 /* Parse "<len>:<field>|" at *pos in v, Python's _consume_field with digits only.
    Returns TN_OK with the field, or TN_EPARSE. */
-TN__PRIVATE int tn__sv_field(tn_str v, size_t *pos, tn_str *field) {
+TN__PRIVATE int tn__ck_sv_field(tn_str v, size_t *pos, tn_str *field) {
     size_t i = *pos, n = 0, digits = 0;
     while (i < v.len && v.ptr[i] >= '0' && v.ptr[i] <= '9') {
         if (++digits > 9) return TN_EPARSE;
@@ -321,7 +314,7 @@ TN__PRIVATE int tn__sv_field(tn_str v, size_t *pos, tn_str *field) {
 }
 
 /* A decimal integer field (optional '-' when allow_neg), at most 18 digits. */
-TN__PRIVATE int tn__sv_int(tn_str f, int allow_neg, int64_t *out) {
+TN__PRIVATE int tn__ck_sv_int(tn_str f, int allow_neg, int64_t *out) {
     size_t i = 0;
     int neg = 0;
     int64_t v = 0;
@@ -338,48 +331,48 @@ TN__PRIVATE int tn__sv_int(tn_str f, int allow_neg, int64_t *out) {
     return TN_OK;
 }
 
-typedef struct tn__sv_parts {
+typedef struct tn__ck_sv_parts {
     int64_t key_version;
     tn_str timestamp, name, value, sig;
     size_t signed_len;   /* bytes covered by the signature */
-} tn__sv_parts;
+} tn__ck_sv_parts;
 
-TN__PRIVATE int tn__sv_parse(tn_str v, tn__sv_parts *pp) {
+TN__PRIVATE int tn__ck_sv_parse(tn_str v, tn__ck_sv_parts *pp) {
     size_t pos = 2;
     tn_str kv;
     if (v.len < 2 || v.ptr[0] != '2' || v.ptr[1] != '|') return TN_EPARSE;
-    if (tn__sv_field(v, &pos, &kv) != TN_OK || tn__sv_int(kv, 0, &pp->key_version) != TN_OK ||
+    if (tn__ck_sv_field(v, &pos, &kv) != TN_OK || tn__ck_sv_int(kv, 0, &pp->key_version) != TN_OK ||
         pp->key_version > 0xffffffffu)
         return TN_EPARSE;
-    if (tn__sv_field(v, &pos, &pp->timestamp) != TN_OK) return TN_EPARSE;
-    if (tn__sv_field(v, &pos, &pp->name) != TN_OK) return TN_EPARSE;
-    if (tn__sv_field(v, &pos, &pp->value) != TN_OK) return TN_EPARSE;
+    if (tn__ck_sv_field(v, &pos, &pp->timestamp) != TN_OK) return TN_EPARSE;
+    if (tn__ck_sv_field(v, &pos, &pp->name) != TN_OK) return TN_EPARSE;
+    if (tn__ck_sv_field(v, &pos, &pp->value) != TN_OK) return TN_EPARSE;
     pp->signed_len = pos;
     pp->sig = tn_str_make(v.ptr + pos, v.len - pos);
     return TN_OK;
 }
 
 TN_API int tn_signed_value_key_version(tn_str signed_value, unsigned *key_version) {
-    tn__sv_parts pp;
-    if (tn__sv_parse(signed_value, &pp) != TN_OK) return TN_EPARSE;
+    tn__ck_sv_parts pp;
+    if (tn__ck_sv_parse(signed_value, &pp) != TN_OK) return TN_EPARSE;
     if (key_version) *key_version = (unsigned)pp.key_version;
     return TN_OK;
 }
 
 TN_API int tn_signed_value_decode(tn_str secret, tn_str name, tn_str signed_value, int64_t now,
                                   double max_age_days, char *out, size_t cap, size_t *out_len) {
-    tn__sv_parts pp;
+    tn__ck_sv_parts pp;
     unsigned char mac[TN_SHA256_SIZE];
     char hex[2 * TN_SHA256_SIZE];
     int64_t ts;
     size_t need;
     if (out_len) *out_len = 0;
-    if (tn__sv_parse(signed_value, &pp) != TN_OK) return TN_EPARSE;
+    if (tn__ck_sv_parse(signed_value, &pp) != TN_OK) return TN_EPARSE;
     tn_hmac_sha256(secret.ptr, secret.len, signed_value.ptr, pp.signed_len, mac);
     (void)tn_hex_encode(mac, sizeof mac, hex, sizeof hex, NULL);
     if (!tn_ct_str_equal(pp.sig, tn_str_make(hex, sizeof hex))) return TN_EBAD_SIGNATURE;
     if (!tn_str_eq(pp.name, name)) return TN_EBAD_SIGNATURE;
-    if (tn__sv_int(pp.timestamp, 1, &ts) != TN_OK) return TN_EPARSE;
+    if (tn__ck_sv_int(pp.timestamp, 1, &ts) != TN_OK) return TN_EPARSE;
     if (!(max_age_days > 0)) max_age_days = TN_SIGNED_VALUE_MAX_AGE_DAYS;   /* also NaN */
     if ((double)ts < (double)now - max_age_days * 86400.0) return TN_EEXPIRED;
     if (pp.value.len % 4 != 0) return TN_EBAD_ENCODING;
@@ -417,7 +410,7 @@ TN_API int tn_signed_value_decode_v1(tn_str secret, tn_str name, tn_str signed_v
     tn_hmac_sha1_final(&h, mac);
     (void)tn_hex_encode(mac, sizeof mac, hex, sizeof hex, NULL);
     if (!tn_ct_str_equal(sig, tn_str_make(hex, sizeof hex))) return TN_EBAD_SIGNATURE;
-    if (tn__sv_int(tsf, 1, &ts) != TN_OK) return TN_EPARSE;
+    if (tn__ck_sv_int(tsf, 1, &ts) != TN_OK) return TN_EPARSE;
     if (!(max_age_days > 0)) max_age_days = TN_SIGNED_VALUE_MAX_AGE_DAYS;
     if ((double)ts < (double)now - max_age_days * 86400.0) return TN_EEXPIRED;
     if ((double)ts > (double)now + 31 * 86400.0) return TN_EBAD_SIGNATURE;

@@ -1,6 +1,7 @@
 /* http_parse.c: strict incremental HTTP/1.1 head parser, framing, chunked codec, header utilities. */
 #include "base.h"
 #include "http_parse.h"
+#include "url.h"
 
 /* ---- character classes ---- */
 
@@ -17,16 +18,18 @@ static const unsigned char tn__http_tchar[256] = {
 };
 
 #define TN__HTTP_TCHAR(c) (tn__http_tchar[(unsigned char)(c)])
-#define TN__HTTP_WS(c) ((c) == ' ' || (c) == '\t')
 
-TN__PRIVATE int tn__http_lc(int c) { return (c >= 'A' && c <= 'Z') ? c + 32 : c; }
+/* 1 if c is a tchar. The one tchar check: later modules (multipart, cookies, router,
+   server) call this rather than keep their own copy. */
+TN__PRIVATE int tn__http_is_tchar(int c) { return tn__http_tchar[(unsigned char)c]; }
+#define TN__HTTP_WS(c) ((c) == ' ' || (c) == '\t')
 
 /* ASCII case-insensitive equality of s[0..n) and a lowercase literal lit[0..n). */
 TN__PRIVATE int tn__http_ieq_lit(const char *s, size_t n, const char *lit, size_t litn) {
     size_t i;
     if (n != litn) return 0;
     for (i = 0; i < n; i++)
-        if (tn__http_lc((unsigned char)s[i]) != (unsigned char)lit[i]) return 0;
+        if (tn__lower((unsigned char)s[i]) != (unsigned char)lit[i]) return 0;
     return 1;
 }
 
@@ -53,7 +56,7 @@ TN__PRIVATE int tn__http_ieq_c(tn_str s, const char *c) {
     size_t i;
     for (i = 0; i < s.len; i++) {
         if (c[i] == 0) return 0;
-        if (tn__http_lc((unsigned char)s.ptr[i]) != tn__http_lc((unsigned char)c[i])) return 0;
+        if (tn__lower((unsigned char)s.ptr[i]) != tn__lower((unsigned char)c[i])) return 0;
     }
     return c[i] == 0;
 }
@@ -83,26 +86,48 @@ TN__PRIVATE const char *tn__http_scan_value(const char *p, const char *end) {
     return end;
 }
 
-/* First byte in [p, end) that cannot be in a request-target: control, SP, DEL or >= 0x80. */
+/* Bytes a request-target may hold (RFC 3986 section 2 and RFC 9112 section 3.2): the visible
+   ASCII bytes except " # < > \ ^ ` { | }, which no URI contains; '%' is allowed unchecked. */
+static const unsigned char tn__http_target_ok[256] = {
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,1,0,0,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,0,1,0,1,
+    1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,0,1,0,1,
+    0,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,0,0,0,1,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+};
+
+/* First byte in [p, end) that cannot be in a request-target (tn__http_target_ok), else end.
+   SSE2, five compares: a signed v < 0x21 finds controls, SP and bytes >= 0x80; v > 'z' finds
+   { | } ~ DEL; (v | 0x62) == 0x7e finds < > \ ^ | ~ (and some controls); (v | 1) == '#' finds
+   " #; then '`'. '~' is the one allowed byte the masks catch: it is taken out at the end. */
 TN__PRIVATE const char *tn__http_scan_target(const char *p, const char *end) {
 #if TN__HAVE_SSE2
-    const __m128i sp1 = _mm_set1_epi8(0x21);
-    const __m128i del = _mm_set1_epi8(0x7f);
+    const __m128i sp1 = _mm_set1_epi8(0x21), z = _mm_set1_epi8(0x7a), tilde = _mm_set1_epi8(0x7e);
+    const __m128i m62 = _mm_set1_epi8(0x62), one = _mm_set1_epi8(0x01), hash = _mm_set1_epi8(0x23);
+    const __m128i btick = _mm_set1_epi8(0x60);
     while (end - p >= 16) {
         __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-        /* signed compare: bytes >= 0x80 are negative, so they count as < 0x21 too */
-        __m128i bad = _mm_or_si128(_mm_cmplt_epi8(v, sp1), _mm_cmpeq_epi8(v, del));
-        int mask = _mm_movemask_epi8(bad);
+        __m128i bad = _mm_or_si128(_mm_cmplt_epi8(v, sp1), _mm_cmpgt_epi8(v, z));
+        int mask;
+        bad = _mm_or_si128(bad, _mm_cmpeq_epi8(_mm_or_si128(v, m62), tilde));
+        bad = _mm_or_si128(bad, _mm_or_si128(_mm_cmpeq_epi8(_mm_or_si128(v, one), hash), _mm_cmpeq_epi8(v, btick)));
+        mask = _mm_movemask_epi8(_mm_andnot_si128(_mm_cmpeq_epi8(v, tilde), bad));
         if (mask) return p + __builtin_ctz((unsigned)mask);
         p += 16;
     }
-#endif
-    while (p < end) {
-        unsigned char c = (unsigned char)*p;
-        if (c <= 0x20 || c >= 0x7f) return p;
-        p++;
+#else
+    const unsigned char *t = tn__http_target_ok;
+    while (end - p >= 8) {   /* 8 lookups ANDed: one branch per 8 bytes */
+        const unsigned char *u = (const unsigned char *)p;
+        if (!(t[u[0]] & t[u[1]] & t[u[2]] & t[u[3]] & t[u[4]] & t[u[5]] & t[u[6]] & t[u[7]])) break;
+        p += 8;
     }
-    return end;
+#endif
+    while (p < end && tn__http_target_ok[(unsigned char)*p]) p++;
+    return p;
 }
 
 /* First non-tchar byte in [p, end), else end. SSE2: a byte is a tchar when it is in
@@ -137,6 +162,10 @@ TN__PRIVATE const char *tn__http_scan_token(const char *p, const char *end) {
     return p;
 }
 
+TN_API int tn_http_is_token(tn_str s) {
+    return s.len > 0 && tn__http_scan_token(s.ptr, s.ptr + s.len) == s.ptr + s.len;
+}
+
 /* ---- head parsing ---- */
 
 /* "HTTP/1.x" at p. Returns 8, TN_EINCOMPLETE or TN_EBAD_VERSION; *version = 10 or 11. */
@@ -167,7 +196,7 @@ TN__PRIVATE int tn__http_crlf(const char *p, const char *end, int other) {
 
 /* Where an incomplete parse stopped: the next call resumes scanning at `scan` with the
    scanner named by `phase` and reparses the line only once that scanner stops early. */
-enum { TN__PH_LINE = 0, TN__PH_TOKEN = 1, TN__PH_TARGET = 2, TN__PH_VALUE = 3 };
+enum { TN__HTTP_PH_LINE = 0, TN__HTTP_PH_TOKEN = 1, TN__HTTP_PH_TARGET = 2, TN__HTTP_PH_VALUE = 3 };
 typedef struct tn__http_stop {
     const char *scan;
     int phase;
@@ -184,10 +213,10 @@ TN__PRIVATE int tn__http_fields(const char **pp, const char *end, tn_http_header
         const char *line = p, *name, *vstart, *vend;
         size_t n;
         *pp = line;
-        stop->phase = TN__PH_TOKEN;
+        stop->phase = TN__HTTP_PH_TOKEN;
         if (TN__UNLIKELY(p == end)) return TN_EINCOMPLETE;
         if (*p == '\r') {
-            stop->phase = TN__PH_LINE;
+            stop->phase = TN__HTTP_PH_LINE;
             if (p + 1 == end) return TN_EINCOMPLETE;
             if (p[1] != '\n') return TN_EPARSE;
             *pp = p + 2;
@@ -203,7 +232,7 @@ TN__PRIVATE int tn__http_fields(const char **pp, const char *end, tn_http_header
         }
         n = (size_t)(p - name);
         p++;
-        stop->phase = TN__PH_VALUE;
+        stop->phase = TN__HTTP_PH_VALUE;
         while (p < end && TN__HTTP_WS(*p)) p++;
         vstart = p;
         for (;;) {
@@ -214,7 +243,7 @@ TN__PRIVATE int tn__http_fields(const char **pp, const char *end, tn_http_header
         }
         if (TN__LIKELY(*p == '\r')) {
             if (p + 1 == end) {
-                stop->phase = TN__PH_LINE;
+                stop->phase = TN__HTTP_PH_LINE;
                 return TN_EINCOMPLETE;
             }
             if (p[1] != '\n') return TN_EBAD_HEADER_VALUE;   /* bare CR */
@@ -242,7 +271,7 @@ typedef struct tn__http_framing {
     int te_last_chunked;   /* the final coding is chunked */
     int cl_bad;
     uint64_t cl;
-    int hosts, upgrade, expect_continue;
+    int hosts, host_bad, upgrade, expect_continue;
 } tn__http_framing;
 
 /* One Content-Length field: a list of equal decimal values (RFC 9110 §8.6, RFC 9112 §6.3). */
@@ -357,7 +386,10 @@ TN__PRIVATE void tn__http_collect(const tn_http_header *h, size_t num, tn__http_
         } else if (c == 't') {
             if (n == 17 && tn__http_name_is(nm, 17, "transfer-encoding", 17)) tn__http_transfer_encoding(h[i].value, f);
         } else if (c == 'h') {
-            if (n == 4 && tn__http_name_is(nm, 4, "host", 4)) f->hosts++;
+            if (n == 4 && tn__http_name_is(nm, 4, "host", 4)) {
+                f->hosts++;
+                if (tn_url_parse_host_port(h[i].value, NULL, NULL) != 0) f->host_bad = 1;
+            }
         } else if (c == 'u') {
             if (n == 7 && tn__http_name_is(nm, 7, "upgrade", 7)) f->upgrade = 1;
         } else if (c == 'e') {
@@ -401,11 +433,11 @@ TN__PRIVATE int tn__http_resume(tn__http_pstate *st, const char *buf, size_t len
         *num_headers = 0;
         return 1;
     }
-    if (st->phase == TN__PH_LINE) return 1;
+    if (st->phase == TN__HTTP_PH_LINE) return 1;
     p = buf + st->scan;
-    if (st->phase == TN__PH_TOKEN) {
+    if (st->phase == TN__HTTP_PH_TOKEN) {
         p = tn__http_scan_token(p, end);
-    } else if (st->phase == TN__PH_TARGET) {
+    } else if (st->phase == TN__HTTP_PH_TARGET) {
         p = tn__http_scan_target(p, end);
         if ((size_t)(p - (buf + st->mark)) > max_target) {
             st->base = NULL;
@@ -443,16 +475,10 @@ TN__PRIVATE int tn__http_incomplete(tn__http_pstate *st, const char *buf, size_t
 TN__PRIVATE int tn__http_target_form(tn_str method, tn_str t) {
     size_t i;
     if (tn_str_eq_c(method, "CONNECT")) {
-        /* authority-form: host ":" port, nothing else */
-        size_t colon = t.len;
-        if (t.ptr[0] == '/' || t.ptr[0] == '@') return TN_EBAD_TARGET;
-        for (i = 0; i < t.len; i++) {
-            if (t.ptr[i] == '/' || t.ptr[i] == '?' || t.ptr[i] == '#' || t.ptr[i] == '@') return TN_EBAD_TARGET;
-            if (t.ptr[i] == ':') colon = i;
-        }
-        if (colon == 0 || colon + 1 >= t.len) return TN_EBAD_TARGET;
-        for (i = colon + 1; i < t.len; i++)
-            if (t.ptr[i] < '0' || t.ptr[i] > '9') return TN_EBAD_TARGET;
+        /* authority-form (RFC 9112 §3.2.3): uri-host ":" port, nothing else */
+        tn_str host;
+        int port;
+        if (tn_url_parse_host_port(t, &host, &port) != 0 || host.len == 0 || port < 0) return TN_EBAD_TARGET;
         return TN_HTTP_TARGET_AUTHORITY;
     }
     if (t.ptr[0] == '/') return TN_HTTP_TARGET_ORIGIN;
@@ -505,11 +531,11 @@ TN_API int tn_http_parse_request(const char *buf, size_t len, tn_http_request *r
     if (st->state == 0) {
         const char *t;
         rc = tn__http_skip_empty(&p, end);
-        if (rc == TN_EINCOMPLETE) return tn__http_incomplete(st, buf, len, p, 0, TN__PH_LINE, p, max_head);
+        if (rc == TN_EINCOMPLETE) return tn__http_incomplete(st, buf, len, p, 0, TN__HTTP_PH_LINE, p, max_head);
         if (rc < 0) TN__HTTP_FAIL(rc);
         line = p;
         p = tn__http_scan_token(p, end);
-        if (p == end) return tn__http_incomplete(st, buf, len, line, 0, TN__PH_TOKEN, end, max_head);
+        if (p == end) return tn__http_incomplete(st, buf, len, line, 0, TN__HTTP_PH_TOKEN, end, max_head);
         if (*p != ' ' || p == line) TN__HTTP_FAIL((p == line && *p == '\n') ? TN_EPARSE : TN_EBAD_METHOD);
         req->method.ptr = line;
         req->method.len = (size_t)(p - line);
@@ -518,18 +544,18 @@ TN_API int tn_http_parse_request(const char *buf, size_t len, tn_http_request *r
         if ((size_t)(p - t) > max_target) TN__HTTP_FAIL(TN_EURI_TOO_LONG);
         if (p == end) {
             st->mark = (size_t)(t - buf);
-            return tn__http_incomplete(st, buf, len, line, 0, TN__PH_TARGET, end, max_head);
+            return tn__http_incomplete(st, buf, len, line, 0, TN__HTTP_PH_TARGET, end, max_head);
         }
         if (*p != ' ' || p == t) TN__HTTP_FAIL((p != t && (*p == '\r' || *p == '\n')) ? TN_EBAD_VERSION : TN_EBAD_TARGET);
         req->target.ptr = t;
         req->target.len = (size_t)(p - t);
         p++;
         rc = tn__http_version(p, end, &req->version);
-        if (rc == TN_EINCOMPLETE) return tn__http_incomplete(st, buf, len, line, 0, TN__PH_LINE, p, max_head);
+        if (rc == TN_EINCOMPLETE) return tn__http_incomplete(st, buf, len, line, 0, TN__HTTP_PH_LINE, p, max_head);
         if (rc < 0) TN__HTTP_FAIL(rc);
         p += rc;
         rc = tn__http_crlf(p, end, TN_EBAD_VERSION);
-        if (rc == TN_EINCOMPLETE) return tn__http_incomplete(st, buf, len, line, 0, TN__PH_LINE, p, max_head);
+        if (rc == TN_EINCOMPLETE) return tn__http_incomplete(st, buf, len, line, 0, TN__HTTP_PH_LINE, p, max_head);
         if (rc < 0) TN__HTTP_FAIL(rc);
         p += rc;
         rc = tn__http_target_form(req->method, req->target);
@@ -551,6 +577,7 @@ TN_API int tn_http_parse_request(const char *buf, size_t len, tn_http_request *r
     if ((f.flags & TN_HTTP_F_TRANSFER_ENCODING) && (!f.te_last_chunked || f.te_chunked > 1)) return TN_EBAD_TRANSFER_ENCODING;
     if (f.te_others) return TN_EUNSUPPORTED_TE;
     if (f.hosts > 1) return TN_EBAD_HEADER_VALUE;   /* RFC 9112 §3.2: more than one Host */
+    if (f.host_bad) return TN_EBAD_HEADER_VALUE;    /* RFC 9112 §3.2: Host is not host[:port] */
     if (f.hosts == 1) f.flags |= TN_HTTP_F_HOST;
     if (req->version >= 11) {
         if (f.expect_continue) f.flags |= TN_HTTP_F_EXPECT_CONTINUE;
@@ -592,16 +619,16 @@ TN_API int tn_http_parse_response(const char *buf, size_t len, tn_http_response 
         const char *r;
         int i, status = 0;
         rc = tn__http_skip_empty(&p, end);
-        if (rc == TN_EINCOMPLETE) return tn__http_incomplete(st, buf, len, p, 0, TN__PH_LINE, p, max_head);
+        if (rc == TN_EINCOMPLETE) return tn__http_incomplete(st, buf, len, p, 0, TN__HTTP_PH_LINE, p, max_head);
         if (rc < 0) TN__HTTP_FAIL(rc);
         line = p;
         rc = tn__http_version(p, end, &res->version);
-        if (rc == TN_EINCOMPLETE) return tn__http_incomplete(st, buf, len, line, 0, TN__PH_LINE, line, max_head);
+        if (rc == TN_EINCOMPLETE) return tn__http_incomplete(st, buf, len, line, 0, TN__HTTP_PH_LINE, line, max_head);
         if (rc < 0) TN__HTTP_FAIL(rc);
         p += rc;
         /* SP 3DIGIT [SP reason] CRLF; the SP before an empty reason may be missing */
         for (i = 0; i < 4; i++) {
-            if (p + i == end) return tn__http_incomplete(st, buf, len, line, 0, TN__PH_LINE, line, max_head);
+            if (p + i == end) return tn__http_incomplete(st, buf, len, line, 0, TN__HTTP_PH_LINE, line, max_head);
             if (pat[i] == '#') {
                 if (p[i] < '0' || p[i] > '9') TN__HTTP_FAIL(TN_EBAD_STATUS);
                 status = status * 10 + (p[i] - '0');
@@ -612,20 +639,20 @@ TN_API int tn_http_parse_response(const char *buf, size_t len, tn_http_response 
         if (status < 100) TN__HTTP_FAIL(TN_EBAD_STATUS);
         res->status = status;
         p += 4;
-        if (p == end) return tn__http_incomplete(st, buf, len, line, 0, TN__PH_LINE, line, max_head);
+        if (p == end) return tn__http_incomplete(st, buf, len, line, 0, TN__HTTP_PH_LINE, line, max_head);
         if (*p == ' ') p++;
         else if (*p != '\r' && *p != '\n') TN__HTTP_FAIL(TN_EBAD_STATUS);
         r = p;
         for (;;) {
             p = tn__http_scan_value(p, end);
-            if (p == end) return tn__http_incomplete(st, buf, len, line, 0, TN__PH_VALUE, end, max_head);
+            if (p == end) return tn__http_incomplete(st, buf, len, line, 0, TN__HTTP_PH_VALUE, end, max_head);
             if (*p != '\t') break;
             p++;
         }
         res->reason.ptr = r;
         res->reason.len = (size_t)(p - r);
         rc = tn__http_crlf(p, end, TN_EBAD_STATUS);
-        if (rc == TN_EINCOMPLETE) return tn__http_incomplete(st, buf, len, line, 0, TN__PH_LINE, line, max_head);
+        if (rc == TN_EINCOMPLETE) return tn__http_incomplete(st, buf, len, line, 0, TN__HTTP_PH_LINE, line, max_head);
         if (rc < 0) TN__HTTP_FAIL(rc);
         p += rc;
         res->num_headers = 0;
@@ -713,18 +740,12 @@ TN_API int tn_http_response_body(const tn_http_response *res, tn_str request_met
 /* ---- chunked coding ---- */
 
 enum {
-    TN__CK_SIZE = 0, TN__CK_EXT_NAME0, TN__CK_EXT_NAME, TN__CK_EXT_VAL0, TN__CK_EXT_VAL,
-    TN__CK_EXT_QUOTED, TN__CK_EXT_QESC, TN__CK_EXT_VALEND, TN__CK_SIZE_LF, TN__CK_DATA,
-    TN__CK_DATA_CR, TN__CK_DATA_LF, TN__CK_TR_START, TN__CK_TR_NAME, TN__CK_TR_VALUE,
-    TN__CK_TR_LF, TN__CK_FINAL_LF, TN__CK_DONE, TN__CK_ERROR
+    TN__HTTP_CK_SIZE = 0, TN__HTTP_CK_EXT_NAME0, TN__HTTP_CK_EXT_NAME, TN__HTTP_CK_EXT_VAL0,
+    TN__HTTP_CK_EXT_VAL, TN__HTTP_CK_EXT_QUOTED, TN__HTTP_CK_EXT_QESC, TN__HTTP_CK_EXT_VALEND,
+    TN__HTTP_CK_EXT_SEMI, TN__HTTP_CK_EXT_EQ, TN__HTTP_CK_SIZE_LF, TN__HTTP_CK_DATA, TN__HTTP_CK_DATA_CR,
+    TN__HTTP_CK_DATA_LF, TN__HTTP_CK_TR_START, TN__HTTP_CK_TR_NAME, TN__HTTP_CK_TR_VALUE, TN__HTTP_CK_TR_LF,
+    TN__HTTP_CK_FINAL_LF, TN__HTTP_CK_DONE, TN__HTTP_CK_ERROR
 };
-
-TN__PRIVATE int tn__http_hexval(int c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    c |= 0x20;
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    return -1;
-}
 
 /* End of the chunk-size line's size part (at ';' or CR): check the body limit. */
 TN__PRIVATE int tn__http_chunk_size_end(tn_http_chunked *d) {
@@ -740,12 +761,12 @@ TN_API int tn_http_decode_chunked(tn_http_chunked *d, char *buf, size_t *len) {
     size_t max_trailer = TN__DEF(d->max_trailer_bytes, (size_t)TORNADO_MAX_TRAILER_BYTES);
     int rc = TN_OK;
 
-    if (d->_state == TN__CK_ERROR) { *len = 0; return TN_EBAD_CHUNK; }
-    if (d->_state == TN__CK_DONE) { *len = 0; return n > 0x7fffffffu ? 0x7fffffff : (int)n; }
+    if (d->_state == TN__HTTP_CK_ERROR) { *len = 0; return TN_EBAD_CHUNK; }
+    if (d->_state == TN__HTTP_CK_DONE) { *len = 0; return n > 0x7fffffffu ? 0x7fffffff : (int)n; }
     if (n > 0x7fffffffu) return TN_EINVAL;
     for (;;) {
         unsigned char c;
-        if (d->_state == TN__CK_DATA) {
+        if (d->_state == TN__HTTP_CK_DATA) {
             size_t take = n - src;
             if ((uint64_t)take > d->_left) take = (size_t)d->_left;
             if (take) {
@@ -756,112 +777,130 @@ TN_API int tn_http_decode_chunked(tn_http_chunked *d, char *buf, size_t *len) {
                 d->body_bytes += take;
             }
             if (d->_left) break;
-            d->_state = TN__CK_DATA_CR;
+            d->_state = TN__HTTP_CK_DATA_CR;
             continue;
         }
         if (src == n) break;
         c = (unsigned char)buf[src++];
-        if (d->_state < TN__CK_DATA) {
+        if (d->_state < TN__HTTP_CK_DATA) {
             if (++d->_count > max_line) { rc = TN_EBAD_CHUNK; goto fail; }
-        } else if (d->_state >= TN__CK_TR_START) {
+        } else if (d->_state >= TN__HTTP_CK_TR_START) {
             if (++d->_count > max_trailer) { rc = TN_EHEADER_TOO_LARGE; goto fail; }
         }
         switch (d->_state) {
-        case TN__CK_SIZE: {
-            int v = tn__http_hexval(c);
+        case TN__HTTP_CK_SIZE: {
+            int v = tn__hexval(c);
             if (v >= 0) {
                 if (d->_left >> 60) { rc = TN_EBAD_CHUNK; goto fail; }   /* overflow */
                 d->_left = (d->_left << 4) | (uint64_t)v;
                 d->_sub++;
-            } else if (c == ';' || c == '\r') {
+            } else if (c == ';' || c == '\r' || TN__HTTP_WS(c)) {
                 if ((rc = tn__http_chunk_size_end(d)) != 0) goto fail;
-                d->_state = c == ';' ? TN__CK_EXT_NAME0 : TN__CK_SIZE_LF;
+                d->_state = c == ';' ? TN__HTTP_CK_EXT_NAME0 : c == '\r' ? TN__HTTP_CK_SIZE_LF : TN__HTTP_CK_EXT_SEMI;
             } else {
                 rc = TN_EBAD_CHUNK;
                 goto fail;
             }
             break;
         }
-        case TN__CK_EXT_NAME0:
+        /* chunk-ext = *( BWS ";" BWS name [ BWS "=" BWS value ] ) (RFC 9112 §7.1.1): BWS (SP,
+           HTAB) only where a ';' or '=' follows, so a line never ends in whitespace */
+        case TN__HTTP_CK_EXT_NAME0:
+            if (TN__HTTP_WS(c)) break;
             if (!TN__HTTP_TCHAR(c)) { rc = TN_EBAD_CHUNK; goto fail; }
-            d->_state = TN__CK_EXT_NAME;
+            d->_state = TN__HTTP_CK_EXT_NAME;
             break;
-        case TN__CK_EXT_NAME:
+        case TN__HTTP_CK_EXT_NAME:
             if (TN__HTTP_TCHAR(c)) break;
-            if (c == '=') d->_state = TN__CK_EXT_VAL0;
-            else if (c == ';') d->_state = TN__CK_EXT_NAME0;
-            else if (c == '\r') d->_state = TN__CK_SIZE_LF;
+            if (c == '=') d->_state = TN__HTTP_CK_EXT_VAL0;
+            else if (c == ';') d->_state = TN__HTTP_CK_EXT_NAME0;
+            else if (c == '\r') d->_state = TN__HTTP_CK_SIZE_LF;
+            else if (TN__HTTP_WS(c)) d->_state = TN__HTTP_CK_EXT_EQ;
             else { rc = TN_EBAD_CHUNK; goto fail; }
             break;
-        case TN__CK_EXT_VAL0:
-            if (c == '"') d->_state = TN__CK_EXT_QUOTED;
-            else if (TN__HTTP_TCHAR(c)) d->_state = TN__CK_EXT_VAL;
+        case TN__HTTP_CK_EXT_EQ:
+            if (TN__HTTP_WS(c)) break;
+            if (c == '=') d->_state = TN__HTTP_CK_EXT_VAL0;
+            else if (c == ';') d->_state = TN__HTTP_CK_EXT_NAME0;
             else { rc = TN_EBAD_CHUNK; goto fail; }
             break;
-        case TN__CK_EXT_VAL:
+        case TN__HTTP_CK_EXT_VAL0:
+            if (TN__HTTP_WS(c)) break;
+            if (c == '"') d->_state = TN__HTTP_CK_EXT_QUOTED;
+            else if (TN__HTTP_TCHAR(c)) d->_state = TN__HTTP_CK_EXT_VAL;
+            else { rc = TN_EBAD_CHUNK; goto fail; }
+            break;
+        case TN__HTTP_CK_EXT_VAL:
             if (TN__HTTP_TCHAR(c)) break;
-            if (c == ';') d->_state = TN__CK_EXT_NAME0;
-            else if (c == '\r') d->_state = TN__CK_SIZE_LF;
+            if (c == ';') d->_state = TN__HTTP_CK_EXT_NAME0;
+            else if (c == '\r') d->_state = TN__HTTP_CK_SIZE_LF;
+            else if (TN__HTTP_WS(c)) d->_state = TN__HTTP_CK_EXT_SEMI;
             else { rc = TN_EBAD_CHUNK; goto fail; }
             break;
-        case TN__CK_EXT_QUOTED:
-            if (c == '"') d->_state = TN__CK_EXT_VALEND;
-            else if (c == '\\') d->_state = TN__CK_EXT_QESC;
+        case TN__HTTP_CK_EXT_QUOTED:
+            if (c == '"') d->_state = TN__HTTP_CK_EXT_VALEND;
+            else if (c == '\\') d->_state = TN__HTTP_CK_EXT_QESC;
             else if (c == '\t' || (c >= 0x20 && c != 0x7f)) break;
             else { rc = TN_EBAD_CHUNK; goto fail; }
             break;
-        case TN__CK_EXT_QESC:
-            if (c == '\t' || (c >= 0x20 && c != 0x7f)) d->_state = TN__CK_EXT_QUOTED;
+        case TN__HTTP_CK_EXT_QESC:
+            if (c == '\t' || (c >= 0x20 && c != 0x7f)) d->_state = TN__HTTP_CK_EXT_QUOTED;
             else { rc = TN_EBAD_CHUNK; goto fail; }
             break;
-        case TN__CK_EXT_VALEND:
-            if (c == ';') d->_state = TN__CK_EXT_NAME0;
-            else if (c == '\r') d->_state = TN__CK_SIZE_LF;
+        case TN__HTTP_CK_EXT_VALEND:
+            if (c == ';') d->_state = TN__HTTP_CK_EXT_NAME0;
+            else if (c == '\r') d->_state = TN__HTTP_CK_SIZE_LF;
+            else if (TN__HTTP_WS(c)) d->_state = TN__HTTP_CK_EXT_SEMI;
             else { rc = TN_EBAD_CHUNK; goto fail; }
             break;
-        case TN__CK_SIZE_LF:
+        case TN__HTTP_CK_EXT_SEMI:   /* BWS after the size or a value: the next extension's ';' */
+            if (TN__HTTP_WS(c)) break;
+            if (c == ';') d->_state = TN__HTTP_CK_EXT_NAME0;
+            else { rc = TN_EBAD_CHUNK; goto fail; }
+            break;
+        case TN__HTTP_CK_SIZE_LF:
             if (c != '\n') { rc = TN_EBAD_CHUNK; goto fail; }
             d->_count = 0;
             if (d->_left == 0) {
-                d->_state = TN__CK_TR_START;
+                d->_state = TN__HTTP_CK_TR_START;
             } else {
                 d->num_chunks++;
-                d->_state = TN__CK_DATA;
+                d->_state = TN__HTTP_CK_DATA;
             }
             break;
-        case TN__CK_DATA_CR:
+        case TN__HTTP_CK_DATA_CR:
             if (c != '\r') { rc = TN_EBAD_CHUNK; goto fail; }
-            d->_state = TN__CK_DATA_LF;
+            d->_state = TN__HTTP_CK_DATA_LF;
             break;
-        case TN__CK_DATA_LF:
+        case TN__HTTP_CK_DATA_LF:
             if (c != '\n') { rc = TN_EBAD_CHUNK; goto fail; }
-            d->_state = TN__CK_SIZE;
+            d->_state = TN__HTTP_CK_SIZE;
             d->_count = 0;
             d->_sub = 0;
             d->_left = 0;
             break;
-        case TN__CK_TR_START:
-            if (c == '\r') d->_state = TN__CK_FINAL_LF;
-            else if (TN__HTTP_TCHAR(c)) d->_state = TN__CK_TR_NAME;
+        case TN__HTTP_CK_TR_START:
+            if (c == '\r') d->_state = TN__HTTP_CK_FINAL_LF;
+            else if (TN__HTTP_TCHAR(c)) d->_state = TN__HTTP_CK_TR_NAME;
             else { rc = c == '\n' ? TN_EBAD_CHUNK : TN_EBAD_HEADER_NAME; goto fail; }
             break;
-        case TN__CK_TR_NAME:
+        case TN__HTTP_CK_TR_NAME:
             if (TN__HTTP_TCHAR(c)) break;
-            if (c == ':') d->_state = TN__CK_TR_VALUE;
+            if (c == ':') d->_state = TN__HTTP_CK_TR_VALUE;
             else { rc = TN_EBAD_HEADER_NAME; goto fail; }
             break;
-        case TN__CK_TR_VALUE:
-            if (c == '\r') d->_state = TN__CK_TR_LF;
+        case TN__HTTP_CK_TR_VALUE:
+            if (c == '\r') d->_state = TN__HTTP_CK_TR_LF;
             else if (c == '\t' || (c >= 0x20 && c != 0x7f)) break;
             else { rc = TN_EBAD_HEADER_VALUE; goto fail; }
             break;
-        case TN__CK_TR_LF:
+        case TN__HTTP_CK_TR_LF:
             if (c != '\n') { rc = TN_EBAD_HEADER_VALUE; goto fail; }
-            d->_state = TN__CK_TR_START;
+            d->_state = TN__HTTP_CK_TR_START;
             break;
-        case TN__CK_FINAL_LF:
+        case TN__HTTP_CK_FINAL_LF:
             if (c != '\n') { rc = TN_EBAD_CHUNK; goto fail; }
-            d->_state = TN__CK_DONE;
+            d->_state = TN__HTTP_CK_DONE;
             if (dst != src) memmove(buf + dst, buf + src, n - src);
             *len = dst;
             return (int)(n - src);
@@ -873,7 +912,7 @@ TN_API int tn_http_decode_chunked(tn_http_chunked *d, char *buf, size_t *len) {
     *len = dst;
     return TN_EINCOMPLETE;
 fail:
-    d->_state = TN__CK_ERROR;
+    d->_state = TN__HTTP_CK_ERROR;
     *len = dst;
     return rc;
 }

@@ -16,11 +16,14 @@ TN__BEGIN_DECLS
    - obs-fold (a field line starting with SP/HTAB): rejected in requests and responses (a
      zero-copy parser cannot replace it with SP as RFC 9112 §5.2 requires for responses).
    - Whitespace between a field name and its colon: rejected (RFC 9112 §5.1).
+   - A Host value that is not an RFC 3986 host[:port] (tn_url_parse_host_port: no spaces,
+     userinfo, bad port or IP literal, non-ASCII): rejected, as RFC 9112 §3.2 requires (400).
    - Content-Length with Transfer-Encoding, differing or malformed Content-Length values, more
      than one Host, Transfer-Encoding in HTTP/1.0, a request whose final transfer coding is
      not chunked (400) or which uses codings other than chunked (501): rejected.
    - Empty lines (CRLF) before a start line are skipped (RFC 9112 §2.2), within the head limit.
-   - Any token is a method (RFC 9110 §9.1); "*" only with OPTIONS; CONNECT needs host:port.
+   - Any token is a method (RFC 9110 §9.1); "*" only with OPTIONS; CONNECT needs host:port
+     (checked like Host).
    - HTTP/1.0 and HTTP/1.1 are parsed (HTTP/1.2..1.9 as 1.1); other versions are TN_EBAD_VERSION. */
 
 /* ---- limits (each overridable; 0 in a parser struct means "use the macro") ---- */
@@ -182,7 +185,8 @@ TN_API int tn_http_response_body(const tn_http_response *res, tn_str request_met
      max_chunk_line      chunk-size line limit (size, extensions, CRLF), default TORNADO_MAX_CHUNK_LINE
      max_trailer_bytes   trailer section limit, default TORNADO_MAX_TRAILER_BYTES
    Trailer fields are validated like header fields and then discarded. Chunk extensions are
-   validated (token[=token|quoted-string]) and discarded. */
+   validated (";" token ["=" token / quoted-string], with SP/HTAB allowed around ';' and '='
+   as RFC 9112 §7.1.1 says, but not at the end of the line) and discarded. */
 typedef struct tn_http_chunked {
     uint64_t max_body_bytes;     /* in: 0 = TORNADO_MAX_BODY_BYTES */
     size_t max_chunk_line;       /* in: 0 = TORNADO_MAX_CHUNK_LINE */
@@ -227,6 +231,9 @@ TN_API size_t tn_http_header_count(const tn_http_header *headers, size_t num, co
 /* All values of `name` joined with ", " into out[0..cap), NUL-terminated; *out_len (may be
    NULL) gets the length without the NUL. Returns TN_OK, TN_ENOENT or TN_EBUFFER_FULL. */
 TN_API int tn_http_header_join(const tn_http_header *headers, size_t num, const char *name, char *out, size_t cap, size_t *out_len);
+/* 1 if s is a token (RFC 9110 §5.6.2): one or more of A-Z a-z 0-9 !#$%&'*+-.^_`|~, the
+   syntax of field names, methods, transfer codings and cookie names. */
+TN_API int tn_http_is_token(tn_str s);
 /* 1 if the comma-separated list `value` has the element `token` (case-insensitive; parameters
    after ';' and surrounding whitespace are ignored), else 0. */
 TN_API int tn_http_token_list_has(tn_str value, const char *token);

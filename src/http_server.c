@@ -133,13 +133,7 @@ TN__PRIVATE char *tn__hs_put_u64(char *p, uint64_t v) {
 }
 
 TN__PRIVATE int tn__hs_hdr_token_ok(const char *s) {
-    size_t i;
-    if (!s || !*s) return 0;
-    for (i = 0; s[i]; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        if (ch <= 32 || ch >= 127 || strchr("()<>@,;:\\\"/[]?={}", ch)) return 0;
-    }
-    return 1;
+    return s && tn_http_is_token(tn_str_c(s));
 }
 
 /* Response header values: no byte below 0x20 (CR and LF above all: no response splitting)

@@ -1,5 +1,6 @@
 /* multipart.c: the multipart/form-data push parser. */
 #include "multipart.h"
+#include "http_parse.h"
 
 /* States. The body is scanned for the delimiter "\r\n--boundary"; the parser starts as
    if a CRLF preceded the body, so a body that opens with "--boundary" matches at once. */
@@ -124,11 +125,6 @@ TN__PRIVATE int tn__mp_scan(tn_multipart *mp, const char *p, size_t n, size_t *u
     }
 }
 
-TN__PRIVATE int tn__is_tchar(int c) {
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return 1;
-    return c && strchr("!#$%&'*+-.^_`|~", c) != NULL;
-}
-
 /* Parse the buffered header block (mp->_hdr[0..len), every line ending in CRLF) into
    mp->_part. */
 TN__PRIVATE int tn__mp_parse_headers(tn_multipart *mp, size_t len) {
@@ -149,7 +145,7 @@ TN__PRIVATE int tn__mp_parse_headers(tn_multipart *mp, size_t len) {
         if (le == ls || h[le - 1] != '\r') return TN_EBAD_MULTIPART;   /* bare LF */
         pos = le + 1;
         le--;   /* drop CR */
-        for (k = ls; k < le && tn__is_tchar((unsigned char)h[k]); k++) {}
+        for (k = ls; k < le && tn__http_is_tchar((unsigned char)h[k]); k++) {}
         if (k == ls || k >= le || h[k] != ':') return TN_EBAD_MULTIPART;   /* incl. folding */
         name = tn_str_make(h + ls, k - ls);
         value = tn_str_make(h + k + 1, le - k - 1);

@@ -2,7 +2,7 @@
 #include "net.h"
 
 /* ---- addresses ---- */
-TN__PRIVATE struct sockaddr *tn__sa(tn_addr *a) { return (struct sockaddr *)(void *)a->u.bytes; }
+TN__PRIVATE struct sockaddr *tn__net_sa(tn_addr *a) { return (struct sockaddr *)(void *)a->u.bytes; }
 TN__PRIVATE const struct sockaddr *tn__csa(const tn_addr *a) { return (const struct sockaddr *)(const void *)a->u.bytes; }
 
 TN__PRIVATE void tn__addr_set(tn_addr *a, const void *sa, size_t len) {
@@ -10,6 +10,51 @@ TN__PRIVATE void tn__addr_set(tn_addr *a, const void *sa, size_t len) {
     if (len > sizeof a->u.bytes) len = sizeof a->u.bytes;
     memcpy(a->u.bytes, sa, len);
     a->len = (uint32_t)len;
+}
+
+/* Port digits: 0..65535, empty → -1; anything else → TN_EBAD_URL. */
+TN__PRIVATE int tn__net_parse_port(const char *s, size_t n, int *port) {
+    size_t i;
+    long v = 0;
+    *port = -1;
+    if (n == 0) return TN_OK;
+    for (i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9') return TN_EBAD_URL;
+        v = v * 10 + (s[i] - '0');
+        if (v > 65535) return TN_EBAD_URL;
+    }
+    *port = (int)v;
+    return TN_OK;
+}
+
+/* The one host:port splitter (the resolver, url.c's authority and Host checks use it). */
+TN_API int tn_split_host_port(tn_str netloc, tn_str *host, int *port) {
+    const char *s = netloc.ptr;
+    size_t n = netloc.len, i, colons = 0, last = 0;
+    tn_str h;
+    int p = -1, rc;
+    h.ptr = s;
+    h.len = n;
+    if (n && s[0] == '[') {
+        const char *close = (const char *)memchr(s, ']', n);
+        if (!close) return TN_EBAD_URL;
+        i = (size_t)(close - s);
+        h = tn_str_make(s + 1, i - 1);
+        if (i + 1 < n) {
+            if (s[i + 1] != ':') return TN_EBAD_URL;
+            if ((rc = tn__net_parse_port(s + i + 2, n - i - 2, &p)) != 0) return rc;
+        }
+    } else {
+        for (i = 0; i < n; i++)
+            if (s[i] == ':') { colons++; last = i; }
+        if (colons == 1) {
+            h = tn_str_make(s, last);
+            if ((rc = tn__net_parse_port(s + last + 1, n - last - 1, &p)) != 0) return rc;
+        }
+    }
+    if (host) *host = h;
+    if (port) *port = p;
+    return TN_OK;
 }
 
 TN_API int tn_addr_family(const tn_addr *a) {
@@ -89,7 +134,7 @@ TN_API int tn_is_valid_ip(const char *s) {
     return inet_pton(AF_INET, s, b) == 1 || inet_pton(AF_INET6, s, b) == 1;
 }
 
-TN__PRIVATE int tn__put(char *buf, size_t n, const char *s) {
+TN__PRIVATE int tn__net_put(char *buf, size_t n, const char *s) {
     size_t len = strlen(s);
     if (len >= n) return TN_EBUFFER_FULL;
     memcpy(buf, s, len + 1);
@@ -103,11 +148,11 @@ TN_API int tn_addr_ip(const tn_addr *a, char *buf, size_t n) {
     case TN_AF_INET:
         if (!inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)a->u.bytes)->sin_addr, tmp, sizeof tmp))
             return TN_EINVAL;
-        return tn__put(buf, n, tmp);
+        return tn__net_put(buf, n, tmp);
     case TN_AF_INET6:
         if (!inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)a->u.bytes)->sin6_addr, tmp, sizeof tmp))
             return TN_EINVAL;
-        return tn__put(buf, n, tmp);
+        return tn__net_put(buf, n, tmp);
     case TN_AF_UNIX: {
         const struct sockaddr_un *un = (const struct sockaddr_un *)(const void *)a->u.bytes;
         size_t off = offsetof(struct sockaddr_un, sun_path), len = 0;
@@ -131,7 +176,7 @@ TN_API int tn_addr_format(const tn_addr *a, char *buf, size_t n) {
     case TN_AF_INET6: snprintf(tmp, sizeof tmp, "[%s]:%d", ip, tn_addr_port(a)); break;
     default: snprintf(tmp, sizeof tmp, "unix:%s", ip); break;
     }
-    return tn__put(buf, n, tmp);
+    return tn__net_put(buf, n, tmp);
 }
 
 TN_API int tn_addr_equal(const tn_addr *a, const tn_addr *b) {
@@ -157,7 +202,7 @@ TN_API void tn_socket_close(tn_socket fd) { tn__fd_close(fd); }
 TN_API int tn_socket_local_addr(tn_socket fd, tn_addr *out) {
     socklen_t len = (socklen_t)sizeof out->u.bytes;
     memset(out, 0, sizeof *out);
-    if (getsockname(fd, tn__sa(out), &len) != 0) return tn__last_err();
+    if (getsockname(fd, tn__net_sa(out), &len) != 0) return tn__last_err();
     out->len = (uint32_t)len;
     return TN_OK;
 }
@@ -165,7 +210,7 @@ TN_API int tn_socket_local_addr(tn_socket fd, tn_addr *out) {
 TN_API int tn_socket_peer_addr(tn_socket fd, tn_addr *out) {
     socklen_t len = (socklen_t)sizeof out->u.bytes;
     memset(out, 0, sizeof *out);
-    if (getpeername(fd, tn__sa(out), &len) != 0) return tn__last_err();
+    if (getpeername(fd, tn__net_sa(out), &len) != 0) return tn__last_err();
     out->len = (uint32_t)len;
     return TN_OK;
 }
@@ -177,9 +222,9 @@ TN__PRIVATE int tn__accept(int lfd, int *out, tn_addr *peer) {
     memset(peer, 0, sizeof *peer);
     for (;;) {
 #if TN__HAVE_GNU
-        fd = accept4(lfd, tn__sa(peer), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        fd = accept4(lfd, tn__net_sa(peer), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
 #else
-        fd = accept(lfd, tn__sa(peer), &len);
+        fd = accept(lfd, tn__net_sa(peer), &len);
 #endif
         if (fd >= 0) break;
         if (errno == EINTR) continue;
@@ -200,7 +245,7 @@ TN__PRIVATE int tn__accept(int lfd, int *out, tn_addr *peer) {
 }
 
 /* Map a getaddrinfo failure. */
-TN__PRIVATE int tn__gai_err(int e) {
+TN__PRIVATE int tn__net_gai_err(int e) {
     switch (e) {
     case EAI_MEMORY: return TN_ENOMEM;
 #if defined(EAI_SYSTEM)
@@ -210,13 +255,13 @@ TN__PRIVATE int tn__gai_err(int e) {
     }
 }
 
-TN__PRIVATE int tn__af(int family) {
+TN__PRIVATE int tn__net_af(int family) {
     return family == TN_AF_INET ? AF_INET : family == TN_AF_INET6 ? AF_INET6 : AF_UNSPEC;
 }
 
 /* Resolve host:port into a fresh array (allocated with a; free with tn__free). Literal IPs
    skip the lookup. Duplicate addresses are dropped; order is kept. */
-TN__PRIVATE int tn__getaddrinfo(const tn_allocator *a, const char *host, int port, int family, int passive,
+TN__PRIVATE int tn__net_getaddrinfo(const tn_allocator *a, const char *host, int port, int family, int passive,
                                 tn_addr **out, size_t *n_out) {
     struct addrinfo hints, *res = NULL, *ai;
     char portstr[16];
@@ -240,12 +285,12 @@ TN__PRIVATE int tn__getaddrinfo(const tn_allocator *a, const char *host, int por
         }
     }
     memset(&hints, 0, sizeof hints);
-    hints.ai_family = tn__af(family);
+    hints.ai_family = tn__net_af(family);
     hints.ai_socktype = SOCK_STREAM;
     hints.ai_flags = passive ? AI_PASSIVE : 0;
     snprintf(portstr, sizeof portstr, "%d", port);
     rc = getaddrinfo((host && *host) ? host : NULL, portstr, &hints, &res);
-    if (rc != 0) return tn__gai_err(rc);
+    if (rc != 0) return tn__net_gai_err(rc);
     for (ai = res; ai; ai = ai->ai_next) cap++;
     arr = (tn_addr *)tn__alloc(a, (cap ? cap : 1) * sizeof *arr);
     if (!arr) {
@@ -270,7 +315,7 @@ TN__PRIVATE int tn__getaddrinfo(const tn_allocator *a, const char *host, int por
     return TN_OK;
 }
 
-TN__PRIVATE int tn__listen_on(const tn_addr *addr, const tn_bind_opts *o, int backlog, int *out) {
+TN__PRIVATE int tn__net_listen_on(const tn_addr *addr, const tn_bind_opts *o, int backlog, int *out) {
     int fd = -1, rc, one = 1;
     int fam = tn__csa(addr)->sa_family;
     if ((rc = tn__socket(fam, SOCK_STREAM, &fd)) != 0) return rc;
@@ -313,7 +358,7 @@ TN_API int tn_bind_sockets(const char *host, int port, const tn_bind_opts *opts,
     if (opts) o = *opts;
     backlog = TN__DEF(o.backlog, TORNADO_BACKLOG);
     (void)tn__allocator_resolve(NULL, &a);
-    rc = tn__getaddrinfo(&a, host, port, o.family, 1, &addrs, &n);
+    rc = tn__net_getaddrinfo(&a, host, port, o.family, 1, &addrs, &n);
     if (rc != 0) return rc;
     for (i = 0; i < n; i++) {
         int fd = -1;
@@ -323,7 +368,7 @@ TN_API int tn_bind_sockets(const char *host, int port, const tn_bind_opts *opts,
         }
         /* port 0: the first socket picks a port; the others bind the same one */
         if (chosen != 0) (void)tn_addr_set_port(&addrs[i], chosen);
-        rc = tn__listen_on(&addrs[i], &o, backlog, &fd);
+        rc = tn__net_listen_on(&addrs[i], &o, backlog, &fd);
         if (rc == TN_EADDRNOTAVAIL && n > 1 && tn_addr_family(&addrs[i]) == TN_AF_INET6) {
             rc = TN_OK;   /* a host without working IPv6: skip that family (Tornado 3.1) */
             continue;
@@ -370,12 +415,12 @@ TN_API int tn_bind_unix(const char *path, int mode, int backlog, tn_socket *out)
 }
 
 /* ---- resolvers ---- */
-typedef struct tn__override {
+typedef struct tn__net_override {
     char *host;          /* lower-case host */
     int port;            /* -1: any port */
     char *to;            /* target list text */
-    struct tn__override *next;
-} tn__override;
+    struct tn__net_override *next;
+} tn__net_override;
 
 struct tn_resolve_req {
     tn__handle h;                   /* a live object until its callback ran */
@@ -397,7 +442,7 @@ struct tn_resolve_req {
 struct tn_resolver {
     tn__handle h;
     tn_resolver_opts opts;
-    tn__override *overrides;
+    tn__net_override *overrides;
     tn_cb close_cb;
     void *close_user;
 #if TN_HAS_THREADS
@@ -419,7 +464,7 @@ TN__PRIVATE char *tn__strdup(const tn_allocator *a, const char *s) {
     return p;
 }
 
-TN__PRIVATE char *tn__strndup(const tn_allocator *a, const char *s, size_t n) {
+TN__PRIVATE char *tn__net_strndup(const tn_allocator *a, const char *s, size_t n) {
     char *p = (char *)tn__alloc(a, n + 1);
     if (p) {
         memcpy(p, s, n);
@@ -428,57 +473,21 @@ TN__PRIVATE char *tn__strndup(const tn_allocator *a, const char *s, size_t n) {
     return p;
 }
 
-/* Split "host", "host:port", "[v6]", "[v6]:port", "v6literal" into host and port (-1 if none). */
-TN__PRIVATE int tn__split_host_port(const char *s, size_t len, const char **host, size_t *hlen, int *port) {
-    const char *colon = NULL;
-    size_t i;
-    *port = -1;
-    if (len == 0) return TN_EINVAL;
-    if (s[0] == '[') {
-        const char *close = (const char *)memchr(s, ']', len);
-        if (!close) return TN_EINVAL;
-        *host = s + 1;
-        *hlen = (size_t)(close - s - 1);
-        if ((size_t)(close - s) + 1 == len) return TN_OK;
-        if (close[1] != ':') return TN_EINVAL;
-        colon = close + 1;
-    } else {
-        int ncolon = 0;
-        for (i = 0; i < len; i++)
-            if (s[i] == ':') { ncolon++; colon = s + i; }
-        *host = s;
-        if (ncolon != 1) {   /* none, or a bare IPv6 literal */
-            *hlen = len;
-            return TN_OK;
-        }
-        *hlen = (size_t)(colon - s);
-    }
-    {
-        const char *p = colon + 1, *end = s + len;
-        long v = 0;
-        if (p == end) return TN_EINVAL;
-        for (; p < end; p++) {
-            if (*p < '0' || *p > '9') return TN_EINVAL;
-            v = v * 10 + (*p - '0');
-            if (v > 65535) return TN_EINVAL;
-        }
-        *port = (int)v;
-    }
-    return TN_OK;
-}
-
 TN_API int tn_resolver_add_override(tn_resolver *r, const char *from, const char *to) {
+    tn_str hs;
     const char *h;
     size_t hl, i;
     int port;
-    tn__override *o;
+    tn__net_override *o;
     tn_allocator *a;
     if (!r || !from || !to || !*to || r->h.closing) return TN_EINVAL;
-    if (tn__split_host_port(from, strlen(from), &h, &hl, &port) != 0 || hl == 0) return TN_EINVAL;
+    if (tn_split_host_port(tn_str_c(from), &hs, &port) != 0 || hs.len == 0) return TN_EINVAL;
+    h = hs.ptr;
+    hl = hs.len;
     a = tn__loop_alloc(r->h.loop);
-    o = (tn__override *)tn__calloc(a, sizeof *o);
+    o = (tn__net_override *)tn__calloc(a, sizeof *o);
     if (!o) return TN_ENOMEM;
-    o->host = tn__strndup(a, h, hl);
+    o->host = tn__net_strndup(a, h, hl);
     o->to = tn__strdup(a, to);
     if (!o->host || !o->to) {
         tn__free(a, o->host);
@@ -493,8 +502,8 @@ TN_API int tn_resolver_add_override(tn_resolver *r, const char *from, const char
     return TN_OK;
 }
 
-TN__PRIVATE const tn__override *tn__override_find(const tn_resolver *r, const char *host, int port) {
-    const tn__override *o, *any = NULL;
+TN__PRIVATE const tn__net_override *tn__net_override_find(const tn_resolver *r, const char *host, int port) {
+    const tn__net_override *o, *any = NULL;
     size_t hl = strlen(host);
     for (o = r->overrides; o; o = o->next) {
         if (strlen(o->host) != hl || !tn_str_ieq(tn_str_make(o->host, hl), tn_str_make(host, hl))) continue;
@@ -505,7 +514,7 @@ TN__PRIVATE const tn__override *tn__override_find(const tn_resolver *r, const ch
 }
 
 /* Append addresses to req (growing its array). */
-TN__PRIVATE int tn__req_add_addrs(tn_resolve_req *q, const tn_allocator *a, const tn_addr *add, size_t n) {
+TN__PRIVATE int tn__net_req_add_addrs(tn_resolve_req *q, const tn_allocator *a, const tn_addr *add, size_t n) {
     size_t i, j;
     tn_addr *arr = (tn_addr *)tn__realloc(a, q->addrs, (q->naddrs + n) * sizeof *arr);
     if (!arr) return TN_ENOMEM;
@@ -520,27 +529,28 @@ TN__PRIVATE int tn__req_add_addrs(tn_resolve_req *q, const tn_allocator *a, cons
 
 /* Do the lookup(s) of a request; safe on a worker thread (touches only the request and
    the allocator). With override targets, each target is an IP (used as is) or a name. */
-TN__PRIVATE void tn__req_lookup(tn_resolve_req *q, const tn_allocator *a) {
+TN__PRIVATE void tn__net_req_lookup(tn_resolve_req *q, const tn_allocator *a) {
     int rc = TN_OK, any = 0;
     if (q->targets) {
         const char *p = q->targets;
         while (*p && rc != TN_ENOMEM) {
-            const char *end = strchr(p, ','), *h;
-            size_t len, hl;
+            const char *end = strchr(p, ',');
+            size_t len;
+            tn_str h;
             int tport;
             char *name;
             if (!end) end = p + strlen(p);
             while (p < end && (*p == ' ' || *p == '\t')) p++;
             len = (size_t)(end - p);
             while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t')) len--;
-            if (len > 0 && tn__split_host_port(p, len, &h, &hl, &tport) == 0 && hl > 0 &&
-                (name = tn__strndup(a, h, hl)) != NULL) {
+            if (len > 0 && tn_split_host_port(tn_str_make(p, len), &h, &tport) == 0 && h.len > 0 &&
+                (name = tn__net_strndup(a, h.ptr, h.len)) != NULL) {
                 tn_addr *res;
                 size_t n;
-                int r2 = tn__getaddrinfo(a, name, tport >= 0 ? tport : q->port, q->family, 0, &res, &n);
+                int r2 = tn__net_getaddrinfo(a, name, tport >= 0 ? tport : q->port, q->family, 0, &res, &n);
                 tn__free(a, name);
                 if (r2 == 0) {
-                    r2 = tn__req_add_addrs(q, a, res, n);
+                    r2 = tn__net_req_add_addrs(q, a, res, n);
                     tn__free(a, res);
                     if (r2 == 0) any = 1;
                 }
@@ -553,10 +563,10 @@ TN__PRIVATE void tn__req_lookup(tn_resolve_req *q, const tn_allocator *a) {
         q->status = any ? TN_OK : (rc == TN_OK ? TN_ERESOLVE : rc);
         return;
     }
-    q->status = tn__getaddrinfo(a, q->host, q->port, q->family, 0, &q->addrs, &q->naddrs);
+    q->status = tn__net_getaddrinfo(a, q->host, q->port, q->family, 0, &q->addrs, &q->naddrs);
 }
 
-TN__PRIVATE void tn__req_finalize(tn__handle *h) {
+TN__PRIVATE void tn__net_req_finalize(tn__handle *h) {
     tn_resolve_req *q = (tn_resolve_req *)h;
     tn_allocator *a = tn__loop_alloc(h->loop);
     tn__free(a, q->addrs);
@@ -564,11 +574,11 @@ TN__PRIVATE void tn__req_finalize(tn__handle *h) {
     tn__free(a, q->targets);
     tn__free(a, q);
 }
-static const tn__handle_type tn__resolve_req_type = { "resolve request", tn__req_finalize };
+static const tn__handle_type tn__net_resolve_req_type = { "resolve request", tn__net_req_finalize };
 
 /* Deliver a finished request on the loop thread, then retire it. A resolver is not
    finalised while it has requests in flight (each holds one count of r->h.pending). */
-TN__PRIVATE void tn__req_complete(tn_resolve_req *q) {
+TN__PRIVATE void tn__net_req_complete(tn_resolve_req *q) {
     int status = q->cancelled ? TN_ECANCELED : q->status;
     tn_resolver *r = q->r;
     q->cb(status, status == TN_OK ? q->addrs : NULL, status == TN_OK ? q->naddrs : 0, q->user);
@@ -576,18 +586,18 @@ TN__PRIVATE void tn__req_complete(tn_resolve_req *q) {
     if (r) r->h.pending--;
 }
 
-#define TN__REQ_OF(dp) ((tn_resolve_req *)(void *)((char *)(dp) - offsetof(tn_resolve_req, d)))
+#define TN__NET_REQ_OF(dp) ((tn_resolve_req *)(void *)((char *)(dp) - offsetof(tn_resolve_req, d)))
 
-TN__PRIVATE void tn__req_run_blocking(tn__defer *d) {
-    tn_resolve_req *q = TN__REQ_OF(d);
-    if (!q->cancelled) tn__req_lookup(q, tn__loop_alloc(q->h.loop));
-    tn__req_complete(q);
+TN__PRIVATE void tn__net_req_run_blocking(tn__defer *d) {
+    tn_resolve_req *q = TN__NET_REQ_OF(d);
+    if (!q->cancelled) tn__net_req_lookup(q, tn__loop_alloc(q->h.loop));
+    tn__net_req_complete(q);
 }
 
-TN__PRIVATE void tn__req_run_done(tn__defer *d) { tn__req_complete(TN__REQ_OF(d)); }
+TN__PRIVATE void tn__net_req_run_done(tn__defer *d) { tn__net_req_complete(TN__NET_REQ_OF(d)); }
 
 #if TN_HAS_THREADS
-TN__PRIVATE void *tn__resolver_worker(void *arg) {
+TN__PRIVATE void *tn__net_resolver_worker(void *arg) {
     tn_resolver *r = (tn_resolver *)arg;
     const tn_allocator *a = tn__loop_alloc(r->h.loop);
     for (;;) {
@@ -605,7 +615,7 @@ TN__PRIVATE void *tn__resolver_worker(void *arg) {
         q->qnext = NULL;
         stopping = r->stopping;
         tn__mutex_unlock(&r->lock);
-        if (!stopping) tn__req_lookup(q, a);   /* q->cancelled is read on the loop side */
+        if (!stopping) tn__net_req_lookup(q, a);   /* q->cancelled is read on the loop side */
         else q->status = TN_ECANCELED;
         tn__mutex_lock(&r->lock);
         if (r->done_tail) r->done_tail->qnext = q;
@@ -616,7 +626,7 @@ TN__PRIVATE void *tn__resolver_worker(void *arg) {
     }
 }
 
-TN__PRIVATE void tn__resolver_on_async(tn_loop *loop, void *user) {
+TN__PRIVATE void tn__net_resolver_on_async(tn_loop *loop, void *user) {
     tn_resolver *r = (tn_resolver *)user;
     tn_resolve_req *q;
     (void)loop;
@@ -626,30 +636,30 @@ TN__PRIVATE void tn__resolver_on_async(tn_loop *loop, void *user) {
     tn__mutex_unlock(&r->lock);
     while (q) {
         tn_resolve_req *next = q->qnext;
-        tn__req_complete(q);
+        tn__net_req_complete(q);
         q = next;
     }
 }
 
-TN__PRIVATE int tn__resolver_start_threads(tn_resolver *r) {
+TN__PRIVATE int tn__net_resolver_start_threads(tn_resolver *r) {
     int i, want = r->opts.threads;
     if (r->threads) return TN_OK;
     r->threads = (pthread_t *)tn__calloc(tn__loop_alloc(r->h.loop), (size_t)want * sizeof(pthread_t));
     if (!r->threads) return TN_ENOMEM;
     for (i = 0; i < want; i++) {
-        if (pthread_create(&r->threads[i], NULL, tn__resolver_worker, r) != 0) break;
+        if (pthread_create(&r->threads[i], NULL, tn__net_resolver_worker, r) != 0) break;
         r->nthreads++;
     }
     return r->nthreads > 0 ? TN_OK : TN_ESYS;
 }
 #endif
 
-TN__PRIVATE void tn__resolver_finalize(tn__handle *h) {
+TN__PRIVATE void tn__net_resolver_finalize(tn__handle *h) {
     tn_resolver *r = (tn_resolver *)h;
     tn_loop *loop = h->loop;
-    tn__override *o = r->overrides;
+    tn__net_override *o = r->overrides;
     while (o) {
-        tn__override *n = o->next;
+        tn__net_override *n = o->next;
         tn__free(tn__loop_alloc(loop), o->host);
         tn__free(tn__loop_alloc(loop), o->to);
         tn__free(tn__loop_alloc(loop), o);
@@ -665,7 +675,7 @@ TN__PRIVATE void tn__resolver_finalize(tn__handle *h) {
     if (r->close_cb) r->close_cb(loop, r->close_user);
     tn__free(tn__loop_alloc(loop), r);
 }
-static const tn__handle_type tn__resolver_type = { "resolver", tn__resolver_finalize };
+static const tn__handle_type tn__net_resolver_type = { "resolver", tn__net_resolver_finalize };
 
 TN_API int tn_resolver_new(tn_loop *loop, const tn_resolver_opts *opts, tn_resolver **out) {
     tn_resolver *r;
@@ -687,7 +697,7 @@ TN_API int tn_resolver_new(tn_loop *loop, const tn_resolver_opts *opts, tn_resol
             return TN_ESYS;
         }
         if ((rc = tn__mutex_init(&r->lock)) != 0 ||
-            (rc = tn_async_new(loop, tn__resolver_on_async, r, &r->async)) != 0) {
+            (rc = tn_async_new(loop, tn__net_resolver_on_async, r, &r->async)) != 0) {
             pthread_cond_destroy(&r->cond);
             tn__mutex_destroy(&r->lock);
             tn__free(tn__loop_alloc(loop), r);
@@ -698,7 +708,7 @@ TN_API int tn_resolver_new(tn_loop *loop, const tn_resolver_opts *opts, tn_resol
         return TN_ENOTSUP;
 #endif
     }
-    tn__handle_init(loop, &r->h, &tn__resolver_type);
+    tn__handle_init(loop, &r->h, &tn__net_resolver_type);
     *out = r;
     return TN_OK;
 }
@@ -707,7 +717,7 @@ TN_API int tn_resolve(tn_loop *loop, tn_resolver *r, const char *host, int port,
                       tn_resolve_cb cb, void *user, tn_resolve_req **out) {
     tn_resolve_req *q;
     tn_allocator *a;
-    const tn__override *o = NULL;
+    const tn__net_override *o = NULL;
     if (out) *out = NULL;
     if (!loop || !host || !cb || port < 0 || port > 65535) return TN_EINVAL;
     if (family != TN_AF_UNSPEC && family != TN_AF_INET && family != TN_AF_INET6) return TN_EINVAL;
@@ -720,7 +730,7 @@ TN_API int tn_resolve(tn_loop *loop, tn_resolver *r, const char *host, int port,
     q->user = user;
     q->port = port;
     q->family = family;
-    if (r) o = tn__override_find(r, host, port);
+    if (r) o = tn__net_override_find(r, host, port);
     if (o) q->targets = tn__strdup(a, o->to);
     else q->host = tn__strdup(a, host);
     if (!q->targets && !q->host) {
@@ -729,14 +739,14 @@ TN_API int tn_resolve(tn_loop *loop, tn_resolver *r, const char *host, int port,
     }
 #if TN_HAS_THREADS
     if (r && r->opts.kind == TN_RESOLVER_THREADED) {
-        int rc = tn__resolver_start_threads(r);
+        int rc = tn__net_resolver_start_threads(r);
         if (rc != 0) {
             tn__free(a, q->targets);
             tn__free(a, q->host);
             tn__free(a, q);
             return rc;
         }
-        tn__handle_init(loop, &q->h, &tn__resolve_req_type);
+        tn__handle_init(loop, &q->h, &tn__net_resolve_req_type);
         tn__mutex_lock(&r->lock);
         if (r->jobs_tail) r->jobs_tail->qnext = q;
         else r->jobs_head = q;
@@ -748,8 +758,8 @@ TN_API int tn_resolve(tn_loop *loop, tn_resolver *r, const char *host, int port,
         return TN_OK;
     }
 #endif
-    tn__handle_init(loop, &q->h, &tn__resolve_req_type);
-    tn__defer_init(&q->d, tn__req_run_blocking, &q->h);
+    tn__handle_init(loop, &q->h, &tn__net_resolve_req_type);
+    tn__defer_init(&q->d, tn__net_req_run_blocking, &q->h);
     tn__defer_queue(loop, &q->d);
     if (r) r->h.pending++;
     if (out) *out = q;
@@ -784,7 +794,7 @@ TN_API int tn_resolver_close(tn_resolver *r, tn_cb cb, void *user) {
         tn__mutex_unlock(&r->lock);
         while (q) {
             tn_resolve_req *next = q->qnext;
-            tn__defer_init(&q->d, tn__req_run_done, &q->h);
+            tn__defer_init(&q->d, tn__net_req_run_done, &q->h);
             tn__defer_queue(r->h.loop, &q->d);
             q = next;
         }

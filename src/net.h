@@ -14,6 +14,14 @@ typedef struct tn_addr {
     uint32_t len;                                            /* its length; 0 = empty */
 } tn_addr;
 
+/* Split "host:port", "[v6]:port", "host" or "[v6]" (Tornado's split_host_and_port).
+   *host: slice of netloc (IPv6 without brackets). *port: 0..65535, or -1 when absent or
+   empty ("host:"). An unbracketed string with several ':' (a bare IPv6 address) is all
+   host. The host is not checked (tn_url_parse_host_port does that). Returns: TN_OK;
+   TN_EBAD_URL (non-digit or out-of-range port, unclosed '[', bytes after ']').
+   Unlike Tornado, "h:abc" is an error rather than a host named "h:abc". */
+TN_API int tn_split_host_port(tn_str netloc, tn_str *host, int *port);
+
 /* Room for any text tn_addr_format writes (a unix path included). */
 #define TN_ADDR_STRLEN 128
 

@@ -1,5 +1,6 @@
 /* router.c: web router: patterns compiled into segments, a literal-segment trie, first match wins. */
 #include "router.h"
+#include "http_parse.h"
 
 #if TN_HAS_WEB
 
@@ -79,18 +80,8 @@ TN__PRIVATE int tn__rt_litchar(unsigned char c) {
            (c != 0 && strchr("-._~!$&'()+,;=:@", c) != NULL);
 }
 
-TN__PRIVATE int tn__rt_hex(unsigned char c) {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
 TN__PRIVATE int tn__rt_namechar(unsigned char c, int first) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || (!first && c >= '0' && c <= '9');
-}
-
-/* tchar (RFC 9110 §5.6.2). */
-TN__PRIVATE int tn__rt_tchar(unsigned char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           (c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL);
 }
 
 /* The standard-method bit of a method, or 0 for any other. */
@@ -147,7 +138,7 @@ TN__PRIVATE int tn__rt_parse_methods(tn_router *r, const char *text, size_t n, u
         while (i < n && (text[i] == ' ' || text[i] == '\t')) i++;
         s = i;
         while (i < n && text[i] != ',' && text[i] != ' ' && text[i] != '\t') {
-            if (!tn__rt_tchar((unsigned char)text[i]))
+            if (!tn__http_is_tchar((unsigned char)text[i]))
                 return tn__rt_fail(r, TN_EINVAL, "methods", text, i, "not a token character");
             i++;
         }
@@ -215,7 +206,7 @@ TN__PRIVATE int tn__rt_parse_pattern(tn_router *r, const char *pat, size_t n, tn
             for (i = s; i < e && pat[i] != '{'; i++) {
                 unsigned char c = (unsigned char)pat[i];
                 if (c == '%') {
-                    if (i + 2 >= e || !tn__rt_hex((unsigned char)pat[i + 1]) || !tn__rt_hex((unsigned char)pat[i + 2]))
+                    if (i + 2 >= e || tn__hexval((unsigned char)pat[i + 1]) < 0 || tn__hexval((unsigned char)pat[i + 2]) < 0)
                         return tn__rt_fail(r, TN_EINVAL, "pattern", pat, i, "'%' must be followed by two hex digits");
                     i += 2;
                 } else if (c == '}') {
@@ -257,8 +248,8 @@ TN__PRIVATE int tn__rt_parse_pattern(tn_router *r, const char *pat, size_t n, tn
                         unsigned char c = (unsigned char)pat[k];
                         if (c == '{') return tn__rt_fail(r, TN_EINVAL, "pattern", pat, k, "two captures in one segment");
                         if (c == '%') {
-                            if (k + 2 >= e || !tn__rt_hex((unsigned char)pat[k + 1]) ||
-                                !tn__rt_hex((unsigned char)pat[k + 2]))
+                            if (k + 2 >= e || tn__hexval((unsigned char)pat[k + 1]) < 0 ||
+                                tn__hexval((unsigned char)pat[k + 2]) < 0)
                                 return tn__rt_fail(r, TN_EINVAL, "pattern", pat, k,
                                                    "'%' must be followed by two hex digits");
                             k += 2;

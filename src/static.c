@@ -1,5 +1,6 @@
 /* static.c: static files: safe path resolution, conditional GET, ranges, streaming, sendfile. */
 #include "static.h"
+#include "url.h"
 
 #if TN_HAS_WEB && TN_HAS_HTTP_SERVER
 
@@ -173,35 +174,9 @@ TN__PRIVATE tn_str tn__st_trim(tn_str s) {
     return s;
 }
 
-/* Strip a weak prefix "W/". */
-TN__PRIVATE tn_str tn__st_unweak(tn_str t) {
-    if (t.len >= 2 && t.ptr[0] == 'W' && t.ptr[1] == '/') t.ptr += 2, t.len -= 2;
-    return t;
-}
-
-/* If-None-Match value against our ETag: "*", or any listed tag equal by weak comparison. */
+/* If-None-Match value against our ETag (http_util's matcher: "*", or a weak match in the list). */
 TN__PRIVATE int tn__st_inm_match(tn_str v, const char *etag) {
-    tn_str ours = tn__st_unweak(tn_str_c(etag));
-    size_t i = 0;
-    v = tn__st_trim(v);
-    if (v.len == 1 && v.ptr[0] == '*') return 1;
-    while (i < v.len) {
-        size_t start;
-        tn_str tag;
-        while (i < v.len && (v.ptr[i] == ' ' || v.ptr[i] == '\t' || v.ptr[i] == ',')) i++;
-        if (i >= v.len) break;
-        start = i;
-        if (v.len - i >= 2 && v.ptr[i] == 'W' && v.ptr[i + 1] == '/') i += 2;
-        if (i < v.len && v.ptr[i] == '"') {
-            const char *q = (const char *)memchr(v.ptr + i + 1, '"', v.len - i - 1);
-            i = q ? (size_t)(q - v.ptr) + 1 : v.len;
-        } else {
-            while (i < v.len && v.ptr[i] != ',') i++;
-        }
-        tag = tn__st_unweak(tn__st_trim(tn_str_make(v.ptr + start, i - start)));
-        if (tn_str_eq(tag, ours)) return 1;
-    }
-    return 0;
+    return tn_http_etag_match(v, tn_str_c(etag), TN_ETAG_WEAK);
 }
 
 /* A "v" query argument with a value (Tornado's static_url versioning). */

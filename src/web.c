@@ -1,5 +1,6 @@
 /* web.c: web application layer: the app, routes, dispatch, per-request context, the response (headers, body, ETag, errors, redirects). */
 #include "web.h"
+#include "url.h"
 
 #if TN_HAS_WEB
 
@@ -580,40 +581,6 @@ TN_API int tn_web_flush(tn_request *req, tn_response_cb cb, void *user) {
     return tn__web_flush(c, cb, user);
 }
 
-/* If-None-Match against etag (Tornado's check_etag_header: the header's entity-tags are
-   found anywhere in it, '*' counts only first, comparison is weak). */
-TN__PRIVATE int tn__web_etag_matches(tn_str inm, tn_str etag) {
-    size_t i = 0;
-    int first = 1;
-    tn_str want = etag;
-    if (want.len >= 2 && want.ptr[0] == 'W' && want.ptr[1] == '/') want = tn_str_make(want.ptr + 2, want.len - 2);
-    while (i < inm.len) {
-        size_t start = i, q;
-        if (inm.ptr[i] == '*') {
-            if (first) return 1;
-            first = 0;
-            i++;
-            continue;
-        }
-        if (inm.ptr[i] == 'W' && i + 1 < inm.len && inm.ptr[i + 1] == '/' && i + 2 < inm.len && inm.ptr[i + 2] == '"')
-            i += 2;
-        if (inm.ptr[i] != '"') {
-            i = start + 1;
-            continue;
-        }
-        q = i + 1;
-        while (q < inm.len && inm.ptr[q] != '"') q++;
-        if (q >= inm.len) {
-            i = start + 1;
-            continue;
-        }
-        first = 0;
-        if (tn_str_eq(tn_str_make(inm.ptr + i, q + 1 - i), want)) return 1;
-        i = q + 1;
-    }
-    return 0;
-}
-
 TN__PRIVATE int tn__web_finish(tn__web_ctx *c) {
     int rc;
     if (c->finished || !c->req) return TN_EINVAL;
@@ -634,7 +601,7 @@ TN__PRIVATE int tn__web_finish(tn__web_ctx *c) {
             etag[2 * TN_SHA1_SIZE + 2] = 0;
             (void)tn_response_set_header(c->req, "ETag", etag);
             if (tn_request_header(c->req, "If-None-Match", &inm) == TN_OK &&
-                tn__web_etag_matches(inm, tn_str_make(etag, sizeof etag - 1)))
+                tn_http_etag_match(inm, tn_str_make(etag, sizeof etag - 1), TN_ETAG_WEAK))
                 status = c->status = 304;
         }
         if (status == 204 || status == 304 || status < 200) {

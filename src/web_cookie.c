@@ -87,27 +87,6 @@ TN_API int tn_web_set_secure_cookie(tn_request *req, const char *name, tn_str va
 }
 
 /* ---- XSRF (Tornado's v2 masked tokens; v1 hex and raw tokens are read too) ---- */
-TN__PRIVATE int tn__web_unhex(tn_str s, unsigned char *out, size_t cap, size_t *n) {
-    size_t i;
-    if (s.len % 2 || s.len / 2 > cap) return TN_EPARSE;
-    for (i = 0; i < s.len; i += 2) {
-        int hi, lo, k;
-        int v[2];
-        for (k = 0; k < 2; k++) {
-            char ch = s.ptr[i + (size_t)k];
-            if (ch >= '0' && ch <= '9') v[k] = ch - '0';
-            else if (ch >= 'a' && ch <= 'f') v[k] = ch - 'a' + 10;
-            else if (ch >= 'A' && ch <= 'F') v[k] = ch - 'A' + 10;
-            else return TN_EPARSE;
-        }
-        hi = v[0];
-        lo = v[1];
-        out[i / 2] = (unsigned char)(hi * 16 + lo);
-    }
-    *n = s.len / 2;
-    return TN_OK;
-}
-
 /* Tornado's _decode_xsrf_token: the raw token bytes (and timestamp) of a cookie or a
    submitted token. Returns TN_OK or TN_EPARSE. */
 TN__PRIVATE int tn__web_xsrf_decode(tn_str tok, unsigned char *raw, size_t cap, size_t *n, int64_t *ts) {
@@ -130,8 +109,8 @@ TN__PRIVATE int tn__web_xsrf_decode(tn_str tok, unsigned char *raw, size_t cap, 
             }
         }
         if (k != 4) return TN_EPARSE;
-        if (tn__web_unhex(f[1], mask, sizeof mask, &ml) != TN_OK || ml != 4) return TN_EPARSE;
-        if (tn__web_unhex(f[2], raw, cap, n) != TN_OK) return TN_EPARSE;
+        if (tn_hex_decode(f[1], mask, sizeof mask, &ml) != TN_OK || ml != 4) return TN_EPARSE;
+        if (tn_hex_decode(f[2], raw, cap, n) != TN_OK) return TN_EPARSE;
         for (j = 0; j < *n; j++) raw[j] ^= mask[j % 4];
         if (f[3].len == 0 || f[3].len > 18) return TN_EPARSE;
         for (j = 0; j < f[3].len; j++) {
@@ -142,7 +121,7 @@ TN__PRIVATE int tn__web_xsrf_decode(tn_str tok, unsigned char *raw, size_t cap, 
         return TN_OK;
     }
     /* version 1: hex, or the bytes as they are */
-    if (tn__web_unhex(tok, raw, cap, n) == TN_OK) return TN_OK;
+    if (tn_hex_decode(tok, raw, cap, n) == TN_OK) return TN_OK;
     if (tok.len > cap) return TN_EPARSE;
     if (tok.len) memcpy(raw, tok.ptr, tok.len);
     *n = tok.len;

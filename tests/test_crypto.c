@@ -413,6 +413,19 @@ TN_TEST(hex_encode) {
     TN_EQ_STR(out, "");
 }
 
+TN_TEST(hex_decode) {
+    unsigned char out[4];
+    size_t n = 99;
+    TN_OK_RC(tn_hex_decode(tn_str_c("0001aBfF"), out, sizeof out, &n));
+    TN_EQ_UINT(n, 4);
+    TN_CHECK(memcmp(out, "\x00\x01\xab\xff", 4) == 0);
+    TN_OK_RC(tn_hex_decode(tn_str_c(""), out, 0, &n));
+    TN_EQ_UINT(n, 0);
+    TN_EQ_RC(tn_hex_decode(tn_str_c("abc"), out, sizeof out, &n), TN_EPARSE);        /* odd */
+    TN_EQ_RC(tn_hex_decode(tn_str_c("0g"), out, sizeof out, &n), TN_EPARSE);         /* not hex */
+    TN_EQ_RC(tn_hex_decode(tn_str_c("0001020304"), out, sizeof out, &n), TN_EBUFFER_FULL);
+}
+
 /* ---- UTF-8 ---- */
 
 /* A slow reference: decode code points and check the RFC 3629 rules one by one. */
@@ -587,5 +600,6 @@ TN_TESTS(TN_CASE(sha1_fips_vectors), TN_CASE(sha256_fips_vectors), TN_CASE(sha_m
          TN_CASE(sha_streaming_splits), TN_CASE(sha_speed), TN_CASE(hmac_sha256_rfc4231),
          TN_CASE(hmac_sha1_rfc2202), TN_CASE(ct_equal), TN_CASE(base64_rfc4648_vectors),
          TN_CASE(base64_url_alphabet), TN_CASE(base64_rejects), TN_CASE(base64_buffer_sizes),
-         TN_CASE(base64_round_trips), TN_CASE(hex_encode), TN_CASE(utf8_valid_and_split),
+         TN_CASE(base64_round_trips), TN_CASE(hex_encode),
+    TN_CASE(hex_decode), TN_CASE(utf8_valid_and_split),
          TN_CASE(utf8_invalid), TN_CASE(utf8_exhaustive_and_differential), TN_CASE(random_bytes))

@@ -433,6 +433,11 @@ TN_TEST(malformed_and_limits_get_status_then_close) {
         {"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 2000\r\n\r\n", 413},   /* over max_body_size */
         {"GET / HTTP/2.0\r\nHost: a\r\n\r\n", 400},
         {"CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n", 405},
+        /* RFC 9112 §3.2: a Host that is not a valid host[:port] (RFC 3986) MUST get a 400 */
+        {"GET / HTTP/1.1\r\nHost: a b\r\n\r\n", 400},
+        {"GET / HTTP/1.1\r\nHost: a@b\r\n\r\n", 400},
+        {"GET / HTTP/1.1\r\nHost: a:8x\r\n\r\n", 400},
+        {"GET / HTTP/1.1\r\nHost: [::1\r\n\r\n", 400},
     };
     memset(&o, 0, sizeof o);
     o.max_body_size = 1000;

@@ -440,6 +440,54 @@ TN_TEST(split_host_port) {
     TN_EQ_RC(tn_split_host_port(S("[::1]:x"), &h, &p), TN_EBAD_URL);
 }
 
+/* The Host header's syntax (RFC 9110 §7.2, RFC 3986 §3.2.2-3.2.3): split and checked. */
+TN_TEST(url_parse_host_port) {
+    static const char *bad[] = {
+        "a b", "a@b", "u:p@a", "a:b", "a:80x", "a:99999", "a:1:2", "::1", "[::1", "[::1]x", "[zz::1]",
+        "[]", "[fe80::1%25eth0]", "[v1.]", "a/b", "a?b", "a#b", "a\"b", "a<b", "a>b", "a{b", "a|b",
+        "a\\b", "a^b", "a`b", "a[b", "a]b", "%zz", "a%4", "a%", "caf\xc3\xa9", "a\x7f", "a\tb",
+    };
+    tn_str h;
+    int p;
+    size_t i;
+    TN_OK_RC(tn_url_parse_host_port(S("example.com:8080"), &h, &p));
+    TN_EQ_TSTR(h, "example.com");
+    TN_EQ_INT(p, 8080);
+    TN_OK_RC(tn_url_parse_host_port(S("[2001:db8::1]:443"), &h, &p));
+    TN_EQ_TSTR(h, "2001:db8::1");
+    TN_EQ_INT(p, 443);
+    TN_OK_RC(tn_url_parse_host_port(S("[::ffff:1.2.3.4]"), &h, &p));
+    TN_EQ_INT(p, -1);
+    TN_OK_RC(tn_url_parse_host_port(S("[v7.a:b]"), &h, &p));
+    TN_OK_RC(tn_url_parse_host_port(S("10.0.0.1"), &h, &p));
+    TN_OK_RC(tn_url_parse_host_port(S("h:"), &h, &p));   /* port = *DIGIT: empty is valid */
+    TN_EQ_TSTR(h, "h");
+    TN_EQ_INT(p, -1);
+    TN_OK_RC(tn_url_parse_host_port(S(""), &h, &p));
+    TN_EQ_INT(h.len, 0);
+    TN_OK_RC(tn_url_parse_host_port(tn_str_make(NULL, 0), NULL, NULL));
+    TN_OK_RC(tn_url_parse_host_port(S("%7Euser.example"), NULL, NULL));
+    TN_OK_RC(tn_url_parse_host_port(S("a-b_c~d!$&'()*+,;=.example"), NULL, NULL));
+    for (i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        TN_CHECKF(tn_url_parse_host_port(S(bad[i]), &h, &p) == TN_EBAD_URL, "\"%s\" accepted", bad[i]);
+    /* tn_url_parse stays lenient where it was (raw IDN bytes, zone ids) and shares the split */
+    {
+        tn_url u;
+        TN_OK_RC(tn_url_parse(S("http://caf\xc3\xa9.example:81/"), &u));
+        TN_EQ_INT(u.port, 81);
+        TN_OK_RC(tn_url_parse(S("http://[fe80::1%25eth0]:8080/x"), &u));
+        TN_EQ_TSTR(u.host, "fe80::1%25eth0");
+        TN_EQ_TSTR(u.port_str, "8080");
+        TN_CHECK(u.flags & TN_URL_IPV6);
+        TN_OK_RC(tn_url_parse(S("http://u@[::1]:/"), &u));
+        TN_CHECK(u.flags & TN_URL_HAS_PORT);
+        TN_EQ_INT(u.port_str.len, 0);
+        TN_EQ_INT(u.port, -1);
+        TN_EQ_RC(tn_url_parse(S("http://h:1:2/"), &u), TN_EBAD_URL);
+        TN_EQ_RC(tn_url_parse(S("http://[::1]x/"), &u), TN_EBAD_URL);
+    }
+}
+
 /* ---- escaping ---- */
 TN_TEST(url_escape) {
     char out[128];
@@ -965,6 +1013,45 @@ TN_TEST(content_range_format) {
    Reasons, xhtml, JSON
    ====================================================================================== */
 
+/* RFC 9110 §8.8.3 (entity-tag), §13.1.1 (If-Match: strong), §13.1.2 (If-None-Match: weak). */
+TN_TEST(etag_match) {
+    static const struct { const char *list, *etag; int weak, strong; } cases[] = {
+        {"\"abc\"", "\"abc\"", 1, 1},
+        {"W/\"abc\"", "\"abc\"", 1, 0},             /* weak matches weakly only */
+        {"\"abc\"", "W/\"abc\"", 1, 0},
+        {"W/\"abc\"", "W/\"abc\"", 1, 0},
+        {"\"abd\"", "\"abc\"", 0, 0},
+        {"\"ABC\"", "\"abc\"", 0, 0},               /* case-sensitive */
+        {"*", "\"abc\"", 1, 1},
+        {" \t* ", "W/\"abc\"", 1, 1},
+        {"\"x\", \"abc\"", "\"abc\"", 1, 1},
+        {"\"x\",W/\"abc\"", "\"abc\"", 1, 0},
+        {"  \"x\" ,\t\"abc\"  ", "\"abc\"", 1, 1},
+        {", ,\"abc\",,", "\"abc\"", 1, 1},          /* empty list elements (§5.6.1) */
+        {"\"a,b\", \"c\"", "\"a,b\"", 1, 1},       /* a comma inside a tag */
+        {"\"\"", "\"\"", 1, 1},                     /* empty opaque-tag */
+        {"\"abc\" junk", "\"abc\"", 0, 0},          /* malformed lists match nothing */
+        {"\"abc\", junk", "\"abc\"", 0, 0},
+        {"abc", "\"abc\"", 0, 0},
+        {"\"abc", "\"abc\"", 0, 0},
+        {"*, \"abc\"", "\"abc\"", 0, 0},
+        {"\"abc\", *", "\"abc\"", 0, 0},
+        {"w/\"abc\"", "\"abc\"", 0, 0},             /* W/ is case-sensitive */
+        {"\"a c\"", "\"a c\"", 0, 0},               /* SP is not etagc */
+        {"", "\"abc\"", 0, 0},
+        {"\"abc\"", "abc", 0, 0},                     /* our tag malformed */
+        {"*", "", 0, 0},
+    };
+    size_t i;
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        TN_CHECKF(tn_http_etag_match(S(cases[i].list), S(cases[i].etag), TN_ETAG_WEAK) == cases[i].weak,
+                  "weak: [%s] vs [%s]", cases[i].list, cases[i].etag);
+        TN_CHECKF(tn_http_etag_match(S(cases[i].list), S(cases[i].etag), TN_ETAG_STRONG) == cases[i].strong,
+                  "strong: [%s] vs [%s]", cases[i].list, cases[i].etag);
+    }
+    TN_CHECK(!tn_http_etag_match(tn_str_make(NULL, 0), S("\"a\""), TN_ETAG_WEAK));
+}
+
 TN_TEST(reasons) {
     static const int registered[] = {
         100, 101, 102, 103, 200, 201, 202, 203, 204, 205, 206, 207, 208, 226, 300, 301, 302,
@@ -1430,11 +1517,11 @@ TN_TEST(multipart_boundary_helper) {
 
 TN_TESTS(TN_CASE(url_parse_rfc3986_examples), TN_CASE(url_parse_rfc3986_references),
          TN_CASE(url_parse_details), TN_CASE(url_parse_limit), TN_CASE(url_llhttp_cases),
-         TN_CASE(url_resolve), TN_CASE(remove_dot_segments), TN_CASE(split_host_port), TN_CASE(url_escape), TN_CASE(url_unescape), TN_CASE(url_concat),
+         TN_CASE(url_resolve), TN_CASE(remove_dot_segments), TN_CASE(split_host_port), TN_CASE(url_parse_host_port), TN_CASE(url_escape), TN_CASE(url_unescape), TN_CASE(url_concat),
          TN_CASE(form_encode), TN_CASE(buf_variants_enomem), TN_CASE(query_iter_raw),
          TN_CASE(query_iter_decoded), TN_CASE(query_iter_limit), TN_CASE(header_params),
          TN_CASE(date_format_known), TN_CASE(date_roundtrip_vs_gmtime), TN_CASE(date_parse_forms),
-         TN_CASE(range_parse), TN_CASE(content_range_format), TN_CASE(reasons), TN_CASE(xhtml_escape),
+         TN_CASE(range_parse), TN_CASE(content_range_format), TN_CASE(etag_match), TN_CASE(reasons), TN_CASE(xhtml_escape),
          TN_CASE(json_escape), TN_CASE(multipart_tornado_cases), TN_CASE(multipart_special_filenames),
          TN_CASE(multipart_complex), TN_CASE(multipart_errors), TN_CASE(multipart_long_boundary_and_stop),
          TN_CASE(multipart_large_streaming), TN_CASE(multipart_boundary_helper))

@@ -854,13 +854,14 @@ TN_TEST(random_input_is_answered) {
     static cli_resp r;
     static char req[8192], q[200], hv[200], body[1200];
     static const char qs[] = "a=&%+;,0fzZ_x2|\"'<>";
+    static const char qt[] = "a=&%+;,0fzZ_x2'";   /* the query: URI bytes only (| " < > are a 400) */
     static const char mps[] = "-\r\n:;=\"aXyZform-dataname";
     int fd = cli_connect(a->port, 0), i, j, n;
     unsigned seed = 12345;
 #define RND() (seed = seed * 1103515245u + 12345u, (seed >> 16) & 0x7fff)
     for (i = 0; i < 300; i++) {
         int ql = (int)(RND() % 60), hl = (int)(RND() % 60), bl = (int)(RND() % 1000);
-        for (j = 0; j < ql; j++) q[j] = qs[RND() % (sizeof qs - 1)];
+        for (j = 0; j < ql; j++) q[j] = qt[RND() % (sizeof qt - 1)];
         q[ql] = 0;
         for (j = 0; j < hl; j++) hv[j] = (char)(0x21 + RND() % 0x5e);
         hv[hl] = 0;

@@ -19,7 +19,8 @@ FZ_FN int fz_tchar(unsigned char c) {
            (c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL);
 }
 FZ_FN int fz_value_stop(unsigned char c) { return c < 0x20 || c == 0x7f; }
-FZ_FN int fz_target_stop(unsigned char c) { return c <= 0x20 || c >= 0x7f; }
+/* request-target: controls, SP, DEL, non-ASCII and the bytes RFC 3986 excludes from URIs */
+FZ_FN int fz_target_stop(unsigned char c) { return c <= 0x20 || c >= 0x7f || strchr("\"#<>\\^`{|}", c) != NULL; }
 
 /* The SSE2 (or scalar) scanners against the reference classes, from offset `from`. */
 FZ_FN void fz_check_scanners(const char *buf, size_t size, size_t from) {
