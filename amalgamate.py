@@ -61,6 +61,7 @@ IMPLS = [
     "http_server.c",
     "router.c",
     "static.c",
+    "web_internal.h",
     "web.c",
     "web_args.c",
     "web_cookie.c",

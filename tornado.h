@@ -41,6 +41,7 @@
        >>http_server.c  HTTP/1.1 server connections: parse in place, bodies, responses, timeouts.
        >>router.c       web router: patterns compiled into segments, a literal-segment trie, first match wins.
        >>static.c       static files: safe path resolution, conditional GET, ranges, streaming, sendfile.
+       >>web_internal.h the web layer's private types, shared by web.c, web_args.c and web_cookie.c: internal, not API.
        >>web.c          web application layer: the app, routes, dispatch, per-request context, the response (headers, body, ETag, errors, redirects).
        >>web_args.c     the web layer's request side: data slot, arguments (query, form, multipart), files, cookies in, URLs.
        >>web_cookie.c   the web layer's cookies out, signed cookies and XSRF tokens.
@@ -318,6 +319,44 @@
 #endif
 #ifndef TORNADO_MAX_ROUTE_CAPTURES
 #define TORNADO_MAX_ROUTE_CAPTURES 16
+#endif
+
+/* http_parse: 0 in a parser struct means "use the macro" */
+#ifndef TORNADO_MAX_HEADER_BYTES
+#define TORNADO_MAX_HEADER_BYTES 65536u      /* start line + fields + blank line (Tornado: 64 KiB) */
+#endif
+#ifndef TORNADO_MAX_TARGET_LENGTH
+#define TORNADO_MAX_TARGET_LENGTH 8192u      /* request-target bytes (RFC 9112 §3: >= 8000) */
+#endif
+#ifndef TORNADO_MAX_BODY_BYTES
+#define TORNADO_MAX_BODY_BYTES 104857600u    /* decoded chunked body bytes (Tornado: 100 MiB) */
+#endif
+#ifndef TORNADO_MAX_CHUNK_LINE
+#define TORNADO_MAX_CHUNK_LINE 4096u         /* chunk-size line incl. extensions and CRLF */
+#endif
+#ifndef TORNADO_MAX_TRAILER_BYTES
+#define TORNADO_MAX_TRAILER_BYTES 8192u      /* trailer section incl. final CRLF */
+#endif
+/* Most ranges tn_range_parse resolves (beyond: TN_ELIMIT, and the caller serves 200). */
+#ifndef TORNADO_MAX_RANGES
+#define TORNADO_MAX_RANGES 16u
+#endif
+/* Most bytes of one part's header block, including its closing empty line; also the
+   size of two internal buffers in tn_multipart (beyond: TN_EHEADER_TOO_LARGE). */
+#ifndef TORNADO_MULTIPART_MAX_HEADER_BYTES
+#define TORNADO_MULTIPART_MAX_HEADER_BYTES 4096
+#endif
+/* Most parts in one body (beyond: TN_ELIMIT). */
+#ifndef TORNADO_MULTIPART_MAX_PARTS
+#define TORNADO_MULTIPART_MAX_PARTS 1000u
+#endif
+/* Most pairs tn_query_next returns before TN_ELIMIT (Python's max_num_fields idea). */
+#ifndef TORNADO_MAX_QUERY_PAIRS
+#define TORNADO_MAX_QUERY_PAIRS 10000u
+#endif
+/* Longest URL tn_url_parse accepts (TN_EURI_TOO_LONG beyond). */
+#ifndef TORNADO_MAX_URL_BYTES
+#define TORNADO_MAX_URL_BYTES 65536u
 #endif
 
 #endif /* TN_CONFIG_H */
@@ -1276,15 +1315,7 @@ TN__BEGIN_DECLS
      tn_x_buf(tn_buf *b, ...)
          appends to b. Returns TN_OK or TN_ENOMEM (b is then left as it was). */
 
-/* ---- limits ---- */
-/* Most pairs tn_query_next returns before TN_ELIMIT (Python's max_num_fields idea). */
-#ifndef TORNADO_MAX_QUERY_PAIRS
-#define TORNADO_MAX_QUERY_PAIRS 10000u
-#endif
-/* Longest URL tn_url_parse accepts (TN_EURI_TOO_LONG beyond). */
-#ifndef TORNADO_MAX_URL_BYTES
-#define TORNADO_MAX_URL_BYTES 65536u
-#endif
+/* Limits: TORNADO_MAX_QUERY_PAIRS, TORNADO_MAX_URL_BYTES (config.h). */
 
 /* ======================================================================================
    URLs (RFC 3986)
@@ -1543,10 +1574,7 @@ typedef struct tn_range {
     uint64_t last;
 } tn_range;
 
-/* Most ranges tn_range_parse resolves (beyond: TN_ELIMIT, and the caller serves 200). */
-#ifndef TORNADO_MAX_RANGES
-#define TORNADO_MAX_RANGES 16u
-#endif
+/* Most ranges tn_range_parse resolves: TORNADO_MAX_RANGES (config.h). */
 
 /* Parse a Range header ("bytes=0-499", "bytes=-500", "bytes=9500-", "bytes=0-0,-1";
    unit case-insensitive, OWS around ',' and empty list elements allowed) and resolve it
@@ -1654,22 +1682,8 @@ TN__BEGIN_DECLS
      (checked like Host).
    - HTTP/1.0 and HTTP/1.1 are parsed (HTTP/1.2..1.9 as 1.1); other versions are TN_EBAD_VERSION. */
 
-/* ---- limits (each overridable; 0 in a parser struct means "use the macro") ---- */
-#ifndef TORNADO_MAX_HEADER_BYTES
-#define TORNADO_MAX_HEADER_BYTES 65536u      /* start line + fields + blank line (Tornado: 64 KiB) */
-#endif
-#ifndef TORNADO_MAX_TARGET_LENGTH
-#define TORNADO_MAX_TARGET_LENGTH 8192u      /* request-target bytes (RFC 9112 §3: >= 8000) */
-#endif
-#ifndef TORNADO_MAX_BODY_BYTES
-#define TORNADO_MAX_BODY_BYTES 104857600u    /* decoded chunked body bytes (Tornado: 100 MiB) */
-#endif
-#ifndef TORNADO_MAX_CHUNK_LINE
-#define TORNADO_MAX_CHUNK_LINE 4096u         /* chunk-size line incl. extensions and CRLF */
-#endif
-#ifndef TORNADO_MAX_TRAILER_BYTES
-#define TORNADO_MAX_TRAILER_BYTES 8192u      /* trailer section incl. final CRLF */
-#endif
+/* Limits: TORNADO_MAX_HEADER_BYTES, _TARGET_LENGTH, _BODY_BYTES, _CHUNK_LINE, _TRAILER_BYTES
+   (config.h); 0 in a parser struct means "use the macro". */
 
 /* tn_http_header: one field line, both slices point into the parsed buffer.
    name: the field name as received (a token, never empty); value: the field value with
@@ -1887,15 +1901,7 @@ TN__END_DECLS
 
 TN__BEGIN_DECLS
 
-/* Most bytes of one part's header block, including its closing empty line; also the
-   size of two internal buffers in tn_multipart (beyond: TN_EHEADER_TOO_LARGE). */
-#ifndef TORNADO_MULTIPART_MAX_HEADER_BYTES
-#define TORNADO_MULTIPART_MAX_HEADER_BYTES 4096
-#endif
-/* Most parts in one body (beyond: TN_ELIMIT). */
-#ifndef TORNADO_MULTIPART_MAX_PARTS
-#define TORNADO_MULTIPART_MAX_PARTS 1000u
-#endif
+/* Limits: TORNADO_MULTIPART_MAX_HEADER_BYTES, TORNADO_MULTIPART_MAX_PARTS (config.h). */
 /* Longest boundary accepted (RFC 2046 says 70; some clients go further). */
 #define TN_MULTIPART_MAX_BOUNDARY 200
 
@@ -2911,6 +2917,8 @@ TN__END_DECLS
    decoration (TN__PRIVATE: static and unused-tolerant) and helper macros every module
    uses are defined once. Nothing here is part of the API; names may change at any time. */
 /* #include "base.h" (inlined above) */
+/* #include "tcp.h" (inlined above) */          /* the private interface below names the public types */
+/* #include "http_server.h" (inlined above) */
 
 #include <assert.h>
 #include <errno.h>
@@ -2995,7 +3003,14 @@ TN__END_DECLS
 #endif
 
 /* ---- private decoration and helpers ---- */
-#if defined(__GNUC__) || defined(__clang__)
+#if defined(TN__UNAMALGAMATED)
+/* The unamalgamated build (make test's "unamalgamated" step) compiles each src/ file as its
+   own translation unit and links them: private functions then need external linkage. Two
+   modules defining one private name fail that link. */
+#  define TN__PRIVATE
+#  define TN__LIKELY(x) (x)
+#  define TN__UNLIKELY(x) (x)
+#elif defined(__GNUC__) || defined(__clang__)
 #  define TN__PRIVATE static __attribute__((unused))
 #  define TN__LIKELY(x) __builtin_expect(!!(x), 1)
 #  define TN__UNLIKELY(x) __builtin_expect(!!(x), 0)
@@ -3018,6 +3033,202 @@ TN__END_DECLS
 #  define TN__SEND_FLAGS MSG_NOSIGNAL
 #else
 #  define TN__SEND_FLAGS 0
+#endif
+
+
+/* ======================================================================================
+   THE PRIVATE INTERFACE BETWEEN MODULES
+   What one module offers the modules above it and nothing else: the types they embed and
+   the functions they call, declared here once so every src/ file compiles on its own
+   (the unamalgamated build). A module's struct fields stay in its .c file; only what is
+   listed here crosses a module boundary. Grouped by the module that defines it.
+   ====================================================================================== */
+
+/* ---- platform.c ---- */
+TN__PRIVATE int tn__err_from_errno(int e);
+TN__PRIVATE int tn__last_err(void);
+TN__PRIVATE uint32_t tn__clamp_u32(uint64_t v);
+TN__PRIVATE int tn__fd_setup(int fd);
+TN__PRIVATE void tn__fd_close(int fd);
+TN__PRIVATE int tn__socket(int family, int type, int *out);
+TN__PRIVATE int tn__pipe(int fds[2]);
+TN__PRIVATE void tn__ignore_sigpipe_once(void);
+#if TN_HAS_THREADS
+typedef pthread_mutex_t tn__mutex;
+#else
+typedef int tn__mutex;
+#endif
+TN__PRIVATE int tn__mutex_init(tn__mutex *m);
+TN__PRIVATE void tn__mutex_destroy(tn__mutex *m);
+TN__PRIVATE void tn__mutex_lock(tn__mutex *m);
+TN__PRIVATE void tn__mutex_unlock(tn__mutex *m);
+
+/* ---- base.c ---- */
+TN__PRIVATE void *tn__libc_alloc(size_t n, void *u);
+TN__PRIVATE void *tn__libc_realloc(void *p, size_t n, void *u);
+TN__PRIVATE void tn__libc_free(void *p, void *u);
+TN__PRIVATE int tn__allocator_resolve(const tn_allocator *in, tn_allocator *out);
+TN__PRIVATE void *tn__alloc(const tn_allocator *a, size_t n);
+TN__PRIVATE void *tn__calloc(const tn_allocator *a, size_t n);
+TN__PRIVATE void *tn__realloc(const tn_allocator *a, void *p, size_t n);
+TN__PRIVATE void tn__free(const tn_allocator *a, void *p);
+TN__PRIVATE char *tn__strdup(const tn_allocator *a, const char *s);
+TN__PRIVATE char *tn__strndup(const tn_allocator *a, const char *s, size_t n);
+TN__PRIVATE int tn__grow(const tn_allocator *a, void **arr, size_t *cap, size_t need, size_t elem);
+TN__PRIVATE int tn__ring_grow(const tn_allocator *a, void **items, uint32_t *head, uint32_t len, uint32_t *cap, size_t elem);
+TN__PRIVATE int tn__hexval(int c);
+TN__PRIVATE int tn__lower(int c);
+TN__PRIVATE int tn__is_alpha(int c);
+TN__PRIVATE int tn__is_digit(int c);
+TN__PRIVATE int tn__is_alnum(int c);
+#if TN_HAS_LOG
+TN__PRIVATE void tn__log_at(const tn_logger *lg, int level, int code, const char *file, int line,
+                            const char *fmt, ...)
+#if defined(__GNUC__) || defined(__clang__)
+    __attribute__((format(printf, 6, 7)))
+#endif
+    ;
+#  define TN__LOG(lg, level, code, ...) tn__log_at((lg), (level), (code), __FILE__, __LINE__, __VA_ARGS__)
+#else
+#  define TN__LOG(lg, level, code, ...) ((void)(lg), (void)(level), (void)(code))
+#endif
+
+/* ---- buf.c: formatter output (url, http_util): counts always, writes while the caller's
+   buffer has room. The *_buf variants of a formatter run it twice: once to size (p NULL),
+   then into reserved tn_buf space, so a tn_buf is never left half-written. ---- */
+typedef struct tn__buf_w {
+    char *p;
+    size_t cap;
+    size_t n;
+    int full;
+} tn__buf_w;
+TN__PRIVATE void tn__buf_w_init(tn__buf_w *w, char *p, size_t cap);
+TN__PRIVATE void tn__buf_w_put(tn__buf_w *w, const char *s, size_t k);
+TN__PRIVATE void tn__buf_w_ch(tn__buf_w *w, char c);
+TN__PRIVATE void tn__buf_w_u64(tn__buf_w *w, uint64_t v);
+TN__PRIVATE int tn__buf_w_end(tn__buf_w *w, size_t *out_len);
+TN__PRIVATE int tn__buf_w_reserve(tn__buf_w *w, tn_buf *b, size_t n);
+
+/* ---- loop.c ---- */
+/* A deferred-callback node. Objects embed theirs (no allocation per deferral); the public
+   tn_loop_defer/tn_loop_post allocate one. owner (may be NULL) cannot be finalised while
+   one of its nodes is queued, so a deferred call never sees freed memory. */
+typedef struct tn__defer tn__defer;
+struct tn__defer {
+    tn__defer *next;
+    void (*fn)(tn__defer *d);
+    struct tn__handle *owner;
+    int queued;
+};
+
+/* The base of every object a loop tracks (stream, server, async, resolver, ...).
+   Closing is deferred: tn__handle_close queues the handle; the closing phase calls
+   finalize (which calls the user's close callback and frees the object) once no deferred
+   node of the handle is queued. */
+typedef struct tn__handle tn__handle;
+typedef struct tn__handle_type {      /* one static instance per kind of handle */
+    const char *kind;                 /* "stream", "tcp_server", ... for reports */
+    void (*finalize)(tn__handle *h);  /* close callback + free; runs once */
+} tn__handle_type;
+struct tn__handle {
+    tn_loop *loop;
+    tn__handle *prev, *next;          /* the live list; once closing, next links the closing queue */
+    const tn__handle_type *type;
+    int closing;                      /* close requested (queued or finalised) */
+    unsigned pending;                 /* deferred nodes of this handle still queued */
+};
+
+typedef struct tn__fired { int fd; int events; } tn__fired;
+
+/* Internal interest: the peer closed (or half-closed) the connection, reported without
+   reading (epoll EPOLLRDHUP, poll POLLRDHUP). Lets a stream notice a departed client while
+   it deliberately reads nothing (backpressure). Where unsupported it never fires. */
+#define TN__EV_RDHUP 0x010
+
+TN__PRIVATE void tn__handle_init(tn_loop *loop, tn__handle *h, const tn__handle_type *type);
+TN__PRIVATE int tn__handle_close(tn__handle *h);
+TN__PRIVATE void tn__defer_init(tn__defer *d, void (*fn)(tn__defer *), tn__handle *owner);
+TN__PRIVATE void tn__defer_queue(tn_loop *loop, tn__defer *d);
+TN__PRIVATE void tn__defer_unqueue(tn_loop *loop, tn__defer *d);
+TN__PRIVATE tn_allocator *tn__loop_alloc(const tn_loop *loop);
+TN__PRIVATE const tn_logger *tn__loop_logger(const tn_loop *loop);
+/* Watch fd for an object of the library (internal = 1: counted as its handle, not a user fd). */
+TN__PRIVATE int tn__loop_add_fd(tn_loop *loop, tn_socket fd, int events, tn_fd_cb cb, void *user, int internal);
+#define TN__LLOG(loop, level, code, ...) TN__LOG(tn__loop_logger(loop), level, code, __VA_ARGS__)
+/* For the poller backend (poll_*.c): room for n fired events, the array, the state slot. */
+TN__PRIVATE int tn__loop_fired_reserve(tn_loop *loop, size_t n);
+TN__PRIVATE tn__fired *tn__loop_fired(tn_loop *loop);
+TN__PRIVATE void **tn__loop_backend(tn_loop *loop);
+
+/* ---- the poller backend contract (one backend compiled in; see poll_*.c) ---- */
+TN__PRIVATE int tn__poll_init(tn_loop *loop);
+TN__PRIVATE void tn__poll_free(tn_loop *loop);
+TN__PRIVATE int tn__poll_add(tn_loop *loop, int fd, int events);
+TN__PRIVATE int tn__poll_mod(tn_loop *loop, int fd, int events);
+TN__PRIVATE int tn__poll_del(tn_loop *loop, int fd);
+/* Wait up to timeout_ms (-1 = forever) and fill loop->fired; returns the count or an error. */
+TN__PRIVATE int tn__poll_wait(tn_loop *loop, int timeout_ms);
+TN__PRIVATE const char *tn__poll_name(void);
+
+/* ---- net.c ---- */
+TN__PRIVATE int tn__net_accept(int lfd, int *out, tn_addr *peer);
+TN__PRIVATE const struct sockaddr *tn__net_csa(const tn_addr *a);
+
+/* ---- stream.c ---- */
+#define TN__IOV_MAX 16
+/* A transport moves bytes for a stream: the plain socket and pipe transports below, TLS
+   later. read/write return > 0 bytes, 0 (read: EOF), or a negative TN_E* code (TN_EAGAIN:
+   try again when the fd is ready). shutdown ends the write side (a socket's FIN; a TLS
+   transport sends close_notify first); free releases the transport's state (the stream's
+   transport slot, tn__stream_transport) when the stream goes. Every caller above the stream
+   goes through these, so a transport plugs in under all of them unchanged. */
+typedef struct tn__transport_ops {
+    long (*read)(tn_stream *s, void *buf, size_t n);
+    long (*write)(tn_stream *s, const void *buf, size_t n);
+    long (*writev)(tn_stream *s, const tn_str *bufs, int n);   /* gather write, n <= TN__IOV_MAX */
+    int (*shutdown)(tn_stream *s);
+    void (*free)(tn_stream *s);                                 /* may be NULL */
+} tn__transport_ops;
+
+/* The owner of a stream (a tcp server) learns when the stream's memory goes
+   (tn__stream_set_owner). */
+typedef struct tn__stream_owner tn__stream_owner;
+struct tn__stream_owner { void (*on_free)(tn_stream *s, tn__stream_owner *o); };
+
+TN__PRIVATE int tn__stream_new_own_socket(tn_loop *loop, int fd, const tn_stream_opts *opts, size_t extra, tn_stream **out);
+TN__PRIVATE void *tn__stream_extra(tn_stream *s);
+TN__PRIVATE tn_stream *tn__stream_from_extra(void *extra);
+TN__PRIVATE void tn__stream_set_owner(tn_stream *s, tn__stream_owner *o);
+TN__PRIVATE tn__stream_owner *tn__stream_get_owner(const tn_stream *s);
+TN__PRIVATE void tn__stream_set_transport(tn_stream *s, const tn__transport_ops *ops, void *state);
+TN__PRIVATE void *tn__stream_transport(const tn_stream *s);
+TN__PRIVATE int tn__stream_fill(tn_stream *s, size_t seen, tn_read_cb cb, void *user);
+TN__PRIVATE tn_str tn__stream_peek(const tn_stream *s);
+TN__PRIVATE void tn__stream_consume(tn_stream *s, size_t n);
+TN__PRIVATE void tn__stream_truncate(tn_stream *s, size_t n);
+TN__PRIVATE void tn__stream_cork(tn_stream *s, int on);
+TN__PRIVATE int tn__stream_corked(const tn_stream *s);
+TN__PRIVATE int tn__stream_shutdown_write(tn_stream *s);
+TN__PRIVATE void tn__stream_watch_close(tn_stream *s, int on);
+TN__PRIVATE int tn__stream_sendfile(tn_stream *s, int file_fd, int64_t offset, uint64_t count, tn_write_cb cb, void *user);
+
+/* ---- tcp.c ---- */
+TN__PRIVATE void tn__tcp_server_set_conn_extra(tn_tcp_server *srv, size_t n);
+TN__PRIVATE void *tn__tcp_conn_state(tn_stream *s);
+TN__PRIVATE tn_stream *tn__tcp_conn_stream(void *state);
+TN__PRIVATE void tn__tcp_server_each(tn_tcp_server *srv, void (*fn)(tn_stream *s, void *ctx), void *ctx);
+
+/* ---- http_parse.c ---- */
+TN__PRIVATE int tn__http_is_tchar(int c);
+
+/* ---- http_server.c ---- */
+#if TN_HAS_HTTP_SERVER
+TN__PRIVATE int tn__response_remove_header(tn_request *r, const char *name, const char *prefix);
+TN__PRIVATE int tn__response_error_html(tn_buf *out, int status, const char *reason);
+#if TN_HAS_FILESYSTEM
+TN__PRIVATE int tn__response_sendfile(tn_request *req, int file_fd, int64_t offset, uint64_t count,
+                                      tn_response_cb cb, void *user);
+#endif
 #endif
 
 #endif /* TN_INTERNAL_H */
@@ -3156,13 +3367,11 @@ TN_API uint64_t tn_time_ms(void) { return tn_time_ns() / 1000000u; }
 
 /* ---- locks (no-ops under TORNADO_NO_THREADS) ---- */
 #if TN_HAS_THREADS
-typedef pthread_mutex_t tn__mutex;
 TN__PRIVATE int tn__mutex_init(tn__mutex *m) { return pthread_mutex_init(m, NULL) == 0 ? TN_OK : TN_ESYS; }
 TN__PRIVATE void tn__mutex_destroy(tn__mutex *m) { (void)pthread_mutex_destroy(m); }
 TN__PRIVATE void tn__mutex_lock(tn__mutex *m) { (void)pthread_mutex_lock(m); }
 TN__PRIVATE void tn__mutex_unlock(tn__mutex *m) { (void)pthread_mutex_unlock(m); }
 #else
-typedef int tn__mutex;
 TN__PRIVATE int tn__mutex_init(tn__mutex *m) { *m = 0; return TN_OK; }
 TN__PRIVATE void tn__mutex_destroy(tn__mutex *m) { (void)m; }
 TN__PRIVATE void tn__mutex_lock(tn__mutex *m) { (void)m; }
@@ -3194,6 +3403,7 @@ TN__PRIVATE void tn__ignore_sigpipe_once(void) {
 #endif
 /* base.c: result code names, tn_str helpers, allocator wrappers, logging. */
 /* #include "base.h" (inlined above) */
+/* #include "internal.h" (inlined above) */
 
 TN_API const char *tn_strerror(int code) {
     switch (code) {
@@ -3293,6 +3503,23 @@ TN__PRIVATE void tn__free(const tn_allocator *a, void *p) {
     }
 }
 
+/* Copies in the allocator's memory (NULL when out of memory). */
+TN__PRIVATE char *tn__strdup(const tn_allocator *a, const char *s) {
+    size_t n = strlen(s) + 1;
+    char *p = (char *)tn__alloc(a, n);
+    if (p) memcpy(p, s, n);
+    return p;
+}
+
+TN__PRIVATE char *tn__strndup(const tn_allocator *a, const char *s, size_t n) {
+    char *p = (char *)tn__alloc(a, n + 1);
+    if (p) {
+        memcpy(p, s, n);
+        p[n] = 0;
+    }
+    return p;
+}
+
 /* Grow an array of elem-sized items to hold at least need items (capacity doubles). */
 TN__PRIVATE int tn__grow(const tn_allocator *a, void **arr, size_t *cap, size_t need, size_t elem) {
     size_t ncap;
@@ -3351,12 +3578,6 @@ TN_API void tn_log_stderr(void *user, int level, int code, const char *msg, cons
 
 #if TN_HAS_LOG
 TN__PRIVATE void tn__log_at(const tn_logger *lg, int level, int code, const char *file, int line,
-                            const char *fmt, ...)
-#if defined(__GNUC__) || defined(__clang__)
-    __attribute__((format(printf, 6, 7)))
-#endif
-    ;
-TN__PRIVATE void tn__log_at(const tn_logger *lg, int level, int code, const char *file, int line,
                             const char *fmt, ...) {
     char msg[512];
     va_list ap;
@@ -3366,9 +3587,6 @@ TN__PRIVATE void tn__log_at(const tn_logger *lg, int level, int code, const char
     va_end(ap);
     lg->func(lg->user, level, code, msg, file, line);
 }
-#  define TN__LOG(lg, level, code, ...) tn__log_at((lg), (level), (code), __FILE__, __LINE__, __VA_ARGS__)
-#else
-#  define TN__LOG(lg, level, code, ...) ((void)(lg), (void)(level), (void)(code))
 #endif
 /* <<base.c  end of src/base.c */
 
@@ -3380,6 +3598,7 @@ TN__PRIVATE void tn__log_at(const tn_logger *lg, int level, int code, const char
 #endif
 /* buf.c: tn_buf implementation. */
 /* #include "buf.h" (inlined above) */
+/* #include "internal.h" (inlined above) */
 
 static const tn_allocator tn__libc_allocator = { tn__libc_alloc, tn__libc_realloc, tn__libc_free, NULL };
 
@@ -3455,12 +3674,6 @@ TN_API size_t tn_buf_size(const tn_buf *b) { return b->len - b->head; }
 /* ---- formatter output (url, http_util): counts always, writes while the caller's buffer
    has room. The *_buf variants of a formatter run it twice: once to size (p NULL), then into reserved
    tn_buf space, so a tn_buf is never left half-written. */
-typedef struct tn__buf_w {
-    char *p;
-    size_t cap;
-    size_t n;
-    int full;
-} tn__buf_w;
 
 TN__PRIVATE void tn__buf_w_init(tn__buf_w *w, char *p, size_t cap) {
     w->p = p;
@@ -3525,36 +3738,11 @@ TN__PRIVATE void tn__buf_w_u64(tn__buf_w *w, uint64_t v) {
 #endif
 /* loop.c: the event loop: handles, deferred queue, timer heap, fd table, wakeup, run. */
 /* #include "loop.h" (inlined above) */
+/* #include "internal.h" (inlined above) */
 
-/* ---- private types shared with the modules above (stream, net, tcp) ---- */
+/* (the private types shared with the modules above are in internal.h) */
 
-/* A deferred-callback node. Objects embed theirs (no allocation per deferral); the public
-   tn_loop_defer/tn_loop_post allocate one. owner (may be NULL) cannot be finalised while
-   one of its nodes is queued, so a deferred call never sees freed memory. */
-typedef struct tn__defer tn__defer;
-struct tn__defer {
-    tn__defer *next;
-    void (*fn)(tn__defer *d);
-    struct tn__handle *owner;
-    int queued;
-};
 
-/* The base of every object a loop tracks (stream, server, async, resolver, ...).
-   Closing is deferred: tn__handle_close queues the handle; the closing phase calls
-   finalize (which calls the user's close callback and frees the object) once no deferred
-   node of the handle is queued. */
-typedef struct tn__handle tn__handle;
-typedef struct tn__handle_type {      /* one static instance per kind of handle */
-    const char *kind;                 /* "stream", "tcp_server", ... for reports */
-    void (*finalize)(tn__handle *h);  /* close callback + free; runs once */
-} tn__handle_type;
-struct tn__handle {
-    tn_loop *loop;
-    tn__handle *prev, *next;          /* the live list; once closing, next links the closing queue */
-    const tn__handle_type *type;
-    int closing;                      /* close requested (queued or finalised) */
-    unsigned pending;                 /* deferred nodes of this handle still queued */
-};
 
 typedef struct tn__fdw {              /* one fd watcher (24 bytes: one per open socket) */
     tn_fd_cb cb;
@@ -3567,12 +3755,7 @@ typedef struct tn__fdw {              /* one fd watcher (24 bytes: one per open 
     unsigned int internal : 1;        /* not counted as alive (owned by a handle or the loop) */
 } tn__fdw;
 
-typedef struct tn__fired { int fd; int events; } tn__fired;
 
-/* Internal interest: the peer closed (or half-closed) the connection, reported without
-   reading (epoll EPOLLRDHUP, poll POLLRDHUP). Lets a stream notice a departed client while
-   it deliberately reads nothing (backpressure). Where unsupported it never fires. */
-#define TN__EV_RDHUP 0x010
 #define TN__EV_INTEREST (TN_EV_READ | TN_EV_WRITE | TN__EV_RDHUP)
 
 /* Timers: a slot array (the id names a slot and its generation) and a binary min-heap of
@@ -3656,15 +3839,6 @@ struct tn_loop {
     tn_async *asyncs;
 };
 
-/* ---- the poller backend contract (one backend compiled in; see poll_*.c) ---- */
-TN__PRIVATE int tn__poll_init(tn_loop *loop);
-TN__PRIVATE void tn__poll_free(tn_loop *loop);
-TN__PRIVATE int tn__poll_add(tn_loop *loop, int fd, int events);
-TN__PRIVATE int tn__poll_mod(tn_loop *loop, int fd, int events);
-TN__PRIVATE int tn__poll_del(tn_loop *loop, int fd);
-/* Wait up to timeout_ms (-1 = forever) and fill loop->fired; returns the count or an error. */
-TN__PRIVATE int tn__poll_wait(tn_loop *loop, int timeout_ms);
-TN__PRIVATE const char *tn__poll_name(void);
 
 /* Make room for n fired events. */
 /* The loop's allocator, for the objects of every module on this loop. */
@@ -3674,7 +3848,13 @@ TN__PRIVATE int tn__loop_fired_reserve(tn_loop *loop, size_t n) {
     return tn__grow(loop->a, (void **)&loop->fired, &loop->fired_cap, n, sizeof(tn__fired));
 }
 
-#define TN__LLOG(loop, level, code, ...) TN__LOG(&(loop)->opts.logger, level, code, __VA_ARGS__)
+/* For the poller backend: the fired array (room made by tn__loop_fired_reserve) and the
+   slot where the backend keeps its state. */
+TN__PRIVATE tn__fired *tn__loop_fired(tn_loop *loop) { return loop->fired; }
+TN__PRIVATE void **tn__loop_backend(tn_loop *loop) { return &loop->backend; }
+
+/* The loop's logger (TN__LLOG in internal.h goes through it). */
+TN__PRIVATE const tn_logger *tn__loop_logger(const tn_loop *loop) { return &loop->opts.logger; }
 
 /* ---- handles ---- */
 TN__PRIVATE void tn__handle_init(tn_loop *loop, tn__handle *h, const tn__handle_type *type) {
@@ -4509,6 +4689,7 @@ TN_API int tn_loop_run_until(tn_loop *loop, const volatile int *flag, uint64_t t
 #endif
 /* poll_epoll.c: the epoll backend (Linux, level-triggered). */
 /* #include "loop.h" (inlined above) */
+/* #include "internal.h" (inlined above) */
 
 #if TN__POLL_EPOLL
 
@@ -4522,29 +4703,29 @@ typedef struct tn__epoll {
 TN__PRIVATE const char *tn__poll_name(void) { return "epoll"; }
 
 TN__PRIVATE int tn__poll_init(tn_loop *loop) {
-    tn__epoll *p = (tn__epoll *)tn__calloc(loop->a, sizeof *p);
+    tn__epoll *p = (tn__epoll *)tn__calloc(tn__loop_alloc(loop), sizeof *p);
     if (!p) return TN_ENOMEM;
     p->epfd = epoll_create1(EPOLL_CLOEXEC);
     if (p->epfd < 0) {
         int rc = tn__last_err();
-        tn__free(loop->a, p);
+        tn__free(tn__loop_alloc(loop), p);
         return rc;
     }
     if (tn__loop_fired_reserve(loop, TN__EPOLL_BATCH) != 0) {
         tn__fd_close(p->epfd);
-        tn__free(loop->a, p);
+        tn__free(tn__loop_alloc(loop), p);
         return TN_ENOMEM;
     }
-    loop->backend = p;
+    *tn__loop_backend(loop) = p;
     return TN_OK;
 }
 
 TN__PRIVATE void tn__poll_free(tn_loop *loop) {
-    tn__epoll *p = (tn__epoll *)loop->backend;
+    tn__epoll *p = (tn__epoll *)*tn__loop_backend(loop);
     if (!p) return;
     tn__fd_close(p->epfd);
-    tn__free(loop->a, p);
-    loop->backend = NULL;
+    tn__free(tn__loop_alloc(loop), p);
+    *tn__loop_backend(loop) = NULL;
 }
 
 TN__PRIVATE uint32_t tn__epoll_mask(int events) {
@@ -4556,7 +4737,7 @@ TN__PRIVATE uint32_t tn__epoll_mask(int events) {
 }
 
 TN__PRIVATE int tn__epoll_ctl(tn_loop *loop, int op, int fd, int events) {
-    tn__epoll *p = (tn__epoll *)loop->backend;
+    tn__epoll *p = (tn__epoll *)*tn__loop_backend(loop);
     struct epoll_event ev;
     memset(&ev, 0, sizeof ev);
     ev.events = tn__epoll_mask(events);
@@ -4577,7 +4758,7 @@ TN__PRIVATE int tn__poll_mod(tn_loop *loop, int fd, int events) {
 }
 
 TN__PRIVATE int tn__poll_del(tn_loop *loop, int fd) {
-    tn__epoll *p = (tn__epoll *)loop->backend;
+    tn__epoll *p = (tn__epoll *)*tn__loop_backend(loop);
     struct epoll_event ev;
     memset(&ev, 0, sizeof ev);
     if (epoll_ctl(p->epfd, EPOLL_CTL_DEL, fd, &ev) != 0 && errno != ENOENT && errno != EBADF)
@@ -4586,7 +4767,7 @@ TN__PRIVATE int tn__poll_del(tn_loop *loop, int fd) {
 }
 
 TN__PRIVATE int tn__poll_wait(tn_loop *loop, int timeout_ms) {
-    tn__epoll *p = (tn__epoll *)loop->backend;
+    tn__epoll *p = (tn__epoll *)*tn__loop_backend(loop);
     int n, i;
     n = epoll_wait(p->epfd, p->events, TN__EPOLL_BATCH, timeout_ms);
     if (n < 0) return errno == EINTR ? 0 : tn__last_err();
@@ -4597,8 +4778,8 @@ TN__PRIVATE int tn__poll_wait(tn_loop *loop, int timeout_ms) {
         if (e & EPOLLOUT) ev |= TN_EV_WRITE;
         if (e & (EPOLLERR | EPOLLHUP)) ev |= TN_EV_ERROR | TN_EV_READ;
         if (e & (EPOLLRDHUP | EPOLLERR | EPOLLHUP)) ev |= TN__EV_RDHUP;
-        loop->fired[i].fd = p->events[i].data.fd;
-        loop->fired[i].events = ev;
+        tn__loop_fired(loop)[i].fd = p->events[i].data.fd;
+        tn__loop_fired(loop)[i].events = ev;
     }
     return n;
 }
@@ -4614,6 +4795,7 @@ TN__PRIVATE int tn__poll_wait(tn_loop *loop, int timeout_ms) {
 #endif
 /* poll_poll.c: the portable poll() backend (any POSIX system; also the test reference). */
 /* #include "loop.h" (inlined above) */
+/* #include "internal.h" (inlined above) */
 
 #if TN__POLL_POLL
 
@@ -4627,19 +4809,19 @@ typedef struct tn__pollset {
 TN__PRIVATE const char *tn__poll_name(void) { return "poll"; }
 
 TN__PRIVATE int tn__poll_init(tn_loop *loop) {
-    tn__pollset *p = (tn__pollset *)tn__calloc(loop->a, sizeof *p);
+    tn__pollset *p = (tn__pollset *)tn__calloc(tn__loop_alloc(loop), sizeof *p);
     if (!p) return TN_ENOMEM;
-    loop->backend = p;
+    *tn__loop_backend(loop) = p;
     return TN_OK;
 }
 
 TN__PRIVATE void tn__poll_free(tn_loop *loop) {
-    tn__pollset *p = (tn__pollset *)loop->backend;
+    tn__pollset *p = (tn__pollset *)*tn__loop_backend(loop);
     if (!p) return;
-    tn__free(loop->a, p->pfds);
-    tn__free(loop->a, p->index);
-    tn__free(loop->a, p);
-    loop->backend = NULL;
+    tn__free(tn__loop_alloc(loop), p->pfds);
+    tn__free(tn__loop_alloc(loop), p->index);
+    tn__free(tn__loop_alloc(loop), p);
+    *tn__loop_backend(loop) = NULL;
 }
 
 TN__PRIVATE short tn__poll_mask(int events) {
@@ -4651,11 +4833,11 @@ TN__PRIVATE short tn__poll_mask(int events) {
 }
 
 TN__PRIVATE int tn__poll_add(tn_loop *loop, int fd, int events) {
-    tn__pollset *p = (tn__pollset *)loop->backend;
+    tn__pollset *p = (tn__pollset *)*tn__loop_backend(loop);
     int rc;
     if ((size_t)fd >= p->index_cap) {
         size_t old = p->index_cap, i;
-        rc = tn__grow(loop->a, (void **)&p->index, &p->index_cap, (size_t)fd + 1, sizeof(int));
+        rc = tn__grow(tn__loop_alloc(loop), (void **)&p->index, &p->index_cap, (size_t)fd + 1, sizeof(int));
         if (rc != 0) return rc;
         for (i = old; i < p->index_cap; i++) p->index[i] = -1;
     }
@@ -4663,7 +4845,7 @@ TN__PRIVATE int tn__poll_add(tn_loop *loop, int fd, int events) {
         p->pfds[p->index[fd]].events = tn__poll_mask(events);
         return TN_OK;
     }
-    if ((rc = tn__grow(loop->a, (void **)&p->pfds, &p->cap, p->n + 1, sizeof(struct pollfd))) != 0) return rc;
+    if ((rc = tn__grow(tn__loop_alloc(loop), (void **)&p->pfds, &p->cap, p->n + 1, sizeof(struct pollfd))) != 0) return rc;
     if ((rc = tn__loop_fired_reserve(loop, p->n + 1)) != 0) return rc;
     p->pfds[p->n].fd = fd;
     p->pfds[p->n].events = tn__poll_mask(events);
@@ -4673,14 +4855,14 @@ TN__PRIVATE int tn__poll_add(tn_loop *loop, int fd, int events) {
 }
 
 TN__PRIVATE int tn__poll_mod(tn_loop *loop, int fd, int events) {
-    tn__pollset *p = (tn__pollset *)loop->backend;
+    tn__pollset *p = (tn__pollset *)*tn__loop_backend(loop);
     if ((size_t)fd >= p->index_cap || p->index[fd] < 0) return TN_ENOENT;
     p->pfds[p->index[fd]].events = tn__poll_mask(events);
     return TN_OK;
 }
 
 TN__PRIVATE int tn__poll_del(tn_loop *loop, int fd) {
-    tn__pollset *p = (tn__pollset *)loop->backend;
+    tn__pollset *p = (tn__pollset *)*tn__loop_backend(loop);
     int pos;
     if ((size_t)fd >= p->index_cap || (pos = p->index[fd]) < 0) return TN_OK;
     p->n--;
@@ -4693,7 +4875,7 @@ TN__PRIVATE int tn__poll_del(tn_loop *loop, int fd) {
 }
 
 TN__PRIVATE int tn__poll_wait(tn_loop *loop, int timeout_ms) {
-    tn__pollset *p = (tn__pollset *)loop->backend;
+    tn__pollset *p = (tn__pollset *)*tn__loop_backend(loop);
     size_t i;
     int n, k = 0;
     n = poll(p->pfds, (nfds_t)p->n, timeout_ms);
@@ -4708,8 +4890,8 @@ TN__PRIVATE int tn__poll_wait(tn_loop *loop, int timeout_ms) {
 #if defined(POLLRDHUP)
         if (r & POLLRDHUP) ev |= TN__EV_RDHUP | TN_EV_READ;
 #endif
-        loop->fired[k].fd = p->pfds[i].fd;
-        loop->fired[k].events = ev;
+        tn__loop_fired(loop)[k].fd = p->pfds[i].fd;
+        tn__loop_fired(loop)[k].events = ev;
         k++;
     }
     return k;
@@ -4726,10 +4908,11 @@ TN__PRIVATE int tn__poll_wait(tn_loop *loop, int timeout_ms) {
 #endif
 /* net.c: addresses, bind/listen, unix sockets, accept, resolvers. */
 /* #include "net.h" (inlined above) */
+/* #include "internal.h" (inlined above) */
 
 /* ---- addresses ---- */
 TN__PRIVATE struct sockaddr *tn__net_sa(tn_addr *a) { return (struct sockaddr *)(void *)a->u.bytes; }
-TN__PRIVATE const struct sockaddr *tn__csa(const tn_addr *a) { return (const struct sockaddr *)(const void *)a->u.bytes; }
+TN__PRIVATE const struct sockaddr *tn__net_csa(const tn_addr *a) { return (const struct sockaddr *)(const void *)a->u.bytes; }
 
 TN__PRIVATE void tn__addr_set(tn_addr *a, const void *sa, size_t len) {
     memset(a, 0, sizeof *a);
@@ -4785,7 +4968,7 @@ TN_API int tn_split_host_port(tn_str netloc, tn_str *host, int *port) {
 
 TN_API int tn_addr_family(const tn_addr *a) {
     if (!a || a->len == 0) return TN_AF_UNSPEC;
-    switch (tn__csa(a)->sa_family) {
+    switch (tn__net_csa(a)->sa_family) {
     case AF_INET: return TN_AF_INET;
     case AF_INET6: return TN_AF_INET6;
     case AF_UNIX: return TN_AF_UNIX;
@@ -4942,7 +5125,7 @@ TN_API int tn_socket_peer_addr(tn_socket fd, tn_addr *out) {
 }
 
 /* Accept one connection: non-blocking and close-on-exec. TN_EAGAIN when none is queued. */
-TN__PRIVATE int tn__accept(int lfd, int *out, tn_addr *peer) {
+TN__PRIVATE int tn__net_accept(int lfd, int *out, tn_addr *peer) {
     socklen_t len = (socklen_t)sizeof peer->u.bytes;
     int fd = -1;
     memset(peer, 0, sizeof *peer);
@@ -5043,7 +5226,7 @@ TN__PRIVATE int tn__net_getaddrinfo(const tn_allocator *a, const char *host, int
 
 TN__PRIVATE int tn__net_listen_on(const tn_addr *addr, const tn_bind_opts *o, int backlog, int *out) {
     int fd = -1, rc, one = 1;
-    int fam = tn__csa(addr)->sa_family;
+    int fam = tn__net_csa(addr)->sa_family;
     if ((rc = tn__socket(fam, SOCK_STREAM, &fd)) != 0) return rc;
     (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     if (o->reuse_port) {
@@ -5062,7 +5245,7 @@ TN__PRIVATE int tn__net_listen_on(const tn_addr *addr, const tn_bind_opts *o, in
         int v6only = o->dual_stack ? 0 : 1;
         (void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof v6only);
     }
-    if (bind(fd, tn__csa(addr), (socklen_t)addr->len) != 0 || listen(fd, backlog) != 0) {
+    if (bind(fd, tn__net_csa(addr), (socklen_t)addr->len) != 0 || listen(fd, backlog) != 0) {
         rc = tn__last_err();
         tn__fd_close(fd);
         return rc;
@@ -5129,7 +5312,7 @@ TN_API int tn_bind_unix(const char *path, int mode, int backlog, tn_socket *out)
         return tn__last_err();
     }
     if ((rc = tn__socket(AF_UNIX, SOCK_STREAM, &fd)) != 0) return rc;
-    if (bind(fd, tn__csa(&addr), (socklen_t)addr.len) != 0 ||
+    if (bind(fd, tn__net_csa(&addr), (socklen_t)addr.len) != 0 ||
         chmod(path, (mode_t)(mode ? mode : 0600)) != 0 ||
         listen(fd, backlog ? backlog : TORNADO_BACKLOG) != 0) {
         rc = tn__last_err();
@@ -5183,22 +5366,6 @@ struct tn_resolver {
 #endif
 };
 
-TN__PRIVATE char *tn__strdup(const tn_allocator *a, const char *s) {
-    size_t n = strlen(s) + 1;
-    char *p = (char *)tn__alloc(a, n);
-    if (p) memcpy(p, s, n);
-    return p;
-}
-
-TN__PRIVATE char *tn__net_strndup(const tn_allocator *a, const char *s, size_t n) {
-    char *p = (char *)tn__alloc(a, n + 1);
-    if (p) {
-        memcpy(p, s, n);
-        p[n] = 0;
-    }
-    return p;
-}
-
 TN_API int tn_resolver_add_override(tn_resolver *r, const char *from, const char *to) {
     tn_str hs;
     const char *h;
@@ -5213,7 +5380,7 @@ TN_API int tn_resolver_add_override(tn_resolver *r, const char *from, const char
     a = tn__loop_alloc(r->h.loop);
     o = (tn__net_override *)tn__calloc(a, sizeof *o);
     if (!o) return TN_ENOMEM;
-    o->host = tn__net_strndup(a, h, hl);
+    o->host = tn__strndup(a, h, hl);
     o->to = tn__strdup(a, to);
     if (!o->host || !o->to) {
         tn__free(a, o->host);
@@ -5270,7 +5437,7 @@ TN__PRIVATE void tn__net_req_lookup(tn_resolve_req *q, const tn_allocator *a) {
             len = (size_t)(end - p);
             while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t')) len--;
             if (len > 0 && tn_split_host_port(tn_str_make(p, len), &h, &tport) == 0 && h.len > 0 &&
-                (name = tn__net_strndup(a, h.ptr, h.len)) != NULL) {
+                (name = tn__strndup(a, h.ptr, h.len)) != NULL) {
                 tn_addr *res;
                 size_t n;
                 int r2 = tn__net_getaddrinfo(a, name, tport >= 0 ? tport : q->port, q->family, 0, &res, &n);
@@ -5539,22 +5706,8 @@ TN_API int tn_resolver_close(tn_resolver *r, tn_cb cb, void *user) {
 #endif
 /* stream.c: tn_stream: lazy buffered reads, queued writes, deferred close, transports. */
 /* #include "stream.h" (inlined above) */
+/* #include "internal.h" (inlined above) */
 
-/* A transport moves bytes for a stream: the plain socket and pipe transports below, TLS
-   later. read/write return > 0 bytes, 0 (read: EOF), or a negative TN_E* code (TN_EAGAIN:
-   try again when the fd is ready). shutdown ends the write side (a socket's FIN; a TLS
-   transport sends close_notify first); free releases the transport's state (the stream's
-   transport slot, tn__stream_transport) when the stream goes. Every caller above the stream
-   goes through these, so a transport plugs in under all of them unchanged. */
-typedef struct tn__transport_ops {
-    long (*read)(tn_stream *s, void *buf, size_t n);
-    long (*write)(tn_stream *s, const void *buf, size_t n);
-    long (*writev)(tn_stream *s, const tn_str *bufs, int n);   /* gather write, n <= TN__IOV_MAX */
-    int (*shutdown)(tn_stream *s);
-    void (*free)(tn_stream *s);                                 /* may be NULL */
-} tn__transport_ops;
-
-#define TN__IOV_MAX 16
 
 /* TN__RD_FILL (internal, for protocol layers that parse in place): completes as soon as
    the buffer holds more than rn bytes; the callback sees everything buffered and nothing
@@ -5566,10 +5719,6 @@ enum { TN__RD_NONE = 0, TN__RD_BYTES, TN__RD_UNTIL, TN__RD_INTO, TN__RD_CLOSE, T
 
 typedef struct tn__wcb { uint64_t end; tn_write_cb cb; void *user; } tn__wcb;
 
-/* The owner of a stream (a tcp server) learns when the stream's memory goes
-   (tn__stream_set_owner). */
-typedef struct tn__stream_owner tn__stream_owner;
-struct tn__stream_owner { void (*on_free)(tn_stream *s, tn__stream_owner *o); };
 
 /* Pointers first, then 32-bit fields, then bytes: no padding holes. Every idle server
    connection holds one of these, so each field has to earn its place. */
@@ -6143,7 +6292,7 @@ TN_API int tn_stream_new_pipe(tn_loop *loop, int fd, const tn_stream_opts *opts,
     return tn__stream_new(loop, fd, &tn__stream_pipe_ops, opts, 1, 0, out);
 }
 
-/* A socket from tn__accept / tn__socket: already non-blocking and close-on-exec. */
+/* A socket from tn__net_accept / tn__socket: already non-blocking and close-on-exec. */
 TN__PRIVATE int tn__stream_new_own_socket(tn_loop *loop, int fd, const tn_stream_opts *opts, size_t extra,
                                           tn_stream **out) {
     return tn__stream_new(loop, fd, &tn__stream_socket_ops, opts, 0, extra, out);
@@ -6455,6 +6604,7 @@ TN_API void *tn_stream_get_user(const tn_stream *s) { return s->user; }
 #endif
 /* tcp.c: tcp server (accept batches, connection cap), fork_processes, happy-eyeballs connect. */
 /* #include "tcp.h" (inlined above) */
+/* #include "internal.h" (inlined above) */
 
 /* ---- server ---- */
 /* Each accepted connection carries the server's record at the start of the area allocated
@@ -6555,7 +6705,7 @@ TN__PRIVATE void tn__tcp_srv_on_accept(tn_loop *loop, tn_socket lfd, int events,
             tn__tcp_srv_set_accepting(srv, 0);
             break;
         }
-        rc = tn__accept(lfd, &fd, &peer);
+        rc = tn__net_accept(lfd, &fd, &peer);
         if (rc == TN_EAGAIN) break;
         if (rc == TN_ERESET) continue;   /* aborted before we got to it */
         if (rc != TN_OK) {
@@ -6881,7 +7031,7 @@ TN__PRIVATE void tn__tcp_cx_try(tn_connector *c, int chain) {
     while (!c->done && c->pos[chain] < c->len[chain]) {
         const tn_addr *a = &c->addrs[c->chain[chain][c->pos[chain]++]];
         int fd = -1, rc;
-        if ((rc = tn__socket(tn__csa(a)->sa_family, SOCK_STREAM, &fd)) != 0) {
+        if ((rc = tn__socket(tn__net_csa(a)->sa_family, SOCK_STREAM, &fd)) != 0) {
             c->last_err = rc;
             continue;
         }
@@ -6893,13 +7043,13 @@ TN__PRIVATE void tn__tcp_cx_try(tn_connector *c, int chain) {
                 tn__fd_close(fd);
                 continue;
             }
-            if (bind(fd, tn__csa(&src), (socklen_t)src.len) != 0) {
+            if (bind(fd, tn__net_csa(&src), (socklen_t)src.len) != 0) {
                 c->last_err = tn__last_err();
                 tn__fd_close(fd);
                 continue;
             }
         }
-        if (connect(fd, tn__csa(a), (socklen_t)a->len) == 0) {
+        if (connect(fd, tn__net_csa(a), (socklen_t)a->len) == 0) {
             c->fd[chain] = fd;
             tn__tcp_cx_success(c, chain, fd);   /* immediate (e.g. unix-like loopback paths) */
             return;
@@ -7032,6 +7182,7 @@ TN_API void tn_tcp_connect_cancel(tn_connector *c) {
 #endif
 /* crypto.c: SHA-1, SHA-256, HMAC, constant-time compare, base64, hex, UTF-8 validation, random bytes. */
 /* #include "crypto.h" (inlined above) */
+/* #include "internal.h" (inlined above) */
 
 /* ---- byte order helpers (the compiler turns these into single loads / bswaps) ---- */
 TN__PRIVATE uint32_t tn__cr_load_be32(const unsigned char *p) {
@@ -7662,6 +7813,7 @@ TN_API int tn_random_bytes(void *buf, size_t n) {
 #endif
 /* url.c: URL parsing and resolution (RFC 3986), host:port, percent-escaping, query strings and forms. */
 /* #include "url.h" (inlined above) */
+/* #include "internal.h" (inlined above) */
 /* #include "net.h" (inlined above) */
 
 /* ---- character classes (RFC 3986 section 2) ---- */
@@ -8285,6 +8437,7 @@ TN_API int tn_query_next_decoded(tn_query_iter *it, char *buf, size_t cap, tn_st
 #endif
 /* http_util.c: header parameters, HTTP dates, Range, status reasons, HTML and JSON escaping. */
 /* #include "http_util.h" (inlined above) */
+/* #include "internal.h" (inlined above) */
 
 /* ---- character classes ---- */
 TN__PRIVATE int tn__hu_is_ows(int c) { return c == ' ' || c == '\t'; }
@@ -8951,6 +9104,7 @@ TN_API int tn_json_escape_buf(tn_buf *b, tn_str in) {
 #endif
 /* http_parse.c: strict incremental HTTP/1.1 head parser, framing, chunked codec, header utilities. */
 /* #include "base.h" (inlined above) */
+/* #include "internal.h" (inlined above) */
 /* #include "http_parse.h" (inlined above) */
 /* #include "url.h" (inlined above) */
 
@@ -10002,6 +10156,7 @@ TN_API int tn_http_header_has_token(const tn_http_header *headers, size_t num, c
 #endif
 /* multipart.c: the multipart/form-data push parser. */
 /* #include "multipart.h" (inlined above) */
+/* #include "internal.h" (inlined above) */
 /* #include "http_parse.h" (inlined above) */
 
 /* States. The body is scanned for the delimiter "\r\n--boundary"; the parser starts as
@@ -10292,6 +10447,7 @@ TN_API int tn_multipart_finish(tn_multipart *mp) {
 #endif
 /* http_cookie.c: Cookie header parsing, Set-Cookie formatting, Tornado signed values (v2), HTTP Basic auth. */
 /* #include "http_cookie.h" (inlined above) */
+/* #include "internal.h" (inlined above) */
 /* #include "http_util.h" (inlined above) */
 /* #include "http_parse.h" (inlined above) */
 
@@ -10795,6 +10951,8 @@ TN_API int tn_basic_auth_decode(tn_str header, char *buf, size_t cap, tn_str *us
 #endif
 /* http_server.c: HTTP/1.1 server connections: parse in place, bodies, responses, timeouts. */
 /* #include "http_server.h" (inlined above) */
+/* #include "http_util.h" (inlined above) */
+/* #include "internal.h" (inlined above) */
 
 #if TN_HAS_HTTP_SERVER
 
@@ -12189,6 +12347,7 @@ TN_API void tn_request_resume(tn_request *req) {
 #endif
 /* router.c: web router: patterns compiled into segments, a literal-segment trie, first match wins. */
 /* #include "router.h" (inlined above) */
+/* #include "internal.h" (inlined above) */
 /* #include "http_parse.h" (inlined above) */
 
 #if TN_HAS_WEB
@@ -12939,6 +13098,9 @@ TN_API int tn_router_allow(const tn_router *r, tn_str path, char *out, size_t ca
 #endif
 /* static.c: static files: safe path resolution, conditional GET, ranges, streaming, sendfile. */
 /* #include "static.h" (inlined above) */
+/* #include "http_util.h" (inlined above) */
+/* #include "crypto.h" (inlined above) */
+/* #include "internal.h" (inlined above) */
 /* #include "url.h" (inlined above) */
 
 #if TN_HAS_WEB && TN_HAS_HTTP_SERVER
@@ -13468,18 +13630,20 @@ TN_API int tn_static_serve_assets(tn_request *req, const tn_static_asset *table,
 /* <<static.c  end of src/static.c */
 
 /* ======================================================================== */
-/* >>web.c  (src/web.c)                                                     */
+/* >>web_internal.h  (src/web_internal.h)                                   */
 /* ======================================================================== */
 #ifdef TORNADO_LINE_DIRECTIVES
-#line 1 "src/web.c"
+#line 1 "src/web_internal.h"
 #endif
-/* web.c: web application layer: the app, routes, dispatch, per-request context, the response (headers, body, ETag, errors, redirects). */
+/* web_internal.h: the web layer's private types, shared by web.c, web_args.c and web_cookie.c: internal, not API. */
+#ifndef TN_WEB_INTERNAL_H
+#define TN_WEB_INTERNAL_H
 /* #include "web.h" (inlined above) */
-/* #include "url.h" (inlined above) */
+/* #include "internal.h" (inlined above) */
 
 #if TN_HAS_WEB
-
-/* ---- private types ---- */
+/* One module in three files (the app and response / request arguments / cookies out and
+   XSRF): these types and functions are the web module's own, used by its files only. */
 typedef struct tn__web_route {
     tn_handler_fn fn;               /* function pointers live in a record: the router holds void * */
     tn_data_fn on_data;             /* streaming routes: body chunks */
@@ -13555,6 +13719,31 @@ struct tn_app {
 #define TN__WEB_CTX_CACHE 256
 #define TN__WEB_BLOCK 4096
 #define TN__WEB_KEEP_BYTES 65536
+
+/* web.c: per-request scratch memory and the context of a live request */
+TN__PRIVATE char *tn__web_scratch(tn__web_ctx *c, size_t n);
+TN__PRIVATE tn_str tn__web_copy(tn__web_ctx *c, const char *p, size_t n);
+TN__PRIVATE tn__web_ctx *tn__web_ctx_of(const tn_request *req);
+TN__PRIVATE int tn__web_error(tn__web_ctx *c, int status, const char *reason, const char *allow);
+#endif /* TN_HAS_WEB */
+
+#endif /* TN_WEB_INTERNAL_H */
+/* <<web_internal.h  end of src/web_internal.h */
+
+/* ======================================================================== */
+/* >>web.c  (src/web.c)                                                     */
+/* ======================================================================== */
+#ifdef TORNADO_LINE_DIRECTIVES
+#line 1 "src/web.c"
+#endif
+/* web.c: web application layer: the app, routes, dispatch, per-request context, the response (headers, body, ETag, errors, redirects). */
+/* #include "web.h" (inlined above) */
+/* #include "internal.h" (inlined above) */
+/* #include "web_internal.h" (inlined above) */
+/* #include "url.h" (inlined above) */
+
+#if TN_HAS_WEB
+
 
 TN__PRIVATE int tn__web_finish(tn__web_ctx *c);
 
@@ -14169,6 +14358,8 @@ TN_API int tn_web_detach(tn_request *req, tn_stream **stream) {
 #endif
 /* web_args.c: the web layer's request side: data slot, arguments (query, form, multipart), files, cookies in, URLs. */
 /* #include "web.h" (inlined above) */
+/* #include "internal.h" (inlined above) */
+/* #include "web_internal.h" (inlined above) */
 /* #include "url.h" (inlined above) */
 
 #if TN_HAS_WEB
@@ -14494,6 +14685,8 @@ TN_API tn_str tn_web_full_url(tn_request *req) {
 #endif
 /* web_cookie.c: the web layer's cookies out, signed cookies and XSRF tokens. */
 /* #include "web.h" (inlined above) */
+/* #include "internal.h" (inlined above) */
+/* #include "web_internal.h" (inlined above) */
 
 #if TN_HAS_WEB
 

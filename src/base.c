@@ -1,5 +1,6 @@
 /* base.c: result code names, tn_str helpers, allocator wrappers, logging. */
 #include "base.h"
+#include "internal.h"
 
 TN_API const char *tn_strerror(int code) {
     switch (code) {
@@ -99,6 +100,23 @@ TN__PRIVATE void tn__free(const tn_allocator *a, void *p) {
     }
 }
 
+/* Copies in the allocator's memory (NULL when out of memory). */
+TN__PRIVATE char *tn__strdup(const tn_allocator *a, const char *s) {
+    size_t n = strlen(s) + 1;
+    char *p = (char *)tn__alloc(a, n);
+    if (p) memcpy(p, s, n);
+    return p;
+}
+
+TN__PRIVATE char *tn__strndup(const tn_allocator *a, const char *s, size_t n) {
+    char *p = (char *)tn__alloc(a, n + 1);
+    if (p) {
+        memcpy(p, s, n);
+        p[n] = 0;
+    }
+    return p;
+}
+
 /* Grow an array of elem-sized items to hold at least need items (capacity doubles). */
 TN__PRIVATE int tn__grow(const tn_allocator *a, void **arr, size_t *cap, size_t need, size_t elem) {
     size_t ncap;
@@ -157,12 +175,6 @@ TN_API void tn_log_stderr(void *user, int level, int code, const char *msg, cons
 
 #if TN_HAS_LOG
 TN__PRIVATE void tn__log_at(const tn_logger *lg, int level, int code, const char *file, int line,
-                            const char *fmt, ...)
-#if defined(__GNUC__) || defined(__clang__)
-    __attribute__((format(printf, 6, 7)))
-#endif
-    ;
-TN__PRIVATE void tn__log_at(const tn_logger *lg, int level, int code, const char *file, int line,
                             const char *fmt, ...) {
     char msg[512];
     va_list ap;
@@ -172,7 +184,4 @@ TN__PRIVATE void tn__log_at(const tn_logger *lg, int level, int code, const char
     va_end(ap);
     lg->func(lg->user, level, code, msg, file, line);
 }
-#  define TN__LOG(lg, level, code, ...) tn__log_at((lg), (level), (code), __FILE__, __LINE__, __VA_ARGS__)
-#else
-#  define TN__LOG(lg, level, code, ...) ((void)(lg), (void)(level), (void)(code))
 #endif

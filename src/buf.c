@@ -1,5 +1,6 @@
 /* buf.c: tn_buf implementation. */
 #include "buf.h"
+#include "internal.h"
 
 static const tn_allocator tn__libc_allocator = { tn__libc_alloc, tn__libc_realloc, tn__libc_free, NULL };
 
@@ -75,12 +76,6 @@ TN_API size_t tn_buf_size(const tn_buf *b) { return b->len - b->head; }
 /* ---- formatter output (url, http_util): counts always, writes while the caller's buffer
    has room. The *_buf variants of a formatter run it twice: once to size (p NULL), then into reserved
    tn_buf space, so a tn_buf is never left half-written. */
-typedef struct tn__buf_w {
-    char *p;
-    size_t cap;
-    size_t n;
-    int full;
-} tn__buf_w;
 
 TN__PRIVATE void tn__buf_w_init(tn__buf_w *w, char *p, size_t cap) {
     w->p = p;

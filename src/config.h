@@ -262,4 +262,42 @@
 #define TORNADO_MAX_ROUTE_CAPTURES 16
 #endif
 
+/* http_parse: 0 in a parser struct means "use the macro" */
+#ifndef TORNADO_MAX_HEADER_BYTES
+#define TORNADO_MAX_HEADER_BYTES 65536u      /* start line + fields + blank line (Tornado: 64 KiB) */
+#endif
+#ifndef TORNADO_MAX_TARGET_LENGTH
+#define TORNADO_MAX_TARGET_LENGTH 8192u      /* request-target bytes (RFC 9112 §3: >= 8000) */
+#endif
+#ifndef TORNADO_MAX_BODY_BYTES
+#define TORNADO_MAX_BODY_BYTES 104857600u    /* decoded chunked body bytes (Tornado: 100 MiB) */
+#endif
+#ifndef TORNADO_MAX_CHUNK_LINE
+#define TORNADO_MAX_CHUNK_LINE 4096u         /* chunk-size line incl. extensions and CRLF */
+#endif
+#ifndef TORNADO_MAX_TRAILER_BYTES
+#define TORNADO_MAX_TRAILER_BYTES 8192u      /* trailer section incl. final CRLF */
+#endif
+/* Most ranges tn_range_parse resolves (beyond: TN_ELIMIT, and the caller serves 200). */
+#ifndef TORNADO_MAX_RANGES
+#define TORNADO_MAX_RANGES 16u
+#endif
+/* Most bytes of one part's header block, including its closing empty line; also the
+   size of two internal buffers in tn_multipart (beyond: TN_EHEADER_TOO_LARGE). */
+#ifndef TORNADO_MULTIPART_MAX_HEADER_BYTES
+#define TORNADO_MULTIPART_MAX_HEADER_BYTES 4096
+#endif
+/* Most parts in one body (beyond: TN_ELIMIT). */
+#ifndef TORNADO_MULTIPART_MAX_PARTS
+#define TORNADO_MULTIPART_MAX_PARTS 1000u
+#endif
+/* Most pairs tn_query_next returns before TN_ELIMIT (Python's max_num_fields idea). */
+#ifndef TORNADO_MAX_QUERY_PAIRS
+#define TORNADO_MAX_QUERY_PAIRS 10000u
+#endif
+/* Longest URL tn_url_parse accepts (TN_EURI_TOO_LONG beyond). */
+#ifndef TORNADO_MAX_URL_BYTES
+#define TORNADO_MAX_URL_BYTES 65536u
+#endif
+
 #endif /* TN_CONFIG_H */

@@ -1,5 +1,6 @@
 /* crypto.c: SHA-1, SHA-256, HMAC, constant-time compare, base64, hex, UTF-8 validation, random bytes. */
 #include "crypto.h"
+#include "internal.h"
 
 /* ---- byte order helpers (the compiler turns these into single loads / bswaps) ---- */
 TN__PRIVATE uint32_t tn__cr_load_be32(const unsigned char *p) {

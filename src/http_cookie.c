@@ -1,5 +1,6 @@
 /* http_cookie.c: Cookie header parsing, Set-Cookie formatting, Tornado signed values (v2), HTTP Basic auth. */
 #include "http_cookie.h"
+#include "internal.h"
 #include "http_util.h"
 #include "http_parse.h"
 

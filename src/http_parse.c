@@ -1,5 +1,6 @@
 /* http_parse.c: strict incremental HTTP/1.1 head parser, framing, chunked codec, header utilities. */
 #include "base.h"
+#include "internal.h"
 #include "http_parse.h"
 #include "url.h"
 

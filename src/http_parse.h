@@ -26,22 +26,8 @@ TN__BEGIN_DECLS
      (checked like Host).
    - HTTP/1.0 and HTTP/1.1 are parsed (HTTP/1.2..1.9 as 1.1); other versions are TN_EBAD_VERSION. */
 
-/* ---- limits (each overridable; 0 in a parser struct means "use the macro") ---- */
-#ifndef TORNADO_MAX_HEADER_BYTES
-#define TORNADO_MAX_HEADER_BYTES 65536u      /* start line + fields + blank line (Tornado: 64 KiB) */
-#endif
-#ifndef TORNADO_MAX_TARGET_LENGTH
-#define TORNADO_MAX_TARGET_LENGTH 8192u      /* request-target bytes (RFC 9112 §3: >= 8000) */
-#endif
-#ifndef TORNADO_MAX_BODY_BYTES
-#define TORNADO_MAX_BODY_BYTES 104857600u    /* decoded chunked body bytes (Tornado: 100 MiB) */
-#endif
-#ifndef TORNADO_MAX_CHUNK_LINE
-#define TORNADO_MAX_CHUNK_LINE 4096u         /* chunk-size line incl. extensions and CRLF */
-#endif
-#ifndef TORNADO_MAX_TRAILER_BYTES
-#define TORNADO_MAX_TRAILER_BYTES 8192u      /* trailer section incl. final CRLF */
-#endif
+/* Limits: TORNADO_MAX_HEADER_BYTES, _TARGET_LENGTH, _BODY_BYTES, _CHUNK_LINE, _TRAILER_BYTES
+   (config.h); 0 in a parser struct means "use the macro". */
 
 /* tn_http_header: one field line, both slices point into the parsed buffer.
    name: the field name as received (a token, never empty); value: the field value with

@@ -1,5 +1,7 @@
 /* http_server.c: HTTP/1.1 server connections: parse in place, bodies, responses, timeouts. */
 #include "http_server.h"
+#include "http_util.h"
+#include "internal.h"
 
 #if TN_HAS_HTTP_SERVER
 

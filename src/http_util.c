@@ -1,5 +1,6 @@
 /* http_util.c: header parameters, HTTP dates, Range, status reasons, HTML and JSON escaping. */
 #include "http_util.h"
+#include "internal.h"
 
 /* ---- character classes ---- */
 TN__PRIVATE int tn__hu_is_ows(int c) { return c == ' ' || c == '\t'; }

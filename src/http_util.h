@@ -86,10 +86,7 @@ typedef struct tn_range {
     uint64_t last;
 } tn_range;
 
-/* Most ranges tn_range_parse resolves (beyond: TN_ELIMIT, and the caller serves 200). */
-#ifndef TORNADO_MAX_RANGES
-#define TORNADO_MAX_RANGES 16u
-#endif
+/* Most ranges tn_range_parse resolves: TORNADO_MAX_RANGES (config.h). */
 
 /* Parse a Range header ("bytes=0-499", "bytes=-500", "bytes=9500-", "bytes=0-0,-1";
    unit case-insensitive, OWS around ',' and empty list elements allowed) and resolve it

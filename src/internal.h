@@ -6,6 +6,8 @@
    decoration (TN__PRIVATE: static and unused-tolerant) and helper macros every module
    uses are defined once. Nothing here is part of the API; names may change at any time. */
 #include "base.h"
+#include "tcp.h"          /* the private interface below names the public types */
+#include "http_server.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -90,7 +92,14 @@
 #endif
 
 /* ---- private decoration and helpers ---- */
-#if defined(__GNUC__) || defined(__clang__)
+#if defined(TN__UNAMALGAMATED)
+/* The unamalgamated build (make test's "unamalgamated" step) compiles each src/ file as its
+   own translation unit and links them: private functions then need external linkage. Two
+   modules defining one private name fail that link. */
+#  define TN__PRIVATE
+#  define TN__LIKELY(x) (x)
+#  define TN__UNLIKELY(x) (x)
+#elif defined(__GNUC__) || defined(__clang__)
 #  define TN__PRIVATE static __attribute__((unused))
 #  define TN__LIKELY(x) __builtin_expect(!!(x), 1)
 #  define TN__UNLIKELY(x) __builtin_expect(!!(x), 0)
@@ -113,6 +122,202 @@
 #  define TN__SEND_FLAGS MSG_NOSIGNAL
 #else
 #  define TN__SEND_FLAGS 0
+#endif
+
+
+/* ======================================================================================
+   THE PRIVATE INTERFACE BETWEEN MODULES
+   What one module offers the modules above it and nothing else: the types they embed and
+   the functions they call, declared here once so every src/ file compiles on its own
+   (the unamalgamated build). A module's struct fields stay in its .c file; only what is
+   listed here crosses a module boundary. Grouped by the module that defines it.
+   ====================================================================================== */
+
+/* ---- platform.c ---- */
+TN__PRIVATE int tn__err_from_errno(int e);
+TN__PRIVATE int tn__last_err(void);
+TN__PRIVATE uint32_t tn__clamp_u32(uint64_t v);
+TN__PRIVATE int tn__fd_setup(int fd);
+TN__PRIVATE void tn__fd_close(int fd);
+TN__PRIVATE int tn__socket(int family, int type, int *out);
+TN__PRIVATE int tn__pipe(int fds[2]);
+TN__PRIVATE void tn__ignore_sigpipe_once(void);
+#if TN_HAS_THREADS
+typedef pthread_mutex_t tn__mutex;
+#else
+typedef int tn__mutex;
+#endif
+TN__PRIVATE int tn__mutex_init(tn__mutex *m);
+TN__PRIVATE void tn__mutex_destroy(tn__mutex *m);
+TN__PRIVATE void tn__mutex_lock(tn__mutex *m);
+TN__PRIVATE void tn__mutex_unlock(tn__mutex *m);
+
+/* ---- base.c ---- */
+TN__PRIVATE void *tn__libc_alloc(size_t n, void *u);
+TN__PRIVATE void *tn__libc_realloc(void *p, size_t n, void *u);
+TN__PRIVATE void tn__libc_free(void *p, void *u);
+TN__PRIVATE int tn__allocator_resolve(const tn_allocator *in, tn_allocator *out);
+TN__PRIVATE void *tn__alloc(const tn_allocator *a, size_t n);
+TN__PRIVATE void *tn__calloc(const tn_allocator *a, size_t n);
+TN__PRIVATE void *tn__realloc(const tn_allocator *a, void *p, size_t n);
+TN__PRIVATE void tn__free(const tn_allocator *a, void *p);
+TN__PRIVATE char *tn__strdup(const tn_allocator *a, const char *s);
+TN__PRIVATE char *tn__strndup(const tn_allocator *a, const char *s, size_t n);
+TN__PRIVATE int tn__grow(const tn_allocator *a, void **arr, size_t *cap, size_t need, size_t elem);
+TN__PRIVATE int tn__ring_grow(const tn_allocator *a, void **items, uint32_t *head, uint32_t len, uint32_t *cap, size_t elem);
+TN__PRIVATE int tn__hexval(int c);
+TN__PRIVATE int tn__lower(int c);
+TN__PRIVATE int tn__is_alpha(int c);
+TN__PRIVATE int tn__is_digit(int c);
+TN__PRIVATE int tn__is_alnum(int c);
+#if TN_HAS_LOG
+TN__PRIVATE void tn__log_at(const tn_logger *lg, int level, int code, const char *file, int line,
+                            const char *fmt, ...)
+#if defined(__GNUC__) || defined(__clang__)
+    __attribute__((format(printf, 6, 7)))
+#endif
+    ;
+#  define TN__LOG(lg, level, code, ...) tn__log_at((lg), (level), (code), __FILE__, __LINE__, __VA_ARGS__)
+#else
+#  define TN__LOG(lg, level, code, ...) ((void)(lg), (void)(level), (void)(code))
+#endif
+
+/* ---- buf.c: formatter output (url, http_util): counts always, writes while the caller's
+   buffer has room. The *_buf variants of a formatter run it twice: once to size (p NULL),
+   then into reserved tn_buf space, so a tn_buf is never left half-written. ---- */
+typedef struct tn__buf_w {
+    char *p;
+    size_t cap;
+    size_t n;
+    int full;
+} tn__buf_w;
+TN__PRIVATE void tn__buf_w_init(tn__buf_w *w, char *p, size_t cap);
+TN__PRIVATE void tn__buf_w_put(tn__buf_w *w, const char *s, size_t k);
+TN__PRIVATE void tn__buf_w_ch(tn__buf_w *w, char c);
+TN__PRIVATE void tn__buf_w_u64(tn__buf_w *w, uint64_t v);
+TN__PRIVATE int tn__buf_w_end(tn__buf_w *w, size_t *out_len);
+TN__PRIVATE int tn__buf_w_reserve(tn__buf_w *w, tn_buf *b, size_t n);
+
+/* ---- loop.c ---- */
+/* A deferred-callback node. Objects embed theirs (no allocation per deferral); the public
+   tn_loop_defer/tn_loop_post allocate one. owner (may be NULL) cannot be finalised while
+   one of its nodes is queued, so a deferred call never sees freed memory. */
+typedef struct tn__defer tn__defer;
+struct tn__defer {
+    tn__defer *next;
+    void (*fn)(tn__defer *d);
+    struct tn__handle *owner;
+    int queued;
+};
+
+/* The base of every object a loop tracks (stream, server, async, resolver, ...).
+   Closing is deferred: tn__handle_close queues the handle; the closing phase calls
+   finalize (which calls the user's close callback and frees the object) once no deferred
+   node of the handle is queued. */
+typedef struct tn__handle tn__handle;
+typedef struct tn__handle_type {      /* one static instance per kind of handle */
+    const char *kind;                 /* "stream", "tcp_server", ... for reports */
+    void (*finalize)(tn__handle *h);  /* close callback + free; runs once */
+} tn__handle_type;
+struct tn__handle {
+    tn_loop *loop;
+    tn__handle *prev, *next;          /* the live list; once closing, next links the closing queue */
+    const tn__handle_type *type;
+    int closing;                      /* close requested (queued or finalised) */
+    unsigned pending;                 /* deferred nodes of this handle still queued */
+};
+
+typedef struct tn__fired { int fd; int events; } tn__fired;
+
+/* Internal interest: the peer closed (or half-closed) the connection, reported without
+   reading (epoll EPOLLRDHUP, poll POLLRDHUP). Lets a stream notice a departed client while
+   it deliberately reads nothing (backpressure). Where unsupported it never fires. */
+#define TN__EV_RDHUP 0x010
+
+TN__PRIVATE void tn__handle_init(tn_loop *loop, tn__handle *h, const tn__handle_type *type);
+TN__PRIVATE int tn__handle_close(tn__handle *h);
+TN__PRIVATE void tn__defer_init(tn__defer *d, void (*fn)(tn__defer *), tn__handle *owner);
+TN__PRIVATE void tn__defer_queue(tn_loop *loop, tn__defer *d);
+TN__PRIVATE void tn__defer_unqueue(tn_loop *loop, tn__defer *d);
+TN__PRIVATE tn_allocator *tn__loop_alloc(const tn_loop *loop);
+TN__PRIVATE const tn_logger *tn__loop_logger(const tn_loop *loop);
+/* Watch fd for an object of the library (internal = 1: counted as its handle, not a user fd). */
+TN__PRIVATE int tn__loop_add_fd(tn_loop *loop, tn_socket fd, int events, tn_fd_cb cb, void *user, int internal);
+#define TN__LLOG(loop, level, code, ...) TN__LOG(tn__loop_logger(loop), level, code, __VA_ARGS__)
+/* For the poller backend (poll_*.c): room for n fired events, the array, the state slot. */
+TN__PRIVATE int tn__loop_fired_reserve(tn_loop *loop, size_t n);
+TN__PRIVATE tn__fired *tn__loop_fired(tn_loop *loop);
+TN__PRIVATE void **tn__loop_backend(tn_loop *loop);
+
+/* ---- the poller backend contract (one backend compiled in; see poll_*.c) ---- */
+TN__PRIVATE int tn__poll_init(tn_loop *loop);
+TN__PRIVATE void tn__poll_free(tn_loop *loop);
+TN__PRIVATE int tn__poll_add(tn_loop *loop, int fd, int events);
+TN__PRIVATE int tn__poll_mod(tn_loop *loop, int fd, int events);
+TN__PRIVATE int tn__poll_del(tn_loop *loop, int fd);
+/* Wait up to timeout_ms (-1 = forever) and fill loop->fired; returns the count or an error. */
+TN__PRIVATE int tn__poll_wait(tn_loop *loop, int timeout_ms);
+TN__PRIVATE const char *tn__poll_name(void);
+
+/* ---- net.c ---- */
+TN__PRIVATE int tn__net_accept(int lfd, int *out, tn_addr *peer);
+TN__PRIVATE const struct sockaddr *tn__net_csa(const tn_addr *a);
+
+/* ---- stream.c ---- */
+#define TN__IOV_MAX 16
+/* A transport moves bytes for a stream: the plain socket and pipe transports below, TLS
+   later. read/write return > 0 bytes, 0 (read: EOF), or a negative TN_E* code (TN_EAGAIN:
+   try again when the fd is ready). shutdown ends the write side (a socket's FIN; a TLS
+   transport sends close_notify first); free releases the transport's state (the stream's
+   transport slot, tn__stream_transport) when the stream goes. Every caller above the stream
+   goes through these, so a transport plugs in under all of them unchanged. */
+typedef struct tn__transport_ops {
+    long (*read)(tn_stream *s, void *buf, size_t n);
+    long (*write)(tn_stream *s, const void *buf, size_t n);
+    long (*writev)(tn_stream *s, const tn_str *bufs, int n);   /* gather write, n <= TN__IOV_MAX */
+    int (*shutdown)(tn_stream *s);
+    void (*free)(tn_stream *s);                                 /* may be NULL */
+} tn__transport_ops;
+
+/* The owner of a stream (a tcp server) learns when the stream's memory goes
+   (tn__stream_set_owner). */
+typedef struct tn__stream_owner tn__stream_owner;
+struct tn__stream_owner { void (*on_free)(tn_stream *s, tn__stream_owner *o); };
+
+TN__PRIVATE int tn__stream_new_own_socket(tn_loop *loop, int fd, const tn_stream_opts *opts, size_t extra, tn_stream **out);
+TN__PRIVATE void *tn__stream_extra(tn_stream *s);
+TN__PRIVATE tn_stream *tn__stream_from_extra(void *extra);
+TN__PRIVATE void tn__stream_set_owner(tn_stream *s, tn__stream_owner *o);
+TN__PRIVATE tn__stream_owner *tn__stream_get_owner(const tn_stream *s);
+TN__PRIVATE void tn__stream_set_transport(tn_stream *s, const tn__transport_ops *ops, void *state);
+TN__PRIVATE void *tn__stream_transport(const tn_stream *s);
+TN__PRIVATE int tn__stream_fill(tn_stream *s, size_t seen, tn_read_cb cb, void *user);
+TN__PRIVATE tn_str tn__stream_peek(const tn_stream *s);
+TN__PRIVATE void tn__stream_consume(tn_stream *s, size_t n);
+TN__PRIVATE void tn__stream_truncate(tn_stream *s, size_t n);
+TN__PRIVATE void tn__stream_cork(tn_stream *s, int on);
+TN__PRIVATE int tn__stream_corked(const tn_stream *s);
+TN__PRIVATE int tn__stream_shutdown_write(tn_stream *s);
+TN__PRIVATE void tn__stream_watch_close(tn_stream *s, int on);
+TN__PRIVATE int tn__stream_sendfile(tn_stream *s, int file_fd, int64_t offset, uint64_t count, tn_write_cb cb, void *user);
+
+/* ---- tcp.c ---- */
+TN__PRIVATE void tn__tcp_server_set_conn_extra(tn_tcp_server *srv, size_t n);
+TN__PRIVATE void *tn__tcp_conn_state(tn_stream *s);
+TN__PRIVATE tn_stream *tn__tcp_conn_stream(void *state);
+TN__PRIVATE void tn__tcp_server_each(tn_tcp_server *srv, void (*fn)(tn_stream *s, void *ctx), void *ctx);
+
+/* ---- http_parse.c ---- */
+TN__PRIVATE int tn__http_is_tchar(int c);
+
+/* ---- http_server.c ---- */
+#if TN_HAS_HTTP_SERVER
+TN__PRIVATE int tn__response_remove_header(tn_request *r, const char *name, const char *prefix);
+TN__PRIVATE int tn__response_error_html(tn_buf *out, int status, const char *reason);
+#if TN_HAS_FILESYSTEM
+TN__PRIVATE int tn__response_sendfile(tn_request *req, int file_fd, int64_t offset, uint64_t count,
+                                      tn_response_cb cb, void *user);
+#endif
 #endif
 
 #endif /* TN_INTERNAL_H */

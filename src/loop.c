@@ -1,35 +1,10 @@
 /* loop.c: the event loop: handles, deferred queue, timer heap, fd table, wakeup, run. */
 #include "loop.h"
+#include "internal.h"
 
-/* ---- private types shared with the modules above (stream, net, tcp) ---- */
+/* (the private types shared with the modules above are in internal.h) */
 
-/* A deferred-callback node. Objects embed theirs (no allocation per deferral); the public
-   tn_loop_defer/tn_loop_post allocate one. owner (may be NULL) cannot be finalised while
-   one of its nodes is queued, so a deferred call never sees freed memory. */
-typedef struct tn__defer tn__defer;
-struct tn__defer {
-    tn__defer *next;
-    void (*fn)(tn__defer *d);
-    struct tn__handle *owner;
-    int queued;
-};
 
-/* The base of every object a loop tracks (stream, server, async, resolver, ...).
-   Closing is deferred: tn__handle_close queues the handle; the closing phase calls
-   finalize (which calls the user's close callback and frees the object) once no deferred
-   node of the handle is queued. */
-typedef struct tn__handle tn__handle;
-typedef struct tn__handle_type {      /* one static instance per kind of handle */
-    const char *kind;                 /* "stream", "tcp_server", ... for reports */
-    void (*finalize)(tn__handle *h);  /* close callback + free; runs once */
-} tn__handle_type;
-struct tn__handle {
-    tn_loop *loop;
-    tn__handle *prev, *next;          /* the live list; once closing, next links the closing queue */
-    const tn__handle_type *type;
-    int closing;                      /* close requested (queued or finalised) */
-    unsigned pending;                 /* deferred nodes of this handle still queued */
-};
 
 typedef struct tn__fdw {              /* one fd watcher (24 bytes: one per open socket) */
     tn_fd_cb cb;
@@ -42,12 +17,7 @@ typedef struct tn__fdw {              /* one fd watcher (24 bytes: one per open 
     unsigned int internal : 1;        /* not counted as alive (owned by a handle or the loop) */
 } tn__fdw;
 
-typedef struct tn__fired { int fd; int events; } tn__fired;
 
-/* Internal interest: the peer closed (or half-closed) the connection, reported without
-   reading (epoll EPOLLRDHUP, poll POLLRDHUP). Lets a stream notice a departed client while
-   it deliberately reads nothing (backpressure). Where unsupported it never fires. */
-#define TN__EV_RDHUP 0x010
 #define TN__EV_INTEREST (TN_EV_READ | TN_EV_WRITE | TN__EV_RDHUP)
 
 /* Timers: a slot array (the id names a slot and its generation) and a binary min-heap of
@@ -131,15 +101,6 @@ struct tn_loop {
     tn_async *asyncs;
 };
 
-/* ---- the poller backend contract (one backend compiled in; see poll_*.c) ---- */
-TN__PRIVATE int tn__poll_init(tn_loop *loop);
-TN__PRIVATE void tn__poll_free(tn_loop *loop);
-TN__PRIVATE int tn__poll_add(tn_loop *loop, int fd, int events);
-TN__PRIVATE int tn__poll_mod(tn_loop *loop, int fd, int events);
-TN__PRIVATE int tn__poll_del(tn_loop *loop, int fd);
-/* Wait up to timeout_ms (-1 = forever) and fill loop->fired; returns the count or an error. */
-TN__PRIVATE int tn__poll_wait(tn_loop *loop, int timeout_ms);
-TN__PRIVATE const char *tn__poll_name(void);
 
 /* Make room for n fired events. */
 /* The loop's allocator, for the objects of every module on this loop. */
@@ -149,7 +110,13 @@ TN__PRIVATE int tn__loop_fired_reserve(tn_loop *loop, size_t n) {
     return tn__grow(loop->a, (void **)&loop->fired, &loop->fired_cap, n, sizeof(tn__fired));
 }
 
-#define TN__LLOG(loop, level, code, ...) TN__LOG(&(loop)->opts.logger, level, code, __VA_ARGS__)
+/* For the poller backend: the fired array (room made by tn__loop_fired_reserve) and the
+   slot where the backend keeps its state. */
+TN__PRIVATE tn__fired *tn__loop_fired(tn_loop *loop) { return loop->fired; }
+TN__PRIVATE void **tn__loop_backend(tn_loop *loop) { return &loop->backend; }
+
+/* The loop's logger (TN__LLOG in internal.h goes through it). */
+TN__PRIVATE const tn_logger *tn__loop_logger(const tn_loop *loop) { return &loop->opts.logger; }
 
 /* ---- handles ---- */
 TN__PRIVATE void tn__handle_init(tn_loop *loop, tn__handle *h, const tn__handle_type *type) {

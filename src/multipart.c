@@ -1,5 +1,6 @@
 /* multipart.c: the multipart/form-data push parser. */
 #include "multipart.h"
+#include "internal.h"
 #include "http_parse.h"
 
 /* States. The body is scanned for the delimiter "\r\n--boundary"; the parser starts as

@@ -5,15 +5,7 @@
 
 TN__BEGIN_DECLS
 
-/* Most bytes of one part's header block, including its closing empty line; also the
-   size of two internal buffers in tn_multipart (beyond: TN_EHEADER_TOO_LARGE). */
-#ifndef TORNADO_MULTIPART_MAX_HEADER_BYTES
-#define TORNADO_MULTIPART_MAX_HEADER_BYTES 4096
-#endif
-/* Most parts in one body (beyond: TN_ELIMIT). */
-#ifndef TORNADO_MULTIPART_MAX_PARTS
-#define TORNADO_MULTIPART_MAX_PARTS 1000u
-#endif
+/* Limits: TORNADO_MULTIPART_MAX_HEADER_BYTES, TORNADO_MULTIPART_MAX_PARTS (config.h). */
 /* Longest boundary accepted (RFC 2046 says 70; some clients go further). */
 #define TN_MULTIPART_MAX_BOUNDARY 200
 

@@ -1,9 +1,10 @@
 /* net.c: addresses, bind/listen, unix sockets, accept, resolvers. */
 #include "net.h"
+#include "internal.h"
 
 /* ---- addresses ---- */
 TN__PRIVATE struct sockaddr *tn__net_sa(tn_addr *a) { return (struct sockaddr *)(void *)a->u.bytes; }
-TN__PRIVATE const struct sockaddr *tn__csa(const tn_addr *a) { return (const struct sockaddr *)(const void *)a->u.bytes; }
+TN__PRIVATE const struct sockaddr *tn__net_csa(const tn_addr *a) { return (const struct sockaddr *)(const void *)a->u.bytes; }
 
 TN__PRIVATE void tn__addr_set(tn_addr *a, const void *sa, size_t len) {
     memset(a, 0, sizeof *a);
@@ -59,7 +60,7 @@ TN_API int tn_split_host_port(tn_str netloc, tn_str *host, int *port) {
 
 TN_API int tn_addr_family(const tn_addr *a) {
     if (!a || a->len == 0) return TN_AF_UNSPEC;
-    switch (tn__csa(a)->sa_family) {
+    switch (tn__net_csa(a)->sa_family) {
     case AF_INET: return TN_AF_INET;
     case AF_INET6: return TN_AF_INET6;
     case AF_UNIX: return TN_AF_UNIX;
@@ -216,7 +217,7 @@ TN_API int tn_socket_peer_addr(tn_socket fd, tn_addr *out) {
 }
 
 /* Accept one connection: non-blocking and close-on-exec. TN_EAGAIN when none is queued. */
-TN__PRIVATE int tn__accept(int lfd, int *out, tn_addr *peer) {
+TN__PRIVATE int tn__net_accept(int lfd, int *out, tn_addr *peer) {
     socklen_t len = (socklen_t)sizeof peer->u.bytes;
     int fd = -1;
     memset(peer, 0, sizeof *peer);
@@ -317,7 +318,7 @@ TN__PRIVATE int tn__net_getaddrinfo(const tn_allocator *a, const char *host, int
 
 TN__PRIVATE int tn__net_listen_on(const tn_addr *addr, const tn_bind_opts *o, int backlog, int *out) {
     int fd = -1, rc, one = 1;
-    int fam = tn__csa(addr)->sa_family;
+    int fam = tn__net_csa(addr)->sa_family;
     if ((rc = tn__socket(fam, SOCK_STREAM, &fd)) != 0) return rc;
     (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     if (o->reuse_port) {
@@ -336,7 +337,7 @@ TN__PRIVATE int tn__net_listen_on(const tn_addr *addr, const tn_bind_opts *o, in
         int v6only = o->dual_stack ? 0 : 1;
         (void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof v6only);
     }
-    if (bind(fd, tn__csa(addr), (socklen_t)addr->len) != 0 || listen(fd, backlog) != 0) {
+    if (bind(fd, tn__net_csa(addr), (socklen_t)addr->len) != 0 || listen(fd, backlog) != 0) {
         rc = tn__last_err();
         tn__fd_close(fd);
         return rc;
@@ -403,7 +404,7 @@ TN_API int tn_bind_unix(const char *path, int mode, int backlog, tn_socket *out)
         return tn__last_err();
     }
     if ((rc = tn__socket(AF_UNIX, SOCK_STREAM, &fd)) != 0) return rc;
-    if (bind(fd, tn__csa(&addr), (socklen_t)addr.len) != 0 ||
+    if (bind(fd, tn__net_csa(&addr), (socklen_t)addr.len) != 0 ||
         chmod(path, (mode_t)(mode ? mode : 0600)) != 0 ||
         listen(fd, backlog ? backlog : TORNADO_BACKLOG) != 0) {
         rc = tn__last_err();
@@ -457,22 +458,6 @@ struct tn_resolver {
 #endif
 };
 
-TN__PRIVATE char *tn__strdup(const tn_allocator *a, const char *s) {
-    size_t n = strlen(s) + 1;
-    char *p = (char *)tn__alloc(a, n);
-    if (p) memcpy(p, s, n);
-    return p;
-}
-
-TN__PRIVATE char *tn__net_strndup(const tn_allocator *a, const char *s, size_t n) {
-    char *p = (char *)tn__alloc(a, n + 1);
-    if (p) {
-        memcpy(p, s, n);
-        p[n] = 0;
-    }
-    return p;
-}
-
 TN_API int tn_resolver_add_override(tn_resolver *r, const char *from, const char *to) {
     tn_str hs;
     const char *h;
@@ -487,7 +472,7 @@ TN_API int tn_resolver_add_override(tn_resolver *r, const char *from, const char
     a = tn__loop_alloc(r->h.loop);
     o = (tn__net_override *)tn__calloc(a, sizeof *o);
     if (!o) return TN_ENOMEM;
-    o->host = tn__net_strndup(a, h, hl);
+    o->host = tn__strndup(a, h, hl);
     o->to = tn__strdup(a, to);
     if (!o->host || !o->to) {
         tn__free(a, o->host);
@@ -544,7 +529,7 @@ TN__PRIVATE void tn__net_req_lookup(tn_resolve_req *q, const tn_allocator *a) {
             len = (size_t)(end - p);
             while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t')) len--;
             if (len > 0 && tn_split_host_port(tn_str_make(p, len), &h, &tport) == 0 && h.len > 0 &&
-                (name = tn__net_strndup(a, h.ptr, h.len)) != NULL) {
+                (name = tn__strndup(a, h.ptr, h.len)) != NULL) {
                 tn_addr *res;
                 size_t n;
                 int r2 = tn__net_getaddrinfo(a, name, tport >= 0 ? tport : q->port, q->family, 0, &res, &n);

@@ -125,13 +125,11 @@ TN_API uint64_t tn_time_ms(void) { return tn_time_ns() / 1000000u; }
 
 /* ---- locks (no-ops under TORNADO_NO_THREADS) ---- */
 #if TN_HAS_THREADS
-typedef pthread_mutex_t tn__mutex;
 TN__PRIVATE int tn__mutex_init(tn__mutex *m) { return pthread_mutex_init(m, NULL) == 0 ? TN_OK : TN_ESYS; }
 TN__PRIVATE void tn__mutex_destroy(tn__mutex *m) { (void)pthread_mutex_destroy(m); }
 TN__PRIVATE void tn__mutex_lock(tn__mutex *m) { (void)pthread_mutex_lock(m); }
 TN__PRIVATE void tn__mutex_unlock(tn__mutex *m) { (void)pthread_mutex_unlock(m); }
 #else
-typedef int tn__mutex;
 TN__PRIVATE int tn__mutex_init(tn__mutex *m) { *m = 0; return TN_OK; }
 TN__PRIVATE void tn__mutex_destroy(tn__mutex *m) { (void)m; }
 TN__PRIVATE void tn__mutex_lock(tn__mutex *m) { (void)m; }

@@ -1,5 +1,6 @@
 /* poll_epoll.c: the epoll backend (Linux, level-triggered). */
 #include "loop.h"
+#include "internal.h"
 
 #if TN__POLL_EPOLL
 
@@ -13,29 +14,29 @@ typedef struct tn__epoll {
 TN__PRIVATE const char *tn__poll_name(void) { return "epoll"; }
 
 TN__PRIVATE int tn__poll_init(tn_loop *loop) {
-    tn__epoll *p = (tn__epoll *)tn__calloc(loop->a, sizeof *p);
+    tn__epoll *p = (tn__epoll *)tn__calloc(tn__loop_alloc(loop), sizeof *p);
     if (!p) return TN_ENOMEM;
     p->epfd = epoll_create1(EPOLL_CLOEXEC);
     if (p->epfd < 0) {
         int rc = tn__last_err();
-        tn__free(loop->a, p);
+        tn__free(tn__loop_alloc(loop), p);
         return rc;
     }
     if (tn__loop_fired_reserve(loop, TN__EPOLL_BATCH) != 0) {
         tn__fd_close(p->epfd);
-        tn__free(loop->a, p);
+        tn__free(tn__loop_alloc(loop), p);
         return TN_ENOMEM;
     }
-    loop->backend = p;
+    *tn__loop_backend(loop) = p;
     return TN_OK;
 }
 
 TN__PRIVATE void tn__poll_free(tn_loop *loop) {
-    tn__epoll *p = (tn__epoll *)loop->backend;
+    tn__epoll *p = (tn__epoll *)*tn__loop_backend(loop);
     if (!p) return;
     tn__fd_close(p->epfd);
-    tn__free(loop->a, p);
-    loop->backend = NULL;
+    tn__free(tn__loop_alloc(loop), p);
+    *tn__loop_backend(loop) = NULL;
 }
 
 TN__PRIVATE uint32_t tn__epoll_mask(int events) {
@@ -47,7 +48,7 @@ TN__PRIVATE uint32_t tn__epoll_mask(int events) {
 }
 
 TN__PRIVATE int tn__epoll_ctl(tn_loop *loop, int op, int fd, int events) {
-    tn__epoll *p = (tn__epoll *)loop->backend;
+    tn__epoll *p = (tn__epoll *)*tn__loop_backend(loop);
     struct epoll_event ev;
     memset(&ev, 0, sizeof ev);
     ev.events = tn__epoll_mask(events);
@@ -68,7 +69,7 @@ TN__PRIVATE int tn__poll_mod(tn_loop *loop, int fd, int events) {
 }
 
 TN__PRIVATE int tn__poll_del(tn_loop *loop, int fd) {
-    tn__epoll *p = (tn__epoll *)loop->backend;
+    tn__epoll *p = (tn__epoll *)*tn__loop_backend(loop);
     struct epoll_event ev;
     memset(&ev, 0, sizeof ev);
     if (epoll_ctl(p->epfd, EPOLL_CTL_DEL, fd, &ev) != 0 && errno != ENOENT && errno != EBADF)
@@ -77,7 +78,7 @@ TN__PRIVATE int tn__poll_del(tn_loop *loop, int fd) {
 }
 
 TN__PRIVATE int tn__poll_wait(tn_loop *loop, int timeout_ms) {
-    tn__epoll *p = (tn__epoll *)loop->backend;
+    tn__epoll *p = (tn__epoll *)*tn__loop_backend(loop);
     int n, i;
     n = epoll_wait(p->epfd, p->events, TN__EPOLL_BATCH, timeout_ms);
     if (n < 0) return errno == EINTR ? 0 : tn__last_err();
@@ -88,8 +89,8 @@ TN__PRIVATE int tn__poll_wait(tn_loop *loop, int timeout_ms) {
         if (e & EPOLLOUT) ev |= TN_EV_WRITE;
         if (e & (EPOLLERR | EPOLLHUP)) ev |= TN_EV_ERROR | TN_EV_READ;
         if (e & (EPOLLRDHUP | EPOLLERR | EPOLLHUP)) ev |= TN__EV_RDHUP;
-        loop->fired[i].fd = p->events[i].data.fd;
-        loop->fired[i].events = ev;
+        tn__loop_fired(loop)[i].fd = p->events[i].data.fd;
+        tn__loop_fired(loop)[i].events = ev;
     }
     return n;
 }

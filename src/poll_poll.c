@@ -1,5 +1,6 @@
 /* poll_poll.c: the portable poll() backend (any POSIX system; also the test reference). */
 #include "loop.h"
+#include "internal.h"
 
 #if TN__POLL_POLL
 
@@ -13,19 +14,19 @@ typedef struct tn__pollset {
 TN__PRIVATE const char *tn__poll_name(void) { return "poll"; }
 
 TN__PRIVATE int tn__poll_init(tn_loop *loop) {
-    tn__pollset *p = (tn__pollset *)tn__calloc(loop->a, sizeof *p);
+    tn__pollset *p = (tn__pollset *)tn__calloc(tn__loop_alloc(loop), sizeof *p);
     if (!p) return TN_ENOMEM;
-    loop->backend = p;
+    *tn__loop_backend(loop) = p;
     return TN_OK;
 }
 
 TN__PRIVATE void tn__poll_free(tn_loop *loop) {
-    tn__pollset *p = (tn__pollset *)loop->backend;
+    tn__pollset *p = (tn__pollset *)*tn__loop_backend(loop);
     if (!p) return;
-    tn__free(loop->a, p->pfds);
-    tn__free(loop->a, p->index);
-    tn__free(loop->a, p);
-    loop->backend = NULL;
+    tn__free(tn__loop_alloc(loop), p->pfds);
+    tn__free(tn__loop_alloc(loop), p->index);
+    tn__free(tn__loop_alloc(loop), p);
+    *tn__loop_backend(loop) = NULL;
 }
 
 TN__PRIVATE short tn__poll_mask(int events) {
@@ -37,11 +38,11 @@ TN__PRIVATE short tn__poll_mask(int events) {
 }
 
 TN__PRIVATE int tn__poll_add(tn_loop *loop, int fd, int events) {
-    tn__pollset *p = (tn__pollset *)loop->backend;
+    tn__pollset *p = (tn__pollset *)*tn__loop_backend(loop);
     int rc;
     if ((size_t)fd >= p->index_cap) {
         size_t old = p->index_cap, i;
-        rc = tn__grow(loop->a, (void **)&p->index, &p->index_cap, (size_t)fd + 1, sizeof(int));
+        rc = tn__grow(tn__loop_alloc(loop), (void **)&p->index, &p->index_cap, (size_t)fd + 1, sizeof(int));
         if (rc != 0) return rc;
         for (i = old; i < p->index_cap; i++) p->index[i] = -1;
     }
@@ -49,7 +50,7 @@ TN__PRIVATE int tn__poll_add(tn_loop *loop, int fd, int events) {
         p->pfds[p->index[fd]].events = tn__poll_mask(events);
         return TN_OK;
     }
-    if ((rc = tn__grow(loop->a, (void **)&p->pfds, &p->cap, p->n + 1, sizeof(struct pollfd))) != 0) return rc;
+    if ((rc = tn__grow(tn__loop_alloc(loop), (void **)&p->pfds, &p->cap, p->n + 1, sizeof(struct pollfd))) != 0) return rc;
     if ((rc = tn__loop_fired_reserve(loop, p->n + 1)) != 0) return rc;
     p->pfds[p->n].fd = fd;
     p->pfds[p->n].events = tn__poll_mask(events);
@@ -59,14 +60,14 @@ TN__PRIVATE int tn__poll_add(tn_loop *loop, int fd, int events) {
 }
 
 TN__PRIVATE int tn__poll_mod(tn_loop *loop, int fd, int events) {
-    tn__pollset *p = (tn__pollset *)loop->backend;
+    tn__pollset *p = (tn__pollset *)*tn__loop_backend(loop);
     if ((size_t)fd >= p->index_cap || p->index[fd] < 0) return TN_ENOENT;
     p->pfds[p->index[fd]].events = tn__poll_mask(events);
     return TN_OK;
 }
 
 TN__PRIVATE int tn__poll_del(tn_loop *loop, int fd) {
-    tn__pollset *p = (tn__pollset *)loop->backend;
+    tn__pollset *p = (tn__pollset *)*tn__loop_backend(loop);
     int pos;
     if ((size_t)fd >= p->index_cap || (pos = p->index[fd]) < 0) return TN_OK;
     p->n--;
@@ -79,7 +80,7 @@ TN__PRIVATE int tn__poll_del(tn_loop *loop, int fd) {
 }
 
 TN__PRIVATE int tn__poll_wait(tn_loop *loop, int timeout_ms) {
-    tn__pollset *p = (tn__pollset *)loop->backend;
+    tn__pollset *p = (tn__pollset *)*tn__loop_backend(loop);
     size_t i;
     int n, k = 0;
     n = poll(p->pfds, (nfds_t)p->n, timeout_ms);
@@ -94,8 +95,8 @@ TN__PRIVATE int tn__poll_wait(tn_loop *loop, int timeout_ms) {
 #if defined(POLLRDHUP)
         if (r & POLLRDHUP) ev |= TN__EV_RDHUP | TN_EV_READ;
 #endif
-        loop->fired[k].fd = p->pfds[i].fd;
-        loop->fired[k].events = ev;
+        tn__loop_fired(loop)[k].fd = p->pfds[i].fd;
+        tn__loop_fired(loop)[k].events = ev;
         k++;
     }
     return k;

@@ -1,5 +1,6 @@
 /* router.c: web router: patterns compiled into segments, a literal-segment trie, first match wins. */
 #include "router.h"
+#include "internal.h"
 #include "http_parse.h"
 
 #if TN_HAS_WEB

@@ -1,5 +1,8 @@
 /* static.c: static files: safe path resolution, conditional GET, ranges, streaming, sendfile. */
 #include "static.h"
+#include "http_util.h"
+#include "crypto.h"
+#include "internal.h"
 #include "url.h"
 
 #if TN_HAS_WEB && TN_HAS_HTTP_SERVER

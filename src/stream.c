@@ -1,21 +1,7 @@
 /* stream.c: tn_stream: lazy buffered reads, queued writes, deferred close, transports. */
 #include "stream.h"
+#include "internal.h"
 
-/* A transport moves bytes for a stream: the plain socket and pipe transports below, TLS
-   later. read/write return > 0 bytes, 0 (read: EOF), or a negative TN_E* code (TN_EAGAIN:
-   try again when the fd is ready). shutdown ends the write side (a socket's FIN; a TLS
-   transport sends close_notify first); free releases the transport's state (the stream's
-   transport slot, tn__stream_transport) when the stream goes. Every caller above the stream
-   goes through these, so a transport plugs in under all of them unchanged. */
-typedef struct tn__transport_ops {
-    long (*read)(tn_stream *s, void *buf, size_t n);
-    long (*write)(tn_stream *s, const void *buf, size_t n);
-    long (*writev)(tn_stream *s, const tn_str *bufs, int n);   /* gather write, n <= TN__IOV_MAX */
-    int (*shutdown)(tn_stream *s);
-    void (*free)(tn_stream *s);                                 /* may be NULL */
-} tn__transport_ops;
-
-#define TN__IOV_MAX 16
 
 /* TN__RD_FILL (internal, for protocol layers that parse in place): completes as soon as
    the buffer holds more than rn bytes; the callback sees everything buffered and nothing
@@ -27,10 +13,6 @@ enum { TN__RD_NONE = 0, TN__RD_BYTES, TN__RD_UNTIL, TN__RD_INTO, TN__RD_CLOSE, T
 
 typedef struct tn__wcb { uint64_t end; tn_write_cb cb; void *user; } tn__wcb;
 
-/* The owner of a stream (a tcp server) learns when the stream's memory goes
-   (tn__stream_set_owner). */
-typedef struct tn__stream_owner tn__stream_owner;
-struct tn__stream_owner { void (*on_free)(tn_stream *s, tn__stream_owner *o); };
 
 /* Pointers first, then 32-bit fields, then bytes: no padding holes. Every idle server
    connection holds one of these, so each field has to earn its place. */
@@ -604,7 +586,7 @@ TN_API int tn_stream_new_pipe(tn_loop *loop, int fd, const tn_stream_opts *opts,
     return tn__stream_new(loop, fd, &tn__stream_pipe_ops, opts, 1, 0, out);
 }
 
-/* A socket from tn__accept / tn__socket: already non-blocking and close-on-exec. */
+/* A socket from tn__net_accept / tn__socket: already non-blocking and close-on-exec. */
 TN__PRIVATE int tn__stream_new_own_socket(tn_loop *loop, int fd, const tn_stream_opts *opts, size_t extra,
                                           tn_stream **out) {
     return tn__stream_new(loop, fd, &tn__stream_socket_ops, opts, 0, extra, out);

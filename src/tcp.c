@@ -1,5 +1,6 @@
 /* tcp.c: tcp server (accept batches, connection cap), fork_processes, happy-eyeballs connect. */
 #include "tcp.h"
+#include "internal.h"
 
 /* ---- server ---- */
 /* Each accepted connection carries the server's record at the start of the area allocated
@@ -100,7 +101,7 @@ TN__PRIVATE void tn__tcp_srv_on_accept(tn_loop *loop, tn_socket lfd, int events,
             tn__tcp_srv_set_accepting(srv, 0);
             break;
         }
-        rc = tn__accept(lfd, &fd, &peer);
+        rc = tn__net_accept(lfd, &fd, &peer);
         if (rc == TN_EAGAIN) break;
         if (rc == TN_ERESET) continue;   /* aborted before we got to it */
         if (rc != TN_OK) {
@@ -426,7 +427,7 @@ TN__PRIVATE void tn__tcp_cx_try(tn_connector *c, int chain) {
     while (!c->done && c->pos[chain] < c->len[chain]) {
         const tn_addr *a = &c->addrs[c->chain[chain][c->pos[chain]++]];
         int fd = -1, rc;
-        if ((rc = tn__socket(tn__csa(a)->sa_family, SOCK_STREAM, &fd)) != 0) {
+        if ((rc = tn__socket(tn__net_csa(a)->sa_family, SOCK_STREAM, &fd)) != 0) {
             c->last_err = rc;
             continue;
         }
@@ -438,13 +439,13 @@ TN__PRIVATE void tn__tcp_cx_try(tn_connector *c, int chain) {
                 tn__fd_close(fd);
                 continue;
             }
-            if (bind(fd, tn__csa(&src), (socklen_t)src.len) != 0) {
+            if (bind(fd, tn__net_csa(&src), (socklen_t)src.len) != 0) {
                 c->last_err = tn__last_err();
                 tn__fd_close(fd);
                 continue;
             }
         }
-        if (connect(fd, tn__csa(a), (socklen_t)a->len) == 0) {
+        if (connect(fd, tn__net_csa(a), (socklen_t)a->len) == 0) {
             c->fd[chain] = fd;
             tn__tcp_cx_success(c, chain, fd);   /* immediate (e.g. unix-like loopback paths) */
             return;

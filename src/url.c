@@ -1,5 +1,6 @@
 /* url.c: URL parsing and resolution (RFC 3986), host:port, percent-escaping, query strings and forms. */
 #include "url.h"
+#include "internal.h"
 #include "net.h"
 
 /* ---- character classes (RFC 3986 section 2) ---- */

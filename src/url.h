@@ -17,15 +17,7 @@ TN__BEGIN_DECLS
      tn_x_buf(tn_buf *b, ...)
          appends to b. Returns TN_OK or TN_ENOMEM (b is then left as it was). */
 
-/* ---- limits ---- */
-/* Most pairs tn_query_next returns before TN_ELIMIT (Python's max_num_fields idea). */
-#ifndef TORNADO_MAX_QUERY_PAIRS
-#define TORNADO_MAX_QUERY_PAIRS 10000u
-#endif
-/* Longest URL tn_url_parse accepts (TN_EURI_TOO_LONG beyond). */
-#ifndef TORNADO_MAX_URL_BYTES
-#define TORNADO_MAX_URL_BYTES 65536u
-#endif
+/* Limits: TORNADO_MAX_QUERY_PAIRS, TORNADO_MAX_URL_BYTES (config.h). */
 
 /* ======================================================================================
    URLs (RFC 3986)

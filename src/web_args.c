@@ -1,5 +1,7 @@
 /* web_args.c: the web layer's request side: data slot, arguments (query, form, multipart), files, cookies in, URLs. */
 #include "web.h"
+#include "internal.h"
+#include "web_internal.h"
 #include "url.h"
 
 #if TN_HAS_WEB

@@ -1,5 +1,7 @@
 /* web_cookie.c: the web layer's cookies out, signed cookies and XSRF tokens. */
 #include "web.h"
+#include "internal.h"
+#include "web_internal.h"
 
 #if TN_HAS_WEB
 

@@ -3,7 +3,8 @@
 
 Steps: amalgamate.py --check; the compile matrix (gcc and clang as C99 with -Wundef -Werror,
 g++ as C++, each poller backend, each toggle in the combinations config.h allows); a check
-that the implementation exports only tn_ symbols; every example compiled; every
+that the implementation exports only tn_ symbols; the unamalgamated build (each src/*.c
+compiled on its own, then linked and run); every example compiled; every
 tests/test_*.c built and run three ways (default backend, poll backend, ASan+UBSan); every
 tests/test_*.py run once (the examples against curl and Python Tornado); fuzz corpora
 replayed; the runner's own self-test (tests/runner_selftest/).
@@ -215,6 +216,57 @@ def symbol_check():
         emit("FAIL", name, "exported symbols outside tn_ (or private tn__ not static): " + ", ".join(bad))
     else:
         emit("ok", name)
+
+
+def limits_in_config():
+    """Every TORNADO_* macro with a default is defined in src/config.h, nowhere else."""
+    name = "config.limits_in_config"
+    if FILTER and FILTER not in name:
+        return
+    stray = []
+    for path in sorted(glob.glob("src/*.[ch]")):
+        if path == "src/config.h":
+            continue
+        for i, line in enumerate(open(path, encoding="utf-8"), 1):
+            if re.match(r"\s*#\s*define\s+TORNADO_\w+", line):
+                stray.append("%s:%d: %s" % (path, i, line.strip()))
+    if stray:
+        emit("FAIL", name, "TORNADO_* macros defined outside src/config.h:\n" + "\n".join(stray))
+    else:
+        emit("ok", name)
+
+
+def unamalgamated_check(cc):
+    """Each src/*.c compiles as its own translation unit against src/ headers (includes are
+    honest: a module names what it uses), and the objects link into a working program (no
+    private name defined twice; every private function declared in internal.h exists)."""
+    name = "build.unamalgamated.%s" % cc
+    if FILTER and FILTER not in name:
+        return
+    if not have(cc):
+        emit("FAIL" if os.environ.get("CI") else "skip", name, "%s not found (apt-get install %s)" % (cc, cc))
+        return
+    out_dir = "build/unamalgamated/%s" % cc
+    os.makedirs(out_dir, exist_ok=True)
+    flags = WARN + ["-O1", "-DTORNADO_IMPLEMENTATION", "-DTN__UNAMALGAMATED", "-Isrc"]
+    objs, bad = [], []
+    for src in sorted(glob.glob("src/*.c")):
+        obj = os.path.join(out_dir, os.path.basename(src)[:-2] + ".o")
+        rc, out = sh([cc] + flags + ["-c", "-o", obj, src])
+        if rc != 0:
+            bad.append(src + ":\n" + tail(out, 12))
+        objs.append(obj)
+    if bad:
+        emit("FAIL", name, "%d of %d files do not compile on their own\n%s" % (len(bad), len(objs), "\n".join(bad)))
+        return
+    exe = os.path.join(out_dir, "main")
+    rc, out = sh([cc] + WARN + ["-Isrc", "-o", exe, "tests/unamalgamated_main.c"] + objs + ["-lpthread"])
+    if rc == 0:
+        rc, out = sh(["./" + exe], timeout=30)
+    if rc != 0:
+        emit("FAIL", name, "link or run failed (exit %d)\n%s" % (rc, tail(out)))
+    else:
+        emit("ok", name, "(%d files)" % len(objs))
 
 
 def quickstart_check():
@@ -497,6 +549,8 @@ def main():
         jobs += compile_matrix(pool)
         jobs.append(pool.submit(symbol_check))
         jobs.append(pool.submit(quickstart_check))
+        jobs += [pool.submit(unamalgamated_check, cc) for cc in ("gcc", "clang")]
+        jobs.append(pool.submit(limits_in_config))
         ex_jobs = [pool.submit(lambda e=ex: step("example." + e, ["make", "-s", "build/examples/" + e]))
                    for ex in examples]
         jobs += ex_jobs
