@@ -72,6 +72,7 @@
      TORNADO_NO_WEB             off       leave out the web layer (router, tn_app, static files)
      TORNADO_NO_FILESYSTEM      off       no file system: static files only from compiled-in
                                           asset tables (tn_static_serve_assets); no sendfile
+     TORNADO_NO_DEFLATE         off       leave out the inflate/deflate codec (gzip, zlib, raw)
      TORNADO_POLL_EPOLL         auto      force the epoll backend (Linux; default there)
      TORNADO_POLL_POLL          auto      force the poll() backend (default elsewhere)
      TORNADO_LINE_DIRECTIVES    off       #line directives pointing into src/ (development)
@@ -98,6 +99,7 @@
      TORNADO_HTTP_IDLE_TIMEOUT_MS        3600000      keep-alive idle connection (Tornado's)
      TORNADO_HTTP_HEADER_TIMEOUT_MS      30000        a head must arrive within this (slowloris)
      TORNADO_MAX_ROUTE_CAPTURES          16           captures ({name}, {name*}) per route
+     TORNADO_MAX_INFLATE_SIZE            104857600    decoded bytes per inflate stream → TN_ELIMIT
 
    ALLOCATOR
    ---------
@@ -162,6 +164,12 @@
 #  define TN_HAS_FILESYSTEM 0
 #else
 #  define TN_HAS_FILESYSTEM 1
+#endif
+
+#if defined(TORNADO_NO_DEFLATE)
+#  define TN_HAS_DEFLATE 0
+#else
+#  define TN_HAS_DEFLATE 1
 #endif
 
 /* ---- poller backend: autodetect, or forced by TORNADO_POLL_* ---- */
