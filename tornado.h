@@ -1205,11 +1205,11 @@ TN__BEGIN_DECLS
 
    Memory (x86-64; tn_inflater_size / tn_deflater_size give the exact figure for a build):
      inflater, any format: 13.9 KiB of tables and state + 2^window_bits bytes of history
-       window_bits 15: 46.7 KiB   12: 18.0 KiB   8: 14.2 KiB
-     deflater, every level: 2.8 KiB of state + window buffer (2^w + 1 KiB*max(1, 2^w/2 KiB)
-     + 262 B) + chain links (2 * 2^w) + hash heads (2 * 2^min(max(w-1, 9), 14)) + symbol
-     buffer (2 * max(1024, 3 * 2^w / 4))
-       window_bits 15: 195 KiB   14: 102 KiB   12: 30 KiB   10: 10.6 KiB   8: 6.3 KiB
+       window_bits 15: 46.0 KiB   12: 18.0 KiB   8: 14.2 KiB
+     deflater, every level: 2.8 KiB of state + window buffer (2^w + max(2^w / 2, 1024) + 262)
+     + chain links (2 * 2^w) + hash heads (2 * 2^min(max(w - 1, 9), 14)) + symbol buffer
+     (2 * max(1024, 3 * 2^w / 4)), in bytes:
+       window_bits 15: 195 KiB   14: 99 KiB   12: 27 KiB   10: 10.1 KiB   8: 7.8 KiB
      (zlib's deflateInit2 default state is about 268 KiB, its inflate state 7 KiB + 32 KiB.)
      The stack use of a call is below 4 KiB. */
 
@@ -8041,6 +8041,19 @@ TN_API void tn_inflater_free(tn_inflater *st) {
 TN_API uint64_t tn_inflater_total_out(const tn_inflater *st) { return st->total_out; }
 TN_API const char *tn_inflater_error(const tn_inflater *st) { return st->msg; }
 
+/* At the end of a call: checksum the output not yet summed (from ck), count it, keep the
+   last window's worth as history. */
+TN__PRIVATE void tn__inf_account(tn_inflater *st, const unsigned char *out_start, const unsigned char *ck,
+                                 const unsigned char *out) {
+    if (out > ck && st->format != TN_DEFLATE_RAW && st->mode != TN__INF_ERROR)
+        st->check = st->format == TN_DEFLATE_GZIP ? tn_crc32(st->check, ck, (size_t)(out - ck))
+                                                  : tn_adler32(st->check, ck, (size_t)(out - ck));
+    if (out > out_start) {
+        st->total_out += (uint64_t)(out - out_start);
+        if (st->mode != TN__INF_END) tn__inf_window(st, out_start, (size_t)(out - out_start));
+    }
+}
+
 TN_API int tn_inflate(tn_inflater *st, const void *in_, size_t in_len, size_t *consumed, void *out_,
                       size_t out_cap, size_t *produced) {
     const unsigned char *in = (const unsigned char *)in_, *in_start, *in_end;
@@ -8227,6 +8240,7 @@ TN_API int tn_inflate(tn_inflater *st, const void *in_, size_t in_len, size_t *c
                     continue;
                 }
                 if (in == in_end) goto need_input;
+                bitbuf = 0;   /* read-ahead bits (of bytes now copied) are void */
                 n = st->len;
                 if (n > (size_t)(in_end - in)) n = (size_t)(in_end - in);
                 if (n > (size_t)(out_end - out)) n = (size_t)(out_end - out);
@@ -8460,22 +8474,24 @@ TN_API int tn_inflate(tn_inflater *st, const void *in_, size_t in_len, size_t *c
 out_full:
     if (capped && out == out_end) TN__INF_FAIL(TN_ELIMIT, "output limit reached");
     goto done;
-need_input:
-    goto done;
+need_input:   /* all input taken; the bits in hand are all needed by the next step: keep them */
+    goto finish;
 fail:
     st->mode = TN__INF_ERROR;
     st->err = rc;
 done:
-    if (out > ck && st->format != TN_DEFLATE_RAW && st->mode != TN__INF_ERROR)
-        st->check = st->format == TN_DEFLATE_GZIP ? tn_crc32(st->check, ck, (size_t)(out - ck))
-                                                  : tn_adler32(st->check, ck, (size_t)(out - ck));
-    if (out > out_start) {
-        st->total_out += (uint64_t)(out - out_start);
-        if (st->mode != TN__INF_END) tn__inf_window(st, out_start, (size_t)(out - out_start));
+    tn__inf_account(st, out_start, ck, out);
+    {   /* whole bytes read ahead into the bit buffer go back to the caller (only this call's) */
+        size_t back = bitcnt >> 3;
+        if (back > (size_t)(in - in_start)) back = (size_t)(in - in_start);
+        in -= back;
+        bitcnt -= 8 * (unsigned)back;
     }
-    in -= bitcnt >> 3;   /* whole bytes still in the bit buffer go back to the caller */
-    bitcnt &= 7;
-    st->bitbuf = bitbuf & (((uint64_t)1 << bitcnt) - 1);
+    goto store;
+finish:
+    tn__inf_account(st, out_start, ck, out);
+store:
+    st->bitbuf = bitbuf & (bitcnt ? ~(uint64_t)0 >> (64 - bitcnt) : 0);
     st->bitcnt = bitcnt;
     *consumed = (size_t)(in - in_start);
     *produced = (size_t)(out - out_start);
@@ -8560,24 +8576,41 @@ struct tn_deflater {
     uint32_t lfreq[286], dfreq[30];
     uint16_t lcode[288], dcode[32];
     unsigned char llen[288], dlen[32];
-    unsigned char lsym[256];  /* len - 3 -> length code - 257 */
-    unsigned char dsym[512];  /* dist - 1 -> distance code (< 256 direct, else 256 + (d >> 7)) */
     unsigned char pend[TN__DEF_PEND];
 };
 
-TN__PRIVATE unsigned tn__deflate_log2(uint32_t v) {
-#if defined(__GNUC__) || defined(__clang__)
-    return 31u - (unsigned)__builtin_clz(v);
-#else
-    unsigned n = 0;
-    while (v >>= 1) n++;
-    return n;
-#endif
-}
+/* Length code (minus 257) of each match length - 3, and distance code of each distance - 1
+   (below 256 directly, else at 256 + (d >> 7)); generated from the tables of RFC 1951 3.2.5. */
+static const unsigned char tn__def_lsym[256] = {
+    0,1,2,3,4,5,6,7,8,8,9,9,10,10,11,11,12,12,12,12,13,13,13,13,14,14,14,14,15,15,15,15,
+    16,16,16,16,16,16,16,16,17,17,17,17,17,17,17,17,18,18,18,18,18,18,18,18,19,19,19,19,19,19,19,19,
+    20,20,20,20,20,20,20,20,20,20,20,20,20,20,20,20,21,21,21,21,21,21,21,21,21,21,21,21,21,21,21,21,
+    22,22,22,22,22,22,22,22,22,22,22,22,22,22,22,22,23,23,23,23,23,23,23,23,23,23,23,23,23,23,23,23,
+    24,24,24,24,24,24,24,24,24,24,24,24,24,24,24,24,24,24,24,24,24,24,24,24,24,24,24,24,24,24,24,24,
+    25,25,25,25,25,25,25,25,25,25,25,25,25,25,25,25,25,25,25,25,25,25,25,25,25,25,25,25,25,25,25,25,
+    26,26,26,26,26,26,26,26,26,26,26,26,26,26,26,26,26,26,26,26,26,26,26,26,26,26,26,26,26,26,26,26,
+    27,27,27,27,27,27,27,27,27,27,27,27,27,27,27,27,27,27,27,27,27,27,27,27,27,27,27,27,27,27,27,28,
+};
+static const unsigned char tn__def_dsym[512] = {
+    0,1,2,3,4,4,5,5,6,6,6,6,7,7,7,7,8,8,8,8,8,8,8,8,9,9,9,9,9,9,9,9,
+    10,10,10,10,10,10,10,10,10,10,10,10,10,10,10,10,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,
+    12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,
+    13,13,13,13,13,13,13,13,13,13,13,13,13,13,13,13,13,13,13,13,13,13,13,13,13,13,13,13,13,13,13,13,
+    14,14,14,14,14,14,14,14,14,14,14,14,14,14,14,14,14,14,14,14,14,14,14,14,14,14,14,14,14,14,14,14,
+    14,14,14,14,14,14,14,14,14,14,14,14,14,14,14,14,14,14,14,14,14,14,14,14,14,14,14,14,14,14,14,14,
+    15,15,15,15,15,15,15,15,15,15,15,15,15,15,15,15,15,15,15,15,15,15,15,15,15,15,15,15,15,15,15,15,
+    15,15,15,15,15,15,15,15,15,15,15,15,15,15,15,15,15,15,15,15,15,15,15,15,15,15,15,15,15,15,15,15,
+    0,14,16,17,18,18,19,19,20,20,20,20,21,21,21,21,22,22,22,22,22,22,22,22,23,23,23,23,23,23,23,23,
+    24,24,24,24,24,24,24,24,24,24,24,24,24,24,24,24,25,25,25,25,25,25,25,25,25,25,25,25,25,25,25,25,
+    26,26,26,26,26,26,26,26,26,26,26,26,26,26,26,26,26,26,26,26,26,26,26,26,26,26,26,26,26,26,26,26,
+    27,27,27,27,27,27,27,27,27,27,27,27,27,27,27,27,27,27,27,27,27,27,27,27,27,27,27,27,27,27,27,27,
+    28,28,28,28,28,28,28,28,28,28,28,28,28,28,28,28,28,28,28,28,28,28,28,28,28,28,28,28,28,28,28,28,
+    28,28,28,28,28,28,28,28,28,28,28,28,28,28,28,28,28,28,28,28,28,28,28,28,28,28,28,28,28,28,28,28,
+    29,29,29,29,29,29,29,29,29,29,29,29,29,29,29,29,29,29,29,29,29,29,29,29,29,29,29,29,29,29,29,29,
+    29,29,29,29,29,29,29,29,29,29,29,29,29,29,29,29,29,29,29,29,29,29,29,29,29,29,29,29,29,29,29,29,
+};
 
-TN__PRIVATE unsigned tn__def_dist_code(const tn_deflater *st, uint32_t d) {
-    return d < 256 ? st->dsym[d] : st->dsym[256 + (d >> 7)];
-}
+TN__PRIVATE unsigned tn__def_dist_code(uint32_t d) { return d < 256 ? tn__def_dsym[d] : tn__def_dsym[256 + (d >> 7)]; }
 
 /* Sizes of the parts for window bits w (see the memory table in deflate.h). */
 TN__PRIVATE void tn__def_dims(int w, uint32_t *wsize, uint32_t *bsize, uint32_t *hash_bits, uint32_t *syms_cap) {
@@ -8635,7 +8668,7 @@ TN_API void tn_deflater_reset(tn_deflater *st) {
 TN__PRIVATE tn_deflater *tn__def_setup(void *mem, const tn_deflate_opts *r) {
     unsigned char *p = (unsigned char *)mem;
     tn_deflater *st;
-    uint32_t ws, bs, hb, sc, i;
+    uint32_t ws, bs, hb, sc;
     p += (16 - ((uintptr_t)p & 15)) & 15;
     st = (tn_deflater *)(void *)p;
     memset(st, 0, sizeof *st);
@@ -8659,14 +8692,6 @@ TN__PRIVATE tn_deflater *tn__def_setup(void *mem, const tn_deflate_opts *r) {
     st->level = r->level;
     st->wbits = r->window_bits;
     st->p = tn__def_levels[r->level];
-    for (i = 0; i < 256; i++) {   /* length and distance codes of each value (RFC 1951 3.2.5) */
-        unsigned lg = i < 8 ? 0 : tn__deflate_log2(i);
-        st->lsym[i] = (unsigned char)(i < 8 ? i : i == 255 ? 28 : 4 * (lg - 1) + ((i >> (lg - 2)) & 3));
-    }
-    for (i = 0; i < 512; i++) {
-        uint32_t d = i < 256 ? i : (i - 256) << 7, lg = d < 4 ? 0 : tn__deflate_log2(d);
-        st->dsym[i] = (unsigned char)(d < 4 ? d : 2 * lg + ((d >> (lg - 1)) & 1));
-    }
     tn_deflater_reset(st);
     return st;
 }
@@ -8942,7 +8967,7 @@ TN__PRIVATE void tn__def_emit(tn_deflater *st, unsigned char **outp, unsigned ch
             i++;
         } else {
             uint32_t l = s[i] & 0xff, d = s[i + 1];
-            unsigned ls = st->lsym[l], ds = tn__def_dist_code(st, d);
+            unsigned ls = tn__def_lsym[l], ds = tn__def_dist_code(d);
             bb |= (uint64_t)st->lcode[257 + ls] << bc;
             bc += st->llen[257 + ls];
             bb |= (uint64_t)(l + 3 - tn__deflate_len_base[ls]) << bc;
@@ -9021,8 +9046,8 @@ TN__PRIVATE void tn__def_lit(tn_deflater *st, unsigned c) {
 TN__PRIVATE void tn__def_match(tn_deflater *st, uint32_t len, uint32_t dist) {
     st->syms[st->nsyms++] = (uint16_t)(0x8000 | (len - 3));
     st->syms[st->nsyms++] = (uint16_t)(dist - 1);
-    st->lfreq[257 + st->lsym[len - 3]]++;
-    st->dfreq[tn__def_dist_code(st, dist - 1)]++;
+    st->lfreq[257 + tn__def_lsym[len - 3]]++;
+    st->dfreq[tn__def_dist_code(dist - 1)]++;
     st->block_bytes += len;
 }
 
@@ -9181,7 +9206,19 @@ TN_API int tn_deflate(tn_deflater *st, const void *in_, size_t in_len, size_t *c
         }
         if (st->flush_stage == 0 && in < in_end && (st->end < st->bsize || st->end - st->pos < TN__DEF_LOOKAHEAD)) {
             size_t n;
-            if (st->end == st->bsize) tn__def_slide(st);
+            if (st->end == st->bsize) {
+                if (st->nsyms && st->blk_abs < st->win_abs + (st->pos - st->wsize)) {
+                    /* the slide would drop the block's first bytes: a block of mostly literals
+                       (incompressible data) ends here, while it can still be stored */
+                    uint32_t lits = 0, i;
+                    for (i = 0; i < 256; i++) lits += st->lfreq[i];
+                    if ((uint64_t)lits * 10 >= (uint64_t)st->block_bytes * 9) {
+                        tn__def_start_block(st, 0);
+                        continue;
+                    }
+                }
+                tn__def_slide(st);
+            }
             n = st->bsize - st->end;
             if (n > (size_t)(in_end - in)) n = (size_t)(in_end - in);
             memcpy(st->win + st->end, in, n);

@@ -38,11 +38,11 @@ TN__BEGIN_DECLS
 
    Memory (x86-64; tn_inflater_size / tn_deflater_size give the exact figure for a build):
      inflater, any format: 13.9 KiB of tables and state + 2^window_bits bytes of history
-       window_bits 15: 46.7 KiB   12: 18.0 KiB   8: 14.2 KiB
-     deflater, every level: 2.8 KiB of state + window buffer (2^w + 1 KiB*max(1, 2^w/2 KiB)
-     + 262 B) + chain links (2 * 2^w) + hash heads (2 * 2^min(max(w-1, 9), 14)) + symbol
-     buffer (2 * max(1024, 3 * 2^w / 4))
-       window_bits 15: 195 KiB   14: 102 KiB   12: 30 KiB   10: 10.6 KiB   8: 6.3 KiB
+       window_bits 15: 46.0 KiB   12: 18.0 KiB   8: 14.2 KiB
+     deflater, every level: 2.8 KiB of state + window buffer (2^w + max(2^w / 2, 1024) + 262)
+     + chain links (2 * 2^w) + hash heads (2 * 2^min(max(w - 1, 9), 14)) + symbol buffer
+     (2 * max(1024, 3 * 2^w / 4)), in bytes:
+       window_bits 15: 195 KiB   14: 99 KiB   12: 27 KiB   10: 10.1 KiB   8: 7.8 KiB
      (zlib's deflateInit2 default state is about 268 KiB, its inflate state 7 KiB + 32 KiB.)
      The stack use of a call is below 4 KiB. */
 

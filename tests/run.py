@@ -87,6 +87,7 @@ def compile_matrix(pool):
         ("static", ["-DTORNADO_STATIC"]),
         ("no-web", ["-DTORNADO_NO_WEB"]),
         ("no-filesystem", ["-DTORNADO_NO_FILESYSTEM"]),
+        ("no-deflate", ["-DTORNADO_NO_DEFLATE"]),
     ]
     for cc in ("gcc", "clang"):
         if not have(cc):
