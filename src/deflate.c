@@ -937,10 +937,11 @@ TN_API int tn_inflate(tn_inflater *st, const void *in_, size_t in_len, size_t *c
             st->mode = TN__INF_DECODE;
             /* fall through */
         case TN__INF_DECODE:
-            /* fast loop: at least 8 input bytes for a refill and room for the longest match
-               plus word-copy slack; one refill covers a length/distance pair (<= 48 bits) or
-               three literals (<= 45 bits) */
-            while (in_end - in >= 8 && out_end - out >= 274) {
+            /* fast loop: at least 16 input bytes (two refills of up to 8) and room for the
+               longest match plus word-copy slack. After a refill (>= 56 bits) three literals
+               (<= 45 bits) or a length code with its extra bits (<= 20) fit; a second refill
+               covers the distance (<= 28 bits). */
+            while (in_end - in >= 16 && out_end - out >= 274) {
                 uint32_t len, dist, x;
                 size_t here;
                 unsigned char *stop;
@@ -953,15 +954,16 @@ TN_API int tn_inflate(tn_inflater *st, const void *in_, size_t in_len, size_t *c
                     TN__INF_DROP(e & 15);
                     *out++ = (unsigned char)(e >> 16);
                     TN__INF_LOOKUP(st->lt, TN__INF_LBITS);
-                    if (!(e & TN__INF_LIT)) continue;
+                    if (!(e & TN__INF_LIT)) goto length;
                     TN__INF_DROP(e & 15);
                     *out++ = (unsigned char)(e >> 16);
                     TN__INF_LOOKUP(st->lt, TN__INF_LBITS);
-                    if (!(e & TN__INF_LIT)) continue;
+                    if (!(e & TN__INF_LIT)) goto length;
                     TN__INF_DROP(e & 15);
                     *out++ = (unsigned char)(e >> 16);
                     continue;
                 }
+            length:
                 if (TN__UNLIKELY(e & (TN__INF_EOB | TN__INF_BAD))) {
                     if (e & TN__INF_BAD) TN__INF_FAIL(TN_EBAD_DEFLATE, "invalid literal/length code");
                     TN__INF_DROP(e & 15);
@@ -972,6 +974,9 @@ TN_API int tn_inflate(tn_inflater *st, const void *in_, size_t in_len, size_t *c
                 x = (e >> 4) & 15;
                 len = (e >> 16) + TN__INF_BITS(x);
                 TN__INF_DROP(x);
+                bitbuf |= tn__deflate_ld64(in) << bitcnt;
+                in += (63 - bitcnt) >> 3;
+                bitcnt |= 56;
                 TN__INF_LOOKUP(st->dt, TN__INF_DBITS);
                 if (TN__UNLIKELY(e & TN__INF_BAD)) TN__INF_FAIL(TN_EBAD_DEFLATE, "invalid distance code");
                 TN__INF_DROP(e & 15);
@@ -990,10 +995,11 @@ TN_API int tn_inflate(tn_inflater *st, const void *in_, size_t in_len, size_t *c
                 src = out - dist;
                 stop = out + len;
                 if (dist >= 8) {
-                    do {   /* 8 bytes at a time; may write up to 7 bytes past stop (inside the slack) */
+                    do {   /* 16 bytes a round; may write up to 15 bytes past stop (in the slack) */
                         tn__deflate_st64(out, tn__deflate_ld64(src));
-                        out += 8;
-                        src += 8;
+                        tn__deflate_st64(out + 8, tn__deflate_ld64(src + 8));
+                        out += 16;
+                        src += 16;
                     } while (out < stop);
                     out = stop;
                 } else if (dist == 1) {
@@ -1890,6 +1896,7 @@ TN_API int tn_deflate(tn_deflater *st, const void *in_, size_t in_len, size_t *c
         }
         st->flush_stage = 0;   /* stage 2 and the pending bytes are out */
         if (st->flush_mode == TN_DEFLATE_FINISH) st->phase = TN__DEF_FINISHED;
+        else if (flush != st->flush_mode) continue;   /* a sync ended under another request: go on */
         rc = TN_DEFLATE_DONE;
         break;
     }
