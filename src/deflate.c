@@ -367,6 +367,35 @@ TN_API uint32_t tn_crc32(uint32_t crc, const void *data, size_t n) {
 TN_API uint32_t tn_adler32(uint32_t adler, const void *data, size_t n) {
     const unsigned char *p = (const unsigned char *)data;
     uint32_t a = adler & 0xffff, b = adler >> 16;
+#if TN__HAVE_SSE2
+    /* 16 bytes a step: a gains the byte sum (psadbw); b gains 16 * a-before-the-step (summed
+       in ps) plus the bytes weighted 16..1 (pmaddwd). At most 5552 bytes between reductions. */
+    while (n >= 16) {
+        const __m128i zero = _mm_setzero_si128();
+        const __m128i w_first = _mm_set_epi16(9, 10, 11, 12, 13, 14, 15, 16);
+        const __m128i w_last = _mm_set_epi16(1, 2, 3, 4, 5, 6, 7, 8);
+        __m128i vs1 = zero, vs2 = zero, vps = zero;
+        size_t steps = n / 16 > 347 ? 347 : n / 16;
+        uint32_t t[4];
+        uint64_t bb = b + (uint64_t)a * (steps * 16);
+        n -= steps * 16;
+        while (steps--) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+            vps = _mm_add_epi32(vps, vs1);
+            vs1 = _mm_add_epi32(vs1, _mm_sad_epu8(v, zero));
+            vs2 = _mm_add_epi32(vs2, _mm_madd_epi16(_mm_unpacklo_epi8(v, zero), w_first));
+            vs2 = _mm_add_epi32(vs2, _mm_madd_epi16(_mm_unpackhi_epi8(v, zero), w_last));
+            p += 16;
+        }
+        _mm_storeu_si128((__m128i *)(void *)t, vps);
+        bb += 16 * ((uint64_t)t[0] + t[1] + t[2] + t[3]);
+        _mm_storeu_si128((__m128i *)(void *)t, vs2);
+        bb += (uint64_t)t[0] + t[1] + t[2] + t[3];
+        _mm_storeu_si128((__m128i *)(void *)t, vs1);
+        a = (uint32_t)(((uint64_t)a + t[0] + t[1] + t[2] + t[3]) % 65521u);
+        b = (uint32_t)(bb % 65521u);
+    }
+#endif
     while (n) {
         size_t k = n < 5552 ? n : 5552;
         n -= k;
@@ -1174,7 +1203,7 @@ typedef struct tn__def_level {
 } tn__def_level;
 static const tn__def_level tn__def_levels[10] = {
     {0, 0, 0, 0, 0},        {4, 16, 0, 6, 1},      {8, 24, 0, 8, 1},       {24, 48, 0, 12, 1},
-    {16, 32, 6, 8, 0},      {32, 64, 8, 16, 0},    {96, 128, 8, 24, 0},    {256, 192, 16, 64, 0},
+    {16, 32, 6, 8, 0},      {32, 64, 8, 16, 0},    {64, 258, 8, 32, 0},    {256, 192, 16, 64, 0},
     {1024, 258, 32, 128, 0}, {4096, 258, 64, 258, 0},
 };
 
@@ -1656,7 +1685,8 @@ TN__PRIVATE unsigned tn__def_longest(const tn_deflater *st, uint32_t pos, uint32
     first = tn__deflate_ld32(cur);
     while (cand > limit && chain--) {
         const unsigned char *m = st->win + cand;
-        if (m[best] == cur[best] && tn__deflate_ld32(m) == first) {
+        /* the 4 bytes ending at the length to beat, then the first 4: most candidates fail fast */
+        if (tn__deflate_ld32(m + best - 3) == tn__deflate_ld32(cur + best - 3) && tn__deflate_ld32(m) == first) {
             unsigned len = 4 + tn__def_common(m + 4, cur + 4, max - 4);
             if (len > best) {
                 best = len;
