@@ -1900,7 +1900,7 @@ TN_API int tn_deflate(tn_deflater *st, const void *in_, size_t in_len, size_t *c
             }
         }
         if (in < in_end && st->flush_stage == 0) continue;
-        if (flush == TN_DEFLATE_NO_FLUSH) break;
+        if (flush == TN_DEFLATE_NO_FLUSH && st->flush_stage == 0) break;
         if (st->flush_stage == 0) {   /* all input parsed: end the block */
             st->flush_mode = flush;
             st->flush_stage = 1;

@@ -156,7 +156,8 @@ TN_API void tn_deflater_reset(tn_deflater *st);
 /* Encode: take input from in[0..in_len), write compressed bytes to out[0..out_cap). Input is
    buffered inside (up to the window), so output may lag it until a flush. With SYNC or
    FINISH, call again (same flush, the rest of the input, more output space) until it
-   returns TN_DEFLATE_DONE. After FINISH is done only tn_deflater_reset helps.
+   returns TN_DEFLATE_DONE. (A call with another flush mode first completes the pending
+   flush without reporting it.) After FINISH is done only tn_deflater_reset helps.
    Returns: TN_DEFLATE_DONE (flush complete; with NO_FLUSH: never), TN_OK (progress: input
    consumed or output full), TN_EINVAL (bad flush, or called after the stream finished). */
 TN_API int tn_deflate(tn_deflater *st, const void *in, size_t in_len, size_t *consumed, void *out,
