@@ -48,6 +48,13 @@ build/runner_selftest/%: tests/runner_selftest/%.c tests/tn_test.h
 	@mkdir -p $(@D)
 	$(CC) $(WARN) -O0 -o $@ $<
 
+# zlib is the oracle of test_deflate and zlib + libdeflate are bench_deflate's peers: linked
+# there only, never needed by the header. Without the packages (zlib1g-dev, libdeflate-dev)
+# the programs still build: their sources check with __has_include and skip.
+TN_HAVE_LIB = $(shell echo 'int main(void){return 0;}' | $(CC) -x c - -o /dev/null $(1) 2>/dev/null && echo $(1))
+build/tests/test_deflate build/tests-poll/test_deflate build/asan/test_deflate: LIBS += $(call TN_HAVE_LIB,-lz)
+build/bench/bench_deflate: LIBS += $(call TN_HAVE_LIB,-lz) $(call TN_HAVE_LIB,-ldeflate)
+
 build/examples/%: examples/%.c tornado.h
 	@mkdir -p $(@D)
 	$(CC) $(WARN) $(OPT) -o $@ $< $(LIBS)

@@ -6,7 +6,9 @@ absolute numbers across runs).
 Peers: Python Tornado (Debian python3-tornado, run with /usr/bin/python3) for the event
 loop, the TCP echo server and the HTTP hello world; nginx (Debian, one worker, access_log
 off, `return 200 "Hello, world"`) for the HTTP server, driven by wrk (Debian). Parser and
-router figures come from build/bench/bench_parse and bench_router. A missing peer or tool
+router figures come from build/bench/bench_parse and bench_router; deflate/inflate figures
+from build/bench/bench_deflate, side by side with zlib (Debian zlib1g-dev) and libdeflate
+(libdeflate-dev), linked into that program only. A missing peer or tool
 is reported, not fatal.
 """
 import os
@@ -296,6 +298,43 @@ def bench_parse():
         print("  " + line)
 
 
+def bench_deflate():
+    """build/bench/bench_deflate on the source text (src/*.c + tornado.h) and generated JSON."""
+    if not os.path.exists("build/bench/bench_deflate"):
+        return
+    import glob
+    files = sorted(glob.glob("src/*.c")) + ["tornado.h"]
+    out = subprocess.run(["build/bench/bench_deflate", "0.5"] + files, capture_output=True, text=True,
+                         timeout=600).stdout
+    res, inf, size = {}, {}, ""
+    for line in out.splitlines():
+        f = line.split()
+        if f[0] == "deflate":
+            res[(f[1], f[2], f[3])] = (float(f[4]), float(f[5]), float(f[6]))
+        elif f[0] == "inflate-zlib6":
+            inf[(f[1], f[2])] = float(f[3])
+        elif f[0] == "corpus":
+            size = f[2]
+    print("\n== deflate/inflate (build/bench/bench_deflate; text = src/*.c + tornado.h, %s bytes; zlib format) ==" % size)
+    print("  %-22s %14s %14s %14s %12s %12s" % ("figure", "tornado.h", "zlib", "libdeflate", "vs zlib", "vs libdefl"))
+    for corpus in ("text", "json"):
+        for level in ("1", "6"):
+            for i, what in ((0, "deflate MB/s"), (1, "ratio"), (2, "inflate own MB/s")):
+                v = [res.get((corpus, c, level), (None,) * 3)[i] for c in ("tornado.h", "zlib", "libdeflate")]
+                def rt(a, b):
+                    if not a or not b:
+                        return "-"
+                    return "%.2fx" % ((b / a) if i == 1 else (a / b))   # ratio: smaller is better
+                print("  %-22s %14s %14s %14s %12s %12s" % ("%s -%s %s" % (corpus, level, what),
+                      *["-" if x is None else ("%.4f" % x if i == 1 else "%.1f" % x) for x in v],
+                      rt(v[0], v[1]), rt(v[0], v[2])))
+        v = [inf.get((corpus, c)) for c in ("tornado.h", "zlib", "libdeflate")]
+        print("  %-22s %14s %14s %14s %12s %12s" % ("%s inflate zlib-6 MB/s" % corpus,
+              *["-" if x is None else "%.1f" % x for x in v],
+              "%.2fx" % (v[0] / v[1]) if v[0] and v[1] else "-", "%.2fx" % (v[0] / v[2]) if v[0] and v[2] else "-"))
+    print("  (ratios: higher is better for tornado.h; for \"ratio\" the figure is compressed/original)")
+
+
 def main():
     print("tornado.h benchmarks: %s, %d cores" % (os.uname().machine, os.cpu_count() or 0))
     peer_ok = have_tornado()
@@ -305,6 +344,7 @@ def main():
     bench_echo(peer_ok)
     bench_parse()
     bench_router()
+    bench_deflate()
     bench_http(peer_ok)
     return 0
 

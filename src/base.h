@@ -55,7 +55,9 @@ TN__BEGIN_DECLS
     X(TN_EBAD_SIGNATURE,    -44, "signature mismatch")                                \
     X(TN_EEXPIRED,          -45, "expired")                                           \
     X(TN_EBAD_RANGE,        -46, "invalid or unsatisfiable range")                    \
-    X(TN_EMETHOD_NOT_ALLOWED, -47, "method not allowed")
+    X(TN_EMETHOD_NOT_ALLOWED, -47, "method not allowed")                         \
+    X(TN_EBAD_DEFLATE,      -48, "invalid compressed data")                           \
+    X(TN_EBAD_CHECKSUM,     -49, "compressed data checksum mismatch")
 
 enum {
     TN_OK = 0,

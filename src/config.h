@@ -90,6 +90,7 @@
      TORNADO_NO_SIMD            off       portable scanning instead of SSE2 in the HTTP parser
      TORNADO_NO_FILESYSTEM      off       no file system: static files only from compiled-in
                                           asset tables (tn_static_serve_assets); no sendfile
+     TORNADO_NO_DEFLATE         off       leave out the inflate/deflate codec (gzip, zlib, raw)
      TORNADO_POLL_EPOLL         auto      force the epoll backend (Linux; default there)
      TORNADO_POLL_POLL          auto      force the poll() backend (default elsewhere)
      TORNADO_LINE_DIRECTIVES    off       #line directives pointing into src/ (development)
@@ -123,6 +124,7 @@
      TORNADO_MULTIPART_MAX_PARTS         1000         parts in one multipart body
      TORNADO_MAX_RANGES                  16           ranges in one Range header (beyond: 200)
      TORNADO_MAX_ROUTE_CAPTURES          16           captures ({name}, {name*}) per route
+     TORNADO_MAX_INFLATE_SIZE            104857600    decoded bytes per inflate stream → TN_ELIMIT
 
    ALLOCATOR
    ---------
@@ -195,6 +197,12 @@
 #  define TN_HAS_FILESYSTEM 0
 #else
 #  define TN_HAS_FILESYSTEM 1
+#endif
+
+#if defined(TORNADO_NO_DEFLATE)
+#  define TN_HAS_DEFLATE 0
+#else
+#  define TN_HAS_DEFLATE 1
 #endif
 
 /* ---- poller backend: autodetect, or forced by TORNADO_POLL_* ---- */
@@ -294,6 +302,10 @@
 /* Most pairs tn_query_next returns before TN_ELIMIT (Python's max_num_fields idea). */
 #ifndef TORNADO_MAX_QUERY_PAIRS
 #define TORNADO_MAX_QUERY_PAIRS 10000u
+#endif
+/* deflate: decoded bytes per inflate stream when its options say 0 (beyond: TN_ELIMIT). */
+#ifndef TORNADO_MAX_INFLATE_SIZE
+#define TORNADO_MAX_INFLATE_SIZE 104857600u
 #endif
 /* Longest URL tn_url_parse accepts (TN_EURI_TOO_LONG beyond). */
 #ifndef TORNADO_MAX_URL_BYTES

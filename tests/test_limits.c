@@ -38,6 +38,7 @@
 #define TORNADO_MAX_RANGES 2u                  /* range_count, web_static_ranges */
 #define TORNADO_MULTIPART_MAX_HEADER_BYTES 64  /* multipart_header_bytes, web_multipart */
 #define TORNADO_MULTIPART_MAX_PARTS 2u         /* multipart_parts, web_multipart */
+#define TORNADO_MAX_INFLATE_SIZE 100u          /* inflate_output_cap */
 
 #define TORNADO_IMPLEMENTATION
 #include "../tornado.h"
@@ -1164,7 +1165,23 @@ TN_TEST(resolver_threads) {
 #endif
 }
 
-TN_TESTS(TN_CASE(http_header_bytes), TN_CASE(http_header_count), TN_CASE(http_target_length),
+/* An inflater with zeroed options stops at TORNADO_MAX_INFLATE_SIZE: a stream of exactly
+   that many bytes decodes, one byte more is TN_ELIMIT with the first 100 bytes written. */
+TN_TEST(inflate_output_cap) {
+    char plain[101], packed[256], out[256];
+    size_t plen, n;
+    tn_inflate_opts io;
+    memset(plain, 'z', sizeof plain);
+    memset(&io, 0, sizeof io);
+    TN_OK_RC(tn_deflate_once(NULL, plain, 100, packed, sizeof packed, &plen));
+    TN_OK_RC(tn_inflate_once(&io, packed, plen, out, sizeof out, &n));
+    TN_EQ_UINT(n, 100);
+    TN_OK_RC(tn_deflate_once(NULL, plain, 101, packed, sizeof packed, &plen));
+    TN_EQ_RC(tn_inflate_once(&io, packed, plen, out, sizeof out, &n), TN_ELIMIT);
+}
+
+TN_TESTS(
+    TN_CASE(inflate_output_cap),TN_CASE(http_header_bytes), TN_CASE(http_header_count), TN_CASE(http_target_length),
          TN_CASE(http_body_length), TN_CASE(http_body_chunked), TN_CASE(http_chunk_line),
          TN_CASE(http_trailer_bytes), TN_CASE(chunked_decoder_codes), TN_CASE(request_parser_codes),
          TN_CASE(http_idle_timeout), TN_CASE(http_header_timeout), TN_CASE(web_captures),

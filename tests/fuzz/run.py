@@ -102,7 +102,7 @@ def fuzz(seconds, save):
         art = os.path.join(BUILD, "artifacts", name)
         os.makedirs(art, exist_ok=True)
         before = set(os.listdir(art))
-        rc, out = run([exe, "-max_total_time=%d" % seconds, "-print_final_stats=1", "-max_len=4096",
+        rc, out = run([exe, "-max_total_time=%d" % seconds, "-timeout=10", "-print_final_stats=1", "-max_len=4096",
                        "-artifact_prefix=%s/" % art, work], timeout=seconds + 300)
         execs = re.search(r"stat::number_of_executed_units:\s*(\d+)", out)
         cov = re.findall(r"cov: (\d+)", out)
