@@ -55,7 +55,13 @@ TN__BEGIN_DECLS
     X(TN_EBAD_SIGNATURE,    -44, "signature mismatch")                                \
     X(TN_EEXPIRED,          -45, "expired")                                           \
     X(TN_EBAD_RANGE,        -46, "invalid or unsatisfiable range")                    \
-    X(TN_EMETHOD_NOT_ALLOWED, -47, "method not allowed")
+    X(TN_EMETHOD_NOT_ALLOWED, -47, "method not allowed")                              \
+    X(TN_EWS_PROTOCOL,      -48, "WebSocket protocol error")                          \
+    X(TN_EWS_TOO_BIG,       -49, "WebSocket message too big")                         \
+    X(TN_EWS_BAD_UTF8,      -50, "WebSocket text or close reason is not UTF-8")       \
+    X(TN_EWS_HANDSHAKE,     -51, "invalid WebSocket handshake")                       \
+    X(TN_EWS_VERSION,       -52, "unsupported WebSocket version")                     \
+    X(TN_EWS_ORIGIN,        -53, "WebSocket origin not allowed")
 
 enum {
     TN_OK = 0,

@@ -72,6 +72,9 @@
      TORNADO_NO_HTTP_SERVER     off       leave the HTTP server out
      TORNADO_NO_LOG             off       compile logging out
      TORNADO_NO_WEB             off       leave out the web layer (router, tn_app, static files)
+     TORNADO_NO_WEBSOCKET       off       leave out WebSocket (RFC 6455 frame codec, handshake)
+     TORNADO_NO_SIMD            off       portable loops instead of SSE2 (HTTP scanning, WebSocket
+                                          masking)
      TORNADO_NO_FILESYSTEM      off       no file system: static files only from compiled-in
                                           asset tables (tn_static_serve_assets); no sendfile
      TORNADO_POLL_EPOLL         auto      force the epoll backend (Linux; default there)
@@ -100,6 +103,7 @@
      TORNADO_HTTP_IDLE_TIMEOUT_MS        3600000      keep-alive idle connection (Tornado's)
      TORNADO_HTTP_HEADER_TIMEOUT_MS      30000        a head must arrive within this (slowloris)
      TORNADO_MAX_ROUTE_CAPTURES          16           captures ({name}, {name*}) per route
+     TORNADO_MAX_WS_MESSAGE              10485760     WebSocket message (10 MiB, Tornado's) → 1009
 
    ALLOCATOR
    ---------
@@ -158,6 +162,12 @@
 #endif
 #if TN_HAS_WEB && !TN_HAS_HTTP_SERVER
 #  error "tornado.h: the web layer needs the HTTP server: define TORNADO_NO_WEB with TORNADO_NO_HTTP_SERVER"
+#endif
+
+#if defined(TORNADO_NO_WEBSOCKET)
+#  define TN_HAS_WEBSOCKET 0
+#else
+#  define TN_HAS_WEBSOCKET 1
 #endif
 
 #if defined(TORNADO_NO_FILESYSTEM)

@@ -86,6 +86,7 @@ def compile_matrix(pool):
         ("no-log", ["-DTORNADO_NO_LOG"]),
         ("static", ["-DTORNADO_STATIC"]),
         ("no-web", ["-DTORNADO_NO_WEB"]),
+        ("no-websocket", ["-DTORNADO_NO_WEBSOCKET"]),
         ("no-filesystem", ["-DTORNADO_NO_FILESYSTEM"]),
     ]
     for cc in ("gcc", "clang"):
