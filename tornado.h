@@ -2314,8 +2314,8 @@ TN_API int tn_ws_handshake_status(int code);
 /* The subprotocols a client offers: every element of every Sec-WebSocket-Protocol field,
    in order, into out[0..max) as slices of the header values; *count gets the number.
    Empty list elements are skipped.
-   Returns: TN_OK; TN_EWS_HANDSHAKE (an element that is not a token); TN_ELIMIT (more than
-   max elements; out holds the first max). */
+   Returns: TN_OK; TN_EWS_HANDSHAKE (an element that is not a token, anywhere in the
+   list); TN_ELIMIT (a well-formed list of more than max elements; out holds the first max). */
 TN_API int tn_ws_parse_protocols(const tn_http_header *headers, size_t num, tn_str *out, size_t max,
                                  size_t *count);
 
@@ -2336,8 +2336,8 @@ typedef struct tn_ws_extension {
 /* Every extension of every Sec-WebSocket-Extensions field, in order, into out[0..max);
    *count gets the number. Syntax is checked: extension = token *( ";" token [ "=" (token
    | quoted-string) ] ), elements separated by commas, whitespace around delimiters.
-   Returns: TN_OK; TN_EWS_HANDSHAKE (malformed); TN_ELIMIT (more than max; out holds the
-   first max). */
+   Returns: TN_OK; TN_EWS_HANDSHAKE (malformed anywhere); TN_ELIMIT (well-formed but more
+   than max; out holds the first max). */
 TN_API int tn_ws_parse_extensions(const tn_http_header *headers, size_t num, tn_ws_extension *out,
                                   size_t max, size_t *count);
 
@@ -11346,11 +11346,13 @@ TN_API int tn_ws_parse_protocols(const tn_http_header *headers, size_t num, tn_s
     int rc;
     *count = 0;
     while ((rc = tn__ws_list_next(headers, num, "Sec-WebSocket-Protocol", &field, &pos, &e)) == 1) {
-        if (n == max) return TN_ELIMIT;
-        out[n++] = e;
-        *count = n;
+        if (n < max) {
+            out[n] = e;
+            *count = n + 1;
+        }
+        n++;   /* keep going: a malformed element after the first max is still an error */
     }
-    return rc;
+    return rc < 0 ? rc : n > max ? TN_ELIMIT : TN_OK;
 }
 
 TN_API int tn_ws_select_protocol(const tn_http_header *headers, size_t num, const char *const *supported,
@@ -11428,13 +11430,15 @@ TN_API int tn_ws_parse_extensions(const tn_http_header *headers, size_t num, tn_
             }
             while (pe > pb && TN__WS_OWS(s[pe - 1])) pe--;
             if (p < len && s[p] != ',') return TN_EWS_HANDSHAKE;
-            if (n == max) return TN_ELIMIT;
-            out[n].name = tn_str_make(s + b, e - b);
-            out[n].params = tn_str_make(s + pb, pe - pb);
-            *count = ++n;
+            if (n < max) {
+                out[n].name = tn_str_make(s + b, e - b);
+                out[n].params = tn_str_make(s + pb, pe - pb);
+                *count = n + 1;
+            }
+            n++;
         }
     }
-    return TN_OK;
+    return n > max ? TN_ELIMIT : TN_OK;
 }
 
 TN_API int tn_ws_ext_param_next(tn_str *rest, tn_str *name, tn_str *value) {

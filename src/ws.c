@@ -507,11 +507,13 @@ TN_API int tn_ws_parse_protocols(const tn_http_header *headers, size_t num, tn_s
     int rc;
     *count = 0;
     while ((rc = tn__ws_list_next(headers, num, "Sec-WebSocket-Protocol", &field, &pos, &e)) == 1) {
-        if (n == max) return TN_ELIMIT;
-        out[n++] = e;
-        *count = n;
+        if (n < max) {
+            out[n] = e;
+            *count = n + 1;
+        }
+        n++;   /* keep going: a malformed element after the first max is still an error */
     }
-    return rc;
+    return rc < 0 ? rc : n > max ? TN_ELIMIT : TN_OK;
 }
 
 TN_API int tn_ws_select_protocol(const tn_http_header *headers, size_t num, const char *const *supported,
@@ -589,13 +591,15 @@ TN_API int tn_ws_parse_extensions(const tn_http_header *headers, size_t num, tn_
             }
             while (pe > pb && TN__WS_OWS(s[pe - 1])) pe--;
             if (p < len && s[p] != ',') return TN_EWS_HANDSHAKE;
-            if (n == max) return TN_ELIMIT;
-            out[n].name = tn_str_make(s + b, e - b);
-            out[n].params = tn_str_make(s + pb, pe - pb);
-            *count = ++n;
+            if (n < max) {
+                out[n].name = tn_str_make(s + b, e - b);
+                out[n].params = tn_str_make(s + pb, pe - pb);
+                *count = n + 1;
+            }
+            n++;
         }
     }
-    return TN_OK;
+    return n > max ? TN_ELIMIT : TN_OK;
 }
 
 TN_API int tn_ws_ext_param_next(tn_str *rest, tn_str *name, tn_str *value) {

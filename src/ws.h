@@ -236,8 +236,8 @@ TN_API int tn_ws_handshake_status(int code);
 /* The subprotocols a client offers: every element of every Sec-WebSocket-Protocol field,
    in order, into out[0..max) as slices of the header values; *count gets the number.
    Empty list elements are skipped.
-   Returns: TN_OK; TN_EWS_HANDSHAKE (an element that is not a token); TN_ELIMIT (more than
-   max elements; out holds the first max). */
+   Returns: TN_OK; TN_EWS_HANDSHAKE (an element that is not a token, anywhere in the
+   list); TN_ELIMIT (a well-formed list of more than max elements; out holds the first max). */
 TN_API int tn_ws_parse_protocols(const tn_http_header *headers, size_t num, tn_str *out, size_t max,
                                  size_t *count);
 
@@ -258,8 +258,8 @@ typedef struct tn_ws_extension {
 /* Every extension of every Sec-WebSocket-Extensions field, in order, into out[0..max);
    *count gets the number. Syntax is checked: extension = token *( ";" token [ "=" (token
    | quoted-string) ] ), elements separated by commas, whitespace around delimiters.
-   Returns: TN_OK; TN_EWS_HANDSHAKE (malformed); TN_ELIMIT (more than max; out holds the
-   first max). */
+   Returns: TN_OK; TN_EWS_HANDSHAKE (malformed anywhere); TN_ELIMIT (well-formed but more
+   than max; out holds the first max). */
 TN_API int tn_ws_parse_extensions(const tn_http_header *headers, size_t num, tn_ws_extension *out,
                                   size_t max, size_t *count);
 

@@ -956,7 +956,8 @@ TN_TEST(subprotocols) {
         static const char *const other[] = {"Chat"};
         TN_EQ_RC(tn_ws_select_protocol(hs.h, hs.n, other, 1, &chosen), TN_ENOENT);   /* case-sensitive */
     }
-    hadd(&hs, "Sec-WebSocket-Protocol", "bad name");
+    hadd(&hs, "Sec-WebSocket-Protocol", "bad name");   /* malformed after the limit: still malformed */
+    TN_EQ_RC(tn_ws_parse_protocols(hs.h, hs.n, out, 2, &n), TN_EWS_HANDSHAKE);
     TN_EQ_RC(tn_ws_parse_protocols(hs.h, hs.n, out, 4, &n), TN_EWS_HANDSHAKE);
     TN_EQ_RC(tn_ws_select_protocol(hs.h, hs.n, mine, 2, &chosen), TN_EWS_HANDSHAKE);
     hs.h[2].value = tn_str_c("a;b");
@@ -994,6 +995,8 @@ TN_TEST(extensions) {
     TN_EQ_INT(tn_ws_ext_param_next(&rest, &name, &value), 0);
     TN_EQ_RC(tn_ws_parse_extensions(hs.h, hs.n, ex, 2, &n), TN_ELIMIT);
     TN_EQ_UINT(n, 2);
+    hadd(&hs, "Sec-WebSocket-Extensions", "a;");   /* malformed after the limit */
+    TN_EQ_RC(tn_ws_parse_extensions(hs.h, hs.n, ex, 2, &n), TN_EWS_HANDSHAKE);
     /* malformed */
     {
         static const char *bad[] = {"; a", "deflate;", "deflate; =1", "deflate; a=", "deflate; a=\"1",
