@@ -10874,40 +10874,47 @@ enum { TN__WS_HEAD = 0, TN__WS_DATA = 1, TN__WS_CTL = 2, TN__WS_ERROR = 3 };
 
 /* ---- masking: SSE2 when available, 8 bytes at a time otherwise (same results) ---- */
 
-/* The key rotated to `phase` and repeated: k[j] = key[(phase + j) & 3]. */
-TN__PRIVATE void tn__ws_key_run(unsigned char *k, size_t n, const unsigned char key[4], uint64_t phase) {
-    size_t j;
-    for (j = 0; j < n; j++) k[j] = key[(size_t)(phase + j) & 3];
+/* The key rotated to `phase`: k[j] = key[(phase + j) & 3]; returns the same 4 bytes as a
+   word in memory order. The pattern repeats every 4 bytes, so a 64-bit word of two copies
+   (or a 128-bit vector of four) is right in either byte order. */
+TN__PRIVATE uint32_t tn__ws_key_word(const unsigned char key[4], uint64_t phase, unsigned char k[4]) {
+    unsigned s = (unsigned)(phase & 3);
+    uint32_t w;
+    k[0] = key[s];
+    k[1] = key[(s + 1) & 3];
+    k[2] = key[(s + 2) & 3];
+    k[3] = key[(s + 3) & 3];
+    memcpy(&w, k, 4);
+    return w;
 }
 
-TN__PRIVATE void tn__ws_mask_scalar(unsigned char *dst, const unsigned char *src, size_t n, const unsigned char key[4],
-                                    uint64_t phase) {
-    unsigned char k[8];
-    uint64_t kw;
-    size_t i = 0;
-    tn__ws_key_run(k, 8, key, phase);
-    memcpy(&kw, k, 8);
+/* dst[i..n) = src[i..n) ^ pattern, 8 bytes at a time, then bytewise (i is a multiple of 4). */
+TN__PRIVATE void tn__ws_mask_words(unsigned char *dst, const unsigned char *src, size_t i, size_t n,
+                                   const unsigned char k[4], uint32_t kw32) {
+    uint64_t kw = ((uint64_t)kw32 << 32) | kw32;
     for (; n - i >= 8; i += 8) {
         uint64_t w;
         memcpy(&w, src + i, 8);
         w ^= kw;
         memcpy(dst + i, &w, 8);
     }
-    for (; i < n; i++) dst[i] = (unsigned char)(src[i] ^ k[i & 3]);   /* i & 3 == (i - start) & 3: i starts at 0 */
+    for (; i < n; i++) dst[i] = (unsigned char)(src[i] ^ k[i & 3]);
+}
+
+TN__PRIVATE void tn__ws_mask_scalar(unsigned char *dst, const unsigned char *src, size_t n, const unsigned char key[4],
+                                    uint64_t phase) {
+    unsigned char k[4];
+    uint32_t kw = tn__ws_key_word(key, phase, k);
+    tn__ws_mask_words(dst, src, 0, n, k, kw);
 }
 
 #if TN__HAVE_SSE2
 TN__PRIVATE void tn__ws_mask_sse2(unsigned char *dst, const unsigned char *src, size_t n, const unsigned char key[4],
                                   uint64_t phase) {
-    unsigned char k[16];
-    __m128i kv;
+    unsigned char k[4];
+    uint32_t kw = tn__ws_key_word(key, phase, k);
+    __m128i kv = _mm_set1_epi32((int)kw);   /* x86 is little-endian: lanes repeat k[0..3] in memory */
     size_t i = 0;
-    if (n < 16) {
-        tn__ws_mask_scalar(dst, src, n, key, phase);
-        return;
-    }
-    tn__ws_key_run(k, 16, key, phase);
-    kv = _mm_loadu_si128((const __m128i *)(const void *)k);
     for (; n - i >= 64; i += 64) {
         __m128i a = _mm_loadu_si128((const __m128i *)(const void *)(src + i));
         __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(src + i + 16));
@@ -10922,7 +10929,7 @@ TN__PRIVATE void tn__ws_mask_sse2(unsigned char *dst, const unsigned char *src, 
         __m128i a = _mm_loadu_si128((const __m128i *)(const void *)(src + i));
         _mm_storeu_si128((__m128i *)(void *)(dst + i), _mm_xor_si128(a, kv));
     }
-    if (i < n) tn__ws_mask_scalar(dst + i, src + i, n - i, key, phase + i);
+    tn__ws_mask_words(dst, src, i, n, k, kw);
 }
 #endif
 
