@@ -43,6 +43,11 @@ build/asan/%: tests/%.c $(DEPS)
 	@mkdir -p $(@D)
 	$(CC) $(WARN) $(TOPT) $(SAN) -o $@ $< $(LIBS)
 
+# the _nosimd variants include their base file: rebuild them when it changes
+$(foreach d,tests tests-poll asan,build/$(d)/test_http_parse_nosimd): tests/test_http_parse.c
+$(foreach d,tests tests-poll asan,build/$(d)/test_ws_nosimd): tests/test_ws.c
+build/bench/bench_ws_nosimd: bench/bench_ws.c
+
 build/examples/%: examples/%.c tornado.h
 	@mkdir -p $(@D)
 	$(CC) $(WARN) $(OPT) -o $@ $< $(LIBS)

@@ -6,6 +6,7 @@
 #define TORNADO_IMPLEMENTATION
 #include "../tornado.h"
 #include "tn_test.h"
+#include "tn_test_client.h"
 
 static const unsigned char KEY[4] = {0x37, 0xfa, 0x21, 0x3d};
 
@@ -1083,8 +1084,246 @@ TN_TEST(parsed_request_end_to_end) {
     TN_EQ_TSTR(chosen, "superchat");
 }
 
+
+/* ---- against a real peer: Python Tornado (tests/ws_tornado_peer.py) ---- */
+
+#define PY "/usr/bin/python3"
+#define PEER "tests/ws_tornado_peer.py"
+
+static void need_tornado(void) {
+    char out[64];
+    if (access(PY, X_OK) != 0 || access(PEER, R_OK) != 0) TN_SKIP("needs " PY " and " PEER " (run from the repo root)");
+    run_cmd(PY " -c 'import tornado.websocket; print(\"yes\")' 2>/dev/null", out, sizeof out);
+    if (strncmp(out, "yes", 3) != 0) TN_SKIP("install python3-tornado (apt-get install python3-tornado)");
+}
+
+/* One side of a blocking connection: received bytes, a parser, the data message so far. */
+typedef struct wsconn {
+    int fd;
+    tn_ws_parser p;
+    char buf[8192];
+    size_t pos, len;
+    wbuf msg;
+} wsconn;
+
+static void wsconn_init(wsconn *c, int fd, int role) {
+    struct timeval tv;
+    memset(c, 0, sizeof *c);
+    c->fd = fd;
+    c->p.role = role;
+    tv.tv_sec = 15;
+    tv.tv_usec = 0;
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+}
+
+/* Read an HTTP head into c->buf; bytes after it stay there for the frame parser. Returns
+   the head's length. */
+static size_t wsconn_read_head(wsconn *c) {
+    for (;;) {
+        ssize_t k;
+        char *end;
+        c->buf[c->len] = 0;
+        end = strstr(c->buf, "\r\n\r\n");
+        if (end) {
+            c->pos = (size_t)(end + 4 - c->buf);
+            return c->pos;
+        }
+        TN_CHECK(c->len < sizeof c->buf - 1);
+        k = recv(c->fd, c->buf + c->len, sizeof c->buf - 1 - c->len, 0);
+        TN_CHECKF(k > 0, "connection ended during the handshake");
+        c->len += (size_t)k;
+    }
+}
+
+/* The next message: a whole data message, or a control frame (which may come between a
+   data message's fragments). Returns 1, or 0 when the peer closed the connection. */
+static int wsconn_next(wsconn *c, int *opcode, wbuf *out) {
+    out->len = 0;
+    for (;;) {
+        tn_ws_event ev;
+        int rc;
+        if (c->pos == c->len) {
+            ssize_t k = recv(c->fd, c->buf, sizeof c->buf, 0);
+            TN_CHECKF(k >= 0, "recv: %s", strerror(errno));
+            if (k == 0) return 0;
+            c->pos = 0;
+            c->len = (size_t)k;
+        }
+        rc = tn_ws_parse(&c->p, c->buf + c->pos, c->len - c->pos, &ev);
+        if (rc == TN_EINCOMPLETE) {
+            c->pos = c->len;
+            continue;
+        }
+        TN_CHECKF(rc > 0, "parse: %s", tn_err_name(rc));
+        c->pos += (size_t)rc;
+        if (ev.frame.opcode & 8) {
+            wb_put(out, ev.data.ptr, ev.data.len);
+            *opcode = ev.opcode;
+            return 1;
+        }
+        wb_put(&c->msg, ev.data.ptr, ev.data.len);
+        if (ev.flags & TN_WS_EV_MESSAGE_END) {
+            wb_put(out, c->msg.p, c->msg.len);
+            c->msg.len = 0;
+            *opcode = ev.opcode;
+            return 1;
+        }
+    }
+}
+
+/* Send one frame; masked with a fresh random key (client side) or not (server side). */
+static void wsconn_send(wsconn *c, int fin, int opcode, const void *payload, size_t n) {
+    tn_ws_frame f;
+    char *frame = (char *)malloc(TN_WS_MAX_HEADER + n + 1);
+    int h;
+    memset(&f, 0, sizeof f);
+    f.fin = fin;
+    f.opcode = opcode;
+    f.masked = c->p.role == TN_WS_CLIENT;
+    f.length = n;
+    if (f.masked) TN_OK_RC(tn_random_bytes(f.mask, 4));
+    h = tn_ws_write_header(frame, TN_WS_MAX_HEADER, &f);
+    TN_CHECK(h > 0);
+    if (f.masked) tn_ws_mask_copy(frame + h, (const char *)payload, n, f.mask, 0);
+    else if (n) memcpy(frame + h, payload, n);
+    cli_send(c->fd, frame, (size_t)h + n);
+    free(frame);
+}
+
+static int msg_is(const wbuf *m, const void *s, size_t n) { return m->len == n && (n == 0 || memcmp(m->p, s, n) == 0); }
+
+TN_TEST(client_against_tornado_server) {
+    FILE *peer;
+    char line[64], key[TN_WS_KEY_SIZE + 1], req[512];
+    int port, op;
+    wsconn c;
+    tn_http_header h[32];
+    tn_http_response res;
+    wbuf m = {0, 0, 0};
+    unsigned char *big = (unsigned char *)malloc(70000);
+    size_t i;
+    need_tornado();
+    peer = popen(PY " " PEER " server", "r");
+    TN_CHECK(peer != NULL);
+    TN_CHECKF(fgets(line, sizeof line, peer) != NULL && (port = atoi(line)) > 0, "peer did not start");
+    wsconn_init(&c, cli_connect(port, 0), TN_WS_CLIENT);
+    TN_OK_RC(tn_ws_client_key(key));
+    snprintf(req, sizeof req,
+             "GET / HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+             "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\nOrigin: http://127.0.0.1:%d\r\n\r\n",
+             port, key, port);
+    cli_sends(c.fd, req);
+    memset(&res, 0, sizeof res);
+    res.headers = h;
+    res.max_headers = 32;
+    TN_EQ_INT(tn_http_parse_response(c.buf, wsconn_read_head(&c), &res), (int)c.pos);
+    TN_EQ_INT(res.status, 101);
+    TN_OK_RC(tn_ws_check_response(res.status, res.headers, res.num_headers, tn_str_c(key)));
+    /* a fragmented text with characters across fragments and a ping between them */
+    wsconn_send(&c, 0, TN_WS_TEXT, "h\xc3", 2);
+    wsconn_send(&c, 1, TN_WS_PING, "pp", 2);
+    wsconn_send(&c, 0, TN_WS_CONT, "\xa9llo \xe2\x82", 7);
+    wsconn_send(&c, 1, TN_WS_CONT, "\xac", 1);
+    TN_CHECK(wsconn_next(&c, &op, &m));
+    TN_EQ_INT(op, TN_WS_PONG);
+    TN_CHECK(msg_is(&m, "pp", 2));
+    TN_CHECK(wsconn_next(&c, &op, &m));
+    TN_EQ_INT(op, TN_WS_TEXT);
+    TN_CHECKF(msg_is(&m, "h\xc3\xa9llo \xe2\x82\xac", 10), "echo: %.*s", (int)m.len, m.p);
+    /* 64-bit lengths both ways */
+    for (i = 0; i < 70000; i++) big[i] = (unsigned char)(i * 13);
+    wsconn_send(&c, 1, TN_WS_BINARY, big, 70000);
+    TN_CHECK(wsconn_next(&c, &op, &m));
+    TN_EQ_INT(op, TN_WS_BINARY);
+    TN_CHECK(msg_is(&m, big, 70000));
+    /* the server closes: 4001 with a UTF-8 reason; answer with the same code */
+    wsconn_send(&c, 1, TN_WS_TEXT, "close-me", 8);
+    TN_CHECK(wsconn_next(&c, &op, &m));
+    TN_EQ_INT(op, TN_WS_CLOSE);
+    {
+        int code;
+        tn_str reason;
+        char payload[TN_WS_MAX_CONTROL];
+        int n;
+        TN_OK_RC(tn_ws_close_parse((const char *)m.p, m.len, &code, &reason));
+        TN_EQ_INT(code, 4001);
+        TN_EQ_TSTR(reason, "bye \xe2\x9c\x93");
+        n = tn_ws_close_payload(payload, sizeof payload, code, NULL, 0);
+        wsconn_send(&c, 1, TN_WS_CLOSE, payload, (size_t)n);
+    }
+    TN_EQ_INT(wsconn_next(&c, &op, &m), 0);   /* the server closes the TCP connection */
+    close(c.fd);
+    TN_EQ_INT(pclose(peer), 0);
+    free(big);
+    free(m.p);
+    free(c.msg.p);
+}
+
+TN_TEST(server_against_tornado_client) {
+    struct sockaddr_in sa;
+    socklen_t sl = sizeof sa;
+    int lfd = socket(AF_INET, SOCK_STREAM, 0), one = 1, op, pings = 0, messages = 0;
+    FILE *peer;
+    char cmd[256], line[256], resp[256], accept_key[TN_WS_ACCEPT_SIZE + 1];
+    wsconn c;
+    tn_http_header h[32];
+    tn_http_request req;
+    tn_str key;
+    wbuf m = {0, 0, 0};
+    need_tornado();
+    setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(0x7f000001);
+    TN_CHECK(bind(lfd, (struct sockaddr *)&sa, sizeof sa) == 0 && listen(lfd, 4) == 0);
+    TN_CHECK(getsockname(lfd, (struct sockaddr *)&sa, &sl) == 0);
+    snprintf(cmd, sizeof cmd, PY " " PEER " client %d", ntohs(sa.sin_port));
+    peer = popen(cmd, "r");
+    TN_CHECK(peer != NULL);
+    wsconn_init(&c, accept(lfd, NULL, NULL), TN_WS_SERVER);
+    TN_CHECK(c.fd >= 0);
+    memset(&req, 0, sizeof req);
+    req.headers = h;
+    req.max_headers = 32;
+    TN_EQ_INT(tn_http_parse_request(c.buf, wsconn_read_head(&c), &req), (int)c.pos);
+    TN_OK_RC(tn_ws_check_request(req.method, req.version, req.headers, req.num_headers, 0, &key));
+    tn_ws_accept_key(key, accept_key);
+    snprintf(resp, sizeof resp,
+             "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+             "Sec-WebSocket-Accept: %s\r\n\r\n", accept_key);
+    cli_sends(c.fd, resp);
+    /* echo until the client closes */
+    while (wsconn_next(&c, &op, &m)) {
+        if (op == TN_WS_PING) {
+            pings++;
+            wsconn_send(&c, 1, TN_WS_PONG, m.p, m.len);
+        } else if (op == TN_WS_CLOSE) {
+            int code;
+            tn_str reason;
+            TN_OK_RC(tn_ws_close_parse((const char *)m.p, m.len, &code, &reason));
+            TN_EQ_INT(code, 1000);
+            TN_EQ_TSTR(reason, "done");
+            wsconn_send(&c, 1, TN_WS_CLOSE, m.p, m.len);   /* echo the peer's code (Tornado does) */
+            break;
+        } else if (op == TN_WS_TEXT || op == TN_WS_BINARY) {
+            messages++;
+            wsconn_send(&c, 1, op, m.p, m.len);
+        }
+    }
+    close(c.fd);
+    close(lfd);
+    TN_CHECK(fgets(line, sizeof line, peer) != NULL);
+    TN_CHECKF(strncmp(line, "ok", 2) == 0, "Tornado client: %s", line);
+    TN_EQ_INT(pclose(peer), 0);
+    TN_EQ_INT(messages, 3);
+    TN_EQ_INT(pings, 1);
+    free(m.p);
+    free(c.msg.p);
+}
+
 TN_TESTS(TN_CASE(length_encodings), TN_CASE(length_rules), TN_CASE(mask_simd_vs_scalar),
          TN_CASE(every_split_point), TN_CASE(large_frame_pieces), TN_CASE(header_event_before_payload),
          TN_CASE(protocol_errors), TN_CASE(message_size_limit), TN_CASE(utf8_text), TN_CASE(close_payloads),
          TN_CASE(write_header), TN_CASE(accept_key_vector), TN_CASE(server_handshake), TN_CASE(subprotocols),
-         TN_CASE(extensions), TN_CASE(client_handshake), TN_CASE(parsed_request_end_to_end))
+         TN_CASE(extensions), TN_CASE(client_handshake), TN_CASE(parsed_request_end_to_end),
+         TN_CASE(client_against_tornado_server), TN_CASE(server_against_tornado_client))
