@@ -55,6 +55,11 @@ TN_HAVE_LIB = $(shell echo 'int main(void){return 0;}' | $(CC) -x c - -o /dev/nu
 build/tests/test_deflate build/tests-poll/test_deflate build/asan/test_deflate: LIBS += $(call TN_HAVE_LIB,-lz)
 build/bench/bench_deflate: LIBS += $(call TN_HAVE_LIB,-lz) $(call TN_HAVE_LIB,-ldeflate)
 
+# the _nosimd variants include their base file: rebuild them when it changes
+$(foreach d,tests tests-poll asan,build/$(d)/test_http_parse_nosimd): tests/test_http_parse.c
+$(foreach d,tests tests-poll asan,build/$(d)/test_ws_nosimd): tests/test_ws.c
+build/bench/bench_ws_nosimd: bench/bench_ws.c
+
 build/examples/%: examples/%.c tornado.h
 	@mkdir -p $(@D)
 	$(CC) $(WARN) $(OPT) -o $@ $< $(LIBS)

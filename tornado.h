@@ -18,6 +18,7 @@
        >>http_parse.h   HTTP/1.1 request/response parser, framing rules, chunked codec, header utilities (no I/O).
        >>multipart.h    incremental multipart/form-data (RFC 7578) push parser.
        >>http_cookie.h  Cookie header parsing, Set-Cookie formatting, Tornado signed values (v2), HTTP Basic auth.
+       >>ws.h           WebSocket (RFC 6455) frame codec, close payloads and handshake helpers, pure (no I/O).
        >>http_server.h  HTTP/1.1 server: keep-alive, pipelining, 100-continue, bodies, limits, timeouts.
        >>router.h       web router: method + path patterns with named captures, first match wins, 404/405.
        >>static.h       static files (Tornado's StaticFileHandler) from a directory or compiled-in assets.
@@ -40,6 +41,7 @@
        >>http_parse.c   strict incremental HTTP/1.1 head parser, framing, chunked codec, header utilities.
        >>multipart.c    the multipart/form-data push parser.
        >>http_cookie.c  Cookie header parsing, Set-Cookie formatting, Tornado signed values (v2), HTTP Basic auth.
+       >>ws.c           WebSocket (RFC 6455) frame codec, close payloads and handshake helpers, pure (no I/O).
        >>http_server.c  HTTP/1.1 server connections: parse in place, bodies, responses, timeouts.
        >>router.c       web router: patterns compiled into segments, a literal-segment trie, first match wins.
        >>static.c       static files: safe path resolution, conditional GET, ranges, streaming, sendfile.
@@ -148,7 +150,9 @@
      TORNADO_NO_HTTP_SERVER     off       leave the HTTP server out (needs TORNADO_NO_WEB too)
      TORNADO_NO_LOG             off       compile logging out
      TORNADO_NO_WEB             off       leave out the web layer (router, tn_app, static files)
-     TORNADO_NO_SIMD            off       portable scanning instead of SSE2 in the HTTP parser
+     TORNADO_NO_WEBSOCKET       off       leave out WebSocket (RFC 6455 frame codec, handshake)
+     TORNADO_NO_SIMD            off       portable loops instead of SSE2 (HTTP scanning, WebSocket
+                                          masking)
      TORNADO_NO_FILESYSTEM      off       no file system: static files only from compiled-in
                                           asset tables (tn_static_serve_assets); no sendfile
      TORNADO_NO_DEFLATE         off       leave out the inflate/deflate codec (gzip, zlib, raw)
@@ -186,6 +190,7 @@
      TORNADO_MAX_RANGES                  16           ranges in one Range header (beyond: 200)
      TORNADO_MAX_ROUTE_CAPTURES          16           captures ({name}, {name*}) per route
      TORNADO_MAX_INFLATE_SIZE            104857600    decoded bytes per inflate stream → TN_ELIMIT
+     TORNADO_MAX_WS_MESSAGE              10485760     WebSocket message (10 MiB, Tornado's) → 1009
 
    ALLOCATOR
    ---------
@@ -252,6 +257,12 @@
 #endif
 #if TN_HAS_WEB && !TN_HAS_HTTP_SERVER
 #  error "tornado.h: the web layer needs the HTTP server: define TORNADO_NO_WEB with TORNADO_NO_HTTP_SERVER"
+#endif
+
+#if defined(TORNADO_NO_WEBSOCKET)
+#  define TN_HAS_WEBSOCKET 0
+#else
+#  define TN_HAS_WEBSOCKET 1
 #endif
 
 #if defined(TORNADO_NO_FILESYSTEM)
@@ -368,6 +379,11 @@
 #ifndef TORNADO_MAX_INFLATE_SIZE
 #define TORNADO_MAX_INFLATE_SIZE 104857600u
 #endif
+/* ws: largest WebSocket message payload when a parser says 0 (Tornado: 10 MiB; beyond:
+   TN_EWS_TOO_BIG, close 1009). */
+#ifndef TORNADO_MAX_WS_MESSAGE
+#define TORNADO_MAX_WS_MESSAGE 10485760u
+#endif
 /* Longest URL tn_url_parse accepts (TN_EURI_TOO_LONG beyond). */
 #ifndef TORNADO_MAX_URL_BYTES
 #define TORNADO_MAX_URL_BYTES 65536u
@@ -474,14 +490,20 @@ TN__BEGIN_DECLS
     X(TN_EBAD_CHUNK,        -39, "invalid chunked encoding")                          \
     X(TN_EBODY_TOO_LARGE,   -40, "body too large")                                    \
     X(TN_EBAD_URL,          -41, "invalid URL")                                       \
-    X(TN_EBAD_ENCODING,     -42, "invalid percent, base64 or UTF-8 encoding")          \
+    X(TN_EBAD_ENCODING,     -42, "invalid percent, base64 or UTF-8 encoding")         \
     X(TN_EBAD_MULTIPART,    -43, "invalid multipart body")                            \
     X(TN_EBAD_SIGNATURE,    -44, "signature mismatch")                                \
     X(TN_EEXPIRED,          -45, "expired")                                           \
     X(TN_EBAD_RANGE,        -46, "invalid or unsatisfiable range")                    \
-    X(TN_EMETHOD_NOT_ALLOWED, -47, "method not allowed")                         \
+    X(TN_EMETHOD_NOT_ALLOWED, -47, "method not allowed")                              \
     X(TN_EBAD_DEFLATE,      -48, "invalid compressed data")                           \
-    X(TN_EBAD_CHECKSUM,     -49, "compressed data checksum mismatch")
+    X(TN_EBAD_CHECKSUM,     -49, "compressed data checksum mismatch")                 \
+    X(TN_EWS_PROTOCOL,      -50, "WebSocket protocol error")                          \
+    X(TN_EWS_TOO_BIG,       -51, "WebSocket message too big")                         \
+    X(TN_EWS_BAD_UTF8,      -52, "WebSocket text or close reason is not UTF-8")       \
+    X(TN_EWS_HANDSHAKE,     -53, "invalid WebSocket handshake")                       \
+    X(TN_EWS_VERSION,       -54, "unsupported WebSocket version")                     \
+    X(TN_EWS_ORIGIN,        -55, "WebSocket origin not allowed")
 
 enum {
     TN_OK = 0,
@@ -2373,6 +2395,297 @@ TN__END_DECLS
 /* <<http_cookie.h  end of src/http_cookie.h */
 
 /* ======================================================================== */
+/* >>ws.h  (src/ws.h)                                                       */
+/* ======================================================================== */
+#ifdef TORNADO_LINE_DIRECTIVES
+#line 1 "src/ws.h"
+#endif
+/* ws.h: WebSocket (RFC 6455) frame codec, close payloads and handshake helpers, pure (no I/O). */
+#ifndef TN_WS_H
+#define TN_WS_H
+/* #include "base.h" (inlined above) */
+/* #include "crypto.h" (inlined above) */
+/* #include "http_parse.h" (inlined above) */
+
+#if TN_HAS_WEBSOCKET
+TN__BEGIN_DECLS
+
+/* Everything here is a pure function over bytes, usable without the loop (a game or a
+   firmware that brings its own sockets): the frame parser takes bytes and gives events,
+   the writers fill caller buffers, the handshake helpers read tn_http_header arrays from
+   the HTTP parser. Nothing allocates. The codec's policy (what is refused and why) is
+   written at the top of ws.c. Errors map to close codes with tn_ws_close_code and to HTTP
+   statuses with tn_ws_handshake_status. */
+
+/* Largest message payload by default: TORNADO_MAX_WS_MESSAGE (config.h, 10 MiB) → close 1009. */
+
+#define TN_WS_MAX_HEADER 14        /* longest frame header: 2 + 8 (length) + 4 (mask key) */
+#define TN_WS_MAX_CONTROL 125      /* longest control frame payload */
+#define TN_WS_KEY_SIZE 24          /* Sec-WebSocket-Key: base64 of 16 bytes, no NUL */
+#define TN_WS_ACCEPT_SIZE 28       /* Sec-WebSocket-Accept: base64 of a SHA-1, no NUL */
+
+/* Opcodes (RFC 6455 §5.2). 3-7 and 0xB-0xF are reserved: the parser refuses them. */
+enum {
+    TN_WS_CONT = 0x0,      /* continuation of a fragmented message */
+    TN_WS_TEXT = 0x1,      /* UTF-8 text message */
+    TN_WS_BINARY = 0x2,    /* binary message */
+    TN_WS_CLOSE = 0x8,     /* close: optional 2-byte code + UTF-8 reason */
+    TN_WS_PING = 0x9,      /* ping: answer with a pong carrying the same payload */
+    TN_WS_PONG = 0xA       /* pong */
+};
+
+/* RSV bits as they sit in the first header byte (extensions claim them). */
+enum { TN_WS_RSV1 = 0x40, TN_WS_RSV2 = 0x20, TN_WS_RSV3 = 0x10 };
+
+/* Which side of the connection the parser reads for (RFC 6455 §5.1). */
+enum {
+    TN_WS_SERVER = 0,      /* default: reads a client's frames, which must be masked */
+    TN_WS_CLIENT = 1       /* reads a server's frames, which must not be masked */
+};
+
+/* tn_ws_frame: one frame header (a value type). The parser fills it; tn_ws_write_header
+   writes one. */
+typedef struct tn_ws_frame {
+    int fin;                   /* 1: last frame of the message (control frames: always 1) */
+    int opcode;                /* TN_WS_CONT, _TEXT, _BINARY, _CLOSE, _PING, _PONG */
+    unsigned rsv;              /* TN_WS_RSV1 | _RSV2 | _RSV3 bits, 0 without extensions */
+    int masked;                /* 1: the payload is masked with mask[] (client → server) */
+    unsigned char mask[4];     /* masking key when masked (write: pick it with tn_random_bytes) */
+    uint64_t length;           /* payload bytes (< 2^63) */
+} tn_ws_frame;
+
+/* ---- frame parser ----------------------------------------------------------------------- */
+
+/* Parser flags (tn_ws_parser.flags). */
+enum {
+    TN_WS_NO_UTF8_CHECK = 1u << 0   /* do not validate text messages (the caller does) */
+};
+
+/* Event flags (tn_ws_event.flags). */
+enum {
+    TN_WS_EV_FRAME_START = 1u << 0,  /* first event of a frame: ev.frame is new */
+    TN_WS_EV_FRAME_END = 1u << 1,    /* the frame's payload is complete */
+    TN_WS_EV_MESSAGE_END = 1u << 2   /* the message is complete (FRAME_END of a FIN frame;
+                                        every control frame) */
+};
+
+/* tn_ws_parser: an incremental frame parser (a value type: zero-initialise it, set the
+   inputs, then feed bytes with tn_ws_parse or tn_ws_parse_into). One parser reads one
+   direction of one connection. The zeroed struct is a server's parser with the default
+   limit, no extensions and UTF-8 checks on.
+     role               TN_WS_SERVER (0): frames must be masked; TN_WS_CLIENT: must not be
+     rsv_allowed        RSV bits an extension negotiated (TN_WS_RSV1 for permessage-deflate);
+                        accepted only on the first frame of a data message, 0 = none
+     flags              TN_WS_NO_UTF8_CHECK
+     max_message_size   limit on a message's payload (all its frames), 0 = TORNADO_MAX_WS_MESSAGE
+   Inputs may change between messages. Private fields start with '_'. */
+typedef struct tn_ws_parser {
+    int role;                    /* in: TN_WS_SERVER or TN_WS_CLIENT */
+    unsigned rsv_allowed;        /* in: RSV bits an extension claims */
+    unsigned flags;              /* in: TN_WS_NO_UTF8_CHECK */
+    uint64_t max_message_size;   /* in: 0 = TORNADO_MAX_WS_MESSAGE */
+    tn_ws_frame _frame;          /* private: the current frame */
+    uint64_t _left;              /* payload bytes of the current frame still to come */
+    uint64_t _msg_len;           /* payload bytes of the open data message so far */
+    int _state;
+    int _err;                    /* sticky error */
+    int _msg_opcode;             /* TEXT/BINARY while a data message is open, else 0 */
+    unsigned _msg_rsv;           /* RSV bits of the open message's first frame */
+    tn_utf8_state _utf8;         /* text validation across frames and calls */
+    unsigned char _hlen;         /* header bytes gathered in _hdr */
+    unsigned char _clen;         /* control payload bytes gathered in _ctl */
+    unsigned char _hdr[TN_WS_MAX_HEADER];
+    unsigned char _ctl[TN_WS_MAX_CONTROL];
+} tn_ws_parser;
+
+/* tn_ws_event: what one tn_ws_parse call found (a value type).
+   A data frame gives one event with TN_WS_EV_FRAME_START as soon as its header is complete
+   (carrying whatever payload followed it, possibly none), then one event per further piece
+   of payload as bytes arrive; the last has TN_WS_EV_FRAME_END. A control frame gives exactly
+   one event with its whole payload and FRAME_START | FRAME_END | MESSAGE_END. */
+typedef struct tn_ws_event {
+    tn_ws_frame frame;           /* header of the frame this event belongs to */
+    int opcode;                  /* the message's opcode: TEXT or BINARY for data frames
+                                    (continuations report their message's), else the
+                                    control opcode */
+    unsigned rsv;                /* RSV bits of the message's first frame (compressed
+                                    messages: TN_WS_RSV1) */
+    unsigned flags;              /* TN_WS_EV_* */
+    tn_str data;                 /* payload piece, unmasked (may be empty) */
+    uint64_t offset;             /* offset of data in the frame's payload */
+    uint64_t message_offset;     /* offset of data in the message's payload (data frames) */
+} tn_ws_event;
+
+/* Parse frames from buf[0..len), unmasking payload in place (buf is modified).
+   Any split of the input works: a partial header is kept in the parser, payload is handed
+   out as it arrives, and the mask phase carries over. Call in a loop until it returns
+   TN_EINCOMPLETE: each positive return is one event.
+   Text messages without RSV bits are checked as UTF-8 piece by piece (failing at the first
+   bad byte, across frames and calls); messages with RSV bits (compressed) are not: check
+   them after decoding with tn_utf8_feed. Control payloads are gathered in the parser and
+   delivered whole.
+   Returns: bytes consumed (> 0) with *ev filled; TN_EINCOMPLETE: all len bytes were taken
+   (kept in the parser or delivered earlier), no event, call again with the next bytes; or
+   an error, after which the parser keeps returning it:
+     TN_EWS_PROTOCOL   reserved opcode, RSV bit not claimed, unmasked client frame or masked
+                       server frame, control frame fragmented or over 125 bytes, non-minimal
+                       or >= 2^63 length, continuation without a message, data frame inside
+                       a fragmented message                                         (→ 1002)
+     TN_EWS_TOO_BIG    the message would exceed max_message_size, seen at the frame
+                       header before its payload arrives                            (→ 1009)
+     TN_EWS_BAD_UTF8   invalid UTF-8 in a text message                              (→ 1007)
+   Lifetime: ev->data points into buf, or into the parser for control frames (valid until
+   the next call on the parser). */
+TN_API int tn_ws_parse(tn_ws_parser *p, char *buf, size_t len, tn_ws_event *ev);
+
+/* As tn_ws_parse, but the input is left untouched and payload is unmasked into
+   out[0..cap): ev->data points into out (control frames: into the parser). At most cap
+   payload bytes are taken per call, so a return value can be less than len with more
+   payload pending: call again with the rest (and an emptied out).
+   Returns: as tn_ws_parse, plus TN_EBUFFER_FULL (cap is 0 while payload is pending; not
+   sticky). */
+TN_API int tn_ws_parse_into(tn_ws_parser *p, const char *in, size_t len, char *out, size_t cap,
+                            tn_ws_event *ev);
+
+/* Start over (a new connection): clears everything but the inputs. */
+TN_API void tn_ws_parser_reset(tn_ws_parser *p);
+
+/* The close code an endpoint should send after a codec or decoding error: 1002
+   (TN_EWS_PROTOCOL), 1007 (TN_EWS_BAD_UTF8, TN_EBAD_ENCODING), 1009 (TN_EWS_TOO_BIG), 1011
+   (any other error: an unexpected condition); 0 for TN_OK, TN_EINCOMPLETE and positive
+   values. */
+TN_API int tn_ws_error_close_code(int code);
+
+/* ---- frame writing ---------------------------------------------------------------------- */
+
+/* Size of the header tn_ws_write_header writes for a payload of `length` bytes (2..14). */
+TN_API size_t tn_ws_header_size(uint64_t length, int masked);
+
+/* Write f's header into out[0..cap): FIN, RSV, opcode, the shortest length encoding, and
+   the mask key when f->masked. The payload follows it; mask it with tn_ws_mask (or
+   tn_ws_mask_copy) using the same key and phase 0.
+   Returns: bytes written (2..14; TN_WS_MAX_HEADER always suffices); TN_EINVAL (reserved
+   opcode, RSV bits outside 0x70, length >= 2^63, a control frame without fin or with more
+   than 125 bytes); TN_EBUFFER_FULL (nothing written). */
+TN_API int tn_ws_write_header(char *out, size_t cap, const tn_ws_frame *f);
+
+/* XOR data[0..n) with the masking key in place (masking and unmasking are the same).
+   phase: offset of data[0] in the frame's payload (only its low two bits matter), so a
+   payload can be masked in pieces. SSE2 when the compiler offers it, else 8 bytes at a
+   time. */
+TN_API void tn_ws_mask(char *data, size_t n, const unsigned char key[4], uint64_t phase);
+/* Masked copy: dst[i] = src[i] ^ key[(phase + i) & 3] for i < n. dst and src may be the
+   same pointer but must not otherwise overlap. */
+TN_API void tn_ws_mask_copy(char *dst, const char *src, size_t n, const unsigned char key[4], uint64_t phase);
+
+/* ---- close frames (RFC 6455 §5.5.1, §7.4) -----------------------------------------------
+   Valid codes on the wire: 1000-1003, 1007-1014 (1012-1014 are IANA-registered) and
+   3000-4999. 1004 is reserved; 1005, 1006 and 1015 are never sent; 1016-2999 are
+   unassigned; others are out of range. */
+
+/* 1 if `code` may appear in a close frame, else 0. */
+TN_API int tn_ws_close_code_valid(int code);
+
+/* Build a close payload: the code (network order) and the reason, into out[0..cap).
+   code 0 means "no code": an empty payload (the reason must then be empty too).
+   Returns: bytes written (0, or 2 + reason_len <= 125); TN_EINVAL (invalid code, a reason
+   without a code, reason_len > 123); TN_EBAD_ENCODING (reason not UTF-8); TN_EBUFFER_FULL
+   (nothing written; 125 bytes always suffice). */
+TN_API int tn_ws_close_payload(char *out, size_t cap, int code, const char *reason, size_t reason_len);
+
+/* Validate a received close payload and split it. An empty payload gives *code = 1005 (no
+   status received) and an empty reason.
+   Returns: TN_OK; TN_EWS_PROTOCOL (1 byte, over 125 bytes, or an invalid code: answer
+   1002); TN_EWS_BAD_UTF8 (reason not UTF-8: answer 1007). *reason points into payload. */
+TN_API int tn_ws_close_parse(const char *payload, size_t len, int *code, tn_str *reason);
+
+/* ---- opening handshake (RFC 6455 §4) ---------------------------------------------------- */
+
+/* Flags for tn_ws_check_request. */
+enum {
+    TN_WS_ANY_ORIGIN = 1u << 0   /* skip the same-origin check (the caller checks Origin) */
+};
+
+/* Sec-WebSocket-Accept for a Sec-WebSocket-Key: base64(SHA-1(key + the RFC's GUID)).
+   out receives 28 characters and a NUL. */
+TN_API void tn_ws_accept_key(tn_str key, char out[TN_WS_ACCEPT_SIZE + 1]);
+
+/* Validate a server-side upgrade request (method, HTTP version 10/11 and header fields as
+   tn_http_parse_request gives them). Checked in this order:
+     - GET, HTTP/1.1, an Upgrade list containing "websocket" and a Connection list
+       containing "upgrade" (case-insensitive)                       else TN_EWS_HANDSHAKE
+     - Sec-WebSocket-Version: 13 (absent or anything else)          else TN_EWS_VERSION
+       (answer 426 with "Sec-WebSocket-Version: 13")
+     - exactly one Sec-WebSocket-Key that base64-decodes to 16 bytes else TN_EWS_HANDSHAKE
+     - unless flags has TN_WS_ANY_ORIGIN: an Origin field, when present, names the same
+       host[:port] as Host (Tornado's check_origin; no Origin = allowed) else TN_EWS_ORIGIN
+   *key (may be NULL) receives the key on success (a slice of the header value), for
+   tn_ws_accept_key. Map errors to statuses with tn_ws_handshake_status. */
+TN_API int tn_ws_check_request(tn_str method, int http_version, const tn_http_header *headers, size_t num,
+                               unsigned flags, tn_str *key);
+
+/* The same-origin check alone: TN_OK when there is no Origin field or its host[:port]
+   equals Host (ASCII case-insensitive; "null" and other opaque origins never match), else
+   TN_EWS_ORIGIN. */
+TN_API int tn_ws_check_origin(const tn_http_header *headers, size_t num);
+
+/* The HTTP status for a handshake error: 400 (TN_EWS_HANDSHAKE and other errors), 426
+   (TN_EWS_VERSION), 403 (TN_EWS_ORIGIN); 0 for TN_OK. */
+TN_API int tn_ws_handshake_status(int code);
+
+/* The subprotocols a client offers: every element of every Sec-WebSocket-Protocol field,
+   in order, into out[0..max) as slices of the header values; *count gets the number.
+   Empty list elements are skipped.
+   Returns: TN_OK; TN_EWS_HANDSHAKE (an element that is not a token, anywhere in the
+   list); TN_ELIMIT (a well-formed list of more than max elements; out holds the first max). */
+TN_API int tn_ws_parse_protocols(const tn_http_header *headers, size_t num, tn_str *out, size_t max,
+                                 size_t *count);
+
+/* Pick a subprotocol: the first one the client offers (its order of preference) that is
+   in supported[0..nsupported) (exact, case-sensitive match). *chosen points into the
+   header value. Returns: TN_OK; TN_ENOENT (none in common, or none offered: go on without
+   Sec-WebSocket-Protocol, as Tornado does); TN_EWS_HANDSHAKE (malformed list). */
+TN_API int tn_ws_select_protocol(const tn_http_header *headers, size_t num, const char *const *supported,
+                                 size_t nsupported, tn_str *chosen);
+
+/* tn_ws_extension: one offer or answer of Sec-WebSocket-Extensions (RFC 6455 §9.1), not
+   acted upon: name and its raw parameter text, walked with tn_ws_ext_param_next. */
+typedef struct tn_ws_extension {
+    tn_str name;                 /* e.g. "permessage-deflate" */
+    tn_str params;               /* "; a=1; b" after the name, as received (may be empty) */
+} tn_ws_extension;
+
+/* Every extension of every Sec-WebSocket-Extensions field, in order, into out[0..max);
+   *count gets the number. Syntax is checked: extension = token *( ";" token [ "=" (token
+   | quoted-string) ] ), elements separated by commas, whitespace around delimiters.
+   Returns: TN_OK; TN_EWS_HANDSHAKE (malformed anywhere); TN_ELIMIT (well-formed but more
+   than max; out holds the first max). */
+TN_API int tn_ws_parse_extensions(const tn_http_header *headers, size_t num, tn_ws_extension *out,
+                                  size_t max, size_t *count);
+
+/* Next parameter of an extension: *rest starts as ext.params and advances. *name is the
+   parameter name, *value its value without quotes (empty when the parameter has none).
+   Returns 1, or 0 at the end. Only for params from tn_ws_parse_extensions (validated). */
+TN_API int tn_ws_ext_param_next(tn_str *rest, tn_str *name, tn_str *value);
+
+/* Client: a fresh Sec-WebSocket-Key (16 random bytes from tn_random_bytes, base64) into
+   out: 24 characters and a NUL. Returns TN_OK or the random source's error. */
+TN_API int tn_ws_client_key(char out[TN_WS_KEY_SIZE + 1]);
+
+/* Client: validate the server's answer to a handshake sent with `key`: status 101, an
+   Upgrade list containing "websocket", a Connection list containing "upgrade", exactly one
+   Sec-WebSocket-Accept equal to tn_ws_accept_key(key). Whether Sec-WebSocket-Protocol and
+   Sec-WebSocket-Extensions name only what was offered is the caller's check (parse them
+   with the functions above). Returns: TN_OK; TN_EWS_HANDSHAKE. */
+TN_API int tn_ws_check_response(int status, const tn_http_header *headers, size_t num, tn_str key);
+
+TN__END_DECLS
+#endif /* TN_HAS_WEBSOCKET */
+
+#endif /* TN_WS_H */
+/* <<ws.h  end of src/ws.h */
+
+/* ======================================================================== */
 /* >>http_server.h  (src/http_server.h)                                     */
 /* ======================================================================== */
 #ifdef TORNADO_LINE_DIRECTIVES
@@ -3166,7 +3479,7 @@ TN__END_DECLS
 #else
 #  define TN__STAT_MTIME_NSEC(st) ((int64_t)(st)->st_mtim.tv_nsec)
 #endif
-/* SSE2 scanning in the HTTP parser; TORNADO_NO_SIMD forces the portable fallback. */
+/* SSE2 scanning in the HTTP parser and WebSocket masking; TORNADO_NO_SIMD forces the portable fallback. */
 #if defined(__SSE2__) && (defined(__GNUC__) || defined(__clang__)) && !defined(TORNADO_NO_SIMD)
 #  include <emmintrin.h>
 #  define TN__HAVE_SSE2 1
@@ -13106,6 +13419,659 @@ TN_API int tn_basic_auth_decode(tn_str header, char *buf, size_t cap, tn_str *us
     return TN_OK;
 }
 /* <<http_cookie.c  end of src/http_cookie.c */
+
+/* ======================================================================== */
+/* >>ws.c  (src/ws.c)                                                       */
+/* ======================================================================== */
+#ifdef TORNADO_LINE_DIRECTIVES
+#line 1 "src/ws.c"
+#endif
+/* ws.c: WebSocket (RFC 6455) frame codec, close payloads and handshake helpers, pure (no I/O). */
+/* #include "ws.h" (inlined above) */
+/* #include "internal.h" (inlined above) */
+/* #include "crypto.h" (inlined above) */
+/* #include "http_parse.h" (inlined above) */
+
+#if TN_HAS_WEBSOCKET
+
+/* ---- policy ----------------------------------------------------------------------------
+   The frame parser is a push parser over any split of the input (one byte at a time
+   works): bytes in, events out, no I/O, no allocation. It keeps at most a partial header
+   (14 bytes) and a control payload (125 bytes) between calls; data payload is never held
+   back: each piece is unmasked (in place or into caller memory) and handed out at once.
+   Refused, as RFC 6455 requires and Tornado does (all TN_EWS_PROTOCOL → close 1002):
+   - reserved opcodes (3-7, 0xB-0xF);
+   - RSV bits no extension claimed (tn_ws_parser.rsv_allowed); claimed bits only on the
+     first frame of a data message, which is how permessage-deflate (RFC 7692 §6.1) uses
+     RSV1 and the only place a registered extension uses them;
+   - a client frame without a mask (server role), a server frame with one (client role);
+   - control frames with FIN clear or a payload over 125 bytes;
+   - a length that is not in its shortest encoding (RFC 6455 §5.2: "the minimal number of
+     bytes MUST be used"), or a 64-bit length with the top bit set;
+   - a continuation frame with no message open, a TEXT/BINARY frame while one is open
+     (control frames may come between fragments).
+   Checks run as soon as the bytes they need are in: opcode, RSV, mask bit and control
+   rules at the second header byte, length rules at the end of the header, the message
+   size at the header too (running message length + this frame's declared length, so an
+   oversized message fails before its payload arrives: TN_EWS_TOO_BIG → 1009), UTF-8 of
+   text messages at the first bad byte of a piece (TN_EWS_BAD_UTF8 → 1007). Errors are
+   sticky: a connection that broke the protocol is closed, never resynchronised.
+   What the parser does not judge: close payloads (tn_ws_close_parse does), frames after a
+   close (the endpoint stops reading), extension semantics (compressed messages are handed
+   out as received, flagged by their RSV bits). */
+
+enum { TN__WS_HEAD = 0, TN__WS_DATA = 1, TN__WS_CTL = 2, TN__WS_ERROR = 3 };
+
+/* ---- masking: SSE2 when available, 8 bytes at a time otherwise (same results) ---- */
+
+/* The key rotated to `phase`: k[j] = key[(phase + j) & 3]; returns the same 4 bytes as a
+   word in memory order. The pattern repeats every 4 bytes, so a 64-bit word of two copies
+   (or a 128-bit vector of four) is right in either byte order. */
+TN__PRIVATE uint32_t tn__ws_key_word(const unsigned char key[4], uint64_t phase, unsigned char k[4]) {
+    unsigned s = (unsigned)(phase & 3);
+    uint32_t w;
+    k[0] = key[s];
+    k[1] = key[(s + 1) & 3];
+    k[2] = key[(s + 2) & 3];
+    k[3] = key[(s + 3) & 3];
+    memcpy(&w, k, 4);
+    return w;
+}
+
+/* dst[i..n) = src[i..n) ^ pattern, 8 bytes at a time, then bytewise (i is a multiple of 4). */
+TN__PRIVATE void tn__ws_mask_words(unsigned char *dst, const unsigned char *src, size_t i, size_t n,
+                                   const unsigned char k[4], uint32_t kw32) {
+    uint64_t kw = ((uint64_t)kw32 << 32) | kw32;
+    for (; n - i >= 8; i += 8) {
+        uint64_t w;
+        memcpy(&w, src + i, 8);
+        w ^= kw;
+        memcpy(dst + i, &w, 8);
+    }
+    for (; i < n; i++) dst[i] = (unsigned char)(src[i] ^ k[i & 3]);
+}
+
+TN__PRIVATE void tn__ws_mask_scalar(unsigned char *dst, const unsigned char *src, size_t n, const unsigned char key[4],
+                                    uint64_t phase) {
+    unsigned char k[4];
+    uint32_t kw = tn__ws_key_word(key, phase, k);
+    tn__ws_mask_words(dst, src, 0, n, k, kw);
+}
+
+#if TN__HAVE_SSE2
+TN__PRIVATE void tn__ws_mask_sse2(unsigned char *dst, const unsigned char *src, size_t n, const unsigned char key[4],
+                                  uint64_t phase) {
+    unsigned char k[4];
+    uint32_t kw = tn__ws_key_word(key, phase, k);
+    __m128i kv = _mm_set1_epi32((int)kw);   /* x86 is little-endian: lanes repeat k[0..3] in memory */
+    size_t i = 0;
+    for (; n - i >= 64; i += 64) {
+        __m128i a = _mm_loadu_si128((const __m128i *)(const void *)(src + i));
+        __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(src + i + 16));
+        __m128i c = _mm_loadu_si128((const __m128i *)(const void *)(src + i + 32));
+        __m128i d = _mm_loadu_si128((const __m128i *)(const void *)(src + i + 48));
+        _mm_storeu_si128((__m128i *)(void *)(dst + i), _mm_xor_si128(a, kv));
+        _mm_storeu_si128((__m128i *)(void *)(dst + i + 16), _mm_xor_si128(b, kv));
+        _mm_storeu_si128((__m128i *)(void *)(dst + i + 32), _mm_xor_si128(c, kv));
+        _mm_storeu_si128((__m128i *)(void *)(dst + i + 48), _mm_xor_si128(d, kv));
+    }
+    for (; n - i >= 16; i += 16) {
+        __m128i a = _mm_loadu_si128((const __m128i *)(const void *)(src + i));
+        _mm_storeu_si128((__m128i *)(void *)(dst + i), _mm_xor_si128(a, kv));
+    }
+    tn__ws_mask_words(dst, src, i, n, k, kw);
+}
+#endif
+
+TN__PRIVATE void tn__ws_mask(unsigned char *dst, const unsigned char *src, size_t n, const unsigned char key[4],
+                             uint64_t phase) {
+#if TN__HAVE_SSE2
+    tn__ws_mask_sse2(dst, src, n, key, phase);
+#else
+    tn__ws_mask_scalar(dst, src, n, key, phase);
+#endif
+}
+
+TN_API void tn_ws_mask(char *data, size_t n, const unsigned char key[4], uint64_t phase) {
+    tn__ws_mask((unsigned char *)data, (const unsigned char *)data, n, key, phase);
+}
+
+TN_API void tn_ws_mask_copy(char *dst, const char *src, size_t n, const unsigned char key[4], uint64_t phase) {
+    tn__ws_mask((unsigned char *)dst, (const unsigned char *)src, n, key, phase);
+}
+
+/* ---- frame parser ---- */
+
+TN__PRIVATE int tn__ws_fail(tn_ws_parser *p, int err) {
+    p->_state = TN__WS_ERROR;
+    p->_err = err;
+    return err;
+}
+
+/* Header size announced by the first two bytes. */
+TN__PRIVATE size_t tn__ws_head_size(unsigned b1) {
+    unsigned len7 = b1 & 0x7f;
+    return 2 + (len7 == 126 ? 2 : len7 == 127 ? 8 : 0) + ((b1 & 0x80) ? 4 : 0);
+}
+
+/* The rules the first two header bytes decide (see the policy above). */
+TN__PRIVATE int tn__ws_check_start(const tn_ws_parser *p, unsigned b0, unsigned b1) {
+    unsigned op = b0 & 0x0f, rsv = b0 & 0x70;
+    int masked = (b1 & 0x80) != 0;
+    if ((op >= 3 && op <= 7) || op > TN_WS_PONG) return TN_EWS_PROTOCOL;
+    if (op & 8) {
+        if (!(b0 & 0x80) || (b1 & 0x7f) > TN_WS_MAX_CONTROL || rsv) return TN_EWS_PROTOCOL;
+    } else if (op == TN_WS_CONT) {
+        if (!p->_msg_opcode || rsv) return TN_EWS_PROTOCOL;
+    } else if (p->_msg_opcode || (rsv & ~p->rsv_allowed)) {
+        return TN_EWS_PROTOCOL;
+    }
+    if (masked != (p->role != TN_WS_CLIENT)) return TN_EWS_PROTOCOL;
+    return TN_OK;
+}
+
+/* A complete header at h (its size already known to be right): fill p->_frame, check the
+   length rules and the message size, and open a data message. */
+TN__PRIVATE int tn__ws_take_head(tn_ws_parser *p, const unsigned char *h) {
+    tn_ws_frame *f = &p->_frame;
+    unsigned len7 = h[1] & 0x7f;
+    const unsigned char *q = h + 2;
+    uint64_t len = len7;
+    if (len7 == 126) {
+        len = ((uint64_t)q[0] << 8) | q[1];
+        if (len < 126) return TN_EWS_PROTOCOL;
+        q += 2;
+    } else if (len7 == 127) {
+        int i;
+        len = 0;
+        for (i = 0; i < 8; i++) len = (len << 8) | q[i];
+        if ((len >> 63) || len < 65536) return TN_EWS_PROTOCOL;
+        q += 8;
+    }
+    f->fin = (h[0] & 0x80) != 0;
+    f->opcode = h[0] & 0x0f;
+    f->rsv = h[0] & 0x70;
+    f->masked = (h[1] & 0x80) != 0;
+    if (f->masked) memcpy(f->mask, q, 4);
+    else memset(f->mask, 0, 4);
+    f->length = len;
+    p->_left = len;
+    if (f->opcode & 8) {
+        p->_state = TN__WS_CTL;
+        p->_clen = 0;
+        return TN_OK;
+    }
+    {
+        uint64_t max = TN__DEF(p->max_message_size, (uint64_t)TORNADO_MAX_WS_MESSAGE);
+        uint64_t sofar = f->opcode == TN_WS_CONT ? p->_msg_len : 0;
+        if (len > max || sofar > max - len) return TN_EWS_TOO_BIG;
+    }
+    if (f->opcode != TN_WS_CONT) {
+        p->_msg_opcode = f->opcode;
+        p->_msg_rsv = f->rsv;
+        p->_msg_len = 0;
+        tn_utf8_init(&p->_utf8);
+    }
+    p->_state = TN__WS_DATA;
+    return TN_OK;
+}
+
+/* The parser proper. in/len: input; dst_base: where payload goes (the input itself for
+   in-place unmasking, with dst_in_place set, or caller memory of cap bytes). */
+TN__PRIVATE int tn__ws_run(tn_ws_parser *p, const unsigned char *in, size_t len, unsigned char *out, size_t cap,
+                           int in_place, tn_ws_event *ev) {
+    size_t pos = 0;
+    unsigned flags = 0;
+    if (p->_state == TN__WS_ERROR) return p->_err;
+    if (len > 0x7fffffffu) len = 0x7fffffffu;   /* the result is an int: take at most INT_MAX per call */
+
+    if (p->_state == TN__WS_HEAD) {
+        int rc;
+        if (p->_hlen == 0 && len >= 2 && len >= tn__ws_head_size(in[1])) {
+            /* fast path: the whole header is in the input */
+            if ((rc = tn__ws_check_start(p, in[0], in[1])) != TN_OK) return tn__ws_fail(p, rc);
+            if ((rc = tn__ws_take_head(p, in)) != TN_OK) return tn__ws_fail(p, rc);
+            pos = tn__ws_head_size(in[1]);
+        } else {
+            size_t hl = p->_hlen, need, take;
+            while (hl < 2 && pos < len) p->_hdr[hl++] = in[pos++];
+            if (hl < 2) {
+                p->_hlen = (unsigned char)hl;
+                return TN_EINCOMPLETE;
+            }
+            if ((rc = tn__ws_check_start(p, p->_hdr[0], p->_hdr[1])) != TN_OK) return tn__ws_fail(p, rc);
+            need = tn__ws_head_size(p->_hdr[1]);
+            take = TN__MIN(need - hl, len - pos);
+            memcpy(p->_hdr + hl, in + pos, take);
+            hl += take;
+            pos += take;
+            if (hl < need) {
+                p->_hlen = (unsigned char)hl;
+                return TN_EINCOMPLETE;
+            }
+            p->_hlen = 0;
+            if ((rc = tn__ws_take_head(p, p->_hdr)) != TN_OK) return tn__ws_fail(p, rc);
+        }
+        flags = TN_WS_EV_FRAME_START;
+    }
+
+    if (p->_state == TN__WS_CTL) {
+        const tn_ws_frame *f = &p->_frame;
+        size_t take = (size_t)TN__MIN(p->_left, (uint64_t)(len - pos));
+        unsigned char *c = p->_ctl + p->_clen;
+        if (f->masked) tn__ws_mask(c, in + pos, take, f->mask, p->_clen);
+        else if (take) memcpy(c, in + pos, take);
+        p->_clen = (unsigned char)(p->_clen + take);
+        p->_left -= take;
+        pos += take;
+        if (p->_left) return TN_EINCOMPLETE;   /* pos == len: all of it is gathered */
+        ev->frame = *f;
+        ev->opcode = f->opcode;
+        ev->rsv = 0;
+        ev->flags = TN_WS_EV_FRAME_START | TN_WS_EV_FRAME_END | TN_WS_EV_MESSAGE_END;
+        ev->data = tn_str_make((const char *)p->_ctl, p->_clen);
+        ev->offset = 0;
+        ev->message_offset = 0;
+        p->_state = TN__WS_HEAD;
+        return (int)pos;
+    }
+
+    /* TN__WS_DATA */
+    {
+        const tn_ws_frame *f = &p->_frame;
+        size_t take = (size_t)TN__MIN(p->_left, (uint64_t)(len - pos));
+        uint64_t off = f->length - p->_left;
+        unsigned char *dst;
+        if (!in_place && take > cap) {
+            take = cap;
+            if (take == 0 && !flags) return TN_EBUFFER_FULL;
+        }
+        if (take == 0 && !flags && p->_left) return TN_EINCOMPLETE;   /* pos == len == 0 */
+        dst = in_place ? (unsigned char *)in + pos : out;
+        if (f->masked) tn__ws_mask(dst, in + pos, take, f->mask, off);
+        else if (!in_place && take) memcpy(dst, in + pos, take);
+        if (p->_msg_opcode == TN_WS_TEXT && !p->_msg_rsv && !(p->flags & TN_WS_NO_UTF8_CHECK) &&
+            tn_utf8_feed(&p->_utf8, dst, take) != TN_OK)
+            return tn__ws_fail(p, TN_EWS_BAD_UTF8);
+        ev->frame = *f;
+        ev->opcode = p->_msg_opcode;
+        ev->rsv = p->_msg_rsv;
+        ev->data = tn_str_make((const char *)dst, take);
+        ev->offset = off;
+        ev->message_offset = p->_msg_len;
+        p->_left -= take;
+        p->_msg_len += take;
+        pos += take;
+        if (p->_left == 0) {
+            flags |= TN_WS_EV_FRAME_END;
+            p->_state = TN__WS_HEAD;
+            if (f->fin) {
+                flags |= TN_WS_EV_MESSAGE_END;
+                if (p->_msg_opcode == TN_WS_TEXT && !p->_msg_rsv && !(p->flags & TN_WS_NO_UTF8_CHECK) &&
+                    tn_utf8_finish(&p->_utf8) != TN_OK)
+                    return tn__ws_fail(p, TN_EWS_BAD_UTF8);
+                p->_msg_opcode = 0;
+                p->_msg_rsv = 0;
+                p->_msg_len = 0;
+            }
+        }
+        ev->flags = flags;
+        return (int)pos;
+    }
+}
+
+TN_API int tn_ws_parse(tn_ws_parser *p, char *buf, size_t len, tn_ws_event *ev) {
+    return tn__ws_run(p, (const unsigned char *)buf, len, NULL, 0, 1, ev);
+}
+
+TN_API int tn_ws_parse_into(tn_ws_parser *p, const char *in, size_t len, char *out, size_t cap, tn_ws_event *ev) {
+    return tn__ws_run(p, (const unsigned char *)in, len, (unsigned char *)out, cap, 0, ev);
+}
+
+TN_API void tn_ws_parser_reset(tn_ws_parser *p) {
+    tn_ws_parser keep;
+    memset(&keep, 0, sizeof keep);
+    keep.role = p->role;
+    keep.rsv_allowed = p->rsv_allowed;
+    keep.flags = p->flags;
+    keep.max_message_size = p->max_message_size;
+    *p = keep;
+}
+
+TN_API int tn_ws_error_close_code(int code) {
+    switch (code) {
+    case TN_EWS_PROTOCOL: return 1002;
+    case TN_EWS_BAD_UTF8:
+    case TN_EBAD_ENCODING: return 1007;
+    case TN_EWS_TOO_BIG: return 1009;
+    default: return code < 0 && code != TN_EINCOMPLETE ? 1011 : 0;
+    }
+}
+
+/* ---- frame writing ---- */
+
+TN_API size_t tn_ws_header_size(uint64_t length, int masked) {
+    return 2 + (length < 126 ? 0 : length < 65536 ? 2 : 8) + (masked ? 4 : 0);
+}
+
+TN_API int tn_ws_write_header(char *out, size_t cap, const tn_ws_frame *f) {
+    unsigned char *o = (unsigned char *)out;
+    int op = f->opcode;
+    size_t n, i = 2;
+    if (!(op == TN_WS_CONT || op == TN_WS_TEXT || op == TN_WS_BINARY || op == TN_WS_CLOSE || op == TN_WS_PING ||
+          op == TN_WS_PONG))
+        return TN_EINVAL;
+    if ((f->rsv & ~0x70u) || (f->length >> 63)) return TN_EINVAL;
+    if ((op & 8) && (!f->fin || f->length > TN_WS_MAX_CONTROL)) return TN_EINVAL;
+    n = tn_ws_header_size(f->length, f->masked);
+    if (cap < n) return TN_EBUFFER_FULL;
+    o[0] = (unsigned char)((f->fin ? 0x80 : 0) | f->rsv | (unsigned)op);
+    o[1] = (unsigned char)(f->masked ? 0x80 : 0);
+    if (f->length < 126) {
+        o[1] |= (unsigned char)f->length;
+    } else if (f->length < 65536) {
+        o[1] |= 126;
+        o[2] = (unsigned char)(f->length >> 8);
+        o[3] = (unsigned char)f->length;
+        i = 4;
+    } else {
+        int k;
+        o[1] |= 127;
+        for (k = 0; k < 8; k++) o[2 + k] = (unsigned char)(f->length >> (56 - 8 * k));
+        i = 10;
+    }
+    if (f->masked) memcpy(o + i, f->mask, 4);
+    return (int)n;
+}
+
+/* ---- close frames ---- */
+
+TN_API int tn_ws_close_code_valid(int code) {
+    return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999);
+}
+
+TN_API int tn_ws_close_payload(char *out, size_t cap, int code, const char *reason, size_t reason_len) {
+    if (code == 0) return reason_len ? TN_EINVAL : 0;
+    if (!tn_ws_close_code_valid(code) || reason_len > TN_WS_MAX_CONTROL - 2) return TN_EINVAL;
+    if (tn_utf8_validate(reason, reason_len) != TN_OK) return TN_EBAD_ENCODING;
+    if (cap < 2 + reason_len) return TN_EBUFFER_FULL;
+    out[0] = (char)(unsigned char)(code >> 8);
+    out[1] = (char)(unsigned char)code;
+    if (reason_len) memcpy(out + 2, reason, reason_len);
+    return (int)(2 + reason_len);
+}
+
+TN_API int tn_ws_close_parse(const char *payload, size_t len, int *code, tn_str *reason) {
+    const unsigned char *u = (const unsigned char *)payload;
+    int c;
+    *code = 1005;
+    *reason = tn_str_make(NULL, 0);
+    if (len == 0) return TN_OK;
+    if (len == 1 || len > TN_WS_MAX_CONTROL) return TN_EWS_PROTOCOL;
+    c = (u[0] << 8) | u[1];
+    if (!tn_ws_close_code_valid(c)) return TN_EWS_PROTOCOL;
+    if (tn_utf8_validate(payload + 2, len - 2) != TN_OK) return TN_EWS_BAD_UTF8;
+    *code = c;
+    *reason = tn_str_make(payload + 2, len - 2);
+    return TN_OK;
+}
+
+/* ---- opening handshake ---- */
+
+/* tchar (RFC 9110 §5.6.2): the characters of tokens (subprotocols, extension names). */
+TN__PRIVATE int tn__ws_tchar(unsigned char c) {
+    if ((c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z')) return 1;
+    switch (c) {
+    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+': case '-': case '.':
+    case '^': case '_': case '`': case '|': case '~':
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+#define TN__WS_OWS(c) ((c) == ' ' || (c) == '\t')
+
+/* Bytes of s[i..n) that are tchars, from i. */
+TN__PRIVATE size_t tn__ws_token_end(const char *s, size_t i, size_t n) {
+    while (i < n && tn__ws_tchar((unsigned char)s[i])) i++;
+    return i;
+}
+
+TN__PRIVATE size_t tn__ws_skip_ows(const char *s, size_t i, size_t n) {
+    while (i < n && TN__WS_OWS(s[i])) i++;
+    return i;
+}
+
+TN_API void tn_ws_accept_key(tn_str key, char out[TN_WS_ACCEPT_SIZE + 1]) {
+    static const char guid[] = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+    unsigned char digest[TN_SHA1_SIZE];
+    tn_sha1_ctx ctx;
+    tn_sha1_init(&ctx);
+    tn_sha1_update(&ctx, key.ptr, key.len);
+    tn_sha1_update(&ctx, guid, sizeof guid - 1);
+    tn_sha1_final(&ctx, digest);
+    tn_base64_encode(digest, sizeof digest, out, TN_WS_ACCEPT_SIZE + 1, NULL, TN_BASE64_STD);
+}
+
+/* The one field named `name`, if there is exactly one. */
+TN__PRIVATE int tn__ws_single(const tn_http_header *h, size_t num, const char *name, tn_str *value) {
+    if (tn_http_header_count(h, num, name) != 1) return 0;
+    return tn_http_header_get(h, num, name, value) == TN_OK;
+}
+
+TN_API int tn_ws_check_origin(const tn_http_header *headers, size_t num) {
+    tn_str origin, host;
+    size_t n = tn_http_header_count(headers, num, "Origin"), i, a;
+    if (n == 0) return TN_OK;
+    if (n > 1 || !tn__ws_single(headers, num, "Origin", &origin) || !tn__ws_single(headers, num, "Host", &host))
+        return TN_EWS_ORIGIN;
+    /* origin = scheme "://" host [ ":" port ]: compare the authority with Host */
+    for (i = 1; i + 3 <= origin.len && memcmp(origin.ptr + i, "://", 3) != 0; i++) {}
+    if (i + 3 > origin.len) return TN_EWS_ORIGIN;
+    a = i + 3;
+    for (i = a; i < origin.len && origin.ptr[i] != '/' && origin.ptr[i] != '?' && origin.ptr[i] != '#'; i++) {}
+    if (i == a || host.len == 0) return TN_EWS_ORIGIN;
+    return tn_str_ieq(tn_str_make(origin.ptr + a, i - a), host) ? TN_OK : TN_EWS_ORIGIN;
+}
+
+TN_API int tn_ws_check_request(tn_str method, int http_version, const tn_http_header *headers, size_t num,
+                               unsigned flags, tn_str *key) {
+    tn_str v, k;
+    unsigned char raw[18];
+    size_t raw_len = 0;
+    if (!tn_str_eq_c(method, "GET") || http_version < 11) return TN_EWS_HANDSHAKE;
+    if (!tn_http_header_has_token(headers, num, "Upgrade", "websocket") ||
+        !tn_http_header_has_token(headers, num, "Connection", "upgrade"))
+        return TN_EWS_HANDSHAKE;
+    if (!tn__ws_single(headers, num, "Sec-WebSocket-Version", &v) || !tn_str_eq_c(v, "13")) return TN_EWS_VERSION;
+    if (!tn__ws_single(headers, num, "Sec-WebSocket-Key", &k) || k.len != TN_WS_KEY_SIZE ||
+        tn_base64_decode(k.ptr, k.len, raw, sizeof raw, &raw_len, TN_BASE64_STD) != TN_OK || raw_len != 16)
+        return TN_EWS_HANDSHAKE;
+    if (!(flags & TN_WS_ANY_ORIGIN) && tn_ws_check_origin(headers, num) != TN_OK) return TN_EWS_ORIGIN;
+    if (key) *key = k;
+    return TN_OK;
+}
+
+TN_API int tn_ws_handshake_status(int code) {
+    switch (code) {
+    case TN_OK: return 0;
+    case TN_EWS_VERSION: return 426;
+    case TN_EWS_ORIGIN: return 403;
+    default: return code < 0 ? 400 : 0;
+    }
+}
+
+/* Walk the comma-separated token list of every field named `name`: *field and *pos start
+   at 0; each call stores the next element in *elem. Returns 1, 0 (end) or TN_EWS_HANDSHAKE
+   (an element that is not a token). */
+TN__PRIVATE int tn__ws_list_next(const tn_http_header *h, size_t num, const char *name, size_t *field, size_t *pos,
+                                 tn_str *elem) {
+    size_t i = tn_http_header_next(h, num, name, *field);
+    while (i < num) {
+        const char *s = h[i].value.ptr;
+        size_t n = h[i].value.len, p = *pos;
+        for (;;) {
+            size_t b, e;
+            p = tn__ws_skip_ows(s, p, n);
+            if (p < n && s[p] == ',') {   /* empty element */
+                p++;
+                continue;
+            }
+            if (p == n) break;
+            b = p;
+            e = tn__ws_token_end(s, b, n);
+            p = tn__ws_skip_ows(s, e, n);
+            if (e == b || (p < n && s[p] != ',')) return TN_EWS_HANDSHAKE;
+            if (p < n) p++;
+            *field = i;
+            *pos = p;
+            *elem = tn_str_make(s + b, e - b);
+            return 1;
+        }
+        i = tn_http_header_next(h, num, name, i + 1);
+        *pos = 0;
+    }
+    *field = num;
+    return 0;
+}
+
+TN_API int tn_ws_parse_protocols(const tn_http_header *headers, size_t num, tn_str *out, size_t max,
+                                 size_t *count) {
+    size_t field = 0, pos = 0, n = 0;
+    tn_str e;
+    int rc;
+    *count = 0;
+    while ((rc = tn__ws_list_next(headers, num, "Sec-WebSocket-Protocol", &field, &pos, &e)) == 1) {
+        if (n < max) {
+            out[n] = e;
+            *count = n + 1;
+        }
+        n++;   /* keep going: a malformed element after the first max is still an error */
+    }
+    return rc < 0 ? rc : n > max ? TN_ELIMIT : TN_OK;
+}
+
+TN_API int tn_ws_select_protocol(const tn_http_header *headers, size_t num, const char *const *supported,
+                                 size_t nsupported, tn_str *chosen) {
+    size_t field = 0, pos = 0, i;
+    tn_str e;
+    int rc;
+    *chosen = tn_str_make(NULL, 0);
+    /* the list is checked whole first, so a malformed tail is an error even after a match */
+    while ((rc = tn__ws_list_next(headers, num, "Sec-WebSocket-Protocol", &field, &pos, &e)) == 1) {}
+    if (rc < 0) return rc;
+    field = 0;
+    pos = 0;
+    while (tn__ws_list_next(headers, num, "Sec-WebSocket-Protocol", &field, &pos, &e) == 1)
+        for (i = 0; i < nsupported; i++)
+            if (tn_str_eq_c(e, supported[i])) {
+                *chosen = e;
+                return TN_OK;
+            }
+    return TN_ENOENT;
+}
+
+/* One extension parameter at s[i..n) (after its ';' and whitespace): name [ "=" value ].
+   Returns the index after it (and after trailing whitespace), or n + 1 when malformed.
+   *name / *value (may be NULL) receive the parts, value without quotes. */
+TN__PRIVATE size_t tn__ws_ext_param(const char *s, size_t i, size_t n, tn_str *name, tn_str *value) {
+    size_t e = tn__ws_token_end(s, i, n), vb, ve;
+    if (e == i) return n + 1;
+    if (name) *name = tn_str_make(s + i, e - i);
+    if (value) *value = tn_str_make(NULL, 0);
+    i = tn__ws_skip_ows(s, e, n);
+    if (i == n || s[i] != '=') return i;
+    i = tn__ws_skip_ows(s, i + 1, n);
+    if (i < n && s[i] == '"') {
+        /* quoted-string whose content must be a token (RFC 6455 §9.1): no escapes needed */
+        vb = i + 1;
+        ve = tn__ws_token_end(s, vb, n);
+        if (ve == vb || ve == n || s[ve] != '"') return n + 1;
+        i = ve + 1;
+    } else {
+        vb = i;
+        ve = tn__ws_token_end(s, vb, n);
+        if (ve == vb) return n + 1;
+        i = ve;
+    }
+    if (value) *value = tn_str_make(s + vb, ve - vb);
+    return tn__ws_skip_ows(s, i, n);
+}
+
+TN_API int tn_ws_parse_extensions(const tn_http_header *headers, size_t num, tn_ws_extension *out, size_t max,
+                                  size_t *count) {
+    size_t f, n = 0;
+    *count = 0;
+    for (f = tn_http_header_next(headers, num, "Sec-WebSocket-Extensions", 0); f < num;
+         f = tn_http_header_next(headers, num, "Sec-WebSocket-Extensions", f + 1)) {
+        const char *s = headers[f].value.ptr;
+        size_t len = headers[f].value.len, p = 0;
+        for (;;) {
+            size_t b, e, pb, pe;
+            p = tn__ws_skip_ows(s, p, len);
+            if (p < len && s[p] == ',') {
+                p++;
+                continue;
+            }
+            if (p == len) break;
+            b = p;
+            e = tn__ws_token_end(s, b, len);
+            if (e == b) return TN_EWS_HANDSHAKE;
+            pb = e;
+            p = pe = tn__ws_skip_ows(s, e, len);
+            while (p < len && s[p] == ';') {
+                p = tn__ws_ext_param(s, tn__ws_skip_ows(s, p + 1, len), len, NULL, NULL);
+                if (p > len) return TN_EWS_HANDSHAKE;
+                pe = p;
+            }
+            while (pe > pb && TN__WS_OWS(s[pe - 1])) pe--;
+            if (p < len && s[p] != ',') return TN_EWS_HANDSHAKE;
+            if (n < max) {
+                out[n].name = tn_str_make(s + b, e - b);
+                out[n].params = tn_str_make(s + pb, pe - pb);
+                *count = n + 1;
+            }
+            n++;
+        }
+    }
+    return n > max ? TN_ELIMIT : TN_OK;
+}
+
+TN_API int tn_ws_ext_param_next(tn_str *rest, tn_str *name, tn_str *value) {
+    const char *s = rest->ptr;
+    size_t n = rest->len, i = tn__ws_skip_ows(s, 0, n);
+    if (i == n || s[i] != ';') return 0;
+    i = tn__ws_ext_param(s, tn__ws_skip_ows(s, i + 1, n), n, name, value);
+    if (i > n) {   /* not from tn_ws_parse_extensions: stop */
+        *rest = tn_str_make(s + n, 0);
+        return 0;
+    }
+    *rest = tn_str_make(s + i, n - i);
+    return 1;
+}
+
+TN_API int tn_ws_client_key(char out[TN_WS_KEY_SIZE + 1]) {
+    unsigned char raw[16];
+    int rc = tn_random_bytes(raw, sizeof raw);
+    if (rc != TN_OK) return rc;
+    return tn_base64_encode(raw, sizeof raw, out, TN_WS_KEY_SIZE + 1, NULL, TN_BASE64_STD);
+}
+
+TN_API int tn_ws_check_response(int status, const tn_http_header *headers, size_t num, tn_str key) {
+    char want[TN_WS_ACCEPT_SIZE + 1];
+    tn_str got;
+    if (status != 101) return TN_EWS_HANDSHAKE;
+    if (!tn_http_header_has_token(headers, num, "Upgrade", "websocket") ||
+        !tn_http_header_has_token(headers, num, "Connection", "upgrade"))
+        return TN_EWS_HANDSHAKE;
+    if (!tn__ws_single(headers, num, "Sec-WebSocket-Accept", &got)) return TN_EWS_HANDSHAKE;
+    tn_ws_accept_key(key, want);
+    return tn_str_eq_c(got, want) ? TN_OK : TN_EWS_HANDSHAKE;
+}
+
+#endif /* TN_HAS_WEBSOCKET */
+/* <<ws.c  end of src/ws.c */
 
 /* ======================================================================== */
 /* >>http_server.c  (src/http_server.c)                                     */

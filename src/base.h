@@ -50,14 +50,20 @@ TN__BEGIN_DECLS
     X(TN_EBAD_CHUNK,        -39, "invalid chunked encoding")                          \
     X(TN_EBODY_TOO_LARGE,   -40, "body too large")                                    \
     X(TN_EBAD_URL,          -41, "invalid URL")                                       \
-    X(TN_EBAD_ENCODING,     -42, "invalid percent, base64 or UTF-8 encoding")          \
+    X(TN_EBAD_ENCODING,     -42, "invalid percent, base64 or UTF-8 encoding")         \
     X(TN_EBAD_MULTIPART,    -43, "invalid multipart body")                            \
     X(TN_EBAD_SIGNATURE,    -44, "signature mismatch")                                \
     X(TN_EEXPIRED,          -45, "expired")                                           \
     X(TN_EBAD_RANGE,        -46, "invalid or unsatisfiable range")                    \
-    X(TN_EMETHOD_NOT_ALLOWED, -47, "method not allowed")                         \
+    X(TN_EMETHOD_NOT_ALLOWED, -47, "method not allowed")                              \
     X(TN_EBAD_DEFLATE,      -48, "invalid compressed data")                           \
-    X(TN_EBAD_CHECKSUM,     -49, "compressed data checksum mismatch")
+    X(TN_EBAD_CHECKSUM,     -49, "compressed data checksum mismatch")                 \
+    X(TN_EWS_PROTOCOL,      -50, "WebSocket protocol error")                          \
+    X(TN_EWS_TOO_BIG,       -51, "WebSocket message too big")                         \
+    X(TN_EWS_BAD_UTF8,      -52, "WebSocket text or close reason is not UTF-8")       \
+    X(TN_EWS_HANDSHAKE,     -53, "invalid WebSocket handshake")                       \
+    X(TN_EWS_VERSION,       -54, "unsupported WebSocket version")                     \
+    X(TN_EWS_ORIGIN,        -55, "WebSocket origin not allowed")
 
 enum {
     TN_OK = 0,

@@ -87,7 +87,9 @@
      TORNADO_NO_HTTP_SERVER     off       leave the HTTP server out (needs TORNADO_NO_WEB too)
      TORNADO_NO_LOG             off       compile logging out
      TORNADO_NO_WEB             off       leave out the web layer (router, tn_app, static files)
-     TORNADO_NO_SIMD            off       portable scanning instead of SSE2 in the HTTP parser
+     TORNADO_NO_WEBSOCKET       off       leave out WebSocket (RFC 6455 frame codec, handshake)
+     TORNADO_NO_SIMD            off       portable loops instead of SSE2 (HTTP scanning, WebSocket
+                                          masking)
      TORNADO_NO_FILESYSTEM      off       no file system: static files only from compiled-in
                                           asset tables (tn_static_serve_assets); no sendfile
      TORNADO_NO_DEFLATE         off       leave out the inflate/deflate codec (gzip, zlib, raw)
@@ -125,6 +127,7 @@
      TORNADO_MAX_RANGES                  16           ranges in one Range header (beyond: 200)
      TORNADO_MAX_ROUTE_CAPTURES          16           captures ({name}, {name*}) per route
      TORNADO_MAX_INFLATE_SIZE            104857600    decoded bytes per inflate stream → TN_ELIMIT
+     TORNADO_MAX_WS_MESSAGE              10485760     WebSocket message (10 MiB, Tornado's) → 1009
 
    ALLOCATOR
    ---------
@@ -191,6 +194,12 @@
 #endif
 #if TN_HAS_WEB && !TN_HAS_HTTP_SERVER
 #  error "tornado.h: the web layer needs the HTTP server: define TORNADO_NO_WEB with TORNADO_NO_HTTP_SERVER"
+#endif
+
+#if defined(TORNADO_NO_WEBSOCKET)
+#  define TN_HAS_WEBSOCKET 0
+#else
+#  define TN_HAS_WEBSOCKET 1
 #endif
 
 #if defined(TORNADO_NO_FILESYSTEM)
@@ -306,6 +315,11 @@
 /* deflate: decoded bytes per inflate stream when its options say 0 (beyond: TN_ELIMIT). */
 #ifndef TORNADO_MAX_INFLATE_SIZE
 #define TORNADO_MAX_INFLATE_SIZE 104857600u
+#endif
+/* ws: largest WebSocket message payload when a parser says 0 (Tornado: 10 MiB; beyond:
+   TN_EWS_TOO_BIG, close 1009). */
+#ifndef TORNADO_MAX_WS_MESSAGE
+#define TORNADO_MAX_WS_MESSAGE 10485760u
 #endif
 /* Longest URL tn_url_parse accepts (TN_EURI_TOO_LONG beyond). */
 #ifndef TORNADO_MAX_URL_BYTES

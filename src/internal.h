@@ -51,7 +51,7 @@
 #else
 #  define TN__STAT_MTIME_NSEC(st) ((int64_t)(st)->st_mtim.tv_nsec)
 #endif
-/* SSE2 scanning in the HTTP parser; TORNADO_NO_SIMD forces the portable fallback. */
+/* SSE2 scanning in the HTTP parser and WebSocket masking; TORNADO_NO_SIMD forces the portable fallback. */
 #if defined(__SSE2__) && (defined(__GNUC__) || defined(__clang__)) && !defined(TORNADO_NO_SIMD)
 #  include <emmintrin.h>
 #  define TN__HAVE_SSE2 1

@@ -133,9 +133,11 @@ COMBOS = [
     ("no-simd", ["TORNADO_NO_SIMD"], []),
     ("no-http-server", ["TORNADO_NO_HTTP_SERVER"], []),
     ("no-deflate", ["TORNADO_NO_DEFLATE"], []),
+    ("no-websocket", ["TORNADO_NO_WEBSOCKET"], []),
     # everything optional left out at once: the smallest build
     ("minimal", ["TORNADO_NO_HTTP_SERVER", "TORNADO_NO_THREADS", "TORNADO_NO_LOG",
-                 "TORNADO_NO_FILESYSTEM", "TORNADO_NO_SIMD", "TORNADO_NO_DEFLATE"], []),
+                 "TORNADO_NO_FILESYSTEM", "TORNADO_NO_SIMD", "TORNADO_NO_DEFLATE",
+                 "TORNADO_NO_WEBSOCKET"], []),
 ]
 # Macros config.h reads that are not feature toggles.
 NOT_TOGGLES = {"TORNADO_IMPLEMENTATION", "TORNADO_LINE_DIRECTIVES", "TORNADO_VERSION", "TORNADO_H_INCLUDED"}

@@ -39,6 +39,7 @@
 #define TORNADO_MULTIPART_MAX_HEADER_BYTES 64  /* multipart_header_bytes, web_multipart */
 #define TORNADO_MULTIPART_MAX_PARTS 2u         /* multipart_parts, web_multipart */
 #define TORNADO_MAX_INFLATE_SIZE 100u          /* inflate_output_cap */
+#define TORNADO_MAX_WS_MESSAGE 50u             /* ws_message_size */
 
 #define TORNADO_IMPLEMENTATION
 #include "../tornado.h"
@@ -1180,8 +1181,36 @@ TN_TEST(inflate_output_cap) {
     TN_EQ_RC(tn_inflate_once(&io, packed, plen, out, sizeof out, &n), TN_ELIMIT);
 }
 
+/* A WebSocket parser with max_message_size 0 applies TORNADO_MAX_WS_MESSAGE: a 50-byte
+   frame parses, a 51-byte one fails at its header (TN_EWS_TOO_BIG, close 1009). */
+static int ws_frame_of(size_t n) {
+    char buf[128];
+    tn_ws_frame f;
+    tn_ws_parser p;
+    tn_ws_event ev;
+    int hl, rc;
+    memset(&f, 0, sizeof f);
+    memset(&p, 0, sizeof p);
+    f.fin = 1;
+    f.opcode = TN_WS_BINARY;
+    f.masked = 1;
+    f.length = n;
+    hl = tn_ws_write_header(buf, sizeof buf, &f);
+    if (hl < 0) return hl;
+    memset(buf + hl, 'x', n);   /* the mask is all zero: the payload stays as it is */
+    rc = tn_ws_parse(&p, buf, (size_t)hl + n, &ev);
+    return rc < 0 ? rc : TN_OK;
+}
+
+TN_TEST(ws_message_size) {
+    TN_OK_RC(ws_frame_of(50));
+    TN_EQ_RC(ws_frame_of(51), TN_EWS_TOO_BIG);
+    TN_EQ_INT(tn_ws_error_close_code(TN_EWS_TOO_BIG), 1009);
+}
+
 TN_TESTS(
-    TN_CASE(inflate_output_cap),TN_CASE(http_header_bytes), TN_CASE(http_header_count), TN_CASE(http_target_length),
+    TN_CASE(inflate_output_cap),
+    TN_CASE(ws_message_size),TN_CASE(http_header_bytes), TN_CASE(http_header_count), TN_CASE(http_target_length),
          TN_CASE(http_body_length), TN_CASE(http_body_chunked), TN_CASE(http_chunk_line),
          TN_CASE(http_trailer_bytes), TN_CASE(chunked_decoder_codes), TN_CASE(request_parser_codes),
          TN_CASE(http_idle_timeout), TN_CASE(http_header_timeout), TN_CASE(web_captures),
