@@ -131,8 +131,9 @@ COMBOS = [
     ("no-filesystem", ["TORNADO_NO_FILESYSTEM"], []),
     ("no-simd", ["TORNADO_NO_SIMD"], []),
     ("no-http-server", ["TORNADO_NO_HTTP_SERVER"], []),
+    ("no-http-client", ["TORNADO_NO_HTTP_CLIENT"], []),
     # everything optional left out at once: the smallest build
-    ("minimal", ["TORNADO_NO_HTTP_SERVER", "TORNADO_NO_THREADS", "TORNADO_NO_LOG",
+    ("minimal", ["TORNADO_NO_HTTP_SERVER", "TORNADO_NO_HTTP_CLIENT", "TORNADO_NO_THREADS", "TORNADO_NO_LOG",
                  "TORNADO_NO_FILESYSTEM", "TORNADO_NO_SIMD"], []),
 ]
 # Macros config.h reads that are not feature toggles.
