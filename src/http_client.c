@@ -450,9 +450,12 @@ TN__PRIVATE int tn__hcl_route(tn_http_fetch *f, char *key, size_t cap, const cha
         *host = f->proxy_host;
         *port = f->proxy_port;
         *tunnel = tn__hcl_is_https(&f->u) || f->proxy_tunnel;
+        /* the credentials are part of the key: a tunnel opened for one identity is not
+           handed to a request made with another */
         if (*tunnel)
-            n = snprintf(key, cap, "%s:%d>%.*s://%.*s:%d", f->proxy_host, f->proxy_port, (int)f->u.scheme.len,
-                         f->u.scheme.ptr, (int)f->u.host.len, f->u.host.ptr, tn__hcl_port(&f->u));
+            n = snprintf(key, cap, "%s:%d>%.*s://%.*s:%d %s:%s", f->proxy_host, f->proxy_port, (int)f->u.scheme.len,
+                         f->u.scheme.ptr, (int)f->u.host.len, f->u.host.ptr, tn__hcl_port(&f->u),
+                         f->proxy_user ? f->proxy_user : "", f->proxy_pass ? f->proxy_pass : "");
         else
             n = snprintf(key, cap, "%s:%d>", f->proxy_host, f->proxy_port);
     } else {
@@ -562,7 +565,7 @@ TN__PRIVATE void tn__hcl_on_connected(int status, tn_stream *s, void *user) {
 TN__PRIVATE void tn__hcl_start(tn_http_fetch *f) {
     tn_http_client *cl = f->cl;
     tn_allocator *a = tn__loop_alloc(f->h.loop);
-    char key[600], hostbuf[256];
+    char key[1200], hostbuf[256];
     const char *host;
     int port, tunnel, rc;
     tn__hcl_conn *c;

@@ -14,6 +14,7 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <signal.h>
+#include <fcntl.h>
 
 /* ---- a fetch's answer, copied out of the callback ---- */
 typedef struct answer {
@@ -129,6 +130,10 @@ static void site_handler(tn_request *req, void *user) {
     tn_str path = tn_request_path(req), q = tn_request_query(req), v;
     char buf[4096];
     s->requests++;
+    if (path.len > 7 && memcmp(path.ptr, "http://", 7) == 0) {   /* absolute-form: playing a proxy */
+        const char *slash = (const char *)memchr(path.ptr + 7, '/', path.len - 7);
+        path = slash ? tn_str_make(slash, path.len - (size_t)(slash - path.ptr)) : tn_str_c("/");
+    }
     if (tn_str_eq_c(path, "/hello")) {
         tn_respond(req, 200, "text/plain", "Hello, world", 12);
     } else if (tn_str_eq_c(path, "/echo")) {
@@ -311,6 +316,203 @@ static char *raw_url(raw *r, const char *path) {
     static char u[256];
     snprintf(u, sizeof u, "http://127.0.0.1:%d%s", r->port, path);
     return u;
+}
+
+
+/* ---- peers run as processes ---- */
+static int have_cmd(const char *cmd) {
+    char buf[256];
+    snprintf(buf, sizeof buf, "command -v %s >/dev/null 2>&1 || test -x /usr/sbin/%s", cmd, cmd);
+    return system(buf) == 0;
+}
+
+static int free_port(void) {
+    tn_socket fd;
+    size_t n;
+    tn_addr ad;
+    TN_OK_RC(tn_bind_sockets("127.0.0.1", 0, NULL, &fd, 1, &n));
+    TN_OK_RC(tn_socket_local_addr(fd, &ad));
+    tn_socket_close(fd);
+    return tn_addr_port(&ad);
+}
+
+/* Wait until something accepts on port (ms budget). */
+static int wait_port(int port, int ms) {
+    double end = tn_test_ms() + ms;
+    while (tn_test_ms() < end) {
+        struct sockaddr_in sa;
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        memset(&sa, 0, sizeof sa);
+        sa.sin_family = AF_INET;
+        sa.sin_port = htons((unsigned short)port);
+        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0) {
+            close(fd);
+            return 1;
+        }
+        close(fd);
+        usleep(20000);
+    }
+    return 0;
+}
+
+/* Start argv as a child (its own process group) with stdout/stderr to log. */
+static pid_t spawn(char *const argv[], const char *log) {
+    pid_t pid = fork();
+    if (pid == 0) {
+        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        setpgid(0, 0);
+        if (fd >= 0) {
+            dup2(fd, 1);
+            dup2(fd, 2);
+        }
+        execvp(argv[0], argv);
+        _exit(127);
+    }
+    return pid;
+}
+
+static void reap(pid_t pid) {
+    int st;
+    if (pid <= 0) return;
+    kill(-pid, SIGTERM);
+    kill(pid, SIGTERM);
+    waitpid(pid, &st, 0);
+}
+
+static char g_tmp[128];
+static const char *tmpdir(void) {
+    snprintf(g_tmp, sizeof g_tmp, "/tmp/tn_hcl_%d", (int)getpid());
+    mkdir(g_tmp, 0755);
+    return g_tmp;
+}
+
+TN_TEST(proxy_absolute_form_in_loop) {
+    /* the site plays the proxy: an absolute-form request for a host nobody resolves */
+    tn_loop *loop = new_loop();
+    tn_http_client *cl;
+    tn_http_client_opts o;
+    tn_http_fetch_req req;
+    answer a;
+    start_site(loop);
+    memset(&o, 0, sizeof o);
+    o.proxy_host = "127.0.0.1";
+    o.proxy_port = g_site.port;
+    o.proxy_username = "user";
+    o.proxy_password = "pw";
+    TN_OK_RC(tn_http_client_new(loop, &o, &cl));
+    get(loop, cl, "http://example.invalid:8080/hdr", &a);
+    TN_EQ_INT(a.code, 200);
+    TN_CHECK(strstr(a.body, "Host=example.invalid:8080\n") != NULL);
+    TN_CHECK(strstr(a.body, "Proxy-Authorization=Basic dXNlcjpwdw==\n") != NULL);
+    get(loop, cl, "http://other.invalid/hello", &a);   /* same proxy connection for any origin */
+    TN_EQ_STR(a.body, "Hello, world");
+    TN_EQ_INT(a.reused, 1);
+    memset(&req, 0, sizeof req);                      /* no_proxy: straight to the origin */
+    req.url = url(g_site.base, "/hello");
+    req.no_proxy = 1;
+    TN_OK_RC(start_fetch(cl, &req, &a, NULL));
+    wait_answer(loop, &a, 5000);
+    TN_EQ_INT(a.code, 200);
+    TN_EQ_INT(a.reused, 0);
+    close_client(loop, cl);
+    stop_site(loop);
+    free_loop(loop);
+}
+
+TN_TEST(tinyproxy_absolute_form_and_connect) {
+    tn_loop *loop;
+    tn_http_client *cl;
+    tn_http_fetch_req req;
+    answer a;
+    char conf[256], log[256], line[1024];
+    int port;
+    pid_t pid;
+    FILE *fp;
+    if (!have_cmd("tinyproxy")) TN_SKIP("tinyproxy not found (apt-get install tinyproxy)");
+    loop = new_loop();
+    start_site(loop);
+    port = free_port();
+    snprintf(conf, sizeof conf, "%s/tinyproxy.conf", tmpdir());
+    snprintf(log, sizeof log, "%s/tinyproxy.log", g_tmp);
+    fp = fopen(conf, "w");
+    fprintf(fp, "Port %d\nListen 127.0.0.1\nTimeout 30\nAllow 127.0.0.1\nMaxClients 50\nLogLevel Info\n"
+                "BasicAuth user secret\nDisableViaHeader No\nViaProxyName \"tinyproxy\"\n", port);
+    if (getuid() == 0) fprintf(fp, "User nobody\nGroup nogroup\n");
+    fclose(fp);
+    {
+        char *argv[] = { (char *)"tinyproxy", (char *)"-d", (char *)"-c", conf, NULL };
+        if (!have_cmd("tinyproxy") || access("/usr/bin/tinyproxy", X_OK) != 0) argv[0] = (char *)"/usr/sbin/tinyproxy";
+        else argv[0] = (char *)"/usr/bin/tinyproxy";
+        pid = spawn(argv, log);
+    }
+    TN_CHECKF(wait_port(port, 5000), "tinyproxy did not start (see %s)", log);
+    TN_OK_RC(tn_http_client_new(loop, NULL, &cl));
+    memset(&req, 0, sizeof req);
+    req.proxy_host = "127.0.0.1";
+    req.proxy_port = port;
+    req.proxy_username = "user";
+    req.proxy_password = "secret";
+
+    /* absolute-form through the proxy: it adds Via */
+    req.url = url(g_site.base, "/hdr");
+    TN_OK_RC(start_fetch(cl, &req, &a, NULL));
+    wait_answer(loop, &a, 10000);
+    TN_EQ_INT(a.code, 200);
+    TN_CHECKF(strstr(a.body, "tinyproxy") != NULL, "no Via from the proxy: %s", a.body);
+    TN_CHECK(strstr(a.body, "Proxy-Authorization") == NULL);   /* the proxy consumed it */
+    req.url = url(g_site.base, "/echo");
+    req.method = "POST";
+    req.body = tn_str_c("through the proxy");
+    TN_OK_RC(start_fetch(cl, &req, &a, NULL));
+    wait_answer(loop, &a, 10000);
+    TN_EQ_INT(a.code, 200);
+    TN_CHECK(strncmp(a.body, "POST|through the proxy|", 23) == 0);
+
+    /* a CONNECT tunnel (what https:// uses), here for http:// */
+    memset(&req.method, 0, sizeof req.method);
+    req.body = tn_str_make(NULL, 0);
+    req.proxy_tunnel = 1;
+    req.url = url(g_site.base, "/hdr");
+    TN_OK_RC(start_fetch(cl, &req, &a, NULL));
+    wait_answer(loop, &a, 10000);
+    TN_EQ_INT(a.code, 200);
+    TN_CHECKF(strstr(a.body, "tinyproxy") == NULL, "a tunnel is opaque: %s", a.body);
+    TN_CHECK(strstr(a.body, "Host=127.0.0.1:") != NULL);
+    get(loop, cl, url(g_site.base, "/hello"), &a);   /* (direct, for contrast) */
+    req.url = url(g_site.base, "/hello");
+    TN_OK_RC(start_fetch(cl, &req, &a, NULL));        /* the tunnel is pooled like a connection */
+    wait_answer(loop, &a, 10000);
+    TN_EQ_STR(a.body, "Hello, world");
+    TN_EQ_INT(a.reused, 1);
+
+    /* wrong credentials: 407 as an answer; a refused tunnel is a 599 that says so */
+    req.proxy_password = "wrong";
+    req.proxy_tunnel = 0;
+    TN_OK_RC(start_fetch(cl, &req, &a, NULL));
+    wait_answer(loop, &a, 10000);
+    TN_CHECKF(a.code == 407 || a.code == 401, "code %d", a.code);   /* tinyproxy 1.11 says 401 */
+    req.proxy_tunnel = 1;
+    TN_OK_RC(start_fetch(cl, &req, &a, NULL));
+    wait_answer(loop, &a, 10000);
+    TN_EQ_INT(a.code, 599);
+    TN_EQ_RC(a.error, TN_EREFUSED);
+    TN_CHECKF(strncmp(a.msg, "Proxy refused the CONNECT tunnel (answered 40", 45) == 0, "%s", a.msg);
+    close_client(loop, cl);
+    reap(pid);
+    /* the proxy's log shows both kinds of request */
+    fp = fopen(log, "r");
+    {
+        int connects = 0, gets = 0;
+        while (fp && fgets(line, sizeof line, fp)) {
+            if (strstr(line, "CONNECT 127.0.0.1:")) connects++;
+            if (strstr(line, "GET http://127.0.0.1:")) gets++;
+        }
+        if (fp) fclose(fp);
+        TN_CHECKF(connects >= 2 && gets >= 1, "tinyproxy log: %d CONNECT, %d GET", connects, gets);
+    }
+    stop_site(loop);
+    free_loop(loop);
 }
 
 /* ======================================================================================= */
@@ -1263,5 +1465,7 @@ TN_TESTS(
     TN_CASE(pool_safety_and_retry),
     TN_CASE(thousand_requests_through_ten_slots),
     TN_CASE(cancel_queued_and_in_flight_frees_everything),
-    TN_CASE(fetch_sync)
+    TN_CASE(fetch_sync),
+    TN_CASE(proxy_absolute_form_in_loop),
+    TN_CASE(tinyproxy_absolute_form_and_connect)
 )
