@@ -31,7 +31,15 @@ typedef struct answer {
     int chunks, lines, pause_every;
     char line_text[2048];
     tn_http_fetch *paused;
+    uint64_t hash, stream_hash;   /* FNV-1a of the whole body / of the streamed bytes */
 } answer;
+
+static uint64_t fnv(uint64_t h, const char *p, size_t n) {
+    size_t i;
+    if (!h) h = 1469598103934665603ull;
+    for (i = 0; i < n; i++) h = (h ^ (unsigned char)p[i]) * 1099511628211ull;
+    return h;
+}
 
 static void on_answer(tn_http_fetch *f, const tn_http_fetch_res *r, void *user) {
     answer *a = (answer *)user;
@@ -52,6 +60,7 @@ static void on_answer(tn_http_fetch *f, const tn_http_fetch_res *r, void *user) 
     for (i = 0; i < r->num_headers && hl < sizeof a->hdr - 1; i++)
         hl += (size_t)snprintf(a->hdr + hl, sizeof a->hdr - hl, "%.*s: %.*s\n", (int)r->headers[i].name.len,
                                r->headers[i].name.ptr, (int)r->headers[i].value.len, r->headers[i].value.ptr);
+    a->hash = fnv(0, r->body.ptr, r->body.len);
     a->queue_us = r->time_queue_us;
     a->total_us = r->time_total_us;
     a->first_us = r->time_first_byte_us;
@@ -61,6 +70,7 @@ static void on_chunk(tn_http_fetch *f, tn_str chunk, void *user) {
     answer *a = (answer *)user;
     if (a->stream_len + chunk.len <= sizeof a->stream) memcpy(a->stream + a->stream_len, chunk.ptr, chunk.len);
     a->stream_len += chunk.len;
+    a->stream_hash = fnv(a->stream_hash, chunk.ptr, chunk.len);
     a->chunks++;
     if (a->pause_every && a->chunks % a->pause_every == 0) {
         tn_http_fetch_pause(f);
@@ -381,6 +391,12 @@ static void reap(pid_t pid) {
 }
 
 static char g_tmp[128];
+static void rm_tmp(void) {
+    char cmd[200];
+    if (!g_tmp[0]) return;
+    snprintf(cmd, sizeof cmd, "rm -rf %s", g_tmp);
+    (void)system(cmd);
+}
 static const char *tmpdir(void) {
     snprintf(g_tmp, sizeof g_tmp, "/tmp/tn_hcl_%d", (int)getpid());
     mkdir(g_tmp, 0755);
@@ -511,6 +527,7 @@ TN_TEST(tinyproxy_absolute_form_and_connect) {
         if (fp) fclose(fp);
         TN_CHECKF(connects >= 2 && gets >= 1, "tinyproxy log: %d CONNECT, %d GET", connects, gets);
     }
+    rm_tmp();
     stop_site(loop);
     free_loop(loop);
 }
@@ -1450,6 +1467,279 @@ TN_TEST(fetch_sync) {
     free_loop(loop);
 }
 
+
+/* ---- nginx: redirects, chunked (sub_filter drops the length) and large files,
+   keep-alive reuse counted from nginx's access log ---- */
+TN_TEST(nginx_interop) {
+    tn_loop *loop;
+    tn_http_client *cl;
+    tn_http_client_opts o;
+    tn_http_fetch_req req;
+    answer *a = (answer *)calloc(1, sizeof *a);
+    char path[256], conf[256], log[256], line[512], base[64], errlog[256];
+    int port, i, conns = 0, max_reqs = 0;
+    pid_t pid;
+    FILE *fp;
+    uint64_t big_hash = 0;
+    static char big[3000000];
+    const char *nginx = access("/usr/sbin/nginx", X_OK) == 0 ? "/usr/sbin/nginx" : "nginx";
+    if (!have_cmd("nginx")) TN_SKIP("nginx not found (apt-get install nginx-light)");
+    loop = new_loop();
+    port = free_port();
+    snprintf(base, sizeof base, "http://127.0.0.1:%d", port);
+    tmpdir();
+    snprintf(path, sizeof path, "%s/www", g_tmp);
+    mkdir(path, 0755);
+    snprintf(path, sizeof path, "%s/www/small.txt", g_tmp);
+    fp = fopen(path, "w");
+    fputs("hello nginx\n", fp);
+    fclose(fp);
+    for (i = 0; i < (int)sizeof big; i++) big[i] = (char)((i * 7 + i / 1000) & 0xff);
+    big_hash = fnv(0, big, sizeof big);
+    snprintf(path, sizeof path, "%s/www/big.bin", g_tmp);
+    fp = fopen(path, "wb");
+    fwrite(big, 1, sizeof big, fp);
+    fclose(fp);
+    snprintf(conf, sizeof conf, "%s/nginx.conf", g_tmp);
+    snprintf(log, sizeof log, "%s/access.log", g_tmp);
+    snprintf(errlog, sizeof errlog, "%s/nginx.out", g_tmp);
+    fp = fopen(conf, "w");
+    fprintf(fp,
+            "worker_processes 1;\ndaemon off;\npid %s/nginx.pid;\nerror_log %s/error.log;\n"
+            "events { worker_connections 1024; }\n"
+            "http {\n  log_format c '$connection $connection_requests \"$request\" $status';\n"
+            "  access_log %s c;\n  keepalive_requests 1000;\n"
+            "  client_body_temp_path %s; proxy_temp_path %s; fastcgi_temp_path %s; uwsgi_temp_path %s; scgi_temp_path %s;\n"
+            "  types { text/plain txt; application/octet-stream bin; }\n"
+            "  server {\n    listen 127.0.0.1:%d;\n    root %s/www;\n"
+            "    location = /r1 { return 301 /r2; }\n    location = /r2 { return 302 /small.txt; }\n"
+            "    location = /r3 { return 307 http://127.0.0.1:%d/r1; }\n"
+            "    location /sub/ { alias %s/www/; sub_filter 'nginx' 'NGINX'; sub_filter_types *; sub_filter_once off; }\n"
+            "  }\n}\n",
+            g_tmp, g_tmp, log, g_tmp, g_tmp, g_tmp, g_tmp, g_tmp, port, g_tmp, port, g_tmp);
+    fclose(fp);
+    {
+        char *argv[] = { (char *)nginx, (char *)"-c", conf, (char *)"-e", errlog, NULL };
+        pid = spawn(argv, errlog);
+    }
+    TN_CHECKF(wait_port(port, 5000), "nginx did not start (see %s)", errlog);
+    memset(&o, 0, sizeof o);
+    o.max_clients = 2;
+    TN_OK_RC(tn_http_client_new(loop, &o, &cl));
+
+    get(loop, cl, url(base, "/small.txt"), a);
+    TN_EQ_INT(a->code, 200);
+    TN_EQ_STR(a->body, "hello nginx\n");
+    get(loop, cl, url(base, "/r3"), a);                  /* 307 → 301 → 302 → file */
+    TN_EQ_INT(a->code, 200);
+    TN_EQ_INT(a->redirects, 3);
+    TN_EQ_STR(a->body, "hello nginx\n");
+    TN_EQ_STR(a->url, url(base, "/small.txt"));
+    get(loop, cl, url(base, "/sub/small.txt"), a);       /* chunked */
+    TN_EQ_INT(a->code, 200);
+    TN_CHECKF(strstr(a->hdr, "Transfer-Encoding: chunked") != NULL, "%s", a->hdr);
+    TN_EQ_STR(a->body, "hello NGINX\n");
+    get(loop, cl, url(base, "/big.bin"), a);             /* 3 MB, buffered */
+    TN_EQ_INT(a->code, 200);
+    TN_EQ_UINT(a->body_len, sizeof big);
+    TN_EQ_UINT(a->hash, big_hash);
+    memset(&req, 0, sizeof req);                         /* the same, streamed */
+    req.url = url(base, "/big.bin");
+    req.streaming_callback = on_chunk;
+    req.streaming_user = a;
+    TN_OK_RC(start_fetch(cl, &req, a, NULL));
+    wait_answer(loop, a, 10000);
+    TN_EQ_INT(a->code, 200);
+    TN_EQ_UINT(a->stream_len, sizeof big);
+    TN_EQ_UINT(a->stream_hash, big_hash);
+    TN_CHECK(a->chunks > 3);
+    req.url = url(base, "/sub/big.bin");                 /* chunked and large, streamed */
+    TN_OK_RC(start_fetch(cl, &req, a, NULL));
+    wait_answer(loop, a, 10000);
+    TN_EQ_UINT(a->stream_len, sizeof big);
+    req.method = "HEAD";
+    req.url = url(base, "/big.bin");
+    req.streaming_callback = NULL;
+    TN_OK_RC(start_fetch(cl, &req, a, NULL));
+    wait_answer(loop, a, 10000);
+    TN_EQ_INT(a->code, 200);
+    TN_EQ_INT(a->body_len, 0);
+    for (i = 0; i < 50; i++) {
+        get(loop, cl, url(base, "/small.txt"), a);
+        TN_EQ_INT(a->code, 200);
+    }
+    close_client(loop, cl);
+    reap(pid);
+    /* nginx's own view: few connections, many requests on each */
+    fp = fopen(log, "r");
+    {
+        int seen[64] = { 0 }, n = 0, total = 0;
+        while (fp && fgets(line, sizeof line, fp)) {
+            int c = 0, r = 0, k, found = 0;
+            if (sscanf(line, "%d %d", &c, &r) != 2) continue;
+            total++;
+            if (r > max_reqs) max_reqs = r;
+            for (k = 0; k < n; k++) found |= seen[k] == c;
+            if (!found && n < 64) seen[n++] = c;
+        }
+        if (fp) fclose(fp);
+        conns = n;
+        TN_CHECKF(total >= 60, "%d requests logged", total);
+        printf("  nginx saw %d requests on %d connections (up to %d on one)\n", total, conns, max_reqs);
+    }
+    TN_CHECKF(conns <= 3, "%d connections", conns);
+    TN_CHECK(max_reqs >= 50);
+    rm_tmp();
+    free_loop(loop);
+    free(a);
+}
+
+/* ---- Python Tornado's HTTP server ---- */
+TN_TEST(python_tornado_server_interop) {
+    tn_loop *loop;
+    tn_http_client *cl;
+    tn_http_fetch_req req;
+    answer *a = (answer *)calloc(1, sizeof *a);
+    char script[256], log[256], base[64], portstr[16];
+    int port, i;
+    pid_t pid;
+    FILE *fp;
+    tn_http_client_stats st;
+    if (access("/usr/bin/python3", X_OK) != 0 || system("/usr/bin/python3 -c 'import tornado' >/dev/null 2>&1") != 0)
+        TN_SKIP("Python Tornado not found (apt-get install python3-tornado)");
+    loop = new_loop();
+    port = free_port();
+    snprintf(base, sizeof base, "http://127.0.0.1:%d", port);
+    snprintf(portstr, sizeof portstr, "%d", port);
+    snprintf(script, sizeof script, "%s/tornado_srv.py", tmpdir());
+    snprintf(log, sizeof log, "%s/tornado_srv.out", g_tmp);
+    fp = fopen(script, "w");
+    fputs("import sys, tornado.ioloop, tornado.web, tornado.gen\n"
+          "class Hello(tornado.web.RequestHandler):\n"
+          "    def get(self): self.write('Hello from Tornado')\n"
+          "class Chunks(tornado.web.RequestHandler):\n"
+          "    @tornado.gen.coroutine\n"
+          "    def get(self):\n"
+          "        for i in range(50):\n"
+          "            self.write('piece %d;' % i)\n"
+          "            yield self.flush()\n"
+          "class Post(tornado.web.RequestHandler):\n"
+          "    def post(self): self.write('%s:%d' % (self.request.headers.get('Content-Type'), len(self.request.body)))\n"
+          "class Redir(tornado.web.RequestHandler):\n"
+          "    def get(self): self.redirect('/hello')\n"
+          "app = tornado.web.Application([('/hello', Hello), ('/chunks', Chunks), ('/post', Post), ('/redir', Redir)])\n"
+          "app.listen(int(sys.argv[1]), '127.0.0.1')\n"
+          "tornado.ioloop.IOLoop.current().start()\n", fp);
+    fclose(fp);
+    {
+        char *argv[] = { (char *)"/usr/bin/python3", script, portstr, NULL };
+        pid = spawn(argv, log);
+    }
+    TN_CHECKF(wait_port(port, 10000), "Python Tornado did not start (see %s)", log);
+    TN_OK_RC(tn_http_client_new(loop, NULL, &cl));
+    get(loop, cl, url(base, "/hello"), a);
+    TN_EQ_INT(a->code, 200);
+    TN_EQ_STR(a->body, "Hello from Tornado");
+    TN_CHECK(strstr(a->hdr, "Server: TornadoServer/") != NULL);
+    get(loop, cl, url(base, "/chunks"), a);
+    TN_EQ_INT(a->code, 200);
+    TN_CHECKF(strstr(a->hdr, "Transfer-Encoding: chunked") != NULL, "%s", a->hdr);
+    TN_CHECK(strncmp(a->body, "piece 0;piece 1;", 16) == 0);
+    TN_CHECK(strstr(a->body, "piece 49;") != NULL);
+    get(loop, cl, url(base, "/redir"), a);
+    TN_EQ_INT(a->code, 200);
+    TN_EQ_INT(a->redirects, 1);
+    memset(&req, 0, sizeof req);
+    req.url = url(base, "/post");
+    req.method = "POST";
+    req.body = tn_str_c("k=v&x=y");
+    TN_OK_RC(start_fetch(cl, &req, a, NULL));
+    wait_answer(loop, a, 5000);
+    TN_EQ_STR(a->body, "application/x-www-form-urlencoded:7");
+    {
+        producer p;
+        memset(&p, 0, sizeof p);
+        p.left = 20;
+        p.piece = 1000;
+        req.body = tn_str_make(NULL, 0);
+        req.body_producer = produce;
+        req.producer_user = &p;
+        TN_OK_RC(start_fetch(cl, &req, a, NULL));   /* chunked upload into Tornado */
+        wait_answer(loop, a, 5000);
+        TN_EQ_STR(a->body, "application/x-www-form-urlencoded:20000");
+    }
+    for (i = 0; i < 20; i++) get(loop, cl, url(base, "/hello"), a);
+    tn_http_client_get_stats(cl, &st);
+    TN_EQ_UINT(st.connections_opened, 1);   /* Tornado keeps the connection alive */
+    close_client(loop, cl);
+    reap(pid);
+    rm_tmp();
+    free_loop(loop);
+    free(a);
+}
+
+/* ---- the project's httpbin example ---- */
+TN_TEST(httpbin_example_interop) {
+    tn_loop *loop;
+    tn_http_client *cl;
+    tn_http_fetch_req req;
+    answer *a = (answer *)calloc(1, sizeof *a);
+    char log[256], base[64], portstr[16];
+    int port;
+    pid_t pid;
+    char bin[256] = "build/examples/httpbin";
+    if (access(bin, X_OK) != 0) {   /* not built yet (the runner builds examples in parallel): our own copy */
+        char cmd[512];
+        snprintf(bin, sizeof bin, "%s/httpbin", tmpdir());
+        snprintf(cmd, sizeof cmd, "cc -std=c99 -O1 -o %s examples/httpbin.c -lpthread", bin);
+        TN_CHECKF(system(cmd) == 0, "could not build %s", bin);
+    }
+    loop = new_loop();
+    port = free_port();
+    snprintf(base, sizeof base, "http://127.0.0.1:%d", port);
+    snprintf(portstr, sizeof portstr, "%d", port);
+    snprintf(log, sizeof log, "%s/httpbin.out", tmpdir());
+    {
+        char *argv[] = { bin, (char *)"--port", portstr, NULL };
+        pid = spawn(argv, log);
+    }
+    TN_CHECKF(wait_port(port, 5000), "httpbin did not start (see %s)", log);
+    TN_OK_RC(tn_http_client_new(loop, NULL, &cl));
+    get(loop, cl, url(base, "/get?a=1"), a);
+    TN_EQ_INT(a->code, 200);
+    TN_CHECK(strstr(a->body, "\"a\"") != NULL);
+    get(loop, cl, url(base, "/redirect/4"), a);
+    TN_EQ_INT(a->code, 200);
+    TN_EQ_INT(a->redirects, 4);
+    get(loop, cl, url(base, "/status/418"), a);
+    TN_EQ_INT(a->code, 418);
+    get(loop, cl, url(base, "/bytes/100000"), a);
+    TN_EQ_INT(a->code, 200);
+    TN_EQ_UINT(a->body_len, 100000);
+    memset(&req, 0, sizeof req);
+    req.url = url(base, "/stream/20");
+    req.streaming_callback = on_chunk;
+    req.streaming_user = a;
+    TN_OK_RC(start_fetch(cl, &req, a, NULL));
+    wait_answer(loop, a, 5000);
+    TN_EQ_INT(a->code, 200);
+    TN_CHECK(a->stream_len > 20);
+    memset(&req, 0, sizeof req);
+    req.url = url(base, "/delay/3000");
+    req.request_timeout_ms = 300;
+    TN_OK_RC(start_fetch(cl, &req, a, NULL));
+    wait_answer(loop, a, 5000);
+    TN_EQ_INT(a->code, 599);
+    TN_EQ_STR(a->msg, "Timeout during request");
+    get(loop, cl, url(base, "/get"), a);   /* the timed-out connection was closed; a fresh one works */
+    TN_EQ_INT(a->code, 200);
+    close_client(loop, cl);
+    reap(pid);
+    rm_tmp();
+    free_loop(loop);
+    free(a);
+}
+
 TN_TESTS(
     TN_CASE(get_head_and_response_fields),
     TN_CASE(request_validation),
@@ -1467,5 +1757,8 @@ TN_TESTS(
     TN_CASE(cancel_queued_and_in_flight_frees_everything),
     TN_CASE(fetch_sync),
     TN_CASE(proxy_absolute_form_in_loop),
-    TN_CASE(tinyproxy_absolute_form_and_connect)
+    TN_CASE(tinyproxy_absolute_form_and_connect),
+    TN_CASE(nginx_interop),
+    TN_CASE(python_tornado_server_interop),
+    TN_CASE(httpbin_example_interop)
 )
