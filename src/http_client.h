@@ -28,6 +28,20 @@ TN__BEGIN_DECLS
    be closed before any response byte is sent again once on a fresh connection, if it is
    idempotent (GET, HEAD, PUT, DELETE, OPTIONS, TRACE) and its body is not produced.
 
+   A fetch in a few lines (the callback runs from the loop, exactly once):
+
+       static void done(tn_http_fetch *f, const tn_http_fetch_res *res, void *user) {
+           (void)f; (void)user;
+           if (res->error) printf("%d %s\n", res->code, res->error_msg);   // 599 + why
+           else printf("%d, %zu bytes\n", res->code, res->body.len);
+       }
+       ...
+       tn_http_client *cl;
+       tn_http_fetch_req req = {0};                 // C++: tn_http_fetch_req req = {};
+       tn_http_client_new(loop, NULL, &cl);         // NULL options = Tornado's defaults
+       req.url = "http://127.0.0.1:8888/hello";
+       tn_http_client_fetch(cl, &req, done, NULL, NULL);
+
    https:// needs the TLS module (not built in yet: such fetches fail with TN_ENOTSUP, "TLS
    not built in"); decompress_response needs the DEFLATE module (until then no
    Accept-Encoding is sent, so servers answer uncompressed). */
