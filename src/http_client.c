@@ -295,6 +295,11 @@ TN__PRIVATE tn__hcl_conn *tn__hcl_conn_take(tn_http_client *cl, const char *key)
     for (c = cl->conns; c; c = c->next) {
         if (!c->idle) continue;
         if (strcmp(c->key, key) != 0 || !c->s || tn_stream_closed(c->s)) continue;
+        if (!tn__stream_quiet(c->s)) {
+            /* the server closed it or spoke unasked: not reusable (its close frees it) */
+            tn__hcl_conn_close(c);
+            continue;
+        }
         c->idle = 0;
         cl->st.idle--;
         if (c->idle_timer) (void)tn_loop_cancel(cl->h.loop, c->idle_timer);

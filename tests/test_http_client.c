@@ -256,10 +256,18 @@ typedef struct raw {
     int close_after;        /* close once the answer is sent */
     int close_on_second;    /* the 2nd request on a connection: close without answering */
     int silent;             /* read requests, never answer */
+    const char *late;       /* written unasked on the idle connection after each answer */
     int conns, requests;
 } raw;
 
-typedef struct raw_conn { raw *r; int n; } raw_conn;
+typedef struct raw_conn { raw *r; int n; tn_stream *s; tn_timer_id t; } raw_conn;
+
+static void raw_late(tn_loop *loop, void *user) {
+    raw_conn *rc = (raw_conn *)user;
+    (void)loop;
+    rc->t = 0;
+    tn_stream_write(rc->s, rc->r->late, strlen(rc->r->late), NULL, NULL);
+}
 
 static void raw_read(tn_stream *s, raw_conn *rc);
 
@@ -268,6 +276,7 @@ static void raw_written(tn_stream *s, int status, void *user) {
     if (status != TN_OK) return;
     if (rc->r->close_after) tn_stream_close(s, NULL, NULL);
     else raw_read(s, rc);
+    if (rc->r->late && !tn_stream_closed(s)) tn_loop_call_later(tn_stream_loop(s), 20, raw_late, rc, &rc->t);
 }
 
 static void raw_on_head(tn_stream *s, int status, tn_str data, void *user) {
@@ -293,8 +302,9 @@ static void raw_read(tn_stream *s, raw_conn *rc) {
 }
 
 static void raw_conn_closed(tn_stream *s, int cause, void *user) {
-    (void)s;
+    raw_conn *rc = (raw_conn *)user;
     (void)cause;
+    if (rc->t) tn_loop_cancel(tn_stream_loop(s), rc->t);
     free(user);
 }
 
@@ -303,6 +313,7 @@ static void raw_on_conn(tn_tcp_server *srv, tn_stream *s, const tn_addr *peer, v
     (void)srv;
     (void)peer;
     rc->r = (raw *)user;
+    rc->s = s;
     rc->r->conns++;
     tn_stream_set_close_cb(s, raw_conn_closed, rc);
     raw_read(s, rc);
@@ -1303,6 +1314,22 @@ TN_TEST(pool_safety_and_retry) {
     get(loop, cl, raw_url(&r, "/"), &a);
     TN_EQ_STR(a.body, "ok");
     get(loop, cl, raw_url(&r, "/"), &a);
+    TN_EQ_INT(r.conns, 2);
+    close_client(loop, cl);
+    raw_stop(loop, &r);
+    /* a server that writes to an idle pooled connection unasked (a 408): not reused, and
+       its stray bytes are never taken for the next response */
+    raw_start(loop, &r, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+    r.late = "HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\n\r\n";
+    TN_OK_RC(tn_http_client_new(loop, NULL, &cl));
+    get(loop, cl, raw_url(&r, "/"), &a);
+    {
+        int i;
+        for (i = 0; i < 10; i++) (void)tn_loop_run_once(loop, 10);   /* the 408 arrives */
+    }
+    get(loop, cl, raw_url(&r, "/"), &a);
+    TN_EQ_INT(a.code, 200);
+    TN_EQ_INT(a.reused, 0);
     TN_EQ_INT(r.conns, 2);
     close_client(loop, cl);
     raw_stop(loop, &r);
