@@ -12769,9 +12769,8 @@ TN__PRIVATE int tn__hcl_route(tn_http_fetch *f, char *key, size_t cap, const cha
         /* the credentials are part of the key: a tunnel opened for one identity is not
            handed to a request made with another */
         if (*tunnel)
-            n = snprintf(key, cap, "%s:%d>%.*s://%.*s:%d %s:%s", f->proxy_host, f->proxy_port, (int)f->u.scheme.len,
-                         f->u.scheme.ptr, (int)f->u.host.len, f->u.host.ptr, tn__hcl_port(&f->u),
-                         f->proxy_user ? f->proxy_user : "", f->proxy_pass ? f->proxy_pass : "");
+            n = snprintf(key, cap, "%s:%d>%.*s://%.*s:%d", f->proxy_host, f->proxy_port, (int)f->u.scheme.len,
+                         f->u.scheme.ptr, (int)f->u.host.len, f->u.host.ptr, tn__hcl_port(&f->u));
         else
             n = snprintf(key, cap, "%s:%d>", f->proxy_host, f->proxy_port);
     } else {
@@ -12782,7 +12781,12 @@ TN__PRIVATE int tn__hcl_route(tn_http_fetch *f, char *key, size_t cap, const cha
         n = snprintf(key, cap, "%.*s://%s:%d", (int)f->u.scheme.len, f->u.scheme.ptr, hostbuf, *port);
     }
     if (n < 0 || (size_t)n >= cap) return TN_EINVAL;
-    for (n = 0; key[n]; n++) key[n] = (char)tn__lower((unsigned char)key[n]);
+    for (n = 0; key[n]; n++) key[n] = (char)tn__lower((unsigned char)key[n]);   /* names: any case */
+    if (*tunnel) {   /* credentials as given (case matters) */
+        size_t len = (size_t)n;
+        n = snprintf(key + len, cap - len, " %s:%s", f->proxy_user ? f->proxy_user : "", f->proxy_pass ? f->proxy_pass : "");
+        if (n < 0 || (size_t)n >= cap - len) return TN_EINVAL;
+    }
     return TN_OK;
 }
 
