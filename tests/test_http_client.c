@@ -15,6 +15,7 @@
 #include <arpa/inet.h>
 #include <signal.h>
 #include <fcntl.h>
+#include <sys/prctl.h>
 
 /* ---- a fetch's answer, copied out of the callback ---- */
 typedef struct answer {
@@ -383,6 +384,7 @@ static pid_t spawn(char *const argv[], const char *log) {
     if (pid == 0) {
         int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
         setpgid(0, 0);
+        prctl(PR_SET_PDEATHSIG, SIGTERM);   /* a failing case (its child exits) takes the peer along */
         if (fd >= 0) {
             dup2(fd, 1);
             dup2(fd, 2);
