@@ -4,13 +4,15 @@ peer it names, and printed with the ratio (these machines are noisy: compare rat
 absolute numbers across runs).
 
 Peers: Python Tornado (Debian python3-tornado, run with /usr/bin/python3) for the event
-loop, the TCP echo server and the HTTP hello world; nginx (Debian, one worker, access_log
+loop, the TCP echo server, the HTTP hello world and the HTTP client (AsyncHTTPClient); nginx (Debian, one worker, access_log
 off, `return 200 "Hello, world"`) for the HTTP server, driven by wrk (Debian). Parser and
 router figures come from build/bench/bench_parse and bench_router; deflate/inflate figures
 from build/bench/bench_deflate, side by side with zlib (Debian zlib1g-dev) and libdeflate
 (libdeflate-dev), linked into that program only; WebSocket codec figures from
 build/bench/bench_ws and bench_ws_nosimd (pure functions, no peer process; masking is
-also set against Python Tornado's C speedup). A missing peer or tool
+also set against Python Tornado's C speedup). The HTTP client
+(build/bench/bench_http_client) runs against nginx next to wrk and Python Tornado's client.
+A missing peer or tool
 is reported, not fatal.
 """
 import os
@@ -109,6 +111,10 @@ def children_cpu():
     """CPU seconds used so far by waited-for child processes (here: wrk)."""
     r = resource.getrusage(resource.RUSAGE_CHILDREN)
     return r.ru_utime + r.ru_stime
+
+
+def children_user_cpu():
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime
 
 
 def with_server(cmd, port, fn):
@@ -282,6 +288,81 @@ def bench_http(peer_ok):
     print("   work is the same for every server; user-space CPU per request is the server's own code)")
 
 
+def parse_client(out):
+    m = re.search(r"client (\d+) requests ([\d.]+) s ([\d.]+) /s ([\d.]+) us/request ([\d.]+) us-user/request "
+                  r"(\d+) conns (\d+) errors", out)
+    if not m:
+        return None
+    return {"rps": float(m.group(3)), "cpu": float(m.group(4)), "user": float(m.group(5)),
+            "conns": int(m.group(6)), "errors": int(m.group(7))}
+
+
+def bench_client(peer_ok):
+    """HTTP clients against one nginx, 64 requests in flight each: tn_http_client (pooled
+    keep-alive), wrk (a pure load generator: the ceiling), Python Tornado's AsyncHTTPClient."""
+    nginx = shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None)
+    if not nginx or not os.path.exists("build/bench/bench_http_client"):
+        print("\n== HTTP client: skipped (nginx not found: apt-get install nginx-light) ==")
+        return
+    d = os.path.join(ROOT, "build", "bench", "nginx-client")
+    os.makedirs(d, exist_ok=True)
+    port = free_port()
+    with open(os.path.join(d, "nginx.conf"), "w") as f:
+        f.write(NGINX_CONF % {"dir": d, "port": port})
+    proc = subprocess.Popen([nginx, "-c", os.path.join(d, "nginx.conf")], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    url = "http://127.0.0.1:%d/" % port
+    res = {}
+    try:
+        if not wait_port(port):
+            print("\n== HTTP client: nginx did not start ==")
+            return
+        p = subprocess.run(["build/bench/bench_http_client", url, "64", str(WRK_SECONDS)], capture_output=True,
+                           text=True, timeout=60)
+        res["tornado.h"] = parse_client(p.stdout)
+        if shutil.which("wrk"):
+            c0, u0 = children_cpu(), children_user_cpu()
+            p = subprocess.run(["wrk", "-t1", "-c64", "-d%ds" % WRK_SECONDS, url], capture_output=True, text=True,
+                               timeout=60)
+            cpu, user = children_cpu() - c0, children_user_cpu() - u0
+            rps = re.search(r"Requests/sec:\s+([\d.]+)", p.stdout)
+            reqs = re.search(r"(\d+) requests in", p.stdout)
+            if rps and reqs:
+                n = int(reqs.group(1))
+                res["wrk"] = {"rps": float(rps.group(1)), "cpu": cpu / n * 1e6, "user": user / n * 1e6}
+        if peer_ok:
+            p = subprocess.run([PYTORNADO, "bench/tornado_client.py", url, "64", str(WRK_SECONDS)],
+                               capture_output=True, text=True, timeout=120)
+            res["Py Tornado"] = parse_client(p.stdout)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    print("\n== HTTP client: 64 requests in flight against one nginx (GET, 12-byte body), %d s each ==" % WRK_SECONDS)
+    print("  %-30s %12s %12s %12s %10s %10s" % ("figure", "tornado.h", "wrk", "Py Tornado", "vs wrk", "vs Tornado"))
+    ours = res.get("tornado.h") or {}
+
+    def line(label, key, higher_better):
+        a = ours.get(key)
+        b = (res.get("wrk") or {}).get(key)
+        c = (res.get("Py Tornado") or {}).get(key)
+        def ratio(x, y):
+            if not x or not y:
+                return "-"
+            return "%.2fx" % ((x / y) if higher_better else (y / x))
+        print("  %-30s %12s %12s %12s %10s %10s" % (label, fmt(a), fmt(b), fmt(c), ratio(a, b), ratio(a, c)))
+
+    line("requests/s", "rps", True)
+    line("client CPU us/request", "cpu", False)
+    line("  of which user space", "user", False)
+    print("  (tornado.h: %s connections opened, %s errors; Python Tornado's simple client opens one "
+          "connection per request)" % (ours.get("conns", "-"), ours.get("errors", "-")))
+    print("  (targets: >= 0.8x wrk's requests/s, >= 20x Python Tornado's; the clients share the 2 cores "
+          "with nginx)")
+
+
 def bench_router():
     if not os.path.exists("build/bench/bench_router"):
         return
@@ -392,6 +473,7 @@ def main():
     bench_router()
     bench_deflate()
     bench_http(peer_ok)
+    bench_client(peer_ok)
     return 0
 
 

@@ -85,6 +85,7 @@
      TORNADO_NO_THREADS         off       no pthread: no locks, no threaded resolver;
                                           tn_loop_post is then loop-thread only
      TORNADO_NO_HTTP_SERVER     off       leave the HTTP server out (needs TORNADO_NO_WEB too)
+     TORNADO_NO_HTTP_CLIENT     off       leave the HTTP client out (tn_http_client, fetch)
      TORNADO_NO_LOG             off       compile logging out
      TORNADO_NO_WEB             off       leave out the web layer (router, tn_app, static files)
      TORNADO_NO_WEBSOCKET       off       leave out WebSocket (RFC 6455 frame codec, handshake)
@@ -121,6 +122,10 @@
      TORNADO_MAX_CHUNK_LINE              4096         chunk-size line, extensions included
      TORNADO_MAX_TRAILER_BYTES           8192         trailer section of a chunked body
      TORNADO_MAX_URL_BYTES               65536        URL tn_url_parse accepts
+     TORNADO_HTTP_CLIENT_MAX_CLIENTS     10           client fetches in flight (more queue)
+     TORNADO_HTTP_CLIENT_TIMEOUT_MS      20000        client connect and request timeouts
+     TORNADO_HTTP_CLIENT_MAX_REDIRECTS   5            redirects a fetch follows
+     TORNADO_HTTP_CLIENT_POOL_IDLE_MS    60000        idle pooled client connection lifetime
      TORNADO_MAX_QUERY_PAIRS             10000        query/form pairs parsed (then TN_ELIMIT)
      TORNADO_MULTIPART_MAX_HEADER_BYTES  4096         one multipart part's header block
      TORNADO_MULTIPART_MAX_PARTS         1000         parts in one multipart body
@@ -151,7 +156,7 @@
    PLATFORMS AND STATE
    -------------------
    Built and tested on Linux (epoll and poll backends), gcc and clang, C99 and C++.
-   Not built yet: the HTTP client, WebSocket, TLS (OpenSSL), compression, and other
+   Not built yet: https:// in the HTTP client, WebSocket, TLS (OpenSSL), compression, and other
    platforms (kqueue for the BSDs and macOS, WSAPoll for Windows).
 */
 /* The implementation needs POSIX and a few GNU calls (accept4, pipe2). Ask glibc for them
@@ -179,6 +184,12 @@
 #  define TN_HAS_HTTP_SERVER 0
 #else
 #  define TN_HAS_HTTP_SERVER 1
+#endif
+
+#if defined(TORNADO_NO_HTTP_CLIENT)
+#  define TN_HAS_HTTP_CLIENT 0
+#else
+#  define TN_HAS_HTTP_CLIENT 1
 #endif
 
 #if defined(TORNADO_NO_LOG)
@@ -320,6 +331,19 @@
    TN_EWS_TOO_BIG, close 1009). */
 #ifndef TORNADO_MAX_WS_MESSAGE
 #define TORNADO_MAX_WS_MESSAGE 10485760u
+#endif
+/* http_client defaults (each option's 0) */
+#ifndef TORNADO_HTTP_CLIENT_MAX_CLIENTS
+#define TORNADO_HTTP_CLIENT_MAX_CLIENTS 10          /* fetches in flight per client (Tornado) */
+#endif
+#ifndef TORNADO_HTTP_CLIENT_TIMEOUT_MS
+#define TORNADO_HTTP_CLIENT_TIMEOUT_MS 20000u       /* connect_timeout and request_timeout (Tornado) */
+#endif
+#ifndef TORNADO_HTTP_CLIENT_MAX_REDIRECTS
+#define TORNADO_HTTP_CLIENT_MAX_REDIRECTS 5         /* redirects followed per fetch (Tornado) */
+#endif
+#ifndef TORNADO_HTTP_CLIENT_POOL_IDLE_MS
+#define TORNADO_HTTP_CLIENT_POOL_IDLE_MS 60000u     /* an idle pooled connection is closed after this */
 #endif
 /* Longest URL tn_url_parse accepts (TN_EURI_TOO_LONG beyond). */
 #ifndef TORNADO_MAX_URL_BYTES

@@ -300,6 +300,7 @@ TN__PRIVATE int tn__stream_corked(const tn_stream *s);
 TN__PRIVATE int tn__stream_shutdown_write(tn_stream *s);
 TN__PRIVATE void tn__stream_watch_close(tn_stream *s, int on);
 TN__PRIVATE int tn__stream_sendfile(tn_stream *s, int file_fd, int64_t offset, uint64_t count, tn_write_cb cb, void *user);
+TN__PRIVATE int tn__stream_quiet(const tn_stream *s);
 
 /* ---- tcp.c ---- */
 TN__PRIVATE void tn__tcp_server_set_conn_extra(tn_tcp_server *srv, size_t n);

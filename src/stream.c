@@ -803,6 +803,20 @@ TN__PRIVATE int tn__stream_shutdown_write(tn_stream *s) {
     return s->ops->shutdown(s);
 }
 
+/* 1 if the stream is quiet: nothing buffered, no EOF seen, and (on a socket) nothing the
+   peer sent is waiting in the kernel: no byte and no FIN, peeked without consuming. A pooled
+   client connection is reused only when quiet: a server that closed it, or wrote to it
+   unasked (a 408), makes the next response unreliable. Other transports count as quiet
+   when nothing is buffered. */
+TN__PRIVATE int tn__stream_quiet(const tn_stream *s) {
+    char c;
+    ssize_t r;
+    if (s->closed || s->eof || tn_buf_size(&s->rbuf) > 0) return 0;
+    if (s->ops != &tn__stream_socket_ops) return 1;
+    r = recv(s->fd, &c, 1, MSG_PEEK);
+    return r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
 /* While no read is pending, still watch for the peer closing (on platforms that report
    it without reading); the stream then closes with TN_EEOF. */
 TN__PRIVATE void tn__stream_watch_close(tn_stream *s, int on) {

@@ -134,9 +134,10 @@ COMBOS = [
     ("no-http-server", ["TORNADO_NO_HTTP_SERVER"], []),
     ("no-deflate", ["TORNADO_NO_DEFLATE"], []),
     ("no-websocket", ["TORNADO_NO_WEBSOCKET"], []),
+    ("no-http-client", ["TORNADO_NO_HTTP_CLIENT"], []),
     # everything optional left out at once: the smallest build
-    ("minimal", ["TORNADO_NO_HTTP_SERVER", "TORNADO_NO_THREADS", "TORNADO_NO_LOG",
-                 "TORNADO_NO_FILESYSTEM", "TORNADO_NO_SIMD", "TORNADO_NO_DEFLATE",
+    ("minimal", ["TORNADO_NO_HTTP_SERVER", "TORNADO_NO_HTTP_CLIENT", "TORNADO_NO_THREADS",
+                 "TORNADO_NO_LOG", "TORNADO_NO_FILESYSTEM", "TORNADO_NO_SIMD", "TORNADO_NO_DEFLATE",
                  "TORNADO_NO_WEBSOCKET"], []),
 ]
 # Macros config.h reads that are not feature toggles.

@@ -40,6 +40,10 @@
 #define TORNADO_MULTIPART_MAX_PARTS 2u         /* multipart_parts, web_multipart */
 #define TORNADO_MAX_INFLATE_SIZE 100u          /* inflate_output_cap */
 #define TORNADO_MAX_WS_MESSAGE 50u             /* ws_message_size */
+#define TORNADO_HTTP_CLIENT_MAX_CLIENTS 3      /* http_client_defaults */
+#define TORNADO_HTTP_CLIENT_TIMEOUT_MS 300u    /* http_client_timeout */
+#define TORNADO_HTTP_CLIENT_MAX_REDIRECTS 2    /* covered with explicit options in test_http_client */
+#define TORNADO_HTTP_CLIENT_POOL_IDLE_MS 700u  /* http_client_defaults */
 
 #define TORNADO_IMPLEMENTATION
 #include "../tornado.h"
@@ -1208,7 +1212,52 @@ TN_TEST(ws_message_size) {
     TN_EQ_INT(tn_ws_error_close_code(TN_EWS_TOO_BIG), 1009);
 }
 
+/* The client's defaults are the macros: slots and pool lifetime as resolved options, and a
+   fetch with zeroed timeouts to a server that never answers ends as a 599 "Timeout during
+   request" after TORNADO_HTTP_CLIENT_TIMEOUT_MS (300 ms), not Tornado's 20 s. */
+TN_TEST(http_client_defaults) {
+    tn_loop *loop;
+    tn_http_client *cl;
+    tn_http_client_opts o;
+    TN_OK_RC(tn_loop_new(NULL, &loop));
+    TN_OK_RC(tn_http_client_new(loop, NULL, &cl));
+    tn_http_client_get_opts(cl, &o);
+    TN_EQ_UINT(o.max_clients, TORNADO_HTTP_CLIENT_MAX_CLIENTS);
+    TN_EQ_UINT(o.pool_idle_timeout_ms, TORNADO_HTTP_CLIENT_POOL_IDLE_MS);
+    TN_OK_RC(tn_http_client_close(cl, NULL, NULL));
+    tn_loop_run_once(loop, 0);
+    TN_OK_RC(tn_loop_free(loop));
+}
+
+TN_TEST(http_client_timeout) {
+    struct sockaddr_in sa;
+    socklen_t sl = sizeof sa;
+    tn_http_fetch_req req;
+    tn_http_fetch_res *res = NULL;
+    char url[64];
+    uint64_t t0;
+    int lfd = socket(AF_INET, SOCK_STREAM, 0);
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(0x7f000001);
+    TN_CHECK(bind(lfd, (struct sockaddr *)&sa, sizeof sa) == 0 && listen(lfd, 8) == 0);
+    TN_CHECK(getsockname(lfd, (struct sockaddr *)&sa, &sl) == 0);
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/", ntohs(sa.sin_port));
+    memset(&req, 0, sizeof req);
+    req.url = url;   /* connected by the kernel's backlog, never answered */
+    t0 = tn_time_ms();
+    TN_OK_RC(tn_http_fetch_sync(&req, NULL, &res));
+    TN_EQ_INT(res->code, 599);
+    TN_EQ_RC(res->error, TN_ETIMEOUT);
+    TN_CHECKF(tn_time_ms() - t0 >= 250 && tn_time_ms() - t0 < 5000, "took %llu ms",
+              (unsigned long long)(tn_time_ms() - t0));
+    tn_http_fetch_res_free(res);
+    close(lfd);
+}
+
 TN_TESTS(
+    TN_CASE(http_client_defaults),
+    TN_CASE(http_client_timeout),
     TN_CASE(inflate_output_cap),
     TN_CASE(ws_message_size),TN_CASE(http_header_bytes), TN_CASE(http_header_count), TN_CASE(http_target_length),
          TN_CASE(http_body_length), TN_CASE(http_body_chunked), TN_CASE(http_chunk_line),
