@@ -6072,6 +6072,12 @@ TN__PRIVATE int tn__net_listen_on(const tn_addr *addr, const tn_bind_opts *o, in
     return TN_OK;
 }
 
+TN__PRIVATE void tn__net_bind_opts_resolve(const tn_bind_opts *in, tn_bind_opts *o) {
+    memset(o, 0, sizeof *o);
+    if (in) *o = *in;
+    o->backlog = TN__DEF(o->backlog, TORNADO_BACKLOG);
+}
+
 TN_API int tn_bind_sockets(const char *host, int port, const tn_bind_opts *opts,
                            tn_socket *out, size_t cap, size_t *n_out) {
     tn_bind_opts o;
@@ -6081,9 +6087,8 @@ TN_API int tn_bind_sockets(const char *host, int port, const tn_bind_opts *opts,
     int rc, backlog, chosen = port;
     if (!out || !n_out || port < 0 || port > 65535) return TN_EINVAL;
     *n_out = 0;
-    memset(&o, 0, sizeof o);
-    if (opts) o = *opts;
-    backlog = TN__DEF(o.backlog, TORNADO_BACKLOG);
+    tn__net_bind_opts_resolve(opts, &o);
+    backlog = o.backlog;
     (void)tn__allocator_resolve(NULL, &a);
     rc = tn__net_getaddrinfo(&a, host, port, o.family, 1, &addrs, &n);
     if (rc != 0) return rc;
@@ -6388,14 +6393,19 @@ TN__PRIVATE void tn__net_resolver_finalize(tn__handle *h) {
 }
 static const tn__handle_type tn__net_resolver_type = { "resolver", tn__net_resolver_finalize };
 
+TN__PRIVATE void tn__net_resolver_opts_resolve(const tn_resolver_opts *in, tn_resolver_opts *o) {
+    memset(o, 0, sizeof *o);
+    if (in) *o = *in;
+    o->threads = TN__DEF(o->threads, TORNADO_RESOLVER_THREADS);
+}
+
 TN_API int tn_resolver_new(tn_loop *loop, const tn_resolver_opts *opts, tn_resolver **out) {
     tn_resolver *r;
     if (!loop || !out) return TN_EINVAL;
     *out = NULL;
     r = (tn_resolver *)tn__calloc(tn__loop_alloc(loop), sizeof *r);
     if (!r) return TN_ENOMEM;
-    if (opts) r->opts = *opts;
-    r->opts.threads = TN__DEF(r->opts.threads, TORNADO_RESOLVER_THREADS);
+    tn__net_resolver_opts_resolve(opts, &r->opts);
     if (r->opts.kind != TN_RESOLVER_BLOCKING && r->opts.kind != TN_RESOLVER_THREADED) {
         tn__free(tn__loop_alloc(loop), r);
         return TN_EINVAL;
