@@ -282,6 +282,50 @@ print(json.dumps(out))
 """
 
 
+def fetch(*args, input=None, timeout=30):
+    """Run examples/fetch (the project's curl); return (exit status, stdout, stderr)."""
+    p = subprocess.run([os.path.join(BIN_DIR or "build/examples", "fetch")] + list(args), input=input,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
+    return p.returncode, p.stdout, p.stderr
+
+
+def httpbin_fetch_cli(u, tmp):
+    """examples/fetch against httpbin: body, -i head, -X/-H/-d (and @file), -L redirects, -o,
+    --max-time, several URLs at once, and a clear failure for a refused connection."""
+    rc, out, err = fetch(u + "/get?x=1")
+    eq(rc, 0, err.decode(errors="replace"))
+    eq(json.loads(out)["args"], {"x": "1"})
+    rc, out, _ = fetch("-i", u + "/status/418")
+    eq(head_of(out)[0], 418)
+    rc, out, _ = fetch("-X", "PATCH", "-H", "X-A: 2", "-d", "abc", u + "/echo")
+    d = json.loads(out)
+    eq((d["method"], d["body_length"], d["body_sha256"]), ("PATCH", 3, sha(b"abc")))
+    eq([h for h in d["headers"] if h[0] == "X-A"], [["X-A", "2"]])
+    path = os.path.join(tmp, "fetch_body.bin")
+    data = os.urandom(70000)
+    open(path, "wb").write(data)
+    rc, out, _ = fetch("-d", "@" + path, u + "/echo")
+    eq((json.loads(out)["body_length"], json.loads(out)["body_sha256"]), (len(data), sha(data)))
+    rc, out, _ = fetch("-L", u + "/redirect/3")            # followed to /get
+    eq((rc, json.loads(out)["args"]), (0, {}))
+    rc, out, _ = fetch("-i", u + "/redirect/1")            # without -L: the 3xx itself
+    eq((rc, head_of(out)[0], head_of(out)[1]["location"]), (0, 302, "/get"))
+    dest = os.path.join(tmp, "fetch_out.bin")
+    rc, out, _ = fetch("-o", dest, u + "/bytes/5000")
+    eq((rc, os.path.getsize(dest), out), (0, 5000, b""))
+    rc, out, err = fetch("--max-time", "0.3", u + "/delay/3000")
+    if rc == 0:
+        raise AssertionError("--max-time 0.3 against a 3 s delay exited 0")
+    rc, out, _ = fetch(u + "/get?n=1", u + "/get?n=2")     # two at once, both printed
+    eq((rc, out.count(b'"n"')), (0, 2))
+    with socket.socket() as s:                             # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        dead = s.getsockname()[1]
+    rc, _, err = fetch("--max-time", "5", "http://127.0.0.1:%d/" % dead)
+    if rc == 0 or not err:
+        raise AssertionError("a refused connection: exit %d, stderr %r" % (rc, err))
+
+
 def httpbin_tornado_client(u):
     if not os.path.exists(PYTORNADO) or subprocess.run([PYTORNADO, "-c", "import tornado.httpclient"],
                                                         stderr=subprocess.DEVNULL).returncode != 0:
@@ -422,7 +466,8 @@ def main():
             ("stream", httpbin_stream, ()), ("redirect", httpbin_redirect, ()), ("status", httpbin_status, ()),
             ("cookies", httpbin_cookies, (tmp,)), ("head", httpbin_head, ()), ("keepalive", httpbin_keepalive, ()),
             ("echo", httpbin_echo, ()), ("root_methods", httpbin_root_methods, ()), ("delay", httpbin_delay, ()),
-            ("bytes", httpbin_bytes, ()), ("tornado_client", httpbin_tornado_client, ())]),
+            ("bytes", httpbin_bytes, ()), ("tornado_client", httpbin_tornado_client, ()),
+            ("fetch_cli", httpbin_fetch_cli, (tmp,))]),
         ("file_server", ["--root", root], [("ranges_etag_head", file_server_cases, (root,))]),
         ("demo", [], [
             ("home_and_hello", demo_home, ()), ("form_xsrf_round_trip", demo_form, (tmp,)),
@@ -443,7 +488,7 @@ def main():
                     report("skip", prog + "." + c[0], ": curl not found (apt-get install curl)")
             todo = []
         if todo and not BIN_DIR:
-            targets = ["build/examples/" + prog for prog, _, _ in todo]
+            targets = ["build/examples/" + prog for prog, _, _ in todo] + ["build/examples/fetch"]
             if subprocess.run(["make", "-s"] + targets, timeout=600).returncode != 0:
                 report("FAIL", "build", ": make %s failed" % " ".join(targets))
                 todo = []
