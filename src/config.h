@@ -128,6 +128,10 @@
      TORNADO_MAX_ROUTE_CAPTURES          16           captures ({name}, {name*}) per route
      TORNADO_MAX_INFLATE_SIZE            104857600    decoded bytes per inflate stream → TN_ELIMIT
      TORNADO_MAX_WS_MESSAGE              10485760     WebSocket message (10 MiB, Tornado's) → 1009
+     TORNADO_WS_CLOSE_TIMEOUT_MS         5000         wait for the peer's close frame (Tornado's 5 s)
+     TORNADO_WS_PING_TIMEOUT_MS          30000        least default ping timeout (Tornado's: max(3 ×
+                                                      ping interval, 30 s))
+     TORNADO_WS_MAX_RESPONSE_HEADERS     32           header fields of a WebSocket client's 101
 
    ALLOCATOR
    ---------
@@ -320,6 +324,20 @@
    TN_EWS_TOO_BIG, close 1009). */
 #ifndef TORNADO_MAX_WS_MESSAGE
 #define TORNADO_MAX_WS_MESSAGE 10485760u
+#endif
+/* ws: how long an endpoint that sent a close frame waits for the peer's before dropping
+   the connection (Tornado: 5 s). */
+#ifndef TORNADO_WS_CLOSE_TIMEOUT_MS
+#define TORNADO_WS_CLOSE_TIMEOUT_MS 5000u
+#endif
+/* ws: the default ping timeout is max(3 * ping interval, this) (Tornado's). */
+#ifndef TORNADO_WS_PING_TIMEOUT_MS
+#define TORNADO_WS_PING_TIMEOUT_MS 30000u
+#endif
+/* ws: most header fields in the server's 101 answer a WebSocket client reads (beyond:
+   TN_EWS_HANDSHAKE). */
+#ifndef TORNADO_WS_MAX_RESPONSE_HEADERS
+#define TORNADO_WS_MAX_RESPONSE_HEADERS 32u
 #endif
 /* Longest URL tn_url_parse accepts (TN_EURI_TOO_LONG beyond). */
 #ifndef TORNADO_MAX_URL_BYTES
