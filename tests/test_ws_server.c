@@ -1066,6 +1066,150 @@ TN_TEST(idle_connections_memory) {
     TN_EQ_INT(ca.live, 0);
 }
 
+/* ---- interop with real peers: Python Tornado and Python websockets ---- */
+
+#define PY "/usr/bin/python3"
+#define PEER "tests/ws_interop_peer.py"
+
+static void need_peer(const char *lib) {
+    char cmd[256], out[64];
+    if (access(PY, X_OK) != 0 || access(PEER, R_OK) != 0) TN_SKIP("needs " PY " and " PEER " (run from the repo root)");
+    snprintf(cmd, sizeof cmd, PY " -c 'import %s; print(\"yes\")' 2>/dev/null",
+             strcmp(lib, "tornado") == 0 ? "tornado.websocket" : "websockets");
+    run_cmd(cmd, out, sizeof out);
+    if (strncmp(out, "yes", 3) != 0) TN_SKIP("install python3-%s (apt-get install python3-%s)", lib, lib);
+}
+
+/* Their client against our server: text, binary, 16 MiB, fragments (websockets), ping, and
+   their close code echoed. */
+static void peer_client(const char *lib) {
+    tn_ws_opts o;
+    server *s;
+    char cmd[256], out[512];
+    need_peer(lib);
+    memset(&o, 0, sizeof o);
+    o.max_message_size = 64u << 20;
+    s = start_server(&o);
+    snprintf(cmd, sizeof cmd, PY " " PEER " client %s %d 2>&1", lib, s->port);
+    run_cmd(cmd, out, sizeof out);
+    TN_CHECKF(strncmp(out, "ok", 2) == 0, "%s client: %s", lib, out);
+    wait_for(&s->closes, 1, 3000);
+    TN_EQ_INT(s->closes, 1);
+    TN_EQ_INT(s->close_code, 4002);
+    TN_EQ_STR(s->close_reason, "done");
+    TN_CHECK(s->pings >= 1);
+    stop_server(s);
+}
+
+TN_TEST(interop_tornado_client) { peer_client("tornado"); }
+TN_TEST(interop_websockets_client) { peer_client("websockets"); }
+
+/* Our client against their server. */
+typedef struct pres {
+    int state, echoes, closes, close_code, pongs;
+    char reason[64];
+    char *big;
+    int frag;
+} pres;
+
+static void p_next(tn_ws *ws, pres *r) {
+    r->state++;
+    switch (r->state) {
+    case 1: TN_OK_RC(tn_ws_send(ws, TN_WS_TEXT, "h\xc3\xa9llo", 6, NULL, NULL)); break;
+    case 2: TN_OK_RC(tn_ws_send(ws, TN_WS_BINARY, r->big, 70000, NULL, NULL)); break;
+    case 3: TN_OK_RC(tn_ws_send(ws, TN_WS_BINARY, r->big, 16u << 20, NULL, NULL)); break;
+    case 4:
+        TN_OK_RC(tn_ws_send_fragment(ws, TN_WS_TEXT, "fr\xc3", 3, 0, NULL, NULL));
+        TN_OK_RC(tn_ws_ping(ws, "pp", 2));
+        TN_OK_RC(tn_ws_send_fragment(ws, TN_WS_CONT, "\xa9", 1, 0, NULL, NULL));
+        TN_OK_RC(tn_ws_send_fragment(ws, TN_WS_CONT, "agments", 7, 1, NULL, NULL));
+        break;
+    case 5:
+        if (r->frag) {
+            TN_OK_RC(tn_ws_send(ws, TN_WS_TEXT, "frag-me", 7, NULL, NULL));
+            break;
+        }
+        r->state++;
+        /* fall through */
+    default: TN_OK_RC(tn_ws_send(ws, TN_WS_TEXT, "close-me", 8, NULL, NULL)); break;
+    }
+}
+
+static void p_message(tn_ws *ws, int opcode, tn_str data, void *user) {
+    pres *r = (pres *)user;
+    r->echoes++;
+    switch (r->state) {
+    case 1: TN_EQ_INT(opcode, TN_WS_TEXT); TN_EQ_TSTR(data, "h\xc3\xa9llo"); break;
+    case 2: TN_EQ_INT(opcode, TN_WS_BINARY); TN_EQ_UINT(data.len, 70000); TN_CHECK(memcmp(data.ptr, r->big, 70000) == 0); break;
+    case 3: TN_EQ_UINT(data.len, 16u << 20); TN_CHECK(memcmp(data.ptr, r->big, 16u << 20) == 0); break;
+    case 4: TN_EQ_INT(opcode, TN_WS_TEXT); TN_EQ_TSTR(data, "fr\xc3\xa9" "agments"); break;
+    case 5: TN_EQ_TSTR(data, "fragments"); break;
+    default: TN_CHECKF(0, "unexpected message in state %d", r->state);
+    }
+    p_next(ws, r);
+}
+
+static void p_pong(tn_ws *ws, tn_str data, void *user) {
+    (void)ws;
+    TN_EQ_TSTR(data, "pp");
+    ((pres *)user)->pongs++;
+}
+
+static void p_close(tn_ws *ws, int code, tn_str reason, void *user) {
+    pres *r = (pres *)user;
+    (void)ws;
+    r->closes++;
+    r->close_code = code;
+    snprintf(r->reason, sizeof r->reason, "%.*s", (int)reason.len, reason.ptr ? reason.ptr : "");
+}
+
+static void p_connected(tn_ws *ws, int status, int http_status, void *user) {
+    TN_OK_RC(status);
+    TN_EQ_INT(http_status, 101);
+    p_next(ws, (pres *)user);
+}
+
+static void peer_server(const char *lib) {
+    static pres r;
+    char cmd[256], url[64], line[32];
+    tn_ws_handler h;
+    tn_ws_opts o;
+    tn_loop *loop;
+    FILE *p;
+    int i;
+    size_t k;
+    need_peer(lib);
+    memset(&r, 0, sizeof r);
+    r.frag = strcmp(lib, "websockets") == 0;
+    r.big = (char *)malloc(16u << 20);
+    for (k = 0; k < (16u << 20); k++) r.big[k] = (char)(k * 31 + (k >> 11));
+    snprintf(cmd, sizeof cmd, PY " " PEER " server %s", lib);
+    p = popen(cmd, "r");
+    TN_CHECK(p != NULL);
+    TN_CHECK(fgets(line, sizeof line, p) != NULL);
+    snprintf(url, sizeof url, "ws://127.0.0.1:%d/chat", atoi(line));
+    memset(&h, 0, sizeof h);
+    memset(&o, 0, sizeof o);
+    o.max_message_size = 64u << 20;
+    h.on_message = p_message;
+    h.on_pong = p_pong;
+    h.on_close = p_close;
+    TN_OK_RC(tn_loop_new(NULL, &loop));
+    TN_OK_RC(tn_ws_connect(loop, url, &o, &h, p_connected, &r, NULL));
+    for (i = 0; i < 3000 && !r.closes; i++) tn_loop_run_once(loop, 10);
+    TN_EQ_INT(r.closes, 1);
+    TN_EQ_INT(r.echoes, r.frag ? 5 : 4);
+    TN_EQ_INT(r.pongs, 1);
+    TN_EQ_INT(r.close_code, 4001);
+    TN_EQ_STR(r.reason, "bye \xe2\x9c\x93");
+    TN_OK_RC(tn_loop_free(loop));
+    pclose(p);
+    free(r.big);
+}
+
+TN_TEST(interop_tornado_server) { peer_server("tornado"); }
+TN_TEST(interop_websockets_server) { peer_server("websockets"); }
+
 TN_TESTS(
     TN_CASE(handshake_accepts_and_echoes),
     TN_CASE(handshake_refusals),
@@ -1081,5 +1225,9 @@ TN_TESTS(
     TN_CASE(client_against_our_server),
     TN_CASE(client_failures),
     TN_CASE(client_rejects_a_wrong_accept_key_and_times_out),
+    TN_CASE(interop_tornado_client),
+    TN_CASE(interop_websockets_client),
+    TN_CASE(interop_tornado_server),
+    TN_CASE(interop_websockets_server),
     TN_CASE(idle_connections_memory)
 )
