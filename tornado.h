@@ -15737,25 +15737,26 @@ struct tn_ws {
     void *user;
     tn__ws_client *cl;             /* client, during the handshake */
     char *subprotocol;             /* owned, or NULL */
+    tn_ws_parser *rx;              /* the frame parser while a frame or message spans reads;
+                                      NULL between messages (parsing then uses the stack) */
+    char *close_reason;            /* the peer's close reason (owned), or NULL */
     tn__ws_scb *scbs;              /* send callbacks waiting for their bytes (a ring) */
-    uint32_t scb_head, scb_len, scb_cap;
-    uint32_t max_wbuf;             /* resolved options (ms / bytes, clamped to 32 bits) */
-    uint32_t ping_interval, ping_timeout, close_timeout;
-    int close_code;                /* the peer's close code, 1006 until a valid one came */
+    uint64_t max_msg;              /* resolved options */
     size_t rx_pos;                 /* read-buffer bytes fed to the parser */
     size_t msg_start;              /* offset of the open message's payload in the buffer */
     size_t msg_len;                /* payload bytes of the open message so far */
-    uint64_t last_ping, last_pong; /* loop time (ms) */
     tn_timer_id ping_timer, close_timer;
-    tn_str close_reason;           /* the peer's reason: in the parser's control storage */
-    tn_ws_parser p;
+    uint32_t scb_head, scb_len, scb_cap;
+    uint32_t max_wbuf, ping_interval, ping_timeout, close_timeout;   /* bytes / ms, clamped */
+    uint32_t last_ping, last_pong; /* loop time (ms), low 32 bits */
+    int close_code;                /* the peer's close code, 1006 until a valid one came */
+    unsigned char close_reason_len;
     unsigned char state;           /* TN__WS_* */
     unsigned char client;          /* 1: our frames are masked */
     unsigned char opened;          /* on_close is due */
     unsigned char tx_closed;       /* our close frame is queued */
     unsigned char rx_closed;       /* the peer's close frame came, or reading stopped */
     unsigned char rx_open;         /* a data message is being received */
-    unsigned char rx_opcode;       /* its opcode */
     unsigned char tx_frag;         /* a fragmented send is open */
     unsigned char ending;          /* the TCP connection is being ended */
 };
@@ -15780,8 +15781,11 @@ TN__PRIVATE void tn__ws_client_free(tn_ws *ws) {
 TN__PRIVATE void tn__ws_finalize(tn__handle *h) {
     tn_ws *ws = (tn_ws *)h;
     tn_allocator *a = tn__loop_alloc(h->loop);
-    if (ws->opened && ws->cb.on_close) ws->cb.on_close(ws, ws->close_code, ws->close_reason, ws->user);
+    if (ws->opened && ws->cb.on_close)
+        ws->cb.on_close(ws, ws->close_code, tn_str_make(ws->close_reason, ws->close_reason_len), ws->user);
     tn__ws_client_free(ws);
+    tn__free(a, ws->rx);
+    tn__free(a, ws->close_reason);
     tn__free(a, ws->subprotocol);
     tn__free(a, ws->scbs);
     tn__free(a, ws);
@@ -15797,7 +15801,7 @@ TN__PRIVATE void tn__ws_cancel_timers(tn_ws *ws) {
 /* The options every tn_ws keeps, resolved. */
 TN__PRIVATE void tn__ws_resolve(tn_ws *ws, const tn_ws_opts *o) {
     uint64_t interval = o->ping_interval_ms;
-    ws->p.max_message_size = TN__DEF(o->max_message_size, (uint64_t)TORNADO_MAX_WS_MESSAGE);
+    ws->max_msg = TN__DEF(o->max_message_size, (uint64_t)TORNADO_MAX_WS_MESSAGE);
     ws->max_wbuf = tn__clamp_u32(o->max_write_buffer_size);
     ws->ping_interval = tn__clamp_u32(interval);
     ws->ping_timeout = tn__clamp_u32(TN__DEF(o->ping_timeout_ms, TN__MAX(3 * interval, (uint64_t)TORNADO_WS_PING_TIMEOUT_MS)));
@@ -15811,7 +15815,6 @@ TN__PRIVATE tn_ws *tn__ws_new(tn_loop *loop, const tn_ws_opts *o, const tn_ws_ha
     ws->cb = *h;
     ws->user = user;
     ws->client = (unsigned char)client;
-    ws->p.role = client ? TN_WS_CLIENT : TN_WS_SERVER;
     ws->close_code = 1006;
     tn__ws_resolve(ws, o);
     return ws;
@@ -16033,7 +16036,7 @@ TN__PRIVATE int tn__ws_control(tn_ws *ws, const tn_ws_event *ev) {
         if (ws->cb.on_ping) ws->cb.on_ping(ws, ev->data, ws->user);
         break;
     case TN_WS_PONG:
-        ws->last_pong = tn_loop_now(ws->h.loop);
+        ws->last_pong = (uint32_t)tn_loop_now(ws->h.loop);
         if (ws->cb.on_pong) ws->cb.on_pong(ws, ev->data, ws->user);
         break;
     default: {   /* TN_WS_CLOSE */
@@ -16045,7 +16048,10 @@ TN__PRIVATE int tn__ws_control(tn_ws *ws, const tn_ws_event *ev) {
             return 0;
         }
         ws->close_code = code;
-        ws->close_reason = reason;   /* in the parser: no more parsing from here on */
+        if (reason.len && (ws->close_reason = (char *)tn__alloc(tn__loop_alloc(ws->h.loop), reason.len)) != NULL) {
+            memcpy(ws->close_reason, reason.ptr, reason.len);   /* the parser's copy may be on the stack */
+            ws->close_reason_len = (unsigned char)reason.len;
+        }
         ws->rx_closed = 1;
         if (!ws->tx_closed) {
             /* echo the peer's code (Tornado), without a reason */
@@ -16065,7 +16071,6 @@ TN__PRIVATE int tn__ws_data(tn_ws *ws, const tn_ws_event *ev, char *base, size_t
     int last = (ev->flags & TN_WS_EV_MESSAGE_END) != 0;
     if ((ev->flags & TN_WS_EV_FRAME_START) && ev->frame.opcode != TN_WS_CONT) {
         ws->rx_open = 1;
-        ws->rx_opcode = (unsigned char)ev->opcode;
         ws->msg_start = at;
         ws->msg_len = 0;
     }
@@ -16093,17 +16098,29 @@ TN__PRIVATE int tn__ws_data(tn_ws *ws, const tn_ws_event *ev, char *base, size_t
     return 1;
 }
 
-/* Parse what the read buffer holds, then wait for more. */
+/* Parse what the read buffer holds, then wait for more. The parser lives on the stack
+   while whole frames arrive (an idle connection keeps none); only a frame or message
+   that continues in a later read gets its state copied to ws->rx (a value type), freed
+   once the connection is between messages again. */
 TN__PRIVATE void tn__ws_process(tn_ws *ws) {
+    tn_ws_parser local, *p = ws->rx;
+    int boundary = 1;   /* the parser stands between frames with nothing gathered */
+    if (!p) {
+        memset(&local, 0, sizeof local);
+        local.role = ws->client ? TN_WS_CLIENT : TN_WS_SERVER;
+        local.max_message_size = ws->max_msg;
+        p = &local;
+    }
     for (;;) {
         tn_str buf = tn__stream_peek(ws->s);
         char *base = (char *)(uintptr_t)buf.ptr;
         tn_ws_event ev;
         int rc;
         if (ws->rx_pos >= buf.len) break;
-        rc = tn_ws_parse(&ws->p, base + ws->rx_pos, buf.len - ws->rx_pos, &ev);
-        if (rc == TN_EINCOMPLETE) {
+        rc = tn_ws_parse(p, base + ws->rx_pos, buf.len - ws->rx_pos, &ev);
+        if (rc == TN_EINCOMPLETE) {   /* a partial header or control frame, kept in the parser */
             ws->rx_pos = buf.len;
+            boundary = 0;
             break;
         }
         if (rc < 0) {
@@ -16111,11 +16128,23 @@ TN__PRIVATE void tn__ws_process(tn_ws *ws) {
             return;
         }
         ws->rx_pos += (size_t)rc;
+        boundary = (ev.flags & TN_WS_EV_FRAME_END) != 0;
         if (ev.opcode & 8) {
             if (!tn__ws_control(ws, &ev)) return;
         } else if (!tn__ws_data(ws, &ev, base, ws->rx_pos - ev.data.len)) {
             return;
         }
+    }
+    if (boundary && !ws->rx_open) {
+        tn__free(tn__loop_alloc(ws->h.loop), ws->rx);
+        ws->rx = NULL;
+    } else if (p == &local) {
+        ws->rx = (tn_ws_parser *)tn__alloc(tn__loop_alloc(ws->h.loop), sizeof *ws->rx);
+        if (!ws->rx) {
+            (void)tn_stream_abort(ws->s, TN_ENOMEM);
+            return;
+        }
+        *ws->rx = local;
     }
     if (ws->rx_open && !ws->cb.on_fragment && !ws->tx_closed && ws->cb.on_message) {
         /* keep the message so far at the front: drop the headers before it and the spent
@@ -16149,22 +16178,22 @@ TN__PRIVATE void tn__ws_read(tn_ws *ws) {
 
 TN__PRIVATE void tn__ws_on_ping_timer(tn_loop *loop, void *user) {
     tn_ws *ws = (tn_ws *)user;
-    uint64_t now = tn_loop_now(loop);
+    uint32_t now = (uint32_t)tn_loop_now(loop);
     if (!ws->s || ws->tx_closed || ws->state != TN__WS_OPEN) return;
     /* only when a ping went out recently: a process that was suspended does not close
        connections whose pongs it could not see (Tornado) */
-    if (ws->last_ping && now - ws->last_ping < 2 * (uint64_t)ws->ping_interval &&
-        now - ws->last_pong > ws->ping_timeout) {
+    if (ws->last_ping && (uint64_t)(uint32_t)(now - ws->last_ping) < 2 * (uint64_t)ws->ping_interval &&
+        (uint32_t)(now - ws->last_pong) > ws->ping_timeout) {
         (void)tn_ws_close(ws, 0, NULL, 0);
         return;
     }
-    if (tn__ws_frame(ws, TN_WS_PING, 1, NULL, 0, NULL, NULL, 0) == TN_OK) ws->last_ping = now;
+    if (tn__ws_frame(ws, TN_WS_PING, 1, NULL, 0, NULL, NULL, 0) == TN_OK) ws->last_ping = now ? now : 1;
 }
 
 /* The connection is open (state and opened set): keepalive and reading start. */
 TN__PRIVATE void tn__ws_start(tn_ws *ws) {
     if (!ws->s || tn_stream_closed(ws->s)) return;
-    ws->last_pong = tn_loop_now(ws->h.loop);
+    ws->last_pong = (uint32_t)tn_loop_now(ws->h.loop);
     if (ws->ping_interval && !ws->tx_closed &&
         tn_loop_call_every(ws->h.loop, ws->ping_interval, tn__ws_on_ping_timer, ws, &ws->ping_timer) != TN_OK) {
         (void)tn_stream_abort(ws->s, TN_ENOMEM);
@@ -16510,7 +16539,7 @@ TN_API void tn_ws_set_user(tn_ws *ws, void *user) { ws->user = user; }
 TN_API void *tn_ws_get_user(const tn_ws *ws) { return ws->user; }
 TN_API void tn_ws_get_opts(const tn_ws *ws, tn_ws_opts *out) {
     memset(out, 0, sizeof *out);
-    out->max_message_size = ws->p.max_message_size;
+    out->max_message_size = ws->max_msg;
     out->max_write_buffer_size = ws->max_wbuf;
     out->ping_interval_ms = ws->ping_interval;
     out->ping_timeout_ms = ws->ping_timeout;
