@@ -152,7 +152,8 @@
      TORNADO_NO_HTTP_SERVER     off       leave the HTTP server out (needs TORNADO_NO_WEB too)
      TORNADO_NO_LOG             off       compile logging out
      TORNADO_NO_WEB             off       leave out the web layer (router, tn_app, static files)
-     TORNADO_NO_WEBSOCKET       off       leave out WebSocket (RFC 6455 frame codec, handshake)
+     TORNADO_NO_WEBSOCKET       off       leave out WebSocket (frame codec, handshake, server
+                                          upgrade and client connections)
      TORNADO_NO_SIMD            off       portable loops instead of SSE2 (HTTP scanning, WebSocket
                                           masking)
      TORNADO_NO_FILESYSTEM      off       no file system: static files only from compiled-in
