@@ -3044,7 +3044,8 @@ typedef struct tn_ws_opts {
    and the request is released. Otherwise the 101 response goes out (with the handler's
    response headers, e.g. Set-Cookie, and the chosen subprotocol), the connection is
    detached from the HTTP server (tn_request_detach) and *out is the open WebSocket: send
-   at once if you like. To refuse a client, answer with an HTTP error instead of calling
+   at once if you like. The server no longer owns the connection: tn_http_server_close and
+   tn_app_close leave it open; close or abort your WebSockets before freeing the loop. To refuse a client, answer with an HTTP error instead of calling
    this. opts may be NULL. The request is released either way: do not touch req again.
    Returns: TN_OK; TN_EWS_HANDSHAKE, TN_EWS_VERSION, TN_EWS_ORIGIN (answered 400, 426,
    403); TN_EINVAL (req or h NULL, a response already started: nothing sent); TN_ENOMEM
