@@ -88,7 +88,8 @@
      TORNADO_NO_HTTP_CLIENT     off       leave the HTTP client out (tn_http_client, fetch)
      TORNADO_NO_LOG             off       compile logging out
      TORNADO_NO_WEB             off       leave out the web layer (router, tn_app, static files)
-     TORNADO_NO_WEBSOCKET       off       leave out WebSocket (RFC 6455 frame codec, handshake)
+     TORNADO_NO_WEBSOCKET       off       leave out WebSocket (frame codec, handshake, server
+                                          upgrade and client connections)
      TORNADO_NO_SIMD            off       portable loops instead of SSE2 (HTTP scanning, WebSocket
                                           masking)
      TORNADO_NO_FILESYSTEM      off       no file system: static files only from compiled-in
@@ -133,6 +134,10 @@
      TORNADO_MAX_ROUTE_CAPTURES          16           captures ({name}, {name*}) per route
      TORNADO_MAX_INFLATE_SIZE            104857600    decoded bytes per inflate stream → TN_ELIMIT
      TORNADO_MAX_WS_MESSAGE              10485760     WebSocket message (10 MiB, Tornado's) → 1009
+     TORNADO_WS_CLOSE_TIMEOUT_MS         5000         wait for the peer's close frame (Tornado's 5 s)
+     TORNADO_WS_PING_TIMEOUT_MS          30000        least default ping timeout (Tornado's: max(3 ×
+                                                      ping interval, 30 s))
+     TORNADO_WS_MAX_RESPONSE_HEADERS     32           header fields of a WebSocket client's 101
 
    ALLOCATOR
    ---------
@@ -344,6 +349,20 @@
 #endif
 #ifndef TORNADO_HTTP_CLIENT_POOL_IDLE_MS
 #define TORNADO_HTTP_CLIENT_POOL_IDLE_MS 60000u     /* an idle pooled connection is closed after this */
+#endif
+/* ws: how long an endpoint that sent a close frame waits for the peer's before dropping
+   the connection (Tornado: 5 s). */
+#ifndef TORNADO_WS_CLOSE_TIMEOUT_MS
+#define TORNADO_WS_CLOSE_TIMEOUT_MS 5000u
+#endif
+/* ws: the default ping timeout is max(3 * ping interval, this) (Tornado's). */
+#ifndef TORNADO_WS_PING_TIMEOUT_MS
+#define TORNADO_WS_PING_TIMEOUT_MS 30000u
+#endif
+/* ws: most header fields in the server's 101 answer a WebSocket client reads (beyond:
+   TN_EWS_HANDSHAKE). */
+#ifndef TORNADO_WS_MAX_RESPONSE_HEADERS
+#define TORNADO_WS_MAX_RESPONSE_HEADERS 32u
 #endif
 /* Longest URL tn_url_parse accepts (TN_EURI_TOO_LONG beyond). */
 #ifndef TORNADO_MAX_URL_BYTES

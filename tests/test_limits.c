@@ -44,6 +44,9 @@
 #define TORNADO_HTTP_CLIENT_TIMEOUT_MS 300u    /* http_client_timeout */
 #define TORNADO_HTTP_CLIENT_MAX_REDIRECTS 2    /* covered with explicit options in test_http_client */
 #define TORNADO_HTTP_CLIENT_POOL_IDLE_MS 700u  /* http_client_defaults */
+#define TORNADO_WS_CLOSE_TIMEOUT_MS 150u       /* ws_close_timeout */
+#define TORNADO_WS_PING_TIMEOUT_MS 200u        /* ws_ping_timeout */
+#define TORNADO_WS_MAX_RESPONSE_HEADERS 4u     /* ws_response_headers */
 
 #define TORNADO_IMPLEMENTATION
 #include "../tornado.h"
@@ -1255,11 +1258,148 @@ TN_TEST(http_client_timeout) {
     close(lfd);
 }
 
+/* ---- WebSocket connections: a raw server answers the client's handshake ---- */
+
+typedef struct ws_raw { int lfd, extra_fields; } ws_raw;
+
+/* Accept one connection, answer the upgrade (with extra_fields more header fields), then
+   read and ignore everything until the client leaves. */
+static void *ws_raw_server(void *u) {
+    ws_raw *r = (ws_raw *)u;
+    char buf[2048], acc[TN_WS_ACCEPT_SIZE + 1], out[512];
+    const char *k;
+    int fd = accept(r->lfd, NULL, NULL), i, n;
+    long got = 0, m;
+    if (fd < 0) return NULL;
+    while (got < (long)sizeof buf - 1 && (m = recv(fd, buf + got, sizeof buf - 1 - (size_t)got, 0)) > 0) {
+        got += m;
+        buf[got] = 0;
+        if (strstr(buf, "\r\n\r\n")) break;
+    }
+    k = strstr(buf, "Sec-WebSocket-Key: ");
+    if (!k) {
+        close(fd);
+        return NULL;
+    }
+    tn_ws_accept_key(tn_str_make(k + 19, TN_WS_KEY_SIZE), acc);
+    /* short: the head must fit TORNADO_MAX_HEADER_BYTES (128 here) */
+    n = snprintf(out, sizeof out, "HTTP/1.1 101 X\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                                  "Sec-WebSocket-Accept: %s\r\n", acc);
+    for (i = 0; i < r->extra_fields; i++) n += snprintf(out + n, sizeof out - (size_t)n, "X-%d: y\r\n", i);
+    n += snprintf(out + n, sizeof out - (size_t)n, "\r\n");
+    (void)send(fd, out, (size_t)n, MSG_NOSIGNAL);
+    while (recv(fd, buf, sizeof buf, 0) > 0) {}
+    close(fd);
+    return NULL;
+}
+
+static volatile int g_ws_done, g_ws_status, g_ws_closed, g_ws_code;
+static double g_ws_close_at;
+static void ws_lim_connected(tn_ws *ws, int status, int http_status, void *user) {
+    (void)http_status;
+    (void)user;
+    g_ws_status = status;
+    g_ws_done = 1;
+    if (status == TN_OK) {
+        g_ws_close_at = tn_test_ms();
+        TN_OK_RC(tn_ws_close(ws, 1000, NULL, 0));   /* the raw server never answers it */
+    }
+}
+static void ws_lim_closed(tn_ws *ws, int code, tn_str reason, void *user) {
+    (void)ws;
+    (void)reason;
+    (void)user;
+    g_ws_code = code;
+    g_ws_closed = 1;
+}
+
+/* Connect to a raw server answering with `extra` more fields; returns the connect status
+   and (when connected) how long the unanswered close took to end the connection. */
+static int ws_client_run(int extra, double *close_ms) {
+    tn_loop *loop;
+    tn_ws_handler h;
+    tn_ws_opts o;
+    ws_raw r;
+    pthread_t th;
+    struct sockaddr_in sa;
+    socklen_t sl = sizeof sa;
+    char url[64];
+    int i;
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(0x7f000001);
+    r.lfd = socket(AF_INET, SOCK_STREAM, 0);
+    r.extra_fields = extra;
+    TN_CHECK(bind(r.lfd, (struct sockaddr *)&sa, sizeof sa) == 0 && listen(r.lfd, 4) == 0);
+    getsockname(r.lfd, (struct sockaddr *)&sa, &sl);
+    snprintf(url, sizeof url, "ws://127.0.0.1:%d/", ntohs(sa.sin_port));
+    TN_CHECK(pthread_create(&th, NULL, ws_raw_server, &r) == 0);
+    memset(&h, 0, sizeof h);
+    memset(&o, 0, sizeof o);
+    h.on_close = ws_lim_closed;
+    o.connect.stream.max_buffer_size = 4096;   /* TORNADO_MAX_BUFFER_SIZE is 64 here */
+    o.connect_timeout_ms = 2000;
+    g_ws_done = g_ws_closed = 0;
+    TN_OK_RC(tn_loop_new(NULL, &loop));
+    TN_OK_RC(tn_ws_connect(loop, url, &o, &h, ws_lim_connected, NULL, NULL));
+    for (i = 0; i < 300 && !(g_ws_done && (g_ws_status != TN_OK || g_ws_closed)); i++) tn_loop_run_once(loop, 10);
+    *close_ms = g_ws_closed ? tn_test_ms() - g_ws_close_at : -1;
+    TN_OK_RC(tn_loop_free(loop));
+    pthread_join(th, NULL);
+    close(r.lfd);
+    return g_ws_status;
+}
+
+/* A client reads at most TORNADO_WS_MAX_RESPONSE_HEADERS fields in the server's 101. */
+TN_TEST(ws_response_headers) {
+    double ms;
+    TN_OK_RC(ws_client_run(1, &ms));      /* 4 fields */
+    TN_EQ_RC(ws_client_run(2, &ms), TN_EWS_HANDSHAKE);
+}
+
+/* An unanswered close frame ends the connection after TORNADO_WS_CLOSE_TIMEOUT_MS. */
+TN_TEST(ws_close_timeout) {
+    double ms;
+    TN_OK_RC(ws_client_run(0, &ms));
+    TN_EQ_INT(g_ws_code, 1006);
+    TN_CHECKF(ms >= 140 && ms < 1000, "closed after %.0f ms", ms);
+}
+
+/* ping_timeout 0 resolves to max(3 * ping_interval, TORNADO_WS_PING_TIMEOUT_MS). */
+static tn_ws *g_ws_opts_ws;
+static void ws_opts_connected(tn_ws *ws, int status, int http_status, void *user) {
+    (void)status;
+    (void)http_status;
+    (void)user;
+    g_ws_opts_ws = ws;
+}
+TN_TEST(ws_ping_timeout) {
+    tn_loop *loop;
+    tn_ws_handler h;
+    tn_ws_opts o, got;
+    tn_ws *ws;
+    int i;
+    memset(&h, 0, sizeof h);
+    TN_OK_RC(tn_loop_new(NULL, &loop));
+    for (i = 0; i < 2; i++) {
+        memset(&o, 0, sizeof o);
+        o.ping_interval_ms = i == 0 ? 66 : 67;
+        TN_OK_RC(tn_ws_connect(loop, "ws://127.0.0.1:1/", &o, &h, ws_opts_connected, NULL, &ws));
+        tn_ws_get_opts(ws, &got);
+        TN_EQ_UINT(got.ping_timeout_ms, i == 0 ? 200 : 201);
+        TN_EQ_UINT(got.close_timeout_ms, 150);
+        TN_OK_RC(tn_ws_abort(ws));
+        while (tn_loop_alive(loop) > 0) tn_loop_run_once(loop, 10);
+    }
+    TN_OK_RC(tn_loop_free(loop));
+}
+
 TN_TESTS(
     TN_CASE(http_client_defaults),
     TN_CASE(http_client_timeout),
     TN_CASE(inflate_output_cap),
-    TN_CASE(ws_message_size),TN_CASE(http_header_bytes), TN_CASE(http_header_count), TN_CASE(http_target_length),
+    TN_CASE(ws_message_size), TN_CASE(ws_response_headers), TN_CASE(ws_close_timeout), TN_CASE(ws_ping_timeout),
+    TN_CASE(http_header_bytes), TN_CASE(http_header_count), TN_CASE(http_target_length),
          TN_CASE(http_body_length), TN_CASE(http_body_chunked), TN_CASE(http_chunk_line),
          TN_CASE(http_trailer_bytes), TN_CASE(chunked_decoder_codes), TN_CASE(request_parser_codes),
          TN_CASE(http_idle_timeout), TN_CASE(http_header_timeout), TN_CASE(web_captures),

@@ -1,0 +1,855 @@
+/* ws_conn.c: WebSocket connections: upgrade, client handshake, message reassembly in the read buffer, ping/pong, close. */
+#include "ws_conn.h"
+#include "url.h"
+#include "internal.h"
+
+#if TN_HAS_WEBSOCKET
+
+/* How a tn_ws works.
+   READING parses in place: the stream holds the bytes (tn__stream_fill / peek / consume),
+   tn_ws_parse unmasks them where they lie, and the payload of a message in several
+   frames or reads is moved down over the frame headers, so the message ends up contiguous
+   in the read buffer, ready to hand over without a copy. Between messages everything is
+   consumed, so an idle connection holds no read buffer (the stream releases it).
+   CLOSING: tx_closed once our close frame is queued, rx_closed once the peer's arrived (or
+   reading stopped on an error). With both, the server drops the TCP connection when its
+   close frame has left; the client waits for the server to do so. close_timer bounds every
+   wait. The stream's close callback ends the tn_ws: its handle closes and on_close runs
+   from the loop's closing phase, then the memory goes. */
+
+enum { TN__WS_CONNECTING = 1, TN__WS_OPEN, TN__WS_GONE };
+
+typedef struct tn__ws_scb { tn_ws_send_cb cb; void *user; } tn__ws_scb;
+
+/* A client's handshake state: allocated by tn_ws_connect, freed when it ends. */
+typedef struct tn__ws_client {
+    tn_connector *conn;            /* connecting; NULL once the connector reported */
+    tn_ws_connect_cb cb;           /* NULL once called */
+    tn_timer_id timer;             /* the whole handshake's deadline */
+    tn_buf req;                    /* the request, until it is written */
+    char *host;                    /* for tn_tcp_connect */
+    char *offered;                 /* the offered subprotocols, "a,b" (or NULL) */
+    int aborted;                   /* tn_ws_abort while connecting */
+    int timed_out;
+    char key[TN_WS_KEY_SIZE + 1];
+    tn_http_response res;
+    tn_http_header hdrs[TORNADO_WS_MAX_RESPONSE_HEADERS];
+} tn__ws_client;
+
+struct tn_ws {
+    tn__handle h;
+    tn_stream *s;                  /* NULL while a client connects and once gone */
+    tn_ws_handler cb;
+    void *user;
+    tn__ws_client *cl;             /* client, during the handshake */
+    char *subprotocol;             /* owned, or NULL */
+    tn_ws_parser *rx;              /* the frame parser while a frame or message spans reads;
+                                      NULL between messages (parsing then uses the stack) */
+    char *close_reason;            /* the peer's close reason (owned), or NULL */
+    tn__ws_scb *scbs;              /* send callbacks waiting for their bytes (a ring) */
+    uint64_t max_msg;              /* resolved options */
+    size_t rx_pos;                 /* read-buffer bytes fed to the parser */
+    size_t msg_start;              /* offset of the open message's payload in the buffer */
+    size_t msg_len;                /* payload bytes of the open message so far */
+    tn_timer_id ping_timer, close_timer;
+    uint32_t scb_head, scb_len, scb_cap;
+    uint32_t max_wbuf, ping_interval, ping_timeout, close_timeout;   /* bytes / ms, clamped */
+    uint32_t last_ping, last_pong; /* loop time (ms), low 32 bits */
+    int close_code;                /* the peer's close code, 1006 until a valid one came */
+    unsigned char close_reason_len;
+    unsigned char state;           /* TN__WS_* */
+    unsigned char client;          /* 1: our frames are masked */
+    unsigned char opened;          /* on_close is due */
+    unsigned char tx_closed;       /* our close frame is queued */
+    unsigned char rx_closed;       /* the peer's close frame came, or reading stopped */
+    unsigned char rx_open;         /* a data message is being received */
+    unsigned char tx_frag;         /* a fragmented send is open */
+    unsigned char ending;          /* the TCP connection is being ended */
+};
+
+TN__PRIVATE void tn__ws_read(tn_ws *ws);
+TN__PRIVATE void tn__ws_end_tcp(tn_ws *ws);
+
+/* ---- the object ---- */
+
+TN__PRIVATE void tn__ws_client_free(tn_ws *ws) {
+    tn_allocator *a = tn__loop_alloc(ws->h.loop);
+    tn__ws_client *cl = ws->cl;
+    if (!cl) return;
+    if (cl->timer) (void)tn_loop_cancel(ws->h.loop, cl->timer);
+    tn_buf_free(&cl->req);
+    tn__free(a, cl->host);
+    tn__free(a, cl->offered);
+    tn__free(a, cl);
+    ws->cl = NULL;
+}
+
+TN__PRIVATE void tn__ws_finalize(tn__handle *h) {
+    tn_ws *ws = (tn_ws *)h;
+    tn_allocator *a = tn__loop_alloc(h->loop);
+    if (ws->opened && ws->cb.on_close)
+        ws->cb.on_close(ws, ws->close_code, tn_str_make(ws->close_reason, ws->close_reason_len), ws->user);
+    tn__ws_client_free(ws);
+    tn__free(a, ws->rx);
+    tn__free(a, ws->close_reason);
+    tn__free(a, ws->subprotocol);
+    tn__free(a, ws->scbs);
+    tn__free(a, ws);
+}
+static const tn__handle_type tn__ws_type = { "websocket", tn__ws_finalize };
+
+TN__PRIVATE void tn__ws_cancel_timers(tn_ws *ws) {
+    if (ws->ping_timer) (void)tn_loop_cancel(ws->h.loop, ws->ping_timer);
+    if (ws->close_timer) (void)tn_loop_cancel(ws->h.loop, ws->close_timer);
+    ws->ping_timer = ws->close_timer = 0;
+}
+
+/* The options every tn_ws keeps, resolved. */
+TN__PRIVATE void tn__ws_resolve(tn_ws *ws, const tn_ws_opts *o) {
+    uint64_t interval = o->ping_interval_ms;
+    ws->max_msg = TN__DEF(o->max_message_size, (uint64_t)TORNADO_MAX_WS_MESSAGE);
+    ws->max_wbuf = tn__clamp_u32(o->max_write_buffer_size);
+    ws->ping_interval = tn__clamp_u32(interval);
+    ws->ping_timeout = tn__clamp_u32(TN__DEF(o->ping_timeout_ms, TN__MAX(3 * interval, (uint64_t)TORNADO_WS_PING_TIMEOUT_MS)));
+    ws->close_timeout = tn__clamp_u32(TN__DEF(o->close_timeout_ms, (uint64_t)TORNADO_WS_CLOSE_TIMEOUT_MS));
+}
+
+TN__PRIVATE tn_ws *tn__ws_new(tn_loop *loop, const tn_ws_opts *o, const tn_ws_handler *h, void *user, int client) {
+    tn_ws *ws = (tn_ws *)tn__calloc(tn__loop_alloc(loop), sizeof *ws);
+    if (!ws) return NULL;
+    ws->h.loop = loop;   /* tn__handle_init sets it again: lets the error paths free */
+    ws->cb = *h;
+    ws->user = user;
+    ws->client = (unsigned char)client;
+    ws->close_code = 1006;
+    tn__ws_resolve(ws, o);
+    return ws;
+}
+
+/* ---- sending ---- */
+
+TN__PRIVATE void tn__ws_on_sent(tn_stream *s, int status, void *user) {
+    tn_ws *ws = (tn_ws *)user;
+    tn__ws_scb w;
+    (void)s;
+    if (ws->scb_len == 0) return;
+    w = ws->scbs[ws->scb_head];
+    ws->scb_head = (ws->scb_head + 1) % ws->scb_cap;
+    ws->scb_len--;
+    w.cb(ws, status, w.user);
+}
+
+/* Queue one frame. cb (may be NULL) runs when it left. limit: honour max_write_buffer_size
+   (close frames and pongs skip it: they must go out). */
+TN__PRIVATE int tn__ws_frame(tn_ws *ws, int opcode, int fin, const void *data, size_t len, tn_ws_send_cb cb,
+                             void *user, int limit) {
+    char hdr[TN_WS_MAX_HEADER];
+    tn_ws_frame f;
+    tn_write_cb wcb = cb ? tn__ws_on_sent : NULL;
+    int n, rc;
+    memset(&f, 0, sizeof f);
+    f.fin = fin;
+    f.opcode = opcode;
+    f.length = len;
+    f.masked = ws->client;
+    if (f.masked && (rc = tn_random_bytes(f.mask, sizeof f.mask)) != TN_OK) return rc;
+    n = tn_ws_write_header(hdr, sizeof hdr, &f);
+    if (n < 0) return n;
+    if (limit && ws->max_wbuf && tn_stream_write_buffer_size(ws->s) + (size_t)n + len > ws->max_wbuf)
+        return TN_EBUFFER_FULL;
+    if (cb) {
+        tn__ws_scb *w;
+        if (tn__ring_grow(tn__loop_alloc(ws->h.loop), (void **)&ws->scbs, &ws->scb_head, ws->scb_len, &ws->scb_cap,
+                          sizeof *ws->scbs) != 0)
+            return TN_ENOMEM;
+        w = &ws->scbs[(ws->scb_head + ws->scb_len) % ws->scb_cap];
+        w->cb = cb;
+        w->user = user;
+        ws->scb_len++;
+    }
+    if (!f.masked) {
+        tn_str v[2];
+        v[0] = tn_str_make(hdr, (size_t)n);
+        v[1] = tn_str_make((const char *)data, len);
+        rc = tn_stream_writev(ws->s, v, len ? 2 : 1, wcb, ws);
+    } else {
+        /* the client masks into a stack buffer: header and payload in pieces, corked so
+           they leave together */
+        char chunk[8192];
+        size_t off = 0;
+        int corked = tn__stream_corked(ws->s);
+        memcpy(chunk, hdr, (size_t)n);
+        if (!corked && (size_t)n + len > sizeof chunk) tn__stream_cork(ws->s, 1);
+        rc = TN_OK;
+        for (;;) {
+            size_t at = off == 0 ? (size_t)n : 0, take = TN__MIN(len - off, sizeof chunk - at);
+            int last = off + take == len;
+            if (take) tn_ws_mask_copy(chunk + at, (const char *)data + off, take, f.mask, off);
+            rc = tn_stream_write(ws->s, chunk, at + take, last ? wcb : NULL, last ? ws : NULL);
+            off += take;
+            if (rc != TN_OK || last) break;
+        }
+        if (rc != TN_OK && off > 0) {
+            /* part of a frame is queued: the framing is broken, the connection with it */
+            (void)tn_stream_abort(ws->s, rc);
+        }
+        if (!corked) tn__stream_cork(ws->s, 0);
+    }
+    if (rc != TN_OK && cb) ws->scb_len--;   /* the callback we queued is the ring's last */
+    return rc;
+}
+
+TN__PRIVATE int tn__ws_can_send(const tn_ws *ws) {
+    if (!ws || ws->state != TN__WS_OPEN || !ws->s || ws->tx_closed || tn_stream_closed(ws->s)) return TN_ECLOSED;
+    return TN_OK;
+}
+
+TN_API int tn_ws_send(tn_ws *ws, int opcode, const void *data, size_t len, tn_ws_send_cb cb, void *user) {
+    int rc;
+    if (!ws || (opcode != TN_WS_TEXT && opcode != TN_WS_BINARY) || (len && !data)) return TN_EINVAL;
+    if ((rc = tn__ws_can_send(ws)) != TN_OK) return rc;
+    if (ws->tx_frag) return TN_EINVAL;
+    if (opcode == TN_WS_TEXT && tn_utf8_validate((const char *)data, len) != TN_OK) return TN_EBAD_ENCODING;
+    return tn__ws_frame(ws, opcode, 1, data, len, cb, user, 1);
+}
+
+TN_API int tn_ws_send_fragment(tn_ws *ws, int opcode, const void *data, size_t len, int fin, tn_ws_send_cb cb,
+                               void *user) {
+    int rc;
+    if (!ws || (len && !data)) return TN_EINVAL;
+    if ((rc = tn__ws_can_send(ws)) != TN_OK) return rc;
+    if (ws->tx_frag ? opcode != TN_WS_CONT : (opcode != TN_WS_TEXT && opcode != TN_WS_BINARY)) return TN_EINVAL;
+    rc = tn__ws_frame(ws, opcode, fin != 0, data, len, cb, user, 1);
+    if (rc == TN_OK) ws->tx_frag = !fin;
+    return rc;
+}
+
+TN_API int tn_ws_ping(tn_ws *ws, const void *data, size_t len) {
+    int rc;
+    if (!ws || len > TN_WS_MAX_CONTROL || (len && !data)) return TN_EINVAL;
+    if ((rc = tn__ws_can_send(ws)) != TN_OK) return rc;
+    return tn__ws_frame(ws, TN_WS_PING, 1, data, len, NULL, NULL, 1);
+}
+
+/* ---- closing ---- */
+
+TN__PRIVATE void tn__ws_on_close_timer(tn_loop *loop, void *user) {
+    tn_ws *ws = (tn_ws *)user;
+    (void)loop;
+    ws->close_timer = 0;
+    if (ws->s) (void)tn_stream_abort(ws->s, TN_ETIMEOUT);
+}
+
+TN__PRIVATE void tn__ws_arm_close_timer(tn_ws *ws) {
+    if (ws->close_timer || !ws->s) return;
+    if (tn_loop_call_later(ws->h.loop, ws->close_timeout, tn__ws_on_close_timer, ws, &ws->close_timer) != TN_OK)
+        (void)tn_stream_abort(ws->s, TN_ENOMEM);
+}
+
+/* Queue our close frame (payload already built). */
+TN__PRIVATE int tn__ws_send_close(tn_ws *ws, const char *payload, size_t len) {
+    int rc;
+    if (ws->tx_closed) return TN_ECLOSED;
+    ws->tx_closed = 1;
+    if (ws->ping_timer) {
+        (void)tn_loop_cancel(ws->h.loop, ws->ping_timer);
+        ws->ping_timer = 0;
+    }
+    rc = tn__ws_frame(ws, TN_WS_CLOSE, 1, payload, len, NULL, NULL, 0);
+    if (rc != TN_OK) (void)tn_stream_abort(ws->s, rc);
+    else tn__ws_arm_close_timer(ws);
+    return rc;
+}
+
+TN__PRIVATE void tn__ws_discard(tn_stream *s, int status, tn_str data, void *user) {
+    (void)s;
+    (void)status;
+    (void)data;
+    (void)user;   /* the client waits for the server's FIN; the stream closes itself at EOF */
+}
+
+TN__PRIVATE void tn__ws_after_flush(tn_stream *s, int status, void *user) {
+    tn_ws *ws = (tn_ws *)user;
+    if (status != TN_OK) return;
+    if (!ws->client) {
+        (void)tn_stream_close(s, NULL, NULL);   /* the server closes the TCP connection first */
+        return;
+    }
+    tn__stream_consume(s, tn__stream_peek(s).len);
+    if (tn_stream_read_until_close(s, TN_READ_STREAMING, tn__ws_discard, ws) != TN_OK) (void)tn_stream_close(s, NULL, NULL);
+}
+
+/* Both close frames are out (or the connection failed): end the TCP connection once our
+   frames have left, bounded by the close timer. */
+TN__PRIVATE void tn__ws_end_tcp(tn_ws *ws) {
+    if (ws->ending || !ws->s) return;
+    ws->ending = 1;
+    ws->rx_closed = 1;
+    tn__ws_arm_close_timer(ws);
+    if (tn_stream_write(ws->s, "", 0, tn__ws_after_flush, ws) != TN_OK) (void)tn_stream_close(ws->s, NULL, NULL);
+}
+
+/* Fail the connection (RFC 6455 §7.1.7): a close frame with the error's code, then the
+   TCP connection ends; nothing more is read. */
+TN__PRIVATE void tn__ws_fail_conn(tn_ws *ws, int err) {
+    char payload[2];
+    int code = tn_ws_error_close_code(err);
+    ws->rx_closed = 1;
+    if (!ws->tx_closed) {
+        int n = tn_ws_close_payload(payload, sizeof payload, code ? code : 1011, NULL, 0);
+        if (tn__ws_send_close(ws, payload, n > 0 ? (size_t)n : 0) != TN_OK) return;
+    }
+    tn__ws_end_tcp(ws);
+}
+
+TN_API int tn_ws_close(tn_ws *ws, int code, const char *reason, size_t reason_len) {
+    char payload[TN_WS_MAX_CONTROL];
+    int n, rc;
+    if (!ws) return TN_EINVAL;
+    if ((rc = tn__ws_can_send(ws)) != TN_OK) return rc;
+    if (code == 0 && reason_len) code = 1000;
+    n = tn_ws_close_payload(payload, sizeof payload, code, reason, reason_len);
+    if (n < 0) return n;
+    if ((rc = tn__ws_send_close(ws, payload, (size_t)n)) != TN_OK) return rc;
+    if (ws->rx_closed) tn__ws_end_tcp(ws);
+    return TN_OK;
+}
+
+TN_API int tn_ws_abort(tn_ws *ws) {
+    if (!ws || ws->state == TN__WS_GONE) return TN_ECLOSED;
+    if (ws->state == TN__WS_CONNECTING) {
+        if (ws->cl->aborted) return TN_ECLOSED;
+        ws->cl->aborted = 1;
+        if (ws->cl->conn) tn_tcp_connect_cancel(ws->cl->conn);
+        else if (ws->s) (void)tn_stream_abort(ws->s, TN_ECANCELED);
+        return TN_OK;
+    }
+    if (!ws->s || tn_stream_closed(ws->s)) return TN_ECLOSED;
+    ws->rx_closed = ws->tx_closed = 1;
+    return tn_stream_abort(ws->s, TN_ECANCELED);
+}
+
+/* ---- receiving ---- */
+
+/* A control frame. Returns 1 to go on reading, 0 to stop. */
+TN__PRIVATE int tn__ws_control(tn_ws *ws, const tn_ws_event *ev) {
+    switch (ev->opcode) {
+    case TN_WS_PING:
+        if (!ws->tx_closed && tn__ws_frame(ws, TN_WS_PONG, 1, ev->data.ptr, ev->data.len, NULL, NULL, 0) != TN_OK) {
+            (void)tn_stream_abort(ws->s, TN_ENOMEM);
+            return 0;
+        }
+        if (ws->cb.on_ping) ws->cb.on_ping(ws, ev->data, ws->user);
+        break;
+    case TN_WS_PONG:
+        ws->last_pong = (uint32_t)tn_loop_now(ws->h.loop);
+        if (ws->cb.on_pong) ws->cb.on_pong(ws, ev->data, ws->user);
+        break;
+    default: {   /* TN_WS_CLOSE */
+        int code, rc;
+        tn_str reason;
+        rc = tn_ws_close_parse(ev->data.ptr, ev->data.len, &code, &reason);
+        if (rc != TN_OK) {
+            tn__ws_fail_conn(ws, rc);   /* 1002 (bad code, 1 byte) or 1007 (reason not UTF-8) */
+            return 0;
+        }
+        ws->close_code = code;
+        if (reason.len && (ws->close_reason = (char *)tn__alloc(tn__loop_alloc(ws->h.loop), reason.len)) != NULL) {
+            memcpy(ws->close_reason, reason.ptr, reason.len);   /* the parser's copy may be on the stack */
+            ws->close_reason_len = (unsigned char)reason.len;
+        }
+        ws->rx_closed = 1;
+        if (!ws->tx_closed) {
+            /* echo the peer's code (Tornado), without a reason */
+            char payload[2];
+            int n = code == 1005 ? 0 : tn_ws_close_payload(payload, sizeof payload, code, NULL, 0);
+            if (tn__ws_send_close(ws, payload, n > 0 ? (size_t)n : 0) != TN_OK) return 0;
+        }
+        tn__ws_end_tcp(ws);
+        return 0;
+    }
+    }
+    return ws->s && !tn_stream_closed(ws->s) && !ws->rx_closed;
+}
+
+/* A piece of a data message, lying at buffer offset `at`. Returns 1 to go on, 0 to stop. */
+TN__PRIVATE int tn__ws_data(tn_ws *ws, const tn_ws_event *ev, char *base, size_t at) {
+    int last = (ev->flags & TN_WS_EV_MESSAGE_END) != 0;
+    if ((ev->flags & TN_WS_EV_FRAME_START) && ev->frame.opcode != TN_WS_CONT) {
+        ws->rx_open = 1;
+        ws->msg_start = at;
+        ws->msg_len = 0;
+    }
+    if (ws->cb.on_fragment || ws->tx_closed || !ws->cb.on_message) {
+        /* streaming receive (or a message nobody takes): hand over and forget the bytes */
+        if (last) ws->rx_open = 0;
+        if (ws->cb.on_fragment && !ws->tx_closed && (ev->data.len || last))
+            ws->cb.on_fragment(ws, ev->opcode, ev->data, last, ws->user);
+        if (!ws->s || tn_stream_closed(ws->s) || ws->rx_closed) return 0;
+        tn__stream_consume(ws->s, ws->rx_pos);
+        ws->rx_pos = 0;
+        ws->msg_start = 0;
+        return 1;
+    }
+    if (ev->data.len && ws->msg_start + ws->msg_len != at)
+        memmove(base + ws->msg_start + ws->msg_len, base + at, ev->data.len);
+    ws->msg_len += ev->data.len;
+    if (!last) return 1;
+    ws->rx_open = 0;
+    ws->cb.on_message(ws, ev->opcode, tn_str_make(base + ws->msg_start, ws->msg_len), ws->user);
+    if (!ws->s || tn_stream_closed(ws->s) || ws->rx_closed) return 0;
+    tn__stream_consume(ws->s, ws->rx_pos);
+    ws->rx_pos = 0;
+    ws->msg_start = ws->msg_len = 0;
+    return 1;
+}
+
+/* Parse what the read buffer holds, then wait for more. The parser lives on the stack
+   while whole frames arrive (an idle connection keeps none); only a frame or message
+   that continues in a later read gets its state copied to ws->rx (a value type), freed
+   once the connection is between messages again. */
+TN__PRIVATE void tn__ws_process(tn_ws *ws) {
+    tn_ws_parser local, *p = ws->rx;
+    int boundary = 1;   /* the parser stands between frames with nothing gathered */
+    if (!p) {
+        memset(&local, 0, sizeof local);
+        local.role = ws->client ? TN_WS_CLIENT : TN_WS_SERVER;
+        local.max_message_size = ws->max_msg;
+        p = &local;
+    }
+    for (;;) {
+        tn_str buf = tn__stream_peek(ws->s);
+        char *base = (char *)(uintptr_t)buf.ptr;
+        tn_ws_event ev;
+        int rc;
+        if (ws->rx_pos >= buf.len) break;
+        rc = tn_ws_parse(p, base + ws->rx_pos, buf.len - ws->rx_pos, &ev);
+        if (rc == TN_EINCOMPLETE) {   /* a partial header or control frame, kept in the parser */
+            ws->rx_pos = buf.len;
+            boundary = 0;
+            break;
+        }
+        if (rc < 0) {
+            tn__ws_fail_conn(ws, rc);
+            return;
+        }
+        ws->rx_pos += (size_t)rc;
+        boundary = (ev.flags & TN_WS_EV_FRAME_END) != 0;
+        if (ev.opcode & 8) {
+            if (!tn__ws_control(ws, &ev)) return;
+        } else if (!tn__ws_data(ws, &ev, base, ws->rx_pos - ev.data.len)) {
+            return;
+        }
+    }
+    if (boundary && !ws->rx_open) {
+        tn__free(tn__loop_alloc(ws->h.loop), ws->rx);
+        ws->rx = NULL;
+    } else if (p == &local) {
+        ws->rx = (tn_ws_parser *)tn__alloc(tn__loop_alloc(ws->h.loop), sizeof *ws->rx);
+        if (!ws->rx) {
+            (void)tn_stream_abort(ws->s, TN_ENOMEM);
+            return;
+        }
+        *ws->rx = local;
+    }
+    if (ws->rx_open && !ws->cb.on_fragment && !ws->tx_closed && ws->cb.on_message) {
+        /* keep the message so far at the front: drop the headers before it and the spent
+           bytes behind it; the next payload lands right after it */
+        tn__stream_truncate(ws->s, ws->msg_start + ws->msg_len);
+        tn__stream_consume(ws->s, ws->msg_start);
+        ws->rx_pos = ws->msg_len;
+        ws->msg_start = 0;
+    } else {
+        tn__stream_consume(ws->s, ws->rx_pos);
+        ws->rx_pos = 0;
+    }
+    tn__ws_read(ws);
+}
+
+TN__PRIVATE void tn__ws_on_data(tn_stream *s, int status, tn_str data, void *user) {
+    (void)s;
+    (void)data;
+    if (status != TN_OK) return;   /* the stream is closing: its close callback ends us */
+    tn__ws_process((tn_ws *)user);
+}
+
+TN__PRIVATE void tn__ws_read(tn_ws *ws) {
+    int rc;
+    if (!ws->s || ws->rx_closed || tn_stream_closed(ws->s)) return;
+    rc = tn__stream_fill(ws->s, ws->rx_pos, tn__ws_on_data, ws);
+    if (rc != TN_OK && rc != TN_ECLOSED) (void)tn_stream_abort(ws->s, rc);
+}
+
+/* ---- keepalive ---- */
+
+TN__PRIVATE void tn__ws_on_ping_timer(tn_loop *loop, void *user) {
+    tn_ws *ws = (tn_ws *)user;
+    uint32_t now = (uint32_t)tn_loop_now(loop);
+    if (!ws->s || ws->tx_closed || ws->state != TN__WS_OPEN) return;
+    /* only when a ping went out recently: a process that was suspended does not close
+       connections whose pongs it could not see (Tornado) */
+    if (ws->last_ping && (uint64_t)(uint32_t)(now - ws->last_ping) < 2 * (uint64_t)ws->ping_interval &&
+        (uint32_t)(now - ws->last_pong) > ws->ping_timeout) {
+        (void)tn_ws_close(ws, 0, NULL, 0);
+        return;
+    }
+    if (tn__ws_frame(ws, TN_WS_PING, 1, NULL, 0, NULL, NULL, 0) == TN_OK) ws->last_ping = now ? now : 1;
+}
+
+/* The connection is open (state and opened set): keepalive and reading start. */
+TN__PRIVATE void tn__ws_start(tn_ws *ws) {
+    if (!ws->s || tn_stream_closed(ws->s)) return;
+    ws->last_pong = (uint32_t)tn_loop_now(ws->h.loop);
+    if (ws->ping_interval && !ws->tx_closed &&
+        tn_loop_call_every(ws->h.loop, ws->ping_interval, tn__ws_on_ping_timer, ws, &ws->ping_timer) != TN_OK) {
+        (void)tn_stream_abort(ws->s, TN_ENOMEM);
+        return;
+    }
+    tn__ws_read(ws);
+}
+
+TN__PRIVATE void tn__ws_client_fail(tn_ws *ws, int status, int http_status);
+
+TN__PRIVATE void tn__ws_on_stream_close(tn_stream *s, int cause, void *user) {
+    tn_ws *ws = (tn_ws *)user;
+    (void)s;
+    ws->s = NULL;
+    tn__ws_cancel_timers(ws);
+    if (ws->state == TN__WS_CONNECTING) {
+        tn__ws_client_fail(ws, ws->cl->aborted ? TN_ECANCELED : cause ? cause : TN_ECLOSED, 0);
+        return;
+    }
+    ws->state = TN__WS_GONE;
+    (void)tn__handle_close(&ws->h);
+}
+
+/* ---- server ---- */
+#if TN_HAS_HTTP_SERVER
+
+/* Tornado's answers to a refused handshake. */
+TN__PRIVATE int tn__ws_refuse(tn_request *req, int err) {
+    const char *msg;
+    int status = tn_ws_handshake_status(err), rc;
+    if (err == TN_EWS_VERSION) {
+        (void)tn_response_set_header(req, "Sec-WebSocket-Version", "13");
+        msg = "Unsupported WebSocket version: Sec-WebSocket-Version: 13 is supported";
+    } else if (err == TN_EWS_ORIGIN) {
+        msg = "Cross origin websockets not allowed";
+    } else {
+        msg = "Can \"Upgrade\" only to \"WebSocket\" with a valid Sec-WebSocket-Key";
+    }
+    rc = tn_respond(req, status, "text/plain; charset=UTF-8", msg, strlen(msg));
+    return rc == TN_ECLOSED ? TN_ECLOSED : err;
+}
+
+/* The origin check with the caller's allow-list or callback. */
+TN__PRIVATE int tn__ws_origin_ok(tn_request *req, const tn_ws_opts *o) {
+    tn_str origin, host = tn_str_make("", 0);
+    size_t i;
+    if (tn_request_header(req, "Origin", &origin) != TN_OK) return 1;
+    for (i = 0; i < o->num_allowed_origins; i++)
+        if (o->allowed_origins[i] && tn_str_eq_c(origin, o->allowed_origins[i])) return 1;
+    if (!o->check_origin) return 0;
+    (void)tn_request_header(req, "Host", &host);
+    return o->check_origin(origin, host, o->check_origin_user) != 0;
+}
+
+TN_API int tn_ws_accept(tn_request *req, const tn_ws_opts *opts, const tn_ws_handler *h, void *user, tn_ws **out) {
+    tn_ws_opts o;
+    const tn_http_header *hd;
+    size_t nh;
+    tn_str key, proto = tn_str_make(NULL, 0);
+    char accept[TN_WS_ACCEPT_SIZE + 1];
+    tn_loop *loop;
+    tn_stream *s;
+    tn_ws *ws;
+    int custom, rc;
+    if (out) *out = NULL;
+    if (!req || !h) return TN_EINVAL;
+    memset(&o, 0, sizeof o);
+    if (opts) o = *opts;
+    loop = tn_http_server_loop(tn_request_server(req));
+    hd = tn_request_headers(req, &nh);
+    custom = o.num_allowed_origins > 0 || o.check_origin;
+    rc = tn_ws_check_request(tn_request_method(req), tn_request_version(req), hd, nh, custom ? TN_WS_ANY_ORIGIN : 0,
+                             &key);
+    if (rc == TN_OK && custom && !tn__ws_origin_ok(req, &o)) rc = TN_EWS_ORIGIN;
+    if (rc == TN_OK && o.num_subprotocols) {
+        rc = tn_ws_select_protocol(hd, nh, o.subprotocols, o.num_subprotocols, &proto);
+        if (rc == TN_ENOENT) rc = TN_OK;   /* none in common: go on without one (Tornado) */
+    }
+    if (rc != TN_OK) return tn__ws_refuse(req, rc);
+    ws = tn__ws_new(loop, &o, h, user, 0);
+    if (ws && proto.len && !(ws->subprotocol = tn__strndup(tn__loop_alloc(loop), proto.ptr, proto.len))) {
+        tn__free(tn__loop_alloc(loop), ws);
+        ws = NULL;
+    }
+    if (!ws) {
+        rc = tn_respond_error(req, 500, NULL);
+        return rc == TN_ECLOSED ? TN_ECLOSED : TN_ENOMEM;
+    }
+    tn_ws_accept_key(key, accept);
+    if ((rc = tn_response_set_header(req, "Upgrade", "websocket")) != TN_OK ||
+        (rc = tn_response_set_header(req, "Connection", "Upgrade")) != TN_OK ||
+        (rc = tn_response_set_header(req, "Sec-WebSocket-Accept", accept)) != TN_OK ||
+        (ws->subprotocol && (rc = tn_response_set_header(req, "Sec-WebSocket-Protocol", ws->subprotocol)) != TN_OK) ||
+        (rc = tn_response_start(req, 101, 0)) != TN_OK || (rc = tn_request_detach(req, &s)) != TN_OK) {
+        tn__free(tn__loop_alloc(loop), ws->subprotocol);
+        tn__free(tn__loop_alloc(loop), ws);
+        return rc;
+    }
+    tn__handle_init(loop, &ws->h, &tn__ws_type);
+    ws->s = s;
+    tn__stream_cork(s, 0);   /* a pipelining client's frames may have corked it: the 101 goes now */
+    tn_stream_set_close_cb(s, tn__ws_on_stream_close, ws);
+    ws->state = TN__WS_OPEN;
+    ws->opened = 1;
+    tn__ws_start(ws);
+    if (out) *out = ws;
+    return TN_OK;
+}
+#endif /* TN_HAS_HTTP_SERVER */
+
+/* ---- client ---- */
+
+TN__PRIVATE void tn__ws_client_fail(tn_ws *ws, int status, int http_status) {
+    tn_ws_connect_cb cb = ws->cl ? ws->cl->cb : NULL;
+    if (ws->state == TN__WS_GONE) return;
+    ws->state = TN__WS_GONE;   /* never opened: no on_close */
+    if (ws->cl) {
+        ws->cl->cb = NULL;
+        if (ws->cl->timer) (void)tn_loop_cancel(ws->h.loop, ws->cl->timer);
+        ws->cl->timer = 0;
+    }
+    if (cb) cb(ws, status, http_status, ws->user);
+    /* with a stream, its close callback closes us (it still points here until then) */
+    if (ws->s) (void)tn_stream_abort(ws->s, status);
+    else (void)tn__handle_close(&ws->h);
+}
+
+TN__PRIVATE void tn__ws_on_hs_timer(tn_loop *loop, void *user) {
+    tn_ws *ws = (tn_ws *)user;
+    (void)loop;
+    ws->cl->timer = 0;
+    ws->cl->timed_out = 1;
+    if (ws->cl->conn) tn_tcp_connect_cancel(ws->cl->conn);   /* reports TN_ECANCELED, read as a timeout */
+    else tn__ws_client_fail(ws, TN_ETIMEOUT, 0);
+}
+
+/* The server's 101 is complete in buf[0..n): check it. Returns TN_OK or TN_EWS_HANDSHAKE. */
+TN__PRIVATE int tn__ws_check_answer(tn_ws *ws) {
+    tn__ws_client *cl = ws->cl;
+    tn_http_response *r = &cl->res;
+    tn_str proto;
+    int rc = tn_ws_check_response(r->status, r->headers, r->num_headers, tn_str_c(cl->key));
+    if (rc != TN_OK) return rc;
+    /* no extension was offered: the server may not use one */
+    if (tn_http_header_count(r->headers, r->num_headers, "Sec-WebSocket-Extensions") > 0) return TN_EWS_HANDSHAKE;
+    if (tn_http_header_get(r->headers, r->num_headers, "Sec-WebSocket-Protocol", &proto) == TN_OK) {
+        const char *p = cl->offered;
+        int found = 0;
+        if (tn_http_header_count(r->headers, r->num_headers, "Sec-WebSocket-Protocol") != 1) return TN_EWS_HANDSHAKE;
+        while (p && *p && !found) {
+            const char *e = strchr(p, ',');
+            size_t n = e ? (size_t)(e - p) : strlen(p);
+            found = tn_str_eq(tn_str_make(p, n), proto);
+            p = e ? e + 1 : NULL;
+        }
+        if (!found) return TN_EWS_HANDSHAKE;
+        if (!(ws->subprotocol = tn__strndup(tn__loop_alloc(ws->h.loop), proto.ptr, proto.len))) return TN_ENOMEM;
+    }
+    return TN_OK;
+}
+
+TN__PRIVATE void tn__ws_on_answer(tn_stream *s, int status, tn_str data, void *user) {
+    tn_ws *ws = (tn_ws *)user;
+    tn__ws_client *cl = ws->cl;
+    tn_ws_connect_cb cb;
+    int rc, rc2, http_status;
+    if (status != TN_OK) return;   /* closing: the close callback reports it */
+    rc = tn_http_parse_response(data.ptr, data.len, &cl->res);
+    if (rc == TN_EINCOMPLETE) {
+        if ((rc = tn__stream_fill(s, data.len, tn__ws_on_answer, ws)) != TN_OK) tn__ws_client_fail(ws, rc, 0);
+        return;
+    }
+    http_status = rc > 0 ? cl->res.status : 0;
+    if (rc < 0) {
+        tn__ws_client_fail(ws, TN_EWS_HANDSHAKE, 0);
+        return;
+    }
+    if ((rc2 = tn__ws_check_answer(ws)) != TN_OK) {
+        tn__ws_client_fail(ws, rc2, http_status);
+        return;
+    }
+    tn__stream_consume(s, (size_t)rc);   /* what follows the head is already frames */
+    cb = cl->cb;
+    cl->cb = NULL;
+    tn__ws_client_free(ws);
+    ws->state = TN__WS_OPEN;
+    ws->opened = 1;
+    cb(ws, TN_OK, 101, ws->user);
+    if (ws->state == TN__WS_OPEN) tn__ws_start(ws);
+}
+
+TN__PRIVATE void tn__ws_on_connected(int status, tn_stream *s, void *user) {
+    tn_ws *ws = (tn_ws *)user;
+    tn__ws_client *cl = ws->cl;
+    int rc;
+    cl->conn = NULL;
+    if (status == TN_OK && cl->aborted) {
+        (void)tn_stream_close(s, NULL, NULL);
+        status = TN_ECANCELED;
+    }
+    if (status != TN_OK) {
+        tn__ws_client_fail(ws, cl->timed_out ? TN_ETIMEOUT : status, 0);
+        return;
+    }
+    ws->s = s;
+    tn_stream_set_close_cb(s, tn__ws_on_stream_close, ws);
+    rc = tn_stream_write(s, tn_buf_ptr(&cl->req), tn_buf_size(&cl->req), NULL, NULL);
+    tn_buf_free(&cl->req);
+    if (rc == TN_OK) rc = tn__stream_fill(s, 0, tn__ws_on_answer, ws);
+    if (rc != TN_OK) tn__ws_client_fail(ws, rc, 0);
+}
+
+/* A header line for the request: name a token, value without CR, LF or NUL. */
+TN__PRIVATE int tn__ws_put_header(tn_buf *b, tn_str name, tn_str value) {
+    size_t i;
+    if (!tn_http_is_token(name)) return TN_EINVAL;
+    for (i = 0; i < value.len; i++)
+        if (value.ptr[i] == '\r' || value.ptr[i] == '\n' || value.ptr[i] == '\0') return TN_EINVAL;
+    if (tn_buf_reserve(b, name.len + value.len + 4) != 0) return TN_ENOMEM;
+    (void)tn_buf_append(b, name.ptr, name.len);
+    (void)tn_buf_append(b, ": ", 2);
+    (void)tn_buf_append(b, value.ptr, value.len);
+    (void)tn_buf_append(b, "\r\n", 2);
+    return TN_OK;
+}
+
+/* Build the upgrade request into cl->req. */
+TN__PRIVATE int tn__ws_build_request(tn_ws *ws, const tn_url *u, const tn_ws_opts *o) {
+    tn__ws_client *cl = ws->cl;
+    tn_buf *b = &cl->req;
+    tn_buf protos;
+    tn_str host = u->authority;
+    size_t i;
+    int rc = TN_OK;
+    const char *at = (const char *)memchr(host.ptr, '@', host.len);
+    if (at) host = tn_str_make(at + 1, host.len - (size_t)(at + 1 - host.ptr));
+    tn_buf_init(&protos, tn__loop_alloc(ws->h.loop));
+    if (tn_buf_append(b, "GET ", 4) != 0 ||
+        tn_buf_append(b, u->path.len ? u->path.ptr : "/", u->path.len ? u->path.len : 1) != 0 ||
+        (u->query.len && (tn_buf_append(b, "?", 1) != 0 || tn_buf_append(b, u->query.ptr, u->query.len) != 0)) ||
+        tn_buf_append(b, " HTTP/1.1\r\n", 11) != 0)
+        return TN_ENOMEM;
+    if ((rc = tn__ws_put_header(b, tn_str_c("Host"), host)) != TN_OK ||
+        (rc = tn__ws_put_header(b, tn_str_c("Upgrade"), tn_str_c("websocket"))) != TN_OK ||
+        (rc = tn__ws_put_header(b, tn_str_c("Connection"), tn_str_c("Upgrade"))) != TN_OK ||
+        (rc = tn__ws_put_header(b, tn_str_c("Sec-WebSocket-Key"), tn_str_c(cl->key))) != TN_OK ||
+        (rc = tn__ws_put_header(b, tn_str_c("Sec-WebSocket-Version"), tn_str_c("13"))) != TN_OK)
+        return rc;
+    for (i = 0; i < o->num_subprotocols; i++) {
+        tn_str p = tn_str_c(o->subprotocols[i] ? o->subprotocols[i] : "");
+        if (!tn_http_is_token(p)) rc = TN_EINVAL;
+        else if ((i && tn_buf_append(&protos, ",", 1) != 0) || tn_buf_append(&protos, p.ptr, p.len) != 0) rc = TN_ENOMEM;
+        if (rc != TN_OK) break;
+    }
+    if (rc == TN_OK && o->num_subprotocols) {
+        if (tn_buf_append(&protos, "", 1) != 0) rc = TN_ENOMEM;   /* NUL */
+        else if (!(cl->offered = tn__strdup(tn__loop_alloc(ws->h.loop), tn_buf_ptr(&protos)))) rc = TN_ENOMEM;
+        else rc = tn__ws_put_header(b, tn_str_c("Sec-WebSocket-Protocol"), tn_str_c(cl->offered));
+    }
+    tn_buf_free(&protos);
+    for (i = 0; rc == TN_OK && i < o->num_headers; i++) rc = tn__ws_put_header(b, o->headers[i].name, o->headers[i].value);
+    if (rc == TN_OK && tn_buf_append(b, "\r\n", 2) != 0) rc = TN_ENOMEM;
+    return rc;
+}
+
+TN_API int tn_ws_connect(tn_loop *loop, const char *url, const tn_ws_opts *opts, const tn_ws_handler *h,
+                         tn_ws_connect_cb cb, void *user, tn_ws **out) {
+    tn_ws_opts o;
+    tn_url u;
+    tn_allocator *a;
+    tn__ws_client *cl;
+    tn_connect_opts co;
+    tn_ws *ws;
+    uint64_t timeout;
+    int rc, port;
+    if (out) *out = NULL;
+    if (!loop || !url || !h || !cb) return TN_EINVAL;
+    a = tn__loop_alloc(loop);
+    memset(&o, 0, sizeof o);
+    if (opts) o = *opts;
+    if (tn_url_parse(tn_str_c(url), &u) != TN_OK || !(u.flags & TN_URL_HAS_AUTHORITY) || u.host.len == 0 ||
+        u.fragment.len)
+        return TN_EINVAL;
+    if (tn_str_ieq(u.scheme, tn_str_c("wss"))) {
+        TN__LLOG(loop, TN_LOG_ERROR, TN_ENOTSUP, "ws: wss:// needs TLS, which is not built in yet");
+        return TN_ENOTSUP;
+    }
+    if (!tn_str_ieq(u.scheme, tn_str_c("ws"))) return TN_EINVAL;
+    port = u.port > 0 ? u.port : 80;
+    ws = tn__ws_new(loop, &o, h, user, 1);
+    if (!ws) return TN_ENOMEM;
+    cl = ws->cl = (tn__ws_client *)tn__calloc(a, sizeof *cl);
+    if (!cl) {
+        tn__free(a, ws);
+        return TN_ENOMEM;
+    }
+    tn_buf_init(&cl->req, a);
+    cl->cb = cb;
+    cl->res.headers = cl->hdrs;
+    cl->res.max_headers = TORNADO_WS_MAX_RESPONSE_HEADERS;
+    cl->res.request_method = tn_str_c("GET");
+    rc = tn_ws_client_key(cl->key);
+    if (rc >= 0) rc = tn__ws_build_request(ws, &u, &o);
+    if (rc >= 0 && !(cl->host = tn__strndup(a, u.host.ptr, u.host.len))) rc = TN_ENOMEM;
+    timeout = TN__DEF(o.connect_timeout_ms, (uint64_t)TORNADO_CONNECT_TIMEOUT_MS);
+    co = o.connect;
+    co.timeout_ms = timeout;
+    if (rc >= 0) rc = tn_tcp_connect(loop, cl->host, port, &co, tn__ws_on_connected, ws, &cl->conn);
+    if (rc >= 0 && tn_loop_call_later(loop, timeout, tn__ws_on_hs_timer, ws, &cl->timer) != TN_OK) {
+        tn_tcp_connect_cancel(cl->conn);   /* its callback finds us failed */
+        cl->cb = NULL;
+        rc = TN_ENOMEM;
+    }
+    if (rc < 0 && cl->conn) {
+        /* the connector still calls back: let it find a dead handshake */
+        tn__handle_init(loop, &ws->h, &tn__ws_type);
+        ws->state = TN__WS_CONNECTING;
+        return rc;
+    }
+    if (rc < 0) {
+        tn__ws_client_free(ws);
+        tn__free(a, ws);
+        return rc;
+    }
+    tn__handle_init(loop, &ws->h, &tn__ws_type);
+    ws->state = TN__WS_CONNECTING;
+    if (out) *out = ws;
+    return TN_OK;
+}
+
+/* ---- accessors ---- */
+
+TN_API size_t tn_ws_buffered_amount(const tn_ws *ws) {
+    return ws && ws->s ? tn_stream_write_buffer_size(ws->s) : 0;
+}
+TN_API const char *tn_ws_subprotocol(const tn_ws *ws) { return ws && ws->subprotocol ? ws->subprotocol : ""; }
+TN_API int tn_ws_closing(const tn_ws *ws) {
+    return !ws || ws->state == TN__WS_GONE || ws->tx_closed || ws->rx_closed || !ws->s || tn_stream_closed(ws->s);
+}
+TN_API tn_stream *tn_ws_stream(const tn_ws *ws) { return ws && ws->state == TN__WS_OPEN ? ws->s : NULL; }
+TN_API tn_loop *tn_ws_loop(const tn_ws *ws) { return ws->h.loop; }
+TN_API void tn_ws_set_user(tn_ws *ws, void *user) { ws->user = user; }
+TN_API void *tn_ws_get_user(const tn_ws *ws) { return ws->user; }
+TN_API void tn_ws_get_opts(const tn_ws *ws, tn_ws_opts *out) {
+    memset(out, 0, sizeof *out);
+    out->max_message_size = ws->max_msg;
+    out->max_write_buffer_size = ws->max_wbuf;
+    out->ping_interval_ms = ws->ping_interval;
+    out->ping_timeout_ms = ws->ping_timeout;
+    out->close_timeout_ms = ws->close_timeout;
+}
+
+#endif /* TN_HAS_WEBSOCKET */
