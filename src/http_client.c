@@ -650,6 +650,19 @@ TN__PRIVATE int tn__hcl_has_field(const tn_http_fetch *f, const char *name) {
 }
 
 /* Build the request head into the client's scratch buffer. */
+/* host[:port] of u, an IPv6 literal in brackets, no userinfo (Host and absolute-form). */
+TN__PRIVATE int tn__hcl_put_authority(tn_buf *b, const tn_url *u) {
+    int rc = 0;
+    if (u->flags & TN_URL_IPV6) rc |= tn__hcl_put(b, "[", 1);
+    rc |= tn__hcl_put(b, u->host.ptr, u->host.len);
+    if (u->flags & TN_URL_IPV6) rc |= tn__hcl_put(b, "]", 1);
+    if (u->port_str.len) {
+        rc |= tn__hcl_put(b, ":", 1);
+        rc |= tn__hcl_put(b, u->port_str.ptr, u->port_str.len);
+    }
+    return rc;
+}
+
 TN__PRIVATE int tn__hcl_build_head(tn_http_fetch *f) {
     tn_http_client *cl = f->cl;
     tn_buf *b = &cl->scratch;
@@ -664,13 +677,7 @@ TN__PRIVATE int tn__hcl_build_head(tn_http_fetch *f) {
     if (absolute) {   /* absolute-form to a proxy: scheme://host[:port] without userinfo */
         rc |= tn__hcl_put(b, u->scheme.ptr, u->scheme.len);
         rc |= tn__hcl_put(b, "://", 3);
-        if (u->flags & TN_URL_IPV6) rc |= tn__hcl_put(b, "[", 1);
-        rc |= tn__hcl_put(b, u->host.ptr, u->host.len);
-        if (u->flags & TN_URL_IPV6) rc |= tn__hcl_put(b, "]", 1);
-        if (u->port_str.len) {
-            rc |= tn__hcl_put(b, ":", 1);
-            rc |= tn__hcl_put(b, u->port_str.ptr, u->port_str.len);
-        }
+        rc |= tn__hcl_put_authority(b, u);
     }
     if (u->path.len) rc |= tn__hcl_put(b, u->path.ptr, u->path.len);
     else rc |= tn__hcl_put(b, "/", 1);
@@ -681,13 +688,7 @@ TN__PRIVATE int tn__hcl_build_head(tn_http_fetch *f) {
     rc |= tn__hcl_puts(b, " HTTP/1.1\r\n");
     if (!tn__hcl_has_field(f, "Host")) {
         rc |= tn__hcl_puts(b, "Host: ");
-        if (u->flags & TN_URL_IPV6) rc |= tn__hcl_put(b, "[", 1);
-        rc |= tn__hcl_put(b, u->host.ptr, u->host.len);
-        if (u->flags & TN_URL_IPV6) rc |= tn__hcl_put(b, "]", 1);
-        if (u->port_str.len) {
-            rc |= tn__hcl_put(b, ":", 1);
-            rc |= tn__hcl_put(b, u->port_str.ptr, u->port_str.len);
-        }
+        rc |= tn__hcl_put_authority(b, u);
         rc |= tn__hcl_put(b, "\r\n", 2);
     }
     if (!tn__hcl_has_field(f, "User-Agent")) {
