@@ -15,6 +15,8 @@
 #include <sys/stat.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
+#include <fcntl.h>
+#include <sys/prctl.h>
 
 /* ---- certificates -------------------------------------------------------------------- */
 static char certdir[256];
@@ -675,8 +677,269 @@ TN_TEST(start_tls_after_plain) {
     finish(loop, &c, srv, st_server_ctx, cc);
 }
 
+/* ---- https: tn_app serving, tn_http_client fetching ---------------------------------- */
+static void h_who(tn_request *req, const tn_route_match *m, void *user) {
+    char subj[256];
+    tn_tls_info info;
+    (void)m;
+    (void)user;
+    TN_OK_RC(tn_stream_tls_info(tn_request_stream(req), &info));
+    if (tn_stream_tls_peer_subject(tn_request_stream(req), subj, sizeof subj) < 0) strcpy(subj, "-");
+    (void)tn_web_writef(req, "%s|%.*s|%s", tn_request_protocol(req), (int)info.alpn.len, info.alpn.ptr, subj);
+}
+
+typedef struct answer { int done, code, error, reused; char msg[160]; char body[256]; } answer;
+static void on_answer(tn_http_fetch *f, const tn_http_fetch_res *res, void *user) {
+    answer *a = (answer *)user;
+    (void)f;
+    a->done = 1;
+    a->code = res->code;
+    a->error = res->error;
+    a->reused = res->reused;
+    snprintf(a->msg, sizeof a->msg, "%s", res->error_msg ? res->error_msg : "");
+    snprintf(a->body, sizeof a->body, "%.*s", (int)res->body.len, res->body.ptr ? res->body.ptr : "");
+}
+static void fetch(tn_loop *loop, tn_http_client *cl, tn_http_fetch_req *req, answer *a) {
+    memset(a, 0, sizeof *a);
+    TN_OK_RC(tn_http_client_fetch(cl, req, on_answer, a, NULL));
+    TN_OK_RC(tn_loop_run_until(loop, &a->done, 20000));
+    TN_CHECKF(a->done, "no answer for %s", req->url);
+}
+static const char *urlf(const char *fmt, int port) {
+    static char bufs[4][128];
+    static int k;
+    char *b = bufs[k++ & 3];
+    snprintf(b, 128, fmt, port);
+    return b;
+}
+static tn_app *https_app(tn_loop *loop, tn_tls_ctx *sc, int *port) {
+    tn_app_opts ao;
+    tn_app *app;
+    memset(&ao, 0, sizeof ao);
+    ao.server.tls = sc;
+    TN_OK_RC(tn_app_new(loop, &ao, &app));
+    TN_OK_RC(tn_app_route(app, "GET", "/who", h_who, NULL));
+    TN_OK_RC(tn_app_listen(app, "127.0.0.1", 0));
+    *port = tn_http_server_port(tn_app_server(app));
+    return app;
+}
+static void end_all(tn_loop *loop, tn_http_client *cl, tn_app *app) {
+    if (cl) TN_OK_RC(tn_http_client_close(cl, NULL, NULL));
+    if (app) TN_OK_RC(tn_app_close(app, 0, NULL, NULL));
+    while (tn_loop_alive(loop) > 0) TN_CHECK(tn_loop_run_once(loop, 10) >= 0);
+    TN_OK_RC(tn_loop_free(loop));
+}
+
+TN_TEST(https_app_and_client) {
+    tn_loop *loop;
+    tn_tls_ctx *sc, *cc;
+    tn_app *app;
+    tn_http_client *cl;
+    tn_http_client_opts co;
+    tn_http_fetch_req req;
+    tn_http_client_stats st;
+    answer a;
+    int port;
+    certs();
+    TN_OK_RC(tn_loop_new(NULL, &loop));
+    sc = server_ctx(loop, "srv.pem", "srv.key");
+    app = https_app(loop, sc, &port);
+    tn_tls_ctx_free(sc);   /* the server keeps its reference */
+    {   /* a client context from memory: the CA as PEM */
+        tn_tls_opts o;
+        memset(&o, 0, sizeof o);
+        o.ca_pem = slurp(cpath("ca.pem"));
+        o.alpn = "http/1.1";
+        TN_OK_RC(tn_tls_ctx_new(loop, &o, &cc));
+    }
+    memset(&co, 0, sizeof co);
+    co.tls = cc;
+    TN_OK_RC(tn_http_client_new(loop, &co, &cl));
+    tn_tls_ctx_free(cc);
+    memset(&req, 0, sizeof req);
+    req.url = urlf("https://localhost:%d/who", port);
+    fetch(loop, cl, &req, &a);
+    TN_EQ_INT(a.code, 200);
+    TN_EQ_STR(a.body, "https|http/1.1|-");
+    fetch(loop, cl, &req, &a);   /* kept alive over TLS */
+    TN_EQ_INT(a.code, 200);
+    TN_EQ_INT(a.reused, 1);
+    req.url = urlf("https://127.0.0.1:%d/who", port);   /* the IP SAN */
+    fetch(loop, cl, &req, &a);
+    TN_EQ_INT(a.code, 200);
+    /* a request's own CA file; then the system store, which does not know our CA */
+    req.url = urlf("https://localhost:%d/who", port);
+    req.ca_certs = cpath("ca.pem");
+    fetch(loop, cl, &req, &a);
+    TN_EQ_INT(a.code, 200);
+    TN_EQ_INT(a.reused, 0);   /* pooled apart from the client context's connections */
+    req.ca_certs = cpath("other_ca.pem");
+    fetch(loop, cl, &req, &a);
+    TN_EQ_INT(a.code, 599);
+    TN_EQ_RC(a.error, TN_ETLS_VERIFY);
+    TN_EQ_STR(a.msg, "TLS handshake failed: unable to get local issuer certificate");
+    req.ca_certs = NULL;
+    /* verification off (explicitly) accepts anything */
+    req.url = urlf("https://127.0.0.1:%d/who", port);
+    req.ca_certs = cpath("other_ca.pem");
+    req.no_validate_cert = 1;
+    fetch(loop, cl, &req, &a);
+    TN_EQ_INT(a.code, 200);
+    /* http:// to the TLS port: the server answers nothing readable; the client says so */
+    memset(&req, 0, sizeof req);
+    req.url = urlf("http://127.0.0.1:%d/who", port);
+    fetch(loop, cl, &req, &a);
+    TN_EQ_INT(a.code, 599);
+    tn_http_client_get_stats(cl, &st);
+    TN_CHECK(st.requests_reused >= 1);
+    end_all(loop, cl, app);
+}
+
+TN_TEST(https_mutual_tls) {
+    tn_loop *loop;
+    tn_tls_ctx *sc;
+    tn_tls_opts o;
+    tn_app *app;
+    tn_http_client *cl;
+    tn_http_fetch_req req;
+    answer a;
+    int port;
+    certs();
+    TN_OK_RC(tn_loop_new(NULL, &loop));
+    memset(&o, 0, sizeof o);
+    o.side = TN_TLS_SERVER;
+    o.cert_file = cpath("srv.pem");
+    o.key_file = cpath("srv.key");
+    o.ca_file = cpath("ca.pem");
+    o.verify = TN_TLS_VERIFY_OPTIONAL;
+    TN_OK_RC(tn_tls_ctx_new(loop, &o, &sc));
+    app = https_app(loop, sc, &port);
+    tn_tls_ctx_free(sc);
+    TN_OK_RC(tn_http_client_new(loop, NULL, &cl));
+    memset(&req, 0, sizeof req);
+    req.url = urlf("https://localhost:%d/who", port);
+    req.ca_certs = cpath("ca.pem");
+    req.client_cert = cpath("alice.pem");
+    req.client_key = cpath("alice.key");
+    fetch(loop, cl, &req, &a);
+    TN_EQ_INT(a.code, 200);
+    TN_EQ_STR(a.body, "https|http/1.1|CN=alice,O=Example");
+    req.client_cert = req.client_key = NULL;   /* optional: no certificate, no subject */
+    fetch(loop, cl, &req, &a);
+    TN_EQ_INT(a.code, 200);
+    TN_EQ_STR(a.body, "https|http/1.1|-");
+    end_all(loop, cl, app);
+}
+
+/* ---- peers run as processes ---- */
+static int have_cmd(const char *cmd) {
+    char buf[256];
+    snprintf(buf, sizeof buf, "command -v %s >/dev/null 2>&1 || test -x /usr/sbin/%s", cmd, cmd);
+    return system(buf) == 0;
+}
+static int wait_port(int port, int ms) {
+    double end = tn_test_ms() + ms;
+    while (tn_test_ms() < end) {
+        struct sockaddr_in sa;
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        memset(&sa, 0, sizeof sa);
+        sa.sin_family = AF_INET;
+        sa.sin_port = htons((unsigned short)port);
+        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0) {
+            close(fd);
+            return 1;
+        }
+        close(fd);
+        usleep(20000);
+    }
+    return 0;
+}
+static pid_t spawn(char *const argv[], const char *log) {
+    pid_t pid = fork();
+    if (pid == 0) {
+        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        setpgid(0, 0);
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
+        if (fd >= 0) {
+            dup2(fd, 1);
+            dup2(fd, 2);
+        }
+        execvp(argv[0], argv);
+        _exit(127);
+    }
+    return pid;
+}
+static void reap(pid_t pid) {
+    int st;
+    if (pid <= 0) return;
+    kill(-pid, SIGTERM);
+    kill(pid, SIGTERM);
+    waitpid(pid, &st, 0);
+}
+static int free_port(void) {
+    tn_socket fd;
+    size_t n;
+    tn_addr ad;
+    TN_OK_RC(tn_bind_sockets("127.0.0.1", 0, NULL, &fd, 1, &n));
+    TN_OK_RC(tn_socket_local_addr(fd, &ad));
+    tn_socket_close(fd);
+    return tn_addr_port(&ad);
+}
+
+/* https:// through a CONNECT proxy (Debian's tinyproxy). */
+TN_TEST(https_through_connect_proxy) {
+    tn_loop *loop;
+    tn_tls_ctx *sc;
+    tn_app *app;
+    tn_http_client *cl;
+    tn_http_fetch_req req;
+    answer a;
+    char conf[300], log[300];
+    int port, pport;
+    pid_t pid;
+    FILE *fp;
+    certs();
+    if (!have_cmd("tinyproxy")) TN_SKIP("tinyproxy not found (apt-get install tinyproxy)");
+    TN_OK_RC(tn_loop_new(NULL, &loop));
+    sc = server_ctx(loop, "srv.pem", "srv.key");
+    app = https_app(loop, sc, &port);
+    tn_tls_ctx_free(sc);
+    pport = free_port();
+    snprintf(conf, sizeof conf, "%s/tinyproxy_%d.conf", certdir, (int)getpid());
+    snprintf(log, sizeof log, "%s/tinyproxy_%d.log", certdir, (int)getpid());
+    fp = fopen(conf, "w");
+    fprintf(fp, "Port %d\nListen 127.0.0.1\nTimeout 30\nAllow 127.0.0.1\nMaxClients 20\nLogLevel Info\n", pport);
+    if (getuid() == 0) fprintf(fp, "User nobody\nGroup nogroup\n");
+    fclose(fp);
+    {
+        char *argv[] = { (char *)"tinyproxy", (char *)"-d", (char *)"-c", conf, NULL };
+        argv[0] = access("/usr/bin/tinyproxy", X_OK) == 0 ? (char *)"/usr/bin/tinyproxy" : (char *)"/usr/sbin/tinyproxy";
+        pid = spawn(argv, log);
+    }
+    TN_CHECKF(wait_port(pport, 5000), "tinyproxy did not start (see %s)", log);
+    TN_OK_RC(tn_http_client_new(loop, NULL, &cl));
+    memset(&req, 0, sizeof req);
+    req.url = urlf("https://localhost:%d/who", port);
+    req.ca_certs = cpath("ca.pem");
+    req.proxy_host = "127.0.0.1";
+    req.proxy_port = pport;
+    fetch(loop, cl, &req, &a);
+    TN_CHECKF(a.code == 200, "%d %s (%s)", a.code, a.msg, tn_err_name(a.error));
+    TN_EQ_STR(a.body, "https|http/1.1|-");
+    fetch(loop, cl, &req, &a);   /* the TLS tunnel is pooled */
+    TN_EQ_INT(a.code, 200);
+    TN_EQ_INT(a.reused, 1);
+    req.ca_certs = cpath("other_ca.pem");   /* verification works through the tunnel too */
+    fetch(loop, cl, &req, &a);
+    TN_EQ_RC(a.error, TN_ETLS_VERIFY);
+    reap(pid);
+    end_all(loop, cl, app);
+}
+
 TN_TESTS(TN_CASE(echo_small), TN_CASE(echo_large), TN_CASE(unknown_ca), TN_CASE(expired), TN_CASE(wrong_host),
          TN_CASE(wrong_ip), TN_CASE(self_signed), TN_CASE(system_store_refuses_test_ca), TN_CASE(names_that_verify),
          TN_CASE(memory_and_passphrase), TN_CASE(mutual_tls), TN_CASE(close_notify_and_truncation),
          TN_CASE(plain_http_to_tls_port), TN_CASE(garbage_instead_of_client_hello),
-         TN_CASE(stalled_handshake_times_out), TN_CASE(tls_to_plain_port), TN_CASE(start_tls_after_plain))
+         TN_CASE(stalled_handshake_times_out), TN_CASE(tls_to_plain_port), TN_CASE(start_tls_after_plain),
+         TN_CASE(https_app_and_client), TN_CASE(https_mutual_tls), TN_CASE(https_through_connect_proxy))
