@@ -329,7 +329,9 @@ TN__PRIVATE int tn__tls_shutdown(tn_stream *s) {
 
 TN__PRIVATE int tn__tls_pending(const tn_stream *s) {
     const tn__tls *t = tn__tls_of(s);
-    return SSL_pending(t->ssl) > 0 || (!t->rstalled && BIO_ctrl_pending(t->rbio) > 0);
+    /* a close_notify already read is an EOF to report even if the peer keeps the socket open */
+    return SSL_pending(t->ssl) > 0 || (!t->rstalled && BIO_ctrl_pending(t->rbio) > 0) ||
+           (SSL_get_shutdown(t->ssl) & SSL_RECEIVED_SHUTDOWN) != 0;
 }
 
 TN__PRIVATE int tn__tls_ready(tn_stream *s) {

@@ -937,9 +937,150 @@ TN_TEST(https_through_connect_proxy) {
     end_all(loop, cl, app);
 }
 
+/* ---- interop: real peers --------------------------------------------------------------- */
+/* Run a shell command while the loop serves; its exit status, its output in out. */
+static int sh_while_serving(tn_loop *loop, const char *cmd, char *out, size_t cap) {
+    char log[300];
+    char *argv[] = { (char *)"sh", (char *)"-c", (char *)cmd, NULL };
+    pid_t pid;
+    int st = -1, i;
+    FILE *f;
+    size_t n;
+    snprintf(log, sizeof log, "%s/peer_%d.log", certdir, (int)getpid());
+    pid = spawn(argv, log);
+    for (i = 0; i < 3000; i++) {
+        if (waitpid(pid, &st, WNOHANG) == pid) break;
+        TN_CHECK(tn_loop_run_once(loop, 5) >= 0);
+    }
+    TN_CHECKF(i < 3000, "the peer did not finish: %s", cmd);
+    f = fopen(log, "rb");
+    n = f ? fread(out, 1, cap - 1, f) : 0;
+    if (f) fclose(f);
+    out[n] = 0;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+TN_TEST(interop_curl_openssl_python_clients) {
+    tn_loop *loop;
+    tn_tls_ctx *sc;
+    tn_app *app;
+    char cmd[1024], out[8192];
+    int port;
+    certs();
+    TN_OK_RC(tn_loop_new(NULL, &loop));
+    sc = server_ctx(loop, "srv.pem", "srv.key");
+    app = https_app(loop, sc, &port);
+    tn_tls_ctx_free(sc);
+    if (have_cmd("curl")) {
+        snprintf(cmd, sizeof cmd, "curl -sS --cacert %s https://localhost:%d/who", cpath("ca.pem"), port);
+        TN_EQ_INT(sh_while_serving(loop, cmd, out, sizeof out), 0);
+        TN_EQ_STR(out, "https|http/1.1|-");
+        /* curl refuses our certificate without our CA */
+        snprintf(cmd, sizeof cmd, "curl -sS --cacert %s https://localhost:%d/who", cpath("other_ca.pem"), port);
+        TN_CHECK(sh_while_serving(loop, cmd, out, sizeof out) != 0);
+    }
+    /* openssl s_client: TLS 1.3 and 1.2, ALPN, then a resumed session from a ticket */
+    snprintf(cmd, sizeof cmd,
+             "printf 'GET /who HTTP/1.1\\r\\nHost: x\\r\\nConnection: close\\r\\n\\r\\n' | openssl s_client -connect "
+             "127.0.0.1:%d -servername localhost -CAfile %s -verify_return_error -alpn http/1.1 -sess_out %s/sess_%d "
+             "-ign_eof 2>&1", port, cpath("ca.pem"), certdir, (int)getpid());
+    TN_EQ_INT(sh_while_serving(loop, cmd, out, sizeof out), 0);
+    TN_CHECKF(strstr(out, "ALPN protocol: http/1.1") && strstr(out, "https|http/1.1|-") &&
+              strstr(out, "Verify return code: 0 (ok)") && strstr(out, "TLSv1.3"), "%s", out);
+    snprintf(cmd, sizeof cmd,
+             "printf 'GET /who HTTP/1.1\\r\\nHost: x\\r\\nConnection: close\\r\\n\\r\\n' | openssl s_client -connect "
+             "127.0.0.1:%d -servername localhost -CAfile %s -sess_in %s/sess_%d -ign_eof 2>&1",
+             port, cpath("ca.pem"), certdir, (int)getpid());
+    TN_EQ_INT(sh_while_serving(loop, cmd, out, sizeof out), 0);
+    TN_CHECKF(strstr(out, "Reused, TLSv1.3"), "no resumption:\n%s", out);
+    snprintf(cmd, sizeof cmd,
+             "printf 'GET /who HTTP/1.1\\r\\nHost: x\\r\\nConnection: close\\r\\n\\r\\n' | openssl s_client -connect "
+             "127.0.0.1:%d -tls1_2 -CAfile %s -servername localhost -ign_eof 2>&1", port, cpath("ca.pem"));
+    TN_EQ_INT(sh_while_serving(loop, cmd, out, sizeof out), 0);
+    TN_CHECKF(strstr(out, "Protocol  : TLSv1.2") && strstr(out, "ECDHE-"), "%s", out);
+    /* TLS 1.1 and 1.0 are refused */
+    snprintf(cmd, sizeof cmd, "openssl s_client -connect 127.0.0.1:%d -tls1_1 </dev/null 2>&1", port);
+    TN_CHECK(sh_while_serving(loop, cmd, out, sizeof out) != 0);
+    /* Python's ssl module (urllib) */
+    if (system("/usr/bin/python3 -c 'import ssl' 2>/dev/null") == 0) {
+        snprintf(cmd, sizeof cmd,
+                 "/usr/bin/python3 -c \"import ssl,urllib.request as u; c=ssl.create_default_context(cafile='%s'); "
+                 "print(u.urlopen('https://localhost:%d/who', context=c).read().decode(), end='')\"",
+                 cpath("ca.pem"), port);
+        TN_EQ_INT(sh_while_serving(loop, cmd, out, sizeof out), 0);
+        TN_EQ_STR(out, "https||-");   /* urllib offers no ALPN */
+    }
+    end_all(loop, NULL, app);
+}
+
+/* Our client against openssl s_server and Python Tornado's https server. */
+TN_TEST(interop_openssl_and_tornado_servers) {
+    tn_loop *loop;
+    tn_http_client *cl;
+    tn_http_fetch_req req;
+    answer a;
+    char log[300];
+    int port;
+    pid_t pid;
+    certs();
+    TN_OK_RC(tn_loop_new(NULL, &loop));
+    TN_OK_RC(tn_http_client_new(loop, NULL, &cl));
+    port = free_port();
+    snprintf(log, sizeof log, "%s/s_server_%d.log", certdir, (int)getpid());
+    {
+        char p[16];
+        char *argv[] = { (char *)"openssl", (char *)"s_server", (char *)"-accept", p, (char *)"-cert", NULL,
+                         (char *)"-key", NULL, (char *)"-www", (char *)"-Verify", (char *)"1", (char *)"-CAfile", NULL, NULL };
+        snprintf(p, sizeof p, "%d", port);
+        argv[5] = (char *)cpath("srv.pem");
+        argv[7] = (char *)cpath("srv.key");
+        argv[12] = (char *)cpath("ca.pem");
+        pid = spawn(argv, log);
+    }
+    TN_CHECKF(wait_port(port, 5000), "openssl s_server did not start");
+    memset(&req, 0, sizeof req);
+    req.url = urlf("https://localhost:%d/", port);
+    req.ca_certs = cpath("ca.pem");
+    req.client_cert = cpath("alice.pem");   /* s_server -Verify 1: mutual TLS */
+    req.client_key = cpath("alice.key");
+    fetch(loop, cl, &req, &a);
+    TN_CHECKF(a.code == 200, "%d %s", a.code, a.msg);
+    TN_CHECKF(strstr(a.body, "s_server") || strstr(a.body, "Ciphers"), "%s", a.body);
+    reap(pid);
+    if (system("/usr/bin/python3 -c 'import tornado' 2>/dev/null") == 0) {
+        char cmdline[1200];
+        port = free_port();
+        snprintf(log, sizeof log, "%s/tornado_%d.log", certdir, (int)getpid());
+        snprintf(cmdline, sizeof cmdline,
+                 "import ssl, asyncio, tornado.web\n"
+                 "class H(tornado.web.RequestHandler):\n"
+                 "    def get(self): self.write('tornado ' + self.request.protocol + ' ' + str(self.request.get_ssl_certificate(True) is not None))\n"
+                 "async def main():\n"
+                 "    c = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH, cafile='%s')\n"
+                 "    c.load_cert_chain('%s', '%s')\n"
+                 "    c.verify_mode = ssl.CERT_OPTIONAL\n"
+                 "    tornado.web.Application([('/', H)]).listen(%d, '127.0.0.1', ssl_options=c)\n"
+                 "    await asyncio.Event().wait()\n"
+                 "asyncio.run(main())\n",
+                 cpath("ca.pem"), cpath("srv.pem"), cpath("srv.key"), port);
+        {
+            char *argv[] = { (char *)"/usr/bin/python3", (char *)"-c", cmdline, NULL };
+            pid = spawn(argv, log);
+        }
+        TN_CHECKF(wait_port(port, 10000), "Python Tornado did not start (see %s)", log);
+        req.url = urlf("https://localhost:%d/", port);
+        fetch(loop, cl, &req, &a);
+        TN_CHECKF(a.code == 200, "%d %s", a.code, a.msg);
+        TN_EQ_STR(a.body, "tornado https True");
+        reap(pid);
+    }
+    end_all(loop, cl, NULL);
+}
+
 TN_TESTS(TN_CASE(echo_small), TN_CASE(echo_large), TN_CASE(unknown_ca), TN_CASE(expired), TN_CASE(wrong_host),
          TN_CASE(wrong_ip), TN_CASE(self_signed), TN_CASE(system_store_refuses_test_ca), TN_CASE(names_that_verify),
          TN_CASE(memory_and_passphrase), TN_CASE(mutual_tls), TN_CASE(close_notify_and_truncation),
          TN_CASE(plain_http_to_tls_port), TN_CASE(garbage_instead_of_client_hello),
          TN_CASE(stalled_handshake_times_out), TN_CASE(tls_to_plain_port), TN_CASE(start_tls_after_plain),
-         TN_CASE(https_app_and_client), TN_CASE(https_mutual_tls), TN_CASE(https_through_connect_proxy))
+         TN_CASE(https_app_and_client), TN_CASE(https_mutual_tls), TN_CASE(https_through_connect_proxy),
+         TN_CASE(interop_curl_openssl_python_clients), TN_CASE(interop_openssl_and_tornado_servers))
