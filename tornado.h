@@ -10,6 +10,7 @@
        >>loop.h         event loop: fd watchers, timer heap, deferred callbacks, thread-safe post, run modes.
        >>net.h          sockets: addresses, binding (v4/v6, reuse_port, unix), resolvers (blocking, threaded, override table).
        >>stream.h       buffered async byte streams over a transport (socket, pipe; TLS later).
+       >>tls.h          TLS through OpenSSL 3 under streams: contexts (certificates, trust, SNI, ALPN), start_tls, connection info.
        >>tcp.h          TCP server (listen, accept, connection cap, multi-process) and client connect (happy eyeballs).
        >>crypto.h       SHA-1, SHA-256, HMAC, constant-time compare, base64, hex, UTF-8 validation, random bytes.
        >>deflate.h      inflate/deflate codec (RFC 1950 zlib, 1951 raw DEFLATE, 1952 gzip), CRC-32, Adler-32; pure and streaming.
@@ -35,6 +36,7 @@
        >>poll_poll.c    the portable poll() backend (any POSIX system; also the test reference).
        >>net.c          addresses, bind/listen, unix sockets, accept, resolvers.
        >>stream.c       tn_stream: lazy buffered reads, queued writes, deferred close, transports.
+       >>tls.c          the TLS transport: OpenSSL over memory BIOs in the stream's transport slot, contexts, SNI, ALPN, verification.
        >>tcp.c          tcp server (accept batches, connection cap), fork_processes, happy-eyeballs connect.
        >>crypto.c       SHA-1, SHA-256, HMAC, constant-time compare, base64, hex, UTF-8 validation, random bytes.
        >>deflate.c      DEFLATE codec: table-driven streaming inflate, hash-chain lazy deflate, CRC-32 (slice-by-8), Adler-32.
@@ -162,6 +164,8 @@
      TORNADO_NO_FILESYSTEM      off       no file system: static files only from compiled-in
                                           asset tables (tn_static_serve_assets); no sendfile
      TORNADO_NO_DEFLATE         off       leave out the inflate/deflate codec (gzip, zlib, raw)
+    TORNADO_WITH_OPENSSL       off       TLS through OpenSSL 3 (link -lssl -lcrypto): https in
+                                         the server, app and client, tn_stream_start_tls
      TORNADO_POLL_EPOLL         auto      force the epoll backend (Linux; default there)
      TORNADO_POLL_POLL          auto      force the poll() backend (default elsewhere)
      TORNADO_LINE_DIRECTIVES    off       #line directives pointing into src/ (development)
@@ -205,6 +209,7 @@
      TORNADO_WS_PING_TIMEOUT_MS          30000        least default ping timeout (Tornado's: max(3 ×
                                                       ping interval, 30 s))
      TORNADO_WS_MAX_RESPONSE_HEADERS     32           header fields of a WebSocket client's 101
+     TORNADO_TLS_HANDSHAKE_TIMEOUT_MS    10000        a TLS handshake must finish within this
 
    ALLOCATOR
    ---------
@@ -228,7 +233,7 @@
    PLATFORMS AND STATE
    -------------------
    Built and tested on Linux (epoll and poll backends), gcc and clang, C99 and C++.
-   Not built yet: https:// in the HTTP client, WebSocket, TLS (OpenSSL), compression, and other
+   Not built yet: wss://, the WebSocket endpoints, compression of HTTP bodies, and other
    platforms (kqueue for the BSDs and macOS, WSAPoll for Windows).
 */
 /* The implementation needs POSIX and a few GNU calls (accept4, pipe2). Ask glibc for them
@@ -295,6 +300,12 @@
 #  define TN_HAS_DEFLATE 0
 #else
 #  define TN_HAS_DEFLATE 1
+#endif
+/* TLS needs OpenSSL 3 headers where the implementation is compiled, and -lssl -lcrypto. */
+#if defined(TORNADO_WITH_OPENSSL)
+#  define TN_HAS_OPENSSL 1
+#else
+#  define TN_HAS_OPENSSL 0
 #endif
 
 /* ---- poller backend: autodetect, or forced by TORNADO_POLL_* ---- */
@@ -403,6 +414,11 @@
    TN_EWS_TOO_BIG, close 1009). */
 #ifndef TORNADO_MAX_WS_MESSAGE
 #define TORNADO_MAX_WS_MESSAGE 10485760u
+#endif
+/* tls: a handshake not done within this closes the stream (TN_ETIMEOUT): a stalled peer
+   cannot hold a connection slot. */
+#ifndef TORNADO_TLS_HANDSHAKE_TIMEOUT_MS
+#define TORNADO_TLS_HANDSHAKE_TIMEOUT_MS 10000u
 #endif
 /* http_client defaults (each option's 0) */
 #ifndef TORNADO_HTTP_CLIENT_MAX_CLIENTS
@@ -550,7 +566,10 @@ TN__BEGIN_DECLS
     X(TN_EWS_BAD_UTF8,      -52, "WebSocket text or close reason is not UTF-8")       \
     X(TN_EWS_HANDSHAKE,     -53, "invalid WebSocket handshake")                       \
     X(TN_EWS_VERSION,       -54, "unsupported WebSocket version")                     \
-    X(TN_EWS_ORIGIN,        -55, "WebSocket origin not allowed")
+    X(TN_EWS_ORIGIN,        -55, "WebSocket origin not allowed")                      \
+    X(TN_ETLS,              -56, "TLS error")                                         \
+    X(TN_ETLS_VERIFY,       -57, "TLS certificate verification failed")               \
+    X(TN_ETLS_TRUNCATED,    -58, "TLS stream truncated (closed without close_notify)")
 
 enum {
     TN_OK = 0,
@@ -1073,6 +1092,164 @@ TN__END_DECLS
 /* <<stream.h  end of src/stream.h */
 
 /* ======================================================================== */
+/* >>tls.h  (src/tls.h)                                                     */
+/* ======================================================================== */
+#ifdef TORNADO_LINE_DIRECTIVES
+#line 1 "src/tls.h"
+#endif
+/* tls.h: TLS through OpenSSL 3 under streams: contexts (certificates, trust, SNI, ALPN), start_tls, connection info. */
+#ifndef TN_TLS_H
+#define TN_TLS_H
+/* #include "stream.h" (inlined above) */
+
+TN__BEGIN_DECLS
+
+/* A TLS context: one side's settings (certificates, trust anchors, versions, ALPN), shared
+   by every connection made with it (Tornado's ssl_options / an ssl.SSLContext). Declared
+   in every build so options structs can carry one; only TORNADO_WITH_OPENSSL makes them. */
+typedef struct tn_tls_ctx tn_tls_ctx;
+
+#if TN_HAS_OPENSSL
+
+enum { TN_TLS_CLIENT = 0, TN_TLS_SERVER = 1 };
+/* Protocol versions (0 = the default: TLS 1.2 at least, the newest at most). */
+enum { TN_TLS_1_0 = 10, TN_TLS_1_1 = 11, TN_TLS_1_2 = 12, TN_TLS_1_3 = 13 };
+/* Peer verification (0 = the side's default: clients verify the server, servers ask for
+   no client certificate). */
+enum { TN_TLS_VERIFY_NONE = 1, TN_TLS_VERIFY_OPTIONAL = 2, TN_TLS_VERIFY_REQUIRED = 3 };
+
+/* The server's SNI callback: the context for the name the client asked for (NULL: keep the
+   default). name is borrowed; the returned context must stay alive while connections use it. */
+typedef tn_tls_ctx *(*tn_tls_sni_cb)(const char *name, void *user);
+
+/* tn_tls_opts: zero-init gives a client that verifies servers against the system's trust
+   store; a server needs side = TN_TLS_SERVER and a certificate with its key.
+     side           TN_TLS_CLIENT (0) or TN_TLS_SERVER
+     cert_file      PEM file: the certificate, then its chain (leaf first)
+     key_file       PEM file: its private key (NULL: the key is in cert_file)
+     cert_pem, key_pem  the same from memory (used when the *_file is NULL; for firmware
+                    without a file system, TORNADO_NO_FILESYSTEM)
+     key_password   passphrase of an encrypted key (NULL: none)
+     verify         clients: 0 = TN_TLS_VERIFY_REQUIRED: the server's certificate chain and
+                    its name (DNS names with RFC 6125 wildcards, IP addresses against IP
+                    SANs); TN_TLS_VERIFY_NONE turns verification off, which lets anyone in
+                    the path read and change the traffic: for tests only.
+                    servers: 0 = TN_TLS_VERIFY_NONE; TN_TLS_VERIFY_OPTIONAL verifies a
+                    client certificate when one is sent; TN_TLS_VERIFY_REQUIRED (mutual
+                    TLS) refuses clients without a valid one
+     ca_file, ca_dir, ca_pem  trust anchors (PEM; a directory in OpenSSL's hashed layout);
+                    none given: clients use the system store, servers trust nothing
+     min_version    0 = TN_TLS_1_2; below 1.2 only with allow_legacy_versions
+     max_version    0 = the newest OpenSSL has (TLS 1.3)
+     allow_legacy_versions  1: min_version may be TN_TLS_1_0 or TN_TLS_1_1 (insecure)
+     ciphers        TLS 1.2 cipher list (OpenSSL syntax); NULL = forward-secret AEAD only
+                    (ECDHE with AES-GCM or ChaCha20-Poly1305)
+     ciphersuites   TLS 1.3 suites; NULL = OpenSSL's (AES-GCM, ChaCha20-Poly1305)
+     alpn           comma-separated protocols: servers accept these in this order of
+                    preference (NULL = "http/1.1"; "" = no ALPN), clients offer them (NULL =
+                    none)
+     handshake_timeout_ms  0 = TORNADO_TLS_HANDSHAKE_TIMEOUT_MS (10 s): a handshake not
+                    done by then closes the stream with TN_ETIMEOUT
+     no_session_tickets  servers: 1 = no session resumption by tickets (on by default)
+     sni_cb, sni_user    servers: choose a context by server name (after the names added
+                    with tn_tls_ctx_add_server_name)
+   Always: compression off, renegotiation refused, close_notify sent on a graceful close. */
+typedef struct tn_tls_opts {
+    int side;
+    const char *cert_file;
+    const char *key_file;
+    tn_str cert_pem;
+    tn_str key_pem;
+    const char *key_password;
+    int verify;
+    const char *ca_file;
+    const char *ca_dir;
+    tn_str ca_pem;
+    int min_version;
+    int max_version;
+    int allow_legacy_versions;
+    const char *ciphers;
+    const char *ciphersuites;
+    const char *alpn;
+    uint64_t handshake_timeout_ms;
+    int no_session_tickets;
+    tn_tls_sni_cb sni_cb;
+    void *sni_user;
+} tn_tls_opts;
+
+/* Make a context for connections of loop (opts NULL: a verifying client). Certificates,
+   keys and trust anchors are loaded now; a failure is logged with OpenSSL's reason
+   ("no such file", "bad decrypt", "key values mismatch") at TN_LOG_WARN.
+   Returns TN_OK; TN_EINVAL (bad options: a server without a certificate, a version below
+   1.2 without allow_legacy_versions, an unknown cipher); TN_ENOENT (a file missing);
+   TN_ENOTSUP (a file under TORNADO_NO_FILESYSTEM); TN_ETLS (OpenSSL refused a certificate,
+   key or list); TN_ENOMEM. */
+TN_API int tn_tls_ctx_new(tn_loop *loop, const tn_tls_opts *opts, tn_tls_ctx **out);
+/* SNI for servers: connections asking for name ("example.com", or "*.example.com" for one
+   label under it; any case) get sub's certificate. ctx keeps a reference to sub.
+   Returns TN_OK, TN_EINVAL (not two server contexts, empty name), TN_ENOMEM. */
+TN_API int tn_tls_ctx_add_server_name(tn_tls_ctx *ctx, const char *name, tn_tls_ctx *sub);
+/* Drop the caller's reference: the context goes when no stream or server uses it. */
+TN_API void tn_tls_ctx_free(tn_tls_ctx *ctx);
+
+/* The handshake finished (status TN_OK), or failed: TN_ETLS_VERIFY (the peer's certificate:
+   tn_stream_tls_error says why, "certificate has expired", "hostname mismatch"), TN_ETLS
+   (the protocol: "wrong version number", "no shared cipher", ...), TN_ETIMEOUT (the
+   handshake timeout), TN_EEOF or TN_ERESET (the peer left), TN_ECLOSED (closed locally).
+   On failure the stream is closing: this runs before its close callback. */
+typedef void (*tn_tls_handshake_cb)(tn_stream *s, int status, void *user);
+
+/* Tornado's IOStream.start_tls: put TLS under a connected plain stream, as the side ctx
+   says, and start the handshake (it goes on by itself; reads and writes wait for it).
+   server_hostname (clients): the name sent by SNI (not for IP literals) and verified
+   against the certificate; required unless ctx does not verify. cb (may be NULL) runs
+   exactly once, from the loop. The stream must be idle: no read pending, nothing
+   buffered either way (bytes already read would belong to the handshake).
+   tn_tcp_server_opts.tls and tn_http_server_opts.tls do this for each accepted stream.
+   Returns TN_OK; TN_EINVAL (s or ctx NULL, no hostname to verify); TN_EBUSY (a read
+   pending, bytes buffered, TLS already on); TN_ECLOSED; TN_ENOMEM; TN_ETLS. */
+TN_API int tn_stream_start_tls(tn_stream *s, tn_tls_ctx *ctx, const char *server_hostname, tn_tls_handshake_cb cb,
+                               void *user);
+
+/* tn_tls_info: a TLS stream's state. Strings are static or live as long as the stream.
+     done            1 once the handshake finished
+     version         "TLSv1.3", "TLSv1.2" ("" before the handshake)
+     cipher          e.g. "TLS_AES_256_GCM_SHA384"
+     alpn            the protocol agreed by ALPN (empty: none)
+     server_name     the SNI name (servers: what the client asked for; "" = none)
+     session_reused  1: resumed (ticket or session id), no full handshake
+     peer_verified   1: the peer sent a certificate and it verified */
+typedef struct tn_tls_info {
+    int done;
+    const char *version;
+    const char *cipher;
+    tn_str alpn;
+    const char *server_name;
+    int session_reused;
+    int peer_verified;
+} tn_tls_info;
+
+/* 1 if TLS is on the stream. */
+TN_API int tn_stream_is_tls(const tn_stream *s);
+/* Returns TN_OK or TN_EINVAL (not a TLS stream). */
+TN_API int tn_stream_tls_info(const tn_stream *s, tn_tls_info *out);
+/* Why TLS failed on this stream, as OpenSSL says it ("certificate has expired", "hostname
+   mismatch", "wrong version number", "handshake timed out", "truncated: no close_notify");
+   "" when nothing failed. Static text. */
+TN_API const char *tn_stream_tls_error(const tn_stream *s);
+/* The verified peer certificate's subject, RFC 2253 ("CN=alice,O=Example"), into
+   buf[0..cap) with a NUL. Returns its length, TN_ENOENT (no verified certificate: none
+   sent, or verification off), TN_EBUFFER_FULL, TN_EINVAL. */
+TN_API int tn_stream_tls_peer_subject(const tn_stream *s, char *buf, size_t cap);
+
+#endif /* TN_HAS_OPENSSL */
+
+TN__END_DECLS
+
+#endif /* TN_TLS_H */
+/* <<tls.h  end of src/tls.h */
+
+/* ======================================================================== */
 /* >>tcp.h  (src/tcp.h)                                                     */
 /* ======================================================================== */
 #ifdef TORNADO_LINE_DIRECTIVES
@@ -1081,7 +1258,7 @@ TN__END_DECLS
 /* tcp.h: TCP server (listen, accept, connection cap, multi-process) and client connect (happy eyeballs). */
 #ifndef TN_TCP_H
 #define TN_TCP_H
-/* #include "stream.h" (inlined above) */
+/* #include "tls.h" (inlined above) */
 
 TN__BEGIN_DECLS
 
@@ -1098,13 +1275,18 @@ typedef void (*tn_tcp_conn_cb)(tn_tcp_server *srv, tn_stream *s, const tn_addr *
      max_connections  0 = unlimited; at the cap the server stops accepting (connections
                       wait in the kernel's backlog) until one of its streams closes
      accept_batch     0 = TORNADO_ACCEPT_BATCH (128): accepts per readiness event
-     nodelay          1: TCP_NODELAY on accepted sockets */
+     nodelay          1: TCP_NODELAY on accepted sockets
+     tls              NULL = plain TCP; else a server context (TORNADO_WITH_OPENSSL):
+                      every accepted stream speaks TLS with it (tn_stream_start_tls), as
+                      Tornado's TCPServer(ssl_options=...); the server keeps a reference.
+                      Without OpenSSL built in, tn_tcp_server_new refuses it (TN_ENOTSUP) */
 typedef struct tn_tcp_server_opts {
     tn_stream_opts stream;
     tn_bind_opts bind;
     size_t max_connections;
     int accept_batch;
     int nodelay;
+    tn_tls_ctx *tls;
 } tn_tcp_server_opts;
 
 /* Create a server; it accepts nothing until a listen or add_socket.
@@ -2799,7 +2981,10 @@ typedef void (*tn_access_log_cb)(const tn_request *req, int status, uint64_t bod
      server_header       NULL = "tornado.h/<version>"; "" = no Server header
      on_headers          optional: runs when a head has arrived, before its body; may call
                          tn_request_stream_body to take the body in chunks
-     access_log          optional: one call per finished request, error replies included */
+     access_log          optional: one call per finished request, error replies included
+     tls                 NULL = plain http; else a server TLS context (tn_tls_ctx_new with
+                         TORNADO_WITH_OPENSSL): https on every address the server listens
+                         on, requests say protocol "https" (the same as tcp.tls) */
 typedef struct tn_http_server_opts {
     tn_tcp_server_opts tcp;
     size_t max_header_size;
@@ -2815,6 +3000,7 @@ typedef struct tn_http_server_opts {
     tn_request_cb on_headers;
     tn_access_log_cb access_log;
     void *access_log_user;
+    tn_tls_ctx *tls;
 } tn_http_server_opts;
 
 /* Create a server; on_request runs for every complete request. opts may be NULL.
@@ -2854,12 +3040,17 @@ TN_API tn_str tn_request_body(const tn_request *req);
    of the socket on first use (idle connections do not store it): "" if the client was
    already gone then. */
 TN_API const char *tn_request_remote_ip(const tn_request *req);
-/* "http" or "https" (xheaders may say https). */
+/* "https" when the request came over TLS, else "http" (xheaders may say https). */
 TN_API const char *tn_request_protocol(const tn_request *req);
 /* The peer's socket address (IP and port; family only for unix sockets).
    Returns TN_OK or TN_ECLOSED (the client is gone). */
 TN_API int tn_request_peer(const tn_request *req, tn_addr *out);
 TN_API tn_http_server *tn_request_server(const tn_request *req);
+/* The connection's stream (borrowed; NULL once the client is gone), to inspect it: TLS
+   details and the verified client certificate (tn_stream_tls_info,
+   tn_stream_tls_peer_subject), the peer. Reading from or writing to it is the server's
+   business: use tn_request_detach to take it over. */
+TN_API tn_stream *tn_request_stream(const tn_request *req);
 TN_API void tn_request_set_user(tn_request *req, void *user);
 TN_API void *tn_request_get_user(const tn_request *req);
 /* Runs if the connection closes before the response is finished (the client left, a
@@ -2989,8 +3180,9 @@ TN__BEGIN_DECLS
        req.url = "http://127.0.0.1:8888/hello";
        tn_http_client_fetch(cl, &req, done, NULL, NULL);
 
-   https:// needs the TLS module (not built in yet: such fetches fail with TN_ENOTSUP, "TLS
-   not built in"); decompress_response needs the DEFLATE module (until then no
+   https:// needs TORNADO_WITH_OPENSSL (without it such fetches fail with TN_ENOTSUP, "TLS
+   not built in"); certificates are verified unless a request sets no_validate_cert.
+   decompress_response needs the DEFLATE module (until then no
    Accept-Encoding is sent, so servers answer uncompressed). */
 
 /* Defaults: TORNADO_HTTP_CLIENT_MAX_CLIENTS, _TIMEOUT_MS, _MAX_REDIRECTS, _POOL_IDLE_MS (config.h). */
@@ -3017,7 +3209,13 @@ typedef struct tn_http_fetch tn_http_fetch;
      user_agent          NULL = no User-Agent unless a request sets one (Tornado)
      proxy_host, proxy_port, proxy_username, proxy_password
                          a client-wide HTTP proxy (port 0 = 8080); a request's own
-                         proxy_host wins */
+                         proxy_host wins
+     tls                 NULL = a verifying client context made on first use (the system
+                         trust store, ALPN "http/1.1"); else this client context for
+                         https:// (in-memory CAs, client certificates, versions: see
+                         tn_tls_opts). The client keeps a reference. A request's
+                         no_validate_cert, ca_certs or client_cert make a context of their
+                         own instead (cached: one at a time). Needs TORNADO_WITH_OPENSSL. */
 typedef struct tn_http_client_opts {
     size_t max_clients;
     size_t max_header_size;
@@ -3035,6 +3233,7 @@ typedef struct tn_http_client_opts {
     int proxy_port;
     const char *proxy_username;
     const char *proxy_password;
+    tn_tls_ctx *tls;
 } tn_http_client_opts;
 
 /* Streaming callback: a piece of the final response's body, in order (redirect hops are
@@ -3079,7 +3278,14 @@ typedef void (*tn_http_producer_cb)(tn_http_fetch *f, void *user);
      no_ipv6              1: IPv4 only (Tornado: allow_ipv6 True by default)
      source_ip            NULL = any: the local address to connect from
      allow_nonstandard_methods  no checks on the method and the body
-     no_validate_cert, ca_certs, client_cert, client_key   TLS (the TLS module reads them)
+     no_validate_cert     1: https:// without verifying the server's certificate or name.
+                          Anyone on the path can then read and change the exchange: for
+                          tests against self-signed servers only (Tornado: validate_cert)
+     ca_certs             NULL = the client's context (the system store); else a PEM file
+                          of CAs to trust instead
+     client_cert, client_key  PEM files: a client certificate for mutual TLS (the key may
+                          sit in the cert file); https:// connections carrying these are
+                          pooled apart from others
      proxy_host, proxy_port, proxy_username, proxy_password  an HTTP proxy for this request
                           (port 0 = 8080; NULL host = the client's proxy)
      no_proxy             1: no proxy, not even the client's
@@ -3985,6 +4191,12 @@ TN__END_DECLS
 #if TN_HAS_THREADS
 #  include <pthread.h>
 #endif
+#if TN_HAS_OPENSSL
+#  include <openssl/ssl.h>
+#  include <openssl/err.h>
+#  include <openssl/x509v3.h>
+#  include <openssl/pem.h>
+#endif
 /* sendfile(2) for static files on plain sockets (Linux); elsewhere read + write. */
 #if TN_HAS_FILESYSTEM && defined(__linux__)
 #  include <sys/sendfile.h>
@@ -4212,19 +4424,37 @@ TN__PRIVATE const struct sockaddr *tn__net_csa(const tn_addr *a);
 
 /* ---- stream.c ---- */
 #define TN__IOV_MAX 16
-/* A transport moves bytes for a stream: the plain socket and pipe transports below, TLS
-   later. read/write return > 0 bytes, 0 (read: EOF), or a negative TN_E* code (TN_EAGAIN:
-   try again when the fd is ready). shutdown ends the write side (a socket's FIN; a TLS
-   transport sends close_notify first); free releases the transport's state (the stream's
-   transport slot, tn__stream_transport) when the stream goes. Every caller above the stream
-   goes through these, so a transport plugs in under all of them unchanged. */
+/* A transport moves bytes for a stream: the plain socket and pipe transports in stream.c,
+   TLS in tls.c. read/write return > 0 bytes, 0 (read: EOF), or a negative TN_E* code
+   (TN_EAGAIN: try again when the fd is ready). shutdown ends the write side (a socket's
+   FIN; a TLS transport sends close_notify first); free releases the transport's state (the
+   stream's transport slot, tn__stream_transport) when the stream goes. Every caller above
+   the stream goes through these, so a transport plugs in under all of them unchanged.
+   The optional hooks (NULL for plain sockets, whose fast path never looks further) serve
+   a transport with a life of its own (TLS: a handshake, ciphertext it queued itself):
+     pending  1 when it holds input the fd will not announce (decrypted or undecrypted
+              bytes already read from the socket): the stream reads again without waiting
+     ready    the fd became ready for what the transport asked (tn__stream_transport_want):
+              make progress (send queued bytes, continue a handshake); < 0 closes the stream
+     closing  the stream is closing and its fd is still open (cause TN_OK: a graceful
+              close, the time for a goodbye such as close_notify)
+     closed   the close sequence begins, from the loop, before the pending callbacks run */
 typedef struct tn__transport_ops {
     long (*read)(tn_stream *s, void *buf, size_t n);
     long (*write)(tn_stream *s, const void *buf, size_t n);
     long (*writev)(tn_stream *s, const tn_str *bufs, int n);   /* gather write, n <= TN__IOV_MAX */
     int (*shutdown)(tn_stream *s);
     void (*free)(tn_stream *s);                                 /* may be NULL */
+    int (*pending)(const tn_stream *s);                         /* the rest may be NULL too */
+    int (*ready)(tn_stream *s);
+    void (*closing)(tn_stream *s, int cause);
+    void (*closed)(tn_stream *s, int cause);
 } tn__transport_ops;
+
+/* Interest a transport asks of the loop beyond the stream's own (tn__stream_transport_want):
+   TN_EV_READ and/or TN_EV_WRITE, plus TN__TP_BLOCKED: the transport cannot take writes
+   now, so queued plaintext alone does not make the stream watch for writability. */
+#define TN__TP_BLOCKED 0x80
 
 /* The owner of a stream (a tcp server) learns when the stream's memory goes
    (tn__stream_set_owner). */
@@ -4238,8 +4468,12 @@ TN__PRIVATE void tn__stream_set_owner(tn_stream *s, tn__stream_owner *o);
 TN__PRIVATE tn__stream_owner *tn__stream_get_owner(const tn_stream *s);
 TN__PRIVATE void tn__stream_set_transport(tn_stream *s, const tn__transport_ops *ops, void *state);
 TN__PRIVATE void *tn__stream_transport(const tn_stream *s);
+TN__PRIVATE const tn__transport_ops *tn__stream_transport_ops(const tn_stream *s);
+TN__PRIVATE void tn__stream_transport_want(tn_stream *s, int events);
+TN__PRIVATE tn__handle *tn__stream_handle(tn_stream *s);
 TN__PRIVATE int tn__stream_fill(tn_stream *s, size_t seen, tn_read_cb cb, void *user);
 TN__PRIVATE tn_str tn__stream_peek(const tn_stream *s);
+TN__PRIVATE size_t tn__stream_unread(const tn_stream *s);
 TN__PRIVATE void tn__stream_consume(tn_stream *s, size_t n);
 TN__PRIVATE void tn__stream_truncate(tn_stream *s, size_t n);
 TN__PRIVATE void tn__stream_cork(tn_stream *s, int on);
@@ -4248,6 +4482,11 @@ TN__PRIVATE int tn__stream_shutdown_write(tn_stream *s);
 TN__PRIVATE void tn__stream_watch_close(tn_stream *s, int on);
 TN__PRIVATE int tn__stream_sendfile(tn_stream *s, int file_fd, int64_t offset, uint64_t count, tn_write_cb cb, void *user);
 TN__PRIVATE int tn__stream_quiet(const tn_stream *s);
+
+/* ---- tls.c ---- */
+#if TN_HAS_OPENSSL
+TN__PRIVATE void tn__tls_ctx_ref(tn_tls_ctx *ctx);
+#endif
 
 /* ---- tcp.c ---- */
 TN__PRIVATE void tn__tcp_server_set_conn_extra(tn_tcp_server *srv, size_t n);
@@ -6813,11 +7052,13 @@ struct tn_stream {
     unsigned char rkind;           /* the pending read (TN__RD_*) */
     unsigned char rflags;
     unsigned char dlen;            /* read_until: delimiter length (1..64) */
+    unsigned char tpwant;          /* interest the transport asked for (tn__stream_transport_want) */
     unsigned int closed : 1;
     unsigned int eof : 1;
     unsigned int watch_close : 1;  /* idle (no read pending): still notice the peer leaving */
     unsigned int corked : 1;       /* writes queue without being sent (see tn__stream_cork) */
     unsigned int reported : 1;     /* the close sequence ran */
+    unsigned int delivering : 1;   /* a finished read's callback runs; rdone: its buffered bytes */
 };
 
 /* ---- transports ---- */
@@ -6895,10 +7136,10 @@ TN__PRIVATE int tn__stream_fd_shutdown(tn_stream *s) {
 }
 
 static const tn__transport_ops tn__stream_socket_ops = {
-    tn__stream_sock_read, tn__stream_sock_write, tn__stream_sock_writev, tn__stream_sock_shutdown, NULL
+    tn__stream_sock_read, tn__stream_sock_write, tn__stream_sock_writev, tn__stream_sock_shutdown, NULL, NULL, NULL, NULL, NULL
 };
 static const tn__transport_ops tn__stream_pipe_ops = {
-    tn__stream_fd_read, tn__stream_fd_write, tn__stream_fd_writev, tn__stream_fd_shutdown, NULL
+    tn__stream_fd_read, tn__stream_fd_write, tn__stream_fd_writev, tn__stream_fd_shutdown, NULL, NULL, NULL, NULL, NULL
 };
 
 /* One queued file segment (tn__stream_sendfile): byte-stream positions [at, end) come from
@@ -6930,6 +7171,7 @@ TN__PRIVATE void tn__stream_close_now(tn_stream *s, int cause) {
     if (s->closed) return;
     s->closed = 1;
     s->cause = cause;
+    if (s->ops->closing) s->ops->closing(s, cause);   /* TLS: close_notify while the fd is open */
     if (s->fd >= 0) {
         (void)tn_loop_remove_fd(loop, s->fd);
         tn__fd_close(s->fd);
@@ -6968,6 +7210,7 @@ TN__PRIVATE void tn__stream_end_read(tn_stream *s) {
 TN__PRIVATE void tn__stream_finish_close(tn_stream *s) {
     int err = s->cause ? s->cause : TN_ECLOSED;
     if (s->reported) return;
+    if (s->ops->closed) s->ops->closed(s, err);   /* TLS: a handshake that never finished */
     if (s->rkind != TN__RD_NONE) {
         tn_read_cb cb = s->rcb;
         void *u = s->ruser;
@@ -7005,6 +7248,10 @@ TN__PRIVATE void tn__stream_update_events(tn_stream *s) {
     if (s->rkind != TN__RD_NONE && !s->eof) want |= TN_EV_READ;
     else if (s->watch_close && !s->eof) want |= TN__EV_RDHUP;
     if (tn__stream_unsent(s) > 0 && !s->corked) want |= TN_EV_WRITE;
+    if (TN__UNLIKELY(s->tpwant)) {   /* a transport with its own needs (TLS) */
+        if (s->tpwant & TN__TP_BLOCKED) want &= ~TN_EV_WRITE;
+        want |= s->tpwant & (TN_EV_READ | TN_EV_WRITE);
+    }
     if (want != s->events) {
         int rc = tn_loop_update_fd(s->h.loop, s->fd, want);
         if (rc != 0) {
@@ -7075,7 +7322,12 @@ TN__PRIVATE void tn__stream_deliver(tn_stream *s, int status, const char *p, siz
     tn_read_cb cb = s->rcb;
     void *u = s->ruser;
     if (finished) tn__stream_end_read(s);
+    if (from_buf && finished) {   /* tn__stream_unread: these go when cb returns */
+        s->rdone = n;
+        s->delivering = 1;
+    }
     cb(s, status, tn_str_make(p, n), u);
+    s->delivering = 0;
     if (from_buf) {
         tn_buf_consume(&s->rbuf, n);
         tn__stream_trim(s);
@@ -7182,6 +7434,8 @@ TN__PRIVATE int tn__stream_try_read(tn_stream *s) {
     return 0;
 }
 
+TN__PRIVATE void tn__stream_read_some(tn_stream *s);
+
 /* Run completions: sent writes, then reads the buffer can satisfy (bounded, so a callback
    that keeps asking for zero bytes cannot spin here), then re-arm interest. */
 TN__PRIVATE void tn__stream_pump(tn_stream *s) {
@@ -7196,7 +7450,11 @@ TN__PRIVATE void tn__stream_pump(tn_stream *s) {
             tn__stream_queue(s);
             break;
         }
-        if (!tn__stream_try_read(s)) break;
+        if (!tn__stream_try_read(s)) {
+            /* input the transport holds (TLS records already read) is not announced by the fd */
+            if (s->closed || s->eof || !s->ops->pending || !s->ops->pending(s)) break;
+            tn__stream_read_some(s);
+        }
     }
     if (s->closed) tn__stream_queue(s);   /* the close sequence runs from the loop */
     else tn__stream_update_events(s);
@@ -7245,7 +7503,14 @@ TN__PRIVATE void tn__stream_on_io(tn_loop *loop, tn_socket fd, int events, void 
     tn_stream *s = (tn_stream *)user;
     (void)loop;
     (void)fd;
-    if (events & TN_EV_WRITE) tn__stream_flush(s);
+    if (TN__UNLIKELY(s->tpwant)) {
+        /* the transport asked for this event: it makes its progress first, then the stream
+           retries both directions (cheap when the fd is not ready: TN_EAGAIN) */
+        int rc = s->ops->ready(s);
+        if (rc < 0) tn__stream_close_now(s, rc);
+        events |= TN_EV_READ | TN_EV_WRITE;
+    }
+    if (!s->closed && (events & TN_EV_WRITE)) tn__stream_flush(s);
     if (!s->closed && (events & (TN_EV_READ | TN_EV_ERROR)) && s->rkind != TN__RD_NONE && !s->eof)
         tn__stream_read_some(s);
     else if (!s->closed && (events & TN__EV_RDHUP) && s->rkind == TN__RD_NONE && s->watch_close)
@@ -7364,6 +7629,20 @@ TN__PRIVATE void tn__stream_set_transport(tn_stream *s, const tn__transport_ops 
     s->tp = state;
 }
 TN__PRIVATE void *tn__stream_transport(const tn_stream *s) { return s->tp; }
+TN__PRIVATE const tn__transport_ops *tn__stream_transport_ops(const tn_stream *s) { return s->ops; }
+
+/* The transport's own interest (TN_EV_READ, TN_EV_WRITE, TN__TP_BLOCKED; 0 = none): added
+   to the stream's until the transport says otherwise; its ready hook runs when the fd
+   reports any event while this is not 0. */
+TN__PRIVATE void tn__stream_transport_want(tn_stream *s, int events) {
+    if (s->tpwant == (unsigned char)events) return;
+    s->tpwant = (unsigned char)events;
+    tn__stream_update_events(s);
+}
+
+/* The stream's handle: owner of a transport's deferred nodes, so the stream is not freed
+   while one is queued. */
+TN__PRIVATE tn__handle *tn__stream_handle(tn_stream *s) { return &s->h; }
 
 /* ---- reads ---- */
 TN__PRIVATE int tn__stream_start_read(tn_stream *s, int kind, int flags, size_t n, tn_read_cb cb, void *user) {
@@ -7376,7 +7655,8 @@ TN__PRIVATE int tn__stream_start_read(tn_stream *s, int kind, int flags, size_t 
     s->rdone = 0;
     s->rcb = cb;
     s->ruser = user;
-    if (tn_buf_size(&s->rbuf) > 0 || s->eof || (n == 0 && (kind == TN__RD_BYTES || kind == TN__RD_INTO)))
+    if (tn_buf_size(&s->rbuf) > 0 || s->eof || (n == 0 && (kind == TN__RD_BYTES || kind == TN__RD_INTO)) ||
+        (s->ops->pending && s->ops->pending(s)))
         tn__stream_queue(s);           /* may complete now: from the loop, never inside this call */
     else
         tn__stream_update_events(s);   /* only new bytes can complete it: just watch the fd */
@@ -7528,6 +7808,12 @@ TN__PRIVATE void tn__stream_truncate(tn_stream *s, size_t n) {
     tn__stream_trim(s);
 }
 
+/* Bytes buffered beyond what a running read callback is being handed (those go when it
+   returns): what a new owner of the byte stream (start_tls) would inherit. */
+TN__PRIVATE size_t tn__stream_unread(const tn_stream *s) {
+    return tn_buf_size(&s->rbuf) - (s->delivering && s->rkind == TN__RD_NONE ? s->rdone : 0);
+}
+
 /* The unconsumed bytes (borrowed; valid until the next read or consume). */
 TN__PRIVATE tn_str tn__stream_peek(const tn_stream *s) {
     return tn_str_make(tn_buf_ptr(&s->rbuf), tn_buf_size(&s->rbuf));
@@ -7552,20 +7838,25 @@ TN__PRIVATE int tn__stream_corked(const tn_stream *s) { return s->corked; }
 /* End the write side through the transport (a socket's FIN; TLS: close_notify first) once
    everything queued is sent: call it from a write callback. Reads go on. */
 TN__PRIVATE int tn__stream_shutdown_write(tn_stream *s) {
+    int rc;
     if (s->closed) return TN_ECLOSED;
-    return s->ops->shutdown(s);
+    rc = s->ops->shutdown(s);
+    if (!s->closed) tn__stream_update_events(s);
+    return rc;
 }
 
 /* 1 if the stream is quiet: nothing buffered, no EOF seen, and (on a socket) nothing the
    peer sent is waiting in the kernel: no byte and no FIN, peeked without consuming. A pooled
    client connection is reused only when quiet: a server that closed it, or wrote to it
-   unasked (a 408), makes the next response unreliable. Other transports count as quiet
-   when nothing is buffered. */
+   unasked (a 408), makes the next response unreliable. Over TLS the transport must hold
+   no input either (and the socket is peeked the same way); a pipe counts as quiet when
+   nothing is buffered. */
 TN__PRIVATE int tn__stream_quiet(const tn_stream *s) {
     char c;
     ssize_t r;
     if (s->closed || s->eof || tn_buf_size(&s->rbuf) > 0) return 0;
-    if (s->ops != &tn__stream_socket_ops) return 1;
+    if (s->ops->pending && s->ops->pending(s)) return 0;
+    if (s->ops != &tn__stream_socket_ops && !s->tp) return 1;   /* a pipe */
     r = recv(s->fd, &c, 1, MSG_PEEK);
     return r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }
@@ -7656,6 +7947,850 @@ TN_API void tn_stream_get_opts(const tn_stream *s, tn_stream_opts *out) {
 TN_API void tn_stream_set_user(tn_stream *s, void *user) { s->user = user; }
 TN_API void *tn_stream_get_user(const tn_stream *s) { return s->user; }
 /* <<stream.c  end of src/stream.c */
+
+/* ======================================================================== */
+/* >>tls.c  (src/tls.c)                                                     */
+/* ======================================================================== */
+#ifdef TORNADO_LINE_DIRECTIVES
+#line 1 "src/tls.c"
+#endif
+/* tls.c: the TLS transport: OpenSSL over memory BIOs in the stream's transport slot, contexts, SNI, ALPN, verification. */
+/* #include "tls.h" (inlined above) */
+/* #include "internal.h" (inlined above) */
+
+#if TN_HAS_OPENSSL
+
+/* How it fits under a stream. OpenSSL never touches the socket: the stream's previous
+   transport (the plain socket) moves ciphertext, OpenSSL works on two memory BIOs (rbio:
+   bytes from the peer; wbio: bytes for the peer). The transport's read decrypts, reading
+   the socket only when OpenSSL wants more; its write encrypts into wbio and sends what it
+   can. So it works with every poller and never blocks. What the stream cannot see, the
+   transport tells it: records already read but not yet decrypted (pending), ciphertext
+   queued because the socket was full, a handshake waiting for the peer while the stream
+   waits for nothing (tn__stream_transport_want + ready). */
+
+#define TN__TLS_RECORD 16709          /* the largest TLS record on the wire */
+#define TN__TLS_OUT_MAX 65536         /* queued ciphertext beyond which writes wait */
+#define TN__TLS_WRITE_MAX 65536       /* plaintext encrypted per write call */
+
+typedef struct tn__tls_name { char *name; tn_tls_ctx *ctx; } tn__tls_name;
+
+struct tn_tls_ctx {
+    tn_loop *loop;
+    SSL_CTX *ssl;
+    unsigned refs;
+    int side;
+    int verify;                        /* resolved: TN_TLS_VERIFY_* */
+    uint64_t hs_timeout_ms;
+    unsigned char *alpn;               /* wire format (length-prefixed names), or NULL */
+    unsigned alpn_len;
+    tn_tls_sni_cb sni_cb;
+    void *sni_user;
+    tn__tls_name *names;
+    size_t nnames, cap;
+    char *password;                    /* while loading only */
+};
+
+typedef struct tn__tls {
+    tn_stream *s;
+    tn_tls_ctx *ctx;
+    SSL *ssl;
+    BIO *rbio, *wbio;                  /* network side: from the peer, for the peer */
+    const tn__transport_ops *inner;    /* the plain transport under TLS */
+    tn_tls_handshake_cb hcb;
+    void *huser;
+    tn__defer hs_d;                    /* reports the handshake (never inside an API call) */
+    tn_timer_id hs_timer;
+    const char *err;                   /* static text of the failure, or NULL */
+    int hs_status;
+    unsigned char hs_done, hs_reported, rstalled, shut_sent, fin_pending, verifying;
+} tn__tls;
+
+TN__PRIVATE tn__tls *tn__tls_of(const tn_stream *s) { return (tn__tls *)tn__stream_transport(s); }
+
+TN__PRIVATE int tn__tls_flush_out(tn__tls *t);
+
+/* ---- errors ---- */
+/* OpenSSL's reason for the newest queued error (static text), and the queue emptied. */
+TN__PRIVATE const char *tn__tls_reason(void) {
+    unsigned long e = ERR_peek_last_error();
+    const char *r = e ? ERR_reason_error_string(e) : NULL;
+    ERR_clear_error();
+    return r ? r : "TLS error";
+}
+
+/* A handshake or record failure: the code and the text (a verification failure says what
+   was wrong with the certificate, not "certificate verify failed"). */
+TN__PRIVATE long tn__tls_fail(tn__tls *t, int sslerr) {
+    long v = SSL_get_verify_result(t->ssl);
+    int rc = TN_ETLS;
+    if (sslerr == SSL_ERROR_SSL && v != X509_V_OK && t->verifying) {
+        t->err = X509_verify_cert_error_string(v);
+        ERR_clear_error();
+        rc = TN_ETLS_VERIFY;
+    } else if (sslerr == SSL_ERROR_SSL) {
+        t->err = tn__tls_reason();
+    } else {
+        ERR_clear_error();
+        t->err = "TLS error";
+    }
+    TN__LLOG(tn_stream_loop(t->s), TN_LOG_DEBUG, rc, "tls: %s", t->err);
+    (void)tn__tls_flush_out(t);   /* the alert telling the peer why, when the socket takes it */
+    return rc;
+}
+
+/* ---- moving ciphertext ---- */
+/* Send queued ciphertext until the socket is full. Returns TN_OK or an error. */
+TN__PRIVATE int tn__tls_flush_out(tn__tls *t) {
+    char *p;
+    long n;
+    while ((n = BIO_get_mem_data(t->wbio, &p)) > 0) {
+        long w = t->inner->write(t->s, p, (size_t)n);
+        if (w == n) {
+            (void)BIO_reset(t->wbio);   /* all sent: empty it without copying */
+            break;
+        }
+        if (w > 0) {
+            char skip[4096];   /* partly sent: drop the sent bytes from the front */
+            long left = w;
+            while (left > 0) {
+                int k = BIO_read(t->wbio, skip, (int)TN__MIN(left, (long)sizeof skip));
+                if (k <= 0) break;
+                left -= k;
+            }
+            continue;
+        }
+        if (w == TN_EAGAIN || w == 0) return TN_OK;
+        return w == TN_EPIPE ? TN_ERESET : (int)w;
+    }
+    if (t->fin_pending && BIO_ctrl_pending(t->wbio) == 0) {   /* close_notify went: now the FIN */
+        t->fin_pending = 0;
+        return t->inner->shutdown(t->s);
+    }
+    return TN_OK;
+}
+
+/* Read one socket-full of ciphertext into rbio. Returns > 0, 0 (EOF), TN_EAGAIN or an error. */
+TN__PRIVATE long tn__tls_feed(tn__tls *t) {
+    char tmp[TN__TLS_RECORD];
+    long r = t->inner->read(t->s, tmp, sizeof tmp);
+    if (r > 0) {
+        if (BIO_write(t->rbio, tmp, (int)r) != (int)r) return TN_ENOMEM;
+        t->rstalled = 0;
+    }
+    return r;
+}
+
+/* The interest the transport needs now: queued ciphertext wants writability; a handshake
+   wants the peer's bytes and holds writes back. */
+TN__PRIVATE void tn__tls_update(tn__tls *t) {
+    int ev = 0;
+    size_t out = BIO_ctrl_pending(t->wbio);
+    if (out > 0) ev |= TN_EV_WRITE;
+    if (!t->hs_done) ev |= TN_EV_READ | TN__TP_BLOCKED;
+    else if (out >= TN__TLS_OUT_MAX) ev |= TN__TP_BLOCKED;
+    tn__stream_transport_want(t->s, ev);
+}
+
+TN__PRIVATE void tn__tls_report(tn__tls *t, int status) {
+    tn_tls_handshake_cb cb = t->hcb;
+    if (t->hs_reported) return;
+    t->hs_reported = 1;
+    t->hcb = NULL;
+    if (cb) cb(t->s, status, t->huser);
+}
+
+TN__PRIVATE void tn__tls_on_hs_defer(tn__defer *d) {
+    tn__tls *t = (tn__tls *)(void *)((char *)d - offsetof(tn__tls, hs_d));
+    if (!tn_stream_closed(t->s)) tn__tls_report(t, TN_OK);   /* else the close sequence reports */
+}
+
+/* After every OpenSSL call: has the handshake just finished? */
+TN__PRIVATE void tn__tls_check_done(tn__tls *t) {
+    if (t->hs_done || !SSL_is_init_finished(t->ssl)) return;
+    t->hs_done = 1;
+    if (t->hs_timer) {
+        (void)tn_loop_cancel(tn_stream_loop(t->s), t->hs_timer);
+        t->hs_timer = 0;
+    }
+    if (t->hcb) tn__defer_queue(tn_stream_loop(t->s), &t->hs_d);
+    else t->hs_reported = 1;
+}
+
+/* Drive the handshake as far as the bytes at hand allow. Returns TN_OK or an error. */
+TN__PRIVATE int tn__tls_handshake(tn__tls *t) {
+    while (!t->hs_done) {
+        int rc = SSL_do_handshake(t->ssl), e;
+        if (rc == 1) {
+            tn__tls_check_done(t);
+            break;
+        }
+        e = SSL_get_error(t->ssl, rc);
+        if (e == SSL_ERROR_WANT_READ) {
+            long r;
+            int frc = tn__tls_flush_out(t);
+            if (frc != 0) return frc;
+            t->rstalled = 1;
+            r = tn__tls_feed(t);
+            if (r > 0) continue;
+            if (r == TN_EAGAIN) break;
+            if (r == 0) {
+                t->err = "connection closed during the handshake";
+                return TN_EEOF;
+            }
+            return (int)r;
+        }
+        return (int)tn__tls_fail(t, e);
+    }
+    return tn__tls_flush_out(t);
+}
+
+/* ---- the transport ---- */
+TN__PRIVATE long tn__tls_read(tn_stream *s, void *buf, size_t n) {
+    tn__tls *t = tn__tls_of(s);
+    size_t got = 0, k;
+    long ret;
+    int frc;
+    while (got < n) {
+        int rc = SSL_read_ex(t->ssl, (char *)buf + got, n - got, &k), e;
+        if (rc == 1) {
+            got += k;
+            continue;
+        }
+        e = SSL_get_error(t->ssl, rc);
+        if (e == SSL_ERROR_WANT_READ) {
+            long r;
+            t->rstalled = 1;
+            if (got > 0) break;
+            if ((frc = tn__tls_flush_out(t)) != 0) return frc;   /* handshake replies first */
+            r = tn__tls_feed(t);
+            if (r > 0) continue;
+            if (r == TN_EAGAIN) break;
+            if (r < 0) return r;
+            /* the socket ended: clean only after the peer's close_notify */
+            if (!t->hs_done) {
+                t->err = "connection closed during the handshake";
+                return TN_EEOF;
+            }
+            t->err = "truncated: no close_notify";
+            return TN_ETLS_TRUNCATED;
+        }
+        if (e == SSL_ERROR_ZERO_RETURN) {   /* close_notify: a clean end */
+            if (got > 0) break;
+            ret = 0;
+            goto done;
+        }
+        return tn__tls_fail(t, e);
+    }
+    ret = got > 0 ? (long)got : (long)TN_EAGAIN;
+done:
+    tn__tls_check_done(t);
+    if ((frc = tn__tls_flush_out(t)) != 0) return frc;
+    tn__tls_update(t);
+    return ret;
+}
+
+/* Encrypt n bytes (n <= TN__TLS_WRITE_MAX) into wbio. Returns n, TN_EAGAIN (the handshake
+   waits for the peer) or an error. */
+TN__PRIVATE long tn__tls_put(tn__tls *t, const void *buf, size_t n) {
+    for (;;) {
+        size_t done = 0;
+        int rc = SSL_write_ex(t->ssl, buf, n, &done), e;
+        if (rc == 1) return (long)done;
+        e = SSL_get_error(t->ssl, rc);
+        if (e == SSL_ERROR_WANT_READ) {
+            long r;
+            int frc = tn__tls_flush_out(t);
+            if (frc != 0) return frc;
+            t->rstalled = 1;
+            r = tn__tls_feed(t);
+            if (r > 0) continue;
+            if (r == TN_EAGAIN) return TN_EAGAIN;
+            if (r == 0) {
+                t->err = "connection closed during the handshake";
+                return TN_EEOF;
+            }
+            return r;
+        }
+        return tn__tls_fail(t, e);
+    }
+}
+
+TN__PRIVATE long tn__tls_writev(tn_stream *s, const tn_str *bufs, int nb) {
+    tn__tls *t = tn__tls_of(s);
+    long total = 0, r = 0;
+    char tmp[4096];
+    size_t m = 0;
+    int i, frc;
+    if (BIO_ctrl_pending(t->wbio) >= TN__TLS_OUT_MAX) {
+        if ((frc = tn__tls_flush_out(t)) != 0) return frc;
+        if (BIO_ctrl_pending(t->wbio) >= TN__TLS_OUT_MAX) {
+            tn__tls_update(t);
+            return TN_EAGAIN;
+        }
+    }
+    /* small pieces (a response head, a short body) are gathered into one record */
+    for (i = 0; i < nb && total < TN__TLS_WRITE_MAX; i++) {
+        size_t len = bufs[i].len;
+        if (len == 0) continue;
+        if (m + len <= sizeof tmp) {
+            memcpy(tmp + m, bufs[i].ptr, len);
+            m += len;
+            continue;
+        }
+        if (m > 0) {
+            if ((r = tn__tls_put(t, tmp, m)) <= 0) break;
+            total += r;
+            m = 0;
+            if (len <= sizeof tmp) {
+                memcpy(tmp, bufs[i].ptr, len);
+                m = len;
+                continue;
+            }
+            if (total >= TN__TLS_WRITE_MAX) break;
+        }
+        len = TN__MIN(len, (size_t)(TN__TLS_WRITE_MAX - total));
+        if ((r = tn__tls_put(t, bufs[i].ptr, len)) <= 0) break;
+        total += r;
+    }
+    if (m > 0 && r >= 0 && (i == nb || total < TN__TLS_WRITE_MAX) && (r = tn__tls_put(t, tmp, m)) > 0) total += r;
+    tn__tls_check_done(t);
+    if ((frc = tn__tls_flush_out(t)) != 0) return frc;
+    tn__tls_update(t);
+    if (total > 0) return total;
+    return r < 0 ? r : (long)TN_EAGAIN;
+}
+
+TN__PRIVATE long tn__tls_write(tn_stream *s, const void *buf, size_t n) {
+    tn_str b;
+    b.ptr = (const char *)buf;
+    b.len = n;
+    return tn__tls_writev(s, &b, 1);
+}
+
+/* End the write side: close_notify, then the FIN once it is sent. */
+TN__PRIVATE int tn__tls_shutdown(tn_stream *s) {
+    tn__tls *t = tn__tls_of(s);
+    int rc;
+    if (!t->shut_sent && t->hs_done) {
+        t->shut_sent = 1;
+        (void)SSL_shutdown(t->ssl);
+        ERR_clear_error();
+    }
+    t->fin_pending = 1;
+    rc = tn__tls_flush_out(t);
+    tn__tls_update(t);
+    return rc;
+}
+
+TN__PRIVATE int tn__tls_pending(const tn_stream *s) {
+    const tn__tls *t = tn__tls_of(s);
+    /* a close_notify already read is an EOF to report even if the peer keeps the socket open */
+    return SSL_pending(t->ssl) > 0 || (!t->rstalled && BIO_ctrl_pending(t->rbio) > 0) ||
+           (SSL_get_shutdown(t->ssl) & SSL_RECEIVED_SHUTDOWN) != 0;
+}
+
+TN__PRIVATE int tn__tls_ready(tn_stream *s) {
+    tn__tls *t = tn__tls_of(s);
+    int rc = t->hs_done ? tn__tls_flush_out(t) : tn__tls_handshake(t);
+    if (rc == 0) tn__tls_update(t);
+    return rc;
+}
+
+/* Graceful close: say goodbye while the socket is open (best effort, never waits). */
+TN__PRIVATE void tn__tls_closing(tn_stream *s, int cause) {
+    tn__tls *t = tn__tls_of(s);
+    if (t->hs_timer) {
+        (void)tn_loop_cancel(tn_stream_loop(s), t->hs_timer);
+        t->hs_timer = 0;
+    }
+    if (cause == TN_OK && t->hs_done && !t->shut_sent) {
+        t->shut_sent = 1;
+        (void)SSL_shutdown(t->ssl);
+        ERR_clear_error();
+        (void)tn__tls_flush_out(t);
+    }
+}
+
+TN__PRIVATE void tn__tls_closed(tn_stream *s, int cause) {
+    tn__tls *t = tn__tls_of(s);
+    tn__defer_unqueue(tn_stream_loop(s), &t->hs_d);
+    tn__tls_report(t, t->hs_done ? TN_OK : cause);
+}
+
+TN__PRIVATE void tn__tls_free(tn_stream *s) {
+    tn__tls *t = tn__tls_of(s);
+    tn_loop *loop = tn_stream_loop(s);
+    if (t->hs_timer) (void)tn_loop_cancel(loop, t->hs_timer);
+    tn__defer_unqueue(loop, &t->hs_d);
+    SSL_free(t->ssl);   /* and the BIOs */
+    tn_tls_ctx_free(t->ctx);
+    if (t->inner->free) t->inner->free(s);
+    tn__free(tn__loop_alloc(loop), t);
+}
+
+static const tn__transport_ops tn__tls_ops = {
+    tn__tls_read, tn__tls_write, tn__tls_writev, tn__tls_shutdown, tn__tls_free,
+    tn__tls_pending, tn__tls_ready, tn__tls_closing, tn__tls_closed
+};
+
+TN__PRIVATE void tn__tls_on_timeout(tn_loop *loop, void *user) {
+    tn__tls *t = (tn__tls *)user;
+    (void)loop;
+    t->hs_timer = 0;
+    if (t->hs_done || tn_stream_closed(t->s)) return;
+    t->err = "handshake timed out";
+    TN__LLOG(loop, TN_LOG_DEBUG, TN_ETIMEOUT, "tls: handshake timed out");
+    (void)tn_stream_abort(t->s, TN_ETIMEOUT);
+}
+
+/* ---- contexts ---- */
+TN__PRIVATE int tn__tls_pw_cb(char *buf, int size, int rwflag, void *u) {
+    const char *pw = (const char *)u;
+    size_t n;
+    (void)rwflag;
+    if (!pw) return 0;
+    n = strlen(pw);
+    if (n > (size_t)size) n = (size_t)size;
+    memcpy(buf, pw, n);
+    return (int)n;
+}
+
+/* Load errors: the reason, logged; a missing file is TN_ENOENT. */
+TN__PRIVATE int tn__tls_load_fail(tn_loop *loop, const char *what, const char *name) {
+    unsigned long e = ERR_peek_last_error();
+    const char *r = tn__tls_reason();
+    int rc = (ERR_GET_LIB(e) == ERR_LIB_SYS || ERR_GET_REASON(e) == ERR_R_SYS_LIB) ? TN_ENOENT : TN_ETLS;
+    TN__LLOG(loop, TN_LOG_WARN, rc, "tls: %s%s%s: %s", what, name ? " " : "", name ? name : "", r);
+    return rc;
+}
+
+/* A certificate chain and its key from memory (PEM). */
+TN__PRIVATE int tn__tls_use_pem(tn_tls_ctx *c, tn_str cert, tn_str key) {
+    BIO *b = BIO_new_mem_buf(cert.ptr, (int)cert.len);
+    X509 *x;
+    EVP_PKEY *k;
+    if (!b) return TN_ENOMEM;
+    x = PEM_read_bio_X509_AUX(b, NULL, NULL, NULL);
+    if (!x || SSL_CTX_use_certificate(c->ssl, x) != 1) {
+        X509_free(x);
+        BIO_free(b);
+        return tn__tls_load_fail(c->loop, "certificate from memory", NULL);
+    }
+    X509_free(x);
+    (void)SSL_CTX_clear_chain_certs(c->ssl);
+    while ((x = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL) {
+        if (SSL_CTX_add0_chain_cert(c->ssl, x) != 1) {
+            X509_free(x);
+            BIO_free(b);
+            return tn__tls_load_fail(c->loop, "certificate chain from memory", NULL);
+        }
+    }
+    ERR_clear_error();   /* the end of the PEM data */
+    BIO_free(b);
+    if (!key.ptr) key = cert;
+    if (!(b = BIO_new_mem_buf(key.ptr, (int)key.len))) return TN_ENOMEM;
+    k = PEM_read_bio_PrivateKey(b, NULL, tn__tls_pw_cb, c->password);
+    BIO_free(b);
+    if (!k || SSL_CTX_use_PrivateKey(c->ssl, k) != 1) {
+        EVP_PKEY_free(k);
+        return tn__tls_load_fail(c->loop, "private key from memory", NULL);
+    }
+    EVP_PKEY_free(k);
+    return TN_OK;
+}
+
+TN__PRIVATE int tn__tls_add_ca_pem(tn_tls_ctx *c, tn_str pem) {
+    X509_STORE *st = SSL_CTX_get_cert_store(c->ssl);
+    BIO *b = BIO_new_mem_buf(pem.ptr, (int)pem.len);
+    X509 *x;
+    int n = 0;
+    if (!b) return TN_ENOMEM;
+    while ((x = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL) {
+        int ok = X509_STORE_add_cert(st, x);
+        X509_free(x);
+        if (ok != 1) {
+            BIO_free(b);
+            return tn__tls_load_fail(c->loop, "CA certificate from memory", NULL);
+        }
+        n++;
+    }
+    ERR_clear_error();
+    BIO_free(b);
+    if (n == 0) {
+        TN__LLOG(c->loop, TN_LOG_WARN, TN_ETLS, "tls: ca_pem holds no certificate");
+        return TN_ETLS;
+    }
+    return TN_OK;
+}
+
+/* "h2,http/1.1" into ALPN's wire format. */
+TN__PRIVATE int tn__tls_alpn_wire(tn_tls_ctx *c, const char *list) {
+    size_t n = strlen(list), i, start = 0, o = 0;
+    unsigned char *w;
+    if (n == 0) return TN_OK;
+    if (n > 1024) return TN_EINVAL;
+    if (!(w = (unsigned char *)tn__alloc(tn__loop_alloc(c->loop), n + 1))) return TN_ENOMEM;
+    for (i = 0; i <= n; i++) {
+        if (i == n || list[i] == ',') {
+            size_t len = i - start;
+            if (len == 0 || len > 255) {
+                tn__free(tn__loop_alloc(c->loop), w);
+                return TN_EINVAL;
+            }
+            w[o++] = (unsigned char)len;
+            memcpy(w + o, list + start, len);
+            o += len;
+            start = i + 1;
+        }
+    }
+    c->alpn = w;
+    c->alpn_len = (unsigned)o;
+    return TN_OK;
+}
+
+TN__PRIVATE int tn__tls_alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outlen,
+                                    const unsigned char *in, unsigned int inlen, void *arg) {
+    tn_tls_ctx *c = (tn_tls_ctx *)arg;
+    unsigned char *o = NULL;
+    (void)ssl;
+    if (!c->alpn || SSL_select_next_proto(&o, outlen, c->alpn, c->alpn_len, in, inlen) != OPENSSL_NPN_NEGOTIATED)
+        return SSL_TLSEXT_ERR_NOACK;
+    *out = o;
+    return SSL_TLSEXT_ERR_OK;
+}
+
+/* One label of wildcard: "*.example.com" matches "a.example.com", not "a.b.example.com". */
+TN__PRIVATE int tn__tls_name_match(const char *pat, const char *name) {
+    if (pat[0] == '*' && pat[1] == '.') {
+        const char *dot = strchr(name, '.');
+        return dot && dot != name && tn_str_ieq(tn_str_c(dot), tn_str_c(pat + 1));
+    }
+    return tn_str_ieq(tn_str_c(pat), tn_str_c(name));
+}
+
+TN__PRIVATE int tn__tls_servername(SSL *ssl, int *al, void *arg) {
+    tn_tls_ctx *c = (tn_tls_ctx *)arg, *sub = NULL;
+    const char *name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+    size_t i;
+    (void)al;
+    if (!name) return SSL_TLSEXT_ERR_OK;
+    for (i = 0; i < c->nnames && !sub; i++)
+        if (tn__tls_name_match(c->names[i].name, name)) sub = c->names[i].ctx;
+    if (!sub && c->sni_cb) sub = c->sni_cb(name, c->sni_user);
+    if (sub && sub != c && sub->side == TN_TLS_SERVER && !SSL_set_SSL_CTX(ssl, sub->ssl)) return SSL_TLSEXT_ERR_ALERT_FATAL;
+    return SSL_TLSEXT_ERR_OK;
+}
+
+TN__PRIVATE int tn__tls_version(int v) {
+    switch (v) {
+    case TN_TLS_1_0: return TLS1_VERSION;
+    case TN_TLS_1_1: return TLS1_1_VERSION;
+    case TN_TLS_1_2: return TLS1_2_VERSION;
+    case TN_TLS_1_3: return TLS1_3_VERSION;
+    default: return -1;
+    }
+}
+
+/* Everything of opts applied to c->ssl. */
+TN__PRIVATE int tn__tls_ctx_setup(tn_tls_ctx *c, const tn_tls_opts *o) {
+    SSL_CTX *x = c->ssl;
+    int minv = tn__tls_version(TN__DEF(o->min_version, TN_TLS_1_2));
+    int maxv = o->max_version ? tn__tls_version(o->max_version) : 0;
+    int rc;
+    uint64_t opt = SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION;
+    if (minv < 0 || maxv < 0 || (minv < TLS1_2_VERSION && !o->allow_legacy_versions) || (maxv && maxv < minv))
+        return TN_EINVAL;
+    if (SSL_CTX_set_min_proto_version(x, minv) != 1 || SSL_CTX_set_max_proto_version(x, maxv) != 1)
+        return tn__tls_load_fail(c->loop, "versions", NULL);
+    if (minv < TLS1_2_VERSION) SSL_CTX_set_security_level(x, 0);   /* asked for explicitly */
+    if (c->side == TN_TLS_SERVER) {
+        opt |= SSL_OP_CIPHER_SERVER_PREFERENCE;
+        if (o->no_session_tickets) opt |= SSL_OP_NO_TICKET;
+    }
+    (void)SSL_CTX_set_options(x, opt);
+    (void)SSL_CTX_set_mode(x, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
+    if (SSL_CTX_set_cipher_list(x, o->ciphers ? o->ciphers : "ECDHE+AESGCM:ECDHE+CHACHA20:!aNULL") != 1) {
+        (void)tn__tls_load_fail(c->loop, "cipher list", o->ciphers);
+        return TN_EINVAL;
+    }
+    if (o->ciphersuites && SSL_CTX_set_ciphersuites(x, o->ciphersuites) != 1) {
+        (void)tn__tls_load_fail(c->loop, "TLS 1.3 cipher suites", o->ciphersuites);
+        return TN_EINVAL;
+    }
+    c->password = (char *)(uintptr_t)o->key_password;
+    SSL_CTX_set_default_passwd_cb(x, tn__tls_pw_cb);
+    SSL_CTX_set_default_passwd_cb_userdata(x, c->password);
+    /* certificate and key */
+    if (o->cert_file || o->key_file) {
+#if TN_HAS_FILESYSTEM
+        if (!o->cert_file) return TN_EINVAL;
+        if (SSL_CTX_use_certificate_chain_file(x, o->cert_file) != 1)
+            return tn__tls_load_fail(c->loop, "certificate", o->cert_file);
+        if (SSL_CTX_use_PrivateKey_file(x, o->key_file ? o->key_file : o->cert_file, SSL_FILETYPE_PEM) != 1)
+            return tn__tls_load_fail(c->loop, "private key", o->key_file ? o->key_file : o->cert_file);
+#else
+        return TN_ENOTSUP;
+#endif
+    } else if (o->cert_pem.len) {
+        if ((rc = tn__tls_use_pem(c, o->cert_pem, o->key_pem)) != 0) return rc;
+    } else if (c->side == TN_TLS_SERVER && !o->sni_cb) {
+        TN__LLOG(c->loop, TN_LOG_WARN, TN_EINVAL, "tls: a server context needs a certificate and key");
+        return TN_EINVAL;
+    }
+    if ((o->cert_file || o->cert_pem.len) && SSL_CTX_check_private_key(x) != 1)
+        return tn__tls_load_fail(c->loop, "private key", "does not match the certificate");
+    SSL_CTX_set_default_passwd_cb_userdata(x, NULL);
+    c->password = NULL;
+    /* trust anchors */
+    if (o->ca_file || o->ca_dir) {
+#if TN_HAS_FILESYSTEM
+        if (o->ca_file && SSL_CTX_load_verify_file(x, o->ca_file) != 1)
+            return tn__tls_load_fail(c->loop, "CA file", o->ca_file);
+        if (o->ca_dir && SSL_CTX_load_verify_dir(x, o->ca_dir) != 1)
+            return tn__tls_load_fail(c->loop, "CA directory", o->ca_dir);
+#else
+        return TN_ENOTSUP;
+#endif
+    }
+    if (o->ca_pem.len && (rc = tn__tls_add_ca_pem(c, o->ca_pem)) != 0) return rc;
+    /* verification */
+    c->verify = o->verify ? o->verify : (c->side == TN_TLS_CLIENT ? TN_TLS_VERIFY_REQUIRED : TN_TLS_VERIFY_NONE);
+    if (c->verify < TN_TLS_VERIFY_NONE || c->verify > TN_TLS_VERIFY_REQUIRED) return TN_EINVAL;
+    if (c->side == TN_TLS_CLIENT) {
+        if (c->verify != TN_TLS_VERIFY_NONE && !o->ca_file && !o->ca_dir && !o->ca_pem.len &&
+            SSL_CTX_set_default_verify_paths(x) != 1)
+            return tn__tls_load_fail(c->loop, "system trust store", NULL);
+        SSL_CTX_set_verify(x, c->verify == TN_TLS_VERIFY_NONE ? SSL_VERIFY_NONE : SSL_VERIFY_PEER, NULL);
+    } else {
+        static const unsigned char sid[] = "tornado.h";
+        int mode = SSL_VERIFY_NONE;
+        if (c->verify == TN_TLS_VERIFY_OPTIONAL) mode = SSL_VERIFY_PEER;
+        if (c->verify == TN_TLS_VERIFY_REQUIRED) mode = SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT;
+        SSL_CTX_set_verify(x, mode, NULL);
+        (void)SSL_CTX_set_session_id_context(x, sid, (unsigned)(sizeof sid - 1));
+        SSL_CTX_set_num_tickets(x, o->no_session_tickets ? 0 : 1);
+        SSL_CTX_set_tlsext_servername_callback(x, tn__tls_servername);
+        SSL_CTX_set_tlsext_servername_arg(x, c);
+        SSL_CTX_set_alpn_select_cb(x, tn__tls_alpn_select, c);
+    }
+    /* ALPN */
+    if ((rc = tn__tls_alpn_wire(c, o->alpn ? o->alpn : (c->side == TN_TLS_SERVER ? "http/1.1" : ""))) != 0) return rc;
+    if (c->side == TN_TLS_CLIENT && c->alpn && SSL_CTX_set_alpn_protos(x, c->alpn, c->alpn_len) != 0)
+        return TN_ENOMEM;
+    c->hs_timeout_ms = TN__DEF(o->handshake_timeout_ms, TORNADO_TLS_HANDSHAKE_TIMEOUT_MS);
+    c->sni_cb = o->sni_cb;
+    c->sni_user = o->sni_user;
+    return TN_OK;
+}
+
+TN_API int tn_tls_ctx_new(tn_loop *loop, const tn_tls_opts *opts, tn_tls_ctx **out) {
+    tn_tls_opts o;
+    tn_tls_ctx *c;
+    int rc;
+    if (!loop || !out) return TN_EINVAL;
+    *out = NULL;
+    memset(&o, 0, sizeof o);
+    if (opts) o = *opts;
+    if (o.side != TN_TLS_CLIENT && o.side != TN_TLS_SERVER) return TN_EINVAL;
+    if (!(c = (tn_tls_ctx *)tn__calloc(tn__loop_alloc(loop), sizeof *c))) return TN_ENOMEM;
+    c->loop = loop;
+    c->refs = 1;
+    c->side = o.side;
+    ERR_clear_error();
+    c->ssl = SSL_CTX_new(o.side == TN_TLS_SERVER ? TLS_server_method() : TLS_client_method());
+    if (!c->ssl) {
+        tn__free(tn__loop_alloc(loop), c);
+        ERR_clear_error();
+        return TN_ENOMEM;
+    }
+    if ((rc = tn__tls_ctx_setup(c, &o)) != 0) {
+        ERR_clear_error();
+        tn_tls_ctx_free(c);
+        return rc;
+    }
+    *out = c;
+    return TN_OK;
+}
+
+TN_API int tn_tls_ctx_add_server_name(tn_tls_ctx *ctx, const char *name, tn_tls_ctx *sub) {
+    tn_allocator *a;
+    char *dup;
+    if (!ctx || !sub || !name || !*name || ctx->side != TN_TLS_SERVER || sub->side != TN_TLS_SERVER) return TN_EINVAL;
+    a = tn__loop_alloc(ctx->loop);
+    if (tn__grow(a, (void **)&ctx->names, &ctx->cap, ctx->nnames + 1, sizeof *ctx->names) != 0) return TN_ENOMEM;
+    if (!(dup = tn__strdup(a, name))) return TN_ENOMEM;
+    ctx->names[ctx->nnames].name = dup;
+    ctx->names[ctx->nnames].ctx = sub;
+    ctx->nnames++;
+    sub->refs++;
+    return TN_OK;
+}
+
+/* One more holder of ctx (a server, a stream); tn_tls_ctx_free drops it. */
+TN__PRIVATE void tn__tls_ctx_ref(tn_tls_ctx *ctx) { ctx->refs++; }
+
+TN_API void tn_tls_ctx_free(tn_tls_ctx *ctx) {
+    tn_allocator *a;
+    size_t i;
+    if (!ctx || --ctx->refs > 0) return;
+    a = tn__loop_alloc(ctx->loop);
+    for (i = 0; i < ctx->nnames; i++) {
+        tn__free(a, ctx->names[i].name);
+        tn_tls_ctx_free(ctx->names[i].ctx);
+    }
+    tn__free(a, ctx->names);
+    tn__free(a, ctx->alpn);
+    SSL_CTX_free(ctx->ssl);
+    tn__free(a, ctx);
+}
+
+/* ---- streams ---- */
+TN_API int tn_stream_start_tls(tn_stream *s, tn_tls_ctx *ctx, const char *server_hostname, tn_tls_handshake_cb cb,
+                               void *user) {
+    tn_loop *loop;
+    tn__tls *t;
+    tn_addr ip;
+    int is_ip, rc;
+    if (!s || !ctx) return TN_EINVAL;
+    if (tn_stream_closed(s)) return TN_ECLOSED;
+    if (tn__stream_transport(s) || tn_stream_reading(s) || tn__stream_unread(s) || tn_stream_writing(s))
+        return TN_EBUSY;
+    if (ctx->side == TN_TLS_CLIENT && ctx->verify != TN_TLS_VERIFY_NONE && (!server_hostname || !*server_hostname))
+        return TN_EINVAL;
+    loop = tn_stream_loop(s);
+    if (!(t = (tn__tls *)tn__calloc(tn__loop_alloc(loop), sizeof *t))) return TN_ENOMEM;
+    ERR_clear_error();
+    t->s = s;
+    t->ssl = SSL_new(ctx->ssl);
+    t->rbio = BIO_new(BIO_s_mem());
+    t->wbio = BIO_new(BIO_s_mem());
+    if (!t->ssl || !t->rbio || !t->wbio) {
+        rc = TN_ENOMEM;
+        goto fail;
+    }
+    BIO_set_mem_eof_return(t->rbio, -1);   /* empty: "retry", not EOF */
+    BIO_set_mem_eof_return(t->wbio, -1);
+    SSL_set_bio(t->ssl, t->rbio, t->wbio);   /* owned by ssl from here */
+    if (ctx->side == TN_TLS_SERVER) {
+        SSL_set_accept_state(t->ssl);
+        t->verifying = ctx->verify != TN_TLS_VERIFY_NONE;
+    } else {
+        SSL_set_connect_state(t->ssl);
+        is_ip = server_hostname && tn_addr_from_ip(server_hostname, 0, &ip) == TN_OK;
+        if (server_hostname && *server_hostname && !is_ip && !SSL_set_tlsext_host_name(t->ssl, server_hostname)) {
+            rc = TN_EINVAL;   /* SNI: names only, never IP literals (RFC 6066) */
+            goto fail;
+        }
+        if (ctx->verify != TN_TLS_VERIFY_NONE) {
+            t->verifying = 1;
+            if (is_ip) {
+                char buf[TN_ADDR_STRLEN];
+                if (tn_addr_ip(&ip, buf, sizeof buf) < 0 ||
+                    X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(t->ssl), buf) != 1) {
+                    rc = TN_EINVAL;
+                    goto fail;
+                }
+            } else {
+                SSL_set_hostflags(t->ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+                if (SSL_set1_host(t->ssl, server_hostname) != 1) {
+                    rc = TN_EINVAL;
+                    goto fail;
+                }
+            }
+        }
+    }
+    if (ctx->hs_timeout_ms && (rc = tn_loop_call_later(loop, ctx->hs_timeout_ms, tn__tls_on_timeout, t, &t->hs_timer)) != 0)
+        goto fail;
+    t->ctx = ctx;
+    ctx->refs++;
+    t->hcb = cb;
+    t->huser = user;
+    t->inner = tn__stream_transport_ops(s);
+    tn__defer_init(&t->hs_d, tn__tls_on_hs_defer, tn__stream_handle(s));
+    tn__stream_set_transport(s, &tn__tls_ops, t);
+    /* the client speaks first; either side then waits for the peer (errors close the
+       stream from the loop, through ready) */
+    if (ctx->side == TN_TLS_CLIENT) {
+        int hrc = tn__tls_handshake(t);
+        if (hrc != 0) {
+            (void)tn_stream_abort(s, hrc);
+            return TN_OK;
+        }
+    }
+    tn__tls_update(t);
+    return TN_OK;
+fail:
+    ERR_clear_error();
+    if (t->ssl) SSL_free(t->ssl);
+    else {
+        BIO_free(t->rbio);
+        BIO_free(t->wbio);
+    }
+    tn__free(tn__loop_alloc(loop), t);
+    return rc;
+}
+
+TN_API int tn_stream_is_tls(const tn_stream *s) {
+    return s && tn__stream_transport_ops(s) == &tn__tls_ops;
+}
+
+TN_API int tn_stream_tls_info(const tn_stream *s, tn_tls_info *out) {
+    const tn__tls *t;
+    const unsigned char *alpn = NULL;
+    unsigned alen = 0;
+    const char *sn;
+    if (!out) return TN_EINVAL;
+    memset(out, 0, sizeof *out);
+    out->version = out->cipher = out->server_name = "";
+    if (!tn_stream_is_tls(s)) return TN_EINVAL;
+    t = tn__tls_of(s);
+    out->done = t->hs_done;
+    if (!t->hs_done) return TN_OK;
+    out->version = SSL_get_version(t->ssl);
+    out->cipher = SSL_get_cipher_name(t->ssl);
+    SSL_get0_alpn_selected(t->ssl, &alpn, &alen);
+    out->alpn = tn_str_make((const char *)alpn, alen);
+    sn = SSL_get_servername(t->ssl, TLSEXT_NAMETYPE_host_name);
+    out->server_name = sn ? sn : "";
+    out->session_reused = SSL_session_reused(t->ssl) == 1;
+    out->peer_verified = SSL_get0_peer_certificate(t->ssl) != NULL && SSL_get_verify_result(t->ssl) == X509_V_OK &&
+                         SSL_get_verify_mode(t->ssl) != SSL_VERIFY_NONE;
+    return TN_OK;
+}
+
+TN_API const char *tn_stream_tls_error(const tn_stream *s) {
+    return tn_stream_is_tls(s) && tn__tls_of(s)->err ? tn__tls_of(s)->err : "";
+}
+
+TN_API int tn_stream_tls_peer_subject(const tn_stream *s, char *buf, size_t cap) {
+    tn_tls_info info;
+    X509 *x;
+    BIO *b;
+    char *p;
+    long n;
+    if (!buf || cap == 0 || tn_stream_tls_info(s, &info) != 0) return TN_EINVAL;
+    buf[0] = 0;
+    if (!info.peer_verified || !(x = SSL_get0_peer_certificate(tn__tls_of(s)->ssl))) return TN_ENOENT;
+    if (!(b = BIO_new(BIO_s_mem()))) return TN_ENOMEM;
+    if (X509_NAME_print_ex(b, X509_get_subject_name(x), 0, XN_FLAG_RFC2253) < 0) {
+        BIO_free(b);
+        ERR_clear_error();
+        return TN_ETLS;
+    }
+    n = BIO_get_mem_data(b, &p);
+    if (n < 0 || (size_t)n >= cap) {
+        BIO_free(b);
+        return TN_EBUFFER_FULL;
+    }
+    memcpy(buf, p, (size_t)n);
+    buf[n] = 0;
+    BIO_free(b);
+    return (int)n;
+}
+
+#endif /* TN_HAS_OPENSSL */
+/* <<tls.c  end of src/tls.c */
 
 /* ======================================================================== */
 /* >>tcp.c  (src/tcp.c)                                                     */
@@ -7791,6 +8926,13 @@ TN__PRIVATE void tn__tcp_srv_on_accept(tn_loop *loop, tn_socket lfd, int events,
         srv->first = c;
         srv->conns++;
         srv->h.pending++;
+#if TN_HAS_OPENSSL
+        if (srv->opts.tls && (rc = tn_stream_start_tls(s, srv->opts.tls, NULL, NULL, NULL)) != 0) {
+            TN__LLOG(loop, TN_LOG_WARN, rc, "dropping connection: TLS: %s", tn_strerror(rc));
+            (void)tn_stream_close(s, NULL, NULL);   /* counted until its memory goes */
+            continue;
+        }
+#endif
         srv->cb(srv, s, &peer, srv->user);
     }
 }
@@ -7799,6 +8941,9 @@ TN__PRIVATE void tn__tcp_srv_finalize(tn__handle *h) {
     tn_tcp_server *srv = (tn_tcp_server *)h;
     tn_loop *loop = h->loop;
     if (srv->close_cb) srv->close_cb(loop, srv->close_user);
+#if TN_HAS_OPENSSL
+    tn_tls_ctx_free(srv->opts.tls);
+#endif
     tn__free(tn__loop_alloc(loop), srv->fds);
     tn__free(tn__loop_alloc(loop), srv);
 }
@@ -7816,9 +8961,15 @@ TN_API int tn_tcp_server_new(tn_loop *loop, const tn_tcp_server_opts *opts, tn_t
     tn_tcp_server *srv;
     if (!loop || !cb || !out) return TN_EINVAL;
     *out = NULL;
+#if !TN_HAS_OPENSSL
+    if (opts && opts->tls) return TN_ENOTSUP;
+#endif
     srv = (tn_tcp_server *)tn__calloc(tn__loop_alloc(loop), sizeof *srv);
     if (!srv) return TN_ENOMEM;
     tn__tcp_server_opts_resolve(opts, &srv->opts);
+#if TN_HAS_OPENSSL
+    if (srv->opts.tls) tn__tls_ctx_ref(srv->opts.tls);   /* kept until the server goes */
+#endif
     srv->cb = cb;
     srv->user = user;
     srv->owner.on_free = tn__tcp_srv_conn_freed;
@@ -15566,7 +16717,11 @@ TN__PRIVATE void tn__hc_head_done(tn__hconn *c, const char *base, size_t head_le
     }
     r->head_only = tn_str_eq_c(r->p.method, "HEAD");
     r->close_after = srv->opts.no_keep_alive || !(r->p.flags & TN_HTTP_F_KEEP_ALIVE);
+#if TN_HAS_OPENSSL
+    r->protocol = tn_stream_is_tls(tn__hc_stream(c)) ? "https" : "http";
+#else
     r->protocol = "http";
+#endif
     if (srv->opts.xheaders) tn__hs_req_apply_xheaders(r);   /* else remote_ip is filled on demand */
     r->chunked.max_body_bytes = srv->opts.max_body_size;
     r->dec_end = head_len;
@@ -15877,6 +17032,7 @@ TN__PRIVATE void tn__hs_opts_resolve(const tn_http_server_opts *in, tn_http_serv
     if (!o->tcp.stream.max_buffer_size)
         o->tcp.stream.max_buffer_size = (size_t)TN__MIN((uint64_t)((size_t)-1 / 2), o->max_body_size + o->max_header_size + 65536);
     if (!o->server_header) o->server_header = "tornado.h/" TORNADO_VERSION;
+    if (!o->tcp.tls) o->tcp.tls = o->tls;
 }
 
 TN_API int tn_http_server_new(tn_loop *loop, const tn_http_server_opts *opts, tn_request_cb on_request,
@@ -15978,6 +17134,7 @@ TN_API int tn_request_peer(const tn_request *req, tn_addr *out) {
     return tn_stream_peer(tn__hc_stream(req->conn), out);
 }
 TN_API tn_http_server *tn_request_server(const tn_request *req) { return req->srv; }
+TN_API tn_stream *tn_request_stream(const tn_request *req) { return req->conn ? tn__hc_stream(req->conn) : NULL; }
 TN_API void tn_request_set_user(tn_request *req, void *user) { req->user = user; }
 TN_API void *tn_request_get_user(const tn_request *req) { return req->user; }
 TN_API void tn_request_set_close_cb(tn_request *req, tn_request_cb cb, void *user) {
@@ -16031,9 +17188,10 @@ TN_API void tn_request_resume(tn_request *req) {
 /* ---- hooks other modules fill in -------------------------------------------------------
    TLS: a connection to an https:// origin (directly, or through a CONNECT tunnel) is
    handed to tn__hcl_tls_start with the origin's host name once TCP (and the tunnel) is up.
-   The TLS module replaces its body: put the TLS transport under the stream
-   (tn__stream_set_transport), run the handshake with the request's verify/CA/client-cert
-   fields, then call tn__hcl_tls_done(conn, status). Until then it refuses.
+   With TORNADO_WITH_OPENSSL it starts TLS on the stream (tn_stream_start_tls) with the
+   context the request asks for (tn__hcl_tls_ctx); the handshake callback
+   (tn__hcl_tls_done) sends the request or fails the fetch with OpenSSL's reason. Without
+   it https:// fetches fail with TN_ENOTSUP.
 
    Decoders (decompress_response): tn__hcl_decoders lists the content codings that can be
    decoded; the DEFLATE module adds "gzip" and "deflate" there. Accept-Encoding is sent
@@ -16091,6 +17249,9 @@ struct tn_http_client {
     tn_buf scratch;                /* request heads are built here (writes copy) */
     tn_http_client_stats st;
     size_t fetches;                /* fetch handles not yet answered (the client outlives them) */
+    tn_tls_ctx *tls;               /* the default client context (opts.tls or made on first use) */
+    tn_tls_ctx *tls_own;           /* the last context a request's TLS fields asked for ... */
+    char *tls_own_key;             /* ... and those fields (tn__hcl_tls_key) */
     int closing;
     tn_cb close_cb;
     void *close_user;
@@ -16120,6 +17281,8 @@ struct tn_http_fetch {
     const char *auth_user, *auth_pass;
     const char *user_agent, *source_ip;
     const char *proxy_host, *proxy_user, *proxy_pass;
+    const char *ca_certs, *client_cert, *client_key;
+    int no_validate;
     int proxy_port;
     int proxy_tunnel;
     uint64_t connect_timeout, request_timeout;
@@ -16467,6 +17630,18 @@ TN__PRIVATE void tn__hcl_on_dispatch(tn__defer *d) {
 
 TN__PRIVATE void tn__hcl_dispatch_later(tn_http_client *cl) { tn__defer_queue(cl->h.loop, &cl->dispatch_d); }
 
+/* The TLS fields of a request that need a context of their own, as a string ("" = none). */
+TN__PRIVATE int tn__hcl_tls_key(const tn_http_fetch *f, char *key, size_t cap) {
+    int n;
+    if (!f->no_validate && !f->ca_certs && !f->client_cert && !f->client_key) {
+        key[0] = 0;
+        return TN_OK;
+    }
+    n = snprintf(key, cap, "%d|%s|%s|%s", f->no_validate, f->ca_certs ? f->ca_certs : "",
+                 f->client_cert ? f->client_cert : "", f->client_key ? f->client_key : "");
+    return n < 0 || (size_t)n >= cap ? TN_EINVAL : TN_OK;
+}
+
 /* ---- connecting -------------------------------------------------------------------------- */
 /* Where the TCP connection goes and the pool key of the connection: the origin, or the
    proxy (shared by every http:// origin), or a tunnel through the proxy to the origin. */
@@ -16494,6 +17669,16 @@ TN__PRIVATE int tn__hcl_route(tn_http_fetch *f, char *key, size_t cap, const cha
     }
     if (n < 0 || (size_t)n >= cap) return TN_EINVAL;
     for (n = 0; key[n]; n++) key[n] = (char)tn__lower((unsigned char)key[n]);   /* names: any case */
+    if (tn__hcl_is_https(&f->u)) {   /* TLS settings of their own: pooled apart */
+        char tk[1100];
+        size_t len = (size_t)n;
+        if (tn__hcl_tls_key(f, tk, sizeof tk) != 0) return TN_EINVAL;
+        if (tk[0]) {
+            n = snprintf(key + len, cap - len, " tls:%s", tk);
+            if (n < 0 || (size_t)n >= cap - len) return TN_EINVAL;
+            n += (int)len;
+        }
+    }
     if (*tunnel) {   /* credentials as given (case matters) */
         size_t len = (size_t)n;
         n = snprintf(key + len, cap - len, " %s:%s", f->proxy_user ? f->proxy_user : "", f->proxy_pass ? f->proxy_pass : "");
@@ -16502,11 +17687,80 @@ TN__PRIVATE int tn__hcl_route(tn_http_fetch *f, char *key, size_t cap, const cha
     return TN_OK;
 }
 
-/* The transport hook for https:// (see the top of this file). */
+#if TN_HAS_OPENSSL
+/* The client context for f: the client's, or one made for the request's TLS fields (the
+   last one is kept for the next request with the same fields). */
+TN__PRIVATE int tn__hcl_tls_ctx(tn_http_fetch *f, tn_tls_ctx **out) {
+    tn_http_client *cl = f->cl;
+    tn_allocator *a = tn__loop_alloc(cl->h.loop);
+    tn_tls_opts o;
+    char key[1100];
+    int rc;
+    memset(&o, 0, sizeof o);
+    o.alpn = "http/1.1";
+    if ((rc = tn__hcl_tls_key(f, key, sizeof key)) != 0) return rc;
+    if (!key[0]) {
+        if (!cl->tls && (rc = tn_tls_ctx_new(cl->h.loop, &o, &cl->tls)) != 0) return rc;
+        *out = cl->tls;
+        return TN_OK;
+    }
+    if (cl->tls_own && strcmp(cl->tls_own_key, key) == 0) {
+        *out = cl->tls_own;
+        return TN_OK;
+    }
+    o.verify = f->no_validate ? TN_TLS_VERIFY_NONE : 0;
+    o.ca_file = f->ca_certs;
+    o.cert_file = f->client_cert ? f->client_cert : f->client_key;
+    o.key_file = f->client_key;
+    tn_tls_ctx_free(cl->tls_own);   /* streams using it keep their reference */
+    cl->tls_own = NULL;
+    tn__free(a, cl->tls_own_key);
+    if (!(cl->tls_own_key = tn__strdup(a, key))) return TN_ENOMEM;
+    if ((rc = tn_tls_ctx_new(cl->h.loop, &o, &cl->tls_own)) != 0) return rc;
+    *out = cl->tls_own;
+    return TN_OK;
+}
+
+TN__PRIVATE void tn__hcl_conn_ready(tn_http_fetch *f);
+
+/* The handshake ended: send the request, or fail with OpenSSL's reason. */
+TN__PRIVATE void tn__hcl_tls_done(tn_stream *s, int status, void *user) {
+    tn__hcl_conn *c = (tn__hcl_conn *)user;
+    tn_http_fetch *f = c->f;
+    if (!f || f->conn != c) return;   /* the fetch gave up on this connection */
+    if (status != TN_OK) {
+        const char *why = tn_stream_tls_error(s);
+        snprintf(f->msg, sizeof f->msg, "TLS handshake failed: %s", *why ? why : tn_strerror(status));
+        tn__hcl_fail(f, status, f->msg);
+        return;
+    }
+    f->tls_up = 1;
+    tn__hcl_conn_ready(f);
+}
+#endif
+
+/* The transport hook for https:// (see the top of this file). c NULL: only "is TLS built
+   in?" (TN_OK or TN_ENOTSUP). */
 TN__PRIVATE int tn__hcl_tls_start(tn__hcl_conn *c, tn_http_fetch *f) {
+#if TN_HAS_OPENSSL
+    tn_tls_ctx *ctx;
+    char host[256];
+    int rc;
+    if (!c) return TN_OK;
+    if ((rc = tn__hcl_tls_ctx(f, &ctx)) != 0) {
+        snprintf(f->msg, sizeof f->msg, "TLS: the client context could not be made (%s)", tn_strerror(rc));
+        tn__hcl_fail(f, rc, f->msg);
+        return TN_OK;   /* answered */
+    }
+    if (f->u.host.len >= sizeof host) return TN_EBAD_URL;
+    memcpy(host, f->u.host.ptr, f->u.host.len);
+    host[f->u.host.len] = 0;
+    return tn_stream_start_tls(c->s, ctx, host, tn__hcl_tls_done, c);
+#else
     (void)c;
     (void)f;
     return TN_ENOTSUP;
+#endif
 }
 
 TN__PRIVATE void tn__hcl_on_data(tn_stream *s, int status, tn_str data, void *user);
@@ -16597,7 +17851,7 @@ TN__PRIVATE void tn__hcl_on_connected(int status, tn_stream *s, void *user) {
 TN__PRIVATE void tn__hcl_start(tn_http_fetch *f) {
     tn_http_client *cl = f->cl;
     tn_allocator *a = tn__loop_alloc(f->h.loop);
-    char key[1200], hostbuf[256];
+    char key[2400], hostbuf[256];
     const char *host;
     int port, tunnel, rc;
     tn__hcl_conn *c;
@@ -17440,7 +18694,8 @@ TN_API int tn_http_client_fetch(tn_http_client *cl, const tn_http_fetch_req *req
     for (i = 0; i < nh; i++) need += req->headers[i].name.len + req->headers[i].value.len + 2;
     need += strlen(method) + 1 + TN__HCL_SLEN(req->auth_username) + TN__HCL_SLEN(req->auth_password) +
             TN__HCL_SLEN(req->user_agent) + TN__HCL_SLEN(req->source_ip) + TN__HCL_SLEN(ph) +
-            TN__HCL_SLEN(req->proxy_username) + TN__HCL_SLEN(req->proxy_password) + req->body.len + 1;
+            TN__HCL_SLEN(req->proxy_username) + TN__HCL_SLEN(req->proxy_password) + req->body.len + 1 +
+            TN__HCL_SLEN(req->ca_certs) + TN__HCL_SLEN(req->client_cert) + TN__HCL_SLEN(req->client_key);
     f = (tn_http_fetch *)tn__calloc(a, need);
     if (!f) return TN_ENOMEM;
     f->h.loop = cl->h.loop;   /* for tn__hcl_set_url before the handle is live */
@@ -17464,6 +18719,10 @@ TN_API int tn_http_client_fetch(tn_http_client *cl, const tn_http_fetch_req *req
     f->auth_pass = tn__hcl_arena_str(&at, req->auth_password, req->auth_password ? strlen(req->auth_password) : 0);
     f->user_agent = tn__hcl_arena_str(&at, req->user_agent, req->user_agent ? strlen(req->user_agent) : 0);
     f->source_ip = tn__hcl_arena_str(&at, req->source_ip, req->source_ip ? strlen(req->source_ip) : 0);
+    f->ca_certs = tn__hcl_arena_str(&at, req->ca_certs, req->ca_certs ? strlen(req->ca_certs) : 0);
+    f->client_cert = tn__hcl_arena_str(&at, req->client_cert, req->client_cert ? strlen(req->client_cert) : 0);
+    f->client_key = tn__hcl_arena_str(&at, req->client_key, req->client_key ? strlen(req->client_key) : 0);
+    f->no_validate = req->no_validate_cert != 0;
     f->proxy_host = tn__hcl_arena_str(&at, ph, ph ? strlen(ph) : 0);
     if (req->proxy_host && !req->no_proxy) {
         f->proxy_port = req->proxy_port;
@@ -17532,6 +18791,11 @@ TN__PRIVATE void tn__hcl_client_finalize(tn__handle *h) {
     tn_allocator *a = tn__loop_alloc(h->loop);
     if (cl->close_cb) cl->close_cb(h->loop, cl->close_user);
     tn_buf_free(&cl->scratch);
+#if TN_HAS_OPENSSL
+    tn_tls_ctx_free(cl->tls);
+    tn_tls_ctx_free(cl->tls_own);
+#endif
+    tn__free(a, cl->tls_own_key);
     tn__free(a, cl->store);
     tn__free(a, cl);
 }
@@ -17565,6 +18829,9 @@ TN_API int tn_http_client_new(tn_loop *loop, const tn_http_client_opts *opts, tn
     tn_http_header *hs;
     if (!loop || !out) return TN_EINVAL;
     *out = NULL;
+#if !TN_HAS_OPENSSL
+    if (opts && opts->tls) return TN_ENOTSUP;
+#endif
     a = tn__loop_alloc(loop);
     tn__hcl_client_opts_resolve(opts, &o);
     for (i = 0; i < o.num_headers; i++) {
@@ -17596,6 +18863,9 @@ TN_API int tn_http_client_new(tn_loop *loop, const tn_http_client_opts *opts, tn
     o.proxy_username = tn__hcl_arena_str(&at, o.proxy_username, o.proxy_username ? strlen(o.proxy_username) : 0);
     o.proxy_password = tn__hcl_arena_str(&at, o.proxy_password, o.proxy_password ? strlen(o.proxy_password) : 0);
     cl->o = o;
+#if TN_HAS_OPENSSL
+    if ((cl->tls = o.tls) != NULL) tn__tls_ctx_ref(cl->tls);
+#endif
     (void)tn_buf_init(&cl->scratch, a);
     tn__handle_init(loop, &cl->h, &tn__hcl_client_type);
     tn__defer_init(&cl->dispatch_d, tn__hcl_on_dispatch, &cl->h);

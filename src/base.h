@@ -63,7 +63,10 @@ TN__BEGIN_DECLS
     X(TN_EWS_BAD_UTF8,      -52, "WebSocket text or close reason is not UTF-8")       \
     X(TN_EWS_HANDSHAKE,     -53, "invalid WebSocket handshake")                       \
     X(TN_EWS_VERSION,       -54, "unsupported WebSocket version")                     \
-    X(TN_EWS_ORIGIN,        -55, "WebSocket origin not allowed")
+    X(TN_EWS_ORIGIN,        -55, "WebSocket origin not allowed")                      \
+    X(TN_ETLS,              -56, "TLS error")                                         \
+    X(TN_ETLS_VERIFY,       -57, "TLS certificate verification failed")               \
+    X(TN_ETLS_TRUNCATED,    -58, "TLS stream truncated (closed without close_notify)")
 
 enum {
     TN_OK = 0,

@@ -95,6 +95,8 @@
      TORNADO_NO_FILESYSTEM      off       no file system: static files only from compiled-in
                                           asset tables (tn_static_serve_assets); no sendfile
      TORNADO_NO_DEFLATE         off       leave out the inflate/deflate codec (gzip, zlib, raw)
+    TORNADO_WITH_OPENSSL       off       TLS through OpenSSL 3 (link -lssl -lcrypto): https in
+                                         the server, app and client, tn_stream_start_tls
      TORNADO_POLL_EPOLL         auto      force the epoll backend (Linux; default there)
      TORNADO_POLL_POLL          auto      force the poll() backend (default elsewhere)
      TORNADO_LINE_DIRECTIVES    off       #line directives pointing into src/ (development)
@@ -138,6 +140,7 @@
      TORNADO_WS_PING_TIMEOUT_MS          30000        least default ping timeout (Tornado's: max(3 ×
                                                       ping interval, 30 s))
      TORNADO_WS_MAX_RESPONSE_HEADERS     32           header fields of a WebSocket client's 101
+     TORNADO_TLS_HANDSHAKE_TIMEOUT_MS    10000        a TLS handshake must finish within this
 
    ALLOCATOR
    ---------
@@ -161,7 +164,7 @@
    PLATFORMS AND STATE
    -------------------
    Built and tested on Linux (epoll and poll backends), gcc and clang, C99 and C++.
-   Not built yet: https:// in the HTTP client, WebSocket, TLS (OpenSSL), compression, and other
+   Not built yet: wss://, the WebSocket endpoints, compression of HTTP bodies, and other
    platforms (kqueue for the BSDs and macOS, WSAPoll for Windows).
 */
 /* The implementation needs POSIX and a few GNU calls (accept4, pipe2). Ask glibc for them
@@ -228,6 +231,12 @@
 #  define TN_HAS_DEFLATE 0
 #else
 #  define TN_HAS_DEFLATE 1
+#endif
+/* TLS needs OpenSSL 3 headers where the implementation is compiled, and -lssl -lcrypto. */
+#if defined(TORNADO_WITH_OPENSSL)
+#  define TN_HAS_OPENSSL 1
+#else
+#  define TN_HAS_OPENSSL 0
 #endif
 
 /* ---- poller backend: autodetect, or forced by TORNADO_POLL_* ---- */
@@ -336,6 +345,11 @@
    TN_EWS_TOO_BIG, close 1009). */
 #ifndef TORNADO_MAX_WS_MESSAGE
 #define TORNADO_MAX_WS_MESSAGE 10485760u
+#endif
+/* tls: a handshake not done within this closes the stream (TN_ETIMEOUT): a stalled peer
+   cannot hold a connection slot. */
+#ifndef TORNADO_TLS_HANDSHAKE_TIMEOUT_MS
+#define TORNADO_TLS_HANDSHAKE_TIMEOUT_MS 10000u
 #endif
 /* http_client defaults (each option's 0) */
 #ifndef TORNADO_HTTP_CLIENT_MAX_CLIENTS

@@ -10,9 +10,10 @@
 /* ---- hooks other modules fill in -------------------------------------------------------
    TLS: a connection to an https:// origin (directly, or through a CONNECT tunnel) is
    handed to tn__hcl_tls_start with the origin's host name once TCP (and the tunnel) is up.
-   The TLS module replaces its body: put the TLS transport under the stream
-   (tn__stream_set_transport), run the handshake with the request's verify/CA/client-cert
-   fields, then call tn__hcl_tls_done(conn, status). Until then it refuses.
+   With TORNADO_WITH_OPENSSL it starts TLS on the stream (tn_stream_start_tls) with the
+   context the request asks for (tn__hcl_tls_ctx); the handshake callback
+   (tn__hcl_tls_done) sends the request or fails the fetch with OpenSSL's reason. Without
+   it https:// fetches fail with TN_ENOTSUP.
 
    Decoders (decompress_response): tn__hcl_decoders lists the content codings that can be
    decoded; the DEFLATE module adds "gzip" and "deflate" there. Accept-Encoding is sent
@@ -70,6 +71,9 @@ struct tn_http_client {
     tn_buf scratch;                /* request heads are built here (writes copy) */
     tn_http_client_stats st;
     size_t fetches;                /* fetch handles not yet answered (the client outlives them) */
+    tn_tls_ctx *tls;               /* the default client context (opts.tls or made on first use) */
+    tn_tls_ctx *tls_own;           /* the last context a request's TLS fields asked for ... */
+    char *tls_own_key;             /* ... and those fields (tn__hcl_tls_key) */
     int closing;
     tn_cb close_cb;
     void *close_user;
@@ -99,6 +103,8 @@ struct tn_http_fetch {
     const char *auth_user, *auth_pass;
     const char *user_agent, *source_ip;
     const char *proxy_host, *proxy_user, *proxy_pass;
+    const char *ca_certs, *client_cert, *client_key;
+    int no_validate;
     int proxy_port;
     int proxy_tunnel;
     uint64_t connect_timeout, request_timeout;
@@ -446,6 +452,18 @@ TN__PRIVATE void tn__hcl_on_dispatch(tn__defer *d) {
 
 TN__PRIVATE void tn__hcl_dispatch_later(tn_http_client *cl) { tn__defer_queue(cl->h.loop, &cl->dispatch_d); }
 
+/* The TLS fields of a request that need a context of their own, as a string ("" = none). */
+TN__PRIVATE int tn__hcl_tls_key(const tn_http_fetch *f, char *key, size_t cap) {
+    int n;
+    if (!f->no_validate && !f->ca_certs && !f->client_cert && !f->client_key) {
+        key[0] = 0;
+        return TN_OK;
+    }
+    n = snprintf(key, cap, "%d|%s|%s|%s", f->no_validate, f->ca_certs ? f->ca_certs : "",
+                 f->client_cert ? f->client_cert : "", f->client_key ? f->client_key : "");
+    return n < 0 || (size_t)n >= cap ? TN_EINVAL : TN_OK;
+}
+
 /* ---- connecting -------------------------------------------------------------------------- */
 /* Where the TCP connection goes and the pool key of the connection: the origin, or the
    proxy (shared by every http:// origin), or a tunnel through the proxy to the origin. */
@@ -473,6 +491,16 @@ TN__PRIVATE int tn__hcl_route(tn_http_fetch *f, char *key, size_t cap, const cha
     }
     if (n < 0 || (size_t)n >= cap) return TN_EINVAL;
     for (n = 0; key[n]; n++) key[n] = (char)tn__lower((unsigned char)key[n]);   /* names: any case */
+    if (tn__hcl_is_https(&f->u)) {   /* TLS settings of their own: pooled apart */
+        char tk[1100];
+        size_t len = (size_t)n;
+        if (tn__hcl_tls_key(f, tk, sizeof tk) != 0) return TN_EINVAL;
+        if (tk[0]) {
+            n = snprintf(key + len, cap - len, " tls:%s", tk);
+            if (n < 0 || (size_t)n >= cap - len) return TN_EINVAL;
+            n += (int)len;
+        }
+    }
     if (*tunnel) {   /* credentials as given (case matters) */
         size_t len = (size_t)n;
         n = snprintf(key + len, cap - len, " %s:%s", f->proxy_user ? f->proxy_user : "", f->proxy_pass ? f->proxy_pass : "");
@@ -481,11 +509,80 @@ TN__PRIVATE int tn__hcl_route(tn_http_fetch *f, char *key, size_t cap, const cha
     return TN_OK;
 }
 
-/* The transport hook for https:// (see the top of this file). */
+#if TN_HAS_OPENSSL
+/* The client context for f: the client's, or one made for the request's TLS fields (the
+   last one is kept for the next request with the same fields). */
+TN__PRIVATE int tn__hcl_tls_ctx(tn_http_fetch *f, tn_tls_ctx **out) {
+    tn_http_client *cl = f->cl;
+    tn_allocator *a = tn__loop_alloc(cl->h.loop);
+    tn_tls_opts o;
+    char key[1100];
+    int rc;
+    memset(&o, 0, sizeof o);
+    o.alpn = "http/1.1";
+    if ((rc = tn__hcl_tls_key(f, key, sizeof key)) != 0) return rc;
+    if (!key[0]) {
+        if (!cl->tls && (rc = tn_tls_ctx_new(cl->h.loop, &o, &cl->tls)) != 0) return rc;
+        *out = cl->tls;
+        return TN_OK;
+    }
+    if (cl->tls_own && strcmp(cl->tls_own_key, key) == 0) {
+        *out = cl->tls_own;
+        return TN_OK;
+    }
+    o.verify = f->no_validate ? TN_TLS_VERIFY_NONE : 0;
+    o.ca_file = f->ca_certs;
+    o.cert_file = f->client_cert ? f->client_cert : f->client_key;
+    o.key_file = f->client_key;
+    tn_tls_ctx_free(cl->tls_own);   /* streams using it keep their reference */
+    cl->tls_own = NULL;
+    tn__free(a, cl->tls_own_key);
+    if (!(cl->tls_own_key = tn__strdup(a, key))) return TN_ENOMEM;
+    if ((rc = tn_tls_ctx_new(cl->h.loop, &o, &cl->tls_own)) != 0) return rc;
+    *out = cl->tls_own;
+    return TN_OK;
+}
+
+TN__PRIVATE void tn__hcl_conn_ready(tn_http_fetch *f);
+
+/* The handshake ended: send the request, or fail with OpenSSL's reason. */
+TN__PRIVATE void tn__hcl_tls_done(tn_stream *s, int status, void *user) {
+    tn__hcl_conn *c = (tn__hcl_conn *)user;
+    tn_http_fetch *f = c->f;
+    if (!f || f->conn != c) return;   /* the fetch gave up on this connection */
+    if (status != TN_OK) {
+        const char *why = tn_stream_tls_error(s);
+        snprintf(f->msg, sizeof f->msg, "TLS handshake failed: %s", *why ? why : tn_strerror(status));
+        tn__hcl_fail(f, status, f->msg);
+        return;
+    }
+    f->tls_up = 1;
+    tn__hcl_conn_ready(f);
+}
+#endif
+
+/* The transport hook for https:// (see the top of this file). c NULL: only "is TLS built
+   in?" (TN_OK or TN_ENOTSUP). */
 TN__PRIVATE int tn__hcl_tls_start(tn__hcl_conn *c, tn_http_fetch *f) {
+#if TN_HAS_OPENSSL
+    tn_tls_ctx *ctx;
+    char host[256];
+    int rc;
+    if (!c) return TN_OK;
+    if ((rc = tn__hcl_tls_ctx(f, &ctx)) != 0) {
+        snprintf(f->msg, sizeof f->msg, "TLS: the client context could not be made (%s)", tn_strerror(rc));
+        tn__hcl_fail(f, rc, f->msg);
+        return TN_OK;   /* answered */
+    }
+    if (f->u.host.len >= sizeof host) return TN_EBAD_URL;
+    memcpy(host, f->u.host.ptr, f->u.host.len);
+    host[f->u.host.len] = 0;
+    return tn_stream_start_tls(c->s, ctx, host, tn__hcl_tls_done, c);
+#else
     (void)c;
     (void)f;
     return TN_ENOTSUP;
+#endif
 }
 
 TN__PRIVATE void tn__hcl_on_data(tn_stream *s, int status, tn_str data, void *user);
@@ -576,7 +673,7 @@ TN__PRIVATE void tn__hcl_on_connected(int status, tn_stream *s, void *user) {
 TN__PRIVATE void tn__hcl_start(tn_http_fetch *f) {
     tn_http_client *cl = f->cl;
     tn_allocator *a = tn__loop_alloc(f->h.loop);
-    char key[1200], hostbuf[256];
+    char key[2400], hostbuf[256];
     const char *host;
     int port, tunnel, rc;
     tn__hcl_conn *c;
@@ -1419,7 +1516,8 @@ TN_API int tn_http_client_fetch(tn_http_client *cl, const tn_http_fetch_req *req
     for (i = 0; i < nh; i++) need += req->headers[i].name.len + req->headers[i].value.len + 2;
     need += strlen(method) + 1 + TN__HCL_SLEN(req->auth_username) + TN__HCL_SLEN(req->auth_password) +
             TN__HCL_SLEN(req->user_agent) + TN__HCL_SLEN(req->source_ip) + TN__HCL_SLEN(ph) +
-            TN__HCL_SLEN(req->proxy_username) + TN__HCL_SLEN(req->proxy_password) + req->body.len + 1;
+            TN__HCL_SLEN(req->proxy_username) + TN__HCL_SLEN(req->proxy_password) + req->body.len + 1 +
+            TN__HCL_SLEN(req->ca_certs) + TN__HCL_SLEN(req->client_cert) + TN__HCL_SLEN(req->client_key);
     f = (tn_http_fetch *)tn__calloc(a, need);
     if (!f) return TN_ENOMEM;
     f->h.loop = cl->h.loop;   /* for tn__hcl_set_url before the handle is live */
@@ -1443,6 +1541,10 @@ TN_API int tn_http_client_fetch(tn_http_client *cl, const tn_http_fetch_req *req
     f->auth_pass = tn__hcl_arena_str(&at, req->auth_password, req->auth_password ? strlen(req->auth_password) : 0);
     f->user_agent = tn__hcl_arena_str(&at, req->user_agent, req->user_agent ? strlen(req->user_agent) : 0);
     f->source_ip = tn__hcl_arena_str(&at, req->source_ip, req->source_ip ? strlen(req->source_ip) : 0);
+    f->ca_certs = tn__hcl_arena_str(&at, req->ca_certs, req->ca_certs ? strlen(req->ca_certs) : 0);
+    f->client_cert = tn__hcl_arena_str(&at, req->client_cert, req->client_cert ? strlen(req->client_cert) : 0);
+    f->client_key = tn__hcl_arena_str(&at, req->client_key, req->client_key ? strlen(req->client_key) : 0);
+    f->no_validate = req->no_validate_cert != 0;
     f->proxy_host = tn__hcl_arena_str(&at, ph, ph ? strlen(ph) : 0);
     if (req->proxy_host && !req->no_proxy) {
         f->proxy_port = req->proxy_port;
@@ -1511,6 +1613,11 @@ TN__PRIVATE void tn__hcl_client_finalize(tn__handle *h) {
     tn_allocator *a = tn__loop_alloc(h->loop);
     if (cl->close_cb) cl->close_cb(h->loop, cl->close_user);
     tn_buf_free(&cl->scratch);
+#if TN_HAS_OPENSSL
+    tn_tls_ctx_free(cl->tls);
+    tn_tls_ctx_free(cl->tls_own);
+#endif
+    tn__free(a, cl->tls_own_key);
     tn__free(a, cl->store);
     tn__free(a, cl);
 }
@@ -1544,6 +1651,9 @@ TN_API int tn_http_client_new(tn_loop *loop, const tn_http_client_opts *opts, tn
     tn_http_header *hs;
     if (!loop || !out) return TN_EINVAL;
     *out = NULL;
+#if !TN_HAS_OPENSSL
+    if (opts && opts->tls) return TN_ENOTSUP;
+#endif
     a = tn__loop_alloc(loop);
     tn__hcl_client_opts_resolve(opts, &o);
     for (i = 0; i < o.num_headers; i++) {
@@ -1575,6 +1685,9 @@ TN_API int tn_http_client_new(tn_loop *loop, const tn_http_client_opts *opts, tn
     o.proxy_username = tn__hcl_arena_str(&at, o.proxy_username, o.proxy_username ? strlen(o.proxy_username) : 0);
     o.proxy_password = tn__hcl_arena_str(&at, o.proxy_password, o.proxy_password ? strlen(o.proxy_password) : 0);
     cl->o = o;
+#if TN_HAS_OPENSSL
+    if ((cl->tls = o.tls) != NULL) tn__tls_ctx_ref(cl->tls);
+#endif
     (void)tn_buf_init(&cl->scratch, a);
     tn__handle_init(loop, &cl->h, &tn__hcl_client_type);
     tn__defer_init(&cl->dispatch_d, tn__hcl_on_dispatch, &cl->h);

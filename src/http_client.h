@@ -42,8 +42,9 @@ TN__BEGIN_DECLS
        req.url = "http://127.0.0.1:8888/hello";
        tn_http_client_fetch(cl, &req, done, NULL, NULL);
 
-   https:// needs the TLS module (not built in yet: such fetches fail with TN_ENOTSUP, "TLS
-   not built in"); decompress_response needs the DEFLATE module (until then no
+   https:// needs TORNADO_WITH_OPENSSL (without it such fetches fail with TN_ENOTSUP, "TLS
+   not built in"); certificates are verified unless a request sets no_validate_cert.
+   decompress_response needs the DEFLATE module (until then no
    Accept-Encoding is sent, so servers answer uncompressed). */
 
 /* Defaults: TORNADO_HTTP_CLIENT_MAX_CLIENTS, _TIMEOUT_MS, _MAX_REDIRECTS, _POOL_IDLE_MS (config.h). */
@@ -70,7 +71,13 @@ typedef struct tn_http_fetch tn_http_fetch;
      user_agent          NULL = no User-Agent unless a request sets one (Tornado)
      proxy_host, proxy_port, proxy_username, proxy_password
                          a client-wide HTTP proxy (port 0 = 8080); a request's own
-                         proxy_host wins */
+                         proxy_host wins
+     tls                 NULL = a verifying client context made on first use (the system
+                         trust store, ALPN "http/1.1"); else this client context for
+                         https:// (in-memory CAs, client certificates, versions: see
+                         tn_tls_opts). The client keeps a reference. A request's
+                         no_validate_cert, ca_certs or client_cert make a context of their
+                         own instead (cached: one at a time). Needs TORNADO_WITH_OPENSSL. */
 typedef struct tn_http_client_opts {
     size_t max_clients;
     size_t max_header_size;
@@ -88,6 +95,7 @@ typedef struct tn_http_client_opts {
     int proxy_port;
     const char *proxy_username;
     const char *proxy_password;
+    tn_tls_ctx *tls;
 } tn_http_client_opts;
 
 /* Streaming callback: a piece of the final response's body, in order (redirect hops are
@@ -132,7 +140,14 @@ typedef void (*tn_http_producer_cb)(tn_http_fetch *f, void *user);
      no_ipv6              1: IPv4 only (Tornado: allow_ipv6 True by default)
      source_ip            NULL = any: the local address to connect from
      allow_nonstandard_methods  no checks on the method and the body
-     no_validate_cert, ca_certs, client_cert, client_key   TLS (the TLS module reads them)
+     no_validate_cert     1: https:// without verifying the server's certificate or name.
+                          Anyone on the path can then read and change the exchange: for
+                          tests against self-signed servers only (Tornado: validate_cert)
+     ca_certs             NULL = the client's context (the system store); else a PEM file
+                          of CAs to trust instead
+     client_cert, client_key  PEM files: a client certificate for mutual TLS (the key may
+                          sit in the cert file); https:// connections carrying these are
+                          pooled apart from others
      proxy_host, proxy_port, proxy_username, proxy_password  an HTTP proxy for this request
                           (port 0 = 8080; NULL host = the client's proxy)
      no_proxy             1: no proxy, not even the client's

@@ -941,7 +941,11 @@ TN__PRIVATE void tn__hc_head_done(tn__hconn *c, const char *base, size_t head_le
     }
     r->head_only = tn_str_eq_c(r->p.method, "HEAD");
     r->close_after = srv->opts.no_keep_alive || !(r->p.flags & TN_HTTP_F_KEEP_ALIVE);
+#if TN_HAS_OPENSSL
+    r->protocol = tn_stream_is_tls(tn__hc_stream(c)) ? "https" : "http";
+#else
     r->protocol = "http";
+#endif
     if (srv->opts.xheaders) tn__hs_req_apply_xheaders(r);   /* else remote_ip is filled on demand */
     r->chunked.max_body_bytes = srv->opts.max_body_size;
     r->dec_end = head_len;
@@ -1252,6 +1256,7 @@ TN__PRIVATE void tn__hs_opts_resolve(const tn_http_server_opts *in, tn_http_serv
     if (!o->tcp.stream.max_buffer_size)
         o->tcp.stream.max_buffer_size = (size_t)TN__MIN((uint64_t)((size_t)-1 / 2), o->max_body_size + o->max_header_size + 65536);
     if (!o->server_header) o->server_header = "tornado.h/" TORNADO_VERSION;
+    if (!o->tcp.tls) o->tcp.tls = o->tls;
 }
 
 TN_API int tn_http_server_new(tn_loop *loop, const tn_http_server_opts *opts, tn_request_cb on_request,
@@ -1353,6 +1358,7 @@ TN_API int tn_request_peer(const tn_request *req, tn_addr *out) {
     return tn_stream_peer(tn__hc_stream(req->conn), out);
 }
 TN_API tn_http_server *tn_request_server(const tn_request *req) { return req->srv; }
+TN_API tn_stream *tn_request_stream(const tn_request *req) { return req->conn ? tn__hc_stream(req->conn) : NULL; }
 TN_API void tn_request_set_user(tn_request *req, void *user) { req->user = user; }
 TN_API void *tn_request_get_user(const tn_request *req) { return req->user; }
 TN_API void tn_request_set_close_cb(tn_request *req, tn_request_cb cb, void *user) {

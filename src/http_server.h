@@ -59,7 +59,10 @@ typedef void (*tn_access_log_cb)(const tn_request *req, int status, uint64_t bod
      server_header       NULL = "tornado.h/<version>"; "" = no Server header
      on_headers          optional: runs when a head has arrived, before its body; may call
                          tn_request_stream_body to take the body in chunks
-     access_log          optional: one call per finished request, error replies included */
+     access_log          optional: one call per finished request, error replies included
+     tls                 NULL = plain http; else a server TLS context (tn_tls_ctx_new with
+                         TORNADO_WITH_OPENSSL): https on every address the server listens
+                         on, requests say protocol "https" (the same as tcp.tls) */
 typedef struct tn_http_server_opts {
     tn_tcp_server_opts tcp;
     size_t max_header_size;
@@ -75,6 +78,7 @@ typedef struct tn_http_server_opts {
     tn_request_cb on_headers;
     tn_access_log_cb access_log;
     void *access_log_user;
+    tn_tls_ctx *tls;
 } tn_http_server_opts;
 
 /* Create a server; on_request runs for every complete request. opts may be NULL.
@@ -114,12 +118,17 @@ TN_API tn_str tn_request_body(const tn_request *req);
    of the socket on first use (idle connections do not store it): "" if the client was
    already gone then. */
 TN_API const char *tn_request_remote_ip(const tn_request *req);
-/* "http" or "https" (xheaders may say https). */
+/* "https" when the request came over TLS, else "http" (xheaders may say https). */
 TN_API const char *tn_request_protocol(const tn_request *req);
 /* The peer's socket address (IP and port; family only for unix sockets).
    Returns TN_OK or TN_ECLOSED (the client is gone). */
 TN_API int tn_request_peer(const tn_request *req, tn_addr *out);
 TN_API tn_http_server *tn_request_server(const tn_request *req);
+/* The connection's stream (borrowed; NULL once the client is gone), to inspect it: TLS
+   details and the verified client certificate (tn_stream_tls_info,
+   tn_stream_tls_peer_subject), the peer. Reading from or writing to it is the server's
+   business: use tn_request_detach to take it over. */
+TN_API tn_stream *tn_request_stream(const tn_request *req);
 TN_API void tn_request_set_user(tn_request *req, void *user);
 TN_API void *tn_request_get_user(const tn_request *req);
 /* Runs if the connection closes before the response is finished (the client left, a

@@ -38,6 +38,12 @@
 #if TN_HAS_THREADS
 #  include <pthread.h>
 #endif
+#if TN_HAS_OPENSSL
+#  include <openssl/ssl.h>
+#  include <openssl/err.h>
+#  include <openssl/x509v3.h>
+#  include <openssl/pem.h>
+#endif
 /* sendfile(2) for static files on plain sockets (Linux); elsewhere read + write. */
 #if TN_HAS_FILESYSTEM && defined(__linux__)
 #  include <sys/sendfile.h>
@@ -265,19 +271,37 @@ TN__PRIVATE const struct sockaddr *tn__net_csa(const tn_addr *a);
 
 /* ---- stream.c ---- */
 #define TN__IOV_MAX 16
-/* A transport moves bytes for a stream: the plain socket and pipe transports below, TLS
-   later. read/write return > 0 bytes, 0 (read: EOF), or a negative TN_E* code (TN_EAGAIN:
-   try again when the fd is ready). shutdown ends the write side (a socket's FIN; a TLS
-   transport sends close_notify first); free releases the transport's state (the stream's
-   transport slot, tn__stream_transport) when the stream goes. Every caller above the stream
-   goes through these, so a transport plugs in under all of them unchanged. */
+/* A transport moves bytes for a stream: the plain socket and pipe transports in stream.c,
+   TLS in tls.c. read/write return > 0 bytes, 0 (read: EOF), or a negative TN_E* code
+   (TN_EAGAIN: try again when the fd is ready). shutdown ends the write side (a socket's
+   FIN; a TLS transport sends close_notify first); free releases the transport's state (the
+   stream's transport slot, tn__stream_transport) when the stream goes. Every caller above
+   the stream goes through these, so a transport plugs in under all of them unchanged.
+   The optional hooks (NULL for plain sockets, whose fast path never looks further) serve
+   a transport with a life of its own (TLS: a handshake, ciphertext it queued itself):
+     pending  1 when it holds input the fd will not announce (decrypted or undecrypted
+              bytes already read from the socket): the stream reads again without waiting
+     ready    the fd became ready for what the transport asked (tn__stream_transport_want):
+              make progress (send queued bytes, continue a handshake); < 0 closes the stream
+     closing  the stream is closing and its fd is still open (cause TN_OK: a graceful
+              close, the time for a goodbye such as close_notify)
+     closed   the close sequence begins, from the loop, before the pending callbacks run */
 typedef struct tn__transport_ops {
     long (*read)(tn_stream *s, void *buf, size_t n);
     long (*write)(tn_stream *s, const void *buf, size_t n);
     long (*writev)(tn_stream *s, const tn_str *bufs, int n);   /* gather write, n <= TN__IOV_MAX */
     int (*shutdown)(tn_stream *s);
     void (*free)(tn_stream *s);                                 /* may be NULL */
+    int (*pending)(const tn_stream *s);                         /* the rest may be NULL too */
+    int (*ready)(tn_stream *s);
+    void (*closing)(tn_stream *s, int cause);
+    void (*closed)(tn_stream *s, int cause);
 } tn__transport_ops;
+
+/* Interest a transport asks of the loop beyond the stream's own (tn__stream_transport_want):
+   TN_EV_READ and/or TN_EV_WRITE, plus TN__TP_BLOCKED: the transport cannot take writes
+   now, so queued plaintext alone does not make the stream watch for writability. */
+#define TN__TP_BLOCKED 0x80
 
 /* The owner of a stream (a tcp server) learns when the stream's memory goes
    (tn__stream_set_owner). */
@@ -291,8 +315,12 @@ TN__PRIVATE void tn__stream_set_owner(tn_stream *s, tn__stream_owner *o);
 TN__PRIVATE tn__stream_owner *tn__stream_get_owner(const tn_stream *s);
 TN__PRIVATE void tn__stream_set_transport(tn_stream *s, const tn__transport_ops *ops, void *state);
 TN__PRIVATE void *tn__stream_transport(const tn_stream *s);
+TN__PRIVATE const tn__transport_ops *tn__stream_transport_ops(const tn_stream *s);
+TN__PRIVATE void tn__stream_transport_want(tn_stream *s, int events);
+TN__PRIVATE tn__handle *tn__stream_handle(tn_stream *s);
 TN__PRIVATE int tn__stream_fill(tn_stream *s, size_t seen, tn_read_cb cb, void *user);
 TN__PRIVATE tn_str tn__stream_peek(const tn_stream *s);
+TN__PRIVATE size_t tn__stream_unread(const tn_stream *s);
 TN__PRIVATE void tn__stream_consume(tn_stream *s, size_t n);
 TN__PRIVATE void tn__stream_truncate(tn_stream *s, size_t n);
 TN__PRIVATE void tn__stream_cork(tn_stream *s, int on);
@@ -301,6 +329,11 @@ TN__PRIVATE int tn__stream_shutdown_write(tn_stream *s);
 TN__PRIVATE void tn__stream_watch_close(tn_stream *s, int on);
 TN__PRIVATE int tn__stream_sendfile(tn_stream *s, int file_fd, int64_t offset, uint64_t count, tn_write_cb cb, void *user);
 TN__PRIVATE int tn__stream_quiet(const tn_stream *s);
+
+/* ---- tls.c ---- */
+#if TN_HAS_OPENSSL
+TN__PRIVATE void tn__tls_ctx_ref(tn_tls_ctx *ctx);
+#endif
 
 /* ---- tcp.c ---- */
 TN__PRIVATE void tn__tcp_server_set_conn_extra(tn_tcp_server *srv, size_t n);

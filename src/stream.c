@@ -60,11 +60,13 @@ struct tn_stream {
     unsigned char rkind;           /* the pending read (TN__RD_*) */
     unsigned char rflags;
     unsigned char dlen;            /* read_until: delimiter length (1..64) */
+    unsigned char tpwant;          /* interest the transport asked for (tn__stream_transport_want) */
     unsigned int closed : 1;
     unsigned int eof : 1;
     unsigned int watch_close : 1;  /* idle (no read pending): still notice the peer leaving */
     unsigned int corked : 1;       /* writes queue without being sent (see tn__stream_cork) */
     unsigned int reported : 1;     /* the close sequence ran */
+    unsigned int delivering : 1;   /* a finished read's callback runs; rdone: its buffered bytes */
 };
 
 /* ---- transports ---- */
@@ -142,10 +144,10 @@ TN__PRIVATE int tn__stream_fd_shutdown(tn_stream *s) {
 }
 
 static const tn__transport_ops tn__stream_socket_ops = {
-    tn__stream_sock_read, tn__stream_sock_write, tn__stream_sock_writev, tn__stream_sock_shutdown, NULL
+    tn__stream_sock_read, tn__stream_sock_write, tn__stream_sock_writev, tn__stream_sock_shutdown, NULL, NULL, NULL, NULL, NULL
 };
 static const tn__transport_ops tn__stream_pipe_ops = {
-    tn__stream_fd_read, tn__stream_fd_write, tn__stream_fd_writev, tn__stream_fd_shutdown, NULL
+    tn__stream_fd_read, tn__stream_fd_write, tn__stream_fd_writev, tn__stream_fd_shutdown, NULL, NULL, NULL, NULL, NULL
 };
 
 /* One queued file segment (tn__stream_sendfile): byte-stream positions [at, end) come from
@@ -177,6 +179,7 @@ TN__PRIVATE void tn__stream_close_now(tn_stream *s, int cause) {
     if (s->closed) return;
     s->closed = 1;
     s->cause = cause;
+    if (s->ops->closing) s->ops->closing(s, cause);   /* TLS: close_notify while the fd is open */
     if (s->fd >= 0) {
         (void)tn_loop_remove_fd(loop, s->fd);
         tn__fd_close(s->fd);
@@ -215,6 +218,7 @@ TN__PRIVATE void tn__stream_end_read(tn_stream *s) {
 TN__PRIVATE void tn__stream_finish_close(tn_stream *s) {
     int err = s->cause ? s->cause : TN_ECLOSED;
     if (s->reported) return;
+    if (s->ops->closed) s->ops->closed(s, err);   /* TLS: a handshake that never finished */
     if (s->rkind != TN__RD_NONE) {
         tn_read_cb cb = s->rcb;
         void *u = s->ruser;
@@ -252,6 +256,10 @@ TN__PRIVATE void tn__stream_update_events(tn_stream *s) {
     if (s->rkind != TN__RD_NONE && !s->eof) want |= TN_EV_READ;
     else if (s->watch_close && !s->eof) want |= TN__EV_RDHUP;
     if (tn__stream_unsent(s) > 0 && !s->corked) want |= TN_EV_WRITE;
+    if (TN__UNLIKELY(s->tpwant)) {   /* a transport with its own needs (TLS) */
+        if (s->tpwant & TN__TP_BLOCKED) want &= ~TN_EV_WRITE;
+        want |= s->tpwant & (TN_EV_READ | TN_EV_WRITE);
+    }
     if (want != s->events) {
         int rc = tn_loop_update_fd(s->h.loop, s->fd, want);
         if (rc != 0) {
@@ -322,7 +330,12 @@ TN__PRIVATE void tn__stream_deliver(tn_stream *s, int status, const char *p, siz
     tn_read_cb cb = s->rcb;
     void *u = s->ruser;
     if (finished) tn__stream_end_read(s);
+    if (from_buf && finished) {   /* tn__stream_unread: these go when cb returns */
+        s->rdone = n;
+        s->delivering = 1;
+    }
     cb(s, status, tn_str_make(p, n), u);
+    s->delivering = 0;
     if (from_buf) {
         tn_buf_consume(&s->rbuf, n);
         tn__stream_trim(s);
@@ -429,6 +442,8 @@ TN__PRIVATE int tn__stream_try_read(tn_stream *s) {
     return 0;
 }
 
+TN__PRIVATE void tn__stream_read_some(tn_stream *s);
+
 /* Run completions: sent writes, then reads the buffer can satisfy (bounded, so a callback
    that keeps asking for zero bytes cannot spin here), then re-arm interest. */
 TN__PRIVATE void tn__stream_pump(tn_stream *s) {
@@ -443,7 +458,11 @@ TN__PRIVATE void tn__stream_pump(tn_stream *s) {
             tn__stream_queue(s);
             break;
         }
-        if (!tn__stream_try_read(s)) break;
+        if (!tn__stream_try_read(s)) {
+            /* input the transport holds (TLS records already read) is not announced by the fd */
+            if (s->closed || s->eof || !s->ops->pending || !s->ops->pending(s)) break;
+            tn__stream_read_some(s);
+        }
     }
     if (s->closed) tn__stream_queue(s);   /* the close sequence runs from the loop */
     else tn__stream_update_events(s);
@@ -492,7 +511,14 @@ TN__PRIVATE void tn__stream_on_io(tn_loop *loop, tn_socket fd, int events, void 
     tn_stream *s = (tn_stream *)user;
     (void)loop;
     (void)fd;
-    if (events & TN_EV_WRITE) tn__stream_flush(s);
+    if (TN__UNLIKELY(s->tpwant)) {
+        /* the transport asked for this event: it makes its progress first, then the stream
+           retries both directions (cheap when the fd is not ready: TN_EAGAIN) */
+        int rc = s->ops->ready(s);
+        if (rc < 0) tn__stream_close_now(s, rc);
+        events |= TN_EV_READ | TN_EV_WRITE;
+    }
+    if (!s->closed && (events & TN_EV_WRITE)) tn__stream_flush(s);
     if (!s->closed && (events & (TN_EV_READ | TN_EV_ERROR)) && s->rkind != TN__RD_NONE && !s->eof)
         tn__stream_read_some(s);
     else if (!s->closed && (events & TN__EV_RDHUP) && s->rkind == TN__RD_NONE && s->watch_close)
@@ -611,6 +637,20 @@ TN__PRIVATE void tn__stream_set_transport(tn_stream *s, const tn__transport_ops 
     s->tp = state;
 }
 TN__PRIVATE void *tn__stream_transport(const tn_stream *s) { return s->tp; }
+TN__PRIVATE const tn__transport_ops *tn__stream_transport_ops(const tn_stream *s) { return s->ops; }
+
+/* The transport's own interest (TN_EV_READ, TN_EV_WRITE, TN__TP_BLOCKED; 0 = none): added
+   to the stream's until the transport says otherwise; its ready hook runs when the fd
+   reports any event while this is not 0. */
+TN__PRIVATE void tn__stream_transport_want(tn_stream *s, int events) {
+    if (s->tpwant == (unsigned char)events) return;
+    s->tpwant = (unsigned char)events;
+    tn__stream_update_events(s);
+}
+
+/* The stream's handle: owner of a transport's deferred nodes, so the stream is not freed
+   while one is queued. */
+TN__PRIVATE tn__handle *tn__stream_handle(tn_stream *s) { return &s->h; }
 
 /* ---- reads ---- */
 TN__PRIVATE int tn__stream_start_read(tn_stream *s, int kind, int flags, size_t n, tn_read_cb cb, void *user) {
@@ -623,7 +663,8 @@ TN__PRIVATE int tn__stream_start_read(tn_stream *s, int kind, int flags, size_t 
     s->rdone = 0;
     s->rcb = cb;
     s->ruser = user;
-    if (tn_buf_size(&s->rbuf) > 0 || s->eof || (n == 0 && (kind == TN__RD_BYTES || kind == TN__RD_INTO)))
+    if (tn_buf_size(&s->rbuf) > 0 || s->eof || (n == 0 && (kind == TN__RD_BYTES || kind == TN__RD_INTO)) ||
+        (s->ops->pending && s->ops->pending(s)))
         tn__stream_queue(s);           /* may complete now: from the loop, never inside this call */
     else
         tn__stream_update_events(s);   /* only new bytes can complete it: just watch the fd */
@@ -775,6 +816,12 @@ TN__PRIVATE void tn__stream_truncate(tn_stream *s, size_t n) {
     tn__stream_trim(s);
 }
 
+/* Bytes buffered beyond what a running read callback is being handed (those go when it
+   returns): what a new owner of the byte stream (start_tls) would inherit. */
+TN__PRIVATE size_t tn__stream_unread(const tn_stream *s) {
+    return tn_buf_size(&s->rbuf) - (s->delivering && s->rkind == TN__RD_NONE ? s->rdone : 0);
+}
+
 /* The unconsumed bytes (borrowed; valid until the next read or consume). */
 TN__PRIVATE tn_str tn__stream_peek(const tn_stream *s) {
     return tn_str_make(tn_buf_ptr(&s->rbuf), tn_buf_size(&s->rbuf));
@@ -799,20 +846,25 @@ TN__PRIVATE int tn__stream_corked(const tn_stream *s) { return s->corked; }
 /* End the write side through the transport (a socket's FIN; TLS: close_notify first) once
    everything queued is sent: call it from a write callback. Reads go on. */
 TN__PRIVATE int tn__stream_shutdown_write(tn_stream *s) {
+    int rc;
     if (s->closed) return TN_ECLOSED;
-    return s->ops->shutdown(s);
+    rc = s->ops->shutdown(s);
+    if (!s->closed) tn__stream_update_events(s);
+    return rc;
 }
 
 /* 1 if the stream is quiet: nothing buffered, no EOF seen, and (on a socket) nothing the
    peer sent is waiting in the kernel: no byte and no FIN, peeked without consuming. A pooled
    client connection is reused only when quiet: a server that closed it, or wrote to it
-   unasked (a 408), makes the next response unreliable. Other transports count as quiet
-   when nothing is buffered. */
+   unasked (a 408), makes the next response unreliable. Over TLS the transport must hold
+   no input either (and the socket is peeked the same way); a pipe counts as quiet when
+   nothing is buffered. */
 TN__PRIVATE int tn__stream_quiet(const tn_stream *s) {
     char c;
     ssize_t r;
     if (s->closed || s->eof || tn_buf_size(&s->rbuf) > 0) return 0;
-    if (s->ops != &tn__stream_socket_ops) return 1;
+    if (s->ops->pending && s->ops->pending(s)) return 0;
+    if (s->ops != &tn__stream_socket_ops && !s->tp) return 1;   /* a pipe */
     r = recv(s->fd, &c, 1, MSG_PEEK);
     return r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }

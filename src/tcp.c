@@ -126,6 +126,13 @@ TN__PRIVATE void tn__tcp_srv_on_accept(tn_loop *loop, tn_socket lfd, int events,
         srv->first = c;
         srv->conns++;
         srv->h.pending++;
+#if TN_HAS_OPENSSL
+        if (srv->opts.tls && (rc = tn_stream_start_tls(s, srv->opts.tls, NULL, NULL, NULL)) != 0) {
+            TN__LLOG(loop, TN_LOG_WARN, rc, "dropping connection: TLS: %s", tn_strerror(rc));
+            (void)tn_stream_close(s, NULL, NULL);   /* counted until its memory goes */
+            continue;
+        }
+#endif
         srv->cb(srv, s, &peer, srv->user);
     }
 }
@@ -134,6 +141,9 @@ TN__PRIVATE void tn__tcp_srv_finalize(tn__handle *h) {
     tn_tcp_server *srv = (tn_tcp_server *)h;
     tn_loop *loop = h->loop;
     if (srv->close_cb) srv->close_cb(loop, srv->close_user);
+#if TN_HAS_OPENSSL
+    tn_tls_ctx_free(srv->opts.tls);
+#endif
     tn__free(tn__loop_alloc(loop), srv->fds);
     tn__free(tn__loop_alloc(loop), srv);
 }
@@ -151,9 +161,15 @@ TN_API int tn_tcp_server_new(tn_loop *loop, const tn_tcp_server_opts *opts, tn_t
     tn_tcp_server *srv;
     if (!loop || !cb || !out) return TN_EINVAL;
     *out = NULL;
+#if !TN_HAS_OPENSSL
+    if (opts && opts->tls) return TN_ENOTSUP;
+#endif
     srv = (tn_tcp_server *)tn__calloc(tn__loop_alloc(loop), sizeof *srv);
     if (!srv) return TN_ENOMEM;
     tn__tcp_server_opts_resolve(opts, &srv->opts);
+#if TN_HAS_OPENSSL
+    if (srv->opts.tls) tn__tls_ctx_ref(srv->opts.tls);   /* kept until the server goes */
+#endif
     srv->cb = cb;
     srv->user = user;
     srv->owner.on_free = tn__tcp_srv_conn_freed;

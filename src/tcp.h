@@ -1,7 +1,7 @@
 /* tcp.h: TCP server (listen, accept, connection cap, multi-process) and client connect (happy eyeballs). */
 #ifndef TN_TCP_H
 #define TN_TCP_H
-#include "stream.h"
+#include "tls.h"
 
 TN__BEGIN_DECLS
 
@@ -18,13 +18,18 @@ typedef void (*tn_tcp_conn_cb)(tn_tcp_server *srv, tn_stream *s, const tn_addr *
      max_connections  0 = unlimited; at the cap the server stops accepting (connections
                       wait in the kernel's backlog) until one of its streams closes
      accept_batch     0 = TORNADO_ACCEPT_BATCH (128): accepts per readiness event
-     nodelay          1: TCP_NODELAY on accepted sockets */
+     nodelay          1: TCP_NODELAY on accepted sockets
+     tls              NULL = plain TCP; else a server context (TORNADO_WITH_OPENSSL):
+                      every accepted stream speaks TLS with it (tn_stream_start_tls), as
+                      Tornado's TCPServer(ssl_options=...); the server keeps a reference.
+                      Without OpenSSL built in, tn_tcp_server_new refuses it (TN_ENOTSUP) */
 typedef struct tn_tcp_server_opts {
     tn_stream_opts stream;
     tn_bind_opts bind;
     size_t max_connections;
     int accept_batch;
     int nodelay;
+    tn_tls_ctx *tls;
 } tn_tcp_server_opts;
 
 /* Create a server; it accepts nothing until a listen or add_socket.

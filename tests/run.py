@@ -135,6 +135,8 @@ COMBOS = [
     ("no-deflate", ["TORNADO_NO_DEFLATE"], []),
     ("no-websocket", ["TORNADO_NO_WEBSOCKET"], []),
     ("no-http-client", ["TORNADO_NO_HTTP_CLIENT"], []),
+    # TLS, built against OpenSSL 3 with its deprecated API hidden
+    ("openssl", ["TORNADO_WITH_OPENSSL", "OPENSSL_API_COMPAT=30000", "OPENSSL_NO_DEPRECATED"], ["-lssl", "-lcrypto"]),
     # everything optional left out at once: the smallest build
     ("minimal", ["TORNADO_NO_HTTP_SERVER", "TORNADO_NO_HTTP_CLIENT", "TORNADO_NO_THREADS",
                  "TORNADO_NO_LOG", "TORNADO_NO_FILESYSTEM", "TORNADO_NO_SIMD", "TORNADO_NO_DEFLATE",
@@ -193,6 +195,11 @@ def compile_matrix(pool):
         exe = "build/matrix/gxx"
         cmd = ["g++", "-x", "c++"] + CXXWARN + ["-O2", "-o", exe, "tests/compile_cpp.cpp", "-lpthread"]
         jobs.append(pool.submit(lambda: step("compile.g++", ["sh", "-c", " ".join(cmd) + " && ./" + exe])))
+        exe2 = "build/matrix/gxx-openssl"
+        cmd2 = ["g++", "-x", "c++"] + CXXWARN + ["-O2", "-DTORNADO_WITH_OPENSSL", "-DOPENSSL_API_COMPAT=30000",
+                                                 "-DOPENSSL_NO_DEPRECATED", "-o", exe2, "tests/compile_cpp.cpp",
+                                                 "-lpthread", "-lssl", "-lcrypto"]
+        jobs.append(pool.submit(lambda: step("compile.g++.openssl", ["sh", "-c", " ".join(cmd2) + " && ./" + exe2])))
     return jobs
 
 
@@ -252,7 +259,9 @@ def unamalgamated_check(cc):
         return
     out_dir = "build/unamalgamated/%s" % cc
     os.makedirs(out_dir, exist_ok=True)
-    flags = WARN + ["-O1", "-DTORNADO_IMPLEMENTATION", "-DTN__UNAMALGAMATED", "-Isrc"]
+    # with TLS on, so tls.c is compiled (and linked) on its own too
+    tls = ["-DTORNADO_WITH_OPENSSL", "-DOPENSSL_API_COMPAT=30000", "-DOPENSSL_NO_DEPRECATED"]
+    flags = WARN + ["-O1", "-DTORNADO_IMPLEMENTATION", "-DTN__UNAMALGAMATED", "-Isrc"] + tls
     objs, bad = [], []
     for src in sorted(glob.glob("src/*.c")):
         obj = os.path.join(out_dir, os.path.basename(src)[:-2] + ".o")
@@ -275,7 +284,7 @@ def unamalgamated_check(cc):
         emit("FAIL", name, "%d files do not compile on their own\n%s" % (len(bad), "\n".join(bad)))
         return
     exe = os.path.join(out_dir, "main")
-    rc, out = sh([cc] + WARN + ["-Isrc", "-o", exe, "tests/unamalgamated_main.c"] + objs + ["-lpthread"])
+    rc, out = sh([cc] + WARN + tls + ["-Isrc", "-o", exe, "tests/unamalgamated_main.c"] + objs + ["-lpthread", "-lssl", "-lcrypto"])
     if rc == 0:
         rc, out = sh(["./" + exe], timeout=30)
     if rc != 0:
