@@ -3431,6 +3431,7 @@ TN__END_DECLS
 /* #include "ws.h" (inlined above) */
 /* #include "tcp.h" (inlined above) */
 /* #include "http_server.h" (inlined above) */
+/* #include "tls.h" (inlined above) */
 
 #if TN_HAS_WEBSOCKET
 TN__BEGIN_DECLS
@@ -3521,7 +3522,12 @@ typedef int (*tn_ws_origin_fn)(tn_str origin, tn_str host, void *user);
      headers                 extra request header fields (copied), e.g. Origin, Cookie
      subprotocols            offered in Sec-WebSocket-Protocol, in order of preference
      connect                 the TCP connection (family, source address, resolver, stream
-                             options); its timeout_ms is replaced by connect_timeout_ms */
+                             options); its timeout_ms is replaced by connect_timeout_ms
+     tls                     wss:// (TORNADO_WITH_OPENSSL): the TLS client context (a
+                             reference is kept while connecting); NULL = one made for the
+                             connection as the HTTP client's default: verifying the server
+                             against the system store, ALPN http/1.1. The URL's host is sent
+                             by SNI and verified against the certificate. Not used for ws:// */
 typedef struct tn_ws_opts {
     uint64_t max_message_size;
     size_t max_write_buffer_size;
@@ -3538,6 +3544,7 @@ typedef struct tn_ws_opts {
     const tn_http_header *headers;
     size_t num_headers;
     tn_connect_opts connect;
+    tn_tls_ctx *tls;
 } tn_ws_opts;
 
 #if TN_HAS_HTTP_SERVER
@@ -3559,13 +3566,16 @@ typedef struct tn_ws_opts {
 TN_API int tn_ws_accept(tn_request *req, const tn_ws_opts *opts, const tn_ws_handler *h, void *user, tn_ws **out);
 #endif
 
-/* Client: connect to url ("ws://host[:port]/path?query"; "wss://" gives TN_ENOTSUP until
-   TLS is built in), send the upgrade request with a fresh random key, and check the
+/* Client: connect to url ("ws://host[:port]/path?query", or "wss://" over TLS: built with
+   TORNADO_WITH_OPENSSL, else TN_ENOTSUP), send the upgrade request with a fresh random key, and check the
    answer: 101 with the right Sec-WebSocket-Accept (and, if the server chose one, a
-   subprotocol we offered). cb runs exactly once, from the loop. *out (may be NULL) is the
+   subprotocol we offered). wss:// runs the TLS handshake (opts.tls) between the TCP connect
+   and the upgrade request: its failure is the connect status (TN_ETLS_VERIFY: the server's
+   certificate, OpenSSL's reason logged; TN_ETLS: the protocol). cb runs exactly once, from the loop. *out (may be NULL) is the
    connection from now on (tn_ws_abort cancels the handshake). opts may be NULL.
    Returns: TN_OK; TN_EINVAL (a bad URL, a header field with CR/LF, a subprotocol that is
-   not a token); TN_ENOTSUP ("wss://": TLS not built in, logged); TN_ENOMEM. */
+   not a token); TN_ENOTSUP ("wss://": TLS not built in, logged); TN_ENOMEM; for wss://
+   without opts.tls, the errors of tn_tls_ctx_new (logged). */
 TN_API int tn_ws_connect(tn_loop *loop, const char *url, const tn_ws_opts *opts, const tn_ws_handler *h,
                          tn_ws_connect_cb cb, void *user, tn_ws **out);
 
@@ -19016,6 +19026,7 @@ typedef struct tn__ws_client {
     tn_buf req;                    /* the request, until it is written */
     char *host;                    /* for tn_tcp_connect */
     char *offered;                 /* the offered subprotocols, "a,b" (or NULL) */
+    tn_tls_ctx *tls;               /* wss://: the context (a reference), NULL for ws:// */
     int aborted;                   /* tn_ws_abort while connecting */
     int timed_out;
     char key[TN_WS_KEY_SIZE + 1];
@@ -19067,6 +19078,9 @@ TN__PRIVATE void tn__ws_client_free(tn_ws *ws) {
     tn_buf_free(&cl->req);
     tn__free(a, cl->host);
     tn__free(a, cl->offered);
+#if TN_HAS_OPENSSL
+    if (cl->tls) tn_tls_ctx_free(cl->tls);
+#endif
     tn__free(a, cl);
     ws->cl = NULL;
 }
@@ -19678,10 +19692,35 @@ TN__PRIVATE void tn__ws_on_answer(tn_stream *s, int status, tn_str data, void *u
     if (ws->state == TN__WS_OPEN) tn__ws_start(ws);
 }
 
+/* The connection is up (TCP, and TLS for wss://): send the upgrade request. */
+TN__PRIVATE void tn__ws_send_request(tn_ws *ws) {
+    tn__ws_client *cl = ws->cl;
+    int rc = tn_stream_write(ws->s, tn_buf_ptr(&cl->req), tn_buf_size(&cl->req), NULL, NULL);
+    tn_buf_free(&cl->req);
+    if (rc == TN_OK) rc = tn__stream_fill(ws->s, 0, tn__ws_on_answer, ws);
+    if (rc != TN_OK) tn__ws_client_fail(ws, rc, 0);
+}
+
+#if TN_HAS_OPENSSL
+/* wss://: the handshake ended. A failure (the stream is closing) fails the connect with
+   the handshake's status (TN_ETLS_VERIFY, TN_ETLS, ...), OpenSSL's reason logged. */
+TN__PRIVATE void tn__ws_on_tls(tn_stream *s, int status, void *user) {
+    tn_ws *ws = (tn_ws *)user;
+    if (ws->state != TN__WS_CONNECTING || !ws->cl || ws->cl->aborted) return;   /* the close callback reports */
+    if (status != TN_OK) {
+        const char *why = tn_stream_tls_error(s);
+        TN__LLOG(ws->h.loop, TN_LOG_WARN, status, "ws: TLS handshake with %s failed: %s", ws->cl->host,
+                 *why ? why : tn_strerror(status));
+        tn__ws_client_fail(ws, status, 0);
+        return;
+    }
+    tn__ws_send_request(ws);
+}
+#endif
+
 TN__PRIVATE void tn__ws_on_connected(int status, tn_stream *s, void *user) {
     tn_ws *ws = (tn_ws *)user;
     tn__ws_client *cl = ws->cl;
-    int rc;
     cl->conn = NULL;
     if (status == TN_OK && cl->aborted) {
         (void)tn_stream_close(s, NULL, NULL);
@@ -19693,10 +19732,14 @@ TN__PRIVATE void tn__ws_on_connected(int status, tn_stream *s, void *user) {
     }
     ws->s = s;
     tn_stream_set_close_cb(s, tn__ws_on_stream_close, ws);
-    rc = tn_stream_write(s, tn_buf_ptr(&cl->req), tn_buf_size(&cl->req), NULL, NULL);
-    tn_buf_free(&cl->req);
-    if (rc == TN_OK) rc = tn__stream_fill(s, 0, tn__ws_on_answer, ws);
-    if (rc != TN_OK) tn__ws_client_fail(ws, rc, 0);
+#if TN_HAS_OPENSSL
+    if (cl->tls) {   /* wss://: the upgrade request waits for the handshake */
+        int rc;
+        if ((rc = tn_stream_start_tls(s, cl->tls, cl->host, tn__ws_on_tls, ws)) != TN_OK) tn__ws_client_fail(ws, rc, 0);
+        return;
+    }
+#endif
+    tn__ws_send_request(ws);
 }
 
 /* A header line for the request: name a token, value without CR, LF or NUL. */
@@ -19761,7 +19804,7 @@ TN_API int tn_ws_connect(tn_loop *loop, const char *url, const tn_ws_opts *opts,
     tn_connect_opts co;
     tn_ws *ws;
     uint64_t timeout;
-    int rc, port;
+    int rc, port, tls;
     if (out) *out = NULL;
     if (!loop || !url || !h || !cb) return TN_EINVAL;
     a = tn__loop_alloc(loop);
@@ -19770,12 +19813,13 @@ TN_API int tn_ws_connect(tn_loop *loop, const char *url, const tn_ws_opts *opts,
     if (tn_url_parse(tn_str_c(url), &u) != TN_OK || !(u.flags & TN_URL_HAS_AUTHORITY) || u.host.len == 0 ||
         u.fragment.len)
         return TN_EINVAL;
-    if (tn_str_ieq(u.scheme, tn_str_c("wss"))) {
-        TN__LLOG(loop, TN_LOG_ERROR, TN_ENOTSUP, "ws: wss:// needs TLS, which is not built in yet");
+    tls = tn_str_ieq(u.scheme, tn_str_c("wss"));
+    if (tls && !TN_HAS_OPENSSL) {
+        TN__LLOG(loop, TN_LOG_ERROR, TN_ENOTSUP, "ws: wss:// needs TLS, which is not built in (TORNADO_WITH_OPENSSL)");
         return TN_ENOTSUP;
     }
-    if (!tn_str_ieq(u.scheme, tn_str_c("ws"))) return TN_EINVAL;
-    port = u.port > 0 ? u.port : 80;
+    if (!tls && !tn_str_ieq(u.scheme, tn_str_c("ws"))) return TN_EINVAL;
+    port = u.port > 0 ? u.port : tls ? 443 : 80;
     ws = tn__ws_new(loop, &o, h, user, 1);
     if (!ws) return TN_ENOMEM;
     cl = ws->cl = (tn__ws_client *)tn__calloc(a, sizeof *cl);
@@ -19791,6 +19835,16 @@ TN_API int tn_ws_connect(tn_loop *loop, const char *url, const tn_ws_opts *opts,
     rc = tn_ws_client_key(cl->key);
     if (rc >= 0) rc = tn__ws_build_request(ws, &u, &o);
     if (rc >= 0 && !(cl->host = tn__strndup(a, u.host.ptr, u.host.len))) rc = TN_ENOMEM;
+#if TN_HAS_OPENSSL
+    if (rc >= 0 && tls) {   /* opts.tls, else a verifying client as the HTTP client's default */
+        tn_tls_opts to;
+        memset(&to, 0, sizeof to);
+        to.alpn = "http/1.1";
+        if (o.tls) tn__tls_ctx_ref(cl->tls = o.tls);
+        else if ((rc = tn_tls_ctx_new(loop, &to, &cl->tls)) != TN_OK)
+            TN__LLOG(loop, TN_LOG_ERROR, rc, "ws: the TLS client context could not be made");
+    }
+#endif
     timeout = TN__DEF(o.connect_timeout_ms, (uint64_t)TORNADO_CONNECT_TIMEOUT_MS);
     co = o.connect;
     co.timeout_ms = timeout;

@@ -4,6 +4,7 @@
 #include "ws.h"
 #include "tcp.h"
 #include "http_server.h"
+#include "tls.h"
 
 #if TN_HAS_WEBSOCKET
 TN__BEGIN_DECLS
@@ -94,7 +95,12 @@ typedef int (*tn_ws_origin_fn)(tn_str origin, tn_str host, void *user);
      headers                 extra request header fields (copied), e.g. Origin, Cookie
      subprotocols            offered in Sec-WebSocket-Protocol, in order of preference
      connect                 the TCP connection (family, source address, resolver, stream
-                             options); its timeout_ms is replaced by connect_timeout_ms */
+                             options); its timeout_ms is replaced by connect_timeout_ms
+     tls                     wss:// (TORNADO_WITH_OPENSSL): the TLS client context (a
+                             reference is kept while connecting); NULL = one made for the
+                             connection as the HTTP client's default: verifying the server
+                             against the system store, ALPN http/1.1. The URL's host is sent
+                             by SNI and verified against the certificate. Not used for ws:// */
 typedef struct tn_ws_opts {
     uint64_t max_message_size;
     size_t max_write_buffer_size;
@@ -111,6 +117,7 @@ typedef struct tn_ws_opts {
     const tn_http_header *headers;
     size_t num_headers;
     tn_connect_opts connect;
+    tn_tls_ctx *tls;
 } tn_ws_opts;
 
 #if TN_HAS_HTTP_SERVER
@@ -132,13 +139,16 @@ typedef struct tn_ws_opts {
 TN_API int tn_ws_accept(tn_request *req, const tn_ws_opts *opts, const tn_ws_handler *h, void *user, tn_ws **out);
 #endif
 
-/* Client: connect to url ("ws://host[:port]/path?query"; "wss://" gives TN_ENOTSUP until
-   TLS is built in), send the upgrade request with a fresh random key, and check the
+/* Client: connect to url ("ws://host[:port]/path?query", or "wss://" over TLS: built with
+   TORNADO_WITH_OPENSSL, else TN_ENOTSUP), send the upgrade request with a fresh random key, and check the
    answer: 101 with the right Sec-WebSocket-Accept (and, if the server chose one, a
-   subprotocol we offered). cb runs exactly once, from the loop. *out (may be NULL) is the
+   subprotocol we offered). wss:// runs the TLS handshake (opts.tls) between the TCP connect
+   and the upgrade request: its failure is the connect status (TN_ETLS_VERIFY: the server's
+   certificate, OpenSSL's reason logged; TN_ETLS: the protocol). cb runs exactly once, from the loop. *out (may be NULL) is the
    connection from now on (tn_ws_abort cancels the handshake). opts may be NULL.
    Returns: TN_OK; TN_EINVAL (a bad URL, a header field with CR/LF, a subprotocol that is
-   not a token); TN_ENOTSUP ("wss://": TLS not built in, logged); TN_ENOMEM. */
+   not a token); TN_ENOTSUP ("wss://": TLS not built in, logged); TN_ENOMEM; for wss://
+   without opts.tls, the errors of tn_tls_ctx_new (logged). */
 TN_API int tn_ws_connect(tn_loop *loop, const char *url, const tn_ws_opts *opts, const tn_ws_handler *h,
                          tn_ws_connect_cb cb, void *user, tn_ws **out);
 

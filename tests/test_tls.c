@@ -1077,10 +1077,132 @@ TN_TEST(interop_openssl_and_tornado_servers) {
     end_all(loop, cl, NULL);
 }
 
+/* ---- wss: our WebSocket client against tn_app serving wss (opts.server.tls) ---------- */
+typedef struct wsside {
+    int opened, status, http_status, msgs, closes, code;
+    char got[64], reason[64], tls_version[16];
+} wsside;
+static wsside ws_srv, ws_cl;
+
+static void wss_srv_msg(tn_ws *ws, int opcode, tn_str data, void *user) {
+    (void)user;
+    ws_srv.msgs++;
+    TN_OK_RC(tn_ws_send(ws, opcode, data.ptr, data.len, NULL, NULL));
+}
+static void ws_on_close_rec(tn_ws *ws, int code, tn_str reason, void *user) {
+    wsside *w = (wsside *)user;
+    (void)ws;
+    w->closes++;
+    w->code = code;
+    snprintf(w->reason, sizeof w->reason, "%.*s", (int)reason.len, reason.ptr ? reason.ptr : "");
+}
+static void h_ws(tn_request *req, const tn_route_match *m, void *user) {
+    tn_ws_handler h;
+    tn_ws *ws;
+    tn_tls_info info;
+    (void)m;
+    (void)user;
+    TN_OK_RC(tn_stream_tls_info(tn_request_stream(req), &info));
+    snprintf(ws_srv.tls_version, sizeof ws_srv.tls_version, "%s", info.version);
+    memset(&h, 0, sizeof h);
+    h.on_message = wss_srv_msg;
+    h.on_close = ws_on_close_rec;
+    TN_OK_RC(tn_ws_accept(req, NULL, &h, &ws_srv, &ws));
+    ws_srv.opened++;
+}
+static void wss_cl_msg(tn_ws *ws, int opcode, tn_str data, void *user) {
+    (void)user;
+    TN_EQ_INT(opcode, TN_WS_TEXT);
+    ws_cl.msgs++;
+    snprintf(ws_cl.got, sizeof ws_cl.got, "%.*s", (int)data.len, data.ptr);
+    TN_OK_RC(tn_ws_close(ws, 1000, "bye", 3));
+}
+static void wss_cl_connected(tn_ws *ws, int status, int http_status, void *user) {
+    wsside *w = (wsside *)user;
+    w->opened++;
+    w->status = status;
+    w->http_status = http_status;
+    if (status == TN_OK) {
+        tn_tls_info info;
+        TN_OK_RC(tn_stream_tls_info(tn_ws_stream(ws), &info));
+        snprintf(w->tls_version, sizeof w->tls_version, "%s", info.version);
+        TN_OK_RC(tn_ws_send(ws, TN_WS_TEXT, "hello over wss", 14, NULL, NULL));
+    }
+}
+/* Run our client against a wss app whose certificate is cert; cc NULL: the default context. */
+static void wss_run(const char *cert, const char *ca, const char *host) {
+    tn_loop *loop;
+    tn_tls_ctx *sc, *cc = NULL;
+    tn_app *app;
+    tn_app_opts ao;
+    tn_ws_opts wo;
+    tn_ws_handler h;
+    char url[128];
+    int port;
+    certs();
+    memset(&ws_srv, 0, sizeof ws_srv);
+    memset(&ws_cl, 0, sizeof ws_cl);
+    TN_OK_RC(tn_loop_new(NULL, &loop));
+    sc = server_ctx(loop, cert, "srv.key");
+    if (ca) cc = client_ctx(loop, ca);
+    memset(&ao, 0, sizeof ao);
+    ao.server.tls = sc;
+    TN_OK_RC(tn_app_new(loop, &ao, &app));
+    TN_OK_RC(tn_app_route(app, "GET", "/ws", h_ws, NULL));
+    TN_OK_RC(tn_app_listen(app, "127.0.0.1", 0));
+    port = tn_http_server_port(tn_app_server(app));
+    memset(&wo, 0, sizeof wo);
+    wo.tls = cc;
+    memset(&h, 0, sizeof h);
+    h.on_message = wss_cl_msg;
+    h.on_close = ws_on_close_rec;
+    snprintf(url, sizeof url, "wss://%s:%d/ws", host, port);
+    TN_OK_RC(tn_ws_connect(loop, url, &wo, &h, wss_cl_connected, &ws_cl, NULL));
+    if (cc) tn_tls_ctx_free(cc);   /* the connection keeps its reference */
+    TN_OK_RC(tn_loop_run_until(loop, &ws_cl.opened, 10000));
+    if (ws_cl.status == TN_OK) {
+        TN_OK_RC(tn_loop_run_until(loop, &ws_cl.closes, 10000));
+        TN_OK_RC(tn_loop_run_until(loop, &ws_srv.closes, 10000));
+    }
+    tn_tls_ctx_free(sc);
+    end_all(loop, NULL, app);
+}
+TN_TEST(wss_client_and_server) {
+    wss_run("srv.pem", "ca.pem", "localhost");
+    TN_EQ_RC(ws_cl.status, TN_OK);
+    TN_EQ_INT(ws_cl.http_status, 101);
+    TN_EQ_STR(ws_cl.tls_version, "TLSv1.3");
+    TN_EQ_STR(ws_srv.tls_version, "TLSv1.3");
+    TN_EQ_INT(ws_srv.msgs, 1);
+    TN_EQ_STR(ws_cl.got, "hello over wss");
+    TN_EQ_INT(ws_srv.closes, 1);
+    TN_EQ_INT(ws_srv.code, 1000);
+    TN_EQ_STR(ws_srv.reason, "bye");
+    TN_EQ_INT(ws_cl.closes, 1);
+    TN_EQ_INT(ws_cl.code, 1000);
+    /* an IP address verifies against the IP SAN */
+    wss_run("srv.pem", "ca.pem", "127.0.0.1");
+    TN_EQ_RC(ws_cl.status, TN_OK);
+    TN_EQ_STR(ws_cl.got, "hello over wss");
+}
+TN_TEST(wss_verify_failures) {
+    /* a server certificate from an unknown CA */
+    wss_run("other.pem", "ca.pem", "localhost");
+    TN_EQ_INT(ws_cl.opened, 1);
+    TN_EQ_RC(ws_cl.status, TN_ETLS_VERIFY);
+    TN_EQ_INT(ws_srv.opened, 0);
+    TN_EQ_INT(ws_cl.closes, 0);
+    /* the default context (no opts.tls) verifies against the system store: our test CA is not in it */
+    wss_run("srv.pem", NULL, "localhost");
+    TN_EQ_RC(ws_cl.status, TN_ETLS_VERIFY);
+    TN_EQ_INT(ws_srv.opened, 0);
+}
+
 TN_TESTS(TN_CASE(echo_small), TN_CASE(echo_large), TN_CASE(unknown_ca), TN_CASE(expired), TN_CASE(wrong_host),
          TN_CASE(wrong_ip), TN_CASE(self_signed), TN_CASE(system_store_refuses_test_ca), TN_CASE(names_that_verify),
          TN_CASE(memory_and_passphrase), TN_CASE(mutual_tls), TN_CASE(close_notify_and_truncation),
          TN_CASE(plain_http_to_tls_port), TN_CASE(garbage_instead_of_client_hello),
          TN_CASE(stalled_handshake_times_out), TN_CASE(tls_to_plain_port), TN_CASE(start_tls_after_plain),
          TN_CASE(https_app_and_client), TN_CASE(https_mutual_tls), TN_CASE(https_through_connect_proxy),
-         TN_CASE(interop_curl_openssl_python_clients), TN_CASE(interop_openssl_and_tornado_servers))
+         TN_CASE(interop_curl_openssl_python_clients), TN_CASE(interop_openssl_and_tornado_servers),
+         TN_CASE(wss_client_and_server), TN_CASE(wss_verify_failures))
