@@ -62,9 +62,12 @@ $(foreach d,tests tests-poll asan,build/$(d)/test_http_parse_nosimd): tests/test
 $(foreach d,tests tests-poll asan,build/$(d)/test_ws_nosimd): tests/test_ws.c
 build/bench/bench_ws_nosimd: bench/bench_ws.c
 
-build/examples/%: examples/%.c tornado.h
+# examples are built with TLS (TORNADO_WITH_OPENSSL: --cert/--key, --cacert, https and wss)
+# when OpenSSL links (libssl-dev); make EXAMPLE_TLS= builds them without
+EXAMPLE_TLS ?= $(call TN_HAVE_LIB,-lssl -lcrypto)
+build/examples/%: examples/%.c tornado.h examples/tls_flags.h
 	@mkdir -p $(@D)
-	$(CC) $(WARN) $(OPT) -o $@ $< $(LIBS)
+	$(CC) $(WARN) $(OPT) $(if $(EXAMPLE_TLS),-DTORNADO_WITH_OPENSSL) -o $@ $< $(LIBS) $(EXAMPLE_TLS)
 
 # the demo carries its web files: examples/demo_assets.h is generated and committed
 # (make test checks it is up to date)

@@ -10,11 +10,15 @@
              --max-time S  whole-transfer timeout in seconds (default 20)
              --proxy [user:pass@]host:port   an HTTP proxy
              -v            the exchange on stderr (response head, reuse, timings)
+             --cacert FILE trust these CAs for https (not the system's), --insecure
+                           (no verification), --cert FILE --key FILE (a client
+                           certificate); need TORNADO_WITH_OPENSSL
    With several URLs, bodies are printed in command-line order once all are done; when
    stderr is a terminal, each transfer has a live progress line. Exit status: 0 if every
    transfer got an HTTP answer, 1 otherwise (curl's spirit). */
 #define TORNADO_IMPLEMENTATION
 #include "../tornado.h"
+#include "tls_flags.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,7 +125,8 @@ static char *load_body(const char *arg, size_t *len) {
 
 static int usage(void) {
     fprintf(stderr, "usage: fetch [-i] [-v] [-L] [-X METHOD] [-H 'Name: value']... [-d DATA|@FILE] [-o FILE]\n"
-                    "             [--max-time SECONDS] [--proxy [user:pass@]host:port] URL...\n");
+                    "             [--max-time SECONDS] [--proxy [user:pass@]host:port]\n"
+                    "             [--cacert FILE] [--insecure] [--cert FILE --key FILE] URL...\n");
     return 2;
 }
 
@@ -133,6 +138,7 @@ int main(int argc, char **argv) {
     char proxy_host[256], proxy_user[256];
     size_t nh = 0, blen = 0;
     const char *body = NULL, *out = NULL;
+    ex_tls tls = { 0 };
     int i, rc;
     memset(&req, 0, sizeof req);
     memset(&co, 0, sizeof co);
@@ -140,6 +146,7 @@ int main(int argc, char **argv) {
     for (i = 1; i < argc; i++) {
         const char *a = argv[i];
         int more = i + 1 < argc;
+        if (ex_tls_flag(&tls, argc, argv, &i, 1)) continue;
         if (!strcmp(a, "-i")) g_head = 1;
         else if (!strcmp(a, "-v")) g_verbose = 1;
         else if (!strcmp(a, "-L")) req.no_follow_redirects = 0;
@@ -186,6 +193,10 @@ int main(int argc, char **argv) {
     }
     req.headers = hdrs;
     req.num_headers = nh;
+    req.ca_certs = tls.cacert;   /* the client's own TLS fields: it makes the context */
+    req.client_cert = tls.cert;
+    req.client_key = tls.key;
+    req.no_validate_cert = tls.insecure;
     req.allow_nonstandard_methods = 1;   /* a tool sends what it is told */
     req.streaming_callback = on_chunk;
     req.header_callback = on_line;

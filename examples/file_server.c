@@ -11,6 +11,7 @@
                    --port N (default 8000; 0 picks a free one), --max-age SECONDS */
 #define TORNADO_IMPLEMENTATION
 #include "../tornado.h"
+#include "tls_flags.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,23 +34,29 @@ int main(int argc, char **argv) {
     int port = 8000, i, rc;
     tn_loop *loop;
     tn_http_server *srv;
+    tn_http_server_opts so;
+    ex_tls tls = { 0 };
     g_opts.root = ".";
     for (i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--port") && i + 1 < argc) port = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--host") && i + 1 < argc) host = argv[++i];
         else if (!strcmp(argv[i], "--root") && i + 1 < argc) g_opts.root = argv[++i];
         else if (!strcmp(argv[i], "--max-age") && i + 1 < argc) g_opts.max_age = atoll(argv[++i]);
-        else {
-            fprintf(stderr, "usage: %s [--root DIR] [--host ADDR] [--port N] [--max-age SECONDS]\n", argv[0]);
+        else if (!ex_tls_flag(&tls, argc, argv, &i, 0)) {
+            fprintf(stderr, "usage: %s [--root DIR] [--host ADDR] [--port N] [--max-age SECONDS] [--cert FILE --key FILE]\n",
+                    argv[0]);
             return 2;
         }
     }
-    if (tn_loop_new(NULL, &loop) != 0 || tn_http_server_new(loop, NULL, handle, NULL, &srv) != 0) return 1;
+    if (tn_loop_new(NULL, &loop) != 0) return 1;
+    memset(&so, 0, sizeof so);
+    so.tls = ex_tls_ctx(loop, &tls, 0);
+    if (tn_http_server_new(loop, &so, handle, NULL, &srv) != 0) return 1;
     if ((rc = tn_http_server_listen(srv, host, port)) != 0) {
         fprintf(stderr, "listen %s:%d: %s\n", host, port, tn_strerror(rc));
         return 1;
     }
-    printf("serving %s on http://%s:%d/\n", g_opts.root, host, tn_http_server_port(srv));
+    printf("serving %s on %s://%s:%d/\n", g_opts.root, tls.cert ? "https" : "http", host, tn_http_server_port(srv));
     fflush(stdout);
     return tn_loop_run(loop) == 0 ? 0 : 1;
 }

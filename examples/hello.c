@@ -3,9 +3,11 @@
    Build and run:  make build/examples/hello && ./build/examples/hello --port 8888
    Try:            curl -i http://127.0.0.1:8888/
    Options:        --host ADDR (default 127.0.0.1), --port N (default 8888),
-                   --procs N (N worker processes sharing the listening sockets) */
+                   --procs N (N worker processes sharing the listening sockets),
+                   --cert FILE --key FILE (serve https; needs TORNADO_WITH_OPENSSL) */
 #define TORNADO_IMPLEMENTATION
 #include "../tornado.h"
+#include "tls_flags.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,13 +28,15 @@ int main(int argc, char **argv) {
     size_t nfds = 0;
     tn_loop *loop;
     tn_http_server *srv;
+    tn_http_server_opts so;
+    ex_tls tls = { 0 };
 
     for (i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--port") && i + 1 < argc) port = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--host") && i + 1 < argc) host = argv[++i];
         else if (!strcmp(argv[i], "--procs") && i + 1 < argc) procs = atoi(argv[++i]);
-        else {
-            fprintf(stderr, "usage: %s [--host ADDR] [--port N] [--procs N]\n", argv[0]);
+        else if (!ex_tls_flag(&tls, argc, argv, &i, 0)) {
+            fprintf(stderr, "usage: %s [--host ADDR] [--port N] [--procs N] [--cert FILE --key FILE]\n", argv[0]);
             return 2;
         }
     }
@@ -41,13 +45,16 @@ int main(int argc, char **argv) {
         fprintf(stderr, "bind %s:%d: %s\n", host, port, tn_strerror(rc));
         return 1;
     }
-    printf("hello server on http://%s:%d/ (%d process%s)\n", host, port, procs, procs == 1 ? "" : "es");
+    printf("hello server on %s://%s:%d/ (%d process%s)\n", tls.cert ? "https" : "http", host, port, procs, procs == 1 ? "" : "es");
     fflush(stdout);
     if (procs > 1) {
         if ((rc = tn_fork_processes(procs, 0, &task)) != 0) return 1;
         if (task < 0) return 0;
     }
-    if (tn_loop_new(NULL, &loop) != 0 || tn_http_server_new(loop, NULL, hello, NULL, &srv) != 0) return 1;
+    if (tn_loop_new(NULL, &loop) != 0) return 1;
+    memset(&so, 0, sizeof so);
+    so.tls = ex_tls_ctx(loop, &tls, 0);   /* in each worker: a context belongs to one loop */
+    if (tn_http_server_new(loop, &so, hello, NULL, &srv) != 0) return 1;
     for (i = 0; i < (int)nfds; i++)
         if (tn_http_server_add_socket(srv, fds[i]) != 0) return 1;
     return tn_loop_run(loop) == 0 ? 0 : 1;

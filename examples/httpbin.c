@@ -12,9 +12,11 @@
    Routes:         / (any method: 200, body echoed), /get, /post, /headers, /status/{code},
                    /redirect/{n}, /delay/{ms}, /stream/{n}, /bytes/{n}, /cookies,
                    /cookies/set?name=value, /echo (the parsed request as JSON).
-   Options:        --host ADDR (default 127.0.0.1), --port N (default 8080; 0 picks one) */
+   Options:        --host ADDR (default 127.0.0.1), --port N (default 8080; 0 picks one),
+                   --cert FILE --key FILE (serve https; needs TORNADO_WITH_OPENSSL) */
 #define TORNADO_IMPLEMENTATION
 #include "../tornado.h"
+#include "tls_flags.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -454,15 +456,20 @@ int main(int argc, char **argv) {
     int port = 8080, i, rc;
     tn_loop *loop;
     tn_app *app;
+    tn_app_opts ao;
+    ex_tls tls = { 0 };
     for (i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--port") && i + 1 < argc) port = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--host") && i + 1 < argc) host = argv[++i];
-        else {
-            fprintf(stderr, "usage: %s [--host ADDR] [--port N]\n", argv[0]);
+        else if (!ex_tls_flag(&tls, argc, argv, &i, 0)) {
+            fprintf(stderr, "usage: %s [--host ADDR] [--port N] [--cert FILE --key FILE]\n", argv[0]);
             return 2;
         }
     }
-    if (tn_loop_new(NULL, &loop) != 0 || tn_app_new(loop, NULL, &app) != 0) return 1;
+    if (tn_loop_new(NULL, &loop) != 0) return 1;
+    memset(&ao, 0, sizeof ao);
+    ao.server.tls = ex_tls_ctx(loop, &tls, 0);
+    if (tn_app_new(loop, &ao, &app) != 0) return 1;
     tn_app_route(app, "*", "/", root, NULL);
     tn_app_route(app, "GET", "/get", get, NULL);
     tn_app_route(app, "POST,PUT,PATCH", "/post", post, NULL);
@@ -479,7 +486,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "listen %s:%d: %s\n", host, port, tn_strerror(rc));
         return 1;
     }
-    printf("httpbin on http://%s:%d/\n", host, tn_http_server_port(tn_app_server(app)));
+    printf("httpbin on %s://%s:%d/\n", tls.cert ? "https" : "http", host, tn_http_server_port(tn_app_server(app)));
     fflush(stdout);
     return tn_loop_run(loop) == 0 ? 0 : 1;
 }

@@ -4,9 +4,12 @@
    Build and run:  make build/examples/ws_client && ./build/examples/ws_client ws://127.0.0.1:9001/
    Try:            against ./build/examples/ws_echo, type lines; Ctrl-D closes (code 1000).
    Options:        --binary (send lines as binary messages), --protocol NAME (offer a
-                   subprotocol) */
+                   subprotocol); wss:// (TORNADO_WITH_OPENSSL): --cacert FILE (trust
+                   these CAs, not the system's), --insecure (no verification),
+                   --cert FILE --key FILE (a client certificate) */
 #define TORNADO_IMPLEMENTATION
 #include "../tornado.h"
+#include "tls_flags.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,6 +70,7 @@ int main(int argc, char **argv) {
     tn_ws_opts o;
     tn_ws_handler h;
     tn_loop *loop;
+    ex_tls tls = { 0 };
     int i, rc;
     memset(&o, 0, sizeof o);
     memset(&h, 0, sizeof h);
@@ -76,16 +80,19 @@ int main(int argc, char **argv) {
             proto[0] = argv[++i];
             o.subprotocols = proto;
             o.num_subprotocols = 1;
+        } else if (ex_tls_flag(&tls, argc, argv, &i, 1)) {
         } else if (!url) url = argv[i];
         else url = NULL, i = argc;
     }
     if (!url) {
-        fprintf(stderr, "usage: %s [--binary] [--protocol NAME] ws://host:port/path\n", argv[0]);
+        fprintf(stderr, "usage: %s [--binary] [--protocol NAME] [--cacert FILE] [--insecure] [--cert FILE --key FILE] "
+                "ws[s]://host:port/path\n", argv[0]);
         return 2;
     }
     h.on_message = on_message;
     h.on_close = on_close;
-    if ((rc = tn_loop_new(NULL, &loop)) != 0 || (rc = tn_ws_connect(loop, url, &o, &h, on_connected, loop, NULL)) != 0) {
+    if ((rc = tn_loop_new(NULL, &loop)) == 0) o.tls = ex_tls_ctx(loop, &tls, 1);
+    if (rc != 0 || (rc = tn_ws_connect(loop, url, &o, &h, on_connected, loop, NULL)) != 0) {
         fprintf(stderr, "ws_client: %s\n", tn_strerror(rc));
         return 1;
     }

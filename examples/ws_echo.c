@@ -5,10 +5,12 @@
                    or in a browser console: s = new WebSocket("ws://127.0.0.1:9001/");
                    s.onmessage = e => console.log(e.data); s.onopen = () => s.send("hi")
    Options:        --host ADDR (default 127.0.0.1), --port N (default 9001), --any-origin
-                   (accept browsers from any page; by default Origin must match Host)
+                   (accept browsers from any page; by default Origin must match Host),
+                   --cert FILE --key FILE (serve wss; needs TORNADO_WITH_OPENSSL)
    It is the server side of the Autobahn|Testsuite run (tests/test_autobahn.py). */
 #define TORNADO_IMPLEMENTATION
 #include "../tornado.h"
+#include "tls_flags.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,23 +45,27 @@ int main(int argc, char **argv) {
     int port = 9001, i, rc;
     tn_loop *loop;
     tn_http_server *srv;
+    tn_http_server_opts so;
+    ex_tls tls = { 0 };
     memset(&g_opts, 0, sizeof g_opts);
     g_opts.max_message_size = 64u << 20;   /* Autobahn's largest messages are 16 MiB */
     for (i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--port") == 0 && i + 1 < argc) port = atoi(argv[++i]);
         else if (strcmp(argv[i], "--host") == 0 && i + 1 < argc) host = argv[++i];
         else if (strcmp(argv[i], "--any-origin") == 0) g_opts.check_origin = any_origin;
-        else {
-            fprintf(stderr, "usage: %s [--host ADDR] [--port N] [--any-origin]\n", argv[0]);
+        else if (!ex_tls_flag(&tls, argc, argv, &i, 0)) {
+            fprintf(stderr, "usage: %s [--host ADDR] [--port N] [--any-origin] [--cert FILE --key FILE]\n", argv[0]);
             return 2;
         }
     }
-    if ((rc = tn_loop_new(NULL, &loop)) != 0 || (rc = tn_http_server_new(loop, NULL, on_request, NULL, &srv)) != 0 ||
+    memset(&so, 0, sizeof so);
+    if ((rc = tn_loop_new(NULL, &loop)) == 0) so.tls = ex_tls_ctx(loop, &tls, 0);
+    if (rc != 0 || (rc = tn_http_server_new(loop, &so, on_request, NULL, &srv)) != 0 ||
         (rc = tn_http_server_listen(srv, host, port)) != 0) {
         fprintf(stderr, "ws_echo: %s\n", tn_strerror(rc));
         return 1;
     }
-    printf("ws_echo: ws://%s:%d/\n", host, tn_http_server_port(srv));
+    printf("ws_echo: %s://%s:%d/\n", tls.cert ? "wss" : "ws", host, tn_http_server_port(srv));
     fflush(stdout);
     return tn_loop_run(loop) == 0 ? 0 : 1;
 }
