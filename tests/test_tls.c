@@ -3,8 +3,9 @@
    reasons (unknown CA, expired, wrong host, wrong IP, self-signed), certificates and
    passphrase keys from files and memory, mutual TLS, close_notify vs truncation, plain
    bytes or garbage at a TLS port, TLS at a plain port, a stalled handshake (timeout),
-   start_tls after a plain exchange. Certificates are made at run time with the openssl
-   command (in a temporary directory per run; nothing secret is committed). */
+   start_tls after a plain exchange, SNI with two certificates, wss:// (our WebSocket client
+   against tn_app over TLS; verification failures). Certificates are made at run time with the openssl
+   command (in a temporary directory per run, removed at exit; nothing secret is committed). */
 #define TORNADO_WITH_OPENSSL
 #define OPENSSL_API_COMPAT 30000
 #define OPENSSL_NO_DEPRECATED
@@ -31,7 +32,9 @@ static const char *cpath(const char *name) {
 
 /* ca.pem/ca.key; srv.pem/srv.key (localhost, *.example.test, 127.0.0.1); srv_enc.key
    (passphrase "secret"); exp.pem (expired); self.pem (self-signed); other_ca.pem and
-   other.pem (another CA); alice.pem/alice.key (a client certificate). */
+   other.pem (another CA); alice.pem/alice.key (a client certificate); srv2.pem/srv2.key
+   (second.test, *.wild.test: SNI). The directory is /tmp/tn_tls_<pid of the test program>
+   (the cases run in its children), removed when the program exits. */
 static void certs(void) {
     char cmd[4096], tmp[300], done[300];
     snprintf(certdir, sizeof certdir, "/tmp/tn_tls_%d", (int)getppid());
@@ -55,6 +58,9 @@ static void certs(void) {
              "ca -cert ca.pem -keyfile ca.key -in srv.csr -out srv.pem -days 3650;"
              "ca -cert ca.pem -keyfile ca.key -in srv.csr -out exp.pem -startdate 20200101000000Z -enddate 20210101000000Z;"
              "ca -cert other_ca.pem -keyfile other_ca.key -in srv.csr -out other.pem -days 3650;"
+             "key srv2.key; openssl req -new -key srv2.key -subj /CN=second.test "
+             "  -addext subjectAltName=DNS:second.test,DNS:*.wild.test -out srv2.csr;"
+             "ca -cert ca.pem -keyfile ca.key -in srv2.csr -out srv2.pem -days 3650;"
              "openssl req -x509 -new -key srv.key -subj /CN=localhost -addext subjectAltName=DNS:localhost -days 3650 -out self.pem;"
              "openssl pkey -in srv.key -aes256 -passout pass:secret -out srv_enc.key;"
              "key alice.key; openssl req -new -key alice.key -subj '/O=Example/CN=alice' -addext extendedKeyUsage=clientAuth -out alice.csr;"
@@ -62,6 +68,15 @@ static void certs(void) {
              "touch done; cd /; rm -rf %s; mv %s %s 2>/dev/null || rm -rf %s",
              tmp, tmp, tmp, certdir, tmp, certdir, tmp);
     if (system(cmd) != 0 || access(done, F_OK) != 0) TN_CHECKF(0, "making certificates failed");
+}
+
+/* At the test program's exit (not its children's): remove the certificate directory. */
+__attribute__((destructor)) static void remove_certs(void) {
+    char dir[64], cmd[128];
+    snprintf(dir, sizeof dir, "/tmp/tn_tls_%d", (int)getpid());
+    if (access(dir, F_OK) != 0) return;
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    if (system(cmd) != 0) fprintf(stderr, "test_tls: could not remove %s\n", dir);
 }
 
 static tn_str slurp(const char *path) {
@@ -1077,6 +1092,45 @@ TN_TEST(interop_openssl_and_tornado_servers) {
     end_all(loop, cl, NULL);
 }
 
+/* SNI: a second certificate chosen by the name the client asks for (exact and wildcard
+   names added with tn_tls_ctx_add_server_name); other names get the default one. */
+TN_TEST(sni_two_certificates) {
+    static const char *const names[] = { "localhost", "second.test", "SECOND.test", "a.wild.test", "b.example.test" };
+    static const int second[] = { 0, 1, 1, 1, 0 };
+    tn_loop *loop;
+    tn_tls_ctx *sc, *sub, *cc;
+    tn_tcp_server *srv;
+    client c;
+    int port;
+    size_t i;
+    certs();
+    TN_OK_RC(tn_loop_new(NULL, &loop));
+    sc = server_ctx(loop, "srv.pem", "srv.key");
+    sub = server_ctx(loop, "srv2.pem", "srv2.key");
+    cc = client_ctx(loop, "ca.pem");
+    TN_OK_RC(tn_tls_ctx_add_server_name(sc, "second.test", sub));
+    TN_OK_RC(tn_tls_ctx_add_server_name(sc, "*.wild.test", sub));
+    TN_EQ_RC(tn_tls_ctx_add_server_name(sc, "", sub), TN_EINVAL);
+    TN_EQ_RC(tn_tls_ctx_add_server_name(sc, "x.test", cc), TN_EINVAL);   /* not a server context */
+    tn_tls_ctx_free(sub);   /* sc keeps its reference */
+    srv = echo_server(loop, sc, &port);
+    for (i = 0; i < sizeof names / sizeof names[0]; i++) {
+        char subj[128];
+        memset(&srv_st.info, 0, sizeof srv_st.info);   /* the server records each connection's */
+        run_client(&c, loop, port, cc, names[i], "sni", 3);
+        /* the client verifies the name: each handshake passes only with the right certificate */
+        TN_CHECKF(c.hs_status == 0, "%s: %s (%s)", names[i], tn_err_name(c.hs_status), c.err);
+        TN_EQ_MEM(c.got, "sni", 3);
+        TN_CHECK(strlen(names[i]) == strlen(srv_st.info.server_name));
+        TN_CHECKF(!strcasecmp(srv_st.info.server_name, names[i]), "%s: server saw %s", names[i], srv_st.info.server_name);
+        /* the certificate the client saw: second.test's or localhost's */
+        TN_CHECK(tn_stream_tls_peer_subject(c.s, subj, sizeof subj) > 0);
+        TN_CHECKF(!strcmp(subj, second[i] ? "CN=second.test" : "CN=localhost"), "%s: got %s", names[i], subj);
+        close_client(&c);
+    }
+    finish(loop, NULL, srv, sc, cc);
+}
+
 /* ---- wss: our WebSocket client against tn_app serving wss (opts.server.tls) ---------- */
 typedef struct wsside {
     int opened, status, http_status, msgs, closes, code;
@@ -1205,4 +1259,4 @@ TN_TESTS(TN_CASE(echo_small), TN_CASE(echo_large), TN_CASE(unknown_ca), TN_CASE(
          TN_CASE(stalled_handshake_times_out), TN_CASE(tls_to_plain_port), TN_CASE(start_tls_after_plain),
          TN_CASE(https_app_and_client), TN_CASE(https_mutual_tls), TN_CASE(https_through_connect_proxy),
          TN_CASE(interop_curl_openssl_python_clients), TN_CASE(interop_openssl_and_tornado_servers),
-         TN_CASE(wss_client_and_server), TN_CASE(wss_verify_failures))
+         TN_CASE(wss_client_and_server), TN_CASE(wss_verify_failures), TN_CASE(sni_two_certificates))
