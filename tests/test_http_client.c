@@ -1501,6 +1501,196 @@ TN_TEST(fetch_sync) {
 }
 
 
+#if TN_HAS_DEFLATE
+/* ---- decompress_response: gzip and deflate bodies from scripted servers ---- */
+static char g_gz_text[60000];
+static size_t g_gz_text_len;
+
+/* head + body into one malloc'ed response; chunk > 0: chunked coding in pieces of chunk bytes */
+static char *gz_response(const char *head, const char *body, size_t n, size_t chunk, size_t *out_len) {
+    char *r = (char *)malloc(strlen(head) + n + (chunk ? n / chunk + 1 : 0) * 24 + 64), *w = r;
+    size_t i;
+    w += sprintf(w, "%s", head);
+    if (!chunk) {
+        memcpy(w, body, n);
+        w += n;
+    } else {
+        for (i = 0; i < n; i += chunk) {
+            size_t k = n - i < chunk ? n - i : chunk;
+            w += sprintf(w, "%lx\r\n", (unsigned long)k);
+            memcpy(w, body + i, k);
+            w += k;
+            w += sprintf(w, "\r\n");
+        }
+        w += sprintf(w, "0\r\n\r\n");
+    }
+    *out_len = (size_t)(w - r);
+    return r;
+}
+
+static char *gz_encode(int format, const char *in, size_t n, size_t *out_len) {
+    tn_deflate_opts o;
+    char *out = (char *)malloc(tn_deflate_bound(n));
+    memset(&o, 0, sizeof o);
+    o.format = format;
+    TN_OK_RC(tn_deflate_once(&o, in, n, out, tn_deflate_bound(n), out_len));
+    return out;
+}
+
+/* Serve resp once from a raw server and fetch it (streamed into a when stream is set). */
+static void gz_fetch(tn_loop *loop, tn_http_client *cl, const char *resp, size_t len, int stream, int no_decompress,
+                     answer *a) {
+    raw r;
+    tn_http_fetch_req req;
+    raw_start(loop, &r, resp);
+    r.resp_len = len;
+    r.close_after = 1;
+    memset(&req, 0, sizeof req);
+    req.url = raw_url(&r, "/gz");
+    req.no_decompress = no_decompress;
+    if (stream) {
+        req.streaming_callback = on_chunk;
+        req.streaming_user = a;
+    }
+    TN_OK_RC(start_fetch(cl, &req, a, NULL));
+    wait_answer(loop, a, 10000);
+    raw_stop(loop, &r);
+}
+
+TN_TEST(decompress_response_gzip_deflate) {
+    tn_loop *loop = new_loop();
+    tn_http_client *cl, *small;
+    tn_http_client_opts o;
+    answer a;
+    char *gz, *zl, *rw, *resp, *bomb, *bad;
+    size_t gz_len, zl_len, rw_len, len, bomb_len, i;
+    uint64_t want;
+    static char zeros[8 << 20];
+    for (i = 0; g_gz_text_len + 64 < sizeof g_gz_text; i++)
+        g_gz_text_len += (size_t)sprintf(g_gz_text + g_gz_text_len, "line %lu of the gzip test, %lu\n",
+                                         (unsigned long)i, (unsigned long)(i * i % 977));
+    want = fnv(0, g_gz_text, g_gz_text_len);
+    gz = gz_encode(TN_DEFLATE_GZIP, g_gz_text, g_gz_text_len, &gz_len);
+    zl = gz_encode(TN_DEFLATE_ZLIB, g_gz_text, g_gz_text_len, &zl_len);
+    rw = gz_encode(TN_DEFLATE_RAW, g_gz_text, g_gz_text_len, &rw_len);
+    TN_CHECK(gz_len < g_gz_text_len / 2);
+    TN_OK_RC(tn_http_client_new(loop, NULL, &cl));
+
+    /* gzip with a Content-Length: the body is the decoded one, Content-Encoding renamed */
+    {
+        char head[256];
+        snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %lu\r\n\r\n",
+                 (unsigned long)gz_len);
+        resp = gz_response(head, gz, gz_len, 0, &len);
+        gz_fetch(loop, cl, resp, len, 0, 0, &a);
+        TN_EQ_INT(a.code, 200);
+        TN_EQ_INT(a.error, 0);
+        TN_EQ_UINT(a.body_len, g_gz_text_len);
+        TN_CHECK(a.hash == want);
+        TN_CHECK(strstr(a.hdr, "X-Consumed-Content-Encoding: gzip\n") != NULL);
+        TN_CHECK(strstr(a.hdr, "\nContent-Encoding") == NULL);
+        /* decompress_response off: the bytes as sent, the header kept */
+        gz_fetch(loop, cl, resp, len, 0, 1, &a);
+        TN_EQ_INT(a.code, 200);
+        TN_EQ_UINT(a.body_len, gz_len);
+        TN_CHECK(a.hash == fnv(0, gz, gz_len));
+        TN_CHECK(strstr(a.hdr, "Content-Encoding: gzip\n") != NULL);
+        free(resp);
+    }
+    /* chunked + gzip, buffered and streamed (the callback gets decoded pieces) */
+    resp = gz_response("HTTP/1.1 200 OK\r\nContent-Encoding: GZIP\r\nTransfer-Encoding: chunked\r\n\r\n", gz, gz_len,
+                       777, &len);
+    gz_fetch(loop, cl, resp, len, 0, 0, &a);
+    TN_EQ_INT(a.code, 200);
+    TN_EQ_UINT(a.body_len, g_gz_text_len);
+    TN_CHECK(a.hash == want);
+    gz_fetch(loop, cl, resp, len, 1, 0, &a);
+    TN_EQ_INT(a.code, 200);
+    TN_EQ_INT(a.error, 0);
+    TN_EQ_UINT(a.stream_len, g_gz_text_len);
+    TN_CHECK(a.stream_hash == want);
+    TN_EQ_UINT(a.body_len, 0);
+    free(resp);
+    /* streamed, delimited by the close */
+    resp = gz_response("HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nConnection: close\r\n\r\n", gz, gz_len, 0, &len);
+    gz_fetch(loop, cl, resp, len, 1, 0, &a);
+    TN_EQ_INT(a.error, 0);
+    TN_EQ_UINT(a.stream_len, g_gz_text_len);
+    TN_CHECK(a.stream_hash == want);
+    /* the same, cut short: truncated data is an error, not a short body */
+    gz_fetch(loop, cl, resp, len - gz_len / 2, 0, 0, &a);
+    TN_EQ_INT(a.code, 599);
+    TN_CHECKF(strstr(a.msg, "gzip could not be decoded: the data ends early") != NULL, "%s", a.msg);
+    free(resp);
+    /* deflate: zlib, and raw DEFLATE from misbehaving servers */
+    resp = gz_response("HTTP/1.1 200 OK\r\nContent-Encoding: deflate\r\nTransfer-Encoding: chunked\r\n\r\n", zl, zl_len,
+                       1, &len);   /* one byte per chunk: the zlib header split too */
+    gz_fetch(loop, cl, resp, len, 0, 0, &a);
+    TN_EQ_INT(a.error, 0);
+    TN_EQ_UINT(a.body_len, g_gz_text_len);
+    TN_CHECK(a.hash == want);
+    free(resp);
+    resp = gz_response("HTTP/1.1 200 OK\r\nContent-Encoding: deflate\r\nConnection: close\r\n\r\n", rw, rw_len, 0, &len);
+    gz_fetch(loop, cl, resp, len, 1, 0, &a);
+    TN_EQ_INT(a.error, 0);
+    TN_EQ_UINT(a.stream_len, g_gz_text_len);
+    TN_CHECK(a.stream_hash == want);
+    free(resp);
+    /* corrupt gzip: 599 with the inflater's reason */
+    bad = (char *)malloc(gz_len);
+    memcpy(bad, gz, gz_len);
+    bad[gz_len - 6] ^= 0x55;   /* the CRC-32 */
+    resp = gz_response("HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nConnection: close\r\n\r\n", bad, gz_len, 0, &len);
+    gz_fetch(loop, cl, resp, len, 0, 0, &a);
+    TN_EQ_INT(a.code, 599);
+    TN_EQ_RC(a.error, TN_EBAD_CHECKSUM);
+    TN_CHECKF(strstr(a.msg, "Content-Encoding gzip could not be decoded: ") != NULL, "%s", a.msg);
+    free(resp);
+    memcpy(bad, gz, gz_len);
+    memset(bad + 10, 0xff, 16);   /* the first block */
+    resp = gz_response("HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nConnection: close\r\n\r\n", bad, gz_len, 0, &len);
+    gz_fetch(loop, cl, resp, len, 1, 0, &a);
+    TN_EQ_INT(a.code, 599);
+    TN_EQ_RC(a.error, TN_EBAD_DEFLATE);
+    printf("  corrupt gzip: %s\n", a.msg);
+    free(resp);
+    free(bad);
+    /* no body (HEAD-like 204) with Content-Encoding: nothing to decode */
+    gz_fetch(loop, cl, "HTTP/1.1 204 No Content\r\nContent-Encoding: gzip\r\n\r\n", 0, 0, 0, &a);
+    TN_EQ_INT(a.code, 204);
+    TN_EQ_INT(a.error, 0);
+
+    /* a bomb: 8 MiB of zeros in a few KiB, against max_body_size 1 MiB (buffered and streamed):
+       stopped at the cap */
+    bomb = gz_encode(TN_DEFLATE_GZIP, zeros, sizeof zeros, &bomb_len);
+    TN_CHECK(bomb_len < 65536);
+    memset(&o, 0, sizeof o);
+    o.max_body_size = 1 << 20;
+    TN_OK_RC(tn_http_client_new(loop, &o, &small));
+    resp = gz_response("HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nConnection: close\r\n\r\n", bomb, bomb_len, 0, &len);
+    gz_fetch(loop, small, resp, len, 0, 0, &a);
+    TN_EQ_INT(a.code, 599);
+    TN_EQ_RC(a.error, TN_EBODY_TOO_LARGE);
+    TN_CHECKF(strstr(a.msg, "max_body_size") != NULL, "%s", a.msg);
+    gz_fetch(loop, small, resp, len, 1, 0, &a);
+    TN_EQ_INT(a.code, 599);
+    TN_EQ_RC(a.error, TN_EBODY_TOO_LARGE);
+    TN_EQ_UINT(a.stream_len, 1 << 20);   /* exactly the cap, in pieces */
+    TN_CHECK(a.chunks >= 64);
+    free(resp);
+    free(bomb);
+
+    free(gz);
+    free(zl);
+    free(rw);
+    close_client(loop, small);
+    close_client(loop, cl);
+    free_loop(loop);
+}
+#else
+TN_TEST(decompress_response_gzip_deflate) { TN_SKIP("built without the deflate module (TORNADO_NO_DEFLATE)"); }
+#endif
+
 /* ---- nginx: redirects, chunked (sub_filter drops the length) and large files,
    keep-alive reuse counted from nginx's access log ---- */
 TN_TEST(nginx_interop) {
@@ -1791,6 +1981,7 @@ TN_TESTS(
     TN_CASE(fetch_sync),
     TN_CASE(proxy_absolute_form_in_loop),
     TN_CASE(tinyproxy_absolute_form_and_connect),
+    TN_CASE(decompress_response_gzip_deflate),
     TN_CASE(nginx_interop),
     TN_CASE(python_tornado_server_interop),
     TN_CASE(httpbin_example_interop)
