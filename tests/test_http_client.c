@@ -1704,7 +1704,8 @@ TN_TEST(nginx_interop) {
     pid_t pid;
     FILE *fp;
     uint64_t big_hash = 0;
-    static char big[3000000];
+    static char big[3000000], text[200000];
+    size_t text_len = 0;
     const char *nginx = access("/usr/sbin/nginx", X_OK) == 0 ? "/usr/sbin/nginx" : "nginx";
     if (!have_cmd("nginx")) TN_SKIP("nginx not found (apt-get install nginx-light)");
     loop = new_loop();
@@ -1719,6 +1720,12 @@ TN_TEST(nginx_interop) {
     fclose(fp);
     for (i = 0; i < (int)sizeof big; i++) big[i] = (char)((i * 7 + i / 1000) & 0xff);
     big_hash = fnv(0, big, sizeof big);
+    snprintf(path, sizeof path, "%s/www/text.txt", g_tmp);   /* gzip on: compressed by nginx */
+    fp = fopen(path, "w");
+    for (i = 0; text_len + 80 < sizeof text; i++)
+        text_len += (size_t)sprintf(text + text_len, "%d: nginx gzip on, line %d of the text file %d\n", i, i * 31 % 1009, i);
+    fwrite(text, 1, text_len, fp);
+    fclose(fp);
     snprintf(path, sizeof path, "%s/www/big.bin", g_tmp);
     fp = fopen(path, "wb");
     fwrite(big, 1, sizeof big, fp);
@@ -1738,8 +1745,9 @@ TN_TEST(nginx_interop) {
             "    location = /r1 { return 301 /r2; }\n    location = /r2 { return 302 /small.txt; }\n"
             "    location = /r3 { return 307 http://127.0.0.1:%d/r1; }\n"
             "    location /sub/ { alias %s/www/; sub_filter 'nginx' 'NGINX'; sub_filter_types *; sub_filter_once off; }\n"
+            "    location /gz/ { alias %s/www/; gzip on; gzip_types text/plain; gzip_min_length 1; }\n"
             "  }\n}\n",
-            g_tmp, g_tmp, log, g_tmp, g_tmp, g_tmp, g_tmp, g_tmp, port, g_tmp, port, g_tmp);
+            g_tmp, g_tmp, log, g_tmp, g_tmp, g_tmp, g_tmp, g_tmp, port, g_tmp, port, g_tmp, g_tmp);
     fclose(fp);
     {
         char *argv[] = { (char *)nginx, (char *)"-c", conf, (char *)"-e", errlog, NULL };
@@ -1762,6 +1770,53 @@ TN_TEST(nginx_interop) {
     TN_EQ_INT(a->code, 200);
     TN_CHECKF(strstr(a->hdr, "Transfer-Encoding: chunked") != NULL, "%s", a->hdr);
     TN_EQ_STR(a->body, "hello NGINX\n");
+#if TN_HAS_DEFLATE
+    get(loop, cl, url(base, "/gz/text.txt"), a);         /* gzip on: decoded byte for byte */
+    TN_EQ_INT(a->code, 200);
+    TN_EQ_INT(a->error, 0);
+    TN_CHECKF(strstr(a->hdr, "X-Consumed-Content-Encoding: gzip\n") != NULL, "%s", a->hdr);
+    TN_EQ_UINT(a->body_len, text_len);
+    TN_EQ_UINT(a->hash, fnv(0, text, text_len));
+    memset(&req, 0, sizeof req);                         /* streamed */
+    req.url = url(base, "/gz/text.txt");
+    req.streaming_callback = on_chunk;
+    req.streaming_user = a;
+    TN_OK_RC(start_fetch(cl, &req, a, NULL));
+    wait_answer(loop, a, 10000);
+    TN_EQ_INT(a->error, 0);
+    TN_EQ_UINT(a->stream_len, text_len);
+    TN_CHECK(memcmp(a->stream, text, text_len) == 0);
+    req.streaming_callback = NULL;                       /* decompress_response off: not asked for */
+    req.no_decompress = 1;
+    TN_OK_RC(start_fetch(cl, &req, a, NULL));
+    wait_answer(loop, a, 10000);
+    TN_EQ_INT(a->code, 200);
+    TN_EQ_UINT(a->body_len, text_len);
+    TN_CHECK(strstr(a->hdr, "Content-Encoding") == NULL);
+    {   /* ... and asked for by the caller: the gzip bytes as sent */
+        tn_http_header ae;
+        tn_inflate_opts io;
+        size_t n = 0;
+        char *plain;
+        ae.name = tn_str_c("Accept-Encoding");
+        ae.value = tn_str_c("gzip");
+        req.headers = &ae;
+        req.num_headers = 1;
+        req.streaming_callback = on_chunk;
+        req.streaming_user = a;
+        TN_OK_RC(start_fetch(cl, &req, a, NULL));
+        wait_answer(loop, a, 10000);
+        TN_EQ_INT(a->code, 200);
+        TN_CHECKF(a->stream_len < text_len / 3, "%lu", (unsigned long)a->stream_len);
+        memset(&io, 0, sizeof io);
+        io.format = TN_DEFLATE_GZIP;
+        plain = (char *)malloc(sizeof text);
+        TN_OK_RC(tn_inflate_once(&io, a->stream, a->stream_len, plain, sizeof text, &n));
+        TN_EQ_UINT(n, text_len);
+        TN_CHECK(memcmp(plain, text, text_len) == 0);
+        free(plain);
+    }
+#endif
     get(loop, cl, url(base, "/big.bin"), a);             /* 3 MB, buffered */
     TN_EQ_INT(a->code, 200);
     TN_EQ_UINT(a->body_len, sizeof big);
