@@ -1905,7 +1905,12 @@ TN_TEST(python_tornado_server_interop) {
           "    def post(self): self.write('%s:%d' % (self.request.headers.get('Content-Type'), len(self.request.body)))\n"
           "class Redir(tornado.web.RequestHandler):\n"
           "    def get(self): self.redirect('/hello')\n"
-          "app = tornado.web.Application([('/hello', Hello), ('/chunks', Chunks), ('/post', Post), ('/redir', Redir)])\n"
+          "class Text(tornado.web.RequestHandler):\n"
+          "    def get(self):\n"
+          "        self.set_header('Content-Type', 'text/plain')\n"
+          "        self.write(''.join('line %d of Tornado text\\n' % i for i in range(3000)))\n"
+          "app = tornado.web.Application([('/hello', Hello), ('/chunks', Chunks), ('/post', Post), ('/redir', Redir),\n"
+          "                               ('/text', Text)], compress_response=True)\n"
           "app.listen(int(sys.argv[1]), '127.0.0.1')\n"
           "tornado.ioloop.IOLoop.current().start()\n", fp);
     fclose(fp);
@@ -1924,6 +1929,19 @@ TN_TEST(python_tornado_server_interop) {
     TN_CHECKF(strstr(a->hdr, "Transfer-Encoding: chunked") != NULL, "%s", a->hdr);
     TN_CHECK(strncmp(a->body, "piece 0;piece 1;", 16) == 0);
     TN_CHECK(strstr(a->body, "piece 49;") != NULL);
+#if TN_HAS_DEFLATE
+    TN_CHECKF(strstr(a->hdr, "X-Consumed-Content-Encoding: gzip") != NULL, "%s", a->hdr);   /* compress_response */
+    get(loop, cl, url(base, "/text"), a);
+    TN_EQ_INT(a->code, 200);
+    TN_CHECKF(strstr(a->hdr, "X-Consumed-Content-Encoding: gzip") != NULL, "%s", a->hdr);
+    {
+        static char want[80000];
+        size_t wl = 0;
+        for (i = 0; i < 3000; i++) wl += (size_t)sprintf(want + wl, "line %d of Tornado text\n", i);
+        TN_EQ_UINT(a->body_len, wl);
+        TN_EQ_UINT(a->hash, fnv(0, want, wl));
+    }
+#endif
     get(loop, cl, url(base, "/redir"), a);
     TN_EQ_INT(a->code, 200);
     TN_EQ_INT(a->redirects, 1);
@@ -1947,6 +1965,7 @@ TN_TEST(python_tornado_server_interop) {
         TN_EQ_STR(a->body, "application/x-www-form-urlencoded:20000");
     }
     for (i = 0; i < 20; i++) get(loop, cl, url(base, "/hello"), a);
+    TN_EQ_STR(a->body, "Hello from Tornado");   /* under 1024 bytes: not compressed */
     tn_http_client_get_stats(cl, &st);
     TN_EQ_UINT(st.connections_opened, 1);   /* Tornado keeps the connection alive */
     close_client(loop, cl);
