@@ -1610,6 +1610,38 @@ TN_TEST(decompress_response_gzip_deflate) {
     TN_EQ_UINT(a.stream_len, g_gz_text_len);
     TN_CHECK(a.stream_hash == want);
     TN_EQ_UINT(a.body_len, 0);
+    {   /* paused after every piece, resumed a little later: all of it, in order */
+        raw r;
+        tn_http_fetch_req req;
+        int k, pauses = 0;
+        raw_start(loop, &r, resp);
+        r.resp_len = len;
+        r.close_after = 1;
+        memset(&req, 0, sizeof req);
+        req.url = raw_url(&r, "/gz");
+        req.streaming_callback = on_chunk;
+        req.streaming_user = &a;
+        TN_OK_RC(start_fetch(cl, &req, &a, NULL));
+        a.pause_every = 1;
+        for (k = 0; k < 5000 && !a.done; k++) {
+            (void)tn_loop_run_once(loop, 20);
+            if (a.paused) {
+                int chunks = a.chunks;
+                tn_http_fetch *pf = a.paused;
+                (void)tn_loop_run_once(loop, 5);
+                TN_EQ_INT(a.chunks, chunks);
+                a.paused = NULL;
+                pauses++;
+                if (!a.done) tn_http_fetch_resume(pf);
+            }
+        }
+        TN_CHECK(a.done);
+        TN_EQ_INT(a.error, 0);
+        TN_CHECK(pauses >= 1);
+        TN_EQ_UINT(a.stream_len, g_gz_text_len);
+        TN_CHECK(a.stream_hash == want);
+        raw_stop(loop, &r);
+    }
     free(resp);
     /* streamed, delimited by the close */
     resp = gz_response("HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nConnection: close\r\n\r\n", gz, gz_len, 0, &len);
