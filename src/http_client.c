@@ -4,6 +4,7 @@
 #include "url.h"
 #include "http_util.h"
 #include "http_cookie.h"
+#include "deflate.h"
 
 #if TN_HAS_HTTP_CLIENT
 
@@ -16,17 +17,109 @@
    it https:// fetches fail with TN_ENOTSUP.
 
    Decoders (decompress_response): tn__hcl_decoders lists the content codings that can be
-   decoded; the DEFLATE module adds "gzip" and "deflate" there. Accept-Encoding is sent
-   only when the list is not empty, so without a decoder servers answer uncompressed. */
+   decoded; with the DEFLATE module they are "gzip" and "deflate" (below). Accept-Encoding
+   is sent only when the list is not empty, so without a decoder servers answer
+   uncompressed. A decoder's state comes from the loop's allocator once per response; it
+   hands out decoded bytes in pieces of at most TN__HCL_DEC_PIECE bytes from its own buffer,
+   and stops with TN_ELIMIT at max_output decoded bytes (max_body_size), so a bomb costs
+   no memory beyond the cap. */
 typedef struct tn__hcl_decoder {
-    const char *coding;                                           /* "gzip" */
-    void *(*start)(const tn_allocator *a);                        /* NULL: out of memory */
-    int (*feed)(void *st, tn_str in, tn_buf *out);                /* append decoded bytes */
-    int (*finish)(void *st, tn_buf *out);                         /* TN_OK: stream complete */
+    const char *coding;                                               /* "gzip" */
+    void *(*start)(const tn_allocator *a, uint64_t max_output);      /* NULL: out of memory */
+    /* Decode from *in (advanced past what was taken) into one piece *out (valid until the
+       next call). Call again while *in is not empty or a piece came out.
+       Returns TN_OK, 1 (the stream is complete; bytes after it are ignored), or < 0
+       (TN_ELIMIT at max_output, or corrupt data: error() says what). */
+    int (*run)(void *st, tn_str *in, tn_str *out);
+    const char *(*error)(void *st);
     void (*end)(void *st, const tn_allocator *a);
 } tn__hcl_decoder;
 
-static const tn__hcl_decoder *const tn__hcl_decoders[] = { NULL };   /* none built in yet */
+#if TN_HAS_DEFLATE
+#define TN__HCL_DEC_PIECE 16384
+
+typedef struct tn__hcl_inflate {
+    tn_inflater *inf;
+    uint64_t max_output;
+    int probe;                /* deflate: the first two bytes decide zlib or raw (0: decided) */
+    size_t nhead;
+    unsigned char head[2];
+    char out[TN__HCL_DEC_PIECE];
+    /* the inflater's memory follows */
+} tn__hcl_inflate;
+
+TN__PRIVATE void *tn__hcl_inflate_start(const tn_allocator *a, uint64_t max_output, int format) {
+    tn_inflate_opts o;
+    tn__hcl_inflate *d;
+    size_t size;
+    memset(&o, 0, sizeof o);
+    o.format = format;
+    o.max_output = max_output ? max_output : 1;
+    size = tn_inflater_size(&o);
+    if (!size || !(d = (tn__hcl_inflate *)tn__alloc(a, sizeof *d + size))) return NULL;
+    memset(d, 0, sizeof *d);
+    d->max_output = o.max_output;
+    d->probe = format == TN_DEFLATE_ZLIB;
+    if (tn_inflater_init(d + 1, size, &o, &d->inf) != TN_OK) {
+        tn__free(a, d);
+        return NULL;
+    }
+    return d;
+}
+TN__PRIVATE void *tn__hcl_gzip_start(const tn_allocator *a, uint64_t max_output) {
+    return tn__hcl_inflate_start(a, max_output, TN_DEFLATE_GZIP);
+}
+/* "deflate" is zlib (RFC 9110 §8.4.1.2); servers that send raw DEFLATE under that name
+   exist (old IIS, some proxies), so browsers and curl accept those too: a first two bytes
+   that are not a zlib header (method 8, window <= 32 KiB, check bits) mean raw DEFLATE. */
+TN__PRIVATE void *tn__hcl_zlib_start(const tn_allocator *a, uint64_t max_output) {
+    return tn__hcl_inflate_start(a, max_output, TN_DEFLATE_ZLIB);
+}
+
+TN__PRIVATE int tn__hcl_inflate_run(void *st, tn_str *in, tn_str *out) {
+    tn__hcl_inflate *d = (tn__hcl_inflate *)st;
+    size_t used = 0, made = 0;
+    int rc;
+    *out = tn_str_make(NULL, 0);
+    if (d->probe) {
+        while (d->nhead < 2 && in->len > 0) {
+            d->head[d->nhead++] = (unsigned char)in->ptr[0];
+            in->ptr++;
+            in->len--;
+        }
+        if (d->nhead < 2) return TN_OK;
+        d->probe = 0;
+        if ((d->head[0] & 0x0f) != 8 || (d->head[0] >> 4) > 7 || ((d->head[0] << 8) | d->head[1]) % 31 != 0) {
+            tn_inflate_opts o;
+            memset(&o, 0, sizeof o);
+            o.format = TN_DEFLATE_RAW;
+            o.max_output = d->max_output;
+            if (tn_inflater_init(d + 1, tn_inflater_size(&o), &o, &d->inf) != TN_OK) return TN_EINVAL;
+        }
+        rc = tn_inflate(d->inf, d->head, 2, &used, d->out, sizeof d->out, &made);
+        if (rc < 0) return rc;
+        if (used < 2) return TN_EINVAL;   /* two bytes always go in: the output is empty */
+        *out = tn_str_make(d->out, made);
+        return rc == TN_INFLATE_END ? 1 : TN_OK;
+    }
+    rc = tn_inflate(d->inf, in->ptr, in->len, &used, d->out, sizeof d->out, &made);
+    in->ptr += used;
+    in->len -= used;
+    *out = tn_str_make(d->out, made);
+    if (rc < 0) return rc;
+    return rc == TN_INFLATE_END ? 1 : TN_OK;
+}
+TN__PRIVATE const char *tn__hcl_inflate_error(void *st) { return tn_inflater_error(((tn__hcl_inflate *)st)->inf); }
+TN__PRIVATE void tn__hcl_inflate_end(void *st, const tn_allocator *a) { tn__free(a, st); }
+
+static const tn__hcl_decoder tn__hcl_gzip_dec = { "gzip", tn__hcl_gzip_start, tn__hcl_inflate_run,
+                                                  tn__hcl_inflate_error, tn__hcl_inflate_end };
+static const tn__hcl_decoder tn__hcl_deflate_dec = { "deflate", tn__hcl_zlib_start, tn__hcl_inflate_run,
+                                                     tn__hcl_inflate_error, tn__hcl_inflate_end };
+static const tn__hcl_decoder *const tn__hcl_decoders[] = { &tn__hcl_gzip_dec, &tn__hcl_deflate_dec, NULL };
+#else
+static const tn__hcl_decoder *const tn__hcl_decoders[] = { NULL };   /* TORNADO_NO_DEFLATE */
+#endif
 
 TN__PRIVATE const tn__hcl_decoder *tn__hcl_decoder_find(tn_str coding) {
     size_t i;
@@ -133,12 +226,13 @@ struct tn_http_fetch {
     const tn__hcl_decoder *dec;
     void *dec_state;
     tn_buf dec_out;
+    unsigned char dec_done;        /* the decoder saw the end of the coded stream */
     unsigned char got_bytes, reused, retried, fresh_only, redirect_hop, conn_close;
     unsigned char req_sent, body_ready, body_ended, chunked_out, waiting_continue, body_skipped;
     unsigned char in_producer, paused, tls_up, canceled;
     int error;
     const char *error_msg;
-    char msg[96];
+    char msg[160];
     uint64_t t_start, t_queue, t_connect0, t_connect, t_first;
 };
 
@@ -1058,6 +1152,42 @@ TN__PRIVATE void tn__hcl_follow(tn_http_fetch *f, size_t consumed, int reusable)
 /* The whole response is here. body: the buffered body (empty when streamed); consumed:
    bytes of the stream buffer it occupies; err: set on a final answer that is an error
    (too many redirects). */
+/* decompress_response: decode `in`; the pieces go to the streaming callback, or are
+   collected in dec_out (buffered bodies, at most body_limit bytes: the decoder's cap).
+   last: no more input comes, so a coded stream that did not end is truncated.
+   Returns 0, or -1 when the fetch is over (failed, or ended by the callback). */
+TN__PRIVATE int tn__hcl_decode(tn_http_fetch *f, tn_str in, int last) {
+    int rc = TN_OK;
+    tn_str out;
+    while (!f->dec_done) {
+        rc = f->dec->run(f->dec_state, &in, &out);
+        if (rc < 0) break;
+        if (rc == 1) f->dec_done = 1;
+        if (out.len) {
+            if (f->stream_cb) {
+                f->stream_cb(f, out, f->stream_user);
+                if (f->state != TN__HCL_ACTIVE) return -1;
+            } else if (tn_buf_append(&f->dec_out, out.ptr, out.len) != 0) {
+                tn__hcl_fail(f, TN_ENOMEM, NULL);
+                return -1;
+            }
+        } else if (in.len == 0) {
+            break;
+        }
+    }
+    if (rc == TN_ELIMIT) {
+        tn__hcl_fail(f, TN_EBODY_TOO_LARGE, "Response body larger than max_body_size (after decoding)");
+        return -1;
+    }
+    if (rc < 0 || (last && !f->dec_done)) {
+        snprintf(f->msg, sizeof f->msg, "Content-Encoding %s could not be decoded: %s", f->dec->coding,
+                 rc < 0 ? f->dec->error(f->dec_state) : "the data ends early");
+        tn__hcl_fail(f, rc < 0 ? rc : TN_EINCOMPLETE, f->msg);
+        return -1;
+    }
+    return 0;
+}
+
 TN__PRIVATE void tn__hcl_complete(tn_http_fetch *f, tn_str body, size_t consumed) {
     tn__hcl_conn *c = f->conn;
     tn_stream *s = c->s;
@@ -1071,12 +1201,12 @@ TN__PRIVATE void tn__hcl_complete(tn_http_fetch *f, tn_str body, size_t consumed
         return;
     }
     if (f->dec) {
-        /* decompress_response: the decoded bytes (buffered bodies) */
-        if (f->dec->feed(f->dec_state, body, &f->dec_out) != 0 || f->dec->finish(f->dec_state, &f->dec_out) != 0) {
-            tn__hcl_fail(f, TN_EBAD_ENCODING, "Content-Encoding could not be decoded");
-            return;
-        }
-        body = tn_str_make(tn_buf_ptr(&f->dec_out), tn_buf_size(&f->dec_out));
+        /* decompress_response: the body is the decoded one (streamed: the rest of it), and
+           as in Tornado Content-Encoding is renamed X-Consumed-Content-Encoding */
+        size_t i = tn_http_header_next(f->rh, f->p.num_headers, "Content-Encoding", 0);
+        if (tn__hcl_decode(f, f->stream_cb ? tn_str_make(NULL, 0) : body, 1) != 0) return;
+        if (!f->stream_cb) body = tn_str_make(tn_buf_ptr(&f->dec_out), tn_buf_size(&f->dec_out));
+        if (i < f->p.num_headers) f->rh[i].name = tn_str_c("X-Consumed-Content-Encoding");
     }
     tn__hcl_detach(f);
     memset(&r, 0, sizeof r);
@@ -1195,14 +1325,10 @@ TN__PRIVATE int tn__hcl_stream_body(tn_http_fetch *f, tn_str data) {
     if (len > 0) {
         tn_str chunk = tn_str_make(p, len);
         if (f->dec) {
-            tn_buf_consume(&f->dec_out, tn_buf_size(&f->dec_out));
-            if (f->dec->feed(f->dec_state, chunk, &f->dec_out) != 0) {
-                tn__hcl_fail(f, TN_EBAD_ENCODING, "Content-Encoding could not be decoded");
-                return -1;
-            }
-            chunk = tn_str_make(tn_buf_ptr(&f->dec_out), tn_buf_size(&f->dec_out));
+            if (tn__hcl_decode(f, chunk, 0) != 0) return -1;   /* pieces to the callback */
+        } else {
+            f->stream_cb(f, chunk, f->stream_user);
         }
-        if (chunk.len) f->stream_cb(f, chunk, f->stream_user);
         if (f->state != TN__HCL_ACTIVE) return -1;
     }
     if (f->p.body_kind == TN_HTTP_BODY_CHUNKED) {
@@ -1252,11 +1378,16 @@ TN__PRIVATE int tn__hcl_head_done(tn_http_fetch *f, tn_str data) {
     memset(&f->ch, 0, sizeof f->ch);
     f->ch.max_body_bytes = limit ? limit : 1;
     f->body_left = f->p.content_length;
+    if (f->dec_state && f->dec) f->dec->end(f->dec_state, tn__loop_alloc(f->h.loop));
+    f->dec_state = NULL;
     f->dec = NULL;
-    if (f->decompress && !f->redirect_hop && tn_http_header_get(f->rh, f->p.num_headers, "Content-Encoding", &v) == 0 &&
+    f->dec_done = 0;
+    /* decompress_response: the decoder caps the decoded bytes at the body limit */
+    if (f->decompress && !f->redirect_hop && f->p.body_kind != TN_HTTP_BODY_NONE &&
+        tn_http_header_get(f->rh, f->p.num_headers, "Content-Encoding", &v) == 0 &&
         (f->dec = tn__hcl_decoder_find(v)) != NULL) {
-        tn_buf_free(&f->dec_out);
-        if (!(f->dec_state = f->dec->start(tn__loop_alloc(f->h.loop)))) {
+        tn_buf_consume(&f->dec_out, tn_buf_size(&f->dec_out));
+        if (!(f->dec_state = f->dec->start(tn__loop_alloc(f->h.loop), limit))) {
             tn__hcl_fail(f, TN_ENOMEM, NULL);
             return -1;
         }
@@ -1354,20 +1485,7 @@ TN__PRIVATE void tn__hcl_process(tn_http_fetch *f) {
                 int ended = tn__hcl_stream_body(f, data);
                 if (ended < 0) return;
                 if (ended) {
-                    if (f->dec) {
-                        tn_buf_consume(&f->dec_out, tn_buf_size(&f->dec_out));
-                        if (f->dec->finish(f->dec_state, &f->dec_out) != 0) {
-                            tn__hcl_fail(f, TN_EBAD_ENCODING, "Content-Encoding could not be decoded");
-                            return;
-                        }
-                        if (tn_buf_size(&f->dec_out))
-                            f->stream_cb(f, tn_str_make(tn_buf_ptr(&f->dec_out), tn_buf_size(&f->dec_out)), f->stream_user);
-                        if (f->state != TN__HCL_ACTIVE) return;
-                        f->dec->end(f->dec_state, tn__loop_alloc(f->h.loop));
-                        f->dec_state = NULL;
-                        f->dec = NULL;
-                    }
-                    tn__hcl_complete(f, tn_str_make(NULL, 0), 0);
+                    tn__hcl_complete(f, tn_str_make(NULL, 0), 0);   /* checks the decoder ended */
                     return;
                 }
                 data = tn__stream_peek(s);

@@ -44,8 +44,17 @@ TN__BEGIN_DECLS
 
    https:// needs TORNADO_WITH_OPENSSL (without it such fetches fail with TN_ENOTSUP, "TLS
    not built in"); certificates are verified unless a request sets no_validate_cert.
-   decompress_response needs the DEFLATE module (until then no
-   Accept-Encoding is sent, so servers answer uncompressed). */
+   decompress_response (on unless a request sets no_decompress, as in Tornado) sends
+   Accept-Encoding: gzip, deflate and decodes such bodies with the DEFLATE module: the
+   response's body (or each streamed chunk) is the decoded bytes and Content-Encoding is
+   renamed X-Consumed-Content-Encoding (Tornado's rename). "deflate" is zlib, or raw
+   DEFLATE when the first two bytes are no zlib header (servers that send that exist;
+   browsers and curl accept it too). max_body_size applies to the decoded size (a bomb
+   stops at the cap: TN_EBODY_TOO_LARGE, no memory beyond it); corrupt or truncated data is
+   a 599 whose message names the coding and the inflater's reason. The decoder (about
+   62 KiB) comes from the loop's allocator once per coded response; streamed bodies are
+   handed out in pieces of at most 16 KiB, all of one read's pieces before a pause takes
+   effect. With TORNADO_NO_DEFLATE nothing is decoded and no Accept-Encoding is sent. */
 
 /* Defaults: TORNADO_HTTP_CLIENT_MAX_CLIENTS, _TIMEOUT_MS, _MAX_REDIRECTS, _POOL_IDLE_MS (config.h). */
 
@@ -132,8 +141,8 @@ typedef void (*tn_http_producer_cb)(tn_http_fetch *f, void *user);
      no_follow_redirects  1: a 3xx is the answer (Tornado: follow_redirects=False)
      max_redirects        0 = TORNADO_HTTP_CLIENT_MAX_REDIRECTS (5); < 0: none
      user_agent           NULL = the client's
-     no_decompress        1: do not ask for compressed bodies (Tornado: decompress_response
-                          True by default; takes effect once a decoder is built in)
+     no_decompress        1: do not ask for compressed bodies and pass any as sent (Tornado:
+                          decompress_response True by default; see above)
      streaming_callback   body chunks as they arrive; the response's body is then empty
      header_callback      each raw header line of the final response
      expect_100_continue  send Expect: 100-continue and the body only after 100

@@ -734,7 +734,11 @@ TN_TEST(bodies_auth_and_headers) {
     TN_CHECK(strstr(a.body, "X-Default=from-client\n") != NULL);
     TN_CHECK(strstr(a.body, "User-Agent=client-ua\n") != NULL);
     TN_CHECK(strstr(a.body, "Host=127.0.0.1:") != NULL);
+#if TN_HAS_DEFLATE
+    TN_CHECK(strstr(a.body, "Accept-Encoding=gzip, deflate\n") != NULL);   /* decompress_response (default) */
+#else
     TN_CHECK(strstr(a.body, "Accept-Encoding") == NULL);   /* no decoder built in: none asked for */
+#endif
 
     /* a large upload */
     {
@@ -1497,6 +1501,228 @@ TN_TEST(fetch_sync) {
 }
 
 
+#if TN_HAS_DEFLATE
+/* ---- decompress_response: gzip and deflate bodies from scripted servers ---- */
+static char g_gz_text[60000];
+static size_t g_gz_text_len;
+
+/* head + body into one malloc'ed response; chunk > 0: chunked coding in pieces of chunk bytes */
+static char *gz_response(const char *head, const char *body, size_t n, size_t chunk, size_t *out_len) {
+    char *r = (char *)malloc(strlen(head) + n + (chunk ? n / chunk + 1 : 0) * 24 + 64), *w = r;
+    size_t i;
+    w += sprintf(w, "%s", head);
+    if (!chunk) {
+        memcpy(w, body, n);
+        w += n;
+    } else {
+        for (i = 0; i < n; i += chunk) {
+            size_t k = n - i < chunk ? n - i : chunk;
+            w += sprintf(w, "%lx\r\n", (unsigned long)k);
+            memcpy(w, body + i, k);
+            w += k;
+            w += sprintf(w, "\r\n");
+        }
+        w += sprintf(w, "0\r\n\r\n");
+    }
+    *out_len = (size_t)(w - r);
+    return r;
+}
+
+static char *gz_encode(int format, const char *in, size_t n, size_t *out_len) {
+    tn_deflate_opts o;
+    char *out = (char *)malloc(tn_deflate_bound(n));
+    memset(&o, 0, sizeof o);
+    o.format = format;
+    TN_OK_RC(tn_deflate_once(&o, in, n, out, tn_deflate_bound(n), out_len));
+    return out;
+}
+
+/* Serve resp once from a raw server and fetch it (streamed into a when stream is set). */
+static void gz_fetch(tn_loop *loop, tn_http_client *cl, const char *resp, size_t len, int stream, int no_decompress,
+                     answer *a) {
+    raw r;
+    tn_http_fetch_req req;
+    raw_start(loop, &r, resp);
+    r.resp_len = len;
+    r.close_after = 1;
+    memset(&req, 0, sizeof req);
+    req.url = raw_url(&r, "/gz");
+    req.no_decompress = no_decompress;
+    if (stream) {
+        req.streaming_callback = on_chunk;
+        req.streaming_user = a;
+    }
+    TN_OK_RC(start_fetch(cl, &req, a, NULL));
+    wait_answer(loop, a, 10000);
+    raw_stop(loop, &r);
+}
+
+TN_TEST(decompress_response_gzip_deflate) {
+    tn_loop *loop = new_loop();
+    tn_http_client *cl, *small;
+    tn_http_client_opts o;
+    answer a;
+    char *gz, *zl, *rw, *resp, *bomb, *bad;
+    size_t gz_len, zl_len, rw_len, len, bomb_len, i;
+    uint64_t want;
+    static char zeros[8 << 20];
+    for (i = 0; g_gz_text_len + 64 < sizeof g_gz_text; i++)
+        g_gz_text_len += (size_t)sprintf(g_gz_text + g_gz_text_len, "line %lu of the gzip test, %lu\n",
+                                         (unsigned long)i, (unsigned long)(i * i % 977));
+    want = fnv(0, g_gz_text, g_gz_text_len);
+    gz = gz_encode(TN_DEFLATE_GZIP, g_gz_text, g_gz_text_len, &gz_len);
+    zl = gz_encode(TN_DEFLATE_ZLIB, g_gz_text, g_gz_text_len, &zl_len);
+    rw = gz_encode(TN_DEFLATE_RAW, g_gz_text, g_gz_text_len, &rw_len);
+    TN_CHECK(gz_len < g_gz_text_len / 2);
+    TN_OK_RC(tn_http_client_new(loop, NULL, &cl));
+
+    /* gzip with a Content-Length: the body is the decoded one, Content-Encoding renamed */
+    {
+        char head[256];
+        snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %lu\r\n\r\n",
+                 (unsigned long)gz_len);
+        resp = gz_response(head, gz, gz_len, 0, &len);
+        gz_fetch(loop, cl, resp, len, 0, 0, &a);
+        TN_EQ_INT(a.code, 200);
+        TN_EQ_INT(a.error, 0);
+        TN_EQ_UINT(a.body_len, g_gz_text_len);
+        TN_CHECK(a.hash == want);
+        TN_CHECK(strstr(a.hdr, "X-Consumed-Content-Encoding: gzip\n") != NULL);
+        TN_CHECK(strstr(a.hdr, "\nContent-Encoding") == NULL);
+        /* decompress_response off: the bytes as sent, the header kept */
+        gz_fetch(loop, cl, resp, len, 0, 1, &a);
+        TN_EQ_INT(a.code, 200);
+        TN_EQ_UINT(a.body_len, gz_len);
+        TN_CHECK(a.hash == fnv(0, gz, gz_len));
+        TN_CHECK(strstr(a.hdr, "Content-Encoding: gzip\n") != NULL);
+        free(resp);
+    }
+    /* chunked + gzip, buffered and streamed (the callback gets decoded pieces) */
+    resp = gz_response("HTTP/1.1 200 OK\r\nContent-Encoding: GZIP\r\nTransfer-Encoding: chunked\r\n\r\n", gz, gz_len,
+                       777, &len);
+    gz_fetch(loop, cl, resp, len, 0, 0, &a);
+    TN_EQ_INT(a.code, 200);
+    TN_EQ_UINT(a.body_len, g_gz_text_len);
+    TN_CHECK(a.hash == want);
+    gz_fetch(loop, cl, resp, len, 1, 0, &a);
+    TN_EQ_INT(a.code, 200);
+    TN_EQ_INT(a.error, 0);
+    TN_EQ_UINT(a.stream_len, g_gz_text_len);
+    TN_CHECK(a.stream_hash == want);
+    TN_EQ_UINT(a.body_len, 0);
+    {   /* paused after every piece, resumed a little later: all of it, in order */
+        raw r;
+        tn_http_fetch_req req;
+        int k, pauses = 0;
+        raw_start(loop, &r, resp);
+        r.resp_len = len;
+        r.close_after = 1;
+        memset(&req, 0, sizeof req);
+        req.url = raw_url(&r, "/gz");
+        req.streaming_callback = on_chunk;
+        req.streaming_user = &a;
+        TN_OK_RC(start_fetch(cl, &req, &a, NULL));
+        a.pause_every = 1;
+        for (k = 0; k < 5000 && !a.done; k++) {
+            (void)tn_loop_run_once(loop, 20);
+            if (a.paused) {
+                int chunks = a.chunks;
+                tn_http_fetch *pf = a.paused;
+                (void)tn_loop_run_once(loop, 5);
+                TN_EQ_INT(a.chunks, chunks);
+                a.paused = NULL;
+                pauses++;
+                if (!a.done) tn_http_fetch_resume(pf);
+            }
+        }
+        TN_CHECK(a.done);
+        TN_EQ_INT(a.error, 0);
+        TN_CHECK(pauses >= 1);
+        TN_EQ_UINT(a.stream_len, g_gz_text_len);
+        TN_CHECK(a.stream_hash == want);
+        raw_stop(loop, &r);
+    }
+    free(resp);
+    /* streamed, delimited by the close */
+    resp = gz_response("HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nConnection: close\r\n\r\n", gz, gz_len, 0, &len);
+    gz_fetch(loop, cl, resp, len, 1, 0, &a);
+    TN_EQ_INT(a.error, 0);
+    TN_EQ_UINT(a.stream_len, g_gz_text_len);
+    TN_CHECK(a.stream_hash == want);
+    /* the same, cut short: truncated data is an error, not a short body */
+    gz_fetch(loop, cl, resp, len - gz_len / 2, 0, 0, &a);
+    TN_EQ_INT(a.code, 599);
+    TN_CHECKF(strstr(a.msg, "gzip could not be decoded: the data ends early") != NULL, "%s", a.msg);
+    free(resp);
+    /* deflate: zlib, and raw DEFLATE from misbehaving servers */
+    resp = gz_response("HTTP/1.1 200 OK\r\nContent-Encoding: deflate\r\nTransfer-Encoding: chunked\r\n\r\n", zl, zl_len,
+                       1, &len);   /* one byte per chunk: the zlib header split too */
+    gz_fetch(loop, cl, resp, len, 0, 0, &a);
+    TN_EQ_INT(a.error, 0);
+    TN_EQ_UINT(a.body_len, g_gz_text_len);
+    TN_CHECK(a.hash == want);
+    free(resp);
+    resp = gz_response("HTTP/1.1 200 OK\r\nContent-Encoding: deflate\r\nConnection: close\r\n\r\n", rw, rw_len, 0, &len);
+    gz_fetch(loop, cl, resp, len, 1, 0, &a);
+    TN_EQ_INT(a.error, 0);
+    TN_EQ_UINT(a.stream_len, g_gz_text_len);
+    TN_CHECK(a.stream_hash == want);
+    free(resp);
+    /* corrupt gzip: 599 with the inflater's reason */
+    bad = (char *)malloc(gz_len);
+    memcpy(bad, gz, gz_len);
+    bad[gz_len - 6] ^= 0x55;   /* the CRC-32 */
+    resp = gz_response("HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nConnection: close\r\n\r\n", bad, gz_len, 0, &len);
+    gz_fetch(loop, cl, resp, len, 0, 0, &a);
+    TN_EQ_INT(a.code, 599);
+    TN_EQ_RC(a.error, TN_EBAD_CHECKSUM);
+    TN_CHECKF(strstr(a.msg, "Content-Encoding gzip could not be decoded: ") != NULL, "%s", a.msg);
+    free(resp);
+    memcpy(bad, gz, gz_len);
+    memset(bad + 10, 0xff, 16);   /* the first block */
+    resp = gz_response("HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nConnection: close\r\n\r\n", bad, gz_len, 0, &len);
+    gz_fetch(loop, cl, resp, len, 1, 0, &a);
+    TN_EQ_INT(a.code, 599);
+    TN_EQ_RC(a.error, TN_EBAD_DEFLATE);
+    printf("  corrupt gzip: %s\n", a.msg);
+    free(resp);
+    free(bad);
+    /* no body (HEAD-like 204) with Content-Encoding: nothing to decode */
+    gz_fetch(loop, cl, "HTTP/1.1 204 No Content\r\nContent-Encoding: gzip\r\n\r\n", 0, 0, 0, &a);
+    TN_EQ_INT(a.code, 204);
+    TN_EQ_INT(a.error, 0);
+
+    /* a bomb: 8 MiB of zeros in a few KiB, against max_body_size 1 MiB (buffered and streamed):
+       stopped at the cap */
+    bomb = gz_encode(TN_DEFLATE_GZIP, zeros, sizeof zeros, &bomb_len);
+    TN_CHECK(bomb_len < 65536);
+    memset(&o, 0, sizeof o);
+    o.max_body_size = 1 << 20;
+    TN_OK_RC(tn_http_client_new(loop, &o, &small));
+    resp = gz_response("HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nConnection: close\r\n\r\n", bomb, bomb_len, 0, &len);
+    gz_fetch(loop, small, resp, len, 0, 0, &a);
+    TN_EQ_INT(a.code, 599);
+    TN_EQ_RC(a.error, TN_EBODY_TOO_LARGE);
+    TN_CHECKF(strstr(a.msg, "max_body_size") != NULL, "%s", a.msg);
+    gz_fetch(loop, small, resp, len, 1, 0, &a);
+    TN_EQ_INT(a.code, 599);
+    TN_EQ_RC(a.error, TN_EBODY_TOO_LARGE);
+    TN_EQ_UINT(a.stream_len, 1 << 20);   /* exactly the cap, in pieces */
+    TN_CHECK(a.chunks >= 64);
+    free(resp);
+    free(bomb);
+
+    free(gz);
+    free(zl);
+    free(rw);
+    close_client(loop, small);
+    close_client(loop, cl);
+    free_loop(loop);
+}
+#else
+TN_TEST(decompress_response_gzip_deflate) { TN_SKIP("built without the deflate module (TORNADO_NO_DEFLATE)"); }
+#endif
+
 /* ---- nginx: redirects, chunked (sub_filter drops the length) and large files,
    keep-alive reuse counted from nginx's access log ---- */
 TN_TEST(nginx_interop) {
@@ -1510,7 +1736,8 @@ TN_TEST(nginx_interop) {
     pid_t pid;
     FILE *fp;
     uint64_t big_hash = 0;
-    static char big[3000000];
+    static char big[3000000], text[200000];
+    size_t text_len = 0;
     const char *nginx = access("/usr/sbin/nginx", X_OK) == 0 ? "/usr/sbin/nginx" : "nginx";
     if (!have_cmd("nginx")) TN_SKIP("nginx not found (apt-get install nginx-light)");
     loop = new_loop();
@@ -1525,6 +1752,12 @@ TN_TEST(nginx_interop) {
     fclose(fp);
     for (i = 0; i < (int)sizeof big; i++) big[i] = (char)((i * 7 + i / 1000) & 0xff);
     big_hash = fnv(0, big, sizeof big);
+    snprintf(path, sizeof path, "%s/www/text.txt", g_tmp);   /* gzip on: compressed by nginx */
+    fp = fopen(path, "w");
+    for (i = 0; text_len + 80 < sizeof text; i++)
+        text_len += (size_t)sprintf(text + text_len, "%d: nginx gzip on, line %d of the text file %d\n", i, i * 31 % 1009, i);
+    fwrite(text, 1, text_len, fp);
+    fclose(fp);
     snprintf(path, sizeof path, "%s/www/big.bin", g_tmp);
     fp = fopen(path, "wb");
     fwrite(big, 1, sizeof big, fp);
@@ -1544,8 +1777,9 @@ TN_TEST(nginx_interop) {
             "    location = /r1 { return 301 /r2; }\n    location = /r2 { return 302 /small.txt; }\n"
             "    location = /r3 { return 307 http://127.0.0.1:%d/r1; }\n"
             "    location /sub/ { alias %s/www/; sub_filter 'nginx' 'NGINX'; sub_filter_types *; sub_filter_once off; }\n"
+            "    location /gz/ { alias %s/www/; gzip on; gzip_types text/plain; gzip_min_length 1; }\n"
             "  }\n}\n",
-            g_tmp, g_tmp, log, g_tmp, g_tmp, g_tmp, g_tmp, g_tmp, port, g_tmp, port, g_tmp);
+            g_tmp, g_tmp, log, g_tmp, g_tmp, g_tmp, g_tmp, g_tmp, port, g_tmp, port, g_tmp, g_tmp);
     fclose(fp);
     {
         char *argv[] = { (char *)nginx, (char *)"-c", conf, (char *)"-e", errlog, NULL };
@@ -1568,6 +1802,53 @@ TN_TEST(nginx_interop) {
     TN_EQ_INT(a->code, 200);
     TN_CHECKF(strstr(a->hdr, "Transfer-Encoding: chunked") != NULL, "%s", a->hdr);
     TN_EQ_STR(a->body, "hello NGINX\n");
+#if TN_HAS_DEFLATE
+    get(loop, cl, url(base, "/gz/text.txt"), a);         /* gzip on: decoded byte for byte */
+    TN_EQ_INT(a->code, 200);
+    TN_EQ_INT(a->error, 0);
+    TN_CHECKF(strstr(a->hdr, "X-Consumed-Content-Encoding: gzip\n") != NULL, "%s", a->hdr);
+    TN_EQ_UINT(a->body_len, text_len);
+    TN_EQ_UINT(a->hash, fnv(0, text, text_len));
+    memset(&req, 0, sizeof req);                         /* streamed */
+    req.url = url(base, "/gz/text.txt");
+    req.streaming_callback = on_chunk;
+    req.streaming_user = a;
+    TN_OK_RC(start_fetch(cl, &req, a, NULL));
+    wait_answer(loop, a, 10000);
+    TN_EQ_INT(a->error, 0);
+    TN_EQ_UINT(a->stream_len, text_len);
+    TN_CHECK(memcmp(a->stream, text, text_len) == 0);
+    req.streaming_callback = NULL;                       /* decompress_response off: not asked for */
+    req.no_decompress = 1;
+    TN_OK_RC(start_fetch(cl, &req, a, NULL));
+    wait_answer(loop, a, 10000);
+    TN_EQ_INT(a->code, 200);
+    TN_EQ_UINT(a->body_len, text_len);
+    TN_CHECK(strstr(a->hdr, "Content-Encoding") == NULL);
+    {   /* ... and asked for by the caller: the gzip bytes as sent */
+        tn_http_header ae;
+        tn_inflate_opts io;
+        size_t n = 0;
+        char *plain;
+        ae.name = tn_str_c("Accept-Encoding");
+        ae.value = tn_str_c("gzip");
+        req.headers = &ae;
+        req.num_headers = 1;
+        req.streaming_callback = on_chunk;
+        req.streaming_user = a;
+        TN_OK_RC(start_fetch(cl, &req, a, NULL));
+        wait_answer(loop, a, 10000);
+        TN_EQ_INT(a->code, 200);
+        TN_CHECKF(a->stream_len < text_len / 3, "%lu", (unsigned long)a->stream_len);
+        memset(&io, 0, sizeof io);
+        io.format = TN_DEFLATE_GZIP;
+        plain = (char *)malloc(sizeof text);
+        TN_OK_RC(tn_inflate_once(&io, a->stream, a->stream_len, plain, sizeof text, &n));
+        TN_EQ_UINT(n, text_len);
+        TN_CHECK(memcmp(plain, text, text_len) == 0);
+        free(plain);
+    }
+#endif
     get(loop, cl, url(base, "/big.bin"), a);             /* 3 MB, buffered */
     TN_EQ_INT(a->code, 200);
     TN_EQ_UINT(a->body_len, sizeof big);
@@ -1656,7 +1937,12 @@ TN_TEST(python_tornado_server_interop) {
           "    def post(self): self.write('%s:%d' % (self.request.headers.get('Content-Type'), len(self.request.body)))\n"
           "class Redir(tornado.web.RequestHandler):\n"
           "    def get(self): self.redirect('/hello')\n"
-          "app = tornado.web.Application([('/hello', Hello), ('/chunks', Chunks), ('/post', Post), ('/redir', Redir)])\n"
+          "class Text(tornado.web.RequestHandler):\n"
+          "    def get(self):\n"
+          "        self.set_header('Content-Type', 'text/plain')\n"
+          "        self.write(''.join('line %d of Tornado text\\n' % i for i in range(3000)))\n"
+          "app = tornado.web.Application([('/hello', Hello), ('/chunks', Chunks), ('/post', Post), ('/redir', Redir),\n"
+          "                               ('/text', Text)], compress_response=True)\n"
           "app.listen(int(sys.argv[1]), '127.0.0.1')\n"
           "tornado.ioloop.IOLoop.current().start()\n", fp);
     fclose(fp);
@@ -1675,6 +1961,19 @@ TN_TEST(python_tornado_server_interop) {
     TN_CHECKF(strstr(a->hdr, "Transfer-Encoding: chunked") != NULL, "%s", a->hdr);
     TN_CHECK(strncmp(a->body, "piece 0;piece 1;", 16) == 0);
     TN_CHECK(strstr(a->body, "piece 49;") != NULL);
+#if TN_HAS_DEFLATE
+    TN_CHECKF(strstr(a->hdr, "X-Consumed-Content-Encoding: gzip") != NULL, "%s", a->hdr);   /* compress_response */
+    get(loop, cl, url(base, "/text"), a);
+    TN_EQ_INT(a->code, 200);
+    TN_CHECKF(strstr(a->hdr, "X-Consumed-Content-Encoding: gzip") != NULL, "%s", a->hdr);
+    {
+        static char want[80000];
+        size_t wl = 0;
+        for (i = 0; i < 3000; i++) wl += (size_t)sprintf(want + wl, "line %d of Tornado text\n", i);
+        TN_EQ_UINT(a->body_len, wl);
+        TN_EQ_UINT(a->hash, fnv(0, want, wl));
+    }
+#endif
     get(loop, cl, url(base, "/redir"), a);
     TN_EQ_INT(a->code, 200);
     TN_EQ_INT(a->redirects, 1);
@@ -1698,6 +1997,7 @@ TN_TEST(python_tornado_server_interop) {
         TN_EQ_STR(a->body, "application/x-www-form-urlencoded:20000");
     }
     for (i = 0; i < 20; i++) get(loop, cl, url(base, "/hello"), a);
+    TN_EQ_STR(a->body, "Hello from Tornado");   /* under 1024 bytes: not compressed */
     tn_http_client_get_stats(cl, &st);
     TN_EQ_UINT(st.connections_opened, 1);   /* Tornado keeps the connection alive */
     close_client(loop, cl);
@@ -1787,6 +2087,7 @@ TN_TESTS(
     TN_CASE(fetch_sync),
     TN_CASE(proxy_absolute_form_in_loop),
     TN_CASE(tinyproxy_absolute_form_and_connect),
+    TN_CASE(decompress_response_gzip_deflate),
     TN_CASE(nginx_interop),
     TN_CASE(python_tornado_server_interop),
     TN_CASE(httpbin_example_interop)
