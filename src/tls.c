@@ -162,6 +162,22 @@ TN__PRIVATE void tn__tls_check_done(tn__tls *t) {
 }
 
 /* Drive the handshake as far as the bytes at hand allow. Returns TN_OK or an error. */
+/* OpenSSL wants the peer's bytes (the handshake, or a write during one): send what it has
+   queued, then feed it what the socket holds. Returns > 0 (fed: try again), TN_EAGAIN (wait
+   for the fd), or an error (TN_EEOF: the peer left during the handshake). */
+TN__PRIVATE long tn__tls_want_read(tn__tls *t) {
+    long r;
+    int frc = tn__tls_flush_out(t);
+    if (frc != 0) return frc;
+    t->rstalled = 1;
+    r = tn__tls_feed(t);
+    if (r == 0) {
+        t->err = "connection closed during the handshake";
+        return TN_EEOF;
+    }
+    return r;
+}
+
 TN__PRIVATE int tn__tls_handshake(tn__tls *t) {
     while (!t->hs_done) {
         int rc = SSL_do_handshake(t->ssl), e;
@@ -171,17 +187,9 @@ TN__PRIVATE int tn__tls_handshake(tn__tls *t) {
         }
         e = SSL_get_error(t->ssl, rc);
         if (e == SSL_ERROR_WANT_READ) {
-            long r;
-            int frc = tn__tls_flush_out(t);
-            if (frc != 0) return frc;
-            t->rstalled = 1;
-            r = tn__tls_feed(t);
+            long r = tn__tls_want_read(t);
             if (r > 0) continue;
             if (r == TN_EAGAIN) break;
-            if (r == 0) {
-                t->err = "connection closed during the handshake";
-                return TN_EEOF;
-            }
             return (int)r;
         }
         return (int)tn__tls_fail(t, e);
@@ -243,17 +251,8 @@ TN__PRIVATE long tn__tls_put(tn__tls *t, const void *buf, size_t n) {
         if (rc == 1) return (long)done;
         e = SSL_get_error(t->ssl, rc);
         if (e == SSL_ERROR_WANT_READ) {
-            long r;
-            int frc = tn__tls_flush_out(t);
-            if (frc != 0) return frc;
-            t->rstalled = 1;
-            r = tn__tls_feed(t);
+            long r = tn__tls_want_read(t);
             if (r > 0) continue;
-            if (r == TN_EAGAIN) return TN_EAGAIN;
-            if (r == 0) {
-                t->err = "connection closed during the handshake";
-                return TN_EEOF;
-            }
             return r;
         }
         return tn__tls_fail(t, e);

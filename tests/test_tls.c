@@ -12,6 +12,7 @@
 #define TORNADO_IMPLEMENTATION
 #include "../tornado.h"
 #include "tn_test.h"
+#include "tn_test_client.h"
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <netinet/in.h>
@@ -844,62 +845,6 @@ TN_TEST(https_mutual_tls) {
     TN_EQ_INT(a.code, 200);
     TN_EQ_STR(a.body, "https|http/1.1|-");
     end_all(loop, cl, app);
-}
-
-/* ---- peers run as processes ---- */
-static int have_cmd(const char *cmd) {
-    char buf[256];
-    snprintf(buf, sizeof buf, "command -v %s >/dev/null 2>&1 || test -x /usr/sbin/%s", cmd, cmd);
-    return system(buf) == 0;
-}
-static int wait_port(int port, int ms) {
-    double end = tn_test_ms() + ms;
-    while (tn_test_ms() < end) {
-        struct sockaddr_in sa;
-        int fd = socket(AF_INET, SOCK_STREAM, 0);
-        memset(&sa, 0, sizeof sa);
-        sa.sin_family = AF_INET;
-        sa.sin_port = htons((unsigned short)port);
-        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0) {
-            close(fd);
-            return 1;
-        }
-        close(fd);
-        usleep(20000);
-    }
-    return 0;
-}
-static pid_t spawn(char *const argv[], const char *log) {
-    pid_t pid = fork();
-    if (pid == 0) {
-        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        setpgid(0, 0);
-        prctl(PR_SET_PDEATHSIG, SIGTERM);
-        if (fd >= 0) {
-            dup2(fd, 1);
-            dup2(fd, 2);
-        }
-        execvp(argv[0], argv);
-        _exit(127);
-    }
-    return pid;
-}
-static void reap(pid_t pid) {
-    int st;
-    if (pid <= 0) return;
-    kill(-pid, SIGTERM);
-    kill(pid, SIGTERM);
-    waitpid(pid, &st, 0);
-}
-static int free_port(void) {
-    tn_socket fd;
-    size_t n;
-    tn_addr ad;
-    TN_OK_RC(tn_bind_sockets("127.0.0.1", 0, NULL, &fd, 1, &n));
-    TN_OK_RC(tn_socket_local_addr(fd, &ad));
-    tn_socket_close(fd);
-    return tn_addr_port(&ad);
 }
 
 /* https:// through a CONNECT proxy (Debian's tinyproxy). */

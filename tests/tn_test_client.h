@@ -14,10 +14,16 @@
 #ifndef TN_TEST_CLIENT_H
 #define TN_TEST_CLIENT_H
 
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
+#if defined(__linux__)
+#include <sys/prctl.h>
+#endif
 
 #define CLI_MAX_HEADERS 64
 #define CLI_MAX_BODY 16384
@@ -232,11 +238,71 @@ TN_TEST_UNUSED static const char *cli_hdr_n(const cli_resp *r, const char *name,
 
 TN_TEST_UNUSED static const char *cli_hdr(const cli_resp *r, const char *name) { return cli_hdr_n(r, name, 0); }
 
-/* ---- external peers (curl, python3): interop tests skip when one is missing ---- */
+/* ---- external peers (curl, python3, nginx, tinyproxy): interop tests skip when one is missing ---- */
 TN_TEST_UNUSED static int have_cmd(const char *cmd) {
     char line[256];
-    snprintf(line, sizeof line, "command -v %s >/dev/null 2>&1", cmd);
+    snprintf(line, sizeof line, "command -v %s >/dev/null 2>&1 || test -x /usr/sbin/%s", cmd, cmd);
     return system(line) == 0;
+}
+
+/* A free port on 127.0.0.1 (bound, read, released) for a peer that cannot take port 0. */
+TN_TEST_UNUSED static int free_port(void) {
+    tn_socket fd;
+    size_t n;
+    tn_addr ad;
+    TN_OK_RC(tn_bind_sockets("127.0.0.1", 0, NULL, &fd, 1, &n));
+    TN_OK_RC(tn_socket_local_addr(fd, &ad));
+    tn_socket_close(fd);
+    return tn_addr_port(&ad);
+}
+
+/* Wait until something accepts on 127.0.0.1:port (ms budget). Returns 1 if it did. */
+TN_TEST_UNUSED static int wait_port(int port, int ms) {
+    double end = tn_test_ms() + ms;
+    while (tn_test_ms() < end) {
+        struct sockaddr_in sa;
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        memset(&sa, 0, sizeof sa);
+        sa.sin_family = AF_INET;
+        sa.sin_port = htons((unsigned short)port);
+        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0) {
+            close(fd);
+            return 1;
+        }
+        close(fd);
+        usleep(20000);
+    }
+    return 0;
+}
+
+/* Start argv as a child in its own process group, stdout and stderr to the file log; on
+   Linux it dies with the test process (a failing case takes its peer along). */
+TN_TEST_UNUSED static pid_t spawn(char *const argv[], const char *log) {
+    pid_t pid = fork();
+    if (pid == 0) {
+        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        setpgid(0, 0);
+#if defined(__linux__)
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
+#endif
+        if (fd >= 0) {
+            dup2(fd, 1);
+            dup2(fd, 2);
+        }
+        execvp(argv[0], argv);
+        _exit(127);
+    }
+    return pid;
+}
+
+/* Stop a peer started by spawn (its whole process group) and wait for it. */
+TN_TEST_UNUSED static void reap(pid_t pid) {
+    int st;
+    if (pid <= 0) return;
+    kill(-pid, SIGTERM);
+    kill(pid, SIGTERM);
+    waitpid(pid, &st, 0);
 }
 
 /* Run a shell command; its standard output (up to cap - 1 bytes, NUL-terminated) into out. */
