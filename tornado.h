@@ -987,7 +987,9 @@ typedef struct tn_stream tn_stream;
                             the stream (TN_EBUFFER_FULL)
      read_chunk_size        0 = TORNADO_READ_CHUNK_SIZE (64 KB), at most max_buffer_size/2:
                             room made in the read buffer before each read (a read then
-                            takes as much as the buffer has room for, one system call)
+                            takes as much as the buffer has room for, one system call); a
+                            stream holding nothing reads into a buffer the loop owns and
+                            keeps only what came
      max_write_buffer_size  0 = unlimited: tn_stream_write fails with TN_EBUFFER_FULL when
                             unsent bytes would exceed it
      idle_timeout_ms        0 = none: close with TN_ETIMEOUT after this long without a byte
@@ -4418,6 +4420,7 @@ TN__PRIVATE void tn__defer_init(tn__defer *d, void (*fn)(tn__defer *), tn__handl
 TN__PRIVATE void tn__defer_queue(tn_loop *loop, tn__defer *d);
 TN__PRIVATE void tn__defer_unqueue(tn_loop *loop, tn__defer *d);
 TN__PRIVATE tn_allocator *tn__loop_alloc(const tn_loop *loop);
+TN__PRIVATE char *tn__loop_scratch(tn_loop *loop);
 TN__PRIVATE const tn_logger *tn__loop_logger(const tn_loop *loop);
 /* Watch fd for an object of the library (internal = 1: counted as its handle, not a user fd). */
 TN__PRIVATE int tn__loop_add_fd(tn_loop *loop, tn_socket fd, int events, tn_fd_cb cb, void *user, int internal);
@@ -5114,6 +5117,7 @@ struct tn_loop {
     size_t fired_cap;
     int *dirty;                       /* fds whose interest changed since the last poll */
     size_t ndirty, dirty_cap;
+    char *scratch;                    /* tn__loop_scratch: one read buffer for every stream */
     void *backend;                    /* the poller's state */
 
     /* timers */
@@ -5138,6 +5142,16 @@ struct tn_loop {
 /* Make room for n fired events. */
 /* The loop's allocator, for the objects of every module on this loop. */
 TN__PRIVATE tn_allocator *tn__loop_alloc(const tn_loop *loop) { return loop->a; }
+
+/* A buffer of TORNADO_READ_CHUNK_SIZE bytes owned by the loop (allocated on first use,
+   freed with the loop), or NULL when out of memory. Streams read into it when they hold
+   nothing and keep only what arrived, so a connection never holds a whole read chunk for a
+   small request, and the allocator sees small requests instead of 64 KiB ones. Valid until
+   the caller returns to the loop: nothing may keep it. */
+TN__PRIVATE char *tn__loop_scratch(tn_loop *loop) {
+    if (!loop->scratch) loop->scratch = (char *)tn__alloc(loop->a, TORNADO_READ_CHUNK_SIZE);
+    return loop->scratch;
+}
 
 TN__PRIVATE int tn__loop_fired_reserve(tn_loop *loop, size_t n) {
     return tn__grow(loop->a, (void **)&loop->fired, &loop->fired_cap, n, sizeof(tn__fired));
@@ -5766,6 +5780,7 @@ TN__PRIVATE void tn__loop_release(tn_loop *loop) {
     tn__free(&a, loop->dirty);
     tn__free(&a, loop->timers);
     tn__free(&a, loop->heap);
+    tn__free(&a, loop->scratch);
     tn__free(&a, loop);
 }
 
@@ -7078,6 +7093,7 @@ struct tn_stream {
     unsigned int corked : 1;       /* writes queue without being sent (see tn__stream_cork) */
     unsigned int reported : 1;     /* the close sequence ran */
     unsigned int delivering : 1;   /* a finished read's callback runs; rdone: its buffered bytes */
+    unsigned int bulk : 1;         /* the last read filled its buffer: read straight into rbuf */
 };
 
 /* ---- transports ---- */
@@ -7493,18 +7509,33 @@ TN__PRIVATE void tn__stream_read_some(tn_stream *s) {
         if (r > 0) s->rdone += (size_t)r;
     } else {
         size_t have = tn_buf_size(&s->rbuf), room;
+        char *scratch;
         if (have >= s->opts.max_buffer_size) {
             tn__stream_close_now(s, TN_EBUFFER_FULL);
             return;
         }
         room = TN__MIN(s->opts.read_chunk_size, s->opts.max_buffer_size - have);
-        if (tn_buf_reserve(&s->rbuf, room) != 0) {
-            tn__stream_close_now(s, TN_ENOMEM);
-            return;
+        if (have == 0 && !s->bulk && (scratch = tn__loop_scratch(s->h.loop)) != NULL) {
+            /* nothing held: read into the loop's buffer and keep only what came (a small
+               request costs a small allocation, not a read chunk) */
+            room = TN__MIN(room, (size_t)TORNADO_READ_CHUNK_SIZE);
+            r = s->ops->read(s, scratch, room);
+            if (r > 0 && tn_buf_append(&s->rbuf, scratch, (size_t)r) != 0) {
+                tn__stream_close_now(s, TN_ENOMEM);
+                return;
+            }
+        } else {
+            if (tn_buf_reserve(&s->rbuf, room) != 0) {
+                tn__stream_close_now(s, TN_ENOMEM);
+                return;
+            }
+            room = TN__MIN(s->rbuf.cap - s->rbuf.len, s->opts.max_buffer_size - have);
+            r = s->ops->read(s, s->rbuf.data + s->rbuf.len, room);
+            if (r > 0) s->rbuf.len += (size_t)r;
         }
-        room = TN__MIN(s->rbuf.cap - s->rbuf.len, s->opts.max_buffer_size - have);
-        r = s->ops->read(s, s->rbuf.data + s->rbuf.len, room);
-        if (r > 0) s->rbuf.len += (size_t)r;
+        /* a full read means more is coming (a body, a bulk transfer): read the next
+           straight into the buffer, without the copy */
+        s->bulk = r > 0 && (size_t)r == room;
     }
     if (r > 0) {
         s->last_io = (uint32_t)tn_loop_now(s->h.loop);
@@ -16922,21 +16953,33 @@ TN__PRIVATE void tn__hc_next(tn__hconn *c) {
     tn__hc_process(c);
 }
 
+/* Passes per loop iteration. Each pass starts the next request of every connection
+   scheduled before it, in order (fair); a connection whose pipelined request was answered at
+   once is rescheduled and gets its next turn in the following pass. So up to this many
+   buffered requests per connection are answered in one iteration, with no poll (and no
+   change of poller interest) between them, and still no recursion inside handlers. */
+#define TN__HS_BURST 32
+
 TN__PRIVATE void tn__hs_on_ready(tn__defer *d) {
     tn_http_server *srv = (tn_http_server *)(void *)((char *)d - offsetof(tn_http_server, ready_d));
-    tn__hconn *c = srv->ready_head, *last = srv->ready_tail;
-    /* only those scheduled before this pass: a connection rescheduled now waits a turn */
-    srv->ready_head = srv->ready_tail = NULL;
-    while (c) {
-        tn__hconn *next = c->ready_next;
-        int was_last = c == last;
-        c->ready = 0;
-        if (c->state != TN__HC_DETACHED && !tn_stream_closed(tn__hc_stream(c)) && c->state != TN__HC_CLOSING &&
-            c->state != TN__HC_LINGER)
-            tn__hc_next(c);
-        if (was_last) break;
-        c = next;
+    int pass;
+    for (pass = 0; pass < TN__HS_BURST && srv->ready_head; pass++) {
+        tn__hconn *c = srv->ready_head, *last = srv->ready_tail;
+        /* only those scheduled before this pass: a connection rescheduled now waits a pass */
+        srv->ready_head = srv->ready_tail = NULL;
+        while (c) {
+            tn__hconn *next = c->ready_next;
+            int was_last = c == last;
+            c->ready = 0;
+            if (c->state != TN__HC_DETACHED && !tn_stream_closed(tn__hc_stream(c)) && c->state != TN__HC_CLOSING &&
+                c->state != TN__HC_LINGER)
+                tn__hc_next(c);
+            if (was_last) break;
+            c = next;
+        }
     }
+    /* rescheduling queued the node again: drop it when nothing is left for it */
+    if (!srv->ready_head) tn__defer_unqueue(srv->loop, &srv->ready_d);
 }
 
 /* ---- connections ---- */

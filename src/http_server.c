@@ -1128,21 +1128,33 @@ TN__PRIVATE void tn__hc_next(tn__hconn *c) {
     tn__hc_process(c);
 }
 
+/* Passes per loop iteration. Each pass starts the next request of every connection
+   scheduled before it, in order (fair); a connection whose pipelined request was answered at
+   once is rescheduled and gets its next turn in the following pass. So up to this many
+   buffered requests per connection are answered in one iteration, with no poll (and no
+   change of poller interest) between them, and still no recursion inside handlers. */
+#define TN__HS_BURST 32
+
 TN__PRIVATE void tn__hs_on_ready(tn__defer *d) {
     tn_http_server *srv = (tn_http_server *)(void *)((char *)d - offsetof(tn_http_server, ready_d));
-    tn__hconn *c = srv->ready_head, *last = srv->ready_tail;
-    /* only those scheduled before this pass: a connection rescheduled now waits a turn */
-    srv->ready_head = srv->ready_tail = NULL;
-    while (c) {
-        tn__hconn *next = c->ready_next;
-        int was_last = c == last;
-        c->ready = 0;
-        if (c->state != TN__HC_DETACHED && !tn_stream_closed(tn__hc_stream(c)) && c->state != TN__HC_CLOSING &&
-            c->state != TN__HC_LINGER)
-            tn__hc_next(c);
-        if (was_last) break;
-        c = next;
+    int pass;
+    for (pass = 0; pass < TN__HS_BURST && srv->ready_head; pass++) {
+        tn__hconn *c = srv->ready_head, *last = srv->ready_tail;
+        /* only those scheduled before this pass: a connection rescheduled now waits a pass */
+        srv->ready_head = srv->ready_tail = NULL;
+        while (c) {
+            tn__hconn *next = c->ready_next;
+            int was_last = c == last;
+            c->ready = 0;
+            if (c->state != TN__HC_DETACHED && !tn_stream_closed(tn__hc_stream(c)) && c->state != TN__HC_CLOSING &&
+                c->state != TN__HC_LINGER)
+                tn__hc_next(c);
+            if (was_last) break;
+            c = next;
+        }
     }
+    /* rescheduling queued the node again: drop it when nothing is left for it */
+    if (!srv->ready_head) tn__defer_unqueue(srv->loop, &srv->ready_d);
 }
 
 /* ---- connections ---- */

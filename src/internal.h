@@ -246,6 +246,7 @@ TN__PRIVATE void tn__defer_init(tn__defer *d, void (*fn)(tn__defer *), tn__handl
 TN__PRIVATE void tn__defer_queue(tn_loop *loop, tn__defer *d);
 TN__PRIVATE void tn__defer_unqueue(tn_loop *loop, tn__defer *d);
 TN__PRIVATE tn_allocator *tn__loop_alloc(const tn_loop *loop);
+TN__PRIVATE char *tn__loop_scratch(tn_loop *loop);
 TN__PRIVATE const tn_logger *tn__loop_logger(const tn_loop *loop);
 /* Watch fd for an object of the library (internal = 1: counted as its handle, not a user fd). */
 TN__PRIVATE int tn__loop_add_fd(tn_loop *loop, tn_socket fd, int events, tn_fd_cb cb, void *user, int internal);

@@ -81,6 +81,7 @@ struct tn_loop {
     size_t fired_cap;
     int *dirty;                       /* fds whose interest changed since the last poll */
     size_t ndirty, dirty_cap;
+    char *scratch;                    /* tn__loop_scratch: one read buffer for every stream */
     void *backend;                    /* the poller's state */
 
     /* timers */
@@ -105,6 +106,16 @@ struct tn_loop {
 /* Make room for n fired events. */
 /* The loop's allocator, for the objects of every module on this loop. */
 TN__PRIVATE tn_allocator *tn__loop_alloc(const tn_loop *loop) { return loop->a; }
+
+/* A buffer of TORNADO_READ_CHUNK_SIZE bytes owned by the loop (allocated on first use,
+   freed with the loop), or NULL when out of memory. Streams read into it when they hold
+   nothing and keep only what arrived, so a connection never holds a whole read chunk for a
+   small request, and the allocator sees small requests instead of 64 KiB ones. Valid until
+   the caller returns to the loop: nothing may keep it. */
+TN__PRIVATE char *tn__loop_scratch(tn_loop *loop) {
+    if (!loop->scratch) loop->scratch = (char *)tn__alloc(loop->a, TORNADO_READ_CHUNK_SIZE);
+    return loop->scratch;
+}
 
 TN__PRIVATE int tn__loop_fired_reserve(tn_loop *loop, size_t n) {
     return tn__grow(loop->a, (void **)&loop->fired, &loop->fired_cap, n, sizeof(tn__fired));
@@ -733,6 +744,7 @@ TN__PRIVATE void tn__loop_release(tn_loop *loop) {
     tn__free(&a, loop->dirty);
     tn__free(&a, loop->timers);
     tn__free(&a, loop->heap);
+    tn__free(&a, loop->scratch);
     tn__free(&a, loop);
 }
 

@@ -67,6 +67,7 @@ struct tn_stream {
     unsigned int corked : 1;       /* writes queue without being sent (see tn__stream_cork) */
     unsigned int reported : 1;     /* the close sequence ran */
     unsigned int delivering : 1;   /* a finished read's callback runs; rdone: its buffered bytes */
+    unsigned int bulk : 1;         /* the last read filled its buffer: read straight into rbuf */
 };
 
 /* ---- transports ---- */
@@ -482,18 +483,33 @@ TN__PRIVATE void tn__stream_read_some(tn_stream *s) {
         if (r > 0) s->rdone += (size_t)r;
     } else {
         size_t have = tn_buf_size(&s->rbuf), room;
+        char *scratch;
         if (have >= s->opts.max_buffer_size) {
             tn__stream_close_now(s, TN_EBUFFER_FULL);
             return;
         }
         room = TN__MIN(s->opts.read_chunk_size, s->opts.max_buffer_size - have);
-        if (tn_buf_reserve(&s->rbuf, room) != 0) {
-            tn__stream_close_now(s, TN_ENOMEM);
-            return;
+        if (have == 0 && !s->bulk && (scratch = tn__loop_scratch(s->h.loop)) != NULL) {
+            /* nothing held: read into the loop's buffer and keep only what came (a small
+               request costs a small allocation, not a read chunk) */
+            room = TN__MIN(room, (size_t)TORNADO_READ_CHUNK_SIZE);
+            r = s->ops->read(s, scratch, room);
+            if (r > 0 && tn_buf_append(&s->rbuf, scratch, (size_t)r) != 0) {
+                tn__stream_close_now(s, TN_ENOMEM);
+                return;
+            }
+        } else {
+            if (tn_buf_reserve(&s->rbuf, room) != 0) {
+                tn__stream_close_now(s, TN_ENOMEM);
+                return;
+            }
+            room = TN__MIN(s->rbuf.cap - s->rbuf.len, s->opts.max_buffer_size - have);
+            r = s->ops->read(s, s->rbuf.data + s->rbuf.len, room);
+            if (r > 0) s->rbuf.len += (size_t)r;
         }
-        room = TN__MIN(s->rbuf.cap - s->rbuf.len, s->opts.max_buffer_size - have);
-        r = s->ops->read(s, s->rbuf.data + s->rbuf.len, room);
-        if (r > 0) s->rbuf.len += (size_t)r;
+        /* a full read means more is coming (a body, a bulk transfer): read the next
+           straight into the buffer, without the copy */
+        s->bulk = r > 0 && (size_t)r == room;
     }
     if (r > 0) {
         s->last_io = (uint32_t)tn_loop_now(s->h.loop);

@@ -23,7 +23,9 @@ typedef struct tn_stream tn_stream;
                             the stream (TN_EBUFFER_FULL)
      read_chunk_size        0 = TORNADO_READ_CHUNK_SIZE (64 KB), at most max_buffer_size/2:
                             room made in the read buffer before each read (a read then
-                            takes as much as the buffer has room for, one system call)
+                            takes as much as the buffer has room for, one system call); a
+                            stream holding nothing reads into a buffer the loop owns and
+                            keeps only what came
      max_write_buffer_size  0 = unlimited: tn_stream_write fails with TN_EBUFFER_FULL when
                             unsent bytes would exceed it
      idle_timeout_ms        0 = none: close with TN_ETIMEOUT after this long without a byte

@@ -32,6 +32,9 @@ typedef struct server {
     volatile int stream_done;
     volatile int stream_status;
     volatile int stream_ends;  /* final body callbacks (TN_OK or an error): one per request */
+    char order[128];           /* /order?X: the X of each request, in the order handled */
+    volatile int norder;
+    volatile int paused, release;   /* pause_loop: the loop thread waits for release */
 } server;
 
 static server *g;   /* the handlers below read their settings from here */
@@ -120,6 +123,10 @@ static void handler(tn_request *req, void *user) {
     snprintf(s->last_proto, sizeof s->last_proto, "%s", tn_request_protocol(req));
     if (tn_str_eq_c(path, "/")) {
         tn_respond(req, 200, "text/plain", "Hello, world", 12);
+    } else if (tn_str_eq_c(path, "/order")) {
+        tn_str q = tn_request_query(req);
+        if (s->norder < (int)sizeof s->order - 1 && q.len > 0) s->order[s->norder++] = q.ptr[0];
+        tn_respond(req, 200, "text/plain", q.ptr, q.len);
     } else if (tn_str_eq_c(path, "/echo")) {
         /* the body back, with its method and length */
         snprintf(buf, sizeof buf, "%.*s %lu ", (int)tn_request_method(req).len, tn_request_method(req).ptr,
@@ -301,6 +308,58 @@ static size_t exchange(int port, const char *req, char *buf, size_t cap, int wai
 }
 
 /* ---- tests ---- */
+/* The loop thread waits (inside a posted callback) until the test releases it: bytes the
+   test sends meanwhile are all waiting in the kernel when the loop next polls. */
+static void pause_cb(tn_loop *loop, void *user) {
+    server *s = (server *)user;
+    (void)loop;
+    s->paused = 1;
+    while (!s->release) usleep(1000);
+}
+
+/* Pipelined requests of several connections: each pass of the server answers one request
+   of every ready connection in turn (no connection starves the others), and many passes
+   run per loop iteration, so a deep pipeline is answered without a poll per request. */
+TN_TEST(pipelined_connections_take_turns) {
+    server *s = start_server(NULL);
+    enum { N = 40 };
+    static char req[N * 64], buf[N * 256];
+    int fa = cli_connect(s->port, 0), fb = cli_connect(s->port, 0), closed, i;
+    size_t len;
+    char *p;
+    /* both connections accepted and idle before the pause */
+    cli_sends(fa, "GET /order?a HTTP/1.1\r\nHost: t\r\n\r\n");
+    cli_recv_n(fa, buf, sizeof buf, 2000, &closed, 1);
+    cli_sends(fb, "GET /order?b HTTP/1.1\r\nHost: t\r\n\r\n");
+    cli_recv_n(fb, buf, sizeof buf, 2000, &closed, 1);
+    TN_EQ_INT(s->norder, 2);
+    s->norder = 0;
+    TN_OK_RC(tn_loop_post(s->loop, pause_cb, s));
+    while (!s->paused) usleep(1000);
+    for (len = 0, i = 0; i < N; i++) len += (size_t)sprintf(req + len, "GET /order?A%d HTTP/1.1\r\nHost: t\r\n\r\n", i);
+    cli_send_lenient(fa, req, len);
+    for (len = 0, i = 0; i < N; i++) len += (size_t)sprintf(req + len, "GET /order?B%d HTTP/1.1\r\nHost: t\r\n\r\n", i);
+    cli_send_lenient(fb, req, len);
+    usleep(50000);
+    s->release = 1;
+    cli_recv_n(fa, buf, sizeof buf, 3000, &closed, N);
+    TN_EQ_INT(count_status(buf, 200), N);
+    for (p = buf, i = 0; i < N; i++) {   /* in order */
+        char want[32];
+        sprintf(want, "\r\n\r\nA%d", i);
+        TN_CHECKF((p = strstr(p, want)) != NULL, "response %d of A out of order", i);
+    }
+    cli_recv_n(fb, buf, sizeof buf, 3000, &closed, N);
+    TN_EQ_INT(count_status(buf, 200), N);
+    TN_EQ_INT(s->norder, 2 * N);
+    /* turns: as long as both have requests left, A and B alternate */
+    for (i = 0; i + 1 < 2 * N; i += 2)
+        TN_CHECKF(s->order[i] != s->order[i + 1], "handled in the order %.*s", 2 * N, s->order);
+    close(fa);
+    close(fb);
+    stop_server(s);
+}
+
 TN_TEST(keep_alive_and_pipelining_in_order) {
     server *s = start_server(NULL);
     char buf[8192];
@@ -1068,6 +1127,7 @@ TN_TESTS(
     TN_CASE(response_framing_is_the_servers),
     TN_CASE(response_calls_after_client_left),
     TN_CASE(keep_alive_and_pipelining_in_order),
+    TN_CASE(pipelined_connections_take_turns),
     TN_CASE(http10_and_head_and_one_byte_writes),
     TN_CASE(request_bodies_length_chunked_continue),
     TN_CASE(malformed_and_limits_get_status_then_close),
