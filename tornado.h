@@ -15913,6 +15913,7 @@ struct tn_http_server {
     tn_tcp_server *tcp;
     tn_http_server_opts opts;      /* resolved */
     char *server_header;           /* owned copy */
+    size_t server_header_len;
     tn_request_cb on_request;
     void *user;
     size_t nconns;                 /* connections (not detached): the tcp server lists them */
@@ -16149,7 +16150,7 @@ TN__PRIVATE size_t tn__hs_req_format_head(tn_request *r, char *buf, int status, 
     p = tn__hs_put_str(p, srv->date_line, srv->date_len);
     if (srv->server_header[0]) {
         p = tn__hs_put_str(p, "Server: ", 8);
-        p = tn__hs_put_str(p, srv->server_header, strlen(srv->server_header));
+        p = tn__hs_put_str(p, srv->server_header, srv->server_header_len);
         p = tn__hs_put_str(p, "\r\n", 2);
     }
     if (status >= 200 && status != 204 && status != 304) {
@@ -16173,21 +16174,28 @@ TN__PRIVATE size_t tn__hs_req_format_head(tn_request *r, char *buf, int status, 
     return (size_t)(p - buf);
 }
 
-/* Write the head (and a first piece of body) in one gather write. */
+/* Write the head (and a first piece of body) in one write: a small body is copied after
+   the head (one buffer: a plain send), a larger one goes as a second piece of a gather write. */
 TN__PRIVATE int tn__hs_req_send_head(tn_request *r, int status, int64_t length, const void *body, size_t blen,
                                   tn_write_cb cb, void *user) {
     char stack[1024];
     char *buf = stack;
-    size_t need = 512 + tn_buf_size(&r->out) + (r->srv->server_header ? strlen(r->srv->server_header) : 0);
+    size_t need = 512 + tn_buf_size(&r->out) + r->srv->server_header_len, hl;
     tn_str v[2];
-    int rc;
+    int rc, n = blen ? 2 : 1;
     if (need > sizeof stack) {
         buf = (char *)tn__alloc(tn__loop_alloc(r->srv->loop), need);
         if (!buf) return TN_ENOMEM;
     }
-    v[0] = tn_str_make(buf, tn__hs_req_format_head(r, buf, status, length));
+    hl = tn__hs_req_format_head(r, buf, status, length);
+    if (blen && buf == stack && blen <= sizeof stack - hl) {
+        memcpy(buf + hl, body, blen);
+        hl += blen;
+        n = 1;
+    }
+    v[0] = tn_str_make(buf, hl);
     v[1] = tn_str_make((const char *)body, blen);
-    rc = tn_stream_writev(tn__hc_stream(r->conn), v, blen ? 2 : 1, cb, user);
+    rc = tn_stream_writev(tn__hc_stream(r->conn), v, n, cb, user);
     if (buf != stack) tn__free(tn__loop_alloc(r->srv->loop), buf);
     return rc;
 }
@@ -17115,6 +17123,7 @@ TN_API int tn_http_server_new(tn_loop *loop, const tn_http_server_opts *opts, tn
         return TN_EINVAL;
     }
     srv->opts.server_header = srv->server_header;
+    srv->server_header_len = strlen(srv->server_header);
     srv->req_size = sizeof(tn_request) + srv->opts.max_headers * sizeof(tn_http_header);
     srv->date_sec = -1;
     if ((rc = tn_tcp_server_new(loop, &srv->opts.tcp, tn__hs_on_conn, srv, &srv->tcp)) != 0) {
