@@ -8,6 +8,7 @@
 #   make bench      benchmarks with side-by-side peers
 #   make amalgamate regenerate tornado.h from src/
 #   make fuzz SECONDS=N   run each fuzz harness for N seconds (clang + libFuzzer)
+#   make size       code size of small programs per toggle set (tools/size.py)
 
 CC      ?= cc
 PY      ?= python3
@@ -23,7 +24,7 @@ EXAMPLES := $(patsubst examples/%.c,%,$(wildcard examples/*.c))
 BENCHES  := $(patsubst bench/%.c,%,$(wildcard bench/*.c))
 DEPS     := tornado.h tests/tn_test.h tests/tn_test_client.h
 
-.PHONY: all test demo demo-assets bench amalgamate fuzz clean examples tests
+.PHONY: all test demo demo-assets bench amalgamate fuzz size clean examples tests
 all: examples tests
 examples: $(addprefix build/examples/,$(EXAMPLES))
 tests: $(addprefix build/tests/,$(TESTS))
@@ -89,6 +90,9 @@ demo: build/examples/demo
 
 bench: $(addprefix build/bench/,$(BENCHES)) build/examples/echo_server build/examples/hello
 	$(PY) bench/run.py
+
+size:
+	$(PY) tools/size.py
 
 fuzz:
 	$(PY) tests/fuzz/run.py --seconds $(SECONDS)

@@ -1,0 +1,81 @@
+#!/usr/bin/env python3
+"""tools/size.py: `make size`. Code size of small programs built on tornado.h, per toggle set.
+
+Programs (tools/size/): http.c, a raw HTTP server with one handler; web.c, a one-route web
+app; echo.c, a TCP echo server; full.c, the whole implementation as one object (no
+garbage collection of unused functions: what a program using everything pays).
+Built like a size-conscious user would: -Os -ffunction-sections -fdata-sections
+-Wl,--gc-sections, for x86-64 with the host compiler (and for a Cortex-M4 with
+arm-none-eabi-gcc when a firmware port can be built: see the README's firmware section).
+Sizes are the .text, .rodata, .data and .bss sections (size -A), in bytes.
+"""
+import os
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+FLAGS = ["-std=c99", "-Wall", "-Wextra", "-Wpedantic", "-Wundef", "-Werror", "-Os",
+         "-ffunction-sections", "-fdata-sections"]
+ALL_NO = ["LOG", "SIMD", "FILESYSTEM", "WEBSOCKET", "HTTP_CLIENT", "DEFLATE", "THREADS", "WEB", "HTTP_SERVER"]
+PROGRAMS = [
+    # (program, toggles it cannot take)
+    ("http", {"HTTP_SERVER"}),
+    ("web", {"HTTP_SERVER", "WEB"}),
+    ("echo", set()),
+    ("full", set()),
+]
+
+
+def sections(path):
+    out = subprocess.run(["size", "-A", path], capture_output=True, text=True).stdout
+    sec = {}
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) >= 2 and parts[0].startswith(".") and parts[1].isdigit():
+            for name in (".text", ".rodata", ".data", ".bss"):   # .text.fn etc. in an object
+                if parts[0] == name or parts[0].startswith(name + "."):
+                    sec[name] = sec.get(name, 0) + int(parts[1])
+    return sec
+
+
+def build(prog, toggles, tmp):
+    src = os.path.join(ROOT, "tools", "size", prog + ".c")
+    defs = ["-DTORNADO_NO_" + t for t in toggles]
+    out = os.path.join(tmp, "%s_%d" % (prog, len(toggles)))
+    if prog == "full":
+        cmd = ["cc"] + FLAGS + defs + ["-c", "-o", out + ".o", src]
+        out += ".o"
+    else:
+        cmd = ["cc"] + FLAGS + defs + ["-Wl,--gc-sections", "-o", out, src, "-lpthread"]
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    if p.returncode != 0:
+        return None, p.stderr.strip().splitlines()[-1] if p.stderr.strip() else "build failed"
+    return sections(out), None
+
+
+def main():
+    print("code size, x86-64 (%s), -Os with function/data sections, --gc-sections" %
+          subprocess.run(["cc", "--version"], capture_output=True, text=True).stdout.splitlines()[0])
+    print("  %-6s %-44s %8s %8s %6s %6s" % ("prog", "toggles (TORNADO_NO_*)", ".text", ".rodata", ".data", ".bss"))
+    ok = True
+    with tempfile.TemporaryDirectory() as tmp:
+        for prog, needs in PROGRAMS:
+            allowed = [t for t in ALL_NO if t not in needs]
+            # one toggle at a time (NO_HTTP_SERVER implies NO_WEB, as config.h requires)
+            singles = [[t] if t != "HTTP_SERVER" else ["WEB", "HTTP_SERVER"] for t in allowed]
+            sets = [[], allowed] + (singles if prog != "full" else [])
+            for toggles in sets:
+                sec, err = build(prog, toggles, tmp)
+                label = "defaults" if not toggles else ("every one it can take" if toggles == allowed and len(toggles) > 1 else " ".join(toggles))
+                if sec is None:
+                    print("  %-6s %-44s failed: %s" % (prog, label, err))
+                    ok = False
+                    continue
+                print("  %-6s %-44s %8d %8d %6d %6d" % (prog, label, sec.get(".text", 0), sec.get(".rodata", 0),
+                                                      sec.get(".data", 0), sec.get(".bss", 0)), flush=True)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
