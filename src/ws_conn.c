@@ -471,10 +471,16 @@ TN__PRIVATE void tn__ws_process(tn_ws *ws) {
 }
 
 TN__PRIVATE void tn__ws_on_data(tn_stream *s, int status, tn_str data, void *user) {
-    (void)s;
+    tn_ws *ws = (tn_ws *)user;
+    int corked;
     (void)data;
     if (status != TN_OK) return;   /* the stream is closing: its close callback ends us */
-    tn__ws_process((tn_ws *)user);
+    /* what the callbacks send in answer to one read (echoes, pongs) leaves in one system
+       call: corked while the buffer is parsed */
+    corked = tn__stream_corked(s);
+    if (!corked) tn__stream_cork(s, 1);
+    tn__ws_process(ws);
+    if (!corked) tn__stream_cork(s, 0);
 }
 
 TN__PRIVATE void tn__ws_read(tn_ws *ws) {
