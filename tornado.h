@@ -19562,6 +19562,9 @@ TN__PRIVATE void tn__ws_process(tn_ws *ws) {
         }
         ws->rx_pos += (size_t)rc;
         boundary = (ev.flags & TN_WS_EV_FRAME_END) != 0;
+        /* more frames behind this one: batch the answers (a lone frame's answer goes
+           straight out, its payload not copied); tn__ws_on_data uncorks */
+        if (ws->rx_pos < buf.len && !tn__stream_corked(ws->s)) tn__stream_cork(ws->s, 1);
         if (ev.opcode & 8) {
             if (!tn__ws_control(ws, &ev)) return;
         } else if (!tn__ws_data(ws, &ev, base, ws->rx_pos - ev.data.len)) {
@@ -19598,12 +19601,11 @@ TN__PRIVATE void tn__ws_on_data(tn_stream *s, int status, tn_str data, void *use
     int corked;
     (void)data;
     if (status != TN_OK) return;   /* the stream is closing: its close callback ends us */
-    /* what the callbacks send in answer to one read (echoes, pongs) leaves in one system
-       call: corked while the buffer is parsed */
+    /* tn__ws_process corks the stream when one read brought several frames: what the
+       callbacks send in answer (echoes, pongs) then leaves in one system call, here */
     corked = tn__stream_corked(s);
-    if (!corked) tn__stream_cork(s, 1);
     tn__ws_process(ws);
-    if (!corked) tn__stream_cork(s, 0);
+    if (!corked && tn__stream_corked(s)) tn__stream_cork(s, 0);
 }
 
 TN__PRIVATE void tn__ws_read(tn_ws *ws) {
