@@ -465,49 +465,58 @@ def bench_ws(peer_ok):
     print("   text frames UTF-8 checked and unmasked into a separate buffer; data stays in cache)")
 
 
-WS_CASES = [("20 B", 20), ("16 KiB", 16384)]
+WS_CASES = [("20 B", 20, 1), ("16 KiB", 16384, 1), ("20 B, 8 in flight", 20, 8)]
 WS_CONNS = 100
-WS_SECONDS = 4
+WS_SECONDS = 3
+WS_ROUNDS = 3   # the servers take turns; each figure is its best round (the machine is shared)
 
 
 def ws_echo_runs(port, pid):
-    """Drive a WebSocket echo server with bench_ws_echo: for each size, (msgs/s, the
+    """Drive a WebSocket echo server with bench_ws_echo: for each case, (msgs/s, the
     generator's CPU share, the server's CPU seconds per message)."""
     res = []
-    for _, size in WS_CASES:
+    for _, size, inflight in WS_CASES:
         c0 = cpu_seconds(pid)
         p = subprocess.run(["build/bench/bench_ws_echo", "ws://127.0.0.1:%d/" % port, str(WS_CONNS), str(size),
-                            str(WS_SECONDS)], capture_output=True, text=True, timeout=120)
+                            str(WS_SECONDS), str(inflight)], capture_output=True, text=True, timeout=120)
         used = cpu_seconds(pid) - c0
         m = re.search(r"msgs/s (\d+) cpu ([\d.]+)", p.stdout)
         if p.returncode != 0 or not m:
             res.append((None, None, None))
             continue
         rate, share = float(m.group(1)), float(m.group(2))
-        # the server's CPU over the whole run (connect, warm-up, window, close): per echo
-        # of the window plus warm-up, an upper bound that treats every server alike
+        # the server's CPU over the whole run (connect, 0.3 s warm-up, window, close) per
+        # echo of warm-up and window: a slight overestimate, alike for every server
         msgs = rate * (WS_SECONDS + 0.3)
         res.append((rate, share, used / msgs if msgs else None))
     return res
 
 
 def bench_ws_echo(peer_ok):
-    """WebSocket echo servers, 100 connections, one binary message in flight on each: the
-    same tornado.h load generator (build/bench/bench_ws_echo) for every server."""
+    """WebSocket echo servers, 100 connections, binary messages: the same tornado.h load
+    generator (build/bench/bench_ws_echo) for every server, the servers in turns."""
     none = [(None, None, None)] * len(WS_CASES)
-    p1 = free_port()
-    ours = with_server(["build/examples/ws_echo", "--port", str(p1)], p1, ws_echo_runs) or none
-    node = none
-    node_ok = shutil.which("node") and os.path.isdir("tests/node/node_modules/ws")
+    node_ok = bool(shutil.which("node")) and os.path.isdir("tests/node/node_modules/ws")
+    servers = [("ours", lambda p: ["build/examples/ws_echo", "--port", str(p)])]
     if node_ok:
-        p2 = free_port()
-        node = with_server(["node", "bench/ws_echo_node.js", str(p2)], p2, ws_echo_runs) or none
-    py = none
+        servers.append(("node", lambda p: ["node", "bench/ws_echo_node.js", str(p)]))
     if peer_ok:
-        p3 = free_port()
-        py = with_server([PYTORNADO, "bench/tornado_ws_echo.py", str(p3)], p3, ws_echo_runs) or none
-    print("\n== WebSocket echo server, %d connections, 1 message in flight each (same tornado.h client for all) =="
-          % WS_CONNS)
+        servers.append(("py", lambda p: [PYTORNADO, "bench/tornado_ws_echo.py", str(p)]))
+    best = {name: list(none) for name, _ in servers}
+    for _ in range(WS_ROUNDS):
+        for name, cmd in servers:
+            port = free_port()
+            got = with_server(cmd(port), port, ws_echo_runs) or none
+            for i, (rate, share, per) in enumerate(got):
+                old = best[name][i]
+                if rate and (not old[0] or rate > old[0]):
+                    old = (rate, share, old[2])
+                if per and (not old[2] or per < old[2]):
+                    old = (old[0], old[1], per)
+                best[name][i] = old
+    ours, node, py = best["ours"], best.get("node", none), best.get("py", none)
+    print("\n== WebSocket echo server, %d connections (same tornado.h client for all; best of %d rounds) =="
+          % (WS_CONNS, WS_ROUNDS))
     if not node_ok:
         print("  (node ws not found: apt-get install nodejs npm; npm install --prefix tests/node)")
     print("  %-30s %11s %11s %8s %11s %8s" % ("figure", "tornado.h", "node ws", "ratio", "Py Tornado", "ratio"))
@@ -517,16 +526,16 @@ def bench_ws_echo(peer_ok):
             return "-"
         return "%.2fx" % ((b / a) if inverse else (a / b))
 
-    for (label, _), a, n, t in zip(WS_CASES, ours, node, py):
+    for (label, _, _), a, n, t in zip(WS_CASES, ours, node, py):
         print("  %-30s %11s %11s %8s %11s %8s   msgs/s" % ("echo " + label, fmt(a[0]), fmt(n[0]), ratio(a[0], n[0]),
                                                             fmt(t[0]), ratio(a[0], t[0])))
     print("  server CPU per message (us; lower is better; ratio = peer / ours):")
-    for (label, _), a, n, t in zip(WS_CASES, ours, node, py):
+    for (label, _, _), a, n, t in zip(WS_CASES, ours, node, py):
         us = [x[2] * 1e6 if x[2] else None for x in (a, n, t)]
         print("  %-30s %11s %11s %8s %11s %8s" % ("  echo " + label, fmt(us[0]), fmt(us[1]), ratio(us[0], us[1], True),
                                                  fmt(us[2]), ratio(us[0], us[2], True)))
-    print("  load generator's CPU share (1.00 = one core: it saturated first):")
-    for (label, _), a, n, t in zip(WS_CASES, ours, node, py):
+    print("  load generator's CPU share in that run (1.00 = its one core is saturated):")
+    for (label, _, _), a, n, t in zip(WS_CASES, ours, node, py):
         sh = ["%.2f" % x[1] if x[1] is not None else "-" for x in (a, n, t)]
         print("  %-30s %11s %11s %8s %11s" % ("  echo " + label, sh[0], sh[1], "", sh[2]))
 

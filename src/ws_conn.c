@@ -11,6 +11,10 @@
    frames or reads is moved down over the frame headers, so the message ends up contiguous
    in the read buffer, ready to hand over without a copy. Between messages everything is
    consumed, so an idle connection holds no read buffer (the stream releases it).
+   WRITING goes straight to the socket when nothing is queued (header and payload in one
+   gather write, the payload not copied). When one read brought several frames, the stream
+   is corked while they are parsed, so the answers (echoes, pongs) leave together in one
+   system call when tn__ws_on_data uncorks.
    CLOSING: tx_closed once our close frame is queued, rx_closed once the peer's arrived (or
    reading stopped on an error). With both, the server drops the TCP connection when its
    close frame has left; the client waits for the server to do so. close_timer bounds every
