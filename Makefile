@@ -88,7 +88,7 @@ test:
 demo: build/examples/demo
 	./build/examples/demo --port 8888
 
-bench: $(addprefix build/bench/,$(BENCHES)) build/examples/echo_server build/examples/hello
+bench: $(addprefix build/bench/,$(BENCHES)) build/examples/echo_server build/examples/hello build/examples/ws_echo
 	$(PY) bench/run.py
 
 size:

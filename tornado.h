@@ -19186,6 +19186,10 @@ TN_API void tn_http_fetch_res_free(tn_http_fetch_res *res) { free(res); }
    frames or reads is moved down over the frame headers, so the message ends up contiguous
    in the read buffer, ready to hand over without a copy. Between messages everything is
    consumed, so an idle connection holds no read buffer (the stream releases it).
+   WRITING goes straight to the socket when nothing is queued (header and payload in one
+   gather write, the payload not copied). When one read brought several frames, the stream
+   is corked while they are parsed, so the answers (echoes, pongs) leave together in one
+   system call when tn__ws_on_data uncorks.
    CLOSING: tx_closed once our close frame is queued, rx_closed once the peer's arrived (or
    reading stopped on an error). With both, the server drops the TCP connection when its
    close frame has left; the client waits for the server to do so. close_timer bounds every
@@ -19614,6 +19618,9 @@ TN__PRIVATE void tn__ws_process(tn_ws *ws) {
         }
         ws->rx_pos += (size_t)rc;
         boundary = (ev.flags & TN_WS_EV_FRAME_END) != 0;
+        /* more frames behind this one: batch the answers (a lone frame's answer goes
+           straight out, its payload not copied); tn__ws_on_data uncorks */
+        if (ws->rx_pos < buf.len && !tn__stream_corked(ws->s)) tn__stream_cork(ws->s, 1);
         if (ev.opcode & 8) {
             if (!tn__ws_control(ws, &ev)) return;
         } else if (!tn__ws_data(ws, &ev, base, ws->rx_pos - ev.data.len)) {
@@ -19646,10 +19653,15 @@ TN__PRIVATE void tn__ws_process(tn_ws *ws) {
 }
 
 TN__PRIVATE void tn__ws_on_data(tn_stream *s, int status, tn_str data, void *user) {
-    (void)s;
+    tn_ws *ws = (tn_ws *)user;
+    int corked;
     (void)data;
     if (status != TN_OK) return;   /* the stream is closing: its close callback ends us */
-    tn__ws_process((tn_ws *)user);
+    /* tn__ws_process corks the stream when one read brought several frames: what the
+       callbacks send in answer (echoes, pongs) then leaves in one system call, here */
+    corked = tn__stream_corked(s);
+    tn__ws_process(ws);
+    if (!corked && tn__stream_corked(s)) tn__stream_cork(s, 0);
 }
 
 TN__PRIVATE void tn__ws_read(tn_ws *ws) {

@@ -10,7 +10,11 @@ router figures come from build/bench/bench_parse and bench_router; deflate/infla
 from build/bench/bench_deflate, side by side with zlib (Debian zlib1g-dev) and libdeflate
 (libdeflate-dev), linked into that program only; WebSocket codec figures from
 build/bench/bench_ws and bench_ws_nosimd (pure functions, no peer process; masking is
-also set against Python Tornado's C speedup). The HTTP client
+also set against Python Tornado's C speedup). The WebSocket echo server
+(build/examples/ws_echo) runs against node's ws (npm, bench/ws_echo_node.js; installed by
+`npm install --prefix tests/node`) and Python Tornado's WebSocketHandler
+(bench/tornado_ws_echo.py), all driven by one load generator written with tornado.h's
+client (build/bench/bench_ws_echo). The HTTP client
 (build/bench/bench_http_client) runs against nginx next to wrk and Python Tornado's client.
 A missing peer or tool
 is reported, not fatal.
@@ -461,6 +465,81 @@ def bench_ws(peer_ok):
     print("   text frames UTF-8 checked and unmasked into a separate buffer; data stays in cache)")
 
 
+WS_CASES = [("20 B", 20, 1), ("16 KiB", 16384, 1), ("20 B, 8 in flight", 20, 8)]
+WS_CONNS = 100
+WS_SECONDS = 3
+WS_ROUNDS = 3   # the servers take turns; each figure is its best round (the machine is shared)
+
+
+def ws_echo_runs(port, pid):
+    """Drive a WebSocket echo server with bench_ws_echo: for each case, (msgs/s, the
+    generator's CPU share, the server's CPU seconds per message)."""
+    res = []
+    for _, size, inflight in WS_CASES:
+        c0 = cpu_seconds(pid)
+        p = subprocess.run(["build/bench/bench_ws_echo", "ws://127.0.0.1:%d/" % port, str(WS_CONNS), str(size),
+                            str(WS_SECONDS), str(inflight)], capture_output=True, text=True, timeout=120)
+        used = cpu_seconds(pid) - c0
+        m = re.search(r"msgs/s (\d+) cpu ([\d.]+)", p.stdout)
+        if p.returncode != 0 or not m:
+            res.append((None, None, None))
+            continue
+        rate, share = float(m.group(1)), float(m.group(2))
+        # the server's CPU over the whole run (connect, 0.3 s warm-up, window, close) per
+        # echo of warm-up and window: a slight overestimate, alike for every server
+        msgs = rate * (WS_SECONDS + 0.3)
+        res.append((rate, share, used / msgs if msgs else None))
+    return res
+
+
+def bench_ws_echo(peer_ok):
+    """WebSocket echo servers, 100 connections, binary messages: the same tornado.h load
+    generator (build/bench/bench_ws_echo) for every server, the servers in turns."""
+    none = [(None, None, None)] * len(WS_CASES)
+    node_ok = bool(shutil.which("node")) and os.path.isdir("tests/node/node_modules/ws")
+    servers = [("ours", lambda p: ["build/examples/ws_echo", "--port", str(p)])]
+    if node_ok:
+        servers.append(("node", lambda p: ["node", "bench/ws_echo_node.js", str(p)]))
+    if peer_ok:
+        servers.append(("py", lambda p: [PYTORNADO, "bench/tornado_ws_echo.py", str(p)]))
+    best = {name: list(none) for name, _ in servers}
+    for _ in range(WS_ROUNDS):
+        for name, cmd in servers:
+            port = free_port()
+            got = with_server(cmd(port), port, ws_echo_runs) or none
+            for i, (rate, share, per) in enumerate(got):
+                old = best[name][i]
+                if rate and (not old[0] or rate > old[0]):
+                    old = (rate, share, old[2])
+                if per and (not old[2] or per < old[2]):
+                    old = (old[0], old[1], per)
+                best[name][i] = old
+    ours, node, py = best["ours"], best.get("node", none), best.get("py", none)
+    print("\n== WebSocket echo server, %d connections (same tornado.h client for all; best of %d rounds) =="
+          % (WS_CONNS, WS_ROUNDS))
+    if not node_ok:
+        print("  (node ws not found: apt-get install nodejs npm; npm install --prefix tests/node)")
+    print("  %-30s %11s %11s %8s %11s %8s" % ("figure", "tornado.h", "node ws", "ratio", "Py Tornado", "ratio"))
+
+    def ratio(a, b, inverse=False):
+        if not a or not b:
+            return "-"
+        return "%.2fx" % ((b / a) if inverse else (a / b))
+
+    for (label, _, _), a, n, t in zip(WS_CASES, ours, node, py):
+        print("  %-30s %11s %11s %8s %11s %8s   msgs/s" % ("echo " + label, fmt(a[0]), fmt(n[0]), ratio(a[0], n[0]),
+                                                            fmt(t[0]), ratio(a[0], t[0])))
+    print("  server CPU per message (us; lower is better; ratio = peer / ours):")
+    for (label, _, _), a, n, t in zip(WS_CASES, ours, node, py):
+        us = [x[2] * 1e6 if x[2] else None for x in (a, n, t)]
+        print("  %-30s %11s %11s %8s %11s %8s" % ("  echo " + label, fmt(us[0]), fmt(us[1]), ratio(us[0], us[1], True),
+                                                 fmt(us[2]), ratio(us[0], us[2], True)))
+    print("  load generator's CPU share in that run (1.00 = its one core is saturated):")
+    for (label, _, _), a, n, t in zip(WS_CASES, ours, node, py):
+        sh = ["%.2f" % x[1] if x[1] is not None else "-" for x in (a, n, t)]
+        print("  %-30s %11s %11s %8s %11s" % ("  echo " + label, sh[0], sh[1], "", sh[2]))
+
+
 def main():
     print("tornado.h benchmarks: %s, %d cores" % (os.uname().machine, os.cpu_count() or 0))
     peer_ok = have_tornado()
@@ -470,6 +549,7 @@ def main():
     bench_echo(peer_ok)
     bench_parse()
     bench_ws(peer_ok)
+    bench_ws_echo(peer_ok)
     bench_router()
     bench_deflate()
     bench_http(peer_ok)

@@ -1,11 +1,13 @@
 /* demo.c: the demo site `make demo` runs: a home page linking to a hello handler, a form
-   post and a file upload (both XSRF-protected, as Tornado's xsrf_cookies), and static
-   assets (CSS, SVG, JS) compiled into the binary from examples/demo_assets/.
+   post and a file upload (both XSRF-protected, as Tornado's xsrf_cookies), a chat room
+   (a WebSocket per open page, every message broadcast to all of them) and static assets
+   (CSS, SVG, JS) compiled into the binary from examples/demo_assets/.
 
    Build and run:  make demo      (or: make build/examples/demo && ./build/examples/demo)
    Try:            open http://127.0.0.1:8888/ in a browser, or
                    curl -i http://127.0.0.1:8888/hello?name=you
                    curl -I http://127.0.0.1:8888/static/style.css
+                   open http://127.0.0.1:8888/chat in two browser tabs and talk
    Assets:         examples/demo_assets.h is generated (make demo-assets regenerates it):
                    python3 tools/embed_assets.py examples/demo_assets --name demo_assets \
                        --no-mtime > examples/demo_assets.h
@@ -19,6 +21,8 @@
 #include <string.h>
 
 #define MAX_UPLOAD (16 * 1024 * 1024)   /* whole request body, buffered: larger gets 413 */
+#define MAX_CHATTERS 256                /* open chat pages; one more gets 503 */
+#define MAX_CHAT_MESSAGE 4096           /* a longer message closes that page's socket (1009) */
 
 static void page(tn_request *req, const char *title) {   /* the top of every page */
     tn_web_writef(req, "<!doctype html><html><head><meta charset=utf-8><title>%s</title>"
@@ -39,6 +43,8 @@ static void home(tn_request *req, const tn_route_match *m, void *user) {
                           "<li><a href=/hello>hello</a>: a plain handler (try <code>/hello?name=you</code>)</li>"
                           "<li><a href=/form>form post</a>: XSRF-protected form, fields echoed back escaped</li>"
                           "<li><a href=/upload>file upload</a>: multipart upload with name, size and SHA-256</li>"
+                          "<li><a href=/chat>chat room</a>: a WebSocket per page, messages go to every open page "
+                          "(open it in two tabs)</li>"
                           "<li>static assets compiled into the binary: <a href=/static/style.css>style.css</a>, "
                           "<a href=/static/logo.svg>logo.svg</a>, <a href=/static/app.js>app.js</a></li></ul>"
                           "<p id=clock></p><script src=/static/app.js></script></body></html>");
@@ -101,6 +107,54 @@ static void upload_post(tn_request *req, const tn_route_match *m, void *user) {
     tn_web_write_str(req, "</table><p><a href=/upload>again</a> | <a href=/>home</a></p></body></html>");
 }
 
+/* ---- chat: every open page holds a WebSocket; a message goes to all of them ---- */
+
+static tn_ws *chatters[MAX_CHATTERS];
+static size_t num_chatters;
+
+static void chat_page(tn_request *req, const tn_route_match *m, void *user) {
+    (void)m; (void)user;
+    page(req, "Chat room");
+    tn_web_write_str(req, "<ul id=log></ul><form id=say><label>Name <input type=text id=name maxlength=32></label>"
+                          "<label>Message <input type=text id=text maxlength=1000 autocomplete=off></label>"
+                          "<button>Send</button></form><p id=status>connecting...</p><p><a href=/>home</a></p>"
+                          "<script src=/static/chat.js></script></body></html>");
+}
+
+static void chat_message(tn_ws *ws, int opcode, tn_str data, void *user) {
+    size_t i;
+    (void)ws; (void)opcode; (void)user;
+    /* to everyone, the sender too (its page shows what the room saw). A page that does not
+       read has a full write buffer: it misses messages rather than growing memory. */
+    for (i = 0; i < num_chatters; i++) (void)tn_ws_send(chatters[i], TN_WS_TEXT, data.ptr, data.len, NULL, NULL);
+}
+
+static void chat_close(tn_ws *ws, int code, tn_str reason, void *user) {
+    size_t i;
+    (void)code; (void)reason; (void)user;
+    for (i = 0; i < num_chatters; i++)
+        if (chatters[i] == ws) chatters[i] = chatters[--num_chatters];   /* order does not matter */
+}
+
+static void chat_socket(tn_request *req, const tn_route_match *m, void *user) {
+    tn_ws_opts o;
+    tn_ws_handler h;
+    tn_ws *ws;
+    (void)m; (void)user;
+    if (num_chatters == MAX_CHATTERS) {
+        tn_web_send_error(req, 503, NULL);
+        return;
+    }
+    memset(&o, 0, sizeof o);   /* the default origin check: only pages from this host */
+    o.max_message_size = MAX_CHAT_MESSAGE;
+    o.max_write_buffer_size = 256 * 1024;
+    o.ping_interval_ms = 30000;   /* pages whose tab died go away */
+    memset(&h, 0, sizeof h);
+    h.on_message = chat_message;
+    h.on_close = chat_close;
+    if (tn_ws_accept(req, &o, &h, NULL, &ws) == TN_OK) chatters[num_chatters++] = ws;
+}
+
 static void assets(tn_request *req, const tn_route_match *m, void *user) {
     tn_str path = m->captures[0].value;   /* still percent-encoded, as tn_static_serve_assets wants */
     (void)user;
@@ -132,6 +186,8 @@ int main(int argc, char **argv) {
     tn_app_route(app, "POST", "/form", form_post, NULL);
     tn_app_route(app, "GET", "/upload", upload_get, NULL);
     tn_app_route(app, "POST", "/upload", upload_post, NULL);
+    tn_app_route(app, "GET", "/chat", chat_page, NULL);
+    tn_app_route(app, "GET", "/chat/socket", chat_socket, NULL);
     tn_app_route(app, "GET", "/static/{path*}", assets, NULL);
     if ((rc = tn_app_listen(app, host, port)) != 0) {
         fprintf(stderr, "listen %s:%d: %s\n", host, port, tn_strerror(rc));
@@ -140,8 +196,8 @@ int main(int argc, char **argv) {
     port = tn_http_server_port(tn_app_server(app));
     printf("tornado.h demo on http://%s:%d/\n", host, port);
     printf("  try: http://%s:%d/hello?name=you   http://%s:%d/form   http://%s:%d/upload\n"
-           "       http://%s:%d/static/style.css  (Ctrl-C stops)\n",
-           host, port, host, port, host, port, host, port);
+           "       http://%s:%d/chat   http://%s:%d/static/style.css  (Ctrl-C stops)\n",
+           host, port, host, port, host, port, host, port, host, port);
     fflush(stdout);
     return tn_loop_run(loop) == 0 ? 0 : 1;
 }

@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """tests/test_examples.py: the example programs against real clients.
 
-Starts build/examples/{httpbin,file_server,demo} as child processes on ephemeral ports
+Starts build/examples/{httpbin,file_server,demo,ws_echo} as child processes on ephemeral ports
 (--port 0; each prints the port it got), then drives them with curl (multipart -F, chunked
 -T upload, 100-continue, streaming, redirects, cookies, HEAD, keep-alive reuse, ranges,
 If-None-Match) and with Python Tornado's HTTP client (/usr/bin/python3, Debian
-python3-tornado). Every JSON answer is parsed with Python's json module.
+python3-tornado). Every JSON answer is parsed with Python's json module. ws_echo is driven by
+node's ws (npm, tests/node/ws_peer.js).
 
 Prints one line per case like the C test binaries ("ok NAME (ms)", "FAIL NAME: why",
 "skip NAME: why") and a summary line; tests/run.py runs it and counts the cases.
@@ -60,7 +61,7 @@ def start(prog, log, *args):
             if not ch:
                 break
             line += ch
-    m = re.search(rb"http://([\d.]+):(\d+)/", line)
+    m = re.search(rb"(?:http|ws)://([\d.]+):(\d+)/", line)
     if not m:
         raise AssertionError("%s did not say where it listens: %r" % (prog, line))
     return p, "http://%s:%s" % (m.group(1).decode(), m.group(2).decode())
@@ -342,6 +343,28 @@ def httpbin_tornado_client(u):
     eq(d["redirect"], [200, True])
 
 
+# ---- ws_echo ---------------------------------------------------------------------------------
+
+def ws_echo_node_client(u):
+    """node's ws (npm, tests/node) against ws_echo: text, binary, 16 MiB, fragments with a
+    ping between, the pong, a close code echoed (tests/node/ws_peer.js)."""
+    why = None
+    if not shutil.which("node"):
+        why = "node not found (apt-get install nodejs npm)"
+    elif not os.path.isdir("tests/node/node_modules/ws"):
+        why = "npm package ws not installed (npm install --prefix tests/node)"
+    if why:
+        if os.environ.get("CI"):
+            raise AssertionError(why + " (CI=1: no skipping)")
+        raise Skip(why)
+    port = u.rsplit(":", 1)[1]
+    p = subprocess.run(["node", "tests/node/ws_peer.js", "client", port], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, timeout=90)
+    out = p.stdout.decode(errors="replace")
+    if p.returncode != 0 or not out.startswith("ok"):
+        raise AssertionError("ws_peer.js: exit %d: %s" % (p.returncode, out[-1500:]))
+
+
 # ---- file_server --------------------------------------------------------------------------
 
 def file_server_cases(u, root):
@@ -472,6 +495,7 @@ def main():
         ("demo", [], [
             ("home_and_hello", demo_home, ()), ("form_xsrf_round_trip", demo_form, (tmp,)),
             ("upload", demo_upload, (tmp,)), ("static_assets", demo_assets, ())]),
+        ("ws_echo", [], [("node_ws_client", ws_echo_node_client, ())]),
     ]
     if LIST:
         print("\n".join(["%s.demo.assets_header_current" % PROG] +

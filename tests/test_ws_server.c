@@ -1070,13 +1070,30 @@ TN_TEST(idle_connections_memory) {
     TN_EQ_INT(ca.live, 0);
 }
 
-/* ---- interop with real peers: Python Tornado and Python websockets ---- */
+/* ---- interop with real peers: Python Tornado, Python websockets, node ws ---- */
 
 #define PY "/usr/bin/python3"
 #define PEER "tests/ws_interop_peer.py"
+#define NODE_PEER "tests/node/ws_peer.js"   /* node's ws from npm (tests/node/package.json) */
+
+/* The command that runs the peer lib ("tornado", "websockets", "node"): node's script
+   speaks the same protocol as PEER. */
+static const char *peer_cmd(const char *lib) {
+    return strcmp(lib, "node") == 0 ? "node " NODE_PEER : PY " " PEER;
+}
 
 static void need_peer(const char *lib) {
     char cmd[256], out[64];
+    if (strcmp(lib, "node") == 0) {
+        const char *why = NULL;
+        run_cmd("command -v node >/dev/null && echo yes", out, sizeof out);
+        if (strncmp(out, "yes", 3) != 0) why = "node not found (apt-get install nodejs npm)";
+        else if (access("tests/node/node_modules/ws/package.json", R_OK) != 0)
+            why = "npm package ws not installed (npm install --prefix tests/node)";
+        if (why && getenv("CI")) TN_CHECKF(0, "%s (CI=1: no skipping)", why);
+        if (why) TN_SKIP("%s", why);
+        return;
+    }
     if (access(PY, X_OK) != 0 || access(PEER, R_OK) != 0) TN_SKIP("needs " PY " and " PEER " (run from the repo root)");
     snprintf(cmd, sizeof cmd, PY " -c 'import %s; print(\"yes\")' 2>/dev/null",
              strcmp(lib, "tornado") == 0 ? "tornado.websocket" : "websockets");
@@ -1094,7 +1111,7 @@ static void peer_client(const char *lib) {
     memset(&o, 0, sizeof o);
     o.max_message_size = 64u << 20;
     s = start_server(&o);
-    snprintf(cmd, sizeof cmd, PY " " PEER " client %s %d 2>&1", lib, s->port);
+    snprintf(cmd, sizeof cmd, "%s client %s %d 2>&1", peer_cmd(lib), strcmp(lib, "node") ? lib : "", s->port);
     run_cmd(cmd, out, sizeof out);
     TN_CHECKF(strncmp(out, "ok", 2) == 0, "%s client: %s", lib, out);
     wait_for(&s->closes, 1, 3000);
@@ -1107,6 +1124,7 @@ static void peer_client(const char *lib) {
 
 TN_TEST(interop_tornado_client) { peer_client("tornado"); }
 TN_TEST(interop_websockets_client) { peer_client("websockets"); }
+TN_TEST(interop_node_ws_client) { peer_client("node"); }
 
 /* Our client against their server. */
 typedef struct pres {
@@ -1184,10 +1202,10 @@ static void peer_server(const char *lib) {
     size_t k;
     need_peer(lib);
     memset(&r, 0, sizeof r);
-    r.frag = strcmp(lib, "websockets") == 0;
+    r.frag = strcmp(lib, "tornado") != 0;   /* Python Tornado cannot send fragments */
     r.big = (char *)malloc(16u << 20);
     for (k = 0; k < (16u << 20); k++) r.big[k] = (char)(k * 31 + (k >> 11));
-    snprintf(cmd, sizeof cmd, PY " " PEER " server %s", lib);
+    snprintf(cmd, sizeof cmd, "%s server %s", peer_cmd(lib), strcmp(lib, "node") ? lib : "");
     p = popen(cmd, "r");
     TN_CHECK(p != NULL);
     TN_CHECK(fgets(line, sizeof line, p) != NULL);
@@ -1213,6 +1231,7 @@ static void peer_server(const char *lib) {
 
 TN_TEST(interop_tornado_server) { peer_server("tornado"); }
 TN_TEST(interop_websockets_server) { peer_server("websockets"); }
+TN_TEST(interop_node_ws_server) { peer_server("node"); }
 
 TN_TESTS(
     TN_CASE(handshake_accepts_and_echoes),
@@ -1233,5 +1252,7 @@ TN_TESTS(
     TN_CASE(interop_websockets_client),
     TN_CASE(interop_tornado_server),
     TN_CASE(interop_websockets_server),
+    TN_CASE(interop_node_ws_client),
+    TN_CASE(interop_node_ws_server),
     TN_CASE(idle_connections_memory)
 )
