@@ -1775,16 +1775,31 @@ TN__PRIVATE void tn__def_parse_lazy(tn_deflater *st, int flushing) {
     st->pos = pos;
 }
 
+/* Positions a[0..n) move down by shift (< 2^16); those that fall off become 0 (none). n is a
+   multiple of 8. */
+TN__PRIVATE void tn__def_rebase(uint16_t *a, uint32_t n, uint32_t shift) {
+    uint32_t i;
+#if TN__HAVE_SSE2
+    const __m128i s = _mm_set1_epi16((short)shift);
+    for (i = 0; i < n; i += 8) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(a + i));
+        _mm_storeu_si128((__m128i *)(void *)(a + i), _mm_subs_epu16(v, s));
+    }
+#else
+    for (i = 0; i < n; i++) a[i] = (uint16_t)(a[i] > shift ? a[i] - shift : 0);
+#endif
+}
+
 /* Drop the oldest bytes to make room: keep the window's worth before pos. */
 TN__PRIVATE void tn__def_slide(tn_deflater *st) {
-    uint32_t shift = st->pos - st->wsize, i, n = st->hash_mask + 1;
+    uint32_t shift = st->pos - st->wsize, n = st->hash_mask + 1;
     memmove(st->win, st->win + shift, st->end - shift);
     st->pos -= shift;
     st->end -= shift;
     st->win_abs += shift;
     st->off = (st->off + shift) & (st->wsize - 1);
-    for (i = 0; i < n; i++) st->head[i] = (uint16_t)(st->head[i] > shift ? st->head[i] - shift : 0);
-    for (i = 0; i < st->wsize; i++) st->prev[i] = (uint16_t)(st->prev[i] > shift ? st->prev[i] - shift : 0);
+    tn__def_rebase(st->head, n, shift);
+    tn__def_rebase(st->prev, st->wsize, shift);
 }
 
 TN__PRIVATE void tn__def_header(tn_deflater *st) {
