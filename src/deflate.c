@@ -432,9 +432,10 @@ static const uint8_t tn__deflate_clen_order[19] = {16, 17, 18, 0, 8, 7, 9, 6, 10
 
 /* Decode tables: a primary table indexed by the next LBITS (DBITS) input bits, with
    subtables for longer codes. An entry is one 32-bit word:
-     bits 0-3   code length in bits (for a subtable pointer: the primary bits)
-     bits 4-7   extra bits that follow (length/distance), or the subtable's index bits
-     bits 8-11  flags: literal, end of block, subtable pointer, invalid
+     bits 0-7   bits the symbol takes: code length + extra bits (for a subtable pointer: the
+                primary bits), so one shift drops a length or distance with its extra bits
+     bits 8-11  code length in bits (where the extra bits start), or the subtable's index bits
+     bits 12-15 flags: literal, end of block, subtable pointer, invalid
      bits 16-31 literal byte, length or distance base, subtable offset, or precode symbol
    Sizes: a subtable of s index bits needs at least s+1 codes of a complete code, so 288
    codes need at most 2^10 + 48 * 2^5 entries and 30 codes at most 2^8 + 4 * 2^7. */
@@ -442,10 +443,15 @@ static const uint8_t tn__deflate_clen_order[19] = {16, 17, 18, 0, 8, 7, 9, 6, 10
 #define TN__INF_DBITS 8
 #define TN__INF_LSIZE 2560
 #define TN__INF_DSIZE 768
-#define TN__INF_LIT 0x100u
-#define TN__INF_EOB 0x200u
-#define TN__INF_SUB 0x400u
-#define TN__INF_BAD 0x800u
+#define TN__INF_LIT 0x1000u
+#define TN__INF_EOB 0x2000u
+#define TN__INF_SUB 0x4000u
+#define TN__INF_BAD 0x8000u
+#define TN__INF_CL(e) (((e) >> 8) & 15u)          /* code length of an entry */
+#define TN__INF_XB(e) (((e) & 0xffu) - TN__INF_CL(e)) /* its extra bits */
+/* Output room the fast decode loop needs: three literals, the longest match and the 32 bytes a
+   short match copy may write past its end. */
+#define TN__INF_FAST_ROOM (3 + 258 + 32)
 
 enum {
     TN__INF_HEAD, TN__INF_GZ_FIXED, TN__INF_GZ_XLEN, TN__INF_GZ_EXTRA, TN__INF_GZ_NAME, TN__INF_GZ_COMMENT,
@@ -477,18 +483,18 @@ struct tn_inflater {
     uint32_t dt[TN__INF_DSIZE];
 };
 
-/* The table entry (without the code length) for a symbol. kind: 0 literal/length, 1 distance,
-   2 code length code. */
+/* The table entry for a symbol, with its extra bits in bits 0-7 (the code length is added).
+   kind: 0 literal/length, 1 distance, 2 code length code. */
 TN__PRIVATE uint32_t tn__inf_sym_entry(int kind, unsigned sym) {
     if (kind == 2) return (uint32_t)sym << 16;
     if (kind == 1) {
         if (sym >= 30) return TN__INF_BAD;
-        return (uint32_t)tn__deflate_dist_base[sym] << 16 | (uint32_t)tn__deflate_dist_extra[sym] << 4;
+        return (uint32_t)tn__deflate_dist_base[sym] << 16 | (uint32_t)tn__deflate_dist_extra[sym];
     }
     if (sym < 256) return TN__INF_LIT | (uint32_t)sym << 16;
     if (sym == 256) return TN__INF_EOB;
     if (sym >= 286) return TN__INF_BAD;
-    return (uint32_t)tn__deflate_len_base[sym - 257] << 16 | (uint32_t)tn__deflate_len_extra[sym - 257] << 4;
+    return (uint32_t)tn__deflate_len_base[sym - 257] << 16 | (uint32_t)tn__deflate_len_extra[sym - 257];
 }
 
 /* The next canonical code after `code` (bit-reversed, len bits). */
@@ -520,10 +526,10 @@ TN__PRIVATE const char *tn__inf_build(uint32_t *table, unsigned tb, unsigned cap
     for (i = 0; i < n; i++)
         if (lens[i]) sorted[offs[lens[i]]++] = (uint16_t)i;
     if (left > 0)
-        for (i = 0; i < size; i++) table[i] = TN__INF_BAD | 1u;
+        for (i = 0; i < size; i++) table[i] = TN__INF_BAD | 0x101u;
     for (len = 1; len <= max && len <= tb; len++) {
         for (i = 0; i < count[len]; i++) {
-            uint32_t e = tn__inf_sym_entry(kind, sorted[idx++]) | len;
+            uint32_t e = tn__inf_sym_entry(kind, sorted[idx++]) + (len | len << 8);
             unsigned j;
             for (j = code; j < size; j += 1u << len) table[j] = e;
             code = tn__inf_next(code, len);
@@ -533,7 +539,7 @@ TN__PRIVATE const char *tn__inf_build(uint32_t *table, unsigned tb, unsigned cap
     for (len = tb + 1; len <= max; len++) {
         for (i = 0; i < count[len]; i++) {
             unsigned prefix = code & (size - 1), j;
-            uint32_t e = tn__inf_sym_entry(kind, sorted[idx++]) | len;
+            uint32_t e = tn__inf_sym_entry(kind, sorted[idx++]) + (len | len << 8);
             if (prefix != cur) {   /* a new subtable: as wide as the codes under this prefix need */
                 int l;
                 sb = len - tb;
@@ -548,7 +554,7 @@ TN__PRIVATE const char *tn__inf_build(uint32_t *table, unsigned tb, unsigned cap
                 cur = prefix;
                 sub = next_free;
                 next_free += 1u << sb;
-                table[prefix] = TN__INF_SUB | (uint32_t)sub << 16 | sb << 4 | tb;
+                table[prefix] = TN__INF_SUB | (uint32_t)sub << 16 | sb << 8 | tb;
             }
             for (j = code >> tb; j < (1u << sb); j += 1u << (len - tb)) table[sub + j] = e;
             cnt[len]--;
@@ -716,6 +722,7 @@ TN_API int tn_inflate(tn_inflater *st, const void *in_, size_t in_len, size_t *c
     uint64_t bitbuf = st->bitbuf;
     unsigned bitcnt = st->bitcnt;
     uint64_t room = st->max_out - st->total_out;
+    const uint32_t wsize = st->wsize;
     int capped = 0, rc = TN_OK;
     uint32_t e;
     if (!in) in_len = 0;
@@ -756,7 +763,7 @@ TN_API int tn_inflate(tn_inflater *st, const void *in_, size_t in_len, size_t *c
     do {                                                                                \
         e = (table)[(uint32_t)bitbuf & ((1u << (tb)) - 1u)];                            \
         if (e & TN__INF_SUB)                                                            \
-            e = (table)[(e >> 16) + ((uint32_t)(bitbuf >> (tb)) & ((1u << ((e >> 4) & 15)) - 1u))]; \
+            e = (table)[(e >> 16) + ((uint32_t)(bitbuf >> (tb)) & ((1u << TN__INF_CL(e)) - 1u))]; \
     } while (0)
 
     for (;;) {
@@ -935,11 +942,11 @@ TN_API int tn_inflate(tn_inflater *st, const void *in_, size_t in_len, size_t *c
                 unsigned char v = 0;
                 for (;;) {
                     e = st->pre[TN__INF_BITS(7)];
-                    if ((e & 15) <= bitcnt) break;
+                    if (TN__INF_CL(e) <= bitcnt) break;
                     TN__INF_PULL();
                 }
                 sym = e >> 16;
-                clen = e & 15;
+                clen = TN__INF_CL(e);
                 if (sym < 16) {
                     TN__INF_DROP(clen);
                     st->lens[st->nlens++] = (unsigned char)sym;
@@ -966,98 +973,171 @@ TN_API int tn_inflate(tn_inflater *st, const void *in_, size_t in_len, size_t *c
             st->mode = TN__INF_DECODE;
             /* fall through */
         case TN__INF_DECODE:
-            /* fast loop: at least 16 input bytes (two refills of up to 8) and room for the
-               longest match plus word-copy slack. After a refill (>= 56 bits) three literals
-               (<= 45 bits) or a length code with its extra bits (<= 20) fit; a second refill
-               covers the distance (<= 28 bits). */
-            while (in_end - in >= 16 && out_end - out >= 274) {
-                uint32_t len, dist, x;
-                size_t here;
-                unsigned char *stop;
-                const unsigned char *src;
+            /* Fast loop, while at least 16 input bytes remain (two refills of up to 8) and room
+               for three literals, the longest match and copy slack (TN__INF_FAST_ROOM). The
+               entry e of the next symbol (primary table only) is looked up before the refill
+               that follows, so the table load never waits for a refill. Bits: a refill leaves
+               >= 56; three primary-table literals (<= 30) and the next lookup (10) fit, or two
+               literals and a length with its extra bits (<= 20 through a subtable) and the
+               distance lookup (8); the distance (<= 28) and the next lookup get a refill first
+               when fewer than 38 are left. An entry's bits are dropped (with the extra bits
+               of a length or distance) as soon as it is read; `saved` keeps the bits before. */
+            if (in_end - in >= 16 && out_end - out >= TN__INF_FAST_ROOM) {
+                const uint32_t *lt = st->lt, *dt = st->dt;
+                uint64_t saved;
                 bitbuf |= tn__deflate_ld64(in) << bitcnt;
                 in += (63 - bitcnt) >> 3;
                 bitcnt |= 56;
-                TN__INF_LOOKUP(st->lt, TN__INF_LBITS);
-                if (e & TN__INF_LIT) {
-                    TN__INF_DROP(e & 15);
-                    *out++ = (unsigned char)(e >> 16);
-                    TN__INF_LOOKUP(st->lt, TN__INF_LBITS);
-                    if (!(e & TN__INF_LIT)) goto length;
-                    TN__INF_DROP(e & 15);
-                    *out++ = (unsigned char)(e >> 16);
-                    TN__INF_LOOKUP(st->lt, TN__INF_LBITS);
-                    if (!(e & TN__INF_LIT)) goto length;
-                    TN__INF_DROP(e & 15);
-                    *out++ = (unsigned char)(e >> 16);
-                    continue;
-                }
-            length:
-                if (TN__UNLIKELY(e & (TN__INF_EOB | TN__INF_BAD))) {
-                    if (e & TN__INF_BAD) TN__INF_FAIL(TN_EBAD_DEFLATE, "invalid literal/length code");
-                    TN__INF_DROP(e & 15);
-                    st->mode = TN__INF_BLOCK;
-                    break;
-                }
-                TN__INF_DROP(e & 15);
-                x = (e >> 4) & 15;
-                len = (e >> 16) + TN__INF_BITS(x);
-                TN__INF_DROP(x);
-                bitbuf |= tn__deflate_ld64(in) << bitcnt;
-                in += (63 - bitcnt) >> 3;
-                bitcnt |= 56;
-                TN__INF_LOOKUP(st->dt, TN__INF_DBITS);
-                if (TN__UNLIKELY(e & TN__INF_BAD)) TN__INF_FAIL(TN_EBAD_DEFLATE, "invalid distance code");
-                TN__INF_DROP(e & 15);
-                x = (e >> 4) & 15;
-                dist = (e >> 16) + TN__INF_BITS(x);
-                TN__INF_DROP(x);
-                here = (size_t)(out - out_start);
-                if (TN__UNLIKELY(dist > here)) {
-                    if (dist > st->wsize || dist - here > st->whave)
-                        TN__INF_FAIL(TN_EBAD_DEFLATE, "invalid distance too far back");
-                    tn__inf_copy_slow(st, out_start, out, dist, len);
-                    out += len;
-                    continue;
-                }
-                if (TN__UNLIKELY(dist > st->wsize)) TN__INF_FAIL(TN_EBAD_DEFLATE, "invalid distance too far back");
-                src = out - dist;
-                stop = out + len;
-                if (dist >= 8) {
-                    do {   /* 16 bytes a round; may write up to 15 bytes past stop (in the slack) */
+                e = lt[bitbuf & ((1u << TN__INF_LBITS) - 1u)];
+                do {
+                    uint32_t len, dist, nb, lit;
+                    unsigned char *stop;
+                    const unsigned char *src;
+#define TN__INF_TAKE()                                                                  \
+    do {                                                                                \
+        saved = bitbuf;                                                                 \
+        bitbuf >>= (e & 0xff);                                                          \
+        bitcnt -= (e & 0xff);                                                           \
+    } while (0)
+#define TN__INF_REFILL()                                                                \
+    do {                                                                                \
+        bitbuf |= tn__deflate_ld64(in) << bitcnt;                                       \
+        in += (63 - bitcnt) >> 3;                                                       \
+        bitcnt |= 56;                                                                   \
+    } while (0)
+                    TN__INF_TAKE();
+                    if (e & TN__INF_LIT) {
+                        lit = e >> 16;
+                        e = lt[bitbuf & ((1u << TN__INF_LBITS) - 1u)];
+                        TN__INF_TAKE();
+                        *out++ = (unsigned char)lit;
+                        if (e & TN__INF_LIT) {
+                            lit = e >> 16;
+                            e = lt[bitbuf & ((1u << TN__INF_LBITS) - 1u)];
+                            TN__INF_TAKE();
+                            *out++ = (unsigned char)lit;
+                            if (e & TN__INF_LIT) {
+                                lit = e >> 16;
+                                e = lt[bitbuf & ((1u << TN__INF_LBITS) - 1u)];
+                                TN__INF_REFILL();
+                                *out++ = (unsigned char)lit;
+                                continue;
+                            }
+                        }
+                    }
+                    if (TN__UNLIKELY(e & (TN__INF_SUB | TN__INF_EOB | TN__INF_BAD))) {
+                        if (e & TN__INF_SUB) {   /* a code longer than the primary bits */
+                            bitcnt += TN__INF_LBITS;
+                            e = lt[(e >> 16) + ((uint32_t)(saved >> TN__INF_LBITS) & ((1u << TN__INF_CL(e)) - 1u))];
+                            bitbuf = saved;
+                            TN__INF_TAKE();
+                            if (e & TN__INF_LIT) {
+                                lit = e >> 16;
+                                e = lt[bitbuf & ((1u << TN__INF_LBITS) - 1u)];
+                                TN__INF_REFILL();
+                                *out++ = (unsigned char)lit;
+                                continue;
+                            }
+                        }
+                        if (e & (TN__INF_EOB | TN__INF_BAD)) {
+                            if (e & TN__INF_BAD) {
+                                bitbuf = saved;
+                                bitcnt += e & 0xff;
+                                TN__INF_FAIL(TN_EBAD_DEFLATE, "invalid literal/length code");
+                            }
+                            st->mode = TN__INF_BLOCK;
+                            break;
+                        }
+                    }
+                    nb = e & 0xff;   /* code and extra bits: base + the bits above the code */
+                    len = (e >> 16) + (((uint32_t)saved & ((1u << nb) - 1u)) >> TN__INF_CL(e));
+                    e = dt[bitbuf & ((1u << TN__INF_DBITS) - 1u)];
+                    if (TN__UNLIKELY(bitcnt < 38)) TN__INF_REFILL();
+                    if (TN__UNLIKELY(e & (TN__INF_SUB | TN__INF_BAD))) {
+                        if (e & TN__INF_SUB)
+                            e = dt[(e >> 16) + ((uint32_t)(bitbuf >> TN__INF_DBITS) & ((1u << TN__INF_CL(e)) - 1u))];
+                        if (e & TN__INF_BAD) TN__INF_FAIL(TN_EBAD_DEFLATE, "invalid distance code");
+                    }
+                    TN__INF_TAKE();
+                    nb = e & 0xff;
+                    dist = (e >> 16) + (((uint32_t)saved & ((1u << nb) - 1u)) >> TN__INF_CL(e));
+                    if (TN__UNLIKELY(dist > (size_t)(out - out_start) || dist > wsize)) {
+                        size_t here = (size_t)(out - out_start);
+                        if (dist > wsize || dist - here > st->whave)
+                            TN__INF_FAIL(TN_EBAD_DEFLATE, "invalid distance too far back");
+                        tn__inf_copy_slow(st, out_start, out, dist, len);
+                        out += len;
+                        e = lt[bitbuf & ((1u << TN__INF_LBITS) - 1u)];
+                        TN__INF_REFILL();
+                        continue;
+                    }
+                    src = out - dist;
+                    stop = out + len;
+                    e = lt[bitbuf & ((1u << TN__INF_LBITS) - 1u)];   /* the next symbol, before the copy */
+                    TN__INF_REFILL();
+                    if (TN__LIKELY(dist >= 8)) {
+                        /* 8-byte words (each reads bytes already written); 32 bytes at once
+                           cover most matches, longer ones go on 16 at a time: up to 31 bytes
+                           are written past stop */
                         tn__deflate_st64(out, tn__deflate_ld64(src));
                         tn__deflate_st64(out + 8, tn__deflate_ld64(src + 8));
-                        out += 16;
-                        src += 16;
-                    } while (out < stop);
+                        tn__deflate_st64(out + 16, tn__deflate_ld64(src + 16));
+                        tn__deflate_st64(out + 24, tn__deflate_ld64(src + 24));
+                        if (TN__UNLIKELY(len > 32)) {
+                            out += 32;
+                            src += 32;
+                            do {
+                                tn__deflate_st64(out, tn__deflate_ld64(src));
+                                tn__deflate_st64(out + 8, tn__deflate_ld64(src + 8));
+                                out += 16;
+                                src += 16;
+                            } while (out < stop);
+                        }
+                    } else if (dist == 1) {
+                        uint64_t v = (uint64_t)out[-1] * 0x0101010101010101u;
+                        do {
+                            tn__deflate_st64(out, v);
+                            tn__deflate_st64(out + 8, v);
+                            out += 16;
+                        } while (out < stop);
+                    } else {
+                        /* a period of 2..7 bytes: 8 bytes one by one, then words from the
+                           period's multiple that is >= 8 bytes back (the data repeats with it) */
+                        unsigned k;
+                        for (k = 0; k < 8; k++) out[k] = src[k];
+                        src = out + 8 - (dist * ((8 + dist - 1) / dist));
+                        out += 8;
+                        while (out < stop) {
+                            tn__deflate_st64(out, tn__deflate_ld64(src));
+                            out += 8;
+                            src += 8;
+                        }
+                    }
                     out = stop;
-                } else if (dist == 1) {
-                    memset(out, out[-1], len);
-                    out = stop;
-                } else {
-                    while (out < stop) *out++ = *src++;
-                }
+#undef TN__INF_TAKE
+#undef TN__INF_REFILL
+                } while (in_end - in >= 16 && out_end - out >= TN__INF_FAST_ROOM);
             }
             if (st->mode != TN__INF_DECODE) break;
             for (;;) {   /* one symbol, a bit at a time near the ends of the buffers */
                 TN__INF_LOOKUP(st->lt, TN__INF_LBITS);
-                if ((e & 15) <= bitcnt) break;
+                if (TN__INF_CL(e) <= bitcnt) break;
                 TN__INF_PULL();
             }
             if (e & TN__INF_LIT) {
                 if (out == out_end) goto out_full;
-                TN__INF_DROP(e & 15);
+                TN__INF_DROP(TN__INF_CL(e));
                 *out++ = (unsigned char)(e >> 16);
                 break;
             }
             if (e & TN__INF_BAD) TN__INF_FAIL(TN_EBAD_DEFLATE, "invalid literal/length code");
-            TN__INF_DROP(e & 15);
+            TN__INF_DROP(TN__INF_CL(e));
             if (e & TN__INF_EOB) {
                 st->mode = TN__INF_BLOCK;
                 break;
             }
             st->len = e >> 16;
-            st->extra = (e >> 4) & 15;
+            st->extra = TN__INF_XB(e);
             st->mode = TN__INF_LEN_EXTRA;
             /* fall through */
         case TN__INF_LEN_EXTRA:
@@ -1069,13 +1149,13 @@ TN_API int tn_inflate(tn_inflater *st, const void *in_, size_t in_len, size_t *c
         case TN__INF_DIST:
             for (;;) {
                 TN__INF_LOOKUP(st->dt, TN__INF_DBITS);
-                if ((e & 15) <= bitcnt) break;
+                if (TN__INF_CL(e) <= bitcnt) break;
                 TN__INF_PULL();
             }
             if (e & TN__INF_BAD) TN__INF_FAIL(TN_EBAD_DEFLATE, "invalid distance code");
-            TN__INF_DROP(e & 15);
+            TN__INF_DROP(TN__INF_CL(e));
             st->dist = e >> 16;
-            st->extra = (e >> 4) & 15;
+            st->extra = TN__INF_XB(e);
             st->mode = TN__INF_DIST_EXTRA;
             /* fall through */
         case TN__INF_DIST_EXTRA:
