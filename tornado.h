@@ -1594,7 +1594,9 @@ TN__BEGIN_DECLS
 
    Deflate (compress):
    - levels 1..9 (0 = 6, Tornado's gzip level): 1-3 greedy hash-chain matching (1 is the fast
-     level), 4-9 lazy matching (6 is the default); longer chains at higher levels.
+     level), 4-9 lazy matching (6 is the default); longer chains at higher levels. A block
+     ends when its symbol buffer is full or when the mix of recent symbols departs from the
+     block's (so each part gets its own codes).
    - window_bits 8..15: history of 256 B .. 32 KiB (matches never reach further, so a peer
      with that window can decode; permessage-deflate's max_window_bits). zlib's inflate
      needs window_bits >= 9 in a zlib header; raw and gzip streams decode with any window.
@@ -1608,8 +1610,8 @@ TN__BEGIN_DECLS
        window_bits 15: 46.0 KiB   12: 18.0 KiB   8: 14.2 KiB
      deflater, every level: 2.8 KiB of state + window buffer (2^w + max(2^w / 2, 1024) + 262)
      + chain links (2 * 2^w) + hash heads (2 * 2^min(max(w - 1, 9), 14)) + symbol buffer
-     (2 * max(1024, 3 * 2^w / 4)), in bytes:
-       window_bits 15: 195 KiB   14: 99 KiB   12: 27 KiB   10: 10.1 KiB   8: 7.8 KiB
+     (2 * max(1024, 3 * 2^w / 8)), in bytes:
+       window_bits 15: 171 KiB   14: 87 KiB   12: 24 KiB   10: 10.1 KiB   8: 7.9 KiB
      (zlib's deflateInit2 default state is about 268 KiB, its inflate state 7 KiB + 32 KiB.)
      The stack use of a call is below 4 KiB. */
 
@@ -11319,15 +11321,16 @@ TN_API int tn_inflate_once(const tn_inflate_opts *opts, const void *in, size_t i
 /* Matcher parameters per level: chain = candidates tried per position, nice = stop at this
    length, good = quarter the chain once a match this long is in hand (lazy levels), lazy =
    do not look for a better match after one this long (lazy levels) or insert the hashes of
-   matches up to this long (greedy levels: longer ones are skipped over). */
+   matches up to this long (greedy levels: longer ones are skipped over), half = shift the
+   chain right by this when looking for a better match after one (lazy levels). */
 typedef struct tn__def_level {
     uint16_t chain, nice, good, lazy;
-    uint8_t greedy;
+    uint8_t greedy, half;
 } tn__def_level;
 static const tn__def_level tn__def_levels[10] = {
-    {0, 0, 0, 0, 0},        {4, 16, 0, 6, 1},      {8, 24, 0, 8, 1},       {24, 48, 0, 12, 1},
-    {16, 32, 6, 8, 0},      {32, 64, 8, 16, 0},    {64, 258, 8, 32, 0},    {256, 192, 16, 64, 0},
-    {1024, 258, 32, 128, 0}, {4096, 258, 64, 258, 0},
+    {0, 0, 0, 0, 0, 0},        {4, 16, 0, 6, 1, 0},      {8, 24, 0, 8, 1, 0},      {24, 48, 0, 12, 1, 0},
+    {16, 32, 6, 8, 0, 1},      {32, 64, 8, 16, 0, 1},    {64, 128, 8, 16, 0, 1},   {256, 192, 16, 64, 0, 0},
+    {1024, 258, 32, 128, 0, 0}, {4096, 258, 64, 258, 0, 0},
 };
 
 enum { TN__DEF_PARSE, TN__DEF_SYMS, TN__DEF_STORED, TN__DEF_FINISHED };
@@ -11345,6 +11348,8 @@ struct tn_deflater {
     uint32_t pos, end;        /* next position to parse; end of the data in win */
     uint32_t block_bytes;     /* input bytes covered by syms */
     uint32_t nsyms, syms_cap;
+    uint32_t soft_cap;        /* parsing pauses here for the block-split check (<= syms_cap) */
+    uint32_t obs[10];         /* the block's symbol classes at the last check (tn__def_split) */
     uint32_t prev_len, prev_dist;
     uint32_t emit_i;          /* next syms unit to write (dynamic/fixed block) */
     uint32_t st_src, st_left, st_chunk;   /* stored block: next byte, bytes left, left in chunk */
@@ -11403,7 +11408,7 @@ TN__PRIVATE void tn__def_dims(int w, uint32_t *wsize, uint32_t *bsize, uint32_t 
     *wsize = ws;
     *bsize = ws + slide + TN__DEF_LOOKAHEAD;
     *hash_bits = (uint32_t)hb;
-    *syms_cap = 3 * ws / 4 > 1024 ? 3 * ws / 4 : 1024;
+    *syms_cap = 3 * ws / 8 > 1024 ? 3 * ws / 8 : 1024;
 }
 
 TN__PRIVATE int tn__def_resolve(const tn_deflate_opts *o, tn_deflate_opts *r) {
@@ -11429,6 +11434,18 @@ TN_API size_t tn_deflater_size(const tn_deflate_opts *opts) {
     return sizeof(tn_deflater) + 15 + 2 * ((size_t)ws + ((size_t)1 << hb) + sc) + bs + 8;
 }
 
+
+/* Block splitting (tn__def_split): every TN__DEF_SPLIT_STEP symbol units parsing pauses to
+   compare the recent symbols' mix with the block's; blocks of at least TN__DEF_SPLIT_MIN input
+   bytes end when the distributions differ by more than TN__DEF_SPLIT_DIFF thousandths (L1). */
+#define TN__DEF_SPLIT_STEP 512
+#define TN__DEF_SPLIT_MIN 8192
+#define TN__DEF_SPLIT_DIFF 500
+TN__PRIVATE uint32_t tn__def_soft_cap(const tn_deflater *st) {
+    uint32_t c = st->nsyms + TN__DEF_SPLIT_STEP;
+    return c < st->syms_cap ? c : st->syms_cap;
+}
+
 TN_API void tn_deflater_reset(tn_deflater *st) {
     memset(st->head, 0, (st->hash_mask + 1) * sizeof *st->head);
     st->bitbuf = 0;
@@ -11447,6 +11464,8 @@ TN_API void tn_deflater_reset(tn_deflater *st) {
     st->final_block = st->flush_stage = st->flush_mode = st->header_done = 0;
     memset(st->lfreq, 0, sizeof st->lfreq);
     memset(st->dfreq, 0, sizeof st->dfreq);
+    memset(st->obs, 0, sizeof st->obs);
+    st->soft_cap = tn__def_soft_cap(st);
 }
 
 TN__PRIVATE tn_deflater *tn__def_setup(void *mem, const tn_deflate_opts *r) {
@@ -11658,6 +11677,37 @@ TN__PRIVATE unsigned tn__def_rle(const unsigned char *all, unsigned total, unsig
     return n;
 }
 
+/* Block splitting: the symbols since the last check fall in 10 classes (literals by their top
+   3 bits, short and long matches); when their mix differs enough from the block's so far, a
+   new block (with its own codes) pays. Returns 1 to end the block here (the data decides
+   only where blocks end: the output stays valid DEFLATE either way). */
+TN__PRIVATE int tn__def_split(tn_deflater *st) {
+    uint32_t cur[10], i, j;
+    uint64_t nold = 0, nnew = 0, delta = 0;
+    for (i = 0; i < 8; i++) {
+        uint32_t sum = 0;
+        for (j = 0; j < 32; j++) sum += st->lfreq[i * 32 + j];
+        cur[i] = sum;
+    }
+    cur[8] = cur[9] = 0;
+    for (i = 257; i < 265; i++) cur[8] += st->lfreq[i];
+    for (i = 265; i < 286; i++) cur[9] += st->lfreq[i];
+    for (i = 0; i < 10; i++) {
+        nold += st->obs[i];
+        nnew += cur[i] - st->obs[i];
+    }
+    if (nold && nnew && st->block_bytes >= TN__DEF_SPLIT_MIN) {
+        for (i = 0; i < 10; i++) {
+            int64_t d = (int64_t)(cur[i] - st->obs[i]) * (int64_t)nold - (int64_t)st->obs[i] * (int64_t)nnew;
+            delta += (uint64_t)(d < 0 ? -d : d);
+        }
+        /* the L1 distance of the two distributions, in thousandths */
+        if (delta * 1000 > (uint64_t)TN__DEF_SPLIT_DIFF * nold * nnew) return 1;
+    }
+    memcpy(st->obs, cur, sizeof cur);
+    return 0;
+}
+
 /* End the block: choose dynamic, fixed or stored, write its header into pend and switch to
    writing its symbols (or bytes). */
 TN__PRIVATE void tn__def_start_block(tn_deflater *st, int final) {
@@ -11722,6 +11772,8 @@ TN__PRIVATE void tn__def_end_block(tn_deflater *st) {
     st->blk_abs += st->block_bytes;
     st->block_bytes = 0;
     st->nsyms = 0;
+    memset(st->obs, 0, sizeof st->obs);
+    st->soft_cap = tn__def_soft_cap(st);
     memset(st->lfreq, 0, sizeof st->lfreq);
     memset(st->dfreq, 0, sizeof st->dfreq);
     st->phase = TN__DEF_PARSE;
@@ -11799,10 +11851,10 @@ TN__PRIVATE unsigned tn__def_common(const unsigned char *a, const unsigned char 
 
 /* The longest match at pos longer than best, following the chain from cand; 0 if none. */
 TN__PRIVATE unsigned tn__def_longest(const tn_deflater *st, uint32_t pos, uint32_t cand, unsigned best, unsigned max,
-                                     uint32_t *dist) {
+                                     unsigned chain, uint32_t *dist) {
     const unsigned char *cur = st->win + pos;
     uint32_t limit = pos > st->wsize ? pos - st->wsize : 0, first, mask = st->wsize - 1;
-    unsigned chain = st->p.chain, nice = st->p.nice < max ? st->p.nice : max, found = 0;
+    unsigned nice = st->p.nice < max ? st->p.nice : max, found = 0;
     if (best >= max) return 0;
     if (st->p.good && best >= st->p.good) chain >>= 2;
     first = tn__deflate_ld32(cur);
@@ -11840,12 +11892,12 @@ TN__PRIVATE void tn__def_match(tn_deflater *st, uint32_t len, uint32_t dist) {
    end of the data when flushing). */
 TN__PRIVATE void tn__def_parse_greedy(tn_deflater *st, int flushing) {
     uint32_t pos = st->pos, end = st->end;
-    while (st->nsyms + 2 <= st->syms_cap) {
+    while (st->nsyms + 2 <= st->soft_cap) {
         uint32_t look = end - pos, len = 0, dist = 0;
         if (look < TN__DEF_LOOKAHEAD && (!flushing || look == 0)) break;
         if (look >= 4) {
             uint32_t cand = tn__def_insert(st, pos);
-            if (cand) len = tn__def_longest(st, pos, cand, 3, look < 258 ? look : 258, &dist);
+            if (cand) len = tn__def_longest(st, pos, cand, 3, look < 258 ? look : 258, st->p.chain, &dist);
         }
         if (len >= 4) {
             tn__def_match(st, len, dist);
@@ -11862,10 +11914,24 @@ TN__PRIVATE void tn__def_parse_greedy(tn_deflater *st, int flushing) {
     st->pos = pos;
 }
 
-/* Lazy parse (levels 4-9): a match at pos - 1 is taken only if pos has no longer one. */
+/* Index of the highest set bit (x != 0): the distance's size in bits, roughly its cost. */
+TN__PRIVATE unsigned tn__def_bsr(uint32_t x) {
+#if defined(__GNUC__) || defined(__clang__)
+    return 31u - (unsigned)__builtin_clz(x);
+#else
+    unsigned n = 0;
+    while (x >>= 1) n++;
+    return n;
+#endif
+}
+
+/* Lazy parse (levels 4-9): the match at pos - 1 is taken unless pos has a better one: longer
+   by enough to pay for a farther distance (4 units a byte of length, 1 a bit of distance; a
+   one-byte longer match may be up to 4 times farther). Levels 4-6 search pos with half the
+   chain. */
 TN__PRIVATE void tn__def_parse_lazy(tn_deflater *st, int flushing) {
     uint32_t pos = st->pos, end = st->end;
-    while (st->nsyms + 2 <= st->syms_cap) {
+    while (st->nsyms + 2 <= st->soft_cap) {
         uint32_t look = end - pos, len = 0, dist = 0;
         if (look < TN__DEF_LOOKAHEAD) {
             if (!flushing) break;
@@ -11877,11 +11943,16 @@ TN__PRIVATE void tn__def_parse_lazy(tn_deflater *st, int flushing) {
         }
         if (look >= 4) {
             uint32_t cand = tn__def_insert(st, pos);
-            if (cand && !(st->have_prev && st->prev_len >= st->p.lazy))
+            if (cand && !(st->have_prev && st->prev_len >= st->p.lazy)) {
+                unsigned chain = st->p.chain;
+                if (st->have_prev && st->prev_len >= 4) chain >>= st->p.half;
                 len = tn__def_longest(st, pos, cand, st->have_prev && st->prev_len > 3 ? st->prev_len : 3,
-                                      look < 258 ? look : 258, &dist);
+                                      look < 258 ? look : 258, chain, &dist);
+            }
         }
-        if (st->have_prev && st->prev_len >= 4 && len <= st->prev_len) {
+        if (st->have_prev && st->prev_len >= 4 &&
+            (len <= st->prev_len ||
+             4 * (int)(len - st->prev_len) + (int)tn__def_bsr(st->prev_dist) - (int)tn__def_bsr(dist) <= 2)) {
             uint32_t q, stop = pos - 1 + st->prev_len;
             tn__def_match(st, st->prev_len, st->prev_dist);
             for (q = pos + 1; q < stop && end - q >= 4; q++) tn__def_insert(st, q);
@@ -12000,9 +12071,12 @@ TN_API int tn_deflate(tn_deflater *st, const void *in_, size_t in_len, size_t *c
             break;
         }
         /* parsing */
-        if (st->nsyms + 2 > st->syms_cap) {
-            tn__def_start_block(st, 0);
-            continue;
+        if (st->nsyms + 2 > st->soft_cap) {
+            if (st->nsyms + 2 > st->syms_cap || tn__def_split(st)) {
+                tn__def_start_block(st, 0);
+                continue;
+            }
+            st->soft_cap = tn__def_soft_cap(st);
         }
         if (st->flush_stage == 0 && in < in_end && (st->end < st->bsize || st->end - st->pos < TN__DEF_LOOKAHEAD)) {
             size_t n;
