@@ -11852,25 +11852,28 @@ TN__PRIVATE unsigned tn__def_common(const unsigned char *a, const unsigned char 
 /* The longest match at pos longer than best, following the chain from cand; 0 if none. */
 TN__PRIVATE unsigned tn__def_longest(const tn_deflater *st, uint32_t pos, uint32_t cand, unsigned best, unsigned max,
                                      unsigned chain, uint32_t *dist) {
-    const unsigned char *cur = st->win + pos;
-    uint32_t limit = pos > st->wsize ? pos - st->wsize : 0, first, mask = st->wsize - 1;
+    const unsigned char *win = st->win, *cur = win + pos;
+    const uint16_t *prev = st->prev;
+    uint32_t limit = pos > st->wsize ? pos - st->wsize : 0, first, tail, mask = st->wsize - 1, off = st->off;
     unsigned nice = st->p.nice < max ? st->p.nice : max, found = 0;
     if (best >= max) return 0;
     if (st->p.good && best >= st->p.good) chain >>= 2;
     first = tn__deflate_ld32(cur);
+    tail = tn__deflate_ld32(cur + best - 3);
     while (cand > limit && chain--) {
-        const unsigned char *m = st->win + cand;
+        const unsigned char *m = win + cand;
         /* the 4 bytes ending at the length to beat, then the first 4: most candidates fail fast */
-        if (tn__deflate_ld32(m + best - 3) == tn__deflate_ld32(cur + best - 3) && tn__deflate_ld32(m) == first) {
+        if (tn__deflate_ld32(m + best - 3) == tail && tn__deflate_ld32(m) == first) {
             unsigned len = 4 + tn__def_common(m + 4, cur + 4, max - 4);
             if (len > best) {
                 best = len;
                 *dist = pos - cand;
                 found = 1;
                 if (len >= nice) break;
+                tail = tn__deflate_ld32(cur + best - 3);
             }
         }
-        cand = st->prev[(cand + st->off) & mask];
+        cand = prev[(cand + off) & mask];
     }
     return found ? best : 0;
 }
