@@ -390,19 +390,25 @@ def bench_deflate():
     if not os.path.exists("build/bench/bench_deflate"):
         return
     import glob
+    import statistics
     files = sorted(glob.glob("src/*.c")) + ["tornado.h"]
-    out = subprocess.run(["build/bench/bench_deflate", "0.5"] + files, capture_output=True, text=True,
-                         timeout=600).stdout
-    res, inf, size = {}, {}, ""
-    for line in out.splitlines():
-        f = line.split()
-        if f[0] == "deflate":
-            res[(f[1], f[2], f[3])] = (float(f[4]), float(f[5]), float(f[6]))
-        elif f[0] == "inflate-zlib6":
-            inf[(f[1], f[2])] = float(f[3])
-        elif f[0] == "corpus":
-            size = f[2]
-    print("\n== deflate/inflate (build/bench/bench_deflate; text = src/*.c + tornado.h, %s bytes; zlib format) ==" % size)
+    rounds = 3   # each figure is the median of the rounds (the machine may be shared)
+    runs, invs, size = {}, {}, ""
+    for _ in range(rounds):
+        out = subprocess.run(["build/bench/bench_deflate", "0.3"] + files, capture_output=True, text=True,
+                             timeout=600).stdout
+        for line in out.splitlines():
+            f = line.split()
+            if f[0] == "deflate":
+                runs.setdefault((f[1], f[2], f[3]), []).append((float(f[4]), float(f[5]), float(f[6])))
+            elif f[0] == "inflate-zlib6":
+                invs.setdefault((f[1], f[2]), []).append(float(f[3]))
+            elif f[0] == "corpus":
+                size = f[2]
+    res = {k: tuple(statistics.median(x[i] for x in v) for i in range(3)) for k, v in runs.items()}
+    inf = {k: statistics.median(v) for k, v in invs.items()}
+    print("\n== deflate/inflate (build/bench/bench_deflate; text = src/*.c + tornado.h, %s bytes; zlib format; "
+          "median of %d rounds) ==" % (size, rounds))
     print("  %-22s %14s %14s %14s %12s %12s" % ("figure", "tornado.h", "zlib", "libdeflate", "vs zlib", "vs libdefl"))
     for corpus in ("text", "json"):
         for level in ("1", "6"):

@@ -432,9 +432,10 @@ static const uint8_t tn__deflate_clen_order[19] = {16, 17, 18, 0, 8, 7, 9, 6, 10
 
 /* Decode tables: a primary table indexed by the next LBITS (DBITS) input bits, with
    subtables for longer codes. An entry is one 32-bit word:
-     bits 0-3   code length in bits (for a subtable pointer: the primary bits)
-     bits 4-7   extra bits that follow (length/distance), or the subtable's index bits
-     bits 8-11  flags: literal, end of block, subtable pointer, invalid
+     bits 0-7   bits the symbol takes: code length + extra bits (for a subtable pointer: the
+                primary bits), so one shift drops a length or distance with its extra bits
+     bits 8-11  code length in bits (where the extra bits start), or the subtable's index bits
+     bits 12-15 flags: literal, end of block, subtable pointer, invalid
      bits 16-31 literal byte, length or distance base, subtable offset, or precode symbol
    Sizes: a subtable of s index bits needs at least s+1 codes of a complete code, so 288
    codes need at most 2^10 + 48 * 2^5 entries and 30 codes at most 2^8 + 4 * 2^7. */
@@ -442,10 +443,15 @@ static const uint8_t tn__deflate_clen_order[19] = {16, 17, 18, 0, 8, 7, 9, 6, 10
 #define TN__INF_DBITS 8
 #define TN__INF_LSIZE 2560
 #define TN__INF_DSIZE 768
-#define TN__INF_LIT 0x100u
-#define TN__INF_EOB 0x200u
-#define TN__INF_SUB 0x400u
-#define TN__INF_BAD 0x800u
+#define TN__INF_LIT 0x1000u
+#define TN__INF_EOB 0x2000u
+#define TN__INF_SUB 0x4000u
+#define TN__INF_BAD 0x8000u
+#define TN__INF_CL(e) (((e) >> 8) & 15u)          /* code length of an entry */
+#define TN__INF_XB(e) (((e) & 0xffu) - TN__INF_CL(e)) /* its extra bits */
+/* Output room the fast decode loop needs: three literals, the longest match and the 32 bytes a
+   short match copy may write past its end. */
+#define TN__INF_FAST_ROOM (3 + 258 + 32)
 
 enum {
     TN__INF_HEAD, TN__INF_GZ_FIXED, TN__INF_GZ_XLEN, TN__INF_GZ_EXTRA, TN__INF_GZ_NAME, TN__INF_GZ_COMMENT,
@@ -477,18 +483,18 @@ struct tn_inflater {
     uint32_t dt[TN__INF_DSIZE];
 };
 
-/* The table entry (without the code length) for a symbol. kind: 0 literal/length, 1 distance,
-   2 code length code. */
+/* The table entry for a symbol, with its extra bits in bits 0-7 (the code length is added).
+   kind: 0 literal/length, 1 distance, 2 code length code. */
 TN__PRIVATE uint32_t tn__inf_sym_entry(int kind, unsigned sym) {
     if (kind == 2) return (uint32_t)sym << 16;
     if (kind == 1) {
         if (sym >= 30) return TN__INF_BAD;
-        return (uint32_t)tn__deflate_dist_base[sym] << 16 | (uint32_t)tn__deflate_dist_extra[sym] << 4;
+        return (uint32_t)tn__deflate_dist_base[sym] << 16 | (uint32_t)tn__deflate_dist_extra[sym];
     }
     if (sym < 256) return TN__INF_LIT | (uint32_t)sym << 16;
     if (sym == 256) return TN__INF_EOB;
     if (sym >= 286) return TN__INF_BAD;
-    return (uint32_t)tn__deflate_len_base[sym - 257] << 16 | (uint32_t)tn__deflate_len_extra[sym - 257] << 4;
+    return (uint32_t)tn__deflate_len_base[sym - 257] << 16 | (uint32_t)tn__deflate_len_extra[sym - 257];
 }
 
 /* The next canonical code after `code` (bit-reversed, len bits). */
@@ -520,10 +526,10 @@ TN__PRIVATE const char *tn__inf_build(uint32_t *table, unsigned tb, unsigned cap
     for (i = 0; i < n; i++)
         if (lens[i]) sorted[offs[lens[i]]++] = (uint16_t)i;
     if (left > 0)
-        for (i = 0; i < size; i++) table[i] = TN__INF_BAD | 1u;
+        for (i = 0; i < size; i++) table[i] = TN__INF_BAD | 0x101u;
     for (len = 1; len <= max && len <= tb; len++) {
         for (i = 0; i < count[len]; i++) {
-            uint32_t e = tn__inf_sym_entry(kind, sorted[idx++]) | len;
+            uint32_t e = tn__inf_sym_entry(kind, sorted[idx++]) + (len | len << 8);
             unsigned j;
             for (j = code; j < size; j += 1u << len) table[j] = e;
             code = tn__inf_next(code, len);
@@ -533,7 +539,7 @@ TN__PRIVATE const char *tn__inf_build(uint32_t *table, unsigned tb, unsigned cap
     for (len = tb + 1; len <= max; len++) {
         for (i = 0; i < count[len]; i++) {
             unsigned prefix = code & (size - 1), j;
-            uint32_t e = tn__inf_sym_entry(kind, sorted[idx++]) | len;
+            uint32_t e = tn__inf_sym_entry(kind, sorted[idx++]) + (len | len << 8);
             if (prefix != cur) {   /* a new subtable: as wide as the codes under this prefix need */
                 int l;
                 sb = len - tb;
@@ -548,7 +554,7 @@ TN__PRIVATE const char *tn__inf_build(uint32_t *table, unsigned tb, unsigned cap
                 cur = prefix;
                 sub = next_free;
                 next_free += 1u << sb;
-                table[prefix] = TN__INF_SUB | (uint32_t)sub << 16 | sb << 4 | tb;
+                table[prefix] = TN__INF_SUB | (uint32_t)sub << 16 | sb << 8 | tb;
             }
             for (j = code >> tb; j < (1u << sb); j += 1u << (len - tb)) table[sub + j] = e;
             cnt[len]--;
@@ -716,6 +722,7 @@ TN_API int tn_inflate(tn_inflater *st, const void *in_, size_t in_len, size_t *c
     uint64_t bitbuf = st->bitbuf;
     unsigned bitcnt = st->bitcnt;
     uint64_t room = st->max_out - st->total_out;
+    const uint32_t wsize = st->wsize;
     int capped = 0, rc = TN_OK;
     uint32_t e;
     if (!in) in_len = 0;
@@ -756,7 +763,7 @@ TN_API int tn_inflate(tn_inflater *st, const void *in_, size_t in_len, size_t *c
     do {                                                                                \
         e = (table)[(uint32_t)bitbuf & ((1u << (tb)) - 1u)];                            \
         if (e & TN__INF_SUB)                                                            \
-            e = (table)[(e >> 16) + ((uint32_t)(bitbuf >> (tb)) & ((1u << ((e >> 4) & 15)) - 1u))]; \
+            e = (table)[(e >> 16) + ((uint32_t)(bitbuf >> (tb)) & ((1u << TN__INF_CL(e)) - 1u))]; \
     } while (0)
 
     for (;;) {
@@ -935,11 +942,11 @@ TN_API int tn_inflate(tn_inflater *st, const void *in_, size_t in_len, size_t *c
                 unsigned char v = 0;
                 for (;;) {
                     e = st->pre[TN__INF_BITS(7)];
-                    if ((e & 15) <= bitcnt) break;
+                    if (TN__INF_CL(e) <= bitcnt) break;
                     TN__INF_PULL();
                 }
                 sym = e >> 16;
-                clen = e & 15;
+                clen = TN__INF_CL(e);
                 if (sym < 16) {
                     TN__INF_DROP(clen);
                     st->lens[st->nlens++] = (unsigned char)sym;
@@ -966,98 +973,171 @@ TN_API int tn_inflate(tn_inflater *st, const void *in_, size_t in_len, size_t *c
             st->mode = TN__INF_DECODE;
             /* fall through */
         case TN__INF_DECODE:
-            /* fast loop: at least 16 input bytes (two refills of up to 8) and room for the
-               longest match plus word-copy slack. After a refill (>= 56 bits) three literals
-               (<= 45 bits) or a length code with its extra bits (<= 20) fit; a second refill
-               covers the distance (<= 28 bits). */
-            while (in_end - in >= 16 && out_end - out >= 274) {
-                uint32_t len, dist, x;
-                size_t here;
-                unsigned char *stop;
-                const unsigned char *src;
+            /* Fast loop, while at least 16 input bytes remain (two refills of up to 8) and room
+               for three literals, the longest match and copy slack (TN__INF_FAST_ROOM). The
+               entry e of the next symbol (primary table only) is looked up before the refill
+               that follows, so the table load never waits for a refill. Bits: a refill leaves
+               >= 56; three primary-table literals (<= 30) and the next lookup (10) fit, or two
+               literals and a length with its extra bits (<= 20 through a subtable) and the
+               distance lookup (8); the distance (<= 28) and the next lookup get a refill first
+               when fewer than 38 are left. An entry's bits are dropped (with the extra bits
+               of a length or distance) as soon as it is read; `saved` keeps the bits before. */
+            if (in_end - in >= 16 && out_end - out >= TN__INF_FAST_ROOM) {
+                const uint32_t *lt = st->lt, *dt = st->dt;
+                uint64_t saved;
                 bitbuf |= tn__deflate_ld64(in) << bitcnt;
                 in += (63 - bitcnt) >> 3;
                 bitcnt |= 56;
-                TN__INF_LOOKUP(st->lt, TN__INF_LBITS);
-                if (e & TN__INF_LIT) {
-                    TN__INF_DROP(e & 15);
-                    *out++ = (unsigned char)(e >> 16);
-                    TN__INF_LOOKUP(st->lt, TN__INF_LBITS);
-                    if (!(e & TN__INF_LIT)) goto length;
-                    TN__INF_DROP(e & 15);
-                    *out++ = (unsigned char)(e >> 16);
-                    TN__INF_LOOKUP(st->lt, TN__INF_LBITS);
-                    if (!(e & TN__INF_LIT)) goto length;
-                    TN__INF_DROP(e & 15);
-                    *out++ = (unsigned char)(e >> 16);
-                    continue;
-                }
-            length:
-                if (TN__UNLIKELY(e & (TN__INF_EOB | TN__INF_BAD))) {
-                    if (e & TN__INF_BAD) TN__INF_FAIL(TN_EBAD_DEFLATE, "invalid literal/length code");
-                    TN__INF_DROP(e & 15);
-                    st->mode = TN__INF_BLOCK;
-                    break;
-                }
-                TN__INF_DROP(e & 15);
-                x = (e >> 4) & 15;
-                len = (e >> 16) + TN__INF_BITS(x);
-                TN__INF_DROP(x);
-                bitbuf |= tn__deflate_ld64(in) << bitcnt;
-                in += (63 - bitcnt) >> 3;
-                bitcnt |= 56;
-                TN__INF_LOOKUP(st->dt, TN__INF_DBITS);
-                if (TN__UNLIKELY(e & TN__INF_BAD)) TN__INF_FAIL(TN_EBAD_DEFLATE, "invalid distance code");
-                TN__INF_DROP(e & 15);
-                x = (e >> 4) & 15;
-                dist = (e >> 16) + TN__INF_BITS(x);
-                TN__INF_DROP(x);
-                here = (size_t)(out - out_start);
-                if (TN__UNLIKELY(dist > here)) {
-                    if (dist > st->wsize || dist - here > st->whave)
-                        TN__INF_FAIL(TN_EBAD_DEFLATE, "invalid distance too far back");
-                    tn__inf_copy_slow(st, out_start, out, dist, len);
-                    out += len;
-                    continue;
-                }
-                if (TN__UNLIKELY(dist > st->wsize)) TN__INF_FAIL(TN_EBAD_DEFLATE, "invalid distance too far back");
-                src = out - dist;
-                stop = out + len;
-                if (dist >= 8) {
-                    do {   /* 16 bytes a round; may write up to 15 bytes past stop (in the slack) */
+                e = lt[bitbuf & ((1u << TN__INF_LBITS) - 1u)];
+                do {
+                    uint32_t len, dist, nb, lit;
+                    unsigned char *stop;
+                    const unsigned char *src;
+#define TN__INF_TAKE()                                                                  \
+    do {                                                                                \
+        saved = bitbuf;                                                                 \
+        bitbuf >>= (e & 0xff);                                                          \
+        bitcnt -= (e & 0xff);                                                           \
+    } while (0)
+#define TN__INF_REFILL()                                                                \
+    do {                                                                                \
+        bitbuf |= tn__deflate_ld64(in) << bitcnt;                                       \
+        in += (63 - bitcnt) >> 3;                                                       \
+        bitcnt |= 56;                                                                   \
+    } while (0)
+                    TN__INF_TAKE();
+                    if (e & TN__INF_LIT) {
+                        lit = e >> 16;
+                        e = lt[bitbuf & ((1u << TN__INF_LBITS) - 1u)];
+                        TN__INF_TAKE();
+                        *out++ = (unsigned char)lit;
+                        if (e & TN__INF_LIT) {
+                            lit = e >> 16;
+                            e = lt[bitbuf & ((1u << TN__INF_LBITS) - 1u)];
+                            TN__INF_TAKE();
+                            *out++ = (unsigned char)lit;
+                            if (e & TN__INF_LIT) {
+                                lit = e >> 16;
+                                e = lt[bitbuf & ((1u << TN__INF_LBITS) - 1u)];
+                                TN__INF_REFILL();
+                                *out++ = (unsigned char)lit;
+                                continue;
+                            }
+                        }
+                    }
+                    if (TN__UNLIKELY(e & (TN__INF_SUB | TN__INF_EOB | TN__INF_BAD))) {
+                        if (e & TN__INF_SUB) {   /* a code longer than the primary bits */
+                            bitcnt += TN__INF_LBITS;
+                            e = lt[(e >> 16) + ((uint32_t)(saved >> TN__INF_LBITS) & ((1u << TN__INF_CL(e)) - 1u))];
+                            bitbuf = saved;
+                            TN__INF_TAKE();
+                            if (e & TN__INF_LIT) {
+                                lit = e >> 16;
+                                e = lt[bitbuf & ((1u << TN__INF_LBITS) - 1u)];
+                                TN__INF_REFILL();
+                                *out++ = (unsigned char)lit;
+                                continue;
+                            }
+                        }
+                        if (e & (TN__INF_EOB | TN__INF_BAD)) {
+                            if (e & TN__INF_BAD) {
+                                bitbuf = saved;
+                                bitcnt += e & 0xff;
+                                TN__INF_FAIL(TN_EBAD_DEFLATE, "invalid literal/length code");
+                            }
+                            st->mode = TN__INF_BLOCK;
+                            break;
+                        }
+                    }
+                    nb = e & 0xff;   /* code and extra bits: base + the bits above the code */
+                    len = (e >> 16) + (((uint32_t)saved & ((1u << nb) - 1u)) >> TN__INF_CL(e));
+                    e = dt[bitbuf & ((1u << TN__INF_DBITS) - 1u)];
+                    if (TN__UNLIKELY(bitcnt < 38)) TN__INF_REFILL();
+                    if (TN__UNLIKELY(e & (TN__INF_SUB | TN__INF_BAD))) {
+                        if (e & TN__INF_SUB)
+                            e = dt[(e >> 16) + ((uint32_t)(bitbuf >> TN__INF_DBITS) & ((1u << TN__INF_CL(e)) - 1u))];
+                        if (e & TN__INF_BAD) TN__INF_FAIL(TN_EBAD_DEFLATE, "invalid distance code");
+                    }
+                    TN__INF_TAKE();
+                    nb = e & 0xff;
+                    dist = (e >> 16) + (((uint32_t)saved & ((1u << nb) - 1u)) >> TN__INF_CL(e));
+                    if (TN__UNLIKELY(dist > (size_t)(out - out_start) || dist > wsize)) {
+                        size_t here = (size_t)(out - out_start);
+                        if (dist > wsize || dist - here > st->whave)
+                            TN__INF_FAIL(TN_EBAD_DEFLATE, "invalid distance too far back");
+                        tn__inf_copy_slow(st, out_start, out, dist, len);
+                        out += len;
+                        e = lt[bitbuf & ((1u << TN__INF_LBITS) - 1u)];
+                        TN__INF_REFILL();
+                        continue;
+                    }
+                    src = out - dist;
+                    stop = out + len;
+                    e = lt[bitbuf & ((1u << TN__INF_LBITS) - 1u)];   /* the next symbol, before the copy */
+                    TN__INF_REFILL();
+                    if (TN__LIKELY(dist >= 8)) {
+                        /* 8-byte words (each reads bytes already written); 32 bytes at once
+                           cover most matches, longer ones go on 16 at a time: up to 31 bytes
+                           are written past stop */
                         tn__deflate_st64(out, tn__deflate_ld64(src));
                         tn__deflate_st64(out + 8, tn__deflate_ld64(src + 8));
-                        out += 16;
-                        src += 16;
-                    } while (out < stop);
+                        tn__deflate_st64(out + 16, tn__deflate_ld64(src + 16));
+                        tn__deflate_st64(out + 24, tn__deflate_ld64(src + 24));
+                        if (TN__UNLIKELY(len > 32)) {
+                            out += 32;
+                            src += 32;
+                            do {
+                                tn__deflate_st64(out, tn__deflate_ld64(src));
+                                tn__deflate_st64(out + 8, tn__deflate_ld64(src + 8));
+                                out += 16;
+                                src += 16;
+                            } while (out < stop);
+                        }
+                    } else if (dist == 1) {
+                        uint64_t v = (uint64_t)out[-1] * 0x0101010101010101u;
+                        do {
+                            tn__deflate_st64(out, v);
+                            tn__deflate_st64(out + 8, v);
+                            out += 16;
+                        } while (out < stop);
+                    } else {
+                        /* a period of 2..7 bytes: 8 bytes one by one, then words from the
+                           period's multiple that is >= 8 bytes back (the data repeats with it) */
+                        unsigned k;
+                        for (k = 0; k < 8; k++) out[k] = src[k];
+                        src = out + 8 - (dist * ((8 + dist - 1) / dist));
+                        out += 8;
+                        while (out < stop) {
+                            tn__deflate_st64(out, tn__deflate_ld64(src));
+                            out += 8;
+                            src += 8;
+                        }
+                    }
                     out = stop;
-                } else if (dist == 1) {
-                    memset(out, out[-1], len);
-                    out = stop;
-                } else {
-                    while (out < stop) *out++ = *src++;
-                }
+#undef TN__INF_TAKE
+#undef TN__INF_REFILL
+                } while (in_end - in >= 16 && out_end - out >= TN__INF_FAST_ROOM);
             }
             if (st->mode != TN__INF_DECODE) break;
             for (;;) {   /* one symbol, a bit at a time near the ends of the buffers */
                 TN__INF_LOOKUP(st->lt, TN__INF_LBITS);
-                if ((e & 15) <= bitcnt) break;
+                if (TN__INF_CL(e) <= bitcnt) break;
                 TN__INF_PULL();
             }
             if (e & TN__INF_LIT) {
                 if (out == out_end) goto out_full;
-                TN__INF_DROP(e & 15);
+                TN__INF_DROP(TN__INF_CL(e));
                 *out++ = (unsigned char)(e >> 16);
                 break;
             }
             if (e & TN__INF_BAD) TN__INF_FAIL(TN_EBAD_DEFLATE, "invalid literal/length code");
-            TN__INF_DROP(e & 15);
+            TN__INF_DROP(TN__INF_CL(e));
             if (e & TN__INF_EOB) {
                 st->mode = TN__INF_BLOCK;
                 break;
             }
             st->len = e >> 16;
-            st->extra = (e >> 4) & 15;
+            st->extra = TN__INF_XB(e);
             st->mode = TN__INF_LEN_EXTRA;
             /* fall through */
         case TN__INF_LEN_EXTRA:
@@ -1069,13 +1149,13 @@ TN_API int tn_inflate(tn_inflater *st, const void *in_, size_t in_len, size_t *c
         case TN__INF_DIST:
             for (;;) {
                 TN__INF_LOOKUP(st->dt, TN__INF_DBITS);
-                if ((e & 15) <= bitcnt) break;
+                if (TN__INF_CL(e) <= bitcnt) break;
                 TN__INF_PULL();
             }
             if (e & TN__INF_BAD) TN__INF_FAIL(TN_EBAD_DEFLATE, "invalid distance code");
-            TN__INF_DROP(e & 15);
+            TN__INF_DROP(TN__INF_CL(e));
             st->dist = e >> 16;
-            st->extra = (e >> 4) & 15;
+            st->extra = TN__INF_XB(e);
             st->mode = TN__INF_DIST_EXTRA;
             /* fall through */
         case TN__INF_DIST_EXTRA:
@@ -1196,15 +1276,16 @@ TN_API int tn_inflate_once(const tn_inflate_opts *opts, const void *in, size_t i
 /* Matcher parameters per level: chain = candidates tried per position, nice = stop at this
    length, good = quarter the chain once a match this long is in hand (lazy levels), lazy =
    do not look for a better match after one this long (lazy levels) or insert the hashes of
-   matches up to this long (greedy levels: longer ones are skipped over). */
+   matches up to this long (greedy levels: longer ones are skipped over), half = shift the
+   chain right by this when looking for a better match after one (lazy levels). */
 typedef struct tn__def_level {
     uint16_t chain, nice, good, lazy;
-    uint8_t greedy;
+    uint8_t greedy, half;
 } tn__def_level;
 static const tn__def_level tn__def_levels[10] = {
-    {0, 0, 0, 0, 0},        {4, 16, 0, 6, 1},      {8, 24, 0, 8, 1},       {24, 48, 0, 12, 1},
-    {16, 32, 6, 8, 0},      {32, 64, 8, 16, 0},    {64, 258, 8, 32, 0},    {256, 192, 16, 64, 0},
-    {1024, 258, 32, 128, 0}, {4096, 258, 64, 258, 0},
+    {0, 0, 0, 0, 0, 0},        {4, 16, 0, 6, 1, 0},      {8, 24, 0, 8, 1, 0},      {24, 48, 0, 12, 1, 0},
+    {16, 32, 6, 8, 0, 1},      {32, 64, 8, 16, 0, 1},    {64, 128, 8, 16, 0, 1},   {256, 192, 16, 64, 0, 0},
+    {1024, 258, 32, 128, 0, 0}, {4096, 258, 64, 258, 0, 0},
 };
 
 enum { TN__DEF_PARSE, TN__DEF_SYMS, TN__DEF_STORED, TN__DEF_FINISHED };
@@ -1222,6 +1303,8 @@ struct tn_deflater {
     uint32_t pos, end;        /* next position to parse; end of the data in win */
     uint32_t block_bytes;     /* input bytes covered by syms */
     uint32_t nsyms, syms_cap;
+    uint32_t soft_cap;        /* parsing pauses here for the block-split check (<= syms_cap) */
+    uint32_t obs[10];         /* the block's symbol classes at the last check (tn__def_split) */
     uint32_t prev_len, prev_dist;
     uint32_t emit_i;          /* next syms unit to write (dynamic/fixed block) */
     uint32_t st_src, st_left, st_chunk;   /* stored block: next byte, bytes left, left in chunk */
@@ -1280,7 +1363,7 @@ TN__PRIVATE void tn__def_dims(int w, uint32_t *wsize, uint32_t *bsize, uint32_t 
     *wsize = ws;
     *bsize = ws + slide + TN__DEF_LOOKAHEAD;
     *hash_bits = (uint32_t)hb;
-    *syms_cap = 3 * ws / 4 > 1024 ? 3 * ws / 4 : 1024;
+    *syms_cap = 3 * ws / 8 > 1024 ? 3 * ws / 8 : 1024;
 }
 
 TN__PRIVATE int tn__def_resolve(const tn_deflate_opts *o, tn_deflate_opts *r) {
@@ -1306,6 +1389,18 @@ TN_API size_t tn_deflater_size(const tn_deflate_opts *opts) {
     return sizeof(tn_deflater) + 15 + 2 * ((size_t)ws + ((size_t)1 << hb) + sc) + bs + 8;
 }
 
+
+/* Block splitting (tn__def_split): every TN__DEF_SPLIT_STEP symbol units parsing pauses to
+   compare the recent symbols' mix with the block's; blocks of at least TN__DEF_SPLIT_MIN input
+   bytes end when the distributions differ by more than TN__DEF_SPLIT_DIFF thousandths (L1). */
+#define TN__DEF_SPLIT_STEP 512
+#define TN__DEF_SPLIT_MIN 8192
+#define TN__DEF_SPLIT_DIFF 500
+TN__PRIVATE uint32_t tn__def_soft_cap(const tn_deflater *st) {
+    uint32_t c = st->nsyms + TN__DEF_SPLIT_STEP;
+    return c < st->syms_cap ? c : st->syms_cap;
+}
+
 TN_API void tn_deflater_reset(tn_deflater *st) {
     memset(st->head, 0, (st->hash_mask + 1) * sizeof *st->head);
     st->bitbuf = 0;
@@ -1324,6 +1419,8 @@ TN_API void tn_deflater_reset(tn_deflater *st) {
     st->final_block = st->flush_stage = st->flush_mode = st->header_done = 0;
     memset(st->lfreq, 0, sizeof st->lfreq);
     memset(st->dfreq, 0, sizeof st->dfreq);
+    memset(st->obs, 0, sizeof st->obs);
+    st->soft_cap = tn__def_soft_cap(st);
 }
 
 TN__PRIVATE tn_deflater *tn__def_setup(void *mem, const tn_deflate_opts *r) {
@@ -1535,6 +1632,37 @@ TN__PRIVATE unsigned tn__def_rle(const unsigned char *all, unsigned total, unsig
     return n;
 }
 
+/* Block splitting: the symbols since the last check fall in 10 classes (literals by their top
+   3 bits, short and long matches); when their mix differs enough from the block's so far, a
+   new block (with its own codes) pays. Returns 1 to end the block here (the data decides
+   only where blocks end: the output stays valid DEFLATE either way). */
+TN__PRIVATE int tn__def_split(tn_deflater *st) {
+    uint32_t cur[10], i, j;
+    uint64_t nold = 0, nnew = 0, delta = 0;
+    for (i = 0; i < 8; i++) {
+        uint32_t sum = 0;
+        for (j = 0; j < 32; j++) sum += st->lfreq[i * 32 + j];
+        cur[i] = sum;
+    }
+    cur[8] = cur[9] = 0;
+    for (i = 257; i < 265; i++) cur[8] += st->lfreq[i];
+    for (i = 265; i < 286; i++) cur[9] += st->lfreq[i];
+    for (i = 0; i < 10; i++) {
+        nold += st->obs[i];
+        nnew += cur[i] - st->obs[i];
+    }
+    if (nold && nnew && st->block_bytes >= TN__DEF_SPLIT_MIN) {
+        for (i = 0; i < 10; i++) {
+            int64_t d = (int64_t)(cur[i] - st->obs[i]) * (int64_t)nold - (int64_t)st->obs[i] * (int64_t)nnew;
+            delta += (uint64_t)(d < 0 ? -d : d);
+        }
+        /* the L1 distance of the two distributions, in thousandths */
+        if (delta * 1000 > (uint64_t)TN__DEF_SPLIT_DIFF * nold * nnew) return 1;
+    }
+    memcpy(st->obs, cur, sizeof cur);
+    return 0;
+}
+
 /* End the block: choose dynamic, fixed or stored, write its header into pend and switch to
    writing its symbols (or bytes). */
 TN__PRIVATE void tn__def_start_block(tn_deflater *st, int final) {
@@ -1599,6 +1727,8 @@ TN__PRIVATE void tn__def_end_block(tn_deflater *st) {
     st->blk_abs += st->block_bytes;
     st->block_bytes = 0;
     st->nsyms = 0;
+    memset(st->obs, 0, sizeof st->obs);
+    st->soft_cap = tn__def_soft_cap(st);
     memset(st->lfreq, 0, sizeof st->lfreq);
     memset(st->dfreq, 0, sizeof st->dfreq);
     st->phase = TN__DEF_PARSE;
@@ -1676,26 +1806,29 @@ TN__PRIVATE unsigned tn__def_common(const unsigned char *a, const unsigned char 
 
 /* The longest match at pos longer than best, following the chain from cand; 0 if none. */
 TN__PRIVATE unsigned tn__def_longest(const tn_deflater *st, uint32_t pos, uint32_t cand, unsigned best, unsigned max,
-                                     uint32_t *dist) {
-    const unsigned char *cur = st->win + pos;
-    uint32_t limit = pos > st->wsize ? pos - st->wsize : 0, first, mask = st->wsize - 1;
-    unsigned chain = st->p.chain, nice = st->p.nice < max ? st->p.nice : max, found = 0;
+                                     unsigned chain, uint32_t *dist) {
+    const unsigned char *win = st->win, *cur = win + pos;
+    const uint16_t *prev = st->prev;
+    uint32_t limit = pos > st->wsize ? pos - st->wsize : 0, first, tail, mask = st->wsize - 1, off = st->off;
+    unsigned nice = st->p.nice < max ? st->p.nice : max, found = 0;
     if (best >= max) return 0;
     if (st->p.good && best >= st->p.good) chain >>= 2;
     first = tn__deflate_ld32(cur);
+    tail = tn__deflate_ld32(cur + best - 3);
     while (cand > limit && chain--) {
-        const unsigned char *m = st->win + cand;
+        const unsigned char *m = win + cand;
         /* the 4 bytes ending at the length to beat, then the first 4: most candidates fail fast */
-        if (tn__deflate_ld32(m + best - 3) == tn__deflate_ld32(cur + best - 3) && tn__deflate_ld32(m) == first) {
+        if (tn__deflate_ld32(m + best - 3) == tail && tn__deflate_ld32(m) == first) {
             unsigned len = 4 + tn__def_common(m + 4, cur + 4, max - 4);
             if (len > best) {
                 best = len;
                 *dist = pos - cand;
                 found = 1;
                 if (len >= nice) break;
+                tail = tn__deflate_ld32(cur + best - 3);
             }
         }
-        cand = st->prev[(cand + st->off) & mask];
+        cand = prev[(cand + off) & mask];
     }
     return found ? best : 0;
 }
@@ -1717,12 +1850,12 @@ TN__PRIVATE void tn__def_match(tn_deflater *st, uint32_t len, uint32_t dist) {
    end of the data when flushing). */
 TN__PRIVATE void tn__def_parse_greedy(tn_deflater *st, int flushing) {
     uint32_t pos = st->pos, end = st->end;
-    while (st->nsyms + 2 <= st->syms_cap) {
+    while (st->nsyms + 2 <= st->soft_cap) {
         uint32_t look = end - pos, len = 0, dist = 0;
         if (look < TN__DEF_LOOKAHEAD && (!flushing || look == 0)) break;
         if (look >= 4) {
             uint32_t cand = tn__def_insert(st, pos);
-            if (cand) len = tn__def_longest(st, pos, cand, 3, look < 258 ? look : 258, &dist);
+            if (cand) len = tn__def_longest(st, pos, cand, 3, look < 258 ? look : 258, st->p.chain, &dist);
         }
         if (len >= 4) {
             tn__def_match(st, len, dist);
@@ -1739,10 +1872,24 @@ TN__PRIVATE void tn__def_parse_greedy(tn_deflater *st, int flushing) {
     st->pos = pos;
 }
 
-/* Lazy parse (levels 4-9): a match at pos - 1 is taken only if pos has no longer one. */
+/* Index of the highest set bit (x != 0): the distance's size in bits, roughly its cost. */
+TN__PRIVATE unsigned tn__def_bsr(uint32_t x) {
+#if defined(__GNUC__) || defined(__clang__)
+    return 31u - (unsigned)__builtin_clz(x);
+#else
+    unsigned n = 0;
+    while (x >>= 1) n++;
+    return n;
+#endif
+}
+
+/* Lazy parse (levels 4-9): the match at pos - 1 is taken unless pos has a better one: longer
+   by enough to pay for a farther distance (4 units a byte of length, 1 a bit of distance; a
+   one-byte longer match may be up to 4 times farther). Levels 4-6 search pos with half the
+   chain. */
 TN__PRIVATE void tn__def_parse_lazy(tn_deflater *st, int flushing) {
     uint32_t pos = st->pos, end = st->end;
-    while (st->nsyms + 2 <= st->syms_cap) {
+    while (st->nsyms + 2 <= st->soft_cap) {
         uint32_t look = end - pos, len = 0, dist = 0;
         if (look < TN__DEF_LOOKAHEAD) {
             if (!flushing) break;
@@ -1754,11 +1901,16 @@ TN__PRIVATE void tn__def_parse_lazy(tn_deflater *st, int flushing) {
         }
         if (look >= 4) {
             uint32_t cand = tn__def_insert(st, pos);
-            if (cand && !(st->have_prev && st->prev_len >= st->p.lazy))
+            if (cand && !(st->have_prev && st->prev_len >= st->p.lazy)) {
+                unsigned chain = st->p.chain;
+                if (st->have_prev && st->prev_len >= 4) chain >>= st->p.half;
                 len = tn__def_longest(st, pos, cand, st->have_prev && st->prev_len > 3 ? st->prev_len : 3,
-                                      look < 258 ? look : 258, &dist);
+                                      look < 258 ? look : 258, chain, &dist);
+            }
         }
-        if (st->have_prev && st->prev_len >= 4 && len <= st->prev_len) {
+        if (st->have_prev && st->prev_len >= 4 &&
+            (len <= st->prev_len ||
+             4 * (int)(len - st->prev_len) + (int)tn__def_bsr(st->prev_dist) - (int)tn__def_bsr(dist) <= 2)) {
             uint32_t q, stop = pos - 1 + st->prev_len;
             tn__def_match(st, st->prev_len, st->prev_dist);
             for (q = pos + 1; q < stop && end - q >= 4; q++) tn__def_insert(st, q);
@@ -1775,16 +1927,31 @@ TN__PRIVATE void tn__def_parse_lazy(tn_deflater *st, int flushing) {
     st->pos = pos;
 }
 
+/* Positions a[0..n) move down by shift (< 2^16); those that fall off become 0 (none). n is a
+   multiple of 8. */
+TN__PRIVATE void tn__def_rebase(uint16_t *a, uint32_t n, uint32_t shift) {
+    uint32_t i;
+#if TN__HAVE_SSE2
+    const __m128i s = _mm_set1_epi16((short)shift);
+    for (i = 0; i < n; i += 8) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(a + i));
+        _mm_storeu_si128((__m128i *)(void *)(a + i), _mm_subs_epu16(v, s));
+    }
+#else
+    for (i = 0; i < n; i++) a[i] = (uint16_t)(a[i] > shift ? a[i] - shift : 0);
+#endif
+}
+
 /* Drop the oldest bytes to make room: keep the window's worth before pos. */
 TN__PRIVATE void tn__def_slide(tn_deflater *st) {
-    uint32_t shift = st->pos - st->wsize, i, n = st->hash_mask + 1;
+    uint32_t shift = st->pos - st->wsize, n = st->hash_mask + 1;
     memmove(st->win, st->win + shift, st->end - shift);
     st->pos -= shift;
     st->end -= shift;
     st->win_abs += shift;
     st->off = (st->off + shift) & (st->wsize - 1);
-    for (i = 0; i < n; i++) st->head[i] = (uint16_t)(st->head[i] > shift ? st->head[i] - shift : 0);
-    for (i = 0; i < st->wsize; i++) st->prev[i] = (uint16_t)(st->prev[i] > shift ? st->prev[i] - shift : 0);
+    tn__def_rebase(st->head, n, shift);
+    tn__def_rebase(st->prev, st->wsize, shift);
 }
 
 TN__PRIVATE void tn__def_header(tn_deflater *st) {
@@ -1862,9 +2029,12 @@ TN_API int tn_deflate(tn_deflater *st, const void *in_, size_t in_len, size_t *c
             break;
         }
         /* parsing */
-        if (st->nsyms + 2 > st->syms_cap) {
-            tn__def_start_block(st, 0);
-            continue;
+        if (st->nsyms + 2 > st->soft_cap) {
+            if (st->nsyms + 2 > st->syms_cap || tn__def_split(st)) {
+                tn__def_start_block(st, 0);
+                continue;
+            }
+            st->soft_cap = tn__def_soft_cap(st);
         }
         if (st->flush_stage == 0 && in < in_end && (st->end < st->bsize || st->end - st->pos < TN__DEF_LOOKAHEAD)) {
             size_t n;

@@ -29,7 +29,9 @@ TN__BEGIN_DECLS
 
    Deflate (compress):
    - levels 1..9 (0 = 6, Tornado's gzip level): 1-3 greedy hash-chain matching (1 is the fast
-     level), 4-9 lazy matching (6 is the default); longer chains at higher levels.
+     level), 4-9 lazy matching (6 is the default); longer chains at higher levels. A block
+     ends when its symbol buffer is full or when the mix of recent symbols departs from the
+     block's (so each part gets its own codes).
    - window_bits 8..15: history of 256 B .. 32 KiB (matches never reach further, so a peer
      with that window can decode; permessage-deflate's max_window_bits). zlib's inflate
      needs window_bits >= 9 in a zlib header; raw and gzip streams decode with any window.
@@ -43,8 +45,8 @@ TN__BEGIN_DECLS
        window_bits 15: 46.0 KiB   12: 18.0 KiB   8: 14.2 KiB
      deflater, every level: 2.8 KiB of state + window buffer (2^w + max(2^w / 2, 1024) + 262)
      + chain links (2 * 2^w) + hash heads (2 * 2^min(max(w - 1, 9), 14)) + symbol buffer
-     (2 * max(1024, 3 * 2^w / 4)), in bytes:
-       window_bits 15: 195 KiB   14: 99 KiB   12: 27 KiB   10: 10.1 KiB   8: 7.8 KiB
+     (2 * max(1024, 3 * 2^w / 8)), in bytes:
+       window_bits 15: 171 KiB   14: 87 KiB   12: 24 KiB   10: 10.1 KiB   8: 7.9 KiB
      (zlib's deflateInit2 default state is about 268 KiB, its inflate state 7 KiB + 32 KiB.)
      The stack use of a call is below 4 KiB. */
 

@@ -833,10 +833,109 @@ TN_TEST(allocator_once_per_state) {
     TN_EQ_INT(ca.live, 0);
 }
 
+/* ---- the fast decode loop's corners ---- */
+/* Data shaped to reach every path of the fast loop. Steep: literals from a steep distribution
+   (rare bytes get codes longer than the 10-bit primary table: subtables), repeats mostly at
+   distances 1..8 (the byte-run and short-period copies) or near, lengths up to 258 (copies past
+   the 32 bytes done at once). Otherwise: random literals (so only the repeats made here match)
+   and a rare far repeat among many near ones (distance codes longer than the 8-bit primary
+   table). */
+static size_t make_edgy(unsigned char *out, size_t n, int steep) {
+    size_t i = 0, k;
+    while (i < n) {
+        uint32_t r = rnd() % 1000;
+        if (i < 16 || r < 300) {
+            uint32_t u = 1 + rnd() % 65535, sym = 65536 / u - 1;   /* P(sym >= s) ~ 1/(s+1) */
+            out[i++] = (unsigned char)(!steep ? rnd() : sym > 255 ? 255 : sym);
+        } else {
+            size_t len = 3 + (rnd() % 8 == 0 ? rnd() % 256 : rnd() % 12), dist;
+            if (!steep && r < 303) dist = 1 + rnd() % (1u << (1 + rnd() % 15));
+            else if (steep && r < 700) dist = 1 + rnd() % 8;
+            else dist = 9 + rnd() % 56;
+            if (dist > i) dist = i;
+            for (k = 0; k < len && i < n; k++, i++) out[i] = out[i - dist];
+        }
+    }
+    return n;
+}
+
+TN_TEST(inflate_fast_loop_corners) {
+    size_t n = 300000, cap = n + n / 2 + 1024, outs[] = {0, 300, 777, 4099, 33000}, steps[] = {0, 1000, 17};
+    unsigned char *in = (unsigned char *)malloc(n), *z = (unsigned char *)malloc(cap), *out = (unsigned char *)malloc(n);
+    int level, strategy, oi, si, cases = 0;
+    NEED_ZLIB();
+#if HAVE_ZLIB
+    for (strategy = 0; strategy < 4; strategy++)   /* default (both data), Z_RLE (distance 1 only), Z_FIXED */
+        for (level = 1; level <= 9; level += 4) {
+            z_stream zs;
+            size_t zl, ol;
+            rng_state = 0x9e3779b9u;
+            make_edgy(in, n, strategy != 3);
+            memset(&zs, 0, sizeof zs);
+            TN_EQ_INT(deflateInit2(&zs, level, Z_DEFLATED, 15, 9,
+                                   strategy == 1 ? Z_RLE : strategy == 2 ? Z_FIXED : Z_DEFAULT_STRATEGY), Z_OK);
+            zs.next_in = in;
+            zs.avail_in = (uInt)n;
+            zs.next_out = z;
+            zs.avail_out = (uInt)cap;
+            TN_EQ_INT(deflate(&zs, Z_FINISH), Z_STREAM_END);
+            zl = zs.total_out;
+            deflateEnd(&zs);
+            for (oi = 0; oi < 5; oi++)
+                for (si = 0; si < 3; si++) {   /* output pieces: matches reach into the history */
+                    TN_EQ_RC(ours_inflate(NULL, z, zl, steps[si], outs[oi], out, n, &ol, NULL), TN_INFLATE_END);
+                    TN_CHECKF(ol == n && memcmp(out, in, n) == 0, "strategy %d level %d out %zu step %zu", strategy, level,
+                              outs[oi], steps[si]);
+                    cases++;
+                }
+        }
+    TN_CHECK(cases == 180);
+    {   /* errors found inside the fast loop: distances past the start of the stream (a raw
+           stream made with a preset dictionary, decoded without it), and past the window */
+        static const char dict[] = "the dictionary: words the stream refers back to, far more than sixteen bytes";
+        tn_inflate_opts o;
+        tn_inflater *st;
+        z_stream zs;
+        size_t zl, c, p;
+        memset(&zs, 0, sizeof zs);
+        TN_EQ_INT(deflateInit2(&zs, 6, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY), Z_OK);
+        TN_EQ_INT(deflateSetDictionary(&zs, (const Bytef *)dict, (uInt)strlen(dict)), Z_OK);
+        zs.next_in = (Bytef *)(uintptr_t)dict;
+        zs.avail_in = (uInt)strlen(dict);
+        zs.next_out = z;
+        zs.avail_out = (uInt)cap;
+        TN_EQ_INT(deflate(&zs, Z_FINISH), Z_STREAM_END);
+        zl = zs.total_out;
+        deflateEnd(&zs);
+        TN_CHECK(zl < 16);   /* a few matches into the dictionary */
+        memset(&o, 0, sizeof o);
+        o.format = TN_DEFLATE_RAW;
+        memset(z + zl, 0, 64);   /* padding: the fast loop wants 16 input bytes */
+        TN_OK_RC(tn_inflater_new(&o, &st));
+        TN_EQ_RC(tn_inflate(st, z, zl + 64, &c, out, n, &p), TN_EBAD_DEFLATE);
+        TN_CHECK(strcmp(tn_inflater_error(st), "invalid distance too far back") == 0);
+        tn_inflater_free(st);
+        /* the edgy data has distances up to 32 KiB: a 1 KiB window refuses them */
+        make_edgy(in, n, 0);
+        zl = zlib_deflate_all(TN_DEFLATE_RAW, 6, 15, 8, in, n, z, cap);
+        o.window_bits = 10;
+        TN_OK_RC(tn_inflater_new(&o, &st));
+        TN_EQ_RC(tn_inflate(st, z, zl, &c, out, n, &p), TN_EBAD_DEFLATE);
+        TN_CHECK(strcmp(tn_inflater_error(st), "invalid distance too far back") == 0);
+        TN_CHECK(p > 1024 && p < n && memcmp(out, in, p) == 0);   /* right up to the bad match */
+        tn_inflater_free(st);
+    }
+#endif
+    free(in);
+    free(z);
+    free(out);
+}
+
 TN_TESTS(TN_CASE(checksums), TN_CASE_T(zlib_to_ours_all_levels_windows_formats, 300),
          TN_CASE_T(ours_to_zlib_all_levels_windows_formats, 300), TN_CASE(ratio_vs_zlib),
          TN_CASE(inflate_split_at_every_byte), TN_CASE_T(inflate_small_pieces_zlib_streams, 200),
          TN_CASE_T(deflate_split_every_byte_and_tiny_output, 200), TN_CASE(deflate_sync_flush_messages),
          TN_CASE(deflate_finish_contract), TN_CASE(inflate_corrupt_inputs), TN_CASE(inflate_truncated_every_prefix),
          TN_CASE(inflate_random_corruption), TN_CASE(inflate_bomb_stops_at_cap), TN_CASE(gzip_header_fields_and_members),
-         TN_CASE(memory_figures_and_caller_memory), TN_CASE(allocator_once_per_state))
+         TN_CASE(memory_figures_and_caller_memory), TN_CASE(allocator_once_per_state),
+         TN_CASE_T(inflate_fast_loop_corners, 200))
