@@ -168,6 +168,11 @@
                                          the server, app and client, tn_stream_start_tls
      TORNADO_POLL_EPOLL         auto      force the epoll backend (Linux; default there)
      TORNADO_POLL_POLL          auto      force the poll() backend (default elsewhere)
+     TORNADO_GENERIC_POSIX      off       on Linux, take the paths of macOS and the BSDs:
+                                          poll, pipe wakeup, accept + fcntl, no MSG_NOSIGNAL
+                                          (SIGPIPE ignored at loop creation if SIG_DFL), no
+                                          sendfile, no POLLRDHUP (an idle stream peeks a byte
+                                          to notice a peer that left); for testing
      TORNADO_LINE_DIRECTIVES    off       #line directives pointing into src/ (development)
      TN_ASSERT(x)               assert()  checks for programmer errors (never peer input)
 
@@ -233,8 +238,8 @@
    PLATFORMS AND STATE
    -------------------
    Built and tested on Linux (epoll and poll backends), gcc and clang, C99 and C++.
-   Not built yet: wss://, the WebSocket endpoints, compression of HTTP bodies, and other
-   platforms (kqueue for the BSDs and macOS, WSAPoll for Windows).
+   macOS and the BSDs use the poll() backend; their code paths are tested on Linux with
+   TORNADO_GENERIC_POSIX. No kqueue backend.
 */
 /* The implementation needs POSIX and a few GNU calls (accept4, pipe2). Ask glibc for them
    when the includer has not; this works when tornado.h comes before any system header in
@@ -308,20 +313,30 @@
 #  define TN_HAS_OPENSSL 0
 #endif
 
+/* ---- platform: Linux's extras, or the generic POSIX paths ----
+   TORNADO_GENERIC_POSIX makes a Linux build take the paths every other POSIX system takes
+   (macOS, the BSDs): poll backend, a pipe wakeup, accept + fcntl, no MSG_NOSIGNAL, read +
+   write instead of sendfile, no POLLRDHUP, /dev/urandom. make test runs the suite so. */
+#if defined(__linux__) && !defined(TORNADO_GENERIC_POSIX)
+#  define TN__LINUX 1
+#else
+#  define TN__LINUX 0
+#endif
+
 /* ---- poller backend: autodetect, or forced by TORNADO_POLL_* ---- */
 #if defined(TORNADO_POLL_EPOLL) && defined(TORNADO_POLL_POLL)
 #  error "tornado.h: define at most one TORNADO_POLL_* backend"
 #endif
 #if defined(TORNADO_POLL_EPOLL)
-#  if !defined(__linux__)
-#    error "tornado.h: TORNADO_POLL_EPOLL needs Linux"
+#  if !TN__LINUX
+#    error "tornado.h: TORNADO_POLL_EPOLL needs Linux (and not TORNADO_GENERIC_POSIX)"
 #  endif
 #  define TN__POLL_EPOLL 1
 #  define TN__POLL_POLL 0
 #elif defined(TORNADO_POLL_POLL)
 #  define TN__POLL_EPOLL 0
 #  define TN__POLL_POLL 1
-#elif defined(__linux__)
+#elif TN__LINUX
 #  define TN__POLL_EPOLL 1
 #  define TN__POLL_POLL 0
 #else
@@ -4203,9 +4218,22 @@ TN__END_DECLS
 #include <netdb.h>
 #include <poll.h>
 #include <unistd.h>
-#if defined(__linux__)
+/* TN__LINUX (config.h): Linux and not TORNADO_GENERIC_POSIX. Everything Linux-only below
+   hangs off it, so the generic-POSIX build takes exactly the paths macOS and the BSDs take. */
+#if TN__POLL_EPOLL
 #  include <sys/epoll.h>
+#endif
+#if TN__LINUX
 #  include <sys/eventfd.h>
+#  define TN__HAVE_EVENTFD 1
+#else
+#  define TN__HAVE_EVENTFD 0
+#endif
+/* A peer's FIN reported without reading (poll's POLLRDHUP): Linux only. */
+#if TN__LINUX && defined(POLLRDHUP)
+#  define TN__HAVE_POLLRDHUP 1
+#else
+#  define TN__HAVE_POLLRDHUP 0
 #endif
 #if TN_HAS_THREADS
 #  include <pthread.h>
@@ -4217,7 +4245,7 @@ TN__END_DECLS
 #  include <openssl/pem.h>
 #endif
 /* sendfile(2) for static files on plain sockets (Linux); elsewhere read + write. */
-#if TN_HAS_FILESYSTEM && defined(__linux__)
+#if TN_HAS_FILESYSTEM && TN__LINUX
 #  include <sys/sendfile.h>
 #  define TN__HAVE_SENDFILE 1
 #else
@@ -4238,7 +4266,7 @@ TN__END_DECLS
 #endif
 /* Random bytes (crypto.c): getrandom() where glibc has it (2.25+), arc4random_buf() on the
    BSDs and Apple (declared in <stdlib.h>), BCryptGenRandom() on Windows. */
-#if defined(__linux__) && defined(__GLIBC__) && \
+#if TN__LINUX && defined(__GLIBC__) && \
     (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 25))
 #  include <sys/random.h>
 #  define TN__HAVE_GETRANDOM 1
@@ -4263,7 +4291,7 @@ TN__END_DECLS
 #  error "tornado.h: POSIX is hidden (strict -std=c99 and a system header came first). Include tornado.h before system headers where TORNADO_IMPLEMENTATION is defined, or build with -D_GNU_SOURCE."
 #endif
 /* GNU extensions (accept4, pipe2, SOCK_NONBLOCK) only where the includer got them. */
-#if defined(__linux__) && (defined(__USE_GNU) || (!defined(__GLIBC__) && defined(_GNU_SOURCE)))
+#if TN__LINUX && (defined(__USE_GNU) || (!defined(__GLIBC__) && defined(_GNU_SOURCE)))
 #  define TN__HAVE_GNU 1
 #else
 #  define TN__HAVE_GNU 0
@@ -4296,7 +4324,11 @@ TN__END_DECLS
 #define TN__MAX(a, b) ((a) > (b) ? (a) : (b))
 #define TN__UNUSED(x) ((void)(x))
 
-#if defined(MSG_NOSIGNAL)
+/* SIGPIPE: MSG_NOSIGNAL per send on Linux (and the BSDs that have it, untested); SO_NOSIGPIPE
+   per socket where defined (macOS, tn__socket and accept); with neither (and under
+   TORNADO_GENERIC_POSIX, which leaves both out on Linux) the loop ignores SIGPIPE process-wide
+   when it is created, if it was left at SIG_DFL (tn__ignore_sigpipe_once). */
+#if defined(MSG_NOSIGNAL) && TN__LINUX
 #  define TN__SEND_FLAGS MSG_NOSIGNAL
 #else
 #  define TN__SEND_FLAGS 0
@@ -4320,6 +4352,13 @@ TN__PRIVATE void tn__fd_close(int fd);
 TN__PRIVATE int tn__socket(int family, int type, int *out);
 TN__PRIVATE int tn__pipe(int fds[2]);
 TN__PRIVATE void tn__ignore_sigpipe_once(void);
+/* The loop's wakeup channel: fds[0] is watched for reading, fds[1] signalled (may be equal). */
+TN__PRIVATE int tn__wake_open(tn_socket fds[2]);
+TN__PRIVATE void tn__wake_signal(tn_socket wfd);
+TN__PRIVATE void tn__wake_drain(tn_socket rfd);
+TN__PRIVATE void tn__wake_close(tn_socket fds[2]);
+/* recv(MSG_PEEK) of up to n bytes: > 0 bytes waiting, 0 the peer's EOF, or a TN_E* code. */
+TN__PRIVATE long tn__sock_peek(tn_socket fd, void *buf, size_t n);
 #if TN_HAS_THREADS
 typedef pthread_mutex_t tn__mutex;
 #else
@@ -4411,6 +4450,8 @@ typedef struct tn__fired { int fd; int events; } tn__fired;
    reading (epoll EPOLLRDHUP, poll POLLRDHUP). Lets a stream notice a departed client while
    it deliberately reads nothing (backpressure). Where unsupported it never fires. */
 #define TN__EV_RDHUP 0x010
+/* 1 when the compiled backend reports TN__EV_RDHUP; else streams peek (tn__stream_peek_close). */
+#define TN__HAVE_RDHUP (TN__POLL_EPOLL || TN__HAVE_POLLRDHUP)
 
 TN__PRIVATE void tn__handle_init(tn_loop *loop, tn__handle *h, const tn__handle_type *type);
 TN__PRIVATE int tn__handle_close(tn__handle *h);
@@ -4646,6 +4687,54 @@ TN__PRIVATE int tn__pipe(int fds[2]) {
     }
     return TN_OK;
 #endif
+}
+
+/* ---- the loop's wakeup (tn_loop_post, tn_async_send) ----
+   Linux: one eventfd (fds[0] == fds[1]); elsewhere (and TORNADO_GENERIC_POSIX): a pipe. */
+TN__PRIVATE int tn__wake_open(tn_socket fds[2]) {
+#if TN__HAVE_EVENTFD
+    int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (fd < 0) return tn__last_err();
+    fds[0] = fds[1] = fd;
+    return TN_OK;
+#else
+    return tn__pipe(fds);
+#endif
+}
+
+/* Async-signal-safe: one write; a full pipe or counter already means "awake". */
+TN__PRIVATE void tn__wake_signal(tn_socket wfd) {
+    int saved = errno;
+    ssize_t r;
+#if TN__HAVE_EVENTFD
+    uint64_t one = 1;
+    do r = write(wfd, &one, sizeof one); while (r < 0 && errno == EINTR);
+#else
+    char c = 1;
+    do r = write(wfd, &c, 1); while (r < 0 && errno == EINTR);
+#endif
+    (void)r;
+    errno = saved;
+}
+
+TN__PRIVATE void tn__wake_drain(tn_socket rfd) {
+    char drain[64];
+    ssize_t r;
+    do r = read(rfd, drain, sizeof drain); while (r > 0 || (r < 0 && errno == EINTR));
+}
+
+TN__PRIVATE void tn__wake_close(tn_socket fds[2]) {
+    if (fds[1] != fds[0]) tn__fd_close(fds[1]);
+    tn__fd_close(fds[0]);
+    fds[0] = fds[1] = TN_INVALID_SOCKET;
+}
+
+TN__PRIVATE long tn__sock_peek(tn_socket fd, void *buf, size_t n) {
+    for (;;) {
+        ssize_t r = recv(fd, buf, n, MSG_PEEK);
+        if (r >= 0) return (long)r;
+        if (errno != EINTR) return tn__last_err();
+    }
 }
 
 /* ---- clock ---- */
@@ -5126,7 +5215,7 @@ struct tn_loop {
     uint64_t timer_seq;
 
     /* wakeup and cross-thread posts */
-    int wake_fd[2];                   /* eventfd: [0] == [1]; pipe: read, write */
+    tn_socket wake_fd[2];             /* tn__wake_open: read end, write end (eventfd: equal) */
     tn__mutex post_lock;
     tn__defer *post_head, *post_tail;
     int wake_pending;
@@ -5286,19 +5375,7 @@ TN_API int tn_loop_defer(tn_loop *loop, tn_cb cb, void *user) {
 
 /* ---- wakeup ---- */
 TN__PRIVATE void tn__loop_wake(tn_loop *loop) {
-    /* async-signal-safe: one write(2); a full pipe or counter already means "awake" */
-    int saved = errno;
-#if defined(__linux__)
-    uint64_t one = 1;
-    ssize_t r;
-    do r = write(loop->wake_fd[1], &one, sizeof one); while (r < 0 && errno == EINTR);
-#else
-    char c = 1;
-    ssize_t r;
-    do r = write(loop->wake_fd[1], &c, 1); while (r < 0 && errno == EINTR);
-#endif
-    (void)r;
-    errno = saved;
+    tn__wake_signal(loop->wake_fd[1]);   /* async-signal-safe (platform.c) */
 }
 
 TN_API int tn_loop_post(tn_loop *loop, tn_cb cb, void *user) {
@@ -5336,14 +5413,12 @@ TN__PRIVATE int tn__async_take(tn_async *a) {
 }
 
 TN__PRIVATE void tn__loop_on_wake(tn_loop *loop, tn_socket fd, int events, void *user) {
-    char drain[64];
-    ssize_t r;
     tn__defer *head, *d;
     tn_async *a, *anext;
     (void)events;
     (void)user;
     /* drain first, then take the list: a post that lands after the drain wakes us again */
-    do r = read(fd, drain, sizeof drain); while (r > 0 || (r < 0 && errno == EINTR));
+    tn__wake_drain(fd);
     tn__mutex_lock(&loop->post_lock);
     loop->wake_pending = 0;
     head = loop->post_head;
@@ -5748,12 +5823,9 @@ TN_API uint64_t tn_loop_update_time(tn_loop *loop) {
 }
 
 TN__PRIVATE void tn__loop_close_wake(tn_loop *loop) {
-    if (loop->wake_fd[0] >= 0) {
-        (void)tn_loop_remove_fd(loop, loop->wake_fd[0]);
-        tn__fd_close(loop->wake_fd[0]);
-    }
-    if (loop->wake_fd[1] >= 0 && loop->wake_fd[1] != loop->wake_fd[0]) tn__fd_close(loop->wake_fd[1]);
-    loop->wake_fd[0] = loop->wake_fd[1] = -1;
+    if (loop->wake_fd[0] != TN_INVALID_SOCKET) (void)tn_loop_remove_fd(loop, loop->wake_fd[0]);
+    tn__wake_close(loop->wake_fd);
+    loop->wake_fd[0] = loop->wake_fd[1] = TN_INVALID_SOCKET;
 }
 
 TN__PRIVATE void tn__loop_release(tn_loop *loop) {
@@ -5790,7 +5862,7 @@ TN_API int tn_loop_new(const tn_loop_opts *opts, tn_loop **out) {
     if (!loop) return TN_ENOMEM;
     tn__loop_opts_resolve(opts, &a, &loop->opts);
     loop->a = &loop->opts.allocator;
-    loop->wake_fd[0] = loop->wake_fd[1] = -1;
+    loop->wake_fd[0] = loop->wake_fd[1] = TN_INVALID_SOCKET;
     if ((rc = tn__mutex_init(&loop->post_lock)) != 0) {
         tn__free(&a, loop);
         return rc;
@@ -5801,15 +5873,7 @@ TN_API int tn_loop_new(const tn_loop_opts *opts, tn_loop **out) {
         return rc;
     }
     tn__ignore_sigpipe_once();   /* pipes have no MSG_NOSIGNAL */
-#if defined(__linux__)
-    {
-        int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-        if (fd < 0) rc = tn__last_err();
-        loop->wake_fd[0] = loop->wake_fd[1] = fd;
-    }
-#else
-    rc = tn__pipe(loop->wake_fd);
-#endif
+    rc = tn__wake_open(loop->wake_fd);
     if (rc == TN_OK) rc = tn__loop_add_fd(loop, loop->wake_fd[0], TN_EV_READ, tn__loop_on_wake, NULL, 1);
     if (rc != TN_OK) {
         tn__loop_release(loop);
@@ -6121,7 +6185,7 @@ TN__PRIVATE void tn__poll_free(tn_loop *loop) {
 
 TN__PRIVATE short tn__poll_mask(int events) {
     int m = ((events & TN_EV_READ) ? POLLIN : 0) | ((events & TN_EV_WRITE) ? POLLOUT : 0);
-#if defined(POLLRDHUP)
+#if TN__HAVE_POLLRDHUP
     if (events & TN__EV_RDHUP) m |= POLLRDHUP;
 #endif
     return (short)m;
@@ -6182,7 +6246,7 @@ TN__PRIVATE int tn__poll_wait(tn_loop *loop, int timeout_ms) {
         if (r & (POLLIN | POLLPRI)) ev |= TN_EV_READ;
         if (r & POLLOUT) ev |= TN_EV_WRITE;
         if (r & (POLLERR | POLLHUP | POLLNVAL)) ev |= TN_EV_ERROR | TN_EV_READ | TN__EV_RDHUP;
-#if defined(POLLRDHUP)
+#if TN__HAVE_POLLRDHUP
         if (r & POLLRDHUP) ev |= TN__EV_RDHUP | TN_EV_READ;
 #endif
         tn__loop_fired(loop)[k].fd = p->pfds[i].fd;
@@ -7075,6 +7139,7 @@ struct tn_stream {
     unsigned int closed : 1;
     unsigned int eof : 1;
     unsigned int watch_close : 1;  /* idle (no read pending): still notice the peer leaving */
+    unsigned int peer_busy : 1;    /* no RDHUP: a peek found bytes, so a FIN waits for the next read */
     unsigned int corked : 1;       /* writes queue without being sent (see tn__stream_cork) */
     unsigned int reported : 1;     /* the close sequence ran */
     unsigned int delivering : 1;   /* a finished read's callback runs; rdone: its buffered bytes */
@@ -7265,7 +7330,7 @@ TN__PRIVATE void tn__stream_update_events(tn_stream *s) {
     int want = 0;
     if (s->closed) return;
     if (s->rkind != TN__RD_NONE && !s->eof) want |= TN_EV_READ;
-    else if (s->watch_close && !s->eof) want |= TN__EV_RDHUP;
+    else if (s->watch_close && !s->eof) want |= TN__HAVE_RDHUP ? TN__EV_RDHUP : (s->peer_busy ? 0 : TN_EV_READ);
     if (tn__stream_unsent(s) > 0 && !s->corked) want |= TN_EV_WRITE;
     if (TN__UNLIKELY(s->tpwant)) {   /* a transport with its own needs (TLS) */
         if (s->tpwant & TN__TP_BLOCKED) want &= ~TN_EV_WRITE;
@@ -7518,6 +7583,22 @@ TN__PRIVATE void tn__stream_read_some(tn_stream *s) {
     }
 }
 
+/* Without a peer-left signal (poll on macOS and the BSDs, TORNADO_GENERIC_POSIX, WSAPoll): an
+   idle stream watching for close watches readability and peeks one byte. Nothing (EOF): the
+   peer left. Bytes: they wait for the next read, and so does any FIN behind them (the read
+   interest is dropped so level-triggered poll does not spin). */
+TN__PRIVATE void tn__stream_peek_close(tn_stream *s) {
+    char c;
+    long r = tn__sock_peek(s->fd, &c, 1);
+    if (r == 0) tn__stream_close_now(s, TN_EEOF);
+    else if (r == TN_EAGAIN) return;
+    else if (r < 0 && s->ops == &tn__stream_socket_ops && !s->tp) tn__stream_close_now(s, (int)r);
+    else {
+        s->peer_busy = 1;   /* bytes (or not a socket): wait for the next read */
+        tn__stream_update_events(s);
+    }
+}
+
 TN__PRIVATE void tn__stream_on_io(tn_loop *loop, tn_socket fd, int events, void *user) {
     tn_stream *s = (tn_stream *)user;
     (void)loop;
@@ -7534,6 +7615,8 @@ TN__PRIVATE void tn__stream_on_io(tn_loop *loop, tn_socket fd, int events, void 
         tn__stream_read_some(s);
     else if (!s->closed && (events & TN__EV_RDHUP) && s->rkind == TN__RD_NONE && s->watch_close)
         tn__stream_close_now(s, TN_EEOF);   /* the peer left while we were not reading */
+    else if (!TN__HAVE_RDHUP && !s->closed && (events & TN_EV_READ) && s->rkind == TN__RD_NONE && s->watch_close)
+        tn__stream_peek_close(s);
     if (!s->closed && (events & TN_EV_ERROR) && s->rkind == TN__RD_NONE && tn__stream_unsent(s) == 0) {
         int err = 0;
         socklen_t len = (socklen_t)sizeof err;
@@ -7670,6 +7753,7 @@ TN__PRIVATE int tn__stream_start_read(tn_stream *s, int kind, int flags, size_t 
     if (s->rkind != TN__RD_NONE) return TN_EBUSY;
     s->rkind = (unsigned char)kind;
     s->rflags = (unsigned char)flags;
+    s->peer_busy = 0;
     s->rn = n;
     s->rdone = 0;
     s->rcb = cb;

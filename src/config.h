@@ -99,6 +99,11 @@
                                          the server, app and client, tn_stream_start_tls
      TORNADO_POLL_EPOLL         auto      force the epoll backend (Linux; default there)
      TORNADO_POLL_POLL          auto      force the poll() backend (default elsewhere)
+     TORNADO_GENERIC_POSIX      off       on Linux, take the paths of macOS and the BSDs:
+                                          poll, pipe wakeup, accept + fcntl, no MSG_NOSIGNAL
+                                          (SIGPIPE ignored at loop creation if SIG_DFL), no
+                                          sendfile, no POLLRDHUP (an idle stream peeks a byte
+                                          to notice a peer that left); for testing
      TORNADO_LINE_DIRECTIVES    off       #line directives pointing into src/ (development)
      TN_ASSERT(x)               assert()  checks for programmer errors (never peer input)
 
@@ -164,8 +169,8 @@
    PLATFORMS AND STATE
    -------------------
    Built and tested on Linux (epoll and poll backends), gcc and clang, C99 and C++.
-   Not built yet: wss://, the WebSocket endpoints, compression of HTTP bodies, and other
-   platforms (kqueue for the BSDs and macOS, WSAPoll for Windows).
+   macOS and the BSDs use the poll() backend; their code paths are tested on Linux with
+   TORNADO_GENERIC_POSIX. No kqueue backend.
 */
 /* The implementation needs POSIX and a few GNU calls (accept4, pipe2). Ask glibc for them
    when the includer has not; this works when tornado.h comes before any system header in
@@ -239,20 +244,30 @@
 #  define TN_HAS_OPENSSL 0
 #endif
 
+/* ---- platform: Linux's extras, or the generic POSIX paths ----
+   TORNADO_GENERIC_POSIX makes a Linux build take the paths every other POSIX system takes
+   (macOS, the BSDs): poll backend, a pipe wakeup, accept + fcntl, no MSG_NOSIGNAL, read +
+   write instead of sendfile, no POLLRDHUP, /dev/urandom. make test runs the suite so. */
+#if defined(__linux__) && !defined(TORNADO_GENERIC_POSIX)
+#  define TN__LINUX 1
+#else
+#  define TN__LINUX 0
+#endif
+
 /* ---- poller backend: autodetect, or forced by TORNADO_POLL_* ---- */
 #if defined(TORNADO_POLL_EPOLL) && defined(TORNADO_POLL_POLL)
 #  error "tornado.h: define at most one TORNADO_POLL_* backend"
 #endif
 #if defined(TORNADO_POLL_EPOLL)
-#  if !defined(__linux__)
-#    error "tornado.h: TORNADO_POLL_EPOLL needs Linux"
+#  if !TN__LINUX
+#    error "tornado.h: TORNADO_POLL_EPOLL needs Linux (and not TORNADO_GENERIC_POSIX)"
 #  endif
 #  define TN__POLL_EPOLL 1
 #  define TN__POLL_POLL 0
 #elif defined(TORNADO_POLL_POLL)
 #  define TN__POLL_EPOLL 0
 #  define TN__POLL_POLL 1
-#elif defined(__linux__)
+#elif TN__LINUX
 #  define TN__POLL_EPOLL 1
 #  define TN__POLL_POLL 0
 #else

@@ -31,9 +31,22 @@
 #include <netdb.h>
 #include <poll.h>
 #include <unistd.h>
-#if defined(__linux__)
+/* TN__LINUX (config.h): Linux and not TORNADO_GENERIC_POSIX. Everything Linux-only below
+   hangs off it, so the generic-POSIX build takes exactly the paths macOS and the BSDs take. */
+#if TN__POLL_EPOLL
 #  include <sys/epoll.h>
+#endif
+#if TN__LINUX
 #  include <sys/eventfd.h>
+#  define TN__HAVE_EVENTFD 1
+#else
+#  define TN__HAVE_EVENTFD 0
+#endif
+/* A peer's FIN reported without reading (poll's POLLRDHUP): Linux only. */
+#if TN__LINUX && defined(POLLRDHUP)
+#  define TN__HAVE_POLLRDHUP 1
+#else
+#  define TN__HAVE_POLLRDHUP 0
 #endif
 #if TN_HAS_THREADS
 #  include <pthread.h>
@@ -45,7 +58,7 @@
 #  include <openssl/pem.h>
 #endif
 /* sendfile(2) for static files on plain sockets (Linux); elsewhere read + write. */
-#if TN_HAS_FILESYSTEM && defined(__linux__)
+#if TN_HAS_FILESYSTEM && TN__LINUX
 #  include <sys/sendfile.h>
 #  define TN__HAVE_SENDFILE 1
 #else
@@ -66,7 +79,7 @@
 #endif
 /* Random bytes (crypto.c): getrandom() where glibc has it (2.25+), arc4random_buf() on the
    BSDs and Apple (declared in <stdlib.h>), BCryptGenRandom() on Windows. */
-#if defined(__linux__) && defined(__GLIBC__) && \
+#if TN__LINUX && defined(__GLIBC__) && \
     (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 25))
 #  include <sys/random.h>
 #  define TN__HAVE_GETRANDOM 1
@@ -91,7 +104,7 @@
 #  error "tornado.h: POSIX is hidden (strict -std=c99 and a system header came first). Include tornado.h before system headers where TORNADO_IMPLEMENTATION is defined, or build with -D_GNU_SOURCE."
 #endif
 /* GNU extensions (accept4, pipe2, SOCK_NONBLOCK) only where the includer got them. */
-#if defined(__linux__) && (defined(__USE_GNU) || (!defined(__GLIBC__) && defined(_GNU_SOURCE)))
+#if TN__LINUX && (defined(__USE_GNU) || (!defined(__GLIBC__) && defined(_GNU_SOURCE)))
 #  define TN__HAVE_GNU 1
 #else
 #  define TN__HAVE_GNU 0
@@ -124,7 +137,11 @@
 #define TN__MAX(a, b) ((a) > (b) ? (a) : (b))
 #define TN__UNUSED(x) ((void)(x))
 
-#if defined(MSG_NOSIGNAL)
+/* SIGPIPE: MSG_NOSIGNAL per send on Linux (and the BSDs that have it, untested); SO_NOSIGPIPE
+   per socket where defined (macOS, tn__socket and accept); with neither (and under
+   TORNADO_GENERIC_POSIX, which leaves both out on Linux) the loop ignores SIGPIPE process-wide
+   when it is created, if it was left at SIG_DFL (tn__ignore_sigpipe_once). */
+#if defined(MSG_NOSIGNAL) && TN__LINUX
 #  define TN__SEND_FLAGS MSG_NOSIGNAL
 #else
 #  define TN__SEND_FLAGS 0
@@ -148,6 +165,13 @@ TN__PRIVATE void tn__fd_close(int fd);
 TN__PRIVATE int tn__socket(int family, int type, int *out);
 TN__PRIVATE int tn__pipe(int fds[2]);
 TN__PRIVATE void tn__ignore_sigpipe_once(void);
+/* The loop's wakeup channel: fds[0] is watched for reading, fds[1] signalled (may be equal). */
+TN__PRIVATE int tn__wake_open(tn_socket fds[2]);
+TN__PRIVATE void tn__wake_signal(tn_socket wfd);
+TN__PRIVATE void tn__wake_drain(tn_socket rfd);
+TN__PRIVATE void tn__wake_close(tn_socket fds[2]);
+/* recv(MSG_PEEK) of up to n bytes: > 0 bytes waiting, 0 the peer's EOF, or a TN_E* code. */
+TN__PRIVATE long tn__sock_peek(tn_socket fd, void *buf, size_t n);
 #if TN_HAS_THREADS
 typedef pthread_mutex_t tn__mutex;
 #else
@@ -239,6 +263,8 @@ typedef struct tn__fired { int fd; int events; } tn__fired;
    reading (epoll EPOLLRDHUP, poll POLLRDHUP). Lets a stream notice a departed client while
    it deliberately reads nothing (backpressure). Where unsupported it never fires. */
 #define TN__EV_RDHUP 0x010
+/* 1 when the compiled backend reports TN__EV_RDHUP; else streams peek (tn__stream_peek_close). */
+#define TN__HAVE_RDHUP (TN__POLL_EPOLL || TN__HAVE_POLLRDHUP)
 
 TN__PRIVATE void tn__handle_init(tn_loop *loop, tn__handle *h, const tn__handle_type *type);
 TN__PRIVATE int tn__handle_close(tn__handle *h);

@@ -111,6 +111,54 @@ TN__PRIVATE int tn__pipe(int fds[2]) {
 #endif
 }
 
+/* ---- the loop's wakeup (tn_loop_post, tn_async_send) ----
+   Linux: one eventfd (fds[0] == fds[1]); elsewhere (and TORNADO_GENERIC_POSIX): a pipe. */
+TN__PRIVATE int tn__wake_open(tn_socket fds[2]) {
+#if TN__HAVE_EVENTFD
+    int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (fd < 0) return tn__last_err();
+    fds[0] = fds[1] = fd;
+    return TN_OK;
+#else
+    return tn__pipe(fds);
+#endif
+}
+
+/* Async-signal-safe: one write; a full pipe or counter already means "awake". */
+TN__PRIVATE void tn__wake_signal(tn_socket wfd) {
+    int saved = errno;
+    ssize_t r;
+#if TN__HAVE_EVENTFD
+    uint64_t one = 1;
+    do r = write(wfd, &one, sizeof one); while (r < 0 && errno == EINTR);
+#else
+    char c = 1;
+    do r = write(wfd, &c, 1); while (r < 0 && errno == EINTR);
+#endif
+    (void)r;
+    errno = saved;
+}
+
+TN__PRIVATE void tn__wake_drain(tn_socket rfd) {
+    char drain[64];
+    ssize_t r;
+    do r = read(rfd, drain, sizeof drain); while (r > 0 || (r < 0 && errno == EINTR));
+}
+
+TN__PRIVATE void tn__wake_close(tn_socket fds[2]) {
+    if (fds[1] != fds[0]) tn__fd_close(fds[1]);
+    tn__fd_close(fds[0]);
+    fds[0] = fds[1] = TN_INVALID_SOCKET;
+}
+
+TN__PRIVATE long tn__sock_peek(tn_socket fd, void *buf, size_t n) {
+    for (;;) {
+        ssize_t r = recv(fd, buf, n, MSG_PEEK);
+        if (r >= 0) return (long)r;
+        if (errno != EINTR) return tn__last_err();
+    }
+}
+
 /* ---- clock ---- */
 TN_API uint64_t tn_time_ns(void) {
     struct timespec ts;

@@ -64,6 +64,7 @@ struct tn_stream {
     unsigned int closed : 1;
     unsigned int eof : 1;
     unsigned int watch_close : 1;  /* idle (no read pending): still notice the peer leaving */
+    unsigned int peer_busy : 1;    /* no RDHUP: a peek found bytes, so a FIN waits for the next read */
     unsigned int corked : 1;       /* writes queue without being sent (see tn__stream_cork) */
     unsigned int reported : 1;     /* the close sequence ran */
     unsigned int delivering : 1;   /* a finished read's callback runs; rdone: its buffered bytes */
@@ -254,7 +255,7 @@ TN__PRIVATE void tn__stream_update_events(tn_stream *s) {
     int want = 0;
     if (s->closed) return;
     if (s->rkind != TN__RD_NONE && !s->eof) want |= TN_EV_READ;
-    else if (s->watch_close && !s->eof) want |= TN__EV_RDHUP;
+    else if (s->watch_close && !s->eof) want |= TN__HAVE_RDHUP ? TN__EV_RDHUP : (s->peer_busy ? 0 : TN_EV_READ);
     if (tn__stream_unsent(s) > 0 && !s->corked) want |= TN_EV_WRITE;
     if (TN__UNLIKELY(s->tpwant)) {   /* a transport with its own needs (TLS) */
         if (s->tpwant & TN__TP_BLOCKED) want &= ~TN_EV_WRITE;
@@ -507,6 +508,22 @@ TN__PRIVATE void tn__stream_read_some(tn_stream *s) {
     }
 }
 
+/* Without a peer-left signal (poll on macOS and the BSDs, TORNADO_GENERIC_POSIX, WSAPoll): an
+   idle stream watching for close watches readability and peeks one byte. Nothing (EOF): the
+   peer left. Bytes: they wait for the next read, and so does any FIN behind them (the read
+   interest is dropped so level-triggered poll does not spin). */
+TN__PRIVATE void tn__stream_peek_close(tn_stream *s) {
+    char c;
+    long r = tn__sock_peek(s->fd, &c, 1);
+    if (r == 0) tn__stream_close_now(s, TN_EEOF);
+    else if (r == TN_EAGAIN) return;
+    else if (r < 0 && s->ops == &tn__stream_socket_ops && !s->tp) tn__stream_close_now(s, (int)r);
+    else {
+        s->peer_busy = 1;   /* bytes (or not a socket): wait for the next read */
+        tn__stream_update_events(s);
+    }
+}
+
 TN__PRIVATE void tn__stream_on_io(tn_loop *loop, tn_socket fd, int events, void *user) {
     tn_stream *s = (tn_stream *)user;
     (void)loop;
@@ -523,6 +540,8 @@ TN__PRIVATE void tn__stream_on_io(tn_loop *loop, tn_socket fd, int events, void 
         tn__stream_read_some(s);
     else if (!s->closed && (events & TN__EV_RDHUP) && s->rkind == TN__RD_NONE && s->watch_close)
         tn__stream_close_now(s, TN_EEOF);   /* the peer left while we were not reading */
+    else if (!TN__HAVE_RDHUP && !s->closed && (events & TN_EV_READ) && s->rkind == TN__RD_NONE && s->watch_close)
+        tn__stream_peek_close(s);
     if (!s->closed && (events & TN_EV_ERROR) && s->rkind == TN__RD_NONE && tn__stream_unsent(s) == 0) {
         int err = 0;
         socklen_t len = (socklen_t)sizeof err;
@@ -659,6 +678,7 @@ TN__PRIVATE int tn__stream_start_read(tn_stream *s, int kind, int flags, size_t 
     if (s->rkind != TN__RD_NONE) return TN_EBUSY;
     s->rkind = (unsigned char)kind;
     s->rflags = (unsigned char)flags;
+    s->peer_busy = 0;
     s->rn = n;
     s->rdone = 0;
     s->rcb = cb;

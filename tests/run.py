@@ -9,7 +9,7 @@ tests/test_*.c built and run three ways (default backend, poll backend, ASan+UBS
 tests/test_*.py run once (the examples against curl and Python Tornado); fuzz corpora
 replayed; the runner's own self-test (tests/runner_selftest/).
 Jobs run in parallel (one per core). Options: -k SUBSTR (only matching names), -v (show
-output of passing steps too), --no-asan, --no-poll, --timeout S (limit per test program,
+output of passing steps too), --no-asan, --no-poll, --no-posix, --timeout S (limit per test program,
 default 900), --only BIN... (run just these built test binaries, nothing else),
 --selftest (the runner self-test alone).
 
@@ -125,6 +125,8 @@ COMBOS = [
     ("default", [], []),
     ("poll", ["TORNADO_POLL_POLL"], []),
     ("epoll", ["TORNADO_POLL_EPOLL"], []),
+    # the paths macOS and the BSDs take (poll, pipe wakeup, accept + fcntl, no MSG_NOSIGNAL)
+    ("generic-posix", ["TORNADO_GENERIC_POSIX"], []),
     ("no-threads", ["TORNADO_NO_THREADS"], []),
     ("no-log", ["TORNADO_NO_LOG"], []),
     ("static", ["TORNADO_STATIC"], []),
@@ -166,7 +168,7 @@ def matrix_covers_config():
     known = set()
     for path in glob.glob("src/*.[ch]"):
         src = open(path, encoding="utf-8").read()
-        pat = r"(?:defined\s*\(?|#\s*ifn?def)\s*(TORNADO_(?:(?:NO|WITH|POLL)_\w+|STATIC)\b)"
+        pat = r"(?:defined\s*\(?|#\s*ifn?def)\s*(TORNADO_(?:(?:NO|WITH|POLL)_\w+|STATIC|GENERIC_POSIX)\b)"
         known |= set(re.findall(pat, src))
     built = set(m for _, macros, _ in COMBOS for m in with_implied(macros))
     missing = sorted(known - built - NOT_TOGGLES)
@@ -565,6 +567,8 @@ def main():
     variants = ["tests"]
     if "--no-poll" not in args:
         variants.append("tests-poll")
+    if "--no-posix" not in args:
+        variants.append("tests-posix")   # TORNADO_GENERIC_POSIX: the macOS/BSD code paths
     if "--no-asan" not in args:
         variants.append("asan")
     with cf.ThreadPoolExecutor(max_workers=ncpu) as pool:
