@@ -235,6 +235,12 @@
    One thread per loop. tn_loop_post() is the one call safe from any thread; tn_async_send()
    is safe from any thread and from signal handlers. Everything else: the loop's thread.
 
+   INSIDE ANOTHER LOOP  (a game engine, a GUI toolkit, an RTOS superloop owns the wait)
+   -------------------
+   Before each wait: ms = tn_loop_next_timeout(loop) (0 now, -1 no timer); wait on the
+   fds tn_loop_poll_fds lists (or tn_loop_backend_fd: the epoll fd) for at most ms; then
+   tn_loop_run_once(loop, 0), which processes what is ready and never blocks.
+
    PLATFORMS AND STATE
    -------------------
    Built and tested on Linux (epoll and poll backends), gcc and clang, C99 and C++.
@@ -779,6 +785,37 @@ TN_API int tn_loop_run_until(tn_loop *loop, const volatile int *flag, uint64_t t
    refreshes it). Timers are on this clock. */
 TN_API uint64_t tn_loop_now(const tn_loop *loop);
 TN_API uint64_t tn_loop_update_time(tn_loop *loop);
+
+/* ---- living inside another loop (a game engine, a GUI toolkit, an RTOS superloop) ----
+   The host loop waits; tornado.h does the work without blocking:
+       for (;;) {
+           int ms = tn_loop_next_timeout(loop);          // before every wait
+           n = tn_loop_poll_fds(loop, fds, cap);         // or poll tn_loop_backend_fd(loop)
+           ... the host's wait: these fds, its own, min(ms, its own deadline) ...
+           tn_loop_run_once(loop, 0);                    // processes what is ready, never blocks
+       }
+   tn_loop_run_once(loop, 0) is the non-blocking step: it polls the loop's fds with a zero
+   timeout, runs what is ready, due timers, deferred callbacks and closes. Calling it more
+   often than needed is harmless; calling it after the host's wait ends is required. */
+
+/* Apply pending interest changes (so tn_loop_backend_fd and tn_loop_poll_fds are current)
+   and return how long the host may wait before calling tn_loop_run_once(loop, 0): 0 = now
+   (callbacks deferred, a timer due, a close to finish), -1 = no timer (wait for I/O or a
+   tn_loop_post wakeup only), else ms until the nearest timer. */
+TN_API int tn_loop_next_timeout(tn_loop *loop);
+/* One pollable fd that turns readable when any watched fd is ready (and on tn_loop_post):
+   the epoll fd. TN_INVALID_SOCKET on backends without one (poll, WSAPoll): use
+   tn_loop_poll_fds there. */
+TN_API tn_socket tn_loop_backend_fd(const tn_loop *loop);
+/* One watched fd and what the loop waits for on it (TN_EV_READ and/or TN_EV_WRITE). */
+typedef struct tn_pollfd { tn_socket fd; int events; } tn_pollfd;
+/* Fill out[0..cap) with the fds the loop waits on (its wakeup fd included: tn_loop_post
+   wakes the host too) and return how many there are (may exceed cap: grow and call again).
+   Works on every backend. The host maps TN_EV_READ/TN_EV_WRITE onto its poll()/WSAPoll()
+   bits (POLLIN/POLLOUT). A peer leaving an idle connection is seen when the host wakes for
+   another reason where the backend has a peer-left signal (Linux's POLLRDHUP/EPOLLRDHUP is
+   not listed); without one the idle socket is listed as TN_EV_READ. */
+TN_API size_t tn_loop_poll_fds(tn_loop *loop, tn_pollfd *out, size_t cap);
 
 /* ---- fd watchers (one per fd) ---- */
 /* Watch fd for events (TN_EV_READ | TN_EV_WRITE). The fd should be non-blocking.
@@ -4477,6 +4514,8 @@ TN__PRIVATE int tn__poll_del(tn_loop *loop, int fd);
 /* Wait up to timeout_ms (-1 = forever) and fill loop->fired; returns the count or an error. */
 TN__PRIVATE int tn__poll_wait(tn_loop *loop, int timeout_ms);
 TN__PRIVATE const char *tn__poll_name(void);
+/* One fd that is readable when the backend has events (epoll), else TN_INVALID_SOCKET. */
+TN__PRIVATE tn_socket tn__poll_fd(tn_loop *loop);
 
 /* ---- net.c ---- */
 TN__PRIVATE int tn__net_accept(int lfd, int *out, tn_addr *peer);
@@ -6005,6 +6044,38 @@ TN_API int tn_loop_run_once(tn_loop *loop, int timeout_ms) {
     return n;
 }
 
+/* ---- embedding ---- */
+TN_API int tn_loop_next_timeout(tn_loop *loop) {
+    if (!loop) return TN_EINVAL;
+    if (loop->ndirty) tn__loop_flush_dirty(loop);
+    if (loop->ndirty) return 0;   /* refusals to report */
+    tn_loop_update_time(loop);
+    tn__heap_prune_top(loop);
+    if (loop->heap_len == 0 && !loop->dq_head && !loop->stop && !tn__loop_closing_ready(loop)) return -1;
+    return tn__loop_poll_timeout(loop, -1);
+}
+
+TN_API tn_socket tn_loop_backend_fd(const tn_loop *loop) {
+    return loop ? tn__poll_fd((tn_loop *)loop) : TN_INVALID_SOCKET;
+}
+
+TN_API size_t tn_loop_poll_fds(tn_loop *loop, tn_pollfd *out, size_t cap) {
+    size_t fd, n = 0;
+    if (!loop) return 0;
+    if (loop->ndirty) tn__loop_flush_dirty(loop);
+    for (fd = 0; fd < loop->nfds; fd++) {
+        const tn__fdw *w = &loop->fds[fd];
+        int ev = w->active ? w->events & (TN_EV_READ | TN_EV_WRITE) : 0;
+        if (!ev) continue;
+        if (out && n < cap) {
+            out[n].fd = (tn_socket)fd;
+            out[n].events = ev;
+        }
+        n++;
+    }
+    return n;
+}
+
 TN_API int tn_loop_run(tn_loop *loop) {
     int rc = TN_OK;
     if (!loop) return TN_EINVAL;
@@ -6060,6 +6131,10 @@ typedef struct tn__epoll {
 } tn__epoll;
 
 TN__PRIVATE const char *tn__poll_name(void) { return "epoll"; }
+TN__PRIVATE tn_socket tn__poll_fd(tn_loop *loop) {
+    const tn__epoll *p = (const tn__epoll *)*tn__loop_backend(loop);
+    return p ? p->epfd : TN_INVALID_SOCKET;
+}
 
 TN__PRIVATE int tn__poll_init(tn_loop *loop) {
     tn__epoll *p = (tn__epoll *)tn__calloc(tn__loop_alloc(loop), sizeof *p);
@@ -6166,6 +6241,7 @@ typedef struct tn__pollset {
 } tn__pollset;
 
 TN__PRIVATE const char *tn__poll_name(void) { return "poll"; }
+TN__PRIVATE tn_socket tn__poll_fd(tn_loop *loop) { (void)loop; return TN_INVALID_SOCKET; }   /* tn_loop_poll_fds */
 
 TN__PRIVATE int tn__poll_init(tn_loop *loop) {
     tn__pollset *p = (tn__pollset *)tn__calloc(tn__loop_alloc(loop), sizeof *p);

@@ -166,6 +166,12 @@
    One thread per loop. tn_loop_post() is the one call safe from any thread; tn_async_send()
    is safe from any thread and from signal handlers. Everything else: the loop's thread.
 
+   INSIDE ANOTHER LOOP  (a game engine, a GUI toolkit, an RTOS superloop owns the wait)
+   -------------------
+   Before each wait: ms = tn_loop_next_timeout(loop) (0 now, -1 no timer); wait on the
+   fds tn_loop_poll_fds lists (or tn_loop_backend_fd: the epoll fd) for at most ms; then
+   tn_loop_run_once(loop, 0), which processes what is ready and never blocks.
+
    PLATFORMS AND STATE
    -------------------
    Built and tested on Linux (epoll and poll backends), gcc and clang, C99 and C++.

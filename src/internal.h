@@ -290,6 +290,8 @@ TN__PRIVATE int tn__poll_del(tn_loop *loop, int fd);
 /* Wait up to timeout_ms (-1 = forever) and fill loop->fired; returns the count or an error. */
 TN__PRIVATE int tn__poll_wait(tn_loop *loop, int timeout_ms);
 TN__PRIVATE const char *tn__poll_name(void);
+/* One fd that is readable when the backend has events (epoll), else TN_INVALID_SOCKET. */
+TN__PRIVATE tn_socket tn__poll_fd(tn_loop *loop);
 
 /* ---- net.c ---- */
 TN__PRIVATE int tn__net_accept(int lfd, int *out, tn_addr *peer);

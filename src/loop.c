@@ -883,6 +883,38 @@ TN_API int tn_loop_run_once(tn_loop *loop, int timeout_ms) {
     return n;
 }
 
+/* ---- embedding ---- */
+TN_API int tn_loop_next_timeout(tn_loop *loop) {
+    if (!loop) return TN_EINVAL;
+    if (loop->ndirty) tn__loop_flush_dirty(loop);
+    if (loop->ndirty) return 0;   /* refusals to report */
+    tn_loop_update_time(loop);
+    tn__heap_prune_top(loop);
+    if (loop->heap_len == 0 && !loop->dq_head && !loop->stop && !tn__loop_closing_ready(loop)) return -1;
+    return tn__loop_poll_timeout(loop, -1);
+}
+
+TN_API tn_socket tn_loop_backend_fd(const tn_loop *loop) {
+    return loop ? tn__poll_fd((tn_loop *)loop) : TN_INVALID_SOCKET;
+}
+
+TN_API size_t tn_loop_poll_fds(tn_loop *loop, tn_pollfd *out, size_t cap) {
+    size_t fd, n = 0;
+    if (!loop) return 0;
+    if (loop->ndirty) tn__loop_flush_dirty(loop);
+    for (fd = 0; fd < loop->nfds; fd++) {
+        const tn__fdw *w = &loop->fds[fd];
+        int ev = w->active ? w->events & (TN_EV_READ | TN_EV_WRITE) : 0;
+        if (!ev) continue;
+        if (out && n < cap) {
+            out[n].fd = (tn_socket)fd;
+            out[n].events = ev;
+        }
+        n++;
+    }
+    return n;
+}
+
 TN_API int tn_loop_run(tn_loop *loop) {
     int rc = TN_OK;
     if (!loop) return TN_EINVAL;

@@ -12,6 +12,7 @@ typedef struct tn__pollset {
 } tn__pollset;
 
 TN__PRIVATE const char *tn__poll_name(void) { return "poll"; }
+TN__PRIVATE tn_socket tn__poll_fd(tn_loop *loop) { (void)loop; return TN_INVALID_SOCKET; }   /* tn_loop_poll_fds */
 
 TN__PRIVATE int tn__poll_init(tn_loop *loop) {
     tn__pollset *p = (tn__pollset *)tn__calloc(tn__loop_alloc(loop), sizeof *p);
