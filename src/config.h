@@ -184,6 +184,17 @@
 #if defined(TORNADO_IMPLEMENTATION) && defined(__linux__) && !defined(_GNU_SOURCE)
 #  define _GNU_SOURCE 1
 #endif
+/* Windows: the implementation needs Vista's Winsock (WSAPoll, inet_ntop) and the lean
+   <windows.h> (no winsock 1); set before any system header, like _GNU_SOURCE above. */
+#if defined(TORNADO_IMPLEMENTATION) && defined(_WIN32)
+#  if !defined(_WIN32_WINNT) || _WIN32_WINNT < 0x0600
+#    undef _WIN32_WINNT
+#    define _WIN32_WINNT 0x0600
+#  endif
+#  if !defined(WIN32_LEAN_AND_MEAN)
+#    define WIN32_LEAN_AND_MEAN 1
+#  endif
+#endif
 
 #ifndef TORNADO_VERSION
 #define TORNADO_VERSION_MAJOR 0
@@ -232,7 +243,7 @@
 #  define TN_HAS_WEBSOCKET 1
 #endif
 
-#if defined(TORNADO_NO_FILESYSTEM)
+#if defined(TORNADO_NO_FILESYSTEM) || defined(_WIN32)   /* Windows: asset tables only, for now */
 #  define TN_HAS_FILESYSTEM 0
 #else
 #  define TN_HAS_FILESYSTEM 1
@@ -270,6 +281,9 @@
 #  endif
 #  define TN__POLL_EPOLL 1
 #  define TN__POLL_POLL 0
+#elif defined(_WIN32)
+#  define TN__POLL_EPOLL 0   /* Windows: always WSAPoll (poll_wsapoll.c) */
+#  define TN__POLL_POLL 0
 #elif defined(TORNADO_POLL_POLL)
 #  define TN__POLL_EPOLL 0
 #  define TN__POLL_POLL 1
@@ -279,6 +293,12 @@
 #else
 #  define TN__POLL_EPOLL 0
 #  define TN__POLL_POLL 1
+#endif
+
+#if defined(_WIN32)
+#  define TN__POLL_WSAPOLL 1
+#else
+#  define TN__POLL_WSAPOLL 0
 #endif
 
 /* ---- limits (0 in an options struct means: use these) ---- */

@@ -717,6 +717,7 @@ TN__PRIVATE void tn__loop_release(tn_loop *loop) {
     tn__free(&a, loop->timers);
     tn__free(&a, loop->heap);
     tn__free(&a, loop);
+    tn__net_cleanup();
 }
 
 /* The options with their defaults; a is the resolved allocator (tn__allocator_resolve). */
@@ -741,12 +742,18 @@ TN_API int tn_loop_new(const tn_loop_opts *opts, tn_loop **out) {
     tn__loop_opts_resolve(opts, &a, &loop->opts);
     loop->a = &loop->opts.allocator;
     loop->wake_fd[0] = loop->wake_fd[1] = TN_INVALID_SOCKET;
+    if ((rc = tn__net_startup()) != 0) {   /* WSAStartup on Windows: the loop owns a reference */
+        tn__free(&a, loop);
+        return rc;
+    }
     if ((rc = tn__mutex_init(&loop->post_lock)) != 0) {
+        tn__net_cleanup();
         tn__free(&a, loop);
         return rc;
     }
     if ((rc = tn__poll_init(loop)) != 0) {
         tn__mutex_destroy(&loop->post_lock);
+        tn__net_cleanup();
         tn__free(&a, loop);
         return rc;
     }
