@@ -6,13 +6,51 @@
 #define TORNADO_IMPLEMENTATION
 #include "../tornado.h"
 #include "tn_test.h"
-#include <poll.h>
-#include <pthread.h>
-#include <sys/socket.h>
-#include <netinet/in.h>
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <unistd.h>
+#if defined(_WIN32)
+/* the host is a WSAPoll loop (tornado.h brought <winsock2.h> in) */
+#  define poll(p, n, t) WSAPoll(p, n, t)
+typedef ULONG nfds_t;
+typedef HANDLE host_thread;
+#  define MSG_NOSIGNAL 0
+#  define host_close(fd) closesocket((SOCKET)(fd))
+static int host_nonblock(int fd) { u_long one = 1; return ioctlsocket((SOCKET)fd, FIONBIO, &one); }
+static int host_in_progress(void) { return WSAGetLastError() == WSAEWOULDBLOCK; }
+static DWORD WINAPI host_thread_main(LPVOID arg);
+static void *post_later(void *u);
+static int host_thread_start(host_thread *t, void *arg) {
+    return (*t = CreateThread(NULL, 0, host_thread_main, arg, 0, NULL)) ? 0 : -1;
+}
+static void *host_thread_result;
+static int host_thread_join(host_thread t, void **res) {
+    WaitForSingleObject(t, INFINITE);
+    CloseHandle(t);
+    *res = host_thread_result;
+    return 0;
+}
+static DWORD WINAPI host_thread_main(LPVOID arg) { host_thread_result = post_later(arg); return 0; }
+static void host_sleep_ms(int ms) { Sleep((DWORD)ms); }
+#else
+#  include <poll.h>
+#  include <pthread.h>
+#  include <sys/socket.h>
+#  include <netinet/in.h>
+#  include <arpa/inet.h>
+#  include <fcntl.h>
+#  include <unistd.h>
+typedef pthread_t host_thread;
+#  define host_close(fd) close(fd)
+static int host_nonblock(int fd) { return fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK); }
+static int host_in_progress(void) { return errno == EINPROGRESS; }
+static void *post_later(void *u);
+static int host_thread_start(host_thread *t, void *arg) { return pthread_create(t, NULL, post_later, arg); }
+static int host_thread_join(host_thread t, void **res) { return pthread_join(t, res); }
+static void host_sleep_ms(int ms) {
+    struct timespec ts;
+    ts.tv_sec = ms / 1000;
+    ts.tv_nsec = (long)(ms % 1000) * 1000000;
+    nanosleep(&ts, NULL);
+}
+#endif
 
 #define MAXFDS 64
 
@@ -67,15 +105,15 @@ static short host_turn(host *h, int own_fd, short own_events, int cap_ms) {
 
 static int host_connect(int port) {
     struct sockaddr_in a;
-    int fd = socket(AF_INET, SOCK_STREAM, 0), rc;
+    int fd = (int)socket(AF_INET, SOCK_STREAM, 0), rc;
     TN_CHECK(fd >= 0);
-    TN_CHECK(fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == 0);
+    TN_CHECK(host_nonblock(fd) == 0);
     memset(&a, 0, sizeof a);
     a.sin_family = AF_INET;
     a.sin_port = htons((unsigned short)port);
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     rc = connect(fd, (struct sockaddr *)&a, sizeof a);
-    TN_CHECK(rc == 0 || errno == EINPROGRESS);
+    TN_CHECK(rc == 0 || host_in_progress());
     return fd;
 }
 
@@ -87,11 +125,11 @@ static size_t host_exchange(host *h, int fd, const char *out, size_t n, char *in
     while (got < want && tn_time_ms() < deadline) {
         short ev = host_turn(h, fd, (short)(POLLIN | (sent < n ? POLLOUT : 0)), 1000);
         if ((ev & POLLOUT) && sent < n) {
-            ssize_t w = send(fd, out + sent, n - sent, MSG_NOSIGNAL);
+            long w = (long)send(fd, out + sent, (int)(n - sent), MSG_NOSIGNAL);
             if (w > 0) sent += (size_t)w;
         }
         if (ev & (POLLIN | POLLHUP)) {
-            ssize_t r = recv(fd, in + got, want - got, 0);
+            long r = (long)recv(fd, in + got, (int)(want - got), 0);
             if (r == 0) break;
             if (r > 0) got += (size_t)r;
         }
@@ -140,7 +178,7 @@ static void echo_through_host(int use_backend_fd) {
     TN_EQ_INT(h.stalls, 0);
     /* run_once(loop, 0) never waited: each call returned within the time it had work for */
     TN_CHECKF(h.max_run_us < 1000000, "a run_once(0) took %d us", h.max_run_us);
-    close(fd);
+    host_close(fd);
     TN_OK_RC(tn_tcp_server_close(srv, closed_flag, &closed));
     end = tn_time_ms() + 5000;
     while ((!closed || tn_loop_alive(h.loop) > 0) && tn_time_ms() < end) (void)host_turn(&h, -1, 0, 50);
@@ -190,7 +228,7 @@ TN_TEST(http_request_from_outside_poll) {
     TN_CHECKF(strncmp(in, "HTTP/1.1 200 OK\r\n", 17) == 0, "got: %s", in);
     TN_CHECKF(strstr(in, "\r\n\r\nembedded hello") != NULL, "got: %s", in);
     TN_EQ_INT(h.stalls, 0);
-    close(fd);
+    host_close(fd);
     TN_OK_RC(tn_http_server_close(srv, 0, closed_flag, &closed));
     end = tn_time_ms() + 5000;
     while ((!closed || tn_loop_alive(h.loop) > 0) && tn_time_ms() < end) (void)host_turn(&h, -1, 0, 50);
@@ -203,9 +241,8 @@ static void set_flag(tn_loop *loop, void *user) { (void)loop; *(int *)user = 1; 
 
 static void *post_later(void *u) {
     host *h = (host *)u;
-    struct timespec ts = {0, 100 * 1000000};
     static int flag;
-    nanosleep(&ts, NULL);
+    host_sleep_ms(100);
     if (tn_loop_post(h->loop, set_flag, &flag) != 0) abort();
     return &flag;
 }
@@ -214,7 +251,7 @@ TN_TEST(next_timeout_timers_defer_and_post) {
     host h;
     int fired = 0, deferred = 0, ms, turns;
     uint64_t t0, took;
-    pthread_t th;
+    host_thread th;
     void *flagp;
     memset(&h, 0, sizeof h);
     TN_OK_RC(tn_loop_new(NULL, &h.loop));
@@ -235,11 +272,11 @@ TN_TEST(next_timeout_timers_defer_and_post) {
     TN_CHECKF(took >= 150 && took < 1000, "timer after %lu ms", (unsigned long)took);
     /* a post from another thread ends a host wait of 5 s (the wakeup fd is listed) */
     TN_EQ_INT(tn_loop_next_timeout(h.loop), -1);
-    TN_CHECK(pthread_create(&th, NULL, post_later, &h) == 0);
+    TN_CHECK(host_thread_start(&th, &h) == 0);
     t0 = tn_time_ms();
     (void)host_turn(&h, -1, 0, 5000);
     took = tn_time_ms() - t0;
-    TN_CHECK(pthread_join(th, &flagp) == 0);
+    TN_CHECK(host_thread_join(th, &flagp) == 0);
     if (!*(int *)flagp) (void)host_turn(&h, -1, 0, 0);     /* woke before the callback ran */
     TN_CHECK(*(int *)flagp);
     TN_CHECKF(took < 2000, "the post woke the host after %lu ms", (unsigned long)took);

@@ -27,6 +27,13 @@
    too, the same .exe started again with "--case NAME", with a timeout. */
 #  include <windows.h>
 #  include <process.h>
+#  include <fcntl.h>
+#  include <io.h>
+/* pclose's status is the exit code itself there */
+#  ifndef WIFEXITED
+#    define WIFEXITED(st) ((st) != -1)
+#    define WEXITSTATUS(st) (st)
+#  endif
 #else
 #  include <sys/resource.h>
 #  include <sys/time.h>
@@ -238,6 +245,8 @@ static int tn_test_main(int argc, char **argv, const tn_test_case *cases, size_t
     if (strrchr(prog, '\\')) prog = strrchr(prog, '\\') + 1;
     GetModuleFileNameA(NULL, self, sizeof self);
     tn_test_self = self;
+    (void)_setmode(_fileno(stdout), _O_BINARY);   /* "\n", not "\r\n": tests/run.py reads lines */
+    (void)_setmode(_fileno(stderr), _O_BINARY);
     if (argc > 2 && strcmp(argv[1], "--case") == 0) {   /* the child: one case, in-process */
         {
             static char base[MAX_PATH];
