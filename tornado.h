@@ -4445,7 +4445,7 @@ TN__PRIVATE long tn__fd_writev(int fd, const tn_str *bufs, int n);
 TN__PRIVATE int tn__sock_shutdown_write(tn_socket fd);
 /* An int socket option (setsockopt); TN_OK or a TN_E* code. */
 TN__PRIVATE int tn__sock_setopt(tn_socket fd, int level, int name, int value);
-/* The socket's pending error (SO_ERROR) as a TN_E* code, TN_OK if none. */
+/* The socket's pending error (SO_ERROR) as a TN_E* code, TN_OK if none (or not a socket). */
 TN__PRIVATE int tn__sock_error(tn_socket fd);
 /* connect: TN_OK (connected), TN_EAGAIN (in progress: wait for writability), or an error. */
 TN__PRIVATE int tn__sock_connect(tn_socket fd, const struct sockaddr *sa, size_t len);
@@ -5036,7 +5036,8 @@ TN__PRIVATE int tn__sock_setopt(tn_socket fd, int level, int name, int value) {
 
 TN__PRIVATE int tn__sock_error(tn_socket fd) {
     int err = 0, len = (int)sizeof err;
-    if (getsockopt(TN__SOCK(fd), SOL_SOCKET, SO_ERROR, (char *)&err, &len) != 0) return tn__last_err();
+    if (getsockopt(TN__SOCK(fd), SOL_SOCKET, SO_ERROR, (char *)&err, &len) != 0)
+        return WSAGetLastError() == WSAENOTSOCK ? TN_OK : tn__last_err();
     return err ? tn__err_from_errno(err) : TN_OK;
 }
 
@@ -5169,7 +5170,7 @@ TN__PRIVATE int tn__sock_setopt(tn_socket fd, int level, int name, int value) {
 TN__PRIVATE int tn__sock_error(tn_socket fd) {
     int err = 0;
     socklen_t len = (socklen_t)sizeof err;
-    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) return tn__last_err();
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) return errno == ENOTSOCK ? TN_OK : tn__last_err();
     return err ? tn__err_from_errno(err) : TN_OK;
 }
 
@@ -8260,7 +8261,7 @@ TN__PRIVATE void tn__stream_on_io(tn_loop *loop, tn_socket fd, int events, void 
     else if (!TN__HAVE_RDHUP && !s->closed && (events & TN_EV_READ) && s->rkind == TN__RD_NONE && s->watch_close)
         tn__stream_peek_close(s);
     if (!s->closed && (events & TN_EV_ERROR) && s->rkind == TN__RD_NONE && tn__stream_unsent(s) == 0) {
-        int err = tn__sock_error(s->fd);
+        int err = tn__sock_error(s->fd);   /* TN_OK for a pipe */
         if (err < 0 && err != TN_ECLOSED) tn__stream_close_now(s, err);
     }
     tn__stream_pump(s);

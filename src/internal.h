@@ -197,7 +197,7 @@ TN__PRIVATE long tn__fd_writev(int fd, const tn_str *bufs, int n);
 TN__PRIVATE int tn__sock_shutdown_write(tn_socket fd);
 /* An int socket option (setsockopt); TN_OK or a TN_E* code. */
 TN__PRIVATE int tn__sock_setopt(tn_socket fd, int level, int name, int value);
-/* The socket's pending error (SO_ERROR) as a TN_E* code, TN_OK if none. */
+/* The socket's pending error (SO_ERROR) as a TN_E* code, TN_OK if none (or not a socket). */
 TN__PRIVATE int tn__sock_error(tn_socket fd);
 /* connect: TN_OK (connected), TN_EAGAIN (in progress: wait for writability), or an error. */
 TN__PRIVATE int tn__sock_connect(tn_socket fd, const struct sockaddr *sa, size_t len);

@@ -335,7 +335,8 @@ TN__PRIVATE int tn__sock_setopt(tn_socket fd, int level, int name, int value) {
 
 TN__PRIVATE int tn__sock_error(tn_socket fd) {
     int err = 0, len = (int)sizeof err;
-    if (getsockopt(TN__SOCK(fd), SOL_SOCKET, SO_ERROR, (char *)&err, &len) != 0) return tn__last_err();
+    if (getsockopt(TN__SOCK(fd), SOL_SOCKET, SO_ERROR, (char *)&err, &len) != 0)
+        return WSAGetLastError() == WSAENOTSOCK ? TN_OK : tn__last_err();
     return err ? tn__err_from_errno(err) : TN_OK;
 }
 
@@ -468,7 +469,7 @@ TN__PRIVATE int tn__sock_setopt(tn_socket fd, int level, int name, int value) {
 TN__PRIVATE int tn__sock_error(tn_socket fd) {
     int err = 0;
     socklen_t len = (socklen_t)sizeof err;
-    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) return tn__last_err();
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) return errno == ENOTSOCK ? TN_OK : tn__last_err();
     return err ? tn__err_from_errno(err) : TN_OK;
 }
 

@@ -488,7 +488,7 @@ TN__PRIVATE void tn__stream_on_io(tn_loop *loop, tn_socket fd, int events, void 
     else if (!TN__HAVE_RDHUP && !s->closed && (events & TN_EV_READ) && s->rkind == TN__RD_NONE && s->watch_close)
         tn__stream_peek_close(s);
     if (!s->closed && (events & TN_EV_ERROR) && s->rkind == TN__RD_NONE && tn__stream_unsent(s) == 0) {
-        int err = tn__sock_error(s->fd);
+        int err = tn__sock_error(s->fd);   /* TN_OK for a pipe */
         if (err < 0 && err != TN_ECLOSED) tn__stream_close_now(s, err);
     }
     tn__stream_pump(s);
