@@ -1,8 +1,10 @@
 # tornado.h: build, test, demo, bench. Everything lands in build/.
 #   make            examples and tests
 #   make test       every check and test (tests/run.py): amalgamation, compile matrix,
-#                   symbol check, unit + network tests normally, on the poll backend and
-#                   under ASan+UBSan, examples compiled, the runner's own self-test
+#                   symbol check, unit + network tests normally, on the poll backend, in
+#                   the generic-POSIX mode (TORNADO_GENERIC_POSIX) and under ASan+UBSan,
+#                   Windows (mingw-w64 builds, the tests under wine), examples compiled,
+#                   the runner's own self-test
 #   make demo       build and start the demo site on 127.0.0.1:8888 (examples/demo.c)
 #   make demo-assets regenerate examples/demo_assets.h from examples/demo_assets/
 #   make bench      benchmarks with side-by-side peers
@@ -40,9 +42,32 @@ build/tests-poll/%: tests/%.c $(DEPS)
 	@mkdir -p $(@D)
 	$(CC) $(WARN) $(TOPT) -DTORNADO_POLL_POLL -o $@ $< $(LIBS)
 
+# the generic-POSIX paths (what macOS and the BSDs run: poll, pipe wakeup, accept + fcntl,
+# no MSG_NOSIGNAL, no sendfile, no POLLRDHUP), run on Linux
+build/tests-posix/%: tests/%.c $(DEPS)
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(TOPT) -DTORNADO_GENERIC_POSIX -o $@ $< $(LIBS)
+
 build/asan/%: tests/%.c $(DEPS)
 	@mkdir -p $(@D)
 	$(CC) $(WARN) $(TOPT) $(SAN) -o $@ $< $(LIBS)
+
+# Windows: cross-built with mingw-w64, run under wine by tests/run.py (the "win" variant).
+# tests/win/ holds small POSIX shims for test code only (never for the header).
+WINCC   ?= x86_64-w64-mingw32-gcc
+WINCXX  ?= x86_64-w64-mingw32-g++
+WINLIBS := -lws2_32 -lbcrypt
+build/win/%.exe: tests/%.c $(DEPS)
+	@mkdir -p $(@D)
+	$(WINCC) $(WARN) $(TOPT) -Itests/win -D_POSIX_THREAD_SAFE_FUNCTIONS -o $@ $< $(WINLIBS)
+
+# no zlib for mingw: test_deflate's zlib oracle compiles out and leaves its variables unused
+build/win/test_deflate.exe: WARN += -Wno-unused-variable
+
+# (examples/timers.c uses pthreads itself: mingw's winpthreads, linked static; the header needs none)
+build/win/examples/%.exe: examples/%.c tornado.h examples/tls_flags.h
+	@mkdir -p $(@D)
+	$(WINCC) $(WARN) $(OPT) -o $@ $< $(WINLIBS) -static -lpthread
 
 # throwaway programs the runner's self-test judges (tests/run.py --selftest)
 build/runner_selftest/%: tests/runner_selftest/%.c tests/tn_test.h
@@ -53,14 +78,14 @@ build/runner_selftest/%: tests/runner_selftest/%.c tests/tn_test.h
 # there only, never needed by the header. Without the packages (zlib1g-dev, libdeflate-dev)
 # the programs still build: their sources check with __has_include and skip.
 TN_HAVE_LIB = $(shell echo 'int main(void){return 0;}' | $(CC) -x c - -o /dev/null $(1) 2>/dev/null && echo $(1))
-build/tests/test_deflate build/tests-poll/test_deflate build/asan/test_deflate: LIBS += $(call TN_HAVE_LIB,-lz)
+build/tests/test_deflate build/tests-poll/test_deflate build/tests-posix/test_deflate build/asan/test_deflate: LIBS += $(call TN_HAVE_LIB,-lz)
 build/bench/bench_deflate: LIBS += $(call TN_HAVE_LIB,-lz) $(call TN_HAVE_LIB,-ldeflate)
 # TLS: test_tls builds the header with TORNADO_WITH_OPENSSL (libssl-dev), so it links OpenSSL
-build/tests/test_tls build/tests-poll/test_tls build/asan/test_tls: LIBS += -lssl -lcrypto
+build/tests/test_tls build/tests-poll/test_tls build/tests-posix/test_tls build/asan/test_tls: LIBS += -lssl -lcrypto
 
 # the _nosimd variants include their base file: rebuild them when it changes
-$(foreach d,tests tests-poll asan,build/$(d)/test_http_parse_nosimd): tests/test_http_parse.c
-$(foreach d,tests tests-poll asan,build/$(d)/test_ws_nosimd): tests/test_ws.c
+$(foreach d,tests tests-poll tests-posix asan,build/$(d)/test_http_parse_nosimd): tests/test_http_parse.c
+$(foreach d,tests tests-poll tests-posix asan,build/$(d)/test_ws_nosimd): tests/test_ws.c
 build/bench/bench_ws_nosimd: bench/bench_ws.c
 
 # examples are built with TLS (TORNADO_WITH_OPENSSL: --cert/--key, --cacert, https and wss)

@@ -28,12 +28,13 @@
        >>web.h          web application layer: tn_app (routes, handlers), arguments, files, cookies, signed cookies, XSRF, ETag, errors.
      implementation (compiled where TORNADO_IMPLEMENTATION is defined)
        >>internal.h     the implementation's private prelude (system headers, TN__PRIVATE and friends): internal, not API.
-       >>platform.c     errno mapping, fd flags, sockets, clock, locks (the system includes are in internal.h).
+       >>platform.c     errno/WSA error mapping, fd flags, socket calls, the loop wakeup, clock, locks, threads (POSIX and Windows; the system includes are in internal.h).
        >>base.c         result code names, tn_str helpers, allocator wrappers, logging.
        >>buf.c          tn_buf implementation.
        >>loop.c         the event loop: handles, deferred queue, timer heap, fd table, wakeup, run.
        >>poll_epoll.c   the epoll backend (Linux, level-triggered).
        >>poll_poll.c    the portable poll() backend (any POSIX system; also the test reference).
+       >>poll_wsapoll.c the Windows backend (WSAPoll over sockets; Vista and later).
        >>net.c          addresses, bind/listen, unix sockets, accept, resolvers.
        >>stream.c       tn_stream: lazy buffered reads, queued writes, deferred close, transports.
        >>tls.c          the TLS transport: OpenSSL over memory BIOs in the stream's transport slot, contexts, SNI, ALPN, verification.
@@ -168,6 +169,11 @@
                                          the server, app and client, tn_stream_start_tls
      TORNADO_POLL_EPOLL         auto      force the epoll backend (Linux; default there)
      TORNADO_POLL_POLL          auto      force the poll() backend (default elsewhere)
+     TORNADO_GENERIC_POSIX      off       on Linux, take the paths of macOS and the BSDs:
+                                          poll, pipe wakeup, accept + fcntl, no MSG_NOSIGNAL
+                                          (SIGPIPE ignored at loop creation if SIG_DFL), no
+                                          sendfile, no POLLRDHUP (an idle stream peeks a byte
+                                          to notice a peer that left); for testing
      TORNADO_LINE_DIRECTIVES    off       #line directives pointing into src/ (development)
      TN_ASSERT(x)               assert()  checks for programmer errors (never peer input)
 
@@ -230,17 +236,37 @@
    One thread per loop. tn_loop_post() is the one call safe from any thread; tn_async_send()
    is safe from any thread and from signal handlers. Everything else: the loop's thread.
 
+   INSIDE ANOTHER LOOP  (a game engine, a GUI toolkit, an RTOS superloop owns the wait)
+   -------------------
+   Before each wait: ms = tn_loop_next_timeout(loop) (0 now, -1 no timer); wait on the
+   fds tn_loop_poll_fds lists (or tn_loop_backend_fd: the epoll fd) for at most ms; then
+   tn_loop_run_once(loop, 0), which processes what is ready and never blocks.
+
    PLATFORMS AND STATE
    -------------------
    Built and tested on Linux (epoll and poll backends), gcc and clang, C99 and C++.
-   Not built yet: wss://, the WebSocket endpoints, compression of HTTP bodies, and other
-   platforms (kqueue for the BSDs and macOS, WSAPoll for Windows).
+   macOS and the BSDs use the poll() backend; their code paths are tested on Linux with
+   TORNADO_GENERIC_POSIX. No kqueue backend. Windows (Vista+): WSAPoll, link ws2_32 and
+   bcrypt, no pthreads needed; a tn_socket holds the SOCKET as an int; each loop owns a
+   WSAStartup reference; no file system (TORNADO_NO_FILESYSTEM implied), unix sockets,
+   pipes or fork_processes there. Cross-built with mingw-w64 and tested under wine.
 */
 /* The implementation needs POSIX and a few GNU calls (accept4, pipe2). Ask glibc for them
    when the includer has not; this works when tornado.h comes before any system header in
    the file that defines TORNADO_IMPLEMENTATION (or compile with -D_GNU_SOURCE). */
 #if defined(TORNADO_IMPLEMENTATION) && defined(__linux__) && !defined(_GNU_SOURCE)
 #  define _GNU_SOURCE 1
+#endif
+/* Windows: the implementation needs Vista's Winsock (WSAPoll, inet_ntop) and the lean
+   <windows.h> (no winsock 1); set before any system header, like _GNU_SOURCE above. */
+#if defined(TORNADO_IMPLEMENTATION) && defined(_WIN32)
+#  if !defined(_WIN32_WINNT) || _WIN32_WINNT < 0x0600
+#    undef _WIN32_WINNT
+#    define _WIN32_WINNT 0x0600
+#  endif
+#  if !defined(WIN32_LEAN_AND_MEAN)
+#    define WIN32_LEAN_AND_MEAN 1
+#  endif
 #endif
 
 #ifndef TORNADO_VERSION
@@ -290,7 +316,7 @@
 #  define TN_HAS_WEBSOCKET 1
 #endif
 
-#if defined(TORNADO_NO_FILESYSTEM)
+#if defined(TORNADO_NO_FILESYSTEM) || defined(_WIN32)   /* Windows: asset tables only, for now */
 #  define TN_HAS_FILESYSTEM 0
 #else
 #  define TN_HAS_FILESYSTEM 1
@@ -308,25 +334,44 @@
 #  define TN_HAS_OPENSSL 0
 #endif
 
+/* ---- platform: Linux's extras, or the generic POSIX paths ----
+   TORNADO_GENERIC_POSIX makes a Linux build take the paths every other POSIX system takes
+   (macOS, the BSDs): poll backend, a pipe wakeup, accept + fcntl, no MSG_NOSIGNAL, read +
+   write instead of sendfile, no POLLRDHUP, /dev/urandom. make test runs the suite so. */
+#if defined(__linux__) && !defined(TORNADO_GENERIC_POSIX)
+#  define TN__LINUX 1
+#else
+#  define TN__LINUX 0
+#endif
+
 /* ---- poller backend: autodetect, or forced by TORNADO_POLL_* ---- */
 #if defined(TORNADO_POLL_EPOLL) && defined(TORNADO_POLL_POLL)
 #  error "tornado.h: define at most one TORNADO_POLL_* backend"
 #endif
 #if defined(TORNADO_POLL_EPOLL)
-#  if !defined(__linux__)
-#    error "tornado.h: TORNADO_POLL_EPOLL needs Linux"
+#  if !TN__LINUX
+#    error "tornado.h: TORNADO_POLL_EPOLL needs Linux (and not TORNADO_GENERIC_POSIX)"
 #  endif
 #  define TN__POLL_EPOLL 1
+#  define TN__POLL_POLL 0
+#elif defined(_WIN32)
+#  define TN__POLL_EPOLL 0   /* Windows: always WSAPoll (poll_wsapoll.c) */
 #  define TN__POLL_POLL 0
 #elif defined(TORNADO_POLL_POLL)
 #  define TN__POLL_EPOLL 0
 #  define TN__POLL_POLL 1
-#elif defined(__linux__)
+#elif TN__LINUX
 #  define TN__POLL_EPOLL 1
 #  define TN__POLL_POLL 0
 #else
 #  define TN__POLL_EPOLL 0
 #  define TN__POLL_POLL 1
+#endif
+
+#if defined(_WIN32)
+#  define TN__POLL_WSAPOLL 1
+#else
+#  define TN__POLL_WSAPOLL 0
 #endif
 
 /* ---- limits (0 in an options struct means: use these) ---- */
@@ -764,6 +809,37 @@ TN_API int tn_loop_run_until(tn_loop *loop, const volatile int *flag, uint64_t t
    refreshes it). Timers are on this clock. */
 TN_API uint64_t tn_loop_now(const tn_loop *loop);
 TN_API uint64_t tn_loop_update_time(tn_loop *loop);
+
+/* ---- living inside another loop (a game engine, a GUI toolkit, an RTOS superloop) ----
+   The host loop waits; tornado.h does the work without blocking:
+       for (;;) {
+           int ms = tn_loop_next_timeout(loop);          // before every wait
+           n = tn_loop_poll_fds(loop, fds, cap);         // or poll tn_loop_backend_fd(loop)
+           ... the host's wait: these fds, its own, min(ms, its own deadline) ...
+           tn_loop_run_once(loop, 0);                    // processes what is ready, never blocks
+       }
+   tn_loop_run_once(loop, 0) is the non-blocking step: it polls the loop's fds with a zero
+   timeout, runs what is ready, due timers, deferred callbacks and closes. Calling it more
+   often than needed is harmless; calling it after the host's wait ends is required. */
+
+/* Apply pending interest changes (so tn_loop_backend_fd and tn_loop_poll_fds are current)
+   and return how long the host may wait before calling tn_loop_run_once(loop, 0): 0 = now
+   (callbacks deferred, a timer due, a close to finish), -1 = no timer (wait for I/O or a
+   tn_loop_post wakeup only), else ms until the nearest timer. */
+TN_API int tn_loop_next_timeout(tn_loop *loop);
+/* One pollable fd that turns readable when any watched fd is ready (and on tn_loop_post):
+   the epoll fd. TN_INVALID_SOCKET on backends without one (poll, WSAPoll): use
+   tn_loop_poll_fds there. */
+TN_API tn_socket tn_loop_backend_fd(const tn_loop *loop);
+/* One watched fd and what the loop waits for on it (TN_EV_READ and/or TN_EV_WRITE). */
+typedef struct tn_pollfd { tn_socket fd; int events; } tn_pollfd;
+/* Fill out[0..cap) with the fds the loop waits on (its wakeup fd included: tn_loop_post
+   wakes the host too) and return how many there are (may exceed cap: grow and call again).
+   Works on every backend. The host maps TN_EV_READ/TN_EV_WRITE onto its poll()/WSAPoll()
+   bits (POLLIN/POLLOUT). A peer leaving an idle connection is seen when the host wakes for
+   another reason where the backend has a peer-left signal (Linux's POLLRDHUP/EPOLLRDHUP is
+   not listed); without one the idle socket is listed as TN_EV_READ. */
+TN_API size_t tn_loop_poll_fds(tn_loop *loop, tn_pollfd *out, size_t cap);
 
 /* ---- fd watchers (one per fd) ---- */
 /* Watch fd for events (TN_EV_READ | TN_EV_WRITE). The fd should be non-blocking.
@@ -4197,21 +4273,55 @@ TN__END_DECLS
 #include <time.h>
 #include <sys/types.h>
 #include <sys/stat.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <sys/uio.h>
-#include <sys/wait.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <arpa/inet.h>
-#include <netdb.h>
-#include <poll.h>
-#include <unistd.h>
-#if defined(__linux__)
-#  include <sys/epoll.h>
-#  include <sys/eventfd.h>
+#if defined(_WIN32)
+/* Windows (Winsock 2, Vista or later: WSAPoll, inet_ntop, SRW locks, condition variables).
+   A tn_socket holds a SOCKET as an int (kernel handles fit in 32 bits); platform.c
+   converts at each Winsock call and maps WSAGetLastError() into TN_E* codes. */
+#  include <winsock2.h>
+#  include <ws2tcpip.h>
+#  include <windows.h>
+#  include <bcrypt.h>
+#  if defined(_MSC_VER)
+#    pragma comment(lib, "ws2_32")
+#    pragma comment(lib, "bcrypt")
+#    include <BaseTsd.h>
+typedef SSIZE_T ssize_t;
+#  endif
+#  define TN__SOCK(fd) ((SOCKET)(intptr_t)(fd))
+#  define TN__HAVE_UNIX_SOCKETS 0
+#  define TN__HAVE_FORK 0
+#else
+#  include <sys/socket.h>
+#  include <sys/un.h>
+#  include <sys/uio.h>
+#  include <sys/wait.h>
+#  include <netinet/in.h>
+#  include <netinet/tcp.h>
+#  include <arpa/inet.h>
+#  include <netdb.h>
+#  include <poll.h>
+#  include <unistd.h>
+#  define TN__HAVE_UNIX_SOCKETS 1
+#  define TN__HAVE_FORK 1
 #endif
-#if TN_HAS_THREADS
+/* TN__LINUX (config.h): Linux and not TORNADO_GENERIC_POSIX. Everything Linux-only below
+   hangs off it, so the generic-POSIX build takes exactly the paths macOS and the BSDs take. */
+#if TN__POLL_EPOLL
+#  include <sys/epoll.h>
+#endif
+#if TN__LINUX
+#  include <sys/eventfd.h>
+#  define TN__HAVE_EVENTFD 1
+#else
+#  define TN__HAVE_EVENTFD 0
+#endif
+/* A peer's FIN reported without reading (poll's POLLRDHUP): Linux only. */
+#if TN__LINUX && defined(POLLRDHUP)
+#  define TN__HAVE_POLLRDHUP 1
+#else
+#  define TN__HAVE_POLLRDHUP 0
+#endif
+#if TN_HAS_THREADS && !defined(_WIN32)
 #  include <pthread.h>
 #endif
 #if TN_HAS_OPENSSL
@@ -4221,7 +4331,7 @@ TN__END_DECLS
 #  include <openssl/pem.h>
 #endif
 /* sendfile(2) for static files on plain sockets (Linux); elsewhere read + write. */
-#if TN_HAS_FILESYSTEM && defined(__linux__)
+#if TN_HAS_FILESYSTEM && TN__LINUX
 #  include <sys/sendfile.h>
 #  define TN__HAVE_SENDFILE 1
 #else
@@ -4242,7 +4352,7 @@ TN__END_DECLS
 #endif
 /* Random bytes (crypto.c): getrandom() where glibc has it (2.25+), arc4random_buf() on the
    BSDs and Apple (declared in <stdlib.h>), BCryptGenRandom() on Windows. */
-#if defined(__linux__) && defined(__GLIBC__) && \
+#if TN__LINUX && defined(__GLIBC__) && \
     (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 25))
 #  include <sys/random.h>
 #  define TN__HAVE_GETRANDOM 1
@@ -4255,19 +4365,12 @@ TN__END_DECLS
 #else
 #  define TN__HAVE_ARC4RANDOM 0
 #endif
-#if defined(_WIN32)
-#  include <windows.h>
-#  include <bcrypt.h>
-#  if defined(_MSC_VER)
-#    pragma comment(lib, "bcrypt")
-#  endif
-#endif
 
 #if defined(__GLIBC__) && !defined(__USE_POSIX199309)
 #  error "tornado.h: POSIX is hidden (strict -std=c99 and a system header came first). Include tornado.h before system headers where TORNADO_IMPLEMENTATION is defined, or build with -D_GNU_SOURCE."
 #endif
 /* GNU extensions (accept4, pipe2, SOCK_NONBLOCK) only where the includer got them. */
-#if defined(__linux__) && (defined(__USE_GNU) || (!defined(__GLIBC__) && defined(_GNU_SOURCE)))
+#if TN__LINUX && (defined(__USE_GNU) || (!defined(__GLIBC__) && defined(_GNU_SOURCE)))
 #  define TN__HAVE_GNU 1
 #else
 #  define TN__HAVE_GNU 0
@@ -4300,7 +4403,11 @@ TN__END_DECLS
 #define TN__MAX(a, b) ((a) > (b) ? (a) : (b))
 #define TN__UNUSED(x) ((void)(x))
 
-#if defined(MSG_NOSIGNAL)
+/* SIGPIPE: MSG_NOSIGNAL per send on Linux (and the BSDs that have it, untested); SO_NOSIGPIPE
+   per socket where defined (macOS, tn__socket and accept); with neither (and under
+   TORNADO_GENERIC_POSIX, which leaves both out on Linux) the loop ignores SIGPIPE process-wide
+   when it is created, if it was left at SIG_DFL (tn__ignore_sigpipe_once). */
+#if defined(MSG_NOSIGNAL) && TN__LINUX
 #  define TN__SEND_FLAGS MSG_NOSIGNAL
 #else
 #  define TN__SEND_FLAGS 0
@@ -4324,15 +4431,68 @@ TN__PRIVATE void tn__fd_close(int fd);
 TN__PRIVATE int tn__socket(int family, int type, int *out);
 TN__PRIVATE int tn__pipe(int fds[2]);
 TN__PRIVATE void tn__ignore_sigpipe_once(void);
+/* The loop's wakeup channel: fds[0] is watched for reading, fds[1] signalled (may be equal). */
+TN__PRIVATE int tn__wake_open(tn_socket fds[2]);
+TN__PRIVATE void tn__wake_signal(tn_socket wfd);
+TN__PRIVATE void tn__wake_drain(tn_socket rfd);
+TN__PRIVATE void tn__wake_close(tn_socket fds[2]);
+/* Socket calls: > 0 bytes (or 0: EOF for reads) or a TN_E* code (TN_EAGAIN: would block);
+   EINTR retried, SIGPIPE suppressed, Winsock's types and errors hidden. */
+TN__PRIVATE long tn__sock_peek(tn_socket fd, void *buf, size_t n);   /* recv(MSG_PEEK) */
+TN__PRIVATE long tn__sock_recv(tn_socket fd, void *buf, size_t n);
+TN__PRIVATE long tn__sock_send(tn_socket fd, const void *buf, size_t n);
+TN__PRIVATE long tn__sock_sendv(tn_socket fd, const tn_str *bufs, int n);   /* n <= 16 */
+/* Pipes and other plain fds (tn_stream_new_pipe): POSIX only (TN_ENOTSUP on Windows). */
+TN__PRIVATE long tn__fd_read(int fd, void *buf, size_t n);
+TN__PRIVATE long tn__fd_write(int fd, const void *buf, size_t n);
+TN__PRIVATE long tn__fd_writev(int fd, const tn_str *bufs, int n);
+TN__PRIVATE int tn__sock_shutdown_write(tn_socket fd);
+/* An int socket option (setsockopt); TN_OK or a TN_E* code. */
+TN__PRIVATE int tn__sock_setopt(tn_socket fd, int level, int name, int value);
+/* The socket's pending error (SO_ERROR) as a TN_E* code, TN_OK if none (or not a socket). */
+TN__PRIVATE int tn__sock_error(tn_socket fd);
+/* connect: TN_OK (connected), TN_EAGAIN (in progress: wait for writability), or an error. */
+TN__PRIVATE int tn__sock_connect(tn_socket fd, const struct sockaddr *sa, size_t len);
+/* accept: the new socket non-blocking, close-on-exec/non-inheritable; TN_EAGAIN if none. */
+TN__PRIVATE int tn__sock_accept(tn_socket lfd, tn_socket *out, struct sockaddr *sa, size_t *len);
+/* bind + listen; getsockname/getpeername (which 0 = local, 1 = peer) */
+TN__PRIVATE int tn__sock_bind_listen(tn_socket fd, const struct sockaddr *sa, size_t len, int backlog);
+TN__PRIVATE int tn__sock_name(tn_socket fd, int which, struct sockaddr *sa, size_t *len);
+/* Number of online processors (1 if unknown). */
+TN__PRIVATE int tn__cpu_count(void);
+/* Process-wide network start/stop, owned by loops (WSAStartup/WSACleanup; no-ops on POSIX). */
+TN__PRIVATE int tn__net_startup(void);
+TN__PRIVATE void tn__net_cleanup(void);
 #if TN_HAS_THREADS
+#  if defined(_WIN32)
+typedef SRWLOCK tn__mutex;
+typedef CONDITION_VARIABLE tn__cond;
+typedef struct tn__thread { HANDLE h; void *(*fn)(void *); void *arg; } tn__thread;
+#  else
 typedef pthread_mutex_t tn__mutex;
+typedef pthread_cond_t tn__cond;
+typedef pthread_t tn__thread;
+#  endif
 #else
 typedef int tn__mutex;
+typedef int tn__cond;
+typedef int tn__thread;
 #endif
 TN__PRIVATE int tn__mutex_init(tn__mutex *m);
 TN__PRIVATE void tn__mutex_destroy(tn__mutex *m);
 TN__PRIVATE void tn__mutex_lock(tn__mutex *m);
 TN__PRIVATE void tn__mutex_unlock(tn__mutex *m);
+#if TN_HAS_THREADS
+/* Condition variables and threads (the threaded resolver): pthreads, or Win32's own. */
+TN__PRIVATE int tn__cond_init(tn__cond *c);
+TN__PRIVATE void tn__cond_destroy(tn__cond *c);
+TN__PRIVATE void tn__cond_wait(tn__cond *c, tn__mutex *m);
+TN__PRIVATE void tn__cond_signal(tn__cond *c);
+TN__PRIVATE void tn__cond_broadcast(tn__cond *c);
+/* Start fn(arg) on a new thread (t stays where it is until joined); TN_OK or TN_ESYS. */
+TN__PRIVATE int tn__thread_start(tn__thread *t, void *(*fn)(void *), void *arg);
+TN__PRIVATE void tn__thread_join(tn__thread *t);
+#endif
 
 /* ---- base.c ---- */
 TN__PRIVATE void *tn__libc_alloc(size_t n, void *u);
@@ -4415,6 +4575,8 @@ typedef struct tn__fired { int fd; int events; } tn__fired;
    reading (epoll EPOLLRDHUP, poll POLLRDHUP). Lets a stream notice a departed client while
    it deliberately reads nothing (backpressure). Where unsupported it never fires. */
 #define TN__EV_RDHUP 0x010
+/* 1 when the compiled backend reports TN__EV_RDHUP; else streams peek (tn__stream_peek_close). */
+#define TN__HAVE_RDHUP (TN__POLL_EPOLL || (TN__POLL_POLL && TN__HAVE_POLLRDHUP))
 
 TN__PRIVATE void tn__handle_init(tn_loop *loop, tn__handle *h, const tn__handle_type *type);
 TN__PRIVATE int tn__handle_close(tn__handle *h);
@@ -4441,6 +4603,8 @@ TN__PRIVATE int tn__poll_del(tn_loop *loop, int fd);
 /* Wait up to timeout_ms (-1 = forever) and fill loop->fired; returns the count or an error. */
 TN__PRIVATE int tn__poll_wait(tn_loop *loop, int timeout_ms);
 TN__PRIVATE const char *tn__poll_name(void);
+/* One fd that is readable when the backend has events (epoll), else TN_INVALID_SOCKET. */
+TN__PRIVATE tn_socket tn__poll_fd(tn_loop *loop);
 
 /* ---- net.c ---- */
 TN__PRIVATE int tn__net_accept(int lfd, int *out, tn_addr *peer);
@@ -4540,7 +4704,7 @@ TN__PRIVATE int tn__response_sendfile(tn_request *req, int file_fd, int64_t offs
 #ifdef TORNADO_LINE_DIRECTIVES
 #line 1 "src/platform.c"
 #endif
-/* platform.c: errno mapping, fd flags, sockets, clock, locks (the system includes are in internal.h). */
+/* platform.c: errno/WSA error mapping, fd flags, socket calls, the loop wakeup, clock, locks, threads (POSIX and Windows; the system includes are in internal.h). */
 /* #include "internal.h" (inlined above) */
 
 /* Sizes and durations stored in 32 bits (per-connection state stays small). */
@@ -4594,12 +4758,86 @@ TN__PRIVATE int tn__err_from_errno(int e) {
     case EMFILE: return TN_EMFILE;
     case ENFILE: return TN_EMFILE;
     case EBADF: return TN_ECLOSED;
+#if defined(_WIN32)
+    /* Winsock's codes (WSAGetLastError, SO_ERROR): 10000 and up, apart from errno's */
+    case WSAEINTR: return TN_EAGAIN;
+    case WSAEWOULDBLOCK: return TN_EAGAIN;
+    case WSAEINPROGRESS: return TN_EAGAIN;
+    case WSAEALREADY: return TN_EAGAIN;
+    case WSAEINVAL: return TN_EINVAL;
+    case WSAEFAULT: return TN_EINVAL;
+    case WSAENOBUFS: return TN_ENOMEM;
+    case WSAETIMEDOUT: return TN_ETIMEOUT;
+    case WSAECONNRESET: return TN_ERESET;
+    case WSAECONNABORTED: return TN_ERESET;
+    case WSAENETRESET: return TN_ERESET;
+    case WSAECONNREFUSED: return TN_EREFUSED;
+    case WSAENETUNREACH: return TN_EUNREACH;
+    case WSAEHOSTUNREACH: return TN_EUNREACH;
+    case WSAENETDOWN: return TN_EUNREACH;
+    case WSAEHOSTDOWN: return TN_EUNREACH;
+    case WSAEADDRINUSE: return TN_EADDRINUSE;
+    case WSAEADDRNOTAVAIL: return TN_EADDRNOTAVAIL;
+    case WSAEACCES: return TN_EACCES;
+    case WSAEOPNOTSUPP: return TN_ENOTSUP;
+    case WSAENOPROTOOPT: return TN_ENOTSUP;
+    case WSAEAFNOSUPPORT: return TN_ENOTSUP;
+    case WSAEPROTONOSUPPORT: return TN_ENOTSUP;
+    case WSAESHUTDOWN: return TN_EPIPE;
+    case WSAENOTCONN: return TN_ENOTCONN;
+    case WSAEMFILE: return TN_EMFILE;
+    case WSAENOTSOCK: return TN_ECLOSED;
+    case WSANOTINITIALISED: return TN_ESYS;
+#endif
     default: return TN_ESYS;
     }
 }
 
+#if defined(_WIN32)
+/* The last Winsock error (every socket call here reports through it), else errno's. */
+TN__PRIVATE int tn__last_err(void) {
+    int e = WSAGetLastError();
+    return tn__err_from_errno(e ? e : errno);
+}
+#else
 TN__PRIVATE int tn__last_err(void) { return tn__err_from_errno(errno); }
+#endif
 
+#if defined(_WIN32)
+/* Make a socket non-blocking and not inherited by child processes. */
+TN__PRIVATE int tn__fd_setup(int fd) {
+    u_long one = 1;
+    if (ioctlsocket(TN__SOCK(fd), FIONBIO, &one) != 0) return tn__last_err();
+    (void)SetHandleInformation((HANDLE)TN__SOCK(fd), HANDLE_FLAG_INHERIT, 0);
+    return TN_OK;
+}
+
+/* closesocket() that preserves the last error. */
+TN__PRIVATE void tn__fd_close(int fd) {
+    int saved = WSAGetLastError();
+    if (fd != TN_INVALID_SOCKET) (void)closesocket(TN__SOCK(fd));
+    WSASetLastError(saved);
+}
+
+TN__PRIVATE int tn__socket(int family, int type, int *out) {
+    SOCKET s = socket(family, type, 0);
+    int rc;
+    if (s == INVALID_SOCKET) return tn__last_err();
+    if ((rc = tn__fd_setup((int)s)) != 0) {
+        tn__fd_close((int)s);
+        return rc;
+    }
+    *out = (int)s;
+    return TN_OK;
+}
+
+/* No pollable pipes on Windows (WSAPoll takes sockets only). */
+TN__PRIVATE int tn__pipe(int fds[2]) {
+    fds[0] = fds[1] = TN_INVALID_SOCKET;
+    return TN_ENOTSUP;
+}
+
+#else
 /* Make an fd non-blocking and close-on-exec. */
 TN__PRIVATE int tn__fd_setup(int fd) {
     int fl = fcntl(fd, F_GETFL);
@@ -4653,7 +4891,362 @@ TN__PRIVATE int tn__pipe(int fds[2]) {
 #endif
 }
 
+#endif
+
+#if defined(_WIN32)
+/* ---- the loop's wakeup (tn_loop_post, tn_async_send) ----
+   Windows: a connected pair of loopback TCP sockets (WSAPoll watches sockets only). */
+TN__PRIVATE int tn__wake_open(tn_socket fds[2]) {
+    struct sockaddr_in a;
+    int len = (int)sizeof a, rc = TN_OK, lfd = TN_INVALID_SOCKET, c = TN_INVALID_SOCKET;
+    SOCKET s;
+    fds[0] = fds[1] = TN_INVALID_SOCKET;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if ((s = socket(AF_INET, SOCK_STREAM, 0)) == INVALID_SOCKET) return tn__last_err();
+    lfd = (int)s;
+    if (bind(s, (struct sockaddr *)&a, len) != 0 || listen(s, 1) != 0 ||
+        getsockname(s, (struct sockaddr *)&a, &len) != 0 ||
+        (s = socket(AF_INET, SOCK_STREAM, 0)) == INVALID_SOCKET) {
+        rc = tn__last_err();
+        tn__fd_close(lfd);
+        return rc;
+    }
+    c = (int)s;
+    if (connect(TN__SOCK(c), (struct sockaddr *)&a, len) != 0 ||
+        (s = accept(TN__SOCK(lfd), NULL, NULL)) == INVALID_SOCKET) {
+        rc = tn__last_err();
+        tn__fd_close(lfd);
+        tn__fd_close(c);
+        return rc;
+    }
+    tn__fd_close(lfd);
+    fds[0] = (int)s;   /* the accepted end is read */
+    fds[1] = c;
+    if ((rc = tn__fd_setup(fds[0])) != 0 || (rc = tn__fd_setup(fds[1])) != 0 ||
+        (rc = tn__sock_setopt(fds[1], IPPROTO_TCP, TCP_NODELAY, 1)) != 0) {
+        tn__wake_close(fds);
+        return rc;
+    }
+    return TN_OK;
+}
+
+/* One byte; a full socket buffer already means "awake". */
+TN__PRIVATE void tn__wake_signal(tn_socket wfd) {
+    int saved = WSAGetLastError();
+    char c = 1;
+    (void)send(TN__SOCK(wfd), &c, 1, 0);
+    WSASetLastError(saved);
+}
+
+TN__PRIVATE void tn__wake_drain(tn_socket rfd) {
+    char drain[64];
+    while (recv(TN__SOCK(rfd), drain, (int)sizeof drain, 0) > 0) {}
+}
+
+TN__PRIVATE void tn__wake_close(tn_socket fds[2]) {
+    if (fds[1] != fds[0]) tn__fd_close(fds[1]);
+    tn__fd_close(fds[0]);
+    fds[0] = fds[1] = TN_INVALID_SOCKET;
+}
+
+#else
+/* ---- the loop's wakeup (tn_loop_post, tn_async_send) ----
+   Linux: one eventfd (fds[0] == fds[1]); elsewhere (and TORNADO_GENERIC_POSIX): a pipe. */
+TN__PRIVATE int tn__wake_open(tn_socket fds[2]) {
+#if TN__HAVE_EVENTFD
+    int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (fd < 0) return tn__last_err();
+    fds[0] = fds[1] = fd;
+    return TN_OK;
+#else
+    return tn__pipe(fds);
+#endif
+}
+
+/* Async-signal-safe: one write; a full pipe or counter already means "awake". */
+TN__PRIVATE void tn__wake_signal(tn_socket wfd) {
+    int saved = errno;
+    ssize_t r;
+#if TN__HAVE_EVENTFD
+    uint64_t one = 1;
+    do r = write(wfd, &one, sizeof one); while (r < 0 && errno == EINTR);
+#else
+    char c = 1;
+    do r = write(wfd, &c, 1); while (r < 0 && errno == EINTR);
+#endif
+    (void)r;
+    errno = saved;
+}
+
+TN__PRIVATE void tn__wake_drain(tn_socket rfd) {
+    char drain[64];
+    ssize_t r;
+    do r = read(rfd, drain, sizeof drain); while (r > 0 || (r < 0 && errno == EINTR));
+}
+
+TN__PRIVATE void tn__wake_close(tn_socket fds[2]) {
+    if (fds[1] != fds[0]) tn__fd_close(fds[1]);
+    tn__fd_close(fds[0]);
+    fds[0] = fds[1] = TN_INVALID_SOCKET;
+}
+
+#endif
+
+#if defined(_WIN32)
+/* Winsock lengths are ints: one call moves at most INT_MAX bytes. */
+#  define TN__IOLEN(n) ((int)((n) > (size_t)INT_MAX ? (size_t)INT_MAX : (n)))
+
+TN__PRIVATE long tn__sock_peek(tn_socket fd, void *buf, size_t n) {
+    int r = recv(TN__SOCK(fd), (char *)buf, TN__IOLEN(n), MSG_PEEK);
+    return r >= 0 ? (long)r : tn__last_err();
+}
+
+TN__PRIVATE long tn__sock_recv(tn_socket fd, void *buf, size_t n) {
+    int r = recv(TN__SOCK(fd), (char *)buf, TN__IOLEN(n), 0);
+    return r >= 0 ? (long)r : tn__last_err();
+}
+
+TN__PRIVATE long tn__sock_send(tn_socket fd, const void *buf, size_t n) {
+    int r = send(TN__SOCK(fd), (const char *)buf, TN__IOLEN(n), 0);
+    return r >= 0 ? (long)r : tn__last_err();
+}
+
+TN__PRIVATE long tn__sock_sendv(tn_socket fd, const tn_str *bufs, int n) {
+    WSABUF wb[16];
+    DWORD sent = 0;
+    int i;
+    if (n > 16) n = 16;
+    for (i = 0; i < n; i++) {
+        wb[i].buf = (char *)(uintptr_t)bufs[i].ptr;
+        wb[i].len = (ULONG)TN__IOLEN(bufs[i].len);
+    }
+    if (WSASend(TN__SOCK(fd), wb, (DWORD)n, &sent, 0, NULL, NULL) != 0) return tn__last_err();
+    return (long)sent;
+}
+
+TN__PRIVATE long tn__fd_read(int fd, void *buf, size_t n) { (void)fd; (void)buf; (void)n; return TN_ENOTSUP; }
+TN__PRIVATE long tn__fd_write(int fd, const void *buf, size_t n) { (void)fd; (void)buf; (void)n; return TN_ENOTSUP; }
+TN__PRIVATE long tn__fd_writev(int fd, const tn_str *bufs, int n) { (void)fd; (void)bufs; (void)n; return TN_ENOTSUP; }
+
+TN__PRIVATE int tn__sock_shutdown_write(tn_socket fd) {
+    return shutdown(TN__SOCK(fd), SD_SEND) == 0 ? TN_OK : tn__last_err();
+}
+
+TN__PRIVATE int tn__sock_setopt(tn_socket fd, int level, int name, int value) {
+    return setsockopt(TN__SOCK(fd), level, name, (const char *)&value, (int)sizeof value) == 0 ? TN_OK
+                                                                                             : tn__last_err();
+}
+
+TN__PRIVATE int tn__sock_error(tn_socket fd) {
+    int err = 0, len = (int)sizeof err;
+    if (getsockopt(TN__SOCK(fd), SOL_SOCKET, SO_ERROR, (char *)&err, &len) != 0)
+        return WSAGetLastError() == WSAENOTSOCK ? TN_OK : tn__last_err();
+    return err ? tn__err_from_errno(err) : TN_OK;
+}
+
+TN__PRIVATE int tn__sock_connect(tn_socket fd, const struct sockaddr *sa, size_t len) {
+    int e;
+    if (connect(TN__SOCK(fd), sa, (int)len) == 0) return TN_OK;
+    e = WSAGetLastError();
+    return e == WSAEWOULDBLOCK || e == WSAEINPROGRESS ? TN_EAGAIN : tn__err_from_errno(e);
+}
+
+TN__PRIVATE int tn__sock_accept(tn_socket lfd, tn_socket *out, struct sockaddr *sa, size_t *len) {
+    int l = (int)*len, rc;
+    SOCKET s = accept(TN__SOCK(lfd), sa, &l);
+    if (s == INVALID_SOCKET) return tn__last_err();
+    if ((rc = tn__fd_setup((int)s)) != 0) {
+        tn__fd_close((int)s);
+        return rc;
+    }
+    *len = (size_t)l;
+    *out = (int)s;
+    return TN_OK;
+}
+
+TN__PRIVATE int tn__sock_bind_listen(tn_socket fd, const struct sockaddr *sa, size_t len, int backlog) {
+    if (bind(TN__SOCK(fd), sa, (int)len) != 0 || listen(TN__SOCK(fd), backlog) != 0) return tn__last_err();
+    return TN_OK;
+}
+
+TN__PRIVATE int tn__sock_name(tn_socket fd, int which, struct sockaddr *sa, size_t *len) {
+    int l = (int)*len, r = which ? getpeername(TN__SOCK(fd), sa, &l) : getsockname(TN__SOCK(fd), sa, &l);
+    if (r != 0) return tn__last_err();
+    *len = (size_t)l;
+    return TN_OK;
+}
+
+TN__PRIVATE int tn__cpu_count(void) {
+    SYSTEM_INFO si;
+    GetSystemInfo(&si);
+    return si.dwNumberOfProcessors > 0 ? (int)si.dwNumberOfProcessors : 1;
+}
+
+/* WSAStartup is reference-counted: each loop takes one reference and gives it back. */
+TN__PRIVATE int tn__net_startup(void) {
+    WSADATA wd;
+    int e = WSAStartup(MAKEWORD(2, 2), &wd);
+    return e == 0 ? TN_OK : tn__err_from_errno(e);
+}
+TN__PRIVATE void tn__net_cleanup(void) { (void)WSACleanup(); }
+#else
+TN__PRIVATE long tn__sock_peek(tn_socket fd, void *buf, size_t n) {
+    for (;;) {
+        ssize_t r = recv(fd, buf, n, MSG_PEEK);
+        if (r >= 0) return (long)r;
+        if (errno != EINTR) return tn__last_err();
+    }
+}
+
+TN__PRIVATE long tn__sock_recv(tn_socket fd, void *buf, size_t n) {
+    for (;;) {
+        ssize_t r = recv(fd, buf, n, 0);
+        if (r >= 0) return (long)r;
+        if (errno != EINTR) return tn__last_err();
+    }
+}
+
+TN__PRIVATE long tn__sock_send(tn_socket fd, const void *buf, size_t n) {
+    for (;;) {
+        ssize_t r = send(fd, buf, n, TN__SEND_FLAGS);
+        if (r >= 0) return (long)r;
+        if (errno != EINTR) return tn__last_err();
+    }
+}
+
+TN__PRIVATE int tn__iov(struct iovec *iov, const tn_str *bufs, int n) {
+    int i;
+    if (n > 16) n = 16;
+    for (i = 0; i < n; i++) {
+        iov[i].iov_base = (void *)(uintptr_t)bufs[i].ptr;
+        iov[i].iov_len = bufs[i].len;
+    }
+    return n;
+}
+
+TN__PRIVATE long tn__sock_sendv(tn_socket fd, const tn_str *bufs, int n) {
+    struct iovec iov[16];
+    struct msghdr msg;
+    memset(&msg, 0, sizeof msg);
+    msg.msg_iov = iov;
+    msg.msg_iovlen = (size_t)tn__iov(iov, bufs, n);
+    for (;;) {
+        ssize_t r = sendmsg(fd, &msg, TN__SEND_FLAGS);
+        if (r >= 0) return (long)r;
+        if (errno != EINTR) return tn__last_err();
+    }
+}
+
+TN__PRIVATE long tn__fd_read(int fd, void *buf, size_t n) {
+    for (;;) {
+        ssize_t r = read(fd, buf, n);
+        if (r >= 0) return (long)r;
+        if (errno != EINTR) return tn__last_err();
+    }
+}
+
+TN__PRIVATE long tn__fd_write(int fd, const void *buf, size_t n) {
+    for (;;) {
+        ssize_t r = write(fd, buf, n);
+        if (r >= 0) return (long)r;
+        if (errno != EINTR) return tn__last_err();
+    }
+}
+
+TN__PRIVATE long tn__fd_writev(int fd, const tn_str *bufs, int n) {
+    struct iovec iov[16];
+    for (;;) {
+        ssize_t r = writev(fd, iov, tn__iov(iov, bufs, n));
+        if (r >= 0) return (long)r;
+        if (errno != EINTR) return tn__last_err();
+    }
+}
+
+TN__PRIVATE int tn__sock_shutdown_write(tn_socket fd) {
+    return shutdown(fd, SHUT_WR) == 0 ? TN_OK : tn__last_err();
+}
+
+TN__PRIVATE int tn__sock_setopt(tn_socket fd, int level, int name, int value) {
+    return setsockopt(fd, level, name, &value, sizeof value) == 0 ? TN_OK : tn__last_err();
+}
+
+TN__PRIVATE int tn__sock_error(tn_socket fd) {
+    int err = 0;
+    socklen_t len = (socklen_t)sizeof err;
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) return errno == ENOTSOCK ? TN_OK : tn__last_err();
+    return err ? tn__err_from_errno(err) : TN_OK;
+}
+
+TN__PRIVATE int tn__sock_connect(tn_socket fd, const struct sockaddr *sa, size_t len) {
+    if (connect(fd, sa, (socklen_t)len) == 0) return TN_OK;
+    return errno == EINPROGRESS || errno == EINTR ? TN_EAGAIN : tn__last_err();
+}
+
+TN__PRIVATE int tn__sock_accept(tn_socket lfd, tn_socket *out, struct sockaddr *sa, size_t *len) {
+    socklen_t l = (socklen_t)*len;
+    int fd;
+    for (;;) {
+#if TN__HAVE_GNU
+        fd = accept4(lfd, sa, &l, SOCK_NONBLOCK | SOCK_CLOEXEC);
+#else
+        fd = accept(lfd, sa, &l);
+#endif
+        if (fd >= 0) break;
+        if (errno == EINTR) continue;
+        return tn__last_err();
+    }
+#if !TN__HAVE_GNU
+    {
+        int rc = tn__fd_setup(fd);
+        if (rc != 0) { tn__fd_close(fd); return rc; }
+    }
+#endif
+#if defined(SO_NOSIGPIPE)
+    (void)tn__sock_setopt(fd, SOL_SOCKET, SO_NOSIGPIPE, 1);
+#endif
+    *len = (size_t)l;
+    *out = fd;
+    return TN_OK;
+}
+
+TN__PRIVATE int tn__sock_bind_listen(tn_socket fd, const struct sockaddr *sa, size_t len, int backlog) {
+    if (bind(fd, sa, (socklen_t)len) != 0 || listen(fd, backlog) != 0) return tn__last_err();
+    return TN_OK;
+}
+
+TN__PRIVATE int tn__sock_name(tn_socket fd, int which, struct sockaddr *sa, size_t *len) {
+    socklen_t l = (socklen_t)*len;
+    int r = which ? getpeername(fd, sa, &l) : getsockname(fd, sa, &l);
+    if (r != 0) return tn__last_err();
+    *len = (size_t)l;
+    return TN_OK;
+}
+
+TN__PRIVATE int tn__cpu_count(void) {
+    long n = -1;
+#if defined(_SC_NPROCESSORS_ONLN)
+    n = sysconf(_SC_NPROCESSORS_ONLN);
+#endif
+    return n > 0 ? (int)n : 1;
+}
+
+TN__PRIVATE int tn__net_startup(void) { return TN_OK; }
+TN__PRIVATE void tn__net_cleanup(void) {}
+#endif
+
 /* ---- clock ---- */
+#if defined(_WIN32)
+TN_API uint64_t tn_time_ns(void) {
+    static LARGE_INTEGER freq;   /* constant since boot: reading it twice is harmless */
+    LARGE_INTEGER now;
+    if (freq.QuadPart == 0) QueryPerformanceFrequency(&freq);
+    QueryPerformanceCounter(&now);
+    return (uint64_t)(now.QuadPart / freq.QuadPart) * 1000000000u +
+           (uint64_t)(now.QuadPart % freq.QuadPart) * 1000000000u / (uint64_t)freq.QuadPart;
+}
+#else
 TN_API uint64_t tn_time_ns(void) {
     struct timespec ts;
 #if defined(CLOCK_MONOTONIC)
@@ -4662,15 +5255,51 @@ TN_API uint64_t tn_time_ns(void) {
         (void)clock_gettime(CLOCK_REALTIME, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
+#endif
 
 TN_API uint64_t tn_time_ms(void) { return tn_time_ns() / 1000000u; }
 
 /* ---- locks (no-ops under TORNADO_NO_THREADS) ---- */
-#if TN_HAS_THREADS
+#if TN_HAS_THREADS && defined(_WIN32)
+/* Win32: SRW locks, condition variables, CreateThread (no pthread library needed) */
+TN__PRIVATE int tn__mutex_init(tn__mutex *m) { InitializeSRWLock(m); return TN_OK; }
+TN__PRIVATE void tn__mutex_destroy(tn__mutex *m) { (void)m; }
+TN__PRIVATE void tn__mutex_lock(tn__mutex *m) { AcquireSRWLockExclusive(m); }
+TN__PRIVATE void tn__mutex_unlock(tn__mutex *m) { ReleaseSRWLockExclusive(m); }
+TN__PRIVATE int tn__cond_init(tn__cond *c) { InitializeConditionVariable(c); return TN_OK; }
+TN__PRIVATE void tn__cond_destroy(tn__cond *c) { (void)c; }
+TN__PRIVATE void tn__cond_wait(tn__cond *c, tn__mutex *m) { (void)SleepConditionVariableSRW(c, m, INFINITE, 0); }
+TN__PRIVATE void tn__cond_signal(tn__cond *c) { WakeConditionVariable(c); }
+TN__PRIVATE void tn__cond_broadcast(tn__cond *c) { WakeAllConditionVariable(c); }
+TN__PRIVATE DWORD WINAPI tn__thread_main(LPVOID arg) {
+    tn__thread *t = (tn__thread *)arg;
+    (void)t->fn(t->arg);
+    return 0;
+}
+TN__PRIVATE int tn__thread_start(tn__thread *t, void *(*fn)(void *), void *arg) {
+    t->fn = fn;
+    t->arg = arg;
+    t->h = CreateThread(NULL, 0, tn__thread_main, t, 0, NULL);
+    return t->h ? TN_OK : TN_ESYS;
+}
+TN__PRIVATE void tn__thread_join(tn__thread *t) {
+    (void)WaitForSingleObject(t->h, INFINITE);
+    (void)CloseHandle(t->h);
+}
+#elif TN_HAS_THREADS
 TN__PRIVATE int tn__mutex_init(tn__mutex *m) { return pthread_mutex_init(m, NULL) == 0 ? TN_OK : TN_ESYS; }
 TN__PRIVATE void tn__mutex_destroy(tn__mutex *m) { (void)pthread_mutex_destroy(m); }
 TN__PRIVATE void tn__mutex_lock(tn__mutex *m) { (void)pthread_mutex_lock(m); }
 TN__PRIVATE void tn__mutex_unlock(tn__mutex *m) { (void)pthread_mutex_unlock(m); }
+TN__PRIVATE int tn__cond_init(tn__cond *c) { return pthread_cond_init(c, NULL) == 0 ? TN_OK : TN_ESYS; }
+TN__PRIVATE void tn__cond_destroy(tn__cond *c) { (void)pthread_cond_destroy(c); }
+TN__PRIVATE void tn__cond_wait(tn__cond *c, tn__mutex *m) { (void)pthread_cond_wait(c, m); }
+TN__PRIVATE void tn__cond_signal(tn__cond *c) { (void)pthread_cond_signal(c); }
+TN__PRIVATE void tn__cond_broadcast(tn__cond *c) { (void)pthread_cond_broadcast(c); }
+TN__PRIVATE int tn__thread_start(tn__thread *t, void *(*fn)(void *), void *arg) {
+    return pthread_create(t, NULL, fn, arg) == 0 ? TN_OK : TN_ESYS;
+}
+TN__PRIVATE void tn__thread_join(tn__thread *t) { (void)pthread_join(*t, NULL); }
 #else
 TN__PRIVATE int tn__mutex_init(tn__mutex *m) { *m = 0; return TN_OK; }
 TN__PRIVATE void tn__mutex_destroy(tn__mutex *m) { (void)m; }
@@ -4680,6 +5309,9 @@ TN__PRIVATE void tn__mutex_unlock(tn__mutex *m) { (void)m; }
 
 /* Ignore SIGPIPE process-wide only where the platform has neither MSG_NOSIGNAL nor
    SO_NOSIGPIPE (writes to pipes still need it everywhere: see tn__ignore_sigpipe_once). */
+#if defined(_WIN32)
+TN__PRIVATE void tn__ignore_sigpipe_once(void) {}   /* no SIGPIPE on Windows */
+#else
 TN__PRIVATE void tn__ignore_sigpipe_once(void) {
     static volatile sig_atomic_t done = 0;
     if (!done) {
@@ -4693,6 +5325,7 @@ TN__PRIVATE void tn__ignore_sigpipe_once(void) {
         }
     }
 }
+#endif
 /* <<platform.c  end of src/platform.c */
 
 /* ======================================================================== */
@@ -5132,7 +5765,7 @@ struct tn_loop {
     uint64_t timer_seq;
 
     /* wakeup and cross-thread posts */
-    int wake_fd[2];                   /* eventfd: [0] == [1]; pipe: read, write */
+    tn_socket wake_fd[2];             /* tn__wake_open: read end, write end (eventfd: equal) */
     tn__mutex post_lock;
     tn__defer *post_head, *post_tail;
     int wake_pending;
@@ -5302,19 +5935,7 @@ TN_API int tn_loop_defer(tn_loop *loop, tn_cb cb, void *user) {
 
 /* ---- wakeup ---- */
 TN__PRIVATE void tn__loop_wake(tn_loop *loop) {
-    /* async-signal-safe: one write(2); a full pipe or counter already means "awake" */
-    int saved = errno;
-#if defined(__linux__)
-    uint64_t one = 1;
-    ssize_t r;
-    do r = write(loop->wake_fd[1], &one, sizeof one); while (r < 0 && errno == EINTR);
-#else
-    char c = 1;
-    ssize_t r;
-    do r = write(loop->wake_fd[1], &c, 1); while (r < 0 && errno == EINTR);
-#endif
-    (void)r;
-    errno = saved;
+    tn__wake_signal(loop->wake_fd[1]);   /* async-signal-safe (platform.c) */
 }
 
 TN_API int tn_loop_post(tn_loop *loop, tn_cb cb, void *user) {
@@ -5352,14 +5973,12 @@ TN__PRIVATE int tn__async_take(tn_async *a) {
 }
 
 TN__PRIVATE void tn__loop_on_wake(tn_loop *loop, tn_socket fd, int events, void *user) {
-    char drain[64];
-    ssize_t r;
     tn__defer *head, *d;
     tn_async *a, *anext;
     (void)events;
     (void)user;
     /* drain first, then take the list: a post that lands after the drain wakes us again */
-    do r = read(fd, drain, sizeof drain); while (r > 0 || (r < 0 && errno == EINTR));
+    tn__wake_drain(fd);
     tn__mutex_lock(&loop->post_lock);
     loop->wake_pending = 0;
     head = loop->post_head;
@@ -5764,12 +6383,9 @@ TN_API uint64_t tn_loop_update_time(tn_loop *loop) {
 }
 
 TN__PRIVATE void tn__loop_close_wake(tn_loop *loop) {
-    if (loop->wake_fd[0] >= 0) {
-        (void)tn_loop_remove_fd(loop, loop->wake_fd[0]);
-        tn__fd_close(loop->wake_fd[0]);
-    }
-    if (loop->wake_fd[1] >= 0 && loop->wake_fd[1] != loop->wake_fd[0]) tn__fd_close(loop->wake_fd[1]);
-    loop->wake_fd[0] = loop->wake_fd[1] = -1;
+    if (loop->wake_fd[0] != TN_INVALID_SOCKET) (void)tn_loop_remove_fd(loop, loop->wake_fd[0]);
+    tn__wake_close(loop->wake_fd);
+    loop->wake_fd[0] = loop->wake_fd[1] = TN_INVALID_SOCKET;
 }
 
 TN__PRIVATE void tn__loop_release(tn_loop *loop) {
@@ -5784,6 +6400,7 @@ TN__PRIVATE void tn__loop_release(tn_loop *loop) {
     tn__free(&a, loop->heap);
     tn__free(&a, loop->scratch);
     tn__free(&a, loop);
+    tn__net_cleanup();
 }
 
 /* The options with their defaults; a is the resolved allocator (tn__allocator_resolve). */
@@ -5807,26 +6424,24 @@ TN_API int tn_loop_new(const tn_loop_opts *opts, tn_loop **out) {
     if (!loop) return TN_ENOMEM;
     tn__loop_opts_resolve(opts, &a, &loop->opts);
     loop->a = &loop->opts.allocator;
-    loop->wake_fd[0] = loop->wake_fd[1] = -1;
+    loop->wake_fd[0] = loop->wake_fd[1] = TN_INVALID_SOCKET;
+    if ((rc = tn__net_startup()) != 0) {   /* WSAStartup on Windows: the loop owns a reference */
+        tn__free(&a, loop);
+        return rc;
+    }
     if ((rc = tn__mutex_init(&loop->post_lock)) != 0) {
+        tn__net_cleanup();
         tn__free(&a, loop);
         return rc;
     }
     if ((rc = tn__poll_init(loop)) != 0) {
         tn__mutex_destroy(&loop->post_lock);
+        tn__net_cleanup();
         tn__free(&a, loop);
         return rc;
     }
     tn__ignore_sigpipe_once();   /* pipes have no MSG_NOSIGNAL */
-#if defined(__linux__)
-    {
-        int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-        if (fd < 0) rc = tn__last_err();
-        loop->wake_fd[0] = loop->wake_fd[1] = fd;
-    }
-#else
-    rc = tn__pipe(loop->wake_fd);
-#endif
+    rc = tn__wake_open(loop->wake_fd);
     if (rc == TN_OK) rc = tn__loop_add_fd(loop, loop->wake_fd[0], TN_EV_READ, tn__loop_on_wake, NULL, 1);
     if (rc != TN_OK) {
         tn__loop_release(loop);
@@ -5958,6 +6573,38 @@ TN_API int tn_loop_run_once(tn_loop *loop, int timeout_ms) {
     return n;
 }
 
+/* ---- embedding ---- */
+TN_API int tn_loop_next_timeout(tn_loop *loop) {
+    if (!loop) return TN_EINVAL;
+    if (loop->ndirty) tn__loop_flush_dirty(loop);
+    if (loop->ndirty) return 0;   /* refusals to report */
+    tn_loop_update_time(loop);
+    tn__heap_prune_top(loop);
+    if (loop->heap_len == 0 && !loop->dq_head && !loop->stop && !tn__loop_closing_ready(loop)) return -1;
+    return tn__loop_poll_timeout(loop, -1);
+}
+
+TN_API tn_socket tn_loop_backend_fd(const tn_loop *loop) {
+    return loop ? tn__poll_fd((tn_loop *)loop) : TN_INVALID_SOCKET;
+}
+
+TN_API size_t tn_loop_poll_fds(tn_loop *loop, tn_pollfd *out, size_t cap) {
+    size_t fd, n = 0;
+    if (!loop) return 0;
+    if (loop->ndirty) tn__loop_flush_dirty(loop);
+    for (fd = 0; fd < loop->nfds; fd++) {
+        const tn__fdw *w = &loop->fds[fd];
+        int ev = w->active ? w->events & (TN_EV_READ | TN_EV_WRITE) : 0;
+        if (!ev) continue;
+        if (out && n < cap) {
+            out[n].fd = (tn_socket)fd;
+            out[n].events = ev;
+        }
+        n++;
+    }
+    return n;
+}
+
 TN_API int tn_loop_run(tn_loop *loop) {
     int rc = TN_OK;
     if (!loop) return TN_EINVAL;
@@ -6013,6 +6660,10 @@ typedef struct tn__epoll {
 } tn__epoll;
 
 TN__PRIVATE const char *tn__poll_name(void) { return "epoll"; }
+TN__PRIVATE tn_socket tn__poll_fd(tn_loop *loop) {
+    const tn__epoll *p = (const tn__epoll *)*tn__loop_backend(loop);
+    return p ? p->epfd : TN_INVALID_SOCKET;
+}
 
 TN__PRIVATE int tn__poll_init(tn_loop *loop) {
     tn__epoll *p = (tn__epoll *)tn__calloc(tn__loop_alloc(loop), sizeof *p);
@@ -6119,6 +6770,7 @@ typedef struct tn__pollset {
 } tn__pollset;
 
 TN__PRIVATE const char *tn__poll_name(void) { return "poll"; }
+TN__PRIVATE tn_socket tn__poll_fd(tn_loop *loop) { (void)loop; return TN_INVALID_SOCKET; }   /* tn_loop_poll_fds */
 
 TN__PRIVATE int tn__poll_init(tn_loop *loop) {
     tn__pollset *p = (tn__pollset *)tn__calloc(tn__loop_alloc(loop), sizeof *p);
@@ -6138,7 +6790,7 @@ TN__PRIVATE void tn__poll_free(tn_loop *loop) {
 
 TN__PRIVATE short tn__poll_mask(int events) {
     int m = ((events & TN_EV_READ) ? POLLIN : 0) | ((events & TN_EV_WRITE) ? POLLOUT : 0);
-#if defined(POLLRDHUP)
+#if TN__HAVE_POLLRDHUP
     if (events & TN__EV_RDHUP) m |= POLLRDHUP;
 #endif
     return (short)m;
@@ -6199,7 +6851,7 @@ TN__PRIVATE int tn__poll_wait(tn_loop *loop, int timeout_ms) {
         if (r & (POLLIN | POLLPRI)) ev |= TN_EV_READ;
         if (r & POLLOUT) ev |= TN_EV_WRITE;
         if (r & (POLLERR | POLLHUP | POLLNVAL)) ev |= TN_EV_ERROR | TN_EV_READ | TN__EV_RDHUP;
-#if defined(POLLRDHUP)
+#if TN__HAVE_POLLRDHUP
         if (r & POLLRDHUP) ev |= TN__EV_RDHUP | TN_EV_READ;
 #endif
         tn__loop_fired(loop)[k].fd = p->pfds[i].fd;
@@ -6211,6 +6863,123 @@ TN__PRIVATE int tn__poll_wait(tn_loop *loop, int timeout_ms) {
 
 #endif /* TN__POLL_POLL */
 /* <<poll_poll.c  end of src/poll_poll.c */
+
+/* ======================================================================== */
+/* >>poll_wsapoll.c  (src/poll_wsapoll.c)                                   */
+/* ======================================================================== */
+#ifdef TORNADO_LINE_DIRECTIVES
+#line 1 "src/poll_wsapoll.c"
+#endif
+/* poll_wsapoll.c: the Windows backend (WSAPoll over sockets; Vista and later). */
+/* #include "loop.h" (inlined above) */
+/* #include "internal.h" (inlined above) */
+
+#if TN__POLL_WSAPOLL
+
+/* Like poll_poll.c: a dense WSAPOLLFD array and an index from the socket value (an int:
+   Winsock handles are small multiples of 4) to its position. */
+typedef struct tn__wsapollset {
+    WSAPOLLFD *pfds;
+    size_t n, cap;
+    int *index;               /* socket → position in pfds, -1 when absent */
+    size_t index_cap;
+} tn__wsapollset;
+
+TN__PRIVATE const char *tn__poll_name(void) { return "wsapoll"; }
+TN__PRIVATE tn_socket tn__poll_fd(tn_loop *loop) { (void)loop; return TN_INVALID_SOCKET; }   /* tn_loop_poll_fds */
+
+TN__PRIVATE int tn__poll_init(tn_loop *loop) {
+    tn__wsapollset *p = (tn__wsapollset *)tn__calloc(tn__loop_alloc(loop), sizeof *p);
+    if (!p) return TN_ENOMEM;
+    *tn__loop_backend(loop) = p;
+    return TN_OK;
+}
+
+TN__PRIVATE void tn__poll_free(tn_loop *loop) {
+    tn__wsapollset *p = (tn__wsapollset *)*tn__loop_backend(loop);
+    if (!p) return;
+    tn__free(tn__loop_alloc(loop), p->pfds);
+    tn__free(tn__loop_alloc(loop), p->index);
+    tn__free(tn__loop_alloc(loop), p);
+    *tn__loop_backend(loop) = NULL;
+}
+
+/* WSAPoll refuses flags it does not support (POLLPRI): only POLLRDNORM and POLLWRNORM.
+   There is no peer-left flag: streams peek instead (TN__HAVE_RDHUP is 0). */
+TN__PRIVATE short tn__wsapoll_mask(int events) {
+    return (short)(((events & TN_EV_READ) ? POLLRDNORM : 0) | ((events & TN_EV_WRITE) ? POLLWRNORM : 0));
+}
+
+TN__PRIVATE int tn__poll_add(tn_loop *loop, int fd, int events) {
+    tn__wsapollset *p = (tn__wsapollset *)*tn__loop_backend(loop);
+    int rc;
+    if (fd < 0) return TN_EINVAL;
+    if ((size_t)fd >= p->index_cap) {
+        size_t old = p->index_cap, i;
+        rc = tn__grow(tn__loop_alloc(loop), (void **)&p->index, &p->index_cap, (size_t)fd + 1, sizeof(int));
+        if (rc != 0) return rc;
+        for (i = old; i < p->index_cap; i++) p->index[i] = -1;
+    }
+    if (p->index[fd] >= 0) {
+        p->pfds[p->index[fd]].events = tn__wsapoll_mask(events);
+        return TN_OK;
+    }
+    if ((rc = tn__grow(tn__loop_alloc(loop), (void **)&p->pfds, &p->cap, p->n + 1, sizeof(WSAPOLLFD))) != 0) return rc;
+    if ((rc = tn__loop_fired_reserve(loop, p->n + 1)) != 0) return rc;
+    p->pfds[p->n].fd = TN__SOCK(fd);
+    p->pfds[p->n].events = tn__wsapoll_mask(events);
+    p->pfds[p->n].revents = 0;
+    p->index[fd] = (int)p->n++;
+    return TN_OK;
+}
+
+TN__PRIVATE int tn__poll_mod(tn_loop *loop, int fd, int events) {
+    tn__wsapollset *p = (tn__wsapollset *)*tn__loop_backend(loop);
+    if (fd < 0 || (size_t)fd >= p->index_cap || p->index[fd] < 0) return TN_ENOENT;
+    p->pfds[p->index[fd]].events = tn__wsapoll_mask(events);
+    return TN_OK;
+}
+
+TN__PRIVATE int tn__poll_del(tn_loop *loop, int fd) {
+    tn__wsapollset *p = (tn__wsapollset *)*tn__loop_backend(loop);
+    int pos;
+    if (fd < 0 || (size_t)fd >= p->index_cap || (pos = p->index[fd]) < 0) return TN_OK;
+    p->n--;
+    if ((size_t)pos != p->n) {
+        p->pfds[pos] = p->pfds[p->n];
+        p->index[(int)p->pfds[pos].fd] = pos;
+    }
+    p->index[fd] = -1;
+    return TN_OK;
+}
+
+TN__PRIVATE int tn__poll_wait(tn_loop *loop, int timeout_ms) {
+    tn__wsapollset *p = (tn__wsapollset *)*tn__loop_backend(loop);
+    size_t i;
+    int n, k = 0;
+    if (p->n == 0) {   /* WSAPoll rejects an empty set: just sleep */
+        Sleep(timeout_ms < 0 ? INFINITE : (DWORD)timeout_ms);
+        return 0;
+    }
+    n = WSAPoll(p->pfds, (ULONG)p->n, timeout_ms);
+    if (n == SOCKET_ERROR) return tn__last_err();
+    for (i = 0; i < p->n && k < n; i++) {
+        short r = p->pfds[i].revents;
+        int ev = 0;
+        if (!r) continue;
+        if (r & (POLLRDNORM | POLLRDBAND)) ev |= TN_EV_READ;
+        if (r & POLLWRNORM) ev |= TN_EV_WRITE;
+        /* POLLHUP: the connection is gone both ways (a failed connect included) */
+        if (r & (POLLERR | POLLHUP | POLLNVAL)) ev |= TN_EV_ERROR | TN_EV_READ | TN__EV_RDHUP;
+        tn__loop_fired(loop)[k].fd = (int)p->pfds[i].fd;
+        tn__loop_fired(loop)[k].events = ev;
+        k++;
+    }
+    return k;
+}
+
+#endif /* TN__POLL_WSAPOLL */
+/* <<poll_wsapoll.c  end of src/poll_wsapoll.c */
 
 /* ======================================================================== */
 /* >>net.c  (src/net.c)                                                     */
@@ -6337,6 +7106,11 @@ TN_API int tn_addr_from_ip(const char *ip, int port, tn_addr *out) {
 }
 
 TN_API int tn_addr_from_unix(const char *path, tn_addr *out) {
+#if !TN__HAVE_UNIX_SOCKETS
+    (void)path;
+    (void)out;
+    return TN_ENOTSUP;
+#else
     struct sockaddr_un un;
     size_t n;
     if (!path || !out) return TN_EINVAL;
@@ -6347,6 +7121,7 @@ TN_API int tn_addr_from_unix(const char *path, tn_addr *out) {
     memcpy(un.sun_path, path, n + 1);
     tn__addr_set(out, &un, offsetof(struct sockaddr_un, sun_path) + n + 1);
     return TN_OK;
+#endif
 }
 
 TN_API int tn_is_valid_ip(const char *s) {
@@ -6374,6 +7149,7 @@ TN_API int tn_addr_ip(const tn_addr *a, char *buf, size_t n) {
         if (!inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)a->u.bytes)->sin6_addr, tmp, sizeof tmp))
             return TN_EINVAL;
         return tn__net_put(buf, n, tmp);
+#if TN__HAVE_UNIX_SOCKETS
     case TN_AF_UNIX: {
         const struct sockaddr_un *un = (const struct sockaddr_un *)(const void *)a->u.bytes;
         size_t off = offsetof(struct sockaddr_un, sun_path), len = 0;
@@ -6383,6 +7159,7 @@ TN_API int tn_addr_ip(const tn_addr *a, char *buf, size_t n) {
         buf[len] = 0;
         return (int)len;
     }
+#endif
     default:
         return TN_EINVAL;
     }
@@ -6420,46 +7197,24 @@ TN_API int tn_addr_equal(const tn_addr *a, const tn_addr *b) {
 /* ---- sockets ---- */
 TN_API void tn_socket_close(tn_socket fd) { tn__fd_close(fd); }
 
-TN_API int tn_socket_local_addr(tn_socket fd, tn_addr *out) {
-    socklen_t len = (socklen_t)sizeof out->u.bytes;
+TN__PRIVATE int tn__net_sock_addr(tn_socket fd, int which, tn_addr *out) {
+    size_t len = sizeof out->u.bytes;
+    int rc;
     memset(out, 0, sizeof *out);
-    if (getsockname(fd, tn__net_sa(out), &len) != 0) return tn__last_err();
+    if ((rc = tn__sock_name(fd, which, tn__net_sa(out), &len)) != 0) return rc;
     out->len = (uint32_t)len;
     return TN_OK;
 }
 
-TN_API int tn_socket_peer_addr(tn_socket fd, tn_addr *out) {
-    socklen_t len = (socklen_t)sizeof out->u.bytes;
-    memset(out, 0, sizeof *out);
-    if (getpeername(fd, tn__net_sa(out), &len) != 0) return tn__last_err();
-    out->len = (uint32_t)len;
-    return TN_OK;
-}
+TN_API int tn_socket_local_addr(tn_socket fd, tn_addr *out) { return tn__net_sock_addr(fd, 0, out); }
+TN_API int tn_socket_peer_addr(tn_socket fd, tn_addr *out) { return tn__net_sock_addr(fd, 1, out); }
 
 /* Accept one connection: non-blocking and close-on-exec. TN_EAGAIN when none is queued. */
 TN__PRIVATE int tn__net_accept(int lfd, int *out, tn_addr *peer) {
-    socklen_t len = (socklen_t)sizeof peer->u.bytes;
-    int fd = -1;
+    size_t len = sizeof peer->u.bytes;
+    int fd = -1, rc;
     memset(peer, 0, sizeof *peer);
-    for (;;) {
-#if TN__HAVE_GNU
-        fd = accept4(lfd, tn__net_sa(peer), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
-#else
-        fd = accept(lfd, tn__net_sa(peer), &len);
-#endif
-        if (fd >= 0) break;
-        if (errno == EINTR) continue;
-        return tn__last_err();
-    }
-#if !TN__HAVE_GNU
-    {
-        int rc = tn__fd_setup(fd);
-        if (rc != 0) { tn__fd_close(fd); return rc; }
-    }
-#endif
-#if defined(SO_NOSIGPIPE)
-    { int one = 1; (void)setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one); }
-#endif
+    if ((rc = tn__sock_accept(lfd, &fd, tn__net_sa(peer), &len)) != 0) return rc;
     peer->len = (uint32_t)len;
     *out = fd;
     return TN_OK;
@@ -6537,14 +7292,15 @@ TN__PRIVATE int tn__net_getaddrinfo(const tn_allocator *a, const char *host, int
 }
 
 TN__PRIVATE int tn__net_listen_on(const tn_addr *addr, const tn_bind_opts *o, int backlog, int *out) {
-    int fd = -1, rc, one = 1;
+    int fd = -1, rc;
     int fam = tn__net_csa(addr)->sa_family;
     if ((rc = tn__socket(fam, SOCK_STREAM, &fd)) != 0) return rc;
-    (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+#if !defined(_WIN32)   /* Windows' SO_REUSEADDR lets another socket steal the port */
+    (void)tn__sock_setopt(fd, SOL_SOCKET, SO_REUSEADDR, 1);
+#endif
     if (o->reuse_port) {
 #if defined(SO_REUSEPORT)
-        if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
-            rc = tn__last_err();
+        if ((rc = tn__sock_setopt(fd, SOL_SOCKET, SO_REUSEPORT, 1)) != 0) {
             tn__fd_close(fd);
             return rc == TN_ESYS ? TN_ENOTSUP : rc;
         }
@@ -6554,11 +7310,9 @@ TN__PRIVATE int tn__net_listen_on(const tn_addr *addr, const tn_bind_opts *o, in
 #endif
     }
     if (fam == AF_INET6) {
-        int v6only = o->dual_stack ? 0 : 1;
-        (void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof v6only);
+        (void)tn__sock_setopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, o->dual_stack ? 0 : 1);
     }
-    if (bind(fd, tn__net_csa(addr), (socklen_t)addr->len) != 0 || listen(fd, backlog) != 0) {
-        rc = tn__last_err();
+    if ((rc = tn__sock_bind_listen(fd, tn__net_csa(addr), addr->len, backlog)) != 0) {
         tn__fd_close(fd);
         return rc;
     }
@@ -6618,6 +7372,13 @@ TN_API int tn_bind_sockets(const char *host, int port, const tn_bind_opts *opts,
 }
 
 TN_API int tn_bind_unix(const char *path, int mode, int backlog, tn_socket *out) {
+#if !TN__HAVE_UNIX_SOCKETS
+    (void)path;
+    (void)mode;
+    (void)backlog;
+    (void)out;
+    return TN_ENOTSUP;
+#else
     tn_addr addr;
     struct stat st;
     int fd = -1, rc;
@@ -6638,6 +7399,7 @@ TN_API int tn_bind_unix(const char *path, int mode, int backlog, tn_socket *out)
     }
     *out = fd;
     return TN_OK;
+#endif
 }
 
 /* ---- resolvers ---- */
@@ -6672,9 +7434,9 @@ struct tn_resolver {
     tn_cb close_cb;
     void *close_user;
 #if TN_HAS_THREADS
-    pthread_t *threads;
+    tn__thread *threads;
     int nthreads;
-    pthread_cond_t cond;
+    tn__cond cond;
     tn__mutex lock;
     tn_resolve_req *jobs_head, *jobs_tail;
     tn_resolve_req *done_head, *done_tail;
@@ -6813,7 +7575,7 @@ TN__PRIVATE void *tn__net_resolver_worker(void *arg) {
     for (;;) {
         tn_resolve_req *q;
         tn__mutex_lock(&r->lock);
-        while (!r->jobs_head && !r->stopping) pthread_cond_wait(&r->cond, &r->lock);
+        while (!r->jobs_head && !r->stopping) tn__cond_wait(&r->cond, &r->lock);
         int stopping;
         q = r->jobs_head;
         if (!q) {   /* stopping and nothing left */
@@ -6854,10 +7616,10 @@ TN__PRIVATE void tn__net_resolver_on_async(tn_loop *loop, void *user) {
 TN__PRIVATE int tn__net_resolver_start_threads(tn_resolver *r) {
     int i, want = r->opts.threads;
     if (r->threads) return TN_OK;
-    r->threads = (pthread_t *)tn__calloc(tn__loop_alloc(r->h.loop), (size_t)want * sizeof(pthread_t));
+    r->threads = (tn__thread *)tn__calloc(tn__loop_alloc(r->h.loop), (size_t)want * sizeof(tn__thread));
     if (!r->threads) return TN_ENOMEM;
     for (i = 0; i < want; i++) {
-        if (pthread_create(&r->threads[i], NULL, tn__net_resolver_worker, r) != 0) break;
+        if (tn__thread_start(&r->threads[i], tn__net_resolver_worker, r) != 0) break;
         r->nthreads++;
     }
     return r->nthreads > 0 ? TN_OK : TN_ESYS;
@@ -6877,7 +7639,7 @@ TN__PRIVATE void tn__net_resolver_finalize(tn__handle *h) {
     }
 #if TN_HAS_THREADS
     if (r->opts.kind == TN_RESOLVER_THREADED) {
-        pthread_cond_destroy(&r->cond);
+        tn__cond_destroy(&r->cond);
         tn__mutex_destroy(&r->lock);
         tn__free(tn__loop_alloc(loop), r->threads);
     }
@@ -6907,13 +7669,13 @@ TN_API int tn_resolver_new(tn_loop *loop, const tn_resolver_opts *opts, tn_resol
     if (r->opts.kind == TN_RESOLVER_THREADED) {
 #if TN_HAS_THREADS
         int rc;
-        if (pthread_cond_init(&r->cond, NULL) != 0) {
+        if (tn__cond_init(&r->cond) != 0) {
             tn__free(tn__loop_alloc(loop), r);
             return TN_ESYS;
         }
         if ((rc = tn__mutex_init(&r->lock)) != 0 ||
             (rc = tn_async_new(loop, tn__net_resolver_on_async, r, &r->async)) != 0) {
-            pthread_cond_destroy(&r->cond);
+            tn__cond_destroy(&r->cond);
             tn__mutex_destroy(&r->lock);
             tn__free(tn__loop_alloc(loop), r);
             return rc;
@@ -6966,7 +7728,7 @@ TN_API int tn_resolve(tn_loop *loop, tn_resolver *r, const char *host, int port,
         if (r->jobs_tail) r->jobs_tail->qnext = q;
         else r->jobs_head = q;
         r->jobs_tail = q;
-        pthread_cond_signal(&r->cond);
+        tn__cond_signal(&r->cond);
         tn__mutex_unlock(&r->lock);
         r->h.pending++;
         if (out) *out = q;
@@ -6998,9 +7760,9 @@ TN_API int tn_resolver_close(tn_resolver *r, tn_cb cb, void *user) {
         tn__mutex_lock(&r->lock);
         for (q = r->jobs_head; q; q = q->qnext) q->cancelled = 1;
         r->stopping = 1;
-        pthread_cond_broadcast(&r->cond);
+        tn__cond_broadcast(&r->cond);
         tn__mutex_unlock(&r->lock);
-        for (i = 0; i < r->nthreads; i++) (void)pthread_join(r->threads[i], NULL);
+        for (i = 0; i < r->nthreads; i++) tn__thread_join(&r->threads[i]);
         r->nthreads = 0;
         /* what finished is delivered from the loop, never inside this call */
         tn__mutex_lock(&r->lock);
@@ -7092,6 +7854,7 @@ struct tn_stream {
     unsigned int closed : 1;
     unsigned int eof : 1;
     unsigned int watch_close : 1;  /* idle (no read pending): still notice the peer leaving */
+    unsigned int peer_busy : 1;    /* no RDHUP: a peek found bytes, so a FIN waits for the next read */
     unsigned int corked : 1;       /* writes queue without being sent (see tn__stream_cork) */
     unsigned int reported : 1;     /* the close sequence ran */
     unsigned int delivering : 1;   /* a finished read's callback runs; rdone: its buffered bytes */
@@ -7099,71 +7862,16 @@ struct tn_stream {
 };
 
 /* ---- transports ---- */
-TN__PRIVATE long tn__stream_sock_read(tn_stream *s, void *buf, size_t n) {
-    for (;;) {
-        ssize_t r = recv(s->fd, buf, n, 0);
-        if (r >= 0) return (long)r;
-        if (errno != EINTR) return tn__last_err();
-    }
-}
-
-TN__PRIVATE long tn__stream_sock_write(tn_stream *s, const void *buf, size_t n) {
-    for (;;) {
-        ssize_t r = send(s->fd, buf, n, TN__SEND_FLAGS);
-        if (r >= 0) return (long)r;
-        if (errno != EINTR) return tn__last_err();
-    }
-}
-
-TN__PRIVATE long tn__stream_fd_read(tn_stream *s, void *buf, size_t n) {
-    for (;;) {
-        ssize_t r = read(s->fd, buf, n);
-        if (r >= 0) return (long)r;
-        if (errno != EINTR) return tn__last_err();
-    }
-}
-
-TN__PRIVATE long tn__stream_fd_write(tn_stream *s, const void *buf, size_t n) {
-    for (;;) {
-        ssize_t r = write(s->fd, buf, n);
-        if (r >= 0) return (long)r;
-        if (errno != EINTR) return tn__last_err();
-    }
-}
-
-TN__PRIVATE int tn__stream_iov(struct iovec *iov, const tn_str *bufs, int n) {
-    int i;
-    for (i = 0; i < n; i++) {
-        iov[i].iov_base = (void *)(uintptr_t)bufs[i].ptr;
-        iov[i].iov_len = bufs[i].len;
-    }
-    return n;
-}
-
-TN__PRIVATE long tn__stream_sock_writev(tn_stream *s, const tn_str *bufs, int n) {
-    struct iovec iov[TN__IOV_MAX];
-    struct msghdr msg;
-    memset(&msg, 0, sizeof msg);
-    msg.msg_iov = iov;
-    msg.msg_iovlen = (size_t)tn__stream_iov(iov, bufs, n);
-    for (;;) {
-        ssize_t r = sendmsg(s->fd, &msg, TN__SEND_FLAGS);
-        if (r >= 0) return (long)r;
-        if (errno != EINTR) return tn__last_err();
-    }
-}
-
-TN__PRIVATE long tn__stream_fd_writev(tn_stream *s, const tn_str *bufs, int n) {
-    struct iovec iov[TN__IOV_MAX];
-    for (;;) {
-        ssize_t r = writev(s->fd, iov, tn__stream_iov(iov, bufs, n));
-        if (r >= 0) return (long)r;
-        if (errno != EINTR) return tn__last_err();
-    }
-}
+/* (the system calls are platform.c's: EINTR, SIGPIPE and Winsock are handled there) */
+TN__PRIVATE long tn__stream_sock_read(tn_stream *s, void *buf, size_t n) { return tn__sock_recv(s->fd, buf, n); }
+TN__PRIVATE long tn__stream_sock_write(tn_stream *s, const void *buf, size_t n) { return tn__sock_send(s->fd, buf, n); }
+TN__PRIVATE long tn__stream_fd_read(tn_stream *s, void *buf, size_t n) { return tn__fd_read(s->fd, buf, n); }
+TN__PRIVATE long tn__stream_fd_write(tn_stream *s, const void *buf, size_t n) { return tn__fd_write(s->fd, buf, n); }
+TN__PRIVATE long tn__stream_sock_writev(tn_stream *s, const tn_str *bufs, int n) { return tn__sock_sendv(s->fd, bufs, n); }
+TN__PRIVATE long tn__stream_fd_writev(tn_stream *s, const tn_str *bufs, int n) { return tn__fd_writev(s->fd, bufs, n); }
 
 TN__PRIVATE int tn__stream_sock_shutdown(tn_stream *s) {
-    return shutdown(s->fd, SHUT_WR) == 0 ? TN_OK : tn__last_err();
+    return tn__sock_shutdown_write(s->fd);
 }
 
 /* A pipe's write side ends when its fd closes: nothing to do before that. */
@@ -7283,7 +7991,7 @@ TN__PRIVATE void tn__stream_update_events(tn_stream *s) {
     int want = 0;
     if (s->closed) return;
     if (s->rkind != TN__RD_NONE && !s->eof) want |= TN_EV_READ;
-    else if (s->watch_close && !s->eof) want |= TN__EV_RDHUP;
+    else if (s->watch_close && !s->eof) want |= TN__HAVE_RDHUP ? TN__EV_RDHUP : (s->peer_busy ? 0 : TN_EV_READ);
     if (tn__stream_unsent(s) > 0 && !s->corked) want |= TN_EV_WRITE;
     if (TN__UNLIKELY(s->tpwant)) {   /* a transport with its own needs (TLS) */
         if (s->tpwant & TN__TP_BLOCKED) want &= ~TN_EV_WRITE;
@@ -7551,6 +8259,22 @@ TN__PRIVATE void tn__stream_read_some(tn_stream *s) {
     }
 }
 
+/* Without a peer-left signal (poll on macOS and the BSDs, TORNADO_GENERIC_POSIX, WSAPoll): an
+   idle stream watching for close watches readability and peeks one byte. Nothing (EOF): the
+   peer left. Bytes: they wait for the next read, and so does any FIN behind them (the read
+   interest is dropped so level-triggered poll does not spin). */
+TN__PRIVATE void tn__stream_peek_close(tn_stream *s) {
+    char c;
+    long r = tn__sock_peek(s->fd, &c, 1);
+    if (r == 0) tn__stream_close_now(s, TN_EEOF);
+    else if (r == TN_EAGAIN) return;
+    else if (r < 0 && s->ops == &tn__stream_socket_ops && !s->tp) tn__stream_close_now(s, (int)r);
+    else {
+        s->peer_busy = 1;   /* bytes (or not a socket): wait for the next read */
+        tn__stream_update_events(s);
+    }
+}
+
 TN__PRIVATE void tn__stream_on_io(tn_loop *loop, tn_socket fd, int events, void *user) {
     tn_stream *s = (tn_stream *)user;
     (void)loop;
@@ -7567,11 +8291,11 @@ TN__PRIVATE void tn__stream_on_io(tn_loop *loop, tn_socket fd, int events, void 
         tn__stream_read_some(s);
     else if (!s->closed && (events & TN__EV_RDHUP) && s->rkind == TN__RD_NONE && s->watch_close)
         tn__stream_close_now(s, TN_EEOF);   /* the peer left while we were not reading */
+    else if (!TN__HAVE_RDHUP && !s->closed && (events & TN_EV_READ) && s->rkind == TN__RD_NONE && s->watch_close)
+        tn__stream_peek_close(s);
     if (!s->closed && (events & TN_EV_ERROR) && s->rkind == TN__RD_NONE && tn__stream_unsent(s) == 0) {
-        int err = 0;
-        socklen_t len = (socklen_t)sizeof err;
-        if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err != 0)
-            tn__stream_close_now(s, tn__err_from_errno(err));
+        int err = tn__sock_error(s->fd);   /* TN_OK for a pipe */
+        if (err < 0 && err != TN_ECLOSED) tn__stream_close_now(s, err);
     }
     tn__stream_pump(s);
 }
@@ -7703,6 +8427,7 @@ TN__PRIVATE int tn__stream_start_read(tn_stream *s, int kind, int flags, size_t 
     if (s->rkind != TN__RD_NONE) return TN_EBUSY;
     s->rkind = (unsigned char)kind;
     s->rflags = (unsigned char)flags;
+    s->peer_busy = 0;
     s->rn = n;
     s->rdone = 0;
     s->rcb = cb;
@@ -7905,12 +8630,10 @@ TN__PRIVATE int tn__stream_shutdown_write(tn_stream *s) {
    nothing is buffered. */
 TN__PRIVATE int tn__stream_quiet(const tn_stream *s) {
     char c;
-    ssize_t r;
     if (s->closed || s->eof || tn_buf_size(&s->rbuf) > 0) return 0;
     if (s->ops->pending && s->ops->pending(s)) return 0;
     if (s->ops != &tn__stream_socket_ops && !s->tp) return 1;   /* a pipe */
-    r = recv(s->fd, &c, 1, MSG_PEEK);
-    return r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+    return tn__sock_peek(s->fd, &c, 1) == TN_EAGAIN;
 }
 
 /* While no read is pending, still watch for the peer closing (on platforms that report
@@ -7969,13 +8692,10 @@ TN_API int tn_stream_abort(tn_stream *s, int cause) {
 }
 
 TN_API int tn_stream_set_nodelay(tn_stream *s, int on) {
-    int v = on ? 1 : 0;
+    int rc;
     if (s->closed) return TN_ECLOSED;
-    if (setsockopt(s->fd, IPPROTO_TCP, TCP_NODELAY, &v, sizeof v) != 0) {
-        int rc = tn__last_err();
-        return rc == TN_ERESET || rc == TN_EINVAL ? TN_OK : rc;   /* reset peers: ignored */
-    }
-    return TN_OK;
+    rc = tn__sock_setopt(s->fd, IPPROTO_TCP, TCP_NODELAY, on ? 1 : 0);
+    return rc == TN_ERESET || rc == TN_EINVAL ? TN_OK : rc;   /* reset peers: ignored */
 }
 
 TN_API int tn_stream_closed(const tn_stream *s) { return s->closed; }
@@ -9112,14 +9832,16 @@ static int tn__task_id_value = -1;
 
 TN_API int tn_task_id(void) { return tn__task_id_value; }
 
-TN_API int tn_cpu_count(void) {
-    long n = -1;
-#if defined(_SC_NPROCESSORS_ONLN)
-    n = sysconf(_SC_NPROCESSORS_ONLN);
-#endif
-    return n > 0 ? (int)n : 1;
-}
+TN_API int tn_cpu_count(void) { return tn__cpu_count(); }
 
+#if !TN__HAVE_FORK
+TN_API int tn_fork_processes(int n, int max_restarts, int *task_id) {   /* no fork(): Windows */
+    (void)n;
+    (void)max_restarts;
+    if (task_id) *task_id = -1;
+    return TN_ENOTSUP;
+}
+#else
 TN_API int tn_fork_processes(int n, int max_restarts, int *task_id) {
     pid_t *pids;
     int i, alive = 0, restarts = 0;
@@ -9178,6 +9900,7 @@ TN_API int tn_fork_processes(int n, int max_restarts, int *task_id) {
     free(pids);
     return TN_OK;
 }
+#endif
 
 /* ---- client: happy-eyeballs connect ---- */
 struct tn_connector {
@@ -9259,14 +9982,12 @@ TN__PRIVATE void tn__tcp_cx_success(tn_connector *c, int chain, int fd) {
 }
 
 TN__PRIVATE void tn__tcp_cx_on_writable(tn_connector *c, int chain) {
-    int fd = c->fd[chain], err = 0;
-    socklen_t len = (socklen_t)sizeof err;
-    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
+    int fd = c->fd[chain], err = tn__sock_error(fd);
     if (err == 0) {
         tn__tcp_cx_success(c, chain, fd);
         return;
     }
-    c->last_err = tn__err_from_errno(err);
+    c->last_err = err;
     tn__tcp_cx_drop_attempt(c, chain);
     tn__tcp_cx_try(c, chain);
 }
@@ -9312,19 +10033,18 @@ TN__PRIVATE void tn__tcp_cx_try(tn_connector *c, int chain) {
                 continue;
             }
         }
-        if (connect(fd, tn__net_csa(a), (socklen_t)a->len) == 0) {
+        rc = tn__sock_connect(fd, tn__net_csa(a), a->len);
+        if (rc == TN_OK) {
             c->fd[chain] = fd;
             tn__tcp_cx_success(c, chain, fd);   /* immediate (e.g. unix-like loopback paths) */
             return;
         }
-        if (errno == EINPROGRESS || errno == EINTR) {
+        if (rc == TN_EAGAIN) {
             rc = tn__loop_add_fd(loop, fd, TN_EV_WRITE, chain ? tn__tcp_cx_on_w1 : tn__tcp_cx_on_w0, c, 1);
             if (rc == 0) {
                 c->fd[chain] = fd;
                 return;
             }
-        } else {
-            rc = tn__last_err();
         }
         c->last_err = rc;
         tn__fd_close(fd);

@@ -26,7 +26,11 @@ static void handle(tn_request *req, void *user) {
         tn_respond(req, 400, "text/plain", "Bad path\n", 9);
         return;
     }
+#if TN_HAS_FILESYSTEM
     tn_static_serve(req, &g_opts, tn_str_make(path.ptr + 1, path.len - 1));   /* relative */
+#else   /* Windows and TORNADO_NO_FILESYSTEM builds: no files to serve */
+    tn_respond(req, 501, "text/plain", "No file system in this build\n", 29);
+#endif
 }
 
 int main(int argc, char **argv) {

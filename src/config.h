@@ -99,6 +99,11 @@
                                          the server, app and client, tn_stream_start_tls
      TORNADO_POLL_EPOLL         auto      force the epoll backend (Linux; default there)
      TORNADO_POLL_POLL          auto      force the poll() backend (default elsewhere)
+     TORNADO_GENERIC_POSIX      off       on Linux, take the paths of macOS and the BSDs:
+                                          poll, pipe wakeup, accept + fcntl, no MSG_NOSIGNAL
+                                          (SIGPIPE ignored at loop creation if SIG_DFL), no
+                                          sendfile, no POLLRDHUP (an idle stream peeks a byte
+                                          to notice a peer that left); for testing
      TORNADO_LINE_DIRECTIVES    off       #line directives pointing into src/ (development)
      TN_ASSERT(x)               assert()  checks for programmer errors (never peer input)
 
@@ -161,17 +166,37 @@
    One thread per loop. tn_loop_post() is the one call safe from any thread; tn_async_send()
    is safe from any thread and from signal handlers. Everything else: the loop's thread.
 
+   INSIDE ANOTHER LOOP  (a game engine, a GUI toolkit, an RTOS superloop owns the wait)
+   -------------------
+   Before each wait: ms = tn_loop_next_timeout(loop) (0 now, -1 no timer); wait on the
+   fds tn_loop_poll_fds lists (or tn_loop_backend_fd: the epoll fd) for at most ms; then
+   tn_loop_run_once(loop, 0), which processes what is ready and never blocks.
+
    PLATFORMS AND STATE
    -------------------
    Built and tested on Linux (epoll and poll backends), gcc and clang, C99 and C++.
-   Not built yet: wss://, the WebSocket endpoints, compression of HTTP bodies, and other
-   platforms (kqueue for the BSDs and macOS, WSAPoll for Windows).
+   macOS and the BSDs use the poll() backend; their code paths are tested on Linux with
+   TORNADO_GENERIC_POSIX. No kqueue backend. Windows (Vista+): WSAPoll, link ws2_32 and
+   bcrypt, no pthreads needed; a tn_socket holds the SOCKET as an int; each loop owns a
+   WSAStartup reference; no file system (TORNADO_NO_FILESYSTEM implied), unix sockets,
+   pipes or fork_processes there. Cross-built with mingw-w64 and tested under wine.
 */
 /* The implementation needs POSIX and a few GNU calls (accept4, pipe2). Ask glibc for them
    when the includer has not; this works when tornado.h comes before any system header in
    the file that defines TORNADO_IMPLEMENTATION (or compile with -D_GNU_SOURCE). */
 #if defined(TORNADO_IMPLEMENTATION) && defined(__linux__) && !defined(_GNU_SOURCE)
 #  define _GNU_SOURCE 1
+#endif
+/* Windows: the implementation needs Vista's Winsock (WSAPoll, inet_ntop) and the lean
+   <windows.h> (no winsock 1); set before any system header, like _GNU_SOURCE above. */
+#if defined(TORNADO_IMPLEMENTATION) && defined(_WIN32)
+#  if !defined(_WIN32_WINNT) || _WIN32_WINNT < 0x0600
+#    undef _WIN32_WINNT
+#    define _WIN32_WINNT 0x0600
+#  endif
+#  if !defined(WIN32_LEAN_AND_MEAN)
+#    define WIN32_LEAN_AND_MEAN 1
+#  endif
 #endif
 
 #ifndef TORNADO_VERSION
@@ -221,7 +246,7 @@
 #  define TN_HAS_WEBSOCKET 1
 #endif
 
-#if defined(TORNADO_NO_FILESYSTEM)
+#if defined(TORNADO_NO_FILESYSTEM) || defined(_WIN32)   /* Windows: asset tables only, for now */
 #  define TN_HAS_FILESYSTEM 0
 #else
 #  define TN_HAS_FILESYSTEM 1
@@ -239,25 +264,44 @@
 #  define TN_HAS_OPENSSL 0
 #endif
 
+/* ---- platform: Linux's extras, or the generic POSIX paths ----
+   TORNADO_GENERIC_POSIX makes a Linux build take the paths every other POSIX system takes
+   (macOS, the BSDs): poll backend, a pipe wakeup, accept + fcntl, no MSG_NOSIGNAL, read +
+   write instead of sendfile, no POLLRDHUP, /dev/urandom. make test runs the suite so. */
+#if defined(__linux__) && !defined(TORNADO_GENERIC_POSIX)
+#  define TN__LINUX 1
+#else
+#  define TN__LINUX 0
+#endif
+
 /* ---- poller backend: autodetect, or forced by TORNADO_POLL_* ---- */
 #if defined(TORNADO_POLL_EPOLL) && defined(TORNADO_POLL_POLL)
 #  error "tornado.h: define at most one TORNADO_POLL_* backend"
 #endif
 #if defined(TORNADO_POLL_EPOLL)
-#  if !defined(__linux__)
-#    error "tornado.h: TORNADO_POLL_EPOLL needs Linux"
+#  if !TN__LINUX
+#    error "tornado.h: TORNADO_POLL_EPOLL needs Linux (and not TORNADO_GENERIC_POSIX)"
 #  endif
 #  define TN__POLL_EPOLL 1
+#  define TN__POLL_POLL 0
+#elif defined(_WIN32)
+#  define TN__POLL_EPOLL 0   /* Windows: always WSAPoll (poll_wsapoll.c) */
 #  define TN__POLL_POLL 0
 #elif defined(TORNADO_POLL_POLL)
 #  define TN__POLL_EPOLL 0
 #  define TN__POLL_POLL 1
-#elif defined(__linux__)
+#elif TN__LINUX
 #  define TN__POLL_EPOLL 1
 #  define TN__POLL_POLL 0
 #else
 #  define TN__POLL_EPOLL 0
 #  define TN__POLL_POLL 1
+#endif
+
+#if defined(_WIN32)
+#  define TN__POLL_WSAPOLL 1
+#else
+#  define TN__POLL_WSAPOLL 0
 #endif
 
 /* ---- limits (0 in an options struct means: use these) ---- */

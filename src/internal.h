@@ -21,21 +21,55 @@
 #include <time.h>
 #include <sys/types.h>
 #include <sys/stat.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <sys/uio.h>
-#include <sys/wait.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <arpa/inet.h>
-#include <netdb.h>
-#include <poll.h>
-#include <unistd.h>
-#if defined(__linux__)
-#  include <sys/epoll.h>
-#  include <sys/eventfd.h>
+#if defined(_WIN32)
+/* Windows (Winsock 2, Vista or later: WSAPoll, inet_ntop, SRW locks, condition variables).
+   A tn_socket holds a SOCKET as an int (kernel handles fit in 32 bits); platform.c
+   converts at each Winsock call and maps WSAGetLastError() into TN_E* codes. */
+#  include <winsock2.h>
+#  include <ws2tcpip.h>
+#  include <windows.h>
+#  include <bcrypt.h>
+#  if defined(_MSC_VER)
+#    pragma comment(lib, "ws2_32")
+#    pragma comment(lib, "bcrypt")
+#    include <BaseTsd.h>
+typedef SSIZE_T ssize_t;
+#  endif
+#  define TN__SOCK(fd) ((SOCKET)(intptr_t)(fd))
+#  define TN__HAVE_UNIX_SOCKETS 0
+#  define TN__HAVE_FORK 0
+#else
+#  include <sys/socket.h>
+#  include <sys/un.h>
+#  include <sys/uio.h>
+#  include <sys/wait.h>
+#  include <netinet/in.h>
+#  include <netinet/tcp.h>
+#  include <arpa/inet.h>
+#  include <netdb.h>
+#  include <poll.h>
+#  include <unistd.h>
+#  define TN__HAVE_UNIX_SOCKETS 1
+#  define TN__HAVE_FORK 1
 #endif
-#if TN_HAS_THREADS
+/* TN__LINUX (config.h): Linux and not TORNADO_GENERIC_POSIX. Everything Linux-only below
+   hangs off it, so the generic-POSIX build takes exactly the paths macOS and the BSDs take. */
+#if TN__POLL_EPOLL
+#  include <sys/epoll.h>
+#endif
+#if TN__LINUX
+#  include <sys/eventfd.h>
+#  define TN__HAVE_EVENTFD 1
+#else
+#  define TN__HAVE_EVENTFD 0
+#endif
+/* A peer's FIN reported without reading (poll's POLLRDHUP): Linux only. */
+#if TN__LINUX && defined(POLLRDHUP)
+#  define TN__HAVE_POLLRDHUP 1
+#else
+#  define TN__HAVE_POLLRDHUP 0
+#endif
+#if TN_HAS_THREADS && !defined(_WIN32)
 #  include <pthread.h>
 #endif
 #if TN_HAS_OPENSSL
@@ -45,7 +79,7 @@
 #  include <openssl/pem.h>
 #endif
 /* sendfile(2) for static files on plain sockets (Linux); elsewhere read + write. */
-#if TN_HAS_FILESYSTEM && defined(__linux__)
+#if TN_HAS_FILESYSTEM && TN__LINUX
 #  include <sys/sendfile.h>
 #  define TN__HAVE_SENDFILE 1
 #else
@@ -66,7 +100,7 @@
 #endif
 /* Random bytes (crypto.c): getrandom() where glibc has it (2.25+), arc4random_buf() on the
    BSDs and Apple (declared in <stdlib.h>), BCryptGenRandom() on Windows. */
-#if defined(__linux__) && defined(__GLIBC__) && \
+#if TN__LINUX && defined(__GLIBC__) && \
     (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 25))
 #  include <sys/random.h>
 #  define TN__HAVE_GETRANDOM 1
@@ -79,19 +113,12 @@
 #else
 #  define TN__HAVE_ARC4RANDOM 0
 #endif
-#if defined(_WIN32)
-#  include <windows.h>
-#  include <bcrypt.h>
-#  if defined(_MSC_VER)
-#    pragma comment(lib, "bcrypt")
-#  endif
-#endif
 
 #if defined(__GLIBC__) && !defined(__USE_POSIX199309)
 #  error "tornado.h: POSIX is hidden (strict -std=c99 and a system header came first). Include tornado.h before system headers where TORNADO_IMPLEMENTATION is defined, or build with -D_GNU_SOURCE."
 #endif
 /* GNU extensions (accept4, pipe2, SOCK_NONBLOCK) only where the includer got them. */
-#if defined(__linux__) && (defined(__USE_GNU) || (!defined(__GLIBC__) && defined(_GNU_SOURCE)))
+#if TN__LINUX && (defined(__USE_GNU) || (!defined(__GLIBC__) && defined(_GNU_SOURCE)))
 #  define TN__HAVE_GNU 1
 #else
 #  define TN__HAVE_GNU 0
@@ -124,7 +151,11 @@
 #define TN__MAX(a, b) ((a) > (b) ? (a) : (b))
 #define TN__UNUSED(x) ((void)(x))
 
-#if defined(MSG_NOSIGNAL)
+/* SIGPIPE: MSG_NOSIGNAL per send on Linux (and the BSDs that have it, untested); SO_NOSIGPIPE
+   per socket where defined (macOS, tn__socket and accept); with neither (and under
+   TORNADO_GENERIC_POSIX, which leaves both out on Linux) the loop ignores SIGPIPE process-wide
+   when it is created, if it was left at SIG_DFL (tn__ignore_sigpipe_once). */
+#if defined(MSG_NOSIGNAL) && TN__LINUX
 #  define TN__SEND_FLAGS MSG_NOSIGNAL
 #else
 #  define TN__SEND_FLAGS 0
@@ -148,15 +179,68 @@ TN__PRIVATE void tn__fd_close(int fd);
 TN__PRIVATE int tn__socket(int family, int type, int *out);
 TN__PRIVATE int tn__pipe(int fds[2]);
 TN__PRIVATE void tn__ignore_sigpipe_once(void);
+/* The loop's wakeup channel: fds[0] is watched for reading, fds[1] signalled (may be equal). */
+TN__PRIVATE int tn__wake_open(tn_socket fds[2]);
+TN__PRIVATE void tn__wake_signal(tn_socket wfd);
+TN__PRIVATE void tn__wake_drain(tn_socket rfd);
+TN__PRIVATE void tn__wake_close(tn_socket fds[2]);
+/* Socket calls: > 0 bytes (or 0: EOF for reads) or a TN_E* code (TN_EAGAIN: would block);
+   EINTR retried, SIGPIPE suppressed, Winsock's types and errors hidden. */
+TN__PRIVATE long tn__sock_peek(tn_socket fd, void *buf, size_t n);   /* recv(MSG_PEEK) */
+TN__PRIVATE long tn__sock_recv(tn_socket fd, void *buf, size_t n);
+TN__PRIVATE long tn__sock_send(tn_socket fd, const void *buf, size_t n);
+TN__PRIVATE long tn__sock_sendv(tn_socket fd, const tn_str *bufs, int n);   /* n <= 16 */
+/* Pipes and other plain fds (tn_stream_new_pipe): POSIX only (TN_ENOTSUP on Windows). */
+TN__PRIVATE long tn__fd_read(int fd, void *buf, size_t n);
+TN__PRIVATE long tn__fd_write(int fd, const void *buf, size_t n);
+TN__PRIVATE long tn__fd_writev(int fd, const tn_str *bufs, int n);
+TN__PRIVATE int tn__sock_shutdown_write(tn_socket fd);
+/* An int socket option (setsockopt); TN_OK or a TN_E* code. */
+TN__PRIVATE int tn__sock_setopt(tn_socket fd, int level, int name, int value);
+/* The socket's pending error (SO_ERROR) as a TN_E* code, TN_OK if none (or not a socket). */
+TN__PRIVATE int tn__sock_error(tn_socket fd);
+/* connect: TN_OK (connected), TN_EAGAIN (in progress: wait for writability), or an error. */
+TN__PRIVATE int tn__sock_connect(tn_socket fd, const struct sockaddr *sa, size_t len);
+/* accept: the new socket non-blocking, close-on-exec/non-inheritable; TN_EAGAIN if none. */
+TN__PRIVATE int tn__sock_accept(tn_socket lfd, tn_socket *out, struct sockaddr *sa, size_t *len);
+/* bind + listen; getsockname/getpeername (which 0 = local, 1 = peer) */
+TN__PRIVATE int tn__sock_bind_listen(tn_socket fd, const struct sockaddr *sa, size_t len, int backlog);
+TN__PRIVATE int tn__sock_name(tn_socket fd, int which, struct sockaddr *sa, size_t *len);
+/* Number of online processors (1 if unknown). */
+TN__PRIVATE int tn__cpu_count(void);
+/* Process-wide network start/stop, owned by loops (WSAStartup/WSACleanup; no-ops on POSIX). */
+TN__PRIVATE int tn__net_startup(void);
+TN__PRIVATE void tn__net_cleanup(void);
 #if TN_HAS_THREADS
+#  if defined(_WIN32)
+typedef SRWLOCK tn__mutex;
+typedef CONDITION_VARIABLE tn__cond;
+typedef struct tn__thread { HANDLE h; void *(*fn)(void *); void *arg; } tn__thread;
+#  else
 typedef pthread_mutex_t tn__mutex;
+typedef pthread_cond_t tn__cond;
+typedef pthread_t tn__thread;
+#  endif
 #else
 typedef int tn__mutex;
+typedef int tn__cond;
+typedef int tn__thread;
 #endif
 TN__PRIVATE int tn__mutex_init(tn__mutex *m);
 TN__PRIVATE void tn__mutex_destroy(tn__mutex *m);
 TN__PRIVATE void tn__mutex_lock(tn__mutex *m);
 TN__PRIVATE void tn__mutex_unlock(tn__mutex *m);
+#if TN_HAS_THREADS
+/* Condition variables and threads (the threaded resolver): pthreads, or Win32's own. */
+TN__PRIVATE int tn__cond_init(tn__cond *c);
+TN__PRIVATE void tn__cond_destroy(tn__cond *c);
+TN__PRIVATE void tn__cond_wait(tn__cond *c, tn__mutex *m);
+TN__PRIVATE void tn__cond_signal(tn__cond *c);
+TN__PRIVATE void tn__cond_broadcast(tn__cond *c);
+/* Start fn(arg) on a new thread (t stays where it is until joined); TN_OK or TN_ESYS. */
+TN__PRIVATE int tn__thread_start(tn__thread *t, void *(*fn)(void *), void *arg);
+TN__PRIVATE void tn__thread_join(tn__thread *t);
+#endif
 
 /* ---- base.c ---- */
 TN__PRIVATE void *tn__libc_alloc(size_t n, void *u);
@@ -239,6 +323,8 @@ typedef struct tn__fired { int fd; int events; } tn__fired;
    reading (epoll EPOLLRDHUP, poll POLLRDHUP). Lets a stream notice a departed client while
    it deliberately reads nothing (backpressure). Where unsupported it never fires. */
 #define TN__EV_RDHUP 0x010
+/* 1 when the compiled backend reports TN__EV_RDHUP; else streams peek (tn__stream_peek_close). */
+#define TN__HAVE_RDHUP (TN__POLL_EPOLL || (TN__POLL_POLL && TN__HAVE_POLLRDHUP))
 
 TN__PRIVATE void tn__handle_init(tn_loop *loop, tn__handle *h, const tn__handle_type *type);
 TN__PRIVATE int tn__handle_close(tn__handle *h);
@@ -265,6 +351,8 @@ TN__PRIVATE int tn__poll_del(tn_loop *loop, int fd);
 /* Wait up to timeout_ms (-1 = forever) and fill loop->fired; returns the count or an error. */
 TN__PRIVATE int tn__poll_wait(tn_loop *loop, int timeout_ms);
 TN__PRIVATE const char *tn__poll_name(void);
+/* One fd that is readable when the backend has events (epoll), else TN_INVALID_SOCKET. */
+TN__PRIVATE tn_socket tn__poll_fd(tn_loop *loop);
 
 /* ---- net.c ---- */
 TN__PRIVATE int tn__net_accept(int lfd, int *out, tn_addr *peer);

@@ -94,7 +94,7 @@ struct tn_loop {
     uint64_t timer_seq;
 
     /* wakeup and cross-thread posts */
-    int wake_fd[2];                   /* eventfd: [0] == [1]; pipe: read, write */
+    tn_socket wake_fd[2];             /* tn__wake_open: read end, write end (eventfd: equal) */
     tn__mutex post_lock;
     tn__defer *post_head, *post_tail;
     int wake_pending;
@@ -264,19 +264,7 @@ TN_API int tn_loop_defer(tn_loop *loop, tn_cb cb, void *user) {
 
 /* ---- wakeup ---- */
 TN__PRIVATE void tn__loop_wake(tn_loop *loop) {
-    /* async-signal-safe: one write(2); a full pipe or counter already means "awake" */
-    int saved = errno;
-#if defined(__linux__)
-    uint64_t one = 1;
-    ssize_t r;
-    do r = write(loop->wake_fd[1], &one, sizeof one); while (r < 0 && errno == EINTR);
-#else
-    char c = 1;
-    ssize_t r;
-    do r = write(loop->wake_fd[1], &c, 1); while (r < 0 && errno == EINTR);
-#endif
-    (void)r;
-    errno = saved;
+    tn__wake_signal(loop->wake_fd[1]);   /* async-signal-safe (platform.c) */
 }
 
 TN_API int tn_loop_post(tn_loop *loop, tn_cb cb, void *user) {
@@ -314,14 +302,12 @@ TN__PRIVATE int tn__async_take(tn_async *a) {
 }
 
 TN__PRIVATE void tn__loop_on_wake(tn_loop *loop, tn_socket fd, int events, void *user) {
-    char drain[64];
-    ssize_t r;
     tn__defer *head, *d;
     tn_async *a, *anext;
     (void)events;
     (void)user;
     /* drain first, then take the list: a post that lands after the drain wakes us again */
-    do r = read(fd, drain, sizeof drain); while (r > 0 || (r < 0 && errno == EINTR));
+    tn__wake_drain(fd);
     tn__mutex_lock(&loop->post_lock);
     loop->wake_pending = 0;
     head = loop->post_head;
@@ -726,12 +712,9 @@ TN_API uint64_t tn_loop_update_time(tn_loop *loop) {
 }
 
 TN__PRIVATE void tn__loop_close_wake(tn_loop *loop) {
-    if (loop->wake_fd[0] >= 0) {
-        (void)tn_loop_remove_fd(loop, loop->wake_fd[0]);
-        tn__fd_close(loop->wake_fd[0]);
-    }
-    if (loop->wake_fd[1] >= 0 && loop->wake_fd[1] != loop->wake_fd[0]) tn__fd_close(loop->wake_fd[1]);
-    loop->wake_fd[0] = loop->wake_fd[1] = -1;
+    if (loop->wake_fd[0] != TN_INVALID_SOCKET) (void)tn_loop_remove_fd(loop, loop->wake_fd[0]);
+    tn__wake_close(loop->wake_fd);
+    loop->wake_fd[0] = loop->wake_fd[1] = TN_INVALID_SOCKET;
 }
 
 TN__PRIVATE void tn__loop_release(tn_loop *loop) {
@@ -746,6 +729,7 @@ TN__PRIVATE void tn__loop_release(tn_loop *loop) {
     tn__free(&a, loop->heap);
     tn__free(&a, loop->scratch);
     tn__free(&a, loop);
+    tn__net_cleanup();
 }
 
 /* The options with their defaults; a is the resolved allocator (tn__allocator_resolve). */
@@ -769,26 +753,24 @@ TN_API int tn_loop_new(const tn_loop_opts *opts, tn_loop **out) {
     if (!loop) return TN_ENOMEM;
     tn__loop_opts_resolve(opts, &a, &loop->opts);
     loop->a = &loop->opts.allocator;
-    loop->wake_fd[0] = loop->wake_fd[1] = -1;
+    loop->wake_fd[0] = loop->wake_fd[1] = TN_INVALID_SOCKET;
+    if ((rc = tn__net_startup()) != 0) {   /* WSAStartup on Windows: the loop owns a reference */
+        tn__free(&a, loop);
+        return rc;
+    }
     if ((rc = tn__mutex_init(&loop->post_lock)) != 0) {
+        tn__net_cleanup();
         tn__free(&a, loop);
         return rc;
     }
     if ((rc = tn__poll_init(loop)) != 0) {
         tn__mutex_destroy(&loop->post_lock);
+        tn__net_cleanup();
         tn__free(&a, loop);
         return rc;
     }
     tn__ignore_sigpipe_once();   /* pipes have no MSG_NOSIGNAL */
-#if defined(__linux__)
-    {
-        int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-        if (fd < 0) rc = tn__last_err();
-        loop->wake_fd[0] = loop->wake_fd[1] = fd;
-    }
-#else
-    rc = tn__pipe(loop->wake_fd);
-#endif
+    rc = tn__wake_open(loop->wake_fd);
     if (rc == TN_OK) rc = tn__loop_add_fd(loop, loop->wake_fd[0], TN_EV_READ, tn__loop_on_wake, NULL, 1);
     if (rc != TN_OK) {
         tn__loop_release(loop);
@@ -917,6 +899,38 @@ TN_API int tn_loop_run_once(tn_loop *loop, int timeout_ms) {
     n += tn__loop_run_deferred(loop, loop->opts.max_deferred_per_iter);
     n += tn__loop_run_closing(loop);
     loop->running--;
+    return n;
+}
+
+/* ---- embedding ---- */
+TN_API int tn_loop_next_timeout(tn_loop *loop) {
+    if (!loop) return TN_EINVAL;
+    if (loop->ndirty) tn__loop_flush_dirty(loop);
+    if (loop->ndirty) return 0;   /* refusals to report */
+    tn_loop_update_time(loop);
+    tn__heap_prune_top(loop);
+    if (loop->heap_len == 0 && !loop->dq_head && !loop->stop && !tn__loop_closing_ready(loop)) return -1;
+    return tn__loop_poll_timeout(loop, -1);
+}
+
+TN_API tn_socket tn_loop_backend_fd(const tn_loop *loop) {
+    return loop ? tn__poll_fd((tn_loop *)loop) : TN_INVALID_SOCKET;
+}
+
+TN_API size_t tn_loop_poll_fds(tn_loop *loop, tn_pollfd *out, size_t cap) {
+    size_t fd, n = 0;
+    if (!loop) return 0;
+    if (loop->ndirty) tn__loop_flush_dirty(loop);
+    for (fd = 0; fd < loop->nfds; fd++) {
+        const tn__fdw *w = &loop->fds[fd];
+        int ev = w->active ? w->events & (TN_EV_READ | TN_EV_WRITE) : 0;
+        if (!ev) continue;
+        if (out && n < cap) {
+            out[n].fd = (tn_socket)fd;
+            out[n].events = ev;
+        }
+        n++;
+    }
     return n;
 }
 

@@ -77,6 +77,37 @@ TN_API int tn_loop_run_until(tn_loop *loop, const volatile int *flag, uint64_t t
 TN_API uint64_t tn_loop_now(const tn_loop *loop);
 TN_API uint64_t tn_loop_update_time(tn_loop *loop);
 
+/* ---- living inside another loop (a game engine, a GUI toolkit, an RTOS superloop) ----
+   The host loop waits; tornado.h does the work without blocking:
+       for (;;) {
+           int ms = tn_loop_next_timeout(loop);          // before every wait
+           n = tn_loop_poll_fds(loop, fds, cap);         // or poll tn_loop_backend_fd(loop)
+           ... the host's wait: these fds, its own, min(ms, its own deadline) ...
+           tn_loop_run_once(loop, 0);                    // processes what is ready, never blocks
+       }
+   tn_loop_run_once(loop, 0) is the non-blocking step: it polls the loop's fds with a zero
+   timeout, runs what is ready, due timers, deferred callbacks and closes. Calling it more
+   often than needed is harmless; calling it after the host's wait ends is required. */
+
+/* Apply pending interest changes (so tn_loop_backend_fd and tn_loop_poll_fds are current)
+   and return how long the host may wait before calling tn_loop_run_once(loop, 0): 0 = now
+   (callbacks deferred, a timer due, a close to finish), -1 = no timer (wait for I/O or a
+   tn_loop_post wakeup only), else ms until the nearest timer. */
+TN_API int tn_loop_next_timeout(tn_loop *loop);
+/* One pollable fd that turns readable when any watched fd is ready (and on tn_loop_post):
+   the epoll fd. TN_INVALID_SOCKET on backends without one (poll, WSAPoll): use
+   tn_loop_poll_fds there. */
+TN_API tn_socket tn_loop_backend_fd(const tn_loop *loop);
+/* One watched fd and what the loop waits for on it (TN_EV_READ and/or TN_EV_WRITE). */
+typedef struct tn_pollfd { tn_socket fd; int events; } tn_pollfd;
+/* Fill out[0..cap) with the fds the loop waits on (its wakeup fd included: tn_loop_post
+   wakes the host too) and return how many there are (may exceed cap: grow and call again).
+   Works on every backend. The host maps TN_EV_READ/TN_EV_WRITE onto its poll()/WSAPoll()
+   bits (POLLIN/POLLOUT). A peer leaving an idle connection is seen when the host wakes for
+   another reason where the backend has a peer-left signal (Linux's POLLRDHUP/EPOLLRDHUP is
+   not listed); without one the idle socket is listed as TN_EV_READ. */
+TN_API size_t tn_loop_poll_fds(tn_loop *loop, tn_pollfd *out, size_t cap);
+
 /* ---- fd watchers (one per fd) ---- */
 /* Watch fd for events (TN_EV_READ | TN_EV_WRITE). The fd should be non-blocking.
    Returns: TN_OK, TN_EEXIST (fd already watched), TN_EINVAL, TN_ENOMEM, or a poller error.

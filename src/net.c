@@ -117,6 +117,11 @@ TN_API int tn_addr_from_ip(const char *ip, int port, tn_addr *out) {
 }
 
 TN_API int tn_addr_from_unix(const char *path, tn_addr *out) {
+#if !TN__HAVE_UNIX_SOCKETS
+    (void)path;
+    (void)out;
+    return TN_ENOTSUP;
+#else
     struct sockaddr_un un;
     size_t n;
     if (!path || !out) return TN_EINVAL;
@@ -127,6 +132,7 @@ TN_API int tn_addr_from_unix(const char *path, tn_addr *out) {
     memcpy(un.sun_path, path, n + 1);
     tn__addr_set(out, &un, offsetof(struct sockaddr_un, sun_path) + n + 1);
     return TN_OK;
+#endif
 }
 
 TN_API int tn_is_valid_ip(const char *s) {
@@ -154,6 +160,7 @@ TN_API int tn_addr_ip(const tn_addr *a, char *buf, size_t n) {
         if (!inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)a->u.bytes)->sin6_addr, tmp, sizeof tmp))
             return TN_EINVAL;
         return tn__net_put(buf, n, tmp);
+#if TN__HAVE_UNIX_SOCKETS
     case TN_AF_UNIX: {
         const struct sockaddr_un *un = (const struct sockaddr_un *)(const void *)a->u.bytes;
         size_t off = offsetof(struct sockaddr_un, sun_path), len = 0;
@@ -163,6 +170,7 @@ TN_API int tn_addr_ip(const tn_addr *a, char *buf, size_t n) {
         buf[len] = 0;
         return (int)len;
     }
+#endif
     default:
         return TN_EINVAL;
     }
@@ -200,46 +208,24 @@ TN_API int tn_addr_equal(const tn_addr *a, const tn_addr *b) {
 /* ---- sockets ---- */
 TN_API void tn_socket_close(tn_socket fd) { tn__fd_close(fd); }
 
-TN_API int tn_socket_local_addr(tn_socket fd, tn_addr *out) {
-    socklen_t len = (socklen_t)sizeof out->u.bytes;
+TN__PRIVATE int tn__net_sock_addr(tn_socket fd, int which, tn_addr *out) {
+    size_t len = sizeof out->u.bytes;
+    int rc;
     memset(out, 0, sizeof *out);
-    if (getsockname(fd, tn__net_sa(out), &len) != 0) return tn__last_err();
+    if ((rc = tn__sock_name(fd, which, tn__net_sa(out), &len)) != 0) return rc;
     out->len = (uint32_t)len;
     return TN_OK;
 }
 
-TN_API int tn_socket_peer_addr(tn_socket fd, tn_addr *out) {
-    socklen_t len = (socklen_t)sizeof out->u.bytes;
-    memset(out, 0, sizeof *out);
-    if (getpeername(fd, tn__net_sa(out), &len) != 0) return tn__last_err();
-    out->len = (uint32_t)len;
-    return TN_OK;
-}
+TN_API int tn_socket_local_addr(tn_socket fd, tn_addr *out) { return tn__net_sock_addr(fd, 0, out); }
+TN_API int tn_socket_peer_addr(tn_socket fd, tn_addr *out) { return tn__net_sock_addr(fd, 1, out); }
 
 /* Accept one connection: non-blocking and close-on-exec. TN_EAGAIN when none is queued. */
 TN__PRIVATE int tn__net_accept(int lfd, int *out, tn_addr *peer) {
-    socklen_t len = (socklen_t)sizeof peer->u.bytes;
-    int fd = -1;
+    size_t len = sizeof peer->u.bytes;
+    int fd = -1, rc;
     memset(peer, 0, sizeof *peer);
-    for (;;) {
-#if TN__HAVE_GNU
-        fd = accept4(lfd, tn__net_sa(peer), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
-#else
-        fd = accept(lfd, tn__net_sa(peer), &len);
-#endif
-        if (fd >= 0) break;
-        if (errno == EINTR) continue;
-        return tn__last_err();
-    }
-#if !TN__HAVE_GNU
-    {
-        int rc = tn__fd_setup(fd);
-        if (rc != 0) { tn__fd_close(fd); return rc; }
-    }
-#endif
-#if defined(SO_NOSIGPIPE)
-    { int one = 1; (void)setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one); }
-#endif
+    if ((rc = tn__sock_accept(lfd, &fd, tn__net_sa(peer), &len)) != 0) return rc;
     peer->len = (uint32_t)len;
     *out = fd;
     return TN_OK;
@@ -317,14 +303,15 @@ TN__PRIVATE int tn__net_getaddrinfo(const tn_allocator *a, const char *host, int
 }
 
 TN__PRIVATE int tn__net_listen_on(const tn_addr *addr, const tn_bind_opts *o, int backlog, int *out) {
-    int fd = -1, rc, one = 1;
+    int fd = -1, rc;
     int fam = tn__net_csa(addr)->sa_family;
     if ((rc = tn__socket(fam, SOCK_STREAM, &fd)) != 0) return rc;
-    (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+#if !defined(_WIN32)   /* Windows' SO_REUSEADDR lets another socket steal the port */
+    (void)tn__sock_setopt(fd, SOL_SOCKET, SO_REUSEADDR, 1);
+#endif
     if (o->reuse_port) {
 #if defined(SO_REUSEPORT)
-        if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
-            rc = tn__last_err();
+        if ((rc = tn__sock_setopt(fd, SOL_SOCKET, SO_REUSEPORT, 1)) != 0) {
             tn__fd_close(fd);
             return rc == TN_ESYS ? TN_ENOTSUP : rc;
         }
@@ -334,11 +321,9 @@ TN__PRIVATE int tn__net_listen_on(const tn_addr *addr, const tn_bind_opts *o, in
 #endif
     }
     if (fam == AF_INET6) {
-        int v6only = o->dual_stack ? 0 : 1;
-        (void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof v6only);
+        (void)tn__sock_setopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, o->dual_stack ? 0 : 1);
     }
-    if (bind(fd, tn__net_csa(addr), (socklen_t)addr->len) != 0 || listen(fd, backlog) != 0) {
-        rc = tn__last_err();
+    if ((rc = tn__sock_bind_listen(fd, tn__net_csa(addr), addr->len, backlog)) != 0) {
         tn__fd_close(fd);
         return rc;
     }
@@ -398,6 +383,13 @@ TN_API int tn_bind_sockets(const char *host, int port, const tn_bind_opts *opts,
 }
 
 TN_API int tn_bind_unix(const char *path, int mode, int backlog, tn_socket *out) {
+#if !TN__HAVE_UNIX_SOCKETS
+    (void)path;
+    (void)mode;
+    (void)backlog;
+    (void)out;
+    return TN_ENOTSUP;
+#else
     tn_addr addr;
     struct stat st;
     int fd = -1, rc;
@@ -418,6 +410,7 @@ TN_API int tn_bind_unix(const char *path, int mode, int backlog, tn_socket *out)
     }
     *out = fd;
     return TN_OK;
+#endif
 }
 
 /* ---- resolvers ---- */
@@ -452,9 +445,9 @@ struct tn_resolver {
     tn_cb close_cb;
     void *close_user;
 #if TN_HAS_THREADS
-    pthread_t *threads;
+    tn__thread *threads;
     int nthreads;
-    pthread_cond_t cond;
+    tn__cond cond;
     tn__mutex lock;
     tn_resolve_req *jobs_head, *jobs_tail;
     tn_resolve_req *done_head, *done_tail;
@@ -593,7 +586,7 @@ TN__PRIVATE void *tn__net_resolver_worker(void *arg) {
     for (;;) {
         tn_resolve_req *q;
         tn__mutex_lock(&r->lock);
-        while (!r->jobs_head && !r->stopping) pthread_cond_wait(&r->cond, &r->lock);
+        while (!r->jobs_head && !r->stopping) tn__cond_wait(&r->cond, &r->lock);
         int stopping;
         q = r->jobs_head;
         if (!q) {   /* stopping and nothing left */
@@ -634,10 +627,10 @@ TN__PRIVATE void tn__net_resolver_on_async(tn_loop *loop, void *user) {
 TN__PRIVATE int tn__net_resolver_start_threads(tn_resolver *r) {
     int i, want = r->opts.threads;
     if (r->threads) return TN_OK;
-    r->threads = (pthread_t *)tn__calloc(tn__loop_alloc(r->h.loop), (size_t)want * sizeof(pthread_t));
+    r->threads = (tn__thread *)tn__calloc(tn__loop_alloc(r->h.loop), (size_t)want * sizeof(tn__thread));
     if (!r->threads) return TN_ENOMEM;
     for (i = 0; i < want; i++) {
-        if (pthread_create(&r->threads[i], NULL, tn__net_resolver_worker, r) != 0) break;
+        if (tn__thread_start(&r->threads[i], tn__net_resolver_worker, r) != 0) break;
         r->nthreads++;
     }
     return r->nthreads > 0 ? TN_OK : TN_ESYS;
@@ -657,7 +650,7 @@ TN__PRIVATE void tn__net_resolver_finalize(tn__handle *h) {
     }
 #if TN_HAS_THREADS
     if (r->opts.kind == TN_RESOLVER_THREADED) {
-        pthread_cond_destroy(&r->cond);
+        tn__cond_destroy(&r->cond);
         tn__mutex_destroy(&r->lock);
         tn__free(tn__loop_alloc(loop), r->threads);
     }
@@ -687,13 +680,13 @@ TN_API int tn_resolver_new(tn_loop *loop, const tn_resolver_opts *opts, tn_resol
     if (r->opts.kind == TN_RESOLVER_THREADED) {
 #if TN_HAS_THREADS
         int rc;
-        if (pthread_cond_init(&r->cond, NULL) != 0) {
+        if (tn__cond_init(&r->cond) != 0) {
             tn__free(tn__loop_alloc(loop), r);
             return TN_ESYS;
         }
         if ((rc = tn__mutex_init(&r->lock)) != 0 ||
             (rc = tn_async_new(loop, tn__net_resolver_on_async, r, &r->async)) != 0) {
-            pthread_cond_destroy(&r->cond);
+            tn__cond_destroy(&r->cond);
             tn__mutex_destroy(&r->lock);
             tn__free(tn__loop_alloc(loop), r);
             return rc;
@@ -746,7 +739,7 @@ TN_API int tn_resolve(tn_loop *loop, tn_resolver *r, const char *host, int port,
         if (r->jobs_tail) r->jobs_tail->qnext = q;
         else r->jobs_head = q;
         r->jobs_tail = q;
-        pthread_cond_signal(&r->cond);
+        tn__cond_signal(&r->cond);
         tn__mutex_unlock(&r->lock);
         r->h.pending++;
         if (out) *out = q;
@@ -778,9 +771,9 @@ TN_API int tn_resolver_close(tn_resolver *r, tn_cb cb, void *user) {
         tn__mutex_lock(&r->lock);
         for (q = r->jobs_head; q; q = q->qnext) q->cancelled = 1;
         r->stopping = 1;
-        pthread_cond_broadcast(&r->cond);
+        tn__cond_broadcast(&r->cond);
         tn__mutex_unlock(&r->lock);
-        for (i = 0; i < r->nthreads; i++) (void)pthread_join(r->threads[i], NULL);
+        for (i = 0; i < r->nthreads; i++) tn__thread_join(&r->threads[i]);
         r->nthreads = 0;
         /* what finished is delivered from the loop, never inside this call */
         tn__mutex_lock(&r->lock);

@@ -1,4 +1,4 @@
-/* platform.c: errno mapping, fd flags, sockets, clock, locks (the system includes are in internal.h). */
+/* platform.c: errno/WSA error mapping, fd flags, socket calls, the loop wakeup, clock, locks, threads (POSIX and Windows; the system includes are in internal.h). */
 #include "internal.h"
 
 /* Sizes and durations stored in 32 bits (per-connection state stays small). */
@@ -52,12 +52,86 @@ TN__PRIVATE int tn__err_from_errno(int e) {
     case EMFILE: return TN_EMFILE;
     case ENFILE: return TN_EMFILE;
     case EBADF: return TN_ECLOSED;
+#if defined(_WIN32)
+    /* Winsock's codes (WSAGetLastError, SO_ERROR): 10000 and up, apart from errno's */
+    case WSAEINTR: return TN_EAGAIN;
+    case WSAEWOULDBLOCK: return TN_EAGAIN;
+    case WSAEINPROGRESS: return TN_EAGAIN;
+    case WSAEALREADY: return TN_EAGAIN;
+    case WSAEINVAL: return TN_EINVAL;
+    case WSAEFAULT: return TN_EINVAL;
+    case WSAENOBUFS: return TN_ENOMEM;
+    case WSAETIMEDOUT: return TN_ETIMEOUT;
+    case WSAECONNRESET: return TN_ERESET;
+    case WSAECONNABORTED: return TN_ERESET;
+    case WSAENETRESET: return TN_ERESET;
+    case WSAECONNREFUSED: return TN_EREFUSED;
+    case WSAENETUNREACH: return TN_EUNREACH;
+    case WSAEHOSTUNREACH: return TN_EUNREACH;
+    case WSAENETDOWN: return TN_EUNREACH;
+    case WSAEHOSTDOWN: return TN_EUNREACH;
+    case WSAEADDRINUSE: return TN_EADDRINUSE;
+    case WSAEADDRNOTAVAIL: return TN_EADDRNOTAVAIL;
+    case WSAEACCES: return TN_EACCES;
+    case WSAEOPNOTSUPP: return TN_ENOTSUP;
+    case WSAENOPROTOOPT: return TN_ENOTSUP;
+    case WSAEAFNOSUPPORT: return TN_ENOTSUP;
+    case WSAEPROTONOSUPPORT: return TN_ENOTSUP;
+    case WSAESHUTDOWN: return TN_EPIPE;
+    case WSAENOTCONN: return TN_ENOTCONN;
+    case WSAEMFILE: return TN_EMFILE;
+    case WSAENOTSOCK: return TN_ECLOSED;
+    case WSANOTINITIALISED: return TN_ESYS;
+#endif
     default: return TN_ESYS;
     }
 }
 
+#if defined(_WIN32)
+/* The last Winsock error (every socket call here reports through it), else errno's. */
+TN__PRIVATE int tn__last_err(void) {
+    int e = WSAGetLastError();
+    return tn__err_from_errno(e ? e : errno);
+}
+#else
 TN__PRIVATE int tn__last_err(void) { return tn__err_from_errno(errno); }
+#endif
 
+#if defined(_WIN32)
+/* Make a socket non-blocking and not inherited by child processes. */
+TN__PRIVATE int tn__fd_setup(int fd) {
+    u_long one = 1;
+    if (ioctlsocket(TN__SOCK(fd), FIONBIO, &one) != 0) return tn__last_err();
+    (void)SetHandleInformation((HANDLE)TN__SOCK(fd), HANDLE_FLAG_INHERIT, 0);
+    return TN_OK;
+}
+
+/* closesocket() that preserves the last error. */
+TN__PRIVATE void tn__fd_close(int fd) {
+    int saved = WSAGetLastError();
+    if (fd != TN_INVALID_SOCKET) (void)closesocket(TN__SOCK(fd));
+    WSASetLastError(saved);
+}
+
+TN__PRIVATE int tn__socket(int family, int type, int *out) {
+    SOCKET s = socket(family, type, 0);
+    int rc;
+    if (s == INVALID_SOCKET) return tn__last_err();
+    if ((rc = tn__fd_setup((int)s)) != 0) {
+        tn__fd_close((int)s);
+        return rc;
+    }
+    *out = (int)s;
+    return TN_OK;
+}
+
+/* No pollable pipes on Windows (WSAPoll takes sockets only). */
+TN__PRIVATE int tn__pipe(int fds[2]) {
+    fds[0] = fds[1] = TN_INVALID_SOCKET;
+    return TN_ENOTSUP;
+}
+
+#else
 /* Make an fd non-blocking and close-on-exec. */
 TN__PRIVATE int tn__fd_setup(int fd) {
     int fl = fcntl(fd, F_GETFL);
@@ -111,7 +185,362 @@ TN__PRIVATE int tn__pipe(int fds[2]) {
 #endif
 }
 
+#endif
+
+#if defined(_WIN32)
+/* ---- the loop's wakeup (tn_loop_post, tn_async_send) ----
+   Windows: a connected pair of loopback TCP sockets (WSAPoll watches sockets only). */
+TN__PRIVATE int tn__wake_open(tn_socket fds[2]) {
+    struct sockaddr_in a;
+    int len = (int)sizeof a, rc = TN_OK, lfd = TN_INVALID_SOCKET, c = TN_INVALID_SOCKET;
+    SOCKET s;
+    fds[0] = fds[1] = TN_INVALID_SOCKET;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if ((s = socket(AF_INET, SOCK_STREAM, 0)) == INVALID_SOCKET) return tn__last_err();
+    lfd = (int)s;
+    if (bind(s, (struct sockaddr *)&a, len) != 0 || listen(s, 1) != 0 ||
+        getsockname(s, (struct sockaddr *)&a, &len) != 0 ||
+        (s = socket(AF_INET, SOCK_STREAM, 0)) == INVALID_SOCKET) {
+        rc = tn__last_err();
+        tn__fd_close(lfd);
+        return rc;
+    }
+    c = (int)s;
+    if (connect(TN__SOCK(c), (struct sockaddr *)&a, len) != 0 ||
+        (s = accept(TN__SOCK(lfd), NULL, NULL)) == INVALID_SOCKET) {
+        rc = tn__last_err();
+        tn__fd_close(lfd);
+        tn__fd_close(c);
+        return rc;
+    }
+    tn__fd_close(lfd);
+    fds[0] = (int)s;   /* the accepted end is read */
+    fds[1] = c;
+    if ((rc = tn__fd_setup(fds[0])) != 0 || (rc = tn__fd_setup(fds[1])) != 0 ||
+        (rc = tn__sock_setopt(fds[1], IPPROTO_TCP, TCP_NODELAY, 1)) != 0) {
+        tn__wake_close(fds);
+        return rc;
+    }
+    return TN_OK;
+}
+
+/* One byte; a full socket buffer already means "awake". */
+TN__PRIVATE void tn__wake_signal(tn_socket wfd) {
+    int saved = WSAGetLastError();
+    char c = 1;
+    (void)send(TN__SOCK(wfd), &c, 1, 0);
+    WSASetLastError(saved);
+}
+
+TN__PRIVATE void tn__wake_drain(tn_socket rfd) {
+    char drain[64];
+    while (recv(TN__SOCK(rfd), drain, (int)sizeof drain, 0) > 0) {}
+}
+
+TN__PRIVATE void tn__wake_close(tn_socket fds[2]) {
+    if (fds[1] != fds[0]) tn__fd_close(fds[1]);
+    tn__fd_close(fds[0]);
+    fds[0] = fds[1] = TN_INVALID_SOCKET;
+}
+
+#else
+/* ---- the loop's wakeup (tn_loop_post, tn_async_send) ----
+   Linux: one eventfd (fds[0] == fds[1]); elsewhere (and TORNADO_GENERIC_POSIX): a pipe. */
+TN__PRIVATE int tn__wake_open(tn_socket fds[2]) {
+#if TN__HAVE_EVENTFD
+    int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (fd < 0) return tn__last_err();
+    fds[0] = fds[1] = fd;
+    return TN_OK;
+#else
+    return tn__pipe(fds);
+#endif
+}
+
+/* Async-signal-safe: one write; a full pipe or counter already means "awake". */
+TN__PRIVATE void tn__wake_signal(tn_socket wfd) {
+    int saved = errno;
+    ssize_t r;
+#if TN__HAVE_EVENTFD
+    uint64_t one = 1;
+    do r = write(wfd, &one, sizeof one); while (r < 0 && errno == EINTR);
+#else
+    char c = 1;
+    do r = write(wfd, &c, 1); while (r < 0 && errno == EINTR);
+#endif
+    (void)r;
+    errno = saved;
+}
+
+TN__PRIVATE void tn__wake_drain(tn_socket rfd) {
+    char drain[64];
+    ssize_t r;
+    do r = read(rfd, drain, sizeof drain); while (r > 0 || (r < 0 && errno == EINTR));
+}
+
+TN__PRIVATE void tn__wake_close(tn_socket fds[2]) {
+    if (fds[1] != fds[0]) tn__fd_close(fds[1]);
+    tn__fd_close(fds[0]);
+    fds[0] = fds[1] = TN_INVALID_SOCKET;
+}
+
+#endif
+
+#if defined(_WIN32)
+/* Winsock lengths are ints: one call moves at most INT_MAX bytes. */
+#  define TN__IOLEN(n) ((int)((n) > (size_t)INT_MAX ? (size_t)INT_MAX : (n)))
+
+TN__PRIVATE long tn__sock_peek(tn_socket fd, void *buf, size_t n) {
+    int r = recv(TN__SOCK(fd), (char *)buf, TN__IOLEN(n), MSG_PEEK);
+    return r >= 0 ? (long)r : tn__last_err();
+}
+
+TN__PRIVATE long tn__sock_recv(tn_socket fd, void *buf, size_t n) {
+    int r = recv(TN__SOCK(fd), (char *)buf, TN__IOLEN(n), 0);
+    return r >= 0 ? (long)r : tn__last_err();
+}
+
+TN__PRIVATE long tn__sock_send(tn_socket fd, const void *buf, size_t n) {
+    int r = send(TN__SOCK(fd), (const char *)buf, TN__IOLEN(n), 0);
+    return r >= 0 ? (long)r : tn__last_err();
+}
+
+TN__PRIVATE long tn__sock_sendv(tn_socket fd, const tn_str *bufs, int n) {
+    WSABUF wb[16];
+    DWORD sent = 0;
+    int i;
+    if (n > 16) n = 16;
+    for (i = 0; i < n; i++) {
+        wb[i].buf = (char *)(uintptr_t)bufs[i].ptr;
+        wb[i].len = (ULONG)TN__IOLEN(bufs[i].len);
+    }
+    if (WSASend(TN__SOCK(fd), wb, (DWORD)n, &sent, 0, NULL, NULL) != 0) return tn__last_err();
+    return (long)sent;
+}
+
+TN__PRIVATE long tn__fd_read(int fd, void *buf, size_t n) { (void)fd; (void)buf; (void)n; return TN_ENOTSUP; }
+TN__PRIVATE long tn__fd_write(int fd, const void *buf, size_t n) { (void)fd; (void)buf; (void)n; return TN_ENOTSUP; }
+TN__PRIVATE long tn__fd_writev(int fd, const tn_str *bufs, int n) { (void)fd; (void)bufs; (void)n; return TN_ENOTSUP; }
+
+TN__PRIVATE int tn__sock_shutdown_write(tn_socket fd) {
+    return shutdown(TN__SOCK(fd), SD_SEND) == 0 ? TN_OK : tn__last_err();
+}
+
+TN__PRIVATE int tn__sock_setopt(tn_socket fd, int level, int name, int value) {
+    return setsockopt(TN__SOCK(fd), level, name, (const char *)&value, (int)sizeof value) == 0 ? TN_OK
+                                                                                             : tn__last_err();
+}
+
+TN__PRIVATE int tn__sock_error(tn_socket fd) {
+    int err = 0, len = (int)sizeof err;
+    if (getsockopt(TN__SOCK(fd), SOL_SOCKET, SO_ERROR, (char *)&err, &len) != 0)
+        return WSAGetLastError() == WSAENOTSOCK ? TN_OK : tn__last_err();
+    return err ? tn__err_from_errno(err) : TN_OK;
+}
+
+TN__PRIVATE int tn__sock_connect(tn_socket fd, const struct sockaddr *sa, size_t len) {
+    int e;
+    if (connect(TN__SOCK(fd), sa, (int)len) == 0) return TN_OK;
+    e = WSAGetLastError();
+    return e == WSAEWOULDBLOCK || e == WSAEINPROGRESS ? TN_EAGAIN : tn__err_from_errno(e);
+}
+
+TN__PRIVATE int tn__sock_accept(tn_socket lfd, tn_socket *out, struct sockaddr *sa, size_t *len) {
+    int l = (int)*len, rc;
+    SOCKET s = accept(TN__SOCK(lfd), sa, &l);
+    if (s == INVALID_SOCKET) return tn__last_err();
+    if ((rc = tn__fd_setup((int)s)) != 0) {
+        tn__fd_close((int)s);
+        return rc;
+    }
+    *len = (size_t)l;
+    *out = (int)s;
+    return TN_OK;
+}
+
+TN__PRIVATE int tn__sock_bind_listen(tn_socket fd, const struct sockaddr *sa, size_t len, int backlog) {
+    if (bind(TN__SOCK(fd), sa, (int)len) != 0 || listen(TN__SOCK(fd), backlog) != 0) return tn__last_err();
+    return TN_OK;
+}
+
+TN__PRIVATE int tn__sock_name(tn_socket fd, int which, struct sockaddr *sa, size_t *len) {
+    int l = (int)*len, r = which ? getpeername(TN__SOCK(fd), sa, &l) : getsockname(TN__SOCK(fd), sa, &l);
+    if (r != 0) return tn__last_err();
+    *len = (size_t)l;
+    return TN_OK;
+}
+
+TN__PRIVATE int tn__cpu_count(void) {
+    SYSTEM_INFO si;
+    GetSystemInfo(&si);
+    return si.dwNumberOfProcessors > 0 ? (int)si.dwNumberOfProcessors : 1;
+}
+
+/* WSAStartup is reference-counted: each loop takes one reference and gives it back. */
+TN__PRIVATE int tn__net_startup(void) {
+    WSADATA wd;
+    int e = WSAStartup(MAKEWORD(2, 2), &wd);
+    return e == 0 ? TN_OK : tn__err_from_errno(e);
+}
+TN__PRIVATE void tn__net_cleanup(void) { (void)WSACleanup(); }
+#else
+TN__PRIVATE long tn__sock_peek(tn_socket fd, void *buf, size_t n) {
+    for (;;) {
+        ssize_t r = recv(fd, buf, n, MSG_PEEK);
+        if (r >= 0) return (long)r;
+        if (errno != EINTR) return tn__last_err();
+    }
+}
+
+TN__PRIVATE long tn__sock_recv(tn_socket fd, void *buf, size_t n) {
+    for (;;) {
+        ssize_t r = recv(fd, buf, n, 0);
+        if (r >= 0) return (long)r;
+        if (errno != EINTR) return tn__last_err();
+    }
+}
+
+TN__PRIVATE long tn__sock_send(tn_socket fd, const void *buf, size_t n) {
+    for (;;) {
+        ssize_t r = send(fd, buf, n, TN__SEND_FLAGS);
+        if (r >= 0) return (long)r;
+        if (errno != EINTR) return tn__last_err();
+    }
+}
+
+TN__PRIVATE int tn__iov(struct iovec *iov, const tn_str *bufs, int n) {
+    int i;
+    if (n > 16) n = 16;
+    for (i = 0; i < n; i++) {
+        iov[i].iov_base = (void *)(uintptr_t)bufs[i].ptr;
+        iov[i].iov_len = bufs[i].len;
+    }
+    return n;
+}
+
+TN__PRIVATE long tn__sock_sendv(tn_socket fd, const tn_str *bufs, int n) {
+    struct iovec iov[16];
+    struct msghdr msg;
+    memset(&msg, 0, sizeof msg);
+    msg.msg_iov = iov;
+    msg.msg_iovlen = (size_t)tn__iov(iov, bufs, n);
+    for (;;) {
+        ssize_t r = sendmsg(fd, &msg, TN__SEND_FLAGS);
+        if (r >= 0) return (long)r;
+        if (errno != EINTR) return tn__last_err();
+    }
+}
+
+TN__PRIVATE long tn__fd_read(int fd, void *buf, size_t n) {
+    for (;;) {
+        ssize_t r = read(fd, buf, n);
+        if (r >= 0) return (long)r;
+        if (errno != EINTR) return tn__last_err();
+    }
+}
+
+TN__PRIVATE long tn__fd_write(int fd, const void *buf, size_t n) {
+    for (;;) {
+        ssize_t r = write(fd, buf, n);
+        if (r >= 0) return (long)r;
+        if (errno != EINTR) return tn__last_err();
+    }
+}
+
+TN__PRIVATE long tn__fd_writev(int fd, const tn_str *bufs, int n) {
+    struct iovec iov[16];
+    for (;;) {
+        ssize_t r = writev(fd, iov, tn__iov(iov, bufs, n));
+        if (r >= 0) return (long)r;
+        if (errno != EINTR) return tn__last_err();
+    }
+}
+
+TN__PRIVATE int tn__sock_shutdown_write(tn_socket fd) {
+    return shutdown(fd, SHUT_WR) == 0 ? TN_OK : tn__last_err();
+}
+
+TN__PRIVATE int tn__sock_setopt(tn_socket fd, int level, int name, int value) {
+    return setsockopt(fd, level, name, &value, sizeof value) == 0 ? TN_OK : tn__last_err();
+}
+
+TN__PRIVATE int tn__sock_error(tn_socket fd) {
+    int err = 0;
+    socklen_t len = (socklen_t)sizeof err;
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) return errno == ENOTSOCK ? TN_OK : tn__last_err();
+    return err ? tn__err_from_errno(err) : TN_OK;
+}
+
+TN__PRIVATE int tn__sock_connect(tn_socket fd, const struct sockaddr *sa, size_t len) {
+    if (connect(fd, sa, (socklen_t)len) == 0) return TN_OK;
+    return errno == EINPROGRESS || errno == EINTR ? TN_EAGAIN : tn__last_err();
+}
+
+TN__PRIVATE int tn__sock_accept(tn_socket lfd, tn_socket *out, struct sockaddr *sa, size_t *len) {
+    socklen_t l = (socklen_t)*len;
+    int fd;
+    for (;;) {
+#if TN__HAVE_GNU
+        fd = accept4(lfd, sa, &l, SOCK_NONBLOCK | SOCK_CLOEXEC);
+#else
+        fd = accept(lfd, sa, &l);
+#endif
+        if (fd >= 0) break;
+        if (errno == EINTR) continue;
+        return tn__last_err();
+    }
+#if !TN__HAVE_GNU
+    {
+        int rc = tn__fd_setup(fd);
+        if (rc != 0) { tn__fd_close(fd); return rc; }
+    }
+#endif
+#if defined(SO_NOSIGPIPE)
+    (void)tn__sock_setopt(fd, SOL_SOCKET, SO_NOSIGPIPE, 1);
+#endif
+    *len = (size_t)l;
+    *out = fd;
+    return TN_OK;
+}
+
+TN__PRIVATE int tn__sock_bind_listen(tn_socket fd, const struct sockaddr *sa, size_t len, int backlog) {
+    if (bind(fd, sa, (socklen_t)len) != 0 || listen(fd, backlog) != 0) return tn__last_err();
+    return TN_OK;
+}
+
+TN__PRIVATE int tn__sock_name(tn_socket fd, int which, struct sockaddr *sa, size_t *len) {
+    socklen_t l = (socklen_t)*len;
+    int r = which ? getpeername(fd, sa, &l) : getsockname(fd, sa, &l);
+    if (r != 0) return tn__last_err();
+    *len = (size_t)l;
+    return TN_OK;
+}
+
+TN__PRIVATE int tn__cpu_count(void) {
+    long n = -1;
+#if defined(_SC_NPROCESSORS_ONLN)
+    n = sysconf(_SC_NPROCESSORS_ONLN);
+#endif
+    return n > 0 ? (int)n : 1;
+}
+
+TN__PRIVATE int tn__net_startup(void) { return TN_OK; }
+TN__PRIVATE void tn__net_cleanup(void) {}
+#endif
+
 /* ---- clock ---- */
+#if defined(_WIN32)
+TN_API uint64_t tn_time_ns(void) {
+    static LARGE_INTEGER freq;   /* constant since boot: reading it twice is harmless */
+    LARGE_INTEGER now;
+    if (freq.QuadPart == 0) QueryPerformanceFrequency(&freq);
+    QueryPerformanceCounter(&now);
+    return (uint64_t)(now.QuadPart / freq.QuadPart) * 1000000000u +
+           (uint64_t)(now.QuadPart % freq.QuadPart) * 1000000000u / (uint64_t)freq.QuadPart;
+}
+#else
 TN_API uint64_t tn_time_ns(void) {
     struct timespec ts;
 #if defined(CLOCK_MONOTONIC)
@@ -120,15 +549,51 @@ TN_API uint64_t tn_time_ns(void) {
         (void)clock_gettime(CLOCK_REALTIME, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
+#endif
 
 TN_API uint64_t tn_time_ms(void) { return tn_time_ns() / 1000000u; }
 
 /* ---- locks (no-ops under TORNADO_NO_THREADS) ---- */
-#if TN_HAS_THREADS
+#if TN_HAS_THREADS && defined(_WIN32)
+/* Win32: SRW locks, condition variables, CreateThread (no pthread library needed) */
+TN__PRIVATE int tn__mutex_init(tn__mutex *m) { InitializeSRWLock(m); return TN_OK; }
+TN__PRIVATE void tn__mutex_destroy(tn__mutex *m) { (void)m; }
+TN__PRIVATE void tn__mutex_lock(tn__mutex *m) { AcquireSRWLockExclusive(m); }
+TN__PRIVATE void tn__mutex_unlock(tn__mutex *m) { ReleaseSRWLockExclusive(m); }
+TN__PRIVATE int tn__cond_init(tn__cond *c) { InitializeConditionVariable(c); return TN_OK; }
+TN__PRIVATE void tn__cond_destroy(tn__cond *c) { (void)c; }
+TN__PRIVATE void tn__cond_wait(tn__cond *c, tn__mutex *m) { (void)SleepConditionVariableSRW(c, m, INFINITE, 0); }
+TN__PRIVATE void tn__cond_signal(tn__cond *c) { WakeConditionVariable(c); }
+TN__PRIVATE void tn__cond_broadcast(tn__cond *c) { WakeAllConditionVariable(c); }
+TN__PRIVATE DWORD WINAPI tn__thread_main(LPVOID arg) {
+    tn__thread *t = (tn__thread *)arg;
+    (void)t->fn(t->arg);
+    return 0;
+}
+TN__PRIVATE int tn__thread_start(tn__thread *t, void *(*fn)(void *), void *arg) {
+    t->fn = fn;
+    t->arg = arg;
+    t->h = CreateThread(NULL, 0, tn__thread_main, t, 0, NULL);
+    return t->h ? TN_OK : TN_ESYS;
+}
+TN__PRIVATE void tn__thread_join(tn__thread *t) {
+    (void)WaitForSingleObject(t->h, INFINITE);
+    (void)CloseHandle(t->h);
+}
+#elif TN_HAS_THREADS
 TN__PRIVATE int tn__mutex_init(tn__mutex *m) { return pthread_mutex_init(m, NULL) == 0 ? TN_OK : TN_ESYS; }
 TN__PRIVATE void tn__mutex_destroy(tn__mutex *m) { (void)pthread_mutex_destroy(m); }
 TN__PRIVATE void tn__mutex_lock(tn__mutex *m) { (void)pthread_mutex_lock(m); }
 TN__PRIVATE void tn__mutex_unlock(tn__mutex *m) { (void)pthread_mutex_unlock(m); }
+TN__PRIVATE int tn__cond_init(tn__cond *c) { return pthread_cond_init(c, NULL) == 0 ? TN_OK : TN_ESYS; }
+TN__PRIVATE void tn__cond_destroy(tn__cond *c) { (void)pthread_cond_destroy(c); }
+TN__PRIVATE void tn__cond_wait(tn__cond *c, tn__mutex *m) { (void)pthread_cond_wait(c, m); }
+TN__PRIVATE void tn__cond_signal(tn__cond *c) { (void)pthread_cond_signal(c); }
+TN__PRIVATE void tn__cond_broadcast(tn__cond *c) { (void)pthread_cond_broadcast(c); }
+TN__PRIVATE int tn__thread_start(tn__thread *t, void *(*fn)(void *), void *arg) {
+    return pthread_create(t, NULL, fn, arg) == 0 ? TN_OK : TN_ESYS;
+}
+TN__PRIVATE void tn__thread_join(tn__thread *t) { (void)pthread_join(*t, NULL); }
 #else
 TN__PRIVATE int tn__mutex_init(tn__mutex *m) { *m = 0; return TN_OK; }
 TN__PRIVATE void tn__mutex_destroy(tn__mutex *m) { (void)m; }
@@ -138,6 +603,9 @@ TN__PRIVATE void tn__mutex_unlock(tn__mutex *m) { (void)m; }
 
 /* Ignore SIGPIPE process-wide only where the platform has neither MSG_NOSIGNAL nor
    SO_NOSIGPIPE (writes to pipes still need it everywhere: see tn__ignore_sigpipe_once). */
+#if defined(_WIN32)
+TN__PRIVATE void tn__ignore_sigpipe_once(void) {}   /* no SIGPIPE on Windows */
+#else
 TN__PRIVATE void tn__ignore_sigpipe_once(void) {
     static volatile sig_atomic_t done = 0;
     if (!done) {
@@ -151,3 +619,4 @@ TN__PRIVATE void tn__ignore_sigpipe_once(void) {
         }
     }
 }
+#endif

@@ -12,6 +12,10 @@ typedef struct tn__epoll {
 } tn__epoll;
 
 TN__PRIVATE const char *tn__poll_name(void) { return "epoll"; }
+TN__PRIVATE tn_socket tn__poll_fd(tn_loop *loop) {
+    const tn__epoll *p = (const tn__epoll *)*tn__loop_backend(loop);
+    return p ? p->epfd : TN_INVALID_SOCKET;
+}
 
 TN__PRIVATE int tn__poll_init(tn_loop *loop) {
     tn__epoll *p = (tn__epoll *)tn__calloc(tn__loop_alloc(loop), sizeof *p);

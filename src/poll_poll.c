@@ -12,6 +12,7 @@ typedef struct tn__pollset {
 } tn__pollset;
 
 TN__PRIVATE const char *tn__poll_name(void) { return "poll"; }
+TN__PRIVATE tn_socket tn__poll_fd(tn_loop *loop) { (void)loop; return TN_INVALID_SOCKET; }   /* tn_loop_poll_fds */
 
 TN__PRIVATE int tn__poll_init(tn_loop *loop) {
     tn__pollset *p = (tn__pollset *)tn__calloc(tn__loop_alloc(loop), sizeof *p);
@@ -31,7 +32,7 @@ TN__PRIVATE void tn__poll_free(tn_loop *loop) {
 
 TN__PRIVATE short tn__poll_mask(int events) {
     int m = ((events & TN_EV_READ) ? POLLIN : 0) | ((events & TN_EV_WRITE) ? POLLOUT : 0);
-#if defined(POLLRDHUP)
+#if TN__HAVE_POLLRDHUP
     if (events & TN__EV_RDHUP) m |= POLLRDHUP;
 #endif
     return (short)m;
@@ -92,7 +93,7 @@ TN__PRIVATE int tn__poll_wait(tn_loop *loop, int timeout_ms) {
         if (r & (POLLIN | POLLPRI)) ev |= TN_EV_READ;
         if (r & POLLOUT) ev |= TN_EV_WRITE;
         if (r & (POLLERR | POLLHUP | POLLNVAL)) ev |= TN_EV_ERROR | TN_EV_READ | TN__EV_RDHUP;
-#if defined(POLLRDHUP)
+#if TN__HAVE_POLLRDHUP
         if (r & POLLRDHUP) ev |= TN__EV_RDHUP | TN_EV_READ;
 #endif
         tn__loop_fired(loop)[k].fd = p->pfds[i].fd;

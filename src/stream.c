@@ -64,6 +64,7 @@ struct tn_stream {
     unsigned int closed : 1;
     unsigned int eof : 1;
     unsigned int watch_close : 1;  /* idle (no read pending): still notice the peer leaving */
+    unsigned int peer_busy : 1;    /* no RDHUP: a peek found bytes, so a FIN waits for the next read */
     unsigned int corked : 1;       /* writes queue without being sent (see tn__stream_cork) */
     unsigned int reported : 1;     /* the close sequence ran */
     unsigned int delivering : 1;   /* a finished read's callback runs; rdone: its buffered bytes */
@@ -71,71 +72,16 @@ struct tn_stream {
 };
 
 /* ---- transports ---- */
-TN__PRIVATE long tn__stream_sock_read(tn_stream *s, void *buf, size_t n) {
-    for (;;) {
-        ssize_t r = recv(s->fd, buf, n, 0);
-        if (r >= 0) return (long)r;
-        if (errno != EINTR) return tn__last_err();
-    }
-}
-
-TN__PRIVATE long tn__stream_sock_write(tn_stream *s, const void *buf, size_t n) {
-    for (;;) {
-        ssize_t r = send(s->fd, buf, n, TN__SEND_FLAGS);
-        if (r >= 0) return (long)r;
-        if (errno != EINTR) return tn__last_err();
-    }
-}
-
-TN__PRIVATE long tn__stream_fd_read(tn_stream *s, void *buf, size_t n) {
-    for (;;) {
-        ssize_t r = read(s->fd, buf, n);
-        if (r >= 0) return (long)r;
-        if (errno != EINTR) return tn__last_err();
-    }
-}
-
-TN__PRIVATE long tn__stream_fd_write(tn_stream *s, const void *buf, size_t n) {
-    for (;;) {
-        ssize_t r = write(s->fd, buf, n);
-        if (r >= 0) return (long)r;
-        if (errno != EINTR) return tn__last_err();
-    }
-}
-
-TN__PRIVATE int tn__stream_iov(struct iovec *iov, const tn_str *bufs, int n) {
-    int i;
-    for (i = 0; i < n; i++) {
-        iov[i].iov_base = (void *)(uintptr_t)bufs[i].ptr;
-        iov[i].iov_len = bufs[i].len;
-    }
-    return n;
-}
-
-TN__PRIVATE long tn__stream_sock_writev(tn_stream *s, const tn_str *bufs, int n) {
-    struct iovec iov[TN__IOV_MAX];
-    struct msghdr msg;
-    memset(&msg, 0, sizeof msg);
-    msg.msg_iov = iov;
-    msg.msg_iovlen = (size_t)tn__stream_iov(iov, bufs, n);
-    for (;;) {
-        ssize_t r = sendmsg(s->fd, &msg, TN__SEND_FLAGS);
-        if (r >= 0) return (long)r;
-        if (errno != EINTR) return tn__last_err();
-    }
-}
-
-TN__PRIVATE long tn__stream_fd_writev(tn_stream *s, const tn_str *bufs, int n) {
-    struct iovec iov[TN__IOV_MAX];
-    for (;;) {
-        ssize_t r = writev(s->fd, iov, tn__stream_iov(iov, bufs, n));
-        if (r >= 0) return (long)r;
-        if (errno != EINTR) return tn__last_err();
-    }
-}
+/* (the system calls are platform.c's: EINTR, SIGPIPE and Winsock are handled there) */
+TN__PRIVATE long tn__stream_sock_read(tn_stream *s, void *buf, size_t n) { return tn__sock_recv(s->fd, buf, n); }
+TN__PRIVATE long tn__stream_sock_write(tn_stream *s, const void *buf, size_t n) { return tn__sock_send(s->fd, buf, n); }
+TN__PRIVATE long tn__stream_fd_read(tn_stream *s, void *buf, size_t n) { return tn__fd_read(s->fd, buf, n); }
+TN__PRIVATE long tn__stream_fd_write(tn_stream *s, const void *buf, size_t n) { return tn__fd_write(s->fd, buf, n); }
+TN__PRIVATE long tn__stream_sock_writev(tn_stream *s, const tn_str *bufs, int n) { return tn__sock_sendv(s->fd, bufs, n); }
+TN__PRIVATE long tn__stream_fd_writev(tn_stream *s, const tn_str *bufs, int n) { return tn__fd_writev(s->fd, bufs, n); }
 
 TN__PRIVATE int tn__stream_sock_shutdown(tn_stream *s) {
-    return shutdown(s->fd, SHUT_WR) == 0 ? TN_OK : tn__last_err();
+    return tn__sock_shutdown_write(s->fd);
 }
 
 /* A pipe's write side ends when its fd closes: nothing to do before that. */
@@ -255,7 +201,7 @@ TN__PRIVATE void tn__stream_update_events(tn_stream *s) {
     int want = 0;
     if (s->closed) return;
     if (s->rkind != TN__RD_NONE && !s->eof) want |= TN_EV_READ;
-    else if (s->watch_close && !s->eof) want |= TN__EV_RDHUP;
+    else if (s->watch_close && !s->eof) want |= TN__HAVE_RDHUP ? TN__EV_RDHUP : (s->peer_busy ? 0 : TN_EV_READ);
     if (tn__stream_unsent(s) > 0 && !s->corked) want |= TN_EV_WRITE;
     if (TN__UNLIKELY(s->tpwant)) {   /* a transport with its own needs (TLS) */
         if (s->tpwant & TN__TP_BLOCKED) want &= ~TN_EV_WRITE;
@@ -523,6 +469,22 @@ TN__PRIVATE void tn__stream_read_some(tn_stream *s) {
     }
 }
 
+/* Without a peer-left signal (poll on macOS and the BSDs, TORNADO_GENERIC_POSIX, WSAPoll): an
+   idle stream watching for close watches readability and peeks one byte. Nothing (EOF): the
+   peer left. Bytes: they wait for the next read, and so does any FIN behind them (the read
+   interest is dropped so level-triggered poll does not spin). */
+TN__PRIVATE void tn__stream_peek_close(tn_stream *s) {
+    char c;
+    long r = tn__sock_peek(s->fd, &c, 1);
+    if (r == 0) tn__stream_close_now(s, TN_EEOF);
+    else if (r == TN_EAGAIN) return;
+    else if (r < 0 && s->ops == &tn__stream_socket_ops && !s->tp) tn__stream_close_now(s, (int)r);
+    else {
+        s->peer_busy = 1;   /* bytes (or not a socket): wait for the next read */
+        tn__stream_update_events(s);
+    }
+}
+
 TN__PRIVATE void tn__stream_on_io(tn_loop *loop, tn_socket fd, int events, void *user) {
     tn_stream *s = (tn_stream *)user;
     (void)loop;
@@ -539,11 +501,11 @@ TN__PRIVATE void tn__stream_on_io(tn_loop *loop, tn_socket fd, int events, void 
         tn__stream_read_some(s);
     else if (!s->closed && (events & TN__EV_RDHUP) && s->rkind == TN__RD_NONE && s->watch_close)
         tn__stream_close_now(s, TN_EEOF);   /* the peer left while we were not reading */
+    else if (!TN__HAVE_RDHUP && !s->closed && (events & TN_EV_READ) && s->rkind == TN__RD_NONE && s->watch_close)
+        tn__stream_peek_close(s);
     if (!s->closed && (events & TN_EV_ERROR) && s->rkind == TN__RD_NONE && tn__stream_unsent(s) == 0) {
-        int err = 0;
-        socklen_t len = (socklen_t)sizeof err;
-        if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err != 0)
-            tn__stream_close_now(s, tn__err_from_errno(err));
+        int err = tn__sock_error(s->fd);   /* TN_OK for a pipe */
+        if (err < 0 && err != TN_ECLOSED) tn__stream_close_now(s, err);
     }
     tn__stream_pump(s);
 }
@@ -675,6 +637,7 @@ TN__PRIVATE int tn__stream_start_read(tn_stream *s, int kind, int flags, size_t 
     if (s->rkind != TN__RD_NONE) return TN_EBUSY;
     s->rkind = (unsigned char)kind;
     s->rflags = (unsigned char)flags;
+    s->peer_busy = 0;
     s->rn = n;
     s->rdone = 0;
     s->rcb = cb;
@@ -877,12 +840,10 @@ TN__PRIVATE int tn__stream_shutdown_write(tn_stream *s) {
    nothing is buffered. */
 TN__PRIVATE int tn__stream_quiet(const tn_stream *s) {
     char c;
-    ssize_t r;
     if (s->closed || s->eof || tn_buf_size(&s->rbuf) > 0) return 0;
     if (s->ops->pending && s->ops->pending(s)) return 0;
     if (s->ops != &tn__stream_socket_ops && !s->tp) return 1;   /* a pipe */
-    r = recv(s->fd, &c, 1, MSG_PEEK);
-    return r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+    return tn__sock_peek(s->fd, &c, 1) == TN_EAGAIN;
 }
 
 /* While no read is pending, still watch for the peer closing (on platforms that report
@@ -941,13 +902,10 @@ TN_API int tn_stream_abort(tn_stream *s, int cause) {
 }
 
 TN_API int tn_stream_set_nodelay(tn_stream *s, int on) {
-    int v = on ? 1 : 0;
+    int rc;
     if (s->closed) return TN_ECLOSED;
-    if (setsockopt(s->fd, IPPROTO_TCP, TCP_NODELAY, &v, sizeof v) != 0) {
-        int rc = tn__last_err();
-        return rc == TN_ERESET || rc == TN_EINVAL ? TN_OK : rc;   /* reset peers: ignored */
-    }
-    return TN_OK;
+    rc = tn__sock_setopt(s->fd, IPPROTO_TCP, TCP_NODELAY, on ? 1 : 0);
+    return rc == TN_ERESET || rc == TN_EINVAL ? TN_OK : rc;   /* reset peers: ignored */
 }
 
 TN_API int tn_stream_closed(const tn_stream *s) { return s->closed; }

@@ -261,14 +261,16 @@ static int tn__task_id_value = -1;
 
 TN_API int tn_task_id(void) { return tn__task_id_value; }
 
-TN_API int tn_cpu_count(void) {
-    long n = -1;
-#if defined(_SC_NPROCESSORS_ONLN)
-    n = sysconf(_SC_NPROCESSORS_ONLN);
-#endif
-    return n > 0 ? (int)n : 1;
-}
+TN_API int tn_cpu_count(void) { return tn__cpu_count(); }
 
+#if !TN__HAVE_FORK
+TN_API int tn_fork_processes(int n, int max_restarts, int *task_id) {   /* no fork(): Windows */
+    (void)n;
+    (void)max_restarts;
+    if (task_id) *task_id = -1;
+    return TN_ENOTSUP;
+}
+#else
 TN_API int tn_fork_processes(int n, int max_restarts, int *task_id) {
     pid_t *pids;
     int i, alive = 0, restarts = 0;
@@ -327,6 +329,7 @@ TN_API int tn_fork_processes(int n, int max_restarts, int *task_id) {
     free(pids);
     return TN_OK;
 }
+#endif
 
 /* ---- client: happy-eyeballs connect ---- */
 struct tn_connector {
@@ -408,14 +411,12 @@ TN__PRIVATE void tn__tcp_cx_success(tn_connector *c, int chain, int fd) {
 }
 
 TN__PRIVATE void tn__tcp_cx_on_writable(tn_connector *c, int chain) {
-    int fd = c->fd[chain], err = 0;
-    socklen_t len = (socklen_t)sizeof err;
-    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
+    int fd = c->fd[chain], err = tn__sock_error(fd);
     if (err == 0) {
         tn__tcp_cx_success(c, chain, fd);
         return;
     }
-    c->last_err = tn__err_from_errno(err);
+    c->last_err = err;
     tn__tcp_cx_drop_attempt(c, chain);
     tn__tcp_cx_try(c, chain);
 }
@@ -461,19 +462,18 @@ TN__PRIVATE void tn__tcp_cx_try(tn_connector *c, int chain) {
                 continue;
             }
         }
-        if (connect(fd, tn__net_csa(a), (socklen_t)a->len) == 0) {
+        rc = tn__sock_connect(fd, tn__net_csa(a), a->len);
+        if (rc == TN_OK) {
             c->fd[chain] = fd;
             tn__tcp_cx_success(c, chain, fd);   /* immediate (e.g. unix-like loopback paths) */
             return;
         }
-        if (errno == EINPROGRESS || errno == EINTR) {
+        if (rc == TN_EAGAIN) {
             rc = tn__loop_add_fd(loop, fd, TN_EV_WRITE, chain ? tn__tcp_cx_on_w1 : tn__tcp_cx_on_w0, c, 1);
             if (rc == 0) {
                 c->fd[chain] = fd;
                 return;
             }
-        } else {
-            rc = tn__last_err();
         }
         c->last_err = rc;
         tn__fd_close(fd);

@@ -296,6 +296,9 @@ TN_TEST(set_cookie_expires_dates) {
         struct tm tmv;
         char ds[64];
         if (sizeof(time_t) < 8) t = (time_t)(rnd() & 0x7fffffff);
+#if defined(_WIN32)
+        if (t >= 32535215999LL) continue;   /* Windows' gmtime stops at the year 3000 */
+#endif
         TN_CHECK(gmtime_r(&t, &tmv) != NULL);
         strftime(ds, sizeof ds, "%a, %d %b %Y %H:%M:%S GMT", &tmv);
         o.expires = (int64_t)t;

@@ -22,10 +22,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <sys/time.h>
-#include <sys/wait.h>
-#include <unistd.h>
+#if defined(_WIN32)
+/* Windows (mingw-w64, run under wine by tests/run.py): each case runs in a child process
+   too, the same .exe started again with "--case NAME", with a timeout. */
+#  include <windows.h>
+#  include <process.h>
+#  include <fcntl.h>
+#  include <io.h>
+/* pclose's status is the exit code itself there */
+#  ifndef WIFEXITED
+#    define WIFEXITED(st) ((st) != -1)
+#    define WEXITSTATUS(st) (st)
+#  endif
+#else
+#  include <sys/resource.h>
+#  include <sys/time.h>
+#  include <sys/wait.h>
+#  include <unistd.h>
+#endif
 
 #if defined(__GNUC__) || defined(__clang__)
 #  define TN_TEST_UNUSED __attribute__((unused))
@@ -133,6 +147,48 @@ TN_TEST_UNUSED static void tn_test_skip(const char *fmt, ...) {
                          (unsigned long)(n));                                           \
     } while (0)
 
+#if defined(_WIN32)
+TN_TEST_UNUSED static double tn_test_ms(void) { return (double)GetTickCount64(); }
+
+static const char *tn_test_self = "";
+
+static int tn_test_run_one(const tn_test_case *c, const char *prog) {
+    int default_timeout = getenv("TN_TEST_TIMEOUT") ? atoi(getenv("TN_TEST_TIMEOUT")) : 60;
+    int timeout = c->timeout_s ? c->timeout_s : default_timeout;
+    double t0 = tn_test_ms();
+    char cmd[1024];
+    STARTUPINFOA si;
+    PROCESS_INFORMATION pi;
+    DWORD code = 1;
+    fflush(stdout);
+    fflush(stderr);
+    snprintf(cmd, sizeof cmd, "\"%s\" --case %s", tn_test_self, c->name);
+    memset(&si, 0, sizeof si);
+    si.cb = sizeof si;
+    if (!CreateProcessA(NULL, cmd, NULL, NULL, TRUE, 0, NULL, NULL, &si, &pi)) {
+        printf("FAIL %s.%s: CreateProcess failed\n", prog, c->name);
+        return 1;
+    }
+    if (WaitForSingleObject(pi.hProcess, (DWORD)timeout * 1000u) == WAIT_TIMEOUT) {
+        TerminateProcess(pi.hProcess, 1);
+        WaitForSingleObject(pi.hProcess, INFINITE);
+        CloseHandle(pi.hProcess);
+        CloseHandle(pi.hThread);
+        printf("FAIL %s.%s: timed out after %d s\n", prog, c->name, timeout);
+        return 1;
+    }
+    GetExitCodeProcess(pi.hProcess, &code);
+    CloseHandle(pi.hProcess);
+    CloseHandle(pi.hThread);
+    if (code == 0) {
+        printf("ok %s.%s (%.0f ms)\n", prog, c->name, tn_test_ms() - t0);
+        return 0;
+    }
+    if (code == TN_SKIP_EXIT) return 2;   /* the child printed the reason */
+    printf("FAIL %s.%s: exit status %lu\n", prog, c->name, (unsigned long)code);
+    return 1;
+}
+#else
 TN_TEST_UNUSED static double tn_test_ms(void) {
     struct timeval tv;
     gettimeofday(&tv, NULL);
@@ -177,11 +233,45 @@ static int tn_test_run_one(const tn_test_case *c, const char *prog) {
         printf("FAIL %s.%s: exit status %d\n", prog, c->name, WEXITSTATUS(status));
     return 1;
 }
+#endif
 
 static int tn_test_main(int argc, char **argv, const tn_test_case *cases, size_t n) {
     const char *prog = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
     size_t i;
     int a, failed = 0, passed = 0, skipped = 0;
+#if defined(_WIN32)
+    static char self[MAX_PATH];
+    char *dot;
+    if (strrchr(prog, '\\')) prog = strrchr(prog, '\\') + 1;
+    GetModuleFileNameA(NULL, self, sizeof self);
+    tn_test_self = self;
+    (void)_setmode(_fileno(stdout), _O_BINARY);   /* "\n", not "\r\n": tests/run.py reads lines */
+    (void)_setmode(_fileno(stderr), _O_BINARY);
+    if (argc > 2 && strcmp(argv[1], "--case") == 0) {   /* the child: one case, in-process */
+        {
+            static char base[MAX_PATH];
+            snprintf(base, sizeof base, "%s", prog);
+            if ((dot = strstr(base, ".exe")) != NULL) *dot = 0;
+            tn_test_prog = base;
+        }
+        for (i = 0; i < n; i++) {
+            if (strcmp(cases[i].name, argv[2]) != 0) continue;
+            tn_test_current = cases[i].name;
+            setvbuf(stdout, NULL, _IONBF, 0);
+            cases[i].fn();
+            fflush(stdout);
+            fflush(stderr);
+            exit(0);
+        }
+        return 1;
+    }
+    {
+        static char base[MAX_PATH];
+        snprintf(base, sizeof base, "%s", prog);
+        if ((dot = strstr(base, ".exe")) != NULL) *dot = 0;
+        prog = base;
+    }
+#endif
     if (argc > 1 && strcmp(argv[1], "-l") == 0) {
         for (i = 0; i < n; i++) printf("%s\n", cases[i].name);
         return 0;
