@@ -164,8 +164,8 @@
      TORNADO_NO_FILESYSTEM      off       no file system: static files only from compiled-in
                                           asset tables (tn_static_serve_assets); no sendfile
      TORNADO_NO_DEFLATE         off       leave out the inflate/deflate codec (gzip, zlib, raw)
-    TORNADO_WITH_OPENSSL       off       TLS through OpenSSL 3 (link -lssl -lcrypto): https in
-                                         the server, app and client, tn_stream_start_tls
+     TORNADO_WITH_OPENSSL       off       TLS through OpenSSL 3 (link -lssl -lcrypto): https in
+                                          the server, app and client, tn_stream_start_tls
      TORNADO_POLL_EPOLL         auto      force the epoll backend (Linux; default there)
      TORNADO_POLL_POLL          auto      force the poll() backend (default elsewhere)
      TORNADO_LINE_DIRECTIVES    off       #line directives pointing into src/ (development)
@@ -217,6 +217,13 @@
    allocates through it (all NULL = libc; a partial set is TN_EINVAL). Out of memory is
    TN_ENOMEM for the operation that needed memory, never a crash. With threads, post() and
    the threaded resolver may call the allocator from other threads.
+   TLS: our part (contexts, each connection's state, ciphertext the socket did not take
+   yet) goes through the loop's allocator; OpenSSL's own memory does not. OpenSSL has one
+   process-wide allocator (CRYPTO_set_mem_functions, which works only before its first
+   allocation) and a loop's allocator is per loop, so tornado.h leaves it alone. An idle
+   TLS connection holds about 13-14 KB of OpenSSL memory (the SSL object, its cipher
+   states and session; record buffers are released while idle) besides the ~0.4 KB of
+   ours. To count or cap it, call CRYPTO_set_mem_functions at the start of main.
 
    ERRORS & LOGGING
    ----------------
@@ -1150,10 +1157,19 @@ typedef tn_tls_ctx *(*tn_tls_sni_cb)(const char *name, void *user);
                     none)
      handshake_timeout_ms  0 = TORNADO_TLS_HANDSHAKE_TIMEOUT_MS (10 s): a handshake not
                     done by then closes the stream with TN_ETIMEOUT
-     no_session_tickets  servers: 1 = no session resumption by tickets (on by default)
+     no_session_tickets  servers: 1 = no session resumption by tickets (on by default).
+                    clients: 1 = no session cache. By default a client context keeps the
+                    last session each server gave it (up to 32 servers, by the name
+                    verified and the peer address: the proxy's when tunnelled) and offers
+                    it when it connects there again, so reconnecting (the HTTP client's new
+                    connections, wss) skips the full handshake; only sessions that passed
+                    the context's verification are kept; TLS 1.3 tickets are used once
      sni_cb, sni_user    servers: choose a context by server name (after the names added
                     with tn_tls_ctx_add_server_name)
-   Always: compression off, renegotiation refused, close_notify sent on a graceful close. */
+   Always: compression off, renegotiation refused, close_notify sent on a graceful close.
+   Memory: OpenSSL allocates with its own process-wide allocator, not the loop's (see
+   ALLOCATOR in the user guide): about 13-14 KB per idle connection, record buffers
+   released while idle. */
 typedef struct tn_tls_opts {
     int side;
     const char *cert_file;
@@ -7995,6 +8011,11 @@ TN_API void *tn_stream_get_user(const tn_stream *s) { return s->user; }
 
 #define TN__TLS_OUT_MAX 65536         /* queued ciphertext beyond which writes wait */
 #define TN__TLS_WRITE_MAX 65536       /* plaintext encrypted per write call */
+#define TN__TLS_SESSIONS 32           /* client contexts: sessions kept for resumption */
+
+/* A client context's session cache entry: the last session a server gave us, by
+   "hostname|peer address" (the peer is the proxy when tunnelled). */
+typedef struct tn__tls_sess { char *key; SSL_SESSION *sess; } tn__tls_sess;
 
 typedef struct tn__tls_name { char *name; tn_tls_ctx *ctx; } tn__tls_name;
 
@@ -8013,6 +8034,8 @@ struct tn_tls_ctx {
     tn__tls_name *names;
     size_t nnames, cap;
     char *password;                    /* while loading only */
+    tn__tls_sess *sessions;            /* clients: TN__TLS_SESSIONS entries, or NULL (off) */
+    unsigned next_sess;                /* the entry the next new key replaces */
 };
 
 typedef struct tn__tls {
@@ -8031,6 +8054,7 @@ typedef struct tn__tls {
     tn_timer_id hs_timer;
     const char *err;                   /* static text of the failure, or NULL */
     int hs_status;
+    char *skey;                        /* clients: the session cache key, or NULL */
     unsigned char hs_done, hs_reported, rstalled, shut_sent, fin_pending, verifying;
 } tn__tls;
 
@@ -8381,6 +8405,7 @@ TN__PRIVATE void tn__tls_free(tn_stream *s) {
     tn__defer_unqueue(loop, &t->hs_d);
     SSL_free(t->ssl);   /* and the BIO */
     tn__free(tn__loop_alloc(loop), t->out);
+    tn__free(tn__loop_alloc(loop), t->skey);
     tn_tls_ctx_free(t->ctx);
     if (t->inner->free) t->inner->free(s);
     tn__free(tn__loop_alloc(loop), t);
@@ -8399,6 +8424,62 @@ TN__PRIVATE void tn__tls_on_timeout(tn_loop *loop, void *user) {
     t->err = "handshake timed out";
     TN__LLOG(loop, TN_LOG_DEBUG, TN_ETIMEOUT, "tls: handshake timed out");
     (void)tn_stream_abort(t->s, TN_ETIMEOUT);
+}
+
+/* ---- client session cache ---- */
+TN__PRIVATE tn__tls_sess *tn__tls_sess_find(tn_tls_ctx *c, const char *key) {
+    unsigned i;
+    for (i = 0; i < TN__TLS_SESSIONS; i++)
+        if (c->sessions[i].key && strcmp(c->sessions[i].key, key) == 0) return &c->sessions[i];
+    return NULL;
+}
+
+TN__PRIVATE void tn__tls_sess_clear(tn_tls_ctx *c, tn__tls_sess *e) {
+    tn__free(tn__loop_alloc(c->loop), e->key);
+    SSL_SESSION_free(e->sess);
+    e->key = NULL;
+    e->sess = NULL;
+}
+
+/* OpenSSL got a session (TLS 1.3: a NewSessionTicket after the handshake; TLS 1.2: at its
+   end): keep it for the next connection to the same server, when it was verified as the
+   context asks. Returns 1: the reference is ours. */
+TN__PRIVATE int tn__tls_sess_new(SSL *ssl, SSL_SESSION *sess) {
+    tn__tls *t = (tn__tls *)SSL_get_app_data(ssl);
+    tn_tls_ctx *c;
+    tn__tls_sess *e;
+    if (!t || !t->skey || !(c = t->ctx) || !c->sessions || !SSL_SESSION_is_resumable(sess)) return 0;
+    if (c->verify != TN_TLS_VERIFY_NONE && SSL_get_verify_result(ssl) != X509_V_OK) return 0;
+    if ((e = tn__tls_sess_find(c, t->skey)) != NULL) {
+        SSL_SESSION_free(e->sess);   /* the newest wins */
+        e->sess = sess;
+        return 1;
+    }
+    e = &c->sessions[c->next_sess++ % TN__TLS_SESSIONS];
+    tn__tls_sess_clear(c, e);
+    if (!(e->key = tn__strdup(tn__loop_alloc(c->loop), t->skey))) return 0;
+    e->sess = sess;
+    return 1;
+}
+
+/* A new client connection: offer the session kept for its server. A TLS 1.3 ticket is
+   used once (RFC 8446 C.4: the server sends a fresh one); a TLS 1.2 session stays. */
+TN__PRIVATE int tn__tls_sess_offer(tn__tls *t, const char *host) {
+    tn_tls_ctx *c = t->ctx;
+    tn__tls_sess *e;
+    tn_addr peer;
+    char pa[TN_ADDR_STRLEN + 8];
+    size_t n;
+    if (!c->sessions || !host || !*host) return TN_OK;
+    if (tn_stream_peer(t->s, &peer) != 0 || tn_addr_format(&peer, pa, sizeof pa) < 0) pa[0] = 0;
+    n = strlen(host) + strlen(pa) + 2;
+    if (!(t->skey = (char *)tn__alloc(tn__loop_alloc(c->loop), n))) return TN_ENOMEM;
+    snprintf(t->skey, n, "%s|%s", host, pa);
+    if ((e = tn__tls_sess_find(c, t->skey)) != NULL) {
+        if (SSL_set_session(t->ssl, e->sess) != 1) ERR_clear_error();
+        if (SSL_SESSION_get_protocol_version(e->sess) >= TLS1_3_VERSION) tn__tls_sess_clear(c, e);
+    }
+    return TN_OK;
 }
 
 /* ---- contexts ---- */
@@ -8615,6 +8696,15 @@ TN__PRIVATE int tn__tls_ctx_setup(tn_tls_ctx *c, const tn_tls_opts *o) {
     c->verify = o->verify ? o->verify : (c->side == TN_TLS_CLIENT ? TN_TLS_VERIFY_REQUIRED : TN_TLS_VERIFY_NONE);
     if (c->verify < TN_TLS_VERIFY_NONE || c->verify > TN_TLS_VERIFY_REQUIRED) return TN_EINVAL;
     if (c->side == TN_TLS_CLIENT) {
+        if (!o->no_session_tickets) {   /* resumption: our cache, not OpenSSL's */
+            if (!(c->sessions = (tn__tls_sess *)tn__calloc(tn__loop_alloc(c->loop), TN__TLS_SESSIONS * sizeof *c->sessions)))
+                return TN_ENOMEM;
+            SSL_CTX_set_session_cache_mode(x, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+            SSL_CTX_sess_set_new_cb(x, tn__tls_sess_new);
+        } else {
+            SSL_CTX_set_session_cache_mode(x, SSL_SESS_CACHE_OFF);
+            (void)SSL_CTX_set_options(x, SSL_OP_NO_TICKET);
+        }
         if (c->verify != TN_TLS_VERIFY_NONE && !o->ca_file && !o->ca_dir && !o->ca_pem.len &&
             SSL_CTX_set_default_verify_paths(x) != 1)
             return tn__tls_load_fail(c->loop, "system trust store", NULL);
@@ -8702,6 +8792,10 @@ TN_API void tn_tls_ctx_free(tn_tls_ctx *ctx) {
     }
     tn__free(a, ctx->names);
     tn__free(a, ctx->alpn);
+    if (ctx->sessions) {
+        for (i = 0; i < TN__TLS_SESSIONS; i++) tn__tls_sess_clear(ctx, &ctx->sessions[i]);
+        tn__free(a, ctx->sessions);
+    }
     SSL_CTX_free(ctx->ssl);
     BIO_meth_free(ctx->biom);
     tn__free(a, ctx);
@@ -8733,6 +8827,8 @@ TN_API int tn_stream_start_tls(tn_stream *s, tn_tls_ctx *ctx, const char *server
     }
     BIO_set_data(t->bio, t);
     BIO_set_init(t->bio, 1);
+    t->ctx = ctx;   /* the reference is taken below, once nothing can fail */
+    SSL_set_app_data(t->ssl, t);
     SSL_set_bio(t->ssl, t->bio, t->bio);   /* owned by ssl from here (one reference for both) */
     if (ctx->side == TN_TLS_SERVER) {
         SSL_set_accept_state(t->ssl);
@@ -8744,6 +8840,7 @@ TN_API int tn_stream_start_tls(tn_stream *s, tn_tls_ctx *ctx, const char *server
             rc = TN_EINVAL;   /* SNI: names only, never IP literals (RFC 6066) */
             goto fail;
         }
+        if ((rc = tn__tls_sess_offer(t, server_hostname)) != 0) goto fail;
         if (ctx->verify != TN_TLS_VERIFY_NONE) {
             t->verifying = 1;
             if (is_ip) {
@@ -8784,6 +8881,7 @@ TN_API int tn_stream_start_tls(tn_stream *s, tn_tls_ctx *ctx, const char *server
     return TN_OK;
 fail:
     ERR_clear_error();
+    tn__free(tn__loop_alloc(loop), t->skey);
     if (t->ssl) SSL_free(t->ssl);
     else {
         BIO_free(t->bio);

@@ -20,6 +20,11 @@
 
 #define TN__TLS_OUT_MAX 65536         /* queued ciphertext beyond which writes wait */
 #define TN__TLS_WRITE_MAX 65536       /* plaintext encrypted per write call */
+#define TN__TLS_SESSIONS 32           /* client contexts: sessions kept for resumption */
+
+/* A client context's session cache entry: the last session a server gave us, by
+   "hostname|peer address" (the peer is the proxy when tunnelled). */
+typedef struct tn__tls_sess { char *key; SSL_SESSION *sess; } tn__tls_sess;
 
 typedef struct tn__tls_name { char *name; tn_tls_ctx *ctx; } tn__tls_name;
 
@@ -38,6 +43,8 @@ struct tn_tls_ctx {
     tn__tls_name *names;
     size_t nnames, cap;
     char *password;                    /* while loading only */
+    tn__tls_sess *sessions;            /* clients: TN__TLS_SESSIONS entries, or NULL (off) */
+    unsigned next_sess;                /* the entry the next new key replaces */
 };
 
 typedef struct tn__tls {
@@ -56,6 +63,7 @@ typedef struct tn__tls {
     tn_timer_id hs_timer;
     const char *err;                   /* static text of the failure, or NULL */
     int hs_status;
+    char *skey;                        /* clients: the session cache key, or NULL */
     unsigned char hs_done, hs_reported, rstalled, shut_sent, fin_pending, verifying;
 } tn__tls;
 
@@ -406,6 +414,7 @@ TN__PRIVATE void tn__tls_free(tn_stream *s) {
     tn__defer_unqueue(loop, &t->hs_d);
     SSL_free(t->ssl);   /* and the BIO */
     tn__free(tn__loop_alloc(loop), t->out);
+    tn__free(tn__loop_alloc(loop), t->skey);
     tn_tls_ctx_free(t->ctx);
     if (t->inner->free) t->inner->free(s);
     tn__free(tn__loop_alloc(loop), t);
@@ -424,6 +433,62 @@ TN__PRIVATE void tn__tls_on_timeout(tn_loop *loop, void *user) {
     t->err = "handshake timed out";
     TN__LLOG(loop, TN_LOG_DEBUG, TN_ETIMEOUT, "tls: handshake timed out");
     (void)tn_stream_abort(t->s, TN_ETIMEOUT);
+}
+
+/* ---- client session cache ---- */
+TN__PRIVATE tn__tls_sess *tn__tls_sess_find(tn_tls_ctx *c, const char *key) {
+    unsigned i;
+    for (i = 0; i < TN__TLS_SESSIONS; i++)
+        if (c->sessions[i].key && strcmp(c->sessions[i].key, key) == 0) return &c->sessions[i];
+    return NULL;
+}
+
+TN__PRIVATE void tn__tls_sess_clear(tn_tls_ctx *c, tn__tls_sess *e) {
+    tn__free(tn__loop_alloc(c->loop), e->key);
+    SSL_SESSION_free(e->sess);
+    e->key = NULL;
+    e->sess = NULL;
+}
+
+/* OpenSSL got a session (TLS 1.3: a NewSessionTicket after the handshake; TLS 1.2: at its
+   end): keep it for the next connection to the same server, when it was verified as the
+   context asks. Returns 1: the reference is ours. */
+TN__PRIVATE int tn__tls_sess_new(SSL *ssl, SSL_SESSION *sess) {
+    tn__tls *t = (tn__tls *)SSL_get_app_data(ssl);
+    tn_tls_ctx *c;
+    tn__tls_sess *e;
+    if (!t || !t->skey || !(c = t->ctx) || !c->sessions || !SSL_SESSION_is_resumable(sess)) return 0;
+    if (c->verify != TN_TLS_VERIFY_NONE && SSL_get_verify_result(ssl) != X509_V_OK) return 0;
+    if ((e = tn__tls_sess_find(c, t->skey)) != NULL) {
+        SSL_SESSION_free(e->sess);   /* the newest wins */
+        e->sess = sess;
+        return 1;
+    }
+    e = &c->sessions[c->next_sess++ % TN__TLS_SESSIONS];
+    tn__tls_sess_clear(c, e);
+    if (!(e->key = tn__strdup(tn__loop_alloc(c->loop), t->skey))) return 0;
+    e->sess = sess;
+    return 1;
+}
+
+/* A new client connection: offer the session kept for its server. A TLS 1.3 ticket is
+   used once (RFC 8446 C.4: the server sends a fresh one); a TLS 1.2 session stays. */
+TN__PRIVATE int tn__tls_sess_offer(tn__tls *t, const char *host) {
+    tn_tls_ctx *c = t->ctx;
+    tn__tls_sess *e;
+    tn_addr peer;
+    char pa[TN_ADDR_STRLEN + 8];
+    size_t n;
+    if (!c->sessions || !host || !*host) return TN_OK;
+    if (tn_stream_peer(t->s, &peer) != 0 || tn_addr_format(&peer, pa, sizeof pa) < 0) pa[0] = 0;
+    n = strlen(host) + strlen(pa) + 2;
+    if (!(t->skey = (char *)tn__alloc(tn__loop_alloc(c->loop), n))) return TN_ENOMEM;
+    snprintf(t->skey, n, "%s|%s", host, pa);
+    if ((e = tn__tls_sess_find(c, t->skey)) != NULL) {
+        if (SSL_set_session(t->ssl, e->sess) != 1) ERR_clear_error();
+        if (SSL_SESSION_get_protocol_version(e->sess) >= TLS1_3_VERSION) tn__tls_sess_clear(c, e);
+    }
+    return TN_OK;
 }
 
 /* ---- contexts ---- */
@@ -640,6 +705,15 @@ TN__PRIVATE int tn__tls_ctx_setup(tn_tls_ctx *c, const tn_tls_opts *o) {
     c->verify = o->verify ? o->verify : (c->side == TN_TLS_CLIENT ? TN_TLS_VERIFY_REQUIRED : TN_TLS_VERIFY_NONE);
     if (c->verify < TN_TLS_VERIFY_NONE || c->verify > TN_TLS_VERIFY_REQUIRED) return TN_EINVAL;
     if (c->side == TN_TLS_CLIENT) {
+        if (!o->no_session_tickets) {   /* resumption: our cache, not OpenSSL's */
+            if (!(c->sessions = (tn__tls_sess *)tn__calloc(tn__loop_alloc(c->loop), TN__TLS_SESSIONS * sizeof *c->sessions)))
+                return TN_ENOMEM;
+            SSL_CTX_set_session_cache_mode(x, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+            SSL_CTX_sess_set_new_cb(x, tn__tls_sess_new);
+        } else {
+            SSL_CTX_set_session_cache_mode(x, SSL_SESS_CACHE_OFF);
+            (void)SSL_CTX_set_options(x, SSL_OP_NO_TICKET);
+        }
         if (c->verify != TN_TLS_VERIFY_NONE && !o->ca_file && !o->ca_dir && !o->ca_pem.len &&
             SSL_CTX_set_default_verify_paths(x) != 1)
             return tn__tls_load_fail(c->loop, "system trust store", NULL);
@@ -727,6 +801,10 @@ TN_API void tn_tls_ctx_free(tn_tls_ctx *ctx) {
     }
     tn__free(a, ctx->names);
     tn__free(a, ctx->alpn);
+    if (ctx->sessions) {
+        for (i = 0; i < TN__TLS_SESSIONS; i++) tn__tls_sess_clear(ctx, &ctx->sessions[i]);
+        tn__free(a, ctx->sessions);
+    }
     SSL_CTX_free(ctx->ssl);
     BIO_meth_free(ctx->biom);
     tn__free(a, ctx);
@@ -758,6 +836,8 @@ TN_API int tn_stream_start_tls(tn_stream *s, tn_tls_ctx *ctx, const char *server
     }
     BIO_set_data(t->bio, t);
     BIO_set_init(t->bio, 1);
+    t->ctx = ctx;   /* the reference is taken below, once nothing can fail */
+    SSL_set_app_data(t->ssl, t);
     SSL_set_bio(t->ssl, t->bio, t->bio);   /* owned by ssl from here (one reference for both) */
     if (ctx->side == TN_TLS_SERVER) {
         SSL_set_accept_state(t->ssl);
@@ -769,6 +849,7 @@ TN_API int tn_stream_start_tls(tn_stream *s, tn_tls_ctx *ctx, const char *server
             rc = TN_EINVAL;   /* SNI: names only, never IP literals (RFC 6066) */
             goto fail;
         }
+        if ((rc = tn__tls_sess_offer(t, server_hostname)) != 0) goto fail;
         if (ctx->verify != TN_TLS_VERIFY_NONE) {
             t->verifying = 1;
             if (is_ip) {
@@ -809,6 +890,7 @@ TN_API int tn_stream_start_tls(tn_stream *s, tn_tls_ctx *ctx, const char *server
     return TN_OK;
 fail:
     ERR_clear_error();
+    tn__free(tn__loop_alloc(loop), t->skey);
     if (t->ssl) SSL_free(t->ssl);
     else {
         BIO_free(t->bio);
