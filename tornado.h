@@ -36,7 +36,7 @@
        >>poll_poll.c    the portable poll() backend (any POSIX system; also the test reference).
        >>net.c          addresses, bind/listen, unix sockets, accept, resolvers.
        >>stream.c       tn_stream: lazy buffered reads, queued writes, deferred close, transports.
-       >>tls.c          the TLS transport: OpenSSL over memory BIOs in the stream's transport slot, contexts, SNI, ALPN, verification.
+       >>tls.c          the TLS transport: OpenSSL through our BIO over the inner transport, in the stream's transport slot, contexts, SNI, ALPN, verification.
        >>tcp.c          tcp server (accept batches, connection cap), fork_processes, happy-eyeballs connect.
        >>crypto.c       SHA-1, SHA-256, HMAC, constant-time compare, base64, hex, UTF-8 validation, random bytes.
        >>deflate.c      DEFLATE codec: table-driven streaming inflate, hash-chain lazy deflate, CRC-32 (slice-by-8), Adler-32.
@@ -7989,7 +7989,7 @@ TN_API void *tn_stream_get_user(const tn_stream *s) { return s->user; }
 #ifdef TORNADO_LINE_DIRECTIVES
 #line 1 "src/tls.c"
 #endif
-/* tls.c: the TLS transport: OpenSSL over memory BIOs in the stream's transport slot, contexts, SNI, ALPN, verification. */
+/* tls.c: the TLS transport: OpenSSL through our BIO over the inner transport, in the stream's transport slot, contexts, SNI, ALPN, verification. */
 /* #include "tls.h" (inlined above) */
 /* #include "internal.h" (inlined above) */
 

@@ -1,4 +1,4 @@
-/* tls.c: the TLS transport: OpenSSL over memory BIOs in the stream's transport slot, contexts, SNI, ALPN, verification. */
+/* tls.c: the TLS transport: OpenSSL through our BIO over the inner transport, in the stream's transport slot, contexts, SNI, ALPN, verification. */
 #include "tls.h"
 #include "internal.h"
 

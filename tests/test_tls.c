@@ -1,10 +1,10 @@
-/* test_tls.c: the TLS transport under streams (OpenSSL 3, memory BIOs): handshakes both
+/* test_tls.c: the TLS transport under streams (OpenSSL 3 through our BIO): handshakes both
    ways in one loop, echo of small and large payloads, verification failures with their
    reasons (unknown CA, expired, wrong host, wrong IP, self-signed), certificates and
    passphrase keys from files and memory, mutual TLS, close_notify vs truncation, plain
    bytes or garbage at a TLS port, TLS at a plain port, a stalled handshake (timeout),
    start_tls after a plain exchange, SNI with two certificates, wss:// (our WebSocket client
-   against tn_app over TLS; verification failures). Certificates are made at run time with the openssl
+   against tn_app over TLS; verification failures), the HTTP client resuming sessions. Certificates are made at run time with the openssl
    command (in a temporary directory per run, removed at exit; nothing secret is committed). */
 #define TORNADO_WITH_OPENSSL
 #define OPENSSL_API_COMPAT 30000
