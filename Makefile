@@ -82,6 +82,8 @@ build/tests/test_deflate build/tests-poll/test_deflate build/tests-posix/test_de
 build/bench/bench_deflate: LIBS += $(call TN_HAVE_LIB,-lz) $(call TN_HAVE_LIB,-ldeflate)
 # TLS: test_tls builds the header with TORNADO_WITH_OPENSSL (libssl-dev), so it links OpenSSL
 build/tests/test_tls build/tests-poll/test_tls build/tests-posix/test_tls build/asan/test_tls: LIBS += -lssl -lcrypto
+# test_tls_limits: the tiny-limits build for TLS (test_limits is built without OpenSSL)
+$(foreach d,tests tests-poll tests-posix asan,build/$(d)/test_tls_limits): LIBS += -lssl -lcrypto
 
 # the _nosimd variants include their base file: rebuild them when it changes
 $(foreach d,tests tests-poll tests-posix asan,build/$(d)/test_http_parse_nosimd): tests/test_http_parse.c

@@ -37,7 +37,7 @@
        >>poll_wsapoll.c the Windows backend (WSAPoll over sockets; Vista and later).
        >>net.c          addresses, bind/listen, unix sockets, accept, resolvers.
        >>stream.c       tn_stream: lazy buffered reads, queued writes, deferred close, transports.
-       >>tls.c          the TLS transport: OpenSSL over memory BIOs in the stream's transport slot, contexts, SNI, ALPN, verification.
+       >>tls.c          the TLS transport: OpenSSL through our BIO over the inner transport, in the stream's transport slot, contexts, SNI, ALPN, verification.
        >>tcp.c          tcp server (accept batches, connection cap), fork_processes, happy-eyeballs connect.
        >>crypto.c       SHA-1, SHA-256, HMAC, constant-time compare, base64, hex, UTF-8 validation, random bytes.
        >>deflate.c      DEFLATE codec: table-driven streaming inflate, hash-chain lazy deflate, CRC-32 (slice-by-8), Adler-32.
@@ -165,8 +165,8 @@
      TORNADO_NO_FILESYSTEM      off       no file system: static files only from compiled-in
                                           asset tables (tn_static_serve_assets); no sendfile
      TORNADO_NO_DEFLATE         off       leave out the inflate/deflate codec (gzip, zlib, raw)
-    TORNADO_WITH_OPENSSL       off       TLS through OpenSSL 3 (link -lssl -lcrypto): https in
-                                         the server, app and client, tn_stream_start_tls
+     TORNADO_WITH_OPENSSL       off       TLS through OpenSSL 3 (link -lssl -lcrypto): https in
+                                          the server, app and client, tn_stream_start_tls
      TORNADO_POLL_EPOLL         auto      force the epoll backend (Linux; default there)
      TORNADO_POLL_POLL          auto      force the poll() backend (default elsewhere)
      TORNADO_GENERIC_POSIX      off       on Linux, take the paths of macOS and the BSDs:
@@ -223,6 +223,13 @@
    allocates through it (all NULL = libc; a partial set is TN_EINVAL). Out of memory is
    TN_ENOMEM for the operation that needed memory, never a crash. With threads, post() and
    the threaded resolver may call the allocator from other threads.
+   TLS: our part (contexts, each connection's state, ciphertext the socket did not take
+   yet) goes through the loop's allocator; OpenSSL's own memory does not. OpenSSL has one
+   process-wide allocator (CRYPTO_set_mem_functions, which works only before its first
+   allocation) and a loop's allocator is per loop, so tornado.h leaves it alone. An idle
+   TLS connection holds about 13-14 KB of OpenSSL memory (the SSL object, its cipher
+   states and session; record buffers are released while idle) besides the ~0.4 KB of
+   ours. To count or cap it, call CRYPTO_set_mem_functions at the start of main.
 
    ERRORS & LOGGING
    ----------------
@@ -1228,10 +1235,19 @@ typedef tn_tls_ctx *(*tn_tls_sni_cb)(const char *name, void *user);
                     none)
      handshake_timeout_ms  0 = TORNADO_TLS_HANDSHAKE_TIMEOUT_MS (10 s): a handshake not
                     done by then closes the stream with TN_ETIMEOUT
-     no_session_tickets  servers: 1 = no session resumption by tickets (on by default)
+     no_session_tickets  servers: 1 = no session resumption by tickets (on by default).
+                    clients: 1 = no session cache. By default a client context keeps the
+                    last session each server gave it (up to 32 servers, by the name
+                    verified and the peer address: the proxy's when tunnelled) and offers
+                    it when it connects there again, so reconnecting (the HTTP client's new
+                    connections, wss) skips the full handshake; only sessions that passed
+                    the context's verification are kept; TLS 1.3 tickets are used once
      sni_cb, sni_user    servers: choose a context by server name (after the names added
                     with tn_tls_ctx_add_server_name)
-   Always: compression off, renegotiation refused, close_notify sent on a graceful close. */
+   Always: compression off, renegotiation refused, close_notify sent on a graceful close.
+   Memory: OpenSSL allocates with its own process-wide allocator, not the loop's (see
+   ALLOCATOR in the user guide): about 13-14 KB per idle connection, record buffers
+   released while idle. */
 typedef struct tn_tls_opts {
     int side;
     const char *cert_file;
@@ -8726,30 +8742,40 @@ TN_API void *tn_stream_get_user(const tn_stream *s) { return s->user; }
 #ifdef TORNADO_LINE_DIRECTIVES
 #line 1 "src/tls.c"
 #endif
-/* tls.c: the TLS transport: OpenSSL over memory BIOs in the stream's transport slot, contexts, SNI, ALPN, verification. */
+/* tls.c: the TLS transport: OpenSSL through our BIO over the inner transport, in the stream's transport slot, contexts, SNI, ALPN, verification. */
 /* #include "tls.h" (inlined above) */
 /* #include "internal.h" (inlined above) */
 
 #if TN_HAS_OPENSSL
 
-/* How it fits under a stream. OpenSSL never touches the socket: the stream's previous
-   transport (the plain socket) moves ciphertext, OpenSSL works on two memory BIOs (rbio:
-   bytes from the peer; wbio: bytes for the peer). The transport's read decrypts, reading
-   the socket only when OpenSSL wants more; its write encrypts into wbio and sends what it
-   can. So it works with every poller and never blocks. What the stream cannot see, the
+/* How it fits under a stream. OpenSSL never touches the socket: its BIO (our own BIO
+   method, one per connection for both directions) moves ciphertext through the stream's
+   previous transport (the plain socket), which never blocks. Reads: OpenSSL reads the
+   socket itself (a record's header, then its body), so ciphertext is copied once, from
+   the kernel into OpenSSL's buffer (read-ahead would save a recv per record but keeps
+   about 2 KB more per idle connection: measured with bench/idle_conns.py --tls). Writes: each record goes straight to the
+   socket; what the socket does not take waits in a small queue of ours (t->out), freed
+   when drained. With SSL_MODE_RELEASE_BUFFERS OpenSSL frees its own record buffers when
+   they are empty, so an idle connection holds no buffer at all: only the SSL object.
+   So it works with every poller and never blocks. What the stream cannot see, the
    transport tells it: records already read but not yet decrypted (pending), ciphertext
    queued because the socket was full, a handshake waiting for the peer while the stream
    waits for nothing (tn__stream_transport_want + ready). */
 
-#define TN__TLS_RECORD 16709          /* the largest TLS record on the wire */
 #define TN__TLS_OUT_MAX 65536         /* queued ciphertext beyond which writes wait */
 #define TN__TLS_WRITE_MAX 65536       /* plaintext encrypted per write call */
+#define TN__TLS_SESSIONS 32           /* client contexts: sessions kept for resumption */
+
+/* A client context's session cache entry: the last session a server gave us, by
+   "hostname|peer address" (the peer is the proxy when tunnelled). */
+typedef struct tn__tls_sess { char *key; SSL_SESSION *sess; } tn__tls_sess;
 
 typedef struct tn__tls_name { char *name; tn_tls_ctx *ctx; } tn__tls_name;
 
 struct tn_tls_ctx {
     tn_loop *loop;
     SSL_CTX *ssl;
+    BIO_METHOD *biom;                  /* our BIO (tn__tls_bio_*) */
     unsigned refs;
     int side;
     int verify;                        /* resolved: TN_TLS_VERIFY_* */
@@ -8761,13 +8787,19 @@ struct tn_tls_ctx {
     tn__tls_name *names;
     size_t nnames, cap;
     char *password;                    /* while loading only */
+    tn__tls_sess *sessions;            /* clients: TN__TLS_SESSIONS entries, or NULL (off) */
+    unsigned next_sess;                /* the entry the next new key replaces */
 };
 
 typedef struct tn__tls {
     tn_stream *s;
     tn_tls_ctx *ctx;
     SSL *ssl;
-    BIO *rbio, *wbio;                  /* network side: from the peer, for the peer */
+    BIO *bio;                          /* ours: reads and writes the inner transport */
+    char *out;                         /* ciphertext the socket did not take yet, or NULL */
+    size_t ooff, olen, ocap;           /* out[ooff..olen) waits */
+    long rres;                         /* the inner transport's last read: > 0, 0 (EOF), error */
+    int werr;                          /* the inner transport's write failed (sticky) */
     const tn__transport_ops *inner;    /* the plain transport under TLS */
     tn_tls_handshake_cb hcb;
     void *huser;
@@ -8775,6 +8807,7 @@ typedef struct tn__tls {
     tn_timer_id hs_timer;
     const char *err;                   /* static text of the failure, or NULL */
     int hs_status;
+    char *skey;                        /* clients: the session cache key, or NULL */
     unsigned char hs_done, hs_reported, rstalled, shut_sent, fin_pending, verifying;
 } tn__tls;
 
@@ -8812,52 +8845,118 @@ TN__PRIVATE long tn__tls_fail(tn__tls *t, int sslerr) {
 }
 
 /* ---- moving ciphertext ---- */
-/* Send queued ciphertext until the socket is full. Returns TN_OK or an error. */
+/* Send queued ciphertext until the socket is full; the queue's memory goes when it is
+   empty. Returns TN_OK or an error. */
 TN__PRIVATE int tn__tls_flush_out(tn__tls *t) {
-    char *p;
-    long n;
-    while ((n = BIO_get_mem_data(t->wbio, &p)) > 0) {
-        long w = t->inner->write(t->s, p, (size_t)n);
-        if (w == n) {
-            (void)BIO_reset(t->wbio);   /* all sent: empty it without copying */
-            break;
-        }
-        if (w > 0) {
-            char skip[4096];   /* partly sent: drop the sent bytes from the front */
-            long left = w;
-            while (left > 0) {
-                int k = BIO_read(t->wbio, skip, (int)TN__MIN(left, (long)sizeof skip));
-                if (k <= 0) break;
-                left -= k;
-            }
-            continue;
-        }
-        if (w == TN_EAGAIN || w == 0) return TN_OK;
-        return w == TN_EPIPE ? TN_ERESET : (int)w;
+    while (t->olen > t->ooff && !t->werr) {
+        long w = t->inner->write(t->s, t->out + t->ooff, t->olen - t->ooff);
+        if (w > 0) t->ooff += (size_t)w;
+        else if (w == TN_EAGAIN || w == 0) return TN_OK;
+        else t->werr = w == TN_EPIPE ? TN_ERESET : (int)w;
     }
-    if (t->fin_pending && BIO_ctrl_pending(t->wbio) == 0) {   /* close_notify went: now the FIN */
+    if (t->werr) return t->werr;
+    if (t->out) {
+        tn__free(tn__loop_alloc(tn_stream_loop(t->s)), t->out);
+        t->out = NULL;
+        t->ooff = t->olen = t->ocap = 0;
+    }
+    if (t->fin_pending) {   /* close_notify went: now the FIN */
         t->fin_pending = 0;
         return t->inner->shutdown(t->s);
     }
     return TN_OK;
 }
 
-/* Read one socket-full of ciphertext into rbio. Returns > 0, 0 (EOF), TN_EAGAIN or an error. */
-TN__PRIVATE long tn__tls_feed(tn__tls *t) {
-    char tmp[TN__TLS_RECORD];
-    long r = t->inner->read(t->s, tmp, sizeof tmp);
+/* ---- our BIO: OpenSSL's network side is the inner transport ---- */
+TN__PRIVATE int tn__tls_bio_read(BIO *b, char *buf, size_t n, size_t *got) {
+    tn__tls *t = (tn__tls *)BIO_get_data(b);
+    long r;
+    BIO_clear_retry_flags(b);
+    *got = 0;
+    if (t->rres == 0) return 0;   /* EOF stays EOF */
+    r = t->inner->read(t->s, buf, n);
+    t->rres = r;
     if (r > 0) {
-        if (BIO_write(t->rbio, tmp, (int)r) != (int)r) return TN_ENOMEM;
+        *got = (size_t)r;
         t->rstalled = 0;
+        return 1;
     }
-    return r;
+    if (r == TN_EAGAIN) BIO_set_retry_read(b);
+    return 0;
+}
+
+/* Never "retry": a record goes to the socket now, or what it did not take is queued. */
+TN__PRIVATE int tn__tls_bio_write(BIO *b, const char *buf, size_t n, size_t *done) {
+    tn__tls *t = (tn__tls *)BIO_get_data(b);
+    size_t off = 0;
+    BIO_clear_retry_flags(b);
+    *done = n;
+    if (t->werr) return 1;   /* the connection is failing: flush_out reports it */
+    if (t->olen == t->ooff) {
+        long w = t->inner->write(t->s, buf, n);
+        if (w > 0) off = (size_t)w;
+        else if (w != TN_EAGAIN && w != 0) {
+            t->werr = w == TN_EPIPE ? TN_ERESET : (int)w;
+            return 1;
+        }
+    }
+    if (off < n) {
+        size_t need = n - off, live = t->olen - t->ooff;
+        if (t->ooff > 0 && live + need <= t->ocap) {   /* slide the unsent rest to the front */
+            memmove(t->out, t->out + t->ooff, live);
+            t->ooff = 0;
+            t->olen = live;
+        }
+        if (t->olen + need > t->ocap) {
+            size_t cap = TN__MAX(t->olen + need, t->ocap * 2);
+            char *p = (char *)tn__realloc(tn__loop_alloc(tn_stream_loop(t->s)), t->out, cap);
+            if (!p) {
+                t->werr = TN_ENOMEM;
+                return 1;
+            }
+            t->out = p;
+            t->ocap = cap;
+        }
+        memcpy(t->out + t->olen, buf + off, need);
+        t->olen += need;
+    }
+    return 1;
+}
+
+TN__PRIVATE long tn__tls_bio_ctrl(BIO *b, int cmd, long num, void *ptr) {
+    tn__tls *t = (tn__tls *)BIO_get_data(b);
+    (void)num;
+    (void)ptr;
+    switch (cmd) {
+    case BIO_CTRL_FLUSH: return 1;
+    case BIO_CTRL_EOF: return t && t->rres == 0;
+    case BIO_CTRL_WPENDING: return t ? (long)(t->olen - t->ooff) : 0;
+    default: return 0;
+    }
+}
+
+/* A failed OpenSSL call: the transport's own failure when there was one (the peer left,
+   the socket broke), else OpenSSL's. */
+TN__PRIVATE long tn__tls_io_fail(tn__tls *t, int sslerr) {
+    if (t->rres == 0 || (t->rres < 0 && t->rres != TN_EAGAIN) || t->werr) {
+        ERR_clear_error();
+        if (t->werr) return t->werr;
+        if (t->rres < 0) return t->rres;
+        if (!t->hs_done) {
+            t->err = "connection closed during the handshake";
+            return TN_EEOF;
+        }
+        t->err = "truncated: no close_notify";   /* the socket ended without close_notify */
+        return TN_ETLS_TRUNCATED;
+    }
+    return tn__tls_fail(t, sslerr);
 }
 
 /* The interest the transport needs now: queued ciphertext wants writability; a handshake
    wants the peer's bytes and holds writes back. */
 TN__PRIVATE void tn__tls_update(tn__tls *t) {
     int ev = 0;
-    size_t out = BIO_ctrl_pending(t->wbio);
+    size_t out = t->olen - t->ooff;
     if (out > 0) ev |= TN_EV_WRITE;
     if (!t->hs_done) ev |= TN_EV_READ | TN__TP_BLOCKED;
     else if (out >= TN__TLS_OUT_MAX) ev |= TN__TP_BLOCKED;
@@ -8890,37 +8989,15 @@ TN__PRIVATE void tn__tls_check_done(tn__tls *t) {
 }
 
 /* Drive the handshake as far as the bytes at hand allow. Returns TN_OK or an error. */
-/* OpenSSL wants the peer's bytes (the handshake, or a write during one): send what it has
-   queued, then feed it what the socket holds. Returns > 0 (fed: try again), TN_EAGAIN (wait
-   for the fd), or an error (TN_EEOF: the peer left during the handshake). */
-TN__PRIVATE long tn__tls_want_read(tn__tls *t) {
-    long r;
-    int frc = tn__tls_flush_out(t);
-    if (frc != 0) return frc;
-    t->rstalled = 1;
-    r = tn__tls_feed(t);
-    if (r == 0) {
-        t->err = "connection closed during the handshake";
-        return TN_EEOF;
-    }
-    return r;
-}
-
 TN__PRIVATE int tn__tls_handshake(tn__tls *t) {
-    while (!t->hs_done) {
-        int rc = SSL_do_handshake(t->ssl), e;
-        if (rc == 1) {
-            tn__tls_check_done(t);
-            break;
+    if (!t->hs_done) {
+        int rc = SSL_do_handshake(t->ssl);
+        if (rc == 1) tn__tls_check_done(t);
+        else {
+            int e = SSL_get_error(t->ssl, rc);
+            if (e != SSL_ERROR_WANT_READ) return (int)tn__tls_io_fail(t, e);
+            t->rstalled = 1;   /* the socket is dry: wait for the peer */
         }
-        e = SSL_get_error(t->ssl, rc);
-        if (e == SSL_ERROR_WANT_READ) {
-            long r = tn__tls_want_read(t);
-            if (r > 0) continue;
-            if (r == TN_EAGAIN) break;
-            return (int)r;
-        }
-        return (int)tn__tls_fail(t, e);
     }
     return tn__tls_flush_out(t);
 }
@@ -8938,53 +9015,38 @@ TN__PRIVATE long tn__tls_read(tn_stream *s, void *buf, size_t n) {
             continue;
         }
         e = SSL_get_error(t->ssl, rc);
-        if (e == SSL_ERROR_WANT_READ) {
-            long r;
+        if (e == SSL_ERROR_WANT_READ) {   /* the socket is dry (OpenSSL read it through our BIO) */
             t->rstalled = 1;
-            if (got > 0) break;
-            if ((frc = tn__tls_flush_out(t)) != 0) return frc;   /* handshake replies first */
-            r = tn__tls_feed(t);
-            if (r > 0) continue;
-            if (r == TN_EAGAIN) break;
-            if (r < 0) return r;
-            /* the socket ended: clean only after the peer's close_notify */
-            if (!t->hs_done) {
-                t->err = "connection closed during the handshake";
-                return TN_EEOF;
-            }
-            t->err = "truncated: no close_notify";
-            return TN_ETLS_TRUNCATED;
+            break;
         }
         if (e == SSL_ERROR_ZERO_RETURN) {   /* close_notify: a clean end */
             if (got > 0) break;
             ret = 0;
             goto done;
         }
-        return tn__tls_fail(t, e);
+        if (got > 0 && t->rres == 0) break;   /* the data first, the EOF on the next call */
+        return tn__tls_io_fail(t, e);
     }
     ret = got > 0 ? (long)got : (long)TN_EAGAIN;
 done:
     tn__tls_check_done(t);
-    if ((frc = tn__tls_flush_out(t)) != 0) return frc;
+    if ((frc = tn__tls_flush_out(t)) != 0) return frc;   /* handshake replies, tickets */
     tn__tls_update(t);
     return ret;
 }
 
-/* Encrypt n bytes (n <= TN__TLS_WRITE_MAX) into wbio. Returns n, TN_EAGAIN (the handshake
-   waits for the peer) or an error. */
+/* Encrypt n bytes (n <= TN__TLS_WRITE_MAX) and send them (or queue what the socket does
+   not take). Returns n, TN_EAGAIN (the handshake waits for the peer) or an error. */
 TN__PRIVATE long tn__tls_put(tn__tls *t, const void *buf, size_t n) {
-    for (;;) {
-        size_t done = 0;
-        int rc = SSL_write_ex(t->ssl, buf, n, &done), e;
-        if (rc == 1) return (long)done;
-        e = SSL_get_error(t->ssl, rc);
-        if (e == SSL_ERROR_WANT_READ) {
-            long r = tn__tls_want_read(t);
-            if (r > 0) continue;
-            return r;
-        }
-        return tn__tls_fail(t, e);
+    size_t done = 0;
+    int rc = SSL_write_ex(t->ssl, buf, n, &done), e;
+    if (rc == 1) return (long)done;
+    e = SSL_get_error(t->ssl, rc);
+    if (e == SSL_ERROR_WANT_READ) {
+        t->rstalled = 1;
+        return TN_EAGAIN;
     }
+    return tn__tls_io_fail(t, e);
 }
 
 TN__PRIVATE long tn__tls_writev(tn_stream *s, const tn_str *bufs, int nb) {
@@ -8993,9 +9055,9 @@ TN__PRIVATE long tn__tls_writev(tn_stream *s, const tn_str *bufs, int nb) {
     char tmp[4096];
     size_t m = 0;
     int i, frc;
-    if (BIO_ctrl_pending(t->wbio) >= TN__TLS_OUT_MAX) {
+    if (t->olen - t->ooff >= TN__TLS_OUT_MAX) {
         if ((frc = tn__tls_flush_out(t)) != 0) return frc;
-        if (BIO_ctrl_pending(t->wbio) >= TN__TLS_OUT_MAX) {
+        if (t->olen - t->ooff >= TN__TLS_OUT_MAX) {
             tn__tls_update(t);
             return TN_EAGAIN;
         }
@@ -9057,7 +9119,7 @@ TN__PRIVATE int tn__tls_shutdown(tn_stream *s) {
 TN__PRIVATE int tn__tls_pending(const tn_stream *s) {
     const tn__tls *t = tn__tls_of(s);
     /* a close_notify already read is an EOF to report even if the peer keeps the socket open */
-    return SSL_pending(t->ssl) > 0 || (!t->rstalled && BIO_ctrl_pending(t->rbio) > 0) ||
+    return SSL_pending(t->ssl) > 0 || (!t->rstalled && SSL_has_pending(t->ssl)) ||
            (SSL_get_shutdown(t->ssl) & SSL_RECEIVED_SHUTDOWN) != 0;
 }
 
@@ -9094,7 +9156,9 @@ TN__PRIVATE void tn__tls_free(tn_stream *s) {
     tn_loop *loop = tn_stream_loop(s);
     if (t->hs_timer) (void)tn_loop_cancel(loop, t->hs_timer);
     tn__defer_unqueue(loop, &t->hs_d);
-    SSL_free(t->ssl);   /* and the BIOs */
+    SSL_free(t->ssl);   /* and the BIO */
+    tn__free(tn__loop_alloc(loop), t->out);
+    tn__free(tn__loop_alloc(loop), t->skey);
     tn_tls_ctx_free(t->ctx);
     if (t->inner->free) t->inner->free(s);
     tn__free(tn__loop_alloc(loop), t);
@@ -9113,6 +9177,62 @@ TN__PRIVATE void tn__tls_on_timeout(tn_loop *loop, void *user) {
     t->err = "handshake timed out";
     TN__LLOG(loop, TN_LOG_DEBUG, TN_ETIMEOUT, "tls: handshake timed out");
     (void)tn_stream_abort(t->s, TN_ETIMEOUT);
+}
+
+/* ---- client session cache ---- */
+TN__PRIVATE tn__tls_sess *tn__tls_sess_find(tn_tls_ctx *c, const char *key) {
+    unsigned i;
+    for (i = 0; i < TN__TLS_SESSIONS; i++)
+        if (c->sessions[i].key && strcmp(c->sessions[i].key, key) == 0) return &c->sessions[i];
+    return NULL;
+}
+
+TN__PRIVATE void tn__tls_sess_clear(tn_tls_ctx *c, tn__tls_sess *e) {
+    tn__free(tn__loop_alloc(c->loop), e->key);
+    SSL_SESSION_free(e->sess);
+    e->key = NULL;
+    e->sess = NULL;
+}
+
+/* OpenSSL got a session (TLS 1.3: a NewSessionTicket after the handshake; TLS 1.2: at its
+   end): keep it for the next connection to the same server, when it was verified as the
+   context asks. Returns 1: the reference is ours. */
+TN__PRIVATE int tn__tls_sess_new(SSL *ssl, SSL_SESSION *sess) {
+    tn__tls *t = (tn__tls *)SSL_get_app_data(ssl);
+    tn_tls_ctx *c;
+    tn__tls_sess *e;
+    if (!t || !t->skey || !(c = t->ctx) || !c->sessions || !SSL_SESSION_is_resumable(sess)) return 0;
+    if (c->verify != TN_TLS_VERIFY_NONE && SSL_get_verify_result(ssl) != X509_V_OK) return 0;
+    if ((e = tn__tls_sess_find(c, t->skey)) != NULL) {
+        SSL_SESSION_free(e->sess);   /* the newest wins */
+        e->sess = sess;
+        return 1;
+    }
+    e = &c->sessions[c->next_sess++ % TN__TLS_SESSIONS];
+    tn__tls_sess_clear(c, e);
+    if (!(e->key = tn__strdup(tn__loop_alloc(c->loop), t->skey))) return 0;
+    e->sess = sess;
+    return 1;
+}
+
+/* A new client connection: offer the session kept for its server. A TLS 1.3 ticket is
+   used once (RFC 8446 C.4: the server sends a fresh one); a TLS 1.2 session stays. */
+TN__PRIVATE int tn__tls_sess_offer(tn__tls *t, const char *host) {
+    tn_tls_ctx *c = t->ctx;
+    tn__tls_sess *e;
+    tn_addr peer;
+    char pa[TN_ADDR_STRLEN + 8];
+    size_t n;
+    if (!c->sessions || !host || !*host) return TN_OK;
+    if (tn_stream_peer(t->s, &peer) != 0 || tn_addr_format(&peer, pa, sizeof pa) < 0) pa[0] = 0;
+    n = strlen(host) + strlen(pa) + 2;
+    if (!(t->skey = (char *)tn__alloc(tn__loop_alloc(c->loop), n))) return TN_ENOMEM;
+    snprintf(t->skey, n, "%s|%s", host, pa);
+    if ((e = tn__tls_sess_find(c, t->skey)) != NULL) {
+        if (SSL_set_session(t->ssl, e->sess) != 1) ERR_clear_error();
+        if (SSL_SESSION_get_protocol_version(e->sess) >= TLS1_3_VERSION) tn__tls_sess_clear(c, e);
+    }
+    return TN_OK;
 }
 
 /* ---- contexts ---- */
@@ -9329,6 +9449,15 @@ TN__PRIVATE int tn__tls_ctx_setup(tn_tls_ctx *c, const tn_tls_opts *o) {
     c->verify = o->verify ? o->verify : (c->side == TN_TLS_CLIENT ? TN_TLS_VERIFY_REQUIRED : TN_TLS_VERIFY_NONE);
     if (c->verify < TN_TLS_VERIFY_NONE || c->verify > TN_TLS_VERIFY_REQUIRED) return TN_EINVAL;
     if (c->side == TN_TLS_CLIENT) {
+        if (!o->no_session_tickets) {   /* resumption: our cache, not OpenSSL's */
+            if (!(c->sessions = (tn__tls_sess *)tn__calloc(tn__loop_alloc(c->loop), TN__TLS_SESSIONS * sizeof *c->sessions)))
+                return TN_ENOMEM;
+            SSL_CTX_set_session_cache_mode(x, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+            SSL_CTX_sess_set_new_cb(x, tn__tls_sess_new);
+        } else {
+            SSL_CTX_set_session_cache_mode(x, SSL_SESS_CACHE_OFF);
+            (void)SSL_CTX_set_options(x, SSL_OP_NO_TICKET);
+        }
         if (c->verify != TN_TLS_VERIFY_NONE && !o->ca_file && !o->ca_dir && !o->ca_pem.len &&
             SSL_CTX_set_default_verify_paths(x) != 1)
             return tn__tls_load_fail(c->loop, "system trust store", NULL);
@@ -9370,7 +9499,11 @@ TN_API int tn_tls_ctx_new(tn_loop *loop, const tn_tls_opts *opts, tn_tls_ctx **o
     c->side = o.side;
     ERR_clear_error();
     c->ssl = SSL_CTX_new(o.side == TN_TLS_SERVER ? TLS_server_method() : TLS_client_method());
-    if (!c->ssl) {
+    c->biom = BIO_meth_new(BIO_TYPE_SOURCE_SINK | BIO_get_new_index(), "tornado.h stream");
+    if (!c->ssl || !c->biom || BIO_meth_set_read_ex(c->biom, tn__tls_bio_read) != 1 ||
+        BIO_meth_set_write_ex(c->biom, tn__tls_bio_write) != 1 || BIO_meth_set_ctrl(c->biom, tn__tls_bio_ctrl) != 1) {
+        SSL_CTX_free(c->ssl);
+        BIO_meth_free(c->biom);
         tn__free(tn__loop_alloc(loop), c);
         ERR_clear_error();
         return TN_ENOMEM;
@@ -9412,7 +9545,12 @@ TN_API void tn_tls_ctx_free(tn_tls_ctx *ctx) {
     }
     tn__free(a, ctx->names);
     tn__free(a, ctx->alpn);
+    if (ctx->sessions) {
+        for (i = 0; i < TN__TLS_SESSIONS; i++) tn__tls_sess_clear(ctx, &ctx->sessions[i]);
+        tn__free(a, ctx->sessions);
+    }
     SSL_CTX_free(ctx->ssl);
+    BIO_meth_free(ctx->biom);
     tn__free(a, ctx);
 }
 
@@ -9434,15 +9572,17 @@ TN_API int tn_stream_start_tls(tn_stream *s, tn_tls_ctx *ctx, const char *server
     ERR_clear_error();
     t->s = s;
     t->ssl = SSL_new(ctx->ssl);
-    t->rbio = BIO_new(BIO_s_mem());
-    t->wbio = BIO_new(BIO_s_mem());
-    if (!t->ssl || !t->rbio || !t->wbio) {
+    t->bio = BIO_new(ctx->biom);
+    t->rres = 1;
+    if (!t->ssl || !t->bio) {
         rc = TN_ENOMEM;
         goto fail;
     }
-    BIO_set_mem_eof_return(t->rbio, -1);   /* empty: "retry", not EOF */
-    BIO_set_mem_eof_return(t->wbio, -1);
-    SSL_set_bio(t->ssl, t->rbio, t->wbio);   /* owned by ssl from here */
+    BIO_set_data(t->bio, t);
+    BIO_set_init(t->bio, 1);
+    t->ctx = ctx;   /* the reference is taken below, once nothing can fail */
+    SSL_set_app_data(t->ssl, t);
+    SSL_set_bio(t->ssl, t->bio, t->bio);   /* owned by ssl from here (one reference for both) */
     if (ctx->side == TN_TLS_SERVER) {
         SSL_set_accept_state(t->ssl);
         t->verifying = ctx->verify != TN_TLS_VERIFY_NONE;
@@ -9453,6 +9593,7 @@ TN_API int tn_stream_start_tls(tn_stream *s, tn_tls_ctx *ctx, const char *server
             rc = TN_EINVAL;   /* SNI: names only, never IP literals (RFC 6066) */
             goto fail;
         }
+        if ((rc = tn__tls_sess_offer(t, server_hostname)) != 0) goto fail;
         if (ctx->verify != TN_TLS_VERIFY_NONE) {
             t->verifying = 1;
             if (is_ip) {
@@ -9493,10 +9634,10 @@ TN_API int tn_stream_start_tls(tn_stream *s, tn_tls_ctx *ctx, const char *server
     return TN_OK;
 fail:
     ERR_clear_error();
+    tn__free(tn__loop_alloc(loop), t->skey);
     if (t->ssl) SSL_free(t->ssl);
     else {
-        BIO_free(t->rbio);
-        BIO_free(t->wbio);
+        BIO_free(t->bio);
     }
     tn__free(tn__loop_alloc(loop), t);
     return rc;

@@ -292,6 +292,144 @@ def bench_http(peer_ok):
     print("   work is the same for every server; user-space CPU per request is the server's own code)")
 
 
+NGINX_TLS_CONF = """worker_processes 1;
+daemon off;
+pid %(dir)s/nginx.pid;
+error_log %(dir)s/error.log;
+events { worker_connections 20000; }
+http {
+  access_log off;
+  client_body_temp_path %(dir)s; proxy_temp_path %(dir)s; fastcgi_temp_path %(dir)s;
+  uwsgi_temp_path %(dir)s; scgi_temp_path %(dir)s;
+  server {
+    listen 127.0.0.1:%(port)d ssl;
+    ssl_certificate %(cert)s; ssl_certificate_key %(key)s;
+    ssl_protocols TLSv1.2 TLSv1.3;
+    ssl_ciphers ECDHE+AESGCM:ECDHE+CHACHA20:!aNULL; ssl_prefer_server_ciphers on;
+    ssl_session_tickets on;
+    location / { return 200 "Hello, world"; }
+  }
+}
+"""
+TLS_SECONDS = 3
+TLS_ROUNDS = 3
+
+
+def s_time(port, procs=2):
+    """Full handshakes/s: `openssl s_time -new -www /` (a new connection and a full handshake
+    per request, HTTP/1.0 GET), procs of them at once. Returns (connections/s, connections)."""
+    cmd = ["openssl", "s_time", "-connect", "127.0.0.1:%d" % port, "-new", "-time", str(TLS_SECONDS), "-www", "/"]
+    ps = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True) for _ in range(procs)]
+    rate, conns = 0.0, 0
+    for p in ps:
+        out = p.communicate(timeout=60)[0]
+        m = re.search(r"(\d+) connections in (\d+) real seconds", out)
+        if not m:
+            return None, 0
+        rate += int(m.group(1)) / max(1, int(m.group(2)))
+        conns += int(m.group(1))
+    return rate, conns
+
+
+def tls_wrk(port):
+    """Keep-alive https: returns (requests/s, requests)."""
+    cmd = ["wrk", "-t1", "-c64", "-d%ds" % TLS_SECONDS, "https://127.0.0.1:%d/" % port]
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", p.stdout)
+    reqs = re.search(r"(\d+) requests in", p.stdout)
+    return (float(rps.group(1)) if rps else None), (int(reqs.group(1)) if reqs else 0)
+
+
+def tls_rounds(servers):
+    """Both servers run at once; each figure is measured in TLS_ROUNDS rounds that alternate
+    between them (so a busy moment of the shared machine hits both alike). Rates: the best
+    round; CPU: total server CPU over all rounds / total work."""
+    out = {name: {} for name in servers}
+    for key, fn in (("hs", s_time), ("rps", tls_wrk)):
+        acc = {name: [[], 0, 0.0, 0.0] for name in servers}   # rates, work, cpu, user cpu
+        for _ in range(TLS_ROUNDS):
+            for name, (port, pid) in servers.items():
+                c0, u0 = cpu_seconds(pid), cpu_seconds(pid, True)
+                rate, work = fn(port)
+                a = acc[name]
+                a[2] += cpu_seconds(pid) - c0
+                a[3] += cpu_seconds(pid, True) - u0
+                if rate:
+                    a[0].append(rate)
+                    a[1] += work
+        for name, (rates, work, cpu, user) in acc.items():
+            out[name][key] = max(rates) if rates else None
+            out[name][key + "_cpu"] = cpu / work * 1e6 if work else None
+            out[name][key + "_user"] = user / work * 1e6 if work else None
+    for name, (port, pid) in servers.items():
+        p = subprocess.run([sys.executable, "bench/idle_conns.py", "--tls", str(port), "2000", str(pid)],
+                           capture_output=True, text=True, timeout=300)
+        m = re.match(r"idle (-?\d+)", p.stdout.strip())
+        out[name]["idle"] = int(m.group(1)) if m else None
+    return out
+
+
+def bench_tls():
+    """https: build/examples/hello --cert --key against nginx (one worker) with the same
+    certificate (ECDSA P-256), protocols (TLS 1.2-1.3), cipher list, tickets and OpenSSL's
+    default groups (X25519 first): the same client tools for both."""
+    nginx = shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None)
+    if not shutil.which("wrk") or not shutil.which("openssl"):
+        print("\n== https: skipped (needs wrk and openssl: apt-get install wrk openssl) ==")
+        return
+    d = os.path.join(ROOT, "build", "bench", "tls")
+    os.makedirs(d, exist_ok=True)
+    cert, key = os.path.join(d, "cert.pem"), os.path.join(d, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                    "-keyout", key, "-out", cert, "-subj", "/CN=localhost", "-days", "30"],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    procs, servers = [], {}
+    try:
+        p = free_port()
+        procs.append(subprocess.Popen(["build/examples/hello", "--port", str(p), "--cert", cert, "--key", key],
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        if wait_port(p):
+            servers["tornado.h"] = (p, procs[-1].pid)
+        if nginx:
+            p = free_port()
+            with open(os.path.join(d, "nginx.conf"), "w") as f:
+                f.write(NGINX_TLS_CONF % {"dir": d, "port": p, "cert": cert, "key": key})
+            procs.append(subprocess.Popen([nginx, "-c", os.path.join(d, "nginx.conf")], stdout=subprocess.DEVNULL,
+                                          stderr=subprocess.DEVNULL))
+            if wait_port(p):
+                with open(os.path.join(d, "nginx.pid")) as f:
+                    master = int(f.read().strip())
+                kids = subprocess.run(["pgrep", "-P", str(master)], capture_output=True, text=True).stdout.split()
+                servers["nginx"] = (p, int(kids[0]) if kids else master)
+        else:
+            print("(nginx not found: apt-get install nginx-light; its column stays empty)")
+        results = tls_rounds(servers)
+    finally:
+        for proc in procs:
+            proc.terminate()
+            try:
+                proc.wait(5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+    print("\n== https (TLS 1.3, ECDSA P-256, X25519): one server process each ==")
+    print("  %-44s %12s %12s %10s" % ("figure", "tornado.h", "nginx", "vs nginx"))
+    a, b = results.get("tornado.h", {}), results.get("nginx", {})
+    for label, k, hb in (("full handshakes/s (2x openssl s_time -new)", "hs", True),
+                         ("  server CPU us/handshake", "hs_cpu", False),
+                         ("  of which user space", "hs_user", False),
+                         ("keep-alive requests/s (wrk -c64)", "rps", True),
+                         ("  server CPU us/request", "rps_cpu", False),
+                         ("  of which user space", "rps_user", False),
+                         ("RSS bytes per idle TLS connection", "idle", False)):
+        x, y = a.get(k), b.get(k)
+        ratio = "-" if not x or not y else "%.2fx" % ((x / y) if hb else (y / x))
+        print("  %-44s %12s %12s %10s" % (label, fmt(x), fmt(y), ratio))
+    print("  (ratios: higher is better for tornado.h. Both servers run at once and every rate is the")
+    print("   best of %d rounds of %d s that alternate between them; CPU: all rounds' server CPU over" % (TLS_ROUNDS, TLS_SECONDS))
+    print("   all their work. idle: 2000 https connections after one request each, RSS growth of")
+    print("   the server process / the nginx worker)")
+
+
 def parse_client(out):
     m = re.search(r"client (\d+) requests ([\d.]+) s ([\d.]+) /s ([\d.]+) us/request ([\d.]+) us-user/request "
                   r"(\d+) conns (\d+) errors", out)
@@ -559,6 +697,7 @@ def main():
     bench_router()
     bench_deflate()
     bench_http(peer_ok)
+    bench_tls()
     bench_client(peer_ok)
     return 0
 

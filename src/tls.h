@@ -51,10 +51,19 @@ typedef tn_tls_ctx *(*tn_tls_sni_cb)(const char *name, void *user);
                     none)
      handshake_timeout_ms  0 = TORNADO_TLS_HANDSHAKE_TIMEOUT_MS (10 s): a handshake not
                     done by then closes the stream with TN_ETIMEOUT
-     no_session_tickets  servers: 1 = no session resumption by tickets (on by default)
+     no_session_tickets  servers: 1 = no session resumption by tickets (on by default).
+                    clients: 1 = no session cache. By default a client context keeps the
+                    last session each server gave it (up to 32 servers, by the name
+                    verified and the peer address: the proxy's when tunnelled) and offers
+                    it when it connects there again, so reconnecting (the HTTP client's new
+                    connections, wss) skips the full handshake; only sessions that passed
+                    the context's verification are kept; TLS 1.3 tickets are used once
      sni_cb, sni_user    servers: choose a context by server name (after the names added
                     with tn_tls_ctx_add_server_name)
-   Always: compression off, renegotiation refused, close_notify sent on a graceful close. */
+   Always: compression off, renegotiation refused, close_notify sent on a graceful close.
+   Memory: OpenSSL allocates with its own process-wide allocator, not the loop's (see
+   ALLOCATOR in the user guide): about 13-14 KB per idle connection, record buffers
+   released while idle. */
 typedef struct tn_tls_opts {
     int side;
     const char *cert_file;

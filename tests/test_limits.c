@@ -11,7 +11,9 @@
    head); requests that succeed ask for "Connection: close" so the end of a response is
    the close.
 
-   Adding a TORNADO_* limit macro to src/? Define it here and add a case. */
+   Adding a TORNADO_* limit macro to src/? Define it here and add a case. TLS limits need
+   OpenSSL, which this build leaves out: TORNADO_TLS_HANDSHAKE_TIMEOUT_MS has its tiny-limit
+   build and cases in tests/test_tls_limits.c. */
 
 /* ---- the tiny limits (value, and the case that covers it) ---- */
 #define TORNADO_MAX_BUFFER_SIZE 64u            /* stream_read_bytes_limit, stream_read_until_limit */

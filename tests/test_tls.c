@@ -1,10 +1,11 @@
-/* test_tls.c: the TLS transport under streams (OpenSSL 3, memory BIOs): handshakes both
+/* test_tls.c: the TLS transport under streams (OpenSSL 3 through our BIO): handshakes both
    ways in one loop, echo of small and large payloads, verification failures with their
    reasons (unknown CA, expired, wrong host, wrong IP, self-signed), certificates and
    passphrase keys from files and memory, mutual TLS, close_notify vs truncation, plain
    bytes or garbage at a TLS port, TLS at a plain port, a stalled handshake (timeout),
    start_tls after a plain exchange, SNI with two certificates, wss:// (our WebSocket client
-   against tn_app over TLS; verification failures). Certificates are made at run time with the openssl
+   against tn_app over TLS; verification failures), the HTTP client resuming sessions, our
+   heap per idle https connection. Certificates are made at run time with the openssl
    command (in a temporary directory per run, removed at exit; nothing secret is committed). */
 #define TORNADO_WITH_OPENSSL
 #define OPENSSL_API_COMPAT 30000
@@ -704,6 +705,14 @@ static void h_who(tn_request *req, const tn_route_match *m, void *user) {
     (void)tn_web_writef(req, "%s|%.*s|%s", tn_request_protocol(req), (int)info.alpn.len, info.alpn.ptr, subj);
 }
 
+static void h_tlsinfo(tn_request *req, const tn_route_match *m, void *user) {
+    tn_tls_info info;
+    (void)m;
+    (void)user;
+    TN_OK_RC(tn_stream_tls_info(tn_request_stream(req), &info));
+    (void)tn_web_writef(req, "%s reused=%d", info.version, info.session_reused);
+}
+
 typedef struct answer { int done, code, error, reused; char msg[160]; char body[256]; } answer;
 static void on_answer(tn_http_fetch *f, const tn_http_fetch_res *res, void *user) {
     answer *a = (answer *)user;
@@ -735,6 +744,7 @@ static tn_app *https_app(tn_loop *loop, tn_tls_ctx *sc, int *port) {
     ao.server.tls = sc;
     TN_OK_RC(tn_app_new(loop, &ao, &app));
     TN_OK_RC(tn_app_route(app, "GET", "/who", h_who, NULL));
+    TN_OK_RC(tn_app_route(app, "GET", "/tlsinfo", h_tlsinfo, NULL));
     TN_OK_RC(tn_app_listen(app, "127.0.0.1", 0));
     *port = tn_http_server_port(tn_app_server(app));
     return app;
@@ -744,6 +754,146 @@ static void end_all(tn_loop *loop, tn_http_client *cl, tn_app *app) {
     if (app) TN_OK_RC(tn_app_close(app, 0, NULL, NULL));
     while (tn_loop_alive(loop) > 0) TN_CHECK(tn_loop_run_once(loop, 10) >= 0);
     TN_OK_RC(tn_loop_free(loop));
+}
+
+/* The HTTP client resumes TLS sessions when it reconnects to a server (Connection: close
+   makes every request a new connection): TLS 1.3 tickets (each used once, a fresh one
+   comes with every connection) and TLS 1.2; a different name for the same server, and a
+   context with no_session_tickets, do full handshakes. The server's SSL_session_reused
+   says which (tn_tls_info.session_reused). */
+static void resume_run(int server_max, const char *version) {
+    tn_loop *loop;
+    tn_tls_ctx *sc, *cc;
+    tn_app *app;
+    tn_http_client *cl;
+    tn_http_client_opts co;
+    tn_http_fetch_req req;
+    tn_http_header close_hdr;
+    tn_tls_opts o;
+    answer a;
+    char want[64];
+    int port, i, off;
+    certs();
+    TN_OK_RC(tn_loop_new(NULL, &loop));
+    memset(&o, 0, sizeof o);
+    o.side = TN_TLS_SERVER;
+    o.cert_file = cpath("srv.pem");
+    o.key_file = cpath("srv.key");
+    o.max_version = server_max;
+    TN_OK_RC(tn_tls_ctx_new(loop, &o, &sc));
+    app = https_app(loop, sc, &port);
+    tn_tls_ctx_free(sc);
+    close_hdr.name = tn_str_c("Connection");
+    close_hdr.value = tn_str_c("close");
+    for (off = 0; off <= 1; off++) {
+        memset(&o, 0, sizeof o);
+        o.ca_file = cpath("ca.pem");
+        o.no_session_tickets = off;
+        TN_OK_RC(tn_tls_ctx_new(loop, &o, &cc));
+        memset(&co, 0, sizeof co);
+        co.tls = cc;
+        TN_OK_RC(tn_http_client_new(loop, &co, &cl));
+        tn_tls_ctx_free(cc);
+        memset(&req, 0, sizeof req);
+        req.headers = &close_hdr;
+        req.num_headers = 1;
+        for (i = 0; i < 4; i++) {
+            req.url = urlf(i == 3 ? "https://127.0.0.1:%d/tlsinfo" : "https://localhost:%d/tlsinfo", port);
+            fetch(loop, cl, &req, &a);
+            TN_EQ_INT(a.code, 200);
+            TN_EQ_INT(a.reused, 0);   /* a new connection each time */
+            /* the first connection to a name: full; then resumed unless turned off */
+            snprintf(want, sizeof want, "%s reused=%d", version, !off && i > 0 && i < 3);
+            TN_EQ_STR(a.body, want);
+        }
+        TN_OK_RC(tn_http_client_close(cl, NULL, NULL));
+    }
+    end_all(loop, NULL, app);
+}
+TN_TEST(https_client_resumes_tls13) { resume_run(0, "TLSv1.3"); }
+TN_TEST(https_client_resumes_tls12) { resume_run(TN_TLS_1_2, "TLSv1.2"); }
+
+/* Our heap per idle https connection (the loop's counting allocator; OpenSSL's own memory
+   is not the loop's: see ALLOCATOR in the user guide): Python's ssl holds connections
+   that each made one request, in two batches; between them the server's heap grows only by
+   the idle connections: the stream block, the TLS state, no buffers (the queued-ciphertext
+   buffer is freed once drained, OpenSSL reads and writes the socket through our BIO). */
+static long idle_served;
+static void h_idle(tn_request *req, void *user) {
+    (void)user;
+    idle_served++;
+    tn_respond(req, 200, "text/plain", "hi!", 3);
+}
+static void run_for(tn_loop *loop, uint64_t ms) {
+    uint64_t end = tn_loop_now(loop) + ms;
+    while (tn_loop_now(loop) < end) TN_CHECK(tn_loop_run_once(loop, 10) >= 0);
+}
+static void run_until_served(tn_loop *loop, long n) {
+    uint64_t end = tn_loop_now(loop) + 30000;
+    while (idle_served < n && tn_loop_now(loop) < end) TN_CHECK(tn_loop_run_once(loop, 10) >= 0);
+    TN_CHECKF(idle_served >= n, "%ld of %ld requests served", idle_served, n);
+}
+TN_TEST(idle_https_connection_heap) {
+    enum { A = 40, B = 120 };
+    static counting_alloc ca;
+    tn_loop_opts lo;
+    tn_loop *loop;
+    tn_tls_ctx *sc;
+    tn_http_server *srv;
+    tn_http_server_opts so;
+    char cmdline[2048], log[300];
+    long at_a, at_b, per;
+    pid_t pid;
+    if (system("/usr/bin/python3 -c 'import ssl' 2>/dev/null") != 0) TN_SKIP("needs python3 (apt-get install python3)");
+    certs();
+    memset(&lo, 0, sizeof lo);
+    lo.allocator = tn_test_counting(&ca);
+    TN_OK_RC(tn_loop_new(&lo, &loop));
+    sc = server_ctx(loop, "srv.pem", "srv.key");
+    memset(&so, 0, sizeof so);
+    so.tls = sc;
+    TN_OK_RC(tn_http_server_new(loop, &so, h_idle, NULL, &srv));
+    TN_OK_RC(tn_http_server_listen(srv, "127.0.0.1", 0));
+    snprintf(cmdline, sizeof cmdline,
+             "import socket, ssl, time\n"
+             "c = ssl.create_default_context(cafile='%s')\n"
+             "held = []\n"
+             "def batch(n):\n"
+             "    for i in range(n):\n"
+             "        s = c.wrap_socket(socket.create_connection(('127.0.0.1', %d)), server_hostname='localhost')\n"
+             "        s.sendall(b'GET / HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n')\n"
+             "        d = b''\n"
+             "        while not d.endswith(b'hi!'):\n"
+             "            d += s.recv(1000)\n"
+             "        held.append(s)\n"
+             "batch(%d)\n"
+             "time.sleep(1.5)\n"
+             "batch(%d)\n"
+             "time.sleep(60)\n",
+             cpath("ca.pem"), tn_http_server_port(srv), A, B - A);
+    snprintf(log, sizeof log, "%s/idle_py.log", certdir);
+    {
+        char *argv[] = { (char *)"/usr/bin/python3", (char *)"-c", cmdline, NULL };
+        pid = spawn(argv, log);
+    }
+    idle_served = 0;
+    run_until_served(loop, A);
+    run_for(loop, 300);   /* settled: the responses and tickets went, nothing moves */
+    at_a = ca.bytes;
+    run_until_served(loop, B);
+    run_for(loop, 300);
+    at_b = ca.bytes;
+    per = (at_b - at_a) / (B - A);
+    fprintf(stderr, "tornado.h heap per idle https connection: %ld bytes\n", per);
+    TN_EQ_UINT(tn_http_server_connections(srv), B);
+    /* the stream block (stream, tcp record, HTTP state) and the TLS state; no buffer */
+    TN_CHECKF(per > 0 && per <= (long)(sizeof(void *) == 8 ? 700 : 500), "%ld bytes per idle connection", per);
+    reap(pid);
+    TN_OK_RC(tn_http_server_close(srv, 0, NULL, NULL));
+    tn_tls_ctx_free(sc);
+    while (tn_loop_alive(loop) > 0) TN_CHECK(tn_loop_run_once(loop, 10) >= 0);
+    TN_OK_RC(tn_loop_free(loop));
+    TN_EQ_INT(ca.live, 0);
 }
 
 TN_TEST(https_app_and_client) {
@@ -1202,6 +1352,7 @@ TN_TESTS(TN_CASE(echo_small), TN_CASE(echo_large), TN_CASE(unknown_ca), TN_CASE(
          TN_CASE(memory_and_passphrase), TN_CASE(mutual_tls), TN_CASE(close_notify_and_truncation),
          TN_CASE(plain_http_to_tls_port), TN_CASE(garbage_instead_of_client_hello),
          TN_CASE(stalled_handshake_times_out), TN_CASE(tls_to_plain_port), TN_CASE(start_tls_after_plain),
-         TN_CASE(https_app_and_client), TN_CASE(https_mutual_tls), TN_CASE(https_through_connect_proxy),
+         TN_CASE(https_app_and_client), TN_CASE(https_client_resumes_tls13), TN_CASE(https_client_resumes_tls12),
+         TN_CASE(idle_https_connection_heap), TN_CASE(https_mutual_tls), TN_CASE(https_through_connect_proxy),
          TN_CASE(interop_curl_openssl_python_clients), TN_CASE(interop_openssl_and_tornado_servers),
          TN_CASE(wss_client_and_server), TN_CASE(wss_verify_failures), TN_CASE(sni_two_certificates))
