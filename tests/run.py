@@ -461,6 +461,7 @@ WIN_NOT_PORTED = {
     "test_stream": "POSIX socketpair/pipes in the test code: not ported to Windows yet",
     "test_tcp": "fork_processes, rlimits and POSIX sockets in the test code: not ported to Windows yet",
     "test_tls": "OpenSSL for mingw is not installed (TLS is not built on Windows)",
+    "test_tls_limits": "OpenSSL for mingw is not installed (TLS is not built on Windows)",
     "test_web": "POSIX test peers (tn_test_client.h) not ported to Windows yet",
     "test_ws": "POSIX test peers (tn_test_client.h) not ported to Windows yet",
     "test_ws_nosimd": "POSIX test peers (tn_test_client.h) not ported to Windows yet",
