@@ -53,6 +53,7 @@ build/runner_selftest/%: tests/runner_selftest/%.c tests/tn_test.h
 # the programs still build: their sources check with __has_include and skip.
 TN_HAVE_LIB = $(shell echo 'int main(void){return 0;}' | $(CC) -x c - -o /dev/null $(1) 2>/dev/null && echo $(1))
 build/tests/test_deflate build/tests-poll/test_deflate build/asan/test_deflate: LIBS += $(call TN_HAVE_LIB,-lz)
+build/tests/test_http_gzip build/tests-poll/test_http_gzip build/asan/test_http_gzip: LIBS += $(call TN_HAVE_LIB,-lz)
 build/bench/bench_deflate: LIBS += $(call TN_HAVE_LIB,-lz) $(call TN_HAVE_LIB,-ldeflate)
 # TLS: test_tls builds the header with TORNADO_WITH_OPENSSL (libssl-dev), so it links OpenSSL
 build/tests/test_tls build/tests-poll/test_tls build/asan/test_tls: LIBS += -lssl -lcrypto
