@@ -3918,7 +3918,18 @@ TN__BEGIN_DECLS
                           Tornado's static_url makes) the ten-year cache time
      follow_symlinks_out  1: follow symlinks that lead out of the root (otherwise 403);
                           symlinks that stay inside the root are always followed
-     no_sendfile          1: always read + write, never sendfile(2) */
+     no_sendfile          1: always read + write, never sendfile(2)
+     precompressed        1: a client whose Accept-Encoding accepts gzip gets "<file>.gz"
+                          instead of <file> when that sibling exists and is a regular file
+                          (nginx's gzip_static; made e.g. with gzip -k): Content-Encoding:
+                          gzip, the original's Content-Type, the .gz file's own ETag and
+                          Last-Modified, Vary: Accept-Encoding (on the plain answers too,
+                          while the sibling exists). Ranges apply to the gzip bytes (RFC 9110
+                          ranges are of the selected representation, as nginx does; the
+                          strong ETag differs from the plain file's, so If-Range cannot mix
+                          the two), and sendfile still works. A request for "x.gz" itself
+                          is served as is (application/gzip). Off by default (an extra
+                          open per request). */
 typedef struct tn_static_opts {
     const char *root;
     const char *default_filename;
@@ -3926,6 +3937,7 @@ typedef struct tn_static_opts {
     int no_versioned_cache;
     int follow_symlinks_out;
     int no_sendfile;
+    int precompressed;
 } tn_static_opts;
 
 /* One compiled-in file (tools/embed_assets.py writes tables of these).
@@ -3934,7 +3946,16 @@ typedef struct tn_static_opts {
      content_type  NULL = by extension of path (tn_static_mime_type)
      etag          the ETag as sent, quotes included ("\"1a2b...\""); NULL = computed per
                    request (SHA-1 of data: a pass over the data every time)
-     mtime         Unix seconds for Last-Modified / If-Modified-Since; 0 = none */
+     mtime         Unix seconds for Last-Modified / If-Modified-Since; 0 = none
+     encoding      NULL: data is the content; "gzip": data is the content gzip-compressed
+                   (tools/embed_assets.py --gzip), sent as is with Content-Encoding: gzip
+                   to clients that accept gzip (ranges on the gzip bytes), and inflated on
+                   the fly for the others (plain_len bytes, Content-Length known; the
+                   whole content with 200: Range is ignored there; the ETag made weak:
+                   W/"..."; an inflater of ~46 KiB + a 64 KiB buffer for the transfer).
+                   Vary: Accept-Encoding on both. Without the codec (TORNADO_NO_DEFLATE)
+                   clients that do not accept gzip get 406.
+     plain_len     with encoding "gzip": the content's length before compression */
 typedef struct tn_static_asset {
     const char *path;
     const unsigned char *data;
@@ -3942,6 +3963,8 @@ typedef struct tn_static_asset {
     const char *content_type;
     const char *etag;
     int64_t mtime;
+    const char *encoding;
+    size_t plain_len;
 } tn_static_asset;
 
 #if TN_HAS_FILESYSTEM
@@ -4588,6 +4611,11 @@ TN__PRIVATE int tn__http_is_tchar(int c);
 #if TN_HAS_HTTP_SERVER
 TN__PRIVATE int tn__response_remove_header(tn_request *r, const char *name, const char *prefix);
 TN__PRIVATE int tn__response_error_html(tn_buf *out, int status, const char *reason);
+#if TN_HAS_DEFLATE
+/* 1 if the server's compress_response would gzip this response now (the option, the
+   client's Accept-Encoding, the status, the Content-Type set, no Content-Encoding). */
+TN__PRIVATE int tn__response_gzip_wanted(tn_request *r, int status);
+#endif
 #if TN_HAS_FILESYSTEM
 TN__PRIVATE int tn__response_sendfile(tn_request *req, int file_fd, int64_t offset, uint64_t count,
                                       tn_response_cb cb, void *user);
@@ -16558,7 +16586,7 @@ TN_API int tn_request_accepts_coding(const tn_request *req, const char *coding) 
 /* ---- compress_response: gzip for clients that accept it ---- */
 /* 1 if this response is to be gzipped: the option, the client, the status, the type, and
    no Content-Encoding of the handler's. */
-TN__PRIVATE int tn__hs_gzip_wanted(tn_request *r, int status) {
+TN__PRIVATE int tn__response_gzip_wanted(tn_request *r, int status) {
     tn_str v;
     if (!r->srv->opts.compress_response) return 0;
     if (status < 200 || status == 204 || status == 206 || status == 304) return 0;
@@ -16723,7 +16751,7 @@ TN_API int tn_respond(tn_request *req, int status, const char *content_type, con
     if (!tn__hs_req_live(req)) return tn__hs_req_gone(req);
     if (content_type && (rc = tn_response_set_header(req, "Content-Type", content_type)) != 0) return rc;
 #if TN_HAS_DEFLATE
-    if (len >= TORNADO_GZIP_MIN_LENGTH && tn__hs_gzip_wanted(req, status) &&
+    if (len >= TORNADO_GZIP_MIN_LENGTH && tn__response_gzip_wanted(req, status) &&
         tn__hs_gzip_whole(req, body, len, &gz, &len) == TN_OK)
         body = gz;   /* else (out of memory) the body goes as is */
 #endif
@@ -16775,7 +16803,7 @@ TN_API int tn_response_start(tn_request *req, int status, int64_t content_length
     req->status = status;
     req->out_length = content_length;
 #if TN_HAS_DEFLATE
-    if (content_length < 0 && !req->head_only && tn__hs_gzip_wanted(req, status)) {
+    if (content_length < 0 && !req->head_only && tn__response_gzip_wanted(req, status)) {
         tn_deflate_opts o;
         tn__hs_gzip_opts(req, 0, &o);
         if (tn_deflater_new(&o, &req->gz) == TN_OK && tn__hs_gzip_headers(req) != TN_OK) {
@@ -21241,6 +21269,7 @@ TN_API int tn_router_allow(const tn_router *r, tn_str path, char *out, size_t ca
 /* #include "crypto.h" (inlined above) */
 /* #include "internal.h" (inlined above) */
 /* #include "url.h" (inlined above) */
+/* #include "deflate.h" (inlined above) */
 
 #if TN_HAS_WEB && TN_HAS_HTTP_SERVER
 
@@ -21288,6 +21317,11 @@ typedef struct tn__st_entity {
     int has_mtime;
     char etag[TN__ST_ETAG_MAX];    /* quoted */
     const char *ctype;
+    int gzip;                      /* the bytes are gzip: sent with Content-Encoding: gzip */
+    int inflate;                   /* gzip bytes (mem) to inflate for the client; size is
+                                      the plain size, zsize the gzip bytes' */
+    uint64_t zsize;
+    int vary;                      /* another encoding exists: Vary: Accept-Encoding */
 } tn__st_entity;
 
 /* A transfer in progress: one piece in flight, the next sent from its completion. */
@@ -21298,7 +21332,11 @@ typedef struct tn__st_send {
     const unsigned char *mem;
     uint64_t off, left;
     int use_sendfile;
-    char *buf;                     /* TN__ST_CHUNK bytes (file read path) */
+    char *buf;                     /* TN__ST_CHUNK bytes (file read path, inflated assets) */
+#if TN_HAS_DEFLATE
+    tn_inflater *inf;              /* inflating a gzip asset: mem[zoff..zoff+zleft) still to read */
+    uint64_t zoff, zleft;
+#endif
     tn_request_cb prev_close;      /* the close callback set before ours (chained) */
     void *prev_close_user;
 } tn__st_send;
@@ -21315,6 +21353,9 @@ TN__PRIVATE void tn__st_close_fd(int fd) {
 
 TN__PRIVATE void tn__st_free(tn__st_send *st) {
     if (st->fd >= 0) tn__st_close_fd(st->fd);
+#if TN_HAS_DEFLATE
+    tn_inflater_free(st->inf);
+#endif
     tn__free(st->a, st->buf);
     tn__free(st->a, st);
 }
@@ -21350,6 +21391,21 @@ TN__PRIVATE void tn__st_pump(tn__st_send *st) {
         return;
     }
     n = TN__MIN(st->left, (uint64_t)TN__ST_CHUNK);
+#if TN_HAS_DEFLATE
+    if (st->inf) {
+        size_t used = 0, made = 0;
+        if (!st->buf && !(st->buf = (char *)tn__alloc(st->a, TN__ST_CHUNK))) {
+            rc = TN_ENOMEM;
+        } else {
+            int zr = tn_inflate(st->inf, st->mem + st->zoff, (size_t)st->zleft, &used, st->buf, (size_t)n, &made);
+            st->zoff += used;
+            st->zleft -= used;
+            n = made;
+            /* a bad table entry (corrupt data, a wrong plain_len) ends the connection */
+            rc = zr < 0 || made == 0 ? TN_EBAD_DEFLATE : tn_response_write(req, st->buf, made, tn__st_on_written, st);
+        }
+    } else
+#endif
     if (st->mem) {
         rc = tn_response_write(req, st->mem + st->off, (size_t)n, tn__st_on_written, st);
     } else {
@@ -21478,6 +21534,7 @@ TN__PRIVATE int tn__st_send_entity(tn_request *req, const tn_static_opts *opts, 
     int found = 0, status = 200, rc, not_modified = 0;
     int64_t max_age = opts ? opts->max_age : 0;
     uint64_t first = 0, len = e->size;
+    int64_t length;
     tn__st_send *st;
 
     /* validators and caching go on every answer, 304 included (as Tornado) */
@@ -21506,11 +21563,15 @@ TN__PRIVATE int tn__st_send_entity(tn_request *req, const tn_static_opts *opts, 
     }
 
     if ((rc = tn_response_set_header(req, "Content-Type", e->ctype)) != TN_OK ||
-        (rc = tn_response_set_header(req, "Accept-Ranges", "bytes")) != TN_OK)
+        (!e->inflate && (rc = tn_response_set_header(req, "Accept-Ranges", "bytes")) != TN_OK))
+        goto fail;
+    if (e->gzip && (rc = tn_response_set_header(req, "Content-Encoding", "gzip")) != TN_OK) goto fail;
+    if ((e->gzip || e->vary || e->inflate) && (rc = tn_response_add_header(req, "Vary", "Accept-Encoding")) != TN_OK)
         goto fail;
 
-    /* one byte range → 206; several → the whole file; none satisfiable → 416 */
-    if (tn_request_header(req, "Range", &hv) == TN_OK) {
+    /* one byte range → 206; several → the whole file; none satisfiable → 416. Not for an
+       asset inflated on the fly (no random access into the gzip stream): 200 whole. */
+    if (!e->inflate && tn_request_header(req, "Range", &hv) == TN_OK) {
         tn_range rg[TORNADO_MAX_RANGES];
         size_t count = 0;
         tn_str ir;
@@ -21558,7 +21619,27 @@ TN__PRIVATE int tn__st_send_entity(tn_request *req, const tn_static_opts *opts, 
     st->off = first;
     st->left = len;
     st->use_sendfile = TN__HAVE_SENDFILE && e->fd >= 0 && !(opts && opts->no_sendfile);
-    if ((rc = tn_response_start(req, status, (int64_t)len)) != TN_OK) {
+    length = (int64_t)len;
+#if TN_HAS_DEFLATE
+    if (e->inflate) {
+        tn_inflate_opts io;
+        memset(&io, 0, sizeof io);
+        io.format = TN_DEFLATE_GZIP;
+        io.max_output = e->size;   /* never more than the Content-Length promised */
+        io.allocator = st->a;
+        st->zoff = 0;
+        st->zleft = e->zsize;
+        if ((rc = tn_inflater_new(&io, &st->inf)) != TN_OK) {
+            tn__st_free(st);
+            goto fail;
+        }
+    } else if (status == 200 && tn__response_gzip_wanted(req, 200)) {
+        /* the server's compress_response (Tornado compresses static files too): the length
+           is unknown until the end, so the body is chunked and compressed piece by piece */
+        length = -1;
+    }
+#endif
+    if ((rc = tn_response_start(req, status, length)) != TN_OK) {
         tn__st_free(st);
         return rc;
     }
@@ -21702,6 +21783,27 @@ TN_API int tn_static_serve(tn_request *req, const tn_static_opts *opts, tn_str r
         return tn__st_error(req, want_dir && S_ISREG(sb.st_mode) ? 404 : 403);
     }
     memset(&e, 0, sizeof e);
+    if (opts->precompressed && !(plen >= 3 && tn_str_ieq(tn_str_make(path + plen - 3, 3), tn_str_c(".gz"))) &&
+        plen + 4 <= sizeof path) {
+        /* a "<file>.gz" sibling goes to clients that accept gzip (nginx's gzip_static) */
+        int gfd = -1;
+        struct stat gsb;
+        memcpy(path + plen, ".gz", 4);
+        if (tn__st_open(opts, path, &gfd, &gsb) == 0) {
+            if (S_ISREG(gsb.st_mode)) {
+                e.vary = 1;
+                if (tn_request_accepts_coding(req, "gzip")) {
+                    tn__fd_close(fd);
+                    fd = gfd;
+                    sb = gsb;
+                    gfd = -1;
+                    e.gzip = 1;
+                }
+            }
+            if (gfd >= 0) tn__fd_close(gfd);
+        }
+        path[plen] = 0;
+    }
     e.fd = fd;
     e.size = (uint64_t)sb.st_size;
     e.mtime = (int64_t)sb.st_mtime;
@@ -21762,6 +21864,25 @@ TN_API int tn_static_serve_assets(tn_request *req, const tn_static_asset *table,
         memcpy(e.etag + 1 + 2 * TN_SHA1_SIZE, "\"", 2);
     }
     e.ctype = a->content_type ? a->content_type : tn_static_mime_type(tn_str_make(path, plen));
+    if (a->encoding && tn_str_ieq(tn_str_c(a->encoding), tn_str_c("gzip"))) {
+        if (tn_request_accepts_coding(req, "gzip")) {
+            e.gzip = 1;   /* sent as stored */
+        } else {
+#if TN_HAS_DEFLATE
+            size_t el = strlen(e.etag);
+            e.inflate = 1;   /* inflated on the fly: another representation, a weak ETag */
+            e.zsize = a->len;
+            e.size = a->plain_len;
+            if (e.etag[0] == '"' && el + 3 <= sizeof e.etag) {
+                memmove(e.etag + 2, e.etag, el + 1);
+                memcpy(e.etag, "W/", 2);
+            }
+#else
+            (void)tn_response_add_header(req, "Vary", "Accept-Encoding");
+            return tn__st_error(req, 406);   /* no codec to inflate it with */
+#endif
+        }
+    }
     return tn__st_send_entity(req, opts, &e, head);
 }
 

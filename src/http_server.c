@@ -625,7 +625,7 @@ TN_API int tn_request_accepts_coding(const tn_request *req, const char *coding) 
 /* ---- compress_response: gzip for clients that accept it ---- */
 /* 1 if this response is to be gzipped: the option, the client, the status, the type, and
    no Content-Encoding of the handler's. */
-TN__PRIVATE int tn__hs_gzip_wanted(tn_request *r, int status) {
+TN__PRIVATE int tn__response_gzip_wanted(tn_request *r, int status) {
     tn_str v;
     if (!r->srv->opts.compress_response) return 0;
     if (status < 200 || status == 204 || status == 206 || status == 304) return 0;
@@ -790,7 +790,7 @@ TN_API int tn_respond(tn_request *req, int status, const char *content_type, con
     if (!tn__hs_req_live(req)) return tn__hs_req_gone(req);
     if (content_type && (rc = tn_response_set_header(req, "Content-Type", content_type)) != 0) return rc;
 #if TN_HAS_DEFLATE
-    if (len >= TORNADO_GZIP_MIN_LENGTH && tn__hs_gzip_wanted(req, status) &&
+    if (len >= TORNADO_GZIP_MIN_LENGTH && tn__response_gzip_wanted(req, status) &&
         tn__hs_gzip_whole(req, body, len, &gz, &len) == TN_OK)
         body = gz;   /* else (out of memory) the body goes as is */
 #endif
@@ -842,7 +842,7 @@ TN_API int tn_response_start(tn_request *req, int status, int64_t content_length
     req->status = status;
     req->out_length = content_length;
 #if TN_HAS_DEFLATE
-    if (content_length < 0 && !req->head_only && tn__hs_gzip_wanted(req, status)) {
+    if (content_length < 0 && !req->head_only && tn__response_gzip_wanted(req, status)) {
         tn_deflate_opts o;
         tn__hs_gzip_opts(req, 0, &o);
         if (tn_deflater_new(&o, &req->gz) == TN_OK && tn__hs_gzip_headers(req) != TN_OK) {

@@ -451,7 +451,7 @@ static void web_mp(tn_request *req, const tn_route_match *m, void *user) {
 
 static const unsigned char g_file[] = "0123456789";
 static const tn_static_asset g_assets[] = {
-    {"f.txt", g_file, 10, "text/plain", NULL, 0},
+    {"f.txt", g_file, 10, "text/plain", NULL, 0, NULL, 0},
 };
 
 static void web_static(tn_request *req, const tn_route_match *m, void *user) {
