@@ -75,7 +75,7 @@ build/examples/%: examples/%.c tornado.h examples/tls_flags.h
 build/examples/demo: examples/demo_assets.h
 
 demo-assets:
-	$(PY) tools/embed_assets.py examples/demo_assets --name demo_assets --no-mtime > examples/demo_assets.h.tmp
+	$(PY) tools/embed_assets.py examples/demo_assets --name demo_assets --no-mtime --gzip > examples/demo_assets.h.tmp
 	mv examples/demo_assets.h.tmp examples/demo_assets.h
 
 build/bench/%: bench/%.c tornado.h

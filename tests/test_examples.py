@@ -536,12 +536,21 @@ def demo_assets(u):
         eq(out.split(b"\r\n\r\n", 1)[1], open("examples/demo_assets/" + name, "rb").read(), name)
         eq(status_of("-H", "If-None-Match: " + hdrs["etag"], u + "/static/" + name), 304, name)
         eq(head_of(curl("-I", u + "/static/" + name))[0], 200)
+        # stored gzip-compressed: a gzip client gets those bytes, curl --compressed the file
+        status, hdrs = head_of(curl("-i", "-H", "Accept-Encoding: gzip", u + "/static/" + name))
+        eq((status, hdrs.get("content-encoding"), hdrs.get("vary")), (200, "gzip", "Accept-Encoding"), name)
+        eq(curl("--compressed", u + "/static/" + name), open("examples/demo_assets/" + name, "rb").read(), name)
     eq(status_of(u + "/static/nope.css"), 404)
+    # pages of 1 KiB or more are gzipped for gzip clients (compress_response)
+    html = curl(u + "/")
+    if len(html) >= 1024:
+        eq(head_of(curl("-i", "-H", "Accept-Encoding: gzip", u + "/"))[1].get("content-encoding"), "gzip")
+        eq(curl("--compressed", u + "/"), html)
 
 
 def demo_assets_header_current():
     p = subprocess.run([sys.executable, "tools/embed_assets.py", "examples/demo_assets", "--name", "demo_assets",
-                        "--no-mtime"], stdout=subprocess.PIPE, timeout=30)
+                        "--no-mtime", "--gzip"], stdout=subprocess.PIPE, timeout=30)
     if p.returncode != 0 or p.stdout != open("examples/demo_assets.h", "rb").read():
         raise AssertionError("examples/demo_assets.h is stale: run make demo-assets")
 
