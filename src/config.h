@@ -167,8 +167,19 @@
    PLATFORMS AND STATE
    -------------------
    Built and tested on Linux (epoll and poll backends), gcc and clang, C99 and C++.
-   Not built yet: wss://, the WebSocket endpoints, compression of HTTP bodies, and other
-   platforms (kqueue for the BSDs and macOS, WSAPoll for Windows).
+   Not built yet: WebSocket compression (permessage-deflate), and other platforms (kqueue
+   for the BSDs and macOS, WSAPoll for Windows).
+
+   GZIP
+   ----
+   Tornado's compress_response and decompress_request are options of tn_http_server_opts
+   (tn_app_opts.server for an app): compress_response = 1 gzips answers of compressible
+   types (text, JSON, JS, SVG, XML...) for clients that accept gzip, whole ones of 1 KiB or
+   more (TORNADO_GZIP_MIN_LENGTH) and streamed ones chunk by chunk; decompress_request = 1
+   inflates gzip request bodies, with max_body_size on the decoded size. Static files:
+   tn_static_opts.precompressed serves "<file>.gz" siblings; tools/embed_assets.py --gzip
+   stores compiled-in assets compressed. The HTTP client decodes gzip and deflate by
+   default (no_decompress turns it off). Memory: see http_server.h and deflate.h.
 */
 /* The implementation needs POSIX and a few GNU calls (accept4, pipe2). Ask glibc for them
    when the includer has not; this works when tornado.h comes before any system header in
