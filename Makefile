@@ -79,6 +79,7 @@ build/runner_selftest/%: tests/runner_selftest/%.c tests/tn_test.h
 # the programs still build: their sources check with __has_include and skip.
 TN_HAVE_LIB = $(shell echo 'int main(void){return 0;}' | $(CC) -x c - -o /dev/null $(1) 2>/dev/null && echo $(1))
 build/tests/test_deflate build/tests-poll/test_deflate build/tests-posix/test_deflate build/asan/test_deflate: LIBS += $(call TN_HAVE_LIB,-lz)
+build/tests/test_http_gzip build/tests-poll/test_http_gzip build/tests-posix/test_http_gzip build/asan/test_http_gzip: LIBS += $(call TN_HAVE_LIB,-lz)
 build/bench/bench_deflate: LIBS += $(call TN_HAVE_LIB,-lz) $(call TN_HAVE_LIB,-ldeflate)
 # TLS: test_tls builds the header with TORNADO_WITH_OPENSSL (libssl-dev), so it links OpenSSL
 build/tests/test_tls build/tests-poll/test_tls build/tests-posix/test_tls build/asan/test_tls: LIBS += -lssl -lcrypto
@@ -102,7 +103,7 @@ build/examples/%: examples/%.c tornado.h examples/tls_flags.h
 build/examples/demo: examples/demo_assets.h
 
 demo-assets:
-	$(PY) tools/embed_assets.py examples/demo_assets --name demo_assets --no-mtime > examples/demo_assets.h.tmp
+	$(PY) tools/embed_assets.py examples/demo_assets --name demo_assets --no-mtime --gzip > examples/demo_assets.h.tmp
 	mv examples/demo_assets.h.tmp examples/demo_assets.h
 
 build/bench/%: bench/%.c tornado.h

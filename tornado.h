@@ -210,6 +210,9 @@
      TORNADO_MAX_RANGES                  16           ranges in one Range header (beyond: 200)
      TORNADO_MAX_ROUTE_CAPTURES          16           captures ({name}, {name*}) per route
      TORNADO_MAX_INFLATE_SIZE            104857600    decoded bytes per inflate stream → TN_ELIMIT
+     TORNADO_GZIP_MIN_LENGTH             1024         whole responses shorter are not gzipped
+     TORNADO_GZIP_LEVEL                  6            compress_response deflate level (Tornado's)
+     TORNADO_GZIP_WINDOW_BITS            15           compress_response window (2^15 = 32 KiB)
      TORNADO_MAX_WS_MESSAGE              10485760     WebSocket message (10 MiB, Tornado's) → 1009
      TORNADO_WS_CLOSE_TIMEOUT_MS         5000         wait for the peer's close frame (Tornado's 5 s)
      TORNADO_WS_PING_TIMEOUT_MS          30000        least default ping timeout (Tornado's: max(3 ×
@@ -257,6 +260,17 @@
    bcrypt, no pthreads needed; a tn_socket holds the SOCKET as an int; each loop owns a
    WSAStartup reference; no file system (TORNADO_NO_FILESYSTEM implied), unix sockets,
    pipes or fork_processes there. Cross-built with mingw-w64 and tested under wine.
+
+   GZIP
+   ----
+   Tornado's compress_response and decompress_request are options of tn_http_server_opts
+   (tn_app_opts.server for an app): compress_response = 1 gzips answers of compressible
+   types (text, JSON, JS, SVG, XML...) for clients that accept gzip, whole ones of 1 KiB or
+   more (TORNADO_GZIP_MIN_LENGTH) and streamed ones chunk by chunk; decompress_request = 1
+   inflates gzip request bodies, with max_body_size on the decoded size. Static files:
+   tn_static_opts.precompressed serves "<file>.gz" siblings; tools/embed_assets.py --gzip
+   stores compiled-in assets compressed. The HTTP client decodes gzip and deflate by
+   default (no_decompress turns it off). Memory: see http_server.h and deflate.h.
 */
 /* The implementation needs POSIX and a few GNU calls (accept4, pipe2). Ask glibc for them
    when the includer has not; this works when tornado.h comes before any system header in
@@ -461,6 +475,20 @@
 /* deflate: decoded bytes per inflate stream when its options say 0 (beyond: TN_ELIMIT). */
 #ifndef TORNADO_MAX_INFLATE_SIZE
 #define TORNADO_MAX_INFLATE_SIZE 104857600u
+#endif
+/* http server compress_response (gzip): a whole response (tn_respond) shorter than this is
+   sent as is (Tornado's GZipContentEncoding.MIN_LENGTH); streamed ones are always compressed. */
+#ifndef TORNADO_GZIP_MIN_LENGTH
+#define TORNADO_GZIP_MIN_LENGTH 1024u
+#endif
+/* http server compress_response: deflate level (Tornado's 6) and window bits (zlib's 15:
+   a streamed response's compressor takes 195 KiB at 15, 27 KiB at 12; see deflate.h) when
+   the options say 0. */
+#ifndef TORNADO_GZIP_LEVEL
+#define TORNADO_GZIP_LEVEL 6
+#endif
+#ifndef TORNADO_GZIP_WINDOW_BITS
+#define TORNADO_GZIP_WINDOW_BITS 15
 #endif
 /* ws: largest WebSocket message payload when a parser says 0 (Tornado: 10 MiB; beyond:
    TN_EWS_TOO_BIG, close 1009). */
@@ -2172,6 +2200,24 @@ enum {
 TN_API int tn_http_etag_match(tn_str list, tn_str etag, int comparison);
 
 /* ======================================================================================
+   Content codings (gzip responses): Accept-Encoding and compressible types
+   ====================================================================================== */
+
+/* 1 if an Accept-Encoding field value accepts `coding` ("gzip"), else 0. The list is
+   "coding;q=v" entries (RFC 9110 12.5.3): the coding's own entry decides (q=0 refuses it;
+   "x-gzip" counts as "gzip"), else a "*" entry does; a coding not named is refused (the
+   empty value and "identity" accept nothing else). q is parsed as 0.000 .. 1 (a malformed
+   q counts as 0). */
+TN_API int tn_http_accepts_coding(tn_str accept_encoding, const char *coding);
+
+/* 1 if a response of this Content-Type is worth compressing (Tornado's
+   GZipContentEncoding list): text/ (any subtype), application/javascript, application/x-javascript,
+   application/xml, application/atom+xml, application/json, application/xhtml+xml,
+   image/svg+xml, and any type ending in +json or +xml. Parameters (";charset=...") and
+   case are ignored. */
+TN_API int tn_http_compressible_type(tn_str content_type);
+
+/* ======================================================================================
    Status reasons, HTML and JSON escaping
    ====================================================================================== */
 
@@ -3078,6 +3124,32 @@ typedef void (*tn_access_log_cb)(const tn_request *req, int status, uint64_t bod
      on_headers          optional: runs when a head has arrived, before its body; may call
                          tn_request_stream_body to take the body in chunks
      access_log          optional: one call per finished request, error replies included
+     compress_response   1: gzip responses for clients whose Accept-Encoding accepts gzip
+                         (Tornado's compress_response; off by default as there), when the
+                         Content-Type is compressible (tn_http_compressible_type), the status
+                         is not 1xx/204/206/304, no Content-Encoding was set, and: tn_respond
+                         bodies of TORNADO_GZIP_MIN_LENGTH (1024) bytes or more; streamed
+                         responses started without a length (tn_response_start(..., -1)),
+                         each tn_response_write compressed and flushed (a chunk the client
+                         can decode at once). Adds Content-Encoding: gzip and Vary:
+                         Accept-Encoding (merged with a Vary set), makes a strong ETag weak
+                         (W/"..."), and frames the compressed bytes (Content-Length of the
+                         gzip body, or chunked). The compressor is allocated per response from
+                         the loop's allocator (tn_respond: for the call; streamed: until the
+                         response ends): about 195 KiB at window 15, 27 KiB at 12 (deflate.h).
+                         Needs the codec (not TORNADO_NO_DEFLATE: then ignored).
+     compress_level      1..9; 0 = TORNADO_GZIP_LEVEL (6)
+     compress_window_bits
+                         9..15; 0 = TORNADO_GZIP_WINDOW_BITS (15). A whole response uses no
+                         more window than its length needs.
+     decompress_request  1: request bodies with Content-Encoding: gzip (or x-gzip) are
+                         inflated before the handler sees them, buffered or streamed (Tornado's
+                         decompress_request): the field is renamed X-Consumed-Content-Encoding
+                         (Content-Length stays the wire length), max_body_size applies to the
+                         decoded size (413; streamed: TN_EBODY_TOO_LARGE to the body callback),
+                         corrupt or truncated gzip is 400 (streamed: TN_EBAD_DEFLATE /
+                         TN_EBAD_CHECKSUM). The inflater (about 46 KiB) lives while the body
+                         is read. Concatenated gzip members are decoded one after the other.
      tls                 NULL = plain http; else a server TLS context (tn_tls_ctx_new with
                          TORNADO_WITH_OPENSSL): https on every address the server listens
                          on, requests say protocol "https" (the same as tcp.tls) */
@@ -3097,6 +3169,10 @@ typedef struct tn_http_server_opts {
     tn_access_log_cb access_log;
     void *access_log_user;
     tn_tls_ctx *tls;
+    int compress_response;
+    int compress_level;
+    int compress_window_bits;
+    int decompress_request;
 } tn_http_server_opts;
 
 /* Create a server; on_request runs for every complete request. opts may be NULL.
@@ -3128,6 +3204,9 @@ TN_API tn_str tn_request_query(const tn_request *req);     /* after '?', empty i
 TN_API int tn_request_version(const tn_request *req);      /* 10 or 11 */
 /* All fields in received order; *n gets the count. */
 TN_API const tn_http_header *tn_request_headers(const tn_request *req, size_t *n);
+/* 1 if the request's Accept-Encoding fields accept this content coding ("gzip"), with the
+   q-value rules of tn_http_accepts_coding; 0 otherwise (no Accept-Encoding: 0). */
+TN_API int tn_request_accepts_coding(const tn_request *req, const char *coding);
 /* The first field named name (case-insensitive). Returns TN_OK or TN_ENOENT. */
 TN_API int tn_request_header(const tn_request *req, const char *name, tn_str *value);
 /* The buffered body (empty while streaming or when there is none). */
@@ -3946,7 +4025,18 @@ TN__BEGIN_DECLS
                           Tornado's static_url makes) the ten-year cache time
      follow_symlinks_out  1: follow symlinks that lead out of the root (otherwise 403);
                           symlinks that stay inside the root are always followed
-     no_sendfile          1: always read + write, never sendfile(2) */
+     no_sendfile          1: always read + write, never sendfile(2)
+     precompressed        1: a client whose Accept-Encoding accepts gzip gets "<file>.gz"
+                          instead of <file> when that sibling exists and is a regular file
+                          (nginx's gzip_static; made e.g. with gzip -k): Content-Encoding:
+                          gzip, the original's Content-Type, the .gz file's own ETag and
+                          Last-Modified, Vary: Accept-Encoding (on the plain answers too,
+                          while the sibling exists). Ranges apply to the gzip bytes (RFC 9110
+                          ranges are of the selected representation, as nginx does; the
+                          strong ETag differs from the plain file's, so If-Range cannot mix
+                          the two), and sendfile still works. A request for "x.gz" itself
+                          is served as is (application/gzip). Off by default (an extra
+                          open per request). */
 typedef struct tn_static_opts {
     const char *root;
     const char *default_filename;
@@ -3954,6 +4044,7 @@ typedef struct tn_static_opts {
     int no_versioned_cache;
     int follow_symlinks_out;
     int no_sendfile;
+    int precompressed;
 } tn_static_opts;
 
 /* One compiled-in file (tools/embed_assets.py writes tables of these).
@@ -3962,7 +4053,16 @@ typedef struct tn_static_opts {
      content_type  NULL = by extension of path (tn_static_mime_type)
      etag          the ETag as sent, quotes included ("\"1a2b...\""); NULL = computed per
                    request (SHA-1 of data: a pass over the data every time)
-     mtime         Unix seconds for Last-Modified / If-Modified-Since; 0 = none */
+     mtime         Unix seconds for Last-Modified / If-Modified-Since; 0 = none
+     encoding      NULL: data is the content; "gzip": data is the content gzip-compressed
+                   (tools/embed_assets.py --gzip), sent as is with Content-Encoding: gzip
+                   to clients that accept gzip (ranges on the gzip bytes), and inflated on
+                   the fly for the others (plain_len bytes, Content-Length known; the
+                   whole content with 200: Range is ignored there; the ETag made weak:
+                   W/"..."; an inflater of ~46 KiB + a 64 KiB buffer for the transfer).
+                   Vary: Accept-Encoding on both. Without the codec (TORNADO_NO_DEFLATE)
+                   clients that do not accept gzip get 406.
+     plain_len     with encoding "gzip": the content's length before compression */
 typedef struct tn_static_asset {
     const char *path;
     const unsigned char *data;
@@ -3970,6 +4070,8 @@ typedef struct tn_static_asset {
     const char *content_type;
     const char *etag;
     int64_t mtime;
+    const char *encoding;
+    size_t plain_len;
 } tn_static_asset;
 
 #if TN_HAS_FILESYSTEM
@@ -4705,6 +4807,11 @@ TN__PRIVATE int tn__http_is_tchar(int c);
 #if TN_HAS_HTTP_SERVER
 TN__PRIVATE int tn__response_remove_header(tn_request *r, const char *name, const char *prefix);
 TN__PRIVATE int tn__response_error_html(tn_buf *out, int status, const char *reason);
+#if TN_HAS_DEFLATE
+/* 1 if the server's compress_response would gzip this response now (the option, the
+   client's Accept-Encoding, the status, the Content-Type set, no Content-Encoding). */
+TN__PRIVATE int tn__response_gzip_wanted(tn_request *r, int status);
+#endif
 #if TN_HAS_FILESYSTEM
 TN__PRIVATE int tn__response_sendfile(tn_request *req, int file_fd, int64_t offset, uint64_t count,
                                       tn_response_cb cb, void *user);
@@ -14152,6 +14259,77 @@ TN__PRIVATE size_t tn__hu_etag(const char *s, size_t n, size_t i, int *weak, tn_
     return q + 1;
 }
 
+/* ---- content codings ---- */
+/* The q of one Accept-Encoding entry from its parameters (";q=0.5"), in thousandths: 1000
+   without a q, 0 for a malformed one. */
+TN__PRIVATE int tn__hu_coding_q(tn_str params) {
+    size_t i = 0;
+    while (i < params.len) {
+        size_t s, e;
+        while (i < params.len && (params.ptr[i] == ';' || params.ptr[i] == ' ' || params.ptr[i] == '\t')) i++;
+        s = i;
+        while (i < params.len && params.ptr[i] != ';') i++;
+        e = i;
+        while (e > s && (params.ptr[e - 1] == ' ' || params.ptr[e - 1] == '\t')) e--;
+        if (e - s >= 2 && (params.ptr[s] == 'q' || params.ptr[s] == 'Q') && params.ptr[s + 1] == '=') {
+            const char *v = params.ptr + s + 2;
+            size_t n = e - s - 2, k;
+            int q, scale = 100;
+            if (n == 0 || (v[0] != '0' && v[0] != '1')) return 0;
+            q = (v[0] - '0') * 1000;
+            if (n > 1) {
+                if (v[1] != '.' || n > 5) return 0;
+                for (k = 2; k < n; k++, scale /= 10) {
+                    if (v[k] < '0' || v[k] > '9') return 0;
+                    q += (v[k] - '0') * scale;
+                }
+            }
+            return q > 1000 ? 0 : q;   /* "1.5" is not a qvalue */
+        }
+    }
+    return 1000;
+}
+
+TN_API int tn_http_accepts_coding(tn_str ae, const char *coding) {
+    tn_str want = tn_str_c(coding);
+    int own = -1, star = -1, gzip = tn_str_ieq(want, tn_str_c("gzip"));
+    size_t i = 0;
+    if (!ae.ptr) return 0;
+    while (i < ae.len) {
+        size_t s, pe;
+        tn_str name;
+        int q;
+        while (i < ae.len && (ae.ptr[i] == ' ' || ae.ptr[i] == '\t' || ae.ptr[i] == ',')) i++;
+        s = i;
+        while (i < ae.len && ae.ptr[i] != ',' && ae.ptr[i] != ';' && ae.ptr[i] != ' ' && ae.ptr[i] != '\t') i++;
+        name = tn_str_make(ae.ptr + s, i - s);
+        pe = i;
+        while (pe < ae.len && ae.ptr[pe] != ',') pe++;
+        q = tn__hu_coding_q(tn_str_make(ae.ptr + i, pe - i));
+        i = pe;
+        if (name.len == 0) continue;
+        if (tn_str_ieq(name, want) || (gzip && tn_str_ieq(name, tn_str_c("x-gzip")))) {
+            if (own < 0) own = q;
+        } else if (name.len == 1 && name.ptr[0] == '*') {
+            if (star < 0) star = q;
+        }
+    }
+    return own >= 0 ? own > 0 : star > 0;
+}
+
+TN_API int tn_http_compressible_type(tn_str content_type) {
+    static const char *const types[] = { "application/javascript", "application/x-javascript", "application/xml",
+                                         "application/atom+xml", "application/json", "application/xhtml+xml",
+                                         "image/svg+xml" };
+    tn_str t = tn_header_value(content_type, NULL);
+    size_t k;
+    if (t.len > 5 && tn_str_ieq(tn_str_make(t.ptr, 5), tn_str_c("text/"))) return 1;
+    for (k = 0; k < sizeof types / sizeof types[0]; k++)
+        if (tn_str_ieq(t, tn_str_c(types[k]))) return 1;
+    if (t.len > 5 && tn_str_ieq(tn_str_make(t.ptr + t.len - 5, 5), tn_str_c("+json"))) return 1;
+    return t.len > 4 && tn_str_ieq(tn_str_make(t.ptr + t.len - 4, 4), tn_str_c("+xml"));
+}
+
 TN_API int tn_http_etag_match(tn_str list, tn_str etag, int comparison) {
     tn_str ours, theirs;
     int our_weak, their_weak, found = 0;
@@ -16860,6 +17038,7 @@ TN_API int tn_ws_check_response(int status, const tn_http_header *headers, size_
 /* #include "http_server.h" (inlined above) */
 /* #include "http_util.h" (inlined above) */
 /* #include "internal.h" (inlined above) */
+/* #include "deflate.h" (inlined above) */
 
 #if TN_HAS_HTTP_SERVER
 
@@ -16917,6 +17096,15 @@ struct tn_request {
     tn__rcb *wcbs;                 /* response write callbacks not run yet, in order (a ring) */
     uint32_t wcb_head, wcb_len, wcb_cap;
     uint32_t in_wcb;               /* a write callback is running: the request stays */
+#if TN_HAS_DEFLATE
+    tn_deflater *gz;               /* compressing this streamed response (compress_response) */
+    char *gzbuf;                   /* its output scratch */
+    size_t gzcap;
+    tn_inflater *inf;              /* inflating this request's body (decompress_request) */
+    char *inflated;                /* the inflated buffered body */
+    int gunzip;                    /* the body is gzip and is inflated */
+    int inf_end;                   /* the inflater reached the end of a member */
+#endif
     char remote_ip[TN_ADDR_STRLEN];
     char reason[64];               /* a custom reason phrase, "" = the standard one */
     const char *protocol;
@@ -17038,7 +17226,25 @@ TN__PRIVATE tn_request *tn__hs_req_get(tn_http_server *srv) {
     return r;
 }
 
+/* The codec state of a request (compressor, inflater, their buffers): gone with it. */
+TN__PRIVATE void tn__hs_req_codec_free(tn_allocator *a, tn_request *r) {
+#if TN_HAS_DEFLATE
+    tn_deflater_free(r->gz);
+    tn_inflater_free(r->inf);
+    tn__free(a, r->gzbuf);
+    tn__free(a, r->inflated);
+    r->gz = NULL;
+    r->inf = NULL;
+    r->gzbuf = r->inflated = NULL;
+    r->gzcap = 0;
+#else
+    (void)a;
+    (void)r;
+#endif
+}
+
 TN__PRIVATE void tn__hs_req_free(tn_allocator *a, tn_request *r) {
+    tn__hs_req_codec_free(a, r);
     tn_buf_free(&r->out);
     tn__free(a, r->wcbs);
     tn__free(a, r);
@@ -17047,6 +17253,7 @@ TN__PRIVATE void tn__hs_req_free(tn_allocator *a, tn_request *r) {
 TN__PRIVATE void tn__hs_req_put(tn_request *r) {
     tn_http_server *srv = r->srv;
     tn_allocator *a = tn__loop_alloc(srv->loop);
+    tn__hs_req_codec_free(a, r);
     if (r->wcb_len > 0 || r->in_wcb > 0) return;   /* the last write callback releases it */
     tn__free(a, r->own);
     r->own = NULL;
@@ -17064,7 +17271,11 @@ TN__PRIVATE void tn__hs_req_rebase(tn_request *r, const char *nb) {
     const char *ob = r->base;
     size_t i;
     if (ob == nb) return;
-#define TN__MOVE(str) do { if ((str).ptr) (str).ptr = nb + ((str).ptr - ob); } while (0)
+    /* only slices of the head move (a renamed field's name is a string constant) */
+#define TN__MOVE(str) \
+    do { \
+        if ((str).ptr && (uintptr_t)(str).ptr - (uintptr_t)ob <= r->head_len) (str).ptr = nb + ((str).ptr - ob); \
+    } while (0)
     TN__MOVE(r->p.method);
     TN__MOVE(r->p.target);
     for (i = 0; i < r->p.num_headers; i++) {
@@ -17444,6 +17655,118 @@ TN__PRIVATE int tn__hs_add_header(tn_request *r, const char *name, const char *v
     return TN_OK;
 }
 
+TN_API int tn_request_accepts_coding(const tn_request *req, const char *coding) {
+    size_t i;
+    if (!req || !coding) return 0;
+    for (i = 0; i < req->p.num_headers; i++)
+        if (tn_str_ieq(req->p.headers[i].name, tn_str_c("Accept-Encoding")) &&
+            tn_http_accepts_coding(req->p.headers[i].value, coding))
+            return 1;
+    return 0;
+}
+
+#if TN_HAS_DEFLATE
+/* ---- compress_response: gzip for clients that accept it ---- */
+/* 1 if this response is to be gzipped: the option, the client, the status, the type, and
+   no Content-Encoding of the handler's. */
+TN__PRIVATE int tn__response_gzip_wanted(tn_request *r, int status) {
+    tn_str v;
+    if (!r->srv->opts.compress_response) return 0;
+    if (status < 200 || status == 204 || status == 206 || status == 304) return 0;
+    if (tn__hs_hdr_find(r, 0, "Content-Encoding", NULL, NULL, NULL) != (size_t)-1) return 0;
+    if (tn__hs_hdr_find(r, 0, "Content-Type", NULL, NULL, &v) == (size_t)-1 || !tn_http_compressible_type(v)) return 0;
+    return tn_request_accepts_coding(r, "gzip");
+}
+
+/* The headers of a gzipped response: Content-Encoding, Vary (merged), a weak ETag. */
+TN__PRIVATE int tn__hs_gzip_headers(tn_request *r) {
+    tn_str v;
+    size_t pos = 0, at, end;
+    int have_vary = 0;
+    char tmp[256];
+    if (tn__hs_add_header(r, "Content-Encoding", "gzip") != 0) return TN_ENOMEM;
+    while ((at = tn__hs_hdr_find(r, pos, "Vary", NULL, &end, &v)) != (size_t)-1) {
+        if (tn_http_token_list_has(v, "accept-encoding") || tn_http_token_list_has(v, "*")) have_vary = 2;
+        else if (!have_vary) have_vary = 1;
+        pos = end;
+    }
+    if (have_vary == 1) {   /* append to the first Vary line */
+        char *line;
+        at = tn__hs_hdr_find(r, 0, "Vary", NULL, &end, &v);
+        if (tn_buf_reserve(&r->out, 17) != 0) return TN_ENOMEM;
+        line = tn_buf_ptr(&r->out);
+        memmove(line + end - 2 + 17, line + end - 2, tn_buf_size(&r->out) - (end - 2));
+        memcpy(line + end - 2, ", Accept-Encoding", 17);
+        r->out.len += 17;
+    } else if (have_vary == 0 && tn__hs_add_header(r, "Vary", "Accept-Encoding") != 0) {
+        return TN_ENOMEM;
+    }
+    if (tn__hs_hdr_find(r, 0, "ETag", NULL, NULL, &v) != (size_t)-1 && v.len > 0 && v.ptr[0] == '"' &&
+        v.len + 3 < sizeof tmp) {
+        memcpy(tmp, "W/", 2);   /* another representation: equal as a weak validator only */
+        memcpy(tmp + 2, v.ptr, v.len);
+        tmp[v.len + 2] = 0;
+        (void)tn__response_remove_header(r, "ETag", NULL);
+        if (tn__hs_add_header(r, "ETag", tmp) != 0) return TN_ENOMEM;
+    }
+    return TN_OK;
+}
+
+TN__PRIVATE void tn__hs_gzip_opts(const tn_request *r, size_t len, tn_deflate_opts *o) {
+    int w = r->srv->opts.compress_window_bits;
+    memset(o, 0, sizeof *o);
+    o->format = TN_DEFLATE_GZIP;
+    o->level = r->srv->opts.compress_level;
+    o->allocator = tn__loop_alloc(r->srv->loop);
+    if (len) {   /* a whole body needs no more history than its own length */
+        while (w > 9 && ((size_t)1 << (w - 1)) >= len) w--;
+    }
+    o->window_bits = w;
+}
+
+/* tn_respond: compress the whole body into *out (allocated; the caller frees it). Returns
+   TN_OK with the headers set, or an error (then the body goes as is). */
+TN__PRIVATE int tn__hs_gzip_whole(tn_request *r, const void *body, size_t len, char **out, size_t *out_len) {
+    tn_deflate_opts o;
+    size_t cap = tn_deflate_bound(len);
+    char *buf = (char *)tn__alloc(tn__loop_alloc(r->srv->loop), cap);
+    int rc;
+    if (!buf) return TN_ENOMEM;
+    tn__hs_gzip_opts(r, len, &o);
+    rc = tn_deflate_once(&o, body, len, buf, cap, out_len);
+    if (rc == TN_OK) rc = tn__hs_gzip_headers(r);
+    if (rc != TN_OK) {
+        tn__free(tn__loop_alloc(r->srv->loop), buf);
+        return rc;
+    }
+    *out = buf;
+    return TN_OK;
+}
+
+/* Streamed: compress data (flush: TN_DEFLATE_SYNC or _FINISH) into r->gzbuf; *n the size. */
+TN__PRIVATE int tn__hs_gzip_piece(tn_request *r, const void *data, size_t len, int flush, size_t *n) {
+    tn_allocator *a = tn__loop_alloc(r->srv->loop);
+    size_t off = 0;
+    *n = 0;
+    for (;;) {
+        size_t used, made;
+        int rc;
+        if (r->gzcap - *n < 64) {
+            size_t cap = r->gzcap ? r->gzcap * 2 : TN__MAX((size_t)1024, len / 2 + 64);
+            char *nb = (char *)tn__realloc(a, r->gzbuf, cap);
+            if (!nb) return TN_ENOMEM;
+            r->gzbuf = nb;
+            r->gzcap = cap;
+        }
+        rc = tn_deflate(r->gz, (const char *)data + off, len - off, &used, r->gzbuf + *n, r->gzcap - *n, &made, flush);
+        off += used;
+        *n += made;
+        if (rc == TN_DEFLATE_DONE) return TN_OK;
+        if (rc < 0) return rc;
+    }
+}
+#endif
+
 TN_API int tn_response_clear_header(tn_request *req, const char *name) {
     if (tn__hs_req_check(req) != 0 || !name || req->started) return TN_EINVAL;
     if (tn_str_ieq(tn_str_c(name), tn_str_c("Connection")) && (req->close_after || req->conn_upgrade)) {
@@ -17503,16 +17826,23 @@ TN_API int tn_response_set_reason(tn_request *req, const char *reason) {
 }
 
 TN_API int tn_respond(tn_request *req, int status, const char *content_type, const void *body, size_t len) {
+    char *gz = NULL;
     int rc;
     if (tn__hs_req_check(req) != 0 || status < 100 || status > 999 || (!body && len)) return TN_EINVAL;
     if (req->started) return TN_EBUSY;
     if (content_type && !tn__hs_hdr_value_ok(content_type)) return TN_EINVAL;
     if (!tn__hs_req_live(req)) return tn__hs_req_gone(req);
     if (content_type && (rc = tn_response_set_header(req, "Content-Type", content_type)) != 0) return rc;
+#if TN_HAS_DEFLATE
+    if (len >= TORNADO_GZIP_MIN_LENGTH && tn__response_gzip_wanted(req, status) &&
+        tn__hs_gzip_whole(req, body, len, &gz, &len) == TN_OK)
+        body = gz;   /* else (out of memory) the body goes as is */
+#endif
     req->started = 1;
     req->status = status;
     req->out_length = (int64_t)len;
     rc = tn__hs_req_send_head(req, status, (int64_t)len, body, req->head_only ? 0 : len, NULL, NULL);
+    tn__free(tn__loop_alloc(req->srv->loop), gz);
     if (rc != 0) {
         req->started = 0;
         return rc;
@@ -17555,6 +17885,16 @@ TN_API int tn_response_start(tn_request *req, int status, int64_t content_length
     if (!tn__hs_req_live(req)) return tn__hs_req_gone(req);
     req->status = status;
     req->out_length = content_length;
+#if TN_HAS_DEFLATE
+    if (content_length < 0 && !req->head_only && tn__response_gzip_wanted(req, status)) {
+        tn_deflate_opts o;
+        tn__hs_gzip_opts(req, 0, &o);
+        if (tn_deflater_new(&o, &req->gz) == TN_OK && tn__hs_gzip_headers(req) != TN_OK) {
+            tn_deflater_free(req->gz);   /* out of memory: sent as is */
+            req->gz = NULL;
+        }
+    }
+#endif
     if (content_length < 0 && status >= 200 && status != 204 && status != 304 && !req->head_only) {
         if (req->p.version >= 11) req->out_chunked = 1;
         else req->close_after = 1;   /* HTTP/1.0: the end of the body is the end of the connection */
@@ -17599,6 +17939,14 @@ TN_API int tn_response_write(tn_request *req, const void *data, size_t len, tn_r
     if (tn__hs_req_check(req) != 0 || !req->started || (!data && len)) return TN_EINVAL;
     if (!tn__hs_req_live(req)) return tn__hs_req_gone(req);
     if (req->out_length >= 0 && req->out_sent + len > (uint64_t)req->out_length) return TN_EINVAL;
+#if TN_HAS_DEFLATE
+    if (req->gz && len > 0) {   /* compressed and flushed: the client can decode it at once */
+        size_t n;
+        if ((rc = tn__hs_gzip_piece(req, data, len, TN_DEFLATE_SYNC, &n)) != 0) return rc;
+        data = req->gzbuf;
+        len = n;
+    }
+#endif
     if (!req->head_only && len > 0) {
         if (req->out_chunked) {
             int h = tn_http_format_chunk_header(hdr, sizeof hdr, len);
@@ -17652,6 +18000,21 @@ TN_API int tn_response_finish(tn_request *req) {
         (void)tn_stream_abort(tn__hc_stream(req->conn), TN_EINVAL);
         return TN_EINVAL;
     }
+#if TN_HAS_DEFLATE
+    if (req->gz) {   /* the final block and the gzip trailer */
+        size_t n;
+        char hdr[24];
+        tn_str v[3];
+        int rc = tn__hs_gzip_piece(req, NULL, 0, TN_DEFLATE_FINISH, &n), h = 0;
+        if (rc != 0) return rc;
+        if (req->out_chunked) h = tn_http_format_chunk_header(hdr, sizeof hdr, n);
+        v[0] = tn_str_make(hdr, (size_t)(h > 0 ? h : 0));
+        v[1] = tn_str_make(req->gzbuf, n);
+        v[2] = tn_str_make("\r\n", req->out_chunked ? 2 : 0);
+        if ((rc = tn_stream_writev(tn__hc_stream(req->conn), v, 3, NULL, NULL)) != 0) return rc;
+        req->out_sent += n;
+    }
+#endif
     if (req->out_chunked && !req->head_only) {
         int rc = tn_stream_write(tn__hc_stream(req->conn), "0\r\n\r\n", 5, NULL, NULL);
         if (rc != 0) return rc;
@@ -17732,8 +18095,114 @@ TN__PRIVATE void tn__hc_on_data(tn_stream *s, int status, tn_str data, void *use
     tn__hc_process(c);
 }
 
+#if TN_HAS_DEFLATE
+/* ---- decompress_request: gzip request bodies inflated for the handler ---- */
+/* Content-Encoding: gzip (or x-gzip) with the option on: the field becomes
+   X-Consumed-Content-Encoding (Tornado's) and the body is inflated. */
+TN__PRIVATE void tn__hs_req_gunzip_setup(tn_request *r) {
+    size_t i;
+    for (i = 0; i < r->p.num_headers; i++) {
+        tn_http_header *h = &r->p.headers[i];
+        if (tn_str_ieq(h->name, tn_str_c("Content-Encoding"))) {
+            tn_str v = tn_header_value(h->value, NULL);
+            if (tn_str_ieq(v, tn_str_c("gzip")) || tn_str_ieq(v, tn_str_c("x-gzip"))) {
+                h->name = tn_str_c("X-Consumed-Content-Encoding");
+                r->gunzip = 1;
+            }
+            return;
+        }
+    }
+}
+
+TN__PRIVATE int tn__hs_req_inflater(tn_request *r) {
+    tn_inflate_opts o;
+    if (r->inf) return TN_OK;
+    memset(&o, 0, sizeof o);
+    o.format = TN_DEFLATE_GZIP;
+    o.max_output = r->srv->opts.max_body_size;
+    o.allocator = tn__loop_alloc(r->srv->loop);
+    return tn_inflater_new(&o, &r->inf);
+}
+
+/* A buffered gzip body: inflate it into r->inflated (grown as needed, never past
+   max_body_size + 1 bytes). Returns 0, or the status to answer (400, 413, 503). */
+TN__PRIVATE int tn__hs_req_inflate_body(tn_request *r) {
+    tn_allocator *a = tn__loop_alloc(r->srv->loop);
+    uint64_t max = r->srv->opts.max_body_size;
+    size_t off = 0, n = 0, cap;
+    if (r->body.len == 0) return 0;
+    if (tn__hs_req_inflater(r) != TN_OK) return 503;
+    cap = (size_t)TN__MIN((uint64_t)r->body.len * 4 + 1024, max + 1);
+    if (!(r->inflated = (char *)tn__alloc(a, cap))) return 503;
+    for (;;) {
+        size_t used, made;
+        int rc = tn_inflate(r->inf, r->body.ptr + off, r->body.len - off, &used, r->inflated + n, cap - n, &made);
+        off += used;
+        n += made;
+        if (rc == TN_ELIMIT || n > max) return 413;   /* a bomb stops here: nothing more is allocated */
+        if (rc < 0) return 400;
+        if (rc == TN_INFLATE_END) {
+            if (off == r->body.len) break;
+            tn_inflater_reset(r->inf);   /* another gzip member follows */
+        } else if (n == cap) {
+            size_t ncap = (size_t)TN__MIN((uint64_t)cap * 2, max + 1);
+            char *nb = (char *)tn__realloc(a, r->inflated, ncap);
+            if (!nb) return 503;
+            r->inflated = nb;
+            cap = ncap;
+        } else if (off == r->body.len) {
+            return 400;   /* truncated */
+        }
+    }
+    tn_inflater_free(r->inf);
+    r->inf = NULL;
+    r->body = tn_str_make(r->inflated, n);
+    return 0;
+}
+
+/* A streamed gzip body: inflate a piece and hand the output to the body callback.
+   Returns 0, 1 (the request is gone), -1 (an error was reported; the connection closes). */
+TN__PRIVATE int tn__hs_req_inflate_piece(tn__hconn *c, tn_request *r, tn_str data) {
+    char out[4096];
+    size_t off = 0;
+    int rc = tn__hs_req_inflater(r) == TN_OK ? TN_OK : TN_ENOMEM;
+    while (rc >= 0) {
+        size_t used, made = 0;
+        if (r->inf_end && off < data.len) {
+            tn_inflater_reset(r->inf);   /* another gzip member follows */
+            r->inf_end = 0;
+        }
+        rc = tn_inflate(r->inf, data.ptr + off, data.len - off, &used, out, sizeof out, &made);
+        off += used;
+        if (rc == TN_ELIMIT || r->body_seen + made > r->srv->opts.max_body_size) rc = TN_EBODY_TOO_LARGE;
+        if (rc < 0) break;
+        if (rc == TN_INFLATE_END) r->inf_end = 1;
+        if (made > 0) {
+            r->body_seen += made;
+            r->body_cb(r, TN_MORE, tn_str_make(out, made), r->body_user);
+            if (c->req != r || !r->conn) return 1;
+        }
+        if (off == data.len && made < sizeof out) return 0;
+    }
+    r->streaming_done = 1;   /* reported once: neither the close nor TN_OK follow */
+    r->body_cb(r, rc, tn_str_make(NULL, 0), r->body_user);
+    if (c->req == r) (void)tn_stream_abort(tn__hc_stream(c), rc);
+    return -1;
+}
+#endif
+
 TN__PRIVATE void tn__hc_dispatch(tn__hconn *c) {
     tn_request *r = c->req;
+#if TN_HAS_DEFLATE
+    if (r->gunzip) {
+        int st = tn__hs_req_inflate_body(r);
+        if (st) {
+            TN__LLOG(c->srv->loop, TN_LOG_DEBUG, TN_EBAD_DEFLATE, "http: gzip request body: answered %d", st);
+            tn__hc_fail(c, st);
+            return;
+        }
+    }
+#endif
     /* pipelined requests behind this one: hold responses, send them together */
     if (tn__stream_peek(tn__hc_stream(c)).len > r->held) tn__stream_cork(tn__hc_stream(c), 1);
     c->state = TN__HC_HANDLER;
@@ -17813,6 +18282,9 @@ TN__PRIVATE void tn__hc_head_done(tn__hconn *c, const char *base, size_t head_le
     r->protocol = "http";
 #endif
     if (srv->opts.xheaders) tn__hs_req_apply_xheaders(r);   /* else remote_ip is filled on demand */
+#if TN_HAS_DEFLATE
+    if (srv->opts.decompress_request && r->p.body_kind != TN_HTTP_BODY_NONE) tn__hs_req_gunzip_setup(r);
+#endif
     r->chunked.max_body_bytes = srv->opts.max_body_size;
     r->dec_end = head_len;
     if (srv->opts.on_headers) {
@@ -17858,6 +18330,18 @@ TN__PRIVATE void tn__hc_head_done(tn__hconn *c, const char *base, size_t head_le
     tn__hc_process(c);
 }
 
+
+/* A streamed body piece to the handler (inflated first with decompress_request). Returns
+   0, 1 (the request is gone), -1 (an error was reported). */
+TN__PRIVATE int tn__hc_body_piece(tn__hconn *c, tn_request *r, tn_str data) {
+#if TN_HAS_DEFLATE
+    if (r->gunzip) return tn__hs_req_inflate_piece(c, r, data);
+#endif
+    r->body_seen += data.len;
+    r->body_cb(r, TN_MORE, data, r->body_user);
+    return c->req != r || !r->conn;
+}
+
 /* Streamed body: hand out what is buffered, consuming it. Returns 1 when the body ended,
    0 when more is to come, -1 after a framing error (reported; the connection is closing). */
 TN__PRIVATE int tn__hc_stream_body(tn__hconn *c, tn_str data) {
@@ -17865,10 +18349,9 @@ TN__PRIVATE int tn__hc_stream_body(tn__hconn *c, tn_str data) {
     if (r->p.body_kind == TN_HTTP_BODY_LENGTH) {
         size_t take = (size_t)TN__MIN((uint64_t)data.len, r->body_left);
         if (take > 0) {
+            int st;
             r->body_left -= take;
-            r->body_seen += take;
-            r->body_cb(r, TN_MORE, tn_str_make(data.ptr, take), r->body_user);
-            if (c->req != r || !r->conn) return 1;
+            if ((st = tn__hc_body_piece(c, r, tn_str_make(data.ptr, take))) != 0) return st;
             tn__stream_consume(tn__hc_stream(c), take);
         }
         return r->body_left == 0;
@@ -17882,9 +18365,8 @@ TN__PRIVATE int tn__hc_stream_body(tn__hconn *c, tn_str data) {
             return -1;
         }
         if (len > 0) {
-            r->body_seen += len;
-            r->body_cb(r, TN_MORE, tn_str_make(data.ptr, len), r->body_user);
-            if (c->req != r || !r->conn) return 1;
+            int st = tn__hc_body_piece(c, r, tn_str_make(data.ptr, len));
+            if (st != 0) return st;
         }
         if (rc == TN_EINCOMPLETE) {
             tn__stream_consume(tn__hc_stream(c), data.len);
@@ -17942,6 +18424,14 @@ TN__PRIVATE void tn__hc_process(tn__hconn *c) {
             if (ended < 0 || c->req != r) return;
             if (ended) {
                 if (!r->conn) return;
+#if TN_HAS_DEFLATE
+                if (r->gunzip && r->inf && !r->inf_end) {   /* the gzip stream stopped early */
+                    r->streaming_done = 1;
+                    r->body_cb(r, TN_EBAD_DEFLATE, tn_str_make(NULL, 0), r->body_user);
+                    if (c->req == r) (void)tn_stream_abort(tn__hc_stream(c), TN_EBAD_DEFLATE);
+                    return;
+                }
+#endif
                 r->streaming_done = 1;
                 r->held = 0;
                 c->state = TN__HC_HANDLER;
@@ -18130,6 +18620,8 @@ TN__PRIVATE void tn__hs_opts_resolve(const tn_http_server_opts *in, tn_http_serv
     o->max_body_size = TN__DEF(o->max_body_size, TORNADO_MAX_BODY_BYTES);
     o->idle_connection_timeout_ms = TN__DEF(o->idle_connection_timeout_ms, TORNADO_HTTP_IDLE_TIMEOUT_MS);
     o->header_timeout_ms = TN__DEF(o->header_timeout_ms, TORNADO_HTTP_HEADER_TIMEOUT_MS);
+    o->compress_level = TN__DEF(o->compress_level, TORNADO_GZIP_LEVEL);
+    o->compress_window_bits = TN__DEF(o->compress_window_bits, TORNADO_GZIP_WINDOW_BITS);
     /* the stream buffer holds a head and a buffered body at once */
     if (!o->tcp.stream.max_buffer_size)
         o->tcp.stream.max_buffer_size = (size_t)TN__MIN((uint64_t)((size_t)-1 / 2), o->max_body_size + o->max_header_size + 65536);
@@ -18144,6 +18636,9 @@ TN_API int tn_http_server_new(tn_loop *loop, const tn_http_server_opts *opts, tn
     int rc;
     if (!loop || !on_request || !out) return TN_EINVAL;
     *out = NULL;
+    if (opts && ((opts->compress_level && (opts->compress_level < 1 || opts->compress_level > 9)) ||
+                 (opts->compress_window_bits && (opts->compress_window_bits < 9 || opts->compress_window_bits > 15))))
+        return TN_EINVAL;
     srv = (tn_http_server *)tn__calloc(tn__loop_alloc(loop), sizeof *srv);
     if (!srv) return TN_ENOMEM;
     tn__hs_opts_resolve(opts, &srv->opts);
@@ -21882,6 +22377,7 @@ TN_API int tn_router_allow(const tn_router *r, tn_str path, char *out, size_t ca
 /* #include "crypto.h" (inlined above) */
 /* #include "internal.h" (inlined above) */
 /* #include "url.h" (inlined above) */
+/* #include "deflate.h" (inlined above) */
 
 #if TN_HAS_WEB && TN_HAS_HTTP_SERVER
 
@@ -21929,6 +22425,11 @@ typedef struct tn__st_entity {
     int has_mtime;
     char etag[TN__ST_ETAG_MAX];    /* quoted */
     const char *ctype;
+    int gzip;                      /* the bytes are gzip: sent with Content-Encoding: gzip */
+    int inflate;                   /* gzip bytes (mem) to inflate for the client; size is
+                                      the plain size, zsize the gzip bytes' */
+    uint64_t zsize;
+    int vary;                      /* another encoding exists: Vary: Accept-Encoding */
 } tn__st_entity;
 
 /* A transfer in progress: one piece in flight, the next sent from its completion. */
@@ -21939,7 +22440,11 @@ typedef struct tn__st_send {
     const unsigned char *mem;
     uint64_t off, left;
     int use_sendfile;
-    char *buf;                     /* TN__ST_CHUNK bytes (file read path) */
+    char *buf;                     /* TN__ST_CHUNK bytes (file read path, inflated assets) */
+#if TN_HAS_DEFLATE
+    tn_inflater *inf;              /* inflating a gzip asset: mem[zoff..zoff+zleft) still to read */
+    uint64_t zoff, zleft;
+#endif
     tn_request_cb prev_close;      /* the close callback set before ours (chained) */
     void *prev_close_user;
 } tn__st_send;
@@ -21956,6 +22461,9 @@ TN__PRIVATE void tn__st_close_fd(int fd) {
 
 TN__PRIVATE void tn__st_free(tn__st_send *st) {
     if (st->fd >= 0) tn__st_close_fd(st->fd);
+#if TN_HAS_DEFLATE
+    tn_inflater_free(st->inf);
+#endif
     tn__free(st->a, st->buf);
     tn__free(st->a, st);
 }
@@ -21991,6 +22499,21 @@ TN__PRIVATE void tn__st_pump(tn__st_send *st) {
         return;
     }
     n = TN__MIN(st->left, (uint64_t)TN__ST_CHUNK);
+#if TN_HAS_DEFLATE
+    if (st->inf) {
+        size_t used = 0, made = 0;
+        if (!st->buf && !(st->buf = (char *)tn__alloc(st->a, TN__ST_CHUNK))) {
+            rc = TN_ENOMEM;
+        } else {
+            int zr = tn_inflate(st->inf, st->mem + st->zoff, (size_t)st->zleft, &used, st->buf, (size_t)n, &made);
+            st->zoff += used;
+            st->zleft -= used;
+            n = made;
+            /* a bad table entry (corrupt data, a wrong plain_len) ends the connection */
+            rc = zr < 0 || made == 0 ? TN_EBAD_DEFLATE : tn_response_write(req, st->buf, made, tn__st_on_written, st);
+        }
+    } else
+#endif
     if (st->mem) {
         rc = tn_response_write(req, st->mem + st->off, (size_t)n, tn__st_on_written, st);
     } else {
@@ -22119,6 +22642,7 @@ TN__PRIVATE int tn__st_send_entity(tn_request *req, const tn_static_opts *opts, 
     int found = 0, status = 200, rc, not_modified = 0;
     int64_t max_age = opts ? opts->max_age : 0;
     uint64_t first = 0, len = e->size;
+    int64_t length;
     tn__st_send *st;
 
     /* validators and caching go on every answer, 304 included (as Tornado) */
@@ -22147,11 +22671,15 @@ TN__PRIVATE int tn__st_send_entity(tn_request *req, const tn_static_opts *opts, 
     }
 
     if ((rc = tn_response_set_header(req, "Content-Type", e->ctype)) != TN_OK ||
-        (rc = tn_response_set_header(req, "Accept-Ranges", "bytes")) != TN_OK)
+        (!e->inflate && (rc = tn_response_set_header(req, "Accept-Ranges", "bytes")) != TN_OK))
+        goto fail;
+    if (e->gzip && (rc = tn_response_set_header(req, "Content-Encoding", "gzip")) != TN_OK) goto fail;
+    if ((e->gzip || e->vary || e->inflate) && (rc = tn_response_add_header(req, "Vary", "Accept-Encoding")) != TN_OK)
         goto fail;
 
-    /* one byte range → 206; several → the whole file; none satisfiable → 416 */
-    if (tn_request_header(req, "Range", &hv) == TN_OK) {
+    /* one byte range → 206; several → the whole file; none satisfiable → 416. Not for an
+       asset inflated on the fly (no random access into the gzip stream): 200 whole. */
+    if (!e->inflate && tn_request_header(req, "Range", &hv) == TN_OK) {
         tn_range rg[TORNADO_MAX_RANGES];
         size_t count = 0;
         tn_str ir;
@@ -22199,7 +22727,27 @@ TN__PRIVATE int tn__st_send_entity(tn_request *req, const tn_static_opts *opts, 
     st->off = first;
     st->left = len;
     st->use_sendfile = TN__HAVE_SENDFILE && e->fd >= 0 && !(opts && opts->no_sendfile);
-    if ((rc = tn_response_start(req, status, (int64_t)len)) != TN_OK) {
+    length = (int64_t)len;
+#if TN_HAS_DEFLATE
+    if (e->inflate) {
+        tn_inflate_opts io;
+        memset(&io, 0, sizeof io);
+        io.format = TN_DEFLATE_GZIP;
+        io.max_output = e->size;   /* never more than the Content-Length promised */
+        io.allocator = st->a;
+        st->zoff = 0;
+        st->zleft = e->zsize;
+        if ((rc = tn_inflater_new(&io, &st->inf)) != TN_OK) {
+            tn__st_free(st);
+            goto fail;
+        }
+    } else if (status == 200 && tn__response_gzip_wanted(req, 200)) {
+        /* the server's compress_response (Tornado compresses static files too): the length
+           is unknown until the end, so the body is chunked and compressed piece by piece */
+        length = -1;
+    }
+#endif
+    if ((rc = tn_response_start(req, status, length)) != TN_OK) {
         tn__st_free(st);
         return rc;
     }
@@ -22343,6 +22891,27 @@ TN_API int tn_static_serve(tn_request *req, const tn_static_opts *opts, tn_str r
         return tn__st_error(req, want_dir && S_ISREG(sb.st_mode) ? 404 : 403);
     }
     memset(&e, 0, sizeof e);
+    if (opts->precompressed && !(plen >= 3 && tn_str_ieq(tn_str_make(path + plen - 3, 3), tn_str_c(".gz"))) &&
+        plen + 4 <= sizeof path) {
+        /* a "<file>.gz" sibling goes to clients that accept gzip (nginx's gzip_static) */
+        int gfd = -1;
+        struct stat gsb;
+        memcpy(path + plen, ".gz", 4);
+        if (tn__st_open(opts, path, &gfd, &gsb) == 0) {
+            if (S_ISREG(gsb.st_mode)) {
+                e.vary = 1;
+                if (tn_request_accepts_coding(req, "gzip")) {
+                    tn__fd_close(fd);
+                    fd = gfd;
+                    sb = gsb;
+                    gfd = -1;
+                    e.gzip = 1;
+                }
+            }
+            if (gfd >= 0) tn__fd_close(gfd);
+        }
+        path[plen] = 0;
+    }
     e.fd = fd;
     e.size = (uint64_t)sb.st_size;
     e.mtime = (int64_t)sb.st_mtime;
@@ -22403,6 +22972,25 @@ TN_API int tn_static_serve_assets(tn_request *req, const tn_static_asset *table,
         memcpy(e.etag + 1 + 2 * TN_SHA1_SIZE, "\"", 2);
     }
     e.ctype = a->content_type ? a->content_type : tn_static_mime_type(tn_str_make(path, plen));
+    if (a->encoding && tn_str_ieq(tn_str_c(a->encoding), tn_str_c("gzip"))) {
+        if (tn_request_accepts_coding(req, "gzip")) {
+            e.gzip = 1;   /* sent as stored */
+        } else {
+#if TN_HAS_DEFLATE
+            size_t el = strlen(e.etag);
+            e.inflate = 1;   /* inflated on the fly: another representation, a weak ETag */
+            e.zsize = a->len;
+            e.size = a->plain_len;
+            if (e.etag[0] == '"' && el + 3 <= sizeof e.etag) {
+                memmove(e.etag + 2, e.etag, el + 1);
+                memcpy(e.etag, "W/", 2);
+            }
+#else
+            (void)tn_response_add_header(req, "Vary", "Accept-Encoding");
+            return tn__st_error(req, 406);   /* no codec to inflate it with */
+#endif
+        }
+    }
     return tn__st_send_entity(req, opts, &e, head);
 }
 

@@ -10,7 +10,10 @@
                    open http://127.0.0.1:8888/chat in two browser tabs and talk
    Assets:         examples/demo_assets.h is generated (make demo-assets regenerates it):
                    python3 tools/embed_assets.py examples/demo_assets --name demo_assets \
-                       --no-mtime > examples/demo_assets.h
+                       --no-mtime --gzip > examples/demo_assets.h
+                   (stored gzip-compressed: sent as is to browsers, inflated for the others)
+   Compression:    pages of 1 KiB or more are gzipped for clients that accept it
+                   (compress_response; try curl --compressed -v)
    Options:        --host ADDR (default 127.0.0.1), --port N (default 8888; 0 picks one) */
 #define TORNADO_IMPLEMENTATION
 #include "../tornado.h"
@@ -179,6 +182,7 @@ int main(int argc, char **argv) {
     memset(&opts, 0, sizeof opts);
     opts.xsrf_cookies = 1;
     opts.server.max_body_size = MAX_UPLOAD;
+    opts.server.compress_response = 1;   /* gzip pages for browsers (Tornado's compress_response) */
     if (tn_loop_new(NULL, &loop) != 0 || tn_app_new(loop, &opts, &app) != 0) return 1;
     tn_app_route(app, "GET", "/", home, NULL);
     tn_app_route(app, "GET", "/hello", hello, NULL);

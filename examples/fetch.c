@@ -10,6 +10,11 @@
              --max-time S  whole-transfer timeout in seconds (default 20)
              --proxy [user:pass@]host:port   an HTTP proxy
              -v            the exchange on stderr (response head, reuse, timings)
+             --raw         no decoding: gzip/deflate bodies are not asked for (no
+                           Accept-Encoding is sent) and are written as they came (with
+                           -H 'Accept-Encoding: gzip' that is the gzip bytes). Without
+                           it, compressed answers are decoded (Tornado's
+                           decompress_response, the client's default)
              --cacert FILE trust these CAs for https (not the system's), --insecure
                            (no verification), --cert FILE --key FILE (a client
                            certificate); need TORNADO_WITH_OPENSSL
@@ -124,7 +129,7 @@ static char *load_body(const char *arg, size_t *len) {
 }
 
 static int usage(void) {
-    fprintf(stderr, "usage: fetch [-i] [-v] [-L] [-X METHOD] [-H 'Name: value']... [-d DATA|@FILE] [-o FILE]\n"
+    fprintf(stderr, "usage: fetch [-i] [-v] [-L] [--raw] [-X METHOD] [-H 'Name: value']... [-d DATA|@FILE] [-o FILE]\n"
                     "             [--max-time SECONDS] [--proxy [user:pass@]host:port]\n"
                     "             [--cacert FILE] [--insecure] [--cert FILE --key FILE] URL...\n");
     return 2;
@@ -150,6 +155,7 @@ int main(int argc, char **argv) {
         if (!strcmp(a, "-i")) g_head = 1;
         else if (!strcmp(a, "-v")) g_verbose = 1;
         else if (!strcmp(a, "-L")) req.no_follow_redirects = 0;
+        else if (!strcmp(a, "--raw")) req.no_decompress = 1;
         else if (!strcmp(a, "-X") && more) req.method = argv[++i];
         else if (!strcmp(a, "-o") && more) out = argv[++i];
         else if (!strcmp(a, "-d") && more) body = load_body(argv[++i], &blen);

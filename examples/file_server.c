@@ -1,14 +1,18 @@
 /* file_server.c: serve a directory over HTTP with tn_static_serve, straight from the HTTP
    server's request callback (no web layer needed): index.html for directories, ETag and
-   Last-Modified with 304s, single byte ranges, HEAD, no path traversal, sendfile.
+   Last-Modified with 304s, single byte ranges, HEAD, no path traversal, sendfile; a
+   precompressed "name.gz" next to "name" goes to clients that accept gzip (gzip -k name
+   makes one), and --gzip compresses text files on the fly for them.
 
    Build and run:  make build/examples/file_server && ./build/examples/file_server --root .
    Try:            curl -i http://127.0.0.1:8000/README.md
                    curl -r 0-99 http://127.0.0.1:8000/tornado.h
                    curl -I http://127.0.0.1:8000/tornado.h
                    curl -i -H 'If-None-Match: "<the ETag>"' http://127.0.0.1:8000/README.md
+                   curl --compressed -v http://127.0.0.1:8000/README.md   (with --gzip)
    Options:        --root DIR (default .), --host ADDR (default 127.0.0.1),
-                   --port N (default 8000; 0 picks a free one), --max-age SECONDS */
+                   --port N (default 8000; 0 picks a free one), --max-age SECONDS,
+                   --gzip (compress_response: text, JSON, SVG... gzipped on the fly) */
 #define TORNADO_IMPLEMENTATION
 #include "../tornado.h"
 #include "tls_flags.h"
@@ -40,14 +44,17 @@ int main(int argc, char **argv) {
     tn_http_server *srv;
     tn_http_server_opts so;
     ex_tls tls = { 0 };
+    int gzip = 0;
     g_opts.root = ".";
+    g_opts.precompressed = 1;   /* name.gz siblings, always */
     for (i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--port") && i + 1 < argc) port = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--host") && i + 1 < argc) host = argv[++i];
         else if (!strcmp(argv[i], "--root") && i + 1 < argc) g_opts.root = argv[++i];
         else if (!strcmp(argv[i], "--max-age") && i + 1 < argc) g_opts.max_age = atoll(argv[++i]);
+        else if (!strcmp(argv[i], "--gzip")) gzip = 1;
         else if (!ex_tls_flag(&tls, argc, argv, &i, 0)) {
-            fprintf(stderr, "usage: %s [--root DIR] [--host ADDR] [--port N] [--max-age SECONDS] [--cert FILE --key FILE]\n",
+            fprintf(stderr, "usage: %s [--root DIR] [--host ADDR] [--port N] [--max-age SECONDS] [--gzip] [--cert FILE --key FILE]\n",
                     argv[0]);
             return 2;
         }
@@ -55,6 +62,7 @@ int main(int argc, char **argv) {
     if (tn_loop_new(NULL, &loop) != 0) return 1;
     memset(&so, 0, sizeof so);
     so.tls = ex_tls_ctx(loop, &tls, 0);
+    so.compress_response = gzip;
     if (tn_http_server_new(loop, &so, handle, NULL, &srv) != 0) return 1;
     if ((rc = tn_http_server_listen(srv, host, port)) != 0) {
         fprintf(stderr, "listen %s:%d: %s\n", host, port, tn_strerror(rc));

@@ -9,9 +9,18 @@
                    curl -i http://127.0.0.1:8080/status/418
                    curl -i -c jar 'http://127.0.0.1:8080/cookies/set?k=v'
                    curl -s --data-binary @README.md http://127.0.0.1:8080/echo
+                   curl -s --compressed http://127.0.0.1:8080/gzip
+                   curl -s http://127.0.0.1:8080/deflate | python3 -c 'import sys,zlib; print(zlib.decompress(sys.stdin.buffer.read()).decode())'
+   Compression:    answers are gzipped for clients that accept gzip (the server's
+                   compress_response: JSON, text and other compressible types of 1 KiB or
+                   more, and streams); /gzip and /deflate are always encoded (gzip, and
+                   zlib-wrapped deflate, as httpbin.org); request bodies sent with
+                   Content-Encoding: gzip are inflated (decompress_request): /echo then shows
+                   X-Consumed-Content-Encoding and the decoded body's length.
    Routes:         / (any method: 200, body echoed), /get, /post, /headers, /status/{code},
                    /redirect/{n}, /delay/{ms}, /stream/{n}, /bytes/{n}, /cookies,
-                   /cookies/set?name=value, /echo (the parsed request as JSON).
+                   /cookies/set?name=value, /echo (the parsed request as JSON), /gzip,
+                   /deflate.
    Options:        --host ADDR (default 127.0.0.1), --port N (default 8080; 0 picks one),
                    --cert FILE --key FILE (serve https; needs TORNADO_WITH_OPENSSL) */
 #define TORNADO_IMPLEMENTATION
@@ -175,6 +184,40 @@ static int on_part(int event, const tn_multipart_part *part, tn_str chunk, void 
         f->n++;
     }
     return 0;
+}
+
+/* /gzip and /deflate: httpbin.org's always-encoded answers ({"gzipped": true, ...} as gzip,
+   {"deflated": true, ...} as zlib-wrapped deflate: HTTP's "deflate" coding, RFC 9110 8.4.1.2),
+   whatever the client's Accept-Encoding says. */
+static void encoded(tn_request *req, const tn_route_match *m, void *user) {
+    int gzip = user != NULL;
+    tn_buf b;
+    tn_deflate_opts o;
+    size_t cap, n;
+    char *z;
+    (void)m;
+    tn_buf_init(&b, NULL);
+    put(&b, gzip ? "{\"gzipped\": true, \"headers\": " : "{\"deflated\": true, \"headers\": ");
+    put_headers(&b, req);
+    put(&b, ", \"method\": ");
+    put_str(&b, tn_request_method(req));
+    put(&b, ", \"origin\": ");
+    put_str(&b, tn_str_c(tn_request_remote_ip(req)));
+    put(&b, "}\n");
+    memset(&o, 0, sizeof o);
+    o.format = gzip ? TN_DEFLATE_GZIP : TN_DEFLATE_ZLIB;
+    cap = tn_deflate_bound(tn_buf_size(&b));
+    z = (char *)malloc(cap);
+    if (!z || tn_deflate_once(&o, tn_buf_ptr(&b), tn_buf_size(&b), z, cap, &n) != TN_OK) {
+        tn_web_send_error(req, 500, NULL);
+    } else {
+        /* a Content-Encoding set by the handler: the server's compress_response keeps off */
+        tn_web_set_header(req, "Content-Type", "application/json");
+        tn_web_set_header(req, "Content-Encoding", gzip ? "gzip" : "deflate");
+        tn_web_write(req, z, n);
+    }
+    free(z);
+    tn_buf_free(&b);
 }
 
 static void post(tn_request *req, const tn_route_match *m, void *user) {
@@ -469,6 +512,8 @@ int main(int argc, char **argv) {
     if (tn_loop_new(NULL, &loop) != 0) return 1;
     memset(&ao, 0, sizeof ao);
     ao.server.tls = ex_tls_ctx(loop, &tls, 0);
+    ao.server.compress_response = 1;    /* gzip for clients that accept it (Tornado's option) */
+    ao.server.decompress_request = 1;   /* gzip request bodies inflated for the handlers */
     if (tn_app_new(loop, &ao, &app) != 0) return 1;
     tn_app_route(app, "*", "/", root, NULL);
     tn_app_route(app, "GET", "/get", get, NULL);
@@ -482,6 +527,8 @@ int main(int argc, char **argv) {
     tn_app_route(app, "GET", "/cookies", cookies, NULL);
     tn_app_route(app, "GET", "/cookies/set", cookies_set, NULL);
     tn_app_route(app, "*", "/echo", echo, NULL);
+    tn_app_route(app, "GET", "/gzip", encoded, (void *)1);
+    tn_app_route(app, "GET", "/deflate", encoded, NULL);
     if ((rc = tn_app_listen(app, host, port)) != 0) {
         fprintf(stderr, "listen %s:%d: %s\n", host, port, tn_strerror(rc));
         return 1;

@@ -140,6 +140,9 @@
      TORNADO_MAX_RANGES                  16           ranges in one Range header (beyond: 200)
      TORNADO_MAX_ROUTE_CAPTURES          16           captures ({name}, {name*}) per route
      TORNADO_MAX_INFLATE_SIZE            104857600    decoded bytes per inflate stream → TN_ELIMIT
+     TORNADO_GZIP_MIN_LENGTH             1024         whole responses shorter are not gzipped
+     TORNADO_GZIP_LEVEL                  6            compress_response deflate level (Tornado's)
+     TORNADO_GZIP_WINDOW_BITS            15           compress_response window (2^15 = 32 KiB)
      TORNADO_MAX_WS_MESSAGE              10485760     WebSocket message (10 MiB, Tornado's) → 1009
      TORNADO_WS_CLOSE_TIMEOUT_MS         5000         wait for the peer's close frame (Tornado's 5 s)
      TORNADO_WS_PING_TIMEOUT_MS          30000        least default ping timeout (Tornado's: max(3 ×
@@ -187,6 +190,17 @@
    bcrypt, no pthreads needed; a tn_socket holds the SOCKET as an int; each loop owns a
    WSAStartup reference; no file system (TORNADO_NO_FILESYSTEM implied), unix sockets,
    pipes or fork_processes there. Cross-built with mingw-w64 and tested under wine.
+
+   GZIP
+   ----
+   Tornado's compress_response and decompress_request are options of tn_http_server_opts
+   (tn_app_opts.server for an app): compress_response = 1 gzips answers of compressible
+   types (text, JSON, JS, SVG, XML...) for clients that accept gzip, whole ones of 1 KiB or
+   more (TORNADO_GZIP_MIN_LENGTH) and streamed ones chunk by chunk; decompress_request = 1
+   inflates gzip request bodies, with max_body_size on the decoded size. Static files:
+   tn_static_opts.precompressed serves "<file>.gz" siblings; tools/embed_assets.py --gzip
+   stores compiled-in assets compressed. The HTTP client decodes gzip and deflate by
+   default (no_decompress turns it off). Memory: see http_server.h and deflate.h.
 */
 /* The implementation needs POSIX and a few GNU calls (accept4, pipe2). Ask glibc for them
    when the includer has not; this works when tornado.h comes before any system header in
@@ -391,6 +405,20 @@
 /* deflate: decoded bytes per inflate stream when its options say 0 (beyond: TN_ELIMIT). */
 #ifndef TORNADO_MAX_INFLATE_SIZE
 #define TORNADO_MAX_INFLATE_SIZE 104857600u
+#endif
+/* http server compress_response (gzip): a whole response (tn_respond) shorter than this is
+   sent as is (Tornado's GZipContentEncoding.MIN_LENGTH); streamed ones are always compressed. */
+#ifndef TORNADO_GZIP_MIN_LENGTH
+#define TORNADO_GZIP_MIN_LENGTH 1024u
+#endif
+/* http server compress_response: deflate level (Tornado's 6) and window bits (zlib's 15:
+   a streamed response's compressor takes 195 KiB at 15, 27 KiB at 12; see deflate.h) when
+   the options say 0. */
+#ifndef TORNADO_GZIP_LEVEL
+#define TORNADO_GZIP_LEVEL 6
+#endif
+#ifndef TORNADO_GZIP_WINDOW_BITS
+#define TORNADO_GZIP_WINDOW_BITS 15
 #endif
 /* ws: largest WebSocket message payload when a parser says 0 (Tornado: 10 MiB; beyond:
    TN_EWS_TOO_BIG, close 1009). */

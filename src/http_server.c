@@ -2,6 +2,7 @@
 #include "http_server.h"
 #include "http_util.h"
 #include "internal.h"
+#include "deflate.h"
 
 #if TN_HAS_HTTP_SERVER
 
@@ -59,6 +60,15 @@ struct tn_request {
     tn__rcb *wcbs;                 /* response write callbacks not run yet, in order (a ring) */
     uint32_t wcb_head, wcb_len, wcb_cap;
     uint32_t in_wcb;               /* a write callback is running: the request stays */
+#if TN_HAS_DEFLATE
+    tn_deflater *gz;               /* compressing this streamed response (compress_response) */
+    char *gzbuf;                   /* its output scratch */
+    size_t gzcap;
+    tn_inflater *inf;              /* inflating this request's body (decompress_request) */
+    char *inflated;                /* the inflated buffered body */
+    int gunzip;                    /* the body is gzip and is inflated */
+    int inf_end;                   /* the inflater reached the end of a member */
+#endif
     char remote_ip[TN_ADDR_STRLEN];
     char reason[64];               /* a custom reason phrase, "" = the standard one */
     const char *protocol;
@@ -180,7 +190,25 @@ TN__PRIVATE tn_request *tn__hs_req_get(tn_http_server *srv) {
     return r;
 }
 
+/* The codec state of a request (compressor, inflater, their buffers): gone with it. */
+TN__PRIVATE void tn__hs_req_codec_free(tn_allocator *a, tn_request *r) {
+#if TN_HAS_DEFLATE
+    tn_deflater_free(r->gz);
+    tn_inflater_free(r->inf);
+    tn__free(a, r->gzbuf);
+    tn__free(a, r->inflated);
+    r->gz = NULL;
+    r->inf = NULL;
+    r->gzbuf = r->inflated = NULL;
+    r->gzcap = 0;
+#else
+    (void)a;
+    (void)r;
+#endif
+}
+
 TN__PRIVATE void tn__hs_req_free(tn_allocator *a, tn_request *r) {
+    tn__hs_req_codec_free(a, r);
     tn_buf_free(&r->out);
     tn__free(a, r->wcbs);
     tn__free(a, r);
@@ -189,6 +217,7 @@ TN__PRIVATE void tn__hs_req_free(tn_allocator *a, tn_request *r) {
 TN__PRIVATE void tn__hs_req_put(tn_request *r) {
     tn_http_server *srv = r->srv;
     tn_allocator *a = tn__loop_alloc(srv->loop);
+    tn__hs_req_codec_free(a, r);
     if (r->wcb_len > 0 || r->in_wcb > 0) return;   /* the last write callback releases it */
     tn__free(a, r->own);
     r->own = NULL;
@@ -206,7 +235,11 @@ TN__PRIVATE void tn__hs_req_rebase(tn_request *r, const char *nb) {
     const char *ob = r->base;
     size_t i;
     if (ob == nb) return;
-#define TN__MOVE(str) do { if ((str).ptr) (str).ptr = nb + ((str).ptr - ob); } while (0)
+    /* only slices of the head move (a renamed field's name is a string constant) */
+#define TN__MOVE(str) \
+    do { \
+        if ((str).ptr && (uintptr_t)(str).ptr - (uintptr_t)ob <= r->head_len) (str).ptr = nb + ((str).ptr - ob); \
+    } while (0)
     TN__MOVE(r->p.method);
     TN__MOVE(r->p.target);
     for (i = 0; i < r->p.num_headers; i++) {
@@ -586,6 +619,118 @@ TN__PRIVATE int tn__hs_add_header(tn_request *r, const char *name, const char *v
     return TN_OK;
 }
 
+TN_API int tn_request_accepts_coding(const tn_request *req, const char *coding) {
+    size_t i;
+    if (!req || !coding) return 0;
+    for (i = 0; i < req->p.num_headers; i++)
+        if (tn_str_ieq(req->p.headers[i].name, tn_str_c("Accept-Encoding")) &&
+            tn_http_accepts_coding(req->p.headers[i].value, coding))
+            return 1;
+    return 0;
+}
+
+#if TN_HAS_DEFLATE
+/* ---- compress_response: gzip for clients that accept it ---- */
+/* 1 if this response is to be gzipped: the option, the client, the status, the type, and
+   no Content-Encoding of the handler's. */
+TN__PRIVATE int tn__response_gzip_wanted(tn_request *r, int status) {
+    tn_str v;
+    if (!r->srv->opts.compress_response) return 0;
+    if (status < 200 || status == 204 || status == 206 || status == 304) return 0;
+    if (tn__hs_hdr_find(r, 0, "Content-Encoding", NULL, NULL, NULL) != (size_t)-1) return 0;
+    if (tn__hs_hdr_find(r, 0, "Content-Type", NULL, NULL, &v) == (size_t)-1 || !tn_http_compressible_type(v)) return 0;
+    return tn_request_accepts_coding(r, "gzip");
+}
+
+/* The headers of a gzipped response: Content-Encoding, Vary (merged), a weak ETag. */
+TN__PRIVATE int tn__hs_gzip_headers(tn_request *r) {
+    tn_str v;
+    size_t pos = 0, at, end;
+    int have_vary = 0;
+    char tmp[256];
+    if (tn__hs_add_header(r, "Content-Encoding", "gzip") != 0) return TN_ENOMEM;
+    while ((at = tn__hs_hdr_find(r, pos, "Vary", NULL, &end, &v)) != (size_t)-1) {
+        if (tn_http_token_list_has(v, "accept-encoding") || tn_http_token_list_has(v, "*")) have_vary = 2;
+        else if (!have_vary) have_vary = 1;
+        pos = end;
+    }
+    if (have_vary == 1) {   /* append to the first Vary line */
+        char *line;
+        at = tn__hs_hdr_find(r, 0, "Vary", NULL, &end, &v);
+        if (tn_buf_reserve(&r->out, 17) != 0) return TN_ENOMEM;
+        line = tn_buf_ptr(&r->out);
+        memmove(line + end - 2 + 17, line + end - 2, tn_buf_size(&r->out) - (end - 2));
+        memcpy(line + end - 2, ", Accept-Encoding", 17);
+        r->out.len += 17;
+    } else if (have_vary == 0 && tn__hs_add_header(r, "Vary", "Accept-Encoding") != 0) {
+        return TN_ENOMEM;
+    }
+    if (tn__hs_hdr_find(r, 0, "ETag", NULL, NULL, &v) != (size_t)-1 && v.len > 0 && v.ptr[0] == '"' &&
+        v.len + 3 < sizeof tmp) {
+        memcpy(tmp, "W/", 2);   /* another representation: equal as a weak validator only */
+        memcpy(tmp + 2, v.ptr, v.len);
+        tmp[v.len + 2] = 0;
+        (void)tn__response_remove_header(r, "ETag", NULL);
+        if (tn__hs_add_header(r, "ETag", tmp) != 0) return TN_ENOMEM;
+    }
+    return TN_OK;
+}
+
+TN__PRIVATE void tn__hs_gzip_opts(const tn_request *r, size_t len, tn_deflate_opts *o) {
+    int w = r->srv->opts.compress_window_bits;
+    memset(o, 0, sizeof *o);
+    o->format = TN_DEFLATE_GZIP;
+    o->level = r->srv->opts.compress_level;
+    o->allocator = tn__loop_alloc(r->srv->loop);
+    if (len) {   /* a whole body needs no more history than its own length */
+        while (w > 9 && ((size_t)1 << (w - 1)) >= len) w--;
+    }
+    o->window_bits = w;
+}
+
+/* tn_respond: compress the whole body into *out (allocated; the caller frees it). Returns
+   TN_OK with the headers set, or an error (then the body goes as is). */
+TN__PRIVATE int tn__hs_gzip_whole(tn_request *r, const void *body, size_t len, char **out, size_t *out_len) {
+    tn_deflate_opts o;
+    size_t cap = tn_deflate_bound(len);
+    char *buf = (char *)tn__alloc(tn__loop_alloc(r->srv->loop), cap);
+    int rc;
+    if (!buf) return TN_ENOMEM;
+    tn__hs_gzip_opts(r, len, &o);
+    rc = tn_deflate_once(&o, body, len, buf, cap, out_len);
+    if (rc == TN_OK) rc = tn__hs_gzip_headers(r);
+    if (rc != TN_OK) {
+        tn__free(tn__loop_alloc(r->srv->loop), buf);
+        return rc;
+    }
+    *out = buf;
+    return TN_OK;
+}
+
+/* Streamed: compress data (flush: TN_DEFLATE_SYNC or _FINISH) into r->gzbuf; *n the size. */
+TN__PRIVATE int tn__hs_gzip_piece(tn_request *r, const void *data, size_t len, int flush, size_t *n) {
+    tn_allocator *a = tn__loop_alloc(r->srv->loop);
+    size_t off = 0;
+    *n = 0;
+    for (;;) {
+        size_t used, made;
+        int rc;
+        if (r->gzcap - *n < 64) {
+            size_t cap = r->gzcap ? r->gzcap * 2 : TN__MAX((size_t)1024, len / 2 + 64);
+            char *nb = (char *)tn__realloc(a, r->gzbuf, cap);
+            if (!nb) return TN_ENOMEM;
+            r->gzbuf = nb;
+            r->gzcap = cap;
+        }
+        rc = tn_deflate(r->gz, (const char *)data + off, len - off, &used, r->gzbuf + *n, r->gzcap - *n, &made, flush);
+        off += used;
+        *n += made;
+        if (rc == TN_DEFLATE_DONE) return TN_OK;
+        if (rc < 0) return rc;
+    }
+}
+#endif
+
 TN_API int tn_response_clear_header(tn_request *req, const char *name) {
     if (tn__hs_req_check(req) != 0 || !name || req->started) return TN_EINVAL;
     if (tn_str_ieq(tn_str_c(name), tn_str_c("Connection")) && (req->close_after || req->conn_upgrade)) {
@@ -645,16 +790,23 @@ TN_API int tn_response_set_reason(tn_request *req, const char *reason) {
 }
 
 TN_API int tn_respond(tn_request *req, int status, const char *content_type, const void *body, size_t len) {
+    char *gz = NULL;
     int rc;
     if (tn__hs_req_check(req) != 0 || status < 100 || status > 999 || (!body && len)) return TN_EINVAL;
     if (req->started) return TN_EBUSY;
     if (content_type && !tn__hs_hdr_value_ok(content_type)) return TN_EINVAL;
     if (!tn__hs_req_live(req)) return tn__hs_req_gone(req);
     if (content_type && (rc = tn_response_set_header(req, "Content-Type", content_type)) != 0) return rc;
+#if TN_HAS_DEFLATE
+    if (len >= TORNADO_GZIP_MIN_LENGTH && tn__response_gzip_wanted(req, status) &&
+        tn__hs_gzip_whole(req, body, len, &gz, &len) == TN_OK)
+        body = gz;   /* else (out of memory) the body goes as is */
+#endif
     req->started = 1;
     req->status = status;
     req->out_length = (int64_t)len;
     rc = tn__hs_req_send_head(req, status, (int64_t)len, body, req->head_only ? 0 : len, NULL, NULL);
+    tn__free(tn__loop_alloc(req->srv->loop), gz);
     if (rc != 0) {
         req->started = 0;
         return rc;
@@ -697,6 +849,16 @@ TN_API int tn_response_start(tn_request *req, int status, int64_t content_length
     if (!tn__hs_req_live(req)) return tn__hs_req_gone(req);
     req->status = status;
     req->out_length = content_length;
+#if TN_HAS_DEFLATE
+    if (content_length < 0 && !req->head_only && tn__response_gzip_wanted(req, status)) {
+        tn_deflate_opts o;
+        tn__hs_gzip_opts(req, 0, &o);
+        if (tn_deflater_new(&o, &req->gz) == TN_OK && tn__hs_gzip_headers(req) != TN_OK) {
+            tn_deflater_free(req->gz);   /* out of memory: sent as is */
+            req->gz = NULL;
+        }
+    }
+#endif
     if (content_length < 0 && status >= 200 && status != 204 && status != 304 && !req->head_only) {
         if (req->p.version >= 11) req->out_chunked = 1;
         else req->close_after = 1;   /* HTTP/1.0: the end of the body is the end of the connection */
@@ -741,6 +903,14 @@ TN_API int tn_response_write(tn_request *req, const void *data, size_t len, tn_r
     if (tn__hs_req_check(req) != 0 || !req->started || (!data && len)) return TN_EINVAL;
     if (!tn__hs_req_live(req)) return tn__hs_req_gone(req);
     if (req->out_length >= 0 && req->out_sent + len > (uint64_t)req->out_length) return TN_EINVAL;
+#if TN_HAS_DEFLATE
+    if (req->gz && len > 0) {   /* compressed and flushed: the client can decode it at once */
+        size_t n;
+        if ((rc = tn__hs_gzip_piece(req, data, len, TN_DEFLATE_SYNC, &n)) != 0) return rc;
+        data = req->gzbuf;
+        len = n;
+    }
+#endif
     if (!req->head_only && len > 0) {
         if (req->out_chunked) {
             int h = tn_http_format_chunk_header(hdr, sizeof hdr, len);
@@ -794,6 +964,21 @@ TN_API int tn_response_finish(tn_request *req) {
         (void)tn_stream_abort(tn__hc_stream(req->conn), TN_EINVAL);
         return TN_EINVAL;
     }
+#if TN_HAS_DEFLATE
+    if (req->gz) {   /* the final block and the gzip trailer */
+        size_t n;
+        char hdr[24];
+        tn_str v[3];
+        int rc = tn__hs_gzip_piece(req, NULL, 0, TN_DEFLATE_FINISH, &n), h = 0;
+        if (rc != 0) return rc;
+        if (req->out_chunked) h = tn_http_format_chunk_header(hdr, sizeof hdr, n);
+        v[0] = tn_str_make(hdr, (size_t)(h > 0 ? h : 0));
+        v[1] = tn_str_make(req->gzbuf, n);
+        v[2] = tn_str_make("\r\n", req->out_chunked ? 2 : 0);
+        if ((rc = tn_stream_writev(tn__hc_stream(req->conn), v, 3, NULL, NULL)) != 0) return rc;
+        req->out_sent += n;
+    }
+#endif
     if (req->out_chunked && !req->head_only) {
         int rc = tn_stream_write(tn__hc_stream(req->conn), "0\r\n\r\n", 5, NULL, NULL);
         if (rc != 0) return rc;
@@ -874,8 +1059,114 @@ TN__PRIVATE void tn__hc_on_data(tn_stream *s, int status, tn_str data, void *use
     tn__hc_process(c);
 }
 
+#if TN_HAS_DEFLATE
+/* ---- decompress_request: gzip request bodies inflated for the handler ---- */
+/* Content-Encoding: gzip (or x-gzip) with the option on: the field becomes
+   X-Consumed-Content-Encoding (Tornado's) and the body is inflated. */
+TN__PRIVATE void tn__hs_req_gunzip_setup(tn_request *r) {
+    size_t i;
+    for (i = 0; i < r->p.num_headers; i++) {
+        tn_http_header *h = &r->p.headers[i];
+        if (tn_str_ieq(h->name, tn_str_c("Content-Encoding"))) {
+            tn_str v = tn_header_value(h->value, NULL);
+            if (tn_str_ieq(v, tn_str_c("gzip")) || tn_str_ieq(v, tn_str_c("x-gzip"))) {
+                h->name = tn_str_c("X-Consumed-Content-Encoding");
+                r->gunzip = 1;
+            }
+            return;
+        }
+    }
+}
+
+TN__PRIVATE int tn__hs_req_inflater(tn_request *r) {
+    tn_inflate_opts o;
+    if (r->inf) return TN_OK;
+    memset(&o, 0, sizeof o);
+    o.format = TN_DEFLATE_GZIP;
+    o.max_output = r->srv->opts.max_body_size;
+    o.allocator = tn__loop_alloc(r->srv->loop);
+    return tn_inflater_new(&o, &r->inf);
+}
+
+/* A buffered gzip body: inflate it into r->inflated (grown as needed, never past
+   max_body_size + 1 bytes). Returns 0, or the status to answer (400, 413, 503). */
+TN__PRIVATE int tn__hs_req_inflate_body(tn_request *r) {
+    tn_allocator *a = tn__loop_alloc(r->srv->loop);
+    uint64_t max = r->srv->opts.max_body_size;
+    size_t off = 0, n = 0, cap;
+    if (r->body.len == 0) return 0;
+    if (tn__hs_req_inflater(r) != TN_OK) return 503;
+    cap = (size_t)TN__MIN((uint64_t)r->body.len * 4 + 1024, max + 1);
+    if (!(r->inflated = (char *)tn__alloc(a, cap))) return 503;
+    for (;;) {
+        size_t used, made;
+        int rc = tn_inflate(r->inf, r->body.ptr + off, r->body.len - off, &used, r->inflated + n, cap - n, &made);
+        off += used;
+        n += made;
+        if (rc == TN_ELIMIT || n > max) return 413;   /* a bomb stops here: nothing more is allocated */
+        if (rc < 0) return 400;
+        if (rc == TN_INFLATE_END) {
+            if (off == r->body.len) break;
+            tn_inflater_reset(r->inf);   /* another gzip member follows */
+        } else if (n == cap) {
+            size_t ncap = (size_t)TN__MIN((uint64_t)cap * 2, max + 1);
+            char *nb = (char *)tn__realloc(a, r->inflated, ncap);
+            if (!nb) return 503;
+            r->inflated = nb;
+            cap = ncap;
+        } else if (off == r->body.len) {
+            return 400;   /* truncated */
+        }
+    }
+    tn_inflater_free(r->inf);
+    r->inf = NULL;
+    r->body = tn_str_make(r->inflated, n);
+    return 0;
+}
+
+/* A streamed gzip body: inflate a piece and hand the output to the body callback.
+   Returns 0, 1 (the request is gone), -1 (an error was reported; the connection closes). */
+TN__PRIVATE int tn__hs_req_inflate_piece(tn__hconn *c, tn_request *r, tn_str data) {
+    char out[4096];
+    size_t off = 0;
+    int rc = tn__hs_req_inflater(r) == TN_OK ? TN_OK : TN_ENOMEM;
+    while (rc >= 0) {
+        size_t used, made = 0;
+        if (r->inf_end && off < data.len) {
+            tn_inflater_reset(r->inf);   /* another gzip member follows */
+            r->inf_end = 0;
+        }
+        rc = tn_inflate(r->inf, data.ptr + off, data.len - off, &used, out, sizeof out, &made);
+        off += used;
+        if (rc == TN_ELIMIT || r->body_seen + made > r->srv->opts.max_body_size) rc = TN_EBODY_TOO_LARGE;
+        if (rc < 0) break;
+        if (rc == TN_INFLATE_END) r->inf_end = 1;
+        if (made > 0) {
+            r->body_seen += made;
+            r->body_cb(r, TN_MORE, tn_str_make(out, made), r->body_user);
+            if (c->req != r || !r->conn) return 1;
+        }
+        if (off == data.len && made < sizeof out) return 0;
+    }
+    r->streaming_done = 1;   /* reported once: neither the close nor TN_OK follow */
+    r->body_cb(r, rc, tn_str_make(NULL, 0), r->body_user);
+    if (c->req == r) (void)tn_stream_abort(tn__hc_stream(c), rc);
+    return -1;
+}
+#endif
+
 TN__PRIVATE void tn__hc_dispatch(tn__hconn *c) {
     tn_request *r = c->req;
+#if TN_HAS_DEFLATE
+    if (r->gunzip) {
+        int st = tn__hs_req_inflate_body(r);
+        if (st) {
+            TN__LLOG(c->srv->loop, TN_LOG_DEBUG, TN_EBAD_DEFLATE, "http: gzip request body: answered %d", st);
+            tn__hc_fail(c, st);
+            return;
+        }
+    }
+#endif
     /* pipelined requests behind this one: hold responses, send them together */
     if (tn__stream_peek(tn__hc_stream(c)).len > r->held) tn__stream_cork(tn__hc_stream(c), 1);
     c->state = TN__HC_HANDLER;
@@ -955,6 +1246,9 @@ TN__PRIVATE void tn__hc_head_done(tn__hconn *c, const char *base, size_t head_le
     r->protocol = "http";
 #endif
     if (srv->opts.xheaders) tn__hs_req_apply_xheaders(r);   /* else remote_ip is filled on demand */
+#if TN_HAS_DEFLATE
+    if (srv->opts.decompress_request && r->p.body_kind != TN_HTTP_BODY_NONE) tn__hs_req_gunzip_setup(r);
+#endif
     r->chunked.max_body_bytes = srv->opts.max_body_size;
     r->dec_end = head_len;
     if (srv->opts.on_headers) {
@@ -1000,6 +1294,18 @@ TN__PRIVATE void tn__hc_head_done(tn__hconn *c, const char *base, size_t head_le
     tn__hc_process(c);
 }
 
+
+/* A streamed body piece to the handler (inflated first with decompress_request). Returns
+   0, 1 (the request is gone), -1 (an error was reported). */
+TN__PRIVATE int tn__hc_body_piece(tn__hconn *c, tn_request *r, tn_str data) {
+#if TN_HAS_DEFLATE
+    if (r->gunzip) return tn__hs_req_inflate_piece(c, r, data);
+#endif
+    r->body_seen += data.len;
+    r->body_cb(r, TN_MORE, data, r->body_user);
+    return c->req != r || !r->conn;
+}
+
 /* Streamed body: hand out what is buffered, consuming it. Returns 1 when the body ended,
    0 when more is to come, -1 after a framing error (reported; the connection is closing). */
 TN__PRIVATE int tn__hc_stream_body(tn__hconn *c, tn_str data) {
@@ -1007,10 +1313,9 @@ TN__PRIVATE int tn__hc_stream_body(tn__hconn *c, tn_str data) {
     if (r->p.body_kind == TN_HTTP_BODY_LENGTH) {
         size_t take = (size_t)TN__MIN((uint64_t)data.len, r->body_left);
         if (take > 0) {
+            int st;
             r->body_left -= take;
-            r->body_seen += take;
-            r->body_cb(r, TN_MORE, tn_str_make(data.ptr, take), r->body_user);
-            if (c->req != r || !r->conn) return 1;
+            if ((st = tn__hc_body_piece(c, r, tn_str_make(data.ptr, take))) != 0) return st;
             tn__stream_consume(tn__hc_stream(c), take);
         }
         return r->body_left == 0;
@@ -1024,9 +1329,8 @@ TN__PRIVATE int tn__hc_stream_body(tn__hconn *c, tn_str data) {
             return -1;
         }
         if (len > 0) {
-            r->body_seen += len;
-            r->body_cb(r, TN_MORE, tn_str_make(data.ptr, len), r->body_user);
-            if (c->req != r || !r->conn) return 1;
+            int st = tn__hc_body_piece(c, r, tn_str_make(data.ptr, len));
+            if (st != 0) return st;
         }
         if (rc == TN_EINCOMPLETE) {
             tn__stream_consume(tn__hc_stream(c), data.len);
@@ -1084,6 +1388,14 @@ TN__PRIVATE void tn__hc_process(tn__hconn *c) {
             if (ended < 0 || c->req != r) return;
             if (ended) {
                 if (!r->conn) return;
+#if TN_HAS_DEFLATE
+                if (r->gunzip && r->inf && !r->inf_end) {   /* the gzip stream stopped early */
+                    r->streaming_done = 1;
+                    r->body_cb(r, TN_EBAD_DEFLATE, tn_str_make(NULL, 0), r->body_user);
+                    if (c->req == r) (void)tn_stream_abort(tn__hc_stream(c), TN_EBAD_DEFLATE);
+                    return;
+                }
+#endif
                 r->streaming_done = 1;
                 r->held = 0;
                 c->state = TN__HC_HANDLER;
@@ -1272,6 +1584,8 @@ TN__PRIVATE void tn__hs_opts_resolve(const tn_http_server_opts *in, tn_http_serv
     o->max_body_size = TN__DEF(o->max_body_size, TORNADO_MAX_BODY_BYTES);
     o->idle_connection_timeout_ms = TN__DEF(o->idle_connection_timeout_ms, TORNADO_HTTP_IDLE_TIMEOUT_MS);
     o->header_timeout_ms = TN__DEF(o->header_timeout_ms, TORNADO_HTTP_HEADER_TIMEOUT_MS);
+    o->compress_level = TN__DEF(o->compress_level, TORNADO_GZIP_LEVEL);
+    o->compress_window_bits = TN__DEF(o->compress_window_bits, TORNADO_GZIP_WINDOW_BITS);
     /* the stream buffer holds a head and a buffered body at once */
     if (!o->tcp.stream.max_buffer_size)
         o->tcp.stream.max_buffer_size = (size_t)TN__MIN((uint64_t)((size_t)-1 / 2), o->max_body_size + o->max_header_size + 65536);
@@ -1286,6 +1600,9 @@ TN_API int tn_http_server_new(tn_loop *loop, const tn_http_server_opts *opts, tn
     int rc;
     if (!loop || !on_request || !out) return TN_EINVAL;
     *out = NULL;
+    if (opts && ((opts->compress_level && (opts->compress_level < 1 || opts->compress_level > 9)) ||
+                 (opts->compress_window_bits && (opts->compress_window_bits < 9 || opts->compress_window_bits > 15))))
+        return TN_EINVAL;
     srv = (tn_http_server *)tn__calloc(tn__loop_alloc(loop), sizeof *srv);
     if (!srv) return TN_ENOMEM;
     tn__hs_opts_resolve(opts, &srv->opts);

@@ -60,6 +60,32 @@ typedef void (*tn_access_log_cb)(const tn_request *req, int status, uint64_t bod
      on_headers          optional: runs when a head has arrived, before its body; may call
                          tn_request_stream_body to take the body in chunks
      access_log          optional: one call per finished request, error replies included
+     compress_response   1: gzip responses for clients whose Accept-Encoding accepts gzip
+                         (Tornado's compress_response; off by default as there), when the
+                         Content-Type is compressible (tn_http_compressible_type), the status
+                         is not 1xx/204/206/304, no Content-Encoding was set, and: tn_respond
+                         bodies of TORNADO_GZIP_MIN_LENGTH (1024) bytes or more; streamed
+                         responses started without a length (tn_response_start(..., -1)),
+                         each tn_response_write compressed and flushed (a chunk the client
+                         can decode at once). Adds Content-Encoding: gzip and Vary:
+                         Accept-Encoding (merged with a Vary set), makes a strong ETag weak
+                         (W/"..."), and frames the compressed bytes (Content-Length of the
+                         gzip body, or chunked). The compressor is allocated per response from
+                         the loop's allocator (tn_respond: for the call; streamed: until the
+                         response ends): about 195 KiB at window 15, 27 KiB at 12 (deflate.h).
+                         Needs the codec (not TORNADO_NO_DEFLATE: then ignored).
+     compress_level      1..9; 0 = TORNADO_GZIP_LEVEL (6)
+     compress_window_bits
+                         9..15; 0 = TORNADO_GZIP_WINDOW_BITS (15). A whole response uses no
+                         more window than its length needs.
+     decompress_request  1: request bodies with Content-Encoding: gzip (or x-gzip) are
+                         inflated before the handler sees them, buffered or streamed (Tornado's
+                         decompress_request): the field is renamed X-Consumed-Content-Encoding
+                         (Content-Length stays the wire length), max_body_size applies to the
+                         decoded size (413; streamed: TN_EBODY_TOO_LARGE to the body callback),
+                         corrupt or truncated gzip is 400 (streamed: TN_EBAD_DEFLATE /
+                         TN_EBAD_CHECKSUM). The inflater (about 46 KiB) lives while the body
+                         is read. Concatenated gzip members are decoded one after the other.
      tls                 NULL = plain http; else a server TLS context (tn_tls_ctx_new with
                          TORNADO_WITH_OPENSSL): https on every address the server listens
                          on, requests say protocol "https" (the same as tcp.tls) */
@@ -79,6 +105,10 @@ typedef struct tn_http_server_opts {
     tn_access_log_cb access_log;
     void *access_log_user;
     tn_tls_ctx *tls;
+    int compress_response;
+    int compress_level;
+    int compress_window_bits;
+    int decompress_request;
 } tn_http_server_opts;
 
 /* Create a server; on_request runs for every complete request. opts may be NULL.
@@ -110,6 +140,9 @@ TN_API tn_str tn_request_query(const tn_request *req);     /* after '?', empty i
 TN_API int tn_request_version(const tn_request *req);      /* 10 or 11 */
 /* All fields in received order; *n gets the count. */
 TN_API const tn_http_header *tn_request_headers(const tn_request *req, size_t *n);
+/* 1 if the request's Accept-Encoding fields accept this content coding ("gzip"), with the
+   q-value rules of tn_http_accepts_coding; 0 otherwise (no Accept-Encoding: 0). */
+TN_API int tn_request_accepts_coding(const tn_request *req, const char *coding);
 /* The first field named name (case-insensitive). Returns TN_OK or TN_ENOENT. */
 TN_API int tn_request_header(const tn_request *req, const char *name, tn_str *value);
 /* The buffered body (empty while streaming or when there is none). */

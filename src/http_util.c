@@ -461,6 +461,77 @@ TN__PRIVATE size_t tn__hu_etag(const char *s, size_t n, size_t i, int *weak, tn_
     return q + 1;
 }
 
+/* ---- content codings ---- */
+/* The q of one Accept-Encoding entry from its parameters (";q=0.5"), in thousandths: 1000
+   without a q, 0 for a malformed one. */
+TN__PRIVATE int tn__hu_coding_q(tn_str params) {
+    size_t i = 0;
+    while (i < params.len) {
+        size_t s, e;
+        while (i < params.len && (params.ptr[i] == ';' || params.ptr[i] == ' ' || params.ptr[i] == '\t')) i++;
+        s = i;
+        while (i < params.len && params.ptr[i] != ';') i++;
+        e = i;
+        while (e > s && (params.ptr[e - 1] == ' ' || params.ptr[e - 1] == '\t')) e--;
+        if (e - s >= 2 && (params.ptr[s] == 'q' || params.ptr[s] == 'Q') && params.ptr[s + 1] == '=') {
+            const char *v = params.ptr + s + 2;
+            size_t n = e - s - 2, k;
+            int q, scale = 100;
+            if (n == 0 || (v[0] != '0' && v[0] != '1')) return 0;
+            q = (v[0] - '0') * 1000;
+            if (n > 1) {
+                if (v[1] != '.' || n > 5) return 0;
+                for (k = 2; k < n; k++, scale /= 10) {
+                    if (v[k] < '0' || v[k] > '9') return 0;
+                    q += (v[k] - '0') * scale;
+                }
+            }
+            return q > 1000 ? 0 : q;   /* "1.5" is not a qvalue */
+        }
+    }
+    return 1000;
+}
+
+TN_API int tn_http_accepts_coding(tn_str ae, const char *coding) {
+    tn_str want = tn_str_c(coding);
+    int own = -1, star = -1, gzip = tn_str_ieq(want, tn_str_c("gzip"));
+    size_t i = 0;
+    if (!ae.ptr) return 0;
+    while (i < ae.len) {
+        size_t s, pe;
+        tn_str name;
+        int q;
+        while (i < ae.len && (ae.ptr[i] == ' ' || ae.ptr[i] == '\t' || ae.ptr[i] == ',')) i++;
+        s = i;
+        while (i < ae.len && ae.ptr[i] != ',' && ae.ptr[i] != ';' && ae.ptr[i] != ' ' && ae.ptr[i] != '\t') i++;
+        name = tn_str_make(ae.ptr + s, i - s);
+        pe = i;
+        while (pe < ae.len && ae.ptr[pe] != ',') pe++;
+        q = tn__hu_coding_q(tn_str_make(ae.ptr + i, pe - i));
+        i = pe;
+        if (name.len == 0) continue;
+        if (tn_str_ieq(name, want) || (gzip && tn_str_ieq(name, tn_str_c("x-gzip")))) {
+            if (own < 0) own = q;
+        } else if (name.len == 1 && name.ptr[0] == '*') {
+            if (star < 0) star = q;
+        }
+    }
+    return own >= 0 ? own > 0 : star > 0;
+}
+
+TN_API int tn_http_compressible_type(tn_str content_type) {
+    static const char *const types[] = { "application/javascript", "application/x-javascript", "application/xml",
+                                         "application/atom+xml", "application/json", "application/xhtml+xml",
+                                         "image/svg+xml" };
+    tn_str t = tn_header_value(content_type, NULL);
+    size_t k;
+    if (t.len > 5 && tn_str_ieq(tn_str_make(t.ptr, 5), tn_str_c("text/"))) return 1;
+    for (k = 0; k < sizeof types / sizeof types[0]; k++)
+        if (tn_str_ieq(t, tn_str_c(types[k]))) return 1;
+    if (t.len > 5 && tn_str_ieq(tn_str_make(t.ptr + t.len - 5, 5), tn_str_c("+json"))) return 1;
+    return t.len > 4 && tn_str_ieq(tn_str_make(t.ptr + t.len - 4, 4), tn_str_c("+xml"));
+}
+
 TN_API int tn_http_etag_match(tn_str list, tn_str etag, int comparison) {
     tn_str ours, theirs;
     int our_weak, their_weak, found = 0;

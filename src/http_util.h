@@ -133,6 +133,24 @@ enum {
 TN_API int tn_http_etag_match(tn_str list, tn_str etag, int comparison);
 
 /* ======================================================================================
+   Content codings (gzip responses): Accept-Encoding and compressible types
+   ====================================================================================== */
+
+/* 1 if an Accept-Encoding field value accepts `coding` ("gzip"), else 0. The list is
+   "coding;q=v" entries (RFC 9110 12.5.3): the coding's own entry decides (q=0 refuses it;
+   "x-gzip" counts as "gzip"), else a "*" entry does; a coding not named is refused (the
+   empty value and "identity" accept nothing else). q is parsed as 0.000 .. 1 (a malformed
+   q counts as 0). */
+TN_API int tn_http_accepts_coding(tn_str accept_encoding, const char *coding);
+
+/* 1 if a response of this Content-Type is worth compressing (Tornado's
+   GZipContentEncoding list): text/ (any subtype), application/javascript, application/x-javascript,
+   application/xml, application/atom+xml, application/json, application/xhtml+xml,
+   image/svg+xml, and any type ending in +json or +xml. Parameters (";charset=...") and
+   case are ignored. */
+TN_API int tn_http_compressible_type(tn_str content_type);
+
+/* ======================================================================================
    Status reasons, HTML and JSON escaping
    ====================================================================================== */
 

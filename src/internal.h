@@ -437,6 +437,11 @@ TN__PRIVATE int tn__http_is_tchar(int c);
 #if TN_HAS_HTTP_SERVER
 TN__PRIVATE int tn__response_remove_header(tn_request *r, const char *name, const char *prefix);
 TN__PRIVATE int tn__response_error_html(tn_buf *out, int status, const char *reason);
+#if TN_HAS_DEFLATE
+/* 1 if the server's compress_response would gzip this response now (the option, the
+   client's Accept-Encoding, the status, the Content-Type set, no Content-Encoding). */
+TN__PRIVATE int tn__response_gzip_wanted(tn_request *r, int status);
+#endif
 #if TN_HAS_FILESYSTEM
 TN__PRIVATE int tn__response_sendfile(tn_request *req, int file_fd, int64_t offset, uint64_t count,
                                       tn_response_cb cb, void *user);

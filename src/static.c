@@ -4,6 +4,7 @@
 #include "crypto.h"
 #include "internal.h"
 #include "url.h"
+#include "deflate.h"
 
 #if TN_HAS_WEB && TN_HAS_HTTP_SERVER
 
@@ -51,6 +52,11 @@ typedef struct tn__st_entity {
     int has_mtime;
     char etag[TN__ST_ETAG_MAX];    /* quoted */
     const char *ctype;
+    int gzip;                      /* the bytes are gzip: sent with Content-Encoding: gzip */
+    int inflate;                   /* gzip bytes (mem) to inflate for the client; size is
+                                      the plain size, zsize the gzip bytes' */
+    uint64_t zsize;
+    int vary;                      /* another encoding exists: Vary: Accept-Encoding */
 } tn__st_entity;
 
 /* A transfer in progress: one piece in flight, the next sent from its completion. */
@@ -61,7 +67,11 @@ typedef struct tn__st_send {
     const unsigned char *mem;
     uint64_t off, left;
     int use_sendfile;
-    char *buf;                     /* TN__ST_CHUNK bytes (file read path) */
+    char *buf;                     /* TN__ST_CHUNK bytes (file read path, inflated assets) */
+#if TN_HAS_DEFLATE
+    tn_inflater *inf;              /* inflating a gzip asset: mem[zoff..zoff+zleft) still to read */
+    uint64_t zoff, zleft;
+#endif
     tn_request_cb prev_close;      /* the close callback set before ours (chained) */
     void *prev_close_user;
 } tn__st_send;
@@ -78,6 +88,9 @@ TN__PRIVATE void tn__st_close_fd(int fd) {
 
 TN__PRIVATE void tn__st_free(tn__st_send *st) {
     if (st->fd >= 0) tn__st_close_fd(st->fd);
+#if TN_HAS_DEFLATE
+    tn_inflater_free(st->inf);
+#endif
     tn__free(st->a, st->buf);
     tn__free(st->a, st);
 }
@@ -113,6 +126,21 @@ TN__PRIVATE void tn__st_pump(tn__st_send *st) {
         return;
     }
     n = TN__MIN(st->left, (uint64_t)TN__ST_CHUNK);
+#if TN_HAS_DEFLATE
+    if (st->inf) {
+        size_t used = 0, made = 0;
+        if (!st->buf && !(st->buf = (char *)tn__alloc(st->a, TN__ST_CHUNK))) {
+            rc = TN_ENOMEM;
+        } else {
+            int zr = tn_inflate(st->inf, st->mem + st->zoff, (size_t)st->zleft, &used, st->buf, (size_t)n, &made);
+            st->zoff += used;
+            st->zleft -= used;
+            n = made;
+            /* a bad table entry (corrupt data, a wrong plain_len) ends the connection */
+            rc = zr < 0 || made == 0 ? TN_EBAD_DEFLATE : tn_response_write(req, st->buf, made, tn__st_on_written, st);
+        }
+    } else
+#endif
     if (st->mem) {
         rc = tn_response_write(req, st->mem + st->off, (size_t)n, tn__st_on_written, st);
     } else {
@@ -241,6 +269,7 @@ TN__PRIVATE int tn__st_send_entity(tn_request *req, const tn_static_opts *opts, 
     int found = 0, status = 200, rc, not_modified = 0;
     int64_t max_age = opts ? opts->max_age : 0;
     uint64_t first = 0, len = e->size;
+    int64_t length;
     tn__st_send *st;
 
     /* validators and caching go on every answer, 304 included (as Tornado) */
@@ -269,11 +298,15 @@ TN__PRIVATE int tn__st_send_entity(tn_request *req, const tn_static_opts *opts, 
     }
 
     if ((rc = tn_response_set_header(req, "Content-Type", e->ctype)) != TN_OK ||
-        (rc = tn_response_set_header(req, "Accept-Ranges", "bytes")) != TN_OK)
+        (!e->inflate && (rc = tn_response_set_header(req, "Accept-Ranges", "bytes")) != TN_OK))
+        goto fail;
+    if (e->gzip && (rc = tn_response_set_header(req, "Content-Encoding", "gzip")) != TN_OK) goto fail;
+    if ((e->gzip || e->vary || e->inflate) && (rc = tn_response_add_header(req, "Vary", "Accept-Encoding")) != TN_OK)
         goto fail;
 
-    /* one byte range → 206; several → the whole file; none satisfiable → 416 */
-    if (tn_request_header(req, "Range", &hv) == TN_OK) {
+    /* one byte range → 206; several → the whole file; none satisfiable → 416. Not for an
+       asset inflated on the fly (no random access into the gzip stream): 200 whole. */
+    if (!e->inflate && tn_request_header(req, "Range", &hv) == TN_OK) {
         tn_range rg[TORNADO_MAX_RANGES];
         size_t count = 0;
         tn_str ir;
@@ -321,7 +354,27 @@ TN__PRIVATE int tn__st_send_entity(tn_request *req, const tn_static_opts *opts, 
     st->off = first;
     st->left = len;
     st->use_sendfile = TN__HAVE_SENDFILE && e->fd >= 0 && !(opts && opts->no_sendfile);
-    if ((rc = tn_response_start(req, status, (int64_t)len)) != TN_OK) {
+    length = (int64_t)len;
+#if TN_HAS_DEFLATE
+    if (e->inflate) {
+        tn_inflate_opts io;
+        memset(&io, 0, sizeof io);
+        io.format = TN_DEFLATE_GZIP;
+        io.max_output = e->size;   /* never more than the Content-Length promised */
+        io.allocator = st->a;
+        st->zoff = 0;
+        st->zleft = e->zsize;
+        if ((rc = tn_inflater_new(&io, &st->inf)) != TN_OK) {
+            tn__st_free(st);
+            goto fail;
+        }
+    } else if (status == 200 && tn__response_gzip_wanted(req, 200)) {
+        /* the server's compress_response (Tornado compresses static files too): the length
+           is unknown until the end, so the body is chunked and compressed piece by piece */
+        length = -1;
+    }
+#endif
+    if ((rc = tn_response_start(req, status, length)) != TN_OK) {
         tn__st_free(st);
         return rc;
     }
@@ -465,6 +518,27 @@ TN_API int tn_static_serve(tn_request *req, const tn_static_opts *opts, tn_str r
         return tn__st_error(req, want_dir && S_ISREG(sb.st_mode) ? 404 : 403);
     }
     memset(&e, 0, sizeof e);
+    if (opts->precompressed && !(plen >= 3 && tn_str_ieq(tn_str_make(path + plen - 3, 3), tn_str_c(".gz"))) &&
+        plen + 4 <= sizeof path) {
+        /* a "<file>.gz" sibling goes to clients that accept gzip (nginx's gzip_static) */
+        int gfd = -1;
+        struct stat gsb;
+        memcpy(path + plen, ".gz", 4);
+        if (tn__st_open(opts, path, &gfd, &gsb) == 0) {
+            if (S_ISREG(gsb.st_mode)) {
+                e.vary = 1;
+                if (tn_request_accepts_coding(req, "gzip")) {
+                    tn__fd_close(fd);
+                    fd = gfd;
+                    sb = gsb;
+                    gfd = -1;
+                    e.gzip = 1;
+                }
+            }
+            if (gfd >= 0) tn__fd_close(gfd);
+        }
+        path[plen] = 0;
+    }
     e.fd = fd;
     e.size = (uint64_t)sb.st_size;
     e.mtime = (int64_t)sb.st_mtime;
@@ -525,6 +599,25 @@ TN_API int tn_static_serve_assets(tn_request *req, const tn_static_asset *table,
         memcpy(e.etag + 1 + 2 * TN_SHA1_SIZE, "\"", 2);
     }
     e.ctype = a->content_type ? a->content_type : tn_static_mime_type(tn_str_make(path, plen));
+    if (a->encoding && tn_str_ieq(tn_str_c(a->encoding), tn_str_c("gzip"))) {
+        if (tn_request_accepts_coding(req, "gzip")) {
+            e.gzip = 1;   /* sent as stored */
+        } else {
+#if TN_HAS_DEFLATE
+            size_t el = strlen(e.etag);
+            e.inflate = 1;   /* inflated on the fly: another representation, a weak ETag */
+            e.zsize = a->len;
+            e.size = a->plain_len;
+            if (e.etag[0] == '"' && el + 3 <= sizeof e.etag) {
+                memmove(e.etag + 2, e.etag, el + 1);
+                memcpy(e.etag, "W/", 2);
+            }
+#else
+            (void)tn_response_add_header(req, "Vary", "Accept-Encoding");
+            return tn__st_error(req, 406);   /* no codec to inflate it with */
+#endif
+        }
+    }
     return tn__st_send_entity(req, opts, &e, head);
 }
 

@@ -62,7 +62,18 @@ TN__BEGIN_DECLS
                           Tornado's static_url makes) the ten-year cache time
      follow_symlinks_out  1: follow symlinks that lead out of the root (otherwise 403);
                           symlinks that stay inside the root are always followed
-     no_sendfile          1: always read + write, never sendfile(2) */
+     no_sendfile          1: always read + write, never sendfile(2)
+     precompressed        1: a client whose Accept-Encoding accepts gzip gets "<file>.gz"
+                          instead of <file> when that sibling exists and is a regular file
+                          (nginx's gzip_static; made e.g. with gzip -k): Content-Encoding:
+                          gzip, the original's Content-Type, the .gz file's own ETag and
+                          Last-Modified, Vary: Accept-Encoding (on the plain answers too,
+                          while the sibling exists). Ranges apply to the gzip bytes (RFC 9110
+                          ranges are of the selected representation, as nginx does; the
+                          strong ETag differs from the plain file's, so If-Range cannot mix
+                          the two), and sendfile still works. A request for "x.gz" itself
+                          is served as is (application/gzip). Off by default (an extra
+                          open per request). */
 typedef struct tn_static_opts {
     const char *root;
     const char *default_filename;
@@ -70,6 +81,7 @@ typedef struct tn_static_opts {
     int no_versioned_cache;
     int follow_symlinks_out;
     int no_sendfile;
+    int precompressed;
 } tn_static_opts;
 
 /* One compiled-in file (tools/embed_assets.py writes tables of these).
@@ -78,7 +90,16 @@ typedef struct tn_static_opts {
      content_type  NULL = by extension of path (tn_static_mime_type)
      etag          the ETag as sent, quotes included ("\"1a2b...\""); NULL = computed per
                    request (SHA-1 of data: a pass over the data every time)
-     mtime         Unix seconds for Last-Modified / If-Modified-Since; 0 = none */
+     mtime         Unix seconds for Last-Modified / If-Modified-Since; 0 = none
+     encoding      NULL: data is the content; "gzip": data is the content gzip-compressed
+                   (tools/embed_assets.py --gzip), sent as is with Content-Encoding: gzip
+                   to clients that accept gzip (ranges on the gzip bytes), and inflated on
+                   the fly for the others (plain_len bytes, Content-Length known; the
+                   whole content with 200: Range is ignored there; the ETag made weak:
+                   W/"..."; an inflater of ~46 KiB + a 64 KiB buffer for the transfer).
+                   Vary: Accept-Encoding on both. Without the codec (TORNADO_NO_DEFLATE)
+                   clients that do not accept gzip get 406.
+     plain_len     with encoding "gzip": the content's length before compression */
 typedef struct tn_static_asset {
     const char *path;
     const unsigned char *data;
@@ -86,6 +107,8 @@ typedef struct tn_static_asset {
     const char *content_type;
     const char *etag;
     int64_t mtime;
+    const char *encoding;
+    size_t plain_len;
 } tn_static_asset;
 
 #if TN_HAS_FILESYSTEM

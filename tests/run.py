@@ -453,6 +453,7 @@ WIN_LIBS = ["-lws2_32", "-lbcrypt"]
 WIN_NOT_PORTED = {
     "test_http_client": "POSIX test peers (fork, pipes: tn_test_client.h) not ported to Windows yet",
     "test_http_server": "POSIX test peers (tn_test_client.h) not ported to Windows yet",
+    "test_http_gzip": "POSIX test peers (tn_test_client.h) not ported to Windows yet",
     "test_loop": "pipes as watched fds and POSIX signals in the test code (WSAPoll takes sockets only): "
                  "not ported to Windows yet (test_embed covers the loop, timers and posts there)",
     "test_limits": "POSIX test peers (tn_test_client.h, dirent) not ported to Windows yet",

@@ -365,6 +365,87 @@ def ws_echo_node_client(u):
         raise AssertionError("ws_peer.js: exit %d: %s" % (p.returncode, out[-1500:]))
 
 
+def have_pytornado():
+    return os.path.exists(PYTORNADO) and subprocess.run([PYTORNADO, "-c", "import tornado.httpclient"],
+                                                        stderr=subprocess.DEVNULL).returncode == 0
+
+
+# Python Tornado's client, decompress_response on: prints, per URL, the code, the
+# X-Consumed-Content-Encoding it saw (its rename of Content-Encoding) and the body's SHA-256.
+TORNADO_GZIP_CLIENT = r"""
+import hashlib, sys
+from tornado.httpclient import HTTPClient
+c = HTTPClient()
+for url in sys.argv[1:]:
+    r = c.fetch(url, decompress_response=True)
+    print(r.code, r.headers.get("X-Consumed-Content-Encoding"), hashlib.sha256(r.body).hexdigest())
+"""
+
+
+def tornado_gzip_fetch(*urls):
+    if not have_pytornado():
+        raise Skip("Python Tornado not found (apt-get install python3-tornado)")
+    p = subprocess.run([PYTORNADO, "-c", TORNADO_GZIP_CLIENT] + list(urls), stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=30)
+    if p.returncode != 0:
+        raise AssertionError(p.stderr.decode(errors="replace")[-800:])
+    return [l.split(" ") for l in p.stdout.decode().splitlines()]
+
+
+def httpbin_gzip(u, tmp):
+    """/gzip and /deflate always encoded (httpbin.org's answers), other answers gzipped for
+    clients that accept it: curl --compressed, raw bytes checked with Python's gzip/zlib,
+    examples/fetch (decodes by default, --raw keeps the bytes), Python Tornado's client, and
+    a gzip request body inflated by decompress_request."""
+    import gzip as gz
+    import zlib
+    d = curl_json("--compressed", u + "/gzip")
+    eq((d["gzipped"], d["method"]), (True, "GET"))
+    raw = curl("-i", u + "/gzip")                      # no Accept-Encoding: still gzip
+    status, hdrs = head_of(raw)
+    eq((status, hdrs["content-encoding"], hdrs["content-type"]), (200, "gzip", "application/json"))
+    eq(json.loads(gz.decompress(raw.split(b"\r\n\r\n", 1)[1]))["gzipped"], True)
+    raw = curl("-i", u + "/deflate")
+    status, hdrs = head_of(raw)
+    eq((status, hdrs["content-encoding"]), (200, "deflate"))
+    eq(json.loads(zlib.decompress(raw.split(b"\r\n\r\n", 1)[1]))["deflated"], True)
+    eq(curl_json("--compressed", u + "/deflate")["deflated"], True)
+    # an ordinary answer over 1 KiB: gzip only when asked for
+    big = u + "/get?pad=" + "x" * 1500
+    raw = curl("-i", "-H", "Accept-Encoding: gzip", big)
+    status, hdrs = head_of(raw)
+    eq((hdrs.get("content-encoding"), hdrs.get("vary")), ("gzip", "Accept-Encoding"))
+    body = gz.decompress(raw.split(b"\r\n\r\n", 1)[1])
+    eq(len(json.loads(body)["args"]["pad"]), 1500)
+    eq(head_of(curl("-i", big))[1].get("content-encoding"), None)
+    eq(head_of(curl("-i", "-H", "Accept-Encoding: gzip;q=0", big))[1].get("content-encoding"), None)
+    eq(len(curl_json("--compressed", big)["args"]["pad"]), 1500)
+    # a streamed answer (chunked) is compressed too, and curl decodes it
+    lines = curl("--compressed", u + "/stream/20").splitlines()
+    eq(len(lines), 20)
+    # examples/fetch: decoded by default; --raw keeps the gzip bytes
+    rc, out, err = fetch(u + "/gzip")
+    eq((rc, json.loads(out)["gzipped"]), (0, True), err.decode(errors="replace"))
+    rc, out, _ = fetch("--raw", u + "/gzip")
+    eq(out[:2], b"\x1f\x8b")
+    eq(json.loads(gz.decompress(out))["gzipped"], True)
+    rc, out, _ = fetch("--raw", u + "/get?pad=" + "x" * 1500)   # --raw sends no Accept-Encoding
+    eq(out[:1], b"{")
+    rc, out, _ = fetch("--raw", "-H", "Accept-Encoding: gzip", u + "/get?pad=" + "x" * 1500)
+    eq(out[:2], b"\x1f\x8b")
+    # a gzip request body: inflated before the handler
+    path = os.path.join(tmp, "body.gz")
+    plain = b"compressible request body " * 2000
+    open(path, "wb").write(gz.compress(plain))
+    d = curl_json("-H", "Content-Encoding: gzip", "--data-binary", "@" + path, u + "/echo")
+    eq((d["body_length"], d["body_sha256"]), (len(plain), sha(plain)))
+    eq([h[1] for h in d["headers"] if h[0] == "X-Consumed-Content-Encoding"], ["gzip"])
+    # Python Tornado's client reads our gzip (and renames the header as it does)
+    got = tornado_gzip_fetch(u + "/gzip", big)
+    eq((got[0][0], got[0][1]), ("200", "gzip"))
+    eq((got[1][0], got[1][1]), ("200", "gzip"))
+
+
 # ---- file_server --------------------------------------------------------------------------
 
 def file_server_cases(u, root):
@@ -385,6 +466,39 @@ def file_server_cases(u, root):
     eq(status_of(u + "/missing"), 404)
     eq(status_of("--path-as-is", u + "/../etc/passwd"), 403)
     eq(status_of(u + "/sub"), 301)
+
+
+def file_server_precompressed(u, root):
+    """A name.gz sibling goes to gzip clients, always; the rest as is without --gzip."""
+    import gzip as gz
+    page = open(os.path.join(root, "page.html"), "rb").read()
+    zpage = open(os.path.join(root, "page.html.gz"), "rb").read()
+    raw = curl("-i", "-H", "Accept-Encoding: gzip", u + "/page.html")
+    status, hdrs = head_of(raw)
+    eq((status, hdrs["content-encoding"], hdrs["content-type"], hdrs["vary"]),
+       (200, "gzip", "text/html; charset=utf-8", "Accept-Encoding"))
+    eq(raw.split(b"\r\n\r\n", 1)[1], zpage)
+    eq(curl("--compressed", u + "/page.html"), page)
+    eq(curl(u + "/page.html"), page)
+    eq(head_of(curl("-i", "-H", "Accept-Encoding: gzip", u + "/long.txt"))[1].get("content-encoding"), None)
+
+
+def file_server_gzip(u, root):
+    """--gzip: text files compressed on the fly for gzip clients (curl, Python Tornado)."""
+    import gzip as gz
+    text = open(os.path.join(root, "long.txt"), "rb").read()
+    raw = curl("-i", "-H", "Accept-Encoding: gzip", u + "/long.txt")
+    status, hdrs = head_of(raw)
+    eq((status, hdrs.get("content-encoding"), hdrs.get("transfer-encoding")), (200, "gzip", "chunked"))
+    eq(curl("--compressed", u + "/long.txt"), text)
+    eq(curl(u + "/long.txt"), text)
+    data = open(os.path.join(root, "data.bin"), "rb").read()
+    status, hdrs = head_of(curl("-i", "-H", "Accept-Encoding: gzip", "-o", "/dev/null", "-D", "-", u + "/data.bin"))
+    eq((hdrs.get("content-encoding"), hdrs.get("content-length")), (None, str(len(data))))
+    eq(curl("--compressed", "-r", "10-19", u + "/long.txt"), text[10:20])   # a range: as is
+    got = tornado_gzip_fetch(u + "/long.txt", u + "/page.html")
+    eq(got[0], ["200", "gzip", sha(text)])
+    eq(got[1], ["200", "gzip", sha(open(os.path.join(root, "page.html"), "rb").read())])
 
 
 # ---- demo -----------------------------------------------------------------------------------
@@ -445,12 +559,21 @@ def demo_assets(u):
         eq(out.split(b"\r\n\r\n", 1)[1], open("examples/demo_assets/" + name, "rb").read(), name)
         eq(status_of("-H", "If-None-Match: " + hdrs["etag"], u + "/static/" + name), 304, name)
         eq(head_of(curl("-I", u + "/static/" + name))[0], 200)
+        # stored gzip-compressed: a gzip client gets those bytes, curl --compressed the file
+        status, hdrs = head_of(curl("-i", "-H", "Accept-Encoding: gzip", u + "/static/" + name))
+        eq((status, hdrs.get("content-encoding"), hdrs.get("vary")), (200, "gzip", "Accept-Encoding"), name)
+        eq(curl("--compressed", u + "/static/" + name), open("examples/demo_assets/" + name, "rb").read(), name)
     eq(status_of(u + "/static/nope.css"), 404)
+    # pages of 1 KiB or more are gzipped for gzip clients (compress_response)
+    html = curl(u + "/")
+    if len(html) >= 1024:
+        eq(head_of(curl("-i", "-H", "Accept-Encoding: gzip", u + "/"))[1].get("content-encoding"), "gzip")
+        eq(curl("--compressed", u + "/"), html)
 
 
 def demo_assets_header_current():
     p = subprocess.run([sys.executable, "tools/embed_assets.py", "examples/demo_assets", "--name", "demo_assets",
-                        "--no-mtime"], stdout=subprocess.PIPE, timeout=30)
+                        "--no-mtime", "--gzip"], stdout=subprocess.PIPE, timeout=30)
     if p.returncode != 0 or p.stdout != open("examples/demo_assets.h", "rb").read():
         raise AssertionError("examples/demo_assets.h is stale: run make demo-assets")
 
@@ -480,6 +603,11 @@ def main():
     os.makedirs(os.path.join(root, "sub"))
     open(os.path.join(root, "index.html"), "w").write("<h1>index</h1>\n")
     open(os.path.join(root, "data.bin"), "wb").write(os.urandom(100000))
+    page = b"".join(b"<p>paragraph %d of the page</p>\n" % i for i in range(300))
+    open(os.path.join(root, "page.html"), "wb").write(page)
+    import gzip as gz
+    open(os.path.join(root, "page.html.gz"), "wb").write(gz.compress(page, mtime=0))
+    open(os.path.join(root, "long.txt"), "wb").write(b"".join(b"line %d of a long text\n" % i for i in range(20000)))
     # (program, its arguments, its cases: (name, function, arguments after the base URL))
     groups = [
         ("httpbin", [], [
@@ -490,8 +618,10 @@ def main():
             ("cookies", httpbin_cookies, (tmp,)), ("head", httpbin_head, ()), ("keepalive", httpbin_keepalive, ()),
             ("echo", httpbin_echo, ()), ("root_methods", httpbin_root_methods, ()), ("delay", httpbin_delay, ()),
             ("bytes", httpbin_bytes, ()), ("tornado_client", httpbin_tornado_client, ()),
-            ("fetch_cli", httpbin_fetch_cli, (tmp,))]),
-        ("file_server", ["--root", root], [("ranges_etag_head", file_server_cases, (root,))]),
+            ("fetch_cli", httpbin_fetch_cli, (tmp,)), ("gzip", httpbin_gzip, (tmp,))]),
+        ("file_server", ["--root", root], [("ranges_etag_head", file_server_cases, (root,)),
+                                           ("precompressed", file_server_precompressed, (root,))]),
+        ("file_server", ["--root", root, "--gzip"], [("gzip_on_the_fly", file_server_gzip, (root,))]),
         ("demo", [], [
             ("home_and_hello", demo_home, ()), ("form_xsrf_round_trip", demo_form, (tmp,)),
             ("upload", demo_upload, (tmp,)), ("static_assets", demo_assets, ())]),

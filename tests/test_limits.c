@@ -41,6 +41,9 @@
 #define TORNADO_MULTIPART_MAX_HEADER_BYTES 64  /* multipart_header_bytes, web_multipart */
 #define TORNADO_MULTIPART_MAX_PARTS 2u         /* multipart_parts, web_multipart */
 #define TORNADO_MAX_INFLATE_SIZE 100u          /* inflate_output_cap */
+#define TORNADO_GZIP_MIN_LENGTH 16u            /* http_gzip_min_length */
+#define TORNADO_GZIP_LEVEL 1                   /* http_gzip_min_length (resolved options) */
+#define TORNADO_GZIP_WINDOW_BITS 9             /* http_gzip_min_length (resolved options) */
 #define TORNADO_MAX_WS_MESSAGE 50u             /* ws_message_size */
 #define TORNADO_HTTP_CLIENT_MAX_CLIENTS 3      /* http_client_defaults */
 #define TORNADO_HTTP_CLIENT_TIMEOUT_MS 300u    /* http_client_timeout */
@@ -105,7 +108,10 @@ static void http_handler(tn_request *req, void *user) {
     server *s = (server *)user;
     char out[64];
     s->handled++;
-    if (tn_str_eq_c(tn_request_path(req), "/echo")) {
+    if (tn_str_eq_c(tn_request_path(req), "/gz15") || tn_str_eq_c(tn_request_path(req), "/gz16")) {
+        size_t n = tn_str_eq_c(tn_request_path(req), "/gz16") ? 16 : 15;
+        tn_respond(req, 200, "text/plain", "aaaaaaaaaaaaaaaaaaaa", n);
+    } else if (tn_str_eq_c(tn_request_path(req), "/echo")) {
         int n = snprintf(out, sizeof out, "n=%lu", (unsigned long)tn_request_body(req).len);
         tn_respond(req, 200, "text/plain", out, (size_t)n);
     } else {
@@ -175,6 +181,34 @@ static void head_of_size(char *out, size_t total) {
 /* ======================================================================================
    HTTP server limits (tn_http_server, zeroed options)
    ====================================================================================== */
+
+/* compress_response: a whole body one byte under TORNADO_GZIP_MIN_LENGTH goes as is, one
+   of the length is gzipped; level and window default to the macros. */
+TN_TEST(http_gzip_min_length) {
+    server *s = (server *)calloc(1, sizeof *s);
+    tn_http_server_opts o;
+    char out[1024];
+    const char *b;
+    memset(&o, 0, sizeof o);
+    o.compress_response = 1;
+    TN_OK_RC(tn_loop_new(NULL, &s->loop));
+    TN_OK_RC(tn_http_server_new(s->loop, &o, http_handler, s, &s->srv));
+    TN_EQ_INT(tn_http_server_get_opts(s->srv)->compress_level, TORNADO_GZIP_LEVEL);
+    TN_EQ_INT(tn_http_server_get_opts(s->srv)->compress_window_bits, TORNADO_GZIP_WINDOW_BITS);
+    TN_OK_RC(tn_http_server_listen(s->srv, "127.0.0.1", 0));
+    s->port = tn_http_server_port(s->srv);
+    start_thread(s);
+    TN_EQ_INT(exchange(s->port, "GET /gz15 HTTP/1.1\r\nHost: a\r\nAccept-Encoding: gzip\r\nConnection: close\r\n\r\n",
+                       out, sizeof out), 200);
+    TN_CHECK(strstr(out, "Content-Encoding") == NULL);
+    TN_EQ_STR(resp_body(out), "aaaaaaaaaaaaaaa");
+    TN_EQ_INT(exchange(s->port, "GET /gz16 HTTP/1.1\r\nHost: a\r\nAccept-Encoding: gzip\r\nConnection: close\r\n\r\n",
+                       out, sizeof out), 200);
+    TN_CHECK(strstr(out, "Content-Encoding: gzip\r\n") != NULL);
+    b = resp_body(out);
+    TN_CHECK((unsigned char)b[0] == 0x1f && (unsigned char)b[1] == 0x8b);
+    stop_server(s);
+}
 
 TN_TEST(http_header_bytes) {
     server *s = start_http();
@@ -453,7 +487,7 @@ static void web_mp(tn_request *req, const tn_route_match *m, void *user) {
 
 static const unsigned char g_file[] = "0123456789";
 static const tn_static_asset g_assets[] = {
-    {"f.txt", g_file, 10, "text/plain", NULL, 0},
+    {"f.txt", g_file, 10, "text/plain", NULL, 0, NULL, 0},
 };
 
 static void web_static(tn_request *req, const tn_route_match *m, void *user) {
@@ -1402,7 +1436,7 @@ TN_TESTS(
     TN_CASE(inflate_output_cap),
     TN_CASE(ws_message_size), TN_CASE(ws_response_headers), TN_CASE(ws_close_timeout), TN_CASE(ws_ping_timeout),
     TN_CASE(http_header_bytes), TN_CASE(http_header_count), TN_CASE(http_target_length),
-         TN_CASE(http_body_length), TN_CASE(http_body_chunked), TN_CASE(http_chunk_line),
+         TN_CASE(http_body_length), TN_CASE(http_gzip_min_length), TN_CASE(http_body_chunked), TN_CASE(http_chunk_line),
          TN_CASE(http_trailer_bytes), TN_CASE(chunked_decoder_codes), TN_CASE(request_parser_codes),
          TN_CASE(http_idle_timeout), TN_CASE(http_header_timeout), TN_CASE(web_captures),
          TN_CASE(web_query_pairs), TN_CASE(multipart_parts_and_header_bytes), TN_CASE(web_multipart),

@@ -101,10 +101,18 @@ static void rm_tree(void) {
 /* ---- compiled-in assets ---- */
 static unsigned char g_asset_big[300000];
 static tn_static_asset g_assets[] = {
-    {"index.html", (const unsigned char *)"<h1>asset index</h1>\n", 21, NULL, "\"idx-1\"", 1700000000},
-    {"css/site.css", (const unsigned char *)"p{color:red}\n", 13, NULL, NULL, 1700000000},
-    {"/docs/index.html", (const unsigned char *)"docs\n", 5, "text/x-custom", "\"docs\"", 0},
-    {"big.bin", g_asset_big, sizeof g_asset_big, NULL, "\"big\"", 1700000000},
+    {"index.html", (const unsigned char *)"<h1>asset index</h1>\n", 21, NULL, "\"idx-1\"", 1700000000, NULL, 0},
+    {"css/site.css", (const unsigned char *)"p{color:red}\n", 13, NULL, NULL, 1700000000, NULL, 0},
+    {"/docs/index.html", (const unsigned char *)"docs\n", 5, "text/x-custom", "\"docs\"", 0, NULL, 0},
+    {"big.bin", g_asset_big, sizeof g_asset_big, NULL, "\"big\"", 1700000000, NULL, 0},
+};
+
+/* gzip-stored assets (filled by the gzip tests: the plain text and its gzip) */
+static char g_ztext[200000];
+static unsigned char g_zdata[200000];
+static tn_static_asset g_zassets[] = {
+    {"big.txt", g_zdata, 0, NULL, NULL, 1700000000, "gzip", sizeof g_ztext},
+    {"bad.txt", g_zdata, 0, NULL, "\"bad\"", 0, "gzip", sizeof g_ztext + 5},   /* plain_len wrong */
 };
 
 /* ---- counting allocator (peak bytes in use), shared with the test thread ---- */
@@ -197,6 +205,11 @@ static void route(tn_request *req, void *user) {
     } else if (PFX("/nodef/")) {
         o.default_filename = "";
         s->last_rc = tn_static_serve(req, &o, REST("/nodef/"));
+    } else if (PFX("/pre/")) {   /* precompressed "<file>.gz" siblings */
+        o.precompressed = 1;
+        s->last_rc = tn_static_serve(req, &o, REST("/pre/"));
+    } else if (PFX("/zassets/")) {   /* gzip-stored assets */
+        s->last_rc = tn_static_serve_assets(req, g_zassets, 2, REST("/zassets/"), NULL);
     } else if (tn_str_eq_c(p, "/assets")) {
         s->last_rc = tn_static_serve_assets(req, g_assets, 4, tn_str_make("", 0), NULL);
     } else if (PFX("/assets/")) {
@@ -226,6 +239,8 @@ static void *server_thread(void *u) {
     return NULL;
 }
 
+static const tn_http_server_opts *g_srv_opts;   /* the next server's options (NULL: defaults) */
+
 static server *start_server(void) {
     server *s = (server *)calloc(1, sizeof *s);
     tn_loop_opts lo;
@@ -234,7 +249,7 @@ static server *start_server(void) {
     lo.allocator.realloc = cnt_realloc;
     lo.allocator.free = cnt_free;
     TN_OK_RC(tn_loop_new(&lo, &s->loop));
-    TN_OK_RC(tn_http_server_new(s->loop, NULL, route, s, &s->srv));
+    TN_OK_RC(tn_http_server_new(s->loop, g_srv_opts, route, s, &s->srv));
     TN_OK_RC(tn_http_server_listen(s->srv, "127.0.0.1", 0));
     TN_OK_RC(tn_loop_call_every(s->loop, 5, sample, s, &s->sampler));
     s->port = tn_http_server_port(s->srv);
@@ -1062,6 +1077,259 @@ TN_TEST(curl_interop) {
     rm_tree();
 }
 
+/* ---- gzip: precompressed siblings, compress_response on files, gzip-stored assets ---- */
+static void text_fill(char *p, size_t n) {
+    size_t i = 0;
+    int line = 0;
+    while (i < n) {
+        char tmp[64];
+        int k = snprintf(tmp, sizeof tmp, "static line %d, compressible\n", line++);
+        size_t take = (size_t)k < n - i ? (size_t)k : n - i;
+        memcpy(p + i, tmp, take);
+        i += take;
+    }
+}
+
+static size_t gz_make(const void *in, size_t n, unsigned char *out, size_t cap) {
+    tn_deflate_opts o;
+    size_t len;
+    memset(&o, 0, sizeof o);
+    o.format = TN_DEFLATE_GZIP;
+    TN_OK_RC(tn_deflate_once(&o, in, n, out, cap, &len));
+    return len;
+}
+
+/* Decode a chunked body (in place) and gunzip it into out. Returns the plain length. */
+static size_t gz_decode(const unsigned char *in, size_t n, int chunked, char *out, size_t cap) {
+    tn_inflate_opts o;
+    size_t len = n, plain;
+    unsigned char *copy = (unsigned char *)malloc(n + 1);
+    memcpy(copy, in, n);
+    if (chunked) {
+        tn_http_chunked dec;
+        memset(&dec, 0, sizeof dec);
+        TN_CHECK(tn_http_decode_chunked(&dec, (char *)copy, &len) >= 0);
+    }
+    memset(&o, 0, sizeof o);
+    o.format = TN_DEFLATE_GZIP;
+    TN_OK_RC(tn_inflate_once(&o, copy, len, out, cap, &plain));
+    free(copy);
+    return plain;
+}
+
+TN_TEST(precompressed_gz_sibling) {
+    server *s;
+    resp r;
+    static char text[3000], out[8192];
+    static unsigned char gz[4096];
+    size_t gzlen;
+    char v[256], plain_etag[128], cl[32];
+    make_tree();
+    text_fill(text, sizeof text);
+    gzlen = gz_make(text, sizeof text, gz, sizeof gz);
+    put_file("root/doc.html", text, sizeof text);
+    put_file("root/doc.html.gz", gz, gzlen);
+    s = start_server();
+    /* a gzip client gets the .gz bytes, as gzip, with the original's type */
+    req(s, "GET", "/pre/doc.html", "Accept-Encoding: gzip, deflate\r\n", &r);
+    TN_EQ_INT(r.status, 200);
+    EXPECT_HDR(&r, "Content-Encoding", "gzip");
+    EXPECT_HDR(&r, "Content-Type", "text/html; charset=utf-8");
+    EXPECT_HDR(&r, "Vary", "Accept-Encoding");
+    EXPECT_HDR(&r, "Accept-Ranges", "bytes");
+    TN_EQ_UINT(r.body_len, gzlen);
+    TN_CHECK(memcmp(r.body, gz, gzlen) == 0);
+    TN_EQ_UINT(gz_decode(r.body, r.body_len, 0, out, sizeof out), sizeof text);
+    TN_CHECK(memcmp(out, text, sizeof text) == 0);
+    hdr(&r, "ETag", v, sizeof v);
+    resp_free(&r);
+    /* others get the plain file (Vary too: the answer depends on Accept-Encoding) */
+    req(s, "GET", "/pre/doc.html", "Accept-Encoding: gzip;q=0, br\r\n", &r);
+    TN_EQ_INT(r.status, 200);
+    EXPECT_HDR(&r, "Content-Encoding", "");
+    EXPECT_HDR(&r, "Vary", "Accept-Encoding");
+    TN_EQ_UINT(r.body_len, sizeof text);
+    TN_CHECK(memcmp(r.body, text, sizeof text) == 0);
+    hdr(&r, "ETag", plain_etag, sizeof plain_etag);
+    TN_CHECK(strcmp(v, plain_etag) != 0);   /* two representations, two strong ETags */
+    resp_free(&r);
+    /* a range is of the gzip bytes */
+    req(s, "GET", "/pre/doc.html", "Accept-Encoding: gzip\r\nRange: bytes=0-9\r\n", &r);
+    TN_EQ_INT(r.status, 206);
+    EXPECT_HDR(&r, "Content-Encoding", "gzip");
+    snprintf(cl, sizeof cl, "bytes 0-9/%lu", (unsigned long)gzlen);
+    EXPECT_HDR(&r, "Content-Range", cl);
+    TN_EQ_UINT(r.body_len, 10);
+    TN_CHECK(memcmp(r.body, gz, 10) == 0);
+    resp_free(&r);
+    /* If-None-Match with the gzip ETag: 304 */
+    snprintf(out, sizeof out, "Accept-Encoding: gzip\r\nIf-None-Match: %s\r\n", v);
+    req(s, "GET", "/pre/doc.html", out, &r);
+    TN_EQ_INT(r.status, 304);
+    resp_free(&r);
+    /* HEAD: the gzip length */
+    req(s, "HEAD", "/pre/doc.html", "Accept-Encoding: gzip\r\n", &r);
+    snprintf(cl, sizeof cl, "%lu", (unsigned long)gzlen);
+    EXPECT_HDR(&r, "Content-Length", cl);
+    TN_EQ_UINT(r.body_len, 0);
+    resp_free(&r);
+    /* the .gz itself is a plain gzip file; a file without a sibling has no Vary */
+    req(s, "GET", "/pre/doc.html.gz", "Accept-Encoding: gzip\r\n", &r);
+    EXPECT_HDR(&r, "Content-Type", "application/gzip");
+    EXPECT_HDR(&r, "Content-Encoding", "");
+    TN_EQ_UINT(r.body_len, gzlen);
+    resp_free(&r);
+    req(s, "GET", "/pre/hello.txt", "Accept-Encoding: gzip\r\n", &r);
+    expect_body(&r, 200, "Hello, static\n");
+    EXPECT_HDR(&r, "Vary", "");
+    resp_free(&r);
+    /* without the option the sibling is ignored */
+    req(s, "GET", "/static/doc.html", "Accept-Encoding: gzip\r\n", &r);
+    TN_EQ_UINT(r.body_len, sizeof text);
+    EXPECT_HDR(&r, "Content-Encoding", "");
+    resp_free(&r);
+    stop_server(s);
+    rm_tree();
+}
+
+/* With the server's compress_response, files of compressible types are gzipped on the
+   fly (chunked); ranges and other types are sent as they are. */
+TN_TEST(compress_response_on_files) {
+    server *s;
+    resp r;
+    tn_http_server_opts o;
+    static char text[200000], out[200000];
+    make_tree();
+    text_fill(text, sizeof text);
+    put_file("root/long.txt", text, sizeof text);
+    memset(&o, 0, sizeof o);
+    o.compress_response = 1;
+    g_srv_opts = &o;
+    s = start_server();
+    g_srv_opts = NULL;
+    req(s, "GET", "/static/long.txt", "Accept-Encoding: gzip\r\n", &r);
+    TN_EQ_INT(r.status, 200);
+    EXPECT_HDR(&r, "Content-Encoding", "gzip");
+    EXPECT_HDR(&r, "Transfer-Encoding", "chunked");
+    EXPECT_HDR(&r, "Content-Length", "");
+    TN_CHECK(r.body_len < sizeof text / 3);
+    TN_EQ_UINT(gz_decode(r.body, r.body_len, 1, out, sizeof out), sizeof text);
+    TN_CHECK(memcmp(out, text, sizeof text) == 0);
+    {   /* the ETag is weak now */
+        char v[128];
+        hdr(&r, "ETag", v, sizeof v);
+        TN_CHECK(strncmp(v, "W/\"", 3) == 0);
+    }
+    resp_free(&r);
+    req(s, "GET", "/static/long.txt", "Accept-Encoding: gzip\r\nRange: bytes=10-19\r\n", &r);
+    TN_EQ_INT(r.status, 206);
+    EXPECT_HDR(&r, "Content-Encoding", "");
+    TN_EQ_UINT(r.body_len, 10);
+    TN_CHECK(memcmp(r.body, text + 10, 10) == 0);
+    resp_free(&r);
+    req(s, "GET", "/static/img.png", "Accept-Encoding: gzip\r\n", &r);
+    EXPECT_HDR(&r, "Content-Encoding", "");
+    EXPECT_HDR(&r, "Content-Length", "64");
+    resp_free(&r);
+    req(s, "GET", "/static/long.txt", "", &r);   /* no Accept-Encoding */
+    TN_EQ_UINT(r.body_len, sizeof text);
+    resp_free(&r);
+    stop_server(s);
+    rm_tree();
+}
+
+TN_TEST(gzip_stored_assets) {
+    server *s;
+    resp r;
+    char etag[128], line[256];
+    size_t zlen;
+    text_fill(g_ztext, sizeof g_ztext);
+    zlen = gz_make(g_ztext, sizeof g_ztext, g_zdata, sizeof g_zdata);
+    g_zassets[0].len = zlen;
+    g_zassets[1].len = zlen;
+    s = start_server();
+    /* a gzip client: the stored bytes */
+    req(s, "GET", "/zassets/big.txt", "Accept-Encoding: gzip\r\n", &r);
+    TN_EQ_INT(r.status, 200);
+    EXPECT_HDR(&r, "Content-Encoding", "gzip");
+    EXPECT_HDR(&r, "Content-Type", "text/plain; charset=utf-8");
+    EXPECT_HDR(&r, "Vary", "Accept-Encoding");
+    TN_EQ_UINT(r.body_len, zlen);
+    TN_CHECK(memcmp(r.body, g_zdata, zlen) == 0);
+    hdr(&r, "ETag", etag, sizeof etag);
+    TN_CHECK(etag[0] == '"');
+    resp_free(&r);
+    /* a client without gzip: inflated on the fly, the plain length announced */
+    peak_reset();
+    req(s, "GET", "/zassets/big.txt", "Range: bytes=0-9\r\n", &r);
+    TN_EQ_INT(r.status, 200);   /* no ranges into a gzip stream */
+    EXPECT_HDR(&r, "Content-Encoding", "");
+    EXPECT_HDR(&r, "Vary", "Accept-Encoding");
+    EXPECT_HDR(&r, "Accept-Ranges", "");
+    snprintf(line, sizeof line, "%lu", (unsigned long)sizeof g_ztext);
+    EXPECT_HDR(&r, "Content-Length", line);
+    TN_EQ_UINT(r.body_len, sizeof g_ztext);
+    TN_CHECK(memcmp(r.body, g_ztext, sizeof g_ztext) == 0);
+    hdr(&r, "ETag", line, sizeof line);
+    TN_CHECK(strncmp(line, "W/", 2) == 0 && strcmp(line + 2, etag) == 0);
+    fprintf(stderr, "peak heap while inflating a %lu-byte asset: %lu bytes\n", (unsigned long)sizeof g_ztext,
+            (unsigned long)peak_get());
+    TN_CHECK(peak_get() < 512 * 1024);
+    resp_free(&r);
+    /* conditional: either ETag form matches weakly */
+    snprintf(line, sizeof line, "If-None-Match: %s\r\n", etag);
+    req(s, "GET", "/zassets/big.txt", line, &r);
+    TN_EQ_INT(r.status, 304);
+    resp_free(&r);
+    /* HEAD: the plain length, no inflating */
+    req(s, "HEAD", "/zassets/big.txt", "", &r);
+    snprintf(line, sizeof line, "%lu", (unsigned long)sizeof g_ztext);
+    EXPECT_HDR(&r, "Content-Length", line);
+    TN_EQ_UINT(r.body_len, 0);
+    resp_free(&r);
+    /* a table entry whose plain_len is wrong: the connection ends short, nothing worse */
+    req(s, "GET", "/zassets/bad.txt", "", &r);
+    TN_EQ_INT(r.status, 200);
+    TN_EQ_UINT(r.body_len, sizeof g_ztext);
+    resp_free(&r);
+    req(s, "GET", "/zassets/big.txt", "", &r);   /* the server is fine */
+    TN_EQ_UINT(r.body_len, sizeof g_ztext);
+    resp_free(&r);
+    stop_server(s);
+}
+
+/* tools/embed_assets.py --gzip: compressible files stored gzip (encoding, plain_len), the
+   others as they are. */
+TN_TEST(embed_assets_tool_gzip) {
+    char cmd[2048], out[4096], dir[300], want[512];
+    static char text[5000];
+    if (!have_cmd("python3")) TN_SKIP("python3 not found (apt-get install python3)");
+    make_tree();
+    text_fill(text, sizeof text);
+    put_file("root/sub/long.txt", text, sizeof text);
+    snprintf(dir, sizeof dir, "%s/root/sub", g_tmp);
+    {
+        char p[400];
+        FILE *f;
+        snprintf(p, sizeof p, "%s/main.c", g_tmp);
+        f = fopen(p, "w");
+        TN_CHECK(f != NULL);
+        fprintf(f, "#include \"tornado.h\"\n#include \"%s/assets.h\"\n#include <stdio.h>\n"
+                   "int main(void) {\n    size_t i;\n    for (i = 0; i < web_count; i++)\n"
+                   "        printf(\"%%s %%s %%u %%02x%%02x\\n\", web[i].path, web[i].encoding ? web[i].encoding : \"-\",\n"
+                   "               (unsigned)web[i].plain_len, web[i].data[0], web[i].data[1]);\n    return 0;\n}\n", g_tmp);
+        fclose(f);
+    }
+    snprintf(cmd, sizeof cmd, "python3 tools/embed_assets.py %.300s --name web --gzip > %.300s/assets.h && "
+             "cc -std=c99 -Wall -Wextra -Werror -I. -o %.300s/main %.300s/main.c && %.300s/main",
+             dir, g_tmp, g_tmp, g_tmp, g_tmp);
+    run_cmd(cmd, out, sizeof out);
+    /* the two small files do not shrink by 10%: stored plain */
+    snprintf(want, sizeof want, "index.html - 0 3c70\ninner.txt - 0 696e\nlong.txt gzip 5000 1f8b\n");
+    TN_EQ_STR(out, want);
+    rm_tree();
+}
+
 /* tools/embed_assets.py output compiles and holds the files with the ETags the server
    would compute. */
 TN_TEST(embed_assets_tool) {
@@ -1112,5 +1380,9 @@ TN_TESTS(
     TN_CASE(concurrent_downloads),
     TN_CASE(stream_sendfile_ordering),
     TN_CASE(curl_interop),
-    TN_CASE(embed_assets_tool)
+    TN_CASE(embed_assets_tool),
+    TN_CASE(precompressed_gz_sibling),
+    TN_CASE(compress_response_on_files),
+    TN_CASE(gzip_stored_assets),
+    TN_CASE(embed_assets_tool_gzip)
 )

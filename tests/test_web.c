@@ -277,6 +277,13 @@ static void h_form(tn_request *req, const tn_route_match *m, void *user) {
     else w(req, "posted");
 }
 
+static void h_big(tn_request *req, const tn_route_match *m, void *user) {   /* 2900 bytes of text */
+    int i;
+    (void)m; (void)user;
+    TN_OK_RC(tn_web_set_header(req, "Content-Type", "text/plain"));
+    for (i = 0; i < 100; i++) tn_web_writef(req, "line %04d of a big page.....\n", i);
+}
+
 static void h_post(tn_request *req, const tn_route_match *m, void *user) {
     (void)m; (void)user;
     w(req, "post ok");
@@ -330,7 +337,7 @@ static void *app_thread(void *u) {
     return NULL;
 }
 
-enum { F_XSRF = 1, F_CUSTOM = 2, F_COUNT = 4 };
+enum { F_XSRF = 1, F_CUSTOM = 2, F_COUNT = 4, F_GZIP = 8 };   /* F_GZIP: compress_response + decompress_request */
 
 static app_t *start_app(int flags) {
     app_t *a = (app_t *)calloc(1, sizeof *a);
@@ -345,6 +352,8 @@ static app_t *start_app(int flags) {
     }
     o.cookie_secret = SECRET;
     o.xsrf_cookies = (flags & F_XSRF) != 0;
+    o.server.compress_response = (flags & F_GZIP) != 0;
+    o.server.decompress_request = (flags & F_GZIP) != 0;
     TN_OK_RC(tn_loop_new(&lo, &a->loop));
     TN_OK_RC(tn_app_new(a->loop, &o, &a->app));
     TN_OK_RC(tn_app_route(a->app, "GET", "/hello", h_hello, a));
@@ -368,6 +377,7 @@ static app_t *start_app(int flags) {
     TN_OK_RC(tn_app_route(a->app, "GET", "/url", h_url, a));
     TN_OK_RC(tn_app_route(a->app, "GET,POST", "/form", h_form, a));
     TN_OK_RC(tn_app_route(a->app, "*", "/post", h_post, a));
+    TN_OK_RC(tn_app_route(a->app, "GET", "/big", h_big, a));
     TN_OK_RC(tn_app_route(a->app, "GET", "/detach", h_detach, a));
     TN_OK_RC(tn_app_route_stream(a->app, "POST,PUT", "/stream/{id}", on_data, h_streamed, a));
     TN_EQ_RC(tn_app_route_stream(a->app, "POST", "/s2", NULL, h_streamed, a), TN_EINVAL);
@@ -698,6 +708,65 @@ TN_TEST(etag_and_if_none_match) {
     TN_CHECK(cli_hdr(&r, "Etag") == NULL);
     roundtrip(a->port, GET("/missing"), &r);
     TN_CHECK(cli_hdr(&r, "Etag") == NULL);
+    stop_app(a);
+}
+
+/* compress_response and decompress_request under the web layer: the app's ETag (computed
+   on the plain body) is sent weak with the gzip body and still gives 304; flushed
+   responses are chunked gzip; a gzip form body is parsed after inflating. */
+TN_TEST(gzip_responses_and_requests_in_the_app) {
+    app_t *a = start_app(F_GZIP);
+    static cli_resp r;
+    static char out[8192], req[1024], etag[128];
+    tn_inflate_opts io;
+    tn_deflate_opts dopt;
+    size_t n;
+    char gz[256];
+    memset(&io, 0, sizeof io);
+    io.format = TN_DEFLATE_GZIP;
+    roundtrip(a->port, "GET /big HTTP/1.1\r\nHost: t\r\nAccept-Encoding: gzip\r\n\r\n", &r);
+    TN_EQ_INT(r.status, 200);
+    TN_EQ_STR(cli_hdr(&r, "Content-Encoding"), "gzip");
+    TN_EQ_STR(cli_hdr(&r, "Vary"), "Accept-Encoding");
+    TN_OK_RC(tn_inflate_once(&io, r.body, r.blen, out, sizeof out, &n));
+    TN_EQ_UINT(n, 2900);
+    TN_CHECK(memcmp(out, "line 0000 of a big page.....\nline 0001", 38) == 0);
+    snprintf(etag, sizeof etag, "%s", cli_hdr(&r, "Etag"));
+    TN_CHECK(strncmp(etag, "W/\"", 3) == 0);
+    snprintf(req, sizeof req, "GET /big HTTP/1.1\r\nHost: t\r\nAccept-Encoding: gzip\r\nIf-None-Match: %s\r\n\r\n", etag);
+    roundtrip(a->port, req, &r);
+    TN_EQ_INT(r.status, 304);
+    TN_CHECK(cli_hdr(&r, "Content-Encoding") == NULL);
+    roundtrip(a->port, "GET /big HTTP/1.1\r\nHost: t\r\n\r\n", &r);   /* no gzip asked for */
+    TN_CHECK(cli_hdr(&r, "Content-Encoding") == NULL);
+    TN_EQ_UINT(r.blen, 2900);
+    TN_EQ_STR(cli_hdr(&r, "Etag"), etag + 2);   /* the strong form */
+    /* under MIN_LENGTH: as is */
+    roundtrip(a->port, "GET /hello HTTP/1.1\r\nHost: t\r\nAccept-Encoding: gzip\r\n\r\n", &r);
+    TN_CHECK(cli_hdr(&r, "Content-Encoding") == NULL);
+    TN_EQ_STR(r.body, "Hello, world");
+    /* flushed: chunked gzip, whatever the size */
+    roundtrip(a->port, "GET /flush HTTP/1.1\r\nHost: t\r\nAccept-Encoding: gzip\r\n\r\n", &r);
+    TN_EQ_STR(cli_hdr(&r, "Content-Encoding"), "gzip");
+    TN_EQ_STR(cli_hdr(&r, "Transfer-Encoding"), "chunked");
+    TN_OK_RC(tn_inflate_once(&io, r.body, r.blen, out, sizeof out, &n));
+    TN_EQ_UINT(n, 12);
+    TN_EQ_MEM(out, "first,second", 12);
+    /* a gzip form body */
+    memset(&dopt, 0, sizeof dopt);
+    dopt.format = TN_DEFLATE_GZIP;
+    TN_OK_RC(tn_deflate_once(&dopt, "a=zipped&b=2", 12, gz, sizeof gz, &n));
+    {
+        int fd = cli_connect(a->port, 0);
+        snprintf(req, sizeof req, "POST /args HTTP/1.1\r\nHost: t\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                 "Content-Encoding: gzip\r\nContent-Length: %lu\r\n\r\n", (unsigned long)n);
+        cli_sends(fd, req);
+        cli_send(fd, gz, n);
+        roundtrip_fd(fd, "", &r, 0);
+        close(fd);
+    }
+    TN_EQ_INT(r.status, 200);
+    TN_EQ_STR(r.body, "a=zipped|n=1|all=zipped|b=2|q=|body=zipped|");
     stop_app(a);
 }
 
@@ -1112,6 +1181,7 @@ TN_TESTS(
     TN_CASE(redirects_each_code),
     TN_CASE(etag_and_if_none_match),
     TN_CASE(xsrf_accept_and_reject),
+    TN_CASE(gzip_responses_and_requests_in_the_app),
     TN_CASE(headers_json_flush_async),
     TN_CASE(streamed_request_body_route),
     TN_CASE(random_input_is_answered),
