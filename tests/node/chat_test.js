@@ -1,7 +1,7 @@
 // tests/node/chat_test.js: the demo's chat room in a real browser. Debian's chromium, driven
 // headless by playwright-core, opens BASE/chat in two pages; each sends a message and must
-// see the other's (broadcast through the demo's WebSocket server). Also fetches BASE/ and
-// prints its response headers (Content-Encoding among them).
+// see the other's (broadcast through the demo's WebSocket server). First a page loads BASE/
+// and BASE/chat: the demo's scripts and styles must arrive gzipped (stored so) and work.
 //   node tests/node/chat_test.js http://127.0.0.1:PORT [CHROMIUM]
 // Prints "ok ..." lines and exits 0, or "FAIL: why" and exits 1. Bounded: 60 s in all.
 "use strict";
@@ -42,12 +42,28 @@ async function waitLine(page, line, who) {
   const browser = await chromium.launch({ executablePath: exe, headless: true,
                                           args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"] });
   try {
-    const ctx = await browser.newContext();
-    const resp = await ctx.request.get(base + "/", { headers: { "Accept-Encoding": "gzip, deflate, br" } });
-    if (resp.status() !== 200) fail("GET / answered " + resp.status());
-    const h = resp.headers();
-    console.log("main page headers: " + JSON.stringify(h));
-    console.log("main page Content-Encoding: " + (h["content-encoding"] || "(none)"));
+    // the demo's pages in the browser itself: Chromium asks for gzip, the demo's compiled-in
+    // scripts and styles are stored gzipped and must arrive so, and be decoded (the chat
+    // below only works when chat.js ran)
+    const seen = {};
+    const probe = await browser.newPage();
+    probe.on("response", (r) => {   // the first answer per path (later loads may come from the cache)
+      const path = new URL(r.url()).pathname;
+      if (!(path in seen)) seen[path] = r.headers()["content-encoding"] || "(none)";
+    });
+    const main = await probe.goto(base + "/");
+    if (main.status() !== 200) fail("GET / answered " + main.status());
+    console.log("main page Content-Encoding: " + (main.headers()["content-encoding"] || "(none)"));
+    await probe.goto(base + "/chat");
+    await probe.waitForFunction(() => document.getElementById("status").textContent === "connected",
+                                null, { timeout: 10000 });
+    for (const path of ["/static/chat.js", "/static/style.css"]) {
+      if (seen[path] !== "gzip") fail(path + " arrived with Content-Encoding " + seen[path] + ", not gzip");
+      console.log(path + " Content-Encoding: gzip (decoded by the browser)");
+    }
+    const color = await probe.evaluate(() => getComputedStyle(document.body).fontFamily);
+    if (!color) fail("style.css was not applied");
+    await probe.close();
     const a = await openChat(browser, "alice");
     const b = await openChat(browser, "bob");
     await say(a, "hello from a \u2713");
