@@ -102,42 +102,119 @@ TN__HTTP_INLINE unsigned tn__http_nib32(const char *p, __m256i lo_t, __m256i hi_
 }
 #endif
 
-/* First byte in [p, end) that is a control byte (< 0x20) or DEL, else end. Used for field
-   values and reason phrases: HTAB, CR and LF stop the scan and are judged by the caller;
-   obs-text (>= 0x80) passes. AVX2 (32 bytes) and SSE2 (16): min(v, 0x1f) == v finds the
-   controls, one compare DEL: five instructions a block, fewer than SSE4.2's _mm_cmpestri
-   over the same ranges would take, so SSE4.2 builds use the SSE2 loop here. */
-TN__HTTP_INLINE const char *tn__http_scan_value(const char *p, const char *end) {
+/* Masks of the bytes of p[0..16) that end a scan: one function a class and instruction set. */
+#if TN__HAVE_SSE2
+/* Value bytes: controls (< 0x20, found as min(v, 0x1f) == v) and DEL. Five instructions a
+   block, fewer than _mm_cmpestri over the same ranges, so SSE4.2 builds use it too. */
+TN__HTTP_INLINE unsigned tn__http_value16(const char *p) {
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+    __m128i ctl = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1f)), v);
+    return (unsigned)_mm_movemask_epi8(_mm_or_si128(ctl, _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f))));
+}
+#  if TN__HAVE_SSE42
+TN__HTTP_INLINE unsigned tn__http_target16(const char *p) {
+    return tn__http_nib16(p, _mm_setr_epi8(TN__HTTP_NIB_TARGET), _mm_setr_epi8(TN__HTTP_NIB_HI));
+}
+TN__HTTP_INLINE unsigned tn__http_token16(const char *p) {
+    return tn__http_nib16(p, _mm_setr_epi8(TN__HTTP_NIB_TCHAR), _mm_setr_epi8(TN__HTTP_NIB_HI));
+}
+#  else
+/* Target bytes, five compares: a signed v < 0x21 finds controls, SP and bytes >= 0x80;
+   v > 'z' finds { | } ~ DEL; (v | 0x62) == 0x7e finds < > \ ^ | ~ (and some controls);
+   (v | 1) == '#' finds " #; then '`'. '~' is the one allowed byte the masks catch: it is
+   taken out at the end. */
+TN__HTTP_INLINE unsigned tn__http_target16(const char *p) {
+    const __m128i tilde = _mm_set1_epi8(0x7e);
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+    __m128i bad = _mm_or_si128(_mm_cmplt_epi8(v, _mm_set1_epi8(0x21)), _mm_cmpgt_epi8(v, _mm_set1_epi8(0x7a)));
+    bad = _mm_or_si128(bad, _mm_cmpeq_epi8(_mm_or_si128(v, _mm_set1_epi8(0x62)), tilde));
+    bad = _mm_or_si128(bad, _mm_or_si128(_mm_cmpeq_epi8(_mm_or_si128(v, _mm_set1_epi8(0x01)), _mm_set1_epi8(0x23)),
+                                         _mm_cmpeq_epi8(v, _mm_set1_epi8(0x60))));
+    return (unsigned)_mm_movemask_epi8(_mm_andnot_si128(_mm_cmpeq_epi8(v, tilde), bad));
+}
+/* Token bytes: a tchar is in 0x21..0x7E and not one of the delimiters "(),/:;<=>?@[\]{}
+   (RFC 9110 §5.6.2). */
+TN__HTTP_INLINE unsigned tn__http_token16(const char *p) {
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+    __m128i vis = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(0x20)), _mm_cmplt_epi8(v, _mm_set1_epi8(0x7f)));
+    __m128i d = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(0x27)), _mm_cmplt_epi8(v, _mm_set1_epi8(0x2a)));
+    d = _mm_or_si128(d, _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(0x39)), _mm_cmplt_epi8(v, _mm_set1_epi8(0x41))));
+    d = _mm_or_si128(d, _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(0x5a)), _mm_cmplt_epi8(v, _mm_set1_epi8(0x5e))));
+    d = _mm_or_si128(d, _mm_cmpeq_epi8(v, _mm_set1_epi8(0x22)));
+    d = _mm_or_si128(d, _mm_cmpeq_epi8(v, _mm_set1_epi8(0x2c)));
+    d = _mm_or_si128(d, _mm_cmpeq_epi8(v, _mm_set1_epi8(0x2f)));
+    d = _mm_or_si128(d, _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7b)));
+    d = _mm_or_si128(d, _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7d)));
+    return (unsigned)((_mm_movemask_epi8(vis) ^ 0xffff) | _mm_movemask_epi8(d));
+}
+#  endif
+#endif
 #if TN__HAVE_AVX2
-    {
-        const __m256i lim = _mm256_set1_epi8(0x1f), del = _mm256_set1_epi8(0x7f);
-        while (end - p >= 32) {
-            __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)p);
-            __m256i ctl = _mm256_cmpeq_epi8(_mm256_min_epu8(v, lim), v);
-            unsigned mask = (unsigned)_mm256_movemask_epi8(_mm256_or_si256(ctl, _mm256_cmpeq_epi8(v, del)));
-            if (mask) return p + __builtin_ctz(mask);
-            p += 32;
-        }
+TN__HTTP_INLINE unsigned tn__http_value32(const char *p) {
+    __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)p);
+    __m256i ctl = _mm256_cmpeq_epi8(_mm256_min_epu8(v, _mm256_set1_epi8(0x1f)), v);
+    return (unsigned)_mm256_movemask_epi8(_mm256_or_si256(ctl, _mm256_cmpeq_epi8(v, _mm256_set1_epi8(0x7f))));
+}
+TN__HTTP_INLINE unsigned tn__http_target32(const char *p) {
+    return tn__http_nib32(p, _mm256_setr_epi8(TN__HTTP_NIB_TARGET, TN__HTTP_NIB_TARGET),
+                          _mm256_setr_epi8(TN__HTTP_NIB_HI, TN__HTTP_NIB_HI));
+}
+TN__HTTP_INLINE unsigned tn__http_token32(const char *p) {
+    return tn__http_nib32(p, _mm256_setr_epi8(TN__HTTP_NIB_TCHAR, TN__HTTP_NIB_TCHAR),
+                          _mm256_setr_epi8(TN__HTTP_NIB_HI, TN__HTTP_NIB_HI));
+}
+#endif
+
+/* The SIMD part of a scan from p: 32-byte blocks (AVX2), 16-byte blocks, then one 16-byte
+   block ending at `end` (read from the buffer that starts at lo: never past either end) with
+   the bytes before p shifted out. Jumps to the caller's `found` with p at the first byte that
+   ends the scan, or to `done` (none before end); falls through when the buffer is shorter
+   than 16 bytes. */
+#if TN__HAVE_AVX2
+#  define TN__HTTP_SCAN32(cls)                                                           \
+    while (end - p >= 32) {                                                             \
+        unsigned m_ = tn__http_##cls##32(p);                                            \
+        if (m_) { p += __builtin_ctz(m_); goto found; }                                 \
+        p += 32;                                                                        \
     }
+#else
+#  define TN__HTTP_SCAN32(cls)
 #endif
 #if TN__HAVE_SSE2
-    {
-        const __m128i lim = _mm_set1_epi8(0x1f), del = _mm_set1_epi8(0x7f);
-        while (end - p >= 16) {
-            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-            __m128i ctl = _mm_cmpeq_epi8(_mm_min_epu8(v, lim), v);
-            int mask = _mm_movemask_epi8(_mm_or_si128(ctl, _mm_cmpeq_epi8(v, del)));
-            if (mask) return p + __builtin_ctz((unsigned)mask);
-            p += 16;
-        }
+#  define TN__HTTP_SCAN(cls)                                                             \
+    TN__HTTP_SCAN32(cls)                                                                \
+    while (end - p >= 16) {                                                             \
+        unsigned m_ = tn__http_##cls##16(p);                                            \
+        if (m_) { p += __builtin_ctz(m_); goto found; }                                 \
+        p += 16;                                                                        \
+    }                                                                                   \
+    if (p == end) goto found;                                                           \
+    if (end - lo >= 16) {                                                               \
+        unsigned m_ = tn__http_##cls##16(end - 16) >> (16 - (end - p));                 \
+        if (m_) { p += __builtin_ctz(m_); goto found; }                                 \
+        p = end;                                                                        \
+        goto found;                                                                     \
     }
+#else
+#  define TN__HTTP_SCAN(cls)
 #endif
+
+/* First byte in [p, end) that is a control byte (< 0x20) or DEL, else end. Used for field
+   values and reason phrases: HTAB, CR and LF stop the scan and are judged by the caller;
+   obs-text (>= 0x80) passes. */
+TN__HTTP_INLINE const char *tn__http_scan_value(const char *lo, const char *p, const char *end) {
+    TN__HTTP_SCAN(value)
+    (void)lo;
     while (p < end) {
         unsigned char c = (unsigned char)*p;
         if (c < 0x20 || c == 0x7f) return p;
         p++;
     }
     return end;
+#if TN__HAVE_SSE2
+found:
+    return p;
+#endif
 }
 
 /* Bytes a request-target may hold (RFC 3986 section 2 and RFC 9112 section 3.2): the visible
@@ -153,49 +230,10 @@ static const unsigned char tn__http_target_ok[256] = {
     0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
 };
 
-/* First byte in [p, end) that cannot be in a request-target (tn__http_target_ok), else end.
-   AVX2 and SSE4.2: nibble lookup. SSE2, five compares: a signed v < 0x21 finds controls, SP
-   and bytes >= 0x80; v > 'z' finds { | } ~ DEL; (v | 0x62) == 0x7e finds < > \ ^ | ~ (and
-   some controls); (v | 1) == '#' finds " #; then '`'. '~' is the one allowed byte the masks
-   catch: it is taken out at the end. */
-TN__HTTP_INLINE const char *tn__http_scan_target(const char *p, const char *end) {
-#if TN__HAVE_AVX2
-    {
-        const __m256i lo_t = _mm256_setr_epi8(TN__HTTP_NIB_TARGET, TN__HTTP_NIB_TARGET);
-        const __m256i hi_t = _mm256_setr_epi8(TN__HTTP_NIB_HI, TN__HTTP_NIB_HI);
-        while (end - p >= 32) {
-            unsigned mask = tn__http_nib32(p, lo_t, hi_t);
-            if (mask) return p + __builtin_ctz(mask);
-            p += 32;
-        }
-    }
-#endif
-#if TN__HAVE_SSE42
-    {
-        const __m128i lo_t = _mm_setr_epi8(TN__HTTP_NIB_TARGET), hi_t = _mm_setr_epi8(TN__HTTP_NIB_HI);
-        while (end - p >= 16) {
-            unsigned mask = tn__http_nib16(p, lo_t, hi_t);
-            if (mask) return p + __builtin_ctz(mask);
-            p += 16;
-        }
-    }
-#elif TN__HAVE_SSE2
-    {
-        const __m128i sp1 = _mm_set1_epi8(0x21), z = _mm_set1_epi8(0x7a), tilde = _mm_set1_epi8(0x7e);
-        const __m128i m62 = _mm_set1_epi8(0x62), one = _mm_set1_epi8(0x01), hash = _mm_set1_epi8(0x23);
-        const __m128i btick = _mm_set1_epi8(0x60);
-        while (end - p >= 16) {
-            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-            __m128i bad = _mm_or_si128(_mm_cmplt_epi8(v, sp1), _mm_cmpgt_epi8(v, z));
-            int mask;
-            bad = _mm_or_si128(bad, _mm_cmpeq_epi8(_mm_or_si128(v, m62), tilde));
-            bad = _mm_or_si128(bad, _mm_or_si128(_mm_cmpeq_epi8(_mm_or_si128(v, one), hash), _mm_cmpeq_epi8(v, btick)));
-            mask = _mm_movemask_epi8(_mm_andnot_si128(_mm_cmpeq_epi8(v, tilde), bad));
-            if (mask) return p + __builtin_ctz((unsigned)mask);
-            p += 16;
-        }
-    }
-#else
+/* First byte in [p, end) that cannot be in a request-target (tn__http_target_ok), else end. */
+TN__HTTP_INLINE const char *tn__http_scan_target(const char *lo, const char *p, const char *end) {
+    TN__HTTP_SCAN(target)
+#if !TN__HAVE_SSE2
     {
         const unsigned char *t = tn__http_target_ok;
         while (end - p >= 8) {   /* 8 lookups ANDed: one branch per 8 bytes */
@@ -205,52 +243,19 @@ TN__HTTP_INLINE const char *tn__http_scan_target(const char *p, const char *end)
         }
     }
 #endif
+    (void)lo;
     while (p < end && tn__http_target_ok[(unsigned char)*p]) p++;
     return p;
+#if TN__HAVE_SSE2
+found:
+    return p;
+#endif
 }
 
-/* First non-tchar byte in [p, end), else end. AVX2 and SSE4.2: nibble lookup. SSE2: a byte
-   is a tchar when it is in 0x21..0x7E and not one of the delimiters "(),/:;<=>?@[\]{}
-   (RFC 9110 §5.6.2). */
-TN__HTTP_INLINE const char *tn__http_scan_token(const char *p, const char *end) {
-#if TN__HAVE_AVX2
-    {
-        const __m256i lo_t = _mm256_setr_epi8(TN__HTTP_NIB_TCHAR, TN__HTTP_NIB_TCHAR);
-        const __m256i hi_t = _mm256_setr_epi8(TN__HTTP_NIB_HI, TN__HTTP_NIB_HI);
-        while (end - p >= 32) {
-            unsigned mask = tn__http_nib32(p, lo_t, hi_t);
-            if (mask) return p + __builtin_ctz(mask);
-            p += 32;
-        }
-    }
-#endif
-#if TN__HAVE_SSE42
-    {
-        const __m128i lo_t = _mm_setr_epi8(TN__HTTP_NIB_TCHAR), hi_t = _mm_setr_epi8(TN__HTTP_NIB_HI);
-        while (end - p >= 16) {
-            unsigned mask = tn__http_nib16(p, lo_t, hi_t);
-            if (mask) return p + __builtin_ctz(mask);
-            p += 16;
-        }
-    }
-#elif TN__HAVE_SSE2
-    while (end - p >= 16) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-        __m128i vis = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(0x20)), _mm_cmplt_epi8(v, _mm_set1_epi8(0x7f)));
-        __m128i d = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(0x27)), _mm_cmplt_epi8(v, _mm_set1_epi8(0x2a)));
-        int mask;
-        d = _mm_or_si128(d, _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(0x39)), _mm_cmplt_epi8(v, _mm_set1_epi8(0x41))));
-        d = _mm_or_si128(d, _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(0x5a)), _mm_cmplt_epi8(v, _mm_set1_epi8(0x5e))));
-        d = _mm_or_si128(d, _mm_cmpeq_epi8(v, _mm_set1_epi8(0x22)));
-        d = _mm_or_si128(d, _mm_cmpeq_epi8(v, _mm_set1_epi8(0x2c)));
-        d = _mm_or_si128(d, _mm_cmpeq_epi8(v, _mm_set1_epi8(0x2f)));
-        d = _mm_or_si128(d, _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7b)));
-        d = _mm_or_si128(d, _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7d)));
-        mask = (_mm_movemask_epi8(vis) ^ 0xffff) | _mm_movemask_epi8(d);
-        if (mask) return p + __builtin_ctz((unsigned)mask);
-        p += 16;
-    }
-#else
+/* First non-tchar byte in [p, end), else end. */
+TN__HTTP_INLINE const char *tn__http_scan_token(const char *lo, const char *p, const char *end) {
+    TN__HTTP_SCAN(token)
+#if !TN__HAVE_SSE2
     {
         const unsigned char *t = tn__http_tchar;
         while (end - p >= 8) {   /* 8 lookups ANDed: one branch per 8 bytes */
@@ -260,12 +265,17 @@ TN__HTTP_INLINE const char *tn__http_scan_token(const char *p, const char *end) 
         }
     }
 #endif
+    (void)lo;
     while (p < end && TN__HTTP_TCHAR(*p)) p++;
     return p;
+#if TN__HAVE_SSE2
+found:
+    return p;
+#endif
 }
 
 TN_API int tn_http_is_token(tn_str s) {
-    return s.len > 0 && tn__http_scan_token(s.ptr, s.ptr + s.len) == s.ptr + s.len;
+    return s.len > 0 && tn__http_scan_token(s.ptr, s.ptr, s.ptr + s.len) == s.ptr + s.len;
 }
 
 /* ---- head parsing ---- */
@@ -307,8 +317,8 @@ typedef struct tn__http_stop {
 /* Parse field lines from *pp until the empty line. Returns 1 (complete; *pp after the empty
    line), TN_EINCOMPLETE (*pp at the start of the incomplete line, complete lines before it
    stored, *stop says how far the line was validated), or an error. */
-TN__HTTP_INLINE int tn__http_fields(const char **pp, const char *end, tn_http_header *h, size_t max, size_t *num,
-                                    tn__http_stop *stop) {
+TN__HTTP_INLINE int tn__http_fields(const char *lo, const char **pp, const char *end, tn_http_header *h, size_t max,
+                                    size_t *num, tn__http_stop *stop) {
     const char *p = *pp, *name;
     size_t k = *num;
     int rc;
@@ -331,7 +341,7 @@ TN__HTTP_INLINE int tn__http_fields(const char **pp, const char *end, tn_http_he
             rc = 1;
             break;
         }
-        p = tn__http_scan_token(p, end);
+        p = tn__http_scan_token(lo, p, end);
         if (TN__UNLIKELY(p == end)) {
             stop->phase = TN__HTTP_PH_TOKEN;
             stop->scan = end;
@@ -350,7 +360,7 @@ TN__HTTP_INLINE int tn__http_fields(const char **pp, const char *end, tn_http_he
         while (p < end && TN__HTTP_WS(*p)) p++;
         vstart = p;
         for (;;) {
-            p = tn__http_scan_value(p, end);
+            p = tn__http_scan_value(lo, p, end);
             if (TN__UNLIKELY(p == end)) {
                 stop->phase = TN__HTTP_PH_VALUE;
                 stop->scan = end;
@@ -434,7 +444,7 @@ TN__PRIVATE void tn__http_transfer_encoding(tn_str v, tn__http_framing *f) {
     for (;;) {
         const char *t = p;
         size_t n;
-        p = tn__http_scan_token(p, end);
+        p = tn__http_scan_token(v.ptr, p, end);
         n = (size_t)(p - t);
         if (n == 0) { f->te_bad = 1; return; }
         if (tn__http_ieq_lit(t, n, "chunked", 7)) {
@@ -451,7 +461,7 @@ TN__PRIVATE void tn__http_transfer_encoding(tn_str v, tn__http_framing *f) {
             p++;
             while (p < end && TN__HTTP_WS(*p)) p++;
             t = p;
-            p = tn__http_scan_token(p, end);
+            p = tn__http_scan_token(v.ptr, p, end);
             if (p == t || p == end || *p != '=') { f->te_bad = 1; return; }
             p++;
             if (p < end && *p == '"') {
@@ -464,7 +474,7 @@ TN__PRIVATE void tn__http_transfer_encoding(tn_str v, tn__http_framing *f) {
                 p++;
             } else {
                 t = p;
-                p = tn__http_scan_token(p, end);
+                p = tn__http_scan_token(v.ptr, p, end);
                 if (p == t) { f->te_bad = 1; return; }
             }
             while (p < end && TN__HTTP_WS(*p)) p++;
@@ -583,16 +593,16 @@ TN__PRIVATE int tn__http_resume(tn__http_pstate *st, const char *buf, size_t len
     if (st->phase == TN__HTTP_PH_LINE) return 1;
     p = buf + st->scan;
     if (st->phase == TN__HTTP_PH_TOKEN) {
-        p = tn__http_scan_token(p, end);
+        p = tn__http_scan_token(buf, p, end);
     } else if (st->phase == TN__HTTP_PH_TARGET) {
-        p = tn__http_scan_target(p, end);
+        p = tn__http_scan_target(buf, p, end);
         if ((size_t)(p - (buf + st->mark)) > max_target) {
             st->base = NULL;
             return TN_EURI_TOO_LONG;
         }
     } else {
         for (;;) {
-            p = tn__http_scan_value(p, end);
+            p = tn__http_scan_value(buf, p, end);
             if (p == end || *p != '\t') break;
             p++;
         }
@@ -693,13 +703,13 @@ TN_API int tn_http_parse_request(const char *buf, size_t len, tn_http_request *r
         /* the common methods by one load, any other token by the scanner */
         if (TN__LIKELY(end - p >= 5) && memcmp(p, "GET ", 4) == 0) p += 3;
         else if (end - p >= 5 && memcmp(p, "POST ", 5) == 0) p += 4;
-        else p = tn__http_scan_token(p, end);
+        else p = tn__http_scan_token(buf, p, end);
         if (p == end) return tn__http_incomplete(st, buf, len, line, 0, TN__HTTP_PH_TOKEN, end, max_head);
         if (*p != ' ' || p == line) TN__HTTP_FAIL((p == line && *p == '\n') ? TN_EPARSE : TN_EBAD_METHOD);
         req->method.ptr = line;
         req->method.len = (size_t)(p - line);
         t = ++p;
-        p = tn__http_scan_target(p, end);
+        p = tn__http_scan_target(buf, p, end);
         if ((size_t)(p - t) > max_target) TN__HTTP_FAIL(TN_EURI_TOO_LONG);
         if (p == end) {
             st->mark = (size_t)(t - buf);
@@ -732,7 +742,7 @@ TN_API int tn_http_parse_request(const char *buf, size_t len, tn_http_request *r
         req->num_headers = 0;
     }
 
-    rc = tn__http_fields(&p, end, req->headers, req->headers ? req->max_headers : 0, &req->num_headers, &stop);
+    rc = tn__http_fields(buf, &p, end, req->headers, req->headers ? req->max_headers : 0, &req->num_headers, &stop);
     if (rc == TN_EINCOMPLETE) return tn__http_incomplete(st, buf, len, p, 1, stop.phase, stop.scan, max_head);
     st->base = NULL;   /* complete or failed: the next call starts afresh */
     if (rc < 0) return rc;
@@ -821,7 +831,7 @@ TN_API int tn_http_parse_response(const char *buf, size_t len, tn_http_response 
         else if (*p != '\r' && *p != '\n') TN__HTTP_FAIL(TN_EBAD_STATUS);
         r = p;
         for (;;) {
-            p = tn__http_scan_value(p, end);
+            p = tn__http_scan_value(buf, p, end);
             if (p == end) return tn__http_incomplete(st, buf, len, line, 0, TN__HTTP_PH_VALUE, end, max_head);
             if (*p != '\t') break;
             p++;
@@ -835,7 +845,7 @@ TN_API int tn_http_parse_response(const char *buf, size_t len, tn_http_response 
         res->num_headers = 0;
     }
 
-    rc = tn__http_fields(&p, end, res->headers, res->headers ? res->max_headers : 0, &res->num_headers, &stop);
+    rc = tn__http_fields(buf, &p, end, res->headers, res->headers ? res->max_headers : 0, &res->num_headers, &stop);
     if (rc == TN_EINCOMPLETE) return tn__http_incomplete(st, buf, len, p, 1, stop.phase, stop.scan, max_head);
     st->base = NULL;
     if (rc < 0) return rc;
