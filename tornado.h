@@ -2196,8 +2196,11 @@ typedef struct tn__http_pstate {
      max_header_bytes        limit on the head, default TORNADO_MAX_HEADER_BYTES
      max_target_length       limit on the request-target, default TORNADO_MAX_TARGET_LENGTH
    Outputs: every tn_str points into the buffer given to tn_http_parse_request and is valid as
-   long as that buffer is unchanged. To parse the next message, zero the struct again (or call
-   tn_http_request_reset, which keeps the inputs). */
+   long as that buffer is unchanged. Once a call has returned anything but TN_EINCOMPLETE
+   (a complete head or an error), the struct is ready for the next message as it is: no
+   zeroing needed, the next call starts afresh and overwrites every output. To abandon a parse
+   that is still incomplete, zero the struct again (or call tn_http_request_reset, which keeps
+   the inputs). */
 typedef struct tn_http_request {
     tn_http_header *headers;     /* in: caller's array; out: filled with num_headers fields */
     size_t max_headers;          /* in: capacity of headers */
@@ -2216,7 +2219,8 @@ typedef struct tn_http_request {
 
 /* tn_http_response: a parsed response head (zero-initialise it). Inputs as for
    tn_http_request, plus request_method: the method of the request this answers (empty = not
-   HEAD/CONNECT), which decides the body framing. Outputs point into the parsed buffer. */
+   HEAD/CONNECT), which decides the body framing. Outputs point into the parsed buffer. Reuse
+   after a complete head or an error as for tn_http_request. */
 typedef struct tn_http_response {
     tn_http_header *headers;     /* in/out: as in tn_http_request */
     size_t max_headers;          /* in */
@@ -13727,9 +13731,9 @@ TN__PRIVATE void tn__http_content_length(tn_str v, tn__http_framing *f) {
         uint64_t x = 0;
         const char *d = p;
         while (p < end && *p >= '0' && *p <= '9') {
-            unsigned dig = (unsigned)(*p - '0');
-            if (x > (UINT64_MAX - dig) / 10) { f->cl_bad = 1; return; }
-            x = x * 10 + dig;
+            /* x >= 10^18 would pass INT64_MAX after one more digit; below it x * 10 + 9 fits */
+            if (x >= 1000000000000000000ull) { f->cl_bad = 1; return; }
+            x = x * 10 + (unsigned)(*p - '0');
             p++;
         }
         if (p == d || x > (uint64_t)INT64_MAX) { f->cl_bad = 1; return; }
@@ -13797,6 +13801,9 @@ TN__PRIVATE void tn__http_transfer_encoding(tn_str v, tn__http_framing *f) {
 /* Connection options (RFC 9110 §7.6.1): one pass over the list for close, keep-alive, upgrade. */
 TN__PRIVATE void tn__http_connection(tn_str v, tn__http_framing *f) {
     const char *p = v.ptr, *end = v.ptr + v.len;
+    /* the usual single options: folding with 0x20 is exact here (values hold no controls) */
+    if (v.len == 10 && tn__http_name_is(p, 10, "keep-alive", 10)) { f->flags |= TN_HTTP_F_CONN_KEEP_ALIVE; return; }
+    if (v.len == 5 && tn__http_name_is(p, 5, "close", 5)) { f->flags |= TN_HTTP_F_CONN_CLOSE; return; }
     while (p < end) {
         const char *s, *e;
         size_t n;
@@ -14117,6 +14124,14 @@ TN_API int tn_http_parse_response(const char *buf, size_t len, tn_http_response 
             if (rc < 0) TN__HTTP_FAIL(rc);
         }
         line = p;
+        if (TN__LIKELY(end - p >= 13) && memcmp(p, "HTTP/1.1 ", 9) == 0 && tn__is_digit((unsigned char)p[9]) &&
+            tn__is_digit((unsigned char)p[10]) && tn__is_digit((unsigned char)p[11]) && p[12] == ' ' && p[9] != '0') {
+            /* the common status line head: "HTTP/1.1 DDD " */
+            res->version = 11;
+            res->status = (p[9] - '0') * 100 + (p[10] - '0') * 10 + (p[11] - '0');
+            p += 13;
+            goto reason;
+        }
         rc = tn__http_version(p, end, &res->version);
         if (rc == TN_EINCOMPLETE) return tn__http_incomplete(st, buf, len, line, 0, TN__HTTP_PH_LINE, line, max_head);
         if (rc < 0) TN__HTTP_FAIL(rc);
@@ -14137,6 +14152,7 @@ TN_API int tn_http_parse_response(const char *buf, size_t len, tn_http_response 
         if (p == end) return tn__http_incomplete(st, buf, len, line, 0, TN__HTTP_PH_LINE, line, max_head);
         if (*p == ' ') p++;
         else if (*p != '\r' && *p != '\n') TN__HTTP_FAIL(TN_EBAD_STATUS);
+    reason:
         r = p;
         for (;;) {
             p = tn__http_scan_value(buf, p, end);

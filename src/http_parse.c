@@ -419,9 +419,9 @@ TN__PRIVATE void tn__http_content_length(tn_str v, tn__http_framing *f) {
         uint64_t x = 0;
         const char *d = p;
         while (p < end && *p >= '0' && *p <= '9') {
-            unsigned dig = (unsigned)(*p - '0');
-            if (x > (UINT64_MAX - dig) / 10) { f->cl_bad = 1; return; }
-            x = x * 10 + dig;
+            /* x >= 10^18 would pass INT64_MAX after one more digit; below it x * 10 + 9 fits */
+            if (x >= 1000000000000000000ull) { f->cl_bad = 1; return; }
+            x = x * 10 + (unsigned)(*p - '0');
             p++;
         }
         if (p == d || x > (uint64_t)INT64_MAX) { f->cl_bad = 1; return; }
@@ -489,6 +489,9 @@ TN__PRIVATE void tn__http_transfer_encoding(tn_str v, tn__http_framing *f) {
 /* Connection options (RFC 9110 §7.6.1): one pass over the list for close, keep-alive, upgrade. */
 TN__PRIVATE void tn__http_connection(tn_str v, tn__http_framing *f) {
     const char *p = v.ptr, *end = v.ptr + v.len;
+    /* the usual single options: folding with 0x20 is exact here (values hold no controls) */
+    if (v.len == 10 && tn__http_name_is(p, 10, "keep-alive", 10)) { f->flags |= TN_HTTP_F_CONN_KEEP_ALIVE; return; }
+    if (v.len == 5 && tn__http_name_is(p, 5, "close", 5)) { f->flags |= TN_HTTP_F_CONN_CLOSE; return; }
     while (p < end) {
         const char *s, *e;
         size_t n;
@@ -809,6 +812,14 @@ TN_API int tn_http_parse_response(const char *buf, size_t len, tn_http_response 
             if (rc < 0) TN__HTTP_FAIL(rc);
         }
         line = p;
+        if (TN__LIKELY(end - p >= 13) && memcmp(p, "HTTP/1.1 ", 9) == 0 && tn__is_digit((unsigned char)p[9]) &&
+            tn__is_digit((unsigned char)p[10]) && tn__is_digit((unsigned char)p[11]) && p[12] == ' ' && p[9] != '0') {
+            /* the common status line head: "HTTP/1.1 DDD " */
+            res->version = 11;
+            res->status = (p[9] - '0') * 100 + (p[10] - '0') * 10 + (p[11] - '0');
+            p += 13;
+            goto reason;
+        }
         rc = tn__http_version(p, end, &res->version);
         if (rc == TN_EINCOMPLETE) return tn__http_incomplete(st, buf, len, line, 0, TN__HTTP_PH_LINE, line, max_head);
         if (rc < 0) TN__HTTP_FAIL(rc);
@@ -829,6 +840,7 @@ TN_API int tn_http_parse_response(const char *buf, size_t len, tn_http_response 
         if (p == end) return tn__http_incomplete(st, buf, len, line, 0, TN__HTTP_PH_LINE, line, max_head);
         if (*p == ' ') p++;
         else if (*p != '\r' && *p != '\n') TN__HTTP_FAIL(TN_EBAD_STATUS);
+    reason:
         r = p;
         for (;;) {
             p = tn__http_scan_value(buf, p, end);
