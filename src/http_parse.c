@@ -34,22 +34,26 @@ TN__PRIVATE int tn__http_ieq_lit(const char *s, size_t n, const char *lit, size_
     return 1;
 }
 
-/* A field name (a token) equal to a lowercase literal of letters and '-': 8 bytes at a time.
-   OR-ing 0x20 maps only A-Z onto a-z among token bytes, so the test is exact. */
+/* A field name (a token) equal to a lowercase literal of letters and '-': 8 bytes at a time,
+   the last 8 overlapping (n >= 8). OR-ing 0x20 maps only A-Z onto a-z among token bytes, so
+   the test is exact (and in field values too, which hold no control bytes). */
 TN__PRIVATE int tn__http_name_is(const char *s, size_t n, const char *lit, size_t litn) {
+    uint64_t a, b;
+    size_t i;
     if (n != litn) return 0;
-    while (n >= 8) {
-        uint64_t a, b;
-        memcpy(&a, s, 8);
-        memcpy(&b, lit, 8);
-        if ((a | 0x2020202020202020ull) != b) return 0;
-        s += 8;
-        lit += 8;
-        n -= 8;
+    if (n < 8) {
+        while (n--)
+            if ((*s++ | 0x20) != *lit++) return 0;
+        return 1;
     }
-    while (n--)
-        if ((*s++ | 0x20) != *lit++) return 0;
-    return 1;
+    for (i = 0; i + 8 < n; i += 8) {
+        memcpy(&a, s + i, 8);
+        memcpy(&b, lit + i, 8);
+        if ((a | 0x2020202020202020ull) != b) return 0;
+    }
+    memcpy(&a, s + n - 8, 8);
+    memcpy(&b, lit + n - 8, 8);
+    return (a | 0x2020202020202020ull) == b;
 }
 
 /* s equal to the n-byte literal lit (case-sensitive, as methods are). */
@@ -382,8 +386,8 @@ TN__HTTP_INLINE int tn__http_fields(const char *lo, const char **pp, const char 
             rc = *p == '\n' ? TN_EPARSE : TN_EBAD_HEADER_VALUE;
             break;
         }
-        vend = p;
-        if (TN__UNLIKELY(vend > vstart && TN__HTTP_WS(vend[-1])))
+        vend = p;   /* vend[-1] is readable: at least the ':' precedes */
+        if (TN__UNLIKELY(TN__HTTP_WS(vend[-1])))
             while (vend > vstart && TN__HTTP_WS(vend[-1])) vend--;
         if (TN__UNLIKELY(k >= max)) { rc = TN_ETOO_MANY_HEADERS; break; }
         h[k].name.ptr = name;
@@ -412,7 +416,7 @@ typedef struct tn__http_framing {
 } tn__http_framing;
 
 /* One Content-Length field: a list of equal decimal values (RFC 9110 §8.6, RFC 9112 §6.3). */
-TN__PRIVATE void tn__http_content_length(tn_str v, tn__http_framing *f) {
+TN__HTTP_INLINE void tn__http_content_length(tn_str v, tn__http_framing *f) {
     const char *p = v.ptr, *end = v.ptr + v.len;
     if (v.len == 0) { f->cl_bad = 1; return; }
     for (;;) {
@@ -519,7 +523,7 @@ TN__HTTP_INLINE int tn__http_name_is_short(const char *s, size_t n, const char *
 }
 
 /* Scan the stored fields for the ones that decide framing and connection handling. */
-TN__PRIVATE void tn__http_collect(const tn_http_header *h, size_t num, tn__http_framing *f) {
+TN__HTTP_INLINE void tn__http_collect(const tn_http_header *h, size_t num, tn__http_framing *f) {
     /* name lengths that matter: 4 host, 6 expect, 7 upgrade, 10 connection, 14 content-length,
        17 transfer-encoding; everything else is skipped with one test */
     const uint32_t lens = (1u << 4) | (1u << 6) | (1u << 7) | (1u << 10) | (1u << 14) | (1u << 17);
