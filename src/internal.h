@@ -64,19 +64,13 @@
 #else
 #  define TN__HAVE_SSE2 0
 #endif
-/* Wider paths of the HTTP parser's scanners, chosen at compile time: SSE4.2 (with its SSSE3
-   byte shuffle) when the compiler targets it (-msse4.2, -march=...), AVX2 likewise (-mavx2). */
+/* The HTTP parser's SSE4.2 scanners (SSSE3 byte shuffles), chosen at compile time when the
+   compiler targets SSE4.2 (-msse4.2, -mavx2, -march=...). */
 #if TN__HAVE_SSE2 && defined(__SSE4_2__)
 #  include <nmmintrin.h>
 #  define TN__HAVE_SSE42 1
 #else
 #  define TN__HAVE_SSE42 0
-#endif
-#if TN__HAVE_SSE42 && defined(__AVX2__)
-#  include <immintrin.h>
-#  define TN__HAVE_AVX2 1
-#else
-#  define TN__HAVE_AVX2 0
 #endif
 /* Random bytes (crypto.c): getrandom() where glibc has it (2.25+), arc4random_buf() on the
    BSDs and Apple (declared in <stdlib.h>), BCryptGenRandom() on Windows. */
