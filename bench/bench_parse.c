@@ -313,7 +313,7 @@ int main(int argc, char **argv) {
 #if defined(TORNADO_NO_SIMD) || !defined(__x86_64__) && !defined(__i386__)
            "scalar"
 #elif defined(__AVX2__)
-           "AVX2"
+           "SSE4.2 (-mavx2 build)"
 #elif defined(__SSE4_2__)
            "SSE4.2"
 #elif defined(__SSE2__)
