@@ -88,8 +88,21 @@ $(foreach d,tests tests-poll tests-posix asan,build/$(d)/test_tls_limits): LIBS 
 
 # the _nosimd variants include their base file: rebuild them when it changes
 $(foreach d,tests tests-poll tests-posix asan,build/$(d)/test_http_parse_nosimd): tests/test_http_parse.c
+# the parser's SSE4.2 and AVX2 scanners are chosen at compile time: their test builds ask for them
+X86 := $(filter x86_64 i%86,$(shell $(CC) -dumpmachine | cut -d- -f1))
+$(foreach d,tests tests-poll tests-posix asan,build/$(d)/test_http_parse_sse42): tests/test_http_parse.c
+$(foreach d,tests tests-poll tests-posix asan,build/$(d)/test_http_parse_sse42): TOPT += $(if $(X86),-msse4.2)
+$(foreach d,tests tests-poll tests-posix asan,build/$(d)/test_http_parse_avx2): tests/test_http_parse.c
+$(foreach d,tests tests-poll tests-posix asan,build/$(d)/test_http_parse_avx2): TOPT += $(if $(X86),-mavx2)
 $(foreach d,tests tests-poll tests-posix asan,build/$(d)/test_ws_nosimd): tests/test_ws.c
 build/bench/bench_ws_nosimd: bench/bench_ws.c
+# the parser bench: Debian's libhttp-parser-dev as an in-run peer when it links; the -msse4.2
+# and -mavx2 builds of it (x86)
+HTTP_PARSER_LIB := $(call TN_HAVE_LIB,-lhttp_parser)
+build/bench/bench_parse build/bench/bench_parse_sse42 build/bench/bench_parse_avx2: LIBS += $(if $(HTTP_PARSER_LIB),-lhttp_parser -DTN_BENCH_HTTP_PARSER)
+build/bench/bench_parse_sse42 build/bench/bench_parse_avx2: bench/bench_parse.c tornado.h
+	@mkdir -p $(@D)
+	$(CC) $(WARN) -O2 -DNDEBUG $(if $(findstring avx2,$@),-mavx2,-msse4.2) -o $@ $< $(LIBS)
 
 # examples are built with TLS (TORNADO_WITH_OPENSSL: --cert/--key, --cacert, https and wss)
 # when OpenSSL links (libssl-dev); make EXAMPLE_TLS= builds them without
@@ -116,7 +129,7 @@ test:
 demo: build/examples/demo
 	./build/examples/demo --port 8888
 
-bench: $(addprefix build/bench/,$(BENCHES)) build/examples/echo_server build/examples/hello build/examples/ws_echo
+bench: $(addprefix build/bench/,$(BENCHES)) $(if $(X86),build/bench/bench_parse_sse42 build/bench/bench_parse_avx2) build/examples/echo_server build/examples/hello build/examples/ws_echo
 	$(PY) bench/run.py
 
 size:

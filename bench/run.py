@@ -6,7 +6,9 @@ absolute numbers across runs).
 Peers: Python Tornado (Debian python3-tornado, run with /usr/bin/python3) for the event
 loop, the TCP echo server, the HTTP hello world and the HTTP client (AsyncHTTPClient); nginx (Debian, one worker, access_log
 off, `return 200 "Hello, world"`) for the HTTP server, driven by wrk (Debian). Parser and
-router figures come from build/bench/bench_parse and bench_router; deflate/inflate figures
+router figures come from build/bench/bench_parse (with its -msse4.2 and -mavx2 builds; peers
+in the same process: Debian's libhttp-parser-dev, and picohttpparser when a checkout sits
+beside the repo, see bench_parse below) and bench_router; deflate/inflate figures
 from build/bench/bench_deflate, side by side with zlib (Debian zlib1g-dev) and libdeflate
 (libdeflate-dev), linked into that program only; WebSocket codec figures from
 build/bench/bench_ws and bench_ws_nosimd (pure functions, no peer process; masking is
@@ -514,13 +516,76 @@ def bench_router():
         print("  " + l)
 
 
+# picohttpparser (h2o) is not a Debian package and no other project's code enters this repo:
+# when a checkout sits outside it (git clone https://github.com/h2o/picohttpparser ../picohttpparser,
+# or PICOHTTPPARSER_DIR=...), the parser bench is also built with it, bench-only, as a peer.
+# Figures from issue 14 (measured on this machine, -O2 and -O2 -msse4.2) stand in otherwise.
+PICO_ISSUE14 = {("O2", "chrome-703B"): 4.45e6, ("SSE4.2", "chrome-703B"): 7.00e6,
+                ("O2", "minimal-27B"): 59.1e6, ("O2", "response-282B"): 9.63e6}
+
+
+def pico_dir():
+    d = os.environ.get("PICOHTTPPARSER_DIR") or os.path.join(os.path.dirname(ROOT), "picohttpparser")
+    return d if os.path.exists(os.path.join(d, "picohttpparser.c")) else None
+
+
+def build_parse_pico(flags, out):
+    d = pico_dir()
+    if not d:
+        return None
+    libs = ["-lhttp_parser", "-DTN_BENCH_HTTP_PARSER"] if shutil.which("cc") and os.path.exists("/usr/include/http_parser.h") else []
+    cmd = ["cc", "-std=gnu99", "-O2", "-DNDEBUG"] + flags + ["-DTN_BENCH_PICO", "-I", d, "-o", out,
+           "bench/bench_parse.c", os.path.join(d, "picohttpparser.c"), "-lpthread"] + libs
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode != 0:
+        print("  (picohttpparser at %s did not build: %s)" % (d, r.stderr.strip().splitlines()[-1:] or "?"))
+        return None
+    return out
+
+
+def parse_rates(out):
+    res = {}
+    for line in out.splitlines():
+        f = line.split()
+        if len(f) >= 4 and f[0] == "parse":
+            res[(f[1], f[2])] = float(f[3])
+    return res
+
+
 def bench_parse():
     if not os.path.exists("build/bench/bench_parse"):
         return
-    print("\n== HTTP parser (build/bench/bench_parse) ==")
-    out = subprocess.run(["build/bench/bench_parse"], capture_output=True, text=True, timeout=120).stdout
-    for line in out.splitlines():
-        print("  " + line)
+    print("\n== HTTP parser (build/bench/bench_parse*, messages/s, median of alternating rounds; peers in the same process) ==")
+    builds = [("O2", "build/bench/bench_parse", [])]
+    for tag, exe, fl in (("SSE4.2", "build/bench/bench_parse_sse42", ["-msse4.2"]), ("AVX2", "build/bench/bench_parse_avx2", ["-mavx2"])):
+        if os.path.exists(exe):
+            builds.append((tag, exe, fl))
+    if not pico_dir():
+        print("  (picohttpparser: not here; git clone https://github.com/h2o/picohttpparser %s, or set "
+              "PICOHTTPPARSER_DIR, to add it; issue 14's figures are shown instead, marked *)"
+              % os.path.join(os.path.dirname(ROOT), "picohttpparser"))
+    print("  %-7s %-14s %12s %12s %8s %15s %8s" % ("build", "input", "tornado.h", "http_parser", "ratio", "picohttpparser", "ratio"))
+    for tag, exe, fl in builds:
+        if pico_dir():
+            exe = build_parse_pico(fl, exe + "_pico") or exe
+        out = subprocess.run([exe], capture_output=True, text=True, timeout=180).stdout
+        r = parse_rates(out)
+        for inp in ("chrome-703B", "minimal-27B", "response-282B"):
+            ours = r.get((inp, "tornado.h"))
+            hp = r.get((inp, "http_parser"))
+            pico = r.get((inp, "picohttpparser"))
+            mark = ""
+            if pico is None and (tag, inp) in PICO_ISSUE14:
+                pico, mark = PICO_ISSUE14[(tag, inp)], "*"
+            def ratio(x):
+                return "%.2fx" % (ours / x) if ours and x else "-"
+            print("  %-7s %-14s %12s %12s %8s %15s %8s" % (
+                tag, inp, fmt(ours) if ours else "-", fmt(hp) if hp else "-", ratio(hp),
+                (fmt(pico) + mark) if pico else "-", ratio(pico)))
+        ck = r.get(("chunked-4K", "tornado.h"))
+        if ck:
+            print("  %-7s %-14s %12s   (response head + 8 x 512-byte chunks decoded in place)" % (tag, "chunked-4K", fmt(ck)))
+    print("  (ratio = tornado.h / peer, higher is better; * = issue 14's figure, not measured in this run)")
 
 
 def bench_deflate():

@@ -90,8 +90,8 @@
      TORNADO_NO_WEB             off       leave out the web layer (router, tn_app, static files)
      TORNADO_NO_WEBSOCKET       off       leave out WebSocket (frame codec, handshake, server
                                           upgrade and client connections)
-     TORNADO_NO_SIMD            off       portable loops instead of SSE2 (HTTP scanning, WebSocket
-                                          masking)
+     TORNADO_NO_SIMD            off       portable loops instead of SSE2 (HTTP scanning, also its
+                                          SSE4.2/AVX2 paths under -msse4.2/-mavx2; WebSocket masking)
      TORNADO_NO_FILESYSTEM      off       no file system: static files only from compiled-in
                                           asset tables (tn_static_serve_assets); no sendfile
      TORNADO_NO_DEFLATE         off       leave out the inflate/deflate codec (gzip, zlib, raw)

@@ -85,8 +85,11 @@ typedef struct tn__http_pstate {
      max_header_bytes        limit on the head, default TORNADO_MAX_HEADER_BYTES
      max_target_length       limit on the request-target, default TORNADO_MAX_TARGET_LENGTH
    Outputs: every tn_str points into the buffer given to tn_http_parse_request and is valid as
-   long as that buffer is unchanged. To parse the next message, zero the struct again (or call
-   tn_http_request_reset, which keeps the inputs). */
+   long as that buffer is unchanged. Once a call has returned anything but TN_EINCOMPLETE
+   (a complete head or an error), the struct is ready for the next message as it is: no
+   zeroing needed, the next call starts afresh and overwrites every output. To abandon a parse
+   that is still incomplete, zero the struct again (or call tn_http_request_reset, which keeps
+   the inputs). */
 typedef struct tn_http_request {
     tn_http_header *headers;     /* in: caller's array; out: filled with num_headers fields */
     size_t max_headers;          /* in: capacity of headers */
@@ -105,7 +108,8 @@ typedef struct tn_http_request {
 
 /* tn_http_response: a parsed response head (zero-initialise it). Inputs as for
    tn_http_request, plus request_method: the method of the request this answers (empty = not
-   HEAD/CONNECT), which decides the body framing. Outputs point into the parsed buffer. */
+   HEAD/CONNECT), which decides the body framing. Outputs point into the parsed buffer. Reuse
+   after a complete head or an error as for tn_http_request. */
 typedef struct tn_http_response {
     tn_http_header *headers;     /* in/out: as in tn_http_request */
     size_t max_headers;          /* in */

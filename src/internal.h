@@ -98,6 +98,14 @@ typedef SSIZE_T ssize_t;
 #else
 #  define TN__HAVE_SSE2 0
 #endif
+/* The HTTP parser's SSE4.2 scanners (SSSE3 byte shuffles), chosen at compile time when the
+   compiler targets SSE4.2 (-msse4.2, -mavx2, -march=...). */
+#if TN__HAVE_SSE2 && defined(__SSE4_2__)
+#  include <nmmintrin.h>
+#  define TN__HAVE_SSE42 1
+#else
+#  define TN__HAVE_SSE42 0
+#endif
 /* Random bytes (crypto.c): getrandom() where glibc has it (2.25+), arc4random_buf() on the
    BSDs and Apple (declared in <stdlib.h>), BCryptGenRandom() on Windows. */
 #if TN__LINUX && defined(__GLIBC__) && \

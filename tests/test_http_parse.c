@@ -1013,6 +1013,103 @@ TN_TEST(is_token) {
     TN_CHECK(!tn_http_is_token(tn_str_c("a b")));
 }
 
+/* The scanners' SIMD paths (AVX2 32-byte, SSE 16-byte blocks, the last block read back from
+   the buffer's end) against the byte tables: every byte at offsets around each block edge,
+   in token, target, field value and reason phrase, with the line near the buffer's end. */
+TN_TEST(scanners_every_byte_every_offset) {
+    static const size_t lens[] = { 1, 15, 16, 17, 31, 32, 33, 47, 48, 49, 64, 70 };
+    char buf[256], val[96];
+    int c;
+    size_t li, k;
+    for (c = 0; c < 256; c++) {
+        int tchar = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                    (c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+        int vok = (c >= 0x20 && c != 0x7f) || c == '\t';
+        int tok = c > 0x20 && c < 0x7f && strchr("\"#<>\\^`{|}", c) == NULL;
+        for (li = 0; li < sizeof lens / sizeof lens[0]; li++) {
+            size_t n = lens[li];
+            for (k = 0; k < n; k++) {
+                tn_http_header h[NH];
+                tn_http_request r;
+                tn_http_response res;
+                int rc, want;
+                if (k > 2 && k + 2 < n && k != 15 && k != 16 && k != 31 && k != 32 && k != 47) continue;
+                /* token: alone and at the end of a longer buffer */
+                memset(buf, 'a', sizeof buf);
+                buf[100 + k] = (char)c;
+                TN_CHECKF(tn_http_is_token(tn_str_make(buf + 100, n)) == tchar, "token byte %d at %lu of %lu", c,
+                          (unsigned long)k, (unsigned long)n);
+                /* field value, last field: its end is the buffer's last 16 bytes */
+                memset(val, 'v', n);
+                val[k] = (char)c;
+                val[n] = 0;
+                if (c == 0) continue;   /* a C string from here on */
+                snprintf(buf, sizeof buf, "GET / HTTP/1.1\r\nHost: a\r\nX-V: w%s\r\n\r\n", val);
+                rc = parse_req_s(buf, &r, h);
+                TN_CHECKF((rc > 0) == vok, "value byte %d at %lu of %lu: %s", c, (unsigned long)k, (unsigned long)n,
+                          tn_err_name(rc));
+                if (rc > 0) TN_CHECK(r.num_headers == 2 && h[1].value.ptr[0] == 'w');
+                /* field name */
+                memset(val, 'n', n);
+                val[k] = (char)c;
+                snprintf(buf, sizeof buf, "GET / HTTP/1.1\r\nHost: a\r\n%.*s: v\r\n\r\n", (int)n, val);
+                rc = parse_req_s(buf, &r, h);
+                TN_CHECKF((rc > 0) == (tchar || (c == ':' && k > 0)), "name byte %d at %lu of %lu: %s", c, (unsigned long)k, (unsigned long)n,
+                          tn_err_name(rc));
+                /* request-target, near the end of a short request */
+                memset(val, 't', n);
+                val[k] = (char)c;
+                snprintf(buf, sizeof buf, "GET /%.*s HTTP/1.1\r\n\r\n", (int)n, val);
+                rc = parse_req_s(buf, &r, h);
+                want = tok;
+                if (c == ' ')   /* a SP ends the target early: then the version is wrong */ TN_CHECKF(rc < 0, "target SP at %lu of %lu", (unsigned long)k, (unsigned long)n);
+                else TN_CHECKF((rc > 0) == want, "target byte %d at %lu of %lu: %s", c, (unsigned long)k, (unsigned long)n,
+                               tn_err_name(rc));
+                /* reason phrase */
+                memset(val, 'r', n);
+                val[k] = (char)c;
+                snprintf(buf, sizeof buf, "HTTP/1.1 200 %.*s\r\nContent-Length: 0\r\n\r\n", (int)n, val);
+                memset(&res, 0, sizeof res);
+                res.headers = h;
+                res.max_headers = NH;
+                rc = tn_http_parse_response(buf, strlen(buf), &res);
+                TN_CHECKF((rc > 0) == vok, "reason byte %d at %lu of %lu: %s", c, (unsigned long)k, (unsigned long)n,
+                          tn_err_name(rc));
+            }
+        }
+    }
+}
+
+/* A parser struct is ready for the next message after a complete head or an error: the
+   outputs of a reused struct equal a zeroed one's. */
+TN_TEST(reuse_without_reset) {
+    static const char *msgs[] = {
+        "POST /upload?x=1 HTTP/1.1\r\nHost: example.com:8080\r\nTransfer-Encoding: chunked\r\nConnection: upgrade\r\nUpgrade: ws\r\nExpect: 100-continue\r\n\r\n",
+        "GET / HTTP/1.0\r\nConnection: keep-alive\r\nContent-Length: 12\r\n\r\n",
+        "GET /a\x01 HTTP/1.1\r\n\r\n",
+        "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n",
+        "GET / HTTP/1.1\r\nHost: a\r\n\r\n",
+        "OPTIONS * HTTP/1.1\r\nHost: a\r\nContent-Length: 5, 5\r\n\r\n",
+    };
+    tn_http_header h1[NH], h2[NH];
+    tn_http_request reused, fresh;
+    size_t i, j;
+    req_init(&reused, h1);
+    for (i = 0; i < 3 * (sizeof msgs / sizeof msgs[0]); i++) {
+        const char *m = msgs[i % (sizeof msgs / sizeof msgs[0])];
+        int a = tn_http_parse_request(m, strlen(m), &reused);
+        int b = parse_req(m, strlen(m), &fresh, h2);
+        TN_CHECKF(a == b, "message %lu: %d vs %d", (unsigned long)i, a, b);
+        if (b < 0) continue;
+        TN_CHECK(tn_str_eq(reused.method, fresh.method) && tn_str_eq(reused.target, fresh.target));
+        TN_CHECK(reused.version == fresh.version && reused.target_form == fresh.target_form);
+        TN_CHECK(reused.flags == fresh.flags && reused.body_kind == fresh.body_kind);
+        TN_CHECK(reused.content_length == fresh.content_length && reused.num_headers == fresh.num_headers);
+        for (j = 0; j < fresh.num_headers; j++)
+            TN_CHECK(tn_str_eq(h1[j].name, h2[j].name) && tn_str_eq(h1[j].value, h2[j].value));
+    }
+}
+
 TN_TEST(reset_keeps_inputs) {
     tn_http_header h[NH];
     tn_http_request r;
@@ -1438,7 +1535,7 @@ TN_TEST(llhttp_conformance) {
     TN_EQ_INT(failed, 0);
 }
 
-TN_TESTS(TN_CASE(request_basic), TN_CASE(request_target_forms), TN_CASE(request_host_authority), TN_CASE(request_target_bytes), TN_CASE(request_prefixes_and_resume),
+TN_TESTS(TN_CASE(scanners_every_byte_every_offset), TN_CASE(reuse_without_reset), TN_CASE(request_basic), TN_CASE(request_target_forms), TN_CASE(request_host_authority), TN_CASE(request_target_bytes), TN_CASE(request_prefixes_and_resume),
          TN_CASE(request_resume_moved_buffer), TN_CASE(request_dribble_is_linear), TN_CASE(response_basic),
          TN_CASE(request_errors), TN_CASE(nul_bytes), TN_CASE(limits), TN_CASE(error_status_map),
          TN_CASE(smuggling_suite), TN_CASE(framing_requests), TN_CASE(framing_responses),
