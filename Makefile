@@ -95,6 +95,9 @@ $(foreach d,tests tests-poll tests-posix asan,build/$(d)/test_http_parse_sse42):
 $(foreach d,tests tests-poll tests-posix asan,build/$(d)/test_http_parse_avx2): tests/test_http_parse.c
 $(foreach d,tests tests-poll tests-posix asan,build/$(d)/test_http_parse_avx2): TOPT += $(if $(X86),-mavx2)
 $(foreach d,tests tests-poll tests-posix asan,build/$(d)/test_ws_nosimd): tests/test_ws.c
+build/win/test_http_parse_sse42.exe build/win/test_http_parse_avx2.exe: tests/test_http_parse.c
+build/win/test_http_parse_sse42.exe: TOPT += -msse4.2
+build/win/test_http_parse_avx2.exe: TOPT += -mavx2
 build/bench/bench_ws_nosimd: bench/bench_ws.c
 # the parser bench: Debian's libhttp-parser-dev as an in-run peer when it links; the -msse4.2
 # and -mavx2 builds of it (x86)
