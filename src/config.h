@@ -140,6 +140,10 @@
      TORNADO_WS_PING_TIMEOUT_MS          30000        least default ping timeout (Tornado's: max(3 ×
                                                       ping interval, 30 s))
      TORNADO_WS_MAX_RESPONSE_HEADERS     32           header fields of a WebSocket client's 101
+     TORNADO_WS_DEFLATE_WINDOW_BITS      12           permessage-deflate: our compressor's window
+                                                      (2^bits bytes; its state: 27 KiB at 12, 195
+                                                      KiB at 15, 7.8 KiB at 8) when the options
+                                                      say 0
      TORNADO_TLS_HANDSHAKE_TIMEOUT_MS    10000        a TLS handshake must finish within this
 
    ALLOCATOR
@@ -345,6 +349,11 @@
    TN_EWS_TOO_BIG, close 1009). */
 #ifndef TORNADO_MAX_WS_MESSAGE
 #define TORNADO_MAX_WS_MESSAGE 10485760u
+#endif
+/* ws: permessage-deflate, the window our compressor uses when tn_ws_deflate_opts says 0
+   (8..15; memory per compressed connection: see tn_ws_deflate_opts and deflate.h). */
+#ifndef TORNADO_WS_DEFLATE_WINDOW_BITS
+#define TORNADO_WS_DEFLATE_WINDOW_BITS 12
 #endif
 /* tls: a handshake not done within this closes the stream (TN_ETIMEOUT): a stalled peer
    cannot hold a connection slot. */
