@@ -333,7 +333,8 @@ TN_API int tn_ws_deflate_parse(const tn_ws_extension *ext, tn_ws_deflate_params 
    server_max_window_bits offered → ours is min(offer, o->window_bits); client_max_window_bits
    offered → min(offer or 15, o->max_window_bits) (a client that did not offer it may use
    32 KiB); server_no_context_takeover offered or o->no_context_takeover → declared;
-   o->peer_no_context_takeover → client_no_context_takeover. *out is the answer.
+   o->peer_no_context_takeover → client_no_context_takeover (the client's own
+   client_no_context_takeover is only a hint, not echoed). *out is the answer.
    Returns: TN_OK; TN_ENOENT (no acceptable offer: go on without compression). */
 TN_API int tn_ws_deflate_negotiate(const tn_ws_deflate_opts *o, const tn_ws_extension *offers, size_t n,
                                    tn_ws_deflate_params *out);

@@ -84,7 +84,9 @@ TN_API int tn_ws_deflate_negotiate(const tn_ws_deflate_opts *o, const tn_ws_exte
             p.client_max_window_bits_named = p.client_max_window_bits < 15;   /* 15: nothing to say */
         }
         if (d.no_context_takeover) p.server_no_context_takeover = 1;
-        if (d.peer_no_context_takeover) p.client_no_context_takeover = 1;
+        /* the client's client_no_context_takeover is a hint: taken only when we want it
+           (its history makes its messages smaller, and our decompressor exists anyway) */
+        p.client_no_context_takeover = d.peer_no_context_takeover != 0;
         *out = p;
         return TN_OK;
     }
