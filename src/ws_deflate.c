@@ -301,7 +301,7 @@ TN__PRIVATE int tn__ws_z_inflate(tn__ws_z *z, const char *in, size_t len, int fi
     static const char tail[4] = { 0, 0, (char)0xff, (char)0xff };
     /* whole messages gather up to limit + 1 bytes (one more tells the limit was passed);
        streaming hands over pieces of TN__WS_Z_CHUNK */
-    size_t most = sink ? TN__WS_Z_CHUNK : limit >= (uint64_t)SIZE_MAX ? SIZE_MAX : (size_t)limit + 1;
+    size_t most = sink ? (size_t)TN__WS_Z_CHUNK : limit >= (uint64_t)SIZE_MAX ? SIZE_MAX : (size_t)limit + 1;
     int pass, rc;
     if (first) {
         z->rx_len = 0;
