@@ -78,7 +78,9 @@ def wstest(mode, spec, tmp, log):
     with os.fdopen(fd, "w") as f:
         json.dump(spec, f)
     env = dict(os.environ, PYTHONPATH=SUITE)
-    return subprocess.Popen([PY, "-m", "autobahntestsuite.wstest", "-m", mode, "-s", path], cwd=tmp, env=env,
+    # -u 0: no report web server (its default port 8080 would clash between parallel jobs)
+    web = ["-u", "0"] if mode == "fuzzingserver" else []
+    return subprocess.Popen([PY, "-m", "autobahntestsuite.wstest", "-m", mode, "-s", path] + web, cwd=tmp, env=env,
                             stdout=log, stderr=subprocess.STDOUT)
 
 
