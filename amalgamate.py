@@ -67,6 +67,7 @@ IMPLS = [
     "multipart.c",
     "http_cookie.c",
     "ws.c",
+    "ws_deflate.c",
     "http_server.c",
     "http_client.c",
     "ws_conn.c",

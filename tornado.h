@@ -47,6 +47,7 @@
        >>multipart.c    the multipart/form-data push parser.
        >>http_cookie.c  Cookie header parsing, Set-Cookie formatting, Tornado signed values (v2), HTTP Basic auth.
        >>ws.c           WebSocket (RFC 6455) frame codec, close payloads and handshake helpers, pure (no I/O).
+       >>ws_deflate.c   permessage-deflate (RFC 7692): negotiation (pure) and the per-connection compressor state tn_ws uses.
        >>http_server.c  HTTP/1.1 server connections: parse in place, bodies, responses, timeouts.
        >>http_client.c  tn_http_client: fetch queue, connection pool, request writer, response reader, redirects, proxies.
        >>ws_conn.c      WebSocket connections: upgrade, client handshake, message reassembly in the read buffer, ping/pong, close.
@@ -218,6 +219,10 @@
      TORNADO_WS_PING_TIMEOUT_MS          30000        least default ping timeout (Tornado's: max(3 ×
                                                       ping interval, 30 s))
      TORNADO_WS_MAX_RESPONSE_HEADERS     32           header fields of a WebSocket client's 101
+     TORNADO_WS_DEFLATE_WINDOW_BITS      12           permessage-deflate: our compressor's window
+                                                      (2^bits bytes; its state: 27 KiB at 12, 195
+                                                      KiB at 15, 7.8 KiB at 8) when the options
+                                                      say 0
      TORNADO_TLS_HANDSHAKE_TIMEOUT_MS    10000        a TLS handshake must finish within this
 
    ALLOCATOR
@@ -271,6 +276,14 @@
    tn_static_opts.precompressed serves "<file>.gz" siblings; tools/embed_assets.py --gzip
    stores compiled-in assets compressed. The HTTP client decodes gzip and deflate by
    default (no_decompress turns it off). Memory: see http_server.h and deflate.h.
+
+   WebSocket permessage-deflate: tn_ws_opts.compression (NULL = off, as Tornado's
+   compression_options None; a zeroed tn_ws_deflate_opts = on: level 6, our window
+   2^TORNADO_WS_DEFLATE_WINDOW_BITS, context takeover). Memory per compressed connection
+   with the defaults: about 83 KiB (decompressor 46 KiB at the peer's 32 KiB window,
+   compressor 27 KiB, buffers); small devices: level 1, window_bits 9-10, max_window_bits 9
+   (asks the peer for 512 B: a client always can, a server when the client offers
+   client_max_window_bits) give about 33 KiB.
 */
 /* The implementation needs POSIX and a few GNU calls (accept4, pipe2). Ask glibc for them
    when the includer has not; this works when tornado.h comes before any system header in
@@ -494,6 +507,11 @@
    TN_EWS_TOO_BIG, close 1009). */
 #ifndef TORNADO_MAX_WS_MESSAGE
 #define TORNADO_MAX_WS_MESSAGE 10485760u
+#endif
+/* ws: permessage-deflate, the window our compressor uses when tn_ws_deflate_opts says 0
+   (8..15; memory per compressed connection: see tn_ws_deflate_opts and deflate.h). */
+#ifndef TORNADO_WS_DEFLATE_WINDOW_BITS
+#define TORNADO_WS_DEFLATE_WINDOW_BITS 12
 #endif
 /* tls: a handshake not done within this closes the stream (TN_ETIMEOUT): a stalled peer
    cannot hold a connection slot. */
@@ -2926,7 +2944,8 @@ TN_API int tn_ws_parse_into(tn_ws_parser *p, const char *in, size_t len, char *o
 TN_API void tn_ws_parser_reset(tn_ws_parser *p);
 
 /* The close code an endpoint should send after a codec or decoding error: 1002
-   (TN_EWS_PROTOCOL), 1007 (TN_EWS_BAD_UTF8, TN_EBAD_ENCODING), 1009 (TN_EWS_TOO_BIG), 1011
+   (TN_EWS_PROTOCOL), 1007 (TN_EWS_BAD_UTF8, TN_EBAD_ENCODING, TN_EBAD_DEFLATE: a compressed
+   message that does not decode), 1009 (TN_EWS_TOO_BIG), 1011
    (any other error: an unexpected condition); 0 for TN_OK, TN_EINCOMPLETE and positive
    values. */
 TN_API int tn_ws_error_close_code(int code);
@@ -3053,6 +3072,87 @@ TN_API int tn_ws_client_key(char out[TN_WS_KEY_SIZE + 1]);
    Sec-WebSocket-Extensions name only what was offered is the caller's check (parse them
    with the functions above). Returns: TN_OK; TN_EWS_HANDSHAKE. */
 TN_API int tn_ws_check_response(int status, const tn_http_header *headers, size_t num, tn_str key);
+
+/* ---- permessage-deflate (RFC 7692) negotiation -------------------------------------------
+   Pure text work over Sec-WebSocket-Extensions, usable without tn_ws: a server picks the
+   first acceptable offer (tn_ws_deflate_negotiate) and writes its answer
+   (tn_ws_deflate_format); a client writes its offer (tn_ws_deflate_offer) and checks the
+   answer (tn_ws_deflate_check_response). The compression itself is tn_ws's (ws_conn.h),
+   built only with the deflate codec (TN_HAS_DEFLATE). */
+
+/* tn_ws_deflate_opts: our side's wishes, the same struct for a server and a client
+   (tn_ws_opts.compression: NULL = no compression, Tornado's compression_options None; a
+   zeroed struct = on with the defaults, Tornado's empty dict).
+     level               1 (fast) .. 9 (small); 0 = 6 (Tornado's compression_level)
+     window_bits         8..15, 0 = TORNADO_WS_DEFLATE_WINDOW_BITS (12): the window our
+                         compressor uses (its memory: deflate.h's table, 27 KiB at 12,
+                         195 KiB at 15); lowered to what the peer allows
+     max_window_bits     9..15, 0 = 15: the largest window we let the peer compress with
+                         (our decompressor holds 2^bits + 14 KiB). A client asks for it
+                         (server_max_window_bits); a server can only when the client
+                         offered client_max_window_bits (else the peer may use 32 KiB)
+     no_context_takeover 1: our compressor forgets its history after every message
+                         (declared: server_no_context_takeover / client_no_context_takeover)
+     peer_no_context_takeover 1: ask the peer to do the same (a client asks with
+                         server_no_context_takeover, a server answers with
+                         client_no_context_takeover); our decompressor then starts afresh
+                         for every message */
+typedef struct tn_ws_deflate_opts {
+    int level;
+    int window_bits;
+    int max_window_bits;
+    int no_context_takeover;
+    int peer_no_context_takeover;
+} tn_ws_deflate_opts;
+
+/* tn_ws_deflate_params: what was agreed (a value type). Window bits are 8..15; 15 when the
+   parameter was not named. *_named: the parameter appeared (client_max_window_bits may
+   appear without a value in an offer: it then means "the client supports it"). */
+typedef struct tn_ws_deflate_params {
+    int server_no_context_takeover;
+    int client_no_context_takeover;
+    int server_max_window_bits;
+    int client_max_window_bits;
+    int server_max_window_bits_named;
+    int client_max_window_bits_named;
+} tn_ws_deflate_params;
+
+/* Parse one "permessage-deflate" element's parameters (ext from tn_ws_parse_extensions).
+   Returns: TN_OK; TN_EINVAL (not permessage-deflate; an unknown or repeated parameter; a
+   window size that is not 8..15 in decimal without leading zeros, missing where required;
+   a *_no_context_takeover with a value). */
+TN_API int tn_ws_deflate_parse(const tn_ws_extension *ext, tn_ws_deflate_params *out);
+
+/* Server: the first permessage-deflate offer in offers[0..n) (the client's order) whose
+   parameters are all valid and supported, answered as o asks (o NULL = defaults):
+   server_max_window_bits offered → ours is min(offer, o->window_bits); client_max_window_bits
+   offered → min(offer or 15, o->max_window_bits) (a client that did not offer it may use
+   32 KiB); server_no_context_takeover offered or o->no_context_takeover → declared;
+   o->peer_no_context_takeover → client_no_context_takeover (the client's own
+   client_no_context_takeover is only a hint, not echoed). *out is the answer.
+   Returns: TN_OK; TN_ENOENT (no acceptable offer: go on without compression). */
+TN_API int tn_ws_deflate_negotiate(const tn_ws_deflate_opts *o, const tn_ws_extension *offers, size_t n,
+                                   tn_ws_deflate_params *out);
+
+/* Server: the Sec-WebSocket-Extensions value for an answer ("permessage-deflate" and the
+   parameters that differ from the defaults) into out[0..cap) with a NUL.
+   Returns: the length; TN_EBUFFER_FULL (128 bytes always suffice). */
+TN_API int tn_ws_deflate_format(const tn_ws_deflate_params *p, char *out, size_t cap);
+
+/* Client: the offer for o (NULL = defaults) into out[0..cap) with a NUL: always
+   client_max_window_bits (we accept any window the server picks for us), and
+   server_max_window_bits / server_no_context_takeover / client_no_context_takeover as o
+   asks. Returns: the length; TN_EBUFFER_FULL (128 bytes suffice); TN_EINVAL (bad option). */
+TN_API int tn_ws_deflate_offer(const tn_ws_deflate_opts *o, char *out, size_t cap);
+
+/* Client: check the server's answer exts[0..n) (from tn_ws_parse_extensions over the
+   response; n = 0: compression declined, *out untouched, TN_ENOENT) against the offer made
+   with o. Fails (RFC 7692 §7.1) on: another extension or a second element; an invalid or
+   unknown parameter; client_max_window_bits when the offer did not name it (ours always
+   does) ; server_max_window_bits above what we asked; a server that ignored our
+   server_no_context_takeover. Returns: TN_OK (*out agreed); TN_ENOENT; TN_EWS_HANDSHAKE. */
+TN_API int tn_ws_deflate_check_response(const tn_ws_deflate_opts *o, const tn_ws_extension *exts, size_t n,
+                                        tn_ws_deflate_params *out);
 
 TN__END_DECLS
 #endif /* TN_HAS_WEBSOCKET */
@@ -3715,7 +3815,21 @@ typedef int (*tn_ws_origin_fn)(tn_str origin, tn_str host, void *user);
                              reference is kept while connecting); NULL = one made for the
                              connection as the HTTP client's default: verifying the server
                              against the system store, ALPN http/1.1. The URL's host is sent
-                             by SNI and verified against the certificate. Not used for ws:// */
+                             by SNI and verified against the certificate. Not used for ws://
+   Both:
+     compression             permessage-deflate (RFC 7692; needs the deflate codec, else
+                             ignored): NULL = off (Tornado's compression_options None), a
+                             zeroed tn_ws_deflate_opts = on with the defaults (level 6, our
+                             window 2^TORNADO_WS_DEFLATE_WINDOW_BITS, context takeover).
+                             A client offers it, a server accepts the first acceptable offer
+                             (tn_ws_deflate_negotiate); an answer naming parameters we did
+                             not offer fails the client's handshake (TN_EWS_HANDSHAKE).
+                             Compressed messages: RSV1 on the first frame, fragments
+                             compressed as one message, control frames never;
+                             max_message_size applies to the decompressed size (a "zip bomb"
+                             closes 1009 having held at most max_message_size bytes); corrupt
+                             data closes 1007. Memory per compressed connection: see
+                             tn_ws_compression_memory (about 73 KiB with the defaults). */
 typedef struct tn_ws_opts {
     uint64_t max_message_size;
     size_t max_write_buffer_size;
@@ -3733,6 +3847,7 @@ typedef struct tn_ws_opts {
     size_t num_headers;
     tn_connect_opts connect;
     tn_tls_ctx *tls;
+    const tn_ws_deflate_opts *compression;
 } tn_ws_opts;
 
 #if TN_HAS_HTTP_SERVER
@@ -3806,6 +3921,12 @@ TN_API tn_stream *tn_ws_stream(const tn_ws *ws);
 TN_API tn_loop *tn_ws_loop(const tn_ws *ws);
 TN_API void tn_ws_set_user(tn_ws *ws, void *user);
 TN_API void *tn_ws_get_user(const tn_ws *ws);
+/* permessage-deflate: 1 with *out (may be NULL) the agreed parameters when the connection
+   compresses, else 0. */
+TN_API int tn_ws_compression(const tn_ws *ws, tn_ws_deflate_params *out);
+/* Bytes of memory the connection's compression holds now (codec states and buffers), 0
+   without compression. */
+TN_API size_t tn_ws_compression_memory(const tn_ws *ws);
 /* The resolved options (server-only and client-only pointers are not kept: NULL). */
 TN_API void tn_ws_get_opts(const tn_ws *ws, tn_ws_opts *out);
 
@@ -4382,6 +4503,7 @@ TN__END_DECLS
 /* #include "base.h" (inlined above) */
 /* #include "tcp.h" (inlined above) */          /* the private interface below names the public types */
 /* #include "http_server.h" (inlined above) */
+/* #include "ws.h" (inlined above) */           /* tn_ws_deflate_* for ws_deflate.c's private interface */
 
 #include <assert.h>
 #include <errno.h>
@@ -4828,6 +4950,33 @@ TN__PRIVATE int tn__response_gzip_wanted(tn_request *r, int status);
 TN__PRIVATE int tn__response_sendfile(tn_request *req, int file_fd, int64_t offset, uint64_t count,
                                       tn_response_cb cb, void *user);
 #endif
+#endif
+
+/* ---- ws_deflate.c (the ws module's permessage-deflate state, used by ws_conn.c) ---- */
+#if TN_HAS_WEBSOCKET && TN_HAS_DEFLATE
+typedef struct tn__ws_z tn__ws_z;
+/* Streaming receive: a piece of the decompressed message (last: its end); nonzero stops. */
+typedef int (*tn__ws_z_sink)(void *user, const char *data, size_t len, int last);
+/* Compressor + decompressor for agreed params p (client: our side is the client). */
+TN__PRIVATE int tn__ws_z_new(const tn_allocator *a, const tn_ws_deflate_opts *o, const tn_ws_deflate_params *p,
+                             int client, tn__ws_z **out);
+TN__PRIVATE void tn__ws_z_free(tn__ws_z *z);
+TN__PRIVATE void tn__ws_z_params(const tn__ws_z *z, tn_ws_deflate_params *out);
+TN__PRIVATE size_t tn__ws_z_memory(const tn__ws_z *z);
+/* Compress a message or fragment (sync flush; fin drops the 00 00 ff ff tail). *out is
+   valid until the next call. */
+TN__PRIVATE int tn__ws_z_deflate(tn__ws_z *z, const void *data, size_t len, int fin, tn_str *out);
+/* The last tn__ws_z_deflate output was not sent: the compressor starts afresh. */
+TN__PRIVATE void tn__ws_z_unsend(tn__ws_z *z);
+/* Decompress a piece of a message's payload (first: the message starts; last: it ends,
+   the tail is appended). Without sink the message gathers (tn__ws_z_message) up to limit
+   bytes; with sink it is handed over in pieces. Returns TN_OK, TN_EWS_TOO_BIG,
+   TN_EWS_BAD_UTF8 (text), TN_EBAD_DEFLATE, TN_ENOMEM, TN_ECANCELED (the sink said stop). */
+TN__PRIVATE int tn__ws_z_inflate(tn__ws_z *z, const char *in, size_t len, int first, int last, int text,
+                                 uint64_t limit, tn__ws_z_sink sink, void *user);
+TN__PRIVATE tn_str tn__ws_z_message(const tn__ws_z *z);
+/* The message was handed over: forget it (big buffers are freed). */
+TN__PRIVATE void tn__ws_z_done(tn__ws_z *z);
 #endif
 
 #endif /* TN_INTERNAL_H */
@@ -16877,7 +17026,8 @@ TN_API int tn_ws_error_close_code(int code) {
     switch (code) {
     case TN_EWS_PROTOCOL: return 1002;
     case TN_EWS_BAD_UTF8:
-    case TN_EBAD_ENCODING: return 1007;
+    case TN_EBAD_ENCODING:
+    case TN_EBAD_DEFLATE: return 1007;   /* permessage-deflate data that does not decode */
     case TN_EWS_TOO_BIG: return 1009;
     default: return code < 0 && code != TN_EINCOMPLETE ? 1011 : 0;
     }
@@ -17207,6 +17357,373 @@ TN_API int tn_ws_check_response(int status, const tn_http_header *headers, size_
 
 #endif /* TN_HAS_WEBSOCKET */
 /* <<ws.c  end of src/ws.c */
+
+/* ======================================================================== */
+/* >>ws_deflate.c  (src/ws_deflate.c)                                       */
+/* ======================================================================== */
+#ifdef TORNADO_LINE_DIRECTIVES
+#line 1 "src/ws_deflate.c"
+#endif
+/* ws_deflate.c: permessage-deflate (RFC 7692): negotiation (pure) and the per-connection compressor state tn_ws uses. */
+/* #include "ws.h" (inlined above) */
+/* #include "deflate.h" (inlined above) */
+/* #include "internal.h" (inlined above) */
+
+#if TN_HAS_WEBSOCKET
+
+/* Part of the ws module (prefix tn__ws_), in its own file so the extension reads apart
+   from the connection code. Negotiation is text only and always built; the compressor
+   state (tn__ws_z) needs the deflate codec.
+
+   What a compressed connection holds (x86-64, tn__ws_z_memory gives the figure for a
+   connection): the decompressor (deflate.h: 13.9 KiB + 2^bits of history: 46 KiB at the
+   peer's 15 bits, 14.4 KiB at 9), the compressor (27 KiB at our default 12 bits, 195 KiB at
+   15, 7.8 KiB at 8), about 200 B of state, and two buffers that live only while a message
+   is being compressed or decompressed (kept up to 64 KiB for the next message, larger ones
+   freed after it). Both codec states are made once, when the extension is agreed, and
+   reused for every message (reset between messages under no_context_takeover): nothing
+   is allocated per message in the steady state. */
+
+/* ---- negotiation ---- */
+
+TN__PRIVATE int tn__ws_z_bits(tn_str v) {
+    if (v.len == 1 && v.ptr[0] >= '8' && v.ptr[0] <= '9') return v.ptr[0] - '0';
+    if (v.len == 2 && v.ptr[0] == '1' && v.ptr[1] >= '0' && v.ptr[1] <= '5') return 10 + (v.ptr[1] - '0');
+    return 0;
+}
+
+TN_API int tn_ws_deflate_parse(const tn_ws_extension *ext, tn_ws_deflate_params *out) {
+    tn_str rest, name, value;
+    tn_ws_deflate_params p;
+    unsigned seen = 0, bit;
+    memset(&p, 0, sizeof p);
+    p.server_max_window_bits = p.client_max_window_bits = 15;
+    if (!ext || !out || !tn_str_ieq(ext->name, tn_str_c("permessage-deflate"))) return TN_EINVAL;
+    rest = ext->params;
+    while (tn_ws_ext_param_next(&rest, &name, &value)) {
+        if (tn_str_ieq(name, tn_str_c("server_no_context_takeover"))) {
+            bit = 1;
+            if (value.len) return TN_EINVAL;
+            p.server_no_context_takeover = 1;
+        } else if (tn_str_ieq(name, tn_str_c("client_no_context_takeover"))) {
+            bit = 2;
+            if (value.len) return TN_EINVAL;
+            p.client_no_context_takeover = 1;
+        } else if (tn_str_ieq(name, tn_str_c("server_max_window_bits"))) {
+            bit = 4;
+            if (!(p.server_max_window_bits = tn__ws_z_bits(value))) return TN_EINVAL;
+            p.server_max_window_bits_named = 1;
+        } else if (tn_str_ieq(name, tn_str_c("client_max_window_bits"))) {
+            bit = 8;
+            if (value.len && !(p.client_max_window_bits = tn__ws_z_bits(value))) return TN_EINVAL;
+            p.client_max_window_bits_named = 1;
+        } else {
+            return TN_EINVAL;
+        }
+        if (seen & bit) return TN_EINVAL;
+        seen |= bit;
+    }
+    *out = p;
+    return TN_OK;
+}
+
+/* Resolved options: 0 → default, out of range → -1. */
+TN__PRIVATE int tn__ws_z_opt(int v, int def, int lo, int hi) { return v == 0 ? def : v < lo || v > hi ? -1 : v; }
+
+TN_API int tn_ws_deflate_negotiate(const tn_ws_deflate_opts *o, const tn_ws_extension *offers, size_t n,
+                                   tn_ws_deflate_params *out) {
+    tn_ws_deflate_opts d;
+    size_t i;
+    int win, maxwin;
+    memset(&d, 0, sizeof d);
+    if (o) d = *o;
+    win = tn__ws_z_opt(d.window_bits, TORNADO_WS_DEFLATE_WINDOW_BITS, 8, 15);
+    maxwin = tn__ws_z_opt(d.max_window_bits, 15, 9, 15);
+    if (win < 0 || maxwin < 0 || !out) return TN_ENOENT;
+    for (i = 0; i < n; i++) {
+        tn_ws_deflate_params p;
+        if (tn_ws_deflate_parse(&offers[i], &p) != TN_OK) continue;   /* not ours, or declined */
+        /* our compressor's window: only announced when the client asked for a limit */
+        if (p.server_max_window_bits_named) p.server_max_window_bits = TN__MIN(p.server_max_window_bits, win);
+        if (p.client_max_window_bits_named) {
+            p.client_max_window_bits = TN__MIN(p.client_max_window_bits, maxwin);
+            p.client_max_window_bits_named = p.client_max_window_bits < 15;   /* 15: nothing to say */
+        }
+        if (d.no_context_takeover) p.server_no_context_takeover = 1;
+        /* the client's client_no_context_takeover is a hint: taken only when we want it
+           (its history makes its messages smaller, and our decompressor exists anyway) */
+        p.client_no_context_takeover = d.peer_no_context_takeover != 0;
+        *out = p;
+        return TN_OK;
+    }
+    return TN_ENOENT;
+}
+
+TN__PRIVATE int tn__ws_z_put(char *out, size_t cap, size_t *len, const char *s, int num) {
+    char tmp[48];
+    size_t n = strlen(s);
+    if (n + 3 > sizeof tmp) return 0;
+    memcpy(tmp, s, n);
+    if (num) {
+        tmp[n++] = '=';
+        if (num >= 10) tmp[n++] = '1';
+        tmp[n++] = (char)('0' + num % 10);
+    }
+    if (*len + n + 1 > cap) return 0;
+    memcpy(out + *len, tmp, n);
+    *len += n;
+    out[*len] = '\0';
+    return 1;
+}
+
+TN_API int tn_ws_deflate_format(const tn_ws_deflate_params *p, char *out, size_t cap) {
+    size_t len = 0;
+    if (!p || !out) return TN_EINVAL;
+    if (!tn__ws_z_put(out, cap, &len, "permessage-deflate", 0) ||
+        (p->server_no_context_takeover && !tn__ws_z_put(out, cap, &len, "; server_no_context_takeover", 0)) ||
+        (p->client_no_context_takeover && !tn__ws_z_put(out, cap, &len, "; client_no_context_takeover", 0)) ||
+        (p->server_max_window_bits_named &&
+         !tn__ws_z_put(out, cap, &len, "; server_max_window_bits", p->server_max_window_bits)) ||
+        (p->client_max_window_bits_named &&
+         !tn__ws_z_put(out, cap, &len, "; client_max_window_bits", p->client_max_window_bits)))
+        return TN_EBUFFER_FULL;
+    return (int)len;
+}
+
+TN_API int tn_ws_deflate_offer(const tn_ws_deflate_opts *o, char *out, size_t cap) {
+    tn_ws_deflate_opts d;
+    size_t len = 0;
+    int maxwin;
+    memset(&d, 0, sizeof d);
+    if (o) d = *o;
+    maxwin = tn__ws_z_opt(d.max_window_bits, 15, 9, 15);
+    if (!out || maxwin < 0 || tn__ws_z_opt(d.window_bits, 15, 8, 15) < 0 || d.level < 0 || d.level > 9)
+        return TN_EINVAL;
+    if (!tn__ws_z_put(out, cap, &len, "permessage-deflate", 0) ||
+        (d.peer_no_context_takeover && !tn__ws_z_put(out, cap, &len, "; server_no_context_takeover", 0)) ||
+        (d.no_context_takeover && !tn__ws_z_put(out, cap, &len, "; client_no_context_takeover", 0)) ||
+        (maxwin < 15 && !tn__ws_z_put(out, cap, &len, "; server_max_window_bits", maxwin)) ||
+        !tn__ws_z_put(out, cap, &len, "; client_max_window_bits", 0))
+        return TN_EBUFFER_FULL;
+    return (int)len;
+}
+
+TN_API int tn_ws_deflate_check_response(const tn_ws_deflate_opts *o, const tn_ws_extension *exts, size_t n,
+                                        tn_ws_deflate_params *out) {
+    tn_ws_deflate_opts d;
+    tn_ws_deflate_params p;
+    int maxwin;
+    memset(&d, 0, sizeof d);
+    if (o) d = *o;
+    maxwin = tn__ws_z_opt(d.max_window_bits, 15, 9, 15);
+    if (n == 0) return TN_ENOENT;
+    if (n != 1 || !out || maxwin < 0 || tn_ws_deflate_parse(&exts[0], &p) != TN_OK) return TN_EWS_HANDSHAKE;
+    /* a window the server set for us is fine (we offered client_max_window_bits, any value);
+       its own may be announced unasked (it may always use less), but not above our limit */
+    if (p.server_max_window_bits > maxwin || (maxwin < 15 && !p.server_max_window_bits_named)) return TN_EWS_HANDSHAKE;
+    if (d.peer_no_context_takeover && !p.server_no_context_takeover) return TN_EWS_HANDSHAKE;
+    *out = p;
+    return TN_OK;
+}
+
+/* ---- the per-connection state ---- */
+#if TN_HAS_DEFLATE
+
+enum { TN__WS_Z_KEEP = 65536, TN__WS_Z_CHUNK = 16384 };
+
+struct tn__ws_z {
+    tn_inflater *inf;
+    tn_deflater *def;
+    const tn_allocator *a;
+    char *rx, *tx;                 /* decompressed message piece / compressed message */
+    size_t rx_len, rx_cap, tx_cap;
+    uint64_t rx_total;             /* decompressed bytes of the open message */
+    tn_utf8_state utf8;
+    tn_ws_deflate_params params;
+    int inf_reset, def_reset;      /* no_context_takeover per direction */
+    int text;                      /* the open message is text */
+    int inf_bits, def_bits, level;
+};
+
+TN__PRIVATE int tn__ws_z_new(const tn_allocator *a, const tn_ws_deflate_opts *o, const tn_ws_deflate_params *p,
+                             int client, tn__ws_z **out) {
+    tn_inflate_opts io;
+    tn_deflate_opts dopt;
+    tn_ws_deflate_opts d;
+    tn__ws_z *z;
+    int rc, win;
+    memset(&d, 0, sizeof d);
+    if (o) d = *o;
+    *out = NULL;
+    win = tn__ws_z_opt(d.window_bits, TORNADO_WS_DEFLATE_WINDOW_BITS, 8, 15);
+    if (win < 0 || d.level < 0 || d.level > 9) return TN_EINVAL;
+    z = (tn__ws_z *)tn__calloc(a, sizeof *z);
+    if (!z) return TN_ENOMEM;
+    z->a = a;
+    z->params = *p;
+    memset(&io, 0, sizeof io);
+    io.format = TN_DEFLATE_RAW;
+    io.window_bits = client ? p->server_max_window_bits : p->client_max_window_bits;
+    io.max_output = UINT64_MAX;   /* the message limit is applied per message, below */
+    io.allocator = a;
+    memset(&dopt, 0, sizeof dopt);
+    dopt.format = TN_DEFLATE_RAW;
+    dopt.level = d.level;
+    dopt.window_bits = TN__MIN(win, client ? p->client_max_window_bits : p->server_max_window_bits);
+    dopt.allocator = a;
+    z->inf_bits = io.window_bits;
+    z->def_bits = dopt.window_bits;
+    z->level = d.level;
+    z->inf_reset = client ? p->server_no_context_takeover : p->client_no_context_takeover;
+    z->def_reset = client ? p->client_no_context_takeover : p->server_no_context_takeover;
+    rc = tn_inflater_new(&io, &z->inf);
+    if (rc == TN_OK) rc = tn_deflater_new(&dopt, &z->def);
+    if (rc != TN_OK) {
+        tn__ws_z_free(z);
+        return rc;
+    }
+    *out = z;
+    return TN_OK;
+}
+
+TN__PRIVATE void tn__ws_z_free(tn__ws_z *z) {
+    if (!z) return;
+    tn_inflater_free(z->inf);
+    tn_deflater_free(z->def);
+    tn__free(z->a, z->rx);
+    tn__free(z->a, z->tx);
+    tn__free(z->a, z);
+}
+
+TN__PRIVATE void tn__ws_z_params(const tn__ws_z *z, tn_ws_deflate_params *out) { *out = z->params; }
+
+TN__PRIVATE size_t tn__ws_z_memory(const tn__ws_z *z) {
+    tn_inflate_opts io;
+    tn_deflate_opts dopt;
+    memset(&io, 0, sizeof io);
+    memset(&dopt, 0, sizeof dopt);
+    io.format = dopt.format = TN_DEFLATE_RAW;
+    io.window_bits = z->inf_bits;
+    dopt.window_bits = z->def_bits;
+    dopt.level = z->level;
+    return sizeof *z + tn_inflater_size(&io) + tn_deflater_size(&dopt) + z->rx_cap + z->tx_cap;
+}
+
+/* Grow a buffer to at least `need` bytes (doubling, at most `most`). */
+TN__PRIVATE int tn__ws_z_grow(const tn_allocator *a, char **buf, size_t *cap, size_t need, size_t most) {
+    size_t n = *cap ? *cap : 4096;
+    char *p;
+    while (n < need) n = n > SIZE_MAX / 2 ? SIZE_MAX : n * 2;
+    if (n > most) n = most;
+    if (n < need) return TN_ENOMEM;
+    if (!(p = (char *)tn__realloc(a, *buf, n))) return TN_ENOMEM;
+    *buf = p;
+    *cap = n;
+    return TN_OK;
+}
+
+TN__PRIVATE int tn__ws_z_deflate(tn__ws_z *z, const void *data, size_t len, int fin, tn_str *out) {
+    const char *in = (const char *)data;
+    size_t used = 0;
+    int rc;
+    if (z->tx_cap > TN__WS_Z_KEEP && len < TN__WS_Z_KEEP / 2) {   /* a big message's buffer goes */
+        tn__free(z->a, z->tx);
+        z->tx = NULL;
+        z->tx_cap = 0;
+    }
+    for (;;) {
+        size_t c, prod;
+        if (z->tx_cap - used < 64 &&
+            tn__ws_z_grow(z->a, &z->tx, &z->tx_cap, TN__MAX(used + 64, used + len / 2 + 64), SIZE_MAX) != TN_OK)
+            return TN_ENOMEM;
+        rc = tn_deflate(z->def, in, len, &c, z->tx + used, z->tx_cap - used, &prod, TN_DEFLATE_SYNC);
+        in += c;
+        len -= c;
+        used += prod;
+        if (rc == TN_DEFLATE_DONE) break;
+        if (rc < 0) return rc;
+    }
+    /* the sync flush ends with an empty stored block: the message's last frame drops its
+       00 00 ff ff (RFC 7692 §7.2.1); earlier fragments keep theirs (it is valid DEFLATE) */
+    if (fin && used >= 4 && memcmp(z->tx + used - 4, "\0\0\377\377", 4) == 0) used -= 4;
+    if (fin && z->def_reset) tn_deflater_reset(z->def);
+    *out = tn_str_make(z->tx, used);
+    return TN_OK;
+}
+
+TN__PRIVATE void tn__ws_z_unsend(tn__ws_z *z) { tn_deflater_reset(z->def); }
+
+/* After a message: large buffers go, small ones stay for the next message. */
+TN__PRIVATE void tn__ws_z_trim(tn__ws_z *z) {
+    if (z->rx_cap > TN__WS_Z_KEEP && z->rx_len == 0) {
+        tn__free(z->a, z->rx);
+        z->rx = NULL;
+        z->rx_cap = 0;
+    }
+}
+
+TN__PRIVATE int tn__ws_z_inflate(tn__ws_z *z, const char *in, size_t len, int first, int last, int text,
+                                 uint64_t limit, tn__ws_z_sink sink, void *user) {
+    static const char tail[4] = { 0, 0, (char)0xff, (char)0xff };
+    /* whole messages gather up to limit + 1 bytes (one more tells the limit was passed);
+       streaming hands over pieces of TN__WS_Z_CHUNK */
+    size_t most = sink ? (size_t)TN__WS_Z_CHUNK : limit >= (uint64_t)SIZE_MAX ? SIZE_MAX : (size_t)limit + 1;
+    int pass, rc;
+    if (first) {
+        z->rx_len = 0;
+        z->rx_total = 0;
+        z->text = text;
+        tn_utf8_init(&z->utf8);
+    }
+    for (pass = 0; pass < 2; pass++) {
+        const char *p = pass ? tail : in;
+        size_t n = pass ? (last ? sizeof tail : 0) : len;
+        for (;;) {
+            size_t c, prod, room;
+            if (z->rx_len == z->rx_cap) {
+                if (sink && z->rx_len) {
+                    if (sink(user, z->rx, z->rx_len, 0) != 0) return TN_ECANCELED;
+                    z->rx_len = 0;
+                } else if (tn__ws_z_grow(z->a, &z->rx, &z->rx_cap, z->rx_len + 1, most) != TN_OK) {
+                    return z->rx_cap >= most ? TN_EWS_TOO_BIG : TN_ENOMEM;
+                }
+            }
+            room = z->rx_cap - z->rx_len;
+            rc = tn_inflate(z->inf, p, n, &c, z->rx + z->rx_len, room, &prod);
+            if (prod && z->text && tn_utf8_feed(&z->utf8, z->rx + z->rx_len, prod) != TN_OK) return TN_EWS_BAD_UTF8;
+            z->rx_len += prod;
+            z->rx_total += prod;
+            p += c;
+            n -= c;
+            if (z->rx_total > limit) return TN_EWS_TOO_BIG;
+            if (rc == TN_INFLATE_END) {
+                /* a block with BFINAL set (RFC 7692 §7.2.3.3): the stream ended; what
+                   follows (the tail we append, or a new stream) starts afresh */
+                tn_inflater_reset(z->inf);
+                continue;
+            }
+            if (rc < 0) return rc == TN_ELIMIT ? TN_EWS_TOO_BIG : TN_EBAD_DEFLATE;
+            if (n == 0 && prod < room) break;
+        }
+    }
+    if (!last) return TN_OK;
+    if (z->text && tn_utf8_finish(&z->utf8) != TN_OK) return TN_EWS_BAD_UTF8;
+    if (z->inf_reset) tn_inflater_reset(z->inf);
+    if (sink && sink(user, z->rx, z->rx_len, 1) != 0) return TN_ECANCELED;
+    return TN_OK;
+}
+
+TN__PRIVATE tn_str tn__ws_z_message(const tn__ws_z *z) { return tn_str_make(z->rx, z->rx_len); }
+
+TN__PRIVATE void tn__ws_z_done(tn__ws_z *z) {
+    z->rx_len = 0;
+    z->rx_total = 0;
+    tn__ws_z_trim(z);
+}
+
+#endif /* TN_HAS_DEFLATE */
+#endif /* TN_HAS_WEBSOCKET */
+/* <<ws_deflate.c  end of src/ws_deflate.c */
 
 /* ======================================================================== */
 /* >>http_server.c  (src/http_server.c)                                     */
@@ -20916,6 +21433,8 @@ typedef struct tn__ws_client {
     tn_buf req;                    /* the request, until it is written */
     char *host;                    /* for tn_tcp_connect */
     char *offered;                 /* the offered subprotocols, "a,b" (or NULL) */
+    tn_ws_deflate_opts zopts;      /* permessage-deflate as offered (when zoffered) */
+    int zoffered;
     tn_tls_ctx *tls;               /* wss://: the context (a reference), NULL for ws:// */
     int aborted;                   /* tn_ws_abort while connecting */
     int timed_out;
@@ -20931,6 +21450,7 @@ struct tn_ws {
     void *user;
     tn__ws_client *cl;             /* client, during the handshake */
     char *subprotocol;             /* owned, or NULL */
+    struct tn__ws_z *z;            /* permessage-deflate (ws_deflate.c), NULL when not agreed */
     tn_ws_parser *rx;              /* the frame parser while a frame or message spans reads;
                                       NULL between messages (parsing then uses the stack) */
     char *close_reason;            /* the peer's close reason (owned), or NULL */
@@ -20953,6 +21473,8 @@ struct tn_ws {
     unsigned char rx_open;         /* a data message is being received */
     unsigned char tx_frag;         /* a fragmented send is open */
     unsigned char ending;          /* the TCP connection is being ended */
+    unsigned char rx_z;            /* the message being received is compressed (RSV1) */
+    unsigned char tx_rsv;          /* RSV bits for the data frame being queued */
 };
 
 TN__PRIVATE void tn__ws_read(tn_ws *ws);
@@ -20981,6 +21503,9 @@ TN__PRIVATE void tn__ws_finalize(tn__handle *h) {
     if (ws->opened && ws->cb.on_close)
         ws->cb.on_close(ws, ws->close_code, tn_str_make(ws->close_reason, ws->close_reason_len), ws->user);
     tn__ws_client_free(ws);
+#if TN_HAS_DEFLATE
+    tn__ws_z_free(ws->z);
+#endif
     tn__free(a, ws->rx);
     tn__free(a, ws->close_reason);
     tn__free(a, ws->subprotocol);
@@ -21041,6 +21566,7 @@ TN__PRIVATE int tn__ws_frame(tn_ws *ws, int opcode, int fin, const void *data, s
     memset(&f, 0, sizeof f);
     f.fin = fin;
     f.opcode = opcode;
+    f.rsv = ws->tx_rsv;
     f.length = len;
     f.masked = ws->client;
     if (f.masked && (rc = tn_random_bytes(f.mask, sizeof f.mask)) != TN_OK) return rc;
@@ -21095,13 +21621,35 @@ TN__PRIVATE int tn__ws_can_send(const tn_ws *ws) {
     return TN_OK;
 }
 
+#if TN_HAS_DEFLATE
+/* A compressed message or fragment: RSV1 on a message's first frame (RFC 7692 §6). */
+TN__PRIVATE int tn__ws_frame_z(tn_ws *ws, int opcode, int fin, const void *data, size_t len, tn_ws_send_cb cb,
+                               void *user) {
+    tn_str c;
+    int rc = tn__ws_z_deflate(ws->z, data, len, fin, &c);
+    if (rc == TN_OK) {
+        ws->tx_rsv = opcode != TN_WS_CONT ? TN_WS_RSV1 : 0;
+        rc = tn__ws_frame(ws, opcode, fin, c.ptr, c.len, cb, user, 1);
+        ws->tx_rsv = 0;
+    }
+    /* not sent: the peer never sees what the compressor just took in, so it starts afresh
+       (its next output refers only to itself: still decodable with the peer's history) */
+    if (rc != TN_OK) tn__ws_z_unsend(ws->z);
+    return rc;
+}
+#define TN__WS_FRAME_DATA(ws, op, fin, d, n, cb, u) \
+    ((ws)->z ? tn__ws_frame_z(ws, op, fin, d, n, cb, u) : tn__ws_frame(ws, op, fin, d, n, cb, u, 1))
+#else
+#define TN__WS_FRAME_DATA(ws, op, fin, d, n, cb, u) tn__ws_frame(ws, op, fin, d, n, cb, u, 1)
+#endif
+
 TN_API int tn_ws_send(tn_ws *ws, int opcode, const void *data, size_t len, tn_ws_send_cb cb, void *user) {
     int rc;
     if (!ws || (opcode != TN_WS_TEXT && opcode != TN_WS_BINARY) || (len && !data)) return TN_EINVAL;
     if ((rc = tn__ws_can_send(ws)) != TN_OK) return rc;
     if (ws->tx_frag) return TN_EINVAL;
     if (opcode == TN_WS_TEXT && tn_utf8_validate((const char *)data, len) != TN_OK) return TN_EBAD_ENCODING;
-    return tn__ws_frame(ws, opcode, 1, data, len, cb, user, 1);
+    return TN__WS_FRAME_DATA(ws, opcode, 1, data, len, cb, user);
 }
 
 TN_API int tn_ws_send_fragment(tn_ws *ws, int opcode, const void *data, size_t len, int fin, tn_ws_send_cb cb,
@@ -21110,7 +21658,7 @@ TN_API int tn_ws_send_fragment(tn_ws *ws, int opcode, const void *data, size_t l
     if (!ws || (len && !data)) return TN_EINVAL;
     if ((rc = tn__ws_can_send(ws)) != TN_OK) return rc;
     if (ws->tx_frag ? opcode != TN_WS_CONT : (opcode != TN_WS_TEXT && opcode != TN_WS_BINARY)) return TN_EINVAL;
-    rc = tn__ws_frame(ws, opcode, fin != 0, data, len, cb, user, 1);
+    rc = TN__WS_FRAME_DATA(ws, opcode, fin != 0, data, len, cb, user);
     if (rc == TN_OK) ws->tx_frag = !fin;
     return rc;
 }
@@ -21263,14 +21811,64 @@ TN__PRIVATE int tn__ws_control(tn_ws *ws, const tn_ws_event *ev) {
     return ws->s && !tn_stream_closed(ws->s) && !ws->rx_closed;
 }
 
+#if TN_HAS_DEFLATE
+typedef struct tn__ws_zctx { tn_ws *ws; int opcode; } tn__ws_zctx;
+
+/* Streaming receive of a compressed message: each decompressed piece. */
+TN__PRIVATE int tn__ws_zsink(void *user, const char *data, size_t len, int last) {
+    tn__ws_zctx *c = (tn__ws_zctx *)user;
+    tn_ws *ws = c->ws;
+    if (len || last) ws->cb.on_fragment(ws, c->opcode, tn_str_make(data, len), last, ws->user);
+    return !ws->s || tn_stream_closed(ws->s) || ws->rx_closed || ws->tx_closed;
+}
+
+/* A piece of a compressed message: decompressed as it arrives (into the tn__ws_z, or
+   handed over in pieces when streaming), the wire bytes consumed at once. Returns 1 to go
+   on, 0 to stop. */
+TN__PRIVATE int tn__ws_zdata(tn_ws *ws, const tn_ws_event *ev, int first, int last) {
+    if (!ws->tx_closed && (ws->cb.on_fragment || ws->cb.on_message)) {
+        tn__ws_zctx c;
+        int rc;
+        c.ws = ws;
+        c.opcode = ev->opcode;
+        rc = tn__ws_z_inflate(ws->z, ev->data.ptr, ev->data.len, first, last, ev->opcode == TN_WS_TEXT, ws->max_msg,
+                              ws->cb.on_fragment ? tn__ws_zsink : NULL, &c);
+        if (rc == TN_ECANCELED) return 0;   /* the user closed from on_fragment */
+        if (rc != TN_OK) {
+            tn__ws_fail_conn(ws, rc);   /* 1009 (too big inflated), 1007 (corrupt, bad UTF-8) */
+            return 0;
+        }
+        if (last && !ws->cb.on_fragment) ws->cb.on_message(ws, ev->opcode, tn__ws_z_message(ws->z), ws->user);
+    }
+    if (last) {
+        tn__ws_z_done(ws->z);
+        ws->rx_open = ws->rx_z = 0;
+    }
+    if (!ws->s || tn_stream_closed(ws->s) || ws->rx_closed) return 0;
+    tn__stream_consume(ws->s, ws->rx_pos);
+    ws->rx_pos = 0;
+    ws->msg_start = ws->msg_len = 0;
+    return 1;
+}
+#endif
+
 /* A piece of a data message, lying at buffer offset `at`. Returns 1 to go on, 0 to stop. */
 TN__PRIVATE int tn__ws_data(tn_ws *ws, const tn_ws_event *ev, char *base, size_t at) {
     int last = (ev->flags & TN_WS_EV_MESSAGE_END) != 0;
-    if ((ev->flags & TN_WS_EV_FRAME_START) && ev->frame.opcode != TN_WS_CONT) {
+    int first = (ev->flags & TN_WS_EV_FRAME_START) && ev->frame.opcode != TN_WS_CONT;
+    if (first) {
         ws->rx_open = 1;
+        ws->rx_z = (ev->rsv & TN_WS_RSV1) != 0;   /* the parser allows it only when agreed */
         ws->msg_start = at;
         ws->msg_len = 0;
     }
+#if TN_HAS_DEFLATE
+    if (ws->rx_z) return tn__ws_zdata(ws, ev, first, last);
+    if (ws->z && ws->msg_len + ev->data.len > ws->max_msg) {   /* the parser allowed compression's slack */
+        tn__ws_fail_conn(ws, TN_EWS_TOO_BIG);
+        return 0;
+    }
+#endif
     if (ws->cb.on_fragment || ws->tx_closed || !ws->cb.on_message) {
         /* streaming receive (or a message nobody takes): hand over and forget the bytes */
         if (last) ws->rx_open = 0;
@@ -21306,6 +21904,11 @@ TN__PRIVATE void tn__ws_process(tn_ws *ws) {
         memset(&local, 0, sizeof local);
         local.role = ws->client ? TN_WS_CLIENT : TN_WS_SERVER;
         local.max_message_size = ws->max_msg;
+        if (ws->z) {   /* compressed: the limit is on the decompressed size (tn__ws_zdata); the
+                          wire size may exceed it a little for data that does not compress */
+            local.rsv_allowed = TN_WS_RSV1;
+            local.max_message_size = ws->max_msg + TN__MIN(ws->max_msg / 8 + 1024, UINT64_MAX - ws->max_msg);
+        }
         p = &local;
     }
     for (;;) {
@@ -21346,7 +21949,7 @@ TN__PRIVATE void tn__ws_process(tn_ws *ws) {
         }
         *ws->rx = local;
     }
-    if (ws->rx_open && !ws->cb.on_fragment && !ws->tx_closed && ws->cb.on_message) {
+    if (ws->rx_open && !ws->rx_z && !ws->cb.on_fragment && !ws->tx_closed && ws->cb.on_message) {
         /* keep the message so far at the front: drop the headers before it and the spent
            bytes behind it; the next payload lands right after it */
         tn__stream_truncate(ws->s, ws->msg_start + ws->msg_len);
@@ -21462,7 +22065,8 @@ TN_API int tn_ws_accept(tn_request *req, const tn_ws_opts *opts, const tn_ws_han
     tn_loop *loop;
     tn_stream *s;
     tn_ws *ws;
-    int custom, rc;
+    int custom, rc, zok = 0;
+    char zhdr[128];
     if (out) *out = NULL;
     if (!req || !h) return TN_EINVAL;
     memset(&o, 0, sizeof o);
@@ -21483,6 +22087,26 @@ TN_API int tn_ws_accept(tn_request *req, const tn_ws_opts *opts, const tn_ws_han
         tn__free(tn__loop_alloc(loop), ws);
         ws = NULL;
     }
+#if TN_HAS_DEFLATE
+    if (ws && o.compression) {
+        /* the first acceptable permessage-deflate offer; a malformed header or none
+           acceptable: no compression (the connection goes on, as Tornado's) */
+        tn_ws_extension exts[8];
+        tn_ws_deflate_params zp;
+        size_t ne = 0;
+        int erc = tn_ws_parse_extensions(hd, nh, exts, sizeof exts / sizeof exts[0], &ne);
+        if ((erc == TN_OK || erc == TN_ELIMIT) && tn_ws_deflate_negotiate(o.compression, exts, ne, &zp) == TN_OK &&
+            tn_ws_deflate_format(&zp, zhdr, sizeof zhdr) > 0) {
+            if (tn__ws_z_new(tn__loop_alloc(loop), o.compression, &zp, 0, &ws->z) == TN_OK) {
+                zok = 1;
+            } else {   /* out of memory, or bad options */
+                tn__free(tn__loop_alloc(loop), ws->subprotocol);
+                tn__free(tn__loop_alloc(loop), ws);
+                ws = NULL;
+            }
+        }
+    }
+#endif
     if (!ws) {
         rc = tn_respond_error(req, 500, NULL);
         return rc == TN_ECLOSED ? TN_ECLOSED : TN_ENOMEM;
@@ -21492,7 +22116,11 @@ TN_API int tn_ws_accept(tn_request *req, const tn_ws_opts *opts, const tn_ws_han
         (rc = tn_response_set_header(req, "Connection", "Upgrade")) != TN_OK ||
         (rc = tn_response_set_header(req, "Sec-WebSocket-Accept", accept)) != TN_OK ||
         (ws->subprotocol && (rc = tn_response_set_header(req, "Sec-WebSocket-Protocol", ws->subprotocol)) != TN_OK) ||
+        (zok && (rc = tn_response_set_header(req, "Sec-WebSocket-Extensions", zhdr)) != TN_OK) ||
         (rc = tn_response_start(req, 101, 0)) != TN_OK || (rc = tn_request_detach(req, &s)) != TN_OK) {
+#if TN_HAS_DEFLATE
+        tn__ws_z_free(ws->z);
+#endif
         tn__free(tn__loop_alloc(loop), ws->subprotocol);
         tn__free(tn__loop_alloc(loop), ws);
         return rc;
@@ -21542,6 +22170,17 @@ TN__PRIVATE int tn__ws_check_answer(tn_ws *ws) {
     tn_str proto;
     int rc = tn_ws_check_response(r->status, r->headers, r->num_headers, tn_str_c(cl->key));
     if (rc != TN_OK) return rc;
+#if TN_HAS_DEFLATE
+    if (cl->zoffered) {   /* permessage-deflate: declined, or agreed within what we offered */
+        tn_ws_extension exts[2];
+        tn_ws_deflate_params zp;
+        size_t ne = 0;
+        if (tn_ws_parse_extensions(r->headers, r->num_headers, exts, 2, &ne) != TN_OK) return TN_EWS_HANDSHAKE;
+        rc = tn_ws_deflate_check_response(&cl->zopts, exts, ne, &zp);
+        if (rc == TN_OK && (rc = tn__ws_z_new(tn__loop_alloc(ws->h.loop), &cl->zopts, &zp, 1, &ws->z)) != TN_OK) return rc;
+        if (rc != TN_OK && rc != TN_ENOENT) return rc;
+    } else
+#endif
     /* no extension was offered: the server may not use one */
     if (tn_http_header_count(r->headers, r->num_headers, "Sec-WebSocket-Extensions") > 0) return TN_EWS_HANDSHAKE;
     if (tn_http_header_get(r->headers, r->num_headers, "Sec-WebSocket-Protocol", &proto) == TN_OK) {
@@ -21688,6 +22327,16 @@ TN__PRIVATE int tn__ws_build_request(tn_ws *ws, const tn_url *u, const tn_ws_opt
         else rc = tn__ws_put_header(b, tn_str_c("Sec-WebSocket-Protocol"), tn_str_c(cl->offered));
     }
     tn_buf_free(&protos);
+#if TN_HAS_DEFLATE
+    if (rc == TN_OK && o->compression) {
+        char offer[128];
+        int n = tn_ws_deflate_offer(o->compression, offer, sizeof offer);
+        if (n < 0) return TN_EINVAL;
+        cl->zopts = *o->compression;
+        cl->zoffered = 1;
+        rc = tn__ws_put_header(b, tn_str_c("Sec-WebSocket-Extensions"), tn_str_make(offer, (size_t)n));
+    }
+#endif
     for (i = 0; rc == TN_OK && i < o->num_headers; i++) rc = tn__ws_put_header(b, o->headers[i].name, o->headers[i].value);
     if (rc == TN_OK && tn_buf_append(b, "\r\n", 2) != 0) rc = TN_ENOMEM;
     return rc;
@@ -21782,6 +22431,24 @@ TN_API tn_stream *tn_ws_stream(const tn_ws *ws) { return ws && ws->state == TN__
 TN_API tn_loop *tn_ws_loop(const tn_ws *ws) { return ws->h.loop; }
 TN_API void tn_ws_set_user(tn_ws *ws, void *user) { ws->user = user; }
 TN_API void *tn_ws_get_user(const tn_ws *ws) { return ws->user; }
+TN_API int tn_ws_compression(const tn_ws *ws, tn_ws_deflate_params *out) {
+#if TN_HAS_DEFLATE
+    if (ws && ws->z) {
+        if (out) tn__ws_z_params(ws->z, out);
+        return 1;
+    }
+#endif
+    (void)ws;
+    (void)out;
+    return 0;
+}
+TN_API size_t tn_ws_compression_memory(const tn_ws *ws) {
+#if TN_HAS_DEFLATE
+    if (ws && ws->z) return tn__ws_z_memory(ws->z);
+#endif
+    (void)ws;
+    return 0;
+}
 TN_API void tn_ws_get_opts(const tn_ws *ws, tn_ws_opts *out) {
     memset(out, 0, sizeof *out);
     out->max_message_size = ws->max_msg;

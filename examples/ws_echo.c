@@ -6,7 +6,8 @@
                    s.onmessage = e => console.log(e.data); s.onopen = () => s.send("hi")
    Options:        --host ADDR (default 127.0.0.1), --port N (default 9001), --any-origin
                    (accept browsers from any page; by default Origin must match Host),
-                   --cert FILE --key FILE (serve wss; needs TORNADO_WITH_OPENSSL)
+                   --cert FILE --key FILE (serve wss; needs TORNADO_WITH_OPENSSL),
+                   --compress (accept permessage-deflate offers, default settings)
    It is the server side of the Autobahn|Testsuite run (tests/test_autobahn.py). */
 #define TORNADO_IMPLEMENTATION
 #include "../tornado.h"
@@ -30,6 +31,7 @@ static void on_message(tn_ws *ws, int opcode, tn_str data, void *user) {
 }
 
 static tn_ws_opts g_opts;
+static tn_ws_deflate_opts g_deflate;   /* zeroed: permessage-deflate with the defaults */
 
 static void on_request(tn_request *req, void *user) {
     tn_ws_handler h;
@@ -53,8 +55,9 @@ int main(int argc, char **argv) {
         if (strcmp(argv[i], "--port") == 0 && i + 1 < argc) port = atoi(argv[++i]);
         else if (strcmp(argv[i], "--host") == 0 && i + 1 < argc) host = argv[++i];
         else if (strcmp(argv[i], "--any-origin") == 0) g_opts.check_origin = any_origin;
+        else if (strcmp(argv[i], "--compress") == 0) g_opts.compression = &g_deflate;
         else if (!ex_tls_flag(&tls, argc, argv, &i, 0)) {
-            fprintf(stderr, "usage: %s [--host ADDR] [--port N] [--any-origin] [--cert FILE --key FILE]\n", argv[0]);
+            fprintf(stderr, "usage: %s [--host ADDR] [--port N] [--any-origin] [--compress] [--cert FILE --key FILE]\n", argv[0]);
             return 2;
         }
     }

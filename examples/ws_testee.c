@@ -5,7 +5,8 @@
                    (wstest -m fuzzingserver -s spec.json &)   # see tests/test_autobahn.py
                    ./build/examples/ws_testee --url ws://127.0.0.1:9001 --agent tornado.h
    Options:        --url BASE (default ws://127.0.0.1:9001), --agent NAME (default tornado.h),
-                   --cases N (run only the first N cases) */
+                   --cases N (run only the first N cases), --compress (offer
+                   permessage-deflate: cases 12 and 13 need it) */
 #define TORNADO_IMPLEMENTATION
 #include "../tornado.h"
 
@@ -16,6 +17,8 @@
 static const char *g_base = "ws://127.0.0.1:9001", *g_agent = "tornado.h";
 static int g_count = -1, g_case, g_limit = -1;
 static tn_loop *g_loop;
+static int g_compress;
+static tn_ws_deflate_opts g_deflate;   /* zeroed: permessage-deflate with the defaults */
 
 static void next(void);
 
@@ -57,6 +60,7 @@ static void open_url(const char *path) {
     memset(&o, 0, sizeof o);
     memset(&h, 0, sizeof h);
     o.max_message_size = 64u << 20;   /* case 9 sends 16 MiB messages */
+    if (g_compress) o.compression = &g_deflate;
     h.on_message = on_message;
     h.on_close = on_close;
     snprintf(url, sizeof url, "%s%s", g_base, path);
@@ -88,14 +92,16 @@ static void next(void) {
 
 int main(int argc, char **argv) {
     int i;
-    for (i = 1; i + 1 < argc; i += 2) {
-        if (strcmp(argv[i], "--url") == 0) g_base = argv[i + 1];
-        else if (strcmp(argv[i], "--agent") == 0) g_agent = argv[i + 1];
-        else if (strcmp(argv[i], "--cases") == 0) g_limit = atoi(argv[i + 1]);
+    for (i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--compress") == 0) g_compress = 1;
+        else if (i + 1 >= argc) break;
+        else if (strcmp(argv[i], "--url") == 0) g_base = argv[++i];
+        else if (strcmp(argv[i], "--agent") == 0) g_agent = argv[++i];
+        else if (strcmp(argv[i], "--cases") == 0) g_limit = atoi(argv[++i]);
         else break;
     }
     if (i < argc) {
-        fprintf(stderr, "usage: %s [--url ws://host:port] [--agent NAME] [--cases N]\n", argv[0]);
+        fprintf(stderr, "usage: %s [--url ws://host:port] [--agent NAME] [--cases N] [--compress]\n", argv[0]);
         return 2;
     }
     if (tn_loop_new(NULL, &g_loop) != 0) return 1;

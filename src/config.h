@@ -148,6 +148,10 @@
      TORNADO_WS_PING_TIMEOUT_MS          30000        least default ping timeout (Tornado's: max(3 ×
                                                       ping interval, 30 s))
      TORNADO_WS_MAX_RESPONSE_HEADERS     32           header fields of a WebSocket client's 101
+     TORNADO_WS_DEFLATE_WINDOW_BITS      12           permessage-deflate: our compressor's window
+                                                      (2^bits bytes; its state: 27 KiB at 12, 195
+                                                      KiB at 15, 7.8 KiB at 8) when the options
+                                                      say 0
      TORNADO_TLS_HANDSHAKE_TIMEOUT_MS    10000        a TLS handshake must finish within this
 
    ALLOCATOR
@@ -201,6 +205,14 @@
    tn_static_opts.precompressed serves "<file>.gz" siblings; tools/embed_assets.py --gzip
    stores compiled-in assets compressed. The HTTP client decodes gzip and deflate by
    default (no_decompress turns it off). Memory: see http_server.h and deflate.h.
+
+   WebSocket permessage-deflate: tn_ws_opts.compression (NULL = off, as Tornado's
+   compression_options None; a zeroed tn_ws_deflate_opts = on: level 6, our window
+   2^TORNADO_WS_DEFLATE_WINDOW_BITS, context takeover). Memory per compressed connection
+   with the defaults: about 83 KiB (decompressor 46 KiB at the peer's 32 KiB window,
+   compressor 27 KiB, buffers); small devices: level 1, window_bits 9-10, max_window_bits 9
+   (asks the peer for 512 B: a client always can, a server when the client offers
+   client_max_window_bits) give about 33 KiB.
 */
 /* The implementation needs POSIX and a few GNU calls (accept4, pipe2). Ask glibc for them
    when the includer has not; this works when tornado.h comes before any system header in
@@ -424,6 +436,11 @@
    TN_EWS_TOO_BIG, close 1009). */
 #ifndef TORNADO_MAX_WS_MESSAGE
 #define TORNADO_MAX_WS_MESSAGE 10485760u
+#endif
+/* ws: permessage-deflate, the window our compressor uses when tn_ws_deflate_opts says 0
+   (8..15; memory per compressed connection: see tn_ws_deflate_opts and deflate.h). */
+#ifndef TORNADO_WS_DEFLATE_WINDOW_BITS
+#define TORNADO_WS_DEFLATE_WINDOW_BITS 12
 #endif
 /* tls: a handshake not done within this closes the stream (TN_ETIMEOUT): a stalled peer
    cannot hold a connection slot. */

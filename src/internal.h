@@ -8,6 +8,7 @@
 #include "base.h"
 #include "tcp.h"          /* the private interface below names the public types */
 #include "http_server.h"
+#include "ws.h"           /* tn_ws_deflate_* for ws_deflate.c's private interface */
 
 #include <assert.h>
 #include <errno.h>
@@ -454,6 +455,33 @@ TN__PRIVATE int tn__response_gzip_wanted(tn_request *r, int status);
 TN__PRIVATE int tn__response_sendfile(tn_request *req, int file_fd, int64_t offset, uint64_t count,
                                       tn_response_cb cb, void *user);
 #endif
+#endif
+
+/* ---- ws_deflate.c (the ws module's permessage-deflate state, used by ws_conn.c) ---- */
+#if TN_HAS_WEBSOCKET && TN_HAS_DEFLATE
+typedef struct tn__ws_z tn__ws_z;
+/* Streaming receive: a piece of the decompressed message (last: its end); nonzero stops. */
+typedef int (*tn__ws_z_sink)(void *user, const char *data, size_t len, int last);
+/* Compressor + decompressor for agreed params p (client: our side is the client). */
+TN__PRIVATE int tn__ws_z_new(const tn_allocator *a, const tn_ws_deflate_opts *o, const tn_ws_deflate_params *p,
+                             int client, tn__ws_z **out);
+TN__PRIVATE void tn__ws_z_free(tn__ws_z *z);
+TN__PRIVATE void tn__ws_z_params(const tn__ws_z *z, tn_ws_deflate_params *out);
+TN__PRIVATE size_t tn__ws_z_memory(const tn__ws_z *z);
+/* Compress a message or fragment (sync flush; fin drops the 00 00 ff ff tail). *out is
+   valid until the next call. */
+TN__PRIVATE int tn__ws_z_deflate(tn__ws_z *z, const void *data, size_t len, int fin, tn_str *out);
+/* The last tn__ws_z_deflate output was not sent: the compressor starts afresh. */
+TN__PRIVATE void tn__ws_z_unsend(tn__ws_z *z);
+/* Decompress a piece of a message's payload (first: the message starts; last: it ends,
+   the tail is appended). Without sink the message gathers (tn__ws_z_message) up to limit
+   bytes; with sink it is handed over in pieces. Returns TN_OK, TN_EWS_TOO_BIG,
+   TN_EWS_BAD_UTF8 (text), TN_EBAD_DEFLATE, TN_ENOMEM, TN_ECANCELED (the sink said stop). */
+TN__PRIVATE int tn__ws_z_inflate(tn__ws_z *z, const char *in, size_t len, int first, int last, int text,
+                                 uint64_t limit, tn__ws_z_sink sink, void *user);
+TN__PRIVATE tn_str tn__ws_z_message(const tn__ws_z *z);
+/* The message was handed over: forget it (big buffers are freed). */
+TN__PRIVATE void tn__ws_z_done(tn__ws_z *z);
 #endif
 
 #endif /* TN_INTERNAL_H */

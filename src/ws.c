@@ -314,7 +314,8 @@ TN_API int tn_ws_error_close_code(int code) {
     switch (code) {
     case TN_EWS_PROTOCOL: return 1002;
     case TN_EWS_BAD_UTF8:
-    case TN_EBAD_ENCODING: return 1007;
+    case TN_EBAD_ENCODING:
+    case TN_EBAD_DEFLATE: return 1007;   /* permessage-deflate data that does not decode */
     case TN_EWS_TOO_BIG: return 1009;
     default: return code < 0 && code != TN_EINCOMPLETE ? 1011 : 0;
     }

@@ -149,7 +149,8 @@ TN_API int tn_ws_parse_into(tn_ws_parser *p, const char *in, size_t len, char *o
 TN_API void tn_ws_parser_reset(tn_ws_parser *p);
 
 /* The close code an endpoint should send after a codec or decoding error: 1002
-   (TN_EWS_PROTOCOL), 1007 (TN_EWS_BAD_UTF8, TN_EBAD_ENCODING), 1009 (TN_EWS_TOO_BIG), 1011
+   (TN_EWS_PROTOCOL), 1007 (TN_EWS_BAD_UTF8, TN_EBAD_ENCODING, TN_EBAD_DEFLATE: a compressed
+   message that does not decode), 1009 (TN_EWS_TOO_BIG), 1011
    (any other error: an unexpected condition); 0 for TN_OK, TN_EINCOMPLETE and positive
    values. */
 TN_API int tn_ws_error_close_code(int code);
@@ -276,6 +277,87 @@ TN_API int tn_ws_client_key(char out[TN_WS_KEY_SIZE + 1]);
    Sec-WebSocket-Extensions name only what was offered is the caller's check (parse them
    with the functions above). Returns: TN_OK; TN_EWS_HANDSHAKE. */
 TN_API int tn_ws_check_response(int status, const tn_http_header *headers, size_t num, tn_str key);
+
+/* ---- permessage-deflate (RFC 7692) negotiation -------------------------------------------
+   Pure text work over Sec-WebSocket-Extensions, usable without tn_ws: a server picks the
+   first acceptable offer (tn_ws_deflate_negotiate) and writes its answer
+   (tn_ws_deflate_format); a client writes its offer (tn_ws_deflate_offer) and checks the
+   answer (tn_ws_deflate_check_response). The compression itself is tn_ws's (ws_conn.h),
+   built only with the deflate codec (TN_HAS_DEFLATE). */
+
+/* tn_ws_deflate_opts: our side's wishes, the same struct for a server and a client
+   (tn_ws_opts.compression: NULL = no compression, Tornado's compression_options None; a
+   zeroed struct = on with the defaults, Tornado's empty dict).
+     level               1 (fast) .. 9 (small); 0 = 6 (Tornado's compression_level)
+     window_bits         8..15, 0 = TORNADO_WS_DEFLATE_WINDOW_BITS (12): the window our
+                         compressor uses (its memory: deflate.h's table, 27 KiB at 12,
+                         195 KiB at 15); lowered to what the peer allows
+     max_window_bits     9..15, 0 = 15: the largest window we let the peer compress with
+                         (our decompressor holds 2^bits + 14 KiB). A client asks for it
+                         (server_max_window_bits); a server can only when the client
+                         offered client_max_window_bits (else the peer may use 32 KiB)
+     no_context_takeover 1: our compressor forgets its history after every message
+                         (declared: server_no_context_takeover / client_no_context_takeover)
+     peer_no_context_takeover 1: ask the peer to do the same (a client asks with
+                         server_no_context_takeover, a server answers with
+                         client_no_context_takeover); our decompressor then starts afresh
+                         for every message */
+typedef struct tn_ws_deflate_opts {
+    int level;
+    int window_bits;
+    int max_window_bits;
+    int no_context_takeover;
+    int peer_no_context_takeover;
+} tn_ws_deflate_opts;
+
+/* tn_ws_deflate_params: what was agreed (a value type). Window bits are 8..15; 15 when the
+   parameter was not named. *_named: the parameter appeared (client_max_window_bits may
+   appear without a value in an offer: it then means "the client supports it"). */
+typedef struct tn_ws_deflate_params {
+    int server_no_context_takeover;
+    int client_no_context_takeover;
+    int server_max_window_bits;
+    int client_max_window_bits;
+    int server_max_window_bits_named;
+    int client_max_window_bits_named;
+} tn_ws_deflate_params;
+
+/* Parse one "permessage-deflate" element's parameters (ext from tn_ws_parse_extensions).
+   Returns: TN_OK; TN_EINVAL (not permessage-deflate; an unknown or repeated parameter; a
+   window size that is not 8..15 in decimal without leading zeros, missing where required;
+   a *_no_context_takeover with a value). */
+TN_API int tn_ws_deflate_parse(const tn_ws_extension *ext, tn_ws_deflate_params *out);
+
+/* Server: the first permessage-deflate offer in offers[0..n) (the client's order) whose
+   parameters are all valid and supported, answered as o asks (o NULL = defaults):
+   server_max_window_bits offered → ours is min(offer, o->window_bits); client_max_window_bits
+   offered → min(offer or 15, o->max_window_bits) (a client that did not offer it may use
+   32 KiB); server_no_context_takeover offered or o->no_context_takeover → declared;
+   o->peer_no_context_takeover → client_no_context_takeover (the client's own
+   client_no_context_takeover is only a hint, not echoed). *out is the answer.
+   Returns: TN_OK; TN_ENOENT (no acceptable offer: go on without compression). */
+TN_API int tn_ws_deflate_negotiate(const tn_ws_deflate_opts *o, const tn_ws_extension *offers, size_t n,
+                                   tn_ws_deflate_params *out);
+
+/* Server: the Sec-WebSocket-Extensions value for an answer ("permessage-deflate" and the
+   parameters that differ from the defaults) into out[0..cap) with a NUL.
+   Returns: the length; TN_EBUFFER_FULL (128 bytes always suffice). */
+TN_API int tn_ws_deflate_format(const tn_ws_deflate_params *p, char *out, size_t cap);
+
+/* Client: the offer for o (NULL = defaults) into out[0..cap) with a NUL: always
+   client_max_window_bits (we accept any window the server picks for us), and
+   server_max_window_bits / server_no_context_takeover / client_no_context_takeover as o
+   asks. Returns: the length; TN_EBUFFER_FULL (128 bytes suffice); TN_EINVAL (bad option). */
+TN_API int tn_ws_deflate_offer(const tn_ws_deflate_opts *o, char *out, size_t cap);
+
+/* Client: check the server's answer exts[0..n) (from tn_ws_parse_extensions over the
+   response; n = 0: compression declined, *out untouched, TN_ENOENT) against the offer made
+   with o. Fails (RFC 7692 §7.1) on: another extension or a second element; an invalid or
+   unknown parameter; client_max_window_bits when the offer did not name it (ours always
+   does) ; server_max_window_bits above what we asked; a server that ignored our
+   server_no_context_takeover. Returns: TN_OK (*out agreed); TN_ENOENT; TN_EWS_HANDSHAKE. */
+TN_API int tn_ws_deflate_check_response(const tn_ws_deflate_opts *o, const tn_ws_extension *exts, size_t n,
+                                        tn_ws_deflate_params *out);
 
 TN__END_DECLS
 #endif /* TN_HAS_WEBSOCKET */

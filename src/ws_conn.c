@@ -33,6 +33,8 @@ typedef struct tn__ws_client {
     tn_buf req;                    /* the request, until it is written */
     char *host;                    /* for tn_tcp_connect */
     char *offered;                 /* the offered subprotocols, "a,b" (or NULL) */
+    tn_ws_deflate_opts zopts;      /* permessage-deflate as offered (when zoffered) */
+    int zoffered;
     tn_tls_ctx *tls;               /* wss://: the context (a reference), NULL for ws:// */
     int aborted;                   /* tn_ws_abort while connecting */
     int timed_out;
@@ -48,6 +50,7 @@ struct tn_ws {
     void *user;
     tn__ws_client *cl;             /* client, during the handshake */
     char *subprotocol;             /* owned, or NULL */
+    struct tn__ws_z *z;            /* permessage-deflate (ws_deflate.c), NULL when not agreed */
     tn_ws_parser *rx;              /* the frame parser while a frame or message spans reads;
                                       NULL between messages (parsing then uses the stack) */
     char *close_reason;            /* the peer's close reason (owned), or NULL */
@@ -70,6 +73,8 @@ struct tn_ws {
     unsigned char rx_open;         /* a data message is being received */
     unsigned char tx_frag;         /* a fragmented send is open */
     unsigned char ending;          /* the TCP connection is being ended */
+    unsigned char rx_z;            /* the message being received is compressed (RSV1) */
+    unsigned char tx_rsv;          /* RSV bits for the data frame being queued */
 };
 
 TN__PRIVATE void tn__ws_read(tn_ws *ws);
@@ -98,6 +103,9 @@ TN__PRIVATE void tn__ws_finalize(tn__handle *h) {
     if (ws->opened && ws->cb.on_close)
         ws->cb.on_close(ws, ws->close_code, tn_str_make(ws->close_reason, ws->close_reason_len), ws->user);
     tn__ws_client_free(ws);
+#if TN_HAS_DEFLATE
+    tn__ws_z_free(ws->z);
+#endif
     tn__free(a, ws->rx);
     tn__free(a, ws->close_reason);
     tn__free(a, ws->subprotocol);
@@ -158,6 +166,7 @@ TN__PRIVATE int tn__ws_frame(tn_ws *ws, int opcode, int fin, const void *data, s
     memset(&f, 0, sizeof f);
     f.fin = fin;
     f.opcode = opcode;
+    f.rsv = ws->tx_rsv;
     f.length = len;
     f.masked = ws->client;
     if (f.masked && (rc = tn_random_bytes(f.mask, sizeof f.mask)) != TN_OK) return rc;
@@ -212,13 +221,35 @@ TN__PRIVATE int tn__ws_can_send(const tn_ws *ws) {
     return TN_OK;
 }
 
+#if TN_HAS_DEFLATE
+/* A compressed message or fragment: RSV1 on a message's first frame (RFC 7692 §6). */
+TN__PRIVATE int tn__ws_frame_z(tn_ws *ws, int opcode, int fin, const void *data, size_t len, tn_ws_send_cb cb,
+                               void *user) {
+    tn_str c;
+    int rc = tn__ws_z_deflate(ws->z, data, len, fin, &c);
+    if (rc == TN_OK) {
+        ws->tx_rsv = opcode != TN_WS_CONT ? TN_WS_RSV1 : 0;
+        rc = tn__ws_frame(ws, opcode, fin, c.ptr, c.len, cb, user, 1);
+        ws->tx_rsv = 0;
+    }
+    /* not sent: the peer never sees what the compressor just took in, so it starts afresh
+       (its next output refers only to itself: still decodable with the peer's history) */
+    if (rc != TN_OK) tn__ws_z_unsend(ws->z);
+    return rc;
+}
+#define TN__WS_FRAME_DATA(ws, op, fin, d, n, cb, u) \
+    ((ws)->z ? tn__ws_frame_z(ws, op, fin, d, n, cb, u) : tn__ws_frame(ws, op, fin, d, n, cb, u, 1))
+#else
+#define TN__WS_FRAME_DATA(ws, op, fin, d, n, cb, u) tn__ws_frame(ws, op, fin, d, n, cb, u, 1)
+#endif
+
 TN_API int tn_ws_send(tn_ws *ws, int opcode, const void *data, size_t len, tn_ws_send_cb cb, void *user) {
     int rc;
     if (!ws || (opcode != TN_WS_TEXT && opcode != TN_WS_BINARY) || (len && !data)) return TN_EINVAL;
     if ((rc = tn__ws_can_send(ws)) != TN_OK) return rc;
     if (ws->tx_frag) return TN_EINVAL;
     if (opcode == TN_WS_TEXT && tn_utf8_validate((const char *)data, len) != TN_OK) return TN_EBAD_ENCODING;
-    return tn__ws_frame(ws, opcode, 1, data, len, cb, user, 1);
+    return TN__WS_FRAME_DATA(ws, opcode, 1, data, len, cb, user);
 }
 
 TN_API int tn_ws_send_fragment(tn_ws *ws, int opcode, const void *data, size_t len, int fin, tn_ws_send_cb cb,
@@ -227,7 +258,7 @@ TN_API int tn_ws_send_fragment(tn_ws *ws, int opcode, const void *data, size_t l
     if (!ws || (len && !data)) return TN_EINVAL;
     if ((rc = tn__ws_can_send(ws)) != TN_OK) return rc;
     if (ws->tx_frag ? opcode != TN_WS_CONT : (opcode != TN_WS_TEXT && opcode != TN_WS_BINARY)) return TN_EINVAL;
-    rc = tn__ws_frame(ws, opcode, fin != 0, data, len, cb, user, 1);
+    rc = TN__WS_FRAME_DATA(ws, opcode, fin != 0, data, len, cb, user);
     if (rc == TN_OK) ws->tx_frag = !fin;
     return rc;
 }
@@ -380,14 +411,64 @@ TN__PRIVATE int tn__ws_control(tn_ws *ws, const tn_ws_event *ev) {
     return ws->s && !tn_stream_closed(ws->s) && !ws->rx_closed;
 }
 
+#if TN_HAS_DEFLATE
+typedef struct tn__ws_zctx { tn_ws *ws; int opcode; } tn__ws_zctx;
+
+/* Streaming receive of a compressed message: each decompressed piece. */
+TN__PRIVATE int tn__ws_zsink(void *user, const char *data, size_t len, int last) {
+    tn__ws_zctx *c = (tn__ws_zctx *)user;
+    tn_ws *ws = c->ws;
+    if (len || last) ws->cb.on_fragment(ws, c->opcode, tn_str_make(data, len), last, ws->user);
+    return !ws->s || tn_stream_closed(ws->s) || ws->rx_closed || ws->tx_closed;
+}
+
+/* A piece of a compressed message: decompressed as it arrives (into the tn__ws_z, or
+   handed over in pieces when streaming), the wire bytes consumed at once. Returns 1 to go
+   on, 0 to stop. */
+TN__PRIVATE int tn__ws_zdata(tn_ws *ws, const tn_ws_event *ev, int first, int last) {
+    if (!ws->tx_closed && (ws->cb.on_fragment || ws->cb.on_message)) {
+        tn__ws_zctx c;
+        int rc;
+        c.ws = ws;
+        c.opcode = ev->opcode;
+        rc = tn__ws_z_inflate(ws->z, ev->data.ptr, ev->data.len, first, last, ev->opcode == TN_WS_TEXT, ws->max_msg,
+                              ws->cb.on_fragment ? tn__ws_zsink : NULL, &c);
+        if (rc == TN_ECANCELED) return 0;   /* the user closed from on_fragment */
+        if (rc != TN_OK) {
+            tn__ws_fail_conn(ws, rc);   /* 1009 (too big inflated), 1007 (corrupt, bad UTF-8) */
+            return 0;
+        }
+        if (last && !ws->cb.on_fragment) ws->cb.on_message(ws, ev->opcode, tn__ws_z_message(ws->z), ws->user);
+    }
+    if (last) {
+        tn__ws_z_done(ws->z);
+        ws->rx_open = ws->rx_z = 0;
+    }
+    if (!ws->s || tn_stream_closed(ws->s) || ws->rx_closed) return 0;
+    tn__stream_consume(ws->s, ws->rx_pos);
+    ws->rx_pos = 0;
+    ws->msg_start = ws->msg_len = 0;
+    return 1;
+}
+#endif
+
 /* A piece of a data message, lying at buffer offset `at`. Returns 1 to go on, 0 to stop. */
 TN__PRIVATE int tn__ws_data(tn_ws *ws, const tn_ws_event *ev, char *base, size_t at) {
     int last = (ev->flags & TN_WS_EV_MESSAGE_END) != 0;
-    if ((ev->flags & TN_WS_EV_FRAME_START) && ev->frame.opcode != TN_WS_CONT) {
+    int first = (ev->flags & TN_WS_EV_FRAME_START) && ev->frame.opcode != TN_WS_CONT;
+    if (first) {
         ws->rx_open = 1;
+        ws->rx_z = (ev->rsv & TN_WS_RSV1) != 0;   /* the parser allows it only when agreed */
         ws->msg_start = at;
         ws->msg_len = 0;
     }
+#if TN_HAS_DEFLATE
+    if (ws->rx_z) return tn__ws_zdata(ws, ev, first, last);
+    if (ws->z && ws->msg_len + ev->data.len > ws->max_msg) {   /* the parser allowed compression's slack */
+        tn__ws_fail_conn(ws, TN_EWS_TOO_BIG);
+        return 0;
+    }
+#endif
     if (ws->cb.on_fragment || ws->tx_closed || !ws->cb.on_message) {
         /* streaming receive (or a message nobody takes): hand over and forget the bytes */
         if (last) ws->rx_open = 0;
@@ -423,6 +504,11 @@ TN__PRIVATE void tn__ws_process(tn_ws *ws) {
         memset(&local, 0, sizeof local);
         local.role = ws->client ? TN_WS_CLIENT : TN_WS_SERVER;
         local.max_message_size = ws->max_msg;
+        if (ws->z) {   /* compressed: the limit is on the decompressed size (tn__ws_zdata); the
+                          wire size may exceed it a little for data that does not compress */
+            local.rsv_allowed = TN_WS_RSV1;
+            local.max_message_size = ws->max_msg + TN__MIN(ws->max_msg / 8 + 1024, UINT64_MAX - ws->max_msg);
+        }
         p = &local;
     }
     for (;;) {
@@ -463,7 +549,7 @@ TN__PRIVATE void tn__ws_process(tn_ws *ws) {
         }
         *ws->rx = local;
     }
-    if (ws->rx_open && !ws->cb.on_fragment && !ws->tx_closed && ws->cb.on_message) {
+    if (ws->rx_open && !ws->rx_z && !ws->cb.on_fragment && !ws->tx_closed && ws->cb.on_message) {
         /* keep the message so far at the front: drop the headers before it and the spent
            bytes behind it; the next payload lands right after it */
         tn__stream_truncate(ws->s, ws->msg_start + ws->msg_len);
@@ -579,7 +665,8 @@ TN_API int tn_ws_accept(tn_request *req, const tn_ws_opts *opts, const tn_ws_han
     tn_loop *loop;
     tn_stream *s;
     tn_ws *ws;
-    int custom, rc;
+    int custom, rc, zok = 0;
+    char zhdr[128];
     if (out) *out = NULL;
     if (!req || !h) return TN_EINVAL;
     memset(&o, 0, sizeof o);
@@ -600,6 +687,26 @@ TN_API int tn_ws_accept(tn_request *req, const tn_ws_opts *opts, const tn_ws_han
         tn__free(tn__loop_alloc(loop), ws);
         ws = NULL;
     }
+#if TN_HAS_DEFLATE
+    if (ws && o.compression) {
+        /* the first acceptable permessage-deflate offer; a malformed header or none
+           acceptable: no compression (the connection goes on, as Tornado's) */
+        tn_ws_extension exts[8];
+        tn_ws_deflate_params zp;
+        size_t ne = 0;
+        int erc = tn_ws_parse_extensions(hd, nh, exts, sizeof exts / sizeof exts[0], &ne);
+        if ((erc == TN_OK || erc == TN_ELIMIT) && tn_ws_deflate_negotiate(o.compression, exts, ne, &zp) == TN_OK &&
+            tn_ws_deflate_format(&zp, zhdr, sizeof zhdr) > 0) {
+            if (tn__ws_z_new(tn__loop_alloc(loop), o.compression, &zp, 0, &ws->z) == TN_OK) {
+                zok = 1;
+            } else {   /* out of memory, or bad options */
+                tn__free(tn__loop_alloc(loop), ws->subprotocol);
+                tn__free(tn__loop_alloc(loop), ws);
+                ws = NULL;
+            }
+        }
+    }
+#endif
     if (!ws) {
         rc = tn_respond_error(req, 500, NULL);
         return rc == TN_ECLOSED ? TN_ECLOSED : TN_ENOMEM;
@@ -609,7 +716,11 @@ TN_API int tn_ws_accept(tn_request *req, const tn_ws_opts *opts, const tn_ws_han
         (rc = tn_response_set_header(req, "Connection", "Upgrade")) != TN_OK ||
         (rc = tn_response_set_header(req, "Sec-WebSocket-Accept", accept)) != TN_OK ||
         (ws->subprotocol && (rc = tn_response_set_header(req, "Sec-WebSocket-Protocol", ws->subprotocol)) != TN_OK) ||
+        (zok && (rc = tn_response_set_header(req, "Sec-WebSocket-Extensions", zhdr)) != TN_OK) ||
         (rc = tn_response_start(req, 101, 0)) != TN_OK || (rc = tn_request_detach(req, &s)) != TN_OK) {
+#if TN_HAS_DEFLATE
+        tn__ws_z_free(ws->z);
+#endif
         tn__free(tn__loop_alloc(loop), ws->subprotocol);
         tn__free(tn__loop_alloc(loop), ws);
         return rc;
@@ -659,6 +770,17 @@ TN__PRIVATE int tn__ws_check_answer(tn_ws *ws) {
     tn_str proto;
     int rc = tn_ws_check_response(r->status, r->headers, r->num_headers, tn_str_c(cl->key));
     if (rc != TN_OK) return rc;
+#if TN_HAS_DEFLATE
+    if (cl->zoffered) {   /* permessage-deflate: declined, or agreed within what we offered */
+        tn_ws_extension exts[2];
+        tn_ws_deflate_params zp;
+        size_t ne = 0;
+        if (tn_ws_parse_extensions(r->headers, r->num_headers, exts, 2, &ne) != TN_OK) return TN_EWS_HANDSHAKE;
+        rc = tn_ws_deflate_check_response(&cl->zopts, exts, ne, &zp);
+        if (rc == TN_OK && (rc = tn__ws_z_new(tn__loop_alloc(ws->h.loop), &cl->zopts, &zp, 1, &ws->z)) != TN_OK) return rc;
+        if (rc != TN_OK && rc != TN_ENOENT) return rc;
+    } else
+#endif
     /* no extension was offered: the server may not use one */
     if (tn_http_header_count(r->headers, r->num_headers, "Sec-WebSocket-Extensions") > 0) return TN_EWS_HANDSHAKE;
     if (tn_http_header_get(r->headers, r->num_headers, "Sec-WebSocket-Protocol", &proto) == TN_OK) {
@@ -805,6 +927,16 @@ TN__PRIVATE int tn__ws_build_request(tn_ws *ws, const tn_url *u, const tn_ws_opt
         else rc = tn__ws_put_header(b, tn_str_c("Sec-WebSocket-Protocol"), tn_str_c(cl->offered));
     }
     tn_buf_free(&protos);
+#if TN_HAS_DEFLATE
+    if (rc == TN_OK && o->compression) {
+        char offer[128];
+        int n = tn_ws_deflate_offer(o->compression, offer, sizeof offer);
+        if (n < 0) return TN_EINVAL;
+        cl->zopts = *o->compression;
+        cl->zoffered = 1;
+        rc = tn__ws_put_header(b, tn_str_c("Sec-WebSocket-Extensions"), tn_str_make(offer, (size_t)n));
+    }
+#endif
     for (i = 0; rc == TN_OK && i < o->num_headers; i++) rc = tn__ws_put_header(b, o->headers[i].name, o->headers[i].value);
     if (rc == TN_OK && tn_buf_append(b, "\r\n", 2) != 0) rc = TN_ENOMEM;
     return rc;
@@ -899,6 +1031,24 @@ TN_API tn_stream *tn_ws_stream(const tn_ws *ws) { return ws && ws->state == TN__
 TN_API tn_loop *tn_ws_loop(const tn_ws *ws) { return ws->h.loop; }
 TN_API void tn_ws_set_user(tn_ws *ws, void *user) { ws->user = user; }
 TN_API void *tn_ws_get_user(const tn_ws *ws) { return ws->user; }
+TN_API int tn_ws_compression(const tn_ws *ws, tn_ws_deflate_params *out) {
+#if TN_HAS_DEFLATE
+    if (ws && ws->z) {
+        if (out) tn__ws_z_params(ws->z, out);
+        return 1;
+    }
+#endif
+    (void)ws;
+    (void)out;
+    return 0;
+}
+TN_API size_t tn_ws_compression_memory(const tn_ws *ws) {
+#if TN_HAS_DEFLATE
+    if (ws && ws->z) return tn__ws_z_memory(ws->z);
+#endif
+    (void)ws;
+    return 0;
+}
 TN_API void tn_ws_get_opts(const tn_ws *ws, tn_ws_opts *out) {
     memset(out, 0, sizeof *out);
     out->max_message_size = ws->max_msg;

@@ -100,7 +100,21 @@ typedef int (*tn_ws_origin_fn)(tn_str origin, tn_str host, void *user);
                              reference is kept while connecting); NULL = one made for the
                              connection as the HTTP client's default: verifying the server
                              against the system store, ALPN http/1.1. The URL's host is sent
-                             by SNI and verified against the certificate. Not used for ws:// */
+                             by SNI and verified against the certificate. Not used for ws://
+   Both:
+     compression             permessage-deflate (RFC 7692; needs the deflate codec, else
+                             ignored): NULL = off (Tornado's compression_options None), a
+                             zeroed tn_ws_deflate_opts = on with the defaults (level 6, our
+                             window 2^TORNADO_WS_DEFLATE_WINDOW_BITS, context takeover).
+                             A client offers it, a server accepts the first acceptable offer
+                             (tn_ws_deflate_negotiate); an answer naming parameters we did
+                             not offer fails the client's handshake (TN_EWS_HANDSHAKE).
+                             Compressed messages: RSV1 on the first frame, fragments
+                             compressed as one message, control frames never;
+                             max_message_size applies to the decompressed size (a "zip bomb"
+                             closes 1009 having held at most max_message_size bytes); corrupt
+                             data closes 1007. Memory per compressed connection: see
+                             tn_ws_compression_memory (about 73 KiB with the defaults). */
 typedef struct tn_ws_opts {
     uint64_t max_message_size;
     size_t max_write_buffer_size;
@@ -118,6 +132,7 @@ typedef struct tn_ws_opts {
     size_t num_headers;
     tn_connect_opts connect;
     tn_tls_ctx *tls;
+    const tn_ws_deflate_opts *compression;
 } tn_ws_opts;
 
 #if TN_HAS_HTTP_SERVER
@@ -191,6 +206,12 @@ TN_API tn_stream *tn_ws_stream(const tn_ws *ws);
 TN_API tn_loop *tn_ws_loop(const tn_ws *ws);
 TN_API void tn_ws_set_user(tn_ws *ws, void *user);
 TN_API void *tn_ws_get_user(const tn_ws *ws);
+/* permessage-deflate: 1 with *out (may be NULL) the agreed parameters when the connection
+   compresses, else 0. */
+TN_API int tn_ws_compression(const tn_ws *ws, tn_ws_deflate_params *out);
+/* Bytes of memory the connection's compression holds now (codec states and buffers), 0
+   without compression. */
+TN_API size_t tn_ws_compression_memory(const tn_ws *ws);
 /* The resolved options (server-only and client-only pointers are not kept: NULL). */
 TN_API void tn_ws_get_opts(const tn_ws *ws, tn_ws_opts *out);
 

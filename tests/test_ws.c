@@ -1017,6 +1017,200 @@ TN_TEST(extensions) {
     TN_EQ_TSTR(ex[1].params, ";c=d");
 }
 
+/* ---- permessage-deflate negotiation (RFC 7692 §7.1) ---- */
+
+static int ext1(const char *value, tn_ws_extension *ex, size_t max, size_t *n) {
+    hdrs hs;
+    hs.n = 0;
+    hadd(&hs, "Sec-WebSocket-Extensions", value);
+    return tn_ws_parse_extensions(hs.h, hs.n, ex, max, n);
+}
+
+/* The server's answer to an offer header ("" when declined). */
+static const char *answer(const tn_ws_deflate_opts *o, const char *offer) {
+    static char out[128];
+    tn_ws_extension ex[8];
+    tn_ws_deflate_params p;
+    size_t n = 0;
+    TN_OK_RC(ext1(offer, ex, 8, &n));
+    if (tn_ws_deflate_negotiate(o, ex, n, &p) != TN_OK) return "";
+    TN_CHECK(tn_ws_deflate_format(&p, out, sizeof out) > 0);
+    return out;
+}
+
+TN_TEST(deflate_parse_params) {
+    tn_ws_extension ex[4];
+    tn_ws_deflate_params p;
+    size_t n, i;
+    static const char *bad[] = {
+        "permessage-deflate; server_max_window_bits",        /* value required */
+        "permessage-deflate; server_max_window_bits=7",     "permessage-deflate; server_max_window_bits=16",
+        "permessage-deflate; server_max_window_bits=010",   "permessage-deflate; client_max_window_bits=0",
+        "permessage-deflate; client_max_window_bits=x",     "permessage-deflate; server_no_context_takeover=1",
+        "permessage-deflate; client_no_context_takeover=\"\"x", "permessage-deflate; foo",
+        "permessage-deflate; client_max_window_bits; client_max_window_bits=10",   /* repeated */
+        "permessage-deflate; server_no_context_takeover; server_no_context_takeover"};
+    TN_OK_RC(ext1("permessage-deflate", ex, 4, &n));
+    TN_OK_RC(tn_ws_deflate_parse(&ex[0], &p));
+    TN_EQ_INT(p.server_max_window_bits, 15);
+    TN_EQ_INT(p.client_max_window_bits, 15);
+    TN_EQ_INT(p.server_no_context_takeover + p.client_no_context_takeover, 0);
+    TN_OK_RC(ext1("PerMessage-Deflate; Server_No_Context_Takeover; client_no_context_takeover; "
+                  "server_max_window_bits=\"8\"; client_max_window_bits=15", ex, 4, &n));
+    TN_OK_RC(tn_ws_deflate_parse(&ex[0], &p));
+    TN_EQ_INT(p.server_no_context_takeover, 1);
+    TN_EQ_INT(p.client_no_context_takeover, 1);
+    TN_EQ_INT(p.server_max_window_bits, 8);
+    TN_EQ_INT(p.server_max_window_bits_named, 1);
+    TN_EQ_INT(p.client_max_window_bits, 15);
+    TN_EQ_INT(p.client_max_window_bits_named, 1);
+    TN_OK_RC(ext1("permessage-deflate; client_max_window_bits", ex, 4, &n));
+    TN_OK_RC(tn_ws_deflate_parse(&ex[0], &p));
+    TN_EQ_INT(p.client_max_window_bits_named, 1);
+    TN_EQ_INT(p.client_max_window_bits, 15);
+    TN_OK_RC(ext1("x-webkit-deflate-frame", ex, 4, &n));
+    TN_EQ_RC(tn_ws_deflate_parse(&ex[0], &p), TN_EINVAL);
+    for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        int rc = ext1(bad[i], ex, 4, &n);
+        TN_CHECKF(rc != TN_OK || tn_ws_deflate_parse(&ex[0], &p) == TN_EINVAL, "accepted: %s", bad[i]);
+    }
+}
+
+TN_TEST(deflate_server_negotiation) {
+    tn_ws_deflate_opts o;
+    memset(&o, 0, sizeof o);
+    /* defaults: the plain offer is accepted as is; the client's hint needs no answer */
+    TN_EQ_STR(answer(&o, "permessage-deflate"), "permessage-deflate");
+    TN_EQ_STR(answer(&o, "permessage-deflate; client_max_window_bits"), "permessage-deflate");
+    /* the client limits our window: answered with min(its value, ours = 12 by default) */
+    TN_EQ_STR(answer(&o, "permessage-deflate; server_max_window_bits=10"),
+              "permessage-deflate; server_max_window_bits=10");
+    TN_EQ_STR(answer(&o, "permessage-deflate; server_max_window_bits=15"),
+              "permessage-deflate; server_max_window_bits=12");
+    TN_EQ_STR(answer(&o, "permessage-deflate; server_no_context_takeover"),
+              "permessage-deflate; server_no_context_takeover");
+    /* the first acceptable offer wins: an unknown parameter or a bad value declines that one */
+    TN_EQ_STR(answer(&o, "permessage-deflate; foo=1, permessage-deflate; server_max_window_bits=20, "
+                         "x-other, permessage-deflate; client_no_context_takeover, permessage-deflate"),
+              "permessage-deflate");
+    TN_EQ_STR(answer(&o, "x-webkit-deflate-frame, permessage-deflate; mystery"), "");
+    /* our own wishes: a smaller window for the client (only when it offered the parameter),
+       no context takeover either way */
+    o.max_window_bits = 9;
+    o.no_context_takeover = 1;
+    o.peer_no_context_takeover = 1;
+    TN_EQ_STR(answer(&o, "permessage-deflate; client_max_window_bits"),
+              "permessage-deflate; server_no_context_takeover; client_no_context_takeover; client_max_window_bits=9");
+    TN_EQ_STR(answer(&o, "permessage-deflate; client_max_window_bits=11"),
+              "permessage-deflate; server_no_context_takeover; client_no_context_takeover; client_max_window_bits=9");
+    TN_EQ_STR(answer(&o, "permessage-deflate"),
+              "permessage-deflate; server_no_context_takeover; client_no_context_takeover");
+    o.max_window_bits = 15;
+    o.window_bits = 15;
+    TN_EQ_STR(answer(&o, "permessage-deflate; client_max_window_bits=11; server_max_window_bits=8"),
+              "permessage-deflate; server_no_context_takeover; client_no_context_takeover; server_max_window_bits=8; "
+              "client_max_window_bits=11");
+    /* bad options decline everything; NULL options = defaults */
+    o.window_bits = 16;
+    TN_EQ_STR(answer(&o, "permessage-deflate"), "");
+    TN_EQ_STR(answer(NULL, "permessage-deflate; server_max_window_bits=9"),
+              "permessage-deflate; server_max_window_bits=9");
+    {
+        tn_ws_deflate_params p;
+        char small[20];
+        memset(&p, 0, sizeof p);
+        p.server_no_context_takeover = 1;
+        TN_EQ_RC(tn_ws_deflate_format(&p, small, sizeof small), TN_EBUFFER_FULL);
+    }
+}
+
+TN_TEST(deflate_client_offer_and_answer) {
+    tn_ws_deflate_opts o;
+    tn_ws_extension ex[4];
+    tn_ws_deflate_params p;
+    char out[128];
+    size_t n, i;
+    memset(&o, 0, sizeof o);
+    TN_CHECK(tn_ws_deflate_offer(&o, out, sizeof out) > 0);
+    TN_EQ_STR(out, "permessage-deflate; client_max_window_bits");
+    TN_CHECK(tn_ws_deflate_offer(NULL, out, sizeof out) > 0);
+    TN_EQ_STR(out, "permessage-deflate; client_max_window_bits");
+    /* declined (no header): TN_ENOENT; the plain answer; any window the server sets for us */
+    memset(ex, 0, sizeof ex);
+    TN_EQ_RC(tn_ws_deflate_check_response(&o, ex, 0, &p), TN_ENOENT);
+    TN_OK_RC(ext1("permessage-deflate", ex, 4, &n));
+    TN_OK_RC(tn_ws_deflate_check_response(&o, ex, n, &p));
+    TN_EQ_INT(p.client_max_window_bits, 15);
+    TN_OK_RC(ext1("permessage-deflate; client_max_window_bits=9; server_max_window_bits=10; "
+                  "server_no_context_takeover; client_no_context_takeover", ex, 4, &n));
+    TN_OK_RC(tn_ws_deflate_check_response(&o, ex, n, &p));
+    TN_EQ_INT(p.client_max_window_bits, 9);
+    TN_EQ_INT(p.server_max_window_bits, 10);
+    TN_EQ_INT(p.server_no_context_takeover + p.client_no_context_takeover, 2);
+    /* all four asked for */
+    o.max_window_bits = 10;
+    o.no_context_takeover = 1;
+    o.peer_no_context_takeover = 1;
+    TN_CHECK(tn_ws_deflate_offer(&o, out, sizeof out) > 0);
+    TN_EQ_STR(out, "permessage-deflate; server_no_context_takeover; client_no_context_takeover; "
+                   "server_max_window_bits=10; client_max_window_bits");
+    TN_OK_RC(ext1("permessage-deflate; server_no_context_takeover; server_max_window_bits=9", ex, 4, &n));
+    TN_OK_RC(tn_ws_deflate_check_response(&o, ex, n, &p));
+    /* answers that fail the connection */
+    {
+        static const char *bad[] = {
+            "permessage-deflate; server_no_context_takeover; server_max_window_bits=11",   /* above our limit */
+            "permessage-deflate; server_no_context_takeover",                   /* our limit ignored */
+            "permessage-deflate; server_max_window_bits=10",                    /* takeover kept */
+            "permessage-deflate; server_no_context_takeover; server_max_window_bits=10; foo",
+            "permessage-deflate; server_no_context_takeover; server_max_window_bits=10, permessage-deflate",
+            "x-webkit-deflate-frame",
+            "permessage-deflate; server_no_context_takeover; server_max_window_bits=10; client_max_window_bits=16"};
+        for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+            TN_OK_RC(ext1(bad[i], ex, 4, &n));
+            TN_CHECKF(tn_ws_deflate_check_response(&o, ex, n, &p) == TN_EWS_HANDSHAKE, "accepted: %s", bad[i]);
+        }
+    }
+    o.window_bits = 7;
+    TN_EQ_RC(tn_ws_deflate_offer(&o, out, sizeof out), TN_EINVAL);
+    o.window_bits = 0;
+    TN_EQ_RC(tn_ws_deflate_offer(&o, out, 20), TN_EBUFFER_FULL);
+}
+
+/* The codec lets RSV1 through only on a message's first frame once an extension claims
+   it (RFC 7692 §6.1): continuation and control frames with RSV1 are protocol errors. */
+TN_TEST(deflate_rsv1_rules) {
+    static const struct { const char *bytes; size_t n; int want; } cases[] = {
+        { "\xc1\x00", 2, 1 },                              /* RSV1 text, fin: accepted */
+        { "\x41\x00\xc0\x00", 4, 0 },                      /* RSV1 on the continuation */
+        { "\xc9\x00", 2, 0 },                              /* RSV1 on a ping */
+        { "\xa1\x00", 2, 0 },                              /* RSV2 is not claimed */
+        { "\x41\x00\x89\x00\x80\x00", 6, 1 },             /* ping between RSV1 fragments */
+    };
+    size_t i;
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        tn_ws_parser p;
+        tn_ws_event ev;
+        char buf[16];
+        size_t off = 0;
+        int rc = 0, ends = 0;
+        memset(&p, 0, sizeof p);
+        p.role = TN_WS_CLIENT;
+        p.rsv_allowed = TN_WS_RSV1;
+        memcpy(buf, cases[i].bytes, cases[i].n);
+        while (off < cases[i].n && (rc = tn_ws_parse(&p, buf + off, cases[i].n - off, &ev)) > 0) {
+            off += (size_t)rc;
+            if ((ev.flags & TN_WS_EV_MESSAGE_END) && !(ev.opcode & 8)) {
+                ends++;
+                TN_EQ_UINT(ev.rsv, TN_WS_RSV1);
+            }
+        }
+        if (cases[i].want) TN_CHECKF(rc > 0 && ends == 1, "case %u: rc %d", (unsigned)i, rc);
+        else TN_CHECKF(rc == TN_EWS_PROTOCOL, "case %u: rc %d", (unsigned)i, rc);
+    }
+    TN_EQ_INT(tn_ws_error_close_code(TN_EBAD_DEFLATE), 1007);
+}
+
 TN_TEST(client_handshake) {
     char key[TN_WS_KEY_SIZE + 1], key2[TN_WS_KEY_SIZE + 1], accept[TN_WS_ACCEPT_SIZE + 1];
     unsigned char raw[18];
@@ -1325,5 +1519,6 @@ TN_TESTS(TN_CASE(length_encodings), TN_CASE(length_rules), TN_CASE(mask_simd_vs_
          TN_CASE(every_split_point), TN_CASE(large_frame_pieces), TN_CASE(header_event_before_payload),
          TN_CASE(protocol_errors), TN_CASE(message_size_limit), TN_CASE(utf8_text), TN_CASE(close_payloads),
          TN_CASE(write_header), TN_CASE(accept_key_vector), TN_CASE(server_handshake), TN_CASE(subprotocols),
-         TN_CASE(extensions), TN_CASE(client_handshake), TN_CASE(parsed_request_end_to_end),
+         TN_CASE(extensions), TN_CASE(deflate_parse_params), TN_CASE(deflate_server_negotiation),
+         TN_CASE(deflate_client_offer_and_answer), TN_CASE(deflate_rsv1_rules), TN_CASE(client_handshake), TN_CASE(parsed_request_end_to_end),
          TN_CASE(client_against_tornado_server), TN_CASE(server_against_tornado_client))

@@ -37,6 +37,8 @@ typedef struct server {
     int close_with;                /* the code it closes with */
     char cookie[64];               /* tn_app route: the cookie seen at open */
     char capture[64];              /* tn_app route: the path capture seen at open */
+    volatile size_t zmem;          /* tn_ws_compression_memory at the last message */
+    volatile int zon;              /* the last message's connection compresses */
 } server;
 
 static server *g;
@@ -59,6 +61,8 @@ static void on_sent(tn_ws *ws, int status, void *user) {
 
 static void on_message(tn_ws *ws, int opcode, tn_str data, void *user) {
     server *s = (server *)user;
+    s->zmem = tn_ws_compression_memory(ws);
+    s->zon = tn_ws_compression(ws, NULL);
     s->messages++;
     s->last_opcode = opcode;
     s->last_len = data.len;
@@ -236,6 +240,7 @@ typedef struct wcli {
 } wcli;
 
 static const char *KEY = "dGhlIHNhbXBsZSBub25jZQ==";   /* RFC 6455's sample */
+static unsigned g_rx_rsv;                                /* RSV bits of the last message received */
 
 /* Send a handshake request (extra: more header lines, each ending in \r\n) and read the
    answer head. Returns the status. */
@@ -271,14 +276,16 @@ static void wcli_open(wcli *c, int port, const char *path) {
     TN_CHECK(strstr(c->head, "Connection: Upgrade\r\n") != NULL);
 }
 
-/* Send one frame, masked (mask 0: an unmasked frame, a protocol error from a client). */
-static void wcli_frame(wcli *c, int opcode, int fin, const void *data, size_t len, int mask) {
+/* Send one frame, masked (mask 0: an unmasked frame, a protocol error from a client), with
+   RSV bits (a compressed message's first frame: TN_WS_RSV1). */
+static void wcli_frame_rsv(wcli *c, int opcode, int fin, unsigned rsv, const void *data, size_t len, int mask) {
     char hdr[TN_WS_MAX_HEADER], *buf = (char *)malloc(len + TN_WS_MAX_HEADER);
     tn_ws_frame f;
     int n;
     memset(&f, 0, sizeof f);
     f.fin = fin;
     f.opcode = opcode;
+    f.rsv = rsv;
     f.length = len;
     f.masked = mask;
     memcpy(f.mask, "\x12\x34\x56\x78", 4);
@@ -289,6 +296,10 @@ static void wcli_frame(wcli *c, int opcode, int fin, const void *data, size_t le
     if (mask) tn_ws_mask(buf + n, len, f.mask, 0);
     cli_send_lenient(c->fd, buf, (size_t)n + len);
     free(buf);
+}
+
+static void wcli_frame(wcli *c, int opcode, int fin, const void *data, size_t len, int mask) {
+    wcli_frame_rsv(c, opcode, fin, 0, data, len, mask);
 }
 
 static void wcli_send(wcli *c, int opcode, const void *data, size_t len) { wcli_frame(c, opcode, 1, data, len, 1); }
@@ -318,6 +329,7 @@ static int wcli_recv(wcli *c, char **out, size_t *len, int timeout_ms) {
             memmove(c->in, c->in + used, c->in_len - used);
             c->in_len -= used;
             if (rc > 0 && (ev.flags & TN_WS_EV_MESSAGE_END)) {
+                g_rx_rsv = ev.rsv;
                 if (!msg) msg = (char *)malloc(1);
                 msg[mlen] = 0;
                 *out = msg;
@@ -828,6 +840,8 @@ typedef struct cres {
     char sub[32];
     char last[64];
     tn_ws *ws;
+    int zon;                       /* the connection compresses (tn_ws_compression) */
+    tn_ws_deflate_params zp;
 } cres;
 static cres g_c;
 
@@ -858,12 +872,14 @@ static void c_connected(tn_ws *ws, int status, int http_status, void *user) {
     r->done = 1;
     if (status == TN_OK) {
         snprintf(r->sub, sizeof r->sub, "%s", tn_ws_subprotocol(ws));
+        r->zon = tn_ws_compression(ws, &r->zp);
         TN_OK_RC(tn_ws_send(ws, TN_WS_TEXT, "hello from client", 17, NULL, NULL));
     }
 }
 
 static char g_url[128];
 static const char *const g_offer[] = { "chat.v1", "x" };
+static const tn_ws_deflate_opts *g_client_z;   /* start_client offers permessage-deflate */
 static void start_client(tn_loop *loop, void *user) {
     tn_ws_handler h;
     tn_ws_opts o;
@@ -879,6 +895,7 @@ static void start_client(tn_loop *loop, void *user) {
     o.subprotocols = g_offer;
     o.num_subprotocols = 2;
     o.connect_timeout_ms = 2000;
+    o.compression = g_client_z;
     TN_OK_RC(tn_ws_connect(loop, g_url, &o, &h, c_connected, user, &g_c.ws));
 }
 
@@ -1027,6 +1044,427 @@ TN_TEST(client_rejects_a_wrong_accept_key_and_times_out) {
     TN_OK_RC(tn_loop_free(loop));
 }
 
+/* ---- permessage-deflate (RFC 7692) ---- */
+
+/* The raw client's side of the extension: a compressor and a decompressor (raw DEFLATE). */
+typedef struct zpeer {
+    tn_deflater *d;
+    tn_inflater *i;
+} zpeer;
+
+static void zpeer_init(zpeer *z, int bits) {
+    tn_deflate_opts d;
+    tn_inflate_opts i;
+    memset(&d, 0, sizeof d);
+    memset(&i, 0, sizeof i);
+    d.format = i.format = TN_DEFLATE_RAW;
+    d.window_bits = bits;
+    i.max_output = UINT64_MAX;
+    TN_OK_RC(tn_deflater_new(&d, &z->d));
+    TN_OK_RC(tn_inflater_new(&i, &z->i));
+}
+
+static void zpeer_free(zpeer *z) {
+    tn_deflater_free(z->d);
+    tn_inflater_free(z->i);
+}
+
+/* Compress a message (sync flush, the 00 00 ff ff tail dropped) into a malloc'd buffer. */
+static char *zcomp(zpeer *z, const void *in, size_t n, size_t *out_len) {
+    size_t cap = tn_deflate_bound(n) + 64, used = 0, c, prod;
+    char *out = (char *)malloc(cap);
+    const char *p = (const char *)in;
+    int rc;
+    do {
+        rc = tn_deflate(z->d, p, n, &c, out + used, cap - used, &prod, TN_DEFLATE_SYNC);
+        p += c;
+        n -= c;
+        used += prod;
+        TN_CHECK(rc >= 0 && used < cap);
+    } while (rc != TN_DEFLATE_DONE);
+    TN_CHECK(used >= 4 && memcmp(out + used - 4, "\0\0\377\377", 4) == 0);
+    *out_len = used - 4;
+    return out;
+}
+
+/* Decompress a received message (the tail appended); returns the length. */
+static size_t zinfl(zpeer *z, const char *in, size_t n, char *out, size_t cap) {
+    char *buf = (char *)malloc(n + 4);
+    size_t c, prod;
+    memcpy(buf, in, n);
+    memcpy(buf + n, "\0\0\377\377", 4);
+    TN_OK_RC(tn_inflate(z->i, buf, n + 4, &c, out, cap, &prod));
+    TN_EQ_UINT(c, n + 4);
+    free(buf);
+    return prod;
+}
+
+static const char *ZOFFER = "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n";
+
+/* Open with an offer; the answer must carry `answer` as its extensions header. */
+static void wcli_open_z(wcli *c, int port, const char *offer, const char *answer) {
+    char want[256];
+    TN_EQ_INT(wcli_open_req(c, port, "/z", offer), 101);
+    snprintf(want, sizeof want, "Sec-WebSocket-Extensions: %s\r\n", answer);
+    TN_CHECKF(strstr(c->head, want) != NULL, "answer: %s", c->head);
+    c->p.rsv_allowed = TN_WS_RSV1;
+}
+
+/* Send `msg` compressed; receive the echo, which must be compressed; returns its wire size. */
+static size_t z_roundtrip(wcli *c, zpeer *z, const char *msg, size_t n) {
+    size_t clen, got, wire;
+    char *cm = zcomp(z, msg, n, &clen), *m = NULL, *plain = (char *)malloc(n + 16);
+    wcli_frame_rsv(c, TN_WS_TEXT, 1, TN_WS_RSV1, cm, clen, 1);
+    TN_EQ_INT(wcli_recv(c, &m, &wire, 5000), TN_WS_TEXT);
+    TN_EQ_UINT(g_rx_rsv, TN_WS_RSV1);
+    got = zinfl(z, m, wire, plain, n + 16);
+    TN_EQ_UINT(got, n);
+    TN_CHECK(memcmp(plain, msg, n) == 0);
+    free(cm);
+    free(m);
+    free(plain);
+    return wire;
+}
+
+static char *text_of(size_t n) {
+    static const char *words[] = { "tornado ", "websocket ", "deflate ", "message ", "window ", "frame " };
+    char *t = (char *)malloc(n + 1);
+    size_t i = 0, k = 7;
+    while (i < n) {
+        const char *w = words[(k = k * 1103515245u + 12345u) >> 16 & 3 ? (k >> 20) % 6 : 0];
+        while (*w && i < n) t[i++] = *w++;
+    }
+    t[n] = 0;
+    return t;
+}
+
+TN_TEST(deflate_echo_takeover_fragments_memory) {
+    static tn_ws_deflate_opts zo;   /* zeroed: the defaults */
+    tn_ws_opts o;
+    server *s;
+    wcli c, c2;
+    zpeer z;
+    char *msg = text_of(3000), *cm, *m = NULL;
+    size_t clen, w1, w2, n;
+    memset(&o, 0, sizeof o);
+    o.compression = &zo;
+    s = start_server(&o);
+    zpeer_init(&z, 15);
+    wcli_open_z(&c, s->port, ZOFFER, "permessage-deflate");
+    /* the same message twice: the second refers to the first (context takeover, both ways) */
+    w1 = z_roundtrip(&c, &z, msg, 3000);
+    w2 = z_roundtrip(&c, &z, msg, 3000);
+    TN_CHECKF(w1 < 3000 / 2 && w2 < w1 / 4, "wire sizes %u then %u", (unsigned)w1, (unsigned)w2);
+    TN_EQ_INT(s->zon, 1);
+    printf("  memory per compressed connection (defaults, after a 3000-byte message): %u bytes\n", (unsigned)s->zmem);
+    TN_CHECK(s->zmem > 20000 && s->zmem < 200000);
+    /* one compressed message in three frames, a ping between: RSV1 on the first only */
+    cm = zcomp(&z, msg, 3000, &clen);
+    wcli_frame_rsv(&c, TN_WS_TEXT, 0, TN_WS_RSV1, cm, clen / 3, 1);
+    wcli_frame(&c, TN_WS_PING, 1, "p", 1, 1);
+    wcli_frame(&c, TN_WS_CONT, 0, cm + clen / 3, clen / 3, 1);
+    wcli_frame(&c, TN_WS_CONT, 1, cm + 2 * (clen / 3), clen - 2 * (clen / 3), 1);
+    free(cm);
+    TN_EQ_INT(wcli_recv(&c, &m, &n, 5000), TN_WS_PONG);   /* control frames: never compressed */
+    TN_EQ_UINT(g_rx_rsv, 0);
+    TN_EQ_STR(m, "p");
+    free(m);
+    {
+        char *plain = (char *)malloc(3100);
+        TN_EQ_INT(wcli_recv(&c, &m, &n, 5000), TN_WS_TEXT);
+        TN_EQ_UINT(g_rx_rsv, TN_WS_RSV1);
+        TN_EQ_UINT(zinfl(&z, m, n, plain, 3100), 3000);
+        TN_CHECK(memcmp(plain, msg, 3000) == 0);
+        free(plain);
+        free(m);
+    }
+    /* an uncompressed message on a compressing connection is fine (RSV1 clear); the echo
+       is compressed; an empty compressed message is the single byte 00 */
+    wcli_send(&c, TN_WS_BINARY, "plain", 5);
+    TN_EQ_INT(wcli_recv(&c, &m, &n, 5000), TN_WS_BINARY);
+    TN_EQ_UINT(g_rx_rsv, TN_WS_RSV1);
+    {
+        char plain[16];
+        TN_EQ_UINT(zinfl(&z, m, n, plain, sizeof plain), 5);
+        TN_CHECK(memcmp(plain, "plain", 5) == 0);
+    }
+    free(m);
+    TN_EQ_UINT(z_roundtrip(&c, &z, "", 0), 1);
+    /* a client that offers nothing gets no compression from the same server */
+    wcli_open(&c2, s->port, "/plain-ws");
+    TN_CHECK(strstr(c2.head, "Sec-WebSocket-Extensions") == NULL);
+    wcli_send(&c2, TN_WS_TEXT, "hi", 2);
+    wcli_expect(&c2, TN_WS_TEXT, "hi", 2);
+    TN_EQ_UINT(g_rx_rsv, 0);
+    TN_EQ_INT(s->zon, 0);
+    wcli_send(&c, TN_WS_CLOSE, "\x03\xe8", 2);
+    wcli_expect_close(&c, 1000);
+    wcli_close(&c);
+    wcli_close(&c2);
+    zpeer_free(&z);
+    free(msg);
+    stop_server(s);
+}
+
+TN_TEST(deflate_no_context_takeover_and_windows) {
+    static tn_ws_deflate_opts zo;
+    tn_ws_opts o;
+    server *s;
+    wcli c;
+    zpeer z;
+    char *msg = text_of(3000);
+    size_t w1, w2;
+    memset(&o, 0, sizeof o);
+    zo.no_context_takeover = 1;      /* our compressor forgets after each message */
+    zo.max_window_bits = 9;          /* the client must compress within 512 bytes */
+    zo.level = 1;
+    o.compression = &zo;
+    s = start_server(&o);
+    zpeer_init(&z, 9);
+    wcli_open_z(&c, s->port,
+                "Sec-WebSocket-Extensions: permessage-deflate; server_max_window_bits=10; client_max_window_bits\r\n",
+                "permessage-deflate; server_no_context_takeover; server_max_window_bits=10; client_max_window_bits=9");
+    w1 = z_roundtrip(&c, &z, msg, 3000);
+    w2 = z_roundtrip(&c, &z, msg, 3000);
+    TN_EQ_UINT(w2, w1);   /* no history: the same message compresses to the same size */
+    printf("  memory per compressed connection (level 1, windows 10/9, no takeover): %u bytes\n", (unsigned)s->zmem);
+    TN_CHECK(s->zmem < 40000);
+    wcli_close(&c);
+    zpeer_free(&z);
+    free(msg);
+    stop_server(s);
+}
+
+/* Limits and bad input: 1009 on the decompressed size (a bomb holds at most the limit),
+   1007 for data that does not decompress or text that is not UTF-8, 1002 for RSV1 where
+   it may not be. */
+static void z_bad(server *s, const char *offer, void (*send)(wcli *c, zpeer *z), int code) {
+    wcli c;
+    zpeer z;
+    zpeer_init(&z, 15);
+    if (offer) wcli_open_z(&c, s->port, offer, "permessage-deflate");
+    else wcli_open(&c, s->port, "/noz");
+    c.p.rsv_allowed = TN_WS_RSV1;
+    send(&c, &z);
+    wcli_expect_close(&c, code);
+    wcli_close(&c);
+    zpeer_free(&z);
+}
+static void send_exact_limit(wcli *c, zpeer *z) {
+    char *zero = (char *)calloc(1, 65537), *cm;
+    size_t clen;
+    char *m = NULL;
+    size_t n;
+    cm = zcomp(z, zero, 65536, &clen);   /* exactly the limit: echoed */
+    wcli_frame_rsv(c, TN_WS_BINARY, 1, TN_WS_RSV1, cm, clen, 1);
+    free(cm);
+    TN_EQ_INT(wcli_recv(c, &m, &n, 5000), TN_WS_BINARY);
+    free(m);
+    cm = zcomp(z, zero, 65537, &clen);   /* one byte more: 1009 */
+    wcli_frame_rsv(c, TN_WS_BINARY, 1, TN_WS_RSV1, cm, clen, 1);
+    free(cm);
+    free(zero);
+}
+static void send_bomb(wcli *c, zpeer *z) {
+    size_t n = 8u << 20, clen;
+    char *zero = (char *)calloc(1, n), *cm = zcomp(z, zero, n, &clen);
+    TN_CHECK(clen < 20000);   /* 8 MiB of zeros in a few KiB */
+    wcli_frame_rsv(c, TN_WS_BINARY, 1, TN_WS_RSV1, cm, clen, 1);
+    free(cm);
+    free(zero);
+}
+static void send_corrupt(wcli *c, zpeer *z) {
+    (void)z;
+    wcli_frame_rsv(c, TN_WS_BINARY, 1, TN_WS_RSV1, "\xff\xff\xff\xff", 4, 1);   /* reserved block type */
+}
+static void send_bad_utf8(wcli *c, zpeer *z) {
+    size_t clen;
+    char *cm = zcomp(z, "ok \xc3\x28 no", 9, &clen);
+    wcli_frame_rsv(c, TN_WS_TEXT, 1, TN_WS_RSV1, cm, clen, 1);
+    free(cm);
+}
+static void send_rsv1_cont(wcli *c, zpeer *z) {
+    (void)z;
+    wcli_frame(c, TN_WS_TEXT, 0, "ab", 2, 1);
+    wcli_frame_rsv(c, TN_WS_CONT, 1, TN_WS_RSV1, "cd", 2, 1);
+}
+static void send_rsv1_ping(wcli *c, zpeer *z) {
+    (void)z;
+    wcli_frame_rsv(c, TN_WS_PING, 1, TN_WS_RSV1, "", 0, 1);
+}
+static void send_rsv1_unagreed(wcli *c, zpeer *z) {
+    size_t clen;
+    char *cm = zcomp(z, "hello", 5, &clen);
+    wcli_frame_rsv(c, TN_WS_TEXT, 1, TN_WS_RSV1, cm, clen, 1);
+    free(cm);
+}
+
+TN_TEST(deflate_limits_and_bad_input) {
+    static tn_ws_deflate_opts zo;
+    tn_ws_opts o;
+    server *s;
+    memset(&o, 0, sizeof o);
+    o.compression = &zo;
+    o.max_message_size = 65536;
+    s = start_server(&o);
+    z_bad(s, ZOFFER, send_exact_limit, 1009);
+    z_bad(s, ZOFFER, send_bomb, 1009);
+    z_bad(s, ZOFFER, send_corrupt, 1007);
+    z_bad(s, ZOFFER, send_bad_utf8, 1007);
+    z_bad(s, ZOFFER, send_rsv1_cont, 1002);
+    z_bad(s, ZOFFER, send_rsv1_ping, 1002);
+    z_bad(s, NULL, send_rsv1_unagreed, 1002);   /* not negotiated: RSV1 is not claimed */
+    TN_EQ_INT(s->messages, 1);                   /* only the message at the limit */
+    stop_server(s);
+}
+
+TN_TEST(deflate_streaming_receive) {
+    static tn_ws_deflate_opts zo;
+    tn_ws_opts o;
+    server *s;
+    wcli c;
+    zpeer z;
+    char *zero = (char *)calloc(1, 300000), *cm;
+    size_t clen;
+    memset(&o, 0, sizeof o);
+    o.compression = &zo;
+    s = start_server_opts(&o, 0);
+    s->streaming = 1;
+    run_server(s);
+    zpeer_init(&z, 15);
+    wcli_open_z(&c, s->port, ZOFFER, "permessage-deflate");
+    cm = zcomp(&z, zero, 300000, &clen);
+    wcli_frame_rsv(&c, TN_WS_BINARY, 0, TN_WS_RSV1, cm, clen / 2, 1);
+    wcli_frame(&c, TN_WS_CONT, 1, cm + clen / 2, clen - clen / 2, 1);
+    free(cm);
+    {
+        char *m = NULL, plain[64];
+        size_t n, k;
+        TN_EQ_INT(wcli_recv(&c, &m, &n, 5000), TN_WS_TEXT);
+        k = zinfl(&z, m, n, plain, sizeof plain - 1);
+        plain[k] = 0;
+        TN_EQ_STR(plain, "streamed 300000");
+        free(m);
+    }
+    TN_CHECKF(s->fragments >= 300000 / 16384, "%d pieces", s->fragments);   /* handed over in pieces */
+    wcli_close(&c);
+    zpeer_free(&z);
+    free(zero);
+    stop_server(s);
+}
+
+/* Our client with compression against our server: fragments, a ping, close; and against a
+   server that does not compress (declined: the connection goes on uncompressed). */
+TN_TEST(deflate_client_against_our_server) {
+    static tn_ws_deflate_opts zo, co;
+    static const char *const protos[] = { "chat.v1" };
+    tn_ws_opts o;
+    server *s;
+    int round;
+    co.max_window_bits = 10;
+    co.peer_no_context_takeover = 1;
+    for (round = 0; round < 2; round++) {
+        memset(&o, 0, sizeof o);
+        o.subprotocols = protos;
+        o.num_subprotocols = 1;
+        o.check_origin = origin_cb;
+        o.allowed_origins = (const char *const[]){ "http://127.0.0.1" };
+        o.num_allowed_origins = 1;
+        o.compression = round == 0 ? &zo : NULL;
+        s = start_server(&o);
+        snprintf(g_url, sizeof g_url, "ws://127.0.0.1:%d/chat", s->port);
+        memset(&g_c, 0, sizeof g_c);
+        g_client_z = &co;
+        TN_OK_RC(tn_loop_post(s->loop, start_client, &g_c));
+        wait_for(&g_c.closes, 1, 5000);
+        g_client_z = NULL;
+        TN_CHECKF(g_c.status == TN_OK, "round %d: %s", round, tn_strerror(g_c.status));
+        TN_EQ_INT(g_c.zon, round == 0);
+        if (round == 0) {
+            TN_EQ_INT(g_c.zp.server_max_window_bits, 10);
+            TN_EQ_INT(g_c.zp.server_no_context_takeover, 1);
+        }
+        TN_EQ_INT(s->zon, round == 0);
+        TN_EQ_INT(g_c.messages, 2);
+        TN_EQ_STR(g_c.last, "fragments");
+        TN_EQ_INT(g_c.close_code, 1000);
+        wait_for(&s->closes, 1, 2000);
+        TN_EQ_STR(s->close_reason, "client done");
+        stop_server(s);
+    }
+}
+
+/* A raw server whose 101 (with the right accept key) carries g_ext_answer. */
+static const char *g_ext_answer;
+static void *ext_server(void *u) {
+    int lfd = *(int *)u, fd;
+    char buf[4096], accept_key[TN_WS_ACCEPT_SIZE + 1], res[512];
+    const char *k;
+    long n;
+    fd = accept(lfd, NULL, NULL);
+    if (fd < 0) return NULL;
+    n = recv(fd, buf, sizeof buf - 1, 0);
+    buf[n > 0 ? n : 0] = 0;
+    k = strstr(buf, "Sec-WebSocket-Key: ");
+    if (k) tn_ws_accept_key(tn_str_make(k + 19, TN_WS_KEY_SIZE), accept_key);
+    snprintf(res, sizeof res,
+             "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+             "Sec-WebSocket-Accept: %s\r\nSec-WebSocket-Extensions: %s\r\n\r\n",
+             k ? accept_key : "x", g_ext_answer);
+    cli_sends(fd, res);
+    usleep(200000);
+    close(fd);
+    return NULL;
+}
+
+TN_TEST(deflate_client_rejects_bad_answers) {
+    static const char *bad[] = { "permessage-deflate; client_max_window_bits=16", "permessage-deflate; foo",
+                                 "x-webkit-deflate-frame", "permessage-deflate, permessage-deflate",
+                                 "permessage-deflate; server_max_window_bits=12",   /* we asked for 11 */
+                                 "permessage-deflate; server_no_context_takeover=1" };
+    static tn_ws_deflate_opts co;
+    size_t i;
+    co.max_window_bits = 11;
+    for (i = 0; i < sizeof bad / sizeof bad[0] + 1; i++) {
+        tn_loop *loop;
+        tn_ws_handler h;
+        tn_ws_opts o;
+        pthread_t th;
+        struct sockaddr_in sa;
+        socklen_t sl = sizeof sa;
+        int lfd = socket(AF_INET, SOCK_STREAM, 0);
+        memset(&sa, 0, sizeof sa);
+        sa.sin_family = AF_INET;
+        sa.sin_addr.s_addr = htonl(0x7f000001);
+        TN_CHECK(bind(lfd, (struct sockaddr *)&sa, sizeof sa) == 0);
+        TN_CHECK(listen(lfd, 8) == 0);
+        getsockname(lfd, (struct sockaddr *)&sa, &sl);
+        snprintf(g_url, sizeof g_url, "ws://127.0.0.1:%d/", ntohs(sa.sin_port));
+        /* the last round: a good answer, to show the raw server is right */
+        g_ext_answer = i < sizeof bad / sizeof bad[0] ? bad[i] : "permessage-deflate; server_max_window_bits=9";
+        TN_CHECK(pthread_create(&th, NULL, ext_server, &lfd) == 0);
+        memset(&h, 0, sizeof h);
+        h.on_close = c_close;
+        memset(&o, 0, sizeof o);
+        o.compression = &co;
+        TN_OK_RC(tn_loop_new(NULL, &loop));
+        memset(&g_c, 0, sizeof g_c);
+        TN_OK_RC(tn_ws_connect(loop, g_url, &o, &h, c_connected, &g_c, NULL));
+        run_loop_until_done(loop);
+        if (i < sizeof bad / sizeof bad[0]) {
+            TN_CHECKF(g_c.status == TN_EWS_HANDSHAKE, "accepted: %s", bad[i]);
+        } else {
+            TN_EQ_RC(g_c.status, TN_OK);
+            TN_EQ_INT(g_c.zon, 1);
+            TN_EQ_INT(g_c.zp.server_max_window_bits, 9);
+        }
+        pthread_join(th, NULL);
+        for (sl = 0; sl < 20; sl++) tn_loop_run_once(loop, 5);
+        close(lfd);
+        TN_OK_RC(tn_loop_free(loop));
+    }
+}
+
 /* ---- memory: many idle WebSocket connections ---- */
 
 TN_TEST(idle_connections_memory) {
@@ -1103,15 +1541,18 @@ static void need_peer(const char *lib) {
 
 /* Their client against our server: text, binary, 16 MiB, fragments (websockets), ping, and
    their close code echoed. */
-static void peer_client(const char *lib) {
+static void peer_client(const char *lib, int deflate) {
+    static tn_ws_deflate_opts zo;
     tn_ws_opts o;
     server *s;
     char cmd[256], out[512];
     need_peer(lib);
     memset(&o, 0, sizeof o);
     o.max_message_size = 64u << 20;
+    if (deflate) o.compression = &zo;
     s = start_server(&o);
-    snprintf(cmd, sizeof cmd, "%s client %s %d 2>&1", peer_cmd(lib), strcmp(lib, "node") ? lib : "", s->port);
+    snprintf(cmd, sizeof cmd, "%s client %s %d%s 2>&1", peer_cmd(lib), strcmp(lib, "node") ? lib : "", s->port,
+             deflate ? " deflate" : "");
     run_cmd(cmd, out, sizeof out);
     TN_CHECKF(strncmp(out, "ok", 2) == 0, "%s client: %s", lib, out);
     wait_for(&s->closes, 1, 3000);
@@ -1119,12 +1560,15 @@ static void peer_client(const char *lib) {
     TN_EQ_INT(s->close_code, 4002);
     TN_EQ_STR(s->close_reason, "done");
     TN_CHECK(s->pings >= 1);
+    TN_EQ_INT(s->zon, deflate);   /* compressed messages only when asked for */
     stop_server(s);
 }
 
-TN_TEST(interop_tornado_client) { peer_client("tornado"); }
-TN_TEST(interop_websockets_client) { peer_client("websockets"); }
-TN_TEST(interop_node_ws_client) { peer_client("node"); }
+TN_TEST(interop_tornado_client) { peer_client("tornado", 0); }
+TN_TEST(interop_websockets_client) { peer_client("websockets", 0); }
+TN_TEST(interop_node_ws_client) { peer_client("node", 0); }
+TN_TEST(interop_tornado_client_deflate) { peer_client("tornado", 1); }
+TN_TEST(interop_websockets_client_deflate) { peer_client("websockets", 1); }
 
 /* Our client against their server. */
 typedef struct pres {
@@ -1132,6 +1576,10 @@ typedef struct pres {
     char reason[64];
     char *big;
     int frag;
+    int zon;
+    int ping_after;   /* Tornado 6.2 with compression: a control frame between the fragments of
+                         a compressed message clears its "compressed" flag (websocket.py reads
+                         RSV1 from every frame with a nonzero opcode), so the ping goes after */
 } pres;
 
 static void p_next(tn_ws *ws, pres *r) {
@@ -1142,9 +1590,10 @@ static void p_next(tn_ws *ws, pres *r) {
     case 3: TN_OK_RC(tn_ws_send(ws, TN_WS_BINARY, r->big, 16u << 20, NULL, NULL)); break;
     case 4:
         TN_OK_RC(tn_ws_send_fragment(ws, TN_WS_TEXT, "fr\xc3", 3, 0, NULL, NULL));
-        TN_OK_RC(tn_ws_ping(ws, "pp", 2));
+        if (!r->ping_after) TN_OK_RC(tn_ws_ping(ws, "pp", 2));
         TN_OK_RC(tn_ws_send_fragment(ws, TN_WS_CONT, "\xa9", 1, 0, NULL, NULL));
         TN_OK_RC(tn_ws_send_fragment(ws, TN_WS_CONT, "agments", 7, 1, NULL, NULL));
+        if (r->ping_after) TN_OK_RC(tn_ws_ping(ws, "pp", 2));
         break;
     case 5:
         if (r->frag) {
@@ -1188,10 +1637,12 @@ static void p_close(tn_ws *ws, int code, tn_str reason, void *user) {
 static void p_connected(tn_ws *ws, int status, int http_status, void *user) {
     TN_OK_RC(status);
     TN_EQ_INT(http_status, 101);
+    ((pres *)user)->zon = tn_ws_compression(ws, NULL);
     p_next(ws, (pres *)user);
 }
 
-static void peer_server(const char *lib) {
+static void peer_server(const char *lib, int deflate) {
+    static tn_ws_deflate_opts zo;
     static pres r;
     char cmd[256], url[64], line[32];
     tn_ws_handler h;
@@ -1203,9 +1654,10 @@ static void peer_server(const char *lib) {
     need_peer(lib);
     memset(&r, 0, sizeof r);
     r.frag = strcmp(lib, "tornado") != 0;   /* Python Tornado cannot send fragments */
+    r.ping_after = deflate && !r.frag;
     r.big = (char *)malloc(16u << 20);
     for (k = 0; k < (16u << 20); k++) r.big[k] = (char)(k * 31 + (k >> 11));
-    snprintf(cmd, sizeof cmd, "%s server %s", peer_cmd(lib), strcmp(lib, "node") ? lib : "");
+    snprintf(cmd, sizeof cmd, "%s server %s%s", peer_cmd(lib), strcmp(lib, "node") ? lib : "", deflate ? " deflate" : "");
     p = popen(cmd, "r");
     TN_CHECK(p != NULL);
     TN_CHECK(fgets(line, sizeof line, p) != NULL);
@@ -1213,6 +1665,7 @@ static void peer_server(const char *lib) {
     memset(&h, 0, sizeof h);
     memset(&o, 0, sizeof o);
     o.max_message_size = 64u << 20;
+    if (deflate) o.compression = &zo;
     h.on_message = p_message;
     h.on_pong = p_pong;
     h.on_close = p_close;
@@ -1224,14 +1677,17 @@ static void peer_server(const char *lib) {
     TN_EQ_INT(r.pongs, 1);
     TN_EQ_INT(r.close_code, 4001);
     TN_EQ_STR(r.reason, "bye \xe2\x9c\x93");
+    TN_EQ_INT(r.zon, deflate);   /* the server agreed (Tornado and websockets both can) */
     TN_OK_RC(tn_loop_free(loop));
     pclose(p);
     free(r.big);
 }
 
-TN_TEST(interop_tornado_server) { peer_server("tornado"); }
-TN_TEST(interop_websockets_server) { peer_server("websockets"); }
-TN_TEST(interop_node_ws_server) { peer_server("node"); }
+TN_TEST(interop_tornado_server) { peer_server("tornado", 0); }
+TN_TEST(interop_websockets_server) { peer_server("websockets", 0); }
+TN_TEST(interop_node_ws_server) { peer_server("node", 0); }
+TN_TEST(interop_tornado_server_deflate) { peer_server("tornado", 1); }
+TN_TEST(interop_websockets_server_deflate) { peer_server("websockets", 1); }
 
 TN_TESTS(
     TN_CASE(handshake_accepts_and_echoes),
@@ -1246,6 +1702,12 @@ TN_TESTS(
     TN_CASE(keepalive_pings_and_timeout),
     TN_CASE(write_buffer_limit),
     TN_CASE(client_against_our_server),
+    TN_CASE(deflate_echo_takeover_fragments_memory),
+    TN_CASE(deflate_no_context_takeover_and_windows),
+    TN_CASE(deflate_limits_and_bad_input),
+    TN_CASE(deflate_streaming_receive),
+    TN_CASE(deflate_client_against_our_server),
+    TN_CASE(deflate_client_rejects_bad_answers),
     TN_CASE(client_failures),
     TN_CASE(client_rejects_a_wrong_accept_key_and_times_out),
     TN_CASE(interop_tornado_client),
@@ -1254,5 +1716,9 @@ TN_TESTS(
     TN_CASE(interop_websockets_server),
     TN_CASE(interop_node_ws_client),
     TN_CASE(interop_node_ws_server),
+    TN_CASE(interop_tornado_client_deflate),
+    TN_CASE(interop_websockets_client_deflate),
+    TN_CASE(interop_tornado_server_deflate),
+    TN_CASE(interop_websockets_server_deflate),
     TN_CASE(idle_connections_memory)
 )

@@ -14,12 +14,21 @@ with the Debian /usr/bin/python3: LIB is "tornado" (python3-tornado) or "websock
                                      text (websockets), a ping with its pong; then a close
                                      4002 "done" whose code must be echoed. Prints "ok" or
                                      what went wrong.
+    A last argument "deflate" turns permessage-deflate on (Tornado: compression_options {};
+    websockets compresses by default) and the client checks that the server's answer
+    agreed to it (Sec-WebSocket-Extensions); the C side checks tn_ws_compression.
 """
 import asyncio
 import os
 import sys
 
 BIG = 16 << 20
+DEFLATE = sys.argv[-1] == "deflate"
+
+
+def check_deflate(value):
+    if DEFLATE and "permessage-deflate" not in (value or ""):
+        fail("permessage-deflate not agreed: Sec-WebSocket-Extensions %r" % value)
 
 
 def fail(msg):
@@ -39,6 +48,9 @@ def tornado_server():
     class Echo(tornado.websocket.WebSocketHandler):
         def check_origin(self, origin):
             return True
+
+        def get_compression_options(self):
+            return {} if DEFLATE else None
 
         def on_message(self, message):
             if message == "close-me":
@@ -62,7 +74,9 @@ def tornado_server():
 async def tornado_client(port):
     import tornado.websocket
     conn = await tornado.websocket.websocket_connect("ws://127.0.0.1:%d/" % port, max_message_size=64 << 20,
-                                                     on_message_callback=None)
+                                                     on_message_callback=None,
+                                                     compression_options={} if DEFLATE else None)
+    check_deflate(conn.headers.get("Sec-WebSocket-Extensions"))
     text = "h\u00e9llo w\u00f6rld \u2713"
     blob = os.urandom(70000)
     big = os.urandom(BIG)
@@ -127,6 +141,7 @@ def websockets_server():
 async def websockets_client(port):
     import websockets
     async with websockets.connect("ws://127.0.0.1:%d/" % port, max_size=64 << 20) as ws:
+        check_deflate(ws.response_headers.get("Sec-WebSocket-Extensions"))
         text = "h\u00e9llo w\u00f6rld \u2713"
         blob = os.urandom(70000)
         big = os.urandom(BIG)
