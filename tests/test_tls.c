@@ -1247,16 +1247,19 @@ static void ws_on_close_rec(tn_ws *ws, int code, tn_str reason, void *user) {
 }
 static void h_ws(tn_request *req, const tn_route_match *m, void *user) {
     tn_ws_handler h;
+    tn_ws_opts o;
     tn_ws *ws;
     tn_tls_info info;
     (void)m;
     (void)user;
+    memset(&o, 0, sizeof o);
+    o.max_message_size = 64u << 20;   /* node's peer sends 16 MiB */
     TN_OK_RC(tn_stream_tls_info(tn_request_stream(req), &info));
     snprintf(ws_srv.tls_version, sizeof ws_srv.tls_version, "%s", info.version);
     memset(&h, 0, sizeof h);
     h.on_message = wss_srv_msg;
     h.on_close = ws_on_close_rec;
-    TN_OK_RC(tn_ws_accept(req, NULL, &h, &ws_srv, &ws));
+    TN_OK_RC(tn_ws_accept(req, &o, &h, &ws_srv, &ws));
     ws_srv.opened++;
 }
 static void wss_cl_msg(tn_ws *ws, int opcode, tn_str data, void *user) {
@@ -1347,6 +1350,119 @@ TN_TEST(wss_verify_failures) {
     TN_EQ_INT(ws_srv.opened, 0);
 }
 
+/* ---- wss with node's ws (npm, tests/node/ws_peer.js --tls): both directions ------------- */
+static const char *node_missing(void) {
+    if (!have_cmd("node")) return "node not found (apt-get install nodejs npm)";
+    if (access("tests/node/node_modules/ws/package.json", R_OK) != 0)
+        return "npm package ws not installed (npm install --prefix tests/node)";
+    return NULL;
+}
+static pid_t g_peer;
+static volatile int g_peer_done, g_peer_status;
+static void peer_watch(tn_loop *loop, void *user) {   /* a periodic timer: has the peer exited? */
+    int st;
+    (void)loop;
+    (void)user;
+    if (!g_peer_done && waitpid(g_peer, &st, WNOHANG) == g_peer) {
+        g_peer_status = st;
+        g_peer_done = 1;
+    }
+}
+TN_TEST(wss_interop_node_ws) {
+    tn_loop *loop;
+    tn_tls_ctx *sc, *cc;
+    tn_app *app;
+    tn_app_opts ao;
+    tn_ws_opts wo;
+    tn_ws_handler h;
+    tn_timer_id watch;
+    char log[300], out[256], p[16], url[128];
+    const char *why = node_missing();
+    int port, n = 0;
+    FILE *f;
+    if (why) {
+        if (getenv("CI")) TN_CHECKF(0, "%s (CI=1: no skipping)", why);
+        TN_SKIP("%s", why);
+    }
+    certs();
+    /* node's client against our wss echo (text, binary, 16 MiB, fragments with a ping
+       between, the close code echoed), verifying our certificate for "localhost" */
+    memset(&ws_srv, 0, sizeof ws_srv);
+    TN_OK_RC(tn_loop_new(NULL, &loop));
+    sc = server_ctx(loop, "srv.pem", "srv.key");
+    memset(&ao, 0, sizeof ao);
+    ao.server.tls = sc;
+    TN_OK_RC(tn_app_new(loop, &ao, &app));
+    TN_OK_RC(tn_app_route(app, "GET", "/", h_ws, NULL));
+    TN_OK_RC(tn_app_listen(app, "127.0.0.1", 0));
+    port = tn_http_server_port(tn_app_server(app));
+    snprintf(log, sizeof log, "%s/node_client_%d.log", certdir, (int)getpid());
+    snprintf(p, sizeof p, "%d", port);
+    {
+        char *argv[] = { (char *)"node", (char *)"tests/node/ws_peer.js", (char *)"client", p, (char *)"--tls", NULL,
+                         (char *)"localhost", NULL };
+        argv[5] = (char *)cpath("ca.pem");
+        g_peer = spawn(argv, log);
+    }
+    g_peer_done = 0;
+    TN_OK_RC(tn_loop_call_every(loop, 20, peer_watch, NULL, &watch));
+    TN_OK_RC(tn_loop_run_until(loop, &g_peer_done, 60000));
+    (void)tn_loop_cancel(loop, watch);
+    f = fopen(log, "r");
+    if (f) {
+        n = (int)fread(out, 1, sizeof out - 1, f);
+        fclose(f);
+    }
+    out[n > 0 ? n : 0] = 0;
+    TN_CHECKF(WIFEXITED(g_peer_status) && WEXITSTATUS(g_peer_status) == 0 && strncmp(out, "ok", 2) == 0,
+              "node client: %s", out);
+    TN_EQ_INT(ws_srv.opened, 1);
+    TN_OK_RC(tn_loop_run_until(loop, &ws_srv.closes, 5000));
+    TN_EQ_INT(ws_srv.code, 4002);
+    TN_EQ_STR(ws_srv.tls_version, "TLSv1.3");
+    tn_tls_ctx_free(sc);
+    end_all(loop, NULL, app);
+
+    /* our client against node's wss server, verifying it against the test CA */
+    memset(&ws_cl, 0, sizeof ws_cl);
+    snprintf(log, sizeof log, "%s/node_server_%d.log", certdir, (int)getpid());
+    {
+        char *argv[] = { (char *)"node", (char *)"tests/node/ws_peer.js", (char *)"server", (char *)"--tls", NULL, NULL,
+                         NULL };
+        argv[4] = (char *)cpath("srv.pem");
+        argv[5] = (char *)cpath("srv.key");
+        g_peer = spawn(argv, log);
+    }
+    port = 0;
+    for (n = 0; n < 500 && port == 0; n++) {   /* its first line is the port */
+        f = fopen(log, "r");
+        if (f) {
+            if (fgets(out, sizeof out, f)) port = atoi(out);
+            fclose(f);
+        }
+        if (!port) usleep(20000);
+    }
+    TN_CHECKF(port > 0, "node's wss server did not say its port");
+    TN_OK_RC(tn_loop_new(NULL, &loop));
+    cc = client_ctx(loop, "ca.pem");
+    memset(&wo, 0, sizeof wo);
+    wo.tls = cc;
+    memset(&h, 0, sizeof h);
+    h.on_message = wss_cl_msg;
+    h.on_close = ws_on_close_rec;
+    snprintf(url, sizeof url, "wss://localhost:%d/", port);
+    TN_OK_RC(tn_ws_connect(loop, url, &wo, &h, wss_cl_connected, &ws_cl, NULL));
+    tn_tls_ctx_free(cc);
+    TN_OK_RC(tn_loop_run_until(loop, &ws_cl.opened, 10000));
+    TN_EQ_RC(ws_cl.status, TN_OK);
+    TN_EQ_INT(ws_cl.http_status, 101);
+    TN_OK_RC(tn_loop_run_until(loop, &ws_cl.closes, 10000));
+    TN_EQ_STR(ws_cl.got, "hello over wss");
+    TN_EQ_INT(ws_cl.code, 1000);
+    reap(g_peer);
+    end_all(loop, NULL, NULL);
+}
+
 TN_TESTS(TN_CASE(echo_small), TN_CASE(echo_large), TN_CASE(unknown_ca), TN_CASE(expired), TN_CASE(wrong_host),
          TN_CASE(wrong_ip), TN_CASE(self_signed), TN_CASE(system_store_refuses_test_ca), TN_CASE(names_that_verify),
          TN_CASE(memory_and_passphrase), TN_CASE(mutual_tls), TN_CASE(close_notify_and_truncation),
@@ -1355,4 +1471,5 @@ TN_TESTS(TN_CASE(echo_small), TN_CASE(echo_large), TN_CASE(unknown_ca), TN_CASE(
          TN_CASE(https_app_and_client), TN_CASE(https_client_resumes_tls13), TN_CASE(https_client_resumes_tls12),
          TN_CASE(idle_https_connection_heap), TN_CASE(https_mutual_tls), TN_CASE(https_through_connect_proxy),
          TN_CASE(interop_curl_openssl_python_clients), TN_CASE(interop_openssl_and_tornado_servers),
-         TN_CASE(wss_client_and_server), TN_CASE(wss_verify_failures), TN_CASE(sni_two_certificates))
+         TN_CASE(wss_client_and_server), TN_CASE(wss_verify_failures), TN_CASE(wss_interop_node_ws),
+         TN_CASE(sni_two_certificates))

@@ -10,18 +10,30 @@
 //                              fragments, a ping whose pong must come back with its payload;
 //                              then a close 4002 "done" whose code must be echoed. Prints
 //                              "ok" or "FAIL: what went wrong".
+//   --tls CERT KEY (server) / --tls CA HOST (client): the same over wss:// (node's https with
+//                              that certificate; the client verifies the server against CA
+//                              and the name HOST)
 "use strict";
 const crypto = require("crypto");
+const fs = require("fs");
+const https = require("https");
 const WebSocket = require("ws");
 
 const BIG = 16 << 20;
 const fail = (why) => { console.log("FAIL: " + why); process.exit(1); };
 setTimeout(() => fail("timed out after 60 s"), 60000).unref();
 
-function server() {
-  const wss = new WebSocket.WebSocketServer({ host: "127.0.0.1", port: 0, maxPayload: 64 << 20 }, () => {
-    console.log(String(wss.address().port));
-  });
+function server(tls) {
+  let wss;
+  if (tls) {
+    const srv = https.createServer({ cert: fs.readFileSync(tls[0]), key: fs.readFileSync(tls[1]) });
+    wss = new WebSocket.WebSocketServer({ server: srv, maxPayload: 64 << 20 });
+    srv.listen(0, "127.0.0.1", () => console.log(String(srv.address().port)));
+  } else {
+    wss = new WebSocket.WebSocketServer({ host: "127.0.0.1", port: 0, maxPayload: 64 << 20 }, () => {
+      console.log(String(wss.address().port));
+    });
+  }
   wss.on("connection", (ws) => {
     ws.on("message", (data, isBinary) => {
       const text = isBinary ? null : data.toString("utf8");
@@ -36,8 +48,9 @@ function server() {
   });
 }
 
-function client(port) {
-  const ws = new WebSocket("ws://127.0.0.1:" + port + "/", { maxPayload: 64 << 20 });
+function client(port, tls) {
+  const ws = tls ? new WebSocket("wss://" + tls[1] + ":" + port + "/", { maxPayload: 64 << 20, ca: fs.readFileSync(tls[0]) })
+                 : new WebSocket("ws://127.0.0.1:" + port + "/", { maxPayload: 64 << 20 });
   const text = "h\u00e9llo w\u00f6rld \u2713";
   const blob = crypto.randomBytes(70000), big = crypto.randomBytes(BIG);
   // each step sends, then checks the next message against what it expects
@@ -70,6 +83,9 @@ function client(port) {
   ws.on("error", (e) => fail("error: " + e.message));
 }
 
-if (process.argv[2] === "server") server();
-else if (process.argv[2] === "client" && process.argv[3]) client(Number(process.argv[3]));
-else fail("usage: ws_peer.js server | client PORT");
+const at = process.argv.indexOf("--tls");
+const tls = at > 0 ? process.argv.slice(at + 1, at + 3) : null;
+if (tls && tls.length !== 2) fail("--tls needs two arguments");
+if (process.argv[2] === "server") server(tls);
+else if (process.argv[2] === "client" && process.argv[3]) client(Number(process.argv[3]), tls);
+else fail("usage: ws_peer.js server [--tls CERT KEY] | client PORT [--tls CA HOST]");
