@@ -840,7 +840,7 @@ TN_TEST(allocator_once_per_state) {
    the 32 bytes done at once). Otherwise: random literals (so only the repeats made here match)
    and a rare far repeat among many near ones (distance codes longer than the 8-bit primary
    table). */
-static size_t make_edgy(unsigned char *out, size_t n, int steep) {
+TN_TEST_UNUSED static size_t make_edgy(unsigned char *out, size_t n, int steep) {
     size_t i = 0, k;
     while (i < n) {
         uint32_t r = rnd() % 1000;
