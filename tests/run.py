@@ -653,6 +653,9 @@ def main():
     with cf.ThreadPoolExecutor(max_workers=ncpu) as pool:
         # the runner judges itself first: a runner that passes crashes makes the rest moot
         jobs = [pool.submit(step, "runner.selftest", [sys.executable, "tests/run.py", "--selftest"], 120)]
+        # the fuzz replay builds every harness (minutes): start it early, not last
+        if os.path.exists("tests/fuzz/run.py"):
+            jobs.append(pool.submit(lambda: step("fuzz.replay", [sys.executable, "tests/fuzz/run.py", "--replay"])))
         jobs += compile_matrix(pool)
         jobs.append(pool.submit(symbol_check))
         jobs.append(pool.submit(quickstart_check))
@@ -668,8 +671,6 @@ def main():
                 jobs.append(pool.submit(run_test_binary, v, t))
         if "--no-win" not in args:
             jobs += windows_checks(pool, tests, examples)
-        if os.path.exists("tests/fuzz/run.py"):
-            jobs.append(pool.submit(lambda: step("fuzz.replay", [sys.executable, "tests/fuzz/run.py", "--replay"])))
         for j in jobs:
             j.result()
     return summary(t0)
