@@ -54,7 +54,6 @@ IMPLS = [
     "loop.c",
     "poll_epoll.c",
     "poll_poll.c",
-    "poll_wsapoll.c",
     "net.c",
     "stream.c",
     "tls.c",

@@ -318,7 +318,7 @@
 #  define TN__POLL_EPOLL 1
 #  define TN__POLL_POLL 0
 #elif defined(_WIN32)
-#  define TN__POLL_EPOLL 0   /* Windows: always WSAPoll (poll_wsapoll.c) */
+#  define TN__POLL_EPOLL 0   /* Windows: always WSAPoll (poll_poll.c) */
 #  define TN__POLL_POLL 0
 #elif defined(TORNADO_POLL_POLL)
 #  define TN__POLL_EPOLL 0

@@ -1,17 +1,36 @@
-/* poll_poll.c: the portable poll() backend (any POSIX system; also the test reference). */
+/* poll_poll.c: the poll() backends: POSIX poll() (any POSIX system; also the test reference) and Windows' WSAPoll. */
 #include "loop.h"
 #include "internal.h"
 
-#if TN__POLL_POLL
+#if TN__POLL_POLL || TN__POLL_WSAPOLL
+
+/* One dense array handed to poll() (or WSAPoll, which takes the same shape of array over
+   sockets), and an index from the fd (on Windows the socket value, an int: Winsock handles
+   are small multiples of 4) to its position. WSAPoll refuses flags it does not support
+   (POLLPRI): it gets POLLRDNORM and POLLWRNORM only, and has no peer-left flag (streams
+   peek instead: TN__HAVE_RDHUP is 0). */
+#if TN__POLL_WSAPOLL
+typedef WSAPOLLFD tn__pfd;
+#  define TN__PFD_IN POLLRDNORM
+#  define TN__PFD_READY (POLLRDNORM | POLLRDBAND)
+#  define TN__PFD_OUT POLLWRNORM
+#  define TN__PFD_SOCK(fd) TN__SOCK(fd)
+#else
+typedef struct pollfd tn__pfd;
+#  define TN__PFD_IN POLLIN
+#  define TN__PFD_READY (POLLIN | POLLPRI)
+#  define TN__PFD_OUT POLLOUT
+#  define TN__PFD_SOCK(fd) (fd)
+#endif
 
 typedef struct tn__pollset {
-    struct pollfd *pfds;      /* the set handed to poll() */
+    tn__pfd *pfds;            /* the set handed to poll() */
     size_t n, cap;
     int *index;               /* fd → position in pfds, -1 when absent */
     size_t index_cap;
 } tn__pollset;
 
-TN__PRIVATE const char *tn__poll_name(void) { return "poll"; }
+TN__PRIVATE const char *tn__poll_name(void) { return TN__POLL_WSAPOLL ? "wsapoll" : "poll"; }
 TN__PRIVATE tn_socket tn__poll_fd(tn_loop *loop) { (void)loop; return TN_INVALID_SOCKET; }   /* tn_loop_poll_fds */
 
 TN__PRIVATE int tn__poll_init(tn_loop *loop) {
@@ -31,7 +50,7 @@ TN__PRIVATE void tn__poll_free(tn_loop *loop) {
 }
 
 TN__PRIVATE short tn__poll_mask(int events) {
-    int m = ((events & TN_EV_READ) ? POLLIN : 0) | ((events & TN_EV_WRITE) ? POLLOUT : 0);
+    int m = ((events & TN_EV_READ) ? TN__PFD_IN : 0) | ((events & TN_EV_WRITE) ? TN__PFD_OUT : 0);
 #if TN__HAVE_POLLRDHUP
     if (events & TN__EV_RDHUP) m |= POLLRDHUP;
 #endif
@@ -41,6 +60,7 @@ TN__PRIVATE short tn__poll_mask(int events) {
 TN__PRIVATE int tn__poll_add(tn_loop *loop, int fd, int events) {
     tn__pollset *p = (tn__pollset *)*tn__loop_backend(loop);
     int rc;
+    if (fd < 0) return TN_EINVAL;
     if ((size_t)fd >= p->index_cap) {
         size_t old = p->index_cap, i;
         rc = tn__grow(tn__loop_alloc(loop), (void **)&p->index, &p->index_cap, (size_t)fd + 1, sizeof(int));
@@ -51,9 +71,9 @@ TN__PRIVATE int tn__poll_add(tn_loop *loop, int fd, int events) {
         p->pfds[p->index[fd]].events = tn__poll_mask(events);
         return TN_OK;
     }
-    if ((rc = tn__grow(tn__loop_alloc(loop), (void **)&p->pfds, &p->cap, p->n + 1, sizeof(struct pollfd))) != 0) return rc;
+    if ((rc = tn__grow(tn__loop_alloc(loop), (void **)&p->pfds, &p->cap, p->n + 1, sizeof(tn__pfd))) != 0) return rc;
     if ((rc = tn__loop_fired_reserve(loop, p->n + 1)) != 0) return rc;
-    p->pfds[p->n].fd = fd;
+    p->pfds[p->n].fd = TN__PFD_SOCK(fd);
     p->pfds[p->n].events = tn__poll_mask(events);
     p->pfds[p->n].revents = 0;
     p->index[fd] = (int)p->n++;
@@ -62,7 +82,7 @@ TN__PRIVATE int tn__poll_add(tn_loop *loop, int fd, int events) {
 
 TN__PRIVATE int tn__poll_mod(tn_loop *loop, int fd, int events) {
     tn__pollset *p = (tn__pollset *)*tn__loop_backend(loop);
-    if ((size_t)fd >= p->index_cap || p->index[fd] < 0) return TN_ENOENT;
+    if (fd < 0 || (size_t)fd >= p->index_cap || p->index[fd] < 0) return TN_ENOENT;
     p->pfds[p->index[fd]].events = tn__poll_mask(events);
     return TN_OK;
 }
@@ -70,11 +90,11 @@ TN__PRIVATE int tn__poll_mod(tn_loop *loop, int fd, int events) {
 TN__PRIVATE int tn__poll_del(tn_loop *loop, int fd) {
     tn__pollset *p = (tn__pollset *)*tn__loop_backend(loop);
     int pos;
-    if ((size_t)fd >= p->index_cap || (pos = p->index[fd]) < 0) return TN_OK;
+    if (fd < 0 || (size_t)fd >= p->index_cap || (pos = p->index[fd]) < 0) return TN_OK;
     p->n--;
     if ((size_t)pos != p->n) {
         p->pfds[pos] = p->pfds[p->n];
-        p->index[p->pfds[pos].fd] = pos;
+        p->index[(int)p->pfds[pos].fd] = pos;
     }
     p->index[fd] = -1;
     return TN_OK;
@@ -84,23 +104,33 @@ TN__PRIVATE int tn__poll_wait(tn_loop *loop, int timeout_ms) {
     tn__pollset *p = (tn__pollset *)*tn__loop_backend(loop);
     size_t i;
     int n, k = 0;
+#if TN__POLL_WSAPOLL
+    if (p->n == 0) {   /* WSAPoll rejects an empty set: just sleep */
+        Sleep(timeout_ms < 0 ? INFINITE : (DWORD)timeout_ms);
+        return 0;
+    }
+    n = WSAPoll(p->pfds, (ULONG)p->n, timeout_ms);
+    if (n == SOCKET_ERROR) return tn__last_err();
+#else
     n = poll(p->pfds, (nfds_t)p->n, timeout_ms);
     if (n < 0) return errno == EINTR ? 0 : tn__last_err();
+#endif
     for (i = 0; i < p->n && k < n; i++) {
         short r = p->pfds[i].revents;
         int ev = 0;
         if (!r) continue;
-        if (r & (POLLIN | POLLPRI)) ev |= TN_EV_READ;
-        if (r & POLLOUT) ev |= TN_EV_WRITE;
+        if (r & TN__PFD_READY) ev |= TN_EV_READ;
+        if (r & TN__PFD_OUT) ev |= TN_EV_WRITE;
+        /* POLLHUP: the connection is gone both ways (a failed connect included) */
         if (r & (POLLERR | POLLHUP | POLLNVAL)) ev |= TN_EV_ERROR | TN_EV_READ | TN__EV_RDHUP;
 #if TN__HAVE_POLLRDHUP
         if (r & POLLRDHUP) ev |= TN__EV_RDHUP | TN_EV_READ;
 #endif
-        tn__loop_fired(loop)[k].fd = p->pfds[i].fd;
+        tn__loop_fired(loop)[k].fd = (int)p->pfds[i].fd;
         tn__loop_fired(loop)[k].events = ev;
         k++;
     }
     return k;
 }
 
-#endif /* TN__POLL_POLL */
+#endif /* TN__POLL_POLL || TN__POLL_WSAPOLL */
