@@ -129,8 +129,9 @@ build/bench/%: bench/%.c tornado.h
 test:
 	$(PY) tests/run.py
 
+# make demo DEMO_ARGS="--cert cert.pem --key key.pem" serves https (and wss for the chat)
 demo: build/examples/demo
-	./build/examples/demo --port 8888
+	./build/examples/demo --port 8888 $(DEMO_ARGS)
 
 bench: $(addprefix build/bench/,$(BENCHES)) $(if $(X86),build/bench/bench_parse_sse42 build/bench/bench_parse_avx2) build/examples/echo_server build/examples/hello build/examples/ws_echo
 	$(PY) bench/run.py

@@ -17,6 +17,7 @@
    Options:        --host ADDR (default 127.0.0.1), --port N (default 8888; 0 picks one) */
 #define TORNADO_IMPLEMENTATION
 #include "../tornado.h"
+#include "tls_flags.h"
 #include "demo_assets.h"
 
 #include <stdio.h>
@@ -171,11 +172,12 @@ int main(int argc, char **argv) {
     tn_loop *loop;
     tn_app *app;
     tn_app_opts opts;
+    ex_tls tls = { 0 };
     for (i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--port") && i + 1 < argc) port = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--host") && i + 1 < argc) host = argv[++i];
-        else {
-            fprintf(stderr, "usage: %s [--host ADDR] [--port N]\n", argv[0]);
+        else if (!ex_tls_flag(&tls, argc, argv, &i, 0)) {
+            fprintf(stderr, "usage: %s [--host ADDR] [--port N] [--cert FILE --key FILE]\n", argv[0]);
             return 2;
         }
     }
@@ -183,7 +185,9 @@ int main(int argc, char **argv) {
     opts.xsrf_cookies = 1;
     opts.server.max_body_size = MAX_UPLOAD;
     opts.server.compress_response = 1;   /* gzip pages for browsers (Tornado's compress_response) */
-    if (tn_loop_new(NULL, &loop) != 0 || tn_app_new(loop, &opts, &app) != 0) return 1;
+    if (tn_loop_new(NULL, &loop) != 0) return 1;
+    opts.server.tls = ex_tls_ctx(loop, &tls, 0);   /* --cert/--key: https (and wss for the chat) */
+    if (tn_app_new(loop, &opts, &app) != 0) return 1;
     tn_app_route(app, "GET", "/", home, NULL);
     tn_app_route(app, "GET", "/hello", hello, NULL);
     tn_app_route(app, "GET", "/form", form_get, NULL);
@@ -198,10 +202,13 @@ int main(int argc, char **argv) {
         return 1;
     }
     port = tn_http_server_port(tn_app_server(app));
-    printf("tornado.h demo on http://%s:%d/\n", host, port);
-    printf("  try: http://%s:%d/hello?name=you   http://%s:%d/form   http://%s:%d/upload\n"
-           "       http://%s:%d/chat   http://%s:%d/static/style.css  (Ctrl-C stops)\n",
-           host, port, host, port, host, port, host, port, host, port);
+    {
+        const char *sc = tls.cert ? "https" : "http";
+        printf("tornado.h demo on %s://%s:%d/\n", sc, host, port);
+        printf("  try: %s://%s:%d/hello?name=you   %s://%s:%d/form   %s://%s:%d/upload\n"
+               "       %s://%s:%d/chat   %s://%s:%d/static/style.css  (Ctrl-C stops)\n",
+               sc, host, port, sc, host, port, sc, host, port, sc, host, port, sc, host, port);
+    }
     fflush(stdout);
     return tn_loop_run(loop) == 0 ? 0 : 1;
 }

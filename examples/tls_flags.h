@@ -1,4 +1,4 @@
-/* tls_flags.h: the examples' TLS flags, shared by hello, httpbin, file_server, ws_echo
+/* tls_flags.h: the examples' TLS flags, shared by hello, httpbin, file_server, ws_echo, demo
    (servers: --cert FILE --key FILE serve https/wss) and fetch, ws_client (clients:
    --cacert FILE, --insecure, --cert FILE --key FILE for mutual TLS). TLS needs the header
    built with TORNADO_WITH_OPENSSL: the Makefile does that when libssl-dev is installed

@@ -61,7 +61,7 @@ def start(prog, log, *args):
             if not ch:
                 break
             line += ch
-    m = re.search(rb"(?:http|ws)://([\d.]+):(\d+)/", line)
+    m = re.search(rb"(?:https?|wss?)://([\d.]+):(\d+)/", line)
     if not m:
         raise AssertionError("%s did not say where it listens: %r" % (prog, line))
     return p, "http://%s:%s" % (m.group(1).decode(), m.group(2).decode())
@@ -571,6 +571,46 @@ def demo_assets(u):
         eq(curl("--compressed", u + "/"), html)
 
 
+def demo_https(u, tmp):
+    """The demo with --cert/--key: its start line says https, pages and gzip assets over TLS
+    (curl verifying the certificate made at run time), and the chat's WebSocket over wss
+    (Python websockets, verifying too)."""
+    base = u.replace("http://", "https://")
+    ca = os.path.join(tmp, "demo_cert.pem")
+    out = curl("--cacert", ca, "-s", "-D", "-", base + "/hello?name=tls")
+    eq(out.split(b"\r\n", 1)[0], b"HTTP/1.1 200 OK")
+    if b"tls" not in out:
+        raise AssertionError("no greeting over https: %r" % out[-200:])
+    eq(curl("--cacert", ca, "--compressed", base + "/static/chat.js"), open("examples/demo_assets/chat.js", "rb").read())
+    if subprocess.run(["/usr/bin/python3", "-c", "import websockets"], stderr=subprocess.DEVNULL).returncode != 0:
+        if os.environ.get("CI"):
+            raise AssertionError("python3-websockets not found (CI=1: no skipping)")
+        raise Skip("python3-websockets not found (apt-get install python3-websockets)")
+    script = (
+        "import asyncio, ssl, sys, websockets\n"
+        "async def main():\n"
+        "    c = ssl.create_default_context(cafile=sys.argv[2])\n"
+        "    async with websockets.connect(sys.argv[1], ssl=c, origin=sys.argv[3]) as ws:\n"
+        "        await ws.send('hello over wss')\n"
+        "        print(await asyncio.wait_for(ws.recv(), 10))\n"
+        "asyncio.run(main())\n")
+    p = subprocess.run(["/usr/bin/python3", "-c", script, base.replace("https://", "wss://") + "/chat/socket", ca,
+                        base], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60)
+    if p.returncode != 0 or b"hello over wss" not in p.stdout:
+        raise AssertionError("chat over wss: %r" % p.stdout[-800:])
+
+
+def make_cert(tmp):
+    """A self-signed certificate for 127.0.0.1 made now (openssl CLI); None without openssl."""
+    cert, key = os.path.join(tmp, "demo_cert.pem"), os.path.join(tmp, "demo_key.pem")
+    if not shutil.which("openssl"):
+        return None
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost", "-days", "2",
+                    "-keyout", key, "-out", cert], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return cert, key
+
+
 def demo_assets_header_current():
     p = subprocess.run([sys.executable, "tools/embed_assets.py", "examples/demo_assets", "--name", "demo_assets",
                         "--no-mtime", "--gzip"], stdout=subprocess.PIPE, timeout=30)
@@ -627,6 +667,10 @@ def main():
             ("upload", demo_upload, (tmp,)), ("static_assets", demo_assets, ())]),
         ("ws_echo", [], [("node_ws_client", ws_echo_node_client, ())]),
     ]
+    tls_files = None if LIST else make_cert(tmp)
+    if tls_files or LIST:
+        groups.append(("demo", ["--cert", tls_files[0], "--key", tls_files[1]] if tls_files else [],
+                       [("https_and_wss", demo_https, (tmp,))]))
     if LIST:
         print("\n".join(["%s.demo.assets_header_current" % PROG] +
                         ["%s.%s.%s" % (PROG, g[0], c[0]) for g in groups for c in g[2]]))
