@@ -4790,6 +4790,10 @@ TN__PRIVATE void tn__buf_w_ch(tn__buf_w *w, char c);
 TN__PRIVATE void tn__buf_w_u64(tn__buf_w *w, uint64_t v);
 TN__PRIVATE int tn__buf_w_end(tn__buf_w *w, size_t *out_len);
 TN__PRIVATE int tn__buf_w_reserve(tn__buf_w *w, tn_buf *b, size_t n);
+/* Storage handed in and out whole: adopt gives an empty b (holding none) the block p of cap
+   bytes from b's allocator; detach takes b's storage away (NULL if none), its size in *cap. */
+TN__PRIVATE void tn__buf_adopt(tn_buf *b, char *p, size_t cap);
+TN__PRIVATE char *tn__buf_detach(tn_buf *b, size_t *cap);
 
 /* ---- loop.c ---- */
 /* A deferred-callback node. Objects embed theirs (no allocation per deferral); the public
@@ -4836,6 +4840,16 @@ TN__PRIVATE void tn__defer_queue(tn_loop *loop, tn__defer *d);
 TN__PRIVATE void tn__defer_unqueue(tn_loop *loop, tn__defer *d);
 TN__PRIVATE tn_allocator *tn__loop_alloc(const tn_loop *loop);
 TN__PRIVATE char *tn__loop_scratch(tn_loop *loop);
+/* Buffer blocks of TN__LOOP_BLOCK bytes (the loop's allocator) that streams borrow for a
+   small read or write buffer and give back when it empties: busy connections then call no
+   allocator per request (and the heap does not shrink and refault between requests). The
+   loop keeps as many spare blocks as were once out together, and frees all but
+   TN__LOOP_BLOCKS_KEEP of them when a poll wait ends with nothing ready (the load is
+   gone). take returns NULL when out of memory. */
+#define TN__LOOP_BLOCK 4096
+#define TN__LOOP_BLOCKS_KEEP 8
+TN__PRIVATE char *tn__loop_block_take(tn_loop *loop);
+TN__PRIVATE void tn__loop_block_give(tn_loop *loop, char *p);
 TN__PRIVATE const tn_logger *tn__loop_logger(const tn_loop *loop);
 /* Watch fd for an object of the library (internal = 1: counted as its handle, not a user fd). */
 TN__PRIVATE int tn__loop_add_fd(tn_loop *loop, tn_socket fd, int events, tn_fd_cb cb, void *user, int internal);
@@ -5834,6 +5848,20 @@ TN_API void tn_buf_free(tn_buf *b) {
     b->head = b->len = b->cap = 0;
 }
 
+TN__PRIVATE void tn__buf_adopt(tn_buf *b, char *p, size_t cap) {
+    b->data = p;
+    b->head = b->len = 0;
+    b->cap = cap;
+}
+
+TN__PRIVATE char *tn__buf_detach(tn_buf *b, size_t *cap) {
+    char *p = b->data;
+    *cap = b->cap;
+    b->data = NULL;
+    b->head = b->len = b->cap = 0;
+    return p;
+}
+
 TN_API int tn_buf_reserve(tn_buf *b, size_t n) {
     size_t used = b->len - b->head, need, ncap;
     char *p;
@@ -6036,6 +6064,9 @@ struct tn_loop {
     int *dirty;                       /* fds whose interest changed since the last poll */
     size_t ndirty, dirty_cap;
     char *scratch;                    /* tn__loop_scratch: one read buffer for every stream */
+    char *blocks;                     /* tn__loop_block_take: spare blocks, each one's first
+                                         bytes linking the next */
+    size_t nblocks, blocks_out, blocks_peak;   /* spare, lent, most lent and spare at once */
     void *backend;                    /* the poller's state */
 
     /* timers */
@@ -6069,6 +6100,40 @@ TN__PRIVATE tn_allocator *tn__loop_alloc(const tn_loop *loop) { return loop->a; 
 TN__PRIVATE char *tn__loop_scratch(tn_loop *loop) {
     if (!loop->scratch) loop->scratch = (char *)tn__alloc(loop->a, TORNADO_READ_CHUNK_SIZE);
     return loop->scratch;
+}
+
+TN__PRIVATE char *tn__loop_block_take(tn_loop *loop) {
+    char *p = loop->blocks;
+    if (p) {
+        memcpy(&loop->blocks, p, sizeof p);
+        loop->nblocks--;
+    } else if (!(p = (char *)tn__alloc(loop->a, TN__LOOP_BLOCK))) {
+        return NULL;
+    }
+    if (++loop->blocks_out > loop->blocks_peak) loop->blocks_peak = loop->blocks_out;
+    return p;
+}
+
+TN__PRIVATE void tn__loop_block_give(tn_loop *loop, char *p) {
+    loop->blocks_out--;
+    if (loop->nblocks + loop->blocks_out >= loop->blocks_peak) {
+        tn__free(loop->a, p);
+        return;
+    }
+    memcpy(p, &loop->blocks, sizeof p);
+    loop->blocks = p;
+    loop->nblocks++;
+}
+
+/* Free the spare blocks beyond TN__LOOP_BLOCKS_KEEP (a poll wait found nothing to do). */
+TN__PRIVATE void tn__loop_blocks_trim(tn_loop *loop, size_t keep) {
+    while (loop->nblocks > keep) {
+        char *p = loop->blocks;
+        memcpy(&loop->blocks, p, sizeof p);
+        loop->nblocks--;
+        tn__free(loop->a, p);
+    }
+    loop->blocks_peak = loop->blocks_out + loop->nblocks;
 }
 
 TN__PRIVATE int tn__loop_fired_reserve(tn_loop *loop, size_t n) {
@@ -6682,6 +6747,7 @@ TN__PRIVATE void tn__loop_release(tn_loop *loop) {
     tn__free(&a, loop->timers);
     tn__free(&a, loop->heap);
     tn__free(&a, loop->scratch);
+    tn__loop_blocks_trim(loop, 0);
     tn__free(&a, loop);
     tn__net_cleanup();
 }
@@ -6848,6 +6914,7 @@ TN_API int tn_loop_run_once(tn_loop *loop, int timeout_ms) {
         return rc;
     }
     tn_loop_update_time(loop);
+    if (rc == 0 && wait != 0 && loop->nblocks > TN__LOOP_BLOCKS_KEEP) tn__loop_blocks_trim(loop, TN__LOOP_BLOCKS_KEEP);
     n += tn__loop_dispatch_io(loop, rc);
     n += tn__loop_run_timers(loop);
     n += tn__loop_run_deferred(loop, loop->opts.max_deferred_per_iter);
@@ -8057,6 +8124,25 @@ struct tn_stream {
     unsigned int bulk : 1;         /* the last read filled its buffer: read straight into rbuf */
 };
 
+/* ---- buffer storage ---- */
+
+/* Give an empty buffer about to take n bytes one of the loop's blocks when n fits (no
+   allocator call per request); otherwise (or out of memory) tn_buf allocates as usual. */
+TN__PRIVATE void tn__stream_buf_prime(tn_stream *s, tn_buf *b, size_t n) {
+    char *p;
+    if (tn_buf_ptr(b) || n > TN__LOOP_BLOCK || !(p = tn__loop_block_take(s->h.loop))) return;
+    tn__buf_adopt(b, p, TN__LOOP_BLOCK);
+}
+
+/* Release a buffer's storage: a block-sized one back to the loop, the rest freed. */
+TN__PRIVATE void tn__stream_buf_release(tn_stream *s, tn_buf *b) {
+    size_t cap;
+    char *p = tn__buf_detach(b, &cap);
+    if (!p) return;
+    if (cap == TN__LOOP_BLOCK) tn__loop_block_give(s->h.loop, p);
+    else tn__free(tn__loop_alloc(s->h.loop), p);
+}
+
 /* ---- transports ---- */
 /* (the system calls are platform.c's: EINTR, SIGPIPE and Winsock are handled there) */
 TN__PRIVATE long tn__stream_sock_read(tn_stream *s, void *buf, size_t n) { return tn__sock_recv(s->fd, buf, n); }
@@ -8122,7 +8208,7 @@ TN__PRIVATE void tn__stream_close_now(tn_stream *s, int cause) {
         (void)tn_loop_cancel(loop, s->idle_timer);
         s->idle_timer = 0;
     }
-    tn_buf_free(&s->wbuf);   /* unsent data is dropped now, not at finalise */
+    tn__stream_buf_release(s, &s->wbuf);   /* unsent data is dropped now, not at finalise */
     tn__stream_sf_done(s);    /* a queued file segment too (its callback reports the cause) */
     tn__stream_queue(s);      /* the close sequence (callbacks) runs from the loop ... */
     (void)tn__handle_close(&s->h);   /* ... and the memory goes after it (pending node) */
@@ -8175,8 +8261,8 @@ TN__PRIVATE void tn__stream_finalize(tn__handle *h) {
     if (s->owner) s->owner->on_free(s, s->owner);
     if (s->ops->free) s->ops->free(s);
     tn__stream_end_read(s);
-    tn_buf_free(&s->rbuf);
-    tn_buf_free(&s->wbuf);
+    tn__stream_buf_release(s, &s->rbuf);
+    tn__stream_buf_release(s, &s->wbuf);
     tn__free(a, s->wcbs);
     tn__free(a, s);
 }
@@ -8250,12 +8336,12 @@ TN__PRIVATE void tn__stream_flush(tn_stream *s) {
             return;
         }
     }
-    if (tn_buf_size(&s->wbuf) == 0) tn_buf_free(&s->wbuf);
+    if (tn_buf_size(&s->wbuf) == 0) tn__stream_buf_release(s, &s->wbuf);
 }
 
 /* Release the read buffer's storage once it holds nothing (idle streams hold none). */
 TN__PRIVATE void tn__stream_trim(tn_stream *s) {
-    if (tn_buf_size(&s->rbuf) == 0 && s->rbuf.data) tn_buf_free(&s->rbuf);
+    if (tn_buf_size(&s->rbuf) == 0) tn__stream_buf_release(s, &s->rbuf);
 }
 
 /* Finish (or continue) the pending read with data from the read buffer. */
@@ -8426,6 +8512,7 @@ TN__PRIVATE void tn__stream_read_some(tn_stream *s) {
                request costs a small allocation, not a read chunk) */
             room = TN__MIN(room, (size_t)TORNADO_READ_CHUNK_SIZE);
             r = s->ops->read(s, scratch, room);
+            if (r > 0) tn__stream_buf_prime(s, &s->rbuf, (size_t)r);
             if (r > 0 && tn_buf_append(&s->rbuf, scratch, (size_t)r) != 0) {
                 tn__stream_close_now(s, TN_ENOMEM);
                 return;
@@ -8731,6 +8818,7 @@ TN_API int tn_stream_writev(tn_stream *s, const tn_str *bufs, size_t nbufs, tn_w
     if (!err && sent < total) {
         /* queue what is left (all or nothing, so a failure leaves the stream consistent) */
         size_t skip = sent, need = total - sent;
+        tn__stream_buf_prime(s, &s->wbuf, need);
         if (tn_buf_reserve(&s->wbuf, need) != 0) {
             if (sent == 0) return TN_ENOMEM;
             err = TN_ENOMEM;   /* part went out: the byte stream is broken */

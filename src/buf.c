@@ -20,6 +20,20 @@ TN_API void tn_buf_free(tn_buf *b) {
     b->head = b->len = b->cap = 0;
 }
 
+TN__PRIVATE void tn__buf_adopt(tn_buf *b, char *p, size_t cap) {
+    b->data = p;
+    b->head = b->len = 0;
+    b->cap = cap;
+}
+
+TN__PRIVATE char *tn__buf_detach(tn_buf *b, size_t *cap) {
+    char *p = b->data;
+    *cap = b->cap;
+    b->data = NULL;
+    b->head = b->len = b->cap = 0;
+    return p;
+}
+
 TN_API int tn_buf_reserve(tn_buf *b, size_t n) {
     size_t used = b->len - b->head, need, ncap;
     char *p;

@@ -296,6 +296,10 @@ TN__PRIVATE void tn__buf_w_ch(tn__buf_w *w, char c);
 TN__PRIVATE void tn__buf_w_u64(tn__buf_w *w, uint64_t v);
 TN__PRIVATE int tn__buf_w_end(tn__buf_w *w, size_t *out_len);
 TN__PRIVATE int tn__buf_w_reserve(tn__buf_w *w, tn_buf *b, size_t n);
+/* Storage handed in and out whole: adopt gives an empty b (holding none) the block p of cap
+   bytes from b's allocator; detach takes b's storage away (NULL if none), its size in *cap. */
+TN__PRIVATE void tn__buf_adopt(tn_buf *b, char *p, size_t cap);
+TN__PRIVATE char *tn__buf_detach(tn_buf *b, size_t *cap);
 
 /* ---- loop.c ---- */
 /* A deferred-callback node. Objects embed theirs (no allocation per deferral); the public
@@ -342,6 +346,16 @@ TN__PRIVATE void tn__defer_queue(tn_loop *loop, tn__defer *d);
 TN__PRIVATE void tn__defer_unqueue(tn_loop *loop, tn__defer *d);
 TN__PRIVATE tn_allocator *tn__loop_alloc(const tn_loop *loop);
 TN__PRIVATE char *tn__loop_scratch(tn_loop *loop);
+/* Buffer blocks of TN__LOOP_BLOCK bytes (the loop's allocator) that streams borrow for a
+   small read or write buffer and give back when it empties: busy connections then call no
+   allocator per request (and the heap does not shrink and refault between requests). The
+   loop keeps as many spare blocks as were once out together, and frees all but
+   TN__LOOP_BLOCKS_KEEP of them when a poll wait ends with nothing ready (the load is
+   gone). take returns NULL when out of memory. */
+#define TN__LOOP_BLOCK 4096
+#define TN__LOOP_BLOCKS_KEEP 8
+TN__PRIVATE char *tn__loop_block_take(tn_loop *loop);
+TN__PRIVATE void tn__loop_block_give(tn_loop *loop, char *p);
 TN__PRIVATE const tn_logger *tn__loop_logger(const tn_loop *loop);
 /* Watch fd for an object of the library (internal = 1: counted as its handle, not a user fd). */
 TN__PRIVATE int tn__loop_add_fd(tn_loop *loop, tn_socket fd, int events, tn_fd_cb cb, void *user, int internal);

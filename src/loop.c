@@ -82,6 +82,9 @@ struct tn_loop {
     int *dirty;                       /* fds whose interest changed since the last poll */
     size_t ndirty, dirty_cap;
     char *scratch;                    /* tn__loop_scratch: one read buffer for every stream */
+    char *blocks;                     /* tn__loop_block_take: spare blocks, each one's first
+                                         bytes linking the next */
+    size_t nblocks, blocks_out, blocks_peak;   /* spare, lent, most lent and spare at once */
     void *backend;                    /* the poller's state */
 
     /* timers */
@@ -115,6 +118,40 @@ TN__PRIVATE tn_allocator *tn__loop_alloc(const tn_loop *loop) { return loop->a; 
 TN__PRIVATE char *tn__loop_scratch(tn_loop *loop) {
     if (!loop->scratch) loop->scratch = (char *)tn__alloc(loop->a, TORNADO_READ_CHUNK_SIZE);
     return loop->scratch;
+}
+
+TN__PRIVATE char *tn__loop_block_take(tn_loop *loop) {
+    char *p = loop->blocks;
+    if (p) {
+        memcpy(&loop->blocks, p, sizeof p);
+        loop->nblocks--;
+    } else if (!(p = (char *)tn__alloc(loop->a, TN__LOOP_BLOCK))) {
+        return NULL;
+    }
+    if (++loop->blocks_out > loop->blocks_peak) loop->blocks_peak = loop->blocks_out;
+    return p;
+}
+
+TN__PRIVATE void tn__loop_block_give(tn_loop *loop, char *p) {
+    loop->blocks_out--;
+    if (loop->nblocks + loop->blocks_out >= loop->blocks_peak) {
+        tn__free(loop->a, p);
+        return;
+    }
+    memcpy(p, &loop->blocks, sizeof p);
+    loop->blocks = p;
+    loop->nblocks++;
+}
+
+/* Free the spare blocks beyond TN__LOOP_BLOCKS_KEEP (a poll wait found nothing to do). */
+TN__PRIVATE void tn__loop_blocks_trim(tn_loop *loop, size_t keep) {
+    while (loop->nblocks > keep) {
+        char *p = loop->blocks;
+        memcpy(&loop->blocks, p, sizeof p);
+        loop->nblocks--;
+        tn__free(loop->a, p);
+    }
+    loop->blocks_peak = loop->blocks_out + loop->nblocks;
 }
 
 TN__PRIVATE int tn__loop_fired_reserve(tn_loop *loop, size_t n) {
@@ -728,6 +765,7 @@ TN__PRIVATE void tn__loop_release(tn_loop *loop) {
     tn__free(&a, loop->timers);
     tn__free(&a, loop->heap);
     tn__free(&a, loop->scratch);
+    tn__loop_blocks_trim(loop, 0);
     tn__free(&a, loop);
     tn__net_cleanup();
 }
@@ -894,6 +932,7 @@ TN_API int tn_loop_run_once(tn_loop *loop, int timeout_ms) {
         return rc;
     }
     tn_loop_update_time(loop);
+    if (rc == 0 && wait != 0 && loop->nblocks > TN__LOOP_BLOCKS_KEEP) tn__loop_blocks_trim(loop, TN__LOOP_BLOCKS_KEEP);
     n += tn__loop_dispatch_io(loop, rc);
     n += tn__loop_run_timers(loop);
     n += tn__loop_run_deferred(loop, loop->opts.max_deferred_per_iter);

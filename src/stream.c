@@ -71,6 +71,25 @@ struct tn_stream {
     unsigned int bulk : 1;         /* the last read filled its buffer: read straight into rbuf */
 };
 
+/* ---- buffer storage ---- */
+
+/* Give an empty buffer about to take n bytes one of the loop's blocks when n fits (no
+   allocator call per request); otherwise (or out of memory) tn_buf allocates as usual. */
+TN__PRIVATE void tn__stream_buf_prime(tn_stream *s, tn_buf *b, size_t n) {
+    char *p;
+    if (tn_buf_ptr(b) || n > TN__LOOP_BLOCK || !(p = tn__loop_block_take(s->h.loop))) return;
+    tn__buf_adopt(b, p, TN__LOOP_BLOCK);
+}
+
+/* Release a buffer's storage: a block-sized one back to the loop, the rest freed. */
+TN__PRIVATE void tn__stream_buf_release(tn_stream *s, tn_buf *b) {
+    size_t cap;
+    char *p = tn__buf_detach(b, &cap);
+    if (!p) return;
+    if (cap == TN__LOOP_BLOCK) tn__loop_block_give(s->h.loop, p);
+    else tn__free(tn__loop_alloc(s->h.loop), p);
+}
+
 /* ---- transports ---- */
 /* (the system calls are platform.c's: EINTR, SIGPIPE and Winsock are handled there) */
 TN__PRIVATE long tn__stream_sock_read(tn_stream *s, void *buf, size_t n) { return tn__sock_recv(s->fd, buf, n); }
@@ -136,7 +155,7 @@ TN__PRIVATE void tn__stream_close_now(tn_stream *s, int cause) {
         (void)tn_loop_cancel(loop, s->idle_timer);
         s->idle_timer = 0;
     }
-    tn_buf_free(&s->wbuf);   /* unsent data is dropped now, not at finalise */
+    tn__stream_buf_release(s, &s->wbuf);   /* unsent data is dropped now, not at finalise */
     tn__stream_sf_done(s);    /* a queued file segment too (its callback reports the cause) */
     tn__stream_queue(s);      /* the close sequence (callbacks) runs from the loop ... */
     (void)tn__handle_close(&s->h);   /* ... and the memory goes after it (pending node) */
@@ -189,8 +208,8 @@ TN__PRIVATE void tn__stream_finalize(tn__handle *h) {
     if (s->owner) s->owner->on_free(s, s->owner);
     if (s->ops->free) s->ops->free(s);
     tn__stream_end_read(s);
-    tn_buf_free(&s->rbuf);
-    tn_buf_free(&s->wbuf);
+    tn__stream_buf_release(s, &s->rbuf);
+    tn__stream_buf_release(s, &s->wbuf);
     tn__free(a, s->wcbs);
     tn__free(a, s);
 }
@@ -264,12 +283,12 @@ TN__PRIVATE void tn__stream_flush(tn_stream *s) {
             return;
         }
     }
-    if (tn_buf_size(&s->wbuf) == 0) tn_buf_free(&s->wbuf);
+    if (tn_buf_size(&s->wbuf) == 0) tn__stream_buf_release(s, &s->wbuf);
 }
 
 /* Release the read buffer's storage once it holds nothing (idle streams hold none). */
 TN__PRIVATE void tn__stream_trim(tn_stream *s) {
-    if (tn_buf_size(&s->rbuf) == 0 && s->rbuf.data) tn_buf_free(&s->rbuf);
+    if (tn_buf_size(&s->rbuf) == 0) tn__stream_buf_release(s, &s->rbuf);
 }
 
 /* Finish (or continue) the pending read with data from the read buffer. */
@@ -440,6 +459,7 @@ TN__PRIVATE void tn__stream_read_some(tn_stream *s) {
                request costs a small allocation, not a read chunk) */
             room = TN__MIN(room, (size_t)TORNADO_READ_CHUNK_SIZE);
             r = s->ops->read(s, scratch, room);
+            if (r > 0) tn__stream_buf_prime(s, &s->rbuf, (size_t)r);
             if (r > 0 && tn_buf_append(&s->rbuf, scratch, (size_t)r) != 0) {
                 tn__stream_close_now(s, TN_ENOMEM);
                 return;
@@ -745,6 +765,7 @@ TN_API int tn_stream_writev(tn_stream *s, const tn_str *bufs, size_t nbufs, tn_w
     if (!err && sent < total) {
         /* queue what is left (all or nothing, so a failure leaves the stream consistent) */
         size_t skip = sent, need = total - sent;
+        tn__stream_buf_prime(s, &s->wbuf, need);
         if (tn_buf_reserve(&s->wbuf, need) != 0) {
             if (sent == 0) return TN_ENOMEM;
             err = TN_ENOMEM;   /* part went out: the byte stream is broken */
