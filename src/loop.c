@@ -123,7 +123,7 @@ TN__PRIVATE char *tn__loop_scratch(tn_loop *loop) {
 TN__PRIVATE char *tn__loop_block_take(tn_loop *loop) {
     char *p = loop->blocks;
     if (p) {
-        memcpy(&loop->blocks, p, sizeof p);
+        memcpy(&loop->blocks, p, sizeof loop->blocks);
         loop->nblocks--;
     } else if (!(p = (char *)tn__alloc(loop->a, TN__LOOP_BLOCK))) {
         return NULL;
@@ -138,7 +138,7 @@ TN__PRIVATE void tn__loop_block_give(tn_loop *loop, char *p) {
         tn__free(loop->a, p);
         return;
     }
-    memcpy(p, &loop->blocks, sizeof p);
+    memcpy(p, &loop->blocks, sizeof loop->blocks);
     loop->blocks = p;
     loop->nblocks++;
 }
@@ -147,7 +147,7 @@ TN__PRIVATE void tn__loop_block_give(tn_loop *loop, char *p) {
 TN__PRIVATE void tn__loop_blocks_trim(tn_loop *loop, size_t keep) {
     while (loop->nblocks > keep) {
         char *p = loop->blocks;
-        memcpy(&loop->blocks, p, sizeof p);
+        memcpy(&loop->blocks, p, sizeof loop->blocks);
         loop->nblocks--;
         tn__free(loop->a, p);
     }
