@@ -452,7 +452,6 @@ WIN_LIBS = ["-lws2_32", "-lbcrypt"]
 # Test programs not built for Windows, and why (they are reported as skipped there).
 WIN_NOT_PORTED = {
     "test_http_client": "POSIX test peers (fork, pipes: tn_test_client.h) not ported to Windows yet",
-    "test_http_server": "POSIX test peers (tn_test_client.h) not ported to Windows yet",
     "test_http_gzip": "POSIX test peers (tn_test_client.h) not ported to Windows yet",
     "test_loop": "pipes as watched fds and POSIX signals in the test code (WSAPoll takes sockets only): "
                  "not ported to Windows yet (test_embed covers the loop, timers and posts there)",
@@ -463,10 +462,6 @@ WIN_NOT_PORTED = {
     "test_tcp": "fork_processes, rlimits and POSIX sockets in the test code: not ported to Windows yet",
     "test_tls": "OpenSSL for mingw is not installed (TLS is not built on Windows)",
     "test_tls_limits": "OpenSSL for mingw is not installed (TLS is not built on Windows)",
-    "test_web": "POSIX test peers (tn_test_client.h) not ported to Windows yet",
-    "test_ws": "POSIX test peers (tn_test_client.h) not ported to Windows yet",
-    "test_ws_nosimd": "POSIX test peers (tn_test_client.h) not ported to Windows yet",
-    "test_ws_server": "POSIX test peers (tn_test_client.h) not ported to Windows yet",
 }
 
 
