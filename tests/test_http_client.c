@@ -16,7 +16,6 @@
 #include <arpa/inet.h>
 #include <signal.h>
 #include <fcntl.h>
-#include <sys/prctl.h>
 
 /* ---- a fetch's answer, copied out of the callback ---- */
 typedef struct answer {
@@ -1071,6 +1070,9 @@ TN_TEST(timeouts_name_their_phase) {
         struct timeval tv = { 0, 200000 };
         fill[i] = socket(AF_INET, SOCK_STREAM, 0);
         setsockopt(fill[i], SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+#if defined(_WIN32)   /* Winsock's connect ignores SO_SNDTIMEO: leave it in progress instead */
+        (void)fcntl(fill[i], F_SETFL, O_NONBLOCK);
+#endif
         (void)connect(fill[i], (struct sockaddr *)&sa, sizeof sa);
     }
     {
@@ -1854,6 +1856,7 @@ TN_TEST(python_tornado_server_interop) {
     pid_t pid;
     FILE *fp;
     tn_http_client_stats st;
+    TN_LINUX_PEER("python3 with Tornado");
     if (access("/usr/bin/python3", X_OK) != 0 || system("/usr/bin/python3 -c 'import tornado' >/dev/null 2>&1") != 0)
         TN_SKIP("Python Tornado not found (apt-get install python3-tornado)");
     loop = new_loop();
@@ -1956,6 +1959,9 @@ TN_TEST(httpbin_example_interop) {
     int port;
     pid_t pid;
     char bin[256] = "build/examples/httpbin";
+#if defined(_WIN32)
+    TN_SKIP("runs examples/httpbin as a peer process (spawn): not ported to the Windows test build yet");
+#endif
     if (access(bin, X_OK) != 0) {   /* not built yet (the runner builds examples in parallel): our own copy */
         char cmd[512];
         snprintf(bin, sizeof bin, "%s/httpbin", tmpdir());

@@ -15,6 +15,7 @@
 #include <io.h>
 #include <stdarg.h>
 #include <unistd.h>
+#include <sys/wait.h>   /* (the stand-ins in tests/win/sys/wait.h: fork, pipe, kill, ...) */
 
 #define MSG_NOSIGNAL 0
 #ifndef SHUT_RD
@@ -31,6 +32,12 @@
 #  define F_GETFL 3
 #  define F_SETFL 4
 #  define FD_CLOEXEC 1
+#endif
+#ifndef S_ISSOCK
+#  define S_ISSOCK(m) 0
+#endif
+#ifndef SOCK_NONBLOCK
+#  define SOCK_NONBLOCK 0x800   /* socket(): made non-blocking with ioctlsocket */
 #endif
 #ifndef O_NONBLOCK
 #  define O_NONBLOCK 0x40000000   /* apart from the C runtime's _O_* bits */
@@ -86,6 +93,13 @@ __attribute__((unused)) static long tn_win_write(int fd, const void *buf, size_t
     return _write(fd, buf, (unsigned)n);
 }
 
+__attribute__((unused)) static SOCKET tn_win_socket(int domain, int type, int protocol) {
+    SOCKET s = socket(domain, type & ~SOCK_NONBLOCK, protocol);
+    u_long one = 1;
+    if (s != INVALID_SOCKET && (type & SOCK_NONBLOCK)) ioctlsocket(s, FIONBIO, &one);
+    return s;
+}
+
 __attribute__((unused)) static int tn_win_connect(int fd, const struct sockaddr *sa, int len) {
     int r = connect((SOCKET)fd, sa, len);
     if (r != 0) {
@@ -113,13 +127,17 @@ __attribute__((unused)) static int tn_win_fcntl(int fd, int cmd, ...) {
 }
 
 /* A connected pair of TCP sockets on 127.0.0.1 (Windows has no socketpair): the stream
-   tests' peers. domain, type and protocol are not looked at. */
+   tests' peers. domain, type and protocol are not looked at. The buffers are kept near a
+   unix socketpair's (a loopback TCP connection's grow to megabytes), so a peer that does not
+   read fills them soon, as the tests expect. */
 __attribute__((unused)) static int tn_win_socketpair(int domain, int type, int protocol, int sv[2]) {
     struct sockaddr_in sa;
-    int len = (int)sizeof sa, one = 1;
+    int len = (int)sizeof sa, one = 1, buf = 128 * 1024;
     SOCKET l = socket(AF_INET, SOCK_STREAM, 0), a = INVALID_SOCKET, c = INVALID_SOCKET;
     (void)domain; (void)type; (void)protocol;
     if (l == INVALID_SOCKET) return -1;
+    setsockopt(l, SOL_SOCKET, SO_RCVBUF, &buf, sizeof buf);   /* inherited by the accepted one */
+    setsockopt(l, SOL_SOCKET, SO_SNDBUF, &buf, sizeof buf);
     memset(&sa, 0, sizeof sa);
     sa.sin_family = AF_INET;
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -127,6 +145,8 @@ __attribute__((unused)) static int tn_win_socketpair(int domain, int type, int p
         getsockname(l, (struct sockaddr *)&sa, &len) != 0)
         goto fail;
     if ((c = socket(AF_INET, SOCK_STREAM, 0)) == INVALID_SOCKET) goto fail;
+    setsockopt(c, SOL_SOCKET, SO_RCVBUF, &buf, sizeof buf);
+    setsockopt(c, SOL_SOCKET, SO_SNDBUF, &buf, sizeof buf);
     if (connect(c, (struct sockaddr *)&sa, sizeof sa) != 0) goto fail;
     if ((a = accept(l, NULL, NULL)) == INVALID_SOCKET) goto fail;
     closesocket(l);
@@ -142,9 +162,14 @@ fail:
     return -1;
 }
 
+/* POSIX's two-argument mkdir (the mode is not used) */
+#include <direct.h>
+#define mkdir(path, mode) _mkdir(path)
+
 #define close(fd) tn_win_close(fd)
 #define read(fd, b, n) tn_win_read(fd, b, n)
 #define write(fd, b, n) tn_win_write(fd, b, n)
+#define socket(d, t, p) tn_win_socket(d, t, p)
 #define connect(fd, sa, n) tn_win_connect((int)(fd), sa, (int)(n))
 #define fcntl tn_win_fcntl
 #define socketpair tn_win_socketpair

@@ -23,5 +23,7 @@ __attribute__((unused)) static int fork(void) { errno = ENOSYS; return -1; }
 __attribute__((unused)) static int setpgid(int a, int b) { (void)a; (void)b; errno = ENOSYS; return -1; }
 __attribute__((unused)) static int kill(int pid, int sig) { (void)pid; (void)sig; errno = ENOSYS; return -1; }
 __attribute__((unused)) static int waitpid(int pid, int *st, int fl) { (void)pid; (void)st; (void)fl; errno = ENOSYS; return -1; }
+__attribute__((unused)) static int wait(int *st) { (void)st; errno = ENOSYS; return -1; }
+__attribute__((unused)) static int getuid(void) { return 1000; }   /* not root */
 __attribute__((unused)) static int pipe(int fds[2]) { fds[0] = fds[1] = -1; errno = ENOSYS; return -1; }
 #endif
