@@ -451,9 +451,6 @@ WIN_CC, WIN_CXX, WINE = "x86_64-w64-mingw32-gcc", "x86_64-w64-mingw32-g++", "/us
 WIN_LIBS = ["-lws2_32", "-lbcrypt"]
 # Test programs not built for Windows, and why (they are reported as skipped there).
 WIN_NOT_PORTED = {
-    "test_loop": "pipes as watched fds and POSIX signals in the test code (WSAPoll takes sockets only): "
-                 "not ported to Windows yet (test_embed covers the loop, timers and posts there)",
-    "test_limits": "POSIX test peers (tn_test_client.h, dirent) not ported to Windows yet",
     "test_static": "serves files (TORNADO_NO_FILESYSTEM on Windows) and POSIX test code",
     "test_tls": "OpenSSL for mingw is not installed (TLS is not built on Windows)",
     "test_tls_limits": "OpenSSL for mingw is not installed (TLS is not built on Windows)",
