@@ -293,12 +293,60 @@ TN_TEST_UNUSED static int wait_port(int port, int ms) {
 }
 
 #if defined(_WIN32)
-TN_TEST_UNUSED static int spawn(char *const argv[], const char *log) {
-    (void)log;
-    TN_LINUX_PEER(argv[0]);
-    return -1;
+/* Start argv (a Windows program: a .exe, e.g. an example's Windows build; anything else is a
+   Linux peer and the case skips) with stdout and stderr to the file log. It runs in a job
+   that dies with the test process, so a failing case takes its peer along. The "pid" is
+   the process handle. */
+TN_TEST_UNUSED static pid_t spawn(char *const argv[], const char *log) {
+    static HANDLE job;
+    char cmd[2048];
+    size_t n = 0;
+    int i;
+    const char *dot = strrchr(argv[0], '.');
+    SECURITY_ATTRIBUTES sa;
+    STARTUPINFOA si;
+    PROCESS_INFORMATION pi;
+    HANDLE out;
+    if (!dot || strcmp(dot, ".exe") != 0) TN_LINUX_PEER(argv[0]);
+    for (i = 0; argv[i]; i++) {
+        n += (size_t)snprintf(cmd + n, sizeof cmd - n, "%s\"%s\"", i ? " " : "", argv[i]);
+        TN_CHECK(n < sizeof cmd);
+    }
+    memset(&sa, 0, sizeof sa);
+    sa.nLength = sizeof sa;
+    sa.bInheritHandle = TRUE;
+    out = CreateFileA(log, GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE, &sa, CREATE_ALWAYS,
+                      FILE_ATTRIBUTE_NORMAL, NULL);
+    TN_CHECKF(out != INVALID_HANDLE_VALUE, "cannot create %s", log);
+    if (!job) {
+        JOBOBJECT_EXTENDED_LIMIT_INFORMATION li;
+        TN_CHECK((job = CreateJobObjectA(NULL, NULL)) != NULL);
+        memset(&li, 0, sizeof li);
+        li.BasicLimitInformation.LimitFlags = JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE;
+        (void)SetInformationJobObject(job, JobObjectExtendedLimitInformation, &li, sizeof li);
+    }
+    memset(&si, 0, sizeof si);
+    si.cb = sizeof si;
+    si.dwFlags = STARTF_USESTDHANDLES;
+    si.hStdInput = GetStdHandle(STD_INPUT_HANDLE);
+    si.hStdOutput = si.hStdError = out;
+    TN_CHECKF(CreateProcessA(NULL, cmd, NULL, NULL, TRUE, CREATE_SUSPENDED, NULL, NULL, &si, &pi),
+              "cannot start %s", argv[0]);
+    (void)AssignProcessToJobObject(job, pi.hProcess);
+    ResumeThread(pi.hThread);
+    CloseHandle(pi.hThread);
+    CloseHandle(out);
+    return (pid_t)(intptr_t)pi.hProcess;
 }
-TN_TEST_UNUSED static void reap(int pid) { (void)pid; }
+
+/* Stop a peer started by spawn and wait for it. */
+TN_TEST_UNUSED static void reap(pid_t pid) {
+    HANDLE h = (HANDLE)(intptr_t)pid;
+    if (!h) return;
+    (void)TerminateProcess(h, 1);
+    (void)WaitForSingleObject(h, 5000);
+    CloseHandle(h);
+}
 TN_TEST_UNUSED static size_t run_cmd(const char *cmd, char *out, size_t cap) {
     (void)out; (void)cap;
     TN_LINUX_PEER(cmd);
