@@ -57,9 +57,11 @@ build/asan/%: tests/%.c $(DEPS)
 WINCC   ?= x86_64-w64-mingw32-gcc
 WINCXX  ?= x86_64-w64-mingw32-g++
 WINLIBS := -lws2_32 -lbcrypt
-build/win/%.exe: tests/%.c $(DEPS)
+# The test code's server threads are pthreads: mingw's winpthreads, linked static (the header
+# itself uses Win32 threads).
+build/win/%.exe: tests/%.c $(DEPS) $(wildcard tests/win/*.h tests/win/*/*.h)
 	@mkdir -p $(@D)
-	$(WINCC) $(WARN) $(TOPT) -Itests/win -D_POSIX_THREAD_SAFE_FUNCTIONS -o $@ $< $(WINLIBS)
+	$(WINCC) $(WARN) $(TOPT) -Itests/win -D_POSIX_THREAD_SAFE_FUNCTIONS -o $@ $< $(WINLIBS) -static -lpthread
 
 # no zlib for mingw: test_deflate's zlib oracle compiles out and leaves its variables unused
 build/win/test_deflate.exe: WARN += -Wno-unused-variable

@@ -451,22 +451,9 @@ WIN_CC, WIN_CXX, WINE = "x86_64-w64-mingw32-gcc", "x86_64-w64-mingw32-g++", "/us
 WIN_LIBS = ["-lws2_32", "-lbcrypt"]
 # Test programs not built for Windows, and why (they are reported as skipped there).
 WIN_NOT_PORTED = {
-    "test_http_client": "POSIX test peers (fork, pipes: tn_test_client.h) not ported to Windows yet",
-    "test_http_server": "POSIX test peers (tn_test_client.h) not ported to Windows yet",
-    "test_http_gzip": "POSIX test peers (tn_test_client.h) not ported to Windows yet",
-    "test_loop": "pipes as watched fds and POSIX signals in the test code (WSAPoll takes sockets only): "
-                 "not ported to Windows yet (test_embed covers the loop, timers and posts there)",
-    "test_limits": "POSIX test peers (tn_test_client.h, dirent) not ported to Windows yet",
-    "test_net": "unix sockets and POSIX sockets in the test code: not ported to Windows yet",
     "test_static": "serves files (TORNADO_NO_FILESYSTEM on Windows) and POSIX test code",
-    "test_stream": "POSIX socketpair/pipes in the test code: not ported to Windows yet",
-    "test_tcp": "fork_processes, rlimits and POSIX sockets in the test code: not ported to Windows yet",
     "test_tls": "OpenSSL for mingw is not installed (TLS is not built on Windows)",
     "test_tls_limits": "OpenSSL for mingw is not installed (TLS is not built on Windows)",
-    "test_web": "POSIX test peers (tn_test_client.h) not ported to Windows yet",
-    "test_ws": "POSIX test peers (tn_test_client.h) not ported to Windows yet",
-    "test_ws_nosimd": "POSIX test peers (tn_test_client.h) not ported to Windows yet",
-    "test_ws_server": "POSIX test peers (tn_test_client.h) not ported to Windows yet",
 }
 
 
@@ -500,23 +487,30 @@ def windows_checks(pool, tests, examples):
     jobs = [pool.submit(lambda: step("compile.mingw.c++", ["sh", "-c", " ".join(
         [WIN_CXX, "-x", "c++"] + CXXWARN + ["-O2", "-o", cxx_exe, "tests/compile_cpp.cpp"] + WIN_LIBS +
         ["&&", "WINEPREFIX=" + env["WINEPREFIX"], "WINEDEBUG=-all", WINE, cxx_exe])]))]
-    for ex in examples:
-        jobs.append(pool.submit(lambda e=ex: step("example.win." + e,
-                                                  ["make", "-s", "build/win/examples/%s.exe" % e])))
+    ex_jobs = [pool.submit(lambda e=ex: step("example.win." + e, ["make", "-s", "build/win/examples/%s.exe" % e]))
+               for ex in examples]
+    jobs += ex_jobs
     for t in tests:
         if t in WIN_NOT_PORTED:
             emit("skip", "win/" + t, WIN_NOT_PORTED[t])
             continue
-        jobs.append(pool.submit(run_win_test, t, env))
+        jobs.append(pool.submit(run_win_test, t, env, ex_jobs if t in WIN_NEEDS_EXAMPLES else ()))
     return jobs
 
 
-def run_win_test(test, env):
+# test programs that start an example's Windows build as a peer (test_http_client: httpbin)
+WIN_NEEDS_EXAMPLES = {"test_http_client": ["httpbin"]}
+
+
+def run_win_test(test, env, wait_for=()):
     target = "build/win/%s.exe" % test
     label = "win/%s" % test
     if FILTER and FILTER not in label and not any(FILTER in c for c in c_case_names(test)):
         return
-    rc, out = sh(["make", "-s", target], timeout=900)
+    for j in wait_for:   # the examples it starts are being built by other jobs: let them finish
+        j.result()
+    rc, out = sh(["make", "-s", target] + ["build/win/examples/%s.exe" % e for e in WIN_NEEDS_EXAMPLES.get(test, [])],
+                 timeout=900)
     if rc != 0:
         emit("FAIL", label + ".build", "\n" + tail(out))
         return

@@ -742,6 +742,7 @@ TN_TEST(curl_compressed_reads_our_gzip) {
 TN_TEST(python_tornado_client_reads_our_gzip) {
     server *s;
     char cmd[2048], out[4096];
+    TN_LINUX_PEER("python3 with Tornado");
     if (system("/usr/bin/python3 -c 'import tornado' >/dev/null 2>&1") != 0)
         TN_SKIP("Python Tornado not found (apt-get install python3-tornado)");
     s = gzip_server();

@@ -886,6 +886,7 @@ TN_TEST(curl_interop) {
 TN_TEST(python_tornado_client_interop) {
     server *s;
     char cmd[2048], out[4096];
+    TN_LINUX_PEER("python3 with Tornado");
     if (system("/usr/bin/python3 -c 'import tornado' >/dev/null 2>&1") != 0)
         TN_SKIP("Python Tornado not found (apt-get install python3-tornado)");
     s = start_server(NULL);
@@ -910,6 +911,7 @@ TN_TEST(python_tornado_client_interop) {
 
 /* ---- unix-socket serving ---- */
 TN_TEST(unix_socket_serving) {
+    TN_POSIX_ONLY("unix sockets (tn_http_server_listen_unix is TN_ENOTSUP on Windows)");
     tn_loop *loop;
     tn_http_server *srv;
     server st;
@@ -971,6 +973,7 @@ static int ask_pid(int port, const char *path) {
 }
 
 TN_TEST(multi_process_workers) {
+    TN_POSIX_ONLY("fork (tn_fork_processes)");
     tn_socket fds[4];
     size_t nfds, i;
     tn_addr a;
@@ -1087,6 +1090,7 @@ static int serve_batch(int *fds, int from, int to, int port) {
 }
 
 TN_TEST(nine_thousand_keep_alive_connections) {
+    TN_POSIX_ONLY("rlimits (ulimit -n for 18,000 sockets)");
     enum { N = 9000, A = 4500, B = 7500 };
     static counting_alloc ca;
     server *s;

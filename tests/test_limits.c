@@ -1001,8 +1001,8 @@ TN_TEST(loop_max_poll_wait) {
    TCP: backlog, accept batch, connect timeout, happy eyeballs; resolver threads
    ====================================================================================== */
 
-/* A non-blocking connect to 127.0.0.1:port; 1 if it completed within ms. */
-static int try_connect(int port, int ms, int *fd_out) {
+/* A non-blocking connect to 127.0.0.1:port; 1 if it completed within ms. (Linux only) */
+TN_TEST_UNUSED static int try_connect(int port, int ms, int *fd_out) {
     struct sockaddr_in sa;
     struct pollfd p;
     int fd = socket(AF_INET, SOCK_STREAM, 0), err = 0;
@@ -1177,6 +1177,24 @@ static int thread_count(void) {
     closedir(d);
     return n;
 }
+#elif defined(_WIN32)
+#include <tlhelp32.h>
+/* this process's threads, from a Toolhelp snapshot */
+static int thread_count(void) {
+    HANDLE snap = CreateToolhelp32Snapshot(TH32CS_SNAPTHREAD, 0);
+    THREADENTRY32 te;
+    int n = 0;
+    TN_CHECK(snap != INVALID_HANDLE_VALUE);
+    te.dwSize = sizeof te;
+    if (Thread32First(snap, &te)) {
+        do {
+            if (te.th32OwnerProcessID == GetCurrentProcessId()) n++;
+            te.dwSize = sizeof te;
+        } while (Thread32Next(snap, &te));
+    }
+    CloseHandle(snap);
+    return n;
+}
 #endif
 
 static void on_resolved(int status, const tn_addr *addrs, size_t n, void *user) {
@@ -1186,7 +1204,7 @@ static void on_resolved(int status, const tn_addr *addrs, size_t n, void *user) 
 }
 
 TN_TEST(resolver_threads) {
-#if defined(__linux__)
+#if defined(__linux__) || defined(_WIN32)
     tn_loop *loop;
     tn_resolver *res;
     tn_resolver_opts ro;
@@ -1205,7 +1223,7 @@ TN_TEST(resolver_threads) {
     TN_OK_RC(tn_loop_free(loop));
     TN_EQ_INT(thread_count(), before);
 #else
-    TN_SKIP("threads are counted in /proc/self/task (Linux)");
+    TN_SKIP("threads are counted in /proc/self/task (Linux) or a Toolhelp snapshot (Windows)");
 #endif
 }
 

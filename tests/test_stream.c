@@ -606,6 +606,7 @@ TN_TEST(pipe_stream) {
     tn_stream *r, *w;
     int fds[2];
     ctx c;
+    TN_POSIX_ONLY("pipes as pollable fds (WSAPoll takes sockets only)");
     memset(&c, 0, sizeof c);
     TN_OK_RC(tn_loop_new(NULL, &loop));
     TN_CHECK(pipe(fds) == 0);
@@ -631,6 +632,7 @@ TN_TEST(pipe_reader_gone_no_sigpipe) {
     tn_stream *w;
     int fds[2];
     ctx c;
+    TN_POSIX_ONLY("pipes as pollable fds and SIGPIPE");
     memset(&c, 0, sizeof c);
     signal(SIGPIPE, SIG_DFL);   /* as a fresh program has it */
     TN_OK_RC(tn_loop_new(NULL, &loop));

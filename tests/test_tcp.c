@@ -436,6 +436,7 @@ TN_TEST(connect_source_address_and_unix_server) {
     TN_CHECK(tn_addr_ip(&c.peer, ip, sizeof ip) > 0);
     TN_EQ_STR(ip, "127.0.0.2");
     tn_stream_close(r.s, NULL, NULL);
+    TN_POSIX_ONLY("unix sockets (after the source-address part passed)");
     /* a unix-socket server echoes */
     snprintf(path, sizeof path, "/tmp/tn_tcp_%d.sock", (int)getpid());
     TN_OK_RC(tn_tcp_server_new(loop, NULL, echo_conn, &accepted, &usrv));
@@ -598,6 +599,7 @@ TN_TEST(steady_echo_calls_no_allocator) {
 TN_TEST(fork_processes_restarts) {
     char dir[64], path[96];
     int task = -2, rc, i, counts[3] = {0, 0, 0};
+    TN_POSIX_ONLY("fork (tn_fork_processes)");
     snprintf(dir, sizeof dir, "/tmp/tn_fork_%d", (int)getpid());
     TN_CHECK(mkdir(dir, 0700) == 0);
     TN_EQ_INT(tn_task_id(), -1);
@@ -638,6 +640,7 @@ TN_TEST(fork_processes_gives_up) {
        the 4th failure gives up (the last restarted worker is reaped after) */
     char path[64], ch;
     int task = -2, rc, fd, runs = 0;
+    TN_POSIX_ONLY("fork (tn_fork_processes)");
     snprintf(path, sizeof path, "/tmp/tn_fork_gives_up_%d", (int)getpid());
     fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_APPEND, 0600);
     TN_CHECK(fd >= 0);

@@ -1038,6 +1038,7 @@ TN_TEST(python_tornado_signed_cookies_both_ways) {
     app_t *a;
     static cli_resp r;
     static char cmd[4096], out[4096], sv[1024], req[8192];
+    TN_LINUX_PEER("python3 with Tornado");
     if (system("/usr/bin/python3 -c 'import tornado.web' >/dev/null 2>&1") != 0)
         TN_SKIP("Python Tornado not found (apt-get install python3-tornado)");
     a = start_app(0);

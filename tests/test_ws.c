@@ -1286,6 +1286,7 @@ TN_TEST(parsed_request_end_to_end) {
 
 static void need_tornado(void) {
     char out[64];
+    TN_LINUX_PEER("python3 with Tornado");
     if (access(PY, X_OK) != 0 || access(PEER, R_OK) != 0) TN_SKIP("needs " PY " and " PEER " (run from the repo root)");
     run_cmd(PY " -c 'import tornado.websocket; print(\"yes\")' 2>/dev/null", out, sizeof out);
     if (strncmp(out, "yes", 3) != 0) TN_SKIP("install python3-tornado (apt-get install python3-tornado)");

@@ -591,6 +591,7 @@ TN_TEST_UNUSED static void big_message(int fragments) {
 }
 
 TN_TEST(sixteen_mib_messages) {
+    TN_SLOW_UNDER_WINE("16 MiB messages each way (20 s there)");
     big_message(1);
     big_message(7);
 }
@@ -1238,14 +1239,14 @@ TN_TEST(deflate_no_context_takeover_and_windows) {
 /* Limits and bad input: 1009 on the decompressed size (a bomb holds at most the limit),
    1007 for data that does not decompress or text that is not UTF-8, 1002 for RSV1 where
    it may not be. */
-static void z_bad(server *s, const char *offer, void (*send)(wcli *c, zpeer *z), int code) {
+static void z_bad(server *s, const char *offer, void (*send_fn)(wcli *c, zpeer *z), int code) {
     wcli c;
     zpeer z;
     zpeer_init(&z, 15);
     if (offer) wcli_open_z(&c, s->port, offer, "permessage-deflate");
     else wcli_open(&c, s->port, "/noz");
     c.p.rsv_allowed = TN_WS_RSV1;
-    send(&c, &z);
+    send_fn(&c, &z);
     wcli_expect_close(&c, code);
     wcli_close(&c);
     zpeer_free(&z);
@@ -1471,15 +1472,20 @@ TN_TEST(idle_connections_memory) {
     enum { N = 1100, A = 600, B = 1000 };   /* fds ~1200 to ~2000: the loop's fd table keeps its size */
     static counting_alloc ca;
     static wcli cs[N];
-    struct rlimit rl;
     server *s;
     long at_a = 0, at_b = 0, per;
     int i;
-    getrlimit(RLIMIT_NOFILE, &rl);
-    rl.rlim_cur = rl.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &rl);
-    getrlimit(RLIMIT_NOFILE, &rl);
-    if (rl.rlim_cur < 2 * N + 100) TN_SKIP("needs %d open files (ulimit -n)", 2 * N + 100);
+    TN_SLOW_UNDER_WINE("1100 WebSocket connections (over a minute there)");
+#if !defined(_WIN32)   /* (Windows has no open-file limit of this kind) */
+    {
+        struct rlimit rl;
+        getrlimit(RLIMIT_NOFILE, &rl);
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+        getrlimit(RLIMIT_NOFILE, &rl);
+        if (rl.rlim_cur < 2 * N + 100) TN_SKIP("needs %d open files (ulimit -n)", 2 * N + 100);
+    }
+#endif
     g_loop_ca = &ca;
     s = start_server_opts(NULL, 0);
     g_loop_ca = NULL;
@@ -1522,6 +1528,8 @@ static const char *peer_cmd(const char *lib) {
 
 static void need_peer(const char *lib) {
     char cmd[256], out[64];
+    TN_LINUX_PEER(strcmp(lib, "node") == 0 ? "node (npm ws)" : strcmp(lib, "tornado") == 0 ? "python3 with Tornado"
+                                                                             : "python3 with websockets");
     if (strcmp(lib, "node") == 0) {
         const char *why = NULL;
         run_cmd("command -v node >/dev/null && echo yes", out, sizeof out);

@@ -25,6 +25,7 @@
 #if defined(_WIN32)
 /* Windows (mingw-w64, run under wine by tests/run.py): each case runs in a child process
    too, the same .exe started again with "--case NAME", with a timeout. */
+#  include <winsock2.h>
 #  include <windows.h>
 #  include <process.h>
 #  include <fcntl.h>
@@ -86,6 +87,30 @@ TN_TEST_UNUSED static void tn_test_skip(const char *fmt, ...) {
     _exit(TN_SKIP_EXIT);
 }
 #define TN_SKIP(...) tn_test_skip(__VA_ARGS__)
+
+/* A case (or the rest of one) that needs what only POSIX systems have (fork, signals, pipes
+   as pollable fds, unix sockets, rlimits): on Windows it skips, saying why. The code after
+   it still compiles there (tests/win/ has stand-ins that fail if ever called). */
+#if defined(_WIN32)
+#  define TN_POSIX_ONLY(why) TN_SKIP("POSIX only: %s", why)
+#else
+#  define TN_POSIX_ONLY(why) ((void)0)
+#endif
+
+/* A case too slow under wine for make test's budget (wine's sockets take many times Linux's
+   time for bulk transfers and thousands of connections): skips there, saying why. On Linux
+   and on a real Windows it runs. */
+#if defined(_WIN32)
+TN_TEST_UNUSED static int tn_test_under_wine(void) {
+    HMODULE nt = GetModuleHandleA("ntdll.dll");
+    return nt && GetProcAddress(nt, "wine_get_version") != NULL;
+}
+#  define TN_SLOW_UNDER_WINE(why) \
+    do { if (tn_test_under_wine()) TN_SKIP("too slow under wine: %s (the Linux builds run it)", why); } while (0)
+#else
+TN_TEST_UNUSED static int tn_test_under_wine(void) { return 0; }
+#  define TN_SLOW_UNDER_WINE(why) ((void)0)
+#endif
 
 #define TN_CHECK(cond)                                                                  \
     do {                                                                                \
@@ -256,7 +281,9 @@ static int tn_test_main(int argc, char **argv, const tn_test_case *cases, size_t
         }
         for (i = 0; i < n; i++) {
             if (strcmp(cases[i].name, argv[2]) != 0) continue;
+            WSADATA wsa;
             tn_test_current = cases[i].name;
+            (void)WSAStartup(MAKEWORD(2, 2), &wsa);   /* test code makes sockets before any loop */
             setvbuf(stdout, NULL, _IONBF, 0);
             cases[i].fn();
             fflush(stdout);

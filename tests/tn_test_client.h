@@ -239,11 +239,27 @@ TN_TEST_UNUSED static const char *cli_hdr_n(const cli_resp *r, const char *name,
 TN_TEST_UNUSED static const char *cli_hdr(const cli_resp *r, const char *name) { return cli_hdr_n(r, name, 0); }
 
 /* ---- external peers (curl, python3, nginx, tinyproxy): interop tests skip when one is missing ---- */
+/* TN_LINUX_PEER(what): the case needs an external program. The Windows build (run under
+   wine) starts no Linux peers: there the case skips, naming it (the Linux builds run it);
+   have_cmd, spawn and run_cmd do the same. Elsewhere it does nothing. */
+#if defined(_WIN32)
+#  define TN_LINUX_PEER(what) \
+    TN_SKIP("needs %s, a Linux peer: the Windows build under wine starts none (the Linux builds run this case)", what)
+#else
+#  define TN_LINUX_PEER(what) ((void)0)
+#endif
+#if defined(_WIN32)
+TN_TEST_UNUSED static int have_cmd(const char *cmd) {
+    TN_LINUX_PEER(cmd);
+    return 0;
+}
+#else
 TN_TEST_UNUSED static int have_cmd(const char *cmd) {
     char line[256];
     snprintf(line, sizeof line, "command -v %s >/dev/null 2>&1 || test -x /usr/sbin/%s", cmd, cmd);
     return system(line) == 0;
 }
+#endif
 
 /* A free port on 127.0.0.1 (bound, read, released) for a peer that cannot take port 0. */
 TN_TEST_UNUSED static int free_port(void) {
@@ -276,6 +292,67 @@ TN_TEST_UNUSED static int wait_port(int port, int ms) {
     return 0;
 }
 
+#if defined(_WIN32)
+/* Start argv (a Windows program: a .exe, e.g. an example's Windows build; anything else is a
+   Linux peer and the case skips) with stdout and stderr to the file log. It runs in a job
+   that dies with the test process, so a failing case takes its peer along. The "pid" is
+   the process handle. */
+TN_TEST_UNUSED static pid_t spawn(char *const argv[], const char *log) {
+    static HANDLE job;
+    char cmd[2048];
+    size_t n = 0;
+    int i;
+    const char *dot = strrchr(argv[0], '.');
+    SECURITY_ATTRIBUTES sa;
+    STARTUPINFOA si;
+    PROCESS_INFORMATION pi;
+    HANDLE out;
+    if (!dot || strcmp(dot, ".exe") != 0) TN_LINUX_PEER(argv[0]);
+    for (i = 0; argv[i]; i++) {
+        n += (size_t)snprintf(cmd + n, sizeof cmd - n, "%s\"%s\"", i ? " " : "", argv[i]);
+        TN_CHECK(n < sizeof cmd);
+    }
+    memset(&sa, 0, sizeof sa);
+    sa.nLength = sizeof sa;
+    sa.bInheritHandle = TRUE;
+    out = CreateFileA(log, GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE, &sa, CREATE_ALWAYS,
+                      FILE_ATTRIBUTE_NORMAL, NULL);
+    TN_CHECKF(out != INVALID_HANDLE_VALUE, "cannot create %s", log);
+    if (!job) {
+        JOBOBJECT_EXTENDED_LIMIT_INFORMATION li;
+        TN_CHECK((job = CreateJobObjectA(NULL, NULL)) != NULL);
+        memset(&li, 0, sizeof li);
+        li.BasicLimitInformation.LimitFlags = JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE;
+        (void)SetInformationJobObject(job, JobObjectExtendedLimitInformation, &li, sizeof li);
+    }
+    memset(&si, 0, sizeof si);
+    si.cb = sizeof si;
+    si.dwFlags = STARTF_USESTDHANDLES;
+    si.hStdInput = GetStdHandle(STD_INPUT_HANDLE);
+    si.hStdOutput = si.hStdError = out;
+    TN_CHECKF(CreateProcessA(NULL, cmd, NULL, NULL, TRUE, CREATE_SUSPENDED, NULL, NULL, &si, &pi),
+              "cannot start %s", argv[0]);
+    (void)AssignProcessToJobObject(job, pi.hProcess);
+    ResumeThread(pi.hThread);
+    CloseHandle(pi.hThread);
+    CloseHandle(out);
+    return (pid_t)(intptr_t)pi.hProcess;
+}
+
+/* Stop a peer started by spawn and wait for it. */
+TN_TEST_UNUSED static void reap(pid_t pid) {
+    HANDLE h = (HANDLE)(intptr_t)pid;
+    if (!h) return;
+    (void)TerminateProcess(h, 1);
+    (void)WaitForSingleObject(h, 5000);
+    CloseHandle(h);
+}
+TN_TEST_UNUSED static size_t run_cmd(const char *cmd, char *out, size_t cap) {
+    (void)out; (void)cap;
+    TN_LINUX_PEER(cmd);
+    return 0;
+}
+#else
 /* Start argv as a child in its own process group, stdout and stderr to the file log; on
    Linux it dies with the test process (a failing case takes its peer along). */
 TN_TEST_UNUSED static pid_t spawn(char *const argv[], const char *log) {
@@ -319,5 +396,6 @@ TN_TEST_UNUSED static size_t run_cmd(const char *cmd, char *out, size_t cap) {
     pclose(p);
     return n;
 }
+#endif
 
 #endif /* TN_TEST_CLIENT_H */

@@ -1,0 +1,2 @@
+/* tests/win/arpa/inet.h: for the Windows test build only: see sys/socket.h here. */
+#include <sys/socket.h>

@@ -1,0 +1,2 @@
+/* tests/win/netinet/in.h: for the Windows test build only: see sys/socket.h here. */
+#include <sys/socket.h>
