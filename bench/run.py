@@ -226,7 +226,7 @@ def server_runs(name, cmd, port, pid_of=None):
             cpu, user = cpu_seconds(pid) - c0, cpu_seconds(pid, True) - u0
             out[case] = (rps, p99, cpu / reqs * 1e6 if reqs else None,
                          user / reqs * 1e6 if reqs else None, busy * 100)
-        p = subprocess.run([sys.executable, "bench/idle_conns.py", str(port), "5000", str(pid)],
+        p = subprocess.run([sys.executable, "bench/idle_conns.py", str(port), "9000", str(pid)],
                            capture_output=True, text=True, timeout=120)
         m = re.match(r"idle (-?\d+)", p.stdout.strip())
         out["idle"] = int(m.group(1)) if m else None
