@@ -621,3 +621,29 @@ TN_API int tn_random_bytes(void *buf, size_t n) {
     return tn__random_urandom(p, n);
 #endif
 }
+
+/* ---- the random pool (tn__random_pooled) ---- */
+#define TN__RANDOM_POOL 256   /* bytes per refill: 64 WebSocket masks per system call */
+typedef struct tn__random_pool_s {
+    size_t pos;               /* bytes before pos were handed out (and wiped) */
+    unsigned char b[TN__RANDOM_POOL];
+} tn__random_pool_s;
+
+TN__PRIVATE int tn__random_pooled(const tn_allocator *a, void **pool, void *out, size_t n) {
+    tn__random_pool_s *p = (tn__random_pool_s *)*pool;
+    int rc;
+    if (tn__random_hook || n > TN__RANDOM_POOL / 4) return tn_random_bytes(out, n);
+    if (!p) {
+        if (!(p = (tn__random_pool_s *)tn__alloc(a, sizeof *p))) return tn_random_bytes(out, n);
+        p->pos = TN__RANDOM_POOL;   /* empty */
+        *pool = p;
+    }
+    if (TN__RANDOM_POOL - p->pos < n) {
+        if ((rc = tn_random_bytes(p->b, TN__RANDOM_POOL)) != TN_OK) return rc;
+        p->pos = 0;
+    }
+    memcpy(out, p->b + p->pos, n);
+    memset(p->b + p->pos, 0, n);
+    p->pos += n;
+    return TN_OK;
+}
