@@ -4779,8 +4779,8 @@ TN__PRIVATE void tn__log_at(const tn_logger *lg, int level, int code, const char
 /* n (<= 64) random bytes from a pool refilled TN__RANDOM_POOL bytes at a time from
    tn_random_bytes (one system call for many WebSocket masks). *pool: the caller's slot (a
    loop's TN__LOOP_SLOT_RANDOM), allocated on first use, one plain allocation. Bytes handed
-   out are wiped from the pool: never given twice. With a user source set
-   (tn_random_set_source), or no memory for the pool, every call goes to tn_random_bytes. */
+   out are wiped from the pool: never given twice. A new source (tn_random_set_source)
+   empties every pool; without memory for the pool, every call goes to tn_random_bytes. */
 TN__PRIVATE int tn__random_pooled(const tn_allocator *a, void **pool, void *out, size_t n);
 
 /* ---- buf.c: formatter output (url, http_util): counts always, writes while the caller's
@@ -11066,9 +11066,11 @@ TN_API int tn_utf8_validate(const void *data, size_t n) {
    Random bytes. */
 static tn_random_fn tn__random_hook = NULL;
 static void *tn__random_user = NULL;
+static unsigned tn__random_gen = 0;   /* changes with the source: pools refill (tn__random_pooled) */
 
 TN_API void tn_random_set_source(tn_random_fn fn, void *user) {
     tn__random_hook = fn;
+    tn__random_gen++;
     tn__random_user = fn ? user : NULL;
 }
 
@@ -11137,21 +11139,23 @@ TN_API int tn_random_bytes(void *buf, size_t n) {
 #define TN__RANDOM_POOL 256   /* bytes per refill: 64 WebSocket masks per system call */
 typedef struct tn__random_pool_s {
     size_t pos;               /* bytes before pos were handed out (and wiped) */
+    unsigned gen;             /* tn__random_gen when filled */
     unsigned char b[TN__RANDOM_POOL];
 } tn__random_pool_s;
 
 TN__PRIVATE int tn__random_pooled(const tn_allocator *a, void **pool, void *out, size_t n) {
     tn__random_pool_s *p = (tn__random_pool_s *)*pool;
     int rc;
-    if (tn__random_hook || n > TN__RANDOM_POOL / 4) return tn_random_bytes(out, n);
+    if (n > TN__RANDOM_POOL / 4) return tn_random_bytes(out, n);
     if (!p) {
         if (!(p = (tn__random_pool_s *)tn__alloc(a, sizeof *p))) return tn_random_bytes(out, n);
         p->pos = TN__RANDOM_POOL;   /* empty */
         *pool = p;
     }
-    if (TN__RANDOM_POOL - p->pos < n) {
+    if (TN__RANDOM_POOL - p->pos < n || p->gen != tn__random_gen) {   /* empty, or from another source */
         if ((rc = tn_random_bytes(p->b, TN__RANDOM_POOL)) != TN_OK) return rc;
         p->pos = 0;
+        p->gen = tn__random_gen;
     }
     memcpy(out, p->b + p->pos, n);
     memset(p->b + p->pos, 0, n);

@@ -285,8 +285,8 @@ TN__PRIVATE void tn__log_at(const tn_logger *lg, int level, int code, const char
 /* n (<= 64) random bytes from a pool refilled TN__RANDOM_POOL bytes at a time from
    tn_random_bytes (one system call for many WebSocket masks). *pool: the caller's slot (a
    loop's TN__LOOP_SLOT_RANDOM), allocated on first use, one plain allocation. Bytes handed
-   out are wiped from the pool: never given twice. With a user source set
-   (tn_random_set_source), or no memory for the pool, every call goes to tn_random_bytes. */
+   out are wiped from the pool: never given twice. A new source (tn_random_set_source)
+   empties every pool; without memory for the pool, every call goes to tn_random_bytes. */
 TN__PRIVATE int tn__random_pooled(const tn_allocator *a, void **pool, void *out, size_t n);
 
 /* ---- buf.c: formatter output (url, http_util): counts always, writes while the caller's
