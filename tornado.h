@@ -3743,6 +3743,11 @@ TN__BEGIN_DECLS
    peer is answered with the same code. A protocol error closes with 1002, invalid UTF-8
    with 1007, an oversized message with 1009. on_close runs exactly once, from the loop,
    when the connection is gone; the tn_ws is freed when it returns.
+   MEMORY: an idle server connection costs what an idle HTTP keep-alive connection does (its
+   tn_ws lives in the stream's block; handler and options are shared by the loop's
+   connections that have the same). A subprotocol, keepalive, send callbacks or
+   compression add a small part of its own (kept until the connection goes); a frame or
+   message that spans reads holds the parser until it is complete.
    One thread: the loop's. Callbacks never run inside the call that caused them. */
 typedef struct tn_ws tn_ws;
 
@@ -4775,6 +4780,14 @@ TN__PRIVATE void tn__log_at(const tn_logger *lg, int level, int code, const char
 #  define TN__LOG(lg, level, code, ...) ((void)(lg), (void)(level), (void)(code))
 #endif
 
+/* ---- crypto.c ---- */
+/* n (<= 64) random bytes from a pool refilled TN__RANDOM_POOL bytes at a time from
+   tn_random_bytes (one system call for many WebSocket masks). *pool: the caller's slot (a
+   loop's TN__LOOP_SLOT_RANDOM), allocated on first use, one plain allocation. Bytes handed
+   out are wiped from the pool: never given twice. A new source (tn_random_set_source)
+   empties every pool; without memory for the pool, every call goes to tn_random_bytes. */
+TN__PRIVATE int tn__random_pooled(const tn_allocator *a, void **pool, void *out, size_t n);
+
 /* ---- buf.c: formatter output (url, http_util): counts always, writes while the caller's
    buffer has room. The *_buf variants of a formatter run it twice: once to size (p NULL),
    then into reserved tn_buf space, so a tn_buf is never left half-written. ---- */
@@ -4858,6 +4871,10 @@ TN__PRIVATE int tn__loop_add_fd(tn_loop *loop, tn_socket fd, int events, tn_fd_c
 TN__PRIVATE int tn__loop_fired_reserve(tn_loop *loop, size_t n);
 TN__PRIVATE tn__fired *tn__loop_fired(tn_loop *loop);
 TN__PRIVATE void **tn__loop_backend(tn_loop *loop);
+/* Per-loop state of other modules, one pointer each (tn__loop_slot): the random pool
+   (crypto.c, tn__random_pooled) and the WebSocket options shared by connections (ws_conn.c). */
+enum { TN__LOOP_SLOT_RANDOM, TN__LOOP_SLOT_WS, TN__LOOP_SLOTS };
+TN__PRIVATE void **tn__loop_slot(tn_loop *loop, int which);
 
 /* ---- the poller backend contract (one backend compiled in; see poll_*.c) ---- */
 TN__PRIVATE int tn__poll_init(tn_loop *loop);
@@ -4954,6 +4971,10 @@ TN__PRIVATE int tn__http_is_tchar(int c);
 #if TN_HAS_HTTP_SERVER
 TN__PRIVATE int tn__response_remove_header(tn_request *r, const char *name, const char *prefix);
 TN__PRIVATE int tn__response_error_html(tn_buf *out, int status, const char *reason);
+/* A detached connection's spare bytes (tn__hs_spare_size of them) and back. */
+TN__PRIVATE size_t tn__hs_spare_size(void);
+TN__PRIVATE void *tn__hs_spare(tn_stream *s);
+TN__PRIVATE tn_stream *tn__hs_spare_stream(void *spare);
 #if TN_HAS_DEFLATE
 /* 1 if the server's compress_response would gzip this response now (the option, the
    client's Accept-Encoding, the status, the Content-Type set, no Content-Encoding). */
@@ -6085,6 +6106,8 @@ struct tn_loop {
     int wake_pending;
     int post_closed;
     tn_async *asyncs;
+
+    void *slots[TN__LOOP_SLOTS];      /* tn__loop_slot: per-loop state of other modules */
 };
 
 
@@ -6144,6 +6167,9 @@ TN__PRIVATE int tn__loop_fired_reserve(tn_loop *loop, size_t n) {
    slot where the backend keeps its state. */
 TN__PRIVATE tn__fired *tn__loop_fired(tn_loop *loop) { return loop->fired; }
 TN__PRIVATE void **tn__loop_backend(tn_loop *loop) { return &loop->backend; }
+/* A slot for another module's per-loop state (TN__LOOP_SLOT_*): NULL until it fills it;
+   what a slot holds when the loop is freed must be one plain allocation (freed then). */
+TN__PRIVATE void **tn__loop_slot(tn_loop *loop, int which) { return &loop->slots[which]; }
 
 /* The loop's logger (TN__LLOG in internal.h goes through it). */
 TN__PRIVATE const tn_logger *tn__loop_logger(const tn_loop *loop) { return &loop->opts.logger; }
@@ -6748,6 +6774,10 @@ TN__PRIVATE void tn__loop_release(tn_loop *loop) {
     tn__free(&a, loop->heap);
     tn__free(&a, loop->scratch);
     tn__loop_blocks_trim(loop, 0);
+    {
+        int i;
+        for (i = 0; i < TN__LOOP_SLOTS; i++) tn__free(&a, loop->slots[i]);
+    }
     tn__free(&a, loop);
     tn__net_cleanup();
 }
@@ -11129,9 +11159,11 @@ TN_API int tn_utf8_validate(const void *data, size_t n) {
    Random bytes. */
 static tn_random_fn tn__random_hook = NULL;
 static void *tn__random_user = NULL;
+static unsigned tn__random_gen = 0;   /* changes with the source: pools refill (tn__random_pooled) */
 
 TN_API void tn_random_set_source(tn_random_fn fn, void *user) {
     tn__random_hook = fn;
+    tn__random_gen++;
     tn__random_user = fn ? user : NULL;
 }
 
@@ -11194,6 +11226,34 @@ TN_API int tn_random_bytes(void *buf, size_t n) {
 #  endif
     return tn__random_urandom(p, n);
 #endif
+}
+
+/* ---- the random pool (tn__random_pooled) ---- */
+#define TN__RANDOM_POOL 256   /* bytes per refill: 64 WebSocket masks per system call */
+typedef struct tn__random_pool_s {
+    size_t pos;               /* bytes before pos were handed out (and wiped) */
+    unsigned gen;             /* tn__random_gen when filled */
+    unsigned char b[TN__RANDOM_POOL];
+} tn__random_pool_s;
+
+TN__PRIVATE int tn__random_pooled(const tn_allocator *a, void **pool, void *out, size_t n) {
+    tn__random_pool_s *p = (tn__random_pool_s *)*pool;
+    int rc;
+    if (n > TN__RANDOM_POOL / 4) return tn_random_bytes(out, n);
+    if (!p) {
+        if (!(p = (tn__random_pool_s *)tn__alloc(a, sizeof *p))) return tn_random_bytes(out, n);
+        p->pos = TN__RANDOM_POOL;   /* empty */
+        *pool = p;
+    }
+    if (TN__RANDOM_POOL - p->pos < n || p->gen != tn__random_gen) {   /* empty, or from another source */
+        if ((rc = tn_random_bytes(p->b, TN__RANDOM_POOL)) != TN_OK) return rc;
+        p->pos = 0;
+        p->gen = tn__random_gen;
+    }
+    memcpy(out, p->b + p->pos, n);
+    memset(p->b + p->pos, 0, n);
+    p->pos += n;
+    return TN_OK;
 }
 /* <<crypto.c  end of src/crypto.c */
 
@@ -17820,7 +17880,7 @@ struct tn__hconn {
     tn__hconn *tq_prev, *tq_next;
     uint32_t deadline;             /* in a timeout queue: loop time, low 32 bits (tn__hs_tq_left);
                                       lingering: bytes discarded */
-    unsigned char state;           /* TN__HC_* */
+    unsigned char state;           /* TN__HC_* (kept after a detach: see tn__hs_spare) */
     unsigned char reading;         /* a fill is pending */
     unsigned char ready;           /* queued in the server's ready list */
     signed char tq;                /* timeout queue it is in, or TN__TQ_NONE */
@@ -18743,6 +18803,19 @@ TN_API int tn_request_detach(tn_request *req, tn_stream **stream) {
     }
     return TN_OK;
 }
+
+/* After tn_request_detach the connection's HTTP state is dead but for its state byte
+   (tn_http_server_close and the deadline skip detached connections by it): the bytes
+   before it are spare, for the stream's new owner to keep its own state in (the
+   WebSocket: one allocation per connection, as for HTTP). s: a detached stream; the
+   spare bytes start 8-byte aligned. */
+TN__PRIVATE size_t tn__hs_spare_size(void) { return offsetof(tn__hconn, state); }
+TN__PRIVATE void *tn__hs_spare(tn_stream *s) {
+    tn__hconn *c = (tn__hconn *)tn__tcp_conn_state(s);
+    TN_ASSERT(c->state == TN__HC_DETACHED);
+    return c;
+}
+TN__PRIVATE tn_stream *tn__hs_spare_stream(void *spare) { return tn__tcp_conn_stream(spare); }
 
 /* ---- errors on the wire ---- */
 TN__PRIVATE void tn__hc_fail(tn__hconn *c, int status) {
@@ -21443,50 +21516,160 @@ typedef struct tn__ws_client {
     tn_http_header hdrs[TORNADO_WS_MAX_RESPONSE_HEADERS];
 } tn__ws_client;
 
-struct tn_ws {
-    tn__handle h;
-    tn_stream *s;                  /* NULL while a client connects and once gone */
+/* The handler and the resolved options, shared by the loop's connections that have the
+   same (a list in the loop's TN__LOOP_SLOT_WS, at most TN__WS_CONFS long: past that a
+   connection gets a copy of its own), freed with the last connection using it. */
+#define TN__WS_CONFS 16
+typedef struct tn__ws_conf tn__ws_conf;
+struct tn__ws_conf {
+    tn__ws_conf *next;             /* in the loop's list */
+    tn_loop *loop;
     tn_ws_handler cb;
-    void *user;
+    uint64_t max_msg;
+    uint32_t max_wbuf, ping_interval, ping_timeout, close_timeout;   /* bytes / ms, clamped */
+    uint32_t refs;
+    int listed;
+};
+
+/* What an idle connection without a subprotocol, compression, keepalive or send callbacks
+   does not need: allocated on the first need, then kept until the connection goes (so
+   sending with callbacks allocates nothing per message). */
+typedef struct tn__ws_cold {
     tn__ws_client *cl;             /* client, during the handshake */
     char *subprotocol;             /* owned, or NULL */
     struct tn__ws_z *z;            /* permessage-deflate (ws_deflate.c), NULL when not agreed */
-    tn_ws_parser *rx;              /* the frame parser while a frame or message spans reads;
-                                      NULL between messages (parsing then uses the stack) */
     char *close_reason;            /* the peer's close reason (owned), or NULL */
     tn__ws_scb *scbs;              /* send callbacks waiting for their bytes (a ring) */
-    uint64_t max_msg;              /* resolved options */
-    size_t rx_pos;                 /* read-buffer bytes fed to the parser */
-    size_t msg_start;              /* offset of the open message's payload in the buffer */
-    size_t msg_len;                /* payload bytes of the open message so far */
     tn_timer_id ping_timer, close_timer;
     uint32_t scb_head, scb_len, scb_cap;
-    uint32_t max_wbuf, ping_interval, ping_timeout, close_timeout;   /* bytes / ms, clamped */
     uint32_t last_ping, last_pong; /* loop time (ms), low 32 bits */
     int close_code;                /* the peer's close code, 1006 until a valid one came */
     unsigned char close_reason_len;
-    unsigned char state;           /* TN__WS_* */
-    unsigned char client;          /* 1: our frames are masked */
-    unsigned char opened;          /* on_close is due */
-    unsigned char tx_closed;       /* our close frame is queued */
-    unsigned char rx_closed;       /* the peer's close frame came, or reading stopped */
-    unsigned char rx_open;         /* a data message is being received */
-    unsigned char tx_frag;         /* a fragmented send is open */
-    unsigned char ending;          /* the TCP connection is being ended */
-    unsigned char rx_z;            /* the message being received is compressed (RSV1) */
-    unsigned char tx_rsv;          /* RSV bits for the data frame being queued */
+} tn__ws_cold;
+
+/* The receiving state while a frame or message spans reads (NULL between messages:
+   parsing then uses the stack, and every position is 0). */
+typedef struct tn__ws_rx {
+    tn_ws_parser p;
+    size_t pos;                    /* read-buffer bytes fed to the parser */
+    size_t msg_start;              /* offset of the open message's payload in the buffer */
+    size_t msg_len;                /* payload bytes of the open message so far */
+} tn__ws_rx;
+
+/* The part every connection has, idle or not. A server's lives in the spare bytes of its
+   stream's block (the HTTP state the upgrade left dead, tn__hs_spare: no allocation of
+   its own, as an HTTP keep-alive connection); a client's (or one whose spare bytes are too
+   few) is allocated as a tn__ws_own, with its stream and a loop handle. */
+struct tn_ws {
+    tn__ws_conf *conf;             /* handler and options (shared) */
+    void *user;
+    tn__ws_cold *x;                /* NULL until needed (tn__ws_x) */
+    tn__ws_rx *rx;                 /* NULL between messages */
+    unsigned state : 2;            /* TN__WS_* */
+    unsigned has_s : 1;            /* the stream is ours (tn__ws_s): 0 while a client connects and once gone */
+    unsigned embedded : 1;         /* in the stream's spare bytes */
+    unsigned own : 1;              /* a tn__ws_own */
+    unsigned client : 1;           /* 1: our frames are masked */
+    unsigned opened : 1;           /* on_close is due */
+    unsigned tx_closed : 1;        /* our close frame is queued */
+    unsigned rx_closed : 1;        /* the peer's close frame came, or reading stopped */
+    unsigned rx_open : 1;          /* a data message is being received */
+    unsigned tx_frag : 1;          /* a fragmented send is open */
+    unsigned ending : 1;           /* the TCP connection is being ended */
+    unsigned rx_z : 1;             /* the message being received is compressed (RSV1) */
+    unsigned tx_z : 1;             /* RSV1 on the data frame being queued */
 };
+
+/* A tn_ws allocated on its own. */
+typedef struct tn__ws_own {
+    tn_ws ws;                      /* first: a tn_ws * is a tn__ws_own * */
+    tn_stream *s;
+    tn__handle h;                  /* on_close runs from the loop's closing phase, then the memory goes */
+} tn__ws_own;
+
+#define TN__WS_OWN(ws) ((tn__ws_own *)(void *)(ws))
+#define TN__WS_LOOP(ws) ((ws)->conf->loop)
+#define TN__WS_S(ws) tn__ws_s(ws)
+#if TN_HAS_DEFLATE
+#  define TN__WS_Z(ws) ((ws)->x ? (ws)->x->z : NULL)
+#endif
+
+TN__PRIVATE tn_stream *tn__ws_s(const tn_ws *ws) {
+    if (!ws->has_s) return NULL;
+#if TN_HAS_HTTP_SERVER
+    if (ws->embedded) return tn__hs_spare_stream((void *)(uintptr_t)ws);
+#endif
+    return ((const tn__ws_own *)(const void *)ws)->s;
+}
+
+TN__PRIVATE void tn__ws_set_s(tn_ws *ws, tn_stream *s) {
+    if (!ws->embedded) TN__WS_OWN(ws)->s = s;
+    ws->has_s = s != NULL;
+}
 
 TN__PRIVATE void tn__ws_read(tn_ws *ws);
 TN__PRIVATE void tn__ws_end_tcp(tn_ws *ws);
 
 /* ---- the object ---- */
 
+/* The shared handler and options for o and h (a reference), or NULL (no memory). */
+TN__PRIVATE tn__ws_conf *tn__ws_conf_get(tn_loop *loop, const tn_ws_opts *o, const tn_ws_handler *h) {
+    tn__ws_conf **head = (tn__ws_conf **)tn__loop_slot(loop, TN__LOOP_SLOT_WS), *c;
+    uint64_t interval = o->ping_interval_ms;
+    uint64_t max_msg = TN__DEF(o->max_message_size, (uint64_t)TORNADO_MAX_WS_MESSAGE);
+    uint32_t max_wbuf = tn__clamp_u32(o->max_write_buffer_size), ping_interval = tn__clamp_u32(interval);
+    uint32_t ping_timeout =
+        tn__clamp_u32(TN__DEF(o->ping_timeout_ms, TN__MAX(3 * interval, (uint64_t)TORNADO_WS_PING_TIMEOUT_MS)));
+    uint32_t close_timeout = tn__clamp_u32(TN__DEF(o->close_timeout_ms, (uint64_t)TORNADO_WS_CLOSE_TIMEOUT_MS));
+    size_t n = 0;
+    for (c = *head; c; c = c->next, n++) {
+        if (c->max_msg == max_msg && c->max_wbuf == max_wbuf && c->ping_interval == ping_interval &&
+            c->ping_timeout == ping_timeout && c->close_timeout == close_timeout &&
+            c->cb.on_message == h->on_message && c->cb.on_fragment == h->on_fragment && c->cb.on_ping == h->on_ping &&
+            c->cb.on_pong == h->on_pong && c->cb.on_close == h->on_close) {
+            c->refs++;
+            return c;
+        }
+    }
+    if (!(c = (tn__ws_conf *)tn__calloc(tn__loop_alloc(loop), sizeof *c))) return NULL;
+    c->loop = loop;
+    c->cb = *h;
+    c->max_msg = max_msg;
+    c->max_wbuf = max_wbuf;
+    c->ping_interval = ping_interval;
+    c->ping_timeout = ping_timeout;
+    c->close_timeout = close_timeout;
+    c->refs = 1;
+    if (n < TN__WS_CONFS) {
+        c->listed = 1;
+        c->next = *head;
+        *head = c;
+    }
+    return c;
+}
+
+TN__PRIVATE void tn__ws_conf_put(tn__ws_conf *c) {
+    if (!c || --c->refs > 0) return;
+    if (c->listed) {
+        tn__ws_conf **pp = (tn__ws_conf **)tn__loop_slot(c->loop, TN__LOOP_SLOT_WS);
+        while (*pp != c) pp = &(*pp)->next;
+        *pp = c->next;
+    }
+    tn__free(tn__loop_alloc(c->loop), c);
+}
+
+/* The cold part, allocated on first use; NULL: no memory. */
+TN__PRIVATE tn__ws_cold *tn__ws_x(tn_ws *ws) {
+    if (!ws->x && (ws->x = (tn__ws_cold *)tn__calloc(tn__loop_alloc(TN__WS_LOOP(ws)), sizeof *ws->x)) != NULL)
+        ws->x->close_code = 1006;
+    return ws->x;
+}
+
 TN__PRIVATE void tn__ws_client_free(tn_ws *ws) {
-    tn_allocator *a = tn__loop_alloc(ws->h.loop);
-    tn__ws_client *cl = ws->cl;
+    tn_allocator *a = tn__loop_alloc(TN__WS_LOOP(ws));
+    tn__ws_client *cl = ws->x ? ws->x->cl : NULL;
     if (!cl) return;
-    if (cl->timer) (void)tn_loop_cancel(ws->h.loop, cl->timer);
+    if (cl->timer) (void)tn_loop_cancel(TN__WS_LOOP(ws), cl->timer);
     tn_buf_free(&cl->req);
     tn__free(a, cl->host);
     tn__free(a, cl->offered);
@@ -21494,52 +21677,76 @@ TN__PRIVATE void tn__ws_client_free(tn_ws *ws) {
     if (cl->tls) tn_tls_ctx_free(cl->tls);
 #endif
     tn__free(a, cl);
-    ws->cl = NULL;
+    ws->x->cl = NULL;
+}
+
+/* Free what the connection holds besides its hot part (and the conf reference). */
+TN__PRIVATE void tn__ws_release(tn_ws *ws) {
+    tn_allocator *a = tn__loop_alloc(TN__WS_LOOP(ws));
+    tn__free(a, ws->rx);
+    ws->rx = NULL;
+    if (ws->x) {
+        tn__ws_client_free(ws);
+#if TN_HAS_DEFLATE
+        tn__ws_z_free(ws->x->z);
+#endif
+        tn__free(a, ws->x->close_reason);
+        tn__free(a, ws->x->subprotocol);
+        tn__free(a, ws->x->scbs);
+        tn__free(a, ws->x);
+        ws->x = NULL;
+    }
+    tn__ws_conf_put(ws->conf);
+    ws->conf = NULL;
+}
+
+/* on_close (if due), then everything goes: the connection is over. */
+TN__PRIVATE void tn__ws_end(tn_ws *ws) {
+    if (ws->opened && ws->conf->cb.on_close) {
+        tn_str reason = ws->x ? tn_str_make(ws->x->close_reason, ws->x->close_reason_len) : tn_str_make(NULL, 0);
+        ws->conf->cb.on_close(ws, ws->x ? ws->x->close_code : 1006, reason, ws->user);
+    }
+    tn__ws_release(ws);
 }
 
 TN__PRIVATE void tn__ws_finalize(tn__handle *h) {
-    tn_ws *ws = (tn_ws *)h;
+    tn__ws_own *o = (tn__ws_own *)(void *)((char *)h - offsetof(tn__ws_own, h));
     tn_allocator *a = tn__loop_alloc(h->loop);
-    if (ws->opened && ws->cb.on_close)
-        ws->cb.on_close(ws, ws->close_code, tn_str_make(ws->close_reason, ws->close_reason_len), ws->user);
-    tn__ws_client_free(ws);
-#if TN_HAS_DEFLATE
-    tn__ws_z_free(ws->z);
-#endif
-    tn__free(a, ws->rx);
-    tn__free(a, ws->close_reason);
-    tn__free(a, ws->subprotocol);
-    tn__free(a, ws->scbs);
-    tn__free(a, ws);
+    tn__ws_end(&o->ws);
+    tn__free(a, o);
 }
 static const tn__handle_type tn__ws_type = { "websocket", tn__ws_finalize };
 
+/* A tn__ws_own (its handle not started yet), or NULL. */
+TN__PRIVATE tn_ws *tn__ws_new_own(tn_loop *loop, tn__ws_conf *conf, void *user, int client) {
+    tn__ws_own *o = (tn__ws_own *)tn__calloc(tn__loop_alloc(loop), sizeof *o);
+    if (!o) return NULL;
+    o->h.loop = loop;   /* tn__handle_init sets it again */
+    o->ws.conf = conf;
+    o->ws.user = user;
+    o->ws.client = client != 0;
+    o->ws.own = 1;
+    return &o->ws;
+}
+
+/* Free a tn__ws_own whose handle never started (an error path). */
+TN__PRIVATE void tn__ws_free_unstarted(tn_ws *ws) {
+    tn_allocator *a = tn__loop_alloc(TN__WS_LOOP(ws));
+    tn__ws_release(ws);
+    tn__free(a, TN__WS_OWN(ws));
+}
+
+/* Undo a tn_ws not started (an error path): its parts, and itself if it is a tn__ws_own. */
+TN__PRIVATE void tn__ws_drop(tn_ws *ws) {
+    if (ws->own) tn__ws_free_unstarted(ws);
+    else tn__ws_release(ws);   /* tn_ws_accept's, still on its stack */
+}
+
 TN__PRIVATE void tn__ws_cancel_timers(tn_ws *ws) {
-    if (ws->ping_timer) (void)tn_loop_cancel(ws->h.loop, ws->ping_timer);
-    if (ws->close_timer) (void)tn_loop_cancel(ws->h.loop, ws->close_timer);
-    ws->ping_timer = ws->close_timer = 0;
-}
-
-/* The options every tn_ws keeps, resolved. */
-TN__PRIVATE void tn__ws_resolve(tn_ws *ws, const tn_ws_opts *o) {
-    uint64_t interval = o->ping_interval_ms;
-    ws->max_msg = TN__DEF(o->max_message_size, (uint64_t)TORNADO_MAX_WS_MESSAGE);
-    ws->max_wbuf = tn__clamp_u32(o->max_write_buffer_size);
-    ws->ping_interval = tn__clamp_u32(interval);
-    ws->ping_timeout = tn__clamp_u32(TN__DEF(o->ping_timeout_ms, TN__MAX(3 * interval, (uint64_t)TORNADO_WS_PING_TIMEOUT_MS)));
-    ws->close_timeout = tn__clamp_u32(TN__DEF(o->close_timeout_ms, (uint64_t)TORNADO_WS_CLOSE_TIMEOUT_MS));
-}
-
-TN__PRIVATE tn_ws *tn__ws_new(tn_loop *loop, const tn_ws_opts *o, const tn_ws_handler *h, void *user, int client) {
-    tn_ws *ws = (tn_ws *)tn__calloc(tn__loop_alloc(loop), sizeof *ws);
-    if (!ws) return NULL;
-    ws->h.loop = loop;   /* tn__handle_init sets it again: lets the error paths free */
-    ws->cb = *h;
-    ws->user = user;
-    ws->client = (unsigned char)client;
-    ws->close_code = 1006;
-    tn__ws_resolve(ws, o);
-    return ws;
+    if (!ws->x) return;
+    if (ws->x->ping_timer) (void)tn_loop_cancel(TN__WS_LOOP(ws), ws->x->ping_timer);
+    if (ws->x->close_timer) (void)tn_loop_cancel(TN__WS_LOOP(ws), ws->x->close_timer);
+    ws->x->ping_timer = ws->x->close_timer = 0;
 }
 
 /* ---- sending ---- */
@@ -21548,10 +21755,10 @@ TN__PRIVATE void tn__ws_on_sent(tn_stream *s, int status, void *user) {
     tn_ws *ws = (tn_ws *)user;
     tn__ws_scb w;
     (void)s;
-    if (ws->scb_len == 0) return;
-    w = ws->scbs[ws->scb_head];
-    ws->scb_head = (ws->scb_head + 1) % ws->scb_cap;
-    ws->scb_len--;
+    if (!ws->x || ws->x->scb_len == 0) return;
+    w = ws->x->scbs[ws->x->scb_head];
+    ws->x->scb_head = (ws->x->scb_head + 1) % ws->x->scb_cap;
+    ws->x->scb_len--;
     w.cb(ws, status, w.user);
 }
 
@@ -21566,58 +21773,62 @@ TN__PRIVATE int tn__ws_frame(tn_ws *ws, int opcode, int fin, const void *data, s
     memset(&f, 0, sizeof f);
     f.fin = fin;
     f.opcode = opcode;
-    f.rsv = ws->tx_rsv;
+    f.rsv = ws->tx_z ? TN_WS_RSV1 : 0;
     f.length = len;
     f.masked = ws->client;
-    if (f.masked && (rc = tn_random_bytes(f.mask, sizeof f.mask)) != TN_OK) return rc;
+    /* a fresh mask per frame from the CSPRNG, through the loop's pool (no system call per frame) */
+    if (f.masked && (rc = tn__random_pooled(tn__loop_alloc(TN__WS_LOOP(ws)), tn__loop_slot(TN__WS_LOOP(ws), TN__LOOP_SLOT_RANDOM),
+                                            f.mask, sizeof f.mask)) != TN_OK)
+        return rc;
     n = tn_ws_write_header(hdr, sizeof hdr, &f);
     if (n < 0) return n;
-    if (limit && ws->max_wbuf && tn_stream_write_buffer_size(ws->s) + (size_t)n + len > ws->max_wbuf)
+    if (limit && ws->conf->max_wbuf && tn_stream_write_buffer_size(TN__WS_S(ws)) + (size_t)n + len > ws->conf->max_wbuf)
         return TN_EBUFFER_FULL;
     if (cb) {
+        tn__ws_cold *x = tn__ws_x(ws);
         tn__ws_scb *w;
-        if (tn__ring_grow(tn__loop_alloc(ws->h.loop), (void **)&ws->scbs, &ws->scb_head, ws->scb_len, &ws->scb_cap,
-                          sizeof *ws->scbs) != 0)
+        if (!x || tn__ring_grow(tn__loop_alloc(TN__WS_LOOP(ws)), (void **)&x->scbs, &x->scb_head, x->scb_len, &x->scb_cap,
+                                sizeof *x->scbs) != 0)
             return TN_ENOMEM;
-        w = &ws->scbs[(ws->scb_head + ws->scb_len) % ws->scb_cap];
+        w = &x->scbs[(x->scb_head + x->scb_len) % x->scb_cap];
         w->cb = cb;
         w->user = user;
-        ws->scb_len++;
+        x->scb_len++;
     }
     if (!f.masked) {
         tn_str v[2];
         v[0] = tn_str_make(hdr, (size_t)n);
         v[1] = tn_str_make((const char *)data, len);
-        rc = tn_stream_writev(ws->s, v, len ? 2 : 1, wcb, ws);
+        rc = tn_stream_writev(TN__WS_S(ws), v, len ? 2 : 1, wcb, ws);
     } else {
         /* the client masks into a stack buffer: header and payload in pieces, corked so
            they leave together */
         char chunk[8192];
         size_t off = 0;
-        int corked = tn__stream_corked(ws->s);
+        int corked = tn__stream_corked(TN__WS_S(ws));
         memcpy(chunk, hdr, (size_t)n);
-        if (!corked && (size_t)n + len > sizeof chunk) tn__stream_cork(ws->s, 1);
+        if (!corked && (size_t)n + len > sizeof chunk) tn__stream_cork(TN__WS_S(ws), 1);
         rc = TN_OK;
         for (;;) {
             size_t at = off == 0 ? (size_t)n : 0, take = TN__MIN(len - off, sizeof chunk - at);
             int last = off + take == len;
             if (take) tn_ws_mask_copy(chunk + at, (const char *)data + off, take, f.mask, off);
-            rc = tn_stream_write(ws->s, chunk, at + take, last ? wcb : NULL, last ? ws : NULL);
+            rc = tn_stream_write(TN__WS_S(ws), chunk, at + take, last ? wcb : NULL, last ? ws : NULL);
             off += take;
             if (rc != TN_OK || last) break;
         }
         if (rc != TN_OK && off > 0) {
             /* part of a frame is queued: the framing is broken, the connection with it */
-            (void)tn_stream_abort(ws->s, rc);
+            (void)tn_stream_abort(TN__WS_S(ws), rc);
         }
-        if (!corked) tn__stream_cork(ws->s, 0);
+        if (!corked) tn__stream_cork(TN__WS_S(ws), 0);
     }
-    if (rc != TN_OK && cb) ws->scb_len--;   /* the callback we queued is the ring's last */
+    if (rc != TN_OK && cb) ws->x->scb_len--;   /* the callback we queued is the ring's last */
     return rc;
 }
 
 TN__PRIVATE int tn__ws_can_send(const tn_ws *ws) {
-    if (!ws || ws->state != TN__WS_OPEN || !ws->s || ws->tx_closed || tn_stream_closed(ws->s)) return TN_ECLOSED;
+    if (!ws || ws->state != TN__WS_OPEN || !TN__WS_S(ws) || ws->tx_closed || tn_stream_closed(TN__WS_S(ws))) return TN_ECLOSED;
     return TN_OK;
 }
 
@@ -21626,19 +21837,19 @@ TN__PRIVATE int tn__ws_can_send(const tn_ws *ws) {
 TN__PRIVATE int tn__ws_frame_z(tn_ws *ws, int opcode, int fin, const void *data, size_t len, tn_ws_send_cb cb,
                                void *user) {
     tn_str c;
-    int rc = tn__ws_z_deflate(ws->z, data, len, fin, &c);
+    int rc = tn__ws_z_deflate(ws->x->z, data, len, fin, &c);
     if (rc == TN_OK) {
-        ws->tx_rsv = opcode != TN_WS_CONT ? TN_WS_RSV1 : 0;
+        ws->tx_z = opcode != TN_WS_CONT;
         rc = tn__ws_frame(ws, opcode, fin, c.ptr, c.len, cb, user, 1);
-        ws->tx_rsv = 0;
+        ws->tx_z = 0;
     }
     /* not sent: the peer never sees what the compressor just took in, so it starts afresh
        (its next output refers only to itself: still decodable with the peer's history) */
-    if (rc != TN_OK) tn__ws_z_unsend(ws->z);
+    if (rc != TN_OK) tn__ws_z_unsend(ws->x->z);
     return rc;
 }
 #define TN__WS_FRAME_DATA(ws, op, fin, d, n, cb, u) \
-    ((ws)->z ? tn__ws_frame_z(ws, op, fin, d, n, cb, u) : tn__ws_frame(ws, op, fin, d, n, cb, u, 1))
+    (TN__WS_Z(ws) ? tn__ws_frame_z(ws, op, fin, d, n, cb, u) : tn__ws_frame(ws, op, fin, d, n, cb, u, 1))
 #else
 #define TN__WS_FRAME_DATA(ws, op, fin, d, n, cb, u) tn__ws_frame(ws, op, fin, d, n, cb, u, 1)
 #endif
@@ -21675,14 +21886,14 @@ TN_API int tn_ws_ping(tn_ws *ws, const void *data, size_t len) {
 TN__PRIVATE void tn__ws_on_close_timer(tn_loop *loop, void *user) {
     tn_ws *ws = (tn_ws *)user;
     (void)loop;
-    ws->close_timer = 0;
-    if (ws->s) (void)tn_stream_abort(ws->s, TN_ETIMEOUT);
+    ws->x->close_timer = 0;
+    if (TN__WS_S(ws)) (void)tn_stream_abort(TN__WS_S(ws), TN_ETIMEOUT);
 }
 
 TN__PRIVATE void tn__ws_arm_close_timer(tn_ws *ws) {
-    if (ws->close_timer || !ws->s) return;
-    if (tn_loop_call_later(ws->h.loop, ws->close_timeout, tn__ws_on_close_timer, ws, &ws->close_timer) != TN_OK)
-        (void)tn_stream_abort(ws->s, TN_ENOMEM);
+    if (!TN__WS_S(ws) || (ws->x && ws->x->close_timer)) return;
+    if (!tn__ws_x(ws) || tn_loop_call_later(TN__WS_LOOP(ws), ws->conf->close_timeout, tn__ws_on_close_timer, ws, &ws->x->close_timer) != TN_OK)
+        (void)tn_stream_abort(TN__WS_S(ws), TN_ENOMEM);
 }
 
 /* Queue our close frame (payload already built). */
@@ -21690,12 +21901,12 @@ TN__PRIVATE int tn__ws_send_close(tn_ws *ws, const char *payload, size_t len) {
     int rc;
     if (ws->tx_closed) return TN_ECLOSED;
     ws->tx_closed = 1;
-    if (ws->ping_timer) {
-        (void)tn_loop_cancel(ws->h.loop, ws->ping_timer);
-        ws->ping_timer = 0;
+    if (ws->x && ws->x->ping_timer) {
+        (void)tn_loop_cancel(TN__WS_LOOP(ws), ws->x->ping_timer);
+        ws->x->ping_timer = 0;
     }
     rc = tn__ws_frame(ws, TN_WS_CLOSE, 1, payload, len, NULL, NULL, 0);
-    if (rc != TN_OK) (void)tn_stream_abort(ws->s, rc);
+    if (rc != TN_OK) (void)tn_stream_abort(TN__WS_S(ws), rc);
     else tn__ws_arm_close_timer(ws);
     return rc;
 }
@@ -21721,11 +21932,11 @@ TN__PRIVATE void tn__ws_after_flush(tn_stream *s, int status, void *user) {
 /* Both close frames are out (or the connection failed): end the TCP connection once our
    frames have left, bounded by the close timer. */
 TN__PRIVATE void tn__ws_end_tcp(tn_ws *ws) {
-    if (ws->ending || !ws->s) return;
+    if (ws->ending || !TN__WS_S(ws)) return;
     ws->ending = 1;
     ws->rx_closed = 1;
     tn__ws_arm_close_timer(ws);
-    if (tn_stream_write(ws->s, "", 0, tn__ws_after_flush, ws) != TN_OK) (void)tn_stream_close(ws->s, NULL, NULL);
+    if (tn_stream_write(TN__WS_S(ws), "", 0, tn__ws_after_flush, ws) != TN_OK) (void)tn_stream_close(TN__WS_S(ws), NULL, NULL);
 }
 
 /* Fail the connection (RFC 6455 §7.1.7): a close frame with the error's code, then the
@@ -21757,15 +21968,15 @@ TN_API int tn_ws_close(tn_ws *ws, int code, const char *reason, size_t reason_le
 TN_API int tn_ws_abort(tn_ws *ws) {
     if (!ws || ws->state == TN__WS_GONE) return TN_ECLOSED;
     if (ws->state == TN__WS_CONNECTING) {
-        if (ws->cl->aborted) return TN_ECLOSED;
-        ws->cl->aborted = 1;
-        if (ws->cl->conn) tn_tcp_connect_cancel(ws->cl->conn);
-        else if (ws->s) (void)tn_stream_abort(ws->s, TN_ECANCELED);
+        if (ws->x->cl->aborted) return TN_ECLOSED;
+        ws->x->cl->aborted = 1;
+        if (ws->x->cl->conn) tn_tcp_connect_cancel(ws->x->cl->conn);
+        else if (TN__WS_S(ws)) (void)tn_stream_abort(TN__WS_S(ws), TN_ECANCELED);
         return TN_OK;
     }
-    if (!ws->s || tn_stream_closed(ws->s)) return TN_ECLOSED;
+    if (!TN__WS_S(ws) || tn_stream_closed(TN__WS_S(ws))) return TN_ECLOSED;
     ws->rx_closed = ws->tx_closed = 1;
-    return tn_stream_abort(ws->s, TN_ECANCELED);
+    return tn_stream_abort(TN__WS_S(ws), TN_ECANCELED);
 }
 
 /* ---- receiving ---- */
@@ -21775,14 +21986,14 @@ TN__PRIVATE int tn__ws_control(tn_ws *ws, const tn_ws_event *ev) {
     switch (ev->opcode) {
     case TN_WS_PING:
         if (!ws->tx_closed && tn__ws_frame(ws, TN_WS_PONG, 1, ev->data.ptr, ev->data.len, NULL, NULL, 0) != TN_OK) {
-            (void)tn_stream_abort(ws->s, TN_ENOMEM);
+            (void)tn_stream_abort(TN__WS_S(ws), TN_ENOMEM);
             return 0;
         }
-        if (ws->cb.on_ping) ws->cb.on_ping(ws, ev->data, ws->user);
+        if (ws->conf->cb.on_ping) ws->conf->cb.on_ping(ws, ev->data, ws->user);
         break;
     case TN_WS_PONG:
-        ws->last_pong = (uint32_t)tn_loop_now(ws->h.loop);
-        if (ws->cb.on_pong) ws->cb.on_pong(ws, ev->data, ws->user);
+        if (ws->x) ws->x->last_pong = (uint32_t)tn_loop_now(TN__WS_LOOP(ws));   /* keepalive (it has x) */
+        if (ws->conf->cb.on_pong) ws->conf->cb.on_pong(ws, ev->data, ws->user);
         break;
     default: {   /* TN_WS_CLOSE */
         int code, rc;
@@ -21792,10 +22003,14 @@ TN__PRIVATE int tn__ws_control(tn_ws *ws, const tn_ws_event *ev) {
             tn__ws_fail_conn(ws, rc);   /* 1002 (bad code, 1 byte) or 1007 (reason not UTF-8) */
             return 0;
         }
-        ws->close_code = code;
-        if (reason.len && (ws->close_reason = (char *)tn__alloc(tn__loop_alloc(ws->h.loop), reason.len)) != NULL) {
-            memcpy(ws->close_reason, reason.ptr, reason.len);   /* the parser's copy may be on the stack */
-            ws->close_reason_len = (unsigned char)reason.len;
+        if (!tn__ws_x(ws)) {
+            (void)tn_stream_abort(TN__WS_S(ws), TN_ENOMEM);
+            return 0;
+        }
+        ws->x->close_code = code;
+        if (reason.len && (ws->x->close_reason = (char *)tn__alloc(tn__loop_alloc(TN__WS_LOOP(ws)), reason.len)) != NULL) {
+            memcpy(ws->x->close_reason, reason.ptr, reason.len);   /* the parser's copy may be on the stack */
+            ws->x->close_reason_len = (unsigned char)reason.len;
         }
         ws->rx_closed = 1;
         if (!ws->tx_closed) {
@@ -21808,7 +22023,7 @@ TN__PRIVATE int tn__ws_control(tn_ws *ws, const tn_ws_event *ev) {
         return 0;
     }
     }
-    return ws->s && !tn_stream_closed(ws->s) && !ws->rx_closed;
+    return TN__WS_S(ws) && !tn_stream_closed(TN__WS_S(ws)) && !ws->rx_closed;
 }
 
 #if TN_HAS_DEFLATE
@@ -21818,78 +22033,78 @@ typedef struct tn__ws_zctx { tn_ws *ws; int opcode; } tn__ws_zctx;
 TN__PRIVATE int tn__ws_zsink(void *user, const char *data, size_t len, int last) {
     tn__ws_zctx *c = (tn__ws_zctx *)user;
     tn_ws *ws = c->ws;
-    if (len || last) ws->cb.on_fragment(ws, c->opcode, tn_str_make(data, len), last, ws->user);
-    return !ws->s || tn_stream_closed(ws->s) || ws->rx_closed || ws->tx_closed;
+    if (len || last) ws->conf->cb.on_fragment(ws, c->opcode, tn_str_make(data, len), last, ws->user);
+    return !TN__WS_S(ws) || tn_stream_closed(TN__WS_S(ws)) || ws->rx_closed || ws->tx_closed;
 }
 
 /* A piece of a compressed message: decompressed as it arrives (into the tn__ws_z, or
    handed over in pieces when streaming), the wire bytes consumed at once. Returns 1 to go
    on, 0 to stop. */
-TN__PRIVATE int tn__ws_zdata(tn_ws *ws, const tn_ws_event *ev, int first, int last) {
-    if (!ws->tx_closed && (ws->cb.on_fragment || ws->cb.on_message)) {
+TN__PRIVATE int tn__ws_zdata(tn_ws *ws, tn__ws_rx *r, const tn_ws_event *ev, int first, int last) {
+    if (!ws->tx_closed && (ws->conf->cb.on_fragment || ws->conf->cb.on_message)) {
         tn__ws_zctx c;
         int rc;
         c.ws = ws;
         c.opcode = ev->opcode;
-        rc = tn__ws_z_inflate(ws->z, ev->data.ptr, ev->data.len, first, last, ev->opcode == TN_WS_TEXT, ws->max_msg,
-                              ws->cb.on_fragment ? tn__ws_zsink : NULL, &c);
+        rc = tn__ws_z_inflate(ws->x->z, ev->data.ptr, ev->data.len, first, last, ev->opcode == TN_WS_TEXT, ws->conf->max_msg,
+                              ws->conf->cb.on_fragment ? tn__ws_zsink : NULL, &c);
         if (rc == TN_ECANCELED) return 0;   /* the user closed from on_fragment */
         if (rc != TN_OK) {
             tn__ws_fail_conn(ws, rc);   /* 1009 (too big inflated), 1007 (corrupt, bad UTF-8) */
             return 0;
         }
-        if (last && !ws->cb.on_fragment) ws->cb.on_message(ws, ev->opcode, tn__ws_z_message(ws->z), ws->user);
+        if (last && !ws->conf->cb.on_fragment) ws->conf->cb.on_message(ws, ev->opcode, tn__ws_z_message(ws->x->z), ws->user);
     }
     if (last) {
-        tn__ws_z_done(ws->z);
+        tn__ws_z_done(ws->x->z);
         ws->rx_open = ws->rx_z = 0;
     }
-    if (!ws->s || tn_stream_closed(ws->s) || ws->rx_closed) return 0;
-    tn__stream_consume(ws->s, ws->rx_pos);
-    ws->rx_pos = 0;
-    ws->msg_start = ws->msg_len = 0;
+    if (!TN__WS_S(ws) || tn_stream_closed(TN__WS_S(ws)) || ws->rx_closed) return 0;
+    tn__stream_consume(TN__WS_S(ws), r->pos);
+    r->pos = 0;
+    r->msg_start = r->msg_len = 0;
     return 1;
 }
 #endif
 
 /* A piece of a data message, lying at buffer offset `at`. Returns 1 to go on, 0 to stop. */
-TN__PRIVATE int tn__ws_data(tn_ws *ws, const tn_ws_event *ev, char *base, size_t at) {
+TN__PRIVATE int tn__ws_data(tn_ws *ws, tn__ws_rx *r, const tn_ws_event *ev, char *base, size_t at) {
     int last = (ev->flags & TN_WS_EV_MESSAGE_END) != 0;
     int first = (ev->flags & TN_WS_EV_FRAME_START) && ev->frame.opcode != TN_WS_CONT;
     if (first) {
         ws->rx_open = 1;
         ws->rx_z = (ev->rsv & TN_WS_RSV1) != 0;   /* the parser allows it only when agreed */
-        ws->msg_start = at;
-        ws->msg_len = 0;
+        r->msg_start = at;
+        r->msg_len = 0;
     }
 #if TN_HAS_DEFLATE
-    if (ws->rx_z) return tn__ws_zdata(ws, ev, first, last);
-    if (ws->z && ws->msg_len + ev->data.len > ws->max_msg) {   /* the parser allowed compression's slack */
+    if (ws->rx_z) return tn__ws_zdata(ws, r, ev, first, last);
+    if (TN__WS_Z(ws) && r->msg_len + ev->data.len > ws->conf->max_msg) {   /* the parser allowed compression's slack */
         tn__ws_fail_conn(ws, TN_EWS_TOO_BIG);
         return 0;
     }
 #endif
-    if (ws->cb.on_fragment || ws->tx_closed || !ws->cb.on_message) {
+    if (ws->conf->cb.on_fragment || ws->tx_closed || !ws->conf->cb.on_message) {
         /* streaming receive (or a message nobody takes): hand over and forget the bytes */
         if (last) ws->rx_open = 0;
-        if (ws->cb.on_fragment && !ws->tx_closed && (ev->data.len || last))
-            ws->cb.on_fragment(ws, ev->opcode, ev->data, last, ws->user);
-        if (!ws->s || tn_stream_closed(ws->s) || ws->rx_closed) return 0;
-        tn__stream_consume(ws->s, ws->rx_pos);
-        ws->rx_pos = 0;
-        ws->msg_start = 0;
+        if (ws->conf->cb.on_fragment && !ws->tx_closed && (ev->data.len || last))
+            ws->conf->cb.on_fragment(ws, ev->opcode, ev->data, last, ws->user);
+        if (!TN__WS_S(ws) || tn_stream_closed(TN__WS_S(ws)) || ws->rx_closed) return 0;
+        tn__stream_consume(TN__WS_S(ws), r->pos);
+        r->pos = 0;
+        r->msg_start = 0;
         return 1;
     }
-    if (ev->data.len && ws->msg_start + ws->msg_len != at)
-        memmove(base + ws->msg_start + ws->msg_len, base + at, ev->data.len);
-    ws->msg_len += ev->data.len;
+    if (ev->data.len && r->msg_start + r->msg_len != at)
+        memmove(base + r->msg_start + r->msg_len, base + at, ev->data.len);
+    r->msg_len += ev->data.len;
     if (!last) return 1;
     ws->rx_open = 0;
-    ws->cb.on_message(ws, ev->opcode, tn_str_make(base + ws->msg_start, ws->msg_len), ws->user);
-    if (!ws->s || tn_stream_closed(ws->s) || ws->rx_closed) return 0;
-    tn__stream_consume(ws->s, ws->rx_pos);
-    ws->rx_pos = 0;
-    ws->msg_start = ws->msg_len = 0;
+    ws->conf->cb.on_message(ws, ev->opcode, tn_str_make(base + r->msg_start, r->msg_len), ws->user);
+    if (!TN__WS_S(ws) || tn_stream_closed(TN__WS_S(ws)) || ws->rx_closed) return 0;
+    tn__stream_consume(TN__WS_S(ws), r->pos);
+    r->pos = 0;
+    r->msg_start = r->msg_len = 0;
     return 1;
 }
 
@@ -21898,28 +22113,32 @@ TN__PRIVATE int tn__ws_data(tn_ws *ws, const tn_ws_event *ev, char *base, size_t
    that continues in a later read gets its state copied to ws->rx (a value type), freed
    once the connection is between messages again. */
 TN__PRIVATE void tn__ws_process(tn_ws *ws) {
-    tn_ws_parser local, *p = ws->rx;
+    tn__ws_rx local, *r = ws->rx;
+    tn_stream *s = TN__WS_S(ws);
     int boundary = 1;   /* the parser stands between frames with nothing gathered */
-    if (!p) {
+    if (!r) {
+        uint64_t max = ws->conf->max_msg;
         memset(&local, 0, sizeof local);
-        local.role = ws->client ? TN_WS_CLIENT : TN_WS_SERVER;
-        local.max_message_size = ws->max_msg;
-        if (ws->z) {   /* compressed: the limit is on the decompressed size (tn__ws_zdata); the
-                          wire size may exceed it a little for data that does not compress */
-            local.rsv_allowed = TN_WS_RSV1;
-            local.max_message_size = ws->max_msg + TN__MIN(ws->max_msg / 8 + 1024, UINT64_MAX - ws->max_msg);
+        local.p.role = ws->client ? TN_WS_CLIENT : TN_WS_SERVER;
+        local.p.max_message_size = max;
+#if TN_HAS_DEFLATE
+        if (TN__WS_Z(ws)) {   /* compressed: the limit is on the decompressed size (tn__ws_zdata); the
+                                 wire size may exceed it a little for data that does not compress */
+            local.p.rsv_allowed = TN_WS_RSV1;
+            local.p.max_message_size = max + TN__MIN(max / 8 + 1024, UINT64_MAX - max);
         }
-        p = &local;
+#endif
+        r = &local;
     }
     for (;;) {
-        tn_str buf = tn__stream_peek(ws->s);
+        tn_str buf = tn__stream_peek(s);
         char *base = (char *)(uintptr_t)buf.ptr;
         tn_ws_event ev;
         int rc;
-        if (ws->rx_pos >= buf.len) break;
-        rc = tn_ws_parse(p, base + ws->rx_pos, buf.len - ws->rx_pos, &ev);
+        if (r->pos >= buf.len) break;
+        rc = tn_ws_parse(&r->p, base + r->pos, buf.len - r->pos, &ev);
         if (rc == TN_EINCOMPLETE) {   /* a partial header or control frame, kept in the parser */
-            ws->rx_pos = buf.len;
+            r->pos = buf.len;
             boundary = 0;
             break;
         }
@@ -21927,38 +22146,38 @@ TN__PRIVATE void tn__ws_process(tn_ws *ws) {
             tn__ws_fail_conn(ws, rc);
             return;
         }
-        ws->rx_pos += (size_t)rc;
+        r->pos += (size_t)rc;
         boundary = (ev.flags & TN_WS_EV_FRAME_END) != 0;
         /* more frames behind this one: batch the answers (a lone frame's answer goes
            straight out, its payload not copied); tn__ws_on_data uncorks */
-        if (ws->rx_pos < buf.len && !tn__stream_corked(ws->s)) tn__stream_cork(ws->s, 1);
+        if (r->pos < buf.len && !tn__stream_corked(s)) tn__stream_cork(s, 1);
         if (ev.opcode & 8) {
             if (!tn__ws_control(ws, &ev)) return;
-        } else if (!tn__ws_data(ws, &ev, base, ws->rx_pos - ev.data.len)) {
+        } else if (!tn__ws_data(ws, r, &ev, base, r->pos - ev.data.len)) {
             return;
         }
     }
-    if (boundary && !ws->rx_open) {
-        tn__free(tn__loop_alloc(ws->h.loop), ws->rx);
+    if (ws->rx_open && !ws->rx_z && !ws->conf->cb.on_fragment && !ws->tx_closed && ws->conf->cb.on_message) {
+        /* keep the message so far at the front: drop the headers before it and the spent
+           bytes behind it; the next payload lands right after it */
+        tn__stream_truncate(s, r->msg_start + r->msg_len);
+        tn__stream_consume(s, r->msg_start);
+        r->pos = r->msg_len;
+        r->msg_start = 0;
+    } else {
+        tn__stream_consume(s, r->pos);
+        r->pos = 0;
+    }
+    if (boundary && !ws->rx_open) {   /* between messages: every position is 0 */
+        tn__free(tn__loop_alloc(TN__WS_LOOP(ws)), ws->rx);
         ws->rx = NULL;
-    } else if (p == &local) {
-        ws->rx = (tn_ws_parser *)tn__alloc(tn__loop_alloc(ws->h.loop), sizeof *ws->rx);
+    } else if (r == &local) {
+        ws->rx = (tn__ws_rx *)tn__alloc(tn__loop_alloc(TN__WS_LOOP(ws)), sizeof *ws->rx);
         if (!ws->rx) {
-            (void)tn_stream_abort(ws->s, TN_ENOMEM);
+            (void)tn_stream_abort(s, TN_ENOMEM);
             return;
         }
         *ws->rx = local;
-    }
-    if (ws->rx_open && !ws->rx_z && !ws->cb.on_fragment && !ws->tx_closed && ws->cb.on_message) {
-        /* keep the message so far at the front: drop the headers before it and the spent
-           bytes behind it; the next payload lands right after it */
-        tn__stream_truncate(ws->s, ws->msg_start + ws->msg_len);
-        tn__stream_consume(ws->s, ws->msg_start);
-        ws->rx_pos = ws->msg_len;
-        ws->msg_start = 0;
-    } else {
-        tn__stream_consume(ws->s, ws->rx_pos);
-        ws->rx_pos = 0;
     }
     tn__ws_read(ws);
 }
@@ -21977,9 +22196,9 @@ TN__PRIVATE void tn__ws_on_data(tn_stream *s, int status, tn_str data, void *use
 
 TN__PRIVATE void tn__ws_read(tn_ws *ws) {
     int rc;
-    if (!ws->s || ws->rx_closed || tn_stream_closed(ws->s)) return;
-    rc = tn__stream_fill(ws->s, ws->rx_pos, tn__ws_on_data, ws);
-    if (rc != TN_OK && rc != TN_ECLOSED) (void)tn_stream_abort(ws->s, rc);
+    if (!TN__WS_S(ws) || ws->rx_closed || tn_stream_closed(TN__WS_S(ws))) return;
+    rc = tn__stream_fill(TN__WS_S(ws), ws->rx ? ws->rx->pos : 0, tn__ws_on_data, ws);
+    if (rc != TN_OK && rc != TN_ECLOSED) (void)tn_stream_abort(TN__WS_S(ws), rc);
 }
 
 /* ---- keepalive ---- */
@@ -21987,25 +22206,27 @@ TN__PRIVATE void tn__ws_read(tn_ws *ws) {
 TN__PRIVATE void tn__ws_on_ping_timer(tn_loop *loop, void *user) {
     tn_ws *ws = (tn_ws *)user;
     uint32_t now = (uint32_t)tn_loop_now(loop);
-    if (!ws->s || ws->tx_closed || ws->state != TN__WS_OPEN) return;
+    if (!TN__WS_S(ws) || ws->tx_closed || ws->state != TN__WS_OPEN) return;
     /* only when a ping went out recently: a process that was suspended does not close
        connections whose pongs it could not see (Tornado) */
-    if (ws->last_ping && (uint64_t)(uint32_t)(now - ws->last_ping) < 2 * (uint64_t)ws->ping_interval &&
-        (uint32_t)(now - ws->last_pong) > ws->ping_timeout) {
+    if (ws->x->last_ping && (uint64_t)(uint32_t)(now - ws->x->last_ping) < 2 * (uint64_t)ws->conf->ping_interval &&
+        (uint32_t)(now - ws->x->last_pong) > ws->conf->ping_timeout) {
         (void)tn_ws_close(ws, 0, NULL, 0);
         return;
     }
-    if (tn__ws_frame(ws, TN_WS_PING, 1, NULL, 0, NULL, NULL, 0) == TN_OK) ws->last_ping = now ? now : 1;
+    if (tn__ws_frame(ws, TN_WS_PING, 1, NULL, 0, NULL, NULL, 0) == TN_OK) ws->x->last_ping = now ? now : 1;
 }
 
 /* The connection is open (state and opened set): keepalive and reading start. */
 TN__PRIVATE void tn__ws_start(tn_ws *ws) {
-    if (!ws->s || tn_stream_closed(ws->s)) return;
-    ws->last_pong = (uint32_t)tn_loop_now(ws->h.loop);
-    if (ws->ping_interval && !ws->tx_closed &&
-        tn_loop_call_every(ws->h.loop, ws->ping_interval, tn__ws_on_ping_timer, ws, &ws->ping_timer) != TN_OK) {
-        (void)tn_stream_abort(ws->s, TN_ENOMEM);
-        return;
+    if (!TN__WS_S(ws) || tn_stream_closed(TN__WS_S(ws))) return;
+    if (ws->conf->ping_interval && !ws->tx_closed) {   /* keepalive: its state is in x */
+        if (!tn__ws_x(ws) ||
+            tn_loop_call_every(TN__WS_LOOP(ws), ws->conf->ping_interval, tn__ws_on_ping_timer, ws, &ws->x->ping_timer) != TN_OK) {
+            (void)tn_stream_abort(TN__WS_S(ws), TN_ENOMEM);
+            return;
+        }
+        ws->x->last_pong = (uint32_t)tn_loop_now(TN__WS_LOOP(ws));
     }
     tn__ws_read(ws);
 }
@@ -22015,14 +22236,17 @@ TN__PRIVATE void tn__ws_client_fail(tn_ws *ws, int status, int http_status);
 TN__PRIVATE void tn__ws_on_stream_close(tn_stream *s, int cause, void *user) {
     tn_ws *ws = (tn_ws *)user;
     (void)s;
-    ws->s = NULL;
+    tn__ws_set_s(ws, NULL);
     tn__ws_cancel_timers(ws);
     if (ws->state == TN__WS_CONNECTING) {
-        tn__ws_client_fail(ws, ws->cl->aborted ? TN_ECANCELED : cause ? cause : TN_ECLOSED, 0);
+        tn__ws_client_fail(ws, ws->x->cl->aborted ? TN_ECANCELED : cause ? cause : TN_ECLOSED, 0);
         return;
     }
     ws->state = TN__WS_GONE;
-    (void)tn__handle_close(&ws->h);
+    /* in the stream's memory: on_close now (the close sequence runs from the loop), before
+       that memory goes; on its own: from the loop's closing phase */
+    if (ws->embedded) tn__ws_end(ws);
+    else (void)tn__handle_close(&TN__WS_OWN(ws)->h);
 }
 
 /* ---- server ---- */
@@ -22064,8 +22288,9 @@ TN_API int tn_ws_accept(tn_request *req, const tn_ws_opts *opts, const tn_ws_han
     char accept[TN_WS_ACCEPT_SIZE + 1];
     tn_loop *loop;
     tn_stream *s;
-    tn_ws *ws;
-    int custom, rc, zok = 0;
+    tn_ws tmp, *ws;
+    tn__ws_conf *conf;
+    int custom, rc, zok = 0, own;
     char zhdr[128];
     if (out) *out = NULL;
     if (!req || !h) return TN_EINVAL;
@@ -22082,9 +22307,20 @@ TN_API int tn_ws_accept(tn_request *req, const tn_ws_opts *opts, const tn_ws_han
         if (rc == TN_ENOENT) rc = TN_OK;   /* none in common: go on without one (Tornado) */
     }
     if (rc != TN_OK) return tn__ws_refuse(req, rc);
-    ws = tn__ws_new(loop, &o, h, user, 0);
-    if (ws && proto.len && !(ws->subprotocol = tn__strndup(tn__loop_alloc(loop), proto.ptr, proto.len))) {
-        tn__free(tn__loop_alloc(loop), ws);
+    /* built here, then moved into the stream's spare bytes once it is detached (a
+       tn__ws_own where they are too few) */
+    own = tn__hs_spare_size() < sizeof(tn_ws);
+    memset(&tmp, 0, sizeof tmp);
+    conf = tn__ws_conf_get(loop, &o, h);
+    ws = !conf ? NULL : own ? tn__ws_new_own(loop, conf, user, 0) : &tmp;
+    if (ws) {
+        ws->conf = conf;
+        ws->user = user;
+    } else {
+        tn__ws_conf_put(conf);
+    }
+    if (ws && proto.len && (!tn__ws_x(ws) || !(ws->x->subprotocol = tn__strndup(tn__loop_alloc(loop), proto.ptr, proto.len)))) {
+        tn__ws_drop(ws);
         ws = NULL;
     }
 #if TN_HAS_DEFLATE
@@ -22097,11 +22333,10 @@ TN_API int tn_ws_accept(tn_request *req, const tn_ws_opts *opts, const tn_ws_han
         int erc = tn_ws_parse_extensions(hd, nh, exts, sizeof exts / sizeof exts[0], &ne);
         if ((erc == TN_OK || erc == TN_ELIMIT) && tn_ws_deflate_negotiate(o.compression, exts, ne, &zp) == TN_OK &&
             tn_ws_deflate_format(&zp, zhdr, sizeof zhdr) > 0) {
-            if (tn__ws_z_new(tn__loop_alloc(loop), o.compression, &zp, 0, &ws->z) == TN_OK) {
+            if (tn__ws_x(ws) && tn__ws_z_new(tn__loop_alloc(loop), o.compression, &zp, 0, &ws->x->z) == TN_OK) {
                 zok = 1;
             } else {   /* out of memory, or bad options */
-                tn__free(tn__loop_alloc(loop), ws->subprotocol);
-                tn__free(tn__loop_alloc(loop), ws);
+                tn__ws_drop(ws);
                 ws = NULL;
             }
         }
@@ -22115,18 +22350,21 @@ TN_API int tn_ws_accept(tn_request *req, const tn_ws_opts *opts, const tn_ws_han
     if ((rc = tn_response_set_header(req, "Upgrade", "websocket")) != TN_OK ||
         (rc = tn_response_set_header(req, "Connection", "Upgrade")) != TN_OK ||
         (rc = tn_response_set_header(req, "Sec-WebSocket-Accept", accept)) != TN_OK ||
-        (ws->subprotocol && (rc = tn_response_set_header(req, "Sec-WebSocket-Protocol", ws->subprotocol)) != TN_OK) ||
+        (ws->x && ws->x->subprotocol &&
+         (rc = tn_response_set_header(req, "Sec-WebSocket-Protocol", ws->x->subprotocol)) != TN_OK) ||
         (zok && (rc = tn_response_set_header(req, "Sec-WebSocket-Extensions", zhdr)) != TN_OK) ||
         (rc = tn_response_start(req, 101, 0)) != TN_OK || (rc = tn_request_detach(req, &s)) != TN_OK) {
-#if TN_HAS_DEFLATE
-        tn__ws_z_free(ws->z);
-#endif
-        tn__free(tn__loop_alloc(loop), ws->subprotocol);
-        tn__free(tn__loop_alloc(loop), ws);
+        tn__ws_drop(ws);
         return rc;
     }
-    tn__handle_init(loop, &ws->h, &tn__ws_type);
-    ws->s = s;
+    if (own) {
+        tn__handle_init(loop, &TN__WS_OWN(ws)->h, &tn__ws_type);
+    } else {
+        ws = (tn_ws *)tn__hs_spare(s);
+        *ws = tmp;
+        ws->embedded = 1;
+    }
+    tn__ws_set_s(ws, s);
     tn__stream_cork(s, 0);   /* a pipelining client's frames may have corked it: the 101 goes now */
     tn_stream_set_close_cb(s, tn__ws_on_stream_close, ws);
     ws->state = TN__WS_OPEN;
@@ -22140,32 +22378,32 @@ TN_API int tn_ws_accept(tn_request *req, const tn_ws_opts *opts, const tn_ws_han
 /* ---- client ---- */
 
 TN__PRIVATE void tn__ws_client_fail(tn_ws *ws, int status, int http_status) {
-    tn_ws_connect_cb cb = ws->cl ? ws->cl->cb : NULL;
+    tn_ws_connect_cb cb = ws->x->cl ? ws->x->cl->cb : NULL;
     if (ws->state == TN__WS_GONE) return;
     ws->state = TN__WS_GONE;   /* never opened: no on_close */
-    if (ws->cl) {
-        ws->cl->cb = NULL;
-        if (ws->cl->timer) (void)tn_loop_cancel(ws->h.loop, ws->cl->timer);
-        ws->cl->timer = 0;
+    if (ws->x->cl) {
+        ws->x->cl->cb = NULL;
+        if (ws->x->cl->timer) (void)tn_loop_cancel(TN__WS_LOOP(ws), ws->x->cl->timer);
+        ws->x->cl->timer = 0;
     }
     if (cb) cb(ws, status, http_status, ws->user);
     /* with a stream, its close callback closes us (it still points here until then) */
-    if (ws->s) (void)tn_stream_abort(ws->s, status);
-    else (void)tn__handle_close(&ws->h);
+    if (TN__WS_S(ws)) (void)tn_stream_abort(TN__WS_S(ws), status);
+    else (void)tn__handle_close(&TN__WS_OWN(ws)->h);
 }
 
 TN__PRIVATE void tn__ws_on_hs_timer(tn_loop *loop, void *user) {
     tn_ws *ws = (tn_ws *)user;
     (void)loop;
-    ws->cl->timer = 0;
-    ws->cl->timed_out = 1;
-    if (ws->cl->conn) tn_tcp_connect_cancel(ws->cl->conn);   /* reports TN_ECANCELED, read as a timeout */
+    ws->x->cl->timer = 0;
+    ws->x->cl->timed_out = 1;
+    if (ws->x->cl->conn) tn_tcp_connect_cancel(ws->x->cl->conn);   /* reports TN_ECANCELED, read as a timeout */
     else tn__ws_client_fail(ws, TN_ETIMEOUT, 0);
 }
 
 /* The server's 101 is complete in buf[0..n): check it. Returns TN_OK or TN_EWS_HANDSHAKE. */
 TN__PRIVATE int tn__ws_check_answer(tn_ws *ws) {
-    tn__ws_client *cl = ws->cl;
+    tn__ws_client *cl = ws->x->cl;
     tn_http_response *r = &cl->res;
     tn_str proto;
     int rc = tn_ws_check_response(r->status, r->headers, r->num_headers, tn_str_c(cl->key));
@@ -22177,7 +22415,7 @@ TN__PRIVATE int tn__ws_check_answer(tn_ws *ws) {
         size_t ne = 0;
         if (tn_ws_parse_extensions(r->headers, r->num_headers, exts, 2, &ne) != TN_OK) return TN_EWS_HANDSHAKE;
         rc = tn_ws_deflate_check_response(&cl->zopts, exts, ne, &zp);
-        if (rc == TN_OK && (rc = tn__ws_z_new(tn__loop_alloc(ws->h.loop), &cl->zopts, &zp, 1, &ws->z)) != TN_OK) return rc;
+        if (rc == TN_OK && (rc = tn__ws_z_new(tn__loop_alloc(TN__WS_LOOP(ws)), &cl->zopts, &zp, 1, &ws->x->z)) != TN_OK) return rc;
         if (rc != TN_OK && rc != TN_ENOENT) return rc;
     } else
 #endif
@@ -22194,14 +22432,14 @@ TN__PRIVATE int tn__ws_check_answer(tn_ws *ws) {
             p = e ? e + 1 : NULL;
         }
         if (!found) return TN_EWS_HANDSHAKE;
-        if (!(ws->subprotocol = tn__strndup(tn__loop_alloc(ws->h.loop), proto.ptr, proto.len))) return TN_ENOMEM;
+        if (!(ws->x->subprotocol = tn__strndup(tn__loop_alloc(TN__WS_LOOP(ws)), proto.ptr, proto.len))) return TN_ENOMEM;
     }
     return TN_OK;
 }
 
 TN__PRIVATE void tn__ws_on_answer(tn_stream *s, int status, tn_str data, void *user) {
     tn_ws *ws = (tn_ws *)user;
-    tn__ws_client *cl = ws->cl;
+    tn__ws_client *cl = ws->x->cl;
     tn_ws_connect_cb cb;
     int rc, rc2, http_status;
     if (status != TN_OK) return;   /* closing: the close callback reports it */
@@ -22231,10 +22469,10 @@ TN__PRIVATE void tn__ws_on_answer(tn_stream *s, int status, tn_str data, void *u
 
 /* The connection is up (TCP, and TLS for wss://): send the upgrade request. */
 TN__PRIVATE void tn__ws_send_request(tn_ws *ws) {
-    tn__ws_client *cl = ws->cl;
-    int rc = tn_stream_write(ws->s, tn_buf_ptr(&cl->req), tn_buf_size(&cl->req), NULL, NULL);
+    tn__ws_client *cl = ws->x->cl;
+    int rc = tn_stream_write(TN__WS_S(ws), tn_buf_ptr(&cl->req), tn_buf_size(&cl->req), NULL, NULL);
     tn_buf_free(&cl->req);
-    if (rc == TN_OK) rc = tn__stream_fill(ws->s, 0, tn__ws_on_answer, ws);
+    if (rc == TN_OK) rc = tn__stream_fill(TN__WS_S(ws), 0, tn__ws_on_answer, ws);
     if (rc != TN_OK) tn__ws_client_fail(ws, rc, 0);
 }
 
@@ -22243,10 +22481,10 @@ TN__PRIVATE void tn__ws_send_request(tn_ws *ws) {
    the handshake's status (TN_ETLS_VERIFY, TN_ETLS, ...), OpenSSL's reason logged. */
 TN__PRIVATE void tn__ws_on_tls(tn_stream *s, int status, void *user) {
     tn_ws *ws = (tn_ws *)user;
-    if (ws->state != TN__WS_CONNECTING || !ws->cl || ws->cl->aborted) return;   /* the close callback reports */
+    if (ws->state != TN__WS_CONNECTING || !ws->x->cl || ws->x->cl->aborted) return;   /* the close callback reports */
     if (status != TN_OK) {
         const char *why = tn_stream_tls_error(s);
-        TN__LLOG(ws->h.loop, TN_LOG_WARN, status, "ws: TLS handshake with %s failed: %s", ws->cl->host,
+        TN__LLOG(TN__WS_LOOP(ws), TN_LOG_WARN, status, "ws: TLS handshake with %s failed: %s", ws->x->cl->host,
                  *why ? why : tn_strerror(status));
         tn__ws_client_fail(ws, status, 0);
         return;
@@ -22257,7 +22495,7 @@ TN__PRIVATE void tn__ws_on_tls(tn_stream *s, int status, void *user) {
 
 TN__PRIVATE void tn__ws_on_connected(int status, tn_stream *s, void *user) {
     tn_ws *ws = (tn_ws *)user;
-    tn__ws_client *cl = ws->cl;
+    tn__ws_client *cl = ws->x->cl;
     cl->conn = NULL;
     if (status == TN_OK && cl->aborted) {
         (void)tn_stream_close(s, NULL, NULL);
@@ -22267,7 +22505,7 @@ TN__PRIVATE void tn__ws_on_connected(int status, tn_stream *s, void *user) {
         tn__ws_client_fail(ws, cl->timed_out ? TN_ETIMEOUT : status, 0);
         return;
     }
-    ws->s = s;
+    tn__ws_set_s(ws, s);
     tn_stream_set_close_cb(s, tn__ws_on_stream_close, ws);
 #if TN_HAS_OPENSSL
     if (cl->tls) {   /* wss://: the upgrade request waits for the handshake */
@@ -22295,7 +22533,7 @@ TN__PRIVATE int tn__ws_put_header(tn_buf *b, tn_str name, tn_str value) {
 
 /* Build the upgrade request into cl->req. */
 TN__PRIVATE int tn__ws_build_request(tn_ws *ws, const tn_url *u, const tn_ws_opts *o) {
-    tn__ws_client *cl = ws->cl;
+    tn__ws_client *cl = ws->x->cl;
     tn_buf *b = &cl->req;
     tn_buf protos;
     tn_str host = u->authority;
@@ -22303,7 +22541,7 @@ TN__PRIVATE int tn__ws_build_request(tn_ws *ws, const tn_url *u, const tn_ws_opt
     int rc = TN_OK;
     const char *at = (const char *)memchr(host.ptr, '@', host.len);
     if (at) host = tn_str_make(at + 1, host.len - (size_t)(at + 1 - host.ptr));
-    tn_buf_init(&protos, tn__loop_alloc(ws->h.loop));
+    tn_buf_init(&protos, tn__loop_alloc(TN__WS_LOOP(ws)));
     if (tn_buf_append(b, "GET ", 4) != 0 ||
         tn_buf_append(b, u->path.len ? u->path.ptr : "/", u->path.len ? u->path.len : 1) != 0 ||
         (u->query.len && (tn_buf_append(b, "?", 1) != 0 || tn_buf_append(b, u->query.ptr, u->query.len) != 0)) ||
@@ -22323,7 +22561,7 @@ TN__PRIVATE int tn__ws_build_request(tn_ws *ws, const tn_url *u, const tn_ws_opt
     }
     if (rc == TN_OK && o->num_subprotocols) {
         if (tn_buf_append(&protos, "", 1) != 0) rc = TN_ENOMEM;   /* NUL */
-        else if (!(cl->offered = tn__strdup(tn__loop_alloc(ws->h.loop), tn_buf_ptr(&protos)))) rc = TN_ENOMEM;
+        else if (!(cl->offered = tn__strdup(tn__loop_alloc(TN__WS_LOOP(ws)), tn_buf_ptr(&protos)))) rc = TN_ENOMEM;
         else rc = tn__ws_put_header(b, tn_str_c("Sec-WebSocket-Protocol"), tn_str_c(cl->offered));
     }
     tn_buf_free(&protos);
@@ -22367,11 +22605,17 @@ TN_API int tn_ws_connect(tn_loop *loop, const char *url, const tn_ws_opts *opts,
     }
     if (!tls && !tn_str_ieq(u.scheme, tn_str_c("ws"))) return TN_EINVAL;
     port = u.port > 0 ? u.port : tls ? 443 : 80;
-    ws = tn__ws_new(loop, &o, h, user, 1);
-    if (!ws) return TN_ENOMEM;
-    cl = ws->cl = (tn__ws_client *)tn__calloc(a, sizeof *cl);
+    {
+        tn__ws_conf *conf = tn__ws_conf_get(loop, &o, h);
+        if (!conf) return TN_ENOMEM;
+        if (!(ws = tn__ws_new_own(loop, conf, user, 1))) {
+            tn__ws_conf_put(conf);
+            return TN_ENOMEM;
+        }
+    }
+    cl = tn__ws_x(ws) ? (ws->x->cl = (tn__ws_client *)tn__calloc(a, sizeof *cl)) : NULL;
     if (!cl) {
-        tn__free(a, ws);
+        tn__ws_free_unstarted(ws);
         return TN_ENOMEM;
     }
     tn_buf_init(&cl->req, a);
@@ -22403,16 +22647,15 @@ TN_API int tn_ws_connect(tn_loop *loop, const char *url, const tn_ws_opts *opts,
     }
     if (rc < 0 && cl->conn) {
         /* the connector still calls back: let it find a dead handshake */
-        tn__handle_init(loop, &ws->h, &tn__ws_type);
+        tn__handle_init(loop, &TN__WS_OWN(ws)->h, &tn__ws_type);
         ws->state = TN__WS_CONNECTING;
         return rc;
     }
     if (rc < 0) {
-        tn__ws_client_free(ws);
-        tn__free(a, ws);
+        tn__ws_free_unstarted(ws);
         return rc;
     }
-    tn__handle_init(loop, &ws->h, &tn__ws_type);
+    tn__handle_init(loop, &TN__WS_OWN(ws)->h, &tn__ws_type);
     ws->state = TN__WS_CONNECTING;
     if (out) *out = ws;
     return TN_OK;
@@ -22421,20 +22664,22 @@ TN_API int tn_ws_connect(tn_loop *loop, const char *url, const tn_ws_opts *opts,
 /* ---- accessors ---- */
 
 TN_API size_t tn_ws_buffered_amount(const tn_ws *ws) {
-    return ws && ws->s ? tn_stream_write_buffer_size(ws->s) : 0;
+    return ws && TN__WS_S(ws) ? tn_stream_write_buffer_size(TN__WS_S(ws)) : 0;
 }
-TN_API const char *tn_ws_subprotocol(const tn_ws *ws) { return ws && ws->subprotocol ? ws->subprotocol : ""; }
+TN_API const char *tn_ws_subprotocol(const tn_ws *ws) {
+    return ws && ws->x && ws->x->subprotocol ? ws->x->subprotocol : "";
+}
 TN_API int tn_ws_closing(const tn_ws *ws) {
-    return !ws || ws->state == TN__WS_GONE || ws->tx_closed || ws->rx_closed || !ws->s || tn_stream_closed(ws->s);
+    return !ws || ws->state == TN__WS_GONE || ws->tx_closed || ws->rx_closed || !TN__WS_S(ws) || tn_stream_closed(TN__WS_S(ws));
 }
-TN_API tn_stream *tn_ws_stream(const tn_ws *ws) { return ws && ws->state == TN__WS_OPEN ? ws->s : NULL; }
-TN_API tn_loop *tn_ws_loop(const tn_ws *ws) { return ws->h.loop; }
+TN_API tn_stream *tn_ws_stream(const tn_ws *ws) { return ws && ws->state == TN__WS_OPEN ? TN__WS_S(ws) : NULL; }
+TN_API tn_loop *tn_ws_loop(const tn_ws *ws) { return TN__WS_LOOP(ws); }
 TN_API void tn_ws_set_user(tn_ws *ws, void *user) { ws->user = user; }
 TN_API void *tn_ws_get_user(const tn_ws *ws) { return ws->user; }
 TN_API int tn_ws_compression(const tn_ws *ws, tn_ws_deflate_params *out) {
 #if TN_HAS_DEFLATE
-    if (ws && ws->z) {
-        if (out) tn__ws_z_params(ws->z, out);
+    if (ws && TN__WS_Z(ws)) {
+        if (out) tn__ws_z_params(ws->x->z, out);
         return 1;
     }
 #endif
@@ -22444,18 +22689,18 @@ TN_API int tn_ws_compression(const tn_ws *ws, tn_ws_deflate_params *out) {
 }
 TN_API size_t tn_ws_compression_memory(const tn_ws *ws) {
 #if TN_HAS_DEFLATE
-    if (ws && ws->z) return tn__ws_z_memory(ws->z);
+    if (ws && TN__WS_Z(ws)) return tn__ws_z_memory(ws->x->z);
 #endif
     (void)ws;
     return 0;
 }
 TN_API void tn_ws_get_opts(const tn_ws *ws, tn_ws_opts *out) {
     memset(out, 0, sizeof *out);
-    out->max_message_size = ws->max_msg;
-    out->max_write_buffer_size = ws->max_wbuf;
-    out->ping_interval_ms = ws->ping_interval;
-    out->ping_timeout_ms = ws->ping_timeout;
-    out->close_timeout_ms = ws->close_timeout;
+    out->max_message_size = ws->conf->max_msg;
+    out->max_write_buffer_size = ws->conf->max_wbuf;
+    out->ping_interval_ms = ws->conf->ping_interval;
+    out->ping_timeout_ms = ws->conf->ping_timeout;
+    out->close_timeout_ms = ws->conf->close_timeout;
 }
 
 #endif /* TN_HAS_WEBSOCKET */

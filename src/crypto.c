@@ -555,9 +555,11 @@ TN_API int tn_utf8_validate(const void *data, size_t n) {
    Random bytes. */
 static tn_random_fn tn__random_hook = NULL;
 static void *tn__random_user = NULL;
+static unsigned tn__random_gen = 0;   /* changes with the source: pools refill (tn__random_pooled) */
 
 TN_API void tn_random_set_source(tn_random_fn fn, void *user) {
     tn__random_hook = fn;
+    tn__random_gen++;
     tn__random_user = fn ? user : NULL;
 }
 
@@ -620,4 +622,32 @@ TN_API int tn_random_bytes(void *buf, size_t n) {
 #  endif
     return tn__random_urandom(p, n);
 #endif
+}
+
+/* ---- the random pool (tn__random_pooled) ---- */
+#define TN__RANDOM_POOL 256   /* bytes per refill: 64 WebSocket masks per system call */
+typedef struct tn__random_pool_s {
+    size_t pos;               /* bytes before pos were handed out (and wiped) */
+    unsigned gen;             /* tn__random_gen when filled */
+    unsigned char b[TN__RANDOM_POOL];
+} tn__random_pool_s;
+
+TN__PRIVATE int tn__random_pooled(const tn_allocator *a, void **pool, void *out, size_t n) {
+    tn__random_pool_s *p = (tn__random_pool_s *)*pool;
+    int rc;
+    if (n > TN__RANDOM_POOL / 4) return tn_random_bytes(out, n);
+    if (!p) {
+        if (!(p = (tn__random_pool_s *)tn__alloc(a, sizeof *p))) return tn_random_bytes(out, n);
+        p->pos = TN__RANDOM_POOL;   /* empty */
+        *pool = p;
+    }
+    if (TN__RANDOM_POOL - p->pos < n || p->gen != tn__random_gen) {   /* empty, or from another source */
+        if ((rc = tn_random_bytes(p->b, TN__RANDOM_POOL)) != TN_OK) return rc;
+        p->pos = 0;
+        p->gen = tn__random_gen;
+    }
+    memcpy(out, p->b + p->pos, n);
+    memset(p->b + p->pos, 0, n);
+    p->pos += n;
+    return TN_OK;
 }

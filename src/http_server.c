@@ -87,7 +87,7 @@ struct tn__hconn {
     tn__hconn *tq_prev, *tq_next;
     uint32_t deadline;             /* in a timeout queue: loop time, low 32 bits (tn__hs_tq_left);
                                       lingering: bytes discarded */
-    unsigned char state;           /* TN__HC_* */
+    unsigned char state;           /* TN__HC_* (kept after a detach: see tn__hs_spare) */
     unsigned char reading;         /* a fill is pending */
     unsigned char ready;           /* queued in the server's ready list */
     signed char tq;                /* timeout queue it is in, or TN__TQ_NONE */
@@ -1010,6 +1010,19 @@ TN_API int tn_request_detach(tn_request *req, tn_stream **stream) {
     }
     return TN_OK;
 }
+
+/* After tn_request_detach the connection's HTTP state is dead but for its state byte
+   (tn_http_server_close and the deadline skip detached connections by it): the bytes
+   before it are spare, for the stream's new owner to keep its own state in (the
+   WebSocket: one allocation per connection, as for HTTP). s: a detached stream; the
+   spare bytes start 8-byte aligned. */
+TN__PRIVATE size_t tn__hs_spare_size(void) { return offsetof(tn__hconn, state); }
+TN__PRIVATE void *tn__hs_spare(tn_stream *s) {
+    tn__hconn *c = (tn__hconn *)tn__tcp_conn_state(s);
+    TN_ASSERT(c->state == TN__HC_DETACHED);
+    return c;
+}
+TN__PRIVATE tn_stream *tn__hs_spare_stream(void *spare) { return tn__tcp_conn_stream(spare); }
 
 /* ---- errors on the wire ---- */
 TN__PRIVATE void tn__hc_fail(tn__hconn *c, int status) {

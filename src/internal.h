@@ -281,6 +281,14 @@ TN__PRIVATE void tn__log_at(const tn_logger *lg, int level, int code, const char
 #  define TN__LOG(lg, level, code, ...) ((void)(lg), (void)(level), (void)(code))
 #endif
 
+/* ---- crypto.c ---- */
+/* n (<= 64) random bytes from a pool refilled TN__RANDOM_POOL bytes at a time from
+   tn_random_bytes (one system call for many WebSocket masks). *pool: the caller's slot (a
+   loop's TN__LOOP_SLOT_RANDOM), allocated on first use, one plain allocation. Bytes handed
+   out are wiped from the pool: never given twice. A new source (tn_random_set_source)
+   empties every pool; without memory for the pool, every call goes to tn_random_bytes. */
+TN__PRIVATE int tn__random_pooled(const tn_allocator *a, void **pool, void *out, size_t n);
+
 /* ---- buf.c: formatter output (url, http_util): counts always, writes while the caller's
    buffer has room. The *_buf variants of a formatter run it twice: once to size (p NULL),
    then into reserved tn_buf space, so a tn_buf is never left half-written. ---- */
@@ -364,6 +372,10 @@ TN__PRIVATE int tn__loop_add_fd(tn_loop *loop, tn_socket fd, int events, tn_fd_c
 TN__PRIVATE int tn__loop_fired_reserve(tn_loop *loop, size_t n);
 TN__PRIVATE tn__fired *tn__loop_fired(tn_loop *loop);
 TN__PRIVATE void **tn__loop_backend(tn_loop *loop);
+/* Per-loop state of other modules, one pointer each (tn__loop_slot): the random pool
+   (crypto.c, tn__random_pooled) and the WebSocket options shared by connections (ws_conn.c). */
+enum { TN__LOOP_SLOT_RANDOM, TN__LOOP_SLOT_WS, TN__LOOP_SLOTS };
+TN__PRIVATE void **tn__loop_slot(tn_loop *loop, int which);
 
 /* ---- the poller backend contract (one backend compiled in; see poll_*.c) ---- */
 TN__PRIVATE int tn__poll_init(tn_loop *loop);
@@ -460,6 +472,10 @@ TN__PRIVATE int tn__http_is_tchar(int c);
 #if TN_HAS_HTTP_SERVER
 TN__PRIVATE int tn__response_remove_header(tn_request *r, const char *name, const char *prefix);
 TN__PRIVATE int tn__response_error_html(tn_buf *out, int status, const char *reason);
+/* A detached connection's spare bytes (tn__hs_spare_size of them) and back. */
+TN__PRIVATE size_t tn__hs_spare_size(void);
+TN__PRIVATE void *tn__hs_spare(tn_stream *s);
+TN__PRIVATE tn_stream *tn__hs_spare_stream(void *spare);
 #if TN_HAS_DEFLATE
 /* 1 if the server's compress_response would gzip this response now (the option, the
    client's Accept-Encoding, the status, the Content-Type set, no Content-Encoding). */

@@ -103,6 +103,8 @@ struct tn_loop {
     int wake_pending;
     int post_closed;
     tn_async *asyncs;
+
+    void *slots[TN__LOOP_SLOTS];      /* tn__loop_slot: per-loop state of other modules */
 };
 
 
@@ -162,6 +164,9 @@ TN__PRIVATE int tn__loop_fired_reserve(tn_loop *loop, size_t n) {
    slot where the backend keeps its state. */
 TN__PRIVATE tn__fired *tn__loop_fired(tn_loop *loop) { return loop->fired; }
 TN__PRIVATE void **tn__loop_backend(tn_loop *loop) { return &loop->backend; }
+/* A slot for another module's per-loop state (TN__LOOP_SLOT_*): NULL until it fills it;
+   what a slot holds when the loop is freed must be one plain allocation (freed then). */
+TN__PRIVATE void **tn__loop_slot(tn_loop *loop, int which) { return &loop->slots[which]; }
 
 /* The loop's logger (TN__LLOG in internal.h goes through it). */
 TN__PRIVATE const tn_logger *tn__loop_logger(const tn_loop *loop) { return &loop->opts.logger; }
@@ -766,6 +771,10 @@ TN__PRIVATE void tn__loop_release(tn_loop *loop) {
     tn__free(&a, loop->heap);
     tn__free(&a, loop->scratch);
     tn__loop_blocks_trim(loop, 0);
+    {
+        int i;
+        for (i = 0; i < TN__LOOP_SLOTS; i++) tn__free(&a, loop->slots[i]);
+    }
     tn__free(&a, loop);
     tn__net_cleanup();
 }

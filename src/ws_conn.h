@@ -29,6 +29,11 @@ TN__BEGIN_DECLS
    peer is answered with the same code. A protocol error closes with 1002, invalid UTF-8
    with 1007, an oversized message with 1009. on_close runs exactly once, from the loop,
    when the connection is gone; the tn_ws is freed when it returns.
+   MEMORY: an idle server connection costs what an idle HTTP keep-alive connection does (its
+   tn_ws lives in the stream's block; handler and options are shared by the loop's
+   connections that have the same). A subprotocol, keepalive, send callbacks or
+   compression add a small part of its own (kept until the connection goes); a frame or
+   message that spans reads holds the parser until it is complete.
    One thread: the loop's. Callbacks never run inside the call that caused them. */
 typedef struct tn_ws tn_ws;
 

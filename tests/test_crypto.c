@@ -596,10 +596,51 @@ TN_TEST(random_bytes) {
     TN_EQ_INT(calls, 2);
 }
 
+/* A source that hands out a counter, byte by byte, and counts its calls. */
+static unsigned char g_ctr;
+static int counting_source(void *buf, size_t n, void *user) {
+    unsigned char *p = (unsigned char *)buf;
+    size_t i;
+    (*(int *)user)++;
+    for (i = 0; i < n; i++) p[i] = g_ctr++;
+    return TN_OK;
+}
+
+/* The pool behind WebSocket masks (tn__random_pooled): one source call per 256 bytes, every
+   byte handed out once (the counter comes out in order, no byte twice) and wiped from the
+   pool, a new source empties it, large requests go straight to the source. */
+TN_TEST(random_pool) {
+    tn_allocator a;
+    void *pool = NULL;
+    unsigned char m[4], big[100];
+    int calls = 0, i, j, wiped = 1;
+    unsigned char want = 0;
+    TN_OK_RC(tn__allocator_resolve(NULL, &a));
+    g_ctr = 0;
+    tn_random_set_source(counting_source, &calls);
+    for (i = 0; i < 64; i++) {
+        TN_OK_RC(tn__random_pooled(&a, &pool, m, sizeof m));
+        for (j = 0; j < 4; j++) TN_EQ_INT(m[j], want++);
+    }
+    TN_EQ_INT(calls, 1);   /* 64 masks, one refill */
+    for (i = 0; i < 256; i++) wiped &= ((tn__random_pool_s *)pool)->b[i] == 0;
+    TN_CHECK(wiped);
+    TN_OK_RC(tn__random_pooled(&a, &pool, m, sizeof m));
+    TN_EQ_INT(calls, 2);
+    TN_EQ_INT(m[0], 0);    /* the counter wrapped: a fresh block of 256 */
+    TN_OK_RC(tn__random_pooled(&a, &pool, big, sizeof big));   /* > 64: straight from the source */
+    TN_EQ_INT(calls, 3);
+    tn_random_set_source(NULL, NULL);
+    TN_OK_RC(tn__random_pooled(&a, &pool, m, sizeof m));       /* a new source: refilled from it */
+    TN_EQ_INT(calls, 3);
+    TN_CHECK(((tn__random_pool_s *)pool)->b[4] != 4 || ((tn__random_pool_s *)pool)->b[5] != 5);
+    tn__free(&a, pool);
+}
+
 TN_TESTS(TN_CASE(sha1_fips_vectors), TN_CASE(sha256_fips_vectors), TN_CASE(sha_million_a),
          TN_CASE(sha_streaming_splits), TN_CASE(sha_speed), TN_CASE(hmac_sha256_rfc4231),
          TN_CASE(hmac_sha1_rfc2202), TN_CASE(ct_equal), TN_CASE(base64_rfc4648_vectors),
          TN_CASE(base64_url_alphabet), TN_CASE(base64_rejects), TN_CASE(base64_buffer_sizes),
          TN_CASE(base64_round_trips), TN_CASE(hex_encode),
     TN_CASE(hex_decode), TN_CASE(utf8_valid_and_split),
-         TN_CASE(utf8_invalid), TN_CASE(utf8_exhaustive_and_differential), TN_CASE(random_bytes))
+         TN_CASE(utf8_invalid), TN_CASE(utf8_exhaustive_and_differential), TN_CASE(random_bytes), TN_CASE(random_pool))

@@ -35,6 +35,7 @@ typedef struct server {
     int no_send_cb;                /* echo without a completion callback */
     int server_closes_after;       /* > 0: the server closes after this many messages */
     int close_with;                /* the code it closes with */
+    int vary_limit;                /* > 0: max_message_size = vary_limit + the number in the path ("/v7") */
     char cookie[64];               /* tn_app route: the cookie seen at open */
     char capture[64];              /* tn_app route: the path capture seen at open */
     volatile size_t zmem;          /* tn_ws_compression_memory at the last message */
@@ -133,7 +134,14 @@ static void http_handler(tn_request *req, void *user) {
         tn_respond_error(req, 401, NULL);
         return;
     }
-    s->accept_rc = tn_ws_accept(req, &s->opts, &h, s, &ws);
+    if (s->vary_limit) {   /* options of its own per connection */
+        tn_ws_opts o = s->opts;
+        tn_str p = tn_request_path(req);
+        o.max_message_size = (uint64_t)s->vary_limit + (uint64_t)atoi(p.len > 2 ? p.ptr + 2 : "0");
+        s->accept_rc = tn_ws_accept(req, &o, &h, s, &ws);
+    } else {
+        s->accept_rc = tn_ws_accept(req, &s->opts, &h, s, &ws);
+    }
     if (s->accept_rc == TN_OK) {
         s->opens++;
         ws_track(s, ws, 1);   /* req is gone from here on */
@@ -594,6 +602,43 @@ TN_TEST(sixteen_mib_messages) {
     TN_SLOW_UNDER_WINE("16 MiB messages each way (20 s there)");
     big_message(1);
     big_message(7);
+}
+
+/* Connections with the same handler and options share one copy of them (a list per loop,
+   16 long; past that a connection gets its own): 24 connections with 24 limits open
+   together, each holds exactly its own (its limit echoes, one byte more closes 1009), and
+   every copy is freed with its last connection (the counting allocator ends at 0). */
+TN_TEST(options_shared_and_own) {
+    enum { N = 24, BASE = 1000 };
+    static counting_alloc ca;
+    static wcli cs[N];
+    server *s;
+    char big[BASE + N + 1], path[16];
+    int i;
+    memset(big, 'v', sizeof big);
+    g_loop_ca = &ca;
+    s = start_server_opts(NULL, 0);
+    g_loop_ca = NULL;
+    s->vary_limit = BASE;
+    s->no_send_cb = 1;
+    run_server(s);
+    for (i = 0; i < N; i++) {
+        snprintf(path, sizeof path, "/v%d", i);
+        wcli_open(&cs[i], s->port, path);
+    }
+    for (i = 0; i < N; i++) {
+        wcli_send(&cs[i], TN_WS_BINARY, big, (size_t)(BASE + i));
+        wcli_expect(&cs[i], TN_WS_BINARY, big, (size_t)(BASE + i));
+    }
+    for (i = 0; i < N; i++) {
+        wcli_send(&cs[i], TN_WS_BINARY, big, (size_t)(BASE + i + 1));
+        wcli_expect_close(&cs[i], 1009);
+        wcli_close(&cs[i]);
+    }
+    wait_for(&s->closes, N, 5000);
+    TN_EQ_INT(s->closes, N);
+    stop_server(s);
+    TN_EQ_INT(ca.live, 0);
 }
 
 TN_TEST(limits_and_bad_input_close_with_codes) {
@@ -1503,10 +1548,14 @@ TN_TEST(idle_connections_memory) {
     }
     per = (at_b - at_a) / (B - A);
     fprintf(stderr, "heap per idle WebSocket connection: %ld bytes\n", per);
-    /* the stream block with the HTTP state the upgrade left in it (392 on LP64) and the
-       tn_ws (240; no parser while idle, no read buffer). Send callbacks would add the
-       rings of the tn_ws (64) and the stream (96), allocated on first use and kept. */
-    TN_CHECKF(per > 0 && per <= (long)(sizeof(void *) == 8 ? 700 : 500), "%ld bytes per idle WebSocket connection", per);
+    /* one block, as an idle HTTP keep-alive connection: the stream (328 on LP64), the tcp
+       server's record (16) and the HTTP state the upgrade left dead (48), in whose spare
+       bytes the 40-byte hot tn_ws lives (tn__hs_spare); handler and options are shared
+       by all the server's connections, no cold part (no subprotocol, keepalive, send
+       callback or compression here), no parser while idle, no read buffer. Send
+       callbacks would add the tn_ws's cold part (88) with its ring (64) and the stream's
+       ring (96), allocated on first use and kept. */
+    TN_CHECKF(per > 0 && per <= (long)(sizeof(void *) == 8 ? 400 : 300), "%ld bytes per idle WebSocket connection", per);
     for (i = 0; i < N; i++) wcli_close(&cs[i]);
     wait_for(&s->closes, N, 5000);
     TN_EQ_INT(s->closes, N);
@@ -1728,5 +1777,6 @@ TN_TESTS(
     TN_CASE(interop_websockets_client_deflate),
     TN_CASE(interop_tornado_server_deflate),
     TN_CASE(interop_websockets_server_deflate),
-    TN_CASE(idle_connections_memory)
+    TN_CASE(idle_connections_memory),
+    TN_CASE(options_shared_and_own)
 )
