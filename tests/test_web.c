@@ -354,6 +354,7 @@ static app_t *start_app(int flags) {
     o.xsrf_cookies = (flags & F_XSRF) != 0;
     o.server.compress_response = (flags & F_GZIP) != 0;
     o.server.decompress_request = (flags & F_GZIP) != 0;
+    o.server.gzip = tn_http_gzip();
     TN_OK_RC(tn_loop_new(&lo, &a->loop));
     TN_OK_RC(tn_app_new(a->loop, &o, &a->app));
     TN_OK_RC(tn_app_route(a->app, "GET", "/hello", h_hello, a));
