@@ -4309,7 +4309,12 @@ typedef void (*tn_error_page_fn)(tn_request *req, int status, const char *reason
      key_version     Tornado's key_version written into signed values (0 = none)
      xsrf_cookies    1: Tornado's xsrf_cookies: POST, PUT, PATCH, DELETE (every method but
                      GET, HEAD, OPTIONS) need an _xsrf argument or an X-Xsrftoken /
-                     X-Csrftoken header matching the _xsrf cookie, else 403
+                     X-Csrftoken header matching the _xsrf cookie, else 403; needs xsrf_check
+     xsrf_check      the check xsrf_cookies runs: opts.xsrf_check = tn_web_check_xsrf (or a
+                     function of yours). Naming it is what links the check and what it uses
+                     (cookies, argument and multipart parsing: about 9 KB), so an app without
+                     XSRF does not carry it; xsrf_cookies without it makes tn_app_new fail
+                     with TN_EINVAL
      xsrf_cookie     attributes of the _xsrf cookie (zero = Path=/ only) */
 typedef struct tn_app_opts {
     tn_http_server_opts server;
@@ -4317,6 +4322,7 @@ typedef struct tn_app_opts {
     unsigned key_version;
     int xsrf_cookies;
     tn_set_cookie_opts xsrf_cookie;
+    int (*xsrf_check)(tn_request *req);
 } tn_app_opts;
 
 /* Create an app on loop. opts may be NULL (defaults); it is copied.
@@ -24067,7 +24073,7 @@ TN__PRIVATE void tn__web_on_request(tn_request *req, void *user) {
     }
     if (rc == TN_OK) {
         const tn__web_route *r = (const tn__web_route *)c->m.handler;
-        if (app->opts.xsrf_cookies && !tn__web_is_safe_method(method) && tn_web_check_xsrf(req) != TN_OK)
+        if (app->opts.xsrf_cookies && !tn__web_is_safe_method(method) && app->opts.xsrf_check(req) != TN_OK)
             (void)tn__web_error(c, 403, NULL, NULL);
         else
             r->fn(req, &c->m, r->user);
@@ -24146,7 +24152,7 @@ TN__PRIVATE void tn__web_on_headers(tn_request *req, void *user) {
         return;
     }
     /* the token can only come from a header here: body arguments are not parsed */
-    if (app->opts.xsrf_cookies && !tn__web_is_safe_method(method) && tn_web_check_xsrf(req) != TN_OK)
+    if (app->opts.xsrf_cookies && !tn__web_is_safe_method(method) && app->opts.xsrf_check(req) != TN_OK)
         c->xsrf_failed = 1;
     tn__web_unref(c);   /* refs 0, not finished: the context lives on with the request */
 }
@@ -24158,6 +24164,10 @@ TN_API int tn_app_new(tn_loop *loop, const tn_app_opts *opts, tn_app **out) {
     if (!loop || !out) return TN_EINVAL;
     *out = NULL;
     if (opts && opts->server.on_headers) return TN_EINVAL;
+    if (opts && opts->xsrf_cookies && !opts->xsrf_check) {
+        TN__LLOG(loop, TN_LOG_ERROR, TN_EINVAL, "web: xsrf_cookies needs opts.xsrf_check = tn_web_check_xsrf");
+        return TN_EINVAL;
+    }
     app = (tn_app *)tn__calloc(tn__loop_alloc(loop), sizeof *app);
     if (!app) return TN_ENOMEM;
     app->loop = loop;

@@ -183,7 +183,7 @@ TN__PRIVATE void tn__web_on_request(tn_request *req, void *user) {
     }
     if (rc == TN_OK) {
         const tn__web_route *r = (const tn__web_route *)c->m.handler;
-        if (app->opts.xsrf_cookies && !tn__web_is_safe_method(method) && tn_web_check_xsrf(req) != TN_OK)
+        if (app->opts.xsrf_cookies && !tn__web_is_safe_method(method) && app->opts.xsrf_check(req) != TN_OK)
             (void)tn__web_error(c, 403, NULL, NULL);
         else
             r->fn(req, &c->m, r->user);
@@ -262,7 +262,7 @@ TN__PRIVATE void tn__web_on_headers(tn_request *req, void *user) {
         return;
     }
     /* the token can only come from a header here: body arguments are not parsed */
-    if (app->opts.xsrf_cookies && !tn__web_is_safe_method(method) && tn_web_check_xsrf(req) != TN_OK)
+    if (app->opts.xsrf_cookies && !tn__web_is_safe_method(method) && app->opts.xsrf_check(req) != TN_OK)
         c->xsrf_failed = 1;
     tn__web_unref(c);   /* refs 0, not finished: the context lives on with the request */
 }
@@ -274,6 +274,10 @@ TN_API int tn_app_new(tn_loop *loop, const tn_app_opts *opts, tn_app **out) {
     if (!loop || !out) return TN_EINVAL;
     *out = NULL;
     if (opts && opts->server.on_headers) return TN_EINVAL;
+    if (opts && opts->xsrf_cookies && !opts->xsrf_check) {
+        TN__LLOG(loop, TN_LOG_ERROR, TN_EINVAL, "web: xsrf_cookies needs opts.xsrf_check = tn_web_check_xsrf");
+        return TN_EINVAL;
+    }
     app = (tn_app *)tn__calloc(tn__loop_alloc(loop), sizeof *app);
     if (!app) return TN_ENOMEM;
     app->loop = loop;
