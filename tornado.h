@@ -10018,7 +10018,7 @@ TN__PRIVATE void tn__tcp_srv_on_accept(tn_loop *loop, tn_socket lfd, int events,
         if (rc == TN_ERESET) continue;   /* aborted before we got to it */
         if (rc != TN_OK) {
             /* out of fds or memory: pause instead of spinning on a level-triggered fd */
-            TN__LLOG(loop, TN_LOG_WARN, rc, "accept failed (%s); pausing %d ms", tn_strerror(rc), TN__ACCEPT_RETRY_MS);
+            TN__LLOG(loop, TN_LOG_WARN, rc, "accept failed; pausing %d ms", TN__ACCEPT_RETRY_MS);
             tn__tcp_srv_set_accepting(srv, 0);
             if (tn_loop_call_later(loop, TN__ACCEPT_RETRY_MS, tn__tcp_srv_retry, srv, &srv->retry_timer) != 0)
                 tn__tcp_srv_set_accepting(srv, 1);
@@ -10026,7 +10026,7 @@ TN__PRIVATE void tn__tcp_srv_on_accept(tn_loop *loop, tn_socket lfd, int events,
         }
         rc = tn__stream_new_own_socket(loop, fd, &srv->opts.stream, TN__TCP_CONN_SIZE + srv->conn_extra, &s);
         if (rc != 0) {
-            TN__LLOG(loop, TN_LOG_WARN, rc, "dropping connection: %s", tn_strerror(rc));
+            TN__LLOG(loop, TN_LOG_WARN, rc, "dropping connection");
             tn__fd_close(fd);
             continue;
         }
@@ -10040,7 +10040,7 @@ TN__PRIVATE void tn__tcp_srv_on_accept(tn_loop *loop, tn_socket lfd, int events,
         srv->h.pending++;
 #if TN_HAS_OPENSSL
         if (srv->opts.tls && (rc = tn_stream_start_tls(s, srv->opts.tls, NULL, NULL, NULL)) != 0) {
-            TN__LLOG(loop, TN_LOG_WARN, rc, "dropping connection: TLS: %s", tn_strerror(rc));
+            TN__LLOG(loop, TN_LOG_WARN, rc, "dropping connection: TLS could not start");
             (void)tn_stream_close(s, NULL, NULL);   /* counted until its memory goes */
             continue;
         }
@@ -10109,8 +10109,7 @@ TN_API int tn_tcp_server_listen(tn_tcp_server *srv, const char *host, int port) 
     int rc;
     if (!srv) return TN_EINVAL;
     if ((rc = tn_bind_sockets(host, port, &srv->opts.bind, fds, 16, &n)) != 0) {
-        TN__LLOG(srv->h.loop, TN_LOG_WARN, rc, "listen on %s port %d failed: %s", host && *host ? host : "*", port,
-                 tn_strerror(rc));
+        TN__LLOG(srv->h.loop, TN_LOG_WARN, rc, "listen on %s port %d failed", host && *host ? host : "*", port);
         return rc;
     }
     for (i = 0; i < n; i++) {
@@ -10128,7 +10127,7 @@ TN_API int tn_tcp_server_listen_unix(tn_tcp_server *srv, const char *path, int m
     int rc;
     if (!srv) return TN_EINVAL;
     if ((rc = tn_bind_unix(path, mode, srv->opts.bind.backlog, &fd)) != 0) {
-        TN__LLOG(srv->h.loop, TN_LOG_WARN, rc, "listen on unix socket %s failed: %s", path ? path : "(null)", tn_strerror(rc));
+        TN__LLOG(srv->h.loop, TN_LOG_WARN, rc, "listen on unix socket %s failed", path ? path : "(null)");
         return rc;
     }
     if ((rc = tn_tcp_server_add_socket(srv, fd)) != 0) tn__fd_close(fd);
@@ -19034,7 +19033,7 @@ TN__PRIVATE void tn__hc_process(tn__hconn *c) {
         }
         if (rc < 0) {
             int st = tn_http_error_status(rc);
-            TN__LLOG(srv->loop, TN_LOG_DEBUG, rc, "http: bad request (%s): answered %d", tn_strerror(rc), st ? st : 400);
+            TN__LLOG(srv->loop, TN_LOG_DEBUG, rc, "http: bad request: answered %d", st ? st : 400);
             tn__hc_fail(c, st ? st : 400);
             return;
         }
@@ -24203,7 +24202,7 @@ TN__PRIVATE int tn__web_add_route(tn_app *app, const char *methods, const char *
     if ((rc = tn_router_add(app->router, methods, pattern, r, user)) != 0) {
         const char *why = tn_router_last_error(app->router);   /* quotes the pattern, says where */
         if (why[0]) TN__LLOG(app->loop, TN_LOG_WARN, rc, "route not added: %s", why);
-        else TN__LLOG(app->loop, TN_LOG_WARN, rc, "route \"%s\" not added: %s", pattern, tn_strerror(rc));
+        else TN__LLOG(app->loop, TN_LOG_WARN, rc, "route \"%s\" not added", pattern);
         tn__free(app->a, r);
         return rc;
     }

@@ -1403,7 +1403,7 @@ TN__PRIVATE void tn__hc_process(tn__hconn *c) {
         }
         if (rc < 0) {
             int st = tn_http_error_status(rc);
-            TN__LLOG(srv->loop, TN_LOG_DEBUG, rc, "http: bad request (%s): answered %d", tn_strerror(rc), st ? st : 400);
+            TN__LLOG(srv->loop, TN_LOG_DEBUG, rc, "http: bad request: answered %d", st ? st : 400);
             tn__hc_fail(c, st ? st : 400);
             return;
         }

@@ -313,7 +313,7 @@ TN__PRIVATE int tn__web_add_route(tn_app *app, const char *methods, const char *
     if ((rc = tn_router_add(app->router, methods, pattern, r, user)) != 0) {
         const char *why = tn_router_last_error(app->router);   /* quotes the pattern, says where */
         if (why[0]) TN__LLOG(app->loop, TN_LOG_WARN, rc, "route not added: %s", why);
-        else TN__LLOG(app->loop, TN_LOG_WARN, rc, "route \"%s\" not added: %s", pattern, tn_strerror(rc));
+        else TN__LLOG(app->loop, TN_LOG_WARN, rc, "route \"%s\" not added", pattern);
         tn__free(app->a, r);
         return rc;
     }
