@@ -330,6 +330,7 @@ TN_API int tn_app_route(tn_app *app, const char *methods, const char *pattern, t
 TN_API int tn_app_route_stream(tn_app *app, const char *methods, const char *pattern, tn_data_fn on_data,
                                tn_handler_fn fn, void *user) {
     if (!on_data) return TN_EINVAL;
+    if (app) app->stream_heads = tn__web_on_headers;
     return tn__web_add_route(app, methods, pattern, on_data, fn, user);
 }
 
@@ -343,12 +344,18 @@ TN_API void tn_app_set_error_page(tn_app *app, tn_error_page_fn fn, void *user) 
     app->error_user = user;
 }
 
+/* The server's on_headers: the streaming routes' matcher once one was added. */
+TN__PRIVATE void tn__web_heads(tn_request *req, void *user) {
+    tn_app *app = (tn_app *)user;
+    if (app->stream_heads) app->stream_heads(req, user);
+}
+
 TN_API int tn_app_listen(tn_app *app, const char *host, int port) {
     int rc;
     if (!app || app->closing) return TN_EINVAL;
     if (!app->srv) {
         tn_http_server_opts so = app->opts.server;
-        so.on_headers = tn__web_on_headers;
+        so.on_headers = tn__web_heads;
         if ((rc = tn_http_server_new(app->loop, &so, tn__web_on_request, app, &app->srv)) != 0) return rc;
     }
     return tn_http_server_listen(app->srv, host, port);
