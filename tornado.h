@@ -268,7 +268,9 @@
    GZIP
    ----
    Tornado's compress_response and decompress_request are options of tn_http_server_opts
-   (tn_app_opts.server for an app): compress_response = 1 gzips answers of compressible
+   (tn_app_opts.server for an app), with the codec they use named in opts.gzip =
+   tn_http_gzip() (only a program that names it links deflate; either option without it
+   makes tn_http_server_new fail with TN_EINVAL): compress_response = 1 gzips answers of compressible
    types (text, JSON, JS, SVG, XML...) for clients that accept gzip, whole ones of 1 KiB or
    more (TORNADO_GZIP_MIN_LENGTH) and streamed ones chunk by chunk; decompress_request = 1
    inflates gzip request bodies, with max_body_size on the decoded size. Static files:
