@@ -107,6 +107,13 @@
      TORNADO_LINE_DIRECTIVES    off       #line directives pointing into src/ (development)
      TN_ASSERT(x)               assert()  checks for programmer errors (never peer input)
 
+   Footprint: built with -ffunction-sections -fdata-sections -Wl,--gc-sections, a program
+   links only what it calls (gzip only with opts.gzip = tn_http_gzip(), the XSRF check only
+   with tn_app_opts.xsrf_check): there the NO_WEBSOCKET/HTTP_CLIENT/DEFLATE/THREADS/WEB
+   toggles change nothing for a program that does not use those parts, while NO_LOG (log
+   calls and strings), NO_SIMD (the SSE4.2/AVX2 parser paths) and NO_FILESYSTEM (sendfile)
+   shrink any server. make size prints the figures (README: Footprint).
+
    LIMITS AND DEFAULTS  (each overridable with -D; options structs override per object)
    -------------------
      macro                               default      what
