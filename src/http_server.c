@@ -90,6 +90,8 @@ struct tn_http_gzip_codec {
     int (*piece)(tn_request *r, const void *data, size_t len, int flush, size_t *n);
     int (*inflate_body)(tn_request *r);
     int (*inflate_piece)(tn__hconn *c, tn_request *r, tn_str data);
+    void (*setup)(tn_request *r);                    /* decompress_request: a body's head */
+    void (*release)(tn_allocator *a, tn_request *r); /* the request's codec state freed */
 };
 #endif
 
@@ -207,17 +209,11 @@ TN__PRIVATE tn_request *tn__hs_req_get(tn_http_server *srv) {
     return r;
 }
 
-/* The codec state of a request (compressor, inflater, their buffers): gone with it. */
+/* The codec state of a request (compressor, inflater, their buffers): gone with it (only
+   a server with opts.gzip ever has any). */
 TN__PRIVATE void tn__hs_req_codec_free(tn_allocator *a, tn_request *r) {
 #if TN_HAS_DEFLATE
-    tn_deflater_free(r->gz);
-    tn_inflater_free(r->inf);
-    tn__free(a, r->gzbuf);
-    tn__free(a, r->inflated);
-    r->gz = NULL;
-    r->inf = NULL;
-    r->gzbuf = r->inflated = NULL;
-    r->gzcap = 0;
+    if (r->gz || r->inf || r->gzbuf || r->inflated) r->srv->opts.gzip->release(a, r);
 #else
     (void)a;
     (void)r;
@@ -1176,9 +1172,21 @@ TN__PRIVATE int tn__hs_req_inflate_piece(tn__hconn *c, tn_request *r, tn_str dat
     return -1;
 }
 
+TN__PRIVATE void tn__hs_gzip_release(tn_allocator *a, tn_request *r) {
+    tn_deflater_free(r->gz);
+    tn_inflater_free(r->inf);
+    tn__free(a, r->gzbuf);
+    tn__free(a, r->inflated);
+    r->gz = NULL;
+    r->inf = NULL;
+    r->gzbuf = r->inflated = NULL;
+    r->gzcap = 0;
+}
+
 TN_API const tn_http_gzip_codec *tn_http_gzip(void) {
     static const tn_http_gzip_codec codec = { tn__hs_gzip_whole, tn__hs_gzip_start, tn__hs_gzip_piece,
-                                              tn__hs_req_inflate_body, tn__hs_req_inflate_piece };
+                                              tn__hs_req_inflate_body, tn__hs_req_inflate_piece,
+                                              tn__hs_req_gunzip_setup, tn__hs_gzip_release };
     return &codec;
 }
 #else
@@ -1277,7 +1285,7 @@ TN__PRIVATE void tn__hc_head_done(tn__hconn *c, const char *base, size_t head_le
 #endif
     if (srv->opts.xheaders) tn__hs_req_apply_xheaders(r);   /* else remote_ip is filled on demand */
 #if TN_HAS_DEFLATE
-    if (srv->opts.decompress_request && srv->opts.gzip && r->p.body_kind != TN_HTTP_BODY_NONE) tn__hs_req_gunzip_setup(r);
+    if (srv->opts.decompress_request && srv->opts.gzip && r->p.body_kind != TN_HTTP_BODY_NONE) srv->opts.gzip->setup(r);
 #endif
     r->chunked.max_body_bytes = srv->opts.max_body_size;
     r->dec_end = head_len;
