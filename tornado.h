@@ -177,6 +177,13 @@
      TORNADO_LINE_DIRECTIVES    off       #line directives pointing into src/ (development)
      TN_ASSERT(x)               assert()  checks for programmer errors (never peer input)
 
+   Footprint: built with -ffunction-sections -fdata-sections -Wl,--gc-sections, a program
+   links only what it calls (gzip only with opts.gzip = tn_http_gzip(), the XSRF check only
+   with tn_app_opts.xsrf_check): there the NO_WEBSOCKET/HTTP_CLIENT/DEFLATE/THREADS/WEB
+   toggles change nothing for a program that does not use those parts, while NO_LOG (log
+   calls and strings), NO_SIMD (the SSE4.2/AVX2 parser paths) and NO_FILESYSTEM (sendfile)
+   shrink any server. make size prints the figures (README: Footprint).
+
    LIMITS AND DEFAULTS  (each overridable with -D; options structs override per object)
    -------------------
      macro                               default      what
@@ -268,7 +275,9 @@
    GZIP
    ----
    Tornado's compress_response and decompress_request are options of tn_http_server_opts
-   (tn_app_opts.server for an app): compress_response = 1 gzips answers of compressible
+   (tn_app_opts.server for an app), with the codec they use named in opts.gzip =
+   tn_http_gzip() (only a program that names it links deflate; either option without it
+   makes tn_http_server_new fail with TN_EINVAL): compress_response = 1 gzips answers of compressible
    types (text, JSON, JS, SVG, XML...) for clients that accept gzip, whole ones of 1 KiB or
    more (TORNADO_GZIP_MIN_LENGTH) and streamed ones chunk by chunk; decompress_request = 1
    inflates gzip request bodies, with max_body_size on the decoded size. Static files:
@@ -3186,6 +3195,7 @@ TN__BEGIN_DECLS
    connection closes. */
 typedef struct tn_http_server tn_http_server;
 typedef struct tn_request tn_request;
+typedef struct tn_http_gzip_codec tn_http_gzip_codec;   /* opaque: see tn_http_gzip */
 
 /* The request is ready (head and buffered body), or (on_headers) its head is. */
 typedef void (*tn_request_cb)(tn_request *req, void *user);
@@ -3227,6 +3237,12 @@ typedef void (*tn_access_log_cb)(const tn_request *req, int status, uint64_t bod
      on_headers          optional: runs when a head has arrived, before its body; may call
                          tn_request_stream_body to take the body in chunks
      access_log          optional: one call per finished request, error replies included
+     gzip                the gzip codec for compress_response and decompress_request:
+                         opts.gzip = tn_http_gzip(). Only a program that names tn_http_gzip
+                         links the deflate codec (a server without gzip does not carry it);
+                         NULL (the default) with either option on makes tn_http_server_new
+                         fail with TN_EINVAL (under TORNADO_NO_DEFLATE tn_http_gzip() is NULL
+                         and both options are ignored)
      compress_response   1: gzip responses for clients whose Accept-Encoding accepts gzip
                          (Tornado's compress_response; off by default as there), when the
                          Content-Type is compressible (tn_http_compressible_type), the status
@@ -3276,7 +3292,13 @@ typedef struct tn_http_server_opts {
     int compress_level;
     int compress_window_bits;
     int decompress_request;
+    const tn_http_gzip_codec *gzip;
 } tn_http_server_opts;
+
+/* The gzip codec of compress_response / decompress_request (opts.gzip = tn_http_gzip()),
+   a table of the server's compressing and inflating functions: naming it is what links the
+   deflate codec into a program. NULL under TORNADO_NO_DEFLATE. */
+TN_API const tn_http_gzip_codec *tn_http_gzip(void);
 
 /* Create a server; on_request runs for every complete request. opts may be NULL.
    Returns TN_OK, TN_EINVAL, TN_ENOMEM. */
@@ -4301,7 +4323,12 @@ typedef void (*tn_error_page_fn)(tn_request *req, int status, const char *reason
      key_version     Tornado's key_version written into signed values (0 = none)
      xsrf_cookies    1: Tornado's xsrf_cookies: POST, PUT, PATCH, DELETE (every method but
                      GET, HEAD, OPTIONS) need an _xsrf argument or an X-Xsrftoken /
-                     X-Csrftoken header matching the _xsrf cookie, else 403
+                     X-Csrftoken header matching the _xsrf cookie, else 403; needs xsrf_check
+     xsrf_check      the check xsrf_cookies runs: opts.xsrf_check = tn_web_check_xsrf (or a
+                     function of yours). Naming it is what links the check and what it uses
+                     (cookies, argument and multipart parsing: about 9 KB), so an app without
+                     XSRF does not carry it; xsrf_cookies without it makes tn_app_new fail
+                     with TN_EINVAL
      xsrf_cookie     attributes of the _xsrf cookie (zero = Path=/ only) */
 typedef struct tn_app_opts {
     tn_http_server_opts server;
@@ -4309,6 +4336,7 @@ typedef struct tn_app_opts {
     unsigned key_version;
     int xsrf_cookies;
     tn_set_cookie_opts xsrf_cookie;
+    int (*xsrf_check)(tn_request *req);
 } tn_app_opts;
 
 /* Create an app on loop. opts may be NULL (defaults); it is copied.
@@ -4826,7 +4854,8 @@ struct tn__defer {
    node of the handle is queued. */
 typedef struct tn__handle tn__handle;
 typedef struct tn__handle_type {      /* one static instance per kind of handle */
-    const char *kind;                 /* "stream", "tcp_server", ... for reports */
+    char kind[16];                    /* "stream", "tcp_server", ... for reports (an array, not
+                                         a pointer: no string kept in the shared string section) */
     void (*finalize)(tn__handle *h);  /* close callback + free; runs once */
 } tn__handle_type;
 struct tn__handle {
@@ -5813,7 +5842,7 @@ TN__PRIVATE int tn__ring_grow(const tn_allocator *a, void **items, uint32_t *hea
 
 /* ---- logging ---- */
 TN_API void tn_log_stderr(void *user, int level, int code, const char *msg, const char *file, int line) {
-    static const char *const names[] = {"log", "error", "warn", "info", "debug"};
+    static const char names[][6] = {"log", "error", "warn", "info", "debug"};
     char out[640];
     const char *base = file ? file : "?", *p;
     int n;
@@ -10116,7 +10145,7 @@ TN__PRIVATE void tn__tcp_srv_on_accept(tn_loop *loop, tn_socket lfd, int events,
         if (rc == TN_ERESET) continue;   /* aborted before we got to it */
         if (rc != TN_OK) {
             /* out of fds or memory: pause instead of spinning on a level-triggered fd */
-            TN__LLOG(loop, TN_LOG_WARN, rc, "accept failed (%s); pausing %d ms", tn_strerror(rc), TN__ACCEPT_RETRY_MS);
+            TN__LLOG(loop, TN_LOG_WARN, rc, "accept failed; pausing %d ms", TN__ACCEPT_RETRY_MS);
             tn__tcp_srv_set_accepting(srv, 0);
             if (tn_loop_call_later(loop, TN__ACCEPT_RETRY_MS, tn__tcp_srv_retry, srv, &srv->retry_timer) != 0)
                 tn__tcp_srv_set_accepting(srv, 1);
@@ -10124,7 +10153,7 @@ TN__PRIVATE void tn__tcp_srv_on_accept(tn_loop *loop, tn_socket lfd, int events,
         }
         rc = tn__stream_new_own_socket(loop, fd, &srv->opts.stream, TN__TCP_CONN_SIZE + srv->conn_extra, &s);
         if (rc != 0) {
-            TN__LLOG(loop, TN_LOG_WARN, rc, "dropping connection: %s", tn_strerror(rc));
+            TN__LLOG(loop, TN_LOG_WARN, rc, "dropping connection");
             tn__fd_close(fd);
             continue;
         }
@@ -10138,7 +10167,7 @@ TN__PRIVATE void tn__tcp_srv_on_accept(tn_loop *loop, tn_socket lfd, int events,
         srv->h.pending++;
 #if TN_HAS_OPENSSL
         if (srv->opts.tls && (rc = tn_stream_start_tls(s, srv->opts.tls, NULL, NULL, NULL)) != 0) {
-            TN__LLOG(loop, TN_LOG_WARN, rc, "dropping connection: TLS: %s", tn_strerror(rc));
+            TN__LLOG(loop, TN_LOG_WARN, rc, "dropping connection: TLS could not start");
             (void)tn_stream_close(s, NULL, NULL);   /* counted until its memory goes */
             continue;
         }
@@ -10207,8 +10236,7 @@ TN_API int tn_tcp_server_listen(tn_tcp_server *srv, const char *host, int port) 
     int rc;
     if (!srv) return TN_EINVAL;
     if ((rc = tn_bind_sockets(host, port, &srv->opts.bind, fds, 16, &n)) != 0) {
-        TN__LLOG(srv->h.loop, TN_LOG_WARN, rc, "listen on %s port %d failed: %s", host && *host ? host : "*", port,
-                 tn_strerror(rc));
+        TN__LLOG(srv->h.loop, TN_LOG_WARN, rc, "listen on %s port %d failed", host && *host ? host : "*", port);
         return rc;
     }
     for (i = 0; i < n; i++) {
@@ -10226,7 +10254,7 @@ TN_API int tn_tcp_server_listen_unix(tn_tcp_server *srv, const char *path, int m
     int rc;
     if (!srv) return TN_EINVAL;
     if ((rc = tn_bind_unix(path, mode, srv->opts.bind.backlog, &fd)) != 0) {
-        TN__LLOG(srv->h.loop, TN_LOG_WARN, rc, "listen on unix socket %s failed: %s", path ? path : "(null)", tn_strerror(rc));
+        TN__LLOG(srv->h.loop, TN_LOG_WARN, rc, "listen on unix socket %s failed", path ? path : "(null)");
         return rc;
     }
     if ((rc = tn_tcp_server_add_socket(srv, fd)) != 0) tn__fd_close(fd);
@@ -14199,7 +14227,7 @@ TN_API int tn_header_param(tn_str header, const char *name, char *buf, size_t ca
    ====================================================================================== */
 
 static const char tn__hu_wday_names[7][4] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
-static const char *const tn__hu_wday_long[7] = { "Sunday", "Monday", "Tuesday", "Wednesday",
+static const char tn__hu_wday_long[7][10] = { "Sunday", "Monday", "Tuesday", "Wednesday",
                                               "Thursday", "Friday", "Saturday" };
 static const char tn__hu_mon_names[12][4] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
@@ -14302,12 +14330,13 @@ TN__PRIVATE int tn__hu_cur_digits(tn__hu_cur *c, size_t k, int *v) {
     return 1;
 }
 
-/* One of `names` (ASCII case-insensitive); returns its index or -1. */
-TN__PRIVATE int tn__hu_cur_name(tn__hu_cur *c, const char *const *names, int count) {
+/* One of the count names (ASCII case-insensitive) stored stride bytes apart (a char table);
+   returns its index or -1. */
+TN__PRIVATE int tn__hu_cur_name(tn__hu_cur *c, const char *names, size_t stride, int count) {
     int k;
-    for (k = 0; k < count; k++) {
-        size_t len = strlen(names[k]);
-        if (c->n - c->i >= len && tn_str_ieq(tn_str_make(c->p + c->i, len), tn_str_make(names[k], len))) {
+    for (k = 0; k < count; k++, names += stride) {
+        size_t len = strlen(names);
+        if (c->n - c->i >= len && tn_str_ieq(tn_str_make(c->p + c->i, len), tn_str_make(names, len))) {
             c->i += len;
             return k;
         }
@@ -14321,9 +14350,6 @@ TN__PRIVATE int tn__hu_cur_time(tn__hu_cur *c, int *hh, int *mm, int *ss) {
 }
 
 TN_API int tn_http_date_parse(tn_str s, int64_t *out) {
-    static const char *const wd3[7] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
-    static const char *const mon[12] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                         "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
     tn__hu_cur c;
     int y = 0, m = 1, d = 0, hh = 0, mm = 0, ss = 0, ok;
     size_t namelen;
@@ -14335,22 +14361,22 @@ TN_API int tn_http_date_parse(tn_str s, int64_t *out) {
     for (namelen = 0; namelen < s.len && tn__is_alpha((unsigned char)s.ptr[namelen]); namelen++) {}
     if (namelen == 3 && namelen < s.len && s.ptr[3] == ',') {
         /* IMF-fixdate: Sun, 06 Nov 1994 08:49:37 GMT */
-        ok = tn__hu_cur_name(&c, wd3, 7) >= 0 && tn__hu_cur_lit(&c, ", ") && tn__hu_cur_digits(&c, 2, &d) &&
-             tn__hu_cur_lit(&c, " ") && (m = tn__hu_cur_name(&c, mon, 12) + 1) > 0 &&
+        ok = tn__hu_cur_name(&c, tn__hu_wday_names[0], 4, 7) >= 0 && tn__hu_cur_lit(&c, ", ") && tn__hu_cur_digits(&c, 2, &d) &&
+             tn__hu_cur_lit(&c, " ") && (m = tn__hu_cur_name(&c, tn__hu_mon_names[0], 4, 12) + 1) > 0 &&
              tn__hu_cur_lit(&c, " ") && tn__hu_cur_digits(&c, 4, &y) && tn__hu_cur_lit(&c, " ") &&
              tn__hu_cur_time(&c, &hh, &mm, &ss) && tn__hu_cur_lit(&c, " GMT");
     } else if (namelen > 3 && namelen < s.len && s.ptr[namelen] == ',') {
         /* RFC 850: Sunday, 06-Nov-94 08:49:37 GMT */
-        int k = tn__hu_cur_name(&c, tn__hu_wday_long, 7);
+        int k = tn__hu_cur_name(&c, tn__hu_wday_long[0], 10, 7);
         ok = k >= 0 && c.i == namelen && tn__hu_cur_lit(&c, ", ") && tn__hu_cur_digits(&c, 2, &d) &&
-             tn__hu_cur_lit(&c, "-") && (m = tn__hu_cur_name(&c, mon, 12) + 1) > 0 &&
+             tn__hu_cur_lit(&c, "-") && (m = tn__hu_cur_name(&c, tn__hu_mon_names[0], 4, 12) + 1) > 0 &&
              tn__hu_cur_lit(&c, "-") && tn__hu_cur_digits(&c, 2, &y) && tn__hu_cur_lit(&c, " ") &&
              tn__hu_cur_time(&c, &hh, &mm, &ss) && tn__hu_cur_lit(&c, " GMT");
         y += y < 70 ? 2000 : 1900;
     } else if (namelen == 3 && namelen < s.len && s.ptr[3] == ' ') {
         /* asctime: Sun Nov  6 08:49:37 1994 */
-        ok = tn__hu_cur_name(&c, wd3, 7) >= 0 && tn__hu_cur_lit(&c, " ") &&
-             (m = tn__hu_cur_name(&c, mon, 12) + 1) > 0 && tn__hu_cur_lit(&c, " ") &&
+        ok = tn__hu_cur_name(&c, tn__hu_wday_names[0], 4, 7) >= 0 && tn__hu_cur_lit(&c, " ") &&
+             (m = tn__hu_cur_name(&c, tn__hu_mon_names[0], 4, 12) + 1) > 0 && tn__hu_cur_lit(&c, " ") &&
              (tn__hu_cur_lit(&c, " ") ? tn__hu_cur_digits(&c, 1, &d) : tn__hu_cur_digits(&c, 2, &d)) &&
              tn__hu_cur_lit(&c, " ") && tn__hu_cur_time(&c, &hh, &mm, &ss) && tn__hu_cur_lit(&c, " ") &&
              tn__hu_cur_digits(&c, 4, &y);
@@ -14539,7 +14565,7 @@ TN_API int tn_http_accepts_coding(tn_str ae, const char *coding) {
 }
 
 TN_API int tn_http_compressible_type(tn_str content_type) {
-    static const char *const types[] = { "application/javascript", "application/x-javascript", "application/xml",
+    static const char types[][25] = { "application/javascript", "application/x-javascript", "application/xml",
                                          "application/atom+xml", "application/json", "application/xhtml+xml",
                                          "image/svg+xml" };
     tn_str t = tn_header_value(content_type, NULL);
@@ -14576,73 +14602,41 @@ TN_API int tn_http_etag_match(tn_str list, tn_str etag, int comparison) {
    Reasons and escaping
    ====================================================================================== */
 
+/* Reason phrases: the codes in the order of the texts (one string of NUL-ended texts: no
+   pointer table, no switch), the most frequent first so a 200 or 404 is found at once. */
+static const unsigned short tn__hu_reason_codes[] = {
+    200, 404, 304, 301, 302, 400, 500, 101, 204, 206, 403, 401, 405, 413, 503, 100, 102, 103, 201,
+    202, 203, 205, 207, 208, 226, 300, 303, 305, 306, 307, 308, 402, 406, 407, 408, 409, 410, 411,
+    412, 414, 415, 416, 417, 418, 421, 422, 423, 424, 425, 426, 428, 429, 431, 451, 501, 502, 504,
+    505, 506, 507, 508, 510, 511
+};
+static const char tn__hu_reason_texts[] =
+    "OK\0" "Not Found\0" "Not Modified\0" "Moved Permanently\0" "Found\0" "Bad Request\0"
+    "Internal Server Error\0" "Switching Protocols\0" "No Content\0" "Partial Content\0"
+    "Forbidden\0" "Unauthorized\0" "Method Not Allowed\0" "Content Too Large\0"
+    "Service Unavailable\0" "Continue\0" "Processing\0" "Early Hints\0" "Created\0" "Accepted\0"
+    "Non-Authoritative Information\0" "Reset Content\0" "Multi-Status\0" "Already Reported\0"
+    "IM Used\0" "Multiple Choices\0" "See Other\0" "Use Proxy\0" "(Unused)\0"
+    "Temporary Redirect\0" "Permanent Redirect\0" "Payment Required\0" "Not Acceptable\0"
+    "Proxy Authentication Required\0" "Request Timeout\0" "Conflict\0" "Gone\0" "Length Required\0"
+    "Precondition Failed\0" "URI Too Long\0" "Unsupported Media Type\0" "Range Not Satisfiable\0"
+    "Expectation Failed\0" "I'm a Teapot\0" "Misdirected Request\0" "Unprocessable Content\0"
+    "Locked\0" "Failed Dependency\0" "Too Early\0" "Upgrade Required\0" "Precondition Required\0"
+    "Too Many Requests\0" "Request Header Fields Too Large\0" "Unavailable For Legal Reasons\0"
+    "Not Implemented\0" "Bad Gateway\0" "Gateway Timeout\0" "HTTP Version Not Supported\0"
+    "Variant Also Negotiates\0" "Insufficient Storage\0" "Loop Detected\0" "Not Extended\0"
+    "Network Authentication Required\0";
+
 TN_API const char *tn_http_reason(int status) {
-    switch (status) {
-    case 100: return "Continue";
-    case 101: return "Switching Protocols";
-    case 102: return "Processing";
-    case 103: return "Early Hints";
-    case 200: return "OK";
-    case 201: return "Created";
-    case 202: return "Accepted";
-    case 203: return "Non-Authoritative Information";
-    case 204: return "No Content";
-    case 205: return "Reset Content";
-    case 206: return "Partial Content";
-    case 207: return "Multi-Status";
-    case 208: return "Already Reported";
-    case 226: return "IM Used";
-    case 300: return "Multiple Choices";
-    case 301: return "Moved Permanently";
-    case 302: return "Found";
-    case 303: return "See Other";
-    case 304: return "Not Modified";
-    case 305: return "Use Proxy";
-    case 306: return "(Unused)";
-    case 307: return "Temporary Redirect";
-    case 308: return "Permanent Redirect";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 402: return "Payment Required";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 406: return "Not Acceptable";
-    case 407: return "Proxy Authentication Required";
-    case 408: return "Request Timeout";
-    case 409: return "Conflict";
-    case 410: return "Gone";
-    case 411: return "Length Required";
-    case 412: return "Precondition Failed";
-    case 413: return "Content Too Large";
-    case 414: return "URI Too Long";
-    case 415: return "Unsupported Media Type";
-    case 416: return "Range Not Satisfiable";
-    case 417: return "Expectation Failed";
-    case 418: return "I'm a Teapot";
-    case 421: return "Misdirected Request";
-    case 422: return "Unprocessable Content";
-    case 423: return "Locked";
-    case 424: return "Failed Dependency";
-    case 425: return "Too Early";
-    case 426: return "Upgrade Required";
-    case 428: return "Precondition Required";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 451: return "Unavailable For Legal Reasons";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    case 505: return "HTTP Version Not Supported";
-    case 506: return "Variant Also Negotiates";
-    case 507: return "Insufficient Storage";
-    case 508: return "Loop Detected";
-    case 510: return "Not Extended";
-    case 511: return "Network Authentication Required";
-    default: return "Unknown";
+    size_t i;
+    for (i = 0; i < sizeof tn__hu_reason_codes / sizeof tn__hu_reason_codes[0]; i++) {
+        if (tn__hu_reason_codes[i] == status) {
+            const char *p = tn__hu_reason_texts;
+            while (i--) p += strlen(p) + 1;
+            return p;
+        }
     }
+    return "Unknown";
 }
 
 TN__PRIVATE void tn__hu_xhtml_escape_w(tn__buf_w *w, tn_str in) {
@@ -17869,6 +17863,25 @@ struct tn_request {
     /* the header array (max_headers entries) follows the struct in the same allocation */
 };
 
+#if TN_HAS_DEFLATE
+/* The gzip codec (opts.gzip = tn_http_gzip()): the server reaches compression and
+   inflation only through this table, so a program that never names tn_http_gzip does not
+   link the deflate codec (--gc-sections drops the table, these functions and the codec). */
+struct tn_http_gzip_codec {
+    /* tn_respond: the whole body compressed into *out (allocated), headers set; TN_OK, or
+       not wanted / an error (the body goes as is) */
+    int (*whole)(tn_request *r, int status, const void *body, size_t len, char **out, size_t *out_len);
+    /* tn_response_start without a length: the compressor made if the response is wanted */
+    void (*start)(tn_request *r, int status);
+    /* a streamed piece (flush TN_DEFLATE_SYNC, or TN_DEFLATE_FINISH at the end) into r->gzbuf */
+    int (*piece)(tn_request *r, const void *data, size_t len, int flush, size_t *n);
+    int (*inflate_body)(tn_request *r);
+    int (*inflate_piece)(tn__hconn *c, tn_request *r, tn_str data);
+    void (*setup)(tn_request *r);                    /* decompress_request: a body's head */
+    void (*release)(tn_allocator *a, tn_request *r); /* the request's codec state freed */
+};
+#endif
+
 /* A connection's state lives in its stream's allocation, after the tcp server's record
    (tn__tcp_conn_state): one allocation per connection, reached only through the tcp
    server's accessors (tn__hc_stream). Every idle connection holds one: kept small (the
@@ -17983,17 +17996,11 @@ TN__PRIVATE tn_request *tn__hs_req_get(tn_http_server *srv) {
     return r;
 }
 
-/* The codec state of a request (compressor, inflater, their buffers): gone with it. */
+/* The codec state of a request (compressor, inflater, their buffers): gone with it (only
+   a server with opts.gzip ever has any). */
 TN__PRIVATE void tn__hs_req_codec_free(tn_allocator *a, tn_request *r) {
 #if TN_HAS_DEFLATE
-    tn_deflater_free(r->gz);
-    tn_inflater_free(r->inf);
-    tn__free(a, r->gzbuf);
-    tn__free(a, r->inflated);
-    r->gz = NULL;
-    r->inf = NULL;
-    r->gzbuf = r->inflated = NULL;
-    r->gzcap = 0;
+    if (r->gz || r->inf || r->gzbuf || r->inflated) r->srv->opts.gzip->release(a, r);
 #else
     (void)a;
     (void)r;
@@ -18428,7 +18435,7 @@ TN_API int tn_request_accepts_coding(const tn_request *req, const char *coding) 
    no Content-Encoding of the handler's. */
 TN__PRIVATE int tn__response_gzip_wanted(tn_request *r, int status) {
     tn_str v;
-    if (!r->srv->opts.compress_response) return 0;
+    if (!r->srv->opts.compress_response || !r->srv->opts.gzip) return 0;
     if (status < 200 || status == 204 || status == 206 || status == 304) return 0;
     if (tn__hs_hdr_find(r, 0, "Content-Encoding", NULL, NULL, NULL) != (size_t)-1) return 0;
     if (tn__hs_hdr_find(r, 0, "Content-Type", NULL, NULL, &v) == (size_t)-1 || !tn_http_compressible_type(v)) return 0;
@@ -18483,12 +18490,14 @@ TN__PRIVATE void tn__hs_gzip_opts(const tn_request *r, size_t len, tn_deflate_op
 
 /* tn_respond: compress the whole body into *out (allocated; the caller frees it). Returns
    TN_OK with the headers set, or an error (then the body goes as is). */
-TN__PRIVATE int tn__hs_gzip_whole(tn_request *r, const void *body, size_t len, char **out, size_t *out_len) {
+TN__PRIVATE int tn__hs_gzip_whole(tn_request *r, int status, const void *body, size_t len, char **out, size_t *out_len) {
     tn_deflate_opts o;
-    size_t cap = tn_deflate_bound(len);
-    char *buf = (char *)tn__alloc(tn__loop_alloc(r->srv->loop), cap);
+    size_t cap;
+    char *buf;
     int rc;
-    if (!buf) return TN_ENOMEM;
+    if (len < TORNADO_GZIP_MIN_LENGTH || !tn__response_gzip_wanted(r, status)) return TN_EINVAL;
+    cap = tn_deflate_bound(len);
+    if (!(buf = (char *)tn__alloc(tn__loop_alloc(r->srv->loop), cap))) return TN_ENOMEM;
     tn__hs_gzip_opts(r, len, &o);
     rc = tn_deflate_once(&o, body, len, buf, cap, out_len);
     if (rc == TN_OK) rc = tn__hs_gzip_headers(r);
@@ -18520,6 +18529,17 @@ TN__PRIVATE int tn__hs_gzip_piece(tn_request *r, const void *data, size_t len, i
         *n += made;
         if (rc == TN_DEFLATE_DONE) return TN_OK;
         if (rc < 0) return rc;
+    }
+}
+
+/* tn_response_start without a length: compress if wanted (out of memory: sent as is). */
+TN__PRIVATE void tn__hs_gzip_start(tn_request *r, int status) {
+    tn_deflate_opts o;
+    if (!tn__response_gzip_wanted(r, status)) return;
+    tn__hs_gzip_opts(r, 0, &o);
+    if (tn_deflater_new(&o, &r->gz) == TN_OK && tn__hs_gzip_headers(r) != TN_OK) {
+        tn_deflater_free(r->gz);
+        r->gz = NULL;
     }
 }
 #endif
@@ -18591,9 +18611,8 @@ TN_API int tn_respond(tn_request *req, int status, const char *content_type, con
     if (!tn__hs_req_live(req)) return tn__hs_req_gone(req);
     if (content_type && (rc = tn_response_set_header(req, "Content-Type", content_type)) != 0) return rc;
 #if TN_HAS_DEFLATE
-    if (len >= TORNADO_GZIP_MIN_LENGTH && tn__response_gzip_wanted(req, status) &&
-        tn__hs_gzip_whole(req, body, len, &gz, &len) == TN_OK)
-        body = gz;   /* else (out of memory) the body goes as is */
+    if (req->srv->opts.gzip && req->srv->opts.gzip->whole(req, status, body, len, &gz, &len) == TN_OK)
+        body = gz;   /* else (not wanted, out of memory) the body goes as is */
 #endif
     req->started = 1;
     req->status = status;
@@ -18643,14 +18662,7 @@ TN_API int tn_response_start(tn_request *req, int status, int64_t content_length
     req->status = status;
     req->out_length = content_length;
 #if TN_HAS_DEFLATE
-    if (content_length < 0 && !req->head_only && tn__response_gzip_wanted(req, status)) {
-        tn_deflate_opts o;
-        tn__hs_gzip_opts(req, 0, &o);
-        if (tn_deflater_new(&o, &req->gz) == TN_OK && tn__hs_gzip_headers(req) != TN_OK) {
-            tn_deflater_free(req->gz);   /* out of memory: sent as is */
-            req->gz = NULL;
-        }
-    }
+    if (content_length < 0 && !req->head_only && req->srv->opts.gzip) req->srv->opts.gzip->start(req, status);
 #endif
     if (content_length < 0 && status >= 200 && status != 204 && status != 304 && !req->head_only) {
         if (req->p.version >= 11) req->out_chunked = 1;
@@ -18699,7 +18711,7 @@ TN_API int tn_response_write(tn_request *req, const void *data, size_t len, tn_r
 #if TN_HAS_DEFLATE
     if (req->gz && len > 0) {   /* compressed and flushed: the client can decode it at once */
         size_t n;
-        if ((rc = tn__hs_gzip_piece(req, data, len, TN_DEFLATE_SYNC, &n)) != 0) return rc;
+        if ((rc = req->srv->opts.gzip->piece(req, data, len, TN_DEFLATE_SYNC, &n)) != 0) return rc;
         data = req->gzbuf;
         len = n;
     }
@@ -18762,7 +18774,7 @@ TN_API int tn_response_finish(tn_request *req) {
         size_t n;
         char hdr[24];
         tn_str v[3];
-        int rc = tn__hs_gzip_piece(req, NULL, 0, TN_DEFLATE_FINISH, &n), h = 0;
+        int rc = req->srv->opts.gzip->piece(req, NULL, 0, TN_DEFLATE_FINISH, &n), h = 0;
         if (rc != 0) return rc;
         if (req->out_chunked) h = tn_http_format_chunk_header(hdr, sizeof hdr, n);
         v[0] = tn_str_make(hdr, (size_t)(h > 0 ? h : 0));
@@ -18959,13 +18971,33 @@ TN__PRIVATE int tn__hs_req_inflate_piece(tn__hconn *c, tn_request *r, tn_str dat
     if (c->req == r) (void)tn_stream_abort(tn__hc_stream(c), rc);
     return -1;
 }
+
+TN__PRIVATE void tn__hs_gzip_release(tn_allocator *a, tn_request *r) {
+    tn_deflater_free(r->gz);
+    tn_inflater_free(r->inf);
+    tn__free(a, r->gzbuf);
+    tn__free(a, r->inflated);
+    r->gz = NULL;
+    r->inf = NULL;
+    r->gzbuf = r->inflated = NULL;
+    r->gzcap = 0;
+}
+
+TN_API const tn_http_gzip_codec *tn_http_gzip(void) {
+    static const tn_http_gzip_codec codec = { tn__hs_gzip_whole, tn__hs_gzip_start, tn__hs_gzip_piece,
+                                              tn__hs_req_inflate_body, tn__hs_req_inflate_piece,
+                                              tn__hs_req_gunzip_setup, tn__hs_gzip_release };
+    return &codec;
+}
+#else
+TN_API const tn_http_gzip_codec *tn_http_gzip(void) { return NULL; }
 #endif
 
 TN__PRIVATE void tn__hc_dispatch(tn__hconn *c) {
     tn_request *r = c->req;
 #if TN_HAS_DEFLATE
     if (r->gunzip) {
-        int st = tn__hs_req_inflate_body(r);
+        int st = c->srv->opts.gzip->inflate_body(r);
         if (st) {
             TN__LLOG(c->srv->loop, TN_LOG_DEBUG, TN_EBAD_DEFLATE, "http: gzip request body: answered %d", st);
             tn__hc_fail(c, st);
@@ -19053,7 +19085,7 @@ TN__PRIVATE void tn__hc_head_done(tn__hconn *c, const char *base, size_t head_le
 #endif
     if (srv->opts.xheaders) tn__hs_req_apply_xheaders(r);   /* else remote_ip is filled on demand */
 #if TN_HAS_DEFLATE
-    if (srv->opts.decompress_request && r->p.body_kind != TN_HTTP_BODY_NONE) tn__hs_req_gunzip_setup(r);
+    if (srv->opts.decompress_request && srv->opts.gzip && r->p.body_kind != TN_HTTP_BODY_NONE) srv->opts.gzip->setup(r);
 #endif
     r->chunked.max_body_bytes = srv->opts.max_body_size;
     r->dec_end = head_len;
@@ -19105,7 +19137,7 @@ TN__PRIVATE void tn__hc_head_done(tn__hconn *c, const char *base, size_t head_le
    0, 1 (the request is gone), -1 (an error was reported). */
 TN__PRIVATE int tn__hc_body_piece(tn__hconn *c, tn_request *r, tn_str data) {
 #if TN_HAS_DEFLATE
-    if (r->gunzip) return tn__hs_req_inflate_piece(c, r, data);
+    if (r->gunzip) return c->srv->opts.gzip->inflate_piece(c, r, data);
 #endif
     r->body_seen += data.len;
     r->body_cb(r, TN_MORE, data, r->body_user);
@@ -19179,7 +19211,7 @@ TN__PRIVATE void tn__hc_process(tn__hconn *c) {
         }
         if (rc < 0) {
             int st = tn_http_error_status(rc);
-            TN__LLOG(srv->loop, TN_LOG_DEBUG, rc, "http: bad request (%s): answered %d", tn_strerror(rc), st ? st : 400);
+            TN__LLOG(srv->loop, TN_LOG_DEBUG, rc, "http: bad request: answered %d", st ? st : 400);
             tn__hc_fail(c, st ? st : 400);
             return;
         }
@@ -19409,6 +19441,12 @@ TN_API int tn_http_server_new(tn_loop *loop, const tn_http_server_opts *opts, tn
     if (opts && ((opts->compress_level && (opts->compress_level < 1 || opts->compress_level > 9)) ||
                  (opts->compress_window_bits && (opts->compress_window_bits < 9 || opts->compress_window_bits > 15))))
         return TN_EINVAL;
+#if TN_HAS_DEFLATE
+    if (opts && (opts->compress_response || opts->decompress_request) && !opts->gzip) {
+        TN__LLOG(loop, TN_LOG_ERROR, TN_EINVAL, "http: compress_response/decompress_request need opts.gzip = tn_http_gzip()");
+        return TN_EINVAL;
+    }
+#endif
     srv = (tn_http_server *)tn__calloc(tn__loop_alloc(loop), sizeof *srv);
     if (!srv) return TN_ENOMEM;
     tn__hs_opts_resolve(opts, &srv->opts);
@@ -23478,7 +23516,10 @@ TN_API int tn_router_allow(const tn_router *r, tn_str path, char *out, size_t ca
 #define TN__ST_ETAG_MAX 96u
 
 /* ---- MIME types ---- */
-typedef struct tn__st_mime { const char *ext; const char *type; } tn__st_mime;
+/* The strings inside the entries (no pointers): the table is one data section a program
+   without static files does not link (string literals would land in the shared string
+   section, kept whenever any of its strings is used). */
+typedef struct tn__st_mime { char ext[12]; char type[31]; } tn__st_mime;
 
 static const tn__st_mime tn__st_mimes[] = {
     {"html", "text/html; charset=utf-8"}, {"htm", "text/html; charset=utf-8"},
@@ -24171,6 +24212,8 @@ struct tn_app {
     size_t nfree;
     tn_multipart *mp;               /* one parser, reused (parsing never spans a callback) */
     size_t nstream;                 /* streaming routes */
+    tn_request_cb stream_heads;     /* set by tn_app_route_stream (tn__web_on_headers): an app
+                                       without streaming routes does not link that path */
     int closing;
     tn_cb close_cb;
     void *close_user;
@@ -24381,7 +24424,7 @@ TN__PRIVATE void tn__web_on_request(tn_request *req, void *user) {
     }
     if (rc == TN_OK) {
         const tn__web_route *r = (const tn__web_route *)c->m.handler;
-        if (app->opts.xsrf_cookies && !tn__web_is_safe_method(method) && tn_web_check_xsrf(req) != TN_OK)
+        if (app->opts.xsrf_cookies && !tn__web_is_safe_method(method) && app->opts.xsrf_check(req) != TN_OK)
             (void)tn__web_error(c, 403, NULL, NULL);
         else
             r->fn(req, &c->m, r->user);
@@ -24460,7 +24503,7 @@ TN__PRIVATE void tn__web_on_headers(tn_request *req, void *user) {
         return;
     }
     /* the token can only come from a header here: body arguments are not parsed */
-    if (app->opts.xsrf_cookies && !tn__web_is_safe_method(method) && tn_web_check_xsrf(req) != TN_OK)
+    if (app->opts.xsrf_cookies && !tn__web_is_safe_method(method) && app->opts.xsrf_check(req) != TN_OK)
         c->xsrf_failed = 1;
     tn__web_unref(c);   /* refs 0, not finished: the context lives on with the request */
 }
@@ -24472,6 +24515,10 @@ TN_API int tn_app_new(tn_loop *loop, const tn_app_opts *opts, tn_app **out) {
     if (!loop || !out) return TN_EINVAL;
     *out = NULL;
     if (opts && opts->server.on_headers) return TN_EINVAL;
+    if (opts && opts->xsrf_cookies && !opts->xsrf_check) {
+        TN__LLOG(loop, TN_LOG_ERROR, TN_EINVAL, "web: xsrf_cookies needs opts.xsrf_check = tn_web_check_xsrf");
+        return TN_EINVAL;
+    }
     app = (tn_app *)tn__calloc(tn__loop_alloc(loop), sizeof *app);
     if (!app) return TN_ENOMEM;
     app->loop = loop;
@@ -24507,7 +24554,7 @@ TN__PRIVATE int tn__web_add_route(tn_app *app, const char *methods, const char *
     if ((rc = tn_router_add(app->router, methods, pattern, r, user)) != 0) {
         const char *why = tn_router_last_error(app->router);   /* quotes the pattern, says where */
         if (why[0]) TN__LLOG(app->loop, TN_LOG_WARN, rc, "route not added: %s", why);
-        else TN__LLOG(app->loop, TN_LOG_WARN, rc, "route \"%s\" not added: %s", pattern, tn_strerror(rc));
+        else TN__LLOG(app->loop, TN_LOG_WARN, rc, "route \"%s\" not added", pattern);
         tn__free(app->a, r);
         return rc;
     }
@@ -24524,6 +24571,7 @@ TN_API int tn_app_route(tn_app *app, const char *methods, const char *pattern, t
 TN_API int tn_app_route_stream(tn_app *app, const char *methods, const char *pattern, tn_data_fn on_data,
                                tn_handler_fn fn, void *user) {
     if (!on_data) return TN_EINVAL;
+    if (app) app->stream_heads = tn__web_on_headers;
     return tn__web_add_route(app, methods, pattern, on_data, fn, user);
 }
 
@@ -24537,12 +24585,18 @@ TN_API void tn_app_set_error_page(tn_app *app, tn_error_page_fn fn, void *user) 
     app->error_user = user;
 }
 
+/* The server's on_headers: the streaming routes' matcher once one was added. */
+TN__PRIVATE void tn__web_heads(tn_request *req, void *user) {
+    tn_app *app = (tn_app *)user;
+    if (app->stream_heads) app->stream_heads(req, user);
+}
+
 TN_API int tn_app_listen(tn_app *app, const char *host, int port) {
     int rc;
     if (!app || app->closing) return TN_EINVAL;
     if (!app->srv) {
         tn_http_server_opts so = app->opts.server;
-        so.on_headers = tn__web_on_headers;
+        so.on_headers = tn__web_heads;
         if ((rc = tn_http_server_new(app->loop, &so, tn__web_on_request, app, &app->srv)) != 0) return rc;
     }
     return tn_http_server_listen(app->srv, host, port);

@@ -183,8 +183,10 @@ int main(int argc, char **argv) {
     }
     memset(&opts, 0, sizeof opts);
     opts.xsrf_cookies = 1;
+    opts.xsrf_check = tn_web_check_xsrf;   /* the check it runs (linked only where named) */
     opts.server.max_body_size = MAX_UPLOAD;
     opts.server.compress_response = 1;   /* gzip pages for browsers (Tornado's compress_response) */
+    opts.server.gzip = tn_http_gzip();   /* the codec it needs (linked only where named) */
     if (tn_loop_new(NULL, &loop) != 0) return 1;
     opts.server.tls = ex_tls_ctx(loop, &tls, 0);   /* --cert/--key: https (and wss for the chat) */
     if (tn_app_new(loop, &opts, &app) != 0) return 1;

@@ -63,6 +63,7 @@ int main(int argc, char **argv) {
     memset(&so, 0, sizeof so);
     so.tls = ex_tls_ctx(loop, &tls, 0);
     so.compress_response = gzip;
+    so.gzip = tn_http_gzip();   /* the codec compress_response uses */
     if (tn_http_server_new(loop, &so, handle, NULL, &srv) != 0) return 1;
     if ((rc = tn_http_server_listen(srv, host, port)) != 0) {
         fprintf(stderr, "listen %s:%d: %s\n", host, port, tn_strerror(rc));

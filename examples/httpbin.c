@@ -514,6 +514,7 @@ int main(int argc, char **argv) {
     ao.server.tls = ex_tls_ctx(loop, &tls, 0);
     ao.server.compress_response = 1;    /* gzip for clients that accept it (Tornado's option) */
     ao.server.decompress_request = 1;   /* gzip request bodies inflated for the handlers */
+    ao.server.gzip = tn_http_gzip();    /* the codec both use (linked only where named) */
     if (tn_app_new(loop, &ao, &app) != 0) return 1;
     tn_app_route(app, "*", "/", root, NULL);
     tn_app_route(app, "GET", "/get", get, NULL);

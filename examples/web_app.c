@@ -94,6 +94,7 @@ int main(int argc, char **argv) {
     memset(&opts, 0, sizeof opts);
     opts.cookie_secret = "change me: a long random string";
     opts.xsrf_cookies = 1;
+    opts.xsrf_check = tn_web_check_xsrf;   /* the check it runs (linked only where named) */
     if (tn_loop_new(NULL, &loop) != 0 || tn_app_new(loop, &opts, &app) != 0) return 1;
     tn_app_route(app, "GET", "/", index_page, NULL);
     tn_app_route(app, "GET", "/hello/{name}", hello, NULL);

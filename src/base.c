@@ -159,7 +159,7 @@ TN__PRIVATE int tn__ring_grow(const tn_allocator *a, void **items, uint32_t *hea
 
 /* ---- logging ---- */
 TN_API void tn_log_stderr(void *user, int level, int code, const char *msg, const char *file, int line) {
-    static const char *const names[] = {"log", "error", "warn", "info", "debug"};
+    static const char names[][6] = {"log", "error", "warn", "info", "debug"};
     char out[640];
     const char *base = file ? file : "?", *p;
     int n;

@@ -107,6 +107,13 @@
      TORNADO_LINE_DIRECTIVES    off       #line directives pointing into src/ (development)
      TN_ASSERT(x)               assert()  checks for programmer errors (never peer input)
 
+   Footprint: built with -ffunction-sections -fdata-sections -Wl,--gc-sections, a program
+   links only what it calls (gzip only with opts.gzip = tn_http_gzip(), the XSRF check only
+   with tn_app_opts.xsrf_check): there the NO_WEBSOCKET/HTTP_CLIENT/DEFLATE/THREADS/WEB
+   toggles change nothing for a program that does not use those parts, while NO_LOG (log
+   calls and strings), NO_SIMD (the SSE4.2/AVX2 parser paths) and NO_FILESYSTEM (sendfile)
+   shrink any server. make size prints the figures (README: Footprint).
+
    LIMITS AND DEFAULTS  (each overridable with -D; options structs override per object)
    -------------------
      macro                               default      what
@@ -198,7 +205,9 @@
    GZIP
    ----
    Tornado's compress_response and decompress_request are options of tn_http_server_opts
-   (tn_app_opts.server for an app): compress_response = 1 gzips answers of compressible
+   (tn_app_opts.server for an app), with the codec they use named in opts.gzip =
+   tn_http_gzip() (only a program that names it links deflate; either option without it
+   makes tn_http_server_new fail with TN_EINVAL): compress_response = 1 gzips answers of compressible
    types (text, JSON, JS, SVG, XML...) for clients that accept gzip, whole ones of 1 KiB or
    more (TORNADO_GZIP_MIN_LENGTH) and streamed ones chunk by chunk; decompress_request = 1
    inflates gzip request bodies, with max_body_size on the decoded size. Static files:

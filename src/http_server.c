@@ -76,6 +76,25 @@ struct tn_request {
     /* the header array (max_headers entries) follows the struct in the same allocation */
 };
 
+#if TN_HAS_DEFLATE
+/* The gzip codec (opts.gzip = tn_http_gzip()): the server reaches compression and
+   inflation only through this table, so a program that never names tn_http_gzip does not
+   link the deflate codec (--gc-sections drops the table, these functions and the codec). */
+struct tn_http_gzip_codec {
+    /* tn_respond: the whole body compressed into *out (allocated), headers set; TN_OK, or
+       not wanted / an error (the body goes as is) */
+    int (*whole)(tn_request *r, int status, const void *body, size_t len, char **out, size_t *out_len);
+    /* tn_response_start without a length: the compressor made if the response is wanted */
+    void (*start)(tn_request *r, int status);
+    /* a streamed piece (flush TN_DEFLATE_SYNC, or TN_DEFLATE_FINISH at the end) into r->gzbuf */
+    int (*piece)(tn_request *r, const void *data, size_t len, int flush, size_t *n);
+    int (*inflate_body)(tn_request *r);
+    int (*inflate_piece)(tn__hconn *c, tn_request *r, tn_str data);
+    void (*setup)(tn_request *r);                    /* decompress_request: a body's head */
+    void (*release)(tn_allocator *a, tn_request *r); /* the request's codec state freed */
+};
+#endif
+
 /* A connection's state lives in its stream's allocation, after the tcp server's record
    (tn__tcp_conn_state): one allocation per connection, reached only through the tcp
    server's accessors (tn__hc_stream). Every idle connection holds one: kept small (the
@@ -190,17 +209,11 @@ TN__PRIVATE tn_request *tn__hs_req_get(tn_http_server *srv) {
     return r;
 }
 
-/* The codec state of a request (compressor, inflater, their buffers): gone with it. */
+/* The codec state of a request (compressor, inflater, their buffers): gone with it (only
+   a server with opts.gzip ever has any). */
 TN__PRIVATE void tn__hs_req_codec_free(tn_allocator *a, tn_request *r) {
 #if TN_HAS_DEFLATE
-    tn_deflater_free(r->gz);
-    tn_inflater_free(r->inf);
-    tn__free(a, r->gzbuf);
-    tn__free(a, r->inflated);
-    r->gz = NULL;
-    r->inf = NULL;
-    r->gzbuf = r->inflated = NULL;
-    r->gzcap = 0;
+    if (r->gz || r->inf || r->gzbuf || r->inflated) r->srv->opts.gzip->release(a, r);
 #else
     (void)a;
     (void)r;
@@ -635,7 +648,7 @@ TN_API int tn_request_accepts_coding(const tn_request *req, const char *coding) 
    no Content-Encoding of the handler's. */
 TN__PRIVATE int tn__response_gzip_wanted(tn_request *r, int status) {
     tn_str v;
-    if (!r->srv->opts.compress_response) return 0;
+    if (!r->srv->opts.compress_response || !r->srv->opts.gzip) return 0;
     if (status < 200 || status == 204 || status == 206 || status == 304) return 0;
     if (tn__hs_hdr_find(r, 0, "Content-Encoding", NULL, NULL, NULL) != (size_t)-1) return 0;
     if (tn__hs_hdr_find(r, 0, "Content-Type", NULL, NULL, &v) == (size_t)-1 || !tn_http_compressible_type(v)) return 0;
@@ -690,12 +703,14 @@ TN__PRIVATE void tn__hs_gzip_opts(const tn_request *r, size_t len, tn_deflate_op
 
 /* tn_respond: compress the whole body into *out (allocated; the caller frees it). Returns
    TN_OK with the headers set, or an error (then the body goes as is). */
-TN__PRIVATE int tn__hs_gzip_whole(tn_request *r, const void *body, size_t len, char **out, size_t *out_len) {
+TN__PRIVATE int tn__hs_gzip_whole(tn_request *r, int status, const void *body, size_t len, char **out, size_t *out_len) {
     tn_deflate_opts o;
-    size_t cap = tn_deflate_bound(len);
-    char *buf = (char *)tn__alloc(tn__loop_alloc(r->srv->loop), cap);
+    size_t cap;
+    char *buf;
     int rc;
-    if (!buf) return TN_ENOMEM;
+    if (len < TORNADO_GZIP_MIN_LENGTH || !tn__response_gzip_wanted(r, status)) return TN_EINVAL;
+    cap = tn_deflate_bound(len);
+    if (!(buf = (char *)tn__alloc(tn__loop_alloc(r->srv->loop), cap))) return TN_ENOMEM;
     tn__hs_gzip_opts(r, len, &o);
     rc = tn_deflate_once(&o, body, len, buf, cap, out_len);
     if (rc == TN_OK) rc = tn__hs_gzip_headers(r);
@@ -727,6 +742,17 @@ TN__PRIVATE int tn__hs_gzip_piece(tn_request *r, const void *data, size_t len, i
         *n += made;
         if (rc == TN_DEFLATE_DONE) return TN_OK;
         if (rc < 0) return rc;
+    }
+}
+
+/* tn_response_start without a length: compress if wanted (out of memory: sent as is). */
+TN__PRIVATE void tn__hs_gzip_start(tn_request *r, int status) {
+    tn_deflate_opts o;
+    if (!tn__response_gzip_wanted(r, status)) return;
+    tn__hs_gzip_opts(r, 0, &o);
+    if (tn_deflater_new(&o, &r->gz) == TN_OK && tn__hs_gzip_headers(r) != TN_OK) {
+        tn_deflater_free(r->gz);
+        r->gz = NULL;
     }
 }
 #endif
@@ -798,9 +824,8 @@ TN_API int tn_respond(tn_request *req, int status, const char *content_type, con
     if (!tn__hs_req_live(req)) return tn__hs_req_gone(req);
     if (content_type && (rc = tn_response_set_header(req, "Content-Type", content_type)) != 0) return rc;
 #if TN_HAS_DEFLATE
-    if (len >= TORNADO_GZIP_MIN_LENGTH && tn__response_gzip_wanted(req, status) &&
-        tn__hs_gzip_whole(req, body, len, &gz, &len) == TN_OK)
-        body = gz;   /* else (out of memory) the body goes as is */
+    if (req->srv->opts.gzip && req->srv->opts.gzip->whole(req, status, body, len, &gz, &len) == TN_OK)
+        body = gz;   /* else (not wanted, out of memory) the body goes as is */
 #endif
     req->started = 1;
     req->status = status;
@@ -850,14 +875,7 @@ TN_API int tn_response_start(tn_request *req, int status, int64_t content_length
     req->status = status;
     req->out_length = content_length;
 #if TN_HAS_DEFLATE
-    if (content_length < 0 && !req->head_only && tn__response_gzip_wanted(req, status)) {
-        tn_deflate_opts o;
-        tn__hs_gzip_opts(req, 0, &o);
-        if (tn_deflater_new(&o, &req->gz) == TN_OK && tn__hs_gzip_headers(req) != TN_OK) {
-            tn_deflater_free(req->gz);   /* out of memory: sent as is */
-            req->gz = NULL;
-        }
-    }
+    if (content_length < 0 && !req->head_only && req->srv->opts.gzip) req->srv->opts.gzip->start(req, status);
 #endif
     if (content_length < 0 && status >= 200 && status != 204 && status != 304 && !req->head_only) {
         if (req->p.version >= 11) req->out_chunked = 1;
@@ -906,7 +924,7 @@ TN_API int tn_response_write(tn_request *req, const void *data, size_t len, tn_r
 #if TN_HAS_DEFLATE
     if (req->gz && len > 0) {   /* compressed and flushed: the client can decode it at once */
         size_t n;
-        if ((rc = tn__hs_gzip_piece(req, data, len, TN_DEFLATE_SYNC, &n)) != 0) return rc;
+        if ((rc = req->srv->opts.gzip->piece(req, data, len, TN_DEFLATE_SYNC, &n)) != 0) return rc;
         data = req->gzbuf;
         len = n;
     }
@@ -969,7 +987,7 @@ TN_API int tn_response_finish(tn_request *req) {
         size_t n;
         char hdr[24];
         tn_str v[3];
-        int rc = tn__hs_gzip_piece(req, NULL, 0, TN_DEFLATE_FINISH, &n), h = 0;
+        int rc = req->srv->opts.gzip->piece(req, NULL, 0, TN_DEFLATE_FINISH, &n), h = 0;
         if (rc != 0) return rc;
         if (req->out_chunked) h = tn_http_format_chunk_header(hdr, sizeof hdr, n);
         v[0] = tn_str_make(hdr, (size_t)(h > 0 ? h : 0));
@@ -1166,13 +1184,33 @@ TN__PRIVATE int tn__hs_req_inflate_piece(tn__hconn *c, tn_request *r, tn_str dat
     if (c->req == r) (void)tn_stream_abort(tn__hc_stream(c), rc);
     return -1;
 }
+
+TN__PRIVATE void tn__hs_gzip_release(tn_allocator *a, tn_request *r) {
+    tn_deflater_free(r->gz);
+    tn_inflater_free(r->inf);
+    tn__free(a, r->gzbuf);
+    tn__free(a, r->inflated);
+    r->gz = NULL;
+    r->inf = NULL;
+    r->gzbuf = r->inflated = NULL;
+    r->gzcap = 0;
+}
+
+TN_API const tn_http_gzip_codec *tn_http_gzip(void) {
+    static const tn_http_gzip_codec codec = { tn__hs_gzip_whole, tn__hs_gzip_start, tn__hs_gzip_piece,
+                                              tn__hs_req_inflate_body, tn__hs_req_inflate_piece,
+                                              tn__hs_req_gunzip_setup, tn__hs_gzip_release };
+    return &codec;
+}
+#else
+TN_API const tn_http_gzip_codec *tn_http_gzip(void) { return NULL; }
 #endif
 
 TN__PRIVATE void tn__hc_dispatch(tn__hconn *c) {
     tn_request *r = c->req;
 #if TN_HAS_DEFLATE
     if (r->gunzip) {
-        int st = tn__hs_req_inflate_body(r);
+        int st = c->srv->opts.gzip->inflate_body(r);
         if (st) {
             TN__LLOG(c->srv->loop, TN_LOG_DEBUG, TN_EBAD_DEFLATE, "http: gzip request body: answered %d", st);
             tn__hc_fail(c, st);
@@ -1260,7 +1298,7 @@ TN__PRIVATE void tn__hc_head_done(tn__hconn *c, const char *base, size_t head_le
 #endif
     if (srv->opts.xheaders) tn__hs_req_apply_xheaders(r);   /* else remote_ip is filled on demand */
 #if TN_HAS_DEFLATE
-    if (srv->opts.decompress_request && r->p.body_kind != TN_HTTP_BODY_NONE) tn__hs_req_gunzip_setup(r);
+    if (srv->opts.decompress_request && srv->opts.gzip && r->p.body_kind != TN_HTTP_BODY_NONE) srv->opts.gzip->setup(r);
 #endif
     r->chunked.max_body_bytes = srv->opts.max_body_size;
     r->dec_end = head_len;
@@ -1312,7 +1350,7 @@ TN__PRIVATE void tn__hc_head_done(tn__hconn *c, const char *base, size_t head_le
    0, 1 (the request is gone), -1 (an error was reported). */
 TN__PRIVATE int tn__hc_body_piece(tn__hconn *c, tn_request *r, tn_str data) {
 #if TN_HAS_DEFLATE
-    if (r->gunzip) return tn__hs_req_inflate_piece(c, r, data);
+    if (r->gunzip) return c->srv->opts.gzip->inflate_piece(c, r, data);
 #endif
     r->body_seen += data.len;
     r->body_cb(r, TN_MORE, data, r->body_user);
@@ -1386,7 +1424,7 @@ TN__PRIVATE void tn__hc_process(tn__hconn *c) {
         }
         if (rc < 0) {
             int st = tn_http_error_status(rc);
-            TN__LLOG(srv->loop, TN_LOG_DEBUG, rc, "http: bad request (%s): answered %d", tn_strerror(rc), st ? st : 400);
+            TN__LLOG(srv->loop, TN_LOG_DEBUG, rc, "http: bad request: answered %d", st ? st : 400);
             tn__hc_fail(c, st ? st : 400);
             return;
         }
@@ -1616,6 +1654,12 @@ TN_API int tn_http_server_new(tn_loop *loop, const tn_http_server_opts *opts, tn
     if (opts && ((opts->compress_level && (opts->compress_level < 1 || opts->compress_level > 9)) ||
                  (opts->compress_window_bits && (opts->compress_window_bits < 9 || opts->compress_window_bits > 15))))
         return TN_EINVAL;
+#if TN_HAS_DEFLATE
+    if (opts && (opts->compress_response || opts->decompress_request) && !opts->gzip) {
+        TN__LLOG(loop, TN_LOG_ERROR, TN_EINVAL, "http: compress_response/decompress_request need opts.gzip = tn_http_gzip()");
+        return TN_EINVAL;
+    }
+#endif
     srv = (tn_http_server *)tn__calloc(tn__loop_alloc(loop), sizeof *srv);
     if (!srv) return TN_ENOMEM;
     tn__hs_opts_resolve(opts, &srv->opts);

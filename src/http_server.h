@@ -19,6 +19,7 @@ TN__BEGIN_DECLS
    connection closes. */
 typedef struct tn_http_server tn_http_server;
 typedef struct tn_request tn_request;
+typedef struct tn_http_gzip_codec tn_http_gzip_codec;   /* opaque: see tn_http_gzip */
 
 /* The request is ready (head and buffered body), or (on_headers) its head is. */
 typedef void (*tn_request_cb)(tn_request *req, void *user);
@@ -60,6 +61,12 @@ typedef void (*tn_access_log_cb)(const tn_request *req, int status, uint64_t bod
      on_headers          optional: runs when a head has arrived, before its body; may call
                          tn_request_stream_body to take the body in chunks
      access_log          optional: one call per finished request, error replies included
+     gzip                the gzip codec for compress_response and decompress_request:
+                         opts.gzip = tn_http_gzip(). Only a program that names tn_http_gzip
+                         links the deflate codec (a server without gzip does not carry it);
+                         NULL (the default) with either option on makes tn_http_server_new
+                         fail with TN_EINVAL (under TORNADO_NO_DEFLATE tn_http_gzip() is NULL
+                         and both options are ignored)
      compress_response   1: gzip responses for clients whose Accept-Encoding accepts gzip
                          (Tornado's compress_response; off by default as there), when the
                          Content-Type is compressible (tn_http_compressible_type), the status
@@ -109,7 +116,13 @@ typedef struct tn_http_server_opts {
     int compress_level;
     int compress_window_bits;
     int decompress_request;
+    const tn_http_gzip_codec *gzip;
 } tn_http_server_opts;
+
+/* The gzip codec of compress_response / decompress_request (opts.gzip = tn_http_gzip()),
+   a table of the server's compressing and inflating functions: naming it is what links the
+   deflate codec into a program. NULL under TORNADO_NO_DEFLATE. */
+TN_API const tn_http_gzip_codec *tn_http_gzip(void);
 
 /* Create a server; on_request runs for every complete request. opts may be NULL.
    Returns TN_OK, TN_EINVAL, TN_ENOMEM. */

@@ -180,7 +180,7 @@ TN_API int tn_header_param(tn_str header, const char *name, char *buf, size_t ca
    ====================================================================================== */
 
 static const char tn__hu_wday_names[7][4] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
-static const char *const tn__hu_wday_long[7] = { "Sunday", "Monday", "Tuesday", "Wednesday",
+static const char tn__hu_wday_long[7][10] = { "Sunday", "Monday", "Tuesday", "Wednesday",
                                               "Thursday", "Friday", "Saturday" };
 static const char tn__hu_mon_names[12][4] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
@@ -283,12 +283,13 @@ TN__PRIVATE int tn__hu_cur_digits(tn__hu_cur *c, size_t k, int *v) {
     return 1;
 }
 
-/* One of `names` (ASCII case-insensitive); returns its index or -1. */
-TN__PRIVATE int tn__hu_cur_name(tn__hu_cur *c, const char *const *names, int count) {
+/* One of the count names (ASCII case-insensitive) stored stride bytes apart (a char table);
+   returns its index or -1. */
+TN__PRIVATE int tn__hu_cur_name(tn__hu_cur *c, const char *names, size_t stride, int count) {
     int k;
-    for (k = 0; k < count; k++) {
-        size_t len = strlen(names[k]);
-        if (c->n - c->i >= len && tn_str_ieq(tn_str_make(c->p + c->i, len), tn_str_make(names[k], len))) {
+    for (k = 0; k < count; k++, names += stride) {
+        size_t len = strlen(names);
+        if (c->n - c->i >= len && tn_str_ieq(tn_str_make(c->p + c->i, len), tn_str_make(names, len))) {
             c->i += len;
             return k;
         }
@@ -302,9 +303,6 @@ TN__PRIVATE int tn__hu_cur_time(tn__hu_cur *c, int *hh, int *mm, int *ss) {
 }
 
 TN_API int tn_http_date_parse(tn_str s, int64_t *out) {
-    static const char *const wd3[7] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
-    static const char *const mon[12] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                         "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
     tn__hu_cur c;
     int y = 0, m = 1, d = 0, hh = 0, mm = 0, ss = 0, ok;
     size_t namelen;
@@ -316,22 +314,22 @@ TN_API int tn_http_date_parse(tn_str s, int64_t *out) {
     for (namelen = 0; namelen < s.len && tn__is_alpha((unsigned char)s.ptr[namelen]); namelen++) {}
     if (namelen == 3 && namelen < s.len && s.ptr[3] == ',') {
         /* IMF-fixdate: Sun, 06 Nov 1994 08:49:37 GMT */
-        ok = tn__hu_cur_name(&c, wd3, 7) >= 0 && tn__hu_cur_lit(&c, ", ") && tn__hu_cur_digits(&c, 2, &d) &&
-             tn__hu_cur_lit(&c, " ") && (m = tn__hu_cur_name(&c, mon, 12) + 1) > 0 &&
+        ok = tn__hu_cur_name(&c, tn__hu_wday_names[0], 4, 7) >= 0 && tn__hu_cur_lit(&c, ", ") && tn__hu_cur_digits(&c, 2, &d) &&
+             tn__hu_cur_lit(&c, " ") && (m = tn__hu_cur_name(&c, tn__hu_mon_names[0], 4, 12) + 1) > 0 &&
              tn__hu_cur_lit(&c, " ") && tn__hu_cur_digits(&c, 4, &y) && tn__hu_cur_lit(&c, " ") &&
              tn__hu_cur_time(&c, &hh, &mm, &ss) && tn__hu_cur_lit(&c, " GMT");
     } else if (namelen > 3 && namelen < s.len && s.ptr[namelen] == ',') {
         /* RFC 850: Sunday, 06-Nov-94 08:49:37 GMT */
-        int k = tn__hu_cur_name(&c, tn__hu_wday_long, 7);
+        int k = tn__hu_cur_name(&c, tn__hu_wday_long[0], 10, 7);
         ok = k >= 0 && c.i == namelen && tn__hu_cur_lit(&c, ", ") && tn__hu_cur_digits(&c, 2, &d) &&
-             tn__hu_cur_lit(&c, "-") && (m = tn__hu_cur_name(&c, mon, 12) + 1) > 0 &&
+             tn__hu_cur_lit(&c, "-") && (m = tn__hu_cur_name(&c, tn__hu_mon_names[0], 4, 12) + 1) > 0 &&
              tn__hu_cur_lit(&c, "-") && tn__hu_cur_digits(&c, 2, &y) && tn__hu_cur_lit(&c, " ") &&
              tn__hu_cur_time(&c, &hh, &mm, &ss) && tn__hu_cur_lit(&c, " GMT");
         y += y < 70 ? 2000 : 1900;
     } else if (namelen == 3 && namelen < s.len && s.ptr[3] == ' ') {
         /* asctime: Sun Nov  6 08:49:37 1994 */
-        ok = tn__hu_cur_name(&c, wd3, 7) >= 0 && tn__hu_cur_lit(&c, " ") &&
-             (m = tn__hu_cur_name(&c, mon, 12) + 1) > 0 && tn__hu_cur_lit(&c, " ") &&
+        ok = tn__hu_cur_name(&c, tn__hu_wday_names[0], 4, 7) >= 0 && tn__hu_cur_lit(&c, " ") &&
+             (m = tn__hu_cur_name(&c, tn__hu_mon_names[0], 4, 12) + 1) > 0 && tn__hu_cur_lit(&c, " ") &&
              (tn__hu_cur_lit(&c, " ") ? tn__hu_cur_digits(&c, 1, &d) : tn__hu_cur_digits(&c, 2, &d)) &&
              tn__hu_cur_lit(&c, " ") && tn__hu_cur_time(&c, &hh, &mm, &ss) && tn__hu_cur_lit(&c, " ") &&
              tn__hu_cur_digits(&c, 4, &y);
@@ -520,7 +518,7 @@ TN_API int tn_http_accepts_coding(tn_str ae, const char *coding) {
 }
 
 TN_API int tn_http_compressible_type(tn_str content_type) {
-    static const char *const types[] = { "application/javascript", "application/x-javascript", "application/xml",
+    static const char types[][25] = { "application/javascript", "application/x-javascript", "application/xml",
                                          "application/atom+xml", "application/json", "application/xhtml+xml",
                                          "image/svg+xml" };
     tn_str t = tn_header_value(content_type, NULL);
@@ -557,73 +555,41 @@ TN_API int tn_http_etag_match(tn_str list, tn_str etag, int comparison) {
    Reasons and escaping
    ====================================================================================== */
 
+/* Reason phrases: the codes in the order of the texts (one string of NUL-ended texts: no
+   pointer table, no switch), the most frequent first so a 200 or 404 is found at once. */
+static const unsigned short tn__hu_reason_codes[] = {
+    200, 404, 304, 301, 302, 400, 500, 101, 204, 206, 403, 401, 405, 413, 503, 100, 102, 103, 201,
+    202, 203, 205, 207, 208, 226, 300, 303, 305, 306, 307, 308, 402, 406, 407, 408, 409, 410, 411,
+    412, 414, 415, 416, 417, 418, 421, 422, 423, 424, 425, 426, 428, 429, 431, 451, 501, 502, 504,
+    505, 506, 507, 508, 510, 511
+};
+static const char tn__hu_reason_texts[] =
+    "OK\0" "Not Found\0" "Not Modified\0" "Moved Permanently\0" "Found\0" "Bad Request\0"
+    "Internal Server Error\0" "Switching Protocols\0" "No Content\0" "Partial Content\0"
+    "Forbidden\0" "Unauthorized\0" "Method Not Allowed\0" "Content Too Large\0"
+    "Service Unavailable\0" "Continue\0" "Processing\0" "Early Hints\0" "Created\0" "Accepted\0"
+    "Non-Authoritative Information\0" "Reset Content\0" "Multi-Status\0" "Already Reported\0"
+    "IM Used\0" "Multiple Choices\0" "See Other\0" "Use Proxy\0" "(Unused)\0"
+    "Temporary Redirect\0" "Permanent Redirect\0" "Payment Required\0" "Not Acceptable\0"
+    "Proxy Authentication Required\0" "Request Timeout\0" "Conflict\0" "Gone\0" "Length Required\0"
+    "Precondition Failed\0" "URI Too Long\0" "Unsupported Media Type\0" "Range Not Satisfiable\0"
+    "Expectation Failed\0" "I'm a Teapot\0" "Misdirected Request\0" "Unprocessable Content\0"
+    "Locked\0" "Failed Dependency\0" "Too Early\0" "Upgrade Required\0" "Precondition Required\0"
+    "Too Many Requests\0" "Request Header Fields Too Large\0" "Unavailable For Legal Reasons\0"
+    "Not Implemented\0" "Bad Gateway\0" "Gateway Timeout\0" "HTTP Version Not Supported\0"
+    "Variant Also Negotiates\0" "Insufficient Storage\0" "Loop Detected\0" "Not Extended\0"
+    "Network Authentication Required\0";
+
 TN_API const char *tn_http_reason(int status) {
-    switch (status) {
-    case 100: return "Continue";
-    case 101: return "Switching Protocols";
-    case 102: return "Processing";
-    case 103: return "Early Hints";
-    case 200: return "OK";
-    case 201: return "Created";
-    case 202: return "Accepted";
-    case 203: return "Non-Authoritative Information";
-    case 204: return "No Content";
-    case 205: return "Reset Content";
-    case 206: return "Partial Content";
-    case 207: return "Multi-Status";
-    case 208: return "Already Reported";
-    case 226: return "IM Used";
-    case 300: return "Multiple Choices";
-    case 301: return "Moved Permanently";
-    case 302: return "Found";
-    case 303: return "See Other";
-    case 304: return "Not Modified";
-    case 305: return "Use Proxy";
-    case 306: return "(Unused)";
-    case 307: return "Temporary Redirect";
-    case 308: return "Permanent Redirect";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 402: return "Payment Required";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 406: return "Not Acceptable";
-    case 407: return "Proxy Authentication Required";
-    case 408: return "Request Timeout";
-    case 409: return "Conflict";
-    case 410: return "Gone";
-    case 411: return "Length Required";
-    case 412: return "Precondition Failed";
-    case 413: return "Content Too Large";
-    case 414: return "URI Too Long";
-    case 415: return "Unsupported Media Type";
-    case 416: return "Range Not Satisfiable";
-    case 417: return "Expectation Failed";
-    case 418: return "I'm a Teapot";
-    case 421: return "Misdirected Request";
-    case 422: return "Unprocessable Content";
-    case 423: return "Locked";
-    case 424: return "Failed Dependency";
-    case 425: return "Too Early";
-    case 426: return "Upgrade Required";
-    case 428: return "Precondition Required";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 451: return "Unavailable For Legal Reasons";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    case 505: return "HTTP Version Not Supported";
-    case 506: return "Variant Also Negotiates";
-    case 507: return "Insufficient Storage";
-    case 508: return "Loop Detected";
-    case 510: return "Not Extended";
-    case 511: return "Network Authentication Required";
-    default: return "Unknown";
+    size_t i;
+    for (i = 0; i < sizeof tn__hu_reason_codes / sizeof tn__hu_reason_codes[0]; i++) {
+        if (tn__hu_reason_codes[i] == status) {
+            const char *p = tn__hu_reason_texts;
+            while (i--) p += strlen(p) + 1;
+            return p;
+        }
     }
+    return "Unknown";
 }
 
 TN__PRIVATE void tn__hu_xhtml_escape_w(tn__buf_w *w, tn_str in) {

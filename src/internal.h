@@ -327,7 +327,8 @@ struct tn__defer {
    node of the handle is queued. */
 typedef struct tn__handle tn__handle;
 typedef struct tn__handle_type {      /* one static instance per kind of handle */
-    const char *kind;                 /* "stream", "tcp_server", ... for reports */
+    char kind[16];                    /* "stream", "tcp_server", ... for reports (an array, not
+                                         a pointer: no string kept in the shared string section) */
     void (*finalize)(tn__handle *h);  /* close callback + free; runs once */
 } tn__handle_type;
 struct tn__handle {

@@ -13,7 +13,10 @@
 #define TN__ST_ETAG_MAX 96u
 
 /* ---- MIME types ---- */
-typedef struct tn__st_mime { const char *ext; const char *type; } tn__st_mime;
+/* The strings inside the entries (no pointers): the table is one data section a program
+   without static files does not link (string literals would land in the shared string
+   section, kept whenever any of its strings is used). */
+typedef struct tn__st_mime { char ext[12]; char type[31]; } tn__st_mime;
 
 static const tn__st_mime tn__st_mimes[] = {
     {"html", "text/html; charset=utf-8"}, {"htm", "text/html; charset=utf-8"},

@@ -106,7 +106,7 @@ TN__PRIVATE void tn__tcp_srv_on_accept(tn_loop *loop, tn_socket lfd, int events,
         if (rc == TN_ERESET) continue;   /* aborted before we got to it */
         if (rc != TN_OK) {
             /* out of fds or memory: pause instead of spinning on a level-triggered fd */
-            TN__LLOG(loop, TN_LOG_WARN, rc, "accept failed (%s); pausing %d ms", tn_strerror(rc), TN__ACCEPT_RETRY_MS);
+            TN__LLOG(loop, TN_LOG_WARN, rc, "accept failed; pausing %d ms", TN__ACCEPT_RETRY_MS);
             tn__tcp_srv_set_accepting(srv, 0);
             if (tn_loop_call_later(loop, TN__ACCEPT_RETRY_MS, tn__tcp_srv_retry, srv, &srv->retry_timer) != 0)
                 tn__tcp_srv_set_accepting(srv, 1);
@@ -114,7 +114,7 @@ TN__PRIVATE void tn__tcp_srv_on_accept(tn_loop *loop, tn_socket lfd, int events,
         }
         rc = tn__stream_new_own_socket(loop, fd, &srv->opts.stream, TN__TCP_CONN_SIZE + srv->conn_extra, &s);
         if (rc != 0) {
-            TN__LLOG(loop, TN_LOG_WARN, rc, "dropping connection: %s", tn_strerror(rc));
+            TN__LLOG(loop, TN_LOG_WARN, rc, "dropping connection");
             tn__fd_close(fd);
             continue;
         }
@@ -128,7 +128,7 @@ TN__PRIVATE void tn__tcp_srv_on_accept(tn_loop *loop, tn_socket lfd, int events,
         srv->h.pending++;
 #if TN_HAS_OPENSSL
         if (srv->opts.tls && (rc = tn_stream_start_tls(s, srv->opts.tls, NULL, NULL, NULL)) != 0) {
-            TN__LLOG(loop, TN_LOG_WARN, rc, "dropping connection: TLS: %s", tn_strerror(rc));
+            TN__LLOG(loop, TN_LOG_WARN, rc, "dropping connection: TLS could not start");
             (void)tn_stream_close(s, NULL, NULL);   /* counted until its memory goes */
             continue;
         }
@@ -197,8 +197,7 @@ TN_API int tn_tcp_server_listen(tn_tcp_server *srv, const char *host, int port) 
     int rc;
     if (!srv) return TN_EINVAL;
     if ((rc = tn_bind_sockets(host, port, &srv->opts.bind, fds, 16, &n)) != 0) {
-        TN__LLOG(srv->h.loop, TN_LOG_WARN, rc, "listen on %s port %d failed: %s", host && *host ? host : "*", port,
-                 tn_strerror(rc));
+        TN__LLOG(srv->h.loop, TN_LOG_WARN, rc, "listen on %s port %d failed", host && *host ? host : "*", port);
         return rc;
     }
     for (i = 0; i < n; i++) {
@@ -216,7 +215,7 @@ TN_API int tn_tcp_server_listen_unix(tn_tcp_server *srv, const char *path, int m
     int rc;
     if (!srv) return TN_EINVAL;
     if ((rc = tn_bind_unix(path, mode, srv->opts.bind.backlog, &fd)) != 0) {
-        TN__LLOG(srv->h.loop, TN_LOG_WARN, rc, "listen on unix socket %s failed: %s", path ? path : "(null)", tn_strerror(rc));
+        TN__LLOG(srv->h.loop, TN_LOG_WARN, rc, "listen on unix socket %s failed", path ? path : "(null)");
         return rc;
     }
     if ((rc = tn_tcp_server_add_socket(srv, fd)) != 0) tn__fd_close(fd);

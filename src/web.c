@@ -183,7 +183,7 @@ TN__PRIVATE void tn__web_on_request(tn_request *req, void *user) {
     }
     if (rc == TN_OK) {
         const tn__web_route *r = (const tn__web_route *)c->m.handler;
-        if (app->opts.xsrf_cookies && !tn__web_is_safe_method(method) && tn_web_check_xsrf(req) != TN_OK)
+        if (app->opts.xsrf_cookies && !tn__web_is_safe_method(method) && app->opts.xsrf_check(req) != TN_OK)
             (void)tn__web_error(c, 403, NULL, NULL);
         else
             r->fn(req, &c->m, r->user);
@@ -262,7 +262,7 @@ TN__PRIVATE void tn__web_on_headers(tn_request *req, void *user) {
         return;
     }
     /* the token can only come from a header here: body arguments are not parsed */
-    if (app->opts.xsrf_cookies && !tn__web_is_safe_method(method) && tn_web_check_xsrf(req) != TN_OK)
+    if (app->opts.xsrf_cookies && !tn__web_is_safe_method(method) && app->opts.xsrf_check(req) != TN_OK)
         c->xsrf_failed = 1;
     tn__web_unref(c);   /* refs 0, not finished: the context lives on with the request */
 }
@@ -274,6 +274,10 @@ TN_API int tn_app_new(tn_loop *loop, const tn_app_opts *opts, tn_app **out) {
     if (!loop || !out) return TN_EINVAL;
     *out = NULL;
     if (opts && opts->server.on_headers) return TN_EINVAL;
+    if (opts && opts->xsrf_cookies && !opts->xsrf_check) {
+        TN__LLOG(loop, TN_LOG_ERROR, TN_EINVAL, "web: xsrf_cookies needs opts.xsrf_check = tn_web_check_xsrf");
+        return TN_EINVAL;
+    }
     app = (tn_app *)tn__calloc(tn__loop_alloc(loop), sizeof *app);
     if (!app) return TN_ENOMEM;
     app->loop = loop;
@@ -309,7 +313,7 @@ TN__PRIVATE int tn__web_add_route(tn_app *app, const char *methods, const char *
     if ((rc = tn_router_add(app->router, methods, pattern, r, user)) != 0) {
         const char *why = tn_router_last_error(app->router);   /* quotes the pattern, says where */
         if (why[0]) TN__LLOG(app->loop, TN_LOG_WARN, rc, "route not added: %s", why);
-        else TN__LLOG(app->loop, TN_LOG_WARN, rc, "route \"%s\" not added: %s", pattern, tn_strerror(rc));
+        else TN__LLOG(app->loop, TN_LOG_WARN, rc, "route \"%s\" not added", pattern);
         tn__free(app->a, r);
         return rc;
     }
@@ -326,6 +330,7 @@ TN_API int tn_app_route(tn_app *app, const char *methods, const char *pattern, t
 TN_API int tn_app_route_stream(tn_app *app, const char *methods, const char *pattern, tn_data_fn on_data,
                                tn_handler_fn fn, void *user) {
     if (!on_data) return TN_EINVAL;
+    if (app) app->stream_heads = tn__web_on_headers;
     return tn__web_add_route(app, methods, pattern, on_data, fn, user);
 }
 
@@ -339,12 +344,18 @@ TN_API void tn_app_set_error_page(tn_app *app, tn_error_page_fn fn, void *user) 
     app->error_user = user;
 }
 
+/* The server's on_headers: the streaming routes' matcher once one was added. */
+TN__PRIVATE void tn__web_heads(tn_request *req, void *user) {
+    tn_app *app = (tn_app *)user;
+    if (app->stream_heads) app->stream_heads(req, user);
+}
+
 TN_API int tn_app_listen(tn_app *app, const char *host, int port) {
     int rc;
     if (!app || app->closing) return TN_EINVAL;
     if (!app->srv) {
         tn_http_server_opts so = app->opts.server;
-        so.on_headers = tn__web_on_headers;
+        so.on_headers = tn__web_heads;
         if ((rc = tn_http_server_new(app->loop, &so, tn__web_on_request, app, &app->srv)) != 0) return rc;
     }
     return tn_http_server_listen(app->srv, host, port);

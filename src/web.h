@@ -62,7 +62,12 @@ typedef void (*tn_error_page_fn)(tn_request *req, int status, const char *reason
      key_version     Tornado's key_version written into signed values (0 = none)
      xsrf_cookies    1: Tornado's xsrf_cookies: POST, PUT, PATCH, DELETE (every method but
                      GET, HEAD, OPTIONS) need an _xsrf argument or an X-Xsrftoken /
-                     X-Csrftoken header matching the _xsrf cookie, else 403
+                     X-Csrftoken header matching the _xsrf cookie, else 403; needs xsrf_check
+     xsrf_check      the check xsrf_cookies runs: opts.xsrf_check = tn_web_check_xsrf (or a
+                     function of yours). Naming it is what links the check and what it uses
+                     (cookies, argument and multipart parsing: about 9 KB), so an app without
+                     XSRF does not carry it; xsrf_cookies without it makes tn_app_new fail
+                     with TN_EINVAL
      xsrf_cookie     attributes of the _xsrf cookie (zero = Path=/ only) */
 typedef struct tn_app_opts {
     tn_http_server_opts server;
@@ -70,6 +75,7 @@ typedef struct tn_app_opts {
     unsigned key_version;
     int xsrf_cookies;
     tn_set_cookie_opts xsrf_cookie;
+    int (*xsrf_check)(tn_request *req);
 } tn_app_opts;
 
 /* Create an app on loop. opts may be NULL (defaults); it is copied.

@@ -74,6 +74,8 @@ struct tn_app {
     size_t nfree;
     tn_multipart *mp;               /* one parser, reused (parsing never spans a callback) */
     size_t nstream;                 /* streaming routes */
+    tn_request_cb stream_heads;     /* set by tn_app_route_stream (tn__web_on_headers): an app
+                                       without streaming routes does not link that path */
     int closing;
     tn_cb close_cb;
     void *close_user;

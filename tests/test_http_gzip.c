@@ -221,6 +221,7 @@ static server *gzip_server(void) {
     tn_http_server_opts o;
     memset(&o, 0, sizeof o);
     o.compress_response = 1;
+    o.gzip = tn_http_gzip();
     return start_server(&o, NULL);
 }
 
@@ -390,6 +391,7 @@ TN_TEST(gzip_streamed_chunks_arrive_incrementally) {
     memset(&ca, 0, sizeof ca);
     memset(&o, 0, sizeof o);
     o.compress_response = 1;
+    o.gzip = tn_http_gzip();
     o.compress_window_bits = 12;
     s = start_server(&o, &ca);
     fd = cli_connect(s->port, 0);
@@ -483,6 +485,7 @@ TN_TEST(gzip_whole_response_memory_released) {
     memset(&ca, 0, sizeof ca);
     memset(&o, 0, sizeof o);
     o.compress_response = 1;
+    o.gzip = tn_http_gzip();
     o.compress_level = 1;
     s = start_server(&o, &ca);
     for (i = 0; i < 5; i++) {
@@ -501,6 +504,15 @@ TN_TEST(gzip_whole_response_memory_released) {
         o.compress_level = 0;
         o.compress_window_bits = 8;
         TN_EQ_RC(tn_http_server_new(loop, &o, handler, NULL, &srv), TN_EINVAL);
+        o.compress_window_bits = 0;   /* the options without the codec (opts.gzip) */
+        o.gzip = NULL;
+        TN_EQ_RC(tn_http_server_new(loop, &o, handler, NULL, &srv), TN_EINVAL);
+        o.compress_response = 0;
+        o.decompress_request = 1;
+        TN_EQ_RC(tn_http_server_new(loop, &o, handler, NULL, &srv), TN_EINVAL);
+        o.gzip = tn_http_gzip();
+        TN_OK_RC(tn_http_server_new(loop, &o, handler, NULL, &srv));
+        TN_OK_RC(tn_http_server_close(srv, 0, NULL, NULL));
         TN_OK_RC(tn_loop_free(loop));
     }
 }
@@ -510,6 +522,7 @@ static server *gunzip_server(uint64_t max_body) {
     tn_http_server_opts o;
     memset(&o, 0, sizeof o);
     o.decompress_request = 1;
+    o.gzip = tn_http_gzip();
     o.max_body_size = max_body;
     return start_server(&o, NULL);
 }

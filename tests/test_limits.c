@@ -191,6 +191,7 @@ TN_TEST(http_gzip_min_length) {
     const char *b;
     memset(&o, 0, sizeof o);
     o.compress_response = 1;
+    o.gzip = tn_http_gzip();
     TN_OK_RC(tn_loop_new(NULL, &s->loop));
     TN_OK_RC(tn_http_server_new(s->loop, &o, http_handler, s, &s->srv));
     TN_EQ_INT(tn_http_server_get_opts(s->srv)->compress_level, TORNADO_GZIP_LEVEL);

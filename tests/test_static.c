@@ -1204,6 +1204,7 @@ TN_TEST(compress_response_on_files) {
     put_file("root/long.txt", text, sizeof text);
     memset(&o, 0, sizeof o);
     o.compress_response = 1;
+    o.gzip = tn_http_gzip();
     g_srv_opts = &o;
     s = start_server();
     g_srv_opts = NULL;

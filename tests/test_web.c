@@ -352,8 +352,10 @@ static app_t *start_app(int flags) {
     }
     o.cookie_secret = SECRET;
     o.xsrf_cookies = (flags & F_XSRF) != 0;
+    o.xsrf_check = tn_web_check_xsrf;
     o.server.compress_response = (flags & F_GZIP) != 0;
     o.server.decompress_request = (flags & F_GZIP) != 0;
+    o.server.gzip = tn_http_gzip();
     TN_OK_RC(tn_loop_new(&lo, &a->loop));
     TN_OK_RC(tn_app_new(a->loop, &o, &a->app));
     TN_OK_RC(tn_app_route(a->app, "GET", "/hello", h_hello, a));
@@ -1167,6 +1169,16 @@ TN_TEST(bad_route_is_logged) {
     TN_EQ_INT(l.n, 3);
     TN_OK_RC(tn_app_route(app, "GET", "/users/{id}", h_hello, NULL));   /* a good one is quiet */
     TN_EQ_INT(l.n, 3);
+    {   /* xsrf_cookies without the check it runs (xsrf_check) is refused, loudly */
+        tn_app_opts ao;
+        tn_app *bad;
+        memset(&ao, 0, sizeof ao);
+        ao.xsrf_cookies = 1;
+        TN_EQ_RC(tn_app_new(loop, &ao, &bad), TN_EINVAL);
+        TN_EQ_INT(l.n, 4);
+        TN_EQ_STR(l.msg, "web: xsrf_cookies needs opts.xsrf_check = tn_web_check_xsrf");
+        l.n = 3;
+    }
     TN_OK_RC(tn_app_close(app, 0, set_flag, &done));
     TN_OK_RC(tn_loop_run_until(loop, &done, 5000));
     TN_OK_RC(tn_loop_free(loop));

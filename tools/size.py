@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """tools/size.py: `make size`. Code size of small programs built on tornado.h, per toggle set.
 
-Programs (tools/size/): http.c, a raw HTTP server with one handler; web.c, a one-route web
+Programs (tools/size/): http.c, a raw HTTP server with one handler; httpgz.c, the same
+with compress_response and decompress_request (opts.gzip = tn_http_gzip(): what gzip
+costs, as only a program naming it links the codec; defaults row only); web.c, a one-route web
 app; echo.c, a TCP echo server; full.c, the whole implementation as one object (no
 garbage collection of unused functions: what a program using everything pays).
 Built like a size-conscious user would: -Os -ffunction-sections -fdata-sections
@@ -21,6 +23,7 @@ ALL_NO = ["LOG", "SIMD", "FILESYSTEM", "WEBSOCKET", "HTTP_CLIENT", "DEFLATE", "T
 PROGRAMS = [
     # (program, toggles it cannot take)
     ("http", {"HTTP_SERVER"}),
+    ("httpgz", {"HTTP_SERVER", "DEFLATE"}),
     ("web", {"HTTP_SERVER", "WEB"}),
     ("echo", set()),
     ("full", set()),
@@ -65,6 +68,8 @@ def main():
             # one toggle at a time (NO_HTTP_SERVER implies NO_WEB, as config.h requires)
             singles = [[t] if t != "HTTP_SERVER" else ["WEB", "HTTP_SERVER"] for t in allowed]
             sets = [[], allowed] + (singles if prog != "full" else [])
+            if prog == "httpgz":
+                sets = [[]]
             for toggles in sets:
                 sec, err = build(prog, toggles, tmp)
                 label = "defaults" if not toggles else ("every one it can take" if toggles == allowed and len(toggles) > 1 else " ".join(toggles))
