@@ -398,7 +398,9 @@ TN__HTTP_INLINE int tn__http_fields(const char *lo, const char **pp, const char 
             rc = 1;
             break;
         }
-        p = tn__http_scan_token(lo, p, end);
+        /* short names byte by byte (no SIMD result to wait for), longer ones by the scanner */
+        while (p < end && TN__HTTP_TCHAR(*p) && p - name < 8) p++;
+        if (p - name == 8) p = tn__http_scan_token(lo, p, end);
         if (TN__UNLIKELY(p == end)) {
             stop->phase = TN__HTTP_PH_TOKEN;
             stop->scan = end;
@@ -575,6 +577,19 @@ TN__HTTP_INLINE int tn__http_name_is_short(const char *s, size_t n, const char *
     return ((a | 0x20202020u) == b) & ((c | 0x20202020u) == d);
 }
 
+/* 1 if a Host value is letters, digits, '-' and '.' only (or empty): a reg-name that
+   tn_url_parse_host_port accepts as it is, decided here without the call. Any other value
+   (a port, an IP literal, %XX, a bad byte) gets the full check. */
+TN__HTTP_INLINE int tn__http_plain_host(tn_str v) {
+    const unsigned char *s = (const unsigned char *)v.ptr;
+    size_t i;
+    for (i = 0; i < v.len; i++) {
+        unsigned c = s[i];
+        if (!((c | 0x20) - 'a' < 26u || c - '0' < 10u || c - '-' < 2u)) return 0;
+    }
+    return 1;
+}
+
 /* Scan the stored fields for the ones that decide framing and connection handling. */
 TN__HTTP_INLINE void tn__http_collect(const tn_http_header *h, size_t num, tn__http_framing *f) {
     /* name lengths that matter: 4 host, 6 expect, 7 upgrade, 10 connection, 14 content-length,
@@ -593,7 +608,8 @@ TN__HTTP_INLINE void tn__http_collect(const tn_http_header *h, size_t num, tn__h
         case 4:
             if (tn__http_name_is_short(nm, 4, "host")) {
                 f->hosts++;
-                if (tn_url_parse_host_port(h[i].value, NULL, NULL) != 0) f->host_bad = 1;
+                if (!tn__http_plain_host(h[i].value) && tn_url_parse_host_port(h[i].value, NULL, NULL) != 0)
+                    f->host_bad = 1;
             }
             break;
         case 6:
@@ -769,7 +785,9 @@ TN_API int tn_http_parse_request(const char *buf, size_t len, tn_http_request *r
         req->method.ptr = line;
         req->method.len = (size_t)(p - line);
         t = ++p;
-        p = tn__http_scan_target(buf, p, end);
+        /* short targets ("/") byte by byte, longer ones by the scanner */
+        while (p < end && tn__http_target_ok[(unsigned char)*p] && p - t < 8) p++;
+        if (p - t == 8) p = tn__http_scan_target(buf, p, end);
         if ((size_t)(p - t) > max_target) TN__HTTP_FAIL(TN_EURI_TOO_LONG);
         if (p == end) {
             st->mark = (size_t)(t - buf);
