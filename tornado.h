@@ -14796,6 +14796,17 @@ found:
 #endif
 }
 
+/* tn__http_scan_value with the first 8 bytes looked at one by one: a short value ("a", "OK")
+   ends without waiting for a SIMD result, a longer one goes on in the scanner. */
+TN__HTTP_INLINE const char *tn__http_scan_value_short(const char *lo, const char *p, const char *end) {
+    const char *stop = end - p > 8 ? p + 8 : end;
+    for (; p < stop; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c < 0x20 || c == 0x7f) return p;
+    }
+    return p == end ? end : tn__http_scan_value(lo, p, end);
+}
+
 /* Bytes a request-target may hold (RFC 3986 section 2 and RFC 9112 section 3.2): the visible
    ASCII bytes except " # < > \ ^ ` { | }, which no URI contains; '%' is allowed unchecked. */
 static const unsigned char tn__http_target_ok[256] = {
@@ -15028,7 +15039,7 @@ TN__HTTP_INLINE int tn__http_fields(const char *lo, const char **pp, const char 
         while (p < end && TN__HTTP_WS(*p)) p++;
         vstart = p;
         for (;;) {
-            p = tn__http_scan_value(lo, p, end);
+            p = tn__http_scan_value_short(lo, p, end);
             if (TN__UNLIKELY(p == end)) {
                 stop->phase = TN__HTTP_PH_VALUE;
                 stop->scan = end;
@@ -15527,7 +15538,7 @@ TN_API int tn_http_parse_response(const char *buf, size_t len, tn_http_response 
     reason:
         r = p;
         for (;;) {
-            p = tn__http_scan_value(buf, p, end);
+            p = tn__http_scan_value_short(buf, p, end);
             if (p == end) return tn__http_incomplete(st, buf, len, line, 0, TN__HTTP_PH_VALUE, end, max_head);
             if (*p != '\t') break;
             p++;
