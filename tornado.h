@@ -14938,6 +14938,17 @@ found:
 #endif
 }
 
+/* tn__http_scan_value with the first 8 bytes looked at one by one: a short value ("a", "OK")
+   ends without waiting for a SIMD result, a longer one goes on in the scanner. */
+TN__HTTP_INLINE const char *tn__http_scan_value_short(const char *lo, const char *p, const char *end) {
+    const char *stop = end - p > 8 ? p + 8 : end;
+    for (; p < stop; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c < 0x20 || c == 0x7f) return p;
+    }
+    return p == end ? end : tn__http_scan_value(lo, p, end);
+}
+
 /* Bytes a request-target may hold (RFC 3986 section 2 and RFC 9112 section 3.2): the visible
    ASCII bytes except " # < > \ ^ ` { | }, which no URI contains; '%' is allowed unchecked. */
 static const unsigned char tn__http_target_ok[256] = {
@@ -15035,6 +15046,65 @@ typedef struct tn__http_stop {
     int phase;
 } tn__http_stop;
 
+#if TN__HAVE_SSE2
+/* The fast field-line walk (SIMD builds): bitmaps of the 64 bytes from `w`, bit i standing
+   for w[i]. stop: the bytes that end a name (':', controls, DEL); ctl: the bytes that end a
+   value (controls, DEL). The window starts at the byte searched from, or ends at `end` when
+   fewer than 64 bytes are left (the buffer holds at least 64: the walk runs only then). */
+typedef struct tn__http_bm {
+    const char *w;
+    uint64_t stop, ctl;
+} tn__http_bm;
+
+TN__HTTP_INLINE void tn__http_bm_fill(tn__http_bm *b, const char *p, const char *end) {
+    const __m128i colon = _mm_set1_epi8(':');
+    const char *w = end - p >= 64 ? p : end - 64;
+    uint64_t stop = 0, ctl = 0;
+    int i;
+    for (i = 0; i < 4; i++) {
+        const char *x = w + 16 * i;
+        unsigned c = tn__http_value16(x);
+        unsigned s = c | (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)x), colon));
+        stop |= (uint64_t)s << (16 * i);
+        ctl |= (uint64_t)c << (16 * i);
+    }
+    b->w = w;
+    b->stop = stop;
+    b->ctl = ctl;
+}
+
+/* First byte at or after p that is in the class (ctl != 0: value ends, else name ends); end
+   when none is before it. */
+TN__HTTP_INLINE const char *tn__http_bm_find(tn__http_bm *b, const char *p, const char *end, int ctl) {
+    if (p >= end) return end;
+    for (;;) {
+        if (b->w && (size_t)(p - b->w) < 64) {
+            uint64_t m = (ctl ? b->ctl : b->stop) >> (p - b->w);
+            if (m) return p + __builtin_ctzll(m);
+            p = b->w + 64;
+            if (p >= end) return end;
+        }
+        tn__http_bm_fill(b, p, end);
+    }
+}
+
+/* 1 if every byte of [p, q) is a tchar (q <= end, end - lo >= 16). Off the critical path: the
+   names are found by their ':' and checked here. */
+TN__HTTP_INLINE int tn__http_all_tchar(const char *p, const char *q, const char *end) {
+    while (q - p >= 16) {
+        if (tn__http_token16(p)) return 0;
+        p += 16;
+    }
+    if (p < q) {
+        unsigned m, n = (unsigned)(q - p);
+        if (end - p >= 16) m = tn__http_token16(p);
+        else m = tn__http_token16(end - 16) >> (16 - (end - p));
+        if (m & ((1u << n) - 1)) return 0;
+    }
+    return 1;
+}
+#endif
+
 /* Parse field lines from *pp until the empty line. Returns 1 (complete; *pp after the empty
    line), TN_EINCOMPLETE (*pp at the start of the incomplete line, complete lines before it
    stored, *stop says how far the line was validated), or an error. */
@@ -15043,6 +15113,34 @@ TN__HTTP_INLINE int tn__http_fields(const char *lo, const char **pp, const char 
     const char *p = *pp, *name;
     size_t k = *num;
     int rc;
+#if TN__HAVE_SSE2
+    /* The plain lines (name ":" [SP] value CRLF, no HTAB, no trailing whitespace, room left)
+       by bitmaps: one find for the ':' and one for the CR, each a shift and a count, not a
+       load-compare-count chain per 16 bytes. The first other line (or the empty line, an
+       error, an incomplete line) goes to the byte-exact loop below, from its start, which
+       decides it as it always did: this walk only takes lines that loop would accept alike. */
+    if (end - lo >= 64) {
+        tn__http_bm bm;
+        bm.w = NULL;
+        bm.stop = bm.ctl = 0;
+        while (end - p >= 2 && *p != '\r' && k < max) {
+            const char *q = tn__http_bm_find(&bm, p, end, 0), *v, *e;
+            if (TN__UNLIKELY(q == end || *q != ':' || q == p)) break;
+            v = q + 1;
+            if (TN__LIKELY(v < end) && *v == ' ') v++;
+            e = tn__http_bm_find(&bm, v, end, 1);
+            if (TN__UNLIKELY(end - e < 2 || e[0] != '\r' || e[1] != '\n' || TN__HTTP_WS(e[-1]))) break;
+            if (TN__UNLIKELY(v < e && TN__HTTP_WS(*v))) break;
+            if (TN__UNLIKELY(!tn__http_all_tchar(p, q, end))) break;
+            h[k].name.ptr = p;
+            h[k].name.len = (size_t)(q - p);
+            h[k].value.ptr = v;
+            h[k].value.len = (size_t)(e - v);
+            k++;
+            p = e + 2;
+        }
+    }
+#endif
     for (;;) {
         const char *vstart, *vend;
         size_t nlen;
@@ -15062,7 +15160,9 @@ TN__HTTP_INLINE int tn__http_fields(const char *lo, const char **pp, const char 
             rc = 1;
             break;
         }
-        p = tn__http_scan_token(lo, p, end);
+        /* short names byte by byte (no SIMD result to wait for), longer ones by the scanner */
+        while (p < end && TN__HTTP_TCHAR(*p) && p - name < 8) p++;
+        if (p - name == 8) p = tn__http_scan_token(lo, p, end);
         if (TN__UNLIKELY(p == end)) {
             stop->phase = TN__HTTP_PH_TOKEN;
             stop->scan = end;
@@ -15081,7 +15181,7 @@ TN__HTTP_INLINE int tn__http_fields(const char *lo, const char **pp, const char 
         while (p < end && TN__HTTP_WS(*p)) p++;
         vstart = p;
         for (;;) {
-            p = tn__http_scan_value(lo, p, end);
+            p = tn__http_scan_value_short(lo, p, end);
             if (TN__UNLIKELY(p == end)) {
                 stop->phase = TN__HTTP_PH_VALUE;
                 stop->scan = end;
@@ -15239,6 +15339,19 @@ TN__HTTP_INLINE int tn__http_name_is_short(const char *s, size_t n, const char *
     return ((a | 0x20202020u) == b) & ((c | 0x20202020u) == d);
 }
 
+/* 1 if a Host value is letters, digits, '-' and '.' only (or empty): a reg-name that
+   tn_url_parse_host_port accepts as it is, decided here without the call. Any other value
+   (a port, an IP literal, %XX, a bad byte) gets the full check. */
+TN__HTTP_INLINE int tn__http_plain_host(tn_str v) {
+    const unsigned char *s = (const unsigned char *)v.ptr;
+    size_t i;
+    for (i = 0; i < v.len; i++) {
+        unsigned c = s[i];
+        if (!((c | 0x20) - 'a' < 26u || c - '0' < 10u || c - '-' < 2u)) return 0;
+    }
+    return 1;
+}
+
 /* Scan the stored fields for the ones that decide framing and connection handling. */
 TN__HTTP_INLINE void tn__http_collect(const tn_http_header *h, size_t num, tn__http_framing *f) {
     /* name lengths that matter: 4 host, 6 expect, 7 upgrade, 10 connection, 14 content-length,
@@ -15257,7 +15370,8 @@ TN__HTTP_INLINE void tn__http_collect(const tn_http_header *h, size_t num, tn__h
         case 4:
             if (tn__http_name_is_short(nm, 4, "host")) {
                 f->hosts++;
-                if (tn_url_parse_host_port(h[i].value, NULL, NULL) != 0) f->host_bad = 1;
+                if (!tn__http_plain_host(h[i].value) && tn_url_parse_host_port(h[i].value, NULL, NULL) != 0)
+                    f->host_bad = 1;
             }
             break;
         case 6:
@@ -15433,7 +15547,9 @@ TN_API int tn_http_parse_request(const char *buf, size_t len, tn_http_request *r
         req->method.ptr = line;
         req->method.len = (size_t)(p - line);
         t = ++p;
-        p = tn__http_scan_target(buf, p, end);
+        /* short targets ("/") byte by byte, longer ones by the scanner */
+        while (p < end && tn__http_target_ok[(unsigned char)*p] && p - t < 8) p++;
+        if (p - t == 8) p = tn__http_scan_target(buf, p, end);
         if ((size_t)(p - t) > max_target) TN__HTTP_FAIL(TN_EURI_TOO_LONG);
         if (p == end) {
             st->mark = (size_t)(t - buf);
@@ -15564,7 +15680,7 @@ TN_API int tn_http_parse_response(const char *buf, size_t len, tn_http_response 
     reason:
         r = p;
         for (;;) {
-            p = tn__http_scan_value(buf, p, end);
+            p = tn__http_scan_value_short(buf, p, end);
             if (p == end) return tn__http_incomplete(st, buf, len, line, 0, TN__HTTP_PH_VALUE, end, max_head);
             if (*p != '\t') break;
             p++;
