@@ -240,7 +240,14 @@
 #endif
 
 /* ---- feature toggles → internal 0/1 macros (only these are tested in code) ---- */
-#if defined(TORNADO_NO_THREADS)
+/* The firmware port (TORNADO_PLATFORM_LWIP): lwIP's BSD sockets, no threads, no file system. */
+#if defined(TORNADO_PLATFORM_LWIP)
+#  define TN__LWIP 1
+#else
+#  define TN__LWIP 0
+#endif
+
+#if defined(TORNADO_NO_THREADS) || TN__LWIP   /* lwIP: one loop task, no pthreads */
 #  define TN_HAS_THREADS 0
 #else
 #  define TN_HAS_THREADS 1
@@ -279,7 +286,7 @@
 #  define TN_HAS_WEBSOCKET 1
 #endif
 
-#if defined(TORNADO_NO_FILESYSTEM) || defined(_WIN32)   /* Windows: asset tables only, for now */
+#if defined(TORNADO_NO_FILESYSTEM) || defined(_WIN32) || TN__LWIP   /* Windows, firmware: asset tables only */
 #  define TN_HAS_FILESYSTEM 0
 #else
 #  define TN_HAS_FILESYSTEM 1
@@ -301,7 +308,10 @@
    TORNADO_GENERIC_POSIX makes a Linux build take the paths every other POSIX system takes
    (macOS, the BSDs): poll backend, a pipe wakeup, accept + fcntl, no MSG_NOSIGNAL, read +
    write instead of sendfile, no POLLRDHUP, /dev/urandom. make test runs the suite so. */
-#if defined(__linux__) && !defined(TORNADO_GENERIC_POSIX)
+#if defined(TORNADO_PLATFORM_LWIP) && (defined(_WIN32) || defined(TORNADO_GENERIC_POSIX))
+#  error "tornado.h: TORNADO_PLATFORM_LWIP replaces the system's sockets: not with _WIN32 or TORNADO_GENERIC_POSIX"
+#endif
+#if defined(__linux__) && !defined(TORNADO_GENERIC_POSIX) && !TN__LWIP
 #  define TN__LINUX 1
 #else
 #  define TN__LINUX 0
@@ -313,7 +323,7 @@
 #endif
 #if defined(TORNADO_POLL_EPOLL)
 #  if !TN__LINUX
-#    error "tornado.h: TORNADO_POLL_EPOLL needs Linux (and not TORNADO_GENERIC_POSIX)"
+#    error "tornado.h: TORNADO_POLL_EPOLL needs Linux (and not TORNADO_GENERIC_POSIX or TORNADO_PLATFORM_LWIP)"
 #  endif
 #  define TN__POLL_EPOLL 1
 #  define TN__POLL_POLL 0
