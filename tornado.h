@@ -7652,9 +7652,11 @@ TN__PRIVATE int tn__net_listen_on(const tn_addr *addr, const tn_bind_opts *o, in
         return TN_ENOTSUP;
 #endif
     }
+#if defined(IPV6_V6ONLY)   /* (an IPv4-only lwIP has no IPv6 sockets at all) */
     if (fam == AF_INET6) {
         (void)tn__sock_setopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, o->dual_stack ? 0 : 1);
     }
+#endif
     if ((rc = tn__sock_bind_listen(fd, tn__net_csa(addr), addr->len, backlog)) != 0) {
         tn__fd_close(fd);
         return rc;
