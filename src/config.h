@@ -104,6 +104,10 @@
                                           (SIGPIPE ignored at loop creation if SIG_DFL), no
                                           sendfile, no POLLRDHUP (an idle stream peeks a byte
                                           to notice a peer that left); for testing
+     TORNADO_PLATFORM_LWIP      off       firmware: lwIP's BSD sockets (lwip_* calls, lwip_poll,
+                                          a loopback UDP wakeup); the application defines
+                                          tn_port_now_ms() and tn_port_random() (platform.h);
+                                          implies TORNADO_NO_THREADS and TORNADO_NO_FILESYSTEM
      TORNADO_LINE_DIRECTIVES    off       #line directives pointing into src/ (development)
      TN_ASSERT(x)               assert()  checks for programmer errors (never peer input)
 
@@ -194,6 +198,11 @@
    bcrypt, no pthreads needed; a tn_socket holds the SOCKET as an int; each loop owns a
    WSAStartup reference; no file system (TORNADO_NO_FILESYSTEM implied), unix sockets,
    pipes or fork_processes there. Cross-built with mingw-w64 and tested under wine.
+   Firmware (TORNADO_PLATFORM_LWIP): lwIP's socket API with an RTOS (NO_SYS=0; lwipopts.h:
+   LWIP_SOCKET, LWIP_SOCKET_POLL, a loopback netif), the port hooks tn_port_now_ms and
+   tn_port_random defined by the application, wall-clock time from the C library's time();
+   no threads, file system, pipes, unix sockets or fork_processes. Built and linked for a
+   Cortex-M4 (examples/firmware/firmware.c); not run by the tests.
 
    GZIP
    ----
