@@ -259,25 +259,42 @@ TN__PRIVATE void tn__wake_close(tn_socket fds[2]) {
 
 #elif TN__LWIP
 /* ---- the loop's wakeup (tn_loop_post, tn_async_send) ----
-   lwIP: one UDP socket on the loopback interface, connected to itself (fds[0] == fds[1]):
-   a datagram to itself makes it readable. Needs lwIP's loopback (LWIP_NETIF_LOOPBACK or
-   LWIP_HAVE_LOOPIF); signalling calls lwip_send, so tn_async_send is for tasks, not ISRs. */
+   lwIP: a UDP socket the loop watches and a datagram sent to it over the loopback. Needs
+   LWIP_NETIF_LOOPBACK (or LWIP_HAVE_LOOPIF). With a loopback interface (LWIP_HAVE_LOOPIF)
+   one socket bound to 127.0.0.1 and connected to itself does it (fds[0] == fds[1]).
+   Without one, lwIP sends loopback traffic from the default netif's address, which a socket
+   bound to 127.0.0.1 cannot use (ERR_RTE): the watched socket is then bound to every
+   address (a stray datagram from the network only wakes the loop once more) and a second
+   one, connected to 127.0.0.1 and its port, signals. lwip_send is a task's call: wake the
+   loop from tasks, not from interrupt handlers. */
 TN__PRIVATE int tn__wake_open(tn_socket fds[2]) {
     struct sockaddr_in a;
     socklen_t len = (socklen_t)sizeof a;
-    int fd, rc;
+    int r, w, rc;
     fds[0] = fds[1] = TN_INVALID_SOCKET;
-    if ((rc = tn__socket(AF_INET, SOCK_DGRAM, &fd)) != 0) return rc;
+    if ((rc = tn__socket(AF_INET, SOCK_DGRAM, &r)) != 0) return rc;
     memset(&a, 0, sizeof a);
     a.sin_family = AF_INET;
-    a.sin_addr.s_addr = PP_HTONL(INADDR_LOOPBACK);
-    if (lwip_bind(fd, (struct sockaddr *)&a, len) != 0 || lwip_getsockname(fd, (struct sockaddr *)&a, &len) != 0 ||
-        lwip_connect(fd, (struct sockaddr *)&a, len) != 0) {
+    a.sin_addr.s_addr = LWIP_HAVE_LOOPIF ? htonl(INADDR_LOOPBACK) : htonl(INADDR_ANY);
+    if (lwip_bind(r, (struct sockaddr *)&a, len) != 0 || lwip_getsockname(r, (struct sockaddr *)&a, &len) != 0) {
         rc = tn__last_err();
-        tn__fd_close(fd);
+        tn__fd_close(r);
         return rc;
     }
-    fds[0] = fds[1] = fd;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (LWIP_HAVE_LOOPIF) w = r;
+    else if ((rc = tn__socket(AF_INET, SOCK_DGRAM, &w)) != 0) {
+        tn__fd_close(r);
+        return rc;
+    }
+    if (lwip_connect(w, (struct sockaddr *)&a, len) != 0) {
+        rc = tn__last_err();
+        if (w != r) tn__fd_close(w);
+        tn__fd_close(r);
+        return rc;
+    }
+    fds[0] = r;
+    fds[1] = w;
     return TN_OK;
 }
 
@@ -295,6 +312,7 @@ TN__PRIVATE void tn__wake_drain(tn_socket rfd) {
 }
 
 TN__PRIVATE void tn__wake_close(tn_socket fds[2]) {
+    if (fds[1] != fds[0]) tn__fd_close(fds[1]);
     tn__fd_close(fds[0]);
     fds[0] = fds[1] = TN_INVALID_SOCKET;
 }
