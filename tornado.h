@@ -269,10 +269,11 @@
    WSAStartup reference; no file system (TORNADO_NO_FILESYSTEM implied), unix sockets,
    pipes or fork_processes there. Cross-built with mingw-w64 and tested under wine.
    Firmware (TORNADO_PLATFORM_LWIP): lwIP's socket API with an RTOS (NO_SYS=0; lwipopts.h:
-   LWIP_SOCKET, LWIP_SOCKET_POLL, a loopback netif), the port hooks tn_port_now_ms and
+   LWIP_SOCKET, LWIP_SOCKET_POLL, LWIP_NETIF_LOOPBACK), the port hooks tn_port_now_ms and
    tn_port_random defined by the application, wall-clock time from the C library's time();
    no threads, file system, pipes, unix sockets or fork_processes. Built and linked for a
-   Cortex-M4 (examples/firmware/firmware.c); not run by the tests.
+   Cortex-M4 (examples/firmware/firmware.c), and run by the tests on the host's lwIP over a
+   tap device (tests/test_lwip_unix.py).
 
    GZIP
    ----
@@ -4566,6 +4567,9 @@ TN__END_DECLS
 #  endif
 #  if !LWIP_SOCKET_POLL
 #    error "tornado.h: TORNADO_PLATFORM_LWIP waits with lwip_poll: set LWIP_SOCKET_POLL=1 in lwipopts.h"
+#  endif
+#  if !LWIP_NETIF_LOOPBACK && !LWIP_HAVE_LOOPIF
+#    error "tornado.h: TORNADO_PLATFORM_LWIP wakes its loop over the loopback: set LWIP_NETIF_LOOPBACK=1 in lwipopts.h"
 #  endif
 #  if !LWIP_IPV6
 /* An IPv4-only lwIP has no sockaddr_in6 and makes AF_INET6 AF_UNSPEC: a tn_addr keeps its

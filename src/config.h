@@ -199,10 +199,11 @@
    WSAStartup reference; no file system (TORNADO_NO_FILESYSTEM implied), unix sockets,
    pipes or fork_processes there. Cross-built with mingw-w64 and tested under wine.
    Firmware (TORNADO_PLATFORM_LWIP): lwIP's socket API with an RTOS (NO_SYS=0; lwipopts.h:
-   LWIP_SOCKET, LWIP_SOCKET_POLL, a loopback netif), the port hooks tn_port_now_ms and
+   LWIP_SOCKET, LWIP_SOCKET_POLL, LWIP_NETIF_LOOPBACK), the port hooks tn_port_now_ms and
    tn_port_random defined by the application, wall-clock time from the C library's time();
    no threads, file system, pipes, unix sockets or fork_processes. Built and linked for a
-   Cortex-M4 (examples/firmware/firmware.c); not run by the tests.
+   Cortex-M4 (examples/firmware/firmware.c), and run by the tests on the host's lwIP over a
+   tap device (tests/test_lwip_unix.py).
 
    GZIP
    ----

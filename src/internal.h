@@ -40,6 +40,9 @@
 #  if !LWIP_SOCKET_POLL
 #    error "tornado.h: TORNADO_PLATFORM_LWIP waits with lwip_poll: set LWIP_SOCKET_POLL=1 in lwipopts.h"
 #  endif
+#  if !LWIP_NETIF_LOOPBACK && !LWIP_HAVE_LOOPIF
+#    error "tornado.h: TORNADO_PLATFORM_LWIP wakes its loop over the loopback: set LWIP_NETIF_LOOPBACK=1 in lwipopts.h"
+#  endif
 #  if !LWIP_IPV6
 /* An IPv4-only lwIP has no sockaddr_in6 and makes AF_INET6 AF_UNSPEC: a tn_addr keeps its
    IPv6 shape (literals parse), and a socket of that family fails (TN_ENOTSUP). */

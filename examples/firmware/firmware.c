@@ -3,8 +3,8 @@
    messages at /ws. One loop task owns everything; lwIP's tcpip thread does the TCP/IP.
 
    The port layer is the two tn_port_* functions below (a clock and random bytes) plus
-   lwIP's socket API (lwipopts.h: LWIP_SOCKET=1, LWIP_SOCKET_POLL=1, and a loopback netif:
-   LWIP_NETIF_LOOPBACK=1 or LWIP_HAVE_LOOPIF=1, for the loop's wakeup datagram).
+   lwIP's socket API (lwipopts.h: LWIP_SOCKET=1, LWIP_SOCKET_POLL=1, and LWIP_NETIF_LOOPBACK=1
+   for the loop's wakeup datagram).
 
    Built by make test for a Cortex-M4 (tests/run.py, check "firmware.cortex-m4"):
      arm-none-eabi-gcc -mcpu=cortex-m4 -mthumb -Os -ffunction-sections -fdata-sections \
