@@ -67,7 +67,7 @@ def missing_reason():
 
 def build():
     os.makedirs(os.path.dirname(EXE), exist_ok=True)
-    cmd = ["gcc", "-std=c99", "-Wall", "-Wextra", "-Wpedantic", "-Wundef", "-Werror", "-O1", "-g",
+    cmd = ["gcc", "-std=c99", "-Wall", "-Wextra", "-Wpedantic", "-Wundef", "-Werror", "-O0", "-g",
            "-DTORNADO_PLATFORM_LWIP", "-isystem", "/usr/include/lwip", "-o", EXE, "tests/firmware/lwip_unix.c",
            "-llwip", "-lpthread"]
     p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=600)
