@@ -44,8 +44,9 @@
 #    error "tornado.h: TORNADO_PLATFORM_LWIP wakes its loop over the loopback: set LWIP_NETIF_LOOPBACK=1 in lwipopts.h"
 #  endif
 #  if !LWIP_IPV6
-/* An IPv4-only lwIP has no sockaddr_in6 and makes AF_INET6 AF_UNSPEC: a tn_addr keeps its
-   IPv6 shape (literals parse), and a socket of that family fails (TN_ENOTSUP). */
+/* An IPv4-only lwIP has no sockaddr_in6 and makes AF_INET6 AF_UNSPEC: net.c keeps its
+   IPv6 code (a tn_addr's shape); lwip_inet_pton refuses IPv6 literals (TN_EINVAL) and a
+   socket of that family fails (TN_ENOTSUP). */
 struct sockaddr_in6 {
     u8_t sin6_len;
     sa_family_t sin6_family;
