@@ -11,6 +11,7 @@
 #   make amalgamate regenerate tornado.h from src/
 #   make fuzz SECONDS=N   run each fuzz harness for N seconds (clang + libFuzzer)
 #   make size       code size of small programs per toggle set (tools/size.py)
+#   make firmware   examples/firmware/firmware.c for a Cortex-M4 on lwIP (TORNADO_PLATFORM_LWIP)
 
 CC      ?= cc
 PY      ?= python3
@@ -26,7 +27,7 @@ EXAMPLES := $(patsubst examples/%.c,%,$(wildcard examples/*.c))
 BENCHES  := $(patsubst bench/%.c,%,$(wildcard bench/*.c))
 DEPS     := tornado.h tests/tn_test.h tests/tn_test_client.h
 
-.PHONY: all test demo demo-assets bench amalgamate fuzz size clean examples tests
+.PHONY: all test demo demo-assets bench amalgamate fuzz size firmware clean examples tests
 all: examples tests
 examples: $(addprefix build/examples/,$(EXAMPLES))
 tests: $(addprefix build/tests/,$(TESTS))
@@ -127,6 +128,21 @@ demo-assets:
 build/bench/%: bench/%.c tornado.h
 	@mkdir -p $(@D)
 	$(CC) $(WARN) -O2 -DNDEBUG -o $@ $< $(LIBS)
+
+# Firmware (TORNADO_PLATFORM_LWIP, README "Firmware"): the example for a Cortex-M4 against
+# lwIP's socket API (gcc-arm-none-eabi, libnewlib-arm-none-eabi, liblwip-dev's headers),
+# linked with tests/firmware/link_stub.c in place of an ARM lwIP and a board (Debian has
+# neither). make test builds it too (tests/run.py: firmware.cortex-m4).
+ARMCC    ?= arm-none-eabi-gcc
+LWIP_INC ?= /usr/include/lwip
+FW_FLAGS := -mcpu=cortex-m4 -mthumb -Os -ffunction-sections -fdata-sections $(WARN) \
+            -DTORNADO_PLATFORM_LWIP -DTORNADO_READ_CHUNK_SIZE=2048 -Itests/firmware -isystem $(LWIP_INC) \
+            --specs=nano.specs --specs=nosys.specs -Wl,--gc-sections -Wl,--fatal-warnings
+firmware: build/firmware/firmware.elf
+build/firmware/firmware.elf: examples/firmware/firmware.c tests/firmware/link_stub.c tornado.h $(wildcard tests/firmware/*.h tests/firmware/arch/*.h)
+	@mkdir -p $(@D)
+	$(ARMCC) $(FW_FLAGS) -o $@ examples/firmware/firmware.c tests/firmware/link_stub.c
+	arm-none-eabi-size $@
 
 test:
 	$(PY) tests/run.py

@@ -28,12 +28,12 @@
        >>web.h          web application layer: tn_app (routes, handlers), arguments, files, cookies, signed cookies, XSRF, ETag, errors.
      implementation (compiled where TORNADO_IMPLEMENTATION is defined)
        >>internal.h     the implementation's private prelude (system headers, TN__PRIVATE and friends): internal, not API.
-       >>platform.c     errno/WSA error mapping, fd flags, socket calls, the loop wakeup, clock, locks, threads (POSIX and Windows; the system includes are in internal.h).
+       >>platform.c     errno/WSA error mapping, fd flags, socket calls, the loop wakeup, clock, locks, threads (POSIX, Windows, lwIP firmware; the system includes are in internal.h).
        >>base.c         result code names, tn_str helpers, allocator wrappers, logging.
        >>buf.c          tn_buf implementation.
        >>loop.c         the event loop: handles, deferred queue, timer heap, fd table, wakeup, run.
        >>poll_epoll.c   the epoll backend (Linux, level-triggered).
-       >>poll_poll.c    the poll() backends: POSIX poll() (any POSIX system; also the test reference) and Windows' WSAPoll.
+       >>poll_poll.c    the poll() backends: POSIX poll() (any POSIX system; also the test reference), lwIP's lwip_poll and Windows' WSAPoll.
        >>net.c          addresses, bind/listen, unix sockets, accept, resolvers.
        >>stream.c       tn_stream: lazy buffered reads, queued writes, deferred close, transports.
        >>tls.c          the TLS transport: OpenSSL through our BIO over the inner transport, in the stream's transport slot, contexts, SNI, ALPN, verification.
@@ -174,6 +174,10 @@
                                           (SIGPIPE ignored at loop creation if SIG_DFL), no
                                           sendfile, no POLLRDHUP (an idle stream peeks a byte
                                           to notice a peer that left); for testing
+     TORNADO_PLATFORM_LWIP      off       firmware: lwIP's BSD sockets (lwip_* calls, lwip_poll,
+                                          a loopback UDP wakeup); the application defines
+                                          tn_port_now_ms() and tn_port_random() (platform.h);
+                                          implies TORNADO_NO_THREADS and TORNADO_NO_FILESYSTEM
      TORNADO_LINE_DIRECTIVES    off       #line directives pointing into src/ (development)
      TN_ASSERT(x)               assert()  checks for programmer errors (never peer input)
 
@@ -271,6 +275,12 @@
    bcrypt, no pthreads needed; a tn_socket holds the SOCKET as an int; each loop owns a
    WSAStartup reference; no file system (TORNADO_NO_FILESYSTEM implied), unix sockets,
    pipes or fork_processes there. Cross-built with mingw-w64 and tested under wine.
+   Firmware (TORNADO_PLATFORM_LWIP): lwIP's socket API with an RTOS (NO_SYS=0; lwipopts.h:
+   LWIP_SOCKET, LWIP_SOCKET_POLL, LWIP_NETIF_LOOPBACK), the port hooks tn_port_now_ms and
+   tn_port_random defined by the application, wall-clock time from the C library's time();
+   no threads, file system, pipes, unix sockets or fork_processes. Built and linked for a
+   Cortex-M4 (examples/firmware/firmware.c), and run by the tests on the host's lwIP over a
+   tap device (tests/test_lwip_unix.py).
 
    GZIP
    ----
@@ -319,7 +329,14 @@
 #endif
 
 /* ---- feature toggles → internal 0/1 macros (only these are tested in code) ---- */
-#if defined(TORNADO_NO_THREADS)
+/* The firmware port (TORNADO_PLATFORM_LWIP): lwIP's BSD sockets, no threads, no file system. */
+#if defined(TORNADO_PLATFORM_LWIP)
+#  define TN__LWIP 1
+#else
+#  define TN__LWIP 0
+#endif
+
+#if defined(TORNADO_NO_THREADS) || TN__LWIP   /* lwIP: one loop task, no pthreads */
 #  define TN_HAS_THREADS 0
 #else
 #  define TN_HAS_THREADS 1
@@ -358,7 +375,7 @@
 #  define TN_HAS_WEBSOCKET 1
 #endif
 
-#if defined(TORNADO_NO_FILESYSTEM) || defined(_WIN32)   /* Windows: asset tables only, for now */
+#if defined(TORNADO_NO_FILESYSTEM) || defined(_WIN32) || TN__LWIP   /* Windows, firmware: asset tables only */
 #  define TN_HAS_FILESYSTEM 0
 #else
 #  define TN_HAS_FILESYSTEM 1
@@ -380,7 +397,10 @@
    TORNADO_GENERIC_POSIX makes a Linux build take the paths every other POSIX system takes
    (macOS, the BSDs): poll backend, a pipe wakeup, accept + fcntl, no MSG_NOSIGNAL, read +
    write instead of sendfile, no POLLRDHUP, /dev/urandom. make test runs the suite so. */
-#if defined(__linux__) && !defined(TORNADO_GENERIC_POSIX)
+#if defined(TORNADO_PLATFORM_LWIP) && (defined(_WIN32) || defined(TORNADO_GENERIC_POSIX))
+#  error "tornado.h: TORNADO_PLATFORM_LWIP replaces the system's sockets: not with _WIN32 or TORNADO_GENERIC_POSIX"
+#endif
+#if defined(__linux__) && !defined(TORNADO_GENERIC_POSIX) && !TN__LWIP
 #  define TN__LINUX 1
 #else
 #  define TN__LINUX 0
@@ -392,7 +412,7 @@
 #endif
 #if defined(TORNADO_POLL_EPOLL)
 #  if !TN__LINUX
-#    error "tornado.h: TORNADO_POLL_EPOLL needs Linux (and not TORNADO_GENERIC_POSIX)"
+#    error "tornado.h: TORNADO_POLL_EPOLL needs Linux (and not TORNADO_GENERIC_POSIX or TORNADO_PLATFORM_LWIP)"
 #  endif
 #  define TN__POLL_EPOLL 1
 #  define TN__POLL_POLL 0
@@ -595,6 +615,20 @@ TN__BEGIN_DECLS
 /* A socket or file descriptor. POSIX: an int; invalid is TN_INVALID_SOCKET (-1). */
 typedef int tn_socket;
 #define TN_INVALID_SOCKET (-1)
+
+#if TN__LWIP
+/* ---- the firmware port (TORNADO_PLATFORM_LWIP): the application defines these two ----
+   tn_port_now_ms: a monotonic clock in milliseconds (never goes back; any start point),
+   e.g. FreeRTOS xTaskGetTickCount() * portTICK_PERIOD_MS widened to 64 bits, or sys_now()
+   with its 32-bit wrap counted. Timers, timeouts and tn_time_ns/tn_time_ms read it.
+   tn_port_random: fill buf with n unpredictable bytes (a hardware RNG: STM32 RNG, ESP32
+   esp_fill_random, ...); 0 on success, nonzero on failure. WebSocket keys and masks,
+   XSRF tokens and tn_random_bytes use it (tn_random_set_source still overrides it).
+   Sockets are lwIP's (lwip_socket ... lwip_poll); wall-clock time (HTTP Date, cookie
+   expiry) is the C library's time(), which newlib builds on the board's _gettimeofday. */
+extern uint64_t tn_port_now_ms(void);
+extern int tn_port_random(void *buf, size_t n);
+#endif
 
 TN__END_DECLS
 
@@ -4549,7 +4583,47 @@ TN__END_DECLS
 #include <time.h>
 #include <sys/types.h>
 #include <sys/stat.h>
-#if defined(_WIN32)
+#if TN__LWIP
+/* Firmware (TORNADO_PLATFORM_LWIP): lwIP's BSD socket API, called by its lwip_* names
+   (TN__OS below), so the user's LWIP_COMPAT_SOCKETS and LWIP_POSIX_SOCKETS_IO_NAMES
+   choices do not matter; poll through lwip_poll (LWIP_SOCKET_POLL). The clock and the
+   random bytes come from the application's tn_port_* functions (platform.h). Another
+   TCP/IP stack plugs in with headers and lwip_*-named functions of the same meaning. */
+#  include <lwip/opt.h>
+#  include <lwip/sockets.h>
+#  include <lwip/inet.h>
+#  if LWIP_DNS
+#    include <lwip/netdb.h>
+#  endif
+#  if !LWIP_SOCKET
+#    error "tornado.h: TORNADO_PLATFORM_LWIP needs lwIP's socket API (LWIP_SOCKET=1 in lwipopts.h)"
+#  endif
+#  if !LWIP_SOCKET_POLL
+#    error "tornado.h: TORNADO_PLATFORM_LWIP waits with lwip_poll: set LWIP_SOCKET_POLL=1 in lwipopts.h"
+#  endif
+#  if !LWIP_NETIF_LOOPBACK && !LWIP_HAVE_LOOPIF
+#    error "tornado.h: TORNADO_PLATFORM_LWIP wakes its loop over the loopback: set LWIP_NETIF_LOOPBACK=1 in lwipopts.h"
+#  endif
+#  if !LWIP_IPV6
+/* An IPv4-only lwIP has no sockaddr_in6 and makes AF_INET6 AF_UNSPEC: net.c keeps its
+   IPv6 code (a tn_addr's shape); lwip_inet_pton refuses IPv6 literals (TN_EINVAL) and a
+   socket of that family fails (TN_ENOTSUP). */
+struct sockaddr_in6 {
+    u8_t sin6_len;
+    sa_family_t sin6_family;
+    in_port_t sin6_port;
+    u32_t sin6_flowinfo;
+    struct in6_addr sin6_addr;
+    u32_t sin6_scope_id;
+};
+#    undef AF_INET6
+#    define AF_INET6 10
+#  endif
+#  define TN__OS(name) lwip_##name
+#  define TN__HAVE_GETADDRINFO LWIP_DNS   /* else numeric addresses only */
+#  define TN__HAVE_UNIX_SOCKETS 0
+#  define TN__HAVE_FORK 0
+#elif defined(_WIN32)
 /* Windows (Winsock 2, Vista or later: WSAPoll, inet_ntop, SRW locks, condition variables).
    A tn_socket holds a SOCKET as an int (kernel handles fit in 32 bits); platform.c
    converts at each Winsock call and maps WSAGetLastError() into TN_E* codes. */
@@ -4564,6 +4638,8 @@ TN__END_DECLS
 typedef SSIZE_T ssize_t;
 #  endif
 #  define TN__SOCK(fd) ((SOCKET)(intptr_t)(fd))
+#  define TN__OS(name) name
+#  define TN__HAVE_GETADDRINFO 1
 #  define TN__HAVE_UNIX_SOCKETS 0
 #  define TN__HAVE_FORK 0
 #else
@@ -4577,6 +4653,8 @@ typedef SSIZE_T ssize_t;
 #  include <netdb.h>
 #  include <poll.h>
 #  include <unistd.h>
+#  define TN__OS(name) name          /* the system's socket calls (lwIP: lwip_name) */
+#  define TN__HAVE_GETADDRINFO 1
 #  define TN__HAVE_UNIX_SOCKETS 1
 #  define TN__HAVE_FORK 1
 #endif
@@ -5051,7 +5129,7 @@ TN__PRIVATE void tn__ws_z_done(tn__ws_z *z);
 #ifdef TORNADO_LINE_DIRECTIVES
 #line 1 "src/platform.c"
 #endif
-/* platform.c: errno/WSA error mapping, fd flags, socket calls, the loop wakeup, clock, locks, threads (POSIX and Windows; the system includes are in internal.h). */
+/* platform.c: errno/WSA error mapping, fd flags, socket calls, the loop wakeup, clock, locks, threads (POSIX, Windows, lwIP firmware; the system includes are in internal.h). */
 /* #include "internal.h" (inlined above) */
 
 /* Sizes and durations stored in 32 bits (per-connection state stays small). */
@@ -5185,6 +5263,14 @@ TN__PRIVATE int tn__pipe(int fds[2]) {
 }
 
 #else
+#if TN__LWIP
+/* Make a socket non-blocking (lwIP: no exec, no close-on-exec). */
+TN__PRIVATE int tn__fd_setup(int fd) {
+    int fl = lwip_fcntl(fd, F_GETFL, 0);
+    if (fl < 0 || lwip_fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) return tn__last_err();
+    return TN_OK;
+}
+#else
 /* Make an fd non-blocking and close-on-exec. */
 TN__PRIVATE int tn__fd_setup(int fd) {
     int fl = fcntl(fd, F_GETFL);
@@ -5193,11 +5279,12 @@ TN__PRIVATE int tn__fd_setup(int fd) {
     if (fl < 0 || fcntl(fd, F_SETFD, fl | FD_CLOEXEC) < 0) return tn__last_err();
     return TN_OK;
 }
+#endif
 
 /* close() that preserves errno and never retries (EINTR on close leaves the fd closed). */
 TN__PRIVATE void tn__fd_close(int fd) {
     int saved = errno;
-    if (fd >= 0) (void)close(fd);
+    if (fd >= 0) (void)TN__OS(close)(fd);
     errno = saved;
 }
 
@@ -5205,11 +5292,11 @@ TN__PRIVATE void tn__fd_close(int fd) {
 TN__PRIVATE int tn__socket(int family, int type, int *out) {
     int fd;
 #if TN__HAVE_GNU
-    fd = socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    fd = TN__OS(socket)(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) return tn__last_err();
 #else
     int rc;
-    fd = socket(family, type, 0);
+    fd = TN__OS(socket)(family, type, 0);
     if (fd < 0) return tn__last_err();
     rc = tn__fd_setup(fd);
     if (rc != 0) { tn__fd_close(fd); return rc; }
@@ -5221,9 +5308,12 @@ TN__PRIVATE int tn__socket(int family, int type, int *out) {
     return TN_OK;
 }
 
-/* A pipe pair, both ends non-blocking and close-on-exec. */
+/* A pipe pair, both ends non-blocking and close-on-exec (lwIP: no pipes). */
 TN__PRIVATE int tn__pipe(int fds[2]) {
-#if TN__HAVE_GNU
+#if TN__LWIP
+    fds[0] = fds[1] = TN_INVALID_SOCKET;
+    return TN_ENOTSUP;
+#elif TN__HAVE_GNU
     if (pipe2(fds, O_NONBLOCK | O_CLOEXEC) != 0) return tn__last_err();
     return TN_OK;
 #else
@@ -5290,6 +5380,66 @@ TN__PRIVATE void tn__wake_signal(tn_socket wfd) {
 TN__PRIVATE void tn__wake_drain(tn_socket rfd) {
     char drain[64];
     while (recv(TN__SOCK(rfd), drain, (int)sizeof drain, 0) > 0) {}
+}
+
+TN__PRIVATE void tn__wake_close(tn_socket fds[2]) {
+    if (fds[1] != fds[0]) tn__fd_close(fds[1]);
+    tn__fd_close(fds[0]);
+    fds[0] = fds[1] = TN_INVALID_SOCKET;
+}
+
+#elif TN__LWIP
+/* ---- the loop's wakeup (tn_loop_post, tn_async_send) ----
+   lwIP: a UDP socket the loop watches and a datagram sent to it over the loopback. Needs
+   LWIP_NETIF_LOOPBACK (or LWIP_HAVE_LOOPIF). With a loopback interface (LWIP_HAVE_LOOPIF)
+   one socket bound to 127.0.0.1 and connected to itself does it (fds[0] == fds[1]).
+   Without one, lwIP sends loopback traffic from the default netif's address, which a socket
+   bound to 127.0.0.1 cannot use (ERR_RTE): the watched socket is then bound to every
+   address (a stray datagram from the network only wakes the loop once more) and a second
+   one, connected to 127.0.0.1 and its port, signals. lwip_send is a task's call: wake the
+   loop from tasks, not from interrupt handlers. */
+TN__PRIVATE int tn__wake_open(tn_socket fds[2]) {
+    struct sockaddr_in a;
+    socklen_t len = (socklen_t)sizeof a;
+    int r, w, rc;
+    fds[0] = fds[1] = TN_INVALID_SOCKET;
+    if ((rc = tn__socket(AF_INET, SOCK_DGRAM, &r)) != 0) return rc;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = LWIP_HAVE_LOOPIF ? htonl(INADDR_LOOPBACK) : htonl(INADDR_ANY);
+    if (lwip_bind(r, (struct sockaddr *)&a, len) != 0 || lwip_getsockname(r, (struct sockaddr *)&a, &len) != 0) {
+        rc = tn__last_err();
+        tn__fd_close(r);
+        return rc;
+    }
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (LWIP_HAVE_LOOPIF) w = r;
+    else if ((rc = tn__socket(AF_INET, SOCK_DGRAM, &w)) != 0) {
+        tn__fd_close(r);
+        return rc;
+    }
+    if (lwip_connect(w, (struct sockaddr *)&a, len) != 0) {
+        rc = tn__last_err();
+        if (w != r) tn__fd_close(w);
+        tn__fd_close(r);
+        return rc;
+    }
+    fds[0] = r;
+    fds[1] = w;
+    return TN_OK;
+}
+
+/* One datagram; a full receive queue already means "awake". */
+TN__PRIVATE void tn__wake_signal(tn_socket wfd) {
+    int saved = errno;
+    char c = 1;
+    (void)lwip_send(wfd, &c, 1, 0);
+    errno = saved;
+}
+
+TN__PRIVATE void tn__wake_drain(tn_socket rfd) {
+    char drain[16];
+    while (lwip_recv(rfd, drain, sizeof drain, 0) > 0) {}
 }
 
 TN__PRIVATE void tn__wake_close(tn_socket fds[2]) {
@@ -5441,7 +5591,7 @@ TN__PRIVATE void tn__net_cleanup(void) { (void)WSACleanup(); }
 #else
 TN__PRIVATE long tn__sock_peek(tn_socket fd, void *buf, size_t n) {
     for (;;) {
-        ssize_t r = recv(fd, buf, n, MSG_PEEK);
+        ssize_t r = TN__OS(recv)(fd, buf, n, MSG_PEEK);
         if (r >= 0) return (long)r;
         if (errno != EINTR) return tn__last_err();
     }
@@ -5449,7 +5599,7 @@ TN__PRIVATE long tn__sock_peek(tn_socket fd, void *buf, size_t n) {
 
 TN__PRIVATE long tn__sock_recv(tn_socket fd, void *buf, size_t n) {
     for (;;) {
-        ssize_t r = recv(fd, buf, n, 0);
+        ssize_t r = TN__OS(recv)(fd, buf, n, 0);
         if (r >= 0) return (long)r;
         if (errno != EINTR) return tn__last_err();
     }
@@ -5457,7 +5607,7 @@ TN__PRIVATE long tn__sock_recv(tn_socket fd, void *buf, size_t n) {
 
 TN__PRIVATE long tn__sock_send(tn_socket fd, const void *buf, size_t n) {
     for (;;) {
-        ssize_t r = send(fd, buf, n, TN__SEND_FLAGS);
+        ssize_t r = TN__OS(send)(fd, buf, n, TN__SEND_FLAGS);
         if (r >= 0) return (long)r;
         if (errno != EINTR) return tn__last_err();
     }
@@ -5480,12 +5630,18 @@ TN__PRIVATE long tn__sock_sendv(tn_socket fd, const tn_str *bufs, int n) {
     msg.msg_iov = iov;
     msg.msg_iovlen = (size_t)tn__iov(iov, bufs, n);
     for (;;) {
-        ssize_t r = sendmsg(fd, &msg, TN__SEND_FLAGS);
+        ssize_t r = TN__OS(sendmsg)(fd, &msg, TN__SEND_FLAGS);
         if (r >= 0) return (long)r;
         if (errno != EINTR) return tn__last_err();
     }
 }
 
+#if TN__LWIP
+/* no pipes or files on lwIP (tn_stream_new_pipe: TN_ENOTSUP) */
+TN__PRIVATE long tn__fd_read(int fd, void *buf, size_t n) { (void)fd; (void)buf; (void)n; return TN_ENOTSUP; }
+TN__PRIVATE long tn__fd_write(int fd, const void *buf, size_t n) { (void)fd; (void)buf; (void)n; return TN_ENOTSUP; }
+TN__PRIVATE long tn__fd_writev(int fd, const tn_str *bufs, int n) { (void)fd; (void)bufs; (void)n; return TN_ENOTSUP; }
+#else
 TN__PRIVATE long tn__fd_read(int fd, void *buf, size_t n) {
     for (;;) {
         ssize_t r = read(fd, buf, n);
@@ -5510,24 +5666,25 @@ TN__PRIVATE long tn__fd_writev(int fd, const tn_str *bufs, int n) {
         if (errno != EINTR) return tn__last_err();
     }
 }
+#endif
 
 TN__PRIVATE int tn__sock_shutdown_write(tn_socket fd) {
-    return shutdown(fd, SHUT_WR) == 0 ? TN_OK : tn__last_err();
+    return TN__OS(shutdown)(fd, SHUT_WR) == 0 ? TN_OK : tn__last_err();
 }
 
 TN__PRIVATE int tn__sock_setopt(tn_socket fd, int level, int name, int value) {
-    return setsockopt(fd, level, name, &value, sizeof value) == 0 ? TN_OK : tn__last_err();
+    return TN__OS(setsockopt)(fd, level, name, &value, sizeof value) == 0 ? TN_OK : tn__last_err();
 }
 
 TN__PRIVATE int tn__sock_error(tn_socket fd) {
     int err = 0;
     socklen_t len = (socklen_t)sizeof err;
-    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) return errno == ENOTSOCK ? TN_OK : tn__last_err();
+    if (TN__OS(getsockopt)(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) return errno == ENOTSOCK ? TN_OK : tn__last_err();
     return err ? tn__err_from_errno(err) : TN_OK;
 }
 
 TN__PRIVATE int tn__sock_connect(tn_socket fd, const struct sockaddr *sa, size_t len) {
-    if (connect(fd, sa, (socklen_t)len) == 0) return TN_OK;
+    if (TN__OS(connect)(fd, sa, (socklen_t)len) == 0) return TN_OK;
     return errno == EINPROGRESS || errno == EINTR ? TN_EAGAIN : tn__last_err();
 }
 
@@ -5538,7 +5695,7 @@ TN__PRIVATE int tn__sock_accept(tn_socket lfd, tn_socket *out, struct sockaddr *
 #if TN__HAVE_GNU
         fd = accept4(lfd, sa, &l, SOCK_NONBLOCK | SOCK_CLOEXEC);
 #else
-        fd = accept(lfd, sa, &l);
+        fd = TN__OS(accept)(lfd, sa, &l);
 #endif
         if (fd >= 0) break;
         if (errno == EINTR) continue;
@@ -5559,13 +5716,13 @@ TN__PRIVATE int tn__sock_accept(tn_socket lfd, tn_socket *out, struct sockaddr *
 }
 
 TN__PRIVATE int tn__sock_bind_listen(tn_socket fd, const struct sockaddr *sa, size_t len, int backlog) {
-    if (bind(fd, sa, (socklen_t)len) != 0 || listen(fd, backlog) != 0) return tn__last_err();
+    if (TN__OS(bind)(fd, sa, (socklen_t)len) != 0 || TN__OS(listen)(fd, backlog) != 0) return tn__last_err();
     return TN_OK;
 }
 
 TN__PRIVATE int tn__sock_name(tn_socket fd, int which, struct sockaddr *sa, size_t *len) {
     socklen_t l = (socklen_t)*len;
-    int r = which ? getpeername(fd, sa, &l) : getsockname(fd, sa, &l);
+    int r = which ? TN__OS(getpeername)(fd, sa, &l) : TN__OS(getsockname)(fd, sa, &l);
     if (r != 0) return tn__last_err();
     *len = (size_t)l;
     return TN_OK;
@@ -5573,7 +5730,7 @@ TN__PRIVATE int tn__sock_name(tn_socket fd, int which, struct sockaddr *sa, size
 
 TN__PRIVATE int tn__cpu_count(void) {
     long n = -1;
-#if defined(_SC_NPROCESSORS_ONLN)
+#if defined(_SC_NPROCESSORS_ONLN) && !TN__LWIP
     n = sysconf(_SC_NPROCESSORS_ONLN);
 #endif
     return n > 0 ? (int)n : 1;
@@ -5593,6 +5750,8 @@ TN_API uint64_t tn_time_ns(void) {
     return (uint64_t)(now.QuadPart / freq.QuadPart) * 1000000000u +
            (uint64_t)(now.QuadPart % freq.QuadPart) * 1000000000u / (uint64_t)freq.QuadPart;
 }
+#elif TN__LWIP
+TN_API uint64_t tn_time_ns(void) { return tn_port_now_ms() * 1000000u; }   /* the application's clock */
 #else
 TN_API uint64_t tn_time_ns(void) {
     struct timespec ts;
@@ -5604,7 +5763,11 @@ TN_API uint64_t tn_time_ns(void) {
 }
 #endif
 
+#if TN__LWIP
+TN_API uint64_t tn_time_ms(void) { return tn_port_now_ms(); }
+#else
 TN_API uint64_t tn_time_ms(void) { return tn_time_ns() / 1000000u; }
+#endif
 
 /* ---- locks (no-ops under TORNADO_NO_THREADS) ---- */
 #if TN_HAS_THREADS && defined(_WIN32)
@@ -5656,8 +5819,8 @@ TN__PRIVATE void tn__mutex_unlock(tn__mutex *m) { (void)m; }
 
 /* Ignore SIGPIPE process-wide only where the platform has neither MSG_NOSIGNAL nor
    SO_NOSIGPIPE (writes to pipes still need it everywhere: see tn__ignore_sigpipe_once). */
-#if defined(_WIN32)
-TN__PRIVATE void tn__ignore_sigpipe_once(void) {}   /* no SIGPIPE on Windows */
+#if defined(_WIN32) || TN__LWIP
+TN__PRIVATE void tn__ignore_sigpipe_once(void) {}   /* no SIGPIPE on Windows or lwIP */
 #else
 TN__PRIVATE void tn__ignore_sigpipe_once(void) {
     static volatile sig_atomic_t done = 0;
@@ -7165,7 +7328,7 @@ TN__PRIVATE int tn__poll_wait(tn_loop *loop, int timeout_ms) {
 #ifdef TORNADO_LINE_DIRECTIVES
 #line 1 "src/poll_poll.c"
 #endif
-/* poll_poll.c: the poll() backends: POSIX poll() (any POSIX system; also the test reference) and Windows' WSAPoll. */
+/* poll_poll.c: the poll() backends: POSIX poll() (any POSIX system; also the test reference), lwIP's lwip_poll and Windows' WSAPoll. */
 /* #include "loop.h" (inlined above) */
 /* #include "internal.h" (inlined above) */
 
@@ -7279,7 +7442,7 @@ TN__PRIVATE int tn__poll_wait(tn_loop *loop, int timeout_ms) {
     n = WSAPoll(p->pfds, (ULONG)p->n, timeout_ms);
     if (n == SOCKET_ERROR) return tn__last_err();
 #else
-    n = poll(p->pfds, (nfds_t)p->n, timeout_ms);
+    n = TN__OS(poll)(p->pfds, (nfds_t)p->n, timeout_ms);   /* lwIP: lwip_poll */
     if (n < 0) return errno == EINTR ? 0 : tn__last_err();
 #endif
     for (i = 0; i < p->n && k < n; i++) {
@@ -7374,7 +7537,9 @@ TN_API int tn_addr_family(const tn_addr *a) {
     switch (tn__net_csa(a)->sa_family) {
     case AF_INET: return TN_AF_INET;
     case AF_INET6: return TN_AF_INET6;
+#if defined(AF_UNIX)
     case AF_UNIX: return TN_AF_UNIX;
+#endif
     default: return TN_AF_UNSPEC;
     }
 }
@@ -7411,14 +7576,14 @@ TN_API int tn_addr_from_ip(const char *ip, int port, tn_addr *out) {
         if (strchr(ip, ':') == NULL) return TN_EINVAL;
     }
     memset(&v4, 0, sizeof v4);
-    if (inet_pton(AF_INET, ip, &v4.sin_addr) == 1) {
+    if (TN__OS(inet_pton)(AF_INET, ip, &v4.sin_addr) == 1) {
         v4.sin_family = AF_INET;
         v4.sin_port = htons((uint16_t)port);
         tn__addr_set(out, &v4, sizeof v4);
         return TN_OK;
     }
     memset(&v6, 0, sizeof v6);
-    if (inet_pton(AF_INET6, ip, &v6.sin6_addr) == 1) {
+    if (TN__OS(inet_pton)(AF_INET6, ip, &v6.sin6_addr) == 1) {
         v6.sin6_family = AF_INET6;
         v6.sin6_port = htons((uint16_t)port);
         tn__addr_set(out, &v6, sizeof v6);
@@ -7449,7 +7614,7 @@ TN_API int tn_addr_from_unix(const char *path, tn_addr *out) {
 TN_API int tn_is_valid_ip(const char *s) {
     unsigned char b[16];
     if (!s || !*s) return 0;
-    return inet_pton(AF_INET, s, b) == 1 || inet_pton(AF_INET6, s, b) == 1;
+    return TN__OS(inet_pton)(AF_INET, s, b) == 1 || TN__OS(inet_pton)(AF_INET6, s, b) == 1;
 }
 
 TN__PRIVATE int tn__net_put(char *buf, size_t n, const char *s) {
@@ -7464,11 +7629,11 @@ TN_API int tn_addr_ip(const tn_addr *a, char *buf, size_t n) {
     if (!a || !buf) return TN_EINVAL;
     switch (tn_addr_family(a)) {
     case TN_AF_INET:
-        if (!inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)a->u.bytes)->sin_addr, tmp, sizeof tmp))
+        if (!TN__OS(inet_ntop)(AF_INET, &((const struct sockaddr_in *)(const void *)a->u.bytes)->sin_addr, tmp, sizeof tmp))
             return TN_EINVAL;
         return tn__net_put(buf, n, tmp);
     case TN_AF_INET6:
-        if (!inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)a->u.bytes)->sin6_addr, tmp, sizeof tmp))
+        if (!TN__OS(inet_ntop)(AF_INET6, &((const struct sockaddr_in6 *)(const void *)a->u.bytes)->sin6_addr, tmp, sizeof tmp))
             return TN_EINVAL;
         return tn__net_put(buf, n, tmp);
 #if TN__HAVE_UNIX_SOCKETS
@@ -7542,6 +7707,7 @@ TN__PRIVATE int tn__net_accept(int lfd, int *out, tn_addr *peer) {
     return TN_OK;
 }
 
+#if TN__HAVE_GETADDRINFO
 /* Map a getaddrinfo failure. */
 TN__PRIVATE int tn__net_gai_err(int e) {
     switch (e) {
@@ -7556,16 +7722,19 @@ TN__PRIVATE int tn__net_gai_err(int e) {
 TN__PRIVATE int tn__net_af(int family) {
     return family == TN_AF_INET ? AF_INET : family == TN_AF_INET6 ? AF_INET6 : AF_UNSPEC;
 }
+#endif
 
 /* Resolve host:port into a fresh array (allocated with a; free with tn__free). Literal IPs
    skip the lookup. Duplicate addresses are dropped; order is kept. */
 TN__PRIVATE int tn__net_getaddrinfo(const tn_allocator *a, const char *host, int port, int family, int passive,
                                 tn_addr **out, size_t *n_out) {
+#if TN__HAVE_GETADDRINFO
     struct addrinfo hints, *res = NULL, *ai;
     char portstr[16];
-    tn_addr *arr;
     size_t n = 0, cap = 0, i;
     int rc;
+#endif
+    tn_addr *arr;
     *out = NULL;
     *n_out = 0;
     if (port < 0 || port > 65535) return TN_EINVAL;
@@ -7582,17 +7751,26 @@ TN__PRIVATE int tn__net_getaddrinfo(const tn_allocator *a, const char *host, int
             return TN_OK;
         }
     }
+#if !TN__HAVE_GETADDRINFO
+    /* no name lookup in this build (lwIP without LWIP_DNS): only the wildcard address */
+    if ((host && *host) || !passive) return TN_ERESOLVE;
+    if ((arr = (tn_addr *)tn__alloc(a, sizeof *arr)) == NULL) return TN_ENOMEM;
+    (void)tn_addr_from_ip(family == TN_AF_INET6 ? "::" : "0.0.0.0", port, arr);
+    *out = arr;
+    *n_out = 1;
+    return TN_OK;
+#else
     memset(&hints, 0, sizeof hints);
     hints.ai_family = tn__net_af(family);
     hints.ai_socktype = SOCK_STREAM;
     hints.ai_flags = passive ? AI_PASSIVE : 0;
     snprintf(portstr, sizeof portstr, "%d", port);
-    rc = getaddrinfo((host && *host) ? host : NULL, portstr, &hints, &res);
+    rc = TN__OS(getaddrinfo)((host && *host) ? host : NULL, portstr, &hints, &res);
     if (rc != 0) return tn__net_gai_err(rc);
     for (ai = res; ai; ai = ai->ai_next) cap++;
     arr = (tn_addr *)tn__alloc(a, (cap ? cap : 1) * sizeof *arr);
     if (!arr) {
-        freeaddrinfo(res);
+        TN__OS(freeaddrinfo)(res);
         return TN_ENOMEM;
     }
     for (ai = res; ai; ai = ai->ai_next) {
@@ -7603,7 +7781,7 @@ TN__PRIVATE int tn__net_getaddrinfo(const tn_allocator *a, const char *host, int
         for (i = 0; i < n && !dup; i++) dup = tn_addr_equal(&arr[i], &cur);
         if (!dup) arr[n++] = cur;
     }
-    freeaddrinfo(res);
+    TN__OS(freeaddrinfo)(res);
     if (n == 0) {
         tn__free(a, arr);
         return TN_ERESOLVE;
@@ -7611,6 +7789,7 @@ TN__PRIVATE int tn__net_getaddrinfo(const tn_allocator *a, const char *host, int
     *out = arr;
     *n_out = n;
     return TN_OK;
+#endif
 }
 
 TN__PRIVATE int tn__net_listen_on(const tn_addr *addr, const tn_bind_opts *o, int backlog, int *out) {
@@ -7631,9 +7810,11 @@ TN__PRIVATE int tn__net_listen_on(const tn_addr *addr, const tn_bind_opts *o, in
         return TN_ENOTSUP;
 #endif
     }
+#if defined(IPV6_V6ONLY)   /* (an IPv4-only lwIP has no IPv6 sockets at all) */
     if (fam == AF_INET6) {
         (void)tn__sock_setopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, o->dual_stack ? 0 : 1);
     }
+#endif
     if ((rc = tn__sock_bind_listen(fd, tn__net_csa(addr), addr->len, backlog)) != 0) {
         tn__fd_close(fd);
         return rc;
@@ -10494,7 +10675,7 @@ TN__PRIVATE void tn__tcp_cx_try(tn_connector *c, int chain) {
                 tn__fd_close(fd);
                 continue;
             }
-            if (bind(fd, tn__net_csa(&src), (socklen_t)src.len) != 0) {
+            if (TN__OS(bind)(fd, tn__net_csa(&src), (socklen_t)src.len) != 0) {
                 c->last_err = tn__last_err();
                 tn__fd_close(fd);
                 continue;
@@ -11195,7 +11376,7 @@ TN_API void tn_random_set_source(tn_random_fn fn, void *user) {
     tn__random_user = fn ? user : NULL;
 }
 
-#if !defined(_WIN32) && !TN__HAVE_ARC4RANDOM
+#if !defined(_WIN32) && !TN__HAVE_ARC4RANDOM && !TN__LWIP
 /* Read n bytes from /dev/urandom (the fallback everywhere on POSIX). */
 TN__PRIVATE int tn__random_urandom(unsigned char *p, size_t n) {
     int fd, flags = O_RDONLY;
@@ -11235,6 +11416,8 @@ TN_API int tn_random_bytes(void *buf, size_t n) {
         n -= chunk;
     }
     return TN_OK;
+#elif TN__LWIP
+    return tn_port_random(p, n) == 0 ? TN_OK : TN_ESYS;   /* the application's source */
 #elif TN__HAVE_ARC4RANDOM
     arc4random_buf(p, n);
     return TN_OK;

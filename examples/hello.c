@@ -2,7 +2,8 @@
 
    Build and run:  make build/examples/hello && ./build/examples/hello --port 8888
    Try:            curl -i http://127.0.0.1:8888/
-   Options:        --host ADDR (default 127.0.0.1), --port N (default 8888),
+   Options:        --host ADDR (default 127.0.0.1), --port N (default 8888; 0: any free
+                   port, printed),
                    --procs N (N worker processes sharing the listening sockets),
                    --cert FILE --key FILE (serve https; needs TORNADO_WITH_OPENSSL) */
 #define TORNADO_IMPLEMENTATION
@@ -44,6 +45,10 @@ int main(int argc, char **argv) {
     if ((rc = tn_bind_sockets(host, port, NULL, fds, 8, &nfds)) != 0) {
         fprintf(stderr, "bind %s:%d: %s\n", host, port, tn_strerror(rc));
         return 1;
+    }
+    if (port == 0) {   /* --port 0: the system chose one; say which */
+        tn_addr bound;
+        if (tn_socket_local_addr(fds[0], &bound) == 0) port = tn_addr_port(&bound);
     }
     printf("hello server on %s://%s:%d/ (%d process%s)\n", tls.cert ? "https" : "http", host, port, procs, procs == 1 ? "" : "es");
     fflush(stdout);

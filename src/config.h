@@ -104,6 +104,10 @@
                                           (SIGPIPE ignored at loop creation if SIG_DFL), no
                                           sendfile, no POLLRDHUP (an idle stream peeks a byte
                                           to notice a peer that left); for testing
+     TORNADO_PLATFORM_LWIP      off       firmware: lwIP's BSD sockets (lwip_* calls, lwip_poll,
+                                          a loopback UDP wakeup); the application defines
+                                          tn_port_now_ms() and tn_port_random() (platform.h);
+                                          implies TORNADO_NO_THREADS and TORNADO_NO_FILESYSTEM
      TORNADO_LINE_DIRECTIVES    off       #line directives pointing into src/ (development)
      TN_ASSERT(x)               assert()  checks for programmer errors (never peer input)
 
@@ -201,6 +205,12 @@
    bcrypt, no pthreads needed; a tn_socket holds the SOCKET as an int; each loop owns a
    WSAStartup reference; no file system (TORNADO_NO_FILESYSTEM implied), unix sockets,
    pipes or fork_processes there. Cross-built with mingw-w64 and tested under wine.
+   Firmware (TORNADO_PLATFORM_LWIP): lwIP's socket API with an RTOS (NO_SYS=0; lwipopts.h:
+   LWIP_SOCKET, LWIP_SOCKET_POLL, LWIP_NETIF_LOOPBACK), the port hooks tn_port_now_ms and
+   tn_port_random defined by the application, wall-clock time from the C library's time();
+   no threads, file system, pipes, unix sockets or fork_processes. Built and linked for a
+   Cortex-M4 (examples/firmware/firmware.c), and run by the tests on the host's lwIP over a
+   tap device (tests/test_lwip_unix.py).
 
    GZIP
    ----
@@ -249,7 +259,14 @@
 #endif
 
 /* ---- feature toggles → internal 0/1 macros (only these are tested in code) ---- */
-#if defined(TORNADO_NO_THREADS)
+/* The firmware port (TORNADO_PLATFORM_LWIP): lwIP's BSD sockets, no threads, no file system. */
+#if defined(TORNADO_PLATFORM_LWIP)
+#  define TN__LWIP 1
+#else
+#  define TN__LWIP 0
+#endif
+
+#if defined(TORNADO_NO_THREADS) || TN__LWIP   /* lwIP: one loop task, no pthreads */
 #  define TN_HAS_THREADS 0
 #else
 #  define TN_HAS_THREADS 1
@@ -288,7 +305,7 @@
 #  define TN_HAS_WEBSOCKET 1
 #endif
 
-#if defined(TORNADO_NO_FILESYSTEM) || defined(_WIN32)   /* Windows: asset tables only, for now */
+#if defined(TORNADO_NO_FILESYSTEM) || defined(_WIN32) || TN__LWIP   /* Windows, firmware: asset tables only */
 #  define TN_HAS_FILESYSTEM 0
 #else
 #  define TN_HAS_FILESYSTEM 1
@@ -310,7 +327,10 @@
    TORNADO_GENERIC_POSIX makes a Linux build take the paths every other POSIX system takes
    (macOS, the BSDs): poll backend, a pipe wakeup, accept + fcntl, no MSG_NOSIGNAL, read +
    write instead of sendfile, no POLLRDHUP, /dev/urandom. make test runs the suite so. */
-#if defined(__linux__) && !defined(TORNADO_GENERIC_POSIX)
+#if defined(TORNADO_PLATFORM_LWIP) && (defined(_WIN32) || defined(TORNADO_GENERIC_POSIX))
+#  error "tornado.h: TORNADO_PLATFORM_LWIP replaces the system's sockets: not with _WIN32 or TORNADO_GENERIC_POSIX"
+#endif
+#if defined(__linux__) && !defined(TORNADO_GENERIC_POSIX) && !TN__LWIP
 #  define TN__LINUX 1
 #else
 #  define TN__LINUX 0
@@ -322,7 +342,7 @@
 #endif
 #if defined(TORNADO_POLL_EPOLL)
 #  if !TN__LINUX
-#    error "tornado.h: TORNADO_POLL_EPOLL needs Linux (and not TORNADO_GENERIC_POSIX)"
+#    error "tornado.h: TORNADO_POLL_EPOLL needs Linux (and not TORNADO_GENERIC_POSIX or TORNADO_PLATFORM_LWIP)"
 #  endif
 #  define TN__POLL_EPOLL 1
 #  define TN__POLL_POLL 0

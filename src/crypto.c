@@ -563,7 +563,7 @@ TN_API void tn_random_set_source(tn_random_fn fn, void *user) {
     tn__random_user = fn ? user : NULL;
 }
 
-#if !defined(_WIN32) && !TN__HAVE_ARC4RANDOM
+#if !defined(_WIN32) && !TN__HAVE_ARC4RANDOM && !TN__LWIP
 /* Read n bytes from /dev/urandom (the fallback everywhere on POSIX). */
 TN__PRIVATE int tn__random_urandom(unsigned char *p, size_t n) {
     int fd, flags = O_RDONLY;
@@ -603,6 +603,8 @@ TN_API int tn_random_bytes(void *buf, size_t n) {
         n -= chunk;
     }
     return TN_OK;
+#elif TN__LWIP
+    return tn_port_random(p, n) == 0 ? TN_OK : TN_ESYS;   /* the application's source */
 #elif TN__HAVE_ARC4RANDOM
     arc4random_buf(p, n);
     return TN_OK;

@@ -22,7 +22,47 @@
 #include <time.h>
 #include <sys/types.h>
 #include <sys/stat.h>
-#if defined(_WIN32)
+#if TN__LWIP
+/* Firmware (TORNADO_PLATFORM_LWIP): lwIP's BSD socket API, called by its lwip_* names
+   (TN__OS below), so the user's LWIP_COMPAT_SOCKETS and LWIP_POSIX_SOCKETS_IO_NAMES
+   choices do not matter; poll through lwip_poll (LWIP_SOCKET_POLL). The clock and the
+   random bytes come from the application's tn_port_* functions (platform.h). Another
+   TCP/IP stack plugs in with headers and lwip_*-named functions of the same meaning. */
+#  include <lwip/opt.h>
+#  include <lwip/sockets.h>
+#  include <lwip/inet.h>
+#  if LWIP_DNS
+#    include <lwip/netdb.h>
+#  endif
+#  if !LWIP_SOCKET
+#    error "tornado.h: TORNADO_PLATFORM_LWIP needs lwIP's socket API (LWIP_SOCKET=1 in lwipopts.h)"
+#  endif
+#  if !LWIP_SOCKET_POLL
+#    error "tornado.h: TORNADO_PLATFORM_LWIP waits with lwip_poll: set LWIP_SOCKET_POLL=1 in lwipopts.h"
+#  endif
+#  if !LWIP_NETIF_LOOPBACK && !LWIP_HAVE_LOOPIF
+#    error "tornado.h: TORNADO_PLATFORM_LWIP wakes its loop over the loopback: set LWIP_NETIF_LOOPBACK=1 in lwipopts.h"
+#  endif
+#  if !LWIP_IPV6
+/* An IPv4-only lwIP has no sockaddr_in6 and makes AF_INET6 AF_UNSPEC: net.c keeps its
+   IPv6 code (a tn_addr's shape); lwip_inet_pton refuses IPv6 literals (TN_EINVAL) and a
+   socket of that family fails (TN_ENOTSUP). */
+struct sockaddr_in6 {
+    u8_t sin6_len;
+    sa_family_t sin6_family;
+    in_port_t sin6_port;
+    u32_t sin6_flowinfo;
+    struct in6_addr sin6_addr;
+    u32_t sin6_scope_id;
+};
+#    undef AF_INET6
+#    define AF_INET6 10
+#  endif
+#  define TN__OS(name) lwip_##name
+#  define TN__HAVE_GETADDRINFO LWIP_DNS   /* else numeric addresses only */
+#  define TN__HAVE_UNIX_SOCKETS 0
+#  define TN__HAVE_FORK 0
+#elif defined(_WIN32)
 /* Windows (Winsock 2, Vista or later: WSAPoll, inet_ntop, SRW locks, condition variables).
    A tn_socket holds a SOCKET as an int (kernel handles fit in 32 bits); platform.c
    converts at each Winsock call and maps WSAGetLastError() into TN_E* codes. */
@@ -37,6 +77,8 @@
 typedef SSIZE_T ssize_t;
 #  endif
 #  define TN__SOCK(fd) ((SOCKET)(intptr_t)(fd))
+#  define TN__OS(name) name
+#  define TN__HAVE_GETADDRINFO 1
 #  define TN__HAVE_UNIX_SOCKETS 0
 #  define TN__HAVE_FORK 0
 #else
@@ -50,6 +92,8 @@ typedef SSIZE_T ssize_t;
 #  include <netdb.h>
 #  include <poll.h>
 #  include <unistd.h>
+#  define TN__OS(name) name          /* the system's socket calls (lwIP: lwip_name) */
+#  define TN__HAVE_GETADDRINFO 1
 #  define TN__HAVE_UNIX_SOCKETS 1
 #  define TN__HAVE_FORK 1
 #endif

@@ -63,7 +63,9 @@ TN_API int tn_addr_family(const tn_addr *a) {
     switch (tn__net_csa(a)->sa_family) {
     case AF_INET: return TN_AF_INET;
     case AF_INET6: return TN_AF_INET6;
+#if defined(AF_UNIX)
     case AF_UNIX: return TN_AF_UNIX;
+#endif
     default: return TN_AF_UNSPEC;
     }
 }
@@ -100,14 +102,14 @@ TN_API int tn_addr_from_ip(const char *ip, int port, tn_addr *out) {
         if (strchr(ip, ':') == NULL) return TN_EINVAL;
     }
     memset(&v4, 0, sizeof v4);
-    if (inet_pton(AF_INET, ip, &v4.sin_addr) == 1) {
+    if (TN__OS(inet_pton)(AF_INET, ip, &v4.sin_addr) == 1) {
         v4.sin_family = AF_INET;
         v4.sin_port = htons((uint16_t)port);
         tn__addr_set(out, &v4, sizeof v4);
         return TN_OK;
     }
     memset(&v6, 0, sizeof v6);
-    if (inet_pton(AF_INET6, ip, &v6.sin6_addr) == 1) {
+    if (TN__OS(inet_pton)(AF_INET6, ip, &v6.sin6_addr) == 1) {
         v6.sin6_family = AF_INET6;
         v6.sin6_port = htons((uint16_t)port);
         tn__addr_set(out, &v6, sizeof v6);
@@ -138,7 +140,7 @@ TN_API int tn_addr_from_unix(const char *path, tn_addr *out) {
 TN_API int tn_is_valid_ip(const char *s) {
     unsigned char b[16];
     if (!s || !*s) return 0;
-    return inet_pton(AF_INET, s, b) == 1 || inet_pton(AF_INET6, s, b) == 1;
+    return TN__OS(inet_pton)(AF_INET, s, b) == 1 || TN__OS(inet_pton)(AF_INET6, s, b) == 1;
 }
 
 TN__PRIVATE int tn__net_put(char *buf, size_t n, const char *s) {
@@ -153,11 +155,11 @@ TN_API int tn_addr_ip(const tn_addr *a, char *buf, size_t n) {
     if (!a || !buf) return TN_EINVAL;
     switch (tn_addr_family(a)) {
     case TN_AF_INET:
-        if (!inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)a->u.bytes)->sin_addr, tmp, sizeof tmp))
+        if (!TN__OS(inet_ntop)(AF_INET, &((const struct sockaddr_in *)(const void *)a->u.bytes)->sin_addr, tmp, sizeof tmp))
             return TN_EINVAL;
         return tn__net_put(buf, n, tmp);
     case TN_AF_INET6:
-        if (!inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)a->u.bytes)->sin6_addr, tmp, sizeof tmp))
+        if (!TN__OS(inet_ntop)(AF_INET6, &((const struct sockaddr_in6 *)(const void *)a->u.bytes)->sin6_addr, tmp, sizeof tmp))
             return TN_EINVAL;
         return tn__net_put(buf, n, tmp);
 #if TN__HAVE_UNIX_SOCKETS
@@ -231,6 +233,7 @@ TN__PRIVATE int tn__net_accept(int lfd, int *out, tn_addr *peer) {
     return TN_OK;
 }
 
+#if TN__HAVE_GETADDRINFO
 /* Map a getaddrinfo failure. */
 TN__PRIVATE int tn__net_gai_err(int e) {
     switch (e) {
@@ -245,16 +248,19 @@ TN__PRIVATE int tn__net_gai_err(int e) {
 TN__PRIVATE int tn__net_af(int family) {
     return family == TN_AF_INET ? AF_INET : family == TN_AF_INET6 ? AF_INET6 : AF_UNSPEC;
 }
+#endif
 
 /* Resolve host:port into a fresh array (allocated with a; free with tn__free). Literal IPs
    skip the lookup. Duplicate addresses are dropped; order is kept. */
 TN__PRIVATE int tn__net_getaddrinfo(const tn_allocator *a, const char *host, int port, int family, int passive,
                                 tn_addr **out, size_t *n_out) {
+#if TN__HAVE_GETADDRINFO
     struct addrinfo hints, *res = NULL, *ai;
     char portstr[16];
-    tn_addr *arr;
     size_t n = 0, cap = 0, i;
     int rc;
+#endif
+    tn_addr *arr;
     *out = NULL;
     *n_out = 0;
     if (port < 0 || port > 65535) return TN_EINVAL;
@@ -271,17 +277,26 @@ TN__PRIVATE int tn__net_getaddrinfo(const tn_allocator *a, const char *host, int
             return TN_OK;
         }
     }
+#if !TN__HAVE_GETADDRINFO
+    /* no name lookup in this build (lwIP without LWIP_DNS): only the wildcard address */
+    if ((host && *host) || !passive) return TN_ERESOLVE;
+    if ((arr = (tn_addr *)tn__alloc(a, sizeof *arr)) == NULL) return TN_ENOMEM;
+    (void)tn_addr_from_ip(family == TN_AF_INET6 ? "::" : "0.0.0.0", port, arr);
+    *out = arr;
+    *n_out = 1;
+    return TN_OK;
+#else
     memset(&hints, 0, sizeof hints);
     hints.ai_family = tn__net_af(family);
     hints.ai_socktype = SOCK_STREAM;
     hints.ai_flags = passive ? AI_PASSIVE : 0;
     snprintf(portstr, sizeof portstr, "%d", port);
-    rc = getaddrinfo((host && *host) ? host : NULL, portstr, &hints, &res);
+    rc = TN__OS(getaddrinfo)((host && *host) ? host : NULL, portstr, &hints, &res);
     if (rc != 0) return tn__net_gai_err(rc);
     for (ai = res; ai; ai = ai->ai_next) cap++;
     arr = (tn_addr *)tn__alloc(a, (cap ? cap : 1) * sizeof *arr);
     if (!arr) {
-        freeaddrinfo(res);
+        TN__OS(freeaddrinfo)(res);
         return TN_ENOMEM;
     }
     for (ai = res; ai; ai = ai->ai_next) {
@@ -292,7 +307,7 @@ TN__PRIVATE int tn__net_getaddrinfo(const tn_allocator *a, const char *host, int
         for (i = 0; i < n && !dup; i++) dup = tn_addr_equal(&arr[i], &cur);
         if (!dup) arr[n++] = cur;
     }
-    freeaddrinfo(res);
+    TN__OS(freeaddrinfo)(res);
     if (n == 0) {
         tn__free(a, arr);
         return TN_ERESOLVE;
@@ -300,6 +315,7 @@ TN__PRIVATE int tn__net_getaddrinfo(const tn_allocator *a, const char *host, int
     *out = arr;
     *n_out = n;
     return TN_OK;
+#endif
 }
 
 TN__PRIVATE int tn__net_listen_on(const tn_addr *addr, const tn_bind_opts *o, int backlog, int *out) {
@@ -320,9 +336,11 @@ TN__PRIVATE int tn__net_listen_on(const tn_addr *addr, const tn_bind_opts *o, in
         return TN_ENOTSUP;
 #endif
     }
+#if defined(IPV6_V6ONLY)   /* (an IPv4-only lwIP has no IPv6 sockets at all) */
     if (fam == AF_INET6) {
         (void)tn__sock_setopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, o->dual_stack ? 0 : 1);
     }
+#endif
     if ((rc = tn__sock_bind_listen(fd, tn__net_csa(addr), addr->len, backlog)) != 0) {
         tn__fd_close(fd);
         return rc;

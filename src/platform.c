@@ -1,4 +1,4 @@
-/* platform.c: errno/WSA error mapping, fd flags, socket calls, the loop wakeup, clock, locks, threads (POSIX and Windows; the system includes are in internal.h). */
+/* platform.c: errno/WSA error mapping, fd flags, socket calls, the loop wakeup, clock, locks, threads (POSIX, Windows, lwIP firmware; the system includes are in internal.h). */
 #include "internal.h"
 
 /* Sizes and durations stored in 32 bits (per-connection state stays small). */
@@ -132,6 +132,14 @@ TN__PRIVATE int tn__pipe(int fds[2]) {
 }
 
 #else
+#if TN__LWIP
+/* Make a socket non-blocking (lwIP: no exec, no close-on-exec). */
+TN__PRIVATE int tn__fd_setup(int fd) {
+    int fl = lwip_fcntl(fd, F_GETFL, 0);
+    if (fl < 0 || lwip_fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) return tn__last_err();
+    return TN_OK;
+}
+#else
 /* Make an fd non-blocking and close-on-exec. */
 TN__PRIVATE int tn__fd_setup(int fd) {
     int fl = fcntl(fd, F_GETFL);
@@ -140,11 +148,12 @@ TN__PRIVATE int tn__fd_setup(int fd) {
     if (fl < 0 || fcntl(fd, F_SETFD, fl | FD_CLOEXEC) < 0) return tn__last_err();
     return TN_OK;
 }
+#endif
 
 /* close() that preserves errno and never retries (EINTR on close leaves the fd closed). */
 TN__PRIVATE void tn__fd_close(int fd) {
     int saved = errno;
-    if (fd >= 0) (void)close(fd);
+    if (fd >= 0) (void)TN__OS(close)(fd);
     errno = saved;
 }
 
@@ -152,11 +161,11 @@ TN__PRIVATE void tn__fd_close(int fd) {
 TN__PRIVATE int tn__socket(int family, int type, int *out) {
     int fd;
 #if TN__HAVE_GNU
-    fd = socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    fd = TN__OS(socket)(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) return tn__last_err();
 #else
     int rc;
-    fd = socket(family, type, 0);
+    fd = TN__OS(socket)(family, type, 0);
     if (fd < 0) return tn__last_err();
     rc = tn__fd_setup(fd);
     if (rc != 0) { tn__fd_close(fd); return rc; }
@@ -168,9 +177,12 @@ TN__PRIVATE int tn__socket(int family, int type, int *out) {
     return TN_OK;
 }
 
-/* A pipe pair, both ends non-blocking and close-on-exec. */
+/* A pipe pair, both ends non-blocking and close-on-exec (lwIP: no pipes). */
 TN__PRIVATE int tn__pipe(int fds[2]) {
-#if TN__HAVE_GNU
+#if TN__LWIP
+    fds[0] = fds[1] = TN_INVALID_SOCKET;
+    return TN_ENOTSUP;
+#elif TN__HAVE_GNU
     if (pipe2(fds, O_NONBLOCK | O_CLOEXEC) != 0) return tn__last_err();
     return TN_OK;
 #else
@@ -237,6 +249,66 @@ TN__PRIVATE void tn__wake_signal(tn_socket wfd) {
 TN__PRIVATE void tn__wake_drain(tn_socket rfd) {
     char drain[64];
     while (recv(TN__SOCK(rfd), drain, (int)sizeof drain, 0) > 0) {}
+}
+
+TN__PRIVATE void tn__wake_close(tn_socket fds[2]) {
+    if (fds[1] != fds[0]) tn__fd_close(fds[1]);
+    tn__fd_close(fds[0]);
+    fds[0] = fds[1] = TN_INVALID_SOCKET;
+}
+
+#elif TN__LWIP
+/* ---- the loop's wakeup (tn_loop_post, tn_async_send) ----
+   lwIP: a UDP socket the loop watches and a datagram sent to it over the loopback. Needs
+   LWIP_NETIF_LOOPBACK (or LWIP_HAVE_LOOPIF). With a loopback interface (LWIP_HAVE_LOOPIF)
+   one socket bound to 127.0.0.1 and connected to itself does it (fds[0] == fds[1]).
+   Without one, lwIP sends loopback traffic from the default netif's address, which a socket
+   bound to 127.0.0.1 cannot use (ERR_RTE): the watched socket is then bound to every
+   address (a stray datagram from the network only wakes the loop once more) and a second
+   one, connected to 127.0.0.1 and its port, signals. lwip_send is a task's call: wake the
+   loop from tasks, not from interrupt handlers. */
+TN__PRIVATE int tn__wake_open(tn_socket fds[2]) {
+    struct sockaddr_in a;
+    socklen_t len = (socklen_t)sizeof a;
+    int r, w, rc;
+    fds[0] = fds[1] = TN_INVALID_SOCKET;
+    if ((rc = tn__socket(AF_INET, SOCK_DGRAM, &r)) != 0) return rc;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = LWIP_HAVE_LOOPIF ? htonl(INADDR_LOOPBACK) : htonl(INADDR_ANY);
+    if (lwip_bind(r, (struct sockaddr *)&a, len) != 0 || lwip_getsockname(r, (struct sockaddr *)&a, &len) != 0) {
+        rc = tn__last_err();
+        tn__fd_close(r);
+        return rc;
+    }
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (LWIP_HAVE_LOOPIF) w = r;
+    else if ((rc = tn__socket(AF_INET, SOCK_DGRAM, &w)) != 0) {
+        tn__fd_close(r);
+        return rc;
+    }
+    if (lwip_connect(w, (struct sockaddr *)&a, len) != 0) {
+        rc = tn__last_err();
+        if (w != r) tn__fd_close(w);
+        tn__fd_close(r);
+        return rc;
+    }
+    fds[0] = r;
+    fds[1] = w;
+    return TN_OK;
+}
+
+/* One datagram; a full receive queue already means "awake". */
+TN__PRIVATE void tn__wake_signal(tn_socket wfd) {
+    int saved = errno;
+    char c = 1;
+    (void)lwip_send(wfd, &c, 1, 0);
+    errno = saved;
+}
+
+TN__PRIVATE void tn__wake_drain(tn_socket rfd) {
+    char drain[16];
+    while (lwip_recv(rfd, drain, sizeof drain, 0) > 0) {}
 }
 
 TN__PRIVATE void tn__wake_close(tn_socket fds[2]) {
@@ -388,7 +460,7 @@ TN__PRIVATE void tn__net_cleanup(void) { (void)WSACleanup(); }
 #else
 TN__PRIVATE long tn__sock_peek(tn_socket fd, void *buf, size_t n) {
     for (;;) {
-        ssize_t r = recv(fd, buf, n, MSG_PEEK);
+        ssize_t r = TN__OS(recv)(fd, buf, n, MSG_PEEK);
         if (r >= 0) return (long)r;
         if (errno != EINTR) return tn__last_err();
     }
@@ -396,7 +468,7 @@ TN__PRIVATE long tn__sock_peek(tn_socket fd, void *buf, size_t n) {
 
 TN__PRIVATE long tn__sock_recv(tn_socket fd, void *buf, size_t n) {
     for (;;) {
-        ssize_t r = recv(fd, buf, n, 0);
+        ssize_t r = TN__OS(recv)(fd, buf, n, 0);
         if (r >= 0) return (long)r;
         if (errno != EINTR) return tn__last_err();
     }
@@ -404,7 +476,7 @@ TN__PRIVATE long tn__sock_recv(tn_socket fd, void *buf, size_t n) {
 
 TN__PRIVATE long tn__sock_send(tn_socket fd, const void *buf, size_t n) {
     for (;;) {
-        ssize_t r = send(fd, buf, n, TN__SEND_FLAGS);
+        ssize_t r = TN__OS(send)(fd, buf, n, TN__SEND_FLAGS);
         if (r >= 0) return (long)r;
         if (errno != EINTR) return tn__last_err();
     }
@@ -427,12 +499,18 @@ TN__PRIVATE long tn__sock_sendv(tn_socket fd, const tn_str *bufs, int n) {
     msg.msg_iov = iov;
     msg.msg_iovlen = (size_t)tn__iov(iov, bufs, n);
     for (;;) {
-        ssize_t r = sendmsg(fd, &msg, TN__SEND_FLAGS);
+        ssize_t r = TN__OS(sendmsg)(fd, &msg, TN__SEND_FLAGS);
         if (r >= 0) return (long)r;
         if (errno != EINTR) return tn__last_err();
     }
 }
 
+#if TN__LWIP
+/* no pipes or files on lwIP (tn_stream_new_pipe: TN_ENOTSUP) */
+TN__PRIVATE long tn__fd_read(int fd, void *buf, size_t n) { (void)fd; (void)buf; (void)n; return TN_ENOTSUP; }
+TN__PRIVATE long tn__fd_write(int fd, const void *buf, size_t n) { (void)fd; (void)buf; (void)n; return TN_ENOTSUP; }
+TN__PRIVATE long tn__fd_writev(int fd, const tn_str *bufs, int n) { (void)fd; (void)bufs; (void)n; return TN_ENOTSUP; }
+#else
 TN__PRIVATE long tn__fd_read(int fd, void *buf, size_t n) {
     for (;;) {
         ssize_t r = read(fd, buf, n);
@@ -457,24 +535,25 @@ TN__PRIVATE long tn__fd_writev(int fd, const tn_str *bufs, int n) {
         if (errno != EINTR) return tn__last_err();
     }
 }
+#endif
 
 TN__PRIVATE int tn__sock_shutdown_write(tn_socket fd) {
-    return shutdown(fd, SHUT_WR) == 0 ? TN_OK : tn__last_err();
+    return TN__OS(shutdown)(fd, SHUT_WR) == 0 ? TN_OK : tn__last_err();
 }
 
 TN__PRIVATE int tn__sock_setopt(tn_socket fd, int level, int name, int value) {
-    return setsockopt(fd, level, name, &value, sizeof value) == 0 ? TN_OK : tn__last_err();
+    return TN__OS(setsockopt)(fd, level, name, &value, sizeof value) == 0 ? TN_OK : tn__last_err();
 }
 
 TN__PRIVATE int tn__sock_error(tn_socket fd) {
     int err = 0;
     socklen_t len = (socklen_t)sizeof err;
-    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) return errno == ENOTSOCK ? TN_OK : tn__last_err();
+    if (TN__OS(getsockopt)(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) return errno == ENOTSOCK ? TN_OK : tn__last_err();
     return err ? tn__err_from_errno(err) : TN_OK;
 }
 
 TN__PRIVATE int tn__sock_connect(tn_socket fd, const struct sockaddr *sa, size_t len) {
-    if (connect(fd, sa, (socklen_t)len) == 0) return TN_OK;
+    if (TN__OS(connect)(fd, sa, (socklen_t)len) == 0) return TN_OK;
     return errno == EINPROGRESS || errno == EINTR ? TN_EAGAIN : tn__last_err();
 }
 
@@ -485,7 +564,7 @@ TN__PRIVATE int tn__sock_accept(tn_socket lfd, tn_socket *out, struct sockaddr *
 #if TN__HAVE_GNU
         fd = accept4(lfd, sa, &l, SOCK_NONBLOCK | SOCK_CLOEXEC);
 #else
-        fd = accept(lfd, sa, &l);
+        fd = TN__OS(accept)(lfd, sa, &l);
 #endif
         if (fd >= 0) break;
         if (errno == EINTR) continue;
@@ -506,13 +585,13 @@ TN__PRIVATE int tn__sock_accept(tn_socket lfd, tn_socket *out, struct sockaddr *
 }
 
 TN__PRIVATE int tn__sock_bind_listen(tn_socket fd, const struct sockaddr *sa, size_t len, int backlog) {
-    if (bind(fd, sa, (socklen_t)len) != 0 || listen(fd, backlog) != 0) return tn__last_err();
+    if (TN__OS(bind)(fd, sa, (socklen_t)len) != 0 || TN__OS(listen)(fd, backlog) != 0) return tn__last_err();
     return TN_OK;
 }
 
 TN__PRIVATE int tn__sock_name(tn_socket fd, int which, struct sockaddr *sa, size_t *len) {
     socklen_t l = (socklen_t)*len;
-    int r = which ? getpeername(fd, sa, &l) : getsockname(fd, sa, &l);
+    int r = which ? TN__OS(getpeername)(fd, sa, &l) : TN__OS(getsockname)(fd, sa, &l);
     if (r != 0) return tn__last_err();
     *len = (size_t)l;
     return TN_OK;
@@ -520,7 +599,7 @@ TN__PRIVATE int tn__sock_name(tn_socket fd, int which, struct sockaddr *sa, size
 
 TN__PRIVATE int tn__cpu_count(void) {
     long n = -1;
-#if defined(_SC_NPROCESSORS_ONLN)
+#if defined(_SC_NPROCESSORS_ONLN) && !TN__LWIP
     n = sysconf(_SC_NPROCESSORS_ONLN);
 #endif
     return n > 0 ? (int)n : 1;
@@ -540,6 +619,8 @@ TN_API uint64_t tn_time_ns(void) {
     return (uint64_t)(now.QuadPart / freq.QuadPart) * 1000000000u +
            (uint64_t)(now.QuadPart % freq.QuadPart) * 1000000000u / (uint64_t)freq.QuadPart;
 }
+#elif TN__LWIP
+TN_API uint64_t tn_time_ns(void) { return tn_port_now_ms() * 1000000u; }   /* the application's clock */
 #else
 TN_API uint64_t tn_time_ns(void) {
     struct timespec ts;
@@ -551,7 +632,11 @@ TN_API uint64_t tn_time_ns(void) {
 }
 #endif
 
+#if TN__LWIP
+TN_API uint64_t tn_time_ms(void) { return tn_port_now_ms(); }
+#else
 TN_API uint64_t tn_time_ms(void) { return tn_time_ns() / 1000000u; }
+#endif
 
 /* ---- locks (no-ops under TORNADO_NO_THREADS) ---- */
 #if TN_HAS_THREADS && defined(_WIN32)
@@ -603,8 +688,8 @@ TN__PRIVATE void tn__mutex_unlock(tn__mutex *m) { (void)m; }
 
 /* Ignore SIGPIPE process-wide only where the platform has neither MSG_NOSIGNAL nor
    SO_NOSIGPIPE (writes to pipes still need it everywhere: see tn__ignore_sigpipe_once). */
-#if defined(_WIN32)
-TN__PRIVATE void tn__ignore_sigpipe_once(void) {}   /* no SIGPIPE on Windows */
+#if defined(_WIN32) || TN__LWIP
+TN__PRIVATE void tn__ignore_sigpipe_once(void) {}   /* no SIGPIPE on Windows or lwIP */
 #else
 TN__PRIVATE void tn__ignore_sigpipe_once(void) {
     static volatile sig_atomic_t done = 0;

@@ -27,6 +27,20 @@ TN__BEGIN_DECLS
 typedef int tn_socket;
 #define TN_INVALID_SOCKET (-1)
 
+#if TN__LWIP
+/* ---- the firmware port (TORNADO_PLATFORM_LWIP): the application defines these two ----
+   tn_port_now_ms: a monotonic clock in milliseconds (never goes back; any start point),
+   e.g. FreeRTOS xTaskGetTickCount() * portTICK_PERIOD_MS widened to 64 bits, or sys_now()
+   with its 32-bit wrap counted. Timers, timeouts and tn_time_ns/tn_time_ms read it.
+   tn_port_random: fill buf with n unpredictable bytes (a hardware RNG: STM32 RNG, ESP32
+   esp_fill_random, ...); 0 on success, nonzero on failure. WebSocket keys and masks,
+   XSRF tokens and tn_random_bytes use it (tn_random_set_source still overrides it).
+   Sockets are lwIP's (lwip_socket ... lwip_poll); wall-clock time (HTTP Date, cookie
+   expiry) is the C library's time(), which newlib builds on the board's _gettimeofday. */
+extern uint64_t tn_port_now_ms(void);
+extern int tn_port_random(void *buf, size_t n);
+#endif
+
 TN__END_DECLS
 
 #endif /* TN_PLATFORM_H */

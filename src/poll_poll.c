@@ -1,4 +1,4 @@
-/* poll_poll.c: the poll() backends: POSIX poll() (any POSIX system; also the test reference) and Windows' WSAPoll. */
+/* poll_poll.c: the poll() backends: POSIX poll() (any POSIX system; also the test reference), lwIP's lwip_poll and Windows' WSAPoll. */
 #include "loop.h"
 #include "internal.h"
 
@@ -112,7 +112,7 @@ TN__PRIVATE int tn__poll_wait(tn_loop *loop, int timeout_ms) {
     n = WSAPoll(p->pfds, (ULONG)p->n, timeout_ms);
     if (n == SOCKET_ERROR) return tn__last_err();
 #else
-    n = poll(p->pfds, (nfds_t)p->n, timeout_ms);
+    n = TN__OS(poll)(p->pfds, (nfds_t)p->n, timeout_ms);   /* lwIP: lwip_poll */
     if (n < 0) return errno == EINTR ? 0 : tn__last_err();
 #endif
     for (i = 0; i < p->n && k < n; i++) {

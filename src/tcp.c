@@ -455,7 +455,7 @@ TN__PRIVATE void tn__tcp_cx_try(tn_connector *c, int chain) {
                 tn__fd_close(fd);
                 continue;
             }
-            if (bind(fd, tn__net_csa(&src), (socklen_t)src.len) != 0) {
+            if (TN__OS(bind)(fd, tn__net_csa(&src), (socklen_t)src.len) != 0) {
                 c->last_err = tn__last_err();
                 tn__fd_close(fd);
                 continue;

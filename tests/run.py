@@ -168,9 +168,10 @@ def matrix_covers_config():
     known = set()
     for path in glob.glob("src/*.[ch]"):
         src = open(path, encoding="utf-8").read()
-        pat = r"(?:defined\s*\(?|#\s*ifn?def)\s*(TORNADO_(?:(?:NO|WITH|POLL)_\w+|STATIC|GENERIC_POSIX)\b)"
+        pat = r"(?:defined\s*\(?|#\s*ifn?def)\s*(TORNADO_(?:(?:NO|WITH|POLL|PLATFORM)_\w+|STATIC|GENERIC_POSIX)\b)"
         known |= set(re.findall(pat, src))
     built = set(m for _, macros, _ in COMBOS for m in with_implied(macros))
+    built |= set(m for _, _, macros, _ in FIRMWARE for m in macros)   # the cross builds (firmware_checks)
     missing = sorted(known - built - NOT_TOGGLES)
     if missing:
         emit("FAIL", name, "toggles in src/ that no compile-matrix build defines: %s (add them to COMBOS "
@@ -318,6 +319,138 @@ def quickstart_check():
         emit("FAIL", name, "\n".join(bad))
     else:
         emit("ok", name)
+
+
+# ---- firmware: the Cortex-M4 builds against lwIP's socket API ------------------------------
+# (name, program, macros, lwipopts variant): built with arm-none-eabi-gcc and newlib, -Os,
+# every warning an error, and linked (warnings fatal) with tests/firmware/link_stub.c, which
+# stands in for the lwIP library and the board (Debian has lwIP's headers, not an ARM lwIP).
+FIRMWARE = [
+    # the example firmware: echo, HTTP hello, WebSocket echo; lwIP dual-stack with DNS
+    ("firmware.cortex-m4", "examples/firmware/firmware.c", ["TORNADO_PLATFORM_LWIP"], []),
+    # the smallest: a TCP echo with every toggle off, on an IPv4-only lwIP without DNS
+    ("firmware.cortex-m4.ipv4-minimal", "tools/size/echo.c",
+     ["TORNADO_PLATFORM_LWIP", "TORNADO_NO_HTTP_SERVER", "TORNADO_NO_WEB", "TORNADO_NO_HTTP_CLIENT",
+      "TORNADO_NO_LOG", "TORNADO_NO_DEFLATE", "TORNADO_NO_WEBSOCKET"],
+     ["-DTN_TEST_LWIP_IPV6=0", "-DTN_TEST_LWIP_DNS=0"]),
+]
+ARM_CC = "arm-none-eabi-gcc"
+LWIP_INC = "/usr/include/lwip"
+ARM_FLAGS = ["-mcpu=cortex-m4", "-mthumb", "-Os", "-ffunction-sections", "-fdata-sections"]
+ARM_LINK = ["--specs=nano.specs", "--specs=nosys.specs", "-Wl,--gc-sections", "-Wl,--fatal-warnings"]
+
+
+def arm_build_cmd(prog, macros, extra, out):
+    """The compile-and-link command of one Cortex-M4 program (tools/size.py uses it too)."""
+    return ([ARM_CC] + ARM_FLAGS + WARN + ["-D" + m for m in macros] + extra +
+            ["-DTORNADO_READ_CHUNK_SIZE=2048", "-Itests/firmware", "-isystem", LWIP_INC] + ARM_LINK +
+            ["-o", out, prog, "tests/firmware/link_stub.c"])
+
+
+def firmware_missing():
+    """What the firmware builds need and this machine lacks (Debian package names)."""
+    missing = []
+    if not have(ARM_CC):
+        missing.append("gcc-arm-none-eabi")
+    elif not os.path.isabs(subprocess.run([ARM_CC, "-mcpu=cortex-m4", "-mthumb", "--specs=nano.specs",
+                                           "-print-file-name=libc_nano.a"],
+                                          capture_output=True, text=True).stdout.strip()):
+        missing.append("libnewlib-arm-none-eabi")
+    if not os.path.exists(os.path.join(LWIP_INC, "lwip", "sockets.h")):
+        missing.append("liblwip-dev")
+    return missing
+
+
+def firmware_check(name, prog, macros, extra):
+    if FILTER and FILTER not in name:
+        return
+    missing = firmware_missing()
+    if missing:
+        emit("FAIL" if os.environ.get("CI") else "skip", name,
+             "needs %s (apt-get install %s)" % (", ".join(missing), " ".join(missing)))
+        return
+    os.makedirs("build/firmware", exist_ok=True)
+    out = "build/firmware/%s.elf" % name.split(".", 1)[1]
+    t0 = time.time()
+    rc, log = sh(arm_build_cmd(prog, macros, extra, out))
+    if rc == 0 and log.strip():
+        rc, log = 1, "the build printed diagnostics:\n" + log
+    if rc == 0:
+        rc, log = sh(["arm-none-eabi-size", out])
+        m = re.search(r"^\s*(\d+)\s+(\d+)\s+(\d+)", log, re.M)
+        if rc == 0 and m and int(m.group(1)) > 0:
+            emit("ok", name, "(%.0f ms; text %s, data %s, bss %s)" % ((time.time() - t0) * 1000, m.group(1),
+                                                                      m.group(2), m.group(3)))
+            return
+    emit("FAIL", name, "exit %d\n%s" % (rc, tail(log)))
+
+
+def firmware_checks(pool):
+    return [pool.submit(firmware_check, *f) for f in FIRMWARE]
+
+
+# ---- a static binary: examples/hello.c linked -static, run, asked over a socket ---------------
+def static_binary_check(name, cc, package):
+    if FILTER and FILTER not in name:
+        return
+    why = None
+    if not have(cc):
+        why = "%s not found (apt-get install %s)" % (cc, package)
+    elif cc != "musl-gcc" and not os.path.isabs(subprocess.run([cc, "-print-file-name=libc.a"], capture_output=True,
+                                                               text=True).stdout.strip()):
+        why = "no static libc (libc.a: apt-get install %s)" % package
+    if why:
+        emit("FAIL" if os.environ.get("CI") else "skip", name, why)
+        return
+    os.makedirs("build/static", exist_ok=True)
+    exe = "build/static/hello-" + cc
+    t0 = time.time()
+    # -O0: the link and the run are what is tested here (cheap to build); no TLS (static OpenSSL
+    # is another story)
+    rc, log = sh([cc] + WARN + ["-O0", "-static", "-o", exe, "examples/hello.c"] +
+                 (["-lpthread"] if cc != "musl-gcc" else []))
+    if rc != 0:
+        emit("FAIL", name, "build failed\n" + tail(log))
+        return
+    rc, dyn = sh(["readelf", "-l", exe])
+    if rc != 0 or "INTERP" in dyn or "DYNAMIC" in dyn:
+        emit("FAIL", name, "not a static executable (readelf -l shows a program interpreter or dynamic section)")
+        return
+    import socket
+    p = subprocess.Popen(["./" + exe, "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                         cwd=ROOT, start_new_session=True)
+    try:
+        line = p.stdout.readline().decode("utf-8", "replace")   # "hello server on http://127.0.0.1:PORT/ ..."
+        m = re.search(r"127\.0\.0\.1:(\d+)/", line)
+        if not m or m.group(1) == "0":
+            emit("FAIL", name, "no port in the server's first line: %r" % line)
+            return
+        answer = b""
+        with socket.create_connection(("127.0.0.1", int(m.group(1))), timeout=10) as c:
+            c.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            while True:
+                chunk = c.recv(4096)
+                if not chunk:
+                    break
+                answer += chunk
+        if not answer.startswith(b"HTTP/1.1 200 ") or not answer.endswith(b"\r\n\r\nHello, world"):
+            emit("FAIL", name, "unexpected answer: %r" % answer[:300])
+            return
+        notes = "getaddrinfo link warning" if "getaddrinfo" in log else "no link warning"
+        emit("ok", name, "(%.0f ms; %d bytes, %s)" % ((time.time() - t0) * 1000, os.path.getsize(exe), notes))
+    except OSError as e:
+        emit("FAIL", name, "talking to the server: %s" % e)
+    finally:
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except OSError:
+            pass
+        p.wait()
+
+
+def static_checks(pool):
+    return [pool.submit(static_binary_check, "static.hello.glibc", "gcc", "libc6-dev"),
+            pool.submit(static_binary_check, "static.hello.musl", "musl-gcc", "musl-tools")]
 
 
 # ---- test programs: run, then judge ---------------------------------------------------------
@@ -655,6 +788,8 @@ def main():
         jobs.append(pool.submit(quickstart_check))
         jobs += [pool.submit(unamalgamated_check, cc) for cc in ("gcc", "clang")]
         jobs.append(pool.submit(limits_in_config))
+        jobs += firmware_checks(pool)   # Cortex-M4 + lwIP builds (TORNADO_PLATFORM_LWIP)
+        jobs += static_checks(pool)     # examples/hello.c linked -static (glibc, musl) and asked
         ex_jobs = [pool.submit(lambda e=ex: step("example." + e, ["make", "-s", "build/examples/" + e]))
                    for ex in examples]
         jobs += ex_jobs

@@ -7,8 +7,8 @@ costs, as only a program naming it links the codec; defaults row only); web.c, a
 app; echo.c, a TCP echo server; full.c, the whole implementation as one object (no
 garbage collection of unused functions: what a program using everything pays).
 Built like a size-conscious user would: -Os -ffunction-sections -fdata-sections
--Wl,--gc-sections, for x86-64 with the host compiler (and for a Cortex-M4 with
-arm-none-eabi-gcc when a firmware port can be built: see the README's firmware section).
+-Wl,--gc-sections, for x86-64 with the host compiler, and for a Cortex-M4 with
+arm-none-eabi-gcc on lwIP (TORNADO_PLATFORM_LWIP: see the README's firmware section).
 Sizes are the .text, .rodata, .data and .bss sections (size -A), in bytes.
 """
 import os
@@ -82,5 +82,63 @@ def main():
     return 0 if ok else 1
 
 
+# ---- Cortex-M4 (TORNADO_PLATFORM_LWIP): the same programs built for firmware ----
+# arm-none-eabi-gcc with newlib-nano, Thumb-2, lwIP's socket API (tests/firmware/lwipopts.h,
+# dual-stack with DNS), linked with tests/firmware/link_stub.c (a link stub standing in for
+# lwIP and the board: its few hundred bytes are in every row, as is the newlib code the
+# program pulls in: malloc, snprintf...; the "baseline" row is an empty main linked so).
+# lwIP itself (typically 40-80 KB of .text) is not included: a board links it anyway.
+ARM_FLAGS = ["-mcpu=cortex-m4", "-mthumb", "-Os", "-ffunction-sections", "-fdata-sections",
+             "-std=c99", "-Wall", "-Wextra", "-Wpedantic", "-Wundef", "-Werror",
+             "-DTORNADO_PLATFORM_LWIP", "-DTORNADO_READ_CHUNK_SIZE=2048",
+             "-I" + os.path.join(ROOT, "tests", "firmware"), "-isystem", "/usr/include/lwip"]
+ARM_LINK = ["--specs=nano.specs", "--specs=nosys.specs", "-Wl,--gc-sections", "-Wl,--fatal-warnings"]
+# (program, toggles it cannot take); lwIP implies NO_THREADS and NO_FILESYSTEM, no SSE2 on ARM
+ARM_PROGRAMS = [("http", {"HTTP_SERVER"}), ("web", {"HTTP_SERVER", "WEB"}), ("echo", set())]
+ARM_NO = ["LOG", "WEBSOCKET", "HTTP_CLIENT", "DEFLATE", "WEB", "HTTP_SERVER"]
+
+
+def arm_build(prog, toggles, tmp):
+    if prog == "baseline":
+        src = os.path.join(tmp, "baseline.c")
+        with open(src, "w") as f:
+            f.write("int main(void) { return 0; }\n")
+    else:
+        src = os.path.join(ROOT, "tools", "size", prog + ".c")
+    out = os.path.join(tmp, "arm_%s_%d.elf" % (prog, len(toggles)))
+    cmd = (["arm-none-eabi-gcc"] + ARM_FLAGS + ["-DTORNADO_NO_" + t for t in toggles] + ARM_LINK +
+           ["-o", out, src, os.path.join(ROOT, "tests", "firmware", "link_stub.c")])
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    if p.returncode != 0 or p.stderr.strip():
+        return None, p.stderr.strip().splitlines()[-1] if p.stderr.strip() else "build failed"
+    return sections(out), None
+
+
+def cortex_m4():
+    import shutil
+    if not shutil.which("arm-none-eabi-gcc") or not os.path.exists("/usr/include/lwip/lwip/sockets.h"):
+        print("\ncode size, Cortex-M4: skipped (apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi liblwip-dev)")
+        return 0
+    ver = subprocess.run(["arm-none-eabi-gcc", "--version"], capture_output=True, text=True).stdout.splitlines()[0]
+    print("\ncode size, Cortex-M4 Thumb-2 on lwIP (%s, newlib-nano), -Os, --gc-sections" % ver)
+    print("  %-8s %-42s %8s %8s %6s %6s" % ("prog", "toggles (TORNADO_NO_*)", ".text", ".rodata", ".data", ".bss"))
+    ok = True
+    with tempfile.TemporaryDirectory() as tmp:
+        rows = [("baseline", [], "empty main + link stub + crt")]
+        for prog, needs in ARM_PROGRAMS:
+            allowed = [t for t in ARM_NO if t not in needs]
+            rows += [(prog, [], "defaults (lwIP: no threads, no file system)"),
+                     (prog, allowed, "every one it can take")]
+        for prog, toggles, label in rows:
+            sec, err = arm_build(prog, toggles, tmp)
+            if sec is None:
+                print("  %-8s %-42s failed: %s" % (prog, label, err))
+                ok = False
+                continue
+            print("  %-8s %-42s %8d %8d %6d %6d" % (prog, label, sec.get(".text", 0), sec.get(".rodata", 0),
+                                                    sec.get(".data", 0), sec.get(".bss", 0)), flush=True)
+    return 0 if ok else 1
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main() | cortex_m4())
