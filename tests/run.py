@@ -777,6 +777,10 @@ def main():
         variants.append("tests-posix")   # TORNADO_GENERIC_POSIX: the macOS/BSD code paths
     if "--no-asan" not in args:
         variants.append("asan")
+    # wine mostly waits (a process start per case, WSAPoll's late wakeups): the Windows
+    # checks get a worker of their own, beside the CPU-bound jobs, instead of queueing last
+    wpool = cf.ThreadPoolExecutor(max_workers=1)
+    win = wpool.submit(windows_checks, wpool, tests, examples) if "--no-win" not in args else None
     with cf.ThreadPoolExecutor(max_workers=ncpu) as pool:
         # the runner judges itself first: a runner that passes crashes makes the rest moot
         jobs = [pool.submit(step, "runner.selftest", [sys.executable, "tests/run.py", "--selftest"], 120)]
@@ -798,10 +802,13 @@ def main():
         for v in variants:
             for t in tests:
                 jobs.append(pool.submit(run_test_binary, v, t))
-        if "--no-win" not in args:
-            jobs += windows_checks(pool, tests, examples)
         for j in jobs:
             j.result()
+    # (windows_checks queues its jobs on wpool behind itself: FIFO, one worker, so each
+    # test's example builds run before the test that waits for them)
+    for j in (win.result() if win else []):
+        j.result()
+    wpool.shutdown()
     return summary(t0)
 
 
