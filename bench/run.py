@@ -18,6 +18,7 @@ also set against Python Tornado's C speedup). The WebSocket echo server
 (bench/tornado_ws_echo.py), all driven by one load generator written with tornado.h's
 client (build/bench/bench_ws_echo). The HTTP client
 (build/bench/bench_http_client) runs against nginx next to wrk and Python Tornado's client.
+gzip responses on the fly: build/examples/file_server --gzip against nginx (gzip on, level 6).
 A missing peer or tool
 is reported, not fatal.
 """
