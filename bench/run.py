@@ -829,6 +829,34 @@ def bench_ws_echo(peer_ok):
         print("  %-30s %11s %11s %8s %11s" % ("  echo " + label, sh[0], sh[1], "", sh[2]))
 
 
+WS_IDLE = 10000
+
+
+def bench_ws_idle():
+    """Resident memory per idle WebSocket: 10,000 upgraded connections held open (one
+    process for the clients, bench/idle_conns.py --ws), our ws_echo against node's ws."""
+    node_ok = bool(shutil.which("node")) and os.path.isdir("tests/node/node_modules/ws")
+    servers = [("tornado.h", lambda p: ["build/examples/ws_echo", "--port", str(p)])]
+    if node_ok:
+        servers.append(("node ws", lambda p: ["node", "bench/ws_echo_node.js", str(p)]))
+    got = {}
+    for name, cmd in servers:
+        p = free_port()
+
+        def probe(port, pid):
+            out = subprocess.run([sys.executable, "bench/idle_conns.py", "--ws", str(port), str(WS_IDLE), str(pid)],
+                                 capture_output=True, text=True, timeout=300).stdout
+            m = re.match(r"idle (-?\d+)", out.strip())
+            return int(m.group(1)) if m and int(m.group(1)) > 0 else None
+        got[name] = with_server(cmd(p), p, probe)
+    a, b = got.get("tornado.h"), got.get("node ws")
+    print("\n== Idle WebSockets: %d upgraded connections held open ==" % WS_IDLE)
+    print("  %-30s %11s %11s %8s" % ("figure", "tornado.h", "node ws", "ratio"))
+    print("  %-30s %11s %11s %8s" % ("RSS bytes per connection", fmt(a), fmt(b),
+                                     "%.2fx" % (b / a) if a and b else "-"))
+    print("  (ratio: how many times less memory tornado.h uses)")
+
+
 def main():
     print("tornado.h benchmarks: %s, %d cores" % (os.uname().machine, os.cpu_count() or 0))
     peer_ok = have_tornado()
@@ -839,6 +867,7 @@ def main():
     bench_parse()
     bench_ws(peer_ok)
     bench_ws_echo(peer_ok)
+    bench_ws_idle()
     bench_router()
     bench_deflate()
     bench_gzip()
