@@ -191,6 +191,14 @@ http {
 """
 
 
+def nginx_worker(d):
+    """The pid of the nginx worker whose master wrote d/nginx.pid (the master if none)."""
+    with open(os.path.join(d, "nginx.pid")) as f:
+        master = int(f.read().strip())
+    kids = subprocess.run(["pgrep", "-P", str(master)], capture_output=True, text=True).stdout.split()
+    return int(kids[0]) if kids else master
+
+
 WRK_SECONDS = 5
 
 
@@ -256,10 +264,7 @@ def bench_http(peer_ok):
             f.write(NGINX_CONF % {"dir": d, "port": p})
 
         def worker_pid():
-            with open(os.path.join(d, "nginx.pid")) as f:
-                master = int(f.read().strip())
-            kids = subprocess.run(["pgrep", "-P", str(master)], capture_output=True, text=True).stdout.split()
-            return int(kids[0]) if kids else master
+            return nginx_worker(d)
         time.sleep(0.2)
         results["nginx"] = server_runs("nginx", [nginx, "-c", os.path.join(d, "nginx.conf")], p, worker_pid)
     else:
@@ -355,10 +360,7 @@ def bench_gzip():
         try:
             if wait_port(p):
                 time.sleep(0.2)
-                with open(os.path.join(d, "nginx.pid")) as f:
-                    master = int(f.read().strip())
-                kids = subprocess.run(["pgrep", "-P", str(master)], capture_output=True, text=True).stdout.split()
-                res["nginx"] = gzip_runs(p, int(kids[0]) if kids else master)
+                res["nginx"] = gzip_runs(p, nginx_worker(d))
         finally:
             proc.terminate()
             proc.wait(10)
@@ -479,10 +481,7 @@ def bench_tls():
             procs.append(subprocess.Popen([nginx, "-c", os.path.join(d, "nginx.conf")], stdout=subprocess.DEVNULL,
                                           stderr=subprocess.DEVNULL))
             if wait_port(p):
-                with open(os.path.join(d, "nginx.pid")) as f:
-                    master = int(f.read().strip())
-                kids = subprocess.run(["pgrep", "-P", str(master)], capture_output=True, text=True).stdout.split()
-                servers["nginx"] = (p, int(kids[0]) if kids else master)
+                servers["nginx"] = (p, nginx_worker(d))
         else:
             print("(nginx not found: apt-get install nginx-light; its column stays empty)")
         results = tls_rounds(servers)
