@@ -780,7 +780,7 @@ TN__PRIVATE HANDLE tn__file_win_open(const wchar_t *p, DWORD flags) {
 TN__PRIVATE int tn__file_win_wide(const char *s, size_t n, wchar_t *w, int cap) {
     int k, i;
     if (n == 0) return 0;
-    if (n > (size_t)cap) return -1;
+    if (n > (size_t)INT_MAX) return -1;
     k = MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, s, (int)n, w, cap);
     if (k <= 0) return -1;
     for (i = 0; i < k; i++)
