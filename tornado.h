@@ -273,8 +273,8 @@
    macOS and the BSDs use the poll() backend; their code paths are tested on Linux with
    TORNADO_GENERIC_POSIX. No kqueue backend. Windows (Vista+): WSAPoll, link ws2_32 and
    bcrypt, no pthreads needed; a tn_socket holds the SOCKET as an int; each loop owns a
-   WSAStartup reference; no file system (TORNADO_NO_FILESYSTEM implied), unix sockets,
-   pipes or fork_processes there. Cross-built with mingw-w64 and tested under wine.
+   WSAStartup reference; static files through CreateFileW/ReadFile (no sendfile); no unix
+   sockets, pipes or fork_processes there. Cross-built with mingw-w64 and tested under wine.
    Firmware (TORNADO_PLATFORM_LWIP): lwIP's socket API with an RTOS (NO_SYS=0; lwipopts.h:
    LWIP_SOCKET, LWIP_SOCKET_POLL, LWIP_NETIF_LOOPBACK), the port hooks tn_port_now_ms and
    tn_port_random defined by the application, wall-clock time from the C library's time();
@@ -375,7 +375,7 @@
 #  define TN_HAS_WEBSOCKET 1
 #endif
 
-#if defined(TORNADO_NO_FILESYSTEM) || defined(_WIN32) || TN__LWIP   /* Windows, firmware: asset tables only */
+#if defined(TORNADO_NO_FILESYSTEM) || TN__LWIP   /* firmware: asset tables only */
 #  define TN_HAS_FILESYSTEM 0
 #else
 #  define TN_HAS_FILESYSTEM 1
@@ -4189,13 +4189,23 @@ TN__BEGIN_DECLS
    symlink is followed unchecked; a symlink met on the way is resolved with realpath(3)
    and followed only if it stays inside the root's real path (or follow_symlinks_out).
    Only regular files are served.
+   Windows: CreateFileW on the UTF-8 path made UTF-16, with FILE_FLAG_OPEN_REPARSE_POINT;
+   a symbolic link or junction (anywhere on the path) is followed only if the opened
+   file's final path (GetFinalPathNameByHandleW, checked on the handle itself, so no race)
+   lies under the root's (or follow_symlinks_out). Names Windows reads as something else
+   are refused with 403: ':' (alternate data streams "a.txt::$DATA", drives "C:"), device
+   names in any directory with any extension (CON, PRN, AUX, NUL, COM1-9, LPT1-9, CONIN$,
+   CONOUT$: "nul", "con.txt"), a trailing '.' or ' ' in any segment, < > " | ? * and
+   control characters. Paths longer than MAX_PATH get 404 unless the program is long-path
+   aware.
 
    Files are sent in 64 KiB pieces, each written when the previous one reached the socket
    (memory stays bounded however slow the client), or with sendfile(2) on Linux plain
-   sockets (no copy through user space at all). Reads of the file block the loop thread
-   for one piece at a time, as Tornado's do. The ETag is made from the inode, size and
-   modification time (no read of the content; Tornado hashes the content: stable across
-   machines, but a whole read per file). */
+   sockets (no copy through user space at all; elsewhere, Windows included, read + write).
+   Reads of the file block the loop thread for one piece at a time, as Tornado's do. The
+   ETag is made from the inode (Windows: the file index), size and modification time (no
+   read of the content; Tornado hashes the content: stable across machines, but a whole
+   read per file). */
 
 /* Ten years in seconds: the cache time of versioned URLs (Tornado's CACHE_MAX_AGE). */
 #define TN_STATIC_VERSIONED_MAX_AGE 315360000
@@ -4697,6 +4707,14 @@ typedef SSIZE_T ssize_t;
 #else
 #  define TN__STAT_MTIME_NSEC(st) ((int64_t)(st)->st_mtim.tv_nsec)
 #endif
+/* An open file (static files): a POSIX fd, or a Windows HANDLE; TN__FILE_NONE is none. */
+#if TN_HAS_FILESYSTEM && defined(_WIN32)
+typedef HANDLE tn__file;
+#  define TN__FILE_NONE INVALID_HANDLE_VALUE
+#else
+typedef int tn__file;
+#  define TN__FILE_NONE (-1)
+#endif
 /* SSE2 scanning in the HTTP parser and WebSocket masking; TORNADO_NO_SIMD forces the portable fallback. */
 #if defined(__SSE2__) && (defined(__GNUC__) || defined(__clang__)) && !defined(TORNADO_NO_SIMD)
 #  include <emmintrin.h>
@@ -4820,6 +4838,28 @@ TN__PRIVATE int tn__sock_accept(tn_socket lfd, tn_socket *out, struct sockaddr *
 /* bind + listen; getsockname/getpeername (which 0 = local, 1 = peer) */
 TN__PRIVATE int tn__sock_bind_listen(tn_socket fd, const struct sockaddr *sa, size_t len, int backlog);
 TN__PRIVATE int tn__sock_name(tn_socket fd, int which, struct sockaddr *sa, size_t *len);
+#if TN_HAS_FILESYSTEM
+/* Files (static files), a POSIX and a Win32 body. tn__file_open_under opens rel ('/'
+   separated, already cleaned: no empty, ".", ".." segment, no backslash, not absolute;
+   written to during the call, restored after) under root without leaving it: a symbolic
+   link (a reparse point on Windows) is followed only when its target stays under the
+   root's real path, or anywhere with follow_out; Windows also refuses names that mean
+   something else there (tn__file_open_under's Win32 body). Returns TN_OK with *out and
+   *info, TN_ENOENT (missing, a path through a non-directory, too long), TN_EACCES
+   (refused: permissions, out of the root, a name Windows reads otherwise) or another
+   TN_E* code. tn__file_pread: bytes read at off (0 at the end) or a TN_E* code. */
+enum { TN__FILE_OTHER = 0, TN__FILE_REG = 1, TN__FILE_DIR = 2 };
+typedef struct tn__file_info {
+    uint64_t size;
+    int64_t mtime;        /* Unix seconds */
+    uint64_t id;          /* inode, or the volume's file index */
+    uint64_t mtime_ns;    /* modification time in nanoseconds since 1970 (ETags) */
+    int kind;             /* TN__FILE_* */
+} tn__file_info;
+TN__PRIVATE int tn__file_open_under(const char *root, char *rel, int follow_out, tn__file *out, tn__file_info *info);
+TN__PRIVATE long tn__file_pread(tn__file f, void *buf, size_t n, uint64_t off);
+TN__PRIVATE void tn__file_close(tn__file f);
+#endif
 /* Number of online processors (1 if unknown). */
 TN__PRIVATE int tn__cpu_count(void);
 /* Process-wide network start/stop, owned by loops (WSAStartup/WSACleanup; no-ops on POSIX). */
@@ -5834,6 +5874,270 @@ TN__PRIVATE void tn__ignore_sigpipe_once(void) {
             (void)sigaction(SIGPIPE, &sa, NULL);
         }
     }
+}
+#endif
+
+/* ---- files (static files): open under a root without leaving it, positioned reads ---- */
+#if TN_HAS_FILESYSTEM && defined(_WIN32)
+/* Longest path handled, in UTF-16 units (the root's final path, root + rel): longer is
+   TN_ENOENT, as POSIX's ENAMETOOLONG. Without the "\\?\" prefix CreateFileW stops at
+   MAX_PATH anyway unless the program is long-path aware. */
+#define TN__FILE_WMAX 4608
+
+TN__PRIVATE int tn__file_win_err(DWORD e) {
+    switch (e) {
+    case ERROR_FILE_NOT_FOUND: case ERROR_PATH_NOT_FOUND: case ERROR_INVALID_NAME:
+    case ERROR_BAD_PATHNAME: case ERROR_FILENAME_EXCED_RANGE: case ERROR_DIRECTORY:
+    case ERROR_INVALID_DRIVE: case ERROR_BAD_NETPATH: case ERROR_BAD_NET_NAME:
+    case ERROR_NO_UNICODE_TRANSLATION: case ERROR_CANT_RESOLVE_FILENAME:
+        return TN_ENOENT;
+    case ERROR_ACCESS_DENIED: case ERROR_CANT_ACCESS_FILE: return TN_EACCES;
+    case ERROR_SHARING_VIOLATION: case ERROR_LOCK_VIOLATION: return TN_EBUSY;
+    case ERROR_NOT_ENOUGH_MEMORY: case ERROR_OUTOFMEMORY: return TN_ENOMEM;
+    case ERROR_TOO_MANY_OPEN_FILES: return TN_EMFILE;
+    default: return TN_ESYS;
+    }
+}
+
+/* One path segment (n bytes, no '/') that names, on Windows, exactly the plain file it
+   spells. Refused: ':' (an alternate data stream "a.txt::$DATA", a drive "C:"), a trailing
+   '.' or ' ' (Windows drops them: "secret.txt." opens "secret.txt"), control characters and
+   < > " | ? * \ (not names; wildcards), and the device names CON PRN AUX NUL CONIN$ CONOUT$
+   COM0-9 LPT0-9 (also with ¹ ² ³), with or without an extension or spaces before it
+   ("con.txt", "nul .txt" are the console and the null device, in any directory). */
+TN__PRIVATE int tn__file_win_name_ok(const char *seg, size_t n) {
+    static const char dev[][8] = {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"};
+    size_t i, base = 0;
+    if (n == 0 || seg[n - 1] == '.' || seg[n - 1] == ' ') return 0;
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)seg[i];
+        if (c < 32 || c == ':' || c == '<' || c == '>' || c == '"' || c == '|' || c == '?' || c == '*' || c == '\\')
+            return 0;
+    }
+    while (base < n && seg[base] != '.') base++;
+    while (base > 0 && seg[base - 1] == ' ') base--;
+    for (i = 0; i < sizeof dev / sizeof dev[0]; i++)
+        if (tn_str_ieq(tn_str_make(seg, base), tn_str_c(dev[i]))) return 0;
+    if ((base == 4 || base == 5) &&
+        (tn_str_ieq(tn_str_make(seg, 3), tn_str_c("COM")) || tn_str_ieq(tn_str_make(seg, 3), tn_str_c("LPT")))) {
+        unsigned char d0 = (unsigned char)seg[3], d1 = base == 5 ? (unsigned char)seg[4] : 0;
+        if (base == 4 && d0 >= '0' && d0 <= '9') return 0;
+        if (base == 5 && d0 == 0xC2 && (d1 == 0xB9 || d1 == 0xB2 || d1 == 0xB3)) return 0;
+    }
+    return 1;
+}
+
+/* CreateFileW for reading (others may read, write, rename or delete the file meanwhile, as
+   on POSIX). A directory opens only with FILE_FLAG_BACKUP_SEMANTICS, which for a process
+   holding SeBackupPrivilege enabled also skips the access check: so that flag is tried
+   only after a plain open was refused, and only a directory is kept from it. */
+TN__PRIVATE HANDLE tn__file_win_open(const wchar_t *p, DWORD flags) {
+    const DWORD share = FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE;
+    BY_HANDLE_FILE_INFORMATION bi;
+    HANDLE h = CreateFileW(p, GENERIC_READ, share, NULL, OPEN_EXISTING, flags | FILE_FLAG_SEQUENTIAL_SCAN, NULL);
+    if (h != INVALID_HANDLE_VALUE || GetLastError() != ERROR_ACCESS_DENIED) return h;
+    h = CreateFileW(p, GENERIC_READ, share, NULL, OPEN_EXISTING, flags | FILE_FLAG_BACKUP_SEMANTICS, NULL);
+    if (h == INVALID_HANDLE_VALUE) return h;
+    if (!GetFileInformationByHandle(h, &bi) || !(bi.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY)) {
+        CloseHandle(h);
+        SetLastError(ERROR_ACCESS_DENIED);
+        return INVALID_HANDLE_VALUE;
+    }
+    return h;
+}
+
+/* UTF-8 s (n bytes) as UTF-16 at w[0..cap), '/' made '\'; the length, or -1 (invalid
+   UTF-8, too long). */
+TN__PRIVATE int tn__file_win_wide(const char *s, size_t n, wchar_t *w, int cap) {
+    int k, i;
+    if (n == 0) return 0;
+    if (n > (size_t)INT_MAX) return -1;
+    k = MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, s, (int)n, w, cap);
+    if (k <= 0) return -1;
+    for (i = 0; i < k; i++)
+        if (w[i] == L'/') w[i] = L'\\';
+    return k;
+}
+
+/* The handle's final path (links resolved, "\\?\C:\..." form) in w[0..cap); its length or -1. */
+TN__PRIVATE int tn__file_win_final(HANDLE h, wchar_t *w, DWORD cap) {
+    DWORD k = GetFinalPathNameByHandleW(h, w, cap, FILE_NAME_NORMALIZED | VOLUME_NAME_DOS);
+    return k == 0 || k >= cap ? -1 : (int)k;
+}
+
+/* Windows has no openat: the checks are on names first, then on what was opened. Each
+   segment must pass tn__file_win_name_ok (the caller already refused backslashes, '..',
+   absolute paths, so no drive, UNC or device form can be spelled). The file is opened
+   with FILE_FLAG_OPEN_REPARSE_POINT (O_NOFOLLOW's counterpart): a symbolic link or
+   junction as the last segment is seen as one and only then followed. Unless follow_out,
+   the handle's final path (GetFinalPathNameByHandleW: every link and junction on the way
+   resolved, for the object actually opened, so no race can swap a component between check
+   and use) must lie under the root's final path; else TN_EACCES. */
+TN__PRIVATE int tn__file_open_under(const char *root, char *rel, int follow_out, tn__file *out, tn__file_info *info) {
+    wchar_t rfin[TN__FILE_WMAX], path[TN__FILE_WMAX];
+    BY_HANDLE_FILE_INFORMATION bi;
+    size_t i = 0, rl = strlen(rel);
+    int rfl = 0, pl, k, rc;
+    HANDLE h;
+    uint64_t t;
+    int64_t d;
+    while (i < rl) {
+        size_t j = i;
+        while (j < rl && rel[j] != '/') j++;
+        if (!tn__file_win_name_ok(rel + i, j - i)) return TN_EACCES;
+        i = j + 1;
+    }
+    if ((pl = tn__file_win_wide(root, strlen(root), path, TN__FILE_WMAX - 2)) <= 0) return TN_ENOENT;
+    path[pl] = 0;
+    if (!follow_out) {
+        h = tn__file_win_open(path, 0);
+        if (h == INVALID_HANDLE_VALUE) return tn__file_win_err(GetLastError());
+        rfl = tn__file_win_final(h, rfin, TN__FILE_WMAX);
+        CloseHandle(h);
+        if (rfl <= 0) return TN_ESYS;
+        if (rfin[rfl - 1] == L'\\') rfl--;   /* a drive's root, "\\?\C:\" */
+    }
+    if (rl) {
+        if (path[pl - 1] != L'\\') path[pl++] = L'\\';
+        if ((k = tn__file_win_wide(rel, rl, path + pl, TN__FILE_WMAX - 1 - pl)) < 0) return TN_ENOENT;
+        pl += k;
+    }
+    path[pl] = 0;
+    h = tn__file_win_open(path, FILE_FLAG_OPEN_REPARSE_POINT);
+    if (h == INVALID_HANDLE_VALUE) return tn__file_win_err(GetLastError());
+    if (!GetFileInformationByHandle(h, &bi)) goto fail;
+    if (bi.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT) {
+        /* a link (or another reparse point): open what it leads to, checked below */
+        CloseHandle(h);
+        if ((h = tn__file_win_open(path, 0)) == INVALID_HANDLE_VALUE) return tn__file_win_err(GetLastError());
+        if (!GetFileInformationByHandle(h, &bi)) goto fail;
+    }
+    if (!follow_out) {
+        int fl = tn__file_win_final(h, path, TN__FILE_WMAX);
+        if (fl < 0) goto fail;
+        if (fl < rfl || memcmp(path, rfin, (size_t)rfl * sizeof(wchar_t)) != 0 ||
+            (fl > rfl && path[rfl] != L'\\')) {
+            CloseHandle(h);
+            return TN_EACCES;
+        }
+    }
+    info->kind = (bi.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) ? TN__FILE_DIR
+                 : GetFileType(h) == FILE_TYPE_DISK                ? TN__FILE_REG
+                                                                   : TN__FILE_OTHER;
+    info->size = ((uint64_t)bi.nFileSizeHigh << 32) | bi.nFileSizeLow;
+    info->id = ((uint64_t)bi.nFileIndexHigh << 32) | bi.nFileIndexLow;
+    /* FILETIME: 100 ns units since 1601; 11644473600 s before 1970 */
+    t = ((uint64_t)bi.ftLastWriteTime.dwHighDateTime << 32) | bi.ftLastWriteTime.dwLowDateTime;
+    d = (int64_t)t - INT64_C(116444736000000000);
+    info->mtime = d >= 0 ? d / 10000000 : -((-d + 9999999) / 10000000);   /* floor */
+    info->mtime_ns = (uint64_t)d * 100u;
+    *out = h;
+    return TN_OK;
+fail:
+    rc = tn__file_win_err(GetLastError());
+    CloseHandle(h);
+    return rc;
+}
+
+TN__PRIVATE long tn__file_pread(tn__file f, void *buf, size_t n, uint64_t off) {
+    OVERLAPPED ov;
+    DWORD got = 0;
+    memset(&ov, 0, sizeof ov);
+    ov.Offset = (DWORD)off;
+    ov.OffsetHigh = (DWORD)(off >> 32);
+    if (n > 0x40000000u) n = 0x40000000u;
+    if (!ReadFile(f, buf, (DWORD)n, &got, &ov)) return GetLastError() == ERROR_HANDLE_EOF ? 0 : TN_ESYS;
+    return (long)got;
+}
+
+TN__PRIVATE void tn__file_close(tn__file f) {
+    if (f != TN__FILE_NONE) (void)CloseHandle(f);
+}
+
+#elif TN_HAS_FILESYSTEM
+TN__PRIVATE int tn__file_err(int e) {
+    if (e == ENOENT || e == ENOTDIR || e == ENAMETOOLONG || e == ELOOP) return TN_ENOENT;
+    if (e == EACCES || e == EPERM) return TN_EACCES;
+    return tn__err_from_errno(e);
+}
+
+/* A symlink met while walking: open it only if its target stays under the root (both
+   resolved with realpath), or anywhere with follow_out. prefix is the relative path up to
+   and including the link. Returns an fd, -1 (errno set), or -2 (escapes). */
+TN__PRIVATE int tn__file_open_link(const char *root, int follow_out, int dirfd, const char *seg, const char *prefix,
+                                   int flags) {
+    char rroot[PATH_MAX], full[PATH_MAX], real[PATH_MAX];
+    size_t rl;
+    int fd;
+    if (follow_out) {
+        do fd = openat(dirfd, seg, flags & ~O_NOFOLLOW); while (fd < 0 && errno == EINTR);
+        return fd;
+    }
+    if (!realpath(root, rroot)) return -1;
+    if ((size_t)snprintf(full, sizeof full, "%s/%s", root, prefix) >= sizeof full) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    if (!realpath(full, real)) return -1;   /* dangling: ENOENT */
+    rl = strlen(rroot);
+    if (rl == 1) rl = 0;   /* the root is "/" */
+    if (strncmp(real, rroot, rl) != 0 || (real[rl] != '/' && real[rl] != 0)) return -2;
+    do fd = open(real, flags); while (fd < 0 && errno == EINTR);   /* real has no links left */
+    return fd;
+}
+
+/* One component at a time relative to the previous directory's fd (openat), each with
+   O_NOFOLLOW, so no symlink is followed without tn__file_open_link's check. */
+TN__PRIVATE int tn__file_open_under(const char *root, char *rel, int follow_out, tn__file *out, tn__file_info *info) {
+    int dirfd, fd;
+    char *seg = rel;
+    struct stat st;
+    do dirfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC); while (dirfd < 0 && errno == EINTR);
+    if (dirfd < 0) return tn__file_err(errno);
+    fd = dirfd;
+    while (*seg) {
+        char *slash = strchr(seg, '/');
+        int last = slash == NULL, flags, e;
+        flags = O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | (last ? 0 : O_DIRECTORY);
+        if (slash) *slash = 0;
+        do fd = openat(dirfd, seg, flags); while (fd < 0 && errno == EINTR);
+        e = errno;
+        if (fd < 0 && e != ENOENT) {
+            struct stat ls;
+            if (fstatat(dirfd, seg, &ls, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(ls.st_mode)) {
+                fd = tn__file_open_link(root, follow_out, dirfd, seg, rel, flags);
+                e = fd == -2 ? EACCES : errno;
+            }
+        }
+        if (slash) *slash = '/';
+        (void)close(dirfd);
+        if (fd < 0) return tn__file_err(e);
+        dirfd = fd;
+        seg = slash ? slash + 1 : seg + strlen(seg);
+    }
+    if (fstat(fd, &st) != 0) {
+        int e = errno;
+        (void)close(fd);
+        return tn__file_err(e);
+    }
+    info->kind = S_ISREG(st.st_mode) ? TN__FILE_REG : S_ISDIR(st.st_mode) ? TN__FILE_DIR : TN__FILE_OTHER;
+    info->size = (uint64_t)st.st_size;
+    info->mtime = (int64_t)st.st_mtime;
+    info->id = (uint64_t)st.st_ino;
+    info->mtime_ns = (uint64_t)((int64_t)st.st_mtime * 1000000000 + TN__STAT_MTIME_NSEC(&st));
+    *out = fd;
+    return TN_OK;
+}
+
+TN__PRIVATE long tn__file_pread(tn__file f, void *buf, size_t n, uint64_t off) {
+    ssize_t r;
+    if (n > 0x40000000u) n = 0x40000000u;
+    do r = pread(f, buf, n, (off_t)off); while (r < 0 && errno == EINTR);
+    return r < 0 ? tn__last_err() : (long)r;
+}
+
+TN__PRIVATE void tn__file_close(tn__file f) {
+    if (f >= 0) (void)close(f);   /* never retried: EINTR on close leaves the fd closed */
 }
 #endif
 /* <<platform.c  end of src/platform.c */
@@ -23848,9 +24152,9 @@ TN_API const char *tn_static_mime_type(tn_str path) {
     return "application/octet-stream";
 }
 
-/* ---- what is served: a file (fd) or memory, and its validators ---- */
+/* ---- what is served: a file or memory, and its validators ---- */
 typedef struct tn__st_entity {
-    int fd;                        /* -1 for memory; owned: closed when done */
+    tn__file file;                 /* TN__FILE_NONE for memory; owned: closed when done */
     const unsigned char *mem;
     uint64_t size;
     int64_t mtime;                 /* Unix seconds */
@@ -23868,7 +24172,7 @@ typedef struct tn__st_entity {
 typedef struct tn__st_send {
     tn_request *req;
     tn_allocator *a;
-    int fd;
+    tn__file file;                 /* TN__FILE_NONE for memory; owned */
     const unsigned char *mem;
     uint64_t off, left;
     int use_sendfile;
@@ -23883,16 +24187,16 @@ typedef struct tn__st_send {
 
 TN__PRIVATE tn_allocator *tn__st_alloc(tn_request *req) { return tn__loop_alloc(tn_http_server_loop(tn_request_server(req))); }
 
-TN__PRIVATE void tn__st_close_fd(int fd) {
+/* Close *f once (it becomes TN__FILE_NONE). */
+TN__PRIVATE void tn__st_close_file(tn__file *f) {
 #if TN_HAS_FILESYSTEM
-    tn__fd_close(fd);
-#else
-    (void)fd;
+    tn__file_close(*f);
 #endif
+    *f = TN__FILE_NONE;
 }
 
 TN__PRIVATE void tn__st_free(tn__st_send *st) {
-    if (st->fd >= 0) tn__st_close_fd(st->fd);
+    tn__st_close_file(&st->file);
 #if TN_HAS_DEFLATE
     tn_inflater_free(st->inf);
 #endif
@@ -23951,17 +24255,19 @@ TN__PRIVATE void tn__st_pump(tn__st_send *st) {
     } else {
 #if TN_HAS_FILESYSTEM
         rc = TN_ENOTSUP;
+#if TN__HAVE_SENDFILE
         if (st->use_sendfile) {
-            rc = tn__response_sendfile(req, st->fd, (int64_t)st->off, st->left, tn__st_on_written, st);
+            rc = tn__response_sendfile(req, st->file, (int64_t)st->off, st->left, tn__st_on_written, st);
             if (rc == TN_OK) n = st->left;
             else if (rc == TN_ENOTSUP) st->use_sendfile = 0;
         }
+#endif
         if (rc == TN_ENOTSUP) {
-            ssize_t r;
+            long r;
             if (!st->buf && !(st->buf = (char *)tn__alloc(st->a, TN__ST_CHUNK))) {
                 rc = TN_ENOMEM;
             } else {
-                do r = pread(st->fd, st->buf, (size_t)n, (off_t)st->off); while (r < 0 && errno == EINTR);
+                r = tn__file_pread(st->file, st->buf, (size_t)n, st->off);
                 if (r > 0) {
                     n = (uint64_t)r;
                     rc = tn_response_write(req, st->buf, (size_t)n, tn__st_on_written, st);
@@ -24067,7 +24373,7 @@ TN__PRIVATE int tn__st_clean(tn_str rel, char *out, size_t cap, size_t *out_len,
 /* ---- the response, common to files and assets ---- */
 
 /* Headers, then 304 / 416 / 206 / 200, then the body (or just the head for HEAD).
-   Takes ownership of e->fd. */
+   Takes ownership of e->file. */
 TN__PRIVATE int tn__st_send_entity(tn_request *req, const tn_static_opts *opts, tn__st_entity *e, int head) {
     char date[TN_HTTP_DATE_LEN + 1], val[96];
     tn_str hv;
@@ -24098,7 +24404,7 @@ TN__PRIVATE int tn__st_send_entity(tn_request *req, const tn_static_opts *opts, 
         not_modified = tn_http_date_parse(hv, &since) == TN_OK && e->mtime <= since;
     }
     if (not_modified) {
-        tn__st_close_fd(e->fd);
+        tn__st_close_file(&e->file);
         return tn_respond(req, 304, NULL, NULL, 0);
     }
 
@@ -24127,7 +24433,7 @@ TN__PRIVATE int tn__st_send_entity(tn_request *req, const tn_static_opts *opts, 
         }
         rc = use ? tn_range_parse(hv, e->size, rg, TORNADO_MAX_RANGES, &count) : TN_EPARSE;
         if (rc == TN_EBAD_RANGE) {
-            tn__st_close_fd(e->fd);
+            tn__st_close_file(&e->file);
             (void)tn_content_range_format(NULL, e->size, val, sizeof val, NULL);
             if ((rc = tn_response_set_header(req, "Content-Range", val)) != TN_OK) return rc;
             return tn_respond(req, 416, NULL, NULL, 0);
@@ -24143,7 +24449,7 @@ TN__PRIVATE int tn__st_send_entity(tn_request *req, const tn_static_opts *opts, 
 
     if (head || len == 0) {
         /* the head only: HEAD never reads the file (the server sends no body for HEAD) */
-        tn__st_close_fd(e->fd);
+        tn__st_close_file(&e->file);
         if ((rc = tn_response_start(req, status, (int64_t)len)) != TN_OK) return rc;
         return tn_response_finish(req);
     }
@@ -24154,11 +24460,12 @@ TN__PRIVATE int tn__st_send_entity(tn_request *req, const tn_static_opts *opts, 
     }
     st->req = req;
     st->a = tn__st_alloc(req);
-    st->fd = e->fd;
+    st->file = e->file;
+    e->file = TN__FILE_NONE;   /* the transfer owns it now */
     st->mem = e->mem;
     st->off = first;
     st->left = len;
-    st->use_sendfile = TN__HAVE_SENDFILE && e->fd >= 0 && !(opts && opts->no_sendfile);
+    st->use_sendfile = TN__HAVE_SENDFILE && st->file != TN__FILE_NONE && !(opts && opts->no_sendfile);
     length = (int64_t)len;
 #if TN_HAS_DEFLATE
     if (e->inflate) {
@@ -24189,7 +24496,7 @@ TN__PRIVATE int tn__st_send_entity(tn_request *req, const tn_static_opts *opts, 
     return TN_OK;
 fail:
     /* out of memory or a bad asset ETag: the request still gets an answer */
-    tn__st_close_fd(e->fd);
+    tn__st_close_file(&e->file);
     (void)tn_response_clear_header(req, "Content-Range");
     return tn__st_error(req, 500);
 }
@@ -24227,129 +24534,70 @@ TN__PRIVATE int tn__st_path_has_slash(tn_request *req) {
 /* ---- files ---- */
 #if TN_HAS_FILESYSTEM
 
-/* A symlink met while walking: open it only if its target stays under the root (both
-   resolved with realpath), or anywhere with follow_symlinks_out. prefix is the relative
-   path up to and including the link. Returns an fd, -1 (errno set), or -2 (escapes). */
-TN__PRIVATE int tn__st_open_link(const tn_static_opts *o, int dirfd, const char *seg, const char *prefix,
-                                 int flags) {
-    char rroot[PATH_MAX], full[PATH_MAX], real[PATH_MAX];
-    size_t rl;
-    int fd;
-    if (o->follow_symlinks_out) {
-        do fd = openat(dirfd, seg, flags & ~O_NOFOLLOW); while (fd < 0 && errno == EINTR);
-        return fd;
-    }
-    if (!realpath(o->root, rroot)) return -1;
-    if ((size_t)snprintf(full, sizeof full, "%s/%s", o->root, prefix) >= sizeof full) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    if (!realpath(full, real)) return -1;   /* dangling: ENOENT */
-    rl = strlen(rroot);
-    if (rl == 1) rl = 0;   /* the root is "/" */
-    if (strncmp(real, rroot, rl) != 0 || (real[rl] != '/' && real[rl] != 0)) return -2;
-    do fd = open(real, flags); while (fd < 0 && errno == EINTR);   /* real has no links left */
-    return fd;
-}
-
-TN__PRIVATE int tn__st_errno_status(int e) {
-    if (e == ENOENT || e == ENOTDIR || e == ENAMETOOLONG || e == ELOOP) return 404;
-    if (e == EACCES || e == EPERM) return 403;
-    return 500;
-}
-
-/* Open path (normalised by tn__st_clean) under the root, one component at a time relative
-   to the previous directory's fd, never following a symlink without checking it. Returns
-   0 with *out (and *st) set, or the status to answer. */
-TN__PRIVATE int tn__st_open(const tn_static_opts *o, char *path, int *out, struct stat *st) {
-    int dirfd, fd;
-    char *seg = path;
-    do dirfd = open(o->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC); while (dirfd < 0 && errno == EINTR);
-    if (dirfd < 0) return tn__st_errno_status(errno);
-    fd = dirfd;
-    while (*seg) {
-        char *slash = strchr(seg, '/');
-        int last = slash == NULL, flags, e;
-        flags = O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | (last ? 0 : O_DIRECTORY);
-        if (slash) *slash = 0;
-        do fd = openat(dirfd, seg, flags); while (fd < 0 && errno == EINTR);
-        e = errno;
-        if (fd < 0 && e != ENOENT) {
-            struct stat ls;
-            if (fstatat(dirfd, seg, &ls, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(ls.st_mode)) {
-                fd = tn__st_open_link(o, dirfd, seg, path, flags);
-                e = fd == -2 ? EACCES : errno;
-            }
-        }
-        if (slash) *slash = '/';
-        tn__fd_close(dirfd);
-        if (fd < 0) return fd == -2 ? 403 : tn__st_errno_status(e);
-        dirfd = fd;
-        seg = slash ? slash + 1 : seg + strlen(seg);
-    }
-    if (fstat(fd, st) != 0) {
-        int e = errno;
-        tn__fd_close(fd);
-        return tn__st_errno_status(e);
-    }
-    *out = fd;
-    return 0;
+/* Open path (normalised by tn__st_clean) under the root: platform.c's tn__file_open_under
+   (openat + O_NOFOLLOW on POSIX; CreateFileW + reparse-point and final-path checks on
+   Windows). Returns 0 with *out and *fi set, or the status to answer. */
+TN__PRIVATE int tn__st_open(const tn_static_opts *o, char *path, tn__file *out, tn__file_info *fi) {
+    int rc = tn__file_open_under(o->root, path, o->follow_symlinks_out, out, fi);
+    if (rc == TN_OK) return 0;
+    return rc == TN_ENOENT ? 404 : rc == TN_EACCES ? 403 : 500;
 }
 
 TN_API int tn_static_serve(tn_request *req, const tn_static_opts *opts, tn_str rel_path) {
     char path[TN__ST_PATH_MAX];
     size_t plen = 0;
-    int head, want_dir = 0, fd = -1, st_code;
-    struct stat sb;
+    int head, want_dir = 0, st_code;
+    tn__file f = TN__FILE_NONE;
+    tn__file_info fi;
     tn__st_entity e;
     const char *def;
     if (!req || !opts || !opts->root) return TN_EINVAL;
     if (!tn__st_method(req, &head)) return tn__st_error(req, 405);
     if ((st_code = tn__st_clean(rel_path, path, sizeof path, &plen, &want_dir)) != 0) return tn__st_error(req, st_code);
-    if ((st_code = tn__st_open(opts, path, &fd, &sb)) != 0) return tn__st_error(req, st_code);
-    if (S_ISDIR(sb.st_mode)) {
-        tn__fd_close(fd);
+    if ((st_code = tn__st_open(opts, path, &f, &fi)) != 0) return tn__st_error(req, st_code);
+    if (fi.kind == TN__FILE_DIR) {
+        tn__st_close_file(&f);
         if (!tn__st_path_has_slash(req)) return tn__st_redirect_slash(req);
         def = opts->default_filename ? opts->default_filename : "index.html";
         if (!def[0] || strchr(def, '/') || plen + strlen(def) + 2 > sizeof path) return tn__st_error(req, 403);
         if (plen) path[plen++] = '/';
         memcpy(path + plen, def, strlen(def) + 1);
         plen += strlen(def);
-        if ((st_code = tn__st_open(opts, path, &fd, &sb)) != 0) return tn__st_error(req, st_code);
+        if ((st_code = tn__st_open(opts, path, &f, &fi)) != 0) return tn__st_error(req, st_code);
         want_dir = 0;
     }
-    if (!S_ISREG(sb.st_mode) || want_dir) {
-        tn__fd_close(fd);
-        return tn__st_error(req, want_dir && S_ISREG(sb.st_mode) ? 404 : 403);
+    if (fi.kind != TN__FILE_REG || want_dir) {
+        tn__st_close_file(&f);
+        return tn__st_error(req, want_dir && fi.kind == TN__FILE_REG ? 404 : 403);
     }
     memset(&e, 0, sizeof e);
     if (opts->precompressed && !(plen >= 3 && tn_str_ieq(tn_str_make(path + plen - 3, 3), tn_str_c(".gz"))) &&
         plen + 4 <= sizeof path) {
         /* a "<file>.gz" sibling goes to clients that accept gzip (nginx's gzip_static) */
-        int gfd = -1;
-        struct stat gsb;
+        tn__file gf = TN__FILE_NONE;
+        tn__file_info gfi;
         memcpy(path + plen, ".gz", 4);
-        if (tn__st_open(opts, path, &gfd, &gsb) == 0) {
-            if (S_ISREG(gsb.st_mode)) {
+        if (tn__st_open(opts, path, &gf, &gfi) == 0) {
+            if (gfi.kind == TN__FILE_REG) {
                 e.vary = 1;
                 if (tn_request_accepts_coding(req, "gzip")) {
-                    tn__fd_close(fd);
-                    fd = gfd;
-                    sb = gsb;
-                    gfd = -1;
+                    tn__st_close_file(&f);
+                    f = gf;
+                    fi = gfi;
+                    gf = TN__FILE_NONE;
                     e.gzip = 1;
                 }
             }
-            if (gfd >= 0) tn__fd_close(gfd);
+            tn__st_close_file(&gf);
         }
         path[plen] = 0;
     }
-    e.fd = fd;
-    e.size = (uint64_t)sb.st_size;
-    e.mtime = (int64_t)sb.st_mtime;
+    e.file = f;
+    e.size = fi.size;
+    e.mtime = fi.mtime;
     e.has_mtime = 1;
-    snprintf(e.etag, sizeof e.etag, "\"%llx-%llx-%llx\"", (unsigned long long)sb.st_ino, (unsigned long long)e.size,
-             (unsigned long long)((int64_t)sb.st_mtime * 1000000000 + TN__STAT_MTIME_NSEC(&sb)));
+    snprintf(e.etag, sizeof e.etag, "\"%llx-%llx-%llx\"", (unsigned long long)fi.id, (unsigned long long)e.size,
+             (unsigned long long)fi.mtime_ns);
     e.ctype = tn_static_mime_type(tn_str_make(path, plen));
     return tn__st_send_entity(req, opts, &e, head);
 }
@@ -24389,7 +24637,7 @@ TN_API int tn_static_serve_assets(tn_request *req, const tn_static_asset *table,
     }
     if (!a) return tn__st_error(req, 404);
     memset(&e, 0, sizeof e);
-    e.fd = -1;
+    e.file = TN__FILE_NONE;
     e.mem = a->data;
     e.size = a->len;
     e.mtime = a->mtime;

@@ -136,6 +136,14 @@ typedef SSIZE_T ssize_t;
 #else
 #  define TN__STAT_MTIME_NSEC(st) ((int64_t)(st)->st_mtim.tv_nsec)
 #endif
+/* An open file (static files): a POSIX fd, or a Windows HANDLE; TN__FILE_NONE is none. */
+#if TN_HAS_FILESYSTEM && defined(_WIN32)
+typedef HANDLE tn__file;
+#  define TN__FILE_NONE INVALID_HANDLE_VALUE
+#else
+typedef int tn__file;
+#  define TN__FILE_NONE (-1)
+#endif
 /* SSE2 scanning in the HTTP parser and WebSocket masking; TORNADO_NO_SIMD forces the portable fallback. */
 #if defined(__SSE2__) && (defined(__GNUC__) || defined(__clang__)) && !defined(TORNADO_NO_SIMD)
 #  include <emmintrin.h>
@@ -259,6 +267,28 @@ TN__PRIVATE int tn__sock_accept(tn_socket lfd, tn_socket *out, struct sockaddr *
 /* bind + listen; getsockname/getpeername (which 0 = local, 1 = peer) */
 TN__PRIVATE int tn__sock_bind_listen(tn_socket fd, const struct sockaddr *sa, size_t len, int backlog);
 TN__PRIVATE int tn__sock_name(tn_socket fd, int which, struct sockaddr *sa, size_t *len);
+#if TN_HAS_FILESYSTEM
+/* Files (static files), a POSIX and a Win32 body. tn__file_open_under opens rel ('/'
+   separated, already cleaned: no empty, ".", ".." segment, no backslash, not absolute;
+   written to during the call, restored after) under root without leaving it: a symbolic
+   link (a reparse point on Windows) is followed only when its target stays under the
+   root's real path, or anywhere with follow_out; Windows also refuses names that mean
+   something else there (tn__file_open_under's Win32 body). Returns TN_OK with *out and
+   *info, TN_ENOENT (missing, a path through a non-directory, too long), TN_EACCES
+   (refused: permissions, out of the root, a name Windows reads otherwise) or another
+   TN_E* code. tn__file_pread: bytes read at off (0 at the end) or a TN_E* code. */
+enum { TN__FILE_OTHER = 0, TN__FILE_REG = 1, TN__FILE_DIR = 2 };
+typedef struct tn__file_info {
+    uint64_t size;
+    int64_t mtime;        /* Unix seconds */
+    uint64_t id;          /* inode, or the volume's file index */
+    uint64_t mtime_ns;    /* modification time in nanoseconds since 1970 (ETags) */
+    int kind;             /* TN__FILE_* */
+} tn__file_info;
+TN__PRIVATE int tn__file_open_under(const char *root, char *rel, int follow_out, tn__file *out, tn__file_info *info);
+TN__PRIVATE long tn__file_pread(tn__file f, void *buf, size_t n, uint64_t off);
+TN__PRIVATE void tn__file_close(tn__file f);
+#endif
 /* Number of online processors (1 if unknown). */
 TN__PRIVATE int tn__cpu_count(void);
 /* Process-wide network start/stop, owned by loops (WSAStartup/WSACleanup; no-ops on POSIX). */
