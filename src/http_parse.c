@@ -580,9 +580,11 @@ TN__PRIVATE void tn__http_transfer_encoding(tn_str v, tn__http_framing *f) {
 /* Connection options (RFC 9110 §7.6.1): one pass over the list for close, keep-alive, upgrade. */
 TN__PRIVATE void tn__http_connection(tn_str v, tn__http_framing *f) {
     const char *p = v.ptr, *end = v.ptr + v.len;
+#if TN__HTTP_FAST
     /* the usual single options: folding with 0x20 is exact here (values hold no controls) */
     if (v.len == 10 && tn__http_name_is(p, 10, "keep-alive", 10)) { f->flags |= TN_HTTP_F_CONN_KEEP_ALIVE; return; }
     if (v.len == 5 && tn__http_name_is(p, 5, "close", 5)) { f->flags |= TN_HTTP_F_CONN_CLOSE; return; }
+#endif
     while (p < end) {
         const char *s, *e;
         size_t n;
