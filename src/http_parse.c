@@ -71,9 +71,22 @@ TN__PRIVATE int tn__http_ieq_c(tn_str s, const char *c) {
 
 /* ---- scanners: compile-time SIMD (SSE4.2, also under -mavx2; SSE2) or a scalar loop, identical results ---- */
 
+/* Two builds of the parser, equally strict (the tests run both): -O2 and the like get the
+   fast paths (hot helpers forced inline, the SIMD field-line walk, byte-at-a-time starts and
+   8-lookup loops before the scanners, the common method and version by one compare), and a
+   size-optimized build (-Os, -Oz: the compiler defines __OPTIMIZE_SIZE__) gets the compact
+   one: the scanners alone, called, not inlined; the SIMD 16-byte scans stay (a few dozen
+   bytes each), TORNADO_NO_SIMD removes them. make size measures the compact build. */
+#if defined(__OPTIMIZE_SIZE__)
+#  define TN__HTTP_FAST 0
+#else
+#  define TN__HTTP_FAST 1
+#endif
 /* Hot helpers are forced inline: the head parser calls them once or twice per line. */
-#if defined(__GNUC__) || defined(__clang__)
+#if TN__HTTP_FAST && (defined(__GNUC__) || defined(__clang__))
 #  define TN__HTTP_INLINE static inline __attribute__((always_inline, unused))
+#elif defined(__GNUC__) || defined(__clang__)
+#  define TN__HTTP_INLINE static __attribute__((unused))
 #else
 #  define TN__HTTP_INLINE static
 #endif
@@ -187,6 +200,7 @@ found:
 #endif
 }
 
+#if TN__HTTP_FAST
 /* tn__http_scan_value with the first 8 bytes looked at one by one: a short value ("a", "OK")
    ends without waiting for a SIMD result, a longer one goes on in the scanner. */
 TN__HTTP_INLINE const char *tn__http_scan_value_short(const char *lo, const char *p, const char *end) {
@@ -197,6 +211,9 @@ TN__HTTP_INLINE const char *tn__http_scan_value_short(const char *lo, const char
     }
     return p == end ? end : tn__http_scan_value(lo, p, end);
 }
+#else
+#  define tn__http_scan_value_short tn__http_scan_value
+#endif
 
 /* Bytes a request-target may hold (RFC 3986 section 2 and RFC 9112 section 3.2): the visible
    ASCII bytes except " # < > \ ^ ` { | }, which no URI contains; '%' is allowed unchecked. */
@@ -214,7 +231,7 @@ static const unsigned char tn__http_target_ok[256] = {
 /* First byte in [p, end) that cannot be in a request-target (tn__http_target_ok), else end. */
 TN__HTTP_INLINE const char *tn__http_scan_target(const char *lo, const char *p, const char *end) {
     TN__HTTP_SCAN(target)
-#if !TN__HAVE_SSE2
+#if !TN__HAVE_SSE2 && TN__HTTP_FAST
     {
         const unsigned char *t = tn__http_target_ok;
         while (end - p >= 8) {   /* 8 lookups ANDed: one branch per 8 bytes */
@@ -236,7 +253,7 @@ found:
 /* First non-tchar byte in [p, end), else end. */
 TN__HTTP_INLINE const char *tn__http_scan_token(const char *lo, const char *p, const char *end) {
     TN__HTTP_SCAN(token)
-#if !TN__HAVE_SSE2
+#if !TN__HAVE_SSE2 && TN__HTTP_FAST
     {
         const unsigned char *t = tn__http_tchar;
         while (end - p >= 8) {   /* 8 lookups ANDed: one branch per 8 bytes */
@@ -295,7 +312,7 @@ typedef struct tn__http_stop {
     int phase;
 } tn__http_stop;
 
-#if TN__HAVE_SSE2
+#if TN__HAVE_SSE2 && TN__HTTP_FAST
 /* The fast field-line walk (SIMD builds): bitmaps of the 64 bytes from `w`, bit i standing
    for w[i]. stop: the bytes that end a name (':', controls, DEL); ctl: the bytes that end a
    value (controls, DEL). The window starts at the byte searched from, or ends at `end` when
@@ -362,7 +379,7 @@ TN__HTTP_INLINE int tn__http_fields(const char *lo, const char **pp, const char 
     const char *p = *pp, *name;
     size_t k = *num;
     int rc;
-#if TN__HAVE_SSE2
+#if TN__HAVE_SSE2 && TN__HTTP_FAST
     /* The plain lines (name ":" [SP] value CRLF, no HTAB, no trailing whitespace, room left)
        by bitmaps: one find for the ':' and one for the CR, each a shift and a count, not a
        load-compare-count chain per 16 bytes. The first other line (or the empty line, an
@@ -409,9 +426,13 @@ TN__HTTP_INLINE int tn__http_fields(const char *lo, const char **pp, const char 
             rc = 1;
             break;
         }
+#if TN__HTTP_FAST
         /* short names byte by byte (no SIMD result to wait for), longer ones by the scanner */
         while (p < end && TN__HTTP_TCHAR(*p) && p - name < 8) p++;
         if (p - name == 8) p = tn__http_scan_token(lo, p, end);
+#else
+        p = tn__http_scan_token(lo, p, end);
+#endif
         if (TN__UNLIKELY(p == end)) {
             stop->phase = TN__HTTP_PH_TOKEN;
             stop->scan = end;
@@ -559,9 +580,11 @@ TN__PRIVATE void tn__http_transfer_encoding(tn_str v, tn__http_framing *f) {
 /* Connection options (RFC 9110 §7.6.1): one pass over the list for close, keep-alive, upgrade. */
 TN__PRIVATE void tn__http_connection(tn_str v, tn__http_framing *f) {
     const char *p = v.ptr, *end = v.ptr + v.len;
+#if TN__HTTP_FAST
     /* the usual single options: folding with 0x20 is exact here (values hold no controls) */
     if (v.len == 10 && tn__http_name_is(p, 10, "keep-alive", 10)) { f->flags |= TN_HTTP_F_CONN_KEEP_ALIVE; return; }
     if (v.len == 5 && tn__http_name_is(p, 5, "close", 5)) { f->flags |= TN_HTTP_F_CONN_CLOSE; return; }
+#endif
     while (p < end) {
         const char *s, *e;
         size_t n;
@@ -787,18 +810,25 @@ TN_API int tn_http_parse_request(const char *buf, size_t len, tn_http_request *r
             if (rc < 0) TN__HTTP_FAIL(rc);
         }
         line = p;
+#if TN__HTTP_FAST
         /* the common methods by one load, any other token by the scanner */
         if (TN__LIKELY(end - p >= 5) && memcmp(p, "GET ", 4) == 0) p += 3;
         else if (end - p >= 5 && memcmp(p, "POST ", 5) == 0) p += 4;
-        else p = tn__http_scan_token(buf, p, end);
+        else
+#endif
+        p = tn__http_scan_token(buf, p, end);
         if (p == end) return tn__http_incomplete(st, buf, len, line, 0, TN__HTTP_PH_TOKEN, end, max_head);
         if (*p != ' ' || p == line) TN__HTTP_FAIL((p == line && *p == '\n') ? TN_EPARSE : TN_EBAD_METHOD);
         req->method.ptr = line;
         req->method.len = (size_t)(p - line);
         t = ++p;
+#if TN__HTTP_FAST
         /* short targets ("/") byte by byte, longer ones by the scanner */
         while (p < end && tn__http_target_ok[(unsigned char)*p] && p - t < 8) p++;
         if (p - t == 8) p = tn__http_scan_target(buf, p, end);
+#else
+        p = tn__http_scan_target(buf, p, end);
+#endif
         if ((size_t)(p - t) > max_target) TN__HTTP_FAIL(TN_EURI_TOO_LONG);
         if (p == end) {
             st->mark = (size_t)(t - buf);
@@ -808,10 +838,13 @@ TN_API int tn_http_parse_request(const char *buf, size_t len, tn_http_request *r
         req->target.ptr = t;
         req->target.len = (size_t)(p - t);
         p++;
+#if TN__HTTP_FAST
         if (TN__LIKELY(end - p >= 10) && memcmp(p, "HTTP/1.1\r\n", 10) == 0) {   /* the common version */
             req->version = 11;
             p += 10;
-        } else {
+        } else
+#endif
+        {
             rc = tn__http_version(p, end, &req->version);
             if (rc == TN_EINCOMPLETE) return tn__http_incomplete(st, buf, len, line, 0, TN__HTTP_PH_LINE, p, max_head);
             if (rc < 0) TN__HTTP_FAIL(rc);
@@ -898,6 +931,7 @@ TN_API int tn_http_parse_response(const char *buf, size_t len, tn_http_response 
             if (rc < 0) TN__HTTP_FAIL(rc);
         }
         line = p;
+#if TN__HTTP_FAST
         if (TN__LIKELY(end - p >= 13) && memcmp(p, "HTTP/1.1 ", 9) == 0 && tn__is_digit((unsigned char)p[9]) &&
             tn__is_digit((unsigned char)p[10]) && tn__is_digit((unsigned char)p[11]) && p[12] == ' ' && p[9] != '0') {
             /* the common status line head: "HTTP/1.1 DDD " */
@@ -906,6 +940,7 @@ TN_API int tn_http_parse_response(const char *buf, size_t len, tn_http_response 
             p += 13;
             goto reason;
         }
+#endif
         rc = tn__http_version(p, end, &res->version);
         if (rc == TN_EINCOMPLETE) return tn__http_incomplete(st, buf, len, line, 0, TN__HTTP_PH_LINE, line, max_head);
         if (rc < 0) TN__HTTP_FAIL(rc);
@@ -926,7 +961,9 @@ TN_API int tn_http_parse_response(const char *buf, size_t len, tn_http_response 
         if (p == end) return tn__http_incomplete(st, buf, len, line, 0, TN__HTTP_PH_LINE, line, max_head);
         if (*p == ' ') p++;
         else if (*p != '\r' && *p != '\n') TN__HTTP_FAIL(TN_EBAD_STATUS);
+#if TN__HTTP_FAST
     reason:
+#endif
         r = p;
         for (;;) {
             p = tn__http_scan_value_short(buf, p, end);
