@@ -272,7 +272,7 @@
    Built and tested on Linux (epoll and poll backends), gcc and clang, C99 and C++.
    macOS and the BSDs use the poll() backend; their code paths are tested on Linux with
    TORNADO_GENERIC_POSIX. No kqueue backend. Windows (Vista+): WSAPoll, link ws2_32 and
-   bcrypt, no pthreads needed; a tn_socket holds the SOCKET as an int; each loop owns a
+   bcrypt, no pthreads needed; a tn_socket is the SOCKET (uintptr_t); each loop owns a
    WSAStartup reference; no file system (TORNADO_NO_FILESYSTEM implied), unix sockets,
    pipes or fork_processes there. Cross-built with mingw-w64 and tested under wine.
    Firmware (TORNADO_PLATFORM_LWIP): lwIP's socket API with an RTOS (NO_SYS=0; lwipopts.h:
@@ -935,7 +935,8 @@ TN_API int tn_loop_next_timeout(tn_loop *loop);
    the epoll fd. TN_INVALID_SOCKET on backends without one (poll, WSAPoll): use
    tn_loop_poll_fds there. */
 TN_API tn_socket tn_loop_backend_fd(const tn_loop *loop);
-/* One watched fd and what the loop waits for on it (TN_EV_READ and/or TN_EV_WRITE). */
+/* One watched fd (Windows: a SOCKET, WSAPOLLFD's fd as is) and what the loop waits for on
+   it (TN_EV_READ and/or TN_EV_WRITE). */
 typedef struct tn_pollfd { tn_socket fd; int events; } tn_pollfd;
 /* Fill out[0..cap) with the fds the loop waits on (its wakeup fd included: tn_loop_post
    wakes the host too) and return how many there are (may exceed cap: grow and call again).
@@ -5243,6 +5244,11 @@ TN__PRIVATE int tn__last_err(void) { return tn__err_from_errno(errno); }
 #endif
 
 #if defined(_WIN32)
+/* platform.h spells tn_socket uintptr_t (no <winsock2.h> there): it must be SOCKET's size
+   and sign, and TN_INVALID_SOCKET must be INVALID_SOCKET. */
+typedef char tn__socket_is_SOCKET[sizeof(tn_socket) == sizeof(SOCKET) && (SOCKET)0 - 1 > 0 &&
+                                  TN_INVALID_SOCKET == INVALID_SOCKET ? 1 : -1];
+
 /* Make a socket non-blocking and not inherited by child processes. */
 TN__PRIVATE int tn__fd_setup(tn_socket fd) {
     u_long one = 1;

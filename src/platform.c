@@ -98,6 +98,11 @@ TN__PRIVATE int tn__last_err(void) { return tn__err_from_errno(errno); }
 #endif
 
 #if defined(_WIN32)
+/* platform.h spells tn_socket uintptr_t (no <winsock2.h> there): it must be SOCKET's size
+   and sign, and TN_INVALID_SOCKET must be INVALID_SOCKET. */
+typedef char tn__socket_is_SOCKET[sizeof(tn_socket) == sizeof(SOCKET) && (SOCKET)0 - 1 > 0 &&
+                                  TN_INVALID_SOCKET == INVALID_SOCKET ? 1 : -1];
+
 /* Make a socket non-blocking and not inherited by child processes. */
 TN__PRIVATE int tn__fd_setup(tn_socket fd) {
     u_long one = 1;
