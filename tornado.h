@@ -4956,6 +4956,16 @@ struct tn__handle {
     unsigned pending;                 /* deferred nodes of this handle still queued */
 };
 
+/* The loop's fd table is indexed by slot; TN__FD_MAP 1: slots are dense indices a hash map
+   gives each socket (Windows, where a SOCKET is a handle value), 0: the slot is the fd
+   (POSIX, lwIP). Tests may force the map elsewhere with -DTN__FD_MAP=1. */
+#if !defined(TN__FD_MAP)
+#  if defined(_WIN32)
+#    define TN__FD_MAP 1
+#  else
+#    define TN__FD_MAP 0
+#  endif
+#endif
 /* A poller's report: the watcher's slot in the loop's fd table (the fd itself on POSIX and
    lwIP; Windows: a dense index, see loop.c) and what happened. */
 typedef struct tn__fired { int slot; int events; } tn__fired;
@@ -6223,14 +6233,7 @@ TN__PRIVATE void tn__buf_w_u64(tn__buf_w *w, uint64_t v) {
 /* The fd table: one watcher per slot. POSIX and lwIP: the slot is the fd (small dense
    ints). Windows: a SOCKET is a handle value, neither small nor dense, so slots are handed
    out densely (freed ones chained for reuse) and a hash map finds a socket's slot
-   (TN__FD_MAP; tests may force it elsewhere with -DTN__FD_MAP=1). */
-#if !defined(TN__FD_MAP)
-#  if defined(_WIN32)
-#    define TN__FD_MAP 1
-#  else
-#    define TN__FD_MAP 0
-#  endif
-#endif
+   (TN__FD_MAP, internal.h). */
 
 typedef struct tn__fdw {              /* one fd watcher (24 bytes: one per open socket) */
     tn_fd_cb cb;
@@ -7504,8 +7507,8 @@ TN__PRIVATE int tn__poll_wait(tn_loop *loop, int timeout_ms) {
 
 /* One dense array handed to poll() (or WSAPoll, which takes the same shape of array over
    sockets), an index from the loop's slot for the fd (the fd itself on POSIX and lwIP;
-   Windows: a dense index the loop keeps per SOCKET) to its position, and back from each
-   position to its slot. WSAPoll refuses flags it does not support
+   Windows: a dense index the loop keeps per SOCKET) to its position, and (TN__FD_MAP)
+   back from each position to its slot. WSAPoll refuses flags it does not support
    (POLLPRI): it gets POLLRDNORM and POLLWRNORM only, and has no peer-left flag (streams
    peek instead: TN__HAVE_RDHUP is 0). */
 #if TN__POLL_WSAPOLL
@@ -7523,10 +7526,20 @@ typedef struct pollfd tn__pfd;
 typedef struct tn__pollset {
     tn__pfd *pfds;            /* the set handed to poll() */
     size_t n, cap;
-    int *slots;               /* position in pfds → the loop's slot (cap entries) */
+#if TN__FD_MAP
+    int *slots;               /* position in pfds → the loop's slot */
+    size_t slots_cap;
+#endif
     int *index;               /* slot → position in pfds, -1 when absent */
-    size_t index_cap, slots_cap;
+    size_t index_cap;
 } tn__pollset;
+
+/* The loop's slot of the entry at pos (without TN__FD_MAP the slot is the fd). */
+#if TN__FD_MAP
+#  define TN__PFD_SLOT(p, pos) ((p)->slots[pos])
+#else
+#  define TN__PFD_SLOT(p, pos) ((int)(p)->pfds[pos].fd)
+#endif
 
 TN__PRIVATE const char *tn__poll_name(void) { return TN__POLL_WSAPOLL ? "wsapoll" : "poll"; }
 TN__PRIVATE tn_socket tn__poll_fd(tn_loop *loop) { (void)loop; return TN_INVALID_SOCKET; }   /* tn_loop_poll_fds */
@@ -7543,7 +7556,9 @@ TN__PRIVATE void tn__poll_free(tn_loop *loop) {
     if (!p) return;
     tn__free(tn__loop_alloc(loop), p->pfds);
     tn__free(tn__loop_alloc(loop), p->index);
+#if TN__FD_MAP
     tn__free(tn__loop_alloc(loop), p->slots);
+#endif
     tn__free(tn__loop_alloc(loop), p);
     *tn__loop_backend(loop) = NULL;
 }
@@ -7571,12 +7586,16 @@ TN__PRIVATE int tn__poll_add(tn_loop *loop, tn_socket fd, int slot, int events) 
         return TN_OK;
     }
     if ((rc = tn__grow(tn__loop_alloc(loop), (void **)&p->pfds, &p->cap, p->n + 1, sizeof(tn__pfd))) != 0) return rc;
+#if TN__FD_MAP
     if ((rc = tn__grow(tn__loop_alloc(loop), (void **)&p->slots, &p->slots_cap, p->n + 1, sizeof(int))) != 0) return rc;
+#endif
     if ((rc = tn__loop_fired_reserve(loop, p->n + 1)) != 0) return rc;
     p->pfds[p->n].fd = fd;
     p->pfds[p->n].events = tn__poll_mask(events);
     p->pfds[p->n].revents = 0;
+#if TN__FD_MAP
     p->slots[p->n] = slot;
+#endif
     p->index[slot] = (int)p->n++;
     return TN_OK;
 }
@@ -7597,8 +7616,10 @@ TN__PRIVATE int tn__poll_del(tn_loop *loop, tn_socket fd, int slot) {
     p->n--;
     if ((size_t)pos != p->n) {   /* the last entry fills the hole */
         p->pfds[pos] = p->pfds[p->n];
+#if TN__FD_MAP
         p->slots[pos] = p->slots[p->n];
-        p->index[p->slots[pos]] = pos;
+#endif
+        p->index[TN__PFD_SLOT(p, pos)] = pos;
     }
     p->index[slot] = -1;
     return TN_OK;
@@ -7630,7 +7651,7 @@ TN__PRIVATE int tn__poll_wait(tn_loop *loop, int timeout_ms) {
 #if TN__HAVE_POLLRDHUP
         if (r & POLLRDHUP) ev |= TN__EV_RDHUP | TN_EV_READ;
 #endif
-        tn__loop_fired(loop)[k].slot = p->slots[i];
+        tn__loop_fired(loop)[k].slot = TN__PFD_SLOT(p, i);
         tn__loop_fired(loop)[k].events = ev;
         k++;
     }

@@ -384,6 +384,16 @@ struct tn__handle {
     unsigned pending;                 /* deferred nodes of this handle still queued */
 };
 
+/* The loop's fd table is indexed by slot; TN__FD_MAP 1: slots are dense indices a hash map
+   gives each socket (Windows, where a SOCKET is a handle value), 0: the slot is the fd
+   (POSIX, lwIP). Tests may force the map elsewhere with -DTN__FD_MAP=1. */
+#if !defined(TN__FD_MAP)
+#  if defined(_WIN32)
+#    define TN__FD_MAP 1
+#  else
+#    define TN__FD_MAP 0
+#  endif
+#endif
 /* A poller's report: the watcher's slot in the loop's fd table (the fd itself on POSIX and
    lwIP; Windows: a dense index, see loop.c) and what happened. */
 typedef struct tn__fired { int slot; int events; } tn__fired;

@@ -9,14 +9,7 @@
 /* The fd table: one watcher per slot. POSIX and lwIP: the slot is the fd (small dense
    ints). Windows: a SOCKET is a handle value, neither small nor dense, so slots are handed
    out densely (freed ones chained for reuse) and a hash map finds a socket's slot
-   (TN__FD_MAP; tests may force it elsewhere with -DTN__FD_MAP=1). */
-#if !defined(TN__FD_MAP)
-#  if defined(_WIN32)
-#    define TN__FD_MAP 1
-#  else
-#    define TN__FD_MAP 0
-#  endif
-#endif
+   (TN__FD_MAP, internal.h). */
 
 typedef struct tn__fdw {              /* one fd watcher (24 bytes: one per open socket) */
     tn_fd_cb cb;

@@ -6,8 +6,8 @@
 
 /* One dense array handed to poll() (or WSAPoll, which takes the same shape of array over
    sockets), an index from the loop's slot for the fd (the fd itself on POSIX and lwIP;
-   Windows: a dense index the loop keeps per SOCKET) to its position, and back from each
-   position to its slot. WSAPoll refuses flags it does not support
+   Windows: a dense index the loop keeps per SOCKET) to its position, and (TN__FD_MAP)
+   back from each position to its slot. WSAPoll refuses flags it does not support
    (POLLPRI): it gets POLLRDNORM and POLLWRNORM only, and has no peer-left flag (streams
    peek instead: TN__HAVE_RDHUP is 0). */
 #if TN__POLL_WSAPOLL
@@ -25,10 +25,20 @@ typedef struct pollfd tn__pfd;
 typedef struct tn__pollset {
     tn__pfd *pfds;            /* the set handed to poll() */
     size_t n, cap;
-    int *slots;               /* position in pfds → the loop's slot (cap entries) */
+#if TN__FD_MAP
+    int *slots;               /* position in pfds → the loop's slot */
+    size_t slots_cap;
+#endif
     int *index;               /* slot → position in pfds, -1 when absent */
-    size_t index_cap, slots_cap;
+    size_t index_cap;
 } tn__pollset;
+
+/* The loop's slot of the entry at pos (without TN__FD_MAP the slot is the fd). */
+#if TN__FD_MAP
+#  define TN__PFD_SLOT(p, pos) ((p)->slots[pos])
+#else
+#  define TN__PFD_SLOT(p, pos) ((int)(p)->pfds[pos].fd)
+#endif
 
 TN__PRIVATE const char *tn__poll_name(void) { return TN__POLL_WSAPOLL ? "wsapoll" : "poll"; }
 TN__PRIVATE tn_socket tn__poll_fd(tn_loop *loop) { (void)loop; return TN_INVALID_SOCKET; }   /* tn_loop_poll_fds */
@@ -45,7 +55,9 @@ TN__PRIVATE void tn__poll_free(tn_loop *loop) {
     if (!p) return;
     tn__free(tn__loop_alloc(loop), p->pfds);
     tn__free(tn__loop_alloc(loop), p->index);
+#if TN__FD_MAP
     tn__free(tn__loop_alloc(loop), p->slots);
+#endif
     tn__free(tn__loop_alloc(loop), p);
     *tn__loop_backend(loop) = NULL;
 }
@@ -73,12 +85,16 @@ TN__PRIVATE int tn__poll_add(tn_loop *loop, tn_socket fd, int slot, int events) 
         return TN_OK;
     }
     if ((rc = tn__grow(tn__loop_alloc(loop), (void **)&p->pfds, &p->cap, p->n + 1, sizeof(tn__pfd))) != 0) return rc;
+#if TN__FD_MAP
     if ((rc = tn__grow(tn__loop_alloc(loop), (void **)&p->slots, &p->slots_cap, p->n + 1, sizeof(int))) != 0) return rc;
+#endif
     if ((rc = tn__loop_fired_reserve(loop, p->n + 1)) != 0) return rc;
     p->pfds[p->n].fd = fd;
     p->pfds[p->n].events = tn__poll_mask(events);
     p->pfds[p->n].revents = 0;
+#if TN__FD_MAP
     p->slots[p->n] = slot;
+#endif
     p->index[slot] = (int)p->n++;
     return TN_OK;
 }
@@ -99,8 +115,10 @@ TN__PRIVATE int tn__poll_del(tn_loop *loop, tn_socket fd, int slot) {
     p->n--;
     if ((size_t)pos != p->n) {   /* the last entry fills the hole */
         p->pfds[pos] = p->pfds[p->n];
+#if TN__FD_MAP
         p->slots[pos] = p->slots[p->n];
-        p->index[p->slots[pos]] = pos;
+#endif
+        p->index[TN__PFD_SLOT(p, pos)] = pos;
     }
     p->index[slot] = -1;
     return TN_OK;
@@ -132,7 +150,7 @@ TN__PRIVATE int tn__poll_wait(tn_loop *loop, int timeout_ms) {
 #if TN__HAVE_POLLRDHUP
         if (r & POLLRDHUP) ev |= TN__EV_RDHUP | TN_EV_READ;
 #endif
-        tn__loop_fired(loop)[k].slot = p->slots[i];
+        tn__loop_fired(loop)[k].slot = TN__PFD_SLOT(p, i);
         tn__loop_fired(loop)[k].events = ev;
         k++;
     }
