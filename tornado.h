@@ -272,7 +272,7 @@
    Built and tested on Linux (epoll and poll backends), gcc and clang, C99 and C++.
    macOS and the BSDs use the poll() backend; their code paths are tested on Linux with
    TORNADO_GENERIC_POSIX. No kqueue backend. Windows (Vista+): WSAPoll, link ws2_32 and
-   bcrypt, no pthreads needed; a tn_socket holds the SOCKET as an int; each loop owns a
+   bcrypt, no pthreads needed; a tn_socket is the SOCKET (uintptr_t); each loop owns a
    WSAStartup reference; static files through CreateFileW/ReadFile (no sendfile); no unix
    sockets, pipes or fork_processes there. Cross-built with mingw-w64 and tested under wine.
    Firmware (TORNADO_PLATFORM_LWIP): lwIP's socket API with an RTOS (NO_SYS=0; lwipopts.h:
@@ -612,9 +612,18 @@
 
 TN__BEGIN_DECLS
 
-/* A socket or file descriptor. POSIX: an int; invalid is TN_INVALID_SOCKET (-1). */
+/* A socket. POSIX and lwIP: an int (a file descriptor), invalid is TN_INVALID_SOCKET (-1).
+   Windows: Winsock's SOCKET itself (UINT_PTR: 64 bits on Win64), spelled uintptr_t here so
+   this header needs no <winsock2.h>; TN_INVALID_SOCKET is INVALID_SOCKET (~0). A SOCKET
+   passes to and from the API unchanged, and a tn_socket to Winsock calls without a cast.
+   Compare with TN_INVALID_SOCKET, never with < 0 (unsigned on Windows). */
+#if defined(_WIN32)
+typedef uintptr_t tn_socket;
+#  define TN_INVALID_SOCKET (~(tn_socket)0)
+#else
 typedef int tn_socket;
-#define TN_INVALID_SOCKET (-1)
+#  define TN_INVALID_SOCKET (-1)
+#endif
 
 #if TN__LWIP
 /* ---- the firmware port (TORNADO_PLATFORM_LWIP): the application defines these two ----
@@ -926,7 +935,8 @@ TN_API int tn_loop_next_timeout(tn_loop *loop);
    the epoll fd. TN_INVALID_SOCKET on backends without one (poll, WSAPoll): use
    tn_loop_poll_fds there. */
 TN_API tn_socket tn_loop_backend_fd(const tn_loop *loop);
-/* One watched fd and what the loop waits for on it (TN_EV_READ and/or TN_EV_WRITE). */
+/* One watched fd (Windows: a SOCKET, WSAPOLLFD's fd as is) and what the loop waits for on
+   it (TN_EV_READ and/or TN_EV_WRITE). */
 typedef struct tn_pollfd { tn_socket fd; int events; } tn_pollfd;
 /* Fill out[0..cap) with the fds the loop waits on (its wakeup fd included: tn_loop_post
    wakes the host too) and return how many there are (may exceed cap: grow and call again).
@@ -1197,7 +1207,8 @@ typedef void (*tn_close_cb)(tn_stream *s, int cause, void *user);
 /* Wrap a connected socket (takes ownership of fd on success; it is made non-blocking).
    opts may be NULL. Returns TN_OK, TN_EINVAL, TN_ENOMEM, TN_EEXIST (fd already watched). */
 TN_API int tn_stream_new_socket(tn_loop *loop, tn_socket fd, const tn_stream_opts *opts, tn_stream **out);
-/* Wrap one end of a pipe (or any fd read() and write() work on). Takes ownership. */
+/* Wrap one end of a pipe (or any fd read() and write() work on). Takes ownership.
+   POSIX only: TN_ENOTSUP on Windows (WSAPoll watches sockets only). */
 TN_API int tn_stream_new_pipe(tn_loop *loop, int fd, const tn_stream_opts *opts, tn_stream **out);
 
 /* Read exactly n bytes (TN_READ_PARTIAL: 1..n bytes as soon as any are there;
@@ -4635,8 +4646,8 @@ struct sockaddr_in6 {
 #  define TN__HAVE_FORK 0
 #elif defined(_WIN32)
 /* Windows (Winsock 2, Vista or later: WSAPoll, inet_ntop, SRW locks, condition variables).
-   A tn_socket holds a SOCKET as an int (kernel handles fit in 32 bits); platform.c
-   converts at each Winsock call and maps WSAGetLastError() into TN_E* codes. */
+   A tn_socket is a SOCKET (platform.h spells it uintptr_t: the same type as UINT_PTR);
+   platform.c maps WSAGetLastError() into TN_E* codes. */
 #  include <winsock2.h>
 #  include <ws2tcpip.h>
 #  include <windows.h>
@@ -4647,7 +4658,7 @@ struct sockaddr_in6 {
 #    include <BaseTsd.h>
 typedef SSIZE_T ssize_t;
 #  endif
-#  define TN__SOCK(fd) ((SOCKET)(intptr_t)(fd))
+#  define TN__SOCK(fd) ((SOCKET)(fd))
 #  define TN__OS(name) name
 #  define TN__HAVE_GETADDRINFO 1
 #  define TN__HAVE_UNIX_SOCKETS 0
@@ -4806,9 +4817,10 @@ typedef int tn__file;
 TN__PRIVATE int tn__err_from_errno(int e);
 TN__PRIVATE int tn__last_err(void);
 TN__PRIVATE uint32_t tn__clamp_u32(uint64_t v);
-TN__PRIVATE int tn__fd_setup(int fd);
-TN__PRIVATE void tn__fd_close(int fd);
-TN__PRIVATE int tn__socket(int family, int type, int *out);
+/* tn__fd_setup/tn__fd_close take sockets; on POSIX (tn_socket is int) pipes and files too. */
+TN__PRIVATE int tn__fd_setup(tn_socket fd);
+TN__PRIVATE void tn__fd_close(tn_socket fd);
+TN__PRIVATE int tn__socket(int family, int type, tn_socket *out);
 TN__PRIVATE int tn__pipe(int fds[2]);
 TN__PRIVATE void tn__ignore_sigpipe_once(void);
 /* The loop's wakeup channel: fds[0] is watched for reading, fds[1] signalled (may be equal). */
@@ -4984,7 +4996,19 @@ struct tn__handle {
     unsigned pending;                 /* deferred nodes of this handle still queued */
 };
 
-typedef struct tn__fired { int fd; int events; } tn__fired;
+/* The loop's fd table is indexed by slot; TN__FD_MAP 1: slots are dense indices a hash map
+   gives each socket (Windows, where a SOCKET is a handle value), 0: the slot is the fd
+   (POSIX, lwIP). Tests may force the map elsewhere with -DTN__FD_MAP=1. */
+#if !defined(TN__FD_MAP)
+#  if defined(_WIN32)
+#    define TN__FD_MAP 1
+#  else
+#    define TN__FD_MAP 0
+#  endif
+#endif
+/* A poller's report: the watcher's slot in the loop's fd table (the fd itself on POSIX and
+   lwIP; Windows: a dense index, see loop.c) and what happened. */
+typedef struct tn__fired { int slot; int events; } tn__fired;
 
 /* Internal interest: the peer closed (or half-closed) the connection, reported without
    reading (epoll EPOLLRDHUP, poll POLLRDHUP). Lets a stream notice a departed client while
@@ -5026,9 +5050,10 @@ TN__PRIVATE void **tn__loop_slot(tn_loop *loop, int which);
 /* ---- the poller backend contract (one backend compiled in; see poll_*.c) ---- */
 TN__PRIVATE int tn__poll_init(tn_loop *loop);
 TN__PRIVATE void tn__poll_free(tn_loop *loop);
-TN__PRIVATE int tn__poll_add(tn_loop *loop, int fd, int events);
-TN__PRIVATE int tn__poll_mod(tn_loop *loop, int fd, int events);
-TN__PRIVATE int tn__poll_del(tn_loop *loop, int fd);
+/* fd and the loop's slot for it (equal on POSIX and lwIP); tn__poll_wait reports slots. */
+TN__PRIVATE int tn__poll_add(tn_loop *loop, tn_socket fd, int slot, int events);
+TN__PRIVATE int tn__poll_mod(tn_loop *loop, tn_socket fd, int slot, int events);
+TN__PRIVATE int tn__poll_del(tn_loop *loop, tn_socket fd, int slot);
 /* Wait up to timeout_ms (-1 = forever) and fill loop->fired; returns the count or an error. */
 TN__PRIVATE int tn__poll_wait(tn_loop *loop, int timeout_ms);
 TN__PRIVATE const char *tn__poll_name(void);
@@ -5036,7 +5061,7 @@ TN__PRIVATE const char *tn__poll_name(void);
 TN__PRIVATE tn_socket tn__poll_fd(tn_loop *loop);
 
 /* ---- net.c ---- */
-TN__PRIVATE int tn__net_accept(int lfd, int *out, tn_addr *peer);
+TN__PRIVATE int tn__net_accept(tn_socket lfd, tn_socket *out, tn_addr *peer);
 TN__PRIVATE const struct sockaddr *tn__net_csa(const tn_addr *a);
 
 /* ---- stream.c ---- */
@@ -5078,7 +5103,7 @@ typedef struct tn__transport_ops {
 typedef struct tn__stream_owner tn__stream_owner;
 struct tn__stream_owner { void (*on_free)(tn_stream *s, tn__stream_owner *o); };
 
-TN__PRIVATE int tn__stream_new_own_socket(tn_loop *loop, int fd, const tn_stream_opts *opts, size_t extra, tn_stream **out);
+TN__PRIVATE int tn__stream_new_own_socket(tn_loop *loop, tn_socket fd, const tn_stream_opts *opts, size_t extra, tn_stream **out);
 TN__PRIVATE void *tn__stream_extra(tn_stream *s);
 TN__PRIVATE tn_stream *tn__stream_from_extra(void *extra);
 TN__PRIVATE void tn__stream_set_owner(tn_stream *s, tn__stream_owner *o);
@@ -5269,8 +5294,13 @@ TN__PRIVATE int tn__last_err(void) { return tn__err_from_errno(errno); }
 #endif
 
 #if defined(_WIN32)
+/* platform.h spells tn_socket uintptr_t (no <winsock2.h> there): it must be SOCKET's size
+   and sign, and TN_INVALID_SOCKET must be INVALID_SOCKET. */
+typedef char tn__socket_is_SOCKET[sizeof(tn_socket) == sizeof(SOCKET) && (SOCKET)0 - 1 > 0 &&
+                                  TN_INVALID_SOCKET == INVALID_SOCKET ? 1 : -1];
+
 /* Make a socket non-blocking and not inherited by child processes. */
-TN__PRIVATE int tn__fd_setup(int fd) {
+TN__PRIVATE int tn__fd_setup(tn_socket fd) {
     u_long one = 1;
     if (ioctlsocket(TN__SOCK(fd), FIONBIO, &one) != 0) return tn__last_err();
     (void)SetHandleInformation((HANDLE)TN__SOCK(fd), HANDLE_FLAG_INHERIT, 0);
@@ -5278,41 +5308,41 @@ TN__PRIVATE int tn__fd_setup(int fd) {
 }
 
 /* closesocket() that preserves the last error. */
-TN__PRIVATE void tn__fd_close(int fd) {
+TN__PRIVATE void tn__fd_close(tn_socket fd) {
     int saved = WSAGetLastError();
     if (fd != TN_INVALID_SOCKET) (void)closesocket(TN__SOCK(fd));
     WSASetLastError(saved);
 }
 
-TN__PRIVATE int tn__socket(int family, int type, int *out) {
+TN__PRIVATE int tn__socket(int family, int type, tn_socket *out) {
     SOCKET s = socket(family, type, 0);
     int rc;
     if (s == INVALID_SOCKET) return tn__last_err();
-    if ((rc = tn__fd_setup((int)s)) != 0) {
-        tn__fd_close((int)s);
+    if ((rc = tn__fd_setup(s)) != 0) {
+        tn__fd_close(s);
         return rc;
     }
-    *out = (int)s;
+    *out = s;
     return TN_OK;
 }
 
 /* No pollable pipes on Windows (WSAPoll takes sockets only). */
 TN__PRIVATE int tn__pipe(int fds[2]) {
-    fds[0] = fds[1] = TN_INVALID_SOCKET;
+    fds[0] = fds[1] = -1;
     return TN_ENOTSUP;
 }
 
 #else
 #if TN__LWIP
 /* Make a socket non-blocking (lwIP: no exec, no close-on-exec). */
-TN__PRIVATE int tn__fd_setup(int fd) {
+TN__PRIVATE int tn__fd_setup(tn_socket fd) {
     int fl = lwip_fcntl(fd, F_GETFL, 0);
     if (fl < 0 || lwip_fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) return tn__last_err();
     return TN_OK;
 }
 #else
 /* Make an fd non-blocking and close-on-exec. */
-TN__PRIVATE int tn__fd_setup(int fd) {
+TN__PRIVATE int tn__fd_setup(tn_socket fd) {
     int fl = fcntl(fd, F_GETFL);
     if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) return tn__last_err();
     fl = fcntl(fd, F_GETFD);
@@ -5322,14 +5352,14 @@ TN__PRIVATE int tn__fd_setup(int fd) {
 #endif
 
 /* close() that preserves errno and never retries (EINTR on close leaves the fd closed). */
-TN__PRIVATE void tn__fd_close(int fd) {
+TN__PRIVATE void tn__fd_close(tn_socket fd) {
     int saved = errno;
     if (fd >= 0) (void)TN__OS(close)(fd);
     errno = saved;
 }
 
 /* A socket created non-blocking and close-on-exec; SIGPIPE suppressed where needed. */
-TN__PRIVATE int tn__socket(int family, int type, int *out) {
+TN__PRIVATE int tn__socket(int family, int type, tn_socket *out) {
     int fd;
 #if TN__HAVE_GNU
     fd = TN__OS(socket)(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -5375,14 +5405,14 @@ TN__PRIVATE int tn__pipe(int fds[2]) {
    Windows: a connected pair of loopback TCP sockets (WSAPoll watches sockets only). */
 TN__PRIVATE int tn__wake_open(tn_socket fds[2]) {
     struct sockaddr_in a;
-    int len = (int)sizeof a, rc = TN_OK, lfd = TN_INVALID_SOCKET, c = TN_INVALID_SOCKET;
-    SOCKET s;
+    int len = (int)sizeof a, rc = TN_OK;
+    SOCKET s, lfd, c;
     fds[0] = fds[1] = TN_INVALID_SOCKET;
     memset(&a, 0, sizeof a);
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     if ((s = socket(AF_INET, SOCK_STREAM, 0)) == INVALID_SOCKET) return tn__last_err();
-    lfd = (int)s;
+    lfd = s;
     if (bind(s, (struct sockaddr *)&a, len) != 0 || listen(s, 1) != 0 ||
         getsockname(s, (struct sockaddr *)&a, &len) != 0 ||
         (s = socket(AF_INET, SOCK_STREAM, 0)) == INVALID_SOCKET) {
@@ -5390,16 +5420,15 @@ TN__PRIVATE int tn__wake_open(tn_socket fds[2]) {
         tn__fd_close(lfd);
         return rc;
     }
-    c = (int)s;
-    if (connect(TN__SOCK(c), (struct sockaddr *)&a, len) != 0 ||
-        (s = accept(TN__SOCK(lfd), NULL, NULL)) == INVALID_SOCKET) {
+    c = s;
+    if (connect(c, (struct sockaddr *)&a, len) != 0 || (s = accept(lfd, NULL, NULL)) == INVALID_SOCKET) {
         rc = tn__last_err();
         tn__fd_close(lfd);
         tn__fd_close(c);
         return rc;
     }
     tn__fd_close(lfd);
-    fds[0] = (int)s;   /* the accepted end is read */
+    fds[0] = s;   /* the accepted end is read */
     fds[1] = c;
     if ((rc = tn__fd_setup(fds[0])) != 0 || (rc = tn__fd_setup(fds[1])) != 0 ||
         (rc = tn__sock_setopt(fds[1], IPPROTO_TCP, TCP_NODELAY, 1)) != 0) {
@@ -5594,12 +5623,12 @@ TN__PRIVATE int tn__sock_accept(tn_socket lfd, tn_socket *out, struct sockaddr *
     int l = (int)*len, rc;
     SOCKET s = accept(TN__SOCK(lfd), sa, &l);
     if (s == INVALID_SOCKET) return tn__last_err();
-    if ((rc = tn__fd_setup((int)s)) != 0) {
-        tn__fd_close((int)s);
+    if ((rc = tn__fd_setup(s)) != 0) {
+        tn__fd_close(s);
         return rc;
     }
     *len = (size_t)l;
-    *out = (int)s;
+    *out = s;
     return TN_OK;
 }
 
@@ -6505,9 +6534,18 @@ TN__PRIVATE void tn__buf_w_u64(tn__buf_w *w, uint64_t v) {
 
 
 
+/* The fd table: one watcher per slot. POSIX and lwIP: the slot is the fd (small dense
+   ints). Windows: a SOCKET is a handle value, neither small nor dense, so slots are handed
+   out densely (freed ones chained for reuse) and a hash map finds a socket's slot
+   (TN__FD_MAP, internal.h). */
+
 typedef struct tn__fdw {              /* one fd watcher (24 bytes: one per open socket) */
     tn_fd_cb cb;
     void *user;
+#if TN__FD_MAP
+    tn_socket fd;                     /* the watched socket */
+    int next_free;                    /* inactive: the next free slot + 1 (0 = end) */
+#endif
     uint32_t iter_added;              /* skip events polled before it was added (low bits) */
     unsigned char events;             /* what the owner asked for (TN__EV_INTEREST bits) */
     unsigned char backend_events;     /* what the poller has (0 = not registered) */
@@ -6518,6 +6556,11 @@ typedef struct tn__fdw {              /* one fd watcher (24 bytes: one per open 
 
 
 #define TN__EV_INTEREST (TN_EV_READ | TN_EV_WRITE | TN__EV_RDHUP)
+#if TN__FD_MAP
+#  define TN__FDW_FD(w, slot) ((w)->fd)
+#else
+#  define TN__FDW_FD(w, slot) ((tn_socket)(slot))
+#endif
 
 /* Timers: a slot array (the id names a slot and its generation) and a binary min-heap of
    self-contained entries, so sifting touches only the heap. Cancel is O(1): the slot is
@@ -6571,14 +6614,19 @@ struct tn_loop {
     /* deferred queue */
     tn__defer *dq_head, *dq_tail;
 
-    /* fd table */
+    /* fd table (indexed by slot: see tn__fdw) */
     tn__fdw *fds;
-    size_t nfds;                      /* entries initialised: one past the highest fd seen */
+    size_t nfds;                      /* entries initialised: one past the highest slot seen */
     size_t fds_cap;
     size_t user_fds;
+#if TN__FD_MAP
+    int *fdmap;                       /* socket -> slot: open addressing, -1 empty */
+    size_t fdmap_cap, fdmap_n;        /* capacity (a power of two, at most half full), entries */
+    int fd_free;                      /* free slot chain: slot + 1, 0 = none */
+#endif
     tn__fired *fired;
     size_t fired_cap;
-    int *dirty;                       /* fds whose interest changed since the last poll */
+    int *dirty;                       /* slots whose interest changed since the last poll */
     size_t ndirty, dirty_cap;
     char *scratch;                    /* tn__loop_scratch: one read buffer for every stream */
     char *blocks;                     /* tn__loop_block_take: spare blocks, each one's first
@@ -6912,19 +6960,136 @@ TN_API int tn_async_close(tn_async *a, tn_cb cb, void *user) {
 }
 
 /* ---- fd watchers ---- */
-TN__PRIVATE tn__fdw *tn__loop_fdw(const tn_loop *loop, tn_socket fd) {
-    if (fd < 0 || (size_t)fd >= loop->nfds || !loop->fds[fd].active) return NULL;
+#if TN__FD_MAP
+/* A socket's home bucket: Winsock handles are multiples of 4; Fibonacci hashing spreads them. */
+TN__PRIVATE size_t tn__fdmap_home(const tn_loop *loop, tn_socket fd) {
+    uint64_t h = ((uint64_t)fd >> 2) * (uint64_t)0x9E3779B97F4A7C15u;
+    return (size_t)(h >> 32) & (loop->fdmap_cap - 1);
+}
+
+/* Put slot (its watcher's fd set) in the map; the map has room. */
+TN__PRIVATE void tn__fdmap_put(tn_loop *loop, int slot) {
+    size_t i = tn__fdmap_home(loop, loop->fds[slot].fd);
+    while (loop->fdmap[i] >= 0) i = (i + 1) & (loop->fdmap_cap - 1);
+    loop->fdmap[i] = slot;
+    loop->fdmap_n++;
+}
+
+/* Room for one more entry at most half full: double and re-insert. */
+TN__PRIVATE int tn__fdmap_reserve(tn_loop *loop) {
+    int *old = loop->fdmap, *m;
+    size_t oldcap = loop->fdmap_cap, cap = oldcap ? oldcap : 64, i;
+    if ((loop->fdmap_n + 1) * 2 <= oldcap) return TN_OK;
+    while ((loop->fdmap_n + 1) * 2 > cap) cap *= 2;
+    if (cap > (size_t)-1 / sizeof(int) || !(m = (int *)tn__alloc(loop->a, cap * sizeof(int)))) return TN_ENOMEM;
+    for (i = 0; i < cap; i++) m[i] = -1;
+    loop->fdmap = m;
+    loop->fdmap_cap = cap;
+    loop->fdmap_n = 0;
+    for (i = 0; i < oldcap; i++)
+        if (old[i] >= 0) tn__fdmap_put(loop, old[i]);
+    tn__free(loop->a, old);
+    return TN_OK;
+}
+
+/* Take slot out of the map; later entries of its run shift back over the hole (no
+   tombstones, so lookups stay short however many sockets come and go). */
+TN__PRIVATE void tn__fdmap_del(tn_loop *loop, int slot) {
+    size_t mask = loop->fdmap_cap - 1, i = tn__fdmap_home(loop, loop->fds[slot].fd), j;
+    while (loop->fdmap[i] != slot) {
+        if (loop->fdmap[i] < 0) return;   /* not there */
+        i = (i + 1) & mask;
+    }
+    for (j = (i + 1) & mask; loop->fdmap[j] >= 0; j = (j + 1) & mask) {
+        size_t home = tn__fdmap_home(loop, loop->fds[loop->fdmap[j]].fd);
+        /* the entry at j may move to the hole at i unless its home lies in (i, j] */
+        if (((j - home) & mask) >= ((j - i) & mask)) {
+            loop->fdmap[i] = loop->fdmap[j];
+            i = j;
+        }
+    }
+    loop->fdmap[i] = -1;
+    loop->fdmap_n--;
+}
+#endif
+
+/* The slot watching fd, or -1 (POSIX: fd itself when the table reaches it). */
+TN__PRIVATE int tn__loop_slot_find(const tn_loop *loop, tn_socket fd) {
+#if TN__FD_MAP
+    size_t i;
+    if (loop->fdmap_cap == 0 || fd == TN_INVALID_SOCKET) return -1;
+    for (i = tn__fdmap_home(loop, fd); loop->fdmap[i] >= 0; i = (i + 1) & (loop->fdmap_cap - 1))
+        if (loop->fds[loop->fdmap[i]].fd == fd) return loop->fdmap[i];
+    return -1;
+#else
+    if (fd < 0 || (size_t)fd >= loop->nfds) return -1;
+    return (int)fd;
+#endif
+}
+
+/* A zeroed, inactive watcher for fd (its slot in *slot), or NULL when out of memory. */
+TN__PRIVATE tn__fdw *tn__loop_slot_new(tn_loop *loop, tn_socket fd, int *slot) {
+#if TN__FD_MAP
+    int k;
+    if (tn__fdmap_reserve(loop) != TN_OK) return NULL;
+    if (loop->fd_free) {
+        k = loop->fd_free - 1;
+        loop->fd_free = loop->fds[k].next_free;
+    } else {
+        if (loop->nfds >= (size_t)INT_MAX ||
+            tn__grow(loop->a, (void **)&loop->fds, &loop->fds_cap, loop->nfds + 1, sizeof(tn__fdw)) != 0)
+            return NULL;
+        k = (int)loop->nfds++;
+    }
+    memset(&loop->fds[k], 0, sizeof loop->fds[k]);
+    loop->fds[k].fd = fd;
+    tn__fdmap_put(loop, k);
+    *slot = k;
+    return &loop->fds[k];
+#else
+    if ((size_t)fd >= loop->nfds) {
+        /* zero only up to this fd: capacity beyond the highest fd seen stays untouched
+           (not resident) until used */
+        if (tn__grow(loop->a, (void **)&loop->fds, &loop->fds_cap, (size_t)fd + 1, sizeof(tn__fdw)) != 0)
+            return NULL;
+        memset(loop->fds + loop->nfds, 0, ((size_t)fd + 1 - loop->nfds) * sizeof(tn__fdw));
+        loop->nfds = (size_t)fd + 1;
+    }
+    memset(&loop->fds[fd], 0, sizeof loop->fds[fd]);
+    *slot = (int)fd;
     return &loop->fds[fd];
+#endif
+}
+
+/* The watcher leaves its slot (Windows: the map, and the slot joins the free chain). */
+TN__PRIVATE void tn__loop_slot_release(tn_loop *loop, int slot) {
+#if TN__FD_MAP
+    tn__fdmap_del(loop, slot);
+    memset(&loop->fds[slot], 0, sizeof loop->fds[slot]);
+    loop->fds[slot].fd = TN_INVALID_SOCKET;
+    loop->fds[slot].next_free = loop->fd_free;
+    loop->fd_free = slot + 1;
+#else
+    memset(&loop->fds[slot], 0, sizeof loop->fds[slot]);
+#endif
+}
+
+/* The active watcher on fd (its slot in *slot), or NULL. */
+TN__PRIVATE tn__fdw *tn__loop_fdw(const tn_loop *loop, tn_socket fd, int *slot) {
+    int k = tn__loop_slot_find(loop, fd);
+    if (k < 0 || !loop->fds[k].active) return NULL;
+    *slot = k;
+    return &loop->fds[k];
 }
 
 /* Bring the poller in line with a watcher's interest. Interest 0 takes the fd out of the
    poller entirely, so a hung-up fd nobody reads cannot spin the loop. */
-TN__PRIVATE int tn__loop_sync_fd(tn_loop *loop, int fd, tn__fdw *w) {
+TN__PRIVATE int tn__loop_sync_fd(tn_loop *loop, int slot, tn__fdw *w) {
     int rc = TN_OK, want = w->events;
     if (want == w->backend_events) return TN_OK;
-    if (want == 0) rc = tn__poll_del(loop, fd);
-    else if (w->backend_events == 0) rc = tn__poll_add(loop, fd, want);
-    else rc = tn__poll_mod(loop, fd, want);
+    if (want == 0) rc = tn__poll_del(loop, TN__FDW_FD(w, slot), slot);
+    else if (w->backend_events == 0) rc = tn__poll_add(loop, TN__FDW_FD(w, slot), slot, want);
+    else rc = tn__poll_mod(loop, TN__FDW_FD(w, slot), slot, want);
     if (rc == TN_OK) w->backend_events = (unsigned char)want;
     return rc;
 }
@@ -6932,12 +7097,12 @@ TN__PRIVATE int tn__loop_sync_fd(tn_loop *loop, int fd, tn__fdw *w) {
 /* Interest changes are applied lazily, right before the next poll: a watcher that drops
    READ and takes it back within one iteration (the usual read-callback-starts-next-read
    pattern) costs no system call. If the list cannot grow, sync at once. */
-TN__PRIVATE int tn__loop_mark_dirty(tn_loop *loop, int fd, tn__fdw *w) {
+TN__PRIVATE int tn__loop_mark_dirty(tn_loop *loop, int slot, tn__fdw *w) {
     if (w->dirty) return TN_OK;
     if (w->events == w->backend_events) return TN_OK;
     if (tn__grow(loop->a, (void **)&loop->dirty, &loop->dirty_cap, loop->ndirty + 1, sizeof(int)) != 0)
-        return tn__loop_sync_fd(loop, fd, w);
-    loop->dirty[loop->ndirty++] = fd;
+        return tn__loop_sync_fd(loop, slot, w);
+    loop->dirty[loop->ndirty++] = slot;
     w->dirty = 1;
     return TN_OK;
 }
@@ -6947,13 +7112,13 @@ TN__PRIVATE int tn__loop_mark_dirty(tn_loop *loop, int fd, tn__fdw *w) {
 TN__PRIVATE void tn__loop_flush_dirty(tn_loop *loop) {
     size_t i, kept = 0;
     for (i = 0; i < loop->ndirty; i++) {
-        int fd = loop->dirty[i];
+        int slot = loop->dirty[i];
         tn__fdw *w;
-        if ((size_t)fd >= loop->nfds) continue;
-        w = &loop->fds[fd];
+        if ((size_t)slot >= loop->nfds) continue;
+        w = &loop->fds[slot];
         if (!w->active || !w->dirty) continue;
         w->dirty = 0;
-        if (tn__loop_sync_fd(loop, fd, w) != TN_OK && w->events) loop->dirty[kept++] = fd;
+        if (tn__loop_sync_fd(loop, slot, w) != TN_OK && w->events) loop->dirty[kept++] = slot;
     }
     loop->ndirty = kept;
 }
@@ -6962,10 +7127,10 @@ TN__PRIVATE void tn__loop_flush_dirty(tn_loop *loop) {
 TN__PRIVATE int tn__loop_report_refused(tn_loop *loop, int nfired) {
     size_t i;
     for (i = 0; i < loop->ndirty; i++) {
-        int fd = loop->dirty[i];
-        tn__fdw *w = &loop->fds[fd];
+        int slot = loop->dirty[i];
+        tn__fdw *w = &loop->fds[slot];
         if (w->active && w->events && tn__loop_fired_reserve(loop, (size_t)nfired + 1) == TN_OK) {
-            loop->fired[nfired].fd = fd;
+            loop->fired[nfired].slot = slot;
             loop->fired[nfired].events = TN_EV_ERROR | w->events;
             nfired++;
         }
@@ -6976,21 +7141,18 @@ TN__PRIVATE int tn__loop_report_refused(tn_loop *loop, int nfired) {
 
 TN__PRIVATE int tn__loop_add_fd(tn_loop *loop, tn_socket fd, int events, tn_fd_cb cb, void *user, int internal) {
     tn__fdw *w;
-    int rc;
-    if (fd < 0 || !cb) return TN_EINVAL;
-    if ((size_t)fd >= loop->nfds) {
-        /* zero only up to this fd: capacity beyond the highest fd seen stays untouched
-           (not resident) until used */
-        rc = tn__grow(loop->a, (void **)&loop->fds, &loop->fds_cap, (size_t)fd + 1, sizeof(tn__fdw));
-        if (rc != 0) return rc;
-        memset(loop->fds + loop->nfds, 0, ((size_t)fd + 1 - loop->nfds) * sizeof(tn__fdw));
-        loop->nfds = (size_t)fd + 1;
-    }
-    w = &loop->fds[fd];
-    if (w->active) return TN_EEXIST;
-    memset(w, 0, sizeof *w);
+    int rc, slot;
+    if (fd == TN_INVALID_SOCKET || !cb) return TN_EINVAL;
+#if !TN__FD_MAP
+    if (fd < 0) return TN_EINVAL;
+#endif
+    if (tn__loop_fdw(loop, fd, &slot)) return TN_EEXIST;
+    if (!(w = tn__loop_slot_new(loop, fd, &slot))) return TN_ENOMEM;
     w->events = (unsigned char)(events & TN__EV_INTEREST);
-    if ((rc = tn__loop_sync_fd(loop, fd, w)) != 0) return rc;   /* report EBADF etc. now */
+    if ((rc = tn__loop_sync_fd(loop, slot, w)) != 0) {   /* report EBADF etc. now */
+        tn__loop_slot_release(loop, slot);
+        return rc;
+    }
     w->cb = cb;
     w->user = user;
     w->active = 1;
@@ -7006,33 +7168,36 @@ TN_API int tn_loop_add_fd(tn_loop *loop, tn_socket fd, int events, tn_fd_cb cb, 
 }
 
 TN_API int tn_loop_update_fd(tn_loop *loop, tn_socket fd, int events) {
-    tn__fdw *w = loop ? tn__loop_fdw(loop, fd) : NULL;
+    int slot = -1;
+    tn__fdw *w = loop ? tn__loop_fdw(loop, fd, &slot) : NULL;
     if (!w) return TN_ENOENT;
     w->events = (unsigned char)(events & TN__EV_INTEREST);
-    return tn__loop_mark_dirty(loop, fd, w);
+    return tn__loop_mark_dirty(loop, slot, w);
 }
 
 TN_API int tn_loop_remove_fd(tn_loop *loop, tn_socket fd) {
-    tn__fdw *w = loop ? tn__loop_fdw(loop, fd) : NULL;
+    int slot = -1;
+    tn__fdw *w = loop ? tn__loop_fdw(loop, fd, &slot) : NULL;
     if (!w) return TN_ENOENT;
-    if (w->backend_events) (void)tn__poll_del(loop, fd);
+    if (w->backend_events) (void)tn__poll_del(loop, fd, slot);
     if (!w->internal) loop->user_fds--;
-    memset(w, 0, sizeof *w);
+    tn__loop_slot_release(loop, slot);
     return TN_OK;
 }
 
 TN__PRIVATE int tn__loop_dispatch_io(tn_loop *loop, int nfired) {
     int i, n = 0;
     for (i = 0; i < nfired; i++) {
-        int fd = loop->fired[i].fd, ev = loop->fired[i].events, mask;
-        tn__fdw *w = tn__loop_fdw(loop, fd);
+        int slot = loop->fired[i].slot, ev = loop->fired[i].events, mask;
+        tn__fdw *w = (size_t)slot < loop->nfds && loop->fds[slot].active ? &loop->fds[slot] : NULL;
         /* re-check: an earlier callback may have removed this watcher, or removed it and
-           added a new one on a reused fd number (which must not see these stale events) */
+           added a new one on a reused fd number or slot (which must not see these stale
+           events) */
         if (!w || w->iter_added == (uint32_t)loop->iter) continue;
         mask = ev & w->events;
         if ((ev & TN_EV_ERROR) && w->events) mask |= TN_EV_ERROR;
         if (!mask) continue;
-        w->cb(loop, fd, mask, w->user);
+        w->cb(loop, TN__FDW_FD(w, slot), mask, w->user);
         n++;
     }
     return n;
@@ -7264,6 +7429,9 @@ TN__PRIVATE void tn__loop_release(tn_loop *loop) {
     tn__poll_free(loop);
     tn__mutex_destroy(&loop->post_lock);
     tn__free(&a, loop->fds);
+#if TN__FD_MAP
+    tn__free(&a, loop->fdmap);
+#endif
     tn__free(&a, loop->fired);
     tn__free(&a, loop->dirty);
     tn__free(&a, loop->timers);
@@ -7378,9 +7546,11 @@ TN_API int tn_loop_free(tn_loop *loop) {
             TN__LLOG(loop, TN_LOG_WARN, TN_EBUSY, "  alive: %s", h->type->kind);
         for (h = loop->closing_head; h; h = h->next)
             TN__LLOG(loop, TN_LOG_WARN, TN_EBUSY, "  alive: %s (closing)", h->type->kind);
+        /* (Win64: only a handle's low 32 bits are significant, so unsigned long holds it) */
         for (i = 0; i < loop->nfds; i++)
             if (loop->fds[i].active && !loop->fds[i].internal)
-                TN__LLOG(loop, TN_LOG_WARN, TN_EBUSY, "  alive: fd watcher on fd %lu", (unsigned long)i);
+                TN__LLOG(loop, TN_LOG_WARN, TN_EBUSY, "  alive: fd watcher on fd %lu",
+                         (unsigned long)TN__FDW_FD(&loop->fds[i], i));
         return TN_EBUSY;
     }
     /* no more posts from other threads; drop what is queued without calling it */
@@ -7465,15 +7635,15 @@ TN_API tn_socket tn_loop_backend_fd(const tn_loop *loop) {
 }
 
 TN_API size_t tn_loop_poll_fds(tn_loop *loop, tn_pollfd *out, size_t cap) {
-    size_t fd, n = 0;
+    size_t slot, n = 0;
     if (!loop) return 0;
     if (loop->ndirty) tn__loop_flush_dirty(loop);
-    for (fd = 0; fd < loop->nfds; fd++) {
-        const tn__fdw *w = &loop->fds[fd];
+    for (slot = 0; slot < loop->nfds; slot++) {
+        const tn__fdw *w = &loop->fds[slot];
         int ev = w->active ? w->events & (TN_EV_READ | TN_EV_WRITE) : 0;
         if (!ev) continue;
         if (out && n < cap) {
-            out[n].fd = (tn_socket)fd;
+            out[n].fd = TN__FDW_FD(w, slot);
             out[n].events = ev;
         }
         n++;
@@ -7575,30 +7745,31 @@ TN__PRIVATE uint32_t tn__epoll_mask(int events) {
     return m;
 }
 
-TN__PRIVATE int tn__epoll_ctl(tn_loop *loop, int op, int fd, int events) {
+TN__PRIVATE int tn__epoll_ctl(tn_loop *loop, int op, int fd, int slot, int events) {
     tn__epoll *p = (tn__epoll *)*tn__loop_backend(loop);
     struct epoll_event ev;
     memset(&ev, 0, sizeof ev);
     ev.events = tn__epoll_mask(events);
-    ev.data.fd = fd;
+    ev.data.fd = slot;   /* reported back as the slot (the fd itself unless TN__FD_MAP) */
     if (epoll_ctl(p->epfd, op, fd, &ev) != 0) return tn__last_err();
     return TN_OK;
 }
 
-TN__PRIVATE int tn__poll_add(tn_loop *loop, int fd, int events) {
-    int rc = tn__epoll_ctl(loop, EPOLL_CTL_ADD, fd, events);
+TN__PRIVATE int tn__poll_add(tn_loop *loop, int fd, int slot, int events) {
+    int rc = tn__epoll_ctl(loop, EPOLL_CTL_ADD, fd, slot, events);
     /* an fd closed without remove_fd leaves a stale registration on a reused number */
-    if (rc == TN_EEXIST) rc = tn__epoll_ctl(loop, EPOLL_CTL_MOD, fd, events);
+    if (rc == TN_EEXIST) rc = tn__epoll_ctl(loop, EPOLL_CTL_MOD, fd, slot, events);
     return rc;
 }
 
-TN__PRIVATE int tn__poll_mod(tn_loop *loop, int fd, int events) {
-    return tn__epoll_ctl(loop, EPOLL_CTL_MOD, fd, events);
+TN__PRIVATE int tn__poll_mod(tn_loop *loop, int fd, int slot, int events) {
+    return tn__epoll_ctl(loop, EPOLL_CTL_MOD, fd, slot, events);
 }
 
-TN__PRIVATE int tn__poll_del(tn_loop *loop, int fd) {
+TN__PRIVATE int tn__poll_del(tn_loop *loop, int fd, int slot) {
     tn__epoll *p = (tn__epoll *)*tn__loop_backend(loop);
     struct epoll_event ev;
+    (void)slot;
     memset(&ev, 0, sizeof ev);
     if (epoll_ctl(p->epfd, EPOLL_CTL_DEL, fd, &ev) != 0 && errno != ENOENT && errno != EBADF)
         return tn__last_err();
@@ -7617,7 +7788,7 @@ TN__PRIVATE int tn__poll_wait(tn_loop *loop, int timeout_ms) {
         if (e & EPOLLOUT) ev |= TN_EV_WRITE;
         if (e & (EPOLLERR | EPOLLHUP)) ev |= TN_EV_ERROR | TN_EV_READ;
         if (e & (EPOLLRDHUP | EPOLLERR | EPOLLHUP)) ev |= TN__EV_RDHUP;
-        tn__loop_fired(loop)[i].fd = p->events[i].data.fd;
+        tn__loop_fired(loop)[i].slot = p->events[i].data.fd;
         tn__loop_fired(loop)[i].events = ev;
     }
     return n;
@@ -7639,8 +7810,9 @@ TN__PRIVATE int tn__poll_wait(tn_loop *loop, int timeout_ms) {
 #if TN__POLL_POLL || TN__POLL_WSAPOLL
 
 /* One dense array handed to poll() (or WSAPoll, which takes the same shape of array over
-   sockets), and an index from the fd (on Windows the socket value, an int: Winsock handles
-   are small multiples of 4) to its position. WSAPoll refuses flags it does not support
+   sockets), an index from the loop's slot for the fd (the fd itself on POSIX and lwIP;
+   Windows: a dense index the loop keeps per SOCKET) to its position, and (TN__FD_MAP)
+   back from each position to its slot. WSAPoll refuses flags it does not support
    (POLLPRI): it gets POLLRDNORM and POLLWRNORM only, and has no peer-left flag (streams
    peek instead: TN__HAVE_RDHUP is 0). */
 #if TN__POLL_WSAPOLL
@@ -7648,21 +7820,30 @@ typedef WSAPOLLFD tn__pfd;
 #  define TN__PFD_IN POLLRDNORM
 #  define TN__PFD_READY (POLLRDNORM | POLLRDBAND)
 #  define TN__PFD_OUT POLLWRNORM
-#  define TN__PFD_SOCK(fd) TN__SOCK(fd)
 #else
 typedef struct pollfd tn__pfd;
 #  define TN__PFD_IN POLLIN
 #  define TN__PFD_READY (POLLIN | POLLPRI)
 #  define TN__PFD_OUT POLLOUT
-#  define TN__PFD_SOCK(fd) (fd)
 #endif
 
 typedef struct tn__pollset {
     tn__pfd *pfds;            /* the set handed to poll() */
     size_t n, cap;
-    int *index;               /* fd → position in pfds, -1 when absent */
+#if TN__FD_MAP
+    int *slots;               /* position in pfds → the loop's slot */
+    size_t slots_cap;
+#endif
+    int *index;               /* slot → position in pfds, -1 when absent */
     size_t index_cap;
 } tn__pollset;
+
+/* The loop's slot of the entry at pos (without TN__FD_MAP the slot is the fd). */
+#if TN__FD_MAP
+#  define TN__PFD_SLOT(p, pos) ((p)->slots[pos])
+#else
+#  define TN__PFD_SLOT(p, pos) ((int)(p)->pfds[pos].fd)
+#endif
 
 TN__PRIVATE const char *tn__poll_name(void) { return TN__POLL_WSAPOLL ? "wsapoll" : "poll"; }
 TN__PRIVATE tn_socket tn__poll_fd(tn_loop *loop) { (void)loop; return TN_INVALID_SOCKET; }   /* tn_loop_poll_fds */
@@ -7679,6 +7860,9 @@ TN__PRIVATE void tn__poll_free(tn_loop *loop) {
     if (!p) return;
     tn__free(tn__loop_alloc(loop), p->pfds);
     tn__free(tn__loop_alloc(loop), p->index);
+#if TN__FD_MAP
+    tn__free(tn__loop_alloc(loop), p->slots);
+#endif
     tn__free(tn__loop_alloc(loop), p);
     *tn__loop_backend(loop) = NULL;
 }
@@ -7691,46 +7875,57 @@ TN__PRIVATE short tn__poll_mask(int events) {
     return (short)m;
 }
 
-TN__PRIVATE int tn__poll_add(tn_loop *loop, int fd, int events) {
+TN__PRIVATE int tn__poll_add(tn_loop *loop, tn_socket fd, int slot, int events) {
     tn__pollset *p = (tn__pollset *)*tn__loop_backend(loop);
     int rc;
-    if (fd < 0) return TN_EINVAL;
-    if ((size_t)fd >= p->index_cap) {
+    if (slot < 0) return TN_EINVAL;
+    if ((size_t)slot >= p->index_cap) {
         size_t old = p->index_cap, i;
-        rc = tn__grow(tn__loop_alloc(loop), (void **)&p->index, &p->index_cap, (size_t)fd + 1, sizeof(int));
+        rc = tn__grow(tn__loop_alloc(loop), (void **)&p->index, &p->index_cap, (size_t)slot + 1, sizeof(int));
         if (rc != 0) return rc;
         for (i = old; i < p->index_cap; i++) p->index[i] = -1;
     }
-    if (p->index[fd] >= 0) {
-        p->pfds[p->index[fd]].events = tn__poll_mask(events);
+    if (p->index[slot] >= 0) {
+        p->pfds[p->index[slot]].events = tn__poll_mask(events);
         return TN_OK;
     }
     if ((rc = tn__grow(tn__loop_alloc(loop), (void **)&p->pfds, &p->cap, p->n + 1, sizeof(tn__pfd))) != 0) return rc;
+#if TN__FD_MAP
+    if ((rc = tn__grow(tn__loop_alloc(loop), (void **)&p->slots, &p->slots_cap, p->n + 1, sizeof(int))) != 0) return rc;
+#endif
     if ((rc = tn__loop_fired_reserve(loop, p->n + 1)) != 0) return rc;
-    p->pfds[p->n].fd = TN__PFD_SOCK(fd);
+    p->pfds[p->n].fd = fd;
     p->pfds[p->n].events = tn__poll_mask(events);
     p->pfds[p->n].revents = 0;
-    p->index[fd] = (int)p->n++;
+#if TN__FD_MAP
+    p->slots[p->n] = slot;
+#endif
+    p->index[slot] = (int)p->n++;
     return TN_OK;
 }
 
-TN__PRIVATE int tn__poll_mod(tn_loop *loop, int fd, int events) {
+TN__PRIVATE int tn__poll_mod(tn_loop *loop, tn_socket fd, int slot, int events) {
     tn__pollset *p = (tn__pollset *)*tn__loop_backend(loop);
-    if (fd < 0 || (size_t)fd >= p->index_cap || p->index[fd] < 0) return TN_ENOENT;
-    p->pfds[p->index[fd]].events = tn__poll_mask(events);
+    (void)fd;
+    if (slot < 0 || (size_t)slot >= p->index_cap || p->index[slot] < 0) return TN_ENOENT;
+    p->pfds[p->index[slot]].events = tn__poll_mask(events);
     return TN_OK;
 }
 
-TN__PRIVATE int tn__poll_del(tn_loop *loop, int fd) {
+TN__PRIVATE int tn__poll_del(tn_loop *loop, tn_socket fd, int slot) {
     tn__pollset *p = (tn__pollset *)*tn__loop_backend(loop);
     int pos;
-    if (fd < 0 || (size_t)fd >= p->index_cap || (pos = p->index[fd]) < 0) return TN_OK;
+    (void)fd;
+    if (slot < 0 || (size_t)slot >= p->index_cap || (pos = p->index[slot]) < 0) return TN_OK;
     p->n--;
-    if ((size_t)pos != p->n) {
+    if ((size_t)pos != p->n) {   /* the last entry fills the hole */
         p->pfds[pos] = p->pfds[p->n];
-        p->index[(int)p->pfds[pos].fd] = pos;
+#if TN__FD_MAP
+        p->slots[pos] = p->slots[p->n];
+#endif
+        p->index[TN__PFD_SLOT(p, pos)] = pos;
     }
-    p->index[fd] = -1;
+    p->index[slot] = -1;
     return TN_OK;
 }
 
@@ -7760,7 +7955,7 @@ TN__PRIVATE int tn__poll_wait(tn_loop *loop, int timeout_ms) {
 #if TN__HAVE_POLLRDHUP
         if (r & POLLRDHUP) ev |= TN__EV_RDHUP | TN_EV_READ;
 #endif
-        tn__loop_fired(loop)[k].fd = (int)p->pfds[i].fd;
+        tn__loop_fired(loop)[k].slot = TN__PFD_SLOT(p, i);
         tn__loop_fired(loop)[k].events = ev;
         k++;
     }
@@ -8001,9 +8196,10 @@ TN_API int tn_socket_local_addr(tn_socket fd, tn_addr *out) { return tn__net_soc
 TN_API int tn_socket_peer_addr(tn_socket fd, tn_addr *out) { return tn__net_sock_addr(fd, 1, out); }
 
 /* Accept one connection: non-blocking and close-on-exec. TN_EAGAIN when none is queued. */
-TN__PRIVATE int tn__net_accept(int lfd, int *out, tn_addr *peer) {
+TN__PRIVATE int tn__net_accept(tn_socket lfd, tn_socket *out, tn_addr *peer) {
     size_t len = sizeof peer->u.bytes;
-    int fd = -1, rc;
+    tn_socket fd = TN_INVALID_SOCKET;
+    int rc;
     memset(peer, 0, sizeof *peer);
     if ((rc = tn__sock_accept(lfd, &fd, tn__net_sa(peer), &len)) != 0) return rc;
     peer->len = (uint32_t)len;
@@ -8096,8 +8292,9 @@ TN__PRIVATE int tn__net_getaddrinfo(const tn_allocator *a, const char *host, int
 #endif
 }
 
-TN__PRIVATE int tn__net_listen_on(const tn_addr *addr, const tn_bind_opts *o, int backlog, int *out) {
-    int fd = -1, rc;
+TN__PRIVATE int tn__net_listen_on(const tn_addr *addr, const tn_bind_opts *o, int backlog, tn_socket *out) {
+    tn_socket fd = TN_INVALID_SOCKET;
+    int rc;
     int fam = tn__net_csa(addr)->sa_family;
     if ((rc = tn__socket(fam, SOCK_STREAM, &fd)) != 0) return rc;
 #if !defined(_WIN32)   /* Windows' SO_REUSEADDR lets another socket steal the port */
@@ -8148,7 +8345,7 @@ TN_API int tn_bind_sockets(const char *host, int port, const tn_bind_opts *opts,
     rc = tn__net_getaddrinfo(&a, host, port, o.family, 1, &addrs, &n);
     if (rc != 0) return rc;
     for (i = 0; i < n; i++) {
-        int fd = -1;
+        tn_socket fd = TN_INVALID_SOCKET;
         if (made >= cap) {
             rc = TN_ELIMIT;
             break;
@@ -8643,7 +8840,7 @@ struct tn_stream {
     tn_timer_id idle_timer;
     void *user;
 
-    int fd;
+    tn_socket fd;                  /* a pipe stream's int fd on POSIX (tn_socket is int there) */
     int cause;
     struct {                       /* resolved options, stored compactly (see tn_stream_get_opts) */
         uint32_t max_buffer_size;  /* sizes are clamped to 4 GiB - 1 */
@@ -8691,10 +8888,10 @@ TN__PRIVATE void tn__stream_buf_release(tn_stream *s, tn_buf *b) {
 /* (the system calls are platform.c's: EINTR, SIGPIPE and Winsock are handled there) */
 TN__PRIVATE long tn__stream_sock_read(tn_stream *s, void *buf, size_t n) { return tn__sock_recv(s->fd, buf, n); }
 TN__PRIVATE long tn__stream_sock_write(tn_stream *s, const void *buf, size_t n) { return tn__sock_send(s->fd, buf, n); }
-TN__PRIVATE long tn__stream_fd_read(tn_stream *s, void *buf, size_t n) { return tn__fd_read(s->fd, buf, n); }
-TN__PRIVATE long tn__stream_fd_write(tn_stream *s, const void *buf, size_t n) { return tn__fd_write(s->fd, buf, n); }
+TN__PRIVATE long tn__stream_fd_read(tn_stream *s, void *buf, size_t n) { return tn__fd_read((int)s->fd, buf, n); }
+TN__PRIVATE long tn__stream_fd_write(tn_stream *s, const void *buf, size_t n) { return tn__fd_write((int)s->fd, buf, n); }
 TN__PRIVATE long tn__stream_sock_writev(tn_stream *s, const tn_str *bufs, int n) { return tn__sock_sendv(s->fd, bufs, n); }
-TN__PRIVATE long tn__stream_fd_writev(tn_stream *s, const tn_str *bufs, int n) { return tn__fd_writev(s->fd, bufs, n); }
+TN__PRIVATE long tn__stream_fd_writev(tn_stream *s, const tn_str *bufs, int n) { return tn__fd_writev((int)s->fd, bufs, n); }
 
 TN__PRIVATE int tn__stream_sock_shutdown(tn_stream *s) {
     return tn__sock_shutdown_write(s->fd);
@@ -8743,10 +8940,10 @@ TN__PRIVATE void tn__stream_close_now(tn_stream *s, int cause) {
     s->closed = 1;
     s->cause = cause;
     if (s->ops->closing) s->ops->closing(s, cause);   /* TLS: close_notify while the fd is open */
-    if (s->fd >= 0) {
+    if (s->fd != TN_INVALID_SOCKET) {
         (void)tn_loop_remove_fd(loop, s->fd);
         tn__fd_close(s->fd);
-        s->fd = -1;
+        s->fd = TN_INVALID_SOCKET;
     }
     if (s->idle_timer) {
         (void)tn_loop_cancel(loop, s->idle_timer);
@@ -9172,11 +9369,11 @@ TN__PRIVATE void tn__stream_opts_resolve(const tn_stream_opts *opts, tn_stream *
 
 /* setup: make fd non-blocking and close-on-exec (0 for sockets we created that way).
    extra: bytes for the owner's per-connection state in the same allocation. */
-TN__PRIVATE int tn__stream_new(tn_loop *loop, int fd, const tn__transport_ops *ops, const tn_stream_opts *opts,
+TN__PRIVATE int tn__stream_new(tn_loop *loop, tn_socket fd, const tn__transport_ops *ops, const tn_stream_opts *opts,
                                int setup, size_t extra, tn_stream **out) {
     tn_stream *s;
     int rc;
-    if (!loop || fd < 0 || !out) return TN_EINVAL;
+    if (!loop || fd == TN_INVALID_SOCKET || !out) return TN_EINVAL;
     *out = NULL;
     if (setup && (rc = tn__fd_setup(fd)) != 0) return rc;
     s = (tn_stream *)tn__calloc(tn__loop_alloc(loop), TN__STREAM_SIZE + extra);
@@ -9204,11 +9401,20 @@ TN_API int tn_stream_new_socket(tn_loop *loop, tn_socket fd, const tn_stream_opt
 }
 
 TN_API int tn_stream_new_pipe(tn_loop *loop, int fd, const tn_stream_opts *opts, tn_stream **out) {
+#if defined(_WIN32)   /* WSAPoll watches sockets only */
+    (void)loop;
+    (void)fd;
+    (void)opts;
+    if (out) *out = NULL;
+    return TN_ENOTSUP;
+#else
+    if (fd < 0) return TN_EINVAL;
     return tn__stream_new(loop, fd, &tn__stream_pipe_ops, opts, 1, 0, out);
+#endif
 }
 
 /* A socket from tn__net_accept / tn__socket: already non-blocking and close-on-exec. */
-TN__PRIVATE int tn__stream_new_own_socket(tn_loop *loop, int fd, const tn_stream_opts *opts, size_t extra,
+TN__PRIVATE int tn__stream_new_own_socket(tn_loop *loop, tn_socket fd, const tn_stream_opts *opts, size_t extra,
                                           tn_stream **out) {
     return tn__stream_new(loop, fd, &tn__stream_socket_ops, opts, 0, extra, out);
 }
@@ -10540,7 +10746,7 @@ struct tn_tcp_server {
     tn_tcp_server_opts opts;
     tn_tcp_conn_cb cb;
     void *user;
-    int *fds;                      /* listening sockets */
+    tn_socket *fds;                /* listening sockets */
     size_t nfds, fds_cap;
     size_t conns;
     tn__tcp_conn *first;           /* open connections (O(1) insert and remove) */
@@ -10620,7 +10826,8 @@ TN__PRIVATE void tn__tcp_srv_on_accept(tn_loop *loop, tn_socket lfd, int events,
         tn_addr peer;
         tn_stream *s;
         tn__tcp_conn *c;
-        int fd = -1, rc;
+        tn_socket fd = TN_INVALID_SOCKET;
+        int rc;
         if (tn__tcp_srv_at_cap(srv)) {
             tn__tcp_srv_set_accepting(srv, 0);
             break;
@@ -10704,9 +10911,9 @@ TN_API int tn_tcp_server_new(tn_loop *loop, const tn_tcp_server_opts *opts, tn_t
 
 TN_API int tn_tcp_server_add_socket(tn_tcp_server *srv, tn_socket fd) {
     int rc;
-    if (!srv || fd < 0) return TN_EINVAL;
+    if (!srv || fd == TN_INVALID_SOCKET) return TN_EINVAL;
     if (srv->h.closing) return TN_ECLOSED;
-    if ((rc = tn__grow(tn__loop_alloc(srv->h.loop), (void **)&srv->fds, &srv->fds_cap, srv->nfds + 1, sizeof(int))) != 0) return rc;
+    if ((rc = tn__grow(tn__loop_alloc(srv->h.loop), (void **)&srv->fds, &srv->fds_cap, srv->nfds + 1, sizeof(tn_socket))) != 0) return rc;
     if ((rc = tn__fd_setup(fd)) != 0) return rc;
     rc = tn__loop_add_fd(srv->h.loop, fd, srv->paused ? 0 : TN_EV_READ, tn__tcp_srv_on_accept, srv, 1);
     if (rc != 0) return rc;
@@ -10868,7 +11075,7 @@ struct tn_connector {
     size_t *chain[2];              /* address indices: [0] first family, [1] the other */
     size_t len[2], pos[2];
     int started[2];
-    int fd[2];                     /* attempt in flight per chain, -1 if none */
+    tn_socket fd[2];               /* attempt in flight per chain, TN_INVALID_SOCKET if none */
     tn_timer_id timeout_timer, fallback_timer;
     int last_err;
     int done;
@@ -10879,10 +11086,10 @@ struct tn_connector {
 TN__PRIVATE void tn__tcp_cx_try(tn_connector *c, int chain);
 
 TN__PRIVATE void tn__tcp_cx_drop_attempt(tn_connector *c, int chain) {
-    if (c->fd[chain] >= 0) {
+    if (c->fd[chain] != TN_INVALID_SOCKET) {
         (void)tn_loop_remove_fd(c->h.loop, c->fd[chain]);
         tn__fd_close(c->fd[chain]);
-        c->fd[chain] = -1;
+        c->fd[chain] = TN_INVALID_SOCKET;
     }
 }
 
@@ -10919,11 +11126,11 @@ TN__PRIVATE void tn__tcp_cx_finalize(tn__handle *h) {
 }
 static const tn__handle_type tn__tcp_connector_type = { "tcp_connector", tn__tcp_cx_finalize };
 
-TN__PRIVATE void tn__tcp_cx_success(tn_connector *c, int chain, int fd) {
+TN__PRIVATE void tn__tcp_cx_success(tn_connector *c, int chain, tn_socket fd) {
     tn_stream *s;
     int rc;
     (void)tn_loop_remove_fd(c->h.loop, fd);
-    if (c->fd[chain] == fd) c->fd[chain] = -1;
+    if (c->fd[chain] == fd) c->fd[chain] = TN_INVALID_SOCKET;
     rc = tn__stream_new_own_socket(c->h.loop, fd, &c->opts.stream, 0, &s);
     if (rc != 0) {
         tn__fd_close(fd);
@@ -10934,7 +11141,8 @@ TN__PRIVATE void tn__tcp_cx_success(tn_connector *c, int chain, int fd) {
 }
 
 TN__PRIVATE void tn__tcp_cx_on_writable(tn_connector *c, int chain) {
-    int fd = c->fd[chain], err = tn__sock_error(fd);
+    tn_socket fd = c->fd[chain];
+    int err = tn__sock_error(fd);
     if (err == 0) {
         tn__tcp_cx_success(c, chain, fd);
         return;
@@ -10966,7 +11174,8 @@ TN__PRIVATE void tn__tcp_cx_try(tn_connector *c, int chain) {
     tn_loop *loop = c->h.loop;
     while (!c->done && c->pos[chain] < c->len[chain]) {
         const tn_addr *a = &c->addrs[c->chain[chain][c->pos[chain]++]];
-        int fd = -1, rc;
+        tn_socket fd = TN_INVALID_SOCKET;
+        int rc;
         if ((rc = tn__socket(tn__net_csa(a)->sa_family, SOCK_STREAM, &fd)) != 0) {
             c->last_err = rc;
             continue;
@@ -11009,7 +11218,7 @@ TN__PRIVATE void tn__tcp_cx_try(tn_connector *c, int chain) {
         tn__tcp_cx_start_chain(c, 1 - chain);
         return;
     }
-    if (c->fd[0] < 0 && c->fd[1] < 0 && c->pos[0] >= c->len[0] && c->pos[1] >= c->len[1])
+    if (c->fd[0] == TN_INVALID_SOCKET && c->fd[1] == TN_INVALID_SOCKET && c->pos[0] >= c->len[0] && c->pos[1] >= c->len[1])
         tn__tcp_cx_finish(c, c->last_err ? c->last_err : TN_EREFUSED, NULL);
 }
 
@@ -11077,7 +11286,7 @@ TN_API int tn_tcp_connect(tn_loop *loop, const char *host, int port, const tn_co
     c = (tn_connector *)tn__calloc(tn__loop_alloc(loop), sizeof *c);
     if (!c) return TN_ENOMEM;
     tn__tcp_connect_opts_resolve(opts, &c->opts);
-    c->fd[0] = c->fd[1] = -1;
+    c->fd[0] = c->fd[1] = TN_INVALID_SOCKET;
     c->cb = cb;
     c->user = user;
     if (c->opts.source_ip && !(c->source_ip = tn__strdup(tn__loop_alloc(loop), c->opts.source_ip))) {

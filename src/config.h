@@ -202,7 +202,7 @@
    Built and tested on Linux (epoll and poll backends), gcc and clang, C99 and C++.
    macOS and the BSDs use the poll() backend; their code paths are tested on Linux with
    TORNADO_GENERIC_POSIX. No kqueue backend. Windows (Vista+): WSAPoll, link ws2_32 and
-   bcrypt, no pthreads needed; a tn_socket holds the SOCKET as an int; each loop owns a
+   bcrypt, no pthreads needed; a tn_socket is the SOCKET (uintptr_t); each loop owns a
    WSAStartup reference; static files through CreateFileW/ReadFile (no sendfile); no unix
    sockets, pipes or fork_processes there. Cross-built with mingw-w64 and tested under wine.
    Firmware (TORNADO_PLATFORM_LWIP): lwIP's socket API with an RTOS (NO_SYS=0; lwipopts.h:

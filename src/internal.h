@@ -64,8 +64,8 @@ struct sockaddr_in6 {
 #  define TN__HAVE_FORK 0
 #elif defined(_WIN32)
 /* Windows (Winsock 2, Vista or later: WSAPoll, inet_ntop, SRW locks, condition variables).
-   A tn_socket holds a SOCKET as an int (kernel handles fit in 32 bits); platform.c
-   converts at each Winsock call and maps WSAGetLastError() into TN_E* codes. */
+   A tn_socket is a SOCKET (platform.h spells it uintptr_t: the same type as UINT_PTR);
+   platform.c maps WSAGetLastError() into TN_E* codes. */
 #  include <winsock2.h>
 #  include <ws2tcpip.h>
 #  include <windows.h>
@@ -76,7 +76,7 @@ struct sockaddr_in6 {
 #    include <BaseTsd.h>
 typedef SSIZE_T ssize_t;
 #  endif
-#  define TN__SOCK(fd) ((SOCKET)(intptr_t)(fd))
+#  define TN__SOCK(fd) ((SOCKET)(fd))
 #  define TN__OS(name) name
 #  define TN__HAVE_GETADDRINFO 1
 #  define TN__HAVE_UNIX_SOCKETS 0
@@ -235,9 +235,10 @@ typedef int tn__file;
 TN__PRIVATE int tn__err_from_errno(int e);
 TN__PRIVATE int tn__last_err(void);
 TN__PRIVATE uint32_t tn__clamp_u32(uint64_t v);
-TN__PRIVATE int tn__fd_setup(int fd);
-TN__PRIVATE void tn__fd_close(int fd);
-TN__PRIVATE int tn__socket(int family, int type, int *out);
+/* tn__fd_setup/tn__fd_close take sockets; on POSIX (tn_socket is int) pipes and files too. */
+TN__PRIVATE int tn__fd_setup(tn_socket fd);
+TN__PRIVATE void tn__fd_close(tn_socket fd);
+TN__PRIVATE int tn__socket(int family, int type, tn_socket *out);
 TN__PRIVATE int tn__pipe(int fds[2]);
 TN__PRIVATE void tn__ignore_sigpipe_once(void);
 /* The loop's wakeup channel: fds[0] is watched for reading, fds[1] signalled (may be equal). */
@@ -413,7 +414,19 @@ struct tn__handle {
     unsigned pending;                 /* deferred nodes of this handle still queued */
 };
 
-typedef struct tn__fired { int fd; int events; } tn__fired;
+/* The loop's fd table is indexed by slot; TN__FD_MAP 1: slots are dense indices a hash map
+   gives each socket (Windows, where a SOCKET is a handle value), 0: the slot is the fd
+   (POSIX, lwIP). Tests may force the map elsewhere with -DTN__FD_MAP=1. */
+#if !defined(TN__FD_MAP)
+#  if defined(_WIN32)
+#    define TN__FD_MAP 1
+#  else
+#    define TN__FD_MAP 0
+#  endif
+#endif
+/* A poller's report: the watcher's slot in the loop's fd table (the fd itself on POSIX and
+   lwIP; Windows: a dense index, see loop.c) and what happened. */
+typedef struct tn__fired { int slot; int events; } tn__fired;
 
 /* Internal interest: the peer closed (or half-closed) the connection, reported without
    reading (epoll EPOLLRDHUP, poll POLLRDHUP). Lets a stream notice a departed client while
@@ -455,9 +468,10 @@ TN__PRIVATE void **tn__loop_slot(tn_loop *loop, int which);
 /* ---- the poller backend contract (one backend compiled in; see poll_*.c) ---- */
 TN__PRIVATE int tn__poll_init(tn_loop *loop);
 TN__PRIVATE void tn__poll_free(tn_loop *loop);
-TN__PRIVATE int tn__poll_add(tn_loop *loop, int fd, int events);
-TN__PRIVATE int tn__poll_mod(tn_loop *loop, int fd, int events);
-TN__PRIVATE int tn__poll_del(tn_loop *loop, int fd);
+/* fd and the loop's slot for it (equal on POSIX and lwIP); tn__poll_wait reports slots. */
+TN__PRIVATE int tn__poll_add(tn_loop *loop, tn_socket fd, int slot, int events);
+TN__PRIVATE int tn__poll_mod(tn_loop *loop, tn_socket fd, int slot, int events);
+TN__PRIVATE int tn__poll_del(tn_loop *loop, tn_socket fd, int slot);
 /* Wait up to timeout_ms (-1 = forever) and fill loop->fired; returns the count or an error. */
 TN__PRIVATE int tn__poll_wait(tn_loop *loop, int timeout_ms);
 TN__PRIVATE const char *tn__poll_name(void);
@@ -465,7 +479,7 @@ TN__PRIVATE const char *tn__poll_name(void);
 TN__PRIVATE tn_socket tn__poll_fd(tn_loop *loop);
 
 /* ---- net.c ---- */
-TN__PRIVATE int tn__net_accept(int lfd, int *out, tn_addr *peer);
+TN__PRIVATE int tn__net_accept(tn_socket lfd, tn_socket *out, tn_addr *peer);
 TN__PRIVATE const struct sockaddr *tn__net_csa(const tn_addr *a);
 
 /* ---- stream.c ---- */
@@ -507,7 +521,7 @@ typedef struct tn__transport_ops {
 typedef struct tn__stream_owner tn__stream_owner;
 struct tn__stream_owner { void (*on_free)(tn_stream *s, tn__stream_owner *o); };
 
-TN__PRIVATE int tn__stream_new_own_socket(tn_loop *loop, int fd, const tn_stream_opts *opts, size_t extra, tn_stream **out);
+TN__PRIVATE int tn__stream_new_own_socket(tn_loop *loop, tn_socket fd, const tn_stream_opts *opts, size_t extra, tn_stream **out);
 TN__PRIVATE void *tn__stream_extra(tn_stream *s);
 TN__PRIVATE tn_stream *tn__stream_from_extra(void *extra);
 TN__PRIVATE void tn__stream_set_owner(tn_stream *s, tn__stream_owner *o);

@@ -98,8 +98,13 @@ TN__PRIVATE int tn__last_err(void) { return tn__err_from_errno(errno); }
 #endif
 
 #if defined(_WIN32)
+/* platform.h spells tn_socket uintptr_t (no <winsock2.h> there): it must be SOCKET's size
+   and sign, and TN_INVALID_SOCKET must be INVALID_SOCKET. */
+typedef char tn__socket_is_SOCKET[sizeof(tn_socket) == sizeof(SOCKET) && (SOCKET)0 - 1 > 0 &&
+                                  TN_INVALID_SOCKET == INVALID_SOCKET ? 1 : -1];
+
 /* Make a socket non-blocking and not inherited by child processes. */
-TN__PRIVATE int tn__fd_setup(int fd) {
+TN__PRIVATE int tn__fd_setup(tn_socket fd) {
     u_long one = 1;
     if (ioctlsocket(TN__SOCK(fd), FIONBIO, &one) != 0) return tn__last_err();
     (void)SetHandleInformation((HANDLE)TN__SOCK(fd), HANDLE_FLAG_INHERIT, 0);
@@ -107,41 +112,41 @@ TN__PRIVATE int tn__fd_setup(int fd) {
 }
 
 /* closesocket() that preserves the last error. */
-TN__PRIVATE void tn__fd_close(int fd) {
+TN__PRIVATE void tn__fd_close(tn_socket fd) {
     int saved = WSAGetLastError();
     if (fd != TN_INVALID_SOCKET) (void)closesocket(TN__SOCK(fd));
     WSASetLastError(saved);
 }
 
-TN__PRIVATE int tn__socket(int family, int type, int *out) {
+TN__PRIVATE int tn__socket(int family, int type, tn_socket *out) {
     SOCKET s = socket(family, type, 0);
     int rc;
     if (s == INVALID_SOCKET) return tn__last_err();
-    if ((rc = tn__fd_setup((int)s)) != 0) {
-        tn__fd_close((int)s);
+    if ((rc = tn__fd_setup(s)) != 0) {
+        tn__fd_close(s);
         return rc;
     }
-    *out = (int)s;
+    *out = s;
     return TN_OK;
 }
 
 /* No pollable pipes on Windows (WSAPoll takes sockets only). */
 TN__PRIVATE int tn__pipe(int fds[2]) {
-    fds[0] = fds[1] = TN_INVALID_SOCKET;
+    fds[0] = fds[1] = -1;
     return TN_ENOTSUP;
 }
 
 #else
 #if TN__LWIP
 /* Make a socket non-blocking (lwIP: no exec, no close-on-exec). */
-TN__PRIVATE int tn__fd_setup(int fd) {
+TN__PRIVATE int tn__fd_setup(tn_socket fd) {
     int fl = lwip_fcntl(fd, F_GETFL, 0);
     if (fl < 0 || lwip_fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) return tn__last_err();
     return TN_OK;
 }
 #else
 /* Make an fd non-blocking and close-on-exec. */
-TN__PRIVATE int tn__fd_setup(int fd) {
+TN__PRIVATE int tn__fd_setup(tn_socket fd) {
     int fl = fcntl(fd, F_GETFL);
     if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) return tn__last_err();
     fl = fcntl(fd, F_GETFD);
@@ -151,14 +156,14 @@ TN__PRIVATE int tn__fd_setup(int fd) {
 #endif
 
 /* close() that preserves errno and never retries (EINTR on close leaves the fd closed). */
-TN__PRIVATE void tn__fd_close(int fd) {
+TN__PRIVATE void tn__fd_close(tn_socket fd) {
     int saved = errno;
     if (fd >= 0) (void)TN__OS(close)(fd);
     errno = saved;
 }
 
 /* A socket created non-blocking and close-on-exec; SIGPIPE suppressed where needed. */
-TN__PRIVATE int tn__socket(int family, int type, int *out) {
+TN__PRIVATE int tn__socket(int family, int type, tn_socket *out) {
     int fd;
 #if TN__HAVE_GNU
     fd = TN__OS(socket)(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -204,14 +209,14 @@ TN__PRIVATE int tn__pipe(int fds[2]) {
    Windows: a connected pair of loopback TCP sockets (WSAPoll watches sockets only). */
 TN__PRIVATE int tn__wake_open(tn_socket fds[2]) {
     struct sockaddr_in a;
-    int len = (int)sizeof a, rc = TN_OK, lfd = TN_INVALID_SOCKET, c = TN_INVALID_SOCKET;
-    SOCKET s;
+    int len = (int)sizeof a, rc = TN_OK;
+    SOCKET s, lfd, c;
     fds[0] = fds[1] = TN_INVALID_SOCKET;
     memset(&a, 0, sizeof a);
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     if ((s = socket(AF_INET, SOCK_STREAM, 0)) == INVALID_SOCKET) return tn__last_err();
-    lfd = (int)s;
+    lfd = s;
     if (bind(s, (struct sockaddr *)&a, len) != 0 || listen(s, 1) != 0 ||
         getsockname(s, (struct sockaddr *)&a, &len) != 0 ||
         (s = socket(AF_INET, SOCK_STREAM, 0)) == INVALID_SOCKET) {
@@ -219,16 +224,15 @@ TN__PRIVATE int tn__wake_open(tn_socket fds[2]) {
         tn__fd_close(lfd);
         return rc;
     }
-    c = (int)s;
-    if (connect(TN__SOCK(c), (struct sockaddr *)&a, len) != 0 ||
-        (s = accept(TN__SOCK(lfd), NULL, NULL)) == INVALID_SOCKET) {
+    c = s;
+    if (connect(c, (struct sockaddr *)&a, len) != 0 || (s = accept(lfd, NULL, NULL)) == INVALID_SOCKET) {
         rc = tn__last_err();
         tn__fd_close(lfd);
         tn__fd_close(c);
         return rc;
     }
     tn__fd_close(lfd);
-    fds[0] = (int)s;   /* the accepted end is read */
+    fds[0] = s;   /* the accepted end is read */
     fds[1] = c;
     if ((rc = tn__fd_setup(fds[0])) != 0 || (rc = tn__fd_setup(fds[1])) != 0 ||
         (rc = tn__sock_setopt(fds[1], IPPROTO_TCP, TCP_NODELAY, 1)) != 0) {
@@ -423,12 +427,12 @@ TN__PRIVATE int tn__sock_accept(tn_socket lfd, tn_socket *out, struct sockaddr *
     int l = (int)*len, rc;
     SOCKET s = accept(TN__SOCK(lfd), sa, &l);
     if (s == INVALID_SOCKET) return tn__last_err();
-    if ((rc = tn__fd_setup((int)s)) != 0) {
-        tn__fd_close((int)s);
+    if ((rc = tn__fd_setup(s)) != 0) {
+        tn__fd_close(s);
         return rc;
     }
     *len = (size_t)l;
-    *out = (int)s;
+    *out = s;
     return TN_OK;
 }
 
