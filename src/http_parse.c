@@ -306,19 +306,30 @@ typedef struct tn__http_bm {
 } tn__http_bm;
 
 TN__HTTP_INLINE void tn__http_bm_fill(tn__http_bm *b, const char *p, const char *end) {
-    const __m128i colon = _mm_set1_epi8(':');
     const char *w = end - p >= 64 ? p : end - 64;
-    uint64_t stop = 0, ctl = 0;
-    int i;
-    for (i = 0; i < 4; i++) {
-        const char *x = w + 16 * i;
-        unsigned c = tn__http_value16(x);
-        unsigned s = c | (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)x), colon));
-        stop |= (uint64_t)s << (16 * i);
-        ctl |= (uint64_t)c << (16 * i);
-    }
+#  if TN__HAVE_AVX2
+    /* two 32-byte blocks: controls as min(v, 0x1f) == v, DEL, ':' */
+    const __m256i c1f = _mm256_set1_epi8(0x1f), del = _mm256_set1_epi8(0x7f), colon = _mm256_set1_epi8(':');
+    __m256i v0 = _mm256_loadu_si256((const __m256i *)(const void *)w);
+    __m256i v1 = _mm256_loadu_si256((const __m256i *)(const void *)(w + 32));
+    __m256i c0 = _mm256_or_si256(_mm256_cmpeq_epi8(_mm256_min_epu8(v0, c1f), v0), _mm256_cmpeq_epi8(v0, del));
+    __m256i c1 = _mm256_or_si256(_mm256_cmpeq_epi8(_mm256_min_epu8(v1, c1f), v1), _mm256_cmpeq_epi8(v1, del));
+    uint64_t ctl = (uint64_t)(uint32_t)_mm256_movemask_epi8(c0) | (uint64_t)(uint32_t)_mm256_movemask_epi8(c1) << 32;
+    uint64_t col = (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v0, colon)) |
+                   (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v1, colon)) << 32;
+#  else
+    /* four 16-byte blocks, written out: constant shifts, no loop counter */
+    const __m128i colon = _mm_set1_epi8(':');
+#    define TN__HTTP_COLON16(x) \
+        ((uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(x)), colon)))
+    uint64_t ctl = (uint64_t)tn__http_value16(w) | (uint64_t)tn__http_value16(w + 16) << 16 |
+                   (uint64_t)tn__http_value16(w + 32) << 32 | (uint64_t)tn__http_value16(w + 48) << 48;
+    uint64_t col = TN__HTTP_COLON16(w) | TN__HTTP_COLON16(w + 16) << 16 | TN__HTTP_COLON16(w + 32) << 32 |
+                   TN__HTTP_COLON16(w + 48) << 48;
+#    undef TN__HTTP_COLON16
+#  endif
     b->w = w;
-    b->stop = stop;
+    b->stop = ctl | col;
     b->ctl = ctl;
 }
 
