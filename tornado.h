@@ -15325,11 +15325,13 @@ TN__HTTP_INLINE int tn__http_fields(const char *lo, const char **pp, const char 
         bm.w = NULL;
         bm.stop = bm.ctl = 0;
         while (end - p >= 2 && *p != '\r' && k < max) {
-            const char *q = tn__http_bm_find(&bm, p, end, 0), *v, *e;
+            /* both finds start at p: the line's CR is its first control byte when the name
+               before the ':' holds none (the check on q), so the next line's start depends on
+               p alone, not on the ':' and the byte after it */
+            const char *q = tn__http_bm_find(&bm, p, end, 0), *v, *e = tn__http_bm_find(&bm, p, end, 1);
             if (TN__UNLIKELY(q == end || *q != ':' || q == p)) break;
             v = q + 1;
             if (TN__LIKELY(v < end) && *v == ' ') v++;
-            e = tn__http_bm_find(&bm, v, end, 1);
             if (TN__UNLIKELY(end - e < 2 || e[0] != '\r' || e[1] != '\n' || TN__HTTP_WS(e[-1]))) break;
             if (TN__UNLIKELY(v < e && TN__HTTP_WS(*v))) break;
             if (TN__UNLIKELY(!tn__http_all_tchar(p, q, end))) break;
