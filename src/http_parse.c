@@ -348,9 +348,32 @@ TN__HTTP_INLINE const char *tn__http_bm_find(tn__http_bm *b, const char *p, cons
     }
 }
 
+#  if !TN__HAVE_SSE42
+/* Mask of the bytes of p[0..16) that are not letters, digits, '-' or '.' (all tchars): the
+   names nearly all fields have, in 10 instructions where the SSE2 tchar test takes 27. A
+   signed compare after an add tests a range: (b | 0x20) + 0x1f lands in -128..-103 for the
+   letters, b + 0x53 in -128..-116 for '-' '.' '/' and the digits, '/' taken out after. */
+TN__HTTP_INLINE unsigned tn__http_alnum16(const char *p) {
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+    __m128i letter = _mm_cmplt_epi8(_mm_add_epi8(_mm_or_si128(v, _mm_set1_epi8(0x20)), _mm_set1_epi8(0x1f)),
+                                    _mm_set1_epi8(-102));
+    __m128i digit = _mm_andnot_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('/')),
+                                     _mm_cmplt_epi8(_mm_add_epi8(v, _mm_set1_epi8(0x53)), _mm_set1_epi8(-115)));
+    return (unsigned)_mm_movemask_epi8(_mm_or_si128(letter, digit)) ^ 0xffffu;
+}
+#  endif
+
 /* 1 if every byte of [p, q) is a tchar (q <= end, end - lo >= 16). Off the critical path: the
    names are found by their ':' and checked here. */
 TN__HTTP_INLINE int tn__http_all_tchar(const char *p, const char *q, const char *end) {
+#  if !TN__HAVE_SSE42
+    if (q - p <= 16) {   /* a name of up to 16 letters, digits, '-', '.': one cheap test */
+        unsigned m, n = (unsigned)(q - p);
+        if (end - p >= 16) m = tn__http_alnum16(p);
+        else m = tn__http_alnum16(end - 16) >> (16 - (end - p));
+        if (!(m & ((1u << n) - 1))) return 1;
+    }
+#  endif
     while (q - p >= 16) {
         if (tn__http_token16(p)) return 0;
         p += 16;

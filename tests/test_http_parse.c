@@ -1085,6 +1085,13 @@ TN_TEST(scanners_every_byte_every_offset) {
                 rc = parse_req_s(buf, &r, h);
                 TN_CHECKF((rc > 0) == (tchar || (c == ':' && k > 0)), "name byte %d at %lu of %lu: %s", c, (unsigned long)k, (unsigned long)n,
                           tn_err_name(rc));
+                /* the same name after a long line: a head of 64 bytes and more takes the
+                   SIMD builds' field-line walk, short names included */
+                snprintf(buf, sizeof buf, "GET / HTTP/1.1\r\nHost: a\r\nX-Pad: %s\r\n%.*s: v\r\n\r\n",
+                         "0123456789abcdef0123456789abcdef0123456789abcdef", (int)n, val);
+                rc = parse_req_s(buf, &r, h);
+                TN_CHECKF((rc > 0) == (tchar || (c == ':' && k > 0)), "name byte %d at %lu of %lu, long head: %s", c,
+                          (unsigned long)k, (unsigned long)n, tn_err_name(rc));
                 /* request-target, near the end of a short request */
                 memset(val, 't', n);
                 val[k] = (char)c;
