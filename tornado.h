@@ -15387,7 +15387,10 @@ TN__HTTP_INLINE int tn__http_fields(const char *lo, const char **pp, const char 
             break;
         }
         /* short names byte by byte (no SIMD result to wait for), longer ones by the scanner */
-        while (p < end && TN__HTTP_TCHAR(*p) && p - name < 8) p++;
+        {
+            const char *lim = end - p > 8 ? p + 8 : end;
+            while (p < lim && TN__HTTP_TCHAR(*p)) p++;
+        }
         if (p - name == 8) p = tn__http_scan_token(lo, p, end);
         if (TN__UNLIKELY(p == end)) {
             stop->phase = TN__HTTP_PH_TOKEN;
@@ -15662,7 +15665,9 @@ TN__PRIVATE size_t tn__http_max_head(size_t v) {
 
 /* Resume bookkeeping shared by both parsers. Returns 1 to (re)parse from st->pos, or a
    result when the new bytes do not finish the scan that stopped the previous call (each
-   byte is then scanned once, so a head arriving a byte at a time costs linear time). */
+   byte is then scanned once, so a head arriving a byte at a time costs linear time).
+   max_head here and in tn__http_incomplete: the max_header_bytes field as given (0 = the
+   default), resolved only on these paths. */
 TN__PRIVATE int tn__http_resume(tn__http_pstate *st, const char *buf, size_t len, size_t *num_headers,
                                 size_t max_head, size_t max_target) {
     const char *p, *end = buf + len;
@@ -15695,7 +15700,7 @@ TN__PRIVATE int tn__http_resume(tn__http_pstate *st, const char *buf, size_t len
     }
     if (p != end) return 1;
     st->scan = len;
-    if (len > max_head) {
+    if (len > tn__http_max_head(max_head)) {
         st->base = NULL;
         return TN_EHEADER_TOO_LARGE;
     }
@@ -15704,7 +15709,7 @@ TN__PRIVATE int tn__http_resume(tn__http_pstate *st, const char *buf, size_t len
 
 TN__PRIVATE int tn__http_incomplete(tn__http_pstate *st, const char *buf, size_t len, const char *line, int state,
                                     int phase, const char *scan, size_t max_head) {
-    if (len > max_head) {
+    if (len > tn__http_max_head(max_head)) {
         st->base = NULL;
         return TN_EHEADER_TOO_LARGE;
     }
@@ -15760,7 +15765,7 @@ TN__PRIVATE int tn__http_skip_empty(const char **pp, const char *end) {
 TN_API int tn_http_parse_request(const char *buf, size_t len, tn_http_request *req) {
     tn__http_pstate *st = &req->_st;
     const char *end = buf + len, *p, *line;
-    size_t max_head = tn__http_max_head(req->max_header_bytes);
+    size_t max_head = req->max_header_bytes;   /* as given (0 = the default): resolved where a length is checked */
     size_t max_target = TN__DEF(req->max_target_length, (size_t)TORNADO_MAX_TARGET_LENGTH);
     tn__http_framing f;
     tn__http_stop stop;
@@ -15787,16 +15792,23 @@ TN_API int tn_http_parse_request(const char *buf, size_t len, tn_http_request *r
         }
         line = p;
         /* the common methods by one load, any other token by the scanner */
-        if (TN__LIKELY(end - p >= 5) && memcmp(p, "GET ", 4) == 0) p += 3;
-        else if (end - p >= 5 && memcmp(p, "POST ", 5) == 0) p += 4;
-        else p = tn__http_scan_token(buf, p, end);
-        if (p == end) return tn__http_incomplete(st, buf, len, line, 0, TN__HTTP_PH_TOKEN, end, max_head);
-        if (*p != ' ' || p == line) TN__HTTP_FAIL((p == line && *p == '\n') ? TN_EPARSE : TN_EBAD_METHOD);
+        if (TN__LIKELY(end - p >= 5) && memcmp(p, "GET ", 4) == 0) {
+            p += 3;
+        } else if (end - p >= 5 && memcmp(p, "POST ", 5) == 0) {
+            p += 4;
+        } else {
+            p = tn__http_scan_token(buf, p, end);
+            if (p == end) return tn__http_incomplete(st, buf, len, line, 0, TN__HTTP_PH_TOKEN, end, max_head);
+            if (*p != ' ' || p == line) TN__HTTP_FAIL((p == line && *p == '\n') ? TN_EPARSE : TN_EBAD_METHOD);
+        }
         req->method.ptr = line;
         req->method.len = (size_t)(p - line);
         t = ++p;
         /* short targets ("/") byte by byte, longer ones by the scanner */
-        while (p < end && tn__http_target_ok[(unsigned char)*p] && p - t < 8) p++;
+        {
+            const char *lim = end - p > 8 ? p + 8 : end;
+            while (p < lim && tn__http_target_ok[(unsigned char)*p]) p++;
+        }
         if (p - t == 8) p = tn__http_scan_target(buf, p, end);
         if ((size_t)(p - t) > max_target) TN__HTTP_FAIL(TN_EURI_TOO_LONG);
         if (p == end) {
@@ -15820,7 +15832,7 @@ TN_API int tn_http_parse_request(const char *buf, size_t len, tn_http_request *r
             if (rc < 0) TN__HTTP_FAIL(rc);
             p += rc;
         }
-        if (TN__LIKELY(req->target.ptr[0] == '/') && req->method.len != 7) {
+        if (TN__LIKELY(t[0] == '/') && t - line != 8) {
             req->target_form = TN_HTTP_TARGET_ORIGIN;   /* not CONNECT: origin-form */
         } else {
             rc = tn__http_target_form(req->method, req->target);
@@ -15834,7 +15846,7 @@ TN_API int tn_http_parse_request(const char *buf, size_t len, tn_http_request *r
     if (rc == TN_EINCOMPLETE) return tn__http_incomplete(st, buf, len, p, 1, stop.phase, stop.scan, max_head);
     st->base = NULL;   /* complete or failed: the next call starts afresh */
     if (rc < 0) return rc;
-    if ((size_t)(p - buf) > max_head) return TN_EHEADER_TOO_LARGE;
+    if ((size_t)(p - buf) > tn__http_max_head(max_head)) return TN_EHEADER_TOO_LARGE;
     consumed = (int)(p - buf);
 
     tn__http_collect(req->headers, req->num_headers, &f);
@@ -15870,7 +15882,7 @@ TN_API int tn_http_parse_request(const char *buf, size_t len, tn_http_request *r
 TN_API int tn_http_parse_response(const char *buf, size_t len, tn_http_response *res) {
     tn__http_pstate *st = &res->_st;
     const char *end = buf + len, *p, *line;
-    size_t max_head = tn__http_max_head(res->max_header_bytes);
+    size_t max_head = res->max_header_bytes;   /* as given: resolved where a length is checked */
     tn__http_framing f;
     tn__http_stop stop;
     int rc, consumed;
@@ -15946,7 +15958,7 @@ TN_API int tn_http_parse_response(const char *buf, size_t len, tn_http_response 
     if (rc == TN_EINCOMPLETE) return tn__http_incomplete(st, buf, len, p, 1, stop.phase, stop.scan, max_head);
     st->base = NULL;
     if (rc < 0) return rc;
-    if ((size_t)(p - buf) > max_head) return TN_EHEADER_TOO_LARGE;
+    if ((size_t)(p - buf) > tn__http_max_head(max_head)) return TN_EHEADER_TOO_LARGE;
     consumed = (int)(p - buf);
 
     tn__http_collect(res->headers, res->num_headers, &f);
