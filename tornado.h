@@ -15769,7 +15769,7 @@ TN_API int tn_http_parse_request(const char *buf, size_t len, tn_http_request *r
     size_t max_target = TN__DEF(req->max_target_length, (size_t)TORNADO_MAX_TARGET_LENGTH);
     tn__http_framing f;
     tn__http_stop stop;
-    int rc, consumed;
+    int rc, consumed, state;
 
     if (buf == NULL) return len ? TN_EINVAL : TN_EINCOMPLETE;
     if (TN__LIKELY(st->base != buf)) {   /* a fresh parse */
@@ -15777,13 +15777,16 @@ TN_API int tn_http_parse_request(const char *buf, size_t len, tn_http_request *r
         st->pos = 0;
         st->state = 0;
         req->num_headers = 0;
+        p = buf;   /* from locals: no reload of what was just stored */
+        state = 0;
     } else {
         rc = tn__http_resume(st, buf, len, &req->num_headers, max_head, max_target);
         if (rc != 1) return rc;
+        p = buf + st->pos;
+        state = st->state;
     }
-    p = buf + st->pos;
 
-    if (st->state == 0) {
+    if (state == 0) {
         const char *t;
         if (TN__UNLIKELY(p < end && (*p == '\r' || *p == '\n'))) {
             rc = tn__http_skip_empty(&p, end);
@@ -15885,7 +15888,7 @@ TN_API int tn_http_parse_response(const char *buf, size_t len, tn_http_response 
     size_t max_head = res->max_header_bytes;   /* as given: resolved where a length is checked */
     tn__http_framing f;
     tn__http_stop stop;
-    int rc, consumed;
+    int rc, consumed, state;
 
     if (buf == NULL) return len ? TN_EINVAL : TN_EINCOMPLETE;
     if (TN__LIKELY(st->base != buf)) {   /* a fresh parse */
@@ -15893,13 +15896,16 @@ TN_API int tn_http_parse_response(const char *buf, size_t len, tn_http_response 
         st->pos = 0;
         st->state = 0;
         res->num_headers = 0;
+        p = buf;   /* from locals: no reload of what was just stored */
+        state = 0;
     } else {
         rc = tn__http_resume(st, buf, len, &res->num_headers, max_head, 0);
         if (rc != 1) return rc;
+        p = buf + st->pos;
+        state = st->state;
     }
-    p = buf + st->pos;
 
-    if (st->state == 0) {
+    if (state == 0) {
         static const char pat[] = " ###";
         const char *r;
         int i, status = 0;
