@@ -159,6 +159,13 @@ typedef int tn__file;
 #else
 #  define TN__HAVE_SSE42 0
 #endif
+/* AVX2 (-mavx2, -march=...): the parser's 64-byte field-line bitmaps in two 32-byte blocks. */
+#if TN__HAVE_SSE42 && defined(__AVX2__)
+#  include <immintrin.h>
+#  define TN__HAVE_AVX2 1
+#else
+#  define TN__HAVE_AVX2 0
+#endif
 /* Random bytes (crypto.c): getrandom() where glibc has it (2.25+), arc4random_buf() on the
    BSDs and Apple (declared in <stdlib.h>), BCryptGenRandom() on Windows. */
 #if TN__LINUX && defined(__GLIBC__) && \
