@@ -232,6 +232,30 @@ def symbol_check():
         emit("ok", name)
 
 
+def fdmap_check(test):
+    """The Windows watcher lookup (TN__FD_MAP: a hash map from SOCKET to a dense slot) built
+    and run on Linux under ASan+UBSan, with epoll and with poll: wine hands out small
+    handles, so this is where the map's growth, deletions and slot reuse meet the sanitizers."""
+    name = "build.fdmap.%s" % test
+    if FILTER and FILTER not in name:
+        return
+    out_dir = "build/fdmap"
+    os.makedirs(out_dir, exist_ok=True)
+    for poller in ("epoll", "poll"):
+        exe = os.path.join(out_dir, "%s_%s" % (test, poller))
+        flags = ["-O1", "-g", "-fsanitize=address,undefined", "-fno-omit-frame-pointer",
+                 "-fno-sanitize-recover=undefined", "-DTN__FD_MAP=1"]
+        if poller == "poll":
+            flags.append("-DTORNADO_POLL_POLL")
+        rc, out = sh(["cc"] + WARN + flags + ["-o", exe, "tests/%s.c" % test, "-lpthread"])
+        if rc == 0:
+            rc, out = sh(["./" + exe], timeout=300)
+        if rc != 0:
+            emit("FAIL", name, "%s with TN__FD_MAP=1 (%s): exit %d\n%s" % (test, poller, rc, tail(out)))
+            return
+    emit("ok", name)
+
+
 def limits_in_config():
     """Every TORNADO_* macro with a default is defined in src/config.h, nowhere else."""
     name = "config.limits_in_config"
@@ -791,6 +815,7 @@ def main():
         jobs.append(pool.submit(quickstart_check))
         jobs += [pool.submit(unamalgamated_check, cc) for cc in ("gcc", "clang")]
         jobs.append(pool.submit(limits_in_config))
+        jobs += [pool.submit(fdmap_check, t) for t in ("test_loop", "test_tcp", "test_stream")]
         jobs += firmware_checks(pool)   # Cortex-M4 + lwIP builds (TORNADO_PLATFORM_LWIP)
         jobs += static_checks(pool)     # examples/hello.c linked -static (glibc, musl) and asked
         ex_jobs = [pool.submit(lambda e=ex: step("example." + e, ["make", "-s", "build/examples/" + e]))
