@@ -103,8 +103,8 @@ TN_TEST(read_bytes_exact_partial_zero) {
     TN_EQ_INT((int)c.len, 2);
     TN_EQ_MEM(c.data, "ld", 2);
     /* an idle stream holds no read buffer */
-    TN_CHECK(c.s->rbuf.data == NULL);
-    TN_CHECK(c.s->wbuf.data == NULL);
+    TN_CHECK(c.s->rbuf == NULL);
+    TN_CHECK(c.s->wbuf == NULL);
     teardown(&c);
     TN_EQ_RC(c.cause, TN_OK);
 }
@@ -272,7 +272,7 @@ TN_TEST(read_into_direct_and_buffered) {
     peer_send(&c, "1234");
     TN_CHECK(tn_loop_run_once(c.loop, 30) >= 0);
     TN_EQ_INT(c.reads, 0);
-    TN_CHECK(c.s->rbuf.data == NULL);   /* straight into the caller's buffer */
+    TN_CHECK(c.s->rbuf == NULL);   /* straight into the caller's buffer */
     peer_send(&c, "5678");
     run_until(&c, &c.reads, 1);
     TN_EQ_MEM(buf, "12345678", 8);
@@ -439,7 +439,7 @@ TN_TEST(write_buffer_limit_and_backpressure) {
     }
     TN_EQ_INT(c.writes_err, 0);
     TN_EQ_INT(tn_stream_writing(c.s), 0);
-    TN_CHECK(c.s->wbuf.data == NULL);   /* released once drained */
+    TN_CHECK(c.s->wbuf == NULL);   /* released once drained */
     teardown(&c);
     (void)drained;
 }
