@@ -5089,6 +5089,7 @@ TN__PRIVATE void tn__tls_ctx_ref(tn_tls_ctx *ctx);
 TN__PRIVATE void tn__tcp_server_set_conn_extra(tn_tcp_server *srv, size_t n);
 TN__PRIVATE void *tn__tcp_conn_state(tn_stream *s);
 TN__PRIVATE tn_stream *tn__tcp_conn_stream(void *state);
+TN__PRIVATE void *tn__tcp_conn_server_user(const tn_stream *s);
 TN__PRIVATE void tn__tcp_server_each(tn_tcp_server *srv, void (*fn)(tn_stream *s, void *ctx), void *ctx);
 
 /* ---- http_parse.c ---- */
@@ -8412,6 +8413,14 @@ typedef struct tn__wq {
 #define TN__WQ_RING(q) ((tn__wcb *)(void *)((char *)(q) + TN__WQ_HDR))
 #define TN__WQ_FIRST 2             /* ring entries at first (then doubled) */
 
+/* The idle timeout, allocated when one is set and freed when it is unset: streams without
+   one (an HTTP server's connections: its own timeout queues serve those) carry NULL. */
+typedef struct tn__idle {
+    tn_timer_id timer;
+    uint32_t ms;                   /* clamped to ~49 days */
+    uint32_t last_io;              /* loop time of the last byte moved, low 32 bits */
+} tn__idle;
+
 
 /* Pointers first, then 32-bit fields, then bytes: no padding holes. Every idle server
    connection holds one of these, so each field has to earn its place. */
@@ -8440,7 +8449,7 @@ struct tn_stream {
 
     tn_close_cb ccb;
     void *cuser;
-    tn_timer_id idle_timer;
+    tn__idle *idle;                /* the idle timeout, or NULL */
     void *user;
 
     int fd;
@@ -8449,9 +8458,7 @@ struct tn_stream {
         uint32_t max_buffer_size;  /* sizes are clamped to 4 GiB - 1 */
         uint32_t max_write_buffer_size;
         uint32_t read_chunk_size;
-        uint32_t idle_timeout_ms;  /* clamped to ~49 days */
     } opts;
-    uint32_t last_io;              /* loop time of the last byte moved, low 32 bits (idle timeout) */
     unsigned char events;          /* interest registered with the loop (TN_EV_*) */
     unsigned char rkind;           /* the pending read (TN__RD_*) */
     unsigned char rflags;
@@ -8521,6 +8528,11 @@ typedef struct tn__sfseg {
     uint64_t at, end;
 } tn__sfseg;
 
+/* A byte moved: the idle timeout (if any) starts over. */
+TN__PRIVATE void tn__stream_touch(tn_stream *s) {
+    if (s->idle) s->idle->last_io = (uint32_t)tn_loop_now(s->h.loop);
+}
+
 /* ---- closing ---- */
 TN__PRIVATE void tn__stream_queue(tn_stream *s) { tn__defer_queue(s->h.loop, &s->dispatch); }
 
@@ -8548,9 +8560,9 @@ TN__PRIVATE void tn__stream_close_now(tn_stream *s, int cause) {
         tn__fd_close(s->fd);
         s->fd = -1;
     }
-    if (s->idle_timer) {
-        (void)tn_loop_cancel(loop, s->idle_timer);
-        s->idle_timer = 0;
+    if (s->idle && s->idle->timer) {
+        (void)tn_loop_cancel(loop, s->idle->timer);
+        s->idle->timer = 0;
     }
     tn__stream_buf_release(s, &s->wbuf);   /* unsent data is dropped now, not at finalise */
     tn__stream_sf_done(s);    /* a queued file segment too (its callback reports the cause) */
@@ -8612,6 +8624,7 @@ TN__PRIVATE void tn__stream_finalize(tn__handle *h) {
     tn__stream_buf_release(s, &s->wbuf);
     tn__stream_sf_done(s);
     tn__free(a, s->wq);
+    tn__free(a, s->idle);
     tn__free(a, s);
 }
 static const tn__handle_type tn__stream_type = { "stream", tn__stream_finalize };
@@ -8667,7 +8680,7 @@ TN__PRIVATE void tn__stream_flush(tn_stream *s) {
             r = tn__stream_send_file(s);
             if (r > 0) {
                 s->wq->sent += (uint64_t)r;
-                s->last_io = (uint32_t)tn_loop_now(s->h.loop);
+                tn__stream_touch(s);
                 if (s->wq->sent >= sf->end) tn__stream_sf_done(s);
                 continue;
             }
@@ -8678,7 +8691,7 @@ TN__PRIVATE void tn__stream_flush(tn_stream *s) {
         if (r > 0) {
             tn__cbuf_consume(s->wbuf, (size_t)r);
             if (s->wq) s->wq->sent += (uint64_t)r;
-            s->last_io = (uint32_t)tn_loop_now(s->h.loop);
+            tn__stream_touch(s);
         } else if (r == TN_EAGAIN || r == 0) {
             break;
         } else {
@@ -8881,7 +8894,7 @@ TN__PRIVATE void tn__stream_read_some(tn_stream *s) {
         s->bulk = r > 0 && (size_t)r == room;
     }
     if (r > 0) {
-        s->last_io = (uint32_t)tn_loop_now(s->h.loop);
+        tn__stream_touch(s);
     } else if (r == 0) {
         s->eof = 1;
         tn__stream_trim(s);
@@ -8935,26 +8948,37 @@ TN__PRIVATE void tn__stream_on_io(tn_loop *loop, tn_socket fd, int events, void 
 
 TN__PRIVATE void tn__stream_on_idle(tn_loop *loop, void *user) {
     tn_stream *s = (tn_stream *)user;
-    uint64_t idle = (uint32_t)((uint32_t)tn_loop_now(loop) - s->last_io), ms = s->opts.idle_timeout_ms;
-    s->idle_timer = 0;
+    tn__idle *t = s->idle;   /* (it exists while its timer is set) */
+    uint64_t idle = (uint32_t)((uint32_t)tn_loop_now(loop) - t->last_io), ms = t->ms;
+    t->timer = 0;
     if (s->closed || ms == 0) return;
     if (idle >= ms) {
         tn__stream_close_now(s, TN_ETIMEOUT);
         return;
     }
-    if (tn_loop_call_later(loop, ms - idle, tn__stream_on_idle, s, &s->idle_timer) != 0)
+    if (tn_loop_call_later(loop, ms - idle, tn__stream_on_idle, s, &t->timer) != 0)
         tn__stream_close_now(s, TN_ENOMEM);
 }
 
 TN_API void tn_stream_set_idle_timeout(tn_stream *s, uint64_t ms) {
     tn_loop *loop = s->h.loop;
+    tn__idle *t = s->idle;
     if (s->closed) return;
-    if (s->idle_timer) (void)tn_loop_cancel(loop, s->idle_timer);
-    s->idle_timer = 0;
-    s->opts.idle_timeout_ms = tn__clamp_u32(ms);
-    ms = s->opts.idle_timeout_ms;
-    s->last_io = (uint32_t)tn_loop_now(loop);
-    if (ms && tn_loop_call_later(loop, ms, tn__stream_on_idle, s, &s->idle_timer) != 0)
+    ms = tn__clamp_u32(ms);
+    if (t && t->timer) (void)tn_loop_cancel(loop, t->timer);
+    if (ms == 0) {   /* none: the block goes */
+        tn__free(tn__loop_alloc(loop), t);
+        s->idle = NULL;
+        return;
+    }
+    if (!t && !(t = s->idle = (tn__idle *)tn__alloc(tn__loop_alloc(loop), sizeof *t))) {
+        tn__stream_close_now(s, TN_ENOMEM);
+        return;
+    }
+    t->timer = 0;
+    t->ms = (uint32_t)ms;
+    t->last_io = (uint32_t)tn_loop_now(loop);
+    if (tn_loop_call_later(loop, ms, tn__stream_on_idle, s, &t->timer) != 0)
         tn__stream_close_now(s, TN_ENOMEM);
 }
 
@@ -8973,7 +8997,6 @@ TN__PRIVATE void tn__stream_opts_resolve(const tn_stream_opts *opts, tn_stream *
     if (chunk > s->opts.max_buffer_size / 2) chunk = TN__MAX(s->opts.max_buffer_size / 2, 1);
     s->opts.read_chunk_size = (uint32_t)TN__MIN(chunk, (size_t)0x40000000u);
     s->opts.max_write_buffer_size = tn__clamp_u32(TN__DEF(o.max_write_buffer_size, TORNADO_MAX_WRITE_BUFFER_SIZE));
-    s->opts.idle_timeout_ms = tn__clamp_u32(o.idle_timeout_ms);
 }
 
 /* setup: make fd non-blocking and close-on-exec (0 for sockets we created that way).
@@ -8997,8 +9020,7 @@ TN__PRIVATE int tn__stream_new(tn_loop *loop, int fd, const tn__transport_ops *o
     }
     tn__handle_init(loop, &s->h, &tn__stream_type);
     tn__defer_init(&s->dispatch, tn__stream_on_dispatch, &s->h);
-    s->last_io = (uint32_t)tn_loop_now(loop);
-    if (s->opts.idle_timeout_ms) tn_stream_set_idle_timeout(s, s->opts.idle_timeout_ms);
+    if (opts && opts->idle_timeout_ms) tn_stream_set_idle_timeout(s, opts->idle_timeout_ms);
     *out = s;
     return TN_OK;
 }
@@ -9182,7 +9204,7 @@ TN_API int tn_stream_writev(tn_stream *s, const tn_str *bufs, size_t nbufs, tn_w
         }
         if (sent > 0) {
             if (s->wq) s->wq->sent += sent;
-            s->last_io = (uint32_t)tn_loop_now(s->h.loop);
+            tn__stream_touch(s);
         }
     }
     if (!err && sent < total) {
@@ -9373,7 +9395,7 @@ TN_API void tn_stream_get_opts(const tn_stream *s, tn_stream_opts *out) {
     out->max_buffer_size = s->opts.max_buffer_size;
     out->read_chunk_size = s->opts.read_chunk_size;
     out->max_write_buffer_size = s->opts.max_write_buffer_size;
-    out->idle_timeout_ms = s->opts.idle_timeout_ms;
+    out->idle_timeout_ms = s->idle ? s->idle->ms : 0;
 }
 TN_API void tn_stream_set_user(tn_stream *s, void *user) { s->user = user; }
 TN_API void *tn_stream_get_user(const tn_stream *s) { return s->user; }
@@ -10419,6 +10441,12 @@ TN__PRIVATE tn_stream *tn__tcp_conn_stream(void *state) {
 TN__PRIVATE tn_tcp_server *tn__tcp_conn_server(const tn_stream *s) {
     tn__stream_owner *o = tn__stream_get_owner(s);
     return o ? (tn_tcp_server *)(void *)((char *)o - offsetof(tn_tcp_server, owner)) : NULL;
+}
+
+/* The user given to tn_tcp_server_new by the server that accepted s (NULL if none). */
+TN__PRIVATE void *tn__tcp_conn_server_user(const tn_stream *s) {
+    tn_tcp_server *srv = tn__tcp_conn_server(s);
+    return srv ? srv->user : NULL;
 }
 
 /* Call fn for each open connection of srv (fn may close the one it is given: streams are
@@ -18320,8 +18348,7 @@ struct tn_http_gzip_codec {
    (tn__tcp_conn_state): one allocation per connection, reached only through the tcp
    server's accessors (tn__hc_stream). Every idle connection holds one: kept small (the
    peer's address is asked of the socket when a handler wants it, not stored). */
-struct tn__hconn {
-    tn_http_server *srv;
+struct tn__hconn {                 /* (its server: tn__hc_srv, through the tcp server) */
     tn_request *req;               /* being read or handled; NULL when idle */
     tn__hconn *ready_next;         /* in the server's ready list (next request to start) */
     tn__hconn *tq_prev, *tq_next;
@@ -18366,6 +18393,11 @@ struct tn_http_server {
 
 /* The connection's stream (the allocation its state lives in). */
 TN__PRIVATE tn_stream *tn__hc_stream(tn__hconn *c) { return tn__tcp_conn_stream(c); }
+/* The connection's server: the user of the tcp server that accepted it (not stored: every
+   idle connection would pay a pointer for it). */
+TN__PRIVATE tn_http_server *tn__hc_srv(tn__hconn *c) {
+    return (tn_http_server *)tn__tcp_conn_server_user(tn__hc_stream(c));
+}
 
 TN__PRIVATE void tn__hc_next(tn__hconn *c);
 TN__PRIVATE void tn__hc_process(tn__hconn *c);
@@ -18504,7 +18536,7 @@ TN__PRIVATE int64_t tn__hs_tq_left(const tn__hconn *c, uint64_t now) {
 }
 
 TN__PRIVATE void tn__hs_tq_unlink(tn__hconn *c) {
-    tn_http_server *srv = c->srv;
+    tn_http_server *srv = tn__hc_srv(c);
     int k = c->tq;
     if (k == TN__TQ_NONE) return;
     if (c->tq_prev) c->tq_prev->tq_next = c->tq_next;
@@ -18554,7 +18586,7 @@ TN__PRIVATE void tn__hs_tq_arm(tn_http_server *srv) {
 
 /* Put the connection under one kind of timeout (counted from now), or none. */
 TN__PRIVATE void tn__hc_deadline(tn__hconn *c, int kind) {
-    tn_http_server *srv = c->srv;
+    tn_http_server *srv = tn__hc_srv(c);
     uint64_t ms;
     tn__hs_tq_unlink(c);
     if (kind == TN__TQ_NONE || (ms = tn__hs_tq_ms(srv, kind)) == 0) return;
@@ -18647,7 +18679,7 @@ TN__PRIVATE void tn__hc_after_write(tn_stream *s, int status, void *user);
 /* Start the connection's next request from the loop (never from inside the handler's call:
    pipelined requests would otherwise recurse). One deferred node serves every connection. */
 TN__PRIVATE void tn__hc_schedule(tn__hconn *c) {
-    tn_http_server *srv = c->srv;
+    tn_http_server *srv = tn__hc_srv(c);
     if (c->ready) return;
     c->ready = 1;
     c->ready_next = NULL;
@@ -18658,7 +18690,7 @@ TN__PRIVATE void tn__hc_schedule(tn__hconn *c) {
 }
 
 TN__PRIVATE void tn__hc_unschedule(tn__hconn *c) {
-    tn_http_server *srv = c->srv;
+    tn_http_server *srv = tn__hc_srv(c);
     tn__hconn **pp, *prev = NULL;
     if (!c->ready) return;
     for (pp = &srv->ready_head; *pp; prev = *pp, pp = &(*pp)->ready_next) {
@@ -19244,7 +19276,7 @@ TN_API int tn_request_detach(tn_request *req, tn_stream **stream) {
     tn__hs_tq_unlink(c);
     /* the tcp server still counts this stream; it is released when the stream closes */
     {
-        c->srv->nconns--;
+        tn__hc_srv(c)->nconns--;
         tn__hc_unschedule(c);   /* its memory stays with the stream, now the caller's */
     }
     return TN_OK;
@@ -19267,7 +19299,7 @@ TN__PRIVATE tn_stream *tn__hs_spare_stream(void *spare) { return tn__tcp_conn_st
 TN__PRIVATE void tn__hc_fail(tn__hconn *c, int status) {
     char buf[256], *p = buf;
     const char *reason = tn_http_reason(status);
-    tn_http_server *srv = c->srv;
+    tn_http_server *srv = tn__hc_srv(c);
     if (c->req) {
         /* the server's own error replies are logged too (Tornado logs every request); a
            handler that had the request from on_headers hears that its part is over */
@@ -19431,9 +19463,9 @@ TN__PRIVATE void tn__hc_dispatch(tn__hconn *c) {
     tn_request *r = c->req;
 #if TN_HAS_DEFLATE
     if (r->gunzip) {
-        int st = c->srv->opts.gzip->inflate_body(r);
+        int st = tn__hc_srv(c)->opts.gzip->inflate_body(r);
         if (st) {
-            TN__LLOG(c->srv->loop, TN_LOG_DEBUG, TN_EBAD_DEFLATE, "http: gzip request body: answered %d", st);
+            TN__LLOG(tn__hc_srv(c)->loop, TN_LOG_DEBUG, TN_EBAD_DEFLATE, "http: gzip request body: answered %d", st);
             tn__hc_fail(c, st);
             return;
         }
@@ -19445,7 +19477,7 @@ TN__PRIVATE void tn__hc_dispatch(tn__hconn *c) {
     r->dispatched = 1;
     tn__hc_deadline(c, TN__TQ_NONE);
     tn__stream_watch_close(tn__hc_stream(c), 1);   /* notice a client that leaves while we work */
-    c->srv->on_request(r, c->srv->user);
+    tn__hc_srv(c)->on_request(r, tn__hc_srv(c)->user);
     if (c->state == TN__HC_DETACHED) return;   /* the handler owns the stream now */
     if (c->req == r) tn__stream_cork(tn__hc_stream(c), 0);   /* answered later: do not hold earlier responses */
 }
@@ -19491,7 +19523,7 @@ TN__PRIVATE void tn__hs_req_apply_xheaders(tn_request *r) {
 /* The head is complete: check it, decide the body, and hand over or read on. */
 TN__PRIVATE void tn__hc_head_done(tn__hconn *c, const char *base, size_t head_len) {
     tn_request *r = c->req;
-    tn_http_server *srv = c->srv;
+    tn_http_server *srv = tn__hc_srv(c);
     r->head_len = head_len;
     r->held = head_len;
     r->base = base;
@@ -19571,7 +19603,7 @@ TN__PRIVATE void tn__hc_head_done(tn__hconn *c, const char *base, size_t head_le
    0, 1 (the request is gone), -1 (an error was reported). */
 TN__PRIVATE int tn__hc_body_piece(tn__hconn *c, tn_request *r, tn_str data) {
 #if TN_HAS_DEFLATE
-    if (r->gunzip) return c->srv->opts.gzip->inflate_piece(c, r, data);
+    if (r->gunzip) return tn__hc_srv(c)->opts.gzip->inflate_piece(c, r, data);
 #endif
     r->body_seen += data.len;
     r->body_cb(r, TN_MORE, data, r->body_user);
@@ -19618,7 +19650,7 @@ TN__PRIVATE int tn__hc_stream_body(tn__hconn *c, tn_str data) {
 
 /* Work on whatever the stream holds, by state; read more when needed. */
 TN__PRIVATE void tn__hc_process(tn__hconn *c) {
-    tn_http_server *srv = c->srv;
+    tn_http_server *srv = tn__hc_srv(c);
     tn_str data = tn__stream_peek(tn__hc_stream(c));
     tn_request *r;
     int rc;
@@ -19752,7 +19784,7 @@ TN__PRIVATE void tn__hs_on_ready(tn__defer *d) {
 /* ---- connections ---- */
 TN__PRIVATE void tn__hc_on_close(tn_stream *s, int cause, void *user) {
     tn__hconn *c = (tn__hconn *)user;
-    tn_http_server *srv = c->srv;
+    tn_http_server *srv = tn__hc_srv(c);
     tn_request *r = c->req;
     (void)s;
     (void)cause;
@@ -19786,7 +19818,6 @@ TN__PRIVATE void tn__hs_on_conn(tn_tcp_server *tcp, tn_stream *s, const tn_addr 
     tn__hconn *c = (tn__hconn *)tn__tcp_conn_state(s);   /* allocated (zeroed) with the stream */
     (void)tcp;
     (void)peer;
-    c->srv = srv;
     c->state = TN__HC_HEAD;
     c->tq = TN__TQ_NONE;
     srv->nconns++;

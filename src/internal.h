@@ -528,6 +528,7 @@ TN__PRIVATE void tn__tls_ctx_ref(tn_tls_ctx *ctx);
 TN__PRIVATE void tn__tcp_server_set_conn_extra(tn_tcp_server *srv, size_t n);
 TN__PRIVATE void *tn__tcp_conn_state(tn_stream *s);
 TN__PRIVATE tn_stream *tn__tcp_conn_stream(void *state);
+TN__PRIVATE void *tn__tcp_conn_server_user(const tn_stream *s);
 TN__PRIVATE void tn__tcp_server_each(tn_tcp_server *srv, void (*fn)(tn_stream *s, void *ctx), void *ctx);
 
 /* ---- http_parse.c ---- */

@@ -27,6 +27,14 @@ typedef struct tn__wq {
 #define TN__WQ_RING(q) ((tn__wcb *)(void *)((char *)(q) + TN__WQ_HDR))
 #define TN__WQ_FIRST 2             /* ring entries at first (then doubled) */
 
+/* The idle timeout, allocated when one is set and freed when it is unset: streams without
+   one (an HTTP server's connections: its own timeout queues serve those) carry NULL. */
+typedef struct tn__idle {
+    tn_timer_id timer;
+    uint32_t ms;                   /* clamped to ~49 days */
+    uint32_t last_io;              /* loop time of the last byte moved, low 32 bits */
+} tn__idle;
+
 
 /* Pointers first, then 32-bit fields, then bytes: no padding holes. Every idle server
    connection holds one of these, so each field has to earn its place. */
@@ -55,7 +63,7 @@ struct tn_stream {
 
     tn_close_cb ccb;
     void *cuser;
-    tn_timer_id idle_timer;
+    tn__idle *idle;                /* the idle timeout, or NULL */
     void *user;
 
     int fd;
@@ -64,9 +72,7 @@ struct tn_stream {
         uint32_t max_buffer_size;  /* sizes are clamped to 4 GiB - 1 */
         uint32_t max_write_buffer_size;
         uint32_t read_chunk_size;
-        uint32_t idle_timeout_ms;  /* clamped to ~49 days */
     } opts;
-    uint32_t last_io;              /* loop time of the last byte moved, low 32 bits (idle timeout) */
     unsigned char events;          /* interest registered with the loop (TN_EV_*) */
     unsigned char rkind;           /* the pending read (TN__RD_*) */
     unsigned char rflags;
@@ -136,6 +142,11 @@ typedef struct tn__sfseg {
     uint64_t at, end;
 } tn__sfseg;
 
+/* A byte moved: the idle timeout (if any) starts over. */
+TN__PRIVATE void tn__stream_touch(tn_stream *s) {
+    if (s->idle) s->idle->last_io = (uint32_t)tn_loop_now(s->h.loop);
+}
+
 /* ---- closing ---- */
 TN__PRIVATE void tn__stream_queue(tn_stream *s) { tn__defer_queue(s->h.loop, &s->dispatch); }
 
@@ -163,9 +174,9 @@ TN__PRIVATE void tn__stream_close_now(tn_stream *s, int cause) {
         tn__fd_close(s->fd);
         s->fd = -1;
     }
-    if (s->idle_timer) {
-        (void)tn_loop_cancel(loop, s->idle_timer);
-        s->idle_timer = 0;
+    if (s->idle && s->idle->timer) {
+        (void)tn_loop_cancel(loop, s->idle->timer);
+        s->idle->timer = 0;
     }
     tn__stream_buf_release(s, &s->wbuf);   /* unsent data is dropped now, not at finalise */
     tn__stream_sf_done(s);    /* a queued file segment too (its callback reports the cause) */
@@ -227,6 +238,7 @@ TN__PRIVATE void tn__stream_finalize(tn__handle *h) {
     tn__stream_buf_release(s, &s->wbuf);
     tn__stream_sf_done(s);
     tn__free(a, s->wq);
+    tn__free(a, s->idle);
     tn__free(a, s);
 }
 static const tn__handle_type tn__stream_type = { "stream", tn__stream_finalize };
@@ -282,7 +294,7 @@ TN__PRIVATE void tn__stream_flush(tn_stream *s) {
             r = tn__stream_send_file(s);
             if (r > 0) {
                 s->wq->sent += (uint64_t)r;
-                s->last_io = (uint32_t)tn_loop_now(s->h.loop);
+                tn__stream_touch(s);
                 if (s->wq->sent >= sf->end) tn__stream_sf_done(s);
                 continue;
             }
@@ -293,7 +305,7 @@ TN__PRIVATE void tn__stream_flush(tn_stream *s) {
         if (r > 0) {
             tn__cbuf_consume(s->wbuf, (size_t)r);
             if (s->wq) s->wq->sent += (uint64_t)r;
-            s->last_io = (uint32_t)tn_loop_now(s->h.loop);
+            tn__stream_touch(s);
         } else if (r == TN_EAGAIN || r == 0) {
             break;
         } else {
@@ -496,7 +508,7 @@ TN__PRIVATE void tn__stream_read_some(tn_stream *s) {
         s->bulk = r > 0 && (size_t)r == room;
     }
     if (r > 0) {
-        s->last_io = (uint32_t)tn_loop_now(s->h.loop);
+        tn__stream_touch(s);
     } else if (r == 0) {
         s->eof = 1;
         tn__stream_trim(s);
@@ -550,26 +562,37 @@ TN__PRIVATE void tn__stream_on_io(tn_loop *loop, tn_socket fd, int events, void 
 
 TN__PRIVATE void tn__stream_on_idle(tn_loop *loop, void *user) {
     tn_stream *s = (tn_stream *)user;
-    uint64_t idle = (uint32_t)((uint32_t)tn_loop_now(loop) - s->last_io), ms = s->opts.idle_timeout_ms;
-    s->idle_timer = 0;
+    tn__idle *t = s->idle;   /* (it exists while its timer is set) */
+    uint64_t idle = (uint32_t)((uint32_t)tn_loop_now(loop) - t->last_io), ms = t->ms;
+    t->timer = 0;
     if (s->closed || ms == 0) return;
     if (idle >= ms) {
         tn__stream_close_now(s, TN_ETIMEOUT);
         return;
     }
-    if (tn_loop_call_later(loop, ms - idle, tn__stream_on_idle, s, &s->idle_timer) != 0)
+    if (tn_loop_call_later(loop, ms - idle, tn__stream_on_idle, s, &t->timer) != 0)
         tn__stream_close_now(s, TN_ENOMEM);
 }
 
 TN_API void tn_stream_set_idle_timeout(tn_stream *s, uint64_t ms) {
     tn_loop *loop = s->h.loop;
+    tn__idle *t = s->idle;
     if (s->closed) return;
-    if (s->idle_timer) (void)tn_loop_cancel(loop, s->idle_timer);
-    s->idle_timer = 0;
-    s->opts.idle_timeout_ms = tn__clamp_u32(ms);
-    ms = s->opts.idle_timeout_ms;
-    s->last_io = (uint32_t)tn_loop_now(loop);
-    if (ms && tn_loop_call_later(loop, ms, tn__stream_on_idle, s, &s->idle_timer) != 0)
+    ms = tn__clamp_u32(ms);
+    if (t && t->timer) (void)tn_loop_cancel(loop, t->timer);
+    if (ms == 0) {   /* none: the block goes */
+        tn__free(tn__loop_alloc(loop), t);
+        s->idle = NULL;
+        return;
+    }
+    if (!t && !(t = s->idle = (tn__idle *)tn__alloc(tn__loop_alloc(loop), sizeof *t))) {
+        tn__stream_close_now(s, TN_ENOMEM);
+        return;
+    }
+    t->timer = 0;
+    t->ms = (uint32_t)ms;
+    t->last_io = (uint32_t)tn_loop_now(loop);
+    if (tn_loop_call_later(loop, ms, tn__stream_on_idle, s, &t->timer) != 0)
         tn__stream_close_now(s, TN_ENOMEM);
 }
 
@@ -588,7 +611,6 @@ TN__PRIVATE void tn__stream_opts_resolve(const tn_stream_opts *opts, tn_stream *
     if (chunk > s->opts.max_buffer_size / 2) chunk = TN__MAX(s->opts.max_buffer_size / 2, 1);
     s->opts.read_chunk_size = (uint32_t)TN__MIN(chunk, (size_t)0x40000000u);
     s->opts.max_write_buffer_size = tn__clamp_u32(TN__DEF(o.max_write_buffer_size, TORNADO_MAX_WRITE_BUFFER_SIZE));
-    s->opts.idle_timeout_ms = tn__clamp_u32(o.idle_timeout_ms);
 }
 
 /* setup: make fd non-blocking and close-on-exec (0 for sockets we created that way).
@@ -612,8 +634,7 @@ TN__PRIVATE int tn__stream_new(tn_loop *loop, int fd, const tn__transport_ops *o
     }
     tn__handle_init(loop, &s->h, &tn__stream_type);
     tn__defer_init(&s->dispatch, tn__stream_on_dispatch, &s->h);
-    s->last_io = (uint32_t)tn_loop_now(loop);
-    if (s->opts.idle_timeout_ms) tn_stream_set_idle_timeout(s, s->opts.idle_timeout_ms);
+    if (opts && opts->idle_timeout_ms) tn_stream_set_idle_timeout(s, opts->idle_timeout_ms);
     *out = s;
     return TN_OK;
 }
@@ -797,7 +818,7 @@ TN_API int tn_stream_writev(tn_stream *s, const tn_str *bufs, size_t nbufs, tn_w
         }
         if (sent > 0) {
             if (s->wq) s->wq->sent += sent;
-            s->last_io = (uint32_t)tn_loop_now(s->h.loop);
+            tn__stream_touch(s);
         }
     }
     if (!err && sent < total) {
@@ -988,7 +1009,7 @@ TN_API void tn_stream_get_opts(const tn_stream *s, tn_stream_opts *out) {
     out->max_buffer_size = s->opts.max_buffer_size;
     out->read_chunk_size = s->opts.read_chunk_size;
     out->max_write_buffer_size = s->opts.max_write_buffer_size;
-    out->idle_timeout_ms = s->opts.idle_timeout_ms;
+    out->idle_timeout_ms = s->idle ? s->idle->ms : 0;
 }
 TN_API void tn_stream_set_user(tn_stream *s, void *user) { s->user = user; }
 TN_API void *tn_stream_get_user(const tn_stream *s) { return s->user; }

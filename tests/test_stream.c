@@ -102,9 +102,20 @@ TN_TEST(read_bytes_exact_partial_zero) {
     run_until(&c, &c.reads, 4);
     TN_EQ_INT((int)c.len, 2);
     TN_EQ_MEM(c.data, "ld", 2);
-    /* an idle stream holds no read buffer */
+    /* an idle stream holds no read buffer (nor write bookkeeping or idle timer it never used) */
     TN_CHECK(c.s->rbuf == NULL);
     TN_CHECK(c.s->wbuf == NULL);
+    TN_CHECK(c.s->wq == NULL);
+    TN_CHECK(c.s->idle == NULL);
+    {   /* an idle timeout takes its block while set, and reports through the options */
+        tn_stream_opts got;
+        tn_stream_set_idle_timeout(c.s, 60000);
+        tn_stream_get_opts(c.s, &got);
+        TN_CHECK(c.s->idle != NULL && got.idle_timeout_ms == 60000);
+        tn_stream_set_idle_timeout(c.s, 0);
+        tn_stream_get_opts(c.s, &got);
+        TN_CHECK(c.s->idle == NULL && got.idle_timeout_ms == 0);
+    }
     teardown(&c);
     TN_EQ_RC(c.cause, TN_OK);
 }
@@ -592,7 +603,7 @@ TN_TEST(idle_timeout_closes) {
         usleep(10000);
     }
     TN_EQ_INT(c.closed, 0);
-    quiet = c.s->last_io;   /* when the last byte moved (loop time) */
+    quiet = c.s->idle->last_io;   /* when the last byte moved (loop time) */
     run_until(&c, &c.closed, 1);
     TN_EQ_RC(c.cause, TN_ETIMEOUT);
     TN_EQ_RC(c.status, TN_ETIMEOUT);
