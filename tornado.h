@@ -5079,6 +5079,7 @@ TN__PRIVATE int tn__stream_shutdown_write(tn_stream *s);
 TN__PRIVATE void tn__stream_watch_close(tn_stream *s, int on);
 TN__PRIVATE int tn__stream_sendfile(tn_stream *s, int file_fd, int64_t offset, uint64_t count, tn_write_cb cb, void *user);
 TN__PRIVATE int tn__stream_quiet(const tn_stream *s);
+TN__PRIVATE tn_close_cb tn__stream_close_cb(const tn_stream *s);
 
 /* ---- tls.c ---- */
 #if TN_HAS_OPENSSL
@@ -9356,6 +9357,9 @@ TN_API void tn_stream_set_close_cb(tn_stream *s, tn_close_cb cb, void *user) {
     s->ccb = cb;
     s->cuser = user;
 }
+
+/* The close callback set (NULL if none). */
+TN__PRIVATE tn_close_cb tn__stream_close_cb(const tn_stream *s) { return s->ccb; }
 
 TN_API int tn_stream_close(tn_stream *s, tn_close_cb cb, void *user) {
     if (!s) return TN_EINVAL;
@@ -18354,7 +18358,7 @@ struct tn__hconn {                 /* (its server: tn__hc_srv, through the tcp s
     tn__hconn *tq_prev, *tq_next;
     uint32_t deadline;             /* in a timeout queue: loop time, low 32 bits (tn__hs_tq_left);
                                       lingering: bytes discarded */
-    unsigned char state;           /* TN__HC_* (kept after a detach: see tn__hs_spare) */
+    unsigned char state;           /* TN__HC_* */
     unsigned char reading;         /* a fill is pending */
     unsigned char ready;           /* queued in the server's ready list */
     signed char tq;                /* timeout queue it is in, or TN__TQ_NONE */
@@ -18400,6 +18404,11 @@ TN__PRIVATE tn_http_server *tn__hc_srv(tn__hconn *c) {
 }
 
 TN__PRIVATE void tn__hc_next(tn__hconn *c);
+TN__PRIVATE void tn__hc_on_close(tn_stream *s, int cause, void *user);
+/* 1 once the connection's stream was detached (tn_request_detach): its close callback is
+   no longer ours. The connection's bytes may then hold the new owner's state: only this
+   (which reads the stream) tells a detached connection. */
+TN__PRIVATE int tn__hc_detached(const tn_stream *s) { return tn__stream_close_cb(s) != tn__hc_on_close; }
 TN__PRIVATE void tn__hc_process(tn__hconn *c);
 TN__PRIVATE void tn__hc_fail(tn__hconn *c, int status);
 
@@ -19282,16 +19291,15 @@ TN_API int tn_request_detach(tn_request *req, tn_stream **stream) {
     return TN_OK;
 }
 
-/* After tn_request_detach the connection's HTTP state is dead but for its state byte
-   (tn_http_server_close and the deadline skip detached connections by it): the bytes
-   before it are spare, for the stream's new owner to keep its own state in (the
-   WebSocket: one allocation per connection, as for HTTP). s: a detached stream; the
-   spare bytes start 8-byte aligned. */
-TN__PRIVATE size_t tn__hs_spare_size(void) { return offsetof(tn__hconn, state); }
+/* After tn_request_detach the connection's HTTP state is dead, all of it: its bytes are
+   spare, for the stream's new owner to keep its own state in (the WebSocket: one
+   allocation per connection, as for HTTP). s: a detached stream; the spare bytes start
+   8-byte aligned. (What is detached is told by the stream, tn__hc_detached, not by these
+   bytes.) */
+TN__PRIVATE size_t tn__hs_spare_size(void) { return sizeof(tn__hconn); }
 TN__PRIVATE void *tn__hs_spare(tn_stream *s) {
-    tn__hconn *c = (tn__hconn *)tn__tcp_conn_state(s);
-    TN_ASSERT(c->state == TN__HC_DETACHED);
-    return c;
+    TN_ASSERT(tn__hc_detached(s));
+    return tn__tcp_conn_state(s);
 }
 TN__PRIVATE tn_stream *tn__hs_spare_stream(void *spare) { return tn__tcp_conn_stream(spare); }
 
@@ -19478,7 +19486,7 @@ TN__PRIVATE void tn__hc_dispatch(tn__hconn *c) {
     tn__hc_deadline(c, TN__TQ_NONE);
     tn__stream_watch_close(tn__hc_stream(c), 1);   /* notice a client that leaves while we work */
     tn__hc_srv(c)->on_request(r, tn__hc_srv(c)->user);
-    if (c->state == TN__HC_DETACHED) return;   /* the handler owns the stream now */
+    if (tn__hc_detached(tn__hc_stream(c))) return;   /* the handler owns the stream (and c's bytes) now */
     if (c->req == r) tn__stream_cork(tn__hc_stream(c), 0);   /* answered later: do not hold earlier responses */
 }
 
@@ -19770,7 +19778,7 @@ TN__PRIVATE void tn__hs_on_ready(tn__defer *d) {
             tn__hconn *next = c->ready_next;
             int was_last = c == last;
             c->ready = 0;
-            if (c->state != TN__HC_DETACHED && !tn_stream_closed(tn__hc_stream(c)) && c->state != TN__HC_CLOSING &&
+            if (!tn__hc_detached(tn__hc_stream(c)) && !tn_stream_closed(tn__hc_stream(c)) && c->state != TN__HC_CLOSING &&
                 c->state != TN__HC_LINGER)
                 tn__hc_next(c);
             if (was_last) break;
@@ -19860,14 +19868,14 @@ TN__PRIVATE void tn__hs_on_tcp_closed(tn_loop *loop, void *user) {
 TN__PRIVATE void tn__hs_close_conn(tn_stream *s, void *ctx) {
     tn__hconn *c = (tn__hconn *)tn__tcp_conn_state(s);
     (void)ctx;
-    if (c->state == TN__HC_DETACHED) return;
+    if (tn__hc_detached(s)) return;
     if (!c->req && c->state != TN__HC_DRAIN) (void)tn_stream_close(s, NULL, NULL);
     else if (c->req) c->req->close_after = 1;
 }
 
 TN__PRIVATE void tn__hs_abort_conn(tn_stream *s, void *ctx) {
     (void)ctx;
-    if (((tn__hconn *)tn__tcp_conn_state(s))->state != TN__HC_DETACHED) (void)tn_stream_abort(s, TN_ETIMEOUT);
+    if (!tn__hc_detached(s)) (void)tn_stream_abort(s, TN_ETIMEOUT);
 }
 
 TN__PRIVATE void tn__hs_on_deadline(tn_loop *loop, void *user) {

@@ -518,6 +518,7 @@ TN__PRIVATE int tn__stream_shutdown_write(tn_stream *s);
 TN__PRIVATE void tn__stream_watch_close(tn_stream *s, int on);
 TN__PRIVATE int tn__stream_sendfile(tn_stream *s, int file_fd, int64_t offset, uint64_t count, tn_write_cb cb, void *user);
 TN__PRIVATE int tn__stream_quiet(const tn_stream *s);
+TN__PRIVATE tn_close_cb tn__stream_close_cb(const tn_stream *s);
 
 /* ---- tls.c ---- */
 #if TN_HAS_OPENSSL

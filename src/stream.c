@@ -971,6 +971,9 @@ TN_API void tn_stream_set_close_cb(tn_stream *s, tn_close_cb cb, void *user) {
     s->cuser = user;
 }
 
+/* The close callback set (NULL if none). */
+TN__PRIVATE tn_close_cb tn__stream_close_cb(const tn_stream *s) { return s->ccb; }
+
 TN_API int tn_stream_close(tn_stream *s, tn_close_cb cb, void *user) {
     if (!s) return TN_EINVAL;
     if (s->closed) return TN_ECLOSED;
