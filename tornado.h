@@ -4940,10 +4940,10 @@ TN__PRIVATE void tn__cbuf_commit(tn__cbuf *b, size_t n);
    one of its nodes is queued, so a deferred call never sees freed memory. */
 typedef struct tn__defer tn__defer;
 struct tn__defer {
-    tn__defer *next;
+    tn__defer *next;               /* queued: next set, or the queue's tail (no flag: every
+                                      stream embeds one, so 8 bytes per connection) */
     void (*fn)(tn__defer *d);
     struct tn__handle *owner;
-    int queued;
 };
 
 /* The base of every object a loop tracks (stream, server, async, resolver, ...).
@@ -6516,14 +6516,14 @@ TN__PRIVATE void tn__defer_init(tn__defer *d, void (*fn)(tn__defer *), tn__handl
     d->next = NULL;
     d->fn = fn;
     d->owner = owner;
-    d->queued = 0;
 }
+
+/* 1 if d is in the loop's deferred queue: linked to a next node, or the last one. */
+TN__PRIVATE int tn__defer_queued(const tn_loop *loop, const tn__defer *d) { return d->next || loop->dq_tail == d; }
 
 /* Queue d (no-op if already queued). Never fails: the node is caller-owned. */
 TN__PRIVATE void tn__defer_queue(tn_loop *loop, tn__defer *d) {
-    if (d->queued) return;
-    d->queued = 1;
-    d->next = NULL;
+    if (tn__defer_queued(loop, d)) return;
     if (d->owner) d->owner->pending++;
     if (loop->dq_tail) loop->dq_tail->next = d;
     else loop->dq_head = d;
@@ -6533,13 +6533,12 @@ TN__PRIVATE void tn__defer_queue(tn_loop *loop, tn__defer *d) {
 /* Take d out of the queue if it is queued (its owner is about to go away). O(queue). */
 TN__PRIVATE void tn__defer_unqueue(tn_loop *loop, tn__defer *d) {
     tn__defer **pp, *prev = NULL;
-    if (!d->queued) return;
+    if (!tn__defer_queued(loop, d)) return;
     for (pp = &loop->dq_head; *pp; prev = *pp, pp = &(*pp)->next) {
         if (*pp == d) {
             *pp = d->next;
             if (loop->dq_tail == d) loop->dq_tail = prev;
             d->next = NULL;
-            d->queued = 0;
             if (d->owner) d->owner->pending--;
             return;
         }
@@ -6556,7 +6555,6 @@ TN__PRIVATE int tn__loop_run_deferred(tn_loop *loop, int max) {
         if (!loop->dq_head) loop->dq_tail = NULL;
         was_last = (d == last);
         d->next = NULL;
-        d->queued = 0;
         if (d->owner) d->owner->pending--;
         n++;
         d->fn(d);   /* may free d (public nodes) */
@@ -6646,6 +6644,7 @@ TN__PRIVATE void tn__loop_on_wake(tn_loop *loop, tn_socket fd, int events, void 
     tn__mutex_unlock(&loop->post_lock);
     while ((d = head) != NULL) {
         head = d->next;
+        d->next = NULL;   /* (a link of the posted list, not of the queue) */
         tn__defer_queue(loop, d);
     }
     for (a = loop->asyncs; a; a = anext) {
@@ -7131,7 +7130,6 @@ TN__PRIVATE void tn__loop_settle_deferred(tn_loop *loop) {
     while ((d = loop->dq_head) != NULL) {
         loop->dq_head = d->next;
         if (!loop->dq_head) loop->dq_tail = NULL;
-        d->queued = 0;
         d->next = NULL;
         if (d->owner) d->owner->pending--;
         if (d->fn == tn__user_defer_run) tn__free(loop->a, d);
@@ -8454,17 +8452,19 @@ struct tn_stream {
     void *user;
 
     int fd;
-    int cause;
+    int16_t cause;                 /* the close cause: a TN_E* code (tn__stream_close_now) */
+    unsigned char dlen;            /* read_until: delimiter length (1..64) */
+    unsigned char tpwant;          /* interest the transport asked for (tn__stream_transport_want) */
     struct {                       /* resolved options, stored compactly (see tn_stream_get_opts) */
         uint32_t max_buffer_size;  /* sizes are clamped to 4 GiB - 1 */
         uint32_t max_write_buffer_size;
         uint32_t read_chunk_size;
     } opts;
-    unsigned char events;          /* interest registered with the loop (TN_EV_*) */
-    unsigned char rkind;           /* the pending read (TN__RD_*) */
-    unsigned char rflags;
-    unsigned char dlen;            /* read_until: delimiter length (1..64) */
-    unsigned char tpwant;          /* interest the transport asked for (tn__stream_transport_want) */
+    /* (bit fields: the small ones share 4 bytes, which keeps the connection's allocation
+       under a 16-byte step of the malloc chunk) */
+    unsigned int events : 5;       /* interest registered with the loop (TN_EV_*, TN__EV_RDHUP) */
+    unsigned int rkind : 3;        /* the pending read (TN__RD_*) */
+    unsigned int rflags : 2;       /* TN_READ_PARTIAL, TN_READ_STREAMING */
     unsigned int closed : 1;
     unsigned int eof : 1;
     unsigned int watch_close : 1;  /* idle (no read pending): still notice the peer leaving */
@@ -8554,7 +8554,7 @@ TN__PRIVATE void tn__stream_close_now(tn_stream *s, int cause) {
     tn_loop *loop = s->h.loop;
     if (s->closed) return;
     s->closed = 1;
-    s->cause = cause;
+    s->cause = (int16_t)(cause >= -32768 && cause <= 32767 ? cause : (int)TN_ESYS);   /* (every TN_E* fits) */
     if (s->ops->closing) s->ops->closing(s, cause);   /* TLS: close_notify while the fd is open */
     if (s->fd >= 0) {
         (void)tn_loop_remove_fd(loop, s->fd);
@@ -8594,7 +8594,7 @@ TN__PRIVATE void tn__stream_end_read(tn_stream *s) {
 /* The close sequence, run from the loop: the pending read fails, written bytes report OK,
    the rest fail, the close callback runs, then the stream is finalised. */
 TN__PRIVATE void tn__stream_finish_close(tn_stream *s) {
-    int err = s->cause ? s->cause : TN_ECLOSED;
+    int err = s->cause ? (int)s->cause : (int)TN_ECLOSED;
     if (s->reported) return;
     if (s->ops->closed) s->ops->closed(s, err);   /* TLS: a handshake that never finished */
     if (s->rkind != TN__RD_NONE) {
@@ -8647,7 +8647,7 @@ TN__PRIVATE void tn__stream_update_events(tn_stream *s) {
             tn__stream_close_now(s, rc);
             return;
         }
-        s->events = (unsigned char)want;
+        s->events = (unsigned)want & 0x1fu;
     }
 }
 
@@ -9079,8 +9079,8 @@ TN__PRIVATE int tn__stream_start_read(tn_stream *s, int kind, int flags, size_t 
     if (!s || !cb) return TN_EINVAL;
     if (s->closed) return TN_ECLOSED;
     if (s->rkind != TN__RD_NONE) return TN_EBUSY;
-    s->rkind = (unsigned char)kind;
-    s->rflags = (unsigned char)flags;
+    s->rkind = (unsigned)kind & 7u;
+    s->rflags = (unsigned)flags & (TN_READ_PARTIAL | TN_READ_STREAMING);
     s->peer_busy = 0;
     s->rn = n;
     s->rdone = 0;

@@ -379,10 +379,10 @@ TN__PRIVATE void tn__cbuf_commit(tn__cbuf *b, size_t n);
    one of its nodes is queued, so a deferred call never sees freed memory. */
 typedef struct tn__defer tn__defer;
 struct tn__defer {
-    tn__defer *next;
+    tn__defer *next;               /* queued: next set, or the queue's tail (no flag: every
+                                      stream embeds one, so 8 bytes per connection) */
     void (*fn)(tn__defer *d);
     struct tn__handle *owner;
-    int queued;
 };
 
 /* The base of every object a loop tracks (stream, server, async, resolver, ...).

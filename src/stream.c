@@ -67,17 +67,19 @@ struct tn_stream {
     void *user;
 
     int fd;
-    int cause;
+    int16_t cause;                 /* the close cause: a TN_E* code (tn__stream_close_now) */
+    unsigned char dlen;            /* read_until: delimiter length (1..64) */
+    unsigned char tpwant;          /* interest the transport asked for (tn__stream_transport_want) */
     struct {                       /* resolved options, stored compactly (see tn_stream_get_opts) */
         uint32_t max_buffer_size;  /* sizes are clamped to 4 GiB - 1 */
         uint32_t max_write_buffer_size;
         uint32_t read_chunk_size;
     } opts;
-    unsigned char events;          /* interest registered with the loop (TN_EV_*) */
-    unsigned char rkind;           /* the pending read (TN__RD_*) */
-    unsigned char rflags;
-    unsigned char dlen;            /* read_until: delimiter length (1..64) */
-    unsigned char tpwant;          /* interest the transport asked for (tn__stream_transport_want) */
+    /* (bit fields: the small ones share 4 bytes, which keeps the connection's allocation
+       under a 16-byte step of the malloc chunk) */
+    unsigned int events : 5;       /* interest registered with the loop (TN_EV_*, TN__EV_RDHUP) */
+    unsigned int rkind : 3;        /* the pending read (TN__RD_*) */
+    unsigned int rflags : 2;       /* TN_READ_PARTIAL, TN_READ_STREAMING */
     unsigned int closed : 1;
     unsigned int eof : 1;
     unsigned int watch_close : 1;  /* idle (no read pending): still notice the peer leaving */
@@ -167,7 +169,7 @@ TN__PRIVATE void tn__stream_close_now(tn_stream *s, int cause) {
     tn_loop *loop = s->h.loop;
     if (s->closed) return;
     s->closed = 1;
-    s->cause = cause;
+    s->cause = (int16_t)(cause >= -32768 && cause <= 32767 ? cause : (int)TN_ESYS);   /* (every TN_E* fits) */
     if (s->ops->closing) s->ops->closing(s, cause);   /* TLS: close_notify while the fd is open */
     if (s->fd >= 0) {
         (void)tn_loop_remove_fd(loop, s->fd);
@@ -207,7 +209,7 @@ TN__PRIVATE void tn__stream_end_read(tn_stream *s) {
 /* The close sequence, run from the loop: the pending read fails, written bytes report OK,
    the rest fail, the close callback runs, then the stream is finalised. */
 TN__PRIVATE void tn__stream_finish_close(tn_stream *s) {
-    int err = s->cause ? s->cause : TN_ECLOSED;
+    int err = s->cause ? (int)s->cause : (int)TN_ECLOSED;
     if (s->reported) return;
     if (s->ops->closed) s->ops->closed(s, err);   /* TLS: a handshake that never finished */
     if (s->rkind != TN__RD_NONE) {
@@ -260,7 +262,7 @@ TN__PRIVATE void tn__stream_update_events(tn_stream *s) {
             tn__stream_close_now(s, rc);
             return;
         }
-        s->events = (unsigned char)want;
+        s->events = (unsigned)want & 0x1fu;
     }
 }
 
@@ -692,8 +694,8 @@ TN__PRIVATE int tn__stream_start_read(tn_stream *s, int kind, int flags, size_t 
     if (!s || !cb) return TN_EINVAL;
     if (s->closed) return TN_ECLOSED;
     if (s->rkind != TN__RD_NONE) return TN_EBUSY;
-    s->rkind = (unsigned char)kind;
-    s->rflags = (unsigned char)flags;
+    s->rkind = (unsigned)kind & 7u;
+    s->rflags = (unsigned)flags & (TN_READ_PARTIAL | TN_READ_STREAMING);
     s->peer_busy = 0;
     s->rn = n;
     s->rdone = 0;
