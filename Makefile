@@ -98,7 +98,11 @@ $(foreach d,tests tests-poll tests-posix asan,build/$(d)/test_http_parse_sse42):
 $(foreach d,tests tests-poll tests-posix asan,build/$(d)/test_http_parse_avx2): tests/test_http_parse.c
 $(foreach d,tests tests-poll tests-posix asan,build/$(d)/test_http_parse_avx2): TOPT += $(if $(X86),-mavx2)
 $(foreach d,tests tests-poll tests-posix asan,build/$(d)/test_ws_nosimd): tests/test_ws.c
-build/win/test_http_parse_sse42.exe build/win/test_http_parse_avx2.exe: tests/test_http_parse.c
+# the parser's compact paths are chosen by size optimization (__OPTIMIZE_SIZE__): -Os proves them
+$(foreach d,tests tests-poll tests-posix asan,build/$(d)/test_http_parse_small): tests/test_http_parse.c
+$(foreach d,tests tests-poll tests-posix asan,build/$(d)/test_http_parse_small): TOPT += -Os
+build/win/test_http_parse_sse42.exe build/win/test_http_parse_avx2.exe build/win/test_http_parse_small.exe: tests/test_http_parse.c
+build/win/test_http_parse_small.exe: TOPT += -Os
 build/win/test_http_parse_sse42.exe: TOPT += -msse4.2
 build/win/test_http_parse_avx2.exe: TOPT += -mavx2
 build/bench/bench_ws_nosimd: bench/bench_ws.c

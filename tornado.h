@@ -272,9 +272,9 @@
    Built and tested on Linux (epoll and poll backends), gcc and clang, C99 and C++.
    macOS and the BSDs use the poll() backend; their code paths are tested on Linux with
    TORNADO_GENERIC_POSIX. No kqueue backend. Windows (Vista+): WSAPoll, link ws2_32 and
-   bcrypt, no pthreads needed; a tn_socket holds the SOCKET as an int; each loop owns a
-   WSAStartup reference; no file system (TORNADO_NO_FILESYSTEM implied), unix sockets,
-   pipes or fork_processes there. Cross-built with mingw-w64 and tested under wine.
+   bcrypt, no pthreads needed; a tn_socket is the SOCKET (uintptr_t); each loop owns a
+   WSAStartup reference; static files through CreateFileW/ReadFile (no sendfile); no unix
+   sockets, pipes or fork_processes there. Cross-built with mingw-w64 and tested under wine.
    Firmware (TORNADO_PLATFORM_LWIP): lwIP's socket API with an RTOS (NO_SYS=0; lwipopts.h:
    LWIP_SOCKET, LWIP_SOCKET_POLL, LWIP_NETIF_LOOPBACK), the port hooks tn_port_now_ms and
    tn_port_random defined by the application, wall-clock time from the C library's time();
@@ -375,7 +375,7 @@
 #  define TN_HAS_WEBSOCKET 1
 #endif
 
-#if defined(TORNADO_NO_FILESYSTEM) || defined(_WIN32) || TN__LWIP   /* Windows, firmware: asset tables only */
+#if defined(TORNADO_NO_FILESYSTEM) || TN__LWIP   /* firmware: asset tables only */
 #  define TN_HAS_FILESYSTEM 0
 #else
 #  define TN_HAS_FILESYSTEM 1
@@ -612,9 +612,18 @@
 
 TN__BEGIN_DECLS
 
-/* A socket or file descriptor. POSIX: an int; invalid is TN_INVALID_SOCKET (-1). */
+/* A socket. POSIX and lwIP: an int (a file descriptor), invalid is TN_INVALID_SOCKET (-1).
+   Windows: Winsock's SOCKET itself (UINT_PTR: 64 bits on Win64), spelled uintptr_t here so
+   this header needs no <winsock2.h>; TN_INVALID_SOCKET is INVALID_SOCKET (~0). A SOCKET
+   passes to and from the API unchanged, and a tn_socket to Winsock calls without a cast.
+   Compare with TN_INVALID_SOCKET, never with < 0 (unsigned on Windows). */
+#if defined(_WIN32)
+typedef uintptr_t tn_socket;
+#  define TN_INVALID_SOCKET (~(tn_socket)0)
+#else
 typedef int tn_socket;
-#define TN_INVALID_SOCKET (-1)
+#  define TN_INVALID_SOCKET (-1)
+#endif
 
 #if TN__LWIP
 /* ---- the firmware port (TORNADO_PLATFORM_LWIP): the application defines these two ----
@@ -926,7 +935,8 @@ TN_API int tn_loop_next_timeout(tn_loop *loop);
    the epoll fd. TN_INVALID_SOCKET on backends without one (poll, WSAPoll): use
    tn_loop_poll_fds there. */
 TN_API tn_socket tn_loop_backend_fd(const tn_loop *loop);
-/* One watched fd and what the loop waits for on it (TN_EV_READ and/or TN_EV_WRITE). */
+/* One watched fd (Windows: a SOCKET, WSAPOLLFD's fd as is) and what the loop waits for on
+   it (TN_EV_READ and/or TN_EV_WRITE). */
 typedef struct tn_pollfd { tn_socket fd; int events; } tn_pollfd;
 /* Fill out[0..cap) with the fds the loop waits on (its wakeup fd included: tn_loop_post
    wakes the host too) and return how many there are (may exceed cap: grow and call again).
@@ -1197,7 +1207,8 @@ typedef void (*tn_close_cb)(tn_stream *s, int cause, void *user);
 /* Wrap a connected socket (takes ownership of fd on success; it is made non-blocking).
    opts may be NULL. Returns TN_OK, TN_EINVAL, TN_ENOMEM, TN_EEXIST (fd already watched). */
 TN_API int tn_stream_new_socket(tn_loop *loop, tn_socket fd, const tn_stream_opts *opts, tn_stream **out);
-/* Wrap one end of a pipe (or any fd read() and write() work on). Takes ownership. */
+/* Wrap one end of a pipe (or any fd read() and write() work on). Takes ownership.
+   POSIX only: TN_ENOTSUP on Windows (WSAPoll watches sockets only). */
 TN_API int tn_stream_new_pipe(tn_loop *loop, int fd, const tn_stream_opts *opts, tn_stream **out);
 
 /* Read exactly n bytes (TN_READ_PARTIAL: 1..n bytes as soon as any are there;
@@ -4189,13 +4200,23 @@ TN__BEGIN_DECLS
    symlink is followed unchecked; a symlink met on the way is resolved with realpath(3)
    and followed only if it stays inside the root's real path (or follow_symlinks_out).
    Only regular files are served.
+   Windows: CreateFileW on the UTF-8 path made UTF-16, with FILE_FLAG_OPEN_REPARSE_POINT;
+   a symbolic link or junction (anywhere on the path) is followed only if the opened
+   file's final path (GetFinalPathNameByHandleW, checked on the handle itself, so no race)
+   lies under the root's (or follow_symlinks_out). Names Windows reads as something else
+   are refused with 403: ':' (alternate data streams "a.txt::$DATA", drives "C:"), device
+   names in any directory with any extension (CON, PRN, AUX, NUL, COM1-9, LPT1-9, CONIN$,
+   CONOUT$: "nul", "con.txt"), a trailing '.' or ' ' in any segment, < > " | ? * and
+   control characters. Paths longer than MAX_PATH get 404 unless the program is long-path
+   aware.
 
    Files are sent in 64 KiB pieces, each written when the previous one reached the socket
    (memory stays bounded however slow the client), or with sendfile(2) on Linux plain
-   sockets (no copy through user space at all). Reads of the file block the loop thread
-   for one piece at a time, as Tornado's do. The ETag is made from the inode, size and
-   modification time (no read of the content; Tornado hashes the content: stable across
-   machines, but a whole read per file). */
+   sockets (no copy through user space at all; elsewhere, Windows included, read + write).
+   Reads of the file block the loop thread for one piece at a time, as Tornado's do. The
+   ETag is made from the inode (Windows: the file index), size and modification time (no
+   read of the content; Tornado hashes the content: stable across machines, but a whole
+   read per file). */
 
 /* Ten years in seconds: the cache time of versioned URLs (Tornado's CACHE_MAX_AGE). */
 #define TN_STATIC_VERSIONED_MAX_AGE 315360000
@@ -4625,8 +4646,8 @@ struct sockaddr_in6 {
 #  define TN__HAVE_FORK 0
 #elif defined(_WIN32)
 /* Windows (Winsock 2, Vista or later: WSAPoll, inet_ntop, SRW locks, condition variables).
-   A tn_socket holds a SOCKET as an int (kernel handles fit in 32 bits); platform.c
-   converts at each Winsock call and maps WSAGetLastError() into TN_E* codes. */
+   A tn_socket is a SOCKET (platform.h spells it uintptr_t: the same type as UINT_PTR);
+   platform.c maps WSAGetLastError() into TN_E* codes. */
 #  include <winsock2.h>
 #  include <ws2tcpip.h>
 #  include <windows.h>
@@ -4637,7 +4658,7 @@ struct sockaddr_in6 {
 #    include <BaseTsd.h>
 typedef SSIZE_T ssize_t;
 #  endif
-#  define TN__SOCK(fd) ((SOCKET)(intptr_t)(fd))
+#  define TN__SOCK(fd) ((SOCKET)(fd))
 #  define TN__OS(name) name
 #  define TN__HAVE_GETADDRINFO 1
 #  define TN__HAVE_UNIX_SOCKETS 0
@@ -4697,6 +4718,14 @@ typedef SSIZE_T ssize_t;
 #else
 #  define TN__STAT_MTIME_NSEC(st) ((int64_t)(st)->st_mtim.tv_nsec)
 #endif
+/* An open file (static files): a POSIX fd, or a Windows HANDLE; TN__FILE_NONE is none. */
+#if TN_HAS_FILESYSTEM && defined(_WIN32)
+typedef HANDLE tn__file;
+#  define TN__FILE_NONE INVALID_HANDLE_VALUE
+#else
+typedef int tn__file;
+#  define TN__FILE_NONE (-1)
+#endif
 /* SSE2 scanning in the HTTP parser and WebSocket masking; TORNADO_NO_SIMD forces the portable fallback. */
 #if defined(__SSE2__) && (defined(__GNUC__) || defined(__clang__)) && !defined(TORNADO_NO_SIMD)
 #  include <emmintrin.h>
@@ -4711,6 +4740,13 @@ typedef SSIZE_T ssize_t;
 #  define TN__HAVE_SSE42 1
 #else
 #  define TN__HAVE_SSE42 0
+#endif
+/* AVX2 (-mavx2, -march=...): the parser's 64-byte field-line bitmaps in two 32-byte blocks. */
+#if TN__HAVE_SSE42 && defined(__AVX2__)
+#  include <immintrin.h>
+#  define TN__HAVE_AVX2 1
+#else
+#  define TN__HAVE_AVX2 0
 #endif
 /* Random bytes (crypto.c): getrandom() where glibc has it (2.25+), arc4random_buf() on the
    BSDs and Apple (declared in <stdlib.h>), BCryptGenRandom() on Windows. */
@@ -4788,9 +4824,10 @@ typedef SSIZE_T ssize_t;
 TN__PRIVATE int tn__err_from_errno(int e);
 TN__PRIVATE int tn__last_err(void);
 TN__PRIVATE uint32_t tn__clamp_u32(uint64_t v);
-TN__PRIVATE int tn__fd_setup(int fd);
-TN__PRIVATE void tn__fd_close(int fd);
-TN__PRIVATE int tn__socket(int family, int type, int *out);
+/* tn__fd_setup/tn__fd_close take sockets; on POSIX (tn_socket is int) pipes and files too. */
+TN__PRIVATE int tn__fd_setup(tn_socket fd);
+TN__PRIVATE void tn__fd_close(tn_socket fd);
+TN__PRIVATE int tn__socket(int family, int type, tn_socket *out);
 TN__PRIVATE int tn__pipe(int fds[2]);
 TN__PRIVATE void tn__ignore_sigpipe_once(void);
 /* The loop's wakeup channel: fds[0] is watched for reading, fds[1] signalled (may be equal). */
@@ -4820,6 +4857,28 @@ TN__PRIVATE int tn__sock_accept(tn_socket lfd, tn_socket *out, struct sockaddr *
 /* bind + listen; getsockname/getpeername (which 0 = local, 1 = peer) */
 TN__PRIVATE int tn__sock_bind_listen(tn_socket fd, const struct sockaddr *sa, size_t len, int backlog);
 TN__PRIVATE int tn__sock_name(tn_socket fd, int which, struct sockaddr *sa, size_t *len);
+#if TN_HAS_FILESYSTEM
+/* Files (static files), a POSIX and a Win32 body. tn__file_open_under opens rel ('/'
+   separated, already cleaned: no empty, ".", ".." segment, no backslash, not absolute;
+   written to during the call, restored after) under root without leaving it: a symbolic
+   link (a reparse point on Windows) is followed only when its target stays under the
+   root's real path, or anywhere with follow_out; Windows also refuses names that mean
+   something else there (tn__file_open_under's Win32 body). Returns TN_OK with *out and
+   *info, TN_ENOENT (missing, a path through a non-directory, too long), TN_EACCES
+   (refused: permissions, out of the root, a name Windows reads otherwise) or another
+   TN_E* code. tn__file_pread: bytes read at off (0 at the end) or a TN_E* code. */
+enum { TN__FILE_OTHER = 0, TN__FILE_REG = 1, TN__FILE_DIR = 2 };
+typedef struct tn__file_info {
+    uint64_t size;
+    int64_t mtime;        /* Unix seconds */
+    uint64_t id;          /* inode, or the volume's file index */
+    uint64_t mtime_ns;    /* modification time in nanoseconds since 1970 (ETags) */
+    int kind;             /* TN__FILE_* */
+} tn__file_info;
+TN__PRIVATE int tn__file_open_under(const char *root, char *rel, int follow_out, tn__file *out, tn__file_info *info);
+TN__PRIVATE long tn__file_pread(tn__file f, void *buf, size_t n, uint64_t off);
+TN__PRIVATE void tn__file_close(tn__file f);
+#endif
 /* Number of online processors (1 if unknown). */
 TN__PRIVATE int tn__cpu_count(void);
 /* Process-wide network start/stop, owned by loops (WSAStartup/WSACleanup; no-ops on POSIX). */
@@ -4964,7 +5023,19 @@ struct tn__handle {
     unsigned pending;                 /* deferred nodes of this handle still queued */
 };
 
-typedef struct tn__fired { int fd; int events; } tn__fired;
+/* The loop's fd table is indexed by slot; TN__FD_MAP 1: slots are dense indices a hash map
+   gives each socket (Windows, where a SOCKET is a handle value), 0: the slot is the fd
+   (POSIX, lwIP). Tests may force the map elsewhere with -DTN__FD_MAP=1. */
+#if !defined(TN__FD_MAP)
+#  if defined(_WIN32)
+#    define TN__FD_MAP 1
+#  else
+#    define TN__FD_MAP 0
+#  endif
+#endif
+/* A poller's report: the watcher's slot in the loop's fd table (the fd itself on POSIX and
+   lwIP; Windows: a dense index, see loop.c) and what happened. */
+typedef struct tn__fired { int slot; int events; } tn__fired;
 
 /* Internal interest: the peer closed (or half-closed) the connection, reported without
    reading (epoll EPOLLRDHUP, poll POLLRDHUP). Lets a stream notice a departed client while
@@ -5006,9 +5077,10 @@ TN__PRIVATE void **tn__loop_slot(tn_loop *loop, int which);
 /* ---- the poller backend contract (one backend compiled in; see poll_*.c) ---- */
 TN__PRIVATE int tn__poll_init(tn_loop *loop);
 TN__PRIVATE void tn__poll_free(tn_loop *loop);
-TN__PRIVATE int tn__poll_add(tn_loop *loop, int fd, int events);
-TN__PRIVATE int tn__poll_mod(tn_loop *loop, int fd, int events);
-TN__PRIVATE int tn__poll_del(tn_loop *loop, int fd);
+/* fd and the loop's slot for it (equal on POSIX and lwIP); tn__poll_wait reports slots. */
+TN__PRIVATE int tn__poll_add(tn_loop *loop, tn_socket fd, int slot, int events);
+TN__PRIVATE int tn__poll_mod(tn_loop *loop, tn_socket fd, int slot, int events);
+TN__PRIVATE int tn__poll_del(tn_loop *loop, tn_socket fd, int slot);
 /* Wait up to timeout_ms (-1 = forever) and fill loop->fired; returns the count or an error. */
 TN__PRIVATE int tn__poll_wait(tn_loop *loop, int timeout_ms);
 TN__PRIVATE const char *tn__poll_name(void);
@@ -5016,7 +5088,7 @@ TN__PRIVATE const char *tn__poll_name(void);
 TN__PRIVATE tn_socket tn__poll_fd(tn_loop *loop);
 
 /* ---- net.c ---- */
-TN__PRIVATE int tn__net_accept(int lfd, int *out, tn_addr *peer);
+TN__PRIVATE int tn__net_accept(tn_socket lfd, tn_socket *out, tn_addr *peer);
 TN__PRIVATE const struct sockaddr *tn__net_csa(const tn_addr *a);
 
 /* ---- stream.c ---- */
@@ -5058,7 +5130,7 @@ typedef struct tn__transport_ops {
 typedef struct tn__stream_owner tn__stream_owner;
 struct tn__stream_owner { void (*on_free)(tn_stream *s, tn__stream_owner *o); };
 
-TN__PRIVATE int tn__stream_new_own_socket(tn_loop *loop, int fd, const tn_stream_opts *opts, size_t extra, tn_stream **out);
+TN__PRIVATE int tn__stream_new_own_socket(tn_loop *loop, tn_socket fd, const tn_stream_opts *opts, size_t extra, tn_stream **out);
 TN__PRIVATE void *tn__stream_extra(tn_stream *s);
 TN__PRIVATE tn_stream *tn__stream_from_extra(void *extra);
 TN__PRIVATE void tn__stream_set_owner(tn_stream *s, tn__stream_owner *o);
@@ -5251,8 +5323,13 @@ TN__PRIVATE int tn__last_err(void) { return tn__err_from_errno(errno); }
 #endif
 
 #if defined(_WIN32)
+/* platform.h spells tn_socket uintptr_t (no <winsock2.h> there): it must be SOCKET's size
+   and sign, and TN_INVALID_SOCKET must be INVALID_SOCKET. */
+typedef char tn__socket_is_SOCKET[sizeof(tn_socket) == sizeof(SOCKET) && (SOCKET)0 - 1 > 0 &&
+                                  TN_INVALID_SOCKET == INVALID_SOCKET ? 1 : -1];
+
 /* Make a socket non-blocking and not inherited by child processes. */
-TN__PRIVATE int tn__fd_setup(int fd) {
+TN__PRIVATE int tn__fd_setup(tn_socket fd) {
     u_long one = 1;
     if (ioctlsocket(TN__SOCK(fd), FIONBIO, &one) != 0) return tn__last_err();
     (void)SetHandleInformation((HANDLE)TN__SOCK(fd), HANDLE_FLAG_INHERIT, 0);
@@ -5260,41 +5337,41 @@ TN__PRIVATE int tn__fd_setup(int fd) {
 }
 
 /* closesocket() that preserves the last error. */
-TN__PRIVATE void tn__fd_close(int fd) {
+TN__PRIVATE void tn__fd_close(tn_socket fd) {
     int saved = WSAGetLastError();
     if (fd != TN_INVALID_SOCKET) (void)closesocket(TN__SOCK(fd));
     WSASetLastError(saved);
 }
 
-TN__PRIVATE int tn__socket(int family, int type, int *out) {
+TN__PRIVATE int tn__socket(int family, int type, tn_socket *out) {
     SOCKET s = socket(family, type, 0);
     int rc;
     if (s == INVALID_SOCKET) return tn__last_err();
-    if ((rc = tn__fd_setup((int)s)) != 0) {
-        tn__fd_close((int)s);
+    if ((rc = tn__fd_setup(s)) != 0) {
+        tn__fd_close(s);
         return rc;
     }
-    *out = (int)s;
+    *out = s;
     return TN_OK;
 }
 
 /* No pollable pipes on Windows (WSAPoll takes sockets only). */
 TN__PRIVATE int tn__pipe(int fds[2]) {
-    fds[0] = fds[1] = TN_INVALID_SOCKET;
+    fds[0] = fds[1] = -1;
     return TN_ENOTSUP;
 }
 
 #else
 #if TN__LWIP
 /* Make a socket non-blocking (lwIP: no exec, no close-on-exec). */
-TN__PRIVATE int tn__fd_setup(int fd) {
+TN__PRIVATE int tn__fd_setup(tn_socket fd) {
     int fl = lwip_fcntl(fd, F_GETFL, 0);
     if (fl < 0 || lwip_fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) return tn__last_err();
     return TN_OK;
 }
 #else
 /* Make an fd non-blocking and close-on-exec. */
-TN__PRIVATE int tn__fd_setup(int fd) {
+TN__PRIVATE int tn__fd_setup(tn_socket fd) {
     int fl = fcntl(fd, F_GETFL);
     if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) return tn__last_err();
     fl = fcntl(fd, F_GETFD);
@@ -5304,14 +5381,14 @@ TN__PRIVATE int tn__fd_setup(int fd) {
 #endif
 
 /* close() that preserves errno and never retries (EINTR on close leaves the fd closed). */
-TN__PRIVATE void tn__fd_close(int fd) {
+TN__PRIVATE void tn__fd_close(tn_socket fd) {
     int saved = errno;
     if (fd >= 0) (void)TN__OS(close)(fd);
     errno = saved;
 }
 
 /* A socket created non-blocking and close-on-exec; SIGPIPE suppressed where needed. */
-TN__PRIVATE int tn__socket(int family, int type, int *out) {
+TN__PRIVATE int tn__socket(int family, int type, tn_socket *out) {
     int fd;
 #if TN__HAVE_GNU
     fd = TN__OS(socket)(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -5357,14 +5434,14 @@ TN__PRIVATE int tn__pipe(int fds[2]) {
    Windows: a connected pair of loopback TCP sockets (WSAPoll watches sockets only). */
 TN__PRIVATE int tn__wake_open(tn_socket fds[2]) {
     struct sockaddr_in a;
-    int len = (int)sizeof a, rc = TN_OK, lfd = TN_INVALID_SOCKET, c = TN_INVALID_SOCKET;
-    SOCKET s;
+    int len = (int)sizeof a, rc = TN_OK;
+    SOCKET s, lfd, c;
     fds[0] = fds[1] = TN_INVALID_SOCKET;
     memset(&a, 0, sizeof a);
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     if ((s = socket(AF_INET, SOCK_STREAM, 0)) == INVALID_SOCKET) return tn__last_err();
-    lfd = (int)s;
+    lfd = s;
     if (bind(s, (struct sockaddr *)&a, len) != 0 || listen(s, 1) != 0 ||
         getsockname(s, (struct sockaddr *)&a, &len) != 0 ||
         (s = socket(AF_INET, SOCK_STREAM, 0)) == INVALID_SOCKET) {
@@ -5372,16 +5449,15 @@ TN__PRIVATE int tn__wake_open(tn_socket fds[2]) {
         tn__fd_close(lfd);
         return rc;
     }
-    c = (int)s;
-    if (connect(TN__SOCK(c), (struct sockaddr *)&a, len) != 0 ||
-        (s = accept(TN__SOCK(lfd), NULL, NULL)) == INVALID_SOCKET) {
+    c = s;
+    if (connect(c, (struct sockaddr *)&a, len) != 0 || (s = accept(lfd, NULL, NULL)) == INVALID_SOCKET) {
         rc = tn__last_err();
         tn__fd_close(lfd);
         tn__fd_close(c);
         return rc;
     }
     tn__fd_close(lfd);
-    fds[0] = (int)s;   /* the accepted end is read */
+    fds[0] = s;   /* the accepted end is read */
     fds[1] = c;
     if ((rc = tn__fd_setup(fds[0])) != 0 || (rc = tn__fd_setup(fds[1])) != 0 ||
         (rc = tn__sock_setopt(fds[1], IPPROTO_TCP, TCP_NODELAY, 1)) != 0) {
@@ -5576,12 +5652,12 @@ TN__PRIVATE int tn__sock_accept(tn_socket lfd, tn_socket *out, struct sockaddr *
     int l = (int)*len, rc;
     SOCKET s = accept(TN__SOCK(lfd), sa, &l);
     if (s == INVALID_SOCKET) return tn__last_err();
-    if ((rc = tn__fd_setup((int)s)) != 0) {
-        tn__fd_close((int)s);
+    if ((rc = tn__fd_setup(s)) != 0) {
+        tn__fd_close(s);
         return rc;
     }
     *len = (size_t)l;
-    *out = (int)s;
+    *out = s;
     return TN_OK;
 }
 
@@ -5856,6 +5932,270 @@ TN__PRIVATE void tn__ignore_sigpipe_once(void) {
             (void)sigaction(SIGPIPE, &sa, NULL);
         }
     }
+}
+#endif
+
+/* ---- files (static files): open under a root without leaving it, positioned reads ---- */
+#if TN_HAS_FILESYSTEM && defined(_WIN32)
+/* Longest path handled, in UTF-16 units (the root's final path, root + rel): longer is
+   TN_ENOENT, as POSIX's ENAMETOOLONG. Without the "\\?\" prefix CreateFileW stops at
+   MAX_PATH anyway unless the program is long-path aware. */
+#define TN__FILE_WMAX 4608
+
+TN__PRIVATE int tn__file_win_err(DWORD e) {
+    switch (e) {
+    case ERROR_FILE_NOT_FOUND: case ERROR_PATH_NOT_FOUND: case ERROR_INVALID_NAME:
+    case ERROR_BAD_PATHNAME: case ERROR_FILENAME_EXCED_RANGE: case ERROR_DIRECTORY:
+    case ERROR_INVALID_DRIVE: case ERROR_BAD_NETPATH: case ERROR_BAD_NET_NAME:
+    case ERROR_NO_UNICODE_TRANSLATION: case ERROR_CANT_RESOLVE_FILENAME:
+        return TN_ENOENT;
+    case ERROR_ACCESS_DENIED: case ERROR_CANT_ACCESS_FILE: return TN_EACCES;
+    case ERROR_SHARING_VIOLATION: case ERROR_LOCK_VIOLATION: return TN_EBUSY;
+    case ERROR_NOT_ENOUGH_MEMORY: case ERROR_OUTOFMEMORY: return TN_ENOMEM;
+    case ERROR_TOO_MANY_OPEN_FILES: return TN_EMFILE;
+    default: return TN_ESYS;
+    }
+}
+
+/* One path segment (n bytes, no '/') that names, on Windows, exactly the plain file it
+   spells. Refused: ':' (an alternate data stream "a.txt::$DATA", a drive "C:"), a trailing
+   '.' or ' ' (Windows drops them: "secret.txt." opens "secret.txt"), control characters and
+   < > " | ? * \ (not names; wildcards), and the device names CON PRN AUX NUL CONIN$ CONOUT$
+   COM0-9 LPT0-9 (also with ¹ ² ³), with or without an extension or spaces before it
+   ("con.txt", "nul .txt" are the console and the null device, in any directory). */
+TN__PRIVATE int tn__file_win_name_ok(const char *seg, size_t n) {
+    static const char dev[][8] = {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"};
+    size_t i, base = 0;
+    if (n == 0 || seg[n - 1] == '.' || seg[n - 1] == ' ') return 0;
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)seg[i];
+        if (c < 32 || c == ':' || c == '<' || c == '>' || c == '"' || c == '|' || c == '?' || c == '*' || c == '\\')
+            return 0;
+    }
+    while (base < n && seg[base] != '.') base++;
+    while (base > 0 && seg[base - 1] == ' ') base--;
+    for (i = 0; i < sizeof dev / sizeof dev[0]; i++)
+        if (tn_str_ieq(tn_str_make(seg, base), tn_str_c(dev[i]))) return 0;
+    if ((base == 4 || base == 5) &&
+        (tn_str_ieq(tn_str_make(seg, 3), tn_str_c("COM")) || tn_str_ieq(tn_str_make(seg, 3), tn_str_c("LPT")))) {
+        unsigned char d0 = (unsigned char)seg[3], d1 = base == 5 ? (unsigned char)seg[4] : 0;
+        if (base == 4 && d0 >= '0' && d0 <= '9') return 0;
+        if (base == 5 && d0 == 0xC2 && (d1 == 0xB9 || d1 == 0xB2 || d1 == 0xB3)) return 0;
+    }
+    return 1;
+}
+
+/* CreateFileW for reading (others may read, write, rename or delete the file meanwhile, as
+   on POSIX). A directory opens only with FILE_FLAG_BACKUP_SEMANTICS, which for a process
+   holding SeBackupPrivilege enabled also skips the access check: so that flag is tried
+   only after a plain open was refused, and only a directory is kept from it. */
+TN__PRIVATE HANDLE tn__file_win_open(const wchar_t *p, DWORD flags) {
+    const DWORD share = FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE;
+    BY_HANDLE_FILE_INFORMATION bi;
+    HANDLE h = CreateFileW(p, GENERIC_READ, share, NULL, OPEN_EXISTING, flags | FILE_FLAG_SEQUENTIAL_SCAN, NULL);
+    if (h != INVALID_HANDLE_VALUE || GetLastError() != ERROR_ACCESS_DENIED) return h;
+    h = CreateFileW(p, GENERIC_READ, share, NULL, OPEN_EXISTING, flags | FILE_FLAG_BACKUP_SEMANTICS, NULL);
+    if (h == INVALID_HANDLE_VALUE) return h;
+    if (!GetFileInformationByHandle(h, &bi) || !(bi.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY)) {
+        CloseHandle(h);
+        SetLastError(ERROR_ACCESS_DENIED);
+        return INVALID_HANDLE_VALUE;
+    }
+    return h;
+}
+
+/* UTF-8 s (n bytes) as UTF-16 at w[0..cap), '/' made '\'; the length, or -1 (invalid
+   UTF-8, too long). */
+TN__PRIVATE int tn__file_win_wide(const char *s, size_t n, wchar_t *w, int cap) {
+    int k, i;
+    if (n == 0) return 0;
+    if (n > (size_t)INT_MAX) return -1;
+    k = MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, s, (int)n, w, cap);
+    if (k <= 0) return -1;
+    for (i = 0; i < k; i++)
+        if (w[i] == L'/') w[i] = L'\\';
+    return k;
+}
+
+/* The handle's final path (links resolved, "\\?\C:\..." form) in w[0..cap); its length or -1. */
+TN__PRIVATE int tn__file_win_final(HANDLE h, wchar_t *w, DWORD cap) {
+    DWORD k = GetFinalPathNameByHandleW(h, w, cap, FILE_NAME_NORMALIZED | VOLUME_NAME_DOS);
+    return k == 0 || k >= cap ? -1 : (int)k;
+}
+
+/* Windows has no openat: the checks are on names first, then on what was opened. Each
+   segment must pass tn__file_win_name_ok (the caller already refused backslashes, '..',
+   absolute paths, so no drive, UNC or device form can be spelled). The file is opened
+   with FILE_FLAG_OPEN_REPARSE_POINT (O_NOFOLLOW's counterpart): a symbolic link or
+   junction as the last segment is seen as one and only then followed. Unless follow_out,
+   the handle's final path (GetFinalPathNameByHandleW: every link and junction on the way
+   resolved, for the object actually opened, so no race can swap a component between check
+   and use) must lie under the root's final path; else TN_EACCES. */
+TN__PRIVATE int tn__file_open_under(const char *root, char *rel, int follow_out, tn__file *out, tn__file_info *info) {
+    wchar_t rfin[TN__FILE_WMAX], path[TN__FILE_WMAX];
+    BY_HANDLE_FILE_INFORMATION bi;
+    size_t i = 0, rl = strlen(rel);
+    int rfl = 0, pl, k, rc;
+    HANDLE h;
+    uint64_t t;
+    int64_t d;
+    while (i < rl) {
+        size_t j = i;
+        while (j < rl && rel[j] != '/') j++;
+        if (!tn__file_win_name_ok(rel + i, j - i)) return TN_EACCES;
+        i = j + 1;
+    }
+    if ((pl = tn__file_win_wide(root, strlen(root), path, TN__FILE_WMAX - 2)) <= 0) return TN_ENOENT;
+    path[pl] = 0;
+    if (!follow_out) {
+        h = tn__file_win_open(path, 0);
+        if (h == INVALID_HANDLE_VALUE) return tn__file_win_err(GetLastError());
+        rfl = tn__file_win_final(h, rfin, TN__FILE_WMAX);
+        CloseHandle(h);
+        if (rfl <= 0) return TN_ESYS;
+        if (rfin[rfl - 1] == L'\\') rfl--;   /* a drive's root, "\\?\C:\" */
+    }
+    if (rl) {
+        if (path[pl - 1] != L'\\') path[pl++] = L'\\';
+        if ((k = tn__file_win_wide(rel, rl, path + pl, TN__FILE_WMAX - 1 - pl)) < 0) return TN_ENOENT;
+        pl += k;
+    }
+    path[pl] = 0;
+    h = tn__file_win_open(path, FILE_FLAG_OPEN_REPARSE_POINT);
+    if (h == INVALID_HANDLE_VALUE) return tn__file_win_err(GetLastError());
+    if (!GetFileInformationByHandle(h, &bi)) goto fail;
+    if (bi.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT) {
+        /* a link (or another reparse point): open what it leads to, checked below */
+        CloseHandle(h);
+        if ((h = tn__file_win_open(path, 0)) == INVALID_HANDLE_VALUE) return tn__file_win_err(GetLastError());
+        if (!GetFileInformationByHandle(h, &bi)) goto fail;
+    }
+    if (!follow_out) {
+        int fl = tn__file_win_final(h, path, TN__FILE_WMAX);
+        if (fl < 0) goto fail;
+        if (fl < rfl || memcmp(path, rfin, (size_t)rfl * sizeof(wchar_t)) != 0 ||
+            (fl > rfl && path[rfl] != L'\\')) {
+            CloseHandle(h);
+            return TN_EACCES;
+        }
+    }
+    info->kind = (bi.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) ? TN__FILE_DIR
+                 : GetFileType(h) == FILE_TYPE_DISK                ? TN__FILE_REG
+                                                                   : TN__FILE_OTHER;
+    info->size = ((uint64_t)bi.nFileSizeHigh << 32) | bi.nFileSizeLow;
+    info->id = ((uint64_t)bi.nFileIndexHigh << 32) | bi.nFileIndexLow;
+    /* FILETIME: 100 ns units since 1601; 11644473600 s before 1970 */
+    t = ((uint64_t)bi.ftLastWriteTime.dwHighDateTime << 32) | bi.ftLastWriteTime.dwLowDateTime;
+    d = (int64_t)t - INT64_C(116444736000000000);
+    info->mtime = d >= 0 ? d / 10000000 : -((-d + 9999999) / 10000000);   /* floor */
+    info->mtime_ns = (uint64_t)d * 100u;
+    *out = h;
+    return TN_OK;
+fail:
+    rc = tn__file_win_err(GetLastError());
+    CloseHandle(h);
+    return rc;
+}
+
+TN__PRIVATE long tn__file_pread(tn__file f, void *buf, size_t n, uint64_t off) {
+    OVERLAPPED ov;
+    DWORD got = 0;
+    memset(&ov, 0, sizeof ov);
+    ov.Offset = (DWORD)off;
+    ov.OffsetHigh = (DWORD)(off >> 32);
+    if (n > 0x40000000u) n = 0x40000000u;
+    if (!ReadFile(f, buf, (DWORD)n, &got, &ov)) return GetLastError() == ERROR_HANDLE_EOF ? 0 : TN_ESYS;
+    return (long)got;
+}
+
+TN__PRIVATE void tn__file_close(tn__file f) {
+    if (f != TN__FILE_NONE) (void)CloseHandle(f);
+}
+
+#elif TN_HAS_FILESYSTEM
+TN__PRIVATE int tn__file_err(int e) {
+    if (e == ENOENT || e == ENOTDIR || e == ENAMETOOLONG || e == ELOOP) return TN_ENOENT;
+    if (e == EACCES || e == EPERM) return TN_EACCES;
+    return tn__err_from_errno(e);
+}
+
+/* A symlink met while walking: open it only if its target stays under the root (both
+   resolved with realpath), or anywhere with follow_out. prefix is the relative path up to
+   and including the link. Returns an fd, -1 (errno set), or -2 (escapes). */
+TN__PRIVATE int tn__file_open_link(const char *root, int follow_out, int dirfd, const char *seg, const char *prefix,
+                                   int flags) {
+    char rroot[PATH_MAX], full[PATH_MAX], real[PATH_MAX];
+    size_t rl;
+    int fd;
+    if (follow_out) {
+        do fd = openat(dirfd, seg, flags & ~O_NOFOLLOW); while (fd < 0 && errno == EINTR);
+        return fd;
+    }
+    if (!realpath(root, rroot)) return -1;
+    if ((size_t)snprintf(full, sizeof full, "%s/%s", root, prefix) >= sizeof full) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    if (!realpath(full, real)) return -1;   /* dangling: ENOENT */
+    rl = strlen(rroot);
+    if (rl == 1) rl = 0;   /* the root is "/" */
+    if (strncmp(real, rroot, rl) != 0 || (real[rl] != '/' && real[rl] != 0)) return -2;
+    do fd = open(real, flags); while (fd < 0 && errno == EINTR);   /* real has no links left */
+    return fd;
+}
+
+/* One component at a time relative to the previous directory's fd (openat), each with
+   O_NOFOLLOW, so no symlink is followed without tn__file_open_link's check. */
+TN__PRIVATE int tn__file_open_under(const char *root, char *rel, int follow_out, tn__file *out, tn__file_info *info) {
+    int dirfd, fd;
+    char *seg = rel;
+    struct stat st;
+    do dirfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC); while (dirfd < 0 && errno == EINTR);
+    if (dirfd < 0) return tn__file_err(errno);
+    fd = dirfd;
+    while (*seg) {
+        char *slash = strchr(seg, '/');
+        int last = slash == NULL, flags, e;
+        flags = O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | (last ? 0 : O_DIRECTORY);
+        if (slash) *slash = 0;
+        do fd = openat(dirfd, seg, flags); while (fd < 0 && errno == EINTR);
+        e = errno;
+        if (fd < 0 && e != ENOENT) {
+            struct stat ls;
+            if (fstatat(dirfd, seg, &ls, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(ls.st_mode)) {
+                fd = tn__file_open_link(root, follow_out, dirfd, seg, rel, flags);
+                e = fd == -2 ? EACCES : errno;
+            }
+        }
+        if (slash) *slash = '/';
+        (void)close(dirfd);
+        if (fd < 0) return tn__file_err(e);
+        dirfd = fd;
+        seg = slash ? slash + 1 : seg + strlen(seg);
+    }
+    if (fstat(fd, &st) != 0) {
+        int e = errno;
+        (void)close(fd);
+        return tn__file_err(e);
+    }
+    info->kind = S_ISREG(st.st_mode) ? TN__FILE_REG : S_ISDIR(st.st_mode) ? TN__FILE_DIR : TN__FILE_OTHER;
+    info->size = (uint64_t)st.st_size;
+    info->mtime = (int64_t)st.st_mtime;
+    info->id = (uint64_t)st.st_ino;
+    info->mtime_ns = (uint64_t)((int64_t)st.st_mtime * 1000000000 + TN__STAT_MTIME_NSEC(&st));
+    *out = fd;
+    return TN_OK;
+}
+
+TN__PRIVATE long tn__file_pread(tn__file f, void *buf, size_t n, uint64_t off) {
+    ssize_t r;
+    if (n > 0x40000000u) n = 0x40000000u;
+    do r = pread(f, buf, n, (off_t)off); while (r < 0 && errno == EINTR);
+    return r < 0 ? tn__last_err() : (long)r;
+}
+
+TN__PRIVATE void tn__file_close(tn__file f) {
+    if (f >= 0) (void)close(f);   /* never retried: EINTR on close leaves the fd closed */
 }
 #endif
 /* <<platform.c  end of src/platform.c */
@@ -6295,9 +6635,18 @@ TN__PRIVATE void tn__buf_w_u64(tn__buf_w *w, uint64_t v) {
 
 
 
+/* The fd table: one watcher per slot. POSIX and lwIP: the slot is the fd (small dense
+   ints). Windows: a SOCKET is a handle value, neither small nor dense, so slots are handed
+   out densely (freed ones chained for reuse) and a hash map finds a socket's slot
+   (TN__FD_MAP, internal.h). */
+
 typedef struct tn__fdw {              /* one fd watcher (24 bytes: one per open socket) */
     tn_fd_cb cb;
     void *user;
+#if TN__FD_MAP
+    tn_socket fd;                     /* the watched socket */
+    int next_free;                    /* inactive: the next free slot + 1 (0 = end) */
+#endif
     uint32_t iter_added;              /* skip events polled before it was added (low bits) */
     unsigned char events;             /* what the owner asked for (TN__EV_INTEREST bits) */
     unsigned char backend_events;     /* what the poller has (0 = not registered) */
@@ -6308,6 +6657,11 @@ typedef struct tn__fdw {              /* one fd watcher (24 bytes: one per open 
 
 
 #define TN__EV_INTEREST (TN_EV_READ | TN_EV_WRITE | TN__EV_RDHUP)
+#if TN__FD_MAP
+#  define TN__FDW_FD(w, slot) ((w)->fd)
+#else
+#  define TN__FDW_FD(w, slot) ((tn_socket)(slot))
+#endif
 
 /* Timers: a slot array (the id names a slot and its generation) and a binary min-heap of
    self-contained entries, so sifting touches only the heap. Cancel is O(1): the slot is
@@ -6361,14 +6715,19 @@ struct tn_loop {
     /* deferred queue */
     tn__defer *dq_head, *dq_tail;
 
-    /* fd table */
+    /* fd table (indexed by slot: see tn__fdw) */
     tn__fdw *fds;
-    size_t nfds;                      /* entries initialised: one past the highest fd seen */
+    size_t nfds;                      /* entries initialised: one past the highest slot seen */
     size_t fds_cap;
     size_t user_fds;
+#if TN__FD_MAP
+    int *fdmap;                       /* socket -> slot: open addressing, -1 empty */
+    size_t fdmap_cap, fdmap_n;        /* capacity (a power of two, at most half full), entries */
+    int fd_free;                      /* free slot chain: slot + 1, 0 = none */
+#endif
     tn__fired *fired;
     size_t fired_cap;
-    int *dirty;                       /* fds whose interest changed since the last poll */
+    int *dirty;                       /* slots whose interest changed since the last poll */
     size_t ndirty, dirty_cap;
     char *scratch;                    /* tn__loop_scratch: one read buffer for every stream */
     char *blocks;                     /* tn__loop_block_take: spare blocks, each one's first
@@ -6701,19 +7060,136 @@ TN_API int tn_async_close(tn_async *a, tn_cb cb, void *user) {
 }
 
 /* ---- fd watchers ---- */
-TN__PRIVATE tn__fdw *tn__loop_fdw(const tn_loop *loop, tn_socket fd) {
-    if (fd < 0 || (size_t)fd >= loop->nfds || !loop->fds[fd].active) return NULL;
+#if TN__FD_MAP
+/* A socket's home bucket: Winsock handles are multiples of 4; Fibonacci hashing spreads them. */
+TN__PRIVATE size_t tn__fdmap_home(const tn_loop *loop, tn_socket fd) {
+    uint64_t h = ((uint64_t)fd >> 2) * (uint64_t)0x9E3779B97F4A7C15u;
+    return (size_t)(h >> 32) & (loop->fdmap_cap - 1);
+}
+
+/* Put slot (its watcher's fd set) in the map; the map has room. */
+TN__PRIVATE void tn__fdmap_put(tn_loop *loop, int slot) {
+    size_t i = tn__fdmap_home(loop, loop->fds[slot].fd);
+    while (loop->fdmap[i] >= 0) i = (i + 1) & (loop->fdmap_cap - 1);
+    loop->fdmap[i] = slot;
+    loop->fdmap_n++;
+}
+
+/* Room for one more entry at most half full: double and re-insert. */
+TN__PRIVATE int tn__fdmap_reserve(tn_loop *loop) {
+    int *old = loop->fdmap, *m;
+    size_t oldcap = loop->fdmap_cap, cap = oldcap ? oldcap : 64, i;
+    if ((loop->fdmap_n + 1) * 2 <= oldcap) return TN_OK;
+    while ((loop->fdmap_n + 1) * 2 > cap) cap *= 2;
+    if (cap > (size_t)-1 / sizeof(int) || !(m = (int *)tn__alloc(loop->a, cap * sizeof(int)))) return TN_ENOMEM;
+    for (i = 0; i < cap; i++) m[i] = -1;
+    loop->fdmap = m;
+    loop->fdmap_cap = cap;
+    loop->fdmap_n = 0;
+    for (i = 0; i < oldcap; i++)
+        if (old[i] >= 0) tn__fdmap_put(loop, old[i]);
+    tn__free(loop->a, old);
+    return TN_OK;
+}
+
+/* Take slot out of the map; later entries of its run shift back over the hole (no
+   tombstones, so lookups stay short however many sockets come and go). */
+TN__PRIVATE void tn__fdmap_del(tn_loop *loop, int slot) {
+    size_t mask = loop->fdmap_cap - 1, i = tn__fdmap_home(loop, loop->fds[slot].fd), j;
+    while (loop->fdmap[i] != slot) {
+        if (loop->fdmap[i] < 0) return;   /* not there */
+        i = (i + 1) & mask;
+    }
+    for (j = (i + 1) & mask; loop->fdmap[j] >= 0; j = (j + 1) & mask) {
+        size_t home = tn__fdmap_home(loop, loop->fds[loop->fdmap[j]].fd);
+        /* the entry at j may move to the hole at i unless its home lies in (i, j] */
+        if (((j - home) & mask) >= ((j - i) & mask)) {
+            loop->fdmap[i] = loop->fdmap[j];
+            i = j;
+        }
+    }
+    loop->fdmap[i] = -1;
+    loop->fdmap_n--;
+}
+#endif
+
+/* The slot watching fd, or -1 (POSIX: fd itself when the table reaches it). */
+TN__PRIVATE int tn__loop_slot_find(const tn_loop *loop, tn_socket fd) {
+#if TN__FD_MAP
+    size_t i;
+    if (loop->fdmap_cap == 0 || fd == TN_INVALID_SOCKET) return -1;
+    for (i = tn__fdmap_home(loop, fd); loop->fdmap[i] >= 0; i = (i + 1) & (loop->fdmap_cap - 1))
+        if (loop->fds[loop->fdmap[i]].fd == fd) return loop->fdmap[i];
+    return -1;
+#else
+    if (fd < 0 || (size_t)fd >= loop->nfds) return -1;
+    return (int)fd;
+#endif
+}
+
+/* A zeroed, inactive watcher for fd (its slot in *slot), or NULL when out of memory. */
+TN__PRIVATE tn__fdw *tn__loop_slot_new(tn_loop *loop, tn_socket fd, int *slot) {
+#if TN__FD_MAP
+    int k;
+    if (tn__fdmap_reserve(loop) != TN_OK) return NULL;
+    if (loop->fd_free) {
+        k = loop->fd_free - 1;
+        loop->fd_free = loop->fds[k].next_free;
+    } else {
+        if (loop->nfds >= (size_t)INT_MAX ||
+            tn__grow(loop->a, (void **)&loop->fds, &loop->fds_cap, loop->nfds + 1, sizeof(tn__fdw)) != 0)
+            return NULL;
+        k = (int)loop->nfds++;
+    }
+    memset(&loop->fds[k], 0, sizeof loop->fds[k]);
+    loop->fds[k].fd = fd;
+    tn__fdmap_put(loop, k);
+    *slot = k;
+    return &loop->fds[k];
+#else
+    if ((size_t)fd >= loop->nfds) {
+        /* zero only up to this fd: capacity beyond the highest fd seen stays untouched
+           (not resident) until used */
+        if (tn__grow(loop->a, (void **)&loop->fds, &loop->fds_cap, (size_t)fd + 1, sizeof(tn__fdw)) != 0)
+            return NULL;
+        memset(loop->fds + loop->nfds, 0, ((size_t)fd + 1 - loop->nfds) * sizeof(tn__fdw));
+        loop->nfds = (size_t)fd + 1;
+    }
+    memset(&loop->fds[fd], 0, sizeof loop->fds[fd]);
+    *slot = (int)fd;
     return &loop->fds[fd];
+#endif
+}
+
+/* The watcher leaves its slot (Windows: the map, and the slot joins the free chain). */
+TN__PRIVATE void tn__loop_slot_release(tn_loop *loop, int slot) {
+#if TN__FD_MAP
+    tn__fdmap_del(loop, slot);
+    memset(&loop->fds[slot], 0, sizeof loop->fds[slot]);
+    loop->fds[slot].fd = TN_INVALID_SOCKET;
+    loop->fds[slot].next_free = loop->fd_free;
+    loop->fd_free = slot + 1;
+#else
+    memset(&loop->fds[slot], 0, sizeof loop->fds[slot]);
+#endif
+}
+
+/* The active watcher on fd (its slot in *slot), or NULL. */
+TN__PRIVATE tn__fdw *tn__loop_fdw(const tn_loop *loop, tn_socket fd, int *slot) {
+    int k = tn__loop_slot_find(loop, fd);
+    if (k < 0 || !loop->fds[k].active) return NULL;
+    *slot = k;
+    return &loop->fds[k];
 }
 
 /* Bring the poller in line with a watcher's interest. Interest 0 takes the fd out of the
    poller entirely, so a hung-up fd nobody reads cannot spin the loop. */
-TN__PRIVATE int tn__loop_sync_fd(tn_loop *loop, int fd, tn__fdw *w) {
+TN__PRIVATE int tn__loop_sync_fd(tn_loop *loop, int slot, tn__fdw *w) {
     int rc = TN_OK, want = w->events;
     if (want == w->backend_events) return TN_OK;
-    if (want == 0) rc = tn__poll_del(loop, fd);
-    else if (w->backend_events == 0) rc = tn__poll_add(loop, fd, want);
-    else rc = tn__poll_mod(loop, fd, want);
+    if (want == 0) rc = tn__poll_del(loop, TN__FDW_FD(w, slot), slot);
+    else if (w->backend_events == 0) rc = tn__poll_add(loop, TN__FDW_FD(w, slot), slot, want);
+    else rc = tn__poll_mod(loop, TN__FDW_FD(w, slot), slot, want);
     if (rc == TN_OK) w->backend_events = (unsigned char)want;
     return rc;
 }
@@ -6721,12 +7197,12 @@ TN__PRIVATE int tn__loop_sync_fd(tn_loop *loop, int fd, tn__fdw *w) {
 /* Interest changes are applied lazily, right before the next poll: a watcher that drops
    READ and takes it back within one iteration (the usual read-callback-starts-next-read
    pattern) costs no system call. If the list cannot grow, sync at once. */
-TN__PRIVATE int tn__loop_mark_dirty(tn_loop *loop, int fd, tn__fdw *w) {
+TN__PRIVATE int tn__loop_mark_dirty(tn_loop *loop, int slot, tn__fdw *w) {
     if (w->dirty) return TN_OK;
     if (w->events == w->backend_events) return TN_OK;
     if (tn__grow(loop->a, (void **)&loop->dirty, &loop->dirty_cap, loop->ndirty + 1, sizeof(int)) != 0)
-        return tn__loop_sync_fd(loop, fd, w);
-    loop->dirty[loop->ndirty++] = fd;
+        return tn__loop_sync_fd(loop, slot, w);
+    loop->dirty[loop->ndirty++] = slot;
     w->dirty = 1;
     return TN_OK;
 }
@@ -6736,13 +7212,13 @@ TN__PRIVATE int tn__loop_mark_dirty(tn_loop *loop, int fd, tn__fdw *w) {
 TN__PRIVATE void tn__loop_flush_dirty(tn_loop *loop) {
     size_t i, kept = 0;
     for (i = 0; i < loop->ndirty; i++) {
-        int fd = loop->dirty[i];
+        int slot = loop->dirty[i];
         tn__fdw *w;
-        if ((size_t)fd >= loop->nfds) continue;
-        w = &loop->fds[fd];
+        if ((size_t)slot >= loop->nfds) continue;
+        w = &loop->fds[slot];
         if (!w->active || !w->dirty) continue;
         w->dirty = 0;
-        if (tn__loop_sync_fd(loop, fd, w) != TN_OK && w->events) loop->dirty[kept++] = fd;
+        if (tn__loop_sync_fd(loop, slot, w) != TN_OK && w->events) loop->dirty[kept++] = slot;
     }
     loop->ndirty = kept;
 }
@@ -6751,10 +7227,10 @@ TN__PRIVATE void tn__loop_flush_dirty(tn_loop *loop) {
 TN__PRIVATE int tn__loop_report_refused(tn_loop *loop, int nfired) {
     size_t i;
     for (i = 0; i < loop->ndirty; i++) {
-        int fd = loop->dirty[i];
-        tn__fdw *w = &loop->fds[fd];
+        int slot = loop->dirty[i];
+        tn__fdw *w = &loop->fds[slot];
         if (w->active && w->events && tn__loop_fired_reserve(loop, (size_t)nfired + 1) == TN_OK) {
-            loop->fired[nfired].fd = fd;
+            loop->fired[nfired].slot = slot;
             loop->fired[nfired].events = TN_EV_ERROR | w->events;
             nfired++;
         }
@@ -6765,21 +7241,18 @@ TN__PRIVATE int tn__loop_report_refused(tn_loop *loop, int nfired) {
 
 TN__PRIVATE int tn__loop_add_fd(tn_loop *loop, tn_socket fd, int events, tn_fd_cb cb, void *user, int internal) {
     tn__fdw *w;
-    int rc;
-    if (fd < 0 || !cb) return TN_EINVAL;
-    if ((size_t)fd >= loop->nfds) {
-        /* zero only up to this fd: capacity beyond the highest fd seen stays untouched
-           (not resident) until used */
-        rc = tn__grow(loop->a, (void **)&loop->fds, &loop->fds_cap, (size_t)fd + 1, sizeof(tn__fdw));
-        if (rc != 0) return rc;
-        memset(loop->fds + loop->nfds, 0, ((size_t)fd + 1 - loop->nfds) * sizeof(tn__fdw));
-        loop->nfds = (size_t)fd + 1;
-    }
-    w = &loop->fds[fd];
-    if (w->active) return TN_EEXIST;
-    memset(w, 0, sizeof *w);
+    int rc, slot;
+    if (fd == TN_INVALID_SOCKET || !cb) return TN_EINVAL;
+#if !TN__FD_MAP
+    if (fd < 0) return TN_EINVAL;
+#endif
+    if (tn__loop_fdw(loop, fd, &slot)) return TN_EEXIST;
+    if (!(w = tn__loop_slot_new(loop, fd, &slot))) return TN_ENOMEM;
     w->events = (unsigned char)(events & TN__EV_INTEREST);
-    if ((rc = tn__loop_sync_fd(loop, fd, w)) != 0) return rc;   /* report EBADF etc. now */
+    if ((rc = tn__loop_sync_fd(loop, slot, w)) != 0) {   /* report EBADF etc. now */
+        tn__loop_slot_release(loop, slot);
+        return rc;
+    }
     w->cb = cb;
     w->user = user;
     w->active = 1;
@@ -6795,33 +7268,36 @@ TN_API int tn_loop_add_fd(tn_loop *loop, tn_socket fd, int events, tn_fd_cb cb, 
 }
 
 TN_API int tn_loop_update_fd(tn_loop *loop, tn_socket fd, int events) {
-    tn__fdw *w = loop ? tn__loop_fdw(loop, fd) : NULL;
+    int slot = -1;
+    tn__fdw *w = loop ? tn__loop_fdw(loop, fd, &slot) : NULL;
     if (!w) return TN_ENOENT;
     w->events = (unsigned char)(events & TN__EV_INTEREST);
-    return tn__loop_mark_dirty(loop, fd, w);
+    return tn__loop_mark_dirty(loop, slot, w);
 }
 
 TN_API int tn_loop_remove_fd(tn_loop *loop, tn_socket fd) {
-    tn__fdw *w = loop ? tn__loop_fdw(loop, fd) : NULL;
+    int slot = -1;
+    tn__fdw *w = loop ? tn__loop_fdw(loop, fd, &slot) : NULL;
     if (!w) return TN_ENOENT;
-    if (w->backend_events) (void)tn__poll_del(loop, fd);
+    if (w->backend_events) (void)tn__poll_del(loop, fd, slot);
     if (!w->internal) loop->user_fds--;
-    memset(w, 0, sizeof *w);
+    tn__loop_slot_release(loop, slot);
     return TN_OK;
 }
 
 TN__PRIVATE int tn__loop_dispatch_io(tn_loop *loop, int nfired) {
     int i, n = 0;
     for (i = 0; i < nfired; i++) {
-        int fd = loop->fired[i].fd, ev = loop->fired[i].events, mask;
-        tn__fdw *w = tn__loop_fdw(loop, fd);
+        int slot = loop->fired[i].slot, ev = loop->fired[i].events, mask;
+        tn__fdw *w = (size_t)slot < loop->nfds && loop->fds[slot].active ? &loop->fds[slot] : NULL;
         /* re-check: an earlier callback may have removed this watcher, or removed it and
-           added a new one on a reused fd number (which must not see these stale events) */
+           added a new one on a reused fd number or slot (which must not see these stale
+           events) */
         if (!w || w->iter_added == (uint32_t)loop->iter) continue;
         mask = ev & w->events;
         if ((ev & TN_EV_ERROR) && w->events) mask |= TN_EV_ERROR;
         if (!mask) continue;
-        w->cb(loop, fd, mask, w->user);
+        w->cb(loop, TN__FDW_FD(w, slot), mask, w->user);
         n++;
     }
     return n;
@@ -7053,6 +7529,9 @@ TN__PRIVATE void tn__loop_release(tn_loop *loop) {
     tn__poll_free(loop);
     tn__mutex_destroy(&loop->post_lock);
     tn__free(&a, loop->fds);
+#if TN__FD_MAP
+    tn__free(&a, loop->fdmap);
+#endif
     tn__free(&a, loop->fired);
     tn__free(&a, loop->dirty);
     tn__free(&a, loop->timers);
@@ -7166,9 +7645,11 @@ TN_API int tn_loop_free(tn_loop *loop) {
             TN__LLOG(loop, TN_LOG_WARN, TN_EBUSY, "  alive: %s", h->type->kind);
         for (h = loop->closing_head; h; h = h->next)
             TN__LLOG(loop, TN_LOG_WARN, TN_EBUSY, "  alive: %s (closing)", h->type->kind);
+        /* (Win64: only a handle's low 32 bits are significant, so unsigned long holds it) */
         for (i = 0; i < loop->nfds; i++)
             if (loop->fds[i].active && !loop->fds[i].internal)
-                TN__LLOG(loop, TN_LOG_WARN, TN_EBUSY, "  alive: fd watcher on fd %lu", (unsigned long)i);
+                TN__LLOG(loop, TN_LOG_WARN, TN_EBUSY, "  alive: fd watcher on fd %lu",
+                         (unsigned long)TN__FDW_FD(&loop->fds[i], i));
         return TN_EBUSY;
     }
     /* no more posts from other threads; drop what is queued without calling it */
@@ -7253,15 +7734,15 @@ TN_API tn_socket tn_loop_backend_fd(const tn_loop *loop) {
 }
 
 TN_API size_t tn_loop_poll_fds(tn_loop *loop, tn_pollfd *out, size_t cap) {
-    size_t fd, n = 0;
+    size_t slot, n = 0;
     if (!loop) return 0;
     if (loop->ndirty) tn__loop_flush_dirty(loop);
-    for (fd = 0; fd < loop->nfds; fd++) {
-        const tn__fdw *w = &loop->fds[fd];
+    for (slot = 0; slot < loop->nfds; slot++) {
+        const tn__fdw *w = &loop->fds[slot];
         int ev = w->active ? w->events & (TN_EV_READ | TN_EV_WRITE) : 0;
         if (!ev) continue;
         if (out && n < cap) {
-            out[n].fd = (tn_socket)fd;
+            out[n].fd = TN__FDW_FD(w, slot);
             out[n].events = ev;
         }
         n++;
@@ -7363,30 +7844,31 @@ TN__PRIVATE uint32_t tn__epoll_mask(int events) {
     return m;
 }
 
-TN__PRIVATE int tn__epoll_ctl(tn_loop *loop, int op, int fd, int events) {
+TN__PRIVATE int tn__epoll_ctl(tn_loop *loop, int op, int fd, int slot, int events) {
     tn__epoll *p = (tn__epoll *)*tn__loop_backend(loop);
     struct epoll_event ev;
     memset(&ev, 0, sizeof ev);
     ev.events = tn__epoll_mask(events);
-    ev.data.fd = fd;
+    ev.data.fd = slot;   /* reported back as the slot (the fd itself unless TN__FD_MAP) */
     if (epoll_ctl(p->epfd, op, fd, &ev) != 0) return tn__last_err();
     return TN_OK;
 }
 
-TN__PRIVATE int tn__poll_add(tn_loop *loop, int fd, int events) {
-    int rc = tn__epoll_ctl(loop, EPOLL_CTL_ADD, fd, events);
+TN__PRIVATE int tn__poll_add(tn_loop *loop, int fd, int slot, int events) {
+    int rc = tn__epoll_ctl(loop, EPOLL_CTL_ADD, fd, slot, events);
     /* an fd closed without remove_fd leaves a stale registration on a reused number */
-    if (rc == TN_EEXIST) rc = tn__epoll_ctl(loop, EPOLL_CTL_MOD, fd, events);
+    if (rc == TN_EEXIST) rc = tn__epoll_ctl(loop, EPOLL_CTL_MOD, fd, slot, events);
     return rc;
 }
 
-TN__PRIVATE int tn__poll_mod(tn_loop *loop, int fd, int events) {
-    return tn__epoll_ctl(loop, EPOLL_CTL_MOD, fd, events);
+TN__PRIVATE int tn__poll_mod(tn_loop *loop, int fd, int slot, int events) {
+    return tn__epoll_ctl(loop, EPOLL_CTL_MOD, fd, slot, events);
 }
 
-TN__PRIVATE int tn__poll_del(tn_loop *loop, int fd) {
+TN__PRIVATE int tn__poll_del(tn_loop *loop, int fd, int slot) {
     tn__epoll *p = (tn__epoll *)*tn__loop_backend(loop);
     struct epoll_event ev;
+    (void)slot;
     memset(&ev, 0, sizeof ev);
     if (epoll_ctl(p->epfd, EPOLL_CTL_DEL, fd, &ev) != 0 && errno != ENOENT && errno != EBADF)
         return tn__last_err();
@@ -7405,7 +7887,7 @@ TN__PRIVATE int tn__poll_wait(tn_loop *loop, int timeout_ms) {
         if (e & EPOLLOUT) ev |= TN_EV_WRITE;
         if (e & (EPOLLERR | EPOLLHUP)) ev |= TN_EV_ERROR | TN_EV_READ;
         if (e & (EPOLLRDHUP | EPOLLERR | EPOLLHUP)) ev |= TN__EV_RDHUP;
-        tn__loop_fired(loop)[i].fd = p->events[i].data.fd;
+        tn__loop_fired(loop)[i].slot = p->events[i].data.fd;
         tn__loop_fired(loop)[i].events = ev;
     }
     return n;
@@ -7427,8 +7909,9 @@ TN__PRIVATE int tn__poll_wait(tn_loop *loop, int timeout_ms) {
 #if TN__POLL_POLL || TN__POLL_WSAPOLL
 
 /* One dense array handed to poll() (or WSAPoll, which takes the same shape of array over
-   sockets), and an index from the fd (on Windows the socket value, an int: Winsock handles
-   are small multiples of 4) to its position. WSAPoll refuses flags it does not support
+   sockets), an index from the loop's slot for the fd (the fd itself on POSIX and lwIP;
+   Windows: a dense index the loop keeps per SOCKET) to its position, and (TN__FD_MAP)
+   back from each position to its slot. WSAPoll refuses flags it does not support
    (POLLPRI): it gets POLLRDNORM and POLLWRNORM only, and has no peer-left flag (streams
    peek instead: TN__HAVE_RDHUP is 0). */
 #if TN__POLL_WSAPOLL
@@ -7436,21 +7919,30 @@ typedef WSAPOLLFD tn__pfd;
 #  define TN__PFD_IN POLLRDNORM
 #  define TN__PFD_READY (POLLRDNORM | POLLRDBAND)
 #  define TN__PFD_OUT POLLWRNORM
-#  define TN__PFD_SOCK(fd) TN__SOCK(fd)
 #else
 typedef struct pollfd tn__pfd;
 #  define TN__PFD_IN POLLIN
 #  define TN__PFD_READY (POLLIN | POLLPRI)
 #  define TN__PFD_OUT POLLOUT
-#  define TN__PFD_SOCK(fd) (fd)
 #endif
 
 typedef struct tn__pollset {
     tn__pfd *pfds;            /* the set handed to poll() */
     size_t n, cap;
-    int *index;               /* fd → position in pfds, -1 when absent */
+#if TN__FD_MAP
+    int *slots;               /* position in pfds → the loop's slot */
+    size_t slots_cap;
+#endif
+    int *index;               /* slot → position in pfds, -1 when absent */
     size_t index_cap;
 } tn__pollset;
+
+/* The loop's slot of the entry at pos (without TN__FD_MAP the slot is the fd). */
+#if TN__FD_MAP
+#  define TN__PFD_SLOT(p, pos) ((p)->slots[pos])
+#else
+#  define TN__PFD_SLOT(p, pos) ((int)(p)->pfds[pos].fd)
+#endif
 
 TN__PRIVATE const char *tn__poll_name(void) { return TN__POLL_WSAPOLL ? "wsapoll" : "poll"; }
 TN__PRIVATE tn_socket tn__poll_fd(tn_loop *loop) { (void)loop; return TN_INVALID_SOCKET; }   /* tn_loop_poll_fds */
@@ -7467,6 +7959,9 @@ TN__PRIVATE void tn__poll_free(tn_loop *loop) {
     if (!p) return;
     tn__free(tn__loop_alloc(loop), p->pfds);
     tn__free(tn__loop_alloc(loop), p->index);
+#if TN__FD_MAP
+    tn__free(tn__loop_alloc(loop), p->slots);
+#endif
     tn__free(tn__loop_alloc(loop), p);
     *tn__loop_backend(loop) = NULL;
 }
@@ -7479,46 +7974,57 @@ TN__PRIVATE short tn__poll_mask(int events) {
     return (short)m;
 }
 
-TN__PRIVATE int tn__poll_add(tn_loop *loop, int fd, int events) {
+TN__PRIVATE int tn__poll_add(tn_loop *loop, tn_socket fd, int slot, int events) {
     tn__pollset *p = (tn__pollset *)*tn__loop_backend(loop);
     int rc;
-    if (fd < 0) return TN_EINVAL;
-    if ((size_t)fd >= p->index_cap) {
+    if (slot < 0) return TN_EINVAL;
+    if ((size_t)slot >= p->index_cap) {
         size_t old = p->index_cap, i;
-        rc = tn__grow(tn__loop_alloc(loop), (void **)&p->index, &p->index_cap, (size_t)fd + 1, sizeof(int));
+        rc = tn__grow(tn__loop_alloc(loop), (void **)&p->index, &p->index_cap, (size_t)slot + 1, sizeof(int));
         if (rc != 0) return rc;
         for (i = old; i < p->index_cap; i++) p->index[i] = -1;
     }
-    if (p->index[fd] >= 0) {
-        p->pfds[p->index[fd]].events = tn__poll_mask(events);
+    if (p->index[slot] >= 0) {
+        p->pfds[p->index[slot]].events = tn__poll_mask(events);
         return TN_OK;
     }
     if ((rc = tn__grow(tn__loop_alloc(loop), (void **)&p->pfds, &p->cap, p->n + 1, sizeof(tn__pfd))) != 0) return rc;
+#if TN__FD_MAP
+    if ((rc = tn__grow(tn__loop_alloc(loop), (void **)&p->slots, &p->slots_cap, p->n + 1, sizeof(int))) != 0) return rc;
+#endif
     if ((rc = tn__loop_fired_reserve(loop, p->n + 1)) != 0) return rc;
-    p->pfds[p->n].fd = TN__PFD_SOCK(fd);
+    p->pfds[p->n].fd = fd;
     p->pfds[p->n].events = tn__poll_mask(events);
     p->pfds[p->n].revents = 0;
-    p->index[fd] = (int)p->n++;
+#if TN__FD_MAP
+    p->slots[p->n] = slot;
+#endif
+    p->index[slot] = (int)p->n++;
     return TN_OK;
 }
 
-TN__PRIVATE int tn__poll_mod(tn_loop *loop, int fd, int events) {
+TN__PRIVATE int tn__poll_mod(tn_loop *loop, tn_socket fd, int slot, int events) {
     tn__pollset *p = (tn__pollset *)*tn__loop_backend(loop);
-    if (fd < 0 || (size_t)fd >= p->index_cap || p->index[fd] < 0) return TN_ENOENT;
-    p->pfds[p->index[fd]].events = tn__poll_mask(events);
+    (void)fd;
+    if (slot < 0 || (size_t)slot >= p->index_cap || p->index[slot] < 0) return TN_ENOENT;
+    p->pfds[p->index[slot]].events = tn__poll_mask(events);
     return TN_OK;
 }
 
-TN__PRIVATE int tn__poll_del(tn_loop *loop, int fd) {
+TN__PRIVATE int tn__poll_del(tn_loop *loop, tn_socket fd, int slot) {
     tn__pollset *p = (tn__pollset *)*tn__loop_backend(loop);
     int pos;
-    if (fd < 0 || (size_t)fd >= p->index_cap || (pos = p->index[fd]) < 0) return TN_OK;
+    (void)fd;
+    if (slot < 0 || (size_t)slot >= p->index_cap || (pos = p->index[slot]) < 0) return TN_OK;
     p->n--;
-    if ((size_t)pos != p->n) {
+    if ((size_t)pos != p->n) {   /* the last entry fills the hole */
         p->pfds[pos] = p->pfds[p->n];
-        p->index[(int)p->pfds[pos].fd] = pos;
+#if TN__FD_MAP
+        p->slots[pos] = p->slots[p->n];
+#endif
+        p->index[TN__PFD_SLOT(p, pos)] = pos;
     }
-    p->index[fd] = -1;
+    p->index[slot] = -1;
     return TN_OK;
 }
 
@@ -7548,7 +8054,7 @@ TN__PRIVATE int tn__poll_wait(tn_loop *loop, int timeout_ms) {
 #if TN__HAVE_POLLRDHUP
         if (r & POLLRDHUP) ev |= TN__EV_RDHUP | TN_EV_READ;
 #endif
-        tn__loop_fired(loop)[k].fd = (int)p->pfds[i].fd;
+        tn__loop_fired(loop)[k].slot = TN__PFD_SLOT(p, i);
         tn__loop_fired(loop)[k].events = ev;
         k++;
     }
@@ -7789,9 +8295,10 @@ TN_API int tn_socket_local_addr(tn_socket fd, tn_addr *out) { return tn__net_soc
 TN_API int tn_socket_peer_addr(tn_socket fd, tn_addr *out) { return tn__net_sock_addr(fd, 1, out); }
 
 /* Accept one connection: non-blocking and close-on-exec. TN_EAGAIN when none is queued. */
-TN__PRIVATE int tn__net_accept(int lfd, int *out, tn_addr *peer) {
+TN__PRIVATE int tn__net_accept(tn_socket lfd, tn_socket *out, tn_addr *peer) {
     size_t len = sizeof peer->u.bytes;
-    int fd = -1, rc;
+    tn_socket fd = TN_INVALID_SOCKET;
+    int rc;
     memset(peer, 0, sizeof *peer);
     if ((rc = tn__sock_accept(lfd, &fd, tn__net_sa(peer), &len)) != 0) return rc;
     peer->len = (uint32_t)len;
@@ -7884,8 +8391,9 @@ TN__PRIVATE int tn__net_getaddrinfo(const tn_allocator *a, const char *host, int
 #endif
 }
 
-TN__PRIVATE int tn__net_listen_on(const tn_addr *addr, const tn_bind_opts *o, int backlog, int *out) {
-    int fd = -1, rc;
+TN__PRIVATE int tn__net_listen_on(const tn_addr *addr, const tn_bind_opts *o, int backlog, tn_socket *out) {
+    tn_socket fd = TN_INVALID_SOCKET;
+    int rc;
     int fam = tn__net_csa(addr)->sa_family;
     if ((rc = tn__socket(fam, SOCK_STREAM, &fd)) != 0) return rc;
 #if !defined(_WIN32)   /* Windows' SO_REUSEADDR lets another socket steal the port */
@@ -7936,7 +8444,7 @@ TN_API int tn_bind_sockets(const char *host, int port, const tn_bind_opts *opts,
     rc = tn__net_getaddrinfo(&a, host, port, o.family, 1, &addrs, &n);
     if (rc != 0) return rc;
     for (i = 0; i < n; i++) {
-        int fd = -1;
+        tn_socket fd = TN_INVALID_SOCKET;
         if (made >= cap) {
             rc = TN_ELIMIT;
             break;
@@ -8451,7 +8959,7 @@ struct tn_stream {
     tn__idle *idle;                /* the idle timeout, or NULL */
     void *user;
 
-    int fd;
+    tn_socket fd;                  /* a pipe stream's int fd on POSIX (tn_socket is int there) */
     int16_t cause;                 /* the close cause: a TN_E* code (tn__stream_close_now) */
     unsigned char dlen;            /* read_until: delimiter length (1..64) */
     unsigned char tpwant;          /* interest the transport asked for (tn__stream_transport_want) */
@@ -8498,10 +9006,10 @@ TN__PRIVATE void tn__stream_buf_release(tn_stream *s, tn__cbuf **b) {
 /* (the system calls are platform.c's: EINTR, SIGPIPE and Winsock are handled there) */
 TN__PRIVATE long tn__stream_sock_read(tn_stream *s, void *buf, size_t n) { return tn__sock_recv(s->fd, buf, n); }
 TN__PRIVATE long tn__stream_sock_write(tn_stream *s, const void *buf, size_t n) { return tn__sock_send(s->fd, buf, n); }
-TN__PRIVATE long tn__stream_fd_read(tn_stream *s, void *buf, size_t n) { return tn__fd_read(s->fd, buf, n); }
-TN__PRIVATE long tn__stream_fd_write(tn_stream *s, const void *buf, size_t n) { return tn__fd_write(s->fd, buf, n); }
+TN__PRIVATE long tn__stream_fd_read(tn_stream *s, void *buf, size_t n) { return tn__fd_read((int)s->fd, buf, n); }
+TN__PRIVATE long tn__stream_fd_write(tn_stream *s, const void *buf, size_t n) { return tn__fd_write((int)s->fd, buf, n); }
 TN__PRIVATE long tn__stream_sock_writev(tn_stream *s, const tn_str *bufs, int n) { return tn__sock_sendv(s->fd, bufs, n); }
-TN__PRIVATE long tn__stream_fd_writev(tn_stream *s, const tn_str *bufs, int n) { return tn__fd_writev(s->fd, bufs, n); }
+TN__PRIVATE long tn__stream_fd_writev(tn_stream *s, const tn_str *bufs, int n) { return tn__fd_writev((int)s->fd, bufs, n); }
 
 TN__PRIVATE int tn__stream_sock_shutdown(tn_stream *s) {
     return tn__sock_shutdown_write(s->fd);
@@ -8556,10 +9064,10 @@ TN__PRIVATE void tn__stream_close_now(tn_stream *s, int cause) {
     s->closed = 1;
     s->cause = (int16_t)(cause >= -32768 && cause <= 32767 ? cause : (int)TN_ESYS);   /* (every TN_E* fits) */
     if (s->ops->closing) s->ops->closing(s, cause);   /* TLS: close_notify while the fd is open */
-    if (s->fd >= 0) {
+    if (s->fd != TN_INVALID_SOCKET) {
         (void)tn_loop_remove_fd(loop, s->fd);
         tn__fd_close(s->fd);
-        s->fd = -1;
+        s->fd = TN_INVALID_SOCKET;
     }
     if (s->idle && s->idle->timer) {
         (void)tn_loop_cancel(loop, s->idle->timer);
@@ -9002,11 +9510,11 @@ TN__PRIVATE void tn__stream_opts_resolve(const tn_stream_opts *opts, tn_stream *
 
 /* setup: make fd non-blocking and close-on-exec (0 for sockets we created that way).
    extra: bytes for the owner's per-connection state in the same allocation. */
-TN__PRIVATE int tn__stream_new(tn_loop *loop, int fd, const tn__transport_ops *ops, const tn_stream_opts *opts,
+TN__PRIVATE int tn__stream_new(tn_loop *loop, tn_socket fd, const tn__transport_ops *ops, const tn_stream_opts *opts,
                                int setup, size_t extra, tn_stream **out) {
     tn_stream *s;
     int rc;
-    if (!loop || fd < 0 || !out) return TN_EINVAL;
+    if (!loop || fd == TN_INVALID_SOCKET || !out) return TN_EINVAL;
     *out = NULL;
     if (setup && (rc = tn__fd_setup(fd)) != 0) return rc;
     s = (tn_stream *)tn__calloc(tn__loop_alloc(loop), TN__STREAM_SIZE + extra);
@@ -9031,11 +9539,20 @@ TN_API int tn_stream_new_socket(tn_loop *loop, tn_socket fd, const tn_stream_opt
 }
 
 TN_API int tn_stream_new_pipe(tn_loop *loop, int fd, const tn_stream_opts *opts, tn_stream **out) {
+#if defined(_WIN32)   /* WSAPoll watches sockets only */
+    (void)loop;
+    (void)fd;
+    (void)opts;
+    if (out) *out = NULL;
+    return TN_ENOTSUP;
+#else
+    if (fd < 0) return TN_EINVAL;
     return tn__stream_new(loop, fd, &tn__stream_pipe_ops, opts, 1, 0, out);
+#endif
 }
 
 /* A socket from tn__net_accept / tn__socket: already non-blocking and close-on-exec. */
-TN__PRIVATE int tn__stream_new_own_socket(tn_loop *loop, int fd, const tn_stream_opts *opts, size_t extra,
+TN__PRIVATE int tn__stream_new_own_socket(tn_loop *loop, tn_socket fd, const tn_stream_opts *opts, size_t extra,
                                           tn_stream **out) {
     return tn__stream_new(loop, fd, &tn__stream_socket_ops, opts, 0, extra, out);
 }
@@ -10397,7 +10914,7 @@ struct tn_tcp_server {
     tn_tcp_server_opts opts;
     tn_tcp_conn_cb cb;
     void *user;
-    int *fds;                      /* listening sockets */
+    tn_socket *fds;                /* listening sockets */
     size_t nfds, fds_cap;
     size_t conns;
     tn__tcp_conn *first;           /* open connections (O(1) insert and remove) */
@@ -10483,7 +11000,8 @@ TN__PRIVATE void tn__tcp_srv_on_accept(tn_loop *loop, tn_socket lfd, int events,
         tn_addr peer;
         tn_stream *s;
         tn__tcp_conn *c;
-        int fd = -1, rc;
+        tn_socket fd = TN_INVALID_SOCKET;
+        int rc;
         if (tn__tcp_srv_at_cap(srv)) {
             tn__tcp_srv_set_accepting(srv, 0);
             break;
@@ -10567,9 +11085,9 @@ TN_API int tn_tcp_server_new(tn_loop *loop, const tn_tcp_server_opts *opts, tn_t
 
 TN_API int tn_tcp_server_add_socket(tn_tcp_server *srv, tn_socket fd) {
     int rc;
-    if (!srv || fd < 0) return TN_EINVAL;
+    if (!srv || fd == TN_INVALID_SOCKET) return TN_EINVAL;
     if (srv->h.closing) return TN_ECLOSED;
-    if ((rc = tn__grow(tn__loop_alloc(srv->h.loop), (void **)&srv->fds, &srv->fds_cap, srv->nfds + 1, sizeof(int))) != 0) return rc;
+    if ((rc = tn__grow(tn__loop_alloc(srv->h.loop), (void **)&srv->fds, &srv->fds_cap, srv->nfds + 1, sizeof(tn_socket))) != 0) return rc;
     if ((rc = tn__fd_setup(fd)) != 0) return rc;
     rc = tn__loop_add_fd(srv->h.loop, fd, srv->paused ? 0 : TN_EV_READ, tn__tcp_srv_on_accept, srv, 1);
     if (rc != 0) return rc;
@@ -10731,7 +11249,7 @@ struct tn_connector {
     size_t *chain[2];              /* address indices: [0] first family, [1] the other */
     size_t len[2], pos[2];
     int started[2];
-    int fd[2];                     /* attempt in flight per chain, -1 if none */
+    tn_socket fd[2];               /* attempt in flight per chain, TN_INVALID_SOCKET if none */
     tn_timer_id timeout_timer, fallback_timer;
     int last_err;
     int done;
@@ -10742,10 +11260,10 @@ struct tn_connector {
 TN__PRIVATE void tn__tcp_cx_try(tn_connector *c, int chain);
 
 TN__PRIVATE void tn__tcp_cx_drop_attempt(tn_connector *c, int chain) {
-    if (c->fd[chain] >= 0) {
+    if (c->fd[chain] != TN_INVALID_SOCKET) {
         (void)tn_loop_remove_fd(c->h.loop, c->fd[chain]);
         tn__fd_close(c->fd[chain]);
-        c->fd[chain] = -1;
+        c->fd[chain] = TN_INVALID_SOCKET;
     }
 }
 
@@ -10782,11 +11300,11 @@ TN__PRIVATE void tn__tcp_cx_finalize(tn__handle *h) {
 }
 static const tn__handle_type tn__tcp_connector_type = { "tcp_connector", tn__tcp_cx_finalize };
 
-TN__PRIVATE void tn__tcp_cx_success(tn_connector *c, int chain, int fd) {
+TN__PRIVATE void tn__tcp_cx_success(tn_connector *c, int chain, tn_socket fd) {
     tn_stream *s;
     int rc;
     (void)tn_loop_remove_fd(c->h.loop, fd);
-    if (c->fd[chain] == fd) c->fd[chain] = -1;
+    if (c->fd[chain] == fd) c->fd[chain] = TN_INVALID_SOCKET;
     rc = tn__stream_new_own_socket(c->h.loop, fd, &c->opts.stream, 0, &s);
     if (rc != 0) {
         tn__fd_close(fd);
@@ -10797,7 +11315,8 @@ TN__PRIVATE void tn__tcp_cx_success(tn_connector *c, int chain, int fd) {
 }
 
 TN__PRIVATE void tn__tcp_cx_on_writable(tn_connector *c, int chain) {
-    int fd = c->fd[chain], err = tn__sock_error(fd);
+    tn_socket fd = c->fd[chain];
+    int err = tn__sock_error(fd);
     if (err == 0) {
         tn__tcp_cx_success(c, chain, fd);
         return;
@@ -10829,7 +11348,8 @@ TN__PRIVATE void tn__tcp_cx_try(tn_connector *c, int chain) {
     tn_loop *loop = c->h.loop;
     while (!c->done && c->pos[chain] < c->len[chain]) {
         const tn_addr *a = &c->addrs[c->chain[chain][c->pos[chain]++]];
-        int fd = -1, rc;
+        tn_socket fd = TN_INVALID_SOCKET;
+        int rc;
         if ((rc = tn__socket(tn__net_csa(a)->sa_family, SOCK_STREAM, &fd)) != 0) {
             c->last_err = rc;
             continue;
@@ -10872,7 +11392,7 @@ TN__PRIVATE void tn__tcp_cx_try(tn_connector *c, int chain) {
         tn__tcp_cx_start_chain(c, 1 - chain);
         return;
     }
-    if (c->fd[0] < 0 && c->fd[1] < 0 && c->pos[0] >= c->len[0] && c->pos[1] >= c->len[1])
+    if (c->fd[0] == TN_INVALID_SOCKET && c->fd[1] == TN_INVALID_SOCKET && c->pos[0] >= c->len[0] && c->pos[1] >= c->len[1])
         tn__tcp_cx_finish(c, c->last_err ? c->last_err : TN_EREFUSED, NULL);
 }
 
@@ -10940,7 +11460,7 @@ TN_API int tn_tcp_connect(tn_loop *loop, const char *host, int port, const tn_co
     c = (tn_connector *)tn__calloc(tn__loop_alloc(loop), sizeof *c);
     if (!c) return TN_ENOMEM;
     tn__tcp_connect_opts_resolve(opts, &c->opts);
-    c->fd[0] = c->fd[1] = -1;
+    c->fd[0] = c->fd[1] = TN_INVALID_SOCKET;
     c->cb = cb;
     c->user = user;
     if (c->opts.source_ip && !(c->source_ip = tn__strdup(tn__loop_alloc(loop), c->opts.source_ip))) {
@@ -13930,11 +14450,13 @@ TN_API int tn_url_parse_host_port(tn_str s, tn_str *host, int *port) {
     size_t i = 0, j;
     if (!s.ptr) s = tn_str_make("", 0);
     /* fast path (every request's Host): plain reg-name bytes, then nothing or ":" digits */
+#if !defined(__OPTIMIZE_SIZE__)   /* (a size-optimized build goes byte by byte) */
     while (s.len - i >= 8) {   /* 8 lookups ANDed: one branch per 8 bytes */
         const unsigned char *u = (const unsigned char *)s.ptr + i, *t = tn__url_regname;
         if (!(t[u[0]] & t[u[1]] & t[u[2]] & t[u[3]] & t[u[4]] & t[u[5]] & t[u[6]] & t[u[7]])) break;
         i += 8;
     }
+#endif
     while (i < s.len && tn__url_regname[(unsigned char)s.ptr[i]]) i++;
     h = tn_str_make(s.ptr, i);
     if (i < s.len && s.ptr[i] == ':' && s.len - i <= 6) {
@@ -15172,9 +15694,22 @@ TN__PRIVATE int tn__http_ieq_c(tn_str s, const char *c) {
 
 /* ---- scanners: compile-time SIMD (SSE4.2, also under -mavx2; SSE2) or a scalar loop, identical results ---- */
 
+/* Two builds of the parser, equally strict (the tests run both): -O2 and the like get the
+   fast paths (hot helpers forced inline, the SIMD field-line walk, byte-at-a-time starts and
+   8-lookup loops before the scanners, the common method and version by one compare), and a
+   size-optimized build (-Os, -Oz: the compiler defines __OPTIMIZE_SIZE__) gets the compact
+   one: the scanners alone, called, not inlined; the SIMD 16-byte scans stay (a few dozen
+   bytes each), TORNADO_NO_SIMD removes them. make size measures the compact build. */
+#if defined(__OPTIMIZE_SIZE__)
+#  define TN__HTTP_FAST 0
+#else
+#  define TN__HTTP_FAST 1
+#endif
 /* Hot helpers are forced inline: the head parser calls them once or twice per line. */
-#if defined(__GNUC__) || defined(__clang__)
+#if TN__HTTP_FAST && (defined(__GNUC__) || defined(__clang__))
 #  define TN__HTTP_INLINE static inline __attribute__((always_inline, unused))
+#elif defined(__GNUC__) || defined(__clang__)
+#  define TN__HTTP_INLINE static __attribute__((unused))
 #else
 #  define TN__HTTP_INLINE static
 #endif
@@ -15288,6 +15823,7 @@ found:
 #endif
 }
 
+#if TN__HTTP_FAST
 /* tn__http_scan_value with the first 8 bytes looked at one by one: a short value ("a", "OK")
    ends without waiting for a SIMD result, a longer one goes on in the scanner. */
 TN__HTTP_INLINE const char *tn__http_scan_value_short(const char *lo, const char *p, const char *end) {
@@ -15298,6 +15834,9 @@ TN__HTTP_INLINE const char *tn__http_scan_value_short(const char *lo, const char
     }
     return p == end ? end : tn__http_scan_value(lo, p, end);
 }
+#else
+#  define tn__http_scan_value_short tn__http_scan_value
+#endif
 
 /* Bytes a request-target may hold (RFC 3986 section 2 and RFC 9112 section 3.2): the visible
    ASCII bytes except " # < > \ ^ ` { | }, which no URI contains; '%' is allowed unchecked. */
@@ -15315,7 +15854,7 @@ static const unsigned char tn__http_target_ok[256] = {
 /* First byte in [p, end) that cannot be in a request-target (tn__http_target_ok), else end. */
 TN__HTTP_INLINE const char *tn__http_scan_target(const char *lo, const char *p, const char *end) {
     TN__HTTP_SCAN(target)
-#if !TN__HAVE_SSE2
+#if !TN__HAVE_SSE2 && TN__HTTP_FAST
     {
         const unsigned char *t = tn__http_target_ok;
         while (end - p >= 8) {   /* 8 lookups ANDed: one branch per 8 bytes */
@@ -15337,7 +15876,7 @@ found:
 /* First non-tchar byte in [p, end), else end. */
 TN__HTTP_INLINE const char *tn__http_scan_token(const char *lo, const char *p, const char *end) {
     TN__HTTP_SCAN(token)
-#if !TN__HAVE_SSE2
+#if !TN__HAVE_SSE2 && TN__HTTP_FAST
     {
         const unsigned char *t = tn__http_tchar;
         while (end - p >= 8) {   /* 8 lookups ANDed: one branch per 8 bytes */
@@ -15396,7 +15935,7 @@ typedef struct tn__http_stop {
     int phase;
 } tn__http_stop;
 
-#if TN__HAVE_SSE2
+#if TN__HAVE_SSE2 && TN__HTTP_FAST
 /* The fast field-line walk (SIMD builds): bitmaps of the 64 bytes from `w`, bit i standing
    for w[i]. stop: the bytes that end a name (':', controls, DEL); ctl: the bytes that end a
    value (controls, DEL). The window starts at the byte searched from, or ends at `end` when
@@ -15407,19 +15946,30 @@ typedef struct tn__http_bm {
 } tn__http_bm;
 
 TN__HTTP_INLINE void tn__http_bm_fill(tn__http_bm *b, const char *p, const char *end) {
-    const __m128i colon = _mm_set1_epi8(':');
     const char *w = end - p >= 64 ? p : end - 64;
-    uint64_t stop = 0, ctl = 0;
-    int i;
-    for (i = 0; i < 4; i++) {
-        const char *x = w + 16 * i;
-        unsigned c = tn__http_value16(x);
-        unsigned s = c | (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)x), colon));
-        stop |= (uint64_t)s << (16 * i);
-        ctl |= (uint64_t)c << (16 * i);
-    }
+#  if TN__HAVE_AVX2
+    /* two 32-byte blocks: controls as min(v, 0x1f) == v, DEL, ':' */
+    const __m256i c1f = _mm256_set1_epi8(0x1f), del = _mm256_set1_epi8(0x7f), colon = _mm256_set1_epi8(':');
+    __m256i v0 = _mm256_loadu_si256((const __m256i *)(const void *)w);
+    __m256i v1 = _mm256_loadu_si256((const __m256i *)(const void *)(w + 32));
+    __m256i c0 = _mm256_or_si256(_mm256_cmpeq_epi8(_mm256_min_epu8(v0, c1f), v0), _mm256_cmpeq_epi8(v0, del));
+    __m256i c1 = _mm256_or_si256(_mm256_cmpeq_epi8(_mm256_min_epu8(v1, c1f), v1), _mm256_cmpeq_epi8(v1, del));
+    uint64_t ctl = (uint64_t)(uint32_t)_mm256_movemask_epi8(c0) | (uint64_t)(uint32_t)_mm256_movemask_epi8(c1) << 32;
+    uint64_t col = (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v0, colon)) |
+                   (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v1, colon)) << 32;
+#  else
+    /* four 16-byte blocks, written out: constant shifts, no loop counter */
+    const __m128i colon = _mm_set1_epi8(':');
+#    define TN__HTTP_COLON16(x) \
+        ((uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(x)), colon)))
+    uint64_t ctl = (uint64_t)tn__http_value16(w) | (uint64_t)tn__http_value16(w + 16) << 16 |
+                   (uint64_t)tn__http_value16(w + 32) << 32 | (uint64_t)tn__http_value16(w + 48) << 48;
+    uint64_t col = TN__HTTP_COLON16(w) | TN__HTTP_COLON16(w + 16) << 16 | TN__HTTP_COLON16(w + 32) << 32 |
+                   TN__HTTP_COLON16(w + 48) << 48;
+#    undef TN__HTTP_COLON16
+#  endif
     b->w = w;
-    b->stop = stop;
+    b->stop = ctl | col;
     b->ctl = ctl;
 }
 
@@ -15438,9 +15988,32 @@ TN__HTTP_INLINE const char *tn__http_bm_find(tn__http_bm *b, const char *p, cons
     }
 }
 
+#  if !TN__HAVE_SSE42
+/* Mask of the bytes of p[0..16) that are not letters, digits, '-' or '.' (all tchars): the
+   names nearly all fields have, in 10 instructions where the SSE2 tchar test takes 27. A
+   signed compare after an add tests a range: (b | 0x20) + 0x1f lands in -128..-103 for the
+   letters, b + 0x53 in -128..-116 for '-' '.' '/' and the digits, '/' taken out after. */
+TN__HTTP_INLINE unsigned tn__http_alnum16(const char *p) {
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+    __m128i letter = _mm_cmplt_epi8(_mm_add_epi8(_mm_or_si128(v, _mm_set1_epi8(0x20)), _mm_set1_epi8(0x1f)),
+                                    _mm_set1_epi8(-102));
+    __m128i digit = _mm_andnot_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('/')),
+                                     _mm_cmplt_epi8(_mm_add_epi8(v, _mm_set1_epi8(0x53)), _mm_set1_epi8(-115)));
+    return (unsigned)_mm_movemask_epi8(_mm_or_si128(letter, digit)) ^ 0xffffu;
+}
+#  endif
+
 /* 1 if every byte of [p, q) is a tchar (q <= end, end - lo >= 16). Off the critical path: the
    names are found by their ':' and checked here. */
 TN__HTTP_INLINE int tn__http_all_tchar(const char *p, const char *q, const char *end) {
+#  if !TN__HAVE_SSE42
+    if (q - p <= 16) {   /* a name of up to 16 letters, digits, '-', '.': one cheap test */
+        unsigned m, n = (unsigned)(q - p);
+        if (end - p >= 16) m = tn__http_alnum16(p);
+        else m = tn__http_alnum16(end - 16) >> (16 - (end - p));
+        if (!(m & ((1u << n) - 1))) return 1;
+    }
+#  endif
     while (q - p >= 16) {
         if (tn__http_token16(p)) return 0;
         p += 16;
@@ -15463,7 +16036,7 @@ TN__HTTP_INLINE int tn__http_fields(const char *lo, const char **pp, const char 
     const char *p = *pp, *name;
     size_t k = *num;
     int rc;
-#if TN__HAVE_SSE2
+#if TN__HAVE_SSE2 && TN__HTTP_FAST
     /* The plain lines (name ":" [SP] value CRLF, no HTAB, no trailing whitespace, room left)
        by bitmaps: one find for the ':' and one for the CR, each a shift and a count, not a
        load-compare-count chain per 16 bytes. The first other line (or the empty line, an
@@ -15474,11 +16047,13 @@ TN__HTTP_INLINE int tn__http_fields(const char *lo, const char **pp, const char 
         bm.w = NULL;
         bm.stop = bm.ctl = 0;
         while (end - p >= 2 && *p != '\r' && k < max) {
-            const char *q = tn__http_bm_find(&bm, p, end, 0), *v, *e;
+            /* both finds start at p: the line's CR is its first control byte when the name
+               before the ':' holds none (the check on q), so the next line's start depends on
+               p alone, not on the ':' and the byte after it */
+            const char *q = tn__http_bm_find(&bm, p, end, 0), *v, *e = tn__http_bm_find(&bm, p, end, 1);
             if (TN__UNLIKELY(q == end || *q != ':' || q == p)) break;
             v = q + 1;
             if (TN__LIKELY(v < end) && *v == ' ') v++;
-            e = tn__http_bm_find(&bm, v, end, 1);
             if (TN__UNLIKELY(end - e < 2 || e[0] != '\r' || e[1] != '\n' || TN__HTTP_WS(e[-1]))) break;
             if (TN__UNLIKELY(v < e && TN__HTTP_WS(*v))) break;
             if (TN__UNLIKELY(!tn__http_all_tchar(p, q, end))) break;
@@ -15510,9 +16085,19 @@ TN__HTTP_INLINE int tn__http_fields(const char *lo, const char **pp, const char 
             rc = 1;
             break;
         }
+#if TN__HTTP_FAST
         /* short names byte by byte (no SIMD result to wait for), longer ones by the scanner */
-        while (p < end && TN__HTTP_TCHAR(*p) && p - name < 8) p++;
+        {
+            const char *lim = end - p > 8 ? p + 8 : end;
+            if (TN__LIKELY(lim - p >= 4) && (TN__HTTP_TCHAR(p[0]) & TN__HTTP_TCHAR(p[1]) & TN__HTTP_TCHAR(p[2]) &
+                                              TN__HTTP_TCHAR(p[3])))
+                p += 4;   /* the first 4 name bytes by one branch (nearly every name has them) */
+            while (p < lim && TN__HTTP_TCHAR(*p)) p++;
+        }
         if (p - name == 8) p = tn__http_scan_token(lo, p, end);
+#else
+        p = tn__http_scan_token(lo, p, end);
+#endif
         if (TN__UNLIKELY(p == end)) {
             stop->phase = TN__HTTP_PH_TOKEN;
             stop->scan = end;
@@ -15660,9 +16245,11 @@ TN__PRIVATE void tn__http_transfer_encoding(tn_str v, tn__http_framing *f) {
 /* Connection options (RFC 9110 §7.6.1): one pass over the list for close, keep-alive, upgrade. */
 TN__PRIVATE void tn__http_connection(tn_str v, tn__http_framing *f) {
     const char *p = v.ptr, *end = v.ptr + v.len;
+#if TN__HTTP_FAST
     /* the usual single options: folding with 0x20 is exact here (values hold no controls) */
     if (v.len == 10 && tn__http_name_is(p, 10, "keep-alive", 10)) { f->flags |= TN_HTTP_F_CONN_KEEP_ALIVE; return; }
     if (v.len == 5 && tn__http_name_is(p, 5, "close", 5)) { f->flags |= TN_HTTP_F_CONN_CLOSE; return; }
+#endif
     while (p < end) {
         const char *s, *e;
         size_t n;
@@ -15689,12 +16276,34 @@ TN__HTTP_INLINE int tn__http_name_is_short(const char *s, size_t n, const char *
     return ((a | 0x20202020u) == b) & ((c | 0x20202020u) == d);
 }
 
+/* 1 if each of the 8 bytes of x is a letter, digit, '-' or '.': per-byte range tests in one
+   word. With every byte below 0x80 no sum below carries into the next byte; a high bit then
+   says "at least": y >= 'a' and not y >= '{' on the case-folded bytes, x >= '-' and not
+   x >= ':' on the bytes as they are, and not '/' (x ^ '/' nonzero). */
+TN__HTTP_INLINE int tn__http_host8(uint64_t x) {
+    const uint64_t ones = 0x0101010101010101ull, hi = 0x8080808080808080ull;
+    uint64_t y = x | 0x2020202020202020ull;
+    uint64_t letter = (y + ones * (0x80 - 'a')) & ~(y + ones * (0x80 - '{'));
+    uint64_t digit = (x + ones * (0x80 - '-')) & ~(x + ones * (0x80 - ':')) & ((x ^ ones * '/') + ones * 0x7f);
+    return (x & hi) == 0 && ((letter | digit) & hi) == hi;
+}
+
 /* 1 if a Host value is letters, digits, '-' and '.' only (or empty): a reg-name that
    tn_url_parse_host_port accepts as it is, decided here without the call. Any other value
-   (a port, an IP literal, %XX, a bad byte) gets the full check. */
+   (a port, an IP literal, %XX, a bad byte) gets the full check. 8 bytes a word, the last
+   word overlapping (n >= 8), shorter values byte by byte. */
 TN__HTTP_INLINE int tn__http_plain_host(tn_str v) {
     const unsigned char *s = (const unsigned char *)v.ptr;
     size_t i;
+    if (TN__HTTP_FAST && v.len >= 8) {   /* size-optimized builds: the byte loop alone */
+        uint64_t x;
+        for (i = 0; i + 8 < v.len; i += 8) {
+            memcpy(&x, s + i, 8);
+            if (!tn__http_host8(x)) return 0;
+        }
+        memcpy(&x, s + v.len - 8, 8);
+        return tn__http_host8(x);
+    }
     for (i = 0; i < v.len; i++) {
         unsigned c = s[i];
         if (!((c | 0x20) - 'a' < 26u || c - '0' < 10u || c - '-' < 2u)) return 0;
@@ -15764,7 +16373,9 @@ TN__PRIVATE size_t tn__http_max_head(size_t v) {
 
 /* Resume bookkeeping shared by both parsers. Returns 1 to (re)parse from st->pos, or a
    result when the new bytes do not finish the scan that stopped the previous call (each
-   byte is then scanned once, so a head arriving a byte at a time costs linear time). */
+   byte is then scanned once, so a head arriving a byte at a time costs linear time).
+   max_head here and in tn__http_incomplete: the max_header_bytes field as given (0 = the
+   default), resolved only on these paths. */
 TN__PRIVATE int tn__http_resume(tn__http_pstate *st, const char *buf, size_t len, size_t *num_headers,
                                 size_t max_head, size_t max_target) {
     const char *p, *end = buf + len;
@@ -15797,7 +16408,7 @@ TN__PRIVATE int tn__http_resume(tn__http_pstate *st, const char *buf, size_t len
     }
     if (p != end) return 1;
     st->scan = len;
-    if (len > max_head) {
+    if (len > tn__http_max_head(max_head)) {
         st->base = NULL;
         return TN_EHEADER_TOO_LARGE;
     }
@@ -15806,7 +16417,7 @@ TN__PRIVATE int tn__http_resume(tn__http_pstate *st, const char *buf, size_t len
 
 TN__PRIVATE int tn__http_incomplete(tn__http_pstate *st, const char *buf, size_t len, const char *line, int state,
                                     int phase, const char *scan, size_t max_head) {
-    if (len > max_head) {
+    if (len > tn__http_max_head(max_head)) {
         st->base = NULL;
         return TN_EHEADER_TOO_LARGE;
     }
@@ -15862,11 +16473,11 @@ TN__PRIVATE int tn__http_skip_empty(const char **pp, const char *end) {
 TN_API int tn_http_parse_request(const char *buf, size_t len, tn_http_request *req) {
     tn__http_pstate *st = &req->_st;
     const char *end = buf + len, *p, *line;
-    size_t max_head = tn__http_max_head(req->max_header_bytes);
+    size_t max_head = req->max_header_bytes;   /* as given (0 = the default): resolved where a length is checked */
     size_t max_target = TN__DEF(req->max_target_length, (size_t)TORNADO_MAX_TARGET_LENGTH);
     tn__http_framing f;
     tn__http_stop stop;
-    int rc, consumed;
+    int rc, consumed, state;
 
     if (buf == NULL) return len ? TN_EINVAL : TN_EINCOMPLETE;
     if (TN__LIKELY(st->base != buf)) {   /* a fresh parse */
@@ -15874,13 +16485,16 @@ TN_API int tn_http_parse_request(const char *buf, size_t len, tn_http_request *r
         st->pos = 0;
         st->state = 0;
         req->num_headers = 0;
+        p = buf;   /* from locals: no reload of what was just stored */
+        state = 0;
     } else {
         rc = tn__http_resume(st, buf, len, &req->num_headers, max_head, max_target);
         if (rc != 1) return rc;
+        p = buf + st->pos;
+        state = st->state;
     }
-    p = buf + st->pos;
 
-    if (st->state == 0) {
+    if (state == 0) {
         const char *t;
         if (TN__UNLIKELY(p < end && (*p == '\r' || *p == '\n'))) {
             rc = tn__http_skip_empty(&p, end);
@@ -15888,18 +16502,32 @@ TN_API int tn_http_parse_request(const char *buf, size_t len, tn_http_request *r
             if (rc < 0) TN__HTTP_FAIL(rc);
         }
         line = p;
+#if TN__HTTP_FAST
         /* the common methods by one load, any other token by the scanner */
-        if (TN__LIKELY(end - p >= 5) && memcmp(p, "GET ", 4) == 0) p += 3;
-        else if (end - p >= 5 && memcmp(p, "POST ", 5) == 0) p += 4;
-        else p = tn__http_scan_token(buf, p, end);
-        if (p == end) return tn__http_incomplete(st, buf, len, line, 0, TN__HTTP_PH_TOKEN, end, max_head);
-        if (*p != ' ' || p == line) TN__HTTP_FAIL((p == line && *p == '\n') ? TN_EPARSE : TN_EBAD_METHOD);
+        if (TN__LIKELY(end - p >= 5) && memcmp(p, "GET ", 4) == 0) {
+            p += 3;
+        } else if (end - p >= 5 && memcmp(p, "POST ", 5) == 0) {
+            p += 4;
+        } else
+#endif
+        {
+            p = tn__http_scan_token(buf, p, end);
+            if (p == end) return tn__http_incomplete(st, buf, len, line, 0, TN__HTTP_PH_TOKEN, end, max_head);
+            if (*p != ' ' || p == line) TN__HTTP_FAIL((p == line && *p == '\n') ? TN_EPARSE : TN_EBAD_METHOD);
+        }
         req->method.ptr = line;
         req->method.len = (size_t)(p - line);
         t = ++p;
+#if TN__HTTP_FAST
         /* short targets ("/") byte by byte, longer ones by the scanner */
-        while (p < end && tn__http_target_ok[(unsigned char)*p] && p - t < 8) p++;
+        {
+            const char *lim = end - p > 8 ? p + 8 : end;
+            while (p < lim && tn__http_target_ok[(unsigned char)*p]) p++;
+        }
         if (p - t == 8) p = tn__http_scan_target(buf, p, end);
+#else
+        p = tn__http_scan_target(buf, p, end);
+#endif
         if ((size_t)(p - t) > max_target) TN__HTTP_FAIL(TN_EURI_TOO_LONG);
         if (p == end) {
             st->mark = (size_t)(t - buf);
@@ -15909,10 +16537,13 @@ TN_API int tn_http_parse_request(const char *buf, size_t len, tn_http_request *r
         req->target.ptr = t;
         req->target.len = (size_t)(p - t);
         p++;
+#if TN__HTTP_FAST
         if (TN__LIKELY(end - p >= 10) && memcmp(p, "HTTP/1.1\r\n", 10) == 0) {   /* the common version */
             req->version = 11;
             p += 10;
-        } else {
+        } else
+#endif
+        {
             rc = tn__http_version(p, end, &req->version);
             if (rc == TN_EINCOMPLETE) return tn__http_incomplete(st, buf, len, line, 0, TN__HTTP_PH_LINE, p, max_head);
             if (rc < 0) TN__HTTP_FAIL(rc);
@@ -15922,7 +16553,7 @@ TN_API int tn_http_parse_request(const char *buf, size_t len, tn_http_request *r
             if (rc < 0) TN__HTTP_FAIL(rc);
             p += rc;
         }
-        if (TN__LIKELY(req->target.ptr[0] == '/') && req->method.len != 7) {
+        if (TN__LIKELY(t[0] == '/') && t - line != 8) {
             req->target_form = TN_HTTP_TARGET_ORIGIN;   /* not CONNECT: origin-form */
         } else {
             rc = tn__http_target_form(req->method, req->target);
@@ -15936,7 +16567,7 @@ TN_API int tn_http_parse_request(const char *buf, size_t len, tn_http_request *r
     if (rc == TN_EINCOMPLETE) return tn__http_incomplete(st, buf, len, p, 1, stop.phase, stop.scan, max_head);
     st->base = NULL;   /* complete or failed: the next call starts afresh */
     if (rc < 0) return rc;
-    if ((size_t)(p - buf) > max_head) return TN_EHEADER_TOO_LARGE;
+    if ((size_t)(p - buf) > tn__http_max_head(max_head)) return TN_EHEADER_TOO_LARGE;
     consumed = (int)(p - buf);
 
     tn__http_collect(req->headers, req->num_headers, &f);
@@ -15972,10 +16603,10 @@ TN_API int tn_http_parse_request(const char *buf, size_t len, tn_http_request *r
 TN_API int tn_http_parse_response(const char *buf, size_t len, tn_http_response *res) {
     tn__http_pstate *st = &res->_st;
     const char *end = buf + len, *p, *line;
-    size_t max_head = tn__http_max_head(res->max_header_bytes);
+    size_t max_head = res->max_header_bytes;   /* as given: resolved where a length is checked */
     tn__http_framing f;
     tn__http_stop stop;
-    int rc, consumed;
+    int rc, consumed, state;
 
     if (buf == NULL) return len ? TN_EINVAL : TN_EINCOMPLETE;
     if (TN__LIKELY(st->base != buf)) {   /* a fresh parse */
@@ -15983,13 +16614,16 @@ TN_API int tn_http_parse_response(const char *buf, size_t len, tn_http_response 
         st->pos = 0;
         st->state = 0;
         res->num_headers = 0;
+        p = buf;   /* from locals: no reload of what was just stored */
+        state = 0;
     } else {
         rc = tn__http_resume(st, buf, len, &res->num_headers, max_head, 0);
         if (rc != 1) return rc;
+        p = buf + st->pos;
+        state = st->state;
     }
-    p = buf + st->pos;
 
-    if (st->state == 0) {
+    if (state == 0) {
         static const char pat[] = " ###";
         const char *r;
         int i, status = 0;
@@ -15999,6 +16633,7 @@ TN_API int tn_http_parse_response(const char *buf, size_t len, tn_http_response 
             if (rc < 0) TN__HTTP_FAIL(rc);
         }
         line = p;
+#if TN__HTTP_FAST
         if (TN__LIKELY(end - p >= 13) && memcmp(p, "HTTP/1.1 ", 9) == 0 && tn__is_digit((unsigned char)p[9]) &&
             tn__is_digit((unsigned char)p[10]) && tn__is_digit((unsigned char)p[11]) && p[12] == ' ' && p[9] != '0') {
             /* the common status line head: "HTTP/1.1 DDD " */
@@ -16007,6 +16642,7 @@ TN_API int tn_http_parse_response(const char *buf, size_t len, tn_http_response 
             p += 13;
             goto reason;
         }
+#endif
         rc = tn__http_version(p, end, &res->version);
         if (rc == TN_EINCOMPLETE) return tn__http_incomplete(st, buf, len, line, 0, TN__HTTP_PH_LINE, line, max_head);
         if (rc < 0) TN__HTTP_FAIL(rc);
@@ -16027,7 +16663,9 @@ TN_API int tn_http_parse_response(const char *buf, size_t len, tn_http_response 
         if (p == end) return tn__http_incomplete(st, buf, len, line, 0, TN__HTTP_PH_LINE, line, max_head);
         if (*p == ' ') p++;
         else if (*p != '\r' && *p != '\n') TN__HTTP_FAIL(TN_EBAD_STATUS);
+#if TN__HTTP_FAST
     reason:
+#endif
         r = p;
         for (;;) {
             p = tn__http_scan_value_short(buf, p, end);
@@ -16048,7 +16686,7 @@ TN_API int tn_http_parse_response(const char *buf, size_t len, tn_http_response 
     if (rc == TN_EINCOMPLETE) return tn__http_incomplete(st, buf, len, p, 1, stop.phase, stop.scan, max_head);
     st->base = NULL;
     if (rc < 0) return rc;
-    if ((size_t)(p - buf) > max_head) return TN_EHEADER_TOO_LARGE;
+    if ((size_t)(p - buf) > tn__http_max_head(max_head)) return TN_EHEADER_TOO_LARGE;
     consumed = (int)(p - buf);
 
     tn__http_collect(res->headers, res->num_headers, &f);
@@ -24022,9 +24660,9 @@ TN_API const char *tn_static_mime_type(tn_str path) {
     return "application/octet-stream";
 }
 
-/* ---- what is served: a file (fd) or memory, and its validators ---- */
+/* ---- what is served: a file or memory, and its validators ---- */
 typedef struct tn__st_entity {
-    int fd;                        /* -1 for memory; owned: closed when done */
+    tn__file file;                 /* TN__FILE_NONE for memory; owned: closed when done */
     const unsigned char *mem;
     uint64_t size;
     int64_t mtime;                 /* Unix seconds */
@@ -24042,7 +24680,7 @@ typedef struct tn__st_entity {
 typedef struct tn__st_send {
     tn_request *req;
     tn_allocator *a;
-    int fd;
+    tn__file file;                 /* TN__FILE_NONE for memory; owned */
     const unsigned char *mem;
     uint64_t off, left;
     int use_sendfile;
@@ -24057,16 +24695,16 @@ typedef struct tn__st_send {
 
 TN__PRIVATE tn_allocator *tn__st_alloc(tn_request *req) { return tn__loop_alloc(tn_http_server_loop(tn_request_server(req))); }
 
-TN__PRIVATE void tn__st_close_fd(int fd) {
+/* Close *f once (it becomes TN__FILE_NONE). */
+TN__PRIVATE void tn__st_close_file(tn__file *f) {
 #if TN_HAS_FILESYSTEM
-    tn__fd_close(fd);
-#else
-    (void)fd;
+    tn__file_close(*f);
 #endif
+    *f = TN__FILE_NONE;
 }
 
 TN__PRIVATE void tn__st_free(tn__st_send *st) {
-    if (st->fd >= 0) tn__st_close_fd(st->fd);
+    tn__st_close_file(&st->file);
 #if TN_HAS_DEFLATE
     tn_inflater_free(st->inf);
 #endif
@@ -24125,17 +24763,19 @@ TN__PRIVATE void tn__st_pump(tn__st_send *st) {
     } else {
 #if TN_HAS_FILESYSTEM
         rc = TN_ENOTSUP;
+#if TN__HAVE_SENDFILE
         if (st->use_sendfile) {
-            rc = tn__response_sendfile(req, st->fd, (int64_t)st->off, st->left, tn__st_on_written, st);
+            rc = tn__response_sendfile(req, st->file, (int64_t)st->off, st->left, tn__st_on_written, st);
             if (rc == TN_OK) n = st->left;
             else if (rc == TN_ENOTSUP) st->use_sendfile = 0;
         }
+#endif
         if (rc == TN_ENOTSUP) {
-            ssize_t r;
+            long r;
             if (!st->buf && !(st->buf = (char *)tn__alloc(st->a, TN__ST_CHUNK))) {
                 rc = TN_ENOMEM;
             } else {
-                do r = pread(st->fd, st->buf, (size_t)n, (off_t)st->off); while (r < 0 && errno == EINTR);
+                r = tn__file_pread(st->file, st->buf, (size_t)n, st->off);
                 if (r > 0) {
                     n = (uint64_t)r;
                     rc = tn_response_write(req, st->buf, (size_t)n, tn__st_on_written, st);
@@ -24241,7 +24881,7 @@ TN__PRIVATE int tn__st_clean(tn_str rel, char *out, size_t cap, size_t *out_len,
 /* ---- the response, common to files and assets ---- */
 
 /* Headers, then 304 / 416 / 206 / 200, then the body (or just the head for HEAD).
-   Takes ownership of e->fd. */
+   Takes ownership of e->file. */
 TN__PRIVATE int tn__st_send_entity(tn_request *req, const tn_static_opts *opts, tn__st_entity *e, int head) {
     char date[TN_HTTP_DATE_LEN + 1], val[96];
     tn_str hv;
@@ -24272,7 +24912,7 @@ TN__PRIVATE int tn__st_send_entity(tn_request *req, const tn_static_opts *opts, 
         not_modified = tn_http_date_parse(hv, &since) == TN_OK && e->mtime <= since;
     }
     if (not_modified) {
-        tn__st_close_fd(e->fd);
+        tn__st_close_file(&e->file);
         return tn_respond(req, 304, NULL, NULL, 0);
     }
 
@@ -24301,7 +24941,7 @@ TN__PRIVATE int tn__st_send_entity(tn_request *req, const tn_static_opts *opts, 
         }
         rc = use ? tn_range_parse(hv, e->size, rg, TORNADO_MAX_RANGES, &count) : TN_EPARSE;
         if (rc == TN_EBAD_RANGE) {
-            tn__st_close_fd(e->fd);
+            tn__st_close_file(&e->file);
             (void)tn_content_range_format(NULL, e->size, val, sizeof val, NULL);
             if ((rc = tn_response_set_header(req, "Content-Range", val)) != TN_OK) return rc;
             return tn_respond(req, 416, NULL, NULL, 0);
@@ -24317,7 +24957,7 @@ TN__PRIVATE int tn__st_send_entity(tn_request *req, const tn_static_opts *opts, 
 
     if (head || len == 0) {
         /* the head only: HEAD never reads the file (the server sends no body for HEAD) */
-        tn__st_close_fd(e->fd);
+        tn__st_close_file(&e->file);
         if ((rc = tn_response_start(req, status, (int64_t)len)) != TN_OK) return rc;
         return tn_response_finish(req);
     }
@@ -24328,11 +24968,12 @@ TN__PRIVATE int tn__st_send_entity(tn_request *req, const tn_static_opts *opts, 
     }
     st->req = req;
     st->a = tn__st_alloc(req);
-    st->fd = e->fd;
+    st->file = e->file;
+    e->file = TN__FILE_NONE;   /* the transfer owns it now */
     st->mem = e->mem;
     st->off = first;
     st->left = len;
-    st->use_sendfile = TN__HAVE_SENDFILE && e->fd >= 0 && !(opts && opts->no_sendfile);
+    st->use_sendfile = TN__HAVE_SENDFILE && st->file != TN__FILE_NONE && !(opts && opts->no_sendfile);
     length = (int64_t)len;
 #if TN_HAS_DEFLATE
     if (e->inflate) {
@@ -24363,7 +25004,7 @@ TN__PRIVATE int tn__st_send_entity(tn_request *req, const tn_static_opts *opts, 
     return TN_OK;
 fail:
     /* out of memory or a bad asset ETag: the request still gets an answer */
-    tn__st_close_fd(e->fd);
+    tn__st_close_file(&e->file);
     (void)tn_response_clear_header(req, "Content-Range");
     return tn__st_error(req, 500);
 }
@@ -24401,129 +25042,70 @@ TN__PRIVATE int tn__st_path_has_slash(tn_request *req) {
 /* ---- files ---- */
 #if TN_HAS_FILESYSTEM
 
-/* A symlink met while walking: open it only if its target stays under the root (both
-   resolved with realpath), or anywhere with follow_symlinks_out. prefix is the relative
-   path up to and including the link. Returns an fd, -1 (errno set), or -2 (escapes). */
-TN__PRIVATE int tn__st_open_link(const tn_static_opts *o, int dirfd, const char *seg, const char *prefix,
-                                 int flags) {
-    char rroot[PATH_MAX], full[PATH_MAX], real[PATH_MAX];
-    size_t rl;
-    int fd;
-    if (o->follow_symlinks_out) {
-        do fd = openat(dirfd, seg, flags & ~O_NOFOLLOW); while (fd < 0 && errno == EINTR);
-        return fd;
-    }
-    if (!realpath(o->root, rroot)) return -1;
-    if ((size_t)snprintf(full, sizeof full, "%s/%s", o->root, prefix) >= sizeof full) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    if (!realpath(full, real)) return -1;   /* dangling: ENOENT */
-    rl = strlen(rroot);
-    if (rl == 1) rl = 0;   /* the root is "/" */
-    if (strncmp(real, rroot, rl) != 0 || (real[rl] != '/' && real[rl] != 0)) return -2;
-    do fd = open(real, flags); while (fd < 0 && errno == EINTR);   /* real has no links left */
-    return fd;
-}
-
-TN__PRIVATE int tn__st_errno_status(int e) {
-    if (e == ENOENT || e == ENOTDIR || e == ENAMETOOLONG || e == ELOOP) return 404;
-    if (e == EACCES || e == EPERM) return 403;
-    return 500;
-}
-
-/* Open path (normalised by tn__st_clean) under the root, one component at a time relative
-   to the previous directory's fd, never following a symlink without checking it. Returns
-   0 with *out (and *st) set, or the status to answer. */
-TN__PRIVATE int tn__st_open(const tn_static_opts *o, char *path, int *out, struct stat *st) {
-    int dirfd, fd;
-    char *seg = path;
-    do dirfd = open(o->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC); while (dirfd < 0 && errno == EINTR);
-    if (dirfd < 0) return tn__st_errno_status(errno);
-    fd = dirfd;
-    while (*seg) {
-        char *slash = strchr(seg, '/');
-        int last = slash == NULL, flags, e;
-        flags = O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | (last ? 0 : O_DIRECTORY);
-        if (slash) *slash = 0;
-        do fd = openat(dirfd, seg, flags); while (fd < 0 && errno == EINTR);
-        e = errno;
-        if (fd < 0 && e != ENOENT) {
-            struct stat ls;
-            if (fstatat(dirfd, seg, &ls, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(ls.st_mode)) {
-                fd = tn__st_open_link(o, dirfd, seg, path, flags);
-                e = fd == -2 ? EACCES : errno;
-            }
-        }
-        if (slash) *slash = '/';
-        tn__fd_close(dirfd);
-        if (fd < 0) return fd == -2 ? 403 : tn__st_errno_status(e);
-        dirfd = fd;
-        seg = slash ? slash + 1 : seg + strlen(seg);
-    }
-    if (fstat(fd, st) != 0) {
-        int e = errno;
-        tn__fd_close(fd);
-        return tn__st_errno_status(e);
-    }
-    *out = fd;
-    return 0;
+/* Open path (normalised by tn__st_clean) under the root: platform.c's tn__file_open_under
+   (openat + O_NOFOLLOW on POSIX; CreateFileW + reparse-point and final-path checks on
+   Windows). Returns 0 with *out and *fi set, or the status to answer. */
+TN__PRIVATE int tn__st_open(const tn_static_opts *o, char *path, tn__file *out, tn__file_info *fi) {
+    int rc = tn__file_open_under(o->root, path, o->follow_symlinks_out, out, fi);
+    if (rc == TN_OK) return 0;
+    return rc == TN_ENOENT ? 404 : rc == TN_EACCES ? 403 : 500;
 }
 
 TN_API int tn_static_serve(tn_request *req, const tn_static_opts *opts, tn_str rel_path) {
     char path[TN__ST_PATH_MAX];
     size_t plen = 0;
-    int head, want_dir = 0, fd = -1, st_code;
-    struct stat sb;
+    int head, want_dir = 0, st_code;
+    tn__file f = TN__FILE_NONE;
+    tn__file_info fi;
     tn__st_entity e;
     const char *def;
     if (!req || !opts || !opts->root) return TN_EINVAL;
     if (!tn__st_method(req, &head)) return tn__st_error(req, 405);
     if ((st_code = tn__st_clean(rel_path, path, sizeof path, &plen, &want_dir)) != 0) return tn__st_error(req, st_code);
-    if ((st_code = tn__st_open(opts, path, &fd, &sb)) != 0) return tn__st_error(req, st_code);
-    if (S_ISDIR(sb.st_mode)) {
-        tn__fd_close(fd);
+    if ((st_code = tn__st_open(opts, path, &f, &fi)) != 0) return tn__st_error(req, st_code);
+    if (fi.kind == TN__FILE_DIR) {
+        tn__st_close_file(&f);
         if (!tn__st_path_has_slash(req)) return tn__st_redirect_slash(req);
         def = opts->default_filename ? opts->default_filename : "index.html";
         if (!def[0] || strchr(def, '/') || plen + strlen(def) + 2 > sizeof path) return tn__st_error(req, 403);
         if (plen) path[plen++] = '/';
         memcpy(path + plen, def, strlen(def) + 1);
         plen += strlen(def);
-        if ((st_code = tn__st_open(opts, path, &fd, &sb)) != 0) return tn__st_error(req, st_code);
+        if ((st_code = tn__st_open(opts, path, &f, &fi)) != 0) return tn__st_error(req, st_code);
         want_dir = 0;
     }
-    if (!S_ISREG(sb.st_mode) || want_dir) {
-        tn__fd_close(fd);
-        return tn__st_error(req, want_dir && S_ISREG(sb.st_mode) ? 404 : 403);
+    if (fi.kind != TN__FILE_REG || want_dir) {
+        tn__st_close_file(&f);
+        return tn__st_error(req, want_dir && fi.kind == TN__FILE_REG ? 404 : 403);
     }
     memset(&e, 0, sizeof e);
     if (opts->precompressed && !(plen >= 3 && tn_str_ieq(tn_str_make(path + plen - 3, 3), tn_str_c(".gz"))) &&
         plen + 4 <= sizeof path) {
         /* a "<file>.gz" sibling goes to clients that accept gzip (nginx's gzip_static) */
-        int gfd = -1;
-        struct stat gsb;
+        tn__file gf = TN__FILE_NONE;
+        tn__file_info gfi;
         memcpy(path + plen, ".gz", 4);
-        if (tn__st_open(opts, path, &gfd, &gsb) == 0) {
-            if (S_ISREG(gsb.st_mode)) {
+        if (tn__st_open(opts, path, &gf, &gfi) == 0) {
+            if (gfi.kind == TN__FILE_REG) {
                 e.vary = 1;
                 if (tn_request_accepts_coding(req, "gzip")) {
-                    tn__fd_close(fd);
-                    fd = gfd;
-                    sb = gsb;
-                    gfd = -1;
+                    tn__st_close_file(&f);
+                    f = gf;
+                    fi = gfi;
+                    gf = TN__FILE_NONE;
                     e.gzip = 1;
                 }
             }
-            if (gfd >= 0) tn__fd_close(gfd);
+            tn__st_close_file(&gf);
         }
         path[plen] = 0;
     }
-    e.fd = fd;
-    e.size = (uint64_t)sb.st_size;
-    e.mtime = (int64_t)sb.st_mtime;
+    e.file = f;
+    e.size = fi.size;
+    e.mtime = fi.mtime;
     e.has_mtime = 1;
-    snprintf(e.etag, sizeof e.etag, "\"%llx-%llx-%llx\"", (unsigned long long)sb.st_ino, (unsigned long long)e.size,
-             (unsigned long long)((int64_t)sb.st_mtime * 1000000000 + TN__STAT_MTIME_NSEC(&sb)));
+    snprintf(e.etag, sizeof e.etag, "\"%llx-%llx-%llx\"", (unsigned long long)fi.id, (unsigned long long)e.size,
+             (unsigned long long)fi.mtime_ns);
     e.ctype = tn_static_mime_type(tn_str_make(path, plen));
     return tn__st_send_entity(req, opts, &e, head);
 }
@@ -24563,7 +25145,7 @@ TN_API int tn_static_serve_assets(tn_request *req, const tn_static_asset *table,
     }
     if (!a) return tn__st_error(req, 404);
     memset(&e, 0, sizeof e);
-    e.fd = -1;
+    e.file = TN__FILE_NONE;
     e.mem = a->data;
     e.size = a->len;
     e.mtime = a->mtime;

@@ -14,7 +14,9 @@
    of the rounds' messages per second of this process's CPU time (clock()). Every parser
    stores every header (name and value slices) and the sums of what it returns go to a
    volatile sink; a parse that does not give the expected header count aborts the run.
-   Output: "parse  <input>  <parser>  <messages/s>  <GB/s>" lines. */
+   Output: "parse  <input>  <parser>  <messages/s>  <GB/s>" lines. A second argument names
+   the one input to run (and skips the chunked figure), for a profiler:
+   ./build/bench/bench_parse 5 chrome-703B. */
 #define TORNADO_IMPLEMENTATION
 #include "../tornado.h"
 #include <stdio.h>
@@ -323,12 +325,13 @@ int main(int argc, char **argv) {
 #endif
            , budget);
     for (i = 0; i < NINPUTS; i++) {
+        if (argc > 2 && strcmp(argv[2], inputs[i].name) != 0) continue;
         if (inputs[i].len != (i == 0 ? 703u : i == 1 ? 27u : 282u)) {
             fprintf(stderr, "bench_parse: %s is %u bytes\n", inputs[i].name, (unsigned)inputs[i].len);
             return 1;
         }
         bench_input(&inputs[i], budget);
     }
-    bench_chunked(budget / 3);
+    if (argc <= 2) bench_chunked(budget / 3);
     return 0;
 }

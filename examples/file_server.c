@@ -32,7 +32,7 @@ static void handle(tn_request *req, void *user) {
     }
 #if TN_HAS_FILESYSTEM
     tn_static_serve(req, &g_opts, tn_str_make(path.ptr + 1, path.len - 1));   /* relative */
-#else   /* Windows and TORNADO_NO_FILESYSTEM builds: no files to serve */
+#else   /* TORNADO_NO_FILESYSTEM builds: no files to serve */
     tn_respond(req, 501, "text/plain", "No file system in this build\n", 29);
 #endif
 }

@@ -202,9 +202,9 @@
    Built and tested on Linux (epoll and poll backends), gcc and clang, C99 and C++.
    macOS and the BSDs use the poll() backend; their code paths are tested on Linux with
    TORNADO_GENERIC_POSIX. No kqueue backend. Windows (Vista+): WSAPoll, link ws2_32 and
-   bcrypt, no pthreads needed; a tn_socket holds the SOCKET as an int; each loop owns a
-   WSAStartup reference; no file system (TORNADO_NO_FILESYSTEM implied), unix sockets,
-   pipes or fork_processes there. Cross-built with mingw-w64 and tested under wine.
+   bcrypt, no pthreads needed; a tn_socket is the SOCKET (uintptr_t); each loop owns a
+   WSAStartup reference; static files through CreateFileW/ReadFile (no sendfile); no unix
+   sockets, pipes or fork_processes there. Cross-built with mingw-w64 and tested under wine.
    Firmware (TORNADO_PLATFORM_LWIP): lwIP's socket API with an RTOS (NO_SYS=0; lwipopts.h:
    LWIP_SOCKET, LWIP_SOCKET_POLL, LWIP_NETIF_LOOPBACK), the port hooks tn_port_now_ms and
    tn_port_random defined by the application, wall-clock time from the C library's time();
@@ -305,7 +305,7 @@
 #  define TN_HAS_WEBSOCKET 1
 #endif
 
-#if defined(TORNADO_NO_FILESYSTEM) || defined(_WIN32) || TN__LWIP   /* Windows, firmware: asset tables only */
+#if defined(TORNADO_NO_FILESYSTEM) || TN__LWIP   /* firmware: asset tables only */
 #  define TN_HAS_FILESYSTEM 0
 #else
 #  define TN_HAS_FILESYSTEM 1

@@ -71,9 +71,22 @@ TN__PRIVATE int tn__http_ieq_c(tn_str s, const char *c) {
 
 /* ---- scanners: compile-time SIMD (SSE4.2, also under -mavx2; SSE2) or a scalar loop, identical results ---- */
 
+/* Two builds of the parser, equally strict (the tests run both): -O2 and the like get the
+   fast paths (hot helpers forced inline, the SIMD field-line walk, byte-at-a-time starts and
+   8-lookup loops before the scanners, the common method and version by one compare), and a
+   size-optimized build (-Os, -Oz: the compiler defines __OPTIMIZE_SIZE__) gets the compact
+   one: the scanners alone, called, not inlined; the SIMD 16-byte scans stay (a few dozen
+   bytes each), TORNADO_NO_SIMD removes them. make size measures the compact build. */
+#if defined(__OPTIMIZE_SIZE__)
+#  define TN__HTTP_FAST 0
+#else
+#  define TN__HTTP_FAST 1
+#endif
 /* Hot helpers are forced inline: the head parser calls them once or twice per line. */
-#if defined(__GNUC__) || defined(__clang__)
+#if TN__HTTP_FAST && (defined(__GNUC__) || defined(__clang__))
 #  define TN__HTTP_INLINE static inline __attribute__((always_inline, unused))
+#elif defined(__GNUC__) || defined(__clang__)
+#  define TN__HTTP_INLINE static __attribute__((unused))
 #else
 #  define TN__HTTP_INLINE static
 #endif
@@ -187,6 +200,7 @@ found:
 #endif
 }
 
+#if TN__HTTP_FAST
 /* tn__http_scan_value with the first 8 bytes looked at one by one: a short value ("a", "OK")
    ends without waiting for a SIMD result, a longer one goes on in the scanner. */
 TN__HTTP_INLINE const char *tn__http_scan_value_short(const char *lo, const char *p, const char *end) {
@@ -197,6 +211,9 @@ TN__HTTP_INLINE const char *tn__http_scan_value_short(const char *lo, const char
     }
     return p == end ? end : tn__http_scan_value(lo, p, end);
 }
+#else
+#  define tn__http_scan_value_short tn__http_scan_value
+#endif
 
 /* Bytes a request-target may hold (RFC 3986 section 2 and RFC 9112 section 3.2): the visible
    ASCII bytes except " # < > \ ^ ` { | }, which no URI contains; '%' is allowed unchecked. */
@@ -214,7 +231,7 @@ static const unsigned char tn__http_target_ok[256] = {
 /* First byte in [p, end) that cannot be in a request-target (tn__http_target_ok), else end. */
 TN__HTTP_INLINE const char *tn__http_scan_target(const char *lo, const char *p, const char *end) {
     TN__HTTP_SCAN(target)
-#if !TN__HAVE_SSE2
+#if !TN__HAVE_SSE2 && TN__HTTP_FAST
     {
         const unsigned char *t = tn__http_target_ok;
         while (end - p >= 8) {   /* 8 lookups ANDed: one branch per 8 bytes */
@@ -236,7 +253,7 @@ found:
 /* First non-tchar byte in [p, end), else end. */
 TN__HTTP_INLINE const char *tn__http_scan_token(const char *lo, const char *p, const char *end) {
     TN__HTTP_SCAN(token)
-#if !TN__HAVE_SSE2
+#if !TN__HAVE_SSE2 && TN__HTTP_FAST
     {
         const unsigned char *t = tn__http_tchar;
         while (end - p >= 8) {   /* 8 lookups ANDed: one branch per 8 bytes */
@@ -295,7 +312,7 @@ typedef struct tn__http_stop {
     int phase;
 } tn__http_stop;
 
-#if TN__HAVE_SSE2
+#if TN__HAVE_SSE2 && TN__HTTP_FAST
 /* The fast field-line walk (SIMD builds): bitmaps of the 64 bytes from `w`, bit i standing
    for w[i]. stop: the bytes that end a name (':', controls, DEL); ctl: the bytes that end a
    value (controls, DEL). The window starts at the byte searched from, or ends at `end` when
@@ -306,19 +323,30 @@ typedef struct tn__http_bm {
 } tn__http_bm;
 
 TN__HTTP_INLINE void tn__http_bm_fill(tn__http_bm *b, const char *p, const char *end) {
-    const __m128i colon = _mm_set1_epi8(':');
     const char *w = end - p >= 64 ? p : end - 64;
-    uint64_t stop = 0, ctl = 0;
-    int i;
-    for (i = 0; i < 4; i++) {
-        const char *x = w + 16 * i;
-        unsigned c = tn__http_value16(x);
-        unsigned s = c | (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)x), colon));
-        stop |= (uint64_t)s << (16 * i);
-        ctl |= (uint64_t)c << (16 * i);
-    }
+#  if TN__HAVE_AVX2
+    /* two 32-byte blocks: controls as min(v, 0x1f) == v, DEL, ':' */
+    const __m256i c1f = _mm256_set1_epi8(0x1f), del = _mm256_set1_epi8(0x7f), colon = _mm256_set1_epi8(':');
+    __m256i v0 = _mm256_loadu_si256((const __m256i *)(const void *)w);
+    __m256i v1 = _mm256_loadu_si256((const __m256i *)(const void *)(w + 32));
+    __m256i c0 = _mm256_or_si256(_mm256_cmpeq_epi8(_mm256_min_epu8(v0, c1f), v0), _mm256_cmpeq_epi8(v0, del));
+    __m256i c1 = _mm256_or_si256(_mm256_cmpeq_epi8(_mm256_min_epu8(v1, c1f), v1), _mm256_cmpeq_epi8(v1, del));
+    uint64_t ctl = (uint64_t)(uint32_t)_mm256_movemask_epi8(c0) | (uint64_t)(uint32_t)_mm256_movemask_epi8(c1) << 32;
+    uint64_t col = (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v0, colon)) |
+                   (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v1, colon)) << 32;
+#  else
+    /* four 16-byte blocks, written out: constant shifts, no loop counter */
+    const __m128i colon = _mm_set1_epi8(':');
+#    define TN__HTTP_COLON16(x) \
+        ((uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(x)), colon)))
+    uint64_t ctl = (uint64_t)tn__http_value16(w) | (uint64_t)tn__http_value16(w + 16) << 16 |
+                   (uint64_t)tn__http_value16(w + 32) << 32 | (uint64_t)tn__http_value16(w + 48) << 48;
+    uint64_t col = TN__HTTP_COLON16(w) | TN__HTTP_COLON16(w + 16) << 16 | TN__HTTP_COLON16(w + 32) << 32 |
+                   TN__HTTP_COLON16(w + 48) << 48;
+#    undef TN__HTTP_COLON16
+#  endif
     b->w = w;
-    b->stop = stop;
+    b->stop = ctl | col;
     b->ctl = ctl;
 }
 
@@ -337,9 +365,32 @@ TN__HTTP_INLINE const char *tn__http_bm_find(tn__http_bm *b, const char *p, cons
     }
 }
 
+#  if !TN__HAVE_SSE42
+/* Mask of the bytes of p[0..16) that are not letters, digits, '-' or '.' (all tchars): the
+   names nearly all fields have, in 10 instructions where the SSE2 tchar test takes 27. A
+   signed compare after an add tests a range: (b | 0x20) + 0x1f lands in -128..-103 for the
+   letters, b + 0x53 in -128..-116 for '-' '.' '/' and the digits, '/' taken out after. */
+TN__HTTP_INLINE unsigned tn__http_alnum16(const char *p) {
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+    __m128i letter = _mm_cmplt_epi8(_mm_add_epi8(_mm_or_si128(v, _mm_set1_epi8(0x20)), _mm_set1_epi8(0x1f)),
+                                    _mm_set1_epi8(-102));
+    __m128i digit = _mm_andnot_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('/')),
+                                     _mm_cmplt_epi8(_mm_add_epi8(v, _mm_set1_epi8(0x53)), _mm_set1_epi8(-115)));
+    return (unsigned)_mm_movemask_epi8(_mm_or_si128(letter, digit)) ^ 0xffffu;
+}
+#  endif
+
 /* 1 if every byte of [p, q) is a tchar (q <= end, end - lo >= 16). Off the critical path: the
    names are found by their ':' and checked here. */
 TN__HTTP_INLINE int tn__http_all_tchar(const char *p, const char *q, const char *end) {
+#  if !TN__HAVE_SSE42
+    if (q - p <= 16) {   /* a name of up to 16 letters, digits, '-', '.': one cheap test */
+        unsigned m, n = (unsigned)(q - p);
+        if (end - p >= 16) m = tn__http_alnum16(p);
+        else m = tn__http_alnum16(end - 16) >> (16 - (end - p));
+        if (!(m & ((1u << n) - 1))) return 1;
+    }
+#  endif
     while (q - p >= 16) {
         if (tn__http_token16(p)) return 0;
         p += 16;
@@ -362,7 +413,7 @@ TN__HTTP_INLINE int tn__http_fields(const char *lo, const char **pp, const char 
     const char *p = *pp, *name;
     size_t k = *num;
     int rc;
-#if TN__HAVE_SSE2
+#if TN__HAVE_SSE2 && TN__HTTP_FAST
     /* The plain lines (name ":" [SP] value CRLF, no HTAB, no trailing whitespace, room left)
        by bitmaps: one find for the ':' and one for the CR, each a shift and a count, not a
        load-compare-count chain per 16 bytes. The first other line (or the empty line, an
@@ -373,11 +424,13 @@ TN__HTTP_INLINE int tn__http_fields(const char *lo, const char **pp, const char 
         bm.w = NULL;
         bm.stop = bm.ctl = 0;
         while (end - p >= 2 && *p != '\r' && k < max) {
-            const char *q = tn__http_bm_find(&bm, p, end, 0), *v, *e;
+            /* both finds start at p: the line's CR is its first control byte when the name
+               before the ':' holds none (the check on q), so the next line's start depends on
+               p alone, not on the ':' and the byte after it */
+            const char *q = tn__http_bm_find(&bm, p, end, 0), *v, *e = tn__http_bm_find(&bm, p, end, 1);
             if (TN__UNLIKELY(q == end || *q != ':' || q == p)) break;
             v = q + 1;
             if (TN__LIKELY(v < end) && *v == ' ') v++;
-            e = tn__http_bm_find(&bm, v, end, 1);
             if (TN__UNLIKELY(end - e < 2 || e[0] != '\r' || e[1] != '\n' || TN__HTTP_WS(e[-1]))) break;
             if (TN__UNLIKELY(v < e && TN__HTTP_WS(*v))) break;
             if (TN__UNLIKELY(!tn__http_all_tchar(p, q, end))) break;
@@ -409,9 +462,19 @@ TN__HTTP_INLINE int tn__http_fields(const char *lo, const char **pp, const char 
             rc = 1;
             break;
         }
+#if TN__HTTP_FAST
         /* short names byte by byte (no SIMD result to wait for), longer ones by the scanner */
-        while (p < end && TN__HTTP_TCHAR(*p) && p - name < 8) p++;
+        {
+            const char *lim = end - p > 8 ? p + 8 : end;
+            if (TN__LIKELY(lim - p >= 4) && (TN__HTTP_TCHAR(p[0]) & TN__HTTP_TCHAR(p[1]) & TN__HTTP_TCHAR(p[2]) &
+                                              TN__HTTP_TCHAR(p[3])))
+                p += 4;   /* the first 4 name bytes by one branch (nearly every name has them) */
+            while (p < lim && TN__HTTP_TCHAR(*p)) p++;
+        }
         if (p - name == 8) p = tn__http_scan_token(lo, p, end);
+#else
+        p = tn__http_scan_token(lo, p, end);
+#endif
         if (TN__UNLIKELY(p == end)) {
             stop->phase = TN__HTTP_PH_TOKEN;
             stop->scan = end;
@@ -559,9 +622,11 @@ TN__PRIVATE void tn__http_transfer_encoding(tn_str v, tn__http_framing *f) {
 /* Connection options (RFC 9110 §7.6.1): one pass over the list for close, keep-alive, upgrade. */
 TN__PRIVATE void tn__http_connection(tn_str v, tn__http_framing *f) {
     const char *p = v.ptr, *end = v.ptr + v.len;
+#if TN__HTTP_FAST
     /* the usual single options: folding with 0x20 is exact here (values hold no controls) */
     if (v.len == 10 && tn__http_name_is(p, 10, "keep-alive", 10)) { f->flags |= TN_HTTP_F_CONN_KEEP_ALIVE; return; }
     if (v.len == 5 && tn__http_name_is(p, 5, "close", 5)) { f->flags |= TN_HTTP_F_CONN_CLOSE; return; }
+#endif
     while (p < end) {
         const char *s, *e;
         size_t n;
@@ -588,12 +653,34 @@ TN__HTTP_INLINE int tn__http_name_is_short(const char *s, size_t n, const char *
     return ((a | 0x20202020u) == b) & ((c | 0x20202020u) == d);
 }
 
+/* 1 if each of the 8 bytes of x is a letter, digit, '-' or '.': per-byte range tests in one
+   word. With every byte below 0x80 no sum below carries into the next byte; a high bit then
+   says "at least": y >= 'a' and not y >= '{' on the case-folded bytes, x >= '-' and not
+   x >= ':' on the bytes as they are, and not '/' (x ^ '/' nonzero). */
+TN__HTTP_INLINE int tn__http_host8(uint64_t x) {
+    const uint64_t ones = 0x0101010101010101ull, hi = 0x8080808080808080ull;
+    uint64_t y = x | 0x2020202020202020ull;
+    uint64_t letter = (y + ones * (0x80 - 'a')) & ~(y + ones * (0x80 - '{'));
+    uint64_t digit = (x + ones * (0x80 - '-')) & ~(x + ones * (0x80 - ':')) & ((x ^ ones * '/') + ones * 0x7f);
+    return (x & hi) == 0 && ((letter | digit) & hi) == hi;
+}
+
 /* 1 if a Host value is letters, digits, '-' and '.' only (or empty): a reg-name that
    tn_url_parse_host_port accepts as it is, decided here without the call. Any other value
-   (a port, an IP literal, %XX, a bad byte) gets the full check. */
+   (a port, an IP literal, %XX, a bad byte) gets the full check. 8 bytes a word, the last
+   word overlapping (n >= 8), shorter values byte by byte. */
 TN__HTTP_INLINE int tn__http_plain_host(tn_str v) {
     const unsigned char *s = (const unsigned char *)v.ptr;
     size_t i;
+    if (TN__HTTP_FAST && v.len >= 8) {   /* size-optimized builds: the byte loop alone */
+        uint64_t x;
+        for (i = 0; i + 8 < v.len; i += 8) {
+            memcpy(&x, s + i, 8);
+            if (!tn__http_host8(x)) return 0;
+        }
+        memcpy(&x, s + v.len - 8, 8);
+        return tn__http_host8(x);
+    }
     for (i = 0; i < v.len; i++) {
         unsigned c = s[i];
         if (!((c | 0x20) - 'a' < 26u || c - '0' < 10u || c - '-' < 2u)) return 0;
@@ -663,7 +750,9 @@ TN__PRIVATE size_t tn__http_max_head(size_t v) {
 
 /* Resume bookkeeping shared by both parsers. Returns 1 to (re)parse from st->pos, or a
    result when the new bytes do not finish the scan that stopped the previous call (each
-   byte is then scanned once, so a head arriving a byte at a time costs linear time). */
+   byte is then scanned once, so a head arriving a byte at a time costs linear time).
+   max_head here and in tn__http_incomplete: the max_header_bytes field as given (0 = the
+   default), resolved only on these paths. */
 TN__PRIVATE int tn__http_resume(tn__http_pstate *st, const char *buf, size_t len, size_t *num_headers,
                                 size_t max_head, size_t max_target) {
     const char *p, *end = buf + len;
@@ -696,7 +785,7 @@ TN__PRIVATE int tn__http_resume(tn__http_pstate *st, const char *buf, size_t len
     }
     if (p != end) return 1;
     st->scan = len;
-    if (len > max_head) {
+    if (len > tn__http_max_head(max_head)) {
         st->base = NULL;
         return TN_EHEADER_TOO_LARGE;
     }
@@ -705,7 +794,7 @@ TN__PRIVATE int tn__http_resume(tn__http_pstate *st, const char *buf, size_t len
 
 TN__PRIVATE int tn__http_incomplete(tn__http_pstate *st, const char *buf, size_t len, const char *line, int state,
                                     int phase, const char *scan, size_t max_head) {
-    if (len > max_head) {
+    if (len > tn__http_max_head(max_head)) {
         st->base = NULL;
         return TN_EHEADER_TOO_LARGE;
     }
@@ -761,11 +850,11 @@ TN__PRIVATE int tn__http_skip_empty(const char **pp, const char *end) {
 TN_API int tn_http_parse_request(const char *buf, size_t len, tn_http_request *req) {
     tn__http_pstate *st = &req->_st;
     const char *end = buf + len, *p, *line;
-    size_t max_head = tn__http_max_head(req->max_header_bytes);
+    size_t max_head = req->max_header_bytes;   /* as given (0 = the default): resolved where a length is checked */
     size_t max_target = TN__DEF(req->max_target_length, (size_t)TORNADO_MAX_TARGET_LENGTH);
     tn__http_framing f;
     tn__http_stop stop;
-    int rc, consumed;
+    int rc, consumed, state;
 
     if (buf == NULL) return len ? TN_EINVAL : TN_EINCOMPLETE;
     if (TN__LIKELY(st->base != buf)) {   /* a fresh parse */
@@ -773,13 +862,16 @@ TN_API int tn_http_parse_request(const char *buf, size_t len, tn_http_request *r
         st->pos = 0;
         st->state = 0;
         req->num_headers = 0;
+        p = buf;   /* from locals: no reload of what was just stored */
+        state = 0;
     } else {
         rc = tn__http_resume(st, buf, len, &req->num_headers, max_head, max_target);
         if (rc != 1) return rc;
+        p = buf + st->pos;
+        state = st->state;
     }
-    p = buf + st->pos;
 
-    if (st->state == 0) {
+    if (state == 0) {
         const char *t;
         if (TN__UNLIKELY(p < end && (*p == '\r' || *p == '\n'))) {
             rc = tn__http_skip_empty(&p, end);
@@ -787,18 +879,32 @@ TN_API int tn_http_parse_request(const char *buf, size_t len, tn_http_request *r
             if (rc < 0) TN__HTTP_FAIL(rc);
         }
         line = p;
+#if TN__HTTP_FAST
         /* the common methods by one load, any other token by the scanner */
-        if (TN__LIKELY(end - p >= 5) && memcmp(p, "GET ", 4) == 0) p += 3;
-        else if (end - p >= 5 && memcmp(p, "POST ", 5) == 0) p += 4;
-        else p = tn__http_scan_token(buf, p, end);
-        if (p == end) return tn__http_incomplete(st, buf, len, line, 0, TN__HTTP_PH_TOKEN, end, max_head);
-        if (*p != ' ' || p == line) TN__HTTP_FAIL((p == line && *p == '\n') ? TN_EPARSE : TN_EBAD_METHOD);
+        if (TN__LIKELY(end - p >= 5) && memcmp(p, "GET ", 4) == 0) {
+            p += 3;
+        } else if (end - p >= 5 && memcmp(p, "POST ", 5) == 0) {
+            p += 4;
+        } else
+#endif
+        {
+            p = tn__http_scan_token(buf, p, end);
+            if (p == end) return tn__http_incomplete(st, buf, len, line, 0, TN__HTTP_PH_TOKEN, end, max_head);
+            if (*p != ' ' || p == line) TN__HTTP_FAIL((p == line && *p == '\n') ? TN_EPARSE : TN_EBAD_METHOD);
+        }
         req->method.ptr = line;
         req->method.len = (size_t)(p - line);
         t = ++p;
+#if TN__HTTP_FAST
         /* short targets ("/") byte by byte, longer ones by the scanner */
-        while (p < end && tn__http_target_ok[(unsigned char)*p] && p - t < 8) p++;
+        {
+            const char *lim = end - p > 8 ? p + 8 : end;
+            while (p < lim && tn__http_target_ok[(unsigned char)*p]) p++;
+        }
         if (p - t == 8) p = tn__http_scan_target(buf, p, end);
+#else
+        p = tn__http_scan_target(buf, p, end);
+#endif
         if ((size_t)(p - t) > max_target) TN__HTTP_FAIL(TN_EURI_TOO_LONG);
         if (p == end) {
             st->mark = (size_t)(t - buf);
@@ -808,10 +914,13 @@ TN_API int tn_http_parse_request(const char *buf, size_t len, tn_http_request *r
         req->target.ptr = t;
         req->target.len = (size_t)(p - t);
         p++;
+#if TN__HTTP_FAST
         if (TN__LIKELY(end - p >= 10) && memcmp(p, "HTTP/1.1\r\n", 10) == 0) {   /* the common version */
             req->version = 11;
             p += 10;
-        } else {
+        } else
+#endif
+        {
             rc = tn__http_version(p, end, &req->version);
             if (rc == TN_EINCOMPLETE) return tn__http_incomplete(st, buf, len, line, 0, TN__HTTP_PH_LINE, p, max_head);
             if (rc < 0) TN__HTTP_FAIL(rc);
@@ -821,7 +930,7 @@ TN_API int tn_http_parse_request(const char *buf, size_t len, tn_http_request *r
             if (rc < 0) TN__HTTP_FAIL(rc);
             p += rc;
         }
-        if (TN__LIKELY(req->target.ptr[0] == '/') && req->method.len != 7) {
+        if (TN__LIKELY(t[0] == '/') && t - line != 8) {
             req->target_form = TN_HTTP_TARGET_ORIGIN;   /* not CONNECT: origin-form */
         } else {
             rc = tn__http_target_form(req->method, req->target);
@@ -835,7 +944,7 @@ TN_API int tn_http_parse_request(const char *buf, size_t len, tn_http_request *r
     if (rc == TN_EINCOMPLETE) return tn__http_incomplete(st, buf, len, p, 1, stop.phase, stop.scan, max_head);
     st->base = NULL;   /* complete or failed: the next call starts afresh */
     if (rc < 0) return rc;
-    if ((size_t)(p - buf) > max_head) return TN_EHEADER_TOO_LARGE;
+    if ((size_t)(p - buf) > tn__http_max_head(max_head)) return TN_EHEADER_TOO_LARGE;
     consumed = (int)(p - buf);
 
     tn__http_collect(req->headers, req->num_headers, &f);
@@ -871,10 +980,10 @@ TN_API int tn_http_parse_request(const char *buf, size_t len, tn_http_request *r
 TN_API int tn_http_parse_response(const char *buf, size_t len, tn_http_response *res) {
     tn__http_pstate *st = &res->_st;
     const char *end = buf + len, *p, *line;
-    size_t max_head = tn__http_max_head(res->max_header_bytes);
+    size_t max_head = res->max_header_bytes;   /* as given: resolved where a length is checked */
     tn__http_framing f;
     tn__http_stop stop;
-    int rc, consumed;
+    int rc, consumed, state;
 
     if (buf == NULL) return len ? TN_EINVAL : TN_EINCOMPLETE;
     if (TN__LIKELY(st->base != buf)) {   /* a fresh parse */
@@ -882,13 +991,16 @@ TN_API int tn_http_parse_response(const char *buf, size_t len, tn_http_response 
         st->pos = 0;
         st->state = 0;
         res->num_headers = 0;
+        p = buf;   /* from locals: no reload of what was just stored */
+        state = 0;
     } else {
         rc = tn__http_resume(st, buf, len, &res->num_headers, max_head, 0);
         if (rc != 1) return rc;
+        p = buf + st->pos;
+        state = st->state;
     }
-    p = buf + st->pos;
 
-    if (st->state == 0) {
+    if (state == 0) {
         static const char pat[] = " ###";
         const char *r;
         int i, status = 0;
@@ -898,6 +1010,7 @@ TN_API int tn_http_parse_response(const char *buf, size_t len, tn_http_response 
             if (rc < 0) TN__HTTP_FAIL(rc);
         }
         line = p;
+#if TN__HTTP_FAST
         if (TN__LIKELY(end - p >= 13) && memcmp(p, "HTTP/1.1 ", 9) == 0 && tn__is_digit((unsigned char)p[9]) &&
             tn__is_digit((unsigned char)p[10]) && tn__is_digit((unsigned char)p[11]) && p[12] == ' ' && p[9] != '0') {
             /* the common status line head: "HTTP/1.1 DDD " */
@@ -906,6 +1019,7 @@ TN_API int tn_http_parse_response(const char *buf, size_t len, tn_http_response 
             p += 13;
             goto reason;
         }
+#endif
         rc = tn__http_version(p, end, &res->version);
         if (rc == TN_EINCOMPLETE) return tn__http_incomplete(st, buf, len, line, 0, TN__HTTP_PH_LINE, line, max_head);
         if (rc < 0) TN__HTTP_FAIL(rc);
@@ -926,7 +1040,9 @@ TN_API int tn_http_parse_response(const char *buf, size_t len, tn_http_response 
         if (p == end) return tn__http_incomplete(st, buf, len, line, 0, TN__HTTP_PH_LINE, line, max_head);
         if (*p == ' ') p++;
         else if (*p != '\r' && *p != '\n') TN__HTTP_FAIL(TN_EBAD_STATUS);
+#if TN__HTTP_FAST
     reason:
+#endif
         r = p;
         for (;;) {
             p = tn__http_scan_value_short(buf, p, end);
@@ -947,7 +1063,7 @@ TN_API int tn_http_parse_response(const char *buf, size_t len, tn_http_response 
     if (rc == TN_EINCOMPLETE) return tn__http_incomplete(st, buf, len, p, 1, stop.phase, stop.scan, max_head);
     st->base = NULL;
     if (rc < 0) return rc;
-    if ((size_t)(p - buf) > max_head) return TN_EHEADER_TOO_LARGE;
+    if ((size_t)(p - buf) > tn__http_max_head(max_head)) return TN_EHEADER_TOO_LARGE;
     consumed = (int)(p - buf);
 
     tn__http_collect(res->headers, res->num_headers, &f);

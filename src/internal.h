@@ -64,8 +64,8 @@ struct sockaddr_in6 {
 #  define TN__HAVE_FORK 0
 #elif defined(_WIN32)
 /* Windows (Winsock 2, Vista or later: WSAPoll, inet_ntop, SRW locks, condition variables).
-   A tn_socket holds a SOCKET as an int (kernel handles fit in 32 bits); platform.c
-   converts at each Winsock call and maps WSAGetLastError() into TN_E* codes. */
+   A tn_socket is a SOCKET (platform.h spells it uintptr_t: the same type as UINT_PTR);
+   platform.c maps WSAGetLastError() into TN_E* codes. */
 #  include <winsock2.h>
 #  include <ws2tcpip.h>
 #  include <windows.h>
@@ -76,7 +76,7 @@ struct sockaddr_in6 {
 #    include <BaseTsd.h>
 typedef SSIZE_T ssize_t;
 #  endif
-#  define TN__SOCK(fd) ((SOCKET)(intptr_t)(fd))
+#  define TN__SOCK(fd) ((SOCKET)(fd))
 #  define TN__OS(name) name
 #  define TN__HAVE_GETADDRINFO 1
 #  define TN__HAVE_UNIX_SOCKETS 0
@@ -136,6 +136,14 @@ typedef SSIZE_T ssize_t;
 #else
 #  define TN__STAT_MTIME_NSEC(st) ((int64_t)(st)->st_mtim.tv_nsec)
 #endif
+/* An open file (static files): a POSIX fd, or a Windows HANDLE; TN__FILE_NONE is none. */
+#if TN_HAS_FILESYSTEM && defined(_WIN32)
+typedef HANDLE tn__file;
+#  define TN__FILE_NONE INVALID_HANDLE_VALUE
+#else
+typedef int tn__file;
+#  define TN__FILE_NONE (-1)
+#endif
 /* SSE2 scanning in the HTTP parser and WebSocket masking; TORNADO_NO_SIMD forces the portable fallback. */
 #if defined(__SSE2__) && (defined(__GNUC__) || defined(__clang__)) && !defined(TORNADO_NO_SIMD)
 #  include <emmintrin.h>
@@ -150,6 +158,13 @@ typedef SSIZE_T ssize_t;
 #  define TN__HAVE_SSE42 1
 #else
 #  define TN__HAVE_SSE42 0
+#endif
+/* AVX2 (-mavx2, -march=...): the parser's 64-byte field-line bitmaps in two 32-byte blocks. */
+#if TN__HAVE_SSE42 && defined(__AVX2__)
+#  include <immintrin.h>
+#  define TN__HAVE_AVX2 1
+#else
+#  define TN__HAVE_AVX2 0
 #endif
 /* Random bytes (crypto.c): getrandom() where glibc has it (2.25+), arc4random_buf() on the
    BSDs and Apple (declared in <stdlib.h>), BCryptGenRandom() on Windows. */
@@ -227,9 +242,10 @@ typedef SSIZE_T ssize_t;
 TN__PRIVATE int tn__err_from_errno(int e);
 TN__PRIVATE int tn__last_err(void);
 TN__PRIVATE uint32_t tn__clamp_u32(uint64_t v);
-TN__PRIVATE int tn__fd_setup(int fd);
-TN__PRIVATE void tn__fd_close(int fd);
-TN__PRIVATE int tn__socket(int family, int type, int *out);
+/* tn__fd_setup/tn__fd_close take sockets; on POSIX (tn_socket is int) pipes and files too. */
+TN__PRIVATE int tn__fd_setup(tn_socket fd);
+TN__PRIVATE void tn__fd_close(tn_socket fd);
+TN__PRIVATE int tn__socket(int family, int type, tn_socket *out);
 TN__PRIVATE int tn__pipe(int fds[2]);
 TN__PRIVATE void tn__ignore_sigpipe_once(void);
 /* The loop's wakeup channel: fds[0] is watched for reading, fds[1] signalled (may be equal). */
@@ -259,6 +275,28 @@ TN__PRIVATE int tn__sock_accept(tn_socket lfd, tn_socket *out, struct sockaddr *
 /* bind + listen; getsockname/getpeername (which 0 = local, 1 = peer) */
 TN__PRIVATE int tn__sock_bind_listen(tn_socket fd, const struct sockaddr *sa, size_t len, int backlog);
 TN__PRIVATE int tn__sock_name(tn_socket fd, int which, struct sockaddr *sa, size_t *len);
+#if TN_HAS_FILESYSTEM
+/* Files (static files), a POSIX and a Win32 body. tn__file_open_under opens rel ('/'
+   separated, already cleaned: no empty, ".", ".." segment, no backslash, not absolute;
+   written to during the call, restored after) under root without leaving it: a symbolic
+   link (a reparse point on Windows) is followed only when its target stays under the
+   root's real path, or anywhere with follow_out; Windows also refuses names that mean
+   something else there (tn__file_open_under's Win32 body). Returns TN_OK with *out and
+   *info, TN_ENOENT (missing, a path through a non-directory, too long), TN_EACCES
+   (refused: permissions, out of the root, a name Windows reads otherwise) or another
+   TN_E* code. tn__file_pread: bytes read at off (0 at the end) or a TN_E* code. */
+enum { TN__FILE_OTHER = 0, TN__FILE_REG = 1, TN__FILE_DIR = 2 };
+typedef struct tn__file_info {
+    uint64_t size;
+    int64_t mtime;        /* Unix seconds */
+    uint64_t id;          /* inode, or the volume's file index */
+    uint64_t mtime_ns;    /* modification time in nanoseconds since 1970 (ETags) */
+    int kind;             /* TN__FILE_* */
+} tn__file_info;
+TN__PRIVATE int tn__file_open_under(const char *root, char *rel, int follow_out, tn__file *out, tn__file_info *info);
+TN__PRIVATE long tn__file_pread(tn__file f, void *buf, size_t n, uint64_t off);
+TN__PRIVATE void tn__file_close(tn__file f);
+#endif
 /* Number of online processors (1 if unknown). */
 TN__PRIVATE int tn__cpu_count(void);
 /* Process-wide network start/stop, owned by loops (WSAStartup/WSACleanup; no-ops on POSIX). */
@@ -403,7 +441,19 @@ struct tn__handle {
     unsigned pending;                 /* deferred nodes of this handle still queued */
 };
 
-typedef struct tn__fired { int fd; int events; } tn__fired;
+/* The loop's fd table is indexed by slot; TN__FD_MAP 1: slots are dense indices a hash map
+   gives each socket (Windows, where a SOCKET is a handle value), 0: the slot is the fd
+   (POSIX, lwIP). Tests may force the map elsewhere with -DTN__FD_MAP=1. */
+#if !defined(TN__FD_MAP)
+#  if defined(_WIN32)
+#    define TN__FD_MAP 1
+#  else
+#    define TN__FD_MAP 0
+#  endif
+#endif
+/* A poller's report: the watcher's slot in the loop's fd table (the fd itself on POSIX and
+   lwIP; Windows: a dense index, see loop.c) and what happened. */
+typedef struct tn__fired { int slot; int events; } tn__fired;
 
 /* Internal interest: the peer closed (or half-closed) the connection, reported without
    reading (epoll EPOLLRDHUP, poll POLLRDHUP). Lets a stream notice a departed client while
@@ -445,9 +495,10 @@ TN__PRIVATE void **tn__loop_slot(tn_loop *loop, int which);
 /* ---- the poller backend contract (one backend compiled in; see poll_*.c) ---- */
 TN__PRIVATE int tn__poll_init(tn_loop *loop);
 TN__PRIVATE void tn__poll_free(tn_loop *loop);
-TN__PRIVATE int tn__poll_add(tn_loop *loop, int fd, int events);
-TN__PRIVATE int tn__poll_mod(tn_loop *loop, int fd, int events);
-TN__PRIVATE int tn__poll_del(tn_loop *loop, int fd);
+/* fd and the loop's slot for it (equal on POSIX and lwIP); tn__poll_wait reports slots. */
+TN__PRIVATE int tn__poll_add(tn_loop *loop, tn_socket fd, int slot, int events);
+TN__PRIVATE int tn__poll_mod(tn_loop *loop, tn_socket fd, int slot, int events);
+TN__PRIVATE int tn__poll_del(tn_loop *loop, tn_socket fd, int slot);
 /* Wait up to timeout_ms (-1 = forever) and fill loop->fired; returns the count or an error. */
 TN__PRIVATE int tn__poll_wait(tn_loop *loop, int timeout_ms);
 TN__PRIVATE const char *tn__poll_name(void);
@@ -455,7 +506,7 @@ TN__PRIVATE const char *tn__poll_name(void);
 TN__PRIVATE tn_socket tn__poll_fd(tn_loop *loop);
 
 /* ---- net.c ---- */
-TN__PRIVATE int tn__net_accept(int lfd, int *out, tn_addr *peer);
+TN__PRIVATE int tn__net_accept(tn_socket lfd, tn_socket *out, tn_addr *peer);
 TN__PRIVATE const struct sockaddr *tn__net_csa(const tn_addr *a);
 
 /* ---- stream.c ---- */
@@ -497,7 +548,7 @@ typedef struct tn__transport_ops {
 typedef struct tn__stream_owner tn__stream_owner;
 struct tn__stream_owner { void (*on_free)(tn_stream *s, tn__stream_owner *o); };
 
-TN__PRIVATE int tn__stream_new_own_socket(tn_loop *loop, int fd, const tn_stream_opts *opts, size_t extra, tn_stream **out);
+TN__PRIVATE int tn__stream_new_own_socket(tn_loop *loop, tn_socket fd, const tn_stream_opts *opts, size_t extra, tn_stream **out);
 TN__PRIVATE void *tn__stream_extra(tn_stream *s);
 TN__PRIVATE tn_stream *tn__stream_from_extra(void *extra);
 TN__PRIVATE void tn__stream_set_owner(tn_stream *s, tn__stream_owner *o);

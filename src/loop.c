@@ -6,9 +6,18 @@
 
 
 
+/* The fd table: one watcher per slot. POSIX and lwIP: the slot is the fd (small dense
+   ints). Windows: a SOCKET is a handle value, neither small nor dense, so slots are handed
+   out densely (freed ones chained for reuse) and a hash map finds a socket's slot
+   (TN__FD_MAP, internal.h). */
+
 typedef struct tn__fdw {              /* one fd watcher (24 bytes: one per open socket) */
     tn_fd_cb cb;
     void *user;
+#if TN__FD_MAP
+    tn_socket fd;                     /* the watched socket */
+    int next_free;                    /* inactive: the next free slot + 1 (0 = end) */
+#endif
     uint32_t iter_added;              /* skip events polled before it was added (low bits) */
     unsigned char events;             /* what the owner asked for (TN__EV_INTEREST bits) */
     unsigned char backend_events;     /* what the poller has (0 = not registered) */
@@ -19,6 +28,11 @@ typedef struct tn__fdw {              /* one fd watcher (24 bytes: one per open 
 
 
 #define TN__EV_INTEREST (TN_EV_READ | TN_EV_WRITE | TN__EV_RDHUP)
+#if TN__FD_MAP
+#  define TN__FDW_FD(w, slot) ((w)->fd)
+#else
+#  define TN__FDW_FD(w, slot) ((tn_socket)(slot))
+#endif
 
 /* Timers: a slot array (the id names a slot and its generation) and a binary min-heap of
    self-contained entries, so sifting touches only the heap. Cancel is O(1): the slot is
@@ -72,14 +86,19 @@ struct tn_loop {
     /* deferred queue */
     tn__defer *dq_head, *dq_tail;
 
-    /* fd table */
+    /* fd table (indexed by slot: see tn__fdw) */
     tn__fdw *fds;
-    size_t nfds;                      /* entries initialised: one past the highest fd seen */
+    size_t nfds;                      /* entries initialised: one past the highest slot seen */
     size_t fds_cap;
     size_t user_fds;
+#if TN__FD_MAP
+    int *fdmap;                       /* socket -> slot: open addressing, -1 empty */
+    size_t fdmap_cap, fdmap_n;        /* capacity (a power of two, at most half full), entries */
+    int fd_free;                      /* free slot chain: slot + 1, 0 = none */
+#endif
     tn__fired *fired;
     size_t fired_cap;
-    int *dirty;                       /* fds whose interest changed since the last poll */
+    int *dirty;                       /* slots whose interest changed since the last poll */
     size_t ndirty, dirty_cap;
     char *scratch;                    /* tn__loop_scratch: one read buffer for every stream */
     char *blocks;                     /* tn__loop_block_take: spare blocks, each one's first
@@ -412,19 +431,136 @@ TN_API int tn_async_close(tn_async *a, tn_cb cb, void *user) {
 }
 
 /* ---- fd watchers ---- */
-TN__PRIVATE tn__fdw *tn__loop_fdw(const tn_loop *loop, tn_socket fd) {
-    if (fd < 0 || (size_t)fd >= loop->nfds || !loop->fds[fd].active) return NULL;
+#if TN__FD_MAP
+/* A socket's home bucket: Winsock handles are multiples of 4; Fibonacci hashing spreads them. */
+TN__PRIVATE size_t tn__fdmap_home(const tn_loop *loop, tn_socket fd) {
+    uint64_t h = ((uint64_t)fd >> 2) * (uint64_t)0x9E3779B97F4A7C15u;
+    return (size_t)(h >> 32) & (loop->fdmap_cap - 1);
+}
+
+/* Put slot (its watcher's fd set) in the map; the map has room. */
+TN__PRIVATE void tn__fdmap_put(tn_loop *loop, int slot) {
+    size_t i = tn__fdmap_home(loop, loop->fds[slot].fd);
+    while (loop->fdmap[i] >= 0) i = (i + 1) & (loop->fdmap_cap - 1);
+    loop->fdmap[i] = slot;
+    loop->fdmap_n++;
+}
+
+/* Room for one more entry at most half full: double and re-insert. */
+TN__PRIVATE int tn__fdmap_reserve(tn_loop *loop) {
+    int *old = loop->fdmap, *m;
+    size_t oldcap = loop->fdmap_cap, cap = oldcap ? oldcap : 64, i;
+    if ((loop->fdmap_n + 1) * 2 <= oldcap) return TN_OK;
+    while ((loop->fdmap_n + 1) * 2 > cap) cap *= 2;
+    if (cap > (size_t)-1 / sizeof(int) || !(m = (int *)tn__alloc(loop->a, cap * sizeof(int)))) return TN_ENOMEM;
+    for (i = 0; i < cap; i++) m[i] = -1;
+    loop->fdmap = m;
+    loop->fdmap_cap = cap;
+    loop->fdmap_n = 0;
+    for (i = 0; i < oldcap; i++)
+        if (old[i] >= 0) tn__fdmap_put(loop, old[i]);
+    tn__free(loop->a, old);
+    return TN_OK;
+}
+
+/* Take slot out of the map; later entries of its run shift back over the hole (no
+   tombstones, so lookups stay short however many sockets come and go). */
+TN__PRIVATE void tn__fdmap_del(tn_loop *loop, int slot) {
+    size_t mask = loop->fdmap_cap - 1, i = tn__fdmap_home(loop, loop->fds[slot].fd), j;
+    while (loop->fdmap[i] != slot) {
+        if (loop->fdmap[i] < 0) return;   /* not there */
+        i = (i + 1) & mask;
+    }
+    for (j = (i + 1) & mask; loop->fdmap[j] >= 0; j = (j + 1) & mask) {
+        size_t home = tn__fdmap_home(loop, loop->fds[loop->fdmap[j]].fd);
+        /* the entry at j may move to the hole at i unless its home lies in (i, j] */
+        if (((j - home) & mask) >= ((j - i) & mask)) {
+            loop->fdmap[i] = loop->fdmap[j];
+            i = j;
+        }
+    }
+    loop->fdmap[i] = -1;
+    loop->fdmap_n--;
+}
+#endif
+
+/* The slot watching fd, or -1 (POSIX: fd itself when the table reaches it). */
+TN__PRIVATE int tn__loop_slot_find(const tn_loop *loop, tn_socket fd) {
+#if TN__FD_MAP
+    size_t i;
+    if (loop->fdmap_cap == 0 || fd == TN_INVALID_SOCKET) return -1;
+    for (i = tn__fdmap_home(loop, fd); loop->fdmap[i] >= 0; i = (i + 1) & (loop->fdmap_cap - 1))
+        if (loop->fds[loop->fdmap[i]].fd == fd) return loop->fdmap[i];
+    return -1;
+#else
+    if (fd < 0 || (size_t)fd >= loop->nfds) return -1;
+    return (int)fd;
+#endif
+}
+
+/* A zeroed, inactive watcher for fd (its slot in *slot), or NULL when out of memory. */
+TN__PRIVATE tn__fdw *tn__loop_slot_new(tn_loop *loop, tn_socket fd, int *slot) {
+#if TN__FD_MAP
+    int k;
+    if (tn__fdmap_reserve(loop) != TN_OK) return NULL;
+    if (loop->fd_free) {
+        k = loop->fd_free - 1;
+        loop->fd_free = loop->fds[k].next_free;
+    } else {
+        if (loop->nfds >= (size_t)INT_MAX ||
+            tn__grow(loop->a, (void **)&loop->fds, &loop->fds_cap, loop->nfds + 1, sizeof(tn__fdw)) != 0)
+            return NULL;
+        k = (int)loop->nfds++;
+    }
+    memset(&loop->fds[k], 0, sizeof loop->fds[k]);
+    loop->fds[k].fd = fd;
+    tn__fdmap_put(loop, k);
+    *slot = k;
+    return &loop->fds[k];
+#else
+    if ((size_t)fd >= loop->nfds) {
+        /* zero only up to this fd: capacity beyond the highest fd seen stays untouched
+           (not resident) until used */
+        if (tn__grow(loop->a, (void **)&loop->fds, &loop->fds_cap, (size_t)fd + 1, sizeof(tn__fdw)) != 0)
+            return NULL;
+        memset(loop->fds + loop->nfds, 0, ((size_t)fd + 1 - loop->nfds) * sizeof(tn__fdw));
+        loop->nfds = (size_t)fd + 1;
+    }
+    memset(&loop->fds[fd], 0, sizeof loop->fds[fd]);
+    *slot = (int)fd;
     return &loop->fds[fd];
+#endif
+}
+
+/* The watcher leaves its slot (Windows: the map, and the slot joins the free chain). */
+TN__PRIVATE void tn__loop_slot_release(tn_loop *loop, int slot) {
+#if TN__FD_MAP
+    tn__fdmap_del(loop, slot);
+    memset(&loop->fds[slot], 0, sizeof loop->fds[slot]);
+    loop->fds[slot].fd = TN_INVALID_SOCKET;
+    loop->fds[slot].next_free = loop->fd_free;
+    loop->fd_free = slot + 1;
+#else
+    memset(&loop->fds[slot], 0, sizeof loop->fds[slot]);
+#endif
+}
+
+/* The active watcher on fd (its slot in *slot), or NULL. */
+TN__PRIVATE tn__fdw *tn__loop_fdw(const tn_loop *loop, tn_socket fd, int *slot) {
+    int k = tn__loop_slot_find(loop, fd);
+    if (k < 0 || !loop->fds[k].active) return NULL;
+    *slot = k;
+    return &loop->fds[k];
 }
 
 /* Bring the poller in line with a watcher's interest. Interest 0 takes the fd out of the
    poller entirely, so a hung-up fd nobody reads cannot spin the loop. */
-TN__PRIVATE int tn__loop_sync_fd(tn_loop *loop, int fd, tn__fdw *w) {
+TN__PRIVATE int tn__loop_sync_fd(tn_loop *loop, int slot, tn__fdw *w) {
     int rc = TN_OK, want = w->events;
     if (want == w->backend_events) return TN_OK;
-    if (want == 0) rc = tn__poll_del(loop, fd);
-    else if (w->backend_events == 0) rc = tn__poll_add(loop, fd, want);
-    else rc = tn__poll_mod(loop, fd, want);
+    if (want == 0) rc = tn__poll_del(loop, TN__FDW_FD(w, slot), slot);
+    else if (w->backend_events == 0) rc = tn__poll_add(loop, TN__FDW_FD(w, slot), slot, want);
+    else rc = tn__poll_mod(loop, TN__FDW_FD(w, slot), slot, want);
     if (rc == TN_OK) w->backend_events = (unsigned char)want;
     return rc;
 }
@@ -432,12 +568,12 @@ TN__PRIVATE int tn__loop_sync_fd(tn_loop *loop, int fd, tn__fdw *w) {
 /* Interest changes are applied lazily, right before the next poll: a watcher that drops
    READ and takes it back within one iteration (the usual read-callback-starts-next-read
    pattern) costs no system call. If the list cannot grow, sync at once. */
-TN__PRIVATE int tn__loop_mark_dirty(tn_loop *loop, int fd, tn__fdw *w) {
+TN__PRIVATE int tn__loop_mark_dirty(tn_loop *loop, int slot, tn__fdw *w) {
     if (w->dirty) return TN_OK;
     if (w->events == w->backend_events) return TN_OK;
     if (tn__grow(loop->a, (void **)&loop->dirty, &loop->dirty_cap, loop->ndirty + 1, sizeof(int)) != 0)
-        return tn__loop_sync_fd(loop, fd, w);
-    loop->dirty[loop->ndirty++] = fd;
+        return tn__loop_sync_fd(loop, slot, w);
+    loop->dirty[loop->ndirty++] = slot;
     w->dirty = 1;
     return TN_OK;
 }
@@ -447,13 +583,13 @@ TN__PRIVATE int tn__loop_mark_dirty(tn_loop *loop, int fd, tn__fdw *w) {
 TN__PRIVATE void tn__loop_flush_dirty(tn_loop *loop) {
     size_t i, kept = 0;
     for (i = 0; i < loop->ndirty; i++) {
-        int fd = loop->dirty[i];
+        int slot = loop->dirty[i];
         tn__fdw *w;
-        if ((size_t)fd >= loop->nfds) continue;
-        w = &loop->fds[fd];
+        if ((size_t)slot >= loop->nfds) continue;
+        w = &loop->fds[slot];
         if (!w->active || !w->dirty) continue;
         w->dirty = 0;
-        if (tn__loop_sync_fd(loop, fd, w) != TN_OK && w->events) loop->dirty[kept++] = fd;
+        if (tn__loop_sync_fd(loop, slot, w) != TN_OK && w->events) loop->dirty[kept++] = slot;
     }
     loop->ndirty = kept;
 }
@@ -462,10 +598,10 @@ TN__PRIVATE void tn__loop_flush_dirty(tn_loop *loop) {
 TN__PRIVATE int tn__loop_report_refused(tn_loop *loop, int nfired) {
     size_t i;
     for (i = 0; i < loop->ndirty; i++) {
-        int fd = loop->dirty[i];
-        tn__fdw *w = &loop->fds[fd];
+        int slot = loop->dirty[i];
+        tn__fdw *w = &loop->fds[slot];
         if (w->active && w->events && tn__loop_fired_reserve(loop, (size_t)nfired + 1) == TN_OK) {
-            loop->fired[nfired].fd = fd;
+            loop->fired[nfired].slot = slot;
             loop->fired[nfired].events = TN_EV_ERROR | w->events;
             nfired++;
         }
@@ -476,21 +612,18 @@ TN__PRIVATE int tn__loop_report_refused(tn_loop *loop, int nfired) {
 
 TN__PRIVATE int tn__loop_add_fd(tn_loop *loop, tn_socket fd, int events, tn_fd_cb cb, void *user, int internal) {
     tn__fdw *w;
-    int rc;
-    if (fd < 0 || !cb) return TN_EINVAL;
-    if ((size_t)fd >= loop->nfds) {
-        /* zero only up to this fd: capacity beyond the highest fd seen stays untouched
-           (not resident) until used */
-        rc = tn__grow(loop->a, (void **)&loop->fds, &loop->fds_cap, (size_t)fd + 1, sizeof(tn__fdw));
-        if (rc != 0) return rc;
-        memset(loop->fds + loop->nfds, 0, ((size_t)fd + 1 - loop->nfds) * sizeof(tn__fdw));
-        loop->nfds = (size_t)fd + 1;
-    }
-    w = &loop->fds[fd];
-    if (w->active) return TN_EEXIST;
-    memset(w, 0, sizeof *w);
+    int rc, slot;
+    if (fd == TN_INVALID_SOCKET || !cb) return TN_EINVAL;
+#if !TN__FD_MAP
+    if (fd < 0) return TN_EINVAL;
+#endif
+    if (tn__loop_fdw(loop, fd, &slot)) return TN_EEXIST;
+    if (!(w = tn__loop_slot_new(loop, fd, &slot))) return TN_ENOMEM;
     w->events = (unsigned char)(events & TN__EV_INTEREST);
-    if ((rc = tn__loop_sync_fd(loop, fd, w)) != 0) return rc;   /* report EBADF etc. now */
+    if ((rc = tn__loop_sync_fd(loop, slot, w)) != 0) {   /* report EBADF etc. now */
+        tn__loop_slot_release(loop, slot);
+        return rc;
+    }
     w->cb = cb;
     w->user = user;
     w->active = 1;
@@ -506,33 +639,36 @@ TN_API int tn_loop_add_fd(tn_loop *loop, tn_socket fd, int events, tn_fd_cb cb, 
 }
 
 TN_API int tn_loop_update_fd(tn_loop *loop, tn_socket fd, int events) {
-    tn__fdw *w = loop ? tn__loop_fdw(loop, fd) : NULL;
+    int slot = -1;
+    tn__fdw *w = loop ? tn__loop_fdw(loop, fd, &slot) : NULL;
     if (!w) return TN_ENOENT;
     w->events = (unsigned char)(events & TN__EV_INTEREST);
-    return tn__loop_mark_dirty(loop, fd, w);
+    return tn__loop_mark_dirty(loop, slot, w);
 }
 
 TN_API int tn_loop_remove_fd(tn_loop *loop, tn_socket fd) {
-    tn__fdw *w = loop ? tn__loop_fdw(loop, fd) : NULL;
+    int slot = -1;
+    tn__fdw *w = loop ? tn__loop_fdw(loop, fd, &slot) : NULL;
     if (!w) return TN_ENOENT;
-    if (w->backend_events) (void)tn__poll_del(loop, fd);
+    if (w->backend_events) (void)tn__poll_del(loop, fd, slot);
     if (!w->internal) loop->user_fds--;
-    memset(w, 0, sizeof *w);
+    tn__loop_slot_release(loop, slot);
     return TN_OK;
 }
 
 TN__PRIVATE int tn__loop_dispatch_io(tn_loop *loop, int nfired) {
     int i, n = 0;
     for (i = 0; i < nfired; i++) {
-        int fd = loop->fired[i].fd, ev = loop->fired[i].events, mask;
-        tn__fdw *w = tn__loop_fdw(loop, fd);
+        int slot = loop->fired[i].slot, ev = loop->fired[i].events, mask;
+        tn__fdw *w = (size_t)slot < loop->nfds && loop->fds[slot].active ? &loop->fds[slot] : NULL;
         /* re-check: an earlier callback may have removed this watcher, or removed it and
-           added a new one on a reused fd number (which must not see these stale events) */
+           added a new one on a reused fd number or slot (which must not see these stale
+           events) */
         if (!w || w->iter_added == (uint32_t)loop->iter) continue;
         mask = ev & w->events;
         if ((ev & TN_EV_ERROR) && w->events) mask |= TN_EV_ERROR;
         if (!mask) continue;
-        w->cb(loop, fd, mask, w->user);
+        w->cb(loop, TN__FDW_FD(w, slot), mask, w->user);
         n++;
     }
     return n;
@@ -764,6 +900,9 @@ TN__PRIVATE void tn__loop_release(tn_loop *loop) {
     tn__poll_free(loop);
     tn__mutex_destroy(&loop->post_lock);
     tn__free(&a, loop->fds);
+#if TN__FD_MAP
+    tn__free(&a, loop->fdmap);
+#endif
     tn__free(&a, loop->fired);
     tn__free(&a, loop->dirty);
     tn__free(&a, loop->timers);
@@ -877,9 +1016,11 @@ TN_API int tn_loop_free(tn_loop *loop) {
             TN__LLOG(loop, TN_LOG_WARN, TN_EBUSY, "  alive: %s", h->type->kind);
         for (h = loop->closing_head; h; h = h->next)
             TN__LLOG(loop, TN_LOG_WARN, TN_EBUSY, "  alive: %s (closing)", h->type->kind);
+        /* (Win64: only a handle's low 32 bits are significant, so unsigned long holds it) */
         for (i = 0; i < loop->nfds; i++)
             if (loop->fds[i].active && !loop->fds[i].internal)
-                TN__LLOG(loop, TN_LOG_WARN, TN_EBUSY, "  alive: fd watcher on fd %lu", (unsigned long)i);
+                TN__LLOG(loop, TN_LOG_WARN, TN_EBUSY, "  alive: fd watcher on fd %lu",
+                         (unsigned long)TN__FDW_FD(&loop->fds[i], i));
         return TN_EBUSY;
     }
     /* no more posts from other threads; drop what is queued without calling it */
@@ -964,15 +1105,15 @@ TN_API tn_socket tn_loop_backend_fd(const tn_loop *loop) {
 }
 
 TN_API size_t tn_loop_poll_fds(tn_loop *loop, tn_pollfd *out, size_t cap) {
-    size_t fd, n = 0;
+    size_t slot, n = 0;
     if (!loop) return 0;
     if (loop->ndirty) tn__loop_flush_dirty(loop);
-    for (fd = 0; fd < loop->nfds; fd++) {
-        const tn__fdw *w = &loop->fds[fd];
+    for (slot = 0; slot < loop->nfds; slot++) {
+        const tn__fdw *w = &loop->fds[slot];
         int ev = w->active ? w->events & (TN_EV_READ | TN_EV_WRITE) : 0;
         if (!ev) continue;
         if (out && n < cap) {
-            out[n].fd = (tn_socket)fd;
+            out[n].fd = TN__FDW_FD(w, slot);
             out[n].events = ev;
         }
         n++;

@@ -98,7 +98,8 @@ TN_API int tn_loop_next_timeout(tn_loop *loop);
    the epoll fd. TN_INVALID_SOCKET on backends without one (poll, WSAPoll): use
    tn_loop_poll_fds there. */
 TN_API tn_socket tn_loop_backend_fd(const tn_loop *loop);
-/* One watched fd and what the loop waits for on it (TN_EV_READ and/or TN_EV_WRITE). */
+/* One watched fd (Windows: a SOCKET, WSAPOLLFD's fd as is) and what the loop waits for on
+   it (TN_EV_READ and/or TN_EV_WRITE). */
 typedef struct tn_pollfd { tn_socket fd; int events; } tn_pollfd;
 /* Fill out[0..cap) with the fds the loop waits on (its wakeup fd included: tn_loop_post
    wakes the host too) and return how many there are (may exceed cap: grow and call again).

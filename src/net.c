@@ -223,9 +223,10 @@ TN_API int tn_socket_local_addr(tn_socket fd, tn_addr *out) { return tn__net_soc
 TN_API int tn_socket_peer_addr(tn_socket fd, tn_addr *out) { return tn__net_sock_addr(fd, 1, out); }
 
 /* Accept one connection: non-blocking and close-on-exec. TN_EAGAIN when none is queued. */
-TN__PRIVATE int tn__net_accept(int lfd, int *out, tn_addr *peer) {
+TN__PRIVATE int tn__net_accept(tn_socket lfd, tn_socket *out, tn_addr *peer) {
     size_t len = sizeof peer->u.bytes;
-    int fd = -1, rc;
+    tn_socket fd = TN_INVALID_SOCKET;
+    int rc;
     memset(peer, 0, sizeof *peer);
     if ((rc = tn__sock_accept(lfd, &fd, tn__net_sa(peer), &len)) != 0) return rc;
     peer->len = (uint32_t)len;
@@ -318,8 +319,9 @@ TN__PRIVATE int tn__net_getaddrinfo(const tn_allocator *a, const char *host, int
 #endif
 }
 
-TN__PRIVATE int tn__net_listen_on(const tn_addr *addr, const tn_bind_opts *o, int backlog, int *out) {
-    int fd = -1, rc;
+TN__PRIVATE int tn__net_listen_on(const tn_addr *addr, const tn_bind_opts *o, int backlog, tn_socket *out) {
+    tn_socket fd = TN_INVALID_SOCKET;
+    int rc;
     int fam = tn__net_csa(addr)->sa_family;
     if ((rc = tn__socket(fam, SOCK_STREAM, &fd)) != 0) return rc;
 #if !defined(_WIN32)   /* Windows' SO_REUSEADDR lets another socket steal the port */
@@ -370,7 +372,7 @@ TN_API int tn_bind_sockets(const char *host, int port, const tn_bind_opts *opts,
     rc = tn__net_getaddrinfo(&a, host, port, o.family, 1, &addrs, &n);
     if (rc != 0) return rc;
     for (i = 0; i < n; i++) {
-        int fd = -1;
+        tn_socket fd = TN_INVALID_SOCKET;
         if (made >= cap) {
             rc = TN_ELIMIT;
             break;

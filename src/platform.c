@@ -98,8 +98,13 @@ TN__PRIVATE int tn__last_err(void) { return tn__err_from_errno(errno); }
 #endif
 
 #if defined(_WIN32)
+/* platform.h spells tn_socket uintptr_t (no <winsock2.h> there): it must be SOCKET's size
+   and sign, and TN_INVALID_SOCKET must be INVALID_SOCKET. */
+typedef char tn__socket_is_SOCKET[sizeof(tn_socket) == sizeof(SOCKET) && (SOCKET)0 - 1 > 0 &&
+                                  TN_INVALID_SOCKET == INVALID_SOCKET ? 1 : -1];
+
 /* Make a socket non-blocking and not inherited by child processes. */
-TN__PRIVATE int tn__fd_setup(int fd) {
+TN__PRIVATE int tn__fd_setup(tn_socket fd) {
     u_long one = 1;
     if (ioctlsocket(TN__SOCK(fd), FIONBIO, &one) != 0) return tn__last_err();
     (void)SetHandleInformation((HANDLE)TN__SOCK(fd), HANDLE_FLAG_INHERIT, 0);
@@ -107,41 +112,41 @@ TN__PRIVATE int tn__fd_setup(int fd) {
 }
 
 /* closesocket() that preserves the last error. */
-TN__PRIVATE void tn__fd_close(int fd) {
+TN__PRIVATE void tn__fd_close(tn_socket fd) {
     int saved = WSAGetLastError();
     if (fd != TN_INVALID_SOCKET) (void)closesocket(TN__SOCK(fd));
     WSASetLastError(saved);
 }
 
-TN__PRIVATE int tn__socket(int family, int type, int *out) {
+TN__PRIVATE int tn__socket(int family, int type, tn_socket *out) {
     SOCKET s = socket(family, type, 0);
     int rc;
     if (s == INVALID_SOCKET) return tn__last_err();
-    if ((rc = tn__fd_setup((int)s)) != 0) {
-        tn__fd_close((int)s);
+    if ((rc = tn__fd_setup(s)) != 0) {
+        tn__fd_close(s);
         return rc;
     }
-    *out = (int)s;
+    *out = s;
     return TN_OK;
 }
 
 /* No pollable pipes on Windows (WSAPoll takes sockets only). */
 TN__PRIVATE int tn__pipe(int fds[2]) {
-    fds[0] = fds[1] = TN_INVALID_SOCKET;
+    fds[0] = fds[1] = -1;
     return TN_ENOTSUP;
 }
 
 #else
 #if TN__LWIP
 /* Make a socket non-blocking (lwIP: no exec, no close-on-exec). */
-TN__PRIVATE int tn__fd_setup(int fd) {
+TN__PRIVATE int tn__fd_setup(tn_socket fd) {
     int fl = lwip_fcntl(fd, F_GETFL, 0);
     if (fl < 0 || lwip_fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) return tn__last_err();
     return TN_OK;
 }
 #else
 /* Make an fd non-blocking and close-on-exec. */
-TN__PRIVATE int tn__fd_setup(int fd) {
+TN__PRIVATE int tn__fd_setup(tn_socket fd) {
     int fl = fcntl(fd, F_GETFL);
     if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) return tn__last_err();
     fl = fcntl(fd, F_GETFD);
@@ -151,14 +156,14 @@ TN__PRIVATE int tn__fd_setup(int fd) {
 #endif
 
 /* close() that preserves errno and never retries (EINTR on close leaves the fd closed). */
-TN__PRIVATE void tn__fd_close(int fd) {
+TN__PRIVATE void tn__fd_close(tn_socket fd) {
     int saved = errno;
     if (fd >= 0) (void)TN__OS(close)(fd);
     errno = saved;
 }
 
 /* A socket created non-blocking and close-on-exec; SIGPIPE suppressed where needed. */
-TN__PRIVATE int tn__socket(int family, int type, int *out) {
+TN__PRIVATE int tn__socket(int family, int type, tn_socket *out) {
     int fd;
 #if TN__HAVE_GNU
     fd = TN__OS(socket)(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -204,14 +209,14 @@ TN__PRIVATE int tn__pipe(int fds[2]) {
    Windows: a connected pair of loopback TCP sockets (WSAPoll watches sockets only). */
 TN__PRIVATE int tn__wake_open(tn_socket fds[2]) {
     struct sockaddr_in a;
-    int len = (int)sizeof a, rc = TN_OK, lfd = TN_INVALID_SOCKET, c = TN_INVALID_SOCKET;
-    SOCKET s;
+    int len = (int)sizeof a, rc = TN_OK;
+    SOCKET s, lfd, c;
     fds[0] = fds[1] = TN_INVALID_SOCKET;
     memset(&a, 0, sizeof a);
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     if ((s = socket(AF_INET, SOCK_STREAM, 0)) == INVALID_SOCKET) return tn__last_err();
-    lfd = (int)s;
+    lfd = s;
     if (bind(s, (struct sockaddr *)&a, len) != 0 || listen(s, 1) != 0 ||
         getsockname(s, (struct sockaddr *)&a, &len) != 0 ||
         (s = socket(AF_INET, SOCK_STREAM, 0)) == INVALID_SOCKET) {
@@ -219,16 +224,15 @@ TN__PRIVATE int tn__wake_open(tn_socket fds[2]) {
         tn__fd_close(lfd);
         return rc;
     }
-    c = (int)s;
-    if (connect(TN__SOCK(c), (struct sockaddr *)&a, len) != 0 ||
-        (s = accept(TN__SOCK(lfd), NULL, NULL)) == INVALID_SOCKET) {
+    c = s;
+    if (connect(c, (struct sockaddr *)&a, len) != 0 || (s = accept(lfd, NULL, NULL)) == INVALID_SOCKET) {
         rc = tn__last_err();
         tn__fd_close(lfd);
         tn__fd_close(c);
         return rc;
     }
     tn__fd_close(lfd);
-    fds[0] = (int)s;   /* the accepted end is read */
+    fds[0] = s;   /* the accepted end is read */
     fds[1] = c;
     if ((rc = tn__fd_setup(fds[0])) != 0 || (rc = tn__fd_setup(fds[1])) != 0 ||
         (rc = tn__sock_setopt(fds[1], IPPROTO_TCP, TCP_NODELAY, 1)) != 0) {
@@ -423,12 +427,12 @@ TN__PRIVATE int tn__sock_accept(tn_socket lfd, tn_socket *out, struct sockaddr *
     int l = (int)*len, rc;
     SOCKET s = accept(TN__SOCK(lfd), sa, &l);
     if (s == INVALID_SOCKET) return tn__last_err();
-    if ((rc = tn__fd_setup((int)s)) != 0) {
-        tn__fd_close((int)s);
+    if ((rc = tn__fd_setup(s)) != 0) {
+        tn__fd_close(s);
         return rc;
     }
     *len = (size_t)l;
-    *out = (int)s;
+    *out = s;
     return TN_OK;
 }
 
@@ -703,5 +707,269 @@ TN__PRIVATE void tn__ignore_sigpipe_once(void) {
             (void)sigaction(SIGPIPE, &sa, NULL);
         }
     }
+}
+#endif
+
+/* ---- files (static files): open under a root without leaving it, positioned reads ---- */
+#if TN_HAS_FILESYSTEM && defined(_WIN32)
+/* Longest path handled, in UTF-16 units (the root's final path, root + rel): longer is
+   TN_ENOENT, as POSIX's ENAMETOOLONG. Without the "\\?\" prefix CreateFileW stops at
+   MAX_PATH anyway unless the program is long-path aware. */
+#define TN__FILE_WMAX 4608
+
+TN__PRIVATE int tn__file_win_err(DWORD e) {
+    switch (e) {
+    case ERROR_FILE_NOT_FOUND: case ERROR_PATH_NOT_FOUND: case ERROR_INVALID_NAME:
+    case ERROR_BAD_PATHNAME: case ERROR_FILENAME_EXCED_RANGE: case ERROR_DIRECTORY:
+    case ERROR_INVALID_DRIVE: case ERROR_BAD_NETPATH: case ERROR_BAD_NET_NAME:
+    case ERROR_NO_UNICODE_TRANSLATION: case ERROR_CANT_RESOLVE_FILENAME:
+        return TN_ENOENT;
+    case ERROR_ACCESS_DENIED: case ERROR_CANT_ACCESS_FILE: return TN_EACCES;
+    case ERROR_SHARING_VIOLATION: case ERROR_LOCK_VIOLATION: return TN_EBUSY;
+    case ERROR_NOT_ENOUGH_MEMORY: case ERROR_OUTOFMEMORY: return TN_ENOMEM;
+    case ERROR_TOO_MANY_OPEN_FILES: return TN_EMFILE;
+    default: return TN_ESYS;
+    }
+}
+
+/* One path segment (n bytes, no '/') that names, on Windows, exactly the plain file it
+   spells. Refused: ':' (an alternate data stream "a.txt::$DATA", a drive "C:"), a trailing
+   '.' or ' ' (Windows drops them: "secret.txt." opens "secret.txt"), control characters and
+   < > " | ? * \ (not names; wildcards), and the device names CON PRN AUX NUL CONIN$ CONOUT$
+   COM0-9 LPT0-9 (also with ¹ ² ³), with or without an extension or spaces before it
+   ("con.txt", "nul .txt" are the console and the null device, in any directory). */
+TN__PRIVATE int tn__file_win_name_ok(const char *seg, size_t n) {
+    static const char dev[][8] = {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"};
+    size_t i, base = 0;
+    if (n == 0 || seg[n - 1] == '.' || seg[n - 1] == ' ') return 0;
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)seg[i];
+        if (c < 32 || c == ':' || c == '<' || c == '>' || c == '"' || c == '|' || c == '?' || c == '*' || c == '\\')
+            return 0;
+    }
+    while (base < n && seg[base] != '.') base++;
+    while (base > 0 && seg[base - 1] == ' ') base--;
+    for (i = 0; i < sizeof dev / sizeof dev[0]; i++)
+        if (tn_str_ieq(tn_str_make(seg, base), tn_str_c(dev[i]))) return 0;
+    if ((base == 4 || base == 5) &&
+        (tn_str_ieq(tn_str_make(seg, 3), tn_str_c("COM")) || tn_str_ieq(tn_str_make(seg, 3), tn_str_c("LPT")))) {
+        unsigned char d0 = (unsigned char)seg[3], d1 = base == 5 ? (unsigned char)seg[4] : 0;
+        if (base == 4 && d0 >= '0' && d0 <= '9') return 0;
+        if (base == 5 && d0 == 0xC2 && (d1 == 0xB9 || d1 == 0xB2 || d1 == 0xB3)) return 0;
+    }
+    return 1;
+}
+
+/* CreateFileW for reading (others may read, write, rename or delete the file meanwhile, as
+   on POSIX). A directory opens only with FILE_FLAG_BACKUP_SEMANTICS, which for a process
+   holding SeBackupPrivilege enabled also skips the access check: so that flag is tried
+   only after a plain open was refused, and only a directory is kept from it. */
+TN__PRIVATE HANDLE tn__file_win_open(const wchar_t *p, DWORD flags) {
+    const DWORD share = FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE;
+    BY_HANDLE_FILE_INFORMATION bi;
+    HANDLE h = CreateFileW(p, GENERIC_READ, share, NULL, OPEN_EXISTING, flags | FILE_FLAG_SEQUENTIAL_SCAN, NULL);
+    if (h != INVALID_HANDLE_VALUE || GetLastError() != ERROR_ACCESS_DENIED) return h;
+    h = CreateFileW(p, GENERIC_READ, share, NULL, OPEN_EXISTING, flags | FILE_FLAG_BACKUP_SEMANTICS, NULL);
+    if (h == INVALID_HANDLE_VALUE) return h;
+    if (!GetFileInformationByHandle(h, &bi) || !(bi.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY)) {
+        CloseHandle(h);
+        SetLastError(ERROR_ACCESS_DENIED);
+        return INVALID_HANDLE_VALUE;
+    }
+    return h;
+}
+
+/* UTF-8 s (n bytes) as UTF-16 at w[0..cap), '/' made '\'; the length, or -1 (invalid
+   UTF-8, too long). */
+TN__PRIVATE int tn__file_win_wide(const char *s, size_t n, wchar_t *w, int cap) {
+    int k, i;
+    if (n == 0) return 0;
+    if (n > (size_t)INT_MAX) return -1;
+    k = MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, s, (int)n, w, cap);
+    if (k <= 0) return -1;
+    for (i = 0; i < k; i++)
+        if (w[i] == L'/') w[i] = L'\\';
+    return k;
+}
+
+/* The handle's final path (links resolved, "\\?\C:\..." form) in w[0..cap); its length or -1. */
+TN__PRIVATE int tn__file_win_final(HANDLE h, wchar_t *w, DWORD cap) {
+    DWORD k = GetFinalPathNameByHandleW(h, w, cap, FILE_NAME_NORMALIZED | VOLUME_NAME_DOS);
+    return k == 0 || k >= cap ? -1 : (int)k;
+}
+
+/* Windows has no openat: the checks are on names first, then on what was opened. Each
+   segment must pass tn__file_win_name_ok (the caller already refused backslashes, '..',
+   absolute paths, so no drive, UNC or device form can be spelled). The file is opened
+   with FILE_FLAG_OPEN_REPARSE_POINT (O_NOFOLLOW's counterpart): a symbolic link or
+   junction as the last segment is seen as one and only then followed. Unless follow_out,
+   the handle's final path (GetFinalPathNameByHandleW: every link and junction on the way
+   resolved, for the object actually opened, so no race can swap a component between check
+   and use) must lie under the root's final path; else TN_EACCES. */
+TN__PRIVATE int tn__file_open_under(const char *root, char *rel, int follow_out, tn__file *out, tn__file_info *info) {
+    wchar_t rfin[TN__FILE_WMAX], path[TN__FILE_WMAX];
+    BY_HANDLE_FILE_INFORMATION bi;
+    size_t i = 0, rl = strlen(rel);
+    int rfl = 0, pl, k, rc;
+    HANDLE h;
+    uint64_t t;
+    int64_t d;
+    while (i < rl) {
+        size_t j = i;
+        while (j < rl && rel[j] != '/') j++;
+        if (!tn__file_win_name_ok(rel + i, j - i)) return TN_EACCES;
+        i = j + 1;
+    }
+    if ((pl = tn__file_win_wide(root, strlen(root), path, TN__FILE_WMAX - 2)) <= 0) return TN_ENOENT;
+    path[pl] = 0;
+    if (!follow_out) {
+        h = tn__file_win_open(path, 0);
+        if (h == INVALID_HANDLE_VALUE) return tn__file_win_err(GetLastError());
+        rfl = tn__file_win_final(h, rfin, TN__FILE_WMAX);
+        CloseHandle(h);
+        if (rfl <= 0) return TN_ESYS;
+        if (rfin[rfl - 1] == L'\\') rfl--;   /* a drive's root, "\\?\C:\" */
+    }
+    if (rl) {
+        if (path[pl - 1] != L'\\') path[pl++] = L'\\';
+        if ((k = tn__file_win_wide(rel, rl, path + pl, TN__FILE_WMAX - 1 - pl)) < 0) return TN_ENOENT;
+        pl += k;
+    }
+    path[pl] = 0;
+    h = tn__file_win_open(path, FILE_FLAG_OPEN_REPARSE_POINT);
+    if (h == INVALID_HANDLE_VALUE) return tn__file_win_err(GetLastError());
+    if (!GetFileInformationByHandle(h, &bi)) goto fail;
+    if (bi.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT) {
+        /* a link (or another reparse point): open what it leads to, checked below */
+        CloseHandle(h);
+        if ((h = tn__file_win_open(path, 0)) == INVALID_HANDLE_VALUE) return tn__file_win_err(GetLastError());
+        if (!GetFileInformationByHandle(h, &bi)) goto fail;
+    }
+    if (!follow_out) {
+        int fl = tn__file_win_final(h, path, TN__FILE_WMAX);
+        if (fl < 0) goto fail;
+        if (fl < rfl || memcmp(path, rfin, (size_t)rfl * sizeof(wchar_t)) != 0 ||
+            (fl > rfl && path[rfl] != L'\\')) {
+            CloseHandle(h);
+            return TN_EACCES;
+        }
+    }
+    info->kind = (bi.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) ? TN__FILE_DIR
+                 : GetFileType(h) == FILE_TYPE_DISK                ? TN__FILE_REG
+                                                                   : TN__FILE_OTHER;
+    info->size = ((uint64_t)bi.nFileSizeHigh << 32) | bi.nFileSizeLow;
+    info->id = ((uint64_t)bi.nFileIndexHigh << 32) | bi.nFileIndexLow;
+    /* FILETIME: 100 ns units since 1601; 11644473600 s before 1970 */
+    t = ((uint64_t)bi.ftLastWriteTime.dwHighDateTime << 32) | bi.ftLastWriteTime.dwLowDateTime;
+    d = (int64_t)t - INT64_C(116444736000000000);
+    info->mtime = d >= 0 ? d / 10000000 : -((-d + 9999999) / 10000000);   /* floor */
+    info->mtime_ns = (uint64_t)d * 100u;
+    *out = h;
+    return TN_OK;
+fail:
+    rc = tn__file_win_err(GetLastError());
+    CloseHandle(h);
+    return rc;
+}
+
+TN__PRIVATE long tn__file_pread(tn__file f, void *buf, size_t n, uint64_t off) {
+    OVERLAPPED ov;
+    DWORD got = 0;
+    memset(&ov, 0, sizeof ov);
+    ov.Offset = (DWORD)off;
+    ov.OffsetHigh = (DWORD)(off >> 32);
+    if (n > 0x40000000u) n = 0x40000000u;
+    if (!ReadFile(f, buf, (DWORD)n, &got, &ov)) return GetLastError() == ERROR_HANDLE_EOF ? 0 : TN_ESYS;
+    return (long)got;
+}
+
+TN__PRIVATE void tn__file_close(tn__file f) {
+    if (f != TN__FILE_NONE) (void)CloseHandle(f);
+}
+
+#elif TN_HAS_FILESYSTEM
+TN__PRIVATE int tn__file_err(int e) {
+    if (e == ENOENT || e == ENOTDIR || e == ENAMETOOLONG || e == ELOOP) return TN_ENOENT;
+    if (e == EACCES || e == EPERM) return TN_EACCES;
+    return tn__err_from_errno(e);
+}
+
+/* A symlink met while walking: open it only if its target stays under the root (both
+   resolved with realpath), or anywhere with follow_out. prefix is the relative path up to
+   and including the link. Returns an fd, -1 (errno set), or -2 (escapes). */
+TN__PRIVATE int tn__file_open_link(const char *root, int follow_out, int dirfd, const char *seg, const char *prefix,
+                                   int flags) {
+    char rroot[PATH_MAX], full[PATH_MAX], real[PATH_MAX];
+    size_t rl;
+    int fd;
+    if (follow_out) {
+        do fd = openat(dirfd, seg, flags & ~O_NOFOLLOW); while (fd < 0 && errno == EINTR);
+        return fd;
+    }
+    if (!realpath(root, rroot)) return -1;
+    if ((size_t)snprintf(full, sizeof full, "%s/%s", root, prefix) >= sizeof full) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    if (!realpath(full, real)) return -1;   /* dangling: ENOENT */
+    rl = strlen(rroot);
+    if (rl == 1) rl = 0;   /* the root is "/" */
+    if (strncmp(real, rroot, rl) != 0 || (real[rl] != '/' && real[rl] != 0)) return -2;
+    do fd = open(real, flags); while (fd < 0 && errno == EINTR);   /* real has no links left */
+    return fd;
+}
+
+/* One component at a time relative to the previous directory's fd (openat), each with
+   O_NOFOLLOW, so no symlink is followed without tn__file_open_link's check. */
+TN__PRIVATE int tn__file_open_under(const char *root, char *rel, int follow_out, tn__file *out, tn__file_info *info) {
+    int dirfd, fd;
+    char *seg = rel;
+    struct stat st;
+    do dirfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC); while (dirfd < 0 && errno == EINTR);
+    if (dirfd < 0) return tn__file_err(errno);
+    fd = dirfd;
+    while (*seg) {
+        char *slash = strchr(seg, '/');
+        int last = slash == NULL, flags, e;
+        flags = O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | (last ? 0 : O_DIRECTORY);
+        if (slash) *slash = 0;
+        do fd = openat(dirfd, seg, flags); while (fd < 0 && errno == EINTR);
+        e = errno;
+        if (fd < 0 && e != ENOENT) {
+            struct stat ls;
+            if (fstatat(dirfd, seg, &ls, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(ls.st_mode)) {
+                fd = tn__file_open_link(root, follow_out, dirfd, seg, rel, flags);
+                e = fd == -2 ? EACCES : errno;
+            }
+        }
+        if (slash) *slash = '/';
+        (void)close(dirfd);
+        if (fd < 0) return tn__file_err(e);
+        dirfd = fd;
+        seg = slash ? slash + 1 : seg + strlen(seg);
+    }
+    if (fstat(fd, &st) != 0) {
+        int e = errno;
+        (void)close(fd);
+        return tn__file_err(e);
+    }
+    info->kind = S_ISREG(st.st_mode) ? TN__FILE_REG : S_ISDIR(st.st_mode) ? TN__FILE_DIR : TN__FILE_OTHER;
+    info->size = (uint64_t)st.st_size;
+    info->mtime = (int64_t)st.st_mtime;
+    info->id = (uint64_t)st.st_ino;
+    info->mtime_ns = (uint64_t)((int64_t)st.st_mtime * 1000000000 + TN__STAT_MTIME_NSEC(&st));
+    *out = fd;
+    return TN_OK;
+}
+
+TN__PRIVATE long tn__file_pread(tn__file f, void *buf, size_t n, uint64_t off) {
+    ssize_t r;
+    if (n > 0x40000000u) n = 0x40000000u;
+    do r = pread(f, buf, n, (off_t)off); while (r < 0 && errno == EINTR);
+    return r < 0 ? tn__last_err() : (long)r;
+}
+
+TN__PRIVATE void tn__file_close(tn__file f) {
+    if (f >= 0) (void)close(f);   /* never retried: EINTR on close leaves the fd closed */
 }
 #endif

@@ -23,9 +23,18 @@
 
 TN__BEGIN_DECLS
 
-/* A socket or file descriptor. POSIX: an int; invalid is TN_INVALID_SOCKET (-1). */
+/* A socket. POSIX and lwIP: an int (a file descriptor), invalid is TN_INVALID_SOCKET (-1).
+   Windows: Winsock's SOCKET itself (UINT_PTR: 64 bits on Win64), spelled uintptr_t here so
+   this header needs no <winsock2.h>; TN_INVALID_SOCKET is INVALID_SOCKET (~0). A SOCKET
+   passes to and from the API unchanged, and a tn_socket to Winsock calls without a cast.
+   Compare with TN_INVALID_SOCKET, never with < 0 (unsigned on Windows). */
+#if defined(_WIN32)
+typedef uintptr_t tn_socket;
+#  define TN_INVALID_SOCKET (~(tn_socket)0)
+#else
 typedef int tn_socket;
-#define TN_INVALID_SOCKET (-1)
+#  define TN_INVALID_SOCKET (-1)
+#endif
 
 #if TN__LWIP
 /* ---- the firmware port (TORNADO_PLATFORM_LWIP): the application defines these two ----

@@ -51,30 +51,31 @@ TN__PRIVATE uint32_t tn__epoll_mask(int events) {
     return m;
 }
 
-TN__PRIVATE int tn__epoll_ctl(tn_loop *loop, int op, int fd, int events) {
+TN__PRIVATE int tn__epoll_ctl(tn_loop *loop, int op, int fd, int slot, int events) {
     tn__epoll *p = (tn__epoll *)*tn__loop_backend(loop);
     struct epoll_event ev;
     memset(&ev, 0, sizeof ev);
     ev.events = tn__epoll_mask(events);
-    ev.data.fd = fd;
+    ev.data.fd = slot;   /* reported back as the slot (the fd itself unless TN__FD_MAP) */
     if (epoll_ctl(p->epfd, op, fd, &ev) != 0) return tn__last_err();
     return TN_OK;
 }
 
-TN__PRIVATE int tn__poll_add(tn_loop *loop, int fd, int events) {
-    int rc = tn__epoll_ctl(loop, EPOLL_CTL_ADD, fd, events);
+TN__PRIVATE int tn__poll_add(tn_loop *loop, int fd, int slot, int events) {
+    int rc = tn__epoll_ctl(loop, EPOLL_CTL_ADD, fd, slot, events);
     /* an fd closed without remove_fd leaves a stale registration on a reused number */
-    if (rc == TN_EEXIST) rc = tn__epoll_ctl(loop, EPOLL_CTL_MOD, fd, events);
+    if (rc == TN_EEXIST) rc = tn__epoll_ctl(loop, EPOLL_CTL_MOD, fd, slot, events);
     return rc;
 }
 
-TN__PRIVATE int tn__poll_mod(tn_loop *loop, int fd, int events) {
-    return tn__epoll_ctl(loop, EPOLL_CTL_MOD, fd, events);
+TN__PRIVATE int tn__poll_mod(tn_loop *loop, int fd, int slot, int events) {
+    return tn__epoll_ctl(loop, EPOLL_CTL_MOD, fd, slot, events);
 }
 
-TN__PRIVATE int tn__poll_del(tn_loop *loop, int fd) {
+TN__PRIVATE int tn__poll_del(tn_loop *loop, int fd, int slot) {
     tn__epoll *p = (tn__epoll *)*tn__loop_backend(loop);
     struct epoll_event ev;
+    (void)slot;
     memset(&ev, 0, sizeof ev);
     if (epoll_ctl(p->epfd, EPOLL_CTL_DEL, fd, &ev) != 0 && errno != ENOENT && errno != EBADF)
         return tn__last_err();
@@ -93,7 +94,7 @@ TN__PRIVATE int tn__poll_wait(tn_loop *loop, int timeout_ms) {
         if (e & EPOLLOUT) ev |= TN_EV_WRITE;
         if (e & (EPOLLERR | EPOLLHUP)) ev |= TN_EV_ERROR | TN_EV_READ;
         if (e & (EPOLLRDHUP | EPOLLERR | EPOLLHUP)) ev |= TN__EV_RDHUP;
-        tn__loop_fired(loop)[i].fd = p->events[i].data.fd;
+        tn__loop_fired(loop)[i].slot = p->events[i].data.fd;
         tn__loop_fired(loop)[i].events = ev;
     }
     return n;

@@ -5,8 +5,9 @@
 #if TN__POLL_POLL || TN__POLL_WSAPOLL
 
 /* One dense array handed to poll() (or WSAPoll, which takes the same shape of array over
-   sockets), and an index from the fd (on Windows the socket value, an int: Winsock handles
-   are small multiples of 4) to its position. WSAPoll refuses flags it does not support
+   sockets), an index from the loop's slot for the fd (the fd itself on POSIX and lwIP;
+   Windows: a dense index the loop keeps per SOCKET) to its position, and (TN__FD_MAP)
+   back from each position to its slot. WSAPoll refuses flags it does not support
    (POLLPRI): it gets POLLRDNORM and POLLWRNORM only, and has no peer-left flag (streams
    peek instead: TN__HAVE_RDHUP is 0). */
 #if TN__POLL_WSAPOLL
@@ -14,21 +15,30 @@ typedef WSAPOLLFD tn__pfd;
 #  define TN__PFD_IN POLLRDNORM
 #  define TN__PFD_READY (POLLRDNORM | POLLRDBAND)
 #  define TN__PFD_OUT POLLWRNORM
-#  define TN__PFD_SOCK(fd) TN__SOCK(fd)
 #else
 typedef struct pollfd tn__pfd;
 #  define TN__PFD_IN POLLIN
 #  define TN__PFD_READY (POLLIN | POLLPRI)
 #  define TN__PFD_OUT POLLOUT
-#  define TN__PFD_SOCK(fd) (fd)
 #endif
 
 typedef struct tn__pollset {
     tn__pfd *pfds;            /* the set handed to poll() */
     size_t n, cap;
-    int *index;               /* fd → position in pfds, -1 when absent */
+#if TN__FD_MAP
+    int *slots;               /* position in pfds → the loop's slot */
+    size_t slots_cap;
+#endif
+    int *index;               /* slot → position in pfds, -1 when absent */
     size_t index_cap;
 } tn__pollset;
+
+/* The loop's slot of the entry at pos (without TN__FD_MAP the slot is the fd). */
+#if TN__FD_MAP
+#  define TN__PFD_SLOT(p, pos) ((p)->slots[pos])
+#else
+#  define TN__PFD_SLOT(p, pos) ((int)(p)->pfds[pos].fd)
+#endif
 
 TN__PRIVATE const char *tn__poll_name(void) { return TN__POLL_WSAPOLL ? "wsapoll" : "poll"; }
 TN__PRIVATE tn_socket tn__poll_fd(tn_loop *loop) { (void)loop; return TN_INVALID_SOCKET; }   /* tn_loop_poll_fds */
@@ -45,6 +55,9 @@ TN__PRIVATE void tn__poll_free(tn_loop *loop) {
     if (!p) return;
     tn__free(tn__loop_alloc(loop), p->pfds);
     tn__free(tn__loop_alloc(loop), p->index);
+#if TN__FD_MAP
+    tn__free(tn__loop_alloc(loop), p->slots);
+#endif
     tn__free(tn__loop_alloc(loop), p);
     *tn__loop_backend(loop) = NULL;
 }
@@ -57,46 +70,57 @@ TN__PRIVATE short tn__poll_mask(int events) {
     return (short)m;
 }
 
-TN__PRIVATE int tn__poll_add(tn_loop *loop, int fd, int events) {
+TN__PRIVATE int tn__poll_add(tn_loop *loop, tn_socket fd, int slot, int events) {
     tn__pollset *p = (tn__pollset *)*tn__loop_backend(loop);
     int rc;
-    if (fd < 0) return TN_EINVAL;
-    if ((size_t)fd >= p->index_cap) {
+    if (slot < 0) return TN_EINVAL;
+    if ((size_t)slot >= p->index_cap) {
         size_t old = p->index_cap, i;
-        rc = tn__grow(tn__loop_alloc(loop), (void **)&p->index, &p->index_cap, (size_t)fd + 1, sizeof(int));
+        rc = tn__grow(tn__loop_alloc(loop), (void **)&p->index, &p->index_cap, (size_t)slot + 1, sizeof(int));
         if (rc != 0) return rc;
         for (i = old; i < p->index_cap; i++) p->index[i] = -1;
     }
-    if (p->index[fd] >= 0) {
-        p->pfds[p->index[fd]].events = tn__poll_mask(events);
+    if (p->index[slot] >= 0) {
+        p->pfds[p->index[slot]].events = tn__poll_mask(events);
         return TN_OK;
     }
     if ((rc = tn__grow(tn__loop_alloc(loop), (void **)&p->pfds, &p->cap, p->n + 1, sizeof(tn__pfd))) != 0) return rc;
+#if TN__FD_MAP
+    if ((rc = tn__grow(tn__loop_alloc(loop), (void **)&p->slots, &p->slots_cap, p->n + 1, sizeof(int))) != 0) return rc;
+#endif
     if ((rc = tn__loop_fired_reserve(loop, p->n + 1)) != 0) return rc;
-    p->pfds[p->n].fd = TN__PFD_SOCK(fd);
+    p->pfds[p->n].fd = fd;
     p->pfds[p->n].events = tn__poll_mask(events);
     p->pfds[p->n].revents = 0;
-    p->index[fd] = (int)p->n++;
+#if TN__FD_MAP
+    p->slots[p->n] = slot;
+#endif
+    p->index[slot] = (int)p->n++;
     return TN_OK;
 }
 
-TN__PRIVATE int tn__poll_mod(tn_loop *loop, int fd, int events) {
+TN__PRIVATE int tn__poll_mod(tn_loop *loop, tn_socket fd, int slot, int events) {
     tn__pollset *p = (tn__pollset *)*tn__loop_backend(loop);
-    if (fd < 0 || (size_t)fd >= p->index_cap || p->index[fd] < 0) return TN_ENOENT;
-    p->pfds[p->index[fd]].events = tn__poll_mask(events);
+    (void)fd;
+    if (slot < 0 || (size_t)slot >= p->index_cap || p->index[slot] < 0) return TN_ENOENT;
+    p->pfds[p->index[slot]].events = tn__poll_mask(events);
     return TN_OK;
 }
 
-TN__PRIVATE int tn__poll_del(tn_loop *loop, int fd) {
+TN__PRIVATE int tn__poll_del(tn_loop *loop, tn_socket fd, int slot) {
     tn__pollset *p = (tn__pollset *)*tn__loop_backend(loop);
     int pos;
-    if (fd < 0 || (size_t)fd >= p->index_cap || (pos = p->index[fd]) < 0) return TN_OK;
+    (void)fd;
+    if (slot < 0 || (size_t)slot >= p->index_cap || (pos = p->index[slot]) < 0) return TN_OK;
     p->n--;
-    if ((size_t)pos != p->n) {
+    if ((size_t)pos != p->n) {   /* the last entry fills the hole */
         p->pfds[pos] = p->pfds[p->n];
-        p->index[(int)p->pfds[pos].fd] = pos;
+#if TN__FD_MAP
+        p->slots[pos] = p->slots[p->n];
+#endif
+        p->index[TN__PFD_SLOT(p, pos)] = pos;
     }
-    p->index[fd] = -1;
+    p->index[slot] = -1;
     return TN_OK;
 }
 
@@ -126,7 +150,7 @@ TN__PRIVATE int tn__poll_wait(tn_loop *loop, int timeout_ms) {
 #if TN__HAVE_POLLRDHUP
         if (r & POLLRDHUP) ev |= TN__EV_RDHUP | TN_EV_READ;
 #endif
-        tn__loop_fired(loop)[k].fd = (int)p->pfds[i].fd;
+        tn__loop_fired(loop)[k].slot = TN__PFD_SLOT(p, i);
         tn__loop_fired(loop)[k].events = ev;
         k++;
     }

@@ -46,9 +46,9 @@ TN_API const char *tn_static_mime_type(tn_str path) {
     return "application/octet-stream";
 }
 
-/* ---- what is served: a file (fd) or memory, and its validators ---- */
+/* ---- what is served: a file or memory, and its validators ---- */
 typedef struct tn__st_entity {
-    int fd;                        /* -1 for memory; owned: closed when done */
+    tn__file file;                 /* TN__FILE_NONE for memory; owned: closed when done */
     const unsigned char *mem;
     uint64_t size;
     int64_t mtime;                 /* Unix seconds */
@@ -66,7 +66,7 @@ typedef struct tn__st_entity {
 typedef struct tn__st_send {
     tn_request *req;
     tn_allocator *a;
-    int fd;
+    tn__file file;                 /* TN__FILE_NONE for memory; owned */
     const unsigned char *mem;
     uint64_t off, left;
     int use_sendfile;
@@ -81,16 +81,16 @@ typedef struct tn__st_send {
 
 TN__PRIVATE tn_allocator *tn__st_alloc(tn_request *req) { return tn__loop_alloc(tn_http_server_loop(tn_request_server(req))); }
 
-TN__PRIVATE void tn__st_close_fd(int fd) {
+/* Close *f once (it becomes TN__FILE_NONE). */
+TN__PRIVATE void tn__st_close_file(tn__file *f) {
 #if TN_HAS_FILESYSTEM
-    tn__fd_close(fd);
-#else
-    (void)fd;
+    tn__file_close(*f);
 #endif
+    *f = TN__FILE_NONE;
 }
 
 TN__PRIVATE void tn__st_free(tn__st_send *st) {
-    if (st->fd >= 0) tn__st_close_fd(st->fd);
+    tn__st_close_file(&st->file);
 #if TN_HAS_DEFLATE
     tn_inflater_free(st->inf);
 #endif
@@ -149,17 +149,19 @@ TN__PRIVATE void tn__st_pump(tn__st_send *st) {
     } else {
 #if TN_HAS_FILESYSTEM
         rc = TN_ENOTSUP;
+#if TN__HAVE_SENDFILE
         if (st->use_sendfile) {
-            rc = tn__response_sendfile(req, st->fd, (int64_t)st->off, st->left, tn__st_on_written, st);
+            rc = tn__response_sendfile(req, st->file, (int64_t)st->off, st->left, tn__st_on_written, st);
             if (rc == TN_OK) n = st->left;
             else if (rc == TN_ENOTSUP) st->use_sendfile = 0;
         }
+#endif
         if (rc == TN_ENOTSUP) {
-            ssize_t r;
+            long r;
             if (!st->buf && !(st->buf = (char *)tn__alloc(st->a, TN__ST_CHUNK))) {
                 rc = TN_ENOMEM;
             } else {
-                do r = pread(st->fd, st->buf, (size_t)n, (off_t)st->off); while (r < 0 && errno == EINTR);
+                r = tn__file_pread(st->file, st->buf, (size_t)n, st->off);
                 if (r > 0) {
                     n = (uint64_t)r;
                     rc = tn_response_write(req, st->buf, (size_t)n, tn__st_on_written, st);
@@ -265,7 +267,7 @@ TN__PRIVATE int tn__st_clean(tn_str rel, char *out, size_t cap, size_t *out_len,
 /* ---- the response, common to files and assets ---- */
 
 /* Headers, then 304 / 416 / 206 / 200, then the body (or just the head for HEAD).
-   Takes ownership of e->fd. */
+   Takes ownership of e->file. */
 TN__PRIVATE int tn__st_send_entity(tn_request *req, const tn_static_opts *opts, tn__st_entity *e, int head) {
     char date[TN_HTTP_DATE_LEN + 1], val[96];
     tn_str hv;
@@ -296,7 +298,7 @@ TN__PRIVATE int tn__st_send_entity(tn_request *req, const tn_static_opts *opts, 
         not_modified = tn_http_date_parse(hv, &since) == TN_OK && e->mtime <= since;
     }
     if (not_modified) {
-        tn__st_close_fd(e->fd);
+        tn__st_close_file(&e->file);
         return tn_respond(req, 304, NULL, NULL, 0);
     }
 
@@ -325,7 +327,7 @@ TN__PRIVATE int tn__st_send_entity(tn_request *req, const tn_static_opts *opts, 
         }
         rc = use ? tn_range_parse(hv, e->size, rg, TORNADO_MAX_RANGES, &count) : TN_EPARSE;
         if (rc == TN_EBAD_RANGE) {
-            tn__st_close_fd(e->fd);
+            tn__st_close_file(&e->file);
             (void)tn_content_range_format(NULL, e->size, val, sizeof val, NULL);
             if ((rc = tn_response_set_header(req, "Content-Range", val)) != TN_OK) return rc;
             return tn_respond(req, 416, NULL, NULL, 0);
@@ -341,7 +343,7 @@ TN__PRIVATE int tn__st_send_entity(tn_request *req, const tn_static_opts *opts, 
 
     if (head || len == 0) {
         /* the head only: HEAD never reads the file (the server sends no body for HEAD) */
-        tn__st_close_fd(e->fd);
+        tn__st_close_file(&e->file);
         if ((rc = tn_response_start(req, status, (int64_t)len)) != TN_OK) return rc;
         return tn_response_finish(req);
     }
@@ -352,11 +354,12 @@ TN__PRIVATE int tn__st_send_entity(tn_request *req, const tn_static_opts *opts, 
     }
     st->req = req;
     st->a = tn__st_alloc(req);
-    st->fd = e->fd;
+    st->file = e->file;
+    e->file = TN__FILE_NONE;   /* the transfer owns it now */
     st->mem = e->mem;
     st->off = first;
     st->left = len;
-    st->use_sendfile = TN__HAVE_SENDFILE && e->fd >= 0 && !(opts && opts->no_sendfile);
+    st->use_sendfile = TN__HAVE_SENDFILE && st->file != TN__FILE_NONE && !(opts && opts->no_sendfile);
     length = (int64_t)len;
 #if TN_HAS_DEFLATE
     if (e->inflate) {
@@ -387,7 +390,7 @@ TN__PRIVATE int tn__st_send_entity(tn_request *req, const tn_static_opts *opts, 
     return TN_OK;
 fail:
     /* out of memory or a bad asset ETag: the request still gets an answer */
-    tn__st_close_fd(e->fd);
+    tn__st_close_file(&e->file);
     (void)tn_response_clear_header(req, "Content-Range");
     return tn__st_error(req, 500);
 }
@@ -425,129 +428,70 @@ TN__PRIVATE int tn__st_path_has_slash(tn_request *req) {
 /* ---- files ---- */
 #if TN_HAS_FILESYSTEM
 
-/* A symlink met while walking: open it only if its target stays under the root (both
-   resolved with realpath), or anywhere with follow_symlinks_out. prefix is the relative
-   path up to and including the link. Returns an fd, -1 (errno set), or -2 (escapes). */
-TN__PRIVATE int tn__st_open_link(const tn_static_opts *o, int dirfd, const char *seg, const char *prefix,
-                                 int flags) {
-    char rroot[PATH_MAX], full[PATH_MAX], real[PATH_MAX];
-    size_t rl;
-    int fd;
-    if (o->follow_symlinks_out) {
-        do fd = openat(dirfd, seg, flags & ~O_NOFOLLOW); while (fd < 0 && errno == EINTR);
-        return fd;
-    }
-    if (!realpath(o->root, rroot)) return -1;
-    if ((size_t)snprintf(full, sizeof full, "%s/%s", o->root, prefix) >= sizeof full) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    if (!realpath(full, real)) return -1;   /* dangling: ENOENT */
-    rl = strlen(rroot);
-    if (rl == 1) rl = 0;   /* the root is "/" */
-    if (strncmp(real, rroot, rl) != 0 || (real[rl] != '/' && real[rl] != 0)) return -2;
-    do fd = open(real, flags); while (fd < 0 && errno == EINTR);   /* real has no links left */
-    return fd;
-}
-
-TN__PRIVATE int tn__st_errno_status(int e) {
-    if (e == ENOENT || e == ENOTDIR || e == ENAMETOOLONG || e == ELOOP) return 404;
-    if (e == EACCES || e == EPERM) return 403;
-    return 500;
-}
-
-/* Open path (normalised by tn__st_clean) under the root, one component at a time relative
-   to the previous directory's fd, never following a symlink without checking it. Returns
-   0 with *out (and *st) set, or the status to answer. */
-TN__PRIVATE int tn__st_open(const tn_static_opts *o, char *path, int *out, struct stat *st) {
-    int dirfd, fd;
-    char *seg = path;
-    do dirfd = open(o->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC); while (dirfd < 0 && errno == EINTR);
-    if (dirfd < 0) return tn__st_errno_status(errno);
-    fd = dirfd;
-    while (*seg) {
-        char *slash = strchr(seg, '/');
-        int last = slash == NULL, flags, e;
-        flags = O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | (last ? 0 : O_DIRECTORY);
-        if (slash) *slash = 0;
-        do fd = openat(dirfd, seg, flags); while (fd < 0 && errno == EINTR);
-        e = errno;
-        if (fd < 0 && e != ENOENT) {
-            struct stat ls;
-            if (fstatat(dirfd, seg, &ls, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(ls.st_mode)) {
-                fd = tn__st_open_link(o, dirfd, seg, path, flags);
-                e = fd == -2 ? EACCES : errno;
-            }
-        }
-        if (slash) *slash = '/';
-        tn__fd_close(dirfd);
-        if (fd < 0) return fd == -2 ? 403 : tn__st_errno_status(e);
-        dirfd = fd;
-        seg = slash ? slash + 1 : seg + strlen(seg);
-    }
-    if (fstat(fd, st) != 0) {
-        int e = errno;
-        tn__fd_close(fd);
-        return tn__st_errno_status(e);
-    }
-    *out = fd;
-    return 0;
+/* Open path (normalised by tn__st_clean) under the root: platform.c's tn__file_open_under
+   (openat + O_NOFOLLOW on POSIX; CreateFileW + reparse-point and final-path checks on
+   Windows). Returns 0 with *out and *fi set, or the status to answer. */
+TN__PRIVATE int tn__st_open(const tn_static_opts *o, char *path, tn__file *out, tn__file_info *fi) {
+    int rc = tn__file_open_under(o->root, path, o->follow_symlinks_out, out, fi);
+    if (rc == TN_OK) return 0;
+    return rc == TN_ENOENT ? 404 : rc == TN_EACCES ? 403 : 500;
 }
 
 TN_API int tn_static_serve(tn_request *req, const tn_static_opts *opts, tn_str rel_path) {
     char path[TN__ST_PATH_MAX];
     size_t plen = 0;
-    int head, want_dir = 0, fd = -1, st_code;
-    struct stat sb;
+    int head, want_dir = 0, st_code;
+    tn__file f = TN__FILE_NONE;
+    tn__file_info fi;
     tn__st_entity e;
     const char *def;
     if (!req || !opts || !opts->root) return TN_EINVAL;
     if (!tn__st_method(req, &head)) return tn__st_error(req, 405);
     if ((st_code = tn__st_clean(rel_path, path, sizeof path, &plen, &want_dir)) != 0) return tn__st_error(req, st_code);
-    if ((st_code = tn__st_open(opts, path, &fd, &sb)) != 0) return tn__st_error(req, st_code);
-    if (S_ISDIR(sb.st_mode)) {
-        tn__fd_close(fd);
+    if ((st_code = tn__st_open(opts, path, &f, &fi)) != 0) return tn__st_error(req, st_code);
+    if (fi.kind == TN__FILE_DIR) {
+        tn__st_close_file(&f);
         if (!tn__st_path_has_slash(req)) return tn__st_redirect_slash(req);
         def = opts->default_filename ? opts->default_filename : "index.html";
         if (!def[0] || strchr(def, '/') || plen + strlen(def) + 2 > sizeof path) return tn__st_error(req, 403);
         if (plen) path[plen++] = '/';
         memcpy(path + plen, def, strlen(def) + 1);
         plen += strlen(def);
-        if ((st_code = tn__st_open(opts, path, &fd, &sb)) != 0) return tn__st_error(req, st_code);
+        if ((st_code = tn__st_open(opts, path, &f, &fi)) != 0) return tn__st_error(req, st_code);
         want_dir = 0;
     }
-    if (!S_ISREG(sb.st_mode) || want_dir) {
-        tn__fd_close(fd);
-        return tn__st_error(req, want_dir && S_ISREG(sb.st_mode) ? 404 : 403);
+    if (fi.kind != TN__FILE_REG || want_dir) {
+        tn__st_close_file(&f);
+        return tn__st_error(req, want_dir && fi.kind == TN__FILE_REG ? 404 : 403);
     }
     memset(&e, 0, sizeof e);
     if (opts->precompressed && !(plen >= 3 && tn_str_ieq(tn_str_make(path + plen - 3, 3), tn_str_c(".gz"))) &&
         plen + 4 <= sizeof path) {
         /* a "<file>.gz" sibling goes to clients that accept gzip (nginx's gzip_static) */
-        int gfd = -1;
-        struct stat gsb;
+        tn__file gf = TN__FILE_NONE;
+        tn__file_info gfi;
         memcpy(path + plen, ".gz", 4);
-        if (tn__st_open(opts, path, &gfd, &gsb) == 0) {
-            if (S_ISREG(gsb.st_mode)) {
+        if (tn__st_open(opts, path, &gf, &gfi) == 0) {
+            if (gfi.kind == TN__FILE_REG) {
                 e.vary = 1;
                 if (tn_request_accepts_coding(req, "gzip")) {
-                    tn__fd_close(fd);
-                    fd = gfd;
-                    sb = gsb;
-                    gfd = -1;
+                    tn__st_close_file(&f);
+                    f = gf;
+                    fi = gfi;
+                    gf = TN__FILE_NONE;
                     e.gzip = 1;
                 }
             }
-            if (gfd >= 0) tn__fd_close(gfd);
+            tn__st_close_file(&gf);
         }
         path[plen] = 0;
     }
-    e.fd = fd;
-    e.size = (uint64_t)sb.st_size;
-    e.mtime = (int64_t)sb.st_mtime;
+    e.file = f;
+    e.size = fi.size;
+    e.mtime = fi.mtime;
     e.has_mtime = 1;
-    snprintf(e.etag, sizeof e.etag, "\"%llx-%llx-%llx\"", (unsigned long long)sb.st_ino, (unsigned long long)e.size,
-             (unsigned long long)((int64_t)sb.st_mtime * 1000000000 + TN__STAT_MTIME_NSEC(&sb)));
+    snprintf(e.etag, sizeof e.etag, "\"%llx-%llx-%llx\"", (unsigned long long)fi.id, (unsigned long long)e.size,
+             (unsigned long long)fi.mtime_ns);
     e.ctype = tn_static_mime_type(tn_str_make(path, plen));
     return tn__st_send_entity(req, opts, &e, head);
 }
@@ -587,7 +531,7 @@ TN_API int tn_static_serve_assets(tn_request *req, const tn_static_asset *table,
     }
     if (!a) return tn__st_error(req, 404);
     memset(&e, 0, sizeof e);
-    e.fd = -1;
+    e.file = TN__FILE_NONE;
     e.mem = a->data;
     e.size = a->len;
     e.mtime = a->mtime;

@@ -41,13 +41,23 @@ TN__BEGIN_DECLS
    symlink is followed unchecked; a symlink met on the way is resolved with realpath(3)
    and followed only if it stays inside the root's real path (or follow_symlinks_out).
    Only regular files are served.
+   Windows: CreateFileW on the UTF-8 path made UTF-16, with FILE_FLAG_OPEN_REPARSE_POINT;
+   a symbolic link or junction (anywhere on the path) is followed only if the opened
+   file's final path (GetFinalPathNameByHandleW, checked on the handle itself, so no race)
+   lies under the root's (or follow_symlinks_out). Names Windows reads as something else
+   are refused with 403: ':' (alternate data streams "a.txt::$DATA", drives "C:"), device
+   names in any directory with any extension (CON, PRN, AUX, NUL, COM1-9, LPT1-9, CONIN$,
+   CONOUT$: "nul", "con.txt"), a trailing '.' or ' ' in any segment, < > " | ? * and
+   control characters. Paths longer than MAX_PATH get 404 unless the program is long-path
+   aware.
 
    Files are sent in 64 KiB pieces, each written when the previous one reached the socket
    (memory stays bounded however slow the client), or with sendfile(2) on Linux plain
-   sockets (no copy through user space at all). Reads of the file block the loop thread
-   for one piece at a time, as Tornado's do. The ETag is made from the inode, size and
-   modification time (no read of the content; Tornado hashes the content: stable across
-   machines, but a whole read per file). */
+   sockets (no copy through user space at all; elsewhere, Windows included, read + write).
+   Reads of the file block the loop thread for one piece at a time, as Tornado's do. The
+   ETag is made from the inode (Windows: the file index), size and modification time (no
+   read of the content; Tornado hashes the content: stable across machines, but a whole
+   read per file). */
 
 /* Ten years in seconds: the cache time of versioned URLs (Tornado's CACHE_MAX_AGE). */
 #define TN_STATIC_VERSIONED_MAX_AGE 315360000

@@ -66,7 +66,7 @@ struct tn_stream {
     tn__idle *idle;                /* the idle timeout, or NULL */
     void *user;
 
-    int fd;
+    tn_socket fd;                  /* a pipe stream's int fd on POSIX (tn_socket is int there) */
     int16_t cause;                 /* the close cause: a TN_E* code (tn__stream_close_now) */
     unsigned char dlen;            /* read_until: delimiter length (1..64) */
     unsigned char tpwant;          /* interest the transport asked for (tn__stream_transport_want) */
@@ -113,10 +113,10 @@ TN__PRIVATE void tn__stream_buf_release(tn_stream *s, tn__cbuf **b) {
 /* (the system calls are platform.c's: EINTR, SIGPIPE and Winsock are handled there) */
 TN__PRIVATE long tn__stream_sock_read(tn_stream *s, void *buf, size_t n) { return tn__sock_recv(s->fd, buf, n); }
 TN__PRIVATE long tn__stream_sock_write(tn_stream *s, const void *buf, size_t n) { return tn__sock_send(s->fd, buf, n); }
-TN__PRIVATE long tn__stream_fd_read(tn_stream *s, void *buf, size_t n) { return tn__fd_read(s->fd, buf, n); }
-TN__PRIVATE long tn__stream_fd_write(tn_stream *s, const void *buf, size_t n) { return tn__fd_write(s->fd, buf, n); }
+TN__PRIVATE long tn__stream_fd_read(tn_stream *s, void *buf, size_t n) { return tn__fd_read((int)s->fd, buf, n); }
+TN__PRIVATE long tn__stream_fd_write(tn_stream *s, const void *buf, size_t n) { return tn__fd_write((int)s->fd, buf, n); }
 TN__PRIVATE long tn__stream_sock_writev(tn_stream *s, const tn_str *bufs, int n) { return tn__sock_sendv(s->fd, bufs, n); }
-TN__PRIVATE long tn__stream_fd_writev(tn_stream *s, const tn_str *bufs, int n) { return tn__fd_writev(s->fd, bufs, n); }
+TN__PRIVATE long tn__stream_fd_writev(tn_stream *s, const tn_str *bufs, int n) { return tn__fd_writev((int)s->fd, bufs, n); }
 
 TN__PRIVATE int tn__stream_sock_shutdown(tn_stream *s) {
     return tn__sock_shutdown_write(s->fd);
@@ -171,10 +171,10 @@ TN__PRIVATE void tn__stream_close_now(tn_stream *s, int cause) {
     s->closed = 1;
     s->cause = (int16_t)(cause >= -32768 && cause <= 32767 ? cause : (int)TN_ESYS);   /* (every TN_E* fits) */
     if (s->ops->closing) s->ops->closing(s, cause);   /* TLS: close_notify while the fd is open */
-    if (s->fd >= 0) {
+    if (s->fd != TN_INVALID_SOCKET) {
         (void)tn_loop_remove_fd(loop, s->fd);
         tn__fd_close(s->fd);
-        s->fd = -1;
+        s->fd = TN_INVALID_SOCKET;
     }
     if (s->idle && s->idle->timer) {
         (void)tn_loop_cancel(loop, s->idle->timer);
@@ -617,11 +617,11 @@ TN__PRIVATE void tn__stream_opts_resolve(const tn_stream_opts *opts, tn_stream *
 
 /* setup: make fd non-blocking and close-on-exec (0 for sockets we created that way).
    extra: bytes for the owner's per-connection state in the same allocation. */
-TN__PRIVATE int tn__stream_new(tn_loop *loop, int fd, const tn__transport_ops *ops, const tn_stream_opts *opts,
+TN__PRIVATE int tn__stream_new(tn_loop *loop, tn_socket fd, const tn__transport_ops *ops, const tn_stream_opts *opts,
                                int setup, size_t extra, tn_stream **out) {
     tn_stream *s;
     int rc;
-    if (!loop || fd < 0 || !out) return TN_EINVAL;
+    if (!loop || fd == TN_INVALID_SOCKET || !out) return TN_EINVAL;
     *out = NULL;
     if (setup && (rc = tn__fd_setup(fd)) != 0) return rc;
     s = (tn_stream *)tn__calloc(tn__loop_alloc(loop), TN__STREAM_SIZE + extra);
@@ -646,11 +646,20 @@ TN_API int tn_stream_new_socket(tn_loop *loop, tn_socket fd, const tn_stream_opt
 }
 
 TN_API int tn_stream_new_pipe(tn_loop *loop, int fd, const tn_stream_opts *opts, tn_stream **out) {
+#if defined(_WIN32)   /* WSAPoll watches sockets only */
+    (void)loop;
+    (void)fd;
+    (void)opts;
+    if (out) *out = NULL;
+    return TN_ENOTSUP;
+#else
+    if (fd < 0) return TN_EINVAL;
     return tn__stream_new(loop, fd, &tn__stream_pipe_ops, opts, 1, 0, out);
+#endif
 }
 
 /* A socket from tn__net_accept / tn__socket: already non-blocking and close-on-exec. */
-TN__PRIVATE int tn__stream_new_own_socket(tn_loop *loop, int fd, const tn_stream_opts *opts, size_t extra,
+TN__PRIVATE int tn__stream_new_own_socket(tn_loop *loop, tn_socket fd, const tn_stream_opts *opts, size_t extra,
                                           tn_stream **out) {
     return tn__stream_new(loop, fd, &tn__stream_socket_ops, opts, 0, extra, out);
 }

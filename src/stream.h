@@ -62,7 +62,8 @@ typedef void (*tn_close_cb)(tn_stream *s, int cause, void *user);
 /* Wrap a connected socket (takes ownership of fd on success; it is made non-blocking).
    opts may be NULL. Returns TN_OK, TN_EINVAL, TN_ENOMEM, TN_EEXIST (fd already watched). */
 TN_API int tn_stream_new_socket(tn_loop *loop, tn_socket fd, const tn_stream_opts *opts, tn_stream **out);
-/* Wrap one end of a pipe (or any fd read() and write() work on). Takes ownership. */
+/* Wrap one end of a pipe (or any fd read() and write() work on). Takes ownership.
+   POSIX only: TN_ENOTSUP on Windows (WSAPoll watches sockets only). */
 TN_API int tn_stream_new_pipe(tn_loop *loop, int fd, const tn_stream_opts *opts, tn_stream **out);
 
 /* Read exactly n bytes (TN_READ_PARTIAL: 1..n bytes as soon as any are there;

@@ -16,7 +16,7 @@ struct tn_tcp_server {
     tn_tcp_server_opts opts;
     tn_tcp_conn_cb cb;
     void *user;
-    int *fds;                      /* listening sockets */
+    tn_socket *fds;                /* listening sockets */
     size_t nfds, fds_cap;
     size_t conns;
     tn__tcp_conn *first;           /* open connections (O(1) insert and remove) */
@@ -102,7 +102,8 @@ TN__PRIVATE void tn__tcp_srv_on_accept(tn_loop *loop, tn_socket lfd, int events,
         tn_addr peer;
         tn_stream *s;
         tn__tcp_conn *c;
-        int fd = -1, rc;
+        tn_socket fd = TN_INVALID_SOCKET;
+        int rc;
         if (tn__tcp_srv_at_cap(srv)) {
             tn__tcp_srv_set_accepting(srv, 0);
             break;
@@ -186,9 +187,9 @@ TN_API int tn_tcp_server_new(tn_loop *loop, const tn_tcp_server_opts *opts, tn_t
 
 TN_API int tn_tcp_server_add_socket(tn_tcp_server *srv, tn_socket fd) {
     int rc;
-    if (!srv || fd < 0) return TN_EINVAL;
+    if (!srv || fd == TN_INVALID_SOCKET) return TN_EINVAL;
     if (srv->h.closing) return TN_ECLOSED;
-    if ((rc = tn__grow(tn__loop_alloc(srv->h.loop), (void **)&srv->fds, &srv->fds_cap, srv->nfds + 1, sizeof(int))) != 0) return rc;
+    if ((rc = tn__grow(tn__loop_alloc(srv->h.loop), (void **)&srv->fds, &srv->fds_cap, srv->nfds + 1, sizeof(tn_socket))) != 0) return rc;
     if ((rc = tn__fd_setup(fd)) != 0) return rc;
     rc = tn__loop_add_fd(srv->h.loop, fd, srv->paused ? 0 : TN_EV_READ, tn__tcp_srv_on_accept, srv, 1);
     if (rc != 0) return rc;
@@ -350,7 +351,7 @@ struct tn_connector {
     size_t *chain[2];              /* address indices: [0] first family, [1] the other */
     size_t len[2], pos[2];
     int started[2];
-    int fd[2];                     /* attempt in flight per chain, -1 if none */
+    tn_socket fd[2];               /* attempt in flight per chain, TN_INVALID_SOCKET if none */
     tn_timer_id timeout_timer, fallback_timer;
     int last_err;
     int done;
@@ -361,10 +362,10 @@ struct tn_connector {
 TN__PRIVATE void tn__tcp_cx_try(tn_connector *c, int chain);
 
 TN__PRIVATE void tn__tcp_cx_drop_attempt(tn_connector *c, int chain) {
-    if (c->fd[chain] >= 0) {
+    if (c->fd[chain] != TN_INVALID_SOCKET) {
         (void)tn_loop_remove_fd(c->h.loop, c->fd[chain]);
         tn__fd_close(c->fd[chain]);
-        c->fd[chain] = -1;
+        c->fd[chain] = TN_INVALID_SOCKET;
     }
 }
 
@@ -401,11 +402,11 @@ TN__PRIVATE void tn__tcp_cx_finalize(tn__handle *h) {
 }
 static const tn__handle_type tn__tcp_connector_type = { "tcp_connector", tn__tcp_cx_finalize };
 
-TN__PRIVATE void tn__tcp_cx_success(tn_connector *c, int chain, int fd) {
+TN__PRIVATE void tn__tcp_cx_success(tn_connector *c, int chain, tn_socket fd) {
     tn_stream *s;
     int rc;
     (void)tn_loop_remove_fd(c->h.loop, fd);
-    if (c->fd[chain] == fd) c->fd[chain] = -1;
+    if (c->fd[chain] == fd) c->fd[chain] = TN_INVALID_SOCKET;
     rc = tn__stream_new_own_socket(c->h.loop, fd, &c->opts.stream, 0, &s);
     if (rc != 0) {
         tn__fd_close(fd);
@@ -416,7 +417,8 @@ TN__PRIVATE void tn__tcp_cx_success(tn_connector *c, int chain, int fd) {
 }
 
 TN__PRIVATE void tn__tcp_cx_on_writable(tn_connector *c, int chain) {
-    int fd = c->fd[chain], err = tn__sock_error(fd);
+    tn_socket fd = c->fd[chain];
+    int err = tn__sock_error(fd);
     if (err == 0) {
         tn__tcp_cx_success(c, chain, fd);
         return;
@@ -448,7 +450,8 @@ TN__PRIVATE void tn__tcp_cx_try(tn_connector *c, int chain) {
     tn_loop *loop = c->h.loop;
     while (!c->done && c->pos[chain] < c->len[chain]) {
         const tn_addr *a = &c->addrs[c->chain[chain][c->pos[chain]++]];
-        int fd = -1, rc;
+        tn_socket fd = TN_INVALID_SOCKET;
+        int rc;
         if ((rc = tn__socket(tn__net_csa(a)->sa_family, SOCK_STREAM, &fd)) != 0) {
             c->last_err = rc;
             continue;
@@ -491,7 +494,7 @@ TN__PRIVATE void tn__tcp_cx_try(tn_connector *c, int chain) {
         tn__tcp_cx_start_chain(c, 1 - chain);
         return;
     }
-    if (c->fd[0] < 0 && c->fd[1] < 0 && c->pos[0] >= c->len[0] && c->pos[1] >= c->len[1])
+    if (c->fd[0] == TN_INVALID_SOCKET && c->fd[1] == TN_INVALID_SOCKET && c->pos[0] >= c->len[0] && c->pos[1] >= c->len[1])
         tn__tcp_cx_finish(c, c->last_err ? c->last_err : TN_EREFUSED, NULL);
 }
 
@@ -559,7 +562,7 @@ TN_API int tn_tcp_connect(tn_loop *loop, const char *host, int port, const tn_co
     c = (tn_connector *)tn__calloc(tn__loop_alloc(loop), sizeof *c);
     if (!c) return TN_ENOMEM;
     tn__tcp_connect_opts_resolve(opts, &c->opts);
-    c->fd[0] = c->fd[1] = -1;
+    c->fd[0] = c->fd[1] = TN_INVALID_SOCKET;
     c->cb = cb;
     c->user = user;
     if (c->opts.source_ip && !(c->source_ip = tn__strdup(tn__loop_alloc(loop), c->opts.source_ip))) {

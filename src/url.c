@@ -157,11 +157,13 @@ TN_API int tn_url_parse_host_port(tn_str s, tn_str *host, int *port) {
     size_t i = 0, j;
     if (!s.ptr) s = tn_str_make("", 0);
     /* fast path (every request's Host): plain reg-name bytes, then nothing or ":" digits */
+#if !defined(__OPTIMIZE_SIZE__)   /* (a size-optimized build goes byte by byte) */
     while (s.len - i >= 8) {   /* 8 lookups ANDed: one branch per 8 bytes */
         const unsigned char *u = (const unsigned char *)s.ptr + i, *t = tn__url_regname;
         if (!(t[u[0]] & t[u[1]] & t[u[2]] & t[u[3]] & t[u[4]] & t[u[5]] & t[u[6]] & t[u[7]])) break;
         i += 8;
     }
+#endif
     while (i < s.len && tn__url_regname[(unsigned char)s.ptr[i]]) i++;
     h = tn_str_make(s.ptr, i);
     if (i < s.len && s.ptr[i] == ':' && s.len - i <= 6) {

@@ -584,7 +584,6 @@ WIN_CC, WIN_CXX, WINE = "x86_64-w64-mingw32-gcc", "x86_64-w64-mingw32-g++", "/us
 WIN_LIBS = ["-lws2_32", "-lbcrypt"]
 # Test programs not built for Windows, and why (they are reported as skipped there).
 WIN_NOT_PORTED = {
-    "test_static": "serves files (TORNADO_NO_FILESYSTEM on Windows) and POSIX test code",
     "test_tls": "OpenSSL for mingw is not installed (TLS is not built on Windows)",
     "test_tls_limits": "OpenSSL for mingw is not installed (TLS is not built on Windows)",
 }

@@ -446,6 +446,76 @@ TN_TEST(fd_update_pause) {
     TN_OK_RC(tn_loop_free(loop));
 }
 
+/* Many watchers added and removed in a scattered order (on Windows this drives the loop's
+   SOCKET -> slot map through growth, deletions and slot reuse): each callback gets its own
+   fd, removed watchers stay quiet, and tn_loop_poll_fds lists exactly the watched fds. */
+#define MANY_PAIRS 48
+typedef struct manyctx { tn_socket fd; int reads; int wrong_fd; } manyctx;
+
+static void many_read(tn_loop *loop, tn_socket fd, int ev, void *u) {
+    manyctx *m = (manyctx *)u;
+    char buf[8];
+    (void)loop;
+    if (fd != m->fd) m->wrong_fd++;
+    if (ev & TN_EV_READ) {
+        (void)read(fd, buf, sizeof buf);
+        m->reads++;
+    }
+}
+
+#define MANY_WATCHED(i) ((i) % 3 != 0 || (i) % 6 == 0)
+
+TN_TEST(fd_watchers_many) {
+    tn_loop *loop = new_loop();
+    int fds[MANY_PAIRS][2], i, round, pending, watched = 0, listed;
+    manyctx m[MANY_PAIRS];
+    tn_pollfd pf[MANY_PAIRS + 1];
+    size_t n, k;
+    memset(m, 0, sizeof m);
+    for (i = 0; i < MANY_PAIRS; i++) {
+        TN_CHECK(fd_pair(fds[i]) == 0);
+        m[i].fd = fds[i][0];
+        TN_OK_RC(tn_loop_add_fd(loop, fds[i][0], TN_EV_READ, many_read, &m[i]));
+    }
+    /* every third goes, from the end; then every sixth comes back */
+    for (i = MANY_PAIRS - 1; i >= 0; i--)
+        if (i % 3 == 0) TN_OK_RC(tn_loop_remove_fd(loop, fds[i][0]));
+    for (i = 0; i < MANY_PAIRS; i++) {
+        if (i % 3 == 0) TN_EQ_RC(tn_loop_update_fd(loop, fds[i][0], TN_EV_READ), TN_ENOENT);
+        else TN_EQ_RC(tn_loop_add_fd(loop, fds[i][0], TN_EV_READ, many_read, &m[i]), TN_EEXIST);
+    }
+    for (i = 0; i < MANY_PAIRS; i += 6) TN_OK_RC(tn_loop_add_fd(loop, fds[i][0], TN_EV_READ, many_read, &m[i]));
+    for (i = 0; i < MANY_PAIRS; i++) watched += MANY_WATCHED(i);
+    TN_EQ_UINT(tn_loop_alive(loop), (size_t)watched);
+    n = tn_loop_poll_fds(loop, pf, MANY_PAIRS + 1);
+    TN_EQ_UINT(n, (size_t)watched + 1);   /* and the loop's own wakeup fd */
+    for (listed = 0, k = 0; k < n; k++) {
+        for (i = 0; i < MANY_PAIRS && m[i].fd != pf[k].fd; i++) {}
+        if (i == MANY_PAIRS) continue;   /* (the wakeup fd) */
+        TN_CHECKF(MANY_WATCHED(i), "poll_fds listed pair %d, not watched", i);
+        TN_EQ_INT(pf[k].events, TN_EV_READ);
+        listed++;
+    }
+    TN_EQ_INT(listed, watched);
+    for (i = 0; i < MANY_PAIRS; i++) TN_CHECK(write(fds[i][1], "x", 1) == 1);
+    for (round = 0; round < 200; round++) {
+        TN_CHECK(tn_loop_run_once(loop, 50) >= 0);
+        for (pending = 0, i = 0; i < MANY_PAIRS; i++) pending += MANY_WATCHED(i) && m[i].reads == 0;
+        if (!pending) break;
+    }
+    for (i = 0; i < MANY_PAIRS; i++) {
+        TN_EQ_INT(m[i].wrong_fd, 0);
+        TN_EQ_INT(m[i].reads, MANY_WATCHED(i) ? 1 : 0);
+    }
+    for (i = 0; i < MANY_PAIRS; i++) {
+        TN_EQ_RC(tn_loop_remove_fd(loop, fds[i][0]), MANY_WATCHED(i) ? TN_OK : TN_ENOENT);
+        close(fds[i][0]);
+        close(fds[i][1]);
+    }
+    TN_EQ_UINT(tn_loop_alive(loop), 0);
+    TN_OK_RC(tn_loop_free(loop));
+}
+
 /* ---- run / stop / run_until ---- */
 static void do_stop(tn_loop *loop, void *u) { (void)u; tn_loop_stop(loop); }
 static void set_flag(tn_loop *loop, void *u) { (void)loop; *(volatile int *)u = 1; }
@@ -608,6 +678,7 @@ TN_TESTS(
     TN_CASE(async_from_signal),
     TN_CASE(fd_watchers),
     TN_CASE(fd_update_pause),
+    TN_CASE(fd_watchers_many),
     TN_CASE(run_stop_run_until),
     TN_CASE(allocator_counts_balance),
     TN_CASE(allocator_failure_is_enomem),

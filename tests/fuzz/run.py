@@ -4,11 +4,13 @@
 Usage:
     python3 tests/fuzz/run.py --replay            build each harness with cc -DTN_FUZZ_MAIN and
                                                   ASan+UBSan, replay its corpus (make test)
-    python3 tests/fuzz/run.py --seconds N [--save] [--only NAME]
+    python3 tests/fuzz/run.py --seconds N [--save] [--only NAME] [--opt -Os]
                                                   build with clang -fsanitize=fuzzer,address,undefined
                                                   and fuzz each harness N seconds on a copy of its
                                                   corpus; --save merges new coverage back into
-                                                  tests/fuzz/corpus/NAME (make fuzz SECONDS=N)
+                                                  tests/fuzz/corpus/NAME (make fuzz SECONDS=N);
+                                                  --opt: the optimization (-O1; -Os fuzzes the
+                                                  parser's compact paths)
 
 Corpora live in tests/fuzz/corpus/<name>/ (name = file name without fuzz_ and .c). Crash
 inputs are written to build/fuzz/artifacts/<name>/. Exit status is 0 only when every harness
@@ -26,6 +28,7 @@ FUZZ = os.path.join(ROOT, "tests", "fuzz")
 BUILD = os.path.join(ROOT, "build", "fuzz")
 WARN = ["-std=c99", "-Wall", "-Wextra", "-Wpedantic", "-Werror"]
 SAN = ["-fsanitize=address,undefined", "-fno-omit-frame-pointer", "-fno-sanitize-recover=undefined"]
+SMALL = ("request", "response", "chunked")   # replayed built with -Os too (the parser's compact paths)
 
 
 def harnesses():
@@ -55,16 +58,23 @@ def replay():
     env = dict(os.environ)
     env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0")
     env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1")
-    names = harnesses()
-    for name in names:
+    # the parser harnesses also run built with -Os: a size-optimized build takes the parser's
+    # compact paths (__OPTIMIZE_SIZE__), which must judge every input as the fast ones do
+    builds = []
+    for name in harnesses():
+        builds.append((name, name, "-O1"))
+        if name in SMALL:
+            builds.append((name, name + ".Os", "-Os"))
+    names = [label for _, label, _ in builds]
+    for src, name, opt in builds:
         exe = os.path.join(BUILD, "replay_" + name)
-        rc, out = run([cc] + WARN + ["-O1", "-g", "-DTN_FUZZ_MAIN"] + SAN +
-                      ["-o", exe, os.path.join(FUZZ, "fuzz_%s.c" % name), "-lpthread"])
+        rc, out = run([cc] + WARN + [opt, "-g", "-DTN_FUZZ_MAIN"] + SAN +
+                      ["-o", exe, os.path.join(FUZZ, "fuzz_%s.c" % src), "-lpthread"])
         if rc != 0:
             print("FAIL fuzz.%s: build\n%s" % (name, out))
             failed += 1
             continue
-        rc, out = run([exe, corpus_dir(name)], timeout=600, env=env)
+        rc, out = run([exe, corpus_dir(src)], timeout=600, env=env)
         m = re.search(r"(\d+) inputs replayed", out)
         n = int(m.group(1)) if m else 0
         total += n
@@ -72,7 +82,7 @@ def replay():
             print("FAIL fuzz.%s: replay exit %d\n%s" % (name, rc, out[-4000:]))
             failed += 1
         elif n == 0:
-            print("FAIL fuzz.%s: no corpus in tests/fuzz/corpus/%s" % (name, name))
+            print("FAIL fuzz.%s: no corpus in tests/fuzz/corpus/%s" % (name, src))
             failed += 1
         else:
             print("ok fuzz.%s: %d inputs replayed" % (name, n))
@@ -80,7 +90,7 @@ def replay():
     return 1 if failed or not names else 0
 
 
-def fuzz(seconds, save):
+def fuzz(seconds, save, opt="-O1"):
     if not shutil.which("clang"):
         print("fuzz: clang not found (apt-get install clang libclang-rt-14-dev)")
         return 1
@@ -89,7 +99,7 @@ def fuzz(seconds, save):
     summary = []
     for name in harnesses():
         exe = os.path.join(BUILD, "libfuzzer_" + name)
-        rc, out = run(["clang"] + WARN + ["-O1", "-g", "-fsanitize=fuzzer,address,undefined",
+        rc, out = run(["clang"] + WARN + [opt, "-g", "-fsanitize=fuzzer,address,undefined",
                                           "-fno-sanitize-recover=undefined", "-o", exe,
                                           os.path.join(FUZZ, "fuzz_%s.c" % name), "-lpthread"])
         if rc != 0:
@@ -129,7 +139,8 @@ def main(argv):
     if "--replay" in argv:
         return replay()
     if "--seconds" in argv:
-        return fuzz(int(argv[argv.index("--seconds") + 1]), "--save" in argv)
+        opt = argv[argv.index("--opt") + 1] if "--opt" in argv else "-O1"
+        return fuzz(int(argv[argv.index("--seconds") + 1]), "--save" in argv, opt)
     print(__doc__)
     return 2
 

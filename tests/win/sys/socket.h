@@ -1,7 +1,9 @@
 /* tests/win/sys/socket.h: for the Windows test build only (make build/win/...): the POSIX
    socket calls the test code makes, over Winsock. tornado.h has brought <winsock2.h> in and
-   the test main (tn_test.h) has called WSAStartup. Test code keeps a socket in an int (a
-   SOCKET handle's value fits), and its close/read/write take sockets and C-runtime fds
+   the test main (tn_test.h) has called WSAStartup. Test code written for POSIX keeps a socket
+   in an int (a SOCKET handle's value fits: Win64 handles carry 32 significant bits, and -1
+   widens to INVALID_SOCKET, TN_INVALID_SOCKET) and hands it to tornado.h's tn_socket (the
+   SOCKET itself) by plain conversion; its close/read/write take sockets and C-runtime fds
    alike: a socket goes to closesocket/recv/send, anything else to _close/_read/_write.
    The other shims here (poll.h, netinet/, arpa/, sys/un.h, sys/resource.h) include this. */
 #ifndef TN_TEST_WIN_SOCKET_H
