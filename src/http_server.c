@@ -99,14 +99,13 @@ struct tn_http_gzip_codec {
    (tn__tcp_conn_state): one allocation per connection, reached only through the tcp
    server's accessors (tn__hc_stream). Every idle connection holds one: kept small (the
    peer's address is asked of the socket when a handler wants it, not stored). */
-struct tn__hconn {
-    tn_http_server *srv;
+struct tn__hconn {                 /* (its server: tn__hc_srv, through the tcp server) */
     tn_request *req;               /* being read or handled; NULL when idle */
     tn__hconn *ready_next;         /* in the server's ready list (next request to start) */
     tn__hconn *tq_prev, *tq_next;
     uint32_t deadline;             /* in a timeout queue: loop time, low 32 bits (tn__hs_tq_left);
                                       lingering: bytes discarded */
-    unsigned char state;           /* TN__HC_* (kept after a detach: see tn__hs_spare) */
+    unsigned char state;           /* TN__HC_* */
     unsigned char reading;         /* a fill is pending */
     unsigned char ready;           /* queued in the server's ready list */
     signed char tq;                /* timeout queue it is in, or TN__TQ_NONE */
@@ -145,8 +144,18 @@ struct tn_http_server {
 
 /* The connection's stream (the allocation its state lives in). */
 TN__PRIVATE tn_stream *tn__hc_stream(tn__hconn *c) { return tn__tcp_conn_stream(c); }
+/* The connection's server: the user of the tcp server that accepted it (not stored: every
+   idle connection would pay a pointer for it). */
+TN__PRIVATE tn_http_server *tn__hc_srv(tn__hconn *c) {
+    return (tn_http_server *)tn__tcp_conn_server_user(tn__hc_stream(c));
+}
 
 TN__PRIVATE void tn__hc_next(tn__hconn *c);
+TN__PRIVATE void tn__hc_on_close(tn_stream *s, int cause, void *user);
+/* 1 once the connection's stream was detached (tn_request_detach): its close callback is
+   no longer ours. The connection's bytes may then hold the new owner's state: only this
+   (which reads the stream) tells a detached connection. */
+TN__PRIVATE int tn__hc_detached(const tn_stream *s) { return tn__stream_close_cb(s) != tn__hc_on_close; }
 TN__PRIVATE void tn__hc_process(tn__hconn *c);
 TN__PRIVATE void tn__hc_fail(tn__hconn *c, int status);
 
@@ -283,7 +292,7 @@ TN__PRIVATE int64_t tn__hs_tq_left(const tn__hconn *c, uint64_t now) {
 }
 
 TN__PRIVATE void tn__hs_tq_unlink(tn__hconn *c) {
-    tn_http_server *srv = c->srv;
+    tn_http_server *srv = tn__hc_srv(c);
     int k = c->tq;
     if (k == TN__TQ_NONE) return;
     if (c->tq_prev) c->tq_prev->tq_next = c->tq_next;
@@ -333,7 +342,7 @@ TN__PRIVATE void tn__hs_tq_arm(tn_http_server *srv) {
 
 /* Put the connection under one kind of timeout (counted from now), or none. */
 TN__PRIVATE void tn__hc_deadline(tn__hconn *c, int kind) {
-    tn_http_server *srv = c->srv;
+    tn_http_server *srv = tn__hc_srv(c);
     uint64_t ms;
     tn__hs_tq_unlink(c);
     if (kind == TN__TQ_NONE || (ms = tn__hs_tq_ms(srv, kind)) == 0) return;
@@ -426,7 +435,7 @@ TN__PRIVATE void tn__hc_after_write(tn_stream *s, int status, void *user);
 /* Start the connection's next request from the loop (never from inside the handler's call:
    pipelined requests would otherwise recurse). One deferred node serves every connection. */
 TN__PRIVATE void tn__hc_schedule(tn__hconn *c) {
-    tn_http_server *srv = c->srv;
+    tn_http_server *srv = tn__hc_srv(c);
     if (c->ready) return;
     c->ready = 1;
     c->ready_next = NULL;
@@ -437,7 +446,7 @@ TN__PRIVATE void tn__hc_schedule(tn__hconn *c) {
 }
 
 TN__PRIVATE void tn__hc_unschedule(tn__hconn *c) {
-    tn_http_server *srv = c->srv;
+    tn_http_server *srv = tn__hc_srv(c);
     tn__hconn **pp, *prev = NULL;
     if (!c->ready) return;
     for (pp = &srv->ready_head; *pp; prev = *pp, pp = &(*pp)->ready_next) {
@@ -1023,22 +1032,21 @@ TN_API int tn_request_detach(tn_request *req, tn_stream **stream) {
     tn__hs_tq_unlink(c);
     /* the tcp server still counts this stream; it is released when the stream closes */
     {
-        c->srv->nconns--;
+        tn__hc_srv(c)->nconns--;
         tn__hc_unschedule(c);   /* its memory stays with the stream, now the caller's */
     }
     return TN_OK;
 }
 
-/* After tn_request_detach the connection's HTTP state is dead but for its state byte
-   (tn_http_server_close and the deadline skip detached connections by it): the bytes
-   before it are spare, for the stream's new owner to keep its own state in (the
-   WebSocket: one allocation per connection, as for HTTP). s: a detached stream; the
-   spare bytes start 8-byte aligned. */
-TN__PRIVATE size_t tn__hs_spare_size(void) { return offsetof(tn__hconn, state); }
+/* After tn_request_detach the connection's HTTP state is dead, all of it: its bytes are
+   spare, for the stream's new owner to keep its own state in (the WebSocket: one
+   allocation per connection, as for HTTP). s: a detached stream; the spare bytes start
+   8-byte aligned. (What is detached is told by the stream, tn__hc_detached, not by these
+   bytes.) */
+TN__PRIVATE size_t tn__hs_spare_size(void) { return sizeof(tn__hconn); }
 TN__PRIVATE void *tn__hs_spare(tn_stream *s) {
-    tn__hconn *c = (tn__hconn *)tn__tcp_conn_state(s);
-    TN_ASSERT(c->state == TN__HC_DETACHED);
-    return c;
+    TN_ASSERT(tn__hc_detached(s));
+    return tn__tcp_conn_state(s);
 }
 TN__PRIVATE tn_stream *tn__hs_spare_stream(void *spare) { return tn__tcp_conn_stream(spare); }
 
@@ -1046,7 +1054,7 @@ TN__PRIVATE tn_stream *tn__hs_spare_stream(void *spare) { return tn__tcp_conn_st
 TN__PRIVATE void tn__hc_fail(tn__hconn *c, int status) {
     char buf[256], *p = buf;
     const char *reason = tn_http_reason(status);
-    tn_http_server *srv = c->srv;
+    tn_http_server *srv = tn__hc_srv(c);
     if (c->req) {
         /* the server's own error replies are logged too (Tornado logs every request); a
            handler that had the request from on_headers hears that its part is over */
@@ -1210,9 +1218,9 @@ TN__PRIVATE void tn__hc_dispatch(tn__hconn *c) {
     tn_request *r = c->req;
 #if TN_HAS_DEFLATE
     if (r->gunzip) {
-        int st = c->srv->opts.gzip->inflate_body(r);
+        int st = tn__hc_srv(c)->opts.gzip->inflate_body(r);
         if (st) {
-            TN__LLOG(c->srv->loop, TN_LOG_DEBUG, TN_EBAD_DEFLATE, "http: gzip request body: answered %d", st);
+            TN__LLOG(tn__hc_srv(c)->loop, TN_LOG_DEBUG, TN_EBAD_DEFLATE, "http: gzip request body: answered %d", st);
             tn__hc_fail(c, st);
             return;
         }
@@ -1224,8 +1232,8 @@ TN__PRIVATE void tn__hc_dispatch(tn__hconn *c) {
     r->dispatched = 1;
     tn__hc_deadline(c, TN__TQ_NONE);
     tn__stream_watch_close(tn__hc_stream(c), 1);   /* notice a client that leaves while we work */
-    c->srv->on_request(r, c->srv->user);
-    if (c->state == TN__HC_DETACHED) return;   /* the handler owns the stream now */
+    tn__hc_srv(c)->on_request(r, tn__hc_srv(c)->user);
+    if (tn__hc_detached(tn__hc_stream(c))) return;   /* the handler owns the stream (and c's bytes) now */
     if (c->req == r) tn__stream_cork(tn__hc_stream(c), 0);   /* answered later: do not hold earlier responses */
 }
 
@@ -1270,7 +1278,7 @@ TN__PRIVATE void tn__hs_req_apply_xheaders(tn_request *r) {
 /* The head is complete: check it, decide the body, and hand over or read on. */
 TN__PRIVATE void tn__hc_head_done(tn__hconn *c, const char *base, size_t head_len) {
     tn_request *r = c->req;
-    tn_http_server *srv = c->srv;
+    tn_http_server *srv = tn__hc_srv(c);
     r->head_len = head_len;
     r->held = head_len;
     r->base = base;
@@ -1350,7 +1358,7 @@ TN__PRIVATE void tn__hc_head_done(tn__hconn *c, const char *base, size_t head_le
    0, 1 (the request is gone), -1 (an error was reported). */
 TN__PRIVATE int tn__hc_body_piece(tn__hconn *c, tn_request *r, tn_str data) {
 #if TN_HAS_DEFLATE
-    if (r->gunzip) return c->srv->opts.gzip->inflate_piece(c, r, data);
+    if (r->gunzip) return tn__hc_srv(c)->opts.gzip->inflate_piece(c, r, data);
 #endif
     r->body_seen += data.len;
     r->body_cb(r, TN_MORE, data, r->body_user);
@@ -1397,7 +1405,7 @@ TN__PRIVATE int tn__hc_stream_body(tn__hconn *c, tn_str data) {
 
 /* Work on whatever the stream holds, by state; read more when needed. */
 TN__PRIVATE void tn__hc_process(tn__hconn *c) {
-    tn_http_server *srv = c->srv;
+    tn_http_server *srv = tn__hc_srv(c);
     tn_str data = tn__stream_peek(tn__hc_stream(c));
     tn_request *r;
     int rc;
@@ -1517,7 +1525,7 @@ TN__PRIVATE void tn__hs_on_ready(tn__defer *d) {
             tn__hconn *next = c->ready_next;
             int was_last = c == last;
             c->ready = 0;
-            if (c->state != TN__HC_DETACHED && !tn_stream_closed(tn__hc_stream(c)) && c->state != TN__HC_CLOSING &&
+            if (!tn__hc_detached(tn__hc_stream(c)) && !tn_stream_closed(tn__hc_stream(c)) && c->state != TN__HC_CLOSING &&
                 c->state != TN__HC_LINGER)
                 tn__hc_next(c);
             if (was_last) break;
@@ -1531,7 +1539,7 @@ TN__PRIVATE void tn__hs_on_ready(tn__defer *d) {
 /* ---- connections ---- */
 TN__PRIVATE void tn__hc_on_close(tn_stream *s, int cause, void *user) {
     tn__hconn *c = (tn__hconn *)user;
-    tn_http_server *srv = c->srv;
+    tn_http_server *srv = tn__hc_srv(c);
     tn_request *r = c->req;
     (void)s;
     (void)cause;
@@ -1565,7 +1573,6 @@ TN__PRIVATE void tn__hs_on_conn(tn_tcp_server *tcp, tn_stream *s, const tn_addr 
     tn__hconn *c = (tn__hconn *)tn__tcp_conn_state(s);   /* allocated (zeroed) with the stream */
     (void)tcp;
     (void)peer;
-    c->srv = srv;
     c->state = TN__HC_HEAD;
     c->tq = TN__TQ_NONE;
     srv->nconns++;
@@ -1608,14 +1615,14 @@ TN__PRIVATE void tn__hs_on_tcp_closed(tn_loop *loop, void *user) {
 TN__PRIVATE void tn__hs_close_conn(tn_stream *s, void *ctx) {
     tn__hconn *c = (tn__hconn *)tn__tcp_conn_state(s);
     (void)ctx;
-    if (c->state == TN__HC_DETACHED) return;
+    if (tn__hc_detached(s)) return;
     if (!c->req && c->state != TN__HC_DRAIN) (void)tn_stream_close(s, NULL, NULL);
     else if (c->req) c->req->close_after = 1;
 }
 
 TN__PRIVATE void tn__hs_abort_conn(tn_stream *s, void *ctx) {
     (void)ctx;
-    if (((tn__hconn *)tn__tcp_conn_state(s))->state != TN__HC_DETACHED) (void)tn_stream_abort(s, TN_ETIMEOUT);
+    if (!tn__hc_detached(s)) (void)tn_stream_abort(s, TN_ETIMEOUT);
 }
 
 TN__PRIVATE void tn__hs_on_deadline(tn_loop *loop, void *user) {

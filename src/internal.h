@@ -386,10 +386,30 @@ TN__PRIVATE void tn__buf_w_ch(tn__buf_w *w, char c);
 TN__PRIVATE void tn__buf_w_u64(tn__buf_w *w, uint64_t v);
 TN__PRIVATE int tn__buf_w_end(tn__buf_w *w, size_t *out_len);
 TN__PRIVATE int tn__buf_w_reserve(tn__buf_w *w, tn_buf *b, size_t n);
-/* Storage handed in and out whole: adopt gives an empty b (holding none) the block p of cap
-   bytes from b's allocator; detach takes b's storage away (NULL if none), its size in *cap. */
-TN__PRIVATE void tn__buf_adopt(tn_buf *b, char *p, size_t cap);
-TN__PRIVATE char *tn__buf_detach(tn_buf *b, size_t *cap);
+/* tn__cbuf: a compact byte buffer for state held per connection (a stream's read and write
+   buffers): the owner keeps one pointer, NULL while empty and holding no storage; the
+   offsets live in a header at the front of the storage, so an idle owner pays 8 bytes, not
+   a tn_buf's 40. Bytes live in [ptr, ptr + size); consuming advances the front; reserve
+   grows (4 KB steps, at least doubling; the consumed front is reclaimed first) with the
+   allocator the owner passes (always the same one). Releasing is the owner's: detach takes
+   the storage away (NULL if none) with its whole size, to free or give back. adopt lays an
+   empty buffer over storage of size bytes (tn__cbuf_fits: whether n bytes fit in it). */
+typedef struct tn__cbuf tn__cbuf;
+TN__PRIVATE int tn__cbuf_fits(size_t size, size_t n);
+TN__PRIVATE tn__cbuf *tn__cbuf_adopt(char *p, size_t size);
+TN__PRIVATE char *tn__cbuf_detach(tn__cbuf **bp, size_t *size);
+TN__PRIVATE int tn__cbuf_reserve(const tn_allocator *a, tn__cbuf **bp, size_t n);
+TN__PRIVATE int tn__cbuf_append(const tn_allocator *a, tn__cbuf **bp, const void *p, size_t n);
+TN__PRIVATE void tn__cbuf_consume(tn__cbuf *b, size_t n);
+/* Keep only the first n bytes (n <= size). */
+TN__PRIVATE void tn__cbuf_truncate(tn__cbuf *b, size_t n);
+TN__PRIVATE char *tn__cbuf_ptr(const tn__cbuf *b);
+TN__PRIVATE size_t tn__cbuf_size(const tn__cbuf *b);
+/* Filling in place: the free space after the bytes (room bytes at tail; reserve first),
+   and n bytes written there taken in. */
+TN__PRIVATE char *tn__cbuf_tail(const tn__cbuf *b);
+TN__PRIVATE size_t tn__cbuf_room(const tn__cbuf *b);
+TN__PRIVATE void tn__cbuf_commit(tn__cbuf *b, size_t n);
 
 /* ---- loop.c ---- */
 /* A deferred-callback node. Objects embed theirs (no allocation per deferral); the public
@@ -397,10 +417,10 @@ TN__PRIVATE char *tn__buf_detach(tn_buf *b, size_t *cap);
    one of its nodes is queued, so a deferred call never sees freed memory. */
 typedef struct tn__defer tn__defer;
 struct tn__defer {
-    tn__defer *next;
+    tn__defer *next;               /* queued: next set, or the queue's tail (no flag: every
+                                      stream embeds one, so 8 bytes per connection) */
     void (*fn)(tn__defer *d);
     struct tn__handle *owner;
-    int queued;
 };
 
 /* The base of every object a loop tracks (stream, server, async, resolver, ...).
@@ -549,6 +569,7 @@ TN__PRIVATE int tn__stream_shutdown_write(tn_stream *s);
 TN__PRIVATE void tn__stream_watch_close(tn_stream *s, int on);
 TN__PRIVATE int tn__stream_sendfile(tn_stream *s, int file_fd, int64_t offset, uint64_t count, tn_write_cb cb, void *user);
 TN__PRIVATE int tn__stream_quiet(const tn_stream *s);
+TN__PRIVATE tn_close_cb tn__stream_close_cb(const tn_stream *s);
 
 /* ---- tls.c ---- */
 #if TN_HAS_OPENSSL
@@ -559,6 +580,7 @@ TN__PRIVATE void tn__tls_ctx_ref(tn_tls_ctx *ctx);
 TN__PRIVATE void tn__tcp_server_set_conn_extra(tn_tcp_server *srv, size_t n);
 TN__PRIVATE void *tn__tcp_conn_state(tn_stream *s);
 TN__PRIVATE tn_stream *tn__tcp_conn_stream(void *state);
+TN__PRIVATE void *tn__tcp_conn_server_user(const tn_stream *s);
 TN__PRIVATE void tn__tcp_server_each(tn_tcp_server *srv, void (*fn)(tn_stream *s, void *ctx), void *ctx);
 
 /* ---- http_parse.c ---- */

@@ -246,14 +246,14 @@ TN__PRIVATE void tn__defer_init(tn__defer *d, void (*fn)(tn__defer *), tn__handl
     d->next = NULL;
     d->fn = fn;
     d->owner = owner;
-    d->queued = 0;
 }
+
+/* 1 if d is in the loop's deferred queue: linked to a next node, or the last one. */
+TN__PRIVATE int tn__defer_queued(const tn_loop *loop, const tn__defer *d) { return d->next || loop->dq_tail == d; }
 
 /* Queue d (no-op if already queued). Never fails: the node is caller-owned. */
 TN__PRIVATE void tn__defer_queue(tn_loop *loop, tn__defer *d) {
-    if (d->queued) return;
-    d->queued = 1;
-    d->next = NULL;
+    if (tn__defer_queued(loop, d)) return;
     if (d->owner) d->owner->pending++;
     if (loop->dq_tail) loop->dq_tail->next = d;
     else loop->dq_head = d;
@@ -263,13 +263,12 @@ TN__PRIVATE void tn__defer_queue(tn_loop *loop, tn__defer *d) {
 /* Take d out of the queue if it is queued (its owner is about to go away). O(queue). */
 TN__PRIVATE void tn__defer_unqueue(tn_loop *loop, tn__defer *d) {
     tn__defer **pp, *prev = NULL;
-    if (!d->queued) return;
+    if (!tn__defer_queued(loop, d)) return;
     for (pp = &loop->dq_head; *pp; prev = *pp, pp = &(*pp)->next) {
         if (*pp == d) {
             *pp = d->next;
             if (loop->dq_tail == d) loop->dq_tail = prev;
             d->next = NULL;
-            d->queued = 0;
             if (d->owner) d->owner->pending--;
             return;
         }
@@ -286,7 +285,6 @@ TN__PRIVATE int tn__loop_run_deferred(tn_loop *loop, int max) {
         if (!loop->dq_head) loop->dq_tail = NULL;
         was_last = (d == last);
         d->next = NULL;
-        d->queued = 0;
         if (d->owner) d->owner->pending--;
         n++;
         d->fn(d);   /* may free d (public nodes) */
@@ -376,6 +374,7 @@ TN__PRIVATE void tn__loop_on_wake(tn_loop *loop, tn_socket fd, int events, void 
     tn__mutex_unlock(&loop->post_lock);
     while ((d = head) != NULL) {
         head = d->next;
+        d->next = NULL;   /* (a link of the posted list, not of the queue) */
         tn__defer_queue(loop, d);
     }
     for (a = loop->asyncs; a; a = anext) {
@@ -981,7 +980,6 @@ TN__PRIVATE void tn__loop_settle_deferred(tn_loop *loop) {
     while ((d = loop->dq_head) != NULL) {
         loop->dq_head = d->next;
         if (!loop->dq_head) loop->dq_tail = NULL;
-        d->queued = 0;
         d->next = NULL;
         if (d->owner) d->owner->pending--;
         if (d->fn == tn__user_defer_run) tn__free(loop->a, d);

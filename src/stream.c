@@ -13,6 +13,28 @@ enum { TN__RD_NONE = 0, TN__RD_BYTES, TN__RD_UNTIL, TN__RD_INTO, TN__RD_CLOSE, T
 
 typedef struct tn__wcb { uint64_t end; tn_write_cb cb; void *user; } tn__wcb;
 
+/* The write bookkeeping, allocated with the first write that has a callback (or the first
+   file segment) and kept until the stream goes: streams written without callbacks (and
+   every idle one that never had any) carry a NULL pointer instead. The callbacks waiting
+   for their bytes are a ring of cap entries right after this header. */
+typedef struct tn__wq {
+    uint64_t queued, sent;         /* byte totals since the block was made: queued - sent is
+                                      what is not sent yet (tn__stream_unsent) */
+    struct tn__sfseg *sf;          /* a queued file segment (tn__stream_sendfile), or NULL */
+    uint32_t head, len, cap;       /* the ring */
+} tn__wq;
+#define TN__WQ_HDR ((sizeof(tn__wq) + 7u) & ~(size_t)7u)
+#define TN__WQ_RING(q) ((tn__wcb *)(void *)((char *)(q) + TN__WQ_HDR))
+#define TN__WQ_FIRST 2             /* ring entries at first (then doubled) */
+
+/* The idle timeout, allocated when one is set and freed when it is unset: streams without
+   one (an HTTP server's connections: its own timeout queues serve those) carry NULL. */
+typedef struct tn__idle {
+    tn_timer_id timer;
+    uint32_t ms;                   /* clamped to ~49 days */
+    uint32_t last_io;              /* loop time of the last byte moved, low 32 bits */
+} tn__idle;
+
 
 /* Pointers first, then 32-bit fields, then bytes: no padding holes. Every idle server
    connection holds one of these, so each field has to earn its place. */
@@ -33,34 +55,31 @@ struct tn_stream {
     } rp;
     tn_read_cb rcb;
     void *ruser;
-    tn_buf rbuf;                   /* storage released whenever it empties */
+    tn__cbuf *rbuf;                /* NULL whenever it empties (storage released) */
 
     /* writes */
-    tn_buf wbuf;
-    uint64_t wqueued, wsent;       /* byte totals */
-    tn__wcb *wcbs;                 /* callbacks waiting for their bytes, in order (a ring) */
-    struct tn__sfseg *sf;          /* a queued file segment (tn__stream_sendfile), or NULL */
+    tn__cbuf *wbuf;                /* NULL whenever it empties */
+    tn__wq *wq;                    /* callbacks, totals, file segment; NULL until needed */
 
     tn_close_cb ccb;
     void *cuser;
-    tn_timer_id idle_timer;
+    tn__idle *idle;                /* the idle timeout, or NULL */
     void *user;
 
     tn_socket fd;                  /* a pipe stream's int fd on POSIX (tn_socket is int there) */
-    int cause;
+    int16_t cause;                 /* the close cause: a TN_E* code (tn__stream_close_now) */
+    unsigned char dlen;            /* read_until: delimiter length (1..64) */
+    unsigned char tpwant;          /* interest the transport asked for (tn__stream_transport_want) */
     struct {                       /* resolved options, stored compactly (see tn_stream_get_opts) */
         uint32_t max_buffer_size;  /* sizes are clamped to 4 GiB - 1 */
         uint32_t max_write_buffer_size;
         uint32_t read_chunk_size;
-        uint32_t idle_timeout_ms;  /* clamped to ~49 days */
     } opts;
-    uint32_t wcb_head, wcb_len, wcb_cap;
-    uint32_t last_io;              /* loop time of the last byte moved, low 32 bits (idle timeout) */
-    unsigned char events;          /* interest registered with the loop (TN_EV_*) */
-    unsigned char rkind;           /* the pending read (TN__RD_*) */
-    unsigned char rflags;
-    unsigned char dlen;            /* read_until: delimiter length (1..64) */
-    unsigned char tpwant;          /* interest the transport asked for (tn__stream_transport_want) */
+    /* (bit fields: the small ones share 4 bytes, which keeps the connection's allocation
+       under a 16-byte step of the malloc chunk) */
+    unsigned int events : 5;       /* interest registered with the loop (TN_EV_*, TN__EV_RDHUP) */
+    unsigned int rkind : 3;        /* the pending read (TN__RD_*) */
+    unsigned int rflags : 2;       /* TN_READ_PARTIAL, TN_READ_STREAMING */
     unsigned int closed : 1;
     unsigned int eof : 1;
     unsigned int watch_close : 1;  /* idle (no read pending): still notice the peer leaving */
@@ -75,18 +94,18 @@ struct tn_stream {
 
 /* Give an empty buffer about to take n bytes one of the loop's blocks when n fits (no
    allocator call per request); otherwise (or out of memory) tn_buf allocates as usual. */
-TN__PRIVATE void tn__stream_buf_prime(tn_stream *s, tn_buf *b, size_t n) {
+TN__PRIVATE void tn__stream_buf_prime(tn_stream *s, tn__cbuf **b, size_t n) {
     char *p;
-    if (tn_buf_ptr(b) || n > TN__LOOP_BLOCK || !(p = tn__loop_block_take(s->h.loop))) return;
-    tn__buf_adopt(b, p, TN__LOOP_BLOCK);
+    if (*b || !tn__cbuf_fits(TN__LOOP_BLOCK, n) || !(p = tn__loop_block_take(s->h.loop))) return;
+    *b = tn__cbuf_adopt(p, TN__LOOP_BLOCK);
 }
 
 /* Release a buffer's storage: a block-sized one back to the loop, the rest freed. */
-TN__PRIVATE void tn__stream_buf_release(tn_stream *s, tn_buf *b) {
-    size_t cap;
-    char *p = tn__buf_detach(b, &cap);
+TN__PRIVATE void tn__stream_buf_release(tn_stream *s, tn__cbuf **b) {
+    size_t size;
+    char *p = tn__cbuf_detach(b, &size);
     if (!p) return;
-    if (cap == TN__LOOP_BLOCK) tn__loop_block_give(s->h.loop, p);
+    if (size == TN__LOOP_BLOCK) tn__loop_block_give(s->h.loop, p);
     else tn__free(tn__loop_alloc(s->h.loop), p);
 }
 
@@ -125,18 +144,24 @@ typedef struct tn__sfseg {
     uint64_t at, end;
 } tn__sfseg;
 
+/* A byte moved: the idle timeout (if any) starts over. */
+TN__PRIVATE void tn__stream_touch(tn_stream *s) {
+    if (s->idle) s->idle->last_io = (uint32_t)tn_loop_now(s->h.loop);
+}
+
 /* ---- closing ---- */
 TN__PRIVATE void tn__stream_queue(tn_stream *s) { tn__defer_queue(s->h.loop, &s->dispatch); }
 
 TN__PRIVATE void tn__stream_sf_done(tn_stream *s) {
-    tn__free(tn__loop_alloc(s->h.loop), s->sf);
-    s->sf = NULL;
+    if (!s->wq) return;
+    tn__free(tn__loop_alloc(s->h.loop), s->wq->sf);
+    s->wq->sf = NULL;
 }
 
 /* Bytes queued and not yet sent: buffered bytes plus what is left of a file segment. */
 TN__PRIVATE uint64_t tn__stream_unsent(const tn_stream *s) {
-    uint64_t n = tn_buf_size(&s->wbuf);
-    if (s->sf) n += s->sf->end - TN__MAX(s->wsent, s->sf->at);
+    uint64_t n = tn__cbuf_size(s->wbuf);
+    if (s->wq && s->wq->sf) n += s->wq->sf->end - TN__MAX(s->wq->sent, s->wq->sf->at);
     return n;
 }
 
@@ -144,16 +169,16 @@ TN__PRIVATE void tn__stream_close_now(tn_stream *s, int cause) {
     tn_loop *loop = s->h.loop;
     if (s->closed) return;
     s->closed = 1;
-    s->cause = cause;
+    s->cause = (int16_t)(cause >= -32768 && cause <= 32767 ? cause : (int)TN_ESYS);   /* (every TN_E* fits) */
     if (s->ops->closing) s->ops->closing(s, cause);   /* TLS: close_notify while the fd is open */
     if (s->fd != TN_INVALID_SOCKET) {
         (void)tn_loop_remove_fd(loop, s->fd);
         tn__fd_close(s->fd);
         s->fd = TN_INVALID_SOCKET;
     }
-    if (s->idle_timer) {
-        (void)tn_loop_cancel(loop, s->idle_timer);
-        s->idle_timer = 0;
+    if (s->idle && s->idle->timer) {
+        (void)tn_loop_cancel(loop, s->idle->timer);
+        s->idle->timer = 0;
     }
     tn__stream_buf_release(s, &s->wbuf);   /* unsent data is dropped now, not at finalise */
     tn__stream_sf_done(s);    /* a queued file segment too (its callback reports the cause) */
@@ -163,11 +188,13 @@ TN__PRIVATE void tn__stream_close_now(tn_stream *s, int cause) {
 
 /* Complete write callbacks whose bytes are sent; stops if a callback closes the stream. */
 TN__PRIVATE void tn__stream_complete_writes(tn_stream *s) {
-    while (s->wcb_len > 0 && s->wcbs[s->wcb_head].end <= s->wsent && !s->reported) {
-        tn__wcb w = s->wcbs[s->wcb_head];
-        s->wcb_head = (s->wcb_head + 1) % s->wcb_cap;
-        s->wcb_len--;
+    tn__wq *q = s->wq;   /* (a callback that writes may grow it: reloaded after each) */
+    while (q && q->len > 0 && TN__WQ_RING(q)[q->head].end <= q->sent && !s->reported) {
+        tn__wcb w = TN__WQ_RING(q)[q->head];
+        q->head = (q->head + 1) % q->cap;
+        q->len--;
         w.cb(s, TN_OK, w.user);
+        q = s->wq;
         if (s->closed) break;
     }
 }
@@ -182,7 +209,7 @@ TN__PRIVATE void tn__stream_end_read(tn_stream *s) {
 /* The close sequence, run from the loop: the pending read fails, written bytes report OK,
    the rest fail, the close callback runs, then the stream is finalised. */
 TN__PRIVATE void tn__stream_finish_close(tn_stream *s) {
-    int err = s->cause ? s->cause : TN_ECLOSED;
+    int err = s->cause ? (int)s->cause : (int)TN_ECLOSED;
     if (s->reported) return;
     if (s->ops->closed) s->ops->closed(s, err);   /* TLS: a handshake that never finished */
     if (s->rkind != TN__RD_NONE) {
@@ -193,10 +220,11 @@ TN__PRIVATE void tn__stream_finish_close(tn_stream *s) {
     }
     tn__stream_complete_writes(s);
     s->reported = 1;
-    while (s->wcb_len > 0) {
-        tn__wcb w = s->wcbs[s->wcb_head];
-        s->wcb_head = (s->wcb_head + 1) % s->wcb_cap;
-        s->wcb_len--;
+    while (s->wq && s->wq->len > 0) {
+        tn__wq *q = s->wq;
+        tn__wcb w = TN__WQ_RING(q)[q->head];
+        q->head = (q->head + 1) % q->cap;
+        q->len--;
         w.cb(s, err, w.user);
     }
     if (s->ccb) s->ccb(s, s->cause, s->cuser);
@@ -210,7 +238,9 @@ TN__PRIVATE void tn__stream_finalize(tn__handle *h) {
     tn__stream_end_read(s);
     tn__stream_buf_release(s, &s->rbuf);
     tn__stream_buf_release(s, &s->wbuf);
-    tn__free(a, s->wcbs);
+    tn__stream_sf_done(s);
+    tn__free(a, s->wq);
+    tn__free(a, s->idle);
     tn__free(a, s);
 }
 static const tn__handle_type tn__stream_type = { "stream", tn__stream_finalize };
@@ -232,18 +262,19 @@ TN__PRIVATE void tn__stream_update_events(tn_stream *s) {
             tn__stream_close_now(s, rc);
             return;
         }
-        s->events = (unsigned char)want;
+        s->events = (unsigned)want & 0x1fu;
     }
 }
 
 /* Send a piece of the queued file segment (sendfile(2); only queued where it exists). */
 TN__PRIVATE long tn__stream_send_file(tn_stream *s) {
 #if TN__HAVE_SENDFILE
-    uint64_t done = s->wsent - s->sf->at, left = s->sf->end - s->wsent;
+    const tn__sfseg *sf = s->wq->sf;
+    uint64_t done = s->wq->sent - sf->at, left = sf->end - s->wq->sent;
     size_t n = (size_t)TN__MIN(left, (uint64_t)(1u << 30));
-    off_t off = (off_t)(s->sf->off + (int64_t)done);
+    off_t off = (off_t)(sf->off + (int64_t)done);
     for (;;) {
-        ssize_t r = sendfile(s->fd, s->sf->fd, &off, n);
+        ssize_t r = sendfile(s->fd, sf->fd, &off, n);
         if (r > 0) return (long)r;
         if (r == 0) return TN_ESYS;   /* the file shrank: the promised length cannot be met */
         if (errno != EINTR) return tn__last_err();
@@ -259,23 +290,24 @@ TN__PRIVATE long tn__stream_send_file(tn_stream *s) {
 TN__PRIVATE void tn__stream_flush(tn_stream *s) {
     while (!s->closed && tn__stream_unsent(s) > 0) {
         long r;
-        size_t nbuf = tn_buf_size(&s->wbuf);
-        if (s->sf && s->wsent >= s->sf->at) {
+        size_t nbuf = tn__cbuf_size(s->wbuf);
+        const tn__sfseg *sf = s->wq ? s->wq->sf : NULL;
+        if (sf && s->wq->sent >= sf->at) {
             r = tn__stream_send_file(s);
             if (r > 0) {
-                s->wsent += (uint64_t)r;
-                s->last_io = (uint32_t)tn_loop_now(s->h.loop);
-                if (s->wsent >= s->sf->end) tn__stream_sf_done(s);
+                s->wq->sent += (uint64_t)r;
+                tn__stream_touch(s);
+                if (s->wq->sent >= sf->end) tn__stream_sf_done(s);
                 continue;
             }
         } else {
-            if (s->sf) nbuf = (size_t)TN__MIN((uint64_t)nbuf, s->sf->at - s->wsent);
-            r = s->ops->write(s, tn_buf_ptr(&s->wbuf), nbuf);
+            if (sf) nbuf = (size_t)TN__MIN((uint64_t)nbuf, sf->at - s->wq->sent);
+            r = s->ops->write(s, tn__cbuf_ptr(s->wbuf), nbuf);
         }
         if (r > 0) {
-            tn_buf_consume(&s->wbuf, (size_t)r);
-            s->wsent += (uint64_t)r;
-            s->last_io = (uint32_t)tn_loop_now(s->h.loop);
+            tn__cbuf_consume(s->wbuf, (size_t)r);
+            if (s->wq) s->wq->sent += (uint64_t)r;
+            tn__stream_touch(s);
         } else if (r == TN_EAGAIN || r == 0) {
             break;
         } else {
@@ -283,12 +315,12 @@ TN__PRIVATE void tn__stream_flush(tn_stream *s) {
             return;
         }
     }
-    if (tn_buf_size(&s->wbuf) == 0) tn__stream_buf_release(s, &s->wbuf);
+    if (tn__cbuf_size(s->wbuf) == 0) tn__stream_buf_release(s, &s->wbuf);
 }
 
 /* Release the read buffer's storage once it holds nothing (idle streams hold none). */
 TN__PRIVATE void tn__stream_trim(tn_stream *s) {
-    if (tn_buf_size(&s->rbuf) == 0) tn__stream_buf_release(s, &s->rbuf);
+    if (tn__cbuf_size(s->rbuf) == 0) tn__stream_buf_release(s, &s->rbuf);
 }
 
 /* Finish (or continue) the pending read with data from the read buffer. */
@@ -303,7 +335,7 @@ TN__PRIVATE void tn__stream_deliver(tn_stream *s, int status, const char *p, siz
     cb(s, status, tn_str_make(p, n), u);
     s->delivering = 0;
     if (from_buf) {
-        tn_buf_consume(&s->rbuf, n);
+        tn__cbuf_consume(s->rbuf, n);
         tn__stream_trim(s);
     }
 }
@@ -324,8 +356,8 @@ TN__PRIVATE long tn__stream_find(const char *hay, size_t n, const char *needle, 
 /* Try to complete the pending read from what is buffered. Returns 1 if a callback ran, 0
    if more bytes are needed (or the stream closed on a limit or at EOF). */
 TN__PRIVATE int tn__stream_try_read(tn_stream *s) {
-    size_t avail = tn_buf_size(&s->rbuf);
-    const char *p = tn_buf_ptr(&s->rbuf);
+    size_t avail = tn__cbuf_size(s->rbuf);
+    const char *p = tn__cbuf_ptr(s->rbuf);
     switch (s->rkind) {
     case TN__RD_BYTES:
         if (s->rflags & TN_READ_STREAMING) {
@@ -371,7 +403,7 @@ TN__PRIVATE int tn__stream_try_read(tn_stream *s) {
         if (take > 0) {
             memcpy(s->rp.into + s->rdone, p, take);
             s->rdone += take;
-            tn_buf_consume(&s->rbuf, take);
+            tn__cbuf_consume(s->rbuf, take);
             tn__stream_trim(s);
         }
         if (s->rdone == s->rn || ((s->rflags & TN_READ_PARTIAL) && s->rdone > 0)) {
@@ -404,7 +436,7 @@ TN__PRIVATE int tn__stream_try_read(tn_stream *s) {
     if (s->eof && !s->closed) tn__stream_close_now(s, TN_EEOF);   /* cannot complete */
     /* a full buffer that does not satisfy the read never will: fail now rather than when
        (if ever) the peer sends another byte */
-    else if (!s->closed && tn_buf_size(&s->rbuf) >= s->opts.max_buffer_size) tn__stream_close_now(s, TN_EBUFFER_FULL);
+    else if (!s->closed && tn__cbuf_size(s->rbuf) >= s->opts.max_buffer_size) tn__stream_close_now(s, TN_EBUFFER_FULL);
     return 0;
 }
 
@@ -443,11 +475,11 @@ TN__PRIVATE void tn__stream_on_dispatch(tn__defer *d) {
    buffered, otherwise into the read buffer (bounded by max_buffer_size). */
 TN__PRIVATE void tn__stream_read_some(tn_stream *s) {
     long r;
-    if (s->rkind == TN__RD_INTO && tn_buf_size(&s->rbuf) == 0) {
+    if (s->rkind == TN__RD_INTO && tn__cbuf_size(s->rbuf) == 0) {
         r = s->ops->read(s, s->rp.into + s->rdone, s->rn - s->rdone);
         if (r > 0) s->rdone += (size_t)r;
     } else {
-        size_t have = tn_buf_size(&s->rbuf), room;
+        size_t have = tn__cbuf_size(s->rbuf), room;
         char *scratch;
         if (have >= s->opts.max_buffer_size) {
             tn__stream_close_now(s, TN_EBUFFER_FULL);
@@ -460,25 +492,25 @@ TN__PRIVATE void tn__stream_read_some(tn_stream *s) {
             room = TN__MIN(room, (size_t)TORNADO_READ_CHUNK_SIZE);
             r = s->ops->read(s, scratch, room);
             if (r > 0) tn__stream_buf_prime(s, &s->rbuf, (size_t)r);
-            if (r > 0 && tn_buf_append(&s->rbuf, scratch, (size_t)r) != 0) {
+            if (r > 0 && tn__cbuf_append(tn__loop_alloc(s->h.loop), &s->rbuf, scratch, (size_t)r) != 0) {
                 tn__stream_close_now(s, TN_ENOMEM);
                 return;
             }
         } else {
-            if (tn_buf_reserve(&s->rbuf, room) != 0) {
+            if (tn__cbuf_reserve(tn__loop_alloc(s->h.loop), &s->rbuf, room) != 0) {
                 tn__stream_close_now(s, TN_ENOMEM);
                 return;
             }
-            room = TN__MIN(s->rbuf.cap - s->rbuf.len, s->opts.max_buffer_size - have);
-            r = s->ops->read(s, s->rbuf.data + s->rbuf.len, room);
-            if (r > 0) s->rbuf.len += (size_t)r;
+            room = TN__MIN(tn__cbuf_room(s->rbuf), s->opts.max_buffer_size - have);
+            r = s->ops->read(s, tn__cbuf_tail(s->rbuf), room);
+            if (r > 0) tn__cbuf_commit(s->rbuf, (size_t)r);
         }
         /* a full read means more is coming (a body, a bulk transfer): read the next
            straight into the buffer, without the copy */
         s->bulk = r > 0 && (size_t)r == room;
     }
     if (r > 0) {
-        s->last_io = (uint32_t)tn_loop_now(s->h.loop);
+        tn__stream_touch(s);
     } else if (r == 0) {
         s->eof = 1;
         tn__stream_trim(s);
@@ -532,26 +564,37 @@ TN__PRIVATE void tn__stream_on_io(tn_loop *loop, tn_socket fd, int events, void 
 
 TN__PRIVATE void tn__stream_on_idle(tn_loop *loop, void *user) {
     tn_stream *s = (tn_stream *)user;
-    uint64_t idle = (uint32_t)((uint32_t)tn_loop_now(loop) - s->last_io), ms = s->opts.idle_timeout_ms;
-    s->idle_timer = 0;
+    tn__idle *t = s->idle;   /* (it exists while its timer is set) */
+    uint64_t idle = (uint32_t)((uint32_t)tn_loop_now(loop) - t->last_io), ms = t->ms;
+    t->timer = 0;
     if (s->closed || ms == 0) return;
     if (idle >= ms) {
         tn__stream_close_now(s, TN_ETIMEOUT);
         return;
     }
-    if (tn_loop_call_later(loop, ms - idle, tn__stream_on_idle, s, &s->idle_timer) != 0)
+    if (tn_loop_call_later(loop, ms - idle, tn__stream_on_idle, s, &t->timer) != 0)
         tn__stream_close_now(s, TN_ENOMEM);
 }
 
 TN_API void tn_stream_set_idle_timeout(tn_stream *s, uint64_t ms) {
     tn_loop *loop = s->h.loop;
+    tn__idle *t = s->idle;
     if (s->closed) return;
-    if (s->idle_timer) (void)tn_loop_cancel(loop, s->idle_timer);
-    s->idle_timer = 0;
-    s->opts.idle_timeout_ms = tn__clamp_u32(ms);
-    ms = s->opts.idle_timeout_ms;
-    s->last_io = (uint32_t)tn_loop_now(loop);
-    if (ms && tn_loop_call_later(loop, ms, tn__stream_on_idle, s, &s->idle_timer) != 0)
+    ms = tn__clamp_u32(ms);
+    if (t && t->timer) (void)tn_loop_cancel(loop, t->timer);
+    if (ms == 0) {   /* none: the block goes */
+        tn__free(tn__loop_alloc(loop), t);
+        s->idle = NULL;
+        return;
+    }
+    if (!t && !(t = s->idle = (tn__idle *)tn__alloc(tn__loop_alloc(loop), sizeof *t))) {
+        tn__stream_close_now(s, TN_ENOMEM);
+        return;
+    }
+    t->timer = 0;
+    t->ms = (uint32_t)ms;
+    t->last_io = (uint32_t)tn_loop_now(loop);
+    if (tn_loop_call_later(loop, ms, tn__stream_on_idle, s, &t->timer) != 0)
         tn__stream_close_now(s, TN_ENOMEM);
 }
 
@@ -570,7 +613,6 @@ TN__PRIVATE void tn__stream_opts_resolve(const tn_stream_opts *opts, tn_stream *
     if (chunk > s->opts.max_buffer_size / 2) chunk = TN__MAX(s->opts.max_buffer_size / 2, 1);
     s->opts.read_chunk_size = (uint32_t)TN__MIN(chunk, (size_t)0x40000000u);
     s->opts.max_write_buffer_size = tn__clamp_u32(TN__DEF(o.max_write_buffer_size, TORNADO_MAX_WRITE_BUFFER_SIZE));
-    s->opts.idle_timeout_ms = tn__clamp_u32(o.idle_timeout_ms);
 }
 
 /* setup: make fd non-blocking and close-on-exec (0 for sockets we created that way).
@@ -587,8 +629,6 @@ TN__PRIVATE int tn__stream_new(tn_loop *loop, tn_socket fd, const tn__transport_
     tn__stream_opts_resolve(opts, s);
     s->fd = fd;
     s->ops = ops;
-    (void)tn_buf_init(&s->rbuf, tn__loop_alloc(loop));
-    (void)tn_buf_init(&s->wbuf, tn__loop_alloc(loop));
     /* internal watcher: the stream is counted as a live handle, not as a user fd */
     if ((rc = tn__loop_add_fd(loop, fd, 0, tn__stream_on_io, s, 1)) != 0) {
         tn__free(tn__loop_alloc(loop), s);
@@ -596,8 +636,7 @@ TN__PRIVATE int tn__stream_new(tn_loop *loop, tn_socket fd, const tn__transport_
     }
     tn__handle_init(loop, &s->h, &tn__stream_type);
     tn__defer_init(&s->dispatch, tn__stream_on_dispatch, &s->h);
-    s->last_io = (uint32_t)tn_loop_now(loop);
-    if (s->opts.idle_timeout_ms) tn_stream_set_idle_timeout(s, s->opts.idle_timeout_ms);
+    if (opts && opts->idle_timeout_ms) tn_stream_set_idle_timeout(s, opts->idle_timeout_ms);
     *out = s;
     return TN_OK;
 }
@@ -664,14 +703,14 @@ TN__PRIVATE int tn__stream_start_read(tn_stream *s, int kind, int flags, size_t 
     if (!s || !cb) return TN_EINVAL;
     if (s->closed) return TN_ECLOSED;
     if (s->rkind != TN__RD_NONE) return TN_EBUSY;
-    s->rkind = (unsigned char)kind;
-    s->rflags = (unsigned char)flags;
+    s->rkind = (unsigned)kind & 7u;
+    s->rflags = (unsigned)flags & (TN_READ_PARTIAL | TN_READ_STREAMING);
     s->peer_busy = 0;
     s->rn = n;
     s->rdone = 0;
     s->rcb = cb;
     s->ruser = user;
-    if (tn_buf_size(&s->rbuf) > 0 || s->eof || (n == 0 && (kind == TN__RD_BYTES || kind == TN__RD_INTO)) ||
+    if (tn__cbuf_size(s->rbuf) > 0 || s->eof || (n == 0 && (kind == TN__RD_BYTES || kind == TN__RD_INTO)) ||
         (s->ops->pending && s->ops->pending(s)))
         tn__stream_queue(s);           /* may complete now: from the loop, never inside this call */
     else
@@ -715,18 +754,40 @@ TN_API int tn_stream_read_until_close(tn_stream *s, int flags, tn_read_cb cb, vo
 }
 
 /* ---- writes ---- */
-/* Room for one more write callback in the ring (grown by doubling, unrolled to 0..len). */
+/* Room for one more write callback: the block made (its totals start from what is unsent
+   now) or its ring grown by doubling, unrolled to 0..len. */
 TN__PRIVATE int tn__stream_wcb_reserve(tn_stream *s) {
-    return tn__ring_grow(tn__loop_alloc(s->h.loop), (void **)&s->wcbs, &s->wcb_head, s->wcb_len, &s->wcb_cap, sizeof *s->wcbs);
+    tn__wq *q = s->wq, *nq;
+    size_t ncap, first;
+    if (q && q->len < q->cap) return TN_OK;
+    ncap = q ? (size_t)q->cap * 2 : TN__WQ_FIRST;
+    if (ncap > 0xffffffffu || ncap > (((size_t)-1) - TN__WQ_HDR) / sizeof(tn__wcb)) return TN_ENOMEM;
+    nq = (tn__wq *)tn__alloc(tn__loop_alloc(s->h.loop), TN__WQ_HDR + ncap * sizeof(tn__wcb));
+    if (!nq) return TN_ENOMEM;
+    if (q) {
+        *nq = *q;
+        first = TN__MIN((size_t)q->len, (size_t)(q->cap - q->head));
+        memcpy(TN__WQ_RING(nq), TN__WQ_RING(q) + q->head, first * sizeof(tn__wcb));
+        memcpy(TN__WQ_RING(nq) + first, TN__WQ_RING(q), (q->len - first) * sizeof(tn__wcb));
+        tn__free(tn__loop_alloc(s->h.loop), q);
+    } else {
+        memset(nq, 0, sizeof *nq);
+        nq->queued = tn__cbuf_size(s->wbuf);   /* (no file segment without the block) */
+    }
+    nq->head = 0;
+    nq->cap = (uint32_t)ncap;
+    s->wq = nq;
+    return TN_OK;
 }
 
 /* The callback for everything queued so far (the ring has room: tn__stream_wcb_reserve). */
 TN__PRIVATE void tn__stream_wcb_push(tn_stream *s, tn_write_cb cb, void *user) {
-    tn__wcb *w = &s->wcbs[(s->wcb_head + s->wcb_len) % s->wcb_cap];
-    w->end = s->wqueued;
+    tn__wq *q = s->wq;
+    tn__wcb *w = &TN__WQ_RING(q)[(q->head + q->len) % q->cap];
+    w->end = q->queued;
     w->cb = cb;
     w->user = user;
-    s->wcb_len++;
+    q->len++;
 }
 
 TN_API int tn_stream_writev(tn_stream *s, const tn_str *bufs, size_t nbufs, tn_write_cb cb, void *user) {
@@ -738,7 +799,7 @@ TN_API int tn_stream_writev(tn_stream *s, const tn_str *bufs, size_t nbufs, tn_w
         if (!bufs[i].ptr && bufs[i].len) return TN_EINVAL;
         total += bufs[i].len;
     }
-    if (s->opts.max_write_buffer_size && tn_buf_size(&s->wbuf) + total > s->opts.max_write_buffer_size)
+    if (s->opts.max_write_buffer_size && tn__cbuf_size(s->wbuf) + total > s->opts.max_write_buffer_size)
         return TN_EBUFFER_FULL;
     if (cb && tn__stream_wcb_reserve(s) != 0) return TN_ENOMEM;
     if (tn__stream_unsent(s) == 0 && total > 0 && !s->corked) {
@@ -767,15 +828,15 @@ TN_API int tn_stream_writev(tn_stream *s, const tn_str *bufs, size_t nbufs, tn_w
             }
         }
         if (sent > 0) {
-            s->wsent += sent;
-            s->last_io = (uint32_t)tn_loop_now(s->h.loop);
+            if (s->wq) s->wq->sent += sent;
+            tn__stream_touch(s);
         }
     }
     if (!err && sent < total) {
         /* queue what is left (all or nothing, so a failure leaves the stream consistent) */
         size_t skip = sent, need = total - sent;
         tn__stream_buf_prime(s, &s->wbuf, need);
-        if (tn_buf_reserve(&s->wbuf, need) != 0) {
+        if (tn__cbuf_reserve(tn__loop_alloc(s->h.loop), &s->wbuf, need) != 0) {
             if (sent == 0) return TN_ENOMEM;
             err = TN_ENOMEM;   /* part went out: the byte stream is broken */
         } else {
@@ -784,15 +845,15 @@ TN_API int tn_stream_writev(tn_stream *s, const tn_str *bufs, size_t nbufs, tn_w
                     skip -= bufs[i].len;
                     continue;
                 }
-                (void)tn_buf_append(&s->wbuf, bufs[i].ptr + skip, bufs[i].len - skip);
+                (void)tn__cbuf_append(tn__loop_alloc(s->h.loop), &s->wbuf, bufs[i].ptr + skip, bufs[i].len - skip);
                 skip = 0;
             }
         }
     }
-    s->wqueued += total;
+    if (s->wq) s->wq->queued += total;
     if (cb) tn__stream_wcb_push(s, cb, user);
     if (err) tn__stream_close_now(s, err);   /* cb (if any) then reports err */
-    if (s->closed || (cb && s->wsent >= s->wqueued)) tn__stream_queue(s);
+    if (s->closed || (cb && s->wq->sent >= s->wq->queued)) tn__stream_queue(s);
     else tn__stream_update_events(s);
     return TN_OK;
 }
@@ -814,26 +875,26 @@ TN__PRIVATE int tn__stream_fill(tn_stream *s, size_t seen, tn_read_cb cb, void *
 
 /* Drop n bytes from the front of the read buffer (storage released when empty). */
 TN__PRIVATE void tn__stream_consume(tn_stream *s, size_t n) {
-    tn_buf_consume(&s->rbuf, n);
+    tn__cbuf_consume(s->rbuf, n);
     tn__stream_trim(s);
 }
 
 /* Keep only the first n unconsumed bytes (n <= what is buffered): a protocol layer that
    decoded in place drops the spent framing behind what it keeps. */
 TN__PRIVATE void tn__stream_truncate(tn_stream *s, size_t n) {
-    if (n < tn_buf_size(&s->rbuf)) s->rbuf.len = s->rbuf.head + n;
+    tn__cbuf_truncate(s->rbuf, n);
     tn__stream_trim(s);
 }
 
 /* Bytes buffered beyond what a running read callback is being handed (those go when it
    returns): what a new owner of the byte stream (start_tls) would inherit. */
 TN__PRIVATE size_t tn__stream_unread(const tn_stream *s) {
-    return tn_buf_size(&s->rbuf) - (s->delivering && s->rkind == TN__RD_NONE ? s->rdone : 0);
+    return tn__cbuf_size(s->rbuf) - (s->delivering && s->rkind == TN__RD_NONE ? s->rdone : 0);
 }
 
 /* The unconsumed bytes (borrowed; valid until the next read or consume). */
 TN__PRIVATE tn_str tn__stream_peek(const tn_stream *s) {
-    return tn_str_make(tn_buf_ptr(&s->rbuf), tn_buf_size(&s->rbuf));
+    return tn_str_make(tn__cbuf_ptr(s->rbuf), tn__cbuf_size(s->rbuf));
 }
 
 /* Cork: queue writes without sending them (e.g. responses to pipelined requests, sent
@@ -844,7 +905,8 @@ TN__PRIVATE void tn__stream_cork(tn_stream *s, int on) {
     if (!on) {
         tn__stream_flush(s);
         if (!s->closed) {
-            if (s->wcb_len > 0 && s->wsent >= s->wcbs[s->wcb_head].end) tn__stream_queue(s);
+            tn__wq *q = s->wq;
+            if (q && q->len > 0 && q->sent >= TN__WQ_RING(q)[q->head].end) tn__stream_queue(s);
             tn__stream_update_events(s);
         }
     }
@@ -870,7 +932,7 @@ TN__PRIVATE int tn__stream_shutdown_write(tn_stream *s) {
    nothing is buffered. */
 TN__PRIVATE int tn__stream_quiet(const tn_stream *s) {
     char c;
-    if (s->closed || s->eof || tn_buf_size(&s->rbuf) > 0) return 0;
+    if (s->closed || s->eof || tn__cbuf_size(s->rbuf) > 0) return 0;
     if (s->ops->pending && s->ops->pending(s)) return 0;
     if (s->ops != &tn__stream_socket_ops && !s->tp) return 1;   /* a pipe */
     return tn__sock_peek(s->fd, &c, 1) == TN_EAGAIN;
@@ -892,20 +954,24 @@ TN__PRIVATE void tn__stream_watch_close(tn_stream *s, int on) {
    stream (TN_ESYS). Returns TN_OK, TN_EINVAL, TN_ECLOSED, TN_EBUSY, TN_ENOTSUP, TN_ENOMEM. */
 TN__PRIVATE int tn__stream_sendfile(tn_stream *s, int file_fd, int64_t offset, uint64_t count, tn_write_cb cb,
                                     void *user) {
+    tn__wq *q;
+    tn__sfseg *sf;
     if (!s || file_fd < 0 || offset < 0 || count == 0 || !cb) return TN_EINVAL;
     if (s->closed) return TN_ECLOSED;
     if (!TN__HAVE_SENDFILE || s->ops != &tn__stream_socket_ops) return TN_ENOTSUP;
-    if (s->sf) return TN_EBUSY;
+    if (s->wq && s->wq->sf) return TN_EBUSY;
     if (tn__stream_wcb_reserve(s) != 0) return TN_ENOMEM;
-    if (!(s->sf = (tn__sfseg *)tn__alloc(tn__loop_alloc(s->h.loop), sizeof *s->sf))) return TN_ENOMEM;
-    s->sf->fd = file_fd;
-    s->sf->off = offset;
-    s->sf->at = s->wqueued;
-    s->wqueued += count;
-    s->sf->end = s->wqueued;
+    if (!(sf = (tn__sfseg *)tn__alloc(tn__loop_alloc(s->h.loop), sizeof *sf))) return TN_ENOMEM;
+    q = s->wq;
+    q->sf = sf;
+    sf->fd = file_fd;
+    sf->off = offset;
+    sf->at = q->queued;
+    q->queued += count;
+    sf->end = q->queued;
     tn__stream_wcb_push(s, cb, user);
-    if (tn_buf_size(&s->wbuf) == 0) tn__stream_flush(s);   /* nothing ahead of it: send now */
-    if (s->closed || s->wsent >= s->wqueued) tn__stream_queue(s);
+    if (tn__cbuf_size(s->wbuf) == 0) tn__stream_flush(s);   /* nothing ahead of it: send now */
+    if (s->closed || s->wq->sent >= s->wq->queued) tn__stream_queue(s);
     else tn__stream_update_events(s);
     return TN_OK;
 }
@@ -915,6 +981,9 @@ TN_API void tn_stream_set_close_cb(tn_stream *s, tn_close_cb cb, void *user) {
     s->ccb = cb;
     s->cuser = user;
 }
+
+/* The close callback set (NULL if none). */
+TN__PRIVATE tn_close_cb tn__stream_close_cb(const tn_stream *s) { return s->ccb; }
 
 TN_API int tn_stream_close(tn_stream *s, tn_close_cb cb, void *user) {
     if (!s) return TN_EINVAL;
@@ -941,7 +1010,7 @@ TN_API int tn_stream_set_nodelay(tn_stream *s, int on) {
 TN_API int tn_stream_closed(const tn_stream *s) { return s->closed; }
 TN_API int tn_stream_reading(const tn_stream *s) { return s->rkind != TN__RD_NONE; }
 TN_API int tn_stream_writing(const tn_stream *s) { return tn__stream_unsent(s) > 0; }
-TN_API size_t tn_stream_read_buffer_size(const tn_stream *s) { return tn_buf_size(&s->rbuf); }
+TN_API size_t tn_stream_read_buffer_size(const tn_stream *s) { return tn__cbuf_size(s->rbuf); }
 TN_API size_t tn_stream_write_buffer_size(const tn_stream *s) { return (size_t)tn__stream_unsent(s); }
 TN_API tn_socket tn_stream_fd(const tn_stream *s) { return s->fd; }
 TN_API int tn_stream_peer(const tn_stream *s, tn_addr *out) {
@@ -954,7 +1023,7 @@ TN_API void tn_stream_get_opts(const tn_stream *s, tn_stream_opts *out) {
     out->max_buffer_size = s->opts.max_buffer_size;
     out->read_chunk_size = s->opts.read_chunk_size;
     out->max_write_buffer_size = s->opts.max_write_buffer_size;
-    out->idle_timeout_ms = s->opts.idle_timeout_ms;
+    out->idle_timeout_ms = s->idle ? s->idle->ms : 0;
 }
 TN_API void tn_stream_set_user(tn_stream *s, void *user) { s->user = user; }
 TN_API void *tn_stream_get_user(const tn_stream *s) { return s->user; }

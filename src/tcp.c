@@ -66,6 +66,12 @@ TN__PRIVATE tn_tcp_server *tn__tcp_conn_server(const tn_stream *s) {
     return o ? (tn_tcp_server *)(void *)((char *)o - offsetof(tn_tcp_server, owner)) : NULL;
 }
 
+/* The user given to tn_tcp_server_new by the server that accepted s (NULL if none). */
+TN__PRIVATE void *tn__tcp_conn_server_user(const tn_stream *s) {
+    tn_tcp_server *srv = tn__tcp_conn_server(s);
+    return srv ? srv->user : NULL;
+}
+
 /* Call fn for each open connection of srv (fn may close the one it is given: streams are
    freed only in the loop's closing phase, after this returns). */
 TN__PRIVATE void tn__tcp_server_each(tn_tcp_server *srv, void (*fn)(tn_stream *s, void *ctx), void *ctx) {

@@ -302,8 +302,8 @@ static void route(tn_request *req, void *user) {
 /* Every 5 ms: the largest write buffer (bytes held in memory) of any connection. */
 static void sample_conn(tn_stream *st, void *user) {
     server *s = (server *)user;
-    if (tn_buf_size(&st->wbuf) > s->max_wbuf) s->max_wbuf = tn_buf_size(&st->wbuf);
-    if (st->sf) s->saw_sendfile = 1;
+    if (tn__cbuf_size(st->wbuf) > s->max_wbuf) s->max_wbuf = tn__cbuf_size(st->wbuf);
+    if (st->wq && st->wq->sf) s->saw_sendfile = 1;
 }
 
 static void sample(tn_loop *loop, void *user) {

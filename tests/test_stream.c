@@ -102,9 +102,20 @@ TN_TEST(read_bytes_exact_partial_zero) {
     run_until(&c, &c.reads, 4);
     TN_EQ_INT((int)c.len, 2);
     TN_EQ_MEM(c.data, "ld", 2);
-    /* an idle stream holds no read buffer */
-    TN_CHECK(c.s->rbuf.data == NULL);
-    TN_CHECK(c.s->wbuf.data == NULL);
+    /* an idle stream holds no read buffer (nor write bookkeeping or idle timer it never used) */
+    TN_CHECK(c.s->rbuf == NULL);
+    TN_CHECK(c.s->wbuf == NULL);
+    TN_CHECK(c.s->wq == NULL);
+    TN_CHECK(c.s->idle == NULL);
+    {   /* an idle timeout takes its block while set, and reports through the options */
+        tn_stream_opts got;
+        tn_stream_set_idle_timeout(c.s, 60000);
+        tn_stream_get_opts(c.s, &got);
+        TN_CHECK(c.s->idle != NULL && got.idle_timeout_ms == 60000);
+        tn_stream_set_idle_timeout(c.s, 0);
+        tn_stream_get_opts(c.s, &got);
+        TN_CHECK(c.s->idle == NULL && got.idle_timeout_ms == 0);
+    }
     teardown(&c);
     TN_EQ_RC(c.cause, TN_OK);
 }
@@ -272,7 +283,7 @@ TN_TEST(read_into_direct_and_buffered) {
     peer_send(&c, "1234");
     TN_CHECK(tn_loop_run_once(c.loop, 30) >= 0);
     TN_EQ_INT(c.reads, 0);
-    TN_CHECK(c.s->rbuf.data == NULL);   /* straight into the caller's buffer */
+    TN_CHECK(c.s->rbuf == NULL);   /* straight into the caller's buffer */
     peer_send(&c, "5678");
     run_until(&c, &c.reads, 1);
     TN_EQ_MEM(buf, "12345678", 8);
@@ -372,6 +383,112 @@ TN_TEST(writes_complete_in_order) {
     teardown(&c);
 }
 
+/* The write bookkeeping is made by the first write with a callback, here behind bytes
+   queued without one that the socket has not taken: the callback waits for all of them. */
+TN_TEST(write_callback_behind_unsent_plain_writes) {
+    ctx c;
+    static char big[400000];
+    char *got = (char *)malloc(sizeof big + 4);
+    size_t have = 0;
+    uint64_t end;
+    setup(&c, NULL);
+    memset(big, 'q', sizeof big);
+    c.in_call = 1;
+    TN_OK_RC(tn_stream_write(c.s, big, sizeof big, NULL, NULL));   /* more than the socket takes */
+    TN_CHECK(c.s->wq == NULL && tn_stream_write_buffer_size(c.s) > 0);
+    TN_OK_RC(tn_stream_write(c.s, "tail", 4, on_write, &c));
+    c.in_call = 0;
+    TN_CHECK(c.s->wq != NULL);
+    /* not while any byte queued before it is unsent (the peer reads nothing yet) */
+    TN_CHECK(tn_loop_run_once(c.loop, 10) >= 0);
+    TN_CHECK(tn_stream_write_buffer_size(c.s) > 4);
+    TN_EQ_INT(c.writes_ok, 0);
+    TN_CHECK(fcntl(c.peer, F_SETFL, fcntl(c.peer, F_GETFL, 0) | O_NONBLOCK) == 0);
+    end = tn_time_ms() + 5000;
+    while (have < sizeof big + 4 && tn_time_ms() < end) {
+        ssize_t n = recv(c.peer, got + have, sizeof big + 4 - have, 0);
+        if (n > 0) have += (size_t)n;
+        TN_CHECK(tn_loop_run_once(c.loop, 1) >= 0);
+        if (tn_stream_write_buffer_size(c.s) > 0) TN_EQ_INT(c.writes_ok, 0);
+    }
+    TN_EQ_UINT(have, sizeof big + 4);
+    TN_EQ_MEM(got + sizeof big, "tail", 4);
+    run_until(&c, &c.writes_ok, 1);
+    TN_EQ_UINT(tn_stream_write_buffer_size(c.s), 0);
+    free(got);
+    teardown(&c);
+}
+
+/* tn__cbuf, the stream's buffers: NULL while empty, growth, the consumed front reclaimed,
+   filling in place, truncation, storage handed in and out whole. */
+TN_TEST(compact_buffer) {
+    counting_alloc ca;
+    tn_allocator a;
+    tn__cbuf *b = NULL;
+    char big[10000], *p;
+    size_t size, i;
+    memset(&ca, 0, sizeof ca);
+    a = tn_test_counting(&ca);
+    for (i = 0; i < sizeof big; i++) big[i] = (char)('a' + i % 26);
+    TN_CHECK(tn__cbuf_ptr(b) == NULL && tn__cbuf_size(b) == 0 && tn__cbuf_room(b) == 0);
+    tn__cbuf_consume(b, 5);   /* harmless on an empty one */
+    TN_OK_RC(tn__cbuf_append(&a, &b, big, 100));
+    TN_CHECK(b != NULL);
+    TN_EQ_UINT(tn__cbuf_size(b), 100);
+    TN_EQ_MEM(tn__cbuf_ptr(b), big, 100);
+    TN_CHECK(tn__cbuf_room(b) >= 4096 - 100 - 64);   /* 4 KB steps, minus the header */
+    tn__cbuf_consume(b, 60);
+    TN_EQ_UINT(tn__cbuf_size(b), 40);
+    TN_EQ_MEM(tn__cbuf_ptr(b), big + 60, 40);
+    /* growing past the storage keeps the live bytes only, in order */
+    TN_OK_RC(tn__cbuf_append(&a, &b, big, sizeof big));
+    TN_EQ_UINT(tn__cbuf_size(b), 40 + sizeof big);
+    TN_EQ_MEM(tn__cbuf_ptr(b), big + 60, 40);
+    TN_EQ_MEM(tn__cbuf_ptr(b) + 40, big, sizeof big);
+    TN_EQ_INT((int)ca.live, 1);
+    /* filling in place */
+    TN_OK_RC(tn__cbuf_reserve(&a, &b, 3));
+    TN_CHECK(tn__cbuf_room(b) >= 3);
+    memcpy(tn__cbuf_tail(b), "xyz", 3);
+    tn__cbuf_commit(b, 3);
+    TN_EQ_MEM(tn__cbuf_ptr(b) + 40 + sizeof big, "xyz", 3);
+    tn__cbuf_truncate(b, 10);
+    TN_EQ_UINT(tn__cbuf_size(b), 10);
+    tn__cbuf_truncate(b, 50);   /* longer than held: no change */
+    TN_EQ_UINT(tn__cbuf_size(b), 10);
+    /* the consumed front is reclaimed before growing (no allocation) */
+    tn__cbuf_consume(b, 8);
+    i = (size_t)ca.total;
+    TN_OK_RC(tn__cbuf_reserve(&a, &b, tn__cbuf_room(b) + 4));
+    TN_EQ_INT((int)ca.total, (int)i);
+    TN_EQ_MEM(tn__cbuf_ptr(b), big + 60 + 8, 2);
+    tn__cbuf_consume(b, 100);
+    TN_EQ_UINT(tn__cbuf_size(b), 0);
+    p = tn__cbuf_detach(&b, &size);
+    TN_CHECK(b == NULL && p != NULL && size >= sizeof big);
+    a.free(p, a.user);
+    TN_EQ_INT((int)ca.live, 0);
+    /* storage handed in: what fits is told first */
+    TN_CHECK(tn__cbuf_fits(4096, 4000) && !tn__cbuf_fits(4096, 4096) && !tn__cbuf_fits(8, 0));
+    p = (char *)malloc(4096);
+    b = tn__cbuf_adopt(p, 4096);
+    TN_CHECK(tn__cbuf_size(b) == 0 && tn__cbuf_room(b) >= 4000 && tn__cbuf_room(b) < 4096);
+    TN_OK_RC(tn__cbuf_append(&a, &b, "hello", 5));
+    TN_CHECK((char *)b == p);   /* it fit: no allocation */
+    TN_EQ_INT((int)ca.live, 0);
+    TN_CHECK(tn__cbuf_detach(&b, &size) == p && size == 4096);
+    free(p);
+    /* out of memory: the buffer is unchanged */
+    TN_OK_RC(tn__cbuf_append(&a, &b, "abc", 3));
+    ca.fail_after = 1;
+    TN_EQ_RC(tn__cbuf_append(&a, &b, big, sizeof big), TN_ENOMEM);
+    TN_EQ_UINT(tn__cbuf_size(b), 3);
+    TN_EQ_MEM(tn__cbuf_ptr(b), "abc", 3);
+    p = tn__cbuf_detach(&b, &size);
+    a.free(p, a.user);
+    TN_EQ_INT((int)ca.live, 0);
+}
+
 TN_TEST(writev_gathers_in_order) {
     ctx c;
     static char big[300000];
@@ -439,7 +556,7 @@ TN_TEST(write_buffer_limit_and_backpressure) {
     }
     TN_EQ_INT(c.writes_err, 0);
     TN_EQ_INT(tn_stream_writing(c.s), 0);
-    TN_CHECK(c.s->wbuf.data == NULL);   /* released once drained */
+    TN_CHECK(c.s->wbuf == NULL);   /* released once drained */
     teardown(&c);
     (void)drained;
 }
@@ -592,7 +709,7 @@ TN_TEST(idle_timeout_closes) {
         usleep(10000);
     }
     TN_EQ_INT(c.closed, 0);
-    quiet = c.s->last_io;   /* when the last byte moved (loop time) */
+    quiet = c.s->idle->last_io;   /* when the last byte moved (loop time) */
     run_until(&c, &c.closed, 1);
     TN_EQ_RC(c.cause, TN_ETIMEOUT);
     TN_EQ_RC(c.status, TN_ETIMEOUT);
@@ -697,6 +814,8 @@ TN_TESTS(
     TN_CASE(read_until_close_plain_and_streaming),
     TN_CASE(eof_before_read_completes),
     TN_CASE(writes_complete_in_order),
+    TN_CASE(write_callback_behind_unsent_plain_writes),
+    TN_CASE(compact_buffer),
     TN_CASE(writev_gathers_in_order),
     TN_CASE(write_buffer_limit_and_backpressure),
     TN_CASE(peer_reset_mid_write),
