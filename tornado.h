@@ -5147,6 +5147,8 @@ TN__PRIVATE void tn__stream_consume(tn_stream *s, size_t n);
 TN__PRIVATE void tn__stream_truncate(tn_stream *s, size_t n);
 TN__PRIVATE void tn__stream_cork(tn_stream *s, int on);
 TN__PRIVATE int tn__stream_corked(const tn_stream *s);
+TN__PRIVATE int tn__stream_write_space(tn_stream *s, size_t n, char **out);
+TN__PRIVATE int tn__stream_write_commit(tn_stream *s, size_t n);
 TN__PRIVATE int tn__stream_shutdown_write(tn_stream *s);
 TN__PRIVATE void tn__stream_watch_close(tn_stream *s, int on);
 TN__PRIVATE int tn__stream_sendfile(tn_stream *s, int file_fd, int64_t offset, uint64_t count, tn_write_cb cb, void *user);
@@ -9747,6 +9749,37 @@ TN_API int tn_stream_writev(tn_stream *s, const tn_str *bufs, size_t nbufs, tn_w
     if (cb) tn__stream_wcb_push(s, cb, user);
     if (err) tn__stream_close_now(s, err);   /* cb (if any) then reports err */
     if (s->closed || (cb && s->wq->sent >= s->wq->queued)) tn__stream_queue(s);
+    else tn__stream_update_events(s);
+    return TN_OK;
+}
+
+/* Writing in place: room for n bytes at the end of the write buffer (*out), for a protocol
+   layer to format its output there rather than into a buffer of its own that is then
+   copied; tn__stream_write_commit queues what it filled. Returns TN_OK, TN_ECLOSED,
+   TN_ENOMEM. */
+TN__PRIVATE int tn__stream_write_space(tn_stream *s, size_t n, char **out) {
+    if (s->closed) return TN_ECLOSED;
+    tn__stream_buf_prime(s, &s->wbuf, n);
+    if (tn__cbuf_reserve(tn__loop_alloc(s->h.loop), &s->wbuf, n) != 0) return TN_ENOMEM;
+    *out = tn__cbuf_tail(s->wbuf);
+    return TN_OK;
+}
+
+/* Queue the first n bytes (n > 0) of the room tn__stream_write_space gave, with no
+   callback: as tn_stream_write, sent at once when nothing is queued ahead and the stream
+   is not corked. Returns TN_OK, or TN_EBUFFER_FULL (past max_write_buffer_size: nothing
+   is queued). */
+TN__PRIVATE int tn__stream_write_commit(tn_stream *s, size_t n) {
+    int first = tn__stream_unsent(s) == 0;
+    if (s->opts.max_write_buffer_size && tn__cbuf_size(s->wbuf) + n > s->opts.max_write_buffer_size) {
+        if (tn__cbuf_size(s->wbuf) == 0) tn__stream_buf_release(s, &s->wbuf);
+        return TN_EBUFFER_FULL;
+    }
+    tn__cbuf_commit(s->wbuf, n);
+    if (s->wq) s->wq->queued += n;
+    if (s->corked) return TN_OK;   /* (interest stays: a corked stream does not wait to write) */
+    if (first) tn__stream_flush(s);
+    if (s->closed) tn__stream_queue(s);
     else tn__stream_update_events(s);
     return TN_OK;
 }
@@ -19018,8 +19051,11 @@ struct tn_http_server {
     tn__hconn *ready_head, *ready_tail;
     size_t req_size;
     int64_t date_sec;
-    char date_line[48];            /* "Date: ...\r\n" */
-    size_t date_len;
+    /* the start of every response head, kept formatted: "HTTP/1.1 200 OK\r\n" (the status
+       line of most responses), "Date: ...\r\n" (rewritten once a second), then the Server
+       line if any (tn__hs_pre_make) */
+    char *pre;
+    size_t pre_len;
     /* Timeouts without a timer per connection: each kind has one fixed duration, so a queue
        kept in arrival order is sorted by deadline; one server timer serves all queues. */
     tn__hconn *tq_head[3], *tq_tail[3];
@@ -19057,11 +19093,23 @@ TN__PRIVATE char *tn__hs_put_str(char *p, const char *s, size_t n) {
 }
 
 TN__PRIVATE char *tn__hs_put_u64(char *p, uint64_t v) {
-    char tmp[24];
-    int n = 0;
-    do tmp[n++] = (char)('0' + v % 10); while ((v /= 10) != 0);
-    while (n > 0) *p++ = tmp[--n];
-    return p;
+    uint64_t t = v;
+    size_t n = 1;
+    while (t >= 10) {   /* the digits are counted, then written from the last */
+        t /= 10;
+        n++;
+    }
+    p += n;
+    do *--p = (char)('0' + (int)(v % 10)); while ((v /= 10) != 0);
+    return p + n;
+}
+
+/* A status line's code: always three digits (100..999). */
+TN__PRIVATE char *tn__hs_put_status(char *p, int status) {
+    p[0] = (char)('0' + status / 100);
+    p[1] = (char)('0' + status / 10 % 10);
+    p[2] = (char)('0' + status % 10);
+    return p + 3;
 }
 
 TN__PRIVATE int tn__hs_hdr_token_ok(const char *s) {
@@ -19069,13 +19117,20 @@ TN__PRIVATE int tn__hs_hdr_token_ok(const char *s) {
 }
 
 /* Response header values: no byte below 0x20 (CR and LF above all: no response splitting)
-   and no DEL, as Tornado rejects them. */
-TN__PRIVATE int tn__hs_hdr_value_ok(const char *s) {
-    if (!s) return 0;
-    for (; *s; s++)
-        if ((unsigned char)*s < 0x20 || *s == 0x7f) return 0;
-    return 1;
+   and no DEL, as Tornado rejects them. Returns the value's length, or (size_t)-1 if it
+   has such a byte (one pass: the length is had with the check). */
+TN__PRIVATE size_t tn__hs_hdr_value_len(const char *s) {
+    const unsigned char *p = (const unsigned char *)s;
+    for (;; p++) {
+        unsigned c = *p;
+        if (c - 0x20u >= 0x5fu) {   /* below 0x20 (NUL too), 0x7f and up */
+            if (c == 0) return (size_t)(p - (const unsigned char *)s);
+            if (c < 0x20 || c == 0x7f) return (size_t)-1;
+        }
+    }
 }
+
+TN__PRIVATE int tn__hs_hdr_value_ok(const char *s) { return s && tn__hs_hdr_value_len(s) != (size_t)-1; }
 
 /* ---- requests: a small cache so the steady state allocates nothing ---- */
 TN__PRIVATE tn_request *tn__hs_req_get(tn_http_server *srv) {
@@ -19247,32 +19302,53 @@ TN__PRIVATE void tn__hc_deadline(tn__hconn *c, int kind) {
 }
 
 /* ---- the response ---- */
+/* srv->pre: the status line of a 200, then the Date line at a fixed place, then Server. */
+#define TN__HS_PRE_STATUS 17                  /* "HTTP/1.1 200 OK\r\n" */
+#define TN__HS_PRE_DATE (TN__HS_PRE_STATUS + 6)   /* the date's 29 characters, after "Date: " */
+#define TN__HS_DATE_LINE 37                   /* "Date: " + 29 + "\r\n" */
+
+TN__PRIVATE int tn__hs_pre_make(tn_http_server *srv) {
+    size_t sl = srv->server_header_len, n = TN__HS_PRE_STATUS + TN__HS_DATE_LINE + (sl ? sl + 10 : 0);
+    char *p = (char *)tn__alloc(tn__loop_alloc(srv->loop), n);
+    if (!p) return TN_ENOMEM;
+    srv->pre = p;
+    srv->pre_len = n;
+    p = tn__hs_put_str(p, "HTTP/1.1 200 OK\r\nDate: Thu, 01 Jan 1970 00:00:00 GMT\r\n", TN__HS_PRE_STATUS + TN__HS_DATE_LINE);
+    if (sl) {
+        p = tn__hs_put_str(p, "Server: ", 8);
+        p = tn__hs_put_str(p, srv->server_header, sl);
+        (void)tn__hs_put_str(p, "\r\n", 2);
+    }
+    srv->date_sec = -1;
+    return TN_OK;
+}
+
 TN__PRIVATE void tn__hs_date(tn_http_server *srv) {
     int64_t now = (int64_t)time(NULL);
     char d[32];
     if (now == srv->date_sec) return;
     srv->date_sec = now;
-    if (tn_http_date_format(now, d) < 0) strcpy(d, "Thu, 01 Jan 1970 00:00:00 GMT");
-    srv->date_len = (size_t)snprintf(srv->date_line, sizeof srv->date_line, "Date: %s\r\n", d);
+    if (tn_http_date_format(now, d) < 0) memcpy(d, "Thu, 01 Jan 1970 00:00:00 GMT", 29);
+    memcpy(srv->pre + TN__HS_PRE_DATE, d, 29);
 }
 
-/* Format the response head into buf (at least 512 bytes + the handler's header lines).
-   Returns the length. */
+/* Format the response head into buf (at least 512 bytes + the Server line + the handler's
+   header lines). Returns the length. */
 TN__PRIVATE size_t tn__hs_req_format_head(tn_request *r, char *buf, int status, int64_t length) {
     tn_http_server *srv = r->srv;
-    const char *reason = r->reason[0] ? r->reason : tn_http_reason(status);
     char *p = buf;
-    p = tn__hs_put_str(p, "HTTP/1.1 ", 9);
-    p = tn__hs_put_u64(p, (uint64_t)status);
-    *p++ = ' ';
-    p = tn__hs_put_str(p, reason, strlen(reason));
-    p = tn__hs_put_str(p, "\r\n", 2);
+    size_t n = tn_buf_size(&r->out);
     tn__hs_date(srv);
-    p = tn__hs_put_str(p, srv->date_line, srv->date_len);
-    if (srv->server_header[0]) {
-        p = tn__hs_put_str(p, "Server: ", 8);
-        p = tn__hs_put_str(p, srv->server_header, srv->server_header_len);
+    if (status == 200 && !r->reason[0]) {
+        p = tn__hs_put_str(p, srv->pre, srv->pre_len);
+    } else {
+        const char *reason = r->reason[0] ? r->reason : tn_http_reason(status);
+        p = tn__hs_put_str(p, "HTTP/1.1 ", 9);
+        p = tn__hs_put_status(p, status);
+        *p++ = ' ';
+        p = tn__hs_put_str(p, reason, strlen(reason));
         p = tn__hs_put_str(p, "\r\n", 2);
+        p = tn__hs_put_str(p, srv->pre + TN__HS_PRE_STATUS, srv->pre_len - TN__HS_PRE_STATUS);
     }
     if (status >= 200 && status != 204 && status != 304) {
         if (length >= 0) {
@@ -19290,34 +19366,35 @@ TN__PRIVATE size_t tn__hs_req_format_head(tn_request *r, char *buf, int status, 
     } else if (r->p.version == 10) {
         p = tn__hs_put_str(p, "Connection: keep-alive\r\n", 24);
     }
-    p = tn__hs_put_str(p, tn_buf_ptr(&r->out) ? tn_buf_ptr(&r->out) : "", tn_buf_size(&r->out));
+    if (n) p = tn__hs_put_str(p, tn_buf_ptr(&r->out), n);
     p = tn__hs_put_str(p, "\r\n", 2);
     return (size_t)(p - buf);
 }
 
-/* Write the head (and a first piece of body) in one write: a small body is copied after
-   the head (one buffer: a plain send), a larger one goes as a second piece of a gather write. */
-TN__PRIVATE int tn__hs_req_send_head(tn_request *r, int status, int64_t length, const void *body, size_t blen,
-                                  tn_write_cb cb, void *user) {
-    char stack[1024];
-    char *buf = stack;
-    size_t need = 512 + tn_buf_size(&r->out) + r->srv->server_header_len, hl;
+/* A body up to this size is copied after the head (one buffer: a plain send); a larger one
+   goes as the second piece of a gather write. */
+#define TN__HS_INLINE_BODY 1024
+
+/* Write the head (and a first piece of body) in one write. */
+TN__PRIVATE int tn__hs_req_send_head(tn_request *r, int status, int64_t length, const void *body, size_t blen) {
+    tn_stream *s = tn__hc_stream(r->conn);
+    size_t need = 512 + tn_buf_size(&r->out) + r->srv->pre_len, hl;
+    char *buf;
     tn_str v[2];
-    int rc, n = blen ? 2 : 1;
-    if (need > sizeof stack) {
-        buf = (char *)tn__alloc(tn__loop_alloc(r->srv->loop), need);
-        if (!buf) return TN_ENOMEM;
+    int rc;
+    if (blen <= TN__HS_INLINE_BODY) {
+        /* formatted straight into the stream's write buffer: no copy of the head */
+        if ((rc = tn__stream_write_space(s, need + blen, &buf)) != 0) return rc;
+        hl = tn__hs_req_format_head(r, buf, status, length);
+        if (blen) memcpy(buf + hl, body, blen);
+        return tn__stream_write_commit(s, hl + blen);
     }
+    if (!(buf = (char *)tn__alloc(tn__loop_alloc(r->srv->loop), need))) return TN_ENOMEM;
     hl = tn__hs_req_format_head(r, buf, status, length);
-    if (blen && buf == stack && blen <= sizeof stack - hl) {
-        memcpy(buf + hl, body, blen);
-        hl += blen;
-        n = 1;
-    }
     v[0] = tn_str_make(buf, hl);
     v[1] = tn_str_make((const char *)body, blen);
-    rc = tn_stream_writev(tn__hc_stream(r->conn), v, n, cb, user);
-    if (buf != stack) tn__free(tn__loop_alloc(r->srv->loop), buf);
+    rc = tn_stream_writev(s, v, 2, NULL, NULL);
+    tn__free(tn__loop_alloc(r->srv->loop), buf);
     return rc;
 }
 
@@ -19522,14 +19599,21 @@ TN__PRIVATE int tn__hs_hdr_check(tn_request *r, const char *name, const char *va
     return tn__hs_hdr_framing(r, name, value);
 }
 
-TN__PRIVATE int tn__hs_add_header(tn_request *r, const char *name, const char *value) {
-    size_t nl = strlen(name), vl = strlen(value);
+/* Append the line "name: value\r\n" (lengths known), in one piece. */
+TN__PRIVATE int tn__hs_add_line(tn_request *r, const char *name, size_t nl, const char *value, size_t vl) {
+    char *p;
     if (tn_buf_reserve(&r->out, nl + vl + 4) != 0) return TN_ENOMEM;
-    (void)tn_buf_append(&r->out, name, nl);
-    (void)tn_buf_append(&r->out, ": ", 2);
-    (void)tn_buf_append(&r->out, value, vl);
-    (void)tn_buf_append(&r->out, "\r\n", 2);
+    p = tn_buf_ptr(&r->out) + tn_buf_size(&r->out);
+    p = tn__hs_put_str(p, name, nl);
+    p = tn__hs_put_str(p, ": ", 2);
+    p = tn__hs_put_str(p, value, vl);
+    (void)tn__hs_put_str(p, "\r\n", 2);
+    r->out.len += nl + vl + 4;
     return TN_OK;
+}
+
+TN__PRIVATE int tn__hs_add_header(tn_request *r, const char *name, const char *value) {
+    return tn__hs_add_line(r, name, strlen(name), value, strlen(value));
 }
 
 TN_API int tn_request_accepts_coding(const tn_request *req, const char *coding) {
@@ -19717,12 +19801,16 @@ TN_API int tn_response_set_reason(tn_request *req, const char *reason) {
 
 TN_API int tn_respond(tn_request *req, int status, const char *content_type, const void *body, size_t len) {
     char *gz = NULL;
+    size_t ctl = 0;
     int rc;
     if (tn__hs_req_check(req) != 0 || status < 100 || status > 999 || (!body && len)) return TN_EINVAL;
     if (req->started) return TN_EBUSY;
-    if (content_type && !tn__hs_hdr_value_ok(content_type)) return TN_EINVAL;
+    if (content_type && (ctl = tn__hs_hdr_value_len(content_type)) == (size_t)-1) return TN_EINVAL;
     if (!tn__hs_req_live(req)) return tn__hs_req_gone(req);
-    if (content_type && (rc = tn_response_set_header(req, "Content-Type", content_type)) != 0) return rc;
+    if (content_type) {   /* tn_response_set_header's work, its checks done above */
+        if (tn_buf_size(&req->out) > 0) (void)tn__response_remove_header(req, "Content-Type", NULL);
+        if (tn__hs_add_line(req, "Content-Type", 12, content_type, ctl) != 0) return TN_ENOMEM;
+    }
 #if TN_HAS_DEFLATE
     if (req->srv->opts.gzip && req->srv->opts.gzip->whole(req, status, body, len, &gz, &len) == TN_OK)
         body = gz;   /* else (not wanted, out of memory) the body goes as is */
@@ -19730,7 +19818,7 @@ TN_API int tn_respond(tn_request *req, int status, const char *content_type, con
     req->started = 1;
     req->status = status;
     req->out_length = (int64_t)len;
-    rc = tn__hs_req_send_head(req, status, (int64_t)len, body, req->head_only ? 0 : len, NULL, NULL);
+    rc = tn__hs_req_send_head(req, status, (int64_t)len, body, req->head_only ? 0 : len);
     tn__free(tn__loop_alloc(req->srv->loop), gz);
     if (rc != 0) {
         req->started = 0;
@@ -19781,7 +19869,7 @@ TN_API int tn_response_start(tn_request *req, int status, int64_t content_length
         if (req->p.version >= 11) req->out_chunked = 1;
         else req->close_after = 1;   /* HTTP/1.0: the end of the body is the end of the connection */
     }
-    rc = tn__hs_req_send_head(req, status, content_length, NULL, 0, NULL, NULL);
+    rc = tn__hs_req_send_head(req, status, content_length, NULL, 0);
     if (rc != 0) return rc;
     req->started = 1;
     return TN_OK;
@@ -19959,11 +20047,11 @@ TN__PRIVATE void tn__hc_fail(tn__hconn *c, int status) {
     tn__hc_deadline(c, TN__TQ_NONE);
     tn__hs_date(srv);
     p = tn__hs_put_str(p, "HTTP/1.1 ", 9);
-    p = tn__hs_put_u64(p, (uint64_t)status);
+    p = tn__hs_put_status(p, status);
     *p++ = ' ';
     p = tn__hs_put_str(p, reason, strlen(reason));
     p = tn__hs_put_str(p, "\r\n", 2);
-    p = tn__hs_put_str(p, srv->date_line, srv->date_len);
+    p = tn__hs_put_str(p, srv->pre + TN__HS_PRE_STATUS, TN__HS_DATE_LINE);
     p = tn__hs_put_str(p, "Content-Length: 0\r\nConnection: close\r\n\r\n", 40);
     tn__stream_cork(tn__hc_stream(c), 0);   /* responses to earlier pipelined requests go first */
     if (tn_stream_write(tn__hc_stream(c), buf, (size_t)(p - buf), tn__hc_after_write, c) != 0) (void)tn_stream_close(tn__hc_stream(c), NULL, NULL);
@@ -20491,6 +20579,7 @@ TN__PRIVATE void tn__hs_free(tn_http_server *srv) {
         tn__hs_req_free(a, r);
     }
     tn__free(a, srv->server_header);
+    tn__free(a, srv->pre);
     tn__free(a, srv);
 }
 
@@ -20572,8 +20661,9 @@ TN_API int tn_http_server_new(tn_loop *loop, const tn_http_server_opts *opts, tn
     srv->opts.server_header = srv->server_header;
     srv->server_header_len = strlen(srv->server_header);
     srv->req_size = sizeof(tn_request) + srv->opts.max_headers * sizeof(tn_http_header);
-    srv->date_sec = -1;
-    if ((rc = tn_tcp_server_new(loop, &srv->opts.tcp, tn__hs_on_conn, srv, &srv->tcp)) != 0) {
+    if ((rc = tn__hs_pre_make(srv)) != 0 ||
+        (rc = tn_tcp_server_new(loop, &srv->opts.tcp, tn__hs_on_conn, srv, &srv->tcp)) != 0) {
+        tn__free(tn__loop_alloc(loop), srv->pre);
         tn__free(tn__loop_alloc(loop), srv->server_header);
         tn__free(tn__loop_alloc(loop), srv);
         return rc;

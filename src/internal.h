@@ -565,6 +565,8 @@ TN__PRIVATE void tn__stream_consume(tn_stream *s, size_t n);
 TN__PRIVATE void tn__stream_truncate(tn_stream *s, size_t n);
 TN__PRIVATE void tn__stream_cork(tn_stream *s, int on);
 TN__PRIVATE int tn__stream_corked(const tn_stream *s);
+TN__PRIVATE int tn__stream_write_space(tn_stream *s, size_t n, char **out);
+TN__PRIVATE int tn__stream_write_commit(tn_stream *s, size_t n);
 TN__PRIVATE int tn__stream_shutdown_write(tn_stream *s);
 TN__PRIVATE void tn__stream_watch_close(tn_stream *s, int on);
 TN__PRIVATE int tn__stream_sendfile(tn_stream *s, int file_fd, int64_t offset, uint64_t count, tn_write_cb cb, void *user);

@@ -858,6 +858,37 @@ TN_API int tn_stream_writev(tn_stream *s, const tn_str *bufs, size_t nbufs, tn_w
     return TN_OK;
 }
 
+/* Writing in place: room for n bytes at the end of the write buffer (*out), for a protocol
+   layer to format its output there rather than into a buffer of its own that is then
+   copied; tn__stream_write_commit queues what it filled. Returns TN_OK, TN_ECLOSED,
+   TN_ENOMEM. */
+TN__PRIVATE int tn__stream_write_space(tn_stream *s, size_t n, char **out) {
+    if (s->closed) return TN_ECLOSED;
+    tn__stream_buf_prime(s, &s->wbuf, n);
+    if (tn__cbuf_reserve(tn__loop_alloc(s->h.loop), &s->wbuf, n) != 0) return TN_ENOMEM;
+    *out = tn__cbuf_tail(s->wbuf);
+    return TN_OK;
+}
+
+/* Queue the first n bytes (n > 0) of the room tn__stream_write_space gave, with no
+   callback: as tn_stream_write, sent at once when nothing is queued ahead and the stream
+   is not corked. Returns TN_OK, or TN_EBUFFER_FULL (past max_write_buffer_size: nothing
+   is queued). */
+TN__PRIVATE int tn__stream_write_commit(tn_stream *s, size_t n) {
+    int first = tn__stream_unsent(s) == 0;
+    if (s->opts.max_write_buffer_size && tn__cbuf_size(s->wbuf) + n > s->opts.max_write_buffer_size) {
+        if (tn__cbuf_size(s->wbuf) == 0) tn__stream_buf_release(s, &s->wbuf);
+        return TN_EBUFFER_FULL;
+    }
+    tn__cbuf_commit(s->wbuf, n);
+    if (s->wq) s->wq->queued += n;
+    if (s->corked) return TN_OK;   /* (interest stays: a corked stream does not wait to write) */
+    if (first) tn__stream_flush(s);
+    if (s->closed) tn__stream_queue(s);
+    else tn__stream_update_events(s);
+    return TN_OK;
+}
+
 TN_API int tn_stream_write(tn_stream *s, const void *data, size_t n, tn_write_cb cb, void *user) {
     tn_str b;
     b.ptr = (const char *)data;
