@@ -18993,10 +18993,11 @@ struct tn_request {
     int gunzip;                    /* the body is gzip and is inflated */
     int inf_end;                   /* the inflater reached the end of a member */
 #endif
-    char remote_ip[TN_ADDR_STRLEN];
-    char reason[64];               /* a custom reason phrase, "" = the standard one */
     const char *protocol;
     tn_request *next_free;
+    /* (last: a request is cleared for reuse up to here; these are strings, emptied) */
+    char remote_ip[TN_ADDR_STRLEN];
+    char reason[64];               /* a custom reason phrase, "" = the standard one */
     /* the header array (max_headers entries) follows the struct in the same allocation */
 };
 
@@ -19030,10 +19031,13 @@ struct tn__hconn {                 /* (its server: tn__hc_srv, through the tcp s
     uint32_t deadline;             /* in a timeout queue: loop time, low 32 bits (tn__hs_tq_left);
                                       lingering: bytes discarded */
     unsigned char state;           /* TN__HC_* */
-    unsigned char reading;         /* a fill is pending */
+    unsigned char flags;           /* TN__HCF_* */
     unsigned char ready;           /* queued in the server's ready list */
     signed char tq;                /* timeout queue it is in, or TN__TQ_NONE */
 };
+
+#define TN__HCF_READING 1u         /* a fill is pending */
+#define TN__HCF_WATCH 2u           /* the stream's close watch is on (tn__hc_watch) */
 
 struct tn_http_server {
     tn_loop *loop;
@@ -19085,6 +19089,22 @@ TN__PRIVATE void tn__hc_on_close(tn_stream *s, int cause, void *user);
 TN__PRIVATE int tn__hc_detached(const tn_stream *s) { return tn__stream_close_cb(s) != tn__hc_on_close; }
 TN__PRIVATE void tn__hc_process(tn__hconn *c);
 TN__PRIVATE void tn__hc_fail(tn__hconn *c, int status);
+
+/* The stream's close watch (a client leaving is noticed while no read is pending): on while
+   a handler has a request. Between pipelined requests already buffered it stays on, rather
+   than going off and on again per request (two changes of poll interest each); it goes off
+   (tn__hc_unwatch) wherever the connection may next wait on the poller other than in a
+   handler: a fill, an error reply, a head with a body or on_headers, the end of a burst
+   (tn__hs_on_ready). */
+TN__PRIVATE void tn__hc_watch(tn__hconn *c, int on) {
+    if (on) c->flags |= TN__HCF_WATCH;
+    else c->flags &= (unsigned char)~TN__HCF_WATCH;
+    tn__stream_watch_close(tn__hc_stream(c), on);
+}
+
+TN__PRIVATE void tn__hc_unwatch(tn__hconn *c) {
+    if (c->flags & TN__HCF_WATCH) tn__hc_watch(c, 0);
+}
 
 /* ---- small formatting helpers ---- */
 TN__PRIVATE char *tn__hs_put_str(char *p, const char *s, size_t n) {
@@ -19149,7 +19169,8 @@ TN__PRIVATE tn_request *tn__hs_req_get(tn_http_server *srv) {
         if (!r) return NULL;
         (void)tn_buf_init(&keep, tn__loop_alloc(srv->loop));
     }
-    memset(r, 0, sizeof *r);
+    memset(r, 0, offsetof(tn_request, remote_ip));
+    r->remote_ip[0] = r->reason[0] = 0;
     r->out = keep;
     r->wcbs = keep_wcbs;
     r->wcb_cap = keep_cap;
@@ -19459,10 +19480,10 @@ TN__PRIVATE void tn__hs_req_done(tn_request *r) {
         return;
     }
     tn__hs_req_put(r);
-    tn__stream_watch_close(tn__hc_stream(c), 0);
     /* more requests already buffered (pipelining): hold the responses and send them
-       together once the buffer runs dry */
+       together once the buffer runs dry (and the close watch stays: tn__hc_watch) */
     if (tn__stream_peek(tn__hc_stream(c)).len > 0) tn__stream_cork(tn__hc_stream(c), 1);
+    else tn__hc_unwatch(c);
     if (tn_stream_write_buffer_size(tn__hc_stream(c)) > 0 && !tn__stream_corked(tn__hc_stream(c))) {
         /* backpressure: the next request waits until this response has left */
         c->state = TN__HC_DRAIN;
@@ -20005,7 +20026,7 @@ TN_API int tn_request_detach(tn_request *req, tn_stream **stream) {
     tn__hs_req_put(req);
     c->req = NULL;
     /* the stream forgets us (our state stays inert in its memory); it stays open */
-    tn__stream_watch_close(tn__hc_stream(c), 0);
+    tn__hc_watch(c, 0);
     tn_stream_set_close_cb(tn__hc_stream(c), NULL, NULL);
     c->state = TN__HC_DETACHED;
     tn__hs_tq_unlink(c);
@@ -20044,6 +20065,7 @@ TN__PRIVATE void tn__hc_fail(tn__hconn *c, int status) {
         c->req = NULL;
     }
     c->state = TN__HC_LINGER;
+    tn__hc_unwatch(c);
     tn__hc_deadline(c, TN__TQ_NONE);
     tn__hs_date(srv);
     p = tn__hs_put_str(p, "HTTP/1.1 ", 9);
@@ -20063,8 +20085,9 @@ TN__PRIVATE void tn__hc_on_data(tn_stream *s, int status, tn_str data, void *use
 TN__PRIVATE void tn__hc_fill(tn__hconn *c, size_t seen) {
     int rc;
     tn__stream_cork(tn__hc_stream(c), 0);   /* about to wait for the client: send what is held */
+    tn__hc_unwatch(c);
     rc = tn__stream_fill(tn__hc_stream(c), seen, tn__hc_on_data, c);
-    if (rc == TN_OK) c->reading = 1;
+    if (rc == TN_OK) c->flags |= TN__HCF_READING;
     else if (rc != TN_ECLOSED) (void)tn_stream_abort(tn__hc_stream(c), rc);
 }
 
@@ -20072,7 +20095,7 @@ TN__PRIVATE void tn__hc_on_data(tn_stream *s, int status, tn_str data, void *use
     tn__hconn *c = (tn__hconn *)user;
     (void)s;
     (void)data;
-    c->reading = 0;
+    c->flags &= (unsigned char)~TN__HCF_READING;
     if (status != TN_OK) return;   /* closing: the close callback cleans up */
     tn__hc_process(c);
 }
@@ -20210,7 +20233,7 @@ TN__PRIVATE void tn__hc_dispatch(tn__hconn *c) {
     c->state = TN__HC_HANDLER;
     r->dispatched = 1;
     tn__hc_deadline(c, TN__TQ_NONE);
-    tn__stream_watch_close(tn__hc_stream(c), 1);   /* notice a client that leaves while we work */
+    if (!(c->flags & TN__HCF_WATCH)) tn__hc_watch(c, 1);   /* notice a client that leaves while we work */
     tn__hc_srv(c)->on_request(r, tn__hc_srv(c)->user);
     if (tn__hc_detached(tn__hc_stream(c))) return;   /* the handler owns the stream (and c's bytes) now */
     if (c->req == r) tn__stream_cork(tn__hc_stream(c), 0);   /* answered later: do not hold earlier responses */
@@ -20258,6 +20281,7 @@ TN__PRIVATE void tn__hs_req_apply_xheaders(tn_request *r) {
 TN__PRIVATE void tn__hc_head_done(tn__hconn *c, const char *base, size_t head_len) {
     tn_request *r = c->req;
     tn_http_server *srv = tn__hc_srv(c);
+    if (srv->opts.on_headers || r->p.body_kind != TN_HTTP_BODY_NONE) tn__hc_unwatch(c);   /* not straight to the handler */
     r->head_len = head_len;
     r->held = head_len;
     r->base = base;
@@ -20327,7 +20351,7 @@ TN__PRIVATE void tn__hc_head_done(tn__hconn *c, const char *base, size_t head_le
     tn__hc_deadline(c, TN__TQ_BODY);
     if (r->body_cb) {
         r->dispatched = 1;   /* the handler owns it from on_headers on */
-        tn__stream_watch_close(tn__hc_stream(c), 0);
+        tn__hc_unwatch(c);
     }
     tn__hc_process(c);
 }
@@ -20394,18 +20418,20 @@ TN__PRIVATE void tn__hc_process(tn__hconn *c) {
             tn__hc_fill(c, 0);
             return;
         }
-        if (!c->req) {
-            /* the first byte of a request: it must now arrive whole in header_timeout */
+        int fresh = !c->req;
+        if (fresh) {
             if (!(c->req = tn__hs_req_get(srv))) {
                 tn__hc_fail(c, 503);
                 return;
             }
             c->req->conn = c;
-            tn__hc_deadline(c, TN__TQ_HEADER);
         }
         r = c->req;
         rc = tn_http_parse_request(data.ptr, data.len, &r->p);
+        /* the first byte of a request: it must now arrive whole in header_timeout (a head
+           that is here whole goes on at once: its next deadline, if any, is set below) */
         if (rc == TN_EINCOMPLETE) {
+            if (fresh) tn__hc_deadline(c, TN__TQ_HEADER);
             tn__hc_fill(c, data.len);
             return;
         }
@@ -20415,6 +20441,7 @@ TN__PRIVATE void tn__hc_process(tn__hconn *c) {
             tn__hc_fail(c, st ? st : 400);
             return;
         }
+        if (fresh && srv->opts.on_headers) tn__hc_deadline(c, TN__TQ_HEADER);   /* (on_headers may keep it) */
         tn__hc_head_done(c, data.ptr, (size_t)rc);
         return;
     }
@@ -20437,7 +20464,7 @@ TN__PRIVATE void tn__hc_process(tn__hconn *c) {
                 r->streaming_done = 1;
                 r->held = 0;
                 c->state = TN__HC_HANDLER;
-                tn__stream_watch_close(tn__hc_stream(c), 1);
+                tn__hc_watch(c, 1);
                 tn__hc_deadline(c, TN__TQ_NONE);
                 r->body_cb(r, TN_OK, tn_str_make(NULL, 0), r->body_user);
                 return;
@@ -20495,9 +20522,11 @@ TN__PRIVATE void tn__hc_next(tn__hconn *c) {
 
 TN__PRIVATE void tn__hs_on_ready(tn__defer *d) {
     tn_http_server *srv = (tn_http_server *)(void *)((char *)d - offsetof(tn_http_server, ready_d));
+    tn__hconn *c;
     int pass;
     for (pass = 0; pass < TN__HS_BURST && srv->ready_head; pass++) {
-        tn__hconn *c = srv->ready_head, *last = srv->ready_tail;
+        tn__hconn *last = srv->ready_tail;
+        c = srv->ready_head;
         /* only those scheduled before this pass: a connection rescheduled now waits a pass */
         srv->ready_head = srv->ready_tail = NULL;
         while (c) {
@@ -20511,8 +20540,12 @@ TN__PRIVATE void tn__hs_on_ready(tn__defer *d) {
             c = next;
         }
     }
-    /* rescheduling queued the node again: drop it when nothing is left for it */
+    /* rescheduling queued the node again: drop it when nothing is left for it; those left
+       for the next iteration wait on the poller with their close watch off, as after any
+       response */
     if (!srv->ready_head) tn__defer_unqueue(srv->loop, &srv->ready_d);
+    for (c = srv->ready_head; c; c = c->ready_next)
+        if (!tn__hc_detached(tn__hc_stream(c)) && !c->req) tn__hc_unwatch(c);
 }
 
 /* ---- connections ---- */
@@ -20770,7 +20803,7 @@ TN_API void tn_request_pause(tn_request *req) { req->paused = 1; }
 TN_API void tn_request_resume(tn_request *req) {
     if (!req->paused) return;
     req->paused = 0;
-    if (req->conn && req->conn->state == TN__HC_BODY && !req->conn->reading)
+    if (req->conn && req->conn->state == TN__HC_BODY && !(req->conn->flags & TN__HCF_READING))
         tn__hc_schedule(req->conn);
 }
 
