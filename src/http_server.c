@@ -430,8 +430,10 @@ TN__PRIVATE void tn__hs_date(tn_http_server *srv) {
 }
 
 /* Format the response head into buf (at least 512 bytes + the Server line + the handler's
-   header lines). Returns the length. */
-TN__PRIVATE size_t tn__hs_req_format_head(tn_request *r, char *buf, int status, int64_t length) {
+   header lines + ctl). ct: a Content-Type line to write before the handler's lines (tn_respond,
+   when the handler set none), or NULL. Returns the length. */
+TN__PRIVATE size_t tn__hs_req_format_head(tn_request *r, char *buf, int status, int64_t length, const char *ct,
+                                          size_t ctl) {
     tn_http_server *srv = r->srv;
     char *p = buf;
     size_t n = tn_buf_size(&r->out);
@@ -463,6 +465,11 @@ TN__PRIVATE size_t tn__hs_req_format_head(tn_request *r, char *buf, int status, 
     } else if (r->p.version == 10) {
         p = tn__hs_put_str(p, "Connection: keep-alive\r\n", 24);
     }
+    if (ct) {
+        p = tn__hs_put_str(p, "Content-Type: ", 14);
+        p = tn__hs_put_str(p, ct, ctl);
+        p = tn__hs_put_str(p, "\r\n", 2);
+    }
     if (n) p = tn__hs_put_str(p, tn_buf_ptr(&r->out), n);
     p = tn__hs_put_str(p, "\r\n", 2);
     return (size_t)(p - buf);
@@ -472,22 +479,23 @@ TN__PRIVATE size_t tn__hs_req_format_head(tn_request *r, char *buf, int status, 
    goes as the second piece of a gather write. */
 #define TN__HS_INLINE_BODY 1024
 
-/* Write the head (and a first piece of body) in one write. */
-TN__PRIVATE int tn__hs_req_send_head(tn_request *r, int status, int64_t length, const void *body, size_t blen) {
+/* Write the head (and a first piece of body) in one write. ct, ctl: as tn__hs_req_format_head. */
+TN__PRIVATE int tn__hs_req_send_head(tn_request *r, int status, int64_t length, const void *body, size_t blen,
+                                     const char *ct, size_t ctl) {
     tn_stream *s = tn__hc_stream(r->conn);
-    size_t need = 512 + tn_buf_size(&r->out) + r->srv->pre_len, hl;
+    size_t need = 512 + tn_buf_size(&r->out) + r->srv->pre_len + ctl, hl;
     char *buf;
     tn_str v[2];
     int rc;
     if (blen <= TN__HS_INLINE_BODY) {
         /* formatted straight into the stream's write buffer: no copy of the head */
         if ((rc = tn__stream_write_space(s, need + blen, &buf)) != 0) return rc;
-        hl = tn__hs_req_format_head(r, buf, status, length);
+        hl = tn__hs_req_format_head(r, buf, status, length, ct, ctl);
         if (blen) memcpy(buf + hl, body, blen);
         return tn__stream_write_commit(s, hl + blen);
     }
     if (!(buf = (char *)tn__alloc(tn__loop_alloc(r->srv->loop), need))) return TN_ENOMEM;
-    hl = tn__hs_req_format_head(r, buf, status, length);
+    hl = tn__hs_req_format_head(r, buf, status, length, ct, ctl);
     v[0] = tn_str_make(buf, hl);
     v[1] = tn_str_make((const char *)body, blen);
     rc = tn_stream_writev(s, v, 2, NULL, NULL);
@@ -898,15 +906,22 @@ TN_API int tn_response_set_reason(tn_request *req, const char *reason) {
 
 TN_API int tn_respond(tn_request *req, int status, const char *content_type, const void *body, size_t len) {
     char *gz = NULL;
+    const char *ct = NULL;
     size_t ctl = 0;
     int rc;
     if (tn__hs_req_check(req) != 0 || status < 100 || status > 999 || (!body && len)) return TN_EINVAL;
     if (req->started) return TN_EBUSY;
     if (content_type && (ctl = tn__hs_hdr_value_len(content_type)) == (size_t)-1) return TN_EINVAL;
     if (!tn__hs_req_live(req)) return tn__hs_req_gone(req);
-    if (content_type) {   /* tn_response_set_header's work, its checks done above */
-        if (tn_buf_size(&req->out) > 0) (void)tn__response_remove_header(req, "Content-Type", NULL);
+    if (content_type && tn_buf_size(&req->out) == 0 && !req->finish_cb && !req->srv->opts.access_log &&
+        !req->srv->opts.gzip) {
+        /* no header set, no compression to decide, nothing that sees the request after this
+           call: the line need not be stored, it goes straight into the head */
+        ct = content_type;
+    } else if (content_type) {   /* tn_response_set_header's work, its checks done above */
+        (void)tn__response_remove_header(req, "Content-Type", NULL);
         if (tn__hs_add_line(req, "Content-Type", 12, content_type, ctl) != 0) return TN_ENOMEM;
+        ctl = 0;
     }
 #if TN_HAS_DEFLATE
     if (req->srv->opts.gzip && req->srv->opts.gzip->whole(req, status, body, len, &gz, &len) == TN_OK)
@@ -915,7 +930,7 @@ TN_API int tn_respond(tn_request *req, int status, const char *content_type, con
     req->started = 1;
     req->status = status;
     req->out_length = (int64_t)len;
-    rc = tn__hs_req_send_head(req, status, (int64_t)len, body, req->head_only ? 0 : len);
+    rc = tn__hs_req_send_head(req, status, (int64_t)len, body, req->head_only ? 0 : len, ct, ctl);
     tn__free(tn__loop_alloc(req->srv->loop), gz);
     if (rc != 0) {
         req->started = 0;
@@ -966,7 +981,7 @@ TN_API int tn_response_start(tn_request *req, int status, int64_t content_length
         if (req->p.version >= 11) req->out_chunked = 1;
         else req->close_after = 1;   /* HTTP/1.0: the end of the body is the end of the connection */
     }
-    rc = tn__hs_req_send_head(req, status, content_length, NULL, 0);
+    rc = tn__hs_req_send_head(req, status, content_length, NULL, 0, NULL, 0);
     if (rc != 0) return rc;
     req->started = 1;
     return TN_OK;
