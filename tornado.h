@@ -16321,13 +16321,21 @@ TN__HTTP_INLINE int tn__http_host8(uint64_t x) {
     return (x & hi) == 0 && ((letter | digit) & hi) == hi;
 }
 
-/* 1 if a Host value is letters, digits, '-' and '.' only (or empty): a reg-name that
+/* 1 if a Host value is letters, digits, '-' and '.' only (or empty), with or without a
+   port (':' and up to 5 digits, at most 65535): a reg-name[:port] that
    tn_url_parse_host_port accepts as it is, decided here without the call. Any other value
-   (a port, an IP literal, %XX, a bad byte) gets the full check. 8 bytes a word, the last
-   word overlapping (n >= 8), shorter values byte by byte. */
+   (an IP literal, %XX, a bad byte, a bad port) gets the full check. The host: 8 bytes a
+   word, the last word overlapping (n >= 8), shorter values byte by byte. */
 TN__HTTP_INLINE int tn__http_plain_host(tn_str v) {
     const unsigned char *s = (const unsigned char *)v.ptr;
-    size_t i;
+    size_t i, k = 0;
+    while (k < 5 && k < v.len && s[v.len - 1 - k] - (unsigned)'0' < 10u) k++;
+    if (k < v.len && s[v.len - 1 - k] == ':') {   /* the port, taken off the end */
+        unsigned port = 0;
+        for (i = v.len - k; i < v.len; i++) port = port * 10 + (s[i] - (unsigned)'0');
+        if (port > 65535) return 0;
+        v.len -= k + 1;
+    }
     if (TN__HTTP_FAST && v.len >= 8) {   /* size-optimized builds: the byte loop alone */
         uint64_t x;
         for (i = 0; i + 8 < v.len; i += 8) {

@@ -333,6 +333,47 @@ TN_TEST(request_host_word_check) {
     }
 }
 
+/* Host values with a port, which the parser decides without the full check when the host
+   part is letters, digits, '-', '.': every byte at every place of the port and next to the
+   ':' gives what the full uri-host check gives for that value. */
+TN_TEST(request_host_port_check) {
+    static const char *const bases[] = {"127.0.0.1:65535", "a:8", "www.kittyhell.com:443", ":80", "a.b:", "a:655350"};
+    size_t bi, k;
+    int c;
+    char host[32], buf[128];
+    for (bi = 0; bi < sizeof bases / sizeof bases[0]; bi++) {
+        size_t n = strlen(bases[bi]), colon = (size_t)(strchr(bases[bi], ':') - bases[bi]);
+        for (k = colon > 0 ? colon - 1 : 0; k < n; k++) {
+            for (c = 0x21; c < 0x100; c++) {
+                tn_http_header h[NH];
+                tn_http_request r;
+                int rc, want;
+                if (c == 0x7f) continue;   /* not a value byte */
+                memcpy(host, bases[bi], n);
+                host[k] = (char)c;
+                want = tn_url_parse_host_port(tn_str_make(host, n), NULL, NULL) == 0;
+                snprintf(buf, sizeof buf, "GET / HTTP/1.1\r\nHost: %.*s\r\n\r\n", (int)n, host);
+                rc = parse_req_s(buf, &r, h);
+                TN_CHECKF((rc > 0) == want && (want || rc == TN_EBAD_HEADER_VALUE), "Host %.*s: %s", (int)n, host,
+                          tn_err_name(rc));
+            }
+        }
+    }
+    {   /* port values around the limit */
+        static const char *const ports[] = {"65535", "65536", "99999", "00000", "0", "123456"};
+        size_t pi;
+        for (pi = 0; pi < sizeof ports / sizeof ports[0]; pi++) {
+            tn_http_header h[NH];
+            tn_http_request r;
+            int rc, want, len = snprintf(host, sizeof host, "a.example:%s", ports[pi]);
+            want = tn_url_parse_host_port(tn_str_make(host, (size_t)len), NULL, NULL) == 0;
+            snprintf(buf, sizeof buf, "GET / HTTP/1.1\r\nHost: %s\r\n\r\n", host);
+            rc = parse_req_s(buf, &r, h);
+            TN_CHECKF((rc > 0) == want, "Host %s: %s", host, tn_err_name(rc));
+        }
+    }
+}
+
 TN_TEST(request_prefixes_and_resume) {
     static const char *ok[] = {
         "GET / HTTP/1.1\r\nHost: a\r\n\r\n",
@@ -1571,7 +1612,7 @@ TN_TEST(llhttp_conformance) {
     TN_EQ_INT(failed, 0);
 }
 
-TN_TESTS(TN_CASE(scanners_every_byte_every_offset), TN_CASE(reuse_without_reset), TN_CASE(request_basic), TN_CASE(request_target_forms), TN_CASE(request_host_authority), TN_CASE(request_host_word_check), TN_CASE(request_target_bytes), TN_CASE(request_prefixes_and_resume),
+TN_TESTS(TN_CASE(scanners_every_byte_every_offset), TN_CASE(reuse_without_reset), TN_CASE(request_basic), TN_CASE(request_target_forms), TN_CASE(request_host_authority), TN_CASE(request_host_word_check), TN_CASE(request_host_port_check), TN_CASE(request_target_bytes), TN_CASE(request_prefixes_and_resume),
          TN_CASE(request_resume_moved_buffer), TN_CASE(request_dribble_is_linear), TN_CASE(response_basic),
          TN_CASE(request_errors), TN_CASE(nul_bytes), TN_CASE(limits), TN_CASE(error_status_map),
          TN_CASE(smuggling_suite), TN_CASE(framing_requests), TN_CASE(framing_responses),
