@@ -671,14 +671,17 @@ TN__HTTP_INLINE int tn__http_host8(uint64_t x) {
    (an IP literal, %XX, a bad byte, a bad port) gets the full check. The host: 8 bytes a
    word, the last word overlapping (n >= 8), shorter values byte by byte. */
 TN__HTTP_INLINE int tn__http_plain_host(tn_str v) {
-    const unsigned char *s = (const unsigned char *)v.ptr;
-    size_t i, k = 0;
-    while (k < 5 && k < v.len && s[v.len - 1 - k] - (unsigned)'0' < 10u) k++;
-    if (k < v.len && s[v.len - 1 - k] == ':') {   /* the port, taken off the end */
-        unsigned port = 0;
-        for (i = v.len - k; i < v.len; i++) port = port * 10 + (s[i] - (unsigned)'0');
+    const unsigned char *s = (const unsigned char *)v.ptr, *d = s + v.len, *lim = v.len > 5 ? d - 5 : s;
+    unsigned port = 0, mul = 1, dig;
+    size_t i;
+    while (d > lim && (dig = d[-1] - (unsigned)'0') < 10u) {   /* the port's digits, from the end */
+        port += dig * mul;
+        mul *= 10;
+        d--;
+    }
+    if (d > s && d[-1] == ':') {   /* a port: taken off */
         if (port > 65535) return 0;
-        v.len -= k + 1;
+        v.len = (size_t)(d - 1 - s);
     }
     if (TN__HTTP_FAST && v.len >= 8) {   /* size-optimized builds: the byte loop alone */
         uint64_t x;

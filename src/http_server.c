@@ -191,6 +191,11 @@ TN__PRIVATE char *tn__hs_put_str(char *p, const char *s, size_t n) {
 TN__PRIVATE char *tn__hs_put_u64(char *p, uint64_t v) {
     uint64_t t = v;
     size_t n = 1;
+    if (v < 100) {   /* small bodies */
+        if (v >= 10) *p++ = (char)('0' + (int)(v / 10));
+        *p++ = (char)('0' + (int)(v % 10));
+        return p;
+    }
     while (t >= 10) {   /* the digits are counted, then written from the last */
         t /= 10;
         n++;
