@@ -18967,7 +18967,6 @@ struct tn_request {
     tn_http_chunked chunked;       /* buffered chunked body: decoder state */
     size_t dec_end;                /* chunked: end of the decoded body (offset in buffer) */
     char *own;                     /* streamed bodies: the head copied out of the buffer */
-    tn_buf out;                    /* response header lines set by the handler */
     tn_request_cb close_cb;
     void *close_user;
     tn_request_cb finish_cb;
@@ -18992,8 +18991,7 @@ struct tn_request {
     int remote_ip_known;           /* remote_ip is filled (xheaders, or asked of the socket) */
     int paused;
     int streaming_done;
-    tn__rcb *wcbs;                 /* response write callbacks not run yet, in order (a ring) */
-    uint32_t wcb_head, wcb_len, wcb_cap;
+    uint32_t wcb_head, wcb_len;    /* the write callbacks' ring (wcbs) */
     uint32_t in_wcb;               /* a write callback is running: the request stays */
 #if TN_HAS_DEFLATE
     tn_deflater *gz;               /* compressing this streamed response (compress_response) */
@@ -19006,7 +19004,11 @@ struct tn_request {
 #endif
     const char *protocol;
     tn_request *next_free;
-    /* (last: a request is cleared for reuse up to here; these are strings, emptied) */
+    /* (last: a request is cleared for reuse up to here; this storage is kept with it, and
+       the strings are emptied) */
+    tn_buf out;                    /* response header lines set by the handler */
+    tn__rcb *wcbs;                 /* response write callbacks not run yet, in order (a ring) */
+    uint32_t wcb_cap;
     char remote_ip[TN_ADDR_STRLEN];
     char reason[64];               /* a custom reason phrase, "" = the standard one */
     /* the header array (max_headers entries) follows the struct in the same allocation */
@@ -19077,6 +19079,7 @@ struct tn_http_server {
     tn_timer_id tq_timer;
     uint64_t tq_timer_at;
     int closing;
+    int in_ready;                  /* tn__hs_on_ready runs */
     tn_timer_id close_timer;
     tn_cb close_cb;
     void *close_user;
@@ -19100,6 +19103,7 @@ TN__PRIVATE void tn__hc_on_close(tn_stream *s, int cause, void *user);
 TN__PRIVATE int tn__hc_detached(const tn_stream *s) { return tn__stream_close_cb(s) != tn__hc_on_close; }
 TN__PRIVATE void tn__hc_process(tn__hconn *c);
 TN__PRIVATE void tn__hc_fail(tn__hconn *c, int status);
+TN__PRIVATE void tn__hc_fill(tn__hconn *c, size_t seen);
 
 /* The stream's close watch (a client leaving is noticed while no read is pending): on while
    a handler has a request. Between pipelined requests already buffered it stays on, rather
@@ -19171,26 +19175,19 @@ TN__PRIVATE int tn__hs_hdr_value_ok(const char *s) { return s && tn__hs_hdr_valu
 /* ---- requests: a small cache so the steady state allocates nothing ---- */
 TN__PRIVATE tn_request *tn__hs_req_get(tn_http_server *srv) {
     tn_request *r = srv->free_reqs;
-    tn_buf keep;
-    tn__rcb *keep_wcbs = NULL;     /* storage kept with a cached request (the ring is empty) */
-    uint32_t keep_cap = 0;
-    if (r) {
+    if (r) {   /* a cached request keeps its storage (out, the empty ring) */
         srv->free_reqs = r->next_free;
         srv->nfree--;
-        keep = r->out;
-        keep_wcbs = r->wcbs;
-        keep_cap = r->wcb_cap;
+        tn_buf_consume(&r->out, tn_buf_size(&r->out));
     } else {
         r = (tn_request *)tn__alloc(tn__loop_alloc(srv->loop), srv->req_size);
         if (!r) return NULL;
-        (void)tn_buf_init(&keep, tn__loop_alloc(srv->loop));
+        (void)tn_buf_init(&r->out, tn__loop_alloc(srv->loop));
+        r->wcbs = NULL;
+        r->wcb_cap = 0;
     }
-    memset(r, 0, offsetof(tn_request, remote_ip));
+    memset(r, 0, offsetof(tn_request, out));
     r->remote_ip[0] = r->reason[0] = 0;
-    r->out = keep;
-    r->wcbs = keep_wcbs;
-    r->wcb_cap = keep_cap;
-    tn_buf_consume(&r->out, tn_buf_size(&r->out));
     r->srv = srv;
     r->p.headers = (tn_http_header *)(void *)(r + 1);
     r->p.max_headers = srv->opts.max_headers;
@@ -19205,7 +19202,7 @@ TN__PRIVATE tn_request *tn__hs_req_get(tn_http_server *srv) {
    a server with opts.gzip ever has any). */
 TN__PRIVATE void tn__hs_req_codec_free(tn_allocator *a, tn_request *r) {
 #if TN_HAS_DEFLATE
-    if (r->gz || r->inf || r->gzbuf || r->inflated) r->srv->opts.gzip->release(a, r);
+    if (r->srv->opts.gzip && (r->gz || r->inf || r->gzbuf || r->inflated)) r->srv->opts.gzip->release(a, r);
 #else
     (void)a;
     (void)r;
@@ -19504,10 +19501,23 @@ TN__PRIVATE void tn__hs_req_done(tn_request *r) {
         return;
     }
     tn__hs_req_put(r);
-    /* more requests already buffered (pipelining): hold the responses and send them
-       together once the buffer runs dry (and the close watch stays: tn__hc_watch) */
-    if (tn__stream_peek(tn__hc_stream(c)).len > 0) tn__stream_cork(tn__hc_stream(c), 1);
-    else tn__hc_unwatch(c);
+    if (tn__stream_peek(tn__hc_stream(c)).len > 0) {
+        /* more requests already buffered (pipelining): hold the responses and send them
+           together once the buffer runs dry; within tn__hs_on_ready the close watch stays
+           on for the next one (tn__hc_watch), which it turns off for any it leaves */
+        tn__stream_cork(tn__hc_stream(c), 1);
+        if (!srv->in_ready) tn__hc_unwatch(c);
+    } else if (!tn_stream_closed(tn__hc_stream(c)) &&
+               (tn_stream_write_buffer_size(tn__hc_stream(c)) == 0 || tn__stream_corked(tn__hc_stream(c)))) {
+        /* nothing buffered: wait for the next request now, as tn__hc_process would from the
+           loop (no handler runs from here: a read never completes inside the call) */
+        c->state = TN__HC_HEAD;
+        tn__hc_deadline(c, TN__TQ_IDLE);
+        tn__hc_fill(c, 0);
+        return;
+    } else {
+        tn__hc_unwatch(c);
+    }
     if (tn_stream_write_buffer_size(tn__hc_stream(c)) > 0 && !tn__stream_corked(tn__hc_stream(c))) {
         /* backpressure: the next request waits until this response has left */
         c->state = TN__HC_DRAIN;
@@ -20116,10 +20126,10 @@ TN__PRIVATE void tn__hc_on_data(tn_stream *s, int status, tn_str data, void *use
 TN__PRIVATE void tn__hc_fill(tn__hconn *c, size_t seen) {
     int rc;
     tn__stream_cork(tn__hc_stream(c), 0);   /* about to wait for the client: send what is held */
-    tn__hc_unwatch(c);
     rc = tn__stream_fill(tn__hc_stream(c), seen, tn__hc_on_data, c);
     if (rc == TN_OK) c->flags |= TN__HCF_READING;
     else if (rc != TN_ECLOSED) (void)tn_stream_abort(tn__hc_stream(c), rc);
+    tn__hc_unwatch(c);   /* (after the read is pending: the interest goes to reading in one change) */
 }
 
 TN__PRIVATE void tn__hc_on_data(tn_stream *s, int status, tn_str data, void *user) {
@@ -20555,6 +20565,7 @@ TN__PRIVATE void tn__hs_on_ready(tn__defer *d) {
     tn_http_server *srv = (tn_http_server *)(void *)((char *)d - offsetof(tn_http_server, ready_d));
     tn__hconn *c;
     int pass;
+    srv->in_ready = 1;
     for (pass = 0; pass < TN__HS_BURST && srv->ready_head; pass++) {
         tn__hconn *last = srv->ready_tail;
         c = srv->ready_head;
@@ -20574,6 +20585,7 @@ TN__PRIVATE void tn__hs_on_ready(tn__defer *d) {
     /* rescheduling queued the node again: drop it when nothing is left for it; those left
        for the next iteration wait on the poller with their close watch off, as after any
        response */
+    srv->in_ready = 0;
     if (!srv->ready_head) tn__defer_unqueue(srv->loop, &srv->ready_d);
     for (c = srv->ready_head; c; c = c->ready_next)
         if (!tn__hc_detached(tn__hc_stream(c)) && !c->req) tn__hc_unwatch(c);
