@@ -25269,6 +25269,8 @@ struct tn_app {
     size_t nstream;                 /* streaming routes */
     tn_request_cb stream_heads;     /* set by tn_app_route_stream (tn__web_on_headers): an app
                                        without streaming routes does not link that path */
+    int (*finish_flushed)(tn__web_ctx *c);   /* set by the first flush (tn__web_flush): an app
+                                       that never flushes does not link the chunked path */
     int closing;
     tn_cb close_cb;
     void *close_user;
@@ -25792,11 +25794,23 @@ TN__PRIVATE void tn__web_default_ctype(tn__web_ctx *c) {
         (void)tn_response_set_header(c->req, "Content-Type", "text/html; charset=UTF-8");
 }
 
+/* The finish of a response whose head a flush sent: the rest of the body, then the end of
+   the chunked body. Reached through app->finish_flushed, which the first flush sets, so an
+   app that never flushes does not link the server's streaming calls. */
+TN__PRIVATE int tn__web_finish_flushed(tn__web_ctx *c) {
+    int rc = TN_OK;
+    if (tn_buf_size(&c->body) > 0)
+        rc = tn_response_write(c->req, tn_buf_ptr(&c->body), tn_buf_size(&c->body), NULL, NULL);
+    if (rc == TN_OK) rc = tn_response_finish(c->req);   /* TN_ECLOSED: already released */
+    return rc;
+}
+
 TN__PRIVATE int tn__web_flush(tn__web_ctx *c, tn_response_cb cb, void *user) {
     int rc = TN_OK;
     c->refs++;
     if (!c->started) {
         tn__web_default_ctype(c);
+        c->app->finish_flushed = tn__web_finish_flushed;
         rc = tn_response_start(c->req, c->status, -1);
         if (rc == TN_OK) c->started = 1;
     }
@@ -25847,10 +25861,7 @@ TN__PRIVATE int tn__web_finish(tn__web_ctx *c) {
         }
         rc = tn_respond(c->req, status, NULL, tn_buf_ptr(&c->body), tn_buf_size(&c->body));
     } else {
-        rc = TN_OK;
-        if (tn_buf_size(&c->body) > 0)
-            rc = tn_response_write(c->req, tn_buf_ptr(&c->body), tn_buf_size(&c->body), NULL, NULL);
-        if (rc == TN_OK) rc = tn_response_finish(c->req);   /* TN_ECLOSED: already released */
+        rc = c->app->finish_flushed(c);   /* set by the flush that started the head */
     }
     if (rc == TN_OK || rc == TN_ECLOSED) c->finished = 1;
     tn__web_unref(c);

@@ -76,6 +76,8 @@ struct tn_app {
     size_t nstream;                 /* streaming routes */
     tn_request_cb stream_heads;     /* set by tn_app_route_stream (tn__web_on_headers): an app
                                        without streaming routes does not link that path */
+    int (*finish_flushed)(tn__web_ctx *c);   /* set by the first flush (tn__web_flush): an app
+                                       that never flushes does not link the chunked path */
     int closing;
     tn_cb close_cb;
     void *close_user;
