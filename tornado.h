@@ -23878,15 +23878,16 @@ TN_API void tn_ws_get_opts(const tn_ws *ws, tn_ws_opts *out) {
    candidate is checked from the segment where its trie prefix ends, one pass over the rest
    of the path. Routes whose first segment is not a literal sit at the root and are
    candidates for every path.
-   A size-optimized build (__OPTIMIZE_SIZE__, -Os) has no trie (TN__RT_TRIE 0): every route
+   A size-optimized build (__OPTIMIZE_SIZE__, -Os) has no trie (TN__RT_FAST 0): every route
    is a candidate, checked from the path's start in adding order. The same routes match
    with the same captures and methods, in time linear in the number of routes (Tornado's
-   own rule: a list tried in order), for about 1.3 KB less code; tests/test_router_small.c
-   runs the router tests against that build. */
+   own rule: a list tried in order), for about 1.5 KB less code; the standard methods are
+   then told apart by a loop over their table, not a switch. tests/test_router_small.c runs
+   the router tests against that build. */
 #if defined(__OPTIMIZE_SIZE__)
-#  define TN__RT_TRIE 0
+#  define TN__RT_FAST 0
 #else
-#  define TN__RT_TRIE 1
+#  define TN__RT_FAST 1
 #  define TN__RT_TRIE_DEPTH 16
 #endif
 #define TN__RT_MAX_ROUTES 0x7fffffffu
@@ -23926,7 +23927,7 @@ typedef struct tn__rt_route {
     int opt_slash;        /* pattern ended in "/?" */
 } tn__rt_route;
 
-#if TN__RT_TRIE
+#if TN__RT_FAST
 typedef struct tn__rt_node {
     const char *key;      /* segment bytes (a slice of the text of the route that made it) */
     size_t key_len;
@@ -23941,7 +23942,7 @@ struct tn_router {
     tn_allocator a;
     tn__rt_route *routes;
     size_t nroutes, routes_cap;
-#if TN__RT_TRIE
+#if TN__RT_FAST
     tn__rt_node *nodes;   /* nodes[0] is the root */
     size_t nnodes, nodes_cap;
 #endif
@@ -23963,6 +23964,7 @@ TN__PRIVATE int tn__rt_namechar(unsigned char c, int first) {
 }
 
 /* The standard-method bit of a method, or 0 for any other. */
+#if TN__RT_FAST
 TN__PRIVATE uint32_t tn__rt_method_bit(const char *p, size_t n) {
     switch (n) {
     case 3:
@@ -23985,6 +23987,14 @@ TN__PRIVATE uint32_t tn__rt_method_bit(const char *p, size_t n) {
     default: return 0;
     }
 }
+#else
+TN__PRIVATE uint32_t tn__rt_method_bit(const char *p, size_t n) {
+    uint32_t i;
+    for (i = 0; i < TN__RT_NSTD; i++)
+        if (strlen(tn__rt_std[i]) == n && memcmp(tn__rt_std[i], p, n) == 0) return 1u << i;
+    return 0;
+}
+#endif
 
 /* ---- errors from tn_router_add ---- */
 
@@ -24179,7 +24189,7 @@ TN__PRIVATE int tn__rt_grow(const tn_allocator *a, void *arrp, size_t *cap, size
 }
 
 /* ---- trie ---- */
-#if TN__RT_TRIE
+#if TN__RT_FAST
 
 TN__PRIVATE int tn__rt_keycmp(const char *a, size_t an, const char *b, size_t bn) {
     int c = memcmp(a, b, an < bn ? an : bn);
@@ -24323,7 +24333,7 @@ TN__PRIVATE int tn__rt_iter_next(tn__rt_iter *it, uint32_t *ri, size_t *pos) {
     *pos = it->pos[best];
     return 1;
 }
-#else /* !TN__RT_TRIE: every route is a candidate, from the path's start */
+#else /* !TN__RT_FAST: every route is a candidate, from the path's start */
 typedef struct tn__rt_iter {
     size_t n, cur;
 } tn__rt_iter;
@@ -24341,7 +24351,7 @@ TN__PRIVATE int tn__rt_iter_next(tn__rt_iter *it, uint32_t *ri, size_t *pos) {
     *pos = 0;
     return 1;
 }
-#endif /* TN__RT_TRIE */
+#endif /* TN__RT_FAST */
 
 /* Match the route's segments after its trie prefix against p from pos (at a '/' or the
    end). Captures go to caps while they fit; *ncaps counts them all. Returns 1 or 0. */
@@ -24411,7 +24421,7 @@ TN_API int tn_router_new(const tn_allocator *alloc, tn_router **out) {
     r = (tn_router *)tn__calloc(&a, sizeof *r);
     if (!r) return TN_ENOMEM;
     r->a = a;
-#if TN__RT_TRIE
+#if TN__RT_FAST
     r->nodes = (tn__rt_node *)tn__calloc(&a, sizeof(tn__rt_node));
     if (!r->nodes) {
         tn__free(&a, r);
@@ -24430,7 +24440,7 @@ TN_API void tn_router_free(tn_router *r) {
     if (!r) return;
     a = r->a;
     for (i = 0; i < r->nroutes; i++) tn__free(&a, r->routes[i].mem);
-#if TN__RT_TRIE
+#if TN__RT_FAST
     for (i = 0; i < r->nnodes; i++) {
         tn__free(&a, r->nodes[i].kids);
         tn__free(&a, r->nodes[i].routes);
@@ -24444,7 +24454,7 @@ TN_API void tn_router_free(tn_router *r) {
 TN_API int tn_router_add(tn_router *r, const char *methods, const char *pattern, void *handler, void *user) {
     size_t plen, mlen, base_len, size, off_segs, off_text;
     uint32_t mask, ncustom, nsegs, ncaps;
-#if TN__RT_TRIE
+#if TN__RT_FAST
     uint32_t d;
 #endif
     int opt = 0, rc;
@@ -24495,7 +24505,7 @@ TN_API int tn_router_add(tn_router *r, const char *methods, const char *pattern,
     rt.opt_slash = opt;
     (void)tn__rt_parse_methods(r, text + plen + 1, mlen, &rt.mask, rt.custom, &rt.ncustom);
     (void)tn__rt_parse_pattern(r, text, base_len, rt.segs, &rt.nsegs, &rt.ncaps);
-#if TN__RT_TRIE
+#if TN__RT_FAST
     for (d = 0; d < rt.nsegs && d < TN__RT_TRIE_DEPTH && rt.segs[d].kind == TN__RT_LIT; d++) {}
     rt.depth = d;
 #endif
@@ -24503,7 +24513,7 @@ TN_API int tn_router_add(tn_router *r, const char *methods, const char *pattern,
         tn__free(&r->a, mem);
         return TN_ENOMEM;
     }
-#if TN__RT_TRIE
+#if TN__RT_FAST
     rc = tn__rt_trie_insert(r, &rt, (uint32_t)r->nroutes);
     if (rc != 0) {
         tn__free(&r->a, mem);
