@@ -25286,18 +25286,20 @@ struct tn__web_ctx {
     tn_buf body;                    /* buffered response body */
     tn__web_block *blocks;
     tn__web_arg *args;
-    size_t nargs, args_cap;
+    size_t args_cap;
     tn_web_file *files;
-    size_t nfiles, files_cap;
+    size_t files_cap;
+    unsigned char xsrf_raw[64];     /* xsrf_raw_len bytes valid */
+    int64_t xsrf_ts;
+    int status;
+    /* from here to the end: zero when a request starts (tn__web_release clears it) */
+    size_t nargs, nfiles;
     tn_request_cb close_cb;
     void *close_user;
     void *data;
     tn_str xsrf;                    /* the masked token made for this request */
-    unsigned char xsrf_raw[64];
     size_t xsrf_raw_len;
-    int64_t xsrf_ts;
     int xsrf_state;                 /* 0 not read, 1 from the cookie, 2 generated */
-    int status;
     int refs;                       /* > 0 while the app is inside a call for this request */
     int xsrf_failed;                /* streaming route: answer 403 once the body is drained */
     int rematched;                  /* streaming route: captures re-pointed after the head moved */
@@ -25456,15 +25458,7 @@ TN__PRIVATE void tn__web_release(tn__web_ctx *c) {
         c->files = NULL;
         c->files_cap = 0;
     }
-    c->nargs = c->nfiles = 0;
-    c->close_cb = NULL;
-    c->close_user = NULL;
-    c->data = NULL;
-    c->xsrf = tn_str_make(NULL, 0);
-    c->xsrf_raw_len = 0;
-    c->xsrf_state = 0;
-    c->refs = c->args_parsed = c->async = c->started = c->finished = c->xsrf_failed = 0;
-    c->rematched = 0;
+    memset(&c->nargs, 0, sizeof *c - offsetof(tn__web_ctx, nargs));
     c->next_free = app->free_ctx;
     app->free_ctx = c;
     app->nfree++;

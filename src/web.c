@@ -103,15 +103,7 @@ TN__PRIVATE void tn__web_release(tn__web_ctx *c) {
         c->files = NULL;
         c->files_cap = 0;
     }
-    c->nargs = c->nfiles = 0;
-    c->close_cb = NULL;
-    c->close_user = NULL;
-    c->data = NULL;
-    c->xsrf = tn_str_make(NULL, 0);
-    c->xsrf_raw_len = 0;
-    c->xsrf_state = 0;
-    c->refs = c->args_parsed = c->async = c->started = c->finished = c->xsrf_failed = 0;
-    c->rematched = 0;
+    memset(&c->nargs, 0, sizeof *c - offsetof(tn__web_ctx, nargs));
     c->next_free = app->free_ctx;
     app->free_ctx = c;
     app->nfree++;
