@@ -36,8 +36,10 @@ enum { TN__RT_LIT = 0, TN__RT_CAP = 1, TN__RT_REST = 2 };
 #define TN__RT_GET 0x1u
 #define TN__RT_HEAD 0x2u
 #define TN__RT_ANY 0x80000000u
-static const char *const tn__rt_std[TN__RT_NSTD] = {"GET",   "HEAD",    "POST",  "PUT",    "DELETE",
-                                                    "PATCH", "OPTIONS", "TRACE", "CONNECT"};
+/* (arrays, not pointers to literals: a string literal other code shares could land in
+   another function's string section and keep it linked; and no relocations) */
+static const char tn__rt_std[TN__RT_NSTD][8] = {"GET",   "HEAD",    "POST",  "PUT",    "DELETE",
+                                                "PATCH", "OPTIONS", "TRACE", "CONNECT"};
 
 /* One compiled segment; offsets index the route's pattern text. */
 typedef struct tn__rt_seg {
