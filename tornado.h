@@ -25478,15 +25478,6 @@ TN__PRIVATE tn__web_ctx *tn__web_ctx_of(const tn_request *req) {
 }
 
 /* ---- dispatch ---- */
-TN__PRIVATE void tn__web_on_close(tn_request *req, void *user) {
-    tn__web_ctx *c = (tn__web_ctx *)user;
-    if (c->req != req) return;
-    if (c->close_cb) c->close_cb(req, c->close_user);
-    c->finished = 1;
-    c->req = NULL;
-    if (c->refs == 0) tn__web_release(c);
-}
-
 /* The server says the handler's part is over (the response finished, the request was
    detached, or a response call found the client gone), however the handler got there:
    through this layer or with the server's calls directly. */
@@ -25496,6 +25487,14 @@ TN__PRIVATE void tn__web_on_finish(tn_request *req, void *user) {
     c->finished = 1;
     c->req = NULL;
     if (c->refs == 0) tn__web_release(c);
+}
+
+/* The client left first: the handler's close callback, then the same end. */
+TN__PRIVATE void tn__web_on_close(tn_request *req, void *user) {
+    tn__web_ctx *c = (tn__web_ctx *)user;
+    if (c->req != req) return;
+    if (c->close_cb) c->close_cb(req, c->close_user);
+    tn__web_on_finish(req, user);
 }
 
 TN__PRIVATE int tn__web_is_safe_method(tn_str m) {
@@ -25536,9 +25535,7 @@ TN__PRIVATE void tn__web_on_request(tn_request *req, void *user) {
             (void)tn__web_error(c, 403, NULL, NULL);
         else
             r->fn(req, &c->m, r->user);
-    } else if (rc == TN_ENOENT) {
-        c->m.route = -1;
-        c->m.num_captures = 0;
+    } else if (rc == TN_ENOENT) {   /* the match says route -1, no captures */
         if (app->not_found.fn) app->not_found.fn(req, &c->m, app->not_found.user);
         else (void)tn__web_error(c, 404, NULL, NULL);
     } else if (rc == TN_EMETHOD_NOT_ALLOWED) {
