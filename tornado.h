@@ -4124,7 +4124,8 @@ TN_API void tn_router_set_not_found(tn_router *router, void *handler, void *user
               max_captures captures are written);
             TN_EINVAL: path empty, not starting with '/', or containing NUL; method empty.
    Never allocates. Time: linear in the path length for each candidate route, and only
-   routes whose leading literal segments equal the path's are candidates. */
+   routes whose leading literal segments equal the path's are candidates (in a
+   size-optimized build, -Os, every route is: it has no trie, and matches the same). */
 TN_API int tn_router_match(const tn_router *router, tn_str method, tn_str path, tn_route_match *m);
 
 /* The value of a capture by name, from a successful match. Returns: 1 with *value set (value
@@ -23876,9 +23877,19 @@ TN_API void tn_ws_get_opts(const tn_ws *ws, tn_ws_opts *out) {
    candidates in adding order: the first one that matches (pattern, then method) wins. A
    candidate is checked from the segment where its trie prefix ends, one pass over the rest
    of the path. Routes whose first segment is not a literal sit at the root and are
-   candidates for every path. */
-
-#define TN__RT_TRIE_DEPTH 16
+   candidates for every path.
+   A size-optimized build (__OPTIMIZE_SIZE__, -Os) has no trie (TN__RT_FAST 0): every route
+   is a candidate, checked from the path's start in adding order. The same routes match
+   with the same captures and methods, in time linear in the number of routes (Tornado's
+   own rule: a list tried in order), for about 1.5 KB less code; the standard methods are
+   then told apart by a loop over their table, not a switch. tests/test_router_small.c runs
+   the router tests against that build. */
+#if defined(__OPTIMIZE_SIZE__)
+#  define TN__RT_FAST 0
+#else
+#  define TN__RT_FAST 1
+#  define TN__RT_TRIE_DEPTH 16
+#endif
 #define TN__RT_MAX_ROUTES 0x7fffffffu
 
 enum { TN__RT_LIT = 0, TN__RT_CAP = 1, TN__RT_REST = 2 };
@@ -23889,8 +23900,10 @@ enum { TN__RT_LIT = 0, TN__RT_CAP = 1, TN__RT_REST = 2 };
 #define TN__RT_GET 0x1u
 #define TN__RT_HEAD 0x2u
 #define TN__RT_ANY 0x80000000u
-static const char *const tn__rt_std[TN__RT_NSTD] = {"GET",   "HEAD",    "POST",  "PUT",    "DELETE",
-                                                    "PATCH", "OPTIONS", "TRACE", "CONNECT"};
+/* (arrays, not pointers to literals: a string literal other code shares could land in
+   another function's string section and keep it linked; and no relocations) */
+static const char tn__rt_std[TN__RT_NSTD][8] = {"GET",   "HEAD",    "POST",  "PUT",    "DELETE",
+                                                "PATCH", "OPTIONS", "TRACE", "CONNECT"};
 
 /* One compiled segment; offsets index the route's pattern text. */
 typedef struct tn__rt_seg {
@@ -23916,6 +23929,7 @@ typedef struct tn__rt_route {
     int opt_slash;        /* pattern ended in "/?" */
 } tn__rt_route;
 
+#if TN__RT_FAST
 typedef struct tn__rt_node {
     const char *key;      /* segment bytes (a slice of the text of the route that made it) */
     size_t key_len;
@@ -23924,13 +23938,16 @@ typedef struct tn__rt_node {
     uint32_t *routes;     /* routes filed here, ascending */
     size_t nroutes, routes_cap;
 } tn__rt_node;
+#endif
 
 struct tn_router {
     tn_allocator a;
     tn__rt_route *routes;
     size_t nroutes, routes_cap;
+#if TN__RT_FAST
     tn__rt_node *nodes;   /* nodes[0] is the root */
     size_t nnodes, nodes_cap;
+#endif
     void *nf_handler;
     void *nf_user;
     char err[200];
@@ -23949,6 +23966,7 @@ TN__PRIVATE int tn__rt_namechar(unsigned char c, int first) {
 }
 
 /* The standard-method bit of a method, or 0 for any other. */
+#if TN__RT_FAST
 TN__PRIVATE uint32_t tn__rt_method_bit(const char *p, size_t n) {
     switch (n) {
     case 3:
@@ -23971,6 +23989,14 @@ TN__PRIVATE uint32_t tn__rt_method_bit(const char *p, size_t n) {
     default: return 0;
     }
 }
+#else
+TN__PRIVATE uint32_t tn__rt_method_bit(const char *p, size_t n) {
+    uint32_t i;
+    for (i = 0; i < TN__RT_NSTD; i++)
+        if (strlen(tn__rt_std[i]) == n && memcmp(tn__rt_std[i], p, n) == 0) return 1u << i;
+    return 0;
+}
+#endif
 
 /* ---- errors from tn_router_add ---- */
 
@@ -24155,7 +24181,17 @@ TN__PRIVATE int tn__rt_parse_pattern(tn_router *r, const char *pat, size_t n, tn
     return TN_OK;
 }
 
+TN__PRIVATE int tn__rt_grow(const tn_allocator *a, void *arrp, size_t *cap, size_t need, size_t elem) {
+    void *p;
+    int rc;
+    memcpy(&p, arrp, sizeof p);
+    rc = tn__grow(a, &p, cap, need, elem);
+    memcpy(arrp, &p, sizeof p);
+    return rc;
+}
+
 /* ---- trie ---- */
+#if TN__RT_FAST
 
 TN__PRIVATE int tn__rt_keycmp(const char *a, size_t an, const char *b, size_t bn) {
     int c = memcmp(a, b, an < bn ? an : bn);
@@ -24179,15 +24215,6 @@ TN__PRIVATE size_t tn__rt_kid_find(const tn_router *r, const tn__rt_node *nd, co
     }
     *found = 0;
     return lo;
-}
-
-TN__PRIVATE int tn__rt_grow(const tn_allocator *a, void *arrp, size_t *cap, size_t need, size_t elem) {
-    void *p;
-    int rc;
-    memcpy(&p, arrp, sizeof p);
-    rc = tn__grow(a, &p, cap, need, elem);
-    memcpy(arrp, &p, sizeof p);
-    return rc;
 }
 
 /* Undo the nodes created since first_new (a chain hanging from one existing parent). */
@@ -24308,6 +24335,25 @@ TN__PRIVATE int tn__rt_iter_next(tn__rt_iter *it, uint32_t *ri, size_t *pos) {
     *pos = it->pos[best];
     return 1;
 }
+#else /* !TN__RT_FAST: every route is a candidate, from the path's start */
+typedef struct tn__rt_iter {
+    size_t n, cur;
+} tn__rt_iter;
+
+TN__PRIVATE void tn__rt_iter_init(tn__rt_iter *it, const tn_router *r, const char *p, size_t len) {
+    (void)p;
+    (void)len;
+    it->n = r->nroutes;
+    it->cur = 0;
+}
+
+TN__PRIVATE int tn__rt_iter_next(tn__rt_iter *it, uint32_t *ri, size_t *pos) {
+    if (it->cur >= it->n) return 0;
+    *ri = (uint32_t)it->cur++;
+    *pos = 0;
+    return 1;
+}
+#endif /* TN__RT_FAST */
 
 /* Match the route's segments after its trie prefix against p from pos (at a '/' or the
    end). Captures go to caps while they fit; *ncaps counts them all. Returns 1 or 0. */
@@ -24377,6 +24423,7 @@ TN_API int tn_router_new(const tn_allocator *alloc, tn_router **out) {
     r = (tn_router *)tn__calloc(&a, sizeof *r);
     if (!r) return TN_ENOMEM;
     r->a = a;
+#if TN__RT_FAST
     r->nodes = (tn__rt_node *)tn__calloc(&a, sizeof(tn__rt_node));
     if (!r->nodes) {
         tn__free(&a, r);
@@ -24384,6 +24431,7 @@ TN_API int tn_router_new(const tn_allocator *alloc, tn_router **out) {
     }
     r->nnodes = 1;
     r->nodes_cap = 1;
+#endif
     *out = r;
     return TN_OK;
 }
@@ -24394,18 +24442,23 @@ TN_API void tn_router_free(tn_router *r) {
     if (!r) return;
     a = r->a;
     for (i = 0; i < r->nroutes; i++) tn__free(&a, r->routes[i].mem);
+#if TN__RT_FAST
     for (i = 0; i < r->nnodes; i++) {
         tn__free(&a, r->nodes[i].kids);
         tn__free(&a, r->nodes[i].routes);
     }
-    tn__free(&a, r->routes);
     tn__free(&a, r->nodes);
+#endif
+    tn__free(&a, r->routes);
     tn__free(&a, r);
 }
 
 TN_API int tn_router_add(tn_router *r, const char *methods, const char *pattern, void *handler, void *user) {
     size_t plen, mlen, base_len, size, off_segs, off_text;
-    uint32_t mask, ncustom, nsegs, ncaps, d;
+    uint32_t mask, ncustom, nsegs, ncaps;
+#if TN__RT_FAST
+    uint32_t d;
+#endif
     int opt = 0, rc;
     tn__rt_route rt;
     char *mem, *text;
@@ -24454,17 +24507,21 @@ TN_API int tn_router_add(tn_router *r, const char *methods, const char *pattern,
     rt.opt_slash = opt;
     (void)tn__rt_parse_methods(r, text + plen + 1, mlen, &rt.mask, rt.custom, &rt.ncustom);
     (void)tn__rt_parse_pattern(r, text, base_len, rt.segs, &rt.nsegs, &rt.ncaps);
+#if TN__RT_FAST
     for (d = 0; d < rt.nsegs && d < TN__RT_TRIE_DEPTH && rt.segs[d].kind == TN__RT_LIT; d++) {}
     rt.depth = d;
+#endif
     if (tn__rt_grow(&r->a, &r->routes, &r->routes_cap, r->nroutes + 1, sizeof(tn__rt_route)) != 0) {
         tn__free(&r->a, mem);
         return TN_ENOMEM;
     }
+#if TN__RT_FAST
     rc = tn__rt_trie_insert(r, &rt, (uint32_t)r->nroutes);
     if (rc != 0) {
         tn__free(&r->a, mem);
         return rc;
     }
+#endif
     r->routes[r->nroutes++] = rt;
     return TN_OK;
 }
@@ -25231,18 +25288,20 @@ struct tn__web_ctx {
     tn_buf body;                    /* buffered response body */
     tn__web_block *blocks;
     tn__web_arg *args;
-    size_t nargs, args_cap;
+    size_t args_cap;
     tn_web_file *files;
-    size_t nfiles, files_cap;
+    size_t files_cap;
+    unsigned char xsrf_raw[64];     /* xsrf_raw_len bytes valid */
+    int64_t xsrf_ts;
+    int status;
+    /* from here to the end: zero when a request starts (tn__web_release clears it) */
+    size_t nargs, nfiles;
     tn_request_cb close_cb;
     void *close_user;
     void *data;
     tn_str xsrf;                    /* the masked token made for this request */
-    unsigned char xsrf_raw[64];
     size_t xsrf_raw_len;
-    int64_t xsrf_ts;
     int xsrf_state;                 /* 0 not read, 1 from the cookie, 2 generated */
-    int status;
     int refs;                       /* > 0 while the app is inside a call for this request */
     int xsrf_failed;                /* streaming route: answer 403 once the body is drained */
     int rematched;                  /* streaming route: captures re-pointed after the head moved */
@@ -25269,6 +25328,8 @@ struct tn_app {
     size_t nstream;                 /* streaming routes */
     tn_request_cb stream_heads;     /* set by tn_app_route_stream (tn__web_on_headers): an app
                                        without streaming routes does not link that path */
+    int (*finish_flushed)(tn__web_ctx *c);   /* set by the first flush (tn__web_flush): an app
+                                       that never flushes does not link the chunked path */
     int closing;
     tn_cb close_cb;
     void *close_user;
@@ -25399,15 +25460,7 @@ TN__PRIVATE void tn__web_release(tn__web_ctx *c) {
         c->files = NULL;
         c->files_cap = 0;
     }
-    c->nargs = c->nfiles = 0;
-    c->close_cb = NULL;
-    c->close_user = NULL;
-    c->data = NULL;
-    c->xsrf = tn_str_make(NULL, 0);
-    c->xsrf_raw_len = 0;
-    c->xsrf_state = 0;
-    c->refs = c->args_parsed = c->async = c->started = c->finished = c->xsrf_failed = 0;
-    c->rematched = 0;
+    memset(&c->nargs, 0, sizeof *c - offsetof(tn__web_ctx, nargs));
     c->next_free = app->free_ctx;
     app->free_ctx = c;
     app->nfree++;
@@ -25425,15 +25478,6 @@ TN__PRIVATE tn__web_ctx *tn__web_ctx_of(const tn_request *req) {
 }
 
 /* ---- dispatch ---- */
-TN__PRIVATE void tn__web_on_close(tn_request *req, void *user) {
-    tn__web_ctx *c = (tn__web_ctx *)user;
-    if (c->req != req) return;
-    if (c->close_cb) c->close_cb(req, c->close_user);
-    c->finished = 1;
-    c->req = NULL;
-    if (c->refs == 0) tn__web_release(c);
-}
-
 /* The server says the handler's part is over (the response finished, the request was
    detached, or a response call found the client gone), however the handler got there:
    through this layer or with the server's calls directly. */
@@ -25443,6 +25487,14 @@ TN__PRIVATE void tn__web_on_finish(tn_request *req, void *user) {
     c->finished = 1;
     c->req = NULL;
     if (c->refs == 0) tn__web_release(c);
+}
+
+/* The client left first: the handler's close callback, then the same end. */
+TN__PRIVATE void tn__web_on_close(tn_request *req, void *user) {
+    tn__web_ctx *c = (tn__web_ctx *)user;
+    if (c->req != req) return;
+    if (c->close_cb) c->close_cb(req, c->close_user);
+    tn__web_on_finish(req, user);
 }
 
 TN__PRIVATE int tn__web_is_safe_method(tn_str m) {
@@ -25483,9 +25535,7 @@ TN__PRIVATE void tn__web_on_request(tn_request *req, void *user) {
             (void)tn__web_error(c, 403, NULL, NULL);
         else
             r->fn(req, &c->m, r->user);
-    } else if (rc == TN_ENOENT) {
-        c->m.route = -1;
-        c->m.num_captures = 0;
+    } else if (rc == TN_ENOENT) {   /* the match says route -1, no captures */
         if (app->not_found.fn) app->not_found.fn(req, &c->m, app->not_found.user);
         else (void)tn__web_error(c, 404, NULL, NULL);
     } else if (rc == TN_EMETHOD_NOT_ALLOWED) {
@@ -25792,11 +25842,23 @@ TN__PRIVATE void tn__web_default_ctype(tn__web_ctx *c) {
         (void)tn_response_set_header(c->req, "Content-Type", "text/html; charset=UTF-8");
 }
 
+/* The finish of a response whose head a flush sent: the rest of the body, then the end of
+   the chunked body. Reached through app->finish_flushed, which the first flush sets, so an
+   app that never flushes does not link the server's streaming calls. */
+TN__PRIVATE int tn__web_finish_flushed(tn__web_ctx *c) {
+    int rc = TN_OK;
+    if (tn_buf_size(&c->body) > 0)
+        rc = tn_response_write(c->req, tn_buf_ptr(&c->body), tn_buf_size(&c->body), NULL, NULL);
+    if (rc == TN_OK) rc = tn_response_finish(c->req);   /* TN_ECLOSED: already released */
+    return rc;
+}
+
 TN__PRIVATE int tn__web_flush(tn__web_ctx *c, tn_response_cb cb, void *user) {
     int rc = TN_OK;
     c->refs++;
     if (!c->started) {
         tn__web_default_ctype(c);
+        c->app->finish_flushed = tn__web_finish_flushed;
         rc = tn_response_start(c->req, c->status, -1);
         if (rc == TN_OK) c->started = 1;
     }
@@ -25847,10 +25909,7 @@ TN__PRIVATE int tn__web_finish(tn__web_ctx *c) {
         }
         rc = tn_respond(c->req, status, NULL, tn_buf_ptr(&c->body), tn_buf_size(&c->body));
     } else {
-        rc = TN_OK;
-        if (tn_buf_size(&c->body) > 0)
-            rc = tn_response_write(c->req, tn_buf_ptr(&c->body), tn_buf_size(&c->body), NULL, NULL);
-        if (rc == TN_OK) rc = tn_response_finish(c->req);   /* TN_ECLOSED: already released */
+        rc = c->app->finish_flushed(c);   /* set by the flush that started the head */
     }
     if (rc == TN_OK || rc == TN_ECLOSED) c->finished = 1;
     tn__web_unref(c);
