@@ -1148,6 +1148,40 @@ enum {
     TN__HTTP_CK_FINAL_LF, TN__HTTP_CK_DONE, TN__HTTP_CK_ERROR
 };
 
+/* Byte classes of a chunk extension: 0 a control (not HTAB), 1 tchar, 2 SP / HTAB, 3 '=',
+   4 ';', 5 CR, 6 '"', 7 '\\', 8 any other (visible or obs-text: quoted-string text). */
+TN__PRIVATE int tn__http_ck_class(unsigned char c) {
+    static const char sep[] = "\t =;\r\"\\";
+    const char *k;
+    if (TN__HTTP_TCHAR(c)) return 1;
+    if ((k = (const char *)memchr(sep, c, sizeof sep - 1)) != NULL) return "\2\2\3\4\5\6\7"[k - sep];
+    return c < 0x20 || c == 0x7f ? 0 : 8;
+}
+
+/* The extension states' next state per byte class (TN__HTTP_CK_ERROR: not allowed there). */
+#define TN__CKE TN__HTTP_CK_ERROR
+static const unsigned char tn__http_ck_ext[9][9] = {
+    /*           ctl     tchar                  WS                     '='                    ';'                    CR                    '"'                    '\\'                  other */
+    /* NAME0 */ {TN__CKE, TN__HTTP_CK_EXT_NAME, TN__HTTP_CK_EXT_NAME0, TN__CKE, TN__CKE, TN__CKE, TN__CKE, TN__CKE, TN__CKE},
+    /* NAME */  {TN__CKE, TN__HTTP_CK_EXT_NAME, TN__HTTP_CK_EXT_EQ, TN__HTTP_CK_EXT_VAL0, TN__HTTP_CK_EXT_NAME0,
+                 TN__HTTP_CK_SIZE_LF, TN__CKE, TN__CKE, TN__CKE},
+    /* VAL0 */  {TN__CKE, TN__HTTP_CK_EXT_VAL, TN__HTTP_CK_EXT_VAL0, TN__CKE, TN__CKE, TN__CKE, TN__HTTP_CK_EXT_QUOTED,
+                 TN__CKE, TN__CKE},
+    /* VAL */   {TN__CKE, TN__HTTP_CK_EXT_VAL, TN__HTTP_CK_EXT_SEMI, TN__CKE, TN__HTTP_CK_EXT_NAME0, TN__HTTP_CK_SIZE_LF,
+                 TN__CKE, TN__CKE, TN__CKE},
+    /* QUOTED */{TN__CKE, TN__HTTP_CK_EXT_QUOTED, TN__HTTP_CK_EXT_QUOTED, TN__HTTP_CK_EXT_QUOTED,
+                 TN__HTTP_CK_EXT_QUOTED, TN__CKE, TN__HTTP_CK_EXT_VALEND, TN__HTTP_CK_EXT_QESC, TN__HTTP_CK_EXT_QUOTED},
+    /* QESC */  {TN__CKE, TN__HTTP_CK_EXT_QUOTED, TN__HTTP_CK_EXT_QUOTED, TN__HTTP_CK_EXT_QUOTED,
+                 TN__HTTP_CK_EXT_QUOTED, TN__CKE, TN__HTTP_CK_EXT_QUOTED, TN__HTTP_CK_EXT_QUOTED, TN__HTTP_CK_EXT_QUOTED},
+    /* VALEND */{TN__CKE, TN__CKE, TN__HTTP_CK_EXT_SEMI, TN__CKE, TN__HTTP_CK_EXT_NAME0, TN__HTTP_CK_SIZE_LF, TN__CKE,
+                 TN__CKE, TN__CKE},
+    /* SEMI */  {TN__CKE, TN__CKE, TN__HTTP_CK_EXT_SEMI, TN__CKE, TN__HTTP_CK_EXT_NAME0, TN__CKE, TN__CKE, TN__CKE,
+                 TN__CKE},
+    /* EQ */    {TN__CKE, TN__CKE, TN__HTTP_CK_EXT_EQ, TN__HTTP_CK_EXT_VAL0, TN__HTTP_CK_EXT_NAME0, TN__CKE, TN__CKE,
+                 TN__CKE, TN__CKE},
+};
+#undef TN__CKE
+
 /* End of the chunk-size line's size part (at ';' or CR): check the body limit. */
 TN__PRIVATE int tn__http_chunk_size_end(tn_http_chunked *d) {
     uint64_t max = TN__DEF(d->max_body_bytes, (uint64_t)TORNADO_MAX_BODY_BYTES);
@@ -1205,59 +1239,13 @@ TN_API int tn_http_decode_chunked(tn_http_chunked *d, char *buf, size_t *len) {
             break;
         }
         /* chunk-ext = *( BWS ";" BWS name [ BWS "=" BWS value ] ) (RFC 9112 §7.1.1): BWS (SP,
-           HTAB) only where a ';' or '=' follows, so a line never ends in whitespace */
-        case TN__HTTP_CK_EXT_NAME0:
-            if (TN__HTTP_WS(c)) break;
-            if (!TN__HTTP_TCHAR(c)) { rc = TN_EBAD_CHUNK; goto fail; }
-            d->_state = TN__HTTP_CK_EXT_NAME;
-            break;
-        case TN__HTTP_CK_EXT_NAME:
-            if (TN__HTTP_TCHAR(c)) break;
-            if (c == '=') d->_state = TN__HTTP_CK_EXT_VAL0;
-            else if (c == ';') d->_state = TN__HTTP_CK_EXT_NAME0;
-            else if (c == '\r') d->_state = TN__HTTP_CK_SIZE_LF;
-            else if (TN__HTTP_WS(c)) d->_state = TN__HTTP_CK_EXT_EQ;
-            else { rc = TN_EBAD_CHUNK; goto fail; }
-            break;
-        case TN__HTTP_CK_EXT_EQ:
-            if (TN__HTTP_WS(c)) break;
-            if (c == '=') d->_state = TN__HTTP_CK_EXT_VAL0;
-            else if (c == ';') d->_state = TN__HTTP_CK_EXT_NAME0;
-            else { rc = TN_EBAD_CHUNK; goto fail; }
-            break;
-        case TN__HTTP_CK_EXT_VAL0:
-            if (TN__HTTP_WS(c)) break;
-            if (c == '"') d->_state = TN__HTTP_CK_EXT_QUOTED;
-            else if (TN__HTTP_TCHAR(c)) d->_state = TN__HTTP_CK_EXT_VAL;
-            else { rc = TN_EBAD_CHUNK; goto fail; }
-            break;
-        case TN__HTTP_CK_EXT_VAL:
-            if (TN__HTTP_TCHAR(c)) break;
-            if (c == ';') d->_state = TN__HTTP_CK_EXT_NAME0;
-            else if (c == '\r') d->_state = TN__HTTP_CK_SIZE_LF;
-            else if (TN__HTTP_WS(c)) d->_state = TN__HTTP_CK_EXT_SEMI;
-            else { rc = TN_EBAD_CHUNK; goto fail; }
-            break;
-        case TN__HTTP_CK_EXT_QUOTED:
-            if (c == '"') d->_state = TN__HTTP_CK_EXT_VALEND;
-            else if (c == '\\') d->_state = TN__HTTP_CK_EXT_QESC;
-            else if (c == '\t' || (c >= 0x20 && c != 0x7f)) break;
-            else { rc = TN_EBAD_CHUNK; goto fail; }
-            break;
-        case TN__HTTP_CK_EXT_QESC:
-            if (c == '\t' || (c >= 0x20 && c != 0x7f)) d->_state = TN__HTTP_CK_EXT_QUOTED;
-            else { rc = TN_EBAD_CHUNK; goto fail; }
-            break;
-        case TN__HTTP_CK_EXT_VALEND:
-            if (c == ';') d->_state = TN__HTTP_CK_EXT_NAME0;
-            else if (c == '\r') d->_state = TN__HTTP_CK_SIZE_LF;
-            else if (TN__HTTP_WS(c)) d->_state = TN__HTTP_CK_EXT_SEMI;
-            else { rc = TN_EBAD_CHUNK; goto fail; }
-            break;
-        case TN__HTTP_CK_EXT_SEMI:   /* BWS after the size or a value: the next extension's ';' */
-            if (TN__HTTP_WS(c)) break;
-            if (c == ';') d->_state = TN__HTTP_CK_EXT_NAME0;
-            else { rc = TN_EBAD_CHUNK; goto fail; }
+           HTAB) only where a ';' or '=' follows, so a line never ends in whitespace. The
+           extension states step by tn__http_ck_ext (a state per byte class). */
+        case TN__HTTP_CK_EXT_NAME0: case TN__HTTP_CK_EXT_NAME: case TN__HTTP_CK_EXT_VAL0:
+        case TN__HTTP_CK_EXT_VAL: case TN__HTTP_CK_EXT_QUOTED: case TN__HTTP_CK_EXT_QESC:
+        case TN__HTTP_CK_EXT_VALEND: case TN__HTTP_CK_EXT_SEMI: case TN__HTTP_CK_EXT_EQ:
+            d->_state = tn__http_ck_ext[d->_state - TN__HTTP_CK_EXT_NAME0][tn__http_ck_class(c)];
+            if (d->_state == TN__HTTP_CK_ERROR) { rc = TN_EBAD_CHUNK; goto fail; }
             break;
         case TN__HTTP_CK_SIZE_LF:
             if (c != '\n') { rc = TN_EBAD_CHUNK; goto fail; }
