@@ -15709,7 +15709,8 @@ TN__PRIVATE int tn__http_ieq_c(tn_str s, const char *c) {
    8-lookup loops before the scanners, the common method and version by one compare), and a
    size-optimized build (-Os, -Oz: the compiler defines __OPTIMIZE_SIZE__) gets the compact
    one: the scanners alone, called, not inlined; the SIMD 16-byte scans stay (a few dozen
-   bytes each), TORNADO_NO_SIMD removes them. make size measures the compact build. */
+   bytes each; the last bytes of a scan by the scalar loop, not an overlapping block),
+   TORNADO_NO_SIMD removes them; cold helpers called from several places are not inlined. make size measures the compact build. */
 #if defined(__OPTIMIZE_SIZE__)
 #  define TN__HTTP_FAST 0
 #else
@@ -15722,6 +15723,12 @@ TN__PRIVATE int tn__http_ieq_c(tn_str s, const char *c) {
 #  define TN__HTTP_INLINE static __attribute__((unused))
 #else
 #  define TN__HTTP_INLINE static
+#endif
+/* Cold helpers called from several places: a size-optimized build keeps one copy. */
+#if !TN__HTTP_FAST && (defined(__GNUC__) || defined(__clang__))
+#  define TN__HTTP_NOINLINE static __attribute__((noinline, unused))
+#else
+#  define TN__HTTP_NOINLINE TN__PRIVATE
 #endif
 
 #if TN__HAVE_SSE42
@@ -15797,7 +15804,15 @@ TN__HTTP_INLINE unsigned tn__http_token16(const char *p) {
    these 16-byte SSE4.2 blocks (VEX-encoded): 32-byte AVX2 blocks were tried and measured
    slower here (bench_parse -mavx2, chrome-703B: 6.0M/s against 6.7M/s with 16-byte blocks;
    header lines are short, and the 256-bit work cost more than it saved on this machine). */
-#if TN__HAVE_SSE2
+#if TN__HAVE_SSE2 && !TN__HTTP_FAST
+/* (size-optimized: the 16-byte blocks, then the scalar loop for the last few bytes) */
+#  define TN__HTTP_SCAN(cls)                                                             \
+    while (end - p >= 16) {                                                             \
+        unsigned m_ = tn__http_##cls##16(p);                                            \
+        if (m_) { p += __builtin_ctz(m_); goto found; }                                 \
+        p += 16;                                                                        \
+    }
+#elif TN__HAVE_SSE2
 #  define TN__HTTP_SCAN(cls)                                                             \
     while (end - p >= 16) {                                                             \
         unsigned m_ = tn__http_##cls##16(p);                                            \
@@ -16425,7 +16440,7 @@ TN__PRIVATE int tn__http_resume(tn__http_pstate *st, const char *buf, size_t len
     return TN_EINCOMPLETE;
 }
 
-TN__PRIVATE int tn__http_incomplete(tn__http_pstate *st, const char *buf, size_t len, const char *line, int state,
+TN__HTTP_NOINLINE int tn__http_incomplete(tn__http_pstate *st, const char *buf, size_t len, const char *line, int state,
                                     int phase, const char *scan, size_t max_head) {
     if (len > tn__http_max_head(max_head)) {
         st->base = NULL;
