@@ -911,7 +911,7 @@ TN__PRIVATE void tn__loop_release(tn_loop *loop) {
     tn__loop_blocks_trim(loop, 0);
     {
         int i;
-        for (i = 0; i < TN__LOOP_SLOTS; i++) tn__free(&a, loop->slots[i]);
+        for (i = 0; i < TN__LOOP_SLOTS_HEAP; i++) tn__free(&a, loop->slots[i]);
     }
     tn__free(&a, loop);
     tn__net_cleanup();
