@@ -137,8 +137,10 @@ static const tn__transport_ops tn__stream_pipe_ops = {
 
 /* One queued file segment (tn__stream_sendfile): byte-stream positions [at, end) come from
    fd at off; buffered bytes before `at` go first, those after it later. Allocated only
-   while a file is being sent, so idle streams do not carry it. */
+   while a file is being sent, so idle streams do not carry it. send: tn__stream_send_file,
+   set by tn__stream_sendfile, so a program that queues no file does not link it. */
 typedef struct tn__sfseg {
+    long (*send)(tn_stream *s);
     int fd;                        /* not owned by the stream */
     int64_t off;
     uint64_t at, end;
@@ -293,7 +295,7 @@ TN__PRIVATE void tn__stream_flush(tn_stream *s) {
         size_t nbuf = tn__cbuf_size(s->wbuf);
         const tn__sfseg *sf = s->wq ? s->wq->sf : NULL;
         if (sf && s->wq->sent >= sf->at) {
-            r = tn__stream_send_file(s);
+            r = sf->send(s);
             if (r > 0) {
                 s->wq->sent += (uint64_t)r;
                 tn__stream_touch(s);
@@ -997,6 +999,7 @@ TN__PRIVATE int tn__stream_sendfile(tn_stream *s, int file_fd, int64_t offset, u
     if (!(sf = (tn__sfseg *)tn__alloc(tn__loop_alloc(s->h.loop), sizeof *sf))) return TN_ENOMEM;
     q = s->wq;
     q->sf = sf;
+    sf->send = tn__stream_send_file;
     sf->fd = file_fd;
     sf->off = offset;
     sf->at = q->queued;
