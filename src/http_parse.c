@@ -98,6 +98,17 @@ TN__PRIVATE int tn__http_ieq_c(tn_str s, const char *c) {
 #  define TN__HTTP_NOINLINE TN__PRIVATE
 #endif
 
+/* Where optional whitespace (SP, HTAB) from p ends: forced inline in fast builds, one copy
+   in size-optimized ones. */
+#if TN__HTTP_FAST
+TN__HTTP_INLINE const char *tn__http_ows(const char *p, const char *end) {
+#else
+TN__HTTP_NOINLINE const char *tn__http_ows(const char *p, const char *end) {
+#endif
+    while (p < end && TN__HTTP_WS(*p)) p++;
+    return p;
+}
+
 #if TN__HAVE_SSE42
 /* Byte classes by nibble lookup (SSSE3 pshufb, part of every SSE4.2 target): a byte b is in
    the class when lo[b & 15] & hi[b >> 4] is not zero, bit h-2 standing for high nibble h in
@@ -505,7 +516,7 @@ TN__HTTP_INLINE int tn__http_fields(const char *lo, const char **pp, const char 
         nlen = (size_t)(p - name);
         p++;
         if (TN__LIKELY(p < end) && *p == ' ') p++;
-        while (p < end && TN__HTTP_WS(*p)) p++;
+        p = tn__http_ows(p, end);
         vstart = p;
         for (;;) {
             p = tn__http_scan_value_short(lo, p, end);
@@ -576,11 +587,11 @@ TN__HTTP_INLINE void tn__http_content_length(tn_str v, tn__http_framing *f) {
         if ((f->flags & TN_HTTP_F_CONTENT_LENGTH) && f->cl != x) { f->cl_bad = 1; return; }
         f->cl = x;
         f->flags |= TN_HTTP_F_CONTENT_LENGTH;
-        while (p < end && TN__HTTP_WS(*p)) p++;
+        p = tn__http_ows(p, end);
         if (p == end) return;
         if (*p != ',') { f->cl_bad = 1; return; }
         p++;
-        while (p < end && TN__HTTP_WS(*p)) p++;
+        p = tn__http_ows(p, end);
     }
 }
 
@@ -602,12 +613,12 @@ TN__PRIVATE void tn__http_transfer_encoding(tn_str v, tn__http_framing *f) {
             f->te_last_chunked = 0;
             f->te_others++;
         }
-        while (p < end && TN__HTTP_WS(*p)) p++;
+        p = tn__http_ows(p, end);
         /* parameters: only on codings other than chunked; token=(token|quoted) */
         while (p < end && *p == ';') {
             if (f->te_last_chunked) { f->te_bad = 1; return; }
             p++;
-            while (p < end && TN__HTTP_WS(*p)) p++;
+            p = tn__http_ows(p, end);
             t = p;
             p = tn__http_scan_token(v.ptr, p, end);
             if (p == t || p == end || *p != '=') { f->te_bad = 1; return; }
@@ -625,12 +636,12 @@ TN__PRIVATE void tn__http_transfer_encoding(tn_str v, tn__http_framing *f) {
                 p = tn__http_scan_token(v.ptr, p, end);
                 if (p == t) { f->te_bad = 1; return; }
             }
-            while (p < end && TN__HTTP_WS(*p)) p++;
+            p = tn__http_ows(p, end);
         }
         if (p == end) return;
         if (*p != ',') { f->te_bad = 1; return; }
         p++;
-        while (p < end && TN__HTTP_WS(*p)) p++;
+        p = tn__http_ows(p, end);
     }
 }
 
