@@ -9636,6 +9636,8 @@ TN__PRIVATE void tn__stream_transport_want(tn_stream *s, int events) {
 TN__PRIVATE tn__handle *tn__stream_handle(tn_stream *s) { return &s->h; }
 
 /* ---- reads ---- */
+/* (BYTES, UNTIL and INTO start only from their public starters, which register the kind's
+   completion code with the loop: tn__stream_rdk_set) */
 TN__PRIVATE int tn__stream_start_read(tn_stream *s, int kind, int flags, size_t n, tn_read_cb cb, void *user) {
     if (!s || !cb) return TN_EINVAL;
     if (s->closed) return TN_ECLOSED;
