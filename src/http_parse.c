@@ -76,7 +76,8 @@ TN__PRIVATE int tn__http_ieq_c(tn_str s, const char *c) {
    8-lookup loops before the scanners, the common method and version by one compare), and a
    size-optimized build (-Os, -Oz: the compiler defines __OPTIMIZE_SIZE__) gets the compact
    one: the scanners alone, called, not inlined; the SIMD 16-byte scans stay (a few dozen
-   bytes each; the last bytes of a scan by the scalar loop, not an overlapping block),
+   bytes each; the last bytes of a scan by the scalar loop, not an overlapping block; tokens
+   by the cheap letters-digits test, the table finishing),
    TORNADO_NO_SIMD removes them; cold helpers called from several places are not inlined. make size measures the compact build. */
 #if defined(__OPTIMIZE_SIZE__)
 #  define TN__HTTP_FAST 0
@@ -173,6 +174,21 @@ TN__HTTP_INLINE unsigned tn__http_token16(const char *p) {
     return (unsigned)((_mm_movemask_epi8(vis) ^ 0xffff) | _mm_movemask_epi8(d));
 }
 #  endif
+#endif
+
+#if TN__HAVE_SSE2 && !TN__HAVE_SSE42
+/* Mask of the bytes of p[0..16) that are not letters, digits, '-' or '.' (all tchars): the
+   names nearly all fields have, in 10 instructions where the SSE2 tchar test takes 27. A
+   signed compare after an add tests a range: (b | 0x20) + 0x1f lands in -128..-103 for the
+   letters, b + 0x53 in -128..-116 for '-' '.' '/' and the digits, '/' taken out after. */
+TN__HTTP_INLINE unsigned tn__http_alnum16(const char *p) {
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+    __m128i letter = _mm_cmplt_epi8(_mm_add_epi8(_mm_or_si128(v, _mm_set1_epi8(0x20)), _mm_set1_epi8(0x1f)),
+                                    _mm_set1_epi8(-102));
+    __m128i digit = _mm_andnot_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('/')),
+                                     _mm_cmplt_epi8(_mm_add_epi8(v, _mm_set1_epi8(0x53)), _mm_set1_epi8(-115)));
+    return (unsigned)_mm_movemask_epi8(_mm_or_si128(letter, digit)) ^ 0xffffu;
+}
 #endif
 
 /* The SIMD part of a scan from p: 16-byte blocks, then one 16-byte block ending at `end`
@@ -276,9 +292,20 @@ found:
 #endif
 }
 
-/* First non-tchar byte in [p, end), else end. */
+/* First non-tchar byte in [p, end), else end. A size-optimized SSE2 build skips whole blocks
+   by the cheap class test (letters, digits, '-', '.': tchars all) and lets the table finish,
+   without the 27-instruction tchar test. */
+#if TN__HAVE_SSE2 && !TN__HAVE_SSE42 && !TN__HTTP_FAST
+#  define TN__HTTP_TOKEN_ALNUM 1
+#else
+#  define TN__HTTP_TOKEN_ALNUM 0
+#endif
 TN__HTTP_INLINE const char *tn__http_scan_token(const char *lo, const char *p, const char *end) {
+#if TN__HTTP_TOKEN_ALNUM
+    while (end - p >= 16 && !tn__http_alnum16(p)) p += 16;
+#else
     TN__HTTP_SCAN(token)
+#endif
 #if !TN__HAVE_SSE2 && TN__HTTP_FAST
     {
         const unsigned char *t = tn__http_tchar;
@@ -292,7 +319,7 @@ TN__HTTP_INLINE const char *tn__http_scan_token(const char *lo, const char *p, c
     (void)lo;
     while (p < end && TN__HTTP_TCHAR(*p)) p++;
     return p;
-#if TN__HAVE_SSE2
+#if TN__HAVE_SSE2 && !TN__HTTP_TOKEN_ALNUM
 found:
     return p;
 #endif
@@ -390,21 +417,6 @@ TN__HTTP_INLINE const char *tn__http_bm_find(tn__http_bm *b, const char *p, cons
         tn__http_bm_fill(b, p, end);
     }
 }
-
-#  if !TN__HAVE_SSE42
-/* Mask of the bytes of p[0..16) that are not letters, digits, '-' or '.' (all tchars): the
-   names nearly all fields have, in 10 instructions where the SSE2 tchar test takes 27. A
-   signed compare after an add tests a range: (b | 0x20) + 0x1f lands in -128..-103 for the
-   letters, b + 0x53 in -128..-116 for '-' '.' '/' and the digits, '/' taken out after. */
-TN__HTTP_INLINE unsigned tn__http_alnum16(const char *p) {
-    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-    __m128i letter = _mm_cmplt_epi8(_mm_add_epi8(_mm_or_si128(v, _mm_set1_epi8(0x20)), _mm_set1_epi8(0x1f)),
-                                    _mm_set1_epi8(-102));
-    __m128i digit = _mm_andnot_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('/')),
-                                     _mm_cmplt_epi8(_mm_add_epi8(v, _mm_set1_epi8(0x53)), _mm_set1_epi8(-115)));
-    return (unsigned)_mm_movemask_epi8(_mm_or_si128(letter, digit)) ^ 0xffffu;
-}
-#  endif
 
 /* 1 if every byte of [p, q) is a tchar (q <= end, end - lo >= 16). Off the critical path: the
    names are found by their ':' and checked here. */
