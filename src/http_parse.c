@@ -335,11 +335,11 @@ TN_API int tn_http_is_token(tn_str s) {
 TN__PRIVATE int tn__http_version(const char *p, const char *end, int *version) {
     static const char pat[] = "HTTP/1.#";
     size_t i;
-    if (TN__HTTP_FAST && TN__LIKELY(end - p >= 8) && memcmp(p, "HTTP/1.", 7) == 0 && p[7] >= '0' && p[7] <= '9') {
+    if (TN__LIKELY(end - p >= 8) && memcmp(p, "HTTP/1.", 7) == 0 && p[7] >= '0' && p[7] <= '9') {
         *version = p[7] == '0' ? 10 : 11;
         return 8;
     }
-    for (i = 0; i < 8; i++) {   /* (a size-optimized build: every version this way) */
+    for (i = 0; i < 8; i++) {
         if (p + i == end) return TN_EINCOMPLETE;
         if (pat[i] == '#' ? (p[i] < '0' || p[i] > '9') : p[i] != pat[i]) return TN_EBAD_VERSION;
     }
@@ -744,9 +744,7 @@ TN__HTTP_INLINE void tn__http_collect(const tn_http_header *h, size_t num, tn__h
         case 4:
             if (tn__http_name_is_short(nm, 4, "host")) {
                 f->hosts++;
-                /* (a size-optimized build: the full check for every value) */
-                if (!(TN__HTTP_FAST && tn__http_plain_host(h[i].value)) &&
-                    tn_url_parse_host_port(h[i].value, NULL, NULL) != 0)
+                if (!tn__http_plain_host(h[i].value) && tn_url_parse_host_port(h[i].value, NULL, NULL) != 0)
                     f->host_bad = 1;
             }
             break;
