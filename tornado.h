@@ -5071,8 +5071,14 @@ TN__PRIVATE int tn__loop_fired_reserve(tn_loop *loop, size_t n);
 TN__PRIVATE tn__fired *tn__loop_fired(tn_loop *loop);
 TN__PRIVATE void **tn__loop_backend(tn_loop *loop);
 /* Per-loop state of other modules, one pointer each (tn__loop_slot): the random pool
-   (crypto.c, tn__random_pooled) and the WebSocket options shared by connections (ws_conn.c). */
-enum { TN__LOOP_SLOT_RANDOM, TN__LOOP_SLOT_WS, TN__LOOP_SLOTS };
+   (crypto.c, tn__random_pooled) and the WebSocket options shared by connections (ws_conn.c),
+   allocations the loop frees; then pointers to static data the loop leaves alone: the
+   stream's completion code of the read kinds a program may never start (stream.c,
+   tn__stream_rdk: one slot a kind, set by the kind's starter). */
+enum {
+    TN__LOOP_SLOT_RANDOM, TN__LOOP_SLOT_WS, TN__LOOP_SLOTS_HEAP,
+    TN__LOOP_SLOT_RD_BYTES = TN__LOOP_SLOTS_HEAP, TN__LOOP_SLOT_RD_UNTIL, TN__LOOP_SLOT_RD_INTO, TN__LOOP_SLOTS
+};
 TN__PRIVATE void **tn__loop_slot(tn_loop *loop, int which);
 
 /* ---- the poller backend contract (one backend compiled in; see poll_*.c) ---- */
@@ -6744,6 +6750,9 @@ struct tn_loop {
     size_t heap_len, heap_cap;
     size_t heap_stale;                /* entries of released slots still in the heap */
     uint64_t timer_seq;
+    /* tn__timer_rearm once tn_loop_call_every made a periodic timer (a program without
+       one does not link it) */
+    void (*timer_rearm)(tn_loop *loop, uint32_t slot);
 
     /* wakeup and cross-thread posts */
     tn_socket wake_fd[2];             /* tn__wake_open: read end, write end (eventfd: equal) */
@@ -7430,6 +7439,21 @@ TN__PRIVATE int tn__timer_add(tn_loop *loop, uint64_t when, uint64_t interval, t
     return TN_OK;
 }
 
+/* A periodic timer that fired: next beat on the original grid, after the time the callback
+   took; missed beats are skipped. */
+TN__PRIVATE void tn__timer_rearm(tn_loop *loop, uint32_t slot) {
+    tn__timer *t = &loop->timers[slot];
+    uint64_t next = t->when + t->interval;
+    tn_loop_update_time(loop);
+    if (next <= loop->now) next += ((loop->now - next) / t->interval + 1) * t->interval;
+    t->when = next;
+    t->firing = 0;
+    if (tn__heap_push(loop, slot) != 0) {
+        TN__LLOG(loop, TN_LOG_ERROR, TN_ENOMEM, "periodic timer dropped: out of memory");
+        tn__timer_release(loop, slot, 0);
+    }
+}
+
 TN_API int tn_loop_call_at(tn_loop *loop, uint64_t when_ms, tn_cb cb, void *user, tn_timer_id *out) {
     return tn__timer_add(loop, when_ms, 0, cb, user, out);
 }
@@ -7443,6 +7467,7 @@ TN_API int tn_loop_call_later(tn_loop *loop, uint64_t delay_ms, tn_cb cb, void *
 
 TN_API int tn_loop_call_every(tn_loop *loop, uint64_t interval_ms, tn_cb cb, void *user, tn_timer_id *out) {
     if (!loop || interval_ms == 0) return TN_EINVAL;
+    loop->timer_rearm = tn__timer_rearm;
     return tn__timer_add(loop, tn_loop_update_time(loop) + interval_ms, interval_ms, cb, user, out);
 }
 
@@ -7486,21 +7511,8 @@ TN__PRIVATE int tn__loop_run_timers(tn_loop *loop) {
         n++;
         t->cb(loop, t->user);
         t = &loop->timers[top.slot];   /* the callback may have grown the slot array */
-        if (t->interval > 0 && !t->cancelled) {
-            /* periodic: next beat on the original grid, after the time the callback took;
-               missed beats are skipped */
-            uint64_t next = t->when + t->interval;
-            tn_loop_update_time(loop);
-            if (next <= loop->now) next += ((loop->now - next) / t->interval + 1) * t->interval;
-            t->when = next;
-            t->firing = 0;
-            if (tn__heap_push(loop, top.slot) != 0) {
-                TN__LLOG(loop, TN_LOG_ERROR, TN_ENOMEM, "periodic timer dropped: out of memory");
-                tn__timer_release(loop, top.slot, 0);
-            }
-        } else {
-            tn__timer_release(loop, top.slot, 0);
-        }
+        if (t->interval > 0 && !t->cancelled) loop->timer_rearm(loop, top.slot);
+        else tn__timer_release(loop, top.slot, 0);
     }
     return n;
 }
@@ -7541,7 +7553,7 @@ TN__PRIVATE void tn__loop_release(tn_loop *loop) {
     tn__loop_blocks_trim(loop, 0);
     {
         int i;
-        for (i = 0; i < TN__LOOP_SLOTS; i++) tn__free(&a, loop->slots[i]);
+        for (i = 0; i < TN__LOOP_SLOTS_HEAP; i++) tn__free(&a, loop->slots[i]);
     }
     tn__free(&a, loop);
     tn__net_cleanup();
@@ -9031,8 +9043,10 @@ static const tn__transport_ops tn__stream_pipe_ops = {
 
 /* One queued file segment (tn__stream_sendfile): byte-stream positions [at, end) come from
    fd at off; buffered bytes before `at` go first, those after it later. Allocated only
-   while a file is being sent, so idle streams do not carry it. */
+   while a file is being sent, so idle streams do not carry it. send: tn__stream_send_file,
+   set by tn__stream_sendfile, so a program that queues no file does not link it. */
 typedef struct tn__sfseg {
+    long (*send)(tn_stream *s);
     int fd;                        /* not owned by the stream */
     int64_t off;
     uint64_t at, end;
@@ -9187,7 +9201,7 @@ TN__PRIVATE void tn__stream_flush(tn_stream *s) {
         size_t nbuf = tn__cbuf_size(s->wbuf);
         const tn__sfseg *sf = s->wq ? s->wq->sf : NULL;
         if (sf && s->wq->sent >= sf->at) {
-            r = tn__stream_send_file(s);
+            r = sf->send(s);
             if (r > 0) {
                 s->wq->sent += (uint64_t)r;
                 tn__stream_touch(s);
@@ -9234,6 +9248,38 @@ TN__PRIVATE void tn__stream_deliver(tn_stream *s, int status, const char *p, siz
     }
 }
 
+/* The read kinds a program may never start (BYTES, UNTIL, INTO) complete by code their
+   starters put in the loop (tn__loop_slot, one slot a kind): a program that never starts
+   one links none of it (--gc-sections). try_read: as tn__stream_try_read, with the
+   buffered bytes p[0..avail); 0 goes on to the checks every kind shares. */
+typedef struct tn__stream_rdk {
+    int (*try_read)(tn_stream *s, const char *p, size_t avail);
+} tn__stream_rdk;
+
+TN__PRIVATE int tn__stream_try_bytes(tn_stream *s, const char *p, size_t avail) {
+    if (s->rflags & TN_READ_STREAMING) {
+        size_t left = s->rn - s->rdone, take;
+        if (left == 0) {
+            tn__stream_deliver(s, TN_OK, NULL, 0, 0, 1);
+            return 1;
+        }
+        if (avail == 0) return 0;
+        take = TN__MIN(avail, left);
+        s->rdone += take;
+        tn__stream_deliver(s, TN_MORE, p, take, 1, 0);
+        return 1;
+    }
+    if (avail >= s->rn) {
+        tn__stream_deliver(s, TN_OK, p, s->rn, 1, 1);
+        return 1;
+    }
+    if ((s->rflags & TN_READ_PARTIAL) && avail > 0) {
+        tn__stream_deliver(s, TN_OK, p, avail, 1, 1);
+        return 1;
+    }
+    return 0;
+}
+
 /* Position of the delimiter in hay[0..n), or -1. */
 TN__PRIVATE long tn__stream_find(const char *hay, size_t n, const char *needle, size_t m) {
     const char *p = hay, *end = hay + n;
@@ -9247,6 +9293,49 @@ TN__PRIVATE long tn__stream_find(const char *hay, size_t n, const char *needle, 
     return -1;
 }
 
+/* (a limit's close returns 0: the shared checks then see a closed stream) */
+TN__PRIVATE int tn__stream_try_until(tn_stream *s, const char *p, size_t avail) {
+    size_t dl = s->dlen, from = s->rdone > dl - 1 ? s->rdone - (dl - 1) : 0;
+    long at = tn__stream_find(p + from, avail - from, dl > TN__DELIM_INLINE ? s->rp.delim : s->rp.inl, dl);
+    if (at >= 0) {
+        size_t total = from + (size_t)at + dl;
+        if (s->rn && total > s->rn) {
+            tn__stream_close_now(s, TN_ELIMIT);
+            return 0;
+        }
+        s->rdone = 0;
+        tn__stream_deliver(s, TN_OK, p, total, 1, 1);
+        return 1;
+    }
+    s->rdone = avail;
+    if (s->rn && avail > s->rn) tn__stream_close_now(s, TN_ELIMIT);
+    return 0;
+}
+
+TN__PRIVATE int tn__stream_try_into(tn_stream *s, const char *p, size_t avail) {
+    size_t take = TN__MIN(avail, s->rn - s->rdone);
+    if (take > 0) {
+        memcpy(s->rp.into + s->rdone, p, take);
+        s->rdone += take;
+        tn__cbuf_consume(s->rbuf, take);
+        tn__stream_trim(s);
+    }
+    if (s->rdone == s->rn || ((s->rflags & TN_READ_PARTIAL) && s->rdone > 0)) {
+        tn__stream_deliver(s, TN_OK, s->rp.into, s->rdone, 0, 1);
+        return 1;
+    }
+    return 0;
+}
+
+static const tn__stream_rdk tn__stream_rdk_bytes = { tn__stream_try_bytes };
+static const tn__stream_rdk tn__stream_rdk_until = { tn__stream_try_until };
+static const tn__stream_rdk tn__stream_rdk_into = { tn__stream_try_into };
+
+/* A starter's registration of its kind's code with the stream's loop. */
+TN__PRIVATE void tn__stream_rdk_set(tn_stream *s, int kind, const tn__stream_rdk *k) {
+    *tn__loop_slot(s->h.loop, TN__LOOP_SLOT_RD_BYTES + kind - TN__RD_BYTES) = (void *)(uintptr_t)k;
+}
+
 /* Try to complete the pending read from what is buffered. Returns 1 if a callback ran, 0
    if more bytes are needed (or the stream closed on a limit or at EOF). */
 TN__PRIVATE int tn__stream_try_read(tn_stream *s) {
@@ -9254,56 +9343,11 @@ TN__PRIVATE int tn__stream_try_read(tn_stream *s) {
     const char *p = tn__cbuf_ptr(s->rbuf);
     switch (s->rkind) {
     case TN__RD_BYTES:
-        if (s->rflags & TN_READ_STREAMING) {
-            size_t left = s->rn - s->rdone, take;
-            if (left == 0) {
-                tn__stream_deliver(s, TN_OK, NULL, 0, 0, 1);
-                return 1;
-            }
-            if (avail == 0) break;
-            take = TN__MIN(avail, left);
-            s->rdone += take;
-            tn__stream_deliver(s, TN_MORE, p, take, 1, 0);
-            return 1;
-        }
-        if (avail >= s->rn) {
-            tn__stream_deliver(s, TN_OK, p, s->rn, 1, 1);
-            return 1;
-        }
-        if ((s->rflags & TN_READ_PARTIAL) && avail > 0) {
-            tn__stream_deliver(s, TN_OK, p, avail, 1, 1);
-            return 1;
-        }
-        break;
-    case TN__RD_UNTIL: {
-        size_t dl = s->dlen, from = s->rdone > dl - 1 ? s->rdone - (dl - 1) : 0;
-        long at = tn__stream_find(p + from, avail - from, dl > TN__DELIM_INLINE ? s->rp.delim : s->rp.inl, dl);
-        if (at >= 0) {
-            size_t total = from + (size_t)at + dl;
-            if (s->rn && total > s->rn) {
-                tn__stream_close_now(s, TN_ELIMIT);
-                return 0;
-            }
-            s->rdone = 0;
-            tn__stream_deliver(s, TN_OK, p, total, 1, 1);
-            return 1;
-        }
-        s->rdone = avail;
-        if (s->rn && avail > s->rn) tn__stream_close_now(s, TN_ELIMIT);
-        break;
-    }
+    case TN__RD_UNTIL:
     case TN__RD_INTO: {
-        size_t take = TN__MIN(avail, s->rn - s->rdone);
-        if (take > 0) {
-            memcpy(s->rp.into + s->rdone, p, take);
-            s->rdone += take;
-            tn__cbuf_consume(s->rbuf, take);
-            tn__stream_trim(s);
-        }
-        if (s->rdone == s->rn || ((s->rflags & TN_READ_PARTIAL) && s->rdone > 0)) {
-            tn__stream_deliver(s, TN_OK, s->rp.into, s->rdone, 0, 1);
-            return 1;
-        }
+        const tn__stream_rdk *k =
+            (const tn__stream_rdk *)*tn__loop_slot(s->h.loop, TN__LOOP_SLOT_RD_BYTES + (int)s->rkind - TN__RD_BYTES);
+        if (k->try_read(s, p, avail)) return 1;
         break;
     }
     case TN__RD_FILL:
@@ -9593,6 +9637,8 @@ TN__PRIVATE void tn__stream_transport_want(tn_stream *s, int events) {
 TN__PRIVATE tn__handle *tn__stream_handle(tn_stream *s) { return &s->h; }
 
 /* ---- reads ---- */
+/* (BYTES, UNTIL and INTO start only from their public starters, which register the kind's
+   completion code with the loop: tn__stream_rdk_set) */
 TN__PRIVATE int tn__stream_start_read(tn_stream *s, int kind, int flags, size_t n, tn_read_cb cb, void *user) {
     if (!s || !cb) return TN_EINVAL;
     if (s->closed) return TN_ECLOSED;
@@ -9614,6 +9660,7 @@ TN__PRIVATE int tn__stream_start_read(tn_stream *s, int kind, int flags, size_t 
 
 TN_API int tn_stream_read_bytes(tn_stream *s, size_t n, int flags, tn_read_cb cb, void *user) {
     if (s && !(flags & TN_READ_STREAMING) && n > s->opts.max_buffer_size) return TN_EBUFFER_FULL;
+    if (s) tn__stream_rdk_set(s, TN__RD_BYTES, &tn__stream_rdk_bytes);
     return tn__stream_start_read(s, TN__RD_BYTES, flags, n, cb, user);
 }
 
@@ -9623,6 +9670,7 @@ TN_API int tn_stream_read_until(tn_stream *s, const void *delim, size_t delim_le
     char *d = NULL;
     if (!s || !delim || delim_len == 0 || delim_len > 64) return TN_EINVAL;
     if (s->rkind != TN__RD_NONE) return TN_EBUSY;
+    tn__stream_rdk_set(s, TN__RD_UNTIL, &tn__stream_rdk_until);
     if (delim_len > TN__DELIM_INLINE && !(d = (char *)tn__alloc(tn__loop_alloc(s->h.loop), delim_len))) return TN_ENOMEM;
     rc = tn__stream_start_read(s, TN__RD_UNTIL, 0, max_bytes, cb, user);
     if (rc != 0) {
@@ -9638,6 +9686,7 @@ TN_API int tn_stream_read_until(tn_stream *s, const void *delim, size_t delim_le
 TN_API int tn_stream_read_into(tn_stream *s, void *buf, size_t n, int flags, tn_read_cb cb, void *user) {
     int rc;
     if (!buf && n > 0) return TN_EINVAL;
+    if (s) tn__stream_rdk_set(s, TN__RD_INTO, &tn__stream_rdk_into);
     rc = tn__stream_start_read(s, TN__RD_INTO, flags & TN_READ_PARTIAL, n, cb, user);
     if (rc == 0) s->rp.into = (char *)buf;
     return rc;
@@ -9858,6 +9907,7 @@ TN__PRIVATE int tn__stream_sendfile(tn_stream *s, int file_fd, int64_t offset, u
     if (!(sf = (tn__sfseg *)tn__alloc(tn__loop_alloc(s->h.loop), sizeof *sf))) return TN_ENOMEM;
     q = s->wq;
     q->sf = sf;
+    sf->send = tn__stream_send_file;
     sf->fd = file_fd;
     sf->off = offset;
     sf->at = q->queued;
@@ -14433,6 +14483,7 @@ TN__PRIVATE int tn__url_host_port(tn_str s, int strict, tn_str *host, int *port,
     return tn__url_host_ok(*host, *bracketed, strict) ? TN_OK : TN_EBAD_URL;
 }
 
+#if !defined(__OPTIMIZE_SIZE__)
 /* reg-name bytes without '%' (RFC 3986 3.2.2: unreserved / sub-delims), for the fast path. */
 static const unsigned char tn__url_regname[256] = {
     0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
@@ -14444,20 +14495,26 @@ static const unsigned char tn__url_regname[256] = {
     0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
     0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
 };
+#endif
 
+/* A size-optimized build (-Os, -Oz) takes the general path for every value: the fast path
+   below is a shortcut to the same results (a reg-name of plain bytes with an optional port
+   is what the splitter and tn__url_host_ok accept too), and HTTP's Host check has its own
+   shortcut for the usual values (http_parse.c, tn__http_plain_host). */
 TN_API int tn_url_parse_host_port(tn_str s, tn_str *host, int *port) {
     tn_str h;
     int p = -1, br, rc;
+#if !defined(__OPTIMIZE_SIZE__)
     size_t i = 0, j;
+#endif
     if (!s.ptr) s = tn_str_make("", 0);
+#if !defined(__OPTIMIZE_SIZE__)
     /* fast path (every request's Host): plain reg-name bytes, then nothing or ":" digits */
-#if !defined(__OPTIMIZE_SIZE__)   /* (a size-optimized build goes byte by byte) */
     while (s.len - i >= 8) {   /* 8 lookups ANDed: one branch per 8 bytes */
         const unsigned char *u = (const unsigned char *)s.ptr + i, *t = tn__url_regname;
         if (!(t[u[0]] & t[u[1]] & t[u[2]] & t[u[3]] & t[u[4]] & t[u[5]] & t[u[6]] & t[u[7]])) break;
         i += 8;
     }
-#endif
     while (i < s.len && tn__url_regname[(unsigned char)s.ptr[i]]) i++;
     h = tn_str_make(s.ptr, i);
     if (i < s.len && s.ptr[i] == ':' && s.len - i <= 6) {
@@ -14470,6 +14527,9 @@ TN_API int tn_url_parse_host_port(tn_str s, tn_str *host, int *port) {
     }
     /* anything else (%XX, [IP-literal], errors): the general path decides */
     if (i != s.len && (rc = tn__url_host_port(s, 1, &h, &p, &br)) != 0) return rc;
+#else
+    if ((rc = tn__url_host_port(s, 1, &h, &p, &br)) != 0) return rc;
+#endif
     if (host) *host = h;
     if (port) *port = p;
     return TN_OK;
@@ -15700,7 +15760,9 @@ TN__PRIVATE int tn__http_ieq_c(tn_str s, const char *c) {
    8-lookup loops before the scanners, the common method and version by one compare), and a
    size-optimized build (-Os, -Oz: the compiler defines __OPTIMIZE_SIZE__) gets the compact
    one: the scanners alone, called, not inlined; the SIMD 16-byte scans stay (a few dozen
-   bytes each), TORNADO_NO_SIMD removes them. make size measures the compact build. */
+   bytes each; the last bytes of a scan by the scalar loop, not an overlapping block; tokens
+   by the cheap letters-digits test, the table finishing),
+   TORNADO_NO_SIMD removes them; cold helpers called from several places are not inlined. make size measures the compact build. */
 #if defined(__OPTIMIZE_SIZE__)
 #  define TN__HTTP_FAST 0
 #else
@@ -15714,6 +15776,23 @@ TN__PRIVATE int tn__http_ieq_c(tn_str s, const char *c) {
 #else
 #  define TN__HTTP_INLINE static
 #endif
+/* Cold helpers called from several places: a size-optimized build keeps one copy. */
+#if !TN__HTTP_FAST && (defined(__GNUC__) || defined(__clang__))
+#  define TN__HTTP_NOINLINE static __attribute__((noinline, unused))
+#else
+#  define TN__HTTP_NOINLINE TN__PRIVATE
+#endif
+
+/* Where optional whitespace (SP, HTAB) from p ends: forced inline in fast builds, one copy
+   in size-optimized ones. */
+#if TN__HTTP_FAST
+TN__HTTP_INLINE const char *tn__http_ows(const char *p, const char *end) {
+#else
+TN__HTTP_NOINLINE const char *tn__http_ows(const char *p, const char *end) {
+#endif
+    while (p < end && TN__HTTP_WS(*p)) p++;
+    return p;
+}
 
 #if TN__HAVE_SSE42
 /* Byte classes by nibble lookup (SSSE3 pshufb, part of every SSE4.2 target): a byte b is in
@@ -15781,6 +15860,21 @@ TN__HTTP_INLINE unsigned tn__http_token16(const char *p) {
 #  endif
 #endif
 
+#if TN__HAVE_SSE2 && !TN__HAVE_SSE42
+/* Mask of the bytes of p[0..16) that are not letters, digits, '-' or '.' (all tchars): the
+   names nearly all fields have, in 10 instructions where the SSE2 tchar test takes 27. A
+   signed compare after an add tests a range: (b | 0x20) + 0x1f lands in -128..-103 for the
+   letters, b + 0x53 in -128..-116 for '-' '.' '/' and the digits, '/' taken out after. */
+TN__HTTP_INLINE unsigned tn__http_alnum16(const char *p) {
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+    __m128i letter = _mm_cmplt_epi8(_mm_add_epi8(_mm_or_si128(v, _mm_set1_epi8(0x20)), _mm_set1_epi8(0x1f)),
+                                    _mm_set1_epi8(-102));
+    __m128i digit = _mm_andnot_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('/')),
+                                     _mm_cmplt_epi8(_mm_add_epi8(v, _mm_set1_epi8(0x53)), _mm_set1_epi8(-115)));
+    return (unsigned)_mm_movemask_epi8(_mm_or_si128(letter, digit)) ^ 0xffffu;
+}
+#endif
+
 /* The SIMD part of a scan from p: 16-byte blocks, then one 16-byte block ending at `end`
    (read from the buffer that starts at lo: never past either end) with the bytes before p
    shifted out. Jumps to the caller's `found` with p at the first byte that ends the scan (or
@@ -15788,7 +15882,15 @@ TN__HTTP_INLINE unsigned tn__http_token16(const char *p) {
    these 16-byte SSE4.2 blocks (VEX-encoded): 32-byte AVX2 blocks were tried and measured
    slower here (bench_parse -mavx2, chrome-703B: 6.0M/s against 6.7M/s with 16-byte blocks;
    header lines are short, and the 256-bit work cost more than it saved on this machine). */
-#if TN__HAVE_SSE2
+#if TN__HAVE_SSE2 && !TN__HTTP_FAST
+/* (size-optimized: the 16-byte blocks, then the scalar loop for the last few bytes) */
+#  define TN__HTTP_SCAN(cls)                                                             \
+    while (end - p >= 16) {                                                             \
+        unsigned m_ = tn__http_##cls##16(p);                                            \
+        if (m_) { p += __builtin_ctz(m_); goto found; }                                 \
+        p += 16;                                                                        \
+    }
+#elif TN__HAVE_SSE2
 #  define TN__HTTP_SCAN(cls)                                                             \
     while (end - p >= 16) {                                                             \
         unsigned m_ = tn__http_##cls##16(p);                                            \
@@ -15874,9 +15976,20 @@ found:
 #endif
 }
 
-/* First non-tchar byte in [p, end), else end. */
+/* First non-tchar byte in [p, end), else end. A size-optimized SSE2 build skips whole blocks
+   by the cheap class test (letters, digits, '-', '.': tchars all) and lets the table finish,
+   without the 27-instruction tchar test. */
+#if TN__HAVE_SSE2 && !TN__HAVE_SSE42 && !TN__HTTP_FAST
+#  define TN__HTTP_TOKEN_ALNUM 1
+#else
+#  define TN__HTTP_TOKEN_ALNUM 0
+#endif
 TN__HTTP_INLINE const char *tn__http_scan_token(const char *lo, const char *p, const char *end) {
+#if TN__HTTP_TOKEN_ALNUM
+    while (end - p >= 16 && !tn__http_alnum16(p)) p += 16;
+#else
     TN__HTTP_SCAN(token)
+#endif
 #if !TN__HAVE_SSE2 && TN__HTTP_FAST
     {
         const unsigned char *t = tn__http_tchar;
@@ -15890,7 +16003,7 @@ TN__HTTP_INLINE const char *tn__http_scan_token(const char *lo, const char *p, c
     (void)lo;
     while (p < end && TN__HTTP_TCHAR(*p)) p++;
     return p;
-#if TN__HAVE_SSE2
+#if TN__HAVE_SSE2 && !TN__HTTP_TOKEN_ALNUM
 found:
     return p;
 #endif
@@ -15988,21 +16101,6 @@ TN__HTTP_INLINE const char *tn__http_bm_find(tn__http_bm *b, const char *p, cons
         tn__http_bm_fill(b, p, end);
     }
 }
-
-#  if !TN__HAVE_SSE42
-/* Mask of the bytes of p[0..16) that are not letters, digits, '-' or '.' (all tchars): the
-   names nearly all fields have, in 10 instructions where the SSE2 tchar test takes 27. A
-   signed compare after an add tests a range: (b | 0x20) + 0x1f lands in -128..-103 for the
-   letters, b + 0x53 in -128..-116 for '-' '.' '/' and the digits, '/' taken out after. */
-TN__HTTP_INLINE unsigned tn__http_alnum16(const char *p) {
-    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-    __m128i letter = _mm_cmplt_epi8(_mm_add_epi8(_mm_or_si128(v, _mm_set1_epi8(0x20)), _mm_set1_epi8(0x1f)),
-                                    _mm_set1_epi8(-102));
-    __m128i digit = _mm_andnot_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('/')),
-                                     _mm_cmplt_epi8(_mm_add_epi8(v, _mm_set1_epi8(0x53)), _mm_set1_epi8(-115)));
-    return (unsigned)_mm_movemask_epi8(_mm_or_si128(letter, digit)) ^ 0xffffu;
-}
-#  endif
 
 /* 1 if every byte of [p, q) is a tchar (q <= end, end - lo >= 16). Off the critical path: the
    names are found by their ':' and checked here. */
@@ -16114,7 +16212,7 @@ TN__HTTP_INLINE int tn__http_fields(const char *lo, const char **pp, const char 
         nlen = (size_t)(p - name);
         p++;
         if (TN__LIKELY(p < end) && *p == ' ') p++;
-        while (p < end && TN__HTTP_WS(*p)) p++;
+        p = tn__http_ows(p, end);
         vstart = p;
         for (;;) {
             p = tn__http_scan_value_short(lo, p, end);
@@ -16185,11 +16283,11 @@ TN__HTTP_INLINE void tn__http_content_length(tn_str v, tn__http_framing *f) {
         if ((f->flags & TN_HTTP_F_CONTENT_LENGTH) && f->cl != x) { f->cl_bad = 1; return; }
         f->cl = x;
         f->flags |= TN_HTTP_F_CONTENT_LENGTH;
-        while (p < end && TN__HTTP_WS(*p)) p++;
+        p = tn__http_ows(p, end);
         if (p == end) return;
         if (*p != ',') { f->cl_bad = 1; return; }
         p++;
-        while (p < end && TN__HTTP_WS(*p)) p++;
+        p = tn__http_ows(p, end);
     }
 }
 
@@ -16211,12 +16309,12 @@ TN__PRIVATE void tn__http_transfer_encoding(tn_str v, tn__http_framing *f) {
             f->te_last_chunked = 0;
             f->te_others++;
         }
-        while (p < end && TN__HTTP_WS(*p)) p++;
+        p = tn__http_ows(p, end);
         /* parameters: only on codings other than chunked; token=(token|quoted) */
         while (p < end && *p == ';') {
             if (f->te_last_chunked) { f->te_bad = 1; return; }
             p++;
-            while (p < end && TN__HTTP_WS(*p)) p++;
+            p = tn__http_ows(p, end);
             t = p;
             p = tn__http_scan_token(v.ptr, p, end);
             if (p == t || p == end || *p != '=') { f->te_bad = 1; return; }
@@ -16234,12 +16332,12 @@ TN__PRIVATE void tn__http_transfer_encoding(tn_str v, tn__http_framing *f) {
                 p = tn__http_scan_token(v.ptr, p, end);
                 if (p == t) { f->te_bad = 1; return; }
             }
-            while (p < end && TN__HTTP_WS(*p)) p++;
+            p = tn__http_ows(p, end);
         }
         if (p == end) return;
         if (*p != ',') { f->te_bad = 1; return; }
         p++;
-        while (p < end && TN__HTTP_WS(*p)) p++;
+        p = tn__http_ows(p, end);
     }
 }
 
@@ -16416,7 +16514,7 @@ TN__PRIVATE int tn__http_resume(tn__http_pstate *st, const char *buf, size_t len
     return TN_EINCOMPLETE;
 }
 
-TN__PRIVATE int tn__http_incomplete(tn__http_pstate *st, const char *buf, size_t len, const char *line, int state,
+TN__HTTP_NOINLINE int tn__http_incomplete(tn__http_pstate *st, const char *buf, size_t len, const char *line, int state,
                                     int phase, const char *scan, size_t max_head) {
     if (len > tn__http_max_head(max_head)) {
         st->base = NULL;
@@ -16554,7 +16652,8 @@ TN_API int tn_http_parse_request(const char *buf, size_t len, tn_http_request *r
             if (rc < 0) TN__HTTP_FAIL(rc);
             p += rc;
         }
-        if (TN__LIKELY(t[0] == '/') && t - line != 8) {
+        /* (a size-optimized build asks tn__http_target_form every time: the same answer) */
+        if (TN__HTTP_FAST && TN__LIKELY(t[0] == '/') && t - line != 8) {
             req->target_form = TN_HTTP_TARGET_ORIGIN;   /* not CONNECT: origin-form */
         } else {
             rc = tn__http_target_form(req->method, req->target);
@@ -16772,6 +16871,40 @@ enum {
     TN__HTTP_CK_FINAL_LF, TN__HTTP_CK_DONE, TN__HTTP_CK_ERROR
 };
 
+/* Byte classes of a chunk extension: 0 a control (not HTAB), 1 tchar, 2 SP / HTAB, 3 '=',
+   4 ';', 5 CR, 6 '"', 7 '\\', 8 any other (visible or obs-text: quoted-string text). */
+TN__PRIVATE int tn__http_ck_class(unsigned char c) {
+    static const char sep[] = "\t =;\r\"\\";
+    const char *k;
+    if (TN__HTTP_TCHAR(c)) return 1;
+    if ((k = (const char *)memchr(sep, c, sizeof sep - 1)) != NULL) return "\2\2\3\4\5\6\7"[k - sep];
+    return c < 0x20 || c == 0x7f ? 0 : 8;
+}
+
+/* The extension states' next state per byte class (TN__HTTP_CK_ERROR: not allowed there). */
+#define TN__CKE TN__HTTP_CK_ERROR
+static const unsigned char tn__http_ck_ext[9][9] = {
+    /*           ctl     tchar                  WS                     '='                    ';'                    CR                    '"'                    '\\'                  other */
+    /* NAME0 */ {TN__CKE, TN__HTTP_CK_EXT_NAME, TN__HTTP_CK_EXT_NAME0, TN__CKE, TN__CKE, TN__CKE, TN__CKE, TN__CKE, TN__CKE},
+    /* NAME */  {TN__CKE, TN__HTTP_CK_EXT_NAME, TN__HTTP_CK_EXT_EQ, TN__HTTP_CK_EXT_VAL0, TN__HTTP_CK_EXT_NAME0,
+                 TN__HTTP_CK_SIZE_LF, TN__CKE, TN__CKE, TN__CKE},
+    /* VAL0 */  {TN__CKE, TN__HTTP_CK_EXT_VAL, TN__HTTP_CK_EXT_VAL0, TN__CKE, TN__CKE, TN__CKE, TN__HTTP_CK_EXT_QUOTED,
+                 TN__CKE, TN__CKE},
+    /* VAL */   {TN__CKE, TN__HTTP_CK_EXT_VAL, TN__HTTP_CK_EXT_SEMI, TN__CKE, TN__HTTP_CK_EXT_NAME0, TN__HTTP_CK_SIZE_LF,
+                 TN__CKE, TN__CKE, TN__CKE},
+    /* QUOTED */{TN__CKE, TN__HTTP_CK_EXT_QUOTED, TN__HTTP_CK_EXT_QUOTED, TN__HTTP_CK_EXT_QUOTED,
+                 TN__HTTP_CK_EXT_QUOTED, TN__CKE, TN__HTTP_CK_EXT_VALEND, TN__HTTP_CK_EXT_QESC, TN__HTTP_CK_EXT_QUOTED},
+    /* QESC */  {TN__CKE, TN__HTTP_CK_EXT_QUOTED, TN__HTTP_CK_EXT_QUOTED, TN__HTTP_CK_EXT_QUOTED,
+                 TN__HTTP_CK_EXT_QUOTED, TN__CKE, TN__HTTP_CK_EXT_QUOTED, TN__HTTP_CK_EXT_QUOTED, TN__HTTP_CK_EXT_QUOTED},
+    /* VALEND */{TN__CKE, TN__CKE, TN__HTTP_CK_EXT_SEMI, TN__CKE, TN__HTTP_CK_EXT_NAME0, TN__HTTP_CK_SIZE_LF, TN__CKE,
+                 TN__CKE, TN__CKE},
+    /* SEMI */  {TN__CKE, TN__CKE, TN__HTTP_CK_EXT_SEMI, TN__CKE, TN__HTTP_CK_EXT_NAME0, TN__CKE, TN__CKE, TN__CKE,
+                 TN__CKE},
+    /* EQ */    {TN__CKE, TN__CKE, TN__HTTP_CK_EXT_EQ, TN__HTTP_CK_EXT_VAL0, TN__HTTP_CK_EXT_NAME0, TN__CKE, TN__CKE,
+                 TN__CKE, TN__CKE},
+};
+#undef TN__CKE
+
 /* End of the chunk-size line's size part (at ';' or CR): check the body limit. */
 TN__PRIVATE int tn__http_chunk_size_end(tn_http_chunked *d) {
     uint64_t max = TN__DEF(d->max_body_bytes, (uint64_t)TORNADO_MAX_BODY_BYTES);
@@ -16829,59 +16962,13 @@ TN_API int tn_http_decode_chunked(tn_http_chunked *d, char *buf, size_t *len) {
             break;
         }
         /* chunk-ext = *( BWS ";" BWS name [ BWS "=" BWS value ] ) (RFC 9112 §7.1.1): BWS (SP,
-           HTAB) only where a ';' or '=' follows, so a line never ends in whitespace */
-        case TN__HTTP_CK_EXT_NAME0:
-            if (TN__HTTP_WS(c)) break;
-            if (!TN__HTTP_TCHAR(c)) { rc = TN_EBAD_CHUNK; goto fail; }
-            d->_state = TN__HTTP_CK_EXT_NAME;
-            break;
-        case TN__HTTP_CK_EXT_NAME:
-            if (TN__HTTP_TCHAR(c)) break;
-            if (c == '=') d->_state = TN__HTTP_CK_EXT_VAL0;
-            else if (c == ';') d->_state = TN__HTTP_CK_EXT_NAME0;
-            else if (c == '\r') d->_state = TN__HTTP_CK_SIZE_LF;
-            else if (TN__HTTP_WS(c)) d->_state = TN__HTTP_CK_EXT_EQ;
-            else { rc = TN_EBAD_CHUNK; goto fail; }
-            break;
-        case TN__HTTP_CK_EXT_EQ:
-            if (TN__HTTP_WS(c)) break;
-            if (c == '=') d->_state = TN__HTTP_CK_EXT_VAL0;
-            else if (c == ';') d->_state = TN__HTTP_CK_EXT_NAME0;
-            else { rc = TN_EBAD_CHUNK; goto fail; }
-            break;
-        case TN__HTTP_CK_EXT_VAL0:
-            if (TN__HTTP_WS(c)) break;
-            if (c == '"') d->_state = TN__HTTP_CK_EXT_QUOTED;
-            else if (TN__HTTP_TCHAR(c)) d->_state = TN__HTTP_CK_EXT_VAL;
-            else { rc = TN_EBAD_CHUNK; goto fail; }
-            break;
-        case TN__HTTP_CK_EXT_VAL:
-            if (TN__HTTP_TCHAR(c)) break;
-            if (c == ';') d->_state = TN__HTTP_CK_EXT_NAME0;
-            else if (c == '\r') d->_state = TN__HTTP_CK_SIZE_LF;
-            else if (TN__HTTP_WS(c)) d->_state = TN__HTTP_CK_EXT_SEMI;
-            else { rc = TN_EBAD_CHUNK; goto fail; }
-            break;
-        case TN__HTTP_CK_EXT_QUOTED:
-            if (c == '"') d->_state = TN__HTTP_CK_EXT_VALEND;
-            else if (c == '\\') d->_state = TN__HTTP_CK_EXT_QESC;
-            else if (c == '\t' || (c >= 0x20 && c != 0x7f)) break;
-            else { rc = TN_EBAD_CHUNK; goto fail; }
-            break;
-        case TN__HTTP_CK_EXT_QESC:
-            if (c == '\t' || (c >= 0x20 && c != 0x7f)) d->_state = TN__HTTP_CK_EXT_QUOTED;
-            else { rc = TN_EBAD_CHUNK; goto fail; }
-            break;
-        case TN__HTTP_CK_EXT_VALEND:
-            if (c == ';') d->_state = TN__HTTP_CK_EXT_NAME0;
-            else if (c == '\r') d->_state = TN__HTTP_CK_SIZE_LF;
-            else if (TN__HTTP_WS(c)) d->_state = TN__HTTP_CK_EXT_SEMI;
-            else { rc = TN_EBAD_CHUNK; goto fail; }
-            break;
-        case TN__HTTP_CK_EXT_SEMI:   /* BWS after the size or a value: the next extension's ';' */
-            if (TN__HTTP_WS(c)) break;
-            if (c == ';') d->_state = TN__HTTP_CK_EXT_NAME0;
-            else { rc = TN_EBAD_CHUNK; goto fail; }
+           HTAB) only where a ';' or '=' follows, so a line never ends in whitespace. The
+           extension states step by tn__http_ck_ext (a state per byte class). */
+        case TN__HTTP_CK_EXT_NAME0: case TN__HTTP_CK_EXT_NAME: case TN__HTTP_CK_EXT_VAL0:
+        case TN__HTTP_CK_EXT_VAL: case TN__HTTP_CK_EXT_QUOTED: case TN__HTTP_CK_EXT_QESC:
+        case TN__HTTP_CK_EXT_VALEND: case TN__HTTP_CK_EXT_SEMI: case TN__HTTP_CK_EXT_EQ:
+            d->_state = tn__http_ck_ext[d->_state - TN__HTTP_CK_EXT_NAME0][tn__http_ck_class(c)];
+            if (d->_state == TN__HTTP_CK_ERROR) { rc = TN_EBAD_CHUNK; goto fail; }
             break;
         case TN__HTTP_CK_SIZE_LF:
             if (c != '\n') { rc = TN_EBAD_CHUNK; goto fail; }

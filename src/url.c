@@ -139,6 +139,7 @@ TN__PRIVATE int tn__url_host_port(tn_str s, int strict, tn_str *host, int *port,
     return tn__url_host_ok(*host, *bracketed, strict) ? TN_OK : TN_EBAD_URL;
 }
 
+#if !defined(__OPTIMIZE_SIZE__)
 /* reg-name bytes without '%' (RFC 3986 3.2.2: unreserved / sub-delims), for the fast path. */
 static const unsigned char tn__url_regname[256] = {
     0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
@@ -150,20 +151,26 @@ static const unsigned char tn__url_regname[256] = {
     0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
     0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
 };
+#endif
 
+/* A size-optimized build (-Os, -Oz) takes the general path for every value: the fast path
+   below is a shortcut to the same results (a reg-name of plain bytes with an optional port
+   is what the splitter and tn__url_host_ok accept too), and HTTP's Host check has its own
+   shortcut for the usual values (http_parse.c, tn__http_plain_host). */
 TN_API int tn_url_parse_host_port(tn_str s, tn_str *host, int *port) {
     tn_str h;
     int p = -1, br, rc;
+#if !defined(__OPTIMIZE_SIZE__)
     size_t i = 0, j;
+#endif
     if (!s.ptr) s = tn_str_make("", 0);
+#if !defined(__OPTIMIZE_SIZE__)
     /* fast path (every request's Host): plain reg-name bytes, then nothing or ":" digits */
-#if !defined(__OPTIMIZE_SIZE__)   /* (a size-optimized build goes byte by byte) */
     while (s.len - i >= 8) {   /* 8 lookups ANDed: one branch per 8 bytes */
         const unsigned char *u = (const unsigned char *)s.ptr + i, *t = tn__url_regname;
         if (!(t[u[0]] & t[u[1]] & t[u[2]] & t[u[3]] & t[u[4]] & t[u[5]] & t[u[6]] & t[u[7]])) break;
         i += 8;
     }
-#endif
     while (i < s.len && tn__url_regname[(unsigned char)s.ptr[i]]) i++;
     h = tn_str_make(s.ptr, i);
     if (i < s.len && s.ptr[i] == ':' && s.len - i <= 6) {
@@ -176,6 +183,9 @@ TN_API int tn_url_parse_host_port(tn_str s, tn_str *host, int *port) {
     }
     /* anything else (%XX, [IP-literal], errors): the general path decides */
     if (i != s.len && (rc = tn__url_host_port(s, 1, &h, &p, &br)) != 0) return rc;
+#else
+    if ((rc = tn__url_host_port(s, 1, &h, &p, &br)) != 0) return rc;
+#endif
     if (host) *host = h;
     if (port) *port = p;
     return TN_OK;
