@@ -823,6 +823,14 @@ TN_API void tn_buf_consume(tn_buf *b, size_t n);
 /* Pointer to and count of the unconsumed bytes. */
 TN_API char *tn_buf_ptr(const tn_buf *b);
 TN_API size_t tn_buf_size(const tn_buf *b);
+/* Bytes the buffer holds without growing: consumed front, data and spare room together. */
+TN_API size_t tn_buf_capacity(const tn_buf *b);
+/* Writing in place: after tn_buf_reserve(b, n), write up to n bytes at
+   tn_buf_ptr(b) + tn_buf_size(b), then tn_buf_commit(b, k) counts k of them as appended
+   (k is clamped to the room there is). */
+TN_API void tn_buf_commit(tn_buf *b, size_t k);
+/* Keep the first size unconsumed bytes, drop the rest (no-op when size is not smaller). */
+TN_API void tn_buf_truncate(tn_buf *b, size_t size);
 
 TN__END_DECLS
 
@@ -6482,6 +6490,13 @@ TN_API void tn_buf_consume(tn_buf *b, size_t n) {
 
 TN_API char *tn_buf_ptr(const tn_buf *b) { return b->data ? b->data + b->head : NULL; }
 TN_API size_t tn_buf_size(const tn_buf *b) { return b->len - b->head; }
+TN_API size_t tn_buf_capacity(const tn_buf *b) { return b->cap; }
+
+TN_API void tn_buf_commit(tn_buf *b, size_t k) { b->len += TN__MIN(k, b->cap - b->len); }
+
+TN_API void tn_buf_truncate(tn_buf *b, size_t size) {
+    if (size < b->len - b->head) b->len = b->head + size;
+}
 
 /* ---- tn__cbuf: the compact buffer (see internal.h) ---- */
 /* The bookkeeping at the front of the storage; the bytes follow it. size counts the whole
@@ -14742,7 +14757,7 @@ TN_API int tn_url_resolve_buf(tn_buf *buf, tn_str base, tn_str ref) {
     if (rc) return rc;
     if (!buf) return TN_EINVAL;
     if ((rc = tn_buf_reserve(buf, bound)) != 0) return rc;
-    buf->len += tn__url_resolve_into(&b, &r, buf->data + buf->len);
+    tn_buf_commit(buf, tn__url_resolve_into(&b, &r, tn_buf_ptr(buf) + tn_buf_size(buf)));
     return TN_OK;
 }
 
@@ -14790,7 +14805,7 @@ TN_API int tn_url_escape_buf(tn_buf *b, tn_str in, unsigned flags) {
     tn__url_escape_w(&w, in, flags);
     if ((rc = tn__buf_w_reserve(&w, b, w.n)) != 0) return rc;
     tn__url_escape_w(&w, in, flags);
-    b->len += w.n;
+    tn_buf_commit(b, w.n);
     return TN_OK;
 }
 
@@ -14883,7 +14898,7 @@ TN_API int tn_url_concat_buf(tn_buf *b, tn_str url, const tn_str *pairs, size_t 
     tn__url_concat_w(&w, url, pairs, npairs);
     if ((rc = tn__buf_w_reserve(&w, b, w.n)) != 0) return rc;
     tn__url_concat_w(&w, url, pairs, npairs);
-    b->len += w.n;
+    tn_buf_commit(b, w.n);
     return TN_OK;
 }
 
@@ -14902,7 +14917,7 @@ TN_API int tn_form_encode_buf(tn_buf *b, const tn_str *pairs, size_t npairs) {
     if (pairs) tn__url_pairs_w(&w, pairs, npairs);
     if ((rc = tn__buf_w_reserve(&w, b, w.n)) != 0) return rc;
     if (pairs) tn__url_pairs_w(&w, pairs, npairs);
-    b->len += w.n;
+    tn_buf_commit(b, w.n);
     return TN_OK;
 }
 
@@ -15606,7 +15621,7 @@ TN_API int tn_xhtml_escape_buf(tn_buf *b, tn_str in) {
     tn__hu_xhtml_escape_w(&w, in);
     if ((rc = tn__buf_w_reserve(&w, b, w.n)) != 0) return rc;
     tn__hu_xhtml_escape_w(&w, in);
-    b->len += w.n;
+    tn_buf_commit(b, w.n);
     return TN_OK;
 }
 
@@ -15671,7 +15686,7 @@ TN_API int tn_json_escape_buf(tn_buf *b, tn_str in) {
     tn__hu_json_escape_w(&w, in);
     if ((rc = tn__buf_w_reserve(&w, b, w.n)) != 0) return rc;
     tn__hu_json_escape_w(&w, in);
-    b->len += w.n;
+    tn_buf_commit(b, w.n);
     return TN_OK;
 }
 /* <<http_util.c  end of src/http_util.c */
@@ -22041,7 +22056,7 @@ TN__PRIVATE void tn__hcl_follow(tn_http_fetch *f, size_t consumed, int reusable)
     if (rc == 0) {
         /* drop a fragment: it is not sent and not part of the effective URL */
         char *hash = (char *)memchr(tn_buf_ptr(&nb), '#', tn_buf_size(&nb));
-        if (hash) nb.len = nb.head + (size_t)(hash - tn_buf_ptr(&nb));
+        if (hash) tn_buf_truncate(&nb, (size_t)(hash - tn_buf_ptr(&nb)));
         rc = tn__hcl_set_url(f, tn_str_make(tn_buf_ptr(&nb), tn_buf_size(&nb)));
     }
     tn_buf_free(&nb);
@@ -25536,7 +25551,7 @@ TN__PRIVATE void tn__web_release(tn__web_ctx *c) {
         }
     }
     tn_buf_consume(&c->body, tn_buf_size(&c->body));
-    if (c->body.cap > TN__WEB_KEEP_BYTES) tn_buf_free(&c->body);
+    if (tn_buf_capacity(&c->body) > TN__WEB_KEEP_BYTES) tn_buf_free(&c->body);
     if (c->args_cap > 256) {
         tn__free(app->a, c->args);
         c->args = NULL;
@@ -25890,7 +25905,7 @@ TN_API int tn_web_writef(tn_request *req, const char *fmt, ...) {
     va_start(ap, fmt);
     (void)vsnprintf(tn_buf_ptr(&c->body) + tn_buf_size(&c->body), (size_t)n + 1, fmt, ap);
     va_end(ap);
-    c->body.len += (size_t)n;
+    tn_buf_commit(&c->body, (size_t)n);
     return TN_OK;
 }
 
@@ -25906,10 +25921,10 @@ TN_API int tn_web_write_json_str(tn_request *req, tn_str s) {
     tn__web_ctx *c = tn__web_ctx_of(req);
     size_t before;
     if (!c) return TN_EINVAL;
-    before = c->body.len;
+    before = tn_buf_size(&c->body);
     if (tn_buf_append(&c->body, "\"", 1) != 0 || tn_json_escape_buf(&c->body, s) != 0 ||
         tn_buf_append(&c->body, "\"", 1) != 0) {
-        c->body.len = before;
+        tn_buf_truncate(&c->body, before);
         return TN_ENOMEM;
     }
     return tn__web_json_type(c);

@@ -398,7 +398,7 @@ TN_API int tn_url_resolve_buf(tn_buf *buf, tn_str base, tn_str ref) {
     if (rc) return rc;
     if (!buf) return TN_EINVAL;
     if ((rc = tn_buf_reserve(buf, bound)) != 0) return rc;
-    buf->len += tn__url_resolve_into(&b, &r, buf->data + buf->len);
+    tn_buf_commit(buf, tn__url_resolve_into(&b, &r, tn_buf_ptr(buf) + tn_buf_size(buf)));
     return TN_OK;
 }
 
@@ -446,7 +446,7 @@ TN_API int tn_url_escape_buf(tn_buf *b, tn_str in, unsigned flags) {
     tn__url_escape_w(&w, in, flags);
     if ((rc = tn__buf_w_reserve(&w, b, w.n)) != 0) return rc;
     tn__url_escape_w(&w, in, flags);
-    b->len += w.n;
+    tn_buf_commit(b, w.n);
     return TN_OK;
 }
 
@@ -539,7 +539,7 @@ TN_API int tn_url_concat_buf(tn_buf *b, tn_str url, const tn_str *pairs, size_t 
     tn__url_concat_w(&w, url, pairs, npairs);
     if ((rc = tn__buf_w_reserve(&w, b, w.n)) != 0) return rc;
     tn__url_concat_w(&w, url, pairs, npairs);
-    b->len += w.n;
+    tn_buf_commit(b, w.n);
     return TN_OK;
 }
 
@@ -558,7 +558,7 @@ TN_API int tn_form_encode_buf(tn_buf *b, const tn_str *pairs, size_t npairs) {
     if (pairs) tn__url_pairs_w(&w, pairs, npairs);
     if ((rc = tn__buf_w_reserve(&w, b, w.n)) != 0) return rc;
     if (pairs) tn__url_pairs_w(&w, pairs, npairs);
-    b->len += w.n;
+    tn_buf_commit(b, w.n);
     return TN_OK;
 }
 

@@ -92,7 +92,7 @@ TN__PRIVATE void tn__web_release(tn__web_ctx *c) {
         }
     }
     tn_buf_consume(&c->body, tn_buf_size(&c->body));
-    if (c->body.cap > TN__WEB_KEEP_BYTES) tn_buf_free(&c->body);
+    if (tn_buf_capacity(&c->body) > TN__WEB_KEEP_BYTES) tn_buf_free(&c->body);
     if (c->args_cap > 256) {
         tn__free(app->a, c->args);
         c->args = NULL;
@@ -446,7 +446,7 @@ TN_API int tn_web_writef(tn_request *req, const char *fmt, ...) {
     va_start(ap, fmt);
     (void)vsnprintf(tn_buf_ptr(&c->body) + tn_buf_size(&c->body), (size_t)n + 1, fmt, ap);
     va_end(ap);
-    c->body.len += (size_t)n;
+    tn_buf_commit(&c->body, (size_t)n);
     return TN_OK;
 }
 
@@ -462,10 +462,10 @@ TN_API int tn_web_write_json_str(tn_request *req, tn_str s) {
     tn__web_ctx *c = tn__web_ctx_of(req);
     size_t before;
     if (!c) return TN_EINVAL;
-    before = c->body.len;
+    before = tn_buf_size(&c->body);
     if (tn_buf_append(&c->body, "\"", 1) != 0 || tn_json_escape_buf(&c->body, s) != 0 ||
         tn_buf_append(&c->body, "\"", 1) != 0) {
-        c->body.len = before;
+        tn_buf_truncate(&c->body, before);
         return TN_ENOMEM;
     }
     return tn__web_json_type(c);
