@@ -103,6 +103,11 @@ $(foreach d,tests tests-poll tests-posix asan,build/$(d)/test_http_parse_small):
 $(foreach d,tests tests-poll tests-posix asan,build/$(d)/test_http_parse_small): TOPT += -Os
 build/win/test_http_parse_sse42.exe build/win/test_http_parse_avx2.exe build/win/test_http_parse_small.exe: tests/test_http_parse.c
 build/win/test_http_parse_small.exe: TOPT += -Os
+# the router without its trie (size-optimized builds): -Os proves it
+$(foreach d,tests tests-poll tests-posix asan,build/$(d)/test_router_small): tests/test_router.c
+$(foreach d,tests tests-poll tests-posix asan,build/$(d)/test_router_small): TOPT += -Os
+build/win/test_router_small.exe: tests/test_router.c
+build/win/test_router_small.exe: TOPT += -Os
 build/win/test_http_parse_sse42.exe: TOPT += -msse4.2
 build/win/test_http_parse_avx2.exe: TOPT += -mavx2
 build/bench/bench_ws_nosimd: bench/bench_ws.c

@@ -823,6 +823,14 @@ TN_API void tn_buf_consume(tn_buf *b, size_t n);
 /* Pointer to and count of the unconsumed bytes. */
 TN_API char *tn_buf_ptr(const tn_buf *b);
 TN_API size_t tn_buf_size(const tn_buf *b);
+/* Bytes the buffer holds without growing: consumed front, data and spare room together. */
+TN_API size_t tn_buf_capacity(const tn_buf *b);
+/* Writing in place: after tn_buf_reserve(b, n), write up to n bytes at
+   tn_buf_ptr(b) + tn_buf_size(b), then tn_buf_commit(b, k) counts k of them as appended
+   (k is clamped to the room there is). */
+TN_API void tn_buf_commit(tn_buf *b, size_t k);
+/* Keep the first size unconsumed bytes, drop the rest (no-op when size is not smaller). */
+TN_API void tn_buf_truncate(tn_buf *b, size_t size);
 
 TN__END_DECLS
 
@@ -4124,7 +4132,8 @@ TN_API void tn_router_set_not_found(tn_router *router, void *handler, void *user
               max_captures captures are written);
             TN_EINVAL: path empty, not starting with '/', or containing NUL; method empty.
    Never allocates. Time: linear in the path length for each candidate route, and only
-   routes whose leading literal segments equal the path's are candidates. */
+   routes whose leading literal segments equal the path's are candidates (in a
+   size-optimized build, -Os, every route is: it has no trie, and matches the same). */
 TN_API int tn_router_match(const tn_router *router, tn_str method, tn_str path, tn_route_match *m);
 
 /* The value of a capture by name, from a successful match. Returns: 1 with *value set (value
@@ -5070,8 +5079,14 @@ TN__PRIVATE int tn__loop_fired_reserve(tn_loop *loop, size_t n);
 TN__PRIVATE tn__fired *tn__loop_fired(tn_loop *loop);
 TN__PRIVATE void **tn__loop_backend(tn_loop *loop);
 /* Per-loop state of other modules, one pointer each (tn__loop_slot): the random pool
-   (crypto.c, tn__random_pooled) and the WebSocket options shared by connections (ws_conn.c). */
-enum { TN__LOOP_SLOT_RANDOM, TN__LOOP_SLOT_WS, TN__LOOP_SLOTS };
+   (crypto.c, tn__random_pooled) and the WebSocket options shared by connections (ws_conn.c),
+   allocations the loop frees; then pointers to static data the loop leaves alone: the
+   stream's completion code of the read kinds a program may never start (stream.c,
+   tn__stream_rdk: one slot a kind, set by the kind's starter). */
+enum {
+    TN__LOOP_SLOT_RANDOM, TN__LOOP_SLOT_WS, TN__LOOP_SLOTS_HEAP,
+    TN__LOOP_SLOT_RD_BYTES = TN__LOOP_SLOTS_HEAP, TN__LOOP_SLOT_RD_UNTIL, TN__LOOP_SLOT_RD_INTO, TN__LOOP_SLOTS
+};
 TN__PRIVATE void **tn__loop_slot(tn_loop *loop, int which);
 
 /* ---- the poller backend contract (one backend compiled in; see poll_*.c) ---- */
@@ -6477,6 +6492,13 @@ TN_API void tn_buf_consume(tn_buf *b, size_t n) {
 
 TN_API char *tn_buf_ptr(const tn_buf *b) { return b->data ? b->data + b->head : NULL; }
 TN_API size_t tn_buf_size(const tn_buf *b) { return b->len - b->head; }
+TN_API size_t tn_buf_capacity(const tn_buf *b) { return b->cap; }
+
+TN_API void tn_buf_commit(tn_buf *b, size_t k) { b->len += TN__MIN(k, b->cap - b->len); }
+
+TN_API void tn_buf_truncate(tn_buf *b, size_t size) {
+    if (size < b->len - b->head) b->len = b->head + size;
+}
 
 /* ---- tn__cbuf: the compact buffer (see internal.h) ---- */
 /* The bookkeeping at the front of the storage; the bytes follow it. size counts the whole
@@ -6745,6 +6767,9 @@ struct tn_loop {
     size_t heap_len, heap_cap;
     size_t heap_stale;                /* entries of released slots still in the heap */
     uint64_t timer_seq;
+    /* tn__timer_rearm once tn_loop_call_every made a periodic timer (a program without
+       one does not link it) */
+    void (*timer_rearm)(tn_loop *loop, uint32_t slot);
 
     /* wakeup and cross-thread posts */
     tn_socket wake_fd[2];             /* tn__wake_open: read end, write end (eventfd: equal) */
@@ -7431,6 +7456,21 @@ TN__PRIVATE int tn__timer_add(tn_loop *loop, uint64_t when, uint64_t interval, t
     return TN_OK;
 }
 
+/* A periodic timer that fired: next beat on the original grid, after the time the callback
+   took; missed beats are skipped. */
+TN__PRIVATE void tn__timer_rearm(tn_loop *loop, uint32_t slot) {
+    tn__timer *t = &loop->timers[slot];
+    uint64_t next = t->when + t->interval;
+    tn_loop_update_time(loop);
+    if (next <= loop->now) next += ((loop->now - next) / t->interval + 1) * t->interval;
+    t->when = next;
+    t->firing = 0;
+    if (tn__heap_push(loop, slot) != 0) {
+        TN__LLOG(loop, TN_LOG_ERROR, TN_ENOMEM, "periodic timer dropped: out of memory");
+        tn__timer_release(loop, slot, 0);
+    }
+}
+
 TN_API int tn_loop_call_at(tn_loop *loop, uint64_t when_ms, tn_cb cb, void *user, tn_timer_id *out) {
     return tn__timer_add(loop, when_ms, 0, cb, user, out);
 }
@@ -7444,6 +7484,7 @@ TN_API int tn_loop_call_later(tn_loop *loop, uint64_t delay_ms, tn_cb cb, void *
 
 TN_API int tn_loop_call_every(tn_loop *loop, uint64_t interval_ms, tn_cb cb, void *user, tn_timer_id *out) {
     if (!loop || interval_ms == 0) return TN_EINVAL;
+    loop->timer_rearm = tn__timer_rearm;
     return tn__timer_add(loop, tn_loop_update_time(loop) + interval_ms, interval_ms, cb, user, out);
 }
 
@@ -7487,21 +7528,8 @@ TN__PRIVATE int tn__loop_run_timers(tn_loop *loop) {
         n++;
         t->cb(loop, t->user);
         t = &loop->timers[top.slot];   /* the callback may have grown the slot array */
-        if (t->interval > 0 && !t->cancelled) {
-            /* periodic: next beat on the original grid, after the time the callback took;
-               missed beats are skipped */
-            uint64_t next = t->when + t->interval;
-            tn_loop_update_time(loop);
-            if (next <= loop->now) next += ((loop->now - next) / t->interval + 1) * t->interval;
-            t->when = next;
-            t->firing = 0;
-            if (tn__heap_push(loop, top.slot) != 0) {
-                TN__LLOG(loop, TN_LOG_ERROR, TN_ENOMEM, "periodic timer dropped: out of memory");
-                tn__timer_release(loop, top.slot, 0);
-            }
-        } else {
-            tn__timer_release(loop, top.slot, 0);
-        }
+        if (t->interval > 0 && !t->cancelled) loop->timer_rearm(loop, top.slot);
+        else tn__timer_release(loop, top.slot, 0);
     }
     return n;
 }
@@ -7542,7 +7570,7 @@ TN__PRIVATE void tn__loop_release(tn_loop *loop) {
     tn__loop_blocks_trim(loop, 0);
     {
         int i;
-        for (i = 0; i < TN__LOOP_SLOTS; i++) tn__free(&a, loop->slots[i]);
+        for (i = 0; i < TN__LOOP_SLOTS_HEAP; i++) tn__free(&a, loop->slots[i]);
     }
     tn__free(&a, loop);
     tn__net_cleanup();
@@ -9032,8 +9060,10 @@ static const tn__transport_ops tn__stream_pipe_ops = {
 
 /* One queued file segment (tn__stream_sendfile): byte-stream positions [at, end) come from
    fd at off; buffered bytes before `at` go first, those after it later. Allocated only
-   while a file is being sent, so idle streams do not carry it. */
+   while a file is being sent, so idle streams do not carry it. send: tn__stream_send_file,
+   set by tn__stream_sendfile, so a program that queues no file does not link it. */
 typedef struct tn__sfseg {
+    long (*send)(tn_stream *s);
     int fd;                        /* not owned by the stream */
     int64_t off;
     uint64_t at, end;
@@ -9188,7 +9218,7 @@ TN__PRIVATE void tn__stream_flush(tn_stream *s) {
         size_t nbuf = tn__cbuf_size(s->wbuf);
         const tn__sfseg *sf = s->wq ? s->wq->sf : NULL;
         if (sf && s->wq->sent >= sf->at) {
-            r = tn__stream_send_file(s);
+            r = sf->send(s);
             if (r > 0) {
                 s->wq->sent += (uint64_t)r;
                 tn__stream_touch(s);
@@ -9235,6 +9265,38 @@ TN__PRIVATE void tn__stream_deliver(tn_stream *s, int status, const char *p, siz
     }
 }
 
+/* The read kinds a program may never start (BYTES, UNTIL, INTO) complete by code their
+   starters put in the loop (tn__loop_slot, one slot a kind): a program that never starts
+   one links none of it (--gc-sections). try_read: as tn__stream_try_read, with the
+   buffered bytes p[0..avail); 0 goes on to the checks every kind shares. */
+typedef struct tn__stream_rdk {
+    int (*try_read)(tn_stream *s, const char *p, size_t avail);
+} tn__stream_rdk;
+
+TN__PRIVATE int tn__stream_try_bytes(tn_stream *s, const char *p, size_t avail) {
+    if (s->rflags & TN_READ_STREAMING) {
+        size_t left = s->rn - s->rdone, take;
+        if (left == 0) {
+            tn__stream_deliver(s, TN_OK, NULL, 0, 0, 1);
+            return 1;
+        }
+        if (avail == 0) return 0;
+        take = TN__MIN(avail, left);
+        s->rdone += take;
+        tn__stream_deliver(s, TN_MORE, p, take, 1, 0);
+        return 1;
+    }
+    if (avail >= s->rn) {
+        tn__stream_deliver(s, TN_OK, p, s->rn, 1, 1);
+        return 1;
+    }
+    if ((s->rflags & TN_READ_PARTIAL) && avail > 0) {
+        tn__stream_deliver(s, TN_OK, p, avail, 1, 1);
+        return 1;
+    }
+    return 0;
+}
+
 /* Position of the delimiter in hay[0..n), or -1. */
 TN__PRIVATE long tn__stream_find(const char *hay, size_t n, const char *needle, size_t m) {
     const char *p = hay, *end = hay + n;
@@ -9248,6 +9310,49 @@ TN__PRIVATE long tn__stream_find(const char *hay, size_t n, const char *needle, 
     return -1;
 }
 
+/* (a limit's close returns 0: the shared checks then see a closed stream) */
+TN__PRIVATE int tn__stream_try_until(tn_stream *s, const char *p, size_t avail) {
+    size_t dl = s->dlen, from = s->rdone > dl - 1 ? s->rdone - (dl - 1) : 0;
+    long at = tn__stream_find(p + from, avail - from, dl > TN__DELIM_INLINE ? s->rp.delim : s->rp.inl, dl);
+    if (at >= 0) {
+        size_t total = from + (size_t)at + dl;
+        if (s->rn && total > s->rn) {
+            tn__stream_close_now(s, TN_ELIMIT);
+            return 0;
+        }
+        s->rdone = 0;
+        tn__stream_deliver(s, TN_OK, p, total, 1, 1);
+        return 1;
+    }
+    s->rdone = avail;
+    if (s->rn && avail > s->rn) tn__stream_close_now(s, TN_ELIMIT);
+    return 0;
+}
+
+TN__PRIVATE int tn__stream_try_into(tn_stream *s, const char *p, size_t avail) {
+    size_t take = TN__MIN(avail, s->rn - s->rdone);
+    if (take > 0) {
+        memcpy(s->rp.into + s->rdone, p, take);
+        s->rdone += take;
+        tn__cbuf_consume(s->rbuf, take);
+        tn__stream_trim(s);
+    }
+    if (s->rdone == s->rn || ((s->rflags & TN_READ_PARTIAL) && s->rdone > 0)) {
+        tn__stream_deliver(s, TN_OK, s->rp.into, s->rdone, 0, 1);
+        return 1;
+    }
+    return 0;
+}
+
+static const tn__stream_rdk tn__stream_rdk_bytes = { tn__stream_try_bytes };
+static const tn__stream_rdk tn__stream_rdk_until = { tn__stream_try_until };
+static const tn__stream_rdk tn__stream_rdk_into = { tn__stream_try_into };
+
+/* A starter's registration of its kind's code with the stream's loop. */
+TN__PRIVATE void tn__stream_rdk_set(tn_stream *s, int kind, const tn__stream_rdk *k) {
+    *tn__loop_slot(s->h.loop, TN__LOOP_SLOT_RD_BYTES + kind - TN__RD_BYTES) = (void *)(uintptr_t)k;
+}
+
 /* Try to complete the pending read from what is buffered. Returns 1 if a callback ran, 0
    if more bytes are needed (or the stream closed on a limit or at EOF). */
 TN__PRIVATE int tn__stream_try_read(tn_stream *s) {
@@ -9255,56 +9360,11 @@ TN__PRIVATE int tn__stream_try_read(tn_stream *s) {
     const char *p = tn__cbuf_ptr(s->rbuf);
     switch (s->rkind) {
     case TN__RD_BYTES:
-        if (s->rflags & TN_READ_STREAMING) {
-            size_t left = s->rn - s->rdone, take;
-            if (left == 0) {
-                tn__stream_deliver(s, TN_OK, NULL, 0, 0, 1);
-                return 1;
-            }
-            if (avail == 0) break;
-            take = TN__MIN(avail, left);
-            s->rdone += take;
-            tn__stream_deliver(s, TN_MORE, p, take, 1, 0);
-            return 1;
-        }
-        if (avail >= s->rn) {
-            tn__stream_deliver(s, TN_OK, p, s->rn, 1, 1);
-            return 1;
-        }
-        if ((s->rflags & TN_READ_PARTIAL) && avail > 0) {
-            tn__stream_deliver(s, TN_OK, p, avail, 1, 1);
-            return 1;
-        }
-        break;
-    case TN__RD_UNTIL: {
-        size_t dl = s->dlen, from = s->rdone > dl - 1 ? s->rdone - (dl - 1) : 0;
-        long at = tn__stream_find(p + from, avail - from, dl > TN__DELIM_INLINE ? s->rp.delim : s->rp.inl, dl);
-        if (at >= 0) {
-            size_t total = from + (size_t)at + dl;
-            if (s->rn && total > s->rn) {
-                tn__stream_close_now(s, TN_ELIMIT);
-                return 0;
-            }
-            s->rdone = 0;
-            tn__stream_deliver(s, TN_OK, p, total, 1, 1);
-            return 1;
-        }
-        s->rdone = avail;
-        if (s->rn && avail > s->rn) tn__stream_close_now(s, TN_ELIMIT);
-        break;
-    }
+    case TN__RD_UNTIL:
     case TN__RD_INTO: {
-        size_t take = TN__MIN(avail, s->rn - s->rdone);
-        if (take > 0) {
-            memcpy(s->rp.into + s->rdone, p, take);
-            s->rdone += take;
-            tn__cbuf_consume(s->rbuf, take);
-            tn__stream_trim(s);
-        }
-        if (s->rdone == s->rn || ((s->rflags & TN_READ_PARTIAL) && s->rdone > 0)) {
-            tn__stream_deliver(s, TN_OK, s->rp.into, s->rdone, 0, 1);
-            return 1;
-        }
+        const tn__stream_rdk *k =
+            (const tn__stream_rdk *)*tn__loop_slot(s->h.loop, TN__LOOP_SLOT_RD_BYTES + (int)s->rkind - TN__RD_BYTES);
+        if (k->try_read(s, p, avail)) return 1;
         break;
     }
     case TN__RD_FILL:
@@ -9594,6 +9654,8 @@ TN__PRIVATE void tn__stream_transport_want(tn_stream *s, int events) {
 TN__PRIVATE tn__handle *tn__stream_handle(tn_stream *s) { return &s->h; }
 
 /* ---- reads ---- */
+/* (BYTES, UNTIL and INTO start only from their public starters, which register the kind's
+   completion code with the loop: tn__stream_rdk_set) */
 TN__PRIVATE int tn__stream_start_read(tn_stream *s, int kind, int flags, size_t n, tn_read_cb cb, void *user) {
     if (!s || !cb) return TN_EINVAL;
     if (s->closed) return TN_ECLOSED;
@@ -9615,6 +9677,7 @@ TN__PRIVATE int tn__stream_start_read(tn_stream *s, int kind, int flags, size_t 
 
 TN_API int tn_stream_read_bytes(tn_stream *s, size_t n, int flags, tn_read_cb cb, void *user) {
     if (s && !(flags & TN_READ_STREAMING) && n > s->opts.max_buffer_size) return TN_EBUFFER_FULL;
+    if (s) tn__stream_rdk_set(s, TN__RD_BYTES, &tn__stream_rdk_bytes);
     return tn__stream_start_read(s, TN__RD_BYTES, flags, n, cb, user);
 }
 
@@ -9624,6 +9687,7 @@ TN_API int tn_stream_read_until(tn_stream *s, const void *delim, size_t delim_le
     char *d = NULL;
     if (!s || !delim || delim_len == 0 || delim_len > 64) return TN_EINVAL;
     if (s->rkind != TN__RD_NONE) return TN_EBUSY;
+    tn__stream_rdk_set(s, TN__RD_UNTIL, &tn__stream_rdk_until);
     if (delim_len > TN__DELIM_INLINE && !(d = (char *)tn__alloc(tn__loop_alloc(s->h.loop), delim_len))) return TN_ENOMEM;
     rc = tn__stream_start_read(s, TN__RD_UNTIL, 0, max_bytes, cb, user);
     if (rc != 0) {
@@ -9639,6 +9703,7 @@ TN_API int tn_stream_read_until(tn_stream *s, const void *delim, size_t delim_le
 TN_API int tn_stream_read_into(tn_stream *s, void *buf, size_t n, int flags, tn_read_cb cb, void *user) {
     int rc;
     if (!buf && n > 0) return TN_EINVAL;
+    if (s) tn__stream_rdk_set(s, TN__RD_INTO, &tn__stream_rdk_into);
     rc = tn__stream_start_read(s, TN__RD_INTO, flags & TN_READ_PARTIAL, n, cb, user);
     if (rc == 0) s->rp.into = (char *)buf;
     return rc;
@@ -9890,6 +9955,7 @@ TN__PRIVATE int tn__stream_sendfile(tn_stream *s, int file_fd, int64_t offset, u
     if (!(sf = (tn__sfseg *)tn__alloc(tn__loop_alloc(s->h.loop), sizeof *sf))) return TN_ENOMEM;
     q = s->wq;
     q->sf = sf;
+    sf->send = tn__stream_send_file;
     sf->fd = file_fd;
     sf->off = offset;
     sf->at = q->queued;
@@ -14465,6 +14531,7 @@ TN__PRIVATE int tn__url_host_port(tn_str s, int strict, tn_str *host, int *port,
     return tn__url_host_ok(*host, *bracketed, strict) ? TN_OK : TN_EBAD_URL;
 }
 
+#if !defined(__OPTIMIZE_SIZE__)
 /* reg-name bytes without '%' (RFC 3986 3.2.2: unreserved / sub-delims), for the fast path. */
 static const unsigned char tn__url_regname[256] = {
     0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
@@ -14476,20 +14543,26 @@ static const unsigned char tn__url_regname[256] = {
     0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
     0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
 };
+#endif
 
+/* A size-optimized build (-Os, -Oz) takes the general path for every value: the fast path
+   below is a shortcut to the same results (a reg-name of plain bytes with an optional port
+   is what the splitter and tn__url_host_ok accept too), and HTTP's Host check has its own
+   shortcut for the usual values (http_parse.c, tn__http_plain_host). */
 TN_API int tn_url_parse_host_port(tn_str s, tn_str *host, int *port) {
     tn_str h;
     int p = -1, br, rc;
+#if !defined(__OPTIMIZE_SIZE__)
     size_t i = 0, j;
+#endif
     if (!s.ptr) s = tn_str_make("", 0);
+#if !defined(__OPTIMIZE_SIZE__)
     /* fast path (every request's Host): plain reg-name bytes, then nothing or ":" digits */
-#if !defined(__OPTIMIZE_SIZE__)   /* (a size-optimized build goes byte by byte) */
     while (s.len - i >= 8) {   /* 8 lookups ANDed: one branch per 8 bytes */
         const unsigned char *u = (const unsigned char *)s.ptr + i, *t = tn__url_regname;
         if (!(t[u[0]] & t[u[1]] & t[u[2]] & t[u[3]] & t[u[4]] & t[u[5]] & t[u[6]] & t[u[7]])) break;
         i += 8;
     }
-#endif
     while (i < s.len && tn__url_regname[(unsigned char)s.ptr[i]]) i++;
     h = tn_str_make(s.ptr, i);
     if (i < s.len && s.ptr[i] == ':' && s.len - i <= 6) {
@@ -14502,6 +14575,9 @@ TN_API int tn_url_parse_host_port(tn_str s, tn_str *host, int *port) {
     }
     /* anything else (%XX, [IP-literal], errors): the general path decides */
     if (i != s.len && (rc = tn__url_host_port(s, 1, &h, &p, &br)) != 0) return rc;
+#else
+    if ((rc = tn__url_host_port(s, 1, &h, &p, &br)) != 0) return rc;
+#endif
     if (host) *host = h;
     if (port) *port = p;
     return TN_OK;
@@ -14714,7 +14790,7 @@ TN_API int tn_url_resolve_buf(tn_buf *buf, tn_str base, tn_str ref) {
     if (rc) return rc;
     if (!buf) return TN_EINVAL;
     if ((rc = tn_buf_reserve(buf, bound)) != 0) return rc;
-    buf->len += tn__url_resolve_into(&b, &r, buf->data + buf->len);
+    tn_buf_commit(buf, tn__url_resolve_into(&b, &r, tn_buf_ptr(buf) + tn_buf_size(buf)));
     return TN_OK;
 }
 
@@ -14762,7 +14838,7 @@ TN_API int tn_url_escape_buf(tn_buf *b, tn_str in, unsigned flags) {
     tn__url_escape_w(&w, in, flags);
     if ((rc = tn__buf_w_reserve(&w, b, w.n)) != 0) return rc;
     tn__url_escape_w(&w, in, flags);
-    b->len += w.n;
+    tn_buf_commit(b, w.n);
     return TN_OK;
 }
 
@@ -14855,7 +14931,7 @@ TN_API int tn_url_concat_buf(tn_buf *b, tn_str url, const tn_str *pairs, size_t 
     tn__url_concat_w(&w, url, pairs, npairs);
     if ((rc = tn__buf_w_reserve(&w, b, w.n)) != 0) return rc;
     tn__url_concat_w(&w, url, pairs, npairs);
-    b->len += w.n;
+    tn_buf_commit(b, w.n);
     return TN_OK;
 }
 
@@ -14874,7 +14950,7 @@ TN_API int tn_form_encode_buf(tn_buf *b, const tn_str *pairs, size_t npairs) {
     if (pairs) tn__url_pairs_w(&w, pairs, npairs);
     if ((rc = tn__buf_w_reserve(&w, b, w.n)) != 0) return rc;
     if (pairs) tn__url_pairs_w(&w, pairs, npairs);
-    b->len += w.n;
+    tn_buf_commit(b, w.n);
     return TN_OK;
 }
 
@@ -15578,7 +15654,7 @@ TN_API int tn_xhtml_escape_buf(tn_buf *b, tn_str in) {
     tn__hu_xhtml_escape_w(&w, in);
     if ((rc = tn__buf_w_reserve(&w, b, w.n)) != 0) return rc;
     tn__hu_xhtml_escape_w(&w, in);
-    b->len += w.n;
+    tn_buf_commit(b, w.n);
     return TN_OK;
 }
 
@@ -15643,7 +15719,7 @@ TN_API int tn_json_escape_buf(tn_buf *b, tn_str in) {
     tn__hu_json_escape_w(&w, in);
     if ((rc = tn__buf_w_reserve(&w, b, w.n)) != 0) return rc;
     tn__hu_json_escape_w(&w, in);
-    b->len += w.n;
+    tn_buf_commit(b, w.n);
     return TN_OK;
 }
 /* <<http_util.c  end of src/http_util.c */
@@ -15732,7 +15808,9 @@ TN__PRIVATE int tn__http_ieq_c(tn_str s, const char *c) {
    8-lookup loops before the scanners, the common method and version by one compare), and a
    size-optimized build (-Os, -Oz: the compiler defines __OPTIMIZE_SIZE__) gets the compact
    one: the scanners alone, called, not inlined; the SIMD 16-byte scans stay (a few dozen
-   bytes each), TORNADO_NO_SIMD removes them. make size measures the compact build. */
+   bytes each; the last bytes of a scan by the scalar loop, not an overlapping block; tokens
+   by the cheap letters-digits test, the table finishing),
+   TORNADO_NO_SIMD removes them; cold helpers called from several places are not inlined. make size measures the compact build. */
 #if defined(__OPTIMIZE_SIZE__)
 #  define TN__HTTP_FAST 0
 #else
@@ -15746,6 +15824,23 @@ TN__PRIVATE int tn__http_ieq_c(tn_str s, const char *c) {
 #else
 #  define TN__HTTP_INLINE static
 #endif
+/* Cold helpers called from several places: a size-optimized build keeps one copy. */
+#if !TN__HTTP_FAST && (defined(__GNUC__) || defined(__clang__))
+#  define TN__HTTP_NOINLINE static __attribute__((noinline, unused))
+#else
+#  define TN__HTTP_NOINLINE TN__PRIVATE
+#endif
+
+/* Where optional whitespace (SP, HTAB) from p ends: forced inline in fast builds, one copy
+   in size-optimized ones. */
+#if TN__HTTP_FAST
+TN__HTTP_INLINE const char *tn__http_ows(const char *p, const char *end) {
+#else
+TN__HTTP_NOINLINE const char *tn__http_ows(const char *p, const char *end) {
+#endif
+    while (p < end && TN__HTTP_WS(*p)) p++;
+    return p;
+}
 
 #if TN__HAVE_SSE42
 /* Byte classes by nibble lookup (SSSE3 pshufb, part of every SSE4.2 target): a byte b is in
@@ -15813,6 +15908,21 @@ TN__HTTP_INLINE unsigned tn__http_token16(const char *p) {
 #  endif
 #endif
 
+#if TN__HAVE_SSE2 && !TN__HAVE_SSE42
+/* Mask of the bytes of p[0..16) that are not letters, digits, '-' or '.' (all tchars): the
+   names nearly all fields have, in 10 instructions where the SSE2 tchar test takes 27. A
+   signed compare after an add tests a range: (b | 0x20) + 0x1f lands in -128..-103 for the
+   letters, b + 0x53 in -128..-116 for '-' '.' '/' and the digits, '/' taken out after. */
+TN__HTTP_INLINE unsigned tn__http_alnum16(const char *p) {
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+    __m128i letter = _mm_cmplt_epi8(_mm_add_epi8(_mm_or_si128(v, _mm_set1_epi8(0x20)), _mm_set1_epi8(0x1f)),
+                                    _mm_set1_epi8(-102));
+    __m128i digit = _mm_andnot_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('/')),
+                                     _mm_cmplt_epi8(_mm_add_epi8(v, _mm_set1_epi8(0x53)), _mm_set1_epi8(-115)));
+    return (unsigned)_mm_movemask_epi8(_mm_or_si128(letter, digit)) ^ 0xffffu;
+}
+#endif
+
 /* The SIMD part of a scan from p: 16-byte blocks, then one 16-byte block ending at `end`
    (read from the buffer that starts at lo: never past either end) with the bytes before p
    shifted out. Jumps to the caller's `found` with p at the first byte that ends the scan (or
@@ -15820,7 +15930,15 @@ TN__HTTP_INLINE unsigned tn__http_token16(const char *p) {
    these 16-byte SSE4.2 blocks (VEX-encoded): 32-byte AVX2 blocks were tried and measured
    slower here (bench_parse -mavx2, chrome-703B: 6.0M/s against 6.7M/s with 16-byte blocks;
    header lines are short, and the 256-bit work cost more than it saved on this machine). */
-#if TN__HAVE_SSE2
+#if TN__HAVE_SSE2 && !TN__HTTP_FAST
+/* (size-optimized: the 16-byte blocks, then the scalar loop for the last few bytes) */
+#  define TN__HTTP_SCAN(cls)                                                             \
+    while (end - p >= 16) {                                                             \
+        unsigned m_ = tn__http_##cls##16(p);                                            \
+        if (m_) { p += __builtin_ctz(m_); goto found; }                                 \
+        p += 16;                                                                        \
+    }
+#elif TN__HAVE_SSE2
 #  define TN__HTTP_SCAN(cls)                                                             \
     while (end - p >= 16) {                                                             \
         unsigned m_ = tn__http_##cls##16(p);                                            \
@@ -15906,9 +16024,20 @@ found:
 #endif
 }
 
-/* First non-tchar byte in [p, end), else end. */
+/* First non-tchar byte in [p, end), else end. A size-optimized SSE2 build skips whole blocks
+   by the cheap class test (letters, digits, '-', '.': tchars all) and lets the table finish,
+   without the 27-instruction tchar test. */
+#if TN__HAVE_SSE2 && !TN__HAVE_SSE42 && !TN__HTTP_FAST
+#  define TN__HTTP_TOKEN_ALNUM 1
+#else
+#  define TN__HTTP_TOKEN_ALNUM 0
+#endif
 TN__HTTP_INLINE const char *tn__http_scan_token(const char *lo, const char *p, const char *end) {
+#if TN__HTTP_TOKEN_ALNUM
+    while (end - p >= 16 && !tn__http_alnum16(p)) p += 16;
+#else
     TN__HTTP_SCAN(token)
+#endif
 #if !TN__HAVE_SSE2 && TN__HTTP_FAST
     {
         const unsigned char *t = tn__http_tchar;
@@ -15922,7 +16051,7 @@ TN__HTTP_INLINE const char *tn__http_scan_token(const char *lo, const char *p, c
     (void)lo;
     while (p < end && TN__HTTP_TCHAR(*p)) p++;
     return p;
-#if TN__HAVE_SSE2
+#if TN__HAVE_SSE2 && !TN__HTTP_TOKEN_ALNUM
 found:
     return p;
 #endif
@@ -16020,21 +16149,6 @@ TN__HTTP_INLINE const char *tn__http_bm_find(tn__http_bm *b, const char *p, cons
         tn__http_bm_fill(b, p, end);
     }
 }
-
-#  if !TN__HAVE_SSE42
-/* Mask of the bytes of p[0..16) that are not letters, digits, '-' or '.' (all tchars): the
-   names nearly all fields have, in 10 instructions where the SSE2 tchar test takes 27. A
-   signed compare after an add tests a range: (b | 0x20) + 0x1f lands in -128..-103 for the
-   letters, b + 0x53 in -128..-116 for '-' '.' '/' and the digits, '/' taken out after. */
-TN__HTTP_INLINE unsigned tn__http_alnum16(const char *p) {
-    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-    __m128i letter = _mm_cmplt_epi8(_mm_add_epi8(_mm_or_si128(v, _mm_set1_epi8(0x20)), _mm_set1_epi8(0x1f)),
-                                    _mm_set1_epi8(-102));
-    __m128i digit = _mm_andnot_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('/')),
-                                     _mm_cmplt_epi8(_mm_add_epi8(v, _mm_set1_epi8(0x53)), _mm_set1_epi8(-115)));
-    return (unsigned)_mm_movemask_epi8(_mm_or_si128(letter, digit)) ^ 0xffffu;
-}
-#  endif
 
 /* 1 if every byte of [p, q) is a tchar (q <= end, end - lo >= 16). Off the critical path: the
    names are found by their ':' and checked here. */
@@ -16146,7 +16260,7 @@ TN__HTTP_INLINE int tn__http_fields(const char *lo, const char **pp, const char 
         nlen = (size_t)(p - name);
         p++;
         if (TN__LIKELY(p < end) && *p == ' ') p++;
-        while (p < end && TN__HTTP_WS(*p)) p++;
+        p = tn__http_ows(p, end);
         vstart = p;
         for (;;) {
             p = tn__http_scan_value_short(lo, p, end);
@@ -16217,11 +16331,11 @@ TN__HTTP_INLINE void tn__http_content_length(tn_str v, tn__http_framing *f) {
         if ((f->flags & TN_HTTP_F_CONTENT_LENGTH) && f->cl != x) { f->cl_bad = 1; return; }
         f->cl = x;
         f->flags |= TN_HTTP_F_CONTENT_LENGTH;
-        while (p < end && TN__HTTP_WS(*p)) p++;
+        p = tn__http_ows(p, end);
         if (p == end) return;
         if (*p != ',') { f->cl_bad = 1; return; }
         p++;
-        while (p < end && TN__HTTP_WS(*p)) p++;
+        p = tn__http_ows(p, end);
     }
 }
 
@@ -16243,12 +16357,12 @@ TN__PRIVATE void tn__http_transfer_encoding(tn_str v, tn__http_framing *f) {
             f->te_last_chunked = 0;
             f->te_others++;
         }
-        while (p < end && TN__HTTP_WS(*p)) p++;
+        p = tn__http_ows(p, end);
         /* parameters: only on codings other than chunked; token=(token|quoted) */
         while (p < end && *p == ';') {
             if (f->te_last_chunked) { f->te_bad = 1; return; }
             p++;
-            while (p < end && TN__HTTP_WS(*p)) p++;
+            p = tn__http_ows(p, end);
             t = p;
             p = tn__http_scan_token(v.ptr, p, end);
             if (p == t || p == end || *p != '=') { f->te_bad = 1; return; }
@@ -16266,12 +16380,12 @@ TN__PRIVATE void tn__http_transfer_encoding(tn_str v, tn__http_framing *f) {
                 p = tn__http_scan_token(v.ptr, p, end);
                 if (p == t) { f->te_bad = 1; return; }
             }
-            while (p < end && TN__HTTP_WS(*p)) p++;
+            p = tn__http_ows(p, end);
         }
         if (p == end) return;
         if (*p != ',') { f->te_bad = 1; return; }
         p++;
-        while (p < end && TN__HTTP_WS(*p)) p++;
+        p = tn__http_ows(p, end);
     }
 }
 
@@ -16459,7 +16573,7 @@ TN__PRIVATE int tn__http_resume(tn__http_pstate *st, const char *buf, size_t len
     return TN_EINCOMPLETE;
 }
 
-TN__PRIVATE int tn__http_incomplete(tn__http_pstate *st, const char *buf, size_t len, const char *line, int state,
+TN__HTTP_NOINLINE int tn__http_incomplete(tn__http_pstate *st, const char *buf, size_t len, const char *line, int state,
                                     int phase, const char *scan, size_t max_head) {
     if (len > tn__http_max_head(max_head)) {
         st->base = NULL;
@@ -16597,7 +16711,8 @@ TN_API int tn_http_parse_request(const char *buf, size_t len, tn_http_request *r
             if (rc < 0) TN__HTTP_FAIL(rc);
             p += rc;
         }
-        if (TN__LIKELY(t[0] == '/') && t - line != 8) {
+        /* (a size-optimized build asks tn__http_target_form every time: the same answer) */
+        if (TN__HTTP_FAST && TN__LIKELY(t[0] == '/') && t - line != 8) {
             req->target_form = TN_HTTP_TARGET_ORIGIN;   /* not CONNECT: origin-form */
         } else {
             rc = tn__http_target_form(req->method, req->target);
@@ -16815,6 +16930,40 @@ enum {
     TN__HTTP_CK_FINAL_LF, TN__HTTP_CK_DONE, TN__HTTP_CK_ERROR
 };
 
+/* Byte classes of a chunk extension: 0 a control (not HTAB), 1 tchar, 2 SP / HTAB, 3 '=',
+   4 ';', 5 CR, 6 '"', 7 '\\', 8 any other (visible or obs-text: quoted-string text). */
+TN__PRIVATE int tn__http_ck_class(unsigned char c) {
+    static const char sep[] = "\t =;\r\"\\";
+    const char *k;
+    if (TN__HTTP_TCHAR(c)) return 1;
+    if ((k = (const char *)memchr(sep, c, sizeof sep - 1)) != NULL) return "\2\2\3\4\5\6\7"[k - sep];
+    return c < 0x20 || c == 0x7f ? 0 : 8;
+}
+
+/* The extension states' next state per byte class (TN__HTTP_CK_ERROR: not allowed there). */
+#define TN__CKE TN__HTTP_CK_ERROR
+static const unsigned char tn__http_ck_ext[9][9] = {
+    /*           ctl     tchar                  WS                     '='                    ';'                    CR                    '"'                    '\\'                  other */
+    /* NAME0 */ {TN__CKE, TN__HTTP_CK_EXT_NAME, TN__HTTP_CK_EXT_NAME0, TN__CKE, TN__CKE, TN__CKE, TN__CKE, TN__CKE, TN__CKE},
+    /* NAME */  {TN__CKE, TN__HTTP_CK_EXT_NAME, TN__HTTP_CK_EXT_EQ, TN__HTTP_CK_EXT_VAL0, TN__HTTP_CK_EXT_NAME0,
+                 TN__HTTP_CK_SIZE_LF, TN__CKE, TN__CKE, TN__CKE},
+    /* VAL0 */  {TN__CKE, TN__HTTP_CK_EXT_VAL, TN__HTTP_CK_EXT_VAL0, TN__CKE, TN__CKE, TN__CKE, TN__HTTP_CK_EXT_QUOTED,
+                 TN__CKE, TN__CKE},
+    /* VAL */   {TN__CKE, TN__HTTP_CK_EXT_VAL, TN__HTTP_CK_EXT_SEMI, TN__CKE, TN__HTTP_CK_EXT_NAME0, TN__HTTP_CK_SIZE_LF,
+                 TN__CKE, TN__CKE, TN__CKE},
+    /* QUOTED */{TN__CKE, TN__HTTP_CK_EXT_QUOTED, TN__HTTP_CK_EXT_QUOTED, TN__HTTP_CK_EXT_QUOTED,
+                 TN__HTTP_CK_EXT_QUOTED, TN__CKE, TN__HTTP_CK_EXT_VALEND, TN__HTTP_CK_EXT_QESC, TN__HTTP_CK_EXT_QUOTED},
+    /* QESC */  {TN__CKE, TN__HTTP_CK_EXT_QUOTED, TN__HTTP_CK_EXT_QUOTED, TN__HTTP_CK_EXT_QUOTED,
+                 TN__HTTP_CK_EXT_QUOTED, TN__CKE, TN__HTTP_CK_EXT_QUOTED, TN__HTTP_CK_EXT_QUOTED, TN__HTTP_CK_EXT_QUOTED},
+    /* VALEND */{TN__CKE, TN__CKE, TN__HTTP_CK_EXT_SEMI, TN__CKE, TN__HTTP_CK_EXT_NAME0, TN__HTTP_CK_SIZE_LF, TN__CKE,
+                 TN__CKE, TN__CKE},
+    /* SEMI */  {TN__CKE, TN__CKE, TN__HTTP_CK_EXT_SEMI, TN__CKE, TN__HTTP_CK_EXT_NAME0, TN__CKE, TN__CKE, TN__CKE,
+                 TN__CKE},
+    /* EQ */    {TN__CKE, TN__CKE, TN__HTTP_CK_EXT_EQ, TN__HTTP_CK_EXT_VAL0, TN__HTTP_CK_EXT_NAME0, TN__CKE, TN__CKE,
+                 TN__CKE, TN__CKE},
+};
+#undef TN__CKE
+
 /* End of the chunk-size line's size part (at ';' or CR): check the body limit. */
 TN__PRIVATE int tn__http_chunk_size_end(tn_http_chunked *d) {
     uint64_t max = TN__DEF(d->max_body_bytes, (uint64_t)TORNADO_MAX_BODY_BYTES);
@@ -16872,59 +17021,13 @@ TN_API int tn_http_decode_chunked(tn_http_chunked *d, char *buf, size_t *len) {
             break;
         }
         /* chunk-ext = *( BWS ";" BWS name [ BWS "=" BWS value ] ) (RFC 9112 §7.1.1): BWS (SP,
-           HTAB) only where a ';' or '=' follows, so a line never ends in whitespace */
-        case TN__HTTP_CK_EXT_NAME0:
-            if (TN__HTTP_WS(c)) break;
-            if (!TN__HTTP_TCHAR(c)) { rc = TN_EBAD_CHUNK; goto fail; }
-            d->_state = TN__HTTP_CK_EXT_NAME;
-            break;
-        case TN__HTTP_CK_EXT_NAME:
-            if (TN__HTTP_TCHAR(c)) break;
-            if (c == '=') d->_state = TN__HTTP_CK_EXT_VAL0;
-            else if (c == ';') d->_state = TN__HTTP_CK_EXT_NAME0;
-            else if (c == '\r') d->_state = TN__HTTP_CK_SIZE_LF;
-            else if (TN__HTTP_WS(c)) d->_state = TN__HTTP_CK_EXT_EQ;
-            else { rc = TN_EBAD_CHUNK; goto fail; }
-            break;
-        case TN__HTTP_CK_EXT_EQ:
-            if (TN__HTTP_WS(c)) break;
-            if (c == '=') d->_state = TN__HTTP_CK_EXT_VAL0;
-            else if (c == ';') d->_state = TN__HTTP_CK_EXT_NAME0;
-            else { rc = TN_EBAD_CHUNK; goto fail; }
-            break;
-        case TN__HTTP_CK_EXT_VAL0:
-            if (TN__HTTP_WS(c)) break;
-            if (c == '"') d->_state = TN__HTTP_CK_EXT_QUOTED;
-            else if (TN__HTTP_TCHAR(c)) d->_state = TN__HTTP_CK_EXT_VAL;
-            else { rc = TN_EBAD_CHUNK; goto fail; }
-            break;
-        case TN__HTTP_CK_EXT_VAL:
-            if (TN__HTTP_TCHAR(c)) break;
-            if (c == ';') d->_state = TN__HTTP_CK_EXT_NAME0;
-            else if (c == '\r') d->_state = TN__HTTP_CK_SIZE_LF;
-            else if (TN__HTTP_WS(c)) d->_state = TN__HTTP_CK_EXT_SEMI;
-            else { rc = TN_EBAD_CHUNK; goto fail; }
-            break;
-        case TN__HTTP_CK_EXT_QUOTED:
-            if (c == '"') d->_state = TN__HTTP_CK_EXT_VALEND;
-            else if (c == '\\') d->_state = TN__HTTP_CK_EXT_QESC;
-            else if (c == '\t' || (c >= 0x20 && c != 0x7f)) break;
-            else { rc = TN_EBAD_CHUNK; goto fail; }
-            break;
-        case TN__HTTP_CK_EXT_QESC:
-            if (c == '\t' || (c >= 0x20 && c != 0x7f)) d->_state = TN__HTTP_CK_EXT_QUOTED;
-            else { rc = TN_EBAD_CHUNK; goto fail; }
-            break;
-        case TN__HTTP_CK_EXT_VALEND:
-            if (c == ';') d->_state = TN__HTTP_CK_EXT_NAME0;
-            else if (c == '\r') d->_state = TN__HTTP_CK_SIZE_LF;
-            else if (TN__HTTP_WS(c)) d->_state = TN__HTTP_CK_EXT_SEMI;
-            else { rc = TN_EBAD_CHUNK; goto fail; }
-            break;
-        case TN__HTTP_CK_EXT_SEMI:   /* BWS after the size or a value: the next extension's ';' */
-            if (TN__HTTP_WS(c)) break;
-            if (c == ';') d->_state = TN__HTTP_CK_EXT_NAME0;
-            else { rc = TN_EBAD_CHUNK; goto fail; }
+           HTAB) only where a ';' or '=' follows, so a line never ends in whitespace. The
+           extension states step by tn__http_ck_ext (a state per byte class). */
+        case TN__HTTP_CK_EXT_NAME0: case TN__HTTP_CK_EXT_NAME: case TN__HTTP_CK_EXT_VAL0:
+        case TN__HTTP_CK_EXT_VAL: case TN__HTTP_CK_EXT_QUOTED: case TN__HTTP_CK_EXT_QESC:
+        case TN__HTTP_CK_EXT_VALEND: case TN__HTTP_CK_EXT_SEMI: case TN__HTTP_CK_EXT_EQ:
+            d->_state = tn__http_ck_ext[d->_state - TN__HTTP_CK_EXT_NAME0][tn__http_ck_class(c)];
+            if (d->_state == TN__HTTP_CK_ERROR) { rc = TN_EBAD_CHUNK; goto fail; }
             break;
         case TN__HTTP_CK_SIZE_LF:
             if (c != '\n') { rc = TN_EBAD_CHUNK; goto fail; }
@@ -22119,7 +22222,7 @@ TN__PRIVATE void tn__hcl_follow(tn_http_fetch *f, size_t consumed, int reusable)
     if (rc == 0) {
         /* drop a fragment: it is not sent and not part of the effective URL */
         char *hash = (char *)memchr(tn_buf_ptr(&nb), '#', tn_buf_size(&nb));
-        if (hash) nb.len = nb.head + (size_t)(hash - tn_buf_ptr(&nb));
+        if (hash) tn_buf_truncate(&nb, (size_t)(hash - tn_buf_ptr(&nb)));
         rc = tn__hcl_set_url(f, tn_str_make(tn_buf_ptr(&nb), tn_buf_size(&nb)));
     }
     tn_buf_free(&nb);
@@ -24042,9 +24145,19 @@ TN_API void tn_ws_get_opts(const tn_ws *ws, tn_ws_opts *out) {
    candidates in adding order: the first one that matches (pattern, then method) wins. A
    candidate is checked from the segment where its trie prefix ends, one pass over the rest
    of the path. Routes whose first segment is not a literal sit at the root and are
-   candidates for every path. */
-
-#define TN__RT_TRIE_DEPTH 16
+   candidates for every path.
+   A size-optimized build (__OPTIMIZE_SIZE__, -Os) has no trie (TN__RT_FAST 0): every route
+   is a candidate, checked from the path's start in adding order. The same routes match
+   with the same captures and methods, in time linear in the number of routes (Tornado's
+   own rule: a list tried in order), for about 1.5 KB less code; the standard methods are
+   then told apart by a loop over their table, not a switch. tests/test_router_small.c runs
+   the router tests against that build. */
+#if defined(__OPTIMIZE_SIZE__)
+#  define TN__RT_FAST 0
+#else
+#  define TN__RT_FAST 1
+#  define TN__RT_TRIE_DEPTH 16
+#endif
 #define TN__RT_MAX_ROUTES 0x7fffffffu
 
 enum { TN__RT_LIT = 0, TN__RT_CAP = 1, TN__RT_REST = 2 };
@@ -24055,8 +24168,10 @@ enum { TN__RT_LIT = 0, TN__RT_CAP = 1, TN__RT_REST = 2 };
 #define TN__RT_GET 0x1u
 #define TN__RT_HEAD 0x2u
 #define TN__RT_ANY 0x80000000u
-static const char *const tn__rt_std[TN__RT_NSTD] = {"GET",   "HEAD",    "POST",  "PUT",    "DELETE",
-                                                    "PATCH", "OPTIONS", "TRACE", "CONNECT"};
+/* (arrays, not pointers to literals: a string literal other code shares could land in
+   another function's string section and keep it linked; and no relocations) */
+static const char tn__rt_std[TN__RT_NSTD][8] = {"GET",   "HEAD",    "POST",  "PUT",    "DELETE",
+                                                "PATCH", "OPTIONS", "TRACE", "CONNECT"};
 
 /* One compiled segment; offsets index the route's pattern text. */
 typedef struct tn__rt_seg {
@@ -24082,6 +24197,7 @@ typedef struct tn__rt_route {
     int opt_slash;        /* pattern ended in "/?" */
 } tn__rt_route;
 
+#if TN__RT_FAST
 typedef struct tn__rt_node {
     const char *key;      /* segment bytes (a slice of the text of the route that made it) */
     size_t key_len;
@@ -24090,13 +24206,16 @@ typedef struct tn__rt_node {
     uint32_t *routes;     /* routes filed here, ascending */
     size_t nroutes, routes_cap;
 } tn__rt_node;
+#endif
 
 struct tn_router {
     tn_allocator a;
     tn__rt_route *routes;
     size_t nroutes, routes_cap;
+#if TN__RT_FAST
     tn__rt_node *nodes;   /* nodes[0] is the root */
     size_t nnodes, nodes_cap;
+#endif
     void *nf_handler;
     void *nf_user;
     char err[200];
@@ -24115,6 +24234,7 @@ TN__PRIVATE int tn__rt_namechar(unsigned char c, int first) {
 }
 
 /* The standard-method bit of a method, or 0 for any other. */
+#if TN__RT_FAST
 TN__PRIVATE uint32_t tn__rt_method_bit(const char *p, size_t n) {
     switch (n) {
     case 3:
@@ -24137,6 +24257,14 @@ TN__PRIVATE uint32_t tn__rt_method_bit(const char *p, size_t n) {
     default: return 0;
     }
 }
+#else
+TN__PRIVATE uint32_t tn__rt_method_bit(const char *p, size_t n) {
+    uint32_t i;
+    for (i = 0; i < TN__RT_NSTD; i++)
+        if (strlen(tn__rt_std[i]) == n && memcmp(tn__rt_std[i], p, n) == 0) return 1u << i;
+    return 0;
+}
+#endif
 
 /* ---- errors from tn_router_add ---- */
 
@@ -24321,7 +24449,17 @@ TN__PRIVATE int tn__rt_parse_pattern(tn_router *r, const char *pat, size_t n, tn
     return TN_OK;
 }
 
+TN__PRIVATE int tn__rt_grow(const tn_allocator *a, void *arrp, size_t *cap, size_t need, size_t elem) {
+    void *p;
+    int rc;
+    memcpy(&p, arrp, sizeof p);
+    rc = tn__grow(a, &p, cap, need, elem);
+    memcpy(arrp, &p, sizeof p);
+    return rc;
+}
+
 /* ---- trie ---- */
+#if TN__RT_FAST
 
 TN__PRIVATE int tn__rt_keycmp(const char *a, size_t an, const char *b, size_t bn) {
     int c = memcmp(a, b, an < bn ? an : bn);
@@ -24345,15 +24483,6 @@ TN__PRIVATE size_t tn__rt_kid_find(const tn_router *r, const tn__rt_node *nd, co
     }
     *found = 0;
     return lo;
-}
-
-TN__PRIVATE int tn__rt_grow(const tn_allocator *a, void *arrp, size_t *cap, size_t need, size_t elem) {
-    void *p;
-    int rc;
-    memcpy(&p, arrp, sizeof p);
-    rc = tn__grow(a, &p, cap, need, elem);
-    memcpy(arrp, &p, sizeof p);
-    return rc;
 }
 
 /* Undo the nodes created since first_new (a chain hanging from one existing parent). */
@@ -24474,6 +24603,25 @@ TN__PRIVATE int tn__rt_iter_next(tn__rt_iter *it, uint32_t *ri, size_t *pos) {
     *pos = it->pos[best];
     return 1;
 }
+#else /* !TN__RT_FAST: every route is a candidate, from the path's start */
+typedef struct tn__rt_iter {
+    size_t n, cur;
+} tn__rt_iter;
+
+TN__PRIVATE void tn__rt_iter_init(tn__rt_iter *it, const tn_router *r, const char *p, size_t len) {
+    (void)p;
+    (void)len;
+    it->n = r->nroutes;
+    it->cur = 0;
+}
+
+TN__PRIVATE int tn__rt_iter_next(tn__rt_iter *it, uint32_t *ri, size_t *pos) {
+    if (it->cur >= it->n) return 0;
+    *ri = (uint32_t)it->cur++;
+    *pos = 0;
+    return 1;
+}
+#endif /* TN__RT_FAST */
 
 /* Match the route's segments after its trie prefix against p from pos (at a '/' or the
    end). Captures go to caps while they fit; *ncaps counts them all. Returns 1 or 0. */
@@ -24543,6 +24691,7 @@ TN_API int tn_router_new(const tn_allocator *alloc, tn_router **out) {
     r = (tn_router *)tn__calloc(&a, sizeof *r);
     if (!r) return TN_ENOMEM;
     r->a = a;
+#if TN__RT_FAST
     r->nodes = (tn__rt_node *)tn__calloc(&a, sizeof(tn__rt_node));
     if (!r->nodes) {
         tn__free(&a, r);
@@ -24550,6 +24699,7 @@ TN_API int tn_router_new(const tn_allocator *alloc, tn_router **out) {
     }
     r->nnodes = 1;
     r->nodes_cap = 1;
+#endif
     *out = r;
     return TN_OK;
 }
@@ -24560,18 +24710,23 @@ TN_API void tn_router_free(tn_router *r) {
     if (!r) return;
     a = r->a;
     for (i = 0; i < r->nroutes; i++) tn__free(&a, r->routes[i].mem);
+#if TN__RT_FAST
     for (i = 0; i < r->nnodes; i++) {
         tn__free(&a, r->nodes[i].kids);
         tn__free(&a, r->nodes[i].routes);
     }
-    tn__free(&a, r->routes);
     tn__free(&a, r->nodes);
+#endif
+    tn__free(&a, r->routes);
     tn__free(&a, r);
 }
 
 TN_API int tn_router_add(tn_router *r, const char *methods, const char *pattern, void *handler, void *user) {
     size_t plen, mlen, base_len, size, off_segs, off_text;
-    uint32_t mask, ncustom, nsegs, ncaps, d;
+    uint32_t mask, ncustom, nsegs, ncaps;
+#if TN__RT_FAST
+    uint32_t d;
+#endif
     int opt = 0, rc;
     tn__rt_route rt;
     char *mem, *text;
@@ -24620,17 +24775,21 @@ TN_API int tn_router_add(tn_router *r, const char *methods, const char *pattern,
     rt.opt_slash = opt;
     (void)tn__rt_parse_methods(r, text + plen + 1, mlen, &rt.mask, rt.custom, &rt.ncustom);
     (void)tn__rt_parse_pattern(r, text, base_len, rt.segs, &rt.nsegs, &rt.ncaps);
+#if TN__RT_FAST
     for (d = 0; d < rt.nsegs && d < TN__RT_TRIE_DEPTH && rt.segs[d].kind == TN__RT_LIT; d++) {}
     rt.depth = d;
+#endif
     if (tn__rt_grow(&r->a, &r->routes, &r->routes_cap, r->nroutes + 1, sizeof(tn__rt_route)) != 0) {
         tn__free(&r->a, mem);
         return TN_ENOMEM;
     }
+#if TN__RT_FAST
     rc = tn__rt_trie_insert(r, &rt, (uint32_t)r->nroutes);
     if (rc != 0) {
         tn__free(&r->a, mem);
         return rc;
     }
+#endif
     r->routes[r->nroutes++] = rt;
     return TN_OK;
 }
@@ -25397,18 +25556,20 @@ struct tn__web_ctx {
     tn_buf body;                    /* buffered response body */
     tn__web_block *blocks;
     tn__web_arg *args;
-    size_t nargs, args_cap;
+    size_t args_cap;
     tn_web_file *files;
-    size_t nfiles, files_cap;
+    size_t files_cap;
+    unsigned char xsrf_raw[64];     /* xsrf_raw_len bytes valid */
+    int64_t xsrf_ts;
+    int status;
+    /* from here to the end: zero when a request starts (tn__web_release clears it) */
+    size_t nargs, nfiles;
     tn_request_cb close_cb;
     void *close_user;
     void *data;
     tn_str xsrf;                    /* the masked token made for this request */
-    unsigned char xsrf_raw[64];
     size_t xsrf_raw_len;
-    int64_t xsrf_ts;
     int xsrf_state;                 /* 0 not read, 1 from the cookie, 2 generated */
-    int status;
     int refs;                       /* > 0 while the app is inside a call for this request */
     int xsrf_failed;                /* streaming route: answer 403 once the body is drained */
     int rematched;                  /* streaming route: captures re-pointed after the head moved */
@@ -25435,6 +25596,8 @@ struct tn_app {
     size_t nstream;                 /* streaming routes */
     tn_request_cb stream_heads;     /* set by tn_app_route_stream (tn__web_on_headers): an app
                                        without streaming routes does not link that path */
+    int (*finish_flushed)(tn__web_ctx *c);   /* set by the first flush (tn__web_flush): an app
+                                       that never flushes does not link the chunked path */
     int closing;
     tn_cb close_cb;
     void *close_user;
@@ -25554,7 +25717,7 @@ TN__PRIVATE void tn__web_release(tn__web_ctx *c) {
         }
     }
     tn_buf_consume(&c->body, tn_buf_size(&c->body));
-    if (c->body.cap > TN__WEB_KEEP_BYTES) tn_buf_free(&c->body);
+    if (tn_buf_capacity(&c->body) > TN__WEB_KEEP_BYTES) tn_buf_free(&c->body);
     if (c->args_cap > 256) {
         tn__free(app->a, c->args);
         c->args = NULL;
@@ -25565,15 +25728,7 @@ TN__PRIVATE void tn__web_release(tn__web_ctx *c) {
         c->files = NULL;
         c->files_cap = 0;
     }
-    c->nargs = c->nfiles = 0;
-    c->close_cb = NULL;
-    c->close_user = NULL;
-    c->data = NULL;
-    c->xsrf = tn_str_make(NULL, 0);
-    c->xsrf_raw_len = 0;
-    c->xsrf_state = 0;
-    c->refs = c->args_parsed = c->async = c->started = c->finished = c->xsrf_failed = 0;
-    c->rematched = 0;
+    memset(&c->nargs, 0, sizeof *c - offsetof(tn__web_ctx, nargs));
     c->next_free = app->free_ctx;
     app->free_ctx = c;
     app->nfree++;
@@ -25591,15 +25746,6 @@ TN__PRIVATE tn__web_ctx *tn__web_ctx_of(const tn_request *req) {
 }
 
 /* ---- dispatch ---- */
-TN__PRIVATE void tn__web_on_close(tn_request *req, void *user) {
-    tn__web_ctx *c = (tn__web_ctx *)user;
-    if (c->req != req) return;
-    if (c->close_cb) c->close_cb(req, c->close_user);
-    c->finished = 1;
-    c->req = NULL;
-    if (c->refs == 0) tn__web_release(c);
-}
-
 /* The server says the handler's part is over (the response finished, the request was
    detached, or a response call found the client gone), however the handler got there:
    through this layer or with the server's calls directly. */
@@ -25609,6 +25755,14 @@ TN__PRIVATE void tn__web_on_finish(tn_request *req, void *user) {
     c->finished = 1;
     c->req = NULL;
     if (c->refs == 0) tn__web_release(c);
+}
+
+/* The client left first: the handler's close callback, then the same end. */
+TN__PRIVATE void tn__web_on_close(tn_request *req, void *user) {
+    tn__web_ctx *c = (tn__web_ctx *)user;
+    if (c->req != req) return;
+    if (c->close_cb) c->close_cb(req, c->close_user);
+    tn__web_on_finish(req, user);
 }
 
 TN__PRIVATE int tn__web_is_safe_method(tn_str m) {
@@ -25649,9 +25803,7 @@ TN__PRIVATE void tn__web_on_request(tn_request *req, void *user) {
             (void)tn__web_error(c, 403, NULL, NULL);
         else
             r->fn(req, &c->m, r->user);
-    } else if (rc == TN_ENOENT) {
-        c->m.route = -1;
-        c->m.num_captures = 0;
+    } else if (rc == TN_ENOENT) {   /* the match says route -1, no captures */
         if (app->not_found.fn) app->not_found.fn(req, &c->m, app->not_found.user);
         else (void)tn__web_error(c, 404, NULL, NULL);
     } else if (rc == TN_EMETHOD_NOT_ALLOWED) {
@@ -25919,7 +26071,7 @@ TN_API int tn_web_writef(tn_request *req, const char *fmt, ...) {
     va_start(ap, fmt);
     (void)vsnprintf(tn_buf_ptr(&c->body) + tn_buf_size(&c->body), (size_t)n + 1, fmt, ap);
     va_end(ap);
-    c->body.len += (size_t)n;
+    tn_buf_commit(&c->body, (size_t)n);
     return TN_OK;
 }
 
@@ -25935,10 +26087,10 @@ TN_API int tn_web_write_json_str(tn_request *req, tn_str s) {
     tn__web_ctx *c = tn__web_ctx_of(req);
     size_t before;
     if (!c) return TN_EINVAL;
-    before = c->body.len;
+    before = tn_buf_size(&c->body);
     if (tn_buf_append(&c->body, "\"", 1) != 0 || tn_json_escape_buf(&c->body, s) != 0 ||
         tn_buf_append(&c->body, "\"", 1) != 0) {
-        c->body.len = before;
+        tn_buf_truncate(&c->body, before);
         return TN_ENOMEM;
     }
     return tn__web_json_type(c);
@@ -25958,11 +26110,23 @@ TN__PRIVATE void tn__web_default_ctype(tn__web_ctx *c) {
         (void)tn_response_set_header(c->req, "Content-Type", "text/html; charset=UTF-8");
 }
 
+/* The finish of a response whose head a flush sent: the rest of the body, then the end of
+   the chunked body. Reached through app->finish_flushed, which the first flush sets, so an
+   app that never flushes does not link the server's streaming calls. */
+TN__PRIVATE int tn__web_finish_flushed(tn__web_ctx *c) {
+    int rc = TN_OK;
+    if (tn_buf_size(&c->body) > 0)
+        rc = tn_response_write(c->req, tn_buf_ptr(&c->body), tn_buf_size(&c->body), NULL, NULL);
+    if (rc == TN_OK) rc = tn_response_finish(c->req);   /* TN_ECLOSED: already released */
+    return rc;
+}
+
 TN__PRIVATE int tn__web_flush(tn__web_ctx *c, tn_response_cb cb, void *user) {
     int rc = TN_OK;
     c->refs++;
     if (!c->started) {
         tn__web_default_ctype(c);
+        c->app->finish_flushed = tn__web_finish_flushed;
         rc = tn_response_start(c->req, c->status, -1);
         if (rc == TN_OK) c->started = 1;
     }
@@ -26013,10 +26177,7 @@ TN__PRIVATE int tn__web_finish(tn__web_ctx *c) {
         }
         rc = tn_respond(c->req, status, NULL, tn_buf_ptr(&c->body), tn_buf_size(&c->body));
     } else {
-        rc = TN_OK;
-        if (tn_buf_size(&c->body) > 0)
-            rc = tn_response_write(c->req, tn_buf_ptr(&c->body), tn_buf_size(&c->body), NULL, NULL);
-        if (rc == TN_OK) rc = tn_response_finish(c->req);   /* TN_ECLOSED: already released */
+        rc = c->app->finish_flushed(c);   /* set by the flush that started the head */
     }
     if (rc == TN_OK || rc == TN_ECLOSED) c->finished = 1;
     tn__web_unref(c);

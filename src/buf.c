@@ -72,6 +72,13 @@ TN_API void tn_buf_consume(tn_buf *b, size_t n) {
 
 TN_API char *tn_buf_ptr(const tn_buf *b) { return b->data ? b->data + b->head : NULL; }
 TN_API size_t tn_buf_size(const tn_buf *b) { return b->len - b->head; }
+TN_API size_t tn_buf_capacity(const tn_buf *b) { return b->cap; }
+
+TN_API void tn_buf_commit(tn_buf *b, size_t k) { b->len += TN__MIN(k, b->cap - b->len); }
+
+TN_API void tn_buf_truncate(tn_buf *b, size_t size) {
+    if (size < b->len - b->head) b->len = b->head + size;
+}
 
 /* ---- tn__cbuf: the compact buffer (see internal.h) ---- */
 /* The bookkeeping at the front of the storage; the bytes follow it. size counts the whole

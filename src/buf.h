@@ -30,6 +30,14 @@ TN_API void tn_buf_consume(tn_buf *b, size_t n);
 /* Pointer to and count of the unconsumed bytes. */
 TN_API char *tn_buf_ptr(const tn_buf *b);
 TN_API size_t tn_buf_size(const tn_buf *b);
+/* Bytes the buffer holds without growing: consumed front, data and spare room together. */
+TN_API size_t tn_buf_capacity(const tn_buf *b);
+/* Writing in place: after tn_buf_reserve(b, n), write up to n bytes at
+   tn_buf_ptr(b) + tn_buf_size(b), then tn_buf_commit(b, k) counts k of them as appended
+   (k is clamped to the room there is). */
+TN_API void tn_buf_commit(tn_buf *b, size_t k);
+/* Keep the first size unconsumed bytes, drop the rest (no-op when size is not smaller). */
+TN_API void tn_buf_truncate(tn_buf *b, size_t size);
 
 TN__END_DECLS
 

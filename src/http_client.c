@@ -1258,7 +1258,7 @@ TN__PRIVATE void tn__hcl_follow(tn_http_fetch *f, size_t consumed, int reusable)
     if (rc == 0) {
         /* drop a fragment: it is not sent and not part of the effective URL */
         char *hash = (char *)memchr(tn_buf_ptr(&nb), '#', tn_buf_size(&nb));
-        if (hash) nb.len = nb.head + (size_t)(hash - tn_buf_ptr(&nb));
+        if (hash) tn_buf_truncate(&nb, (size_t)(hash - tn_buf_ptr(&nb)));
         rc = tn__hcl_set_url(f, tn_str_make(tn_buf_ptr(&nb), tn_buf_size(&nb)));
     }
     tn_buf_free(&nb);

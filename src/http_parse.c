@@ -76,7 +76,9 @@ TN__PRIVATE int tn__http_ieq_c(tn_str s, const char *c) {
    8-lookup loops before the scanners, the common method and version by one compare), and a
    size-optimized build (-Os, -Oz: the compiler defines __OPTIMIZE_SIZE__) gets the compact
    one: the scanners alone, called, not inlined; the SIMD 16-byte scans stay (a few dozen
-   bytes each), TORNADO_NO_SIMD removes them. make size measures the compact build. */
+   bytes each; the last bytes of a scan by the scalar loop, not an overlapping block; tokens
+   by the cheap letters-digits test, the table finishing),
+   TORNADO_NO_SIMD removes them; cold helpers called from several places are not inlined. make size measures the compact build. */
 #if defined(__OPTIMIZE_SIZE__)
 #  define TN__HTTP_FAST 0
 #else
@@ -90,6 +92,23 @@ TN__PRIVATE int tn__http_ieq_c(tn_str s, const char *c) {
 #else
 #  define TN__HTTP_INLINE static
 #endif
+/* Cold helpers called from several places: a size-optimized build keeps one copy. */
+#if !TN__HTTP_FAST && (defined(__GNUC__) || defined(__clang__))
+#  define TN__HTTP_NOINLINE static __attribute__((noinline, unused))
+#else
+#  define TN__HTTP_NOINLINE TN__PRIVATE
+#endif
+
+/* Where optional whitespace (SP, HTAB) from p ends: forced inline in fast builds, one copy
+   in size-optimized ones. */
+#if TN__HTTP_FAST
+TN__HTTP_INLINE const char *tn__http_ows(const char *p, const char *end) {
+#else
+TN__HTTP_NOINLINE const char *tn__http_ows(const char *p, const char *end) {
+#endif
+    while (p < end && TN__HTTP_WS(*p)) p++;
+    return p;
+}
 
 #if TN__HAVE_SSE42
 /* Byte classes by nibble lookup (SSSE3 pshufb, part of every SSE4.2 target): a byte b is in
@@ -157,6 +176,21 @@ TN__HTTP_INLINE unsigned tn__http_token16(const char *p) {
 #  endif
 #endif
 
+#if TN__HAVE_SSE2 && !TN__HAVE_SSE42
+/* Mask of the bytes of p[0..16) that are not letters, digits, '-' or '.' (all tchars): the
+   names nearly all fields have, in 10 instructions where the SSE2 tchar test takes 27. A
+   signed compare after an add tests a range: (b | 0x20) + 0x1f lands in -128..-103 for the
+   letters, b + 0x53 in -128..-116 for '-' '.' '/' and the digits, '/' taken out after. */
+TN__HTTP_INLINE unsigned tn__http_alnum16(const char *p) {
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+    __m128i letter = _mm_cmplt_epi8(_mm_add_epi8(_mm_or_si128(v, _mm_set1_epi8(0x20)), _mm_set1_epi8(0x1f)),
+                                    _mm_set1_epi8(-102));
+    __m128i digit = _mm_andnot_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('/')),
+                                     _mm_cmplt_epi8(_mm_add_epi8(v, _mm_set1_epi8(0x53)), _mm_set1_epi8(-115)));
+    return (unsigned)_mm_movemask_epi8(_mm_or_si128(letter, digit)) ^ 0xffffu;
+}
+#endif
+
 /* The SIMD part of a scan from p: 16-byte blocks, then one 16-byte block ending at `end`
    (read from the buffer that starts at lo: never past either end) with the bytes before p
    shifted out. Jumps to the caller's `found` with p at the first byte that ends the scan (or
@@ -164,7 +198,15 @@ TN__HTTP_INLINE unsigned tn__http_token16(const char *p) {
    these 16-byte SSE4.2 blocks (VEX-encoded): 32-byte AVX2 blocks were tried and measured
    slower here (bench_parse -mavx2, chrome-703B: 6.0M/s against 6.7M/s with 16-byte blocks;
    header lines are short, and the 256-bit work cost more than it saved on this machine). */
-#if TN__HAVE_SSE2
+#if TN__HAVE_SSE2 && !TN__HTTP_FAST
+/* (size-optimized: the 16-byte blocks, then the scalar loop for the last few bytes) */
+#  define TN__HTTP_SCAN(cls)                                                             \
+    while (end - p >= 16) {                                                             \
+        unsigned m_ = tn__http_##cls##16(p);                                            \
+        if (m_) { p += __builtin_ctz(m_); goto found; }                                 \
+        p += 16;                                                                        \
+    }
+#elif TN__HAVE_SSE2
 #  define TN__HTTP_SCAN(cls)                                                             \
     while (end - p >= 16) {                                                             \
         unsigned m_ = tn__http_##cls##16(p);                                            \
@@ -250,9 +292,20 @@ found:
 #endif
 }
 
-/* First non-tchar byte in [p, end), else end. */
+/* First non-tchar byte in [p, end), else end. A size-optimized SSE2 build skips whole blocks
+   by the cheap class test (letters, digits, '-', '.': tchars all) and lets the table finish,
+   without the 27-instruction tchar test. */
+#if TN__HAVE_SSE2 && !TN__HAVE_SSE42 && !TN__HTTP_FAST
+#  define TN__HTTP_TOKEN_ALNUM 1
+#else
+#  define TN__HTTP_TOKEN_ALNUM 0
+#endif
 TN__HTTP_INLINE const char *tn__http_scan_token(const char *lo, const char *p, const char *end) {
+#if TN__HTTP_TOKEN_ALNUM
+    while (end - p >= 16 && !tn__http_alnum16(p)) p += 16;
+#else
     TN__HTTP_SCAN(token)
+#endif
 #if !TN__HAVE_SSE2 && TN__HTTP_FAST
     {
         const unsigned char *t = tn__http_tchar;
@@ -266,7 +319,7 @@ TN__HTTP_INLINE const char *tn__http_scan_token(const char *lo, const char *p, c
     (void)lo;
     while (p < end && TN__HTTP_TCHAR(*p)) p++;
     return p;
-#if TN__HAVE_SSE2
+#if TN__HAVE_SSE2 && !TN__HTTP_TOKEN_ALNUM
 found:
     return p;
 #endif
@@ -364,21 +417,6 @@ TN__HTTP_INLINE const char *tn__http_bm_find(tn__http_bm *b, const char *p, cons
         tn__http_bm_fill(b, p, end);
     }
 }
-
-#  if !TN__HAVE_SSE42
-/* Mask of the bytes of p[0..16) that are not letters, digits, '-' or '.' (all tchars): the
-   names nearly all fields have, in 10 instructions where the SSE2 tchar test takes 27. A
-   signed compare after an add tests a range: (b | 0x20) + 0x1f lands in -128..-103 for the
-   letters, b + 0x53 in -128..-116 for '-' '.' '/' and the digits, '/' taken out after. */
-TN__HTTP_INLINE unsigned tn__http_alnum16(const char *p) {
-    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-    __m128i letter = _mm_cmplt_epi8(_mm_add_epi8(_mm_or_si128(v, _mm_set1_epi8(0x20)), _mm_set1_epi8(0x1f)),
-                                    _mm_set1_epi8(-102));
-    __m128i digit = _mm_andnot_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('/')),
-                                     _mm_cmplt_epi8(_mm_add_epi8(v, _mm_set1_epi8(0x53)), _mm_set1_epi8(-115)));
-    return (unsigned)_mm_movemask_epi8(_mm_or_si128(letter, digit)) ^ 0xffffu;
-}
-#  endif
 
 /* 1 if every byte of [p, q) is a tchar (q <= end, end - lo >= 16). Off the critical path: the
    names are found by their ':' and checked here. */
@@ -490,7 +528,7 @@ TN__HTTP_INLINE int tn__http_fields(const char *lo, const char **pp, const char 
         nlen = (size_t)(p - name);
         p++;
         if (TN__LIKELY(p < end) && *p == ' ') p++;
-        while (p < end && TN__HTTP_WS(*p)) p++;
+        p = tn__http_ows(p, end);
         vstart = p;
         for (;;) {
             p = tn__http_scan_value_short(lo, p, end);
@@ -561,11 +599,11 @@ TN__HTTP_INLINE void tn__http_content_length(tn_str v, tn__http_framing *f) {
         if ((f->flags & TN_HTTP_F_CONTENT_LENGTH) && f->cl != x) { f->cl_bad = 1; return; }
         f->cl = x;
         f->flags |= TN_HTTP_F_CONTENT_LENGTH;
-        while (p < end && TN__HTTP_WS(*p)) p++;
+        p = tn__http_ows(p, end);
         if (p == end) return;
         if (*p != ',') { f->cl_bad = 1; return; }
         p++;
-        while (p < end && TN__HTTP_WS(*p)) p++;
+        p = tn__http_ows(p, end);
     }
 }
 
@@ -587,12 +625,12 @@ TN__PRIVATE void tn__http_transfer_encoding(tn_str v, tn__http_framing *f) {
             f->te_last_chunked = 0;
             f->te_others++;
         }
-        while (p < end && TN__HTTP_WS(*p)) p++;
+        p = tn__http_ows(p, end);
         /* parameters: only on codings other than chunked; token=(token|quoted) */
         while (p < end && *p == ';') {
             if (f->te_last_chunked) { f->te_bad = 1; return; }
             p++;
-            while (p < end && TN__HTTP_WS(*p)) p++;
+            p = tn__http_ows(p, end);
             t = p;
             p = tn__http_scan_token(v.ptr, p, end);
             if (p == t || p == end || *p != '=') { f->te_bad = 1; return; }
@@ -610,12 +648,12 @@ TN__PRIVATE void tn__http_transfer_encoding(tn_str v, tn__http_framing *f) {
                 p = tn__http_scan_token(v.ptr, p, end);
                 if (p == t) { f->te_bad = 1; return; }
             }
-            while (p < end && TN__HTTP_WS(*p)) p++;
+            p = tn__http_ows(p, end);
         }
         if (p == end) return;
         if (*p != ',') { f->te_bad = 1; return; }
         p++;
-        while (p < end && TN__HTTP_WS(*p)) p++;
+        p = tn__http_ows(p, end);
     }
 }
 
@@ -803,7 +841,7 @@ TN__PRIVATE int tn__http_resume(tn__http_pstate *st, const char *buf, size_t len
     return TN_EINCOMPLETE;
 }
 
-TN__PRIVATE int tn__http_incomplete(tn__http_pstate *st, const char *buf, size_t len, const char *line, int state,
+TN__HTTP_NOINLINE int tn__http_incomplete(tn__http_pstate *st, const char *buf, size_t len, const char *line, int state,
                                     int phase, const char *scan, size_t max_head) {
     if (len > tn__http_max_head(max_head)) {
         st->base = NULL;
@@ -941,7 +979,8 @@ TN_API int tn_http_parse_request(const char *buf, size_t len, tn_http_request *r
             if (rc < 0) TN__HTTP_FAIL(rc);
             p += rc;
         }
-        if (TN__LIKELY(t[0] == '/') && t - line != 8) {
+        /* (a size-optimized build asks tn__http_target_form every time: the same answer) */
+        if (TN__HTTP_FAST && TN__LIKELY(t[0] == '/') && t - line != 8) {
             req->target_form = TN_HTTP_TARGET_ORIGIN;   /* not CONNECT: origin-form */
         } else {
             rc = tn__http_target_form(req->method, req->target);
@@ -1159,6 +1198,40 @@ enum {
     TN__HTTP_CK_FINAL_LF, TN__HTTP_CK_DONE, TN__HTTP_CK_ERROR
 };
 
+/* Byte classes of a chunk extension: 0 a control (not HTAB), 1 tchar, 2 SP / HTAB, 3 '=',
+   4 ';', 5 CR, 6 '"', 7 '\\', 8 any other (visible or obs-text: quoted-string text). */
+TN__PRIVATE int tn__http_ck_class(unsigned char c) {
+    static const char sep[] = "\t =;\r\"\\";
+    const char *k;
+    if (TN__HTTP_TCHAR(c)) return 1;
+    if ((k = (const char *)memchr(sep, c, sizeof sep - 1)) != NULL) return "\2\2\3\4\5\6\7"[k - sep];
+    return c < 0x20 || c == 0x7f ? 0 : 8;
+}
+
+/* The extension states' next state per byte class (TN__HTTP_CK_ERROR: not allowed there). */
+#define TN__CKE TN__HTTP_CK_ERROR
+static const unsigned char tn__http_ck_ext[9][9] = {
+    /*           ctl     tchar                  WS                     '='                    ';'                    CR                    '"'                    '\\'                  other */
+    /* NAME0 */ {TN__CKE, TN__HTTP_CK_EXT_NAME, TN__HTTP_CK_EXT_NAME0, TN__CKE, TN__CKE, TN__CKE, TN__CKE, TN__CKE, TN__CKE},
+    /* NAME */  {TN__CKE, TN__HTTP_CK_EXT_NAME, TN__HTTP_CK_EXT_EQ, TN__HTTP_CK_EXT_VAL0, TN__HTTP_CK_EXT_NAME0,
+                 TN__HTTP_CK_SIZE_LF, TN__CKE, TN__CKE, TN__CKE},
+    /* VAL0 */  {TN__CKE, TN__HTTP_CK_EXT_VAL, TN__HTTP_CK_EXT_VAL0, TN__CKE, TN__CKE, TN__CKE, TN__HTTP_CK_EXT_QUOTED,
+                 TN__CKE, TN__CKE},
+    /* VAL */   {TN__CKE, TN__HTTP_CK_EXT_VAL, TN__HTTP_CK_EXT_SEMI, TN__CKE, TN__HTTP_CK_EXT_NAME0, TN__HTTP_CK_SIZE_LF,
+                 TN__CKE, TN__CKE, TN__CKE},
+    /* QUOTED */{TN__CKE, TN__HTTP_CK_EXT_QUOTED, TN__HTTP_CK_EXT_QUOTED, TN__HTTP_CK_EXT_QUOTED,
+                 TN__HTTP_CK_EXT_QUOTED, TN__CKE, TN__HTTP_CK_EXT_VALEND, TN__HTTP_CK_EXT_QESC, TN__HTTP_CK_EXT_QUOTED},
+    /* QESC */  {TN__CKE, TN__HTTP_CK_EXT_QUOTED, TN__HTTP_CK_EXT_QUOTED, TN__HTTP_CK_EXT_QUOTED,
+                 TN__HTTP_CK_EXT_QUOTED, TN__CKE, TN__HTTP_CK_EXT_QUOTED, TN__HTTP_CK_EXT_QUOTED, TN__HTTP_CK_EXT_QUOTED},
+    /* VALEND */{TN__CKE, TN__CKE, TN__HTTP_CK_EXT_SEMI, TN__CKE, TN__HTTP_CK_EXT_NAME0, TN__HTTP_CK_SIZE_LF, TN__CKE,
+                 TN__CKE, TN__CKE},
+    /* SEMI */  {TN__CKE, TN__CKE, TN__HTTP_CK_EXT_SEMI, TN__CKE, TN__HTTP_CK_EXT_NAME0, TN__CKE, TN__CKE, TN__CKE,
+                 TN__CKE},
+    /* EQ */    {TN__CKE, TN__CKE, TN__HTTP_CK_EXT_EQ, TN__HTTP_CK_EXT_VAL0, TN__HTTP_CK_EXT_NAME0, TN__CKE, TN__CKE,
+                 TN__CKE, TN__CKE},
+};
+#undef TN__CKE
+
 /* End of the chunk-size line's size part (at ';' or CR): check the body limit. */
 TN__PRIVATE int tn__http_chunk_size_end(tn_http_chunked *d) {
     uint64_t max = TN__DEF(d->max_body_bytes, (uint64_t)TORNADO_MAX_BODY_BYTES);
@@ -1216,59 +1289,13 @@ TN_API int tn_http_decode_chunked(tn_http_chunked *d, char *buf, size_t *len) {
             break;
         }
         /* chunk-ext = *( BWS ";" BWS name [ BWS "=" BWS value ] ) (RFC 9112 §7.1.1): BWS (SP,
-           HTAB) only where a ';' or '=' follows, so a line never ends in whitespace */
-        case TN__HTTP_CK_EXT_NAME0:
-            if (TN__HTTP_WS(c)) break;
-            if (!TN__HTTP_TCHAR(c)) { rc = TN_EBAD_CHUNK; goto fail; }
-            d->_state = TN__HTTP_CK_EXT_NAME;
-            break;
-        case TN__HTTP_CK_EXT_NAME:
-            if (TN__HTTP_TCHAR(c)) break;
-            if (c == '=') d->_state = TN__HTTP_CK_EXT_VAL0;
-            else if (c == ';') d->_state = TN__HTTP_CK_EXT_NAME0;
-            else if (c == '\r') d->_state = TN__HTTP_CK_SIZE_LF;
-            else if (TN__HTTP_WS(c)) d->_state = TN__HTTP_CK_EXT_EQ;
-            else { rc = TN_EBAD_CHUNK; goto fail; }
-            break;
-        case TN__HTTP_CK_EXT_EQ:
-            if (TN__HTTP_WS(c)) break;
-            if (c == '=') d->_state = TN__HTTP_CK_EXT_VAL0;
-            else if (c == ';') d->_state = TN__HTTP_CK_EXT_NAME0;
-            else { rc = TN_EBAD_CHUNK; goto fail; }
-            break;
-        case TN__HTTP_CK_EXT_VAL0:
-            if (TN__HTTP_WS(c)) break;
-            if (c == '"') d->_state = TN__HTTP_CK_EXT_QUOTED;
-            else if (TN__HTTP_TCHAR(c)) d->_state = TN__HTTP_CK_EXT_VAL;
-            else { rc = TN_EBAD_CHUNK; goto fail; }
-            break;
-        case TN__HTTP_CK_EXT_VAL:
-            if (TN__HTTP_TCHAR(c)) break;
-            if (c == ';') d->_state = TN__HTTP_CK_EXT_NAME0;
-            else if (c == '\r') d->_state = TN__HTTP_CK_SIZE_LF;
-            else if (TN__HTTP_WS(c)) d->_state = TN__HTTP_CK_EXT_SEMI;
-            else { rc = TN_EBAD_CHUNK; goto fail; }
-            break;
-        case TN__HTTP_CK_EXT_QUOTED:
-            if (c == '"') d->_state = TN__HTTP_CK_EXT_VALEND;
-            else if (c == '\\') d->_state = TN__HTTP_CK_EXT_QESC;
-            else if (c == '\t' || (c >= 0x20 && c != 0x7f)) break;
-            else { rc = TN_EBAD_CHUNK; goto fail; }
-            break;
-        case TN__HTTP_CK_EXT_QESC:
-            if (c == '\t' || (c >= 0x20 && c != 0x7f)) d->_state = TN__HTTP_CK_EXT_QUOTED;
-            else { rc = TN_EBAD_CHUNK; goto fail; }
-            break;
-        case TN__HTTP_CK_EXT_VALEND:
-            if (c == ';') d->_state = TN__HTTP_CK_EXT_NAME0;
-            else if (c == '\r') d->_state = TN__HTTP_CK_SIZE_LF;
-            else if (TN__HTTP_WS(c)) d->_state = TN__HTTP_CK_EXT_SEMI;
-            else { rc = TN_EBAD_CHUNK; goto fail; }
-            break;
-        case TN__HTTP_CK_EXT_SEMI:   /* BWS after the size or a value: the next extension's ';' */
-            if (TN__HTTP_WS(c)) break;
-            if (c == ';') d->_state = TN__HTTP_CK_EXT_NAME0;
-            else { rc = TN_EBAD_CHUNK; goto fail; }
+           HTAB) only where a ';' or '=' follows, so a line never ends in whitespace. The
+           extension states step by tn__http_ck_ext (a state per byte class). */
+        case TN__HTTP_CK_EXT_NAME0: case TN__HTTP_CK_EXT_NAME: case TN__HTTP_CK_EXT_VAL0:
+        case TN__HTTP_CK_EXT_VAL: case TN__HTTP_CK_EXT_QUOTED: case TN__HTTP_CK_EXT_QESC:
+        case TN__HTTP_CK_EXT_VALEND: case TN__HTTP_CK_EXT_SEMI: case TN__HTTP_CK_EXT_EQ:
+            d->_state = tn__http_ck_ext[d->_state - TN__HTTP_CK_EXT_NAME0][tn__http_ck_class(c)];
+            if (d->_state == TN__HTTP_CK_ERROR) { rc = TN_EBAD_CHUNK; goto fail; }
             break;
         case TN__HTTP_CK_SIZE_LF:
             if (c != '\n') { rc = TN_EBAD_CHUNK; goto fail; }

@@ -626,7 +626,7 @@ TN_API int tn_xhtml_escape_buf(tn_buf *b, tn_str in) {
     tn__hu_xhtml_escape_w(&w, in);
     if ((rc = tn__buf_w_reserve(&w, b, w.n)) != 0) return rc;
     tn__hu_xhtml_escape_w(&w, in);
-    b->len += w.n;
+    tn_buf_commit(b, w.n);
     return TN_OK;
 }
 
@@ -691,6 +691,6 @@ TN_API int tn_json_escape_buf(tn_buf *b, tn_str in) {
     tn__hu_json_escape_w(&w, in);
     if ((rc = tn__buf_w_reserve(&w, b, w.n)) != 0) return rc;
     tn__hu_json_escape_w(&w, in);
-    b->len += w.n;
+    tn_buf_commit(b, w.n);
     return TN_OK;
 }

@@ -488,8 +488,14 @@ TN__PRIVATE int tn__loop_fired_reserve(tn_loop *loop, size_t n);
 TN__PRIVATE tn__fired *tn__loop_fired(tn_loop *loop);
 TN__PRIVATE void **tn__loop_backend(tn_loop *loop);
 /* Per-loop state of other modules, one pointer each (tn__loop_slot): the random pool
-   (crypto.c, tn__random_pooled) and the WebSocket options shared by connections (ws_conn.c). */
-enum { TN__LOOP_SLOT_RANDOM, TN__LOOP_SLOT_WS, TN__LOOP_SLOTS };
+   (crypto.c, tn__random_pooled) and the WebSocket options shared by connections (ws_conn.c),
+   allocations the loop frees; then pointers to static data the loop leaves alone: the
+   stream's completion code of the read kinds a program may never start (stream.c,
+   tn__stream_rdk: one slot a kind, set by the kind's starter). */
+enum {
+    TN__LOOP_SLOT_RANDOM, TN__LOOP_SLOT_WS, TN__LOOP_SLOTS_HEAP,
+    TN__LOOP_SLOT_RD_BYTES = TN__LOOP_SLOTS_HEAP, TN__LOOP_SLOT_RD_UNTIL, TN__LOOP_SLOT_RD_INTO, TN__LOOP_SLOTS
+};
 TN__PRIVATE void **tn__loop_slot(tn_loop *loop, int which);
 
 /* ---- the poller backend contract (one backend compiled in; see poll_*.c) ---- */

@@ -114,6 +114,9 @@ struct tn_loop {
     size_t heap_len, heap_cap;
     size_t heap_stale;                /* entries of released slots still in the heap */
     uint64_t timer_seq;
+    /* tn__timer_rearm once tn_loop_call_every made a periodic timer (a program without
+       one does not link it) */
+    void (*timer_rearm)(tn_loop *loop, uint32_t slot);
 
     /* wakeup and cross-thread posts */
     tn_socket wake_fd[2];             /* tn__wake_open: read end, write end (eventfd: equal) */
@@ -800,6 +803,21 @@ TN__PRIVATE int tn__timer_add(tn_loop *loop, uint64_t when, uint64_t interval, t
     return TN_OK;
 }
 
+/* A periodic timer that fired: next beat on the original grid, after the time the callback
+   took; missed beats are skipped. */
+TN__PRIVATE void tn__timer_rearm(tn_loop *loop, uint32_t slot) {
+    tn__timer *t = &loop->timers[slot];
+    uint64_t next = t->when + t->interval;
+    tn_loop_update_time(loop);
+    if (next <= loop->now) next += ((loop->now - next) / t->interval + 1) * t->interval;
+    t->when = next;
+    t->firing = 0;
+    if (tn__heap_push(loop, slot) != 0) {
+        TN__LLOG(loop, TN_LOG_ERROR, TN_ENOMEM, "periodic timer dropped: out of memory");
+        tn__timer_release(loop, slot, 0);
+    }
+}
+
 TN_API int tn_loop_call_at(tn_loop *loop, uint64_t when_ms, tn_cb cb, void *user, tn_timer_id *out) {
     return tn__timer_add(loop, when_ms, 0, cb, user, out);
 }
@@ -813,6 +831,7 @@ TN_API int tn_loop_call_later(tn_loop *loop, uint64_t delay_ms, tn_cb cb, void *
 
 TN_API int tn_loop_call_every(tn_loop *loop, uint64_t interval_ms, tn_cb cb, void *user, tn_timer_id *out) {
     if (!loop || interval_ms == 0) return TN_EINVAL;
+    loop->timer_rearm = tn__timer_rearm;
     return tn__timer_add(loop, tn_loop_update_time(loop) + interval_ms, interval_ms, cb, user, out);
 }
 
@@ -856,21 +875,8 @@ TN__PRIVATE int tn__loop_run_timers(tn_loop *loop) {
         n++;
         t->cb(loop, t->user);
         t = &loop->timers[top.slot];   /* the callback may have grown the slot array */
-        if (t->interval > 0 && !t->cancelled) {
-            /* periodic: next beat on the original grid, after the time the callback took;
-               missed beats are skipped */
-            uint64_t next = t->when + t->interval;
-            tn_loop_update_time(loop);
-            if (next <= loop->now) next += ((loop->now - next) / t->interval + 1) * t->interval;
-            t->when = next;
-            t->firing = 0;
-            if (tn__heap_push(loop, top.slot) != 0) {
-                TN__LLOG(loop, TN_LOG_ERROR, TN_ENOMEM, "periodic timer dropped: out of memory");
-                tn__timer_release(loop, top.slot, 0);
-            }
-        } else {
-            tn__timer_release(loop, top.slot, 0);
-        }
+        if (t->interval > 0 && !t->cancelled) loop->timer_rearm(loop, top.slot);
+        else tn__timer_release(loop, top.slot, 0);
     }
     return n;
 }
@@ -911,7 +917,7 @@ TN__PRIVATE void tn__loop_release(tn_loop *loop) {
     tn__loop_blocks_trim(loop, 0);
     {
         int i;
-        for (i = 0; i < TN__LOOP_SLOTS; i++) tn__free(&a, loop->slots[i]);
+        for (i = 0; i < TN__LOOP_SLOTS_HEAP; i++) tn__free(&a, loop->slots[i]);
     }
     tn__free(&a, loop);
     tn__net_cleanup();

@@ -13,9 +13,19 @@
    candidates in adding order: the first one that matches (pattern, then method) wins. A
    candidate is checked from the segment where its trie prefix ends, one pass over the rest
    of the path. Routes whose first segment is not a literal sit at the root and are
-   candidates for every path. */
-
-#define TN__RT_TRIE_DEPTH 16
+   candidates for every path.
+   A size-optimized build (__OPTIMIZE_SIZE__, -Os) has no trie (TN__RT_FAST 0): every route
+   is a candidate, checked from the path's start in adding order. The same routes match
+   with the same captures and methods, in time linear in the number of routes (Tornado's
+   own rule: a list tried in order), for about 1.5 KB less code; the standard methods are
+   then told apart by a loop over their table, not a switch. tests/test_router_small.c runs
+   the router tests against that build. */
+#if defined(__OPTIMIZE_SIZE__)
+#  define TN__RT_FAST 0
+#else
+#  define TN__RT_FAST 1
+#  define TN__RT_TRIE_DEPTH 16
+#endif
 #define TN__RT_MAX_ROUTES 0x7fffffffu
 
 enum { TN__RT_LIT = 0, TN__RT_CAP = 1, TN__RT_REST = 2 };
@@ -26,8 +36,10 @@ enum { TN__RT_LIT = 0, TN__RT_CAP = 1, TN__RT_REST = 2 };
 #define TN__RT_GET 0x1u
 #define TN__RT_HEAD 0x2u
 #define TN__RT_ANY 0x80000000u
-static const char *const tn__rt_std[TN__RT_NSTD] = {"GET",   "HEAD",    "POST",  "PUT",    "DELETE",
-                                                    "PATCH", "OPTIONS", "TRACE", "CONNECT"};
+/* (arrays, not pointers to literals: a string literal other code shares could land in
+   another function's string section and keep it linked; and no relocations) */
+static const char tn__rt_std[TN__RT_NSTD][8] = {"GET",   "HEAD",    "POST",  "PUT",    "DELETE",
+                                                "PATCH", "OPTIONS", "TRACE", "CONNECT"};
 
 /* One compiled segment; offsets index the route's pattern text. */
 typedef struct tn__rt_seg {
@@ -53,6 +65,7 @@ typedef struct tn__rt_route {
     int opt_slash;        /* pattern ended in "/?" */
 } tn__rt_route;
 
+#if TN__RT_FAST
 typedef struct tn__rt_node {
     const char *key;      /* segment bytes (a slice of the text of the route that made it) */
     size_t key_len;
@@ -61,13 +74,16 @@ typedef struct tn__rt_node {
     uint32_t *routes;     /* routes filed here, ascending */
     size_t nroutes, routes_cap;
 } tn__rt_node;
+#endif
 
 struct tn_router {
     tn_allocator a;
     tn__rt_route *routes;
     size_t nroutes, routes_cap;
+#if TN__RT_FAST
     tn__rt_node *nodes;   /* nodes[0] is the root */
     size_t nnodes, nodes_cap;
+#endif
     void *nf_handler;
     void *nf_user;
     char err[200];
@@ -86,6 +102,7 @@ TN__PRIVATE int tn__rt_namechar(unsigned char c, int first) {
 }
 
 /* The standard-method bit of a method, or 0 for any other. */
+#if TN__RT_FAST
 TN__PRIVATE uint32_t tn__rt_method_bit(const char *p, size_t n) {
     switch (n) {
     case 3:
@@ -108,6 +125,14 @@ TN__PRIVATE uint32_t tn__rt_method_bit(const char *p, size_t n) {
     default: return 0;
     }
 }
+#else
+TN__PRIVATE uint32_t tn__rt_method_bit(const char *p, size_t n) {
+    uint32_t i;
+    for (i = 0; i < TN__RT_NSTD; i++)
+        if (strlen(tn__rt_std[i]) == n && memcmp(tn__rt_std[i], p, n) == 0) return 1u << i;
+    return 0;
+}
+#endif
 
 /* ---- errors from tn_router_add ---- */
 
@@ -292,7 +317,17 @@ TN__PRIVATE int tn__rt_parse_pattern(tn_router *r, const char *pat, size_t n, tn
     return TN_OK;
 }
 
+TN__PRIVATE int tn__rt_grow(const tn_allocator *a, void *arrp, size_t *cap, size_t need, size_t elem) {
+    void *p;
+    int rc;
+    memcpy(&p, arrp, sizeof p);
+    rc = tn__grow(a, &p, cap, need, elem);
+    memcpy(arrp, &p, sizeof p);
+    return rc;
+}
+
 /* ---- trie ---- */
+#if TN__RT_FAST
 
 TN__PRIVATE int tn__rt_keycmp(const char *a, size_t an, const char *b, size_t bn) {
     int c = memcmp(a, b, an < bn ? an : bn);
@@ -316,15 +351,6 @@ TN__PRIVATE size_t tn__rt_kid_find(const tn_router *r, const tn__rt_node *nd, co
     }
     *found = 0;
     return lo;
-}
-
-TN__PRIVATE int tn__rt_grow(const tn_allocator *a, void *arrp, size_t *cap, size_t need, size_t elem) {
-    void *p;
-    int rc;
-    memcpy(&p, arrp, sizeof p);
-    rc = tn__grow(a, &p, cap, need, elem);
-    memcpy(arrp, &p, sizeof p);
-    return rc;
 }
 
 /* Undo the nodes created since first_new (a chain hanging from one existing parent). */
@@ -445,6 +471,25 @@ TN__PRIVATE int tn__rt_iter_next(tn__rt_iter *it, uint32_t *ri, size_t *pos) {
     *pos = it->pos[best];
     return 1;
 }
+#else /* !TN__RT_FAST: every route is a candidate, from the path's start */
+typedef struct tn__rt_iter {
+    size_t n, cur;
+} tn__rt_iter;
+
+TN__PRIVATE void tn__rt_iter_init(tn__rt_iter *it, const tn_router *r, const char *p, size_t len) {
+    (void)p;
+    (void)len;
+    it->n = r->nroutes;
+    it->cur = 0;
+}
+
+TN__PRIVATE int tn__rt_iter_next(tn__rt_iter *it, uint32_t *ri, size_t *pos) {
+    if (it->cur >= it->n) return 0;
+    *ri = (uint32_t)it->cur++;
+    *pos = 0;
+    return 1;
+}
+#endif /* TN__RT_FAST */
 
 /* Match the route's segments after its trie prefix against p from pos (at a '/' or the
    end). Captures go to caps while they fit; *ncaps counts them all. Returns 1 or 0. */
@@ -514,6 +559,7 @@ TN_API int tn_router_new(const tn_allocator *alloc, tn_router **out) {
     r = (tn_router *)tn__calloc(&a, sizeof *r);
     if (!r) return TN_ENOMEM;
     r->a = a;
+#if TN__RT_FAST
     r->nodes = (tn__rt_node *)tn__calloc(&a, sizeof(tn__rt_node));
     if (!r->nodes) {
         tn__free(&a, r);
@@ -521,6 +567,7 @@ TN_API int tn_router_new(const tn_allocator *alloc, tn_router **out) {
     }
     r->nnodes = 1;
     r->nodes_cap = 1;
+#endif
     *out = r;
     return TN_OK;
 }
@@ -531,18 +578,23 @@ TN_API void tn_router_free(tn_router *r) {
     if (!r) return;
     a = r->a;
     for (i = 0; i < r->nroutes; i++) tn__free(&a, r->routes[i].mem);
+#if TN__RT_FAST
     for (i = 0; i < r->nnodes; i++) {
         tn__free(&a, r->nodes[i].kids);
         tn__free(&a, r->nodes[i].routes);
     }
-    tn__free(&a, r->routes);
     tn__free(&a, r->nodes);
+#endif
+    tn__free(&a, r->routes);
     tn__free(&a, r);
 }
 
 TN_API int tn_router_add(tn_router *r, const char *methods, const char *pattern, void *handler, void *user) {
     size_t plen, mlen, base_len, size, off_segs, off_text;
-    uint32_t mask, ncustom, nsegs, ncaps, d;
+    uint32_t mask, ncustom, nsegs, ncaps;
+#if TN__RT_FAST
+    uint32_t d;
+#endif
     int opt = 0, rc;
     tn__rt_route rt;
     char *mem, *text;
@@ -591,17 +643,21 @@ TN_API int tn_router_add(tn_router *r, const char *methods, const char *pattern,
     rt.opt_slash = opt;
     (void)tn__rt_parse_methods(r, text + plen + 1, mlen, &rt.mask, rt.custom, &rt.ncustom);
     (void)tn__rt_parse_pattern(r, text, base_len, rt.segs, &rt.nsegs, &rt.ncaps);
+#if TN__RT_FAST
     for (d = 0; d < rt.nsegs && d < TN__RT_TRIE_DEPTH && rt.segs[d].kind == TN__RT_LIT; d++) {}
     rt.depth = d;
+#endif
     if (tn__rt_grow(&r->a, &r->routes, &r->routes_cap, r->nroutes + 1, sizeof(tn__rt_route)) != 0) {
         tn__free(&r->a, mem);
         return TN_ENOMEM;
     }
+#if TN__RT_FAST
     rc = tn__rt_trie_insert(r, &rt, (uint32_t)r->nroutes);
     if (rc != 0) {
         tn__free(&r->a, mem);
         return rc;
     }
+#endif
     r->routes[r->nroutes++] = rt;
     return TN_OK;
 }

@@ -137,8 +137,10 @@ static const tn__transport_ops tn__stream_pipe_ops = {
 
 /* One queued file segment (tn__stream_sendfile): byte-stream positions [at, end) come from
    fd at off; buffered bytes before `at` go first, those after it later. Allocated only
-   while a file is being sent, so idle streams do not carry it. */
+   while a file is being sent, so idle streams do not carry it. send: tn__stream_send_file,
+   set by tn__stream_sendfile, so a program that queues no file does not link it. */
 typedef struct tn__sfseg {
+    long (*send)(tn_stream *s);
     int fd;                        /* not owned by the stream */
     int64_t off;
     uint64_t at, end;
@@ -293,7 +295,7 @@ TN__PRIVATE void tn__stream_flush(tn_stream *s) {
         size_t nbuf = tn__cbuf_size(s->wbuf);
         const tn__sfseg *sf = s->wq ? s->wq->sf : NULL;
         if (sf && s->wq->sent >= sf->at) {
-            r = tn__stream_send_file(s);
+            r = sf->send(s);
             if (r > 0) {
                 s->wq->sent += (uint64_t)r;
                 tn__stream_touch(s);
@@ -340,6 +342,38 @@ TN__PRIVATE void tn__stream_deliver(tn_stream *s, int status, const char *p, siz
     }
 }
 
+/* The read kinds a program may never start (BYTES, UNTIL, INTO) complete by code their
+   starters put in the loop (tn__loop_slot, one slot a kind): a program that never starts
+   one links none of it (--gc-sections). try_read: as tn__stream_try_read, with the
+   buffered bytes p[0..avail); 0 goes on to the checks every kind shares. */
+typedef struct tn__stream_rdk {
+    int (*try_read)(tn_stream *s, const char *p, size_t avail);
+} tn__stream_rdk;
+
+TN__PRIVATE int tn__stream_try_bytes(tn_stream *s, const char *p, size_t avail) {
+    if (s->rflags & TN_READ_STREAMING) {
+        size_t left = s->rn - s->rdone, take;
+        if (left == 0) {
+            tn__stream_deliver(s, TN_OK, NULL, 0, 0, 1);
+            return 1;
+        }
+        if (avail == 0) return 0;
+        take = TN__MIN(avail, left);
+        s->rdone += take;
+        tn__stream_deliver(s, TN_MORE, p, take, 1, 0);
+        return 1;
+    }
+    if (avail >= s->rn) {
+        tn__stream_deliver(s, TN_OK, p, s->rn, 1, 1);
+        return 1;
+    }
+    if ((s->rflags & TN_READ_PARTIAL) && avail > 0) {
+        tn__stream_deliver(s, TN_OK, p, avail, 1, 1);
+        return 1;
+    }
+    return 0;
+}
+
 /* Position of the delimiter in hay[0..n), or -1. */
 TN__PRIVATE long tn__stream_find(const char *hay, size_t n, const char *needle, size_t m) {
     const char *p = hay, *end = hay + n;
@@ -353,6 +387,49 @@ TN__PRIVATE long tn__stream_find(const char *hay, size_t n, const char *needle, 
     return -1;
 }
 
+/* (a limit's close returns 0: the shared checks then see a closed stream) */
+TN__PRIVATE int tn__stream_try_until(tn_stream *s, const char *p, size_t avail) {
+    size_t dl = s->dlen, from = s->rdone > dl - 1 ? s->rdone - (dl - 1) : 0;
+    long at = tn__stream_find(p + from, avail - from, dl > TN__DELIM_INLINE ? s->rp.delim : s->rp.inl, dl);
+    if (at >= 0) {
+        size_t total = from + (size_t)at + dl;
+        if (s->rn && total > s->rn) {
+            tn__stream_close_now(s, TN_ELIMIT);
+            return 0;
+        }
+        s->rdone = 0;
+        tn__stream_deliver(s, TN_OK, p, total, 1, 1);
+        return 1;
+    }
+    s->rdone = avail;
+    if (s->rn && avail > s->rn) tn__stream_close_now(s, TN_ELIMIT);
+    return 0;
+}
+
+TN__PRIVATE int tn__stream_try_into(tn_stream *s, const char *p, size_t avail) {
+    size_t take = TN__MIN(avail, s->rn - s->rdone);
+    if (take > 0) {
+        memcpy(s->rp.into + s->rdone, p, take);
+        s->rdone += take;
+        tn__cbuf_consume(s->rbuf, take);
+        tn__stream_trim(s);
+    }
+    if (s->rdone == s->rn || ((s->rflags & TN_READ_PARTIAL) && s->rdone > 0)) {
+        tn__stream_deliver(s, TN_OK, s->rp.into, s->rdone, 0, 1);
+        return 1;
+    }
+    return 0;
+}
+
+static const tn__stream_rdk tn__stream_rdk_bytes = { tn__stream_try_bytes };
+static const tn__stream_rdk tn__stream_rdk_until = { tn__stream_try_until };
+static const tn__stream_rdk tn__stream_rdk_into = { tn__stream_try_into };
+
+/* A starter's registration of its kind's code with the stream's loop. */
+TN__PRIVATE void tn__stream_rdk_set(tn_stream *s, int kind, const tn__stream_rdk *k) {
+    *tn__loop_slot(s->h.loop, TN__LOOP_SLOT_RD_BYTES + kind - TN__RD_BYTES) = (void *)(uintptr_t)k;
+}
+
 /* Try to complete the pending read from what is buffered. Returns 1 if a callback ran, 0
    if more bytes are needed (or the stream closed on a limit or at EOF). */
 TN__PRIVATE int tn__stream_try_read(tn_stream *s) {
@@ -360,56 +437,11 @@ TN__PRIVATE int tn__stream_try_read(tn_stream *s) {
     const char *p = tn__cbuf_ptr(s->rbuf);
     switch (s->rkind) {
     case TN__RD_BYTES:
-        if (s->rflags & TN_READ_STREAMING) {
-            size_t left = s->rn - s->rdone, take;
-            if (left == 0) {
-                tn__stream_deliver(s, TN_OK, NULL, 0, 0, 1);
-                return 1;
-            }
-            if (avail == 0) break;
-            take = TN__MIN(avail, left);
-            s->rdone += take;
-            tn__stream_deliver(s, TN_MORE, p, take, 1, 0);
-            return 1;
-        }
-        if (avail >= s->rn) {
-            tn__stream_deliver(s, TN_OK, p, s->rn, 1, 1);
-            return 1;
-        }
-        if ((s->rflags & TN_READ_PARTIAL) && avail > 0) {
-            tn__stream_deliver(s, TN_OK, p, avail, 1, 1);
-            return 1;
-        }
-        break;
-    case TN__RD_UNTIL: {
-        size_t dl = s->dlen, from = s->rdone > dl - 1 ? s->rdone - (dl - 1) : 0;
-        long at = tn__stream_find(p + from, avail - from, dl > TN__DELIM_INLINE ? s->rp.delim : s->rp.inl, dl);
-        if (at >= 0) {
-            size_t total = from + (size_t)at + dl;
-            if (s->rn && total > s->rn) {
-                tn__stream_close_now(s, TN_ELIMIT);
-                return 0;
-            }
-            s->rdone = 0;
-            tn__stream_deliver(s, TN_OK, p, total, 1, 1);
-            return 1;
-        }
-        s->rdone = avail;
-        if (s->rn && avail > s->rn) tn__stream_close_now(s, TN_ELIMIT);
-        break;
-    }
+    case TN__RD_UNTIL:
     case TN__RD_INTO: {
-        size_t take = TN__MIN(avail, s->rn - s->rdone);
-        if (take > 0) {
-            memcpy(s->rp.into + s->rdone, p, take);
-            s->rdone += take;
-            tn__cbuf_consume(s->rbuf, take);
-            tn__stream_trim(s);
-        }
-        if (s->rdone == s->rn || ((s->rflags & TN_READ_PARTIAL) && s->rdone > 0)) {
-            tn__stream_deliver(s, TN_OK, s->rp.into, s->rdone, 0, 1);
-            return 1;
-        }
+        const tn__stream_rdk *k =
+            (const tn__stream_rdk *)*tn__loop_slot(s->h.loop, TN__LOOP_SLOT_RD_BYTES + (int)s->rkind - TN__RD_BYTES);
+        if (k->try_read(s, p, avail)) return 1;
         break;
     }
     case TN__RD_FILL:
@@ -699,6 +731,8 @@ TN__PRIVATE void tn__stream_transport_want(tn_stream *s, int events) {
 TN__PRIVATE tn__handle *tn__stream_handle(tn_stream *s) { return &s->h; }
 
 /* ---- reads ---- */
+/* (BYTES, UNTIL and INTO start only from their public starters, which register the kind's
+   completion code with the loop: tn__stream_rdk_set) */
 TN__PRIVATE int tn__stream_start_read(tn_stream *s, int kind, int flags, size_t n, tn_read_cb cb, void *user) {
     if (!s || !cb) return TN_EINVAL;
     if (s->closed) return TN_ECLOSED;
@@ -720,6 +754,7 @@ TN__PRIVATE int tn__stream_start_read(tn_stream *s, int kind, int flags, size_t 
 
 TN_API int tn_stream_read_bytes(tn_stream *s, size_t n, int flags, tn_read_cb cb, void *user) {
     if (s && !(flags & TN_READ_STREAMING) && n > s->opts.max_buffer_size) return TN_EBUFFER_FULL;
+    if (s) tn__stream_rdk_set(s, TN__RD_BYTES, &tn__stream_rdk_bytes);
     return tn__stream_start_read(s, TN__RD_BYTES, flags, n, cb, user);
 }
 
@@ -729,6 +764,7 @@ TN_API int tn_stream_read_until(tn_stream *s, const void *delim, size_t delim_le
     char *d = NULL;
     if (!s || !delim || delim_len == 0 || delim_len > 64) return TN_EINVAL;
     if (s->rkind != TN__RD_NONE) return TN_EBUSY;
+    tn__stream_rdk_set(s, TN__RD_UNTIL, &tn__stream_rdk_until);
     if (delim_len > TN__DELIM_INLINE && !(d = (char *)tn__alloc(tn__loop_alloc(s->h.loop), delim_len))) return TN_ENOMEM;
     rc = tn__stream_start_read(s, TN__RD_UNTIL, 0, max_bytes, cb, user);
     if (rc != 0) {
@@ -744,6 +780,7 @@ TN_API int tn_stream_read_until(tn_stream *s, const void *delim, size_t delim_le
 TN_API int tn_stream_read_into(tn_stream *s, void *buf, size_t n, int flags, tn_read_cb cb, void *user) {
     int rc;
     if (!buf && n > 0) return TN_EINVAL;
+    if (s) tn__stream_rdk_set(s, TN__RD_INTO, &tn__stream_rdk_into);
     rc = tn__stream_start_read(s, TN__RD_INTO, flags & TN_READ_PARTIAL, n, cb, user);
     if (rc == 0) s->rp.into = (char *)buf;
     return rc;
@@ -995,6 +1032,7 @@ TN__PRIVATE int tn__stream_sendfile(tn_stream *s, int file_fd, int64_t offset, u
     if (!(sf = (tn__sfseg *)tn__alloc(tn__loop_alloc(s->h.loop), sizeof *sf))) return TN_ENOMEM;
     q = s->wq;
     q->sf = sf;
+    sf->send = tn__stream_send_file;
     sf->fd = file_fd;
     sf->off = offset;
     sf->at = q->queued;

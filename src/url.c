@@ -139,6 +139,7 @@ TN__PRIVATE int tn__url_host_port(tn_str s, int strict, tn_str *host, int *port,
     return tn__url_host_ok(*host, *bracketed, strict) ? TN_OK : TN_EBAD_URL;
 }
 
+#if !defined(__OPTIMIZE_SIZE__)
 /* reg-name bytes without '%' (RFC 3986 3.2.2: unreserved / sub-delims), for the fast path. */
 static const unsigned char tn__url_regname[256] = {
     0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
@@ -150,20 +151,26 @@ static const unsigned char tn__url_regname[256] = {
     0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
     0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
 };
+#endif
 
+/* A size-optimized build (-Os, -Oz) takes the general path for every value: the fast path
+   below is a shortcut to the same results (a reg-name of plain bytes with an optional port
+   is what the splitter and tn__url_host_ok accept too), and HTTP's Host check has its own
+   shortcut for the usual values (http_parse.c, tn__http_plain_host). */
 TN_API int tn_url_parse_host_port(tn_str s, tn_str *host, int *port) {
     tn_str h;
     int p = -1, br, rc;
+#if !defined(__OPTIMIZE_SIZE__)
     size_t i = 0, j;
+#endif
     if (!s.ptr) s = tn_str_make("", 0);
+#if !defined(__OPTIMIZE_SIZE__)
     /* fast path (every request's Host): plain reg-name bytes, then nothing or ":" digits */
-#if !defined(__OPTIMIZE_SIZE__)   /* (a size-optimized build goes byte by byte) */
     while (s.len - i >= 8) {   /* 8 lookups ANDed: one branch per 8 bytes */
         const unsigned char *u = (const unsigned char *)s.ptr + i, *t = tn__url_regname;
         if (!(t[u[0]] & t[u[1]] & t[u[2]] & t[u[3]] & t[u[4]] & t[u[5]] & t[u[6]] & t[u[7]])) break;
         i += 8;
     }
-#endif
     while (i < s.len && tn__url_regname[(unsigned char)s.ptr[i]]) i++;
     h = tn_str_make(s.ptr, i);
     if (i < s.len && s.ptr[i] == ':' && s.len - i <= 6) {
@@ -176,6 +183,9 @@ TN_API int tn_url_parse_host_port(tn_str s, tn_str *host, int *port) {
     }
     /* anything else (%XX, [IP-literal], errors): the general path decides */
     if (i != s.len && (rc = tn__url_host_port(s, 1, &h, &p, &br)) != 0) return rc;
+#else
+    if ((rc = tn__url_host_port(s, 1, &h, &p, &br)) != 0) return rc;
+#endif
     if (host) *host = h;
     if (port) *port = p;
     return TN_OK;
@@ -388,7 +398,7 @@ TN_API int tn_url_resolve_buf(tn_buf *buf, tn_str base, tn_str ref) {
     if (rc) return rc;
     if (!buf) return TN_EINVAL;
     if ((rc = tn_buf_reserve(buf, bound)) != 0) return rc;
-    buf->len += tn__url_resolve_into(&b, &r, buf->data + buf->len);
+    tn_buf_commit(buf, tn__url_resolve_into(&b, &r, tn_buf_ptr(buf) + tn_buf_size(buf)));
     return TN_OK;
 }
 
@@ -436,7 +446,7 @@ TN_API int tn_url_escape_buf(tn_buf *b, tn_str in, unsigned flags) {
     tn__url_escape_w(&w, in, flags);
     if ((rc = tn__buf_w_reserve(&w, b, w.n)) != 0) return rc;
     tn__url_escape_w(&w, in, flags);
-    b->len += w.n;
+    tn_buf_commit(b, w.n);
     return TN_OK;
 }
 
@@ -529,7 +539,7 @@ TN_API int tn_url_concat_buf(tn_buf *b, tn_str url, const tn_str *pairs, size_t 
     tn__url_concat_w(&w, url, pairs, npairs);
     if ((rc = tn__buf_w_reserve(&w, b, w.n)) != 0) return rc;
     tn__url_concat_w(&w, url, pairs, npairs);
-    b->len += w.n;
+    tn_buf_commit(b, w.n);
     return TN_OK;
 }
 
@@ -548,7 +558,7 @@ TN_API int tn_form_encode_buf(tn_buf *b, const tn_str *pairs, size_t npairs) {
     if (pairs) tn__url_pairs_w(&w, pairs, npairs);
     if ((rc = tn__buf_w_reserve(&w, b, w.n)) != 0) return rc;
     if (pairs) tn__url_pairs_w(&w, pairs, npairs);
-    b->len += w.n;
+    tn_buf_commit(b, w.n);
     return TN_OK;
 }
 

@@ -92,7 +92,7 @@ TN__PRIVATE void tn__web_release(tn__web_ctx *c) {
         }
     }
     tn_buf_consume(&c->body, tn_buf_size(&c->body));
-    if (c->body.cap > TN__WEB_KEEP_BYTES) tn_buf_free(&c->body);
+    if (tn_buf_capacity(&c->body) > TN__WEB_KEEP_BYTES) tn_buf_free(&c->body);
     if (c->args_cap > 256) {
         tn__free(app->a, c->args);
         c->args = NULL;
@@ -103,15 +103,7 @@ TN__PRIVATE void tn__web_release(tn__web_ctx *c) {
         c->files = NULL;
         c->files_cap = 0;
     }
-    c->nargs = c->nfiles = 0;
-    c->close_cb = NULL;
-    c->close_user = NULL;
-    c->data = NULL;
-    c->xsrf = tn_str_make(NULL, 0);
-    c->xsrf_raw_len = 0;
-    c->xsrf_state = 0;
-    c->refs = c->args_parsed = c->async = c->started = c->finished = c->xsrf_failed = 0;
-    c->rematched = 0;
+    memset(&c->nargs, 0, sizeof *c - offsetof(tn__web_ctx, nargs));
     c->next_free = app->free_ctx;
     app->free_ctx = c;
     app->nfree++;
@@ -129,15 +121,6 @@ TN__PRIVATE tn__web_ctx *tn__web_ctx_of(const tn_request *req) {
 }
 
 /* ---- dispatch ---- */
-TN__PRIVATE void tn__web_on_close(tn_request *req, void *user) {
-    tn__web_ctx *c = (tn__web_ctx *)user;
-    if (c->req != req) return;
-    if (c->close_cb) c->close_cb(req, c->close_user);
-    c->finished = 1;
-    c->req = NULL;
-    if (c->refs == 0) tn__web_release(c);
-}
-
 /* The server says the handler's part is over (the response finished, the request was
    detached, or a response call found the client gone), however the handler got there:
    through this layer or with the server's calls directly. */
@@ -147,6 +130,14 @@ TN__PRIVATE void tn__web_on_finish(tn_request *req, void *user) {
     c->finished = 1;
     c->req = NULL;
     if (c->refs == 0) tn__web_release(c);
+}
+
+/* The client left first: the handler's close callback, then the same end. */
+TN__PRIVATE void tn__web_on_close(tn_request *req, void *user) {
+    tn__web_ctx *c = (tn__web_ctx *)user;
+    if (c->req != req) return;
+    if (c->close_cb) c->close_cb(req, c->close_user);
+    tn__web_on_finish(req, user);
 }
 
 TN__PRIVATE int tn__web_is_safe_method(tn_str m) {
@@ -187,9 +178,7 @@ TN__PRIVATE void tn__web_on_request(tn_request *req, void *user) {
             (void)tn__web_error(c, 403, NULL, NULL);
         else
             r->fn(req, &c->m, r->user);
-    } else if (rc == TN_ENOENT) {
-        c->m.route = -1;
-        c->m.num_captures = 0;
+    } else if (rc == TN_ENOENT) {   /* the match says route -1, no captures */
         if (app->not_found.fn) app->not_found.fn(req, &c->m, app->not_found.user);
         else (void)tn__web_error(c, 404, NULL, NULL);
     } else if (rc == TN_EMETHOD_NOT_ALLOWED) {
@@ -457,7 +446,7 @@ TN_API int tn_web_writef(tn_request *req, const char *fmt, ...) {
     va_start(ap, fmt);
     (void)vsnprintf(tn_buf_ptr(&c->body) + tn_buf_size(&c->body), (size_t)n + 1, fmt, ap);
     va_end(ap);
-    c->body.len += (size_t)n;
+    tn_buf_commit(&c->body, (size_t)n);
     return TN_OK;
 }
 
@@ -473,10 +462,10 @@ TN_API int tn_web_write_json_str(tn_request *req, tn_str s) {
     tn__web_ctx *c = tn__web_ctx_of(req);
     size_t before;
     if (!c) return TN_EINVAL;
-    before = c->body.len;
+    before = tn_buf_size(&c->body);
     if (tn_buf_append(&c->body, "\"", 1) != 0 || tn_json_escape_buf(&c->body, s) != 0 ||
         tn_buf_append(&c->body, "\"", 1) != 0) {
-        c->body.len = before;
+        tn_buf_truncate(&c->body, before);
         return TN_ENOMEM;
     }
     return tn__web_json_type(c);
@@ -496,11 +485,23 @@ TN__PRIVATE void tn__web_default_ctype(tn__web_ctx *c) {
         (void)tn_response_set_header(c->req, "Content-Type", "text/html; charset=UTF-8");
 }
 
+/* The finish of a response whose head a flush sent: the rest of the body, then the end of
+   the chunked body. Reached through app->finish_flushed, which the first flush sets, so an
+   app that never flushes does not link the server's streaming calls. */
+TN__PRIVATE int tn__web_finish_flushed(tn__web_ctx *c) {
+    int rc = TN_OK;
+    if (tn_buf_size(&c->body) > 0)
+        rc = tn_response_write(c->req, tn_buf_ptr(&c->body), tn_buf_size(&c->body), NULL, NULL);
+    if (rc == TN_OK) rc = tn_response_finish(c->req);   /* TN_ECLOSED: already released */
+    return rc;
+}
+
 TN__PRIVATE int tn__web_flush(tn__web_ctx *c, tn_response_cb cb, void *user) {
     int rc = TN_OK;
     c->refs++;
     if (!c->started) {
         tn__web_default_ctype(c);
+        c->app->finish_flushed = tn__web_finish_flushed;
         rc = tn_response_start(c->req, c->status, -1);
         if (rc == TN_OK) c->started = 1;
     }
@@ -551,10 +552,7 @@ TN__PRIVATE int tn__web_finish(tn__web_ctx *c) {
         }
         rc = tn_respond(c->req, status, NULL, tn_buf_ptr(&c->body), tn_buf_size(&c->body));
     } else {
-        rc = TN_OK;
-        if (tn_buf_size(&c->body) > 0)
-            rc = tn_response_write(c->req, tn_buf_ptr(&c->body), tn_buf_size(&c->body), NULL, NULL);
-        if (rc == TN_OK) rc = tn_response_finish(c->req);   /* TN_ECLOSED: already released */
+        rc = c->app->finish_flushed(c);   /* set by the flush that started the head */
     }
     if (rc == TN_OK || rc == TN_ECLOSED) c->finished = 1;
     tn__web_unref(c);

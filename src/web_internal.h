@@ -38,18 +38,20 @@ struct tn__web_ctx {
     tn_buf body;                    /* buffered response body */
     tn__web_block *blocks;
     tn__web_arg *args;
-    size_t nargs, args_cap;
+    size_t args_cap;
     tn_web_file *files;
-    size_t nfiles, files_cap;
+    size_t files_cap;
+    unsigned char xsrf_raw[64];     /* xsrf_raw_len bytes valid */
+    int64_t xsrf_ts;
+    int status;
+    /* from here to the end: zero when a request starts (tn__web_release clears it) */
+    size_t nargs, nfiles;
     tn_request_cb close_cb;
     void *close_user;
     void *data;
     tn_str xsrf;                    /* the masked token made for this request */
-    unsigned char xsrf_raw[64];
     size_t xsrf_raw_len;
-    int64_t xsrf_ts;
     int xsrf_state;                 /* 0 not read, 1 from the cookie, 2 generated */
-    int status;
     int refs;                       /* > 0 while the app is inside a call for this request */
     int xsrf_failed;                /* streaming route: answer 403 once the body is drained */
     int rematched;                  /* streaming route: captures re-pointed after the head moved */
@@ -76,6 +78,8 @@ struct tn_app {
     size_t nstream;                 /* streaming routes */
     tn_request_cb stream_heads;     /* set by tn_app_route_stream (tn__web_on_headers): an app
                                        without streaming routes does not link that path */
+    int (*finish_flushed)(tn__web_ctx *c);   /* set by the first flush (tn__web_flush): an app
+                                       that never flushes does not link the chunked path */
     int closing;
     tn_cb close_cb;
     void *close_user;

@@ -885,6 +885,67 @@ TN_TEST(chunked_decode) {
     }
 }
 
+/* Every byte in every chunk-extension state: accepted (more input wanted) or TN_EBAD_CHUNK
+   right away, as RFC 9112 §7.1.1 (BWS, token, quoted-string with quoted-pair) says. */
+TN_TEST(chunked_extension_every_byte) {
+    static const struct { const char *prefix; const char *state; } st[] = {
+        {"5;", "name0"}, {"5;a", "name"}, {"5;a ", "eq"}, {"5;a=", "val0"}, {"5;a=b", "val"},
+        {"5;a=\"", "quoted"}, {"5;a=\"\\", "qesc"}, {"5;a=\"b\"", "valend"}, {"5 ", "semi"},
+    };
+    size_t i;
+    int c;
+    for (i = 0; i < sizeof st / sizeof st[0]; i++) {
+        for (c = 0; c < 256; c++) {
+            tn_http_chunked d;
+            char buf[16], one = (char)c;
+            size_t len = strlen(st[i].prefix);
+            int ws = c == ' ' || c == '\t', tok = tn_http_is_token(tn_str_make(&one, 1)), qd = c == '\t' || (c >= 0x20 && c != 0x7f);
+            int ok, rc;
+            const char *s = st[i].state;
+            if (!strcmp(s, "name0")) ok = ws || tok;
+            else if (!strcmp(s, "name")) ok = tok || ws || c == '=' || c == ';' || c == '\r';
+            else if (!strcmp(s, "eq")) ok = ws || c == '=' || c == ';';
+            else if (!strcmp(s, "val0")) ok = ws || tok || c == '"';
+            else if (!strcmp(s, "val")) ok = tok || ws || c == ';' || c == '\r';
+            else if (!strcmp(s, "quoted") || !strcmp(s, "qesc")) ok = qd;
+            else if (!strcmp(s, "valend")) ok = ws || c == ';' || c == '\r';
+            else ok = ws || c == ';';
+            memcpy(buf, st[i].prefix, len);
+            buf[len++] = one;
+            memset(&d, 0, sizeof d);
+            rc = tn_http_decode_chunked(&d, buf, &len);
+            TN_CHECKF(rc == (ok ? TN_EINCOMPLETE : TN_EBAD_CHUNK), "state %s byte 0x%02x: %s", s, c, tn_err_name(rc));
+        }
+    }
+}
+
+/* tn_url_parse_host_port's results, host and port: a size-optimized build (the _small
+   variant of these tests) takes the general path for the values an -O2 build's fast path
+   decides, and both must agree with these. */
+TN_TEST(host_port_values) {
+    static const struct { const char *in; int rc; const char *host; int port; } v[] = {
+        {"example.com", TN_OK, "example.com", -1}, {"example.com:8080", TN_OK, "example.com", 8080},
+        {"h:", TN_OK, "h", -1}, {":", TN_OK, "", -1}, {"", TN_OK, "", -1}, {":80", TN_OK, "", 80},
+        {"a-b.c_d~e!$&'()*+,;=:65535", TN_OK, "a-b.c_d~e!$&'()*+,;=", 65535},
+        {"h:065535", TN_OK, "h", 65535}, {"h:0000080", TN_OK, "h", 80}, {"h:0", TN_OK, "h", 0},
+        {"h:65536", TN_EBAD_URL, NULL, 0}, {"h:1a", TN_EBAD_URL, NULL, 0}, {"h:-1", TN_EBAD_URL, NULL, 0},
+        {"a:b:c", TN_EBAD_URL, NULL, 0}, {"a b", TN_EBAD_URL, NULL, 0}, {"a\xc3\xa4", TN_EBAD_URL, NULL, 0},
+        {"%41b", TN_OK, "%41b", -1}, {"%4", TN_EBAD_URL, NULL, 0}, {"a/b", TN_EBAD_URL, NULL, 0},
+        {"[::1]:8", TN_OK, "::1", 8}, {"[::1]", TN_OK, "::1", -1}, {"[::1]x", TN_EBAD_URL, NULL, 0},
+        {"[fe80::1%25eth0]", TN_EBAD_URL, NULL, 0}, {"[1.2.3.4]", TN_EBAD_URL, NULL, 0},
+        {"www.kittyhell.com", TN_OK, "www.kittyhell.com", -1}, {"www.kittyhell.com:443", TN_OK, "www.kittyhell.com", 443},
+    };
+    size_t i;
+    for (i = 0; i < sizeof v / sizeof v[0]; i++) {
+        tn_str h;
+        int port = -2, rc = tn_url_parse_host_port(tn_str_c(v[i].in), &h, &port);
+        TN_CHECKF(rc == v[i].rc, "%s: %s", v[i].in, tn_err_name(rc));
+        if (rc == TN_OK && v[i].rc == TN_OK)
+            TN_CHECKF(tn_str_eq_c(h, v[i].host) && port == v[i].port, "%s: host %.*s port %d", v[i].in, (int)h.len, h.ptr,
+                      port);
+    }
+}
+
 static const err_case chunked_errors[] = {
     E("0x5\r\nhello\r\n0\r\n\r\n", TN_EBAD_CHUNK),
     E("+5\r\nhello\r\n0\r\n\r\n", TN_EBAD_CHUNK),
@@ -1612,7 +1673,7 @@ TN_TEST(llhttp_conformance) {
     TN_EQ_INT(failed, 0);
 }
 
-TN_TESTS(TN_CASE(scanners_every_byte_every_offset), TN_CASE(reuse_without_reset), TN_CASE(request_basic), TN_CASE(request_target_forms), TN_CASE(request_host_authority), TN_CASE(request_host_word_check), TN_CASE(request_host_port_check), TN_CASE(request_target_bytes), TN_CASE(request_prefixes_and_resume),
+TN_TESTS(TN_CASE(chunked_extension_every_byte), TN_CASE(host_port_values), TN_CASE(scanners_every_byte_every_offset), TN_CASE(reuse_without_reset), TN_CASE(request_basic), TN_CASE(request_target_forms), TN_CASE(request_host_authority), TN_CASE(request_host_word_check), TN_CASE(request_host_port_check), TN_CASE(request_target_bytes), TN_CASE(request_prefixes_and_resume),
          TN_CASE(request_resume_moved_buffer), TN_CASE(request_dribble_is_linear), TN_CASE(response_basic),
          TN_CASE(request_errors), TN_CASE(nul_bytes), TN_CASE(limits), TN_CASE(error_status_map),
          TN_CASE(smuggling_suite), TN_CASE(framing_requests), TN_CASE(framing_responses),

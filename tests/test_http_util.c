@@ -615,6 +615,38 @@ static void *fa_alloc(size_t n, void *u) { (void)u; return fail_now ? NULL : mal
 static void *fa_realloc(void *p, size_t n, void *u) { (void)u; return fail_now ? NULL : realloc(p, n); }
 static void fa_free(void *p, void *u) { (void)u; free(p); }
 
+/* tn_buf: consume from the front, write in place (reserve, commit), truncate, capacity. */
+TN_TEST(buf_in_place) {
+    tn_buf b;
+    size_t cap;
+    TN_OK_RC(tn_buf_init(&b, NULL));
+    TN_EQ_UINT(tn_buf_capacity(&b), 0);
+    TN_OK_RC(tn_buf_append(&b, "hello world", 11));
+    tn_buf_consume(&b, 6);
+    TN_EQ_MEM(tn_buf_ptr(&b), "world", 5);
+    TN_OK_RC(tn_buf_reserve(&b, 16));
+    cap = tn_buf_capacity(&b);
+    TN_CHECK(cap >= 5 + 16);
+    memcpy(tn_buf_ptr(&b) + tn_buf_size(&b), "!?", 2);
+    tn_buf_commit(&b, 1);                          /* only the '!' counts */
+    TN_EQ_UINT(tn_buf_size(&b), 6);
+    TN_EQ_MEM(tn_buf_ptr(&b), "world!", 6);
+    tn_buf_commit(&b, (size_t)-1);                 /* clamped to the room there is */
+    TN_CHECK(tn_buf_size(&b) <= cap);
+    TN_EQ_UINT(tn_buf_capacity(&b), cap);
+    tn_buf_truncate(&b, 3);
+    TN_EQ_UINT(tn_buf_size(&b), 3);
+    TN_EQ_MEM(tn_buf_ptr(&b), "wor", 3);
+    tn_buf_truncate(&b, 10);                       /* not smaller: nothing changes */
+    TN_EQ_UINT(tn_buf_size(&b), 3);
+    TN_OK_RC(tn_buf_append(&b, "ld", 2));
+    TN_EQ_MEM(tn_buf_ptr(&b), "world", 5);
+    tn_buf_truncate(&b, 0);
+    TN_EQ_UINT(tn_buf_size(&b), 0);
+    tn_buf_free(&b);
+    TN_EQ_UINT(tn_buf_capacity(&b), 0);
+}
+
 TN_TEST(buf_variants_enomem) {
     tn_allocator a;
     tn_buf b;
@@ -1521,7 +1553,7 @@ TN_TEST(multipart_boundary_helper) {
 TN_TESTS(TN_CASE(url_parse_rfc3986_examples), TN_CASE(url_parse_rfc3986_references),
          TN_CASE(url_parse_details), TN_CASE(url_parse_limit), TN_CASE(url_llhttp_cases),
          TN_CASE(url_resolve), TN_CASE(remove_dot_segments), TN_CASE(split_host_port), TN_CASE(url_parse_host_port), TN_CASE(url_escape), TN_CASE(url_unescape), TN_CASE(url_concat),
-         TN_CASE(form_encode), TN_CASE(buf_variants_enomem), TN_CASE(query_iter_raw),
+         TN_CASE(form_encode), TN_CASE(buf_variants_enomem), TN_CASE(buf_in_place), TN_CASE(query_iter_raw),
          TN_CASE(query_iter_decoded), TN_CASE(query_iter_limit), TN_CASE(header_params),
          TN_CASE(date_format_known), TN_CASE(date_roundtrip_vs_gmtime), TN_CASE(date_parse_forms),
          TN_CASE(range_parse), TN_CASE(content_range_format), TN_CASE(etag_match), TN_CASE(reasons), TN_CASE(xhtml_escape),

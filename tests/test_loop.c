@@ -11,6 +11,8 @@
 #  define fd_pair(fds) socketpair(AF_UNIX, SOCK_STREAM, 0, fds)
 #else
 #  define fd_pair(fds) pipe(fds)
+#  include <fcntl.h>
+#  include <sys/resource.h>
 #endif
 
 static tn_loop *new_counted_loop(counting_alloc *ca) {
@@ -516,6 +518,71 @@ TN_TEST(fd_watchers_many) {
     TN_OK_RC(tn_loop_free(loop));
 }
 
+/* Watchers on sparse, large descriptor values (Windows SOCKETs are arbitrary handle values,
+   not small dense ints): pipe ends moved to the top of the open-file limit and scattered
+   below it. With the SOCKET -> slot map (TN__FD_MAP, the Windows build and build.fdmap.*)
+   this drives hashing of far-apart keys; without it, the watcher table's growth to a large
+   index. Each callback gets its own fd, and poll_fds reports the values as they are. */
+#define SPARSE_PAIRS 6
+TN_TEST(fd_watchers_sparse) {
+#if defined(_WIN32)
+    TN_SKIP("POSIX only: moves descriptors with fcntl(F_DUPFD); the Windows run gets real SOCKET values");
+#else
+    tn_loop *loop = new_loop();
+    struct rlimit rl;
+    long top, want[SPARSE_PAIRS];
+    int fds[SPARSE_PAIRS][2], i, round, pending;
+    manyctx m[SPARSE_PAIRS];
+    tn_pollfd pf[SPARSE_PAIRS + 1];
+    size_t n, k;
+    TN_CHECK(getrlimit(RLIMIT_NOFILE, &rl) == 0);
+    top = rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > 65536 ? 65536 : (long)rl.rlim_cur;
+    if (top < 512) TN_SKIP("open-file limit %ld is too low for sparse descriptors", top);
+    /* far apart, not in order, one at the very top */
+    want[0] = top - 1; want[1] = 257; want[2] = top / 2 + 13; want[3] = 300;
+    want[4] = top / 4 + 1; want[5] = top - 97;
+    memset(m, 0, sizeof m);
+    for (i = 0; i < SPARSE_PAIRS; i++) {
+        int p[2], hi;
+        TN_CHECK(pipe(p) == 0);
+        hi = fcntl(p[0], F_DUPFD, (int)want[i]);
+        TN_CHECKF(hi == (int)want[i], "F_DUPFD %ld gave %d", want[i], hi);
+        close(p[0]);
+        fds[i][0] = hi;
+        fds[i][1] = p[1];
+        m[i].fd = hi;
+        TN_OK_RC(tn_loop_add_fd(loop, hi, TN_EV_READ, many_read, &m[i]));
+    }
+    TN_EQ_RC(tn_loop_add_fd(loop, fds[2][0], TN_EV_READ, many_read, &m[2]), TN_EEXIST);
+    TN_OK_RC(tn_loop_remove_fd(loop, fds[3][0]));   /* one leaves: its slot must not answer */
+    TN_EQ_UINT(tn_loop_alive(loop), (size_t)SPARSE_PAIRS - 1);
+    n = tn_loop_poll_fds(loop, pf, SPARSE_PAIRS + 1);
+    TN_EQ_UINT(n, (size_t)SPARSE_PAIRS);   /* five pipes and the loop's wakeup fd */
+    for (i = 0; i < SPARSE_PAIRS; i++) {
+        int seen = 0;
+        for (k = 0; k < n; k++) seen += pf[k].fd == fds[i][0];
+        TN_EQ_INT(seen, i == 3 ? 0 : 1);
+    }
+    for (i = 0; i < SPARSE_PAIRS; i++) TN_CHECK(write(fds[i][1], "x", 1) == 1);
+    for (round = 0; round < 200; round++) {
+        TN_CHECK(tn_loop_run_once(loop, 50) >= 0);
+        for (pending = 0, i = 0; i < SPARSE_PAIRS; i++) pending += i != 3 && m[i].reads == 0;
+        if (!pending) break;
+    }
+    for (i = 0; i < SPARSE_PAIRS; i++) {
+        TN_EQ_INT(m[i].wrong_fd, 0);
+        TN_EQ_INT(m[i].reads, i == 3 ? 0 : 1);
+    }
+    for (i = 0; i < SPARSE_PAIRS; i++) {
+        TN_EQ_RC(tn_loop_remove_fd(loop, fds[i][0]), i == 3 ? TN_ENOENT : TN_OK);
+        close(fds[i][0]);
+        close(fds[i][1]);
+    }
+    TN_EQ_UINT(tn_loop_alive(loop), 0);
+    TN_OK_RC(tn_loop_free(loop));
+#endif
+}
+
 /* ---- run / stop / run_until ---- */
 static void do_stop(tn_loop *loop, void *u) { (void)u; tn_loop_stop(loop); }
 static void set_flag(tn_loop *loop, void *u) { (void)loop; *(volatile int *)u = 1; }
@@ -679,6 +746,7 @@ TN_TESTS(
     TN_CASE(fd_watchers),
     TN_CASE(fd_update_pause),
     TN_CASE(fd_watchers_many),
+    TN_CASE(fd_watchers_sparse),
     TN_CASE(run_stop_run_until),
     TN_CASE(allocator_counts_balance),
     TN_CASE(allocator_failure_is_enomem),

@@ -275,6 +275,15 @@ TN_TEST(methods) {
     EXPECT_RC(r, "TRACE", "/r", TN_EMETHOD_NOT_ALLOWED);
     EXPECT(r, "TRACE", "/any", 5);
     EXPECT(r, "X-CUSTOM", "/any", 5);
+    EXPECT_RC(r, "GE", "/r", TN_EMETHOD_NOT_ALLOWED);    /* a standard method's prefix, */
+    EXPECT_RC(r, "GETS", "/r", TN_EMETHOD_NOT_ALLOWED);  /* or one extended, is another */
+    {   /* the method is its bytes: "GET" and a NUL is not GET (nor a read past "GET") */
+        tn_route_match m;
+        memset(&m, 0, sizeof m);
+        TN_EQ_RC(tn_router_match(r, tn_str_make("GET\0X", 5), tn_str_c("/r"), &m), TN_EMETHOD_NOT_ALLOWED);
+        TN_EQ_RC(tn_router_match(r, tn_str_make("POSTX", 4), tn_str_c("/r"), &m), TN_OK);
+        TN_EQ_INT(tag(&m), 1);
+    }
     tn_router_free(r);
 }
 
