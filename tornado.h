@@ -19326,7 +19326,7 @@ TN__PRIVATE void tn__hs_req_put(tn_request *r) {
     if (r->wcb_len > 0 || r->in_wcb > 0) return;   /* the last write callback releases it */
     tn__free(a, r->own);
     r->own = NULL;
-    if (srv->nfree < TN__HS_REQ_CACHE && tn_buf_size(&r->out) < 4096 && r->out.cap <= 16384 && r->wcb_cap <= 64) {
+    if (srv->nfree < TN__HS_REQ_CACHE && tn_buf_size(&r->out) < 4096 && tn_buf_capacity(&r->out) <= 16384 && r->wcb_cap <= 64) {
         r->next_free = srv->free_reqs;
         srv->free_reqs = r;
         srv->nfree++;
@@ -19726,7 +19726,7 @@ TN__PRIVATE int tn__response_remove_header(tn_request *r, const char *name, cons
     while ((at = tn__hs_hdr_find(r, pos, name, prefix, &end, NULL)) != (size_t)-1) {
         char *p = tn_buf_ptr(&r->out);
         memmove(p + at, p + end, tn_buf_size(&r->out) - end);
-        r->out.len -= end - at;
+        tn_buf_truncate(&r->out, tn_buf_size(&r->out) - (end - at));
         found = 1;
         pos = at;
     }
@@ -19766,7 +19766,7 @@ TN__PRIVATE int tn__hs_add_line(tn_request *r, const char *name, size_t nl, cons
     p = tn__hs_put_str(p, ": ", 2);
     p = tn__hs_put_str(p, value, vl);
     (void)tn__hs_put_str(p, "\r\n", 2);
-    r->out.len += nl + vl + 4;
+    tn_buf_commit(&r->out, nl + vl + 4);
     return TN_OK;
 }
 
@@ -19816,7 +19816,7 @@ TN__PRIVATE int tn__hs_gzip_headers(tn_request *r) {
         line = tn_buf_ptr(&r->out);
         memmove(line + end - 2 + 17, line + end - 2, tn_buf_size(&r->out) - (end - 2));
         memcpy(line + end - 2, ", Accept-Encoding", 17);
-        r->out.len += 17;
+        tn_buf_commit(&r->out, 17);
     } else if (have_vary == 0 && tn__hs_add_header(r, "Vary", "Accept-Encoding") != 0) {
         return TN_ENOMEM;
     }
@@ -19920,7 +19920,7 @@ TN_API int tn_response_clear_headers(tn_request *req, const char *keep) {
             continue;
         }
         memmove(p + pos, p + end, tn_buf_size(&req->out) - end);
-        req->out.len -= end - pos;
+        tn_buf_truncate(&req->out, tn_buf_size(&req->out) - (end - pos));
     }
     req->conn_upgrade = 0;
     return TN_OK;
