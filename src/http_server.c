@@ -1641,8 +1641,10 @@ TN__PRIVATE void tn__hs_on_ready(tn__defer *d) {
             int was_last = c == last;
             c->ready = 0;
             if (!tn__hc_detached(tn__hc_stream(c)) && !tn_stream_closed(tn__hc_stream(c)) && c->state != TN__HC_CLOSING &&
-                c->state != TN__HC_LINGER)
-                tn__hc_next(c);
+                c->state != TN__HC_LINGER) {
+                if (c->state == TN__HC_BODY) tn__hc_process(c);   /* a resumed streamed body */
+                else tn__hc_next(c);
+            }
             if (was_last) break;
             c = next;
         }

@@ -35,6 +35,10 @@ typedef struct server {
     char order[128];           /* /order?X: the X of each request, in the order handled */
     volatile int norder;
     volatile int paused, release;   /* pause_loop: the loop thread waits for release */
+    volatile int body_pauses;       /* /upload-paused: times the body was paused */
+    volatile int bytes_while_paused;/* body bytes delivered between a pause and its resume */
+    int body_is_paused;
+    tn_request *paused_req;
 } server;
 
 static server *g;   /* the handlers below read their settings from here */
@@ -209,9 +213,36 @@ static void on_body(tn_request *req, int status, tn_str data, void *user) {
     }
 }
 
+/* /upload-paused: the body is paused after every piece and resumed 20 ms later from a
+   timer (flow control, as a handler writing to a slow disk would do) */
+static void resume_body(tn_loop *loop, void *user) {
+    server *s = (server *)user;
+    (void)loop;
+    s->body_is_paused = 0;
+    tn_request_resume(s->paused_req);
+}
+
+static void on_body_paused(tn_request *req, int status, tn_str data, void *user) {
+    server *s = (server *)user;
+    if (status == TN_MORE) {
+        if (s->body_is_paused) s->bytes_while_paused += (int)data.len;
+        s->streamed_bytes += data.len;
+        if (!s->body_is_paused) {
+            s->body_is_paused = 1;
+            s->body_pauses++;
+            s->paused_req = req;
+            tn_request_pause(req);
+            TN_OK_RC(tn_loop_call_later(s->loop, 20, resume_body, s, NULL));
+        }
+        return;
+    }
+    on_body(req, status, data, user);
+}
+
 static void on_headers(tn_request *req, void *user) {
     server *s = (server *)user;
     if (tn_str_eq_c(tn_request_path(req), "/upload")) TN_OK_RC(tn_request_stream_body(req, on_body, s));
+    if (tn_str_eq_c(tn_request_path(req), "/upload-paused")) TN_OK_RC(tn_request_stream_body(req, on_body_paused, s));
 }
 
 static void access_log(const tn_request *req, int status, uint64_t bytes, uint64_t usec, void *user) {
@@ -623,6 +654,33 @@ TN_TEST(streamed_request_body) {
     usleep(50000);
     TN_EQ_INT(s->stream_ends, 1);
     TN_EQ_RC(s->stream_status, TN_EBAD_CHUNK);
+    close(fd);
+    stop_server(s);
+}
+
+/* A streamed body paused by its handler and resumed from a timer: no bytes arrive while
+   paused, the body resumes where it stopped (its bytes are never taken for a request head),
+   and the request pipelined behind it is answered after. */
+TN_TEST(streamed_request_body_pause_resume) {
+    server *s = start_server(NULL);
+    static char buf[4096], chunk[20000];
+    int closed, fd;
+    fd = cli_connect(s->port, 0);
+    memset(chunk, 'p', sizeof chunk);
+    cli_sends(fd, "PUT /upload-paused HTTP/1.1\r\nHost: t\r\nContent-Length: 60000\r\n\r\n");
+    cli_send(fd, chunk, sizeof chunk);
+    usleep(30000);
+    cli_send(fd, chunk, sizeof chunk);
+    usleep(30000);
+    cli_send(fd, chunk, sizeof chunk);
+    cli_sends(fd, "GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+    cli_recv_n(fd, buf, sizeof buf, 5000, &closed, 2);
+    TN_CHECKF(strstr(buf, "streamed 60000") != NULL, "got: %.200s", buf);
+    TN_CHECK(strstr(buf, "Hello, world") != NULL);
+    TN_EQ_INT(count_status(buf, 400), 0);
+    TN_CHECK(s->body_pauses >= 2);
+    TN_EQ_INT(s->bytes_while_paused, 0);
+    TN_EQ_INT(s->stream_status, TN_OK);
     close(fd);
     stop_server(s);
 }
@@ -1139,6 +1197,7 @@ TN_TESTS(
     TN_CASE(malformed_and_limits_get_status_then_close),
     TN_CASE(responses_streamed_fixed_and_headers),
     TN_CASE(streamed_request_body),
+    TN_CASE(streamed_request_body_pause_resume),
     TN_CASE(async_handler_and_client_that_leaves),
     TN_CASE(idle_header_and_body_timeouts),
     TN_CASE(no_keep_alive_max_connections_xheaders),
