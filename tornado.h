@@ -19524,7 +19524,7 @@ TN__PRIVATE int tn__hs_req_send_head(tn_request *r, int status, int64_t length, 
                                      const char *ct, size_t ctl) {
     tn_stream *s = tn__hc_stream(r->conn);
     size_t need = 512 + tn_buf_size(&r->out) + r->srv->pre_len + ctl, hl;
-    char *buf;
+    char stack[1024], *buf = stack;   /* a larger body's head: no allocation when it fits */
     tn_str v[2];
     int rc;
     if (blen <= TN__HS_INLINE_BODY) {
@@ -19534,12 +19534,12 @@ TN__PRIVATE int tn__hs_req_send_head(tn_request *r, int status, int64_t length, 
         if (blen) memcpy(buf + hl, body, blen);
         return tn__stream_write_commit(s, hl + blen);
     }
-    if (!(buf = (char *)tn__alloc(tn__loop_alloc(r->srv->loop), need))) return TN_ENOMEM;
+    if (need > sizeof stack && !(buf = (char *)tn__alloc(tn__loop_alloc(r->srv->loop), need))) return TN_ENOMEM;
     hl = tn__hs_req_format_head(r, buf, status, length, ct, ctl);
     v[0] = tn_str_make(buf, hl);
     v[1] = tn_str_make((const char *)body, blen);
     rc = tn_stream_writev(s, v, 2, NULL, NULL);
-    tn__free(tn__loop_alloc(r->srv->loop), buf);
+    if (buf != stack) tn__free(tn__loop_alloc(r->srv->loop), buf);
     return rc;
 }
 
