@@ -68,6 +68,8 @@ def fmt(v):
         return "%.2fM" % (v / 1e6)
     if v >= 1e4:
         return "%.1fk" % (v / 1e3)
+    if v < 1:
+        return "%.3f" % v   # CPU microseconds per request
     return "%.1f" % v
 
 
@@ -220,41 +222,44 @@ def wrk(port, pipeline):
     return (float(rps.group(1)) if rps else None, int(reqs.group(1)) if reqs else None, lat, busy)
 
 
-def server_runs(name, cmd, port, pid_of=None):
-    """Start a server, run the wrk cases and the idle-connection probe against it."""
-    out = {}
+HTTP_ROUNDS = 3
+
+
+def start_server(name, cmd, port, pid_of=None):
+    """Start a server; returns (process, pid to measure) or None if it does not listen."""
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    if not wait_port(port):
+        print("  (%s did not start)" % name)
+        stop_server(proc)
+        return None
+    return proc, (pid_of() if pid_of else proc.pid)
+
+
+def stop_server(proc):
+    proc.terminate()
     try:
-        if not wait_port(port):
-            print("  (%s did not start)" % name)
-            return out
-        pid = pid_of() if pid_of else proc.pid
-        for case, pipe in (("keep-alive", False), ("pipelined", True)):
-            c0, u0 = cpu_seconds(pid), cpu_seconds(pid, True)
-            rps, reqs, p99, busy = wrk(port, pipe)
-            cpu, user = cpu_seconds(pid) - c0, cpu_seconds(pid, True) - u0
-            out[case] = (rps, p99, cpu / reqs * 1e6 if reqs else None,
-                         user / reqs * 1e6 if reqs else None, busy * 100)
-        p = subprocess.run([sys.executable, "bench/idle_conns.py", str(port), "9000", str(pid)],
-                           capture_output=True, text=True, timeout=120)
-        m = re.match(r"idle (-?\d+)", p.stdout.strip())
-        out["idle"] = int(m.group(1)) if m else None
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-    return out
+        proc.wait(5)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def median(xs):
+    xs = sorted(x for x in xs if x is not None)
+    return xs[len(xs) // 2] if xs else None
 
 
 def bench_http(peer_ok):
+    """Every server runs at once (an idle one costs nothing); the wrk cases go round robin
+    over them HTTP_ROUNDS times, so a slow moment of the machine hits every column, and each
+    figure is the median of its rounds. Then the idle-connection probe, one server at a time."""
     if not shutil.which("wrk"):
         print("\n== HTTP hello world: skipped (wrk not found: apt-get install wrk) ==")
         return
-    results = {}
+    servers = []   # (name, port, proc, pid)
     p = free_port()
-    results["tornado.h"] = server_runs("tornado.h", ["build/examples/hello", "--port", str(p)], p)
+    s = start_server("tornado.h", ["build/examples/hello", "--port", str(p)], p)
+    if s:
+        servers.append(("tornado.h", p) + s)
     nginx = shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None)
     if nginx:
         d = os.path.join(ROOT, "build", "bench", "nginx")
@@ -262,17 +267,44 @@ def bench_http(peer_ok):
         p = free_port()
         with open(os.path.join(d, "nginx.conf"), "w") as f:
             f.write(NGINX_CONF % {"dir": d, "port": p})
-
-        def worker_pid():
-            return nginx_worker(d)
-        time.sleep(0.2)
-        results["nginx"] = server_runs("nginx", [nginx, "-c", os.path.join(d, "nginx.conf")], p, worker_pid)
+        s = start_server("nginx", [nginx, "-c", os.path.join(d, "nginx.conf")], p)
+        if s:
+            time.sleep(0.2)
+            servers.append(("nginx", p, s[0], nginx_worker(d)))
     else:
         print("(nginx not found: apt-get install nginx-light; its column stays empty)")
     if peer_ok:
         p = free_port()
-        results["Py Tornado"] = server_runs("Python Tornado", [PYTORNADO, "bench/tornado_hello.py", str(p)], p)
-    print("\n== HTTP hello world: wrk -t1 -c64 -d5s, one server process each ==")
+        s = start_server("Python Tornado", [PYTORNADO, "bench/tornado_hello.py", str(p)], p)
+        if s:
+            servers.append(("Py Tornado", p) + s)
+    rounds = {}    # (server, case) -> list of (rps, p99, cpu/req, user/req, wrk busy %)
+    try:
+        for _ in range(HTTP_ROUNDS):
+            for name, port, proc, pid in servers:
+                for case, pipe in (("keep-alive", False), ("pipelined", True)):
+                    c0, u0 = cpu_seconds(pid), cpu_seconds(pid, True)
+                    rps, reqs, p99, busy = wrk(port, pipe)
+                    cpu, user = cpu_seconds(pid) - c0, cpu_seconds(pid, True) - u0
+                    rounds.setdefault((name, case), []).append(
+                        (rps, p99, cpu / reqs * 1e6 if reqs else None,
+                         user / reqs * 1e6 if reqs else None, busy * 100))
+        results = {}
+        for name, port, proc, pid in servers:
+            out = {}
+            for case in ("keep-alive", "pipelined"):
+                rs = rounds.get((name, case), [])
+                if rs:
+                    out[case] = tuple(median(r[i] for r in rs) for i in range(5))
+            p = subprocess.run([sys.executable, "bench/idle_conns.py", str(port), "9000", str(pid)],
+                               capture_output=True, text=True, timeout=120)
+            m = re.match(r"idle (-?\d+)", p.stdout.strip())
+            out["idle"] = int(m.group(1)) if m else None
+            results[name] = out
+    finally:
+        for name, port, proc, pid in servers:
+            stop_server(proc)
+    print("\n== HTTP hello world: wrk -t1 -c64 -d%ds, one server process each, median of %d rounds ==" % (WRK_SECONDS, HTTP_ROUNDS))
     print("  %-30s %12s %12s %12s %10s %10s" % ("figure", "tornado.h", "nginx", "Py Tornado", "vs nginx", "vs Tornado"))
     ours = results.get("tornado.h", {})
 
@@ -295,6 +327,11 @@ def bench_http(peer_ok):
         line("  of which user space", lambda r, k=case: (r.get(k) or (None,) * 5)[3], False)
         line("  wrk's own CPU % of a core", lambda r, k=case: (r.get(k) or (None,) * 5)[4], None)
     line("RSS bytes per idle connection", lambda r: r.get("idle"), False)
+    for case in ("keep-alive", "pipelined"):
+        a, b = rounds.get(("tornado.h", case), []), rounds.get(("nginx", case), [])
+        per = ["%.2fx" % (y[2] / x[2]) for x, y in zip(a, b) if x[2] and y[2]]
+        if per:
+            print("  %s CPU per request, nginx / tornado.h in each round: %s" % (case, " ".join(per)))
     print("  (ratios: higher is better for tornado.h. wrk shares the 2 cores with the server: when")
     print("   wrk's own CPU nears 100%, keep-alive requests/s measure wrk, not the server. Kernel TCP")
     print("   work is the same for every server; user-space CPU per request is the server's own code)")
