@@ -827,9 +827,30 @@ TN__PRIVATE void tn__stream_wcb_push(tn_stream *s, tn_write_cb cb, void *user) {
     q->len++;
 }
 
+/* Send what is queued now, and schedule the write callbacks that completes. */
+TN__PRIVATE void tn__stream_send_queued(tn_stream *s) {
+    tn__stream_flush(s);
+    if (!s->closed) {
+        tn__wq *q = s->wq;
+        if (q && q->len > 0 && q->sent >= TN__WQ_RING(q)[q->head].end) tn__stream_queue(s);
+        tn__stream_update_events(s);
+    }
+}
+
+/* A corked stream about to queue n more bytes that its write buffer has no room for sends
+   what it holds first (the early part of a batch goes out now), so a batch of large
+   responses reuses the loop's buffer block instead of growing a buffer for each batch.
+   Returns whether nothing is left queued (the n bytes may then be written straight
+   through). A stream that cannot send (the peer is slow) keeps queueing and grows. */
+TN__PRIVATE int tn__stream_corked_make_room(tn_stream *s, size_t n) {
+    if (s->wbuf ? n <= tn__cbuf_room(s->wbuf) : tn__cbuf_fits(TN__LOOP_BLOCK, n)) return 0;
+    if (tn__stream_unsent(s) > 0) tn__stream_send_queued(s);
+    return !s->closed && tn__stream_unsent(s) == 0;
+}
+
 TN_API int tn_stream_writev(tn_stream *s, const tn_str *bufs, size_t nbufs, tn_write_cb cb, void *user) {
     size_t total = 0, sent = 0, i;
-    int err = 0;
+    int err = 0, direct = !s || !s->corked;
     if (!s || (!bufs && nbufs > 0)) return TN_EINVAL;
     if (s->closed) return TN_ECLOSED;
     for (i = 0; i < nbufs; i++) {
@@ -839,7 +860,11 @@ TN_API int tn_stream_writev(tn_stream *s, const tn_str *bufs, size_t nbufs, tn_w
     if (s->opts.max_write_buffer_size && tn__cbuf_size(s->wbuf) + total > s->opts.max_write_buffer_size)
         return TN_EBUFFER_FULL;
     if (cb && tn__stream_wcb_reserve(s) != 0) return TN_ENOMEM;
-    if (tn__stream_unsent(s) == 0 && total > 0 && !s->corked) {
+    if (s->corked && total > 0) {
+        direct = tn__stream_corked_make_room(s, total);
+        if (s->closed) return TN_ECLOSED;
+    }
+    if (tn__stream_unsent(s) == 0 && total > 0 && direct) {
         /* nothing queued: hand it to the transport right away, in one gather write */
         while (sent < total) {
             tn_str v[TN__IOV_MAX];
@@ -901,6 +926,10 @@ TN_API int tn_stream_writev(tn_stream *s, const tn_str *bufs, size_t nbufs, tn_w
    TN_ENOMEM. */
 TN__PRIVATE int tn__stream_write_space(tn_stream *s, size_t n, char **out) {
     if (s->closed) return TN_ECLOSED;
+    if (s->corked) {
+        (void)tn__stream_corked_make_room(s, n);
+        if (s->closed) return TN_ECLOSED;
+    }
     tn__stream_buf_prime(s, &s->wbuf, n);
     if (tn__cbuf_reserve(tn__loop_alloc(s->h.loop), &s->wbuf, n) != 0) return TN_ENOMEM;
     *out = tn__cbuf_tail(s->wbuf);
@@ -970,14 +999,7 @@ TN__PRIVATE tn_str tn__stream_peek(const tn_stream *s) {
 TN__PRIVATE void tn__stream_cork(tn_stream *s, int on) {
     if (s->closed || s->corked == on) return;
     s->corked = on != 0;
-    if (!on) {
-        tn__stream_flush(s);
-        if (!s->closed) {
-            tn__wq *q = s->wq;
-            if (q && q->len > 0 && q->sent >= TN__WQ_RING(q)[q->head].end) tn__stream_queue(s);
-            tn__stream_update_events(s);
-        }
-    }
+    if (!on) tn__stream_send_queued(s);
 }
 
 TN__PRIVATE int tn__stream_corked(const tn_stream *s) { return s->corked; }

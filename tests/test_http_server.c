@@ -186,6 +186,10 @@ static void handler(tn_request *req, void *user) {
         /* never answered, with both callbacks: the close callback runs, the finish one not */
         tn_request_set_finish_cb(req, rm_on_finish, NULL);
         tn_request_set_close_cb(req, rm_on_close, NULL);
+    } else if (tn_str_eq_c(path, "/big")) {
+        static char big[3000];   /* over the 1 KB a head shares its write with */
+        if (!big[0]) memset(big, 'b', sizeof big);
+        tn_respond(req, 200, "text/plain", big, sizeof big);
     } else if (tn_str_eq_c(path, "/status")) {
         tn_respond(req, 204, NULL, NULL, 0);
     } else if (tn_str_eq_c(path, "/teapot")) {
@@ -1147,6 +1151,68 @@ static int serve_batch(int *fds, int from, int to, int port) {
     return ok;
 }
 
+/* The steady state costs no allocator call: once a keep-alive connection has served its
+   first requests, more of them (one at a time, and 16 pipelined) with small and >1 KB
+   bodies, stored response headers, a 404 and a 204 neither allocate nor reallocate. */
+TN_TEST(steady_state_requests_allocate_nothing) {
+    static counting_alloc ca;
+    static const char *const paths[] = { "/", "/big", "/header", "/nope", "/status", "/order?x" };
+    enum { NP = sizeof paths / sizeof paths[0] };
+    static char buf[1 << 17];
+    char req[4096];
+    server *s;
+    int fd, round, i, closed = 0;
+    long total = 0, reallocs = 0, live = 0;
+    g_loop_ca = &ca;
+    s = start_server(NULL);
+    g_loop_ca = NULL;
+    fd = cli_connect(s->port, 0);
+    for (round = 0; round < 2; round++) {
+        if (round == 1) {
+            usleep(50000);   /* the server has settled after the warm-up */
+            total = ca.total;
+            reallocs = ca.reallocs;
+            live = ca.live;
+        }
+        for (i = 0; i < 20 * NP; i++) {   /* one at a time */
+            size_t n = (size_t)snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: a\r\n\r\n", paths[i % NP]);
+            cli_send(fd, req, n);
+            cli_recv_n(fd, buf, sizeof buf, 10000, &closed, 1);
+            TN_CHECK(!closed);
+        }
+        for (i = 0; i < 10; i++) {        /* 16 pipelined */
+            size_t n = 0;
+            int k;
+            for (k = 0; k < 16; k++)
+                n += (size_t)snprintf(req + n, sizeof req - n, "GET %s HTTP/1.1\r\nHost: a\r\n\r\n", paths[(i + k) % NP]);
+            cli_send(fd, req, n);
+            n = cli_recv_n(fd, buf, sizeof buf, 10000, &closed, 16);
+            TN_CHECK(!closed);
+            {   /* all 16, in order, whole (the batch outgrows one buffer block: sent in parts) */
+                static const int status[NP] = { 200, 200, 200, 404, 204, 200 };
+                static const size_t blen[NP] = { 12, 3000, 4, 9, 0, 1 };
+                static cli_resp r;
+                size_t at = 0, used;
+                for (k = 0; k < 16; k++) {
+                    used = cli_parse_resp(buf + at, n - at, 0, 0, &r);
+                    TN_CHECK(used > 0);
+                    TN_EQ_INT(r.status, status[(i + k) % NP]);
+                    TN_EQ_UINT(r.blen, blen[(i + k) % NP]);
+                    at += used;
+                }
+                TN_EQ_UINT(at, n);
+            }
+        }
+    }
+    usleep(50000);
+    TN_EQ_INT(ca.total - total, 0);
+    TN_EQ_INT(ca.reallocs - reallocs, 0);
+    TN_EQ_INT(ca.live - live, 0);
+    close(fd);
+    stop_server(s);
+    TN_EQ_INT(ca.live, 0);
+}
+
 TN_TEST(nine_thousand_keep_alive_connections) {
     TN_POSIX_ONLY("rlimits (ulimit -n for 18,000 sockets)");
     enum { N = 9000, A = 4500, B = 7500 };
@@ -1207,5 +1273,6 @@ TN_TESTS(
     TN_CASE(python_tornado_client_interop),
     TN_CASE(unix_socket_serving),
     TN_CASE(multi_process_workers),
+    TN_CASE(steady_state_requests_allocate_nothing),
     TN_CASE_T(nine_thousand_keep_alive_connections, 180)
 )

@@ -326,6 +326,7 @@ typedef struct counting_alloc {
     long total;        /* allocations made */
     long fail_after;   /* > 0: the n-th allocation or reallocation from now fails */
     long bytes;        /* bytes held (what was asked for, live allocations only) */
+    long reallocs;     /* reallocations of a live block made */
 } counting_alloc;
 
 /* Each block carries its size in a 16-byte header (alignment kept) so bytes can be counted. */
@@ -349,6 +350,7 @@ TN_TEST_UNUSED static void *ca_realloc(void *p, size_t n, void *u) {
     if (!p) return ca_alloc(n, u);
     if (c->fail_after > 0 && --c->fail_after == 0) return NULL;
     memcpy(&old, (char *)p - TN_CA_HDR, sizeof old);
+    c->reallocs++;
     q = (char *)realloc((char *)p - TN_CA_HDR, n + TN_CA_HDR);
     if (!q) return NULL;
     memcpy(q, &n, sizeof n);
