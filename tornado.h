@@ -5184,6 +5184,9 @@ TN__PRIVATE void tn__tcp_server_each(tn_tcp_server *srv, void (*fn)(tn_stream *s
 
 /* ---- http_parse.c ---- */
 TN__PRIVATE int tn__http_is_tchar(int c);
+/* url.c: RFC 3986 byte classes (unreserved, sub-delims, ':', '%'), for the router's pchars */
+enum { TN__URL_U = 1, TN__URL_S = 2, TN__URL_COLON = 4, TN__URL_PCT = 8 };
+TN__PRIVATE int tn__url_is(int c, unsigned mask);
 
 /* ---- http_server.c ---- */
 #if TN_HAS_HTTP_SERVER
@@ -14400,7 +14403,6 @@ TN_API int tn_deflate_once(const tn_deflate_opts *opts, const void *in, size_t i
    '%'. Byte 0x20 + k is the nibble of entry k / 2 (the low one for an even k). One table
    for every check here, a look-up rather than a chain of compares, in 48 bytes; no other
    byte is in any class. tests/test_http_util.c url_byte_classes checks every byte. */
-enum { TN__URL_U = 1, TN__URL_S = 2, TN__URL_COLON = 4, TN__URL_PCT = 8 };
 static const unsigned char tn__url_cls[48] = {
     0x20, 0x00, 0x82, 0x22, 0x22, 0x22, 0x12, 0x01, 0x11, 0x11, 0x11, 0x11, 0x11, 0x24, 0x20, 0x00,   /* ' ' to '?' */
     0x10, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x01, 0x00, 0x10,   /* '@' to '_' */
@@ -24186,8 +24188,7 @@ struct tn_router {
 
 /* RFC 3986 pchar minus '%' (checked apart) and '*' (reserved for the catch-all). */
 TN__PRIVATE int tn__rt_litchar(unsigned char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           (c != 0 && strchr("-._~!$&'()+,;=:@", c) != NULL);
+    return (tn__url_is(c, TN__URL_U | TN__URL_S | TN__URL_COLON) && c != '*') || c == '@';
 }
 
 TN__PRIVATE int tn__rt_namechar(unsigned char c, int first) {

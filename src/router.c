@@ -93,8 +93,7 @@ struct tn_router {
 
 /* RFC 3986 pchar minus '%' (checked apart) and '*' (reserved for the catch-all). */
 TN__PRIVATE int tn__rt_litchar(unsigned char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           (c != 0 && strchr("-._~!$&'()+,;=:@", c) != NULL);
+    return (tn__url_is(c, TN__URL_U | TN__URL_S | TN__URL_COLON) && c != '*') || c == '@';
 }
 
 TN__PRIVATE int tn__rt_namechar(unsigned char c, int first) {
