@@ -14427,13 +14427,14 @@ static const char tn__url_hex_upper[] = "0123456789ABCDEF";
    URLs
    ====================================================================================== */
 
-/* IPv4address: four dec-octets (0-255, no more than 3 digits) split by '.'. */
+/* IPv4address: four numbers of 1 to 3 digits, at most 255, split by '.' (as before: a
+   leading zero, which RFC 3986's dec-octet does not have, is taken). */
 TN__PRIVATE int tn__url_valid_ipv4(const char *s, size_t n) {
     size_t i = 0;
     int part;
     for (part = 0; part < 4; part++) {
         unsigned v = 0;
-        size_t d = i;
+        size_t d;
         if (part > 0 && (i >= n || s[i++] != '.')) return 0;
         d = i;
         while (i < n && i - d < 4 && tn__is_digit((unsigned char)s[i])) v = v * 10u + (unsigned)(s[i++] - '0');
