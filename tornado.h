@@ -5184,6 +5184,9 @@ TN__PRIVATE void tn__tcp_server_each(tn_tcp_server *srv, void (*fn)(tn_stream *s
 
 /* ---- http_parse.c ---- */
 TN__PRIVATE int tn__http_is_tchar(int c);
+/* url.c: RFC 3986 byte classes (unreserved, sub-delims, ':', '%'), for the router's pchars */
+enum { TN__URL_U = 1, TN__URL_S = 2, TN__URL_COLON = 4, TN__URL_PCT = 8 };
+TN__PRIVATE int tn__url_is(int c, unsigned mask);
 
 /* ---- http_server.c ---- */
 #if TN_HAS_HTTP_SERVER
@@ -14418,17 +14421,26 @@ TN_API int tn_deflate_once(const tn_deflate_opts *opts, const void *in, size_t i
 /* #include "net.h" (inlined above) */
 
 /* ---- character classes (RFC 3986 section 2) ---- */
-TN__PRIVATE int tn__url_is_unreserved(int c) {
-    return tn__is_alnum(c) || c == '-' || c == '.' || c == '_' || c == '~';
+/* The classes of the bytes ' ' to '~', four bits each: unreserved, sub-delims, ':' and
+   '%'. Byte 0x20 + k is the nibble of entry k / 2 (the low one for an even k). One table
+   for every check here, a look-up rather than a chain of compares, in 48 bytes; no other
+   byte is in any class. tests/test_http_util.c url_byte_classes checks every byte. */
+static const unsigned char tn__url_cls[48] = {
+    0x20, 0x00, 0x82, 0x22, 0x22, 0x22, 0x12, 0x01, 0x11, 0x11, 0x11, 0x11, 0x11, 0x24, 0x20, 0x00,   /* ' ' to '?' */
+    0x10, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x01, 0x00, 0x10,   /* '@' to '_' */
+    0x10, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x01, 0x00, 0x01    /* '`' to DEL */
+};
+
+/* 1 if byte c is in one of the classes of mask. */
+TN__PRIVATE int tn__url_is(int c, unsigned mask) {
+    unsigned k = (unsigned)c - 0x20u;
+    return k < 96u && ((unsigned)tn__url_cls[k >> 1] >> ((k & 1u) << 2) & mask) != 0;
 }
-TN__PRIVATE int tn__url_is_subdelim(int c) {
-    switch (c) {
-    case '!': case '$': case '&': case '\'': case '(': case ')':
-    case '*': case '+': case ',': case ';': case '=':
-        return 1;
-    default:
-        return 0;
-    }
+
+/* 1 if every byte of s[0..n) is in one of the classes of mask (n may be 0). */
+TN__PRIVATE int tn__url_all(const char *s, size_t n, unsigned mask) {
+    while (n && tn__url_is((unsigned char)s[n - 1], mask)) n--;
+    return n == 0;
 }
 
 static const char tn__url_hex_upper[] = "0123456789ABCDEF";
@@ -14437,39 +14449,33 @@ static const char tn__url_hex_upper[] = "0123456789ABCDEF";
    URLs
    ====================================================================================== */
 
+/* IPv4address: four numbers of 1 to 3 digits, at most 255, split by '.' (as before: a
+   leading zero, which RFC 3986's dec-octet does not have, is taken). */
 TN__PRIVATE int tn__url_valid_ipv4(const char *s, size_t n) {
     size_t i = 0;
     int part;
     for (part = 0; part < 4; part++) {
         unsigned v = 0;
-        size_t d = 0;
-        if (part > 0) {
-            if (i >= n || s[i] != '.') return 0;
-            i++;
-        }
-        while (i < n && tn__is_digit((unsigned char)s[i]) && d < 4) {
-            v = v * 10u + (unsigned)(s[i] - '0');
-            i++;
-            d++;
-        }
-        if (d == 0 || d > 3 || v > 255) return 0;
+        size_t d;
+        if (part > 0 && (i >= n || s[i++] != '.')) return 0;
+        d = i;
+        while (i < n && i - d < 4 && tn__is_digit((unsigned char)s[i])) v = v * 10u + (unsigned)(s[i++] - '0');
+        if (i == d || i - d > 3 || v > 255) return 0;
     }
     return i == n;
 }
 
+/* IPv6address: groups of 1 to 4 hex digits split by ':', eight of them or fewer with one
+   "::" in their place; the last two groups may be written as an IPv4 address. */
 TN__PRIVATE int tn__url_valid_ipv6(const char *s, size_t n) {
     size_t i = 0, j;
     int groups = 0, dbl = 0;
     if (n >= 2 && s[0] == ':' && s[1] == ':') {
         dbl = 1;
         i = 2;
-        if (i == n) return 1;
-    } else if (n == 0 || s[0] == ':') {
-        return 0;
     }
-    for (;;) {
-        j = i;
-        while (j < n && tn__hexval((unsigned char)s[j]) >= 0) j++;
+    while (i < n) {
+        for (j = i; j < n && tn__hexval((unsigned char)s[j]) >= 0; j++) {}
         if (j < n && s[j] == '.') {   /* an embedded IPv4 address ends the literal */
             if (!tn__url_valid_ipv4(s + i, n - i)) return 0;
             groups += 2;
@@ -14477,70 +14483,41 @@ TN__PRIVATE int tn__url_valid_ipv6(const char *s, size_t n) {
         }
         if (j == i || j - i > 4) return 0;
         groups++;
-        i = j;
-        if (i == n) break;
-        if (s[i] != ':') return 0;
-        i++;
-        if (i < n && s[i] == ':') {
+        if (j == n) break;
+        if (s[j] != ':' || ++j == n) return 0;   /* a ':' that ends the literal is not "::" */
+        if (s[j] == ':') {
             if (dbl) return 0;
             dbl = 1;
-            i++;
-            if (i == n) break;
-        } else if (i == n) {
-            return 0;
+            j++;
         }
-        if (groups > 8) return 0;
+        i = j;
     }
     return dbl ? groups <= 7 : groups == 8;
 }
 
-/* The inside of "[...]": IPv6 (optionally with a zone id "%25eth0" or "%eth0") or
-   IPvFuture ("v1.x"). */
-TN__PRIVATE int tn__url_valid_ip_literal(const char *s, size_t n) {
-    size_t i, pct;
-    if (n >= 1 && (s[0] == 'v' || s[0] == 'V')) {
-        i = 1;
-        while (i < n && tn__hexval((unsigned char)s[i]) >= 0) i++;
-        if (i == 1 || i >= n || s[i] != '.') return 0;
-        if (++i == n) return 0;
-        for (; i < n; i++) {
-            int c = (unsigned char)s[i];
-            if (!tn__url_is_unreserved(c) && !tn__url_is_subdelim(c) && c != ':') return 0;
-        }
-        return 1;
-    }
-    for (pct = 0; pct < n && s[pct] != '%'; pct++) {}
-    if (pct < n) {
-        if (pct + 1 == n) return 0;   /* empty zone id */
-        for (i = pct + 1; i < n; i++) {
-            int c = (unsigned char)s[i];
-            if (!tn__url_is_unreserved(c) && c != '%') return 0;
-        }
-    }
-    return tn__url_valid_ipv6(s, pct);
-}
-
 /* A host without its port: an IP-literal when it was bracketed, else a reg-name. strict:
    the Host header's rules (ASCII only, well-formed %XX, no IPv6 zone id); otherwise
-   tn_url_parse's (bytes >= 0x80 for raw IDNs, any '%', zone ids). */
+   tn_url_parse's (bytes >= 0x80 for raw IDNs, any '%', zone ids). The inside of "[...]" is
+   IPvFuture ("v1.x": "v" 1*HEXDIG "." 1*( unreserved / sub-delims / ":" )) or IPv6,
+   unless strict with a zone id ("%25eth0" or "%eth0": unreserved and '%' bytes). */
 TN__PRIVATE int tn__url_host_ok(tn_str h, int bracketed, int strict) {
-    size_t i;
+    const char *s = h.ptr;
+    size_t n = h.len, i;
     if (bracketed) {
-        if (strict && h.len && memchr(h.ptr, '%', h.len)) return 0;
-        return tn__url_valid_ip_literal(h.ptr, h.len);
-    }
-    for (i = 0; i < h.len; i++) {
-        int c = (unsigned char)h.ptr[i];
-        if (tn__url_is_unreserved(c) || tn__url_is_subdelim(c)) continue;
-        if (c == '%' && strict) {
-            if (h.len - i < 3 || tn__hexval((unsigned char)h.ptr[i + 1]) < 0 ||
-                tn__hexval((unsigned char)h.ptr[i + 2]) < 0)
-                return 0;
-            i += 2;
-            continue;
+        if (n && (s[0] | 0x20) == 'v') {
+            for (i = 1; i < n && tn__hexval((unsigned char)s[i]) >= 0; i++) {}
+            return i > 1 && i + 1 < n && s[i] == '.' && tn__url_all(s + i + 1, n - i - 1, TN__URL_U | TN__URL_S | TN__URL_COLON);
         }
-        if (!strict && (c == '%' || c >= 0x80)) continue;
-        return 0;
+        for (i = 0; i < n && s[i] != '%'; i++) {}
+        if (i < n && (strict || i + 1 == n || !tn__url_all(s + i + 1, n - i - 1, TN__URL_U | TN__URL_PCT))) return 0;
+        return tn__url_valid_ipv6(s, i);
+    }
+    for (i = 0; i < n; i++) {
+        int c = (unsigned char)s[i];
+        if (tn__url_is(c, TN__URL_U | TN__URL_S) || (!strict && (c == '%' || c >= 0x80))) continue;
+        if (c != '%' || n - i < 3 || tn__hexval((unsigned char)s[i + 1]) < 0 || tn__hexval((unsigned char)s[i + 2]) < 0)
+            return 0;
+        i += 2;
     }
     return 1;
 }
@@ -14618,7 +14595,7 @@ TN__PRIVATE int tn__url_parse_authority(const char *a, size_t m, tn_url *u) {
     if (at != (size_t)-1) {
         for (k = 0; k < at; k++) {
             int c = (unsigned char)a[k];
-            if (!(tn__url_is_unreserved(c) || tn__url_is_subdelim(c) || c == ':' || c == '%' || c >= 0x80))
+            if (!(tn__url_is(c, TN__URL_U | TN__URL_S | TN__URL_COLON | TN__URL_PCT) || c >= 0x80))
                 return TN_EBAD_URL;
         }
         u->userinfo = tn_str_make(a, at);
@@ -14828,7 +14805,7 @@ TN__PRIVATE void tn__url_escape_w(tn__buf_w *w, tn_str in, unsigned flags) {
     for (i = 0; i < in.len; i++) {
         unsigned char c = (unsigned char)in.ptr[i];
         char esc[3];
-        if (tn__url_is_unreserved(c) || (c == '/' && !plus)) {
+        if (tn__url_is(c, TN__URL_U) || (c == '/' && !plus)) {
             run++;
             continue;
         }
@@ -15254,55 +15231,40 @@ TN__PRIVATE int64_t tn__hu_days_from_civil(int64_t y, int m, int d) {
     return era * 146097 + doe - 719468;                         /* 719468: 0000-03-01 → 1970 */
 }
 
-/* The inverse of tn__hu_days_from_civil. */
-TN__PRIVATE void tn__hu_civil_from_days(int64_t z, int64_t *y, int *m, int *d) {
-    int64_t era, doe, yoe, doy, mp;
-    z += 719468;
-    era = (z >= 0 ? z : z - 146096) / 146097;
-    doe = z - era * 146097;
-    yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    mp = (5 * doy + 2) / 153;
-    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *y = yoe + era * 400 + (*m <= 2 ? 1 : 0);
-}
-
-TN__PRIVATE void tn__hu_put2(char *p, int v) {
-    p[0] = (char)('0' + v / 10);
-    p[1] = (char)('0' + v % 10);
-}
-
+/* The inverse of tn__hu_days_from_civil, in 32-bit arithmetic for the years 1 to 9999 (a
+   32-bit CPU links no 64-bit division): t is split into days and seconds from t / 128,
+   which fits 32 bits (86400 = 675 * 128); the days are counted from 0000-03-01 (0001-01-01
+   is day 306) in 400-year eras. The fields go into a template two digits at a time. */
 TN_API int tn_http_date_format(int64_t t, char *out) {
-    static const int64_t tmin = -62135596800LL;   /* 0001-01-01T00:00:00Z */
+    static const int64_t tmin = -62135596800LL;   /* 0001-01-01T00:00:00Z, a Monday */
     static const int64_t tmax = 253402300799LL;   /* 9999-12-31T23:59:59Z */
-    int64_t days, secs, y;
-    int m, d, wd;
+    static const unsigned char at[6] = { 5, 12, 14, 17, 20, 23 };   /* DD YY YY HH MM SS */
+    uint32_t q, days, secs, z, doe, yoe, doy, mp, v[6];
+    int k;
     if (!out || t < tmin || t > tmax) return TN_EINVAL;
-    days = t / 86400;
-    secs = t % 86400;
-    if (secs < 0) {
-        secs += 86400;
-        days--;
+    t -= tmin;
+    q = (uint32_t)((uint64_t)t >> 7);
+    days = q / 675;
+    secs = (q % 675) << 7 | (uint32_t)(t & 127);
+    z = days + 306;
+    doe = z % 146097;
+    yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;   /* 0..399 */
+    doy = doe - (365 * yoe + yoe / 4 - yoe / 100);                  /* 0..365, from March 1 */
+    mp = (5 * doy + 2) / 153;                                       /* 0 March .. 11 February */
+    v[0] = doy - (153 * mp + 2) / 5 + 1;
+    yoe += z / 146097 * 400 + (mp >= 10);                           /* the year */
+    v[1] = yoe / 100;
+    v[2] = yoe % 100;
+    v[3] = secs / 3600;
+    v[4] = secs / 60 % 60;
+    v[5] = secs % 60;
+    memcpy(out, "Sun, 00 Jan 0000 00:00:00 GMT", 30);   /* with the NUL */
+    memcpy(out, tn__hu_wday_names[(days + 1) % 7], 3);
+    memcpy(out + 8, tn__hu_mon_names[mp < 10 ? mp + 2 : mp - 10], 3);
+    for (k = 0; k < 6; k++) {
+        out[at[k]] = (char)('0' + v[k] / 10);
+        out[at[k] + 1] = (char)('0' + v[k] % 10);
     }
-    tn__hu_civil_from_days(days, &y, &m, &d);
-    wd = (int)(((days % 7) + 11) % 7);   /* 1970-01-01 was a Thursday (4) */
-    memcpy(out, tn__hu_wday_names[wd], 3);
-    out[3] = ',';
-    out[4] = ' ';
-    tn__hu_put2(out + 5, d);
-    out[7] = ' ';
-    memcpy(out + 8, tn__hu_mon_names[m - 1], 3);
-    out[11] = ' ';
-    tn__hu_put2(out + 12, (int)(y / 100));
-    tn__hu_put2(out + 14, (int)(y % 100));
-    out[16] = ' ';
-    tn__hu_put2(out + 17, (int)(secs / 3600));
-    out[19] = ':';
-    tn__hu_put2(out + 20, (int)(secs / 60 % 60));
-    out[22] = ':';
-    tn__hu_put2(out + 23, (int)(secs % 60));
-    memcpy(out + 25, " GMT", 5);   /* with the NUL */
     return TN_OK;
 }
 
@@ -24249,8 +24211,7 @@ struct tn_router {
 
 /* RFC 3986 pchar minus '%' (checked apart) and '*' (reserved for the catch-all). */
 TN__PRIVATE int tn__rt_litchar(unsigned char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           (c != 0 && strchr("-._~!$&'()+,;=:@", c) != NULL);
+    return (tn__url_is(c, TN__URL_U | TN__URL_S | TN__URL_COLON) && c != '*') || c == '@';
 }
 
 TN__PRIVATE int tn__rt_namechar(unsigned char c, int first) {
@@ -24343,15 +24304,48 @@ TN__PRIVATE int tn__rt_parse_methods(tn_router *r, const char *text, size_t n, u
     return TN_OK;
 }
 
+/* The literal bytes of a segment from *at up to e (pchars and %XX; a capture's prefix stops
+   at '{', its suffix may not hold one). Returns NULL with *at at the end, or why not with
+   *at at the offending byte. */
+TN__PRIVATE const char *tn__rt_lit(const char *pat, size_t *at, size_t e, int suffix) {
+    size_t i;
+    for (i = *at; i < e; i++) {
+        unsigned char c = (unsigned char)pat[i];
+        *at = i;
+        if (c == '{') {
+            if (suffix) return "two captures in one segment";
+            return NULL;
+        }
+        if (c == '%') {
+            if (i + 2 >= e || tn__hexval((unsigned char)pat[i + 1]) < 0 || tn__hexval((unsigned char)pat[i + 2]) < 0)
+                return "'%' must be followed by two hex digits";
+            i += 2;
+        } else if (c == '}') {
+            return "'}' without '{'";
+        } else if (c == '*') {
+            return "'*' is only allowed as a whole last segment";
+        } else if (c == '?') {
+            return "'?' is only allowed in a trailing \"/?\"";
+        } else if (!tn__rt_litchar(c)) {
+            return "byte not allowed in a path pattern";
+        }
+    }
+    *at = i;
+    return NULL;
+}
+
 /* Parse a pattern (n bytes, a trailing "/?" already removed) into segments.
    Returns: TN_OK with *nsegs and *ncaps; TN_EINVAL; TN_ELIMIT. */
 TN__PRIVATE int tn__rt_parse_pattern(tn_router *r, const char *pat, size_t n, tn__rt_seg *segs,
                                      uint32_t *nsegs, uint32_t *ncaps) {
     uint32_t names[TORNADO_MAX_ROUTE_CAPTURES + 1][2];
     size_t i = 1;
+    const char *why;
+    size_t at;
+#define TN__RT_BAD(off, msg) do { at = (off); why = (msg); goto bad; } while (0)
     *nsegs = 0;
     *ncaps = 0;
-    if (n == 0 || pat[0] != '/') return tn__rt_fail(r, TN_EINVAL, "pattern", pat, 0, "must start with '/'");
+    if (n == 0 || pat[0] != '/') TN__RT_BAD(0, "must start with '/'");
     for (;;) {
         size_t s = i, e = i, lit_end;
         tn__rt_seg sg;
@@ -24359,12 +24353,12 @@ TN__PRIVATE int tn__rt_parse_pattern(tn_router *r, const char *pat, size_t n, tn
         memset(&sg, 0, sizeof sg);
         sg.kind = TN__RT_LIT;
         sg.pre = (uint32_t)s;
-        if (e == s && e < n) return tn__rt_fail(r, TN_EINVAL, "pattern", pat, s, "empty segment (\"//\")");
+        if (e == s && e < n) TN__RT_BAD(s, "empty segment (\"//\")");
         if (e - s == 1 && pat[s] == '*') {
             sg.kind = TN__RT_REST;
             sg.name = (uint32_t)s;
             sg.name_len = 0;
-            if (e < n) return tn__rt_fail(r, TN_EINVAL, "pattern", pat, s, "'*' must be the last segment");
+            if (e < n) TN__RT_BAD(s, "'*' must be the last segment");
         } else {
             /* ":name" starting a segment is how Express, Sinatra and Rails spell a capture;
                here it would be a literal that only the path "/users/:id" matches: a route
@@ -24375,78 +24369,44 @@ TN__PRIVATE int tn__rt_parse_pattern(tn_router *r, const char *pat, size_t n, tn
                "::", ":{x}") stays literal. A real path segment like ":id" can still be
                routed with a capture ("/{seg}") that the handler checks. */
             if (e - s >= 2 && pat[s] == ':' && tn__rt_namechar((unsigned char)pat[s + 1], 1)) {
-                char why[78];   /* with the rest of the message, fits r->err */
+                char msg[78];   /* with the rest of the message, fits r->err (not past this block) */
                 size_t k = s + 1;
                 int nl;
                 while (k < e && tn__rt_namechar((unsigned char)pat[k], 0)) k++;
                 nl = (int)TN__MIN(k - s - 1, 20);
-                snprintf(why, sizeof why, "\":%.*s\" is not a capture here: write {%.*s}", nl, pat + s + 1, nl,
+                snprintf(msg, sizeof msg, "\":%.*s\" is not a capture here: write {%.*s}", nl, pat + s + 1, nl,
                          pat + s + 1);
-                return tn__rt_fail(r, TN_EINVAL, "pattern", pat, s, why);
+                return tn__rt_fail(r, TN_EINVAL, "pattern", pat, s, msg);
             }
             /* literal bytes up to '{' or the segment end */
-            for (i = s; i < e && pat[i] != '{'; i++) {
-                unsigned char c = (unsigned char)pat[i];
-                if (c == '%') {
-                    if (i + 2 >= e || tn__hexval((unsigned char)pat[i + 1]) < 0 || tn__hexval((unsigned char)pat[i + 2]) < 0)
-                        return tn__rt_fail(r, TN_EINVAL, "pattern", pat, i, "'%' must be followed by two hex digits");
-                    i += 2;
-                } else if (c == '}') {
-                    return tn__rt_fail(r, TN_EINVAL, "pattern", pat, i, "'}' without '{'");
-                } else if (c == '*') {
-                    return tn__rt_fail(r, TN_EINVAL, "pattern", pat, i, "'*' is only allowed as a whole last segment");
-                } else if (c == '?') {
-                    return tn__rt_fail(r, TN_EINVAL, "pattern", pat, i, "'?' is only allowed in a trailing \"/?\"");
-                } else if (!tn__rt_litchar(c)) {
-                    return tn__rt_fail(r, TN_EINVAL, "pattern", pat, i, "byte not allowed in a path pattern");
-                }
-            }
+            i = s;
+            if ((why = tn__rt_lit(pat, &i, e, 0)) != NULL) TN__RT_BAD(i, why);
             lit_end = i;
             sg.pre_len = (uint32_t)(lit_end - s);
             if (i < e) {   /* a capture */
                 size_t ns = i + 1, ne, k;
                 int rest = 0;
                 for (ne = ns; ne < e && pat[ne] != '}'; ne++) {}
-                if (ne >= e) return tn__rt_fail(r, TN_EINVAL, "pattern", pat, i, "'{' is not closed");
+                if (ne >= e) TN__RT_BAD(i, "'{' is not closed");
                 if (ne > ns && pat[ne - 1] == '*') rest = 1;
                 for (k = ns; k < ne - (size_t)rest; k++)
                     if (!tn__rt_namechar((unsigned char)pat[k], k == ns))
-                        return tn__rt_fail(r, TN_EINVAL, "pattern", pat, k,
-                                           pat[k] == '{' ? "'{' inside a capture" : "bad capture name character");
-                if (!rest && ne == ns) return tn__rt_fail(r, TN_EINVAL, "pattern", pat, i, "empty capture name");
+                        TN__RT_BAD(k, pat[k] == '{' ? "'{' inside a capture" : "bad capture name character");
+                if (!rest && ne == ns) TN__RT_BAD(i, "empty capture name");
                 sg.name = (uint32_t)ns;
                 sg.name_len = (uint32_t)(ne - ns - (size_t)rest);
                 if (rest) {
                     if (lit_end != s || ne + 1 != e)
-                        return tn__rt_fail(r, TN_EINVAL, "pattern", pat, i, "a rest capture {x*} must be a whole segment");
+                        TN__RT_BAD(i, "a rest capture {x*} must be a whole segment");
                     if (e < n)
-                        return tn__rt_fail(r, TN_EINVAL, "pattern", pat, i, "a rest capture {x*} must be the last segment");
+                        TN__RT_BAD(i, "a rest capture {x*} must be the last segment");
                     sg.kind = TN__RT_REST;
                     sg.pre_len = 0;
                 } else {
                     sg.kind = TN__RT_CAP;
                     sg.suf = (uint32_t)(ne + 1);
-                    for (k = ne + 1; k < e; k++) {
-                        unsigned char c = (unsigned char)pat[k];
-                        if (c == '{') return tn__rt_fail(r, TN_EINVAL, "pattern", pat, k, "two captures in one segment");
-                        if (c == '%') {
-                            if (k + 2 >= e || tn__hexval((unsigned char)pat[k + 1]) < 0 ||
-                                tn__hexval((unsigned char)pat[k + 2]) < 0)
-                                return tn__rt_fail(r, TN_EINVAL, "pattern", pat, k,
-                                                   "'%' must be followed by two hex digits");
-                            k += 2;
-                        } else if (c == '}') {
-                            return tn__rt_fail(r, TN_EINVAL, "pattern", pat, k, "'}' without '{'");
-                        } else if (c == '*') {
-                            return tn__rt_fail(r, TN_EINVAL, "pattern", pat, k,
-                                               "'*' is only allowed as a whole last segment");
-                        } else if (c == '?') {
-                            return tn__rt_fail(r, TN_EINVAL, "pattern", pat, k,
-                                               "'?' is only allowed in a trailing \"/?\"");
-                        } else if (!tn__rt_litchar(c)) {
-                            return tn__rt_fail(r, TN_EINVAL, "pattern", pat, k, "byte not allowed in a path pattern");
-                        }
-                    }
+                    k = ne + 1;
+                    if ((why = tn__rt_lit(pat, &k, e, 1)) != NULL) TN__RT_BAD(k, why);
                     sg.suf_len = (uint32_t)(e - ne - 1);
                 }
             }
@@ -24459,7 +24419,7 @@ TN__PRIVATE int tn__rt_parse_pattern(tn_router *r, const char *pat, size_t n, tn
             if (sg.name_len) {
                 for (c = 0; c < *ncaps; c++)
                     if (names[c][1] == sg.name_len && memcmp(pat + names[c][0], pat + sg.name, sg.name_len) == 0)
-                        return tn__rt_fail(r, TN_EINVAL, "pattern", pat, sg.name, "duplicate capture name");
+                        TN__RT_BAD(sg.name, "duplicate capture name");
             }
             names[*ncaps][0] = sg.name;
             names[*ncaps][1] = sg.name_len;
@@ -24471,6 +24431,9 @@ TN__PRIVATE int tn__rt_parse_pattern(tn_router *r, const char *pat, size_t n, tn
         i = e + 1;
     }
     return TN_OK;
+bad:
+    return tn__rt_fail(r, TN_EINVAL, "pattern", pat, at, why);
+#undef TN__RT_BAD
 }
 
 TN__PRIVATE int tn__rt_grow(const tn_allocator *a, void *arrp, size_t *cap, size_t need, size_t elem) {

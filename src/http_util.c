@@ -204,55 +204,40 @@ TN__PRIVATE int64_t tn__hu_days_from_civil(int64_t y, int m, int d) {
     return era * 146097 + doe - 719468;                         /* 719468: 0000-03-01 → 1970 */
 }
 
-/* The inverse of tn__hu_days_from_civil. */
-TN__PRIVATE void tn__hu_civil_from_days(int64_t z, int64_t *y, int *m, int *d) {
-    int64_t era, doe, yoe, doy, mp;
-    z += 719468;
-    era = (z >= 0 ? z : z - 146096) / 146097;
-    doe = z - era * 146097;
-    yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    mp = (5 * doy + 2) / 153;
-    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *y = yoe + era * 400 + (*m <= 2 ? 1 : 0);
-}
-
-TN__PRIVATE void tn__hu_put2(char *p, int v) {
-    p[0] = (char)('0' + v / 10);
-    p[1] = (char)('0' + v % 10);
-}
-
+/* The inverse of tn__hu_days_from_civil, in 32-bit arithmetic for the years 1 to 9999 (a
+   32-bit CPU links no 64-bit division): t is split into days and seconds from t / 128,
+   which fits 32 bits (86400 = 675 * 128); the days are counted from 0000-03-01 (0001-01-01
+   is day 306) in 400-year eras. The fields go into a template two digits at a time. */
 TN_API int tn_http_date_format(int64_t t, char *out) {
-    static const int64_t tmin = -62135596800LL;   /* 0001-01-01T00:00:00Z */
+    static const int64_t tmin = -62135596800LL;   /* 0001-01-01T00:00:00Z, a Monday */
     static const int64_t tmax = 253402300799LL;   /* 9999-12-31T23:59:59Z */
-    int64_t days, secs, y;
-    int m, d, wd;
+    static const unsigned char at[6] = { 5, 12, 14, 17, 20, 23 };   /* DD YY YY HH MM SS */
+    uint32_t q, days, secs, z, doe, yoe, doy, mp, v[6];
+    int k;
     if (!out || t < tmin || t > tmax) return TN_EINVAL;
-    days = t / 86400;
-    secs = t % 86400;
-    if (secs < 0) {
-        secs += 86400;
-        days--;
+    t -= tmin;
+    q = (uint32_t)((uint64_t)t >> 7);
+    days = q / 675;
+    secs = (q % 675) << 7 | (uint32_t)(t & 127);
+    z = days + 306;
+    doe = z % 146097;
+    yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;   /* 0..399 */
+    doy = doe - (365 * yoe + yoe / 4 - yoe / 100);                  /* 0..365, from March 1 */
+    mp = (5 * doy + 2) / 153;                                       /* 0 March .. 11 February */
+    v[0] = doy - (153 * mp + 2) / 5 + 1;
+    yoe += z / 146097 * 400 + (mp >= 10);                           /* the year */
+    v[1] = yoe / 100;
+    v[2] = yoe % 100;
+    v[3] = secs / 3600;
+    v[4] = secs / 60 % 60;
+    v[5] = secs % 60;
+    memcpy(out, "Sun, 00 Jan 0000 00:00:00 GMT", 30);   /* with the NUL */
+    memcpy(out, tn__hu_wday_names[(days + 1) % 7], 3);
+    memcpy(out + 8, tn__hu_mon_names[mp < 10 ? mp + 2 : mp - 10], 3);
+    for (k = 0; k < 6; k++) {
+        out[at[k]] = (char)('0' + v[k] / 10);
+        out[at[k] + 1] = (char)('0' + v[k] % 10);
     }
-    tn__hu_civil_from_days(days, &y, &m, &d);
-    wd = (int)(((days % 7) + 11) % 7);   /* 1970-01-01 was a Thursday (4) */
-    memcpy(out, tn__hu_wday_names[wd], 3);
-    out[3] = ',';
-    out[4] = ' ';
-    tn__hu_put2(out + 5, d);
-    out[7] = ' ';
-    memcpy(out + 8, tn__hu_mon_names[m - 1], 3);
-    out[11] = ' ';
-    tn__hu_put2(out + 12, (int)(y / 100));
-    tn__hu_put2(out + 14, (int)(y % 100));
-    out[16] = ' ';
-    tn__hu_put2(out + 17, (int)(secs / 3600));
-    out[19] = ':';
-    tn__hu_put2(out + 20, (int)(secs / 60 % 60));
-    out[22] = ':';
-    tn__hu_put2(out + 23, (int)(secs % 60));
-    memcpy(out + 25, " GMT", 5);   /* with the NUL */
     return TN_OK;
 }
 

@@ -593,6 +593,9 @@ TN__PRIVATE void tn__tcp_server_each(tn_tcp_server *srv, void (*fn)(tn_stream *s
 
 /* ---- http_parse.c ---- */
 TN__PRIVATE int tn__http_is_tchar(int c);
+/* url.c: RFC 3986 byte classes (unreserved, sub-delims, ':', '%'), for the router's pchars */
+enum { TN__URL_U = 1, TN__URL_S = 2, TN__URL_COLON = 4, TN__URL_PCT = 8 };
+TN__PRIVATE int tn__url_is(int c, unsigned mask);
 
 /* ---- http_server.c ---- */
 #if TN_HAS_HTTP_SERVER

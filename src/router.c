@@ -93,8 +93,7 @@ struct tn_router {
 
 /* RFC 3986 pchar minus '%' (checked apart) and '*' (reserved for the catch-all). */
 TN__PRIVATE int tn__rt_litchar(unsigned char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           (c != 0 && strchr("-._~!$&'()+,;=:@", c) != NULL);
+    return (tn__url_is(c, TN__URL_U | TN__URL_S | TN__URL_COLON) && c != '*') || c == '@';
 }
 
 TN__PRIVATE int tn__rt_namechar(unsigned char c, int first) {
@@ -187,15 +186,48 @@ TN__PRIVATE int tn__rt_parse_methods(tn_router *r, const char *text, size_t n, u
     return TN_OK;
 }
 
+/* The literal bytes of a segment from *at up to e (pchars and %XX; a capture's prefix stops
+   at '{', its suffix may not hold one). Returns NULL with *at at the end, or why not with
+   *at at the offending byte. */
+TN__PRIVATE const char *tn__rt_lit(const char *pat, size_t *at, size_t e, int suffix) {
+    size_t i;
+    for (i = *at; i < e; i++) {
+        unsigned char c = (unsigned char)pat[i];
+        *at = i;
+        if (c == '{') {
+            if (suffix) return "two captures in one segment";
+            return NULL;
+        }
+        if (c == '%') {
+            if (i + 2 >= e || tn__hexval((unsigned char)pat[i + 1]) < 0 || tn__hexval((unsigned char)pat[i + 2]) < 0)
+                return "'%' must be followed by two hex digits";
+            i += 2;
+        } else if (c == '}') {
+            return "'}' without '{'";
+        } else if (c == '*') {
+            return "'*' is only allowed as a whole last segment";
+        } else if (c == '?') {
+            return "'?' is only allowed in a trailing \"/?\"";
+        } else if (!tn__rt_litchar(c)) {
+            return "byte not allowed in a path pattern";
+        }
+    }
+    *at = i;
+    return NULL;
+}
+
 /* Parse a pattern (n bytes, a trailing "/?" already removed) into segments.
    Returns: TN_OK with *nsegs and *ncaps; TN_EINVAL; TN_ELIMIT. */
 TN__PRIVATE int tn__rt_parse_pattern(tn_router *r, const char *pat, size_t n, tn__rt_seg *segs,
                                      uint32_t *nsegs, uint32_t *ncaps) {
     uint32_t names[TORNADO_MAX_ROUTE_CAPTURES + 1][2];
     size_t i = 1;
+    const char *why;
+    size_t at;
+#define TN__RT_BAD(off, msg) do { at = (off); why = (msg); goto bad; } while (0)
     *nsegs = 0;
     *ncaps = 0;
-    if (n == 0 || pat[0] != '/') return tn__rt_fail(r, TN_EINVAL, "pattern", pat, 0, "must start with '/'");
+    if (n == 0 || pat[0] != '/') TN__RT_BAD(0, "must start with '/'");
     for (;;) {
         size_t s = i, e = i, lit_end;
         tn__rt_seg sg;
@@ -203,12 +235,12 @@ TN__PRIVATE int tn__rt_parse_pattern(tn_router *r, const char *pat, size_t n, tn
         memset(&sg, 0, sizeof sg);
         sg.kind = TN__RT_LIT;
         sg.pre = (uint32_t)s;
-        if (e == s && e < n) return tn__rt_fail(r, TN_EINVAL, "pattern", pat, s, "empty segment (\"//\")");
+        if (e == s && e < n) TN__RT_BAD(s, "empty segment (\"//\")");
         if (e - s == 1 && pat[s] == '*') {
             sg.kind = TN__RT_REST;
             sg.name = (uint32_t)s;
             sg.name_len = 0;
-            if (e < n) return tn__rt_fail(r, TN_EINVAL, "pattern", pat, s, "'*' must be the last segment");
+            if (e < n) TN__RT_BAD(s, "'*' must be the last segment");
         } else {
             /* ":name" starting a segment is how Express, Sinatra and Rails spell a capture;
                here it would be a literal that only the path "/users/:id" matches: a route
@@ -219,78 +251,44 @@ TN__PRIVATE int tn__rt_parse_pattern(tn_router *r, const char *pat, size_t n, tn
                "::", ":{x}") stays literal. A real path segment like ":id" can still be
                routed with a capture ("/{seg}") that the handler checks. */
             if (e - s >= 2 && pat[s] == ':' && tn__rt_namechar((unsigned char)pat[s + 1], 1)) {
-                char why[78];   /* with the rest of the message, fits r->err */
+                char msg[78];   /* with the rest of the message, fits r->err (not past this block) */
                 size_t k = s + 1;
                 int nl;
                 while (k < e && tn__rt_namechar((unsigned char)pat[k], 0)) k++;
                 nl = (int)TN__MIN(k - s - 1, 20);
-                snprintf(why, sizeof why, "\":%.*s\" is not a capture here: write {%.*s}", nl, pat + s + 1, nl,
+                snprintf(msg, sizeof msg, "\":%.*s\" is not a capture here: write {%.*s}", nl, pat + s + 1, nl,
                          pat + s + 1);
-                return tn__rt_fail(r, TN_EINVAL, "pattern", pat, s, why);
+                return tn__rt_fail(r, TN_EINVAL, "pattern", pat, s, msg);
             }
             /* literal bytes up to '{' or the segment end */
-            for (i = s; i < e && pat[i] != '{'; i++) {
-                unsigned char c = (unsigned char)pat[i];
-                if (c == '%') {
-                    if (i + 2 >= e || tn__hexval((unsigned char)pat[i + 1]) < 0 || tn__hexval((unsigned char)pat[i + 2]) < 0)
-                        return tn__rt_fail(r, TN_EINVAL, "pattern", pat, i, "'%' must be followed by two hex digits");
-                    i += 2;
-                } else if (c == '}') {
-                    return tn__rt_fail(r, TN_EINVAL, "pattern", pat, i, "'}' without '{'");
-                } else if (c == '*') {
-                    return tn__rt_fail(r, TN_EINVAL, "pattern", pat, i, "'*' is only allowed as a whole last segment");
-                } else if (c == '?') {
-                    return tn__rt_fail(r, TN_EINVAL, "pattern", pat, i, "'?' is only allowed in a trailing \"/?\"");
-                } else if (!tn__rt_litchar(c)) {
-                    return tn__rt_fail(r, TN_EINVAL, "pattern", pat, i, "byte not allowed in a path pattern");
-                }
-            }
+            i = s;
+            if ((why = tn__rt_lit(pat, &i, e, 0)) != NULL) TN__RT_BAD(i, why);
             lit_end = i;
             sg.pre_len = (uint32_t)(lit_end - s);
             if (i < e) {   /* a capture */
                 size_t ns = i + 1, ne, k;
                 int rest = 0;
                 for (ne = ns; ne < e && pat[ne] != '}'; ne++) {}
-                if (ne >= e) return tn__rt_fail(r, TN_EINVAL, "pattern", pat, i, "'{' is not closed");
+                if (ne >= e) TN__RT_BAD(i, "'{' is not closed");
                 if (ne > ns && pat[ne - 1] == '*') rest = 1;
                 for (k = ns; k < ne - (size_t)rest; k++)
                     if (!tn__rt_namechar((unsigned char)pat[k], k == ns))
-                        return tn__rt_fail(r, TN_EINVAL, "pattern", pat, k,
-                                           pat[k] == '{' ? "'{' inside a capture" : "bad capture name character");
-                if (!rest && ne == ns) return tn__rt_fail(r, TN_EINVAL, "pattern", pat, i, "empty capture name");
+                        TN__RT_BAD(k, pat[k] == '{' ? "'{' inside a capture" : "bad capture name character");
+                if (!rest && ne == ns) TN__RT_BAD(i, "empty capture name");
                 sg.name = (uint32_t)ns;
                 sg.name_len = (uint32_t)(ne - ns - (size_t)rest);
                 if (rest) {
                     if (lit_end != s || ne + 1 != e)
-                        return tn__rt_fail(r, TN_EINVAL, "pattern", pat, i, "a rest capture {x*} must be a whole segment");
+                        TN__RT_BAD(i, "a rest capture {x*} must be a whole segment");
                     if (e < n)
-                        return tn__rt_fail(r, TN_EINVAL, "pattern", pat, i, "a rest capture {x*} must be the last segment");
+                        TN__RT_BAD(i, "a rest capture {x*} must be the last segment");
                     sg.kind = TN__RT_REST;
                     sg.pre_len = 0;
                 } else {
                     sg.kind = TN__RT_CAP;
                     sg.suf = (uint32_t)(ne + 1);
-                    for (k = ne + 1; k < e; k++) {
-                        unsigned char c = (unsigned char)pat[k];
-                        if (c == '{') return tn__rt_fail(r, TN_EINVAL, "pattern", pat, k, "two captures in one segment");
-                        if (c == '%') {
-                            if (k + 2 >= e || tn__hexval((unsigned char)pat[k + 1]) < 0 ||
-                                tn__hexval((unsigned char)pat[k + 2]) < 0)
-                                return tn__rt_fail(r, TN_EINVAL, "pattern", pat, k,
-                                                   "'%' must be followed by two hex digits");
-                            k += 2;
-                        } else if (c == '}') {
-                            return tn__rt_fail(r, TN_EINVAL, "pattern", pat, k, "'}' without '{'");
-                        } else if (c == '*') {
-                            return tn__rt_fail(r, TN_EINVAL, "pattern", pat, k,
-                                               "'*' is only allowed as a whole last segment");
-                        } else if (c == '?') {
-                            return tn__rt_fail(r, TN_EINVAL, "pattern", pat, k,
-                                               "'?' is only allowed in a trailing \"/?\"");
-                        } else if (!tn__rt_litchar(c)) {
-                            return tn__rt_fail(r, TN_EINVAL, "pattern", pat, k, "byte not allowed in a path pattern");
-                        }
-                    }
+                    k = ne + 1;
+                    if ((why = tn__rt_lit(pat, &k, e, 1)) != NULL) TN__RT_BAD(k, why);
                     sg.suf_len = (uint32_t)(e - ne - 1);
                 }
             }
@@ -303,7 +301,7 @@ TN__PRIVATE int tn__rt_parse_pattern(tn_router *r, const char *pat, size_t n, tn
             if (sg.name_len) {
                 for (c = 0; c < *ncaps; c++)
                     if (names[c][1] == sg.name_len && memcmp(pat + names[c][0], pat + sg.name, sg.name_len) == 0)
-                        return tn__rt_fail(r, TN_EINVAL, "pattern", pat, sg.name, "duplicate capture name");
+                        TN__RT_BAD(sg.name, "duplicate capture name");
             }
             names[*ncaps][0] = sg.name;
             names[*ncaps][1] = sg.name_len;
@@ -315,6 +313,9 @@ TN__PRIVATE int tn__rt_parse_pattern(tn_router *r, const char *pat, size_t n, tn
         i = e + 1;
     }
     return TN_OK;
+bad:
+    return tn__rt_fail(r, TN_EINVAL, "pattern", pat, at, why);
+#undef TN__RT_BAD
 }
 
 TN__PRIVATE int tn__rt_grow(const tn_allocator *a, void *arrp, size_t *cap, size_t need, size_t elem) {

@@ -4,17 +4,26 @@
 #include "net.h"
 
 /* ---- character classes (RFC 3986 section 2) ---- */
-TN__PRIVATE int tn__url_is_unreserved(int c) {
-    return tn__is_alnum(c) || c == '-' || c == '.' || c == '_' || c == '~';
+/* The classes of the bytes ' ' to '~', four bits each: unreserved, sub-delims, ':' and
+   '%'. Byte 0x20 + k is the nibble of entry k / 2 (the low one for an even k). One table
+   for every check here, a look-up rather than a chain of compares, in 48 bytes; no other
+   byte is in any class. tests/test_http_util.c url_byte_classes checks every byte. */
+static const unsigned char tn__url_cls[48] = {
+    0x20, 0x00, 0x82, 0x22, 0x22, 0x22, 0x12, 0x01, 0x11, 0x11, 0x11, 0x11, 0x11, 0x24, 0x20, 0x00,   /* ' ' to '?' */
+    0x10, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x01, 0x00, 0x10,   /* '@' to '_' */
+    0x10, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x01, 0x00, 0x01    /* '`' to DEL */
+};
+
+/* 1 if byte c is in one of the classes of mask. */
+TN__PRIVATE int tn__url_is(int c, unsigned mask) {
+    unsigned k = (unsigned)c - 0x20u;
+    return k < 96u && ((unsigned)tn__url_cls[k >> 1] >> ((k & 1u) << 2) & mask) != 0;
 }
-TN__PRIVATE int tn__url_is_subdelim(int c) {
-    switch (c) {
-    case '!': case '$': case '&': case '\'': case '(': case ')':
-    case '*': case '+': case ',': case ';': case '=':
-        return 1;
-    default:
-        return 0;
-    }
+
+/* 1 if every byte of s[0..n) is in one of the classes of mask (n may be 0). */
+TN__PRIVATE int tn__url_all(const char *s, size_t n, unsigned mask) {
+    while (n && tn__url_is((unsigned char)s[n - 1], mask)) n--;
+    return n == 0;
 }
 
 static const char tn__url_hex_upper[] = "0123456789ABCDEF";
@@ -23,39 +32,33 @@ static const char tn__url_hex_upper[] = "0123456789ABCDEF";
    URLs
    ====================================================================================== */
 
+/* IPv4address: four numbers of 1 to 3 digits, at most 255, split by '.' (as before: a
+   leading zero, which RFC 3986's dec-octet does not have, is taken). */
 TN__PRIVATE int tn__url_valid_ipv4(const char *s, size_t n) {
     size_t i = 0;
     int part;
     for (part = 0; part < 4; part++) {
         unsigned v = 0;
-        size_t d = 0;
-        if (part > 0) {
-            if (i >= n || s[i] != '.') return 0;
-            i++;
-        }
-        while (i < n && tn__is_digit((unsigned char)s[i]) && d < 4) {
-            v = v * 10u + (unsigned)(s[i] - '0');
-            i++;
-            d++;
-        }
-        if (d == 0 || d > 3 || v > 255) return 0;
+        size_t d;
+        if (part > 0 && (i >= n || s[i++] != '.')) return 0;
+        d = i;
+        while (i < n && i - d < 4 && tn__is_digit((unsigned char)s[i])) v = v * 10u + (unsigned)(s[i++] - '0');
+        if (i == d || i - d > 3 || v > 255) return 0;
     }
     return i == n;
 }
 
+/* IPv6address: groups of 1 to 4 hex digits split by ':', eight of them or fewer with one
+   "::" in their place; the last two groups may be written as an IPv4 address. */
 TN__PRIVATE int tn__url_valid_ipv6(const char *s, size_t n) {
     size_t i = 0, j;
     int groups = 0, dbl = 0;
     if (n >= 2 && s[0] == ':' && s[1] == ':') {
         dbl = 1;
         i = 2;
-        if (i == n) return 1;
-    } else if (n == 0 || s[0] == ':') {
-        return 0;
     }
-    for (;;) {
-        j = i;
-        while (j < n && tn__hexval((unsigned char)s[j]) >= 0) j++;
+    while (i < n) {
+        for (j = i; j < n && tn__hexval((unsigned char)s[j]) >= 0; j++) {}
         if (j < n && s[j] == '.') {   /* an embedded IPv4 address ends the literal */
             if (!tn__url_valid_ipv4(s + i, n - i)) return 0;
             groups += 2;
@@ -63,70 +66,41 @@ TN__PRIVATE int tn__url_valid_ipv6(const char *s, size_t n) {
         }
         if (j == i || j - i > 4) return 0;
         groups++;
-        i = j;
-        if (i == n) break;
-        if (s[i] != ':') return 0;
-        i++;
-        if (i < n && s[i] == ':') {
+        if (j == n) break;
+        if (s[j] != ':' || ++j == n) return 0;   /* a ':' that ends the literal is not "::" */
+        if (s[j] == ':') {
             if (dbl) return 0;
             dbl = 1;
-            i++;
-            if (i == n) break;
-        } else if (i == n) {
-            return 0;
+            j++;
         }
-        if (groups > 8) return 0;
+        i = j;
     }
     return dbl ? groups <= 7 : groups == 8;
 }
 
-/* The inside of "[...]": IPv6 (optionally with a zone id "%25eth0" or "%eth0") or
-   IPvFuture ("v1.x"). */
-TN__PRIVATE int tn__url_valid_ip_literal(const char *s, size_t n) {
-    size_t i, pct;
-    if (n >= 1 && (s[0] == 'v' || s[0] == 'V')) {
-        i = 1;
-        while (i < n && tn__hexval((unsigned char)s[i]) >= 0) i++;
-        if (i == 1 || i >= n || s[i] != '.') return 0;
-        if (++i == n) return 0;
-        for (; i < n; i++) {
-            int c = (unsigned char)s[i];
-            if (!tn__url_is_unreserved(c) && !tn__url_is_subdelim(c) && c != ':') return 0;
-        }
-        return 1;
-    }
-    for (pct = 0; pct < n && s[pct] != '%'; pct++) {}
-    if (pct < n) {
-        if (pct + 1 == n) return 0;   /* empty zone id */
-        for (i = pct + 1; i < n; i++) {
-            int c = (unsigned char)s[i];
-            if (!tn__url_is_unreserved(c) && c != '%') return 0;
-        }
-    }
-    return tn__url_valid_ipv6(s, pct);
-}
-
 /* A host without its port: an IP-literal when it was bracketed, else a reg-name. strict:
    the Host header's rules (ASCII only, well-formed %XX, no IPv6 zone id); otherwise
-   tn_url_parse's (bytes >= 0x80 for raw IDNs, any '%', zone ids). */
+   tn_url_parse's (bytes >= 0x80 for raw IDNs, any '%', zone ids). The inside of "[...]" is
+   IPvFuture ("v1.x": "v" 1*HEXDIG "." 1*( unreserved / sub-delims / ":" )) or IPv6,
+   unless strict with a zone id ("%25eth0" or "%eth0": unreserved and '%' bytes). */
 TN__PRIVATE int tn__url_host_ok(tn_str h, int bracketed, int strict) {
-    size_t i;
+    const char *s = h.ptr;
+    size_t n = h.len, i;
     if (bracketed) {
-        if (strict && h.len && memchr(h.ptr, '%', h.len)) return 0;
-        return tn__url_valid_ip_literal(h.ptr, h.len);
-    }
-    for (i = 0; i < h.len; i++) {
-        int c = (unsigned char)h.ptr[i];
-        if (tn__url_is_unreserved(c) || tn__url_is_subdelim(c)) continue;
-        if (c == '%' && strict) {
-            if (h.len - i < 3 || tn__hexval((unsigned char)h.ptr[i + 1]) < 0 ||
-                tn__hexval((unsigned char)h.ptr[i + 2]) < 0)
-                return 0;
-            i += 2;
-            continue;
+        if (n && (s[0] | 0x20) == 'v') {
+            for (i = 1; i < n && tn__hexval((unsigned char)s[i]) >= 0; i++) {}
+            return i > 1 && i + 1 < n && s[i] == '.' && tn__url_all(s + i + 1, n - i - 1, TN__URL_U | TN__URL_S | TN__URL_COLON);
         }
-        if (!strict && (c == '%' || c >= 0x80)) continue;
-        return 0;
+        for (i = 0; i < n && s[i] != '%'; i++) {}
+        if (i < n && (strict || i + 1 == n || !tn__url_all(s + i + 1, n - i - 1, TN__URL_U | TN__URL_PCT))) return 0;
+        return tn__url_valid_ipv6(s, i);
+    }
+    for (i = 0; i < n; i++) {
+        int c = (unsigned char)s[i];
+        if (tn__url_is(c, TN__URL_U | TN__URL_S) || (!strict && (c == '%' || c >= 0x80))) continue;
+        if (c != '%' || n - i < 3 || tn__hexval((unsigned char)s[i + 1]) < 0 || tn__hexval((unsigned char)s[i + 2]) < 0)
+            return 0;
+        i += 2;
     }
     return 1;
 }
@@ -204,7 +178,7 @@ TN__PRIVATE int tn__url_parse_authority(const char *a, size_t m, tn_url *u) {
     if (at != (size_t)-1) {
         for (k = 0; k < at; k++) {
             int c = (unsigned char)a[k];
-            if (!(tn__url_is_unreserved(c) || tn__url_is_subdelim(c) || c == ':' || c == '%' || c >= 0x80))
+            if (!(tn__url_is(c, TN__URL_U | TN__URL_S | TN__URL_COLON | TN__URL_PCT) || c >= 0x80))
                 return TN_EBAD_URL;
         }
         u->userinfo = tn_str_make(a, at);
@@ -414,7 +388,7 @@ TN__PRIVATE void tn__url_escape_w(tn__buf_w *w, tn_str in, unsigned flags) {
     for (i = 0; i < in.len; i++) {
         unsigned char c = (unsigned char)in.ptr[i];
         char esc[3];
-        if (tn__url_is_unreserved(c) || (c == '/' && !plus)) {
+        if (tn__url_is(c, TN__URL_U) || (c == '/' && !plus)) {
             run++;
             continue;
         }

@@ -440,6 +440,40 @@ TN_TEST(split_host_port) {
     TN_EQ_RC(tn_split_host_port(S("[::1]:x"), &h, &p), TN_EBAD_URL);
 }
 
+/* Every byte against the RFC 3986 classes (url.c keeps them in one packed table): a reg-name
+   takes unreserved and sub-delims, IPvFuture adds ':', a zone id is unreserved and '%',
+   userinfo is all four and bytes >= 0x80, tn_url_escape keeps unreserved (and '/'). */
+TN_TEST(url_byte_classes) {
+    int c;
+    for (c = 0; c < 256; c++) {
+        int u = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || (c && strchr("-._~", c));
+        int sd = c && strchr("!$&'()*+,;=", c) != NULL;
+        char in[8], url[40], out[8];
+        size_t n;
+        tn_url parsed;
+        snprintf(in, sizeof in, "a%cb", c);
+        in[1] = (char)c;
+        TN_CHECKF((tn_url_parse_host_port(tn_str_make(in, 3), NULL, NULL) == TN_OK) == (u || sd), "reg-name byte 0x%02x", c);
+        memcpy(url, "[v1.a", 5);
+        url[5] = (char)c;
+        if (c != ']') TN_CHECKF(tn_url_parse_host_port(tn_str_make(url, 6), NULL, NULL) != TN_OK, "unclosed 0x%02x", c);
+        url[6] = ']';
+        TN_CHECKF((tn_url_parse_host_port(tn_str_make(url, 7), NULL, NULL) == TN_OK) == (u || sd || c == ':'),
+                  "IPvFuture byte 0x%02x", c);
+        if (c > 0x20 && c != 0x7f && c != '/' && c != '?' && c != '#' && c != ']') {
+            int n2 = snprintf(url, sizeof url, "http://[fe80::1%%e%cx]/", c);
+            url[17] = (char)c;
+            TN_CHECKF((tn_url_parse(tn_str_make(url, (size_t)n2), &parsed) == TN_OK) == (u || c == '%'), "zone id byte 0x%02x", c);
+            n2 = snprintf(url, sizeof url, "http://u%cp@h/", c);
+            url[8] = (char)c;
+            TN_CHECKF((tn_url_parse(tn_str_make(url, (size_t)n2), &parsed) == TN_OK) == (u || sd || c == ':' || c == '%' || c >= 0x80),
+                      "userinfo byte 0x%02x", c);
+        }
+        TN_OK_RC(tn_url_escape(tn_str_make(in + 1, 1), 0, out, sizeof out, &n));
+        TN_CHECKF((n == 1) == (u || c == '/'), "escape of byte 0x%02x", c);
+    }
+}
+
 /* The Host header's syntax (RFC 9110 §7.2, RFC 3986 §3.2.2-3.2.3): split and checked. */
 TN_TEST(url_parse_host_port) {
     static const char *bad[] = {
@@ -1552,7 +1586,7 @@ TN_TEST(multipart_boundary_helper) {
 
 TN_TESTS(TN_CASE(url_parse_rfc3986_examples), TN_CASE(url_parse_rfc3986_references),
          TN_CASE(url_parse_details), TN_CASE(url_parse_limit), TN_CASE(url_llhttp_cases),
-         TN_CASE(url_resolve), TN_CASE(remove_dot_segments), TN_CASE(split_host_port), TN_CASE(url_parse_host_port), TN_CASE(url_escape), TN_CASE(url_unescape), TN_CASE(url_concat),
+         TN_CASE(url_resolve), TN_CASE(remove_dot_segments), TN_CASE(split_host_port), TN_CASE(url_parse_host_port), TN_CASE(url_byte_classes), TN_CASE(url_escape), TN_CASE(url_unescape), TN_CASE(url_concat),
          TN_CASE(form_encode), TN_CASE(buf_variants_enomem), TN_CASE(buf_in_place), TN_CASE(query_iter_raw),
          TN_CASE(query_iter_decoded), TN_CASE(query_iter_limit), TN_CASE(header_params),
          TN_CASE(date_format_known), TN_CASE(date_roundtrip_vs_gmtime), TN_CASE(date_parse_forms),

@@ -506,6 +506,31 @@ TN_TEST(invalid_patterns) {
     tn_router_free(r);
 }
 
+/* Every byte in a literal (before and after a capture): the pchars of RFC 3986 (unreserved,
+   sub-delims, ':' and '@') but '*'; '%' only as %XX; '{', '}', '?', '*' have their own
+   messages, every other byte is "not allowed". The router takes the classes from url.c's table. */
+TN_TEST(literal_bytes) {
+    tn_router *r = new_router();
+    int c;
+    for (c = 1; c < 256; c++) {
+        int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                 strchr("-._~!$&'()+,;=:@", c) != NULL;
+        char pat[16];
+        int k, rc;
+        if (c == '/' || c == '{' || c == '%') continue;   /* a separator, a capture, an escape */
+        for (k = 0; k < 2; k++) {
+            snprintf(pat, sizeof pat, k ? "/x{n}y%cz" : "/x%cz", c);
+            pat[k ? 6 : 2] = (char)c;
+            rc = tn_router_add(r, "GET", pat, HD(0), NULL);
+            TN_CHECKF((rc == TN_OK) == ok, "byte 0x%02x in \"%s\": %s", c, k ? "suffix" : "literal", tn_err_name(rc));
+            if (!ok && c != '}' && c != '?' && c != '*')
+                TN_CHECKF(strstr(tn_router_last_error(r), "byte not allowed") != NULL, "byte 0x%02x: %s", c,
+                          tn_router_last_error(r));
+        }
+    }
+    tn_router_free(r);
+}
+
 /* ':' is a path character (RFC 3986 pchar): only ":name" starting a segment is refused */
 TN_TEST(colon_literals) {
     tn_route_match m;
@@ -723,5 +748,5 @@ TN_TEST(out_of_memory) {
 TN_TESTS(TN_CASE(literals), TN_CASE(segment_captures), TN_CASE(mixed_segment_captures), TN_CASE(rest_captures),
          TN_CASE(catch_all), TN_CASE(optional_trailing_slash), TN_CASE(first_match_wins), TN_CASE(methods),
          TN_CASE(head_falls_back_to_get), TN_CASE(not_found_and_not_allowed), TN_CASE(bad_requests),
-         TN_CASE(capture_capacity), TN_CASE(invalid_patterns), TN_CASE(colon_literals), TN_CASE(invalid_methods), TN_CASE(many_routes),
+         TN_CASE(capture_capacity), TN_CASE(invalid_patterns), TN_CASE(literal_bytes), TN_CASE(colon_literals), TN_CASE(invalid_methods), TN_CASE(many_routes),
          TN_CASE(deep_literals), TN_CASE(allocator_accounting), TN_CASE(out_of_memory))
