@@ -8,10 +8,11 @@ compiled on its own, then linked and run); every example compiled; every
 tests/test_*.c built and run three ways (default backend, poll backend, ASan+UBSan); every
 tests/test_*.py run once (the examples against curl and Python Tornado); fuzz corpora
 replayed; the runner's own self-test (tests/runner_selftest/).
-Jobs run in parallel (one per core). Options: -k SUBSTR (only matching names), -v (show
-output of passing steps too), --no-asan, --no-poll, --no-posix, --no-win, --timeout S (limit per test program,
-default 900), --only BIN... (run just these built test binaries, nothing else),
---selftest (the runner self-test alone), --times (the slowest jobs, wall and CPU, at the end).
+Jobs run in parallel (one per core and one more; the Windows checks in a lane of their own).
+Options: -k SUBSTR (only matching names), -v (show output of passing steps too), --no-asan,
+--no-poll, --no-posix, --no-win, --timeout S (limit per test program, default 900), --only
+BIN... (run just these built test binaries, nothing else), --selftest (the runner self-test
+alone), --times (the slowest jobs, wall and CPU, at the end).
 
 A test program passes only when it exits 0 (1 is accepted when it reported a failed case),
 was not killed by a signal or the time limit, and printed exactly one result line for each
@@ -36,6 +37,9 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 os.chdir(ROOT)
+# the test run's builds carry line tables only (DEBUG in the Makefile): -g's full debug
+# information is about a fifth of each build's CPU and nothing here reads it
+MAKE = ["make", "-s", "DEBUG=-g1"]
 WARN = ["-std=c99", "-Wall", "-Wextra", "-Wpedantic", "-Wundef", "-Werror"]
 CXXWARN = ["-std=c++11", "-Wall", "-Wextra", "-Wpedantic", "-Werror"]
 lock = threading.Lock()
@@ -306,7 +310,7 @@ def fdmap_check(test):
     os.makedirs(out_dir, exist_ok=True)
     for poller in ("epoll", "poll"):
         exe = os.path.join(out_dir, "%s_%s" % (test, poller))
-        flags = ["-O1", "-g", "-fsanitize=address,undefined", "-fno-omit-frame-pointer",
+        flags = ["-O1", "-g1", "-fsanitize=address,undefined", "-fno-omit-frame-pointer",
                  "-fno-sanitize-recover=undefined", "-DTN__FD_MAP=1"]
         if poller == "poll":
             flags.append("-DTORNADO_POLL_POLL")
@@ -706,7 +710,7 @@ def windows_checks(pool, tests, examples):
     jobs = [submit(pool, "compile.mingw.c++", lambda: step("compile.mingw.c++", ["sh", "-c", " ".join(
         [WIN_CXX, "-x", "c++"] + CXXWARN + ["-O2", "-o", cxx_exe, "tests/compile_cpp.cpp"] + WIN_LIBS +
         ["&&", "WINEPREFIX=" + env["WINEPREFIX"], "WINEDEBUG=-all", WINE, cxx_exe])]))]
-    ex_jobs = [submit(pool, "example.win." + ex, lambda e=ex: step("example.win." + e, ["make", "-s", "build/win/examples/%s.exe" % e]))
+    ex_jobs = [submit(pool, "example.win." + ex, lambda e=ex: step("example.win." + e, MAKE + ["build/win/examples/%s.exe" % e]))
                for ex in examples]
     jobs += ex_jobs
     for t in tests:
@@ -728,7 +732,7 @@ def run_win_test(test, env, wait_for=()):
         return
     for j in wait_for:   # the examples it starts are being built by other jobs: let them finish
         j.result()
-    rc, out = timed(label + ".build", sh, ["make", "-s", target] +
+    rc, out = timed(label + ".build", sh, MAKE + [target] +
                     ["build/win/examples/%s.exe" % e for e in WIN_NEEDS_EXAMPLES.get(test, [])], 900)
     if rc != 0:
         emit("FAIL", label + ".build", "\n" + tail(out))
@@ -742,7 +746,7 @@ def run_test_binary(variant, test):
     label = "%s/%s" % (variant, test)
     if FILTER and FILTER not in label and not any(FILTER in c for c in c_case_names(test)):
         return
-    rc, out = timed(label + ".build", sh, ["make", "-s", target], 900)
+    rc, out = timed(label + ".build", sh, MAKE + [target], 900)
     if rc != 0:
         emit("FAIL", label + ".build", "\n" + tail(out))
         return
@@ -867,28 +871,39 @@ def main():
     # checks get a worker of their own, beside the CPU-bound jobs, instead of queueing last
     wpool = cf.ThreadPoolExecutor(max_workers=1)
     win = submit(wpool, "compile.mingw.c99", windows_checks, wpool, tests, examples) if "--no-win" not in args else None
-    with cf.ThreadPoolExecutor(max_workers=ncpu) as pool:
+    # The pool's queue is first come, first served, so the order below is the schedule: the
+    # examples the Python tests need, then the jobs that take longest (the Python tests, minutes
+    # of waiting on peers; the ASan builds and runs), the short checks last so both cores stay
+    # busy to the end. One worker more than cores: the Python tests and the network tests wait
+    # on peers and timers, and a waiting worker would leave a core idle (their CPU is small).
+    with cf.ThreadPoolExecutor(max_workers=ncpu + 1) as pool:
         # the runner judges itself first: a runner that passes crashes makes the rest moot
         jobs = [submit(pool, "runner.selftest", step, "runner.selftest", [sys.executable, "tests/run.py", "--selftest"], 120)]
-        # the fuzz replay builds every harness (minutes): start it early, not last
-        if os.path.exists("tests/fuzz/run.py"):
-            jobs.append(submit(pool, "fuzz.replay", lambda: step("fuzz.replay", [sys.executable, "tests/fuzz/run.py", "--replay"])))
-        jobs += compile_matrix(pool)
-        jobs.append(submit(pool, "symbols.tn_prefix", symbol_check))
-        jobs.append(submit(pool, "docs.quickstart", quickstart_check))
-        jobs += [submit(pool, "build.unamalgamated." + cc, unamalgamated_check, cc) for cc in ("gcc", "clang")]
-        jobs.append(submit(pool, "config.limits_in_config", limits_in_config))
-        jobs += [submit(pool, "build.fdmap." + t, fdmap_check, t) for t in ("test_loop", "test_tcp", "test_stream")]
-        jobs += firmware_checks(pool)   # Cortex-M4 + lwIP builds (TORNADO_PLATFORM_LWIP)
-        jobs += static_checks(pool)     # examples/hello.c linked -static (glibc, musl) and asked
-        ex_jobs = [submit(pool, "example." + ex, lambda e=ex: step("example." + e, ["make", "-s", "build/examples/" + e]))
+        ex_jobs = [submit(pool, "example." + ex, lambda e=ex: step("example." + e, MAKE + ["build/examples/" + e]))
                    for ex in examples]
         jobs += ex_jobs
-        for t in sorted(os.path.basename(p)[:-3] for p in glob.glob("tests/test_*.py")):
+        # the longest first (test_autobahn and test_testssl: about a minute each)
+        py_tests = sorted((os.path.basename(p)[:-3] for p in glob.glob("tests/test_*.py")),
+                          key=lambda t: (t not in ("test_autobahn", "test_testssl"), t))
+        for t in py_tests:
             jobs.append(submit(pool, "py/" + t, run_py_test, t, ex_jobs))
-        for v in variants:
+        # the ASan builds are the costliest (about 2.5 times a plain build)
+        for v in sorted(variants, key=lambda v: v != "asan"):
             for t in tests:
                 jobs.append(submit(pool, "%s/%s" % (v, t), run_test_binary, v, t))
+            if v == "asan":
+                jobs += [submit(pool, "build.fdmap." + t, fdmap_check, t) for t in ("test_loop", "test_tcp", "test_stream")]
+                # the fuzz corpora replayed, one job per harness (tests/fuzz/run.py --replay --only NAME)
+                for h in sorted(os.path.basename(p)[len("fuzz_"):-2] for p in glob.glob("tests/fuzz/fuzz_*.c")):
+                    n = "fuzz.replay." + h
+                    jobs.append(submit(pool, n, step, n, [sys.executable, "tests/fuzz/run.py", "--replay", "--only", h]))
+        jobs += [submit(pool, "build.unamalgamated." + cc, unamalgamated_check, cc) for cc in ("gcc", "clang")]
+        jobs += firmware_checks(pool)   # Cortex-M4 + lwIP builds (TORNADO_PLATFORM_LWIP)
+        jobs += static_checks(pool)     # examples/hello.c linked -static (glibc, musl) and asked
+        jobs += compile_matrix(pool)    # about 6 s each: they fill the last minutes
+        jobs.append(submit(pool, "symbols.tn_prefix", symbol_check))
+        jobs.append(submit(pool, "docs.quickstart", quickstart_check))
+        jobs.append(submit(pool, "config.limits_in_config", limits_in_config))
         for j in jobs:
             j.result()
     # (windows_checks queues its jobs on wpool behind itself: FIFO, one worker, so each
