@@ -741,11 +741,35 @@ def run_win_test(test, env, wait_for=()):
                   (lambda c: c) if FILTER and FILTER not in label else None, env)
 
 
-def run_test_binary(variant, test):
+def shared_tests():
+    """The Makefile's SHARED_TESTS and SHARED_SMALL: test programs linked with
+    build/VARIANT/tn_impl.o or tn_impl_small.o."""
+    mk = open("Makefile", encoding="utf-8").read()
+    names = set()
+    for var in ("SHARED_TESTS", "SHARED_SMALL"):
+        m = re.search(r"^%s\s*:=((?:.*\\\n)*.*)$" % var, mk, re.M)
+        names |= set(m.group(1).replace("\\\n", " ").split()) if m else set()
+    return names
+
+
+def selected(variant, test):
+    label = "%s/%s" % (variant, test)
+    return not FILTER or FILTER in label or any(FILTER in c for c in c_case_names(test))
+
+
+def build_impl(variant):
+    """build/VARIANT/tn_impl.o and tn_impl_small.o, before the shared test programs that link
+    them (each would build them otherwise, at once); a failure shows in their builds."""
+    sh(MAKE + ["build/%s/tn_impl.o" % variant, "build/%s/tn_impl_small.o" % variant], timeout=900)
+
+
+def run_test_binary(variant, test, after=None):
     target = "build/%s/%s" % (variant, test)
     label = "%s/%s" % (variant, test)
-    if FILTER and FILTER not in label and not any(FILTER in c for c in c_case_names(test)):
+    if not selected(variant, test):
         return
+    if after is not None:
+        after.result()
     rc, out = timed(label + ".build", sh, MAKE + [target], 900)
     if rc != 0:
         emit("FAIL", label + ".build", "\n" + tail(out))
@@ -888,9 +912,14 @@ def main():
         for t in py_tests:
             jobs.append(submit(pool, "py/" + t, run_py_test, t, ex_jobs))
         # the ASan builds are the costliest (about 2.5 times a plain build)
+        shared = shared_tests()
         for v in sorted(variants, key=lambda v: v != "asan"):
+            impl = None
+            if any(selected(v, t) for t in tests if t in shared):
+                impl = submit(pool, "%s/tn_impl.o" % v, build_impl, v)
+                jobs.append(impl)
             for t in tests:
-                jobs.append(submit(pool, "%s/%s" % (v, t), run_test_binary, v, t))
+                jobs.append(submit(pool, "%s/%s" % (v, t), run_test_binary, v, t, impl if t in shared else None))
             if v == "asan":
                 jobs += [submit(pool, "build.fdmap." + t, fdmap_check, t) for t in ("test_loop", "test_tcp", "test_stream")]
                 # the fuzz corpora replayed, one job per harness (tests/fuzz/run.py --replay --only NAME)
