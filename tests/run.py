@@ -8,10 +8,11 @@ compiled on its own, then linked and run); every example compiled; every
 tests/test_*.c built and run three ways (default backend, poll backend, ASan+UBSan); every
 tests/test_*.py run once (the examples against curl and Python Tornado); fuzz corpora
 replayed; the runner's own self-test (tests/runner_selftest/).
-Jobs run in parallel (one per core). Options: -k SUBSTR (only matching names), -v (show
-output of passing steps too), --no-asan, --no-poll, --no-posix, --no-win, --timeout S (limit per test program,
-default 900), --only BIN... (run just these built test binaries, nothing else),
---selftest (the runner self-test alone).
+Jobs run in parallel (one per core and one more; the Windows checks in a lane of their own).
+Options: -k SUBSTR (only matching names), -v (show output of passing steps too), --no-asan,
+--no-poll, --no-posix, --no-win, --timeout S (limit per test program, default 900), --only
+BIN... (run just these built test binaries, nothing else), --selftest (the runner self-test
+alone), --times (the slowest jobs, wall and CPU, at the end).
 
 A test program passes only when it exits 0 (1 is accepted when it reported a failed case),
 was not killed by a signal or the time limit, and printed exactly one result line for each
@@ -25,6 +26,7 @@ import concurrent.futures as cf
 import glob
 import os
 import re
+import resource
 import shutil
 import signal
 import subprocess
@@ -35,6 +37,9 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 os.chdir(ROOT)
+# the test run's builds carry line tables only (DEBUG in the Makefile): -g's full debug
+# information is about a fifth of each build's CPU and nothing here reads it
+MAKE = ["make", "-s", "DEBUG=-g1"]
 WARN = ["-std=c99", "-Wall", "-Wextra", "-Wpedantic", "-Wundef", "-Werror"]
 CXXWARN = ["-std=c++11", "-Wall", "-Wextra", "-Wpedantic", "-Werror"]
 lock = threading.Lock()
@@ -57,6 +62,58 @@ def emit(kind, name, detail=""):
             failures.append(name)
 
 
+# ---- per-job times (--times): wall and CPU (user + sys of the programs it ran) -------------
+job_times = []          # (name, start, wall seconds, CPU seconds, part of another job)
+job_state = threading.local()
+T_START = time.time()
+
+
+def charge_cpu(seconds):
+    acc = getattr(job_state, "cpu", None)
+    if acc is not None:
+        acc[0] += seconds
+
+
+def timed(name, fn, *fargs):
+    """fn(*fargs), its wall time and the CPU time of the programs it ran recorded as job name."""
+    outer = getattr(job_state, "cpu", None)
+    job_state.cpu = [0.0]
+    t0 = time.time()
+    try:
+        return fn(*fargs)
+    finally:
+        cpu = job_state.cpu[0]
+        job_state.cpu = outer
+        if outer is not None:
+            outer[0] += cpu
+        with lock:
+            job_times.append((name, t0 - T_START, time.time() - t0, cpu, outer is not None))
+
+
+def submit(pool, name, fn, *fargs):
+    return pool.submit(timed, name, fn, *fargs)
+
+
+def print_times(n=30):
+    """--times: the jobs that took longest (wall), with their CPU, and the run's CPU total."""
+    print()
+    print("slowest jobs (start s, wall s, CPU s):")
+    for name, start, wall, cpu, _ in sorted(job_times, key=lambda t: -t[2])[:n]:
+        print("  %-44s %6.0f %7.1f %7.1f" % (name, start, wall, cpu))
+    print("most CPU (start s, wall s, CPU s):")
+    for name, start, wall, cpu, _ in sorted(job_times, key=lambda t: -t[3])[:n]:
+        print("  %-44s %6.0f %7.1f %7.1f" % (name, start, wall, cpu))
+    groups = {}
+    for name, _, wall, cpu, inner in job_times:
+        if not inner:
+            g = name.split("/")[0] if "/" in name else name.split(".")[0]
+            groups[g] = groups.get(g, 0.0) + cpu
+    print("CPU by group: " + ", ".join("%s %.0f s" % kv for kv in sorted(groups.items(), key=lambda kv: -kv[1]) if kv[1] >= 0.5))
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    print("CPU of every program run: %.0f s (user %.0f, sys %.0f)" % (
+        usage.ru_utime + usage.ru_stime, usage.ru_utime, usage.ru_stime))
+
+
 def run_program(cmd, timeout, env=None):
     """Run cmd in a session of its own, stdout and stderr to one file (not a pipe: a process
     it leaves behind cannot hold the run open). Returns (rc, output, timed_out): rc is the
@@ -65,16 +122,23 @@ def run_program(cmd, timeout, env=None):
     with tempfile.TemporaryFile() as f:
         p = subprocess.Popen(cmd, stdout=f, stderr=subprocess.STDOUT, env=env, cwd=ROOT,
                              start_new_session=True)
-        timed_out = False
-        try:
-            p.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            timed_out = True
+        # reaped with wait4 (in a thread, so the limit holds) for its CPU time: --times
+        reaped = {}
+
+        def reap():
+            _, status, usage = os.wait4(p.pid, 0)
+            reaped["status"], reaped["usage"] = status, usage
+        waiter = threading.Thread(target=reap, daemon=True)
+        waiter.start()
+        waiter.join(timeout)
+        timed_out = waiter.is_alive()
         try:
             os.killpg(p.pid, signal.SIGKILL)
         except OSError:
             pass   # the group is gone already
-        p.wait()
+        waiter.join()
+        p.returncode = os.waitstatus_to_exitcode(reaped["status"])
+        charge_cpu(reaped["usage"].ru_utime + reaped["usage"].ru_stime)
         f.seek(0)
         out = f.read().decode("utf-8", "replace")
     return p.returncode, out, timed_out
@@ -182,7 +246,7 @@ def matrix_covers_config():
 
 def compile_matrix(pool):
     os.makedirs("build/matrix", exist_ok=True)
-    jobs = [pool.submit(matrix_covers_config)]
+    jobs = [submit(pool, "matrix.covers_config", matrix_covers_config)]
     for cc in ("gcc", "clang"):
         if not have(cc):
             emit("FAIL" if os.environ.get("CI") else "skip", "compile.%s" % cc,
@@ -195,17 +259,17 @@ def compile_matrix(pool):
             # analysis; clang's come from its front end at any -O, so -O0 saves the back end's time
             opt = "-O2" if cc == "gcc" else "-O0"
             cmd = [cc] + WARN + [opt] + flags + ["-o", exe, "tests/compile_c.c", "-lpthread"] + libs
-            jobs.append(pool.submit(lambda c=cmd, e=exe, n="compile.%s.%s" % (cc, tag):
-                                    step(n, ["sh", "-c", " ".join(c) + " && ./" + e])))
+            n = "compile.%s.%s" % (cc, tag)
+            jobs.append(submit(pool, n, lambda c=cmd, e=exe, n=n: step(n, ["sh", "-c", " ".join(c) + " && ./" + e])))
     if have("g++"):
         exe = "build/matrix/gxx"
         cmd = ["g++", "-x", "c++"] + CXXWARN + ["-O2", "-o", exe, "tests/compile_cpp.cpp", "-lpthread"]
-        jobs.append(pool.submit(lambda: step("compile.g++", ["sh", "-c", " ".join(cmd) + " && ./" + exe])))
+        jobs.append(submit(pool, "compile.g++", lambda: step("compile.g++", ["sh", "-c", " ".join(cmd) + " && ./" + exe])))
         exe2 = "build/matrix/gxx-openssl"
         cmd2 = ["g++", "-x", "c++"] + CXXWARN + ["-O2", "-DTORNADO_WITH_OPENSSL", "-DOPENSSL_API_COMPAT=30000",
                                                  "-DOPENSSL_NO_DEPRECATED", "-o", exe2, "tests/compile_cpp.cpp",
                                                  "-lpthread", "-lssl", "-lcrypto"]
-        jobs.append(pool.submit(lambda: step("compile.g++.openssl", ["sh", "-c", " ".join(cmd2) + " && ./" + exe2])))
+        jobs.append(submit(pool, "compile.g++.openssl", lambda: step("compile.g++.openssl", ["sh", "-c", " ".join(cmd2) + " && ./" + exe2])))
     return jobs
 
 
@@ -246,7 +310,7 @@ def fdmap_check(test):
     os.makedirs(out_dir, exist_ok=True)
     for poller in ("epoll", "poll"):
         exe = os.path.join(out_dir, "%s_%s" % (test, poller))
-        flags = ["-O1", "-g", "-fsanitize=address,undefined", "-fno-omit-frame-pointer",
+        flags = ["-O1", "-g1", "-fsanitize=address,undefined", "-fno-omit-frame-pointer",
                  "-fno-sanitize-recover=undefined", "-DTN__FD_MAP=1"]
         if poller == "poll":
             flags.append("-DTORNADO_POLL_POLL")
@@ -413,7 +477,7 @@ def firmware_check(name, prog, macros, extra):
 
 
 def firmware_checks(pool):
-    return [pool.submit(firmware_check, *f) for f in FIRMWARE]
+    return [submit(pool, f[0], firmware_check, *f) for f in FIRMWARE]
 
 
 # ---- a static binary: examples/hello.c linked -static, run, asked over a socket ---------------
@@ -476,8 +540,8 @@ def static_binary_check(name, cc, package):
 
 
 def static_checks(pool):
-    return [pool.submit(static_binary_check, "static.hello.glibc", "gcc", "libc6-dev"),
-            pool.submit(static_binary_check, "static.hello.musl", "musl-gcc", "musl-tools")]
+    return [submit(pool, "static.hello.glibc", static_binary_check, "static.hello.glibc", "gcc", "libc6-dev"),
+            submit(pool, "static.hello.musl", static_binary_check, "static.hello.musl", "musl-gcc", "musl-tools")]
 
 
 # ---- test programs: run, then judge ---------------------------------------------------------
@@ -643,17 +707,17 @@ def windows_checks(pool, tests, examples):
         rc, out = sh([WINE, c_exe], 600, env)
     emit("ok" if rc == 0 else "FAIL", "compile.mingw.c99", "" if rc == 0 else tail(out))
     cxx_exe = "build/win/compile_cpp.exe"
-    jobs = [pool.submit(lambda: step("compile.mingw.c++", ["sh", "-c", " ".join(
+    jobs = [submit(pool, "compile.mingw.c++", lambda: step("compile.mingw.c++", ["sh", "-c", " ".join(
         [WIN_CXX, "-x", "c++"] + CXXWARN + ["-O2", "-o", cxx_exe, "tests/compile_cpp.cpp"] + WIN_LIBS +
         ["&&", "WINEPREFIX=" + env["WINEPREFIX"], "WINEDEBUG=-all", WINE, cxx_exe])]))]
-    ex_jobs = [pool.submit(lambda e=ex: step("example.win." + e, ["make", "-s", "build/win/examples/%s.exe" % e]))
+    ex_jobs = [submit(pool, "example.win." + ex, lambda e=ex: step("example.win." + e, MAKE + ["build/win/examples/%s.exe" % e]))
                for ex in examples]
     jobs += ex_jobs
     for t in tests:
         if t in WIN_NOT_PORTED:
             emit("skip", "win/" + t, WIN_NOT_PORTED[t])
             continue
-        jobs.append(pool.submit(run_win_test, t, env, ex_jobs if t in WIN_NEEDS_EXAMPLES else ()))
+        jobs.append(submit(pool, "win/" + t, run_win_test, t, env, ex_jobs if t in WIN_NEEDS_EXAMPLES else ()))
     return jobs
 
 
@@ -668,8 +732,8 @@ def run_win_test(test, env, wait_for=()):
         return
     for j in wait_for:   # the examples it starts are being built by other jobs: let them finish
         j.result()
-    rc, out = sh(["make", "-s", target] + ["build/win/examples/%s.exe" % e for e in WIN_NEEDS_EXAMPLES.get(test, [])],
-                 timeout=900)
+    rc, out = timed(label + ".build", sh, MAKE + [target] +
+                    ["build/win/examples/%s.exe" % e for e in WIN_NEEDS_EXAMPLES.get(test, [])], 900)
     if rc != 0:
         emit("FAIL", label + ".build", "\n" + tail(out))
         return
@@ -677,12 +741,36 @@ def run_win_test(test, env, wait_for=()):
                   (lambda c: c) if FILTER and FILTER not in label else None, env)
 
 
-def run_test_binary(variant, test):
+def shared_tests():
+    """The Makefile's SHARED_TESTS and SHARED_SMALL: test programs linked with
+    build/VARIANT/tn_impl.o or tn_impl_small.o."""
+    mk = open("Makefile", encoding="utf-8").read()
+    names = set()
+    for var in ("SHARED_TESTS", "SHARED_SMALL"):
+        m = re.search(r"^%s\s*:=((?:.*\\\n)*.*)$" % var, mk, re.M)
+        names |= set(m.group(1).replace("\\\n", " ").split()) if m else set()
+    return names
+
+
+def selected(variant, test):
+    label = "%s/%s" % (variant, test)
+    return not FILTER or FILTER in label or any(FILTER in c for c in c_case_names(test))
+
+
+def build_impl(variant):
+    """build/VARIANT/tn_impl.o and tn_impl_small.o, before the shared test programs that link
+    them (each would build them otherwise, at once); a failure shows in their builds."""
+    sh(MAKE + ["build/%s/tn_impl.o" % variant, "build/%s/tn_impl_small.o" % variant], timeout=900)
+
+
+def run_test_binary(variant, test, after=None):
     target = "build/%s/%s" % (variant, test)
     label = "%s/%s" % (variant, test)
-    if FILTER and FILTER not in label and not any(FILTER in c for c in c_case_names(test)):
+    if not selected(variant, test):
         return
-    rc, out = sh(["make", "-s", target], timeout=900)
+    if after is not None:
+        after.result()
+    rc, out = timed(label + ".build", sh, MAKE + [target], 900)
     if rc != 0:
         emit("FAIL", label + ".build", "\n" + tail(out))
         return
@@ -806,29 +894,45 @@ def main():
     # wine mostly waits (a process start per case, WSAPoll's late wakeups): the Windows
     # checks get a worker of their own, beside the CPU-bound jobs, instead of queueing last
     wpool = cf.ThreadPoolExecutor(max_workers=1)
-    win = wpool.submit(windows_checks, wpool, tests, examples) if "--no-win" not in args else None
-    with cf.ThreadPoolExecutor(max_workers=ncpu) as pool:
+    win = submit(wpool, "compile.mingw.c99", windows_checks, wpool, tests, examples) if "--no-win" not in args else None
+    # The pool's queue is first come, first served, so the order below is the schedule: the
+    # examples the Python tests need, then the jobs that take longest (the Python tests, minutes
+    # of waiting on peers; the ASan builds and runs), the short checks last so both cores stay
+    # busy to the end. One worker more than cores: the Python tests and the network tests wait
+    # on peers and timers, and a waiting worker would leave a core idle (their CPU is small).
+    with cf.ThreadPoolExecutor(max_workers=ncpu + 1) as pool:
         # the runner judges itself first: a runner that passes crashes makes the rest moot
-        jobs = [pool.submit(step, "runner.selftest", [sys.executable, "tests/run.py", "--selftest"], 120)]
-        # the fuzz replay builds every harness (minutes): start it early, not last
-        if os.path.exists("tests/fuzz/run.py"):
-            jobs.append(pool.submit(lambda: step("fuzz.replay", [sys.executable, "tests/fuzz/run.py", "--replay"])))
-        jobs += compile_matrix(pool)
-        jobs.append(pool.submit(symbol_check))
-        jobs.append(pool.submit(quickstart_check))
-        jobs += [pool.submit(unamalgamated_check, cc) for cc in ("gcc", "clang")]
-        jobs.append(pool.submit(limits_in_config))
-        jobs += [pool.submit(fdmap_check, t) for t in ("test_loop", "test_tcp", "test_stream")]
-        jobs += firmware_checks(pool)   # Cortex-M4 + lwIP builds (TORNADO_PLATFORM_LWIP)
-        jobs += static_checks(pool)     # examples/hello.c linked -static (glibc, musl) and asked
-        ex_jobs = [pool.submit(lambda e=ex: step("example." + e, ["make", "-s", "build/examples/" + e]))
+        jobs = [submit(pool, "runner.selftest", step, "runner.selftest", [sys.executable, "tests/run.py", "--selftest"], 120)]
+        ex_jobs = [submit(pool, "example." + ex, lambda e=ex: step("example." + e, MAKE + ["build/examples/" + e]))
                    for ex in examples]
         jobs += ex_jobs
-        for t in sorted(os.path.basename(p)[:-3] for p in glob.glob("tests/test_*.py")):
-            jobs.append(pool.submit(run_py_test, t, ex_jobs))
-        for v in variants:
+        # the longest first (test_autobahn and test_testssl: about a minute each)
+        py_tests = sorted((os.path.basename(p)[:-3] for p in glob.glob("tests/test_*.py")),
+                          key=lambda t: (t not in ("test_autobahn", "test_testssl"), t))
+        for t in py_tests:
+            jobs.append(submit(pool, "py/" + t, run_py_test, t, ex_jobs))
+        # the ASan builds are the costliest (about 2.5 times a plain build)
+        shared = shared_tests()
+        for v in sorted(variants, key=lambda v: v != "asan"):
+            impl = None
+            if any(selected(v, t) for t in tests if t in shared):
+                impl = submit(pool, "%s/tn_impl.o" % v, build_impl, v)
+                jobs.append(impl)
             for t in tests:
-                jobs.append(pool.submit(run_test_binary, v, t))
+                jobs.append(submit(pool, "%s/%s" % (v, t), run_test_binary, v, t, impl if t in shared else None))
+            if v == "asan":
+                jobs += [submit(pool, "build.fdmap." + t, fdmap_check, t) for t in ("test_loop", "test_tcp", "test_stream")]
+                # the fuzz corpora replayed, one job per harness (tests/fuzz/run.py --replay --only NAME)
+                for h in sorted(os.path.basename(p)[len("fuzz_"):-2] for p in glob.glob("tests/fuzz/fuzz_*.c")):
+                    n = "fuzz.replay." + h
+                    jobs.append(submit(pool, n, step, n, [sys.executable, "tests/fuzz/run.py", "--replay", "--only", h]))
+        jobs += [submit(pool, "build.unamalgamated." + cc, unamalgamated_check, cc) for cc in ("gcc", "clang")]
+        jobs += firmware_checks(pool)   # Cortex-M4 + lwIP builds (TORNADO_PLATFORM_LWIP)
+        jobs += static_checks(pool)     # examples/hello.c linked -static (glibc, musl) and asked
+        jobs += compile_matrix(pool)    # about 6 s each: they fill the last minutes
+        jobs.append(submit(pool, "symbols.tn_prefix", symbol_check))
+        jobs.append(submit(pool, "docs.quickstart", quickstart_check))
+        jobs.append(submit(pool, "config.limits_in_config", limits_in_config))
         for j in jobs:
             j.result()
     # (windows_checks queues its jobs on wpool behind itself: FIFO, one worker, so each
@@ -836,6 +940,8 @@ def main():
     for j in (win.result() if win else []):
         j.result()
     wpool.shutdown()
+    if "--times" in args:
+        print_times()
     return summary(t0)
 
 
