@@ -213,6 +213,10 @@ TN_TEST(resolve_blocking) {
     run_until_calls(loop, &r, 1);
     TN_OK_RC(r.status);
     TN_CHECK(has_addr(&r, "127.0.0.1", 80) || has_addr(&r, "::1", 80));
+    {   /* the port is set in every address the lookup gave */
+        size_t i;
+        for (i = 0; i < r.n && i < 8; i++) TN_EQ_INT(tn_addr_port(&r.addrs[i]), 80);
+    }
     /* literals skip the lookup; a family mismatch fails */
     memset(&r, 0, sizeof r);
     TN_OK_RC(tn_resolve(loop, NULL, "10.1.2.3", 9, TN_AF_UNSPEC, on_resolved, &r, NULL));
