@@ -96,15 +96,17 @@ TN__PRIVATE int tn__net_pton(const char *ip, unsigned char b[16]) {
 
 TN_API int tn_addr_from_ip(const char *ip, int port, tn_addr *out) {
     unsigned char b[16];
-    char tmp[64];
-    size_t n;
+    char tmp[65];
     int fam;
     if (!ip || !out || port < 0 || port > 65535) return TN_EINVAL;
-    n = strlen(ip);
-    if (n >= 2 && ip[0] == '[' && ip[n - 1] == ']') {   /* "[::1]" */
-        if (n - 2 >= sizeof tmp || !memchr(ip + 1, ':', n - 2)) return TN_EINVAL;
-        memcpy(tmp, ip + 1, n - 2);
-        tmp[n - 2] = 0;
+    if (ip[0] == '[') {   /* "[::1]": at most 63 characters between the brackets */
+        size_t n = 0;
+        while (ip[n + 1] && n < sizeof tmp) {   /* (no strlen: an echo firmware would link it for this) */
+            tmp[n] = ip[n + 1];
+            n++;
+        }
+        if (n < 2 || n >= sizeof tmp || tmp[n - 1] != ']' || !memchr(tmp, ':', n - 1)) return TN_EINVAL;
+        tmp[n - 1] = 0;
         ip = tmp;
     }
     if ((fam = tn__net_pton(ip, b)) == 0) return TN_EINVAL;
