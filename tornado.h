@@ -8407,7 +8407,8 @@ TN__PRIVATE int tn__net_getaddrinfo(const tn_allocator *a, const char *host, int
         if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6) continue;
         tn__addr_set(&arr[n], ai->ai_addr, ai->ai_addrlen);   /* kept (n counted) unless a duplicate */
         (void)tn_addr_set_port(&arr[n], port);
-        for (i = 0; i < n && !dup; i++) dup = tn_addr_equal(&arr[i], &arr[n]);
+        /* the same bytes (every result is built alike, the rest of each tn_addr zeroed) */
+        for (i = 0; i < n && !dup; i++) dup = arr[i].len == arr[n].len && !memcmp(arr[i].u.bytes, arr[n].u.bytes, arr[n].len);
         if (!dup) n++;
     }
     TN__OS(freeaddrinfo)(res);
