@@ -5090,6 +5090,7 @@ enum {
 TN__PRIVATE void **tn__loop_slot(tn_loop *loop, int which);
 
 /* ---- the poller backend contract (one backend compiled in; see poll_*.c) ---- */
+/* On failure what tn__poll_init set up stays for tn__poll_free (the loop's release). */
 TN__PRIVATE int tn__poll_init(tn_loop *loop);
 TN__PRIVATE void tn__poll_free(tn_loop *loop);
 /* fd and the loop's slot for it (equal on POSIX and lwIP); tn__poll_wait reports slots. */
@@ -5438,6 +5439,7 @@ TN__PRIVATE int tn__pipe(int fds[2]) {
     if ((rc = tn__fd_setup(fds[0])) != 0 || (rc = tn__fd_setup(fds[1])) != 0) {
         tn__fd_close(fds[0]);
         tn__fd_close(fds[1]);
+        fds[0] = fds[1] = -1;   /* (closed: nobody may close these numbers again) */
         return rc;
     }
     return TN_OK;
@@ -7599,14 +7601,11 @@ TN_API int tn_loop_new(const tn_loop_opts *opts, tn_loop **out) {
         tn__free(&a, loop);
         return rc;
     }
-    if ((rc = tn__poll_init(loop)) != 0) {
-        tn__mutex_destroy(&loop->post_lock);
-        tn__net_cleanup();
-        tn__free(&a, loop);
-        return rc;
+    /* from here tn__loop_release undoes what was done (the poller's state included) */
+    if ((rc = tn__poll_init(loop)) == TN_OK) {
+        tn__ignore_sigpipe_once();   /* pipes have no MSG_NOSIGNAL */
+        rc = tn__wake_open(loop->wake_fd);
     }
-    tn__ignore_sigpipe_once();   /* pipes have no MSG_NOSIGNAL */
-    rc = tn__wake_open(loop->wake_fd);
     if (rc == TN_OK) rc = tn__loop_add_fd(loop, loop->wake_fd[0], TN_EV_READ, tn__loop_on_wake, NULL, 1);
     if (rc != TN_OK) {
         tn__loop_release(loop);
@@ -7832,22 +7831,13 @@ TN__PRIVATE tn_socket tn__poll_fd(tn_loop *loop) {
     return p ? p->epfd : TN_INVALID_SOCKET;
 }
 
+/* On failure the state stays for tn__poll_free (the loop's release) to undo. */
 TN__PRIVATE int tn__poll_init(tn_loop *loop) {
     tn__epoll *p = (tn__epoll *)tn__calloc(tn__loop_alloc(loop), sizeof *p);
     if (!p) return TN_ENOMEM;
-    p->epfd = epoll_create1(EPOLL_CLOEXEC);
-    if (p->epfd < 0) {
-        int rc = tn__last_err();
-        tn__free(tn__loop_alloc(loop), p);
-        return rc;
-    }
-    if (tn__loop_fired_reserve(loop, TN__EPOLL_BATCH) != 0) {
-        tn__fd_close(p->epfd);
-        tn__free(tn__loop_alloc(loop), p);
-        return TN_ENOMEM;
-    }
     *tn__loop_backend(loop) = p;
-    return TN_OK;
+    if ((p->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0) return tn__last_err();
+    return tn__loop_fired_reserve(loop, TN__EPOLL_BATCH);
 }
 
 TN__PRIVATE void tn__poll_free(tn_loop *loop) {
@@ -7888,13 +7878,9 @@ TN__PRIVATE int tn__poll_mod(tn_loop *loop, int fd, int slot, int events) {
 }
 
 TN__PRIVATE int tn__poll_del(tn_loop *loop, int fd, int slot) {
-    tn__epoll *p = (tn__epoll *)*tn__loop_backend(loop);
-    struct epoll_event ev;
-    (void)slot;
-    memset(&ev, 0, sizeof ev);
-    if (epoll_ctl(p->epfd, EPOLL_CTL_DEL, fd, &ev) != 0 && errno != ENOENT && errno != EBADF)
-        return tn__last_err();
-    return TN_OK;
+    int rc = tn__epoll_ctl(loop, EPOLL_CTL_DEL, fd, slot, 0);
+    /* not registered (ENOENT) or already closed (EBADF): gone either way */
+    return rc == TN_ENOENT || rc == TN_ECLOSED ? TN_OK : rc;
 }
 
 TN__PRIVATE int tn__poll_wait(tn_loop *loop, int timeout_ms) {

@@ -499,6 +499,7 @@ enum {
 TN__PRIVATE void **tn__loop_slot(tn_loop *loop, int which);
 
 /* ---- the poller backend contract (one backend compiled in; see poll_*.c) ---- */
+/* On failure what tn__poll_init set up stays for tn__poll_free (the loop's release). */
 TN__PRIVATE int tn__poll_init(tn_loop *loop);
 TN__PRIVATE void tn__poll_free(tn_loop *loop);
 /* fd and the loop's slot for it (equal on POSIX and lwIP); tn__poll_wait reports slots. */

@@ -954,14 +954,11 @@ TN_API int tn_loop_new(const tn_loop_opts *opts, tn_loop **out) {
         tn__free(&a, loop);
         return rc;
     }
-    if ((rc = tn__poll_init(loop)) != 0) {
-        tn__mutex_destroy(&loop->post_lock);
-        tn__net_cleanup();
-        tn__free(&a, loop);
-        return rc;
+    /* from here tn__loop_release undoes what was done (the poller's state included) */
+    if ((rc = tn__poll_init(loop)) == TN_OK) {
+        tn__ignore_sigpipe_once();   /* pipes have no MSG_NOSIGNAL */
+        rc = tn__wake_open(loop->wake_fd);
     }
-    tn__ignore_sigpipe_once();   /* pipes have no MSG_NOSIGNAL */
-    rc = tn__wake_open(loop->wake_fd);
     if (rc == TN_OK) rc = tn__loop_add_fd(loop, loop->wake_fd[0], TN_EV_READ, tn__loop_on_wake, NULL, 1);
     if (rc != TN_OK) {
         tn__loop_release(loop);

@@ -196,6 +196,7 @@ TN__PRIVATE int tn__pipe(int fds[2]) {
     if ((rc = tn__fd_setup(fds[0])) != 0 || (rc = tn__fd_setup(fds[1])) != 0) {
         tn__fd_close(fds[0]);
         tn__fd_close(fds[1]);
+        fds[0] = fds[1] = -1;   /* (closed: nobody may close these numbers again) */
         return rc;
     }
     return TN_OK;

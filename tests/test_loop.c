@@ -630,9 +630,14 @@ TN_TEST(allocator_failure_is_enomem) {
     tn_loop *loop = NULL;
     long n;
     int ok = 0;
-    /* every allocation of tn_loop_new failing in turn gives TN_ENOMEM and no leak */
+    /* every allocation of tn_loop_new failing in turn gives TN_ENOMEM and no leak (of
+       memory, nor of a descriptor: the lowest free one stays the same) */
     for (n = 1; n < 50 && !ok; n++) {
         int rc;
+#if !defined(_WIN32)
+        int fd_before = dup(0), fd_after;
+        close(fd_before);
+#endif
         memset(&ca, 0, sizeof ca);
         memset(&o, 0, sizeof o);
         o.allocator = tn_test_counting(&ca);
@@ -645,6 +650,11 @@ TN_TEST(allocator_failure_is_enomem) {
             TN_EQ_RC(rc, TN_ENOMEM);
         }
         TN_EQ_INT(ca.live, 0);
+#if !defined(_WIN32)
+        fd_after = dup(0);
+        close(fd_after);
+        TN_EQ_INT(fd_after, fd_before);
+#endif
     }
     TN_CHECK(ok);
     /* failures after creation: a timer or defer reports TN_ENOMEM and the loop lives on */
