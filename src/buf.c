@@ -35,7 +35,7 @@ TN__PRIVATE int tn__buf_room(const tn_allocator *a, char **storage, size_t *size
     if (head == 0) {
         if (!(p = (char *)tn__realloc(a, old, ns))) return TN_ENOMEM;
     } else if (*size - hdr >= used + n && head >= used) {
-        memmove(old + hdr, old + hdr + head, used);
+        memcpy(old + hdr, old + hdr + head, used);   /* (head >= used: the two do not overlap) */
         return TN_OK;
     } else {
         if (!(p = (char *)tn__alloc(a, ns))) return TN_ENOMEM;

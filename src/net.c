@@ -313,8 +313,13 @@ TN__PRIVATE int tn__net_getaddrinfo(const tn_allocator *a, const char *host, int
         if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6) continue;
         tn__addr_set(&arr[n], ai->ai_addr, ai->ai_addrlen);   /* kept (n counted) unless a duplicate */
         (void)tn_addr_set_port(&arr[n], port);
-        /* the same bytes (every result is built alike, the rest of each tn_addr zeroed) */
-        for (i = 0; i < n && !dup; i++) dup = arr[i].len == arr[n].len && !memcmp(arr[i].u.bytes, arr[n].u.bytes, arr[n].len);
+        /* the same bytes (every result is built alike, the rest of each tn_addr zeroed;
+           compared here, not with memcmp, which only this would link into a firmware) */
+        for (i = 0; i < n && !dup; i++) {
+            size_t k = 0;
+            while (k < sizeof arr[n].u.bytes && arr[i].u.bytes[k] == arr[n].u.bytes[k]) k++;
+            dup = k == sizeof arr[n].u.bytes;
+        }
         if (!dup) n++;
     }
     TN__OS(freeaddrinfo)(res);
