@@ -6772,6 +6772,9 @@ struct tn_loop {
     int wake_pending;
     int post_closed;
     tn_async *asyncs;
+    /* tn__async_run_all once tn_async_new made an async handle (a program without one does
+       not link it) */
+    void (*async_run)(tn_loop *loop);
 
     void *slots[TN__LOOP_SLOTS];      /* tn__loop_slot: per-loop state of other modules */
 };
@@ -7010,9 +7013,17 @@ TN__PRIVATE int tn__async_take(tn_async *a) {
 #endif
 }
 
-TN__PRIVATE void tn__loop_on_wake(tn_loop *loop, tn_socket fd, int events, void *user) {
-    tn__defer *head, *d;
+/* Run the callbacks of the async handles that were sent to. */
+TN__PRIVATE void tn__async_run_all(tn_loop *loop) {
     tn_async *a, *anext;
+    for (a = loop->asyncs; a; a = anext) {
+        anext = a->anext;
+        if (!a->h.closing && tn__async_take(a)) a->cb(loop, a->user);
+    }
+}
+
+TN__PRIVATE void tn__loop_on_wake(tn_loop *loop, tn_socket fd, int events, void *user) {
+    tn__defer *head, *tail;
     (void)events;
     (void)user;
     /* drain first, then take the list: a post that lands after the drain wakes us again */
@@ -7020,17 +7031,15 @@ TN__PRIVATE void tn__loop_on_wake(tn_loop *loop, tn_socket fd, int events, void 
     tn__mutex_lock(&loop->post_lock);
     loop->wake_pending = 0;
     head = loop->post_head;
+    tail = loop->post_tail;
     loop->post_head = loop->post_tail = NULL;
     tn__mutex_unlock(&loop->post_lock);
-    while ((d = head) != NULL) {
-        head = d->next;
-        d->next = NULL;   /* (a link of the posted list, not of the queue) */
-        tn__defer_queue(loop, d);
+    if (head) {   /* the posted nodes (fresh, no owner) join the deferred queue as they are */
+        if (loop->dq_tail) loop->dq_tail->next = head;
+        else loop->dq_head = head;
+        loop->dq_tail = tail;
     }
-    for (a = loop->asyncs; a; a = anext) {
-        anext = a->anext;
-        if (!a->h.closing && tn__async_take(a)) a->cb(loop, a->user);
-    }
+    if (loop->async_run) loop->async_run(loop);
 }
 
 /* ---- async handles ---- */
@@ -7053,6 +7062,7 @@ TN_API int tn_async_new(tn_loop *loop, tn_cb cb, void *user, tn_async **out) {
     a->anext = loop->asyncs;
     if (loop->asyncs) loop->asyncs->aprev = a;
     loop->asyncs = a;
+    loop->async_run = tn__async_run_all;
     *out = a;
     return TN_OK;
 }
