@@ -4928,6 +4928,8 @@ TN__PRIVATE void tn__thread_join(tn__thread *t);
 TN__PRIVATE void *tn__libc_alloc(size_t n, void *u);
 TN__PRIVATE void *tn__libc_realloc(void *p, size_t n, void *u);
 TN__PRIVATE void tn__libc_free(void *p, void *u);
+/* The libc allocator (malloc, realloc, free): one constant every module points at. */
+TN__PRIVATE const tn_allocator *tn__libc(void);
 TN__PRIVATE int tn__allocator_resolve(const tn_allocator *in, tn_allocator *out);
 TN__PRIVATE void *tn__alloc(const tn_allocator *a, size_t n);
 TN__PRIVATE void *tn__calloc(const tn_allocator *a, size_t n);
@@ -6290,12 +6292,14 @@ TN__PRIVATE void *tn__libc_alloc(size_t n, void *u) { (void)u; return malloc(n ?
 TN__PRIVATE void *tn__libc_realloc(void *p, size_t n, void *u) { (void)u; return realloc(p, n ? n : 1); }
 TN__PRIVATE void tn__libc_free(void *p, void *u) { (void)u; free(p); }
 
+TN__PRIVATE const tn_allocator *tn__libc(void) {
+    static const tn_allocator libc = { tn__libc_alloc, tn__libc_realloc, tn__libc_free, NULL };
+    return &libc;
+}
+
 TN__PRIVATE int tn__allocator_resolve(const tn_allocator *in, tn_allocator *out) {
     if (in == NULL || (!in->alloc && !in->realloc && !in->free)) {
-        out->alloc = tn__libc_alloc;
-        out->realloc = tn__libc_realloc;
-        out->free = tn__libc_free;
-        out->user = NULL;
+        *out = *tn__libc();
         return TN_OK;
     }
     if (!in->alloc || !in->realloc || !in->free) return TN_EINVAL;
@@ -6421,15 +6425,13 @@ TN__PRIVATE void tn__log_at(const tn_logger *lg, int level, int code, const char
 /* #include "buf.h" (inlined above) */
 /* #include "internal.h" (inlined above) */
 
-static const tn_allocator tn__libc_allocator = { tn__libc_alloc, tn__libc_realloc, tn__libc_free, NULL };
-
 TN_API int tn_buf_init(tn_buf *b, const tn_allocator *alloc) {
     memset(b, 0, sizeof *b);
     if (alloc && (!alloc->alloc || !alloc->realloc || !alloc->free)) {
-        b->a = &tn__libc_allocator;
+        b->a = tn__libc();
         return (alloc->alloc || alloc->realloc || alloc->free) ? TN_EINVAL : TN_OK;
     }
-    b->a = alloc ? alloc : &tn__libc_allocator;
+    b->a = alloc ? alloc : tn__libc();
     return TN_OK;
 }
 
@@ -8461,7 +8463,7 @@ TN__PRIVATE void tn__net_bind_opts_resolve(const tn_bind_opts *in, tn_bind_opts 
 TN_API int tn_bind_sockets(const char *host, int port, const tn_bind_opts *opts,
                            tn_socket *out, size_t cap, size_t *n_out) {
     tn_bind_opts o;
-    tn_allocator a;
+    const tn_allocator *a = tn__libc();
     tn_addr *addrs;
     size_t n, i, made = 0;
     int rc, backlog, chosen = port;
@@ -8469,8 +8471,7 @@ TN_API int tn_bind_sockets(const char *host, int port, const tn_bind_opts *opts,
     *n_out = 0;
     tn__net_bind_opts_resolve(opts, &o);
     backlog = o.backlog;
-    (void)tn__allocator_resolve(NULL, &a);
-    rc = tn__net_getaddrinfo(&a, host, port, o.family, 1, &addrs, &n);
+    rc = tn__net_getaddrinfo(a, host, port, o.family, 1, &addrs, &n);
     if (rc != 0) return rc;
     for (i = 0; i < n; i++) {
         tn_socket fd = TN_INVALID_SOCKET;
@@ -8493,7 +8494,7 @@ TN_API int tn_bind_sockets(const char *host, int port, const tn_bind_opts *opts,
             chosen = tn_addr_port(&bound);
         }
     }
-    tn__free(&a, addrs);
+    tn__free(a, addrs);
     if (rc == 0 && made == 0) rc = TN_EADDRNOTAVAIL;
     if (rc != 0) {
         for (i = 0; i < made; i++) tn__fd_close(out[i]);

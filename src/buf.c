@@ -2,15 +2,13 @@
 #include "buf.h"
 #include "internal.h"
 
-static const tn_allocator tn__libc_allocator = { tn__libc_alloc, tn__libc_realloc, tn__libc_free, NULL };
-
 TN_API int tn_buf_init(tn_buf *b, const tn_allocator *alloc) {
     memset(b, 0, sizeof *b);
     if (alloc && (!alloc->alloc || !alloc->realloc || !alloc->free)) {
-        b->a = &tn__libc_allocator;
+        b->a = tn__libc();
         return (alloc->alloc || alloc->realloc || alloc->free) ? TN_EINVAL : TN_OK;
     }
-    b->a = alloc ? alloc : &tn__libc_allocator;
+    b->a = alloc ? alloc : tn__libc();
     return TN_OK;
 }
 

@@ -374,7 +374,7 @@ TN__PRIVATE void tn__net_bind_opts_resolve(const tn_bind_opts *in, tn_bind_opts 
 TN_API int tn_bind_sockets(const char *host, int port, const tn_bind_opts *opts,
                            tn_socket *out, size_t cap, size_t *n_out) {
     tn_bind_opts o;
-    tn_allocator a;
+    const tn_allocator *a = tn__libc();
     tn_addr *addrs;
     size_t n, i, made = 0;
     int rc, backlog, chosen = port;
@@ -382,8 +382,7 @@ TN_API int tn_bind_sockets(const char *host, int port, const tn_bind_opts *opts,
     *n_out = 0;
     tn__net_bind_opts_resolve(opts, &o);
     backlog = o.backlog;
-    (void)tn__allocator_resolve(NULL, &a);
-    rc = tn__net_getaddrinfo(&a, host, port, o.family, 1, &addrs, &n);
+    rc = tn__net_getaddrinfo(a, host, port, o.family, 1, &addrs, &n);
     if (rc != 0) return rc;
     for (i = 0; i < n; i++) {
         tn_socket fd = TN_INVALID_SOCKET;
@@ -406,7 +405,7 @@ TN_API int tn_bind_sockets(const char *host, int port, const tn_bind_opts *opts,
             chosen = tn_addr_port(&bound);
         }
     }
-    tn__free(&a, addrs);
+    tn__free(a, addrs);
     if (rc == 0 && made == 0) rc = TN_EADDRNOTAVAIL;
     if (rc != 0) {
         for (i = 0; i < made; i++) tn__fd_close(out[i]);
