@@ -4928,6 +4928,8 @@ TN__PRIVATE void tn__thread_join(tn__thread *t);
 TN__PRIVATE void *tn__libc_alloc(size_t n, void *u);
 TN__PRIVATE void *tn__libc_realloc(void *p, size_t n, void *u);
 TN__PRIVATE void tn__libc_free(void *p, void *u);
+/* The libc allocator (malloc, realloc, free): one constant every module points at. */
+TN__PRIVATE const tn_allocator *tn__libc(void);
 TN__PRIVATE int tn__allocator_resolve(const tn_allocator *in, tn_allocator *out);
 TN__PRIVATE void *tn__alloc(const tn_allocator *a, size_t n);
 TN__PRIVATE void *tn__calloc(const tn_allocator *a, size_t n);
@@ -5090,6 +5092,7 @@ enum {
 TN__PRIVATE void **tn__loop_slot(tn_loop *loop, int which);
 
 /* ---- the poller backend contract (one backend compiled in; see poll_*.c) ---- */
+/* On failure what tn__poll_init set up stays for tn__poll_free (the loop's release). */
 TN__PRIVATE int tn__poll_init(tn_loop *loop);
 TN__PRIVATE void tn__poll_free(tn_loop *loop);
 /* fd and the loop's slot for it (equal on POSIX and lwIP); tn__poll_wait reports slots. */
@@ -5441,6 +5444,7 @@ TN__PRIVATE int tn__pipe(int fds[2]) {
     if ((rc = tn__fd_setup(fds[0])) != 0 || (rc = tn__fd_setup(fds[1])) != 0) {
         tn__fd_close(fds[0]);
         tn__fd_close(fds[1]);
+        fds[0] = fds[1] = -1;   /* (closed: nobody may close these numbers again) */
         return rc;
     }
     return TN_OK;
@@ -5731,22 +5735,20 @@ TN__PRIVATE long tn__sock_send(tn_socket fd, const void *buf, size_t n) {
     }
 }
 
-TN__PRIVATE int tn__iov(struct iovec *iov, const tn_str *bufs, int n) {
-    int i;
-    if (n > 16) n = 16;
-    for (i = 0; i < n; i++) {
-        iov[i].iov_base = (void *)(uintptr_t)bufs[i].ptr;
-        iov[i].iov_len = bufs[i].len;
-    }
-    return n;
-}
+/* tn_str has struct iovec's layout (a pointer, then a size_t: checked here), so a vector of
+   them goes to the kernel as it is, at most 16 at a time (POSIX's smallest IOV_MAX). */
+typedef char tn__str_is_iovec[sizeof(tn_str) == sizeof(struct iovec) &&
+                              offsetof(tn_str, ptr) == offsetof(struct iovec, iov_base) &&
+                              offsetof(tn_str, len) == offsetof(struct iovec, iov_len) &&
+                              sizeof(((tn_str *)0)->len) == sizeof(((struct iovec *)0)->iov_len) ? 1 : -1];
+#define TN__IOV(bufs) ((struct iovec *)(uintptr_t)(bufs))
+#define TN__IOV_N(n) ((n) > 16 ? 16 : (n))
 
 TN__PRIVATE long tn__sock_sendv(tn_socket fd, const tn_str *bufs, int n) {
-    struct iovec iov[16];
     struct msghdr msg;
     memset(&msg, 0, sizeof msg);
-    msg.msg_iov = iov;
-    msg.msg_iovlen = (size_t)tn__iov(iov, bufs, n);
+    msg.msg_iov = TN__IOV(bufs);
+    msg.msg_iovlen = (size_t)TN__IOV_N(n);
     for (;;) {
         ssize_t r = TN__OS(sendmsg)(fd, &msg, TN__SEND_FLAGS);
         if (r >= 0) return (long)r;
@@ -5777,9 +5779,8 @@ TN__PRIVATE long tn__fd_write(int fd, const void *buf, size_t n) {
 }
 
 TN__PRIVATE long tn__fd_writev(int fd, const tn_str *bufs, int n) {
-    struct iovec iov[16];
     for (;;) {
-        ssize_t r = writev(fd, iov, tn__iov(iov, bufs, n));
+        ssize_t r = writev(fd, TN__IOV(bufs), TN__IOV_N(n));
         if (r >= 0) return (long)r;
         if (errno != EINTR) return tn__last_err();
     }
@@ -6294,12 +6295,14 @@ TN__PRIVATE void *tn__libc_alloc(size_t n, void *u) { (void)u; return malloc(n ?
 TN__PRIVATE void *tn__libc_realloc(void *p, size_t n, void *u) { (void)u; return realloc(p, n ? n : 1); }
 TN__PRIVATE void tn__libc_free(void *p, void *u) { (void)u; free(p); }
 
+TN__PRIVATE const tn_allocator *tn__libc(void) {
+    static const tn_allocator libc = { tn__libc_alloc, tn__libc_realloc, tn__libc_free, NULL };
+    return &libc;
+}
+
 TN__PRIVATE int tn__allocator_resolve(const tn_allocator *in, tn_allocator *out) {
     if (in == NULL || (!in->alloc && !in->realloc && !in->free)) {
-        out->alloc = tn__libc_alloc;
-        out->realloc = tn__libc_realloc;
-        out->free = tn__libc_free;
-        out->user = NULL;
+        *out = *tn__libc();
         return TN_OK;
     }
     if (!in->alloc || !in->realloc || !in->free) return TN_EINVAL;
@@ -6425,15 +6428,13 @@ TN__PRIVATE void tn__log_at(const tn_logger *lg, int level, int code, const char
 /* #include "buf.h" (inlined above) */
 /* #include "internal.h" (inlined above) */
 
-static const tn_allocator tn__libc_allocator = { tn__libc_alloc, tn__libc_realloc, tn__libc_free, NULL };
-
 TN_API int tn_buf_init(tn_buf *b, const tn_allocator *alloc) {
     memset(b, 0, sizeof *b);
     if (alloc && (!alloc->alloc || !alloc->realloc || !alloc->free)) {
-        b->a = &tn__libc_allocator;
+        b->a = tn__libc();
         return (alloc->alloc || alloc->realloc || alloc->free) ? TN_EINVAL : TN_OK;
     }
-    b->a = alloc ? alloc : &tn__libc_allocator;
+    b->a = alloc ? alloc : tn__libc();
     return TN_OK;
 }
 
@@ -6443,35 +6444,39 @@ TN_API void tn_buf_free(tn_buf *b) {
     b->head = b->len = b->cap = 0;
 }
 
-TN_API int tn_buf_reserve(tn_buf *b, size_t n) {
-    size_t used = b->len - b->head, need, ncap;
-    char *p;
-    if (b->cap - b->len >= n) return TN_OK;
-    if (n > ((size_t)-1) / 2 - used) return TN_ENOMEM;
-    need = used + n;
-    if (b->head > 0 && b->cap >= need && b->head >= used) {
-        /* enough room once the consumed front is reclaimed, and the move is cheap */
-        memmove(b->data, b->data + b->head, used);
-        b->head = 0;
-        b->len = used;
+/* Room for n more bytes after the live ones (old + hdr + [head, len)), as both buffers
+   (tn_buf, hdr 0; tn__cbuf, its header first) make it: the consumed front reclaimed when that
+   is enough and the move is cheap, else a new storage (the size doubled, at least enough, a
+   4 KiB multiple) holding the live bytes: fresh with only them copied when some were
+   consumed, realloc'd otherwise. Then the live bytes start at hdr (head 0, len = used). */
+TN__PRIVATE int tn__buf_room(const tn_allocator *a, char **storage, size_t *size, size_t hdr, size_t head, size_t len,
+                             size_t n) {
+    char *old = *storage, *p;
+    size_t used = len - head, ns;
+    if (n > ((size_t)-1) / 2 - used - hdr) return TN_ENOMEM;
+    ns = TN__MAX(*size * 2, used + n + hdr);
+    ns = (ns + 4095u) & ~(size_t)4095u;
+    if (head == 0) {
+        if (!(p = (char *)tn__realloc(a, old, ns))) return TN_ENOMEM;
+    } else if (*size - hdr >= used + n && head >= used) {
+        memcpy(old + hdr, old + hdr + head, used);   /* (head >= used: the two do not overlap) */
         return TN_OK;
-    }
-    ncap = TN__MAX(b->cap * 2, need);
-    ncap = (ncap + 4095u) & ~(size_t)4095u;
-    if (b->head > 0) {
-        /* allocate fresh and copy only the live bytes */
-        p = (char *)tn__alloc(b->a, ncap);
-        if (!p) return TN_ENOMEM;
-        if (used) memcpy(p, b->data + b->head, used);
-        tn__free(b->a, b->data);
     } else {
-        p = (char *)tn__realloc(b->a, b->data, ncap);
-        if (!p) return TN_ENOMEM;
+        if (!(p = (char *)tn__alloc(a, ns))) return TN_ENOMEM;
+        if (used) memcpy(p + hdr, old + hdr + head, used);
+        tn__free(a, old);
     }
-    b->data = p;
+    *storage = p;
+    *size = ns;
+    return TN_OK;
+}
+
+TN_API int tn_buf_reserve(tn_buf *b, size_t n) {
+    int rc;
+    if (b->cap - b->len >= n) return TN_OK;
+    if ((rc = tn__buf_room(b->a, &b->data, &b->cap, 0, b->head, b->len, n)) != 0) return rc;
+    b->len -= b->head;
     b->head = 0;
-    b->len = used;
-    b->cap = ncap;
     return TN_OK;
 }
 
@@ -6533,34 +6538,22 @@ TN__PRIVATE char *tn__cbuf_detach(tn__cbuf **bp, size_t *size) {
 }
 
 TN__PRIVATE int tn__cbuf_reserve(const tn_allocator *a, tn__cbuf **bp, size_t n) {
-    tn__cbuf *b = *bp, *nb;
-    size_t used = b ? b->len - b->head : 0, need, nsize;
-    if (b && tn__cbuf_cap(b) - b->len >= n) return TN_OK;
-    if (n > ((size_t)-1) / 2 - used - TN__CBUF_HDR) return TN_ENOMEM;
-    need = used + n;
-    if (b && b->head > 0 && tn__cbuf_cap(b) >= need && b->head >= used) {
-        /* enough room once the consumed front is reclaimed, and the move is cheap */
-        memmove(tn__cbuf_bytes(b), tn__cbuf_bytes(b) + b->head, used);
-        b->head = 0;
-        b->len = used;
-        return TN_OK;
+    tn__cbuf *b = *bp;
+    char *p = (char *)b;
+    size_t size = 0, head = 0, len = 0;
+    int rc;
+    if (b) {
+        if (tn__cbuf_cap(b) - b->len >= n) return TN_OK;
+        size = b->size;
+        head = b->head;
+        len = b->len;
     }
-    nsize = TN__MAX(b ? b->size * 2 : 0, need + TN__CBUF_HDR);
-    nsize = (nsize + 4095u) & ~(size_t)4095u;
-    if (b && b->head > 0) {
-        /* allocate fresh and copy only the live bytes */
-        nb = (tn__cbuf *)tn__alloc(a, nsize);
-        if (!nb) return TN_ENOMEM;
-        if (used) memcpy(tn__cbuf_bytes(nb), tn__cbuf_bytes(b) + b->head, used);
-        tn__free(a, b);
-    } else {
-        nb = (tn__cbuf *)tn__realloc(a, b, nsize);
-        if (!nb) return TN_ENOMEM;
-    }
-    nb->size = nsize;
-    nb->head = 0;
-    nb->len = used;
-    *bp = nb;
+    if ((rc = tn__buf_room(a, &p, &size, TN__CBUF_HDR, head, len, n)) != 0) return rc;
+    b = (tn__cbuf *)(void *)p;
+    b->size = size;
+    b->head = 0;
+    b->len = len - head;
+    *bp = b;
     return TN_OK;
 }
 
@@ -6781,6 +6774,9 @@ struct tn_loop {
     int wake_pending;
     int post_closed;
     tn_async *asyncs;
+    /* tn__async_run_all once tn_async_new made an async handle (a program without one does
+       not link it) */
+    void (*async_run)(tn_loop *loop);
 
     void *slots[TN__LOOP_SLOTS];      /* tn__loop_slot: per-loop state of other modules */
 };
@@ -7019,9 +7015,17 @@ TN__PRIVATE int tn__async_take(tn_async *a) {
 #endif
 }
 
-TN__PRIVATE void tn__loop_on_wake(tn_loop *loop, tn_socket fd, int events, void *user) {
-    tn__defer *head, *d;
+/* Run the callbacks of the async handles that were sent to. */
+TN__PRIVATE void tn__async_run_all(tn_loop *loop) {
     tn_async *a, *anext;
+    for (a = loop->asyncs; a; a = anext) {
+        anext = a->anext;
+        if (!a->h.closing && tn__async_take(a)) a->cb(loop, a->user);
+    }
+}
+
+TN__PRIVATE void tn__loop_on_wake(tn_loop *loop, tn_socket fd, int events, void *user) {
+    tn__defer *head, *tail;
     (void)events;
     (void)user;
     /* drain first, then take the list: a post that lands after the drain wakes us again */
@@ -7029,17 +7033,15 @@ TN__PRIVATE void tn__loop_on_wake(tn_loop *loop, tn_socket fd, int events, void 
     tn__mutex_lock(&loop->post_lock);
     loop->wake_pending = 0;
     head = loop->post_head;
+    tail = loop->post_tail;
     loop->post_head = loop->post_tail = NULL;
     tn__mutex_unlock(&loop->post_lock);
-    while ((d = head) != NULL) {
-        head = d->next;
-        d->next = NULL;   /* (a link of the posted list, not of the queue) */
-        tn__defer_queue(loop, d);
+    if (head) {   /* the posted nodes (fresh, no owner) join the deferred queue as they are */
+        if (loop->dq_tail) loop->dq_tail->next = head;
+        else loop->dq_head = head;
+        loop->dq_tail = tail;
     }
-    for (a = loop->asyncs; a; a = anext) {
-        anext = a->anext;
-        if (!a->h.closing && tn__async_take(a)) a->cb(loop, a->user);
-    }
+    if (loop->async_run) loop->async_run(loop);
 }
 
 /* ---- async handles ---- */
@@ -7062,6 +7064,7 @@ TN_API int tn_async_new(tn_loop *loop, tn_cb cb, void *user, tn_async **out) {
     a->anext = loop->asyncs;
     if (loop->asyncs) loop->asyncs->aprev = a;
     loop->asyncs = a;
+    loop->async_run = tn__async_run_all;
     *out = a;
     return TN_OK;
 }
@@ -7610,14 +7613,11 @@ TN_API int tn_loop_new(const tn_loop_opts *opts, tn_loop **out) {
         tn__free(&a, loop);
         return rc;
     }
-    if ((rc = tn__poll_init(loop)) != 0) {
-        tn__mutex_destroy(&loop->post_lock);
-        tn__net_cleanup();
-        tn__free(&a, loop);
-        return rc;
+    /* from here tn__loop_release undoes what was done (the poller's state included) */
+    if ((rc = tn__poll_init(loop)) == TN_OK) {
+        tn__ignore_sigpipe_once();   /* pipes have no MSG_NOSIGNAL */
+        rc = tn__wake_open(loop->wake_fd);
     }
-    tn__ignore_sigpipe_once();   /* pipes have no MSG_NOSIGNAL */
-    rc = tn__wake_open(loop->wake_fd);
     if (rc == TN_OK) rc = tn__loop_add_fd(loop, loop->wake_fd[0], TN_EV_READ, tn__loop_on_wake, NULL, 1);
     if (rc != TN_OK) {
         tn__loop_release(loop);
@@ -7843,22 +7843,13 @@ TN__PRIVATE tn_socket tn__poll_fd(tn_loop *loop) {
     return p ? p->epfd : TN_INVALID_SOCKET;
 }
 
+/* On failure the state stays for tn__poll_free (the loop's release) to undo. */
 TN__PRIVATE int tn__poll_init(tn_loop *loop) {
     tn__epoll *p = (tn__epoll *)tn__calloc(tn__loop_alloc(loop), sizeof *p);
     if (!p) return TN_ENOMEM;
-    p->epfd = epoll_create1(EPOLL_CLOEXEC);
-    if (p->epfd < 0) {
-        int rc = tn__last_err();
-        tn__free(tn__loop_alloc(loop), p);
-        return rc;
-    }
-    if (tn__loop_fired_reserve(loop, TN__EPOLL_BATCH) != 0) {
-        tn__fd_close(p->epfd);
-        tn__free(tn__loop_alloc(loop), p);
-        return TN_ENOMEM;
-    }
     *tn__loop_backend(loop) = p;
-    return TN_OK;
+    if ((p->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0) return tn__last_err();
+    return tn__loop_fired_reserve(loop, TN__EPOLL_BATCH);
 }
 
 TN__PRIVATE void tn__poll_free(tn_loop *loop) {
@@ -7899,13 +7890,9 @@ TN__PRIVATE int tn__poll_mod(tn_loop *loop, int fd, int slot, int events) {
 }
 
 TN__PRIVATE int tn__poll_del(tn_loop *loop, int fd, int slot) {
-    tn__epoll *p = (tn__epoll *)*tn__loop_backend(loop);
-    struct epoll_event ev;
-    (void)slot;
-    memset(&ev, 0, sizeof ev);
-    if (epoll_ctl(p->epfd, EPOLL_CTL_DEL, fd, &ev) != 0 && errno != ENOENT && errno != EBADF)
-        return tn__last_err();
-    return TN_OK;
+    int rc = tn__epoll_ctl(loop, EPOLL_CTL_DEL, fd, slot, 0);
+    /* not registered (ENOENT) or already closed (EBADF): gone either way */
+    return rc == TN_ENOENT || rc == TN_ECLOSED ? TN_OK : rc;
 }
 
 TN__PRIVATE int tn__poll_wait(tn_loop *loop, int timeout_ms) {
@@ -8192,35 +8179,44 @@ TN_API int tn_addr_set_port(tn_addr *a, int port) {
     }
 }
 
+/* The address family (AF_INET, AF_INET6) of an IP literal, its bytes in b; 0 if none. */
+TN__PRIVATE int tn__net_pton(const char *ip, unsigned char b[16]) {
+    if (TN__OS(inet_pton)(AF_INET, ip, b) == 1) return AF_INET;
+    if (TN__OS(inet_pton)(AF_INET6, ip, b) == 1) return AF_INET6;
+    return 0;
+}
+
 TN_API int tn_addr_from_ip(const char *ip, int port, tn_addr *out) {
-    struct sockaddr_in v4;
-    struct sockaddr_in6 v6;
-    char tmp[64];
-    size_t n;
+    unsigned char b[16];
+    char tmp[65];
+    int fam;
     if (!ip || !out || port < 0 || port > 65535) return TN_EINVAL;
-    n = strlen(ip);
-    if (n >= 2 && ip[0] == '[' && ip[n - 1] == ']') {   /* "[::1]" */
-        if (n - 2 >= sizeof tmp) return TN_EINVAL;
-        memcpy(tmp, ip + 1, n - 2);
-        tmp[n - 2] = 0;
+    if (ip[0] == '[') {   /* "[::1]": at most 63 characters between the brackets */
+        size_t n = 0;
+        while (ip[n + 1] && n < sizeof tmp) {   /* (no strlen: an echo firmware would link it for this) */
+            tmp[n] = ip[n + 1];
+            n++;
+        }
+        if (n < 2 || n >= sizeof tmp || tmp[n - 1] != ']' || !memchr(tmp, ':', n - 1)) return TN_EINVAL;
+        tmp[n - 1] = 0;
         ip = tmp;
-        if (strchr(ip, ':') == NULL) return TN_EINVAL;
     }
-    memset(&v4, 0, sizeof v4);
-    if (TN__OS(inet_pton)(AF_INET, ip, &v4.sin_addr) == 1) {
-        v4.sin_family = AF_INET;
-        v4.sin_port = htons((uint16_t)port);
-        tn__addr_set(out, &v4, sizeof v4);
-        return TN_OK;
+    if ((fam = tn__net_pton(ip, b)) == 0) return TN_EINVAL;
+    memset(out, 0, sizeof *out);
+    if (fam == AF_INET) {
+        struct sockaddr_in *v4 = (struct sockaddr_in *)(void *)out->u.bytes;
+        v4->sin_family = AF_INET;
+        v4->sin_port = htons((uint16_t)port);
+        memcpy(&v4->sin_addr, b, 4);
+        out->len = (uint32_t)sizeof *v4;
+    } else {
+        struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)(void *)out->u.bytes;
+        v6->sin6_family = AF_INET6;
+        v6->sin6_port = htons((uint16_t)port);
+        memcpy(&v6->sin6_addr, b, 16);
+        out->len = (uint32_t)sizeof *v6;
     }
-    memset(&v6, 0, sizeof v6);
-    if (TN__OS(inet_pton)(AF_INET6, ip, &v6.sin6_addr) == 1) {
-        v6.sin6_family = AF_INET6;
-        v6.sin6_port = htons((uint16_t)port);
-        tn__addr_set(out, &v6, sizeof v6);
-        return TN_OK;
-    }
-    return TN_EINVAL;
+    return TN_OK;
 }
 
 TN_API int tn_addr_from_unix(const char *path, tn_addr *out) {
@@ -8244,8 +8240,7 @@ TN_API int tn_addr_from_unix(const char *path, tn_addr *out) {
 
 TN_API int tn_is_valid_ip(const char *s) {
     unsigned char b[16];
-    if (!s || !*s) return 0;
-    return TN__OS(inet_pton)(AF_INET, s, b) == 1 || TN__OS(inet_pton)(AF_INET6, s, b) == 1;
+    return s && *s && tn__net_pton(s, b) != 0;
 }
 
 TN__PRIVATE int tn__net_put(char *buf, size_t n, const char *s) {
@@ -8362,7 +8357,6 @@ TN__PRIVATE int tn__net_getaddrinfo(const tn_allocator *a, const char *host, int
                                 tn_addr **out, size_t *n_out) {
 #if TN__HAVE_GETADDRINFO
     struct addrinfo hints, *res = NULL, *ai;
-    char portstr[16];
     size_t n = 0, cap = 0, i;
     int rc;
 #endif
@@ -8396,8 +8390,9 @@ TN__PRIVATE int tn__net_getaddrinfo(const tn_allocator *a, const char *host, int
     hints.ai_family = tn__net_af(family);
     hints.ai_socktype = SOCK_STREAM;
     hints.ai_flags = passive ? AI_PASSIVE : 0;
-    snprintf(portstr, sizeof portstr, "%d", port);
-    rc = TN__OS(getaddrinfo)((host && *host) ? host : NULL, portstr, &hints, &res);
+    /* a fixed numeric service ("0" is refused by older lwIP), the port then set in each
+       result: no port text to format (snprintf would link printf into a firmware build) */
+    rc = TN__OS(getaddrinfo)((host && *host) ? host : NULL, "1", &hints, &res);
     if (rc != 0) return tn__net_gai_err(rc);
     for (ai = res; ai; ai = ai->ai_next) cap++;
     arr = (tn_addr *)tn__alloc(a, (cap ? cap : 1) * sizeof *arr);
@@ -8406,12 +8401,18 @@ TN__PRIVATE int tn__net_getaddrinfo(const tn_allocator *a, const char *host, int
         return TN_ENOMEM;
     }
     for (ai = res; ai; ai = ai->ai_next) {
-        tn_addr cur;
         int dup = 0;
         if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6) continue;
-        tn__addr_set(&cur, ai->ai_addr, ai->ai_addrlen);
-        for (i = 0; i < n && !dup; i++) dup = tn_addr_equal(&arr[i], &cur);
-        if (!dup) arr[n++] = cur;
+        tn__addr_set(&arr[n], ai->ai_addr, ai->ai_addrlen);   /* kept (n counted) unless a duplicate */
+        (void)tn_addr_set_port(&arr[n], port);
+        /* the same bytes (every result is built alike, the rest of each tn_addr zeroed;
+           compared here, not with memcmp, which only this would link into a firmware) */
+        for (i = 0; i < n && !dup; i++) {
+            size_t k = 0;
+            while (k < sizeof arr[n].u.bytes && arr[i].u.bytes[k] == arr[n].u.bytes[k]) k++;
+            dup = k == sizeof arr[n].u.bytes;
+        }
+        if (!dup) n++;
     }
     TN__OS(freeaddrinfo)(res);
     if (n == 0) {
@@ -8465,7 +8466,7 @@ TN__PRIVATE void tn__net_bind_opts_resolve(const tn_bind_opts *in, tn_bind_opts 
 TN_API int tn_bind_sockets(const char *host, int port, const tn_bind_opts *opts,
                            tn_socket *out, size_t cap, size_t *n_out) {
     tn_bind_opts o;
-    tn_allocator a;
+    const tn_allocator *a = tn__libc();
     tn_addr *addrs;
     size_t n, i, made = 0;
     int rc, backlog, chosen = port;
@@ -8473,8 +8474,7 @@ TN_API int tn_bind_sockets(const char *host, int port, const tn_bind_opts *opts,
     *n_out = 0;
     tn__net_bind_opts_resolve(opts, &o);
     backlog = o.backlog;
-    (void)tn__allocator_resolve(NULL, &a);
-    rc = tn__net_getaddrinfo(&a, host, port, o.family, 1, &addrs, &n);
+    rc = tn__net_getaddrinfo(a, host, port, o.family, 1, &addrs, &n);
     if (rc != 0) return rc;
     for (i = 0; i < n; i++) {
         tn_socket fd = TN_INVALID_SOCKET;
@@ -8497,7 +8497,7 @@ TN_API int tn_bind_sockets(const char *host, int port, const tn_bind_opts *opts,
             chosen = tn_addr_port(&bound);
         }
     }
-    tn__free(&a, addrs);
+    tn__free(a, addrs);
     if (rc == 0 && made == 0) rc = TN_EADDRNOTAVAIL;
     if (rc != 0) {
         for (i = 0; i < made; i++) tn__fd_close(out[i]);
@@ -11207,17 +11207,24 @@ TN_API int tn_tcp_server_new(tn_loop *loop, const tn_tcp_server_opts *opts, tn_t
     return TN_OK;
 }
 
-TN_API int tn_tcp_server_add_socket(tn_tcp_server *srv, tn_socket fd) {
+/* Watch a listening socket that is already non-blocking and close-on-exec. */
+TN__PRIVATE int tn__tcp_srv_add(tn_tcp_server *srv, tn_socket fd) {
     int rc;
-    if (!srv || fd == TN_INVALID_SOCKET) return TN_EINVAL;
     if (srv->h.closing) return TN_ECLOSED;
     if ((rc = tn__grow(tn__loop_alloc(srv->h.loop), (void **)&srv->fds, &srv->fds_cap, srv->nfds + 1, sizeof(tn_socket))) != 0) return rc;
-    if ((rc = tn__fd_setup(fd)) != 0) return rc;
     rc = tn__loop_add_fd(srv->h.loop, fd, srv->paused ? 0 : TN_EV_READ, tn__tcp_srv_on_accept, srv, 1);
     if (rc != 0) return rc;
     srv->fds[srv->nfds++] = fd;
     srv->stopped = 0;
     return TN_OK;
+}
+
+TN_API int tn_tcp_server_add_socket(tn_tcp_server *srv, tn_socket fd) {
+    int rc;
+    if (!srv || fd == TN_INVALID_SOCKET) return TN_EINVAL;
+    if (srv->h.closing) return TN_ECLOSED;
+    if ((rc = tn__fd_setup(fd)) != 0) return rc;
+    return tn__tcp_srv_add(srv, fd);
 }
 
 TN_API int tn_tcp_server_listen(tn_tcp_server *srv, const char *host, int port) {
@@ -11229,8 +11236,8 @@ TN_API int tn_tcp_server_listen(tn_tcp_server *srv, const char *host, int port) 
         TN__LLOG(srv->h.loop, TN_LOG_WARN, rc, "listen on %s port %d failed", host && *host ? host : "*", port);
         return rc;
     }
-    for (i = 0; i < n; i++) {
-        if ((rc = tn_tcp_server_add_socket(srv, fds[i])) != 0) {
+    for (i = 0; i < n; i++) {   /* (tn_bind_sockets made them non-blocking, close-on-exec) */
+        if ((rc = tn__tcp_srv_add(srv, fds[i])) != 0) {
             size_t j;
             for (j = i; j < n; j++) tn__fd_close(fds[j]);
             return rc;
@@ -11247,7 +11254,7 @@ TN_API int tn_tcp_server_listen_unix(tn_tcp_server *srv, const char *path, int m
         TN__LLOG(srv->h.loop, TN_LOG_WARN, rc, "listen on unix socket %s failed", path ? path : "(null)");
         return rc;
     }
-    if ((rc = tn_tcp_server_add_socket(srv, fd)) != 0) tn__fd_close(fd);
+    if ((rc = tn__tcp_srv_add(srv, fd)) != 0) tn__fd_close(fd);
     return rc;
 }
 

@@ -66,12 +66,14 @@ TN__PRIVATE void *tn__libc_alloc(size_t n, void *u) { (void)u; return malloc(n ?
 TN__PRIVATE void *tn__libc_realloc(void *p, size_t n, void *u) { (void)u; return realloc(p, n ? n : 1); }
 TN__PRIVATE void tn__libc_free(void *p, void *u) { (void)u; free(p); }
 
+TN__PRIVATE const tn_allocator *tn__libc(void) {
+    static const tn_allocator libc = { tn__libc_alloc, tn__libc_realloc, tn__libc_free, NULL };
+    return &libc;
+}
+
 TN__PRIVATE int tn__allocator_resolve(const tn_allocator *in, tn_allocator *out) {
     if (in == NULL || (!in->alloc && !in->realloc && !in->free)) {
-        out->alloc = tn__libc_alloc;
-        out->realloc = tn__libc_realloc;
-        out->free = tn__libc_free;
-        out->user = NULL;
+        *out = *tn__libc();
         return TN_OK;
     }
     if (!in->alloc || !in->realloc || !in->free) return TN_EINVAL;

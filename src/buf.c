@@ -2,15 +2,13 @@
 #include "buf.h"
 #include "internal.h"
 
-static const tn_allocator tn__libc_allocator = { tn__libc_alloc, tn__libc_realloc, tn__libc_free, NULL };
-
 TN_API int tn_buf_init(tn_buf *b, const tn_allocator *alloc) {
     memset(b, 0, sizeof *b);
     if (alloc && (!alloc->alloc || !alloc->realloc || !alloc->free)) {
-        b->a = &tn__libc_allocator;
+        b->a = tn__libc();
         return (alloc->alloc || alloc->realloc || alloc->free) ? TN_EINVAL : TN_OK;
     }
-    b->a = alloc ? alloc : &tn__libc_allocator;
+    b->a = alloc ? alloc : tn__libc();
     return TN_OK;
 }
 
@@ -20,35 +18,39 @@ TN_API void tn_buf_free(tn_buf *b) {
     b->head = b->len = b->cap = 0;
 }
 
-TN_API int tn_buf_reserve(tn_buf *b, size_t n) {
-    size_t used = b->len - b->head, need, ncap;
-    char *p;
-    if (b->cap - b->len >= n) return TN_OK;
-    if (n > ((size_t)-1) / 2 - used) return TN_ENOMEM;
-    need = used + n;
-    if (b->head > 0 && b->cap >= need && b->head >= used) {
-        /* enough room once the consumed front is reclaimed, and the move is cheap */
-        memmove(b->data, b->data + b->head, used);
-        b->head = 0;
-        b->len = used;
+/* Room for n more bytes after the live ones (old + hdr + [head, len)), as both buffers
+   (tn_buf, hdr 0; tn__cbuf, its header first) make it: the consumed front reclaimed when that
+   is enough and the move is cheap, else a new storage (the size doubled, at least enough, a
+   4 KiB multiple) holding the live bytes: fresh with only them copied when some were
+   consumed, realloc'd otherwise. Then the live bytes start at hdr (head 0, len = used). */
+TN__PRIVATE int tn__buf_room(const tn_allocator *a, char **storage, size_t *size, size_t hdr, size_t head, size_t len,
+                             size_t n) {
+    char *old = *storage, *p;
+    size_t used = len - head, ns;
+    if (n > ((size_t)-1) / 2 - used - hdr) return TN_ENOMEM;
+    ns = TN__MAX(*size * 2, used + n + hdr);
+    ns = (ns + 4095u) & ~(size_t)4095u;
+    if (head == 0) {
+        if (!(p = (char *)tn__realloc(a, old, ns))) return TN_ENOMEM;
+    } else if (*size - hdr >= used + n && head >= used) {
+        memcpy(old + hdr, old + hdr + head, used);   /* (head >= used: the two do not overlap) */
         return TN_OK;
-    }
-    ncap = TN__MAX(b->cap * 2, need);
-    ncap = (ncap + 4095u) & ~(size_t)4095u;
-    if (b->head > 0) {
-        /* allocate fresh and copy only the live bytes */
-        p = (char *)tn__alloc(b->a, ncap);
-        if (!p) return TN_ENOMEM;
-        if (used) memcpy(p, b->data + b->head, used);
-        tn__free(b->a, b->data);
     } else {
-        p = (char *)tn__realloc(b->a, b->data, ncap);
-        if (!p) return TN_ENOMEM;
+        if (!(p = (char *)tn__alloc(a, ns))) return TN_ENOMEM;
+        if (used) memcpy(p + hdr, old + hdr + head, used);
+        tn__free(a, old);
     }
-    b->data = p;
+    *storage = p;
+    *size = ns;
+    return TN_OK;
+}
+
+TN_API int tn_buf_reserve(tn_buf *b, size_t n) {
+    int rc;
+    if (b->cap - b->len >= n) return TN_OK;
+    if ((rc = tn__buf_room(b->a, &b->data, &b->cap, 0, b->head, b->len, n)) != 0) return rc;
+    b->len -= b->head;
     b->head = 0;
-    b->len = used;
-    b->cap = ncap;
     return TN_OK;
 }
 
@@ -110,34 +112,22 @@ TN__PRIVATE char *tn__cbuf_detach(tn__cbuf **bp, size_t *size) {
 }
 
 TN__PRIVATE int tn__cbuf_reserve(const tn_allocator *a, tn__cbuf **bp, size_t n) {
-    tn__cbuf *b = *bp, *nb;
-    size_t used = b ? b->len - b->head : 0, need, nsize;
-    if (b && tn__cbuf_cap(b) - b->len >= n) return TN_OK;
-    if (n > ((size_t)-1) / 2 - used - TN__CBUF_HDR) return TN_ENOMEM;
-    need = used + n;
-    if (b && b->head > 0 && tn__cbuf_cap(b) >= need && b->head >= used) {
-        /* enough room once the consumed front is reclaimed, and the move is cheap */
-        memmove(tn__cbuf_bytes(b), tn__cbuf_bytes(b) + b->head, used);
-        b->head = 0;
-        b->len = used;
-        return TN_OK;
+    tn__cbuf *b = *bp;
+    char *p = (char *)b;
+    size_t size = 0, head = 0, len = 0;
+    int rc;
+    if (b) {
+        if (tn__cbuf_cap(b) - b->len >= n) return TN_OK;
+        size = b->size;
+        head = b->head;
+        len = b->len;
     }
-    nsize = TN__MAX(b ? b->size * 2 : 0, need + TN__CBUF_HDR);
-    nsize = (nsize + 4095u) & ~(size_t)4095u;
-    if (b && b->head > 0) {
-        /* allocate fresh and copy only the live bytes */
-        nb = (tn__cbuf *)tn__alloc(a, nsize);
-        if (!nb) return TN_ENOMEM;
-        if (used) memcpy(tn__cbuf_bytes(nb), tn__cbuf_bytes(b) + b->head, used);
-        tn__free(a, b);
-    } else {
-        nb = (tn__cbuf *)tn__realloc(a, b, nsize);
-        if (!nb) return TN_ENOMEM;
-    }
-    nb->size = nsize;
-    nb->head = 0;
-    nb->len = used;
-    *bp = nb;
+    if ((rc = tn__buf_room(a, &p, &size, TN__CBUF_HDR, head, len, n)) != 0) return rc;
+    b = (tn__cbuf *)(void *)p;
+    b->size = size;
+    b->head = 0;
+    b->len = len - head;
+    *bp = b;
     return TN_OK;
 }
 

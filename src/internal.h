@@ -337,6 +337,8 @@ TN__PRIVATE void tn__thread_join(tn__thread *t);
 TN__PRIVATE void *tn__libc_alloc(size_t n, void *u);
 TN__PRIVATE void *tn__libc_realloc(void *p, size_t n, void *u);
 TN__PRIVATE void tn__libc_free(void *p, void *u);
+/* The libc allocator (malloc, realloc, free): one constant every module points at. */
+TN__PRIVATE const tn_allocator *tn__libc(void);
 TN__PRIVATE int tn__allocator_resolve(const tn_allocator *in, tn_allocator *out);
 TN__PRIVATE void *tn__alloc(const tn_allocator *a, size_t n);
 TN__PRIVATE void *tn__calloc(const tn_allocator *a, size_t n);
@@ -499,6 +501,7 @@ enum {
 TN__PRIVATE void **tn__loop_slot(tn_loop *loop, int which);
 
 /* ---- the poller backend contract (one backend compiled in; see poll_*.c) ---- */
+/* On failure what tn__poll_init set up stays for tn__poll_free (the loop's release). */
 TN__PRIVATE int tn__poll_init(tn_loop *loop);
 TN__PRIVATE void tn__poll_free(tn_loop *loop);
 /* fd and the loop's slot for it (equal on POSIX and lwIP); tn__poll_wait reports slots. */

@@ -125,6 +125,9 @@ struct tn_loop {
     int wake_pending;
     int post_closed;
     tn_async *asyncs;
+    /* tn__async_run_all once tn_async_new made an async handle (a program without one does
+       not link it) */
+    void (*async_run)(tn_loop *loop);
 
     void *slots[TN__LOOP_SLOTS];      /* tn__loop_slot: per-loop state of other modules */
 };
@@ -363,9 +366,17 @@ TN__PRIVATE int tn__async_take(tn_async *a) {
 #endif
 }
 
-TN__PRIVATE void tn__loop_on_wake(tn_loop *loop, tn_socket fd, int events, void *user) {
-    tn__defer *head, *d;
+/* Run the callbacks of the async handles that were sent to. */
+TN__PRIVATE void tn__async_run_all(tn_loop *loop) {
     tn_async *a, *anext;
+    for (a = loop->asyncs; a; a = anext) {
+        anext = a->anext;
+        if (!a->h.closing && tn__async_take(a)) a->cb(loop, a->user);
+    }
+}
+
+TN__PRIVATE void tn__loop_on_wake(tn_loop *loop, tn_socket fd, int events, void *user) {
+    tn__defer *head, *tail;
     (void)events;
     (void)user;
     /* drain first, then take the list: a post that lands after the drain wakes us again */
@@ -373,17 +384,15 @@ TN__PRIVATE void tn__loop_on_wake(tn_loop *loop, tn_socket fd, int events, void 
     tn__mutex_lock(&loop->post_lock);
     loop->wake_pending = 0;
     head = loop->post_head;
+    tail = loop->post_tail;
     loop->post_head = loop->post_tail = NULL;
     tn__mutex_unlock(&loop->post_lock);
-    while ((d = head) != NULL) {
-        head = d->next;
-        d->next = NULL;   /* (a link of the posted list, not of the queue) */
-        tn__defer_queue(loop, d);
+    if (head) {   /* the posted nodes (fresh, no owner) join the deferred queue as they are */
+        if (loop->dq_tail) loop->dq_tail->next = head;
+        else loop->dq_head = head;
+        loop->dq_tail = tail;
     }
-    for (a = loop->asyncs; a; a = anext) {
-        anext = a->anext;
-        if (!a->h.closing && tn__async_take(a)) a->cb(loop, a->user);
-    }
+    if (loop->async_run) loop->async_run(loop);
 }
 
 /* ---- async handles ---- */
@@ -406,6 +415,7 @@ TN_API int tn_async_new(tn_loop *loop, tn_cb cb, void *user, tn_async **out) {
     a->anext = loop->asyncs;
     if (loop->asyncs) loop->asyncs->aprev = a;
     loop->asyncs = a;
+    loop->async_run = tn__async_run_all;
     *out = a;
     return TN_OK;
 }
@@ -954,14 +964,11 @@ TN_API int tn_loop_new(const tn_loop_opts *opts, tn_loop **out) {
         tn__free(&a, loop);
         return rc;
     }
-    if ((rc = tn__poll_init(loop)) != 0) {
-        tn__mutex_destroy(&loop->post_lock);
-        tn__net_cleanup();
-        tn__free(&a, loop);
-        return rc;
+    /* from here tn__loop_release undoes what was done (the poller's state included) */
+    if ((rc = tn__poll_init(loop)) == TN_OK) {
+        tn__ignore_sigpipe_once();   /* pipes have no MSG_NOSIGNAL */
+        rc = tn__wake_open(loop->wake_fd);
     }
-    tn__ignore_sigpipe_once();   /* pipes have no MSG_NOSIGNAL */
-    rc = tn__wake_open(loop->wake_fd);
     if (rc == TN_OK) rc = tn__loop_add_fd(loop, loop->wake_fd[0], TN_EV_READ, tn__loop_on_wake, NULL, 1);
     if (rc != TN_OK) {
         tn__loop_release(loop);

@@ -87,35 +87,44 @@ TN_API int tn_addr_set_port(tn_addr *a, int port) {
     }
 }
 
+/* The address family (AF_INET, AF_INET6) of an IP literal, its bytes in b; 0 if none. */
+TN__PRIVATE int tn__net_pton(const char *ip, unsigned char b[16]) {
+    if (TN__OS(inet_pton)(AF_INET, ip, b) == 1) return AF_INET;
+    if (TN__OS(inet_pton)(AF_INET6, ip, b) == 1) return AF_INET6;
+    return 0;
+}
+
 TN_API int tn_addr_from_ip(const char *ip, int port, tn_addr *out) {
-    struct sockaddr_in v4;
-    struct sockaddr_in6 v6;
-    char tmp[64];
-    size_t n;
+    unsigned char b[16];
+    char tmp[65];
+    int fam;
     if (!ip || !out || port < 0 || port > 65535) return TN_EINVAL;
-    n = strlen(ip);
-    if (n >= 2 && ip[0] == '[' && ip[n - 1] == ']') {   /* "[::1]" */
-        if (n - 2 >= sizeof tmp) return TN_EINVAL;
-        memcpy(tmp, ip + 1, n - 2);
-        tmp[n - 2] = 0;
+    if (ip[0] == '[') {   /* "[::1]": at most 63 characters between the brackets */
+        size_t n = 0;
+        while (ip[n + 1] && n < sizeof tmp) {   /* (no strlen: an echo firmware would link it for this) */
+            tmp[n] = ip[n + 1];
+            n++;
+        }
+        if (n < 2 || n >= sizeof tmp || tmp[n - 1] != ']' || !memchr(tmp, ':', n - 1)) return TN_EINVAL;
+        tmp[n - 1] = 0;
         ip = tmp;
-        if (strchr(ip, ':') == NULL) return TN_EINVAL;
     }
-    memset(&v4, 0, sizeof v4);
-    if (TN__OS(inet_pton)(AF_INET, ip, &v4.sin_addr) == 1) {
-        v4.sin_family = AF_INET;
-        v4.sin_port = htons((uint16_t)port);
-        tn__addr_set(out, &v4, sizeof v4);
-        return TN_OK;
+    if ((fam = tn__net_pton(ip, b)) == 0) return TN_EINVAL;
+    memset(out, 0, sizeof *out);
+    if (fam == AF_INET) {
+        struct sockaddr_in *v4 = (struct sockaddr_in *)(void *)out->u.bytes;
+        v4->sin_family = AF_INET;
+        v4->sin_port = htons((uint16_t)port);
+        memcpy(&v4->sin_addr, b, 4);
+        out->len = (uint32_t)sizeof *v4;
+    } else {
+        struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)(void *)out->u.bytes;
+        v6->sin6_family = AF_INET6;
+        v6->sin6_port = htons((uint16_t)port);
+        memcpy(&v6->sin6_addr, b, 16);
+        out->len = (uint32_t)sizeof *v6;
     }
-    memset(&v6, 0, sizeof v6);
-    if (TN__OS(inet_pton)(AF_INET6, ip, &v6.sin6_addr) == 1) {
-        v6.sin6_family = AF_INET6;
-        v6.sin6_port = htons((uint16_t)port);
-        tn__addr_set(out, &v6, sizeof v6);
-        return TN_OK;
-    }
-    return TN_EINVAL;
+    return TN_OK;
 }
 
 TN_API int tn_addr_from_unix(const char *path, tn_addr *out) {
@@ -139,8 +148,7 @@ TN_API int tn_addr_from_unix(const char *path, tn_addr *out) {
 
 TN_API int tn_is_valid_ip(const char *s) {
     unsigned char b[16];
-    if (!s || !*s) return 0;
-    return TN__OS(inet_pton)(AF_INET, s, b) == 1 || TN__OS(inet_pton)(AF_INET6, s, b) == 1;
+    return s && *s && tn__net_pton(s, b) != 0;
 }
 
 TN__PRIVATE int tn__net_put(char *buf, size_t n, const char *s) {
@@ -257,7 +265,6 @@ TN__PRIVATE int tn__net_getaddrinfo(const tn_allocator *a, const char *host, int
                                 tn_addr **out, size_t *n_out) {
 #if TN__HAVE_GETADDRINFO
     struct addrinfo hints, *res = NULL, *ai;
-    char portstr[16];
     size_t n = 0, cap = 0, i;
     int rc;
 #endif
@@ -291,8 +298,9 @@ TN__PRIVATE int tn__net_getaddrinfo(const tn_allocator *a, const char *host, int
     hints.ai_family = tn__net_af(family);
     hints.ai_socktype = SOCK_STREAM;
     hints.ai_flags = passive ? AI_PASSIVE : 0;
-    snprintf(portstr, sizeof portstr, "%d", port);
-    rc = TN__OS(getaddrinfo)((host && *host) ? host : NULL, portstr, &hints, &res);
+    /* a fixed numeric service ("0" is refused by older lwIP), the port then set in each
+       result: no port text to format (snprintf would link printf into a firmware build) */
+    rc = TN__OS(getaddrinfo)((host && *host) ? host : NULL, "1", &hints, &res);
     if (rc != 0) return tn__net_gai_err(rc);
     for (ai = res; ai; ai = ai->ai_next) cap++;
     arr = (tn_addr *)tn__alloc(a, (cap ? cap : 1) * sizeof *arr);
@@ -301,12 +309,18 @@ TN__PRIVATE int tn__net_getaddrinfo(const tn_allocator *a, const char *host, int
         return TN_ENOMEM;
     }
     for (ai = res; ai; ai = ai->ai_next) {
-        tn_addr cur;
         int dup = 0;
         if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6) continue;
-        tn__addr_set(&cur, ai->ai_addr, ai->ai_addrlen);
-        for (i = 0; i < n && !dup; i++) dup = tn_addr_equal(&arr[i], &cur);
-        if (!dup) arr[n++] = cur;
+        tn__addr_set(&arr[n], ai->ai_addr, ai->ai_addrlen);   /* kept (n counted) unless a duplicate */
+        (void)tn_addr_set_port(&arr[n], port);
+        /* the same bytes (every result is built alike, the rest of each tn_addr zeroed;
+           compared here, not with memcmp, which only this would link into a firmware) */
+        for (i = 0; i < n && !dup; i++) {
+            size_t k = 0;
+            while (k < sizeof arr[n].u.bytes && arr[i].u.bytes[k] == arr[n].u.bytes[k]) k++;
+            dup = k == sizeof arr[n].u.bytes;
+        }
+        if (!dup) n++;
     }
     TN__OS(freeaddrinfo)(res);
     if (n == 0) {
@@ -360,7 +374,7 @@ TN__PRIVATE void tn__net_bind_opts_resolve(const tn_bind_opts *in, tn_bind_opts 
 TN_API int tn_bind_sockets(const char *host, int port, const tn_bind_opts *opts,
                            tn_socket *out, size_t cap, size_t *n_out) {
     tn_bind_opts o;
-    tn_allocator a;
+    const tn_allocator *a = tn__libc();
     tn_addr *addrs;
     size_t n, i, made = 0;
     int rc, backlog, chosen = port;
@@ -368,8 +382,7 @@ TN_API int tn_bind_sockets(const char *host, int port, const tn_bind_opts *opts,
     *n_out = 0;
     tn__net_bind_opts_resolve(opts, &o);
     backlog = o.backlog;
-    (void)tn__allocator_resolve(NULL, &a);
-    rc = tn__net_getaddrinfo(&a, host, port, o.family, 1, &addrs, &n);
+    rc = tn__net_getaddrinfo(a, host, port, o.family, 1, &addrs, &n);
     if (rc != 0) return rc;
     for (i = 0; i < n; i++) {
         tn_socket fd = TN_INVALID_SOCKET;
@@ -392,7 +405,7 @@ TN_API int tn_bind_sockets(const char *host, int port, const tn_bind_opts *opts,
             chosen = tn_addr_port(&bound);
         }
     }
-    tn__free(&a, addrs);
+    tn__free(a, addrs);
     if (rc == 0 && made == 0) rc = TN_EADDRNOTAVAIL;
     if (rc != 0) {
         for (i = 0; i < made; i++) tn__fd_close(out[i]);

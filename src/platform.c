@@ -196,6 +196,7 @@ TN__PRIVATE int tn__pipe(int fds[2]) {
     if ((rc = tn__fd_setup(fds[0])) != 0 || (rc = tn__fd_setup(fds[1])) != 0) {
         tn__fd_close(fds[0]);
         tn__fd_close(fds[1]);
+        fds[0] = fds[1] = -1;   /* (closed: nobody may close these numbers again) */
         return rc;
     }
     return TN_OK;
@@ -486,22 +487,20 @@ TN__PRIVATE long tn__sock_send(tn_socket fd, const void *buf, size_t n) {
     }
 }
 
-TN__PRIVATE int tn__iov(struct iovec *iov, const tn_str *bufs, int n) {
-    int i;
-    if (n > 16) n = 16;
-    for (i = 0; i < n; i++) {
-        iov[i].iov_base = (void *)(uintptr_t)bufs[i].ptr;
-        iov[i].iov_len = bufs[i].len;
-    }
-    return n;
-}
+/* tn_str has struct iovec's layout (a pointer, then a size_t: checked here), so a vector of
+   them goes to the kernel as it is, at most 16 at a time (POSIX's smallest IOV_MAX). */
+typedef char tn__str_is_iovec[sizeof(tn_str) == sizeof(struct iovec) &&
+                              offsetof(tn_str, ptr) == offsetof(struct iovec, iov_base) &&
+                              offsetof(tn_str, len) == offsetof(struct iovec, iov_len) &&
+                              sizeof(((tn_str *)0)->len) == sizeof(((struct iovec *)0)->iov_len) ? 1 : -1];
+#define TN__IOV(bufs) ((struct iovec *)(uintptr_t)(bufs))
+#define TN__IOV_N(n) ((n) > 16 ? 16 : (n))
 
 TN__PRIVATE long tn__sock_sendv(tn_socket fd, const tn_str *bufs, int n) {
-    struct iovec iov[16];
     struct msghdr msg;
     memset(&msg, 0, sizeof msg);
-    msg.msg_iov = iov;
-    msg.msg_iovlen = (size_t)tn__iov(iov, bufs, n);
+    msg.msg_iov = TN__IOV(bufs);
+    msg.msg_iovlen = (size_t)TN__IOV_N(n);
     for (;;) {
         ssize_t r = TN__OS(sendmsg)(fd, &msg, TN__SEND_FLAGS);
         if (r >= 0) return (long)r;
@@ -532,9 +531,8 @@ TN__PRIVATE long tn__fd_write(int fd, const void *buf, size_t n) {
 }
 
 TN__PRIVATE long tn__fd_writev(int fd, const tn_str *bufs, int n) {
-    struct iovec iov[16];
     for (;;) {
-        ssize_t r = writev(fd, iov, tn__iov(iov, bufs, n));
+        ssize_t r = writev(fd, TN__IOV(bufs), TN__IOV_N(n));
         if (r >= 0) return (long)r;
         if (errno != EINTR) return tn__last_err();
     }

@@ -17,22 +17,13 @@ TN__PRIVATE tn_socket tn__poll_fd(tn_loop *loop) {
     return p ? p->epfd : TN_INVALID_SOCKET;
 }
 
+/* On failure the state stays for tn__poll_free (the loop's release) to undo. */
 TN__PRIVATE int tn__poll_init(tn_loop *loop) {
     tn__epoll *p = (tn__epoll *)tn__calloc(tn__loop_alloc(loop), sizeof *p);
     if (!p) return TN_ENOMEM;
-    p->epfd = epoll_create1(EPOLL_CLOEXEC);
-    if (p->epfd < 0) {
-        int rc = tn__last_err();
-        tn__free(tn__loop_alloc(loop), p);
-        return rc;
-    }
-    if (tn__loop_fired_reserve(loop, TN__EPOLL_BATCH) != 0) {
-        tn__fd_close(p->epfd);
-        tn__free(tn__loop_alloc(loop), p);
-        return TN_ENOMEM;
-    }
     *tn__loop_backend(loop) = p;
-    return TN_OK;
+    if ((p->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0) return tn__last_err();
+    return tn__loop_fired_reserve(loop, TN__EPOLL_BATCH);
 }
 
 TN__PRIVATE void tn__poll_free(tn_loop *loop) {
@@ -73,13 +64,9 @@ TN__PRIVATE int tn__poll_mod(tn_loop *loop, int fd, int slot, int events) {
 }
 
 TN__PRIVATE int tn__poll_del(tn_loop *loop, int fd, int slot) {
-    tn__epoll *p = (tn__epoll *)*tn__loop_backend(loop);
-    struct epoll_event ev;
-    (void)slot;
-    memset(&ev, 0, sizeof ev);
-    if (epoll_ctl(p->epfd, EPOLL_CTL_DEL, fd, &ev) != 0 && errno != ENOENT && errno != EBADF)
-        return tn__last_err();
-    return TN_OK;
+    int rc = tn__epoll_ctl(loop, EPOLL_CTL_DEL, fd, slot, 0);
+    /* not registered (ENOENT) or already closed (EBADF): gone either way */
+    return rc == TN_ENOENT || rc == TN_ECLOSED ? TN_OK : rc;
 }
 
 TN__PRIVATE int tn__poll_wait(tn_loop *loop, int timeout_ms) {

@@ -185,17 +185,24 @@ TN_API int tn_tcp_server_new(tn_loop *loop, const tn_tcp_server_opts *opts, tn_t
     return TN_OK;
 }
 
-TN_API int tn_tcp_server_add_socket(tn_tcp_server *srv, tn_socket fd) {
+/* Watch a listening socket that is already non-blocking and close-on-exec. */
+TN__PRIVATE int tn__tcp_srv_add(tn_tcp_server *srv, tn_socket fd) {
     int rc;
-    if (!srv || fd == TN_INVALID_SOCKET) return TN_EINVAL;
     if (srv->h.closing) return TN_ECLOSED;
     if ((rc = tn__grow(tn__loop_alloc(srv->h.loop), (void **)&srv->fds, &srv->fds_cap, srv->nfds + 1, sizeof(tn_socket))) != 0) return rc;
-    if ((rc = tn__fd_setup(fd)) != 0) return rc;
     rc = tn__loop_add_fd(srv->h.loop, fd, srv->paused ? 0 : TN_EV_READ, tn__tcp_srv_on_accept, srv, 1);
     if (rc != 0) return rc;
     srv->fds[srv->nfds++] = fd;
     srv->stopped = 0;
     return TN_OK;
+}
+
+TN_API int tn_tcp_server_add_socket(tn_tcp_server *srv, tn_socket fd) {
+    int rc;
+    if (!srv || fd == TN_INVALID_SOCKET) return TN_EINVAL;
+    if (srv->h.closing) return TN_ECLOSED;
+    if ((rc = tn__fd_setup(fd)) != 0) return rc;
+    return tn__tcp_srv_add(srv, fd);
 }
 
 TN_API int tn_tcp_server_listen(tn_tcp_server *srv, const char *host, int port) {
@@ -207,8 +214,8 @@ TN_API int tn_tcp_server_listen(tn_tcp_server *srv, const char *host, int port) 
         TN__LLOG(srv->h.loop, TN_LOG_WARN, rc, "listen on %s port %d failed", host && *host ? host : "*", port);
         return rc;
     }
-    for (i = 0; i < n; i++) {
-        if ((rc = tn_tcp_server_add_socket(srv, fds[i])) != 0) {
+    for (i = 0; i < n; i++) {   /* (tn_bind_sockets made them non-blocking, close-on-exec) */
+        if ((rc = tn__tcp_srv_add(srv, fds[i])) != 0) {
             size_t j;
             for (j = i; j < n; j++) tn__fd_close(fds[j]);
             return rc;
@@ -225,7 +232,7 @@ TN_API int tn_tcp_server_listen_unix(tn_tcp_server *srv, const char *path, int m
         TN__LLOG(srv->h.loop, TN_LOG_WARN, rc, "listen on unix socket %s failed", path ? path : "(null)");
         return rc;
     }
-    if ((rc = tn_tcp_server_add_socket(srv, fd)) != 0) tn__fd_close(fd);
+    if ((rc = tn__tcp_srv_add(srv, fd)) != 0) tn__fd_close(fd);
     return rc;
 }
 

@@ -681,6 +681,53 @@ TN_TEST(buf_in_place) {
     TN_EQ_UINT(tn_buf_capacity(&b), 0);
 }
 
+/* tn_buf growth: the consumed front reclaimed in place, a fresh copy of the live bytes, a
+   realloc; the bytes kept each time; a failed growth leaves the buffer as it was. */
+static int buf_holds(const tn_buf *b, size_t from, size_t n) {
+    size_t i;
+    if (tn_buf_size(b) != n) return 0;
+    for (i = 0; i < n; i++)
+        if (tn_buf_ptr(b)[i] != (char)('a' + (from + i) % 26)) return 0;
+    return 1;
+}
+
+TN_TEST(buf_growth_paths) {
+    tn_allocator a;
+    tn_buf b;
+    char src[10000];
+    size_t i;
+    for (i = 0; i < sizeof src; i++) src[i] = (char)('a' + i % 26);
+    a.alloc = fa_alloc;
+    a.realloc = fa_realloc;
+    a.free = fa_free;
+    a.user = NULL;
+    TN_OK_RC(tn_buf_init(&b, &a));
+    TN_OK_RC(tn_buf_append(&b, src, 4000));
+    TN_EQ_UINT(tn_buf_capacity(&b), 4096);
+    tn_buf_consume(&b, 2600);                    /* 1400 live behind 2600 consumed */
+    TN_OK_RC(tn_buf_reserve(&b, 2000));          /* fits once the front is reclaimed */
+    TN_EQ_UINT(tn_buf_capacity(&b), 4096);
+    TN_CHECK(buf_holds(&b, 2600, 1400));
+    TN_OK_RC(tn_buf_append(&b, src + 4000, 2696));   /* full: 4096 live */
+    TN_EQ_UINT(tn_buf_capacity(&b), 4096);
+    tn_buf_consume(&b, 100);
+    TN_OK_RC(tn_buf_reserve(&b, 200));           /* a fresh 8 KiB with the live bytes */
+    TN_EQ_UINT(tn_buf_capacity(&b), 8192);
+    TN_CHECK(buf_holds(&b, 2700, 3996));
+    TN_OK_RC(tn_buf_reserve(&b, 10000));         /* nothing consumed: realloc */
+    TN_EQ_UINT(tn_buf_capacity(&b), 16384);
+    TN_CHECK(buf_holds(&b, 2700, 3996));
+    fail_now = 1;
+    TN_EQ_RC(tn_buf_reserve(&b, 20000), TN_ENOMEM);
+    tn_buf_consume(&b, 1);
+    TN_EQ_RC(tn_buf_reserve(&b, 20000), TN_ENOMEM);
+    TN_EQ_RC(tn_buf_reserve(&b, (size_t)-1 / 2), TN_ENOMEM);
+    fail_now = 0;
+    TN_EQ_UINT(tn_buf_capacity(&b), 16384);
+    TN_CHECK(buf_holds(&b, 2701, 3995));
+    tn_buf_free(&b);
+}
+
 TN_TEST(buf_variants_enomem) {
     tn_allocator a;
     tn_buf b;
@@ -1587,7 +1634,7 @@ TN_TEST(multipart_boundary_helper) {
 TN_TESTS(TN_CASE(url_parse_rfc3986_examples), TN_CASE(url_parse_rfc3986_references),
          TN_CASE(url_parse_details), TN_CASE(url_parse_limit), TN_CASE(url_llhttp_cases),
          TN_CASE(url_resolve), TN_CASE(remove_dot_segments), TN_CASE(split_host_port), TN_CASE(url_parse_host_port), TN_CASE(url_byte_classes), TN_CASE(url_escape), TN_CASE(url_unescape), TN_CASE(url_concat),
-         TN_CASE(form_encode), TN_CASE(buf_variants_enomem), TN_CASE(buf_in_place), TN_CASE(query_iter_raw),
+         TN_CASE(form_encode), TN_CASE(buf_variants_enomem), TN_CASE(buf_in_place), TN_CASE(buf_growth_paths), TN_CASE(query_iter_raw),
          TN_CASE(query_iter_decoded), TN_CASE(query_iter_limit), TN_CASE(header_params),
          TN_CASE(date_format_known), TN_CASE(date_roundtrip_vs_gmtime), TN_CASE(date_parse_forms),
          TN_CASE(range_parse), TN_CASE(content_range_format), TN_CASE(etag_match), TN_CASE(reasons), TN_CASE(xhtml_escape),

@@ -315,6 +315,37 @@ TN_TEST(post_wakes_blocked_loop) {
     TN_OK_RC(tn_loop_free(loop));
 }
 
+/* posted callbacks join the deferred queue in order, behind what was deferred before the
+   loop woke, and a callback deferred by one of them runs after the last of them */
+static char seq[16];
+static int nseq;
+static void seq_add(tn_loop *loop, void *u) {
+    (void)loop;
+    if (nseq < 15) seq[nseq++] = *(const char *)u;
+}
+static void rec_defer(tn_loop *loop, void *u) {
+    seq_add(loop, u);
+    if (tn_loop_defer(loop, seq_add, (void *)"E") != 0) abort();
+}
+
+TN_TEST(post_order_with_defer) {
+    tn_loop *loop = new_loop();
+    int i;
+    memset(seq, 0, sizeof seq);
+    nseq = 0;
+    TN_OK_RC(tn_loop_defer(loop, seq_add, (void *)"A"));
+    TN_OK_RC(tn_loop_post(loop, rec_defer, (void *)"B"));
+    TN_OK_RC(tn_loop_post(loop, seq_add, (void *)"C"));
+    TN_OK_RC(tn_loop_defer(loop, seq_add, (void *)"D"));
+    for (i = 0; i < 10 && nseq < 5; i++) TN_CHECK(tn_loop_run_once(loop, 100) >= 0);
+    TN_EQ_STR(seq, "ADBCE");
+    TN_OK_RC(tn_loop_post(loop, seq_add, (void *)"F"));
+    TN_OK_RC(tn_loop_post(loop, seq_add, (void *)"G"));
+    for (i = 0; i < 10 && nseq < 7; i++) TN_CHECK(tn_loop_run_once(loop, 100) >= 0);
+    TN_EQ_STR(seq, "ADBCEFG");
+    TN_OK_RC(tn_loop_free(loop));
+}
+
 /* many threads post many callbacks: all arrive, each exactly once */
 typedef struct many { tn_loop *loop; int count; } many;
 static void on_many(tn_loop *loop, void *u) { (void)loop; ((many *)u)->count++; }
@@ -630,9 +661,14 @@ TN_TEST(allocator_failure_is_enomem) {
     tn_loop *loop = NULL;
     long n;
     int ok = 0;
-    /* every allocation of tn_loop_new failing in turn gives TN_ENOMEM and no leak */
+    /* every allocation of tn_loop_new failing in turn gives TN_ENOMEM and no leak (of
+       memory, nor of a descriptor: the lowest free one stays the same) */
     for (n = 1; n < 50 && !ok; n++) {
         int rc;
+#if !defined(_WIN32)
+        int fd_before = dup(0), fd_after;
+        close(fd_before);
+#endif
         memset(&ca, 0, sizeof ca);
         memset(&o, 0, sizeof o);
         o.allocator = tn_test_counting(&ca);
@@ -645,6 +681,11 @@ TN_TEST(allocator_failure_is_enomem) {
             TN_EQ_RC(rc, TN_ENOMEM);
         }
         TN_EQ_INT(ca.live, 0);
+#if !defined(_WIN32)
+        fd_after = dup(0);
+        close(fd_after);
+        TN_EQ_INT(fd_after, fd_before);
+#endif
     }
     TN_CHECK(ok);
     /* failures after creation: a timer or defer reports TN_ENOMEM and the loop lives on */
@@ -741,7 +782,7 @@ TN_TESTS(
     TN_CASE(defer_fifo_and_bounded),
     TN_CASE(run_once_zero_returns_at_once),
     TN_CASE(post_wakes_blocked_loop),
-    TN_CASE(post_many_threads),
+    TN_CASE(post_order_with_defer), TN_CASE(post_many_threads),
     TN_CASE(async_from_signal),
     TN_CASE(fd_watchers),
     TN_CASE(fd_update_pause),

@@ -35,6 +35,15 @@ TN_TEST(addr_parse_and_format) {
     TN_EQ_RC(tn_addr_from_ip("localhost", 80, &a), TN_EINVAL);
     TN_EQ_RC(tn_addr_from_ip("1.2.3.4", -1, &a), TN_EINVAL);
     TN_EQ_RC(tn_addr_from_ip("[1.2.3.4]", 1, &a), TN_EINVAL);
+    /* brackets: closed at the very end, an IPv6 address between them */
+    TN_EQ_RC(tn_addr_from_ip("[::1", 1, &a), TN_EINVAL);
+    TN_EQ_RC(tn_addr_from_ip("[::1]:80", 1, &a), TN_EINVAL);
+    TN_EQ_RC(tn_addr_from_ip("[]", 1, &a), TN_EINVAL);
+    TN_EQ_RC(tn_addr_from_ip("[", 1, &a), TN_EINVAL);
+    TN_EQ_RC(tn_addr_from_ip("[0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0001]", 1, &a), TN_EINVAL);
+    TN_OK_RC(tn_addr_from_ip("[::ffff:10.1.2.3]", 7, &a));
+    TN_CHECK(tn_addr_format(&a, buf, sizeof buf) > 0);
+    TN_EQ_STR(buf, "[::ffff:10.1.2.3]:7");
 #if defined(_WIN32)   /* no unix sockets in the Windows build */
     TN_EQ_RC(tn_addr_from_unix("/tmp/x.sock", &a), TN_ENOTSUP);
 #else
@@ -213,6 +222,10 @@ TN_TEST(resolve_blocking) {
     run_until_calls(loop, &r, 1);
     TN_OK_RC(r.status);
     TN_CHECK(has_addr(&r, "127.0.0.1", 80) || has_addr(&r, "::1", 80));
+    {   /* the port is set in every address the lookup gave */
+        size_t i;
+        for (i = 0; i < r.n && i < 8; i++) TN_EQ_INT(tn_addr_port(&r.addrs[i]), 80);
+    }
     /* literals skip the lookup; a family mismatch fails */
     memset(&r, 0, sizeof r);
     TN_OK_RC(tn_resolve(loop, NULL, "10.1.2.3", 9, TN_AF_UNSPEC, on_resolved, &r, NULL));
