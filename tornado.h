@@ -5194,7 +5194,7 @@ TN__PRIVATE int tn__url_is(int c, unsigned mask);
 /* ---- http_server.c ---- */
 #if TN_HAS_HTTP_SERVER
 TN__PRIVATE int tn__response_remove_header(tn_request *r, const char *name, const char *prefix);
-TN__PRIVATE int tn__response_error_html(tn_buf *out, int status, const char *reason);
+TN__PRIVATE int tn__response_error_html(tn_buf *out, int status, const char *reason, int (*escape)(tn_buf *, tn_str));
 /* A detached connection's spare bytes (tn__hs_spare_size of them) and back. */
 TN__PRIVATE size_t tn__hs_spare_size(void);
 TN__PRIVATE void *tn__hs_spare(tn_stream *s);
@@ -19986,14 +19986,17 @@ TN_API int tn_respond(tn_request *req, int status, const char *content_type, con
 }
 
 /* Tornado's default error page: "<html><title>404: Not Found</title><body>404: Not
-   Found</body></html>", the reason escaped. One page for the app's and static files' errors. */
-TN__PRIVATE int tn__response_error_html(tn_buf *out, int status, const char *reason) {
+   Found</body></html>", the reason escaped by `escape` (tn_xhtml_escape_buf), or NULL for a
+   reason known to need none (the web layer's own errors: so an app that never passes a
+   reason of its own does not link the escaper). One page for the app's and static files'
+   errors. */
+TN__PRIVATE int tn__response_error_html(tn_buf *out, int status, const char *reason, int (*escape)(tn_buf *, tn_str)) {
     char code[16];
     int i, n = snprintf(code, sizeof code, "%d: ", status);
     static const char *const parts[3] = { "<html><title>", "</title><body>", "</body></html>" };
     for (i = 0; i < 2; i++) {
         if (tn_buf_append(out, parts[i], strlen(parts[i])) != 0 || tn_buf_append(out, code, (size_t)n) != 0 ||
-            tn_xhtml_escape_buf(out, tn_str_c(reason)) != 0)
+            (escape ? escape(out, tn_str_c(reason)) : tn_buf_append(out, reason, strlen(reason))) != 0)
             return TN_ENOMEM;
     }
     return tn_buf_append(out, parts[2], strlen(parts[2]));
@@ -20005,7 +20008,7 @@ TN_API int tn_respond_error(tn_request *req, int status, const char *reason) {
     if (tn__hs_req_check(req) != 0 || status < 100 || status > 999) return TN_EINVAL;
     (void)tn_buf_init(&page, tn__loop_alloc(req->srv->loop));
     if (!reason) reason = tn_http_reason(status);
-    rc = tn__response_error_html(&page, status, reason);
+    rc = tn__response_error_html(&page, status, reason, tn_xhtml_escape_buf);
     if (rc == TN_OK) rc = tn_respond(req, status, "text/html; charset=UTF-8", tn_buf_ptr(&page), tn_buf_size(&page));
     tn_buf_free(&page);
     return rc;
@@ -25605,7 +25608,8 @@ struct tn_app {
 TN__PRIVATE char *tn__web_scratch(tn__web_ctx *c, size_t n);
 TN__PRIVATE tn_str tn__web_copy(tn__web_ctx *c, const char *p, size_t n);
 TN__PRIVATE tn__web_ctx *tn__web_ctx_of(const tn_request *req);
-TN__PRIVATE int tn__web_error(tn__web_ctx *c, int status, const char *reason, const char *allow);
+TN__PRIVATE int tn__web_error(tn__web_ctx *c, int status, const char *reason, const char *allow,
+                              int (*escape)(tn_buf *, tn_str));
 #endif /* TN_HAS_WEB */
 
 #endif /* TN_WEB_INTERNAL_H */
@@ -25763,8 +25767,6 @@ TN__PRIVATE int tn__web_is_safe_method(tn_str m) {
     return tn_str_eq_c(m, "GET") || tn_str_eq_c(m, "HEAD") || tn_str_eq_c(m, "OPTIONS");
 }
 
-TN__PRIVATE int tn__web_error(tn__web_ctx *c, int status, const char *reason, const char *allow);
-
 /* Attach a fresh context to req and match its route. */
 TN__PRIVATE tn__web_ctx *tn__web_attach(tn_app *app, tn_request *req, int *rc) {
     tn__web_ctx *c = tn__web_ctx_get(app);
@@ -25794,19 +25796,19 @@ TN__PRIVATE void tn__web_on_request(tn_request *req, void *user) {
     if (rc == TN_OK) {
         const tn__web_route *r = (const tn__web_route *)c->m.handler;
         if (app->opts.xsrf_cookies && !tn__web_is_safe_method(method) && app->opts.xsrf_check(req) != TN_OK)
-            (void)tn__web_error(c, 403, NULL, NULL);
+            (void)tn__web_error(c, 403, NULL, NULL, NULL);
         else
             r->fn(req, &c->m, r->user);
     } else if (rc == TN_ENOENT) {   /* the match says route -1, no captures */
         if (app->not_found.fn) app->not_found.fn(req, &c->m, app->not_found.user);
-        else (void)tn__web_error(c, 404, NULL, NULL);
+        else (void)tn__web_error(c, 404, NULL, NULL, NULL);
     } else if (rc == TN_EMETHOD_NOT_ALLOWED) {
         char allow[512];
         size_t al = 0;
         if (tn_router_allow(app->router, tn_request_path(req), allow, sizeof allow, &al) != TN_OK) allow[0] = 0;
-        (void)tn__web_error(c, 405, NULL, allow[0] ? allow : NULL);
+        (void)tn__web_error(c, 405, NULL, allow[0] ? allow : NULL, NULL);
     } else {
-        (void)tn__web_error(c, 400, NULL, NULL);
+        (void)tn__web_error(c, 400, NULL, NULL, NULL);
     }
     /* a synchronous handler's response ends when it returns */
     if (!c->finished && !c->async && c->req) (void)tn__web_finish(c);
@@ -25830,7 +25832,7 @@ TN__PRIVATE void tn__web_on_body(tn_request *req, int status, tn_str data, void 
     if (status == TN_MORE) {
         if (!c->xsrf_failed) r->on_data(req, data, r->user);
     } else if (status == TN_OK) {
-        if (c->xsrf_failed) (void)tn__web_error(c, 403, NULL, NULL);
+        if (c->xsrf_failed) (void)tn__web_error(c, 403, NULL, NULL, NULL);
         else r->fn(req, &c->m, r->user);
         if (!c->finished && !c->async && c->req) (void)tn__web_finish(c);
     }
@@ -26200,8 +26202,11 @@ TN_API int tn_web_redirect(tn_request *req, const char *url, int status) {
     return tn__web_finish(c);
 }
 
-/* send_error: keep the Set-Cookie lines (Tornado keeps its cookie jar), drop the rest. */
-TN__PRIVATE int tn__web_error(tn__web_ctx *c, int status, const char *reason, const char *allow) {
+/* send_error: keep the Set-Cookie lines (Tornado keeps its cookie jar), drop the rest.
+   escape: how the default page escapes the reason; NULL only for the layer's own errors
+   (400, 403, 404, 405 with their table reasons, which hold no character to escape). */
+TN__PRIVATE int tn__web_error(tn__web_ctx *c, int status, const char *reason, const char *allow,
+                              int (*escape)(tn_buf *, tn_str)) {
     int rc;
     if (c->finished || !c->req) return TN_EINVAL;
     if (c->started) return tn__web_finish(c);
@@ -26215,7 +26220,7 @@ TN__PRIVATE int tn__web_error(tn__web_ctx *c, int status, const char *reason, co
         if (c->app->error_fn) {
             c->app->error_fn(c->req, status, reason, c->app->error_user);
         } else {
-            (void)tn__response_error_html(&c->body, status, reason);
+            (void)tn__response_error_html(&c->body, status, reason, escape);
         }
     }
     rc = (!c->finished && c->req) ? tn__web_finish(c) : TN_OK;
@@ -26226,7 +26231,7 @@ TN__PRIVATE int tn__web_error(tn__web_ctx *c, int status, const char *reason, co
 TN_API int tn_web_send_error(tn_request *req, int status, const char *reason) {
     tn__web_ctx *c = tn__web_ctx_of(req);
     if (!c || status < 100 || status > 999) return TN_EINVAL;
-    return tn__web_error(c, status, reason, NULL);
+    return tn__web_error(c, status, reason, NULL, tn_xhtml_escape_buf);
 }
 
 TN_API int tn_web_detach(tn_request *req, tn_stream **stream) {
@@ -26478,7 +26483,7 @@ TN_API int tn_web_require_argument(tn_request *req, const char *name, tn_str *va
     int rc = tn__web_arg_last(req, name, 3, value);
     tn__web_ctx *c;
     if (rc == TN_ENOENT && (c = tn__web_ctx_of(req)) != NULL) {
-        (void)tn__web_error(c, 400, NULL, NULL);
+        (void)tn__web_error(c, 400, NULL, NULL, NULL);
     }
     return rc;
 }

@@ -957,14 +957,17 @@ TN_API int tn_respond(tn_request *req, int status, const char *content_type, con
 }
 
 /* Tornado's default error page: "<html><title>404: Not Found</title><body>404: Not
-   Found</body></html>", the reason escaped. One page for the app's and static files' errors. */
-TN__PRIVATE int tn__response_error_html(tn_buf *out, int status, const char *reason) {
+   Found</body></html>", the reason escaped by `escape` (tn_xhtml_escape_buf), or NULL for a
+   reason known to need none (the web layer's own errors: so an app that never passes a
+   reason of its own does not link the escaper). One page for the app's and static files'
+   errors. */
+TN__PRIVATE int tn__response_error_html(tn_buf *out, int status, const char *reason, int (*escape)(tn_buf *, tn_str)) {
     char code[16];
     int i, n = snprintf(code, sizeof code, "%d: ", status);
     static const char *const parts[3] = { "<html><title>", "</title><body>", "</body></html>" };
     for (i = 0; i < 2; i++) {
         if (tn_buf_append(out, parts[i], strlen(parts[i])) != 0 || tn_buf_append(out, code, (size_t)n) != 0 ||
-            tn_xhtml_escape_buf(out, tn_str_c(reason)) != 0)
+            (escape ? escape(out, tn_str_c(reason)) : tn_buf_append(out, reason, strlen(reason))) != 0)
             return TN_ENOMEM;
     }
     return tn_buf_append(out, parts[2], strlen(parts[2]));
@@ -976,7 +979,7 @@ TN_API int tn_respond_error(tn_request *req, int status, const char *reason) {
     if (tn__hs_req_check(req) != 0 || status < 100 || status > 999) return TN_EINVAL;
     (void)tn_buf_init(&page, tn__loop_alloc(req->srv->loop));
     if (!reason) reason = tn_http_reason(status);
-    rc = tn__response_error_html(&page, status, reason);
+    rc = tn__response_error_html(&page, status, reason, tn_xhtml_escape_buf);
     if (rc == TN_OK) rc = tn_respond(req, status, "text/html; charset=UTF-8", tn_buf_ptr(&page), tn_buf_size(&page));
     tn_buf_free(&page);
     return rc;

@@ -603,7 +603,7 @@ TN__PRIVATE int tn__url_is(int c, unsigned mask);
 /* ---- http_server.c ---- */
 #if TN_HAS_HTTP_SERVER
 TN__PRIVATE int tn__response_remove_header(tn_request *r, const char *name, const char *prefix);
-TN__PRIVATE int tn__response_error_html(tn_buf *out, int status, const char *reason);
+TN__PRIVATE int tn__response_error_html(tn_buf *out, int status, const char *reason, int (*escape)(tn_buf *, tn_str));
 /* A detached connection's spare bytes (tn__hs_spare_size of them) and back. */
 TN__PRIVATE size_t tn__hs_spare_size(void);
 TN__PRIVATE void *tn__hs_spare(tn_stream *s);

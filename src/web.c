@@ -144,8 +144,6 @@ TN__PRIVATE int tn__web_is_safe_method(tn_str m) {
     return tn_str_eq_c(m, "GET") || tn_str_eq_c(m, "HEAD") || tn_str_eq_c(m, "OPTIONS");
 }
 
-TN__PRIVATE int tn__web_error(tn__web_ctx *c, int status, const char *reason, const char *allow);
-
 /* Attach a fresh context to req and match its route. */
 TN__PRIVATE tn__web_ctx *tn__web_attach(tn_app *app, tn_request *req, int *rc) {
     tn__web_ctx *c = tn__web_ctx_get(app);
@@ -175,19 +173,19 @@ TN__PRIVATE void tn__web_on_request(tn_request *req, void *user) {
     if (rc == TN_OK) {
         const tn__web_route *r = (const tn__web_route *)c->m.handler;
         if (app->opts.xsrf_cookies && !tn__web_is_safe_method(method) && app->opts.xsrf_check(req) != TN_OK)
-            (void)tn__web_error(c, 403, NULL, NULL);
+            (void)tn__web_error(c, 403, NULL, NULL, NULL);
         else
             r->fn(req, &c->m, r->user);
     } else if (rc == TN_ENOENT) {   /* the match says route -1, no captures */
         if (app->not_found.fn) app->not_found.fn(req, &c->m, app->not_found.user);
-        else (void)tn__web_error(c, 404, NULL, NULL);
+        else (void)tn__web_error(c, 404, NULL, NULL, NULL);
     } else if (rc == TN_EMETHOD_NOT_ALLOWED) {
         char allow[512];
         size_t al = 0;
         if (tn_router_allow(app->router, tn_request_path(req), allow, sizeof allow, &al) != TN_OK) allow[0] = 0;
-        (void)tn__web_error(c, 405, NULL, allow[0] ? allow : NULL);
+        (void)tn__web_error(c, 405, NULL, allow[0] ? allow : NULL, NULL);
     } else {
-        (void)tn__web_error(c, 400, NULL, NULL);
+        (void)tn__web_error(c, 400, NULL, NULL, NULL);
     }
     /* a synchronous handler's response ends when it returns */
     if (!c->finished && !c->async && c->req) (void)tn__web_finish(c);
@@ -211,7 +209,7 @@ TN__PRIVATE void tn__web_on_body(tn_request *req, int status, tn_str data, void 
     if (status == TN_MORE) {
         if (!c->xsrf_failed) r->on_data(req, data, r->user);
     } else if (status == TN_OK) {
-        if (c->xsrf_failed) (void)tn__web_error(c, 403, NULL, NULL);
+        if (c->xsrf_failed) (void)tn__web_error(c, 403, NULL, NULL, NULL);
         else r->fn(req, &c->m, r->user);
         if (!c->finished && !c->async && c->req) (void)tn__web_finish(c);
     }
@@ -581,8 +579,11 @@ TN_API int tn_web_redirect(tn_request *req, const char *url, int status) {
     return tn__web_finish(c);
 }
 
-/* send_error: keep the Set-Cookie lines (Tornado keeps its cookie jar), drop the rest. */
-TN__PRIVATE int tn__web_error(tn__web_ctx *c, int status, const char *reason, const char *allow) {
+/* send_error: keep the Set-Cookie lines (Tornado keeps its cookie jar), drop the rest.
+   escape: how the default page escapes the reason; NULL only for the layer's own errors
+   (400, 403, 404, 405 with their table reasons, which hold no character to escape). */
+TN__PRIVATE int tn__web_error(tn__web_ctx *c, int status, const char *reason, const char *allow,
+                              int (*escape)(tn_buf *, tn_str)) {
     int rc;
     if (c->finished || !c->req) return TN_EINVAL;
     if (c->started) return tn__web_finish(c);
@@ -596,7 +597,7 @@ TN__PRIVATE int tn__web_error(tn__web_ctx *c, int status, const char *reason, co
         if (c->app->error_fn) {
             c->app->error_fn(c->req, status, reason, c->app->error_user);
         } else {
-            (void)tn__response_error_html(&c->body, status, reason);
+            (void)tn__response_error_html(&c->body, status, reason, escape);
         }
     }
     rc = (!c->finished && c->req) ? tn__web_finish(c) : TN_OK;
@@ -607,7 +608,7 @@ TN__PRIVATE int tn__web_error(tn__web_ctx *c, int status, const char *reason, co
 TN_API int tn_web_send_error(tn_request *req, int status, const char *reason) {
     tn__web_ctx *c = tn__web_ctx_of(req);
     if (!c || status < 100 || status > 999) return TN_EINVAL;
-    return tn__web_error(c, status, reason, NULL);
+    return tn__web_error(c, status, reason, NULL, tn_xhtml_escape_buf);
 }
 
 TN_API int tn_web_detach(tn_request *req, tn_stream **stream) {

@@ -230,7 +230,7 @@ TN_API int tn_web_require_argument(tn_request *req, const char *name, tn_str *va
     int rc = tn__web_arg_last(req, name, 3, value);
     tn__web_ctx *c;
     if (rc == TN_ENOENT && (c = tn__web_ctx_of(req)) != NULL) {
-        (void)tn__web_error(c, 400, NULL, NULL);
+        (void)tn__web_error(c, 400, NULL, NULL, NULL);
     }
     return rc;
 }

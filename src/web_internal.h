@@ -93,7 +93,8 @@ struct tn_app {
 TN__PRIVATE char *tn__web_scratch(tn__web_ctx *c, size_t n);
 TN__PRIVATE tn_str tn__web_copy(tn__web_ctx *c, const char *p, size_t n);
 TN__PRIVATE tn__web_ctx *tn__web_ctx_of(const tn_request *req);
-TN__PRIVATE int tn__web_error(tn__web_ctx *c, int status, const char *reason, const char *allow);
+TN__PRIVATE int tn__web_error(tn__web_ctx *c, int status, const char *reason, const char *allow,
+                              int (*escape)(tn_buf *, tn_str));
 #endif /* TN_HAS_WEB */
 
 #endif /* TN_WEB_INTERNAL_H */
