@@ -15864,10 +15864,12 @@ TN__HTTP_INLINE unsigned tn__http_nib16(const char *p, __m128i lo_t, __m128i hi_
 #if TN__HAVE_SSE2
 /* Value bytes: controls (< 0x20, found as min(v, 0x1f) == v) and DEL. Five instructions a
    block, fewer than _mm_cmpestri over the same ranges, so SSE4.2 builds use it too. */
-TN__HTTP_INLINE unsigned tn__http_value16(const char *p) {
-    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+TN__HTTP_INLINE unsigned tn__http_value16v(__m128i v) {
     __m128i ctl = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1f)), v);
     return (unsigned)_mm_movemask_epi8(_mm_or_si128(ctl, _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f))));
+}
+TN__HTTP_INLINE unsigned tn__http_value16(const char *p) {
+    return tn__http_value16v(_mm_loadu_si128((const __m128i *)(const void *)p));
 }
 #  if TN__HAVE_SSE42
 TN__HTTP_INLINE unsigned tn__http_target16(const char *p) {
@@ -15908,18 +15910,21 @@ TN__HTTP_INLINE unsigned tn__http_token16(const char *p) {
 #  endif
 #endif
 
-#if TN__HAVE_SSE2 && !TN__HAVE_SSE42
+#if TN__HAVE_SSE2 && (!TN__HAVE_SSE42 || TN__HTTP_FAST)
 /* Mask of the bytes of p[0..16) that are not letters, digits, '-' or '.' (all tchars): the
    names nearly all fields have, in 10 instructions where the SSE2 tchar test takes 27. A
    signed compare after an add tests a range: (b | 0x20) + 0x1f lands in -128..-103 for the
-   letters, b + 0x53 in -128..-116 for '-' '.' '/' and the digits, '/' taken out after. */
-TN__HTTP_INLINE unsigned tn__http_alnum16(const char *p) {
-    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+   letters, b + 0x53 in -128..-116 for '-' '.' '/' and the digits, '/' taken out after. (Fast
+   builds with SSE4.2 use it too: the one-block field lines and Host values.) */
+TN__HTTP_INLINE unsigned tn__http_alnum16v(__m128i v) {
     __m128i letter = _mm_cmplt_epi8(_mm_add_epi8(_mm_or_si128(v, _mm_set1_epi8(0x20)), _mm_set1_epi8(0x1f)),
                                     _mm_set1_epi8(-102));
     __m128i digit = _mm_andnot_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('/')),
                                      _mm_cmplt_epi8(_mm_add_epi8(v, _mm_set1_epi8(0x53)), _mm_set1_epi8(-115)));
     return (unsigned)_mm_movemask_epi8(_mm_or_si128(letter, digit)) ^ 0xffffu;
+}
+TN__HTTP_INLINE unsigned tn__http_alnum16(const char *p) {
+    return tn__http_alnum16v(_mm_loadu_si128((const __m128i *)(const void *)p));
 }
 #endif
 
@@ -16173,6 +16178,37 @@ TN__HTTP_INLINE int tn__http_all_tchar(const char *p, const char *q, const char 
     }
     return 1;
 }
+
+/* One plain field line at p read by 16-byte blocks: a name of 1 to 15 letters, digits, '-',
+   '.' (the first block holds it and its ':'), one optional SP, a value with no control byte
+   (HTAB included) and no whitespace at either end, CRLF. Stored in *h, and the line's end
+   (after the CRLF) returned; any other line (or fewer than 16 bytes left) gives NULL and goes
+   to the byte-exact loop, which decides it as it always did: this path takes only lines
+   that loop would accept alike. A short line costs one block: one mask of the ':' and the
+   controls finds both the name's end and the CR. */
+TN__HTTP_INLINE const char *tn__http_line16(const char *lo, const char *p, const char *end, tn_http_header *h) {
+    __m128i v;
+    unsigned ctl, col, q, m;
+    const char *vs, *e;
+    if (end - p < 16) return NULL;
+    v = _mm_loadu_si128((const __m128i *)(const void *)p);
+    ctl = tn__http_value16v(v);
+    col = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(':')));
+    if (!(col | ctl)) return NULL;
+    q = (unsigned)__builtin_ctz(col | ctl);   /* the name ends at the first ':' or control */
+    if (!((col >> q) & 1u) || q == 0 || (tn__http_alnum16v(v) & ((1u << q) - 1))) return NULL;
+    vs = p + q + 1;
+    if (vs == end) return NULL;
+    if (*vs == ' ') vs++;
+    m = vs - p < 16 ? ctl >> (vs - p) : 0;
+    e = m ? vs + __builtin_ctz(m) : tn__http_scan_value(lo, p + 16, end);
+    if (end - e < 2 || e[0] != '\r' || e[1] != '\n' || e == vs || TN__HTTP_WS(e[-1]) || TN__HTTP_WS(*vs)) return NULL;
+    h->name.ptr = p;
+    h->name.len = q;
+    h->value.ptr = vs;
+    h->value.len = (size_t)(e - vs);
+    return e + 2;
+}
 #endif
 
 /* Parse field lines from *pp until the empty line. Returns 1 (complete; *pp after the empty
@@ -16232,6 +16268,16 @@ TN__HTTP_INLINE int tn__http_fields(const char *lo, const char **pp, const char 
             rc = 1;
             break;
         }
+#if TN__HAVE_SSE2 && TN__HTTP_FAST
+        if (TN__LIKELY(k < max)) {
+            const char *n = tn__http_line16(lo, p, end, &h[k]);
+            if (TN__LIKELY(n != NULL)) {
+                k++;
+                p = n;
+                continue;
+            }
+        }
+#endif
 #if TN__HTTP_FAST
         /* short names byte by byte (no SIMD result to wait for), longer ones by the scanner */
         {
@@ -16469,12 +16515,35 @@ TN__HTTP_INLINE int tn__http_plain_host(tn_str v) {
     return 1;
 }
 
-/* Scan the stored fields for the ones that decide framing and connection handling. */
-TN__HTTP_INLINE void tn__http_collect(const tn_http_header *h, size_t num, tn__http_framing *f) {
+#if TN__HAVE_SSE2 && TN__HTTP_FAST
+/* tn__http_plain_host for a value of 1 to 16 bytes ending at e, with 16 readable bytes
+   before e: one block. Returns 1 for letters, digits, '-', '.' with at most one ':' and after
+   it 1 to 5 digits of at most 65535 (a subset of what tn__http_plain_host accepts), else 0
+   (tn__http_plain_host then decides, as before). */
+TN__HTTP_INLINE int tn__http_host16(const char *e, size_t n) {
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(e - 16));
+    unsigned in = (0xffffu << (16 - n)) & 0xffffu, col, port, dig;
+    col = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(':'))) & in;
+    if (tn__http_alnum16v(v) & in & ~col) return 0;
+    if (!col) return 1;
+    port = in & ~((col << 1) - 1);   /* the bytes after the first ':' */
+    dig = (unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(_mm_add_epi8(v, _mm_set1_epi8(0x50)), _mm_set1_epi8(-118)));
+    if (!port || (port & 0x07ffu) || (dig & port) != port) return 0;   /* 1..5 digits, no second ':' */
+    if (port == 0xf800u)   /* five digits: at most 65535 */
+        return (unsigned)(e[-5] - '0') * 10000u + (unsigned)(e[-4] - '0') * 1000u + (unsigned)(e[-3] - '0') * 100u +
+                   (unsigned)(e[-2] - '0') * 10u + (unsigned)(e[-1] - '0') <= 65535u;
+    return 1;
+}
+#endif
+
+/* Scan the stored fields for the ones that decide framing and connection handling. lo: the
+   start of the buffer they lie in. */
+TN__HTTP_INLINE void tn__http_collect(const char *lo, const tn_http_header *h, size_t num, tn__http_framing *f) {
     /* name lengths that matter: 4 host, 6 expect, 7 upgrade, 10 connection, 14 content-length,
        17 transfer-encoding; everything else is skipped with one test */
     const uint32_t lens = (1u << 4) | (1u << 6) | (1u << 7) | (1u << 10) | (1u << 14) | (1u << 17);
     size_t i;
+    (void)lo;
     f->flags = 0;
     f->te_bad = f->te_others = f->te_chunked = f->te_last_chunked = f->cl_bad = 0;
     f->cl = 0;
@@ -16487,6 +16556,11 @@ TN__HTTP_INLINE void tn__http_collect(const tn_http_header *h, size_t num, tn__h
         case 4:
             if (tn__http_name_is_short(nm, 4, "host")) {
                 f->hosts++;
+#if TN__HAVE_SSE2 && TN__HTTP_FAST
+                if (h[i].value.len - 1 < 16 && h[i].value.ptr + h[i].value.len - lo >= 16 &&
+                    tn__http_host16(h[i].value.ptr + h[i].value.len, h[i].value.len))
+                    break;
+#endif
                 if (!tn__http_plain_host(h[i].value) && tn_url_parse_host_port(h[i].value, NULL, NULL) != 0)
                     f->host_bad = 1;
             }
@@ -16729,7 +16803,7 @@ TN_API int tn_http_parse_request(const char *buf, size_t len, tn_http_request *r
     if ((size_t)(p - buf) > tn__http_max_head(max_head)) return TN_EHEADER_TOO_LARGE;
     consumed = (int)(p - buf);
 
-    tn__http_collect(req->headers, req->num_headers, &f);
+    tn__http_collect(buf, req->headers, req->num_headers, &f);
     if ((rc = tn__http_check_framing(&f, req->version)) != 0) return rc;
     /* RFC 9112 §6.3: a request whose final coding is not chunked cannot be framed: 400 */
     if ((f.flags & TN_HTTP_F_TRANSFER_ENCODING) && (!f.te_last_chunked || f.te_chunked > 1)) return TN_EBAD_TRANSFER_ENCODING;
@@ -16848,7 +16922,7 @@ TN_API int tn_http_parse_response(const char *buf, size_t len, tn_http_response 
     if ((size_t)(p - buf) > tn__http_max_head(max_head)) return TN_EHEADER_TOO_LARGE;
     consumed = (int)(p - buf);
 
-    tn__http_collect(res->headers, res->num_headers, &f);
+    tn__http_collect(buf, res->headers, res->num_headers, &f);
     if ((rc = tn__http_check_framing(&f, res->version)) != 0) return rc;
     /* RFC 9112 §6.3: chunked not final (or applied twice) → the body runs until close */
     if (f.te_last_chunked && f.te_chunked > 1) f.flags &= ~(unsigned)TN_HTTP_F_CHUNKED;
@@ -19060,16 +19134,7 @@ typedef struct tn__hconn tn__hconn;
 typedef struct tn__rcb { tn_response_cb cb; void *user; } tn__rcb;
 
 struct tn_request {
-    tn__hconn *conn;               /* NULL once the connection is gone */
-    tn_http_server *srv;
-    tn_http_request p;             /* the parsed head: slices into the stream buffer or own */
-    size_t head_len;               /* bytes of the head in the stream buffer */
-    size_t held;                   /* stream bytes the request still occupies (head + body) */
-    const char *base;              /* where p's slices point (to rebase after a move) */
-    tn_str body;
-    tn_http_chunked chunked;       /* buffered chunked body: decoder state */
-    size_t dec_end;                /* chunked: end of the decoded body (offset in buffer) */
-    char *own;                     /* streamed bodies: the head copied out of the buffer */
+    /* (first: cleared for every request, tn__hs_req_get, up to p) */
     tn_request_cb close_cb;
     void *close_user;
     tn_request_cb finish_cb;
@@ -19077,39 +19142,51 @@ struct tn_request {
     tn_body_cb body_cb;
     void *body_user;
     void *user;
-    uint64_t body_left;            /* streamed length-delimited body still to come */
+    const char *protocol;
+    tn_str body;
+    size_t held;                   /* stream bytes the request still occupies (head + body) */
     uint64_t body_seen;            /* streamed body bytes delivered */
-    uint64_t start_ns;
-    int64_t out_length;            /* Content-Length sent, -1 chunked/close-delimited */
     uint64_t out_sent;             /* body bytes written */
     int status;
-    int in_on_headers;
-    int dispatched;                /* the handler has it */
-    int started;                   /* response head written */
-    int finished;
-    int out_chunked;
-    int head_only;                 /* HEAD: no body on the wire */
-    int close_after;               /* the connection ends with this response */
-    int conn_upgrade;              /* the handler asked for "Connection: Upgrade" (101 only) */
-    int remote_ip_known;           /* remote_ip is filled (xheaders, or asked of the socket) */
-    int paused;
-    int streaming_done;
-    uint32_t wcb_head, wcb_len;    /* the write callbacks' ring (wcbs) */
+    unsigned char in_on_headers;
+    unsigned char dispatched;      /* the handler has it */
+    unsigned char started;         /* response head written */
+    unsigned char finished;
+    unsigned char out_chunked;
+    unsigned char head_only;       /* HEAD: no body on the wire */
+    unsigned char close_after;     /* the connection ends with this response */
+    unsigned char conn_upgrade;    /* the handler asked for "Connection: Upgrade" (101 only) */
+    unsigned char remote_ip_known; /* remote_ip is filled (xheaders, or asked of the socket) */
+    unsigned char paused;
+    unsigned char streaming_done;
+#if TN_HAS_DEFLATE
+    unsigned char gunzip;          /* the body is gzip and is inflated */
+    unsigned char inf_end;         /* the inflater reached the end of a member */
+#endif
+    /* (from here on not cleared: set where a request needs them, or kept empty between
+       requests; the parser's inputs are the server's, set once) */
+    tn_http_request p;             /* the parsed head: slices into the stream buffer or own */
+    tn__hconn *conn;               /* NULL once the connection is gone */
+    tn_http_server *srv;
+    size_t head_len;               /* bytes of the head in the stream buffer (tn__hc_head_done) */
+    const char *base;              /* where p's slices point (to rebase after a move) */
+    tn_http_chunked chunked;       /* buffered or streamed chunked body: decoder state (set then) */
+    size_t dec_end;                /* chunked: end of the decoded body (offset in buffer) */
+    char *own;                     /* streamed bodies: the head copied out of the buffer (NULL between) */
+    uint64_t body_left;            /* streamed length-delimited body still to come */
+    uint64_t start_ns;             /* (access_log only) */
+    int64_t out_length;            /* Content-Length sent, -1 chunked/close-delimited */
+    uint32_t wcb_head, wcb_len;    /* the write callbacks' ring (wcbs; empty between requests) */
     uint32_t in_wcb;               /* a write callback is running: the request stays */
 #if TN_HAS_DEFLATE
     tn_deflater *gz;               /* compressing this streamed response (compress_response) */
     char *gzbuf;                   /* its output scratch */
     size_t gzcap;
     tn_inflater *inf;              /* inflating this request's body (decompress_request) */
-    char *inflated;                /* the inflated buffered body */
-    int gunzip;                    /* the body is gzip and is inflated */
-    int inf_end;                   /* the inflater reached the end of a member */
+    char *inflated;                /* the inflated buffered body (all NULL between requests) */
 #endif
-    const char *protocol;
     tn_request *next_free;
-    /* (last: a request is cleared for reuse up to here; this storage is kept with it, and
-       the strings are emptied) */
-    tn_buf out;                    /* response header lines set by the handler */
+    tn_buf out;                    /* response header lines set by the handler (emptied) */
     tn__rcb *wcbs;                 /* response write callbacks not run yet, in order (a ring) */
     uint32_t wcb_cap;
     char remote_ip[TN_ADDR_STRLEN];
@@ -19278,24 +19355,27 @@ TN__PRIVATE int tn__hs_hdr_value_ok(const char *s) { return s && tn__hs_hdr_valu
 /* ---- requests: a small cache so the steady state allocates nothing ---- */
 TN__PRIVATE tn_request *tn__hs_req_get(tn_http_server *srv) {
     tn_request *r = srv->free_reqs;
-    if (r) {   /* a cached request keeps its storage (out, the empty ring) */
+    if (r) {   /* a cached request keeps its storage (out, the empty ring) and the rest */
         srv->free_reqs = r->next_free;
         srv->nfree--;
-        tn_buf_consume(&r->out, tn_buf_size(&r->out));
+        if (tn_buf_size(&r->out)) tn_buf_consume(&r->out, tn_buf_size(&r->out));
+        /* the parser's outputs (an error reply's access log sees what was parsed), and no
+           parse to resume */
+        memset(&r->p.method, 0, offsetof(tn_http_request, _st) - offsetof(tn_http_request, method));
+        r->p._st.base = NULL;
     } else {
         r = (tn_request *)tn__alloc(tn__loop_alloc(srv->loop), srv->req_size);
         if (!r) return NULL;
+        memset(r, 0, sizeof *r);
         (void)tn_buf_init(&r->out, tn__loop_alloc(srv->loop));
-        r->wcbs = NULL;
-        r->wcb_cap = 0;
+        r->srv = srv;
+        r->p.headers = (tn_http_header *)(void *)(r + 1);
+        r->p.max_headers = srv->opts.max_headers;
+        r->p.max_header_bytes = srv->opts.max_header_size;
+        r->p.max_target_length = srv->opts.max_target_length;
     }
-    memset(r, 0, offsetof(tn_request, out));
+    memset(r, 0, offsetof(tn_request, p));
     r->remote_ip[0] = r->reason[0] = 0;
-    r->srv = srv;
-    r->p.headers = (tn_http_header *)(void *)(r + 1);
-    r->p.max_headers = srv->opts.max_headers;
-    r->p.max_header_bytes = srv->opts.max_header_size;
-    r->p.max_target_length = srv->opts.max_target_length;
     r->out_length = -1;
     if (srv->opts.access_log) r->start_ns = tn_time_ns();
     return r;
@@ -20455,7 +20535,10 @@ TN__PRIVATE void tn__hc_head_done(tn__hconn *c, const char *base, size_t head_le
 #if TN_HAS_DEFLATE
     if (srv->opts.decompress_request && srv->opts.gzip && r->p.body_kind != TN_HTTP_BODY_NONE) srv->opts.gzip->setup(r);
 #endif
-    r->chunked.max_body_bytes = srv->opts.max_body_size;
+    if (r->p.body_kind == TN_HTTP_BODY_CHUNKED) {   /* a fresh decoder */
+        memset(&r->chunked, 0, sizeof r->chunked);
+        r->chunked.max_body_bytes = srv->opts.max_body_size;
+    }
     r->dec_end = head_len;
     if (srv->opts.on_headers) {
         r->in_on_headers = 1;

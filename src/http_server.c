@@ -22,16 +22,7 @@ typedef struct tn__hconn tn__hconn;
 typedef struct tn__rcb { tn_response_cb cb; void *user; } tn__rcb;
 
 struct tn_request {
-    tn__hconn *conn;               /* NULL once the connection is gone */
-    tn_http_server *srv;
-    tn_http_request p;             /* the parsed head: slices into the stream buffer or own */
-    size_t head_len;               /* bytes of the head in the stream buffer */
-    size_t held;                   /* stream bytes the request still occupies (head + body) */
-    const char *base;              /* where p's slices point (to rebase after a move) */
-    tn_str body;
-    tn_http_chunked chunked;       /* buffered chunked body: decoder state */
-    size_t dec_end;                /* chunked: end of the decoded body (offset in buffer) */
-    char *own;                     /* streamed bodies: the head copied out of the buffer */
+    /* (first: cleared for every request, tn__hs_req_get, up to p) */
     tn_request_cb close_cb;
     void *close_user;
     tn_request_cb finish_cb;
@@ -39,39 +30,51 @@ struct tn_request {
     tn_body_cb body_cb;
     void *body_user;
     void *user;
-    uint64_t body_left;            /* streamed length-delimited body still to come */
+    const char *protocol;
+    tn_str body;
+    size_t held;                   /* stream bytes the request still occupies (head + body) */
     uint64_t body_seen;            /* streamed body bytes delivered */
-    uint64_t start_ns;
-    int64_t out_length;            /* Content-Length sent, -1 chunked/close-delimited */
     uint64_t out_sent;             /* body bytes written */
     int status;
-    int in_on_headers;
-    int dispatched;                /* the handler has it */
-    int started;                   /* response head written */
-    int finished;
-    int out_chunked;
-    int head_only;                 /* HEAD: no body on the wire */
-    int close_after;               /* the connection ends with this response */
-    int conn_upgrade;              /* the handler asked for "Connection: Upgrade" (101 only) */
-    int remote_ip_known;           /* remote_ip is filled (xheaders, or asked of the socket) */
-    int paused;
-    int streaming_done;
-    uint32_t wcb_head, wcb_len;    /* the write callbacks' ring (wcbs) */
+    unsigned char in_on_headers;
+    unsigned char dispatched;      /* the handler has it */
+    unsigned char started;         /* response head written */
+    unsigned char finished;
+    unsigned char out_chunked;
+    unsigned char head_only;       /* HEAD: no body on the wire */
+    unsigned char close_after;     /* the connection ends with this response */
+    unsigned char conn_upgrade;    /* the handler asked for "Connection: Upgrade" (101 only) */
+    unsigned char remote_ip_known; /* remote_ip is filled (xheaders, or asked of the socket) */
+    unsigned char paused;
+    unsigned char streaming_done;
+#if TN_HAS_DEFLATE
+    unsigned char gunzip;          /* the body is gzip and is inflated */
+    unsigned char inf_end;         /* the inflater reached the end of a member */
+#endif
+    /* (from here on not cleared: set where a request needs them, or kept empty between
+       requests; the parser's inputs are the server's, set once) */
+    tn_http_request p;             /* the parsed head: slices into the stream buffer or own */
+    tn__hconn *conn;               /* NULL once the connection is gone */
+    tn_http_server *srv;
+    size_t head_len;               /* bytes of the head in the stream buffer (tn__hc_head_done) */
+    const char *base;              /* where p's slices point (to rebase after a move) */
+    tn_http_chunked chunked;       /* buffered or streamed chunked body: decoder state (set then) */
+    size_t dec_end;                /* chunked: end of the decoded body (offset in buffer) */
+    char *own;                     /* streamed bodies: the head copied out of the buffer (NULL between) */
+    uint64_t body_left;            /* streamed length-delimited body still to come */
+    uint64_t start_ns;             /* (access_log only) */
+    int64_t out_length;            /* Content-Length sent, -1 chunked/close-delimited */
+    uint32_t wcb_head, wcb_len;    /* the write callbacks' ring (wcbs; empty between requests) */
     uint32_t in_wcb;               /* a write callback is running: the request stays */
 #if TN_HAS_DEFLATE
     tn_deflater *gz;               /* compressing this streamed response (compress_response) */
     char *gzbuf;                   /* its output scratch */
     size_t gzcap;
     tn_inflater *inf;              /* inflating this request's body (decompress_request) */
-    char *inflated;                /* the inflated buffered body */
-    int gunzip;                    /* the body is gzip and is inflated */
-    int inf_end;                   /* the inflater reached the end of a member */
+    char *inflated;                /* the inflated buffered body (all NULL between requests) */
 #endif
-    const char *protocol;
     tn_request *next_free;
-    /* (last: a request is cleared for reuse up to here; this storage is kept with it, and
-       the strings are emptied) */
-    tn_buf out;                    /* response header lines set by the handler */
+    tn_buf out;                    /* response header lines set by the handler (emptied) */
     tn__rcb *wcbs;                 /* response write callbacks not run yet, in order (a ring) */
     uint32_t wcb_cap;
     char remote_ip[TN_ADDR_STRLEN];
@@ -240,24 +243,27 @@ TN__PRIVATE int tn__hs_hdr_value_ok(const char *s) { return s && tn__hs_hdr_valu
 /* ---- requests: a small cache so the steady state allocates nothing ---- */
 TN__PRIVATE tn_request *tn__hs_req_get(tn_http_server *srv) {
     tn_request *r = srv->free_reqs;
-    if (r) {   /* a cached request keeps its storage (out, the empty ring) */
+    if (r) {   /* a cached request keeps its storage (out, the empty ring) and the rest */
         srv->free_reqs = r->next_free;
         srv->nfree--;
-        tn_buf_consume(&r->out, tn_buf_size(&r->out));
+        if (tn_buf_size(&r->out)) tn_buf_consume(&r->out, tn_buf_size(&r->out));
+        /* the parser's outputs (an error reply's access log sees what was parsed), and no
+           parse to resume */
+        memset(&r->p.method, 0, offsetof(tn_http_request, _st) - offsetof(tn_http_request, method));
+        r->p._st.base = NULL;
     } else {
         r = (tn_request *)tn__alloc(tn__loop_alloc(srv->loop), srv->req_size);
         if (!r) return NULL;
+        memset(r, 0, sizeof *r);
         (void)tn_buf_init(&r->out, tn__loop_alloc(srv->loop));
-        r->wcbs = NULL;
-        r->wcb_cap = 0;
+        r->srv = srv;
+        r->p.headers = (tn_http_header *)(void *)(r + 1);
+        r->p.max_headers = srv->opts.max_headers;
+        r->p.max_header_bytes = srv->opts.max_header_size;
+        r->p.max_target_length = srv->opts.max_target_length;
     }
-    memset(r, 0, offsetof(tn_request, out));
+    memset(r, 0, offsetof(tn_request, p));
     r->remote_ip[0] = r->reason[0] = 0;
-    r->srv = srv;
-    r->p.headers = (tn_http_header *)(void *)(r + 1);
-    r->p.max_headers = srv->opts.max_headers;
-    r->p.max_header_bytes = srv->opts.max_header_size;
-    r->p.max_target_length = srv->opts.max_target_length;
     r->out_length = -1;
     if (srv->opts.access_log) r->start_ns = tn_time_ns();
     return r;
@@ -1417,7 +1423,10 @@ TN__PRIVATE void tn__hc_head_done(tn__hconn *c, const char *base, size_t head_le
 #if TN_HAS_DEFLATE
     if (srv->opts.decompress_request && srv->opts.gzip && r->p.body_kind != TN_HTTP_BODY_NONE) srv->opts.gzip->setup(r);
 #endif
-    r->chunked.max_body_bytes = srv->opts.max_body_size;
+    if (r->p.body_kind == TN_HTTP_BODY_CHUNKED) {   /* a fresh decoder */
+        memset(&r->chunked, 0, sizeof r->chunked);
+        r->chunked.max_body_bytes = srv->opts.max_body_size;
+    }
     r->dec_end = head_len;
     if (srv->opts.on_headers) {
         r->in_on_headers = 1;
