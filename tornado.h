@@ -9824,8 +9824,10 @@ TN_API int tn_stream_writev(tn_stream *s, const tn_str *bufs, size_t nbufs, tn_w
    TN_ENOMEM. */
 TN__PRIVATE int tn__stream_write_space(tn_stream *s, size_t n, char **out) {
     if (s->closed) return TN_ECLOSED;
-    tn__stream_buf_prime(s, &s->wbuf, n);
-    if (tn__cbuf_reserve(tn__loop_alloc(s->h.loop), &s->wbuf, n) != 0) return TN_ENOMEM;
+    if (tn__cbuf_room(s->wbuf) < n) {   /* (room at the end already: responses held by a cork) */
+        tn__stream_buf_prime(s, &s->wbuf, n);
+        if (tn__cbuf_reserve(tn__loop_alloc(s->h.loop), &s->wbuf, n) != 0) return TN_ENOMEM;
+    }
     *out = tn__cbuf_tail(s->wbuf);
     return TN_OK;
 }
@@ -19247,7 +19249,8 @@ struct tn_http_server {
     tn__defer ready_d;             /* starts the next request of the connections below */
     tn__hconn *ready_head, *ready_tail;
     size_t req_size;
-    int64_t date_sec;
+    int64_t date_sec;              /* the second srv->pre's Date shows */
+    uint64_t date_ms;              /* the loop time it was last checked at */
     /* the start of every response head, kept formatted: "HTTP/1.1 200 OK\r\n" (the status
        line of most responses), "Date: ...\r\n" (rewritten once a second), then the Server
        line if any (tn__hs_pre_make) */
@@ -19266,6 +19269,15 @@ struct tn_http_server {
 };
 
 #define TN__HS_REQ_CACHE 256
+
+/* The hot path of a response (head formatting, the write, the request's release): inlined
+   into its callers in speed-optimized builds (a call chain per request costs more than the
+   work in it), kept as single functions under -Os. */
+#if !defined(__OPTIMIZE_SIZE__) && !defined(TN__UNAMALGAMATED) && (defined(__GNUC__) || defined(__clang__))
+#  define TN__HS_HOT static inline __attribute__((always_inline, unused))
+#else
+#  define TN__HS_HOT TN__PRIVATE
+#endif
 
 /* The connection's stream (the allocation its state lives in). */
 TN__PRIVATE tn_stream *tn__hc_stream(tn__hconn *c) { return tn__tcp_conn_stream(c); }
@@ -19307,7 +19319,7 @@ TN__PRIVATE char *tn__hs_put_str(char *p, const char *s, size_t n) {
     return p + n;
 }
 
-TN__PRIVATE char *tn__hs_put_u64(char *p, uint64_t v) {
+TN__HS_HOT char *tn__hs_put_u64(char *p, uint64_t v) {
     uint64_t t = v;
     size_t n = 1;
     if (v < 100) {   /* small bodies */
@@ -19397,6 +19409,22 @@ TN__PRIVATE void tn__hs_req_free(tn_allocator *a, tn_request *r) {
     tn_buf_free(&r->out);
     tn__free(a, r->wcbs);
     tn__free(a, r);
+}
+
+/* tn__hs_req_put for a request that left nothing behind (no codec, no write callback
+   pending, no copied head, the usual header storage): back to the cache at once, else the
+   full tn__hs_req_put. */
+TN__PRIVATE void tn__hs_req_put(tn_request *r);
+TN__HS_HOT void tn__hs_req_put_fast(tn_request *r) {
+    tn_http_server *srv = r->srv;
+    if (TN__LIKELY(!srv->opts.gzip && !r->wcb_len && !r->in_wcb && !r->own && srv->nfree < TN__HS_REQ_CACHE &&
+                   tn_buf_size(&r->out) < 4096 && tn_buf_capacity(&r->out) <= 16384 && r->wcb_cap <= 64)) {
+        r->next_free = srv->free_reqs;
+        srv->free_reqs = r;
+        srv->nfree++;
+        return;
+    }
+    tn__hs_req_put(r);
 }
 
 TN__PRIVATE void tn__hs_req_put(tn_request *r) {
@@ -19537,22 +19565,31 @@ TN__PRIVATE int tn__hs_pre_make(tn_http_server *srv) {
         (void)tn__hs_put_str(p, "\r\n", 2);
     }
     srv->date_sec = -1;
+    srv->date_ms = (uint64_t)-1;
     return TN_OK;
 }
 
-TN__PRIVATE void tn__hs_date(tn_http_server *srv) {
+TN__PRIVATE void tn__hs_date_check(tn_http_server *srv) {
     int64_t now = (int64_t)time(NULL);
     char d[32];
+    srv->date_ms = tn_loop_now(srv->loop);
     if (now == srv->date_sec) return;
     srv->date_sec = now;
     if (tn_http_date_format(now, d) < 0) memcpy(d, "Thu, 01 Jan 1970 00:00:00 GMT", 29);
     memcpy(srv->pre + TN__HS_PRE_DATE, d, 29);
 }
 
+/* The Date line up to date: the clock is read once per millisecond of loop time (the loop's
+   time moves once per iteration: pipelined responses answered in one share one reading, as
+   nginx's cached time), not per response. */
+TN__HS_HOT void tn__hs_date(tn_http_server *srv) {
+    if (tn_loop_now(srv->loop) != srv->date_ms) tn__hs_date_check(srv);
+}
+
 /* Format the response head into buf (at least 512 bytes + the Server line + the handler's
    header lines + ctl). ct: a Content-Type line to write before the handler's lines (tn_respond,
    when the handler set none), or NULL. Returns the length. */
-TN__PRIVATE size_t tn__hs_req_format_head(tn_request *r, char *buf, int status, int64_t length, const char *ct,
+TN__HS_HOT size_t tn__hs_req_format_head(tn_request *r, char *buf, int status, int64_t length, const char *ct,
                                           size_t ctl) {
     tn_http_server *srv = r->srv;
     char *p = buf;
@@ -19600,7 +19637,7 @@ TN__PRIVATE size_t tn__hs_req_format_head(tn_request *r, char *buf, int status, 
 #define TN__HS_INLINE_BODY 1024
 
 /* Write the head (and a first piece of body) in one write. ct, ctl: as tn__hs_req_format_head. */
-TN__PRIVATE int tn__hs_req_send_head(tn_request *r, int status, int64_t length, const void *body, size_t blen,
+TN__HS_HOT int tn__hs_req_send_head(tn_request *r, int status, int64_t length, const void *body, size_t blen,
                                      const char *ct, size_t ctl) {
     tn_stream *s = tn__hc_stream(r->conn);
     size_t need = 512 + tn_buf_size(&r->out) + r->srv->pre_len + ctl, hl;
@@ -19627,7 +19664,7 @@ TN__PRIVATE void tn__hc_after_write(tn_stream *s, int status, void *user);
 
 /* Start the connection's next request from the loop (never from inside the handler's call:
    pipelined requests would otherwise recurse). One deferred node serves every connection. */
-TN__PRIVATE void tn__hc_schedule(tn__hconn *c) {
+TN__HS_HOT void tn__hc_schedule(tn__hconn *c) {
     tn_http_server *srv = tn__hc_srv(c);
     if (c->ready) return;
     c->ready = 1;
@@ -19662,7 +19699,7 @@ TN__PRIVATE void tn__hs_req_end(tn_request *r) {
 }
 
 /* The response is complete: log, release the request, and go on with the connection. */
-TN__PRIVATE void tn__hs_req_done(tn_request *r) {
+TN__HS_HOT void tn__hs_req_done(tn_request *r) {
     tn__hconn *c = r->conn;
     tn_http_server *srv = r->srv;
     if (srv->opts.access_log)
@@ -19683,7 +19720,7 @@ TN__PRIVATE void tn__hs_req_done(tn_request *r) {
         if (tn_stream_write(tn__hc_stream(c), "", 0, tn__hc_after_write, c) != 0) (void)tn_stream_close(tn__hc_stream(c), NULL, NULL);
         return;
     }
-    tn__hs_req_put(r);
+    tn__hs_req_put_fast(r);
     if (tn__stream_peek(tn__hc_stream(c)).len > 0) {
         /* more requests already buffered (pipelining): hold the responses and send them
            together once the buffer runs dry; within tn__hs_on_ready the close watch stays
@@ -20440,7 +20477,7 @@ TN_API const tn_http_gzip_codec *tn_http_gzip(void) {
 TN_API const tn_http_gzip_codec *tn_http_gzip(void) { return NULL; }
 #endif
 
-TN__PRIVATE void tn__hc_dispatch(tn__hconn *c) {
+TN__HS_HOT void tn__hc_dispatch(tn__hconn *c) {
     tn_request *r = c->req;
 #if TN_HAS_DEFLATE
     if (r->gunzip) {

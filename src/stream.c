@@ -901,8 +901,10 @@ TN_API int tn_stream_writev(tn_stream *s, const tn_str *bufs, size_t nbufs, tn_w
    TN_ENOMEM. */
 TN__PRIVATE int tn__stream_write_space(tn_stream *s, size_t n, char **out) {
     if (s->closed) return TN_ECLOSED;
-    tn__stream_buf_prime(s, &s->wbuf, n);
-    if (tn__cbuf_reserve(tn__loop_alloc(s->h.loop), &s->wbuf, n) != 0) return TN_ENOMEM;
+    if (tn__cbuf_room(s->wbuf) < n) {   /* (room at the end already: responses held by a cork) */
+        tn__stream_buf_prime(s, &s->wbuf, n);
+        if (tn__cbuf_reserve(tn__loop_alloc(s->h.loop), &s->wbuf, n) != 0) return TN_ENOMEM;
+    }
     *out = tn__cbuf_tail(s->wbuf);
     return TN_OK;
 }
