@@ -16762,7 +16762,20 @@ TN_API int tn_http_parse_request(const char *buf, size_t len, tn_http_request *r
         req->method.ptr = line;
         req->method.len = (size_t)(p - line);
         t = ++p;
-#if TN__HTTP_FAST
+#if TN__HAVE_SSE2 && TN__HTTP_FAST
+        /* a one-byte target ("/") by itself, longer ones by a 16-byte block (the target and
+           what follows), the scanner on from there */
+        if (TN__LIKELY(end - p >= 16)) {
+            if (tn__http_target_ok[(unsigned char)p[0]] && p[1] == ' ') {
+                p++;
+            } else {
+                unsigned m = tn__http_target16(p);
+                p = m ? p + __builtin_ctz(m) : tn__http_scan_target(buf, p + 16, end);
+            }
+        } else {
+            p = tn__http_scan_target(buf, p, end);
+        }
+#elif TN__HTTP_FAST
         /* short targets ("/") byte by byte, longer ones by the scanner */
         {
             const char *lim = end - p > 8 ? p + 8 : end;
