@@ -237,9 +237,21 @@ TN__HS_HOT char *tn__hs_put_u64(char *p, uint64_t v) {
     uint64_t t = v;
     size_t n = 1;
     if (v < 100) {   /* small bodies */
+#if !defined(__OPTIMIZE_SIZE__)
+        static const char pairs[] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+                                    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+                                    "8081828384858687888990919293949596979899";
+        if (v >= 10) {   /* two digits by one 2-byte move, no division */
+            memcpy(p, pairs + 2 * v, 2);
+            return p + 2;
+        }
+        *p = (char)('0' + (int)v);
+        return p + 1;
+#else
         if (v >= 10) *p++ = (char)('0' + (int)(v / 10));
         *p++ = (char)('0' + (int)(v % 10));
         return p;
+#endif
     }
     while (t >= 10) {   /* the digits are counted, then written from the last */
         t /= 10;
