@@ -489,7 +489,8 @@ TN__HTTP_INLINE const char *tn__http_line16(const char *lo, const char *p, const
     if (*vs == ' ') vs++;
     m = vs - p < 16 ? ctl >> (vs - p) : 0;
     e = m ? vs + __builtin_ctz(m) : tn__http_scan_value(lo, p + 16, end);
-    if (end - e < 2 || e[0] != '\r' || e[1] != '\n' || e == vs || TN__HTTP_WS(e[-1]) || TN__HTTP_WS(*vs)) return NULL;
+    /* (e is the value's first control byte: an HTAB at either end of it would be e itself) */
+    if (e == vs || end - e < 2 || memcmp(e, "\r\n", 2) != 0 || e[-1] == ' ' || *vs == ' ') return NULL;
     h->name.ptr = p;
     h->name.len = q;
     h->value.ptr = vs;
@@ -799,7 +800,7 @@ TN__HTTP_INLINE int tn__http_host16(const char *e, size_t n) {
     port = in & ~((col << 1) - 1);   /* the bytes after the first ':' */
     dig = (unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(_mm_add_epi8(v, _mm_set1_epi8(0x50)), _mm_set1_epi8(-118)));
     if (!port || (port & 0x07ffu) || (dig & port) != port) return 0;   /* 1..5 digits, no second ':' */
-    if (port == 0xf800u)   /* five digits: at most 65535 */
+    if (port == 0xf800u && e[-5] >= '6')   /* five digits: at most 65535 */
         return (unsigned)(e[-5] - '0') * 10000u + (unsigned)(e[-4] - '0') * 1000u + (unsigned)(e[-3] - '0') * 100u +
                    (unsigned)(e[-2] - '0') * 10u + (unsigned)(e[-1] - '0') <= 65535u;
     return 1;
