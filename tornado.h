@@ -9832,7 +9832,10 @@ TN_API int tn_stream_writev(tn_stream *s, const tn_str *bufs, size_t nbufs, tn_w
    TN_ENOMEM. */
 TN__STREAM_HOT int tn__stream_write_space(tn_stream *s, size_t n, char **out) {
     if (s->closed) return TN_ECLOSED;
-    if (tn__cbuf_room(s->wbuf) < n) {   /* (room at the end already: responses held by a cork) */
+#if !defined(__OPTIMIZE_SIZE__)
+    if (tn__cbuf_room(s->wbuf) < n)   /* (room at the end already: responses held by a cork) */
+#endif
+    {
         tn__stream_buf_prime(s, &s->wbuf, n);
         if (tn__cbuf_reserve(tn__loop_alloc(s->h.loop), &s->wbuf, n) != 0) return TN_ENOMEM;
     }
@@ -19348,8 +19351,8 @@ TN__PRIVATE char *tn__hs_put_str(char *p, const char *s, size_t n) {
 
 /* tn__hs_put_str for a length not known at compile time (a content type, a short body):
    up to 16 bytes by two overlapping moves in speed builds, no call and no rep movs. */
-TN__HS_HOT char *tn__hs_put_var(char *p, const char *s, size_t n) {
 #if !defined(__OPTIMIZE_SIZE__)
+TN__HS_HOT char *tn__hs_put_var(char *p, const char *s, size_t n) {
     if (n - 4 <= 12) {   /* 4..16 */
         if (n >= 8) {
             uint64_t a, b;
@@ -19366,10 +19369,12 @@ TN__HS_HOT char *tn__hs_put_var(char *p, const char *s, size_t n) {
         }
         return p + n;
     }
-#endif
     memcpy(p, s, n);
     return p + n;
 }
+#else
+#  define tn__hs_put_var tn__hs_put_str
+#endif
 
 TN__HS_HOT char *tn__hs_put_u64(char *p, uint64_t v) {
     uint64_t t = v;
@@ -19435,26 +19440,40 @@ TN__PRIVATE tn_request *tn__hs_req_get(tn_http_server *srv) {
         srv->free_reqs = r->next_free;
         srv->nfree--;
         if (tn_buf_size(&r->out)) tn_buf_consume(&r->out, tn_buf_size(&r->out));
+#if !defined(__OPTIMIZE_SIZE__)
         /* the parser's outputs (an error reply's access log sees what was parsed), and no
            parse to resume */
         memset(&r->p.method, 0, offsetof(tn_http_request, _st) - offsetof(tn_http_request, method));
         r->p._st.base = NULL;
+#endif
     } else {
         r = (tn_request *)tn__alloc(tn__loop_alloc(srv->loop), srv->req_size);
         if (!r) return NULL;
         memset(r, 0, sizeof *r);
         (void)tn_buf_init(&r->out, tn__loop_alloc(srv->loop));
         r->srv = srv;
+#if !defined(__OPTIMIZE_SIZE__)
         r->p.headers = (tn_http_header *)(void *)(r + 1);
         r->p.max_headers = srv->opts.max_headers;
         r->p.max_header_bytes = srv->opts.max_header_size;
         r->p.max_target_length = srv->opts.max_target_length;
+#endif
     }
+#if !defined(__OPTIMIZE_SIZE__)
     /* (in two pieces of at most 64 bytes: compilers store those inline, not by rep stos) */
     memset(r, 0, 64);
     memset((char *)r + 64, 0, offsetof(tn_request, p) - 64);
     r->protocol = NULL;
     r->body = tn_str_make(NULL, 0);
+#else
+    /* -Os: one clear of everything but the kept storage, the inputs set again */
+    memset(r, 0, offsetof(tn_request, next_free));
+    r->srv = srv;
+    r->p.headers = (tn_http_header *)(void *)(r + 1);
+    r->p.max_headers = srv->opts.max_headers;
+    r->p.max_header_bytes = srv->opts.max_header_size;
+    r->p.max_target_length = srv->opts.max_target_length;
+#endif
     r->remote_ip[0] = r->reason[0] = 0;
     r->out_length = -1;
     if (srv->opts.access_log) r->start_ns = tn_time_ns();
@@ -19483,6 +19502,9 @@ TN__PRIVATE void tn__hs_req_free(tn_allocator *a, tn_request *r) {
    pending, no copied head, the usual header storage): back to the cache at once, else the
    full tn__hs_req_put. */
 TN__PRIVATE void tn__hs_req_put(tn_request *r);
+#if defined(__OPTIMIZE_SIZE__)
+#  define tn__hs_req_put_fast tn__hs_req_put   /* (-Os: one release path) */
+#else
 TN__HS_HOT void tn__hs_req_put_fast(tn_request *r) {
     tn_http_server *srv = r->srv;
     if (TN__LIKELY(!srv->opts.gzip && !r->wcb_len && !r->in_wcb && !r->own && srv->nfree < TN__HS_REQ_CACHE &&
@@ -19494,6 +19516,7 @@ TN__HS_HOT void tn__hs_req_put_fast(tn_request *r) {
     }
     tn__hs_req_put(r);
 }
+#endif
 
 TN__PRIVATE void tn__hs_req_put(tn_request *r) {
     tn_http_server *srv = r->srv;
@@ -19633,14 +19656,18 @@ TN__PRIVATE int tn__hs_pre_make(tn_http_server *srv) {
         (void)tn__hs_put_str(p, "\r\n", 2);
     }
     srv->date_sec = -1;
+#if !defined(__OPTIMIZE_SIZE__)
     srv->date_ms = (uint64_t)-1;
+#endif
     return TN_OK;
 }
 
 TN__PRIVATE void tn__hs_date_check(tn_http_server *srv) {
     int64_t now = (int64_t)time(NULL);
     char d[32];
+#if !defined(__OPTIMIZE_SIZE__)
     srv->date_ms = tn_loop_now(srv->loop);
+#endif
     if (now == srv->date_sec) return;
     srv->date_sec = now;
     if (tn_http_date_format(now, d) < 0) memcpy(d, "Thu, 01 Jan 1970 00:00:00 GMT", 29);
@@ -19650,9 +19677,13 @@ TN__PRIVATE void tn__hs_date_check(tn_http_server *srv) {
 /* The Date line up to date: the clock is read once per millisecond of loop time (the loop's
    time moves once per iteration: pipelined responses answered in one share one reading, as
    nginx's cached time), not per response. */
+#if !defined(__OPTIMIZE_SIZE__)
 TN__HS_HOT void tn__hs_date(tn_http_server *srv) {
     if (tn_loop_now(srv->loop) != srv->date_ms) tn__hs_date_check(srv);
 }
+#else
+#  define tn__hs_date tn__hs_date_check   /* (-Os: the clock read per response, as before) */
+#endif
 
 /* Format the response head into buf (at least 512 bytes + the Server line + the handler's
    header lines + ctl). ct: a Content-Type line to write before the handler's lines (tn_respond,
@@ -20640,10 +20671,14 @@ TN__PRIVATE void tn__hc_head_done(tn__hconn *c, const char *base, size_t head_le
 #if TN_HAS_DEFLATE
     if (srv->opts.decompress_request && srv->opts.gzip && r->p.body_kind != TN_HTTP_BODY_NONE) srv->opts.gzip->setup(r);
 #endif
+#if !defined(__OPTIMIZE_SIZE__)
     if (r->p.body_kind == TN_HTTP_BODY_CHUNKED) {   /* a fresh decoder */
         memset(&r->chunked, 0, sizeof r->chunked);
         r->chunked.max_body_bytes = srv->opts.max_body_size;
     }
+#else
+    r->chunked.max_body_bytes = srv->opts.max_body_size;   /* (-Os: cleared with the request) */
+#endif
     r->dec_end = head_len;
     if (srv->opts.on_headers) {
         r->in_on_headers = 1;

@@ -909,7 +909,10 @@ TN_API int tn_stream_writev(tn_stream *s, const tn_str *bufs, size_t nbufs, tn_w
    TN_ENOMEM. */
 TN__STREAM_HOT int tn__stream_write_space(tn_stream *s, size_t n, char **out) {
     if (s->closed) return TN_ECLOSED;
-    if (tn__cbuf_room(s->wbuf) < n) {   /* (room at the end already: responses held by a cork) */
+#if !defined(__OPTIMIZE_SIZE__)
+    if (tn__cbuf_room(s->wbuf) < n)   /* (room at the end already: responses held by a cork) */
+#endif
+    {
         tn__stream_buf_prime(s, &s->wbuf, n);
         if (tn__cbuf_reserve(tn__loop_alloc(s->h.loop), &s->wbuf, n) != 0) return TN_ENOMEM;
     }
