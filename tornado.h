@@ -9016,6 +9016,14 @@ struct tn_stream {
     unsigned int bulk : 1;         /* the last read filled its buffer: read straight into rbuf */
 };
 
+/* The calls a protocol layer makes per message (in-place writes, consuming input): inlined
+   into it in speed-optimized builds, single functions under -Os. */
+#if !defined(__OPTIMIZE_SIZE__) && !defined(TN__UNAMALGAMATED) && (defined(__GNUC__) || defined(__clang__))
+#  define TN__STREAM_HOT static inline __attribute__((always_inline, unused))
+#else
+#  define TN__STREAM_HOT TN__PRIVATE
+#endif
+
 /* ---- buffer storage ---- */
 
 /* Give an empty buffer about to take n bytes one of the loop's blocks when n fits (no
@@ -9850,14 +9858,19 @@ TN_API int tn_stream_writev(tn_stream *s, const tn_str *bufs, size_t nbufs, tn_w
    layer to format its output there rather than into a buffer of its own that is then
    copied; tn__stream_write_commit queues what it filled. Returns TN_OK, TN_ECLOSED,
    TN_ENOMEM. */
-TN__PRIVATE int tn__stream_write_space(tn_stream *s, size_t n, char **out) {
+TN__STREAM_HOT int tn__stream_write_space(tn_stream *s, size_t n, char **out) {
     if (s->closed) return TN_ECLOSED;
-    if (s->corked) {
-        (void)tn__stream_corked_make_room(s, n);
-        if (s->closed) return TN_ECLOSED;
+#if !defined(__OPTIMIZE_SIZE__)
+    if (tn__cbuf_room(s->wbuf) < n)   /* (room at the end already: responses held by a cork) */
+#endif
+    {
+        if (s->corked) {
+            (void)tn__stream_corked_make_room(s, n);
+            if (s->closed) return TN_ECLOSED;
+        }
+        tn__stream_buf_prime(s, &s->wbuf, n);
+        if (tn__cbuf_reserve(tn__loop_alloc(s->h.loop), &s->wbuf, n) != 0) return TN_ENOMEM;
     }
-    tn__stream_buf_prime(s, &s->wbuf, n);
-    if (tn__cbuf_reserve(tn__loop_alloc(s->h.loop), &s->wbuf, n) != 0) return TN_ENOMEM;
     *out = tn__cbuf_tail(s->wbuf);
     return TN_OK;
 }
@@ -9866,7 +9879,7 @@ TN__PRIVATE int tn__stream_write_space(tn_stream *s, size_t n, char **out) {
    callback: as tn_stream_write, sent at once when nothing is queued ahead and the stream
    is not corked. Returns TN_OK, or TN_EBUFFER_FULL (past max_write_buffer_size: nothing
    is queued). */
-TN__PRIVATE int tn__stream_write_commit(tn_stream *s, size_t n) {
+TN__STREAM_HOT int tn__stream_write_commit(tn_stream *s, size_t n) {
     int first = tn__stream_unsent(s) == 0;
     if (s->opts.max_write_buffer_size && tn__cbuf_size(s->wbuf) + n > s->opts.max_write_buffer_size) {
         if (tn__cbuf_size(s->wbuf) == 0) tn__stream_buf_release(s, &s->wbuf);
@@ -15855,10 +15868,12 @@ TN__HTTP_INLINE unsigned tn__http_nib16(const char *p, __m128i lo_t, __m128i hi_
 #if TN__HAVE_SSE2
 /* Value bytes: controls (< 0x20, found as min(v, 0x1f) == v) and DEL. Five instructions a
    block, fewer than _mm_cmpestri over the same ranges, so SSE4.2 builds use it too. */
-TN__HTTP_INLINE unsigned tn__http_value16(const char *p) {
-    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+TN__HTTP_INLINE unsigned tn__http_value16v(__m128i v) {
     __m128i ctl = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1f)), v);
     return (unsigned)_mm_movemask_epi8(_mm_or_si128(ctl, _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f))));
+}
+TN__HTTP_INLINE unsigned tn__http_value16(const char *p) {
+    return tn__http_value16v(_mm_loadu_si128((const __m128i *)(const void *)p));
 }
 #  if TN__HAVE_SSE42
 TN__HTTP_INLINE unsigned tn__http_target16(const char *p) {
@@ -15899,18 +15914,21 @@ TN__HTTP_INLINE unsigned tn__http_token16(const char *p) {
 #  endif
 #endif
 
-#if TN__HAVE_SSE2 && !TN__HAVE_SSE42
+#if TN__HAVE_SSE2 && (!TN__HAVE_SSE42 || TN__HTTP_FAST)
 /* Mask of the bytes of p[0..16) that are not letters, digits, '-' or '.' (all tchars): the
    names nearly all fields have, in 10 instructions where the SSE2 tchar test takes 27. A
    signed compare after an add tests a range: (b | 0x20) + 0x1f lands in -128..-103 for the
-   letters, b + 0x53 in -128..-116 for '-' '.' '/' and the digits, '/' taken out after. */
-TN__HTTP_INLINE unsigned tn__http_alnum16(const char *p) {
-    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+   letters, b + 0x53 in -128..-116 for '-' '.' '/' and the digits, '/' taken out after. (Fast
+   builds with SSE4.2 use it too: the one-block field lines and Host values.) */
+TN__HTTP_INLINE unsigned tn__http_alnum16v(__m128i v) {
     __m128i letter = _mm_cmplt_epi8(_mm_add_epi8(_mm_or_si128(v, _mm_set1_epi8(0x20)), _mm_set1_epi8(0x1f)),
                                     _mm_set1_epi8(-102));
     __m128i digit = _mm_andnot_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('/')),
                                      _mm_cmplt_epi8(_mm_add_epi8(v, _mm_set1_epi8(0x53)), _mm_set1_epi8(-115)));
     return (unsigned)_mm_movemask_epi8(_mm_or_si128(letter, digit)) ^ 0xffffu;
+}
+TN__HTTP_INLINE unsigned tn__http_alnum16(const char *p) {
+    return tn__http_alnum16v(_mm_loadu_si128((const __m128i *)(const void *)p));
 }
 #endif
 
@@ -16088,11 +16106,15 @@ typedef struct tn__http_stop {
     int phase;
 } tn__http_stop;
 
-#if TN__HAVE_SSE2 && TN__HTTP_FAST
-/* The fast field-line walk (SIMD builds): bitmaps of the 64 bytes from `w`, bit i standing
-   for w[i]. stop: the bytes that end a name (':', controls, DEL); ctl: the bytes that end a
-   value (controls, DEL). The window starts at the byte searched from, or ends at `end` when
-   fewer than 64 bytes are left (the buffer holds at least 64: the walk runs only then). */
+#if TN__HAVE_AVX2 && TN__HTTP_FAST
+/* The 64-byte field-line walk (AVX2 builds): bitmaps of the 64
+   bytes from `w`, bit i standing for w[i]. stop: the bytes that end a name (':', controls,
+   DEL); ctl: the bytes that end a value (controls, DEL). The window starts at the byte
+   searched from, or ends at `end` when fewer than 64 bytes are left (the buffer holds at
+   least 64: the walk runs only then). Two 32-byte blocks fill a window; with SSE2 or SSE4.2
+   alone its four 16-byte blocks cost more than tn__http_line16 (bench_parse chrome-703B:
+   8.9M/s against 9.3M/s with SSE2, 9.1M/s against 9.7M/s with SSE4.2; 10.6M/s against
+   9.7M/s with AVX2, hence the walk there). */
 typedef struct tn__http_bm {
     const char *w;
     uint64_t stop, ctl;
@@ -16100,7 +16122,6 @@ typedef struct tn__http_bm {
 
 TN__HTTP_INLINE void tn__http_bm_fill(tn__http_bm *b, const char *p, const char *end) {
     const char *w = end - p >= 64 ? p : end - 64;
-#  if TN__HAVE_AVX2
     /* two 32-byte blocks: controls as min(v, 0x1f) == v, DEL, ':' */
     const __m256i c1f = _mm256_set1_epi8(0x1f), del = _mm256_set1_epi8(0x7f), colon = _mm256_set1_epi8(':');
     __m256i v0 = _mm256_loadu_si256((const __m256i *)(const void *)w);
@@ -16110,17 +16131,6 @@ TN__HTTP_INLINE void tn__http_bm_fill(tn__http_bm *b, const char *p, const char 
     uint64_t ctl = (uint64_t)(uint32_t)_mm256_movemask_epi8(c0) | (uint64_t)(uint32_t)_mm256_movemask_epi8(c1) << 32;
     uint64_t col = (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v0, colon)) |
                    (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v1, colon)) << 32;
-#  else
-    /* four 16-byte blocks, written out: constant shifts, no loop counter */
-    const __m128i colon = _mm_set1_epi8(':');
-#    define TN__HTTP_COLON16(x) \
-        ((uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(x)), colon)))
-    uint64_t ctl = (uint64_t)tn__http_value16(w) | (uint64_t)tn__http_value16(w + 16) << 16 |
-                   (uint64_t)tn__http_value16(w + 32) << 32 | (uint64_t)tn__http_value16(w + 48) << 48;
-    uint64_t col = TN__HTTP_COLON16(w) | TN__HTTP_COLON16(w + 16) << 16 | TN__HTTP_COLON16(w + 32) << 32 |
-                   TN__HTTP_COLON16(w + 48) << 48;
-#    undef TN__HTTP_COLON16
-#  endif
     b->w = w;
     b->stop = ctl | col;
     b->ctl = ctl;
@@ -16144,14 +16154,6 @@ TN__HTTP_INLINE const char *tn__http_bm_find(tn__http_bm *b, const char *p, cons
 /* 1 if every byte of [p, q) is a tchar (q <= end, end - lo >= 16). Off the critical path: the
    names are found by their ':' and checked here. */
 TN__HTTP_INLINE int tn__http_all_tchar(const char *p, const char *q, const char *end) {
-#  if !TN__HAVE_SSE42
-    if (q - p <= 16) {   /* a name of up to 16 letters, digits, '-', '.': one cheap test */
-        unsigned m, n = (unsigned)(q - p);
-        if (end - p >= 16) m = tn__http_alnum16(p);
-        else m = tn__http_alnum16(end - 16) >> (16 - (end - p));
-        if (!(m & ((1u << n) - 1))) return 1;
-    }
-#  endif
     while (q - p >= 16) {
         if (tn__http_token16(p)) return 0;
         p += 16;
@@ -16164,6 +16166,73 @@ TN__HTTP_INLINE int tn__http_all_tchar(const char *p, const char *q, const char 
     }
     return 1;
 }
+
+/* The plain lines (name ":" [SP] value CRLF, no HTAB, no trailing whitespace, room left)
+   from p by bitmaps: one find for the ':' and one for the CR, each a shift and a count, not
+   a load-compare-count chain per 16 bytes. Returns where it stopped: the first other line
+   (or the empty line, an error, an incomplete line) goes to the byte-exact loop, from its
+   start, which decides it as it always did: this walk only takes lines that loop would
+   accept alike. */
+TN__HTTP_INLINE const char *tn__http_bm_walk(const char *p, const char *end, tn_http_header *h, size_t max, size_t *kp) {
+    tn__http_bm bm;
+    size_t k = *kp;
+    bm.w = NULL;
+    bm.stop = bm.ctl = 0;
+    while (end - p >= 2 && *p != '\r' && k < max) {
+        /* both finds start at p: the line's CR is its first control byte when the name
+           before the ':' holds none (the check on q), so the next line's start depends on
+           p alone, not on the ':' and the byte after it */
+        const char *q = tn__http_bm_find(&bm, p, end, 0), *v, *e = tn__http_bm_find(&bm, p, end, 1);
+        if (TN__UNLIKELY(q == end || *q != ':' || q == p)) break;
+        v = q + 1;
+        if (TN__LIKELY(v < end) && *v == ' ') v++;
+        if (TN__UNLIKELY(end - e < 2 || e[0] != '\r' || e[1] != '\n' || TN__HTTP_WS(e[-1]))) break;
+        if (TN__UNLIKELY(v < e && TN__HTTP_WS(*v))) break;
+        if (TN__UNLIKELY(!tn__http_all_tchar(p, q, end))) break;
+        h[k].name.ptr = p;
+        h[k].name.len = (size_t)(q - p);
+        h[k].value.ptr = v;
+        h[k].value.len = (size_t)(e - v);
+        k++;
+        p = e + 2;
+    }
+    *kp = k;
+    return p;
+}
+#endif
+
+#if TN__HAVE_SSE2 && TN__HTTP_FAST
+/* One plain field line at p read by 16-byte blocks: a name of 1 to 15 letters, digits, '-',
+   '.' (the first block holds it and its ':'), one optional SP, a value with no control byte
+   (HTAB included) and no whitespace at either end, CRLF. Stored in *h, and the line's end
+   (after the CRLF) returned; any other line (or fewer than 16 bytes left) gives NULL and goes
+   to the byte-exact loop, which decides it as it always did: this path takes only lines
+   that loop would accept alike. A short line costs one block: one mask of the ':' and the
+   controls finds both the name's end and the CR. */
+TN__HTTP_INLINE const char *tn__http_line16(const char *lo, const char *p, const char *end, tn_http_header *h) {
+    __m128i v;
+    unsigned ctl, col, q, m;
+    const char *vs, *e;
+    if (end - p < 16) return NULL;
+    v = _mm_loadu_si128((const __m128i *)(const void *)p);
+    ctl = tn__http_value16v(v);
+    col = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(':')));
+    if (!(col | ctl)) return NULL;
+    q = (unsigned)__builtin_ctz(col | ctl);   /* the name ends at the first ':' or control */
+    if (!((col >> q) & 1u) || q == 0 || (tn__http_alnum16v(v) & ((1u << q) - 1))) return NULL;
+    vs = p + q + 1;
+    if (vs == end) return NULL;
+    if (*vs == ' ') vs++;
+    m = vs - p < 16 ? ctl >> (vs - p) : 0;
+    e = m ? vs + __builtin_ctz(m) : tn__http_scan_value(lo, p + 16, end);
+    /* (e is the value's first control byte: an HTAB at either end of it would be e itself) */
+    if (e == vs || end - e < 2 || memcmp(e, "\r\n", 2) != 0 || e[-1] == ' ' || *vs == ' ') return NULL;
+    h->name.ptr = p;
+    h->name.len = q;
+    h->value.ptr = vs;
+    h->value.len = (size_t)(e - vs);
+    return e + 2;
+}
 #endif
 
 /* Parse field lines from *pp until the empty line. Returns 1 (complete; *pp after the empty
@@ -16174,35 +16243,8 @@ TN__HTTP_INLINE int tn__http_fields(const char *lo, const char **pp, const char 
     const char *p = *pp, *name;
     size_t k = *num;
     int rc;
-#if TN__HAVE_SSE2 && TN__HTTP_FAST
-    /* The plain lines (name ":" [SP] value CRLF, no HTAB, no trailing whitespace, room left)
-       by bitmaps: one find for the ':' and one for the CR, each a shift and a count, not a
-       load-compare-count chain per 16 bytes. The first other line (or the empty line, an
-       error, an incomplete line) goes to the byte-exact loop below, from its start, which
-       decides it as it always did: this walk only takes lines that loop would accept alike. */
-    if (end - lo >= 64) {
-        tn__http_bm bm;
-        bm.w = NULL;
-        bm.stop = bm.ctl = 0;
-        while (end - p >= 2 && *p != '\r' && k < max) {
-            /* both finds start at p: the line's CR is its first control byte when the name
-               before the ':' holds none (the check on q), so the next line's start depends on
-               p alone, not on the ':' and the byte after it */
-            const char *q = tn__http_bm_find(&bm, p, end, 0), *v, *e = tn__http_bm_find(&bm, p, end, 1);
-            if (TN__UNLIKELY(q == end || *q != ':' || q == p)) break;
-            v = q + 1;
-            if (TN__LIKELY(v < end) && *v == ' ') v++;
-            if (TN__UNLIKELY(end - e < 2 || e[0] != '\r' || e[1] != '\n' || TN__HTTP_WS(e[-1]))) break;
-            if (TN__UNLIKELY(v < e && TN__HTTP_WS(*v))) break;
-            if (TN__UNLIKELY(!tn__http_all_tchar(p, q, end))) break;
-            h[k].name.ptr = p;
-            h[k].name.len = (size_t)(q - p);
-            h[k].value.ptr = v;
-            h[k].value.len = (size_t)(e - v);
-            k++;
-            p = e + 2;
-        }
-    }
+#if TN__HAVE_AVX2 && TN__HTTP_FAST
+    int walked = 0;
 #endif
     for (;;) {
         const char *vstart, *vend;
@@ -16223,6 +16265,26 @@ TN__HTTP_INLINE int tn__http_fields(const char *lo, const char **pp, const char 
             rc = 1;
             break;
         }
+#if TN__HAVE_AVX2 && TN__HTTP_FAST
+        if (!walked && k < max && end - lo >= 64) {   /* the walk, once */
+            const char *n = tn__http_bm_walk(p, end, h, max, &k);
+            walked = 1;
+            if (n != p) {
+                p = n;
+                continue;
+            }
+        }
+#endif
+#if TN__HAVE_SSE2 && TN__HTTP_FAST
+        if (TN__LIKELY(k < max)) {
+            const char *n = tn__http_line16(lo, p, end, &h[k]);
+            if (TN__LIKELY(n != NULL)) {
+                k++;
+                p = n;
+                continue;
+            }
+        }
+#endif
 #if TN__HTTP_FAST
         /* short names byte by byte (no SIMD result to wait for), longer ones by the scanner */
         {
@@ -16460,12 +16522,35 @@ TN__HTTP_INLINE int tn__http_plain_host(tn_str v) {
     return 1;
 }
 
-/* Scan the stored fields for the ones that decide framing and connection handling. */
-TN__HTTP_INLINE void tn__http_collect(const tn_http_header *h, size_t num, tn__http_framing *f) {
+#if TN__HAVE_SSE2 && TN__HTTP_FAST
+/* tn__http_plain_host for a value of 1 to 16 bytes ending at e, with 16 readable bytes
+   before e: one block. Returns 1 for letters, digits, '-', '.' with at most one ':' and after
+   it 1 to 5 digits of at most 65535 (a subset of what tn__http_plain_host accepts), else 0
+   (tn__http_plain_host then decides, as before). */
+TN__HTTP_INLINE int tn__http_host16(const char *e, size_t n) {
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(e - 16));
+    unsigned in = (0xffffu << (16 - n)) & 0xffffu, col, port, dig;
+    col = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(':'))) & in;
+    if (tn__http_alnum16v(v) & in & ~col) return 0;
+    if (!col) return 1;
+    port = in & ~((col << 1) - 1);   /* the bytes after the first ':' */
+    dig = (unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(_mm_add_epi8(v, _mm_set1_epi8(0x50)), _mm_set1_epi8(-118)));
+    if (!port || (port & 0x07ffu) || (dig & port) != port) return 0;   /* 1..5 digits, no second ':' */
+    if (port == 0xf800u && e[-5] >= '6')   /* five digits: at most 65535 */
+        return (unsigned)(e[-5] - '0') * 10000u + (unsigned)(e[-4] - '0') * 1000u + (unsigned)(e[-3] - '0') * 100u +
+                   (unsigned)(e[-2] - '0') * 10u + (unsigned)(e[-1] - '0') <= 65535u;
+    return 1;
+}
+#endif
+
+/* Scan the stored fields for the ones that decide framing and connection handling. lo: the
+   start of the buffer they lie in. */
+TN__HTTP_INLINE void tn__http_collect(const char *lo, const tn_http_header *h, size_t num, tn__http_framing *f) {
     /* name lengths that matter: 4 host, 6 expect, 7 upgrade, 10 connection, 14 content-length,
        17 transfer-encoding; everything else is skipped with one test */
     const uint32_t lens = (1u << 4) | (1u << 6) | (1u << 7) | (1u << 10) | (1u << 14) | (1u << 17);
     size_t i;
+    (void)lo;
     f->flags = 0;
     f->te_bad = f->te_others = f->te_chunked = f->te_last_chunked = f->cl_bad = 0;
     f->cl = 0;
@@ -16478,6 +16563,11 @@ TN__HTTP_INLINE void tn__http_collect(const tn_http_header *h, size_t num, tn__h
         case 4:
             if (tn__http_name_is_short(nm, 4, "host")) {
                 f->hosts++;
+#if TN__HAVE_SSE2 && TN__HTTP_FAST
+                if (h[i].value.len - 1 < 16 && h[i].value.ptr + h[i].value.len - lo >= 16 &&
+                    tn__http_host16(h[i].value.ptr + h[i].value.len, h[i].value.len))
+                    break;
+#endif
                 if (!tn__http_plain_host(h[i].value) && tn_url_parse_host_port(h[i].value, NULL, NULL) != 0)
                     f->host_bad = 1;
             }
@@ -16667,7 +16757,20 @@ TN_API int tn_http_parse_request(const char *buf, size_t len, tn_http_request *r
         req->method.ptr = line;
         req->method.len = (size_t)(p - line);
         t = ++p;
-#if TN__HTTP_FAST
+#if TN__HAVE_SSE2 && TN__HTTP_FAST
+        /* a one-byte target ("/") by itself, longer ones by a 16-byte block (the target and
+           what follows), the scanner on from there */
+        if (TN__LIKELY(end - p >= 16)) {
+            if (tn__http_target_ok[(unsigned char)p[0]] && p[1] == ' ') {
+                p++;
+            } else {
+                unsigned m = tn__http_target16(p);
+                p = m ? p + __builtin_ctz(m) : tn__http_scan_target(buf, p + 16, end);
+            }
+        } else {
+            p = tn__http_scan_target(buf, p, end);
+        }
+#elif TN__HTTP_FAST
         /* short targets ("/") byte by byte, longer ones by the scanner */
         {
             const char *lim = end - p > 8 ? p + 8 : end;
@@ -16720,7 +16823,7 @@ TN_API int tn_http_parse_request(const char *buf, size_t len, tn_http_request *r
     if ((size_t)(p - buf) > tn__http_max_head(max_head)) return TN_EHEADER_TOO_LARGE;
     consumed = (int)(p - buf);
 
-    tn__http_collect(req->headers, req->num_headers, &f);
+    tn__http_collect(buf, req->headers, req->num_headers, &f);
     if ((rc = tn__http_check_framing(&f, req->version)) != 0) return rc;
     /* RFC 9112 §6.3: a request whose final coding is not chunked cannot be framed: 400 */
     if ((f.flags & TN_HTTP_F_TRANSFER_ENCODING) && (!f.te_last_chunked || f.te_chunked > 1)) return TN_EBAD_TRANSFER_ENCODING;
@@ -16839,7 +16942,7 @@ TN_API int tn_http_parse_response(const char *buf, size_t len, tn_http_response 
     if ((size_t)(p - buf) > tn__http_max_head(max_head)) return TN_EHEADER_TOO_LARGE;
     consumed = (int)(p - buf);
 
-    tn__http_collect(res->headers, res->num_headers, &f);
+    tn__http_collect(buf, res->headers, res->num_headers, &f);
     if ((rc = tn__http_check_framing(&f, res->version)) != 0) return rc;
     /* RFC 9112 §6.3: chunked not final (or applied twice) → the body runs until close */
     if (f.te_last_chunked && f.te_chunked > 1) f.flags &= ~(unsigned)TN_HTTP_F_CHUNKED;
@@ -19051,16 +19154,7 @@ typedef struct tn__hconn tn__hconn;
 typedef struct tn__rcb { tn_response_cb cb; void *user; } tn__rcb;
 
 struct tn_request {
-    tn__hconn *conn;               /* NULL once the connection is gone */
-    tn_http_server *srv;
-    tn_http_request p;             /* the parsed head: slices into the stream buffer or own */
-    size_t head_len;               /* bytes of the head in the stream buffer */
-    size_t held;                   /* stream bytes the request still occupies (head + body) */
-    const char *base;              /* where p's slices point (to rebase after a move) */
-    tn_str body;
-    tn_http_chunked chunked;       /* buffered chunked body: decoder state */
-    size_t dec_end;                /* chunked: end of the decoded body (offset in buffer) */
-    char *own;                     /* streamed bodies: the head copied out of the buffer */
+    /* (first: cleared for every request, tn__hs_req_get, up to p) */
     tn_request_cb close_cb;
     void *close_user;
     tn_request_cb finish_cb;
@@ -19068,45 +19162,60 @@ struct tn_request {
     tn_body_cb body_cb;
     void *body_user;
     void *user;
-    uint64_t body_left;            /* streamed length-delimited body still to come */
+    size_t held;                   /* stream bytes the request still occupies (head + body) */
     uint64_t body_seen;            /* streamed body bytes delivered */
-    uint64_t start_ns;
-    int64_t out_length;            /* Content-Length sent, -1 chunked/close-delimited */
     uint64_t out_sent;             /* body bytes written */
     int status;
-    int in_on_headers;
-    int dispatched;                /* the handler has it */
-    int started;                   /* response head written */
-    int finished;
-    int out_chunked;
-    int head_only;                 /* HEAD: no body on the wire */
-    int close_after;               /* the connection ends with this response */
-    int conn_upgrade;              /* the handler asked for "Connection: Upgrade" (101 only) */
-    int remote_ip_known;           /* remote_ip is filled (xheaders, or asked of the socket) */
-    int paused;
-    int streaming_done;
-    uint32_t wcb_head, wcb_len;    /* the write callbacks' ring (wcbs) */
+    unsigned char in_on_headers;
+    unsigned char dispatched;      /* the handler has it */
+    unsigned char started;         /* response head written */
+    unsigned char finished;
+    unsigned char out_chunked;
+    unsigned char head_only;       /* HEAD: no body on the wire */
+    unsigned char close_after;     /* the connection ends with this response */
+    unsigned char conn_upgrade;    /* the handler asked for "Connection: Upgrade" (101 only) */
+    unsigned char remote_ip_known; /* remote_ip is filled (xheaders, or asked of the socket) */
+    unsigned char paused;
+    unsigned char streaming_done;
+#if TN_HAS_DEFLATE
+    unsigned char gunzip;          /* the body is gzip and is inflated */
+    unsigned char inf_end;         /* the inflater reached the end of a member */
+#endif
+    /* (from here on not cleared: set where a request needs them, or kept empty between
+       requests; the parser's inputs are the server's, set once) */
+    tn_http_request p;             /* the parsed head: slices into the stream buffer or own */
+    const char *protocol;          /* (NULL until the head is in) */
+    tn_str body;                   /* (empty until the head is in) */
+    tn__hconn *conn;               /* NULL once the connection is gone */
+    tn_http_server *srv;
+    size_t head_len;               /* bytes of the head in the stream buffer (tn__hc_head_done) */
+    const char *base;              /* where p's slices point (to rebase after a move) */
+    tn_http_chunked chunked;       /* buffered or streamed chunked body: decoder state (set then) */
+    size_t dec_end;                /* chunked: end of the decoded body (offset in buffer) */
+    char *own;                     /* streamed bodies: the head copied out of the buffer (NULL between) */
+    uint64_t body_left;            /* streamed length-delimited body still to come */
+    uint64_t start_ns;             /* (access_log only) */
+    int64_t out_length;            /* Content-Length sent, -1 chunked/close-delimited */
+    uint32_t wcb_head, wcb_len;    /* the write callbacks' ring (wcbs; empty between requests) */
     uint32_t in_wcb;               /* a write callback is running: the request stays */
 #if TN_HAS_DEFLATE
     tn_deflater *gz;               /* compressing this streamed response (compress_response) */
     char *gzbuf;                   /* its output scratch */
     size_t gzcap;
     tn_inflater *inf;              /* inflating this request's body (decompress_request) */
-    char *inflated;                /* the inflated buffered body */
-    int gunzip;                    /* the body is gzip and is inflated */
-    int inf_end;                   /* the inflater reached the end of a member */
+    char *inflated;                /* the inflated buffered body (all NULL between requests) */
 #endif
-    const char *protocol;
     tn_request *next_free;
-    /* (last: a request is cleared for reuse up to here; this storage is kept with it, and
-       the strings are emptied) */
-    tn_buf out;                    /* response header lines set by the handler */
+    tn_buf out;                    /* response header lines set by the handler (emptied) */
     tn__rcb *wcbs;                 /* response write callbacks not run yet, in order (a ring) */
     uint32_t wcb_cap;
     char remote_ip[TN_ADDR_STRLEN];
     char reason[64];               /* a custom reason phrase, "" = the standard one */
     /* the header array (max_headers entries) follows the struct in the same allocation */
 };
+
+/* (tn__hs_req_get clears the first 64 bytes, then the rest before p) */
+typedef char tn__hs_req_clear_check[offsetof(tn_request, p) >= 64 ? 1 : -1];
 
 #if TN_HAS_DEFLATE
 /* The gzip codec (opts.gzip = tn_http_gzip()): the server reaches compression and
@@ -19161,7 +19270,8 @@ struct tn_http_server {
     tn__defer ready_d;             /* starts the next request of the connections below */
     tn__hconn *ready_head, *ready_tail;
     size_t req_size;
-    int64_t date_sec;
+    int64_t date_sec;              /* the second srv->pre's Date shows */
+    uint64_t date_ms;              /* the loop time it was last checked at */
     /* the start of every response head, kept formatted: "HTTP/1.1 200 OK\r\n" (the status
        line of most responses), "Date: ...\r\n" (rewritten once a second), then the Server
        line if any (tn__hs_pre_make) */
@@ -19180,6 +19290,15 @@ struct tn_http_server {
 };
 
 #define TN__HS_REQ_CACHE 256
+
+/* The hot path of a response (head formatting, the write, the request's release): inlined
+   into its callers in speed-optimized builds (a call chain per request costs more than the
+   work in it), kept as single functions under -Os. */
+#if !defined(__OPTIMIZE_SIZE__) && !defined(TN__UNAMALGAMATED) && (defined(__GNUC__) || defined(__clang__))
+#  define TN__HS_HOT static inline __attribute__((always_inline, unused))
+#else
+#  define TN__HS_HOT TN__PRIVATE
+#endif
 
 /* The connection's stream (the allocation its state lives in). */
 TN__PRIVATE tn_stream *tn__hc_stream(tn__hconn *c) { return tn__tcp_conn_stream(c); }
@@ -19221,13 +19340,52 @@ TN__PRIVATE char *tn__hs_put_str(char *p, const char *s, size_t n) {
     return p + n;
 }
 
-TN__PRIVATE char *tn__hs_put_u64(char *p, uint64_t v) {
+/* tn__hs_put_str for a length not known at compile time (a content type, a short body):
+   up to 16 bytes by two overlapping moves in speed builds, no call and no rep movs. */
+#if !defined(__OPTIMIZE_SIZE__)
+TN__HS_HOT char *tn__hs_put_var(char *p, const char *s, size_t n) {
+    if (n - 4 <= 12) {   /* 4..16 */
+        if (n >= 8) {
+            uint64_t a, b;
+            memcpy(&a, s, 8);
+            memcpy(&b, s + n - 8, 8);
+            memcpy(p, &a, 8);
+            memcpy(p + n - 8, &b, 8);
+        } else {
+            uint32_t a, b;
+            memcpy(&a, s, 4);
+            memcpy(&b, s + n - 4, 4);
+            memcpy(p, &a, 4);
+            memcpy(p + n - 4, &b, 4);
+        }
+        return p + n;
+    }
+    memcpy(p, s, n);
+    return p + n;
+}
+#else
+#  define tn__hs_put_var tn__hs_put_str
+#endif
+
+TN__HS_HOT char *tn__hs_put_u64(char *p, uint64_t v) {
     uint64_t t = v;
     size_t n = 1;
     if (v < 100) {   /* small bodies */
+#if !defined(__OPTIMIZE_SIZE__)
+        static const char pairs[] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+                                    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+                                    "8081828384858687888990919293949596979899";
+        if (v >= 10) {   /* two digits by one 2-byte move, no division */
+            memcpy(p, pairs + 2 * v, 2);
+            return p + 2;
+        }
+        *p = (char)('0' + (int)v);
+        return p + 1;
+#else
         if (v >= 10) *p++ = (char)('0' + (int)(v / 10));
         *p++ = (char)('0' + (int)(v % 10));
         return p;
+#endif
     }
     while (t >= 10) {   /* the digits are counted, then written from the last */
         t /= 10;
@@ -19269,24 +19427,45 @@ TN__PRIVATE int tn__hs_hdr_value_ok(const char *s) { return s && tn__hs_hdr_valu
 /* ---- requests: a small cache so the steady state allocates nothing ---- */
 TN__PRIVATE tn_request *tn__hs_req_get(tn_http_server *srv) {
     tn_request *r = srv->free_reqs;
-    if (r) {   /* a cached request keeps its storage (out, the empty ring) */
+    if (r) {   /* a cached request keeps its storage (out, the empty ring) and the rest */
         srv->free_reqs = r->next_free;
         srv->nfree--;
-        tn_buf_consume(&r->out, tn_buf_size(&r->out));
+        if (tn_buf_size(&r->out)) tn_buf_consume(&r->out, tn_buf_size(&r->out));
+#if !defined(__OPTIMIZE_SIZE__)
+        /* the parser's outputs (an error reply's access log sees what was parsed), and no
+           parse to resume */
+        memset(&r->p.method, 0, offsetof(tn_http_request, _st) - offsetof(tn_http_request, method));
+        r->p._st.base = NULL;
+#endif
     } else {
         r = (tn_request *)tn__alloc(tn__loop_alloc(srv->loop), srv->req_size);
         if (!r) return NULL;
+        memset(r, 0, sizeof *r);
         (void)tn_buf_init(&r->out, tn__loop_alloc(srv->loop));
-        r->wcbs = NULL;
-        r->wcb_cap = 0;
+        r->srv = srv;
+#if !defined(__OPTIMIZE_SIZE__)
+        r->p.headers = (tn_http_header *)(void *)(r + 1);
+        r->p.max_headers = srv->opts.max_headers;
+        r->p.max_header_bytes = srv->opts.max_header_size;
+        r->p.max_target_length = srv->opts.max_target_length;
+#endif
     }
-    memset(r, 0, offsetof(tn_request, out));
-    r->remote_ip[0] = r->reason[0] = 0;
+#if !defined(__OPTIMIZE_SIZE__)
+    /* (in two pieces of at most 64 bytes: compilers store those inline, not by rep stos) */
+    memset(r, 0, 64);
+    memset((char *)r + 64, 0, offsetof(tn_request, p) - 64);
+    r->protocol = NULL;
+    r->body = tn_str_make(NULL, 0);
+#else
+    /* -Os: one clear of everything but the kept storage, the inputs set again */
+    memset(r, 0, offsetof(tn_request, next_free));
     r->srv = srv;
     r->p.headers = (tn_http_header *)(void *)(r + 1);
     r->p.max_headers = srv->opts.max_headers;
     r->p.max_header_bytes = srv->opts.max_header_size;
     r->p.max_target_length = srv->opts.max_target_length;
+#endif
+    r->remote_ip[0] = r->reason[0] = 0;
     r->out_length = -1;
     if (srv->opts.access_log) r->start_ns = tn_time_ns();
     return r;
@@ -19309,6 +19488,26 @@ TN__PRIVATE void tn__hs_req_free(tn_allocator *a, tn_request *r) {
     tn__free(a, r->wcbs);
     tn__free(a, r);
 }
+
+/* tn__hs_req_put for a request that left nothing behind (no codec, no write callback
+   pending, no copied head, the usual header storage): back to the cache at once, else the
+   full tn__hs_req_put. */
+TN__PRIVATE void tn__hs_req_put(tn_request *r);
+#if defined(__OPTIMIZE_SIZE__)
+#  define tn__hs_req_put_fast tn__hs_req_put   /* (-Os: one release path) */
+#else
+TN__HS_HOT void tn__hs_req_put_fast(tn_request *r) {
+    tn_http_server *srv = r->srv;
+    if (TN__LIKELY(!srv->opts.gzip && !r->wcb_len && !r->in_wcb && !r->own && srv->nfree < TN__HS_REQ_CACHE &&
+                   tn_buf_size(&r->out) < 4096 && tn_buf_capacity(&r->out) <= 16384 && r->wcb_cap <= 64)) {
+        r->next_free = srv->free_reqs;
+        srv->free_reqs = r;
+        srv->nfree++;
+        return;
+    }
+    tn__hs_req_put(r);
+}
+#endif
 
 TN__PRIVATE void tn__hs_req_put(tn_request *r) {
     tn_http_server *srv = r->srv;
@@ -19448,22 +19647,39 @@ TN__PRIVATE int tn__hs_pre_make(tn_http_server *srv) {
         (void)tn__hs_put_str(p, "\r\n", 2);
     }
     srv->date_sec = -1;
+#if !defined(__OPTIMIZE_SIZE__)
+    srv->date_ms = (uint64_t)-1;
+#endif
     return TN_OK;
 }
 
-TN__PRIVATE void tn__hs_date(tn_http_server *srv) {
+TN__PRIVATE void tn__hs_date_check(tn_http_server *srv) {
     int64_t now = (int64_t)time(NULL);
     char d[32];
+#if !defined(__OPTIMIZE_SIZE__)
+    srv->date_ms = tn_loop_now(srv->loop);
+#endif
     if (now == srv->date_sec) return;
     srv->date_sec = now;
     if (tn_http_date_format(now, d) < 0) memcpy(d, "Thu, 01 Jan 1970 00:00:00 GMT", 29);
     memcpy(srv->pre + TN__HS_PRE_DATE, d, 29);
 }
 
+/* The Date line up to date: the clock is read once per millisecond of loop time (the loop's
+   time moves once per iteration: pipelined responses answered in one share one reading, as
+   nginx's cached time), not per response. */
+#if !defined(__OPTIMIZE_SIZE__)
+TN__HS_HOT void tn__hs_date(tn_http_server *srv) {
+    if (tn_loop_now(srv->loop) != srv->date_ms) tn__hs_date_check(srv);
+}
+#else
+#  define tn__hs_date tn__hs_date_check   /* (-Os: the clock read per response, as before) */
+#endif
+
 /* Format the response head into buf (at least 512 bytes + the Server line + the handler's
    header lines + ctl). ct: a Content-Type line to write before the handler's lines (tn_respond,
    when the handler set none), or NULL. Returns the length. */
-TN__PRIVATE size_t tn__hs_req_format_head(tn_request *r, char *buf, int status, int64_t length, const char *ct,
+TN__HS_HOT size_t tn__hs_req_format_head(tn_request *r, char *buf, int status, int64_t length, const char *ct,
                                           size_t ctl) {
     tn_http_server *srv = r->srv;
     char *p = buf;
@@ -19498,7 +19714,7 @@ TN__PRIVATE size_t tn__hs_req_format_head(tn_request *r, char *buf, int status, 
     }
     if (ct) {
         p = tn__hs_put_str(p, "Content-Type: ", 14);
-        p = tn__hs_put_str(p, ct, ctl);
+        p = tn__hs_put_var(p, ct, ctl);
         p = tn__hs_put_str(p, "\r\n", 2);
     }
     if (n) p = tn__hs_put_str(p, tn_buf_ptr(&r->out), n);
@@ -19511,7 +19727,7 @@ TN__PRIVATE size_t tn__hs_req_format_head(tn_request *r, char *buf, int status, 
 #define TN__HS_INLINE_BODY 1024
 
 /* Write the head (and a first piece of body) in one write. ct, ctl: as tn__hs_req_format_head. */
-TN__PRIVATE int tn__hs_req_send_head(tn_request *r, int status, int64_t length, const void *body, size_t blen,
+TN__HS_HOT int tn__hs_req_send_head(tn_request *r, int status, int64_t length, const void *body, size_t blen,
                                      const char *ct, size_t ctl) {
     tn_stream *s = tn__hc_stream(r->conn);
     size_t need = 512 + tn_buf_size(&r->out) + r->srv->pre_len + ctl, hl;
@@ -19522,7 +19738,7 @@ TN__PRIVATE int tn__hs_req_send_head(tn_request *r, int status, int64_t length, 
         /* formatted straight into the stream's write buffer: no copy of the head */
         if ((rc = tn__stream_write_space(s, need + blen, &buf)) != 0) return rc;
         hl = tn__hs_req_format_head(r, buf, status, length, ct, ctl);
-        if (blen) memcpy(buf + hl, body, blen);
+        if (blen) (void)tn__hs_put_var(buf + hl, (const char *)body, blen);
         return tn__stream_write_commit(s, hl + blen);
     }
     if (need > sizeof stack && !(buf = (char *)tn__alloc(tn__loop_alloc(r->srv->loop), need))) return TN_ENOMEM;
@@ -19538,7 +19754,7 @@ TN__PRIVATE void tn__hc_after_write(tn_stream *s, int status, void *user);
 
 /* Start the connection's next request from the loop (never from inside the handler's call:
    pipelined requests would otherwise recurse). One deferred node serves every connection. */
-TN__PRIVATE void tn__hc_schedule(tn__hconn *c) {
+TN__HS_HOT void tn__hc_schedule(tn__hconn *c) {
     tn_http_server *srv = tn__hc_srv(c);
     if (c->ready) return;
     c->ready = 1;
@@ -19573,7 +19789,7 @@ TN__PRIVATE void tn__hs_req_end(tn_request *r) {
 }
 
 /* The response is complete: log, release the request, and go on with the connection. */
-TN__PRIVATE void tn__hs_req_done(tn_request *r) {
+TN__HS_HOT void tn__hs_req_done(tn_request *r) {
     tn__hconn *c = r->conn;
     tn_http_server *srv = r->srv;
     if (srv->opts.access_log)
@@ -19594,7 +19810,7 @@ TN__PRIVATE void tn__hs_req_done(tn_request *r) {
         if (tn_stream_write(tn__hc_stream(c), "", 0, tn__hc_after_write, c) != 0) (void)tn_stream_close(tn__hc_stream(c), NULL, NULL);
         return;
     }
-    tn__hs_req_put(r);
+    tn__hs_req_put_fast(r);
     if (tn__stream_peek(tn__hc_stream(c)).len > 0) {
         /* more requests already buffered (pipelining): hold the responses and send them
            together once the buffer runs dry; within tn__hs_on_ready the close watch stays
@@ -20354,7 +20570,7 @@ TN_API const tn_http_gzip_codec *tn_http_gzip(void) {
 TN_API const tn_http_gzip_codec *tn_http_gzip(void) { return NULL; }
 #endif
 
-TN__PRIVATE void tn__hc_dispatch(tn__hconn *c) {
+TN__HS_HOT void tn__hc_dispatch(tn__hconn *c) {
     tn_request *r = c->req;
 #if TN_HAS_DEFLATE
     if (r->gunzip) {
@@ -20449,7 +20665,14 @@ TN__PRIVATE void tn__hc_head_done(tn__hconn *c, const char *base, size_t head_le
 #if TN_HAS_DEFLATE
     if (srv->opts.decompress_request && srv->opts.gzip && r->p.body_kind != TN_HTTP_BODY_NONE) srv->opts.gzip->setup(r);
 #endif
-    r->chunked.max_body_bytes = srv->opts.max_body_size;
+#if !defined(__OPTIMIZE_SIZE__)
+    if (r->p.body_kind == TN_HTTP_BODY_CHUNKED) {   /* a fresh decoder */
+        memset(&r->chunked, 0, sizeof r->chunked);
+        r->chunked.max_body_bytes = srv->opts.max_body_size;
+    }
+#else
+    r->chunked.max_body_bytes = srv->opts.max_body_size;   /* (-Os: cleared with the request) */
+#endif
     r->dec_end = head_len;
     if (srv->opts.on_headers) {
         r->in_on_headers = 1;
@@ -20882,7 +21105,15 @@ TN_API int tn_http_server_close(tn_http_server *srv, uint64_t deadline_ms, tn_cb
 TN_API tn_str tn_request_method(const tn_request *req) { return req->p.method; }
 TN_API tn_str tn_request_target(const tn_request *req) { return req->p.target; }
 TN_API tn_str tn_request_path(const tn_request *req) {
-    const char *q = req->p.target.len ? (const char *)memchr(req->p.target.ptr, '?', req->p.target.len) : NULL;
+    const char *q;
+#if !defined(__OPTIMIZE_SIZE__)
+    if (req->p.target.len <= 16) {   /* short targets ("/"): no call */
+        size_t i;
+        for (i = 0; i < req->p.target.len && req->p.target.ptr[i] != '?'; i++) continue;
+        return tn_str_make(req->p.target.ptr, i);
+    }
+#endif
+    q = req->p.target.len ? (const char *)memchr(req->p.target.ptr, '?', req->p.target.len) : NULL;
     return tn_str_make(req->p.target.ptr, q ? (size_t)(q - req->p.target.ptr) : req->p.target.len);
 }
 TN_API tn_str tn_request_query(const tn_request *req) {

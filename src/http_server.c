@@ -22,16 +22,7 @@ typedef struct tn__hconn tn__hconn;
 typedef struct tn__rcb { tn_response_cb cb; void *user; } tn__rcb;
 
 struct tn_request {
-    tn__hconn *conn;               /* NULL once the connection is gone */
-    tn_http_server *srv;
-    tn_http_request p;             /* the parsed head: slices into the stream buffer or own */
-    size_t head_len;               /* bytes of the head in the stream buffer */
-    size_t held;                   /* stream bytes the request still occupies (head + body) */
-    const char *base;              /* where p's slices point (to rebase after a move) */
-    tn_str body;
-    tn_http_chunked chunked;       /* buffered chunked body: decoder state */
-    size_t dec_end;                /* chunked: end of the decoded body (offset in buffer) */
-    char *own;                     /* streamed bodies: the head copied out of the buffer */
+    /* (first: cleared for every request, tn__hs_req_get, up to p) */
     tn_request_cb close_cb;
     void *close_user;
     tn_request_cb finish_cb;
@@ -39,45 +30,60 @@ struct tn_request {
     tn_body_cb body_cb;
     void *body_user;
     void *user;
-    uint64_t body_left;            /* streamed length-delimited body still to come */
+    size_t held;                   /* stream bytes the request still occupies (head + body) */
     uint64_t body_seen;            /* streamed body bytes delivered */
-    uint64_t start_ns;
-    int64_t out_length;            /* Content-Length sent, -1 chunked/close-delimited */
     uint64_t out_sent;             /* body bytes written */
     int status;
-    int in_on_headers;
-    int dispatched;                /* the handler has it */
-    int started;                   /* response head written */
-    int finished;
-    int out_chunked;
-    int head_only;                 /* HEAD: no body on the wire */
-    int close_after;               /* the connection ends with this response */
-    int conn_upgrade;              /* the handler asked for "Connection: Upgrade" (101 only) */
-    int remote_ip_known;           /* remote_ip is filled (xheaders, or asked of the socket) */
-    int paused;
-    int streaming_done;
-    uint32_t wcb_head, wcb_len;    /* the write callbacks' ring (wcbs) */
+    unsigned char in_on_headers;
+    unsigned char dispatched;      /* the handler has it */
+    unsigned char started;         /* response head written */
+    unsigned char finished;
+    unsigned char out_chunked;
+    unsigned char head_only;       /* HEAD: no body on the wire */
+    unsigned char close_after;     /* the connection ends with this response */
+    unsigned char conn_upgrade;    /* the handler asked for "Connection: Upgrade" (101 only) */
+    unsigned char remote_ip_known; /* remote_ip is filled (xheaders, or asked of the socket) */
+    unsigned char paused;
+    unsigned char streaming_done;
+#if TN_HAS_DEFLATE
+    unsigned char gunzip;          /* the body is gzip and is inflated */
+    unsigned char inf_end;         /* the inflater reached the end of a member */
+#endif
+    /* (from here on not cleared: set where a request needs them, or kept empty between
+       requests; the parser's inputs are the server's, set once) */
+    tn_http_request p;             /* the parsed head: slices into the stream buffer or own */
+    const char *protocol;          /* (NULL until the head is in) */
+    tn_str body;                   /* (empty until the head is in) */
+    tn__hconn *conn;               /* NULL once the connection is gone */
+    tn_http_server *srv;
+    size_t head_len;               /* bytes of the head in the stream buffer (tn__hc_head_done) */
+    const char *base;              /* where p's slices point (to rebase after a move) */
+    tn_http_chunked chunked;       /* buffered or streamed chunked body: decoder state (set then) */
+    size_t dec_end;                /* chunked: end of the decoded body (offset in buffer) */
+    char *own;                     /* streamed bodies: the head copied out of the buffer (NULL between) */
+    uint64_t body_left;            /* streamed length-delimited body still to come */
+    uint64_t start_ns;             /* (access_log only) */
+    int64_t out_length;            /* Content-Length sent, -1 chunked/close-delimited */
+    uint32_t wcb_head, wcb_len;    /* the write callbacks' ring (wcbs; empty between requests) */
     uint32_t in_wcb;               /* a write callback is running: the request stays */
 #if TN_HAS_DEFLATE
     tn_deflater *gz;               /* compressing this streamed response (compress_response) */
     char *gzbuf;                   /* its output scratch */
     size_t gzcap;
     tn_inflater *inf;              /* inflating this request's body (decompress_request) */
-    char *inflated;                /* the inflated buffered body */
-    int gunzip;                    /* the body is gzip and is inflated */
-    int inf_end;                   /* the inflater reached the end of a member */
+    char *inflated;                /* the inflated buffered body (all NULL between requests) */
 #endif
-    const char *protocol;
     tn_request *next_free;
-    /* (last: a request is cleared for reuse up to here; this storage is kept with it, and
-       the strings are emptied) */
-    tn_buf out;                    /* response header lines set by the handler */
+    tn_buf out;                    /* response header lines set by the handler (emptied) */
     tn__rcb *wcbs;                 /* response write callbacks not run yet, in order (a ring) */
     uint32_t wcb_cap;
     char remote_ip[TN_ADDR_STRLEN];
     char reason[64];               /* a custom reason phrase, "" = the standard one */
     /* the header array (max_headers entries) follows the struct in the same allocation */
 };
+
+/* (tn__hs_req_get clears the first 64 bytes, then the rest before p) */
+typedef char tn__hs_req_clear_check[offsetof(tn_request, p) >= 64 ? 1 : -1];
 
 #if TN_HAS_DEFLATE
 /* The gzip codec (opts.gzip = tn_http_gzip()): the server reaches compression and
@@ -132,7 +138,8 @@ struct tn_http_server {
     tn__defer ready_d;             /* starts the next request of the connections below */
     tn__hconn *ready_head, *ready_tail;
     size_t req_size;
-    int64_t date_sec;
+    int64_t date_sec;              /* the second srv->pre's Date shows */
+    uint64_t date_ms;              /* the loop time it was last checked at */
     /* the start of every response head, kept formatted: "HTTP/1.1 200 OK\r\n" (the status
        line of most responses), "Date: ...\r\n" (rewritten once a second), then the Server
        line if any (tn__hs_pre_make) */
@@ -151,6 +158,15 @@ struct tn_http_server {
 };
 
 #define TN__HS_REQ_CACHE 256
+
+/* The hot path of a response (head formatting, the write, the request's release): inlined
+   into its callers in speed-optimized builds (a call chain per request costs more than the
+   work in it), kept as single functions under -Os. */
+#if !defined(__OPTIMIZE_SIZE__) && !defined(TN__UNAMALGAMATED) && (defined(__GNUC__) || defined(__clang__))
+#  define TN__HS_HOT static inline __attribute__((always_inline, unused))
+#else
+#  define TN__HS_HOT TN__PRIVATE
+#endif
 
 /* The connection's stream (the allocation its state lives in). */
 TN__PRIVATE tn_stream *tn__hc_stream(tn__hconn *c) { return tn__tcp_conn_stream(c); }
@@ -192,13 +208,52 @@ TN__PRIVATE char *tn__hs_put_str(char *p, const char *s, size_t n) {
     return p + n;
 }
 
-TN__PRIVATE char *tn__hs_put_u64(char *p, uint64_t v) {
+/* tn__hs_put_str for a length not known at compile time (a content type, a short body):
+   up to 16 bytes by two overlapping moves in speed builds, no call and no rep movs. */
+#if !defined(__OPTIMIZE_SIZE__)
+TN__HS_HOT char *tn__hs_put_var(char *p, const char *s, size_t n) {
+    if (n - 4 <= 12) {   /* 4..16 */
+        if (n >= 8) {
+            uint64_t a, b;
+            memcpy(&a, s, 8);
+            memcpy(&b, s + n - 8, 8);
+            memcpy(p, &a, 8);
+            memcpy(p + n - 8, &b, 8);
+        } else {
+            uint32_t a, b;
+            memcpy(&a, s, 4);
+            memcpy(&b, s + n - 4, 4);
+            memcpy(p, &a, 4);
+            memcpy(p + n - 4, &b, 4);
+        }
+        return p + n;
+    }
+    memcpy(p, s, n);
+    return p + n;
+}
+#else
+#  define tn__hs_put_var tn__hs_put_str
+#endif
+
+TN__HS_HOT char *tn__hs_put_u64(char *p, uint64_t v) {
     uint64_t t = v;
     size_t n = 1;
     if (v < 100) {   /* small bodies */
+#if !defined(__OPTIMIZE_SIZE__)
+        static const char pairs[] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+                                    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+                                    "8081828384858687888990919293949596979899";
+        if (v >= 10) {   /* two digits by one 2-byte move, no division */
+            memcpy(p, pairs + 2 * v, 2);
+            return p + 2;
+        }
+        *p = (char)('0' + (int)v);
+        return p + 1;
+#else
         if (v >= 10) *p++ = (char)('0' + (int)(v / 10));
         *p++ = (char)('0' + (int)(v % 10));
         return p;
+#endif
     }
     while (t >= 10) {   /* the digits are counted, then written from the last */
         t /= 10;
@@ -240,24 +295,45 @@ TN__PRIVATE int tn__hs_hdr_value_ok(const char *s) { return s && tn__hs_hdr_valu
 /* ---- requests: a small cache so the steady state allocates nothing ---- */
 TN__PRIVATE tn_request *tn__hs_req_get(tn_http_server *srv) {
     tn_request *r = srv->free_reqs;
-    if (r) {   /* a cached request keeps its storage (out, the empty ring) */
+    if (r) {   /* a cached request keeps its storage (out, the empty ring) and the rest */
         srv->free_reqs = r->next_free;
         srv->nfree--;
-        tn_buf_consume(&r->out, tn_buf_size(&r->out));
+        if (tn_buf_size(&r->out)) tn_buf_consume(&r->out, tn_buf_size(&r->out));
+#if !defined(__OPTIMIZE_SIZE__)
+        /* the parser's outputs (an error reply's access log sees what was parsed), and no
+           parse to resume */
+        memset(&r->p.method, 0, offsetof(tn_http_request, _st) - offsetof(tn_http_request, method));
+        r->p._st.base = NULL;
+#endif
     } else {
         r = (tn_request *)tn__alloc(tn__loop_alloc(srv->loop), srv->req_size);
         if (!r) return NULL;
+        memset(r, 0, sizeof *r);
         (void)tn_buf_init(&r->out, tn__loop_alloc(srv->loop));
-        r->wcbs = NULL;
-        r->wcb_cap = 0;
+        r->srv = srv;
+#if !defined(__OPTIMIZE_SIZE__)
+        r->p.headers = (tn_http_header *)(void *)(r + 1);
+        r->p.max_headers = srv->opts.max_headers;
+        r->p.max_header_bytes = srv->opts.max_header_size;
+        r->p.max_target_length = srv->opts.max_target_length;
+#endif
     }
-    memset(r, 0, offsetof(tn_request, out));
-    r->remote_ip[0] = r->reason[0] = 0;
+#if !defined(__OPTIMIZE_SIZE__)
+    /* (in two pieces of at most 64 bytes: compilers store those inline, not by rep stos) */
+    memset(r, 0, 64);
+    memset((char *)r + 64, 0, offsetof(tn_request, p) - 64);
+    r->protocol = NULL;
+    r->body = tn_str_make(NULL, 0);
+#else
+    /* -Os: one clear of everything but the kept storage, the inputs set again */
+    memset(r, 0, offsetof(tn_request, next_free));
     r->srv = srv;
     r->p.headers = (tn_http_header *)(void *)(r + 1);
     r->p.max_headers = srv->opts.max_headers;
     r->p.max_header_bytes = srv->opts.max_header_size;
     r->p.max_target_length = srv->opts.max_target_length;
+#endif
+    r->remote_ip[0] = r->reason[0] = 0;
     r->out_length = -1;
     if (srv->opts.access_log) r->start_ns = tn_time_ns();
     return r;
@@ -280,6 +356,26 @@ TN__PRIVATE void tn__hs_req_free(tn_allocator *a, tn_request *r) {
     tn__free(a, r->wcbs);
     tn__free(a, r);
 }
+
+/* tn__hs_req_put for a request that left nothing behind (no codec, no write callback
+   pending, no copied head, the usual header storage): back to the cache at once, else the
+   full tn__hs_req_put. */
+TN__PRIVATE void tn__hs_req_put(tn_request *r);
+#if defined(__OPTIMIZE_SIZE__)
+#  define tn__hs_req_put_fast tn__hs_req_put   /* (-Os: one release path) */
+#else
+TN__HS_HOT void tn__hs_req_put_fast(tn_request *r) {
+    tn_http_server *srv = r->srv;
+    if (TN__LIKELY(!srv->opts.gzip && !r->wcb_len && !r->in_wcb && !r->own && srv->nfree < TN__HS_REQ_CACHE &&
+                   tn_buf_size(&r->out) < 4096 && tn_buf_capacity(&r->out) <= 16384 && r->wcb_cap <= 64)) {
+        r->next_free = srv->free_reqs;
+        srv->free_reqs = r;
+        srv->nfree++;
+        return;
+    }
+    tn__hs_req_put(r);
+}
+#endif
 
 TN__PRIVATE void tn__hs_req_put(tn_request *r) {
     tn_http_server *srv = r->srv;
@@ -419,22 +515,39 @@ TN__PRIVATE int tn__hs_pre_make(tn_http_server *srv) {
         (void)tn__hs_put_str(p, "\r\n", 2);
     }
     srv->date_sec = -1;
+#if !defined(__OPTIMIZE_SIZE__)
+    srv->date_ms = (uint64_t)-1;
+#endif
     return TN_OK;
 }
 
-TN__PRIVATE void tn__hs_date(tn_http_server *srv) {
+TN__PRIVATE void tn__hs_date_check(tn_http_server *srv) {
     int64_t now = (int64_t)time(NULL);
     char d[32];
+#if !defined(__OPTIMIZE_SIZE__)
+    srv->date_ms = tn_loop_now(srv->loop);
+#endif
     if (now == srv->date_sec) return;
     srv->date_sec = now;
     if (tn_http_date_format(now, d) < 0) memcpy(d, "Thu, 01 Jan 1970 00:00:00 GMT", 29);
     memcpy(srv->pre + TN__HS_PRE_DATE, d, 29);
 }
 
+/* The Date line up to date: the clock is read once per millisecond of loop time (the loop's
+   time moves once per iteration: pipelined responses answered in one share one reading, as
+   nginx's cached time), not per response. */
+#if !defined(__OPTIMIZE_SIZE__)
+TN__HS_HOT void tn__hs_date(tn_http_server *srv) {
+    if (tn_loop_now(srv->loop) != srv->date_ms) tn__hs_date_check(srv);
+}
+#else
+#  define tn__hs_date tn__hs_date_check   /* (-Os: the clock read per response, as before) */
+#endif
+
 /* Format the response head into buf (at least 512 bytes + the Server line + the handler's
    header lines + ctl). ct: a Content-Type line to write before the handler's lines (tn_respond,
    when the handler set none), or NULL. Returns the length. */
-TN__PRIVATE size_t tn__hs_req_format_head(tn_request *r, char *buf, int status, int64_t length, const char *ct,
+TN__HS_HOT size_t tn__hs_req_format_head(tn_request *r, char *buf, int status, int64_t length, const char *ct,
                                           size_t ctl) {
     tn_http_server *srv = r->srv;
     char *p = buf;
@@ -469,7 +582,7 @@ TN__PRIVATE size_t tn__hs_req_format_head(tn_request *r, char *buf, int status, 
     }
     if (ct) {
         p = tn__hs_put_str(p, "Content-Type: ", 14);
-        p = tn__hs_put_str(p, ct, ctl);
+        p = tn__hs_put_var(p, ct, ctl);
         p = tn__hs_put_str(p, "\r\n", 2);
     }
     if (n) p = tn__hs_put_str(p, tn_buf_ptr(&r->out), n);
@@ -482,7 +595,7 @@ TN__PRIVATE size_t tn__hs_req_format_head(tn_request *r, char *buf, int status, 
 #define TN__HS_INLINE_BODY 1024
 
 /* Write the head (and a first piece of body) in one write. ct, ctl: as tn__hs_req_format_head. */
-TN__PRIVATE int tn__hs_req_send_head(tn_request *r, int status, int64_t length, const void *body, size_t blen,
+TN__HS_HOT int tn__hs_req_send_head(tn_request *r, int status, int64_t length, const void *body, size_t blen,
                                      const char *ct, size_t ctl) {
     tn_stream *s = tn__hc_stream(r->conn);
     size_t need = 512 + tn_buf_size(&r->out) + r->srv->pre_len + ctl, hl;
@@ -493,7 +606,7 @@ TN__PRIVATE int tn__hs_req_send_head(tn_request *r, int status, int64_t length, 
         /* formatted straight into the stream's write buffer: no copy of the head */
         if ((rc = tn__stream_write_space(s, need + blen, &buf)) != 0) return rc;
         hl = tn__hs_req_format_head(r, buf, status, length, ct, ctl);
-        if (blen) memcpy(buf + hl, body, blen);
+        if (blen) (void)tn__hs_put_var(buf + hl, (const char *)body, blen);
         return tn__stream_write_commit(s, hl + blen);
     }
     if (need > sizeof stack && !(buf = (char *)tn__alloc(tn__loop_alloc(r->srv->loop), need))) return TN_ENOMEM;
@@ -509,7 +622,7 @@ TN__PRIVATE void tn__hc_after_write(tn_stream *s, int status, void *user);
 
 /* Start the connection's next request from the loop (never from inside the handler's call:
    pipelined requests would otherwise recurse). One deferred node serves every connection. */
-TN__PRIVATE void tn__hc_schedule(tn__hconn *c) {
+TN__HS_HOT void tn__hc_schedule(tn__hconn *c) {
     tn_http_server *srv = tn__hc_srv(c);
     if (c->ready) return;
     c->ready = 1;
@@ -544,7 +657,7 @@ TN__PRIVATE void tn__hs_req_end(tn_request *r) {
 }
 
 /* The response is complete: log, release the request, and go on with the connection. */
-TN__PRIVATE void tn__hs_req_done(tn_request *r) {
+TN__HS_HOT void tn__hs_req_done(tn_request *r) {
     tn__hconn *c = r->conn;
     tn_http_server *srv = r->srv;
     if (srv->opts.access_log)
@@ -565,7 +678,7 @@ TN__PRIVATE void tn__hs_req_done(tn_request *r) {
         if (tn_stream_write(tn__hc_stream(c), "", 0, tn__hc_after_write, c) != 0) (void)tn_stream_close(tn__hc_stream(c), NULL, NULL);
         return;
     }
-    tn__hs_req_put(r);
+    tn__hs_req_put_fast(r);
     if (tn__stream_peek(tn__hc_stream(c)).len > 0) {
         /* more requests already buffered (pipelining): hold the responses and send them
            together once the buffer runs dry; within tn__hs_on_ready the close watch stays
@@ -1325,7 +1438,7 @@ TN_API const tn_http_gzip_codec *tn_http_gzip(void) {
 TN_API const tn_http_gzip_codec *tn_http_gzip(void) { return NULL; }
 #endif
 
-TN__PRIVATE void tn__hc_dispatch(tn__hconn *c) {
+TN__HS_HOT void tn__hc_dispatch(tn__hconn *c) {
     tn_request *r = c->req;
 #if TN_HAS_DEFLATE
     if (r->gunzip) {
@@ -1420,7 +1533,14 @@ TN__PRIVATE void tn__hc_head_done(tn__hconn *c, const char *base, size_t head_le
 #if TN_HAS_DEFLATE
     if (srv->opts.decompress_request && srv->opts.gzip && r->p.body_kind != TN_HTTP_BODY_NONE) srv->opts.gzip->setup(r);
 #endif
-    r->chunked.max_body_bytes = srv->opts.max_body_size;
+#if !defined(__OPTIMIZE_SIZE__)
+    if (r->p.body_kind == TN_HTTP_BODY_CHUNKED) {   /* a fresh decoder */
+        memset(&r->chunked, 0, sizeof r->chunked);
+        r->chunked.max_body_bytes = srv->opts.max_body_size;
+    }
+#else
+    r->chunked.max_body_bytes = srv->opts.max_body_size;   /* (-Os: cleared with the request) */
+#endif
     r->dec_end = head_len;
     if (srv->opts.on_headers) {
         r->in_on_headers = 1;
@@ -1853,7 +1973,15 @@ TN_API int tn_http_server_close(tn_http_server *srv, uint64_t deadline_ms, tn_cb
 TN_API tn_str tn_request_method(const tn_request *req) { return req->p.method; }
 TN_API tn_str tn_request_target(const tn_request *req) { return req->p.target; }
 TN_API tn_str tn_request_path(const tn_request *req) {
-    const char *q = req->p.target.len ? (const char *)memchr(req->p.target.ptr, '?', req->p.target.len) : NULL;
+    const char *q;
+#if !defined(__OPTIMIZE_SIZE__)
+    if (req->p.target.len <= 16) {   /* short targets ("/"): no call */
+        size_t i;
+        for (i = 0; i < req->p.target.len && req->p.target.ptr[i] != '?'; i++) continue;
+        return tn_str_make(req->p.target.ptr, i);
+    }
+#endif
+    q = req->p.target.len ? (const char *)memchr(req->p.target.ptr, '?', req->p.target.len) : NULL;
     return tn_str_make(req->p.target.ptr, q ? (size_t)(q - req->p.target.ptr) : req->p.target.len);
 }
 TN_API tn_str tn_request_query(const tn_request *req) {

@@ -90,6 +90,14 @@ struct tn_stream {
     unsigned int bulk : 1;         /* the last read filled its buffer: read straight into rbuf */
 };
 
+/* The calls a protocol layer makes per message (in-place writes, consuming input): inlined
+   into it in speed-optimized builds, single functions under -Os. */
+#if !defined(__OPTIMIZE_SIZE__) && !defined(TN__UNAMALGAMATED) && (defined(__GNUC__) || defined(__clang__))
+#  define TN__STREAM_HOT static inline __attribute__((always_inline, unused))
+#else
+#  define TN__STREAM_HOT TN__PRIVATE
+#endif
+
 /* ---- buffer storage ---- */
 
 /* Give an empty buffer about to take n bytes one of the loop's blocks when n fits (no
@@ -924,14 +932,19 @@ TN_API int tn_stream_writev(tn_stream *s, const tn_str *bufs, size_t nbufs, tn_w
    layer to format its output there rather than into a buffer of its own that is then
    copied; tn__stream_write_commit queues what it filled. Returns TN_OK, TN_ECLOSED,
    TN_ENOMEM. */
-TN__PRIVATE int tn__stream_write_space(tn_stream *s, size_t n, char **out) {
+TN__STREAM_HOT int tn__stream_write_space(tn_stream *s, size_t n, char **out) {
     if (s->closed) return TN_ECLOSED;
-    if (s->corked) {
-        (void)tn__stream_corked_make_room(s, n);
-        if (s->closed) return TN_ECLOSED;
+#if !defined(__OPTIMIZE_SIZE__)
+    if (tn__cbuf_room(s->wbuf) < n)   /* (room at the end already: responses held by a cork) */
+#endif
+    {
+        if (s->corked) {
+            (void)tn__stream_corked_make_room(s, n);
+            if (s->closed) return TN_ECLOSED;
+        }
+        tn__stream_buf_prime(s, &s->wbuf, n);
+        if (tn__cbuf_reserve(tn__loop_alloc(s->h.loop), &s->wbuf, n) != 0) return TN_ENOMEM;
     }
-    tn__stream_buf_prime(s, &s->wbuf, n);
-    if (tn__cbuf_reserve(tn__loop_alloc(s->h.loop), &s->wbuf, n) != 0) return TN_ENOMEM;
     *out = tn__cbuf_tail(s->wbuf);
     return TN_OK;
 }
@@ -940,7 +953,7 @@ TN__PRIVATE int tn__stream_write_space(tn_stream *s, size_t n, char **out) {
    callback: as tn_stream_write, sent at once when nothing is queued ahead and the stream
    is not corked. Returns TN_OK, or TN_EBUFFER_FULL (past max_write_buffer_size: nothing
    is queued). */
-TN__PRIVATE int tn__stream_write_commit(tn_stream *s, size_t n) {
+TN__STREAM_HOT int tn__stream_write_commit(tn_stream *s, size_t n) {
     int first = tn__stream_unsent(s) == 0;
     if (s->opts.max_write_buffer_size && tn__cbuf_size(s->wbuf) + n > s->opts.max_write_buffer_size) {
         if (tn__cbuf_size(s->wbuf) == 0) tn__stream_buf_release(s, &s->wbuf);

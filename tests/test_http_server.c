@@ -190,6 +190,11 @@ static void handler(tn_request *req, void *user) {
         static char big[3000];   /* over the 1 KB a head shares its write with */
         if (!big[0]) memset(big, 'b', sizeof big);
         tn_respond(req, 200, "text/plain", big, sizeof big);
+    } else if (tn_str_eq_c(path, "/ctype")) {
+        /* the query as the content type and as the body (their lengths vary) */
+        tn_str q = tn_request_query(req);
+        snprintf(buf, sizeof buf, "%.*s", (int)q.len, q.ptr);
+        tn_respond(req, 200, buf, q.ptr, q.len);
     } else if (tn_str_eq_c(path, "/status")) {
         tn_respond(req, 204, NULL, NULL, 0);
     } else if (tn_str_eq_c(path, "/teapot")) {
@@ -392,6 +397,35 @@ TN_TEST(pipelined_connections_take_turns) {
         TN_CHECKF(s->order[i] != s->order[i + 1], "handled in the order %.*s", 2 * N, s->order);
     close(fa);
     close(fb);
+    stop_server(s);
+}
+
+/* Content types and bodies of every length up to 40 bytes, pipelined: each response's
+   Content-Type line and body are the bytes given (the server copies short ones its own way). */
+TN_TEST(respond_lengths_pipelined) {
+    server *s = start_server(NULL);
+    char req[8192], buf[32768], val[48], want[160];
+    const char *p = buf;
+    int fd = cli_connect(s->port, 0), closed, n;
+    size_t len = 0;
+    for (n = 1; n <= 40; n++) {
+        memset(val, 'a' + n % 26, (size_t)n);
+        val[n] = 0;
+        val[0] = 'x';
+        len += (size_t)snprintf(req + len, sizeof req - len, "GET /ctype?%s HTTP/1.1\r\nHost: t\r\n\r\n", val);
+    }
+    cli_send_lenient(fd, req, len);
+    cli_recv_n(fd, buf, sizeof buf, 3000, &closed, 40);
+    TN_EQ_INT(count_status(buf, 200), 40);
+    for (n = 1; n <= 40; n++) {
+        memset(val, 'a' + n % 26, (size_t)n);
+        val[n] = 0;
+        val[0] = 'x';
+        snprintf(want, sizeof want, "Content-Length: %d\r\nContent-Type: %s\r\n\r\n%s", n, val, val);
+        TN_CHECKF((p = strstr(p, want)) != NULL, "response %d: %s", n, want);
+        if (!p) break;
+    }
+    close(fd);
     stop_server(s);
 }
 
@@ -1253,7 +1287,7 @@ TN_TEST(nine_thousand_keep_alive_connections) {
     TN_EQ_INT(ca.bytes, 0);
 }
 
-TN_TESTS(
+TN_TESTS(TN_CASE(respond_lengths_pipelined),
     TN_CASE(response_framing_is_the_servers),
     TN_CASE(response_calls_after_client_left),
     TN_CASE(keep_alive_and_pipelining_in_order),
