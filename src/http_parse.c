@@ -740,6 +740,7 @@ TN__HTTP_INLINE int tn__http_name_is_short(const char *s, size_t n, const char *
     return ((a | 0x20202020u) == b) & ((c | 0x20202020u) == d);
 }
 
+#if TN__HTTP_FAST
 /* 1 if each of the 8 bytes of x is a letter, digit, '-' or '.': per-byte range tests in one
    word. With every byte below 0x80 no sum below carries into the next byte; a high bit then
    says "at least": y >= 'a' and not y >= '{' on the case-folded bytes, x >= '-' and not
@@ -770,7 +771,7 @@ TN__HTTP_INLINE int tn__http_plain_host(tn_str v) {
         if (port > 65535) return 0;
         v.len = (size_t)(d - 1 - s);
     }
-    if (TN__HTTP_FAST && v.len >= 8) {   /* size-optimized builds: the byte loop alone */
+    if (v.len >= 8) {
         uint64_t x;
         for (i = 0; i + 8 < v.len; i += 8) {
             memcpy(&x, s + i, 8);
@@ -785,6 +786,7 @@ TN__HTTP_INLINE int tn__http_plain_host(tn_str v) {
     }
     return 1;
 }
+#endif
 
 #if TN__HAVE_SSE2 && TN__HTTP_FAST
 /* tn__http_plain_host for a value of 1 to 16 bytes ending at e, with 16 readable bytes
@@ -832,7 +834,11 @@ TN__HTTP_INLINE void tn__http_collect(const char *lo, const tn_http_header *h, s
                     tn__http_host16(h[i].value.ptr + h[i].value.len, h[i].value.len))
                     break;
 #endif
-                if (!tn__http_plain_host(h[i].value) && tn_url_parse_host_port(h[i].value, NULL, NULL) != 0)
+                if (
+#if TN__HTTP_FAST   /* (size-optimized builds: the full check alone, the same answer) */
+                    !tn__http_plain_host(h[i].value) &&
+#endif
+                    tn_url_parse_host_port(h[i].value, NULL, NULL) != 0)
                     f->host_bad = 1;
             }
             break;
