@@ -4938,6 +4938,10 @@ TN__PRIVATE void tn__free(const tn_allocator *a, void *p);
 TN__PRIVATE char *tn__strdup(const tn_allocator *a, const char *s);
 TN__PRIVATE char *tn__strndup(const tn_allocator *a, const char *s, size_t n);
 TN__PRIVATE int tn__grow(const tn_allocator *a, void **arr, size_t *cap, size_t need, size_t elem);
+/* *v / d in place (1 <= d <= 65535), returning *v % d; no 64-bit division routine on 32-bit
+   targets (tn__div64_small32 is that path, defined everywhere so it is tested everywhere). */
+TN__PRIVATE uint32_t tn__div64_small32(uint64_t *v, uint32_t d);
+TN__PRIVATE uint32_t tn__div64_small(uint64_t *v, uint32_t d);
 TN__PRIVATE int tn__ring_grow(const tn_allocator *a, void **items, uint32_t *head, uint32_t len, uint32_t *cap, size_t elem);
 TN__PRIVATE int tn__hexval(int c);
 TN__PRIVATE int tn__lower(int c);
@@ -6270,6 +6274,32 @@ TN__PRIVATE int tn__lower(int c) { return (c >= 'A' && c <= 'Z') ? c + 32 : c; }
 TN__PRIVATE int tn__is_alpha(int c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 TN__PRIVATE int tn__is_digit(int c) { return c >= '0' && c <= '9'; }
 TN__PRIVATE int tn__is_alnum(int c) { return tn__is_alpha(c) || tn__is_digit(c); }
+
+/* *v / d in place for d from 1 to 65535, returning *v % d, with 32-bit divisions only (three
+   steps of 16 bits after the high word; each quotient fits because the remainder carried in
+   is below d). What 32-bit targets use, so they link no 64-bit division routine
+   (__aeabi_uldivmod and __udivmoddi4: 0.75 KB on a Cortex-M); tested on every host. */
+TN__PRIVATE uint32_t tn__div64_small32(uint64_t *v, uint32_t d) {
+    uint32_t hi = (uint32_t)(*v >> 32), lo = (uint32_t)*v, qh = hi / d, r = hi % d, x, q1, q0;
+    x = (r << 16) | (lo >> 16);
+    q1 = x / d;
+    r = x % d;
+    x = (r << 16) | (lo & 0xffffu);
+    q0 = x / d;
+    *v = ((uint64_t)qh << 32) | ((uint64_t)q1 << 16) | q0;
+    return x % d;
+}
+
+/* *v / d in place (d from 1 to 65535), returning *v % d: native on 64-bit targets. */
+TN__PRIVATE uint32_t tn__div64_small(uint64_t *v, uint32_t d) {
+#if UINTPTR_MAX > 0xffffffffu
+    uint32_t r = (uint32_t)(*v % d);
+    *v /= d;
+    return r;
+#else
+    return tn__div64_small32(v, d);
+#endif
+}
 
 /* The value of a hex digit (0-9, a-f, A-F), or -1: the one copy for every module. */
 TN__PRIVATE int tn__hexval(int c) {
@@ -19388,11 +19418,12 @@ TN__HS_HOT char *tn__hs_put_u64(char *p, uint64_t v) {
         *p = (char)('0' + (int)v);
         return p + 1;
 #else
-        if (v >= 10) *p++ = (char)('0' + (int)(v / 10));
-        *p++ = (char)('0' + (int)(v % 10));
+        if (v >= 10) *p++ = (char)('0' + (int)((unsigned)v / 10));
+        *p++ = (char)('0' + (int)((unsigned)v % 10));
         return p;
 #endif
     }
+#if UINTPTR_MAX > 0xffffffffu
     while (t >= 10) {   /* the digits are counted, then written from the last */
         t /= 10;
         n++;
@@ -19400,6 +19431,16 @@ TN__HS_HOT char *tn__hs_put_u64(char *p, uint64_t v) {
     p += n;
     do *--p = (char)('0' + (int)(v % 10)); while ((v /= 10) != 0);
     return p + n;
+#else   /* 32-bit targets: no 64-bit division routine linked */
+    {
+        char d[20];
+        (void)t;
+        n = 0;
+        do d[n++] = (char)('0' + (int)tn__div64_small(&v, 10)); while (v != 0);
+        while (n > 0) *p++ = d[--n];
+        return p;
+    }
+#endif
 }
 
 /* A status line's code: always three digits (100..999). */
@@ -19794,12 +19835,19 @@ TN__PRIVATE void tn__hs_req_end(tn_request *r) {
     if (cb) cb(r, r->finish_user);
 }
 
+/* Microseconds since the request began: the access log's duration. */
+TN__PRIVATE uint64_t tn__hs_elapsed_us(const tn_request *r) {
+    uint64_t d = tn_time_ns() - r->start_ns;
+    (void)tn__div64_small(&d, 1000);
+    return d;
+}
+
 /* The response is complete: log, release the request, and go on with the connection. */
 TN__HS_HOT void tn__hs_req_done(tn_request *r) {
     tn__hconn *c = r->conn;
     tn_http_server *srv = r->srv;
     if (srv->opts.access_log)
-        srv->opts.access_log(r, r->status, r->head_only ? 0 : r->out_sent, (tn_time_ns() - r->start_ns) / 1000,
+        srv->opts.access_log(r, r->status, r->head_only ? 0 : r->out_sent, tn__hs_elapsed_us(r),
                              srv->opts.access_log_user);   /* HEAD: out_sent counts the length promised, none sent */
     tn__hs_req_end(r);
     if (!c) {
@@ -20419,7 +20467,7 @@ TN__PRIVATE void tn__hc_fail(tn__hconn *c, int status) {
         /* the server's own error replies are logged too (Tornado logs every request); a
            handler that had the request from on_headers hears that its part is over */
         if (srv->opts.access_log)
-            srv->opts.access_log(c->req, status, 0, (tn_time_ns() - c->req->start_ns) / 1000, srv->opts.access_log_user);
+            srv->opts.access_log(c->req, status, 0, tn__hs_elapsed_us(c->req), srv->opts.access_log_user);
         tn__hs_req_end(c->req);
         tn__hs_req_put(c->req);
         c->req = NULL;

@@ -42,6 +42,32 @@ TN__PRIVATE int tn__is_alpha(int c) { return (c >= 'a' && c <= 'z') || (c >= 'A'
 TN__PRIVATE int tn__is_digit(int c) { return c >= '0' && c <= '9'; }
 TN__PRIVATE int tn__is_alnum(int c) { return tn__is_alpha(c) || tn__is_digit(c); }
 
+/* *v / d in place for d from 1 to 65535, returning *v % d, with 32-bit divisions only (three
+   steps of 16 bits after the high word; each quotient fits because the remainder carried in
+   is below d). What 32-bit targets use, so they link no 64-bit division routine
+   (__aeabi_uldivmod and __udivmoddi4: 0.75 KB on a Cortex-M); tested on every host. */
+TN__PRIVATE uint32_t tn__div64_small32(uint64_t *v, uint32_t d) {
+    uint32_t hi = (uint32_t)(*v >> 32), lo = (uint32_t)*v, qh = hi / d, r = hi % d, x, q1, q0;
+    x = (r << 16) | (lo >> 16);
+    q1 = x / d;
+    r = x % d;
+    x = (r << 16) | (lo & 0xffffu);
+    q0 = x / d;
+    *v = ((uint64_t)qh << 32) | ((uint64_t)q1 << 16) | q0;
+    return x % d;
+}
+
+/* *v / d in place (d from 1 to 65535), returning *v % d: native on 64-bit targets. */
+TN__PRIVATE uint32_t tn__div64_small(uint64_t *v, uint32_t d) {
+#if UINTPTR_MAX > 0xffffffffu
+    uint32_t r = (uint32_t)(*v % d);
+    *v /= d;
+    return r;
+#else
+    return tn__div64_small32(v, d);
+#endif
+}
+
 /* The value of a hex digit (0-9, a-f, A-F), or -1: the one copy for every module. */
 TN__PRIVATE int tn__hexval(int c) {
     if (c >= '0' && c <= '9') return c - '0';

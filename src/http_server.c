@@ -250,11 +250,12 @@ TN__HS_HOT char *tn__hs_put_u64(char *p, uint64_t v) {
         *p = (char)('0' + (int)v);
         return p + 1;
 #else
-        if (v >= 10) *p++ = (char)('0' + (int)(v / 10));
-        *p++ = (char)('0' + (int)(v % 10));
+        if (v >= 10) *p++ = (char)('0' + (int)((unsigned)v / 10));
+        *p++ = (char)('0' + (int)((unsigned)v % 10));
         return p;
 #endif
     }
+#if UINTPTR_MAX > 0xffffffffu
     while (t >= 10) {   /* the digits are counted, then written from the last */
         t /= 10;
         n++;
@@ -262,6 +263,16 @@ TN__HS_HOT char *tn__hs_put_u64(char *p, uint64_t v) {
     p += n;
     do *--p = (char)('0' + (int)(v % 10)); while ((v /= 10) != 0);
     return p + n;
+#else   /* 32-bit targets: no 64-bit division routine linked */
+    {
+        char d[20];
+        (void)t;
+        n = 0;
+        do d[n++] = (char)('0' + (int)tn__div64_small(&v, 10)); while (v != 0);
+        while (n > 0) *p++ = d[--n];
+        return p;
+    }
+#endif
 }
 
 /* A status line's code: always three digits (100..999). */
@@ -656,12 +667,19 @@ TN__PRIVATE void tn__hs_req_end(tn_request *r) {
     if (cb) cb(r, r->finish_user);
 }
 
+/* Microseconds since the request began: the access log's duration. */
+TN__PRIVATE uint64_t tn__hs_elapsed_us(const tn_request *r) {
+    uint64_t d = tn_time_ns() - r->start_ns;
+    (void)tn__div64_small(&d, 1000);
+    return d;
+}
+
 /* The response is complete: log, release the request, and go on with the connection. */
 TN__HS_HOT void tn__hs_req_done(tn_request *r) {
     tn__hconn *c = r->conn;
     tn_http_server *srv = r->srv;
     if (srv->opts.access_log)
-        srv->opts.access_log(r, r->status, r->head_only ? 0 : r->out_sent, (tn_time_ns() - r->start_ns) / 1000,
+        srv->opts.access_log(r, r->status, r->head_only ? 0 : r->out_sent, tn__hs_elapsed_us(r),
                              srv->opts.access_log_user);   /* HEAD: out_sent counts the length promised, none sent */
     tn__hs_req_end(r);
     if (!c) {
@@ -1281,7 +1299,7 @@ TN__PRIVATE void tn__hc_fail(tn__hconn *c, int status) {
         /* the server's own error replies are logged too (Tornado logs every request); a
            handler that had the request from on_headers hears that its part is over */
         if (srv->opts.access_log)
-            srv->opts.access_log(c->req, status, 0, (tn_time_ns() - c->req->start_ns) / 1000, srv->opts.access_log_user);
+            srv->opts.access_log(c->req, status, 0, tn__hs_elapsed_us(c->req), srv->opts.access_log_user);
         tn__hs_req_end(c->req);
         tn__hs_req_put(c->req);
         c->req = NULL;

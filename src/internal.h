@@ -347,6 +347,10 @@ TN__PRIVATE void tn__free(const tn_allocator *a, void *p);
 TN__PRIVATE char *tn__strdup(const tn_allocator *a, const char *s);
 TN__PRIVATE char *tn__strndup(const tn_allocator *a, const char *s, size_t n);
 TN__PRIVATE int tn__grow(const tn_allocator *a, void **arr, size_t *cap, size_t need, size_t elem);
+/* *v / d in place (1 <= d <= 65535), returning *v % d; no 64-bit division routine on 32-bit
+   targets (tn__div64_small32 is that path, defined everywhere so it is tested everywhere). */
+TN__PRIVATE uint32_t tn__div64_small32(uint64_t *v, uint32_t d);
+TN__PRIVATE uint32_t tn__div64_small(uint64_t *v, uint32_t d);
 TN__PRIVATE int tn__ring_grow(const tn_allocator *a, void **items, uint32_t *head, uint32_t len, uint32_t *cap, size_t elem);
 TN__PRIVATE int tn__hexval(int c);
 TN__PRIVATE int tn__lower(int c);

@@ -1247,6 +1247,35 @@ TN_TEST(steady_state_requests_allocate_nothing) {
     TN_EQ_INT(ca.live, 0);
 }
 
+/* Decimal lengths: the 32-bit targets' division (tested here on every host) against the
+   compiler's, and the Content-Length formatter against printf, at the edges of each path. */
+TN_TEST(decimal_lengths_and_small_division) {
+    static const uint64_t edge[] = { 0, 1, 9, 10, 99, 100, 999, 65535, 65536, 4294967295u, 4294967296u,
+                                     4294967297u, 999999999999ull, 1000000000000000000ull,
+                                     18446744073709551615ull, 18446744073709551606ull };
+    static const uint32_t div[] = { 1, 3, 7, 10, 1000, 65521, 65535 };
+    uint64_t x = 0x9e3779b97f4a7c15ull;
+    size_t i, j;
+    for (i = 0; i < sizeof edge / sizeof edge[0] + 100000; i++) {
+        uint64_t v;
+        char got[32], want[32];
+        if (i < sizeof edge / sizeof edge[0]) {
+            v = edge[i];
+        } else {   /* xorshift, at every magnitude */
+            x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+            v = x >> (i % 64);
+        }
+        for (j = 0; j < sizeof div / sizeof div[0]; j++) {
+            uint64_t q = v;
+            uint32_t r = tn__div64_small32(&q, div[j]);
+            TN_CHECKF(q == v / div[j] && r == v % div[j], "%llu / %u", (unsigned long long)v, (unsigned)div[j]);
+        }
+        *tn__hs_put_u64(got, v) = 0;
+        snprintf(want, sizeof want, "%llu", (unsigned long long)v);
+        TN_EQ_STR(got, want);
+    }
+}
+
 TN_TEST(nine_thousand_keep_alive_connections) {
     TN_POSIX_ONLY("rlimits (ulimit -n for 18,000 sockets)");
     enum { N = 9000, A = 4500, B = 7500 };
@@ -1308,5 +1337,6 @@ TN_TESTS(TN_CASE(respond_lengths_pipelined),
     TN_CASE(unix_socket_serving),
     TN_CASE(multi_process_workers),
     TN_CASE(steady_state_requests_allocate_nothing),
+    TN_CASE(decimal_lengths_and_small_division),
     TN_CASE_T(nine_thousand_keep_alive_connections, 180)
 )
