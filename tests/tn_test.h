@@ -185,14 +185,21 @@ static int tn_test_run_one(const tn_test_case *c, const char *prog) {
     STARTUPINFOA si;
     PROCESS_INFORMATION pi;
     DWORD code = 1;
+    int tries = 0;
     fflush(stdout);
     fflush(stderr);
     snprintf(cmd, sizeof cmd, "\"%s\" --case %s", tn_test_self, c->name);
     memset(&si, 0, sizeof si);
     si.cb = sizeof si;
-    if (!CreateProcessA(NULL, cmd, NULL, NULL, TRUE, 0, NULL, NULL, &si, &pi)) {
-        printf("FAIL %s.%s: CreateProcess failed\n", prog, c->name);
-        return 1;
+    /* starting the case's process is the harness's part, not the case's: wine on a loaded
+       machine has been seen to refuse one start now and then, so a refusal is retried */
+    while (!CreateProcessA(NULL, cmd, NULL, NULL, TRUE, 0, NULL, NULL, &si, &pi)) {
+        if (++tries == 5) {
+            printf("FAIL %s.%s: CreateProcess failed (error %lu, %d tries)\n", prog, c->name,
+                   (unsigned long)GetLastError(), tries);
+            return 1;
+        }
+        Sleep(200u * (unsigned)tries);
     }
     if (WaitForSingleObject(pi.hProcess, (DWORD)timeout * 1000u) == WAIT_TIMEOUT) {
         TerminateProcess(pi.hProcess, 1);
