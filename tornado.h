@@ -5066,6 +5066,8 @@ TN__PRIVATE void tn__defer_queue(tn_loop *loop, tn__defer *d);
 TN__PRIVATE void tn__defer_unqueue(tn_loop *loop, tn__defer *d);
 TN__PRIVATE tn_allocator *tn__loop_alloc(const tn_loop *loop);
 TN__PRIVATE char *tn__loop_scratch(tn_loop *loop);
+TN__PRIVATE char *tn__loop_scratch_lend(tn_loop *loop);
+TN__PRIVATE int tn__loop_scratch_back(tn_loop *loop, const char *p);
 /* Buffer blocks of TN__LOOP_BLOCK bytes (the loop's allocator) that streams borrow for a
    small read or write buffer and give back when it empties: busy connections then call no
    allocator per request (and the heap does not shrink and refault between requests). The
@@ -5085,12 +5087,12 @@ TN__PRIVATE int tn__loop_fired_reserve(tn_loop *loop, size_t n);
 TN__PRIVATE tn__fired *tn__loop_fired(tn_loop *loop);
 TN__PRIVATE void **tn__loop_backend(tn_loop *loop);
 /* Per-loop state of other modules, one pointer each (tn__loop_slot): the random pool
-   (crypto.c, tn__random_pooled) and the WebSocket options shared by connections (ws_conn.c),
-   allocations the loop frees; then pointers to static data the loop leaves alone: the
+   (crypto.c, tn__random_pooled), the WebSocket options shared by connections and the
+   buffer WebSocket clients mask their frames in (ws_conn.c), allocations the loop frees; then pointers to static data the loop leaves alone: the
    stream's completion code of the read kinds a program may never start (stream.c,
    tn__stream_rdk: one slot a kind, set by the kind's starter). */
 enum {
-    TN__LOOP_SLOT_RANDOM, TN__LOOP_SLOT_WS, TN__LOOP_SLOTS_HEAP,
+    TN__LOOP_SLOT_RANDOM, TN__LOOP_SLOT_WS, TN__LOOP_SLOT_WS_TX, TN__LOOP_SLOTS_HEAP,
     TN__LOOP_SLOT_RD_BYTES = TN__LOOP_SLOTS_HEAP, TN__LOOP_SLOT_RD_UNTIL, TN__LOOP_SLOT_RD_INTO, TN__LOOP_SLOTS
 };
 TN__PRIVATE void **tn__loop_slot(tn_loop *loop, int which);
@@ -5169,6 +5171,10 @@ TN__PRIVATE void tn__stream_consume(tn_stream *s, size_t n);
 TN__PRIVATE void tn__stream_truncate(tn_stream *s, size_t n);
 TN__PRIVATE void tn__stream_cork(tn_stream *s, int on);
 TN__PRIVATE int tn__stream_corked(const tn_stream *s);
+/* A reader that keeps offsets into the read buffer, never pointers, once its callback has
+   returned (the WebSocket layer) lets its reads go in the loop's buffer: no copy and no
+   allocation for what one read brings; what the callbacks leave is kept as usual. */
+TN__PRIVATE void tn__stream_lend_reads(tn_stream *s, int on);
 TN__PRIVATE int tn__stream_write_space(tn_stream *s, size_t n, char **out);
 TN__PRIVATE int tn__stream_write_commit(tn_stream *s, size_t n);
 TN__PRIVATE int tn__stream_shutdown_write(tn_stream *s);
@@ -6780,6 +6786,7 @@ struct tn_loop {
     int *dirty;                       /* slots whose interest changed since the last poll */
     size_t ndirty, dirty_cap;
     char *scratch;                    /* tn__loop_scratch: one read buffer for every stream */
+    int scratch_lent;                 /* tn__loop_scratch_lend: a stream reads in it now */
     char *blocks;                     /* tn__loop_block_take: spare blocks, each one's first
                                          bytes linking the next */
     size_t nblocks, blocks_out, blocks_peak;   /* spare, lent, most lent and spare at once */
@@ -6822,8 +6829,24 @@ TN__PRIVATE tn_allocator *tn__loop_alloc(const tn_loop *loop) { return loop->a; 
    small request, and the allocator sees small requests instead of 64 KiB ones. Valid until
    the caller returns to the loop: nothing may keep it. */
 TN__PRIVATE char *tn__loop_scratch(tn_loop *loop) {
+    if (loop->scratch_lent) return NULL;
     if (!loop->scratch) loop->scratch = (char *)tn__alloc(loop->a, TORNADO_READ_CHUNK_SIZE);
     return loop->scratch;
+}
+
+/* The same buffer lent to one stream as its read buffer while that read's callbacks run
+   (NULL while it is lent already, or out of memory); tn__loop_scratch_back takes it back:
+   1 if p was it. */
+TN__PRIVATE char *tn__loop_scratch_lend(tn_loop *loop) {
+    char *p = tn__loop_scratch(loop);
+    if (p) loop->scratch_lent = 1;
+    return p;
+}
+
+TN__PRIVATE int tn__loop_scratch_back(tn_loop *loop, const char *p) {
+    if (!p || p != loop->scratch) return 0;
+    loop->scratch_lent = 0;
+    return 1;
 }
 
 TN__PRIVATE char *tn__loop_block_take(tn_loop *loop) {
@@ -9044,6 +9067,9 @@ struct tn_stream {
     unsigned int reported : 1;     /* the close sequence ran */
     unsigned int delivering : 1;   /* a finished read's callback runs; rdone: its buffered bytes */
     unsigned int bulk : 1;         /* the last read filled its buffer: read straight into rbuf */
+    unsigned int lend : 1;         /* the reader keeps offsets, not pointers, past its callback:
+                                      reads may go in the loop's buffer (tn__stream_lend_reads) */
+    unsigned int lent : 1;         /* rbuf is the loop's buffer, lent while a read's callbacks run */
 };
 
 /* The calls a protocol layer makes per message (in-place writes, consuming input): inlined
@@ -9069,6 +9095,11 @@ TN__PRIVATE void tn__stream_buf_release(tn_stream *s, tn__cbuf **b) {
     size_t size;
     char *p = tn__cbuf_detach(b, &size);
     if (!p) return;
+    if (b == &s->rbuf && s->lent) {   /* the loop's buffer goes back to the loop */
+        s->lent = 0;
+        (void)tn__loop_scratch_back(s->h.loop, p);
+        return;
+    }
     if (size == TN__LOOP_BLOCK) tn__loop_block_give(s->h.loop, p);
     else tn__free(tn__loop_alloc(s->h.loop), p);
 }
@@ -9438,6 +9469,24 @@ TN__PRIVATE int tn__stream_try_read(tn_stream *s) {
 
 TN__PRIVATE void tn__stream_read_some(tn_stream *s);
 
+/* The loop's buffer lent for a read goes back once that read's callbacks have run: the
+   bytes they left (a partial frame) move to storage of the stream's own (a closed stream
+   drops them). */
+TN__PRIVATE void tn__stream_unlend(tn_stream *s) {
+    tn__cbuf *b = s->rbuf;
+    size_t n;
+    if (TN__LIKELY(!s->lent)) return;
+    n = tn__cbuf_size(b);
+    s->rbuf = NULL;
+    s->lent = 0;
+    if (n > 0 && !s->closed) {
+        tn__stream_buf_prime(s, &s->rbuf, n);
+        if (tn__cbuf_append(tn__loop_alloc(s->h.loop), &s->rbuf, tn__cbuf_ptr(b), n) != 0)
+            tn__stream_close_now(s, TN_ENOMEM);
+    }
+    (void)tn__loop_scratch_back(s->h.loop, (char *)b);
+}
+
 /* Run completions: sent writes, then reads the buffer can satisfy (bounded, so a callback
    that keeps asking for zero bytes cannot spin here), then re-arm interest. */
 TN__PRIVATE void tn__stream_pump(tn_stream *s) {
@@ -9471,6 +9520,7 @@ TN__PRIVATE void tn__stream_on_dispatch(tn__defer *d) {
    buffered, otherwise into the read buffer (bounded by max_buffer_size). */
 TN__PRIVATE void tn__stream_read_some(tn_stream *s) {
     long r;
+    tn__stream_unlend(s);   /* (a transport's pending input read again from pump) */
     if (s->rkind == TN__RD_INTO && tn__cbuf_size(s->rbuf) == 0) {
         r = s->ops->read(s, s->rp.into + s->rdone, s->rn - s->rdone);
         if (r > 0) s->rdone += (size_t)r;
@@ -9482,7 +9532,17 @@ TN__PRIVATE void tn__stream_read_some(tn_stream *s) {
             return;
         }
         room = TN__MIN(s->opts.read_chunk_size, s->opts.max_buffer_size - have);
-        if (have == 0 && !s->bulk && (scratch = tn__loop_scratch(s->h.loop)) != NULL) {
+        if (!s->rbuf && !s->bulk && s->lend && (scratch = tn__loop_scratch_lend(s->h.loop)) != NULL) {
+            /* nothing held, and the reader keeps offsets only: it parses in the loop's
+               buffer, lent until the callbacks have run (tn__stream_unlend keeps what they
+               leave): no copy and no allocation for the bytes of a whole message */
+            s->rbuf = tn__cbuf_adopt(scratch, TORNADO_READ_CHUNK_SIZE);
+            s->lent = 1;
+            room = TN__MIN(room, tn__cbuf_room(s->rbuf));
+            r = s->ops->read(s, tn__cbuf_tail(s->rbuf), room);
+            if (r > 0) tn__cbuf_commit(s->rbuf, (size_t)r);
+            else tn__stream_buf_release(s, &s->rbuf);
+        } else if (have == 0 && !s->bulk && (scratch = tn__loop_scratch(s->h.loop)) != NULL) {
             /* nothing held: read into the loop's buffer and keep only what came (a small
                request costs a small allocation, not a read chunk) */
             room = TN__MIN(room, (size_t)TORNADO_READ_CHUNK_SIZE);
@@ -9556,6 +9616,7 @@ TN__PRIVATE void tn__stream_on_io(tn_loop *loop, tn_socket fd, int events, void 
         if (err < 0 && err != TN_ECLOSED) tn__stream_close_now(s, err);
     }
     tn__stream_pump(s);
+    tn__stream_unlend(s);
 }
 
 TN__PRIVATE void tn__stream_on_idle(tn_loop *loop, void *user) {
@@ -9972,6 +10033,8 @@ TN__PRIVATE void tn__stream_cork(tn_stream *s, int on) {
 }
 
 TN__PRIVATE int tn__stream_corked(const tn_stream *s) { return s->corked; }
+
+TN__PRIVATE void tn__stream_lend_reads(tn_stream *s, int on) { s->lend = on != 0; }
 
 /* End the write side through the transport (a socket's FIN; TLS: close_notify first) once
    everything queued is sent: call it from a write callback. Reads go on. */
@@ -23219,6 +23282,9 @@ typedef struct tn__ws_client {
    same (a list in the loop's TN__LOOP_SLOT_WS, at most TN__WS_CONFS long: past that a
    connection gets a copy of its own), freed with the last connection using it. */
 #define TN__WS_CONFS 16
+/* The client's masking buffer (TN__LOOP_SLOT_WS_TX): as large as one read, so a message a
+   read could bring leaves in one write. */
+#define TN__WS_TX_CHUNK TORNADO_READ_CHUNK_SIZE
 typedef struct tn__ws_conf tn__ws_conf;
 struct tn__ws_conf {
     tn__ws_conf *next;             /* in the loop's list */
@@ -23500,16 +23566,22 @@ TN__PRIVATE int tn__ws_frame(tn_ws *ws, int opcode, int fin, const void *data, s
         v[1] = tn_str_make((const char *)data, len);
         rc = tn_stream_writev(TN__WS_S(ws), v, len ? 2 : 1, wcb, ws);
     } else {
-        /* the client masks into a stack buffer: header and payload in pieces, corked so
-           they leave together */
-        char chunk[8192];
-        size_t off = 0;
+        /* the client masks into the loop's buffer for it (made on first need, one per
+           loop): a frame of up to TN__WS_TX_CHUNK bytes leaves in one write; a larger one
+           in pieces, corked so they leave together (the writes copy what the socket does
+           not take at once, so the buffer is free again when each returns) */
+        void **slot = tn__loop_slot(TN__WS_LOOP(ws), TN__LOOP_SLOT_WS_TX);
+        char small[256], *chunk;
+        size_t off = 0, cap;
         int corked = tn__stream_corked(TN__WS_S(ws));
+        if (!*slot) *slot = tn__alloc(tn__loop_alloc(TN__WS_LOOP(ws)), TN__WS_TX_CHUNK);
+        chunk = *slot ? (char *)*slot : small;   /* (out of memory: slower, still correct) */
+        cap = *slot ? TN__WS_TX_CHUNK : sizeof small;
         memcpy(chunk, hdr, (size_t)n);
-        if (!corked && (size_t)n + len > sizeof chunk) tn__stream_cork(TN__WS_S(ws), 1);
+        if (!corked && (size_t)n + len > cap) tn__stream_cork(TN__WS_S(ws), 1);
         rc = TN_OK;
         for (;;) {
-            size_t at = off == 0 ? (size_t)n : 0, take = TN__MIN(len - off, sizeof chunk - at);
+            size_t at = off == 0 ? (size_t)n : 0, take = TN__MIN(len - off, cap - at);
             int last = off + take == len;
             if (take) tn_ws_mask_copy(chunk + at, (const char *)data + off, take, f.mask, off);
             rc = tn_stream_write(TN__WS_S(ws), chunk, at + take, last ? wcb : NULL, last ? ws : NULL);
@@ -23927,6 +23999,7 @@ TN__PRIVATE void tn__ws_start(tn_ws *ws) {
         }
         ws->x->last_pong = (uint32_t)tn_loop_now(TN__WS_LOOP(ws));
     }
+    tn__stream_lend_reads(TN__WS_S(ws), 1);   /* frames are parsed by offset (tn__ws_process) */
     tn__ws_read(ws);
 }
 

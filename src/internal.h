@@ -475,6 +475,8 @@ TN__PRIVATE void tn__defer_queue(tn_loop *loop, tn__defer *d);
 TN__PRIVATE void tn__defer_unqueue(tn_loop *loop, tn__defer *d);
 TN__PRIVATE tn_allocator *tn__loop_alloc(const tn_loop *loop);
 TN__PRIVATE char *tn__loop_scratch(tn_loop *loop);
+TN__PRIVATE char *tn__loop_scratch_lend(tn_loop *loop);
+TN__PRIVATE int tn__loop_scratch_back(tn_loop *loop, const char *p);
 /* Buffer blocks of TN__LOOP_BLOCK bytes (the loop's allocator) that streams borrow for a
    small read or write buffer and give back when it empties: busy connections then call no
    allocator per request (and the heap does not shrink and refault between requests). The
@@ -494,12 +496,12 @@ TN__PRIVATE int tn__loop_fired_reserve(tn_loop *loop, size_t n);
 TN__PRIVATE tn__fired *tn__loop_fired(tn_loop *loop);
 TN__PRIVATE void **tn__loop_backend(tn_loop *loop);
 /* Per-loop state of other modules, one pointer each (tn__loop_slot): the random pool
-   (crypto.c, tn__random_pooled) and the WebSocket options shared by connections (ws_conn.c),
-   allocations the loop frees; then pointers to static data the loop leaves alone: the
+   (crypto.c, tn__random_pooled), the WebSocket options shared by connections and the
+   buffer WebSocket clients mask their frames in (ws_conn.c), allocations the loop frees; then pointers to static data the loop leaves alone: the
    stream's completion code of the read kinds a program may never start (stream.c,
    tn__stream_rdk: one slot a kind, set by the kind's starter). */
 enum {
-    TN__LOOP_SLOT_RANDOM, TN__LOOP_SLOT_WS, TN__LOOP_SLOTS_HEAP,
+    TN__LOOP_SLOT_RANDOM, TN__LOOP_SLOT_WS, TN__LOOP_SLOT_WS_TX, TN__LOOP_SLOTS_HEAP,
     TN__LOOP_SLOT_RD_BYTES = TN__LOOP_SLOTS_HEAP, TN__LOOP_SLOT_RD_UNTIL, TN__LOOP_SLOT_RD_INTO, TN__LOOP_SLOTS
 };
 TN__PRIVATE void **tn__loop_slot(tn_loop *loop, int which);
@@ -578,6 +580,10 @@ TN__PRIVATE void tn__stream_consume(tn_stream *s, size_t n);
 TN__PRIVATE void tn__stream_truncate(tn_stream *s, size_t n);
 TN__PRIVATE void tn__stream_cork(tn_stream *s, int on);
 TN__PRIVATE int tn__stream_corked(const tn_stream *s);
+/* A reader that keeps offsets into the read buffer, never pointers, once its callback has
+   returned (the WebSocket layer) lets its reads go in the loop's buffer: no copy and no
+   allocation for what one read brings; what the callbacks leave is kept as usual. */
+TN__PRIVATE void tn__stream_lend_reads(tn_stream *s, int on);
 TN__PRIVATE int tn__stream_write_space(tn_stream *s, size_t n, char **out);
 TN__PRIVATE int tn__stream_write_commit(tn_stream *s, size_t n);
 TN__PRIVATE int tn__stream_shutdown_write(tn_stream *s);

@@ -101,6 +101,7 @@ struct tn_loop {
     int *dirty;                       /* slots whose interest changed since the last poll */
     size_t ndirty, dirty_cap;
     char *scratch;                    /* tn__loop_scratch: one read buffer for every stream */
+    int scratch_lent;                 /* tn__loop_scratch_lend: a stream reads in it now */
     char *blocks;                     /* tn__loop_block_take: spare blocks, each one's first
                                          bytes linking the next */
     size_t nblocks, blocks_out, blocks_peak;   /* spare, lent, most lent and spare at once */
@@ -143,8 +144,24 @@ TN__PRIVATE tn_allocator *tn__loop_alloc(const tn_loop *loop) { return loop->a; 
    small request, and the allocator sees small requests instead of 64 KiB ones. Valid until
    the caller returns to the loop: nothing may keep it. */
 TN__PRIVATE char *tn__loop_scratch(tn_loop *loop) {
+    if (loop->scratch_lent) return NULL;
     if (!loop->scratch) loop->scratch = (char *)tn__alloc(loop->a, TORNADO_READ_CHUNK_SIZE);
     return loop->scratch;
+}
+
+/* The same buffer lent to one stream as its read buffer while that read's callbacks run
+   (NULL while it is lent already, or out of memory); tn__loop_scratch_back takes it back:
+   1 if p was it. */
+TN__PRIVATE char *tn__loop_scratch_lend(tn_loop *loop) {
+    char *p = tn__loop_scratch(loop);
+    if (p) loop->scratch_lent = 1;
+    return p;
+}
+
+TN__PRIVATE int tn__loop_scratch_back(tn_loop *loop, const char *p) {
+    if (!p || p != loop->scratch) return 0;
+    loop->scratch_lent = 0;
+    return 1;
 }
 
 TN__PRIVATE char *tn__loop_block_take(tn_loop *loop) {

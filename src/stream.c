@@ -88,6 +88,9 @@ struct tn_stream {
     unsigned int reported : 1;     /* the close sequence ran */
     unsigned int delivering : 1;   /* a finished read's callback runs; rdone: its buffered bytes */
     unsigned int bulk : 1;         /* the last read filled its buffer: read straight into rbuf */
+    unsigned int lend : 1;         /* the reader keeps offsets, not pointers, past its callback:
+                                      reads may go in the loop's buffer (tn__stream_lend_reads) */
+    unsigned int lent : 1;         /* rbuf is the loop's buffer, lent while a read's callbacks run */
 };
 
 /* The calls a protocol layer makes per message (in-place writes, consuming input): inlined
@@ -113,6 +116,11 @@ TN__PRIVATE void tn__stream_buf_release(tn_stream *s, tn__cbuf **b) {
     size_t size;
     char *p = tn__cbuf_detach(b, &size);
     if (!p) return;
+    if (b == &s->rbuf && s->lent) {   /* the loop's buffer goes back to the loop */
+        s->lent = 0;
+        (void)tn__loop_scratch_back(s->h.loop, p);
+        return;
+    }
     if (size == TN__LOOP_BLOCK) tn__loop_block_give(s->h.loop, p);
     else tn__free(tn__loop_alloc(s->h.loop), p);
 }
@@ -482,6 +490,24 @@ TN__PRIVATE int tn__stream_try_read(tn_stream *s) {
 
 TN__PRIVATE void tn__stream_read_some(tn_stream *s);
 
+/* The loop's buffer lent for a read goes back once that read's callbacks have run: the
+   bytes they left (a partial frame) move to storage of the stream's own (a closed stream
+   drops them). */
+TN__PRIVATE void tn__stream_unlend(tn_stream *s) {
+    tn__cbuf *b = s->rbuf;
+    size_t n;
+    if (TN__LIKELY(!s->lent)) return;
+    n = tn__cbuf_size(b);
+    s->rbuf = NULL;
+    s->lent = 0;
+    if (n > 0 && !s->closed) {
+        tn__stream_buf_prime(s, &s->rbuf, n);
+        if (tn__cbuf_append(tn__loop_alloc(s->h.loop), &s->rbuf, tn__cbuf_ptr(b), n) != 0)
+            tn__stream_close_now(s, TN_ENOMEM);
+    }
+    (void)tn__loop_scratch_back(s->h.loop, (char *)b);
+}
+
 /* Run completions: sent writes, then reads the buffer can satisfy (bounded, so a callback
    that keeps asking for zero bytes cannot spin here), then re-arm interest. */
 TN__PRIVATE void tn__stream_pump(tn_stream *s) {
@@ -515,6 +541,7 @@ TN__PRIVATE void tn__stream_on_dispatch(tn__defer *d) {
    buffered, otherwise into the read buffer (bounded by max_buffer_size). */
 TN__PRIVATE void tn__stream_read_some(tn_stream *s) {
     long r;
+    tn__stream_unlend(s);   /* (a transport's pending input read again from pump) */
     if (s->rkind == TN__RD_INTO && tn__cbuf_size(s->rbuf) == 0) {
         r = s->ops->read(s, s->rp.into + s->rdone, s->rn - s->rdone);
         if (r > 0) s->rdone += (size_t)r;
@@ -526,7 +553,17 @@ TN__PRIVATE void tn__stream_read_some(tn_stream *s) {
             return;
         }
         room = TN__MIN(s->opts.read_chunk_size, s->opts.max_buffer_size - have);
-        if (have == 0 && !s->bulk && (scratch = tn__loop_scratch(s->h.loop)) != NULL) {
+        if (!s->rbuf && !s->bulk && s->lend && (scratch = tn__loop_scratch_lend(s->h.loop)) != NULL) {
+            /* nothing held, and the reader keeps offsets only: it parses in the loop's
+               buffer, lent until the callbacks have run (tn__stream_unlend keeps what they
+               leave): no copy and no allocation for the bytes of a whole message */
+            s->rbuf = tn__cbuf_adopt(scratch, TORNADO_READ_CHUNK_SIZE);
+            s->lent = 1;
+            room = TN__MIN(room, tn__cbuf_room(s->rbuf));
+            r = s->ops->read(s, tn__cbuf_tail(s->rbuf), room);
+            if (r > 0) tn__cbuf_commit(s->rbuf, (size_t)r);
+            else tn__stream_buf_release(s, &s->rbuf);
+        } else if (have == 0 && !s->bulk && (scratch = tn__loop_scratch(s->h.loop)) != NULL) {
             /* nothing held: read into the loop's buffer and keep only what came (a small
                request costs a small allocation, not a read chunk) */
             room = TN__MIN(room, (size_t)TORNADO_READ_CHUNK_SIZE);
@@ -600,6 +637,7 @@ TN__PRIVATE void tn__stream_on_io(tn_loop *loop, tn_socket fd, int events, void 
         if (err < 0 && err != TN_ECLOSED) tn__stream_close_now(s, err);
     }
     tn__stream_pump(s);
+    tn__stream_unlend(s);
 }
 
 TN__PRIVATE void tn__stream_on_idle(tn_loop *loop, void *user) {
@@ -1016,6 +1054,8 @@ TN__PRIVATE void tn__stream_cork(tn_stream *s, int on) {
 }
 
 TN__PRIVATE int tn__stream_corked(const tn_stream *s) { return s->corked; }
+
+TN__PRIVATE void tn__stream_lend_reads(tn_stream *s, int on) { s->lend = on != 0; }
 
 /* End the write side through the transport (a socket's FIN; TLS: close_notify first) once
    everything queued is sent: call it from a write callback. Reads go on. */

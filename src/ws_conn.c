@@ -47,6 +47,9 @@ typedef struct tn__ws_client {
    same (a list in the loop's TN__LOOP_SLOT_WS, at most TN__WS_CONFS long: past that a
    connection gets a copy of its own), freed with the last connection using it. */
 #define TN__WS_CONFS 16
+/* The client's masking buffer (TN__LOOP_SLOT_WS_TX): as large as one read, so a message a
+   read could bring leaves in one write. */
+#define TN__WS_TX_CHUNK TORNADO_READ_CHUNK_SIZE
 typedef struct tn__ws_conf tn__ws_conf;
 struct tn__ws_conf {
     tn__ws_conf *next;             /* in the loop's list */
@@ -328,16 +331,22 @@ TN__PRIVATE int tn__ws_frame(tn_ws *ws, int opcode, int fin, const void *data, s
         v[1] = tn_str_make((const char *)data, len);
         rc = tn_stream_writev(TN__WS_S(ws), v, len ? 2 : 1, wcb, ws);
     } else {
-        /* the client masks into a stack buffer: header and payload in pieces, corked so
-           they leave together */
-        char chunk[8192];
-        size_t off = 0;
+        /* the client masks into the loop's buffer for it (made on first need, one per
+           loop): a frame of up to TN__WS_TX_CHUNK bytes leaves in one write; a larger one
+           in pieces, corked so they leave together (the writes copy what the socket does
+           not take at once, so the buffer is free again when each returns) */
+        void **slot = tn__loop_slot(TN__WS_LOOP(ws), TN__LOOP_SLOT_WS_TX);
+        char small[256], *chunk;
+        size_t off = 0, cap;
         int corked = tn__stream_corked(TN__WS_S(ws));
+        if (!*slot) *slot = tn__alloc(tn__loop_alloc(TN__WS_LOOP(ws)), TN__WS_TX_CHUNK);
+        chunk = *slot ? (char *)*slot : small;   /* (out of memory: slower, still correct) */
+        cap = *slot ? TN__WS_TX_CHUNK : sizeof small;
         memcpy(chunk, hdr, (size_t)n);
-        if (!corked && (size_t)n + len > sizeof chunk) tn__stream_cork(TN__WS_S(ws), 1);
+        if (!corked && (size_t)n + len > cap) tn__stream_cork(TN__WS_S(ws), 1);
         rc = TN_OK;
         for (;;) {
-            size_t at = off == 0 ? (size_t)n : 0, take = TN__MIN(len - off, sizeof chunk - at);
+            size_t at = off == 0 ? (size_t)n : 0, take = TN__MIN(len - off, cap - at);
             int last = off + take == len;
             if (take) tn_ws_mask_copy(chunk + at, (const char *)data + off, take, f.mask, off);
             rc = tn_stream_write(TN__WS_S(ws), chunk, at + take, last ? wcb : NULL, last ? ws : NULL);
@@ -755,6 +764,7 @@ TN__PRIVATE void tn__ws_start(tn_ws *ws) {
         }
         ws->x->last_pong = (uint32_t)tn_loop_now(TN__WS_LOOP(ws));
     }
+    tn__stream_lend_reads(TN__WS_S(ws), 1);   /* frames are parsed by offset (tn__ws_process) */
     tn__ws_read(ws);
 }
 

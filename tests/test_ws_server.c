@@ -1511,6 +1511,126 @@ TN_TEST(deflate_client_rejects_bad_answers) {
     }
 }
 
+/* ---- reads in the loop's buffer ---- */
+
+/* A WebSocket connection's reads go in the loop's buffer, lent while that read's callbacks
+   run (the frames are parsed by offset), and the client masks in a buffer of the loop's:
+   one loop holds the server and two clients echoing messages of 20 B to 200 KiB (more than
+   one read: frames span reads, and what a read leaves is kept), every echo checked byte for
+   byte, both clients in flight at once (the buffer serves one read after the other). Once
+   warm, 16 KiB echoes allocate (almost) nothing: copying each read into storage of the
+   connection's own costs two allocations per echo (server and client). */
+typedef struct lendc {
+    tn_ws *ws;
+    int up, closed, bad, who;
+    unsigned sent, got, want;
+    size_t size;
+} lendc;
+
+static char *g_lend_buf;
+
+static void lend_fill(char *p, size_t n, unsigned seq, int who) {
+    size_t i;
+    for (i = 0; i < n; i++) p[i] = (char)(i * 31u + (i >> 9) + seq * 7u + (unsigned)who * 101u);
+}
+
+static void lend_send(lendc *c) {
+    lend_fill(g_lend_buf, c->size, c->sent, c->who);
+    TN_OK_RC(tn_ws_send(c->ws, TN_WS_BINARY, g_lend_buf, c->size, NULL, NULL));
+    c->sent++;
+}
+
+static void lend_message(tn_ws *ws, int opcode, tn_str data, void *user) {
+    lendc *c = (lendc *)user;
+    char *want = (char *)malloc(c->size ? c->size : 1);
+    (void)ws;
+    lend_fill(want, c->size, c->got, c->who);
+    if (opcode != TN_WS_BINARY || data.len != c->size || memcmp(data.ptr, want, c->size) != 0) c->bad++;
+    free(want);
+    c->got++;
+    if (c->sent < c->want) lend_send(c);
+}
+
+static void lend_connected(tn_ws *ws, int status, int http_status, void *user) {
+    lendc *c = (lendc *)user;
+    (void)ws;
+    (void)http_status;
+    TN_EQ_RC(status, TN_OK);
+    c->up = 1;
+}
+
+static void lend_close(tn_ws *ws, int code, tn_str reason, void *user) {
+    (void)ws;
+    (void)code;
+    (void)reason;
+    ((lendc *)user)->closed = 1;
+}
+
+/* Each client echoes `count` messages of `size` bytes, both at once; returns when done. */
+static void lend_round(tn_loop *loop, lendc *c, size_t size, unsigned count) {
+    int i, spins = 0;
+    for (i = 0; i < 2; i++) {
+        c[i].size = size;
+        c[i].sent = c[i].got = 0;
+        c[i].want = count;
+        lend_send(&c[i]);
+    }
+    while ((c[0].got < count || c[1].got < count) && spins++ < 200000) tn_loop_run_once(loop, 10);
+    for (i = 0; i < 2; i++) {
+        TN_CHECKF(c[i].got == count, "client %d: %u of %u echoes of %lu bytes", i, c[i].got, count, (unsigned long)size);
+        TN_EQ_INT(c[i].bad, 0);
+    }
+}
+
+TN_TEST(reads_in_the_loop_buffer) {
+    static counting_alloc ca;
+    static const size_t sizes[] = { 20, 16384, 65000, 65536 - 24, 65536 + 3, 200000 };
+    lendc c[2];
+    tn_ws_handler h;
+    tn_ws_opts o;
+    server *s;
+    char url[64];
+    long before;
+    size_t k;
+    int i, spins = 0;
+    g_lend_buf = (char *)malloc(200000);
+    memset(c, 0, sizeof c);
+    memset(&h, 0, sizeof h);
+    h.on_message = lend_message;
+    h.on_close = lend_close;
+    memset(&o, 0, sizeof o);
+    o.max_message_size = 1u << 20;
+    g_loop_ca = &ca;
+    s = start_server_opts(&o, 0);
+    g_loop_ca = NULL;
+    s->no_send_cb = 1;
+    snprintf(url, sizeof url, "ws://127.0.0.1:%d/lend", s->port);
+    for (i = 0; i < 2; i++) {
+        c[i].who = i;
+        TN_OK_RC(tn_ws_connect(s->loop, url, &o, &h, lend_connected, &c[i], &c[i].ws));
+    }
+    while ((!c[0].up || !c[1].up) && spins++ < 1000) tn_loop_run_once(s->loop, 10);
+    TN_CHECK(c[0].up && c[1].up);
+    for (k = 0; k < sizeof sizes / sizeof sizes[0]; k++) lend_round(s->loop, c, sizes[k], 5);
+    lend_round(s->loop, c, 16384, 20);   /* warm */
+    before = ca.total + ca.reallocs;
+    lend_round(s->loop, c, 16384, 200);
+    TN_CHECKF(ca.total + ca.reallocs - before <= 40, "%ld allocations for 400 echoes of 16 KiB",
+              ca.total + ca.reallocs - before);
+    TN_EQ_INT(s->messages, 2 * (6 * 5 + 20 + 200));
+    for (i = 0; i < 2; i++) TN_OK_RC(tn_ws_close(c[i].ws, 1000, NULL, 0));
+    spins = 0;
+    while ((!c[0].closed || !c[1].closed || s->closes < 2) && spins++ < 1000) tn_loop_run_once(s->loop, 10);
+    TN_CHECK(c[0].closed && c[1].closed);
+    TN_EQ_INT(s->closes, 2);
+    TN_OK_RC(tn_http_server_close(s->srv, 1000, NULL, NULL));
+    for (spins = 0; spins < 20; spins++) tn_loop_run_once(s->loop, 5);
+    TN_OK_RC(tn_loop_free(s->loop));
+    free(s);
+    free(g_lend_buf);
+    TN_EQ_INT(ca.live, 0);
+}
+
 /* ---- memory: many idle WebSocket connections ---- */
 
 TN_TEST(idle_connections_memory) {
@@ -1777,6 +1897,7 @@ TN_TESTS(
     TN_CASE(interop_websockets_client_deflate),
     TN_CASE(interop_tornado_server_deflate),
     TN_CASE(interop_websockets_server_deflate),
+    TN_CASE(reads_in_the_loop_buffer),
     TN_CASE(idle_connections_memory),
     TN_CASE(options_shared_and_own)
 )
