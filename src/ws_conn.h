@@ -106,6 +106,9 @@ typedef int (*tn_ws_origin_fn)(tn_str origin, tn_str host, void *user);
                              connection as the HTTP client's default: verifying the server
                              against the system store, ALPN http/1.1. The URL's host is sent
                              by SNI and verified against the certificate. Not used for ws://
+     (a client masks each frame with a fresh key from the loop's random pool into one buffer
+     of TORNADO_READ_CHUNK_SIZE bytes per loop, made at its first send: a frame up to that
+     size leaves in one write)
    Both:
      compression             permessage-deflate (RFC 7692; needs the deflate codec, else
                              ignored): NULL = off (Tornado's compression_options None), a
