@@ -5174,9 +5174,10 @@ TN__PRIVATE void tn__stream_consume(tn_stream *s, size_t n);
 TN__PRIVATE void tn__stream_truncate(tn_stream *s, size_t n);
 TN__PRIVATE void tn__stream_cork(tn_stream *s, int on);
 TN__PRIVATE int tn__stream_corked(const tn_stream *s);
-/* A reader that keeps offsets into the read buffer, never pointers, once its callback has
-   returned (the WebSocket layer) lets its reads go in the loop's buffer: no copy and no
-   allocation for what one read brings; what the callbacks leave is kept as usual. */
+/* A protocol layer whose fill callbacks keep offsets into the read buffer, never pointers,
+   once they return (the WebSocket layer; not the HTTP server, whose requests are slices of
+   it) lets its reads go in the loop's buffer, as the public read kinds' always do: no copy
+   and no allocation for what one read brings; what the callbacks leave is kept as usual. */
 TN__PRIVATE void tn__stream_lend_reads(tn_stream *s, int on);
 TN__PRIVATE int tn__stream_write_space(tn_stream *s, size_t n, char **out);
 TN__PRIVATE int tn__stream_write_commit(tn_stream *s, size_t n);
@@ -9070,8 +9071,9 @@ struct tn_stream {
     unsigned int reported : 1;     /* the close sequence ran */
     unsigned int delivering : 1;   /* a finished read's callback runs; rdone: its buffered bytes */
     unsigned int bulk : 1;         /* the last read filled its buffer: read straight into rbuf */
-    unsigned int lend : 1;         /* the reader keeps offsets, not pointers, past its callback:
-                                      reads may go in the loop's buffer (tn__stream_lend_reads) */
+    unsigned int lend : 1;         /* a fill's reader keeps offsets, not pointers, past its
+                                      callback: reads may go in the loop's buffer, as the
+                                      public kinds' do (tn__stream_lend_reads) */
     unsigned int lent : 1;         /* rbuf is the loop's buffer, lent while a read's callbacks run */
 };
 
@@ -9535,10 +9537,13 @@ TN__PRIVATE void tn__stream_read_some(tn_stream *s) {
             return;
         }
         room = TN__MIN(s->opts.read_chunk_size, s->opts.max_buffer_size - have);
-        if (!s->rbuf && !s->bulk && s->lend && (scratch = tn__loop_scratch_lend(s->h.loop)) != NULL) {
-            /* nothing held, and the reader keeps offsets only: it parses in the loop's
-               buffer, lent until the callbacks have run (tn__stream_unlend keeps what they
-               leave): no copy and no allocation for the bytes of a whole message */
+        if (!s->rbuf && !s->bulk && (s->lend || s->rkind != TN__RD_FILL) &&
+            (scratch = tn__loop_scratch_lend(s->h.loop)) != NULL) {
+            /* nothing held, and the reader keeps no pointer into the buffer past its
+               callback (the public reads' data is valid until the callback returns; a
+               protocol layer's fill says so with tn__stream_lend_reads): it reads in the
+               loop's buffer, lent until the callbacks have run (tn__stream_unlend keeps
+               what they leave): no copy and no allocation for the bytes of a whole read */
             s->rbuf = tn__cbuf_adopt(scratch, TORNADO_READ_CHUNK_SIZE);
             s->lent = 1;
             room = TN__MIN(room, tn__cbuf_room(s->rbuf));

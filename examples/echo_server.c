@@ -18,6 +18,11 @@ static void start_read(tn_stream *s) {
     if (tn_stream_read_bytes(s, 65536, TN_READ_PARTIAL, on_read, NULL) != 0) tn_stream_close(s, NULL, NULL);
 }
 
+static void on_written(tn_stream *s, int status, void *user) {
+    (void)user;
+    if (status == TN_OK) start_read(s);
+}
+
 static void on_read(tn_stream *s, int status, tn_str data, void *user) {
     (void)user;
     if (status < 0) return;   /* the peer left: the stream closes and frees itself */
@@ -25,7 +30,10 @@ static void on_read(tn_stream *s, int status, tn_str data, void *user) {
         tn_stream_close(s, NULL, NULL);
         return;
     }
-    start_read(s);
+    /* backpressure: a peer that does not read what it gets back is not read from either
+       (the next read waits until the socket took this echo) */
+    if (tn_stream_write_buffer_size(s) == 0) start_read(s);
+    else if (tn_stream_write(s, NULL, 0, on_written, NULL) != 0) tn_stream_close(s, NULL, NULL);
 }
 
 static void on_conn(tn_tcp_server *srv, tn_stream *s, const tn_addr *peer, void *user) {

@@ -580,9 +580,10 @@ TN__PRIVATE void tn__stream_consume(tn_stream *s, size_t n);
 TN__PRIVATE void tn__stream_truncate(tn_stream *s, size_t n);
 TN__PRIVATE void tn__stream_cork(tn_stream *s, int on);
 TN__PRIVATE int tn__stream_corked(const tn_stream *s);
-/* A reader that keeps offsets into the read buffer, never pointers, once its callback has
-   returned (the WebSocket layer) lets its reads go in the loop's buffer: no copy and no
-   allocation for what one read brings; what the callbacks leave is kept as usual. */
+/* A protocol layer whose fill callbacks keep offsets into the read buffer, never pointers,
+   once they return (the WebSocket layer; not the HTTP server, whose requests are slices of
+   it) lets its reads go in the loop's buffer, as the public read kinds' always do: no copy
+   and no allocation for what one read brings; what the callbacks leave is kept as usual. */
 TN__PRIVATE void tn__stream_lend_reads(tn_stream *s, int on);
 TN__PRIVATE int tn__stream_write_space(tn_stream *s, size_t n, char **out);
 TN__PRIVATE int tn__stream_write_commit(tn_stream *s, size_t n);

@@ -88,8 +88,9 @@ struct tn_stream {
     unsigned int reported : 1;     /* the close sequence ran */
     unsigned int delivering : 1;   /* a finished read's callback runs; rdone: its buffered bytes */
     unsigned int bulk : 1;         /* the last read filled its buffer: read straight into rbuf */
-    unsigned int lend : 1;         /* the reader keeps offsets, not pointers, past its callback:
-                                      reads may go in the loop's buffer (tn__stream_lend_reads) */
+    unsigned int lend : 1;         /* a fill's reader keeps offsets, not pointers, past its
+                                      callback: reads may go in the loop's buffer, as the
+                                      public kinds' do (tn__stream_lend_reads) */
     unsigned int lent : 1;         /* rbuf is the loop's buffer, lent while a read's callbacks run */
 };
 
@@ -553,10 +554,13 @@ TN__PRIVATE void tn__stream_read_some(tn_stream *s) {
             return;
         }
         room = TN__MIN(s->opts.read_chunk_size, s->opts.max_buffer_size - have);
-        if (!s->rbuf && !s->bulk && s->lend && (scratch = tn__loop_scratch_lend(s->h.loop)) != NULL) {
-            /* nothing held, and the reader keeps offsets only: it parses in the loop's
-               buffer, lent until the callbacks have run (tn__stream_unlend keeps what they
-               leave): no copy and no allocation for the bytes of a whole message */
+        if (!s->rbuf && !s->bulk && (s->lend || s->rkind != TN__RD_FILL) &&
+            (scratch = tn__loop_scratch_lend(s->h.loop)) != NULL) {
+            /* nothing held, and the reader keeps no pointer into the buffer past its
+               callback (the public reads' data is valid until the callback returns; a
+               protocol layer's fill says so with tn__stream_lend_reads): it reads in the
+               loop's buffer, lent until the callbacks have run (tn__stream_unlend keeps
+               what they leave): no copy and no allocation for the bytes of a whole read */
             s->rbuf = tn__cbuf_adopt(scratch, TORNADO_READ_CHUNK_SIZE);
             s->lent = 1;
             room = TN__MIN(room, tn__cbuf_room(s->rbuf));
