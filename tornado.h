@@ -5091,9 +5091,10 @@ TN__PRIVATE tn__fired *tn__loop_fired(tn_loop *loop);
 TN__PRIVATE void **tn__loop_backend(tn_loop *loop);
 /* Per-loop state of other modules, one pointer each (tn__loop_slot): the random pool
    (crypto.c, tn__random_pooled), the WebSocket options shared by connections and the
-   buffer WebSocket clients mask their frames in (ws_conn.c), allocations the loop frees; then pointers to static data the loop leaves alone: the
-   stream's completion code of the read kinds a program may never start (stream.c,
-   tn__stream_rdk: one slot a kind, set by the kind's starter). */
+   buffer WebSocket clients mask their frames in (ws_conn.c), allocations the loop frees;
+   then pointers to static data the loop leaves alone: the stream's completion code of the
+   read kinds a program may never start (stream.c, tn__stream_rdk: one slot a kind, set by
+   the kind's starter). */
 enum {
     TN__LOOP_SLOT_RANDOM, TN__LOOP_SLOT_WS, TN__LOOP_SLOT_WS_TX, TN__LOOP_SLOTS_HEAP,
     TN__LOOP_SLOT_RD_BYTES = TN__LOOP_SLOTS_HEAP, TN__LOOP_SLOT_RD_UNTIL, TN__LOOP_SLOT_RD_INTO, TN__LOOP_SLOTS
@@ -9498,6 +9499,7 @@ TN__PRIVATE void tn__stream_pump(tn_stream *s) {
     int rounds = 0;
     if (s->closed) {
         tn__stream_finish_close(s);
+        tn__stream_unlend(s);
         return;
     }
     tn__stream_complete_writes(s);
@@ -9514,6 +9516,7 @@ TN__PRIVATE void tn__stream_pump(tn_stream *s) {
     }
     if (s->closed) tn__stream_queue(s);   /* the close sequence runs from the loop */
     else tn__stream_update_events(s);
+    tn__stream_unlend(s);   /* the loop's buffer goes back before the loop goes on */
 }
 
 TN__PRIVATE void tn__stream_on_dispatch(tn__defer *d) {
@@ -9624,7 +9627,6 @@ TN__PRIVATE void tn__stream_on_io(tn_loop *loop, tn_socket fd, int events, void 
         if (err < 0 && err != TN_ECLOSED) tn__stream_close_now(s, err);
     }
     tn__stream_pump(s);
-    tn__stream_unlend(s);
 }
 
 TN__PRIVATE void tn__stream_on_idle(tn_loop *loop, void *user) {

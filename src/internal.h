@@ -497,9 +497,10 @@ TN__PRIVATE tn__fired *tn__loop_fired(tn_loop *loop);
 TN__PRIVATE void **tn__loop_backend(tn_loop *loop);
 /* Per-loop state of other modules, one pointer each (tn__loop_slot): the random pool
    (crypto.c, tn__random_pooled), the WebSocket options shared by connections and the
-   buffer WebSocket clients mask their frames in (ws_conn.c), allocations the loop frees; then pointers to static data the loop leaves alone: the
-   stream's completion code of the read kinds a program may never start (stream.c,
-   tn__stream_rdk: one slot a kind, set by the kind's starter). */
+   buffer WebSocket clients mask their frames in (ws_conn.c), allocations the loop frees;
+   then pointers to static data the loop leaves alone: the stream's completion code of the
+   read kinds a program may never start (stream.c, tn__stream_rdk: one slot a kind, set by
+   the kind's starter). */
 enum {
     TN__LOOP_SLOT_RANDOM, TN__LOOP_SLOT_WS, TN__LOOP_SLOT_WS_TX, TN__LOOP_SLOTS_HEAP,
     TN__LOOP_SLOT_RD_BYTES = TN__LOOP_SLOTS_HEAP, TN__LOOP_SLOT_RD_UNTIL, TN__LOOP_SLOT_RD_INTO, TN__LOOP_SLOTS

@@ -515,6 +515,7 @@ TN__PRIVATE void tn__stream_pump(tn_stream *s) {
     int rounds = 0;
     if (s->closed) {
         tn__stream_finish_close(s);
+        tn__stream_unlend(s);
         return;
     }
     tn__stream_complete_writes(s);
@@ -531,6 +532,7 @@ TN__PRIVATE void tn__stream_pump(tn_stream *s) {
     }
     if (s->closed) tn__stream_queue(s);   /* the close sequence runs from the loop */
     else tn__stream_update_events(s);
+    tn__stream_unlend(s);   /* the loop's buffer goes back before the loop goes on */
 }
 
 TN__PRIVATE void tn__stream_on_dispatch(tn__defer *d) {
@@ -641,7 +643,6 @@ TN__PRIVATE void tn__stream_on_io(tn_loop *loop, tn_socket fd, int events, void 
         if (err < 0 && err != TN_ECLOSED) tn__stream_close_now(s, err);
     }
     tn__stream_pump(s);
-    tn__stream_unlend(s);
 }
 
 TN__PRIVATE void tn__stream_on_idle(tn_loop *loop, void *user) {
