@@ -19265,10 +19265,11 @@ struct tn_http_gzip_codec {
     void (*start)(tn_request *r, int status);
     /* a streamed piece (flush TN_DEFLATE_SYNC, or TN_DEFLATE_FINISH at the end) into r->gzbuf */
     int (*piece)(tn_request *r, const void *data, size_t len, int flush, size_t *n);
-    int (*inflate_body)(tn_request *r);
+    /* a buffered gzip body inflated; on an error answered (tn__hc_fail) and nonzero */
+    int (*inflate_body)(tn__hconn *c, tn_request *r);
     int (*inflate_piece)(tn__hconn *c, tn_request *r, tn_str data);
-    void (*setup)(tn_request *r);                    /* decompress_request: a body's head */
-    void (*release)(tn_allocator *a, tn_request *r); /* the request's codec state freed */
+    void (*setup)(tn_request *r);                    /* a head with a body: decompress_request */
+    void (*release)(tn_allocator *a, tn_request *r); /* the request's codec state, if any, freed */
 };
 #endif
 
@@ -19291,6 +19292,14 @@ struct tn__hconn {                 /* (its server: tn__hc_srv, through the tcp s
 #define TN__HCF_READING 1u         /* a fill is pending */
 #define TN__HCF_WATCH 2u           /* the stream's close watch is on (tn__hc_watch) */
 
+/* Streamed request bodies (tn_request_stream_body): reached only through srv->sb. */
+struct tn__hs_sb_ops {
+    /* the head is complete and the handler streams the body: take it from here */
+    void (*head)(tn__hconn *c, tn_request *r, const char *base, size_t head_len);
+    /* state TN__HC_BODY: the buffered bytes, data */
+    void (*body)(tn__hconn *c, tn_request *r, tn_str data);
+};
+
 struct tn_http_server {
     tn_loop *loop;
     tn_tcp_server *tcp;
@@ -19299,6 +19308,9 @@ struct tn_http_server {
     size_t server_header_len;
     tn_request_cb on_request;
     void *user;
+    /* streamed request bodies' code (tn__hs_sb), set by tn_request_stream_body: a program
+       that never streams a body does not link it (--gc-sections) */
+    const struct tn__hs_sb_ops *sb;
     size_t nconns;                 /* connections (not detached): the tcp server lists them */
     tn_request *free_reqs;         /* reusable request objects */
     size_t nfree;
@@ -19522,7 +19534,7 @@ TN__PRIVATE tn_request *tn__hs_req_get(tn_http_server *srv) {
    a server with opts.gzip ever has any). */
 TN__PRIVATE void tn__hs_req_codec_free(tn_allocator *a, tn_request *r) {
 #if TN_HAS_DEFLATE
-    if (r->srv->opts.gzip && (r->gz || r->inf || r->gzbuf || r->inflated)) r->srv->opts.gzip->release(a, r);
+    if (r->srv->opts.gzip) r->srv->opts.gzip->release(a, r);
 #else
     (void)a;
     (void)r;
@@ -20514,6 +20526,7 @@ TN__PRIVATE void tn__hc_on_data(tn_stream *s, int status, tn_str data, void *use
    X-Consumed-Content-Encoding (Tornado's) and the body is inflated. */
 TN__PRIVATE void tn__hs_req_gunzip_setup(tn_request *r) {
     size_t i;
+    if (!r->srv->opts.decompress_request) return;
     for (i = 0; i < r->p.num_headers; i++) {
         tn_http_header *h = &r->p.headers[i];
         if (tn_str_ieq(h->name, tn_str_c("Content-Encoding"))) {
@@ -20573,6 +20586,15 @@ TN__PRIVATE int tn__hs_req_inflate_body(tn_request *r) {
     return 0;
 }
 
+TN__PRIVATE int tn__hs_req_gunzip_body(tn__hconn *c, tn_request *r) {
+    int st = tn__hs_req_inflate_body(r);
+    if (st) {
+        TN__LLOG(r->srv->loop, TN_LOG_DEBUG, TN_EBAD_DEFLATE, "http: gzip request body: answered %d", st);
+        tn__hc_fail(c, st);
+    }
+    return st;
+}
+
 /* A streamed gzip body: inflate a piece and hand the output to the body callback.
    Returns 0, 1 (the request is gone), -1 (an error was reported; the connection closes). */
 TN__PRIVATE int tn__hs_req_inflate_piece(tn__hconn *c, tn_request *r, tn_str data) {
@@ -20604,6 +20626,7 @@ TN__PRIVATE int tn__hs_req_inflate_piece(tn__hconn *c, tn_request *r, tn_str dat
 }
 
 TN__PRIVATE void tn__hs_gzip_release(tn_allocator *a, tn_request *r) {
+    if (!r->gz && !r->inf && !r->gzbuf && !r->inflated) return;
     tn_deflater_free(r->gz);
     tn_inflater_free(r->inf);
     tn__free(a, r->gzbuf);
@@ -20616,7 +20639,7 @@ TN__PRIVATE void tn__hs_gzip_release(tn_allocator *a, tn_request *r) {
 
 TN_API const tn_http_gzip_codec *tn_http_gzip(void) {
     static const tn_http_gzip_codec codec = { tn__hs_gzip_whole, tn__hs_gzip_start, tn__hs_gzip_piece,
-                                              tn__hs_req_inflate_body, tn__hs_req_inflate_piece,
+                                              tn__hs_req_gunzip_body, tn__hs_req_inflate_piece,
                                               tn__hs_req_gunzip_setup, tn__hs_gzip_release };
     return &codec;
 }
@@ -20627,14 +20650,7 @@ TN_API const tn_http_gzip_codec *tn_http_gzip(void) { return NULL; }
 TN__HS_HOT void tn__hc_dispatch(tn__hconn *c) {
     tn_request *r = c->req;
 #if TN_HAS_DEFLATE
-    if (r->gunzip) {
-        int st = tn__hc_srv(c)->opts.gzip->inflate_body(r);
-        if (st) {
-            TN__LLOG(tn__hc_srv(c)->loop, TN_LOG_DEBUG, TN_EBAD_DEFLATE, "http: gzip request body: answered %d", st);
-            tn__hc_fail(c, st);
-            return;
-        }
-    }
+    if (r->gunzip && tn__hc_srv(c)->opts.gzip->inflate_body(c, r) != 0) return;   /* answered */
 #endif
     /* pipelined requests behind this one: hold responses, send them together */
     if (tn__stream_peek(tn__hc_stream(c)).len > r->held) tn__stream_cork(tn__hc_stream(c), 1);
@@ -20717,7 +20733,7 @@ TN__PRIVATE void tn__hc_head_done(tn__hconn *c, const char *base, size_t head_le
 #endif
     if (srv->opts.xheaders) tn__hs_req_apply_xheaders(r);   /* else remote_ip is filled on demand */
 #if TN_HAS_DEFLATE
-    if (srv->opts.decompress_request && srv->opts.gzip && r->p.body_kind != TN_HTTP_BODY_NONE) srv->opts.gzip->setup(r);
+    if (srv->opts.gzip && r->p.body_kind != TN_HTTP_BODY_NONE) srv->opts.gzip->setup(r);
 #endif
 #if !defined(__OPTIMIZE_SIZE__)
     if (r->p.body_kind == TN_HTTP_BODY_CHUNKED) {   /* a fresh decoder */
@@ -20738,40 +20754,99 @@ TN__PRIVATE void tn__hc_head_done(tn__hconn *c, const char *base, size_t head_le
         tn__stream_peek(tn__hc_stream(c)).len == head_len) {
         (void)tn_stream_write(tn__hc_stream(c), "HTTP/1.1 100 Continue\r\n\r\n", 25, NULL, NULL);
     }
-    if (r->body_cb) {
-        /* streamed body: the head moves out of the buffer so the body can be consumed */
-        r->own = (char *)tn__alloc(tn__loop_alloc(srv->loop), head_len);
-        if (!r->own) {
-            tn__hc_fail(c, 503);
-            return;
-        }
-        memcpy(r->own, base, head_len);
-        tn__hs_req_rebase(r, r->own);
-        tn__stream_consume(tn__hc_stream(c), head_len);
-        r->held = 0;
-        r->body_left = r->p.body_kind == TN_HTTP_BODY_LENGTH ? r->p.content_length : 0;
+    if (r->body_cb) {   /* (set from on_headers: tn_request_stream_body set srv->sb) */
+        srv->sb->head(c, r, base, head_len);
+        return;
     }
     if (r->p.body_kind == TN_HTTP_BODY_NONE) {
-        if (r->body_cb) {
-            r->streaming_done = 1;
-            c->state = TN__HC_HANDLER;
-            r->dispatched = 1;
-            r->body_cb(r, TN_OK, tn_str_make(NULL, 0), r->body_user);
-            return;
-        }
         tn__hc_dispatch(c);
         return;
     }
     c->state = TN__HC_BODY;
     tn__hc_deadline(c, TN__TQ_BODY);
-    if (r->body_cb) {
-        r->dispatched = 1;   /* the handler owns it from on_headers on */
-        tn__hc_unwatch(c);
-    }
     tn__hc_process(c);
 }
 
 
+/* Work on whatever the stream holds, by state; read more when needed. */
+TN__PRIVATE void tn__hc_process(tn__hconn *c) {
+    tn_http_server *srv = tn__hc_srv(c);
+    tn_str data = tn__stream_peek(tn__hc_stream(c));
+    tn_request *r;
+    int rc;
+    if (c->state == TN__HC_HEAD) {
+        if (data.len == 0) {
+            tn__hc_deadline(c, TN__TQ_IDLE);
+            tn__hc_fill(c, 0);
+            return;
+        }
+        int fresh = !c->req;
+        if (fresh) {
+            if (!(c->req = tn__hs_req_get(srv))) {
+                tn__hc_fail(c, 503);
+                return;
+            }
+            c->req->conn = c;
+        }
+        r = c->req;
+        rc = tn_http_parse_request(data.ptr, data.len, &r->p);
+        /* the first byte of a request: it must now arrive whole in header_timeout (a head
+           that is here whole goes on at once: its next deadline, if any, is set below) */
+        if (rc == TN_EINCOMPLETE) {
+            if (fresh) tn__hc_deadline(c, TN__TQ_HEADER);
+            tn__hc_fill(c, data.len);
+            return;
+        }
+        if (rc < 0) {
+            int st = tn_http_error_status(rc);
+            TN__LLOG(srv->loop, TN_LOG_DEBUG, rc, "http: bad request: answered %d", st ? st : 400);
+            tn__hc_fail(c, st ? st : 400);
+            return;
+        }
+        if (fresh && srv->opts.on_headers) tn__hc_deadline(c, TN__TQ_HEADER);   /* (on_headers may keep it) */
+        tn__hc_head_done(c, data.ptr, (size_t)rc);
+        return;
+    }
+    if (c->state != TN__HC_BODY) return;
+    r = c->req;
+    if (r->body_cb) {
+        srv->sb->body(c, r, data);
+        return;
+    }
+    if (data.ptr != r->base) tn__hs_req_rebase(r, data.ptr);   /* the buffer grew and moved */
+    if (r->p.body_kind == TN_HTTP_BODY_LENGTH) {
+        if (data.len - r->head_len >= r->p.content_length) {
+            r->body = tn_str_make(data.ptr + r->head_len, (size_t)r->p.content_length);
+            r->held = r->head_len + (size_t)r->p.content_length;
+            tn__hc_dispatch(c);
+            return;
+        }
+        tn__hc_fill(c, data.len);
+        return;
+    }
+    /* buffered chunked body: decode in place right after the decoded part */
+    if (data.len > r->dec_end) {
+        char *raw = (char *)(uintptr_t)data.ptr + r->dec_end;
+        size_t len = data.len - r->dec_end;
+        rc = tn_http_decode_chunked(&r->chunked, raw, &len);
+        if (rc < 0 && rc != TN_EINCOMPLETE) {
+            tn__hc_fail(c, tn_http_error_status(rc));   /* 413 body, 431 trailer, 400 framing */
+            return;
+        }
+        r->dec_end += len;
+        /* keep the decoded body and (when complete) the next request's bytes; drop the rest */
+        tn__stream_truncate(tn__hc_stream(c), r->dec_end + (rc >= 0 ? (size_t)rc : 0));
+        if (rc >= 0) {
+            r->body = tn_str_make(data.ptr + r->head_len, r->dec_end - r->head_len);
+            r->held = r->dec_end;
+            tn__hc_dispatch(c);
+            return;
+        }
+    }
+    tn__hc_fill(c, r->dec_end);
+}
+
+/* ---- streamed request bodies (tn_request_stream_body) ---- */
 /* A streamed body piece to the handler (inflated first with decompress_request). Returns
    0, 1 (the request is gone), -1 (an error was reported). */
 TN__PRIVATE int tn__hc_body_piece(tn__hconn *c, tn_request *r, tn_str data) {
@@ -20821,105 +20896,70 @@ TN__PRIVATE int tn__hc_stream_body(tn__hconn *c, tn_str data) {
     }
 }
 
-/* Work on whatever the stream holds, by state; read more when needed. */
-TN__PRIVATE void tn__hc_process(tn__hconn *c) {
-    tn_http_server *srv = tn__hc_srv(c);
-    tn_str data = tn__stream_peek(tn__hc_stream(c));
-    tn_request *r;
-    int rc;
-    if (c->state == TN__HC_HEAD) {
-        if (data.len == 0) {
-            tn__hc_deadline(c, TN__TQ_IDLE);
-            tn__hc_fill(c, 0);
-            return;
-        }
-        int fresh = !c->req;
-        if (fresh) {
-            if (!(c->req = tn__hs_req_get(srv))) {
-                tn__hc_fail(c, 503);
-                return;
-            }
-            c->req->conn = c;
-        }
-        r = c->req;
-        rc = tn_http_parse_request(data.ptr, data.len, &r->p);
-        /* the first byte of a request: it must now arrive whole in header_timeout (a head
-           that is here whole goes on at once: its next deadline, if any, is set below) */
-        if (rc == TN_EINCOMPLETE) {
-            if (fresh) tn__hc_deadline(c, TN__TQ_HEADER);
-            tn__hc_fill(c, data.len);
-            return;
-        }
-        if (rc < 0) {
-            int st = tn_http_error_status(rc);
-            TN__LLOG(srv->loop, TN_LOG_DEBUG, rc, "http: bad request: answered %d", st ? st : 400);
-            tn__hc_fail(c, st ? st : 400);
-            return;
-        }
-        if (fresh && srv->opts.on_headers) tn__hc_deadline(c, TN__TQ_HEADER);   /* (on_headers may keep it) */
-        tn__hc_head_done(c, data.ptr, (size_t)rc);
+/* The streamed body's head: it moves out of the buffer so the body can be consumed, and
+   the body (if any) is read. */
+TN__PRIVATE void tn__hs_sb_head(tn__hconn *c, tn_request *r, const char *base, size_t head_len) {
+    r->own = (char *)tn__alloc(tn__loop_alloc(r->srv->loop), head_len);
+    if (!r->own) {
+        tn__hc_fail(c, 503);
         return;
     }
-    if (c->state != TN__HC_BODY) return;
-    r = c->req;
-    if (r->body_cb) {
-        if (data.len > 0 && !r->paused) {
-            int ended = tn__hc_stream_body(c, data);
-            if (ended < 0 || c->req != r) return;
-            if (ended) {
-                if (!r->conn) return;
+    memcpy(r->own, base, head_len);
+    tn__hs_req_rebase(r, r->own);
+    tn__stream_consume(tn__hc_stream(c), head_len);
+    r->held = 0;
+    r->body_left = r->p.body_kind == TN_HTTP_BODY_LENGTH ? r->p.content_length : 0;
+    if (r->p.body_kind == TN_HTTP_BODY_NONE) {
+        r->streaming_done = 1;
+        c->state = TN__HC_HANDLER;
+        r->dispatched = 1;
+        r->body_cb(r, TN_OK, tn_str_make(NULL, 0), r->body_user);
+        return;
+    }
+    c->state = TN__HC_BODY;
+    tn__hc_deadline(c, TN__TQ_BODY);
+    r->dispatched = 1;   /* the handler owns it from on_headers on */
+    tn__hc_unwatch(c);
+    tn__hc_process(c);
+}
+
+/* The streamed body's bytes (state TN__HC_BODY): handed out, then read on unless paused. */
+TN__PRIVATE void tn__hs_sb_body(tn__hconn *c, tn_request *r, tn_str data) {
+    if (data.len > 0 && !r->paused) {
+        int ended = tn__hc_stream_body(c, data);
+        if (ended < 0 || c->req != r) return;
+        if (ended) {
+            if (!r->conn) return;
 #if TN_HAS_DEFLATE
-                if (r->gunzip && r->inf && !r->inf_end) {   /* the gzip stream stopped early */
-                    r->streaming_done = 1;
-                    r->body_cb(r, TN_EBAD_DEFLATE, tn_str_make(NULL, 0), r->body_user);
-                    if (c->req == r) (void)tn_stream_abort(tn__hc_stream(c), TN_EBAD_DEFLATE);
-                    return;
-                }
-#endif
+            if (r->gunzip && r->inf && !r->inf_end) {   /* the gzip stream stopped early */
                 r->streaming_done = 1;
-                r->held = 0;
-                c->state = TN__HC_HANDLER;
-                tn__hc_watch(c, 1);
-                tn__hc_deadline(c, TN__TQ_NONE);
-                r->body_cb(r, TN_OK, tn_str_make(NULL, 0), r->body_user);
+                r->body_cb(r, TN_EBAD_DEFLATE, tn_str_make(NULL, 0), r->body_user);
+                if (c->req == r) (void)tn_stream_abort(tn__hc_stream(c), TN_EBAD_DEFLATE);
                 return;
             }
-            data = tn__stream_peek(tn__hc_stream(c));
-        }
-        if (!r->paused) tn__hc_fill(c, data.len);
-        return;
-    }
-    if (data.ptr != r->base) tn__hs_req_rebase(r, data.ptr);   /* the buffer grew and moved */
-    if (r->p.body_kind == TN_HTTP_BODY_LENGTH) {
-        if (data.len - r->head_len >= r->p.content_length) {
-            r->body = tn_str_make(data.ptr + r->head_len, (size_t)r->p.content_length);
-            r->held = r->head_len + (size_t)r->p.content_length;
-            tn__hc_dispatch(c);
+#endif
+            r->streaming_done = 1;
+            r->held = 0;
+            c->state = TN__HC_HANDLER;
+            tn__hc_watch(c, 1);
+            tn__hc_deadline(c, TN__TQ_NONE);
+            r->body_cb(r, TN_OK, tn_str_make(NULL, 0), r->body_user);
             return;
         }
-        tn__hc_fill(c, data.len);
-        return;
+        data = tn__stream_peek(tn__hc_stream(c));
     }
-    /* buffered chunked body: decode in place right after the decoded part */
-    if (data.len > r->dec_end) {
-        char *raw = (char *)(uintptr_t)data.ptr + r->dec_end;
-        size_t len = data.len - r->dec_end;
-        rc = tn_http_decode_chunked(&r->chunked, raw, &len);
-        if (rc < 0 && rc != TN_EINCOMPLETE) {
-            tn__hc_fail(c, tn_http_error_status(rc));   /* 413 body, 431 trailer, 400 framing */
-            return;
-        }
-        r->dec_end += len;
-        /* keep the decoded body and (when complete) the next request's bytes; drop the rest */
-        tn__stream_truncate(tn__hc_stream(c), r->dec_end + (rc >= 0 ? (size_t)rc : 0));
-        if (rc >= 0) {
-            r->body = tn_str_make(data.ptr + r->head_len, r->dec_end - r->head_len);
-            r->held = r->dec_end;
-            tn__hc_dispatch(c);
-            return;
-        }
-    }
-    tn__hc_fill(c, r->dec_end);
+    if (!r->paused) tn__hc_fill(c, data.len);
+}
+
+static const struct tn__hs_sb_ops tn__hs_sb = { tn__hs_sb_head, tn__hs_sb_body };
+
+TN_API int tn_request_stream_body(tn_request *req, tn_body_cb cb, void *user) {
+    if (!req || !cb || !req->in_on_headers) return TN_EINVAL;
+    if (req->body_cb) return TN_EBUSY;
+    req->body_cb = cb;
+    req->body_user = user;
+    req->srv->sb = &tn__hs_sb;   /* (the server's streamed-body code: linked with this call) */
+    return TN_OK;
 }
 
 /* Start on the next request of a keep-alive connection (pipelined bytes first). */
@@ -21217,13 +21257,6 @@ TN_API void tn_request_set_finish_cb(tn_request *req, tn_request_cb cb, void *us
     req->finish_user = user;
 }
 
-TN_API int tn_request_stream_body(tn_request *req, tn_body_cb cb, void *user) {
-    if (!req || !cb || !req->in_on_headers) return TN_EINVAL;
-    if (req->body_cb) return TN_EBUSY;
-    req->body_cb = cb;
-    req->body_user = user;
-    return TN_OK;
-}
 
 TN_API void tn_request_pause(tn_request *req) { req->paused = 1; }
 
