@@ -143,6 +143,10 @@ struct tn_http_server {
     /* streamed request bodies' code (tn__hs_sb), set by tn_request_stream_body: a program
        that never streams a body does not link it (--gc-sections) */
     const struct tn__hs_sb_ops *sb;
+    /* the removal of header lines (tn__response_remove_header), set by the calls that add
+       them (tn__hs_add_header): tn_respond's content_type reaches it only through this, so
+       a program that never sets a header does not link it */
+    int (*hdr_rm)(tn_request *r, const char *name, const char *prefix);
     size_t nconns;                 /* connections (not detached): the tcp server lists them */
     tn_request *free_reqs;         /* reusable request objects */
     size_t nfree;
@@ -876,6 +880,7 @@ TN__PRIVATE int tn__hs_add_line(tn_request *r, const char *name, size_t nl, cons
 }
 
 TN__PRIVATE int tn__hs_add_header(tn_request *r, const char *name, const char *value) {
+    r->srv->hdr_rm = tn__response_remove_header;
     return tn__hs_add_line(r, name, strlen(name), value, strlen(value));
 }
 
@@ -1077,7 +1082,10 @@ TN_API int tn_respond(tn_request *req, int status, const char *content_type, con
            call: the line need not be stored, it goes straight into the head */
         ct = content_type;
     } else if (content_type) {   /* tn_response_set_header's work, its checks done above */
-        (void)tn__response_remove_header(req, "Content-Type", NULL);
+        /* lines already there are the header calls' (which set srv->hdr_rm) or, when no
+           header call ever ran, only this call's own line from a try that failed */
+        if (tn_buf_size(&req->out) && req->srv->hdr_rm) (void)req->srv->hdr_rm(req, "Content-Type", NULL);
+        else tn_buf_truncate(&req->out, 0);
         if (tn__hs_add_line(req, "Content-Type", 12, content_type, ctl) != 0) return TN_ENOMEM;
         ctl = 0;
     }

@@ -153,6 +153,14 @@ static void handler(tn_request *req, void *user) {
         TN_OK_RC(tn_response_clear_header(req, "x-gone"));
         TN_OK_RC(tn_response_set_header(req, "Set-Cookie", "a=1"));
         tn_respond(req, 200, "text/plain", v.ptr, v.len);
+    } else if (tn_str_eq_c(path, "/retry-type")) {
+        /* a tn_respond that fails (its body over max_write_buffer_size), then one that
+           succeeds: the failed call's Content-Type line must not stay behind; with "?h" a
+           header set first (the server's general header removal) */
+        static const char big[1000] = { 0 };
+        if (tn_request_query(req).len) TN_OK_RC(tn_response_set_header(req, "X-Set", "1"));
+        TN_EQ_RC(tn_respond(req, 200, "text/first", big, sizeof big), TN_EBUFFER_FULL);
+        TN_OK_RC(tn_respond(req, 200, "text/second", "ok", 2));
     } else if (tn_str_eq_c(path, "/stream")) {
         g_streamer.left = 50;   /* 50 KB in 1 KB chunks, each after the previous left */
         TN_OK_RC(tn_response_start(req, 200, -1));
@@ -1139,6 +1147,32 @@ TN_TEST(response_framing_is_the_servers) {
     stop_server(s);
 }
 
+/* A tn_respond that failed leaves no Content-Type line of its own behind: the next call's
+   is the one sent (without a header call before it, the server's general header removal
+   is not linked: tn_respond drops its own earlier line itself). */
+TN_TEST(respond_after_a_failed_respond) {
+    tn_http_server_opts o;
+    server *s;
+    char buf[4096];
+    int closed, k;
+    memset(&o, 0, sizeof o);
+    o.tcp.stream.max_write_buffer_size = 512;
+    s = start_server(&o);
+    for (k = 0; k < 2; k++) {
+        size_t n = exchange(s->port, k ? "GET /retry-type?h HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
+                                : "GET /retry-type HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+                            buf, sizeof buf - 1, 3000, &closed);
+        buf[n] = 0;
+        TN_EQ_INT(count_status(buf, 200), 1);
+        TN_CHECKF(strstr(buf, "Content-Type: text/second\r\n") && !strstr(buf, "text/first") &&
+                      !strstr(strstr(buf, "Content-Type") + 1, "Content-Type"),
+                  "one Content-Type, the second call's: %s", buf);
+        TN_CHECKF(!k || strstr(buf, "X-Set: 1\r\n"), "%s", buf);
+        TN_CHECKF(strstr(buf, "\r\n\r\nok"), "%s", buf);
+    }
+    stop_server(s);
+}
+
 /* One rule after the client left: the call returns TN_ECLOSED and the request is released
    (its finish callback runs once); a request whose close callback is set gets that instead. */
 TN_TEST(response_calls_after_client_left) {
@@ -1319,6 +1353,7 @@ TN_TEST(nine_thousand_keep_alive_connections) {
 TN_TESTS(TN_CASE(respond_lengths_pipelined),
     TN_CASE(response_framing_is_the_servers),
     TN_CASE(response_calls_after_client_left),
+    TN_CASE(respond_after_a_failed_respond),
     TN_CASE(keep_alive_and_pipelining_in_order),
     TN_CASE(pipelined_connections_take_turns),
     TN_CASE(http10_and_head_and_one_byte_writes),
