@@ -31,6 +31,9 @@ struct tn_request {
     void *body_user;
     void *user;
     size_t held;                   /* stream bytes the request still occupies (head + body) */
+    const char *ct;                /* tn_respond's content_type while the call runs (the finish
+                                      callback and access log may ask for it), else NULL */
+    size_t ctl;
     uint64_t body_seen;            /* streamed body bytes delivered */
     uint64_t out_sent;             /* body bytes written */
     int status;
@@ -90,9 +93,11 @@ typedef char tn__hs_req_clear_check[offsetof(tn_request, p) >= 64 ? 1 : -1];
    inflation only through this table, so a program that never names tn_http_gzip does not
    link the deflate codec (--gc-sections drops the table, these functions and the codec). */
 struct tn_http_gzip_codec {
-    /* tn_respond: the whole body compressed into *out (allocated), headers set; TN_OK, or
-       not wanted / an error (the body goes as is) */
-    int (*whole)(tn_request *r, int status, const void *body, size_t len, char **out, size_t *out_len);
+    /* tn_respond: its content type (*ct, ctl bytes; NULL: none given) stored with the
+       handler's lines (*ct set to NULL), then the whole body compressed into *out
+       (allocated), headers set; TN_OK, or not wanted / an error (the body goes as is) */
+    int (*whole)(tn_request *r, int status, const char **ct, size_t ctl, const void *body, size_t len, char **out,
+                 size_t *out_len);
     /* tn_response_start without a length: the compressor made if the response is wanted */
     void (*start)(tn_request *r, int status);
     /* a streamed piece (flush TN_DEFLATE_SYNC, or TN_DEFLATE_FINISH at the end) into r->gzbuf */
@@ -698,6 +703,7 @@ TN__HS_HOT void tn__hs_req_done(tn_request *r) {
         srv->opts.access_log(r, r->status, r->head_only ? 0 : r->out_sent, tn__hs_elapsed_us(r),
                              srv->opts.access_log_user);   /* HEAD: out_sent counts the length promised, none sent */
     tn__hs_req_end(r);
+    r->ct = NULL;   /* (tn_respond's content type: the caller's string, not kept past the call) */
     if (!c) {
         tn__hs_req_put(r);
         return;
@@ -955,11 +961,17 @@ TN__PRIVATE void tn__hs_gzip_opts(const tn_request *r, size_t len, tn_deflate_op
 
 /* tn_respond: compress the whole body into *out (allocated; the caller frees it). Returns
    TN_OK with the headers set, or an error (then the body goes as is). */
-TN__PRIVATE int tn__hs_gzip_whole(tn_request *r, int status, const void *body, size_t len, char **out, size_t *out_len) {
+TN__PRIVATE int tn__hs_gzip_whole(tn_request *r, int status, const char **ct, size_t ctl, const void *body, size_t len,
+                                  char **out, size_t *out_len) {
     tn_deflate_opts o;
     size_t cap;
     char *buf;
     int rc;
+    if (*ct) {   /* the decision reads the stored lines */
+        r->srv->hdr_rm = tn__response_remove_header;
+        if (tn__hs_add_line(r, "Content-Type", 12, *ct, ctl) != 0) return TN_ENOMEM;
+        *ct = NULL;
+    }
     if (len < TORNADO_GZIP_MIN_LENGTH || !tn__response_gzip_wanted(r, status)) return TN_EINVAL;
     cap = tn_deflate_bound(len);
     if (!(buf = (char *)tn__alloc(tn__loop_alloc(r->srv->loop), cap))) return TN_ENOMEM;
@@ -1038,6 +1050,10 @@ TN_API int tn_response_clear_headers(tn_request *req, const char *keep) {
 
 TN_API int tn_response_get_header(const tn_request *req, const char *name, tn_str *value) {
     if (!req || !name || !value) return TN_EINVAL;
+    if (req->ct && tn_str_ieq(tn_str_c(name), tn_str_c("Content-Type"))) {   /* tn_respond's, while it runs */
+        *value = tn_str_make(req->ct, req->ctl);
+        return TN_OK;
+    }
     return tn__hs_hdr_find(req, 0, name, NULL, NULL, value) != (size_t)-1 ? TN_OK : TN_ENOENT;
 }
 
@@ -1069,37 +1085,30 @@ TN_API int tn_response_set_reason(tn_request *req, const char *reason) {
 
 TN_API int tn_respond(tn_request *req, int status, const char *content_type, const void *body, size_t len) {
     char *gz = NULL;
-    const char *ct = NULL;
     size_t ctl = 0;
     int rc;
     if (tn__hs_req_check(req) != 0 || status < 100 || status > 999 || (!body && len)) return TN_EINVAL;
     if (req->started) return TN_EBUSY;
     if (content_type && (ctl = tn__hs_hdr_value_len(content_type)) == (size_t)-1) return TN_EINVAL;
     if (!tn__hs_req_live(req)) return tn__hs_req_gone(req);
-    if (content_type && tn_buf_size(&req->out) == 0 && !req->finish_cb && !req->srv->opts.access_log &&
-        !req->srv->opts.gzip) {
-        /* no header set, no compression to decide, nothing that sees the request after this
-           call: the line need not be stored, it goes straight into the head */
-        ct = content_type;
-    } else if (content_type) {   /* tn_response_set_header's work, its checks done above */
-        /* lines already there are the header calls' (which set srv->hdr_rm) or, when no
-           header call ever ran, only this call's own line from a try that failed */
-        if (tn_buf_size(&req->out) && req->srv->hdr_rm) (void)req->srv->hdr_rm(req, "Content-Type", NULL);
-        else tn_buf_truncate(&req->out, 0);
-        if (tn__hs_add_line(req, "Content-Type", 12, content_type, ctl) != 0) return TN_ENOMEM;
-        ctl = 0;
-    }
+    /* the line goes straight into the head, not into the stored ones: a Content-Type the
+       handler set gives way (stored lines are the header calls', which set srv->hdr_rm) */
+    if (content_type && tn_buf_size(&req->out)) (void)req->srv->hdr_rm(req, "Content-Type", NULL);
 #if TN_HAS_DEFLATE
-    if (req->srv->opts.gzip && req->srv->opts.gzip->whole(req, status, body, len, &gz, &len) == TN_OK)
+    /* (the codec stores the line: its decision reads it; content_type then NULL) */
+    if (req->srv->opts.gzip && req->srv->opts.gzip->whole(req, status, &content_type, ctl, body, len, &gz, &len) == TN_OK)
         body = gz;   /* else (not wanted, out of memory) the body goes as is */
 #endif
     req->started = 1;
     req->status = status;
     req->out_length = (int64_t)len;
-    rc = tn__hs_req_send_head(req, status, (int64_t)len, body, req->head_only ? 0 : len, ct, ctl);
+    req->ct = content_type;
+    req->ctl = ctl;
+    rc = tn__hs_req_send_head(req, status, (int64_t)len, body, req->head_only ? 0 : len, content_type, ctl);
     tn__free(tn__loop_alloc(req->srv->loop), gz);
     if (rc != 0) {
         req->started = 0;
+        req->ct = NULL;
         return rc;
     }
     req->out_sent = req->head_only ? 0 : len;
