@@ -1512,41 +1512,40 @@ TN__HS_HOT void tn__hc_dispatch(tn__hconn *c) {
     if (c->req == r) tn__stream_cork(tn__hc_stream(c), 0);   /* answered later: do not hold earlier responses */
 }
 
-TN__PRIVATE const char *tn__hs_first_token(tn_str v, size_t *len) {
-    size_t i = 0, j;
-    while (i < v.len && (v.ptr[i] == ' ' || v.ptr[i] == '\t')) i++;
-    j = i;
-    while (j < v.len && v.ptr[j] != ',' && v.ptr[j] != ' ' && v.ptr[j] != '\t') j++;
-    *len = j - i;
-    return v.ptr + i;
-}
-
+/* xheaders (Tornado's): the client's address from X-Real-Ip, else from X-Forwarded-For (its
+   last entry: the one our proxy added); the protocol from X-Scheme, else from
+   X-Forwarded-Proto (its first token); each taken only when valid. One loop over the four
+   names, in that order. (At the head: remote_ip is still empty.) */
 TN__PRIVATE void tn__hs_req_apply_xheaders(tn_request *r) {
-    tn_str v;
-    char ip[TN_ADDR_STRLEN];
-    if (tn_http_header_get(r->p.headers, r->p.num_headers, "X-Real-Ip", &v) == TN_OK ||
-        tn_http_header_get(r->p.headers, r->p.num_headers, "X-Forwarded-For", &v) == TN_OK) {
-        /* X-Forwarded-For: the last entry is the one our proxy added */
-        size_t start = v.len, end = v.len;
-        while (end > 0 && (v.ptr[end - 1] == ' ' || v.ptr[end - 1] == '\t')) end--;
-        start = end;
-        while (start > 0 && v.ptr[start - 1] != ',') start--;
-        while (start < end && (v.ptr[start] == ' ' || v.ptr[start] == '\t')) start++;
-        if (end > start && end - start < sizeof ip) {
-            memcpy(ip, v.ptr + start, end - start);
-            ip[end - start] = 0;
-            if (tn_is_valid_ip(ip)) {
-                memcpy(r->remote_ip, ip, end - start + 1);
-                r->remote_ip_known = 1;
+    static const char names[4][18] = { "X-Real-Ip", "X-Forwarded-For", "X-Scheme", "X-Forwarded-Proto" };
+    int k;
+    for (k = 0; k < 4; k++) {
+        tn_str v;
+        size_t s, e;
+        if (tn_http_header_get(r->p.headers, r->p.num_headers, names[k], &v) != TN_OK) continue;
+        if (k < 2) {
+            e = v.len;
+            while (e > 0 && (v.ptr[e - 1] == ' ' || v.ptr[e - 1] == '\t')) e--;
+            s = e;
+            while (s > 0 && v.ptr[s - 1] != ',') s--;
+            while (s < e && (v.ptr[s] == ' ' || v.ptr[s] == '\t')) s++;
+            if (e > s && e - s < sizeof r->remote_ip) {
+                memcpy(r->remote_ip, v.ptr + s, e - s);
+                r->remote_ip[e - s] = 0;
+                if (tn_is_valid_ip(r->remote_ip)) r->remote_ip_known = 1;
+                else r->remote_ip[0] = 0;
             }
+            k = 1;   /* (X-Forwarded-For only without X-Real-Ip) */
+            continue;
         }
-    }
-    if (tn_http_header_get(r->p.headers, r->p.num_headers, "X-Scheme", &v) == TN_OK ||
-        tn_http_header_get(r->p.headers, r->p.num_headers, "X-Forwarded-Proto", &v) == TN_OK) {
-        size_t n;
-        const char *t = tn__hs_first_token(v, &n);
-        if (tn_str_ieq(tn_str_make(t, n), tn_str_c("https"))) r->protocol = "https";
-        else if (tn_str_ieq(tn_str_make(t, n), tn_str_c("http"))) r->protocol = "http";
+        s = 0;
+        while (s < v.len && (v.ptr[s] == ' ' || v.ptr[s] == '\t')) s++;
+        e = s;
+        while (e < v.len && v.ptr[e] != ',' && v.ptr[e] != ' ' && v.ptr[e] != '\t') e++;
+        v = tn_str_make(v.ptr + s, e - s);
+        if (tn_str_ieq(v, tn_str_c("https"))) r->protocol = "https";
+        else if (tn_str_ieq(v, tn_str_c("http"))) r->protocol = "http";
+        break;
     }
 }
 

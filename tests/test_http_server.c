@@ -838,6 +838,24 @@ TN_TEST(no_keep_alive_max_connections_xheaders) {
     TN_EQ_STR(s->last_proto, "https");
     exchange(s->port, "GET / HTTP/1.1\r\nHost: t\r\nX-Real-Ip: not-an-ip\r\n\r\n", buf, sizeof buf, 1000, &closed);
     TN_EQ_STR(s->last_ip, "127.0.0.1");
+    /* X-Real-Ip first (an invalid one is not replaced by X-Forwarded-For), X-Scheme before
+       X-Forwarded-Proto, whitespace around the entries, the first token of the protocol */
+    exchange(s->port, "GET / HTTP/1.1\r\nHost: t\r\nX-Forwarded-For: 10.0.0.1\r\nX-Real-Ip: 192.0.2.9\r\n"
+             "X-Forwarded-Proto: https\r\nX-Scheme: http\r\n\r\n", buf, sizeof buf, 1000, &closed);
+    TN_EQ_STR(s->last_ip, "192.0.2.9");
+    TN_EQ_STR(s->last_proto, "http");
+    exchange(s->port, "GET / HTTP/1.1\r\nHost: t\r\nX-Real-Ip: 192.0.2.300\r\nX-Forwarded-For: 10.0.0.1\r\n"
+             "X-Forwarded-Proto: \t HTTPS, http\r\n\r\n", buf, sizeof buf, 1000, &closed);
+    TN_EQ_STR(s->last_ip, "127.0.0.1");
+    TN_EQ_STR(s->last_proto, "https");
+    exchange(s->port, "GET / HTTP/1.1\r\nHost: t\r\nX-Forwarded-For: 10.0.0.1 ,\t 2001:db8::1 \t\r\n"
+             "X-Forwarded-Proto: ftp\r\n\r\n", buf, sizeof buf, 1000, &closed);
+    TN_EQ_STR(s->last_ip, "2001:db8::1");
+    TN_EQ_STR(s->last_proto, "http");
+    exchange(s->port, "GET / HTTP/1.1\r\nHost: t\r\nX-Forwarded-For: 192.0.2.1,\r\nX-Scheme: httpsx\r\n\r\n",
+             buf, sizeof buf, 1000, &closed);
+    TN_EQ_STR(s->last_ip, "127.0.0.1");   /* an empty last entry */
+    TN_EQ_STR(s->last_proto, "http");
     /* two connections held open: the third waits until one goes */
     for (i = 0; i < 3; i++) fds[i] = cli_connect(s->port, 0);
     usleep(100000);
