@@ -304,6 +304,16 @@ TN__PRIVATE char *tn__hs_put_status(char *p, int status) {
     return p + 3;
 }
 
+/* "HTTP/1.1 " status " " reason CRLF: a response's status line (but the usual 200's, kept
+   formatted in srv->pre) and an error reply's. */
+TN__PRIVATE char *tn__hs_put_status_line(char *p, int status, const char *reason) {
+    p = tn__hs_put_str(p, "HTTP/1.1 ", 9);
+    p = tn__hs_put_status(p, status);
+    *p++ = ' ';
+    p = tn__hs_put_str(p, reason, strlen(reason));
+    return tn__hs_put_str(p, "\r\n", 2);
+}
+
 TN__PRIVATE int tn__hs_hdr_token_ok(const char *s) {
     return s && tn_http_is_token(tn_str_c(s));
 }
@@ -588,12 +598,7 @@ TN__HS_HOT size_t tn__hs_req_format_head(tn_request *r, char *buf, int status, i
     if (status == 200 && !r->reason[0]) {
         p = tn__hs_put_str(p, srv->pre, srv->pre_len);
     } else {
-        const char *reason = r->reason[0] ? r->reason : tn_http_reason(status);
-        p = tn__hs_put_str(p, "HTTP/1.1 ", 9);
-        p = tn__hs_put_status(p, status);
-        *p++ = ' ';
-        p = tn__hs_put_str(p, reason, strlen(reason));
-        p = tn__hs_put_str(p, "\r\n", 2);
+        p = tn__hs_put_status_line(p, status, r->reason[0] ? r->reason : tn_http_reason(status));
         p = tn__hs_put_str(p, srv->pre + TN__HS_PRE_STATUS, srv->pre_len - TN__HS_PRE_STATUS);
     }
     if (status >= 200 && status != 204 && status != 304) {
@@ -1337,11 +1342,7 @@ TN__PRIVATE void tn__hc_fail(tn__hconn *c, int status) {
     tn__hc_unwatch(c);
     tn__hc_deadline(c, TN__TQ_NONE);
     tn__hs_date(srv);
-    p = tn__hs_put_str(p, "HTTP/1.1 ", 9);
-    p = tn__hs_put_status(p, status);
-    *p++ = ' ';
-    p = tn__hs_put_str(p, reason, strlen(reason));
-    p = tn__hs_put_str(p, "\r\n", 2);
+    p = tn__hs_put_status_line(p, status, reason);
     p = tn__hs_put_str(p, srv->pre + TN__HS_PRE_STATUS, TN__HS_DATE_LINE);
     p = tn__hs_put_str(p, "Content-Length: 0\r\nConnection: close\r\n\r\n", 40);
     tn__stream_cork(tn__hc_stream(c), 0);   /* responses to earlier pipelined requests go first */
