@@ -1075,6 +1075,13 @@ TN_API int tn_response_set_header(tn_request *req, const char *name, const char 
     return tn__hs_add_header(req, name, value);
 }
 
+TN__PRIVATE int tn__response_set_known(tn_request *r, const char *name, const char *value) {
+    if (tn__hs_req_check(r) != 0) return TN_EINVAL;
+    if (r->started) return tn__hs_misuse(r, "header set after the response started", name);
+    (void)tn__response_remove_header(r, name, NULL);
+    return tn__hs_add_header(r, name, value);
+}
+
 TN_API int tn_response_set_reason(tn_request *req, const char *reason) {
     size_t n, i;
     if (tn__hs_req_check(req) != 0 || req->started || !reason) return TN_EINVAL;
