@@ -259,8 +259,8 @@ TN__HS_HOT char *tn__hs_put_var(char *p, const char *s, size_t n) {
 TN__HS_HOT char *tn__hs_put_u64(char *p, uint64_t v) {
     uint64_t t = v;
     size_t n = 1;
+#if !defined(__OPTIMIZE_SIZE__)   /* (-Os: every length by the loop below) */
     if (v < 100) {   /* small bodies */
-#if !defined(__OPTIMIZE_SIZE__)
         static const char pairs[] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
                                     "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
                                     "8081828384858687888990919293949596979899";
@@ -270,12 +270,8 @@ TN__HS_HOT char *tn__hs_put_u64(char *p, uint64_t v) {
         }
         *p = (char)('0' + (int)v);
         return p + 1;
-#else
-        if (v >= 10) *p++ = (char)('0' + (int)((unsigned)v / 10));
-        *p++ = (char)('0' + (int)((unsigned)v % 10));
-        return p;
-#endif
     }
+#endif
 #if UINTPTR_MAX > 0xffffffffu
     while (t >= 10) {   /* the digits are counted, then written from the last */
         t /= 10;
