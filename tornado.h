@@ -5202,6 +5202,8 @@ TN__PRIVATE int tn__response_remove_header(tn_request *r, const char *name, cons
    framing field; no control byte in the value): the checks that need the HTTP grammar are
    skipped, so a layer whose only headers are its own does not link them. */
 TN__PRIVATE int tn__response_set_known(tn_request *r, const char *name, const char *value);
+/* tn_response_clear_header for a name that is not Connection. */
+TN__PRIVATE int tn__response_clear_known(tn_request *r, const char *name);
 TN__PRIVATE int tn__response_error_html(tn_buf *out, int status, const char *reason, int (*escape)(tn_buf *, tn_str));
 /* A detached connection's spare bytes (tn__hs_spare_size of them) and back. */
 TN__PRIVATE size_t tn__hs_spare_size(void);
@@ -20250,6 +20252,11 @@ TN__PRIVATE int tn__response_set_known(tn_request *r, const char *name, const ch
     return tn__hs_add_header(r, name, value);
 }
 
+TN__PRIVATE int tn__response_clear_known(tn_request *r, const char *name) {
+    if (tn__hs_req_check(r) != 0 || r->started) return TN_EINVAL;
+    return tn__response_remove_header(r, name, NULL) ? TN_OK : TN_ENOENT;
+}
+
 TN_API int tn_response_set_reason(tn_request *req, const char *reason) {
     size_t n, i;
     if (tn__hs_req_check(req) != 0 || req->started || !reason) return TN_EINVAL;
@@ -26507,9 +26514,9 @@ TN__PRIVATE int tn__web_finish(tn__web_ctx *c) {
         }
         if (status == 204 || status == 304 || status < 200) {
             tn_buf_consume(&c->body, tn_buf_size(&c->body));
-            (void)tn_response_clear_header(c->req, "Content-Type");
-            (void)tn_response_clear_header(c->req, "Content-Encoding");
-            (void)tn_response_clear_header(c->req, "Content-Language");
+            (void)tn__response_clear_known(c->req, "Content-Type");
+            (void)tn__response_clear_known(c->req, "Content-Encoding");
+            (void)tn__response_clear_known(c->req, "Content-Language");
         } else {
             tn__web_default_ctype(c);
         }

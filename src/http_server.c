@@ -1078,6 +1078,11 @@ TN__PRIVATE int tn__response_set_known(tn_request *r, const char *name, const ch
     return tn__hs_add_header(r, name, value);
 }
 
+TN__PRIVATE int tn__response_clear_known(tn_request *r, const char *name) {
+    if (tn__hs_req_check(r) != 0 || r->started) return TN_EINVAL;
+    return tn__response_remove_header(r, name, NULL) ? TN_OK : TN_ENOENT;
+}
+
 TN_API int tn_response_set_reason(tn_request *req, const char *reason) {
     size_t n, i;
     if (tn__hs_req_check(req) != 0 || req->started || !reason) return TN_EINVAL;

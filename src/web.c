@@ -542,9 +542,9 @@ TN__PRIVATE int tn__web_finish(tn__web_ctx *c) {
         }
         if (status == 204 || status == 304 || status < 200) {
             tn_buf_consume(&c->body, tn_buf_size(&c->body));
-            (void)tn_response_clear_header(c->req, "Content-Type");
-            (void)tn_response_clear_header(c->req, "Content-Encoding");
-            (void)tn_response_clear_header(c->req, "Content-Language");
+            (void)tn__response_clear_known(c->req, "Content-Type");
+            (void)tn__response_clear_known(c->req, "Content-Encoding");
+            (void)tn__response_clear_known(c->req, "Content-Language");
         } else {
             tn__web_default_ctype(c);
         }
