@@ -31,9 +31,6 @@ struct tn_request {
     void *body_user;
     void *user;
     size_t held;                   /* stream bytes the request still occupies (head + body) */
-    const char *ct;                /* tn_respond's content_type while the call runs (the finish
-                                      callback and access log may ask for it), else NULL */
-    size_t ctl;
     uint64_t body_seen;            /* streamed body bytes delivered */
     uint64_t out_sent;             /* body bytes written */
     int status;
@@ -61,6 +58,10 @@ struct tn_request {
     tn_http_server *srv;
     size_t head_len;               /* bytes of the head in the stream buffer (tn__hc_head_done) */
     const char *base;              /* where p's slices point (to rebase after a move) */
+    const char *ct;                /* tn_respond's content_type while the call runs (the finish
+                                      callback and access log may ask for it), else NULL (also
+                                      between requests: set and cleared by tn_respond alone) */
+    size_t ctl;
     tn_http_chunked chunked;       /* buffered or streamed chunked body: decoder state (set then) */
     size_t dec_end;                /* chunked: end of the decoded body (offset in buffer) */
     char *own;                     /* streamed bodies: the head copied out of the buffer (NULL between) */
@@ -93,10 +94,11 @@ typedef char tn__hs_req_clear_check[offsetof(tn_request, p) >= 64 ? 1 : -1];
    inflation only through this table, so a program that never names tn_http_gzip does not
    link the deflate codec (--gc-sections drops the table, these functions and the codec). */
 struct tn_http_gzip_codec {
-    /* tn_respond: its content type (*ct, ctl bytes; NULL: none given) stored with the
-       handler's lines (*ct set to NULL), then the whole body compressed into *out
-       (allocated), headers set; TN_OK, or not wanted / an error (the body goes as is) */
-    int (*whole)(tn_request *r, int status, const char **ct, size_t ctl, const void *body, size_t len, char **out,
+    /* tn_respond: its content type (ct, ctl bytes; NULL: none given) stored with the
+       handler's lines, then the whole body compressed into *out (allocated), headers set.
+       Returns 1 (compressed), 0 (not wanted, or an error: the body goes as is), TN_ENOMEM
+       (the content type could not be stored: nothing done) */
+    int (*whole)(tn_request *r, int status, const char *ct, size_t ctl, const void *body, size_t len, char **out,
                  size_t *out_len);
     /* tn_response_start without a length: the compressor made if the response is wanted */
     void (*start)(tn_request *r, int status);
@@ -187,6 +189,13 @@ struct tn_http_server {
 #  define TN__HS_HOT static inline __attribute__((always_inline, unused))
 #else
 #  define TN__HS_HOT TN__PRIVATE
+#endif
+/* Code for options a server may not use (xheaders): kept out of the request path's
+   inlined body in speed-optimized builds. */
+#if !defined(__OPTIMIZE_SIZE__) && (defined(__GNUC__) || defined(__clang__))
+#  define TN__HS_COLD static __attribute__((noinline, cold, unused))
+#else
+#  define TN__HS_COLD TN__PRIVATE
 #endif
 
 /* The connection's stream (the allocation its state lives in). */
@@ -594,7 +603,16 @@ TN__HS_HOT size_t tn__hs_req_format_head(tn_request *r, char *buf, int status, i
     if (status == 200 && !r->reason[0]) {
         p = tn__hs_put_str(p, srv->pre, srv->pre_len);
     } else {
+#if defined(__OPTIMIZE_SIZE__)
         p = tn__hs_put_status_line(p, status, r->reason[0] ? r->reason : tn_http_reason(status));
+#else   /* (speed builds: written here, inline) */
+        const char *reason = r->reason[0] ? r->reason : tn_http_reason(status);
+        p = tn__hs_put_str(p, "HTTP/1.1 ", 9);
+        p = tn__hs_put_status(p, status);
+        *p++ = ' ';
+        p = tn__hs_put_str(p, reason, strlen(reason));
+        p = tn__hs_put_str(p, "\r\n", 2);
+#endif
         p = tn__hs_put_str(p, srv->pre + TN__HS_PRE_STATUS, srv->pre_len - TN__HS_PRE_STATUS);
     }
     if (status >= 200 && status != 204 && status != 304) {
@@ -962,29 +980,28 @@ TN__PRIVATE void tn__hs_gzip_opts(const tn_request *r, size_t len, tn_deflate_op
 
 /* tn_respond: compress the whole body into *out (allocated; the caller frees it). Returns
    TN_OK with the headers set, or an error (then the body goes as is). */
-TN__PRIVATE int tn__hs_gzip_whole(tn_request *r, int status, const char **ct, size_t ctl, const void *body, size_t len,
+TN__PRIVATE int tn__hs_gzip_whole(tn_request *r, int status, const char *ct, size_t ctl, const void *body, size_t len,
                                   char **out, size_t *out_len) {
     tn_deflate_opts o;
     size_t cap;
     char *buf;
     int rc;
-    if (*ct) {   /* the decision reads the stored lines */
+    if (ct) {   /* the decision reads the stored lines */
         r->srv->hdr_rm = tn__response_remove_header;
-        if (tn__hs_add_line(r, "Content-Type", 12, *ct, ctl) != 0) return TN_ENOMEM;
-        *ct = NULL;
+        if (tn__hs_add_line(r, "Content-Type", 12, ct, ctl) != 0) return TN_ENOMEM;
     }
-    if (len < TORNADO_GZIP_MIN_LENGTH || !tn__response_gzip_wanted(r, status)) return TN_EINVAL;
+    if (len < TORNADO_GZIP_MIN_LENGTH || !tn__response_gzip_wanted(r, status)) return 0;
     cap = tn_deflate_bound(len);
-    if (!(buf = (char *)tn__alloc(tn__loop_alloc(r->srv->loop), cap))) return TN_ENOMEM;
+    if (!(buf = (char *)tn__alloc(tn__loop_alloc(r->srv->loop), cap))) return 0;
     tn__hs_gzip_opts(r, len, &o);
     rc = tn_deflate_once(&o, body, len, buf, cap, out_len);
     if (rc == TN_OK) rc = tn__hs_gzip_headers(r);
     if (rc != TN_OK) {
         tn__free(tn__loop_alloc(r->srv->loop), buf);
-        return rc;
+        return 0;
     }
     *out = buf;
-    return TN_OK;
+    return 1;
 }
 
 /* Streamed: compress data (flush: TN_DEFLATE_SYNC or _FINISH) into r->gzbuf; *n the size. */
@@ -1108,9 +1125,11 @@ TN_API int tn_respond(tn_request *req, int status, const char *content_type, con
        handler set gives way (stored lines are the header calls', which set srv->hdr_rm) */
     if (content_type && tn_buf_size(&req->out)) (void)req->srv->hdr_rm(req, "Content-Type", NULL);
 #if TN_HAS_DEFLATE
-    /* (the codec stores the line: its decision reads it; content_type then NULL) */
-    if (req->srv->opts.gzip && req->srv->opts.gzip->whole(req, status, &content_type, ctl, body, len, &gz, &len) == TN_OK)
-        body = gz;   /* else (not wanted, out of memory) the body goes as is */
+    if (req->srv->opts.gzip) {   /* (the codec stores the line: its decision reads it) */
+        if ((rc = req->srv->opts.gzip->whole(req, status, content_type, ctl, body, len, &gz, &len)) < 0) return rc;
+        if (rc) body = gz;   /* else (not wanted, out of memory) the body goes as is */
+        content_type = NULL;
+    }
 #endif
     req->started = 1;
     req->status = status;
@@ -1525,7 +1544,7 @@ TN__HS_HOT void tn__hc_dispatch(tn__hconn *c) {
    last entry: the one our proxy added); the protocol from X-Scheme, else from
    X-Forwarded-Proto (its first token); each taken only when valid. One loop over the four
    names, in that order. (At the head: remote_ip is still empty.) */
-TN__PRIVATE void tn__hs_req_apply_xheaders(tn_request *r) {
+TN__HS_COLD void tn__hs_req_apply_xheaders(tn_request *r) {
     static const char names[4][18] = { "X-Real-Ip", "X-Forwarded-For", "X-Scheme", "X-Forwarded-Proto" };
     int k;
     for (k = 0; k < 4; k++) {
