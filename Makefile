@@ -150,6 +150,11 @@ $(foreach d,tests tests-poll tests-posix asan,build/$(d)/test_http_parse_small):
 $(foreach d,tests tests-poll tests-posix asan,build/$(d)/test_http_parse_small): TOPT += -Os
 build/win/test_http_parse_sse42.exe build/win/test_http_parse_avx2.exe build/win/test_http_parse_small.exe: tests/test_http_parse.c
 build/win/test_http_parse_small.exe: TOPT += -Os
+# the HTTP server's compact shapes (size-optimized builds): -Os proves them
+$(foreach d,tests tests-poll tests-posix asan,build/$(d)/test_http_server_small): tests/test_http_server.c
+$(foreach d,tests tests-poll tests-posix asan,build/$(d)/test_http_server_small): TOPT += -Os
+build/win/test_http_server_small.exe: tests/test_http_server.c
+build/win/test_http_server_small.exe: TOPT += -Os
 # the router without its trie (size-optimized builds): -Os proves it
 $(foreach d,tests tests-poll tests-posix asan,build/$(d)/test_router_small): tests/test_router.c
 $(foreach d,tests tests-poll tests-posix asan,build/$(d)/test_router_small): TOPT += -Os

@@ -5209,6 +5209,12 @@ TN__PRIVATE int tn__url_is(int c, unsigned mask);
 /* ---- http_server.c ---- */
 #if TN_HAS_HTTP_SERVER
 TN__PRIVATE int tn__response_remove_header(tn_request *r, const char *name, const char *prefix);
+/* tn_response_set_header for a name and value the caller vouches for (a token that is no
+   framing field; no control byte in the value): the checks that need the HTTP grammar are
+   skipped, so a layer whose only headers are its own does not link them. */
+TN__PRIVATE int tn__response_set_known(tn_request *r, const char *name, const char *value);
+/* tn_response_clear_header for a name that is not Connection. */
+TN__PRIVATE int tn__response_clear_known(tn_request *r, const char *name);
 TN__PRIVATE int tn__response_error_html(tn_buf *out, int status, const char *reason, int (*escape)(tn_buf *, tn_str));
 /* A detached connection's spare bytes (tn__hs_spare_size of them) and back. */
 TN__PRIVATE size_t tn__hs_spare_size(void);
@@ -19299,6 +19305,10 @@ struct tn_request {
     tn_http_server *srv;
     size_t head_len;               /* bytes of the head in the stream buffer (tn__hc_head_done) */
     const char *base;              /* where p's slices point (to rebase after a move) */
+    const char *ct;                /* tn_respond's content_type while the call runs (the finish
+                                      callback and access log may ask for it), else NULL (also
+                                      between requests: set and cleared by tn_respond alone) */
+    size_t ctl;
     tn_http_chunked chunked;       /* buffered or streamed chunked body: decoder state (set then) */
     size_t dec_end;                /* chunked: end of the decoded body (offset in buffer) */
     char *own;                     /* streamed bodies: the head copied out of the buffer (NULL between) */
@@ -19331,17 +19341,21 @@ typedef char tn__hs_req_clear_check[offsetof(tn_request, p) >= 64 ? 1 : -1];
    inflation only through this table, so a program that never names tn_http_gzip does not
    link the deflate codec (--gc-sections drops the table, these functions and the codec). */
 struct tn_http_gzip_codec {
-    /* tn_respond: the whole body compressed into *out (allocated), headers set; TN_OK, or
-       not wanted / an error (the body goes as is) */
-    int (*whole)(tn_request *r, int status, const void *body, size_t len, char **out, size_t *out_len);
+    /* tn_respond: its content type (ct, ctl bytes; NULL: none given) stored with the
+       handler's lines, then the whole body compressed into *out (allocated), headers set.
+       Returns 1 (compressed), 0 (not wanted, or an error: the body goes as is), TN_ENOMEM
+       (the content type could not be stored: nothing done) */
+    int (*whole)(tn_request *r, int status, const char *ct, size_t ctl, const void *body, size_t len, char **out,
+                 size_t *out_len);
     /* tn_response_start without a length: the compressor made if the response is wanted */
     void (*start)(tn_request *r, int status);
     /* a streamed piece (flush TN_DEFLATE_SYNC, or TN_DEFLATE_FINISH at the end) into r->gzbuf */
     int (*piece)(tn_request *r, const void *data, size_t len, int flush, size_t *n);
-    int (*inflate_body)(tn_request *r);
+    /* a buffered gzip body inflated; on an error answered (tn__hc_fail) and nonzero */
+    int (*inflate_body)(tn__hconn *c, tn_request *r);
     int (*inflate_piece)(tn__hconn *c, tn_request *r, tn_str data);
-    void (*setup)(tn_request *r);                    /* decompress_request: a body's head */
-    void (*release)(tn_allocator *a, tn_request *r); /* the request's codec state freed */
+    void (*setup)(tn_request *r);                    /* a head with a body: decompress_request */
+    void (*release)(tn_allocator *a, tn_request *r); /* the request's codec state, if any, freed */
 };
 #endif
 
@@ -19364,6 +19378,14 @@ struct tn__hconn {                 /* (its server: tn__hc_srv, through the tcp s
 #define TN__HCF_READING 1u         /* a fill is pending */
 #define TN__HCF_WATCH 2u           /* the stream's close watch is on (tn__hc_watch) */
 
+/* Streamed request bodies (tn_request_stream_body): reached only through srv->sb. */
+struct tn__hs_sb_ops {
+    /* the head is complete and the handler streams the body: take it from here */
+    void (*head)(tn__hconn *c, tn_request *r, const char *base, size_t head_len);
+    /* state TN__HC_BODY: the buffered bytes, data */
+    void (*body)(tn__hconn *c, tn_request *r, tn_str data);
+};
+
 struct tn_http_server {
     tn_loop *loop;
     tn_tcp_server *tcp;
@@ -19372,6 +19394,13 @@ struct tn_http_server {
     size_t server_header_len;
     tn_request_cb on_request;
     void *user;
+    /* streamed request bodies' code (tn__hs_sb), set by tn_request_stream_body: a program
+       that never streams a body does not link it (--gc-sections) */
+    const struct tn__hs_sb_ops *sb;
+    /* the removal of header lines (tn__response_remove_header), set by the calls that add
+       them (tn__hs_add_header): tn_respond's content_type reaches it only through this, so
+       a program that never sets a header does not link it */
+    int (*hdr_rm)(tn_request *r, const char *name, const char *prefix);
     size_t nconns;                 /* connections (not detached): the tcp server lists them */
     tn_request *free_reqs;         /* reusable request objects */
     size_t nfree;
@@ -19407,6 +19436,13 @@ struct tn_http_server {
 #  define TN__HS_HOT static inline __attribute__((always_inline, unused))
 #else
 #  define TN__HS_HOT TN__PRIVATE
+#endif
+/* Code for options a server may not use (xheaders): kept out of the request path's
+   inlined body in speed-optimized builds. */
+#if !defined(__OPTIMIZE_SIZE__) && (defined(__GNUC__) || defined(__clang__))
+#  define TN__HS_COLD static __attribute__((noinline, cold, unused))
+#else
+#  define TN__HS_COLD TN__PRIVATE
 #endif
 
 /* The connection's stream (the allocation its state lives in). */
@@ -19479,8 +19515,8 @@ TN__HS_HOT char *tn__hs_put_var(char *p, const char *s, size_t n) {
 TN__HS_HOT char *tn__hs_put_u64(char *p, uint64_t v) {
     uint64_t t = v;
     size_t n = 1;
+#if !defined(__OPTIMIZE_SIZE__)   /* (-Os: every length by the loop below) */
     if (v < 100) {   /* small bodies */
-#if !defined(__OPTIMIZE_SIZE__)
         static const char pairs[] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
                                     "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
                                     "8081828384858687888990919293949596979899";
@@ -19490,12 +19526,8 @@ TN__HS_HOT char *tn__hs_put_u64(char *p, uint64_t v) {
         }
         *p = (char)('0' + (int)v);
         return p + 1;
-#else
-        if (v >= 10) *p++ = (char)('0' + (int)((unsigned)v / 10));
-        *p++ = (char)('0' + (int)((unsigned)v % 10));
-        return p;
-#endif
     }
+#endif
 #if UINTPTR_MAX > 0xffffffffu
     while (t >= 10) {   /* the digits are counted, then written from the last */
         t /= 10;
@@ -19522,6 +19554,16 @@ TN__PRIVATE char *tn__hs_put_status(char *p, int status) {
     p[1] = (char)('0' + status / 10 % 10);
     p[2] = (char)('0' + status % 10);
     return p + 3;
+}
+
+/* "HTTP/1.1 " status " " reason CRLF: a response's status line (but the usual 200's, kept
+   formatted in srv->pre) and an error reply's. */
+TN__PRIVATE char *tn__hs_put_status_line(char *p, int status, const char *reason) {
+    p = tn__hs_put_str(p, "HTTP/1.1 ", 9);
+    p = tn__hs_put_status(p, status);
+    *p++ = ' ';
+    p = tn__hs_put_str(p, reason, strlen(reason));
+    return tn__hs_put_str(p, "\r\n", 2);
 }
 
 TN__PRIVATE int tn__hs_hdr_token_ok(const char *s) {
@@ -19595,7 +19637,7 @@ TN__PRIVATE tn_request *tn__hs_req_get(tn_http_server *srv) {
    a server with opts.gzip ever has any). */
 TN__PRIVATE void tn__hs_req_codec_free(tn_allocator *a, tn_request *r) {
 #if TN_HAS_DEFLATE
-    if (r->srv->opts.gzip && (r->gz || r->inf || r->gzbuf || r->inflated)) r->srv->opts.gzip->release(a, r);
+    if (r->srv->opts.gzip) r->srv->opts.gzip->release(a, r);
 #else
     (void)a;
     (void)r;
@@ -19808,12 +19850,16 @@ TN__HS_HOT size_t tn__hs_req_format_head(tn_request *r, char *buf, int status, i
     if (status == 200 && !r->reason[0]) {
         p = tn__hs_put_str(p, srv->pre, srv->pre_len);
     } else {
+#if defined(__OPTIMIZE_SIZE__)
+        p = tn__hs_put_status_line(p, status, r->reason[0] ? r->reason : tn_http_reason(status));
+#else   /* (speed builds: written here, inline) */
         const char *reason = r->reason[0] ? r->reason : tn_http_reason(status);
         p = tn__hs_put_str(p, "HTTP/1.1 ", 9);
         p = tn__hs_put_status(p, status);
         *p++ = ' ';
         p = tn__hs_put_str(p, reason, strlen(reason));
         p = tn__hs_put_str(p, "\r\n", 2);
+#endif
         p = tn__hs_put_str(p, srv->pre + TN__HS_PRE_STATUS, srv->pre_len - TN__HS_PRE_STATUS);
     }
     if (status >= 200 && status != 204 && status != 304) {
@@ -19923,6 +19969,7 @@ TN__HS_HOT void tn__hs_req_done(tn_request *r) {
         srv->opts.access_log(r, r->status, r->head_only ? 0 : r->out_sent, tn__hs_elapsed_us(r),
                              srv->opts.access_log_user);   /* HEAD: out_sent counts the length promised, none sent */
     tn__hs_req_end(r);
+    r->ct = NULL;   /* (tn_respond's content type: the caller's string, not kept past the call) */
     if (!c) {
         tn__hs_req_put(r);
         return;
@@ -20105,6 +20152,7 @@ TN__PRIVATE int tn__hs_add_line(tn_request *r, const char *name, size_t nl, cons
 }
 
 TN__PRIVATE int tn__hs_add_header(tn_request *r, const char *name, const char *value) {
+    r->srv->hdr_rm = tn__response_remove_header;
     return tn__hs_add_line(r, name, strlen(name), value, strlen(value));
 }
 
@@ -20179,23 +20227,28 @@ TN__PRIVATE void tn__hs_gzip_opts(const tn_request *r, size_t len, tn_deflate_op
 
 /* tn_respond: compress the whole body into *out (allocated; the caller frees it). Returns
    TN_OK with the headers set, or an error (then the body goes as is). */
-TN__PRIVATE int tn__hs_gzip_whole(tn_request *r, int status, const void *body, size_t len, char **out, size_t *out_len) {
+TN__PRIVATE int tn__hs_gzip_whole(tn_request *r, int status, const char *ct, size_t ctl, const void *body, size_t len,
+                                  char **out, size_t *out_len) {
     tn_deflate_opts o;
     size_t cap;
     char *buf;
     int rc;
-    if (len < TORNADO_GZIP_MIN_LENGTH || !tn__response_gzip_wanted(r, status)) return TN_EINVAL;
+    if (ct) {   /* the decision reads the stored lines */
+        r->srv->hdr_rm = tn__response_remove_header;
+        if (tn__hs_add_line(r, "Content-Type", 12, ct, ctl) != 0) return TN_ENOMEM;
+    }
+    if (len < TORNADO_GZIP_MIN_LENGTH || !tn__response_gzip_wanted(r, status)) return 0;
     cap = tn_deflate_bound(len);
-    if (!(buf = (char *)tn__alloc(tn__loop_alloc(r->srv->loop), cap))) return TN_ENOMEM;
+    if (!(buf = (char *)tn__alloc(tn__loop_alloc(r->srv->loop), cap))) return 0;
     tn__hs_gzip_opts(r, len, &o);
     rc = tn_deflate_once(&o, body, len, buf, cap, out_len);
     if (rc == TN_OK) rc = tn__hs_gzip_headers(r);
     if (rc != TN_OK) {
         tn__free(tn__loop_alloc(r->srv->loop), buf);
-        return rc;
+        return 0;
     }
     *out = buf;
-    return TN_OK;
+    return 1;
 }
 
 /* Streamed: compress data (flush: TN_DEFLATE_SYNC or _FINISH) into r->gzbuf; *n the size. */
@@ -20262,6 +20315,10 @@ TN_API int tn_response_clear_headers(tn_request *req, const char *keep) {
 
 TN_API int tn_response_get_header(const tn_request *req, const char *name, tn_str *value) {
     if (!req || !name || !value) return TN_EINVAL;
+    if (req->ct && tn_str_ieq(tn_str_c(name), tn_str_c("Content-Type"))) {   /* tn_respond's, while it runs */
+        *value = tn_str_make(req->ct, req->ctl);
+        return TN_OK;
+    }
     return tn__hs_hdr_find(req, 0, name, NULL, NULL, value) != (size_t)-1 ? TN_OK : TN_ENOENT;
 }
 
@@ -20276,6 +20333,18 @@ TN_API int tn_response_set_header(tn_request *req, const char *name, const char 
     if (rc != 0) return rc < 0 ? rc : TN_OK;
     (void)tn__response_remove_header(req, name, NULL);
     return tn__hs_add_header(req, name, value);
+}
+
+TN__PRIVATE int tn__response_set_known(tn_request *r, const char *name, const char *value) {
+    if (tn__hs_req_check(r) != 0) return TN_EINVAL;
+    if (r->started) return tn__hs_misuse(r, "header set after the response started", name);
+    (void)tn__response_remove_header(r, name, NULL);
+    return tn__hs_add_header(r, name, value);
+}
+
+TN__PRIVATE int tn__response_clear_known(tn_request *r, const char *name) {
+    if (tn__hs_req_check(r) != 0 || r->started) return TN_EINVAL;
+    return tn__response_remove_header(r, name, NULL) ? TN_OK : TN_ENOENT;
 }
 
 TN_API int tn_response_set_reason(tn_request *req, const char *reason) {
@@ -20293,34 +20362,32 @@ TN_API int tn_response_set_reason(tn_request *req, const char *reason) {
 
 TN_API int tn_respond(tn_request *req, int status, const char *content_type, const void *body, size_t len) {
     char *gz = NULL;
-    const char *ct = NULL;
     size_t ctl = 0;
     int rc;
     if (tn__hs_req_check(req) != 0 || status < 100 || status > 999 || (!body && len)) return TN_EINVAL;
     if (req->started) return TN_EBUSY;
     if (content_type && (ctl = tn__hs_hdr_value_len(content_type)) == (size_t)-1) return TN_EINVAL;
     if (!tn__hs_req_live(req)) return tn__hs_req_gone(req);
-    if (content_type && tn_buf_size(&req->out) == 0 && !req->finish_cb && !req->srv->opts.access_log &&
-        !req->srv->opts.gzip) {
-        /* no header set, no compression to decide, nothing that sees the request after this
-           call: the line need not be stored, it goes straight into the head */
-        ct = content_type;
-    } else if (content_type) {   /* tn_response_set_header's work, its checks done above */
-        (void)tn__response_remove_header(req, "Content-Type", NULL);
-        if (tn__hs_add_line(req, "Content-Type", 12, content_type, ctl) != 0) return TN_ENOMEM;
-        ctl = 0;
-    }
+    /* the line goes straight into the head, not into the stored ones: a Content-Type the
+       handler set gives way (stored lines are the header calls', which set srv->hdr_rm) */
+    if (content_type && tn_buf_size(&req->out)) (void)req->srv->hdr_rm(req, "Content-Type", NULL);
 #if TN_HAS_DEFLATE
-    if (req->srv->opts.gzip && req->srv->opts.gzip->whole(req, status, body, len, &gz, &len) == TN_OK)
-        body = gz;   /* else (not wanted, out of memory) the body goes as is */
+    if (req->srv->opts.gzip) {   /* (the codec stores the line: its decision reads it) */
+        if ((rc = req->srv->opts.gzip->whole(req, status, content_type, ctl, body, len, &gz, &len)) < 0) return rc;
+        if (rc) body = gz;   /* else (not wanted, out of memory) the body goes as is */
+        content_type = NULL;
+    }
 #endif
     req->started = 1;
     req->status = status;
     req->out_length = (int64_t)len;
-    rc = tn__hs_req_send_head(req, status, (int64_t)len, body, req->head_only ? 0 : len, ct, ctl);
+    req->ct = content_type;
+    req->ctl = ctl;
+    rc = tn__hs_req_send_head(req, status, (int64_t)len, body, req->head_only ? 0 : len, content_type, ctl);
     tn__free(tn__loop_alloc(req->srv->loop), gz);
     if (rc != 0) {
         req->started = 0;
+        req->ct = NULL;
         return rc;
     }
     req->out_sent = req->head_only ? 0 : len;
@@ -20549,11 +20616,7 @@ TN__PRIVATE void tn__hc_fail(tn__hconn *c, int status) {
     tn__hc_unwatch(c);
     tn__hc_deadline(c, TN__TQ_NONE);
     tn__hs_date(srv);
-    p = tn__hs_put_str(p, "HTTP/1.1 ", 9);
-    p = tn__hs_put_status(p, status);
-    *p++ = ' ';
-    p = tn__hs_put_str(p, reason, strlen(reason));
-    p = tn__hs_put_str(p, "\r\n", 2);
+    p = tn__hs_put_status_line(p, status, reason);
     p = tn__hs_put_str(p, srv->pre + TN__HS_PRE_STATUS, TN__HS_DATE_LINE);
     p = tn__hs_put_str(p, "Content-Length: 0\r\nConnection: close\r\n\r\n", 40);
     tn__stream_cork(tn__hc_stream(c), 0);   /* responses to earlier pipelined requests go first */
@@ -20587,6 +20650,7 @@ TN__PRIVATE void tn__hc_on_data(tn_stream *s, int status, tn_str data, void *use
    X-Consumed-Content-Encoding (Tornado's) and the body is inflated. */
 TN__PRIVATE void tn__hs_req_gunzip_setup(tn_request *r) {
     size_t i;
+    if (!r->srv->opts.decompress_request) return;
     for (i = 0; i < r->p.num_headers; i++) {
         tn_http_header *h = &r->p.headers[i];
         if (tn_str_ieq(h->name, tn_str_c("Content-Encoding"))) {
@@ -20646,6 +20710,15 @@ TN__PRIVATE int tn__hs_req_inflate_body(tn_request *r) {
     return 0;
 }
 
+TN__PRIVATE int tn__hs_req_gunzip_body(tn__hconn *c, tn_request *r) {
+    int st = tn__hs_req_inflate_body(r);
+    if (st) {
+        TN__LLOG(r->srv->loop, TN_LOG_DEBUG, TN_EBAD_DEFLATE, "http: gzip request body: answered %d", st);
+        tn__hc_fail(c, st);
+    }
+    return st;
+}
+
 /* A streamed gzip body: inflate a piece and hand the output to the body callback.
    Returns 0, 1 (the request is gone), -1 (an error was reported; the connection closes). */
 TN__PRIVATE int tn__hs_req_inflate_piece(tn__hconn *c, tn_request *r, tn_str data) {
@@ -20677,6 +20750,7 @@ TN__PRIVATE int tn__hs_req_inflate_piece(tn__hconn *c, tn_request *r, tn_str dat
 }
 
 TN__PRIVATE void tn__hs_gzip_release(tn_allocator *a, tn_request *r) {
+    if (!r->gz && !r->inf && !r->gzbuf && !r->inflated) return;
     tn_deflater_free(r->gz);
     tn_inflater_free(r->inf);
     tn__free(a, r->gzbuf);
@@ -20689,7 +20763,7 @@ TN__PRIVATE void tn__hs_gzip_release(tn_allocator *a, tn_request *r) {
 
 TN_API const tn_http_gzip_codec *tn_http_gzip(void) {
     static const tn_http_gzip_codec codec = { tn__hs_gzip_whole, tn__hs_gzip_start, tn__hs_gzip_piece,
-                                              tn__hs_req_inflate_body, tn__hs_req_inflate_piece,
+                                              tn__hs_req_gunzip_body, tn__hs_req_inflate_piece,
                                               tn__hs_req_gunzip_setup, tn__hs_gzip_release };
     return &codec;
 }
@@ -20700,14 +20774,7 @@ TN_API const tn_http_gzip_codec *tn_http_gzip(void) { return NULL; }
 TN__HS_HOT void tn__hc_dispatch(tn__hconn *c) {
     tn_request *r = c->req;
 #if TN_HAS_DEFLATE
-    if (r->gunzip) {
-        int st = tn__hc_srv(c)->opts.gzip->inflate_body(r);
-        if (st) {
-            TN__LLOG(tn__hc_srv(c)->loop, TN_LOG_DEBUG, TN_EBAD_DEFLATE, "http: gzip request body: answered %d", st);
-            tn__hc_fail(c, st);
-            return;
-        }
-    }
+    if (r->gunzip && tn__hc_srv(c)->opts.gzip->inflate_body(c, r) != 0) return;   /* answered */
 #endif
     /* pipelined requests behind this one: hold responses, send them together */
     if (tn__stream_peek(tn__hc_stream(c)).len > r->held) tn__stream_cork(tn__hc_stream(c), 1);
@@ -20720,41 +20787,40 @@ TN__HS_HOT void tn__hc_dispatch(tn__hconn *c) {
     if (c->req == r) tn__stream_cork(tn__hc_stream(c), 0);   /* answered later: do not hold earlier responses */
 }
 
-TN__PRIVATE const char *tn__hs_first_token(tn_str v, size_t *len) {
-    size_t i = 0, j;
-    while (i < v.len && (v.ptr[i] == ' ' || v.ptr[i] == '\t')) i++;
-    j = i;
-    while (j < v.len && v.ptr[j] != ',' && v.ptr[j] != ' ' && v.ptr[j] != '\t') j++;
-    *len = j - i;
-    return v.ptr + i;
-}
-
-TN__PRIVATE void tn__hs_req_apply_xheaders(tn_request *r) {
-    tn_str v;
-    char ip[TN_ADDR_STRLEN];
-    if (tn_http_header_get(r->p.headers, r->p.num_headers, "X-Real-Ip", &v) == TN_OK ||
-        tn_http_header_get(r->p.headers, r->p.num_headers, "X-Forwarded-For", &v) == TN_OK) {
-        /* X-Forwarded-For: the last entry is the one our proxy added */
-        size_t start = v.len, end = v.len;
-        while (end > 0 && (v.ptr[end - 1] == ' ' || v.ptr[end - 1] == '\t')) end--;
-        start = end;
-        while (start > 0 && v.ptr[start - 1] != ',') start--;
-        while (start < end && (v.ptr[start] == ' ' || v.ptr[start] == '\t')) start++;
-        if (end > start && end - start < sizeof ip) {
-            memcpy(ip, v.ptr + start, end - start);
-            ip[end - start] = 0;
-            if (tn_is_valid_ip(ip)) {
-                memcpy(r->remote_ip, ip, end - start + 1);
-                r->remote_ip_known = 1;
+/* xheaders (Tornado's): the client's address from X-Real-Ip, else from X-Forwarded-For (its
+   last entry: the one our proxy added); the protocol from X-Scheme, else from
+   X-Forwarded-Proto (its first token); each taken only when valid. One loop over the four
+   names, in that order. (At the head: remote_ip is still empty.) */
+TN__HS_COLD void tn__hs_req_apply_xheaders(tn_request *r) {
+    static const char names[4][18] = { "X-Real-Ip", "X-Forwarded-For", "X-Scheme", "X-Forwarded-Proto" };
+    int k;
+    for (k = 0; k < 4; k++) {
+        tn_str v;
+        size_t s, e;
+        if (tn_http_header_get(r->p.headers, r->p.num_headers, names[k], &v) != TN_OK) continue;
+        if (k < 2) {
+            e = v.len;
+            while (e > 0 && (v.ptr[e - 1] == ' ' || v.ptr[e - 1] == '\t')) e--;
+            s = e;
+            while (s > 0 && v.ptr[s - 1] != ',') s--;
+            while (s < e && (v.ptr[s] == ' ' || v.ptr[s] == '\t')) s++;
+            if (e > s && e - s < sizeof r->remote_ip) {
+                memcpy(r->remote_ip, v.ptr + s, e - s);
+                r->remote_ip[e - s] = 0;
+                if (tn_is_valid_ip(r->remote_ip)) r->remote_ip_known = 1;
+                else r->remote_ip[0] = 0;
             }
+            k = 1;   /* (X-Forwarded-For only without X-Real-Ip) */
+            continue;
         }
-    }
-    if (tn_http_header_get(r->p.headers, r->p.num_headers, "X-Scheme", &v) == TN_OK ||
-        tn_http_header_get(r->p.headers, r->p.num_headers, "X-Forwarded-Proto", &v) == TN_OK) {
-        size_t n;
-        const char *t = tn__hs_first_token(v, &n);
-        if (tn_str_ieq(tn_str_make(t, n), tn_str_c("https"))) r->protocol = "https";
-        else if (tn_str_ieq(tn_str_make(t, n), tn_str_c("http"))) r->protocol = "http";
+        s = 0;
+        while (s < v.len && (v.ptr[s] == ' ' || v.ptr[s] == '\t')) s++;
+        e = s;
+        while (e < v.len && v.ptr[e] != ',' && v.ptr[e] != ' ' && v.ptr[e] != '\t') e++;
+        v = tn_str_make(v.ptr + s, e - s);
+        if (tn_str_ieq(v, tn_str_c("https"))) r->protocol = "https";
+        else if (tn_str_ieq(v, tn_str_c("http"))) r->protocol = "http";
+        break;
     }
 }
 
@@ -20790,7 +20856,7 @@ TN__PRIVATE void tn__hc_head_done(tn__hconn *c, const char *base, size_t head_le
 #endif
     if (srv->opts.xheaders) tn__hs_req_apply_xheaders(r);   /* else remote_ip is filled on demand */
 #if TN_HAS_DEFLATE
-    if (srv->opts.decompress_request && srv->opts.gzip && r->p.body_kind != TN_HTTP_BODY_NONE) srv->opts.gzip->setup(r);
+    if (srv->opts.gzip && r->p.body_kind != TN_HTTP_BODY_NONE) srv->opts.gzip->setup(r);
 #endif
 #if !defined(__OPTIMIZE_SIZE__)
     if (r->p.body_kind == TN_HTTP_BODY_CHUNKED) {   /* a fresh decoder */
@@ -20811,40 +20877,99 @@ TN__PRIVATE void tn__hc_head_done(tn__hconn *c, const char *base, size_t head_le
         tn__stream_peek(tn__hc_stream(c)).len == head_len) {
         (void)tn_stream_write(tn__hc_stream(c), "HTTP/1.1 100 Continue\r\n\r\n", 25, NULL, NULL);
     }
-    if (r->body_cb) {
-        /* streamed body: the head moves out of the buffer so the body can be consumed */
-        r->own = (char *)tn__alloc(tn__loop_alloc(srv->loop), head_len);
-        if (!r->own) {
-            tn__hc_fail(c, 503);
-            return;
-        }
-        memcpy(r->own, base, head_len);
-        tn__hs_req_rebase(r, r->own);
-        tn__stream_consume(tn__hc_stream(c), head_len);
-        r->held = 0;
-        r->body_left = r->p.body_kind == TN_HTTP_BODY_LENGTH ? r->p.content_length : 0;
+    if (r->body_cb) {   /* (set from on_headers: tn_request_stream_body set srv->sb) */
+        srv->sb->head(c, r, base, head_len);
+        return;
     }
     if (r->p.body_kind == TN_HTTP_BODY_NONE) {
-        if (r->body_cb) {
-            r->streaming_done = 1;
-            c->state = TN__HC_HANDLER;
-            r->dispatched = 1;
-            r->body_cb(r, TN_OK, tn_str_make(NULL, 0), r->body_user);
-            return;
-        }
         tn__hc_dispatch(c);
         return;
     }
     c->state = TN__HC_BODY;
     tn__hc_deadline(c, TN__TQ_BODY);
-    if (r->body_cb) {
-        r->dispatched = 1;   /* the handler owns it from on_headers on */
-        tn__hc_unwatch(c);
-    }
     tn__hc_process(c);
 }
 
 
+/* Work on whatever the stream holds, by state; read more when needed. */
+TN__PRIVATE void tn__hc_process(tn__hconn *c) {
+    tn_http_server *srv = tn__hc_srv(c);
+    tn_str data = tn__stream_peek(tn__hc_stream(c));
+    tn_request *r;
+    int rc;
+    if (c->state == TN__HC_HEAD) {
+        if (data.len == 0) {
+            tn__hc_deadline(c, TN__TQ_IDLE);
+            tn__hc_fill(c, 0);
+            return;
+        }
+        int fresh = !c->req;
+        if (fresh) {
+            if (!(c->req = tn__hs_req_get(srv))) {
+                tn__hc_fail(c, 503);
+                return;
+            }
+            c->req->conn = c;
+        }
+        r = c->req;
+        rc = tn_http_parse_request(data.ptr, data.len, &r->p);
+        /* the first byte of a request: it must now arrive whole in header_timeout (a head
+           that is here whole goes on at once: its next deadline, if any, is set below) */
+        if (rc == TN_EINCOMPLETE) {
+            if (fresh) tn__hc_deadline(c, TN__TQ_HEADER);
+            tn__hc_fill(c, data.len);
+            return;
+        }
+        if (rc < 0) {
+            int st = tn_http_error_status(rc);
+            TN__LLOG(srv->loop, TN_LOG_DEBUG, rc, "http: bad request: answered %d", st ? st : 400);
+            tn__hc_fail(c, st ? st : 400);
+            return;
+        }
+        if (fresh && srv->opts.on_headers) tn__hc_deadline(c, TN__TQ_HEADER);   /* (on_headers may keep it) */
+        tn__hc_head_done(c, data.ptr, (size_t)rc);
+        return;
+    }
+    if (c->state != TN__HC_BODY) return;
+    r = c->req;
+    if (r->body_cb) {
+        srv->sb->body(c, r, data);
+        return;
+    }
+    if (data.ptr != r->base) tn__hs_req_rebase(r, data.ptr);   /* the buffer grew and moved */
+    if (r->p.body_kind == TN_HTTP_BODY_LENGTH) {
+        if (data.len - r->head_len >= r->p.content_length) {
+            r->body = tn_str_make(data.ptr + r->head_len, (size_t)r->p.content_length);
+            r->held = r->head_len + (size_t)r->p.content_length;
+            tn__hc_dispatch(c);
+            return;
+        }
+        tn__hc_fill(c, data.len);
+        return;
+    }
+    /* buffered chunked body: decode in place right after the decoded part */
+    if (data.len > r->dec_end) {
+        char *raw = (char *)(uintptr_t)data.ptr + r->dec_end;
+        size_t len = data.len - r->dec_end;
+        rc = tn_http_decode_chunked(&r->chunked, raw, &len);
+        if (rc < 0 && rc != TN_EINCOMPLETE) {
+            tn__hc_fail(c, tn_http_error_status(rc));   /* 413 body, 431 trailer, 400 framing */
+            return;
+        }
+        r->dec_end += len;
+        /* keep the decoded body and (when complete) the next request's bytes; drop the rest */
+        tn__stream_truncate(tn__hc_stream(c), r->dec_end + (rc >= 0 ? (size_t)rc : 0));
+        if (rc >= 0) {
+            r->body = tn_str_make(data.ptr + r->head_len, r->dec_end - r->head_len);
+            r->held = r->dec_end;
+            tn__hc_dispatch(c);
+            return;
+        }
+    }
+    tn__hc_fill(c, r->dec_end);
+}
+
+/* ---- streamed request bodies (tn_request_stream_body) ---- */
 /* A streamed body piece to the handler (inflated first with decompress_request). Returns
    0, 1 (the request is gone), -1 (an error was reported). */
 TN__PRIVATE int tn__hc_body_piece(tn__hconn *c, tn_request *r, tn_str data) {
@@ -20894,105 +21019,70 @@ TN__PRIVATE int tn__hc_stream_body(tn__hconn *c, tn_str data) {
     }
 }
 
-/* Work on whatever the stream holds, by state; read more when needed. */
-TN__PRIVATE void tn__hc_process(tn__hconn *c) {
-    tn_http_server *srv = tn__hc_srv(c);
-    tn_str data = tn__stream_peek(tn__hc_stream(c));
-    tn_request *r;
-    int rc;
-    if (c->state == TN__HC_HEAD) {
-        if (data.len == 0) {
-            tn__hc_deadline(c, TN__TQ_IDLE);
-            tn__hc_fill(c, 0);
-            return;
-        }
-        int fresh = !c->req;
-        if (fresh) {
-            if (!(c->req = tn__hs_req_get(srv))) {
-                tn__hc_fail(c, 503);
-                return;
-            }
-            c->req->conn = c;
-        }
-        r = c->req;
-        rc = tn_http_parse_request(data.ptr, data.len, &r->p);
-        /* the first byte of a request: it must now arrive whole in header_timeout (a head
-           that is here whole goes on at once: its next deadline, if any, is set below) */
-        if (rc == TN_EINCOMPLETE) {
-            if (fresh) tn__hc_deadline(c, TN__TQ_HEADER);
-            tn__hc_fill(c, data.len);
-            return;
-        }
-        if (rc < 0) {
-            int st = tn_http_error_status(rc);
-            TN__LLOG(srv->loop, TN_LOG_DEBUG, rc, "http: bad request: answered %d", st ? st : 400);
-            tn__hc_fail(c, st ? st : 400);
-            return;
-        }
-        if (fresh && srv->opts.on_headers) tn__hc_deadline(c, TN__TQ_HEADER);   /* (on_headers may keep it) */
-        tn__hc_head_done(c, data.ptr, (size_t)rc);
+/* The streamed body's head: it moves out of the buffer so the body can be consumed, and
+   the body (if any) is read. */
+TN__PRIVATE void tn__hs_sb_head(tn__hconn *c, tn_request *r, const char *base, size_t head_len) {
+    r->own = (char *)tn__alloc(tn__loop_alloc(r->srv->loop), head_len);
+    if (!r->own) {
+        tn__hc_fail(c, 503);
         return;
     }
-    if (c->state != TN__HC_BODY) return;
-    r = c->req;
-    if (r->body_cb) {
-        if (data.len > 0 && !r->paused) {
-            int ended = tn__hc_stream_body(c, data);
-            if (ended < 0 || c->req != r) return;
-            if (ended) {
-                if (!r->conn) return;
+    memcpy(r->own, base, head_len);
+    tn__hs_req_rebase(r, r->own);
+    tn__stream_consume(tn__hc_stream(c), head_len);
+    r->held = 0;
+    r->body_left = r->p.body_kind == TN_HTTP_BODY_LENGTH ? r->p.content_length : 0;
+    if (r->p.body_kind == TN_HTTP_BODY_NONE) {
+        r->streaming_done = 1;
+        c->state = TN__HC_HANDLER;
+        r->dispatched = 1;
+        r->body_cb(r, TN_OK, tn_str_make(NULL, 0), r->body_user);
+        return;
+    }
+    c->state = TN__HC_BODY;
+    tn__hc_deadline(c, TN__TQ_BODY);
+    r->dispatched = 1;   /* the handler owns it from on_headers on */
+    tn__hc_unwatch(c);
+    tn__hc_process(c);
+}
+
+/* The streamed body's bytes (state TN__HC_BODY): handed out, then read on unless paused. */
+TN__PRIVATE void tn__hs_sb_body(tn__hconn *c, tn_request *r, tn_str data) {
+    if (data.len > 0 && !r->paused) {
+        int ended = tn__hc_stream_body(c, data);
+        if (ended < 0 || c->req != r) return;
+        if (ended) {
+            if (!r->conn) return;
 #if TN_HAS_DEFLATE
-                if (r->gunzip && r->inf && !r->inf_end) {   /* the gzip stream stopped early */
-                    r->streaming_done = 1;
-                    r->body_cb(r, TN_EBAD_DEFLATE, tn_str_make(NULL, 0), r->body_user);
-                    if (c->req == r) (void)tn_stream_abort(tn__hc_stream(c), TN_EBAD_DEFLATE);
-                    return;
-                }
-#endif
+            if (r->gunzip && r->inf && !r->inf_end) {   /* the gzip stream stopped early */
                 r->streaming_done = 1;
-                r->held = 0;
-                c->state = TN__HC_HANDLER;
-                tn__hc_watch(c, 1);
-                tn__hc_deadline(c, TN__TQ_NONE);
-                r->body_cb(r, TN_OK, tn_str_make(NULL, 0), r->body_user);
+                r->body_cb(r, TN_EBAD_DEFLATE, tn_str_make(NULL, 0), r->body_user);
+                if (c->req == r) (void)tn_stream_abort(tn__hc_stream(c), TN_EBAD_DEFLATE);
                 return;
             }
-            data = tn__stream_peek(tn__hc_stream(c));
-        }
-        if (!r->paused) tn__hc_fill(c, data.len);
-        return;
-    }
-    if (data.ptr != r->base) tn__hs_req_rebase(r, data.ptr);   /* the buffer grew and moved */
-    if (r->p.body_kind == TN_HTTP_BODY_LENGTH) {
-        if (data.len - r->head_len >= r->p.content_length) {
-            r->body = tn_str_make(data.ptr + r->head_len, (size_t)r->p.content_length);
-            r->held = r->head_len + (size_t)r->p.content_length;
-            tn__hc_dispatch(c);
+#endif
+            r->streaming_done = 1;
+            r->held = 0;
+            c->state = TN__HC_HANDLER;
+            tn__hc_watch(c, 1);
+            tn__hc_deadline(c, TN__TQ_NONE);
+            r->body_cb(r, TN_OK, tn_str_make(NULL, 0), r->body_user);
             return;
         }
-        tn__hc_fill(c, data.len);
-        return;
+        data = tn__stream_peek(tn__hc_stream(c));
     }
-    /* buffered chunked body: decode in place right after the decoded part */
-    if (data.len > r->dec_end) {
-        char *raw = (char *)(uintptr_t)data.ptr + r->dec_end;
-        size_t len = data.len - r->dec_end;
-        rc = tn_http_decode_chunked(&r->chunked, raw, &len);
-        if (rc < 0 && rc != TN_EINCOMPLETE) {
-            tn__hc_fail(c, tn_http_error_status(rc));   /* 413 body, 431 trailer, 400 framing */
-            return;
-        }
-        r->dec_end += len;
-        /* keep the decoded body and (when complete) the next request's bytes; drop the rest */
-        tn__stream_truncate(tn__hc_stream(c), r->dec_end + (rc >= 0 ? (size_t)rc : 0));
-        if (rc >= 0) {
-            r->body = tn_str_make(data.ptr + r->head_len, r->dec_end - r->head_len);
-            r->held = r->dec_end;
-            tn__hc_dispatch(c);
-            return;
-        }
-    }
-    tn__hc_fill(c, r->dec_end);
+    if (!r->paused) tn__hc_fill(c, data.len);
+}
+
+static const struct tn__hs_sb_ops tn__hs_sb = { tn__hs_sb_head, tn__hs_sb_body };
+
+TN_API int tn_request_stream_body(tn_request *req, tn_body_cb cb, void *user) {
+    if (!req || !cb || !req->in_on_headers) return TN_EINVAL;
+    if (req->body_cb) return TN_EBUSY;
+    req->body_cb = cb;
+    req->body_user = user;
+    req->srv->sb = &tn__hs_sb;   /* (the server's streamed-body code: linked with this call) */
+    return TN_OK;
 }
 
 /* Start on the next request of a keep-alive connection (pipelined bytes first). */
@@ -21290,13 +21380,6 @@ TN_API void tn_request_set_finish_cb(tn_request *req, tn_request_cb cb, void *us
     req->finish_user = user;
 }
 
-TN_API int tn_request_stream_body(tn_request *req, tn_body_cb cb, void *user) {
-    if (!req || !cb || !req->in_on_headers) return TN_EINVAL;
-    if (req->body_cb) return TN_EBUSY;
-    req->body_cb = cb;
-    req->body_user = user;
-    return TN_OK;
-}
 
 TN_API void tn_request_pause(tn_request *req) { req->paused = 1; }
 
@@ -26444,7 +26527,7 @@ TN_API int tn_web_writef(tn_request *req, const char *fmt, ...) {
 TN__PRIVATE int tn__web_json_type(tn__web_ctx *c) {
     tn_str v;
     if (c->started || tn_response_get_header(c->req, "Content-Type", &v) == TN_OK) return TN_OK;
-    return tn_response_set_header(c->req, "Content-Type", "application/json; charset=UTF-8");
+    return tn__response_set_known(c->req, "Content-Type", "application/json; charset=UTF-8");
 }
 
 TN_API int tn_web_write_json_str(tn_request *req, tn_str s) {
@@ -26471,7 +26554,7 @@ TN_API int tn_web_write_json(tn_request *req, const char *json, size_t len) {
 TN__PRIVATE void tn__web_default_ctype(tn__web_ctx *c) {
     tn_str v;
     if (tn_buf_size(&c->body) > 0 && tn_response_get_header(c->req, "Content-Type", &v) != TN_OK)
-        (void)tn_response_set_header(c->req, "Content-Type", "text/html; charset=UTF-8");
+        (void)tn__response_set_known(c->req, "Content-Type", "text/html; charset=UTF-8");
 }
 
 /* The finish of a response whose head a flush sent: the rest of the body, then the end of
@@ -26526,16 +26609,16 @@ TN__PRIVATE int tn__web_finish(tn__web_ctx *c) {
             (void)tn_hex_encode(dig, sizeof dig, etag + 1, 2 * TN_SHA1_SIZE + 1, NULL);
             etag[2 * TN_SHA1_SIZE + 1] = '"';
             etag[2 * TN_SHA1_SIZE + 2] = 0;
-            (void)tn_response_set_header(c->req, "ETag", etag);
+            (void)tn__response_set_known(c->req, "ETag", etag);   /* (hex digits in quotes) */
             if (tn_request_header(c->req, "If-None-Match", &inm) == TN_OK &&
                 tn_http_etag_match(inm, tn_str_make(etag, sizeof etag - 1), TN_ETAG_WEAK))
                 status = c->status = 304;
         }
         if (status == 204 || status == 304 || status < 200) {
             tn_buf_consume(&c->body, tn_buf_size(&c->body));
-            (void)tn_response_clear_header(c->req, "Content-Type");
-            (void)tn_response_clear_header(c->req, "Content-Encoding");
-            (void)tn_response_clear_header(c->req, "Content-Language");
+            (void)tn__response_clear_known(c->req, "Content-Type");
+            (void)tn__response_clear_known(c->req, "Content-Encoding");
+            (void)tn__response_clear_known(c->req, "Content-Language");
         } else {
             tn__web_default_ctype(c);
         }
@@ -26582,7 +26665,7 @@ TN__PRIVATE int tn__web_error(tn__web_ctx *c, int status, const char *reason, co
     (void)tn_response_clear_headers(c->req, "Set-Cookie");
     tn_buf_consume(&c->body, tn_buf_size(&c->body));
     c->status = status;
-    if (allow) (void)tn_response_set_header(c->req, "Allow", allow);
+    if (allow) (void)tn__response_set_known(c->req, "Allow", allow);   /* (the router's method tokens) */
     if (!reason) reason = tn_http_reason(status);
     if (status != 304) {
         if (c->app->error_fn) {

@@ -615,6 +615,12 @@ TN__PRIVATE int tn__url_is(int c, unsigned mask);
 /* ---- http_server.c ---- */
 #if TN_HAS_HTTP_SERVER
 TN__PRIVATE int tn__response_remove_header(tn_request *r, const char *name, const char *prefix);
+/* tn_response_set_header for a name and value the caller vouches for (a token that is no
+   framing field; no control byte in the value): the checks that need the HTTP grammar are
+   skipped, so a layer whose only headers are its own does not link them. */
+TN__PRIVATE int tn__response_set_known(tn_request *r, const char *name, const char *value);
+/* tn_response_clear_header for a name that is not Connection. */
+TN__PRIVATE int tn__response_clear_known(tn_request *r, const char *name);
 TN__PRIVATE int tn__response_error_html(tn_buf *out, int status, const char *reason, int (*escape)(tn_buf *, tn_str));
 /* A detached connection's spare bytes (tn__hs_spare_size of them) and back. */
 TN__PRIVATE size_t tn__hs_spare_size(void);

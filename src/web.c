@@ -453,7 +453,7 @@ TN_API int tn_web_writef(tn_request *req, const char *fmt, ...) {
 TN__PRIVATE int tn__web_json_type(tn__web_ctx *c) {
     tn_str v;
     if (c->started || tn_response_get_header(c->req, "Content-Type", &v) == TN_OK) return TN_OK;
-    return tn_response_set_header(c->req, "Content-Type", "application/json; charset=UTF-8");
+    return tn__response_set_known(c->req, "Content-Type", "application/json; charset=UTF-8");
 }
 
 TN_API int tn_web_write_json_str(tn_request *req, tn_str s) {
@@ -480,7 +480,7 @@ TN_API int tn_web_write_json(tn_request *req, const char *json, size_t len) {
 TN__PRIVATE void tn__web_default_ctype(tn__web_ctx *c) {
     tn_str v;
     if (tn_buf_size(&c->body) > 0 && tn_response_get_header(c->req, "Content-Type", &v) != TN_OK)
-        (void)tn_response_set_header(c->req, "Content-Type", "text/html; charset=UTF-8");
+        (void)tn__response_set_known(c->req, "Content-Type", "text/html; charset=UTF-8");
 }
 
 /* The finish of a response whose head a flush sent: the rest of the body, then the end of
@@ -535,16 +535,16 @@ TN__PRIVATE int tn__web_finish(tn__web_ctx *c) {
             (void)tn_hex_encode(dig, sizeof dig, etag + 1, 2 * TN_SHA1_SIZE + 1, NULL);
             etag[2 * TN_SHA1_SIZE + 1] = '"';
             etag[2 * TN_SHA1_SIZE + 2] = 0;
-            (void)tn_response_set_header(c->req, "ETag", etag);
+            (void)tn__response_set_known(c->req, "ETag", etag);   /* (hex digits in quotes) */
             if (tn_request_header(c->req, "If-None-Match", &inm) == TN_OK &&
                 tn_http_etag_match(inm, tn_str_make(etag, sizeof etag - 1), TN_ETAG_WEAK))
                 status = c->status = 304;
         }
         if (status == 204 || status == 304 || status < 200) {
             tn_buf_consume(&c->body, tn_buf_size(&c->body));
-            (void)tn_response_clear_header(c->req, "Content-Type");
-            (void)tn_response_clear_header(c->req, "Content-Encoding");
-            (void)tn_response_clear_header(c->req, "Content-Language");
+            (void)tn__response_clear_known(c->req, "Content-Type");
+            (void)tn__response_clear_known(c->req, "Content-Encoding");
+            (void)tn__response_clear_known(c->req, "Content-Language");
         } else {
             tn__web_default_ctype(c);
         }
@@ -591,7 +591,7 @@ TN__PRIVATE int tn__web_error(tn__web_ctx *c, int status, const char *reason, co
     (void)tn_response_clear_headers(c->req, "Set-Cookie");
     tn_buf_consume(&c->body, tn_buf_size(&c->body));
     c->status = status;
-    if (allow) (void)tn_response_set_header(c->req, "Allow", allow);
+    if (allow) (void)tn__response_set_known(c->req, "Allow", allow);   /* (the router's method tokens) */
     if (!reason) reason = tn_http_reason(status);
     if (status != 304) {
         if (c->app->error_fn) {

@@ -39,6 +39,7 @@ typedef struct server {
     volatile int bytes_while_paused;/* body bytes delivered between a pause and its resume */
     int body_is_paused;
     tn_request *paused_req;
+    char finish_ct[32];        /* /retry-type: the Content-Type its finish callback saw */
 } server;
 
 static server *g;   /* the handlers below read their settings from here */
@@ -58,6 +59,15 @@ static void async_answer(tn_loop *loop, void *user) {
 static void on_written(tn_request *req, int status, void *user);
 
 typedef struct streamer { int left; } streamer;
+
+/* A finish callback runs inside the response call: the response's headers, tn_respond's
+   Content-Type among them, are still there to ask for. */
+static void retry_finished(tn_request *req, void *user) {
+    server *s = (server *)user;
+    tn_str v;
+    if (tn_response_get_header(req, "Content-Type", &v) != TN_OK) v = tn_str_c("none");
+    snprintf(s->finish_ct, sizeof s->finish_ct, "%.*s", (int)v.len, v.ptr);
+}
 static streamer g_streamer;
 
 static void on_written(tn_request *req, int status, void *user) {
@@ -153,6 +163,15 @@ static void handler(tn_request *req, void *user) {
         TN_OK_RC(tn_response_clear_header(req, "x-gone"));
         TN_OK_RC(tn_response_set_header(req, "Set-Cookie", "a=1"));
         tn_respond(req, 200, "text/plain", v.ptr, v.len);
+    } else if (tn_str_eq_c(path, "/retry-type")) {
+        tn_request_set_finish_cb(req, retry_finished, s);
+        /* a tn_respond that fails (its body over max_write_buffer_size), then one that
+           succeeds: the failed call's Content-Type line must not stay behind; with "?h" a
+           header set first (the server's general header removal) */
+        static const char big[1000] = { 0 };
+        if (tn_request_query(req).len) TN_OK_RC(tn_response_set_header(req, "X-Set", "1"));
+        TN_EQ_RC(tn_respond(req, 200, "text/first", big, sizeof big), TN_EBUFFER_FULL);
+        TN_OK_RC(tn_respond(req, 200, "text/second", "ok", 2));
     } else if (tn_str_eq_c(path, "/stream")) {
         g_streamer.left = 50;   /* 50 KB in 1 KB chunks, each after the previous left */
         TN_OK_RC(tn_response_start(req, 200, -1));
@@ -819,6 +838,24 @@ TN_TEST(no_keep_alive_max_connections_xheaders) {
     TN_EQ_STR(s->last_proto, "https");
     exchange(s->port, "GET / HTTP/1.1\r\nHost: t\r\nX-Real-Ip: not-an-ip\r\n\r\n", buf, sizeof buf, 1000, &closed);
     TN_EQ_STR(s->last_ip, "127.0.0.1");
+    /* X-Real-Ip first (an invalid one is not replaced by X-Forwarded-For), X-Scheme before
+       X-Forwarded-Proto, whitespace around the entries, the first token of the protocol */
+    exchange(s->port, "GET / HTTP/1.1\r\nHost: t\r\nX-Forwarded-For: 10.0.0.1\r\nX-Real-Ip: 192.0.2.9\r\n"
+             "X-Forwarded-Proto: https\r\nX-Scheme: http\r\n\r\n", buf, sizeof buf, 1000, &closed);
+    TN_EQ_STR(s->last_ip, "192.0.2.9");
+    TN_EQ_STR(s->last_proto, "http");
+    exchange(s->port, "GET / HTTP/1.1\r\nHost: t\r\nX-Real-Ip: 192.0.2.300\r\nX-Forwarded-For: 10.0.0.1\r\n"
+             "X-Forwarded-Proto: \t HTTPS, http\r\n\r\n", buf, sizeof buf, 1000, &closed);
+    TN_EQ_STR(s->last_ip, "127.0.0.1");
+    TN_EQ_STR(s->last_proto, "https");
+    exchange(s->port, "GET / HTTP/1.1\r\nHost: t\r\nX-Forwarded-For: 10.0.0.1 ,\t 2001:db8::1 \t\r\n"
+             "X-Forwarded-Proto: ftp\r\n\r\n", buf, sizeof buf, 1000, &closed);
+    TN_EQ_STR(s->last_ip, "2001:db8::1");
+    TN_EQ_STR(s->last_proto, "http");
+    exchange(s->port, "GET / HTTP/1.1\r\nHost: t\r\nX-Forwarded-For: 192.0.2.1,\r\nX-Scheme: httpsx\r\n\r\n",
+             buf, sizeof buf, 1000, &closed);
+    TN_EQ_STR(s->last_ip, "127.0.0.1");   /* an empty last entry */
+    TN_EQ_STR(s->last_proto, "http");
     /* two connections held open: the third waits until one goes */
     for (i = 0; i < 3; i++) fds[i] = cli_connect(s->port, 0);
     usleep(100000);
@@ -1139,6 +1176,34 @@ TN_TEST(response_framing_is_the_servers) {
     stop_server(s);
 }
 
+/* A tn_respond that failed leaves no Content-Type of its own behind: the next call's is the
+   one sent, and the one its finish callback sees (tn_respond's content type goes straight
+   into the head, and tn_response_get_header answers it while the call runs). */
+TN_TEST(respond_after_a_failed_respond) {
+    tn_http_server_opts o;
+    server *s;
+    char buf[4096];
+    int closed, k;
+    memset(&o, 0, sizeof o);
+    o.tcp.stream.max_write_buffer_size = 512;
+    s = start_server(&o);
+    for (k = 0; k < 2; k++) {
+        size_t n = exchange(s->port, k ? "GET /retry-type?h HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
+                                : "GET /retry-type HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+                            buf, sizeof buf - 1, 3000, &closed);
+        buf[n] = 0;
+        TN_EQ_INT(count_status(buf, 200), 1);
+        TN_CHECKF(strstr(buf, "Content-Type: text/second\r\n") && !strstr(buf, "text/first") &&
+                      !strstr(strstr(buf, "Content-Type") + 1, "Content-Type"),
+                  "one Content-Type, the second call's: %s", buf);
+        TN_CHECKF(!k || strstr(buf, "X-Set: 1\r\n"), "%s", buf);
+        TN_CHECKF(strstr(buf, "\r\n\r\nok"), "%s", buf);
+        TN_EQ_STR(s->finish_ct, "text/second");   /* what the finish callback saw */
+        s->finish_ct[0] = 0;
+    }
+    stop_server(s);
+}
+
 /* One rule after the client left: the call returns TN_ECLOSED and the request is released
    (its finish callback runs once); a request whose close callback is set gets that instead. */
 TN_TEST(response_calls_after_client_left) {
@@ -1319,6 +1384,7 @@ TN_TEST(nine_thousand_keep_alive_connections) {
 TN_TESTS(TN_CASE(respond_lengths_pipelined),
     TN_CASE(response_framing_is_the_servers),
     TN_CASE(response_calls_after_client_left),
+    TN_CASE(respond_after_a_failed_respond),
     TN_CASE(keep_alive_and_pipelining_in_order),
     TN_CASE(pipelined_connections_take_turns),
     TN_CASE(http10_and_head_and_one_byte_writes),
