@@ -557,6 +557,7 @@ TN__PRIVATE void tn__stream_read_some(tn_stream *s) {
         }
         room = TN__MIN(s->opts.read_chunk_size, s->opts.max_buffer_size - have);
         if (!s->rbuf && !s->bulk && (s->lend || s->rkind != TN__RD_FILL) &&
+            tn__cbuf_fits(TORNADO_READ_CHUNK_SIZE, TORNADO_READ_CHUNK_SIZE / 2) &&   /* (room for its header) */
             (scratch = tn__loop_scratch_lend(s->h.loop)) != NULL) {
             /* nothing held, and the reader keeps no pointer into the buffer past its
                callback (the public reads' data is valid until the callback returns; a
