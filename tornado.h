@@ -5068,7 +5068,6 @@ TN__PRIVATE void tn__defer_init(tn__defer *d, void (*fn)(tn__defer *), tn__handl
 TN__PRIVATE void tn__defer_queue(tn_loop *loop, tn__defer *d);
 TN__PRIVATE void tn__defer_unqueue(tn_loop *loop, tn__defer *d);
 TN__PRIVATE tn_allocator *tn__loop_alloc(const tn_loop *loop);
-TN__PRIVATE char *tn__loop_scratch(tn_loop *loop);
 TN__PRIVATE char *tn__loop_scratch_lend(tn_loop *loop);
 TN__PRIVATE int tn__loop_scratch_back(tn_loop *loop, const char *p);
 /* Buffer blocks of TN__LOOP_BLOCK bytes (the loop's allocator) that streams borrow for a
@@ -6796,7 +6795,7 @@ struct tn_loop {
     size_t fired_cap;
     int *dirty;                       /* slots whose interest changed since the last poll */
     size_t ndirty, dirty_cap;
-    char *scratch;                    /* tn__loop_scratch: one read buffer for every stream */
+    char *scratch;                    /* tn__loop_scratch_lend: one read buffer for every stream */
     int scratch_lent;                 /* tn__loop_scratch_lend: a stream reads in it now */
     char *blocks;                     /* tn__loop_block_take: spare blocks, each one's first
                                          bytes linking the next */
@@ -6835,23 +6834,16 @@ struct tn_loop {
 TN__PRIVATE tn_allocator *tn__loop_alloc(const tn_loop *loop) { return loop->a; }
 
 /* A buffer of TORNADO_READ_CHUNK_SIZE bytes owned by the loop (allocated on first use,
-   freed with the loop), or NULL when out of memory. Streams read into it when they hold
-   nothing and keep only what arrived, so a connection never holds a whole read chunk for a
-   small request, and the allocator sees small requests instead of 64 KiB ones. Valid until
-   the caller returns to the loop: nothing may keep it. */
-TN__PRIVATE char *tn__loop_scratch(tn_loop *loop) {
+   freed with the loop), lent to one stream at a time as its read buffer while that read's
+   callbacks run, or NULL (lent already, or out of memory); tn__loop_scratch_back takes it
+   back (1 if p was it). Streams read into it when they hold nothing and keep only what the
+   callbacks leave, so a connection never holds a whole read chunk for a small request, and
+   the allocator sees small requests instead of 64 KiB ones. */
+TN__PRIVATE char *tn__loop_scratch_lend(tn_loop *loop) {
     if (loop->scratch_lent) return NULL;
     if (!loop->scratch) loop->scratch = (char *)tn__alloc(loop->a, TORNADO_READ_CHUNK_SIZE);
+    if (loop->scratch) loop->scratch_lent = 1;
     return loop->scratch;
-}
-
-/* The same buffer lent to one stream as its read buffer while that read's callbacks run
-   (NULL while it is lent already, or out of memory); tn__loop_scratch_back takes it back:
-   1 if p was it. */
-TN__PRIVATE char *tn__loop_scratch_lend(tn_loop *loop) {
-    char *p = tn__loop_scratch(loop);
-    if (p) loop->scratch_lent = 1;
-    return p;
 }
 
 TN__PRIVATE int tn__loop_scratch_back(tn_loop *loop, const char *p) {
@@ -9546,30 +9538,20 @@ TN__PRIVATE void tn__stream_read_some(tn_stream *s) {
             return;
         }
         room = TN__MIN(s->opts.read_chunk_size, s->opts.max_buffer_size - have);
-        if (!s->rbuf && !s->bulk && (s->lend || s->rkind != TN__RD_FILL) &&
-            tn__cbuf_fits(TORNADO_READ_CHUNK_SIZE, TORNADO_READ_CHUNK_SIZE / 2) &&   /* (room for its header) */
+        if (!s->rbuf && !s->bulk && tn__cbuf_fits(TORNADO_READ_CHUNK_SIZE, TORNADO_READ_CHUNK_SIZE / 2) &&
             (scratch = tn__loop_scratch_lend(s->h.loop)) != NULL) {
-            /* nothing held, and the reader keeps no pointer into the buffer past its
-               callback (the public reads' data is valid until the callback returns; a
-               protocol layer's fill says so with tn__stream_lend_reads): it reads in the
-               loop's buffer, lent until the callbacks have run (tn__stream_unlend keeps
-               what they leave): no copy and no allocation for the bytes of a whole read */
+            /* nothing held: read in the loop's buffer, lent until the callbacks have run
+               (tn__stream_unlend then keeps what they leave, in a block or an allocation
+               of that size): no copy and no allocation for the bytes of a whole read. A
+               protocol layer's fill whose callbacks keep pointers into the buffer (the HTTP
+               server's requests) has only what came kept at once instead (the public reads'
+               data is valid until their callback returns; tn__stream_lend_reads) */
             s->rbuf = tn__cbuf_adopt(scratch, TORNADO_READ_CHUNK_SIZE);
             s->lent = 1;
             room = TN__MIN(room, tn__cbuf_room(s->rbuf));
             r = s->ops->read(s, tn__cbuf_tail(s->rbuf), room);
             if (r > 0) tn__cbuf_commit(s->rbuf, (size_t)r);
-            else tn__stream_buf_release(s, &s->rbuf);
-        } else if (have == 0 && !s->bulk && (scratch = tn__loop_scratch(s->h.loop)) != NULL) {
-            /* nothing held: read into the loop's buffer and keep only what came (a small
-               request costs a small allocation, not a read chunk) */
-            room = TN__MIN(room, (size_t)TORNADO_READ_CHUNK_SIZE);
-            r = s->ops->read(s, scratch, room);
-            if (r > 0) tn__stream_buf_prime(s, &s->rbuf, (size_t)r);
-            if (r > 0 && tn__cbuf_append(tn__loop_alloc(s->h.loop), &s->rbuf, scratch, (size_t)r) != 0) {
-                tn__stream_close_now(s, TN_ENOMEM);
-                return;
-            }
+            if (r <= 0 || (s->rkind == TN__RD_FILL && !s->lend)) tn__stream_unlend(s);
         } else {
             if (tn__cbuf_reserve(tn__loop_alloc(s->h.loop), &s->rbuf, room) != 0) {
                 tn__stream_close_now(s, TN_ENOMEM);

@@ -474,7 +474,6 @@ TN__PRIVATE void tn__defer_init(tn__defer *d, void (*fn)(tn__defer *), tn__handl
 TN__PRIVATE void tn__defer_queue(tn_loop *loop, tn__defer *d);
 TN__PRIVATE void tn__defer_unqueue(tn_loop *loop, tn__defer *d);
 TN__PRIVATE tn_allocator *tn__loop_alloc(const tn_loop *loop);
-TN__PRIVATE char *tn__loop_scratch(tn_loop *loop);
 TN__PRIVATE char *tn__loop_scratch_lend(tn_loop *loop);
 TN__PRIVATE int tn__loop_scratch_back(tn_loop *loop, const char *p);
 /* Buffer blocks of TN__LOOP_BLOCK bytes (the loop's allocator) that streams borrow for a

@@ -100,7 +100,7 @@ struct tn_loop {
     size_t fired_cap;
     int *dirty;                       /* slots whose interest changed since the last poll */
     size_t ndirty, dirty_cap;
-    char *scratch;                    /* tn__loop_scratch: one read buffer for every stream */
+    char *scratch;                    /* tn__loop_scratch_lend: one read buffer for every stream */
     int scratch_lent;                 /* tn__loop_scratch_lend: a stream reads in it now */
     char *blocks;                     /* tn__loop_block_take: spare blocks, each one's first
                                          bytes linking the next */
@@ -139,23 +139,16 @@ struct tn_loop {
 TN__PRIVATE tn_allocator *tn__loop_alloc(const tn_loop *loop) { return loop->a; }
 
 /* A buffer of TORNADO_READ_CHUNK_SIZE bytes owned by the loop (allocated on first use,
-   freed with the loop), or NULL when out of memory. Streams read into it when they hold
-   nothing and keep only what arrived, so a connection never holds a whole read chunk for a
-   small request, and the allocator sees small requests instead of 64 KiB ones. Valid until
-   the caller returns to the loop: nothing may keep it. */
-TN__PRIVATE char *tn__loop_scratch(tn_loop *loop) {
+   freed with the loop), lent to one stream at a time as its read buffer while that read's
+   callbacks run, or NULL (lent already, or out of memory); tn__loop_scratch_back takes it
+   back (1 if p was it). Streams read into it when they hold nothing and keep only what the
+   callbacks leave, so a connection never holds a whole read chunk for a small request, and
+   the allocator sees small requests instead of 64 KiB ones. */
+TN__PRIVATE char *tn__loop_scratch_lend(tn_loop *loop) {
     if (loop->scratch_lent) return NULL;
     if (!loop->scratch) loop->scratch = (char *)tn__alloc(loop->a, TORNADO_READ_CHUNK_SIZE);
+    if (loop->scratch) loop->scratch_lent = 1;
     return loop->scratch;
-}
-
-/* The same buffer lent to one stream as its read buffer while that read's callbacks run
-   (NULL while it is lent already, or out of memory); tn__loop_scratch_back takes it back:
-   1 if p was it. */
-TN__PRIVATE char *tn__loop_scratch_lend(tn_loop *loop) {
-    char *p = tn__loop_scratch(loop);
-    if (p) loop->scratch_lent = 1;
-    return p;
 }
 
 TN__PRIVATE int tn__loop_scratch_back(tn_loop *loop, const char *p) {

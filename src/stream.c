@@ -556,30 +556,20 @@ TN__PRIVATE void tn__stream_read_some(tn_stream *s) {
             return;
         }
         room = TN__MIN(s->opts.read_chunk_size, s->opts.max_buffer_size - have);
-        if (!s->rbuf && !s->bulk && (s->lend || s->rkind != TN__RD_FILL) &&
-            tn__cbuf_fits(TORNADO_READ_CHUNK_SIZE, TORNADO_READ_CHUNK_SIZE / 2) &&   /* (room for its header) */
+        if (!s->rbuf && !s->bulk && tn__cbuf_fits(TORNADO_READ_CHUNK_SIZE, TORNADO_READ_CHUNK_SIZE / 2) &&
             (scratch = tn__loop_scratch_lend(s->h.loop)) != NULL) {
-            /* nothing held, and the reader keeps no pointer into the buffer past its
-               callback (the public reads' data is valid until the callback returns; a
-               protocol layer's fill says so with tn__stream_lend_reads): it reads in the
-               loop's buffer, lent until the callbacks have run (tn__stream_unlend keeps
-               what they leave): no copy and no allocation for the bytes of a whole read */
+            /* nothing held: read in the loop's buffer, lent until the callbacks have run
+               (tn__stream_unlend then keeps what they leave, in a block or an allocation
+               of that size): no copy and no allocation for the bytes of a whole read. A
+               protocol layer's fill whose callbacks keep pointers into the buffer (the HTTP
+               server's requests) has only what came kept at once instead (the public reads'
+               data is valid until their callback returns; tn__stream_lend_reads) */
             s->rbuf = tn__cbuf_adopt(scratch, TORNADO_READ_CHUNK_SIZE);
             s->lent = 1;
             room = TN__MIN(room, tn__cbuf_room(s->rbuf));
             r = s->ops->read(s, tn__cbuf_tail(s->rbuf), room);
             if (r > 0) tn__cbuf_commit(s->rbuf, (size_t)r);
-            else tn__stream_buf_release(s, &s->rbuf);
-        } else if (have == 0 && !s->bulk && (scratch = tn__loop_scratch(s->h.loop)) != NULL) {
-            /* nothing held: read into the loop's buffer and keep only what came (a small
-               request costs a small allocation, not a read chunk) */
-            room = TN__MIN(room, (size_t)TORNADO_READ_CHUNK_SIZE);
-            r = s->ops->read(s, scratch, room);
-            if (r > 0) tn__stream_buf_prime(s, &s->rbuf, (size_t)r);
-            if (r > 0 && tn__cbuf_append(tn__loop_alloc(s->h.loop), &s->rbuf, scratch, (size_t)r) != 0) {
-                tn__stream_close_now(s, TN_ENOMEM);
-                return;
-            }
+            if (r <= 0 || (s->rkind == TN__RD_FILL && !s->lend)) tn__stream_unlend(s);
         } else {
             if (tn__cbuf_reserve(tn__loop_alloc(s->h.loop), &s->rbuf, room) != 0) {
                 tn__stream_close_now(s, TN_ENOMEM);
