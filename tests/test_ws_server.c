@@ -104,10 +104,11 @@ static void on_pong(tn_ws *ws, tn_str data, void *user) {
 
 static void on_close(tn_ws *ws, int code, tn_str reason, void *user) {
     server *s = (server *)user;
-    s->closes++;
     s->close_code = code;
     snprintf(s->close_reason, sizeof s->close_reason, "%.*s", (int)reason.len, reason.ptr ? reason.ptr : "");
     ws_track(s, ws, 0);
+    __sync_synchronize();   /* the test thread reads code and reason once it sees the count */
+    s->closes++;
 }
 
 static tn_ws_handler handler_for(server *s) {
@@ -235,6 +236,7 @@ static void stop_server(server *s) {
 static void wait_for(volatile int *v, int want, int ms) {
     int i;
     for (i = 0; i < ms / 5 && *v < want; i++) usleep(5000);
+    __sync_synchronize();   /* what the server thread wrote before the count is seen whole */
 }
 
 /* ---- a blocking WebSocket client on a raw socket (the codec frames it) ---- */
@@ -907,8 +909,9 @@ static void c_close(tn_ws *ws, int code, tn_str reason, void *user) {
     cres *r = (cres *)user;
     (void)ws;
     (void)reason;
-    r->closes++;
     r->close_code = code;
+    __sync_synchronize();
+    r->closes++;
 }
 
 static void c_connected(tn_ws *ws, int status, int http_status, void *user) {
@@ -1806,9 +1809,10 @@ static void p_pong(tn_ws *ws, tn_str data, void *user) {
 static void p_close(tn_ws *ws, int code, tn_str reason, void *user) {
     pres *r = (pres *)user;
     (void)ws;
-    r->closes++;
     r->close_code = code;
     snprintf(r->reason, sizeof r->reason, "%.*s", (int)reason.len, reason.ptr ? reason.ptr : "");
+    __sync_synchronize();
+    r->closes++;
 }
 
 static void p_connected(tn_ws *ws, int status, int http_status, void *user) {
