@@ -842,6 +842,8 @@ def bench_ws_echo(peer_ok):
         servers.append(("node", lambda p: ["node", "bench/ws_echo_node.js", str(p)]))
     if peer_ok:
         servers.append(("py", lambda p: [PYTORNADO, "bench/tornado_ws_echo.py", str(p)]))
+    if os.path.exists("build/bench/ws_floor"):
+        servers.append(("floor", lambda p: ["build/bench/ws_floor", "--port", str(p)]))
     best = {name: list(none) for name, _ in servers}
     for _ in range(WS_ROUNDS):
         for name, cmd in servers:
@@ -878,6 +880,16 @@ def bench_ws_echo(peer_ok):
     for (label, _, _), a, n, t in zip(WS_CASES, ours, node, py):
         sh = ["%.2f" % x[1] if x[1] is not None else "-" for x in (a, n, t)]
         print("  %-30s %11s %11s %8s %11s" % ("  echo " + label, sh[0], sh[1], "", sh[2]))
+    floor = best.get("floor")
+    if floor:
+        # bench/ws_floor.c: a bare epoll loop echoing frames with one recv and one send per
+        # message and none of a real server's checks: what the kernel alone costs
+        print("  the floor (bench/ws_floor: bare epoll, one recv + one send per message, no checks):")
+        print("  %-30s %11s %11s %11s %13s" % ("", "floor msg/s", "floor us", "ours us", "ours / floor"))
+        for (label, _, _), a, f in zip(WS_CASES, ours, floor):
+            us = [x[2] * 1e6 if x[2] else None for x in (a, f)]
+            print("  %-30s %11s %11s %11s %13s" % ("  echo " + label, fmt(f[0]), fmt(us[1]), fmt(us[0]),
+                                                  ratio(us[0], us[1]) if us[0] and us[1] else "-"))
 
 
 WS_IDLE = 10000
