@@ -342,10 +342,27 @@ TN__PRIVATE void tn__loop_wake(tn_loop *loop) {
     tn__wake_signal(loop->wake_fd[1]);   /* async-signal-safe (platform.c) */
 }
 
+TN__PRIVATE void tn__loop_on_wake(tn_loop *loop, tn_socket fd, int events, void *user);
+
+/* The wakeup fd, watched. Opened with the loop; under TORNADO_NO_THREADS (posts come from
+   the loop thread, async sends from it or a signal handler) by the first tn_loop_post or
+   tn_async_new instead, so a program that makes neither does not link the wakeup. */
+TN__PRIVATE int tn__loop_wake_open(tn_loop *loop) {
+    int rc;
+    if (loop->wake_fd[0] != TN_INVALID_SOCKET) return TN_OK;
+    if ((rc = tn__wake_open(loop->wake_fd)) != TN_OK) return rc;
+    if ((rc = tn__loop_add_fd(loop, loop->wake_fd[0], TN_EV_READ, tn__loop_on_wake, NULL, 1)) != TN_OK) {
+        tn__wake_close(loop->wake_fd);
+        loop->wake_fd[0] = loop->wake_fd[1] = TN_INVALID_SOCKET;
+    }
+    return rc;
+}
+
 TN_API int tn_loop_post(tn_loop *loop, tn_cb cb, void *user) {
     tn__user_defer *u;
-    int wake = 0;
+    int wake = 0, rc;
     if (!loop || !cb) return TN_EINVAL;
+    if (!TN_HAS_THREADS && (rc = tn__loop_wake_open(loop)) != TN_OK) return rc;
     if (!(u = tn__user_defer_new(loop, cb, user))) return TN_ENOMEM;
     tn__mutex_lock(&loop->post_lock);
     if (loop->post_closed) {
@@ -416,7 +433,9 @@ static const tn__handle_type tn__async_type = { "async", tn__async_finalize };
 
 TN_API int tn_async_new(tn_loop *loop, tn_cb cb, void *user, tn_async **out) {
     tn_async *a;
+    int rc;
     if (!loop || !cb || !out) return TN_EINVAL;
+    if (!TN_HAS_THREADS && (rc = tn__loop_wake_open(loop)) != TN_OK) return rc;
     a = (tn_async *)tn__calloc(loop->a, sizeof *a);
     if (!a) return TN_ENOMEM;
     tn__handle_init(loop, &a->h, &tn__async_type);
@@ -977,9 +996,8 @@ TN_API int tn_loop_new(const tn_loop_opts *opts, tn_loop **out) {
     /* from here tn__loop_release undoes what was done (the poller's state included) */
     if ((rc = tn__poll_init(loop)) == TN_OK) {
         tn__ignore_sigpipe_once();   /* pipes have no MSG_NOSIGNAL */
-        rc = tn__wake_open(loop->wake_fd);
+        if (TN_HAS_THREADS) rc = tn__loop_wake_open(loop);
     }
-    if (rc == TN_OK) rc = tn__loop_add_fd(loop, loop->wake_fd[0], TN_EV_READ, tn__loop_on_wake, NULL, 1);
     if (rc != TN_OK) {
         tn__loop_release(loop);
         return rc;

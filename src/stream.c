@@ -145,6 +145,10 @@ TN__PRIVATE int tn__stream_fd_shutdown(tn_stream *s) {
     return TN_OK;
 }
 
+/* Transports with hooks of their own (closing, closed, pending, ready, the interest they
+   ask for) exist only with TLS built in: without it the code that serves them folds away. */
+#define TN__STREAM_LAYERED TN_HAS_OPENSSL
+
 static const tn__transport_ops tn__stream_socket_ops = {
     tn__stream_sock_read, tn__stream_sock_write, tn__stream_sock_writev, tn__stream_sock_shutdown, NULL, NULL, NULL, NULL, NULL
 };
@@ -171,8 +175,12 @@ TN__PRIVATE void tn__stream_touch(tn_stream *s) {
 /* ---- closing ---- */
 TN__PRIVATE void tn__stream_queue(tn_stream *s) { tn__defer_queue(s->h.loop, &s->dispatch); }
 
+/* The queued file segment, or NULL: never one without sendfile (TN__HAVE_SENDFILE 0: the
+   code that handles one folds away). */
+#define TN__STREAM_SF(s) (TN__HAVE_SENDFILE && (s)->wq ? (s)->wq->sf : NULL)
+
 TN__PRIVATE void tn__stream_sf_done(tn_stream *s) {
-    if (!s->wq) return;
+    if (!TN__STREAM_SF(s)) return;
     tn__free(tn__loop_alloc(s->h.loop), s->wq->sf);
     s->wq->sf = NULL;
 }
@@ -180,7 +188,8 @@ TN__PRIVATE void tn__stream_sf_done(tn_stream *s) {
 /* Bytes queued and not yet sent: buffered bytes plus what is left of a file segment. */
 TN__PRIVATE uint64_t tn__stream_unsent(const tn_stream *s) {
     uint64_t n = tn__cbuf_size(s->wbuf);
-    if (s->wq && s->wq->sf) n += s->wq->sf->end - TN__MAX(s->wq->sent, s->wq->sf->at);
+    const tn__sfseg *sf = TN__STREAM_SF(s);
+    if (sf) n += sf->end - TN__MAX(s->wq->sent, sf->at);
     return n;
 }
 
@@ -189,7 +198,7 @@ TN__PRIVATE void tn__stream_close_now(tn_stream *s, int cause) {
     if (s->closed) return;
     s->closed = 1;
     s->cause = (int16_t)(cause >= -32768 && cause <= 32767 ? cause : (int)TN_ESYS);   /* (every TN_E* fits) */
-    if (s->ops->closing) s->ops->closing(s, cause);   /* TLS: close_notify while the fd is open */
+    if (TN__STREAM_LAYERED && s->ops->closing) s->ops->closing(s, cause);   /* TLS: close_notify while the fd is open */
     if (s->fd != TN_INVALID_SOCKET) {
         (void)tn_loop_remove_fd(loop, s->fd);
         tn__fd_close(s->fd);
@@ -230,7 +239,7 @@ TN__PRIVATE void tn__stream_end_read(tn_stream *s) {
 TN__PRIVATE void tn__stream_finish_close(tn_stream *s) {
     int err = s->cause ? (int)s->cause : (int)TN_ECLOSED;
     if (s->reported) return;
-    if (s->ops->closed) s->ops->closed(s, err);   /* TLS: a handshake that never finished */
+    if (TN__STREAM_LAYERED && s->ops->closed) s->ops->closed(s, err);   /* TLS: a handshake that never finished */
     if (s->rkind != TN__RD_NONE) {
         tn_read_cb cb = s->rcb;
         void *u = s->ruser;
@@ -271,7 +280,7 @@ TN__PRIVATE void tn__stream_update_events(tn_stream *s) {
     if (s->rkind != TN__RD_NONE && !s->eof) want |= TN_EV_READ;
     else if (s->watch_close && !s->eof) want |= TN__HAVE_RDHUP ? TN__EV_RDHUP : (s->peer_busy ? 0 : TN_EV_READ);
     if (tn__stream_unsent(s) > 0 && !s->corked) want |= TN_EV_WRITE;
-    if (TN__UNLIKELY(s->tpwant)) {   /* a transport with its own needs (TLS) */
+    if (TN__UNLIKELY(TN__STREAM_LAYERED && s->tpwant)) {   /* a transport with its own needs (TLS) */
         if (s->tpwant & TN__TP_BLOCKED) want &= ~TN_EV_WRITE;
         want |= s->tpwant & (TN_EV_READ | TN_EV_WRITE);
     }
@@ -310,7 +319,7 @@ TN__PRIVATE void tn__stream_flush(tn_stream *s) {
     while (!s->closed && tn__stream_unsent(s) > 0) {
         long r;
         size_t nbuf = tn__cbuf_size(s->wbuf);
-        const tn__sfseg *sf = s->wq ? s->wq->sf : NULL;
+        const tn__sfseg *sf = TN__STREAM_SF(s);
         if (sf && s->wq->sent >= sf->at) {
             r = sf->send(s);
             if (r > 0) {
@@ -526,7 +535,7 @@ TN__PRIVATE void tn__stream_pump(tn_stream *s) {
         }
         if (!tn__stream_try_read(s)) {
             /* input the transport holds (TLS records already read) is not announced by the fd */
-            if (s->closed || s->eof || !s->ops->pending || !s->ops->pending(s)) break;
+            if (s->closed || s->eof || !TN__STREAM_LAYERED || !s->ops->pending || !s->ops->pending(s)) break;
             tn__stream_read_some(s);
         }
     }
@@ -615,7 +624,7 @@ TN__PRIVATE void tn__stream_on_io(tn_loop *loop, tn_socket fd, int events, void 
     tn_stream *s = (tn_stream *)user;
     (void)loop;
     (void)fd;
-    if (TN__UNLIKELY(s->tpwant)) {
+    if (TN__UNLIKELY(TN__STREAM_LAYERED && s->tpwant)) {
         /* the transport asked for this event: it makes its progress first, then the stream
            retries both directions (cheap when the fd is not ready: TN_EAGAIN) */
         int rc = s->ops->ready(s);
@@ -787,7 +796,7 @@ TN__PRIVATE int tn__stream_start_read(tn_stream *s, int kind, int flags, size_t 
     s->rcb = cb;
     s->ruser = user;
     if (tn__cbuf_size(s->rbuf) > 0 || s->eof || (n == 0 && (kind == TN__RD_BYTES || kind == TN__RD_INTO)) ||
-        (s->ops->pending && s->ops->pending(s)))
+        (TN__STREAM_LAYERED && s->ops->pending && s->ops->pending(s)))
         tn__stream_queue(s);           /* may complete now: from the loop, never inside this call */
     else
         tn__stream_update_events(s);   /* only new bytes can complete it: just watch the fd */
@@ -1072,7 +1081,7 @@ TN__PRIVATE int tn__stream_shutdown_write(tn_stream *s) {
 TN__PRIVATE int tn__stream_quiet(const tn_stream *s) {
     char c;
     if (s->closed || s->eof || tn__cbuf_size(s->rbuf) > 0) return 0;
-    if (s->ops->pending && s->ops->pending(s)) return 0;
+    if (TN__STREAM_LAYERED && s->ops->pending && s->ops->pending(s)) return 0;
     if (s->ops != &tn__stream_socket_ops && !s->tp) return 1;   /* a pipe */
     return tn__sock_peek(s->fd, &c, 1) == TN_EAGAIN;
 }
