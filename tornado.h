@@ -9576,18 +9576,15 @@ TN__PRIVATE void tn__stream_read_some(tn_stream *s) {
             s->rbuf = tn__cbuf_adopt(scratch, TORNADO_READ_CHUNK_SIZE);
             s->lent = 1;
             room = TN__MIN(room, tn__cbuf_room(s->rbuf));
-            r = s->ops->read(s, tn__cbuf_tail(s->rbuf), room);
-            if (r > 0) tn__cbuf_commit(s->rbuf, (size_t)r);
-            if (r <= 0 || (s->rkind == TN__RD_FILL && !s->lend)) tn__stream_unlend(s);
+        } else if (tn__cbuf_reserve(tn__loop_alloc(s->h.loop), &s->rbuf, room) != 0) {
+            tn__stream_close_now(s, TN_ENOMEM);
+            return;
         } else {
-            if (tn__cbuf_reserve(tn__loop_alloc(s->h.loop), &s->rbuf, room) != 0) {
-                tn__stream_close_now(s, TN_ENOMEM);
-                return;
-            }
             room = TN__MIN(tn__cbuf_room(s->rbuf), s->opts.max_buffer_size - have);
-            r = s->ops->read(s, tn__cbuf_tail(s->rbuf), room);
-            if (r > 0) tn__cbuf_commit(s->rbuf, (size_t)r);
         }
+        r = s->ops->read(s, tn__cbuf_tail(s->rbuf), room);
+        if (r > 0) tn__cbuf_commit(s->rbuf, (size_t)r);
+        if (s->lent && (r <= 0 || (s->rkind == TN__RD_FILL && !s->lend))) tn__stream_unlend(s);
         /* a full read means more is coming (a body, a bulk transfer): read the next
            straight into the buffer, without the copy */
         s->bulk = r > 0 && (size_t)r == room;
