@@ -64,7 +64,7 @@ build/asan/%: tests/%.c $(DEPS)
 # same implementation, same cases; 0.3 s of CPU to build such a test instead of 3.7 (ASan 9).
 # A test that reaches private names (tn__*), defines configuration macros, or relies on the
 # system headers the implementation includes compiles its own (the pattern rules above).
-SHARED_TESTS := test_deflate test_embed test_http_client test_http_cookie test_http_gzip \
+SHARED_TESTS := test_deflate test_embed test_http_client test_http_cookie test_http_gzip test_net test_tcp \
                 test_http_parse test_http_util test_router test_web test_ws_server
 # the -Os test programs (the parser's and the router's compact paths) share an -Os object
 SHARED_SMALL := test_http_parse_small test_router_small
