@@ -40,6 +40,9 @@ os.chdir(ROOT)
 # the test run's builds carry line tables only (DEBUG in the Makefile): -g's full debug
 # information is about a fifth of each build's CPU and nothing here reads it
 MAKE = ["make", "-s", "DEBUG=-g1"]
+# the examples link one implementation object (build/examples/tn_impl.o, the Makefile's
+# EXAMPLES_SHARED), built by a job of its own before them
+MAKE_EX = MAKE + ["EXAMPLES_SHARED=1"]
 WARN = ["-std=c99", "-Wall", "-Wextra", "-Wpedantic", "-Wundef", "-Werror"]
 CXXWARN = ["-std=c++11", "-Wall", "-Wextra", "-Wpedantic", "-Werror"]
 lock = threading.Lock()
@@ -717,7 +720,9 @@ def windows_checks(pool, tests, examples):
     jobs = [submit(pool, "compile.mingw.c++", lambda: step("compile.mingw.c++", ["sh", "-c", " ".join(
         [WIN_CXX, "-x", "c++"] + CXXWARN + ["-O2", "-o", cxx_exe, "tests/compile_cpp.cpp"] + WIN_LIBS +
         ["&&", "WINEPREFIX=" + env["WINEPREFIX"], "WINEDEBUG=-all", WINE, cxx_exe])]))]
-    ex_jobs = [submit(pool, "example.win." + ex, lambda e=ex: step("example.win." + e, MAKE + ["build/win/examples/%s.exe" % e]))
+    # (one worker, first come first served: the first example's make builds the shared
+    # implementation object, build/win/examples/tn_impl.o, before the others run)
+    ex_jobs = [submit(pool, "example.win." + ex, lambda e=ex: step("example.win." + e, MAKE_EX + ["build/win/examples/%s.exe" % e]))
                for ex in examples]
     jobs += ex_jobs
     for t in tests:
@@ -739,7 +744,7 @@ def run_win_test(test, env, wait_for=()):
         return
     for j in wait_for:   # the examples it starts are being built by other jobs: let them finish
         j.result()
-    rc, out = timed(label + ".build", sh, MAKE + [target] +
+    rc, out = timed(label + ".build", sh, MAKE_EX + [target] +
                     ["build/win/examples/%s.exe" % e for e in WIN_NEEDS_EXAMPLES.get(test, [])], 900)
     if rc != 0:
         emit("FAIL", label + ".build", "\n" + tail(out))
@@ -768,6 +773,14 @@ def build_impl(variant):
     """build/VARIANT/tn_impl.o and tn_impl_small.o, before the shared test programs that link
     them (each would build them otherwise, at once); a failure shows in their builds."""
     sh(MAKE + ["build/%s/tn_impl.o" % variant, "build/%s/tn_impl_small.o" % variant], timeout=900)
+
+
+def build_example_impl():
+    """build/examples/tn_impl.o, before the examples that link it (EXAMPLES_SHARED: each
+    would build it otherwise, at once); a failure shows in their builds."""
+    if FILTER and not any(FILTER in "example." + os.path.basename(p)[:-2] for p in glob.glob("examples/*.c")):
+        return
+    sh(MAKE_EX + ["build/examples/tn_impl.o"], timeout=900)
 
 
 def run_test_binary(variant, test, after=None, wait_for=()):
@@ -935,10 +948,16 @@ def main():
             ex_order += [e for e in PY_NEEDS.get(t, examples) if e in examples and e not in ex_order]
         ex_order += [e for e in examples if e not in ex_order]
         ex_job = {}
+        ex_impl = submit(pool, "example/tn_impl.o", build_example_impl)
+        jobs.append(ex_impl)
+
+        def build_example(e):
+            ex_impl.result()   # the implementation object every example links
+            step("example." + e, MAKE_EX + ["build/examples/" + e])
 
         def example_job(ex):
             if ex not in ex_job:
-                ex_job[ex] = submit(pool, "example." + ex, lambda e=ex: step("example." + e, MAKE + ["build/examples/" + e]))
+                ex_job[ex] = submit(pool, "example." + ex, build_example, ex)
                 jobs.append(ex_job[ex])
             return ex_job[ex]
         for t in py_tests:
