@@ -64,7 +64,7 @@ build/asan/%: tests/%.c $(DEPS)
 # same implementation, same cases; 0.3 s of CPU to build such a test instead of 3.7 (ASan 9).
 # A test that reaches private names (tn__*), defines configuration macros, or relies on the
 # system headers the implementation includes compiles its own (the pattern rules above).
-SHARED_TESTS := test_deflate test_embed test_http_client test_http_cookie test_http_gzip \
+SHARED_TESTS := test_deflate test_embed test_http_client test_http_cookie test_http_gzip test_net test_tcp \
                 test_http_parse test_http_util test_router test_web test_ws_server
 # the -Os test programs (the parser's and the router's compact paths) share an -Os object
 SHARED_SMALL := test_http_parse_small test_router_small
@@ -115,9 +115,19 @@ $(foreach t,$(SHARED_SMALL),build/win/$(t).exe): build/win/%.exe: tests/%.c buil
 build/win/test_deflate.exe: private WARN += -Wno-unused-variable
 
 # (examples/timers.c uses pthreads itself: mingw's winpthreads, linked static; the header needs none)
+# EXAMPLES_SHARED=1: one implementation object for all of them, as for the Linux examples below
+build/win/examples/tn_impl.o: tests/tn_impl.c tornado.h
+	@mkdir -p $(@D)
+	$(WINCC) $(WARN) $(OPT) -c -o $@ $<
+ifeq ($(EXAMPLES_SHARED),1)
+build/win/examples/%.exe: examples/%.c build/win/examples/tn_impl.o tornado.h examples/tls_flags.h
+	@mkdir -p $(@D)
+	$(WINCC) $(WARN) $(OPT) -DTORNADO_IMPLEMENTATION_INCLUDED -o $@ $< build/win/examples/tn_impl.o $(WINLIBS) -static -lpthread
+else
 build/win/examples/%.exe: examples/%.c tornado.h examples/tls_flags.h
 	@mkdir -p $(@D)
 	$(WINCC) $(WARN) $(OPT) -o $@ $< $(WINLIBS) -static -lpthread
+endif
 
 # throwaway programs the runner's self-test judges (tests/run.py --selftest)
 build/runner_selftest/%: tests/runner_selftest/%.c tests/tn_test.h
@@ -174,9 +184,23 @@ build/bench/bench_parse_sse42 build/bench/bench_parse_avx2: bench/bench_parse.c 
 # examples are built with TLS (TORNADO_WITH_OPENSSL: --cert/--key, --cacert, https and wss)
 # when OpenSSL links (libssl-dev); make EXAMPLE_TLS= builds them without
 EXAMPLE_TLS ?= $(call TN_HAVE_LIB,-lssl -lcrypto)
+# EXAMPLES_SHARED=1 (make test: tests/run.py) links every example with one implementation object,
+# build/examples/tn_impl.o (tests/tn_impl.c, same flags), its own file compiled with
+# TORNADO_IMPLEMENTATION_INCLUDED: the eleven examples compiled the same implementation eleven
+# times (11 s of CPU each). Without it (make, make demo) each example builds as one file, as an
+# application would. (tests/run.py builds tn_impl.o before the examples that link it.)
+build/examples/tn_impl.o: tests/tn_impl.c tornado.h
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(OPT) $(if $(EXAMPLE_TLS),-DTORNADO_WITH_OPENSSL) -c -o $@ $<
+ifeq ($(EXAMPLES_SHARED),1)
+build/examples/%: examples/%.c build/examples/tn_impl.o tornado.h examples/tls_flags.h
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(OPT) $(if $(EXAMPLE_TLS),-DTORNADO_WITH_OPENSSL) -DTORNADO_IMPLEMENTATION_INCLUDED -o $@ $< build/examples/tn_impl.o $(LIBS) $(EXAMPLE_TLS)
+else
 build/examples/%: examples/%.c tornado.h examples/tls_flags.h
 	@mkdir -p $(@D)
 	$(CC) $(WARN) $(OPT) $(if $(EXAMPLE_TLS),-DTORNADO_WITH_OPENSSL) -o $@ $< $(LIBS) $(EXAMPLE_TLS)
+endif
 
 # the demo carries its web files: examples/demo_assets.h is generated and committed
 # (make test checks it is up to date)

@@ -40,6 +40,9 @@ os.chdir(ROOT)
 # the test run's builds carry line tables only (DEBUG in the Makefile): -g's full debug
 # information is about a fifth of each build's CPU and nothing here reads it
 MAKE = ["make", "-s", "DEBUG=-g1"]
+# the examples link one implementation object (build/examples/tn_impl.o, the Makefile's
+# EXAMPLES_SHARED), built by a job of its own before them
+MAKE_EX = MAKE + ["EXAMPLES_SHARED=1"]
 WARN = ["-std=c99", "-Wall", "-Wextra", "-Wpedantic", "-Wundef", "-Werror"]
 CXXWARN = ["-std=c++11", "-Wall", "-Wextra", "-Wpedantic", "-Werror"]
 lock = threading.Lock()
@@ -109,6 +112,13 @@ def print_times(n=30):
             g = name.split("/")[0] if "/" in name else name.split(".")[0]
             groups[g] = groups.get(g, 0.0) + cpu
     print("CPU by group: " + ", ".join("%s %.0f s" % kv for kv in sorted(groups.items(), key=lambda kv: -kv[1]) if kv[1] >= 0.5))
+    # every job, for comparing runs (sorted by CPU): build/times.tsv
+    try:
+        with open("build/times.tsv", "w") as f:
+            for name, start, wall, cpu, inner in sorted(job_times, key=lambda t: -t[3]):
+                f.write("%s\t%.1f\t%.1f\t%.1f\t%d\n" % (name, start, wall, cpu, inner))
+    except OSError:
+        pass
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     print("CPU of every program run: %.0f s (user %.0f, sys %.0f)" % (
         usage.ru_utime + usage.ru_stime, usage.ru_utime, usage.ru_stime))
@@ -710,7 +720,9 @@ def windows_checks(pool, tests, examples):
     jobs = [submit(pool, "compile.mingw.c++", lambda: step("compile.mingw.c++", ["sh", "-c", " ".join(
         [WIN_CXX, "-x", "c++"] + CXXWARN + ["-O2", "-o", cxx_exe, "tests/compile_cpp.cpp"] + WIN_LIBS +
         ["&&", "WINEPREFIX=" + env["WINEPREFIX"], "WINEDEBUG=-all", WINE, cxx_exe])]))]
-    ex_jobs = [submit(pool, "example.win." + ex, lambda e=ex: step("example.win." + e, MAKE + ["build/win/examples/%s.exe" % e]))
+    # (one worker, first come first served: the first example's make builds the shared
+    # implementation object, build/win/examples/tn_impl.o, before the others run)
+    ex_jobs = [submit(pool, "example.win." + ex, lambda e=ex: step("example.win." + e, MAKE_EX + ["build/win/examples/%s.exe" % e]))
                for ex in examples]
     jobs += ex_jobs
     for t in tests:
@@ -732,7 +744,7 @@ def run_win_test(test, env, wait_for=()):
         return
     for j in wait_for:   # the examples it starts are being built by other jobs: let them finish
         j.result()
-    rc, out = timed(label + ".build", sh, MAKE + [target] +
+    rc, out = timed(label + ".build", sh, MAKE_EX + [target] +
                     ["build/win/examples/%s.exe" % e for e in WIN_NEEDS_EXAMPLES.get(test, [])], 900)
     if rc != 0:
         emit("FAIL", label + ".build", "\n" + tail(out))
@@ -763,13 +775,23 @@ def build_impl(variant):
     sh(MAKE + ["build/%s/tn_impl.o" % variant, "build/%s/tn_impl_small.o" % variant], timeout=900)
 
 
-def run_test_binary(variant, test, after=None):
+def build_example_impl():
+    """build/examples/tn_impl.o, before the examples that link it (EXAMPLES_SHARED: each
+    would build it otherwise, at once); a failure shows in their builds."""
+    if FILTER and not any(FILTER in "example." + os.path.basename(p)[:-2] for p in glob.glob("examples/*.c")):
+        return
+    sh(MAKE_EX + ["build/examples/tn_impl.o"], timeout=900)
+
+
+def run_test_binary(variant, test, after=None, wait_for=()):
     target = "build/%s/%s" % (variant, test)
     label = "%s/%s" % (variant, test)
     if not selected(variant, test):
         return
     if after is not None:
         after.result()
+    for j in wait_for:   # the examples it starts are being built by other jobs: let them finish
+        j.result()
     rc, out = timed(label + ".build", sh, MAKE + [target], 900)
     if rc != 0:
         emit("FAIL", label + ".build", "\n" + tail(out))
@@ -777,6 +799,19 @@ def run_test_binary(variant, test, after=None):
     # tn_test.h runs the cases whose name contains an argument
     run_and_judge(label, variant, test, ["./" + target],
                   (lambda c: c) if FILTER and FILTER not in label else None, sanitizer_env())
+
+
+# the examples each Python test runs (it waits for those builds only; a test not listed here
+# waits for every example), and the C test programs that start one (build/examples/httpbin:
+# test_http_client builds a copy of its own when it is missing)
+PY_NEEDS = {
+    "test_autobahn": ["ws_echo", "ws_testee"],
+    "test_testssl": ["hello"],
+    "test_browser": ["demo"],
+    "test_examples": ["httpbin", "file_server", "demo", "ws_echo", "fetch"],
+    "test_lwip_unix": [],
+}
+C_NEEDS_EXAMPLES = {"test_http_client": ["httpbin"]}
 
 
 def run_py_test(test, wait_for=()):
@@ -903,14 +938,38 @@ def main():
     with cf.ThreadPoolExecutor(max_workers=ncpu + 1) as pool:
         # the runner judges itself first: a runner that passes crashes makes the rest moot
         jobs = [submit(pool, "runner.selftest", step, "runner.selftest", [sys.executable, "tests/run.py", "--selftest"], 120)]
-        ex_jobs = [submit(pool, "example." + ex, lambda e=ex: step("example." + e, MAKE + ["build/examples/" + e]))
-                   for ex in examples]
-        jobs += ex_jobs
-        # the longest first (test_autobahn and test_testssl: about a minute each)
+        # the longest first (test_autobahn and test_testssl: about two minutes each), each as
+        # soon as the examples it runs are built (not every example): those examples are
+        # queued first, the Python test right behind them, then the other examples
         py_tests = sorted((os.path.basename(p)[:-3] for p in glob.glob("tests/test_*.py")),
                           key=lambda t: (t not in ("test_autobahn", "test_testssl"), t))
+        ex_order = []
         for t in py_tests:
-            jobs.append(submit(pool, "py/" + t, run_py_test, t, ex_jobs))
+            ex_order += [e for e in PY_NEEDS.get(t, examples) if e in examples and e not in ex_order]
+        ex_order += [e for e in examples if e not in ex_order]
+        ex_job = {}
+        ex_impl = submit(pool, "example/tn_impl.o", build_example_impl)
+        jobs.append(ex_impl)
+
+        def build_example(e):
+            ex_impl.result()   # the implementation object every example links
+            step("example." + e, MAKE_EX + ["build/examples/" + e])
+
+        def example_job(ex):
+            if ex not in ex_job:
+                ex_job[ex] = submit(pool, "example." + ex, build_example, ex)
+                jobs.append(ex_job[ex])
+            return ex_job[ex]
+        for t in py_tests:
+            if t in ("test_autobahn", "test_testssl"):
+                needs = [example_job(e) for e in PY_NEEDS.get(t, examples) if e in examples]
+                jobs.append(submit(pool, "py/" + t, run_py_test, t, needs))
+        for e in ex_order:
+            example_job(e)
+        for t in py_tests:
+            if t not in ("test_autobahn", "test_testssl"):
+                needs = [example_job(e) for e in PY_NEEDS.get(t, examples) if e in examples]
+                jobs.append(submit(pool, "py/" + t, run_py_test, t, needs))
         # the ASan builds are the costliest (about 2.5 times a plain build)
         shared = shared_tests()
         for v in sorted(variants, key=lambda v: v != "asan"):
@@ -919,7 +978,8 @@ def main():
                 impl = submit(pool, "%s/tn_impl.o" % v, build_impl, v)
                 jobs.append(impl)
             for t in tests:
-                jobs.append(submit(pool, "%s/%s" % (v, t), run_test_binary, v, t, impl if t in shared else None))
+                jobs.append(submit(pool, "%s/%s" % (v, t), run_test_binary, v, t, impl if t in shared else None,
+                                   [ex_job[e] for e in C_NEEDS_EXAMPLES.get(t, []) if e in ex_job]))
             if v == "asan":
                 jobs += [submit(pool, "build.fdmap." + t, fdmap_check, t) for t in ("test_loop", "test_tcp", "test_stream")]
                 # the fuzz corpora replayed, one job per harness (tests/fuzz/run.py --replay --only NAME)

@@ -5,6 +5,8 @@
 #include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <fcntl.h>
+#include <netinet/in.h>
 
 static tn_loop *new_loop(void) {
     tn_loop *loop = NULL;

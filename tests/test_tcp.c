@@ -8,6 +8,8 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 
 static void raise_fd_limit(void) {
     struct rlimit rl;
@@ -72,7 +74,7 @@ static void cl_on_written(tn_stream *s, int status, void *user) {
     cl_write_next(c);
 }
 static void cl_write_next(client *c) {
-    size_t n = TN__MIN((size_t)CHUNK, (size_t)PER_CLIENT - c->sent), i;
+    size_t n = (size_t)PER_CLIENT - c->sent < (size_t)CHUNK ? (size_t)PER_CLIENT - c->sent : (size_t)CHUNK, i;
     if (n == 0) return;
     for (i = 0; i < n; i++) c->chunk[i] = pattern(c->idx, c->sent + i);
     c->sent += n;
