@@ -238,7 +238,11 @@ test:
 demo: build/examples/demo
 	./build/examples/demo --port 8888 $(DEMO_ARGS)
 
-bench: $(addprefix build/bench/,$(BENCHES)) $(if $(X86),build/bench/bench_parse_sse42 build/bench/bench_parse_avx2) build/examples/echo_server build/examples/hello build/examples/ws_echo
+# the examples it measures are built again as one file each, as an application builds them
+# (make test may have linked them with a shared implementation object: EXAMPLES_SHARED)
+BENCH_EXAMPLES := echo_server hello ws_echo file_server
+bench: $(addprefix build/bench/,$(BENCHES)) $(if $(X86),build/bench/bench_parse_sse42 build/bench/bench_parse_avx2)
+	$(MAKE) -B EXAMPLES_SHARED= $(addprefix build/examples/,$(BENCH_EXAMPLES))
 	$(PY) bench/run.py
 
 size:
