@@ -43,19 +43,25 @@ build/tests/%: tests/%.c $(DEPS)
 	@mkdir -p $(@D)
 	$(CC) $(WARN) $(TOPT) -o $@ $< $(LIBS)
 
+# The variants other than build/tests compile a test's own implementation with TORNADO_STATIC:
+# every tn_ function static, so the compiler skips those the test never calls (an ASan build of
+# test_loop: 16 s of CPU instead of 1.6). The code that runs is the same; build/tests, the
+# shared objects, the examples and the compile matrix compile every function as users do.
+TSTATIC := -DTORNADO_STATIC
+
 build/tests-poll/%: tests/%.c $(DEPS)
 	@mkdir -p $(@D)
-	$(CC) $(WARN) $(TOPT) -DTORNADO_POLL_POLL -o $@ $< $(LIBS)
+	$(CC) $(WARN) $(TOPT) $(TSTATIC) -DTORNADO_POLL_POLL -o $@ $< $(LIBS)
 
 # the generic-POSIX paths (what macOS and the BSDs run: poll, pipe wakeup, accept + fcntl,
 # no MSG_NOSIGNAL, no sendfile, no POLLRDHUP), run on Linux
 build/tests-posix/%: tests/%.c $(DEPS)
 	@mkdir -p $(@D)
-	$(CC) $(WARN) $(TOPT) -DTORNADO_GENERIC_POSIX -o $@ $< $(LIBS)
+	$(CC) $(WARN) $(TOPT) $(TSTATIC) -DTORNADO_GENERIC_POSIX -o $@ $< $(LIBS)
 
 build/asan/%: tests/%.c $(DEPS)
 	@mkdir -p $(@D)
-	$(CC) $(WARN) $(TOPT) $(SAN) -o $@ $< $(LIBS)
+	$(CC) $(WARN) $(TOPT) $(TSTATIC) $(SAN) -o $@ $< $(LIBS)
 
 # The test programs that use only the public API in the default configuration link one
 # implementation object per variant (build/VARIANT/tn_impl.o, tests/tn_impl.c compiled with that

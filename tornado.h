@@ -11376,7 +11376,7 @@ TN_API int tn_tcp_server_listen(tn_tcp_server *srv, const char *host, int port) 
 }
 
 TN_API int tn_tcp_server_listen_unix(tn_tcp_server *srv, const char *path, int mode) {
-    tn_socket fd;
+    tn_socket fd = TN_INVALID_SOCKET;
     int rc;
     if (!srv) return TN_EINVAL;
     if ((rc = tn_bind_unix(path, mode, srv->opts.bind.backlog, &fd)) != 0) {
@@ -23987,6 +23987,9 @@ TN__PRIVATE void tn__ws_process(tn_ws *ws) {
     tn__ws_rx local, *r = ws->rx;
     tn_stream *s = TN__WS_S(ws);
     int boundary = 1;   /* the parser stands between frames with nothing gathered */
+    tn_ws_event ev;     /* (set by each parse that returns one; zeroed once for the compiler's
+                           flow analysis, which cannot see that, in builds that inline it) */
+    memset(&ev, 0, sizeof ev);
     if (!r) {
         uint64_t max = ws->conf->max_msg;
         memset(&local, 0, sizeof local);
@@ -24004,7 +24007,6 @@ TN__PRIVATE void tn__ws_process(tn_ws *ws) {
     for (;;) {
         tn_str buf = tn__stream_peek(s);
         char *base = (char *)(uintptr_t)buf.ptr;
-        tn_ws_event ev;
         int rc;
         if (r->pos >= buf.len) break;
         rc = tn_ws_parse(&r->p, base + r->pos, buf.len - r->pos, &ev);
@@ -24159,7 +24161,7 @@ TN_API int tn_ws_accept(tn_request *req, const tn_ws_opts *opts, const tn_ws_han
     tn_str key, proto = tn_str_make(NULL, 0);
     char accept[TN_WS_ACCEPT_SIZE + 1];
     tn_loop *loop;
-    tn_stream *s;
+    tn_stream *s = NULL;
     tn_ws tmp, *ws;
     tn__ws_conf *conf;
     int custom, rc, zok = 0, own;

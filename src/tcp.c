@@ -225,7 +225,7 @@ TN_API int tn_tcp_server_listen(tn_tcp_server *srv, const char *host, int port) 
 }
 
 TN_API int tn_tcp_server_listen_unix(tn_tcp_server *srv, const char *path, int mode) {
-    tn_socket fd;
+    tn_socket fd = TN_INVALID_SOCKET;
     int rc;
     if (!srv) return TN_EINVAL;
     if ((rc = tn_bind_unix(path, mode, srv->opts.bind.backlog, &fd)) != 0) {
