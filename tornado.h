@@ -15704,12 +15704,24 @@ TN_API int tn_http_etag_match(tn_str list, tn_str etag, int comparison) {
    ====================================================================================== */
 
 /* Reason phrases: the codes in the order of the texts (one string of NUL-ended texts: no
-   pointer table, no switch), the most frequent first so a 200 or 404 is found at once. */
-static const unsigned short tn__hu_reason_codes[] = {
-    200, 404, 304, 301, 302, 400, 500, 101, 204, 206, 403, 401, 405, 413, 503, 100, 102, 103, 201,
-    202, 203, 205, 207, 208, 226, 300, 303, 305, 306, 307, 308, 402, 406, 407, 408, 409, 410, 411,
-    412, 414, 415, 416, 417, 418, 421, 422, 423, 424, 425, 426, 428, 429, 431, 451, 501, 502, 504,
-    505, 506, 507, 508, 510, 511
+   pointer table, no switch), the most frequent first so a 200 or 404 is found at once.
+   Each code is one byte (half the table): (class - 1) * 52 + its last two digits. Every
+   listed code ends in 00 to 51 and the largest, 511, is 219; a status ending in 52 to 99 has
+   no phrase (and no key). A 5xx code from 548 up would pass 255: not one to add here
+   (tests/test_http_util.c reasons checks every code's phrase, and that no other has one). */
+#define TN__HU_RC(code) (unsigned char)(((code) / 100 - 1) * 52 + (code) % 100)
+static const unsigned char tn__hu_reason_codes[] = {
+    TN__HU_RC(200), TN__HU_RC(404), TN__HU_RC(304), TN__HU_RC(301), TN__HU_RC(302), TN__HU_RC(400),
+    TN__HU_RC(500), TN__HU_RC(101), TN__HU_RC(204), TN__HU_RC(206), TN__HU_RC(403), TN__HU_RC(401),
+    TN__HU_RC(405), TN__HU_RC(413), TN__HU_RC(503), TN__HU_RC(100), TN__HU_RC(102), TN__HU_RC(103),
+    TN__HU_RC(201), TN__HU_RC(202), TN__HU_RC(203), TN__HU_RC(205), TN__HU_RC(207), TN__HU_RC(208),
+    TN__HU_RC(226), TN__HU_RC(300), TN__HU_RC(303), TN__HU_RC(305), TN__HU_RC(306), TN__HU_RC(307),
+    TN__HU_RC(308), TN__HU_RC(402), TN__HU_RC(406), TN__HU_RC(407), TN__HU_RC(408), TN__HU_RC(409),
+    TN__HU_RC(410), TN__HU_RC(411), TN__HU_RC(412), TN__HU_RC(414), TN__HU_RC(415), TN__HU_RC(416),
+    TN__HU_RC(417), TN__HU_RC(418), TN__HU_RC(421), TN__HU_RC(422), TN__HU_RC(423), TN__HU_RC(424),
+    TN__HU_RC(425), TN__HU_RC(426), TN__HU_RC(428), TN__HU_RC(429), TN__HU_RC(431), TN__HU_RC(451),
+    TN__HU_RC(501), TN__HU_RC(502), TN__HU_RC(504), TN__HU_RC(505), TN__HU_RC(506), TN__HU_RC(507),
+    TN__HU_RC(508), TN__HU_RC(510), TN__HU_RC(511)
 };
 static const char tn__hu_reason_texts[] =
     "OK\0" "Not Found\0" "Not Modified\0" "Moved Permanently\0" "Found\0" "Bad Request\0"
@@ -15730,8 +15742,11 @@ static const char tn__hu_reason_texts[] =
 
 TN_API const char *tn_http_reason(int status) {
     size_t i;
-    for (i = 0; i < sizeof tn__hu_reason_codes / sizeof tn__hu_reason_codes[0]; i++) {
-        if (tn__hu_reason_codes[i] == status) {
+    unsigned key;
+    if (status < 100 || status > 599 || status % 100 > 51) return "Unknown";
+    key = (unsigned)((status / 100 - 1) * 52 + status % 100);
+    for (i = 0; i < sizeof tn__hu_reason_codes; i++) {
+        if (tn__hu_reason_codes[i] == key) {
             const char *p = tn__hu_reason_texts;
             while (i--) p += strlen(p) + 1;
             return p;
@@ -15858,23 +15873,29 @@ TN_API int tn_json_escape_buf(tn_buf *b, tn_str in) {
 
 /* ---- character classes ---- */
 
-/* tchar (RFC 9110 §5.6.2): "!#$%&'*+-.^_`|~", DIGIT, ALPHA. */
-static const unsigned char tn__http_tchar[256] = {
+/* Byte classes, one table (a bit each): TN__HTTP_C_TCHAR, tchar (RFC 9110 §5.6.2):
+   "!#$%&'*+-.^_`|~", DIGIT, ALPHA; TN__HTTP_C_TARGET, the bytes a request-target may hold
+   (RFC 3986 section 2 and RFC 9112 section 3.2): the visible ASCII bytes except
+   " # < > \ ^ ` { | }, which no URI contains ('%' is allowed unchecked). */
+#define TN__HTTP_C_TCHAR 1
+#define TN__HTTP_C_TARGET 2
+static const unsigned char tn__http_cls[256] = {
     0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
-    0,1,0,1,1,1,1,1,0,0,1,1,0,1,1,0,1,1,1,1,1,1,1,1,1,1,0,0,0,0,0,0,
-    0,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,0,0,0,1,1,
-    1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,0,1,0,1,0,
+    0,3,0,1,3,3,3,3,2,2,3,3,2,3,3,2,3,3,3,3,3,3,3,3,3,3,2,2,0,2,0,2,
+    2,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,2,0,2,1,3,
+    1,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,0,1,0,3,0,
     0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
     0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
     0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
     0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
 };
 
-#define TN__HTTP_TCHAR(c) (tn__http_tchar[(unsigned char)(c)])
+#define TN__HTTP_TCHAR(c) (tn__http_cls[(unsigned char)(c)] & TN__HTTP_C_TCHAR)
+#define TN__HTTP_TARGET(c) (tn__http_cls[(unsigned char)(c)] & TN__HTTP_C_TARGET)
 
 /* 1 if c is a tchar. The one tchar check: later modules (multipart, cookies, router,
    server) call this rather than keep their own copy. */
-TN__PRIVATE int tn__http_is_tchar(int c) { return tn__http_tchar[(unsigned char)c]; }
+TN__PRIVATE int tn__http_is_tchar(int c) { return TN__HTTP_TCHAR(c); }
 #define TN__HTTP_WS(c) ((c) == ' ' || (c) == '\t')
 
 /* ASCII case-insensitive equality of s[0..n) and a lowercase literal lit[0..n). */
@@ -15966,7 +15987,7 @@ TN__HTTP_NOINLINE const char *tn__http_ows(const char *p, const char *end) {
 /* Byte classes by nibble lookup (SSSE3 pshufb, part of every SSE4.2 target): a byte b is in
    the class when lo[b & 15] & hi[b >> 4] is not zero, bit h-2 standing for high nibble h in
    2..7 (both classes below lie within 0x21..0x7E, so bytes >= 0x80 and controls get 0).
-   Tables made from tn__http_tchar and tn__http_target_ok (tests prove all 256 bytes). */
+   Tables made from tn__http_cls (tests prove all 256 bytes). */
 #  define TN__HTTP_NIB_HI 0, 0, 1, 2, 4, 8, 0x10, 0x20, 0, 0, 0, 0, 0, 0, 0, 0
 #  define TN__HTTP_NIB_TCHAR 0x3a, 0x3f, 0x3e, 0x3f, 0x3f, 0x3f, 0x3f, 0x3f, 0x3e, 0x3e, 0x3d, 0x15, 0x34, 0x15, 0x3d, 0x1c
 #  define TN__HTTP_NIB_TARGET 0x2e, 0x3f, 0x3e, 0x3e, 0x3f, 0x3f, 0x3f, 0x3f, 0x3f, 0x3f, 0x3f, 0x1f, 0x15, 0x1f, 0x35, 0x1f
@@ -16114,34 +16135,21 @@ TN__HTTP_INLINE const char *tn__http_scan_value_short(const char *lo, const char
 #  define tn__http_scan_value_short tn__http_scan_value
 #endif
 
-/* Bytes a request-target may hold (RFC 3986 section 2 and RFC 9112 section 3.2): the visible
-   ASCII bytes except " # < > \ ^ ` { | }, which no URI contains; '%' is allowed unchecked. */
-static const unsigned char tn__http_target_ok[256] = {
-    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
-    0,1,0,0,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,0,1,0,1,
-    1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,0,1,0,1,
-    0,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,0,0,0,1,0,
-    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
-    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
-    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
-    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
-};
-
-/* First byte in [p, end) that cannot be in a request-target (tn__http_target_ok), else end. */
+/* First byte in [p, end) that cannot be in a request-target (TN__HTTP_C_TARGET), else end. */
 TN__HTTP_INLINE const char *tn__http_scan_target(const char *lo, const char *p, const char *end) {
     TN__HTTP_SCAN(target)
 #if !TN__HAVE_SSE2 && TN__HTTP_FAST
     {
-        const unsigned char *t = tn__http_target_ok;
+        const unsigned char *t = tn__http_cls;
         while (end - p >= 8) {   /* 8 lookups ANDed: one branch per 8 bytes */
             const unsigned char *u = (const unsigned char *)p;
-            if (!(t[u[0]] & t[u[1]] & t[u[2]] & t[u[3]] & t[u[4]] & t[u[5]] & t[u[6]] & t[u[7]])) break;
+            if (!(t[u[0]] & t[u[1]] & t[u[2]] & t[u[3]] & t[u[4]] & t[u[5]] & t[u[6]] & t[u[7]] & TN__HTTP_C_TARGET)) break;
             p += 8;
         }
     }
 #endif
     (void)lo;
-    while (p < end && tn__http_target_ok[(unsigned char)*p]) p++;
+    while (p < end && TN__HTTP_TARGET(*p)) p++;
     return p;
 #if TN__HAVE_SSE2
 found:
@@ -16165,10 +16173,10 @@ TN__HTTP_INLINE const char *tn__http_scan_token(const char *lo, const char *p, c
 #endif
 #if !TN__HAVE_SSE2 && TN__HTTP_FAST
     {
-        const unsigned char *t = tn__http_tchar;
+        const unsigned char *t = tn__http_cls;
         while (end - p >= 8) {   /* 8 lookups ANDed: one branch per 8 bytes */
             const unsigned char *u = (const unsigned char *)p;
-            if (!(t[u[0]] & t[u[1]] & t[u[2]] & t[u[3]] & t[u[4]] & t[u[5]] & t[u[6]] & t[u[7]])) break;
+            if (!(t[u[0]] & t[u[1]] & t[u[2]] & t[u[3]] & t[u[4]] & t[u[5]] & t[u[6]] & t[u[7]] & TN__HTTP_C_TCHAR)) break;
             p += 8;
         }
     }
@@ -16883,7 +16891,7 @@ TN_API int tn_http_parse_request(const char *buf, size_t len, tn_http_request *r
         /* a one-byte target ("/") by itself, longer ones by a 16-byte block (the target and
            what follows), the scanner on from there */
         if (TN__LIKELY(end - p >= 16)) {
-            if (tn__http_target_ok[(unsigned char)p[0]] && p[1] == ' ') {
+            if (TN__HTTP_TARGET(p[0]) && p[1] == ' ') {
                 p++;
             } else {
                 unsigned m = tn__http_target16(p);
@@ -16896,7 +16904,7 @@ TN_API int tn_http_parse_request(const char *buf, size_t len, tn_http_request *r
         /* short targets ("/") byte by byte, longer ones by the scanner */
         {
             const char *lim = end - p > 8 ? p + 8 : end;
-            while (p < lim && tn__http_target_ok[(unsigned char)*p]) p++;
+            while (p < lim && TN__HTTP_TARGET(*p)) p++;
         }
         if (p - t == 8) p = tn__http_scan_target(buf, p, end);
 #else
@@ -19910,12 +19918,14 @@ TN__HS_HOT int tn__hs_req_send_head(tn_request *r, int status, int64_t length, c
     if (blen <= TN__HS_INLINE_BODY) {
         /* formatted straight into the stream's write buffer: no copy of the head */
         if ((rc = tn__stream_write_space(s, need + blen, &buf)) != 0) return rc;
-        hl = tn__hs_req_format_head(r, buf, status, length, ct, ctl);
+    } else if (need > sizeof stack && !(buf = (char *)tn__alloc(tn__loop_alloc(r->srv->loop), need))) {
+        return TN_ENOMEM;
+    }
+    hl = tn__hs_req_format_head(r, buf, status, length, ct, ctl);   /* (one call: -Os keeps one copy) */
+    if (blen <= TN__HS_INLINE_BODY) {
         if (blen) (void)tn__hs_put_var(buf + hl, (const char *)body, blen);
         return tn__stream_write_commit(s, hl + blen);
     }
-    if (need > sizeof stack && !(buf = (char *)tn__alloc(tn__loop_alloc(r->srv->loop), need))) return TN_ENOMEM;
-    hl = tn__hs_req_format_head(r, buf, status, length, ct, ctl);
     v[0] = tn_str_make(buf, hl);
     v[1] = tn_str_make((const char *)body, blen);
     rc = tn_stream_writev(s, v, 2, NULL, NULL);

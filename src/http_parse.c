@@ -6,23 +6,29 @@
 
 /* ---- character classes ---- */
 
-/* tchar (RFC 9110 §5.6.2): "!#$%&'*+-.^_`|~", DIGIT, ALPHA. */
-static const unsigned char tn__http_tchar[256] = {
+/* Byte classes, one table (a bit each): TN__HTTP_C_TCHAR, tchar (RFC 9110 §5.6.2):
+   "!#$%&'*+-.^_`|~", DIGIT, ALPHA; TN__HTTP_C_TARGET, the bytes a request-target may hold
+   (RFC 3986 section 2 and RFC 9112 section 3.2): the visible ASCII bytes except
+   " # < > \ ^ ` { | }, which no URI contains ('%' is allowed unchecked). */
+#define TN__HTTP_C_TCHAR 1
+#define TN__HTTP_C_TARGET 2
+static const unsigned char tn__http_cls[256] = {
     0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
-    0,1,0,1,1,1,1,1,0,0,1,1,0,1,1,0,1,1,1,1,1,1,1,1,1,1,0,0,0,0,0,0,
-    0,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,0,0,0,1,1,
-    1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,0,1,0,1,0,
+    0,3,0,1,3,3,3,3,2,2,3,3,2,3,3,2,3,3,3,3,3,3,3,3,3,3,2,2,0,2,0,2,
+    2,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,2,0,2,1,3,
+    1,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,0,1,0,3,0,
     0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
     0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
     0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
     0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
 };
 
-#define TN__HTTP_TCHAR(c) (tn__http_tchar[(unsigned char)(c)])
+#define TN__HTTP_TCHAR(c) (tn__http_cls[(unsigned char)(c)] & TN__HTTP_C_TCHAR)
+#define TN__HTTP_TARGET(c) (tn__http_cls[(unsigned char)(c)] & TN__HTTP_C_TARGET)
 
 /* 1 if c is a tchar. The one tchar check: later modules (multipart, cookies, router,
    server) call this rather than keep their own copy. */
-TN__PRIVATE int tn__http_is_tchar(int c) { return tn__http_tchar[(unsigned char)c]; }
+TN__PRIVATE int tn__http_is_tchar(int c) { return TN__HTTP_TCHAR(c); }
 #define TN__HTTP_WS(c) ((c) == ' ' || (c) == '\t')
 
 /* ASCII case-insensitive equality of s[0..n) and a lowercase literal lit[0..n). */
@@ -114,7 +120,7 @@ TN__HTTP_NOINLINE const char *tn__http_ows(const char *p, const char *end) {
 /* Byte classes by nibble lookup (SSSE3 pshufb, part of every SSE4.2 target): a byte b is in
    the class when lo[b & 15] & hi[b >> 4] is not zero, bit h-2 standing for high nibble h in
    2..7 (both classes below lie within 0x21..0x7E, so bytes >= 0x80 and controls get 0).
-   Tables made from tn__http_tchar and tn__http_target_ok (tests prove all 256 bytes). */
+   Tables made from tn__http_cls (tests prove all 256 bytes). */
 #  define TN__HTTP_NIB_HI 0, 0, 1, 2, 4, 8, 0x10, 0x20, 0, 0, 0, 0, 0, 0, 0, 0
 #  define TN__HTTP_NIB_TCHAR 0x3a, 0x3f, 0x3e, 0x3f, 0x3f, 0x3f, 0x3f, 0x3f, 0x3e, 0x3e, 0x3d, 0x15, 0x34, 0x15, 0x3d, 0x1c
 #  define TN__HTTP_NIB_TARGET 0x2e, 0x3f, 0x3e, 0x3e, 0x3f, 0x3f, 0x3f, 0x3f, 0x3f, 0x3f, 0x3f, 0x1f, 0x15, 0x1f, 0x35, 0x1f
@@ -262,34 +268,21 @@ TN__HTTP_INLINE const char *tn__http_scan_value_short(const char *lo, const char
 #  define tn__http_scan_value_short tn__http_scan_value
 #endif
 
-/* Bytes a request-target may hold (RFC 3986 section 2 and RFC 9112 section 3.2): the visible
-   ASCII bytes except " # < > \ ^ ` { | }, which no URI contains; '%' is allowed unchecked. */
-static const unsigned char tn__http_target_ok[256] = {
-    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
-    0,1,0,0,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,0,1,0,1,
-    1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,0,1,0,1,
-    0,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,0,0,0,1,0,
-    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
-    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
-    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
-    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
-};
-
-/* First byte in [p, end) that cannot be in a request-target (tn__http_target_ok), else end. */
+/* First byte in [p, end) that cannot be in a request-target (TN__HTTP_C_TARGET), else end. */
 TN__HTTP_INLINE const char *tn__http_scan_target(const char *lo, const char *p, const char *end) {
     TN__HTTP_SCAN(target)
 #if !TN__HAVE_SSE2 && TN__HTTP_FAST
     {
-        const unsigned char *t = tn__http_target_ok;
+        const unsigned char *t = tn__http_cls;
         while (end - p >= 8) {   /* 8 lookups ANDed: one branch per 8 bytes */
             const unsigned char *u = (const unsigned char *)p;
-            if (!(t[u[0]] & t[u[1]] & t[u[2]] & t[u[3]] & t[u[4]] & t[u[5]] & t[u[6]] & t[u[7]])) break;
+            if (!(t[u[0]] & t[u[1]] & t[u[2]] & t[u[3]] & t[u[4]] & t[u[5]] & t[u[6]] & t[u[7]] & TN__HTTP_C_TARGET)) break;
             p += 8;
         }
     }
 #endif
     (void)lo;
-    while (p < end && tn__http_target_ok[(unsigned char)*p]) p++;
+    while (p < end && TN__HTTP_TARGET(*p)) p++;
     return p;
 #if TN__HAVE_SSE2
 found:
@@ -313,10 +306,10 @@ TN__HTTP_INLINE const char *tn__http_scan_token(const char *lo, const char *p, c
 #endif
 #if !TN__HAVE_SSE2 && TN__HTTP_FAST
     {
-        const unsigned char *t = tn__http_tchar;
+        const unsigned char *t = tn__http_cls;
         while (end - p >= 8) {   /* 8 lookups ANDed: one branch per 8 bytes */
             const unsigned char *u = (const unsigned char *)p;
-            if (!(t[u[0]] & t[u[1]] & t[u[2]] & t[u[3]] & t[u[4]] & t[u[5]] & t[u[6]] & t[u[7]])) break;
+            if (!(t[u[0]] & t[u[1]] & t[u[2]] & t[u[3]] & t[u[4]] & t[u[5]] & t[u[6]] & t[u[7]] & TN__HTTP_C_TCHAR)) break;
             p += 8;
         }
     }
@@ -1031,7 +1024,7 @@ TN_API int tn_http_parse_request(const char *buf, size_t len, tn_http_request *r
         /* a one-byte target ("/") by itself, longer ones by a 16-byte block (the target and
            what follows), the scanner on from there */
         if (TN__LIKELY(end - p >= 16)) {
-            if (tn__http_target_ok[(unsigned char)p[0]] && p[1] == ' ') {
+            if (TN__HTTP_TARGET(p[0]) && p[1] == ' ') {
                 p++;
             } else {
                 unsigned m = tn__http_target16(p);
@@ -1044,7 +1037,7 @@ TN_API int tn_http_parse_request(const char *buf, size_t len, tn_http_request *r
         /* short targets ("/") byte by byte, longer ones by the scanner */
         {
             const char *lim = end - p > 8 ? p + 8 : end;
-            while (p < lim && tn__http_target_ok[(unsigned char)*p]) p++;
+            while (p < lim && TN__HTTP_TARGET(*p)) p++;
         }
         if (p - t == 8) p = tn__http_scan_target(buf, p, end);
 #else

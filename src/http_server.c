@@ -656,12 +656,14 @@ TN__HS_HOT int tn__hs_req_send_head(tn_request *r, int status, int64_t length, c
     if (blen <= TN__HS_INLINE_BODY) {
         /* formatted straight into the stream's write buffer: no copy of the head */
         if ((rc = tn__stream_write_space(s, need + blen, &buf)) != 0) return rc;
-        hl = tn__hs_req_format_head(r, buf, status, length, ct, ctl);
+    } else if (need > sizeof stack && !(buf = (char *)tn__alloc(tn__loop_alloc(r->srv->loop), need))) {
+        return TN_ENOMEM;
+    }
+    hl = tn__hs_req_format_head(r, buf, status, length, ct, ctl);   /* (one call: -Os keeps one copy) */
+    if (blen <= TN__HS_INLINE_BODY) {
         if (blen) (void)tn__hs_put_var(buf + hl, (const char *)body, blen);
         return tn__stream_write_commit(s, hl + blen);
     }
-    if (need > sizeof stack && !(buf = (char *)tn__alloc(tn__loop_alloc(r->srv->loop), need))) return TN_ENOMEM;
-    hl = tn__hs_req_format_head(r, buf, status, length, ct, ctl);
     v[0] = tn_str_make(buf, hl);
     v[1] = tn_str_make((const char *)body, blen);
     rc = tn_stream_writev(s, v, 2, NULL, NULL);

@@ -541,12 +541,24 @@ TN_API int tn_http_etag_match(tn_str list, tn_str etag, int comparison) {
    ====================================================================================== */
 
 /* Reason phrases: the codes in the order of the texts (one string of NUL-ended texts: no
-   pointer table, no switch), the most frequent first so a 200 or 404 is found at once. */
-static const unsigned short tn__hu_reason_codes[] = {
-    200, 404, 304, 301, 302, 400, 500, 101, 204, 206, 403, 401, 405, 413, 503, 100, 102, 103, 201,
-    202, 203, 205, 207, 208, 226, 300, 303, 305, 306, 307, 308, 402, 406, 407, 408, 409, 410, 411,
-    412, 414, 415, 416, 417, 418, 421, 422, 423, 424, 425, 426, 428, 429, 431, 451, 501, 502, 504,
-    505, 506, 507, 508, 510, 511
+   pointer table, no switch), the most frequent first so a 200 or 404 is found at once.
+   Each code is one byte (half the table): (class - 1) * 52 + its last two digits. Every
+   listed code ends in 00 to 51 and the largest, 511, is 219; a status ending in 52 to 99 has
+   no phrase (and no key). A 5xx code from 548 up would pass 255: not one to add here
+   (tests/test_http_util.c reasons checks every code's phrase, and that no other has one). */
+#define TN__HU_RC(code) (unsigned char)(((code) / 100 - 1) * 52 + (code) % 100)
+static const unsigned char tn__hu_reason_codes[] = {
+    TN__HU_RC(200), TN__HU_RC(404), TN__HU_RC(304), TN__HU_RC(301), TN__HU_RC(302), TN__HU_RC(400),
+    TN__HU_RC(500), TN__HU_RC(101), TN__HU_RC(204), TN__HU_RC(206), TN__HU_RC(403), TN__HU_RC(401),
+    TN__HU_RC(405), TN__HU_RC(413), TN__HU_RC(503), TN__HU_RC(100), TN__HU_RC(102), TN__HU_RC(103),
+    TN__HU_RC(201), TN__HU_RC(202), TN__HU_RC(203), TN__HU_RC(205), TN__HU_RC(207), TN__HU_RC(208),
+    TN__HU_RC(226), TN__HU_RC(300), TN__HU_RC(303), TN__HU_RC(305), TN__HU_RC(306), TN__HU_RC(307),
+    TN__HU_RC(308), TN__HU_RC(402), TN__HU_RC(406), TN__HU_RC(407), TN__HU_RC(408), TN__HU_RC(409),
+    TN__HU_RC(410), TN__HU_RC(411), TN__HU_RC(412), TN__HU_RC(414), TN__HU_RC(415), TN__HU_RC(416),
+    TN__HU_RC(417), TN__HU_RC(418), TN__HU_RC(421), TN__HU_RC(422), TN__HU_RC(423), TN__HU_RC(424),
+    TN__HU_RC(425), TN__HU_RC(426), TN__HU_RC(428), TN__HU_RC(429), TN__HU_RC(431), TN__HU_RC(451),
+    TN__HU_RC(501), TN__HU_RC(502), TN__HU_RC(504), TN__HU_RC(505), TN__HU_RC(506), TN__HU_RC(507),
+    TN__HU_RC(508), TN__HU_RC(510), TN__HU_RC(511)
 };
 static const char tn__hu_reason_texts[] =
     "OK\0" "Not Found\0" "Not Modified\0" "Moved Permanently\0" "Found\0" "Bad Request\0"
@@ -567,8 +579,11 @@ static const char tn__hu_reason_texts[] =
 
 TN_API const char *tn_http_reason(int status) {
     size_t i;
-    for (i = 0; i < sizeof tn__hu_reason_codes / sizeof tn__hu_reason_codes[0]; i++) {
-        if (tn__hu_reason_codes[i] == status) {
+    unsigned key;
+    if (status < 100 || status > 599 || status % 100 > 51) return "Unknown";
+    key = (unsigned)((status / 100 - 1) * 52 + status % 100);
+    for (i = 0; i < sizeof tn__hu_reason_codes; i++) {
+        if (tn__hu_reason_codes[i] == key) {
             const char *p = tn__hu_reason_texts;
             while (i--) p += strlen(p) + 1;
             return p;
