@@ -164,6 +164,10 @@
                                           SSE4.2/AVX2 paths under -msse4.2/-mavx2; WebSocket masking)
      TORNADO_NO_FILESYSTEM      off       no file system: static files only from compiled-in
                                           asset tables (tn_static_serve_assets); no sendfile
+     TORNADO_NO_RESOLVER        off       no name lookup (getaddrinfo): numeric addresses only,
+                                          a name is TN_ERESOLVE (tn_resolver_add_override can
+                                          still map one to an address); listening on every
+                                          interface (host NULL) is 0.0.0.0, or :: with TN_AF_INET6
      TORNADO_NO_DEFLATE         off       leave out the inflate/deflate codec (gzip, zlib, raw)
      TORNADO_WITH_OPENSSL       off       TLS through OpenSSL 3 (link -lssl -lcrypto): https in
                                           the server, app and client, tn_stream_start_tls
@@ -184,9 +188,10 @@
    Footprint: built with -ffunction-sections -fdata-sections -Wl,--gc-sections, a program
    links only what it calls (gzip only with opts.gzip = tn_http_gzip(), the XSRF check only
    with tn_app_opts.xsrf_check): there the NO_WEBSOCKET/HTTP_CLIENT/DEFLATE/THREADS/WEB
-   toggles change nothing for a program that does not use those parts, while NO_LOG (log
-   calls and strings), NO_SIMD (the SSE4.2/AVX2 parser paths) and NO_FILESYSTEM (sendfile)
-   shrink any server. make size prints the figures (README: Footprint).
+   toggles change nothing for a program that does not use those parts (NO_THREADS: but the
+   loop's wakeup fd, then opened by the first post or async handle), while NO_LOG (log calls
+   and strings), NO_SIMD (the SSE4.2/AVX2 parser paths), NO_FILESYSTEM (sendfile, the
+   stream's file segments) and NO_RESOLVER (getaddrinfo) shrink any server. make size prints the figures (README: Footprint).
 
    LIMITS AND DEFAULTS  (each overridable with -D; options structs override per object)
    -------------------
@@ -334,6 +339,12 @@
 #  define TN__LWIP 1
 #else
 #  define TN__LWIP 0
+#endif
+
+#if defined(TORNADO_NO_RESOLVER)
+#  define TN_HAS_RESOLVER 0
+#else
+#  define TN_HAS_RESOLVER 1
 #endif
 
 #if defined(TORNADO_NO_THREADS) || TN__LWIP   /* lwIP: one loop task, no pthreads */
@@ -4691,6 +4702,11 @@ typedef SSIZE_T ssize_t;
 #  define TN__HAVE_UNIX_SOCKETS 1
 #  define TN__HAVE_FORK 1
 #endif
+/* TORNADO_NO_RESOLVER: the paths of a platform without getaddrinfo (numeric addresses). */
+#if !TN_HAS_RESOLVER
+#  undef TN__HAVE_GETADDRINFO
+#  define TN__HAVE_GETADDRINFO 0
+#endif
 /* TN__LINUX (config.h): Linux and not TORNADO_GENERIC_POSIX. Everything Linux-only below
    hangs off it, so the generic-POSIX build takes exactly the paths macOS and the BSDs take. */
 #if TN__POLL_EPOLL
@@ -8452,7 +8468,8 @@ TN__PRIVATE int tn__net_getaddrinfo(const tn_allocator *a, const char *host, int
         }
     }
 #if !TN__HAVE_GETADDRINFO
-    /* no name lookup in this build (lwIP without LWIP_DNS): only the wildcard address */
+    /* no name lookup in this build (TORNADO_NO_RESOLVER, lwIP without LWIP_DNS): only the
+       wildcard address */
     if ((host && *host) || !passive) return TN_ERESOLVE;
     if ((arr = (tn_addr *)tn__alloc(a, sizeof *arr)) == NULL) return TN_ENOMEM;
     (void)tn_addr_from_ip(family == TN_AF_INET6 ? "::" : "0.0.0.0", port, arr);

@@ -97,6 +97,11 @@ typedef SSIZE_T ssize_t;
 #  define TN__HAVE_UNIX_SOCKETS 1
 #  define TN__HAVE_FORK 1
 #endif
+/* TORNADO_NO_RESOLVER: the paths of a platform without getaddrinfo (numeric addresses). */
+#if !TN_HAS_RESOLVER
+#  undef TN__HAVE_GETADDRINFO
+#  define TN__HAVE_GETADDRINFO 0
+#endif
 /* TN__LINUX (config.h): Linux and not TORNADO_GENERIC_POSIX. Everything Linux-only below
    hangs off it, so the generic-POSIX build takes exactly the paths macOS and the BSDs take. */
 #if TN__POLL_EPOLL

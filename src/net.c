@@ -286,7 +286,8 @@ TN__PRIVATE int tn__net_getaddrinfo(const tn_allocator *a, const char *host, int
         }
     }
 #if !TN__HAVE_GETADDRINFO
-    /* no name lookup in this build (lwIP without LWIP_DNS): only the wildcard address */
+    /* no name lookup in this build (TORNADO_NO_RESOLVER, lwIP without LWIP_DNS): only the
+       wildcard address */
     if ((host && *host) || !passive) return TN_ERESOLVE;
     if ((arr = (tn_addr *)tn__alloc(a, sizeof *arr)) == NULL) return TN_ENOMEM;
     (void)tn_addr_from_ip(family == TN_AF_INET6 ? "::" : "0.0.0.0", port, arr);

@@ -27,11 +27,24 @@ static int tn_compile_wakeup(tn_loop *loop) {
     return bad;
 }
 
+/* Numeric addresses bind in every build; under TORNADO_NO_RESOLVER a name is TN_ERESOLVE
+   (no lookup is tried). Returns 0 when that holds. */
+static int tn_compile_binding(void) {
+    tn_socket fd[4];
+    size_t n = 0, i;
+    int bad = 0;
+    if (tn_bind_sockets("127.0.0.1", 0, NULL, fd, 4, &n) != TN_OK || n != 1) bad |= 1;
+    for (i = 0; i < n && i < 4; i++) tn_socket_close(fd[i]);
+    if (!TN_HAS_RESOLVER && tn_bind_sockets("localhost", 0, NULL, fd, 4, &n) != TN_ERESOLVE) bad |= 2;
+    return bad;
+}
+
 int tn_compile_check(void);
 int tn_compile_check(void) {
     tn_loop *loop = NULL;
     int rc = tn_loop_new(NULL, &loop);
     if (rc == 0 && tn_compile_wakeup(loop) != 0) rc = -1000;
+    if (rc == 0 && tn_compile_binding() != 0) rc = -2000;
     if (rc == 0) rc = tn_loop_free(loop);
     return rc + (tn_strerror(TN_EINVAL)[0] != 0);
 }

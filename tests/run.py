@@ -206,6 +206,7 @@ COMBOS = [
     ("static", ["TORNADO_STATIC"], []),
     ("no-web", ["TORNADO_NO_WEB"], []),
     ("no-filesystem", ["TORNADO_NO_FILESYSTEM"], []),
+    ("no-resolver", ["TORNADO_NO_RESOLVER"], []),
     ("no-simd", ["TORNADO_NO_SIMD"], []),
     ("no-http-server", ["TORNADO_NO_HTTP_SERVER"], []),
     ("no-deflate", ["TORNADO_NO_DEFLATE"], []),
@@ -216,7 +217,7 @@ COMBOS = [
     # everything optional left out at once: the smallest build
     ("minimal", ["TORNADO_NO_HTTP_SERVER", "TORNADO_NO_HTTP_CLIENT", "TORNADO_NO_THREADS",
                  "TORNADO_NO_LOG", "TORNADO_NO_FILESYSTEM", "TORNADO_NO_SIMD", "TORNADO_NO_DEFLATE",
-                 "TORNADO_NO_WEBSOCKET"], []),
+                 "TORNADO_NO_WEBSOCKET", "TORNADO_NO_RESOLVER"], []),
 ]
 # Macros config.h reads that are not feature toggles.
 NOT_TOGGLES = {"TORNADO_IMPLEMENTATION", "TORNADO_LINE_DIRECTIVES", "TORNADO_VERSION", "TORNADO_H_INCLUDED"}
