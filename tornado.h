@@ -958,7 +958,8 @@ TN_API tn_socket tn_loop_backend_fd(const tn_loop *loop);
    it (TN_EV_READ and/or TN_EV_WRITE). */
 typedef struct tn_pollfd { tn_socket fd; int events; } tn_pollfd;
 /* Fill out[0..cap) with the fds the loop waits on (its wakeup fd included: tn_loop_post
-   wakes the host too) and return how many there are (may exceed cap: grow and call again).
+   wakes the host too; under TORNADO_NO_THREADS it exists from the first tn_loop_post or
+   tn_async_new) and return how many there are (may exceed cap: grow and call again).
    Works on every backend. The host maps TN_EV_READ/TN_EV_WRITE onto its poll()/WSAPoll()
    bits (POLLIN/POLLOUT). A peer leaving an idle connection is seen when the host wakes for
    another reason where the backend has a peer-left signal (Linux's POLLRDHUP/EPOLLRDHUP is
@@ -23654,10 +23655,10 @@ TN__PRIVATE void tn__ws_on_sent(tn_stream *s, int status, void *user) {
     w.cb(ws, status, w.user);
 }
 
-/* Queue one frame. cb (may be NULL) runs when it left. limit: honour max_write_buffer_size
-   (close frames and pongs skip it: they must go out). */
 #define TN__WS_ONE_WRITE 256   /* a server frame up to this size (header included) is sent as one buffer */
 
+/* Queue one frame. cb (may be NULL) runs when it left. limit: honour max_write_buffer_size
+   (close frames and pongs skip it: they must go out). */
 TN__PRIVATE int tn__ws_frame(tn_ws *ws, int opcode, int fin, const void *data, size_t len, tn_ws_send_cb cb,
                              void *user, int limit) {
     char hdr[TN_WS_MAX_HEADER];

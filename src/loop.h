@@ -102,7 +102,8 @@ TN_API tn_socket tn_loop_backend_fd(const tn_loop *loop);
    it (TN_EV_READ and/or TN_EV_WRITE). */
 typedef struct tn_pollfd { tn_socket fd; int events; } tn_pollfd;
 /* Fill out[0..cap) with the fds the loop waits on (its wakeup fd included: tn_loop_post
-   wakes the host too) and return how many there are (may exceed cap: grow and call again).
+   wakes the host too; under TORNADO_NO_THREADS it exists from the first tn_loop_post or
+   tn_async_new) and return how many there are (may exceed cap: grow and call again).
    Works on every backend. The host maps TN_EV_READ/TN_EV_WRITE onto its poll()/WSAPoll()
    bits (POLLIN/POLLOUT). A peer leaving an idle connection is seen when the host wakes for
    another reason where the backend has a peer-left signal (Linux's POLLRDHUP/EPOLLRDHUP is

@@ -292,10 +292,10 @@ TN__PRIVATE void tn__ws_on_sent(tn_stream *s, int status, void *user) {
     w.cb(ws, status, w.user);
 }
 
-/* Queue one frame. cb (may be NULL) runs when it left. limit: honour max_write_buffer_size
-   (close frames and pongs skip it: they must go out). */
 #define TN__WS_ONE_WRITE 256   /* a server frame up to this size (header included) is sent as one buffer */
 
+/* Queue one frame. cb (may be NULL) runs when it left. limit: honour max_write_buffer_size
+   (close frames and pongs skip it: they must go out). */
 TN__PRIVATE int tn__ws_frame(tn_ws *ws, int opcode, int fin, const void *data, size_t len, tn_ws_send_cb cb,
                              void *user, int limit) {
     char hdr[TN_WS_MAX_HEADER];
