@@ -546,7 +546,8 @@ TN_API int tn_http_etag_match(tn_str list, tn_str etag, int comparison) {
    listed code ends in 00 to 51 and the largest, 511, is 219; a status ending in 52 to 99 has
    no phrase (and no key). A 5xx code from 548 up would pass 255: not one to add here
    (tests/test_http_util.c reasons checks every code's phrase, and that no other has one). */
-#define TN__HU_RC(code) (unsigned char)(((code) / 100 - 1) * 52 + (code) % 100)
+#define TN__HU_KEY(code) (((code) / 100 - 1) * 52 + (code) % 100)
+#define TN__HU_RC(code) (unsigned char)TN__HU_KEY(code)
 static const unsigned char tn__hu_reason_codes[] = {
     TN__HU_RC(200), TN__HU_RC(404), TN__HU_RC(304), TN__HU_RC(301), TN__HU_RC(302), TN__HU_RC(400),
     TN__HU_RC(500), TN__HU_RC(101), TN__HU_RC(204), TN__HU_RC(206), TN__HU_RC(403), TN__HU_RC(401),
@@ -581,7 +582,7 @@ TN_API const char *tn_http_reason(int status) {
     size_t i;
     unsigned key;
     if (status < 100 || status > 599 || status % 100 > 51) return "Unknown";
-    key = (unsigned)((status / 100 - 1) * 52 + status % 100);
+    key = (unsigned)TN__HU_KEY(status);   /* (not narrowed: 548..551 pass 255 and match nothing) */
     for (i = 0; i < sizeof tn__hu_reason_codes; i++) {
         if (tn__hu_reason_codes[i] == key) {
             const char *p = tn__hu_reason_texts;
