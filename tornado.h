@@ -9110,6 +9110,7 @@ struct tn_stream {
                                       callback: reads may go in the loop's buffer, as the
                                       public kinds' do (tn__stream_lend_reads) */
     unsigned int lent : 1;         /* rbuf is the loop's buffer, lent while a read's callbacks run */
+    unsigned int pumping : 1;      /* tn__stream_pump runs: it settles the interest once, at its end */
 };
 
 /* The calls a protocol layer makes per message (in-place writes, consuming input): inlined
@@ -9294,7 +9295,9 @@ static const tn__handle_type tn__stream_type = { "stream", tn__stream_finalize }
 /* ---- events ---- */
 TN__PRIVATE void tn__stream_update_events(tn_stream *s) {
     int want = 0;
-    if (s->closed) return;
+    /* (inside the pump's callbacks the state may change several times: a WebSocket echo
+       ends its read, writes, and reads again; the pump registers only where it ends up) */
+    if (s->closed || s->pumping) return;
     if (s->rkind != TN__RD_NONE && !s->eof) want |= TN_EV_READ;
     else if (s->watch_close && !s->eof) want |= TN__HAVE_RDHUP ? TN__EV_RDHUP : (s->peer_busy ? 0 : TN_EV_READ);
     if (tn__stream_unsent(s) > 0 && !s->corked) want |= TN_EV_WRITE;
@@ -9539,12 +9542,13 @@ TN__PRIVATE void tn__stream_unlend(tn_stream *s) {
 /* Run completions: sent writes, then reads the buffer can satisfy (bounded, so a callback
    that keeps asking for zero bytes cannot spin here), then re-arm interest. */
 TN__PRIVATE void tn__stream_pump(tn_stream *s) {
-    int rounds = 0;
+    int rounds = 0, outer = !s->pumping;
     if (s->closed) {
         tn__stream_finish_close(s);
         tn__stream_unlend(s);
         return;
     }
+    s->pumping = 1;
     tn__stream_complete_writes(s);
     while (!s->closed && s->rkind != TN__RD_NONE) {
         if (++rounds > TN__PUMP_ROUNDS) {
@@ -9557,6 +9561,7 @@ TN__PRIVATE void tn__stream_pump(tn_stream *s) {
             tn__stream_read_some(s);
         }
     }
+    if (outer) s->pumping = 0;
     if (s->closed) tn__stream_queue(s);   /* the close sequence runs from the loop */
     else tn__stream_update_events(s);
     tn__stream_unlend(s);   /* the loop's buffer goes back before the loop goes on */
@@ -18310,7 +18315,8 @@ TN__PRIVATE uint32_t tn__ws_key_word(const unsigned char key[4], uint64_t phase,
     return w;
 }
 
-/* dst[i..n) = src[i..n) ^ pattern, 8 bytes at a time, then bytewise (i is a multiple of 4). */
+/* dst[i..n) = src[i..n) ^ pattern, 8 bytes at a time, then one 4-byte word, then bytewise
+   (i is a multiple of 4). */
 TN__PRIVATE void tn__ws_mask_words(unsigned char *dst, const unsigned char *src, size_t i, size_t n,
                                    const unsigned char k[4], uint32_t kw32) {
     uint64_t kw = ((uint64_t)kw32 << 32) | kw32;
@@ -18319,6 +18325,13 @@ TN__PRIVATE void tn__ws_mask_words(unsigned char *dst, const unsigned char *src,
         memcpy(&w, src + i, 8);
         w ^= kw;
         memcpy(dst + i, &w, 8);
+    }
+    if (n - i >= 4) {
+        uint32_t w;
+        memcpy(&w, src + i, 4);
+        w ^= kw32;
+        memcpy(dst + i, &w, 4);
+        i += 4;
     }
     for (; i < n; i++) dst[i] = (unsigned char)(src[i] ^ k[i & 3]);
 }
@@ -24030,7 +24043,11 @@ TN__PRIVATE void tn__ws_process(tn_ws *ws) {
     memset(&ev, 0, sizeof ev);
     if (!r) {
         uint64_t max = ws->conf->max_msg;
-        memset(&local, 0, sizeof local);
+        /* a fresh parser: every field zero but the header and control buffers, which its
+           counts (_hlen, _clen: zero) say hold nothing (zeroing them cost more than the
+           rest of a small message's parse) */
+        memset(&local.p, 0, offsetof(tn_ws_parser, _hdr));
+        local.pos = local.msg_start = local.msg_len = 0;
         local.p.role = ws->client ? TN_WS_CLIENT : TN_WS_SERVER;
         local.p.max_message_size = max;
 #if TN_HAS_DEFLATE

@@ -92,6 +92,7 @@ struct tn_stream {
                                       callback: reads may go in the loop's buffer, as the
                                       public kinds' do (tn__stream_lend_reads) */
     unsigned int lent : 1;         /* rbuf is the loop's buffer, lent while a read's callbacks run */
+    unsigned int pumping : 1;      /* tn__stream_pump runs: it settles the interest once, at its end */
 };
 
 /* The calls a protocol layer makes per message (in-place writes, consuming input): inlined
@@ -276,7 +277,9 @@ static const tn__handle_type tn__stream_type = { "stream", tn__stream_finalize }
 /* ---- events ---- */
 TN__PRIVATE void tn__stream_update_events(tn_stream *s) {
     int want = 0;
-    if (s->closed) return;
+    /* (inside the pump's callbacks the state may change several times: a WebSocket echo
+       ends its read, writes, and reads again; the pump registers only where it ends up) */
+    if (s->closed || s->pumping) return;
     if (s->rkind != TN__RD_NONE && !s->eof) want |= TN_EV_READ;
     else if (s->watch_close && !s->eof) want |= TN__HAVE_RDHUP ? TN__EV_RDHUP : (s->peer_busy ? 0 : TN_EV_READ);
     if (tn__stream_unsent(s) > 0 && !s->corked) want |= TN_EV_WRITE;
@@ -521,12 +524,13 @@ TN__PRIVATE void tn__stream_unlend(tn_stream *s) {
 /* Run completions: sent writes, then reads the buffer can satisfy (bounded, so a callback
    that keeps asking for zero bytes cannot spin here), then re-arm interest. */
 TN__PRIVATE void tn__stream_pump(tn_stream *s) {
-    int rounds = 0;
+    int rounds = 0, outer = !s->pumping;
     if (s->closed) {
         tn__stream_finish_close(s);
         tn__stream_unlend(s);
         return;
     }
+    s->pumping = 1;
     tn__stream_complete_writes(s);
     while (!s->closed && s->rkind != TN__RD_NONE) {
         if (++rounds > TN__PUMP_ROUNDS) {
@@ -539,6 +543,7 @@ TN__PRIVATE void tn__stream_pump(tn_stream *s) {
             tn__stream_read_some(s);
         }
     }
+    if (outer) s->pumping = 0;
     if (s->closed) tn__stream_queue(s);   /* the close sequence runs from the loop */
     else tn__stream_update_events(s);
     tn__stream_unlend(s);   /* the loop's buffer goes back before the loop goes on */

@@ -50,7 +50,8 @@ TN__PRIVATE uint32_t tn__ws_key_word(const unsigned char key[4], uint64_t phase,
     return w;
 }
 
-/* dst[i..n) = src[i..n) ^ pattern, 8 bytes at a time, then bytewise (i is a multiple of 4). */
+/* dst[i..n) = src[i..n) ^ pattern, 8 bytes at a time, then one 4-byte word, then bytewise
+   (i is a multiple of 4). */
 TN__PRIVATE void tn__ws_mask_words(unsigned char *dst, const unsigned char *src, size_t i, size_t n,
                                    const unsigned char k[4], uint32_t kw32) {
     uint64_t kw = ((uint64_t)kw32 << 32) | kw32;
@@ -59,6 +60,13 @@ TN__PRIVATE void tn__ws_mask_words(unsigned char *dst, const unsigned char *src,
         memcpy(&w, src + i, 8);
         w ^= kw;
         memcpy(dst + i, &w, 8);
+    }
+    if (n - i >= 4) {
+        uint32_t w;
+        memcpy(&w, src + i, 4);
+        w ^= kw32;
+        memcpy(dst + i, &w, 4);
+        i += 4;
     }
     for (; i < n; i++) dst[i] = (unsigned char)(src[i] ^ k[i & 3]);
 }

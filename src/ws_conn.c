@@ -666,7 +666,11 @@ TN__PRIVATE void tn__ws_process(tn_ws *ws) {
     memset(&ev, 0, sizeof ev);
     if (!r) {
         uint64_t max = ws->conf->max_msg;
-        memset(&local, 0, sizeof local);
+        /* a fresh parser: every field zero but the header and control buffers, which its
+           counts (_hlen, _clen: zero) say hold nothing (zeroing them cost more than the
+           rest of a small message's parse) */
+        memset(&local.p, 0, offsetof(tn_ws_parser, _hdr));
+        local.pos = local.msg_start = local.msg_len = 0;
         local.p.role = ws->client ? TN_WS_CLIENT : TN_WS_SERVER;
         local.p.max_message_size = max;
 #if TN_HAS_DEFLATE
