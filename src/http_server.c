@@ -353,12 +353,12 @@ TN__PRIVATE tn_request *tn__hs_req_get(tn_http_server *srv) {
         r->p._st.base = NULL;
 #endif
     } else {
-        r = (tn_request *)tn__alloc(tn__loop_alloc(srv->loop), srv->req_size);
+        /* (cleared whole, the header array too: new requests are rare, the cache serves) */
+        r = (tn_request *)tn__calloc(tn__loop_alloc(srv->loop), srv->req_size);
         if (!r) return NULL;
-        memset(r, 0, sizeof *r);
         (void)tn_buf_init(&r->out, tn__loop_alloc(srv->loop));
-        r->srv = srv;
 #if !defined(__OPTIMIZE_SIZE__)
+        r->srv = srv;
         r->p.headers = (tn_http_header *)(void *)(r + 1);
         r->p.max_headers = srv->opts.max_headers;
         r->p.max_header_bytes = srv->opts.max_header_size;
@@ -716,13 +716,19 @@ TN__PRIVATE uint64_t tn__hs_elapsed_us(const tn_request *r) {
     return d;
 }
 
+/* The access log's call for a request answered with status (opts.access_log is set): one
+   copy for responses and the server's own error replies. */
+TN__PRIVATE void tn__hs_log(tn_request *r, int status, uint64_t sent) {
+    tn_http_server *srv = r->srv;
+    srv->opts.access_log(r, status, sent, tn__hs_elapsed_us(r), srv->opts.access_log_user);
+}
+
 /* The response is complete: log, release the request, and go on with the connection. */
 TN__HS_HOT void tn__hs_req_done(tn_request *r) {
     tn__hconn *c = r->conn;
     tn_http_server *srv = r->srv;
-    if (srv->opts.access_log)
-        srv->opts.access_log(r, r->status, r->head_only ? 0 : r->out_sent, tn__hs_elapsed_us(r),
-                             srv->opts.access_log_user);   /* HEAD: out_sent counts the length promised, none sent */
+    /* HEAD: out_sent counts the length promised, none sent */
+    if (srv->opts.access_log) tn__hs_log(r, r->status, r->head_only ? 0 : r->out_sent);
     tn__hs_req_end(r);
     r->ct = NULL;   /* (tn_respond's content type: the caller's string, not kept past the call) */
     if (!c) {
@@ -1361,8 +1367,7 @@ TN__PRIVATE void tn__hc_fail(tn__hconn *c, int status) {
     if (c->req) {
         /* the server's own error replies are logged too (Tornado logs every request); a
            handler that had the request from on_headers hears that its part is over */
-        if (srv->opts.access_log)
-            srv->opts.access_log(c->req, status, 0, tn__hs_elapsed_us(c->req), srv->opts.access_log_user);
+        if (srv->opts.access_log) tn__hs_log(c->req, status, 0);
         tn__hs_req_end(c->req);
         tn__hs_req_put(c->req);
         c->req = NULL;
@@ -2005,6 +2010,7 @@ TN_API int tn_http_server_new(tn_loop *loop, const tn_http_server_opts *opts, tn
                               void *user, tn_http_server **out) {
     tn_http_server *srv;
     const char *sh;
+    size_t shl;
     int rc;
     if (!loop || !on_request || !out) return TN_EINVAL;
     *out = NULL;
@@ -2023,25 +2029,26 @@ TN_API int tn_http_server_new(tn_loop *loop, const tn_http_server_opts *opts, tn
     srv->loop = loop;
     srv->on_request = on_request;
     srv->user = user;
-    sh = srv->opts.server_header;
-    if (!tn__hs_hdr_value_ok(sh) || !(srv->server_header = tn__strdup(tn__loop_alloc(loop), sh))) {
-        tn__free(tn__loop_alloc(loop), srv);
-        return TN_EINVAL;
+    sh = srv->opts.server_header;   /* (never NULL: resolved) */
+    if ((shl = tn__hs_hdr_value_len(sh)) == (size_t)-1 || !(srv->server_header = tn__strdup(tn__loop_alloc(loop), sh))) {
+        rc = TN_EINVAL;
+    } else {
+        srv->opts.server_header = srv->server_header;
+        srv->server_header_len = shl;
+        srv->req_size = sizeof(tn_request) + srv->opts.max_headers * sizeof(tn_http_header);
+        if ((rc = tn__hs_pre_make(srv)) == 0 &&
+            (rc = tn_tcp_server_new(loop, &srv->opts.tcp, tn__hs_on_conn, srv, &srv->tcp)) == 0) {
+            tn__tcp_server_set_conn_extra(srv->tcp, sizeof(tn__hconn));
+            tn__defer_init(&srv->ready_d, tn__hs_on_ready, NULL);
+            *out = srv;
+            return TN_OK;
+        }
     }
-    srv->opts.server_header = srv->server_header;
-    srv->server_header_len = strlen(srv->server_header);
-    srv->req_size = sizeof(tn_request) + srv->opts.max_headers * sizeof(tn_http_header);
-    if ((rc = tn__hs_pre_make(srv)) != 0 ||
-        (rc = tn_tcp_server_new(loop, &srv->opts.tcp, tn__hs_on_conn, srv, &srv->tcp)) != 0) {
-        tn__free(tn__loop_alloc(loop), srv->pre);
-        tn__free(tn__loop_alloc(loop), srv->server_header);
-        tn__free(tn__loop_alloc(loop), srv);
-        return rc;
-    }
-    tn__tcp_server_set_conn_extra(srv->tcp, sizeof(tn__hconn));
-    tn__defer_init(&srv->ready_d, tn__hs_on_ready, NULL);
-    *out = srv;
-    return TN_OK;
+    /* (one cleanup for every failure: what was not made is NULL) */
+    tn__free(tn__loop_alloc(loop), srv->pre);
+    tn__free(tn__loop_alloc(loop), srv->server_header);
+    tn__free(tn__loop_alloc(loop), srv);
+    return rc;
 }
 
 TN_API int tn_http_server_listen(tn_http_server *srv, const char *host, int port) {
