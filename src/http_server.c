@@ -839,33 +839,37 @@ TN__PRIVATE int tn__hs_req_live(const tn_request *r) {
 
 /* ---- response headers: the server's one store, "Name: value\r\n" lines in r->out ---- */
 /* Find the next line at or after *pos named name (and, with prefix, whose value starts
-   with it). Returns its offset or (size_t)-1; *end gets the offset after it, *value the
-   value. */
-TN__PRIVATE size_t tn__hs_hdr_find(const tn_request *r, size_t pos, const char *name, const char *prefix,
+   with it); with named 0, the next line that is not (name NULL: any line). Returns its
+   offset or (size_t)-1; *end gets the offset after it, *value the value. */
+TN__PRIVATE size_t tn__hs_hdr_find(const tn_request *r, size_t pos, const char *name, const char *prefix, int named,
                                    size_t *end, tn_str *value) {
     const char *p = tn_buf_ptr(&r->out);
-    size_t n = tn_buf_size(&r->out), nl = strlen(name), pl = prefix ? strlen(prefix) : 0;
+    size_t n = tn_buf_size(&r->out), nl = name ? strlen(name) : 0, pl = prefix ? strlen(prefix) : 0;
     while (pos < n) {
         const char *eol = (const char *)memchr(p + pos, '\n', n - pos);
         size_t e = eol ? (size_t)(eol - p) + 1 : n;
-        if (e - pos >= nl + 4 && p[pos + nl] == ':' && tn_str_ieq(tn_str_make(p + pos, nl), tn_str_make(name, nl))) {
-            tn_str v = tn_str_make(p + pos + nl + 2, e - pos - nl - 4);
-            if (!prefix || (v.len >= pl && memcmp(v.ptr, prefix, pl) == 0)) {
-                if (end) *end = e;
-                if (value) *value = v;
-                return pos;
-            }
+        tn_str v = tn_str_make(NULL, 0);
+        int is = name && e - pos >= nl + 4 && p[pos + nl] == ':' &&
+                 tn_str_ieq(tn_str_make(p + pos, nl), tn_str_make(name, nl));
+        if (is) {
+            v = tn_str_make(p + pos + nl + 2, e - pos - nl - 4);
+            is = !prefix || (v.len >= pl && memcmp(v.ptr, prefix, pl) == 0);
+        }
+        if (is == named) {
+            if (end) *end = e;
+            if (value) *value = v;
+            return pos;
         }
         pos = e;
     }
     return (size_t)-1;
 }
 
-/* Remove every line named name (with prefix: whose value starts with it). Returns 1 if any. */
-TN__PRIVATE int tn__response_remove_header(tn_request *r, const char *name, const char *prefix) {
+/* Remove every line tn__hs_hdr_find finds (named 0: every other line). Returns 1 if any. */
+TN__PRIVATE int tn__hs_hdr_drop(tn_request *r, const char *name, const char *prefix, int named) {
     size_t at, pos = 0, end;
     int found = 0;
-    while ((at = tn__hs_hdr_find(r, pos, name, prefix, &end, NULL)) != (size_t)-1) {
+    while ((at = tn__hs_hdr_find(r, pos, name, prefix, named, &end, NULL)) != (size_t)-1) {
         char *p = tn_buf_ptr(&r->out);
         memmove(p + at, p + end, tn_buf_size(&r->out) - end);
         tn_buf_truncate(&r->out, tn_buf_size(&r->out) - (end - at));
@@ -873,6 +877,11 @@ TN__PRIVATE int tn__response_remove_header(tn_request *r, const char *name, cons
         pos = at;
     }
     return found;
+}
+
+/* Remove every line named name (with prefix: whose value starts with it). Returns 1 if any. */
+TN__PRIVATE int tn__response_remove_header(tn_request *r, const char *name, const char *prefix) {
+    return tn__hs_hdr_drop(r, name, prefix, 1);
 }
 
 /* Framing is the server's: Content-Length and Transfer-Encoding follow from how the
@@ -935,8 +944,8 @@ TN__PRIVATE int tn__response_gzip_wanted(tn_request *r, int status) {
     tn_str v;
     if (!r->srv->opts.compress_response || !r->srv->opts.gzip) return 0;
     if (status < 200 || status == 204 || status == 206 || status == 304) return 0;
-    if (tn__hs_hdr_find(r, 0, "Content-Encoding", NULL, NULL, NULL) != (size_t)-1) return 0;
-    if (tn__hs_hdr_find(r, 0, "Content-Type", NULL, NULL, &v) == (size_t)-1 || !tn_http_compressible_type(v)) return 0;
+    if (tn__hs_hdr_find(r, 0, "Content-Encoding", NULL, 1, NULL, NULL) != (size_t)-1) return 0;
+    if (tn__hs_hdr_find(r, 0, "Content-Type", NULL, 1, NULL, &v) == (size_t)-1 || !tn_http_compressible_type(v)) return 0;
     return tn_request_accepts_coding(r, "gzip");
 }
 
@@ -947,14 +956,14 @@ TN__PRIVATE int tn__hs_gzip_headers(tn_request *r) {
     int have_vary = 0;
     char tmp[256];
     if (tn__hs_add_header(r, "Content-Encoding", "gzip") != 0) return TN_ENOMEM;
-    while ((at = tn__hs_hdr_find(r, pos, "Vary", NULL, &end, &v)) != (size_t)-1) {
+    while ((at = tn__hs_hdr_find(r, pos, "Vary", NULL, 1, &end, &v)) != (size_t)-1) {
         if (tn_http_token_list_has(v, "accept-encoding") || tn_http_token_list_has(v, "*")) have_vary = 2;
         else if (!have_vary) have_vary = 1;
         pos = end;
     }
     if (have_vary == 1) {   /* append to the first Vary line */
         char *line;
-        at = tn__hs_hdr_find(r, 0, "Vary", NULL, &end, &v);
+        at = tn__hs_hdr_find(r, 0, "Vary", NULL, 1, &end, &v);
         if (tn_buf_reserve(&r->out, 17) != 0) return TN_ENOMEM;
         line = tn_buf_ptr(&r->out);
         memmove(line + end - 2 + 17, line + end - 2, tn_buf_size(&r->out) - (end - 2));
@@ -963,7 +972,7 @@ TN__PRIVATE int tn__hs_gzip_headers(tn_request *r) {
     } else if (have_vary == 0 && tn__hs_add_header(r, "Vary", "Accept-Encoding") != 0) {
         return TN_ENOMEM;
     }
-    if (tn__hs_hdr_find(r, 0, "ETag", NULL, NULL, &v) != (size_t)-1 && v.len > 0 && v.ptr[0] == '"' &&
+    if (tn__hs_hdr_find(r, 0, "ETag", NULL, 1, NULL, &v) != (size_t)-1 && v.len > 0 && v.ptr[0] == '"' &&
         v.len + 3 < sizeof tmp) {
         memcpy(tmp, "W/", 2);   /* another representation: equal as a weak validator only */
         memcpy(tmp + 2, v.ptr, v.len);
@@ -1057,19 +1066,8 @@ TN_API int tn_response_clear_header(tn_request *req, const char *name) {
 }
 
 TN_API int tn_response_clear_headers(tn_request *req, const char *keep) {
-    size_t pos = 0;
     if (tn__hs_req_check(req) != 0 || req->started) return TN_EINVAL;
-    while (pos < tn_buf_size(&req->out)) {
-        char *p = tn_buf_ptr(&req->out);
-        const char *eol = (const char *)memchr(p + pos, '\n', tn_buf_size(&req->out) - pos);
-        size_t end = eol ? (size_t)(eol - p) + 1 : tn_buf_size(&req->out), kl = keep ? strlen(keep) : 0;
-        if (keep && end - pos > kl && p[pos + kl] == ':' && tn_str_ieq(tn_str_make(p + pos, kl), tn_str_make(keep, kl))) {
-            pos = end;
-            continue;
-        }
-        memmove(p + pos, p + end, tn_buf_size(&req->out) - end);
-        tn_buf_truncate(&req->out, tn_buf_size(&req->out) - (end - pos));
-    }
+    (void)tn__hs_hdr_drop(req, keep, NULL, 0);   /* every line not named keep */
     req->conn_upgrade = 0;
     return TN_OK;
 }
@@ -1080,7 +1078,7 @@ TN_API int tn_response_get_header(const tn_request *req, const char *name, tn_st
         *value = tn_str_make(req->ct, req->ctl);
         return TN_OK;
     }
-    return tn__hs_hdr_find(req, 0, name, NULL, NULL, value) != (size_t)-1 ? TN_OK : TN_ENOENT;
+    return tn__hs_hdr_find(req, 0, name, NULL, 1, NULL, value) != (size_t)-1 ? TN_OK : TN_ENOENT;
 }
 
 TN_API int tn_response_add_header(tn_request *req, const char *name, const char *value) {
