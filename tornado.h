@@ -15212,6 +15212,10 @@ TN_API int tn_query_next_decoded(tn_query_iter *it, char *buf, size_t cap, tn_st
 /* #include "http_util.h" (inlined above) */
 /* #include "internal.h" (inlined above) */
 
+/* A string literal as a tn_str, its length known when compiling (tn_str_c counts it at run
+   time, a call for each). */
+#define TN__HU_LIT(s) tn_str_make(s, sizeof(s) - 1)
+
 /* ---- character classes ---- */
 TN__PRIVATE int tn__hu_is_ows(int c) { return c == ' ' || c == '\t'; }
 
@@ -15322,8 +15326,8 @@ TN__PRIVATE int tn__hu_ext_value_decode(tn_str raw, char *buf, size_t cap, tn_st
     if (q1 >= n) return TN_EPARSE;
     for (q2 = q1 + 1; q2 < n && s[q2] != '\''; q2++) {}
     if (q2 >= n) return TN_EPARSE;
-    if (tn_str_ieq(tn_str_make(s, q1), tn_str_c("UTF-8"))) latin1 = 0;
-    else if (tn_str_ieq(tn_str_make(s, q1), tn_str_c("ISO-8859-1"))) latin1 = 1;
+    if (tn_str_ieq(tn_str_make(s, q1), TN__HU_LIT("UTF-8"))) latin1 = 0;
+    else if (tn_str_ieq(tn_str_make(s, q1), TN__HU_LIT("ISO-8859-1"))) latin1 = 1;
     else return TN_EPARSE;
     for (i = q2 + 1; i < n; i++) {
         int c = (unsigned char)s[i], b = c;
@@ -15564,7 +15568,7 @@ TN_API int tn_range_parse(tn_str header, uint64_t size, tn_range *out, size_t ca
     header = tn__hu_trim(header);
     s = header.ptr;
     n = header.len;
-    if (n < 6 || !tn_str_ieq(tn_str_make(s, 6), tn_str_c("bytes="))) return TN_EPARSE;
+    if (n < 6 || !tn_str_ieq(tn_str_make(s, 6), TN__HU_LIT("bytes="))) return TN_EPARSE;
     limit = TN__MIN(cap, (size_t)TORNADO_MAX_RANGES);
     i = 6;
     for (;;) {
@@ -15687,7 +15691,7 @@ TN__PRIVATE int tn__hu_coding_q(tn_str params) {
 
 TN_API int tn_http_accepts_coding(tn_str ae, const char *coding) {
     tn_str want = tn_str_c(coding);
-    int own = -1, star = -1, gzip = tn_str_ieq(want, tn_str_c("gzip"));
+    int own = -1, star = -1, gzip = tn_str_ieq(want, TN__HU_LIT("gzip"));
     size_t i = 0;
     if (!ae.ptr) return 0;
     while (i < ae.len) {
@@ -15703,7 +15707,7 @@ TN_API int tn_http_accepts_coding(tn_str ae, const char *coding) {
         q = tn__hu_coding_q(tn_str_make(ae.ptr + i, pe - i));
         i = pe;
         if (name.len == 0) continue;
-        if (tn_str_ieq(name, want) || (gzip && tn_str_ieq(name, tn_str_c("x-gzip")))) {
+        if (tn_str_ieq(name, want) || (gzip && tn_str_ieq(name, TN__HU_LIT("x-gzip")))) {
             if (own < 0) own = q;
         } else if (name.len == 1 && name.ptr[0] == '*') {
             if (star < 0) star = q;
@@ -15718,11 +15722,11 @@ TN_API int tn_http_compressible_type(tn_str content_type) {
                                          "image/svg+xml" };
     tn_str t = tn_header_value(content_type, NULL);
     size_t k;
-    if (t.len > 5 && tn_str_ieq(tn_str_make(t.ptr, 5), tn_str_c("text/"))) return 1;
+    if (t.len > 5 && tn_str_ieq(tn_str_make(t.ptr, 5), TN__HU_LIT("text/"))) return 1;
     for (k = 0; k < sizeof types / sizeof types[0]; k++)
         if (tn_str_ieq(t, tn_str_c(types[k]))) return 1;
-    if (t.len > 5 && tn_str_ieq(tn_str_make(t.ptr + t.len - 5, 5), tn_str_c("+json"))) return 1;
-    return t.len > 4 && tn_str_ieq(tn_str_make(t.ptr + t.len - 4, 4), tn_str_c("+xml"));
+    if (t.len > 5 && tn_str_ieq(tn_str_make(t.ptr + t.len - 5, 5), TN__HU_LIT("+json"))) return 1;
+    return t.len > 4 && tn_str_ieq(tn_str_make(t.ptr + t.len - 4, 4), TN__HU_LIT("+xml"));
 }
 
 TN_API int tn_http_etag_match(tn_str list, tn_str etag, int comparison) {
@@ -19544,6 +19548,10 @@ TN__PRIVATE void tn__hc_unwatch(tn__hconn *c) {
     if (c->flags & TN__HCF_WATCH) tn__hc_watch(c, 0);
 }
 
+/* A string literal as a tn_str, its length known when compiling (tn_str_c counts it at run
+   time, a call for each). */
+#define TN__HS_LIT(s) tn_str_make(s, sizeof(s) - 1)
+
 /* ---- small formatting helpers ---- */
 TN__PRIVATE char *tn__hs_put_str(char *p, const char *s, size_t n) {
     memcpy(p, s, n);
@@ -20203,9 +20211,9 @@ TN__PRIVATE int tn__response_remove_header(tn_request *r, const char *name, cons
    refused. Returns 1 when the header was handled here, 0 to store it, or TN_EINVAL. */
 TN__PRIVATE int tn__hs_hdr_framing(tn_request *r, const char *name, const char *value) {
     tn_str n = tn_str_c(name);
-    if (tn_str_ieq(n, tn_str_c("Content-Length")) || tn_str_ieq(n, tn_str_c("Transfer-Encoding")))
+    if (tn_str_ieq(n, TN__HS_LIT("Content-Length")) || tn_str_ieq(n, TN__HS_LIT("Transfer-Encoding")))
         return tn__hs_misuse(r, "framing is the server's (the length given to tn_respond or tn_response_start)", name);
-    if (!tn_str_ieq(n, tn_str_c("Connection"))) return 0;
+    if (!tn_str_ieq(n, TN__HS_LIT("Connection"))) return 0;
     if (tn_http_token_list_has(tn_str_c(value), "close")) r->close_after = 1;
     else if (tn_http_token_list_has(tn_str_c(value), "upgrade")) r->conn_upgrade = 1;
     else return tn__hs_misuse(r, "Connection is the server's (only \"close\" or, for 101, \"upgrade\")", value);
@@ -20242,7 +20250,7 @@ TN_API int tn_request_accepts_coding(const tn_request *req, const char *coding) 
     size_t i;
     if (!req || !coding) return 0;
     for (i = 0; i < req->p.num_headers; i++)
-        if (tn_str_ieq(req->p.headers[i].name, tn_str_c("Accept-Encoding")) &&
+        if (tn_str_ieq(req->p.headers[i].name, TN__HS_LIT("Accept-Encoding")) &&
             tn_http_accepts_coding(req->p.headers[i].value, coding))
             return 1;
     return 0;
@@ -20370,7 +20378,7 @@ TN__PRIVATE void tn__hs_gzip_start(tn_request *r, int status) {
 
 TN_API int tn_response_clear_header(tn_request *req, const char *name) {
     if (tn__hs_req_check(req) != 0 || !name || req->started) return TN_EINVAL;
-    if (tn_str_ieq(tn_str_c(name), tn_str_c("Connection")) && (req->close_after || req->conn_upgrade)) {
+    if (tn_str_ieq(tn_str_c(name), TN__HS_LIT("Connection")) && (req->close_after || req->conn_upgrade)) {
         req->conn_upgrade = 0;   /* a Connection: close asked for stays: the server decides */
         return TN_OK;
     }
@@ -20386,7 +20394,7 @@ TN_API int tn_response_clear_headers(tn_request *req, const char *keep) {
 
 TN_API int tn_response_get_header(const tn_request *req, const char *name, tn_str *value) {
     if (!req || !name || !value) return TN_EINVAL;
-    if (req->ct && tn_str_ieq(tn_str_c(name), tn_str_c("Content-Type"))) {   /* tn_respond's, while it runs */
+    if (req->ct && tn_str_ieq(tn_str_c(name), TN__HS_LIT("Content-Type"))) {   /* tn_respond's, while it runs */
         *value = tn_str_make(req->ct, req->ctl);
         return TN_OK;
     }
@@ -20723,10 +20731,10 @@ TN__PRIVATE void tn__hs_req_gunzip_setup(tn_request *r) {
     if (!r->srv->opts.decompress_request) return;
     for (i = 0; i < r->p.num_headers; i++) {
         tn_http_header *h = &r->p.headers[i];
-        if (tn_str_ieq(h->name, tn_str_c("Content-Encoding"))) {
+        if (tn_str_ieq(h->name, TN__HS_LIT("Content-Encoding"))) {
             tn_str v = tn_header_value(h->value, NULL);
-            if (tn_str_ieq(v, tn_str_c("gzip")) || tn_str_ieq(v, tn_str_c("x-gzip"))) {
-                h->name = tn_str_c("X-Consumed-Content-Encoding");
+            if (tn_str_ieq(v, TN__HS_LIT("gzip")) || tn_str_ieq(v, TN__HS_LIT("x-gzip"))) {
+                h->name = TN__HS_LIT("X-Consumed-Content-Encoding");
                 r->gunzip = 1;
             }
             return;
@@ -20888,8 +20896,8 @@ TN__HS_COLD void tn__hs_req_apply_xheaders(tn_request *r) {
         e = s;
         while (e < v.len && v.ptr[e] != ',' && v.ptr[e] != ' ' && v.ptr[e] != '\t') e++;
         v = tn_str_make(v.ptr + s, e - s);
-        if (tn_str_ieq(v, tn_str_c("https"))) r->protocol = "https";
-        else if (tn_str_ieq(v, tn_str_c("http"))) r->protocol = "http";
+        if (tn_str_ieq(v, TN__HS_LIT("https"))) r->protocol = "https";
+        else if (tn_str_ieq(v, TN__HS_LIT("http"))) r->protocol = "http";
         break;
     }
 }

@@ -232,6 +232,10 @@ TN__PRIVATE void tn__hc_unwatch(tn__hconn *c) {
     if (c->flags & TN__HCF_WATCH) tn__hc_watch(c, 0);
 }
 
+/* A string literal as a tn_str, its length known when compiling (tn_str_c counts it at run
+   time, a call for each). */
+#define TN__HS_LIT(s) tn_str_make(s, sizeof(s) - 1)
+
 /* ---- small formatting helpers ---- */
 TN__PRIVATE char *tn__hs_put_str(char *p, const char *s, size_t n) {
     memcpy(p, s, n);
@@ -891,9 +895,9 @@ TN__PRIVATE int tn__response_remove_header(tn_request *r, const char *name, cons
    refused. Returns 1 when the header was handled here, 0 to store it, or TN_EINVAL. */
 TN__PRIVATE int tn__hs_hdr_framing(tn_request *r, const char *name, const char *value) {
     tn_str n = tn_str_c(name);
-    if (tn_str_ieq(n, tn_str_c("Content-Length")) || tn_str_ieq(n, tn_str_c("Transfer-Encoding")))
+    if (tn_str_ieq(n, TN__HS_LIT("Content-Length")) || tn_str_ieq(n, TN__HS_LIT("Transfer-Encoding")))
         return tn__hs_misuse(r, "framing is the server's (the length given to tn_respond or tn_response_start)", name);
-    if (!tn_str_ieq(n, tn_str_c("Connection"))) return 0;
+    if (!tn_str_ieq(n, TN__HS_LIT("Connection"))) return 0;
     if (tn_http_token_list_has(tn_str_c(value), "close")) r->close_after = 1;
     else if (tn_http_token_list_has(tn_str_c(value), "upgrade")) r->conn_upgrade = 1;
     else return tn__hs_misuse(r, "Connection is the server's (only \"close\" or, for 101, \"upgrade\")", value);
@@ -930,7 +934,7 @@ TN_API int tn_request_accepts_coding(const tn_request *req, const char *coding) 
     size_t i;
     if (!req || !coding) return 0;
     for (i = 0; i < req->p.num_headers; i++)
-        if (tn_str_ieq(req->p.headers[i].name, tn_str_c("Accept-Encoding")) &&
+        if (tn_str_ieq(req->p.headers[i].name, TN__HS_LIT("Accept-Encoding")) &&
             tn_http_accepts_coding(req->p.headers[i].value, coding))
             return 1;
     return 0;
@@ -1058,7 +1062,7 @@ TN__PRIVATE void tn__hs_gzip_start(tn_request *r, int status) {
 
 TN_API int tn_response_clear_header(tn_request *req, const char *name) {
     if (tn__hs_req_check(req) != 0 || !name || req->started) return TN_EINVAL;
-    if (tn_str_ieq(tn_str_c(name), tn_str_c("Connection")) && (req->close_after || req->conn_upgrade)) {
+    if (tn_str_ieq(tn_str_c(name), TN__HS_LIT("Connection")) && (req->close_after || req->conn_upgrade)) {
         req->conn_upgrade = 0;   /* a Connection: close asked for stays: the server decides */
         return TN_OK;
     }
@@ -1074,7 +1078,7 @@ TN_API int tn_response_clear_headers(tn_request *req, const char *keep) {
 
 TN_API int tn_response_get_header(const tn_request *req, const char *name, tn_str *value) {
     if (!req || !name || !value) return TN_EINVAL;
-    if (req->ct && tn_str_ieq(tn_str_c(name), tn_str_c("Content-Type"))) {   /* tn_respond's, while it runs */
+    if (req->ct && tn_str_ieq(tn_str_c(name), TN__HS_LIT("Content-Type"))) {   /* tn_respond's, while it runs */
         *value = tn_str_make(req->ct, req->ctl);
         return TN_OK;
     }
@@ -1411,10 +1415,10 @@ TN__PRIVATE void tn__hs_req_gunzip_setup(tn_request *r) {
     if (!r->srv->opts.decompress_request) return;
     for (i = 0; i < r->p.num_headers; i++) {
         tn_http_header *h = &r->p.headers[i];
-        if (tn_str_ieq(h->name, tn_str_c("Content-Encoding"))) {
+        if (tn_str_ieq(h->name, TN__HS_LIT("Content-Encoding"))) {
             tn_str v = tn_header_value(h->value, NULL);
-            if (tn_str_ieq(v, tn_str_c("gzip")) || tn_str_ieq(v, tn_str_c("x-gzip"))) {
-                h->name = tn_str_c("X-Consumed-Content-Encoding");
+            if (tn_str_ieq(v, TN__HS_LIT("gzip")) || tn_str_ieq(v, TN__HS_LIT("x-gzip"))) {
+                h->name = TN__HS_LIT("X-Consumed-Content-Encoding");
                 r->gunzip = 1;
             }
             return;
@@ -1576,8 +1580,8 @@ TN__HS_COLD void tn__hs_req_apply_xheaders(tn_request *r) {
         e = s;
         while (e < v.len && v.ptr[e] != ',' && v.ptr[e] != ' ' && v.ptr[e] != '\t') e++;
         v = tn_str_make(v.ptr + s, e - s);
-        if (tn_str_ieq(v, tn_str_c("https"))) r->protocol = "https";
-        else if (tn_str_ieq(v, tn_str_c("http"))) r->protocol = "http";
+        if (tn_str_ieq(v, TN__HS_LIT("https"))) r->protocol = "https";
+        else if (tn_str_ieq(v, TN__HS_LIT("http"))) r->protocol = "http";
         break;
     }
 }
