@@ -19623,9 +19623,8 @@ TN__HS_HOT char *tn__hs_put_u64(char *p, uint64_t v) {
 
 /* A status line's code: always three digits (100..999). */
 TN__PRIVATE char *tn__hs_put_status(char *p, int status) {
-    p[0] = (char)('0' + status / 100);
-    p[1] = (char)('0' + status / 10 % 10);
-    p[2] = (char)('0' + status % 10);
+    int i;
+    for (i = 2; i >= 0; i--, status /= 10) p[i] = (char)('0' + status % 10);   /* (one division: a loop) */
     return p + 3;
 }
 
@@ -21014,7 +21013,7 @@ TN__PRIVATE void tn__hc_process(tn__hconn *c) {
         srv->sb->body(c, r, data);
         return;
     }
-    if (data.ptr != r->base) tn__hs_req_rebase(r, data.ptr);   /* the buffer grew and moved */
+    tn__hs_req_rebase(r, data.ptr);   /* (if the buffer grew and moved) */
     if (r->p.body_kind == TN_HTTP_BODY_LENGTH) {
         if (data.len - r->head_len >= r->p.content_length) {
             r->body = tn_str_make(data.ptr + r->head_len, (size_t)r->p.content_length);
