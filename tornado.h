@@ -8442,6 +8442,22 @@ TN__PRIVATE int tn__net_af(int family) {
 }
 #endif
 
+#if !TN__HAVE_GETADDRINFO
+/* No name lookup in this build (TORNADO_NO_RESOLVER, lwIP without LWIP_DNS): host must be
+   an IP literal of the family asked for, or empty for the wildcard address (passive only,
+   of any family asked for). One address, into *out; TN_ERESOLVE if there is none. */
+TN__PRIVATE int tn__net_literal(const char *host, int port, int family, int passive, tn_addr *out) {
+    int wild = !host || !*host;
+    if (wild) {
+        if (!passive) return TN_ERESOLVE;
+        host = family == TN_AF_INET6 ? "::" : "0.0.0.0";
+    }
+    if (tn_addr_from_ip(host, port, out) != TN_OK || (!wild && family != TN_AF_UNSPEC && family != tn_addr_family(out)))
+        return TN_ERESOLVE;
+    return TN_OK;
+}
+#endif
+
 /* Resolve host:port into a fresh array (allocated with a; free with tn__free). Literal IPs
    skip the lookup. Duplicate addresses are dropped; order is kept. */
 TN__PRIVATE int tn__net_getaddrinfo(const tn_allocator *a, const char *host, int port, int family, int passive,
@@ -8455,6 +8471,17 @@ TN__PRIVATE int tn__net_getaddrinfo(const tn_allocator *a, const char *host, int
     *out = NULL;
     *n_out = 0;
     if (port < 0 || port > 65535) return TN_EINVAL;
+#if !TN__HAVE_GETADDRINFO
+    {
+        tn_addr lit;
+        if (tn__net_literal(host, port, family, passive, &lit) != TN_OK) return TN_ERESOLVE;
+        if ((arr = (tn_addr *)tn__alloc(a, sizeof *arr)) == NULL) return TN_ENOMEM;
+        *arr = lit;
+        *out = arr;
+        *n_out = 1;
+        return TN_OK;
+    }
+#else
     if (host && *host) {
         tn_addr lit;
         if (tn_addr_from_ip(host, port, &lit) == TN_OK) {
@@ -8468,16 +8495,6 @@ TN__PRIVATE int tn__net_getaddrinfo(const tn_allocator *a, const char *host, int
             return TN_OK;
         }
     }
-#if !TN__HAVE_GETADDRINFO
-    /* no name lookup in this build (TORNADO_NO_RESOLVER, lwIP without LWIP_DNS): only the
-       wildcard address */
-    if ((host && *host) || !passive) return TN_ERESOLVE;
-    if ((arr = (tn_addr *)tn__alloc(a, sizeof *arr)) == NULL) return TN_ENOMEM;
-    (void)tn_addr_from_ip(family == TN_AF_INET6 ? "::" : "0.0.0.0", port, arr);
-    *out = arr;
-    *n_out = 1;
-    return TN_OK;
-#else
     memset(&hints, 0, sizeof hints);
     hints.ai_family = tn__net_af(family);
     hints.ai_socktype = SOCK_STREAM;
@@ -8558,15 +8575,25 @@ TN__PRIVATE void tn__net_bind_opts_resolve(const tn_bind_opts *in, tn_bind_opts 
 TN_API int tn_bind_sockets(const char *host, int port, const tn_bind_opts *opts,
                            tn_socket *out, size_t cap, size_t *n_out) {
     tn_bind_opts o;
-    const tn_allocator *a = tn__libc();
     tn_addr *addrs;
     size_t n, i, made = 0;
     int rc, backlog, chosen = port;
+#if TN__HAVE_GETADDRINFO
+    const tn_allocator *a = tn__libc();
+#else
+    tn_addr one;   /* no lookup: one address at most, no array to allocate */
+#endif
     if (!out || !n_out || port < 0 || port > 65535) return TN_EINVAL;
     *n_out = 0;
     tn__net_bind_opts_resolve(opts, &o);
     backlog = o.backlog;
+#if TN__HAVE_GETADDRINFO
     rc = tn__net_getaddrinfo(a, host, port, o.family, 1, &addrs, &n);
+#else
+    rc = tn__net_literal(host, port, o.family, 1, &one);
+    addrs = &one;
+    n = 1;
+#endif
     if (rc != 0) return rc;
     for (i = 0; i < n; i++) {
         tn_socket fd = TN_INVALID_SOCKET;
@@ -8583,13 +8610,15 @@ TN_API int tn_bind_sockets(const char *host, int port, const tn_bind_opts *opts,
         }
         if (rc != 0) break;
         out[made++] = fd;
-        if (chosen == 0) {
+        if (chosen == 0 && i + 1 < n) {   /* (the port is for the addresses after this one) */
             tn_addr bound;
             if ((rc = tn_socket_local_addr(fd, &bound)) != 0) break;
             chosen = tn_addr_port(&bound);
         }
     }
+#if TN__HAVE_GETADDRINFO
     tn__free(a, addrs);
+#endif
     if (rc == 0 && made == 0) rc = TN_EADDRNOTAVAIL;
     if (rc != 0) {
         for (i = 0; i < made; i++) tn__fd_close(out[i]);
@@ -15188,6 +15217,10 @@ TN_API int tn_query_next_decoded(tn_query_iter *it, char *buf, size_t cap, tn_st
 /* #include "http_util.h" (inlined above) */
 /* #include "internal.h" (inlined above) */
 
+/* A string literal as a tn_str, its length known when compiling (tn_str_c counts it at run
+   time, a call for each). */
+#define TN__HU_LIT(s) tn_str_make(s, sizeof(s) - 1)
+
 /* ---- character classes ---- */
 TN__PRIVATE int tn__hu_is_ows(int c) { return c == ' ' || c == '\t'; }
 
@@ -15298,8 +15331,8 @@ TN__PRIVATE int tn__hu_ext_value_decode(tn_str raw, char *buf, size_t cap, tn_st
     if (q1 >= n) return TN_EPARSE;
     for (q2 = q1 + 1; q2 < n && s[q2] != '\''; q2++) {}
     if (q2 >= n) return TN_EPARSE;
-    if (tn_str_ieq(tn_str_make(s, q1), tn_str_c("UTF-8"))) latin1 = 0;
-    else if (tn_str_ieq(tn_str_make(s, q1), tn_str_c("ISO-8859-1"))) latin1 = 1;
+    if (tn_str_ieq(tn_str_make(s, q1), TN__HU_LIT("UTF-8"))) latin1 = 0;
+    else if (tn_str_ieq(tn_str_make(s, q1), TN__HU_LIT("ISO-8859-1"))) latin1 = 1;
     else return TN_EPARSE;
     for (i = q2 + 1; i < n; i++) {
         int c = (unsigned char)s[i], b = c;
@@ -15540,7 +15573,7 @@ TN_API int tn_range_parse(tn_str header, uint64_t size, tn_range *out, size_t ca
     header = tn__hu_trim(header);
     s = header.ptr;
     n = header.len;
-    if (n < 6 || !tn_str_ieq(tn_str_make(s, 6), tn_str_c("bytes="))) return TN_EPARSE;
+    if (n < 6 || !tn_str_ieq(tn_str_make(s, 6), TN__HU_LIT("bytes="))) return TN_EPARSE;
     limit = TN__MIN(cap, (size_t)TORNADO_MAX_RANGES);
     i = 6;
     for (;;) {
@@ -15663,7 +15696,7 @@ TN__PRIVATE int tn__hu_coding_q(tn_str params) {
 
 TN_API int tn_http_accepts_coding(tn_str ae, const char *coding) {
     tn_str want = tn_str_c(coding);
-    int own = -1, star = -1, gzip = tn_str_ieq(want, tn_str_c("gzip"));
+    int own = -1, star = -1, gzip = tn_str_ieq(want, TN__HU_LIT("gzip"));
     size_t i = 0;
     if (!ae.ptr) return 0;
     while (i < ae.len) {
@@ -15679,7 +15712,7 @@ TN_API int tn_http_accepts_coding(tn_str ae, const char *coding) {
         q = tn__hu_coding_q(tn_str_make(ae.ptr + i, pe - i));
         i = pe;
         if (name.len == 0) continue;
-        if (tn_str_ieq(name, want) || (gzip && tn_str_ieq(name, tn_str_c("x-gzip")))) {
+        if (tn_str_ieq(name, want) || (gzip && tn_str_ieq(name, TN__HU_LIT("x-gzip")))) {
             if (own < 0) own = q;
         } else if (name.len == 1 && name.ptr[0] == '*') {
             if (star < 0) star = q;
@@ -15694,11 +15727,11 @@ TN_API int tn_http_compressible_type(tn_str content_type) {
                                          "image/svg+xml" };
     tn_str t = tn_header_value(content_type, NULL);
     size_t k;
-    if (t.len > 5 && tn_str_ieq(tn_str_make(t.ptr, 5), tn_str_c("text/"))) return 1;
+    if (t.len > 5 && tn_str_ieq(tn_str_make(t.ptr, 5), TN__HU_LIT("text/"))) return 1;
     for (k = 0; k < sizeof types / sizeof types[0]; k++)
         if (tn_str_ieq(t, tn_str_c(types[k]))) return 1;
-    if (t.len > 5 && tn_str_ieq(tn_str_make(t.ptr + t.len - 5, 5), tn_str_c("+json"))) return 1;
-    return t.len > 4 && tn_str_ieq(tn_str_make(t.ptr + t.len - 4, 4), tn_str_c("+xml"));
+    if (t.len > 5 && tn_str_ieq(tn_str_make(t.ptr + t.len - 5, 5), TN__HU_LIT("+json"))) return 1;
+    return t.len > 4 && tn_str_ieq(tn_str_make(t.ptr + t.len - 4, 4), TN__HU_LIT("+xml"));
 }
 
 TN_API int tn_http_etag_match(tn_str list, tn_str etag, int comparison) {
@@ -16224,10 +16257,12 @@ TN_API int tn_http_is_token(tn_str s) {
 TN__PRIVATE int tn__http_version(const char *p, const char *end, int *version) {
     static const char pat[] = "HTTP/1.#";
     size_t i;
+#if TN__HTTP_FAST   /* (a shortcut to the loop's answer: size-optimized builds take the loop) */
     if (TN__LIKELY(end - p >= 8) && memcmp(p, "HTTP/1.", 7) == 0 && p[7] >= '0' && p[7] <= '9') {
         *version = p[7] == '0' ? 10 : 11;
         return 8;
     }
+#endif
     for (i = 0; i < 8; i++) {
         if (p + i == end) return TN_EINCOMPLETE;
         if (pat[i] == '#' ? (p[i] < '0' || p[i] > '9') : p[i] != pat[i]) return TN_EBAD_VERSION;
@@ -19526,6 +19561,10 @@ TN__PRIVATE void tn__hc_unwatch(tn__hconn *c) {
     if (c->flags & TN__HCF_WATCH) tn__hc_watch(c, 0);
 }
 
+/* A string literal as a tn_str, its length known when compiling (tn_str_c counts it at run
+   time, a call for each). */
+#define TN__HS_LIT(s) tn_str_make(s, sizeof(s) - 1)
+
 /* ---- small formatting helpers ---- */
 TN__PRIVATE char *tn__hs_put_str(char *p, const char *s, size_t n) {
     memcpy(p, s, n);
@@ -19597,9 +19636,8 @@ TN__HS_HOT char *tn__hs_put_u64(char *p, uint64_t v) {
 
 /* A status line's code: always three digits (100..999). */
 TN__PRIVATE char *tn__hs_put_status(char *p, int status) {
-    p[0] = (char)('0' + status / 100);
-    p[1] = (char)('0' + status / 10 % 10);
-    p[2] = (char)('0' + status % 10);
+    int i;
+    for (i = 2; i >= 0; i--, status /= 10) p[i] = (char)('0' + status % 10);   /* (one division: a loop) */
     return p + 3;
 }
 
@@ -19647,12 +19685,12 @@ TN__PRIVATE tn_request *tn__hs_req_get(tn_http_server *srv) {
         r->p._st.base = NULL;
 #endif
     } else {
-        r = (tn_request *)tn__alloc(tn__loop_alloc(srv->loop), srv->req_size);
+        /* (cleared whole, the header array too: new requests are rare, the cache serves) */
+        r = (tn_request *)tn__calloc(tn__loop_alloc(srv->loop), srv->req_size);
         if (!r) return NULL;
-        memset(r, 0, sizeof *r);
         (void)tn_buf_init(&r->out, tn__loop_alloc(srv->loop));
-        r->srv = srv;
 #if !defined(__OPTIMIZE_SIZE__)
+        r->srv = srv;
         r->p.headers = (tn_http_header *)(void *)(r + 1);
         r->p.max_headers = srv->opts.max_headers;
         r->p.max_header_bytes = srv->opts.max_header_size;
@@ -20010,13 +20048,19 @@ TN__PRIVATE uint64_t tn__hs_elapsed_us(const tn_request *r) {
     return d;
 }
 
+/* The access log's call for a request answered with status (opts.access_log is set): one
+   copy for responses and the server's own error replies. */
+TN__PRIVATE void tn__hs_log(tn_request *r, int status, uint64_t sent) {
+    tn_http_server *srv = r->srv;
+    srv->opts.access_log(r, status, sent, tn__hs_elapsed_us(r), srv->opts.access_log_user);
+}
+
 /* The response is complete: log, release the request, and go on with the connection. */
 TN__HS_HOT void tn__hs_req_done(tn_request *r) {
     tn__hconn *c = r->conn;
     tn_http_server *srv = r->srv;
-    if (srv->opts.access_log)
-        srv->opts.access_log(r, r->status, r->head_only ? 0 : r->out_sent, tn__hs_elapsed_us(r),
-                             srv->opts.access_log_user);   /* HEAD: out_sent counts the length promised, none sent */
+    /* HEAD: out_sent counts the length promised, none sent */
+    if (srv->opts.access_log) tn__hs_log(r, r->status, r->head_only ? 0 : r->out_sent);
     tn__hs_req_end(r);
     r->ct = NULL;   /* (tn_respond's content type: the caller's string, not kept past the call) */
     if (!c) {
@@ -20127,33 +20171,37 @@ TN__PRIVATE int tn__hs_req_live(const tn_request *r) {
 
 /* ---- response headers: the server's one store, "Name: value\r\n" lines in r->out ---- */
 /* Find the next line at or after *pos named name (and, with prefix, whose value starts
-   with it). Returns its offset or (size_t)-1; *end gets the offset after it, *value the
-   value. */
-TN__PRIVATE size_t tn__hs_hdr_find(const tn_request *r, size_t pos, const char *name, const char *prefix,
+   with it); with named 0, the next line that is not (name NULL: any line). Returns its
+   offset or (size_t)-1; *end gets the offset after it, *value the value. */
+TN__PRIVATE size_t tn__hs_hdr_find(const tn_request *r, size_t pos, const char *name, const char *prefix, int named,
                                    size_t *end, tn_str *value) {
     const char *p = tn_buf_ptr(&r->out);
-    size_t n = tn_buf_size(&r->out), nl = strlen(name), pl = prefix ? strlen(prefix) : 0;
+    size_t n = tn_buf_size(&r->out), nl = name ? strlen(name) : 0, pl = prefix ? strlen(prefix) : 0;
     while (pos < n) {
         const char *eol = (const char *)memchr(p + pos, '\n', n - pos);
         size_t e = eol ? (size_t)(eol - p) + 1 : n;
-        if (e - pos >= nl + 4 && p[pos + nl] == ':' && tn_str_ieq(tn_str_make(p + pos, nl), tn_str_make(name, nl))) {
-            tn_str v = tn_str_make(p + pos + nl + 2, e - pos - nl - 4);
-            if (!prefix || (v.len >= pl && memcmp(v.ptr, prefix, pl) == 0)) {
-                if (end) *end = e;
-                if (value) *value = v;
-                return pos;
-            }
+        tn_str v = tn_str_make(NULL, 0);
+        int is = name && e - pos >= nl + 4 && p[pos + nl] == ':' &&
+                 tn_str_ieq(tn_str_make(p + pos, nl), tn_str_make(name, nl));
+        if (is) {
+            v = tn_str_make(p + pos + nl + 2, e - pos - nl - 4);
+            is = !prefix || (v.len >= pl && memcmp(v.ptr, prefix, pl) == 0);
+        }
+        if (is == named) {
+            if (end) *end = e;
+            if (value) *value = v;
+            return pos;
         }
         pos = e;
     }
     return (size_t)-1;
 }
 
-/* Remove every line named name (with prefix: whose value starts with it). Returns 1 if any. */
-TN__PRIVATE int tn__response_remove_header(tn_request *r, const char *name, const char *prefix) {
+/* Remove every line tn__hs_hdr_find finds (named 0: every other line). Returns 1 if any. */
+TN__PRIVATE int tn__hs_hdr_drop(tn_request *r, const char *name, const char *prefix, int named) {
     size_t at, pos = 0, end;
     int found = 0;
-    while ((at = tn__hs_hdr_find(r, pos, name, prefix, &end, NULL)) != (size_t)-1) {
+    while ((at = tn__hs_hdr_find(r, pos, name, prefix, named, &end, NULL)) != (size_t)-1) {
         char *p = tn_buf_ptr(&r->out);
         memmove(p + at, p + end, tn_buf_size(&r->out) - end);
         tn_buf_truncate(&r->out, tn_buf_size(&r->out) - (end - at));
@@ -20163,6 +20211,11 @@ TN__PRIVATE int tn__response_remove_header(tn_request *r, const char *name, cons
     return found;
 }
 
+/* Remove every line named name (with prefix: whose value starts with it). Returns 1 if any. */
+TN__PRIVATE int tn__response_remove_header(tn_request *r, const char *name, const char *prefix) {
+    return tn__hs_hdr_drop(r, name, prefix, 1);
+}
+
 /* Framing is the server's: Content-Length and Transfer-Encoding follow from how the
    response is sent (tn_respond's length, tn_response_start's content_length), Connection
    from keep-alive. A handler may ask for "Connection: close" (the connection ends after
@@ -20170,9 +20223,9 @@ TN__PRIVATE int tn__response_remove_header(tn_request *r, const char *name, cons
    refused. Returns 1 when the header was handled here, 0 to store it, or TN_EINVAL. */
 TN__PRIVATE int tn__hs_hdr_framing(tn_request *r, const char *name, const char *value) {
     tn_str n = tn_str_c(name);
-    if (tn_str_ieq(n, tn_str_c("Content-Length")) || tn_str_ieq(n, tn_str_c("Transfer-Encoding")))
+    if (tn_str_ieq(n, TN__HS_LIT("Content-Length")) || tn_str_ieq(n, TN__HS_LIT("Transfer-Encoding")))
         return tn__hs_misuse(r, "framing is the server's (the length given to tn_respond or tn_response_start)", name);
-    if (!tn_str_ieq(n, tn_str_c("Connection"))) return 0;
+    if (!tn_str_ieq(n, TN__HS_LIT("Connection"))) return 0;
     if (tn_http_token_list_has(tn_str_c(value), "close")) r->close_after = 1;
     else if (tn_http_token_list_has(tn_str_c(value), "upgrade")) r->conn_upgrade = 1;
     else return tn__hs_misuse(r, "Connection is the server's (only \"close\" or, for 101, \"upgrade\")", value);
@@ -20209,7 +20262,7 @@ TN_API int tn_request_accepts_coding(const tn_request *req, const char *coding) 
     size_t i;
     if (!req || !coding) return 0;
     for (i = 0; i < req->p.num_headers; i++)
-        if (tn_str_ieq(req->p.headers[i].name, tn_str_c("Accept-Encoding")) &&
+        if (tn_str_ieq(req->p.headers[i].name, TN__HS_LIT("Accept-Encoding")) &&
             tn_http_accepts_coding(req->p.headers[i].value, coding))
             return 1;
     return 0;
@@ -20223,8 +20276,8 @@ TN__PRIVATE int tn__response_gzip_wanted(tn_request *r, int status) {
     tn_str v;
     if (!r->srv->opts.compress_response || !r->srv->opts.gzip) return 0;
     if (status < 200 || status == 204 || status == 206 || status == 304) return 0;
-    if (tn__hs_hdr_find(r, 0, "Content-Encoding", NULL, NULL, NULL) != (size_t)-1) return 0;
-    if (tn__hs_hdr_find(r, 0, "Content-Type", NULL, NULL, &v) == (size_t)-1 || !tn_http_compressible_type(v)) return 0;
+    if (tn__hs_hdr_find(r, 0, "Content-Encoding", NULL, 1, NULL, NULL) != (size_t)-1) return 0;
+    if (tn__hs_hdr_find(r, 0, "Content-Type", NULL, 1, NULL, &v) == (size_t)-1 || !tn_http_compressible_type(v)) return 0;
     return tn_request_accepts_coding(r, "gzip");
 }
 
@@ -20235,14 +20288,14 @@ TN__PRIVATE int tn__hs_gzip_headers(tn_request *r) {
     int have_vary = 0;
     char tmp[256];
     if (tn__hs_add_header(r, "Content-Encoding", "gzip") != 0) return TN_ENOMEM;
-    while ((at = tn__hs_hdr_find(r, pos, "Vary", NULL, &end, &v)) != (size_t)-1) {
+    while ((at = tn__hs_hdr_find(r, pos, "Vary", NULL, 1, &end, &v)) != (size_t)-1) {
         if (tn_http_token_list_has(v, "accept-encoding") || tn_http_token_list_has(v, "*")) have_vary = 2;
         else if (!have_vary) have_vary = 1;
         pos = end;
     }
     if (have_vary == 1) {   /* append to the first Vary line */
         char *line;
-        at = tn__hs_hdr_find(r, 0, "Vary", NULL, &end, &v);
+        at = tn__hs_hdr_find(r, 0, "Vary", NULL, 1, &end, &v);
         if (tn_buf_reserve(&r->out, 17) != 0) return TN_ENOMEM;
         line = tn_buf_ptr(&r->out);
         memmove(line + end - 2 + 17, line + end - 2, tn_buf_size(&r->out) - (end - 2));
@@ -20251,7 +20304,7 @@ TN__PRIVATE int tn__hs_gzip_headers(tn_request *r) {
     } else if (have_vary == 0 && tn__hs_add_header(r, "Vary", "Accept-Encoding") != 0) {
         return TN_ENOMEM;
     }
-    if (tn__hs_hdr_find(r, 0, "ETag", NULL, NULL, &v) != (size_t)-1 && v.len > 0 && v.ptr[0] == '"' &&
+    if (tn__hs_hdr_find(r, 0, "ETag", NULL, 1, NULL, &v) != (size_t)-1 && v.len > 0 && v.ptr[0] == '"' &&
         v.len + 3 < sizeof tmp) {
         memcpy(tmp, "W/", 2);   /* another representation: equal as a weak validator only */
         memcpy(tmp + 2, v.ptr, v.len);
@@ -20337,7 +20390,7 @@ TN__PRIVATE void tn__hs_gzip_start(tn_request *r, int status) {
 
 TN_API int tn_response_clear_header(tn_request *req, const char *name) {
     if (tn__hs_req_check(req) != 0 || !name || req->started) return TN_EINVAL;
-    if (tn_str_ieq(tn_str_c(name), tn_str_c("Connection")) && (req->close_after || req->conn_upgrade)) {
+    if (tn_str_ieq(tn_str_c(name), TN__HS_LIT("Connection")) && (req->close_after || req->conn_upgrade)) {
         req->conn_upgrade = 0;   /* a Connection: close asked for stays: the server decides */
         return TN_OK;
     }
@@ -20345,30 +20398,19 @@ TN_API int tn_response_clear_header(tn_request *req, const char *name) {
 }
 
 TN_API int tn_response_clear_headers(tn_request *req, const char *keep) {
-    size_t pos = 0;
     if (tn__hs_req_check(req) != 0 || req->started) return TN_EINVAL;
-    while (pos < tn_buf_size(&req->out)) {
-        char *p = tn_buf_ptr(&req->out);
-        const char *eol = (const char *)memchr(p + pos, '\n', tn_buf_size(&req->out) - pos);
-        size_t end = eol ? (size_t)(eol - p) + 1 : tn_buf_size(&req->out), kl = keep ? strlen(keep) : 0;
-        if (keep && end - pos > kl && p[pos + kl] == ':' && tn_str_ieq(tn_str_make(p + pos, kl), tn_str_make(keep, kl))) {
-            pos = end;
-            continue;
-        }
-        memmove(p + pos, p + end, tn_buf_size(&req->out) - end);
-        tn_buf_truncate(&req->out, tn_buf_size(&req->out) - (end - pos));
-    }
+    (void)tn__hs_hdr_drop(req, keep, NULL, 0);   /* every line not named keep */
     req->conn_upgrade = 0;
     return TN_OK;
 }
 
 TN_API int tn_response_get_header(const tn_request *req, const char *name, tn_str *value) {
     if (!req || !name || !value) return TN_EINVAL;
-    if (req->ct && tn_str_ieq(tn_str_c(name), tn_str_c("Content-Type"))) {   /* tn_respond's, while it runs */
+    if (req->ct && tn_str_ieq(tn_str_c(name), TN__HS_LIT("Content-Type"))) {   /* tn_respond's, while it runs */
         *value = tn_str_make(req->ct, req->ctl);
         return TN_OK;
     }
-    return tn__hs_hdr_find(req, 0, name, NULL, NULL, value) != (size_t)-1 ? TN_OK : TN_ENOENT;
+    return tn__hs_hdr_find(req, 0, name, NULL, 1, NULL, value) != (size_t)-1 ? TN_OK : TN_ENOENT;
 }
 
 TN_API int tn_response_add_header(tn_request *req, const char *name, const char *value) {
@@ -20655,8 +20697,7 @@ TN__PRIVATE void tn__hc_fail(tn__hconn *c, int status) {
     if (c->req) {
         /* the server's own error replies are logged too (Tornado logs every request); a
            handler that had the request from on_headers hears that its part is over */
-        if (srv->opts.access_log)
-            srv->opts.access_log(c->req, status, 0, tn__hs_elapsed_us(c->req), srv->opts.access_log_user);
+        if (srv->opts.access_log) tn__hs_log(c->req, status, 0);
         tn__hs_req_end(c->req);
         tn__hs_req_put(c->req);
         c->req = NULL;
@@ -20702,10 +20743,10 @@ TN__PRIVATE void tn__hs_req_gunzip_setup(tn_request *r) {
     if (!r->srv->opts.decompress_request) return;
     for (i = 0; i < r->p.num_headers; i++) {
         tn_http_header *h = &r->p.headers[i];
-        if (tn_str_ieq(h->name, tn_str_c("Content-Encoding"))) {
+        if (tn_str_ieq(h->name, TN__HS_LIT("Content-Encoding"))) {
             tn_str v = tn_header_value(h->value, NULL);
-            if (tn_str_ieq(v, tn_str_c("gzip")) || tn_str_ieq(v, tn_str_c("x-gzip"))) {
-                h->name = tn_str_c("X-Consumed-Content-Encoding");
+            if (tn_str_ieq(v, TN__HS_LIT("gzip")) || tn_str_ieq(v, TN__HS_LIT("x-gzip"))) {
+                h->name = TN__HS_LIT("X-Consumed-Content-Encoding");
                 r->gunzip = 1;
             }
             return;
@@ -20867,8 +20908,8 @@ TN__HS_COLD void tn__hs_req_apply_xheaders(tn_request *r) {
         e = s;
         while (e < v.len && v.ptr[e] != ',' && v.ptr[e] != ' ' && v.ptr[e] != '\t') e++;
         v = tn_str_make(v.ptr + s, e - s);
-        if (tn_str_ieq(v, tn_str_c("https"))) r->protocol = "https";
-        else if (tn_str_ieq(v, tn_str_c("http"))) r->protocol = "http";
+        if (tn_str_ieq(v, TN__HS_LIT("https"))) r->protocol = "https";
+        else if (tn_str_ieq(v, TN__HS_LIT("http"))) r->protocol = "http";
         break;
     }
 }
@@ -20985,7 +21026,7 @@ TN__PRIVATE void tn__hc_process(tn__hconn *c) {
         srv->sb->body(c, r, data);
         return;
     }
-    if (data.ptr != r->base) tn__hs_req_rebase(r, data.ptr);   /* the buffer grew and moved */
+    tn__hs_req_rebase(r, data.ptr);   /* (if the buffer grew and moved) */
     if (r->p.body_kind == TN_HTTP_BODY_LENGTH) {
         if (data.len - r->head_len >= r->p.content_length) {
             r->body = tn_str_make(data.ptr + r->head_len, (size_t)r->p.content_length);
@@ -21299,6 +21340,7 @@ TN_API int tn_http_server_new(tn_loop *loop, const tn_http_server_opts *opts, tn
                               void *user, tn_http_server **out) {
     tn_http_server *srv;
     const char *sh;
+    size_t shl;
     int rc;
     if (!loop || !on_request || !out) return TN_EINVAL;
     *out = NULL;
@@ -21317,25 +21359,26 @@ TN_API int tn_http_server_new(tn_loop *loop, const tn_http_server_opts *opts, tn
     srv->loop = loop;
     srv->on_request = on_request;
     srv->user = user;
-    sh = srv->opts.server_header;
-    if (!tn__hs_hdr_value_ok(sh) || !(srv->server_header = tn__strdup(tn__loop_alloc(loop), sh))) {
-        tn__free(tn__loop_alloc(loop), srv);
-        return TN_EINVAL;
+    sh = srv->opts.server_header;   /* (never NULL: resolved) */
+    if ((shl = tn__hs_hdr_value_len(sh)) == (size_t)-1 || !(srv->server_header = tn__strdup(tn__loop_alloc(loop), sh))) {
+        rc = TN_EINVAL;
+    } else {
+        srv->opts.server_header = srv->server_header;
+        srv->server_header_len = shl;
+        srv->req_size = sizeof(tn_request) + srv->opts.max_headers * sizeof(tn_http_header);
+        if ((rc = tn__hs_pre_make(srv)) == 0 &&
+            (rc = tn_tcp_server_new(loop, &srv->opts.tcp, tn__hs_on_conn, srv, &srv->tcp)) == 0) {
+            tn__tcp_server_set_conn_extra(srv->tcp, sizeof(tn__hconn));
+            tn__defer_init(&srv->ready_d, tn__hs_on_ready, NULL);
+            *out = srv;
+            return TN_OK;
+        }
     }
-    srv->opts.server_header = srv->server_header;
-    srv->server_header_len = strlen(srv->server_header);
-    srv->req_size = sizeof(tn_request) + srv->opts.max_headers * sizeof(tn_http_header);
-    if ((rc = tn__hs_pre_make(srv)) != 0 ||
-        (rc = tn_tcp_server_new(loop, &srv->opts.tcp, tn__hs_on_conn, srv, &srv->tcp)) != 0) {
-        tn__free(tn__loop_alloc(loop), srv->pre);
-        tn__free(tn__loop_alloc(loop), srv->server_header);
-        tn__free(tn__loop_alloc(loop), srv);
-        return rc;
-    }
-    tn__tcp_server_set_conn_extra(srv->tcp, sizeof(tn__hconn));
-    tn__defer_init(&srv->ready_d, tn__hs_on_ready, NULL);
-    *out = srv;
-    return TN_OK;
+    /* (one cleanup for every failure: what was not made is NULL) */
+    tn__free(tn__loop_alloc(loop), srv->pre);
+    tn__free(tn__loop_alloc(loop), srv->server_header);
+    tn__free(tn__loop_alloc(loop), srv);
+    return rc;
 }
 
 TN_API int tn_http_server_listen(tn_http_server *srv, const char *host, int port) {

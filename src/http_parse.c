@@ -333,10 +333,12 @@ TN_API int tn_http_is_token(tn_str s) {
 TN__PRIVATE int tn__http_version(const char *p, const char *end, int *version) {
     static const char pat[] = "HTTP/1.#";
     size_t i;
+#if TN__HTTP_FAST   /* (a shortcut to the loop's answer: size-optimized builds take the loop) */
     if (TN__LIKELY(end - p >= 8) && memcmp(p, "HTTP/1.", 7) == 0 && p[7] >= '0' && p[7] <= '9') {
         *version = p[7] == '0' ? 10 : 11;
         return 8;
     }
+#endif
     for (i = 0; i < 8; i++) {
         if (p + i == end) return TN_EINCOMPLETE;
         if (pat[i] == '#' ? (p[i] < '0' || p[i] > '9') : p[i] != pat[i]) return TN_EBAD_VERSION;

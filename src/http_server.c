@@ -232,6 +232,10 @@ TN__PRIVATE void tn__hc_unwatch(tn__hconn *c) {
     if (c->flags & TN__HCF_WATCH) tn__hc_watch(c, 0);
 }
 
+/* A string literal as a tn_str, its length known when compiling (tn_str_c counts it at run
+   time, a call for each). */
+#define TN__HS_LIT(s) tn_str_make(s, sizeof(s) - 1)
+
 /* ---- small formatting helpers ---- */
 TN__PRIVATE char *tn__hs_put_str(char *p, const char *s, size_t n) {
     memcpy(p, s, n);
@@ -303,9 +307,8 @@ TN__HS_HOT char *tn__hs_put_u64(char *p, uint64_t v) {
 
 /* A status line's code: always three digits (100..999). */
 TN__PRIVATE char *tn__hs_put_status(char *p, int status) {
-    p[0] = (char)('0' + status / 100);
-    p[1] = (char)('0' + status / 10 % 10);
-    p[2] = (char)('0' + status % 10);
+    int i;
+    for (i = 2; i >= 0; i--, status /= 10) p[i] = (char)('0' + status % 10);   /* (one division: a loop) */
     return p + 3;
 }
 
@@ -353,12 +356,12 @@ TN__PRIVATE tn_request *tn__hs_req_get(tn_http_server *srv) {
         r->p._st.base = NULL;
 #endif
     } else {
-        r = (tn_request *)tn__alloc(tn__loop_alloc(srv->loop), srv->req_size);
+        /* (cleared whole, the header array too: new requests are rare, the cache serves) */
+        r = (tn_request *)tn__calloc(tn__loop_alloc(srv->loop), srv->req_size);
         if (!r) return NULL;
-        memset(r, 0, sizeof *r);
         (void)tn_buf_init(&r->out, tn__loop_alloc(srv->loop));
-        r->srv = srv;
 #if !defined(__OPTIMIZE_SIZE__)
+        r->srv = srv;
         r->p.headers = (tn_http_header *)(void *)(r + 1);
         r->p.max_headers = srv->opts.max_headers;
         r->p.max_header_bytes = srv->opts.max_header_size;
@@ -716,13 +719,19 @@ TN__PRIVATE uint64_t tn__hs_elapsed_us(const tn_request *r) {
     return d;
 }
 
+/* The access log's call for a request answered with status (opts.access_log is set): one
+   copy for responses and the server's own error replies. */
+TN__PRIVATE void tn__hs_log(tn_request *r, int status, uint64_t sent) {
+    tn_http_server *srv = r->srv;
+    srv->opts.access_log(r, status, sent, tn__hs_elapsed_us(r), srv->opts.access_log_user);
+}
+
 /* The response is complete: log, release the request, and go on with the connection. */
 TN__HS_HOT void tn__hs_req_done(tn_request *r) {
     tn__hconn *c = r->conn;
     tn_http_server *srv = r->srv;
-    if (srv->opts.access_log)
-        srv->opts.access_log(r, r->status, r->head_only ? 0 : r->out_sent, tn__hs_elapsed_us(r),
-                             srv->opts.access_log_user);   /* HEAD: out_sent counts the length promised, none sent */
+    /* HEAD: out_sent counts the length promised, none sent */
+    if (srv->opts.access_log) tn__hs_log(r, r->status, r->head_only ? 0 : r->out_sent);
     tn__hs_req_end(r);
     r->ct = NULL;   /* (tn_respond's content type: the caller's string, not kept past the call) */
     if (!c) {
@@ -833,33 +842,37 @@ TN__PRIVATE int tn__hs_req_live(const tn_request *r) {
 
 /* ---- response headers: the server's one store, "Name: value\r\n" lines in r->out ---- */
 /* Find the next line at or after *pos named name (and, with prefix, whose value starts
-   with it). Returns its offset or (size_t)-1; *end gets the offset after it, *value the
-   value. */
-TN__PRIVATE size_t tn__hs_hdr_find(const tn_request *r, size_t pos, const char *name, const char *prefix,
+   with it); with named 0, the next line that is not (name NULL: any line). Returns its
+   offset or (size_t)-1; *end gets the offset after it, *value the value. */
+TN__PRIVATE size_t tn__hs_hdr_find(const tn_request *r, size_t pos, const char *name, const char *prefix, int named,
                                    size_t *end, tn_str *value) {
     const char *p = tn_buf_ptr(&r->out);
-    size_t n = tn_buf_size(&r->out), nl = strlen(name), pl = prefix ? strlen(prefix) : 0;
+    size_t n = tn_buf_size(&r->out), nl = name ? strlen(name) : 0, pl = prefix ? strlen(prefix) : 0;
     while (pos < n) {
         const char *eol = (const char *)memchr(p + pos, '\n', n - pos);
         size_t e = eol ? (size_t)(eol - p) + 1 : n;
-        if (e - pos >= nl + 4 && p[pos + nl] == ':' && tn_str_ieq(tn_str_make(p + pos, nl), tn_str_make(name, nl))) {
-            tn_str v = tn_str_make(p + pos + nl + 2, e - pos - nl - 4);
-            if (!prefix || (v.len >= pl && memcmp(v.ptr, prefix, pl) == 0)) {
-                if (end) *end = e;
-                if (value) *value = v;
-                return pos;
-            }
+        tn_str v = tn_str_make(NULL, 0);
+        int is = name && e - pos >= nl + 4 && p[pos + nl] == ':' &&
+                 tn_str_ieq(tn_str_make(p + pos, nl), tn_str_make(name, nl));
+        if (is) {
+            v = tn_str_make(p + pos + nl + 2, e - pos - nl - 4);
+            is = !prefix || (v.len >= pl && memcmp(v.ptr, prefix, pl) == 0);
+        }
+        if (is == named) {
+            if (end) *end = e;
+            if (value) *value = v;
+            return pos;
         }
         pos = e;
     }
     return (size_t)-1;
 }
 
-/* Remove every line named name (with prefix: whose value starts with it). Returns 1 if any. */
-TN__PRIVATE int tn__response_remove_header(tn_request *r, const char *name, const char *prefix) {
+/* Remove every line tn__hs_hdr_find finds (named 0: every other line). Returns 1 if any. */
+TN__PRIVATE int tn__hs_hdr_drop(tn_request *r, const char *name, const char *prefix, int named) {
     size_t at, pos = 0, end;
     int found = 0;
-    while ((at = tn__hs_hdr_find(r, pos, name, prefix, &end, NULL)) != (size_t)-1) {
+    while ((at = tn__hs_hdr_find(r, pos, name, prefix, named, &end, NULL)) != (size_t)-1) {
         char *p = tn_buf_ptr(&r->out);
         memmove(p + at, p + end, tn_buf_size(&r->out) - end);
         tn_buf_truncate(&r->out, tn_buf_size(&r->out) - (end - at));
@@ -869,6 +882,11 @@ TN__PRIVATE int tn__response_remove_header(tn_request *r, const char *name, cons
     return found;
 }
 
+/* Remove every line named name (with prefix: whose value starts with it). Returns 1 if any. */
+TN__PRIVATE int tn__response_remove_header(tn_request *r, const char *name, const char *prefix) {
+    return tn__hs_hdr_drop(r, name, prefix, 1);
+}
+
 /* Framing is the server's: Content-Length and Transfer-Encoding follow from how the
    response is sent (tn_respond's length, tn_response_start's content_length), Connection
    from keep-alive. A handler may ask for "Connection: close" (the connection ends after
@@ -876,9 +894,9 @@ TN__PRIVATE int tn__response_remove_header(tn_request *r, const char *name, cons
    refused. Returns 1 when the header was handled here, 0 to store it, or TN_EINVAL. */
 TN__PRIVATE int tn__hs_hdr_framing(tn_request *r, const char *name, const char *value) {
     tn_str n = tn_str_c(name);
-    if (tn_str_ieq(n, tn_str_c("Content-Length")) || tn_str_ieq(n, tn_str_c("Transfer-Encoding")))
+    if (tn_str_ieq(n, TN__HS_LIT("Content-Length")) || tn_str_ieq(n, TN__HS_LIT("Transfer-Encoding")))
         return tn__hs_misuse(r, "framing is the server's (the length given to tn_respond or tn_response_start)", name);
-    if (!tn_str_ieq(n, tn_str_c("Connection"))) return 0;
+    if (!tn_str_ieq(n, TN__HS_LIT("Connection"))) return 0;
     if (tn_http_token_list_has(tn_str_c(value), "close")) r->close_after = 1;
     else if (tn_http_token_list_has(tn_str_c(value), "upgrade")) r->conn_upgrade = 1;
     else return tn__hs_misuse(r, "Connection is the server's (only \"close\" or, for 101, \"upgrade\")", value);
@@ -915,7 +933,7 @@ TN_API int tn_request_accepts_coding(const tn_request *req, const char *coding) 
     size_t i;
     if (!req || !coding) return 0;
     for (i = 0; i < req->p.num_headers; i++)
-        if (tn_str_ieq(req->p.headers[i].name, tn_str_c("Accept-Encoding")) &&
+        if (tn_str_ieq(req->p.headers[i].name, TN__HS_LIT("Accept-Encoding")) &&
             tn_http_accepts_coding(req->p.headers[i].value, coding))
             return 1;
     return 0;
@@ -929,8 +947,8 @@ TN__PRIVATE int tn__response_gzip_wanted(tn_request *r, int status) {
     tn_str v;
     if (!r->srv->opts.compress_response || !r->srv->opts.gzip) return 0;
     if (status < 200 || status == 204 || status == 206 || status == 304) return 0;
-    if (tn__hs_hdr_find(r, 0, "Content-Encoding", NULL, NULL, NULL) != (size_t)-1) return 0;
-    if (tn__hs_hdr_find(r, 0, "Content-Type", NULL, NULL, &v) == (size_t)-1 || !tn_http_compressible_type(v)) return 0;
+    if (tn__hs_hdr_find(r, 0, "Content-Encoding", NULL, 1, NULL, NULL) != (size_t)-1) return 0;
+    if (tn__hs_hdr_find(r, 0, "Content-Type", NULL, 1, NULL, &v) == (size_t)-1 || !tn_http_compressible_type(v)) return 0;
     return tn_request_accepts_coding(r, "gzip");
 }
 
@@ -941,14 +959,14 @@ TN__PRIVATE int tn__hs_gzip_headers(tn_request *r) {
     int have_vary = 0;
     char tmp[256];
     if (tn__hs_add_header(r, "Content-Encoding", "gzip") != 0) return TN_ENOMEM;
-    while ((at = tn__hs_hdr_find(r, pos, "Vary", NULL, &end, &v)) != (size_t)-1) {
+    while ((at = tn__hs_hdr_find(r, pos, "Vary", NULL, 1, &end, &v)) != (size_t)-1) {
         if (tn_http_token_list_has(v, "accept-encoding") || tn_http_token_list_has(v, "*")) have_vary = 2;
         else if (!have_vary) have_vary = 1;
         pos = end;
     }
     if (have_vary == 1) {   /* append to the first Vary line */
         char *line;
-        at = tn__hs_hdr_find(r, 0, "Vary", NULL, &end, &v);
+        at = tn__hs_hdr_find(r, 0, "Vary", NULL, 1, &end, &v);
         if (tn_buf_reserve(&r->out, 17) != 0) return TN_ENOMEM;
         line = tn_buf_ptr(&r->out);
         memmove(line + end - 2 + 17, line + end - 2, tn_buf_size(&r->out) - (end - 2));
@@ -957,7 +975,7 @@ TN__PRIVATE int tn__hs_gzip_headers(tn_request *r) {
     } else if (have_vary == 0 && tn__hs_add_header(r, "Vary", "Accept-Encoding") != 0) {
         return TN_ENOMEM;
     }
-    if (tn__hs_hdr_find(r, 0, "ETag", NULL, NULL, &v) != (size_t)-1 && v.len > 0 && v.ptr[0] == '"' &&
+    if (tn__hs_hdr_find(r, 0, "ETag", NULL, 1, NULL, &v) != (size_t)-1 && v.len > 0 && v.ptr[0] == '"' &&
         v.len + 3 < sizeof tmp) {
         memcpy(tmp, "W/", 2);   /* another representation: equal as a weak validator only */
         memcpy(tmp + 2, v.ptr, v.len);
@@ -1043,7 +1061,7 @@ TN__PRIVATE void tn__hs_gzip_start(tn_request *r, int status) {
 
 TN_API int tn_response_clear_header(tn_request *req, const char *name) {
     if (tn__hs_req_check(req) != 0 || !name || req->started) return TN_EINVAL;
-    if (tn_str_ieq(tn_str_c(name), tn_str_c("Connection")) && (req->close_after || req->conn_upgrade)) {
+    if (tn_str_ieq(tn_str_c(name), TN__HS_LIT("Connection")) && (req->close_after || req->conn_upgrade)) {
         req->conn_upgrade = 0;   /* a Connection: close asked for stays: the server decides */
         return TN_OK;
     }
@@ -1051,30 +1069,19 @@ TN_API int tn_response_clear_header(tn_request *req, const char *name) {
 }
 
 TN_API int tn_response_clear_headers(tn_request *req, const char *keep) {
-    size_t pos = 0;
     if (tn__hs_req_check(req) != 0 || req->started) return TN_EINVAL;
-    while (pos < tn_buf_size(&req->out)) {
-        char *p = tn_buf_ptr(&req->out);
-        const char *eol = (const char *)memchr(p + pos, '\n', tn_buf_size(&req->out) - pos);
-        size_t end = eol ? (size_t)(eol - p) + 1 : tn_buf_size(&req->out), kl = keep ? strlen(keep) : 0;
-        if (keep && end - pos > kl && p[pos + kl] == ':' && tn_str_ieq(tn_str_make(p + pos, kl), tn_str_make(keep, kl))) {
-            pos = end;
-            continue;
-        }
-        memmove(p + pos, p + end, tn_buf_size(&req->out) - end);
-        tn_buf_truncate(&req->out, tn_buf_size(&req->out) - (end - pos));
-    }
+    (void)tn__hs_hdr_drop(req, keep, NULL, 0);   /* every line not named keep */
     req->conn_upgrade = 0;
     return TN_OK;
 }
 
 TN_API int tn_response_get_header(const tn_request *req, const char *name, tn_str *value) {
     if (!req || !name || !value) return TN_EINVAL;
-    if (req->ct && tn_str_ieq(tn_str_c(name), tn_str_c("Content-Type"))) {   /* tn_respond's, while it runs */
+    if (req->ct && tn_str_ieq(tn_str_c(name), TN__HS_LIT("Content-Type"))) {   /* tn_respond's, while it runs */
         *value = tn_str_make(req->ct, req->ctl);
         return TN_OK;
     }
-    return tn__hs_hdr_find(req, 0, name, NULL, NULL, value) != (size_t)-1 ? TN_OK : TN_ENOENT;
+    return tn__hs_hdr_find(req, 0, name, NULL, 1, NULL, value) != (size_t)-1 ? TN_OK : TN_ENOENT;
 }
 
 TN_API int tn_response_add_header(tn_request *req, const char *name, const char *value) {
@@ -1361,8 +1368,7 @@ TN__PRIVATE void tn__hc_fail(tn__hconn *c, int status) {
     if (c->req) {
         /* the server's own error replies are logged too (Tornado logs every request); a
            handler that had the request from on_headers hears that its part is over */
-        if (srv->opts.access_log)
-            srv->opts.access_log(c->req, status, 0, tn__hs_elapsed_us(c->req), srv->opts.access_log_user);
+        if (srv->opts.access_log) tn__hs_log(c->req, status, 0);
         tn__hs_req_end(c->req);
         tn__hs_req_put(c->req);
         c->req = NULL;
@@ -1408,10 +1414,10 @@ TN__PRIVATE void tn__hs_req_gunzip_setup(tn_request *r) {
     if (!r->srv->opts.decompress_request) return;
     for (i = 0; i < r->p.num_headers; i++) {
         tn_http_header *h = &r->p.headers[i];
-        if (tn_str_ieq(h->name, tn_str_c("Content-Encoding"))) {
+        if (tn_str_ieq(h->name, TN__HS_LIT("Content-Encoding"))) {
             tn_str v = tn_header_value(h->value, NULL);
-            if (tn_str_ieq(v, tn_str_c("gzip")) || tn_str_ieq(v, tn_str_c("x-gzip"))) {
-                h->name = tn_str_c("X-Consumed-Content-Encoding");
+            if (tn_str_ieq(v, TN__HS_LIT("gzip")) || tn_str_ieq(v, TN__HS_LIT("x-gzip"))) {
+                h->name = TN__HS_LIT("X-Consumed-Content-Encoding");
                 r->gunzip = 1;
             }
             return;
@@ -1573,8 +1579,8 @@ TN__HS_COLD void tn__hs_req_apply_xheaders(tn_request *r) {
         e = s;
         while (e < v.len && v.ptr[e] != ',' && v.ptr[e] != ' ' && v.ptr[e] != '\t') e++;
         v = tn_str_make(v.ptr + s, e - s);
-        if (tn_str_ieq(v, tn_str_c("https"))) r->protocol = "https";
-        else if (tn_str_ieq(v, tn_str_c("http"))) r->protocol = "http";
+        if (tn_str_ieq(v, TN__HS_LIT("https"))) r->protocol = "https";
+        else if (tn_str_ieq(v, TN__HS_LIT("http"))) r->protocol = "http";
         break;
     }
 }
@@ -1691,7 +1697,7 @@ TN__PRIVATE void tn__hc_process(tn__hconn *c) {
         srv->sb->body(c, r, data);
         return;
     }
-    if (data.ptr != r->base) tn__hs_req_rebase(r, data.ptr);   /* the buffer grew and moved */
+    tn__hs_req_rebase(r, data.ptr);   /* (if the buffer grew and moved) */
     if (r->p.body_kind == TN_HTTP_BODY_LENGTH) {
         if (data.len - r->head_len >= r->p.content_length) {
             r->body = tn_str_make(data.ptr + r->head_len, (size_t)r->p.content_length);
@@ -2005,6 +2011,7 @@ TN_API int tn_http_server_new(tn_loop *loop, const tn_http_server_opts *opts, tn
                               void *user, tn_http_server **out) {
     tn_http_server *srv;
     const char *sh;
+    size_t shl;
     int rc;
     if (!loop || !on_request || !out) return TN_EINVAL;
     *out = NULL;
@@ -2023,25 +2030,26 @@ TN_API int tn_http_server_new(tn_loop *loop, const tn_http_server_opts *opts, tn
     srv->loop = loop;
     srv->on_request = on_request;
     srv->user = user;
-    sh = srv->opts.server_header;
-    if (!tn__hs_hdr_value_ok(sh) || !(srv->server_header = tn__strdup(tn__loop_alloc(loop), sh))) {
-        tn__free(tn__loop_alloc(loop), srv);
-        return TN_EINVAL;
+    sh = srv->opts.server_header;   /* (never NULL: resolved) */
+    if ((shl = tn__hs_hdr_value_len(sh)) == (size_t)-1 || !(srv->server_header = tn__strdup(tn__loop_alloc(loop), sh))) {
+        rc = TN_EINVAL;
+    } else {
+        srv->opts.server_header = srv->server_header;
+        srv->server_header_len = shl;
+        srv->req_size = sizeof(tn_request) + srv->opts.max_headers * sizeof(tn_http_header);
+        if ((rc = tn__hs_pre_make(srv)) == 0 &&
+            (rc = tn_tcp_server_new(loop, &srv->opts.tcp, tn__hs_on_conn, srv, &srv->tcp)) == 0) {
+            tn__tcp_server_set_conn_extra(srv->tcp, sizeof(tn__hconn));
+            tn__defer_init(&srv->ready_d, tn__hs_on_ready, NULL);
+            *out = srv;
+            return TN_OK;
+        }
     }
-    srv->opts.server_header = srv->server_header;
-    srv->server_header_len = strlen(srv->server_header);
-    srv->req_size = sizeof(tn_request) + srv->opts.max_headers * sizeof(tn_http_header);
-    if ((rc = tn__hs_pre_make(srv)) != 0 ||
-        (rc = tn_tcp_server_new(loop, &srv->opts.tcp, tn__hs_on_conn, srv, &srv->tcp)) != 0) {
-        tn__free(tn__loop_alloc(loop), srv->pre);
-        tn__free(tn__loop_alloc(loop), srv->server_header);
-        tn__free(tn__loop_alloc(loop), srv);
-        return rc;
-    }
-    tn__tcp_server_set_conn_extra(srv->tcp, sizeof(tn__hconn));
-    tn__defer_init(&srv->ready_d, tn__hs_on_ready, NULL);
-    *out = srv;
-    return TN_OK;
+    /* (one cleanup for every failure: what was not made is NULL) */
+    tn__free(tn__loop_alloc(loop), srv->pre);
+    tn__free(tn__loop_alloc(loop), srv->server_header);
+    tn__free(tn__loop_alloc(loop), srv);
+    return rc;
 }
 
 TN_API int tn_http_server_listen(tn_http_server *srv, const char *host, int port) {

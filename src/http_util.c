@@ -2,6 +2,10 @@
 #include "http_util.h"
 #include "internal.h"
 
+/* A string literal as a tn_str, its length known when compiling (tn_str_c counts it at run
+   time, a call for each). */
+#define TN__HU_LIT(s) tn_str_make(s, sizeof(s) - 1)
+
 /* ---- character classes ---- */
 TN__PRIVATE int tn__hu_is_ows(int c) { return c == ' ' || c == '\t'; }
 
@@ -112,8 +116,8 @@ TN__PRIVATE int tn__hu_ext_value_decode(tn_str raw, char *buf, size_t cap, tn_st
     if (q1 >= n) return TN_EPARSE;
     for (q2 = q1 + 1; q2 < n && s[q2] != '\''; q2++) {}
     if (q2 >= n) return TN_EPARSE;
-    if (tn_str_ieq(tn_str_make(s, q1), tn_str_c("UTF-8"))) latin1 = 0;
-    else if (tn_str_ieq(tn_str_make(s, q1), tn_str_c("ISO-8859-1"))) latin1 = 1;
+    if (tn_str_ieq(tn_str_make(s, q1), TN__HU_LIT("UTF-8"))) latin1 = 0;
+    else if (tn_str_ieq(tn_str_make(s, q1), TN__HU_LIT("ISO-8859-1"))) latin1 = 1;
     else return TN_EPARSE;
     for (i = q2 + 1; i < n; i++) {
         int c = (unsigned char)s[i], b = c;
@@ -354,7 +358,7 @@ TN_API int tn_range_parse(tn_str header, uint64_t size, tn_range *out, size_t ca
     header = tn__hu_trim(header);
     s = header.ptr;
     n = header.len;
-    if (n < 6 || !tn_str_ieq(tn_str_make(s, 6), tn_str_c("bytes="))) return TN_EPARSE;
+    if (n < 6 || !tn_str_ieq(tn_str_make(s, 6), TN__HU_LIT("bytes="))) return TN_EPARSE;
     limit = TN__MIN(cap, (size_t)TORNADO_MAX_RANGES);
     i = 6;
     for (;;) {
@@ -477,7 +481,7 @@ TN__PRIVATE int tn__hu_coding_q(tn_str params) {
 
 TN_API int tn_http_accepts_coding(tn_str ae, const char *coding) {
     tn_str want = tn_str_c(coding);
-    int own = -1, star = -1, gzip = tn_str_ieq(want, tn_str_c("gzip"));
+    int own = -1, star = -1, gzip = tn_str_ieq(want, TN__HU_LIT("gzip"));
     size_t i = 0;
     if (!ae.ptr) return 0;
     while (i < ae.len) {
@@ -493,7 +497,7 @@ TN_API int tn_http_accepts_coding(tn_str ae, const char *coding) {
         q = tn__hu_coding_q(tn_str_make(ae.ptr + i, pe - i));
         i = pe;
         if (name.len == 0) continue;
-        if (tn_str_ieq(name, want) || (gzip && tn_str_ieq(name, tn_str_c("x-gzip")))) {
+        if (tn_str_ieq(name, want) || (gzip && tn_str_ieq(name, TN__HU_LIT("x-gzip")))) {
             if (own < 0) own = q;
         } else if (name.len == 1 && name.ptr[0] == '*') {
             if (star < 0) star = q;
@@ -508,11 +512,11 @@ TN_API int tn_http_compressible_type(tn_str content_type) {
                                          "image/svg+xml" };
     tn_str t = tn_header_value(content_type, NULL);
     size_t k;
-    if (t.len > 5 && tn_str_ieq(tn_str_make(t.ptr, 5), tn_str_c("text/"))) return 1;
+    if (t.len > 5 && tn_str_ieq(tn_str_make(t.ptr, 5), TN__HU_LIT("text/"))) return 1;
     for (k = 0; k < sizeof types / sizeof types[0]; k++)
         if (tn_str_ieq(t, tn_str_c(types[k]))) return 1;
-    if (t.len > 5 && tn_str_ieq(tn_str_make(t.ptr + t.len - 5, 5), tn_str_c("+json"))) return 1;
-    return t.len > 4 && tn_str_ieq(tn_str_make(t.ptr + t.len - 4, 4), tn_str_c("+xml"));
+    if (t.len > 5 && tn_str_ieq(tn_str_make(t.ptr + t.len - 5, 5), TN__HU_LIT("+json"))) return 1;
+    return t.len > 4 && tn_str_ieq(tn_str_make(t.ptr + t.len - 4, 4), TN__HU_LIT("+xml"));
 }
 
 TN_API int tn_http_etag_match(tn_str list, tn_str etag, int comparison) {

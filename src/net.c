@@ -259,6 +259,22 @@ TN__PRIVATE int tn__net_af(int family) {
 }
 #endif
 
+#if !TN__HAVE_GETADDRINFO
+/* No name lookup in this build (TORNADO_NO_RESOLVER, lwIP without LWIP_DNS): host must be
+   an IP literal of the family asked for, or empty for the wildcard address (passive only,
+   of any family asked for). One address, into *out; TN_ERESOLVE if there is none. */
+TN__PRIVATE int tn__net_literal(const char *host, int port, int family, int passive, tn_addr *out) {
+    int wild = !host || !*host;
+    if (wild) {
+        if (!passive) return TN_ERESOLVE;
+        host = family == TN_AF_INET6 ? "::" : "0.0.0.0";
+    }
+    if (tn_addr_from_ip(host, port, out) != TN_OK || (!wild && family != TN_AF_UNSPEC && family != tn_addr_family(out)))
+        return TN_ERESOLVE;
+    return TN_OK;
+}
+#endif
+
 /* Resolve host:port into a fresh array (allocated with a; free with tn__free). Literal IPs
    skip the lookup. Duplicate addresses are dropped; order is kept. */
 TN__PRIVATE int tn__net_getaddrinfo(const tn_allocator *a, const char *host, int port, int family, int passive,
@@ -272,6 +288,17 @@ TN__PRIVATE int tn__net_getaddrinfo(const tn_allocator *a, const char *host, int
     *out = NULL;
     *n_out = 0;
     if (port < 0 || port > 65535) return TN_EINVAL;
+#if !TN__HAVE_GETADDRINFO
+    {
+        tn_addr lit;
+        if (tn__net_literal(host, port, family, passive, &lit) != TN_OK) return TN_ERESOLVE;
+        if ((arr = (tn_addr *)tn__alloc(a, sizeof *arr)) == NULL) return TN_ENOMEM;
+        *arr = lit;
+        *out = arr;
+        *n_out = 1;
+        return TN_OK;
+    }
+#else
     if (host && *host) {
         tn_addr lit;
         if (tn_addr_from_ip(host, port, &lit) == TN_OK) {
@@ -285,16 +312,6 @@ TN__PRIVATE int tn__net_getaddrinfo(const tn_allocator *a, const char *host, int
             return TN_OK;
         }
     }
-#if !TN__HAVE_GETADDRINFO
-    /* no name lookup in this build (TORNADO_NO_RESOLVER, lwIP without LWIP_DNS): only the
-       wildcard address */
-    if ((host && *host) || !passive) return TN_ERESOLVE;
-    if ((arr = (tn_addr *)tn__alloc(a, sizeof *arr)) == NULL) return TN_ENOMEM;
-    (void)tn_addr_from_ip(family == TN_AF_INET6 ? "::" : "0.0.0.0", port, arr);
-    *out = arr;
-    *n_out = 1;
-    return TN_OK;
-#else
     memset(&hints, 0, sizeof hints);
     hints.ai_family = tn__net_af(family);
     hints.ai_socktype = SOCK_STREAM;
@@ -375,15 +392,25 @@ TN__PRIVATE void tn__net_bind_opts_resolve(const tn_bind_opts *in, tn_bind_opts 
 TN_API int tn_bind_sockets(const char *host, int port, const tn_bind_opts *opts,
                            tn_socket *out, size_t cap, size_t *n_out) {
     tn_bind_opts o;
-    const tn_allocator *a = tn__libc();
     tn_addr *addrs;
     size_t n, i, made = 0;
     int rc, backlog, chosen = port;
+#if TN__HAVE_GETADDRINFO
+    const tn_allocator *a = tn__libc();
+#else
+    tn_addr one;   /* no lookup: one address at most, no array to allocate */
+#endif
     if (!out || !n_out || port < 0 || port > 65535) return TN_EINVAL;
     *n_out = 0;
     tn__net_bind_opts_resolve(opts, &o);
     backlog = o.backlog;
+#if TN__HAVE_GETADDRINFO
     rc = tn__net_getaddrinfo(a, host, port, o.family, 1, &addrs, &n);
+#else
+    rc = tn__net_literal(host, port, o.family, 1, &one);
+    addrs = &one;
+    n = 1;
+#endif
     if (rc != 0) return rc;
     for (i = 0; i < n; i++) {
         tn_socket fd = TN_INVALID_SOCKET;
@@ -400,13 +427,15 @@ TN_API int tn_bind_sockets(const char *host, int port, const tn_bind_opts *opts,
         }
         if (rc != 0) break;
         out[made++] = fd;
-        if (chosen == 0) {
+        if (chosen == 0 && i + 1 < n) {   /* (the port is for the addresses after this one) */
             tn_addr bound;
             if ((rc = tn_socket_local_addr(fd, &bound)) != 0) break;
             chosen = tn_addr_port(&bound);
         }
     }
+#if TN__HAVE_GETADDRINFO
     tn__free(a, addrs);
+#endif
     if (rc == 0 && made == 0) rc = TN_EADDRNOTAVAIL;
     if (rc != 0) {
         for (i = 0; i < made; i++) tn__fd_close(out[i]);

@@ -113,13 +113,28 @@ static void framing_handler(tn_request *req) {
     TN_EQ_RC(tn_response_set_header(req, "Content-Length", "5"), TN_EINVAL);
     TN_EQ_RC(tn_response_add_header(req, "transfer-encoding", "chunked"), TN_EINVAL);
     TN_EQ_RC(tn_response_set_header(req, "Connection", "keep-alive"), TN_EINVAL);
+    /* no name kept: every line goes */
+    TN_OK_RC(tn_response_add_header(req, "X-Z", "1"));
+    TN_OK_RC(tn_response_add_header(req, "Set-Cookie", "z=1"));
+    TN_OK_RC(tn_response_clear_headers(req, NULL));
+    TN_EQ_RC(tn_response_get_header(req, "X-Z", &v), TN_ENOENT);
+    TN_EQ_RC(tn_response_get_header(req, "Set-Cookie", &v), TN_ENOENT);
     TN_OK_RC(tn_response_set_header(req, "X-A", "1"));
     TN_OK_RC(tn_response_add_header(req, "Set-Cookie", "a=1"));
+    TN_OK_RC(tn_response_add_header(req, "X-B", "2"));
     TN_OK_RC(tn_response_add_header(req, "Set-Cookie", "b=2"));
+    TN_OK_RC(tn_response_add_header(req, "X-Set-Cookie", "3"));
+    TN_OK_RC(tn_response_add_header(req, "set-cookie", "c=3"));
+    TN_OK_RC(tn_response_add_header(req, "Set-Cookie2", "4"));
     TN_OK_RC(tn_response_get_header(req, "x-a", &v));
     TN_CHECK(tn_str_eq_c(v, "1"));
-    TN_OK_RC(tn_response_clear_headers(req, "Set-Cookie"));
+    /* the lines named keep stay (its case does not matter), in order; the others go, where
+       ever they are (names that only start or end like keep's too) */
+    TN_OK_RC(tn_response_clear_headers(req, "SET-COOKIE"));
     TN_EQ_RC(tn_response_get_header(req, "X-A", &v), TN_ENOENT);
+    TN_EQ_RC(tn_response_get_header(req, "X-B", &v), TN_ENOENT);
+    TN_EQ_RC(tn_response_get_header(req, "X-Set-Cookie", &v), TN_ENOENT);
+    TN_EQ_RC(tn_response_get_header(req, "Set-Cookie2", &v), TN_ENOENT);
     TN_OK_RC(tn_response_get_header(req, "Set-Cookie", &v));
     TN_CHECK(tn_str_eq_c(v, "a=1"));
     /* asking to close: the server writes its one Connection line and closes after */
@@ -1171,6 +1186,8 @@ TN_TEST(response_framing_is_the_servers) {
               "one Connection line: %s", buf);
     TN_CHECKF(strstr(buf, "Set-Cookie: a=1\r\n") && strstr(buf, "Set-Cookie: b=2\r\n") && !strstr(buf, "X-A:"),
               "%s", buf);
+    TN_CHECKF(strstr(buf, "Set-Cookie: b=2\r\nset-cookie: c=3\r\n") && !strstr(buf, "X-B:") &&
+              !strstr(buf, "X-Set-Cookie") && !strstr(buf, "Set-Cookie2") && !strstr(buf, "z=1"), "%s", buf);
     TN_EQ_INT(closed, 1);   /* Connection: close was honoured */
     TN_EQ_INT(g_rm.finished, 1);
     stop_server(s);
