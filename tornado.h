@@ -8442,21 +8442,18 @@ TN__PRIVATE int tn__net_af(int family) {
 }
 #endif
 
-#if !TN__HAVE_GETADDRINFO
-/* No name lookup in this build (TORNADO_NO_RESOLVER, lwIP without LWIP_DNS): host must be
-   an IP literal of the family asked for, or empty for the wildcard address (passive only,
-   of any family asked for). One address, into *out; TN_ERESOLVE if there is none. */
+/* host as an IP literal, no lookup: TN_OK with *out; TN_ERESOLVE for a literal of another
+   family than the one asked for; for a name or an empty host, TN_ENOENT (the lookup's to
+   answer). A build without name lookup (TORNADO_NO_RESOLVER, lwIP without LWIP_DNS) has
+   no lookup: a name is TN_ERESOLVE, and an empty host when passive the wildcard address of
+   the family asked for. */
 TN__PRIVATE int tn__net_literal(const char *host, int port, int family, int passive, tn_addr *out) {
     int wild = !host || !*host;
-    if (wild) {
-        if (!passive) return TN_ERESOLVE;
-        host = family == TN_AF_INET6 ? "::" : "0.0.0.0";
-    }
-    if (tn_addr_from_ip(host, port, out) != TN_OK || (!wild && family != TN_AF_UNSPEC && family != tn_addr_family(out)))
-        return TN_ERESOLVE;
+    if (!TN__HAVE_GETADDRINFO && wild && passive) host = family == TN_AF_INET6 ? "::" : "0.0.0.0";
+    if (!host || !*host || tn_addr_from_ip(host, port, out) != TN_OK) return TN__HAVE_GETADDRINFO ? TN_ENOENT : TN_ERESOLVE;
+    if (!wild && family != TN_AF_UNSPEC && family != tn_addr_family(out)) return TN_ERESOLVE;
     return TN_OK;
 }
-#endif
 
 /* Resolve host:port into a fresh array (allocated with a; free with tn__free). Literal IPs
    skip the lookup. Duplicate addresses are dropped; order is kept. */
@@ -8471,30 +8468,19 @@ TN__PRIVATE int tn__net_getaddrinfo(const tn_allocator *a, const char *host, int
     *out = NULL;
     *n_out = 0;
     if (port < 0 || port > 65535) return TN_EINVAL;
-#if !TN__HAVE_GETADDRINFO
     {
         tn_addr lit;
-        if (tn__net_literal(host, port, family, passive, &lit) != TN_OK) return TN_ERESOLVE;
-        if ((arr = (tn_addr *)tn__alloc(a, sizeof *arr)) == NULL) return TN_ENOMEM;
-        *arr = lit;
-        *out = arr;
-        *n_out = 1;
-        return TN_OK;
-    }
-#else
-    if (host && *host) {
-        tn_addr lit;
-        if (tn_addr_from_ip(host, port, &lit) == TN_OK) {
-            int f = tn_addr_family(&lit);
-            if (family != TN_AF_UNSPEC && family != f) return TN_ERESOLVE;
-            arr = (tn_addr *)tn__alloc(a, sizeof *arr);
-            if (!arr) return TN_ENOMEM;
+        int rc1 = tn__net_literal(host, port, family, passive, &lit);
+        if (rc1 == TN_OK) {
+            if ((arr = (tn_addr *)tn__alloc(a, sizeof *arr)) == NULL) return TN_ENOMEM;
             *arr = lit;
             *out = arr;
             *n_out = 1;
             return TN_OK;
         }
+        if (rc1 != TN_ENOENT) return rc1;   /* (TN_ERESOLVE) */
     }
+#if TN__HAVE_GETADDRINFO
     memset(&hints, 0, sizeof hints);
     hints.ai_family = tn__net_af(family);
     hints.ai_socktype = SOCK_STREAM;
@@ -8531,6 +8517,8 @@ TN__PRIVATE int tn__net_getaddrinfo(const tn_allocator *a, const char *host, int
     *out = arr;
     *n_out = n;
     return TN_OK;
+#else
+    return TN_ERESOLVE;   /* (not reached: without a lookup, tn__net_literal answers every host) */
 #endif
 }
 
