@@ -158,6 +158,9 @@
      TORNADO_NO_HTTP_CLIENT     off       leave the HTTP client out (tn_http_client, fetch)
      TORNADO_NO_LOG             off       compile logging out
      TORNADO_NO_WEB             off       leave out the web layer (router, tn_app, static files)
+     TORNADO_NO_ETAG            off       the web layer computes no ETag (no SHA-1 of each whole
+                                          200 GET/HEAD body, no 304 from If-None-Match against
+                                          it); a handler's own ETag and static files' stay
      TORNADO_NO_WEBSOCKET       off       leave out WebSocket (frame codec, handshake, server
                                           upgrade and client connections)
      TORNADO_NO_SIMD            off       portable loops instead of SSE2 (HTTP scanning, also its
@@ -378,6 +381,12 @@
 #endif
 #if TN_HAS_WEB && !TN_HAS_HTTP_SERVER
 #  error "tornado.h: the web layer needs the HTTP server: define TORNADO_NO_WEB with TORNADO_NO_HTTP_SERVER"
+#endif
+
+#if defined(TORNADO_NO_ETAG)
+#  define TN_HAS_ETAG 0
+#else
+#  define TN_HAS_ETAG 1
 #endif
 
 #if defined(TORNADO_NO_WEBSOCKET)
@@ -4372,7 +4381,7 @@ TN__BEGIN_DECLS
    eventually, from the loop thread). Output written with tn_web_write is buffered until
    tn_web_flush or the finish; at the finish a 200 GET/HEAD response gets an ETag (quoted
    SHA-1 hex of the body, as Tornado) unless one was set, and If-None-Match turns it into a
-   304 without a body; a body without Content-Type gets "text/html; charset=UTF-8".
+   304 without a body (not under TORNADO_NO_ETAG, which leaves that out); a body without Content-Type gets "text/html; charset=UTF-8".
    A handler that streams with the server's tn_response_start / tn_response_write itself
    must call tn_web_async first (the app cannot see that a response was started).
 
@@ -26686,29 +26695,40 @@ TN_API int tn_web_flush(tn_request *req, tn_response_cb cb, void *user) {
     return tn__web_flush(c, cb, user);
 }
 
+#if TN_HAS_ETAG
+/* Tornado's compute_etag for a whole 200 GET or HEAD response: the body's SHA-1 in hex,
+   quoted, unless the handler set an ETag of its own; an If-None-Match that matches it
+   (weak comparison) turns the response into a 304. Returns the status to send. */
+TN__PRIVATE int tn__web_etag(tn__web_ctx *c) {
+    tn_str method = tn_request_method(c->req), have, inm;
+    unsigned char dig[TN_SHA1_SIZE];
+    char etag[2 * TN_SHA1_SIZE + 3];
+    if (c->status != 200 || !(tn_str_eq_c(method, "GET") || tn_str_eq_c(method, "HEAD")) ||
+        tn_response_get_header(c->req, "ETag", &have) == TN_OK)
+        return c->status;
+    tn_sha1(tn_buf_ptr(&c->body), tn_buf_size(&c->body), dig);
+    etag[0] = '"';
+    (void)tn_hex_encode(dig, sizeof dig, etag + 1, 2 * TN_SHA1_SIZE + 1, NULL);
+    etag[2 * TN_SHA1_SIZE + 1] = '"';
+    etag[2 * TN_SHA1_SIZE + 2] = 0;
+    (void)tn__response_set_known(c->req, "ETag", etag);   /* (hex digits in quotes) */
+    if (tn_request_header(c->req, "If-None-Match", &inm) == TN_OK &&
+        tn_http_etag_match(inm, tn_str_make(etag, sizeof etag - 1), TN_ETAG_WEAK))
+        c->status = 304;
+    return c->status;
+}
+#endif
+
 TN__PRIVATE int tn__web_finish(tn__web_ctx *c) {
     int rc;
     if (c->finished || !c->req) return TN_EINVAL;
     c->refs++;
     if (!c->started) {
-        tn_str method = tn_request_method(c->req);
-        int status = c->status;
-        tn_str have;
-        if (status == 200 && (tn_str_eq_c(method, "GET") || tn_str_eq_c(method, "HEAD")) &&
-            tn_response_get_header(c->req, "ETag", &have) != TN_OK) {
-            unsigned char dig[TN_SHA1_SIZE];
-            char etag[2 * TN_SHA1_SIZE + 3];
-            tn_str inm;
-            tn_sha1(tn_buf_ptr(&c->body), tn_buf_size(&c->body), dig);
-            etag[0] = '"';
-            (void)tn_hex_encode(dig, sizeof dig, etag + 1, 2 * TN_SHA1_SIZE + 1, NULL);
-            etag[2 * TN_SHA1_SIZE + 1] = '"';
-            etag[2 * TN_SHA1_SIZE + 2] = 0;
-            (void)tn__response_set_known(c->req, "ETag", etag);   /* (hex digits in quotes) */
-            if (tn_request_header(c->req, "If-None-Match", &inm) == TN_OK &&
-                tn_http_etag_match(inm, tn_str_make(etag, sizeof etag - 1), TN_ETAG_WEAK))
-                status = c->status = 304;
-        }
+#if TN_HAS_ETAG
+        int status = tn__web_etag(c);
+#else
+        int status = c->status;   /* (TORNADO_NO_ETAG: no ETag computed, no 304 from it) */
+#endif
         if (status == 204 || status == 304 || status < 200) {
             tn_buf_consume(&c->body, tn_buf_size(&c->body));
             (void)tn__response_clear_known(c->req, "Content-Type");

@@ -88,6 +88,9 @@
      TORNADO_NO_HTTP_CLIENT     off       leave the HTTP client out (tn_http_client, fetch)
      TORNADO_NO_LOG             off       compile logging out
      TORNADO_NO_WEB             off       leave out the web layer (router, tn_app, static files)
+     TORNADO_NO_ETAG            off       the web layer computes no ETag (no SHA-1 of each whole
+                                          200 GET/HEAD body, no 304 from If-None-Match against
+                                          it); a handler's own ETag and static files' stay
      TORNADO_NO_WEBSOCKET       off       leave out WebSocket (frame codec, handshake, server
                                           upgrade and client connections)
      TORNADO_NO_SIMD            off       portable loops instead of SSE2 (HTTP scanning, also its
@@ -308,6 +311,12 @@
 #endif
 #if TN_HAS_WEB && !TN_HAS_HTTP_SERVER
 #  error "tornado.h: the web layer needs the HTTP server: define TORNADO_NO_WEB with TORNADO_NO_HTTP_SERVER"
+#endif
+
+#if defined(TORNADO_NO_ETAG)
+#  define TN_HAS_ETAG 0
+#else
+#  define TN_HAS_ETAG 1
 #endif
 
 #if defined(TORNADO_NO_WEBSOCKET)

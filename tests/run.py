@@ -205,6 +205,7 @@ COMBOS = [
     ("no-log", ["TORNADO_NO_LOG"], []),
     ("static", ["TORNADO_STATIC"], []),
     ("no-web", ["TORNADO_NO_WEB"], []),
+    ("no-etag", ["TORNADO_NO_ETAG"], []),
     ("no-filesystem", ["TORNADO_NO_FILESYSTEM"], []),
     ("no-resolver", ["TORNADO_NO_RESOLVER"], []),
     ("no-simd", ["TORNADO_NO_SIMD"], []),

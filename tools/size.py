@@ -23,7 +23,7 @@ import tempfile
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FLAGS = ["-std=c99", "-Wall", "-Wextra", "-Wpedantic", "-Wundef", "-Werror", "-Os",
          "-ffunction-sections", "-fdata-sections"]
-ALL_NO = ["LOG", "SIMD", "FILESYSTEM", "RESOLVER", "WEBSOCKET", "HTTP_CLIENT", "DEFLATE", "THREADS", "WEB", "HTTP_SERVER"]
+ALL_NO = ["LOG", "SIMD", "FILESYSTEM", "RESOLVER", "WEBSOCKET", "HTTP_CLIENT", "DEFLATE", "THREADS", "ETAG", "WEB", "HTTP_SERVER"]
 PROGRAMS = [
     # (program, toggles it cannot take)
     ("http", {"HTTP_SERVER"}),
