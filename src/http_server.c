@@ -22,7 +22,11 @@ typedef struct tn__hconn tn__hconn;
 typedef struct tn__rcb { tn_response_cb cb; void *user; } tn__rcb;
 
 struct tn_request {
-    /* (first: cleared for every request, tn__hs_req_get, up to p) */
+    /* (first the two fields nearly every call reads: at the struct's start, x86-64 reaches
+       them with a one-byte displacement, as it does the cleared fields that follow) */
+    tn__hconn *conn;               /* NULL once the connection is gone */
+    tn_http_server *srv;
+    /* (cleared for every request, tn__hs_req_get, from close_cb up to p) */
     tn_request_cb close_cb;
     void *close_user;
     tn_request_cb finish_cb;
@@ -54,8 +58,6 @@ struct tn_request {
     tn_http_request p;             /* the parsed head: slices into the stream buffer or own */
     const char *protocol;          /* (NULL until the head is in) */
     tn_str body;                   /* (empty until the head is in) */
-    tn__hconn *conn;               /* NULL once the connection is gone */
-    tn_http_server *srv;
     size_t head_len;               /* bytes of the head in the stream buffer (tn__hc_head_done) */
     const char *base;              /* where p's slices point (to rebase after a move) */
     const char *ct;                /* tn_respond's content_type while the call runs (the finish
@@ -86,8 +88,9 @@ struct tn_request {
     /* the header array (max_headers entries) follows the struct in the same allocation */
 };
 
-/* (tn__hs_req_get clears the first 64 bytes, then the rest before p) */
-typedef char tn__hs_req_clear_check[offsetof(tn_request, p) >= 64 ? 1 : -1];
+/* (tn__hs_req_get clears 64 bytes from close_cb, then the rest before p) */
+#define TN__HS_REQ_CLEAR offsetof(tn_request, close_cb)
+typedef char tn__hs_req_clear_check[offsetof(tn_request, p) >= TN__HS_REQ_CLEAR + 64 ? 1 : -1];
 
 #if TN_HAS_DEFLATE
 /* The gzip codec (opts.gzip = tn_http_gzip()): the server reaches compression and
@@ -139,14 +142,29 @@ struct tn__hs_sb_ops {
     void (*body)(tn__hconn *c, tn_request *r, tn_str data);
 };
 
+/* (the fields the per-request code uses come first, where x86-64 reaches them with a
+   one-byte displacement; the options, 200 bytes, and what only setup and close read after) */
 struct tn_http_server {
     tn_loop *loop;
     tn_tcp_server *tcp;
-    tn_http_server_opts opts;      /* resolved */
-    char *server_header;           /* owned copy */
-    size_t server_header_len;
-    tn_request_cb on_request;
-    void *user;
+    tn_request *free_reqs;         /* reusable request objects */
+    size_t nfree;
+    /* the start of every response head, kept formatted: "HTTP/1.1 200 OK\r\n" (the status
+       line of most responses), "Date: ...\r\n" (rewritten once a second), then the Server
+       line if any (tn__hs_pre_make) */
+    char *pre;
+    size_t pre_len;
+    tn__hconn *ready_head, *ready_tail;
+    /* Timeouts without a timer per connection: each kind has one fixed duration, so a queue
+       kept in arrival order is sorted by deadline; one server timer serves all queues. */
+    tn__hconn *tq_head[3], *tq_tail[3];
+    tn_timer_id tq_timer;
+    uint64_t tq_timer_at;
+    uint64_t date_ms;              /* the loop time the Date was last checked at */
+    int64_t date_sec;              /* the second srv->pre's Date shows */
+    int closing;
+    int in_ready;                  /* tn__hs_on_ready runs */
+    tn__defer ready_d;             /* starts the next request of the connections in ready_* */
     /* streamed request bodies' code (tn__hs_sb), set by tn_request_stream_body: a program
        that never streams a body does not link it (--gc-sections) */
     const struct tn__hs_sb_ops *sb;
@@ -155,26 +173,13 @@ struct tn_http_server {
        a program that never sets a header does not link it */
     int (*hdr_rm)(tn_request *r, const char *name, const char *prefix);
     size_t nconns;                 /* connections (not detached): the tcp server lists them */
-    tn_request *free_reqs;         /* reusable request objects */
-    size_t nfree;
     tn_request *orphans;           /* handled requests whose client left (freed at close) */
-    tn__defer ready_d;             /* starts the next request of the connections below */
-    tn__hconn *ready_head, *ready_tail;
+    tn_request_cb on_request;
+    void *user;
+    tn_http_server_opts opts;      /* resolved */
+    char *server_header;           /* owned copy */
+    size_t server_header_len;
     size_t req_size;
-    int64_t date_sec;              /* the second srv->pre's Date shows */
-    uint64_t date_ms;              /* the loop time it was last checked at */
-    /* the start of every response head, kept formatted: "HTTP/1.1 200 OK\r\n" (the status
-       line of most responses), "Date: ...\r\n" (rewritten once a second), then the Server
-       line if any (tn__hs_pre_make) */
-    char *pre;
-    size_t pre_len;
-    /* Timeouts without a timer per connection: each kind has one fixed duration, so a queue
-       kept in arrival order is sorted by deadline; one server timer serves all queues. */
-    tn__hconn *tq_head[3], *tq_tail[3];
-    tn_timer_id tq_timer;
-    uint64_t tq_timer_at;
-    int closing;
-    int in_ready;                  /* tn__hs_on_ready runs */
     tn_timer_id close_timer;
     tn_cb close_cb;
     void *close_user;
@@ -370,8 +375,8 @@ TN__PRIVATE tn_request *tn__hs_req_get(tn_http_server *srv) {
     }
 #if !defined(__OPTIMIZE_SIZE__)
     /* (in two pieces of at most 64 bytes: compilers store those inline, not by rep stos) */
-    memset(r, 0, 64);
-    memset((char *)r + 64, 0, offsetof(tn_request, p) - 64);
+    memset((char *)r + TN__HS_REQ_CLEAR, 0, 64);
+    memset((char *)r + TN__HS_REQ_CLEAR + 64, 0, offsetof(tn_request, p) - TN__HS_REQ_CLEAR - 64);
     r->protocol = NULL;
     r->body = tn_str_make(NULL, 0);
 #else
