@@ -103,7 +103,7 @@ TN__PRIVATE void tn__web_release(tn__web_ctx *c) {
         c->files = NULL;
         c->files_cap = 0;
     }
-    memset(&c->nargs, 0, sizeof *c - offsetof(tn__web_ctx, nargs));
+    memset(&c->refs, 0, offsetof(tn__web_ctx, m) - offsetof(tn__web_ctx, refs));
     c->next_free = app->free_ctx;
     app->free_ctx = c;
     app->nfree++;
