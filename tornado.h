@@ -7280,7 +7280,7 @@ TN__PRIVATE tn__fdw *tn__loop_slot_new(tn_loop *loop, tn_socket fd, int *slot) {
         memset(loop->fds + loop->nfds, 0, ((size_t)fd + 1 - loop->nfds) * sizeof(tn__fdw));
         loop->nfds = (size_t)fd + 1;
     }
-    memset(&loop->fds[fd], 0, sizeof loop->fds[fd]);
+    /* (zeroed already: an unused slot is zeroed when the table grows and when released) */
     *slot = (int)fd;
     return &loop->fds[fd];
 #endif
@@ -7299,12 +7299,10 @@ TN__PRIVATE void tn__loop_slot_release(tn_loop *loop, int slot) {
 #endif
 }
 
-/* The active watcher on fd (its slot in *slot), or NULL. */
-TN__PRIVATE tn__fdw *tn__loop_fdw(const tn_loop *loop, tn_socket fd, int *slot) {
+/* The slot of the active watcher on fd, or -1. */
+TN__PRIVATE int tn__loop_fdw(const tn_loop *loop, tn_socket fd) {
     int k = tn__loop_slot_find(loop, fd);
-    if (k < 0 || !loop->fds[k].active) return NULL;
-    *slot = k;
-    return &loop->fds[k];
+    return k >= 0 && loop->fds[k].active ? k : -1;
 }
 
 /* Bring the poller in line with a watcher's interest. Interest 0 takes the fd out of the
@@ -7371,7 +7369,7 @@ TN__PRIVATE int tn__loop_add_fd(tn_loop *loop, tn_socket fd, int events, tn_fd_c
 #if !TN__FD_MAP
     if (fd < 0) return TN_EINVAL;
 #endif
-    if (tn__loop_fdw(loop, fd, &slot)) return TN_EEXIST;
+    if (tn__loop_fdw(loop, fd) >= 0) return TN_EEXIST;
     if (!(w = tn__loop_slot_new(loop, fd, &slot))) return TN_ENOMEM;
     w->events = (unsigned char)(events & TN__EV_INTEREST);
     if ((rc = tn__loop_sync_fd(loop, slot, w)) != 0) {   /* report EBADF etc. now */
@@ -7393,17 +7391,19 @@ TN_API int tn_loop_add_fd(tn_loop *loop, tn_socket fd, int events, tn_fd_cb cb, 
 }
 
 TN_API int tn_loop_update_fd(tn_loop *loop, tn_socket fd, int events) {
-    int slot = -1;
-    tn__fdw *w = loop ? tn__loop_fdw(loop, fd, &slot) : NULL;
-    if (!w) return TN_ENOENT;
+    int slot = loop ? tn__loop_fdw(loop, fd) : -1;
+    tn__fdw *w;
+    if (slot < 0) return TN_ENOENT;
+    w = &loop->fds[slot];
     w->events = (unsigned char)(events & TN__EV_INTEREST);
     return tn__loop_mark_dirty(loop, slot, w);
 }
 
 TN_API int tn_loop_remove_fd(tn_loop *loop, tn_socket fd) {
-    int slot = -1;
-    tn__fdw *w = loop ? tn__loop_fdw(loop, fd, &slot) : NULL;
-    if (!w) return TN_ENOENT;
+    int slot = loop ? tn__loop_fdw(loop, fd) : -1;
+    tn__fdw *w;
+    if (slot < 0) return TN_ENOENT;
+    w = &loop->fds[slot];
     if (w->backend_events) (void)tn__poll_del(loop, fd, slot);
     if (!w->internal) loop->user_fds--;
     tn__loop_slot_release(loop, slot);
@@ -7431,17 +7431,6 @@ TN__PRIVATE int tn__loop_dispatch_io(tn_loop *loop, int nfired) {
 /* ---- timers ---- */
 TN__PRIVATE int tn__heap_less(const tn__heapent *x, const tn__heapent *y) {
     return x->when < y->when || (x->when == y->when && x->seq < y->seq);
-}
-
-TN__PRIVATE void tn__heap_up(tn__heapent *h, size_t pos) {
-    tn__heapent e = h[pos];
-    while (pos > 0) {
-        size_t parent = (pos - 1) / 2;
-        if (!tn__heap_less(&e, &h[parent])) break;
-        h[pos] = h[parent];
-        pos = parent;
-    }
-    h[pos] = e;
 }
 
 TN__PRIVATE void tn__heap_down(tn__heapent *h, size_t len, size_t pos) {
@@ -7485,17 +7474,26 @@ TN__PRIVATE void tn__heap_compact(tn_loop *loop) {
     for (i = n / 2; i-- > 0;) tn__heap_down(loop->heap, n, i);
 }
 
-TN__PRIVATE int tn__heap_push(tn_loop *loop, uint32_t slot) {
-    tn__heapent *e;
-    int rc = tn__grow(loop->a, (void **)&loop->heap, &loop->heap_cap, loop->heap_len + 1, sizeof(tn__heapent));
-    if (rc != 0) return rc;
-    e = &loop->heap[loop->heap_len++];
-    e->when = loop->timers[slot].when;
-    e->seq = loop->timer_seq++;
-    e->slot = slot;
-    e->gen = loop->timers[slot].gen;
-    tn__heap_up(loop->heap, loop->heap_len - 1);
-    return TN_OK;
+/* Room for one more heap entry (tn__heap_insert then cannot fail). */
+TN__PRIVATE int tn__heap_reserve(tn_loop *loop) {
+    return tn__grow(loop->a, (void **)&loop->heap, &loop->heap_cap, loop->heap_len + 1, sizeof(tn__heapent));
+}
+
+/* Queue the timer in slot (room made by tn__heap_reserve): sift its entry up from the end. */
+TN__PRIVATE void tn__heap_insert(tn_loop *loop, uint32_t slot) {
+    tn__heapent e, *h = loop->heap;
+    size_t pos = loop->heap_len++;
+    e.when = loop->timers[slot].when;
+    e.seq = loop->timer_seq++;
+    e.slot = slot;
+    e.gen = loop->timers[slot].gen;
+    while (pos > 0) {
+        size_t parent = (pos - 1) / 2;
+        if (!tn__heap_less(&e, &h[parent])) break;
+        h[pos] = h[parent];
+        pos = parent;
+    }
+    h[pos] = e;
 }
 
 /* Free a slot; queued is 1 when its heap entry is still in the heap (it becomes stale). */
@@ -7512,8 +7510,8 @@ TN__PRIVATE void tn__timer_release(tn_loop *loop, uint32_t slot, int queued) {
     }
 }
 
-TN__PRIVATE tn_timer_id tn__timer_id(const tn_loop *loop, uint32_t slot) {
-    return ((uint64_t)loop->timers[slot].gen << 32) | (uint64_t)(slot + 1);
+TN__PRIVATE tn_timer_id tn__timer_id(const tn__timer *t, uint32_t slot) {
+    return ((uint64_t)t->gen << 32) | (uint64_t)(slot + 1);
 }
 
 /* The slot of a live timer id, or -1. */
@@ -7531,26 +7529,28 @@ TN__PRIVATE int tn__timer_add(tn_loop *loop, uint64_t when, uint64_t interval, t
     tn__timer *t;
     int rc;
     if (!loop || !cb) return TN_EINVAL;
-    if (!loop->timer_free) {
+    /* heap room first: once a slot is taken nothing can fail */
+    if ((rc = tn__heap_reserve(loop)) != 0) return rc;
+    if (loop->timer_free) {
+        slot = loop->timer_free - 1;
+        t = &loop->timers[slot];
+        loop->timer_free = t->next_free;
+        t->next_free = 0;
+    } else {
         if (loop->ntimers >= 0xfffffff0u) return TN_ENOMEM;
         rc = tn__grow(loop->a, (void **)&loop->timers, &loop->timers_cap, loop->ntimers + 1, sizeof(tn__timer));
         if (rc != 0) return rc;
         slot = (uint32_t)loop->ntimers++;
-        memset(&loop->timers[slot], 0, sizeof(tn__timer));
-        loop->timers[slot].gen = 1;
-        loop->timers[slot].next_free = loop->timer_free;
-        loop->timer_free = slot + 1;
+        t = &loop->timers[slot];
+        memset(t, 0, sizeof *t);
+        t->gen = 1;
     }
-    slot = loop->timer_free - 1;
-    t = &loop->timers[slot];
     t->when = when;
     t->interval = interval;
-    if ((rc = tn__heap_push(loop, slot)) != 0) return rc;   /* the slot stays free */
     t->cb = cb;
     t->user = user;
-    loop->timer_free = t->next_free;
-    t->next_free = 0;
-    if (out) *out = tn__timer_id(loop, slot);
+    tn__heap_insert(loop, slot);
+    if (out) *out = tn__timer_id(t, slot);
     return TN_OK;
 }
 
@@ -7563,10 +7563,12 @@ TN__PRIVATE void tn__timer_rearm(tn_loop *loop, uint32_t slot) {
     if (next <= loop->now) next += ((loop->now - next) / t->interval + 1) * t->interval;
     t->when = next;
     t->firing = 0;
-    if (tn__heap_push(loop, slot) != 0) {
+    if (tn__heap_reserve(loop) != 0) {
         TN__LLOG(loop, TN_LOG_ERROR, TN_ENOMEM, "periodic timer dropped: out of memory");
         tn__timer_release(loop, slot, 0);
+        return;
     }
+    tn__heap_insert(loop, slot);
 }
 
 TN_API int tn_loop_call_at(tn_loop *loop, uint64_t when_ms, tn_cb cb, void *user, tn_timer_id *out) {
@@ -7674,35 +7676,35 @@ TN__PRIVATE void tn__loop_release(tn_loop *loop) {
     tn__net_cleanup();
 }
 
-/* The options with their defaults; a is the resolved allocator (tn__allocator_resolve). */
-TN__PRIVATE void tn__loop_opts_resolve(const tn_loop_opts *in, const tn_allocator *a, tn_loop_opts *o) {
+/* The options with their defaults (the allocator resolved by tn__allocator_resolve). */
+TN__PRIVATE int tn__loop_opts_resolve(const tn_loop_opts *in, tn_loop_opts *o) {
     memset(o, 0, sizeof *o);
     if (in) *o = *in;
-    o->allocator = *a;
     o->max_deferred_per_iter = TN__DEF(o->max_deferred_per_iter, TORNADO_MAX_DEFERRED_PER_ITER);
     if (o->max_deferred_per_iter < 1) o->max_deferred_per_iter = 1;
     o->logger.level = TN__DEF(o->logger.level, TN_LOG_INFO);
+    return tn__allocator_resolve(&o->allocator, &o->allocator);
 }
 
 TN_API int tn_loop_new(const tn_loop_opts *opts, tn_loop **out) {
-    tn_allocator a;
+    tn_loop_opts o;
     tn_loop *loop;
     int rc;
     if (!out) return TN_EINVAL;
     *out = NULL;
-    if ((rc = tn__allocator_resolve(opts ? &opts->allocator : NULL, &a)) != 0) return rc;
-    loop = (tn_loop *)tn__calloc(&a, sizeof *loop);
+    if ((rc = tn__loop_opts_resolve(opts, &o)) != 0) return rc;
+    loop = (tn_loop *)tn__calloc(&o.allocator, sizeof *loop);
     if (!loop) return TN_ENOMEM;
-    tn__loop_opts_resolve(opts, &a, &loop->opts);
+    loop->opts = o;
     loop->a = &loop->opts.allocator;
     loop->wake_fd[0] = loop->wake_fd[1] = TN_INVALID_SOCKET;
     if ((rc = tn__net_startup()) != 0) {   /* WSAStartup on Windows: the loop owns a reference */
-        tn__free(&a, loop);
+        tn__free(&o.allocator, loop);
         return rc;
     }
     if ((rc = tn__mutex_init(&loop->post_lock)) != 0) {
         tn__net_cleanup();
-        tn__free(&a, loop);
+        tn__free(&o.allocator, loop);
         return rc;
     }
     /* from here tn__loop_release undoes what was done (the poller's state included) */
