@@ -5984,9 +5984,7 @@ TN__PRIVATE void tn__ignore_sigpipe_once(void) {
         struct sigaction sa;
         done = 1;
         if (sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL) {
-            memset(&sa, 0, sizeof sa);
-            sa.sa_handler = SIG_IGN;
-            sigemptyset(&sa.sa_mask);
+            sa.sa_handler = SIG_IGN;   /* (the mask and flags as they were: ignored for SIG_IGN) */
             (void)sigaction(SIGPIPE, &sa, NULL);
         }
     }
@@ -6716,6 +6714,13 @@ TN__PRIVATE void tn__buf_w_u64(tn__buf_w *w, uint64_t v) {
 
 /* (the private types shared with the modules above are in internal.h) */
 
+/* Cold helpers called from more than one place: one copy, not one inlined into each. */
+#if defined(__GNUC__) || defined(__clang__)
+#  define TN__LOOP_NOINLINE static __attribute__((noinline, unused))
+#else
+#  define TN__LOOP_NOINLINE TN__PRIVATE
+#endif
+
 
 
 /* The fd table: one watcher per slot. POSIX and lwIP: the slot is the fd (small dense
@@ -6892,8 +6897,9 @@ TN__PRIVATE void tn__loop_block_give(tn_loop *loop, char *p) {
     loop->nblocks++;
 }
 
-/* Free the spare blocks beyond TN__LOOP_BLOCKS_KEEP (a poll wait found nothing to do). */
-TN__PRIVATE void tn__loop_blocks_trim(tn_loop *loop, size_t keep) {
+/* Free the spare blocks beyond keep (a poll wait found nothing to do; the loop's release).
+   Off the request path, so one copy serves both callers. */
+TN__LOOP_NOINLINE void tn__loop_blocks_trim(tn_loop *loop, size_t keep) {
     while (loop->nblocks > keep) {
         char *p = loop->blocks;
         memcpy(&loop->blocks, p, sizeof loop->blocks);
@@ -7654,25 +7660,23 @@ TN__PRIVATE void tn__loop_close_wake(tn_loop *loop) {
 }
 
 TN__PRIVATE void tn__loop_release(tn_loop *loop) {
-    tn_allocator a = loop->opts.allocator;
+    const tn_allocator *a = loop->a;
+    int i;
     tn__loop_close_wake(loop);
     tn__poll_free(loop);
     tn__mutex_destroy(&loop->post_lock);
-    tn__free(&a, loop->fds);
+    tn__free(a, loop->fds);
 #if TN__FD_MAP
-    tn__free(&a, loop->fdmap);
+    tn__free(a, loop->fdmap);
 #endif
-    tn__free(&a, loop->fired);
-    tn__free(&a, loop->dirty);
-    tn__free(&a, loop->timers);
-    tn__free(&a, loop->heap);
-    tn__free(&a, loop->scratch);
+    tn__free(a, loop->fired);
+    tn__free(a, loop->dirty);
+    tn__free(a, loop->timers);
+    tn__free(a, loop->heap);
+    tn__free(a, loop->scratch);
     tn__loop_blocks_trim(loop, 0);
-    {
-        int i;
-        for (i = 0; i < TN__LOOP_SLOTS_HEAP; i++) tn__free(&a, loop->slots[i]);
-    }
-    tn__free(&a, loop);
+    for (i = 0; i < TN__LOOP_SLOTS_HEAP; i++) tn__free(a, loop->slots[i]);
+    tn__free(a, loop);   /* (tn__free reads the allocator, which the loop holds, before the call) */
     tn__net_cleanup();
 }
 
@@ -8216,7 +8220,7 @@ TN__PRIVATE int tn__net_parse_port(const char *s, size_t n, int *port) {
 /* The one host:port splitter (the resolver, url.c's authority and Host checks use it). */
 TN_API int tn_split_host_port(tn_str netloc, tn_str *host, int *port) {
     const char *s = netloc.ptr;
-    size_t n = netloc.len, i, colons = 0, last = 0;
+    size_t n = netloc.len, i, colons = 0, colon = n;   /* colon: where the port's ':' is (n: none) */
     tn_str h;
     int p = -1, rc;
     h.ptr = s;
@@ -8228,16 +8232,15 @@ TN_API int tn_split_host_port(tn_str netloc, tn_str *host, int *port) {
         h = tn_str_make(s + 1, i - 1);
         if (i + 1 < n) {
             if (s[i + 1] != ':') return TN_EBAD_URL;
-            if ((rc = tn__net_parse_port(s + i + 2, n - i - 2, &p)) != 0) return rc;
+            colon = i + 1;
         }
     } else {
         for (i = 0; i < n; i++)
-            if (s[i] == ':') { colons++; last = i; }
-        if (colons == 1) {
-            h = tn_str_make(s, last);
-            if ((rc = tn__net_parse_port(s + last + 1, n - last - 1, &p)) != 0) return rc;
-        }
+            if (s[i] == ':') { colons++; h.len = i; }
+        if (colons != 1) h.len = n;
+        else colon = h.len;
     }
+    if (colon < n && (rc = tn__net_parse_port(s + colon + 1, n - colon - 1, &p)) != 0) return rc;
     if (host) *host = h;
     if (port) *port = p;
     return TN_OK;
@@ -11307,9 +11310,9 @@ TN__PRIVATE void tn__tcp_srv_on_accept(tn_loop *loop, tn_socket lfd, int events,
         if (rc != TN_OK) {
             /* out of fds or memory: pause instead of spinning on a level-triggered fd */
             TN__LLOG(loop, TN_LOG_WARN, rc, "accept failed; pausing %d ms", TN__ACCEPT_RETRY_MS);
-            tn__tcp_srv_set_accepting(srv, 0);
-            if (tn_loop_call_later(loop, TN__ACCEPT_RETRY_MS, tn__tcp_srv_retry, srv, &srv->retry_timer) != 0)
-                tn__tcp_srv_set_accepting(srv, 1);
+            /* (no timer, no pause: the retry runs from the loop, after this returns) */
+            tn__tcp_srv_set_accepting(
+                srv, tn_loop_call_later(loop, TN__ACCEPT_RETRY_MS, tn__tcp_srv_retry, srv, &srv->retry_timer) != 0);
             break;
         }
         rc = tn__stream_new_own_socket(loop, fd, &srv->opts.stream, TN__TCP_CONN_SIZE + srv->conn_extra, &s);

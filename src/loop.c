@@ -4,6 +4,13 @@
 
 /* (the private types shared with the modules above are in internal.h) */
 
+/* Cold helpers called from more than one place: one copy, not one inlined into each. */
+#if defined(__GNUC__) || defined(__clang__)
+#  define TN__LOOP_NOINLINE static __attribute__((noinline, unused))
+#else
+#  define TN__LOOP_NOINLINE TN__PRIVATE
+#endif
+
 
 
 /* The fd table: one watcher per slot. POSIX and lwIP: the slot is the fd (small dense
@@ -180,8 +187,9 @@ TN__PRIVATE void tn__loop_block_give(tn_loop *loop, char *p) {
     loop->nblocks++;
 }
 
-/* Free the spare blocks beyond TN__LOOP_BLOCKS_KEEP (a poll wait found nothing to do). */
-TN__PRIVATE void tn__loop_blocks_trim(tn_loop *loop, size_t keep) {
+/* Free the spare blocks beyond keep (a poll wait found nothing to do; the loop's release).
+   Off the request path, so one copy serves both callers. */
+TN__LOOP_NOINLINE void tn__loop_blocks_trim(tn_loop *loop, size_t keep) {
     while (loop->nblocks > keep) {
         char *p = loop->blocks;
         memcpy(&loop->blocks, p, sizeof loop->blocks);
@@ -942,25 +950,23 @@ TN__PRIVATE void tn__loop_close_wake(tn_loop *loop) {
 }
 
 TN__PRIVATE void tn__loop_release(tn_loop *loop) {
-    tn_allocator a = loop->opts.allocator;
+    const tn_allocator *a = loop->a;
+    int i;
     tn__loop_close_wake(loop);
     tn__poll_free(loop);
     tn__mutex_destroy(&loop->post_lock);
-    tn__free(&a, loop->fds);
+    tn__free(a, loop->fds);
 #if TN__FD_MAP
-    tn__free(&a, loop->fdmap);
+    tn__free(a, loop->fdmap);
 #endif
-    tn__free(&a, loop->fired);
-    tn__free(&a, loop->dirty);
-    tn__free(&a, loop->timers);
-    tn__free(&a, loop->heap);
-    tn__free(&a, loop->scratch);
+    tn__free(a, loop->fired);
+    tn__free(a, loop->dirty);
+    tn__free(a, loop->timers);
+    tn__free(a, loop->heap);
+    tn__free(a, loop->scratch);
     tn__loop_blocks_trim(loop, 0);
-    {
-        int i;
-        for (i = 0; i < TN__LOOP_SLOTS_HEAP; i++) tn__free(&a, loop->slots[i]);
-    }
-    tn__free(&a, loop);
+    for (i = 0; i < TN__LOOP_SLOTS_HEAP; i++) tn__free(a, loop->slots[i]);
+    tn__free(a, loop);   /* (tn__free reads the allocator, which the loop holds, before the call) */
     tn__net_cleanup();
 }
 

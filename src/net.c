@@ -31,7 +31,7 @@ TN__PRIVATE int tn__net_parse_port(const char *s, size_t n, int *port) {
 /* The one host:port splitter (the resolver, url.c's authority and Host checks use it). */
 TN_API int tn_split_host_port(tn_str netloc, tn_str *host, int *port) {
     const char *s = netloc.ptr;
-    size_t n = netloc.len, i, colons = 0, last = 0;
+    size_t n = netloc.len, i, colons = 0, colon = n;   /* colon: where the port's ':' is (n: none) */
     tn_str h;
     int p = -1, rc;
     h.ptr = s;
@@ -43,16 +43,15 @@ TN_API int tn_split_host_port(tn_str netloc, tn_str *host, int *port) {
         h = tn_str_make(s + 1, i - 1);
         if (i + 1 < n) {
             if (s[i + 1] != ':') return TN_EBAD_URL;
-            if ((rc = tn__net_parse_port(s + i + 2, n - i - 2, &p)) != 0) return rc;
+            colon = i + 1;
         }
     } else {
         for (i = 0; i < n; i++)
-            if (s[i] == ':') { colons++; last = i; }
-        if (colons == 1) {
-            h = tn_str_make(s, last);
-            if ((rc = tn__net_parse_port(s + last + 1, n - last - 1, &p)) != 0) return rc;
-        }
+            if (s[i] == ':') { colons++; h.len = i; }
+        if (colons != 1) h.len = n;
+        else colon = h.len;
     }
+    if (colon < n && (rc = tn__net_parse_port(s + colon + 1, n - colon - 1, &p)) != 0) return rc;
     if (host) *host = h;
     if (port) *port = p;
     return TN_OK;
