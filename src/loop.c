@@ -1010,7 +1010,7 @@ TN_API int tn_loop_new(const tn_loop_opts *opts, tn_loop **out) {
         tn__loop_release(loop);
         return rc;
     }
-    loop->now = tn__loop_clock(loop);
+    (void)tn_loop_update_time(loop);   /* (now was 0) */
     *out = loop;
     return TN_OK;
 }
