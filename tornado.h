@@ -6362,11 +6362,9 @@ TN__PRIVATE const tn_allocator *tn__libc(void) {
 }
 
 TN__PRIVATE int tn__allocator_resolve(const tn_allocator *in, tn_allocator *out) {
-    if (in == NULL || (!in->alloc && !in->realloc && !in->free)) {
-        *out = *tn__libc();
-        return TN_OK;
-    }
-    if (!in->alloc || !in->realloc || !in->free) return TN_EINVAL;
+    int missing = in ? !in->alloc + !in->realloc + !in->free : 3;   /* all three or none */
+    if (missing == 3) in = tn__libc();
+    else if (missing) return TN_EINVAL;
     *out = *in;
     return TN_OK;
 }
@@ -6954,24 +6952,21 @@ TN__PRIVATE int tn__handle_close(tn__handle *h) {
 /* The closing phase: finalise every closed handle with no queued deferred node. Handles
    closed by a finalizer are handled in the same phase; ones still waiting stay queued. */
 TN__PRIVATE int tn__loop_run_closing(tn_loop *loop) {
-    tn__handle *h, *waiting_head = NULL, *waiting_tail = NULL;
+    tn__handle **pp = &loop->closing_head, *h, *prev = NULL;
     int n = 0;
-    while ((h = loop->closing_head) != NULL) {
-        loop->closing_head = h->next;
-        if (!loop->closing_head) loop->closing_tail = NULL;
-        h->next = NULL;
-        if (h->pending > 0) {
-            if (waiting_tail) waiting_tail->next = h;
-            else waiting_head = h;
-            waiting_tail = h;
+    while ((h = *pp) != NULL) {
+        if (h->pending > 0) {   /* stays queued */
+            prev = h;
+            pp = &h->next;
             continue;
         }
+        *pp = h->next;
+        if (loop->closing_tail == h) loop->closing_tail = prev;
+        h->next = NULL;
         loop->live_count--;
-        h->type->finalize(h);   /* frees h */
+        h->type->finalize(h);   /* frees h; a handle it closes joins the queue's end */
         n++;
     }
-    loop->closing_head = waiting_head;
-    loop->closing_tail = waiting_tail;
     return n;
 }
 
@@ -7342,23 +7337,22 @@ TN__PRIVATE void tn__loop_flush_dirty(tn_loop *loop) {
     size_t i, kept = 0;
     for (i = 0; i < loop->ndirty; i++) {
         int slot = loop->dirty[i];
-        tn__fdw *w;
-        if ((size_t)slot >= loop->nfds) continue;
-        w = &loop->fds[slot];
-        if (!w->active || !w->dirty) continue;
+        tn__fdw *w = &loop->fds[slot];   /* (the table never shrinks) */
+        if (!w->dirty) continue;   /* (a released watcher's slot is zeroed: dirty means active) */
         w->dirty = 0;
         if (tn__loop_sync_fd(loop, slot, w) != TN_OK && w->events) loop->dirty[kept++] = slot;
     }
     loop->ndirty = kept;
 }
 
-/* After the wait: refused watchers get TN_EV_ERROR, so their owners hear of it. */
+/* After the wait: refused watchers get TN_EV_ERROR, so their owners hear of it. (The flush
+   kept active watchers with interest only, and no callback ran since.) */
 TN__PRIVATE int tn__loop_report_refused(tn_loop *loop, int nfired) {
     size_t i;
     for (i = 0; i < loop->ndirty; i++) {
         int slot = loop->dirty[i];
         tn__fdw *w = &loop->fds[slot];
-        if (w->active && w->events && tn__loop_fired_reserve(loop, (size_t)nfired + 1) == TN_OK) {
+        if (tn__loop_fired_reserve(loop, (size_t)nfired + 1) == TN_OK) {
             loop->fired[nfired].slot = slot;
             loop->fired[nfired].events = TN_EV_ERROR | w->events;
             nfired++;
@@ -7502,18 +7496,14 @@ TN__PRIVATE void tn__heap_insert(tn_loop *loop, uint32_t slot) {
     h[pos] = e;
 }
 
-/* Free a slot; queued is 1 when its heap entry is still in the heap (it becomes stale). */
-TN__PRIVATE void tn__timer_release(tn_loop *loop, uint32_t slot, int queued) {
+/* Free a slot (generation bumped: its id and any heap entry of it go stale). */
+TN__PRIVATE void tn__timer_release(tn_loop *loop, uint32_t slot) {
     tn__timer *t = &loop->timers[slot];
     t->gen++;
     t->cb = NULL;
     t->firing = t->cancelled = 0;
     t->next_free = loop->timer_free;
     loop->timer_free = slot + 1;
-    if (queued) {
-        loop->heap_stale++;
-        tn__heap_compact(loop);
-    }
 }
 
 TN__PRIVATE tn_timer_id tn__timer_id(const tn__timer *t, uint32_t slot) {
@@ -7571,7 +7561,7 @@ TN__PRIVATE void tn__timer_rearm(tn_loop *loop, uint32_t slot) {
     t->firing = 0;
     if (tn__heap_reserve(loop) != 0) {
         TN__LLOG(loop, TN_LOG_ERROR, TN_ENOMEM, "periodic timer dropped: out of memory");
-        tn__timer_release(loop, slot, 0);
+        tn__timer_release(loop, slot);
         return;
     }
     tn__heap_insert(loop, slot);
@@ -7604,7 +7594,9 @@ TN_API int tn_loop_cancel(tn_loop *loop, tn_timer_id id) {
         t->cancelled = 1;
         return TN_OK;
     }
-    tn__timer_release(loop, (uint32_t)s, 1);
+    tn__timer_release(loop, (uint32_t)s);
+    loop->heap_stale++;   /* its heap entry stays, stale (a generation behind) */
+    tn__heap_compact(loop);
     return TN_OK;
 }
 
@@ -7635,7 +7627,7 @@ TN__PRIVATE int tn__loop_run_timers(tn_loop *loop) {
         t->cb(loop, t->user);
         t = &loop->timers[top.slot];   /* the callback may have grown the slot array */
         if (t->interval > 0 && !t->cancelled) loop->timer_rearm(loop, top.slot);
-        else tn__timer_release(loop, top.slot, 0);
+        else tn__timer_release(loop, top.slot);
     }
     return n;
 }
@@ -7957,10 +7949,11 @@ TN__PRIVATE void tn__poll_free(tn_loop *loop) {
     *tn__loop_backend(loop) = NULL;
 }
 
+/* TN_EV_READ and TN_EV_WRITE are epoll's bits (Tornado took its values from epoll): kept. */
+typedef char tn__epoll_bits_match[(int)EPOLLIN == (int)TN_EV_READ && (int)EPOLLOUT == (int)TN_EV_WRITE ? 1 : -1];
+
 TN__PRIVATE uint32_t tn__epoll_mask(int events) {
-    uint32_t m = 0;
-    if (events & TN_EV_READ) m |= (uint32_t)EPOLLIN;
-    if (events & TN_EV_WRITE) m |= (uint32_t)EPOLLOUT;
+    uint32_t m = (uint32_t)events & (uint32_t)(EPOLLIN | EPOLLOUT);
     if (events & TN__EV_RDHUP) m |= (uint32_t)EPOLLRDHUP;
     return m;
 }
@@ -8457,9 +8450,12 @@ TN__PRIVATE int tn__net_af(int family) {
    no lookup: a name is TN_ERESOLVE, and an empty host when passive the wildcard address of
    the family asked for. */
 TN__PRIVATE int tn__net_literal(const char *host, int port, int family, int passive, tn_addr *out) {
-    int wild = !host || !*host;
-    if (!TN__HAVE_GETADDRINFO && wild && passive) host = family == TN_AF_INET6 ? "::" : "0.0.0.0";
-    if (!host || !*host || tn_addr_from_ip(host, port, out) != TN_OK) return TN__HAVE_GETADDRINFO ? TN_ENOENT : TN_ERESOLVE;
+    int wild = !host || !*host, none = TN__HAVE_GETADDRINFO ? TN_ENOENT : TN_ERESOLVE;
+    if (wild) {
+        if (TN__HAVE_GETADDRINFO || !passive) return none;
+        host = family == TN_AF_INET6 ? "::" : "0.0.0.0";
+    }
+    if (tn_addr_from_ip(host, port, out) != TN_OK) return none;
     if (!wild && family != TN_AF_UNSPEC && family != tn_addr_family(out)) return TN_ERESOLVE;
     return TN_OK;
 }
@@ -11416,13 +11412,10 @@ TN_API int tn_tcp_server_listen(tn_tcp_server *srv, const char *host, int port) 
         return rc;
     }
     for (i = 0; i < n; i++) {   /* (tn_bind_sockets made them non-blocking, close-on-exec) */
-        if ((rc = tn__tcp_srv_add(srv, fds[i])) != 0) {
-            size_t j;
-            for (j = i; j < n; j++) tn__fd_close(fds[j]);
-            return rc;
-        }
+        if (rc == TN_OK) rc = tn__tcp_srv_add(srv, fds[i]);
+        if (rc != TN_OK) tn__fd_close(fds[i]);   /* the one refused and the rest: not watched */
     }
-    return TN_OK;
+    return rc;
 }
 
 TN_API int tn_tcp_server_listen_unix(tn_tcp_server *srv, const char *path, int mode) {

@@ -244,24 +244,21 @@ TN__PRIVATE int tn__handle_close(tn__handle *h) {
 /* The closing phase: finalise every closed handle with no queued deferred node. Handles
    closed by a finalizer are handled in the same phase; ones still waiting stay queued. */
 TN__PRIVATE int tn__loop_run_closing(tn_loop *loop) {
-    tn__handle *h, *waiting_head = NULL, *waiting_tail = NULL;
+    tn__handle **pp = &loop->closing_head, *h, *prev = NULL;
     int n = 0;
-    while ((h = loop->closing_head) != NULL) {
-        loop->closing_head = h->next;
-        if (!loop->closing_head) loop->closing_tail = NULL;
-        h->next = NULL;
-        if (h->pending > 0) {
-            if (waiting_tail) waiting_tail->next = h;
-            else waiting_head = h;
-            waiting_tail = h;
+    while ((h = *pp) != NULL) {
+        if (h->pending > 0) {   /* stays queued */
+            prev = h;
+            pp = &h->next;
             continue;
         }
+        *pp = h->next;
+        if (loop->closing_tail == h) loop->closing_tail = prev;
+        h->next = NULL;
         loop->live_count--;
-        h->type->finalize(h);   /* frees h */
+        h->type->finalize(h);   /* frees h; a handle it closes joins the queue's end */
         n++;
     }
-    loop->closing_head = waiting_head;
-    loop->closing_tail = waiting_tail;
     return n;
 }
 
@@ -632,23 +629,22 @@ TN__PRIVATE void tn__loop_flush_dirty(tn_loop *loop) {
     size_t i, kept = 0;
     for (i = 0; i < loop->ndirty; i++) {
         int slot = loop->dirty[i];
-        tn__fdw *w;
-        if ((size_t)slot >= loop->nfds) continue;
-        w = &loop->fds[slot];
-        if (!w->active || !w->dirty) continue;
+        tn__fdw *w = &loop->fds[slot];   /* (the table never shrinks) */
+        if (!w->dirty) continue;   /* (a released watcher's slot is zeroed: dirty means active) */
         w->dirty = 0;
         if (tn__loop_sync_fd(loop, slot, w) != TN_OK && w->events) loop->dirty[kept++] = slot;
     }
     loop->ndirty = kept;
 }
 
-/* After the wait: refused watchers get TN_EV_ERROR, so their owners hear of it. */
+/* After the wait: refused watchers get TN_EV_ERROR, so their owners hear of it. (The flush
+   kept active watchers with interest only, and no callback ran since.) */
 TN__PRIVATE int tn__loop_report_refused(tn_loop *loop, int nfired) {
     size_t i;
     for (i = 0; i < loop->ndirty; i++) {
         int slot = loop->dirty[i];
         tn__fdw *w = &loop->fds[slot];
-        if (w->active && w->events && tn__loop_fired_reserve(loop, (size_t)nfired + 1) == TN_OK) {
+        if (tn__loop_fired_reserve(loop, (size_t)nfired + 1) == TN_OK) {
             loop->fired[nfired].slot = slot;
             loop->fired[nfired].events = TN_EV_ERROR | w->events;
             nfired++;
@@ -792,18 +788,14 @@ TN__PRIVATE void tn__heap_insert(tn_loop *loop, uint32_t slot) {
     h[pos] = e;
 }
 
-/* Free a slot; queued is 1 when its heap entry is still in the heap (it becomes stale). */
-TN__PRIVATE void tn__timer_release(tn_loop *loop, uint32_t slot, int queued) {
+/* Free a slot (generation bumped: its id and any heap entry of it go stale). */
+TN__PRIVATE void tn__timer_release(tn_loop *loop, uint32_t slot) {
     tn__timer *t = &loop->timers[slot];
     t->gen++;
     t->cb = NULL;
     t->firing = t->cancelled = 0;
     t->next_free = loop->timer_free;
     loop->timer_free = slot + 1;
-    if (queued) {
-        loop->heap_stale++;
-        tn__heap_compact(loop);
-    }
 }
 
 TN__PRIVATE tn_timer_id tn__timer_id(const tn__timer *t, uint32_t slot) {
@@ -861,7 +853,7 @@ TN__PRIVATE void tn__timer_rearm(tn_loop *loop, uint32_t slot) {
     t->firing = 0;
     if (tn__heap_reserve(loop) != 0) {
         TN__LLOG(loop, TN_LOG_ERROR, TN_ENOMEM, "periodic timer dropped: out of memory");
-        tn__timer_release(loop, slot, 0);
+        tn__timer_release(loop, slot);
         return;
     }
     tn__heap_insert(loop, slot);
@@ -894,7 +886,9 @@ TN_API int tn_loop_cancel(tn_loop *loop, tn_timer_id id) {
         t->cancelled = 1;
         return TN_OK;
     }
-    tn__timer_release(loop, (uint32_t)s, 1);
+    tn__timer_release(loop, (uint32_t)s);
+    loop->heap_stale++;   /* its heap entry stays, stale (a generation behind) */
+    tn__heap_compact(loop);
     return TN_OK;
 }
 
@@ -925,7 +919,7 @@ TN__PRIVATE int tn__loop_run_timers(tn_loop *loop) {
         t->cb(loop, t->user);
         t = &loop->timers[top.slot];   /* the callback may have grown the slot array */
         if (t->interval > 0 && !t->cancelled) loop->timer_rearm(loop, top.slot);
-        else tn__timer_release(loop, top.slot, 0);
+        else tn__timer_release(loop, top.slot);
     }
     return n;
 }

@@ -268,9 +268,12 @@ TN__PRIVATE int tn__net_af(int family) {
    no lookup: a name is TN_ERESOLVE, and an empty host when passive the wildcard address of
    the family asked for. */
 TN__PRIVATE int tn__net_literal(const char *host, int port, int family, int passive, tn_addr *out) {
-    int wild = !host || !*host;
-    if (!TN__HAVE_GETADDRINFO && wild && passive) host = family == TN_AF_INET6 ? "::" : "0.0.0.0";
-    if (!host || !*host || tn_addr_from_ip(host, port, out) != TN_OK) return TN__HAVE_GETADDRINFO ? TN_ENOENT : TN_ERESOLVE;
+    int wild = !host || !*host, none = TN__HAVE_GETADDRINFO ? TN_ENOENT : TN_ERESOLVE;
+    if (wild) {
+        if (TN__HAVE_GETADDRINFO || !passive) return none;
+        host = family == TN_AF_INET6 ? "::" : "0.0.0.0";
+    }
+    if (tn_addr_from_ip(host, port, out) != TN_OK) return none;
     if (!wild && family != TN_AF_UNSPEC && family != tn_addr_family(out)) return TN_ERESOLVE;
     return TN_OK;
 }

@@ -215,13 +215,10 @@ TN_API int tn_tcp_server_listen(tn_tcp_server *srv, const char *host, int port) 
         return rc;
     }
     for (i = 0; i < n; i++) {   /* (tn_bind_sockets made them non-blocking, close-on-exec) */
-        if ((rc = tn__tcp_srv_add(srv, fds[i])) != 0) {
-            size_t j;
-            for (j = i; j < n; j++) tn__fd_close(fds[j]);
-            return rc;
-        }
+        if (rc == TN_OK) rc = tn__tcp_srv_add(srv, fds[i]);
+        if (rc != TN_OK) tn__fd_close(fds[i]);   /* the one refused and the rest: not watched */
     }
-    return TN_OK;
+    return rc;
 }
 
 TN_API int tn_tcp_server_listen_unix(tn_tcp_server *srv, const char *path, int mode) {
