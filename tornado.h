@@ -7414,11 +7414,11 @@ TN__PRIVATE int tn__loop_dispatch_io(tn_loop *loop, int nfired) {
     int i, n = 0;
     for (i = 0; i < nfired; i++) {
         int slot = loop->fired[i].slot, ev = loop->fired[i].events, mask;
-        tn__fdw *w = (size_t)slot < loop->nfds && loop->fds[slot].active ? &loop->fds[slot] : NULL;
+        tn__fdw *w = &loop->fds[slot];   /* (a slot once registered: the table never shrinks) */
         /* re-check: an earlier callback may have removed this watcher, or removed it and
            added a new one on a reused fd number or slot (which must not see these stale
            events) */
-        if (!w || w->iter_added == (uint32_t)loop->iter) continue;
+        if (!w->active || w->iter_added == (uint32_t)loop->iter) continue;
         mask = ev & w->events;
         if ((ev & TN_EV_ERROR) && w->events) mask |= TN_EV_ERROR;
         if (!mask) continue;
@@ -7479,14 +7479,14 @@ TN__PRIVATE int tn__heap_reserve(tn_loop *loop) {
     return tn__grow(loop->a, (void **)&loop->heap, &loop->heap_cap, loop->heap_len + 1, sizeof(tn__heapent));
 }
 
-/* Queue the timer in slot (room made by tn__heap_reserve): sift its entry up from the end. */
-TN__PRIVATE void tn__heap_insert(tn_loop *loop, uint32_t slot) {
+/* Queue the timer t, in slot (room made by tn__heap_reserve): sift its entry up from the end. */
+TN__PRIVATE void tn__heap_insert(tn_loop *loop, const tn__timer *t, uint32_t slot) {
     tn__heapent e, *h = loop->heap;
     size_t pos = loop->heap_len++;
-    e.when = loop->timers[slot].when;
+    e.when = t->when;
     e.seq = loop->timer_seq++;
     e.slot = slot;
-    e.gen = loop->timers[slot].gen;
+    e.gen = t->gen;
     while (pos > 0) {
         size_t parent = (pos - 1) / 2;
         if (!tn__heap_less(&e, &h[parent])) break;
@@ -7545,7 +7545,7 @@ TN__PRIVATE int tn__timer_add(tn_loop *loop, uint64_t when, uint64_t interval, t
     t->interval = interval;
     t->cb = cb;
     t->user = user;
-    tn__heap_insert(loop, slot);
+    tn__heap_insert(loop, t, slot);
     if (out) *out = tn__timer_id(t, slot);
     return TN_OK;
 }
@@ -7564,7 +7564,7 @@ TN__PRIVATE void tn__timer_rearm(tn_loop *loop, uint32_t slot) {
         tn__timer_release(loop, slot);
         return;
     }
-    tn__heap_insert(loop, slot);
+    tn__heap_insert(loop, t, slot);
 }
 
 TN_API int tn_loop_call_at(tn_loop *loop, uint64_t when_ms, tn_cb cb, void *user, tn_timer_id *out) {
