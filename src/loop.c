@@ -545,37 +545,35 @@ TN__PRIVATE int tn__loop_slot_find(const tn_loop *loop, tn_socket fd) {
 #endif
 }
 
-/* A zeroed, inactive watcher for fd (its slot in *slot), or NULL when out of memory. */
-TN__PRIVATE tn__fdw *tn__loop_slot_new(tn_loop *loop, tn_socket fd, int *slot) {
+/* The slot of a zeroed, inactive watcher for fd, or -1 when out of memory. */
+TN__PRIVATE int tn__loop_slot_new(tn_loop *loop, tn_socket fd) {
 #if TN__FD_MAP
     int k;
-    if (tn__fdmap_reserve(loop) != TN_OK) return NULL;
+    if (tn__fdmap_reserve(loop) != TN_OK) return -1;
     if (loop->fd_free) {
         k = loop->fd_free - 1;
         loop->fd_free = loop->fds[k].next_free;
     } else {
         if (loop->nfds >= (size_t)INT_MAX ||
             tn__grow(loop->a, (void **)&loop->fds, &loop->fds_cap, loop->nfds + 1, sizeof(tn__fdw)) != 0)
-            return NULL;
+            return -1;
         k = (int)loop->nfds++;
     }
     memset(&loop->fds[k], 0, sizeof loop->fds[k]);
     loop->fds[k].fd = fd;
     tn__fdmap_put(loop, k);
-    *slot = k;
-    return &loop->fds[k];
+    return k;
 #else
     if ((size_t)fd >= loop->nfds) {
         /* zero only up to this fd: capacity beyond the highest fd seen stays untouched
            (not resident) until used */
         if (tn__grow(loop->a, (void **)&loop->fds, &loop->fds_cap, (size_t)fd + 1, sizeof(tn__fdw)) != 0)
-            return NULL;
+            return -1;
         memset(loop->fds + loop->nfds, 0, ((size_t)fd + 1 - loop->nfds) * sizeof(tn__fdw));
         loop->nfds = (size_t)fd + 1;
     }
     /* (zeroed already: an unused slot is zeroed when the table grows and when released) */
-    *slot = (int)fd;
-    return &loop->fds[fd];
+    return (int)fd;
 #endif
 }
 
@@ -662,7 +660,8 @@ TN__PRIVATE int tn__loop_add_fd(tn_loop *loop, tn_socket fd, int events, tn_fd_c
     if (fd < 0) return TN_EINVAL;
 #endif
     if (tn__loop_fdw(loop, fd) >= 0) return TN_EEXIST;
-    if (!(w = tn__loop_slot_new(loop, fd, &slot))) return TN_ENOMEM;
+    if ((slot = tn__loop_slot_new(loop, fd)) < 0) return TN_ENOMEM;
+    w = &loop->fds[slot];
     w->events = (unsigned char)(events & TN__EV_INTEREST);
     if ((rc = tn__loop_sync_fd(loop, slot, w)) != 0) {   /* report EBADF etc. now */
         tn__loop_slot_release(loop, slot);
