@@ -98,11 +98,9 @@ TN__PRIVATE const tn_allocator *tn__libc(void) {
 }
 
 TN__PRIVATE int tn__allocator_resolve(const tn_allocator *in, tn_allocator *out) {
-    if (in == NULL || (!in->alloc && !in->realloc && !in->free)) {
-        *out = *tn__libc();
-        return TN_OK;
-    }
-    if (!in->alloc || !in->realloc || !in->free) return TN_EINVAL;
+    int missing = in ? !in->alloc + !in->realloc + !in->free : 3;   /* all three or none */
+    if (missing == 3) in = tn__libc();
+    else if (missing) return TN_EINVAL;
     *out = *in;
     return TN_OK;
 }

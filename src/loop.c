@@ -4,6 +4,13 @@
 
 /* (the private types shared with the modules above are in internal.h) */
 
+/* Cold helpers called from more than one place: one copy, not one inlined into each. */
+#if defined(__GNUC__) || defined(__clang__)
+#  define TN__LOOP_NOINLINE static __attribute__((noinline, unused))
+#else
+#  define TN__LOOP_NOINLINE TN__PRIVATE
+#endif
+
 
 
 /* The fd table: one watcher per slot. POSIX and lwIP: the slot is the fd (small dense
@@ -180,8 +187,9 @@ TN__PRIVATE void tn__loop_block_give(tn_loop *loop, char *p) {
     loop->nblocks++;
 }
 
-/* Free the spare blocks beyond TN__LOOP_BLOCKS_KEEP (a poll wait found nothing to do). */
-TN__PRIVATE void tn__loop_blocks_trim(tn_loop *loop, size_t keep) {
+/* Free the spare blocks beyond keep (a poll wait found nothing to do; the loop's release).
+   Off the request path, so one copy serves both callers. */
+TN__LOOP_NOINLINE void tn__loop_blocks_trim(tn_loop *loop, size_t keep) {
     while (loop->nblocks > keep) {
         char *p = loop->blocks;
         memcpy(&loop->blocks, p, sizeof loop->blocks);
@@ -236,24 +244,21 @@ TN__PRIVATE int tn__handle_close(tn__handle *h) {
 /* The closing phase: finalise every closed handle with no queued deferred node. Handles
    closed by a finalizer are handled in the same phase; ones still waiting stay queued. */
 TN__PRIVATE int tn__loop_run_closing(tn_loop *loop) {
-    tn__handle *h, *waiting_head = NULL, *waiting_tail = NULL;
+    tn__handle **pp = &loop->closing_head, *h, *prev = NULL;
     int n = 0;
-    while ((h = loop->closing_head) != NULL) {
-        loop->closing_head = h->next;
-        if (!loop->closing_head) loop->closing_tail = NULL;
-        h->next = NULL;
-        if (h->pending > 0) {
-            if (waiting_tail) waiting_tail->next = h;
-            else waiting_head = h;
-            waiting_tail = h;
+    while ((h = *pp) != NULL) {
+        if (h->pending > 0) {   /* stays queued */
+            prev = h;
+            pp = &h->next;
             continue;
         }
+        *pp = h->next;
+        if (loop->closing_tail == h) loop->closing_tail = prev;
+        h->next = NULL;
         loop->live_count--;
-        h->type->finalize(h);   /* frees h */
+        h->type->finalize(h);   /* frees h; a handle it closes joins the queue's end */
         n++;
     }
-    loop->closing_head = waiting_head;
-    loop->closing_tail = waiting_tail;
     return n;
 }
 
@@ -540,37 +545,35 @@ TN__PRIVATE int tn__loop_slot_find(const tn_loop *loop, tn_socket fd) {
 #endif
 }
 
-/* A zeroed, inactive watcher for fd (its slot in *slot), or NULL when out of memory. */
-TN__PRIVATE tn__fdw *tn__loop_slot_new(tn_loop *loop, tn_socket fd, int *slot) {
+/* The slot of a zeroed, inactive watcher for fd, or -1 when out of memory. */
+TN__PRIVATE int tn__loop_slot_new(tn_loop *loop, tn_socket fd) {
 #if TN__FD_MAP
     int k;
-    if (tn__fdmap_reserve(loop) != TN_OK) return NULL;
+    if (tn__fdmap_reserve(loop) != TN_OK) return -1;
     if (loop->fd_free) {
         k = loop->fd_free - 1;
         loop->fd_free = loop->fds[k].next_free;
     } else {
         if (loop->nfds >= (size_t)INT_MAX ||
             tn__grow(loop->a, (void **)&loop->fds, &loop->fds_cap, loop->nfds + 1, sizeof(tn__fdw)) != 0)
-            return NULL;
+            return -1;
         k = (int)loop->nfds++;
     }
     memset(&loop->fds[k], 0, sizeof loop->fds[k]);
     loop->fds[k].fd = fd;
     tn__fdmap_put(loop, k);
-    *slot = k;
-    return &loop->fds[k];
+    return k;
 #else
     if ((size_t)fd >= loop->nfds) {
         /* zero only up to this fd: capacity beyond the highest fd seen stays untouched
            (not resident) until used */
         if (tn__grow(loop->a, (void **)&loop->fds, &loop->fds_cap, (size_t)fd + 1, sizeof(tn__fdw)) != 0)
-            return NULL;
+            return -1;
         memset(loop->fds + loop->nfds, 0, ((size_t)fd + 1 - loop->nfds) * sizeof(tn__fdw));
         loop->nfds = (size_t)fd + 1;
     }
-    memset(&loop->fds[fd], 0, sizeof loop->fds[fd]);
-    *slot = (int)fd;
-    return &loop->fds[fd];
+    /* (zeroed already: an unused slot is zeroed when the table grows and when released) */
+    return (int)fd;
 #endif
 }
 
@@ -587,12 +590,10 @@ TN__PRIVATE void tn__loop_slot_release(tn_loop *loop, int slot) {
 #endif
 }
 
-/* The active watcher on fd (its slot in *slot), or NULL. */
-TN__PRIVATE tn__fdw *tn__loop_fdw(const tn_loop *loop, tn_socket fd, int *slot) {
+/* The slot of the active watcher on fd, or -1. */
+TN__PRIVATE int tn__loop_fdw(const tn_loop *loop, tn_socket fd) {
     int k = tn__loop_slot_find(loop, fd);
-    if (k < 0 || !loop->fds[k].active) return NULL;
-    *slot = k;
-    return &loop->fds[k];
+    return k >= 0 && loop->fds[k].active ? k : -1;
 }
 
 /* Bring the poller in line with a watcher's interest. Interest 0 takes the fd out of the
@@ -626,23 +627,22 @@ TN__PRIVATE void tn__loop_flush_dirty(tn_loop *loop) {
     size_t i, kept = 0;
     for (i = 0; i < loop->ndirty; i++) {
         int slot = loop->dirty[i];
-        tn__fdw *w;
-        if ((size_t)slot >= loop->nfds) continue;
-        w = &loop->fds[slot];
-        if (!w->active || !w->dirty) continue;
+        tn__fdw *w = &loop->fds[slot];   /* (the table never shrinks) */
+        if (!w->dirty) continue;   /* (a released watcher's slot is zeroed: dirty means active) */
         w->dirty = 0;
         if (tn__loop_sync_fd(loop, slot, w) != TN_OK && w->events) loop->dirty[kept++] = slot;
     }
     loop->ndirty = kept;
 }
 
-/* After the wait: refused watchers get TN_EV_ERROR, so their owners hear of it. */
+/* After the wait: refused watchers get TN_EV_ERROR, so their owners hear of it. (The flush
+   kept active watchers with interest only, and no callback ran since.) */
 TN__PRIVATE int tn__loop_report_refused(tn_loop *loop, int nfired) {
     size_t i;
     for (i = 0; i < loop->ndirty; i++) {
         int slot = loop->dirty[i];
         tn__fdw *w = &loop->fds[slot];
-        if (w->active && w->events && tn__loop_fired_reserve(loop, (size_t)nfired + 1) == TN_OK) {
+        if (tn__loop_fired_reserve(loop, (size_t)nfired + 1) == TN_OK) {
             loop->fired[nfired].slot = slot;
             loop->fired[nfired].events = TN_EV_ERROR | w->events;
             nfired++;
@@ -659,8 +659,9 @@ TN__PRIVATE int tn__loop_add_fd(tn_loop *loop, tn_socket fd, int events, tn_fd_c
 #if !TN__FD_MAP
     if (fd < 0) return TN_EINVAL;
 #endif
-    if (tn__loop_fdw(loop, fd, &slot)) return TN_EEXIST;
-    if (!(w = tn__loop_slot_new(loop, fd, &slot))) return TN_ENOMEM;
+    if (tn__loop_fdw(loop, fd) >= 0) return TN_EEXIST;
+    if ((slot = tn__loop_slot_new(loop, fd)) < 0) return TN_ENOMEM;
+    w = &loop->fds[slot];
     w->events = (unsigned char)(events & TN__EV_INTEREST);
     if ((rc = tn__loop_sync_fd(loop, slot, w)) != 0) {   /* report EBADF etc. now */
         tn__loop_slot_release(loop, slot);
@@ -681,17 +682,19 @@ TN_API int tn_loop_add_fd(tn_loop *loop, tn_socket fd, int events, tn_fd_cb cb, 
 }
 
 TN_API int tn_loop_update_fd(tn_loop *loop, tn_socket fd, int events) {
-    int slot = -1;
-    tn__fdw *w = loop ? tn__loop_fdw(loop, fd, &slot) : NULL;
-    if (!w) return TN_ENOENT;
+    int slot = loop ? tn__loop_fdw(loop, fd) : -1;
+    tn__fdw *w;
+    if (slot < 0) return TN_ENOENT;
+    w = &loop->fds[slot];
     w->events = (unsigned char)(events & TN__EV_INTEREST);
     return tn__loop_mark_dirty(loop, slot, w);
 }
 
 TN_API int tn_loop_remove_fd(tn_loop *loop, tn_socket fd) {
-    int slot = -1;
-    tn__fdw *w = loop ? tn__loop_fdw(loop, fd, &slot) : NULL;
-    if (!w) return TN_ENOENT;
+    int slot = loop ? tn__loop_fdw(loop, fd) : -1;
+    tn__fdw *w;
+    if (slot < 0) return TN_ENOENT;
+    w = &loop->fds[slot];
     if (w->backend_events) (void)tn__poll_del(loop, fd, slot);
     if (!w->internal) loop->user_fds--;
     tn__loop_slot_release(loop, slot);
@@ -702,11 +705,11 @@ TN__PRIVATE int tn__loop_dispatch_io(tn_loop *loop, int nfired) {
     int i, n = 0;
     for (i = 0; i < nfired; i++) {
         int slot = loop->fired[i].slot, ev = loop->fired[i].events, mask;
-        tn__fdw *w = (size_t)slot < loop->nfds && loop->fds[slot].active ? &loop->fds[slot] : NULL;
+        tn__fdw *w = &loop->fds[slot];   /* (a slot once registered: the table never shrinks) */
         /* re-check: an earlier callback may have removed this watcher, or removed it and
            added a new one on a reused fd number or slot (which must not see these stale
            events) */
-        if (!w || w->iter_added == (uint32_t)loop->iter) continue;
+        if (!w->active || w->iter_added == (uint32_t)loop->iter) continue;
         mask = ev & w->events;
         if ((ev & TN_EV_ERROR) && w->events) mask |= TN_EV_ERROR;
         if (!mask) continue;
@@ -719,17 +722,6 @@ TN__PRIVATE int tn__loop_dispatch_io(tn_loop *loop, int nfired) {
 /* ---- timers ---- */
 TN__PRIVATE int tn__heap_less(const tn__heapent *x, const tn__heapent *y) {
     return x->when < y->when || (x->when == y->when && x->seq < y->seq);
-}
-
-TN__PRIVATE void tn__heap_up(tn__heapent *h, size_t pos) {
-    tn__heapent e = h[pos];
-    while (pos > 0) {
-        size_t parent = (pos - 1) / 2;
-        if (!tn__heap_less(&e, &h[parent])) break;
-        h[pos] = h[parent];
-        pos = parent;
-    }
-    h[pos] = e;
 }
 
 TN__PRIVATE void tn__heap_down(tn__heapent *h, size_t len, size_t pos) {
@@ -773,35 +765,40 @@ TN__PRIVATE void tn__heap_compact(tn_loop *loop) {
     for (i = n / 2; i-- > 0;) tn__heap_down(loop->heap, n, i);
 }
 
-TN__PRIVATE int tn__heap_push(tn_loop *loop, uint32_t slot) {
-    tn__heapent *e;
-    int rc = tn__grow(loop->a, (void **)&loop->heap, &loop->heap_cap, loop->heap_len + 1, sizeof(tn__heapent));
-    if (rc != 0) return rc;
-    e = &loop->heap[loop->heap_len++];
-    e->when = loop->timers[slot].when;
-    e->seq = loop->timer_seq++;
-    e->slot = slot;
-    e->gen = loop->timers[slot].gen;
-    tn__heap_up(loop->heap, loop->heap_len - 1);
-    return TN_OK;
+/* Room for one more heap entry (tn__heap_insert then cannot fail). */
+TN__PRIVATE int tn__heap_reserve(tn_loop *loop) {
+    return tn__grow(loop->a, (void **)&loop->heap, &loop->heap_cap, loop->heap_len + 1, sizeof(tn__heapent));
 }
 
-/* Free a slot; queued is 1 when its heap entry is still in the heap (it becomes stale). */
-TN__PRIVATE void tn__timer_release(tn_loop *loop, uint32_t slot, int queued) {
+/* Queue the timer t, in slot (room made by tn__heap_reserve): sift its entry up from the end. */
+TN__PRIVATE void tn__heap_insert(tn_loop *loop, const tn__timer *t, uint32_t slot) {
+    tn__heapent e, *h = loop->heap;
+    size_t pos = loop->heap_len++;
+    e.when = t->when;
+    e.seq = loop->timer_seq++;
+    e.slot = slot;
+    e.gen = t->gen;
+    while (pos > 0) {
+        size_t parent = (pos - 1) / 2;
+        if (!tn__heap_less(&e, &h[parent])) break;
+        h[pos] = h[parent];
+        pos = parent;
+    }
+    h[pos] = e;
+}
+
+/* Free a slot (generation bumped: its id and any heap entry of it go stale). */
+TN__PRIVATE void tn__timer_release(tn_loop *loop, uint32_t slot) {
     tn__timer *t = &loop->timers[slot];
     t->gen++;
     t->cb = NULL;
     t->firing = t->cancelled = 0;
     t->next_free = loop->timer_free;
     loop->timer_free = slot + 1;
-    if (queued) {
-        loop->heap_stale++;
-        tn__heap_compact(loop);
-    }
 }
 
-TN__PRIVATE tn_timer_id tn__timer_id(const tn_loop *loop, uint32_t slot) {
-    return ((uint64_t)loop->timers[slot].gen << 32) | (uint64_t)(slot + 1);
+TN__PRIVATE tn_timer_id tn__timer_id(const tn__timer *t, uint32_t slot) {
+    return ((uint64_t)t->gen << 32) | (uint64_t)(slot + 1);
 }
 
 /* The slot of a live timer id, or -1. */
@@ -819,26 +816,28 @@ TN__PRIVATE int tn__timer_add(tn_loop *loop, uint64_t when, uint64_t interval, t
     tn__timer *t;
     int rc;
     if (!loop || !cb) return TN_EINVAL;
-    if (!loop->timer_free) {
+    /* heap room first: once a slot is taken nothing can fail */
+    if ((rc = tn__heap_reserve(loop)) != 0) return rc;
+    if (loop->timer_free) {
+        slot = loop->timer_free - 1;
+        t = &loop->timers[slot];
+        loop->timer_free = t->next_free;
+        t->next_free = 0;
+    } else {
         if (loop->ntimers >= 0xfffffff0u) return TN_ENOMEM;
         rc = tn__grow(loop->a, (void **)&loop->timers, &loop->timers_cap, loop->ntimers + 1, sizeof(tn__timer));
         if (rc != 0) return rc;
         slot = (uint32_t)loop->ntimers++;
-        memset(&loop->timers[slot], 0, sizeof(tn__timer));
-        loop->timers[slot].gen = 1;
-        loop->timers[slot].next_free = loop->timer_free;
-        loop->timer_free = slot + 1;
+        t = &loop->timers[slot];
+        memset(t, 0, sizeof *t);
+        t->gen = 1;
     }
-    slot = loop->timer_free - 1;
-    t = &loop->timers[slot];
     t->when = when;
     t->interval = interval;
-    if ((rc = tn__heap_push(loop, slot)) != 0) return rc;   /* the slot stays free */
     t->cb = cb;
     t->user = user;
-    loop->timer_free = t->next_free;
-    t->next_free = 0;
-    if (out) *out = tn__timer_id(loop, slot);
+    tn__heap_insert(loop, t, slot);
+    if (out) *out = tn__timer_id(t, slot);
     return TN_OK;
 }
 
@@ -851,10 +850,12 @@ TN__PRIVATE void tn__timer_rearm(tn_loop *loop, uint32_t slot) {
     if (next <= loop->now) next += ((loop->now - next) / t->interval + 1) * t->interval;
     t->when = next;
     t->firing = 0;
-    if (tn__heap_push(loop, slot) != 0) {
+    if (tn__heap_reserve(loop) != 0) {
         TN__LLOG(loop, TN_LOG_ERROR, TN_ENOMEM, "periodic timer dropped: out of memory");
-        tn__timer_release(loop, slot, 0);
+        tn__timer_release(loop, slot);
+        return;
     }
+    tn__heap_insert(loop, t, slot);
 }
 
 TN_API int tn_loop_call_at(tn_loop *loop, uint64_t when_ms, tn_cb cb, void *user, tn_timer_id *out) {
@@ -884,7 +885,9 @@ TN_API int tn_loop_cancel(tn_loop *loop, tn_timer_id id) {
         t->cancelled = 1;
         return TN_OK;
     }
-    tn__timer_release(loop, (uint32_t)s, 1);
+    tn__timer_release(loop, (uint32_t)s);
+    loop->heap_stale++;   /* its heap entry stays, stale (a generation behind) */
+    tn__heap_compact(loop);
     return TN_OK;
 }
 
@@ -915,7 +918,7 @@ TN__PRIVATE int tn__loop_run_timers(tn_loop *loop) {
         t->cb(loop, t->user);
         t = &loop->timers[top.slot];   /* the callback may have grown the slot array */
         if (t->interval > 0 && !t->cancelled) loop->timer_rearm(loop, top.slot);
-        else tn__timer_release(loop, top.slot, 0);
+        else tn__timer_release(loop, top.slot);
     }
     return n;
 }
@@ -940,57 +943,55 @@ TN__PRIVATE void tn__loop_close_wake(tn_loop *loop) {
 }
 
 TN__PRIVATE void tn__loop_release(tn_loop *loop) {
-    tn_allocator a = loop->opts.allocator;
+    const tn_allocator *a = loop->a;
+    int i;
     tn__loop_close_wake(loop);
     tn__poll_free(loop);
     tn__mutex_destroy(&loop->post_lock);
-    tn__free(&a, loop->fds);
+    tn__free(a, loop->fds);
 #if TN__FD_MAP
-    tn__free(&a, loop->fdmap);
+    tn__free(a, loop->fdmap);
 #endif
-    tn__free(&a, loop->fired);
-    tn__free(&a, loop->dirty);
-    tn__free(&a, loop->timers);
-    tn__free(&a, loop->heap);
-    tn__free(&a, loop->scratch);
+    tn__free(a, loop->fired);
+    tn__free(a, loop->dirty);
+    tn__free(a, loop->timers);
+    tn__free(a, loop->heap);
+    tn__free(a, loop->scratch);
     tn__loop_blocks_trim(loop, 0);
-    {
-        int i;
-        for (i = 0; i < TN__LOOP_SLOTS_HEAP; i++) tn__free(&a, loop->slots[i]);
-    }
-    tn__free(&a, loop);
+    for (i = 0; i < TN__LOOP_SLOTS_HEAP; i++) tn__free(a, loop->slots[i]);
+    tn__free(a, loop);   /* (tn__free reads the allocator, which the loop holds, before the call) */
     tn__net_cleanup();
 }
 
-/* The options with their defaults; a is the resolved allocator (tn__allocator_resolve). */
-TN__PRIVATE void tn__loop_opts_resolve(const tn_loop_opts *in, const tn_allocator *a, tn_loop_opts *o) {
+/* The options with their defaults (the allocator resolved by tn__allocator_resolve). */
+TN__PRIVATE int tn__loop_opts_resolve(const tn_loop_opts *in, tn_loop_opts *o) {
     memset(o, 0, sizeof *o);
     if (in) *o = *in;
-    o->allocator = *a;
     o->max_deferred_per_iter = TN__DEF(o->max_deferred_per_iter, TORNADO_MAX_DEFERRED_PER_ITER);
     if (o->max_deferred_per_iter < 1) o->max_deferred_per_iter = 1;
     o->logger.level = TN__DEF(o->logger.level, TN_LOG_INFO);
+    return tn__allocator_resolve(&o->allocator, &o->allocator);
 }
 
 TN_API int tn_loop_new(const tn_loop_opts *opts, tn_loop **out) {
-    tn_allocator a;
+    tn_loop_opts o;
     tn_loop *loop;
     int rc;
     if (!out) return TN_EINVAL;
     *out = NULL;
-    if ((rc = tn__allocator_resolve(opts ? &opts->allocator : NULL, &a)) != 0) return rc;
-    loop = (tn_loop *)tn__calloc(&a, sizeof *loop);
+    if ((rc = tn__loop_opts_resolve(opts, &o)) != 0) return rc;
+    loop = (tn_loop *)tn__calloc(&o.allocator, sizeof *loop);
     if (!loop) return TN_ENOMEM;
-    tn__loop_opts_resolve(opts, &a, &loop->opts);
+    loop->opts = o;
     loop->a = &loop->opts.allocator;
     loop->wake_fd[0] = loop->wake_fd[1] = TN_INVALID_SOCKET;
     if ((rc = tn__net_startup()) != 0) {   /* WSAStartup on Windows: the loop owns a reference */
-        tn__free(&a, loop);
+        tn__free(&o.allocator, loop);
         return rc;
     }
     if ((rc = tn__mutex_init(&loop->post_lock)) != 0) {
         tn__net_cleanup();
-        tn__free(&a, loop);
+        tn__free(&o.allocator, loop);
         return rc;
     }
     /* from here tn__loop_release undoes what was done (the poller's state included) */
@@ -1002,7 +1003,7 @@ TN_API int tn_loop_new(const tn_loop_opts *opts, tn_loop **out) {
         tn__loop_release(loop);
         return rc;
     }
-    loop->now = tn__loop_clock(loop);
+    (void)tn_loop_update_time(loop);   /* (now was 0) */
     *out = loop;
     return TN_OK;
 }

@@ -31,7 +31,7 @@ TN__PRIVATE int tn__net_parse_port(const char *s, size_t n, int *port) {
 /* The one host:port splitter (the resolver, url.c's authority and Host checks use it). */
 TN_API int tn_split_host_port(tn_str netloc, tn_str *host, int *port) {
     const char *s = netloc.ptr;
-    size_t n = netloc.len, i, colons = 0, last = 0;
+    size_t n = netloc.len, i, colons = 0, colon = n;   /* colon: where the port's ':' is (n: none) */
     tn_str h;
     int p = -1, rc;
     h.ptr = s;
@@ -43,16 +43,15 @@ TN_API int tn_split_host_port(tn_str netloc, tn_str *host, int *port) {
         h = tn_str_make(s + 1, i - 1);
         if (i + 1 < n) {
             if (s[i + 1] != ':') return TN_EBAD_URL;
-            if ((rc = tn__net_parse_port(s + i + 2, n - i - 2, &p)) != 0) return rc;
+            colon = i + 1;
         }
     } else {
         for (i = 0; i < n; i++)
-            if (s[i] == ':') { colons++; last = i; }
-        if (colons == 1) {
-            h = tn_str_make(s, last);
-            if ((rc = tn__net_parse_port(s + last + 1, n - last - 1, &p)) != 0) return rc;
-        }
+            if (s[i] == ':') { colons++; h.len = i; }
+        if (colons != 1) h.len = n;
+        else colon = h.len;
     }
+    if (colon < n && (rc = tn__net_parse_port(s + colon + 1, n - colon - 1, &p)) != 0) return rc;
     if (host) *host = h;
     if (port) *port = p;
     return TN_OK;
@@ -87,29 +86,33 @@ TN_API int tn_addr_set_port(tn_addr *a, int port) {
     }
 }
 
-/* The address family (AF_INET, AF_INET6) of an IP literal, its bytes in b; 0 if none. */
+/* The address family (AF_INET, AF_INET6) of an IP literal, its bytes in b; 0 if none. Only
+   an IPv6 literal has a ':', so one parse decides. */
 TN__PRIVATE int tn__net_pton(const char *ip, unsigned char b[16]) {
-    if (TN__OS(inet_pton)(AF_INET, ip, b) == 1) return AF_INET;
-    if (TN__OS(inet_pton)(AF_INET6, ip, b) == 1) return AF_INET6;
-    return 0;
+    const char *p = ip;
+    int fam;
+    while (*p && *p != ':') p++;
+    fam = *p ? AF_INET6 : AF_INET;
+    return TN__OS(inet_pton)(fam, ip, b) == 1 ? fam : 0;
 }
 
 TN_API int tn_addr_from_ip(const char *ip, int port, tn_addr *out) {
     unsigned char b[16];
     char tmp[65];
-    int fam;
+    int fam, bracketed;
     if (!ip || !out || port < 0 || port > 65535) return TN_EINVAL;
-    if (ip[0] == '[') {   /* "[::1]": at most 63 characters between the brackets */
-        size_t n = 0;
-        while (ip[n + 1] && n < sizeof tmp) {   /* (no strlen: an echo firmware would link it for this) */
+    if ((bracketed = ip[0] == '[') != 0) {   /* "[::1]": at most 63 characters between the brackets */
+        size_t n = 0;   /* (no strlen: an echo firmware would link it for this) */
+        do {
+            if (n == sizeof tmp) return TN_EINVAL;
             tmp[n] = ip[n + 1];
-            n++;
-        }
-        if (n < 2 || n >= sizeof tmp || tmp[n - 1] != ']' || !memchr(tmp, ':', n - 1)) return TN_EINVAL;
-        tmp[n - 1] = 0;
+        } while (tmp[n++]);
+        if (n < 2 || tmp[n - 2] != ']') return TN_EINVAL;   /* (n counts the NUL) */
+        tmp[n - 2] = 0;
         ip = tmp;
     }
-    if ((fam = tn__net_pton(ip, b)) == 0) return TN_EINVAL;
+    /* (brackets hold an IPv6 address only) */
+    if ((fam = tn__net_pton(ip, b)) == 0 || (bracketed && fam != AF_INET6)) return TN_EINVAL;
     memset(out, 0, sizeof *out);
     if (fam == AF_INET) {
         struct sockaddr_in *v4 = (struct sockaddr_in *)(void *)out->u.bytes;
@@ -265,9 +268,12 @@ TN__PRIVATE int tn__net_af(int family) {
    no lookup: a name is TN_ERESOLVE, and an empty host when passive the wildcard address of
    the family asked for. */
 TN__PRIVATE int tn__net_literal(const char *host, int port, int family, int passive, tn_addr *out) {
-    int wild = !host || !*host;
-    if (!TN__HAVE_GETADDRINFO && wild && passive) host = family == TN_AF_INET6 ? "::" : "0.0.0.0";
-    if (!host || !*host || tn_addr_from_ip(host, port, out) != TN_OK) return TN__HAVE_GETADDRINFO ? TN_ENOENT : TN_ERESOLVE;
+    int wild = !host || !*host, none = TN__HAVE_GETADDRINFO ? TN_ENOENT : TN_ERESOLVE;
+    if (wild) {
+        if (TN__HAVE_GETADDRINFO || !passive) return none;
+        host = family == TN_AF_INET6 ? "::" : "0.0.0.0";
+    }
+    if (tn_addr_from_ip(host, port, out) != TN_OK) return none;
     if (!wild && family != TN_AF_UNSPEC && family != tn_addr_family(out)) return TN_ERESOLVE;
     return TN_OK;
 }
@@ -406,8 +412,9 @@ TN_API int tn_bind_sockets(const char *host, int port, const tn_bind_opts *opts,
             rc = TN_ELIMIT;
             break;
         }
-        /* port 0: the first socket picks a port; the others bind the same one */
-        if (chosen != 0) (void)tn_addr_set_port(&addrs[i], chosen);
+        /* port 0: the first socket picks a port; the others bind the same one (each
+           address carries the port asked for already: the first is left as it is) */
+        if (i > 0) (void)tn_addr_set_port(&addrs[i], chosen);
         rc = tn__net_listen_on(&addrs[i], &o, backlog, &fd);
         if (rc == TN_EADDRNOTAVAIL && n > 1 && tn_addr_family(&addrs[i]) == TN_AF_INET6) {
             rc = TN_OK;   /* a host without working IPv6: skip that family (Tornado 3.1) */

@@ -699,9 +699,7 @@ TN__PRIVATE void tn__ignore_sigpipe_once(void) {
         struct sigaction sa;
         done = 1;
         if (sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL) {
-            memset(&sa, 0, sizeof sa);
-            sa.sa_handler = SIG_IGN;
-            sigemptyset(&sa.sa_mask);
+            sa.sa_handler = SIG_IGN;   /* (the mask and flags as they were: ignored for SIG_IGN) */
             (void)sigaction(SIGPIPE, &sa, NULL);
         }
     }

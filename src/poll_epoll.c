@@ -34,10 +34,11 @@ TN__PRIVATE void tn__poll_free(tn_loop *loop) {
     *tn__loop_backend(loop) = NULL;
 }
 
+/* TN_EV_READ and TN_EV_WRITE are epoll's bits (Tornado took its values from epoll): kept. */
+typedef char tn__epoll_bits_match[(int)EPOLLIN == (int)TN_EV_READ && (int)EPOLLOUT == (int)TN_EV_WRITE ? 1 : -1];
+
 TN__PRIVATE uint32_t tn__epoll_mask(int events) {
-    uint32_t m = 0;
-    if (events & TN_EV_READ) m |= (uint32_t)EPOLLIN;
-    if (events & TN_EV_WRITE) m |= (uint32_t)EPOLLOUT;
+    uint32_t m = (uint32_t)events & (uint32_t)(EPOLLIN | EPOLLOUT);
     if (events & TN__EV_RDHUP) m |= (uint32_t)EPOLLRDHUP;
     return m;
 }

@@ -114,9 +114,9 @@ TN__PRIVATE void tn__tcp_srv_on_accept(tn_loop *loop, tn_socket lfd, int events,
         if (rc != TN_OK) {
             /* out of fds or memory: pause instead of spinning on a level-triggered fd */
             TN__LLOG(loop, TN_LOG_WARN, rc, "accept failed; pausing %d ms", TN__ACCEPT_RETRY_MS);
-            tn__tcp_srv_set_accepting(srv, 0);
-            if (tn_loop_call_later(loop, TN__ACCEPT_RETRY_MS, tn__tcp_srv_retry, srv, &srv->retry_timer) != 0)
-                tn__tcp_srv_set_accepting(srv, 1);
+            /* (no timer, no pause: the retry runs from the loop, after this returns) */
+            tn__tcp_srv_set_accepting(
+                srv, tn_loop_call_later(loop, TN__ACCEPT_RETRY_MS, tn__tcp_srv_retry, srv, &srv->retry_timer) != 0);
             break;
         }
         rc = tn__stream_new_own_socket(loop, fd, &srv->opts.stream, TN__TCP_CONN_SIZE + srv->conn_extra, &s);
@@ -215,13 +215,10 @@ TN_API int tn_tcp_server_listen(tn_tcp_server *srv, const char *host, int port) 
         return rc;
     }
     for (i = 0; i < n; i++) {   /* (tn_bind_sockets made them non-blocking, close-on-exec) */
-        if ((rc = tn__tcp_srv_add(srv, fds[i])) != 0) {
-            size_t j;
-            for (j = i; j < n; j++) tn__fd_close(fds[j]);
-            return rc;
-        }
+        if (rc == TN_OK) rc = tn__tcp_srv_add(srv, fds[i]);
+        if (rc != TN_OK) tn__fd_close(fds[i]);   /* the one refused and the rest: not watched */
     }
-    return TN_OK;
+    return rc;
 }
 
 TN_API int tn_tcp_server_listen_unix(tn_tcp_server *srv, const char *path, int mode) {
