@@ -6792,27 +6792,36 @@ struct tn_async {
     tn_async *anext, *aprev;
 };
 
+/* (the fields the per-iteration and per-event code reads most come first: x86-64 reaches
+   the first 128 bytes with a one-byte displacement; the options last) */
 struct tn_loop {
-    tn_loop_opts opts;                /* resolved */
     tn_allocator *a;                  /* &opts.allocator */
-    void *user;
-    uint64_t now;
-    uint64_t iter;
-    int running;
-    int stop;
-    int freeing;
-
-    /* objects */
-    tn__handle *live;
-    size_t live_count;
-    tn__handle *closing_head, *closing_tail;
-
-    /* deferred queue */
-    tn__defer *dq_head, *dq_tail;
-
     /* fd table (indexed by slot: see tn__fdw) */
     tn__fdw *fds;
     size_t nfds;                      /* entries initialised: one past the highest slot seen */
+    /* timers: a heap of entries naming slots of the timer table */
+    tn__heapent *heap;
+    size_t heap_len;
+    tn__timer *timers;
+    /* deferred queue */
+    tn__defer *dq_head, *dq_tail;
+    int *dirty;                       /* slots whose interest changed since the last poll */
+    size_t ndirty;
+    uint64_t now;
+    char *blocks;                     /* tn__loop_block_take: spare blocks, each one's first
+                                         bytes linking the next */
+    size_t nblocks;
+    tn__fired *fired;
+    int running;
+    int stop;
+    tn__handle *live;                 /* objects */
+
+    size_t live_count;
+    tn__handle *closing_head, *closing_tail;
+    char *scratch;                    /* tn__loop_scratch_lend: one read buffer for every stream */
+    int scratch_lent;                 /* tn__loop_scratch_lend: a stream reads in it now */
+    int freeing;
+    size_t blocks_out, blocks_peak;   /* lent, most lent and spare at once */
     size_t fds_cap;
     size_t user_fds;
 #if TN__FD_MAP
@@ -6820,23 +6829,15 @@ struct tn_loop {
     size_t fdmap_cap, fdmap_n;        /* capacity (a power of two, at most half full), entries */
     int fd_free;                      /* free slot chain: slot + 1, 0 = none */
 #endif
-    tn__fired *fired;
     size_t fired_cap;
-    int *dirty;                       /* slots whose interest changed since the last poll */
-    size_t ndirty, dirty_cap;
-    char *scratch;                    /* tn__loop_scratch_lend: one read buffer for every stream */
-    int scratch_lent;                 /* tn__loop_scratch_lend: a stream reads in it now */
-    char *blocks;                     /* tn__loop_block_take: spare blocks, each one's first
-                                         bytes linking the next */
-    size_t nblocks, blocks_out, blocks_peak;   /* spare, lent, most lent and spare at once */
+    size_t dirty_cap;
     void *backend;                    /* the poller's state */
+    void *user;
+    uint64_t iter;
 
-    /* timers */
-    tn__timer *timers;
     size_t ntimers, timers_cap;
     uint32_t timer_free;              /* free-list head (slot index + 1) */
-    tn__heapent *heap;
-    size_t heap_len, heap_cap;
+    size_t heap_cap;
     size_t heap_stale;                /* entries of released slots still in the heap */
     uint64_t timer_seq;
     /* tn__timer_rearm once tn_loop_call_every made a periodic timer (a program without
@@ -6855,6 +6856,7 @@ struct tn_loop {
     void (*async_run)(tn_loop *loop);
 
     void *slots[TN__LOOP_SLOTS];      /* tn__loop_slot: per-loop state of other modules */
+    tn_loop_opts opts;                /* resolved */
 };
 
 
@@ -11218,7 +11220,6 @@ struct tn__tcp_conn { tn__tcp_conn *prev, *next; };
 struct tn_tcp_server {
     tn__handle h;                  /* h.pending counts open connections: no finalise before 0 */
     tn__stream_owner owner;        /* each accepted stream points here */
-    tn_tcp_server_opts opts;
     tn_tcp_conn_cb cb;
     void *user;
     tn_socket *fds;                /* listening sockets */
@@ -11233,6 +11234,7 @@ struct tn_tcp_server {
     tn_cb close_cb;
     void *close_user;
     void *uptr;
+    tn_tcp_server_opts opts;       /* (last: the fields above within one-byte displacements) */
 };
 
 #define TN__ACCEPT_RETRY_MS 100

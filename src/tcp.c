@@ -13,7 +13,6 @@ struct tn__tcp_conn { tn__tcp_conn *prev, *next; };
 struct tn_tcp_server {
     tn__handle h;                  /* h.pending counts open connections: no finalise before 0 */
     tn__stream_owner owner;        /* each accepted stream points here */
-    tn_tcp_server_opts opts;
     tn_tcp_conn_cb cb;
     void *user;
     tn_socket *fds;                /* listening sockets */
@@ -28,6 +27,7 @@ struct tn_tcp_server {
     tn_cb close_cb;
     void *close_user;
     void *uptr;
+    tn_tcp_server_opts opts;       /* (last: the fields above within one-byte displacements) */
 };
 
 #define TN__ACCEPT_RETRY_MS 100
