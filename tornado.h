@@ -9333,6 +9333,13 @@ TN__PRIVATE void tn__stream_update_events(tn_stream *s) {
     }
 }
 
+/* After a change: the loop runs what is due (write callbacks, a read that may complete, the
+   close sequence), or else the interest follows the state. */
+TN__PRIVATE void tn__stream_settle(tn_stream *s, int due) {
+    if (s->closed || due) tn__stream_queue(s);
+    else tn__stream_update_events(s);
+}
+
 /* Send a piece of the queued file segment (sendfile(2); only queued where it exists). */
 TN__PRIVATE long tn__stream_send_file(tn_stream *s) {
 #if TN__HAVE_SENDFILE
@@ -9580,8 +9587,7 @@ TN__PRIVATE void tn__stream_pump(tn_stream *s) {
         }
     }
     if (outer) s->pumping = 0;
-    if (s->closed) tn__stream_queue(s);   /* the close sequence runs from the loop */
-    else tn__stream_update_events(s);
+    tn__stream_settle(s, 0);   /* (a closed stream's close sequence runs from the loop) */
     tn__stream_unlend(s);   /* the loop's buffer goes back before the loop goes on */
 }
 
@@ -9833,11 +9839,10 @@ TN__PRIVATE int tn__stream_start_read(tn_stream *s, int kind, int flags, size_t 
     s->rdone = 0;
     s->rcb = cb;
     s->ruser = user;
-    if (tn__cbuf_size(s->rbuf) > 0 || s->eof || (n == 0 && (kind == TN__RD_BYTES || kind == TN__RD_INTO)) ||
-        (TN__STREAM_LAYERED && s->ops->pending && s->ops->pending(s)))
-        tn__stream_queue(s);           /* may complete now: from the loop, never inside this call */
-    else
-        tn__stream_update_events(s);   /* only new bytes can complete it: just watch the fd */
+    /* it may complete now: from the loop, never inside this call; else only new bytes can
+       complete it: just watch the fd */
+    tn__stream_settle(s, tn__cbuf_size(s->rbuf) > 0 || s->eof || (n == 0 && (kind == TN__RD_BYTES || kind == TN__RD_INTO)) ||
+                             (TN__STREAM_LAYERED && s->ops->pending && s->ops->pending(s)));
     return TN_OK;
 }
 
@@ -9996,7 +10001,8 @@ TN_API int tn_stream_writev(tn_stream *s, const tn_str *bufs, size_t nbufs, tn_w
                     skip -= bufs[i].len;
                     continue;
                 }
-                (void)tn__cbuf_append(tn__loop_alloc(s->h.loop), &s->wbuf, bufs[i].ptr + skip, bufs[i].len - skip);
+                memcpy(tn__cbuf_tail(s->wbuf), bufs[i].ptr + skip, bufs[i].len - skip);   /* (room reserved) */
+                tn__cbuf_commit(s->wbuf, bufs[i].len - skip);
                 skip = 0;
             }
         }
@@ -10004,8 +10010,7 @@ TN_API int tn_stream_writev(tn_stream *s, const tn_str *bufs, size_t nbufs, tn_w
     if (s->wq) s->wq->queued += total;
     if (cb) tn__stream_wcb_push(s, cb, user);
     if (err) tn__stream_close_now(s, err);   /* cb (if any) then reports err */
-    if (s->closed || (cb && s->wq->sent >= s->wq->queued)) tn__stream_queue(s);
-    else tn__stream_update_events(s);
+    tn__stream_settle(s, cb && s->wq->sent >= s->wq->queued);
     return TN_OK;
 }
 
@@ -10044,8 +10049,7 @@ TN__STREAM_HOT int tn__stream_write_commit(tn_stream *s, size_t n) {
     if (s->wq) s->wq->queued += n;
     if (s->corked) return TN_OK;   /* (interest stays: a corked stream does not wait to write) */
     if (first) tn__stream_flush(s);
-    if (s->closed) tn__stream_queue(s);
-    else tn__stream_update_events(s);
+    tn__stream_settle(s, 0);
     return TN_OK;
 }
 
@@ -10158,8 +10162,7 @@ TN__PRIVATE int tn__stream_sendfile(tn_stream *s, int file_fd, int64_t offset, u
     sf->end = q->queued;
     tn__stream_wcb_push(s, cb, user);
     if (tn__cbuf_size(s->wbuf) == 0) tn__stream_flush(s);   /* nothing ahead of it: send now */
-    if (s->closed || s->wq->sent >= s->wq->queued) tn__stream_queue(s);
-    else tn__stream_update_events(s);
+    tn__stream_settle(s, s->wq->sent >= s->wq->queued);
     return TN_OK;
 }
 
