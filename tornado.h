@@ -9080,17 +9080,19 @@ struct tn_stream {
 
     tn_socket fd;                  /* a pipe stream's int fd on POSIX (tn_socket is int there) */
     int16_t cause;                 /* the close cause: a TN_E* code (tn__stream_close_now) */
-    unsigned char dlen;            /* read_until: delimiter length (1..64) */
-    unsigned char tpwant;          /* interest the transport asked for (tn__stream_transport_want) */
+    unsigned char events;          /* interest registered with the loop (TN_EV_*, TN__EV_RDHUP) */
+    unsigned char rkind;           /* the pending read (TN__RD_*) */
     struct {                       /* resolved options, stored compactly (see tn_stream_get_opts) */
         uint32_t max_buffer_size;  /* sizes are clamped to 4 GiB - 1 */
         uint32_t max_write_buffer_size;
         uint32_t read_chunk_size;
     } opts;
     /* (bit fields: the small ones share 4 bytes, which keeps the connection's allocation
-       under a 16-byte step of the malloc chunk) */
-    unsigned int events : 5;       /* interest registered with the loop (TN_EV_*, TN__EV_RDHUP) */
-    unsigned int rkind : 3;        /* the pending read (TN__RD_*) */
+       under a 16-byte step of the malloc chunk; the two read most, events and rkind, are
+       bytes of their own, and the unit follows a 4-byte field, so compilers that start a
+       new unit after a byte (MSVC, MinGW) lay it out in the same 24 bytes) */
+    unsigned int dlen : 7;         /* read_until: delimiter length (1..64) */
+    unsigned int tpwant : 8;       /* interest the transport asked for (tn__stream_transport_want) */
     unsigned int rflags : 2;       /* TN_READ_PARTIAL, TN_READ_STREAMING */
     unsigned int closed : 1;
     unsigned int eof : 1;
@@ -9817,7 +9819,7 @@ TN__PRIVATE const tn__transport_ops *tn__stream_transport_ops(const tn_stream *s
    reports any event while this is not 0. */
 TN__PRIVATE void tn__stream_transport_want(tn_stream *s, int events) {
     if (s->tpwant == (unsigned char)events) return;
-    s->tpwant = (unsigned char)events;
+    s->tpwant = (unsigned)events & 0xffu;
     tn__stream_update_events(s);
 }
 
@@ -9867,7 +9869,7 @@ TN_API int tn_stream_read_until(tn_stream *s, const void *delim, size_t delim_le
     }
     if (d) s->rp.delim = d;
     memcpy(d ? d : s->rp.inl, delim, delim_len);
-    s->dlen = (unsigned char)delim_len;
+    s->dlen = (unsigned)delim_len & 0x7fu;
     return TN_OK;
 }
 
