@@ -9252,16 +9252,18 @@ TN__PRIVATE void tn__stream_close_now(tn_stream *s, int cause) {
     (void)tn__handle_close(&s->h);   /* ... and the memory goes after it (pending node) */
 }
 
-/* Complete write callbacks whose bytes are sent; stops if a callback closes the stream. */
-TN__PRIVATE void tn__stream_complete_writes(tn_stream *s) {
+/* Run write callbacks in order. err 0: those whose bytes are sent, with TN_OK (stops if a
+   callback closes the stream); else every one left, with err (the close sequence). */
+TN__PRIVATE void tn__stream_complete_writes(tn_stream *s, int err) {
     tn__wq *q = s->wq;   /* (a callback that writes may grow it: reloaded after each) */
-    while (q && q->len > 0 && TN__WQ_RING(q)[q->head].end <= q->sent && !s->reported) {
+    while (q && q->len > 0) {
         tn__wcb w = TN__WQ_RING(q)[q->head];
+        if (!err && (w.end > q->sent || s->reported)) break;
         q->head = (q->head + 1) % q->cap;
         q->len--;
-        w.cb(s, TN_OK, w.user);
+        w.cb(s, err, w.user);
         q = s->wq;
-        if (s->closed) break;
+        if (!err && s->closed) break;
     }
 }
 
@@ -9284,15 +9286,9 @@ TN__PRIVATE void tn__stream_finish_close(tn_stream *s) {
         tn__stream_end_read(s);
         cb(s, err, tn_str_make(NULL, 0), u);
     }
-    tn__stream_complete_writes(s);
+    tn__stream_complete_writes(s, 0);
     s->reported = 1;
-    while (s->wq && s->wq->len > 0) {
-        tn__wq *q = s->wq;
-        tn__wcb w = TN__WQ_RING(q)[q->head];
-        q->head = (q->head + 1) % q->cap;
-        q->len--;
-        w.cb(s, err, w.user);
-    }
+    tn__stream_complete_writes(s, err);
     if (s->ccb) s->ccb(s, s->cause, s->cuser);
 }
 
@@ -9575,7 +9571,7 @@ TN__PRIVATE void tn__stream_pump(tn_stream *s) {
         return;
     }
     s->pumping = 1;
-    tn__stream_complete_writes(s);
+    tn__stream_complete_writes(s, 0);
     while (!s->closed && s->rkind != TN__RD_NONE) {
         if (++rounds > TN__PUMP_ROUNDS) {
             tn__stream_queue(s);
