@@ -108,12 +108,14 @@ struct tn_stream {
 
 /* ---- buffer storage ---- */
 
-/* Give an empty buffer about to take n bytes one of the loop's blocks when n fits (no
-   allocator call per request); otherwise (or out of memory) tn_buf allocates as usual. */
-TN__PRIVATE void tn__stream_buf_prime(tn_stream *s, tn__cbuf **b, size_t n) {
+/* Room for n more bytes at the end of a buffer. An empty one takes one of the loop's blocks
+   when n fits (no allocator call per request); otherwise (or out of memory) the allocator
+   gives the storage as usual. Returns TN_OK or TN_ENOMEM. */
+TN__PRIVATE int tn__stream_buf_reserve(tn_stream *s, tn__cbuf **b, size_t n) {
     char *p;
-    if (*b || !tn__cbuf_fits(TN__LOOP_BLOCK, n) || !(p = tn__loop_block_take(s->h.loop))) return;
-    *b = tn__cbuf_adopt(p, TN__LOOP_BLOCK);
+    if (!*b && tn__cbuf_fits(TN__LOOP_BLOCK, n) && (p = tn__loop_block_take(s->h.loop)) != NULL)
+        *b = tn__cbuf_adopt(p, TN__LOOP_BLOCK);
+    return tn__cbuf_reserve(tn__loop_alloc(s->h.loop), b, n);
 }
 
 /* Release a buffer's storage: a block-sized one back to the loop, the rest freed. */
@@ -520,9 +522,12 @@ TN__PRIVATE void tn__stream_unlend(tn_stream *s) {
     s->rbuf = NULL;
     s->lent = 0;
     if (n > 0 && !s->closed) {
-        tn__stream_buf_prime(s, &s->rbuf, n);
-        if (tn__cbuf_append(tn__loop_alloc(s->h.loop), &s->rbuf, tn__cbuf_ptr(b), n) != 0)
+        if (tn__stream_buf_reserve(s, &s->rbuf, n) != 0) {
             tn__stream_close_now(s, TN_ENOMEM);
+        } else {
+            memcpy(tn__cbuf_tail(s->rbuf), tn__cbuf_ptr(b), n);
+            tn__cbuf_commit(s->rbuf, n);
+        }
     }
     (void)tn__loop_scratch_back(s->h.loop, (char *)b);
 }
@@ -954,8 +959,7 @@ TN_API int tn_stream_writev(tn_stream *s, const tn_str *bufs, size_t nbufs, tn_w
     if (!err && sent < total) {
         /* queue what is left (all or nothing, so a failure leaves the stream consistent) */
         size_t skip = sent, need = total - sent;
-        tn__stream_buf_prime(s, &s->wbuf, need);
-        if (tn__cbuf_reserve(tn__loop_alloc(s->h.loop), &s->wbuf, need) != 0) {
+        if (tn__stream_buf_reserve(s, &s->wbuf, need) != 0) {
             if (sent == 0) return TN_ENOMEM;
             err = TN_ENOMEM;   /* part went out: the byte stream is broken */
         } else {
@@ -991,8 +995,7 @@ TN__STREAM_HOT int tn__stream_write_space(tn_stream *s, size_t n, char **out) {
             (void)tn__stream_corked_make_room(s, n);
             if (s->closed) return TN_ECLOSED;
         }
-        tn__stream_buf_prime(s, &s->wbuf, n);
-        if (tn__cbuf_reserve(tn__loop_alloc(s->h.loop), &s->wbuf, n) != 0) return TN_ENOMEM;
+        if (tn__stream_buf_reserve(s, &s->wbuf, n) != 0) return TN_ENOMEM;
     }
     *out = tn__cbuf_tail(s->wbuf);
     return TN_OK;
