@@ -9233,6 +9233,14 @@ TN__PRIVATE uint64_t tn__stream_unsent(const tn_stream *s) {
     return n;
 }
 
+/* The idle timer (if any) stops. */
+TN__PRIVATE void tn__stream_idle_stop(tn_stream *s) {
+    if (s->idle && s->idle->timer) {
+        (void)tn_loop_cancel(s->h.loop, s->idle->timer);
+        s->idle->timer = 0;
+    }
+}
+
 TN__PRIVATE void tn__stream_close_now(tn_stream *s, int cause) {
     tn_loop *loop = s->h.loop;
     if (s->closed) return;
@@ -9244,10 +9252,7 @@ TN__PRIVATE void tn__stream_close_now(tn_stream *s, int cause) {
         tn__fd_close(s->fd);
         s->fd = TN_INVALID_SOCKET;
     }
-    if (s->idle && s->idle->timer) {
-        (void)tn_loop_cancel(loop, s->idle->timer);
-        s->idle->timer = 0;
-    }
+    tn__stream_idle_stop(s);
     tn__stream_buf_release(s, &s->wbuf);   /* unsent data is dropped now, not at finalise */
     tn__stream_sf_done(s);    /* a queued file segment too (its callback reports the cause) */
     tn__stream_queue(s);      /* the close sequence (callbacks) runs from the loop ... */
@@ -9710,7 +9715,7 @@ TN_API void tn_stream_set_idle_timeout(tn_stream *s, uint64_t ms) {
     tn__idle *t = s->idle;
     if (s->closed) return;
     ms = tn__clamp_u32(ms);
-    if (t && t->timer) (void)tn_loop_cancel(loop, t->timer);
+    tn__stream_idle_stop(s);
     if (ms == 0) {   /* none: the block goes */
         tn__free(tn__loop_alloc(loop), t);
         s->idle = NULL;
