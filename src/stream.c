@@ -106,6 +106,14 @@ struct tn_stream {
 #  define TN__STREAM_HOT TN__PRIVATE
 #endif
 
+/* Small helpers several paths share: GCC's -Os inlines a copy into each caller when it
+   counts the call as dearer, which it is not for these (noinline: one copy). */
+#if defined(__OPTIMIZE_SIZE__) && !defined(TN__UNAMALGAMATED) && (defined(__GNUC__) || defined(__clang__))
+#  define TN__STREAM_SHARED TN__PRIVATE __attribute__((noinline))
+#else
+#  define TN__STREAM_SHARED TN__PRIVATE
+#endif
+
 /* ---- buffer storage ---- */
 
 /* Room for n more bytes at the end of a buffer. An empty one takes one of the loop's blocks
@@ -174,7 +182,7 @@ typedef struct tn__sfseg {
 } tn__sfseg;
 
 /* A byte moved: the idle timeout (if any) starts over. */
-TN__PRIVATE void tn__stream_touch(tn_stream *s) {
+TN__STREAM_SHARED void tn__stream_touch(tn_stream *s) {
     if (s->idle) s->idle->last_io = (uint32_t)tn_loop_now(s->h.loop);
 }
 
