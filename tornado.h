@@ -9746,15 +9746,17 @@ TN_API void tn_stream_set_idle_timeout(tn_stream *s, uint64_t ms) {
 
 /* The options with their defaults, stored compactly in s (see tn_stream_get_opts). */
 TN__PRIVATE void tn__stream_opts_resolve(const tn_stream_opts *opts, tn_stream *s) {
-    tn_stream_opts o;
-    size_t chunk;
-    memset(&o, 0, sizeof o);
-    if (opts) o = *opts;
-    s->opts.max_buffer_size = tn__clamp_u32(TN__DEF(o.max_buffer_size, TORNADO_MAX_BUFFER_SIZE));
-    chunk = TN__DEF(o.read_chunk_size, TORNADO_READ_CHUNK_SIZE);
-    if (chunk > s->opts.max_buffer_size / 2) chunk = TN__MAX(s->opts.max_buffer_size / 2, 1);
+    size_t max = 0, chunk = 0, wmax = 0;
+    if (opts) {
+        max = opts->max_buffer_size;
+        chunk = opts->read_chunk_size;
+        wmax = opts->max_write_buffer_size;
+    }
+    max = s->opts.max_buffer_size = tn__clamp_u32(TN__DEF(max, TORNADO_MAX_BUFFER_SIZE));
+    chunk = TN__DEF(chunk, TORNADO_READ_CHUNK_SIZE);
+    if (chunk > max / 2) chunk = TN__MAX(max / 2, 1);
     s->opts.read_chunk_size = (uint32_t)TN__MIN(chunk, (size_t)0x40000000u);
-    s->opts.max_write_buffer_size = tn__clamp_u32(TN__DEF(o.max_write_buffer_size, TORNADO_MAX_WRITE_BUFFER_SIZE));
+    s->opts.max_write_buffer_size = tn__clamp_u32(TN__DEF(wmax, TORNADO_MAX_WRITE_BUFFER_SIZE));
 }
 
 /* setup: make fd non-blocking and close-on-exec (0 for sockets we created that way).
