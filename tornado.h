@@ -9733,11 +9733,9 @@ TN_API void tn_stream_set_idle_timeout(tn_stream *s, uint64_t ms) {
         tn__stream_close_now(s, TN_ENOMEM);
         return;
     }
-    t->timer = 0;
     t->ms = (uint32_t)ms;
     t->last_io = (uint32_t)tn_loop_now(loop);
-    if (tn_loop_call_later(loop, ms, tn__stream_on_idle, s, &t->timer) != 0)
-        tn__stream_close_now(s, TN_ENOMEM);
+    tn__stream_on_idle(loop, s);   /* (nothing idle yet: it sets the timer for ms) */
 }
 
 /* ---- construction ---- */
