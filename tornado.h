@@ -9330,7 +9330,7 @@ TN__PRIVATE void tn__stream_update_events(tn_stream *s) {
     if (s->closed || s->pumping) return;
     if (s->rkind != TN__RD_NONE && !s->eof) want |= TN_EV_READ;
     else if (s->watch_close && !s->eof) want |= TN__HAVE_RDHUP ? TN__EV_RDHUP : (s->peer_busy ? 0 : TN_EV_READ);
-    if (tn__stream_unsent(s) > 0 && !s->corked) want |= TN_EV_WRITE;
+    if (!s->corked && tn__stream_unsent(s) > 0) want |= TN_EV_WRITE;
     if (TN__UNLIKELY(TN__STREAM_LAYERED && s->tpwant)) {   /* a transport with its own needs (TLS) */
         if (s->tpwant & TN__TP_BLOCKED) want &= ~TN_EV_WRITE;
         want |= s->tpwant & (TN_EV_READ | TN_EV_WRITE);
