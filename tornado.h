@@ -6524,14 +6524,13 @@ TN__PRIVATE int tn__buf_room(const tn_allocator *a, char **storage, size_t *size
     if (n > ((size_t)-1) / 2 - used - hdr) return TN_ENOMEM;
     ns = TN__MAX(*size * 2, used + n + hdr);
     ns = (ns + 4095u) & ~(size_t)4095u;
-    if (head == 0) {
-        if (!(p = (char *)tn__realloc(a, old, ns))) return TN_ENOMEM;
-    } else if (*size - hdr >= used + n && head >= used) {
+    if (head != 0 && *size - hdr >= used + n && head >= used) {
         memcpy(old + hdr, old + hdr + head, used);   /* (head >= used: the two do not overlap) */
         return TN_OK;
-    } else {
-        if (!(p = (char *)tn__alloc(a, ns))) return TN_ENOMEM;
-        if (used) memcpy(p + hdr, old + hdr + head, used);
+    }
+    if (!(p = (char *)(head == 0 ? tn__realloc(a, old, ns) : tn__alloc(a, ns)))) return TN_ENOMEM;
+    if (head != 0) {   /* (some were consumed: old is not NULL) */
+        memcpy(p + hdr, old + hdr + head, used);
         tn__free(a, old);
     }
     *storage = p;
@@ -9087,49 +9086,28 @@ typedef struct tn__idle {
 } tn__idle;
 
 
-/* Pointers first, then 32-bit fields, then bytes: no padding holes. Every idle server
+/* No padding holes, and the fields the code touches most within the first 128 bytes: an
+   x86-64 access to those takes a one-byte displacement, not four (the handle comes first, so
+   the small fields follow it, then the buffers, then the pending read). Every idle server
    connection holds one of these, so each field has to earn its place. */
 struct tn_stream {
     tn__handle h;
-    tn__defer dispatch;            /* deferred pump: completions never run inside API calls */
-    const tn__transport_ops *ops;
-    void *tp;                      /* the transport's state (TLS), or NULL: tn__stream_transport */
-    tn__stream_owner *owner;       /* bookkeeping hook of the tcp server, or NULL */
-
-    /* the pending read */
-    size_t rn;                     /* bytes wanted (BYTES, INTO) or max_bytes (UNTIL) */
-    size_t rdone;                  /* streaming: delivered; INTO: filled; UNTIL: bytes searched */
-    union {
-        char inl[TN__DELIM_INLINE];   /* UNTIL: a delimiter of up to 8 bytes, held here */
-        char *delim;               /* UNTIL: a longer delimiter (allocated) */
-        char *into;                /* INTO: the caller's buffer */
-    } rp;
-    tn_read_cb rcb;
-    void *ruser;
-    tn__cbuf *rbuf;                /* NULL whenever it empties (storage released) */
-
-    /* writes */
-    tn__cbuf *wbuf;                /* NULL whenever it empties */
-    tn__wq *wq;                    /* callbacks, totals, file segment; NULL until needed */
-
-    tn_close_cb ccb;
-    void *cuser;
-    tn__idle *idle;                /* the idle timeout, or NULL */
-    void *user;
 
     tn_socket fd;                  /* a pipe stream's int fd on POSIX (tn_socket is int there) */
     int16_t cause;                 /* the close cause: a TN_E* code (tn__stream_close_now) */
-    unsigned char dlen;            /* read_until: delimiter length (1..64) */
-    unsigned char tpwant;          /* interest the transport asked for (tn__stream_transport_want) */
+    unsigned char events;          /* interest registered with the loop (TN_EV_*, TN__EV_RDHUP) */
+    unsigned char rkind;           /* the pending read (TN__RD_*) */
     struct {                       /* resolved options, stored compactly (see tn_stream_get_opts) */
         uint32_t max_buffer_size;  /* sizes are clamped to 4 GiB - 1 */
         uint32_t max_write_buffer_size;
         uint32_t read_chunk_size;
     } opts;
     /* (bit fields: the small ones share 4 bytes, which keeps the connection's allocation
-       under a 16-byte step of the malloc chunk) */
-    unsigned int events : 5;       /* interest registered with the loop (TN_EV_*, TN__EV_RDHUP) */
-    unsigned int rkind : 3;        /* the pending read (TN__RD_*) */
+       under a 16-byte step of the malloc chunk; the two read most, events and rkind, are
+       bytes of their own, and the unit follows a 4-byte field, so compilers that start a
+       new unit after a byte (MSVC, MinGW) lay it out in the same 24 bytes) */
+    unsigned int dlen : 7;         /* read_until: delimiter length (1..64) */
+    unsigned int tpwant : 8;       /* interest the transport asked for (tn__stream_transport_want) */
     unsigned int rflags : 2;       /* TN_READ_PARTIAL, TN_READ_STREAMING */
     unsigned int closed : 1;
     unsigned int eof : 1;
@@ -9144,6 +9122,30 @@ struct tn_stream {
                                       public kinds' do (tn__stream_lend_reads) */
     unsigned int lent : 1;         /* rbuf is the loop's buffer, lent while a read's callbacks run */
     unsigned int pumping : 1;      /* tn__stream_pump runs: it settles the interest once, at its end */
+
+    tn__cbuf *rbuf;                /* NULL whenever it empties (storage released) */
+    tn__cbuf *wbuf;                /* NULL whenever it empties */
+    tn__wq *wq;                    /* write callbacks, totals, file segment; NULL until needed */
+    tn__idle *idle;                /* the idle timeout, or NULL */
+    const tn__transport_ops *ops;
+
+    /* the pending read */
+    size_t rn;                     /* bytes wanted (BYTES, INTO) or max_bytes (UNTIL) */
+    size_t rdone;                  /* streaming: delivered; INTO: filled; UNTIL: bytes searched */
+    union {
+        char inl[TN__DELIM_INLINE];   /* UNTIL: a delimiter of up to 8 bytes, held here */
+        char *delim;               /* UNTIL: a longer delimiter (allocated) */
+        char *into;                /* INTO: the caller's buffer */
+    } rp;
+    tn_read_cb rcb;
+    void *ruser;
+
+    tn_close_cb ccb;
+    void *cuser;
+    void *user;
+    void *tp;                      /* the transport's state (TLS), or NULL: tn__stream_transport */
+    tn__stream_owner *owner;       /* bookkeeping hook of the tcp server, or NULL */
+    tn__defer dispatch;            /* deferred pump: completions never run inside API calls */
 };
 
 /* The calls a protocol layer makes per message (in-place writes, consuming input): inlined
@@ -9154,14 +9156,24 @@ struct tn_stream {
 #  define TN__STREAM_HOT TN__PRIVATE
 #endif
 
+/* Small helpers several paths share: GCC's -Os inlines a copy into each caller when it
+   counts the call as dearer, which it is not for these (noinline: one copy). */
+#if defined(__OPTIMIZE_SIZE__) && !defined(TN__UNAMALGAMATED) && (defined(__GNUC__) || defined(__clang__))
+#  define TN__STREAM_SHARED TN__PRIVATE __attribute__((noinline))
+#else
+#  define TN__STREAM_SHARED TN__PRIVATE
+#endif
+
 /* ---- buffer storage ---- */
 
-/* Give an empty buffer about to take n bytes one of the loop's blocks when n fits (no
-   allocator call per request); otherwise (or out of memory) tn_buf allocates as usual. */
-TN__PRIVATE void tn__stream_buf_prime(tn_stream *s, tn__cbuf **b, size_t n) {
+/* Room for n more bytes at the end of a buffer. An empty one takes one of the loop's blocks
+   when n fits (no allocator call per request); otherwise (or out of memory) the allocator
+   gives the storage as usual. Returns TN_OK or TN_ENOMEM. */
+TN__PRIVATE int tn__stream_buf_reserve(tn_stream *s, tn__cbuf **b, size_t n) {
     char *p;
-    if (*b || !tn__cbuf_fits(TN__LOOP_BLOCK, n) || !(p = tn__loop_block_take(s->h.loop))) return;
-    *b = tn__cbuf_adopt(p, TN__LOOP_BLOCK);
+    if (!*b && tn__cbuf_fits(TN__LOOP_BLOCK, n) && (p = tn__loop_block_take(s->h.loop)) != NULL)
+        *b = tn__cbuf_adopt(p, TN__LOOP_BLOCK);
+    return tn__cbuf_reserve(tn__loop_alloc(s->h.loop), b, n);
 }
 
 /* Release a buffer's storage: a block-sized one back to the loop, the rest freed. */
@@ -9220,7 +9232,7 @@ typedef struct tn__sfseg {
 } tn__sfseg;
 
 /* A byte moved: the idle timeout (if any) starts over. */
-TN__PRIVATE void tn__stream_touch(tn_stream *s) {
+TN__STREAM_SHARED void tn__stream_touch(tn_stream *s) {
     if (s->idle) s->idle->last_io = (uint32_t)tn_loop_now(s->h.loop);
 }
 
@@ -9245,6 +9257,14 @@ TN__PRIVATE uint64_t tn__stream_unsent(const tn_stream *s) {
     return n;
 }
 
+/* The idle timer (if any) stops. */
+TN__PRIVATE void tn__stream_idle_stop(tn_stream *s) {
+    if (s->idle && s->idle->timer) {
+        (void)tn_loop_cancel(s->h.loop, s->idle->timer);
+        s->idle->timer = 0;
+    }
+}
+
 TN__PRIVATE void tn__stream_close_now(tn_stream *s, int cause) {
     tn_loop *loop = s->h.loop;
     if (s->closed) return;
@@ -9256,26 +9276,25 @@ TN__PRIVATE void tn__stream_close_now(tn_stream *s, int cause) {
         tn__fd_close(s->fd);
         s->fd = TN_INVALID_SOCKET;
     }
-    if (s->idle && s->idle->timer) {
-        (void)tn_loop_cancel(loop, s->idle->timer);
-        s->idle->timer = 0;
-    }
+    tn__stream_idle_stop(s);
     tn__stream_buf_release(s, &s->wbuf);   /* unsent data is dropped now, not at finalise */
     tn__stream_sf_done(s);    /* a queued file segment too (its callback reports the cause) */
     tn__stream_queue(s);      /* the close sequence (callbacks) runs from the loop ... */
     (void)tn__handle_close(&s->h);   /* ... and the memory goes after it (pending node) */
 }
 
-/* Complete write callbacks whose bytes are sent; stops if a callback closes the stream. */
-TN__PRIVATE void tn__stream_complete_writes(tn_stream *s) {
+/* Run write callbacks in order. err 0: those whose bytes are sent, with TN_OK (stops if a
+   callback closes the stream); else every one left, with err (the close sequence). */
+TN__PRIVATE void tn__stream_complete_writes(tn_stream *s, int err) {
     tn__wq *q = s->wq;   /* (a callback that writes may grow it: reloaded after each) */
-    while (q && q->len > 0 && TN__WQ_RING(q)[q->head].end <= q->sent && !s->reported) {
+    while (q && q->len > 0) {
         tn__wcb w = TN__WQ_RING(q)[q->head];
+        if (!err && (w.end > q->sent || s->reported)) break;
         q->head = (q->head + 1) % q->cap;
         q->len--;
-        w.cb(s, TN_OK, w.user);
+        w.cb(s, err, w.user);
         q = s->wq;
-        if (s->closed) break;
+        if (!err && s->closed) break;
     }
 }
 
@@ -9298,15 +9317,9 @@ TN__PRIVATE void tn__stream_finish_close(tn_stream *s) {
         tn__stream_end_read(s);
         cb(s, err, tn_str_make(NULL, 0), u);
     }
-    tn__stream_complete_writes(s);
+    tn__stream_complete_writes(s, 0);
     s->reported = 1;
-    while (s->wq && s->wq->len > 0) {
-        tn__wq *q = s->wq;
-        tn__wcb w = TN__WQ_RING(q)[q->head];
-        q->head = (q->head + 1) % q->cap;
-        q->len--;
-        w.cb(s, err, w.user);
-    }
+    tn__stream_complete_writes(s, err);
     if (s->ccb) s->ccb(s, s->cause, s->cuser);
 }
 
@@ -9333,7 +9346,7 @@ TN__PRIVATE void tn__stream_update_events(tn_stream *s) {
     if (s->closed || s->pumping) return;
     if (s->rkind != TN__RD_NONE && !s->eof) want |= TN_EV_READ;
     else if (s->watch_close && !s->eof) want |= TN__HAVE_RDHUP ? TN__EV_RDHUP : (s->peer_busy ? 0 : TN_EV_READ);
-    if (tn__stream_unsent(s) > 0 && !s->corked) want |= TN_EV_WRITE;
+    if (!s->corked && tn__stream_unsent(s) > 0) want |= TN_EV_WRITE;
     if (TN__UNLIKELY(TN__STREAM_LAYERED && s->tpwant)) {   /* a transport with its own needs (TLS) */
         if (s->tpwant & TN__TP_BLOCKED) want &= ~TN_EV_WRITE;
         want |= s->tpwant & (TN_EV_READ | TN_EV_WRITE);
@@ -9346,6 +9359,13 @@ TN__PRIVATE void tn__stream_update_events(tn_stream *s) {
         }
         s->events = (unsigned)want & 0x1fu;
     }
+}
+
+/* After a change: the loop runs what is due (write callbacks, a read that may complete, the
+   close sequence), or else the interest follows the state. */
+TN__PRIVATE void tn__stream_settle(tn_stream *s, int due) {
+    if (s->closed || due) tn__stream_queue(s);
+    else tn__stream_update_events(s);
 }
 
 /* Send a piece of the queued file segment (sendfile(2); only queued where it exists). */
@@ -9565,9 +9585,12 @@ TN__PRIVATE void tn__stream_unlend(tn_stream *s) {
     s->rbuf = NULL;
     s->lent = 0;
     if (n > 0 && !s->closed) {
-        tn__stream_buf_prime(s, &s->rbuf, n);
-        if (tn__cbuf_append(tn__loop_alloc(s->h.loop), &s->rbuf, tn__cbuf_ptr(b), n) != 0)
+        if (tn__stream_buf_reserve(s, &s->rbuf, n) != 0) {
             tn__stream_close_now(s, TN_ENOMEM);
+        } else {
+            memcpy(tn__cbuf_tail(s->rbuf), tn__cbuf_ptr(b), n);
+            tn__cbuf_commit(s->rbuf, n);
+        }
     }
     (void)tn__loop_scratch_back(s->h.loop, (char *)b);
 }
@@ -9582,7 +9605,7 @@ TN__PRIVATE void tn__stream_pump(tn_stream *s) {
         return;
     }
     s->pumping = 1;
-    tn__stream_complete_writes(s);
+    tn__stream_complete_writes(s, 0);
     while (!s->closed && s->rkind != TN__RD_NONE) {
         if (++rounds > TN__PUMP_ROUNDS) {
             tn__stream_queue(s);
@@ -9595,8 +9618,7 @@ TN__PRIVATE void tn__stream_pump(tn_stream *s) {
         }
     }
     if (outer) s->pumping = 0;
-    if (s->closed) tn__stream_queue(s);   /* the close sequence runs from the loop */
-    else tn__stream_update_events(s);
+    tn__stream_settle(s, 0);   /* (a closed stream's close sequence runs from the loop) */
     tn__stream_unlend(s);   /* the loop's buffer goes back before the loop goes on */
 }
 
@@ -9717,7 +9739,7 @@ TN_API void tn_stream_set_idle_timeout(tn_stream *s, uint64_t ms) {
     tn__idle *t = s->idle;
     if (s->closed) return;
     ms = tn__clamp_u32(ms);
-    if (t && t->timer) (void)tn_loop_cancel(loop, t->timer);
+    tn__stream_idle_stop(s);
     if (ms == 0) {   /* none: the block goes */
         tn__free(tn__loop_alloc(loop), t);
         s->idle = NULL;
@@ -9727,11 +9749,9 @@ TN_API void tn_stream_set_idle_timeout(tn_stream *s, uint64_t ms) {
         tn__stream_close_now(s, TN_ENOMEM);
         return;
     }
-    t->timer = 0;
     t->ms = (uint32_t)ms;
     t->last_io = (uint32_t)tn_loop_now(loop);
-    if (tn_loop_call_later(loop, ms, tn__stream_on_idle, s, &t->timer) != 0)
-        tn__stream_close_now(s, TN_ENOMEM);
+    tn__stream_on_idle(loop, s);   /* (nothing idle yet: it sets the timer for ms) */
 }
 
 /* ---- construction ---- */
@@ -9740,15 +9760,17 @@ TN_API void tn_stream_set_idle_timeout(tn_stream *s, uint64_t ms) {
 
 /* The options with their defaults, stored compactly in s (see tn_stream_get_opts). */
 TN__PRIVATE void tn__stream_opts_resolve(const tn_stream_opts *opts, tn_stream *s) {
-    tn_stream_opts o;
-    size_t chunk;
-    memset(&o, 0, sizeof o);
-    if (opts) o = *opts;
-    s->opts.max_buffer_size = tn__clamp_u32(TN__DEF(o.max_buffer_size, TORNADO_MAX_BUFFER_SIZE));
-    chunk = TN__DEF(o.read_chunk_size, TORNADO_READ_CHUNK_SIZE);
-    if (chunk > s->opts.max_buffer_size / 2) chunk = TN__MAX(s->opts.max_buffer_size / 2, 1);
+    size_t max = 0, chunk = 0, wmax = 0;
+    if (opts) {
+        max = opts->max_buffer_size;
+        chunk = opts->read_chunk_size;
+        wmax = opts->max_write_buffer_size;
+    }
+    max = s->opts.max_buffer_size = tn__clamp_u32(TN__DEF(max, TORNADO_MAX_BUFFER_SIZE));
+    chunk = TN__DEF(chunk, TORNADO_READ_CHUNK_SIZE);
+    if (chunk > max / 2) chunk = TN__MAX(max / 2, 1);
     s->opts.read_chunk_size = (uint32_t)TN__MIN(chunk, (size_t)0x40000000u);
-    s->opts.max_write_buffer_size = tn__clamp_u32(TN__DEF(o.max_write_buffer_size, TORNADO_MAX_WRITE_BUFFER_SIZE));
+    s->opts.max_write_buffer_size = tn__clamp_u32(TN__DEF(wmax, TORNADO_MAX_WRITE_BUFFER_SIZE));
 }
 
 /* setup: make fd non-blocking and close-on-exec (0 for sockets we created that way).
@@ -9826,7 +9848,7 @@ TN__PRIVATE const tn__transport_ops *tn__stream_transport_ops(const tn_stream *s
    reports any event while this is not 0. */
 TN__PRIVATE void tn__stream_transport_want(tn_stream *s, int events) {
     if (s->tpwant == (unsigned char)events) return;
-    s->tpwant = (unsigned char)events;
+    s->tpwant = (unsigned)events & 0xffu;
     tn__stream_update_events(s);
 }
 
@@ -9848,11 +9870,10 @@ TN__PRIVATE int tn__stream_start_read(tn_stream *s, int kind, int flags, size_t 
     s->rdone = 0;
     s->rcb = cb;
     s->ruser = user;
-    if (tn__cbuf_size(s->rbuf) > 0 || s->eof || (n == 0 && (kind == TN__RD_BYTES || kind == TN__RD_INTO)) ||
-        (TN__STREAM_LAYERED && s->ops->pending && s->ops->pending(s)))
-        tn__stream_queue(s);           /* may complete now: from the loop, never inside this call */
-    else
-        tn__stream_update_events(s);   /* only new bytes can complete it: just watch the fd */
+    /* it may complete now: from the loop, never inside this call; else only new bytes can
+       complete it: just watch the fd */
+    tn__stream_settle(s, tn__cbuf_size(s->rbuf) > 0 || s->eof || (n == 0 && (kind == TN__RD_BYTES || kind == TN__RD_INTO)) ||
+                             (TN__STREAM_LAYERED && s->ops->pending && s->ops->pending(s)));
     return TN_OK;
 }
 
@@ -9877,7 +9898,7 @@ TN_API int tn_stream_read_until(tn_stream *s, const void *delim, size_t delim_le
     }
     if (d) s->rp.delim = d;
     memcpy(d ? d : s->rp.inl, delim, delim_len);
-    s->dlen = (unsigned char)delim_len;
+    s->dlen = (unsigned)delim_len & 0x7fu;
     return TN_OK;
 }
 
@@ -10001,8 +10022,7 @@ TN_API int tn_stream_writev(tn_stream *s, const tn_str *bufs, size_t nbufs, tn_w
     if (!err && sent < total) {
         /* queue what is left (all or nothing, so a failure leaves the stream consistent) */
         size_t skip = sent, need = total - sent;
-        tn__stream_buf_prime(s, &s->wbuf, need);
-        if (tn__cbuf_reserve(tn__loop_alloc(s->h.loop), &s->wbuf, need) != 0) {
+        if (tn__stream_buf_reserve(s, &s->wbuf, need) != 0) {
             if (sent == 0) return TN_ENOMEM;
             err = TN_ENOMEM;   /* part went out: the byte stream is broken */
         } else {
@@ -10011,7 +10031,8 @@ TN_API int tn_stream_writev(tn_stream *s, const tn_str *bufs, size_t nbufs, tn_w
                     skip -= bufs[i].len;
                     continue;
                 }
-                (void)tn__cbuf_append(tn__loop_alloc(s->h.loop), &s->wbuf, bufs[i].ptr + skip, bufs[i].len - skip);
+                memcpy(tn__cbuf_tail(s->wbuf), bufs[i].ptr + skip, bufs[i].len - skip);   /* (room reserved) */
+                tn__cbuf_commit(s->wbuf, bufs[i].len - skip);
                 skip = 0;
             }
         }
@@ -10019,8 +10040,7 @@ TN_API int tn_stream_writev(tn_stream *s, const tn_str *bufs, size_t nbufs, tn_w
     if (s->wq) s->wq->queued += total;
     if (cb) tn__stream_wcb_push(s, cb, user);
     if (err) tn__stream_close_now(s, err);   /* cb (if any) then reports err */
-    if (s->closed || (cb && s->wq->sent >= s->wq->queued)) tn__stream_queue(s);
-    else tn__stream_update_events(s);
+    tn__stream_settle(s, cb && s->wq->sent >= s->wq->queued);
     return TN_OK;
 }
 
@@ -10038,8 +10058,7 @@ TN__STREAM_HOT int tn__stream_write_space(tn_stream *s, size_t n, char **out) {
             (void)tn__stream_corked_make_room(s, n);
             if (s->closed) return TN_ECLOSED;
         }
-        tn__stream_buf_prime(s, &s->wbuf, n);
-        if (tn__cbuf_reserve(tn__loop_alloc(s->h.loop), &s->wbuf, n) != 0) return TN_ENOMEM;
+        if (tn__stream_buf_reserve(s, &s->wbuf, n) != 0) return TN_ENOMEM;
     }
     *out = tn__cbuf_tail(s->wbuf);
     return TN_OK;
@@ -10059,8 +10078,7 @@ TN__STREAM_HOT int tn__stream_write_commit(tn_stream *s, size_t n) {
     if (s->wq) s->wq->queued += n;
     if (s->corked) return TN_OK;   /* (interest stays: a corked stream does not wait to write) */
     if (first) tn__stream_flush(s);
-    if (s->closed) tn__stream_queue(s);
-    else tn__stream_update_events(s);
+    tn__stream_settle(s, 0);
     return TN_OK;
 }
 
@@ -10173,8 +10191,7 @@ TN__PRIVATE int tn__stream_sendfile(tn_stream *s, int file_fd, int64_t offset, u
     sf->end = q->queued;
     tn__stream_wcb_push(s, cb, user);
     if (tn__cbuf_size(s->wbuf) == 0) tn__stream_flush(s);   /* nothing ahead of it: send now */
-    if (s->closed || s->wq->sent >= s->wq->queued) tn__stream_queue(s);
-    else tn__stream_update_events(s);
+    tn__stream_settle(s, s->wq->sent >= s->wq->queued);
     return TN_OK;
 }
 

@@ -30,14 +30,13 @@ TN__PRIVATE int tn__buf_room(const tn_allocator *a, char **storage, size_t *size
     if (n > ((size_t)-1) / 2 - used - hdr) return TN_ENOMEM;
     ns = TN__MAX(*size * 2, used + n + hdr);
     ns = (ns + 4095u) & ~(size_t)4095u;
-    if (head == 0) {
-        if (!(p = (char *)tn__realloc(a, old, ns))) return TN_ENOMEM;
-    } else if (*size - hdr >= used + n && head >= used) {
+    if (head != 0 && *size - hdr >= used + n && head >= used) {
         memcpy(old + hdr, old + hdr + head, used);   /* (head >= used: the two do not overlap) */
         return TN_OK;
-    } else {
-        if (!(p = (char *)tn__alloc(a, ns))) return TN_ENOMEM;
-        if (used) memcpy(p + hdr, old + hdr + head, used);
+    }
+    if (!(p = (char *)(head == 0 ? tn__realloc(a, old, ns) : tn__alloc(a, ns)))) return TN_ENOMEM;
+    if (head != 0) {   /* (some were consumed: old is not NULL) */
+        memcpy(p + hdr, old + hdr + head, used);
         tn__free(a, old);
     }
     *storage = p;
