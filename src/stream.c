@@ -237,6 +237,7 @@ TN__PRIVATE void tn__stream_close_now(tn_stream *s, int cause) {
    callback closes the stream); else every one left, with err (the close sequence). */
 TN__PRIVATE void tn__stream_complete_writes(tn_stream *s, int err) {
     tn__wq *q = s->wq;   /* (a callback that writes may grow it: reloaded after each) */
+    unsigned open = !s->closed;
     while (q && q->len > 0) {
         tn__wcb w = TN__WQ_RING(q)[q->head];
         if (!err && (w.end > q->sent || s->reported)) break;
@@ -244,7 +245,9 @@ TN__PRIVATE void tn__stream_complete_writes(tn_stream *s, int err) {
         q->len--;
         w.cb(s, err, w.user);
         q = s->wq;
-        if (!err && s->closed) break;
+        /* a callback closed the stream: the close sequence reports the rest (in it, every
+           write whose bytes went out still reports TN_OK: closed already, nothing stops) */
+        if (!err && open && s->closed) break;
     }
 }
 

@@ -383,6 +383,29 @@ TN_TEST(writes_complete_in_order) {
     teardown(&c);
 }
 
+/* Writes whose bytes the socket took before a close report TN_OK, every one of them (the
+   close fails only what was never sent): here three writes go out at once and the stream
+   is closed in the same call, before any write callback ran. */
+TN_TEST(sent_writes_report_ok_across_a_close) {
+    ctx c;
+    char buf[64];
+    ssize_t n;
+    setup(&c, NULL);
+    c.in_call = 1;
+    TN_OK_RC(tn_stream_write(c.s, "one ", 4, on_write, &c));
+    TN_OK_RC(tn_stream_write(c.s, "two ", 4, on_write, &c));
+    TN_OK_RC(tn_stream_write(c.s, "three", 5, on_write, &c));
+    TN_OK_RC(tn_stream_close(c.s, on_close, &c));
+    c.in_call = 0;
+    while (!c.closed) TN_CHECK(tn_loop_run_once(c.loop, 10) >= 0);
+    TN_EQ_INT(c.writes_ok, 3);
+    TN_EQ_INT(c.writes_err, 0);
+    n = read(c.peer, buf, sizeof buf);
+    TN_EQ_INT(n, 13);
+    TN_EQ_MEM(buf, "one two three", 13);
+    teardown(&c);
+}
+
 /* The write bookkeeping is made by the first write with a callback, here behind bytes
    queued without one that the socket has not taken: the callback waits for all of them. */
 TN_TEST(write_callback_behind_unsent_plain_writes) {
@@ -814,6 +837,7 @@ TN_TESTS(
     TN_CASE(read_until_close_plain_and_streaming),
     TN_CASE(eof_before_read_completes),
     TN_CASE(writes_complete_in_order),
+    TN_CASE(sent_writes_report_ok_across_a_close),
     TN_CASE(write_callback_behind_unsent_plain_writes),
     TN_CASE(compact_buffer),
     TN_CASE(writev_gathers_in_order),
