@@ -4381,7 +4381,8 @@ TN__BEGIN_DECLS
    eventually, from the loop thread). Output written with tn_web_write is buffered until
    tn_web_flush or the finish; at the finish a 200 GET/HEAD response gets an ETag (quoted
    SHA-1 hex of the body, as Tornado) unless one was set, and If-None-Match turns it into a
-   304 without a body (not under TORNADO_NO_ETAG, which leaves that out); a body without Content-Type gets "text/html; charset=UTF-8".
+   304 without a body (not under TORNADO_NO_ETAG, which leaves that out); a body without
+   Content-Type gets "text/html; charset=UTF-8".
    A handler that streams with the server's tn_response_start / tn_response_write itself
    must call tn_web_async first (the app cannot see that a response was started).
 
