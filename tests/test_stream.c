@@ -163,6 +163,20 @@ TN_TEST(read_until_split_delimiter) {
     TN_EQ_INT((int)c.len, 28);
     TN_EQ_MEM(c.data, "BODY--boundary-long-enough--", 28);
     TN_EQ_RC(tn_stream_read_until(c.s, "", 0, 0, on_read, &c), TN_EINVAL);
+    /* the longest delimiter, 64 bytes (its length kept in a 7-bit field), works; 65 is refused */
+    {
+        static const char d64[] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+        char d65[65];
+        memset(d65, 'x', sizeof d65);
+        TN_EQ_RC(tn_stream_read_until(c.s, d65, 65, 0, on_read, &c), TN_EINVAL);
+        c.len = 0;
+        TN_OK_RC(tn_stream_read_until(c.s, d64, 64, 0, on_read, &c));
+        peer_send(&c, "abc0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdefrest");
+        run_until(&c, &c.reads, 3);
+        TN_OK_RC(c.status);
+        TN_EQ_INT((int)c.len, 4 + 3 + 64);   /* "tail" left from before, "abc", the delimiter */
+        TN_EQ_MEM(c.data + 7, d64, 64);
+    }
     teardown(&c);
 }
 
