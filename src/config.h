@@ -91,6 +91,9 @@
      TORNADO_NO_ETAG            off       the web layer computes no ETag (no SHA-1 of each whole
                                           200 GET/HEAD body, no 304 from If-None-Match against
                                           it); a handler's own ETag and static files' stay
+     TORNADO_NO_DATE            off       the HTTP server sends no Date header (a device without
+                                          a real-time clock: RFC 9110 6.6.1); no clock reads or
+                                          date formatting per response
      TORNADO_NO_WEBSOCKET       off       leave out WebSocket (frame codec, handshake, server
                                           upgrade and client connections)
      TORNADO_NO_SIMD            off       portable loops instead of SSE2 (HTTP scanning, also its
@@ -317,6 +320,12 @@
 #  define TN_HAS_ETAG 0
 #else
 #  define TN_HAS_ETAG 1
+#endif
+
+#if defined(TORNADO_NO_DATE)
+#  define TN_HAS_DATE 0
+#else
+#  define TN_HAS_DATE 1
 #endif
 
 #if defined(TORNADO_NO_WEBSOCKET)

@@ -160,8 +160,10 @@ struct tn_http_server {
     tn__hconn *tq_head[3], *tq_tail[3];
     tn_timer_id tq_timer;
     uint64_t tq_timer_at;
+#if TN_HAS_DATE
     uint64_t date_ms;              /* the loop time the Date was last checked at */
     int64_t date_sec;              /* the second srv->pre's Date shows */
+#endif
     int closing;
     int in_ready;                  /* tn__hs_on_ready runs */
     tn__defer ready_d;             /* starts the next request of the connections in ready_* */
@@ -552,10 +554,17 @@ TN__PRIVATE void tn__hc_deadline(tn__hconn *c, int kind) {
 }
 
 /* ---- the response ---- */
-/* srv->pre: the status line of a 200, then the Date line at a fixed place, then Server. */
+/* srv->pre: the status line of a 200, then the Date line at a fixed place, then Server.
+   TORNADO_NO_DATE (a device without a real-time clock: RFC 9110 §6.6.1 says such an origin
+   server must not send Date) leaves the Date line out, and with it the clock reads and the
+   date formatting. */
 #define TN__HS_PRE_STATUS 17                  /* "HTTP/1.1 200 OK\r\n" */
-#define TN__HS_PRE_DATE (TN__HS_PRE_STATUS + 6)   /* the date's 29 characters, after "Date: " */
-#define TN__HS_DATE_LINE 37                   /* "Date: " + 29 + "\r\n" */
+#if TN_HAS_DATE
+#  define TN__HS_PRE_DATE (TN__HS_PRE_STATUS + 6)   /* the date's 29 characters, after "Date: " */
+#  define TN__HS_DATE_LINE 37                 /* "Date: " + 29 + "\r\n" */
+#else
+#  define TN__HS_DATE_LINE 0
+#endif
 
 TN__PRIVATE int tn__hs_pre_make(tn_http_server *srv) {
     size_t sl = srv->server_header_len, n = TN__HS_PRE_STATUS + TN__HS_DATE_LINE + (sl ? sl + 10 : 0);
@@ -569,12 +578,16 @@ TN__PRIVATE int tn__hs_pre_make(tn_http_server *srv) {
         p = tn__hs_put_str(p, srv->server_header, sl);
         (void)tn__hs_put_str(p, "\r\n", 2);
     }
+#if TN_HAS_DATE
     srv->date_sec = -1;
-#if !defined(__OPTIMIZE_SIZE__)
+#  if !defined(__OPTIMIZE_SIZE__)
     srv->date_ms = (uint64_t)-1;
+#  endif
 #endif
     return TN_OK;
 }
+
+#if TN_HAS_DATE
 
 TN__PRIVATE void tn__hs_date_check(tn_http_server *srv) {
     int64_t now = (int64_t)time(NULL);
@@ -598,6 +611,9 @@ TN__HS_HOT void tn__hs_date(tn_http_server *srv) {
 #else
 #  define tn__hs_date tn__hs_date_check   /* (-Os: the clock read per response, as before) */
 #endif
+#else
+#  define tn__hs_date(srv) ((void)0)       /* TORNADO_NO_DATE: no Date line to keep */
+#endif /* TN_HAS_DATE */
 
 /* Format the response head into buf (at least 512 bytes + the Server line + the handler's
    header lines + ctl). ct: a Content-Type line to write before the handler's lines (tn_respond,
@@ -1383,7 +1399,9 @@ TN__PRIVATE void tn__hc_fail(tn__hconn *c, int status) {
     tn__hc_deadline(c, TN__TQ_NONE);
     tn__hs_date(srv);
     p = tn__hs_put_status_line(p, status, reason);
+#if TN_HAS_DATE
     p = tn__hs_put_str(p, srv->pre + TN__HS_PRE_STATUS, TN__HS_DATE_LINE);
+#endif
     p = tn__hs_put_str(p, "Content-Length: 0\r\nConnection: close\r\n\r\n", 40);
     tn__stream_cork(tn__hc_stream(c), 0);   /* responses to earlier pipelined requests go first */
     if (tn_stream_write(tn__hc_stream(c), buf, (size_t)(p - buf), tn__hc_after_write, c) != 0) (void)tn_stream_close(tn__hc_stream(c), NULL, NULL);

@@ -206,6 +206,7 @@ COMBOS = [
     ("static", ["TORNADO_STATIC"], []),
     ("no-web", ["TORNADO_NO_WEB"], []),
     ("no-etag", ["TORNADO_NO_ETAG"], []),
+    ("no-date", ["TORNADO_NO_DATE"], []),
     ("no-filesystem", ["TORNADO_NO_FILESYSTEM"], []),
     ("no-resolver", ["TORNADO_NO_RESOLVER"], []),
     ("no-simd", ["TORNADO_NO_SIMD"], []),

@@ -23,7 +23,7 @@ import tempfile
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FLAGS = ["-std=c99", "-Wall", "-Wextra", "-Wpedantic", "-Wundef", "-Werror", "-Os",
          "-ffunction-sections", "-fdata-sections"]
-ALL_NO = ["LOG", "SIMD", "FILESYSTEM", "RESOLVER", "WEBSOCKET", "HTTP_CLIENT", "DEFLATE", "THREADS", "ETAG", "WEB", "HTTP_SERVER"]
+ALL_NO = ["LOG", "SIMD", "FILESYSTEM", "RESOLVER", "WEBSOCKET", "HTTP_CLIENT", "DEFLATE", "THREADS", "ETAG", "DATE", "WEB", "HTTP_SERVER"]
 PROGRAMS = [
     # (program, toggles it cannot take)
     ("http", {"HTTP_SERVER"}),
@@ -99,7 +99,7 @@ ARM_FLAGS = ["-mcpu=cortex-m4", "-mthumb", "-Os", "-ffunction-sections", "-fdata
 ARM_LINK = ["--specs=nano.specs", "--specs=nosys.specs", "-Wl,--gc-sections", "-Wl,--fatal-warnings"]
 # (program, toggles it cannot take); lwIP implies NO_THREADS and NO_FILESYSTEM, no SSE2 on ARM
 ARM_PROGRAMS = [("http", {"HTTP_SERVER"}), ("web", {"HTTP_SERVER", "WEB"}), ("echo", set())]
-ARM_NO = ["LOG", "WEBSOCKET", "HTTP_CLIENT", "DEFLATE", "ETAG", "WEB", "HTTP_SERVER"]
+ARM_NO = ["LOG", "WEBSOCKET", "HTTP_CLIENT", "DEFLATE", "ETAG", "DATE", "WEB", "HTTP_SERVER"]
 
 
 def arm_build(prog, toggles, tmp):
