@@ -21414,8 +21414,10 @@ TN_API int tn_http_server_new(tn_loop *loop, const tn_http_server_opts *opts, tn
     srv->on_request = on_request;
     srv->user = user;
     sh = srv->opts.server_header;   /* (never NULL: resolved) */
-    if ((shl = tn__hs_hdr_value_len(sh)) == (size_t)-1 || !(srv->server_header = tn__strdup(tn__loop_alloc(loop), sh))) {
-        rc = TN_EINVAL;
+    if ((shl = tn__hs_hdr_value_len(sh)) == (size_t)-1) {
+        rc = TN_EINVAL;   /* a Server value that would break the head (CR, LF, NUL, ...) */
+    } else if (!(srv->server_header = tn__strdup(tn__loop_alloc(loop), sh))) {
+        rc = TN_ENOMEM;
     } else {
         srv->opts.server_header = srv->server_header;
         srv->server_header_len = shl;

@@ -1399,6 +1399,49 @@ TN_TEST(nine_thousand_keep_alive_connections) {
     TN_EQ_INT(ca.bytes, 0);
 }
 
+/* tn_http_server_new when memory runs out: each allocation it makes fails in turn; every
+   failure is TN_ENOMEM (a failed copy of the Server value was once TN_EINVAL) and leaves
+   nothing allocated. A Server value that would break the head is TN_EINVAL. */
+static void on_server_freed(tn_loop *loop, void *user) {
+    (void)user;
+    tn_loop_stop(loop);
+}
+
+TN_TEST(server_new_out_of_memory_is_enomem_and_leaks_nothing) {
+    counting_alloc ca;
+    tn_loop_opts lo;
+    tn_loop *loop;
+    tn_http_server *srv = NULL;
+    tn_http_server_opts o;
+    long base, k;
+    int rc = TN_ENOMEM;
+    memset(&ca, 0, sizeof ca);
+    memset(&lo, 0, sizeof lo);
+    lo.allocator = tn_test_counting(&ca);
+    TN_OK_RC(tn_loop_new(&lo, &loop));
+    base = ca.live;
+    memset(&o, 0, sizeof o);
+    o.server_header = "x\r\nSet-Cookie: a=b";
+    TN_EQ_INT(tn_http_server_new(loop, &o, handler, NULL, &srv), TN_EINVAL);
+    TN_EQ_INT(ca.live, base);
+    for (k = 1; k < 64 && rc != TN_OK; k++) {
+        ca.fail_after = k;
+        rc = tn_http_server_new(loop, NULL, handler, NULL, &srv);
+        if (rc != TN_OK) {
+            TN_EQ_INT(rc, TN_ENOMEM);
+            TN_EQ_INT(ca.live, base);
+            TN_CHECK(srv == NULL);
+        }
+    }
+    ca.fail_after = 0;
+    TN_EQ_INT(rc, TN_OK);
+    TN_CHECKF(k > 3, "only %ld allocations failed in turn", k - 2);   /* the server, the Server copy, the head */
+    TN_OK_RC(tn_http_server_close(srv, 0, on_server_freed, NULL));
+    TN_OK_RC(tn_loop_run(loop));
+    TN_OK_RC(tn_loop_free(loop));
+    TN_EQ_INT(ca.live, 0);
+}
+
 TN_TESTS(TN_CASE(respond_lengths_pipelined),
     TN_CASE(response_framing_is_the_servers),
     TN_CASE(response_calls_after_client_left),
@@ -1422,5 +1465,6 @@ TN_TESTS(TN_CASE(respond_lengths_pipelined),
     TN_CASE(multi_process_workers),
     TN_CASE(steady_state_requests_allocate_nothing),
     TN_CASE(decimal_lengths_and_small_division),
+    TN_CASE(server_new_out_of_memory_is_enomem_and_leaks_nothing),
     TN_CASE_T(nine_thousand_keep_alive_connections, 180)
 )
