@@ -19406,7 +19406,7 @@ struct tn_request {
     unsigned char head_only;       /* HEAD: no body on the wire */
     unsigned char close_after;     /* the connection ends with this response */
     unsigned char conn_upgrade;    /* the handler asked for "Connection: Upgrade" (101 only) */
-    unsigned char remote_ip_known; /* remote_ip is filled (xheaders, or asked of the socket) */
+    unsigned char remote_ip_known; /* remote_ip is filled (asked for: xheaders or the socket) */
     unsigned char paused;
     unsigned char streaming_done;
 #if TN_HAS_DEFLATE
@@ -19556,13 +19556,6 @@ struct tn_http_server {
 #  define TN__HS_HOT static inline __attribute__((always_inline, unused))
 #else
 #  define TN__HS_HOT TN__PRIVATE
-#endif
-/* Code for options a server may not use (xheaders): kept out of the request path's
-   inlined body in speed-optimized builds. */
-#if !defined(__OPTIMIZE_SIZE__) && (defined(__GNUC__) || defined(__clang__))
-#  define TN__HS_COLD static __attribute__((noinline, cold, unused))
-#else
-#  define TN__HS_COLD TN__PRIVATE
 #endif
 
 /* The connection's stream (the allocation its state lives in). */
@@ -20933,39 +20926,15 @@ TN__HS_HOT void tn__hc_dispatch(tn__hconn *c) {
 
 /* xheaders (Tornado's): the client's address from X-Real-Ip, else from X-Forwarded-For (its
    last entry: the one our proxy added); the protocol from X-Scheme, else from
-   X-Forwarded-Proto (its first token); each taken only when valid. One loop over the four
-   names, in that order. (At the head: remote_ip is still empty.) */
-TN__HS_COLD void tn__hs_req_apply_xheaders(tn_request *r) {
+   X-Forwarded-Proto (its first token); each taken only when valid. Read when asked
+   (tn_request_remote_ip, tn_request_protocol), from the fields of a head the server took
+   (protocol set: a head refused with 400 is not trusted for them), so a program that asks
+   for neither does not link this. *v: the first of names k and k + 1 present. */
+TN__PRIVATE int tn__hs_xh_get(const tn_request *r, int k, tn_str *v) {
     static const char names[4][18] = { "X-Real-Ip", "X-Forwarded-For", "X-Scheme", "X-Forwarded-Proto" };
-    int k;
-    for (k = 0; k < 4; k++) {
-        tn_str v;
-        size_t s, e;
-        if (tn_http_header_get(r->p.headers, r->p.num_headers, names[k], &v) != TN_OK) continue;
-        if (k < 2) {
-            e = v.len;
-            while (e > 0 && (v.ptr[e - 1] == ' ' || v.ptr[e - 1] == '\t')) e--;
-            s = e;
-            while (s > 0 && v.ptr[s - 1] != ',') s--;
-            while (s < e && (v.ptr[s] == ' ' || v.ptr[s] == '\t')) s++;
-            if (e > s && e - s < sizeof r->remote_ip) {
-                memcpy(r->remote_ip, v.ptr + s, e - s);
-                r->remote_ip[e - s] = 0;
-                if (tn_is_valid_ip(r->remote_ip)) r->remote_ip_known = 1;
-                else r->remote_ip[0] = 0;
-            }
-            k = 1;   /* (X-Forwarded-For only without X-Real-Ip) */
-            continue;
-        }
-        s = 0;
-        while (s < v.len && (v.ptr[s] == ' ' || v.ptr[s] == '\t')) s++;
-        e = s;
-        while (e < v.len && v.ptr[e] != ',' && v.ptr[e] != ' ' && v.ptr[e] != '\t') e++;
-        v = tn_str_make(v.ptr + s, e - s);
-        if (tn_str_ieq(v, TN__HS_LIT("https"))) r->protocol = "https";
-        else if (tn_str_ieq(v, TN__HS_LIT("http"))) r->protocol = "http";
-        break;
-    }
+    return r->srv->opts.xheaders && r->protocol &&
+           (tn_http_header_get(r->p.headers, r->p.num_headers, names[k], v) == TN_OK ||
+            tn_http_header_get(r->p.headers, r->p.num_headers, names[k + 1], v) == TN_OK);
 }
 
 /* The head is complete: check it, decide the body, and hand over or read on. */
@@ -20998,7 +20967,6 @@ TN__PRIVATE void tn__hc_head_done(tn__hconn *c, const char *base, size_t head_le
 #else
     r->protocol = "http";
 #endif
-    if (srv->opts.xheaders) tn__hs_req_apply_xheaders(r);   /* else remote_ip is filled on demand */
 #if TN_HAS_DEFLATE
     if (srv->opts.gzip && r->p.body_kind != TN_HTTP_BODY_NONE) srv->opts.gzip->setup(r);
 #endif
@@ -21497,16 +21465,43 @@ TN_API int tn_request_header(const tn_request *req, const char *name, tn_str *va
 TN_API tn_str tn_request_body(const tn_request *req) { return req->body; }
 TN_API const char *tn_request_remote_ip(const tn_request *req) {
     tn_request *r = (tn_request *)(uintptr_t)req;   /* filled on first use: a system call */
+    tn_str v;
     if (!r->remote_ip_known) {
         tn_addr a;
-        r->remote_ip_known = 1;   /* "" if the client is already gone */
+        r->remote_ip_known = 1;
+        if (tn__hs_xh_get(r, 0, &v)) {   /* (its last entry, trimmed) */
+            size_t s, e = v.len;
+            while (e > 0 && (v.ptr[e - 1] == ' ' || v.ptr[e - 1] == '\t')) e--;
+            s = e;
+            while (s > 0 && v.ptr[s - 1] != ',') s--;
+            while (s < e && (v.ptr[s] == ' ' || v.ptr[s] == '\t')) s++;
+            if (e > s && e - s < sizeof r->remote_ip) {
+                memcpy(r->remote_ip, v.ptr + s, e - s);
+                r->remote_ip[e - s] = 0;
+                if (tn_is_valid_ip(r->remote_ip)) return r->remote_ip;
+                r->remote_ip[0] = 0;
+            }
+        }
+        /* the socket's peer; "" if the client is already gone */
         if (tn_request_peer(r, &a) == TN_OK &&
             (tn_addr_family(&a) == TN_AF_UNIX || tn_addr_ip(&a, r->remote_ip, sizeof r->remote_ip) < 0))
             strcpy(r->remote_ip, "unix");
     }
     return r->remote_ip;
 }
-TN_API const char *tn_request_protocol(const tn_request *req) { return req->protocol; }
+TN_API const char *tn_request_protocol(const tn_request *req) {
+    tn_str v;
+    if (tn__hs_xh_get(req, 2, &v)) {   /* (its first token) */
+        size_t s = 0, e;
+        while (s < v.len && (v.ptr[s] == ' ' || v.ptr[s] == '\t')) s++;
+        e = s;
+        while (e < v.len && v.ptr[e] != ',' && v.ptr[e] != ' ' && v.ptr[e] != '\t') e++;
+        v = tn_str_make(v.ptr + s, e - s);
+        if (tn_str_ieq(v, TN__HS_LIT("https"))) return "https";
+        if (tn_str_ieq(v, TN__HS_LIT("http"))) return "http";
+    }
+    return req->protocol;
+}
 TN_API int tn_request_peer(const tn_request *req, tn_addr *out) {
     if (!req->conn) return TN_ECLOSED;
     return tn_stream_peer(tn__hc_stream(req->conn), out);

@@ -24,7 +24,7 @@ typedef struct server {
     volatile int logged;
     volatile int last_status;
     pthread_mutex_t log_mu;    /* guards logged and log[] (written on the server thread) */
-    struct { int status; uint64_t bytes, usec; char method[16], path[32]; } log[16];
+    struct { int status; uint64_t bytes, usec; char method[16], path[32], ip[TN_ADDR_STRLEN], proto[8]; } log[16];
     tn_request *held;          /* a request the handler keeps (async / never answers) */
     char last_ip[TN_ADDR_STRLEN];
     char last_proto[16];
@@ -298,6 +298,8 @@ static void access_log(const tn_request *req, int status, uint64_t bytes, uint64
         s->log[s->logged].usec = usec;
         snprintf(s->log[s->logged].method, sizeof s->log[0].method, "%.*s", (int)m.len, m.ptr ? m.ptr : "");
         snprintf(s->log[s->logged].path, sizeof s->log[0].path, "%.*s", (int)p.len, p.ptr ? p.ptr : "");
+        snprintf(s->log[s->logged].ip, sizeof s->log[0].ip, "%s", tn_request_remote_ip(req));
+        snprintf(s->log[s->logged].proto, sizeof s->log[0].proto, "%s", tn_request_protocol(req) ? tn_request_protocol(req) : "");
     }
     s->logged++;
     s->last_status = status;
@@ -835,6 +837,8 @@ TN_TEST(idle_header_and_body_timeouts) {
     stop_server(s);
 }
 
+static int wait_logged(server *s, int n);
+
 TN_TEST(no_keep_alive_max_connections_xheaders) {
     tn_http_server_opts o;
     server *s;
@@ -871,6 +875,17 @@ TN_TEST(no_keep_alive_max_connections_xheaders) {
              buf, sizeof buf, 1000, &closed);
     TN_EQ_STR(s->last_ip, "127.0.0.1");   /* an empty last entry */
     TN_EQ_STR(s->last_proto, "http");
+    /* the access log asks too (the fields are read when asked), and gets the same; of a
+       head the server refused (400: HTTP/1.1 without Host) the fields are not trusted */
+    i = wait_logged(s, 7);
+    TN_EQ_INT(i, 7);
+    TN_EQ_STR(s->log[1].ip, "192.0.2.7");
+    TN_EQ_STR(s->log[1].proto, "https");
+    exchange(s->port, "GET / HTTP/1.1\r\nX-Real-Ip: 192.0.2.5\r\nX-Scheme: https\r\n\r\n", buf, sizeof buf, 1000, &closed);
+    TN_EQ_INT(count_status(buf, 400), 1);
+    TN_EQ_INT(wait_logged(s, 8), 8);
+    TN_EQ_INT(s->log[7].status, 400);
+    TN_EQ_STR(s->log[7].ip, "127.0.0.1");
     /* two connections held open: the third waits until one goes */
     for (i = 0; i < 3; i++) fds[i] = cli_connect(s->port, 0);
     usleep(100000);
