@@ -1989,8 +1989,10 @@ TN__PRIVATE void tn__hs_opts_resolve(const tn_http_server_opts *in, tn_http_serv
     o->max_body_size = TN__DEF(o->max_body_size, TORNADO_MAX_BODY_BYTES);
     o->idle_connection_timeout_ms = TN__DEF(o->idle_connection_timeout_ms, TORNADO_HTTP_IDLE_TIMEOUT_MS);
     o->header_timeout_ms = TN__DEF(o->header_timeout_ms, TORNADO_HTTP_HEADER_TIMEOUT_MS);
+#if TN_HAS_DEFLATE   /* (without the codec the compression options are ignored) */
     o->compress_level = TN__DEF(o->compress_level, TORNADO_GZIP_LEVEL);
     o->compress_window_bits = TN__DEF(o->compress_window_bits, TORNADO_GZIP_WINDOW_BITS);
+#endif
     /* the stream buffer holds a head and a buffered body at once */
     if (!o->tcp.stream.max_buffer_size)
         o->tcp.stream.max_buffer_size = (size_t)TN__MIN((uint64_t)((size_t)-1 / 2), o->max_body_size + o->max_header_size + 65536);
@@ -2006,10 +2008,10 @@ TN_API int tn_http_server_new(tn_loop *loop, const tn_http_server_opts *opts, tn
     int rc;
     if (!loop || !on_request || !out) return TN_EINVAL;
     *out = NULL;
+#if TN_HAS_DEFLATE
     if (opts && ((opts->compress_level && (opts->compress_level < 1 || opts->compress_level > 9)) ||
                  (opts->compress_window_bits && (opts->compress_window_bits < 9 || opts->compress_window_bits > 15))))
         return TN_EINVAL;
-#if TN_HAS_DEFLATE
     if (opts && (opts->compress_response || opts->decompress_request) && !opts->gzip) {
         TN__LLOG(loop, TN_LOG_ERROR, TN_EINVAL, "http: compress_response/decompress_request need opts.gzip = tn_http_gzip()");
         return TN_EINVAL;

@@ -84,7 +84,8 @@ typedef void (*tn_access_log_cb)(const tn_request *req, int status, uint64_t bod
      compress_level      1..9; 0 = TORNADO_GZIP_LEVEL (6)
      compress_window_bits
                          9..15; 0 = TORNADO_GZIP_WINDOW_BITS (15). A whole response uses no
-                         more window than its length needs.
+                         more window than its length needs. (Both unchecked and left 0 under
+                         TORNADO_NO_DEFLATE, where compression is ignored.)
      decompress_request  1: request bodies with Content-Encoding: gzip (or x-gzip) are
                          inflated before the handler sees them, buffered or streamed (Tornado's
                          decompress_request): the field is renamed X-Consumed-Content-Encoding
