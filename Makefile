@@ -147,6 +147,8 @@ TN_HAVE_LIB = $(shell echo 'int main(void){return 0;}' | $(CC) -x c - -o /dev/nu
 build/tests/test_deflate build/tests-poll/test_deflate build/tests-posix/test_deflate build/asan/test_deflate: LIBS += $(call TN_HAVE_LIB,-lz)
 build/tests/test_http_gzip build/tests-poll/test_http_gzip build/tests-posix/test_http_gzip build/asan/test_http_gzip: LIBS += $(call TN_HAVE_LIB,-lz)
 build/bench/bench_deflate: LIBS += $(call TN_HAVE_LIB,-lz) $(call TN_HAVE_LIB,-ldeflate)
+# OpenSSL's libcrypto is bench_crypto's peer (hashing throughput), linked there only
+build/bench/bench_crypto: LIBS += $(if $(call TN_HAVE_LIB,-lcrypto),-lcrypto -DTN_BENCH_OPENSSL)
 # TLS: test_tls builds the header with TORNADO_WITH_OPENSSL (libssl-dev), so it links OpenSSL
 build/tests/test_tls build/tests-poll/test_tls build/tests-posix/test_tls build/asan/test_tls: LIBS += -lssl -lcrypto
 # test_tls_limits: the tiny-limits build for TLS (test_limits is built without OpenSSL)

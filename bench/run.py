@@ -8,7 +8,9 @@ loop, the TCP echo server, the HTTP hello world and the HTTP client (AsyncHTTPCl
 off, `return 200 "Hello, world"`) for the HTTP server, driven by wrk (Debian). Parser and
 router figures come from build/bench/bench_parse (with its -msse4.2 and -mavx2 builds; peers
 in the same process: Debian's libhttp-parser-dev, and picohttpparser when a checkout sits
-beside the repo, see bench_parse below) and bench_router; deflate/inflate figures
+beside the repo, see bench_parse below) and bench_router; hashing figures (SHA-256, SHA-1,
+HMAC-SHA256) from build/bench/bench_crypto beside OpenSSL's libcrypto (libssl-dev) in the
+same process; deflate/inflate figures
 from build/bench/bench_deflate, side by side with zlib (Debian zlib1g-dev) and libdeflate
 (libdeflate-dev), linked into that program only; WebSocket codec figures from
 build/bench/bench_ws and bench_ws_nosimd (pure functions, no peer process; masking is
@@ -641,6 +643,24 @@ def bench_router():
         print("  " + l)
 
 
+def bench_crypto():
+    """build/bench/bench_crypto: hashing throughput beside OpenSSL's libcrypto (same process)."""
+    if not os.path.exists("build/bench/bench_crypto"):
+        return
+    print("\n== hashing (build/bench/bench_crypto; CPU-time rates, median of 5 alternating rounds; "
+          "peer: OpenSSL libcrypto in the same process) ==")
+    out = subprocess.run(["build/bench/bench_crypto"], capture_output=True, text=True, timeout=120).stdout
+    print("  %-22s %12s %12s %10s" % ("figure", "tornado.h", "OpenSSL", "ratio"))
+    for line in out.splitlines():
+        f = line.split()
+        if len(f) != 4 or f[0] != "crypto":
+            continue
+        ratio = "%.2fx" % (float(f[2]) / float(f[3])) if f[3] != "-" and float(f[3]) > 0 else "-"
+        print("  %-22s %12s %12s %10s" % (f[1], f[2], f[3], ratio))
+    print("  (ours is portable C; OpenSSL's assembly uses the CPU's SHA extensions where present; "
+          "HMAC of 64 B is a signed cookie's or XSRF token's cost)")
+
+
 # picohttpparser (h2o) is not a Debian package and no other project's code enters this repo:
 # when a checkout sits outside it (git clone https://github.com/h2o/picohttpparser ../picohttpparser,
 # or PICOHTTPPARSER_DIR=...), the parser bench is also built with it, bench-only, as a peer.
@@ -933,7 +953,7 @@ def main():
     for name, fn in (("loop", lambda: bench_loop(peer_ok)), ("echo", lambda: bench_echo(peer_ok)),
                      ("parse", bench_parse), ("ws", lambda: bench_ws(peer_ok)),
                      ("ws_echo", lambda: bench_ws_echo(peer_ok)), ("ws_idle", bench_ws_idle),
-                     ("router", bench_router), ("deflate", bench_deflate), ("gzip", bench_gzip),
+                     ("router", bench_router), ("crypto", bench_crypto), ("deflate", bench_deflate), ("gzip", bench_gzip),
                      ("http", lambda: bench_http(peer_ok)), ("tls", bench_tls),
                      ("client", lambda: bench_client(peer_ok))):
         if not only or name in only:
