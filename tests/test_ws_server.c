@@ -1899,10 +1899,12 @@ TN_TESTS(
     TN_CASE(interop_websockets_server),
     TN_CASE(interop_node_ws_client),
     TN_CASE(interop_node_ws_server),
-    TN_CASE(interop_tornado_client_deflate),
-    TN_CASE(interop_websockets_client_deflate),
-    TN_CASE(interop_tornado_server_deflate),
-    TN_CASE(interop_websockets_server_deflate),
+    /* (16 MiB compressed both ways through a Python peer: over a minute under ASan on a
+       loaded machine) */
+    TN_CASE_T(interop_tornado_client_deflate, 150),
+    TN_CASE_T(interop_websockets_client_deflate, 150),
+    TN_CASE_T(interop_tornado_server_deflate, 150),
+    TN_CASE_T(interop_websockets_server_deflate, 150),
     TN_CASE(reads_in_the_loop_buffer),
     TN_CASE(idle_connections_memory),
     TN_CASE(options_shared_and_own)
