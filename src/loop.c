@@ -944,9 +944,11 @@ TN__PRIVATE void tn__loop_close_wake(tn_loop *loop) {
     loop->wake_fd[0] = loop->wake_fd[1] = TN_INVALID_SOCKET;
 }
 
-TN__PRIVATE void tn__loop_release(tn_loop *loop) {
+/* What tn_loop_new sets up before it can fail (the wakeup and its watcher, the poller and
+   its fired array, the lock), then the loop: all its failure path has to undo, so a
+   program that never frees its loop links no more than this. */
+TN__PRIVATE void tn__loop_release_base(tn_loop *loop) {
     const tn_allocator *a = loop->a;
-    int i;
     tn__loop_close_wake(loop);
     tn__poll_free(loop);
     tn__mutex_destroy(&loop->post_lock);
@@ -955,14 +957,21 @@ TN__PRIVATE void tn__loop_release(tn_loop *loop) {
     tn__free(a, loop->fdmap);
 #endif
     tn__free(a, loop->fired);
+    tn__free(a, loop);   /* (tn__free reads the allocator, which the loop holds, before the call) */
+    tn__net_cleanup();
+}
+
+/* Everything the loop holds (tn_loop_free). */
+TN__PRIVATE void tn__loop_release(tn_loop *loop) {
+    const tn_allocator *a = loop->a;
+    int i;
     tn__free(a, loop->dirty);
     tn__free(a, loop->timers);
     tn__free(a, loop->heap);
     tn__free(a, loop->scratch);
     tn__loop_blocks_trim(loop, 0);
     for (i = 0; i < TN__LOOP_SLOTS_HEAP; i++) tn__free(a, loop->slots[i]);
-    tn__free(a, loop);   /* (tn__free reads the allocator, which the loop holds, before the call) */
-    tn__net_cleanup();
+    tn__loop_release_base(loop);
 }
 
 /* The options with their defaults (the allocator resolved by tn__allocator_resolve). */
@@ -996,13 +1005,13 @@ TN_API int tn_loop_new(const tn_loop_opts *opts, tn_loop **out) {
         tn__free(&o.allocator, loop);
         return rc;
     }
-    /* from here tn__loop_release undoes what was done (the poller's state included) */
+    /* from here tn__loop_release_base undoes what was done (the poller's state included) */
     if ((rc = tn__poll_init(loop)) == TN_OK) {
         tn__ignore_sigpipe_once();   /* pipes have no MSG_NOSIGNAL */
         if (TN_HAS_THREADS) rc = tn__loop_wake_open(loop);
     }
     if (rc != TN_OK) {
-        tn__loop_release(loop);
+        tn__loop_release_base(loop);
         return rc;
     }
     (void)tn_loop_update_time(loop);   /* (now was 0) */
