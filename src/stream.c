@@ -252,10 +252,10 @@ TN__PRIVATE void tn__stream_complete_writes(tn_stream *s, int err) {
     }
 }
 
-/* End the pending read (its callback is the caller's business): a long delimiter's storage goes. */
+/* End the pending read (its callback is the caller's business): a long delimiter's storage
+   goes. (rp is left as it is: only a read of its kind reads it, after its starter set it.) */
 TN__PRIVATE void tn__stream_end_read(tn_stream *s) {
     if (s->rkind == TN__RD_UNTIL && s->dlen > TN__DELIM_INLINE) tn__free(tn__loop_alloc(s->h.loop), s->rp.delim);
-    memset(&s->rp, 0, sizeof s->rp);
     s->rkind = TN__RD_NONE;
 }
 
@@ -959,7 +959,11 @@ TN_API int tn_stream_writev(tn_stream *s, const tn_str *bufs, size_t nbufs, tn_w
                 v[nv++] = tn_str_make(bufs[i].ptr + skip, bufs[i].len - skip);
                 skip = 0;
             }
+#if defined(__OPTIMIZE_SIZE__)
+            r = s->ops->writev(s, v, nv);   /* (one piece too: a single call site) */
+#else
             r = nv == 1 ? s->ops->write(s, v[0].ptr, v[0].len) : s->ops->writev(s, v, nv);
+#endif
             if (r > 0) {
                 sent += (size_t)r;
             } else if (r == TN_EAGAIN || r == 0) {
