@@ -728,21 +728,19 @@ TN__PRIVATE void tn__heap_set(tn_loop *loop, size_t pos, uint32_t slot) {
     loop->timers[slot].pos = (uint32_t)pos;
 }
 
-/* Move the slot at pos to its place: up while it fires before its parent, else down while
-   a child fires before it (one routine for both: a slot that went up is already before
-   its new children). */
+/* Move the slot at pos to its place: up while it fires before its parent, or down while a
+   child fires before it. One loop serves both: a slot that went up is already before its
+   new children, and one that went down after its new parent. */
 TN__PRIVATE void tn__heap_fix(tn_loop *loop, size_t pos) {
     uint32_t *h = loop->heap, slot = h[pos];
     size_t len = loop->heap_len;
-    while (pos > 0 && tn__heap_less(loop, slot, h[(pos - 1) / 2])) {
-        tn__heap_set(loop, pos, h[(pos - 1) / 2]);
-        pos = (pos - 1) / 2;
-    }
     for (;;) {
-        size_t l = 2 * pos + 1, m;
-        if (l >= len) break;
-        m = (l + 1 < len && tn__heap_less(loop, h[l + 1], h[l])) ? l + 1 : l;
-        if (!tn__heap_less(loop, h[m], slot)) break;
+        size_t m = (pos - 1) / 2, l = 2 * pos + 1;
+        if (pos == 0 || !tn__heap_less(loop, slot, h[m])) {   /* not up: down? */
+            if (l >= len) break;
+            m = (l + 1 < len && tn__heap_less(loop, h[l + 1], h[l])) ? l + 1 : l;
+            if (!tn__heap_less(loop, h[m], slot)) break;
+        }
         tn__heap_set(loop, pos, h[m]);
         pos = m;
     }
