@@ -919,12 +919,12 @@ TN__PRIVATE void tn__loop_close_wake(tn_loop *loop) {
     loop->wake_fd[0] = loop->wake_fd[1] = TN_INVALID_SOCKET;
 }
 
-/* What tn_loop_new sets up before it can fail (the wakeup and its watcher, the poller and
-   its fired array, the lock), then the loop: all its failure path has to undo, so a
-   program that never frees its loop links no more than this. */
+/* What tn_loop_new sets up before it can fail (the poller and its fired array, the lock,
+   the fd table a failed wakeup watcher grew), then the loop: all its failure path has to
+   undo, so a program that never frees its loop links no more than this. (The wakeup is
+   opened last, and closed again when it cannot be watched: a failed tn_loop_new holds none.) */
 TN__PRIVATE void tn__loop_release_base(tn_loop *loop) {
     const tn_allocator *a = loop->a;
-    tn__loop_close_wake(loop);
     tn__poll_free(loop);
     tn__mutex_destroy(&loop->post_lock);
     tn__free(a, loop->fds);
@@ -940,6 +940,7 @@ TN__PRIVATE void tn__loop_release_base(tn_loop *loop) {
 TN__PRIVATE void tn__loop_release(tn_loop *loop) {
     const tn_allocator *a = loop->a;
     int i;
+    tn__loop_close_wake(loop);
     tn__free(a, loop->dirty);
     tn__free(a, loop->timers);
     tn__free(a, loop->heap);
