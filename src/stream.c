@@ -282,10 +282,9 @@ TN__PRIVATE void tn__stream_finalize(tn__handle *h) {
     tn_allocator *a = tn__loop_alloc(h->loop);
     if (s->owner) s->owner->on_free(s, s->owner);
     if (s->ops->free) s->ops->free(s);
-    tn__stream_end_read(s);
+    /* (the close sequence ran before this: it ended the read, and the close released the
+       write buffer and a file segment; nothing can start or queue one on a closed stream) */
     tn__stream_buf_release(s, &s->rbuf);
-    tn__stream_buf_release(s, &s->wbuf);
-    tn__stream_sf_done(s);
     tn__free(a, s->wq);
     tn__free(a, s->idle);
     tn__free(a, s);
