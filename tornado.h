@@ -6508,13 +6508,10 @@ TN__PRIVATE void tn__log_at(const tn_logger *lg, int level, int code, const char
 /* #include "internal.h" (inlined above) */
 
 TN_API int tn_buf_init(tn_buf *b, const tn_allocator *alloc) {
+    int missing = alloc ? !alloc->alloc + !alloc->realloc + !alloc->free : 3;
     memset(b, 0, sizeof *b);
-    if (alloc && (!alloc->alloc || !alloc->realloc || !alloc->free)) {
-        b->a = tn__libc();
-        return (alloc->alloc || alloc->realloc || alloc->free) ? TN_EINVAL : TN_OK;
-    }
-    b->a = alloc ? alloc : tn__libc();
-    return TN_OK;
+    b->a = missing ? tn__libc() : alloc;
+    return missing % 3 ? TN_EINVAL : TN_OK;   /* (a partial allocator: libc, and TN_EINVAL) */
 }
 
 TN_API void tn_buf_free(tn_buf *b) {
@@ -6525,25 +6522,22 @@ TN_API void tn_buf_free(tn_buf *b) {
 
 /* Room for n more bytes after the live ones (old + hdr + [head, len)), as both buffers
    (tn_buf, hdr 0; tn__cbuf, its header first) make it: the consumed front reclaimed when that
-   is enough and the move is cheap, else a new storage (the size doubled, at least enough, a
-   4 KiB multiple) holding the live bytes: fresh with only them copied when some were
-   consumed, realloc'd otherwise. Then the live bytes start at hdr (head 0, len = used). */
+   is enough and the move is cheap, else the storage grown (the size doubled, at least
+   enough, a 4 KiB multiple) and the live bytes moved down to its start. Then the live
+   bytes start at hdr (head 0, len = used). */
 TN__PRIVATE int tn__buf_room(const tn_allocator *a, char **storage, size_t *size, size_t hdr, size_t head, size_t len,
                              size_t n) {
-    char *old = *storage, *p;
+    char *p = *storage;
     size_t used = len - head, ns;
     if (n > ((size_t)-1) / 2 - used - hdr) return TN_ENOMEM;
-    ns = TN__MAX(*size * 2, used + n + hdr);
-    ns = (ns + 4095u) & ~(size_t)4095u;
     if (head != 0 && *size - hdr >= used + n && head >= used) {
-        memcpy(old + hdr, old + hdr + head, used);   /* (head >= used: the two do not overlap) */
+        memcpy(p + hdr, p + hdr + head, used);   /* (head >= used: the two do not overlap) */
         return TN_OK;
     }
-    if (!(p = (char *)(head == 0 ? tn__realloc(a, old, ns) : tn__alloc(a, ns)))) return TN_ENOMEM;
-    if (head != 0) {   /* (some were consumed: old is not NULL) */
-        memcpy(p + hdr, old + hdr + head, used);
-        tn__free(a, old);
-    }
+    ns = TN__MAX(*size * 2, used + n + hdr);
+    ns = (ns + 4095u) & ~(size_t)4095u;
+    if (!(p = (char *)tn__realloc(a, p, ns))) return TN_ENOMEM;
+    if (head != 0) memmove(p + hdr, p + hdr + head, used);   /* (some were consumed: p was not NULL) */
     *storage = p;
     *size = ns;
     return TN_OK;
@@ -6769,25 +6763,20 @@ typedef struct tn__fdw {              /* one fd watcher (24 bytes: one per open 
 #endif
 
 /* Timers: a slot array (the id names a slot and its generation) and a binary min-heap of
-   self-contained entries, so sifting touches only the heap. Cancel is O(1): the slot is
-   released and its heap entry, now stale (generation mismatch), is skipped when it
-   surfaces; the heap is rebuilt when stale entries outnumber live ones. */
-typedef struct tn__heapent {
-    uint64_t when;
-    uint64_t seq;                     /* FIFO among equal deadlines */
-    uint32_t slot;
-    uint32_t gen;                     /* the slot's generation when pushed */
-} tn__heapent;
-
+   slot numbers, ordered by the slots' (when, seq); each queued timer knows its place in the
+   heap, so a cancel takes it out at once (O(log n)): the heap holds exactly the timers
+   that will fire, and no stale entry has to be skipped or swept. */
 typedef struct tn__timer {
     uint64_t when;
+    uint64_t seq;                     /* FIFO among equal deadlines (set when queued) */
     uint64_t interval;                /* > 0: periodic */
     tn_cb cb;                         /* NULL: the slot is free */
     void *user;
-    uint32_t gen;                     /* bumped on release: stale ids and entries never match */
+    uint32_t gen;                     /* bumped on release: stale ids never match */
     uint32_t next_free;               /* free-list link (slot index + 1, 0 = end) */
-    int firing;                       /* its callback is running now */
-    int cancelled;                    /* cancelled while firing */
+    uint32_t pos;                     /* queued: its index in the heap */
+    unsigned char firing;             /* its callback is running now (not queued) */
+    unsigned char cancelled;          /* cancelled while firing */
 } tn__timer;
 
 typedef struct tn__user_defer { tn__defer d; tn_cb cb; void *user; tn_loop *loop; } tn__user_defer;
@@ -6809,8 +6798,8 @@ struct tn_loop {
     /* fd table (indexed by slot: see tn__fdw) */
     tn__fdw *fds;
     size_t nfds;                      /* entries initialised: one past the highest slot seen */
-    /* timers: a heap of entries naming slots of the timer table */
-    tn__heapent *heap;
+    /* timers: a heap of slots of the timer table */
+    uint32_t *heap;
     size_t heap_len;
     tn__timer *timers;
     /* deferred queue */
@@ -6848,7 +6837,6 @@ struct tn_loop {
     size_t ntimers, timers_cap;
     uint32_t timer_free;              /* free-list head (slot index + 1) */
     size_t heap_cap;
-    size_t heap_stale;                /* entries of released slots still in the heap */
     uint64_t timer_seq;
     /* tn__timer_rearm once tn_loop_call_every made a periodic timer (a program without
        one does not link it) */
@@ -7449,74 +7437,60 @@ TN__PRIVATE int tn__loop_dispatch_io(tn_loop *loop, int nfired) {
 }
 
 /* ---- timers ---- */
-TN__PRIVATE int tn__heap_less(const tn__heapent *x, const tn__heapent *y) {
-    return x->when < y->when || (x->when == y->when && x->seq < y->seq);
+/* 1 if slot x's timer fires before slot y's. */
+TN__PRIVATE int tn__heap_less(const tn_loop *loop, uint32_t x, uint32_t y) {
+    const tn__timer *a = &loop->timers[x], *b = &loop->timers[y];
+    return a->when < b->when || (a->when == b->when && a->seq < b->seq);
 }
 
-TN__PRIVATE void tn__heap_down(tn__heapent *h, size_t len, size_t pos) {
-    tn__heapent e = h[pos];
+/* Put slot at heap index pos (its timer told where). */
+TN__PRIVATE void tn__heap_set(tn_loop *loop, size_t pos, uint32_t slot) {
+    loop->heap[pos] = slot;
+    loop->timers[slot].pos = (uint32_t)pos;
+}
+
+/* Move the slot at pos to its place: up while it fires before its parent, or down while a
+   child fires before it. One loop serves both: a slot that went up is already before its
+   new children, and one that went down after its new parent. */
+TN__PRIVATE void tn__heap_fix(tn_loop *loop, size_t pos) {
+    uint32_t *h = loop->heap, slot = h[pos];
+    size_t len = loop->heap_len;
     for (;;) {
-        size_t l = 2 * pos + 1, m;
-        if (l >= len) break;
-        m = (l + 1 < len && tn__heap_less(&h[l + 1], &h[l])) ? l + 1 : l;
-        if (!tn__heap_less(&h[m], &e)) break;
-        h[pos] = h[m];
+        size_t m = (pos - 1) / 2, l = 2 * pos + 1;
+        if (pos == 0 || !tn__heap_less(loop, slot, h[m])) {   /* not up: down? */
+            if (l >= len) break;
+            m = (l + 1 < len && tn__heap_less(loop, h[l + 1], h[l])) ? l + 1 : l;
+            if (!tn__heap_less(loop, h[m], slot)) break;
+        }
+        tn__heap_set(loop, pos, h[m]);
         pos = m;
     }
-    h[pos] = e;
+    tn__heap_set(loop, pos, slot);
 }
 
-TN__PRIVATE void tn__heap_pop(tn_loop *loop) {
-    loop->heap[0] = loop->heap[--loop->heap_len];
-    if (loop->heap_len > 0) tn__heap_down(loop->heap, loop->heap_len, 0);
-}
-
-TN__PRIVATE int tn__heap_stale_entry(const tn_loop *loop, const tn__heapent *e) {
-    return loop->timers[e->slot].gen != e->gen;
-}
-
-/* Drop stale entries from the top, so heap[0] (if any) is a live timer. */
-TN__PRIVATE void tn__heap_prune_top(tn_loop *loop) {
-    while (loop->heap_len > 0 && tn__heap_stale_entry(loop, &loop->heap[0])) {
-        tn__heap_pop(loop);
-        loop->heap_stale--;
+/* Take the timer at heap index pos out of the heap: the last one fills its place. */
+TN__PRIVATE void tn__heap_remove(tn_loop *loop, size_t pos) {
+    uint32_t last = loop->heap[--loop->heap_len];
+    if (pos < loop->heap_len) {
+        loop->heap[pos] = last;
+        tn__heap_fix(loop, pos);
     }
-}
-
-/* Rebuild without stale entries once they outnumber the live ones (amortised O(1)). */
-TN__PRIVATE void tn__heap_compact(tn_loop *loop) {
-    size_t i, n = 0;
-    if (loop->heap_stale < 1024 || loop->heap_stale * 2 < loop->heap_len) return;
-    for (i = 0; i < loop->heap_len; i++)
-        if (!tn__heap_stale_entry(loop, &loop->heap[i])) loop->heap[n++] = loop->heap[i];
-    loop->heap_len = n;
-    loop->heap_stale = 0;
-    for (i = n / 2; i-- > 0;) tn__heap_down(loop->heap, n, i);
 }
 
 /* Room for one more heap entry (tn__heap_insert then cannot fail). */
 TN__PRIVATE int tn__heap_reserve(tn_loop *loop) {
-    return tn__grow(loop->a, (void **)&loop->heap, &loop->heap_cap, loop->heap_len + 1, sizeof(tn__heapent));
+    return tn__grow(loop->a, (void **)&loop->heap, &loop->heap_cap, loop->heap_len + 1, sizeof(uint32_t));
 }
 
-/* Queue the timer t, in slot (room made by tn__heap_reserve): sift its entry up from the end. */
-TN__PRIVATE void tn__heap_insert(tn_loop *loop, const tn__timer *t, uint32_t slot) {
-    tn__heapent e, *h = loop->heap;
-    size_t pos = loop->heap_len++;
-    e.when = t->when;
-    e.seq = loop->timer_seq++;
-    e.slot = slot;
-    e.gen = t->gen;
-    while (pos > 0) {
-        size_t parent = (pos - 1) / 2;
-        if (!tn__heap_less(&e, &h[parent])) break;
-        h[pos] = h[parent];
-        pos = parent;
-    }
-    h[pos] = e;
+/* Queue the timer in slot (room made by tn__heap_reserve), after every queued one with its
+   deadline. */
+TN__PRIVATE void tn__heap_insert(tn_loop *loop, uint32_t slot) {
+    loop->timers[slot].seq = loop->timer_seq++;
+    loop->heap[loop->heap_len++] = slot;
+    tn__heap_fix(loop, loop->heap_len - 1);
 }
 
-/* Free a slot (generation bumped: its id and any heap entry of it go stale). */
+/* Free a slot (generation bumped: its id goes stale). */
 TN__PRIVATE void tn__timer_release(tn_loop *loop, uint32_t slot) {
     tn__timer *t = &loop->timers[slot];
     t->gen++;
@@ -7565,7 +7539,7 @@ TN__PRIVATE int tn__timer_add(tn_loop *loop, uint64_t when, uint64_t interval, t
     t->interval = interval;
     t->cb = cb;
     t->user = user;
-    tn__heap_insert(loop, t, slot);
+    tn__heap_insert(loop, slot);
     if (out) *out = tn__timer_id(t, slot);
     return TN_OK;
 }
@@ -7584,7 +7558,7 @@ TN__PRIVATE void tn__timer_rearm(tn_loop *loop, uint32_t slot) {
         tn__timer_release(loop, slot);
         return;
     }
-    tn__heap_insert(loop, t, slot);
+    tn__heap_insert(loop, slot);
 }
 
 TN_API int tn_loop_call_at(tn_loop *loop, uint64_t when_ms, tn_cb cb, void *user, tn_timer_id *out) {
@@ -7614,9 +7588,8 @@ TN_API int tn_loop_cancel(tn_loop *loop, tn_timer_id id) {
         t->cancelled = 1;
         return TN_OK;
     }
+    tn__heap_remove(loop, t->pos);
     tn__timer_release(loop, (uint32_t)s);
-    loop->heap_stale++;   /* its heap entry stays, stale (a generation behind) */
-    tn__heap_compact(loop);
     return TN_OK;
 }
 
@@ -7633,21 +7606,17 @@ TN_API int tn_loop_timer_pending(const tn_loop *loop, tn_timer_id id) {
 TN__PRIVATE int tn__loop_run_timers(tn_loop *loop) {
     uint64_t seq_limit = loop->timer_seq;
     int n = 0;
-    for (;;) {
-        tn__heapent top;
-        tn__timer *t;
-        tn__heap_prune_top(loop);
-        if (loop->heap_len == 0) break;
-        top = loop->heap[0];
-        if (top.when > loop->now || top.seq >= seq_limit) break;
-        tn__heap_pop(loop);
-        t = &loop->timers[top.slot];
+    while (loop->heap_len > 0) {
+        uint32_t slot = loop->heap[0];
+        tn__timer *t = &loop->timers[slot];
+        if (t->when > loop->now || t->seq >= seq_limit) break;
+        tn__heap_remove(loop, 0);
         t->firing = 1;
         n++;
         t->cb(loop, t->user);
-        t = &loop->timers[top.slot];   /* the callback may have grown the slot array */
-        if (t->interval > 0 && !t->cancelled) loop->timer_rearm(loop, top.slot);
-        else tn__timer_release(loop, top.slot);
+        t = &loop->timers[slot];   /* the callback may have grown the slot array */
+        if (t->interval > 0 && !t->cancelled) loop->timer_rearm(loop, slot);
+        else tn__timer_release(loop, slot);
     }
     return n;
 }
@@ -7671,10 +7640,12 @@ TN__PRIVATE void tn__loop_close_wake(tn_loop *loop) {
     loop->wake_fd[0] = loop->wake_fd[1] = TN_INVALID_SOCKET;
 }
 
-TN__PRIVATE void tn__loop_release(tn_loop *loop) {
+/* What tn_loop_new sets up before it can fail (the poller and its fired array, the lock,
+   the fd table a failed wakeup watcher grew), then the loop: all its failure path has to
+   undo, so a program that never frees its loop links no more than this. (The wakeup is
+   opened last, and closed again when it cannot be watched: a failed tn_loop_new holds none.) */
+TN__PRIVATE void tn__loop_release_base(tn_loop *loop) {
     const tn_allocator *a = loop->a;
-    int i;
-    tn__loop_close_wake(loop);
     tn__poll_free(loop);
     tn__mutex_destroy(&loop->post_lock);
     tn__free(a, loop->fds);
@@ -7682,14 +7653,22 @@ TN__PRIVATE void tn__loop_release(tn_loop *loop) {
     tn__free(a, loop->fdmap);
 #endif
     tn__free(a, loop->fired);
+    tn__free(a, loop);   /* (tn__free reads the allocator, which the loop holds, before the call) */
+    tn__net_cleanup();
+}
+
+/* Everything the loop holds (tn_loop_free). */
+TN__PRIVATE void tn__loop_release(tn_loop *loop) {
+    const tn_allocator *a = loop->a;
+    int i;
+    tn__loop_close_wake(loop);
     tn__free(a, loop->dirty);
     tn__free(a, loop->timers);
     tn__free(a, loop->heap);
     tn__free(a, loop->scratch);
     tn__loop_blocks_trim(loop, 0);
     for (i = 0; i < TN__LOOP_SLOTS_HEAP; i++) tn__free(a, loop->slots[i]);
-    tn__free(a, loop);   /* (tn__free reads the allocator, which the loop holds, before the call) */
-    tn__net_cleanup();
+    tn__loop_release_base(loop);
 }
 
 /* The options with their defaults (the allocator resolved by tn__allocator_resolve). */
@@ -7723,13 +7702,13 @@ TN_API int tn_loop_new(const tn_loop_opts *opts, tn_loop **out) {
         tn__free(&o.allocator, loop);
         return rc;
     }
-    /* from here tn__loop_release undoes what was done (the poller's state included) */
+    /* from here tn__loop_release_base undoes what was done (the poller's state included) */
     if ((rc = tn__poll_init(loop)) == TN_OK) {
         tn__ignore_sigpipe_once();   /* pipes have no MSG_NOSIGNAL */
         if (TN_HAS_THREADS) rc = tn__loop_wake_open(loop);
     }
     if (rc != TN_OK) {
-        tn__loop_release(loop);
+        tn__loop_release_base(loop);
         return rc;
     }
     (void)tn_loop_update_time(loop);   /* (now was 0) */
@@ -7824,9 +7803,8 @@ TN__PRIVATE int tn__loop_closing_ready(const tn_loop *loop) {
 TN__PRIVATE int tn__loop_poll_timeout(tn_loop *loop, int timeout_ms) {
     uint64_t t = TORNADO_MAX_POLL_WAIT_MS;
     if (loop->dq_head || loop->stop || tn__loop_closing_ready(loop)) return 0;
-    tn__heap_prune_top(loop);
     if (loop->heap_len > 0) {
-        uint64_t when = loop->heap[0].when;
+        uint64_t when = loop->timers[loop->heap[0]].when;
         t = when > loop->now ? when - loop->now : 0;
         if (t > TORNADO_MAX_POLL_WAIT_MS) t = TORNADO_MAX_POLL_WAIT_MS;
     }
@@ -7866,7 +7844,6 @@ TN_API int tn_loop_next_timeout(tn_loop *loop) {
     if (loop->ndirty) tn__loop_flush_dirty(loop);
     if (loop->ndirty) return 0;   /* refusals to report */
     tn_loop_update_time(loop);
-    tn__heap_prune_top(loop);
     if (loop->heap_len == 0 && !loop->dq_head && !loop->stop && !tn__loop_closing_ready(loop)) return -1;
     return tn__loop_poll_timeout(loop, -1);
 }
@@ -9077,16 +9054,17 @@ typedef struct tn__wcb { uint64_t end; tn_write_cb cb; void *user; } tn__wcb;
 /* The write bookkeeping, allocated with the first write that has a callback (or the first
    file segment) and kept until the stream goes: streams written without callbacks (and
    every idle one that never had any) carry a NULL pointer instead. The callbacks waiting
-   for their bytes are a ring of cap entries right after this header. */
+   for their bytes are entries [head, head + len) of an array of cap right after this
+   header: pushed at the end, taken from the front (no ring arithmetic, no division). */
 typedef struct tn__wq {
     uint64_t queued, sent;         /* byte totals since the block was made: queued - sent is
                                       what is not sent yet (tn__stream_unsent) */
     struct tn__sfseg *sf;          /* a queued file segment (tn__stream_sendfile), or NULL */
-    uint32_t head, len, cap;       /* the ring */
+    uint32_t head, len, cap;       /* the waiting callbacks */
 } tn__wq;
 #define TN__WQ_HDR ((sizeof(tn__wq) + 7u) & ~(size_t)7u)
-#define TN__WQ_RING(q) ((tn__wcb *)(void *)((char *)(q) + TN__WQ_HDR))
-#define TN__WQ_FIRST 2             /* ring entries at first (then doubled) */
+#define TN__WQ_CBS(q) ((tn__wcb *)(void *)((char *)(q) + TN__WQ_HDR))
+#define TN__WQ_FIRST 2             /* entries at first (then doubled) */
 
 /* The idle timeout, allocated when one is set and freed when it is unset: streams without
    one (an HTTP server's connections: its own timeout queues serve those) carry NULL. */
@@ -9300,9 +9278,9 @@ TN__PRIVATE void tn__stream_complete_writes(tn_stream *s, int err) {
     tn__wq *q = s->wq;   /* (a callback that writes may grow it: reloaded after each) */
     unsigned open = !s->closed;
     while (q && q->len > 0) {
-        tn__wcb w = TN__WQ_RING(q)[q->head];
+        tn__wcb w = TN__WQ_CBS(q)[q->head];
         if (!err && (w.end > q->sent || s->reported)) break;
-        q->head = (q->head + 1) % q->cap;
+        q->head++;
         q->len--;
         w.cb(s, err, w.user);
         q = s->wq;
@@ -9312,10 +9290,10 @@ TN__PRIVATE void tn__stream_complete_writes(tn_stream *s, int err) {
     }
 }
 
-/* End the pending read (its callback is the caller's business): a long delimiter's storage goes. */
+/* End the pending read (its callback is the caller's business): a long delimiter's storage
+   goes. (rp is left as it is: only a read of its kind reads it, after its starter set it.) */
 TN__PRIVATE void tn__stream_end_read(tn_stream *s) {
     if (s->rkind == TN__RD_UNTIL && s->dlen > TN__DELIM_INLINE) tn__free(tn__loop_alloc(s->h.loop), s->rp.delim);
-    memset(&s->rp, 0, sizeof s->rp);
     s->rkind = TN__RD_NONE;
 }
 
@@ -9342,10 +9320,9 @@ TN__PRIVATE void tn__stream_finalize(tn__handle *h) {
     tn_allocator *a = tn__loop_alloc(h->loop);
     if (s->owner) s->owner->on_free(s, s->owner);
     if (s->ops->free) s->ops->free(s);
-    tn__stream_end_read(s);
+    /* (the close sequence ran before this: it ended the read, and the close released the
+       write buffer and a file segment; nothing can start or queue one on a closed stream) */
     tn__stream_buf_release(s, &s->rbuf);
-    tn__stream_buf_release(s, &s->wbuf);
-    tn__stream_sf_done(s);
     tn__free(a, s->wq);
     tn__free(a, s->idle);
     tn__free(a, s);
@@ -9930,36 +9907,37 @@ TN_API int tn_stream_read_until_close(tn_stream *s, int flags, tn_read_cb cb, vo
 }
 
 /* ---- writes ---- */
-/* Room for one more write callback: the block made (its totals start from what is unsent
-   now) or its ring grown by doubling, unrolled to 0..len. */
+/* Room for one more write callback at the end of the array: the entries moved down over
+   the spent front when that frees at least half of it (so each entry moves O(1) times
+   amortised), else the block made (its totals start from what is unsent now) or doubled. */
 TN__PRIVATE int tn__stream_wcb_reserve(tn_stream *s) {
-    tn__wq *q = s->wq, *nq;
-    size_t ncap, first;
-    if (q && q->len < q->cap) return TN_OK;
-    ncap = q ? (size_t)q->cap * 2 : TN__WQ_FIRST;
-    if (ncap > 0xffffffffu || ncap > (((size_t)-1) - TN__WQ_HDR) / sizeof(tn__wcb)) return TN_ENOMEM;
-    nq = (tn__wq *)tn__alloc(tn__loop_alloc(s->h.loop), TN__WQ_HDR + ncap * sizeof(tn__wcb));
-    if (!nq) return TN_ENOMEM;
+    tn__wq *q = s->wq;
+    size_t ncap = TN__WQ_FIRST;
     if (q) {
-        *nq = *q;
-        first = TN__MIN((size_t)q->len, (size_t)(q->cap - q->head));
-        memcpy(TN__WQ_RING(nq), TN__WQ_RING(q) + q->head, first * sizeof(tn__wcb));
-        memcpy(TN__WQ_RING(nq) + first, TN__WQ_RING(q), (q->len - first) * sizeof(tn__wcb));
-        tn__free(tn__loop_alloc(s->h.loop), q);
-    } else {
-        memset(nq, 0, sizeof *nq);
-        nq->queued = tn__cbuf_size(s->wbuf);   /* (no file segment without the block) */
+        if (q->head + q->len < q->cap) return TN_OK;
+        if (q->len <= q->cap / 2) {
+            memmove(TN__WQ_CBS(q), TN__WQ_CBS(q) + q->head, q->len * sizeof(tn__wcb));
+            q->head = 0;
+            return TN_OK;
+        }
+        ncap = (size_t)q->cap * 2;
     }
-    nq->head = 0;
-    nq->cap = (uint32_t)ncap;
-    s->wq = nq;
+    if (ncap > 0xffffffffu || ncap > (((size_t)-1) - TN__WQ_HDR) / sizeof(tn__wcb)) return TN_ENOMEM;
+    q = (tn__wq *)tn__realloc(tn__loop_alloc(s->h.loop), q, TN__WQ_HDR + ncap * sizeof(tn__wcb));
+    if (!q) return TN_ENOMEM;   /* (the block, if any, stays as it was) */
+    if (!s->wq) {
+        memset(q, 0, sizeof *q);
+        q->queued = tn__cbuf_size(s->wbuf);   /* (no file segment without the block) */
+    }
+    q->cap = (uint32_t)ncap;
+    s->wq = q;
     return TN_OK;
 }
 
-/* The callback for everything queued so far (the ring has room: tn__stream_wcb_reserve). */
+/* The callback for everything queued so far (there is room: tn__stream_wcb_reserve). */
 TN__PRIVATE void tn__stream_wcb_push(tn_stream *s, tn_write_cb cb, void *user) {
     tn__wq *q = s->wq;
-    tn__wcb *w = &TN__WQ_RING(q)[(q->head + q->len) % q->cap];
+    tn__wcb *w = &TN__WQ_CBS(q)[q->head + q->len];
     w->end = q->queued;
     w->cb = cb;
     w->user = user;
@@ -9971,7 +9949,7 @@ TN__PRIVATE void tn__stream_send_queued(tn_stream *s) {
     tn__stream_flush(s);
     if (!s->closed) {
         tn__wq *q = s->wq;
-        if (q && q->len > 0 && q->sent >= TN__WQ_RING(q)[q->head].end) tn__stream_queue(s);
+        if (q && q->len > 0 && q->sent >= TN__WQ_CBS(q)[q->head].end) tn__stream_queue(s);
         tn__stream_update_events(s);
     }
 }
@@ -10018,7 +9996,11 @@ TN_API int tn_stream_writev(tn_stream *s, const tn_str *bufs, size_t nbufs, tn_w
                 v[nv++] = tn_str_make(bufs[i].ptr + skip, bufs[i].len - skip);
                 skip = 0;
             }
+#if defined(__OPTIMIZE_SIZE__)
+            r = s->ops->writev(s, v, nv);   /* (one piece too: a single call site) */
+#else
             r = nv == 1 ? s->ops->write(s, v[0].ptr, v[0].len) : s->ops->writev(s, v, nv);
+#endif
             if (r > 0) {
                 sent += (size_t)r;
             } else if (r == TN_EAGAIN || r == 0) {

@@ -3,13 +3,10 @@
 #include "internal.h"
 
 TN_API int tn_buf_init(tn_buf *b, const tn_allocator *alloc) {
+    int missing = alloc ? !alloc->alloc + !alloc->realloc + !alloc->free : 3;
     memset(b, 0, sizeof *b);
-    if (alloc && (!alloc->alloc || !alloc->realloc || !alloc->free)) {
-        b->a = tn__libc();
-        return (alloc->alloc || alloc->realloc || alloc->free) ? TN_EINVAL : TN_OK;
-    }
-    b->a = alloc ? alloc : tn__libc();
-    return TN_OK;
+    b->a = missing ? tn__libc() : alloc;
+    return missing % 3 ? TN_EINVAL : TN_OK;   /* (a partial allocator: libc, and TN_EINVAL) */
 }
 
 TN_API void tn_buf_free(tn_buf *b) {
@@ -20,25 +17,22 @@ TN_API void tn_buf_free(tn_buf *b) {
 
 /* Room for n more bytes after the live ones (old + hdr + [head, len)), as both buffers
    (tn_buf, hdr 0; tn__cbuf, its header first) make it: the consumed front reclaimed when that
-   is enough and the move is cheap, else a new storage (the size doubled, at least enough, a
-   4 KiB multiple) holding the live bytes: fresh with only them copied when some were
-   consumed, realloc'd otherwise. Then the live bytes start at hdr (head 0, len = used). */
+   is enough and the move is cheap, else the storage grown (the size doubled, at least
+   enough, a 4 KiB multiple) and the live bytes moved down to its start. Then the live
+   bytes start at hdr (head 0, len = used). */
 TN__PRIVATE int tn__buf_room(const tn_allocator *a, char **storage, size_t *size, size_t hdr, size_t head, size_t len,
                              size_t n) {
-    char *old = *storage, *p;
+    char *p = *storage;
     size_t used = len - head, ns;
     if (n > ((size_t)-1) / 2 - used - hdr) return TN_ENOMEM;
-    ns = TN__MAX(*size * 2, used + n + hdr);
-    ns = (ns + 4095u) & ~(size_t)4095u;
     if (head != 0 && *size - hdr >= used + n && head >= used) {
-        memcpy(old + hdr, old + hdr + head, used);   /* (head >= used: the two do not overlap) */
+        memcpy(p + hdr, p + hdr + head, used);   /* (head >= used: the two do not overlap) */
         return TN_OK;
     }
-    if (!(p = (char *)(head == 0 ? tn__realloc(a, old, ns) : tn__alloc(a, ns)))) return TN_ENOMEM;
-    if (head != 0) {   /* (some were consumed: old is not NULL) */
-        memcpy(p + hdr, old + hdr + head, used);
-        tn__free(a, old);
-    }
+    ns = TN__MAX(*size * 2, used + n + hdr);
+    ns = (ns + 4095u) & ~(size_t)4095u;
+    if (!(p = (char *)tn__realloc(a, p, ns))) return TN_ENOMEM;
+    if (head != 0) memmove(p + hdr, p + hdr + head, used);   /* (some were consumed: p was not NULL) */
     *storage = p;
     *size = ns;
     return TN_OK;

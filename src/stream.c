@@ -16,16 +16,17 @@ typedef struct tn__wcb { uint64_t end; tn_write_cb cb; void *user; } tn__wcb;
 /* The write bookkeeping, allocated with the first write that has a callback (or the first
    file segment) and kept until the stream goes: streams written without callbacks (and
    every idle one that never had any) carry a NULL pointer instead. The callbacks waiting
-   for their bytes are a ring of cap entries right after this header. */
+   for their bytes are entries [head, head + len) of an array of cap right after this
+   header: pushed at the end, taken from the front (no ring arithmetic, no division). */
 typedef struct tn__wq {
     uint64_t queued, sent;         /* byte totals since the block was made: queued - sent is
                                       what is not sent yet (tn__stream_unsent) */
     struct tn__sfseg *sf;          /* a queued file segment (tn__stream_sendfile), or NULL */
-    uint32_t head, len, cap;       /* the ring */
+    uint32_t head, len, cap;       /* the waiting callbacks */
 } tn__wq;
 #define TN__WQ_HDR ((sizeof(tn__wq) + 7u) & ~(size_t)7u)
-#define TN__WQ_RING(q) ((tn__wcb *)(void *)((char *)(q) + TN__WQ_HDR))
-#define TN__WQ_FIRST 2             /* ring entries at first (then doubled) */
+#define TN__WQ_CBS(q) ((tn__wcb *)(void *)((char *)(q) + TN__WQ_HDR))
+#define TN__WQ_FIRST 2             /* entries at first (then doubled) */
 
 /* The idle timeout, allocated when one is set and freed when it is unset: streams without
    one (an HTTP server's connections: its own timeout queues serve those) carry NULL. */
@@ -239,9 +240,9 @@ TN__PRIVATE void tn__stream_complete_writes(tn_stream *s, int err) {
     tn__wq *q = s->wq;   /* (a callback that writes may grow it: reloaded after each) */
     unsigned open = !s->closed;
     while (q && q->len > 0) {
-        tn__wcb w = TN__WQ_RING(q)[q->head];
+        tn__wcb w = TN__WQ_CBS(q)[q->head];
         if (!err && (w.end > q->sent || s->reported)) break;
-        q->head = (q->head + 1) % q->cap;
+        q->head++;
         q->len--;
         w.cb(s, err, w.user);
         q = s->wq;
@@ -251,10 +252,10 @@ TN__PRIVATE void tn__stream_complete_writes(tn_stream *s, int err) {
     }
 }
 
-/* End the pending read (its callback is the caller's business): a long delimiter's storage goes. */
+/* End the pending read (its callback is the caller's business): a long delimiter's storage
+   goes. (rp is left as it is: only a read of its kind reads it, after its starter set it.) */
 TN__PRIVATE void tn__stream_end_read(tn_stream *s) {
     if (s->rkind == TN__RD_UNTIL && s->dlen > TN__DELIM_INLINE) tn__free(tn__loop_alloc(s->h.loop), s->rp.delim);
-    memset(&s->rp, 0, sizeof s->rp);
     s->rkind = TN__RD_NONE;
 }
 
@@ -281,10 +282,9 @@ TN__PRIVATE void tn__stream_finalize(tn__handle *h) {
     tn_allocator *a = tn__loop_alloc(h->loop);
     if (s->owner) s->owner->on_free(s, s->owner);
     if (s->ops->free) s->ops->free(s);
-    tn__stream_end_read(s);
+    /* (the close sequence ran before this: it ended the read, and the close released the
+       write buffer and a file segment; nothing can start or queue one on a closed stream) */
     tn__stream_buf_release(s, &s->rbuf);
-    tn__stream_buf_release(s, &s->wbuf);
-    tn__stream_sf_done(s);
     tn__free(a, s->wq);
     tn__free(a, s->idle);
     tn__free(a, s);
@@ -869,36 +869,37 @@ TN_API int tn_stream_read_until_close(tn_stream *s, int flags, tn_read_cb cb, vo
 }
 
 /* ---- writes ---- */
-/* Room for one more write callback: the block made (its totals start from what is unsent
-   now) or its ring grown by doubling, unrolled to 0..len. */
+/* Room for one more write callback at the end of the array: the entries moved down over
+   the spent front when that frees at least half of it (so each entry moves O(1) times
+   amortised), else the block made (its totals start from what is unsent now) or doubled. */
 TN__PRIVATE int tn__stream_wcb_reserve(tn_stream *s) {
-    tn__wq *q = s->wq, *nq;
-    size_t ncap, first;
-    if (q && q->len < q->cap) return TN_OK;
-    ncap = q ? (size_t)q->cap * 2 : TN__WQ_FIRST;
-    if (ncap > 0xffffffffu || ncap > (((size_t)-1) - TN__WQ_HDR) / sizeof(tn__wcb)) return TN_ENOMEM;
-    nq = (tn__wq *)tn__alloc(tn__loop_alloc(s->h.loop), TN__WQ_HDR + ncap * sizeof(tn__wcb));
-    if (!nq) return TN_ENOMEM;
+    tn__wq *q = s->wq;
+    size_t ncap = TN__WQ_FIRST;
     if (q) {
-        *nq = *q;
-        first = TN__MIN((size_t)q->len, (size_t)(q->cap - q->head));
-        memcpy(TN__WQ_RING(nq), TN__WQ_RING(q) + q->head, first * sizeof(tn__wcb));
-        memcpy(TN__WQ_RING(nq) + first, TN__WQ_RING(q), (q->len - first) * sizeof(tn__wcb));
-        tn__free(tn__loop_alloc(s->h.loop), q);
-    } else {
-        memset(nq, 0, sizeof *nq);
-        nq->queued = tn__cbuf_size(s->wbuf);   /* (no file segment without the block) */
+        if (q->head + q->len < q->cap) return TN_OK;
+        if (q->len <= q->cap / 2) {
+            memmove(TN__WQ_CBS(q), TN__WQ_CBS(q) + q->head, q->len * sizeof(tn__wcb));
+            q->head = 0;
+            return TN_OK;
+        }
+        ncap = (size_t)q->cap * 2;
     }
-    nq->head = 0;
-    nq->cap = (uint32_t)ncap;
-    s->wq = nq;
+    if (ncap > 0xffffffffu || ncap > (((size_t)-1) - TN__WQ_HDR) / sizeof(tn__wcb)) return TN_ENOMEM;
+    q = (tn__wq *)tn__realloc(tn__loop_alloc(s->h.loop), q, TN__WQ_HDR + ncap * sizeof(tn__wcb));
+    if (!q) return TN_ENOMEM;   /* (the block, if any, stays as it was) */
+    if (!s->wq) {
+        memset(q, 0, sizeof *q);
+        q->queued = tn__cbuf_size(s->wbuf);   /* (no file segment without the block) */
+    }
+    q->cap = (uint32_t)ncap;
+    s->wq = q;
     return TN_OK;
 }
 
-/* The callback for everything queued so far (the ring has room: tn__stream_wcb_reserve). */
+/* The callback for everything queued so far (there is room: tn__stream_wcb_reserve). */
 TN__PRIVATE void tn__stream_wcb_push(tn_stream *s, tn_write_cb cb, void *user) {
     tn__wq *q = s->wq;
-    tn__wcb *w = &TN__WQ_RING(q)[(q->head + q->len) % q->cap];
+    tn__wcb *w = &TN__WQ_CBS(q)[q->head + q->len];
     w->end = q->queued;
     w->cb = cb;
     w->user = user;
@@ -910,7 +911,7 @@ TN__PRIVATE void tn__stream_send_queued(tn_stream *s) {
     tn__stream_flush(s);
     if (!s->closed) {
         tn__wq *q = s->wq;
-        if (q && q->len > 0 && q->sent >= TN__WQ_RING(q)[q->head].end) tn__stream_queue(s);
+        if (q && q->len > 0 && q->sent >= TN__WQ_CBS(q)[q->head].end) tn__stream_queue(s);
         tn__stream_update_events(s);
     }
 }
@@ -957,7 +958,11 @@ TN_API int tn_stream_writev(tn_stream *s, const tn_str *bufs, size_t nbufs, tn_w
                 v[nv++] = tn_str_make(bufs[i].ptr + skip, bufs[i].len - skip);
                 skip = 0;
             }
+#if defined(__OPTIMIZE_SIZE__)
+            r = s->ops->writev(s, v, nv);   /* (one piece too: a single call site) */
+#else
             r = nv == 1 ? s->ops->write(s, v[0].ptr, v[0].len) : s->ops->writev(s, v, nv);
+#endif
             if (r > 0) {
                 sent += (size_t)r;
             } else if (r == TN_EAGAIN || r == 0) {
