@@ -42,20 +42,25 @@ typedef struct tn__fdw {              /* one fd watcher (24 bytes: one per open 
 #endif
 
 /* Timers: a slot array (the id names a slot and its generation) and a binary min-heap of
-   slot numbers, ordered by the slots' (when, seq); each queued timer knows its place in the
-   heap, so a cancel takes it out at once (O(log n)): the heap holds exactly the timers
-   that will fire, and no stale entry has to be skipped or swept. */
+   self-contained entries, so sifting touches only the heap. Cancel is O(1): the slot is
+   released and its heap entry, now stale (generation mismatch), is skipped when it
+   surfaces; the heap is rebuilt when stale entries outnumber live ones. */
+typedef struct tn__heapent {
+    uint64_t when;
+    uint64_t seq;                     /* FIFO among equal deadlines */
+    uint32_t slot;
+    uint32_t gen;                     /* the slot's generation when pushed */
+} tn__heapent;
+
 typedef struct tn__timer {
     uint64_t when;
-    uint64_t seq;                     /* FIFO among equal deadlines (set when queued) */
     uint64_t interval;                /* > 0: periodic */
     tn_cb cb;                         /* NULL: the slot is free */
     void *user;
-    uint32_t gen;                     /* bumped on release: stale ids never match */
+    uint32_t gen;                     /* bumped on release: stale ids and entries never match */
     uint32_t next_free;               /* free-list link (slot index + 1, 0 = end) */
-    uint32_t pos;                     /* queued: its index in the heap */
-    unsigned char firing;             /* its callback is running now (not queued) */
-    unsigned char cancelled;          /* cancelled while firing */
+    int firing;                       /* its callback is running now */
+    int cancelled;                    /* cancelled while firing */
 } tn__timer;
 
 typedef struct tn__user_defer { tn__defer d; tn_cb cb; void *user; tn_loop *loop; } tn__user_defer;
@@ -77,8 +82,8 @@ struct tn_loop {
     /* fd table (indexed by slot: see tn__fdw) */
     tn__fdw *fds;
     size_t nfds;                      /* entries initialised: one past the highest slot seen */
-    /* timers: a heap of slots of the timer table */
-    uint32_t *heap;
+    /* timers: a heap of entries naming slots of the timer table */
+    tn__heapent *heap;
     size_t heap_len;
     tn__timer *timers;
     /* deferred queue */
@@ -116,6 +121,7 @@ struct tn_loop {
     size_t ntimers, timers_cap;
     uint32_t timer_free;              /* free-list head (slot index + 1) */
     size_t heap_cap;
+    size_t heap_stale;                /* entries of released slots still in the heap */
     uint64_t timer_seq;
     /* tn__timer_rearm once tn_loop_call_every made a periodic timer (a program without
        one does not link it) */
@@ -716,60 +722,74 @@ TN__PRIVATE int tn__loop_dispatch_io(tn_loop *loop, int nfired) {
 }
 
 /* ---- timers ---- */
-/* 1 if slot x's timer fires before slot y's. */
-TN__PRIVATE int tn__heap_less(const tn_loop *loop, uint32_t x, uint32_t y) {
-    const tn__timer *a = &loop->timers[x], *b = &loop->timers[y];
-    return a->when < b->when || (a->when == b->when && a->seq < b->seq);
+TN__PRIVATE int tn__heap_less(const tn__heapent *x, const tn__heapent *y) {
+    return x->when < y->when || (x->when == y->when && x->seq < y->seq);
 }
 
-/* Put slot at heap index pos (its timer told where). */
-TN__PRIVATE void tn__heap_set(tn_loop *loop, size_t pos, uint32_t slot) {
-    loop->heap[pos] = slot;
-    loop->timers[slot].pos = (uint32_t)pos;
-}
-
-/* Move the slot at pos to its place: up while it fires before its parent, or down while a
-   child fires before it. One loop serves both: a slot that went up is already before its
-   new children, and one that went down after its new parent. */
-TN__PRIVATE void tn__heap_fix(tn_loop *loop, size_t pos) {
-    uint32_t *h = loop->heap, slot = h[pos];
-    size_t len = loop->heap_len;
+TN__PRIVATE void tn__heap_down(tn__heapent *h, size_t len, size_t pos) {
+    tn__heapent e = h[pos];
     for (;;) {
-        size_t m = (pos - 1) / 2, l = 2 * pos + 1;
-        if (pos == 0 || !tn__heap_less(loop, slot, h[m])) {   /* not up: down? */
-            if (l >= len) break;
-            m = (l + 1 < len && tn__heap_less(loop, h[l + 1], h[l])) ? l + 1 : l;
-            if (!tn__heap_less(loop, h[m], slot)) break;
-        }
-        tn__heap_set(loop, pos, h[m]);
+        size_t l = 2 * pos + 1, m;
+        if (l >= len) break;
+        m = (l + 1 < len && tn__heap_less(&h[l + 1], &h[l])) ? l + 1 : l;
+        if (!tn__heap_less(&h[m], &e)) break;
+        h[pos] = h[m];
         pos = m;
     }
-    tn__heap_set(loop, pos, slot);
+    h[pos] = e;
 }
 
-/* Take the timer at heap index pos out of the heap: the last one fills its place. */
-TN__PRIVATE void tn__heap_remove(tn_loop *loop, size_t pos) {
-    uint32_t last = loop->heap[--loop->heap_len];
-    if (pos < loop->heap_len) {
-        loop->heap[pos] = last;
-        tn__heap_fix(loop, pos);
+TN__PRIVATE void tn__heap_pop(tn_loop *loop) {
+    loop->heap[0] = loop->heap[--loop->heap_len];
+    if (loop->heap_len > 0) tn__heap_down(loop->heap, loop->heap_len, 0);
+}
+
+TN__PRIVATE int tn__heap_stale_entry(const tn_loop *loop, const tn__heapent *e) {
+    return loop->timers[e->slot].gen != e->gen;
+}
+
+/* Drop stale entries from the top, so heap[0] (if any) is a live timer. */
+TN__PRIVATE void tn__heap_prune_top(tn_loop *loop) {
+    while (loop->heap_len > 0 && tn__heap_stale_entry(loop, &loop->heap[0])) {
+        tn__heap_pop(loop);
+        loop->heap_stale--;
     }
+}
+
+/* Rebuild without stale entries once they outnumber the live ones (amortised O(1)). */
+TN__PRIVATE void tn__heap_compact(tn_loop *loop) {
+    size_t i, n = 0;
+    if (loop->heap_stale < 1024 || loop->heap_stale * 2 < loop->heap_len) return;
+    for (i = 0; i < loop->heap_len; i++)
+        if (!tn__heap_stale_entry(loop, &loop->heap[i])) loop->heap[n++] = loop->heap[i];
+    loop->heap_len = n;
+    loop->heap_stale = 0;
+    for (i = n / 2; i-- > 0;) tn__heap_down(loop->heap, n, i);
 }
 
 /* Room for one more heap entry (tn__heap_insert then cannot fail). */
 TN__PRIVATE int tn__heap_reserve(tn_loop *loop) {
-    return tn__grow(loop->a, (void **)&loop->heap, &loop->heap_cap, loop->heap_len + 1, sizeof(uint32_t));
+    return tn__grow(loop->a, (void **)&loop->heap, &loop->heap_cap, loop->heap_len + 1, sizeof(tn__heapent));
 }
 
-/* Queue the timer in slot (room made by tn__heap_reserve), after every queued one with its
-   deadline. */
-TN__PRIVATE void tn__heap_insert(tn_loop *loop, uint32_t slot) {
-    loop->timers[slot].seq = loop->timer_seq++;
-    loop->heap[loop->heap_len++] = slot;
-    tn__heap_fix(loop, loop->heap_len - 1);
+/* Queue the timer t, in slot (room made by tn__heap_reserve): sift its entry up from the end. */
+TN__PRIVATE void tn__heap_insert(tn_loop *loop, const tn__timer *t, uint32_t slot) {
+    tn__heapent e, *h = loop->heap;
+    size_t pos = loop->heap_len++;
+    e.when = t->when;
+    e.seq = loop->timer_seq++;
+    e.slot = slot;
+    e.gen = t->gen;
+    while (pos > 0) {
+        size_t parent = (pos - 1) / 2;
+        if (!tn__heap_less(&e, &h[parent])) break;
+        h[pos] = h[parent];
+        pos = parent;
+    }
+    h[pos] = e;
 }
 
-/* Free a slot (generation bumped: its id goes stale). */
+/* Free a slot (generation bumped: its id and any heap entry of it go stale). */
 TN__PRIVATE void tn__timer_release(tn_loop *loop, uint32_t slot) {
     tn__timer *t = &loop->timers[slot];
     t->gen++;
@@ -818,7 +838,7 @@ TN__PRIVATE int tn__timer_add(tn_loop *loop, uint64_t when, uint64_t interval, t
     t->interval = interval;
     t->cb = cb;
     t->user = user;
-    tn__heap_insert(loop, slot);
+    tn__heap_insert(loop, t, slot);
     if (out) *out = tn__timer_id(t, slot);
     return TN_OK;
 }
@@ -837,7 +857,7 @@ TN__PRIVATE void tn__timer_rearm(tn_loop *loop, uint32_t slot) {
         tn__timer_release(loop, slot);
         return;
     }
-    tn__heap_insert(loop, slot);
+    tn__heap_insert(loop, t, slot);
 }
 
 TN_API int tn_loop_call_at(tn_loop *loop, uint64_t when_ms, tn_cb cb, void *user, tn_timer_id *out) {
@@ -867,8 +887,9 @@ TN_API int tn_loop_cancel(tn_loop *loop, tn_timer_id id) {
         t->cancelled = 1;
         return TN_OK;
     }
-    tn__heap_remove(loop, t->pos);
     tn__timer_release(loop, (uint32_t)s);
+    loop->heap_stale++;   /* its heap entry stays, stale (a generation behind) */
+    tn__heap_compact(loop);
     return TN_OK;
 }
 
@@ -885,17 +906,21 @@ TN_API int tn_loop_timer_pending(const tn_loop *loop, tn_timer_id id) {
 TN__PRIVATE int tn__loop_run_timers(tn_loop *loop) {
     uint64_t seq_limit = loop->timer_seq;
     int n = 0;
-    while (loop->heap_len > 0) {
-        uint32_t slot = loop->heap[0];
-        tn__timer *t = &loop->timers[slot];
-        if (t->when > loop->now || t->seq >= seq_limit) break;
-        tn__heap_remove(loop, 0);
+    for (;;) {
+        tn__heapent top;
+        tn__timer *t;
+        tn__heap_prune_top(loop);
+        if (loop->heap_len == 0) break;
+        top = loop->heap[0];
+        if (top.when > loop->now || top.seq >= seq_limit) break;
+        tn__heap_pop(loop);
+        t = &loop->timers[top.slot];
         t->firing = 1;
         n++;
         t->cb(loop, t->user);
-        t = &loop->timers[slot];   /* the callback may have grown the slot array */
-        if (t->interval > 0 && !t->cancelled) loop->timer_rearm(loop, slot);
-        else tn__timer_release(loop, slot);
+        t = &loop->timers[top.slot];   /* the callback may have grown the slot array */
+        if (t->interval > 0 && !t->cancelled) loop->timer_rearm(loop, top.slot);
+        else tn__timer_release(loop, top.slot);
     }
     return n;
 }
@@ -1082,8 +1107,9 @@ TN__PRIVATE int tn__loop_closing_ready(const tn_loop *loop) {
 TN__PRIVATE int tn__loop_poll_timeout(tn_loop *loop, int timeout_ms) {
     uint64_t t = TORNADO_MAX_POLL_WAIT_MS;
     if (loop->dq_head || loop->stop || tn__loop_closing_ready(loop)) return 0;
+    tn__heap_prune_top(loop);
     if (loop->heap_len > 0) {
-        uint64_t when = loop->timers[loop->heap[0]].when;
+        uint64_t when = loop->heap[0].when;
         t = when > loop->now ? when - loop->now : 0;
         if (t > TORNADO_MAX_POLL_WAIT_MS) t = TORNADO_MAX_POLL_WAIT_MS;
     }
@@ -1123,6 +1149,7 @@ TN_API int tn_loop_next_timeout(tn_loop *loop) {
     if (loop->ndirty) tn__loop_flush_dirty(loop);
     if (loop->ndirty) return 0;   /* refusals to report */
     tn_loop_update_time(loop);
+    tn__heap_prune_top(loop);
     if (loop->heap_len == 0 && !loop->dq_head && !loop->stop && !tn__loop_closing_ready(loop)) return -1;
     return tn__loop_poll_timeout(loop, -1);
 }
