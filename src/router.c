@@ -482,30 +482,23 @@ TN__PRIVATE int tn__rt_match_from(const tn__rt_route *rt, const char *p, size_t 
     const char *pat = rt->pattern;
     for (i = rt->depth; i < rt->nsegs; i++) {
         const tn__rt_seg *sg = &rt->segs[i];
-        size_t s, e, sl;
+        size_t s, e = len, sl, fix = (size_t)sg->pre_len + sg->suf_len;
         const char *q;
         if (pos >= len) return 0;
         s = pos + 1;
-        if (sg->kind == TN__RT_REST) {
-            if (nc < max) {
-                caps[nc].name = tn_str_make(pat + sg->name, sg->name_len);
-                caps[nc].value = tn_str_make(p + s, len - s);
-            }
-            *ncaps = nc + 1;
-            return 1;
-        }
-        q = (const char *)memchr(p + s, '/', len - s);
-        e = q ? (size_t)(q - p) : len;
+        /* (a rest capture takes the rest of the path, '/' and all; it has no prefix or suffix) */
+        if (sg->kind != TN__RT_REST && (q = (const char *)memchr(p + s, '/', len - s)) != NULL) e = (size_t)(q - p);
         sl = e - s;
-        if (sg->kind == TN__RT_LIT) {
-            if (sl != sg->pre_len || memcmp(p + s, pat + sg->pre, sl) != 0) return 0;
-        } else {
-            if (sl <= (size_t)sg->pre_len + sg->suf_len || memcmp(p + s, pat + sg->pre, sg->pre_len) != 0 ||
-                memcmp(p + e - sg->suf_len, pat + sg->suf, sg->suf_len) != 0)
-                return 0;
+        /* a literal is exactly its bytes; a capture takes at least one byte between its
+           prefix and suffix */
+        if ((sg->kind == TN__RT_LIT ? sl != fix : sl < fix + (sg->kind == TN__RT_CAP)) ||
+            memcmp(p + s, pat + sg->pre, sg->pre_len) != 0 ||
+            (sg->suf_len && memcmp(p + e - sg->suf_len, pat + sg->suf, sg->suf_len) != 0))
+            return 0;
+        if (sg->kind != TN__RT_LIT) {
             if (nc < max) {
                 caps[nc].name = tn_str_make(pat + sg->name, sg->name_len);
-                caps[nc].value = tn_str_make(p + s + sg->pre_len, sl - sg->pre_len - sg->suf_len);
+                caps[nc].value = tn_str_make(p + s + sg->pre_len, sl - fix);
             }
             nc++;
         }
