@@ -96,8 +96,15 @@ TN__PRIVATE int tn__rt_litchar(unsigned char c) {
     return (tn__url_is(c, TN__URL_U | TN__URL_S | TN__URL_COLON) && c != '*') || c == '@';
 }
 
-TN__PRIVATE int tn__rt_namechar(unsigned char c, int first) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || (!first && c >= '0' && c <= '9');
+/* The end of the capture name ([A-Za-z_][A-Za-z0-9_]*) starting at k, before e: k when
+   pat[k] cannot start one, else the first byte past it. */
+TN__PRIVATE size_t tn__rt_name_end(const char *pat, size_t k, size_t e) {
+    size_t i;
+    for (i = k; i < e; i++) {
+        unsigned char c = (unsigned char)pat[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || (i > k && c >= '0' && c <= '9'))) break;
+    }
+    return i;
 }
 
 /* The standard-method bit of a method, or 0 for any other. */
@@ -241,10 +248,8 @@ TN__PRIVATE const char *tn__rt_parse_pattern(tn__rt_route *rt, const char *pat, 
                elsewhere ("/v1/{name}:cancel", "/a:b") and before anything else (":8080",
                "::", ":{x}") stays literal. A real path segment like ":id" can still be
                routed with a capture ("/{seg}") that the handler checks. */
-            if (e - s >= 2 && pat[s] == ':' && tn__rt_namechar((unsigned char)pat[s + 1], 1)) {
-                int nl;
-                for (k = s + 1; k < e && tn__rt_namechar((unsigned char)pat[k], 0); k++) {}
-                nl = (int)TN__MIN(k - s - 1, 20);   /* (with the rest of the message, fits r->err) */
+            if (pat[s] == ':' && (k = tn__rt_name_end(pat, s + 1, e)) > s + 1) {
+                int nl = (int)TN__MIN(k - s - 1, 20);   /* (with the rest of the message, fits r->err) */
                 snprintf(msg, 78, "\":%.*s\" is not a capture here: write {%.*s}", nl, pat + s + 1, nl, pat + s + 1);
                 return msg;
             }
@@ -257,11 +262,8 @@ TN__PRIVATE const char *tn__rt_parse_pattern(tn__rt_route *rt, const char *pat, 
                 for (ne = ns; ne < e && pat[ne] != '}'; ne++) {}
                 if (ne >= e) return "'{' is not closed";
                 rest = ne > ns && pat[ne - 1] == '*';
-                for (k = ns; k < ne - (size_t)rest; k++) {
-                    *at = k;
-                    if (!tn__rt_namechar((unsigned char)pat[k], k == ns))
-                        return pat[k] == '{' ? "'{' inside a capture" : "bad capture name character";
-                }
+                *at = k = tn__rt_name_end(pat, ns, ne - (size_t)rest);
+                if (k < ne - (size_t)rest) return pat[k] == '{' ? "'{' inside a capture" : "bad capture name character";
                 *at = i;
                 if (!rest && ne == ns) return "empty capture name";
                 sg.name = (uint32_t)ns;
