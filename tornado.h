@@ -26332,7 +26332,11 @@ TN__PRIVATE void tn__web_on_close(tn_request *req, void *user) {
 }
 
 TN__PRIVATE int tn__web_is_safe_method(tn_str m) {
-    return tn_str_eq_c(m, "GET") || tn_str_eq_c(m, "HEAD") || tn_str_eq_c(m, "OPTIONS");
+    static const char safe[3][8] = {"GET", "HEAD", "OPTIONS"};
+    int i;
+    for (i = 0; i < 3; i++)
+        if (tn_str_eq_c(m, safe[i])) return 1;
+    return 0;
 }
 
 /* Attach a fresh context to req and match its route. */
@@ -26626,15 +26630,19 @@ TN_API int tn_web_writef(tn_request *req, const char *fmt, ...) {
     tn__web_ctx *c = tn__web_ctx_of(req);
     va_list ap;
     int n;
+    size_t room = 0;
+    char *at = NULL;
     if (!c || !fmt) return TN_EINVAL;
-    va_start(ap, fmt);
-    n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n < 0) return TN_EINVAL;
-    if (tn_buf_reserve(&c->body, (size_t)n + 1) != 0) return TN_ENOMEM;
-    va_start(ap, fmt);
-    (void)vsnprintf(tn_buf_ptr(&c->body) + tn_buf_size(&c->body), (size_t)n + 1, fmt, ap);
-    va_end(ap);
+    for (;;) {   /* measure, reserve, then format into the body */
+        va_start(ap, fmt);
+        n = vsnprintf(at, room, fmt, ap);
+        va_end(ap);
+        if (n < 0) return TN_EINVAL;
+        if (at) break;
+        room = (size_t)n + 1;
+        if (tn_buf_reserve(&c->body, room) != 0) return TN_ENOMEM;
+        at = tn_buf_ptr(&c->body) + tn_buf_size(&c->body);
+    }
     tn_buf_commit(&c->body, (size_t)n);
     return TN_OK;
 }
@@ -26743,10 +26751,10 @@ TN__PRIVATE int tn__web_finish(tn__web_ctx *c) {
         int status = c->status;   /* (TORNADO_NO_ETAG: no ETag computed, no 304 from it) */
 #endif
         if (status == 204 || status == 304 || status < 200) {
+            static const char drop[3][17] = {"Content-Type", "Content-Encoding", "Content-Language"};
+            int i;
             tn_buf_consume(&c->body, tn_buf_size(&c->body));
-            (void)tn__response_clear_known(c->req, "Content-Type");
-            (void)tn__response_clear_known(c->req, "Content-Encoding");
-            (void)tn__response_clear_known(c->req, "Content-Language");
+            for (i = 0; i < 3; i++) (void)tn__response_clear_known(c->req, drop[i]);
         } else {
             tn__web_default_ctype(c);
         }
