@@ -25444,16 +25444,25 @@ TN__PRIVATE const tn__rt_route *tn__rt_next_hit(tn__rt_iter *it, const tn_router
     return NULL;
 }
 
-/* 1 when a route matching the path names method before slot j of route ri (in an earlier
-   route, or in ri's earlier slots). ("*" routes have no custom slots.) */
-TN__PRIVATE int tn__rt_custom_seen(const tn_router *r, tn_str path, uint32_t ri, uint32_t j, tn_str method) {
+/* The custom methods of the routes matching the path, in route and slot order, before
+   slot j of route ri (ri (uint32_t)-1: all of them). With find NULL: write each one that no
+   earlier one equals (asking this function again, with find). With find: 1 when one of
+   them equals *find. ("*" routes have no custom slots.) */
+TN__PRIVATE int tn__rt_customs(const tn_router *r, tn_str path, tn__rt_wr *w, const tn_str *find, uint32_t ri,
+                               uint32_t j) {
     tn__rt_iter it;
     const tn__rt_route *rt;
     uint32_t ci, k;
     tn__rt_iter_init(&it, r, path.ptr, path.len);
-    while ((rt = tn__rt_next_hit(&it, r, path, &ci)) != NULL && ci <= ri)
-        for (k = 0; k < (ci == ri ? j : rt->ncustom); k++)
-            if (tn_str_eq(rt->custom[k], method)) return 1;
+    while ((rt = tn__rt_next_hit(&it, r, path, &ci)) != NULL && ci <= ri) {
+        for (k = 0; k < (ci == ri ? j : rt->ncustom); k++) {
+            if (find) {
+                if (tn_str_eq(rt->custom[k], *find)) return 1;
+            } else if (!tn__rt_customs(r, path, NULL, &rt->custom[k], ci, k)) {
+                tn__rt_put(w, rt->custom[k].ptr, rt->custom[k].len);
+            }
+        }
+    }
     return 0;
 }
 
@@ -25462,28 +25471,22 @@ TN_API int tn_router_allow(const tn_router *r, tn_str path, char *out, size_t ca
     tn__rt_wr w;
     const tn__rt_route *rt;
     uint32_t ri, mask = 0, i;
-    int pass;
     w.p = out;
     w.cap = out ? cap : 0;
     w.len = 0;
     if (out_len) *out_len = 0;
     if (out && cap) out[0] = 0;
     if (tn__rt_check_path(path) != 0) return TN_EINVAL;
-    /* two walks over the matching routes: the standard methods (TN__RT_ANY in mask says a
-       route matched), then the others in the order routes name them */
-    for (pass = 0;; pass++) {
-        tn__rt_iter_init(&it, r, path.ptr, path.len);
-        while ((rt = tn__rt_next_hit(&it, r, path, &ri)) != NULL) {
-            mask |= TN__RT_ANY | ((rt->mask & TN__RT_ANY) ? TN__RT_STD_ALL : rt->mask);
-            for (i = 0; pass && i < rt->ncustom; i++)
-                if (!tn__rt_custom_seen(r, path, ri, i, rt->custom[i])) tn__rt_put(&w, rt->custom[i].ptr, rt->custom[i].len);
-        }
-        if (pass) break;
-        if (!mask) return TN_ENOENT;
-        if (mask & TN__RT_GET) mask |= TN__RT_HEAD;
-        for (i = 0; i < TN__RT_NSTD; i++)
-            if (mask & (1u << i)) tn__rt_put(&w, tn__rt_std[i], strlen(tn__rt_std[i]));
-    }
+    /* the standard methods of every matching route first (TN__RT_ANY in mask: one matched),
+       then the others in the order routes name them */
+    tn__rt_iter_init(&it, r, path.ptr, path.len);
+    while ((rt = tn__rt_next_hit(&it, r, path, &ri)) != NULL)
+        mask |= TN__RT_ANY | ((rt->mask & TN__RT_ANY) ? TN__RT_STD_ALL : rt->mask);
+    if (!mask) return TN_ENOENT;
+    if (mask & TN__RT_GET) mask |= TN__RT_HEAD;
+    for (i = 0; i < TN__RT_NSTD; i++)
+        if (mask & (1u << i)) tn__rt_put(&w, tn__rt_std[i], strlen(tn__rt_std[i]));
+    (void)tn__rt_customs(r, path, &w, NULL, (uint32_t)-1, 0);
     if (out_len) *out_len = w.len;
     if (w.len < w.cap) out[w.len] = 0;
     return w.len < w.cap ? TN_OK : TN_EBUFFER_FULL;
