@@ -26352,8 +26352,7 @@ TN__PRIVATE tn__web_ctx *tn__web_attach(tn_app *app, tn_request *req, int *rc) {
     tn_request_set_user(req, c);
     tn_request_set_close_cb(req, tn__web_on_close, c);
     tn_request_set_finish_cb(req, tn__web_on_finish, c);
-    memset(&c->m, 0, sizeof c->m);
-    c->m.captures = c->caps;
+    c->m.captures = c->caps;   /* (tn_router_match sets the rest of c->m) */
     c->m.max_captures = TORNADO_MAX_ROUTE_CAPTURES;
     *rc = tn_router_match(app->router, tn_request_method(req), tn_request_path(req), &c->m);
     return c;
@@ -26385,8 +26384,9 @@ TN__PRIVATE void tn__web_on_request(tn_request *req, void *user) {
     } else {
         (void)tn__web_error(c, 400, NULL, NULL, NULL);
     }
-    /* a synchronous handler's response ends when it returns */
-    if (!c->finished && !c->async && c->req) (void)tn__web_finish(c);
+    /* a synchronous handler's response ends when it returns (unless it has ended: then
+       tn__web_finish does nothing) */
+    if (!c->async) (void)tn__web_finish(c);
     tn__web_unref(c);
 }
 
@@ -26409,7 +26409,7 @@ TN__PRIVATE void tn__web_on_body(tn_request *req, int status, tn_str data, void 
     } else if (status == TN_OK) {
         if (c->xsrf_failed) (void)tn__web_error(c, 403, NULL, NULL, NULL);
         else r->fn(req, &c->m, r->user);
-        if (!c->finished && !c->async && c->req) (void)tn__web_finish(c);
+        if (!c->async) (void)tn__web_finish(c);   /* (as in tn__web_on_request) */
     }
     /* errors: the connection closes next and the close callback ends the request */
     tn__web_unref(c);
@@ -26424,8 +26424,7 @@ TN__PRIVATE void tn__web_on_headers(tn_request *req, void *user) {
     tn_str method = tn_request_method(req);
     int rc;
     if (app->nstream == 0) return;
-    memset(&m, 0, sizeof m);
-    m.captures = caps;
+    m.captures = caps;   /* (tn_router_match sets the rest of m) */
     m.max_captures = TORNADO_MAX_ROUTE_CAPTURES;
     if (tn_router_match(app->router, method, tn_request_path(req), &m) != TN_OK) return;
     r = (const tn__web_route *)m.handler;
