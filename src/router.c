@@ -214,7 +214,7 @@ TN__PRIVATE const char *tn__rt_lit(const char *pat, size_t *at, size_t e, int su
    opt_slash. A TN_ELIMIT reason comes with *at (size_t)-1 (it has no byte to point at); the
    ":name" reason is written into msg (78 bytes). */
 TN__PRIVATE const char *tn__rt_parse_pattern(tn__rt_route *rt, const char *pat, size_t n, size_t *at, char *msg) {
-    uint32_t names[TORNADO_MAX_ROUTE_CAPTURES + 1][2];
+    tn_str names[TORNADO_MAX_ROUTE_CAPTURES];
     size_t s = 1, e;
     tn__rt_seg sg;
     const char *why;
@@ -286,11 +286,9 @@ TN__PRIVATE const char *tn__rt_parse_pattern(tn__rt_route *rt, const char *pat, 
             *at = (size_t)-1;
             if (rt->ncaps >= TORNADO_MAX_ROUTE_CAPTURES) return "more captures than TORNADO_MAX_ROUTE_CAPTURES";
             *at = sg.name;
+            names[rt->ncaps] = tn_str_make(pat + sg.name, sg.name_len);
             for (c = 0; c < rt->ncaps && sg.name_len; c++)
-                if (names[c][1] == sg.name_len && memcmp(pat + names[c][0], pat + sg.name, sg.name_len) == 0)
-                    return "duplicate capture name";
-            names[rt->ncaps][0] = sg.name;
-            names[rt->ncaps][1] = sg.name_len;
+                if (tn_str_eq(names[c], names[rt->ncaps])) return "duplicate capture name";
             rt->ncaps++;
         }
         if (rt->segs) rt->segs[rt->nsegs] = sg;
@@ -479,11 +477,10 @@ TN__PRIVATE int tn__rt_iter_next(tn__rt_iter *it, uint32_t *ri, size_t *pos) {
    end). Captures go to caps while they fit; *ncaps counts them all. Returns 1 or 0. */
 TN__PRIVATE int tn__rt_match_from(const tn__rt_route *rt, const char *p, size_t len, size_t pos,
                                   tn_route_capture *caps, size_t max, size_t *ncaps) {
-    uint32_t i;
     size_t nc = 0;
     const char *pat = rt->pattern;
-    for (i = rt->depth; i < rt->nsegs; i++) {
-        const tn__rt_seg *sg = &rt->segs[i];
+    const tn__rt_seg *sg, *end = rt->segs + rt->nsegs;
+    for (sg = rt->segs + rt->depth; sg < end; sg++) {
         size_t s, e = len, sl, fix = (size_t)sg->pre_len + sg->suf_len;
         const char *q;
         if (pos >= len) return 0;
