@@ -50,8 +50,8 @@ typedef struct tn__rt_seg {
 } tn__rt_seg;
 
 typedef struct tn__rt_route {
-    void *mem;            /* one owned block: custom[], segs[], pattern text, method text */
-    tn_str *custom;       /* methods outside the standard nine (slices of the method text) */
+    tn_str *custom;       /* methods outside the standard nine (slices of the method text); also
+                             the route's one owned block: custom[], segs[], pattern, methods */
     tn__rt_seg *segs;
     const char *pattern;  /* NUL-terminated copy */
     void *handler;
@@ -96,8 +96,15 @@ TN__PRIVATE int tn__rt_litchar(unsigned char c) {
     return (tn__url_is(c, TN__URL_U | TN__URL_S | TN__URL_COLON) && c != '*') || c == '@';
 }
 
-TN__PRIVATE int tn__rt_namechar(unsigned char c, int first) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || (!first && c >= '0' && c <= '9');
+/* The end of the capture name ([A-Za-z_][A-Za-z0-9_]*) starting at k, before e: k when
+   pat[k] cannot start one, else the first byte past it. */
+TN__PRIVATE size_t tn__rt_name_end(const char *pat, size_t k, size_t e) {
+    size_t i;
+    for (i = k; i < e; i++) {
+        unsigned char c = (unsigned char)pat[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || (i > k && c >= '0' && c <= '9'))) break;
+    }
+    return i;
 }
 
 /* The standard-method bit of a method, or 0 for any other. */
@@ -133,29 +140,17 @@ TN__PRIVATE uint32_t tn__rt_method_bit(const char *p, size_t n) {
 }
 #endif
 
-/* ---- errors from tn_router_add ---- */
+/* ---- parsing (run twice: once to validate and count with rt->custom and rt->segs NULL,
+   once to fill them). Each returns NULL, or why not with *at at the offending byte. ---- */
 
-TN__PRIVATE int tn__rt_fail(tn_router *r, int code, const char *what, const char *text, size_t off,
-                            const char *why) {
-    if (off == (size_t)-1)
-        snprintf(r->err, sizeof r->err, "%s \"%.80s\": %s", what, text, why);
-    else
-        snprintf(r->err, sizeof r->err, "%s \"%.80s\" at byte %lu: %s", what, text, (unsigned long)off, why);
-    return code;
-}
-
-/* ---- parsing (run twice: once to validate and count with segs NULL, once to fill) ---- */
-
-/* Parse a method list into a mask and (when custom is not NULL) custom slices of text.
-   Returns: TN_OK with *mask and *ncustom; TN_EINVAL. */
-TN__PRIVATE int tn__rt_parse_methods(tn_router *r, const char *text, size_t n, uint32_t *mask,
-                                     tn_str *custom, uint32_t *ncustom) {
+/* Parse a method list into rt->mask and rt->custom (slices of text; counted in ncustom). */
+TN__PRIVATE const char *tn__rt_parse_methods(tn__rt_route *rt, const char *text, size_t n, size_t *at) {
     size_t i = 0;
-    *mask = 0;
-    *ncustom = 0;
+    rt->mask = 0;
+    rt->ncustom = 0;
     if (n == 1 && text[0] == '*') {
-        *mask = TN__RT_ANY;
-        return TN_OK;
+        rt->mask = TN__RT_ANY;
+        return NULL;
     }
     for (;;) {
         size_t s, e;
@@ -163,27 +158,26 @@ TN__PRIVATE int tn__rt_parse_methods(tn_router *r, const char *text, size_t n, u
         while (i < n && (text[i] == ' ' || text[i] == '\t')) i++;
         s = i;
         while (i < n && text[i] != ',' && text[i] != ' ' && text[i] != '\t') {
-            if (!tn__http_is_tchar((unsigned char)text[i]))
-                return tn__rt_fail(r, TN_EINVAL, "methods", text, i, "not a token character");
+            *at = i;
+            if (!tn__http_is_tchar((unsigned char)text[i])) return "not a token character";
             i++;
         }
         e = i;
         while (i < n && (text[i] == ' ' || text[i] == '\t')) i++;
-        if (e == s) return tn__rt_fail(r, TN_EINVAL, "methods", text, s, "empty method");
-        if (e - s == 1 && text[s] == '*')
-            return tn__rt_fail(r, TN_EINVAL, "methods", text, s, "\"*\" must stand alone");
-        if (i < n && text[i] != ',') return tn__rt_fail(r, TN_EINVAL, "methods", text, i, "expected ','");
+        *at = s;
+        if (e == s) return "empty method";
+        if (e - s == 1 && text[s] == '*') return "\"*\" must stand alone";
+        *at = i;
+        if (i < n && text[i] != ',') return "expected ','";
         bit = tn__rt_method_bit(text + s, e - s);
         if (bit) {
-            *mask |= bit;
+            rt->mask |= bit;
         } else {
-            if (custom) custom[*ncustom] = tn_str_make(text + s, e - s);
-            (*ncustom)++;
+            if (rt->custom) rt->custom[rt->ncustom] = tn_str_make(text + s, e - s);
+            rt->ncustom++;
         }
-        if (i >= n) break;
-        i++;   /* ',' */
+        if (i++ >= n) return NULL;   /* (past the ',') */
     }
-    return TN_OK;
 }
 
 /* The literal bytes of a segment from *at up to e (pchars and %XX; a capture's prefix stops
@@ -216,32 +210,36 @@ TN__PRIVATE const char *tn__rt_lit(const char *pat, size_t *at, size_t e, int su
     return NULL;
 }
 
-/* Parse a pattern (n bytes, a trailing "/?" already removed) into segments.
-   Returns: TN_OK with *nsegs and *ncaps; TN_EINVAL; TN_ELIMIT. */
-TN__PRIVATE int tn__rt_parse_pattern(tn_router *r, const char *pat, size_t n, tn__rt_seg *segs,
-                                     uint32_t *nsegs, uint32_t *ncaps) {
-    uint32_t names[TORNADO_MAX_ROUTE_CAPTURES + 1][2];
-    size_t i = 1;
+/* Parse a pattern of n bytes (with its "/?", if any) into rt->segs, nsegs, ncaps and
+   opt_slash. A TN_ELIMIT reason comes with *at (size_t)-1 (it has no byte to point at); the
+   ":name" reason is written into msg (78 bytes). */
+TN__PRIVATE const char *tn__rt_parse_pattern(tn__rt_route *rt, const char *pat, size_t n, size_t *at, char *msg) {
+    tn_str names[TORNADO_MAX_ROUTE_CAPTURES];
+    size_t s = 1, e;
+    tn__rt_seg sg;
     const char *why;
-    size_t at;
-#define TN__RT_BAD(off, msg) do { at = (off); why = (msg); goto bad; } while (0)
-    *nsegs = 0;
-    *ncaps = 0;
-    if (n == 0 || pat[0] != '/') TN__RT_BAD(0, "must start with '/'");
-    for (;;) {
-        size_t s = i, e = i, lit_end;
-        tn__rt_seg sg;
-        while (e < n && pat[e] != '/') e++;
+    rt->nsegs = 0;
+    rt->ncaps = 0;
+    rt->opt_slash = 0;
+    if (n >= 2 && pat[n - 1] == '?' && pat[n - 2] == '/') {   /* checked first: "/?" alone says this */
+        rt->opt_slash = 1;
+        *at = n -= 2;
+        if (n == 0 || pat[n - 1] == '/') return "\"/?\" must follow a non-empty segment";
+    }
+    *at = 0;
+    if (n == 0 || pat[0] != '/') return "must start with '/'";
+    for (;; s = e + 1) {
+        for (e = s; e < n && pat[e] != '/'; e++) {}
         memset(&sg, 0, sizeof sg);
-        sg.kind = TN__RT_LIT;
-        sg.pre = (uint32_t)s;
-        if (e == s && e < n) TN__RT_BAD(s, "empty segment (\"//\")");
+        sg.pre = sg.name = (uint32_t)s;
+        *at = s;
+        if (e == s && e < n) return "empty segment (\"//\")";
         if (e - s == 1 && pat[s] == '*') {
             sg.kind = TN__RT_REST;
-            sg.name = (uint32_t)s;
-            sg.name_len = 0;
-            if (e < n) TN__RT_BAD(s, "'*' must be the last segment");
+            if (e < n) return "'*' must be the last segment";
         } else {
+            size_t i, ns, ne, k;
+            int rest;
             /* ":name" starting a segment is how Express, Sinatra and Rails spell a capture;
                here it would be a literal that only the path "/users/:id" matches: a route
                that silently never fires. ':' is a legal pchar (RFC 3986
@@ -250,72 +248,55 @@ TN__PRIVATE int tn__rt_parse_pattern(tn_router *r, const char *pat, size_t n, tn
                elsewhere ("/v1/{name}:cancel", "/a:b") and before anything else (":8080",
                "::", ":{x}") stays literal. A real path segment like ":id" can still be
                routed with a capture ("/{seg}") that the handler checks. */
-            if (e - s >= 2 && pat[s] == ':' && tn__rt_namechar((unsigned char)pat[s + 1], 1)) {
-                char msg[78];   /* with the rest of the message, fits r->err (not past this block) */
-                size_t k = s + 1;
-                int nl;
-                while (k < e && tn__rt_namechar((unsigned char)pat[k], 0)) k++;
-                nl = (int)TN__MIN(k - s - 1, 20);
-                snprintf(msg, sizeof msg, "\":%.*s\" is not a capture here: write {%.*s}", nl, pat + s + 1, nl,
-                         pat + s + 1);
-                return tn__rt_fail(r, TN_EINVAL, "pattern", pat, s, msg);
+            if (pat[s] == ':' && (k = tn__rt_name_end(pat, s + 1, e)) > s + 1) {
+                int nl = (int)TN__MIN(k - s - 1, 20);   /* (with the rest of the message, fits r->err) */
+                snprintf(msg, 78, "\":%.*s\" is not a capture here: write {%.*s}", nl, pat + s + 1, nl, pat + s + 1);
+                return msg;
             }
             /* literal bytes up to '{' or the segment end */
-            i = s;
-            if ((why = tn__rt_lit(pat, &i, e, 0)) != NULL) TN__RT_BAD(i, why);
-            lit_end = i;
-            sg.pre_len = (uint32_t)(lit_end - s);
+            if ((why = tn__rt_lit(pat, at, e, 0)) != NULL) return why;
+            i = *at;
+            sg.pre_len = (uint32_t)(i - s);
             if (i < e) {   /* a capture */
-                size_t ns = i + 1, ne, k;
-                int rest = 0;
+                ns = i + 1;
                 for (ne = ns; ne < e && pat[ne] != '}'; ne++) {}
-                if (ne >= e) TN__RT_BAD(i, "'{' is not closed");
-                if (ne > ns && pat[ne - 1] == '*') rest = 1;
-                for (k = ns; k < ne - (size_t)rest; k++)
-                    if (!tn__rt_namechar((unsigned char)pat[k], k == ns))
-                        TN__RT_BAD(k, pat[k] == '{' ? "'{' inside a capture" : "bad capture name character");
-                if (!rest && ne == ns) TN__RT_BAD(i, "empty capture name");
+                if (ne >= e) return "'{' is not closed";
+                rest = ne > ns && pat[ne - 1] == '*';
+                *at = k = tn__rt_name_end(pat, ns, ne - (size_t)rest);
+                if (k < ne - (size_t)rest) return pat[k] == '{' ? "'{' inside a capture" : "bad capture name character";
+                *at = i;
+                if (!rest && ne == ns) return "empty capture name";
                 sg.name = (uint32_t)ns;
                 sg.name_len = (uint32_t)(ne - ns - (size_t)rest);
                 if (rest) {
-                    if (lit_end != s || ne + 1 != e)
-                        TN__RT_BAD(i, "a rest capture {x*} must be a whole segment");
-                    if (e < n)
-                        TN__RT_BAD(i, "a rest capture {x*} must be the last segment");
+                    if (i != s || ne + 1 != e) return "a rest capture {x*} must be a whole segment";
+                    if (e < n) return "a rest capture {x*} must be the last segment";
                     sg.kind = TN__RT_REST;
-                    sg.pre_len = 0;
                 } else {
                     sg.kind = TN__RT_CAP;
                     sg.suf = (uint32_t)(ne + 1);
-                    k = ne + 1;
-                    if ((why = tn__rt_lit(pat, &k, e, 1)) != NULL) TN__RT_BAD(k, why);
                     sg.suf_len = (uint32_t)(e - ne - 1);
+                    *at = ne + 1;
+                    if ((why = tn__rt_lit(pat, at, e, 1)) != NULL) return why;
                 }
             }
         }
         if (sg.kind != TN__RT_LIT) {
             uint32_t c;
-            if (*ncaps >= TORNADO_MAX_ROUTE_CAPTURES)
-                return tn__rt_fail(r, TN_ELIMIT, "pattern", pat, (size_t)-1,
-                                   "more captures than TORNADO_MAX_ROUTE_CAPTURES");
-            if (sg.name_len) {
-                for (c = 0; c < *ncaps; c++)
-                    if (names[c][1] == sg.name_len && memcmp(pat + names[c][0], pat + sg.name, sg.name_len) == 0)
-                        TN__RT_BAD(sg.name, "duplicate capture name");
-            }
-            names[*ncaps][0] = sg.name;
-            names[*ncaps][1] = sg.name_len;
-            (*ncaps)++;
+            *at = (size_t)-1;
+            if (rt->ncaps >= TORNADO_MAX_ROUTE_CAPTURES) return "more captures than TORNADO_MAX_ROUTE_CAPTURES";
+            *at = sg.name;
+            names[rt->ncaps] = tn_str_make(pat + sg.name, sg.name_len);
+            for (c = 0; c < rt->ncaps && sg.name_len; c++)
+                if (tn_str_eq(names[c], names[rt->ncaps])) return "duplicate capture name";
+            rt->ncaps++;
         }
-        if (segs) segs[*nsegs] = sg;
-        (*nsegs)++;
+        if (rt->segs) rt->segs[rt->nsegs] = sg;
+        rt->nsegs++;
         if (e >= n) break;
-        i = e + 1;
     }
-    return TN_OK;
-bad:
-    return tn__rt_fail(r, TN_EINVAL, "pattern", pat, at, why);
-#undef TN__RT_BAD
+    *at = s;
+    return rt->opt_slash && sg.kind == TN__RT_REST ? "\"/?\" cannot follow a rest capture" : NULL;
 }
 
 TN__PRIVATE int tn__rt_grow(const tn_allocator *a, void *arrp, size_t *cap, size_t need, size_t elem) {
@@ -496,35 +477,27 @@ TN__PRIVATE int tn__rt_iter_next(tn__rt_iter *it, uint32_t *ri, size_t *pos) {
    end). Captures go to caps while they fit; *ncaps counts them all. Returns 1 or 0. */
 TN__PRIVATE int tn__rt_match_from(const tn__rt_route *rt, const char *p, size_t len, size_t pos,
                                   tn_route_capture *caps, size_t max, size_t *ncaps) {
-    uint32_t i;
     size_t nc = 0;
     const char *pat = rt->pattern;
-    for (i = rt->depth; i < rt->nsegs; i++) {
-        const tn__rt_seg *sg = &rt->segs[i];
-        size_t s, e, sl;
+    const tn__rt_seg *sg, *end = rt->segs + rt->nsegs;
+    for (sg = rt->segs + rt->depth; sg < end; sg++) {
+        size_t s, e = len, sl, fix = (size_t)sg->pre_len + sg->suf_len;
         const char *q;
         if (pos >= len) return 0;
         s = pos + 1;
-        if (sg->kind == TN__RT_REST) {
-            if (nc < max) {
-                caps[nc].name = tn_str_make(pat + sg->name, sg->name_len);
-                caps[nc].value = tn_str_make(p + s, len - s);
-            }
-            *ncaps = nc + 1;
-            return 1;
-        }
-        q = (const char *)memchr(p + s, '/', len - s);
-        e = q ? (size_t)(q - p) : len;
+        /* (a rest capture takes the rest of the path, '/' and all; it has no prefix or suffix) */
+        if (sg->kind != TN__RT_REST && (q = (const char *)memchr(p + s, '/', len - s)) != NULL) e = (size_t)(q - p);
         sl = e - s;
-        if (sg->kind == TN__RT_LIT) {
-            if (sl != sg->pre_len || memcmp(p + s, pat + sg->pre, sl) != 0) return 0;
-        } else {
-            if (sl <= (size_t)sg->pre_len + sg->suf_len || memcmp(p + s, pat + sg->pre, sg->pre_len) != 0 ||
-                memcmp(p + e - sg->suf_len, pat + sg->suf, sg->suf_len) != 0)
-                return 0;
+        /* a literal is exactly its bytes; a capture takes at least one byte between its
+           prefix and suffix */
+        if ((sg->kind == TN__RT_LIT ? sl != fix : sl < fix + (sg->kind == TN__RT_CAP)) ||
+            memcmp(p + s, pat + sg->pre, sg->pre_len) != 0 ||
+            (sg->suf_len && memcmp(p + e - sg->suf_len, pat + sg->suf, sg->suf_len) != 0))
+            return 0;
+        if (sg->kind != TN__RT_LIT) {
             if (nc < max) {
                 caps[nc].name = tn_str_make(pat + sg->name, sg->name_len);
-                caps[nc].value = tn_str_make(p + s + sg->pre_len, sl - sg->pre_len - sg->suf_len);
+                caps[nc].value = tn_str_make(p + s + sg->pre_len, sl - fix);
             }
             nc++;
         }
@@ -578,7 +551,7 @@ TN_API void tn_router_free(tn_router *r) {
     tn_allocator a;
     if (!r) return;
     a = r->a;
-    for (i = 0; i < r->nroutes; i++) tn__free(&a, r->routes[i].mem);
+    for (i = 0; i < r->nroutes; i++) tn__free(&a, r->routes[i].custom);
 #if TN__RT_FAST
     for (i = 0; i < r->nnodes; i++) {
         tn__free(&a, r->nodes[i].kids);
@@ -591,59 +564,55 @@ TN_API void tn_router_free(tn_router *r) {
 }
 
 TN_API int tn_router_add(tn_router *r, const char *methods, const char *pattern, void *handler, void *user) {
-    size_t plen, mlen, base_len, size, off_segs, off_text;
-    uint32_t mask, ncustom, nsegs, ncaps;
+    size_t plen, mlen, off_segs, off_text, at = (size_t)-1;
 #if TN__RT_FAST
     uint32_t d;
+    int rc;
 #endif
-    int opt = 0, rc;
+    int code = TN_EINVAL;
     tn__rt_route rt;
-    char *mem, *text;
+    char *mem, *text, msg[78];
+    const char *what = "methods", *quoted = "(null)", *why = "missing";
     r->err[0] = 0;
-    if (!pattern) return tn__rt_fail(r, TN_EINVAL, "pattern", "(null)", (size_t)-1, "missing");
+    memset(&rt, 0, sizeof rt);
     if (!methods) methods = "*";
+    if (!pattern) goto fail_pattern;
     plen = strlen(pattern);
     mlen = strlen(methods);
-    if (plen > 0xffffff) return tn__rt_fail(r, TN_EINVAL, "pattern", pattern, (size_t)-1, "too long");
-    if (mlen > 0xffffff) return tn__rt_fail(r, TN_EINVAL, "methods", methods, (size_t)-1, "too long");
-    if (r->nroutes >= TN__RT_MAX_ROUTES) return tn__rt_fail(r, TN_ELIMIT, "pattern", pattern, (size_t)-1, "too many routes");
-    rc = tn__rt_parse_methods(r, methods, mlen, &mask, NULL, &ncustom);
-    if (rc != 0) return rc;
-    base_len = plen;
-    if (plen >= 2 && pattern[plen - 1] == '?' && pattern[plen - 2] == '/') {
-        opt = 1;
-        base_len = plen - 2;
-        if (base_len == 0 || pattern[base_len - 1] == '/')
-            return tn__rt_fail(r, TN_EINVAL, "pattern", pattern, plen - 2, "\"/?\" must follow a non-empty segment");
+    quoted = pattern;
+    why = "too long";
+    if (plen > 0xffffff) goto fail_pattern;
+    quoted = methods;
+    if (mlen > 0xffffff) goto fail;
+    quoted = pattern;
+    if (r->nroutes >= TN__RT_MAX_ROUTES) {
+        code = TN_ELIMIT;
+        why = "too many routes";
+        goto fail_pattern;
     }
-    rc = tn__rt_parse_pattern(r, pattern, base_len, NULL, &nsegs, &ncaps);
-    if (rc != 0) return rc;   /* the message quotes the whole pattern; offsets agree */
-    if (opt) {
-        size_t k = base_len;
-        while (k > 0 && pattern[k - 1] != '/') k--;
-        if (pattern[base_len - 1] == '*' || (pattern[base_len - 1] == '}' && pattern[base_len - 2] == '*'))
-            return tn__rt_fail(r, TN_EINVAL, "pattern", pattern, k, "\"/?\" cannot follow a rest capture");
+    quoted = methods;
+    if ((why = tn__rt_parse_methods(&rt, methods, mlen, &at)) != NULL) goto fail;
+    quoted = pattern;
+    if ((why = tn__rt_parse_pattern(&rt, pattern, plen, &at, msg)) != NULL) {
+        if (at == (size_t)-1) code = TN_ELIMIT;
+        goto fail_pattern;
     }
     /* one block: custom[ncustom] | segs[nsegs] | pattern NUL | methods NUL */
-    off_segs = ncustom * sizeof(tn_str);
-    off_text = off_segs + nsegs * sizeof(tn__rt_seg);
-    size = off_text + plen + 1 + mlen + 1;
-    mem = (char *)tn__alloc(&r->a, size);
+    off_segs = rt.ncustom * sizeof(tn_str);
+    off_text = off_segs + rt.nsegs * sizeof(tn__rt_seg);
+    mem = (char *)tn__alloc(&r->a, off_text + plen + 1 + mlen + 1);
     if (!mem) return TN_ENOMEM;
     text = mem + off_text;
     memcpy(text, pattern, plen + 1);
     memcpy(text + plen + 1, methods, mlen + 1);
-    memset(&rt, 0, sizeof rt);
-    rt.mem = mem;
     rt.custom = (tn_str *)(void *)mem;
     rt.segs = (tn__rt_seg *)(void *)(mem + off_segs);
     rt.pattern = text;
     rt.pattern_len = (uint32_t)plen;
     rt.handler = handler;
     rt.user = user;
-    rt.opt_slash = opt;
-    (void)tn__rt_parse_methods(r, text + plen + 1, mlen, &rt.mask, rt.custom, &rt.ncustom);
-    (void)tn__rt_parse_pattern(r, text, base_len, rt.segs, &rt.nsegs, &rt.ncaps);
+    (void)tn__rt_parse_methods(&rt, text + plen + 1, mlen, &at);
+    (void)tn__rt_parse_pattern(&rt, text, plen, &at, msg);
 #if TN__RT_FAST
     for (d = 0; d < rt.nsegs && d < TN__RT_TRIE_DEPTH && rt.segs[d].kind == TN__RT_LIT; d++) {}
     rt.depth = d;
@@ -661,6 +630,14 @@ TN_API int tn_router_add(tn_router *r, const char *methods, const char *pattern,
 #endif
     r->routes[r->nroutes++] = rt;
     return TN_OK;
+fail_pattern:
+    what = "pattern";
+fail:   /* what: the argument at fault; quoted: its text; at: the byte, or (size_t)-1 for none */
+    if (at == (size_t)-1)
+        snprintf(r->err, sizeof r->err, "%s \"%.80s\": %s", what, quoted, why);
+    else
+        snprintf(r->err, sizeof r->err, "%s \"%.80s\" at byte %lu: %s", what, quoted, (unsigned long)at, why);
+    return code;
 }
 
 TN_API const char *tn_router_last_error(const tn_router *r) { return r->err; }
@@ -743,20 +720,32 @@ TN__PRIVATE void tn__rt_put(tn__rt_wr *w, const char *s, size_t n) {
     w->len += n;
 }
 
-/* 1 when a route before ri matching the path (or ri itself before slot j) names method. */
-TN__PRIVATE int tn__rt_custom_seen(const tn_router *r, tn_str path, uint32_t ri, uint32_t j, tn_str method) {
-    tn__rt_iter it;
-    uint32_t k, ci;
+/* The next candidate whose pattern matches the path (no captures), or NULL when done. */
+TN__PRIVATE const tn__rt_route *tn__rt_next_hit(tn__rt_iter *it, const tn_router *r, tn_str path, uint32_t *ri) {
     size_t pos, nc;
-    for (k = 0; k < j; k++)
-        if (tn_str_eq(r->routes[ri].custom[k], method)) return 1;
+    while (tn__rt_iter_next(it, ri, &pos))
+        if (tn__rt_match_from(&r->routes[*ri], path.ptr, path.len, pos, NULL, 0, &nc)) return &r->routes[*ri];
+    return NULL;
+}
+
+/* The custom methods of the routes matching the path, in route and slot order, before
+   slot j of route ri (ri (uint32_t)-1: all of them). With find NULL: write each one that no
+   earlier one equals (asking this function again, with find). With find: 1 when one of
+   them equals *find. ("*" routes have no custom slots.) */
+TN__PRIVATE int tn__rt_customs(const tn_router *r, tn_str path, tn__rt_wr *w, const tn_str *find, uint32_t ri,
+                               uint32_t j) {
+    tn__rt_iter it;
+    const tn__rt_route *rt;
+    uint32_t ci, k;
     tn__rt_iter_init(&it, r, path.ptr, path.len);
-    while (tn__rt_iter_next(&it, &ci, &pos) && ci < ri) {
-        const tn__rt_route *rt = &r->routes[ci];
-        if (rt->mask & TN__RT_ANY) continue;
-        if (!tn__rt_match_from(rt, path.ptr, path.len, pos, NULL, 0, &nc)) continue;
-        for (k = 0; k < rt->ncustom; k++)
-            if (tn_str_eq(rt->custom[k], method)) return 1;
+    while ((rt = tn__rt_next_hit(&it, r, path, &ci)) != NULL && ci <= ri) {
+        for (k = 0; k < (ci == ri ? j : rt->ncustom); k++) {
+            if (find) {
+                if (tn_str_eq(rt->custom[k], *find)) return 1;
+            } else if (!tn__rt_customs(r, path, NULL, &rt->custom[k], ci, k)) {
+                tn__rt_put(w, rt->custom[k].ptr, rt->custom[k].len);
+            }
+        }
     }
     return 0;
 }
@@ -764,34 +753,24 @@ TN__PRIVATE int tn__rt_custom_seen(const tn_router *r, tn_str path, uint32_t ri,
 TN_API int tn_router_allow(const tn_router *r, tn_str path, char *out, size_t cap, size_t *out_len) {
     tn__rt_iter it;
     tn__rt_wr w;
+    const tn__rt_route *rt;
     uint32_t ri, mask = 0, i;
-    size_t pos, nc;
-    int hit = 0;
     w.p = out;
     w.cap = out ? cap : 0;
     w.len = 0;
     if (out_len) *out_len = 0;
     if (out && cap) out[0] = 0;
     if (tn__rt_check_path(path) != 0) return TN_EINVAL;
+    /* the standard methods of every matching route first (TN__RT_ANY in mask: one matched),
+       then the others in the order routes name them */
     tn__rt_iter_init(&it, r, path.ptr, path.len);
-    while (tn__rt_iter_next(&it, &ri, &pos)) {
-        const tn__rt_route *rt = &r->routes[ri];
-        if (!tn__rt_match_from(rt, path.ptr, path.len, pos, NULL, 0, &nc)) continue;
-        hit = 1;
-        mask |= (rt->mask & TN__RT_ANY) ? TN__RT_STD_ALL : rt->mask;
-    }
-    if (!hit) return TN_ENOENT;
+    while ((rt = tn__rt_next_hit(&it, r, path, &ri)) != NULL)
+        mask |= TN__RT_ANY | ((rt->mask & TN__RT_ANY) ? TN__RT_STD_ALL : rt->mask);
+    if (!mask) return TN_ENOENT;
     if (mask & TN__RT_GET) mask |= TN__RT_HEAD;
     for (i = 0; i < TN__RT_NSTD; i++)
         if (mask & (1u << i)) tn__rt_put(&w, tn__rt_std[i], strlen(tn__rt_std[i]));
-    tn__rt_iter_init(&it, r, path.ptr, path.len);
-    while (tn__rt_iter_next(&it, &ri, &pos)) {
-        const tn__rt_route *rt = &r->routes[ri];
-        if (rt->ncustom == 0 || (rt->mask & TN__RT_ANY)) continue;
-        if (!tn__rt_match_from(rt, path.ptr, path.len, pos, NULL, 0, &nc)) continue;
-        for (i = 0; i < rt->ncustom; i++)
-            if (!tn__rt_custom_seen(r, path, ri, i, rt->custom[i])) tn__rt_put(&w, rt->custom[i].ptr, rt->custom[i].len);
-    }
+    (void)tn__rt_customs(r, path, &w, NULL, (uint32_t)-1, 0);
     if (out_len) *out_len = w.len;
     if (w.len < w.cap) out[w.len] = 0;
     return w.len < w.cap ? TN_OK : TN_EBUFFER_FULL;

@@ -141,7 +141,11 @@ TN__PRIVATE void tn__web_on_close(tn_request *req, void *user) {
 }
 
 TN__PRIVATE int tn__web_is_safe_method(tn_str m) {
-    return tn_str_eq_c(m, "GET") || tn_str_eq_c(m, "HEAD") || tn_str_eq_c(m, "OPTIONS");
+    static const char safe[3][8] = {"GET", "HEAD", "OPTIONS"};
+    int i;
+    for (i = 0; i < 3; i++)
+        if (tn_str_eq_c(m, safe[i])) return 1;
+    return 0;
 }
 
 /* Attach a fresh context to req and match its route. */
@@ -154,8 +158,7 @@ TN__PRIVATE tn__web_ctx *tn__web_attach(tn_app *app, tn_request *req, int *rc) {
     tn_request_set_user(req, c);
     tn_request_set_close_cb(req, tn__web_on_close, c);
     tn_request_set_finish_cb(req, tn__web_on_finish, c);
-    memset(&c->m, 0, sizeof c->m);
-    c->m.captures = c->caps;
+    c->m.captures = c->caps;   /* (tn_router_match sets the rest of c->m) */
     c->m.max_captures = TORNADO_MAX_ROUTE_CAPTURES;
     *rc = tn_router_match(app->router, tn_request_method(req), tn_request_path(req), &c->m);
     return c;
@@ -187,8 +190,9 @@ TN__PRIVATE void tn__web_on_request(tn_request *req, void *user) {
     } else {
         (void)tn__web_error(c, 400, NULL, NULL, NULL);
     }
-    /* a synchronous handler's response ends when it returns */
-    if (!c->finished && !c->async && c->req) (void)tn__web_finish(c);
+    /* a synchronous handler's response ends when it returns (unless it has ended: then
+       tn__web_finish does nothing) */
+    if (!c->async) (void)tn__web_finish(c);
     tn__web_unref(c);
 }
 
@@ -211,7 +215,7 @@ TN__PRIVATE void tn__web_on_body(tn_request *req, int status, tn_str data, void 
     } else if (status == TN_OK) {
         if (c->xsrf_failed) (void)tn__web_error(c, 403, NULL, NULL, NULL);
         else r->fn(req, &c->m, r->user);
-        if (!c->finished && !c->async && c->req) (void)tn__web_finish(c);
+        if (!c->async) (void)tn__web_finish(c);   /* (as in tn__web_on_request) */
     }
     /* errors: the connection closes next and the close callback ends the request */
     tn__web_unref(c);
@@ -226,8 +230,7 @@ TN__PRIVATE void tn__web_on_headers(tn_request *req, void *user) {
     tn_str method = tn_request_method(req);
     int rc;
     if (app->nstream == 0) return;
-    memset(&m, 0, sizeof m);
-    m.captures = caps;
+    m.captures = caps;   /* (tn_router_match sets the rest of m) */
     m.max_captures = TORNADO_MAX_ROUTE_CAPTURES;
     if (tn_router_match(app->router, method, tn_request_path(req), &m) != TN_OK) return;
     r = (const tn__web_route *)m.handler;
@@ -435,15 +438,19 @@ TN_API int tn_web_writef(tn_request *req, const char *fmt, ...) {
     tn__web_ctx *c = tn__web_ctx_of(req);
     va_list ap;
     int n;
+    size_t room = 0;
+    char *at = NULL;
     if (!c || !fmt) return TN_EINVAL;
-    va_start(ap, fmt);
-    n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n < 0) return TN_EINVAL;
-    if (tn_buf_reserve(&c->body, (size_t)n + 1) != 0) return TN_ENOMEM;
-    va_start(ap, fmt);
-    (void)vsnprintf(tn_buf_ptr(&c->body) + tn_buf_size(&c->body), (size_t)n + 1, fmt, ap);
-    va_end(ap);
+    for (;;) {   /* measure, reserve, then format into the body */
+        va_start(ap, fmt);
+        n = vsnprintf(at, room, fmt, ap);
+        va_end(ap);
+        if (n < 0) return TN_EINVAL;
+        if (at) break;
+        room = (size_t)n + 1;
+        if (tn_buf_reserve(&c->body, room) != 0) return TN_ENOMEM;
+        at = tn_buf_ptr(&c->body) + tn_buf_size(&c->body);
+    }
     tn_buf_commit(&c->body, (size_t)n);
     return TN_OK;
 }
@@ -552,10 +559,10 @@ TN__PRIVATE int tn__web_finish(tn__web_ctx *c) {
         int status = c->status;   /* (TORNADO_NO_ETAG: no ETag computed, no 304 from it) */
 #endif
         if (status == 204 || status == 304 || status < 200) {
+            static const char drop[3][17] = {"Content-Type", "Content-Encoding", "Content-Language"};
+            int i;
             tn_buf_consume(&c->body, tn_buf_size(&c->body));
-            (void)tn__response_clear_known(c->req, "Content-Type");
-            (void)tn__response_clear_known(c->req, "Content-Encoding");
-            (void)tn__response_clear_known(c->req, "Content-Language");
+            for (i = 0; i < 3; i++) (void)tn__response_clear_known(c->req, drop[i]);
         } else {
             tn__web_default_ctype(c);
         }
