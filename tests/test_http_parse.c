@@ -267,7 +267,7 @@ TN_TEST(request_host_authority) {
     };
     static const char *bad[] = {
         "a b", "a@b", "u:p@a.example", "a:b", "a:80x", "a:-1", "a:99999", "a:1:2", "::1", "[::1", "[::1]x",
-        "[::1]:8x", "[zz::1]", "[1:2:3:4:5:6:7:8:9]", "[]", "[fe80::1%25eth0]", "a/b", "a?b", "a#b", "a\\b",
+        "[::1]:8x", "[zz::1]", "[1:2:3:4:5:6:7:8:9]", "[::01.2.3.4]", "[]", "[fe80::1%25eth0]", "a/b", "a?b", "a#b", "a\\b",
         "a\"b", "<a>", "a{b}", "a|b", "a^b", "a`b", "a[b", "%zz.example", "a%4", "caf\xc3\xa9.example", "a\tb",
     };
     size_t i;

@@ -494,6 +494,27 @@ TN_TEST(url_parse_host_port) {
     TN_EQ_INT(p, -1);
     TN_OK_RC(tn_url_parse_host_port(S("[v7.a:b]"), &h, &p));
     TN_OK_RC(tn_url_parse_host_port(S("10.0.0.1"), &h, &p));
+    {   /* IP-literals (RFC 3986 3.2.2): the IPv6address forms, and what is not one; an
+           IPv4 part's dec-octets have no leading zero (before this, "::01.2.3.4" was taken) */
+        static const char *ok6[] = {
+            "[::]", "[1::]", "[1:2:3:4:5:6:7::]", "[::1:2:3:4:5:6:7]", "[1:2:3:4:5:6:7:8]", "[1::3:4:5:6:7:8]",
+            "[::1.2.3.4]", "[1:2:3:4:5:6:1.2.3.4]", "[1:2:3:4:5::1.2.3.4]", "[::ffff:255.255.255.255]",
+            "[::0.0.0.0]", "[ABCD:ef01::0000]", "[ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255]",
+        };
+        static const char *bad6[] = {
+            "[::01.2.3.4]", "[::1.2.3.04]", "[::1.00.3.4]", "[1:2:3:4:5:6::1.2.3.4]", "[::256.1.1.1]", "[1.2.3.4]",
+            "[::1.2.3]", "[::1.2.3.4.5]", "[::1.2.3.4:1]", "[00000::1]", "[:1::]", "[1:::2]", "[1::2::3]",
+            "[1:2:3:4:5:6:7:8::]", "[1:2:3:4::5:6:7:8]", "[1:2:3:4:5:6:7]", "[1:2:3:4:5:6:7:8:9]", "[::1:]",
+            "[ffff:ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255]", "[::g]", "[ ::1]", "[::1 ]",
+        };
+        for (i = 0; i < sizeof ok6 / sizeof ok6[0]; i++)
+            TN_CHECKF(tn_url_parse_host_port(tn_str_make(ok6[i], strlen(ok6[i])), &h, &p) == TN_OK, "%s", ok6[i]);
+        for (i = 0; i < sizeof bad6 / sizeof bad6[0]; i++)
+            TN_CHECKF(tn_url_parse_host_port(tn_str_make(bad6[i], strlen(bad6[i])), &h, &p) == TN_EBAD_URL, "%s", bad6[i]);
+        /* a NUL inside is refused, not read as the end */
+        TN_EQ_RC(tn_url_parse_host_port(tn_str_make("[::1\0:1]", 8), &h, &p), TN_EBAD_URL);
+        TN_EQ_RC(tn_url_parse_host_port(tn_str_make("[::1\0]", 6), &h, &p), TN_EBAD_URL);
+    }
     TN_OK_RC(tn_url_parse_host_port(S("h:"), &h, &p));   /* port = *DIGIT: empty is valid */
     TN_EQ_TSTR(h, "h");
     TN_EQ_INT(p, -1);
