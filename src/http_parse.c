@@ -6,21 +6,30 @@
 
 /* ---- character classes ---- */
 
-/* Byte classes, one table (a bit each): TN__HTTP_C_TCHAR, tchar (RFC 9110 §5.6.2):
-   "!#$%&'*+-.^_`|~", DIGIT, ALPHA; TN__HTTP_C_TARGET, the bytes a request-target may hold
-   (RFC 3986 section 2 and RFC 9112 section 3.2): the visible ASCII bytes except
-   " # < > \ ^ ` { | }, which no URI contains ('%' is allowed unchecked). */
+/* Byte classes, one table: bit 0 TN__HTTP_C_TCHAR, tchar (RFC 9110 §5.6.2):
+   "!#$%&'*+-.^_`|~", DIGIT, ALPHA; bit 1 TN__HTTP_C_TARGET, the bytes a request-target may
+   hold (RFC 3986 section 2 and RFC 9112 section 3.2): the visible ASCII bytes except
+   " # < > \ ^ ` { | }, which no URI contains ('%' is allowed unchecked). The high nibble is
+   the byte's class in a chunk extension (TN__HTTP_CK_CLASS): it costs no table of its own. */
 #define TN__HTTP_C_TCHAR 1
 #define TN__HTTP_C_TARGET 2
 static const unsigned char tn__http_cls[256] = {
-    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
-    0,3,0,1,3,3,3,3,2,2,3,3,2,3,3,2,3,3,3,3,3,3,3,3,3,3,2,2,0,2,0,2,
-    2,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,2,0,2,1,3,
-    1,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,0,1,0,3,0,
-    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
-    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
-    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
-    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x20, 0x00, 0x00, 0x00, 0x50, 0x00, 0x00,   /* 0x00 */
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,   /* 0x10 */
+    0x20, 0x13, 0x60, 0x11, 0x13, 0x13, 0x13, 0x13, 0x82, 0x82, 0x13, 0x13, 0x82, 0x13, 0x13, 0x82,   /* 0x20 */
+    0x13, 0x13, 0x13, 0x13, 0x13, 0x13, 0x13, 0x13, 0x13, 0x13, 0x82, 0x42, 0x80, 0x32, 0x80, 0x82,   /* 0x30 */
+    0x82, 0x13, 0x13, 0x13, 0x13, 0x13, 0x13, 0x13, 0x13, 0x13, 0x13, 0x13, 0x13, 0x13, 0x13, 0x13,   /* 0x40 */
+    0x13, 0x13, 0x13, 0x13, 0x13, 0x13, 0x13, 0x13, 0x13, 0x13, 0x13, 0x82, 0x70, 0x82, 0x11, 0x13,   /* 0x50 */
+    0x11, 0x13, 0x13, 0x13, 0x13, 0x13, 0x13, 0x13, 0x13, 0x13, 0x13, 0x13, 0x13, 0x13, 0x13, 0x13,   /* 0x60 */
+    0x13, 0x13, 0x13, 0x13, 0x13, 0x13, 0x13, 0x13, 0x13, 0x13, 0x13, 0x80, 0x11, 0x80, 0x13, 0x00,   /* 0x70 */
+    0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80,   /* 0x80 */
+    0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80,   /* 0x90 */
+    0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80,   /* 0xa0 */
+    0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80,   /* 0xb0 */
+    0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80,   /* 0xc0 */
+    0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80,   /* 0xd0 */
+    0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80,   /* 0xe0 */
+    0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80,   /* 0xf0 */
 };
 
 #define TN__HTTP_TCHAR(c) (tn__http_cls[(unsigned char)(c)] & TN__HTTP_C_TCHAR)
@@ -1289,15 +1298,10 @@ enum {
     TN__HTTP_CK_FINAL_LF, TN__HTTP_CK_DONE, TN__HTTP_CK_ERROR
 };
 
-/* Byte classes of a chunk extension: 0 a control (not HTAB), 1 tchar, 2 SP / HTAB, 3 '=',
-   4 ';', 5 CR, 6 '"', 7 '\\', 8 any other (visible or obs-text: quoted-string text). */
-TN__PRIVATE int tn__http_ck_class(unsigned char c) {
-    static const char sep[] = "\t =;\r\"\\";
-    const char *k;
-    if (TN__HTTP_TCHAR(c)) return 1;
-    if ((k = (const char *)memchr(sep, c, sizeof sep - 1)) != NULL) return "\2\2\3\4\5\6\7"[k - sep];
-    return c < 0x20 || c == 0x7f ? 0 : 8;
-}
+/* The class of byte c in a chunk extension (tn__http_cls's high nibble): 0 a control (not
+   HTAB), 1 tchar, 2 SP / HTAB, 3 '=', 4 ';', 5 CR, 6 '"', 7 '\\', 8 any other (visible or
+   obs-text: quoted-string text). */
+#define TN__HTTP_CK_CLASS(c) (tn__http_cls[(unsigned char)(c)] >> 4)
 
 /* The extension states' next state per byte class (TN__HTTP_CK_ERROR: not allowed there). */
 #define TN__CKE TN__HTTP_CK_ERROR
@@ -1385,7 +1389,7 @@ TN_API int tn_http_decode_chunked(tn_http_chunked *d, char *buf, size_t *len) {
         case TN__HTTP_CK_EXT_NAME0: case TN__HTTP_CK_EXT_NAME: case TN__HTTP_CK_EXT_VAL0:
         case TN__HTTP_CK_EXT_VAL: case TN__HTTP_CK_EXT_QUOTED: case TN__HTTP_CK_EXT_QESC:
         case TN__HTTP_CK_EXT_VALEND: case TN__HTTP_CK_EXT_SEMI: case TN__HTTP_CK_EXT_EQ:
-            d->_state = tn__http_ck_ext[d->_state - TN__HTTP_CK_EXT_NAME0][tn__http_ck_class(c)];
+            d->_state = tn__http_ck_ext[d->_state - TN__HTTP_CK_EXT_NAME0][TN__HTTP_CK_CLASS(c)];
             if (d->_state == TN__HTTP_CK_ERROR) { rc = TN_EBAD_CHUNK; goto fail; }
             break;
         case TN__HTTP_CK_SIZE_LF:
@@ -1421,7 +1425,7 @@ TN_API int tn_http_decode_chunked(tn_http_chunked *d, char *buf, size_t *len) {
             break;
         case TN__HTTP_CK_TR_VALUE:
             if (c == '\r') d->_state = TN__HTTP_CK_TR_LF;
-            else if (c == '\t' || (c >= 0x20 && c != 0x7f)) break;
+            else if (TN__HTTP_CK_CLASS(c)) break;   /* (class 0: controls but HTAB, and DEL) */
             else { rc = TN_EBAD_HEADER_VALUE; goto fail; }
             break;
         case TN__HTTP_CK_TR_LF:
