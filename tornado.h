@@ -16332,13 +16332,10 @@ TN__PRIVATE int tn__http_crlf(const char *p, const char *end, int other) {
     return *p == '\n' ? TN_EPARSE : other;
 }
 
-/* Where an incomplete parse stopped: the next call resumes scanning at `scan` with the
-   scanner named by `phase` and reparses the line only once that scanner stops early. */
+/* Where an incomplete parse stopped: the next call resumes scanning at the end of the bytes
+   it had with the scanner named by the phase and reparses the line only once that scanner
+   stops early. */
 enum { TN__HTTP_PH_LINE = 0, TN__HTTP_PH_TOKEN = 1, TN__HTTP_PH_TARGET = 2, TN__HTTP_PH_VALUE = 3 };
-typedef struct tn__http_stop {
-    const char *scan;
-    int phase;
-} tn__http_stop;
 
 #if TN__HAVE_AVX2 && TN__HTTP_FAST
 /* The 64-byte field-line walk (AVX2 builds): bitmaps of the 64
@@ -16471,9 +16468,9 @@ TN__HTTP_INLINE const char *tn__http_line16(const char *lo, const char *p, const
 
 /* Parse field lines from *pp until the empty line. Returns 1 (complete; *pp after the empty
    line), TN_EINCOMPLETE (*pp at the start of the incomplete line, complete lines before it
-   stored, *stop says how far the line was validated), or an error. */
+   stored, *phase the scanner to resume with: the line was valid up to end), or an error. */
 TN__HTTP_INLINE int tn__http_fields(const char *lo, const char **pp, const char *end, tn_http_header *h, size_t max,
-                                    size_t *num, tn__http_stop *stop) {
+                                    size_t *num, int *phase) {
     const char *p = *pp, *name;
     size_t k = *num;
     int rc;
@@ -16485,8 +16482,7 @@ TN__HTTP_INLINE int tn__http_fields(const char *lo, const char **pp, const char 
         size_t nlen;
         name = p;
         if (TN__UNLIKELY(end - p < 2)) {
-            stop->phase = p < end && *p == '\r' ? TN__HTTP_PH_LINE : TN__HTTP_PH_TOKEN;
-            stop->scan = end;
+            *phase = p < end && *p == '\r' ? TN__HTTP_PH_LINE : TN__HTTP_PH_TOKEN;
             rc = TN_EINCOMPLETE;
             if (p < end && *p == '\n') rc = TN_EPARSE;
             else if (p < end && *p != '\r' && !TN__HTTP_TCHAR(*p))
@@ -16533,8 +16529,7 @@ TN__HTTP_INLINE int tn__http_fields(const char *lo, const char **pp, const char 
         p = tn__http_scan_token(lo, p, end);
 #endif
         if (TN__UNLIKELY(p == end)) {
-            stop->phase = TN__HTTP_PH_TOKEN;
-            stop->scan = end;
+            *phase = TN__HTTP_PH_TOKEN;
             rc = TN_EINCOMPLETE;
             break;
         }
@@ -16552,8 +16547,7 @@ TN__HTTP_INLINE int tn__http_fields(const char *lo, const char **pp, const char 
         for (;;) {
             p = tn__http_scan_value_short(lo, p, end);
             if (TN__UNLIKELY(p == end)) {
-                stop->phase = TN__HTTP_PH_VALUE;
-                stop->scan = end;
+                *phase = TN__HTTP_PH_VALUE;
                 rc = TN_EINCOMPLETE;
                 goto out;
             }
@@ -16562,8 +16556,7 @@ TN__HTTP_INLINE int tn__http_fields(const char *lo, const char **pp, const char 
         }
         if (TN__LIKELY(*p == '\r')) {
             if (TN__UNLIKELY(p + 1 == end)) {
-                stop->phase = TN__HTTP_PH_LINE;
-                stop->scan = end;
+                *phase = TN__HTTP_PH_LINE;
                 rc = TN_EINCOMPLETE;
                 break;
             }
@@ -16693,9 +16686,9 @@ TN__PRIVATE void tn__http_connection(tn_str v, tn__http_framing *f) {
         e = p;
         while (e > s && TN__HTTP_WS(e[-1])) e--;
         n = (size_t)(e - s);
-        if (n == 5 && tn__http_ieq_lit(s, 5, "close", 5)) f->flags |= TN_HTTP_F_CONN_CLOSE;
-        else if (n == 10 && tn__http_ieq_lit(s, 10, "keep-alive", 10)) f->flags |= TN_HTTP_F_CONN_KEEP_ALIVE;
-        else if (n == 7 && tn__http_ieq_lit(s, 7, "upgrade", 7)) f->flags |= TN_HTTP_F_CONN_UPGRADE;
+        if (tn__http_ieq_lit(s, n, "close", 5)) f->flags |= TN_HTTP_F_CONN_CLOSE;   /* (it compares the lengths) */
+        else if (tn__http_ieq_lit(s, n, "keep-alive", 10)) f->flags |= TN_HTTP_F_CONN_KEEP_ALIVE;
+        else if (tn__http_ieq_lit(s, n, "upgrade", 7)) f->flags |= TN_HTTP_F_CONN_UPGRADE;
     }
 }
 
@@ -16787,10 +16780,7 @@ TN__HTTP_INLINE void tn__http_collect(const char *lo, const tn_http_header *h, s
     const uint32_t lens = (1u << 4) | (1u << 6) | (1u << 7) | (1u << 10) | (1u << 14) | (1u << 17);
     size_t i;
     (void)lo;
-    f->flags = 0;
-    f->te_bad = f->te_others = f->te_chunked = f->te_last_chunked = f->cl_bad = 0;
-    f->cl = 0;
-    f->hosts = f->host_bad = f->upgrade = f->expect_continue = 0;
+    memset(f, 0, sizeof *f);
     for (i = 0; i < num; i++) {
         const char *nm = h[i].name.ptr;
         size_t n = h[i].name.len;
@@ -16955,7 +16945,8 @@ TN_API int tn_http_parse_request(const char *buf, size_t len, tn_http_request *r
     size_t max_head = req->max_header_bytes;   /* as given (0 = the default): resolved where a length is checked */
     size_t max_target = TN__DEF(req->max_target_length, (size_t)TORNADO_MAX_TARGET_LENGTH);
     tn__http_framing f;
-    tn__http_stop stop;
+    int phase;
+    unsigned fl;
     int rc, consumed, state;
 
     if (buf == NULL) return len ? TN_EINVAL : TN_EINCOMPLETE;
@@ -17056,8 +17047,8 @@ TN_API int tn_http_parse_request(const char *buf, size_t len, tn_http_request *r
         req->num_headers = 0;
     }
 
-    rc = tn__http_fields(buf, &p, end, req->headers, req->headers ? req->max_headers : 0, &req->num_headers, &stop);
-    if (rc == TN_EINCOMPLETE) return tn__http_incomplete(st, buf, len, p, 1, stop.phase, stop.scan, max_head);
+    rc = tn__http_fields(buf, &p, end, req->headers, req->headers ? req->max_headers : 0, &req->num_headers, &phase);
+    if (rc == TN_EINCOMPLETE) return tn__http_incomplete(st, buf, len, p, 1, phase, end, max_head);
     st->base = NULL;   /* complete or failed: the next call starts afresh */
     if (rc < 0) return rc;
     if ((size_t)(p - buf) > tn__http_max_head(max_head)) return TN_EHEADER_TOO_LARGE;
@@ -17070,26 +17061,27 @@ TN_API int tn_http_parse_request(const char *buf, size_t len, tn_http_request *r
     if (f.te_others) return TN_EUNSUPPORTED_TE;
     if (f.hosts > 1) return TN_EBAD_HEADER_VALUE;   /* RFC 9112 §3.2: more than one Host */
     if (f.host_bad) return TN_EBAD_HEADER_VALUE;    /* RFC 9112 §3.2: Host is not host[:port] */
-    if (f.hosts == 1) f.flags |= TN_HTTP_F_HOST;
+    fl = f.flags;   /* (a local: f's address was taken, its fields live in memory) */
+    if (f.hosts == 1) fl |= TN_HTTP_F_HOST;
     if (req->version >= 11) {
-        if (f.expect_continue) f.flags |= TN_HTTP_F_EXPECT_CONTINUE;
-        if (f.upgrade && (f.flags & TN_HTTP_F_CONN_UPGRADE)) f.flags |= TN_HTTP_F_UPGRADE;
-        if (!(f.flags & TN_HTTP_F_CONN_CLOSE)) f.flags |= TN_HTTP_F_KEEP_ALIVE;
-    } else if ((f.flags & TN_HTTP_F_CONN_KEEP_ALIVE) && !(f.flags & TN_HTTP_F_CONN_CLOSE)) {
-        f.flags |= TN_HTTP_F_KEEP_ALIVE;
+        if (f.expect_continue) fl |= TN_HTTP_F_EXPECT_CONTINUE;
+        if (f.upgrade && (fl & TN_HTTP_F_CONN_UPGRADE)) fl |= TN_HTTP_F_UPGRADE;
+        if (!(fl & TN_HTTP_F_CONN_CLOSE)) fl |= TN_HTTP_F_KEEP_ALIVE;
+    } else if ((fl & TN_HTTP_F_CONN_KEEP_ALIVE) && !(fl & TN_HTTP_F_CONN_CLOSE)) {
+        fl |= TN_HTTP_F_KEEP_ALIVE;
     }
-    req->flags = f.flags;
     req->content_length = 0;
     req->body_kind = TN_HTTP_BODY_NONE;
     if (req->target_form == TN_HTTP_TARGET_AUTHORITY) {
         /* CONNECT: no content (RFC 9110 §9.3.6); the tunnel starts after the head */
-        req->flags |= TN_HTTP_F_UPGRADE;
-    } else if (f.flags & TN_HTTP_F_CHUNKED) {
+        fl |= TN_HTTP_F_UPGRADE;
+    } else if (fl & TN_HTTP_F_CHUNKED) {
         req->body_kind = TN_HTTP_BODY_CHUNKED;
-    } else if (f.flags & TN_HTTP_F_CONTENT_LENGTH) {
+    } else if (fl & TN_HTTP_F_CONTENT_LENGTH) {
         req->content_length = f.cl;
         if (f.cl) req->body_kind = TN_HTTP_BODY_LENGTH;
     }
+    req->flags = fl;
     return consumed;
 }
 
@@ -17098,7 +17090,7 @@ TN_API int tn_http_parse_response(const char *buf, size_t len, tn_http_response 
     const char *end = buf + len, *p, *line;
     size_t max_head = res->max_header_bytes;   /* as given: resolved where a length is checked */
     tn__http_framing f;
-    tn__http_stop stop;
+    int phase;
     int rc, consumed, state;
 
     if (buf == NULL) return len ? TN_EINVAL : TN_EINCOMPLETE;
@@ -17175,8 +17167,8 @@ TN_API int tn_http_parse_response(const char *buf, size_t len, tn_http_response 
         res->num_headers = 0;
     }
 
-    rc = tn__http_fields(buf, &p, end, res->headers, res->headers ? res->max_headers : 0, &res->num_headers, &stop);
-    if (rc == TN_EINCOMPLETE) return tn__http_incomplete(st, buf, len, p, 1, stop.phase, stop.scan, max_head);
+    rc = tn__http_fields(buf, &p, end, res->headers, res->headers ? res->max_headers : 0, &res->num_headers, &phase);
+    if (rc == TN_EINCOMPLETE) return tn__http_incomplete(st, buf, len, p, 1, phase, end, max_head);
     st->base = NULL;
     if (rc < 0) return rc;
     if ((size_t)(p - buf) > tn__http_max_head(max_head)) return TN_EHEADER_TOO_LARGE;
