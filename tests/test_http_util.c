@@ -991,6 +991,20 @@ TN_TEST(date_roundtrip_vs_gmtime) {
     }
 }
 
+TN_TEST(date_format_every_day) {
+    /* every day of years 1 to 9999 (3,652,059 of them), each at another second of the day:
+       format must equal gmtime_r's fields (tn_http_date_format's calendar arithmetic has
+       no branch per era or century, so a wrong day would show somewhere here) */
+    char a[TN_HTTP_DATE_LEN + 1], b[64];
+    int64_t d;
+    for (d = 0; d <= 3652058; d++) {
+        int64_t t = -62135596800LL + d * 86400 + d * 7919 % 86400;
+        fmt_gm(t, b);
+        TN_OK_RC(tn_http_date_format(t, a));
+        TN_EQ_STR(a, b);
+    }
+}
+
 TN_TEST(date_parse_forms) {
     int64_t t;
     TN_OK_RC(tn_http_date_parse(S("Sun, 06 Nov 1994 08:49:37 GMT"), &t));
@@ -1675,7 +1689,8 @@ TN_TESTS(TN_CASE(url_parse_rfc3986_examples), TN_CASE(url_parse_rfc3986_referenc
          TN_CASE(url_resolve), TN_CASE(remove_dot_segments), TN_CASE(split_host_port), TN_CASE(url_parse_host_port), TN_CASE(url_byte_classes), TN_CASE(url_escape), TN_CASE(url_unescape), TN_CASE(url_concat),
          TN_CASE(form_encode), TN_CASE(buf_variants_enomem), TN_CASE(buf_in_place), TN_CASE(buf_growth_paths), TN_CASE(query_iter_raw),
          TN_CASE(query_iter_decoded), TN_CASE(query_iter_limit), TN_CASE(header_params),
-         TN_CASE(date_format_known), TN_CASE(date_roundtrip_vs_gmtime), TN_CASE(date_parse_forms),
+         TN_CASE(date_format_known), TN_CASE(date_roundtrip_vs_gmtime), TN_CASE(date_format_every_day),
+         TN_CASE(date_parse_forms),
          TN_CASE(range_parse), TN_CASE(content_range_format), TN_CASE(etag_match), TN_CASE(reasons), TN_CASE(xhtml_escape),
          TN_CASE(json_escape), TN_CASE(multipart_tornado_cases), TN_CASE(multipart_special_filenames),
          TN_CASE(multipart_complex), TN_CASE(multipart_errors), TN_CASE(multipart_long_boundary_and_stop),
