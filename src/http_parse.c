@@ -622,13 +622,14 @@ out:
 /* What the framing fields of a head say. */
 typedef struct tn__http_framing {
     unsigned flags;
-    int te_bad;            /* syntax error in a Transfer-Encoding list */
     int te_others;         /* codings other than chunked */
     int te_chunked;        /* how many times chunked appears */
-    int te_last_chunked;   /* the final coding is chunked */
-    int cl_bad;
+    int hosts;
     uint64_t cl;
-    int hosts, host_bad, upgrade, expect_continue;
+    /* the yes/no answers in bytes: a store of 1 is 3 bytes of x86-64 code shorter */
+    unsigned char te_bad;            /* syntax error in a Transfer-Encoding list */
+    unsigned char te_last_chunked;   /* the final coding is chunked */
+    unsigned char cl_bad, host_bad, upgrade, expect_continue;
 } tn__http_framing;
 
 /* One Content-Length field: a list of equal decimal values (RFC 9110 §8.6, RFC 9112 §6.3). */
