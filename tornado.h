@@ -16549,7 +16549,7 @@ TN__HTTP_INLINE int tn__http_fields(const char *lo, const char **pp, const char 
         }
         nlen = (size_t)(p - name);
         p++;
-        if (TN__LIKELY(p < end) && *p == ' ') p++;
+        if (TN__HTTP_FAST && TN__LIKELY(p < end) && *p == ' ') p++;   /* (the usual one space, before the call) */
         p = tn__http_ows(p, end);
         vstart = p;
         for (;;) {
@@ -16574,7 +16574,7 @@ TN__HTTP_INLINE int tn__http_fields(const char *lo, const char **pp, const char 
             break;
         }
         vend = p;   /* vend[-1] is readable: at least the ':' precedes */
-        if (TN__UNLIKELY(TN__HTTP_WS(vend[-1])))
+        if (!TN__HTTP_FAST || TN__UNLIKELY(TN__HTTP_WS(vend[-1])))   /* (size-optimized builds: the loop alone) */
             while (vend > vstart && TN__HTTP_WS(vend[-1])) vend--;
         if (TN__UNLIKELY(k >= max)) { rc = TN_ETOO_MANY_HEADERS; break; }
         h[k].name.ptr = name;
