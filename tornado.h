@@ -16781,6 +16781,15 @@ TN__HTTP_INLINE int tn__http_host16(const char *e, size_t n) {
 }
 #endif
 
+/* The framing scan's long names: by words where speed counts; a size-optimized build
+   compares them with tn__http_ieq_lit, which it links anyway (the same answer: names are
+   tokens, on which folding with 0x20 and tn__lower agree). */
+#if TN__HTTP_FAST
+#  define TN__HTTP_NAME_IS tn__http_name_is
+#else
+#  define TN__HTTP_NAME_IS tn__http_ieq_lit
+#endif
+
 /* Scan the stored fields for the ones that decide framing and connection handling. lo: the
    start of the buffer they lie in. */
 TN__HTTP_INLINE void tn__http_collect(const char *lo, const tn_http_header *h, size_t num, tn__http_framing *f) {
@@ -16820,13 +16829,13 @@ TN__HTTP_INLINE void tn__http_collect(const char *lo, const tn_http_header *h, s
             if (tn__http_name_is_short(nm, 7, "upgrade")) f->upgrade = 1;
             break;
         case 10:
-            if (tn__http_name_is(nm, 10, "connection", 10)) tn__http_connection(h[i].value, f);
+            if (TN__HTTP_NAME_IS(nm, 10, "connection", 10)) tn__http_connection(h[i].value, f);
             break;
         case 14:
-            if (tn__http_name_is(nm, 14, "content-length", 14)) tn__http_content_length(h[i].value, f);
+            if (TN__HTTP_NAME_IS(nm, 14, "content-length", 14)) tn__http_content_length(h[i].value, f);
             break;
         default:
-            if (tn__http_name_is(nm, 17, "transfer-encoding", 17)) tn__http_transfer_encoding(h[i].value, f);
+            if (TN__HTTP_NAME_IS(nm, 17, "transfer-encoding", 17)) tn__http_transfer_encoding(h[i].value, f);
             break;
         }
     }
