@@ -14678,8 +14678,27 @@ static const char tn__url_hex_upper[] = "0123456789ABCDEF";
    URLs
    ====================================================================================== */
 
-/* IPv4address: four numbers of 1 to 3 digits, at most 255, split by '.' (as before: a
-   leading zero, which RFC 3986's dec-octet does not have, is taken). */
+/* IPv6address (RFC 3986 3.2.2): where the system's inet_pton is known to take exactly
+   that set (glibc, musl and the BSDs': groups of 1 to 4 hex digits, one "::" for at least
+   one group, a trailing IPv4 address of dec-octets without leading zeros), it decides, on
+   a NUL-ended copy (the longest address, "ffff:...:255.255.255.255", has 45 characters):
+   net.c links it already, so this costs a call instead of the hand-written check below.
+   lwIP's ip6addr_aton is looser (it stops at the first byte it does not know) and an
+   IPv4-only lwIP refuses every IPv6 literal; Windows' inet_pton is not documented to the
+   byte: those keep the hand-written check, which takes the same set. */
+#if !TN__LWIP && !defined(_WIN32)
+TN__PRIVATE int tn__url_valid_ipv6(const char *s, size_t n) {
+    char tmp[46];
+    unsigned char b[16];
+    size_t i;
+    if (n >= sizeof tmp) return 0;
+    for (i = 0; i < n; i++)
+        if ((tmp[i] = s[i]) == 0) return 0;   /* (a NUL would end the copy early) */
+    tmp[n] = 0;
+    return TN__OS(inet_pton)(AF_INET6, tmp, b) == 1;
+}
+#else
+/* IPv4address: four dec-octets (0 to 255, no leading zero), split by '.'. */
 TN__PRIVATE int tn__url_valid_ipv4(const char *s, size_t n) {
     size_t i = 0;
     int part;
@@ -14689,7 +14708,7 @@ TN__PRIVATE int tn__url_valid_ipv4(const char *s, size_t n) {
         if (part > 0 && (i >= n || s[i++] != '.')) return 0;
         d = i;
         while (i < n && i - d < 4 && tn__is_digit((unsigned char)s[i])) v = v * 10u + (unsigned)(s[i++] - '0');
-        if (i == d || i - d > 3 || v > 255) return 0;
+        if (i == d || i - d > 3 || v > 255 || (s[d] == '0' && i - d > 1)) return 0;
     }
     return i == n;
 }
@@ -14723,6 +14742,7 @@ TN__PRIVATE int tn__url_valid_ipv6(const char *s, size_t n) {
     }
     return dbl ? groups <= 7 : groups == 8;
 }
+#endif
 
 /* A host without its port: an IP-literal when it was bracketed, else a reg-name. strict:
    the Host header's rules (ASCII only, well-formed %XX, no IPv6 zone id); otherwise
@@ -15467,12 +15487,15 @@ TN__PRIVATE int64_t tn__hu_days_from_civil(int64_t y, int m, int d) {
 /* The inverse of tn__hu_days_from_civil, in 32-bit arithmetic for the years 1 to 9999 (a
    32-bit CPU links no 64-bit division): t is split into days and seconds from t / 128,
    which fits 32 bits (86400 = 675 * 128); the days are counted from 0000-03-01 (0001-01-01
-   is day 306) in 400-year eras. The fields go into a template two digits at a time. */
+   is day 306), so each leap day ends a year. (4 n + 3) / 146097 counts the centuries (four
+   in 146097 days, the leap century last) and (4 n + 3) / 1461 the years in one (four in
+   1461 days): two divisions where counting 400-year eras took six. Checked against gmtime_r
+   for every day of the range. The fields go into a template two digits at a time. */
 TN_API int tn_http_date_format(int64_t t, char *out) {
     static const int64_t tmin = -62135596800LL;   /* 0001-01-01T00:00:00Z, a Monday */
     static const int64_t tmax = 253402300799LL;   /* 9999-12-31T23:59:59Z */
     static const unsigned char at[6] = { 5, 12, 14, 17, 20, 23 };   /* DD YY YY HH MM SS */
-    uint32_t q, days, secs, z, doe, yoe, doy, mp, v[6];
+    uint32_t q, days, secs, z, c, y, doy, mp, v[6];
     int k;
     if (!out || t < tmin || t > tmax) return TN_EINVAL;
     t -= tmin;
@@ -15480,16 +15503,18 @@ TN_API int tn_http_date_format(int64_t t, char *out) {
     days = q / 675;
     secs = (q % 675) << 7 | (uint32_t)(t & 127);
     z = days + 306;
-    doe = z % 146097;
-    yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;   /* 0..399 */
-    doy = doe - (365 * yoe + yoe / 4 - yoe / 100);                  /* 0..365, from March 1 */
-    mp = (5 * doy + 2) / 153;                                       /* 0 March .. 11 February */
+    c = (4 * z + 3) / 146097;                  /* the centuries (of 36524 or 36525 days) */
+    z -= 146097 * c / 4;                       /* the day in the century */
+    y = (4 * z + 3) / 1461;                    /* the year in the century */
+    doy = z - 1461 * y / 4;                    /* 0..365, from March 1 */
+    mp = (5 * doy + 2) / 153;                  /* 0 March .. 11 February */
     v[0] = doy - (153 * mp + 2) / 5 + 1;
-    yoe += z / 146097 * 400 + (mp >= 10);                           /* the year */
-    v[1] = yoe / 100;
-    v[2] = yoe % 100;
+    y += 100 * c + (mp >= 10);                 /* the year */
+    v[1] = y / 100;
+    v[2] = y % 100;
     v[3] = secs / 3600;
-    v[4] = secs / 60 % 60;
+    secs %= 3600;
+    v[4] = secs / 60;
     v[5] = secs % 60;
     memcpy(out, "Sun, 00 Jan 0000 00:00:00 GMT", 30);   /* with the NUL */
     memcpy(out, tn__hu_wday_names[(days + 1) % 7], 3);
@@ -15971,21 +15996,33 @@ TN_API int tn_json_escape_buf(tn_buf *b, tn_str in) {
 
 /* ---- character classes ---- */
 
-/* Byte classes, one table (a bit each): TN__HTTP_C_TCHAR, tchar (RFC 9110 §5.6.2):
-   "!#$%&'*+-.^_`|~", DIGIT, ALPHA; TN__HTTP_C_TARGET, the bytes a request-target may hold
-   (RFC 3986 section 2 and RFC 9112 section 3.2): the visible ASCII bytes except
-   " # < > \ ^ ` { | }, which no URI contains ('%' is allowed unchecked). */
+/* Byte classes, one table: bit 0 TN__HTTP_C_TCHAR, tchar (RFC 9110 §5.6.2):
+   "!#$%&'*+-.^_`|~", DIGIT, ALPHA; bit 1 TN__HTTP_C_TARGET, the bytes a request-target may
+   hold (RFC 3986 section 2 and RFC 9112 section 3.2): the visible ASCII bytes except
+   " # < > \ ^ ` { | }, which no URI contains ('%' is allowed unchecked); bit 2
+   TN__HTTP_C_SCHEME, the bytes of a URI scheme after its first (ALPHA, DIGIT, "+-.", RFC
+   3986 section 3.1). The high nibble is the byte's class in a chunk extension
+   (TN__HTTP_CK_CLASS). One table for all of them: none costs a table of its own. */
 #define TN__HTTP_C_TCHAR 1
 #define TN__HTTP_C_TARGET 2
+#define TN__HTTP_C_SCHEME 4
 static const unsigned char tn__http_cls[256] = {
-    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
-    0,3,0,1,3,3,3,3,2,2,3,3,2,3,3,2,3,3,3,3,3,3,3,3,3,3,2,2,0,2,0,2,
-    2,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,2,0,2,1,3,
-    1,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,0,1,0,3,0,
-    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
-    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
-    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
-    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x20, 0x00, 0x00, 0x00, 0x50, 0x00, 0x00,   /* 0x00 */
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,   /* 0x10 */
+    0x20, 0x13, 0x60, 0x11, 0x13, 0x13, 0x13, 0x13, 0x82, 0x82, 0x13, 0x17, 0x82, 0x17, 0x17, 0x82,   /* 0x20 */
+    0x17, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17, 0x82, 0x42, 0x80, 0x32, 0x80, 0x82,   /* 0x30 */
+    0x82, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17,   /* 0x40 */
+    0x17, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17, 0x82, 0x70, 0x82, 0x11, 0x13,   /* 0x50 */
+    0x11, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17,   /* 0x60 */
+    0x17, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17, 0x80, 0x11, 0x80, 0x13, 0x00,   /* 0x70 */
+    0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80,   /* 0x80 */
+    0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80,   /* 0x90 */
+    0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80,   /* 0xa0 */
+    0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80,   /* 0xb0 */
+    0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80,   /* 0xc0 */
+    0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80,   /* 0xd0 */
+    0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80,   /* 0xe0 */
+    0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80,   /* 0xf0 */
 };
 
 #define TN__HTTP_TCHAR(c) (tn__http_cls[(unsigned char)(c)] & TN__HTTP_C_TCHAR)
@@ -16322,13 +16359,10 @@ TN__PRIVATE int tn__http_crlf(const char *p, const char *end, int other) {
     return *p == '\n' ? TN_EPARSE : other;
 }
 
-/* Where an incomplete parse stopped: the next call resumes scanning at `scan` with the
-   scanner named by `phase` and reparses the line only once that scanner stops early. */
+/* Where an incomplete parse stopped: the next call resumes scanning at the end of the bytes
+   it had with the scanner named by the phase and reparses the line only once that scanner
+   stops early. */
 enum { TN__HTTP_PH_LINE = 0, TN__HTTP_PH_TOKEN = 1, TN__HTTP_PH_TARGET = 2, TN__HTTP_PH_VALUE = 3 };
-typedef struct tn__http_stop {
-    const char *scan;
-    int phase;
-} tn__http_stop;
 
 #if TN__HAVE_AVX2 && TN__HTTP_FAST
 /* The 64-byte field-line walk (AVX2 builds): bitmaps of the 64
@@ -16461,9 +16495,9 @@ TN__HTTP_INLINE const char *tn__http_line16(const char *lo, const char *p, const
 
 /* Parse field lines from *pp until the empty line. Returns 1 (complete; *pp after the empty
    line), TN_EINCOMPLETE (*pp at the start of the incomplete line, complete lines before it
-   stored, *stop says how far the line was validated), or an error. */
+   stored, *phase the scanner to resume with: the line was valid up to end), or an error. */
 TN__HTTP_INLINE int tn__http_fields(const char *lo, const char **pp, const char *end, tn_http_header *h, size_t max,
-                                    size_t *num, tn__http_stop *stop) {
+                                    size_t *num, int *phase) {
     const char *p = *pp, *name;
     size_t k = *num;
     int rc;
@@ -16475,8 +16509,7 @@ TN__HTTP_INLINE int tn__http_fields(const char *lo, const char **pp, const char 
         size_t nlen;
         name = p;
         if (TN__UNLIKELY(end - p < 2)) {
-            stop->phase = p < end && *p == '\r' ? TN__HTTP_PH_LINE : TN__HTTP_PH_TOKEN;
-            stop->scan = end;
+            *phase = p < end && *p == '\r' ? TN__HTTP_PH_LINE : TN__HTTP_PH_TOKEN;
             rc = TN_EINCOMPLETE;
             if (p < end && *p == '\n') rc = TN_EPARSE;
             else if (p < end && *p != '\r' && !TN__HTTP_TCHAR(*p))
@@ -16523,8 +16556,7 @@ TN__HTTP_INLINE int tn__http_fields(const char *lo, const char **pp, const char 
         p = tn__http_scan_token(lo, p, end);
 #endif
         if (TN__UNLIKELY(p == end)) {
-            stop->phase = TN__HTTP_PH_TOKEN;
-            stop->scan = end;
+            *phase = TN__HTTP_PH_TOKEN;
             rc = TN_EINCOMPLETE;
             break;
         }
@@ -16536,14 +16568,13 @@ TN__HTTP_INLINE int tn__http_fields(const char *lo, const char **pp, const char 
         }
         nlen = (size_t)(p - name);
         p++;
-        if (TN__LIKELY(p < end) && *p == ' ') p++;
+        if (TN__HTTP_FAST && TN__LIKELY(p < end) && *p == ' ') p++;   /* (the usual one space, before the call) */
         p = tn__http_ows(p, end);
         vstart = p;
         for (;;) {
             p = tn__http_scan_value_short(lo, p, end);
             if (TN__UNLIKELY(p == end)) {
-                stop->phase = TN__HTTP_PH_VALUE;
-                stop->scan = end;
+                *phase = TN__HTTP_PH_VALUE;
                 rc = TN_EINCOMPLETE;
                 goto out;
             }
@@ -16552,8 +16583,7 @@ TN__HTTP_INLINE int tn__http_fields(const char *lo, const char **pp, const char 
         }
         if (TN__LIKELY(*p == '\r')) {
             if (TN__UNLIKELY(p + 1 == end)) {
-                stop->phase = TN__HTTP_PH_LINE;
-                stop->scan = end;
+                *phase = TN__HTTP_PH_LINE;
                 rc = TN_EINCOMPLETE;
                 break;
             }
@@ -16563,7 +16593,7 @@ TN__HTTP_INLINE int tn__http_fields(const char *lo, const char **pp, const char 
             break;
         }
         vend = p;   /* vend[-1] is readable: at least the ':' precedes */
-        if (TN__UNLIKELY(TN__HTTP_WS(vend[-1])))
+        if (!TN__HTTP_FAST || TN__UNLIKELY(TN__HTTP_WS(vend[-1])))   /* (size-optimized builds: the loop alone) */
             while (vend > vstart && TN__HTTP_WS(vend[-1])) vend--;
         if (TN__UNLIKELY(k >= max)) { rc = TN_ETOO_MANY_HEADERS; break; }
         h[k].name.ptr = name;
@@ -16582,13 +16612,14 @@ out:
 /* What the framing fields of a head say. */
 typedef struct tn__http_framing {
     unsigned flags;
-    int te_bad;            /* syntax error in a Transfer-Encoding list */
     int te_others;         /* codings other than chunked */
     int te_chunked;        /* how many times chunked appears */
-    int te_last_chunked;   /* the final coding is chunked */
-    int cl_bad;
+    int hosts;
     uint64_t cl;
-    int hosts, host_bad, upgrade, expect_continue;
+    /* the yes/no answers in bytes: a store of 1 is 3 bytes of x86-64 code shorter */
+    unsigned char te_bad;            /* syntax error in a Transfer-Encoding list */
+    unsigned char te_last_chunked;   /* the final coding is chunked */
+    unsigned char cl_bad, host_bad, upgrade, expect_continue;
 } tn__http_framing;
 
 /* One Content-Length field: a list of equal decimal values (RFC 9110 §8.6, RFC 9112 §6.3). */
@@ -16683,9 +16714,9 @@ TN__PRIVATE void tn__http_connection(tn_str v, tn__http_framing *f) {
         e = p;
         while (e > s && TN__HTTP_WS(e[-1])) e--;
         n = (size_t)(e - s);
-        if (n == 5 && tn__http_ieq_lit(s, 5, "close", 5)) f->flags |= TN_HTTP_F_CONN_CLOSE;
-        else if (n == 10 && tn__http_ieq_lit(s, 10, "keep-alive", 10)) f->flags |= TN_HTTP_F_CONN_KEEP_ALIVE;
-        else if (n == 7 && tn__http_ieq_lit(s, 7, "upgrade", 7)) f->flags |= TN_HTTP_F_CONN_UPGRADE;
+        if (tn__http_ieq_lit(s, n, "close", 5)) f->flags |= TN_HTTP_F_CONN_CLOSE;   /* (it compares the lengths) */
+        else if (tn__http_ieq_lit(s, n, "keep-alive", 10)) f->flags |= TN_HTTP_F_CONN_KEEP_ALIVE;
+        else if (tn__http_ieq_lit(s, n, "upgrade", 7)) f->flags |= TN_HTTP_F_CONN_UPGRADE;
     }
 }
 
@@ -16769,6 +16800,15 @@ TN__HTTP_INLINE int tn__http_host16(const char *e, size_t n) {
 }
 #endif
 
+/* The framing scan's long names: by words where speed counts; a size-optimized build
+   compares them with tn__http_ieq_lit, which it links anyway (the same answer: names are
+   tokens, on which folding with 0x20 and tn__lower agree). */
+#if TN__HTTP_FAST
+#  define TN__HTTP_NAME_IS tn__http_name_is
+#else
+#  define TN__HTTP_NAME_IS tn__http_ieq_lit
+#endif
+
 /* Scan the stored fields for the ones that decide framing and connection handling. lo: the
    start of the buffer they lie in. */
 TN__HTTP_INLINE void tn__http_collect(const char *lo, const tn_http_header *h, size_t num, tn__http_framing *f) {
@@ -16777,10 +16817,7 @@ TN__HTTP_INLINE void tn__http_collect(const char *lo, const tn_http_header *h, s
     const uint32_t lens = (1u << 4) | (1u << 6) | (1u << 7) | (1u << 10) | (1u << 14) | (1u << 17);
     size_t i;
     (void)lo;
-    f->flags = 0;
-    f->te_bad = f->te_others = f->te_chunked = f->te_last_chunked = f->cl_bad = 0;
-    f->cl = 0;
-    f->hosts = f->host_bad = f->upgrade = f->expect_continue = 0;
+    memset(f, 0, sizeof *f);
     for (i = 0; i < num; i++) {
         const char *nm = h[i].name.ptr;
         size_t n = h[i].name.len;
@@ -16811,13 +16848,13 @@ TN__HTTP_INLINE void tn__http_collect(const char *lo, const tn_http_header *h, s
             if (tn__http_name_is_short(nm, 7, "upgrade")) f->upgrade = 1;
             break;
         case 10:
-            if (tn__http_name_is(nm, 10, "connection", 10)) tn__http_connection(h[i].value, f);
+            if (TN__HTTP_NAME_IS(nm, 10, "connection", 10)) tn__http_connection(h[i].value, f);
             break;
         case 14:
-            if (tn__http_name_is(nm, 14, "content-length", 14)) tn__http_content_length(h[i].value, f);
+            if (TN__HTTP_NAME_IS(nm, 14, "content-length", 14)) tn__http_content_length(h[i].value, f);
             break;
         default:
-            if (tn__http_name_is(nm, 17, "transfer-encoding", 17)) tn__http_transfer_encoding(h[i].value, f);
+            if (TN__HTTP_NAME_IS(nm, 17, "transfer-encoding", 17)) tn__http_transfer_encoding(h[i].value, f);
             break;
         }
     }
@@ -16914,8 +16951,7 @@ TN__PRIVATE int tn__http_target_form(tn_str method, tn_str t) {
     for (i = 1; i < t.len; i++) {
         char c = t.ptr[i];
         if (c == ':') return i + 1 < t.len ? (int)TN_HTTP_TARGET_ABSOLUTE : (int)TN_EBAD_TARGET;
-        if (!(((c | 0x20) >= 'a' && (c | 0x20) <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.'))
-            return TN_EBAD_TARGET;
+        if (!(tn__http_cls[(unsigned char)c] & TN__HTTP_C_SCHEME)) return TN_EBAD_TARGET;
     }
     return TN_EBAD_TARGET;
 }
@@ -16945,7 +16981,8 @@ TN_API int tn_http_parse_request(const char *buf, size_t len, tn_http_request *r
     size_t max_head = req->max_header_bytes;   /* as given (0 = the default): resolved where a length is checked */
     size_t max_target = TN__DEF(req->max_target_length, (size_t)TORNADO_MAX_TARGET_LENGTH);
     tn__http_framing f;
-    tn__http_stop stop;
+    int phase;
+    unsigned fl;
     int rc, consumed, state;
 
     if (buf == NULL) return len ? TN_EINVAL : TN_EINCOMPLETE;
@@ -17046,8 +17083,8 @@ TN_API int tn_http_parse_request(const char *buf, size_t len, tn_http_request *r
         req->num_headers = 0;
     }
 
-    rc = tn__http_fields(buf, &p, end, req->headers, req->headers ? req->max_headers : 0, &req->num_headers, &stop);
-    if (rc == TN_EINCOMPLETE) return tn__http_incomplete(st, buf, len, p, 1, stop.phase, stop.scan, max_head);
+    rc = tn__http_fields(buf, &p, end, req->headers, req->headers ? req->max_headers : 0, &req->num_headers, &phase);
+    if (rc == TN_EINCOMPLETE) return tn__http_incomplete(st, buf, len, p, 1, phase, end, max_head);
     st->base = NULL;   /* complete or failed: the next call starts afresh */
     if (rc < 0) return rc;
     if ((size_t)(p - buf) > tn__http_max_head(max_head)) return TN_EHEADER_TOO_LARGE;
@@ -17060,26 +17097,27 @@ TN_API int tn_http_parse_request(const char *buf, size_t len, tn_http_request *r
     if (f.te_others) return TN_EUNSUPPORTED_TE;
     if (f.hosts > 1) return TN_EBAD_HEADER_VALUE;   /* RFC 9112 §3.2: more than one Host */
     if (f.host_bad) return TN_EBAD_HEADER_VALUE;    /* RFC 9112 §3.2: Host is not host[:port] */
-    if (f.hosts == 1) f.flags |= TN_HTTP_F_HOST;
+    fl = f.flags;   /* (a local: f's address was taken, its fields live in memory) */
+    if (f.hosts == 1) fl |= TN_HTTP_F_HOST;
     if (req->version >= 11) {
-        if (f.expect_continue) f.flags |= TN_HTTP_F_EXPECT_CONTINUE;
-        if (f.upgrade && (f.flags & TN_HTTP_F_CONN_UPGRADE)) f.flags |= TN_HTTP_F_UPGRADE;
-        if (!(f.flags & TN_HTTP_F_CONN_CLOSE)) f.flags |= TN_HTTP_F_KEEP_ALIVE;
-    } else if ((f.flags & TN_HTTP_F_CONN_KEEP_ALIVE) && !(f.flags & TN_HTTP_F_CONN_CLOSE)) {
-        f.flags |= TN_HTTP_F_KEEP_ALIVE;
+        if (f.expect_continue) fl |= TN_HTTP_F_EXPECT_CONTINUE;
+        if (f.upgrade && (fl & TN_HTTP_F_CONN_UPGRADE)) fl |= TN_HTTP_F_UPGRADE;
+        if (!(fl & TN_HTTP_F_CONN_CLOSE)) fl |= TN_HTTP_F_KEEP_ALIVE;
+    } else if ((fl & TN_HTTP_F_CONN_KEEP_ALIVE) && !(fl & TN_HTTP_F_CONN_CLOSE)) {
+        fl |= TN_HTTP_F_KEEP_ALIVE;
     }
-    req->flags = f.flags;
     req->content_length = 0;
     req->body_kind = TN_HTTP_BODY_NONE;
     if (req->target_form == TN_HTTP_TARGET_AUTHORITY) {
         /* CONNECT: no content (RFC 9110 §9.3.6); the tunnel starts after the head */
-        req->flags |= TN_HTTP_F_UPGRADE;
-    } else if (f.flags & TN_HTTP_F_CHUNKED) {
+        fl |= TN_HTTP_F_UPGRADE;
+    } else if (fl & TN_HTTP_F_CHUNKED) {
         req->body_kind = TN_HTTP_BODY_CHUNKED;
-    } else if (f.flags & TN_HTTP_F_CONTENT_LENGTH) {
+    } else if (fl & TN_HTTP_F_CONTENT_LENGTH) {
         req->content_length = f.cl;
         if (f.cl) req->body_kind = TN_HTTP_BODY_LENGTH;
     }
+    req->flags = fl;
     return consumed;
 }
 
@@ -17088,7 +17126,7 @@ TN_API int tn_http_parse_response(const char *buf, size_t len, tn_http_response 
     const char *end = buf + len, *p, *line;
     size_t max_head = res->max_header_bytes;   /* as given: resolved where a length is checked */
     tn__http_framing f;
-    tn__http_stop stop;
+    int phase;
     int rc, consumed, state;
 
     if (buf == NULL) return len ? TN_EINVAL : TN_EINCOMPLETE;
@@ -17165,8 +17203,8 @@ TN_API int tn_http_parse_response(const char *buf, size_t len, tn_http_response 
         res->num_headers = 0;
     }
 
-    rc = tn__http_fields(buf, &p, end, res->headers, res->headers ? res->max_headers : 0, &res->num_headers, &stop);
-    if (rc == TN_EINCOMPLETE) return tn__http_incomplete(st, buf, len, p, 1, stop.phase, stop.scan, max_head);
+    rc = tn__http_fields(buf, &p, end, res->headers, res->headers ? res->max_headers : 0, &res->num_headers, &phase);
+    if (rc == TN_EINCOMPLETE) return tn__http_incomplete(st, buf, len, p, 1, phase, end, max_head);
     st->base = NULL;
     if (rc < 0) return rc;
     if ((size_t)(p - buf) > tn__http_max_head(max_head)) return TN_EHEADER_TOO_LARGE;
@@ -17254,15 +17292,10 @@ enum {
     TN__HTTP_CK_FINAL_LF, TN__HTTP_CK_DONE, TN__HTTP_CK_ERROR
 };
 
-/* Byte classes of a chunk extension: 0 a control (not HTAB), 1 tchar, 2 SP / HTAB, 3 '=',
-   4 ';', 5 CR, 6 '"', 7 '\\', 8 any other (visible or obs-text: quoted-string text). */
-TN__PRIVATE int tn__http_ck_class(unsigned char c) {
-    static const char sep[] = "\t =;\r\"\\";
-    const char *k;
-    if (TN__HTTP_TCHAR(c)) return 1;
-    if ((k = (const char *)memchr(sep, c, sizeof sep - 1)) != NULL) return "\2\2\3\4\5\6\7"[k - sep];
-    return c < 0x20 || c == 0x7f ? 0 : 8;
-}
+/* The class of byte c in a chunk extension (tn__http_cls's high nibble): 0 a control (not
+   HTAB), 1 tchar, 2 SP / HTAB, 3 '=', 4 ';', 5 CR, 6 '"', 7 '\\', 8 any other (visible or
+   obs-text: quoted-string text). */
+#define TN__HTTP_CK_CLASS(c) (tn__http_cls[(unsigned char)(c)] >> 4)
 
 /* The extension states' next state per byte class (TN__HTTP_CK_ERROR: not allowed there). */
 #define TN__CKE TN__HTTP_CK_ERROR
@@ -17350,7 +17383,7 @@ TN_API int tn_http_decode_chunked(tn_http_chunked *d, char *buf, size_t *len) {
         case TN__HTTP_CK_EXT_NAME0: case TN__HTTP_CK_EXT_NAME: case TN__HTTP_CK_EXT_VAL0:
         case TN__HTTP_CK_EXT_VAL: case TN__HTTP_CK_EXT_QUOTED: case TN__HTTP_CK_EXT_QESC:
         case TN__HTTP_CK_EXT_VALEND: case TN__HTTP_CK_EXT_SEMI: case TN__HTTP_CK_EXT_EQ:
-            d->_state = tn__http_ck_ext[d->_state - TN__HTTP_CK_EXT_NAME0][tn__http_ck_class(c)];
+            d->_state = tn__http_ck_ext[d->_state - TN__HTTP_CK_EXT_NAME0][TN__HTTP_CK_CLASS(c)];
             if (d->_state == TN__HTTP_CK_ERROR) { rc = TN_EBAD_CHUNK; goto fail; }
             break;
         case TN__HTTP_CK_SIZE_LF:
@@ -17386,7 +17419,7 @@ TN_API int tn_http_decode_chunked(tn_http_chunked *d, char *buf, size_t *len) {
             break;
         case TN__HTTP_CK_TR_VALUE:
             if (c == '\r') d->_state = TN__HTTP_CK_TR_LF;
-            else if (c == '\t' || (c >= 0x20 && c != 0x7f)) break;
+            else if (TN__HTTP_CK_CLASS(c)) break;   /* (class 0: controls but HTAB, and DEL) */
             else { rc = TN_EBAD_HEADER_VALUE; goto fail; }
             break;
         case TN__HTTP_CK_TR_LF:

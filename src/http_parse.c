@@ -6,21 +6,33 @@
 
 /* ---- character classes ---- */
 
-/* Byte classes, one table (a bit each): TN__HTTP_C_TCHAR, tchar (RFC 9110 §5.6.2):
-   "!#$%&'*+-.^_`|~", DIGIT, ALPHA; TN__HTTP_C_TARGET, the bytes a request-target may hold
-   (RFC 3986 section 2 and RFC 9112 section 3.2): the visible ASCII bytes except
-   " # < > \ ^ ` { | }, which no URI contains ('%' is allowed unchecked). */
+/* Byte classes, one table: bit 0 TN__HTTP_C_TCHAR, tchar (RFC 9110 §5.6.2):
+   "!#$%&'*+-.^_`|~", DIGIT, ALPHA; bit 1 TN__HTTP_C_TARGET, the bytes a request-target may
+   hold (RFC 3986 section 2 and RFC 9112 section 3.2): the visible ASCII bytes except
+   " # < > \ ^ ` { | }, which no URI contains ('%' is allowed unchecked); bit 2
+   TN__HTTP_C_SCHEME, the bytes of a URI scheme after its first (ALPHA, DIGIT, "+-.", RFC
+   3986 section 3.1). The high nibble is the byte's class in a chunk extension
+   (TN__HTTP_CK_CLASS). One table for all of them: none costs a table of its own. */
 #define TN__HTTP_C_TCHAR 1
 #define TN__HTTP_C_TARGET 2
+#define TN__HTTP_C_SCHEME 4
 static const unsigned char tn__http_cls[256] = {
-    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
-    0,3,0,1,3,3,3,3,2,2,3,3,2,3,3,2,3,3,3,3,3,3,3,3,3,3,2,2,0,2,0,2,
-    2,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,2,0,2,1,3,
-    1,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,0,1,0,3,0,
-    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
-    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
-    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
-    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x20, 0x00, 0x00, 0x00, 0x50, 0x00, 0x00,   /* 0x00 */
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,   /* 0x10 */
+    0x20, 0x13, 0x60, 0x11, 0x13, 0x13, 0x13, 0x13, 0x82, 0x82, 0x13, 0x17, 0x82, 0x17, 0x17, 0x82,   /* 0x20 */
+    0x17, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17, 0x82, 0x42, 0x80, 0x32, 0x80, 0x82,   /* 0x30 */
+    0x82, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17,   /* 0x40 */
+    0x17, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17, 0x82, 0x70, 0x82, 0x11, 0x13,   /* 0x50 */
+    0x11, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17,   /* 0x60 */
+    0x17, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17, 0x80, 0x11, 0x80, 0x13, 0x00,   /* 0x70 */
+    0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80,   /* 0x80 */
+    0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80,   /* 0x90 */
+    0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80,   /* 0xa0 */
+    0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80,   /* 0xb0 */
+    0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80,   /* 0xc0 */
+    0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80,   /* 0xd0 */
+    0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80,   /* 0xe0 */
+    0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80,   /* 0xf0 */
 };
 
 #define TN__HTTP_TCHAR(c) (tn__http_cls[(unsigned char)(c)] & TN__HTTP_C_TCHAR)
@@ -357,13 +369,10 @@ TN__PRIVATE int tn__http_crlf(const char *p, const char *end, int other) {
     return *p == '\n' ? TN_EPARSE : other;
 }
 
-/* Where an incomplete parse stopped: the next call resumes scanning at `scan` with the
-   scanner named by `phase` and reparses the line only once that scanner stops early. */
+/* Where an incomplete parse stopped: the next call resumes scanning at the end of the bytes
+   it had with the scanner named by the phase and reparses the line only once that scanner
+   stops early. */
 enum { TN__HTTP_PH_LINE = 0, TN__HTTP_PH_TOKEN = 1, TN__HTTP_PH_TARGET = 2, TN__HTTP_PH_VALUE = 3 };
-typedef struct tn__http_stop {
-    const char *scan;
-    int phase;
-} tn__http_stop;
 
 #if TN__HAVE_AVX2 && TN__HTTP_FAST
 /* The 64-byte field-line walk (AVX2 builds): bitmaps of the 64
@@ -496,9 +505,9 @@ TN__HTTP_INLINE const char *tn__http_line16(const char *lo, const char *p, const
 
 /* Parse field lines from *pp until the empty line. Returns 1 (complete; *pp after the empty
    line), TN_EINCOMPLETE (*pp at the start of the incomplete line, complete lines before it
-   stored, *stop says how far the line was validated), or an error. */
+   stored, *phase the scanner to resume with: the line was valid up to end), or an error. */
 TN__HTTP_INLINE int tn__http_fields(const char *lo, const char **pp, const char *end, tn_http_header *h, size_t max,
-                                    size_t *num, tn__http_stop *stop) {
+                                    size_t *num, int *phase) {
     const char *p = *pp, *name;
     size_t k = *num;
     int rc;
@@ -510,8 +519,7 @@ TN__HTTP_INLINE int tn__http_fields(const char *lo, const char **pp, const char 
         size_t nlen;
         name = p;
         if (TN__UNLIKELY(end - p < 2)) {
-            stop->phase = p < end && *p == '\r' ? TN__HTTP_PH_LINE : TN__HTTP_PH_TOKEN;
-            stop->scan = end;
+            *phase = p < end && *p == '\r' ? TN__HTTP_PH_LINE : TN__HTTP_PH_TOKEN;
             rc = TN_EINCOMPLETE;
             if (p < end && *p == '\n') rc = TN_EPARSE;
             else if (p < end && *p != '\r' && !TN__HTTP_TCHAR(*p))
@@ -558,8 +566,7 @@ TN__HTTP_INLINE int tn__http_fields(const char *lo, const char **pp, const char 
         p = tn__http_scan_token(lo, p, end);
 #endif
         if (TN__UNLIKELY(p == end)) {
-            stop->phase = TN__HTTP_PH_TOKEN;
-            stop->scan = end;
+            *phase = TN__HTTP_PH_TOKEN;
             rc = TN_EINCOMPLETE;
             break;
         }
@@ -571,14 +578,13 @@ TN__HTTP_INLINE int tn__http_fields(const char *lo, const char **pp, const char 
         }
         nlen = (size_t)(p - name);
         p++;
-        if (TN__LIKELY(p < end) && *p == ' ') p++;
+        if (TN__HTTP_FAST && TN__LIKELY(p < end) && *p == ' ') p++;   /* (the usual one space, before the call) */
         p = tn__http_ows(p, end);
         vstart = p;
         for (;;) {
             p = tn__http_scan_value_short(lo, p, end);
             if (TN__UNLIKELY(p == end)) {
-                stop->phase = TN__HTTP_PH_VALUE;
-                stop->scan = end;
+                *phase = TN__HTTP_PH_VALUE;
                 rc = TN_EINCOMPLETE;
                 goto out;
             }
@@ -587,8 +593,7 @@ TN__HTTP_INLINE int tn__http_fields(const char *lo, const char **pp, const char 
         }
         if (TN__LIKELY(*p == '\r')) {
             if (TN__UNLIKELY(p + 1 == end)) {
-                stop->phase = TN__HTTP_PH_LINE;
-                stop->scan = end;
+                *phase = TN__HTTP_PH_LINE;
                 rc = TN_EINCOMPLETE;
                 break;
             }
@@ -598,7 +603,7 @@ TN__HTTP_INLINE int tn__http_fields(const char *lo, const char **pp, const char 
             break;
         }
         vend = p;   /* vend[-1] is readable: at least the ':' precedes */
-        if (TN__UNLIKELY(TN__HTTP_WS(vend[-1])))
+        if (!TN__HTTP_FAST || TN__UNLIKELY(TN__HTTP_WS(vend[-1])))   /* (size-optimized builds: the loop alone) */
             while (vend > vstart && TN__HTTP_WS(vend[-1])) vend--;
         if (TN__UNLIKELY(k >= max)) { rc = TN_ETOO_MANY_HEADERS; break; }
         h[k].name.ptr = name;
@@ -617,13 +622,14 @@ out:
 /* What the framing fields of a head say. */
 typedef struct tn__http_framing {
     unsigned flags;
-    int te_bad;            /* syntax error in a Transfer-Encoding list */
     int te_others;         /* codings other than chunked */
     int te_chunked;        /* how many times chunked appears */
-    int te_last_chunked;   /* the final coding is chunked */
-    int cl_bad;
+    int hosts;
     uint64_t cl;
-    int hosts, host_bad, upgrade, expect_continue;
+    /* the yes/no answers in bytes: a store of 1 is 3 bytes of x86-64 code shorter */
+    unsigned char te_bad;            /* syntax error in a Transfer-Encoding list */
+    unsigned char te_last_chunked;   /* the final coding is chunked */
+    unsigned char cl_bad, host_bad, upgrade, expect_continue;
 } tn__http_framing;
 
 /* One Content-Length field: a list of equal decimal values (RFC 9110 §8.6, RFC 9112 §6.3). */
@@ -718,9 +724,9 @@ TN__PRIVATE void tn__http_connection(tn_str v, tn__http_framing *f) {
         e = p;
         while (e > s && TN__HTTP_WS(e[-1])) e--;
         n = (size_t)(e - s);
-        if (n == 5 && tn__http_ieq_lit(s, 5, "close", 5)) f->flags |= TN_HTTP_F_CONN_CLOSE;
-        else if (n == 10 && tn__http_ieq_lit(s, 10, "keep-alive", 10)) f->flags |= TN_HTTP_F_CONN_KEEP_ALIVE;
-        else if (n == 7 && tn__http_ieq_lit(s, 7, "upgrade", 7)) f->flags |= TN_HTTP_F_CONN_UPGRADE;
+        if (tn__http_ieq_lit(s, n, "close", 5)) f->flags |= TN_HTTP_F_CONN_CLOSE;   /* (it compares the lengths) */
+        else if (tn__http_ieq_lit(s, n, "keep-alive", 10)) f->flags |= TN_HTTP_F_CONN_KEEP_ALIVE;
+        else if (tn__http_ieq_lit(s, n, "upgrade", 7)) f->flags |= TN_HTTP_F_CONN_UPGRADE;
     }
 }
 
@@ -804,6 +810,15 @@ TN__HTTP_INLINE int tn__http_host16(const char *e, size_t n) {
 }
 #endif
 
+/* The framing scan's long names: by words where speed counts; a size-optimized build
+   compares them with tn__http_ieq_lit, which it links anyway (the same answer: names are
+   tokens, on which folding with 0x20 and tn__lower agree). */
+#if TN__HTTP_FAST
+#  define TN__HTTP_NAME_IS tn__http_name_is
+#else
+#  define TN__HTTP_NAME_IS tn__http_ieq_lit
+#endif
+
 /* Scan the stored fields for the ones that decide framing and connection handling. lo: the
    start of the buffer they lie in. */
 TN__HTTP_INLINE void tn__http_collect(const char *lo, const tn_http_header *h, size_t num, tn__http_framing *f) {
@@ -812,10 +827,7 @@ TN__HTTP_INLINE void tn__http_collect(const char *lo, const tn_http_header *h, s
     const uint32_t lens = (1u << 4) | (1u << 6) | (1u << 7) | (1u << 10) | (1u << 14) | (1u << 17);
     size_t i;
     (void)lo;
-    f->flags = 0;
-    f->te_bad = f->te_others = f->te_chunked = f->te_last_chunked = f->cl_bad = 0;
-    f->cl = 0;
-    f->hosts = f->host_bad = f->upgrade = f->expect_continue = 0;
+    memset(f, 0, sizeof *f);
     for (i = 0; i < num; i++) {
         const char *nm = h[i].name.ptr;
         size_t n = h[i].name.len;
@@ -846,13 +858,13 @@ TN__HTTP_INLINE void tn__http_collect(const char *lo, const tn_http_header *h, s
             if (tn__http_name_is_short(nm, 7, "upgrade")) f->upgrade = 1;
             break;
         case 10:
-            if (tn__http_name_is(nm, 10, "connection", 10)) tn__http_connection(h[i].value, f);
+            if (TN__HTTP_NAME_IS(nm, 10, "connection", 10)) tn__http_connection(h[i].value, f);
             break;
         case 14:
-            if (tn__http_name_is(nm, 14, "content-length", 14)) tn__http_content_length(h[i].value, f);
+            if (TN__HTTP_NAME_IS(nm, 14, "content-length", 14)) tn__http_content_length(h[i].value, f);
             break;
         default:
-            if (tn__http_name_is(nm, 17, "transfer-encoding", 17)) tn__http_transfer_encoding(h[i].value, f);
+            if (TN__HTTP_NAME_IS(nm, 17, "transfer-encoding", 17)) tn__http_transfer_encoding(h[i].value, f);
             break;
         }
     }
@@ -949,8 +961,7 @@ TN__PRIVATE int tn__http_target_form(tn_str method, tn_str t) {
     for (i = 1; i < t.len; i++) {
         char c = t.ptr[i];
         if (c == ':') return i + 1 < t.len ? (int)TN_HTTP_TARGET_ABSOLUTE : (int)TN_EBAD_TARGET;
-        if (!(((c | 0x20) >= 'a' && (c | 0x20) <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.'))
-            return TN_EBAD_TARGET;
+        if (!(tn__http_cls[(unsigned char)c] & TN__HTTP_C_SCHEME)) return TN_EBAD_TARGET;
     }
     return TN_EBAD_TARGET;
 }
@@ -980,7 +991,8 @@ TN_API int tn_http_parse_request(const char *buf, size_t len, tn_http_request *r
     size_t max_head = req->max_header_bytes;   /* as given (0 = the default): resolved where a length is checked */
     size_t max_target = TN__DEF(req->max_target_length, (size_t)TORNADO_MAX_TARGET_LENGTH);
     tn__http_framing f;
-    tn__http_stop stop;
+    int phase;
+    unsigned fl;
     int rc, consumed, state;
 
     if (buf == NULL) return len ? TN_EINVAL : TN_EINCOMPLETE;
@@ -1081,8 +1093,8 @@ TN_API int tn_http_parse_request(const char *buf, size_t len, tn_http_request *r
         req->num_headers = 0;
     }
 
-    rc = tn__http_fields(buf, &p, end, req->headers, req->headers ? req->max_headers : 0, &req->num_headers, &stop);
-    if (rc == TN_EINCOMPLETE) return tn__http_incomplete(st, buf, len, p, 1, stop.phase, stop.scan, max_head);
+    rc = tn__http_fields(buf, &p, end, req->headers, req->headers ? req->max_headers : 0, &req->num_headers, &phase);
+    if (rc == TN_EINCOMPLETE) return tn__http_incomplete(st, buf, len, p, 1, phase, end, max_head);
     st->base = NULL;   /* complete or failed: the next call starts afresh */
     if (rc < 0) return rc;
     if ((size_t)(p - buf) > tn__http_max_head(max_head)) return TN_EHEADER_TOO_LARGE;
@@ -1095,26 +1107,27 @@ TN_API int tn_http_parse_request(const char *buf, size_t len, tn_http_request *r
     if (f.te_others) return TN_EUNSUPPORTED_TE;
     if (f.hosts > 1) return TN_EBAD_HEADER_VALUE;   /* RFC 9112 §3.2: more than one Host */
     if (f.host_bad) return TN_EBAD_HEADER_VALUE;    /* RFC 9112 §3.2: Host is not host[:port] */
-    if (f.hosts == 1) f.flags |= TN_HTTP_F_HOST;
+    fl = f.flags;   /* (a local: f's address was taken, its fields live in memory) */
+    if (f.hosts == 1) fl |= TN_HTTP_F_HOST;
     if (req->version >= 11) {
-        if (f.expect_continue) f.flags |= TN_HTTP_F_EXPECT_CONTINUE;
-        if (f.upgrade && (f.flags & TN_HTTP_F_CONN_UPGRADE)) f.flags |= TN_HTTP_F_UPGRADE;
-        if (!(f.flags & TN_HTTP_F_CONN_CLOSE)) f.flags |= TN_HTTP_F_KEEP_ALIVE;
-    } else if ((f.flags & TN_HTTP_F_CONN_KEEP_ALIVE) && !(f.flags & TN_HTTP_F_CONN_CLOSE)) {
-        f.flags |= TN_HTTP_F_KEEP_ALIVE;
+        if (f.expect_continue) fl |= TN_HTTP_F_EXPECT_CONTINUE;
+        if (f.upgrade && (fl & TN_HTTP_F_CONN_UPGRADE)) fl |= TN_HTTP_F_UPGRADE;
+        if (!(fl & TN_HTTP_F_CONN_CLOSE)) fl |= TN_HTTP_F_KEEP_ALIVE;
+    } else if ((fl & TN_HTTP_F_CONN_KEEP_ALIVE) && !(fl & TN_HTTP_F_CONN_CLOSE)) {
+        fl |= TN_HTTP_F_KEEP_ALIVE;
     }
-    req->flags = f.flags;
     req->content_length = 0;
     req->body_kind = TN_HTTP_BODY_NONE;
     if (req->target_form == TN_HTTP_TARGET_AUTHORITY) {
         /* CONNECT: no content (RFC 9110 §9.3.6); the tunnel starts after the head */
-        req->flags |= TN_HTTP_F_UPGRADE;
-    } else if (f.flags & TN_HTTP_F_CHUNKED) {
+        fl |= TN_HTTP_F_UPGRADE;
+    } else if (fl & TN_HTTP_F_CHUNKED) {
         req->body_kind = TN_HTTP_BODY_CHUNKED;
-    } else if (f.flags & TN_HTTP_F_CONTENT_LENGTH) {
+    } else if (fl & TN_HTTP_F_CONTENT_LENGTH) {
         req->content_length = f.cl;
         if (f.cl) req->body_kind = TN_HTTP_BODY_LENGTH;
     }
+    req->flags = fl;
     return consumed;
 }
 
@@ -1123,7 +1136,7 @@ TN_API int tn_http_parse_response(const char *buf, size_t len, tn_http_response 
     const char *end = buf + len, *p, *line;
     size_t max_head = res->max_header_bytes;   /* as given: resolved where a length is checked */
     tn__http_framing f;
-    tn__http_stop stop;
+    int phase;
     int rc, consumed, state;
 
     if (buf == NULL) return len ? TN_EINVAL : TN_EINCOMPLETE;
@@ -1200,8 +1213,8 @@ TN_API int tn_http_parse_response(const char *buf, size_t len, tn_http_response 
         res->num_headers = 0;
     }
 
-    rc = tn__http_fields(buf, &p, end, res->headers, res->headers ? res->max_headers : 0, &res->num_headers, &stop);
-    if (rc == TN_EINCOMPLETE) return tn__http_incomplete(st, buf, len, p, 1, stop.phase, stop.scan, max_head);
+    rc = tn__http_fields(buf, &p, end, res->headers, res->headers ? res->max_headers : 0, &res->num_headers, &phase);
+    if (rc == TN_EINCOMPLETE) return tn__http_incomplete(st, buf, len, p, 1, phase, end, max_head);
     st->base = NULL;
     if (rc < 0) return rc;
     if ((size_t)(p - buf) > tn__http_max_head(max_head)) return TN_EHEADER_TOO_LARGE;
@@ -1289,15 +1302,10 @@ enum {
     TN__HTTP_CK_FINAL_LF, TN__HTTP_CK_DONE, TN__HTTP_CK_ERROR
 };
 
-/* Byte classes of a chunk extension: 0 a control (not HTAB), 1 tchar, 2 SP / HTAB, 3 '=',
-   4 ';', 5 CR, 6 '"', 7 '\\', 8 any other (visible or obs-text: quoted-string text). */
-TN__PRIVATE int tn__http_ck_class(unsigned char c) {
-    static const char sep[] = "\t =;\r\"\\";
-    const char *k;
-    if (TN__HTTP_TCHAR(c)) return 1;
-    if ((k = (const char *)memchr(sep, c, sizeof sep - 1)) != NULL) return "\2\2\3\4\5\6\7"[k - sep];
-    return c < 0x20 || c == 0x7f ? 0 : 8;
-}
+/* The class of byte c in a chunk extension (tn__http_cls's high nibble): 0 a control (not
+   HTAB), 1 tchar, 2 SP / HTAB, 3 '=', 4 ';', 5 CR, 6 '"', 7 '\\', 8 any other (visible or
+   obs-text: quoted-string text). */
+#define TN__HTTP_CK_CLASS(c) (tn__http_cls[(unsigned char)(c)] >> 4)
 
 /* The extension states' next state per byte class (TN__HTTP_CK_ERROR: not allowed there). */
 #define TN__CKE TN__HTTP_CK_ERROR
@@ -1385,7 +1393,7 @@ TN_API int tn_http_decode_chunked(tn_http_chunked *d, char *buf, size_t *len) {
         case TN__HTTP_CK_EXT_NAME0: case TN__HTTP_CK_EXT_NAME: case TN__HTTP_CK_EXT_VAL0:
         case TN__HTTP_CK_EXT_VAL: case TN__HTTP_CK_EXT_QUOTED: case TN__HTTP_CK_EXT_QESC:
         case TN__HTTP_CK_EXT_VALEND: case TN__HTTP_CK_EXT_SEMI: case TN__HTTP_CK_EXT_EQ:
-            d->_state = tn__http_ck_ext[d->_state - TN__HTTP_CK_EXT_NAME0][tn__http_ck_class(c)];
+            d->_state = tn__http_ck_ext[d->_state - TN__HTTP_CK_EXT_NAME0][TN__HTTP_CK_CLASS(c)];
             if (d->_state == TN__HTTP_CK_ERROR) { rc = TN_EBAD_CHUNK; goto fail; }
             break;
         case TN__HTTP_CK_SIZE_LF:
@@ -1421,7 +1429,7 @@ TN_API int tn_http_decode_chunked(tn_http_chunked *d, char *buf, size_t *len) {
             break;
         case TN__HTTP_CK_TR_VALUE:
             if (c == '\r') d->_state = TN__HTTP_CK_TR_LF;
-            else if (c == '\t' || (c >= 0x20 && c != 0x7f)) break;
+            else if (TN__HTTP_CK_CLASS(c)) break;   /* (class 0: controls but HTAB, and DEL) */
             else { rc = TN_EBAD_HEADER_VALUE; goto fail; }
             break;
         case TN__HTTP_CK_TR_LF:

@@ -211,12 +211,15 @@ TN__PRIVATE int64_t tn__hu_days_from_civil(int64_t y, int m, int d) {
 /* The inverse of tn__hu_days_from_civil, in 32-bit arithmetic for the years 1 to 9999 (a
    32-bit CPU links no 64-bit division): t is split into days and seconds from t / 128,
    which fits 32 bits (86400 = 675 * 128); the days are counted from 0000-03-01 (0001-01-01
-   is day 306) in 400-year eras. The fields go into a template two digits at a time. */
+   is day 306), so each leap day ends a year. (4 n + 3) / 146097 counts the centuries (four
+   in 146097 days, the leap century last) and (4 n + 3) / 1461 the years in one (four in
+   1461 days): two divisions where counting 400-year eras took six. Checked against gmtime_r
+   for every day of the range. The fields go into a template two digits at a time. */
 TN_API int tn_http_date_format(int64_t t, char *out) {
     static const int64_t tmin = -62135596800LL;   /* 0001-01-01T00:00:00Z, a Monday */
     static const int64_t tmax = 253402300799LL;   /* 9999-12-31T23:59:59Z */
     static const unsigned char at[6] = { 5, 12, 14, 17, 20, 23 };   /* DD YY YY HH MM SS */
-    uint32_t q, days, secs, z, doe, yoe, doy, mp, v[6];
+    uint32_t q, days, secs, z, c, y, doy, mp, v[6];
     int k;
     if (!out || t < tmin || t > tmax) return TN_EINVAL;
     t -= tmin;
@@ -224,16 +227,18 @@ TN_API int tn_http_date_format(int64_t t, char *out) {
     days = q / 675;
     secs = (q % 675) << 7 | (uint32_t)(t & 127);
     z = days + 306;
-    doe = z % 146097;
-    yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;   /* 0..399 */
-    doy = doe - (365 * yoe + yoe / 4 - yoe / 100);                  /* 0..365, from March 1 */
-    mp = (5 * doy + 2) / 153;                                       /* 0 March .. 11 February */
+    c = (4 * z + 3) / 146097;                  /* the centuries (of 36524 or 36525 days) */
+    z -= 146097 * c / 4;                       /* the day in the century */
+    y = (4 * z + 3) / 1461;                    /* the year in the century */
+    doy = z - 1461 * y / 4;                    /* 0..365, from March 1 */
+    mp = (5 * doy + 2) / 153;                  /* 0 March .. 11 February */
     v[0] = doy - (153 * mp + 2) / 5 + 1;
-    yoe += z / 146097 * 400 + (mp >= 10);                           /* the year */
-    v[1] = yoe / 100;
-    v[2] = yoe % 100;
+    y += 100 * c + (mp >= 10);                 /* the year */
+    v[1] = y / 100;
+    v[2] = y % 100;
     v[3] = secs / 3600;
-    v[4] = secs / 60 % 60;
+    secs %= 3600;
+    v[4] = secs / 60;
     v[5] = secs % 60;
     memcpy(out, "Sun, 00 Jan 0000 00:00:00 GMT", 30);   /* with the NUL */
     memcpy(out, tn__hu_wday_names[(days + 1) % 7], 3);

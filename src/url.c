@@ -32,8 +32,27 @@ static const char tn__url_hex_upper[] = "0123456789ABCDEF";
    URLs
    ====================================================================================== */
 
-/* IPv4address: four numbers of 1 to 3 digits, at most 255, split by '.' (as before: a
-   leading zero, which RFC 3986's dec-octet does not have, is taken). */
+/* IPv6address (RFC 3986 3.2.2): where the system's inet_pton is known to take exactly
+   that set (glibc, musl and the BSDs': groups of 1 to 4 hex digits, one "::" for at least
+   one group, a trailing IPv4 address of dec-octets without leading zeros), it decides, on
+   a NUL-ended copy (the longest address, "ffff:...:255.255.255.255", has 45 characters):
+   net.c links it already, so this costs a call instead of the hand-written check below.
+   lwIP's ip6addr_aton is looser (it stops at the first byte it does not know) and an
+   IPv4-only lwIP refuses every IPv6 literal; Windows' inet_pton is not documented to the
+   byte: those keep the hand-written check, which takes the same set. */
+#if !TN__LWIP && !defined(_WIN32)
+TN__PRIVATE int tn__url_valid_ipv6(const char *s, size_t n) {
+    char tmp[46];
+    unsigned char b[16];
+    size_t i;
+    if (n >= sizeof tmp) return 0;
+    for (i = 0; i < n; i++)
+        if ((tmp[i] = s[i]) == 0) return 0;   /* (a NUL would end the copy early) */
+    tmp[n] = 0;
+    return TN__OS(inet_pton)(AF_INET6, tmp, b) == 1;
+}
+#else
+/* IPv4address: four dec-octets (0 to 255, no leading zero), split by '.'. */
 TN__PRIVATE int tn__url_valid_ipv4(const char *s, size_t n) {
     size_t i = 0;
     int part;
@@ -43,7 +62,7 @@ TN__PRIVATE int tn__url_valid_ipv4(const char *s, size_t n) {
         if (part > 0 && (i >= n || s[i++] != '.')) return 0;
         d = i;
         while (i < n && i - d < 4 && tn__is_digit((unsigned char)s[i])) v = v * 10u + (unsigned)(s[i++] - '0');
-        if (i == d || i - d > 3 || v > 255) return 0;
+        if (i == d || i - d > 3 || v > 255 || (s[d] == '0' && i - d > 1)) return 0;
     }
     return i == n;
 }
@@ -77,6 +96,7 @@ TN__PRIVATE int tn__url_valid_ipv6(const char *s, size_t n) {
     }
     return dbl ? groups <= 7 : groups == 8;
 }
+#endif
 
 /* A host without its port: an IP-literal when it was bracketed, else a reg-name. strict:
    the Host header's rules (ASCII only, well-formed %XX, no IPv6 zone id); otherwise

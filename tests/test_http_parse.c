@@ -4,6 +4,7 @@
 #define TORNADO_IMPLEMENTATION
 #include "../tornado.h"
 #include "tn_test.h"
+#include <ctype.h>
 #include <sys/mman.h>
 
 #define NH 64
@@ -206,6 +207,19 @@ TN_TEST(request_target_forms) {
     TN_EQ_RC(parse_req_s("GET 1http://x/ HTTP/1.1\r\n\r\n", &r, h), TN_EBAD_TARGET);
     TN_EQ_RC(parse_req_s("GET /caf\xc3\xa9 HTTP/1.1\r\n\r\n", &r, h), TN_EBAD_TARGET);
     TN_EQ_RC(parse_req_s("GET /a\x7f HTTP/1.1\r\n\r\n", &r, h), TN_EBAD_TARGET);
+    {   /* absolute-form: every byte a target may hold, after the scheme's first letter */
+        static const char excluded[] = "\"#<>\\^`{|}";
+        char line[64];
+        int c;
+        for (c = 0x21; c < 0x7f; c++) {
+            int rc, scheme = isalnum(c) || c == '+' || c == '-' || c == '.' || c == ':';
+            if (strchr(excluded, c)) continue;
+            snprintf(line, sizeof line, "GET h%cp://a/ HTTP/1.1\r\nHost: a\r\n\r\n", c);
+            rc = parse_req_s(line, &r, h);
+            TN_CHECKF(scheme ? rc > 0 && r.target_form == TN_HTTP_TARGET_ABSOLUTE : rc == TN_EBAD_TARGET,
+                      "scheme byte %#x: %s", c, tn_err_name(rc));
+        }
+    }
 }
 
 /* RFC 3986 excludes " # < > \ ^ ` { | } (and controls, space, DEL, non-ASCII) from a URI: a
@@ -267,7 +281,7 @@ TN_TEST(request_host_authority) {
     };
     static const char *bad[] = {
         "a b", "a@b", "u:p@a.example", "a:b", "a:80x", "a:-1", "a:99999", "a:1:2", "::1", "[::1", "[::1]x",
-        "[::1]:8x", "[zz::1]", "[1:2:3:4:5:6:7:8:9]", "[]", "[fe80::1%25eth0]", "a/b", "a?b", "a#b", "a\\b",
+        "[::1]:8x", "[zz::1]", "[1:2:3:4:5:6:7:8:9]", "[::01.2.3.4]", "[]", "[fe80::1%25eth0]", "a/b", "a?b", "a#b", "a\\b",
         "a\"b", "<a>", "a{b}", "a|b", "a^b", "a`b", "a[b", "%zz.example", "a%4", "caf\xc3\xa9.example", "a\tb",
     };
     size_t i;

@@ -494,6 +494,27 @@ TN_TEST(url_parse_host_port) {
     TN_EQ_INT(p, -1);
     TN_OK_RC(tn_url_parse_host_port(S("[v7.a:b]"), &h, &p));
     TN_OK_RC(tn_url_parse_host_port(S("10.0.0.1"), &h, &p));
+    {   /* IP-literals (RFC 3986 3.2.2): the IPv6address forms, and what is not one; an
+           IPv4 part's dec-octets have no leading zero (before this, "::01.2.3.4" was taken) */
+        static const char *ok6[] = {
+            "[::]", "[1::]", "[1:2:3:4:5:6:7::]", "[::1:2:3:4:5:6:7]", "[1:2:3:4:5:6:7:8]", "[1::3:4:5:6:7:8]",
+            "[::1.2.3.4]", "[1:2:3:4:5:6:1.2.3.4]", "[1:2:3:4:5::1.2.3.4]", "[::ffff:255.255.255.255]",
+            "[::0.0.0.0]", "[ABCD:ef01::0000]", "[ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255]",
+        };
+        static const char *bad6[] = {
+            "[::01.2.3.4]", "[::1.2.3.04]", "[::1.00.3.4]", "[1:2:3:4:5:6::1.2.3.4]", "[::256.1.1.1]", "[1.2.3.4]",
+            "[::1.2.3]", "[::1.2.3.4.5]", "[::1.2.3.4:1]", "[00000::1]", "[:1::]", "[1:::2]", "[1::2::3]",
+            "[1:2:3:4:5:6:7:8::]", "[1:2:3:4::5:6:7:8]", "[1:2:3:4:5:6:7]", "[1:2:3:4:5:6:7:8:9]", "[::1:]",
+            "[ffff:ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255]", "[::g]", "[ ::1]", "[::1 ]",
+        };
+        for (i = 0; i < sizeof ok6 / sizeof ok6[0]; i++)
+            TN_CHECKF(tn_url_parse_host_port(tn_str_make(ok6[i], strlen(ok6[i])), &h, &p) == TN_OK, "%s", ok6[i]);
+        for (i = 0; i < sizeof bad6 / sizeof bad6[0]; i++)
+            TN_CHECKF(tn_url_parse_host_port(tn_str_make(bad6[i], strlen(bad6[i])), &h, &p) == TN_EBAD_URL, "%s", bad6[i]);
+        /* a NUL inside is refused, not read as the end */
+        TN_EQ_RC(tn_url_parse_host_port(tn_str_make("[::1\0:1]", 8), &h, &p), TN_EBAD_URL);
+        TN_EQ_RC(tn_url_parse_host_port(tn_str_make("[::1\0]", 6), &h, &p), TN_EBAD_URL);
+    }
     TN_OK_RC(tn_url_parse_host_port(S("h:"), &h, &p));   /* port = *DIGIT: empty is valid */
     TN_EQ_TSTR(h, "h");
     TN_EQ_INT(p, -1);
@@ -967,6 +988,20 @@ TN_TEST(date_roundtrip_vs_gmtime) {
         TN_EQ_STR(a, b);
         TN_OK_RC(tn_http_date_parse(S(a), &back));
         TN_EQ_INT(back, t);
+    }
+}
+
+TN_TEST(date_format_every_day) {
+    /* every day of years 1 to 9999 (3,652,059 of them), each at another second of the day:
+       format must equal gmtime_r's fields (tn_http_date_format's calendar arithmetic has
+       no branch per era or century, so a wrong day would show somewhere here) */
+    char a[TN_HTTP_DATE_LEN + 1], b[64];
+    int64_t d;
+    for (d = 0; d <= 3652058; d++) {
+        int64_t t = -62135596800LL + d * 86400 + d * 7919 % 86400;
+        fmt_gm(t, b);
+        TN_OK_RC(tn_http_date_format(t, a));
+        TN_EQ_STR(a, b);
     }
 }
 
@@ -1654,7 +1689,8 @@ TN_TESTS(TN_CASE(url_parse_rfc3986_examples), TN_CASE(url_parse_rfc3986_referenc
          TN_CASE(url_resolve), TN_CASE(remove_dot_segments), TN_CASE(split_host_port), TN_CASE(url_parse_host_port), TN_CASE(url_byte_classes), TN_CASE(url_escape), TN_CASE(url_unescape), TN_CASE(url_concat),
          TN_CASE(form_encode), TN_CASE(buf_variants_enomem), TN_CASE(buf_in_place), TN_CASE(buf_growth_paths), TN_CASE(query_iter_raw),
          TN_CASE(query_iter_decoded), TN_CASE(query_iter_limit), TN_CASE(header_params),
-         TN_CASE(date_format_known), TN_CASE(date_roundtrip_vs_gmtime), TN_CASE(date_parse_forms),
+         TN_CASE(date_format_known), TN_CASE(date_roundtrip_vs_gmtime), TN_CASE(date_format_every_day),
+         TN_CASE(date_parse_forms),
          TN_CASE(range_parse), TN_CASE(content_range_format), TN_CASE(etag_match), TN_CASE(reasons), TN_CASE(xhtml_escape),
          TN_CASE(json_escape), TN_CASE(multipart_tornado_cases), TN_CASE(multipart_special_filenames),
          TN_CASE(multipart_complex), TN_CASE(multipart_errors), TN_CASE(multipart_long_boundary_and_stop),
